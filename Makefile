@@ -1,0 +1,83 @@
+# netrig: one non-recursive Makefile.
+#
+#   make demo    install dependencies (Debian, as root), build, run examples/quickstart.yaml
+#   make check   install dependencies, build, run every test suite
+#   make         build ./netrig only (dependencies must be there)
+
+PKGS     := sqlite3 libfyaml jansson libzstd libcrypto
+CC       ?= cc
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wvla -Wno-format-nonliteral -Wno-format-truncation
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -Werror -pthread
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS   += $(PKG_LIBS) -lm -pthread
+
+# `make V=1` shows the commands.
+Q        := $(if $(V),,@)
+B        := build
+LIB_SRC  := $(sort $(filter-out src/main.c,$(wildcard src/*/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
+
+# The sanitizer build of the library and unit tests (make check runs it).
+A        := build/asan
+ASAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+A_LIB_OBJ  := $(LIB_SRC:%.c=$(A)/%.o)
+A_TEST_OBJ := $(TEST_SRC:%.c=$(A)/%.o)
+
+.PHONY: all deps demo check test unit asan e2e lint clean fuzz
+all: netrig
+
+netrig: $(B)/src/main.o $(B)/libnetrig.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libnetrig.a: $(LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/test-unit: $(TEST_OBJ) $(B)/libnetrig.a
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(A)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC ASAN $<")
+	$(Q)$(CC) $(CFLAGS) -O1 $(ASAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(A)/test-unit: $(A_TEST_OBJ) $(A_LIB_OBJ)
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -o $@ $^ $(LDLIBS)
+
+$(A)/netrig: $(A)/src/main.o $(A_LIB_OBJ)
+	$(Q)$(CC) $(CFLAGS) $(ASAN) -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory netrig
+	./netrig run examples/quickstart.yaml
+
+# Every suite; the last line is "N passed, N failed, N skipped".
+check: deps
+	@$(MAKE) --no-print-directory netrig $(B)/test-unit $(A)/test-unit $(A)/netrig
+	@tests/check.sh
+
+unit: $(B)/test-unit
+	$(B)/test-unit
+
+lint:
+	@scripts/lint.sh
+
+clean:
+	rm -rf $(B) netrig
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/main.d
+-include $(A_LIB_OBJ:.o=.d) $(A_TEST_OBJ:.o=.d)

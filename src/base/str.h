@@ -1,0 +1,50 @@
+/*
+ * Strings: vectors of owned strings, shell-like word splitting (without a
+ * shell), and the small helpers the rest of netrig needs.
+ */
+#ifndef NR_BASE_STR_H
+#define NR_BASE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+/* NULL-terminated array of owned strings; `v` is never NULL after init. */
+struct nr_strvec {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
+#define NR_STRVEC_INIT { 0 }
+
+void nr_strvec_push(struct nr_strvec *sv, const char *s);
+/* Takes ownership of s. */
+void nr_strvec_push_owned(struct nr_strvec *sv, char *s);
+void nr_strvec_clear(struct nr_strvec *sv);
+/* A NULL-terminated view (valid until the vector changes). */
+char *const *nr_strvec_argv(struct nr_strvec *sv);
+
+/*
+ * Split `s` into words the way a POSIX shell would, without running one:
+ * blanks separate words; '...' is literal; "..." allows \" \\ \$ \`; a
+ * backslash outside quotes escapes the next character. No expansion of
+ * any kind. NR_EPARSE for an unterminated quote, message in d.
+ */
+int nr_split_words(const char *s, struct nr_strvec *ret, struct nr_diag *d);
+
+/* Quote one word for a POSIX shell (single quotes), appended to out. */
+struct nr_buf;
+void nr_shell_quote(struct nr_buf *out, const char *word);
+
+bool nr_starts_with(const char *s, const char *prefix);
+bool nr_ends_with(const char *s, const char *suffix);
+
+/* Levenshtein distance, capped at `cap` (returns cap when larger). */
+size_t nr_edit_distance(const char *a, const char *b, size_t cap);
+/* The candidate closest to `word` if it is close enough to suggest, else NULL. */
+const char *nr_did_you_mean(const char *word, const char *const *candidates,
+			    size_t n);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * Subcommands, after tmux's cmd_entry and git's builtin table: one file
+ * each (cmd_<name>.c), one const struct, one sorted table in cmd.c.
+ * Only main.c and this folder print to the user or exit.
+ */
+#ifndef NR_CMD_H
+#define NR_CMD_H
+
+#include <stdio.h>
+
+/* Exit statuses (DESIGN.md). */
+enum {
+	NR_EXIT_OK = 0,        /* all passed, no regression */
+	NR_EXIT_FAIL = 1,      /* a test failed or a regression was found */
+	NR_EXIT_USAGE = 2,     /* bad usage or bad campaign */
+	NR_EXIT_INFRA = 3,     /* hosts unreachable, breaker tripped, store broken */
+	NR_EXIT_INTR = 130,    /* interrupted; the run is resumable */
+};
+
+/* Options every subcommand sees, parsed by main.c. */
+struct nr_global {
+	const char *db_path; /* --db, or NETRIG_DB, or "netrig.db" */
+	int verbose;         /* -v count */
+	int quiet;           /* -q */
+	const char *argv0;
+};
+
+struct nr_cmd {
+	const char *name;
+	const char *summary; /* one line, for `netrig help` */
+	const char *usage;   /* the synopsis and options, for `netrig help NAME` */
+	/* argv[0] is the subcommand's name. Returns the process exit status. */
+	int (*run)(const struct nr_global *g, int argc, char **argv);
+};
+
+const struct nr_cmd *nr_cmd_find(const char *name);
+/* The sorted table, NULL-terminated. */
+extern const struct nr_cmd *const nr_cmds[];
+
+/* Print "netrig NAME: " and the message to stderr; returns `status`. */
+int nr_cmd_error(const char *name, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Print the usage of cmd to `to` and return `status`. */
+int nr_cmd_usage(const struct nr_cmd *cmd, FILE *to, int status);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * `parse: keyvalue`: lines "key=value" or "key: value" (neper, netperf -k,
+ * many home-grown tools). With declared metrics, each reads the key named
+ * by its source (or its own name); without, every numeric value becomes a
+ * sample named by its key.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "base/num.h"
+#include "parse/parse.h"
+
+static const struct nr_metric_decl *declared(const struct nr_parse_spec *spec,
+					     const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < spec->n_metrics; i++) {
+		const char *want = spec->metrics[i].source ? spec->metrics[i].source
+							   : spec->metrics[i].name;
+		if (!strcmp(want, key))
+			return &spec->metrics[i];
+	}
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
+			  struct nr_sample_set *set, struct nr_diag *d)
+{
+	size_t pos = 0;
+
+	(void)d;
+	while (pos < in.len) {
+		const char *nl = memchr(in.ptr + pos, '\n', in.len - pos);
+		size_t n = nl ? (size_t)(nl - (in.ptr + pos)) : in.len - pos;
+		char *line = nr_xstrndup(in.ptr + pos, n);
+		char *sep = strpbrk(line, "=:");
+
+		pos += n + 1;
+		if (sep) {
+			const struct nr_metric_decl *m;
+			char *key, *val;
+			double x;
+
+			*sep = '\0';
+			key = trim(line);
+			val = trim(sep + 1);
+			m = spec->n_metrics ? declared(spec, key) : NULL;
+			if ((m || !spec->n_metrics) && *key &&
+			    nr_parse_double(val, &x) == 0 && !nr_sample_find(set, m ? m->name : key)) {
+				const char *name = m ? m->name : key;
+				const char *unit = m ? m->unit : NULL;
+				enum nr_better better = m ? m->better : NR_BETTER_NONE;
+
+				if (nr_sample_add_converted(set, name, x, unit, better, -1) < 0)
+					nr_sample_add(set, name, x, unit, better);
+			}
+		}
+		free(line);
+	}
+	return 0;
+}
+
+const struct nr_parser nr_parser_keyvalue = {
+	.name = "keyvalue",
+	.summary = "key=value or key: value lines",
+	.needs_sources = false,
+	.parse = parse_keyvalue,
+};
