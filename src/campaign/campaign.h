@@ -1,0 +1,199 @@
+/*
+ * Campaigns: the YAML file of hosts and tests, validated into plain
+ * structs; the plan (a test's matrix expanded into cases); and templating
+ * of commands with a case's parameters.
+ *
+ * Nothing here runs anything. Everything a campaign says is checked by
+ * nr_campaign_load(), before anything runs, and every message names
+ * file:line:column and the key.
+ */
+#ifndef NR_CAMPAIGN_H
+#define NR_CAMPAIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/hash.h"
+#include "base/str.h"
+#include "parse/parse.h"
+
+/* Where a value was written, for messages. line and column are 1-based. */
+struct nr_pos {
+	int line, column;
+};
+
+/* An ordered list of NAME=VALUE pairs (env, labels). */
+struct nr_kv {
+	struct nr_strvec keys;
+	struct nr_strvec vals;
+};
+void nr_kv_set(struct nr_kv *kv, const char *key, const char *val);
+const char *nr_kv_get(const struct nr_kv *kv, const char *key);
+void nr_kv_clear(struct nr_kv *kv);
+
+enum nr_transport {
+	NR_TRANSPORT_LOCAL,
+	NR_TRANSPORT_NETNS,
+	NR_TRANSPORT_SSH,
+};
+const char *nr_transport_name(enum nr_transport t);
+
+struct nr_host {
+	char *name;
+	enum nr_transport transport;
+	char *address;    /* what {host.NAME.address} gives; local: 127.0.0.1 */
+	char *netns;      /* NR_TRANSPORT_NETNS: the namespace's name */
+	char *user;       /* NR_TRANSPORT_SSH: login, NULL for ssh's default */
+	int port;         /* NR_TRANSPORT_SSH: 0 for ssh's default */
+	char *identity;   /* NR_TRANSPORT_SSH: private key file */
+	char *jump;       /* NR_TRANSPORT_SSH: ProxyJump */
+	struct nr_strvec ssh_options; /* NR_TRANSPORT_SSH: extra "-o" values */
+	struct nr_pos pos;
+};
+
+enum nr_ready_kind {
+	NR_READY_NONE,  /* the next role starts at once */
+	NR_READY_PORT,  /* a TCP port is listening on the role's host */
+	NR_READY_REGEX, /* a line of the role's output matches */
+	NR_READY_DELAY, /* a fixed time has passed */
+};
+
+struct nr_ready {
+	enum nr_ready_kind kind;
+	char *port;         /* NR_READY_PORT: a template, e.g. "{port}" */
+	char *regex;        /* NR_READY_REGEX: POSIX extended */
+	int64_t delay_us;   /* NR_READY_DELAY */
+	int64_t timeout_us; /* how long to wait for readiness */
+};
+
+struct nr_role {
+	char *name;
+	char *host;              /* a key of the campaign's hosts */
+	struct nr_strvec argv;   /* templates, one per argv element */
+	struct nr_kv env;        /* templates */
+	struct nr_ready ready;
+	bool main;               /* the case ends when every main role has ended */
+	bool has_parse;
+	struct nr_parse_spec parse;
+	struct nr_pos pos;
+};
+
+/* One dimension of a test's matrix. */
+struct nr_param {
+	char *name;
+	struct nr_strvec values;
+	struct nr_pos pos;
+};
+
+enum nr_generate {
+	NR_GENERATE_ALL,    /* every combination, first parameter slowest */
+	NR_GENERATE_RANDOM, /* `count` distinct combinations drawn with `seed` */
+};
+
+struct nr_test {
+	char *name;
+	struct nr_role *roles;
+	size_t n_roles;
+	struct nr_param *params; /* in the order written */
+	size_t n_params;
+	enum nr_generate generate;
+	uint64_t count;           /* NR_GENERATE_RANDOM */
+	uint64_t seed;            /* NR_GENERATE_RANDOM */
+	int repeat;               /* executions (samples) per case, >= 1 */
+	int retries;              /* extra attempts per repeat after a failure */
+	int64_t timeout_us;       /* one attempt, all roles, readiness included */
+	int64_t kill_grace_us;    /* SIGTERM -> SIGKILL */
+	size_t output_limit;      /* bytes kept per stream per role */
+	char *workdir;            /* NULL: the campaign file's directory */
+	char *workload;           /* a built-in workload name, or NULL */
+	struct nr_pos pos;
+};
+
+struct nr_campaign {
+	char *name;
+	char *path;            /* as given */
+	char *dir;             /* the file's directory, for relative workdirs */
+	char *text;            /* the file's bytes, stored with each run */
+	char hash[NR_SHA256_HEX_LEN + 1];
+	struct nr_host *hosts;
+	size_t n_hosts;
+	struct nr_test *tests;
+	size_t n_tests;
+	struct nr_kv labels;
+	int stop_after_failures; /* 0: never */
+};
+
+/*
+ * Read and validate a campaign from a file, or from `text` when not NULL
+ * (a stored run's copy; `path` then only names it). NR_ECONFIG or
+ * NR_EPARSE with "file:line:column: message" in d.
+ */
+int nr_campaign_load(const char *path, const char *text, struct nr_campaign **ret,
+		     struct nr_diag *d);
+void nr_campaign_free(struct nr_campaign *c);
+
+const struct nr_host *nr_campaign_host(const struct nr_campaign *c, const char *name);
+
+/* ---- plan ---- */
+
+/* One case: a test and one value index per parameter. */
+struct nr_case_plan {
+	size_t test;       /* index into campaign->tests */
+	size_t *value_idx; /* n_params entries */
+	char *key;         /* "test/a=1,b=x", parameters sorted by name */
+};
+
+struct nr_plan {
+	struct nr_case_plan *cases;
+	size_t n;
+};
+
+/*
+ * Expand every test (or only those whose name is in `only`, if it is not
+ * empty) into cases, in file order. NR_ECONFIG when a random `count`
+ * exceeds its matrix (the message names both numbers).
+ */
+int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
+		  struct nr_plan *ret, struct nr_diag *d);
+void nr_plan_release(struct nr_plan *p);
+
+/* Product of the matrix sizes; UINT64_MAX when it does not fit. */
+uint64_t nr_plan_matrix_size(const struct nr_test *t);
+
+/* The stable key of a case from its test name and parameter values. */
+char *nr_case_key(const struct nr_test *t, const size_t *value_idx);
+
+/* The parameters of a case as a JSON object text {"name":"value",...}. */
+char *nr_case_params_json(const struct nr_test *t, const size_t *value_idx);
+
+/* ---- templating ---- */
+
+/* What a template can refer to while a case runs. */
+struct nr_tmpl_ctx {
+	const struct nr_campaign *campaign;
+	const struct nr_test *test;
+	const size_t *value_idx;
+	int repeat;          /* 0-based */
+	int attempt;         /* 1-based */
+	int port;            /* the case's free port */
+	const char *workdir;
+	const char *run_id;
+	const char *case_key;
+};
+
+/*
+ * Expand "{name}" references in `tmpl` into *ret (malloc'ed). Known names:
+ * a parameter of the test, repeat, attempt, port, workdir, run, case,
+ * test, host.NAME.address, host.NAME.name. "{{" and "}}" are literal
+ * braces. A value is inserted as it is: it stays inside the one argv
+ * element the template belongs to.
+ */
+int nr_template_expand(const char *tmpl, const struct nr_tmpl_ctx *ctx, char **ret,
+		       struct nr_diag *d);
+/* Check a template's references against a test without expanding. */
+int nr_template_check(const char *tmpl, const struct nr_campaign *c,
+		      const struct nr_test *t, struct nr_diag *d);
+
+#endif

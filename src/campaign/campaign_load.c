@@ -1,0 +1,1075 @@
+/*
+ * Campaign files: from the YAML tree to struct nr_campaign, checking
+ * everything on the way so that nothing runs from a file with a mistake.
+ * Every message starts "file:line:column:" and names the key.
+ */
+#include <libgen.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "base/num.h"
+#include "campaign/campaign.h"
+#include "campaign/campaign_yaml.h"
+
+#define DEFAULT_TIMEOUT_US (300 * 1000000LL)
+#define DEFAULT_KILL_GRACE_US (2 * 1000000LL)
+#define DEFAULT_READY_TIMEOUT_US (30 * 1000000LL)
+#define DEFAULT_OUTPUT_LIMIT ((size_t)16 << 20)
+
+struct loader {
+	const char *file;
+	struct nr_diag *d;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct loader *l, const struct nr_ynode *at, const char *fmt, ...)
+{
+	char msg[NR_DIAG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return nr_diag_set(l->d, NR_ECONFIG, "%s:%d:%d: %s", l->file, at ? at->line : 1,
+			   at ? at->column : 1, msg);
+}
+
+static struct nr_pos pos_of(const struct nr_ynode *n)
+{
+	struct nr_pos p = { n->line, n->column };
+	return p;
+}
+
+/* The key node of `key` in map (for positions), or the map itself. */
+static const struct nr_ynode *key_node(const struct nr_ynode *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; map && map->kind == NR_Y_MAP && i < map->n; i++)
+		if (!strcmp(map->keys[i]->scalar, key))
+			return map->keys[i];
+	return map;
+}
+
+/* Every key of map must be one of allowed[]; else "unknown key" with a guess. */
+static int check_keys(struct loader *l, const struct nr_ynode *map,
+		      const char *const *allowed, size_t n, const char *where)
+{
+	size_t i, j;
+
+	for (i = 0; i < map->n; i++) {
+		const char *k = map->keys[i]->scalar;
+		const char *guess;
+
+		for (j = 0; j < n; j++)
+			if (!strcmp(k, allowed[j]))
+				break;
+		if (j < n)
+			continue;
+		guess = nr_did_you_mean(k, allowed, n);
+		if (guess)
+			return fail(l, map->keys[i], "unknown key '%s' in %s (did you mean '%s'?)",
+				    k, where, guess);
+		return fail(l, map->keys[i], "unknown key '%s' in %s", k, where);
+	}
+	return 0;
+}
+
+static int want_kind(struct loader *l, const struct nr_ynode *n, enum nr_ynode_kind kind,
+		     const char *key)
+{
+	static const char *const names[] = { "a single value", "a list", "a mapping" };
+
+	if (n->kind == kind)
+		return 0;
+	return fail(l, n, "'%s' must be %s, not %s", key, names[kind], nr_ynode_kind_name(n));
+}
+
+static int get_str(struct loader *l, const struct nr_ynode *map, const char *key,
+		   char **ret)
+{
+	const struct nr_ynode *n = nr_ynode_get(map, key);
+	int r;
+
+	if (!n)
+		return 0;
+	r = want_kind(l, n, NR_Y_SCALAR, key);
+	if (r < 0)
+		return r;
+	free(*ret);
+	*ret = nr_xstrdup(n->scalar);
+	return 1;
+}
+
+static int get_int(struct loader *l, const struct nr_ynode *map, const char *key,
+		   int64_t min, int64_t max, int64_t *ret)
+{
+	const struct nr_ynode *n = nr_ynode_get(map, key);
+	int r;
+
+	if (!n)
+		return 0;
+	r = want_kind(l, n, NR_Y_SCALAR, key);
+	if (r < 0)
+		return r;
+	if (nr_parse_i64(n->scalar, min, max, ret) < 0)
+		return fail(l, n, "'%s' must be a whole number from %lld to %lld, not '%s'",
+			    key, (long long)min, (long long)max, n->scalar);
+	return 1;
+}
+
+static int get_duration(struct loader *l, const struct nr_ynode *map, const char *key,
+			int64_t *ret)
+{
+	const struct nr_ynode *n = nr_ynode_get(map, key);
+	int r;
+
+	if (!n)
+		return 0;
+	r = want_kind(l, n, NR_Y_SCALAR, key);
+	if (r < 0)
+		return r;
+	if (nr_parse_duration_us(n->scalar, ret) < 0)
+		return fail(l, n, "'%s' must be a duration such as 30s, 500ms or 2m, not '%s'",
+			    key, n->scalar);
+	return 1;
+}
+
+static int get_size(struct loader *l, const struct nr_ynode *map, const char *key,
+		    size_t *ret)
+{
+	const struct nr_ynode *n = nr_ynode_get(map, key);
+	uint64_t v;
+	int r;
+
+	if (!n)
+		return 0;
+	r = want_kind(l, n, NR_Y_SCALAR, key);
+	if (r < 0)
+		return r;
+	if (nr_parse_size(n->scalar, &v) < 0 || v == 0 || v > ((uint64_t)1 << 32))
+		return fail(l, n, "'%s' must be a size such as 64K or 16M (at most 4G), not '%s'",
+			    key, n->scalar);
+	*ret = (size_t)v;
+	return 1;
+}
+
+static int get_bool(struct loader *l, const struct nr_ynode *map, const char *key,
+		    bool *ret)
+{
+	const struct nr_ynode *n = nr_ynode_get(map, key);
+	int r;
+
+	if (!n)
+		return 0;
+	r = want_kind(l, n, NR_Y_SCALAR, key);
+	if (r < 0)
+		return r;
+	if (!strcmp(n->scalar, "true"))
+		*ret = true;
+	else if (!strcmp(n->scalar, "false"))
+		*ret = false;
+	else
+		return fail(l, n, "'%s' must be true or false, not '%s'", key, n->scalar);
+	return 1;
+}
+
+/* A mapping of NAME: value into kv (merging over what kv holds). */
+static int get_kv(struct loader *l, const struct nr_ynode *map, const char *key,
+		  struct nr_kv *kv)
+{
+	const struct nr_ynode *n = nr_ynode_get(map, key);
+	size_t i;
+	int r;
+
+	if (!n || nr_ynode_is_null(n))
+		return 0;
+	r = want_kind(l, n, NR_Y_MAP, key);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n->n; i++) {
+		if (n->items[i]->kind != NR_Y_SCALAR)
+			return fail(l, n->items[i], "'%s.%s' must be a single value", key,
+				    n->keys[i]->scalar);
+		nr_kv_set(kv, n->keys[i]->scalar, n->items[i]->scalar);
+	}
+	return 1;
+}
+
+/* `run:` as a list of words, or a string split like a shell would (no shell runs it). */
+static int get_argv(struct loader *l, const struct nr_ynode *n, const char *key,
+		    struct nr_strvec *ret)
+{
+	struct nr_diag d2 = { 0 };
+	size_t i;
+
+	if (n->kind == NR_Y_SCALAR) {
+		if (nr_split_words(n->scalar, ret, &d2) < 0)
+			return fail(l, n, "'%s': %s", key, d2.msg);
+	} else if (n->kind == NR_Y_SEQ) {
+		for (i = 0; i < n->n; i++) {
+			if (n->items[i]->kind != NR_Y_SCALAR)
+				return fail(l, n->items[i], "'%s' items must be single values", key);
+			nr_strvec_push(ret, n->items[i]->scalar);
+		}
+	} else {
+		return fail(l, n, "'%s' must be a command line or a list of words", key);
+	}
+	if (ret->n == 0)
+		return fail(l, n, "'%s' is empty", key);
+	return 0;
+}
+
+static bool valid_name(const char *s, const char *extra)
+{
+	const char *p;
+
+	if (!*s)
+		return false;
+	for (p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || strchr(extra, *p)))
+			return false;
+	return true;
+}
+
+/* ---- hosts ---- */
+
+static const char *const host_keys[] = {
+	"transport", "address", "netns", "user", "port", "identity", "jump", "ssh_options",
+};
+
+static int load_host(struct loader *l, const struct nr_ynode *key,
+		     const struct nr_ynode *n, struct nr_host *h)
+{
+	char *transport = NULL;
+	int64_t port = 0;
+	int r;
+
+	h->name = nr_xstrdup(key->scalar);
+	h->pos = pos_of(key);
+	if (!valid_name(h->name, "-."))
+		return fail(l, key, "host name '%s' may hold only letters, digits, '_', '-', '.'",
+			    h->name);
+	if (nr_ynode_is_null(n))
+		goto defaults;
+	if ((r = want_kind(l, n, NR_Y_MAP, h->name)) < 0 ||
+	    (r = check_keys(l, n, host_keys, NR_ARRAY_SIZE(host_keys), "a host")) < 0 ||
+	    (r = get_str(l, n, "transport", &transport)) < 0 ||
+	    (r = get_str(l, n, "address", &h->address)) < 0 ||
+	    (r = get_str(l, n, "netns", &h->netns)) < 0 ||
+	    (r = get_str(l, n, "user", &h->user)) < 0 ||
+	    (r = get_int(l, n, "port", 1, 65535, &port)) < 0 ||
+	    (r = get_str(l, n, "identity", &h->identity)) < 0 ||
+	    (r = get_str(l, n, "jump", &h->jump)) < 0)
+		goto out;
+	h->port = (int)port;
+	if (nr_ynode_get(n, "ssh_options")) {
+		const struct nr_ynode *o = nr_ynode_get(n, "ssh_options");
+
+		if ((r = want_kind(l, o, NR_Y_SEQ, "ssh_options")) < 0 ||
+		    (r = get_argv(l, o, "ssh_options", &h->ssh_options)) < 0)
+			goto out;
+	}
+defaults:
+	if (!transport || !strcmp(transport, "local")) {
+		h->transport = NR_TRANSPORT_LOCAL;
+	} else if (!strcmp(transport, "netns")) {
+		h->transport = NR_TRANSPORT_NETNS;
+		if (!h->netns) {
+			r = fail(l, n, "host '%s' has transport netns but no 'netns' key", h->name);
+			goto out;
+		}
+	} else if (!strcmp(transport, "ssh")) {
+		h->transport = NR_TRANSPORT_SSH;
+		if (!h->address) {
+			r = fail(l, n, "host '%s' has transport ssh but no 'address' key", h->name);
+			goto out;
+		}
+	} else {
+		r = fail(l, key_node(n, "transport"),
+			 "'transport' of host '%s' must be local, netns or ssh, not '%s'",
+			 h->name, transport);
+		goto out;
+	}
+	if (!h->address)
+		h->address = nr_xstrdup("127.0.0.1");
+	r = 0;
+out:
+	free(transport);
+	return r;
+}
+
+static int load_hosts(struct loader *l, const struct nr_ynode *root, struct nr_campaign *c)
+{
+	const struct nr_ynode *n = nr_ynode_get(root, "hosts");
+	bool have_local = false;
+	size_t i;
+	int r;
+
+	if (n && !nr_ynode_is_null(n)) {
+		if ((r = want_kind(l, n, NR_Y_MAP, "hosts")) < 0)
+			return r;
+		c->hosts = nr_xcalloc(n->n + 1, sizeof(*c->hosts));
+		for (i = 0; i < n->n; i++) {
+			r = load_host(l, n->keys[i], n->items[i], &c->hosts[c->n_hosts++]);
+			if (r < 0)
+				return r;
+			if (!strcmp(n->keys[i]->scalar, "local"))
+				have_local = true;
+		}
+	} else {
+		c->hosts = nr_xcalloc(1, sizeof(*c->hosts));
+	}
+	if (!have_local) {
+		/* every campaign can run on this machine without saying so */
+		struct nr_host *h = &c->hosts[c->n_hosts++];
+
+		h->name = nr_xstrdup("local");
+		h->transport = NR_TRANSPORT_LOCAL;
+		h->address = nr_xstrdup("127.0.0.1");
+	}
+	return 0;
+}
+
+static int check_host(struct loader *l, const struct nr_campaign *c,
+		      const struct nr_ynode *at, const char *name)
+{
+	const char **names;
+	const char *guess;
+	size_t i;
+	int r;
+
+	if (nr_campaign_host(c, name))
+		return 0;
+	names = nr_xcalloc(c->n_hosts, sizeof(*names));
+	for (i = 0; i < c->n_hosts; i++)
+		names[i] = c->hosts[i].name;
+	guess = nr_did_you_mean(name, names, c->n_hosts);
+	if (guess)
+		r = fail(l, at, "unknown host '%s' (did you mean '%s'?)", name, guess);
+	else
+		r = fail(l, at, "unknown host '%s': define it under 'hosts:'", name);
+	free(names);
+	return r;
+}
+
+/* ---- parse ---- */
+
+static const char *source_key(const struct nr_parser *p)
+{
+	if (!strcmp(p->name, "json"))
+		return "pointer";
+	if (!strcmp(p->name, "regex"))
+		return "regex";
+	if (!strcmp(p->name, "keyvalue"))
+		return "key";
+	return NULL;
+}
+
+static int load_metric(struct loader *l, const struct nr_parser *p,
+		       const struct nr_ynode *key, const struct nr_ynode *n,
+		       struct nr_metric_decl *m)
+{
+	const char *src = source_key(p);
+	const char *allowed[5] = { "unit", "better", "optional", src };
+	char *better = NULL;
+	int r;
+
+	m->name = nr_xstrdup(key->scalar);
+	if (!valid_name(m->name, ".-"))
+		return fail(l, key, "metric name '%s' may hold only letters, digits, '_', '-', '.'",
+			    m->name);
+	if (nr_ynode_is_null(n))
+		goto check;
+	if (n->kind == NR_Y_SCALAR && src) {
+		/* shorthand: "name: /json/pointer" */
+		m->source = nr_xstrdup(n->scalar);
+		goto check;
+	}
+	if ((r = want_kind(l, n, NR_Y_MAP, m->name)) < 0 ||
+	    (r = check_keys(l, n, allowed, src ? 4 : 3, "a metric")) < 0 ||
+	    (src && (r = get_str(l, n, src, &m->source)) < 0) ||
+	    (r = get_str(l, n, "unit", &m->unit)) < 0 ||
+	    (r = get_str(l, n, "better", &better)) < 0 ||
+	    (r = get_bool(l, n, "optional", &m->optional)) < 0)
+		goto out;
+	if (better && nr_better_parse(better, &m->better) < 0) {
+		r = fail(l, key_node(n, "better"), "'better' must be higher, lower or none, not '%s'",
+			 better);
+		goto out;
+	}
+	if (m->unit) {
+		double f;
+		const char *canon;
+
+		if (nr_unit_canonical(m->unit, &f, &canon) < 0) {
+			r = fail(l, key_node(n, "unit"), "unknown unit '%s' for metric '%s'",
+				 m->unit, m->name);
+			goto out;
+		}
+	}
+check:
+	if (p->needs_sources && !m->source && strcmp(p->name, "keyvalue") != 0) {
+		r = fail(l, key, "metric '%s' needs '%s' for parse format %s", m->name, src,
+			 p->name);
+		goto out;
+	}
+	if (!strcmp(p->name, "json") && m->source && m->source[0] && m->source[0] != '/') {
+		r = fail(l, key, "'pointer' of metric '%s' must start with '/' (a JSON pointer)",
+			 m->name);
+		goto out;
+	}
+	r = 0;
+out:
+	free(better);
+	return r;
+}
+
+static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_parse_spec *spec)
+{
+	static const char *const keys[] = { "format", "stream", "metrics" };
+	const struct nr_ynode *fmt = n, *metrics;
+	size_t i;
+	int r;
+
+	if (n->kind == NR_Y_MAP) {
+		if ((r = check_keys(l, n, keys, NR_ARRAY_SIZE(keys), "'parse'")) < 0)
+			return r;
+		fmt = nr_ynode_get(n, "format");
+		if (!fmt)
+			return fail(l, n, "'parse' needs a 'format' (a parser name)");
+	}
+	if ((r = want_kind(l, fmt, NR_Y_SCALAR, "format")) < 0)
+		return r;
+	spec->parser = nr_parser_find(fmt->scalar);
+	if (!spec->parser) {
+		const char *names[64];
+		const char *guess;
+		size_t k;
+
+		for (k = 0; nr_parsers[k] && k < NR_ARRAY_SIZE(names); k++)
+			names[k] = nr_parsers[k]->name;
+		guess = nr_did_you_mean(fmt->scalar, names, k);
+		if (guess)
+			return fail(l, fmt, "unknown parser '%s' (did you mean '%s'?)",
+				    fmt->scalar, guess);
+		return fail(l, fmt, "unknown parser '%s'; 'netrig parse --list' names them",
+			    fmt->scalar);
+	}
+	spec->stream = nr_xstrdup("stdout");
+	if (n->kind != NR_Y_MAP)
+		goto check;
+	if ((r = get_str(l, n, "stream", &spec->stream)) < 0)
+		return r;
+	if (strcmp(spec->stream, "stdout") && strcmp(spec->stream, "stderr") &&
+	    strcmp(spec->stream, "both"))
+		return fail(l, key_node(n, "stream"),
+			    "'stream' must be stdout, stderr or both, not '%s'", spec->stream);
+	metrics = nr_ynode_get(n, "metrics");
+	if (metrics && metrics->kind == NR_Y_SEQ && !source_key(spec->parser)) {
+		/* a tool parser: the list of metrics that must be present */
+		spec->metrics = nr_xcalloc(metrics->n + 1, sizeof(*spec->metrics));
+		for (i = 0; i < metrics->n; i++) {
+			if ((r = want_kind(l, metrics->items[i], NR_Y_SCALAR, "metrics")) < 0)
+				return r;
+			spec->metrics[spec->n_metrics++].name = nr_xstrdup(metrics->items[i]->scalar);
+		}
+	} else if (metrics) {
+		if ((r = want_kind(l, metrics, NR_Y_MAP, "metrics")) < 0)
+			return r;
+		spec->metrics = nr_xcalloc(metrics->n + 1, sizeof(*spec->metrics));
+		for (i = 0; i < metrics->n; i++) {
+			r = load_metric(l, spec->parser, metrics->keys[i], metrics->items[i],
+					&spec->metrics[spec->n_metrics++]);
+			if (r < 0)
+				return r;
+		}
+	}
+check:
+	if (spec->parser->needs_sources && spec->n_metrics == 0)
+		return fail(l, n, "parse format %s needs 'metrics': name -> %s",
+			    spec->parser->name, source_key(spec->parser));
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static const char *const test_keys[] = {
+	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
+	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
+	"workdir", "parse", "workload",
+};
+
+static const char *const defaults_keys[] = {
+	"host", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
+	"workdir", "parse",
+};
+
+static const char *const role_keys[] = {
+	"name", "host", "run", "env", "ready", "main", "parse",
+};
+
+static const char *const ready_keys[] = { "port", "regex", "delay", "timeout" };
+
+static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_ready *rd)
+{
+	int found = 0, r;
+
+	rd->timeout_us = DEFAULT_READY_TIMEOUT_US;
+	if ((r = want_kind(l, n, NR_Y_MAP, "ready")) < 0 ||
+	    (r = check_keys(l, n, ready_keys, NR_ARRAY_SIZE(ready_keys), "'ready'")) < 0 ||
+	    (r = get_duration(l, n, "timeout", &rd->timeout_us)) < 0)
+		return r;
+	if ((r = get_str(l, n, "port", &rd->port)) < 0)
+		return r;
+	if (r > 0) {
+		rd->kind = NR_READY_PORT;
+		found++;
+	}
+	if ((r = get_str(l, n, "regex", &rd->regex)) < 0)
+		return r;
+	if (r > 0) {
+		regex_t re;
+
+		if (regcomp(&re, rd->regex, REG_EXTENDED | REG_NOSUB) != 0)
+			return fail(l, nr_ynode_get(n, "regex"), "'regex' is not a valid regular expression");
+		regfree(&re);
+		rd->kind = NR_READY_REGEX;
+		found++;
+	}
+	if ((r = get_duration(l, n, "delay", &rd->delay_us)) < 0)
+		return r;
+	if (r > 0) {
+		rd->kind = NR_READY_DELAY;
+		found++;
+	}
+	if (found != 1)
+		return fail(l, n, "'ready' needs exactly one of port, regex or delay");
+	return 0;
+}
+
+/* Values a test inherits from `defaults:`. */
+struct test_defaults {
+	const struct nr_ynode *map;
+};
+
+static int load_role(struct loader *l, const struct nr_campaign *c, struct nr_test *t,
+		     const struct nr_ynode *n, const char *default_host,
+		     const struct nr_kv *env, struct nr_role *role)
+{
+	const struct nr_ynode *run, *x;
+	size_t i;
+	int r;
+
+	role->pos = pos_of(n);
+	if ((r = want_kind(l, n, NR_Y_MAP, "roles")) < 0 ||
+	    (r = check_keys(l, n, role_keys, NR_ARRAY_SIZE(role_keys), "a role")) < 0 ||
+	    (r = get_str(l, n, "name", &role->name)) < 0 ||
+	    (r = get_str(l, n, "host", &role->host)) < 0 ||
+	    (r = get_bool(l, n, "main", &role->main)) < 0)
+		return r;
+	if (!role->name)
+		return fail(l, n, "a role of test '%s' has no 'name'", t->name);
+	if (!valid_name(role->name, "-."))
+		return fail(l, key_node(n, "name"), "role name '%s' may hold only letters, digits, '_', '-', '.'",
+			    role->name);
+	if (!role->host)
+		role->host = nr_xstrdup(default_host);
+	if ((r = check_host(l, c, key_node(n, "host"), role->host)) < 0)
+		return r;
+	run = nr_ynode_get(n, "run");
+	if (!run)
+		return fail(l, n, "role '%s' of test '%s' has no 'run'", role->name, t->name);
+	if ((r = get_argv(l, run, "run", &role->argv)) < 0)
+		return r;
+	for (i = 0; i < env->keys.n; i++)
+		nr_kv_set(&role->env, env->keys.v[i], env->vals.v[i]);
+	if ((r = get_kv(l, n, "env", &role->env)) < 0)
+		return r;
+	x = nr_ynode_get(n, "ready");
+	if (x && (r = load_ready(l, x, &role->ready)) < 0)
+		return r;
+	x = nr_ynode_get(n, "parse");
+	if (x) {
+		if ((r = load_parse(l, x, &role->parse)) < 0)
+			return r;
+		role->has_parse = true;
+	}
+	return 0;
+}
+
+static int load_matrix(struct loader *l, const struct nr_ynode *n, struct nr_test *t)
+{
+	static const char *const reserved[] = {
+		"repeat", "attempt", "port", "workdir", "run", "case", "test", "host",
+	};
+	size_t i, j, k;
+	int r;
+
+	if (nr_ynode_is_null(n))
+		return 0;
+	if ((r = want_kind(l, n, NR_Y_MAP, "matrix")) < 0)
+		return r;
+	t->params = nr_xcalloc(n->n + 1, sizeof(*t->params));
+	for (i = 0; i < n->n; i++) {
+		const struct nr_ynode *key = n->keys[i], *vals = n->items[i];
+		struct nr_param *p = &t->params[t->n_params++];
+
+		p->name = nr_xstrdup(key->scalar);
+		p->pos = pos_of(key);
+		if (!valid_name(p->name, ""))
+			return fail(l, key, "matrix parameter '%s' may hold only letters, digits and '_'",
+				    p->name);
+		for (k = 0; k < NR_ARRAY_SIZE(reserved); k++)
+			if (!strcmp(p->name, reserved[k]))
+				return fail(l, key, "'%s' is a reserved name; call the parameter something else",
+					    p->name);
+		if (vals->kind == NR_Y_SCALAR && !nr_ynode_is_null(vals)) {
+			nr_strvec_push(&p->values, vals->scalar);
+			continue;
+		}
+		if (vals->kind != NR_Y_SEQ || vals->n == 0)
+			return fail(l, vals->kind == NR_Y_SEQ ? vals : key,
+				    "matrix parameter '%s' is empty: give it a list of values", p->name);
+		for (j = 0; j < vals->n; j++) {
+			if (vals->items[j]->kind != NR_Y_SCALAR)
+				return fail(l, vals->items[j], "values of matrix parameter '%s' must be single values",
+					    p->name);
+			for (k = 0; k < p->values.n; k++)
+				if (!strcmp(p->values.v[k], vals->items[j]->scalar))
+					return fail(l, vals->items[j],
+						    "matrix parameter '%s' lists '%s' twice", p->name,
+						    vals->items[j]->scalar);
+			nr_strvec_push(&p->values, vals->items[j]->scalar);
+		}
+	}
+	return 0;
+}
+
+/* The value of `key` in the test, else in defaults. */
+static const struct nr_ynode *pick(const struct nr_ynode *test, const struct nr_ynode *defaults,
+				   const char *key, const struct nr_ynode **ret_map)
+{
+	const struct nr_ynode *n = nr_ynode_get(test, key);
+
+	*ret_map = test;
+	if (!n && defaults) {
+		n = nr_ynode_get(defaults, key);
+		*ret_map = defaults;
+	}
+	return n;
+}
+
+static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n,
+		     const struct nr_ynode *defaults, struct nr_test *t)
+{
+	const struct nr_ynode *src, *x, *run, *roles, *parse;
+	char *generate = NULL, *host = NULL;
+	struct nr_kv env = { 0 };
+	int64_t v;
+	size_t i, j;
+	int r;
+
+	t->pos = pos_of(n);
+	t->repeat = 1;
+	t->timeout_us = DEFAULT_TIMEOUT_US;
+	t->kill_grace_us = DEFAULT_KILL_GRACE_US;
+	t->output_limit = DEFAULT_OUTPUT_LIMIT;
+	t->seed = 1;
+	if ((r = want_kind(l, n, NR_Y_MAP, "tests")) < 0 ||
+	    (r = get_str(l, n, "name", &t->name)) < 0)
+		goto out;
+	if (!t->name) {
+		r = check_keys(l, n, test_keys, NR_ARRAY_SIZE(test_keys), "a test");
+		if (r == 0)
+			r = fail(l, n, "a test has no 'name'");
+		goto out;
+	}
+	{
+		char where[300];
+
+		snprintf(where, sizeof(where), "test '%s'", t->name);
+		if ((r = check_keys(l, n, test_keys, NR_ARRAY_SIZE(test_keys), where)) < 0)
+			goto out;
+	}
+	if (!valid_name(t->name, "-.")) {
+		r = fail(l, key_node(n, "name"), "test name '%s' may hold only letters, digits, '_', '-', '.'",
+			 t->name);
+		goto out;
+	}
+	if ((x = pick(n, defaults, "repeat", &src)) && (r = get_int(l, src, "repeat", 1, 100000, &v)) > 0)
+		t->repeat = (int)v;
+	if (r < 0)
+		goto out;
+	if ((x = pick(n, defaults, "retries", &src)) && (r = get_int(l, src, "retries", 0, 1000, &v)) > 0)
+		t->retries = (int)v;
+	if (r < 0)
+		goto out;
+	if ((x = pick(n, defaults, "timeout", &src)) && (r = get_duration(l, src, "timeout", &t->timeout_us)) < 0)
+		goto out;
+	if ((x = pick(n, defaults, "kill_grace", &src)) &&
+	    (r = get_duration(l, src, "kill_grace", &t->kill_grace_us)) < 0)
+		goto out;
+	if ((x = pick(n, defaults, "output_limit", &src)) &&
+	    (r = get_size(l, src, "output_limit", &t->output_limit)) < 0)
+		goto out;
+	if ((x = pick(n, defaults, "workdir", &src)) && (r = get_str(l, src, "workdir", &t->workdir)) < 0)
+		goto out;
+	if ((x = pick(n, defaults, "host", &src)) && (r = get_str(l, src, "host", &host)) < 0)
+		goto out;
+	if (!host)
+		host = nr_xstrdup("local");
+	if ((r = check_host(l, c, key_node(src, "host"), host)) < 0)
+		goto out;
+	if (t->timeout_us <= 0) {
+		r = fail(l, key_node(n, "timeout"), "'timeout' must be more than zero");
+		goto out;
+	}
+	/* env: defaults first, then the test's own */
+	if (defaults && (r = get_kv(l, defaults, "env", &env)) < 0)
+		goto out;
+	if ((r = get_kv(l, n, "env", &env)) < 0)
+		goto out;
+	if ((r = get_str(l, n, "workload", &t->workload)) < 0)
+		goto out;
+	if (t->workload) {
+		r = fail(l, key_node(n, "workload"),
+			 "workload '%s': built-in workloads are not available in this version; use 'run' or 'roles'",
+			 t->workload);
+		goto out;
+	}
+	if ((x = nr_ynode_get(n, "matrix")) && (r = load_matrix(l, x, t)) < 0)
+		goto out;
+	if ((r = get_str(l, n, "generate", &generate)) < 0)
+		goto out;
+	if (!generate || !strcmp(generate, "all")) {
+		t->generate = NR_GENERATE_ALL;
+		if (nr_ynode_get(n, "count")) {
+			r = fail(l, key_node(n, "count"), "'count' needs 'generate: random'");
+			goto out;
+		}
+	} else if (!strcmp(generate, "random")) {
+		t->generate = NR_GENERATE_RANDOM;
+		if ((r = get_int(l, n, "count", 1, INT32_MAX, &v)) < 0)
+			goto out;
+		if (r == 0) {
+			r = fail(l, key_node(n, "generate"), "'generate: random' needs 'count'");
+			goto out;
+		}
+		t->count = (uint64_t)v;
+		if ((r = get_int(l, n, "seed", 0, INT64_MAX, &v)) < 0)
+			goto out;
+		if (r > 0)
+			t->seed = (uint64_t)v;
+	} else {
+		r = fail(l, key_node(n, "generate"), "'generate' must be all or random, not '%s'", generate);
+		goto out;
+	}
+	run = nr_ynode_get(n, "run");
+	roles = nr_ynode_get(n, "roles");
+	parse = pick(n, defaults, "parse", &src);
+	if (!!run == !!roles) {
+		r = fail(l, run ? key_node(n, "roles") : n,
+			 run ? "test '%s' has both 'run' and 'roles': use one"
+			     : "test '%s' needs 'run' (a command) or 'roles'", t->name);
+		goto out;
+	}
+	if (run) {
+		/* one role, "main", on the test's host */
+		struct nr_role *role;
+
+		t->roles = nr_xcalloc(1, sizeof(*t->roles));
+		t->n_roles = 1;
+		role = &t->roles[0];
+		role->name = nr_xstrdup("main");
+		role->host = nr_xstrdup(host);
+		role->main = true;
+		role->pos = pos_of(run);
+		if ((r = get_argv(l, run, "run", &role->argv)) < 0)
+			goto out;
+		for (i = 0; i < env.keys.n; i++)
+			nr_kv_set(&role->env, env.keys.v[i], env.vals.v[i]);
+	} else {
+		bool any_main = false;
+
+		if ((r = want_kind(l, roles, NR_Y_SEQ, "roles")) < 0)
+			goto out;
+		if (roles->n == 0) {
+			r = fail(l, roles, "'roles' of test '%s' is empty", t->name);
+			goto out;
+		}
+		t->roles = nr_xcalloc(roles->n, sizeof(*t->roles));
+		for (i = 0; i < roles->n; i++) {
+			r = load_role(l, c, t, roles->items[i], host, &env, &t->roles[t->n_roles++]);
+			if (r < 0)
+				goto out;
+			for (j = 0; j < i; j++)
+				if (!strcmp(t->roles[j].name, t->roles[i].name)) {
+					r = fail(l, roles->items[i], "test '%s' has two roles named '%s'",
+						 t->name, t->roles[i].name);
+					goto out;
+				}
+			any_main |= t->roles[i].main;
+		}
+		if (!any_main)
+			t->roles[t->n_roles - 1].main = true; /* the last role, as a client is */
+	}
+	if (parse) {
+		/* a test-level parser reads each main role without its own */
+		for (i = 0; i < t->n_roles; i++) {
+			if (!t->roles[i].main || t->roles[i].has_parse)
+				continue;
+			if ((r = load_parse(l, parse, &t->roles[i].parse)) < 0)
+				goto out;
+			t->roles[i].has_parse = true;
+		}
+	}
+	/* every template must refer to something that exists */
+	for (i = 0; i < t->n_roles; i++) {
+		const struct nr_role *role = &t->roles[i];
+		struct nr_diag d2 = { 0 };
+		const struct nr_ynode *at = run ? run : roles->items[i];
+
+		for (j = 0; j < role->argv.n; j++)
+			if (nr_template_check(role->argv.v[j], c, t, &d2) < 0) {
+				r = fail(l, at, "%s in 'run' of role '%s'", d2.msg, role->name);
+				goto out;
+			}
+		for (j = 0; j < role->env.vals.n; j++)
+			if (nr_template_check(role->env.vals.v[j], c, t, &d2) < 0) {
+				r = fail(l, at, "%s in 'env' %s", d2.msg, role->env.keys.v[j]);
+				goto out;
+			}
+		if (role->ready.port && nr_template_check(role->ready.port, c, t, &d2) < 0) {
+			r = fail(l, at, "%s in 'ready.port'", d2.msg);
+			goto out;
+		}
+	}
+	if (t->workdir) {
+		struct nr_diag d2 = { 0 };
+
+		if (nr_template_check(t->workdir, c, t, &d2) < 0) {
+			r = fail(l, key_node(n, "workdir"), "%s in 'workdir'", d2.msg);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(generate);
+	free(host);
+	nr_kv_clear(&env);
+	return r;
+}
+
+static const char *const campaign_keys[] = {
+	"campaign", "description", "hosts", "defaults", "tests", "labels",
+	"stop_after_failures",
+};
+
+static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_campaign *c)
+{
+	const struct nr_ynode *tests, *defaults;
+	int64_t v;
+	size_t i, j;
+	int r;
+
+	if (!root)
+		return fail(l, NULL, "the file is empty: a campaign needs 'tests'");
+	if ((r = want_kind(l, root, NR_Y_MAP, "the campaign")) < 0 ||
+	    (r = check_keys(l, root, campaign_keys, NR_ARRAY_SIZE(campaign_keys), "the campaign")) < 0 ||
+	    (r = get_str(l, root, "campaign", &c->name)) < 0 ||
+	    (r = get_kv(l, root, "labels", &c->labels)) < 0)
+		return r;
+	if ((r = get_int(l, root, "stop_after_failures", 0, INT32_MAX, &v)) < 0)
+		return r;
+	if (r > 0)
+		c->stop_after_failures = (int)v;
+	if (!c->name) {
+		char *copy = nr_xstrdup(l->file), *base = basename(copy), *dot;
+
+		dot = strrchr(base, '.');
+		if (dot && dot != base)
+			*dot = '\0';
+		c->name = nr_xstrdup(base);
+		free(copy);
+	}
+	if ((r = load_hosts(l, root, c)) < 0)
+		return r;
+	defaults = nr_ynode_get(root, "defaults");
+	if (defaults && nr_ynode_is_null(defaults))
+		defaults = NULL;
+	if (defaults &&
+	    ((r = want_kind(l, defaults, NR_Y_MAP, "defaults")) < 0 ||
+	     (r = check_keys(l, defaults, defaults_keys, NR_ARRAY_SIZE(defaults_keys), "'defaults'")) < 0))
+		return r;
+	tests = nr_ynode_get(root, "tests");
+	if (!tests)
+		return fail(l, root, "a campaign needs 'tests'");
+	if ((r = want_kind(l, tests, NR_Y_SEQ, "tests")) < 0)
+		return r;
+	if (tests->n == 0)
+		return fail(l, tests, "'tests' is empty");
+	c->tests = nr_xcalloc(tests->n, sizeof(*c->tests));
+	for (i = 0; i < tests->n; i++) {
+		r = load_test(l, c, tests->items[i], defaults, &c->tests[c->n_tests++]);
+		if (r < 0)
+			return r;
+		for (j = 0; j < i; j++)
+			if (!strcmp(c->tests[j].name, c->tests[i].name))
+				return fail(l, tests->items[i], "two tests are named '%s' (the first at line %d)",
+					    c->tests[i].name, c->tests[j].pos.line);
+	}
+	return 0;
+}
+
+int nr_campaign_load(const char *path, const char *text, struct nr_campaign **ret,
+		     struct nr_diag *d)
+{
+	struct nr_campaign *c = nr_xcalloc(1, sizeof(*c));
+	struct nr_buf buf = NR_BUF_INIT;
+	struct nr_ydoc *doc = NULL;
+	struct loader l = { path, d };
+	char *copy;
+	int r;
+
+	c->path = nr_xstrdup(path);
+	copy = nr_xstrdup(path);
+	c->dir = nr_xstrdup(dirname(copy));
+	free(copy);
+	if (text) {
+		nr_buf_adds(&buf, text);
+	} else if ((r = nr_buf_read_file(&buf, path)) < 0) {
+		r = nr_diag_set(d, NR_ECONFIG, "%s: cannot read: %s", path, nr_strerror(r));
+		goto out;
+	}
+	if (memchr(buf.buf, '\0', buf.len)) {
+		r = nr_diag_set(d, NR_ECONFIG, "%s: not a text file", path);
+		goto out;
+	}
+	c->text = nr_buf_detach(&buf, NULL);
+	nr_sha256_hex(c->text, strlen(c->text), c->hash);
+	if ((r = nr_ydoc_parse(path, c->text, strlen(c->text), &doc, d)) < 0)
+		goto out;
+	r = load_root(&l, doc->root, c);
+out:
+	nr_ydoc_free(doc);
+	nr_buf_release(&buf);
+	if (r < 0) {
+		nr_campaign_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+static void role_release(struct nr_role *r)
+{
+	free(r->name);
+	free(r->host);
+	nr_strvec_clear(&r->argv);
+	nr_kv_clear(&r->env);
+	free(r->ready.port);
+	free(r->ready.regex);
+	nr_parse_spec_release(&r->parse);
+}
+
+void nr_campaign_free(struct nr_campaign *c)
+{
+	size_t i, j;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n_hosts; i++) {
+		struct nr_host *h = &c->hosts[i];
+
+		free(h->name);
+		free(h->address);
+		free(h->netns);
+		free(h->user);
+		free(h->identity);
+		free(h->jump);
+		nr_strvec_clear(&h->ssh_options);
+	}
+	free(c->hosts);
+	for (i = 0; i < c->n_tests; i++) {
+		struct nr_test *t = &c->tests[i];
+
+		for (j = 0; j < t->n_roles; j++)
+			role_release(&t->roles[j]);
+		free(t->roles);
+		for (j = 0; j < t->n_params; j++) {
+			free(t->params[j].name);
+			nr_strvec_clear(&t->params[j].values);
+		}
+		free(t->params);
+		free(t->name);
+		free(t->workdir);
+		free(t->workload);
+	}
+	free(c->tests);
+	nr_kv_clear(&c->labels);
+	free(c->name);
+	free(c->path);
+	free(c->dir);
+	free(c->text);
+	free(c);
+}
+
+const struct nr_host *nr_campaign_host(const struct nr_campaign *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_hosts; i++)
+		if (!strcmp(c->hosts[i].name, name))
+			return &c->hosts[i];
+	return NULL;
+}
+
+const char *nr_transport_name(enum nr_transport t)
+{
+	switch (t) {
+	case NR_TRANSPORT_NETNS:
+		return "netns";
+	case NR_TRANSPORT_SSH:
+		return "ssh";
+	default:
+		return "local";
+	}
+}
+
+void nr_kv_set(struct nr_kv *kv, const char *key, const char *val)
+{
+	size_t i;
+
+	for (i = 0; i < kv->keys.n; i++) {
+		if (!strcmp(kv->keys.v[i], key)) {
+			free(kv->vals.v[i]);
+			kv->vals.v[i] = nr_xstrdup(val);
+			return;
+		}
+	}
+	nr_strvec_push(&kv->keys, key);
+	nr_strvec_push(&kv->vals, val);
+}
+
+const char *nr_kv_get(const struct nr_kv *kv, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < kv->keys.n; i++)
+		if (!strcmp(kv->keys.v[i], key))
+			return kv->vals.v[i];
+	return NULL;
+}
+
+void nr_kv_clear(struct nr_kv *kv)
+{
+	nr_strvec_clear(&kv->keys);
+	nr_strvec_clear(&kv->vals);
+}

@@ -1,0 +1,211 @@
+/*
+ * The plan: each test's matrix expanded into cases. `generate: all` is the
+ * full product, first parameter slowest (nested loops in the order
+ * written). `generate: random` draws `count` distinct combinations with
+ * Floyd's algorithm, so it never builds the product and never repeats.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "base/rand.h"
+#include "campaign/campaign.h"
+
+uint64_t nr_plan_matrix_size(const struct nr_test *t)
+{
+	uint64_t size = 1;
+	size_t i;
+
+	for (i = 0; i < t->n_params; i++) {
+		uint64_t k = t->params[i].values.n;
+
+		if (k && size > UINT64_MAX / k)
+			return UINT64_MAX;
+		size *= k;
+	}
+	return size;
+}
+
+/* Mixed-radix digits of `index`, the last parameter varying fastest. */
+static void decode(const struct nr_test *t, uint64_t index, size_t *value_idx)
+{
+	size_t i = t->n_params;
+
+	while (i-- > 0) {
+		uint64_t k = t->params[i].values.n;
+
+		value_idx[i] = (size_t)(index % k);
+		index /= k;
+	}
+}
+
+/* Keys must not be ambiguous: escape the characters that structure them. */
+static void add_escaped(struct nr_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '%' || *s == ',' || *s == '=' || (unsigned char)*s < 0x20)
+			nr_buf_addf(b, "%%%02X", (unsigned char)*s);
+		else
+			nr_buf_addch(b, *s);
+	}
+}
+
+static int cmp_param_name(const void *a, const void *b)
+{
+	const struct nr_param *const *pa = a, *const *pb = b;
+
+	return strcmp((*pa)->name, (*pb)->name);
+}
+
+char *nr_case_key(const struct nr_test *t, const size_t *value_idx)
+{
+	struct nr_buf b = NR_BUF_INIT;
+	const struct nr_param **sorted;
+	size_t i;
+
+	nr_buf_adds(&b, t->name);
+	if (!t->n_params)
+		return nr_buf_detach(&b, NULL);
+	sorted = nr_xcalloc(t->n_params, sizeof(*sorted));
+	for (i = 0; i < t->n_params; i++)
+		sorted[i] = &t->params[i];
+	qsort(sorted, t->n_params, sizeof(*sorted), cmp_param_name);
+	nr_buf_addch(&b, '/');
+	for (i = 0; i < t->n_params; i++) {
+		size_t idx = (size_t)(sorted[i] - t->params);
+
+		if (i)
+			nr_buf_addch(&b, ',');
+		nr_buf_adds(&b, sorted[i]->name);
+		nr_buf_addch(&b, '=');
+		add_escaped(&b, sorted[i]->values.v[value_idx[idx]]);
+	}
+	free(sorted);
+	return nr_buf_detach(&b, NULL);
+}
+
+char *nr_case_params_json(const struct nr_test *t, const size_t *value_idx)
+{
+	json_t *o = json_object();
+	char *s;
+	size_t i;
+
+	for (i = 0; i < t->n_params; i++)
+		json_object_set_new(o, t->params[i].name,
+				    json_string(t->params[i].values.v[value_idx[i]]));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s ? s : nr_xstrdup("{}");
+}
+
+static void add_case(struct nr_plan *p, size_t *cap, size_t test_idx,
+		     const struct nr_test *t, uint64_t index)
+{
+	struct nr_case_plan *cp;
+
+	NR_GROW(p->cases, p->n + 1, *cap);
+	cp = &p->cases[p->n++];
+	cp->test = test_idx;
+	cp->value_idx = nr_xcalloc(t->n_params + 1, sizeof(size_t));
+	decode(t, index, cp->value_idx);
+	cp->key = nr_case_key(t, cp->value_idx);
+}
+
+/* A small open-addressing set of uint64 for Floyd's algorithm. */
+struct u64set {
+	uint64_t *slots;
+	unsigned char *used;
+	size_t cap;
+};
+
+static bool u64set_add(struct u64set *s, uint64_t v)
+{
+	size_t i = (size_t)((v * 0x9e3779b97f4a7c15ULL) >> 7) & (s->cap - 1);
+
+	while (s->used[i]) {
+		if (s->slots[i] == v)
+			return false;
+		i = (i + 1) & (s->cap - 1);
+	}
+	s->used[i] = 1;
+	s->slots[i] = v;
+	return true;
+}
+
+int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
+		  struct nr_plan *ret, struct nr_diag *d)
+{
+	struct nr_plan p = { 0 };
+	size_t cap = 0, ti, k;
+
+	for (ti = 0; ti < c->n_tests; ti++) {
+		const struct nr_test *t = &c->tests[ti];
+		uint64_t size = nr_plan_matrix_size(t), i;
+
+		if (only && only->n) {
+			for (k = 0; k < only->n; k++)
+				if (!strcmp(only->v[k], t->name))
+					break;
+			if (k == only->n)
+				continue;
+		}
+		if (t->generate == NR_GENERATE_ALL) {
+			if (size > 10000000) {
+				nr_plan_release(&p);
+				return nr_diag_set(d, NR_ECONFIG,
+						   "%s:%d:%d: test '%s' has %llu combinations; use 'generate: random' with a 'count'",
+						   c->path, t->pos.line, t->pos.column, t->name,
+						   (unsigned long long)size);
+			}
+			for (i = 0; i < size; i++)
+				add_case(&p, &cap, ti, t, i);
+		} else {
+			struct nr_rng rng;
+			struct u64set set = { 0 };
+			uint64_t j;
+
+			if (t->count > size) {
+				nr_plan_release(&p);
+				return nr_diag_set(d, NR_ECONFIG,
+						   "%s:%d:%d: test '%s' asks for count %llu random combinations, but its matrix has only %llu",
+						   c->path, t->pos.line, t->pos.column, t->name,
+						   (unsigned long long)t->count, (unsigned long long)size);
+			}
+			nr_rng_seed(&rng, t->seed);
+			set.cap = 16;
+			while (set.cap < t->count * 2)
+				set.cap *= 2;
+			set.slots = nr_xcalloc(set.cap, sizeof(*set.slots));
+			set.used = nr_xcalloc(set.cap, 1);
+			/* Floyd: for j in [size-count, size), pick r in [0, j]; take r, or j if r was taken */
+			for (j = size - t->count; j < size; j++) {
+				uint64_t pick = nr_rng_below(&rng, j + 1);
+
+				if (!u64set_add(&set, pick)) {
+					u64set_add(&set, j);
+					pick = j;
+				}
+				add_case(&p, &cap, ti, t, pick);
+			}
+			free(set.slots);
+			free(set.used);
+		}
+	}
+	*ret = p;
+	return 0;
+}
+
+void nr_plan_release(struct nr_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		free(p->cases[i].value_idx);
+		free(p->cases[i].key);
+	}
+	free(p->cases);
+	p->cases = NULL;
+	p->n = 0;
+}

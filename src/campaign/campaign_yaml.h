@@ -1,0 +1,50 @@
+/*
+ * A YAML (and so JSON) document as a small tree whose every node knows its
+ * line and column, for messages like "quick.yaml:12:5: ...". Built from
+ * libfyaml's events; anchors and aliases are resolved (an alias shares its
+ * anchor's node) and "<<" merge keys are expanded. Internal to campaign/.
+ */
+#ifndef NR_CAMPAIGN_YAML_H
+#define NR_CAMPAIGN_YAML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+enum nr_ynode_kind { NR_Y_SCALAR, NR_Y_SEQ, NR_Y_MAP };
+
+struct nr_ynode {
+	enum nr_ynode_kind kind;
+	int line, column;  /* 1-based */
+	char *scalar;      /* NR_Y_SCALAR: the text, NUL-terminated */
+	bool quoted;       /* NR_Y_SCALAR: written in quotes (never null/bool/number) */
+	/* NR_Y_SEQ: items; NR_Y_MAP: keys[i] -> items[i] */
+	struct nr_ynode **items;
+	struct nr_ynode **keys;
+	size_t n, cap;
+};
+
+struct nr_ydoc {
+	struct nr_ynode *root; /* NULL for an empty document */
+	char *file;            /* the name used in messages */
+	/* every node, for freeing: aliases make the tree a DAG */
+	struct nr_ynode **all;
+	size_t n_all, cap_all;
+};
+
+/*
+ * Parse `text` (len bytes) named `file` in messages. Only one document is
+ * read. NR_EPARSE with "file:line:column: message" in d on a syntax error.
+ */
+int nr_ydoc_parse(const char *file, const char *text, size_t len,
+		  struct nr_ydoc **ret, struct nr_diag *d);
+void nr_ydoc_free(struct nr_ydoc *doc);
+
+/* The value of `key` in a mapping, or NULL. */
+struct nr_ynode *nr_ynode_get(const struct nr_ynode *map, const char *key);
+/* Scalar "null", "~" or empty plain scalar. */
+bool nr_ynode_is_null(const struct nr_ynode *n);
+const char *nr_ynode_kind_name(const struct nr_ynode *n);
+
+#endif
