@@ -1,0 +1,506 @@
+#include "exec/exec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+
+extern char **environ;
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* environ with spec->env laid over it; the strings are borrowed. */
+static char **build_env(char *const *add)
+{
+	size_t n_env = 0, n_add = 0, i, j, k = 0;
+	char **envp;
+
+	while (environ && environ[n_env])
+		n_env++;
+	while (add && add[n_add])
+		n_add++;
+	envp = nr_xcalloc(n_env + n_add + 1, sizeof(*envp));
+	for (i = 0; i < n_env; i++) {
+		const char *eq = strchr(environ[i], '=');
+		size_t len = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+		bool replaced = false;
+
+		for (j = 0; j < n_add; j++)
+			if (!strncmp(add[j], environ[i], len) && add[j][len] == '=')
+				replaced = true;
+		if (!replaced)
+			envp[k++] = environ[i];
+	}
+	for (j = 0; j < n_add; j++)
+		envp[k++] = add[j];
+	envp[k] = NULL;
+	return envp;
+}
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* In the child: only async-signal-safe calls from here on. */
+static void __attribute__((noreturn))
+child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int err_w,
+      int nsfd, int errpipe_w)
+{
+	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
+	sigset_t none;
+	int e;
+	size_t i;
+
+	setpgid(0, 0);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+		goto fail;
+	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
+		goto fail;
+	if (spec->workdir && chdir(spec->workdir) < 0)
+		goto fail;
+	execvpe(spec->argv[0], spec->argv, envp);
+fail:
+	e = errno;
+	while (write(errpipe_w, &e, sizeof(e)) < 0 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct nr_diag *d)
+{
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	int devnull = -1, nsfd = -1, child_errno = 0, r = 0;
+	char **envp = NULL;
+	struct nr_proc p;
+	ssize_t got;
+	pid_t pid;
+
+	memset(&p, 0, sizeof(p));
+	p.pidfd = p.out_fd = p.err_fd = -1;
+	if (!spec->argv || !spec->argv[0])
+		return nr_diagf(d, NR_EINVAL, "empty command");
+	if (spec->netns) {
+		char path[300];
+
+		snprintf(path, sizeof(path), "/run/netns/%s", spec->netns);
+		nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0) {
+			r = nr_diagf(d, -errno, "network namespace '%s': %s", spec->netns,
+				     strerror(errno));
+			goto out;
+		}
+	}
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0) {
+		r = nr_diagf(d, -errno, "cannot set up pipes: %s", strerror(errno));
+		goto out;
+	}
+	envp = build_env(spec->env);
+	pid = fork();
+	if (pid < 0) {
+		r = nr_diagf(d, -errno, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child(spec, envp, devnull, outp[1], errp[1], nsfd, ep[1]);
+	setpgid(pid, pid); /* also here, so a signal sent right away reaches the group */
+	close(ep[1]);
+	ep[1] = -1;
+	do
+		got = read(ep[0], &child_errno, sizeof(child_errno));
+	while (got < 0 && errno == EINTR);
+	if (got == (ssize_t)sizeof(child_errno)) {
+		waitpid(pid, NULL, 0);
+		r = nr_diagf(d, NR_EEXEC, "cannot run '%s': %s", spec->argv[0],
+			     strerror(child_errno));
+		goto out;
+	}
+	p.pid = pid;
+	p.pidfd = pidfd_open_(pid);
+	p.out_fd = outp[0];
+	p.err_fd = errp[0];
+	outp[0] = errp[0] = -1;
+	set_nonblock(p.out_fd);
+	set_nonblock(p.err_fd);
+	nr_buf_init(&p.out, spec->output_limit);
+	nr_buf_init(&p.err, spec->output_limit);
+	p.start_us = nr_mono_us();
+	*ret = p;
+out:
+	free(envp);
+	if (nsfd >= 0)
+		close(nsfd);
+	if (devnull >= 0)
+		close(devnull);
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+		if (ep[i] >= 0)
+			close(ep[i]);
+	}
+	return r;
+}
+
+/*
+ * Notice an exit without reaping (WNOWAIT): the zombie keeps the pid and
+ * the process group id ours until reap(), so signalling the group later
+ * can never hit an unrelated process that got the number again.
+ */
+static void collect(struct nr_proc *p, bool block)
+{
+	siginfo_t si;
+	int r;
+
+	if (p->exited)
+		return;
+	memset(&si, 0, sizeof(si));
+	do
+		r = waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
+	while (r < 0 && errno == EINTR);
+	if (r < 0 || si.si_pid != p->pid)
+		return;
+	p->exited = true;
+	p->end_us = nr_mono_us();
+	if (si.si_code == CLD_EXITED) {
+		p->exit_code = si.si_status;
+		p->term_signal = 0;
+	} else {
+		p->exit_code = -1;
+		p->term_signal = si.si_status;
+	}
+	if (p->pidfd >= 0) {
+		close(p->pidfd);
+		p->pidfd = -1;
+	}
+}
+
+static void reap(struct nr_proc *p)
+{
+	if (p->reaped || p->pid <= 0)
+		return;
+	if (!p->exited) {
+		kill(-p->pid, SIGKILL);
+		collect(p, true);
+	}
+	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	p->reaped = true;
+}
+
+/* Read what is there; returns false at end of file. */
+static bool drain(int *fd, struct nr_buf *b)
+{
+	char tmp[65536];
+
+	for (;;) {
+		ssize_t n = read(*fd, tmp, sizeof(tmp));
+
+		if (n > 0) {
+			nr_buf_add(b, tmp, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		close(*fd);
+		*fd = -1;
+		return false;
+	}
+}
+
+int nr_proc_pump(struct nr_proc *const *procs, size_t n, int64_t deadline_us,
+		 int64_t tick_us, int cancel_fd, bool (*done)(void *ctx), void *ctx)
+{
+	struct pollfd *pfd = nr_xcalloc(3 * n + 1, sizeof(*pfd));
+	int r = 0;
+
+	for (;;) {
+		size_t k = 0, i;
+		int64_t now, wait_us;
+		int timeout_ms, got;
+
+		if (done && done(ctx))
+			break;
+		now = nr_mono_us();
+		if (deadline_us && now >= deadline_us) {
+			r = NR_ETIMEOUT;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			pfd[k++] = (struct pollfd){ .fd = procs[i]->out_fd, .events = POLLIN };
+			pfd[k++] = (struct pollfd){ .fd = procs[i]->err_fd, .events = POLLIN };
+			pfd[k++] = (struct pollfd){ .fd = procs[i]->exited ? -1 : procs[i]->pidfd,
+						    .events = POLLIN };
+		}
+		pfd[k++] = (struct pollfd){ .fd = cancel_fd, .events = POLLIN };
+		wait_us = deadline_us ? deadline_us - now : -1;
+		if (tick_us > 0 && (wait_us < 0 || tick_us < wait_us))
+			wait_us = tick_us;
+		/* without a pidfd (old kernels) exits are found by polling */
+		for (i = 0; i < n; i++)
+			if (!procs[i]->exited && procs[i]->pidfd < 0 && (wait_us < 0 || wait_us > 10000))
+				wait_us = 10000;
+		timeout_ms = wait_us < 0 ? -1 : (int)((wait_us + 999) / 1000);
+		got = poll(pfd, k, timeout_ms);
+		if (got < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		if (cancel_fd >= 0 && (pfd[k - 1].revents & (POLLIN | POLLHUP))) {
+			r = NR_EINTR;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			struct nr_proc *p = procs[i];
+
+			if (p->out_fd >= 0 && pfd[3 * i].revents)
+				drain(&p->out_fd, &p->out);
+			if (p->err_fd >= 0 && pfd[3 * i + 1].revents)
+				drain(&p->err_fd, &p->err);
+			if (!p->exited)
+				collect(p, false);
+		}
+	}
+	free(pfd);
+	return r;
+}
+
+static bool all_gone(void *ctx)
+{
+	struct { struct nr_proc *const *procs; size_t n; } *c = ctx;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!c->procs[i]->exited || c->procs[i]->out_fd >= 0 || c->procs[i]->err_fd >= 0)
+			return false;
+	return true;
+}
+
+static void signal_groups(struct nr_proc *const *procs, size_t n, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct nr_proc *p = procs[i];
+
+		if (p->reaped)
+			continue;
+		/* the group may outlive its leader; kill(-pgid) reaches what is left */
+		if (kill(-p->pid, sig) == 0 && !p->exited)
+			p->stopped_by_us = true;
+	}
+}
+
+void nr_proc_stop(struct nr_proc *const *procs, size_t n, int64_t grace_us)
+{
+	struct { struct nr_proc *const *procs; size_t n; } ctx = { procs, n };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!procs[i]->exited)
+			collect(procs[i], false);
+	signal_groups(procs, n, SIGTERM);
+	if (grace_us < 1000)
+		grace_us = 1000;
+	if (nr_proc_pump(procs, n, nr_mono_us() + grace_us, 0, -1, all_gone, &ctx) == 0)
+		return;
+	signal_groups(procs, n, SIGKILL);
+	for (i = 0; i < n; i++)
+		collect(procs[i], true);
+	/* pipes held by a process outside the group stay open: stop reading */
+	nr_proc_pump(procs, n, nr_mono_us() + grace_us, 0, -1, all_gone, &ctx);
+	for (i = 0; i < n; i++) {
+		if (procs[i]->out_fd >= 0) {
+			close(procs[i]->out_fd);
+			procs[i]->out_fd = -1;
+		}
+		if (procs[i]->err_fd >= 0) {
+			close(procs[i]->err_fd);
+			procs[i]->err_fd = -1;
+		}
+	}
+}
+
+void nr_proc_release(struct nr_proc *p)
+{
+	reap(p);
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	if (p->err_fd >= 0)
+		close(p->err_fd);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->out_fd = p->err_fd = p->pidfd = -1;
+	nr_buf_release(&p->out);
+	nr_buf_release(&p->err);
+}
+
+int nr_proc_exit_code(const struct nr_proc *p)
+{
+	return p->exit_code;
+}
+
+int nr_proc_signal(const struct nr_proc *p)
+{
+	return p->term_signal;
+}
+
+const char *nr_proc_describe(const struct nr_proc *p, char *buf, size_t size)
+{
+	if (!p->exited)
+		snprintf(buf, size, "still running");
+	else if (!p->term_signal)
+		snprintf(buf, size, "exit %d", p->exit_code);
+	else
+		snprintf(buf, size, "signal %d (%s)", p->term_signal, strsignal(p->term_signal));
+	return buf;
+}
+
+static bool listening_in(const char *path, int port)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	bool found = false;
+
+	if (!f)
+		return false;
+	/* "  sl  local_address rem_address   st ..." with hex "ADDR:PORT" and st 0A = LISTEN */
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned int lport, st;
+		char *colon = strchr(line, ':');
+
+		if (!colon)
+			continue;
+		colon = strchr(colon + 1, ':');
+		if (!colon || sscanf(colon + 1, "%x %*s %x", &lport, &st) != 2)
+			continue;
+		found = (int)lport == port && st == 0x0A;
+	}
+	fclose(f);
+	return found;
+}
+
+bool nr_port_listening(pid_t pid, int port)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/net/tcp", (int)pid);
+	if (listening_in(path, port))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/net/tcp6", (int)pid);
+	return listening_in(path, port);
+}
+
+int nr_free_port(int *ret_port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		r = -errno;
+	else
+		*ret_port = ntohs(a.sin_port);
+	close(fd);
+	return r;
+}
+
+void nr_exec_become_subreaper(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+/* The parent pid from /proc/PID/stat; the name may hold ')' so read after the last one. */
+static pid_t ppid_of(const char *pid)
+{
+	char path[64], buf[1024];
+	FILE *f;
+	size_t n;
+	char *paren;
+	int ppid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	if (!paren || sscanf(paren + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+int nr_exec_reap_orphans(const pid_t *keep, size_t n_keep)
+{
+	pid_t self = getpid();
+	int found = 0, round;
+
+	/* killing one may orphan its children to us: go round a few times */
+	for (round = 0; round < 8; round++) {
+		DIR *dir = opendir("/proc");
+		struct dirent *de;
+		int this_round = 0;
+
+		if (!dir)
+			return found;
+		while ((de = readdir(dir)) != NULL) {
+			pid_t pid;
+			size_t i;
+			char *end;
+
+			if (de->d_name[0] < '1' || de->d_name[0] > '9')
+				continue;
+			pid = (pid_t)strtol(de->d_name, &end, 10);
+			if (*end || ppid_of(de->d_name) != self)
+				continue;
+			for (i = 0; i < n_keep; i++)
+				if (keep[i] == pid)
+					break;
+			if (i < n_keep)
+				continue;
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			this_round++;
+		}
+		closedir(dir);
+		found += this_round;
+		if (!this_round)
+			break;
+	}
+	return found;
+}

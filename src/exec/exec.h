@@ -1,0 +1,92 @@
+/*
+ * Running commands: each in its own process group, output captured into
+ * bounded buffers, ended as a group with SIGTERM then SIGKILL.
+ *
+ * After git's run-command.c: everything is prepared before fork(); the
+ * child makes only async-signal-safe calls; a failed exec is reported back
+ * through a close-on-exec pipe, so "no such command" is an error here and
+ * not an exit status 127 to guess at.
+ */
+#ifndef NR_EXEC_H
+#define NR_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+struct nr_exec_spec {
+	char *const *argv;   /* argv[0] is looked up in PATH */
+	char *const *env;    /* "NAME=VALUE" set on top of this process's environment; may be NULL */
+	const char *workdir; /* NULL: this process's */
+	const char *netns;   /* NULL, or a namespace under /run/netns to enter */
+	size_t output_limit; /* bytes kept per stream; 0: no limit */
+};
+
+struct nr_proc {
+	pid_t pid;          /* also its process group */
+	int pidfd;          /* readable once the process has exited; -1 after */
+	int out_fd, err_fd; /* -1 at end of file */
+	struct nr_buf out, err;
+	bool exited;        /* seen with WNOWAIT: a zombie still holds the pid and group */
+	bool reaped;        /* collected: pid and group may be reused, never signal them */
+	int exit_code;      /* once exited: the exit status, or -1 after a signal */
+	int term_signal;    /* once exited: the signal that ended it, or 0 */
+	bool stopped_by_us; /* we sent it a signal before it ended */
+	int64_t start_us, end_us; /* monotonic */
+};
+
+/* Start a process. NR_EEXEC with "cannot run 'x': reason" when exec fails. */
+int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct nr_diag *d);
+
+/*
+ * Read output and collect exits of procs[0..n) until done(ctx) returns
+ * true (0), the monotonic deadline passes (NR_ETIMEOUT), or cancel_fd
+ * becomes readable (NR_EINTR; -1: none). done() is called after every
+ * event and at least every tick_us (0: only on events).
+ */
+int nr_proc_pump(struct nr_proc *const *procs, size_t n, int64_t deadline_us,
+		 int64_t tick_us, int cancel_fd, bool (*done)(void *ctx), void *ctx);
+
+/*
+ * End procs that are still running: SIGTERM to each group, SIGKILL to
+ * those still there after grace_us; then collect their exits and read
+ * their pipes to the end (for at most grace_us more). Also signals the
+ * group of procs that have exited, since their children may remain.
+ */
+void nr_proc_stop(struct nr_proc *const *procs, size_t n, int64_t grace_us);
+
+/* Reap the process (SIGKILL to its group first if it still runs), close fds, free buffers. */
+void nr_proc_release(struct nr_proc *p);
+
+/* Exit code, or -1 when it died of a signal (then nr_proc_signal says which). */
+int nr_proc_exit_code(const struct nr_proc *p);
+int nr_proc_signal(const struct nr_proc *p);
+/* "exit 3", "signal 9 (Killed)" into buf. */
+const char *nr_proc_describe(const struct nr_proc *p, char *buf, size_t size);
+
+/*
+ * Whether a TCP socket listens on `port` in the network namespace of
+ * process `pid` (from /proc/PID/net/tcp and tcp6, so nothing connects to
+ * it: a server that takes one client is not used up by the check).
+ */
+bool nr_port_listening(pid_t pid, int port);
+
+/* A TCP port free on 127.0.0.1 now (bound to port 0, learnt, closed). */
+int nr_free_port(int *ret_port);
+
+/*
+ * Become a subreaper, so that processes that leave their group (daemons)
+ * are re-parented to us and not to init, and can be found and ended.
+ */
+void nr_exec_become_subreaper(void);
+/*
+ * Kill and collect every child of ours that is not one of `keep`
+ * (typically: none). Returns how many were found.
+ */
+int nr_exec_reap_orphans(const pid_t *keep, size_t n_keep);
+
+#endif
