@@ -1,0 +1,243 @@
+/* The store's face: picks a backend and dispatches; record lifetimes. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "base/mem.h"
+#include "store/store_backend.h"
+
+static const struct nr_store_ops *const backends[] = {
+	&nr__store_sqlite_ops,
+};
+
+int nr_store_open(const char *location, struct nr_store **ret, struct nr_diag *d)
+{
+	size_t i;
+
+	if (!location || !*location)
+		return nr_diagf(d, NR_ESTORE, "no database given");
+	for (i = 0; i < NR_ARRAY_SIZE(backends); i++)
+		if (backends[i]->accepts(location))
+			return backends[i]->open(location, ret, d);
+	return nr_diagf(d, NR_ESTORE, "%s: no store backend takes this location", location);
+}
+
+void nr_store_close(struct nr_store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+int nr_store_opened_version(const struct nr_store *st)
+{
+	return st->opened_version;
+}
+
+int nr_store_run_create(struct nr_store *st, const struct nr_run_rec *run,
+			const struct nr_host_rec *hosts, size_t n_hosts,
+			const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d)
+{
+	return st->ops->run_create(st, run, hosts, n_hosts, cases, n_cases, d);
+}
+
+int nr_store_run_update(struct nr_store *st, const struct nr_run_rec *run, struct nr_diag *d)
+{
+	return st->ops->run_update(st, run, d);
+}
+
+int nr_store_case_update(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d)
+{
+	return st->ops->case_update(st, c, d);
+}
+
+int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_after,
+			  const struct nr_attempt_rec *a, const struct nr_output_in *outs,
+			  size_t n_outs, const struct nr_role_samples *samples,
+			  size_t n_samples, struct nr_diag *d)
+{
+	return st->ops->attempt_save(st, case_after, a, outs, n_outs, samples, n_samples, d);
+}
+
+int nr_store_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
+		     struct nr_diag *d)
+{
+	return st->ops->run_get(st, selector, ret, d);
+}
+
+int nr_store_run_resumable(struct nr_store *st, const char *campaign, struct nr_run_rec *ret,
+			   struct nr_diag *d)
+{
+	return st->ops->run_resumable(st, campaign, ret, d);
+}
+
+int nr_store_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
+		       size_t *ret_n, struct nr_diag *d)
+{
+	return st->ops->runs_list(st, limit, ret, ret_n, d);
+}
+
+int nr_store_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
+			size_t *ret_n, struct nr_diag *d)
+{
+	return st->ops->hosts_list(st, run_id, ret, ret_n, d);
+}
+
+int nr_store_cases_list(struct nr_store *st, const char *run_id, struct nr_case_rec **ret,
+			size_t *ret_n, struct nr_diag *d)
+{
+	return st->ops->cases_list(st, run_id, ret, ret_n, d);
+}
+
+int nr_store_attempts_list(struct nr_store *st, const char *case_id,
+			   struct nr_attempt_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	return st->ops->attempts_list(st, case_id, ret, ret_n, d);
+}
+
+int nr_store_outputs_get(struct nr_store *st, const char *attempt_id,
+			 struct nr_output_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	return st->ops->outputs_get(st, attempt_id, ret, ret_n, d);
+}
+
+int nr_store_samples_list(struct nr_store *st, const char *run_id, bool with_intervals,
+			  struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
+{
+	return st->ops->samples_list(st, run_id, with_intervals, ret, ret_n, d);
+}
+
+int nr_store_locate(struct nr_store *st, const char *selector, const char *run_id,
+		    char ret_case_id[NR_UUID_LEN + 1], char ret_attempt_id[NR_UUID_LEN + 1],
+		    struct nr_diag *d)
+{
+	return st->ops->locate(st, selector, run_id, ret_case_id, ret_attempt_id, d);
+}
+
+int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
+		   struct nr_diag *d)
+{
+	return st->ops->merge(st, source, ret, d);
+}
+
+/* ---- compression ---- */
+
+int nr__store_compress(struct nr_slice in, struct nr_buf *out, const char **ret_method)
+{
+	size_t bound, n;
+
+	if (in.len == 0) {
+		*ret_method = "none";
+		return 0;
+	}
+	bound = ZSTD_compressBound(in.len);
+	nr_buf_grow(out, bound);
+	n = ZSTD_compress(out->buf + out->len, bound, in.ptr, in.len, 3);
+	if (ZSTD_isError(n))
+		return NR_ESTORE;
+	out->len += n;
+	*ret_method = "zstd";
+	return 0;
+}
+
+int nr__store_decompress(const char *method, struct nr_slice in, uint64_t size,
+			 struct nr_buf *out, struct nr_diag *d)
+{
+	size_t n;
+
+	if (!strcmp(method, "none")) {
+		nr_buf_add(out, in.ptr, in.len);
+		return 0;
+	}
+	if (strcmp(method, "zstd") != 0)
+		return nr_diagf(d, NR_ESTORE, "unknown compression '%s'", method);
+	if (size > ((uint64_t)1 << 34))
+		return nr_diagf(d, NR_ESTORE, "stored output claims %llu bytes", (unsigned long long)size);
+	nr_buf_grow(out, (size_t)size);
+	n = ZSTD_decompress(out->buf + out->len, (size_t)size, in.ptr, in.len);
+	if (ZSTD_isError(n) || n != size)
+		return nr_diagf(d, NR_ESTORE, "stored output does not decompress: %s",
+				ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong size");
+	out->len += n;
+	out->buf[out->len] = '\0';
+	return 0;
+}
+
+/* ---- records ---- */
+
+void nr_run_rec_release(struct nr_run_rec *r)
+{
+	free(r->campaign);
+	free(r->campaign_path);
+	free(r->config);
+	free(r->config_hash);
+	free(r->commit);
+	free(r->branch);
+	free(r->labels);
+	free(r->status);
+	free(r->reason);
+	free(r->controller);
+	free(r->version);
+	memset(r, 0, sizeof(*r));
+}
+
+void nr_host_rec_release(struct nr_host_rec *h)
+{
+	free(h->name);
+	free(h->transport);
+	free(h->address);
+	free(h->sysinfo);
+	memset(h, 0, sizeof(*h));
+}
+
+void nr_case_rec_release(struct nr_case_rec *c)
+{
+	free(c->test);
+	free(c->key);
+	free(c->params);
+	free(c->status);
+	free(c->hosts);
+	free(c->error);
+	memset(c, 0, sizeof(*c));
+}
+
+void nr_attempt_rec_release(struct nr_attempt_rec *a)
+{
+	free(a->outcome);
+	free(a->error);
+	memset(a, 0, sizeof(*a));
+}
+
+void nr_output_rec_release(struct nr_output_rec *o)
+{
+	free(o->role);
+	free(o->host);
+	free(o->stream);
+	nr_buf_release(&o->data);
+}
+
+void nr_sample_row_release(struct nr_sample_row *s)
+{
+	free(s->test);
+	free(s->key);
+	free(s->role);
+	free(s->metric);
+	free(s->unit);
+}
+
+#define DEFINE_FREE(fn, type, release)               \
+	void fn(type *v, size_t n)                   \
+	{                                            \
+		size_t i;                            \
+		for (i = 0; v && i < n; i++)         \
+			release(&v[i]);              \
+		free(v);                             \
+	}
+
+DEFINE_FREE(nr_runs_free, struct nr_run_rec, nr_run_rec_release)
+DEFINE_FREE(nr_hosts_free, struct nr_host_rec, nr_host_rec_release)
+DEFINE_FREE(nr_cases_free, struct nr_case_rec, nr_case_rec_release)
+DEFINE_FREE(nr_attempts_free, struct nr_attempt_rec, nr_attempt_rec_release)
+DEFINE_FREE(nr_outputs_free, struct nr_output_rec, nr_output_rec_release)
+DEFINE_FREE(nr_sample_rows_free, struct nr_sample_row, nr_sample_row_release)

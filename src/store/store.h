@@ -1,0 +1,226 @@
+/*
+ * The results store: runs -> cases (the status sheet) -> attempts ->
+ * outputs and samples, plus each run's hosts and the metrics seen.
+ *
+ * One interface, backends behind it (store_sqlite.c now; PostgreSQL
+ * later). Ids are UUIDs so files written in many environments merge
+ * without collisions. Every write that belongs together is one
+ * transaction: a killed writer loses at most the attempt in flight.
+ *
+ * Records own their strings; the _release functions free them. Times are
+ * real-time microseconds since the epoch, 0 for "not yet".
+ */
+#ifndef NR_STORE_H
+#define NR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/rand.h"
+#include "parse/parse.h"
+
+#define NR_STORE_SCHEMA_VERSION 2
+
+struct nr_store;
+
+/* Run statuses. */
+#define NR_RUN_RUNNING "running"
+#define NR_RUN_PASSED "passed"
+#define NR_RUN_FAILED "failed"
+#define NR_RUN_INTERRUPTED "interrupted" /* SIGINT/SIGTERM; resumable */
+#define NR_RUN_STOPPED "stopped"         /* the breaker tripped; resumable */
+
+/* Case statuses. */
+#define NR_CASE_PENDING "pending"
+#define NR_CASE_RUNNING "running"
+#define NR_CASE_PASSED "passed"
+#define NR_CASE_FAILED "failed"
+
+/* Attempt outcomes. */
+#define NR_ATTEMPT_PASSED "passed"
+#define NR_ATTEMPT_FAILED "failed"           /* a main role exited non-zero */
+#define NR_ATTEMPT_TIMEOUT "timeout"
+#define NR_ATTEMPT_PARSE_ERROR "parse_error" /* exit 0, but the output did not parse */
+#define NR_ATTEMPT_ERROR "error"             /* could not start, not ready, ... */
+
+struct nr_run_rec {
+	char id[NR_UUID_LEN + 1];
+	char *campaign;
+	char *campaign_path;
+	char *config;      /* the campaign file's text */
+	char *config_hash; /* sha256 of config */
+	char *commit;      /* NULL when unknown */
+	char *branch;      /* NULL when unknown */
+	char *labels;      /* JSON object text */
+	char *status;
+	char *reason;      /* why it failed or stopped; NULL */
+	char *controller;  /* host name of the machine that ran it */
+	char *version;     /* netrig's */
+	int pid;           /* the controller's pid while running, else 0 */
+	int64_t started_us, finished_us;
+	/* filled by queries, not stored */
+	int64_t n_cases, n_passed, n_failed, n_pending;
+};
+
+struct nr_host_rec {
+	char id[NR_UUID_LEN + 1];
+	char *name;
+	char *transport;
+	char *address;
+	char *sysinfo; /* JSON text, or NULL */
+};
+
+struct nr_case_rec {
+	char id[NR_UUID_LEN + 1];
+	char run_id[NR_UUID_LEN + 1];
+	int64_t ordinal;  /* 1-based position in the plan */
+	char *test;
+	char *key;        /* "test/a=1,b=x" */
+	char *params;     /* JSON object text */
+	char *status;
+	int repeats;      /* planned */
+	int repeats_done; /* repeats with a passing attempt */
+	int attempts;     /* attempts made so far */
+	int64_t started_us, finished_us;
+	int ping_count, ssh_check_count; /* health checks made (0 for local hosts) */
+	char *hosts;      /* JSON object role -> host name */
+	char *error;      /* the last failure, or NULL */
+};
+
+struct nr_attempt_rec {
+	char id[NR_UUID_LEN + 1];
+	char case_id[NR_UUID_LEN + 1];
+	int number;       /* 1-based within the case */
+	int repeat;       /* 0-based */
+	char *outcome;
+	int exit_code;    /* of the main role(s): the first non-zero, else 0; -1: signal */
+	int signal;
+	int64_t started_us, finished_us;
+	char *error;
+};
+
+/* One captured stream, to be stored (compressed) with an attempt. */
+struct nr_output_in {
+	const char *role;
+	const char *host;
+	const char *stream; /* "stdout", "stderr", or a collected file's name */
+	struct nr_slice data;
+	uint64_t dropped;   /* bytes past the output limit, not kept */
+};
+
+/* One stored stream, as read back (decompressed). */
+struct nr_output_rec {
+	char *role, *host, *stream;
+	struct nr_buf data;
+	uint64_t size, dropped;
+};
+
+/* The samples one role's parser produced in an attempt. */
+struct nr_role_samples {
+	const char *role;
+	const struct nr_sample_set *set;
+};
+
+/* A sample as queried, with its case. */
+struct nr_sample_row {
+	char case_id[NR_UUID_LEN + 1];
+	char *test, *key, *role, *metric, *unit;
+	enum nr_better better;
+	int repeat;
+	int attempt;      /* attempt number */
+	int64_t interval; /* -1: summary */
+	double value;
+};
+
+struct nr_merge_stats {
+	int64_t runs, cases, attempts, samples; /* rows added or brought forward */
+};
+
+/*
+ * Open (creating if needed) the store at `location`: a file path for
+ * SQLite. Older schemas are migrated. NR_ESTORE with a message for a
+ * missing directory, an unreadable, unwritable or corrupt file; NR_ESCHEMA
+ * when the file comes from a newer netrig.
+ */
+int nr_store_open(const char *location, struct nr_store **ret, struct nr_diag *d);
+void nr_store_close(struct nr_store *st);
+/* The schema version the store had before this open migrated it. */
+int nr_store_opened_version(const struct nr_store *st);
+
+/* ---- writes ---- */
+
+/* The run, its hosts and all its pending cases, in one transaction. */
+int nr_store_run_create(struct nr_store *st, const struct nr_run_rec *run,
+			const struct nr_host_rec *hosts, size_t n_hosts,
+			const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d);
+/* status, reason, pid, finished_us of an existing run. */
+int nr_store_run_update(struct nr_store *st, const struct nr_run_rec *run, struct nr_diag *d);
+/* The mutable fields of a case (status, counts, times, hosts, error). */
+int nr_store_case_update(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d);
+/*
+ * An attempt with its outputs and samples, and the case as it stands
+ * after it, in one transaction.
+ */
+int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_after,
+			  const struct nr_attempt_rec *a, const struct nr_output_in *outs,
+			  size_t n_outs, const struct nr_role_samples *samples,
+			  size_t n_samples, struct nr_diag *d);
+
+/* ---- reads ---- */
+
+/*
+ * A run by selector: a full id or unique prefix, "latest", or NULL for
+ * latest. NR_ENOTFOUND / NR_EAMBIGUOUS with a message.
+ */
+int nr_store_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
+		     struct nr_diag *d);
+/* The latest run of `campaign` that did not finish (running, interrupted, stopped). */
+int nr_store_run_resumable(struct nr_store *st, const char *campaign, struct nr_run_rec *ret,
+			   struct nr_diag *d);
+/* Runs, newest first, at most `limit` (0: all). */
+int nr_store_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
+		       size_t *ret_n, struct nr_diag *d);
+int nr_store_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
+			size_t *ret_n, struct nr_diag *d);
+/* Cases of a run in plan order. */
+int nr_store_cases_list(struct nr_store *st, const char *run_id, struct nr_case_rec **ret,
+			size_t *ret_n, struct nr_diag *d);
+/* Attempts of a case in order. */
+int nr_store_attempts_list(struct nr_store *st, const char *case_id,
+			   struct nr_attempt_rec **ret, size_t *ret_n, struct nr_diag *d);
+int nr_store_outputs_get(struct nr_store *st, const char *attempt_id,
+			 struct nr_output_rec **ret, size_t *ret_n, struct nr_diag *d);
+/* Summary samples of a run (interval < 0 unless with_intervals), in case order. */
+int nr_store_samples_list(struct nr_store *st, const char *run_id, bool with_intervals,
+			  struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d);
+/*
+ * Find what `selector` names for `netrig log`: an attempt id (or prefix),
+ * a case id (or prefix), or a case key in run `run_id` (NULL: the latest
+ * run). On success exactly one of *ret_case_id / *ret_attempt_id is set.
+ */
+int nr_store_locate(struct nr_store *st, const char *selector, const char *run_id,
+		    char ret_case_id[NR_UUID_LEN + 1], char ret_attempt_id[NR_UUID_LEN + 1],
+		    struct nr_diag *d);
+
+/* Add the runs of another store file; rows already here are not added twice. */
+int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
+		   struct nr_diag *d);
+
+void nr_run_rec_release(struct nr_run_rec *r);
+void nr_host_rec_release(struct nr_host_rec *h);
+void nr_case_rec_release(struct nr_case_rec *c);
+void nr_attempt_rec_release(struct nr_attempt_rec *a);
+void nr_output_rec_release(struct nr_output_rec *o);
+void nr_sample_row_release(struct nr_sample_row *s);
+/* Release each element of an array and free it. */
+void nr_runs_free(struct nr_run_rec *v, size_t n);
+void nr_hosts_free(struct nr_host_rec *v, size_t n);
+void nr_cases_free(struct nr_case_rec *v, size_t n);
+void nr_attempts_free(struct nr_attempt_rec *v, size_t n);
+void nr_outputs_free(struct nr_output_rec *v, size_t n);
+void nr_sample_rows_free(struct nr_sample_row *v, size_t n);
+
+#endif

@@ -1,0 +1,1064 @@
+/*
+ * The SQLite backend: one file, WAL, one transaction per logical write.
+ * synchronous=NORMAL in WAL mode survives a killed process (not a power
+ * cut), at ~18 us per transaction here instead of ~490 us with FULL.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "base/str.h"
+#include "store/store_backend.h"
+
+struct sqlite_store {
+	struct nr_store base;
+	sqlite3 *db;
+	char *path;
+};
+
+#define DB(st) (((struct sqlite_store *)(st))->db)
+
+/*
+ * migrations[v] takes a file from schema version v to v + 1. Never edit
+ * one that has shipped: add the next.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE runs ("
+	"  id TEXT PRIMARY KEY, campaign TEXT NOT NULL, campaign_path TEXT,"
+	"  config TEXT NOT NULL, config_hash TEXT NOT NULL, commit_sha TEXT, branch TEXT,"
+	"  labels TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, reason TEXT,"
+	"  controller TEXT, netrig_version TEXT,"
+	"  started_at INTEGER NOT NULL, finished_at INTEGER);"
+	"CREATE INDEX runs_campaign ON runs (campaign, started_at);"
+	"CREATE TABLE hosts ("
+	"  id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs (id),"
+	"  name TEXT NOT NULL, transport TEXT NOT NULL, address TEXT, sysinfo TEXT,"
+	"  UNIQUE (run_id, name));"
+	"CREATE TABLE cases ("
+	"  id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs (id),"
+	"  ordinal INTEGER NOT NULL, test TEXT NOT NULL, key TEXT NOT NULL,"
+	"  params TEXT NOT NULL, status TEXT NOT NULL, repeats INTEGER NOT NULL,"
+	"  repeats_done INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  started_at INTEGER, finished_at INTEGER,"
+	"  ping_count INTEGER NOT NULL DEFAULT 0, ssh_check_count INTEGER NOT NULL DEFAULT 0,"
+	"  error TEXT, UNIQUE (run_id, key));"
+	"CREATE INDEX cases_run ON cases (run_id, ordinal);"
+	"CREATE TABLE attempts ("
+	"  id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases (id),"
+	"  number INTEGER NOT NULL, repeat INTEGER NOT NULL, outcome TEXT NOT NULL,"
+	"  exit_code INTEGER, signal INTEGER, started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER NOT NULL, error TEXT, UNIQUE (case_id, number));"
+	"CREATE TABLE outputs ("
+	"  attempt_id TEXT NOT NULL REFERENCES attempts (id), role TEXT NOT NULL,"
+	"  host TEXT, stream TEXT NOT NULL, size INTEGER NOT NULL,"
+	"  dropped INTEGER NOT NULL DEFAULT 0, compression TEXT NOT NULL, data BLOB NOT NULL,"
+	"  PRIMARY KEY (attempt_id, role, stream));"
+	"CREATE TABLE samples ("
+	"  attempt_id TEXT NOT NULL REFERENCES attempts (id), seq INTEGER NOT NULL,"
+	"  case_id TEXT NOT NULL REFERENCES cases (id), repeat INTEGER NOT NULL,"
+	"  role TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,"
+	"  orig_value REAL, orig_unit TEXT, interval INTEGER NOT NULL DEFAULT -1,"
+	"  PRIMARY KEY (attempt_id, seq));"
+	"CREATE INDEX samples_case ON samples (case_id, metric);"
+	"CREATE TABLE metrics (name TEXT PRIMARY KEY, unit TEXT NOT NULL, better TEXT NOT NULL);",
+	/* 1 -> 2: the controller's pid (a running run is not resumed under it)
+	 * and which host ran which role */
+	"ALTER TABLE runs ADD COLUMN pid INTEGER;"
+	"ALTER TABLE cases ADD COLUMN hosts TEXT;",
+};
+
+static int db_error(sqlite3 *db, struct nr_diag *d, const char *what)
+{
+	return nr_diagf(d, NR_ESTORE, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, struct nr_diag *d)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		int r = nr_diagf(d, NR_ESTORE, "%s", err ? err : sqlite3_errmsg(db));
+
+		sqlite3_free(err);
+		return r;
+	}
+	return 0;
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, struct nr_diag *d)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, ret, NULL) != SQLITE_OK)
+		return db_error(db, d, "prepare");
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Bind a time: 0 is "not yet" and stored as NULL. */
+static void bind_time(sqlite3_stmt *s, int i, int64_t us)
+{
+	if (us)
+		sqlite3_bind_int64(s, i, us);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static char *col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? nr_xstrdup((const char *)t) : NULL;
+}
+
+static void col_id(sqlite3_stmt *s, int i, char out[NR_UUID_LEN + 1])
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	snprintf(out, NR_UUID_LEN + 1, "%s", t ? (const char *)t : "");
+}
+
+/* Run a statement that returns no rows; finalizes it. */
+static int step_done(sqlite3 *db, sqlite3_stmt *s, struct nr_diag *d)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(db, d, "write");
+	return 0;
+}
+
+static int begin(sqlite3 *db, struct nr_diag *d)
+{
+	return exec_sql(db, "BEGIN IMMEDIATE", d);
+}
+
+static int end_tx(sqlite3 *db, int r, struct nr_diag *d)
+{
+	if (r < 0) {
+		exec_sql(db, "ROLLBACK", NULL);
+		return r;
+	}
+	return exec_sql(db, "COMMIT", d);
+}
+
+/* ---- open and migrate ---- */
+
+static int schema_version(sqlite3 *db, int *ret, struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int rc, r;
+
+	/* the first read of the file: a corrupt or foreign file fails here */
+	r = prepare(db, "SELECT count(*) FROM sqlite_master", &s, d);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return db_error(db, d, "not a readable SQLite database");
+	}
+	if (sqlite3_column_int(s, 0) == 0) {
+		sqlite3_finalize(s);
+		*ret = 0;
+		return 0;
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &s,
+			       NULL) != SQLITE_OK)
+		return nr_diagf(d, NR_ESTORE, "an SQLite database, but not netrig's (no meta table)");
+	rc = sqlite3_step(s);
+	*ret = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return nr_diagf(d, NR_ESTORE, "netrig database without a schema version");
+	return 0;
+}
+
+static int migrate(sqlite3 *db, int from, struct nr_diag *d)
+{
+	char sql[128];
+	int v, r;
+
+	if (from > NR_STORE_SCHEMA_VERSION)
+		return nr_diagf(d, NR_ESCHEMA,
+				"schema version %d is newer than this netrig understands (%d): upgrade netrig",
+				from, NR_STORE_SCHEMA_VERSION);
+	if (from == NR_STORE_SCHEMA_VERSION)
+		return 0;
+	r = begin(db, d);
+	for (v = from; r == 0 && v < NR_STORE_SCHEMA_VERSION; v++)
+		r = exec_sql(db, migrations[v], d);
+	if (r == 0) {
+		snprintf(sql, sizeof(sql),
+			 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '%d')",
+			 NR_STORE_SCHEMA_VERSION);
+		r = exec_sql(db, sql, d);
+	}
+	r = end_tx(db, r, d);
+	if (r < 0)
+		return nr_diagf(d, r, "migrating from schema version %d", from);
+	return 0;
+}
+
+static bool sqlite_accepts(const char *location)
+{
+	return !strstr(location, "://");
+}
+
+static int open_db(const char *path, int flags, sqlite3 **ret, struct nr_diag *d)
+{
+	sqlite3 *db = NULL;
+	char *copy = nr_xstrdup(path);
+	const char *dir = dirname(copy);
+	struct stat stt;
+	int r = 0;
+
+	if (stat(dir, &stt) < 0 || !S_ISDIR(stt.st_mode)) {
+		r = nr_diagf(d, NR_ESTORE, "%s: directory '%s' does not exist", path, dir);
+		goto out;
+	}
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		r = nr_diagf(d, NR_ESTORE, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		db = NULL;
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	sqlite3_extended_result_codes(db, 1);
+	*ret = db;
+out:
+	free(copy);
+	return r;
+}
+
+static int sqlite_open(const char *location, struct nr_store **ret, struct nr_diag *d)
+{
+	struct sqlite_store *st;
+	sqlite3 *db = NULL;
+	int version = 0, r;
+
+	r = open_db(location, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db, d);
+	if (r < 0)
+		return r;
+	if ((r = schema_version(db, &version, d)) < 0 ||
+	    (r = exec_sql(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			      "PRAGMA foreign_keys = ON;", d)) < 0 ||
+	    (r = migrate(db, version, d)) < 0) {
+		sqlite3_close(db);
+		return nr_diagf(d, r, "%s", location);
+	}
+	st = nr_xcalloc(1, sizeof(*st));
+	st->base.ops = &nr__store_sqlite_ops;
+	st->base.opened_version = version;
+	st->db = db;
+	st->path = nr_xstrdup(location);
+	*ret = &st->base;
+	return 0;
+}
+
+static void sqlite_close(struct nr_store *base)
+{
+	struct sqlite_store *st = (struct sqlite_store *)base;
+
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+/* ---- writes ---- */
+
+static int insert_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int r = prepare(db,
+			"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
+			" repeats_done, attempts, started_at, finished_at, ping_count,"
+			" ssh_check_count, hosts, error)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, c->id);
+	bind_text(s, 2, c->run_id);
+	sqlite3_bind_int64(s, 3, c->ordinal);
+	bind_text(s, 4, c->test);
+	bind_text(s, 5, c->key);
+	bind_text(s, 6, c->params ? c->params : "{}");
+	bind_text(s, 7, c->status ? c->status : NR_CASE_PENDING);
+	sqlite3_bind_int(s, 8, c->repeats);
+	sqlite3_bind_int(s, 9, c->repeats_done);
+	sqlite3_bind_int(s, 10, c->attempts);
+	bind_time(s, 11, c->started_us);
+	bind_time(s, 12, c->finished_us);
+	sqlite3_bind_int(s, 13, c->ping_count);
+	sqlite3_bind_int(s, 14, c->ssh_check_count);
+	bind_text(s, 15, c->hosts);
+	bind_text(s, 16, c->error);
+	return step_done(db, s, d);
+}
+
+static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
+			     const struct nr_host_rec *hosts, size_t n_hosts,
+			     const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s;
+	size_t i;
+	int r;
+
+	if ((r = begin(db, d)) < 0)
+		return r;
+	r = prepare(db,
+		    "INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha,"
+		    " branch, labels, status, reason, controller, netrig_version, pid, started_at,"
+		    " finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+	if (r == 0) {
+		bind_text(s, 1, run->id);
+		bind_text(s, 2, run->campaign);
+		bind_text(s, 3, run->campaign_path);
+		bind_text(s, 4, run->config ? run->config : "");
+		bind_text(s, 5, run->config_hash ? run->config_hash : "");
+		bind_text(s, 6, run->commit);
+		bind_text(s, 7, run->branch);
+		bind_text(s, 8, run->labels ? run->labels : "{}");
+		bind_text(s, 9, run->status);
+		bind_text(s, 10, run->reason);
+		bind_text(s, 11, run->controller);
+		bind_text(s, 12, run->version);
+		sqlite3_bind_int(s, 13, run->pid);
+		sqlite3_bind_int64(s, 14, run->started_us);
+		bind_time(s, 15, run->finished_us);
+		r = step_done(db, s, d);
+	}
+	for (i = 0; r == 0 && i < n_hosts; i++) {
+		r = prepare(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
+				" VALUES (?, ?, ?, ?, ?, ?)", &s, d);
+		if (r < 0)
+			break;
+		bind_text(s, 1, hosts[i].id);
+		bind_text(s, 2, run->id);
+		bind_text(s, 3, hosts[i].name);
+		bind_text(s, 4, hosts[i].transport);
+		bind_text(s, 5, hosts[i].address);
+		bind_text(s, 6, hosts[i].sysinfo);
+		r = step_done(db, s, d);
+	}
+	for (i = 0; r == 0 && i < n_cases; i++)
+		r = insert_case(db, &cases[i], d);
+	return end_tx(db, r, d);
+}
+
+static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
+			     struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s;
+	int r = prepare(db, "UPDATE runs SET status = ?, reason = ?, pid = ?, finished_at = ?"
+			    " WHERE id = ?", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, run->status);
+	bind_text(s, 2, run->reason);
+	sqlite3_bind_int(s, 3, run->pid);
+	bind_time(s, 4, run->finished_us);
+	bind_text(s, 5, run->id);
+	return step_done(db, s, d);
+}
+
+static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int r = prepare(db,
+			"UPDATE cases SET status = ?, repeats_done = ?, attempts = ?, started_at = ?,"
+			" finished_at = ?, ping_count = ?, ssh_check_count = ?, hosts = ?, error = ?"
+			" WHERE id = ?", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, c->status);
+	sqlite3_bind_int(s, 2, c->repeats_done);
+	sqlite3_bind_int(s, 3, c->attempts);
+	bind_time(s, 4, c->started_us);
+	bind_time(s, 5, c->finished_us);
+	sqlite3_bind_int(s, 6, c->ping_count);
+	sqlite3_bind_int(s, 7, c->ssh_check_count);
+	bind_text(s, 8, c->hosts);
+	bind_text(s, 9, c->error);
+	bind_text(s, 10, c->id);
+	return step_done(db, s, d);
+}
+
+static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
+			      struct nr_diag *d)
+{
+	return update_case(DB(st), c, d);
+}
+
+static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *case_after,
+			       const struct nr_attempt_rec *a, const struct nr_output_in *outs,
+			       size_t n_outs, const struct nr_role_samples *samples,
+			       size_t n_samples, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s = NULL;
+	struct nr_buf z = NR_BUF_INIT;
+	size_t i, j;
+	int r, seq = 0;
+
+	if ((r = begin(db, d)) < 0)
+		return r;
+	r = prepare(db,
+		    "INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
+		    " started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+	if (r == 0) {
+		bind_text(s, 1, a->id);
+		bind_text(s, 2, a->case_id);
+		sqlite3_bind_int(s, 3, a->number);
+		sqlite3_bind_int(s, 4, a->repeat);
+		bind_text(s, 5, a->outcome);
+		sqlite3_bind_int(s, 6, a->exit_code);
+		sqlite3_bind_int(s, 7, a->signal);
+		sqlite3_bind_int64(s, 8, a->started_us);
+		sqlite3_bind_int64(s, 9, a->finished_us);
+		bind_text(s, 10, a->error);
+		r = step_done(db, s, d);
+	}
+	for (i = 0; r == 0 && i < n_outs; i++) {
+		const char *method;
+
+		nr_buf_reset(&z);
+		if (nr__store_compress(outs[i].data, &z, &method) < 0) {
+			r = nr_diagf(d, NR_ESTORE, "cannot compress output");
+			break;
+		}
+		if ((r = prepare(db, "INSERT INTO outputs (attempt_id, role, host, stream, size,"
+				     " dropped, compression, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				 &s, d)) < 0)
+			break;
+		bind_text(s, 1, a->id);
+		bind_text(s, 2, outs[i].role);
+		bind_text(s, 3, outs[i].host);
+		bind_text(s, 4, outs[i].stream);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)outs[i].data.len);
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)outs[i].dropped);
+		bind_text(s, 7, method);
+		sqlite3_bind_blob64(s, 8, z.buf, z.len, SQLITE_TRANSIENT);
+		r = step_done(db, s, d);
+	}
+	if (r == 0)
+		r = prepare(db, "INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric,"
+				" value, unit, orig_value, orig_unit, interval)"
+				" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+	for (i = 0; r == 0 && i < n_samples; i++) {
+		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
+			const struct nr_sample *x = &samples[i].set->v[j];
+
+			sqlite3_reset(s);
+			bind_text(s, 1, a->id);
+			sqlite3_bind_int(s, 2, seq++);
+			bind_text(s, 3, a->case_id);
+			sqlite3_bind_int(s, 4, a->repeat);
+			bind_text(s, 5, samples[i].role);
+			bind_text(s, 6, x->metric);
+			sqlite3_bind_double(s, 7, x->value);
+			bind_text(s, 8, x->unit);
+			sqlite3_bind_double(s, 9, x->orig_value);
+			bind_text(s, 10, x->orig_unit);
+			sqlite3_bind_int64(s, 11, x->interval);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				r = db_error(db, d, "write sample");
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (r == 0)
+		r = prepare(db, "INSERT INTO metrics (name, unit, better) VALUES (?, ?, ?)"
+				" ON CONFLICT (name) DO NOTHING", &s, d);
+	for (i = 0; r == 0 && i < n_samples; i++) {
+		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
+			const struct nr_sample *x = &samples[i].set->v[j];
+
+			sqlite3_reset(s);
+			bind_text(s, 1, x->metric);
+			bind_text(s, 2, x->unit);
+			bind_text(s, 3, nr_better_name(x->better));
+			if (sqlite3_step(s) != SQLITE_DONE)
+				r = db_error(db, d, "write metric");
+		}
+	}
+	sqlite3_finalize(s);
+	if (r == 0)
+		r = update_case(db, case_after, d);
+	nr_buf_release(&z);
+	return end_tx(db, r, d);
+}
+
+/* ---- reads ---- */
+
+#define RUN_COLUMNS                                                                    \
+	"r.id, r.campaign, r.campaign_path, r.config, r.config_hash, r.commit_sha,"    \
+	" r.branch, r.labels, r.status, r.reason, r.controller, r.netrig_version,"     \
+	" r.pid, r.started_at, r.finished_at,"                                         \
+	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id),"                       \
+	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'passed')," \
+	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'failed')," \
+	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id"                         \
+	"    AND c.status IN ('pending', 'running'))"
+
+static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	col_id(s, 0, r->id);
+	r->campaign = col_text(s, 1);
+	r->campaign_path = col_text(s, 2);
+	r->config = col_text(s, 3);
+	r->config_hash = col_text(s, 4);
+	r->commit = col_text(s, 5);
+	r->branch = col_text(s, 6);
+	r->labels = col_text(s, 7);
+	r->status = col_text(s, 8);
+	r->reason = col_text(s, 9);
+	r->controller = col_text(s, 10);
+	r->version = col_text(s, 11);
+	r->pid = sqlite3_column_int(s, 12);
+	r->started_us = sqlite3_column_int64(s, 13);
+	r->finished_us = sqlite3_column_int64(s, 14);
+	r->n_cases = sqlite3_column_int64(s, 15);
+	r->n_passed = sqlite3_column_int64(s, 16);
+	r->n_failed = sqlite3_column_int64(s, 17);
+	r->n_pending = sqlite3_column_int64(s, 18);
+}
+
+/* Escape LIKE wildcards so a user's prefix is matched literally. */
+static char *like_prefix(const char *p)
+{
+	struct nr_buf b = NR_BUF_INIT;
+
+	for (; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			nr_buf_addch(&b, '\\');
+		nr_buf_addch(&b, *p);
+	}
+	nr_buf_addch(&b, '%');
+	return nr_buf_detach(&b, NULL);
+}
+
+static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
+			  struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s;
+	char *pattern = NULL;
+	int r, rc, found = 0;
+
+	if (!selector || !strcmp(selector, "latest"))
+		r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r"
+				" ORDER BY r.started_at DESC, r.id DESC LIMIT 1", &s, d);
+	else {
+		r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r WHERE r.id LIKE ? ESCAPE '\\'"
+				" ORDER BY r.started_at DESC LIMIT 2", &s, d);
+		pattern = like_prefix(selector);
+		if (r == 0)
+			bind_text(s, 1, pattern);
+	}
+	if (r < 0)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (found++) {
+			nr_run_rec_release(ret);
+			r = nr_diagf(d, NR_EAMBIGUOUS, "run '%s' is ambiguous: give more of its id",
+				     selector);
+			break;
+		}
+		read_run(s, ret);
+	}
+	if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_error(db, d, "read runs");
+	if (r == 0 && !found)
+		r = selector && strcmp(selector, "latest")
+			    ? nr_diagf(d, NR_ENOTFOUND, "no run '%s' in this database", selector)
+			    : nr_diagf(d, NR_ENOTFOUND, "no runs in this database yet");
+	sqlite3_finalize(s);
+out:
+	free(pattern);
+	return r;
+}
+
+static int sqlite_run_resumable(struct nr_store *st, const char *campaign,
+				struct nr_run_rec *ret, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s;
+	int r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r WHERE r.campaign = ?"
+			    " AND r.status IN ('running', 'interrupted', 'stopped')"
+			    " ORDER BY r.started_at DESC, r.id DESC LIMIT 1", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, campaign);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		read_run(s, ret);
+	else
+		r = nr_diagf(d, NR_ENOTFOUND, "campaign '%s' has no unfinished run to resume",
+			     campaign);
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int sqlite_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
+			    size_t *ret_n, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	struct nr_run_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r"
+			    " ORDER BY r.started_at DESC, r.id DESC LIMIT ?", &s, d);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		NR_GROW(v, n + 1, cap);
+		read_run(s, &v[n++]);
+	}
+	sqlite3_finalize(s);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int sqlite_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
+			     size_t *ret_n, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	struct nr_host_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int r = prepare(db, "SELECT id, name, transport, address, sysinfo FROM hosts"
+			    " WHERE run_id = ? ORDER BY name", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, run_id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct nr_host_rec *h;
+
+		NR_GROW(v, n + 1, cap);
+		h = &v[n++];
+		col_id(s, 0, h->id);
+		h->name = col_text(s, 1);
+		h->transport = col_text(s, 2);
+		h->address = col_text(s, 3);
+		h->sysinfo = col_text(s, 4);
+	}
+	sqlite3_finalize(s);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int sqlite_cases_list(struct nr_store *st, const char *run_id, struct nr_case_rec **ret,
+			     size_t *ret_n, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	struct nr_case_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int r = prepare(db,
+			"SELECT id, run_id, ordinal, test, key, params, status, repeats, repeats_done,"
+			" attempts, started_at, finished_at, ping_count, ssh_check_count, hosts, error"
+			" FROM cases WHERE run_id = ? ORDER BY ordinal", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, run_id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct nr_case_rec *c;
+
+		NR_GROW(v, n + 1, cap);
+		c = &v[n++];
+		memset(c, 0, sizeof(*c));
+		col_id(s, 0, c->id);
+		col_id(s, 1, c->run_id);
+		c->ordinal = sqlite3_column_int64(s, 2);
+		c->test = col_text(s, 3);
+		c->key = col_text(s, 4);
+		c->params = col_text(s, 5);
+		c->status = col_text(s, 6);
+		c->repeats = sqlite3_column_int(s, 7);
+		c->repeats_done = sqlite3_column_int(s, 8);
+		c->attempts = sqlite3_column_int(s, 9);
+		c->started_us = sqlite3_column_int64(s, 10);
+		c->finished_us = sqlite3_column_int64(s, 11);
+		c->ping_count = sqlite3_column_int(s, 12);
+		c->ssh_check_count = sqlite3_column_int(s, 13);
+		c->hosts = col_text(s, 14);
+		c->error = col_text(s, 15);
+	}
+	sqlite3_finalize(s);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int sqlite_attempts_list(struct nr_store *st, const char *case_id,
+				struct nr_attempt_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	struct nr_attempt_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int r = prepare(db, "SELECT id, case_id, number, repeat, outcome, exit_code, signal,"
+			    " started_at, finished_at, error FROM attempts WHERE case_id = ?"
+			    " ORDER BY number", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, case_id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct nr_attempt_rec *a;
+
+		NR_GROW(v, n + 1, cap);
+		a = &v[n++];
+		memset(a, 0, sizeof(*a));
+		col_id(s, 0, a->id);
+		col_id(s, 1, a->case_id);
+		a->number = sqlite3_column_int(s, 2);
+		a->repeat = sqlite3_column_int(s, 3);
+		a->outcome = col_text(s, 4);
+		a->exit_code = sqlite3_column_int(s, 5);
+		a->signal = sqlite3_column_int(s, 6);
+		a->started_us = sqlite3_column_int64(s, 7);
+		a->finished_us = sqlite3_column_int64(s, 8);
+		a->error = col_text(s, 9);
+	}
+	sqlite3_finalize(s);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int sqlite_outputs_get(struct nr_store *st, const char *attempt_id,
+			      struct nr_output_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	struct nr_output_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int r = prepare(db, "SELECT role, host, stream, size, dropped, compression, data"
+			    " FROM outputs WHERE attempt_id = ? ORDER BY rowid", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, attempt_id);
+	while (r == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		struct nr_output_rec *o;
+		const char *method = (const char *)sqlite3_column_text(s, 5);
+
+		NR_GROW(v, n + 1, cap);
+		o = &v[n++];
+		memset(o, 0, sizeof(*o));
+		o->role = col_text(s, 0);
+		o->host = col_text(s, 1);
+		o->stream = col_text(s, 2);
+		o->size = (uint64_t)sqlite3_column_int64(s, 3);
+		o->dropped = (uint64_t)sqlite3_column_int64(s, 4);
+		nr_buf_init(&o->data, 0);
+		r = nr__store_decompress(method ? method : "none",
+					 nr_slice_of(sqlite3_column_blob(s, 6),
+						     (size_t)sqlite3_column_bytes(s, 6)),
+					 o->size, &o->data, d);
+	}
+	sqlite3_finalize(s);
+	if (r < 0) {
+		nr_outputs_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int sqlite_samples_list(struct nr_store *st, const char *run_id, bool with_intervals,
+			       struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	struct nr_sample_row *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int r = prepare(db,
+			"SELECT c.id, c.test, c.key, s.role, s.metric, s.unit,"
+			" coalesce(m.better, 'none'), s.repeat, a.number, s.interval, s.value"
+			" FROM samples s JOIN cases c ON c.id = s.case_id"
+			" JOIN attempts a ON a.id = s.attempt_id"
+			" LEFT JOIN metrics m ON m.name = s.metric"
+			" WHERE c.run_id = ? AND (? OR s.interval < 0)"
+			" ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.interval, s.seq", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, run_id);
+	sqlite3_bind_int(s, 2, with_intervals);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct nr_sample_row *x;
+		const char *better = (const char *)sqlite3_column_text(s, 6);
+
+		NR_GROW(v, n + 1, cap);
+		x = &v[n++];
+		memset(x, 0, sizeof(*x));
+		col_id(s, 0, x->case_id);
+		x->test = col_text(s, 1);
+		x->key = col_text(s, 2);
+		x->role = col_text(s, 3);
+		x->metric = col_text(s, 4);
+		x->unit = col_text(s, 5);
+		if (!better || nr_better_parse(better, &x->better) < 0)
+			x->better = NR_BETTER_NONE;
+		x->repeat = sqlite3_column_int(s, 7);
+		x->attempt = sqlite3_column_int(s, 8);
+		x->interval = sqlite3_column_int64(s, 9);
+		x->value = sqlite3_column_double(s, 10);
+	}
+	sqlite3_finalize(s);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* How many rows of `sql` (with ? = arg) there are, and the first one's id. */
+static int count_ids(sqlite3 *db, const char *sql, const char *arg, const char *arg2,
+		     char first[NR_UUID_LEN + 1], int *ret_count, struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int n = 0, r = prepare(db, sql, &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, arg);
+	if (arg2)
+		bind_text(s, 2, arg2);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		if (n++ == 0)
+			col_id(s, 0, first);
+	sqlite3_finalize(s);
+	*ret_count = n;
+	return 0;
+}
+
+static int sqlite_locate(struct nr_store *st, const char *selector, const char *run_id,
+			 char *ret_case_id, char *ret_attempt_id, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	char *pattern = like_prefix(selector);
+	char id[NR_UUID_LEN + 1] = "";
+	int n = 0, r;
+
+	ret_case_id[0] = ret_attempt_id[0] = '\0';
+	/* a case key first: keys are what people copy from the status sheet */
+	r = count_ids(db, run_id ? "SELECT id FROM cases WHERE key = ? AND run_id = ?"
+				 : "SELECT id FROM cases WHERE key = ? AND run_id ="
+				   " (SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1)",
+		      selector, run_id, id, &n, d);
+	if (r == 0 && n == 1) {
+		snprintf(ret_case_id, NR_UUID_LEN + 1, "%s", id);
+		goto out;
+	}
+	if (r == 0 && (r = count_ids(db, "SELECT id FROM attempts WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+				     pattern, NULL, id, &n, d)) == 0 && n == 1) {
+		snprintf(ret_attempt_id, NR_UUID_LEN + 1, "%s", id);
+		goto out;
+	}
+	if (r == 0 && n > 1) {
+		r = nr_diagf(d, NR_EAMBIGUOUS, "'%s' is ambiguous: give more of the id", selector);
+		goto out;
+	}
+	if (r == 0 && (r = count_ids(db, "SELECT id FROM cases WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+				     pattern, NULL, id, &n, d)) == 0 && n == 1) {
+		snprintf(ret_case_id, NR_UUID_LEN + 1, "%s", id);
+		goto out;
+	}
+	if (r == 0)
+		r = n > 1 ? nr_diagf(d, NR_EAMBIGUOUS, "'%s' is ambiguous: give more of the id", selector)
+			  : nr_diagf(d, NR_ENOTFOUND, "no case or attempt '%s'%s", selector,
+				     run_id ? " in that run" : " (case keys are looked up in the latest run; use --run)");
+out:
+	free(pattern);
+	return r;
+}
+
+/* ---- merge ---- */
+
+static int64_t changes_of(sqlite3 *db, const char *sql, int *r, struct nr_diag *d)
+{
+	if (*r < 0)
+		return 0;
+	*r = exec_sql(db, sql, d);
+	return *r < 0 ? 0 : sqlite3_changes(db);
+}
+
+/*
+ * Bring an older source up to this schema without touching the user's
+ * file: VACUUM INTO a temporary copy, migrate the copy.
+ */
+static int source_copy(sqlite3 *db, const char *source, int version, char **ret_path,
+		       struct nr_diag *d)
+{
+	char tmpl[] = "/tmp/netrig-merge.XXXXXX";
+	char *sql, *path;
+	sqlite3 *copy = NULL;
+	int fd = mkstemp(tmpl), r;
+
+	(void)db;
+	if (fd < 0)
+		return nr_diagf(d, -errno, "temporary file: %s", strerror(errno));
+	close(fd);
+	unlink(tmpl);
+	path = nr_xstrdup(tmpl);
+	r = open_db(source, SQLITE_OPEN_READONLY, &copy, d);
+	if (r == 0) {
+		sql = sqlite3_mprintf("VACUUM INTO %Q", path);
+		r = exec_sql(copy, sql, d);
+		sqlite3_free(sql);
+		sqlite3_close(copy);
+		copy = NULL;
+	}
+	if (r == 0 && (r = open_db(path, SQLITE_OPEN_READWRITE, &copy, d)) == 0) {
+		r = migrate(copy, version, d);
+		sqlite3_close(copy);
+	}
+	if (r < 0) {
+		unlink(path);
+		free(path);
+		return r;
+	}
+	*ret_path = path;
+	return 0;
+}
+
+static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
+			struct nr_diag *d)
+{
+	sqlite3 *db = DB(st), *src = NULL;
+	struct nr_merge_stats m = { 0 };
+	char *attach_path = NULL, *sql;
+	int version = 0, r;
+	struct stat stt;
+
+	if (stat(source, &stt) < 0)
+		return nr_diagf(d, NR_ESTORE, "%s: %s", source, strerror(errno));
+	if ((r = open_db(source, SQLITE_OPEN_READONLY, &src, d)) < 0)
+		return r;
+	r = schema_version(src, &version, d);
+	sqlite3_close(src);
+	if (r < 0)
+		return nr_diagf(d, r, "%s", source);
+	if (version > NR_STORE_SCHEMA_VERSION)
+		return nr_diagf(d, NR_ESCHEMA, "%s: schema version %d is newer than this netrig's %d",
+				source, version, NR_STORE_SCHEMA_VERSION);
+	if (version == 0)
+		return 0; /* an empty database: nothing to add */
+	if (version < NR_STORE_SCHEMA_VERSION) {
+		if ((r = source_copy(db, source, version, &attach_path, d)) < 0)
+			return r;
+	} else {
+		attach_path = nr_xstrdup(source);
+	}
+	sql = sqlite3_mprintf("ATTACH DATABASE %Q AS src", attach_path);
+	r = exec_sql(db, sql, d);
+	sqlite3_free(sql);
+	if (r < 0)
+		goto out;
+	r = begin(db, d);
+	/* a run or case already here is brought forward when the source saw more of it */
+	m.runs = changes_of(db,
+		"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
+		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at)"
+		" SELECT id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels,"
+		" status, reason, controller, netrig_version, pid, started_at, finished_at"
+		" FROM src.runs WHERE true"
+		" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
+		" pid = excluded.pid, finished_at = excluded.finished_at"
+		" WHERE runs.status IS NOT excluded.status AND excluded.finished_at IS NOT NULL"
+		" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)", &r, d);
+	changes_of(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
+		       " SELECT id, run_id, name, transport, address, sysinfo FROM src.hosts WHERE true"
+		       " ON CONFLICT DO NOTHING", &r, d);
+	m.cases = changes_of(db,
+		"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
+		" repeats_done, attempts, started_at, finished_at, ping_count, ssh_check_count,"
+		" hosts, error)"
+		" SELECT id, run_id, ordinal, test, key, params, status, repeats, repeats_done,"
+		" attempts, started_at, finished_at, ping_count, ssh_check_count, hosts, error"
+		" FROM src.cases WHERE true"
+		" ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
+		" repeats_done = excluded.repeats_done, attempts = excluded.attempts,"
+		" started_at = excluded.started_at, finished_at = excluded.finished_at,"
+		" ping_count = excluded.ping_count, ssh_check_count = excluded.ssh_check_count,"
+		" hosts = excluded.hosts, error = excluded.error"
+		" WHERE excluded.attempts > cases.attempts"
+		" OR (excluded.status IS NOT cases.status AND excluded.finished_at IS NOT NULL"
+		"     AND cases.finished_at IS NULL)", &r, d);
+	m.attempts = changes_of(db,
+		"INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
+		" started_at, finished_at, error)"
+		" SELECT id, case_id, number, repeat, outcome, exit_code, signal, started_at,"
+		" finished_at, error FROM src.attempts WHERE true ON CONFLICT DO NOTHING", &r, d);
+	changes_of(db, "INSERT INTO outputs (attempt_id, role, host, stream, size, dropped,"
+		       " compression, data) SELECT attempt_id, role, host, stream, size, dropped,"
+		       " compression, data FROM src.outputs WHERE true ON CONFLICT DO NOTHING", &r, d);
+	m.samples = changes_of(db,
+		"INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric, value, unit,"
+		" orig_value, orig_unit, interval) SELECT attempt_id, seq, case_id, repeat, role,"
+		" metric, value, unit, orig_value, orig_unit, interval FROM src.samples WHERE true"
+		" ON CONFLICT DO NOTHING", &r, d);
+	changes_of(db, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
+		       " FROM src.metrics WHERE true ON CONFLICT DO NOTHING", &r, d);
+	r = end_tx(db, r, d);
+	exec_sql(db, "DETACH DATABASE src", NULL);
+	if (r == 0)
+		*ret = m;
+out:
+	if (attach_path && strcmp(attach_path, source) != 0)
+		unlink(attach_path);
+	free(attach_path);
+	return r;
+}
+
+const struct nr_store_ops nr__store_sqlite_ops = {
+	.name = "sqlite",
+	.accepts = sqlite_accepts,
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.run_create = sqlite_run_create,
+	.run_update = sqlite_run_update,
+	.case_update = sqlite_case_update,
+	.attempt_save = sqlite_attempt_save,
+	.run_get = sqlite_run_get,
+	.run_resumable = sqlite_run_resumable,
+	.runs_list = sqlite_runs_list,
+	.hosts_list = sqlite_hosts_list,
+	.cases_list = sqlite_cases_list,
+	.attempts_list = sqlite_attempts_list,
+	.outputs_get = sqlite_outputs_get,
+	.samples_list = sqlite_samples_list,
+	.locate = sqlite_locate,
+	.merge = sqlite_merge,
+};
