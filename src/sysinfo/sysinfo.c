@@ -1,0 +1,913 @@
+/*
+ * Collecting a machine's description from /proc, /sys and system calls.
+ *
+ * Every reader here treats a missing or odd file as "unknown" and goes on:
+ * kernels, architectures, containers and VMs each leave out different
+ * files, and a description with holes is worth more than none.
+ */
+#include "sysinfo/sysinfo.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "base/num.h"
+#include "base/str.h"
+
+/* Sysfs and procfs values are short; /proc/cpuinfo grows with the CPUs. */
+#define SMALL_FILE_MAX (64 * 1024)
+#define CPUINFO_MAX (8 * 1024 * 1024)
+/* The kernel's own limit on CPU numbers is below this (NR_CPUS). */
+#define CPU_MAX 16384
+
+/* ---- reading files under a root ---------------------------------------- */
+
+static char *vpath(const char *root, const char *fmt, va_list ap)
+{
+	struct nr_buf p = NR_BUF_INIT;
+
+	nr_buf_adds(&p, root);
+	nr_buf_vaddf(&p, fmt, ap);
+	return nr_buf_detach(&p, NULL);
+}
+
+static __attribute__((format(printf, 2, 3))) char *
+path_of(const char *root, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	p = vpath(root, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+/* The whole file into b (emptied first, at most `limit` bytes); -errno. */
+static __attribute__((format(printf, 4, 5))) int
+read_file(struct nr_buf *b, size_t limit, const char *root, const char *fmt, ...)
+{
+	va_list ap;
+	char *path;
+	int r;
+
+	va_start(ap, fmt);
+	path = vpath(root, fmt, ap);
+	va_end(ap);
+	nr_buf_release(b);
+	b->limit = limit;
+	r = nr_buf_read_file(b, path);
+	free(path);
+	return r;
+}
+
+static void trim_end(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+}
+
+/* The file's first line without trailing blanks; NULL if unreadable or empty. */
+static __attribute__((format(printf, 2, 3))) char *
+read_line(const char *root, const char *fmt, ...)
+{
+	struct nr_buf b = NR_BUF_INIT;
+	va_list ap;
+	char *path, *nl, *s = NULL;
+
+	va_start(ap, fmt);
+	path = vpath(root, fmt, ap);
+	va_end(ap);
+	b.limit = SMALL_FILE_MAX;
+	if (nr_buf_read_file(&b, path) < 0)
+		goto out;
+	nl = strchr(b.buf, '\n');
+	if (nl)
+		*nl = '\0';
+	trim_end(b.buf);
+	if (b.buf[0])
+		s = nr_xstrdup(b.buf);
+out:
+	nr_buf_release(&b);
+	free(path);
+	return s;
+}
+
+/* A non-negative integer file; -1 when unreadable, negative or not a number. */
+static __attribute__((format(printf, 2, 3))) int64_t
+read_i64(const char *root, const char *fmt, ...)
+{
+	struct nr_buf b = NR_BUF_INIT;
+	va_list ap;
+	char *path;
+	int64_t v = -1;
+
+	va_start(ap, fmt);
+	path = vpath(root, fmt, ap);
+	va_end(ap);
+	b.limit = SMALL_FILE_MAX;
+	if (nr_buf_read_file(&b, path) < 0)
+		goto out;
+	trim_end(b.buf);
+	if (nr_parse_i64(b.buf, 0, INT64_MAX, &v) < 0)
+		v = -1;
+out:
+	nr_buf_release(&b);
+	free(path);
+	return v;
+}
+
+static bool is_dir(const char *root, const char *rel)
+{
+	char *path = path_of(root, "%s", rel);
+	struct stat st;
+	bool yes = !stat(path, &st) && S_ISDIR(st.st_mode);
+
+	free(path);
+	return yes;
+}
+
+/* ---- CPU lists ("0-3,8,10-11") ------------------------------------------ */
+
+/*
+ * The CPUs (or nodes) of a kernel list, ascending as the kernel writes
+ * them. Returns the count, or -1 (and *ret NULL) when s is not a list.
+ */
+static int64_t parse_list(const char *s, int **ret)
+{
+	int *v = NULL;
+	size_t n = 0, cap = 0;
+	char *dup = nr_xstrdup(s), *save = NULL, *tok, *dash;
+	int64_t lo, hi, i;
+
+	*ret = NULL;
+	trim_end(dup);
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		dash = strchr(tok, '-');
+		if (dash)
+			*dash = '\0';
+		if (nr_parse_i64(tok, 0, CPU_MAX - 1, &lo) < 0)
+			goto bad;
+		hi = lo;
+		if (dash && nr_parse_i64(dash + 1, lo, CPU_MAX - 1, &hi) < 0)
+			goto bad;
+		for (i = lo; i <= hi; i++) {
+			NR_GROW(v, n + 1, cap);
+			v[n++] = (int)i;
+		}
+	}
+	free(dup);
+	*ret = v;
+	return (int64_t)n;
+bad:
+	free(dup);
+	free(v);
+	return -1;
+}
+
+/* ---- /proc/cpuinfo -------------------------------------------------------- */
+
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word))) {
+		if ((p == list || p[-1] == ' ' || p[-1] == '\t') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == '\t'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/*
+ * Model, vendor and the hypervisor flag. The first value of each key wins;
+ * other architectures name the model and vendor differently, hence the
+ * alternatives (arm: "CPU implementer", powerpc: "cpu", mips: "cpu model").
+ */
+static void collect_cpuinfo(struct nr_sysinfo *si, const char *root)
+{
+	static const char *const model_keys[] = { "model name", "Processor",
+						  "cpu model", "cpu" };
+	static const char *const vendor_keys[] = { "vendor_id", "CPU implementer" };
+	struct nr_buf b = NR_BUF_INIT;
+	size_t model_rank = NR_ARRAY_SIZE(model_keys);
+	size_t vendor_rank = NR_ARRAY_SIZE(vendor_keys);
+	char *line, *next, *colon, *val;
+	size_t i;
+
+	if (read_file(&b, CPUINFO_MAX, root, "/proc/cpuinfo") < 0)
+		goto out;
+	for (line = b.buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		trim_end(line);
+		val = colon + 1;
+		val += strspn(val, " \t");
+		trim_end(val);
+		for (i = 0; i < model_rank; i++) {
+			if (!strcmp(line, model_keys[i]) && *val) {
+				free(si->cpu_model);
+				si->cpu_model = nr_xstrdup(val);
+				model_rank = i;
+			}
+		}
+		for (i = 0; i < vendor_rank; i++) {
+			if (!strcmp(line, vendor_keys[i]) && *val) {
+				free(si->cpu_vendor);
+				si->cpu_vendor = nr_xstrdup(val);
+				vendor_rank = i;
+			}
+		}
+		if (si->hypervisor < 0 && !strcmp(line, "flags"))
+			si->hypervisor = has_word(val, "hypervisor");
+	}
+out:
+	nr_buf_release(&b);
+}
+
+/* ---- topology and caches ------------------------------------------------ */
+
+struct core_id {
+	int64_t package;
+	int64_t core;
+};
+
+static int cmp_core(const void *a, const void *b)
+{
+	const struct core_id *x = a, *y = b;
+
+	if (x->package != y->package)
+		return x->package < y->package ? -1 : 1;
+	if (x->core != y->core)
+		return x->core < y->core ? -1 : 1;
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_cache(const void *a, const void *b)
+{
+	const struct nr_sysinfo_cache *x = a, *y = b;
+
+	if (x->level != y->level)
+		return x->level - y->level;
+	/* "Data" < "Instruction" < "Unified", as lscpu lists them */
+	return strcmp(x->type, y->type);
+}
+
+static struct nr_sysinfo_cache *find_cache(struct nr_sysinfo *si, int level,
+					   const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < si->n_caches; i++)
+		if (si->caches[i].level == level && !strcmp(si->caches[i].type, type))
+			return &si->caches[i];
+	return NULL;
+}
+
+/*
+ * One cpuN/cache/indexM. A cache shared by several CPUs appears under each
+ * of them; `seen` holds "level type shared_cpu_list" of the instances
+ * already counted so each is counted once.
+ */
+static void add_cache(struct nr_sysinfo *si, size_t *cap, const char *root,
+		      int cpu, const char *index, struct nr_strvec *seen)
+{
+	char *type = read_line(root, "/sys/devices/system/cpu/cpu%d/cache/%s/type",
+			       cpu, index);
+	char *size = read_line(root, "/sys/devices/system/cpu/cpu%d/cache/%s/size",
+			       cpu, index);
+	char *shared = read_line(root,
+				 "/sys/devices/system/cpu/cpu%d/cache/%s/shared_cpu_list",
+				 cpu, index);
+	int64_t level = read_i64(root, "/sys/devices/system/cpu/cpu%d/cache/%s/level",
+				 cpu, index);
+	struct nr_sysinfo_cache *c;
+	uint64_t bytes = 0;
+	char *key = NULL;
+	size_t i;
+
+	if (level < 1 || level > 9 || !type || strlen(type) >= sizeof(c->type))
+		goto out;
+	if (size && nr_parse_size(size, &bytes) < 0)
+		bytes = 0;
+	/* without a shared list, the instance is this CPU's own */
+	key = shared ? nr_xasprintf("%d %s %s", (int)level, type, shared)
+		     : nr_xasprintf("%d %s cpu%d", (int)level, type, cpu);
+	for (i = 0; i < seen->n; i++)
+		if (!strcmp(seen->v[i], key))
+			goto out;
+	nr_strvec_push(seen, key);
+
+	c = find_cache(si, (int)level, type);
+	if (!c) {
+		NR_GROW(si->caches, si->n_caches + 1, *cap);
+		c = &si->caches[si->n_caches++];
+		memset(c, 0, sizeof(*c));
+		c->level = (int)level;
+		snprintf(c->type, sizeof(c->type), "%s", type);
+		snprintf(c->name, sizeof(c->name), "L%d%s", c->level,
+			 !strcmp(type, "Data") ? "d" :
+			 !strcmp(type, "Instruction") ? "i" : "");
+		c->size_bytes = bytes ? (int64_t)bytes : -1;
+		c->total_bytes = 0;
+	}
+	c->instances++;
+	if (bytes && c->total_bytes >= 0)
+		c->total_bytes += (int64_t)bytes;
+	else
+		c->total_bytes = -1; /* one unknown size makes the sum unknown */
+out:
+	free(key);
+	free(type);
+	free(size);
+	free(shared);
+}
+
+static void collect_caches(struct nr_sysinfo *si, const char *root, int cpu,
+			   struct nr_strvec *seen, size_t *cap)
+{
+	char *path = path_of(root, "/sys/devices/system/cpu/cpu%d/cache", cpu);
+	struct nr_strvec names = NR_STRVEC_INIT;
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	size_t i;
+
+	if (!dir)
+		goto out;
+	while ((de = readdir(dir)))
+		if (nr_starts_with(de->d_name, "index"))
+			nr_strvec_push(&names, de->d_name);
+	closedir(dir);
+	for (i = 0; i < names.n; i++)
+		add_cache(si, cap, root, cpu, names.v[i], seen);
+out:
+	nr_strvec_clear(&names);
+	free(path);
+}
+
+/* CPU numbers from the cpuN directories, for kernels without an online list. */
+static int64_t list_cpu_dirs(const char *root, int **ret)
+{
+	char *path = path_of(root, "/sys/devices/system/cpu");
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	int *v = NULL;
+	size_t n = 0, cap = 0;
+	int64_t cpu;
+
+	free(path);
+	*ret = NULL;
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		if (!nr_starts_with(de->d_name, "cpu") ||
+		    nr_parse_i64(de->d_name + 3, 0, CPU_MAX - 1, &cpu) < 0)
+			continue;
+		NR_GROW(v, n + 1, cap);
+		v[n++] = (int)cpu;
+	}
+	closedir(dir);
+	if (!n)
+		return -1;
+	qsort(v, n, sizeof(*v), cmp_int);
+	*ret = v;
+	return (int64_t)n;
+}
+
+static void collect_topology(struct nr_sysinfo *si, const char *root)
+{
+	struct nr_strvec seen = NR_STRVEC_INIT;
+	struct core_id *cores = NULL;
+	int64_t *packages = NULL;
+	int *cpus = NULL;
+	int64_t n_cpus, i, n_cores = 0, n_packages = 0;
+	size_t cache_cap = 0;
+	bool topo_known = true;
+
+	si->cpus_online = read_line(root, "/sys/devices/system/cpu/online");
+	n_cpus = si->cpus_online ? parse_list(si->cpus_online, &cpus) : -1;
+	if (n_cpus <= 0) {
+		free(cpus);
+		n_cpus = list_cpu_dirs(root, &cpus);
+	}
+	if (n_cpus <= 0)
+		goto out;
+	si->threads = n_cpus;
+
+	cores = nr_xcalloc((size_t)n_cpus, sizeof(*cores));
+	packages = nr_xcalloc((size_t)n_cpus, sizeof(*packages));
+	for (i = 0; i < n_cpus; i++) {
+		cores[i].package = read_i64(root,
+			"/sys/devices/system/cpu/cpu%d/topology/physical_package_id",
+			cpus[i]);
+		cores[i].core = read_i64(root,
+			"/sys/devices/system/cpu/cpu%d/topology/core_id", cpus[i]);
+		if (cores[i].package < 0 || cores[i].core < 0)
+			topo_known = false;
+		packages[i] = cores[i].package;
+		collect_caches(si, root, cpus[i], &seen, &cache_cap);
+	}
+	if (topo_known) {
+		qsort(cores, (size_t)n_cpus, sizeof(*cores), cmp_core);
+		qsort(packages, (size_t)n_cpus, sizeof(*packages), cmp_i64);
+		for (i = 0; i < n_cpus; i++) {
+			if (!i || cmp_core(&cores[i - 1], &cores[i]))
+				n_cores++;
+			if (!i || packages[i - 1] != packages[i])
+				n_packages++;
+		}
+		si->cores = n_cores;
+		si->sockets = n_packages;
+	}
+	qsort(si->caches, si->n_caches, sizeof(*si->caches), cmp_cache);
+
+	/* frequencies and governor: the first online CPU speaks for all */
+	si->base_mhz = read_i64(root, "/sys/devices/system/cpu/cpu%d/cpufreq/base_frequency",
+				cpus[0]);
+	si->max_mhz = read_i64(root, "/sys/devices/system/cpu/cpu%d/cpufreq/cpuinfo_max_freq",
+			       cpus[0]);
+	if (si->base_mhz >= 0)
+		si->base_mhz /= 1000; /* the files are in kHz */
+	if (si->max_mhz >= 0)
+		si->max_mhz /= 1000;
+	si->cpu_governor = read_line(root,
+		"/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", cpus[0]);
+out:
+	nr_strvec_clear(&seen);
+	free(cores);
+	free(packages);
+	free(cpus);
+}
+
+/* ---- memory, OS, kernel, platform, sysctls -------------------------------- */
+
+static void collect_meminfo(struct nr_sysinfo *si, const char *root)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{ "MemTotal", offsetof(struct nr_sysinfo, mem_total_bytes) },
+		{ "HugePages_Total", offsetof(struct nr_sysinfo, hugepages_total) },
+		{ "Hugepagesize", offsetof(struct nr_sysinfo, hugepage_size_bytes) },
+	};
+	struct nr_buf b = NR_BUF_INIT;
+	char *line, *next, *colon, *val, *unit;
+	int64_t v;
+	size_t i;
+
+	if (read_file(&b, SMALL_FILE_MAX, root, "/proc/meminfo") < 0)
+		goto out;
+	for (line = b.buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		val = colon + 1;
+		val += strspn(val, " \t");
+		trim_end(val);
+		unit = strchr(val, ' ');
+		if (unit)
+			*unit++ = '\0';
+		for (i = 0; i < NR_ARRAY_SIZE(keys); i++) {
+			if (strcmp(line, keys[i].key) ||
+			    nr_parse_i64(val, 0, INT64_MAX / 1024, &v) < 0)
+				continue;
+			if (unit && !strcmp(unit, "kB"))
+				v *= 1024;
+			*(int64_t *)((char *)si + keys[i].off) = v;
+		}
+	}
+out:
+	nr_buf_release(&b);
+}
+
+/*
+ * One os-release value: KEY="quoted \"text\"", KEY='text' or KEY=word
+ * (the shell-like syntax os-release(5) allows, without expansions).
+ */
+static char *os_release_value(const char *v)
+{
+	struct nr_buf out = NR_BUF_INIT;
+	char q = 0;
+
+	if (*v == '"' || *v == '\'')
+		q = *v++;
+	for (; *v && *v != q; v++) {
+		if (!q && (*v == ' ' || *v == '\t'))
+			break;
+		if (q == '"' && *v == '\\' && v[1])
+			v++;
+		nr_buf_addch(&out, *v);
+	}
+	if (!out.len) {
+		nr_buf_release(&out);
+		return NULL;
+	}
+	return nr_buf_detach(&out, NULL);
+}
+
+static void collect_os_release(struct nr_sysinfo *si, const char *root)
+{
+	struct nr_buf b = NR_BUF_INIT;
+	char *line, *next, **field;
+
+	/* os-release(5): /etc first, /usr/lib as the fallback */
+	if (read_file(&b, SMALL_FILE_MAX, root, "/etc/os-release") < 0 &&
+	    read_file(&b, SMALL_FILE_MAX, root, "/usr/lib/os-release") < 0)
+		goto out;
+	for (line = b.buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (nr_starts_with(line, "PRETTY_NAME="))
+			field = &si->os_pretty_name;
+		else if (nr_starts_with(line, "ID="))
+			field = &si->os_id;
+		else if (nr_starts_with(line, "VERSION_ID="))
+			field = &si->os_version_id;
+		else
+			continue;
+		free(*field);
+		*field = os_release_value(strchr(line, '=') + 1);
+	}
+out:
+	nr_buf_release(&b);
+}
+
+/* "4096\t131072\t6291456": min, default, max; all -1 unless all three parse. */
+static void read_triple(int64_t v[3], const char *root, const char *rel)
+{
+	char *s = read_line(root, "%s", rel), *p, *end;
+	int64_t t[3];
+	int i;
+
+	v[0] = v[1] = v[2] = -1;
+	if (!s)
+		return;
+	p = s;
+	for (i = 0; i < 3; i++) {
+		p += strspn(p, " \t");
+		end = p + strcspn(p, " \t");
+		if (*end)
+			*end++ = '\0';
+		if (nr_parse_i64(p, 0, INT64_MAX, &t[i]) < 0)
+			goto out;
+		p = end;
+	}
+	if (*p)
+		goto out;
+	memcpy(v, t, sizeof(t));
+out:
+	free(s);
+}
+
+/* The length of the list in a file like node/online; -1 when unreadable. */
+static int64_t count_list(const char *root, const char *rel)
+{
+	char *s = read_line(root, "%s", rel);
+	int64_t n = -1;
+	int *v = NULL;
+
+	if (s)
+		n = parse_list(s, &v);
+	free(v);
+	free(s);
+	return n;
+}
+
+static void collect_system(struct nr_sysinfo *si, const char *root)
+{
+	si->hostname = read_line(root, "/proc/sys/kernel/hostname");
+	si->kernel_sysname = read_line(root, "/proc/sys/kernel/ostype");
+	si->kernel_release = read_line(root, "/proc/sys/kernel/osrelease");
+	si->kernel_version = read_line(root, "/proc/sys/kernel/version");
+	si->kernel_cmdline = read_line(root, "/proc/cmdline");
+	si->clocksource = read_line(root,
+		"/sys/devices/system/clocksource/clocksource0/current_clocksource");
+	si->dmi_product_name = read_line(root, "/sys/class/dmi/id/product_name");
+	si->dmi_sys_vendor = read_line(root, "/sys/class/dmi/id/sys_vendor");
+	si->numa_nodes = count_list(root, "/sys/devices/system/node/online");
+	si->tcp_congestion_control = read_line(root,
+		"/proc/sys/net/ipv4/tcp_congestion_control");
+	si->rmem_max_bytes = read_i64(root, "/proc/sys/net/core/rmem_max");
+	si->wmem_max_bytes = read_i64(root, "/proc/sys/net/core/wmem_max");
+	read_triple(si->tcp_rmem_bytes, root, "/proc/sys/net/ipv4/tcp_rmem");
+	read_triple(si->tcp_wmem_bytes, root, "/proc/sys/net/ipv4/tcp_wmem");
+	si->busy_poll_us = read_i64(root, "/proc/sys/net/core/busy_poll");
+	si->busy_read_us = read_i64(root, "/proc/sys/net/core/busy_read");
+}
+
+/* ---- network interfaces --------------------------------------------------- */
+
+static int cmp_nic(const void *a, const void *b)
+{
+	const struct nr_sysinfo_nic *x = a, *y = b;
+
+	/* eth2 before eth10 */
+	return strverscmp(x->name, y->name);
+}
+
+static int64_t count_queues(const char *root, const char *nic, const char *prefix)
+{
+	char *path = path_of(root, "/sys/class/net/%s/queues", nic);
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	int64_t n = 0;
+
+	free(path);
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir)))
+		if (nr_starts_with(de->d_name, prefix))
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static char *nic_driver(const char *root, const char *nic)
+{
+	char *dev = path_of(root, "/sys/class/net/%s/device", nic);
+	char *link = path_of(root, "/sys/class/net/%s/device/driver", nic);
+	char target[4096], *base, *driver = NULL;
+	struct stat st;
+	ssize_t n;
+
+	/* no bus device behind it: lo, veth, bridge, tun, ... */
+	if (lstat(dev, &st) < 0) {
+		if (errno == ENOENT)
+			driver = nr_xstrdup("virtual");
+		goto out;
+	}
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		goto out;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (*base)
+		driver = nr_xstrdup(base);
+out:
+	free(dev);
+	free(link);
+	return driver;
+}
+
+static void collect_nic(struct nr_sysinfo_nic *nic, const char *root)
+{
+	const char *name = nic->name;
+	int64_t speed;
+	char *duplex;
+
+	nic->mac = read_line(root, "/sys/class/net/%s/address", name);
+	nic->mtu = read_i64(root, "/sys/class/net/%s/mtu", name);
+	nic->operstate = read_line(root, "/sys/class/net/%s/operstate", name);
+	/*
+	 * Reading speed fails with EINVAL when the link has none (lo, a down
+	 * link); drivers that do not know say -1 (SPEED_UNKNOWN), which some
+	 * print unsigned.
+	 */
+	speed = read_i64(root, "/sys/class/net/%s/speed", name);
+	nic->speed_mbps = speed >= 0 && speed < INT32_MAX ? speed : -1;
+	duplex = read_line(root, "/sys/class/net/%s/duplex", name);
+	if (duplex && (!strcmp(duplex, "full") || !strcmp(duplex, "half")))
+		nic->duplex = duplex;
+	else
+		free(duplex);
+	nic->driver = nic_driver(root, name);
+	nic->rx_queues = count_queues(root, name, "rx-");
+	nic->tx_queues = count_queues(root, name, "tx-");
+}
+
+static void collect_nics(struct nr_sysinfo *si, const char *root)
+{
+	char *path = path_of(root, "/sys/class/net");
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	size_t cap = 0, i;
+	char *rel;
+	bool dir_ok;
+
+	free(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		/* bonding adds a plain file, bonding_masters, beside the links */
+		rel = nr_xasprintf("/sys/class/net/%s", de->d_name);
+		dir_ok = is_dir(root, rel);
+		free(rel);
+		if (!dir_ok)
+			continue;
+		NR_GROW(si->nics, si->n_nics + 1, cap);
+		memset(&si->nics[si->n_nics], 0, sizeof(si->nics[0]));
+		si->nics[si->n_nics++].name = nr_xstrdup(de->d_name);
+	}
+	closedir(dir);
+	qsort(si->nics, si->n_nics, sizeof(*si->nics), cmp_nic);
+	for (i = 0; i < si->n_nics; i++)
+		collect_nic(&si->nics[i], root);
+}
+
+static struct nr_sysinfo_nic *find_nic(struct nr_sysinfo *si, const char *name)
+{
+	size_t i, n = strcspn(name, ":");
+
+	for (i = 0; i < si->n_nics; i++)
+		if (!strcmp(si->nics[i].name, name))
+			return &si->nics[i];
+	/* an IPv4 alias label, "eth0:1", belongs to eth0 */
+	for (i = 0; i < si->n_nics; i++)
+		if (strlen(si->nics[i].name) == n && !strncmp(si->nics[i].name, name, n))
+			return &si->nics[i];
+	return NULL;
+}
+
+/* The netmask's family is not always set: take the address's. */
+static int prefix_len(int family, const struct sockaddr *mask)
+{
+	const unsigned char *p;
+	size_t n, i;
+	int bits = 0;
+
+	if (!mask)
+		return -1;
+	if (family == AF_INET) {
+		p = (const unsigned char *)&((const struct sockaddr_in *)mask)->sin_addr;
+		n = 4;
+	} else {
+		p = (const unsigned char *)&((const struct sockaddr_in6 *)mask)->sin6_addr;
+		n = 16;
+	}
+	for (i = 0; i < n; i++)
+		bits += __builtin_popcount(p[i]);
+	return bits;
+}
+
+int nr_sysinfo_collect_addrs(struct nr_sysinfo *si, struct nr_diag *d)
+{
+	struct ifaddrs *ifa = NULL, *it;
+	struct nr_sysinfo_nic *nic;
+	struct nr_sysinfo_addr a;
+	const void *src;
+
+	if (getifaddrs(&ifa) < 0) {
+		int e = errno;
+
+		return nr_diagf(d, -e, "getifaddrs: %s", strerror(e));
+	}
+	for (it = ifa; it; it = it->ifa_next) {
+		if (!it->ifa_addr || !it->ifa_name)
+			continue;
+		if (it->ifa_addr->sa_family == AF_INET)
+			src = &((const struct sockaddr_in *)it->ifa_addr)->sin_addr;
+		else if (it->ifa_addr->sa_family == AF_INET6)
+			src = &((const struct sockaddr_in6 *)it->ifa_addr)->sin6_addr;
+		else
+			continue;
+		nic = find_nic(si, it->ifa_name);
+		if (!nic)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.family = it->ifa_addr->sa_family;
+		if (!inet_ntop(a.family, src, a.addr, sizeof(a.addr)))
+			continue;
+		a.prefix_len = prefix_len(a.family, it->ifa_netmask);
+		NR_GROW(nic->addrs, nic->n_addrs + 1, nic->cap_addrs);
+		nic->addrs[nic->n_addrs++] = a;
+	}
+	freeifaddrs(ifa);
+	si->addrs_known = true;
+	return 0;
+}
+
+/* ---- the whole ------------------------------------------------------------ */
+
+int nr_sysinfo_collect_at(const char *root, struct nr_sysinfo **ret,
+			  struct nr_diag *d)
+{
+	struct nr_sysinfo *si;
+
+	if (!root)
+		root = "";
+	if (!is_dir(root, "/proc") && !is_dir(root, "/sys"))
+		return nr_diagf(d, -ENOENT, "no %s/proc or %s/sys to read",
+				root, root);
+	si = nr_xcalloc(1, sizeof(*si));
+	si->sockets = si->cores = si->threads = -1;
+	si->base_mhz = si->max_mhz = -1;
+	si->mem_total_bytes = si->hugepages_total = si->hugepage_size_bytes = -1;
+	si->hypervisor = -1;
+
+	collect_cpuinfo(si, root);
+	collect_topology(si, root);
+	collect_meminfo(si, root);
+	collect_os_release(si, root);
+	collect_system(si, root);
+	collect_nics(si, root);
+	*ret = si;
+	return 0;
+}
+
+static void replace_if_unknown(char **field, const char *value)
+{
+	if (!*field && value[0])
+		*field = nr_xstrdup(value);
+}
+
+int nr_sysinfo_collect(struct nr_sysinfo **ret, struct nr_diag *d)
+{
+	struct nr_sysinfo *si;
+	struct utsname u;
+	int r;
+
+	r = nr_sysinfo_collect_at("", &si, d);
+	if (r < 0)
+		return r;
+	if (!uname(&u)) {
+		replace_if_unknown(&si->kernel_machine, u.machine);
+		replace_if_unknown(&si->kernel_sysname, u.sysname);
+		replace_if_unknown(&si->kernel_release, u.release);
+		replace_if_unknown(&si->kernel_version, u.version);
+		replace_if_unknown(&si->hostname, u.nodename);
+	}
+	/* addresses are one more field: unknown when unreadable, not an error */
+	(void)nr_sysinfo_collect_addrs(si, NULL);
+	*ret = si;
+	return 0;
+}
+
+void nr_sysinfo_free(struct nr_sysinfo *si)
+{
+	size_t i;
+
+	if (!si)
+		return;
+	for (i = 0; i < si->n_nics; i++) {
+		free(si->nics[i].name);
+		free(si->nics[i].mac);
+		free(si->nics[i].operstate);
+		free(si->nics[i].duplex);
+		free(si->nics[i].driver);
+		free(si->nics[i].addrs);
+	}
+	free(si->nics);
+	free(si->caches);
+	free(si->hostname);
+	free(si->os_pretty_name);
+	free(si->os_id);
+	free(si->os_version_id);
+	free(si->kernel_sysname);
+	free(si->kernel_release);
+	free(si->kernel_version);
+	free(si->kernel_machine);
+	free(si->kernel_cmdline);
+	free(si->cpu_model);
+	free(si->cpu_vendor);
+	free(si->cpus_online);
+	free(si->cpu_governor);
+	free(si->clocksource);
+	free(si->dmi_product_name);
+	free(si->dmi_sys_vendor);
+	free(si->tcp_congestion_control);
+	free(si);
+}
