@@ -16,7 +16,7 @@ const struct nr_cmd nr_cmd_sysinfo = {
 	.summary = "describe this machine's hardware and network",
 	.usage = "sysinfo [--json]\n"
 		 "\n"
-		 "  --json   one line of JSON (keys in docs/sysinfo.md) instead of text\n",
+		 "  --json   one line of JSON (keys in docs/sysinfo.md) instead of text",
 	.run = run,
 };
 

@@ -143,7 +143,10 @@ void nr_sysinfo_free(struct nr_sysinfo *si);
  */
 char *nr_sysinfo_to_json(const struct nr_sysinfo *si);
 
-/* The description for people, aligned and short, appended to out. */
+/*
+ * The description for people, aligned and short, appended to out; "?"
+ * marks an unknown value. Returns 0.
+ */
 int nr_sysinfo_format_text(const struct nr_sysinfo *si, struct nr_buf *out);
 
 #endif
