@@ -7,27 +7,23 @@
  */
 #include "sysinfo/sysinfo.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include "base/mem.h"
 #include "base/num.h"
 #include "base/str.h"
+#include "sysinfo/sysinfo_int.h"
 
-/* Sysfs and procfs values are short; /proc/cpuinfo grows with the CPUs. */
-#define SMALL_FILE_MAX (64 * 1024)
+#define SMALL_FILE_MAX NR__SYSINFO_SMALL_FILE_MAX
+/* /proc/cpuinfo grows with the CPUs: about 1.5K each. */
 #define CPUINFO_MAX (8 * 1024 * 1024)
 /* The kernel's own limit on CPU numbers is below this (NR_CPUS). */
 #define CPU_MAX 16384
@@ -43,8 +39,7 @@ static char *vpath(const char *root, const char *fmt, va_list ap)
 	return nr_buf_detach(&p, NULL);
 }
 
-static __attribute__((format(printf, 2, 3))) char *
-path_of(const char *root, const char *fmt, ...)
+char *nr__sysinfo_path(const char *root, const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
@@ -81,17 +76,11 @@ static void trim_end(char *s)
 		s[--n] = '\0';
 }
 
-/* The file's first line without trailing blanks; NULL if unreadable or empty. */
-static __attribute__((format(printf, 2, 3))) char *
-read_line(const char *root, const char *fmt, ...)
+static char *vread_line(const char *root, const char *fmt, va_list ap)
 {
 	struct nr_buf b = NR_BUF_INIT;
-	va_list ap;
-	char *path, *nl, *s = NULL;
+	char *path = vpath(root, fmt, ap), *nl, *s = NULL;
 
-	va_start(ap, fmt);
-	path = vpath(root, fmt, ap);
-	va_end(ap);
 	b.limit = SMALL_FILE_MAX;
 	if (nr_buf_read_file(&b, path) < 0)
 		goto out;
@@ -107,33 +96,35 @@ out:
 	return s;
 }
 
-/* A non-negative integer file; -1 when unreadable, negative or not a number. */
-static __attribute__((format(printf, 2, 3))) int64_t
-read_i64(const char *root, const char *fmt, ...)
+char *nr__sysinfo_read_line(const char *root, const char *fmt, ...)
 {
-	struct nr_buf b = NR_BUF_INIT;
 	va_list ap;
-	char *path;
+	char *s;
+
+	va_start(ap, fmt);
+	s = vread_line(root, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+int64_t nr__sysinfo_read_i64(const char *root, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
 	int64_t v = -1;
 
 	va_start(ap, fmt);
-	path = vpath(root, fmt, ap);
+	s = vread_line(root, fmt, ap);
 	va_end(ap);
-	b.limit = SMALL_FILE_MAX;
-	if (nr_buf_read_file(&b, path) < 0)
-		goto out;
-	trim_end(b.buf);
-	if (nr_parse_i64(b.buf, 0, INT64_MAX, &v) < 0)
+	if (s && nr_parse_i64(s, 0, INT64_MAX, &v) < 0)
 		v = -1;
-out:
-	nr_buf_release(&b);
-	free(path);
+	free(s);
 	return v;
 }
 
-static bool is_dir(const char *root, const char *rel)
+bool nr__sysinfo_is_dir(const char *root, const char *rel)
 {
-	char *path = path_of(root, "%s", rel);
+	char *path = nr__sysinfo_path(root, "%s", rel);
 	struct stat st;
 	bool yes = !stat(path, &st) && S_ISDIR(st.st_mode);
 
@@ -307,14 +298,14 @@ static struct nr_sysinfo_cache *find_cache(struct nr_sysinfo *si, int level,
 static void add_cache(struct nr_sysinfo *si, size_t *cap, const char *root,
 		      int cpu, const char *index, struct nr_strvec *seen)
 {
-	char *type = read_line(root, "/sys/devices/system/cpu/cpu%d/cache/%s/type",
+	char *type = nr__sysinfo_read_line(root, "/sys/devices/system/cpu/cpu%d/cache/%s/type",
 			       cpu, index);
-	char *size = read_line(root, "/sys/devices/system/cpu/cpu%d/cache/%s/size",
+	char *size = nr__sysinfo_read_line(root, "/sys/devices/system/cpu/cpu%d/cache/%s/size",
 			       cpu, index);
-	char *shared = read_line(root,
+	char *shared = nr__sysinfo_read_line(root,
 				 "/sys/devices/system/cpu/cpu%d/cache/%s/shared_cpu_list",
 				 cpu, index);
-	int64_t level = read_i64(root, "/sys/devices/system/cpu/cpu%d/cache/%s/level",
+	int64_t level = nr__sysinfo_read_i64(root, "/sys/devices/system/cpu/cpu%d/cache/%s/level",
 				 cpu, index);
 	struct nr_sysinfo_cache *c;
 	uint64_t bytes = 0;
@@ -361,7 +352,7 @@ out:
 static void collect_caches(struct nr_sysinfo *si, const char *root, int cpu,
 			   struct nr_strvec *seen, size_t *cap)
 {
-	char *path = path_of(root, "/sys/devices/system/cpu/cpu%d/cache", cpu);
+	char *path = nr__sysinfo_path(root, "/sys/devices/system/cpu/cpu%d/cache", cpu);
 	struct nr_strvec names = NR_STRVEC_INIT;
 	DIR *dir = opendir(path);
 	struct dirent *de;
@@ -383,7 +374,7 @@ out:
 /* CPU numbers from the cpuN directories, for kernels without an online list. */
 static int64_t list_cpu_dirs(const char *root, int **ret)
 {
-	char *path = path_of(root, "/sys/devices/system/cpu");
+	char *path = nr__sysinfo_path(root, "/sys/devices/system/cpu");
 	DIR *dir = opendir(path);
 	struct dirent *de;
 	int *v = NULL;
@@ -419,7 +410,7 @@ static void collect_topology(struct nr_sysinfo *si, const char *root)
 	size_t cache_cap = 0;
 	bool topo_known = true;
 
-	si->cpus_online = read_line(root, "/sys/devices/system/cpu/online");
+	si->cpus_online = nr__sysinfo_read_line(root, "/sys/devices/system/cpu/online");
 	n_cpus = si->cpus_online ? parse_list(si->cpus_online, &cpus) : -1;
 	if (n_cpus <= 0) {
 		free(cpus);
@@ -432,10 +423,10 @@ static void collect_topology(struct nr_sysinfo *si, const char *root)
 	cores = nr_xcalloc((size_t)n_cpus, sizeof(*cores));
 	packages = nr_xcalloc((size_t)n_cpus, sizeof(*packages));
 	for (i = 0; i < n_cpus; i++) {
-		cores[i].package = read_i64(root,
+		cores[i].package = nr__sysinfo_read_i64(root,
 			"/sys/devices/system/cpu/cpu%d/topology/physical_package_id",
 			cpus[i]);
-		cores[i].core = read_i64(root,
+		cores[i].core = nr__sysinfo_read_i64(root,
 			"/sys/devices/system/cpu/cpu%d/topology/core_id", cpus[i]);
 		if (cores[i].package < 0 || cores[i].core < 0)
 			topo_known = false;
@@ -457,15 +448,15 @@ static void collect_topology(struct nr_sysinfo *si, const char *root)
 	qsort(si->caches, si->n_caches, sizeof(*si->caches), cmp_cache);
 
 	/* frequencies and governor: the first online CPU speaks for all */
-	si->base_mhz = read_i64(root, "/sys/devices/system/cpu/cpu%d/cpufreq/base_frequency",
+	si->base_mhz = nr__sysinfo_read_i64(root, "/sys/devices/system/cpu/cpu%d/cpufreq/base_frequency",
 				cpus[0]);
-	si->max_mhz = read_i64(root, "/sys/devices/system/cpu/cpu%d/cpufreq/cpuinfo_max_freq",
+	si->max_mhz = nr__sysinfo_read_i64(root, "/sys/devices/system/cpu/cpu%d/cpufreq/cpuinfo_max_freq",
 			       cpus[0]);
 	if (si->base_mhz >= 0)
 		si->base_mhz /= 1000; /* the files are in kHz */
 	if (si->max_mhz >= 0)
 		si->max_mhz /= 1000;
-	si->cpu_governor = read_line(root,
+	si->cpu_governor = nr__sysinfo_read_line(root,
 		"/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", cpus[0]);
 out:
 	nr_strvec_clear(&seen);
@@ -576,7 +567,7 @@ out:
 /* "4096\t131072\t6291456": min, default, max; all -1 unless all three parse. */
 static void read_triple(int64_t v[3], const char *root, const char *rel)
 {
-	char *s = read_line(root, "%s", rel), *p, *end;
+	char *s = nr__sysinfo_read_line(root, "%s", rel), *p, *end;
 	int64_t t[3];
 	int i;
 
@@ -603,7 +594,7 @@ out:
 /* The length of the list in a file like node/online; -1 when unreadable. */
 static int64_t count_list(const char *root, const char *rel)
 {
-	char *s = read_line(root, "%s", rel);
+	char *s = nr__sysinfo_read_line(root, "%s", rel);
 	int64_t n = -1;
 	int *v = NULL;
 
@@ -616,208 +607,24 @@ static int64_t count_list(const char *root, const char *rel)
 
 static void collect_system(struct nr_sysinfo *si, const char *root)
 {
-	si->hostname = read_line(root, "/proc/sys/kernel/hostname");
-	si->kernel_sysname = read_line(root, "/proc/sys/kernel/ostype");
-	si->kernel_release = read_line(root, "/proc/sys/kernel/osrelease");
-	si->kernel_version = read_line(root, "/proc/sys/kernel/version");
-	si->kernel_cmdline = read_line(root, "/proc/cmdline");
-	si->clocksource = read_line(root,
+	si->hostname = nr__sysinfo_read_line(root, "/proc/sys/kernel/hostname");
+	si->kernel_sysname = nr__sysinfo_read_line(root, "/proc/sys/kernel/ostype");
+	si->kernel_release = nr__sysinfo_read_line(root, "/proc/sys/kernel/osrelease");
+	si->kernel_version = nr__sysinfo_read_line(root, "/proc/sys/kernel/version");
+	si->kernel_cmdline = nr__sysinfo_read_line(root, "/proc/cmdline");
+	si->clocksource = nr__sysinfo_read_line(root,
 		"/sys/devices/system/clocksource/clocksource0/current_clocksource");
-	si->dmi_product_name = read_line(root, "/sys/class/dmi/id/product_name");
-	si->dmi_sys_vendor = read_line(root, "/sys/class/dmi/id/sys_vendor");
+	si->dmi_product_name = nr__sysinfo_read_line(root, "/sys/class/dmi/id/product_name");
+	si->dmi_sys_vendor = nr__sysinfo_read_line(root, "/sys/class/dmi/id/sys_vendor");
 	si->numa_nodes = count_list(root, "/sys/devices/system/node/online");
-	si->tcp_congestion_control = read_line(root,
+	si->tcp_congestion_control = nr__sysinfo_read_line(root,
 		"/proc/sys/net/ipv4/tcp_congestion_control");
-	si->rmem_max_bytes = read_i64(root, "/proc/sys/net/core/rmem_max");
-	si->wmem_max_bytes = read_i64(root, "/proc/sys/net/core/wmem_max");
+	si->rmem_max_bytes = nr__sysinfo_read_i64(root, "/proc/sys/net/core/rmem_max");
+	si->wmem_max_bytes = nr__sysinfo_read_i64(root, "/proc/sys/net/core/wmem_max");
 	read_triple(si->tcp_rmem_bytes, root, "/proc/sys/net/ipv4/tcp_rmem");
 	read_triple(si->tcp_wmem_bytes, root, "/proc/sys/net/ipv4/tcp_wmem");
-	si->busy_poll_us = read_i64(root, "/proc/sys/net/core/busy_poll");
-	si->busy_read_us = read_i64(root, "/proc/sys/net/core/busy_read");
-}
-
-/* ---- network interfaces --------------------------------------------------- */
-
-static int cmp_nic(const void *a, const void *b)
-{
-	const struct nr_sysinfo_nic *x = a, *y = b;
-
-	/* eth2 before eth10 */
-	return strverscmp(x->name, y->name);
-}
-
-static int64_t count_queues(const char *root, const char *nic, const char *prefix)
-{
-	char *path = path_of(root, "/sys/class/net/%s/queues", nic);
-	DIR *dir = opendir(path);
-	struct dirent *de;
-	int64_t n = 0;
-
-	free(path);
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir)))
-		if (nr_starts_with(de->d_name, prefix))
-			n++;
-	closedir(dir);
-	return n;
-}
-
-static char *nic_driver(const char *root, const char *nic)
-{
-	char *dev = path_of(root, "/sys/class/net/%s/device", nic);
-	char *link = path_of(root, "/sys/class/net/%s/device/driver", nic);
-	char target[4096], *base, *driver = NULL;
-	struct stat st;
-	ssize_t n;
-
-	/* no bus device behind it: lo, veth, bridge, tun, ... */
-	if (lstat(dev, &st) < 0) {
-		if (errno == ENOENT)
-			driver = nr_xstrdup("virtual");
-		goto out;
-	}
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
-		goto out;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (*base)
-		driver = nr_xstrdup(base);
-out:
-	free(dev);
-	free(link);
-	return driver;
-}
-
-static void collect_nic(struct nr_sysinfo_nic *nic, const char *root)
-{
-	const char *name = nic->name;
-	int64_t speed;
-	char *duplex;
-
-	nic->mac = read_line(root, "/sys/class/net/%s/address", name);
-	nic->mtu = read_i64(root, "/sys/class/net/%s/mtu", name);
-	nic->operstate = read_line(root, "/sys/class/net/%s/operstate", name);
-	/*
-	 * Reading speed fails with EINVAL when the link has none (lo, a down
-	 * link); drivers that do not know say -1 (SPEED_UNKNOWN), which some
-	 * print unsigned.
-	 */
-	speed = read_i64(root, "/sys/class/net/%s/speed", name);
-	nic->speed_mbps = speed >= 0 && speed < INT32_MAX ? speed : -1;
-	duplex = read_line(root, "/sys/class/net/%s/duplex", name);
-	if (duplex && (!strcmp(duplex, "full") || !strcmp(duplex, "half")))
-		nic->duplex = duplex;
-	else
-		free(duplex);
-	nic->driver = nic_driver(root, name);
-	nic->rx_queues = count_queues(root, name, "rx-");
-	nic->tx_queues = count_queues(root, name, "tx-");
-}
-
-static void collect_nics(struct nr_sysinfo *si, const char *root)
-{
-	char *path = path_of(root, "/sys/class/net");
-	DIR *dir = opendir(path);
-	struct dirent *de;
-	size_t cap = 0, i;
-	char *rel;
-	bool dir_ok;
-
-	free(path);
-	if (!dir)
-		return;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		/* bonding adds a plain file, bonding_masters, beside the links */
-		rel = nr_xasprintf("/sys/class/net/%s", de->d_name);
-		dir_ok = is_dir(root, rel);
-		free(rel);
-		if (!dir_ok)
-			continue;
-		NR_GROW(si->nics, si->n_nics + 1, cap);
-		memset(&si->nics[si->n_nics], 0, sizeof(si->nics[0]));
-		si->nics[si->n_nics++].name = nr_xstrdup(de->d_name);
-	}
-	closedir(dir);
-	qsort(si->nics, si->n_nics, sizeof(*si->nics), cmp_nic);
-	for (i = 0; i < si->n_nics; i++)
-		collect_nic(&si->nics[i], root);
-}
-
-static struct nr_sysinfo_nic *find_nic(struct nr_sysinfo *si, const char *name)
-{
-	size_t i, n = strcspn(name, ":");
-
-	for (i = 0; i < si->n_nics; i++)
-		if (!strcmp(si->nics[i].name, name))
-			return &si->nics[i];
-	/* an IPv4 alias label, "eth0:1", belongs to eth0 */
-	for (i = 0; i < si->n_nics; i++)
-		if (strlen(si->nics[i].name) == n && !strncmp(si->nics[i].name, name, n))
-			return &si->nics[i];
-	return NULL;
-}
-
-/* The netmask's family is not always set: take the address's. */
-static int prefix_len(int family, const struct sockaddr *mask)
-{
-	const unsigned char *p;
-	size_t n, i;
-	int bits = 0;
-
-	if (!mask)
-		return -1;
-	if (family == AF_INET) {
-		p = (const unsigned char *)&((const struct sockaddr_in *)mask)->sin_addr;
-		n = 4;
-	} else {
-		p = (const unsigned char *)&((const struct sockaddr_in6 *)mask)->sin6_addr;
-		n = 16;
-	}
-	for (i = 0; i < n; i++)
-		bits += __builtin_popcount(p[i]);
-	return bits;
-}
-
-int nr_sysinfo_collect_addrs(struct nr_sysinfo *si, struct nr_diag *d)
-{
-	struct ifaddrs *ifa = NULL, *it;
-	struct nr_sysinfo_nic *nic;
-	struct nr_sysinfo_addr a;
-	const void *src;
-
-	if (getifaddrs(&ifa) < 0) {
-		int e = errno;
-
-		return nr_diagf(d, -e, "getifaddrs: %s", strerror(e));
-	}
-	for (it = ifa; it; it = it->ifa_next) {
-		if (!it->ifa_addr || !it->ifa_name)
-			continue;
-		if (it->ifa_addr->sa_family == AF_INET)
-			src = &((const struct sockaddr_in *)it->ifa_addr)->sin_addr;
-		else if (it->ifa_addr->sa_family == AF_INET6)
-			src = &((const struct sockaddr_in6 *)it->ifa_addr)->sin6_addr;
-		else
-			continue;
-		nic = find_nic(si, it->ifa_name);
-		if (!nic)
-			continue;
-		memset(&a, 0, sizeof(a));
-		a.family = it->ifa_addr->sa_family;
-		if (!inet_ntop(a.family, src, a.addr, sizeof(a.addr)))
-			continue;
-		a.prefix_len = prefix_len(a.family, it->ifa_netmask);
-		NR_GROW(nic->addrs, nic->n_addrs + 1, nic->cap_addrs);
-		nic->addrs[nic->n_addrs++] = a;
-	}
-	freeifaddrs(ifa);
-	si->addrs_known = true;
-	return 0;
+	si->busy_poll_us = nr__sysinfo_read_i64(root, "/proc/sys/net/core/busy_poll");
+	si->busy_read_us = nr__sysinfo_read_i64(root, "/proc/sys/net/core/busy_read");
 }
 
 /* ---- the whole ------------------------------------------------------------ */
@@ -829,7 +636,7 @@ int nr_sysinfo_collect_at(const char *root, struct nr_sysinfo **ret,
 
 	if (!root)
 		root = "";
-	if (!is_dir(root, "/proc") && !is_dir(root, "/sys"))
+	if (!nr__sysinfo_is_dir(root, "/proc") && !nr__sysinfo_is_dir(root, "/sys"))
 		return nr_diagf(d, -ENOENT, "no %s/proc or %s/sys to read",
 				root, root);
 	si = nr_xcalloc(1, sizeof(*si));
@@ -843,7 +650,7 @@ int nr_sysinfo_collect_at(const char *root, struct nr_sysinfo **ret,
 	collect_meminfo(si, root);
 	collect_os_release(si, root);
 	collect_system(si, root);
-	collect_nics(si, root);
+	nr__sysinfo_collect_nics(si, root);
 	*ret = si;
 	return 0;
 }
