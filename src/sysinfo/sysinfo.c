@@ -298,15 +298,11 @@ static struct nr_sysinfo_cache *find_cache(struct nr_sysinfo *si, int level,
 static void add_cache(struct nr_sysinfo *si, size_t *cap, const char *root,
 		      int cpu, const char *index, struct nr_strvec *seen)
 {
-	char *type = nr__sysinfo_read_line(root, "/sys/devices/system/cpu/cpu%d/cache/%s/type",
-			       cpu, index);
-	char *size = nr__sysinfo_read_line(root, "/sys/devices/system/cpu/cpu%d/cache/%s/size",
-			       cpu, index);
-	char *shared = nr__sysinfo_read_line(root,
-				 "/sys/devices/system/cpu/cpu%d/cache/%s/shared_cpu_list",
-				 cpu, index);
-	int64_t level = nr__sysinfo_read_i64(root, "/sys/devices/system/cpu/cpu%d/cache/%s/level",
-				 cpu, index);
+	char *dir = nr_xasprintf("/sys/devices/system/cpu/cpu%d/cache/%s", cpu, index);
+	char *type = nr__sysinfo_read_line(root, "%s/type", dir);
+	char *size = nr__sysinfo_read_line(root, "%s/size", dir);
+	char *shared = nr__sysinfo_read_line(root, "%s/shared_cpu_list", dir);
+	int64_t level = nr__sysinfo_read_i64(root, "%s/level", dir);
 	struct nr_sysinfo_cache *c;
 	uint64_t bytes = 0;
 	char *key = NULL;
@@ -343,6 +339,7 @@ static void add_cache(struct nr_sysinfo *si, size_t *cap, const char *root,
 	else
 		c->total_bytes = -1; /* one unknown size makes the sum unknown */
 out:
+	free(dir);
 	free(key);
 	free(type);
 	free(size);
@@ -371,7 +368,10 @@ out:
 	free(path);
 }
 
-/* CPU numbers from the cpuN directories, for kernels without an online list. */
+/*
+ * CPU numbers from the cpuN directories, for kernels without an online
+ * list: the present CPUs, the best guess at the online ones.
+ */
 static int64_t list_cpu_dirs(const char *root, int **ret)
 {
 	char *path = nr__sysinfo_path(root, "/sys/devices/system/cpu");
@@ -409,6 +409,7 @@ static void collect_topology(struct nr_sysinfo *si, const char *root)
 	int64_t n_cpus, i, n_cores = 0, n_packages = 0;
 	size_t cache_cap = 0;
 	bool topo_known = true;
+	char *dir;
 
 	si->cpus_online = nr__sysinfo_read_line(root, "/sys/devices/system/cpu/online");
 	n_cpus = si->cpus_online ? parse_list(si->cpus_online, &cpus) : -1;
@@ -423,11 +424,11 @@ static void collect_topology(struct nr_sysinfo *si, const char *root)
 	cores = nr_xcalloc((size_t)n_cpus, sizeof(*cores));
 	packages = nr_xcalloc((size_t)n_cpus, sizeof(*packages));
 	for (i = 0; i < n_cpus; i++) {
-		cores[i].package = nr__sysinfo_read_i64(root,
-			"/sys/devices/system/cpu/cpu%d/topology/physical_package_id",
-			cpus[i]);
-		cores[i].core = nr__sysinfo_read_i64(root,
-			"/sys/devices/system/cpu/cpu%d/topology/core_id", cpus[i]);
+		dir = nr_xasprintf("/sys/devices/system/cpu/cpu%d", cpus[i]);
+		cores[i].package = nr__sysinfo_read_i64(root, "%s/topology/physical_package_id",
+							dir);
+		cores[i].core = nr__sysinfo_read_i64(root, "%s/topology/core_id", dir);
+		free(dir);
 		if (cores[i].package < 0 || cores[i].core < 0)
 			topo_known = false;
 		packages[i] = cores[i].package;
@@ -448,16 +449,15 @@ static void collect_topology(struct nr_sysinfo *si, const char *root)
 	qsort(si->caches, si->n_caches, sizeof(*si->caches), cmp_cache);
 
 	/* frequencies and governor: the first online CPU speaks for all */
-	si->base_mhz = nr__sysinfo_read_i64(root, "/sys/devices/system/cpu/cpu%d/cpufreq/base_frequency",
-				cpus[0]);
-	si->max_mhz = nr__sysinfo_read_i64(root, "/sys/devices/system/cpu/cpu%d/cpufreq/cpuinfo_max_freq",
-			       cpus[0]);
+	dir = nr_xasprintf("/sys/devices/system/cpu/cpu%d/cpufreq", cpus[0]);
+	si->base_mhz = nr__sysinfo_read_i64(root, "%s/base_frequency", dir);
+	si->max_mhz = nr__sysinfo_read_i64(root, "%s/cpuinfo_max_freq", dir);
 	if (si->base_mhz >= 0)
 		si->base_mhz /= 1000; /* the files are in kHz */
 	if (si->max_mhz >= 0)
 		si->max_mhz /= 1000;
-	si->cpu_governor = nr__sysinfo_read_line(root,
-		"/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", cpus[0]);
+	si->cpu_governor = nr__sysinfo_read_line(root, "%s/scaling_governor", dir);
+	free(dir);
 out:
 	nr_strvec_clear(&seen);
 	free(cores);

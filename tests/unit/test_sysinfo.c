@@ -4,6 +4,7 @@
  * files), and against this machine (sanity only).
  */
 #include <errno.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,13 +38,42 @@ static const struct nr_sysinfo_nic *nic_named(const struct nr_sysinfo *si,
 	nr_test_fail(__FILE__, __LINE__, "no nic %s", name);
 }
 
-/* Write `text` to dir/rel under the test's directory, making the folders. */
-static void put(const char *rel, const char *text)
+/*
+ * A fresh directory for a fake tree, inside the test's own directory (which
+ * the runner removes even when a CHECK fails), but under /tmp with
+ * `test-unit -n`, where the test's directory is the top of the repository.
+ */
+static char *scratch_tree(void)
 {
-	char *path = nr_xstrdup(rel), *p;
+	const char *base = strcmp(nr_test_dir(), nr_test_top()) ? nr_test_dir() : "/tmp";
+	char *dir = nr_xasprintf("%s/netrig-sysinfo.XXXXXX", base);
+
+	if (!mkdtemp(dir))
+		nr_test_fail(__FILE__, __LINE__, "mkdtemp: %s", strerror(errno));
+	return dir;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void scratch_free(char *dir)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
+
+/* Write `text` to root/rel, making the folders. */
+static void put(const char *root, const char *rel, const char *text)
+{
+	char *path = nr_xasprintf("%s/%s", root, rel), *p;
 	FILE *f;
 
-	for (p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+	for (p = strchr(path + strlen(root) + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			nr_test_fail(__FILE__, __LINE__, "mkdir %s", path);
@@ -423,10 +453,11 @@ NR_TEST(sysinfo_empty_tree)
 {
 	struct nr_sysinfo *si = NULL;
 	struct nr_buf out = NR_BUF_INIT;
+	char *root = scratch_tree(), *proc = nr_xasprintf("%s/proc", root);
 	json_t *j;
 
-	CHECK(mkdir("proc", 0755) == 0);
-	CHECK_OK(nr_sysinfo_collect_at(nr_test_dir(), &si, NULL));
+	CHECK(mkdir(proc, 0755) == 0);
+	CHECK_OK(nr_sysinfo_collect_at(root, &si, NULL));
 	CHECK(!si->hostname && !si->cpu_model && !si->os_id && !si->clocksource);
 	CHECK_EQ(si->threads, -1);
 	CHECK_EQ(si->cores, -1);
@@ -447,27 +478,30 @@ NR_TEST(sysinfo_empty_tree)
 	CHECK_CONTAINS(out.buf, "cpu        ?\n");
 	nr_buf_release(&out);
 	nr_sysinfo_free(si);
+	free(proc);
+	scratch_free(root);
 }
 
 NR_TEST(sysinfo_odd_values)
 {
 	struct nr_sysinfo *si = NULL;
+	char *root = scratch_tree();
 	json_t *j;
 
 	/* escapes in os-release; a non-UTF-8 DMI string; a lone cpu list */
-	put("etc/os-release", "# comment\nPRETTY_NAME=\"A \\\"quoted\\\" name\"\n"
+	put(root, "etc/os-release", "# comment\nPRETTY_NAME=\"A \\\"quoted\\\" name\"\n"
 			      "ID=arch # comment\nVERSION_ID=\n");
-	put("sys/class/dmi/id/product_name", "Caf\xe9 Box\n");
-	put("sys/devices/system/cpu/online", "3\n");
-	put("sys/devices/system/cpu/cpu3/topology/physical_package_id", "0\n");
-	put("sys/devices/system/cpu/cpu3/topology/core_id", "7\n");
+	put(root, "sys/class/dmi/id/product_name", "Caf\xe9 Box\n");
+	put(root, "sys/devices/system/cpu/online", "3\n");
+	put(root, "sys/devices/system/cpu/cpu3/topology/physical_package_id", "0\n");
+	put(root, "sys/devices/system/cpu/cpu3/topology/core_id", "7\n");
 	/* unreadable sizes make the sum unknown, not wrong */
-	put("sys/devices/system/cpu/cpu3/cache/index0/level", "1\n");
-	put("sys/devices/system/cpu/cpu3/cache/index0/type", "Data\n");
-	put("sys/devices/system/cpu/cpu3/cache/index0/size", "lots\n");
-	put("proc/cpuinfo", "processor\t: 3\nflags\t\t: fpu hypervisor_x\n");
-	put("sys/class/net/x0/speed", "4294967295\n");
-	CHECK_OK(nr_sysinfo_collect_at(nr_test_dir(), &si, NULL));
+	put(root, "sys/devices/system/cpu/cpu3/cache/index0/level", "1\n");
+	put(root, "sys/devices/system/cpu/cpu3/cache/index0/type", "Data\n");
+	put(root, "sys/devices/system/cpu/cpu3/cache/index0/size", "lots\n");
+	put(root, "proc/cpuinfo", "processor\t: 3\nflags\t\t: fpu hypervisor_x\n");
+	put(root, "sys/class/net/x0/speed", "4294967295\n");
+	CHECK_OK(nr_sysinfo_collect_at(root, &si, NULL));
 	CHECK_STR(si->os_pretty_name, "A \"quoted\" name");
 	CHECK_STR(si->os_id, "arch");
 	CHECK(!si->os_version_id);
@@ -487,6 +521,7 @@ NR_TEST(sysinfo_odd_values)
 	CHECK_STR(json_string_value(at(j, "platform.dmi_product_name")), "Caf? Box");
 	json_decref(j);
 	nr_sysinfo_free(si);
+	scratch_free(root);
 }
 
 NR_TEST(sysinfo_this_machine)
