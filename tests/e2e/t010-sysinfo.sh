@@ -42,4 +42,32 @@ set +e
 set -e
 [ $rc -eq 2 ] || fail "--bogus exited $rc, not 2"
 "$netrig" sysinfo --help | grep -q -- --json || fail "--help does not mention --json"
+# In two namespaces of our own joined by a veth pair (no default route, no
+# traffic sent): the veth is "virtual", and its addresses keep their prefix.
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null; then
+	a=nrt010a$$
+	b=nrt010b$$
+	cleanup() { ip netns del "$a" 2>/dev/null; ip netns del "$b" 2>/dev/null; rm -rf "$tmp"; }
+	trap cleanup EXIT
+	ip netns add "$a" && ip netns add "$b" || fail "ip netns add"
+	ip -n "$a" link add v0 mtu 9000 type veth peer name v1 netns "$b"
+	ip -n "$a" addr add 10.254.7.1/30 dev v0
+	ip -n "$a" addr add fd00:7::1/64 dev v0 nodad
+	ip -n "$a" link set v0 up
+	ip -n "$a" link set lo up
+	ip -n "$b" link set v1 up
+	ip netns exec "$a" "$netrig" sysinfo --json > ns.json || fail "sysinfo in a namespace"
+	python3 - ns.json <<'PY' || fail "namespace JSON"
+import json, sys
+nics = {n["name"]: n for n in json.load(open(sys.argv[1]))["net"]["nics"]}
+assert sorted(nics) == ["lo", "v0"], sorted(nics)
+v0 = nics["v0"]
+assert v0["driver"] == "virtual" and v0["mtu"] == 9000 and v0["operstate"] == "up", v0
+assert v0["rx_queues"] >= 1 and v0["tx_queues"] >= 1, v0
+assert {"family": "inet", "address": "10.254.7.1", "prefix_len": 30} in v0["addrs"], v0
+assert {"family": "inet6", "address": "fd00:7::1", "prefix_len": 64} in v0["addrs"], v0
+PY
+else
+	echo "namespace part skipped: needs root and ip"
+fi
 echo "ok"
