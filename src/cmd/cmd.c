@@ -5,11 +5,12 @@
 
 /* one extern per subcommand, in the order of the table */
 extern const struct nr_cmd nr_cmd_plan;
+extern const struct nr_cmd nr_cmd_sysinfo;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_plan,
-
+	&nr_cmd_sysinfo,
 	NULL,
 };
 
