@@ -4,12 +4,22 @@
 #include <string.h>
 
 /* one extern per subcommand, in the order of the table */
+extern const struct nr_cmd nr_cmd_db;
+extern const struct nr_cmd nr_cmd_log;
 extern const struct nr_cmd nr_cmd_plan;
+extern const struct nr_cmd nr_cmd_results;
+extern const struct nr_cmd nr_cmd_run;
+extern const struct nr_cmd nr_cmd_status;
 extern const struct nr_cmd nr_cmd_sysinfo;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
+	&nr_cmd_db,
+	&nr_cmd_log,
 	&nr_cmd_plan,
+	&nr_cmd_results,
+	&nr_cmd_run,
+	&nr_cmd_status,
 	&nr_cmd_sysinfo,
 	NULL,
 };

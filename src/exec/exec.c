@@ -202,7 +202,7 @@ static void collect(struct nr_proc *p, bool block)
 	}
 }
 
-static void reap(struct nr_proc *p)
+void nr_proc_reap(struct nr_proc *p)
 {
 	if (p->reaped || p->pid <= 0)
 		return;
@@ -213,6 +213,13 @@ static void reap(struct nr_proc *p)
 	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	p->reaped = true;
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	if (p->err_fd >= 0)
+		close(p->err_fd);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->out_fd = p->err_fd = p->pidfd = -1;
 }
 
 /* Read what is there; returns false at end of file. */
@@ -352,14 +359,7 @@ void nr_proc_stop(struct nr_proc *const *procs, size_t n, int64_t grace_us)
 
 void nr_proc_release(struct nr_proc *p)
 {
-	reap(p);
-	if (p->out_fd >= 0)
-		close(p->out_fd);
-	if (p->err_fd >= 0)
-		close(p->err_fd);
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->out_fd = p->err_fd = p->pidfd = -1;
+	nr_proc_reap(p);
 	nr_buf_release(&p->out);
 	nr_buf_release(&p->err);
 }

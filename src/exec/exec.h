@@ -59,7 +59,12 @@ int nr_proc_pump(struct nr_proc *const *procs, size_t n, int64_t deadline_us,
  */
 void nr_proc_stop(struct nr_proc *const *procs, size_t n, int64_t grace_us);
 
-/* Reap the process (SIGKILL to its group first if it still runs), close fds, free buffers. */
+/*
+ * Collect the process (SIGKILL to its group first if it still runs) and
+ * close its fds; the captured output stays. Its pid may be reused after.
+ */
+void nr_proc_reap(struct nr_proc *p);
+/* nr_proc_reap, then free the buffers. */
 void nr_proc_release(struct nr_proc *p);
 
 /* Exit code, or -1 when it died of a signal (then nr_proc_signal says which). */

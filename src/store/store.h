@@ -199,7 +199,8 @@ int nr_store_samples_list(struct nr_store *st, const char *run_id, bool with_int
 /*
  * Find what `selector` names for `netrig log`: an attempt id (or prefix),
  * a case id (or prefix), or a case key in run `run_id` (NULL: the latest
- * run). On success exactly one of *ret_case_id / *ret_attempt_id is set.
+ * run). On success *ret_case_id is the case, and *ret_attempt_id the
+ * attempt when one was named (else "").
  */
 int nr_store_locate(struct nr_store *st, const char *selector, const char *run_id,
 		    char ret_case_id[NR_UUID_LEN + 1], char ret_attempt_id[NR_UUID_LEN + 1],

@@ -884,6 +884,8 @@ static int sqlite_locate(struct nr_store *st, const char *selector, const char *
 	if (r == 0 && (r = count_ids(db, "SELECT id FROM attempts WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
 				     pattern, NULL, id, &n, d)) == 0 && n == 1) {
 		snprintf(ret_attempt_id, NR_UUID_LEN + 1, "%s", id);
+		r = count_ids(db, "SELECT case_id FROM attempts WHERE id = ?", id, NULL,
+			      ret_case_id, &n, d);
 		goto out;
 	}
 	if (r == 0 && n > 1) {

@@ -1,0 +1,325 @@
+/*
+ * netrig run CAMPAIGN: run a campaign (or --resume its unfinished run),
+ * showing progress, storing everything, and ending with the results.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/num.h"
+#include "campaign/campaign.h"
+#include "cmd/cmd.h"
+#include "report/report.h"
+#include "runner/runner.h"
+#include "store/store.h"
+#include "sysinfo/sysinfo.h"
+
+extern const struct nr_cmd nr_cmd_run;
+
+static int cancel_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	signals_seen++;
+	if (write(cancel_pipe[1], "x", 1) < 0) {
+		/* nothing to do: a full pipe already says "stop" */
+	}
+	if (signals_seen >= 3)
+		_exit(NR_EXIT_INTR); /* the third ^C: leave now, the store is consistent */
+	errno = saved;
+}
+
+struct progress {
+	bool tty;
+	bool quiet;
+	int verbose;
+	bool line_shown;
+};
+
+static void clear_line(struct progress *p)
+{
+	if (p->line_shown) {
+		fputs("\r\033[K", stderr);
+		p->line_shown = false;
+	}
+}
+
+static void on_event(void *ctx, const struct nr_event *ev)
+{
+	struct progress *p = ctx;
+	char el[32], eta[32];
+
+	if (p->quiet)
+		return;
+	switch (ev->kind) {
+	case NR_EV_RUN_START:
+		fprintf(stderr, "netrig: run %s of %s: %zu cases", ev->run->id, ev->run->campaign,
+			ev->total);
+		if (ev->done)
+			fprintf(stderr, " (%zu done before, resuming)", ev->done);
+		fputc('\n', stderr);
+		break;
+	case NR_EV_CASE_START:
+		if (p->tty) {
+			int64_t left = ev->case_avg_us * (int64_t)(ev->total - ev->done);
+
+			clear_line(p);
+			fprintf(stderr, "[%zu/%zu] %zu passed, %zu failed  %s  ETA %s  %s",
+				ev->done + 1, ev->total, ev->passed, ev->failed,
+				nr_fmt_duration(el, sizeof(el), ev->elapsed_us),
+				ev->case_avg_us ? nr_fmt_duration(eta, sizeof(eta), left) : "?",
+				ev->c->key);
+			p->line_shown = true;
+		}
+		break;
+	case NR_EV_ATTEMPT_END:
+		if (strcmp(ev->a->outcome, NR_ATTEMPT_PASSED) != 0 || p->verbose) {
+			clear_line(p);
+			fprintf(stderr, "  %s attempt %d (repeat %d): %s%s%s\n", ev->c->key,
+				ev->a->number, ev->a->repeat + 1, ev->a->outcome,
+				ev->a->error ? ": " : "", ev->a->error ? ev->a->error : "");
+		}
+		break;
+	case NR_EV_CASE_END:
+		if (!p->tty) {
+			fprintf(stderr, "[%zu/%zu] %-6s %s (%d attempt%s)\n", ev->done, ev->total,
+				ev->c->status, ev->c->key, ev->c->attempts,
+				ev->c->attempts == 1 ? "" : "s");
+		}
+		break;
+	case NR_EV_NOTE:
+		clear_line(p);
+		fprintf(stderr, "netrig: %s\n", ev->msg);
+		break;
+	case NR_EV_RUN_END:
+		clear_line(p);
+		break;
+	}
+	fflush(stderr);
+}
+
+static int print_results(struct nr_store *st, const char *run_id)
+{
+	struct nr_run_rec run = { 0 };
+	struct nr_sample_row *rows = NULL;
+	struct nr_result_row *res = NULL;
+	struct nr_buf out = NR_BUF_INIT;
+	size_t n = 0, n_res = 0;
+	struct nr_diag d = { 0 };
+
+	if (nr_store_run_get(st, run_id, &run, &d) < 0 ||
+	    nr_store_samples_list(st, run.id, false, &rows, &n, &d) < 0) {
+		fprintf(stderr, "netrig run: %s\n", nr_diag_msg(&d));
+		nr_run_rec_release(&run);
+		return -1;
+	}
+	nr_report_aggregate(rows, n, &res, &n_res);
+	nr_report_results(&run, res, n_res, NR_REPORT_TEXT, &out);
+	fputs(out.buf, stdout);
+	nr_buf_release(&out);
+	free(res);
+	nr_sample_rows_free(rows, n);
+	nr_run_rec_release(&run);
+	return 0;
+}
+
+static int label_arg(struct nr_kv *kv, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *k;
+
+	if (!eq || eq == arg)
+		return -1;
+	k = nr_xstrndup(arg, (size_t)(eq - arg));
+	nr_kv_set(kv, k, eq + 1);
+	free(k);
+	return 0;
+}
+
+static int run_run(const struct nr_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "resume", no_argument, NULL, 'r' },
+		{ "run", required_argument, NULL, 'R' },
+		{ "commit", required_argument, NULL, 'C' },
+		{ "branch", required_argument, NULL, 'B' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "test", required_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nr_runner_opts o = { .cancel_fd = -1 };
+	struct progress prog = { .tty = isatty(2), .quiet = g->quiet, .verbose = g->verbose };
+	struct nr_run_summary sum = { 0 };
+	struct nr_campaign *c = NULL;
+	struct nr_store *st = NULL;
+	struct nr_sysinfo *si = NULL;
+	struct nr_diag d = { 0 };
+	const char *db = g->db_path, *resume_run = NULL;
+	char *sysinfo_json = NULL;
+	bool resume = false;
+	struct sigaction sa;
+	int opt, r, status;
+
+	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:t:qh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'r':
+			resume = true;
+			break;
+		case 'R':
+			resume = true;
+			resume_run = optarg;
+			break;
+		case 'C':
+			o.commit = optarg;
+			break;
+		case 'B':
+			o.branch = optarg;
+			break;
+		case 'l':
+			if (label_arg(&o.labels, optarg) < 0) {
+				nr_kv_clear(&o.labels);
+				return nr_cmd_error("run", NR_EXIT_USAGE, "--label wants KEY=VALUE, not '%s'",
+						    optarg);
+			}
+			break;
+		case 't':
+			nr_strvec_push(&o.only_tests, optarg);
+			break;
+		case 'q':
+			prog.quiet = true;
+			break;
+		case 'h':
+			return nr_cmd_usage(&nr_cmd_run, stdout, NR_EXIT_OK);
+		default:
+			return nr_cmd_usage(&nr_cmd_run, stderr, NR_EXIT_USAGE);
+		}
+	}
+	if (optind + 1 != argc && !(resume_run && optind == argc)) {
+		status = nr_cmd_usage(&nr_cmd_run, stderr, NR_EXIT_USAGE);
+		goto out;
+	}
+	if (optind < argc && nr_campaign_load(argv[optind], NULL, &c, &d) < 0) {
+		fprintf(stderr, "%s\n", nr_diag_msg(&d));
+		status = NR_EXIT_USAGE;
+		goto out;
+	}
+	if (!resume) {
+		/* plan errors (a random count too large) are campaign errors: before anything runs */
+		struct nr_plan plan = { 0 };
+
+		r = nr_plan_build(c, &o.only_tests, &plan, &d);
+		nr_plan_release(&plan);
+		if (r < 0) {
+			fprintf(stderr, "%s\n", nr_diag_msg(&d));
+			status = NR_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (nr_store_open(db, &st, &d) < 0) {
+		fprintf(stderr, "netrig run: %s\n", nr_diag_msg(&d));
+		status = NR_EXIT_USAGE;
+		goto out;
+	}
+	if (nr_sysinfo_collect(&si, NULL) == 0) {
+		sysinfo_json = nr_sysinfo_to_json(si);
+		nr_sysinfo_free(si);
+	}
+	o.sysinfo_json = sysinfo_json;
+	if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		status = nr_cmd_error("run", NR_EXIT_INFRA, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	o.cancel_fd = cancel_pipe[0];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	o.on_event = on_event;
+	o.ctx = &prog;
+	if (resume) {
+		if (c && strcmp(c->hash, "") != 0 && !resume_run) {
+			struct nr_run_rec prev = { 0 };
+
+			if (nr_store_run_resumable(st, c->name, &prev, NULL) == 0 &&
+			    prev.config_hash && strcmp(prev.config_hash, c->hash) != 0 && !prog.quiet)
+				fprintf(stderr, "netrig: %s changed since run %.8s started; "
+						"resuming with the campaign as it was then\n",
+					c->path, prev.id);
+			nr_run_rec_release(&prev);
+		}
+		r = nr_runner_resume(st, c ? c->name : NULL, resume_run, &o, &sum, &d);
+	} else {
+		r = nr_runner_run(st, c, &o, &sum, &d);
+	}
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (r < 0) {
+		fprintf(stderr, "netrig run: %s\n", nr_diag_msg(&d));
+		status = r == NR_ENOTFOUND || r == NR_EINVAL || r == NR_ECONFIG ? NR_EXIT_USAGE
+										  : NR_EXIT_INFRA;
+		goto out;
+	}
+	if (!prog.quiet)
+		print_results(st, sum.run_id);
+	printf("run %s: %s, %zu cases: %zu passed, %zu failed, %zu not run\n", sum.run_id,
+	       sum.status, sum.total, sum.passed, sum.failed, sum.pending);
+	if (sum.reason[0] && strcmp(sum.status, NR_RUN_PASSED) != 0)
+		printf("  %s\n", sum.reason);
+	if (!strcmp(sum.status, NR_RUN_PASSED))
+		status = NR_EXIT_OK;
+	else if (!strcmp(sum.status, NR_RUN_FAILED))
+		status = NR_EXIT_FAIL;
+	else if (!strcmp(sum.status, NR_RUN_STOPPED))
+		status = NR_EXIT_INFRA;
+	else
+		status = NR_EXIT_INTR;
+out:
+	nr_store_close(st);
+	nr_campaign_free(c);
+	nr_kv_clear(&o.labels);
+	nr_strvec_clear(&o.only_tests);
+	free(sysinfo_json);
+	return status;
+}
+
+const struct nr_cmd nr_cmd_run = {
+	.name = "run",
+	.summary = "run a campaign, or resume its unfinished run",
+	.usage = "run CAMPAIGN.yaml [--db PATH] [--commit SHA] [--branch NAME] [--label K=V]...\n"
+		 "                  [--test NAME]... [-q]\n"
+		 "       netrig run --resume CAMPAIGN.yaml [--db PATH]\n"
+		 "       netrig run --run RUN [--db PATH]\n"
+		 "\n"
+		 "  --db PATH       results database (default ./netrig.db)\n"
+		 "  --resume        finish the latest unfinished run of this campaign\n"
+		 "  --run RUN       resume that run (an id or a unique prefix)\n"
+		 "  --commit SHA    the commit under test (default: git rev-parse HEAD here)\n"
+		 "  --branch NAME   its branch (default: the current git branch)\n"
+		 "  --label K=V     a label for the run (repeatable)\n"
+		 "  --test NAME     run only this test (repeatable)\n"
+		 "  -q, --quiet     no progress and no results table\n"
+		 "\n"
+		 "Exit status: 0 all passed, 1 a case failed, 2 bad campaign or usage,\n"
+		 "3 stopped by stop_after_failures or a store failure, 130 interrupted\n"
+		 "(resume it with --resume).",
+	.run = run_run,
+};

@@ -1,0 +1,45 @@
+/*
+ * Reports: the status sheet and the results of a run, for people
+ * (aligned text) and for machines (CSV, JSON). Takes records from the
+ * store; writes into a buffer; prints nothing itself.
+ */
+#ifndef NR_REPORT_H
+#define NR_REPORT_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "store/store.h"
+
+enum nr_report_format {
+	NR_REPORT_TEXT,
+	NR_REPORT_CSV,
+	NR_REPORT_JSON,
+};
+
+/* "table"/"text", "csv", "json"; NR_EINVAL otherwise. */
+int nr_report_format_parse(const char *s, enum nr_report_format *ret);
+
+/* One case x role x metric, over its repeats. */
+struct nr_result_row {
+	const char *test, *key, *role, *metric, *unit; /* borrowed from the sample rows */
+	enum nr_better better;
+	size_t n;
+	double median, min, max, mean, stddev;
+};
+
+/* Group summary samples (rows in case order) into result rows. */
+void nr_report_aggregate(const struct nr_sample_row *rows, size_t n,
+			 struct nr_result_row **ret, size_t *ret_n);
+
+void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row *rows,
+		       size_t n, enum nr_report_format fmt, struct nr_buf *out);
+void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *cases,
+		      size_t n, enum nr_report_format fmt, struct nr_buf *out);
+/* One line about a run: id, campaign, status, counts, commit. */
+void nr_report_run_line(const struct nr_run_rec *run, struct nr_buf *out);
+
+/* "28.3 Gbit/s", "12.4 us", "45.2 k/s": a value in its unit for people. */
+char *nr_report_fmt_value(char *buf, size_t size, double value, const char *unit);
+
+#endif

@@ -1,0 +1,536 @@
+/*
+ * The scheduler: a run's cases in plan order, attempts with retries, the
+ * breaker, interruption, and resuming from what the store holds.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "runner/runner_internal.h"
+#include "version.h"
+
+struct session {
+	struct nr_store *st;
+	const struct nr_campaign *c;
+	const struct nr_runner_opts *o;
+	struct nr_run_rec *run;
+	struct nr_plan plan;
+	struct nr_case_rec *cases; /* parallel to plan.cases */
+	size_t n;
+	size_t done, passed, failed;
+	int64_t started_mono, case_time_us;
+	size_t cases_this_session;
+	int consecutive_failures;
+};
+
+static void emit(struct session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
+		 const struct nr_attempt_rec *a, const char *msg)
+{
+	struct nr_event ev = {
+		.kind = kind, .run = s->run, .c = c, .a = a, .msg = msg, .total = s->n,
+		.done = s->done, .passed = s->passed, .failed = s->failed,
+		.elapsed_us = nr_mono_us() - s->started_mono,
+		.case_avg_us = s->cases_this_session
+				       ? s->case_time_us / (int64_t)s->cases_this_session : 0,
+	};
+
+	if (s->o->on_event)
+		s->o->on_event(s->o->ctx, &ev);
+}
+
+static char *hosts_json(const struct nr_test *t)
+{
+	json_t *o = json_object();
+	char *s;
+	size_t i;
+
+	for (i = 0; i < t->n_roles; i++)
+		json_object_set_new(o, t->roles[i].name, json_string(t->roles[i].host));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+static char *labels_json(const struct nr_campaign *c, const struct nr_kv *extra)
+{
+	json_t *o = json_object();
+	char *s;
+	size_t i;
+
+	for (i = 0; i < c->labels.keys.n; i++)
+		json_object_set_new(o, c->labels.keys.v[i], json_string(c->labels.vals.v[i]));
+	for (i = 0; extra && i < extra->keys.n; i++)
+		json_object_set_new(o, extra->keys.v[i], json_string(extra->vals.v[i]));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? nr_xstrdup(v) : NULL;
+}
+
+/*
+ * Whether the user asked to stop: the fd turns readable and stays so (it is
+ * never read), so every later check, and nr_proc_pump, sees it too.
+ */
+static bool is_cancel(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return fd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+/* Outputs of every started role, for the store. */
+static size_t collect_outputs(const struct nr__attempt *at, struct nr_output_in *outs)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < at->t->n_roles; i++) {
+		const struct nr__role_run *rr = &at->roles[i];
+
+		if (!rr->started)
+			continue;
+		outs[n++] = (struct nr_output_in){
+			.role = rr->role->name, .host = rr->host->name, .stream = "stdout",
+			.data = nr_slice_of(rr->proc.out.buf, rr->proc.out.len),
+			.dropped = rr->proc.out.dropped,
+		};
+		outs[n++] = (struct nr_output_in){
+			.role = rr->role->name, .host = rr->host->name, .stream = "stderr",
+			.data = nr_slice_of(rr->proc.err.buf, rr->proc.err.len),
+			.dropped = rr->proc.err.dropped,
+		};
+	}
+	return n;
+}
+
+/* Failed attempts already made for `repeat` of a case (after a resume). */
+static int failures_so_far(struct session *s, const struct nr_case_rec *c, int repeat)
+{
+	struct nr_attempt_rec *v = NULL;
+	size_t n = 0, i;
+	int k = 0;
+
+	if (c->attempts == 0 || nr_store_attempts_list(s->st, c->id, &v, &n, NULL) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v[i].repeat == repeat && strcmp(v[i].outcome, NR_ATTEMPT_PASSED) != 0)
+			k++;
+	nr_attempts_free(v, n);
+	return k;
+}
+
+/*
+ * Run the remaining repeats of one case. Returns 0, NR_EINTR when
+ * interrupted, or a store error.
+ */
+static int run_case(struct session *s, size_t idx, struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+	const struct nr_case_plan *cp = &s->plan.cases[idx];
+	const struct nr_test *t = &s->c->tests[cp->test];
+	int64_t t0 = nr_mono_us();
+	int failures, r;
+
+	if (!c->started_us)
+		c->started_us = nr_wall_us();
+	set_str(&c->status, NR_CASE_RUNNING);
+	if (!c->hosts)
+		c->hosts = hosts_json(t);
+	if ((r = nr_store_case_update(s->st, c, d)) < 0)
+		return r;
+	emit(s, NR_EV_CASE_START, c, NULL, NULL);
+	failures = failures_so_far(s, c, c->repeats_done);
+	while (c->repeats_done < c->repeats) {
+		struct nr__attempt at = {
+			.c = s->c, .t = t, .cp = cp, .run_id = s->run->id,
+			.repeat = c->repeats_done, .number = c->attempts + 1,
+			.cancel_fd = s->o->cancel_fd,
+		};
+		struct nr_attempt_rec a = { 0 };
+		struct nr_output_in *outs;
+		struct nr_role_samples *rs;
+		size_t n_outs, n_rs = 0, i;
+		bool passed;
+
+		nr__runner_attempt(&at);
+		if (at.interrupted) {
+			/* the attempt in flight is dropped; the case resumes at this repeat */
+			nr__runner_attempt_release(&at);
+			return NR_EINTR;
+		}
+		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
+		nr_uuid_v7(a.id);
+		memcpy(a.case_id, c->id, sizeof(a.case_id));
+		a.number = at.number;
+		a.repeat = at.repeat;
+		a.outcome = (char *)at.outcome;
+		a.exit_code = at.exit_code;
+		a.signal = at.signal;
+		a.started_us = at.started_us;
+		a.finished_us = at.finished_us;
+		a.error = at.error.len ? at.error.buf : NULL;
+		c->attempts++;
+		if (passed) {
+			c->repeats_done++;
+			failures = 0;
+		} else {
+			failures++;
+			set_str(&c->error, at.error.buf);
+			if (failures > t->retries) {
+				set_str(&c->status, NR_CASE_FAILED);
+				c->finished_us = nr_wall_us();
+			}
+		}
+		if (c->repeats_done == c->repeats) {
+			set_str(&c->status, NR_CASE_PASSED);
+			set_str(&c->error, NULL);
+			c->finished_us = nr_wall_us();
+		}
+		outs = nr_xcalloc(2 * t->n_roles + 1, sizeof(*outs));
+		rs = nr_xcalloc(t->n_roles + 1, sizeof(*rs));
+		n_outs = collect_outputs(&at, outs);
+		for (i = 0; passed && i < t->n_roles; i++)
+			if (at.roles[i].started && at.roles[i].samples.n)
+				rs[n_rs++] = (struct nr_role_samples){ t->roles[i].name, &at.roles[i].samples };
+		r = nr_store_attempt_save(s->st, c, &a, outs, n_outs, rs, n_rs, d);
+		emit(s, NR_EV_ATTEMPT_END, c, &a, NULL);
+		free(outs);
+		free(rs);
+		nr__runner_attempt_release(&at);
+		if (r < 0)
+			return r;
+		if (!strcmp(c->status, NR_CASE_FAILED))
+			break;
+		if (is_cancel(s->o->cancel_fd))
+			return NR_EINTR;
+	}
+	s->done++;
+	s->cases_this_session++;
+	s->case_time_us += nr_mono_us() - t0;
+	if (!strcmp(c->status, NR_CASE_PASSED)) {
+		s->passed++;
+		s->consecutive_failures = 0;
+	} else {
+		s->failed++;
+		s->consecutive_failures++;
+	}
+	emit(s, NR_EV_CASE_END, c, NULL, NULL);
+	return 0;
+}
+
+static void finish_summary(struct session *s, struct nr_run_summary *ret)
+{
+	size_t i;
+
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->run_id, s->run->id, sizeof(ret->run_id));
+	snprintf(ret->status, sizeof(ret->status), "%s", s->run->status);
+	snprintf(ret->reason, sizeof(ret->reason), "%s", s->run->reason ? s->run->reason : "");
+	ret->total = s->n;
+	for (i = 0; i < s->n; i++) {
+		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
+			ret->passed++;
+		else if (!strcmp(s->cases[i].status, NR_CASE_FAILED))
+			ret->failed++;
+		else
+			ret->pending++;
+	}
+}
+
+/* The loop shared by a new run and a resumed one. */
+static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *d)
+{
+	size_t i;
+	int r = 0;
+
+	s->started_mono = nr_mono_us();
+	nr_exec_become_subreaper();
+	for (i = 0; i < s->n; i++) {
+		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
+			s->passed++, s->done++;
+		else if (!strcmp(s->cases[i].status, NR_CASE_FAILED))
+			s->failed++, s->done++;
+	}
+	emit(s, NR_EV_RUN_START, NULL, NULL, NULL);
+	for (i = 0; i < s->n; i++) {
+		const char *st = s->cases[i].status;
+
+		if (!strcmp(st, NR_CASE_PASSED) || !strcmp(st, NR_CASE_FAILED))
+			continue;
+		if (is_cancel(s->o->cancel_fd)) {
+			r = NR_EINTR;
+			break;
+		}
+		r = run_case(s, i, d);
+		if (r < 0)
+			break;
+		if (s->c->stop_after_failures &&
+		    s->consecutive_failures >= s->c->stop_after_failures) {
+			char reason[512];
+
+			snprintf(reason, sizeof(reason),
+				 "stopped after %d failed cases in a row (stop_after_failures); last error: %s",
+				 s->consecutive_failures,
+				 s->cases[i].error ? s->cases[i].error : "?");
+			set_str(&s->run->status, NR_RUN_STOPPED);
+			set_str(&s->run->reason, reason);
+			break;
+		}
+	}
+	if (r == NR_EINTR) {
+		set_str(&s->run->status, NR_RUN_INTERRUPTED);
+		set_str(&s->run->reason, "interrupted; 'netrig run --resume' continues it");
+		r = 0;
+	} else if (r < 0) {
+		/* a store error: say so in the run if the store still takes writes */
+		set_str(&s->run->status, NR_RUN_INTERRUPTED);
+		set_str(&s->run->reason, nr_diag_msg(d));
+	} else if (strcmp(s->run->status, NR_RUN_STOPPED) != 0) {
+		set_str(&s->run->status, s->failed ? NR_RUN_FAILED : NR_RUN_PASSED);
+		set_str(&s->run->reason, s->failed ? "some cases failed" : NULL);
+	}
+	s->run->pid = 0;
+	s->run->finished_us = !strcmp(s->run->status, NR_RUN_PASSED) ||
+					      !strcmp(s->run->status, NR_RUN_FAILED)
+				      ? nr_wall_us()
+				      : 0;
+	{
+		struct nr_diag d2 = { 0 };
+		int r2 = nr_store_run_update(s->st, s->run, &d2);
+
+		if (r == 0 && r2 < 0) {
+			r = r2;
+			nr_diag_set(d, r2, "%s", d2.msg);
+		}
+	}
+	finish_summary(s, ret);
+	emit(s, NR_EV_RUN_END, NULL, NULL, NULL);
+	return r;
+}
+
+static void session_release(struct session *s)
+{
+	nr_plan_release(&s->plan);
+	nr_cases_free(s->cases, s->n);
+}
+
+static char *controller_name(void)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		return nr_xstrdup("unknown");
+	host[sizeof(host) - 1] = '\0';
+	return nr_xstrdup(host);
+}
+
+int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
+		  const struct nr_runner_opts *o, struct nr_run_summary *ret,
+		  struct nr_diag *d)
+{
+	struct session s = { .st = st, .c = c, .o = o };
+	struct nr_run_rec run = { 0 };
+	struct nr_host_rec *hosts;
+	size_t i;
+	int r;
+
+	if ((r = nr_plan_build(c, &o->only_tests, &s.plan, d)) < 0)
+		return r;
+	nr_uuid_v7(run.id);
+	run.campaign = nr_xstrdup(c->name);
+	run.campaign_path = nr_xstrdup(c->path);
+	run.config = nr_xstrdup(c->text);
+	run.config_hash = nr_xstrdup(c->hash);
+	if (o->commit || o->branch) {
+		run.commit = o->commit ? nr_xstrdup(o->commit) : NULL;
+		run.branch = o->branch ? nr_xstrdup(o->branch) : NULL;
+	}
+	if (!o->commit || !o->branch) {
+		char *commit = NULL, *branch = NULL;
+
+		nr_runner_detect_git(".", &commit, &branch);
+		if (!run.commit)
+			run.commit = commit;
+		else
+			free(commit);
+		if (!run.branch)
+			run.branch = branch;
+		else
+			free(branch);
+	}
+	run.labels = labels_json(c, &o->labels);
+	run.status = nr_xstrdup(NR_RUN_RUNNING);
+	run.controller = controller_name();
+	run.version = nr_xstrdup(NR_VERSION);
+	run.pid = (int)getpid();
+	run.started_us = nr_wall_us();
+	hosts = nr_xcalloc(c->n_hosts, sizeof(*hosts));
+	for (i = 0; i < c->n_hosts; i++) {
+		nr_uuid_v7(hosts[i].id);
+		hosts[i].name = nr_xstrdup(c->hosts[i].name);
+		hosts[i].transport = nr_xstrdup(nr_transport_name(c->hosts[i].transport));
+		hosts[i].address = nr_xstrdup(c->hosts[i].address);
+		/* netns hosts are this machine too (their own NICs aside) */
+		if (c->hosts[i].transport != NR_TRANSPORT_SSH && o->sysinfo_json)
+			hosts[i].sysinfo = nr_xstrdup(o->sysinfo_json);
+	}
+	s.n = s.plan.n;
+	s.cases = nr_xcalloc(s.n + 1, sizeof(*s.cases));
+	for (i = 0; i < s.n; i++) {
+		const struct nr_test *t = &c->tests[s.plan.cases[i].test];
+		struct nr_case_rec *cr = &s.cases[i];
+
+		nr_uuid_v7(cr->id);
+		memcpy(cr->run_id, run.id, sizeof(cr->run_id));
+		cr->ordinal = (int64_t)i + 1;
+		cr->test = nr_xstrdup(t->name);
+		cr->key = nr_xstrdup(s.plan.cases[i].key);
+		cr->params = nr_case_params_json(t, s.plan.cases[i].value_idx);
+		cr->status = nr_xstrdup(NR_CASE_PENDING);
+		cr->repeats = t->repeat;
+	}
+	r = nr_store_run_create(st, &run, hosts, c->n_hosts, s.cases, s.n, d);
+	nr_hosts_free(hosts, c->n_hosts);
+	if (r == 0) {
+		s.run = &run;
+		r = drive(&s, ret, d);
+	}
+	nr_run_rec_release(&run);
+	session_release(&s);
+	return r;
+}
+
+static bool pid_alive(int pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
+		     const struct nr_runner_opts *o, struct nr_run_summary *ret,
+		     struct nr_diag *d)
+{
+	struct session s = { .st = st, .o = o };
+	struct nr_run_rec run = { 0 };
+	struct nr_campaign *c = NULL;
+	struct nr_case_rec *stored = NULL;
+	struct nr_strvec only = NR_STRVEC_INIT;
+	size_t n_stored = 0, i, j;
+	char *me = controller_name();
+	int r;
+
+	r = run_id ? nr_store_run_get(st, run_id, &run, d) : nr_store_run_resumable(st, name, &run, d);
+	if (r < 0)
+		goto out;
+	if (!strcmp(run.status, NR_RUN_PASSED) || !strcmp(run.status, NR_RUN_FAILED)) {
+		r = nr_diagf(d, NR_EINVAL, "run %.8s has finished (%s): nothing to resume", run.id,
+			     run.status);
+		goto out;
+	}
+	if (!strcmp(run.status, NR_RUN_RUNNING) && run.controller && !strcmp(run.controller, me) &&
+	    run.pid != (int)getpid() && pid_alive(run.pid)) {
+		r = nr_diagf(d, NR_EINVAL, "run %.8s is still running (pid %d)", run.id, run.pid);
+		goto out;
+	}
+	/* the campaign as it was when the run started, not as the file is now */
+	if ((r = nr_campaign_load(run.campaign_path, run.config, &c, d)) < 0)
+		goto out;
+	if ((r = nr_store_cases_list(st, run.id, &stored, &n_stored, d)) < 0)
+		goto out;
+	for (i = 0; i < n_stored; i++) {
+		for (j = 0; j < only.n; j++)
+			if (!strcmp(only.v[j], stored[i].test))
+				break;
+		if (j == only.n)
+			nr_strvec_push(&only, stored[i].test);
+	}
+	if ((r = nr_plan_build(c, &only, &s.plan, d)) < 0)
+		goto out;
+	/* the session owns the stored cases; line the plan up with them by key */
+	s.cases = stored;
+	s.n = n_stored;
+	stored = NULL;
+	n_stored = 0;
+	{
+		struct nr_case_plan *ordered = nr_xcalloc(s.n + 1, sizeof(*ordered));
+		bool *used = nr_xcalloc(s.plan.n + 1, sizeof(*used));
+		size_t matched = 0;
+
+		for (i = 0; i < s.n && r == 0; i++) {
+			for (j = 0; j < s.plan.n; j++)
+				if (!used[j] && !strcmp(s.plan.cases[j].key, s.cases[i].key))
+					break;
+			if (j == s.plan.n) {
+				r = nr_diagf(d, NR_ECONFIG, "stored case '%s' is not in the campaign's plan",
+					     s.cases[i].key);
+				break;
+			}
+			used[j] = true;
+			ordered[matched++] = s.plan.cases[j];
+		}
+		for (j = 0; j < s.plan.n; j++)
+			if (!used[j]) {
+				free(s.plan.cases[j].value_idx);
+				free(s.plan.cases[j].key);
+			}
+		free(s.plan.cases);
+		free(used);
+		s.plan.cases = ordered;
+		s.plan.n = matched;
+		if (r < 0)
+			goto out;
+	}
+	s.c = c;
+	s.run = &run;
+	set_str(&run.status, NR_RUN_RUNNING);
+	set_str(&run.reason, NULL);
+	run.pid = (int)getpid();
+	run.finished_us = 0;
+	if ((r = nr_store_run_update(st, &run, d)) < 0)
+		goto out;
+	r = drive(&s, ret, d);
+out:
+	nr_strvec_clear(&only);
+	nr_cases_free(stored, n_stored);
+	session_release(&s);
+	nr_campaign_free(c);
+	nr_run_rec_release(&run);
+	free(me);
+	return r;
+}
+
+void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch)
+{
+	char *commit_argv[] = { "git", "rev-parse", "--verify", "-q", "HEAD", NULL };
+	char *branch_argv[] = { "git", "symbolic-ref", "-q", "--short", "HEAD", NULL };
+	char **argvs[2] = { commit_argv, branch_argv };
+	char **rets[2] = { ret_commit, ret_branch };
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct nr_exec_spec spec = { .argv = argvs[k], .workdir = dir, .output_limit = 4096 };
+		struct nr_proc p, *procs[1] = { &p };
+
+		*rets[k] = NULL;
+		if (nr_proc_start(&spec, &p, NULL) < 0)
+			continue;
+		nr_proc_pump(procs, 1, nr_mono_us() + 5000000, 0, -1, NULL, NULL);
+		nr_proc_stop(procs, 1, 100000);
+		if (p.exited && nr_proc_exit_code(&p) == 0 && p.out.len) {
+			p.out.buf[strcspn(p.out.buf, "\r\n")] = '\0';
+			if (p.out.buf[0])
+				*rets[k] = nr_xstrdup(p.out.buf);
+		}
+		nr_proc_release(&p);
+	}
+}

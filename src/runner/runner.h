@@ -1,0 +1,78 @@
+/*
+ * The runner: executes a campaign's plan against a store. For each case
+ * it makes attempts (roles started in order, each waiting for the one
+ * before to be ready), parses the main roles' output into samples, and
+ * writes each attempt with its case in one transaction. It retries, stops
+ * when too many cases fail in a row, and resumes unfinished runs.
+ *
+ * It prints nothing: progress goes to the caller's callback.
+ */
+#ifndef NR_RUNNER_H
+#define NR_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/str.h"
+#include "campaign/campaign.h"
+#include "store/store.h"
+
+enum nr_event_kind {
+	NR_EV_RUN_START,   /* run, total */
+	NR_EV_CASE_START,  /* case */
+	NR_EV_ATTEMPT_END, /* case, attempt */
+	NR_EV_CASE_END,    /* case */
+	NR_EV_NOTE,        /* msg: something the user should know */
+	NR_EV_RUN_END,     /* run */
+};
+
+struct nr_event {
+	enum nr_event_kind kind;
+	const struct nr_run_rec *run;
+	const struct nr_case_rec *c;
+	const struct nr_attempt_rec *a;
+	const char *msg;
+	size_t total;      /* cases in the run */
+	size_t done;       /* cases finished, this session and before */
+	size_t passed, failed;
+	int64_t elapsed_us;   /* since this session started */
+	int64_t case_avg_us;  /* mean duration of cases finished this session */
+};
+
+struct nr_runner_opts {
+	const char *commit, *branch;  /* NULL: detected from git in the working directory */
+	struct nr_kv labels;          /* added to (and over) the campaign's labels */
+	struct nr_strvec only_tests;  /* run only these tests (empty: all) */
+	const char *sysinfo_json;     /* this machine's description, stored with local hosts */
+	int cancel_fd;                /* readable when the user wants to stop; -1: none */
+	void (*on_event)(void *ctx, const struct nr_event *ev);
+	void *ctx;
+};
+
+struct nr_run_summary {
+	char run_id[NR_UUID_LEN + 1];
+	char status[16]; /* NR_RUN_* */
+	size_t total, passed, failed, pending;
+	char reason[256];
+};
+
+/* Run a campaign as a new run. */
+int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
+		  const struct nr_runner_opts *o, struct nr_run_summary *ret,
+		  struct nr_diag *d);
+
+/*
+ * Finish the latest unfinished run of campaign `name` (or run `run_id`
+ * when not NULL), from the campaign text stored with it. NR_ENOTFOUND when
+ * there is none; NR_EINVAL when it is still running in a live process.
+ */
+int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
+		     const struct nr_runner_opts *o, struct nr_run_summary *ret,
+		     struct nr_diag *d);
+
+/* "git rev-parse HEAD" and the branch in `dir`; NULLs outside a repository. */
+void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch);
+
+#endif

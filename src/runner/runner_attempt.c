@@ -1,0 +1,339 @@
+/*
+ * One attempt: start the roles in order, each waiting until the one before
+ * is ready; wait for the main roles to end (or the timeout); stop the
+ * rest; judge the exit statuses; parse the main roles' output.
+ */
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/num.h"
+#include "runner/runner_internal.h"
+
+#define STDERR_TAIL 300
+
+__attribute__((format(printf, 3, 4)))
+static void set_outcome(struct nr__attempt *at, const char *outcome, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (at->outcome && strcmp(at->outcome, NR_ATTEMPT_PASSED) != 0)
+		return; /* the first failure is the one to report */
+	at->outcome = outcome;
+	nr_buf_reset(&at->error);
+	va_start(ap, fmt);
+	nr_buf_vaddf(&at->error, fmt, ap);
+	va_end(ap);
+}
+
+/* The last line of a role's stderr (or stdout), to put in failure messages. */
+static void add_tail(struct nr_buf *msg, const struct nr_proc *p)
+{
+	const struct nr_buf *b = p->err.len ? &p->err : &p->out;
+	size_t end = b->len, start;
+
+	while (end > 0 && (b->buf[end - 1] == '\n' || b->buf[end - 1] == '\r'))
+		end--;
+	start = end;
+	while (start > 0 && b->buf[start - 1] != '\n')
+		start--;
+	if (end - start > STDERR_TAIL)
+		start = end - STDERR_TAIL;
+	if (end > start)
+		nr_buf_addf(msg, ": %.*s", (int)(end - start), b->buf + start);
+}
+
+struct ready_wait {
+	struct nr__role_run *rr;
+	regex_t re;
+	bool have_re;
+	int port;
+	int64_t not_before_us;
+};
+
+static bool is_ready(void *ctx)
+{
+	struct ready_wait *w = ctx;
+	struct nr_proc *p = &w->rr->proc;
+
+	if (p->exited)
+		return true; /* judged by the caller */
+	switch (w->rr->role->ready.kind) {
+	case NR_READY_PORT:
+		return nr_port_listening(p->pid, w->port);
+	case NR_READY_REGEX:
+		/* the output is NUL-terminated; look at both streams */
+		return regexec(&w->re, p->out.buf, 0, NULL, 0) == 0 ||
+		       regexec(&w->re, p->err.buf, 0, NULL, 0) == 0;
+	case NR_READY_DELAY:
+		return nr_mono_us() >= w->not_before_us;
+	default:
+		return true;
+	}
+}
+
+struct mains_wait {
+	struct nr__attempt *at;
+	size_t n;
+};
+
+static bool mains_done(void *ctx)
+{
+	struct mains_wait *w = ctx;
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		const struct nr__role_run *rr = &w->at->roles[i];
+
+		if (rr->started && rr->role->main &&
+		    (!rr->proc.exited || rr->proc.out_fd >= 0 || rr->proc.err_fd >= 0))
+			return false;
+	}
+	return true;
+}
+
+/* Expand a role's argv and env templates. */
+static int expand_role(const struct nr_tmpl_ctx *tc, const struct nr_role *role,
+		       struct nr_strvec *argv, struct nr_strvec *env, struct nr_diag *d)
+{
+	size_t i;
+	char *s;
+	int r;
+
+	for (i = 0; i < role->argv.n; i++) {
+		if ((r = nr_template_expand(role->argv.v[i], tc, &s, d)) < 0)
+			return r;
+		nr_strvec_push_owned(argv, s);
+	}
+	for (i = 0; i < role->env.keys.n; i++) {
+		if ((r = nr_template_expand(role->env.vals.v[i], tc, &s, d)) < 0)
+			return r;
+		nr_strvec_push_owned(env, nr_xasprintf("%s=%s", role->env.keys.v[i], s));
+		free(s);
+	}
+	nr_strvec_argv(argv);
+	nr_strvec_argv(env);
+	return 0;
+}
+
+static void parse_role(struct nr__attempt *at, struct nr__role_run *rr)
+{
+	const struct nr_role *role = rr->role;
+	struct nr_diag d = { 0 };
+	struct nr_buf both = NR_BUF_INIT;
+	struct nr_slice in;
+
+	if (!strcmp(role->parse.stream, "stderr")) {
+		in = nr_slice_of(rr->proc.err.buf, rr->proc.err.len);
+	} else if (!strcmp(role->parse.stream, "both")) {
+		nr_buf_add(&both, rr->proc.out.buf, rr->proc.out.len);
+		nr_buf_add(&both, rr->proc.err.buf, rr->proc.err.len);
+		in = nr_slice_of(both.buf, both.len);
+	} else {
+		in = nr_slice_of(rr->proc.out.buf, rr->proc.out.len);
+	}
+	if (nr_parse_run(&role->parse, in, &rr->samples, &d) < 0) {
+		const struct nr_buf *b = !strcmp(role->parse.stream, "stderr") ? &rr->proc.err
+										: &rr->proc.out;
+
+		set_outcome(at, NR_ATTEMPT_PARSE_ERROR, "role %s: %s%s", role->name, nr_diag_msg(&d),
+			    b->dropped ? " (the output was cut at the output limit)" : "");
+	}
+	nr_buf_release(&both);
+}
+
+void nr__runner_attempt(struct nr__attempt *at)
+{
+	const struct nr_test *t = at->t;
+	struct nr_proc **procs = nr_xcalloc(t->n_roles, sizeof(*procs));
+	struct nr_tmpl_ctx tc = { 0 };
+	struct mains_wait mw = { at, 0 };
+	char *workdir = NULL, desc[80];
+	int64_t deadline;
+	size_t i, n_started = 0;
+	int port = 0, r;
+
+	at->roles = nr_xcalloc(t->n_roles, sizeof(*at->roles));
+	nr_buf_init(&at->error, 0);
+	at->outcome = NR_ATTEMPT_PASSED;
+	at->started_us = nr_wall_us();
+	deadline = nr_mono_us() + t->timeout_us;
+	for (i = 0; i < t->n_roles; i++) {
+		at->roles[i].role = &t->roles[i];
+		at->roles[i].host = nr_campaign_host(at->c, t->roles[i].host);
+		at->roles[i].samples = (struct nr_sample_set)NR_SAMPLE_SET_INIT;
+	}
+	if ((r = nr_free_port(&port)) < 0) {
+		set_outcome(at, NR_ATTEMPT_ERROR, "no free port: %s", nr_strerror(r));
+		goto finish;
+	}
+	tc.campaign = at->c;
+	tc.test = t;
+	tc.value_idx = at->cp->value_idx;
+	tc.repeat = at->repeat;
+	tc.attempt = at->number;
+	tc.port = port;
+	tc.run_id = at->run_id;
+	tc.case_key = at->cp->key;
+	tc.workdir = at->c->dir;
+	if (t->workdir) {
+		struct nr_diag d = { 0 };
+		char *w;
+
+		if (nr_template_expand(t->workdir, &tc, &w, &d) < 0) {
+			set_outcome(at, NR_ATTEMPT_ERROR, "workdir: %s", nr_diag_msg(&d));
+			goto finish;
+		}
+		workdir = w[0] == '/' ? w : nr_xasprintf("%s/%s", at->c->dir, w);
+		if (workdir != w)
+			free(w);
+		mkdir(workdir, 0777); /* a per-case directory may be new; an error shows at exec */
+		tc.workdir = workdir;
+	}
+	for (i = 0; i < t->n_roles; i++) {
+		struct nr__role_run *rr = &at->roles[i];
+		struct nr_strvec argv = NR_STRVEC_INIT, env = NR_STRVEC_INIT;
+		struct nr_exec_spec spec = { 0 };
+		struct nr_diag d = { 0 };
+		struct ready_wait w = { .rr = rr };
+
+		if (rr->host->transport == NR_TRANSPORT_SSH) {
+			set_outcome(at, NR_ATTEMPT_ERROR,
+				    "role %s: host %s: ssh hosts are not supported by this version",
+				    rr->role->name, rr->host->name);
+			break;
+		}
+		r = expand_role(&tc, rr->role, &argv, &env, &d);
+		if (r == 0) {
+			spec.argv = argv.v;
+			spec.env = env.v;
+			spec.workdir = tc.workdir;
+			spec.netns = rr->host->transport == NR_TRANSPORT_NETNS ? rr->host->netns : NULL;
+			spec.output_limit = t->output_limit;
+			r = nr_proc_start(&spec, &rr->proc, &d);
+		}
+		nr_strvec_clear(&argv);
+		nr_strvec_clear(&env);
+		if (r < 0) {
+			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
+			break;
+		}
+		rr->started = true;
+		procs[n_started++] = &rr->proc;
+		if (rr->role->ready.kind == NR_READY_NONE)
+			continue;
+		if (rr->role->ready.kind == NR_READY_PORT) {
+			char *ps = NULL;
+			int64_t pv = 0;
+
+			if (nr_template_expand(rr->role->ready.port, &tc, &ps, &d) < 0 ||
+			    nr_parse_i64(ps, 1, 65535, &pv) < 0) {
+				set_outcome(at, NR_ATTEMPT_ERROR, "role %s: ready.port '%s' is not a port",
+					    rr->role->name, ps ? ps : rr->role->ready.port);
+				free(ps);
+				break;
+			}
+			free(ps);
+			w.port = (int)pv;
+		} else if (rr->role->ready.kind == NR_READY_REGEX) {
+			regcomp(&w.re, rr->role->ready.regex, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
+			w.have_re = true;
+		} else {
+			w.not_before_us = nr_mono_us() + rr->role->ready.delay_us;
+		}
+		{
+			int64_t ready_deadline = nr_mono_us() + rr->role->ready.timeout_us;
+
+			r = nr_proc_pump(procs, n_started,
+					 ready_deadline < deadline ? ready_deadline : deadline,
+					 rr->role->ready.kind == NR_READY_REGEX ? 0 : 5000,
+					 at->cancel_fd, is_ready, &w);
+		}
+		if (w.have_re)
+			regfree(&w.re);
+		if (r == NR_EINTR) {
+			at->interrupted = true;
+			break;
+		}
+		if (r == NR_ETIMEOUT) {
+			set_outcome(at, nr_mono_us() >= deadline ? NR_ATTEMPT_TIMEOUT : NR_ATTEMPT_ERROR,
+				    "role %s was not ready within %.1f s", rr->role->name,
+				    (double)rr->role->ready.timeout_us / 1e6);
+			break;
+		}
+		if (rr->proc.exited) {
+			struct nr_buf m = NR_BUF_INIT;
+
+			nr_buf_addf(&m, "role %s ended before it was ready (%s)", rr->role->name,
+				    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
+			add_tail(&m, &rr->proc);
+			set_outcome(at, NR_ATTEMPT_ERROR, "%s", m.buf);
+			nr_buf_release(&m);
+			break;
+		}
+	}
+	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted) {
+		mw.n = t->n_roles;
+		r = nr_proc_pump(procs, n_started, deadline, 0, at->cancel_fd, mains_done, &mw);
+		if (r == NR_EINTR)
+			at->interrupted = true;
+		else if (r == NR_ETIMEOUT)
+			set_outcome(at, NR_ATTEMPT_TIMEOUT, "timed out after %.1f s",
+				    (double)t->timeout_us / 1e6);
+		else if (r < 0)
+			set_outcome(at, NR_ATTEMPT_ERROR, "waiting: %s", nr_strerror(r));
+	}
+	/* judge before stopping: a role that ended by itself is its own verdict */
+	for (i = 0; i < t->n_roles && !at->interrupted; i++) {
+		struct nr__role_run *rr = &at->roles[i];
+
+		if (!rr->started || !rr->proc.exited)
+			continue;
+		if (nr_proc_exit_code(&rr->proc) != 0) {
+			struct nr_buf m = NR_BUF_INIT;
+
+			nr_buf_addf(&m, "role %s: %s", rr->role->name,
+				    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
+			add_tail(&m, &rr->proc);
+			set_outcome(at, NR_ATTEMPT_FAILED, "%s", m.buf);
+			nr_buf_release(&m);
+			if (rr->role->main && !at->exit_code) {
+				at->exit_code = nr_proc_exit_code(&rr->proc);
+				at->signal = nr_proc_signal(&rr->proc);
+			}
+		}
+	}
+	nr_proc_stop(procs, n_started, t->kill_grace_us);
+	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted)
+		for (i = 0; i < t->n_roles; i++)
+			if (at->roles[i].started && at->roles[i].role->has_parse)
+				parse_role(at, &at->roles[i]);
+finish:
+	/* reap ours first, so that whatever is left over is found as an orphan */
+	for (i = 0; i < t->n_roles; i++)
+		if (at->roles[i].started)
+			nr_proc_reap(&at->roles[i].proc);
+	nr_exec_reap_orphans(NULL, 0);
+	at->finished_us = nr_wall_us();
+	free(procs);
+	free(workdir);
+}
+
+void nr__runner_attempt_release(struct nr__attempt *at)
+{
+	size_t i;
+
+	for (i = 0; at->roles && i < at->t->n_roles; i++) {
+		if (at->roles[i].started)
+			nr_proc_release(&at->roles[i].proc);
+		nr_sample_set_release(&at->roles[i].samples);
+	}
+	free(at->roles);
+	at->roles = NULL;
+	nr_buf_release(&at->error);
+}
