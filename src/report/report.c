@@ -90,6 +90,15 @@ void nr_report_aggregate(const struct nr_sample_row *rows, size_t n,
 	*ret_n = n_out;
 }
 
+/* Three significant digits without an exponent: 1.23, 12.3, 123. */
+static void fmt3(char *buf, size_t size, double v, const char *prefix, const char *unit)
+{
+	double a = fabs(v);
+	int decimals = a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2;
+
+	snprintf(buf, size, "%.*f %s%s", decimals, v, prefix, unit);
+}
+
 char *nr_report_fmt_value(char *buf, size_t size, double v, const char *unit)
 {
 	static const struct {
@@ -101,26 +110,29 @@ char *nr_report_fmt_value(char *buf, size_t size, double v, const char *unit)
 	if (!unit)
 		unit = "";
 	if (!strcmp(unit, "us")) {
-		if (fabs(v) >= 1e6)
-			snprintf(buf, size, "%.3g s", v / 1e6);
-		else if (fabs(v) >= 1e3)
-			snprintf(buf, size, "%.3g ms", v / 1e3);
+		if (fabs(v) >= 999.5e3)
+			fmt3(buf, size, v / 1e6, "", "s");
+		else if (fabs(v) >= 999.5)
+			fmt3(buf, size, v / 1e3, "", "ms");
 		else
-			snprintf(buf, size, "%.3g us", v);
+			fmt3(buf, size, v, "", "us");
 		return buf;
 	}
 	if (!strcmp(unit, "bit/s") || !strcmp(unit, "1/s") || !strcmp(unit, "B")) {
 		const char *u = !strcmp(unit, "bit/s") ? "bit/s" : !strcmp(unit, "B") ? "B" : "/s";
 
 		for (i = 0; i < NR_ARRAY_SIZE(si); i++)
-			if (fabs(v) >= si[i].f) {
-				snprintf(buf, size, "%.3g %s%s", v / si[i].f, si[i].p, u);
+			if (fabs(v) >= si[i].f * 0.9995) {
+				fmt3(buf, size, v / si[i].f, si[i].p, u);
 				return buf;
 			}
-		snprintf(buf, size, "%.3g %s", v, u);
+		fmt3(buf, size, v, "", u);
 		return buf;
 	}
-	snprintf(buf, size, "%.4g%s%s", v, *unit ? " " : "", unit);
+	if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(buf, size, "%.0f%s%s", v, *unit ? " " : "", unit);
+	else
+		snprintf(buf, size, "%.4g%s%s", v, *unit ? " " : "", unit);
 	return buf;
 }
 

@@ -230,8 +230,16 @@ int main(int argc, char **argv)
 		if (!selected(t->name, argc - 1, argv + 1))
 			continue;
 		if (in_process) {
-			snprintf(test_dir, sizeof(test_dir), "%s", top_dir);
+			/* as in a child: a scratch working directory of its own */
+			char tmpl[] = "/tmp/netrig-test.XXXXXX";
+
+			if (!mkdtemp(tmpl) || chdir(tmpl) < 0)
+				return 2;
+			snprintf(test_dir, sizeof(test_dir), "%s", tmpl);
 			t->fn();
+			if (chdir(top_dir) < 0)
+				return 2;
+			rm_rf(test_dir);
 			printf("ok %s\n", t->name);
 			passed++;
 			continue;

@@ -1,0 +1,298 @@
+#include <stdio.h>
+
+#include "campaign/campaign.h"
+#include "test.h"
+
+static struct nr_campaign *load_text(const char *text, struct nr_diag *d)
+{
+	struct nr_campaign *c = NULL;
+
+	if (nr_campaign_load("c.yaml", text, &c, d) < 0)
+		return NULL;
+	return c;
+}
+
+/* The message for a bad campaign, which must be positioned. */
+static const char *bad(const char *text)
+{
+	static struct nr_diag d;
+	struct nr_campaign *c;
+
+	nr_diag_clear(&d);
+	c = load_text(text, &d);
+	if (c) {
+		nr_campaign_free(c);
+		nr_test_fail(__FILE__, __LINE__, "loaded a bad campaign:\n%s", text);
+	}
+	CHECK(d.code == NR_ECONFIG || d.code == NR_EPARSE);
+	CHECK(!strncmp(d.msg, "c.yaml:", 7));
+	return d.msg;
+}
+
+NR_TEST(campaign_good_file)
+{
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c = load_text(
+		"campaign: demo\n"
+		"labels: {team: net}\n"
+		"stop_after_failures: 3\n"
+		"hosts:\n"
+		"  b: {transport: netns, netns: nsb, address: 10.0.0.2}\n"
+		"defaults: &d\n"
+		"  repeat: 5\n"
+		"  timeout: 20s\n"
+		"  env: {A: '1'}\n"
+		"tests:\n"
+		"  - name: one\n"
+		"    run: echo {size} {host.b.address}\n"
+		"    matrix: {size: [64, 1500], mode: x}\n"
+		"    env: {B: '2'}\n"
+		"  - name: two\n"
+		"    repeat: 1\n"
+		"    roles:\n"
+		"      - {name: server, host: b, run: [srv, '{port}'], ready: {port: '{port}'}}\n"
+		"      - {name: client, run: cli, parse: {format: json, metrics: {bw: /a}}}\n",
+		&d);
+
+	if (!c)
+		nr_test_fail(__FILE__, __LINE__, "%s", d.msg);
+	CHECK_STR(c->name, "demo");
+	CHECK_EQ(c->stop_after_failures, 3);
+	CHECK_STR(nr_kv_get(&c->labels, "team"), "net");
+	CHECK_EQ(c->n_hosts, 2); /* b and the implicit local */
+	CHECK(nr_campaign_host(c, "local") != NULL);
+	CHECK_EQ(nr_campaign_host(c, "b")->transport, NR_TRANSPORT_NETNS);
+	CHECK_EQ(c->n_tests, 2);
+	CHECK_EQ(c->tests[0].repeat, 5);
+	CHECK_EQ(c->tests[0].timeout_us, 20000000);
+	CHECK_EQ(c->tests[0].n_params, 2);
+	CHECK_EQ(c->tests[0].params[1].values.n, 1);
+	CHECK_STR(nr_kv_get(&c->tests[0].roles[0].env, "A"), "1");
+	CHECK_STR(nr_kv_get(&c->tests[0].roles[0].env, "B"), "2");
+	CHECK_EQ(c->tests[1].repeat, 1);
+	CHECK_EQ(c->tests[1].n_roles, 2);
+	CHECK(!c->tests[1].roles[0].main);
+	CHECK(c->tests[1].roles[1].main); /* the last role by default */
+	CHECK_EQ(c->tests[1].roles[0].ready.kind, NR_READY_PORT);
+	CHECK(c->tests[1].roles[1].has_parse);
+	CHECK_STR(c->tests[1].roles[1].parse.metrics[0].source, "/a");
+	CHECK_EQ(strlen(c->hash), 64);
+	nr_campaign_free(c);
+}
+
+NR_TEST(campaign_json_is_accepted)
+{
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c =
+		load_text("{\"tests\": [{\"name\": \"j\", \"run\": [\"echo\", \"{n}\"],"
+			  " \"matrix\": {\"n\": [1, 2, 3]}}]}", &d);
+
+	CHECK(c != NULL);
+	CHECK_STR(c->name, "c"); /* from the file name */
+	CHECK_EQ(c->tests[0].params[0].values.n, 3);
+	nr_campaign_free(c);
+}
+
+NR_TEST(campaign_errors_name_position_and_key)
+{
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    retires: 3\n"),
+		       "c.yaml:4:5: unknown key 'retires' in test 'x' (did you mean 'retries'?)");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    timeout: soon\n"),
+		       "c.yaml:4:14: 'timeout' must be a duration");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    matrix:\n      size: []\n"),
+		       "c.yaml:5:13: matrix parameter 'size' is empty");
+	CHECK_CONTAINS(bad("tests:\n  - run: echo\n"), "c.yaml:2:5: a test has no 'name'");
+	CHECK_CONTAINS(bad("campaign: x\n"), "a campaign needs 'tests'");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n"), "needs 'run' (a command) or 'roles'");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo {sise}\n    matrix: {size: [1]}\n"),
+		       "c.yaml:3:10: unknown reference '{sise}' (did you mean '{size}'?)");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: [echo\n"), "c.yaml:4:1:");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    repeat: [1]\n"),
+		       "'repeat' must be a single value, not a list");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    repeat: 0\n"),
+		       "'repeat' must be a whole number from 1");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    roles:\n      - {name: s, host: lcoal, run: x}\n"),
+		       "unknown host 'lcoal' (did you mean 'local'?)");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    parse: jsn\n"),
+		       "unknown parser 'jsn' (did you mean 'json'?)");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    parse: json\n"),
+		       "needs 'metrics'");
+	CHECK_CONTAINS(bad("tests:\n  - {name: x, run: a}\n  - {name: x, run: b}\n"),
+		       "two tests are named 'x'");
+	CHECK_CONTAINS(bad("tests: []\ntests: []\n"), "c.yaml:2:1: duplicate key 'tests'");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    matrix: {port: [1]}\n"),
+		       "'port' is a reserved name");
+	CHECK_CONTAINS(bad("hosts:\n  h: {transport: telnet}\ntests:\n  - {name: x, run: a}\n"),
+		       "c.yaml:2:7: 'transport' of host 'h' must be local, netns or ssh");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: \"a 'b\"\n"), "unterminated quote");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: a\n    generate: random\n"),
+		       "'generate: random' needs 'count'");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: a\n    parse:\n      format: json\n"
+			   "      metrics: {bw: {pointer: /a, unit: furlongs}}\n"),
+		       "unknown unit 'furlongs'");
+}
+
+NR_TEST(campaign_anchors_and_merge_keys)
+{
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c = load_text(
+		"common: &c {repeat: 2, timeout: 5s}\n", &d);
+
+	CHECK(c == NULL); /* 'common' is not a campaign key */
+	CHECK_CONTAINS(d.msg, "unknown key 'common'");
+	nr_diag_clear(&d);
+	c = load_text("tests:\n"
+		      "  - &base {name: a, run: echo, repeat: 2, timeout: 5s}\n"
+		      "  - {<<: *base, name: b}\n", &d);
+	if (!c)
+		nr_test_fail(__FILE__, __LINE__, "%s", d.msg);
+	CHECK_STR(c->tests[1].name, "b");
+	CHECK_EQ(c->tests[1].repeat, 2);
+	CHECK_EQ(c->tests[1].timeout_us, 5000000);
+	nr_campaign_free(c);
+}
+
+static struct nr_campaign *matrix_campaign(const char *extra)
+{
+	char text[1024];
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c;
+
+	snprintf(text, sizeof(text),
+		 "tests:\n  - name: t\n    run: echo {a} {b} {c}\n"
+		 "    matrix: {a: [1, 2, 3], b: [x, y], c: [p, q, r, s]}\n%s", extra);
+	c = load_text(text, &d);
+	if (!c)
+		nr_test_fail(__FILE__, __LINE__, "%s", d.msg);
+	return c;
+}
+
+NR_TEST(plan_full_product_in_order)
+{
+	struct nr_campaign *c = matrix_campaign("");
+	struct nr_plan p;
+
+	CHECK_EQ(nr_plan_matrix_size(&c->tests[0]), 24);
+	CHECK_OK(nr_plan_build(c, NULL, &p, NULL));
+	CHECK_EQ(p.n, 24);
+	/* the first parameter varies slowest; keys sort parameters by name */
+	CHECK_STR(p.cases[0].key, "t/a=1,b=x,c=p");
+	CHECK_STR(p.cases[1].key, "t/a=1,b=x,c=q");
+	CHECK_STR(p.cases[4].key, "t/a=1,b=y,c=p");
+	CHECK_STR(p.cases[23].key, "t/a=3,b=y,c=s");
+	nr_plan_release(&p);
+	nr_campaign_free(c);
+}
+
+NR_TEST(plan_random_distinct_and_seeded)
+{
+	struct nr_campaign *c1 = matrix_campaign("    generate: random\n    count: 10\n    seed: 7\n");
+	struct nr_campaign *c2 = matrix_campaign("    generate: random\n    count: 10\n    seed: 7\n");
+	struct nr_campaign *c3 = matrix_campaign("    generate: random\n    count: 10\n    seed: 8\n");
+	struct nr_campaign *all = matrix_campaign("    generate: random\n    count: 24\n");
+	struct nr_campaign *over = matrix_campaign("    generate: random\n    count: 25\n");
+	struct nr_plan p1, p2, p3, pa, po;
+	struct nr_diag d = { 0 };
+	size_t i, j, differ = 0;
+
+	CHECK_OK(nr_plan_build(c1, NULL, &p1, NULL));
+	CHECK_OK(nr_plan_build(c2, NULL, &p2, NULL));
+	CHECK_OK(nr_plan_build(c3, NULL, &p3, NULL));
+	CHECK_OK(nr_plan_build(all, NULL, &pa, NULL));
+	CHECK_EQ(p1.n, 10);
+	for (i = 0; i < p1.n; i++) {
+		CHECK_STR(p1.cases[i].key, p2.cases[i].key);
+		differ += strcmp(p1.cases[i].key, p3.cases[i].key) != 0;
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(p1.cases[i].key, p1.cases[j].key) != 0);
+	}
+	CHECK(differ > 0);
+	/* count == size gives every combination once */
+	CHECK_EQ(pa.n, 24);
+	for (i = 0; i < pa.n; i++)
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(pa.cases[i].key, pa.cases[j].key) != 0);
+	CHECK(nr_plan_build(over, NULL, &po, &d) == NR_ECONFIG);
+	CHECK_CONTAINS(d.msg, "count 25");
+	CHECK_CONTAINS(d.msg, "only 24");
+	nr_plan_release(&p1);
+	nr_plan_release(&p2);
+	nr_plan_release(&p3);
+	nr_plan_release(&pa);
+	nr_campaign_free(c1);
+	nr_campaign_free(c2);
+	nr_campaign_free(c3);
+	nr_campaign_free(all);
+	nr_campaign_free(over);
+}
+
+NR_TEST(plan_random_large_matrix_without_building_it)
+{
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c = load_text(
+		"tests:\n  - name: t\n    run: e\n    generate: random\n    count: 1000\n"
+		"    matrix:\n"
+		"      a: [0,1,2,3,4,5,6,7,8,9]\n      b: [0,1,2,3,4,5,6,7,8,9]\n"
+		"      c: [0,1,2,3,4,5,6,7,8,9]\n      d: [0,1,2,3,4,5,6,7,8,9]\n"
+		"      e: [0,1,2,3,4,5,6,7,8,9]\n      f: [0,1,2,3,4,5,6,7,8,9]\n"
+		"      g: [0,1,2,3,4,5,6,7,8,9]\n      h: [0,1,2,3,4,5,6,7,8,9]\n", &d);
+	struct nr_plan p;
+
+	CHECK(c != NULL);
+	CHECK_EQ(nr_plan_matrix_size(&c->tests[0]), 100000000);
+	CHECK_OK(nr_plan_build(c, NULL, &p, NULL));
+	CHECK_EQ(p.n, 1000);
+	nr_plan_release(&p);
+	nr_campaign_free(c);
+}
+
+NR_TEST(template_values_stay_literal)
+{
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c = load_text(
+		"hosts: {srv: {transport: netns, netns: n1, address: 10.1.2.3}}\n"
+		"tests:\n  - name: t\n    run: [prog, '--x={v}', '{{literal}}', '{host.srv.address}:{port}']\n"
+		"    matrix:\n      v: ['a b', \"q'uote\", 'x; rm -rf /', '$(id)', '`id`']\n", &d);
+	struct nr_tmpl_ctx ctx = { 0 };
+	struct nr_plan p;
+	char *s;
+	size_t i;
+
+	CHECK(c != NULL);
+	CHECK_OK(nr_plan_build(c, NULL, &p, NULL));
+	ctx.campaign = c;
+	ctx.test = &c->tests[0];
+	ctx.port = 5201;
+	for (i = 0; i < p.n; i++) {
+		char want[128];
+
+		ctx.value_idx = p.cases[i].value_idx;
+		CHECK_OK(nr_template_expand(c->tests[0].roles[0].argv.v[1], &ctx, &s, NULL));
+		snprintf(want, sizeof(want), "--x=%s", c->tests[0].params[0].values.v[i]);
+		CHECK_STR(s, want);
+		free(s);
+	}
+	CHECK_OK(nr_template_expand(c->tests[0].roles[0].argv.v[2], &ctx, &s, NULL));
+	CHECK_STR(s, "{literal}");
+	free(s);
+	CHECK_OK(nr_template_expand(c->tests[0].roles[0].argv.v[3], &ctx, &s, NULL));
+	CHECK_STR(s, "10.1.2.3:5201");
+	free(s);
+	CHECK_CONTAINS(p.cases[2].key, "v=x; rm -rf /");
+	nr_plan_release(&p);
+	nr_campaign_free(c);
+}
+
+NR_TEST(case_keys_escape_structure)
+{
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c = load_text(
+		"tests:\n  - name: t\n    run: e {v}\n    matrix:\n      v: ['a,b=c%d']\n", &d);
+	struct nr_plan p;
+
+	CHECK(c != NULL);
+	CHECK_OK(nr_plan_build(c, NULL, &p, NULL));
+	CHECK_STR(p.cases[0].key, "t/v=a%2Cb%3Dc%25d");
+	nr_plan_release(&p);
+	nr_campaign_free(c);
+}

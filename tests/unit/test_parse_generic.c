@@ -1,0 +1,110 @@
+#include "parse/parse.h"
+#include "test.h"
+
+static struct nr_metric_decl decl(const char *name, const char *source, const char *unit,
+				  enum nr_better better)
+{
+	struct nr_metric_decl m = { (char *)name, (char *)source, (char *)unit, better, false };
+	return m;
+}
+
+NR_TEST(parse_json_pointers_and_units)
+{
+	const char *out = "{\"end\": {\"sum_received\": {\"bits_per_second\": 2.5e10},"
+			  " \"a/b\": {\"~x\": \"42\"}, \"arr\": [1, 2, {\"v\": 3}]}}\ntrailing";
+	struct nr_metric_decl m[] = {
+		decl("bw", "/end/sum_received/bits_per_second", "bit/s", NR_BETTER_HIGHER),
+		decl("esc", "/end/a~1b/~0x", NULL, NR_BETTER_NONE),
+		decl("arr", "/end/arr/2/v", "ms", NR_BETTER_LOWER),
+	};
+	struct nr_parse_spec spec = { nr_parser_find("json"), "stdout", m, 3 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+
+	CHECK_OK(nr_parse_run(&spec, nr_slice_str(out), &set, NULL));
+	CHECK_NEAR(nr_sample_find(&set, "bw")->value, 2.5e10, 0);
+	CHECK_NEAR(nr_sample_find(&set, "esc")->value, 42, 0);
+	CHECK_NEAR(nr_sample_find(&set, "arr")->value, 3000, 0); /* ms -> us */
+	CHECK_STR(nr_sample_find(&set, "arr")->unit, "us");
+	CHECK_STR(nr_sample_find(&set, "arr")->orig_unit, "ms");
+	nr_sample_set_release(&set);
+}
+
+NR_TEST(parse_json_failures_are_clear)
+{
+	struct nr_metric_decl m[] = { decl("bw", "/end/nope", NULL, NR_BETTER_HIGHER) };
+	struct nr_parse_spec spec = { nr_parser_find("json"), "stdout", m, 1 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_diag d = { 0 };
+
+	CHECK(nr_parse_run(&spec, nr_slice_str("{\"end\": {}}"), &set, &d) == NR_EMISSING);
+	CHECK_CONTAINS(d.msg, "metric bw missing");
+	nr_diag_clear(&d);
+	CHECK(nr_parse_run(&spec, nr_slice_str("{\"end\": [1, 2"), &set, &d) == NR_EPARSE);
+	CHECK_CONTAINS(d.msg, "line 1");
+	nr_diag_clear(&d);
+	CHECK(nr_parse_run(&spec, nr_slice_str(""), &set, &d) == NR_EPARSE);
+	nr_diag_clear(&d);
+	CHECK(nr_parse_run(&spec, nr_slice_str("{\"end\": {\"nope\": \"fast\"}}"), &set, &d) ==
+	      NR_EPARSE);
+	CHECK_CONTAINS(d.msg, "not a number");
+	nr_sample_set_release(&set);
+}
+
+NR_TEST(parse_regex_first_group)
+{
+	const char *out = "Latency: avg 12.5 usec\nThroughput 9.41 Gbits/sec\n";
+	struct nr_metric_decl m[] = {
+		decl("lat", "avg ([0-9.]+) usec", "us", NR_BETTER_LOWER),
+		decl("bw", "Throughput ([0-9.]+)", "Gbits/sec", NR_BETTER_HIGHER),
+	};
+	struct nr_parse_spec spec = { nr_parser_find("regex"), "stdout", m, 2 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+
+	CHECK_OK(nr_parse_run(&spec, nr_slice_str(out), &set, NULL));
+	CHECK_NEAR(nr_sample_find(&set, "lat")->value, 12.5, 0);
+	CHECK_NEAR(nr_sample_find(&set, "bw")->value, 9.41e9, 1);
+	nr_sample_set_release(&set);
+}
+
+NR_TEST(parse_keyvalue_all_or_declared)
+{
+	const char *out = "throughput=123.5\nlatency_p99: 40\nname=abc\n  spaced = 7 \n";
+	struct nr_parse_spec all = { nr_parser_find("keyvalue"), "stdout", NULL, 0 };
+	struct nr_metric_decl m[] = { decl("p99_us", "latency_p99", "us", NR_BETTER_LOWER) };
+	struct nr_parse_spec some = { nr_parser_find("keyvalue"), "stdout", m, 1 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+
+	CHECK_OK(nr_parse_run(&all, nr_slice_str(out), &set, NULL));
+	CHECK_EQ(set.n, 3); /* "name=abc" is not a number */
+	CHECK_NEAR(nr_sample_find(&set, "spaced")->value, 7, 0);
+	nr_sample_set_release(&set);
+	set = (struct nr_sample_set)NR_SAMPLE_SET_INIT;
+	CHECK_OK(nr_parse_run(&some, nr_slice_str(out), &set, NULL));
+	CHECK_EQ(set.n, 1);
+	CHECK_NEAR(nr_sample_find(&set, "p99_us")->value, 40, 0);
+	nr_sample_set_release(&set);
+}
+
+NR_TEST(units_convert_to_canonical)
+{
+	static const struct {
+		const char *unit;
+		double factor;
+		const char *canon;
+	} cases[] = {
+		{ "Mbits/sec", 1e6, "bit/s" }, { "Gbps", 1e9, "bit/s" }, { "MB/s", 8e6, "bit/s" },
+		{ "ns", 1e-3, "us" },          { "\xce\xbcs", 1, "us" },  { "ms", 1e3, "us" },
+		{ "KiB", 1024, "B" },          { "%", 1, "%" },            { "ops/s", 1, "1/s" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double f;
+		const char *canon;
+
+		CHECK_OK(nr_unit_canonical(cases[i].unit, &f, &canon));
+		CHECK_NEAR(f, cases[i].factor, 1e-12);
+		CHECK_STR(canon, cases[i].canon);
+	}
+	CHECK(nr_unit_canonical("parsecs", &(double){ 0 }, &(const char *){ NULL }) == NR_EINVAL);
+}

@@ -1,0 +1,306 @@
+#include <sqlite3.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "store/store.h"
+#include "test.h"
+
+static struct nr_store *open_ok(const char *path)
+{
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+
+	if (nr_store_open(path, &st, &d) < 0)
+		nr_test_fail(__FILE__, __LINE__, "open %s: %s", path, d.msg);
+	return st;
+}
+
+/* A run with `n` pending cases; their ids are returned in case_ids. */
+static void make_run(struct nr_store *st, const char *campaign, size_t n,
+		     char run_id[NR_UUID_LEN + 1], char case_ids[][NR_UUID_LEN + 1])
+{
+	struct nr_run_rec run = { 0 };
+	struct nr_host_rec host = { 0 };
+	struct nr_case_rec cases[8];
+	char keys[8][16];
+	size_t i;
+
+	memset(cases, 0, sizeof(cases));
+	nr_uuid_v7(run.id);
+	run.campaign = (char *)campaign;
+	run.config = "tests: []";
+	run.config_hash = "h";
+	run.status = NR_RUN_RUNNING;
+	run.labels = "{\"k\":\"v\"}";
+	run.started_us = nr_wall_us();
+	nr_uuid_v7(host.id);
+	host.name = "local";
+	host.transport = "local";
+	host.address = "127.0.0.1";
+	host.sysinfo = "{\"cpu\":1}";
+	for (i = 0; i < n; i++) {
+		nr_uuid_v7(cases[i].id);
+		memcpy(cases[i].run_id, run.id, sizeof(run.id));
+		cases[i].ordinal = (int64_t)i + 1;
+		cases[i].test = "t";
+		snprintf(keys[i], sizeof(keys[i]), "t/n=%zu", i);
+		cases[i].key = keys[i];
+		cases[i].params = "{}";
+		cases[i].status = NR_CASE_PENDING;
+		cases[i].repeats = 2;
+		memcpy(case_ids[i], cases[i].id, sizeof(cases[i].id));
+	}
+	CHECK_OK(nr_store_run_create(st, &run, &host, 1, cases, n, NULL));
+	memcpy(run_id, run.id, sizeof(run.id));
+}
+
+static void save_attempt(struct nr_store *st, const char *case_id, int number, int repeat,
+			 double value, const char *output)
+{
+	struct nr_case_rec c = { 0 };
+	struct nr_attempt_rec a = { 0 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_output_in out = { .role = "main", .host = "local", .stream = "stdout",
+				    .data = nr_slice_str(output) };
+	struct nr_role_samples rs = { "main", &set };
+
+	snprintf(c.id, sizeof(c.id), "%s", case_id);
+	c.status = repeat == 1 ? NR_CASE_PASSED : NR_CASE_RUNNING;
+	c.repeats_done = repeat + 1;
+	c.attempts = number;
+	nr_uuid_v7(a.id);
+	snprintf(a.case_id, sizeof(a.case_id), "%s", case_id);
+	a.number = number;
+	a.repeat = repeat;
+	a.outcome = NR_ATTEMPT_PASSED;
+	a.started_us = nr_wall_us();
+	a.finished_us = a.started_us + 1000;
+	nr_sample_add(&set, "lat_us", value, "us", NR_BETTER_LOWER);
+	CHECK_OK(nr_store_attempt_save(st, &c, &a, &out, 1, &rs, 1, NULL));
+	nr_sample_set_release(&set);
+}
+
+NR_TEST(store_round_trip)
+{
+	struct nr_store *st = open_ok("r.db");
+	char run_id[NR_UUID_LEN + 1], cids[2][NR_UUID_LEN + 1];
+	char case_id[NR_UUID_LEN + 1], attempt_id[NR_UUID_LEN + 1];
+	struct nr_run_rec run = { 0 };
+	struct nr_case_rec *cases;
+	struct nr_sample_row *rows;
+	struct nr_attempt_rec *atts;
+	struct nr_output_rec *outs;
+	struct nr_host_rec *hosts;
+	char big[100000];
+	size_t n;
+
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	make_run(st, "camp", 2, run_id, cids);
+	save_attempt(st, cids[0], 1, 0, 10.0, "lat_us=10\n");
+	save_attempt(st, cids[0], 2, 1, 12.0, big);
+	CHECK_OK(nr_store_run_get(st, NULL, &run, NULL));
+	CHECK_STR(run.id, run_id);
+	CHECK_STR(run.labels, "{\"k\":\"v\"}");
+	CHECK_EQ(run.n_cases, 2);
+	CHECK_EQ(run.n_passed, 1);
+	CHECK_EQ(run.n_pending, 1);
+	nr_run_rec_release(&run);
+	/* prefix selection, and a clear miss */
+	{
+		char prefix[9];
+		struct nr_diag d = { 0 };
+
+		snprintf(prefix, sizeof(prefix), "%.8s", run_id);
+		CHECK_OK(nr_store_run_get(st, prefix, &run, NULL));
+		nr_run_rec_release(&run);
+		CHECK(nr_store_run_get(st, "ffffffff", &run, &d) == NR_ENOTFOUND);
+		CHECK_CONTAINS(d.msg, "no run 'ffffffff'");
+	}
+	CHECK_OK(nr_store_cases_list(st, run_id, &cases, &n, NULL));
+	CHECK_EQ(n, 2);
+	CHECK_STR(cases[0].status, NR_CASE_PASSED);
+	CHECK_EQ(cases[0].repeats_done, 2);
+	CHECK_STR(cases[1].status, NR_CASE_PENDING);
+	nr_cases_free(cases, n);
+	CHECK_OK(nr_store_hosts_list(st, run_id, &hosts, &n, NULL));
+	CHECK_EQ(n, 1);
+	CHECK_STR(hosts[0].sysinfo, "{\"cpu\":1}");
+	nr_hosts_free(hosts, n);
+	CHECK_OK(nr_store_samples_list(st, run_id, false, &rows, &n, NULL));
+	CHECK_EQ(n, 2);
+	CHECK_STR(rows[0].metric, "lat_us");
+	CHECK_EQ(rows[0].better, NR_BETTER_LOWER);
+	CHECK_NEAR(rows[0].value + rows[1].value, 22.0, 1e-9);
+	nr_sample_rows_free(rows, n);
+	/* raw output comes back byte for byte */
+	CHECK_OK(nr_store_locate(st, "t/n=0", NULL, case_id, attempt_id, NULL));
+	CHECK_STR(case_id, cids[0]);
+	CHECK_STR(attempt_id, "");
+	CHECK_OK(nr_store_attempts_list(st, case_id, &atts, &n, NULL));
+	CHECK_EQ(n, 2);
+	CHECK_OK(nr_store_outputs_get(st, atts[1].id, &outs, &n, NULL));
+	CHECK_EQ(n, 1);
+	CHECK_EQ(outs[0].data.len, sizeof(big) - 1);
+	CHECK(!memcmp(outs[0].data.buf, big, sizeof(big) - 1));
+	nr_outputs_free(outs, n);
+	CHECK_OK(nr_store_locate(st, atts[1].id, NULL, case_id, attempt_id, NULL));
+	CHECK_STR(attempt_id, atts[1].id);
+	CHECK_STR(case_id, cids[0]);
+	nr_attempts_free(atts, 2);
+	nr_store_close(st);
+}
+
+NR_TEST(store_compresses_raw_output)
+{
+	struct nr_store *st = open_ok("z.db");
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	struct nr_buf big = NR_BUF_INIT;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int i;
+
+	for (i = 0; i < 20000; i++)
+		nr_buf_addf(&big, "[%3d] 1.00-2.00 sec  3.2 GBytes  27.5 Gbits/sec\n", i % 100);
+	make_run(st, "camp", 1, run_id, cids);
+	save_attempt(st, cids[0], 1, 0, 1.0, big.buf);
+	nr_store_close(st);
+	CHECK(sqlite3_open("z.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "SELECT size, length(data), compression FROM outputs", -1,
+				 &s, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(s) == SQLITE_ROW);
+	CHECK_EQ(sqlite3_column_int64(s, 0), big.len);
+	CHECK(sqlite3_column_int64(s, 1) * 20 < sqlite3_column_int64(s, 0));
+	CHECK_STR((const char *)sqlite3_column_text(s, 2), "zstd");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	nr_buf_release(&big);
+}
+
+NR_TEST(store_migrates_version_1)
+{
+	struct nr_buf sql = NR_BUF_INIT;
+	struct nr_run_rec run = { 0 };
+	struct nr_sample_row *rows;
+	struct nr_case_rec *cases;
+	struct nr_store *st;
+	sqlite3 *db;
+	size_t n;
+
+	CHECK_OK(nr_buf_read_file(&sql, nr_test_fixture("store/v1.sql")));
+	CHECK(sqlite3_open("old.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, sql.buf, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	nr_buf_release(&sql);
+	st = open_ok("old.db");
+	CHECK_EQ(nr_store_opened_version(st), 1);
+	CHECK_OK(nr_store_run_get(st, "0190a000", &run, NULL));
+	CHECK_STR(run.campaign, "old");
+	CHECK_STR(run.commit, "deadbeef");
+	CHECK_EQ(run.pid, 0);
+	CHECK_OK(nr_store_samples_list(st, run.id, false, &rows, &n, NULL));
+	CHECK_EQ(n, 1);
+	CHECK_NEAR(rows[0].value, 7.0, 0);
+	nr_sample_rows_free(rows, n);
+	/* the new column works on the old rows */
+	CHECK_OK(nr_store_cases_list(st, run.id, &cases, &n, NULL));
+	CHECK(cases[0].hosts == NULL);
+	free(cases[0].hosts);
+	cases[0].hosts = strdup("{\"main\":\"local\"}");
+	CHECK_OK(nr_store_case_update(st, &cases[0], NULL));
+	nr_cases_free(cases, n);
+	nr_run_rec_release(&run);
+	nr_store_close(st);
+	st = open_ok("old.db");
+	CHECK_EQ(nr_store_opened_version(st), NR_STORE_SCHEMA_VERSION);
+	nr_store_close(st);
+}
+
+NR_TEST(store_refuses_newer_and_foreign_files)
+{
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	sqlite3 *db;
+	FILE *f;
+
+	CHECK(sqlite3_open("new.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+			       "INSERT INTO meta VALUES ('schema_version', '99')", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(nr_store_open("new.db", &st, &d) == NR_ESCHEMA);
+	CHECK_CONTAINS(d.msg, "newer");
+	nr_diag_clear(&d);
+	f = fopen("junk.db", "w");
+	fputs("this is not a database, just some text that goes on for a while......\n", f);
+	fclose(f);
+	CHECK(nr_store_open("junk.db", &st, &d) == NR_ESTORE);
+	CHECK_CONTAINS(d.msg, "junk.db");
+	nr_diag_clear(&d);
+	CHECK(nr_store_open("no/such/dir/x.db", &st, &d) == NR_ESTORE);
+	CHECK_CONTAINS(d.msg, "does not exist");
+	nr_diag_clear(&d);
+	CHECK(sqlite3_open("other.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "CREATE TABLE foo (x)", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(nr_store_open("other.db", &st, &d) == NR_ESTORE);
+	CHECK_CONTAINS(d.msg, "not netrig's");
+}
+
+NR_TEST(store_merge_is_idempotent)
+{
+	struct nr_store *a = open_ok("a.db"), *b = open_ok("b.db");
+	char run_a[NR_UUID_LEN + 1], run_b[NR_UUID_LEN + 1];
+	char ca[2][NR_UUID_LEN + 1], cb[2][NR_UUID_LEN + 1];
+	struct nr_merge_stats m;
+	struct nr_run_rec *runs;
+	size_t n;
+
+	make_run(a, "env-a", 2, run_a, ca);
+	save_attempt(a, ca[0], 1, 0, 1.0, "x");
+	make_run(b, "env-b", 2, run_b, cb);
+	save_attempt(b, cb[0], 1, 0, 2.0, "y");
+	save_attempt(b, cb[0], 2, 1, 3.0, "z");
+	nr_store_close(b);
+	CHECK_OK(nr_store_merge(a, "b.db", &m, NULL));
+	CHECK_EQ(m.runs, 1);
+	CHECK_EQ(m.cases, 2);
+	CHECK_EQ(m.attempts, 2);
+	CHECK_EQ(m.samples, 2);
+	CHECK_OK(nr_store_merge(a, "b.db", &m, NULL));
+	CHECK_EQ(m.runs + m.cases + m.attempts + m.samples, 0);
+	CHECK_OK(nr_store_runs_list(a, 0, &runs, &n, NULL));
+	CHECK_EQ(n, 2);
+	nr_runs_free(runs, n);
+	/* the source went further: the merge brings the case forward */
+	b = open_ok("b.db");
+	save_attempt(b, cb[1], 3, 0, 4.0, "w");
+	nr_store_close(b);
+	CHECK_OK(nr_store_merge(a, "b.db", &m, NULL));
+	CHECK_EQ(m.cases, 1);
+	CHECK_EQ(m.attempts, 1);
+	CHECK_EQ(m.samples, 1);
+	nr_store_close(a);
+}
+
+NR_TEST(store_resumable_run)
+{
+	struct nr_store *st = open_ok("res.db");
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	struct nr_run_rec run = { 0 };
+	struct nr_diag d = { 0 };
+
+	CHECK(nr_store_run_resumable(st, "camp", &run, &d) == NR_ENOTFOUND);
+	make_run(st, "camp", 1, run_id, cids);
+	CHECK_OK(nr_store_run_resumable(st, "camp", &run, NULL));
+	CHECK_STR(run.id, run_id);
+	free(run.status);
+	run.status = strdup(NR_RUN_PASSED);
+	run.finished_us = nr_wall_us();
+	CHECK_OK(nr_store_run_update(st, &run, NULL));
+	nr_run_rec_release(&run);
+	CHECK(nr_store_run_resumable(st, "camp", &run, NULL) == NR_ENOTFOUND);
+	nr_store_close(st);
+}
