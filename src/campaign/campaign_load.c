@@ -90,8 +90,12 @@ static int want_kind(struct loader *l, const struct nr_ynode *n, enum nr_ynode_k
 	return fail(l, n, "'%s' must be %s, not %s", key, names[kind], nr_ynode_kind_name(n));
 }
 
-static int get_str(struct loader *l, const struct nr_ynode *map, const char *key,
-		   char **ret)
+/*
+ * The single value at `key`: 1 with *ret_n set, 0 when the key is absent,
+ * negative (with a message) when it is a list or a mapping.
+ */
+static int scalar_at(struct loader *l, const struct nr_ynode *map, const char *key,
+		     const struct nr_ynode **ret_n)
 {
 	const struct nr_ynode *n = nr_ynode_get(map, key);
 	int r;
@@ -101,6 +105,18 @@ static int get_str(struct loader *l, const struct nr_ynode *map, const char *key
 	r = want_kind(l, n, NR_Y_SCALAR, key);
 	if (r < 0)
 		return r;
+	*ret_n = n;
+	return 1;
+}
+
+static int get_str(struct loader *l, const struct nr_ynode *map, const char *key,
+		   char **ret)
+{
+	const struct nr_ynode *n;
+	int r = scalar_at(l, map, key, &n);
+
+	if (r <= 0)
+		return r;
 	free(*ret);
 	*ret = nr_xstrdup(n->scalar);
 	return 1;
@@ -109,13 +125,10 @@ static int get_str(struct loader *l, const struct nr_ynode *map, const char *key
 static int get_int(struct loader *l, const struct nr_ynode *map, const char *key,
 		   int64_t min, int64_t max, int64_t *ret)
 {
-	const struct nr_ynode *n = nr_ynode_get(map, key);
-	int r;
+	const struct nr_ynode *n;
+	int r = scalar_at(l, map, key, &n);
 
-	if (!n)
-		return 0;
-	r = want_kind(l, n, NR_Y_SCALAR, key);
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	if (nr_parse_i64(n->scalar, min, max, ret) < 0)
 		return fail(l, n, "'%s' must be a whole number from %lld to %lld, not '%s'",
@@ -126,13 +139,10 @@ static int get_int(struct loader *l, const struct nr_ynode *map, const char *key
 static int get_duration(struct loader *l, const struct nr_ynode *map, const char *key,
 			int64_t *ret)
 {
-	const struct nr_ynode *n = nr_ynode_get(map, key);
-	int r;
+	const struct nr_ynode *n;
+	int r = scalar_at(l, map, key, &n);
 
-	if (!n)
-		return 0;
-	r = want_kind(l, n, NR_Y_SCALAR, key);
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	if (nr_parse_duration_us(n->scalar, ret) < 0)
 		return fail(l, n, "'%s' must be a duration such as 30s, 500ms or 2m, not '%s'",
@@ -143,14 +153,11 @@ static int get_duration(struct loader *l, const struct nr_ynode *map, const char
 static int get_size(struct loader *l, const struct nr_ynode *map, const char *key,
 		    size_t *ret)
 {
-	const struct nr_ynode *n = nr_ynode_get(map, key);
+	const struct nr_ynode *n;
 	uint64_t v;
-	int r;
+	int r = scalar_at(l, map, key, &n);
 
-	if (!n)
-		return 0;
-	r = want_kind(l, n, NR_Y_SCALAR, key);
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	if (nr_parse_size(n->scalar, &v) < 0 || v == 0 || v > ((uint64_t)1 << 32))
 		return fail(l, n, "'%s' must be a size such as 64K or 16M (at most 4G), not '%s'",
@@ -162,13 +169,10 @@ static int get_size(struct loader *l, const struct nr_ynode *map, const char *ke
 static int get_bool(struct loader *l, const struct nr_ynode *map, const char *key,
 		    bool *ret)
 {
-	const struct nr_ynode *n = nr_ynode_get(map, key);
-	int r;
+	const struct nr_ynode *n;
+	int r = scalar_at(l, map, key, &n);
 
-	if (!n)
-		return 0;
-	r = want_kind(l, n, NR_Y_SCALAR, key);
-	if (r < 0)
+	if (r <= 0)
 		return r;
 	if (!strcmp(n->scalar, "true"))
 		*ret = true;

@@ -512,6 +512,46 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 
 /* ---- reads ---- */
 
+/*
+ * Run a query with one text parameter (NULL: none) and read each row with
+ * read_row into a growing array of `elem`-byte records.
+ */
+static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
+		     int (*read_row)(sqlite3_stmt *s, void *rec, struct nr_diag *d),
+		     void (*release)(void *rec), void **ret, size_t *ret_n, struct nr_diag *d)
+{
+	char *v = NULL;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *s;
+	int r = prepare(db, sql, &s, d), rc;
+
+	if (r < 0)
+		return r;
+	if (arg)
+		bind_text(s, 1, arg);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n + 1 > cap) {
+			cap = cap ? 2 * cap : 8;
+			v = nr_xrealloc(v, cap * elem);
+		}
+		memset(v + n * elem, 0, elem);
+		r = read_row(s, v + n * elem, d);
+		n++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(db, d, "read");
+	sqlite3_finalize(s);
+	if (r < 0) {
+		for (i = 0; i < n; i++)
+			release(v + i * elem);
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 #define RUN_COLUMNS                                                                    \
 	"r.id, r.campaign, r.campaign_path, r.config, r.config_hash, r.commit_sha,"    \
 	" r.branch, r.labels, r.status, r.reason, r.controller, r.netrig_version,"     \
@@ -622,179 +662,157 @@ static int sqlite_run_resumable(struct nr_store *st, const char *campaign,
 	return r;
 }
 
+static int read_run_row(sqlite3_stmt *s, void *rec, struct nr_diag *d)
+{
+	(void)d;
+	read_run(s, rec);
+	return 0;
+}
+
+static void release_run(void *rec)
+{
+	nr_run_rec_release(rec);
+}
+
 static int sqlite_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
 			    size_t *ret_n, struct nr_diag *d)
 {
-	sqlite3 *db = DB(st);
-	struct nr_run_rec *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
-	int r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r"
-			    " ORDER BY r.started_at DESC, r.id DESC LIMIT ?", &s, d);
+	char *sql = sqlite3_mprintf("SELECT " RUN_COLUMNS " FROM runs r"
+				    " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld",
+				    limit ? (long long)limit : -1LL);
+	int r = list_rows(DB(st), sql, NULL, sizeof(**ret), read_run_row, release_run,
+			  (void **)ret, ret_n, d);
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		NR_GROW(v, n + 1, cap);
-		read_run(s, &v[n++]);
-	}
-	sqlite3_finalize(s);
-	*ret = v;
-	*ret_n = n;
+	sqlite3_free(sql);
+	return r;
+}
+
+static int read_host(sqlite3_stmt *s, void *rec, struct nr_diag *d)
+{
+	struct nr_host_rec *h = rec;
+
+	(void)d;
+	col_id(s, 0, h->id);
+	h->name = col_text(s, 1);
+	h->transport = col_text(s, 2);
+	h->address = col_text(s, 3);
+	h->sysinfo = col_text(s, 4);
 	return 0;
+}
+
+static void release_host(void *rec)
+{
+	nr_host_rec_release(rec);
 }
 
 static int sqlite_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
 			     size_t *ret_n, struct nr_diag *d)
 {
-	sqlite3 *db = DB(st);
-	struct nr_host_rec *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
-	int r = prepare(db, "SELECT id, name, transport, address, sysinfo FROM hosts"
-			    " WHERE run_id = ? ORDER BY name", &s, d);
+	return list_rows(DB(st), "SELECT id, name, transport, address, sysinfo FROM hosts"
+				 " WHERE run_id = ? ORDER BY name",
+			 run_id, sizeof(**ret), read_host, release_host, (void **)ret, ret_n, d);
+}
 
-	if (r < 0)
-		return r;
-	bind_text(s, 1, run_id);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		struct nr_host_rec *h;
+static int read_case(sqlite3_stmt *s, void *rec, struct nr_diag *d)
+{
+	struct nr_case_rec *c = rec;
 
-		NR_GROW(v, n + 1, cap);
-		h = &v[n++];
-		col_id(s, 0, h->id);
-		h->name = col_text(s, 1);
-		h->transport = col_text(s, 2);
-		h->address = col_text(s, 3);
-		h->sysinfo = col_text(s, 4);
-	}
-	sqlite3_finalize(s);
-	*ret = v;
-	*ret_n = n;
+	(void)d;
+	col_id(s, 0, c->id);
+	col_id(s, 1, c->run_id);
+	c->ordinal = sqlite3_column_int64(s, 2);
+	c->test = col_text(s, 3);
+	c->key = col_text(s, 4);
+	c->params = col_text(s, 5);
+	c->status = col_text(s, 6);
+	c->repeats = sqlite3_column_int(s, 7);
+	c->repeats_done = sqlite3_column_int(s, 8);
+	c->attempts = sqlite3_column_int(s, 9);
+	c->started_us = sqlite3_column_int64(s, 10);
+	c->finished_us = sqlite3_column_int64(s, 11);
+	c->ping_count = sqlite3_column_int(s, 12);
+	c->ssh_check_count = sqlite3_column_int(s, 13);
+	c->hosts = col_text(s, 14);
+	c->error = col_text(s, 15);
 	return 0;
+}
+
+static void release_case(void *rec)
+{
+	nr_case_rec_release(rec);
 }
 
 static int sqlite_cases_list(struct nr_store *st, const char *run_id, struct nr_case_rec **ret,
 			     size_t *ret_n, struct nr_diag *d)
 {
-	sqlite3 *db = DB(st);
-	struct nr_case_rec *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
-	int r = prepare(db,
-			"SELECT id, run_id, ordinal, test, key, params, status, repeats, repeats_done,"
-			" attempts, started_at, finished_at, ping_count, ssh_check_count, hosts, error"
-			" FROM cases WHERE run_id = ? ORDER BY ordinal", &s, d);
+	return list_rows(DB(st),
+			 "SELECT id, run_id, ordinal, test, key, params, status, repeats, repeats_done,"
+			 " attempts, started_at, finished_at, ping_count, ssh_check_count, hosts, error"
+			 " FROM cases WHERE run_id = ? ORDER BY ordinal",
+			 run_id, sizeof(**ret), read_case, release_case, (void **)ret, ret_n, d);
+}
 
-	if (r < 0)
-		return r;
-	bind_text(s, 1, run_id);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		struct nr_case_rec *c;
+static int read_attempt(sqlite3_stmt *s, void *rec, struct nr_diag *d)
+{
+	struct nr_attempt_rec *a = rec;
 
-		NR_GROW(v, n + 1, cap);
-		c = &v[n++];
-		memset(c, 0, sizeof(*c));
-		col_id(s, 0, c->id);
-		col_id(s, 1, c->run_id);
-		c->ordinal = sqlite3_column_int64(s, 2);
-		c->test = col_text(s, 3);
-		c->key = col_text(s, 4);
-		c->params = col_text(s, 5);
-		c->status = col_text(s, 6);
-		c->repeats = sqlite3_column_int(s, 7);
-		c->repeats_done = sqlite3_column_int(s, 8);
-		c->attempts = sqlite3_column_int(s, 9);
-		c->started_us = sqlite3_column_int64(s, 10);
-		c->finished_us = sqlite3_column_int64(s, 11);
-		c->ping_count = sqlite3_column_int(s, 12);
-		c->ssh_check_count = sqlite3_column_int(s, 13);
-		c->hosts = col_text(s, 14);
-		c->error = col_text(s, 15);
-	}
-	sqlite3_finalize(s);
-	*ret = v;
-	*ret_n = n;
+	(void)d;
+	col_id(s, 0, a->id);
+	col_id(s, 1, a->case_id);
+	a->number = sqlite3_column_int(s, 2);
+	a->repeat = sqlite3_column_int(s, 3);
+	a->outcome = col_text(s, 4);
+	a->exit_code = sqlite3_column_int(s, 5);
+	a->signal = sqlite3_column_int(s, 6);
+	a->started_us = sqlite3_column_int64(s, 7);
+	a->finished_us = sqlite3_column_int64(s, 8);
+	a->error = col_text(s, 9);
 	return 0;
+}
+
+static void release_attempt(void *rec)
+{
+	nr_attempt_rec_release(rec);
 }
 
 static int sqlite_attempts_list(struct nr_store *st, const char *case_id,
 				struct nr_attempt_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
-	sqlite3 *db = DB(st);
-	struct nr_attempt_rec *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
-	int r = prepare(db, "SELECT id, case_id, number, repeat, outcome, exit_code, signal,"
-			    " started_at, finished_at, error FROM attempts WHERE case_id = ?"
-			    " ORDER BY number", &s, d);
+	return list_rows(DB(st), "SELECT id, case_id, number, repeat, outcome, exit_code, signal,"
+				 " started_at, finished_at, error FROM attempts WHERE case_id = ?"
+				 " ORDER BY number",
+			 case_id, sizeof(**ret), read_attempt, release_attempt, (void **)ret, ret_n, d);
+}
 
-	if (r < 0)
-		return r;
-	bind_text(s, 1, case_id);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		struct nr_attempt_rec *a;
+static int read_output(sqlite3_stmt *s, void *rec, struct nr_diag *d)
+{
+	struct nr_output_rec *o = rec;
+	const char *method = (const char *)sqlite3_column_text(s, 5);
 
-		NR_GROW(v, n + 1, cap);
-		a = &v[n++];
-		memset(a, 0, sizeof(*a));
-		col_id(s, 0, a->id);
-		col_id(s, 1, a->case_id);
-		a->number = sqlite3_column_int(s, 2);
-		a->repeat = sqlite3_column_int(s, 3);
-		a->outcome = col_text(s, 4);
-		a->exit_code = sqlite3_column_int(s, 5);
-		a->signal = sqlite3_column_int(s, 6);
-		a->started_us = sqlite3_column_int64(s, 7);
-		a->finished_us = sqlite3_column_int64(s, 8);
-		a->error = col_text(s, 9);
-	}
-	sqlite3_finalize(s);
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	o->role = col_text(s, 0);
+	o->host = col_text(s, 1);
+	o->stream = col_text(s, 2);
+	o->size = (uint64_t)sqlite3_column_int64(s, 3);
+	o->dropped = (uint64_t)sqlite3_column_int64(s, 4);
+	nr_buf_init(&o->data, 0);
+	return nr__store_decompress(method ? method : "none",
+				    nr_slice_of(sqlite3_column_blob(s, 6),
+						(size_t)sqlite3_column_bytes(s, 6)),
+				    o->size, &o->data, d);
+}
+
+static void release_output(void *rec)
+{
+	nr_output_rec_release(rec);
 }
 
 static int sqlite_outputs_get(struct nr_store *st, const char *attempt_id,
 			      struct nr_output_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
-	sqlite3 *db = DB(st);
-	struct nr_output_rec *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
-	int r = prepare(db, "SELECT role, host, stream, size, dropped, compression, data"
-			    " FROM outputs WHERE attempt_id = ? ORDER BY rowid", &s, d);
-
-	if (r < 0)
-		return r;
-	bind_text(s, 1, attempt_id);
-	while (r == 0 && sqlite3_step(s) == SQLITE_ROW) {
-		struct nr_output_rec *o;
-		const char *method = (const char *)sqlite3_column_text(s, 5);
-
-		NR_GROW(v, n + 1, cap);
-		o = &v[n++];
-		memset(o, 0, sizeof(*o));
-		o->role = col_text(s, 0);
-		o->host = col_text(s, 1);
-		o->stream = col_text(s, 2);
-		o->size = (uint64_t)sqlite3_column_int64(s, 3);
-		o->dropped = (uint64_t)sqlite3_column_int64(s, 4);
-		nr_buf_init(&o->data, 0);
-		r = nr__store_decompress(method ? method : "none",
-					 nr_slice_of(sqlite3_column_blob(s, 6),
-						     (size_t)sqlite3_column_bytes(s, 6)),
-					 o->size, &o->data, d);
-	}
-	sqlite3_finalize(s);
-	if (r < 0) {
-		nr_outputs_free(v, n);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	return list_rows(DB(st), "SELECT role, host, stream, size, dropped, compression, data"
+				 " FROM outputs WHERE attempt_id = ? ORDER BY rowid",
+			 attempt_id, sizeof(**ret), read_output, release_output, (void **)ret,
+			 ret_n, d);
 }
 
 static int sqlite_samples_list(struct nr_store *st, const char *run_id, bool with_intervals,
