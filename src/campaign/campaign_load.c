@@ -14,7 +14,7 @@
 #include "base/mem.h"
 #include "base/num.h"
 #include "campaign/campaign.h"
-#include "campaign/campaign_yaml.h"
+#include "yaml/yaml.h"
 
 #define DEFAULT_TIMEOUT_US (300 * 1000000LL)
 #define DEFAULT_KILL_GRACE_US (2 * 1000000LL)

@@ -2,10 +2,10 @@
  * A YAML (and so JSON) document as a small tree whose every node knows its
  * line and column, for messages like "quick.yaml:12:5: ...". Built from
  * libfyaml's events; anchors and aliases are resolved (an alias shares its
- * anchor's node) and "<<" merge keys are expanded. Internal to campaign/.
+ * anchor's node) and "<<" merge keys are expanded. Used by campaign/ and lab/.
  */
-#ifndef NR_CAMPAIGN_YAML_H
-#define NR_CAMPAIGN_YAML_H
+#ifndef NR_YAML_H
+#define NR_YAML_H
 
 #include <stdbool.h>
 #include <stddef.h>

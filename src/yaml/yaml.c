@@ -1,4 +1,4 @@
-#include "campaign/campaign_yaml.h"
+#include "yaml/yaml.h"
 
 #include <libfyaml.h>
 #include <stdlib.h>
