@@ -50,7 +50,52 @@ struct nr_host {
 	char *identity;   /* NR_TRANSPORT_SSH: private key file */
 	char *jump;       /* NR_TRANSPORT_SSH: ProxyJump */
 	struct nr_strvec ssh_options; /* NR_TRANSPORT_SSH: extra "-o" values */
+	char *workdir;    /* NR_TRANSPORT_SSH: remote working directory, NULL: the login's */
+	struct nr_strvec restart; /* run on the controller when the host fails its checks */
+	int64_t restart_timeout_us; /* how long to wait for it to come back after restart */
 	struct nr_pos pos;
+};
+
+enum nr_health_when {
+	NR_HEALTH_CASE, /* before every case */
+	NR_HEALTH_TEST, /* before the first case of each test */
+	NR_HEALTH_ONCE, /* before the first case of the run */
+	NR_HEALTH_NEVER,
+};
+
+/* Reachability checks of the hosts a case uses (local hosts are never checked). */
+struct nr_health {
+	enum nr_health_when when;
+	bool ping;          /* ICMP echo, else a TCP connect to the ssh port; netns: it exists */
+	bool ssh;           /* an ssh login running `true` (ssh hosts) */
+	int retries;        /* more rounds of checks before a host counts as down */
+	int64_t interval_us;/* between rounds */
+	int64_t timeout_us; /* for one check */
+};
+
+enum {
+	NR_NOTIFY_FAILURE = 1 << 0, /* a case failed */
+	NR_NOTIFY_BREAKER = 1 << 1, /* stop_after_failures stopped the run */
+	NR_NOTIFY_FINISH = 1 << 2,  /* the run ended */
+};
+
+struct nr_notify {
+	char *url;                /* webhook: POST {"text": ...} (Slack-compatible) */
+	struct nr_strvec command; /* run with NETRIG_EVENT, NETRIG_TEXT, NETRIG_RUN set */
+	unsigned on;              /* NR_NOTIFY_* */
+};
+
+/* Files copied to a host before a test's first case. */
+struct nr_upload {
+	char *host;
+	char *from; /* on the controller; relative to the campaign file */
+	char *to;   /* on the host */
+};
+
+/* A file read back from a role's host after each attempt, stored with it. */
+struct nr_collect {
+	char *role;
+	char *path; /* a template */
 };
 
 enum nr_ready_kind {
@@ -108,6 +153,10 @@ struct nr_test {
 	size_t output_limit;      /* bytes kept per stream per role */
 	char *workdir;            /* NULL: the campaign file's directory */
 	char *workload;           /* a built-in workload name, or NULL */
+	struct nr_upload *uploads;
+	size_t n_uploads;
+	struct nr_collect *collects;
+	size_t n_collects;
 	struct nr_pos pos;
 };
 
@@ -123,6 +172,8 @@ struct nr_campaign {
 	size_t n_tests;
 	struct nr_kv labels;
 	int stop_after_failures; /* 0: never */
+	struct nr_health health;
+	struct nr_notify notify;
 };
 
 /*

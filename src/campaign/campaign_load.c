@@ -246,6 +246,7 @@ static bool valid_name(const char *s, const char *extra)
 
 static const char *const host_keys[] = {
 	"transport", "address", "netns", "user", "port", "identity", "jump", "ssh_options",
+	"workdir", "restart", "restart_timeout",
 };
 
 static int load_host(struct loader *l, const struct nr_ynode *key,
@@ -270,9 +271,14 @@ static int load_host(struct loader *l, const struct nr_ynode *key,
 	    (r = get_str(l, n, "user", &h->user)) < 0 ||
 	    (r = get_int(l, n, "port", 1, 65535, &port)) < 0 ||
 	    (r = get_str(l, n, "identity", &h->identity)) < 0 ||
-	    (r = get_str(l, n, "jump", &h->jump)) < 0)
+	    (r = get_str(l, n, "jump", &h->jump)) < 0 ||
+	    (r = get_str(l, n, "workdir", &h->workdir)) < 0 ||
+	    (r = get_duration(l, n, "restart_timeout", &h->restart_timeout_us)) < 0)
 		goto out;
 	h->port = (int)port;
+	if (nr_ynode_get(n, "restart") &&
+	    (r = get_argv(l, nr_ynode_get(n, "restart"), "restart", &h->restart)) < 0)
+		goto out;
 	if (nr_ynode_get(n, "ssh_options")) {
 		const struct nr_ynode *o = nr_ynode_get(n, "ssh_options");
 
@@ -281,6 +287,8 @@ static int load_host(struct loader *l, const struct nr_ynode *key,
 			goto out;
 	}
 defaults:
+	if (!h->restart_timeout_us)
+		h->restart_timeout_us = 120 * 1000000LL;
 	if (!transport || !strcmp(transport, "local")) {
 		h->transport = NR_TRANSPORT_LOCAL;
 	} else if (!strcmp(transport, "netns")) {
@@ -507,7 +515,7 @@ check:
 static const char *const test_keys[] = {
 	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
-	"workdir", "parse", "workload",
+	"workdir", "parse", "workload", "upload", "collect",
 };
 
 static const char *const defaults_keys[] = {
@@ -555,6 +563,70 @@ static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_read
 	}
 	if (found != 1)
 		return fail(l, n, "'ready' needs exactly one of port, regex or delay");
+	return 0;
+}
+
+static int load_uploads(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
+			struct nr_test *t)
+{
+	static const char *const keys[] = { "host", "from", "to" };
+	size_t i;
+	int r;
+
+	if ((r = want_kind(l, n, NR_Y_SEQ, "upload")) < 0)
+		return r;
+	t->uploads = nr_xcalloc(n->n + 1, sizeof(*t->uploads));
+	for (i = 0; i < n->n; i++) {
+		const struct nr_ynode *u = n->items[i];
+		struct nr_upload *up = &t->uploads[t->n_uploads++];
+
+		if ((r = want_kind(l, u, NR_Y_MAP, "upload")) < 0 ||
+		    (r = check_keys(l, u, keys, NR_ARRAY_SIZE(keys), "an upload")) < 0 ||
+		    (r = get_str(l, u, "host", &up->host)) < 0 ||
+		    (r = get_str(l, u, "from", &up->from)) < 0 ||
+		    (r = get_str(l, u, "to", &up->to)) < 0)
+			return r;
+		if (!up->host || !up->from || !up->to)
+			return fail(l, u, "an upload needs 'host', 'from' and 'to'");
+		if ((r = check_host(l, c, key_node(u, "host"), up->host)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int load_collects(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
+			 struct nr_test *t)
+{
+	static const char *const keys[] = { "role", "path" };
+	size_t i, j;
+	int r;
+
+	if ((r = want_kind(l, n, NR_Y_SEQ, "collect")) < 0)
+		return r;
+	t->collects = nr_xcalloc(n->n + 1, sizeof(*t->collects));
+	for (i = 0; i < n->n; i++) {
+		const struct nr_ynode *u = n->items[i];
+		struct nr_collect *co = &t->collects[t->n_collects++];
+		struct nr_diag d2 = { 0 };
+
+		if ((r = want_kind(l, u, NR_Y_MAP, "collect")) < 0 ||
+		    (r = check_keys(l, u, keys, NR_ARRAY_SIZE(keys), "a collect")) < 0 ||
+		    (r = get_str(l, u, "role", &co->role)) < 0 ||
+		    (r = get_str(l, u, "path", &co->path)) < 0)
+			return r;
+		if (!co->path)
+			return fail(l, u, "a collect needs 'path'");
+		if (!co->role)
+			co->role = nr_xstrdup(t->roles[t->n_roles - 1].name);
+		for (j = 0; j < t->n_roles; j++)
+			if (!strcmp(t->roles[j].name, co->role))
+				break;
+		if (j == t->n_roles)
+			return fail(l, key_node(u, "role"), "collect names role '%s', which test '%s' does not have",
+				    co->role, t->name);
+		if (nr_template_check(co->path, c, t, &d2) < 0)
+			return fail(l, key_node(u, "path"), "%s in 'path'", d2.msg);
+	}
 	return 0;
 }
 
@@ -834,6 +906,10 @@ static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_yn
 			t->roles[i].has_parse = true;
 		}
 	}
+	if ((x = nr_ynode_get(n, "upload")) && (r = load_uploads(l, c, x, t)) < 0)
+		goto out;
+	if ((x = nr_ynode_get(n, "collect")) && (r = load_collects(l, c, x, t)) < 0)
+		goto out;
 	/* every template must refer to something that exists */
 	for (i = 0; i < t->n_roles; i++) {
 		const struct nr_role *role = &t->roles[i];
@@ -873,8 +949,83 @@ out:
 
 static const char *const campaign_keys[] = {
 	"campaign", "description", "hosts", "defaults", "tests", "labels",
-	"stop_after_failures",
+	"stop_after_failures", "health", "notify",
 };
+
+static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_health *h)
+{
+	static const char *const keys[] = { "when", "ping", "ssh", "retries", "interval", "timeout" };
+	char *when = NULL;
+	int64_t v;
+	int r;
+
+	if ((r = want_kind(l, n, NR_Y_MAP, "health")) < 0 ||
+	    (r = check_keys(l, n, keys, NR_ARRAY_SIZE(keys), "'health'")) < 0 ||
+	    (r = get_str(l, n, "when", &when)) < 0 ||
+	    (r = get_bool(l, n, "ping", &h->ping)) < 0 ||
+	    (r = get_bool(l, n, "ssh", &h->ssh)) < 0 ||
+	    (r = get_duration(l, n, "interval", &h->interval_us)) < 0 ||
+	    (r = get_duration(l, n, "timeout", &h->timeout_us)) < 0 ||
+	    (r = get_int(l, n, "retries", 0, 1000, &v)) < 0)
+		goto out;
+	if (r > 0)
+		h->retries = (int)v;
+	r = 0;
+	if (!when || !strcmp(when, "case"))
+		h->when = NR_HEALTH_CASE;
+	else if (!strcmp(when, "test"))
+		h->when = NR_HEALTH_TEST;
+	else if (!strcmp(when, "once"))
+		h->when = NR_HEALTH_ONCE;
+	else if (!strcmp(when, "never"))
+		h->when = NR_HEALTH_NEVER;
+	else
+		r = fail(l, key_node(n, "when"), "'when' must be case, test, once or never, not '%s'",
+			 when);
+out:
+	free(when);
+	return r;
+}
+
+static int load_notify(struct loader *l, const struct nr_ynode *n, struct nr_notify *no)
+{
+	static const char *const keys[] = { "url", "command", "on" };
+	const struct nr_ynode *on;
+	size_t i;
+	int r;
+
+	if ((r = want_kind(l, n, NR_Y_MAP, "notify")) < 0 ||
+	    (r = check_keys(l, n, keys, NR_ARRAY_SIZE(keys), "'notify'")) < 0 ||
+	    (r = get_str(l, n, "url", &no->url)) < 0)
+		return r;
+	if (no->url && strncmp(no->url, "http://", 7) && strncmp(no->url, "https://", 8))
+		return fail(l, nr_ynode_get(n, "url"), "'url' must start with http:// or https://");
+	if (nr_ynode_get(n, "command") &&
+	    (r = get_argv(l, nr_ynode_get(n, "command"), "command", &no->command)) < 0)
+		return r;
+	if (!no->url && !no->command.n)
+		return fail(l, n, "'notify' needs a 'url' or a 'command'");
+	on = nr_ynode_get(n, "on");
+	if (!on) {
+		no->on = NR_NOTIFY_FAILURE | NR_NOTIFY_BREAKER | NR_NOTIFY_FINISH;
+		return 0;
+	}
+	if ((r = want_kind(l, on, NR_Y_SEQ, "on")) < 0)
+		return r;
+	for (i = 0; i < on->n; i++) {
+		const char *e = on->items[i]->kind == NR_Y_SCALAR ? on->items[i]->scalar : "";
+
+		if (!strcmp(e, "failure"))
+			no->on |= NR_NOTIFY_FAILURE;
+		else if (!strcmp(e, "breaker"))
+			no->on |= NR_NOTIFY_BREAKER;
+		else if (!strcmp(e, "finish"))
+			no->on |= NR_NOTIFY_FINISH;
+		else
+			return fail(l, on->items[i], "'on' takes failure, breaker and finish, not '%s'", e);
+	}
+	return 0;
+}
 
 static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_campaign *c)
 {
@@ -904,6 +1055,12 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 		free(copy);
 	}
 	if ((r = load_hosts(l, root, c)) < 0)
+		return r;
+	c->health = (struct nr_health){ .when = NR_HEALTH_CASE, .ping = true, .ssh = true,
+					.retries = 2, .interval_us = 1000000, .timeout_us = 5000000 };
+	if (nr_ynode_get(root, "health") && (r = load_health(l, nr_ynode_get(root, "health"), &c->health)) < 0)
+		return r;
+	if (nr_ynode_get(root, "notify") && (r = load_notify(l, nr_ynode_get(root, "notify"), &c->notify)) < 0)
 		return r;
 	defaults = nr_ynode_get(root, "defaults");
 	if (defaults && nr_ynode_is_null(defaults))
@@ -998,7 +1155,9 @@ void nr_campaign_free(struct nr_campaign *c)
 		free(h->user);
 		free(h->identity);
 		free(h->jump);
+		free(h->workdir);
 		nr_strvec_clear(&h->ssh_options);
+		nr_strvec_clear(&h->restart);
 	}
 	free(c->hosts);
 	for (i = 0; i < c->n_tests; i++) {
@@ -1012,10 +1171,23 @@ void nr_campaign_free(struct nr_campaign *c)
 			nr_strvec_clear(&t->params[j].values);
 		}
 		free(t->params);
+		for (j = 0; j < t->n_uploads; j++) {
+			free(t->uploads[j].host);
+			free(t->uploads[j].from);
+			free(t->uploads[j].to);
+		}
+		free(t->uploads);
+		for (j = 0; j < t->n_collects; j++) {
+			free(t->collects[j].role);
+			free(t->collects[j].path);
+		}
+		free(t->collects);
 		free(t->name);
 		free(t->workdir);
 		free(t->workload);
 	}
+	free(c->notify.url);
+	nr_strvec_clear(&c->notify.command);
 	free(c->tests);
 	nr_kv_clear(&c->labels);
 	free(c->name);

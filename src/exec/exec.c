@@ -385,27 +385,37 @@ const char *nr_proc_describe(const struct nr_proc *p, char *buf, size_t size)
 	return buf;
 }
 
+bool nr_port_listening_text(const char *text, int port)
+{
+	const char *line = text;
+
+	/* "  sl  local_address rem_address   st ..." with hex "ADDR:PORT" and st 0A = LISTEN */
+	while (line && *line) {
+		const char *colon = strchr(line, ':'), *nl = strchr(line, '\n');
+		unsigned int lport, st;
+
+		if (colon && (!nl || colon < nl))
+			colon = strchr(colon + 1, ':');
+		if (colon && (!nl || colon < nl) &&
+		    sscanf(colon + 1, "%x %*s %x", &lport, &st) == 2 && (int)lport == port &&
+		    st == 0x0A)
+			return true;
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
 static bool listening_in(const char *path, int port)
 {
-	char line[512];
-	FILE *f = fopen(path, "re");
-	bool found = false;
+	struct nr_buf b = NR_BUF_INIT;
+	bool found;
 
-	if (!f)
+	if (nr_buf_read_file(&b, path) < 0) {
+		nr_buf_release(&b);
 		return false;
-	/* "  sl  local_address rem_address   st ..." with hex "ADDR:PORT" and st 0A = LISTEN */
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned int lport, st;
-		char *colon = strchr(line, ':');
-
-		if (!colon)
-			continue;
-		colon = strchr(colon + 1, ':');
-		if (!colon || sscanf(colon + 1, "%x %*s %x", &lport, &st) != 2)
-			continue;
-		found = (int)lport == port && st == 0x0A;
 	}
-	fclose(f);
+	found = nr_port_listening_text(b.buf, port);
+	nr_buf_release(&b);
 	return found;
 }
 

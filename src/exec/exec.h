@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/str.h"
 
 struct nr_exec_spec {
 	char *const *argv;   /* argv[0] is looked up in PATH */
@@ -95,3 +96,65 @@ void nr_exec_become_subreaper(void);
 int nr_exec_reap_orphans(const pid_t *keep, size_t n_keep);
 
 #endif
+
+/* ---- where a command runs ---- */
+
+enum nr_target_kind {
+	NR_TARGET_LOCAL,
+	NR_TARGET_NETNS, /* a network namespace of this machine */
+	NR_TARGET_SSH,   /* another machine, through the OpenSSH client */
+};
+
+struct nr_target {
+	enum nr_target_kind kind;
+	const char *name;        /* for messages */
+	const char *netns;       /* NR_TARGET_NETNS */
+	const char *address;     /* NR_TARGET_SSH: host name or address */
+	const char *user;        /* NR_TARGET_SSH: NULL for ssh's default */
+	int port;                /* NR_TARGET_SSH: 0 for ssh's default */
+	const char *identity;    /* NR_TARGET_SSH: private key, or NULL */
+	const char *jump;        /* NR_TARGET_SSH: ProxyJump, or NULL */
+	char *const *ssh_options;/* NR_TARGET_SSH: extra "-o" values, NULL-terminated or NULL */
+	const char *control_dir; /* NR_TARGET_SSH: directory for ControlMaster sockets, or NULL */
+};
+
+/*
+ * The ssh client's argv up to and including the destination: $NETRIG_SSH
+ * (split into words; default "ssh"), BatchMode, connection sharing in
+ * control_dir, the target's options. Users' ~/.ssh/config still applies.
+ */
+void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret);
+
+/*
+ * The full argv that runs `argv` (with `env` "K=V" entries and working
+ * directory `workdir`, both optional) on an ssh target. The remote command
+ * is quoted once from argv, so no value becomes shell syntax there. It runs
+ * in a session of its own (setsid -w) whose id is written to `pidfile` on
+ * the remote side while it runs, so nr_ssh_kill_group can end the whole
+ * group there.
+ */
+void nr_ssh_command_argv(const struct nr_target *t, char *const *argv, char *const *env,
+			 const char *workdir, const char *pidfile, struct nr_strvec *ret);
+
+/*
+ * Run argv on a target to completion (at most timeout_us), capturing its
+ * output (bounded by `limit`). Returns 0 with the exit code in *ret_code,
+ * NR_ETIMEOUT, or an error. For NR_TARGET_LOCAL and NR_TARGET_NETNS the
+ * command runs here (in the namespace).
+ */
+int nr_target_run(const struct nr_target *t, char *const *argv, int64_t timeout_us,
+		  size_t limit, int *ret_code, struct nr_buf *out, struct nr_buf *err,
+		  struct nr_diag *d);
+
+/* SIGTERM the remote group named in pidfile, SIGKILL after grace_us, remove the file. */
+int nr_ssh_kill_group(const struct nr_target *t, const char *pidfile, int64_t grace_us,
+		      struct nr_diag *d);
+
+/* Close the shared connection to t, if there is one ("ssh -O exit"). */
+void nr_ssh_close(const struct nr_target *t);
+
+/* Whether /proc/net/tcp-format text lists `port` in LISTEN state. */
+bool nr_port_listening_text(const char *text, int port);
+
+/* Whether `port` listens on the target (for ssh: reads /proc/net/tcp there). */
+bool nr_target_port_listening(const struct nr_target *t, pid_t local_pid, int port);

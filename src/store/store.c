@@ -60,6 +60,17 @@ int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_af
 	return st->ops->attempt_save(st, case_after, a, outs, n_outs, samples, n_samples, d);
 }
 
+int nr_store_event_add(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d)
+{
+	return st->ops->event_add(st, ev, d);
+}
+
+int nr_store_events_list(struct nr_store *st, const char *run_id, const char *case_id,
+			 struct nr_event_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	return st->ops->events_list(st, run_id, case_id, ret, ret_n, d);
+}
+
 int nr_store_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
 		     struct nr_diag *d)
 {
@@ -226,6 +237,14 @@ void nr_sample_row_release(struct nr_sample_row *s)
 	free(s->unit);
 }
 
+void nr_event_rec_release(struct nr_event_rec *e)
+{
+	free(e->host);
+	free(e->kind);
+	free(e->message);
+	memset(e, 0, sizeof(*e));
+}
+
 #define DEFINE_FREE(fn, type, release)               \
 	void fn(type *v, size_t n)                   \
 	{                                            \
@@ -241,3 +260,4 @@ DEFINE_FREE(nr_cases_free, struct nr_case_rec, nr_case_rec_release)
 DEFINE_FREE(nr_attempts_free, struct nr_attempt_rec, nr_attempt_rec_release)
 DEFINE_FREE(nr_outputs_free, struct nr_output_rec, nr_output_rec_release)
 DEFINE_FREE(nr_sample_rows_free, struct nr_sample_row, nr_sample_row_release)
+DEFINE_FREE(nr_events_free, struct nr_event_rec, nr_event_rec_release)

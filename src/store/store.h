@@ -22,7 +22,7 @@
 #include "base/rand.h"
 #include "parse/parse.h"
 
-#define NR_STORE_SCHEMA_VERSION 2
+#define NR_STORE_SCHEMA_VERSION 3
 
 struct nr_store;
 
@@ -135,6 +135,20 @@ struct nr_sample_row {
 	double value;
 };
 
+/*
+ * Something that happened in a run outside an attempt: a health check
+ * that failed, a restart, a notification that could not be sent.
+ */
+struct nr_event_rec {
+	char id[NR_UUID_LEN + 1];
+	char run_id[NR_UUID_LEN + 1];
+	char case_id[NR_UUID_LEN + 1]; /* "" for the run as a whole */
+	int64_t time_us;
+	char *host;    /* NULL when no host is concerned */
+	char *kind;    /* "health", "restart", "notify", "breaker", ... */
+	char *message;
+};
+
 struct nr_merge_stats {
 	int64_t runs, cases, attempts, samples; /* rows added or brought forward */
 };
@@ -169,7 +183,14 @@ int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_af
 			  size_t n_outs, const struct nr_role_samples *samples,
 			  size_t n_samples, struct nr_diag *d);
 
+/* Record an event (its own transaction). */
+int nr_store_event_add(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d);
+
 /* ---- reads ---- */
+
+/* Events of a run (case_id NULL) or of one case, oldest first. */
+int nr_store_events_list(struct nr_store *st, const char *run_id, const char *case_id,
+			 struct nr_event_rec **ret, size_t *ret_n, struct nr_diag *d);
 
 /*
  * A run by selector: a full id or unique prefix, "latest", or NULL for
@@ -216,6 +237,7 @@ void nr_case_rec_release(struct nr_case_rec *c);
 void nr_attempt_rec_release(struct nr_attempt_rec *a);
 void nr_output_rec_release(struct nr_output_rec *o);
 void nr_sample_row_release(struct nr_sample_row *s);
+void nr_event_rec_release(struct nr_event_rec *e);
 /* Release each element of an array and free it. */
 void nr_runs_free(struct nr_run_rec *v, size_t n);
 void nr_hosts_free(struct nr_host_rec *v, size_t n);
@@ -223,5 +245,6 @@ void nr_cases_free(struct nr_case_rec *v, size_t n);
 void nr_attempts_free(struct nr_attempt_rec *v, size_t n);
 void nr_outputs_free(struct nr_output_rec *v, size_t n);
 void nr_sample_rows_free(struct nr_sample_row *v, size_t n);
+void nr_events_free(struct nr_event_rec *v, size_t n);
 
 #endif

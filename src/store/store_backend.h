@@ -22,6 +22,9 @@ struct nr_store_ops {
 			    const struct nr_attempt_rec *a, const struct nr_output_in *outs,
 			    size_t n_outs, const struct nr_role_samples *samples, size_t n_samples,
 			    struct nr_diag *d);
+	int (*event_add)(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d);
+	int (*events_list)(struct nr_store *st, const char *run_id, const char *case_id,
+			   struct nr_event_rec **ret, size_t *ret_n, struct nr_diag *d);
 	int (*run_get)(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
 		       struct nr_diag *d);
 	int (*run_resumable)(struct nr_store *st, const char *campaign, struct nr_run_rec *ret,

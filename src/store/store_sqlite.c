@@ -74,6 +74,11 @@ static const char *const migrations[] = {
 	 * and which host ran which role */
 	"ALTER TABLE runs ADD COLUMN pid INTEGER;"
 	"ALTER TABLE cases ADD COLUMN hosts TEXT;",
+	/* 2 -> 3: events outside attempts (health checks, restarts, notifications) */
+	"CREATE TABLE events ("
+	"  id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs (id), case_id TEXT,"
+	"  time INTEGER NOT NULL, host TEXT, kind TEXT NOT NULL, message TEXT NOT NULL);"
+	"CREATE INDEX events_run ON events (run_id, time);",
 };
 
 static int db_error(sqlite3 *db, struct nr_diag *d, const char *what)
@@ -510,6 +515,26 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	return end_tx(db, r, d);
 }
 
+static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
+			    struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s;
+	int r = prepare(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?)", &s, d);
+
+	if (r < 0)
+		return r;
+	bind_text(s, 1, ev->id);
+	bind_text(s, 2, ev->run_id);
+	bind_text(s, 3, ev->case_id[0] ? ev->case_id : NULL);
+	sqlite3_bind_int64(s, 4, ev->time_us);
+	bind_text(s, 5, ev->host);
+	bind_text(s, 6, ev->kind);
+	bind_text(s, 7, ev->message);
+	return step_done(db, s, d);
+}
+
 /* ---- reads ---- */
 
 /*
@@ -881,6 +906,39 @@ static int count_ids(sqlite3 *db, const char *sql, const char *arg, const char *
 	return 0;
 }
 
+static int read_event(sqlite3_stmt *s, void *rec, struct nr_diag *d)
+{
+	struct nr_event_rec *e = rec;
+
+	(void)d;
+	col_id(s, 0, e->id);
+	col_id(s, 1, e->run_id);
+	col_id(s, 2, e->case_id);
+	e->time_us = sqlite3_column_int64(s, 3);
+	e->host = col_text(s, 4);
+	e->kind = col_text(s, 5);
+	e->message = col_text(s, 6);
+	return 0;
+}
+
+static void release_event(void *rec)
+{
+	nr_event_rec_release(rec);
+}
+
+static int sqlite_events_list(struct nr_store *st, const char *run_id, const char *case_id,
+			      struct nr_event_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	if (case_id)
+		return list_rows(DB(st), "SELECT id, run_id, case_id, time, host, kind, message"
+					 " FROM events WHERE case_id = ? ORDER BY time, id",
+				 case_id, sizeof(**ret), read_event, release_event, (void **)ret,
+				 ret_n, d);
+	return list_rows(DB(st), "SELECT id, run_id, case_id, time, host, kind, message"
+				 " FROM events WHERE run_id = ? ORDER BY time, id",
+			 run_id, sizeof(**ret), read_event, release_event, (void **)ret, ret_n, d);
+}
+
 static int sqlite_locate(struct nr_store *st, const char *selector, const char *run_id,
 			 char *ret_case_id, char *ret_attempt_id, struct nr_diag *d)
 {
@@ -1051,6 +1109,9 @@ static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge
 		" ON CONFLICT DO NOTHING", &r, d);
 	changes_of(db, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
 		       " FROM src.metrics WHERE true ON CONFLICT DO NOTHING", &r, d);
+	changes_of(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
+		       " SELECT id, run_id, case_id, time, host, kind, message FROM src.events"
+		       " WHERE true ON CONFLICT DO NOTHING", &r, d);
 	r = end_tx(db, r, d);
 	exec_sql(db, "DETACH DATABASE src", NULL);
 	if (r == 0)
@@ -1071,6 +1132,8 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.run_update = sqlite_run_update,
 	.case_update = sqlite_case_update,
 	.attempt_save = sqlite_attempt_save,
+	.event_add = sqlite_event_add,
+	.events_list = sqlite_events_list,
 	.run_get = sqlite_run_get,
 	.run_resumable = sqlite_run_resumable,
 	.runs_list = sqlite_runs_list,
