@@ -244,11 +244,33 @@ static bool drain(int *fd, struct nr_buf *b)
 	}
 }
 
+struct proc_list {
+	struct nr_proc *const *procs;
+	size_t n;
+};
+
+static bool all_gone(void *ctx)
+{
+	struct proc_list *c = ctx;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!c->procs[i]->exited || c->procs[i]->out_fd >= 0 || c->procs[i]->err_fd >= 0)
+			return false;
+	return true;
+}
+
 int nr_proc_pump(struct nr_proc *const *procs, size_t n, int64_t deadline_us,
 		 int64_t tick_us, int cancel_fd, bool (*done)(void *ctx), void *ctx)
 {
 	struct pollfd *pfd = nr_xcalloc(3 * n + 1, sizeof(*pfd));
+	struct proc_list all = { procs, n };
 	int r = 0;
+
+	if (!done) {
+		done = all_gone;
+		ctx = &all;
+	}
 
 	for (;;) {
 		size_t k = 0, i;
@@ -301,17 +323,6 @@ int nr_proc_pump(struct nr_proc *const *procs, size_t n, int64_t deadline_us,
 	return r;
 }
 
-static bool all_gone(void *ctx)
-{
-	struct { struct nr_proc *const *procs; size_t n; } *c = ctx;
-	size_t i;
-
-	for (i = 0; i < c->n; i++)
-		if (!c->procs[i]->exited || c->procs[i]->out_fd >= 0 || c->procs[i]->err_fd >= 0)
-			return false;
-	return true;
-}
-
 static void signal_groups(struct nr_proc *const *procs, size_t n, int sig)
 {
 	size_t i;
@@ -329,7 +340,7 @@ static void signal_groups(struct nr_proc *const *procs, size_t n, int sig)
 
 void nr_proc_stop(struct nr_proc *const *procs, size_t n, int64_t grace_us)
 {
-	struct { struct nr_proc *const *procs; size_t n; } ctx = { procs, n };
+	struct proc_list ctx = { procs, n };
 	size_t i;
 
 	for (i = 0; i < n; i++)

@@ -47,7 +47,8 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
  * Read output and collect exits of procs[0..n) until done(ctx) returns
  * true (0), the monotonic deadline passes (NR_ETIMEOUT), or cancel_fd
  * becomes readable (NR_EINTR; -1: none). done() is called after every
- * event and at least every tick_us (0: only on events).
+ * event and at least every tick_us (0: only on events). Without done(),
+ * until every process has exited and its pipes are at end of file.
  */
 int nr_proc_pump(struct nr_proc *const *procs, size_t n, int64_t deadline_us,
 		 int64_t tick_us, int cancel_fd, bool (*done)(void *ctx), void *ctx);

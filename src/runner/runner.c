@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "notify/notify.h"
 #include "runner/runner_internal.h"
 #include "version.h"
 
@@ -28,7 +29,35 @@ struct session {
 	int64_t started_mono, case_time_us;
 	size_t cases_this_session;
 	int consecutive_failures;
+	struct nr__hosts hosts;
+	bool *uploaded;            /* per test: uploads done in this session */
+	bool *checked;             /* per test: health checked (when: test) */
+	bool checked_once;         /* when: once */
+	struct nr_strvec failing_hosts; /* hosts that failed checks since the last passed case */
 };
+
+/* Record an event in the store and tell the user; never fails the run. */
+static void note(struct session *s, const struct nr_case_rec *c, const char *host,
+		 const char *kind, const char *msg);
+
+/*
+ * Notify (webhook and/or command) when the campaign asks for this event.
+ * A failing notification is noted, never fatal.
+ */
+static void notify(struct session *s, unsigned event, const char *name, const char *text)
+{
+	const struct nr_notify *no = &s->c->notify;
+	struct nr_diag d = { 0 };
+
+	if (!(no->on & event))
+		return;
+	if (no->url && nr_notify_webhook(no->url, name, text, s->run->id, 10000000, &d) < 0)
+		note(s, NULL, NULL, "notify", nr_diag_msg(&d));
+	nr_diag_clear(&d);
+	if (no->command.n &&
+	    nr_notify_command(no->command.v, name, text, s->run->id, 30000000, &d) < 0)
+		note(s, NULL, NULL, "notify", nr_diag_msg(&d));
+}
 
 static void emit(struct session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
 		 const struct nr_attempt_rec *a, const char *msg)
@@ -43,6 +72,29 @@ static void emit(struct session *s, enum nr_event_kind kind, const struct nr_cas
 
 	if (s->o->on_event)
 		s->o->on_event(s->o->ctx, &ev);
+}
+
+static void emit(struct session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
+		 const struct nr_attempt_rec *a, const char *msg);
+
+static void note(struct session *s, const struct nr_case_rec *c, const char *host,
+		 const char *kind, const char *msg)
+{
+	struct nr_event_rec ev = { 0 };
+	char *line;
+
+	nr_uuid_v7(ev.id);
+	memcpy(ev.run_id, s->run->id, sizeof(ev.run_id));
+	if (c)
+		memcpy(ev.case_id, c->id, sizeof(ev.case_id));
+	ev.time_us = nr_wall_us();
+	ev.host = (char *)host;
+	ev.kind = (char *)kind;
+	ev.message = (char *)msg;
+	nr_store_event_add(s->st, &ev, NULL);
+	line = nr_xasprintf("%s: %s", kind, msg);
+	emit(s, NR_EV_NOTE, c, NULL, line);
+	free(line);
 }
 
 static char *hosts_json(const struct nr_test *t)
@@ -130,6 +182,83 @@ static int failures_so_far(struct session *s, const struct nr_case_rec *c, int r
 	return k;
 }
 
+static void add_failing_host(struct session *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->failing_hosts.n; i++)
+		if (!strcmp(s->failing_hosts.v[i], name))
+			return;
+	nr_strvec_push(&s->failing_hosts, name);
+}
+
+/*
+ * Before a case: health checks of the hosts it uses (as often as the
+ * campaign says), and the test's uploads once per session. false (with
+ * the case's error set) when a host is down or an upload failed.
+ */
+static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
+{
+	const struct nr_case_plan *cp = &s->plan.cases[idx];
+	const struct nr_test *t = &s->c->tests[cp->test];
+	const struct nr_health *hc = &s->c->health;
+	bool check, ok = true;
+	size_t i, j;
+
+	check = hc->when == NR_HEALTH_CASE || (hc->when == NR_HEALTH_TEST && !s->checked[cp->test]) ||
+		(hc->when == NR_HEALTH_ONCE && !s->checked_once);
+	for (i = 0; check && i < t->n_roles; i++) {
+		const struct nr_host *host = nr_campaign_host(s->c, t->roles[i].host);
+		struct nr__health_result hr;
+
+		for (j = 0; j < i; j++)
+			if (!strcmp(t->roles[j].host, t->roles[i].host))
+				break;
+		if (j < i)
+			continue; /* checked already for an earlier role */
+		nr__health_check(&s->hosts, host, s->o->cancel_fd, &hr);
+		c->ping_count += hr.pings;
+		c->ssh_check_count += hr.ssh_checks;
+		if (hr.log.len) {
+			char *line = hr.log.buf, *nl;
+
+			for (; *line; line = nl + 1) {
+				nl = strchr(line, '\n');
+				if (!nl)
+					break;
+				*nl = '\0';
+				note(s, c, host->name, hr.restarted ? "restart" : "health", line);
+			}
+		}
+		if (!hr.ok) {
+			char *err = nr_xasprintf("host %s unreachable", host->name);
+
+			set_str(&c->error, err);
+			free(err);
+			add_failing_host(s, host->name);
+			ok = false;
+		}
+		nr_buf_release(&hr.log);
+		if (!ok)
+			break;
+	}
+	if (check) {
+		s->checked[cp->test] = true;
+		s->checked_once = true;
+	}
+	if (ok && !s->uploaded[cp->test] && t->n_uploads) {
+		struct nr_diag d = { 0 };
+
+		if (nr__upload(&s->hosts, t, &d) < 0) {
+			set_str(&c->error, nr_diag_msg(&d));
+			note(s, c, NULL, "upload", nr_diag_msg(&d));
+			return false;
+		}
+		s->uploaded[cp->test] = true;
+	}
+	return ok;
+}
+
 /*
  * Run the remaining repeats of one case. Returns 0, NR_EINTR when
  * interrupted, or a store error.
@@ -150,10 +279,19 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 	if ((r = nr_store_case_update(s->st, c, d)) < 0)
 		return r;
 	emit(s, NR_EV_CASE_START, c, NULL, NULL);
+	if (!prepare_hosts(s, idx, c)) {
+		/* a host is down: the case fails without an attempt */
+		set_str(&c->status, NR_CASE_FAILED);
+		c->finished_us = nr_wall_us();
+		if ((r = nr_store_case_update(s->st, c, d)) < 0)
+			return r;
+		goto counted;
+	}
 	failures = failures_so_far(s, c, c->repeats_done);
 	while (c->repeats_done < c->repeats) {
 		struct nr__attempt at = {
-			.c = s->c, .t = t, .cp = cp, .run_id = s->run->id,
+			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
+			.ordinal = c->ordinal, .t = t, .cp = cp, .run_id = s->run->id,
 			.repeat = c->repeats_done, .number = c->attempts + 1,
 			.cancel_fd = s->o->cancel_fd,
 		};
@@ -197,9 +335,16 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 			set_str(&c->error, NULL);
 			c->finished_us = nr_wall_us();
 		}
-		outs = nr_xcalloc(2 * t->n_roles + 1, sizeof(*outs));
+		outs = nr_xcalloc(2 * t->n_roles + at.n_collected + 1, sizeof(*outs));
 		rs = nr_xcalloc(t->n_roles + 1, sizeof(*rs));
 		n_outs = collect_outputs(&at, outs);
+		for (i = 0; i < at.n_collected; i++)
+			outs[n_outs++] = (struct nr_output_in){
+				.role = at.collected[i].role, .host = at.collected[i].host,
+				.stream = at.collected[i].stream,
+				.data = nr_slice_of(at.collected[i].data.buf, at.collected[i].data.len),
+				.dropped = at.collected[i].data.dropped,
+			};
 		for (i = 0; passed && i < t->n_roles; i++)
 			if (at.roles[i].started && at.roles[i].samples.n)
 				rs[n_rs++] = (struct nr_role_samples){ t->roles[i].name, &at.roles[i].samples };
@@ -215,15 +360,22 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 		if (is_cancel(s->o->cancel_fd))
 			return NR_EINTR;
 	}
+counted:
 	s->done++;
 	s->cases_this_session++;
 	s->case_time_us += nr_mono_us() - t0;
 	if (!strcmp(c->status, NR_CASE_PASSED)) {
 		s->passed++;
 		s->consecutive_failures = 0;
+		nr_strvec_clear(&s->failing_hosts);
 	} else {
+		char *text = nr_xasprintf("netrig %s: case %s failed: %s", s->c->name, c->key,
+					  c->error ? c->error : "?");
+
 		s->failed++;
 		s->consecutive_failures++;
+		notify(s, NR_NOTIFY_FAILURE, "failure", text);
+		free(text);
 	}
 	emit(s, NR_EV_CASE_END, c, NULL, NULL);
 	return 0;
@@ -256,6 +408,9 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 
 	s->started_mono = nr_mono_us();
 	nr_exec_become_subreaper();
+	nr__hosts_init(&s->hosts, s->c);
+	s->uploaded = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
+	s->checked = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	for (i = 0; i < s->n; i++) {
 		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
 			s->passed++, s->done++;
@@ -279,12 +434,20 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 		    s->consecutive_failures >= s->c->stop_after_failures) {
 			char reason[512];
 
+			struct nr_buf hosts = NR_BUF_INIT;
+			size_t k;
+
+			for (k = 0; k < s->failing_hosts.n; k++)
+				nr_buf_addf(&hosts, "%s%s", k ? ", " : "", s->failing_hosts.v[k]);
 			snprintf(reason, sizeof(reason),
-				 "stopped after %d failed cases in a row (stop_after_failures); last error: %s",
-				 s->consecutive_failures,
+				 "stopped after %d failed cases in a row (stop_after_failures)%s%s; last error: %s",
+				 s->consecutive_failures, hosts.len ? "; failing hosts: " : "", hosts.buf,
 				 s->cases[i].error ? s->cases[i].error : "?");
+			nr_buf_release(&hosts);
 			set_str(&s->run->status, NR_RUN_STOPPED);
 			set_str(&s->run->reason, reason);
+			note(s, NULL, NULL, "breaker", reason);
+			notify(s, NR_NOTIFY_BREAKER, "breaker", reason);
 			break;
 		}
 	}
@@ -315,6 +478,20 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 		}
 	}
 	finish_summary(s, ret);
+	{
+		char *text = nr_xasprintf("netrig %s: run %.8s %s: %zu cases, %zu passed, %zu failed, %zu not run%s%s",
+					  s->c->name, s->run->id, s->run->status, ret->total,
+					  ret->passed, ret->failed, ret->pending,
+					  s->run->reason ? "; " : "", s->run->reason ? s->run->reason : "");
+
+		notify(s, NR_NOTIFY_FINISH, "finish", text);
+		free(text);
+	}
+	nr__hosts_release(&s->hosts);
+	free(s->uploaded);
+	free(s->checked);
+	s->uploaded = s->checked = NULL;
+	nr_strvec_clear(&s->failing_hosts);
 	emit(s, NR_EV_RUN_END, NULL, NULL, NULL);
 	return r;
 }

@@ -50,6 +50,7 @@ static void add_tail(struct nr_buf *msg, const struct nr_proc *p)
 
 struct ready_wait {
 	struct nr__role_run *rr;
+	const struct nr_target *target;
 	regex_t re;
 	bool have_re;
 	int port;
@@ -65,7 +66,7 @@ static bool is_ready(void *ctx)
 		return true; /* judged by the caller */
 	switch (w->rr->role->ready.kind) {
 	case NR_READY_PORT:
-		return nr_port_listening(p->pid, w->port);
+		return nr_target_port_listening(w->target, p->pid, w->port);
 	case NR_READY_REGEX:
 		/* the output is NUL-terminated; look at both streams */
 		return regexec(&w->re, p->out.buf, 0, NULL, 0) == 0 ||
@@ -147,6 +148,43 @@ static void parse_role(struct nr__attempt *at, struct nr__role_run *rr)
 	nr_buf_release(&both);
 }
 
+/* Read back the files the test collects; a missing file fails the attempt. */
+static void collect_files(struct nr__attempt *at, const struct nr_tmpl_ctx *tc)
+{
+	const struct nr_test *t = at->t;
+	size_t i, j;
+
+	if (!t->n_collects)
+		return;
+	at->collected = nr_xcalloc(t->n_collects, sizeof(*at->collected));
+	for (i = 0; i < t->n_collects; i++) {
+		const struct nr_collect *co = &t->collects[i];
+		struct nr__collected *out = &at->collected[at->n_collected];
+		const struct nr_host *host = NULL;
+		struct nr_diag d = { 0 };
+		char *path = NULL;
+
+		for (j = 0; j < t->n_roles; j++)
+			if (!strcmp(t->roles[j].name, co->role))
+				host = at->roles[j].host;
+		if (!host || nr_template_expand(co->path, tc, &path, &d) < 0) {
+			set_outcome(at, NR_ATTEMPT_ERROR, "collect %s: %s", co->path, nr_diag_msg(&d));
+			continue;
+		}
+		if (nr__collect_file(at->hosts, host, path, t->output_limit, &out->data, &d) < 0) {
+			set_outcome(at, NR_ATTEMPT_ERROR, "%s", nr_diag_msg(&d));
+			nr_buf_release(&out->data);
+			free(path);
+			continue;
+		}
+		out->role = nr_xstrdup(co->role);
+		out->host = nr_xstrdup(host->name);
+		out->stream = nr_xasprintf("file:%s", path);
+		at->n_collected++;
+		free(path);
+	}
+}
+
 void nr__runner_attempt(struct nr__attempt *at)
 {
 	const struct nr_test *t = at->t;
@@ -202,23 +240,31 @@ void nr__runner_attempt(struct nr__attempt *at)
 		struct nr_diag d = { 0 };
 		struct ready_wait w = { .rr = rr };
 
-		if (rr->host->transport == NR_TRANSPORT_SSH) {
-			set_outcome(at, NR_ATTEMPT_ERROR,
-				    "role %s: host %s: ssh hosts are not supported by this version",
-				    rr->role->name, rr->host->name);
-			break;
-		}
+		const struct nr_target *target = &at->targets[rr->host - at->c->hosts];
+		struct nr_strvec remote = NR_STRVEC_INIT;
+
 		r = expand_role(&tc, rr->role, &argv, &env, &d);
-		if (r == 0) {
+		if (r == 0 && target->kind == NR_TARGET_SSH) {
+			/* the environment and working directory apply on the far side */
+			rr->pidfile = nr_xasprintf("/tmp/netrig.%.8s.%lld.%d.%s.pid", at->run_id,
+						   (long long)at->ordinal, at->number, rr->role->name);
+			nr_ssh_command_argv(target, argv.v, env.v, rr->host->workdir, rr->pidfile,
+					    &remote);
+			spec.argv = remote.v;
+		} else if (r == 0) {
 			spec.argv = argv.v;
 			spec.env = env.v;
 			spec.workdir = tc.workdir;
-			spec.netns = rr->host->transport == NR_TRANSPORT_NETNS ? rr->host->netns : NULL;
+			spec.netns = target->kind == NR_TARGET_NETNS ? target->netns : NULL;
+		}
+		if (r == 0) {
 			spec.output_limit = t->output_limit;
 			r = nr_proc_start(&spec, &rr->proc, &d);
 		}
 		nr_strvec_clear(&argv);
 		nr_strvec_clear(&env);
+		nr_strvec_clear(&remote);
+		w.target = target;
 		if (r < 0) {
 			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
 			break;
@@ -251,7 +297,9 @@ void nr__runner_attempt(struct nr__attempt *at)
 
 			r = nr_proc_pump(procs, n_started,
 					 ready_deadline < deadline ? ready_deadline : deadline,
-					 rr->role->ready.kind == NR_READY_REGEX ? 0 : 5000,
+					 rr->role->ready.kind == NR_READY_REGEX ? 0
+					 : target->kind == NR_TARGET_SSH	 ? 100000
+									 : 5000,
 					 at->cancel_fd, is_ready, &w);
 		}
 		if (w.have_re)
@@ -308,7 +356,19 @@ void nr__runner_attempt(struct nr__attempt *at)
 			}
 		}
 	}
+	/* the far side first: ssh without a terminal leaves remote processes running */
+	for (i = 0; i < t->n_roles; i++) {
+		struct nr__role_run *rr = &at->roles[i];
+		struct nr_diag d = { 0 };
+
+		if (rr->started && rr->pidfile &&
+		    nr_ssh_kill_group(&at->targets[rr->host - at->c->hosts], rr->pidfile,
+				      t->kill_grace_us, &d) < 0)
+			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
+	}
 	nr_proc_stop(procs, n_started, t->kill_grace_us);
+	if (!at->interrupted)
+		collect_files(at, &tc);
 	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted)
 		for (i = 0; i < t->n_roles; i++)
 			if (at->roles[i].started && at->roles[i].role->has_parse)
@@ -328,9 +388,17 @@ void nr__runner_attempt_release(struct nr__attempt *at)
 {
 	size_t i;
 
+	for (i = 0; i < at->n_collected; i++) {
+		free(at->collected[i].role);
+		free(at->collected[i].host);
+		free(at->collected[i].stream);
+		nr_buf_release(&at->collected[i].data);
+	}
+	free(at->collected);
 	for (i = 0; at->roles && i < at->t->n_roles; i++) {
 		if (at->roles[i].started)
 			nr_proc_release(&at->roles[i].proc);
+		free(at->roles[i].pidfile);
 		nr_sample_set_release(&at->roles[i].samples);
 	}
 	free(at->roles);

@@ -5,17 +5,29 @@
 #include "exec/exec.h"
 #include "runner/runner.h"
 
+/* ---- hosts: targets, health, uploads, notifications (runner_hosts.c) ---- */
+
+struct nr__hosts {
+	const struct nr_campaign *c;
+	struct nr_target *targets; /* c->n_hosts */
+	char *control_dir;         /* ControlMaster sockets; NULL without ssh hosts */
+};
+
 struct nr__role_run {
 	const struct nr_role *role;
 	const struct nr_host *host;
 	bool started;
 	struct nr_proc proc;
+	char *pidfile; /* ssh roles: the remote file holding the role's process group */
 	struct nr_sample_set samples;
 };
 
 struct nr__attempt {
 	/* in */
 	const struct nr_campaign *c;
+	const struct nr_target *targets; /* one per campaign host, same order */
+	const struct nr__hosts *hosts;
+	int64_t ordinal;                 /* the case's, for remote pidfile names */
 	const struct nr_test *t;
 	const struct nr_case_plan *cp;
 	const char *run_id;
@@ -28,10 +40,45 @@ struct nr__attempt {
 	int64_t started_us, finished_us; /* real time */
 	struct nr_buf error;
 	bool interrupted;
+	struct nr__collected *collected;
+	size_t n_collected;
+};
+
+/* The files an attempt collected from its roles' hosts. */
+struct nr__collected {
+	char *role, *host, *stream; /* stream: "file:PATH" */
+	struct nr_buf data;
 };
 
 /* Run one attempt; fills `at`. Never fails as a function: failures are outcomes. */
 void nr__runner_attempt(struct nr__attempt *at);
 void nr__runner_attempt_release(struct nr__attempt *at);
+
+void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c);
+void nr__hosts_release(struct nr__hosts *h);
+const struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct nr_host *host);
+
+/* A health-check verdict for one host. */
+struct nr__health_result {
+	int pings, ssh_checks; /* checks made */
+	bool ok;
+	bool restarted;
+	struct nr_buf log;     /* what happened, one line per step */
+};
+
+/*
+ * Check `host` (ping, then an ssh login for ssh hosts), with the campaign's
+ * retries; when it stays down and has a restart command, run it and wait
+ * for the host to come back. Local hosts pass without checks.
+ */
+void nr__health_check(const struct nr__hosts *h, const struct nr_host *host,
+		      int cancel_fd, struct nr__health_result *ret);
+
+/* Copy a test's uploads to their hosts. */
+int nr__upload(const struct nr__hosts *h, const struct nr_test *t, struct nr_diag *d);
+
+/* Read a file from a host (bounded by limit). */
+int nr__collect_file(const struct nr__hosts *h, const struct nr_host *host, const char *path,
+		     size_t limit, struct nr_buf *out, struct nr_diag *d);
 
 #endif

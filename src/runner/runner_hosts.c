@@ -1,0 +1,282 @@
+/*
+ * The runner's view of hosts: how to reach each (a target, with shared
+ * ssh connections), whether it is up (health checks, restarts), and
+ * moving files to and from it.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "net/net.h"
+#include "runner/runner_internal.h"
+
+void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c)
+{
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	h->c = c;
+	h->targets = nr_xcalloc(c->n_hosts + 1, sizeof(*h->targets));
+	for (i = 0; i < c->n_hosts; i++) {
+		const struct nr_host *host = &c->hosts[i];
+		struct nr_target *t = &h->targets[i];
+
+		t->name = host->name;
+		switch (host->transport) {
+		case NR_TRANSPORT_NETNS:
+			t->kind = NR_TARGET_NETNS;
+			t->netns = host->netns;
+			break;
+		case NR_TRANSPORT_SSH:
+			t->kind = NR_TARGET_SSH;
+			t->address = host->address;
+			t->user = host->user;
+			t->port = host->port;
+			t->identity = host->identity;
+			t->jump = host->jump;
+			t->ssh_options = host->ssh_options.n ? host->ssh_options.v : NULL;
+			if (!h->control_dir) {
+				char tmpl[] = "/tmp/netrig-ssh.XXXXXX";
+
+				/* a private directory: nobody else can use our connections */
+				if (mkdtemp(tmpl))
+					h->control_dir = nr_xstrdup(tmpl);
+			}
+			t->control_dir = h->control_dir;
+			break;
+		default:
+			t->kind = NR_TARGET_LOCAL;
+		}
+	}
+}
+
+void nr__hosts_release(struct nr__hosts *h)
+{
+	size_t i;
+
+	if (!h->targets)
+		return;
+	for (i = 0; i < h->c->n_hosts; i++)
+		if (h->targets[i].kind == NR_TARGET_SSH)
+			nr_ssh_close(&h->targets[i]);
+	if (h->control_dir) {
+		/* sockets are gone after "-O exit"; anything left is ours to remove */
+		char *argv[] = { "rm", "-rf", "--", h->control_dir, NULL };
+		struct nr_target local = { .kind = NR_TARGET_LOCAL };
+		int code;
+
+		nr_target_run(&local, argv, 5000000, 1024, &code, NULL, NULL, NULL);
+		free(h->control_dir);
+	}
+	free(h->targets);
+	memset(h, 0, sizeof(*h));
+}
+
+const struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct nr_host *host)
+{
+	return &h->targets[host - h->c->hosts];
+}
+
+/* One round of checks; appends to log. */
+static bool check_once(const struct nr__hosts *h, const struct nr_host *host,
+		       struct nr__health_result *ret)
+{
+	const struct nr_health *hc = &h->c->health;
+	const struct nr_target *t = nr__hosts_target(h, host);
+	struct nr_diag d = { 0 };
+	int r;
+
+	if (hc->ping) {
+		ret->pings++;
+		if (host->transport == NR_TRANSPORT_NETNS) {
+			char path[300];
+
+			snprintf(path, sizeof(path), "/run/netns/%s", host->netns);
+			r = access(path, F_OK) == 0 ? 0 : nr_diagf(&d, NR_ENOTFOUND,
+								    "namespace %s does not exist",
+								    host->netns);
+		} else {
+			r = nr_net_ping(host->address, hc->timeout_us, &d);
+			if (r == NR_EUNSUPPORTED) {
+				/* no ICMP for us: is the ssh port answering? */
+				nr_diag_clear(&d);
+				r = nr_net_tcp_connect(host->address, host->port ? host->port : 22,
+						       hc->timeout_us, &d);
+			}
+		}
+		if (r < 0) {
+			nr_buf_addf(&ret->log, "ping %s: %s\n", host->name, nr_diag_msg(&d));
+			return false;
+		}
+	}
+	if (hc->ssh && host->transport == NR_TRANSPORT_SSH) {
+		char *argv[] = { "true", NULL };
+		struct nr_buf err = NR_BUF_INIT;
+		int code = -1;
+
+		ret->ssh_checks++;
+		r = nr_target_run(t, argv, hc->timeout_us + 10000000, 4096, &code, NULL, &err, &d);
+		if (r < 0 || code != 0) {
+			err.buf[strcspn(err.buf, "\n")] = '\0';
+			nr_buf_addf(&ret->log, "ssh check %s: %s\n", host->name,
+				    r < 0 ? nr_diag_msg(&d) : err.len ? err.buf : "login failed");
+			nr_buf_release(&err);
+			return false;
+		}
+		nr_buf_release(&err);
+	}
+	return true;
+}
+
+static bool cancelled_within(int cancel_fd, int64_t us)
+{
+	struct pollfd p = { .fd = cancel_fd, .events = POLLIN };
+
+	if (cancel_fd < 0) {
+		usleep((useconds_t)us);
+		return false;
+	}
+	return poll(&p, 1, (int)(us / 1000)) == 1;
+}
+
+void nr__health_check(const struct nr__hosts *h, const struct nr_host *host,
+		      int cancel_fd, struct nr__health_result *ret)
+{
+	const struct nr_health *hc = &h->c->health;
+	int round;
+	int64_t deadline;
+
+	memset(ret, 0, sizeof(*ret));
+	nr_buf_init(&ret->log, 64 << 10);
+	ret->ok = true;
+	if (host->transport == NR_TRANSPORT_LOCAL || hc->when == NR_HEALTH_NEVER)
+		return;
+	for (round = 0; round <= hc->retries; round++) {
+		if (round && cancelled_within(cancel_fd, hc->interval_us))
+			break;
+		if (check_once(h, host, ret))
+			return;
+	}
+	if (!host->restart.n) {
+		ret->ok = false;
+		return;
+	}
+	/* down: power-cycle it (or whatever the command does), then wait for it */
+	{
+		struct nr_target local = { .kind = NR_TARGET_LOCAL, .name = "restart" };
+		struct nr_diag d = { 0 };
+		int code = -1;
+
+		ret->restarted = true;
+		nr_buf_addf(&ret->log, "restart %s: running %s\n", host->name, host->restart.v[0]);
+		if (nr_target_run(&local, host->restart.v, host->restart_timeout_us, 65536, &code, NULL,
+				  NULL, &d) < 0 || code != 0)
+			nr_buf_addf(&ret->log, "restart %s: %s\n", host->name,
+				    d.msg[0] ? d.msg : "the command failed");
+	}
+	deadline = nr_mono_us() + host->restart_timeout_us;
+	while (nr_mono_us() < deadline) {
+		if (check_once(h, host, ret)) {
+			nr_buf_addf(&ret->log, "restart %s: back after the restart\n", host->name);
+			return;
+		}
+		if (cancelled_within(cancel_fd, hc->interval_us))
+			break;
+	}
+	nr_buf_addf(&ret->log, "restart %s: not back within %.0f s\n", host->name,
+		    (double)host->restart_timeout_us / 1e6);
+	ret->ok = false;
+}
+
+int nr__upload(const struct nr__hosts *h, const struct nr_test *t, struct nr_diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_uploads; i++) {
+		const struct nr_upload *u = &t->uploads[i];
+		const struct nr_host *host = nr_campaign_host(h->c, u->host);
+		const struct nr_target *tg = nr__hosts_target(h, host);
+		struct nr_target local = { .kind = NR_TARGET_LOCAL, .name = "upload" };
+		struct nr_strvec argv = NR_STRVEC_INIT;
+		struct nr_buf err = NR_BUF_INIT;
+		char *from = u->from[0] == '/' ? nr_xstrdup(u->from)
+					       : nr_xasprintf("%s/%s", h->c->dir, u->from);
+		int code = -1, r;
+
+		if (tg->kind == NR_TARGET_SSH) {
+			/* scp through the same shared connection, with the same ssh */
+			struct nr_strvec base = NR_STRVEC_INIT;
+			size_t k;
+
+			nr_ssh_base_argv(tg, &base);
+			nr_strvec_push(&argv, "scp");
+			nr_strvec_push(&argv, "-r");
+			nr_strvec_push(&argv, "-q");
+			nr_strvec_push(&argv, "-S");
+			nr_strvec_push(&argv, base.v[0]);
+			/* the ssh options between the command and "--" */
+			for (k = 1; k < base.n && strcmp(base.v[k], "--"); k++)
+				if (strcmp(base.v[k], "-T") != 0)
+					nr_strvec_push(&argv, !strcmp(base.v[k], "-p") ? "-P" : base.v[k]);
+			nr_strvec_push(&argv, "--");
+			nr_strvec_push(&argv, from);
+			nr_strvec_push_owned(&argv, nr_xasprintf("%s%s%s:%s",
+								 tg->user ? tg->user : "",
+								 tg->user ? "@" : "",
+								 tg->address, u->to));
+			nr_strvec_clear(&base);
+		} else {
+			nr_strvec_push(&argv, "cp");
+			nr_strvec_push(&argv, "-a");
+			nr_strvec_push(&argv, "--");
+			nr_strvec_push(&argv, from);
+			nr_strvec_push(&argv, u->to);
+		}
+		r = nr_target_run(&local, argv.v, 600 * 1000000LL, 65536, &code, NULL, &err, d);
+		nr_strvec_clear(&argv);
+		free(from);
+		if (r == 0 && code != 0) {
+			err.buf[strcspn(err.buf, "\n")] = '\0';
+			r = nr_diagf(d, NR_EEXEC, "upload %s to %s:%s failed: %s", u->from, host->name,
+				     u->to, err.len ? err.buf : "exit status not 0");
+		}
+		nr_buf_release(&err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int nr__collect_file(const struct nr__hosts *h, const struct nr_host *host, const char *path,
+		     size_t limit, struct nr_buf *out, struct nr_diag *d)
+{
+	const struct nr_target *tg = nr__hosts_target(h, host);
+	char *argv[] = { "cat", "--", (char *)path, NULL };
+	struct nr_buf err = NR_BUF_INIT;
+	int code = -1, r;
+
+	if (tg->kind != NR_TARGET_SSH) {
+		/* netns hosts share this machine's files */
+		char *full = path[0] == '/' ? nr_xstrdup(path) : nr_xasprintf("%s/%s", h->c->dir, path);
+
+		nr_buf_init(out, limit);
+		r = nr_buf_read_file(out, full);
+		free(full);
+		return r < 0 ? nr_diagf(d, r, "collect %s: %s", path, nr_strerror(r)) : 0;
+	}
+	nr_buf_init(out, limit);
+	r = nr_target_run(tg, argv, 600 * 1000000LL, limit, &code, out, &err, d);
+	if (r == 0 && code != 0) {
+		err.buf[strcspn(err.buf, "\n")] = '\0';
+		r = nr_diagf(d, NR_EEXEC, "collect %s from %s: %s", path, host->name,
+			     err.len ? err.buf : "failed");
+	}
+	nr_buf_release(&err);
+	return r;
+}
