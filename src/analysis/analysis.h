@@ -209,7 +209,7 @@ struct nr_analysis_compare_result {
  *
  *   few repeats (nb or nc < min_repeats):  |g| >= t -> regression or
  *       improvement by the sign of g, else stable (no test, no noisy);
- *   |g| >= t, significant and s <= |g|   -> regression / improvement;
+ *   |g| >= t, significant and s <= |g|/2 -> regression / improvement;
  *   |g| >= t otherwise                    -> noisy;
  *   |g| <  t and s > t                    -> noisy;
  *   |g| <  t                              -> stable.
@@ -242,7 +242,7 @@ struct nr_analysis_cp_params {
 
 #define NR_ANALYSIS_CP_PARAMS_INIT                                   \
 	{ .window = 50, .max_pvalue = 0.001, .min_magnitude = 0.0,   \
-	  .min_segment = 2 }
+	  .min_segment = 3 }
 
 /* The same with min_segment = 1: exactly Apache Otava's result. */
 #define NR_ANALYSIS_CP_PARAMS_OTAVA                                  \
