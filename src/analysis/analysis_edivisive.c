@@ -158,13 +158,13 @@ static void divisive(struct window *win, double p1, size_t **pts, size_t *npts,
 		     size_t *cap)
 {
 	struct interval iv_stack[32], *iv = iv_stack;
-	size_t niv = 1, ivcap = NR_ARRAY_SIZE(iv_stack), first = *npts;
+	size_t niv = 1, ivcap = NR_ARRAY_SIZE(iv_stack), first = *npts, k;
 
 	window_fill(win);
 	iv[0] = (struct interval){ 0, win->len, best_split(win, 0, win->len) };
 	for (;;) {
 		struct nr_analysis_changepoint cp;
-		size_t k, best = niv, tau;
+		size_t best = niv, tau;
 
 		for (k = 0; k < niv; k++)
 			if (iv[k].c.tau && (best == niv || iv[k].c.q > iv[best].c.q))
@@ -197,10 +197,10 @@ static void divisive(struct window *win, double p1, size_t **pts, size_t *npts,
 	if (iv != iv_stack)
 		free(iv);
 	/* found in strength order; callers want them by index */
-	for (size_t i = first + 1; i < *npts; i++) {
-		size_t v = (*pts)[i], j;
+	for (k = first + 1; k < *npts; k++) {
+		size_t v = (*pts)[k], j;
 
-		for (j = i; j > first && (*pts)[j - 1] > v; j--)
+		for (j = k; j > first && (*pts)[j - 1] > v; j--)
 			(*pts)[j] = (*pts)[j - 1];
 		(*pts)[j] = v;
 	}
