@@ -564,3 +564,54 @@ NR_TEST(analysis_synthetic_changepoints_steps)
 		found, SERIES);
 	CHECK_INT(found, >=, SERIES * 95 / 100);
 }
+
+/* ---- large inputs: the heap paths ---------------------------------------- */
+
+NR_TEST(analysis_large_inputs)
+{
+	/* 200 repeats a side (heap copies, asymptotic MWU, counting
+	 * bootstrap without the histogram), 3,000 resamples (heap) */
+	struct nr_analysis_compare_params p = NR_ANALYSIS_COMPARE_PARAMS_INIT;
+	struct nr_analysis_compare_result r;
+	double *base = nr_xmalloc(200 * sizeof(*base)), *cand = nr_xmalloc(200 * sizeof(*cand));
+	struct nr_rng rng;
+	size_t i;
+
+	nr_rng_seed(&rng, 8);
+	for (i = 0; i < 200; i++) {
+		base[i] = 100 * (1 + 0.02 * gauss(&rng));
+		cand[i] = 120 * (1 + 0.02 * gauss(&rng));
+	}
+	p.resamples = 3000;
+	CHECK_OK(nr_analysis_compare(base, 200, cand, 200, NR_BETTER_LOWER, &p, &r));
+	CHECK_EQ(r.mwu_method, NR_MWU_ASYMPTOTIC);
+	CHECK(r.p_value < 1e-30);
+	CHECK(r.ci_low > 0.17 && r.ci_high < 0.23 && r.ci_low < r.ci_high);
+	CHECK_EQ(r.outcome, NR_OUTCOME_REGRESSION);
+	CHECK_EQ(r.severity, NR_SEVERITY_CRITICAL);
+	free(base);
+	free(cand);
+}
+
+NR_TEST(analysis_many_changepoints_one_window)
+{
+	/* a staircase of 40 levels of 12 points in one 480-point window:
+	 * more intervals than divisive() keeps on the stack. (Alternating
+	 * levels would find nothing: the t-test of a split against the
+	 * interval's ends sees two equal mixtures, in Otava too.) */
+	struct nr_analysis_cp_params p = { .window = 480, .max_pvalue = 1e-5,
+					   .min_magnitude = 0, .min_segment = 3 };
+	struct nr_analysis_changepoint *cp;
+	double v[480];
+	struct nr_rng rng;
+	size_t n, i;
+
+	nr_rng_seed(&rng, 3);
+	for (i = 0; i < 480; i++)
+		v[i] = 100 + 10 * (double)(i / 12) + 0.5 * gauss(&rng);
+	CHECK_OK(nr_analysis_changepoints(v, 480, &p, &cp, &n));
+	CHECK_EQ(n, 39);
+	for (i = 0; i < n; i++)
+		CHECK_EQ(cp[i].index, 12 * (i + 1));
+	nr_analysis_changepoints_free(cp);
+}
