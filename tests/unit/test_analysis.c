@@ -260,9 +260,9 @@ NR_TEST(analysis_bootstrap_pinned_values)
 
 	CHECK_OK(nr_analysis_bootstrap_ci(base, 5, cand, 5, 1000, 0.95,
 					  NR_ANALYSIS_SEED_DEFAULT, &lo, &hi));
-	/* resampled medians are data values: (89 - 102) / 102, (92 - 100) / 100 */
+	/* resampled medians are data values: (89 - 102) / 102, (91 - 98) / 98 */
 	CHECK_NEAR(lo, (89.0 - 102) / 102, 1e-15);
-	CHECK_NEAR(hi, (92.0 - 100) / 100, 1e-15);
+	CHECK_NEAR(hi, (91.0 - 98) / 98, 1e-15);
 }
 
 /* ---- basics ------------------------------------------------------------ */
@@ -614,4 +614,36 @@ NR_TEST(analysis_many_changepoints_one_window)
 	for (i = 0; i < n; i++)
 		CHECK_EQ(cp[i].index, 12 * (i + 1));
 	nr_analysis_changepoints_free(cp);
+}
+
+NR_TEST(analysis_bootstrap_median_distribution)
+{
+	/*
+	 * The resampled median of 5 values is the i-th smallest with
+	 * P(index <= j) = P(Bin(5, (j+1)/5) >= 3): 0.058, 0.317, 0.5, 0.683,
+	 * 0.942. Against a constant candidate, change = 1/median - 1, so the
+	 * interval's ends show that distribution: 2.5 % tails reach the
+	 * extreme values (5.8 % each), 10 % tails stop at the next ones.
+	 */
+	double base[] = { 3, 1, 5, 2, 4 }, cand[] = { 1, 1, 1, 1, 1 };
+	double lo, hi;
+
+	CHECK_OK(nr_analysis_bootstrap_ci(base, 5, cand, 5, 100000, 0.95, 1, &lo, &hi));
+	CHECK_NEAR(lo, 1.0 / 5 - 1, 1e-15);
+	CHECK_NEAR(hi, 1.0 / 1 - 1, 1e-15);
+	CHECK_OK(nr_analysis_bootstrap_ci(base, 5, cand, 5, 100000, 0.80, 1, &lo, &hi));
+	CHECK_NEAR(lo, 1.0 / 4 - 1, 1e-15);
+	CHECK_NEAR(hi, 1.0 / 2 - 1, 1e-15);
+	/* 0.5 +- 0.18 holds the middle value alone: P(index = 2) = 0.365 */
+	CHECK_OK(nr_analysis_bootstrap_ci(base, 5, cand, 5, 100000, 0.30, 1, &lo, &hi));
+	CHECK_NEAR(lo, 1.0 / 3 - 1, 1e-15);
+	CHECK_NEAR(hi, 1.0 / 3 - 1, 1e-15);
+
+	/* 7 values: P(index <= 0) = 0.010, P(index <= 1) = 0.108, so 2.5 %
+	 * tails stop one short of the extremes */
+	double b7[] = { 7, 1, 6, 2, 5, 3, 4 };
+
+	CHECK_OK(nr_analysis_bootstrap_ci(b7, 7, cand, 5, 100000, 0.95, 2, &lo, &hi));
+	CHECK_NEAR(lo, 1.0 / 6 - 1, 1e-15);
+	CHECK_NEAR(hi, 1.0 / 2 - 1, 1e-15);
 }
