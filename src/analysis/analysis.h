@@ -119,10 +119,9 @@ double nr_analysis_mwu_min_pvalue(size_t nx, size_t ny);
 /*
  * Percentile bootstrap confidence interval of the relative change of
  * medians, (median(cand*) - median(base*)) / |median(base*)|, where base*
- * and cand* are
- * resampled with replacement from each side independently, `resamples`
- * times, from an nr_rng seeded with `seed` (same inputs and seed: same
- * interval). The interval is the type-7 quantiles (1-level)/2 and
+ * and cand* are resampled with replacement from each side independently,
+ * `resamples` times, from an nr_rng seeded with `seed` (same inputs and
+ * seed: same interval; docs/analysis.md has the exact draws). The interval is the type-7 quantiles (1-level)/2 and
  * (1+level)/2 of the resampled changes. Resamples whose base median is 0
  * are skipped. Returns 0, or NR_EINVAL (empty side, level outside (0,1),
  * resamples 0, or every resample had a zero base median).
