@@ -81,3 +81,12 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/main.d
 -include $(A_LIB_OBJ:.o=.d) $(A_TEST_OBJ:.o=.d)
+
+# ---- analysis benchmark (bench/analysis.sh; owner: src/analysis/) ----------
+.PHONY: bench-analysis
+bench-analysis: $(B)/analysis-bench
+
+$(B)/analysis-bench: bench/analysis_bench.c $(B)/libnetrig.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# ---- end of analysis benchmark ----------------------------------------------
