@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/num.h"
+#include "analysis/analysis.h"
 
 int nr_report_format_parse(const char *s, enum nr_report_format *ret)
 {
@@ -23,29 +24,15 @@ int nr_report_format_parse(const char *s, enum nr_report_format *ret)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void summarize(double *v, size_t n, struct nr_result_row *r)
 {
-	double sum = 0, sq = 0;
-	size_t i;
-
-	qsort(v, n, sizeof(*v), cmp_double);
+	nr_analysis_sort(v, n);
 	r->n = n;
 	r->min = v[0];
 	r->max = v[n - 1];
-	r->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	for (i = 0; i < n; i++)
-		sum += v[i];
-	r->mean = sum / (double)n;
-	for (i = 0; i < n; i++)
-		sq += (v[i] - r->mean) * (v[i] - r->mean);
-	r->stddev = n > 1 ? sqrt(sq / (double)(n - 1)) : 0;
+	r->median = nr_analysis_quantile_sorted(v, n, 0.5);
+	r->mean = nr_analysis_mean(v, n);
+	r->stddev = nr_analysis_stddev(v, n);
 }
 
 static bool same_series(const struct nr_sample_row *a, const struct nr_sample_row *b)
