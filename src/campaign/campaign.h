@@ -160,6 +160,14 @@ struct nr_test {
 	struct nr_pos pos;
 };
 
+/* Regression thresholds (relative: 0.10 is 10 %) for a test and/or metric. */
+struct nr_threshold {
+	char *test;     /* NULL: every test */
+	char *metric;   /* NULL: every metric */
+	double warning; /* < 0: not given here */
+	double critical;
+};
+
 struct nr_campaign {
 	char *name;
 	char *path;            /* as given */
@@ -174,7 +182,17 @@ struct nr_campaign {
 	int stop_after_failures; /* 0: never */
 	struct nr_health health;
 	struct nr_notify notify;
+	struct nr_threshold *thresholds; /* from `thresholds:` of the campaign and of tests */
+	size_t n_thresholds;
 };
+
+/*
+ * The warning and critical thresholds for a metric of a test: the most
+ * specific given (test and metric, test, metric, campaign), else the
+ * values already in *warning / *critical.
+ */
+void nr_campaign_thresholds(const struct nr_campaign *c, const char *test, const char *metric,
+			    double *warning, double *critical);
 
 /*
  * Read and validate a campaign from a file, or from `text` when not NULL

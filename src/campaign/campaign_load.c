@@ -515,7 +515,7 @@ check:
 static const char *const test_keys[] = {
 	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
-	"workdir", "parse", "workload", "upload", "collect",
+	"workdir", "parse", "workload", "upload", "collect", "thresholds",
 };
 
 static const char *const defaults_keys[] = {
@@ -564,6 +564,93 @@ static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_read
 	if (found != 1)
 		return fail(l, n, "'ready' needs exactly one of port, regex or delay");
 	return 0;
+}
+
+/* "10%" or 0.1 -> 0.1 */
+static int get_ratio(struct loader *l, const struct nr_ynode *map, const char *key, double *ret)
+{
+	const struct nr_ynode *n;
+	char *copy;
+	size_t len;
+	double v;
+	int r = scalar_at(l, map, key, &n), pct;
+
+	if (r <= 0)
+		return r;
+	copy = nr_xstrdup(n->scalar);
+	len = strlen(copy);
+	pct = len && copy[len - 1] == '%';
+	if (pct)
+		copy[len - 1] = '\0';
+	r = nr_parse_double(copy, &v);
+	free(copy);
+	if (r < 0 || v < 0 || (pct && v > 1000) || (!pct && v > 10))
+		return fail(l, n, "'%s' must be a percentage such as 10%% (or a ratio such as 0.1), not '%s'",
+			    key, n->scalar);
+	*ret = pct ? v / 100 : v;
+	return 1;
+}
+
+static int add_threshold(struct loader *l, struct nr_campaign *c, const char *test,
+			 const char *metric, const struct nr_ynode *n)
+{
+	static const char *const keys[] = { "warning", "critical", "metrics" };
+	struct nr_threshold th = { test ? nr_xstrdup(test) : NULL, metric ? nr_xstrdup(metric) : NULL,
+				   -1, -1 };
+	const struct nr_ynode *m;
+	size_t i;
+	int r;
+
+	if ((r = want_kind(l, n, NR_Y_MAP, "thresholds")) < 0 ||
+	    (r = check_keys(l, n, keys, metric ? 2 : 3, "'thresholds'")) < 0 ||
+	    (r = get_ratio(l, n, "warning", &th.warning)) < 0 ||
+	    (r = get_ratio(l, n, "critical", &th.critical)) < 0) {
+		free(th.test);
+		free(th.metric);
+		return r;
+	}
+	if (th.warning >= 0 && th.critical >= 0 && th.critical < th.warning) {
+		free(th.test);
+		free(th.metric);
+		return fail(l, n, "'critical' must not be below 'warning'");
+	}
+	c->thresholds = nr_xrealloc(c->thresholds, (c->n_thresholds + 1) * sizeof(th));
+	c->thresholds[c->n_thresholds++] = th;
+	m = metric ? NULL : nr_ynode_get(n, "metrics");
+	if (!m)
+		return 0;
+	if ((r = want_kind(l, m, NR_Y_MAP, "metrics")) < 0)
+		return r;
+	for (i = 0; i < m->n; i++)
+		if ((r = add_threshold(l, c, test, m->keys[i]->scalar, m->items[i])) < 0)
+			return r;
+	return 0;
+}
+
+void nr_campaign_thresholds(const struct nr_campaign *c, const char *test, const char *metric,
+			    double *warning, double *critical)
+{
+	int best_w = -1, best_c = -1;
+	size_t i;
+
+	/* specificity: 3 test+metric, 2 test, 1 metric, 0 campaign */
+	for (i = 0; c && i < c->n_thresholds; i++) {
+		const struct nr_threshold *t = &c->thresholds[i];
+		int spec;
+
+		if ((t->test && (!test || strcmp(t->test, test))) ||
+		    (t->metric && (!metric || strcmp(t->metric, metric))))
+			continue;
+		spec = (t->test ? 2 : 0) + (t->metric ? 1 : 0);
+		if (t->warning >= 0 && spec > best_w) {
+			best_w = spec;
+			*warning = t->warning;
+		}
+		if (t->critical >= 0 && spec > best_c) {
+			best_c = spec;
+			*critical = t->critical;
+		}
+	}
 }
 
 static int load_uploads(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
@@ -910,6 +997,8 @@ static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_yn
 		goto out;
 	if ((x = nr_ynode_get(n, "collect")) && (r = load_collects(l, c, x, t)) < 0)
 		goto out;
+	if ((x = nr_ynode_get(n, "thresholds")) && (r = add_threshold(l, c, t->name, NULL, x)) < 0)
+		goto out;
 	/* every template must refer to something that exists */
 	for (i = 0; i < t->n_roles; i++) {
 		const struct nr_role *role = &t->roles[i];
@@ -949,7 +1038,7 @@ out:
 
 static const char *const campaign_keys[] = {
 	"campaign", "description", "hosts", "defaults", "tests", "labels",
-	"stop_after_failures", "health", "notify",
+	"stop_after_failures", "health", "notify", "thresholds",
 };
 
 static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_health *h)
@@ -1061,6 +1150,9 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 	if (nr_ynode_get(root, "health") && (r = load_health(l, nr_ynode_get(root, "health"), &c->health)) < 0)
 		return r;
 	if (nr_ynode_get(root, "notify") && (r = load_notify(l, nr_ynode_get(root, "notify"), &c->notify)) < 0)
+		return r;
+	if (nr_ynode_get(root, "thresholds") &&
+	    (r = add_threshold(l, c, NULL, NULL, nr_ynode_get(root, "thresholds"))) < 0)
 		return r;
 	defaults = nr_ynode_get(root, "defaults");
 	if (defaults && nr_ynode_is_null(defaults))
@@ -1186,6 +1278,11 @@ void nr_campaign_free(struct nr_campaign *c)
 		free(t->workdir);
 		free(t->workload);
 	}
+	for (i = 0; i < c->n_thresholds; i++) {
+		free(c->thresholds[i].test);
+		free(c->thresholds[i].metric);
+	}
+	free(c->thresholds);
 	free(c->notify.url);
 	nr_strvec_clear(&c->notify.command);
 	free(c->tests);

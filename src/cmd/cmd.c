@@ -4,6 +4,8 @@
 #include <string.h>
 
 /* one extern per subcommand, in the order of the table */
+extern const struct nr_cmd nr_cmd_changes;
+extern const struct nr_cmd nr_cmd_compare;
 extern const struct nr_cmd nr_cmd_db;
 extern const struct nr_cmd nr_cmd_log;
 extern const struct nr_cmd nr_cmd_plan;
@@ -14,6 +16,8 @@ extern const struct nr_cmd nr_cmd_sysinfo;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
+	&nr_cmd_changes,
+	&nr_cmd_compare,
 	&nr_cmd_db,
 	&nr_cmd_log,
 	&nr_cmd_plan,

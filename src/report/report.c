@@ -19,6 +19,12 @@ int nr_report_format_parse(const char *s, enum nr_report_format *ret)
 		*ret = NR_REPORT_CSV;
 	else if (!strcmp(s, "json"))
 		*ret = NR_REPORT_JSON;
+	else if (!strcmp(s, "md") || !strcmp(s, "markdown"))
+		*ret = NR_REPORT_MD;
+	else if (!strcmp(s, "junit"))
+		*ret = NR_REPORT_JUNIT;
+	else if (!strcmp(s, "html"))
+		*ret = NR_REPORT_HTML;
 	else
 		return NR_EINVAL;
 	return 0;

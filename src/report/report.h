@@ -9,15 +9,19 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "compare/compare.h"
 #include "store/store.h"
 
 enum nr_report_format {
 	NR_REPORT_TEXT,
 	NR_REPORT_CSV,
 	NR_REPORT_JSON,
+	NR_REPORT_MD,    /* markdown, for pull-request comments and job summaries */
+	NR_REPORT_JUNIT, /* JUnit XML, for CI systems' test viewers */
+	NR_REPORT_HTML,  /* one self-contained page */
 };
 
-/* "table"/"text", "csv", "json"; NR_EINVAL otherwise. */
+/* "table"/"text", "csv", "json", "md", "junit", "html"; NR_EINVAL otherwise. */
 int nr_report_format_parse(const char *s, enum nr_report_format *ret);
 
 /* One case x role x metric, over its repeats. */
@@ -38,6 +42,19 @@ void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *ca
 		      size_t n, enum nr_report_format fmt, struct nr_buf *out);
 /* One line about a run: id, campaign, status, counts, commit. */
 void nr_report_run_line(const struct nr_run_rec *run, struct nr_buf *out);
+
+/*
+ * A comparison: per-outcome sections, regressions first (text, md, json,
+ * junit). JUnit: one testsuite per test, one testcase per case and
+ * metric, a failure for each regression.
+ */
+void nr_report_comparison(const struct nr_comparison *c, enum nr_report_format fmt,
+			  struct nr_buf *out);
+/* Change points (text, md, json, csv). */
+void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, struct nr_buf *out);
+
+/* XML character data and attribute values. */
+void nr_report_xml_escape(struct nr_buf *out, const char *s);
 
 /* "28.3 Gbit/s", "12.4 us", "45.2 k/s": a value in its unit for people. */
 char *nr_report_fmt_value(char *buf, size_t size, double value, const char *unit);

@@ -83,6 +83,18 @@ int nr_store_run_resumable(struct nr_store *st, const char *campaign, struct nr_
 	return st->ops->run_resumable(st, campaign, ret, d);
 }
 
+int nr_store_runs_select(struct nr_store *st, const char *selector, const char *campaign,
+			 size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	return st->ops->runs_select(st, selector, campaign, limit, ret, ret_n, d);
+}
+
+int nr_store_samples_history(struct nr_store *st, const char *campaign, int64_t since_us,
+			     struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
+{
+	return st->ops->samples_history(st, campaign, since_us, ret, ret_n, d);
+}
+
 int nr_store_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
 		       size_t *ret_n, struct nr_diag *d)
 {

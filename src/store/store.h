@@ -124,8 +124,9 @@ struct nr_role_samples {
 	const struct nr_sample_set *set;
 };
 
-/* A sample as queried, with its case. */
+/* A sample as queried, with its case and run. */
 struct nr_sample_row {
+	char run_id[NR_UUID_LEN + 1];
 	char case_id[NR_UUID_LEN + 1];
 	char *test, *key, *role, *metric, *unit;
 	enum nr_better better;
@@ -201,6 +202,22 @@ int nr_store_run_get(struct nr_store *st, const char *selector, struct nr_run_re
 /* The latest run of `campaign` that did not finish (running, interrupted, stopped). */
 int nr_store_run_resumable(struct nr_store *st, const char *campaign, struct nr_run_rec *ret,
 			   struct nr_diag *d);
+/*
+ * Runs a selector names, newest first, at most `limit` (0: all): a run id
+ * or unique prefix, "latest", "branch:NAME", "commit:SHA" (a prefix),
+ * "label:KEY=VALUE", optionally only of `campaign` (NULL: any). Runs still
+ * running are left out of the branch/commit/label forms. NR_ENOTFOUND
+ * when none matches.
+ */
+int nr_store_runs_select(struct nr_store *st, const char *selector, const char *campaign,
+			 size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d);
+/*
+ * Summary samples of every finished run of `campaign` started at or after
+ * since_us (0: all), oldest run first: the histories change-point
+ * detection reads.
+ */
+int nr_store_samples_history(struct nr_store *st, const char *campaign, int64_t since_us,
+			     struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d);
 /* Runs, newest first, at most `limit` (0: all). */
 int nr_store_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
 		       size_t *ret_n, struct nr_diag *d);

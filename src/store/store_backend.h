@@ -29,6 +29,10 @@ struct nr_store_ops {
 		       struct nr_diag *d);
 	int (*run_resumable)(struct nr_store *st, const char *campaign, struct nr_run_rec *ret,
 			     struct nr_diag *d);
+	int (*runs_select)(struct nr_store *st, const char *selector, const char *campaign,
+			   size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d);
+	int (*samples_history)(struct nr_store *st, const char *campaign, int64_t since_us,
+			       struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d);
 	int (*runs_list)(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
 			 size_t *ret_n, struct nr_diag *d);
 	int (*hosts_list)(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,

@@ -840,50 +840,125 @@ static int sqlite_outputs_get(struct nr_store *st, const char *attempt_id,
 			 ret_n, d);
 }
 
+#define SAMPLE_COLUMNS                                                                  \
+	"c.run_id, c.id, c.test, c.key, s.role, s.metric, s.unit,"                      \
+	" coalesce(m.better, 'none'), s.repeat, a.number, s.interval, s.value"          \
+	" FROM samples s JOIN cases c ON c.id = s.case_id"                              \
+	" JOIN attempts a ON a.id = s.attempt_id LEFT JOIN metrics m ON m.name = s.metric"
+
+static int read_sample(sqlite3_stmt *s, void *rec, struct nr_diag *d)
+{
+	struct nr_sample_row *x = rec;
+	const char *better = (const char *)sqlite3_column_text(s, 7);
+
+	(void)d;
+	col_id(s, 0, x->run_id);
+	col_id(s, 1, x->case_id);
+	x->test = col_text(s, 2);
+	x->key = col_text(s, 3);
+	x->role = col_text(s, 4);
+	x->metric = col_text(s, 5);
+	x->unit = col_text(s, 6);
+	if (!better || nr_better_parse(better, &x->better) < 0)
+		x->better = NR_BETTER_NONE;
+	x->repeat = sqlite3_column_int(s, 8);
+	x->attempt = sqlite3_column_int(s, 9);
+	x->interval = sqlite3_column_int64(s, 10);
+	x->value = sqlite3_column_double(s, 11);
+	return 0;
+}
+
+static void release_sample(void *rec)
+{
+	nr_sample_row_release(rec);
+}
+
 static int sqlite_samples_list(struct nr_store *st, const char *run_id, bool with_intervals,
 			       struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
 {
-	sqlite3 *db = DB(st);
-	struct nr_sample_row *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
-	int r = prepare(db,
-			"SELECT c.id, c.test, c.key, s.role, s.metric, s.unit,"
-			" coalesce(m.better, 'none'), s.repeat, a.number, s.interval, s.value"
-			" FROM samples s JOIN cases c ON c.id = s.case_id"
-			" JOIN attempts a ON a.id = s.attempt_id"
-			" LEFT JOIN metrics m ON m.name = s.metric"
-			" WHERE c.run_id = ? AND (? OR s.interval < 0)"
-			" ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.interval, s.seq", &s, d);
+	return list_rows(DB(st),
+			 with_intervals
+				 ? "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ?"
+				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.interval, s.seq"
+				 : "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ? AND s.interval < 0"
+				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.seq",
+			 run_id, sizeof(**ret), read_sample, release_sample, (void **)ret, ret_n, d);
+}
 
-	if (r < 0)
-		return r;
-	bind_text(s, 1, run_id);
-	sqlite3_bind_int(s, 2, with_intervals);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		struct nr_sample_row *x;
-		const char *better = (const char *)sqlite3_column_text(s, 6);
+static int sqlite_samples_history(struct nr_store *st, const char *campaign, int64_t since_us,
+				  struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
+{
+	char *sql = sqlite3_mprintf(
+		"SELECT " SAMPLE_COLUMNS " JOIN runs r ON r.id = c.run_id"
+		" WHERE r.campaign = ? AND s.interval < 0 AND r.status <> 'running'"
+		" AND r.started_at >= %lld"
+		" ORDER BY r.started_at, r.id, c.key, s.role, s.metric, s.repeat, s.seq",
+		(long long)since_us);
+	int r = list_rows(DB(st), sql, campaign, sizeof(**ret), read_sample, release_sample,
+			  (void **)ret, ret_n, d);
 
-		NR_GROW(v, n + 1, cap);
-		x = &v[n++];
-		memset(x, 0, sizeof(*x));
-		col_id(s, 0, x->case_id);
-		x->test = col_text(s, 1);
-		x->key = col_text(s, 2);
-		x->role = col_text(s, 3);
-		x->metric = col_text(s, 4);
-		x->unit = col_text(s, 5);
-		if (!better || nr_better_parse(better, &x->better) < 0)
-			x->better = NR_BETTER_NONE;
-		x->repeat = sqlite3_column_int(s, 7);
-		x->attempt = sqlite3_column_int(s, 8);
-		x->interval = sqlite3_column_int64(s, 9);
-		x->value = sqlite3_column_double(s, 10);
+	sqlite3_free(sql);
+	return r;
+}
+
+static int sqlite_runs_select(struct nr_store *st, const char *selector, const char *campaign,
+			      size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	const char *arg = NULL;
+	char *where, *sql, *value = NULL;
+	int r;
+
+	if (!selector || !strcmp(selector, "latest")) {
+		where = sqlite3_mprintf("true");
+	} else if (!strncmp(selector, "branch:", 7)) {
+		where = sqlite3_mprintf("r.branch = ? AND r.status <> 'running'");
+		arg = selector + 7;
+	} else if (!strncmp(selector, "commit:", 7)) {
+		value = like_prefix(selector + 7);
+		where = sqlite3_mprintf("r.commit_sha LIKE ? ESCAPE '\\' AND r.status <> 'running'");
+		arg = value;
+	} else if (!strncmp(selector, "label:", 6) && strchr(selector + 6, '=')) {
+		const char *eq = strchr(selector + 6, '=');
+		char *key = nr_xstrndup(selector + 6, (size_t)(eq - selector - 6));
+
+		/* the label's key goes in as a JSON path; quote it for SQL and JSON */
+		where = sqlite3_mprintf("json_extract(r.labels, '$.\"' || %Q || '\"') = ?"
+					" AND r.status <> 'running'", key);
+		free(key);
+		arg = eq + 1;
+	} else {
+		value = like_prefix(selector);
+		where = sqlite3_mprintf("r.id LIKE ? ESCAPE '\\'");
+		arg = value;
+		if (!limit || limit > 2)
+			limit = 2; /* enough to see that a prefix is ambiguous */
 	}
-	sqlite3_finalize(s);
-	*ret = v;
-	*ret_n = n;
-	return 0;
+	if (campaign) {
+		char *w2 = sqlite3_mprintf("%s AND r.campaign = %Q", where, campaign);
+
+		sqlite3_free(where);
+		where = w2;
+	}
+	sql = sqlite3_mprintf("SELECT " RUN_COLUMNS " FROM runs r WHERE %s"
+			      " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld",
+			      where, limit ? (long long)limit : -1LL);
+	r = list_rows(DB(st), sql, arg, sizeof(**ret), read_run_row, release_run, (void **)ret,
+		      ret_n, d);
+	sqlite3_free(sql);
+	sqlite3_free(where);
+	free(value);
+	if (r == 0 && *ret_n == 0) {
+		free(*ret);
+		*ret = NULL;
+		return nr_diagf(d, NR_ENOTFOUND, "no run matches '%s'%s%s", selector ? selector : "latest",
+				campaign ? " in campaign " : "", campaign ? campaign : "");
+	}
+	if (r == 0 && selector && strcmp(selector, "latest") && !strchr(selector, ':') && *ret_n > 1) {
+		nr_runs_free(*ret, *ret_n);
+		*ret = NULL;
+		return nr_diagf(d, NR_EAMBIGUOUS, "run '%s' is ambiguous: give more of its id", selector);
+	}
+	return r;
 }
 
 /* How many rows of `sql` (with ? = arg) there are, and the first one's id. */
@@ -1136,6 +1211,8 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.events_list = sqlite_events_list,
 	.run_get = sqlite_run_get,
 	.run_resumable = sqlite_run_resumable,
+	.runs_select = sqlite_runs_select,
+	.samples_history = sqlite_samples_history,
 	.runs_list = sqlite_runs_list,
 	.hosts_list = sqlite_hosts_list,
 	.cases_list = sqlite_cases_list,

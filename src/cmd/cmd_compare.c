@@ -1,0 +1,178 @@
+/*
+ * netrig compare BASE CAND: per series, did the candidate really change?
+ * Exit 1 on a regression (of severity >= --fail-on), so CI can gate on it.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/num.h"
+#include "cmd/cmd.h"
+#include "compare/compare.h"
+#include "report/report.h"
+
+extern const struct nr_cmd nr_cmd_compare;
+
+/* "10%" or "0.1" */
+static int parse_ratio(const char *s, double *ret)
+{
+	char buf[64];
+	size_t len = strlen(s);
+	int pct = len && s[len - 1] == '%';
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len + 1);
+	if (pct)
+		buf[len - 1] = '\0';
+	if (nr_parse_double(buf, ret) < 0 || *ret < 0)
+		return -1;
+	if (pct)
+		*ret /= 100;
+	return 0;
+}
+
+/* Write `out` to file (or stdout for NULL / "-"). */
+int nr__cmd_write_out(const char *name, const char *file, const struct nr_buf *out);
+int nr__cmd_write_out(const char *name, const char *file, const struct nr_buf *out)
+{
+	FILE *f;
+
+	if (!file || !strcmp(file, "-")) {
+		fwrite(out->buf, 1, out->len, stdout);
+		return 0;
+	}
+	f = fopen(file, "w");
+	if (!f || fwrite(out->buf, 1, out->len, f) != out->len || fclose(f) != 0) {
+		if (f)
+			fclose(f);
+		return nr_cmd_error(name, NR_EXIT_INFRA, "cannot write %s", file);
+	}
+	return 0;
+}
+
+static int run_compare(const struct nr_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "critical", required_argument, NULL, 'c' },
+		{ "fail-on", required_argument, NULL, 'F' },
+		{ "baseline-window", required_argument, NULL, 'w' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "history", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nr_compare_opts o = { .baseline_window = 1,
+				     .params = NR_ANALYSIS_COMPARE_PARAMS_INIT };
+	enum nr_report_format fmt = NR_REPORT_TEXT;
+	enum nr_analysis_severity fail_on = NR_SEVERITY_WARNING;
+	const char *db = g->db_path, *outfile = NULL;
+	struct nr_comparison c = { 0 };
+	struct nr_buf out = NR_BUF_INIT;
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	bool critical_given = false;
+	uint64_t w;
+	int opt, status;
+
+	while ((opt = getopt_long(argc, argv, "d:t:c:F:w:f:o:Hh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			db = optarg;
+			break;
+		case 't':
+			if (parse_ratio(optarg, &o.params.threshold) < 0)
+				return nr_cmd_error("compare", NR_EXIT_USAGE, "--threshold wants a percentage such as 10%%");
+			o.params_from_cli = true;
+			break;
+		case 'c':
+			if (parse_ratio(optarg, &o.params.critical) < 0)
+				return nr_cmd_error("compare", NR_EXIT_USAGE, "--critical wants a percentage such as 20%%");
+			critical_given = true;
+			o.params_from_cli = true;
+			break;
+		case 'F':
+			if (!strcmp(optarg, "warning"))
+				fail_on = NR_SEVERITY_WARNING;
+			else if (!strcmp(optarg, "critical"))
+				fail_on = NR_SEVERITY_CRITICAL;
+			else
+				return nr_cmd_error("compare", NR_EXIT_USAGE, "--fail-on takes warning or critical");
+			break;
+		case 'w':
+			if (nr_parse_u64(optarg, 10000, &w) < 0 || w == 0)
+				return nr_cmd_error("compare", NR_EXIT_USAGE, "--baseline-window wants a count from 1");
+			o.baseline_window = (size_t)w;
+			break;
+		case 'f':
+			if (nr_report_format_parse(optarg, &fmt) < 0 || fmt == NR_REPORT_CSV ||
+			    fmt == NR_REPORT_HTML)
+				return nr_cmd_error("compare", NR_EXIT_USAGE,
+						    "--format takes text, md, json or junit");
+			break;
+		case 'o':
+			outfile = optarg;
+			break;
+		case 'H':
+			o.history = true;
+			break;
+		case 'h':
+			return nr_cmd_usage(&nr_cmd_compare, stdout, NR_EXIT_OK);
+		default:
+			return nr_cmd_usage(&nr_cmd_compare, stderr, NR_EXIT_USAGE);
+		}
+	}
+	if (argc - optind != 2)
+		return nr_cmd_usage(&nr_cmd_compare, stderr, NR_EXIT_USAGE);
+	if (!critical_given && o.params.critical < o.params.threshold)
+		o.params.critical = 2 * o.params.threshold;
+	o.base_sel = argv[optind];
+	o.cand_sel = argv[optind + 1];
+	if (nr_store_open(db, &st, &d) < 0)
+		return nr_cmd_error("compare", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+	if (nr_compare_runs(st, &o, &c, &d) < 0) {
+		status = nr_cmd_error("compare", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	nr_report_comparison(&c, fmt, &out);
+	status = nr__cmd_write_out("compare", outfile, &out);
+	if (status == 0)
+		status = nr_comparison_fails(&c, fail_on) ? NR_EXIT_FAIL : NR_EXIT_OK;
+out:
+	nr_buf_release(&out);
+	nr_comparison_release(&c);
+	nr_store_close(st);
+	return status;
+}
+
+const struct nr_cmd nr_cmd_compare = {
+	.name = "compare",
+	.summary = "compare a candidate run with a baseline; exit 1 on a regression",
+	.usage = "compare BASE CAND [--threshold 10%] [--critical 20%] [--fail-on warning|critical]\n"
+		 "                  [--baseline-window N] [--format text|md|json|junit] [-o FILE]\n"
+		 "                  [--history] [--db PATH]\n"
+		 "\n"
+		 "BASE and CAND select runs: a run id (or a unique prefix), latest,\n"
+		 "branch:NAME (its latest finished run), commit:SHA, label:KEY=VALUE. The\n"
+		 "baseline is taken from the candidate's campaign and is never the candidate.\n"
+		 "\n"
+		 "Per series (case x role x metric): medians of the repeats, relative change in\n"
+		 "the metric's good direction, a Mann-Whitney U test over the repeats and a\n"
+		 "bootstrap interval of the change; the outcome is regression, improvement,\n"
+		 "stable, noisy (past the threshold but not significant, or spread wider than\n"
+		 "the threshold) or changed (a metric that is neither better higher nor lower).\n"
+		 "Thresholds given in the campaign (per test and metric) apply unless\n"
+		 "--threshold is given. Definitions: docs/analysis.md.\n"
+		 "\n"
+		 "  --baseline-window N   pool the repeats of the last N baseline runs\n"
+		 "  --fail-on critical    exit 1 only for critical regressions\n"
+		 "  --history             add the last change point of each regressed series\n"
+		 "\n"
+		 "Exit status: 0 no regression, 1 a regression, 2 bad usage or no such run.",
+	.run = run_compare,
+};

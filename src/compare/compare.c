@@ -1,0 +1,271 @@
+/* A candidate run against a baseline, series by series. */
+#include "compare/compare.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "campaign/campaign.h"
+
+/* Sort order of series: test/key, role, metric. */
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct nr_sample_row *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (!c)
+		c = strcmp(x->role, y->role);
+	if (!c)
+		c = strcmp(x->metric, y->metric);
+	return c;
+}
+
+static bool same_series(const struct nr_sample_row *a, const struct nr_sample_row *b)
+{
+	return !strcmp(a->key, b->key) && !strcmp(a->role, b->role) && !strcmp(a->metric, b->metric);
+}
+
+/* Samples of several runs, concatenated and sorted by series. */
+static int gather(struct nr_store *st, const struct nr_run_rec *runs, size_t n_runs,
+		  struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
+{
+	struct nr_sample_row *all = NULL;
+	size_t n_all = 0, i;
+
+	for (i = 0; i < n_runs; i++) {
+		struct nr_sample_row *v;
+		size_t n;
+		int r = nr_store_samples_list(st, runs[i].id, false, &v, &n, d);
+
+		if (r < 0) {
+			nr_sample_rows_free(all, n_all);
+			return r;
+		}
+		all = nr_xrealloc(all, (n_all + n + 1) * sizeof(*all));
+		memcpy(all + n_all, v, n * sizeof(*v));
+		n_all += n;
+		free(v); /* the strings moved to `all` */
+	}
+	if (n_all)
+		qsort(all, n_all, sizeof(*all), cmp_rows);
+	*ret = all;
+	*ret_n = n_all;
+	return 0;
+}
+
+static int rank(const struct nr_series_cmp *s)
+{
+	static const int order[] = {
+		[NR_OUTCOME_REGRESSION] = 0, [NR_OUTCOME_IMPROVEMENT] = 1,
+		[NR_OUTCOME_NOISY] = 2,      [NR_OUTCOME_CHANGED] = 3,
+		[NR_OUTCOME_STABLE] = 5,
+	};
+
+	if (s->presence != NR_IN_BOTH)
+		return 4;
+	return order[s->r.outcome];
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+	const struct nr_series_cmp *x = a, *y = b;
+	int c = rank(x) - rank(y);
+
+	if (c)
+		return c;
+	if (x->presence == NR_IN_BOTH && y->presence == NR_IN_BOTH &&
+	    x->r.outcome != NR_OUTCOME_STABLE) {
+		/* the largest losses first */
+		if (x->r.gain != y->r.gain)
+			return x->r.gain < y->r.gain ? -1 : 1;
+	}
+	c = strcmp(x->key, y->key);
+	if (!c)
+		c = strcmp(x->role, y->role);
+	if (!c)
+		c = strcmp(x->metric, y->metric);
+	return c;
+}
+
+static struct nr_series_cmp *new_series(struct nr_comparison *c, size_t *cap,
+					const struct nr_sample_row *r)
+{
+	struct nr_series_cmp *s;
+
+	NR_GROW(c->v, c->n + 1, *cap);
+	s = &c->v[c->n++];
+	memset(s, 0, sizeof(*s));
+	s->test = nr_xstrdup(r->test);
+	s->key = nr_xstrdup(r->key);
+	s->role = nr_xstrdup(r->role);
+	s->metric = nr_xstrdup(r->metric);
+	s->unit = nr_xstrdup(r->unit);
+	s->better = r->better;
+	return s;
+}
+
+/* The last change point in this series' history, as context. */
+static void add_context(struct nr_series_cmp *s, const struct nr_changes *hist)
+{
+	size_t i;
+
+	for (i = hist->n; i-- > 0;) {
+		const struct nr_change *ch = &hist->v[i];
+
+		if (strcmp(ch->key, s->key) || strcmp(ch->role, s->role) || strcmp(ch->metric, s->metric))
+			continue;
+		s->context = nr_xasprintf("history: a change point at run %.8s%s%.12s (%+.1f %%, p %.2g)",
+					  ch->run_id, ch->commit ? ", commit " : "",
+					  ch->commit ? ch->commit : "", 100 * ch->cp.rel_change,
+					  ch->cp.p_value);
+		return;
+	}
+}
+
+int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
+		    struct nr_comparison *ret, struct nr_diag *d)
+{
+	struct nr_comparison c;
+	struct nr_run_rec *cand = NULL;
+	struct nr_sample_row *bs = NULL, *cs = NULL;
+	struct nr_campaign *camp = NULL;
+	struct nr_case_rec *cases = NULL;
+	size_t nb = 0, nc = 0, n_cand = 0, n_cases = 0, cap = 0, i, j;
+	double *bv = NULL, *cv = NULL;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if ((r = nr_store_runs_select(st, o->cand_sel, NULL, 1, &cand, &n_cand, d)) < 0) {
+		nr_diagf(d, r, "candidate");
+		goto out;
+	}
+	c.cand = cand[0];
+	free(cand);
+	/* the baseline: from the candidate's campaign, and never the candidate itself */
+	if ((r = nr_store_runs_select(st, o->base_sel, c.cand.campaign,
+				      (o->baseline_window ? o->baseline_window : 1) + 1, &c.base,
+				      &c.n_base, d)) < 0) {
+		nr_diagf(d, r, "baseline");
+		goto out;
+	}
+	for (i = 0; i < c.n_base; i++)
+		if (!strcmp(c.base[i].id, c.cand.id)) {
+			nr_run_rec_release(&c.base[i]);
+			memmove(&c.base[i], &c.base[i + 1], (c.n_base - i - 1) * sizeof(*c.base));
+			c.n_base--;
+			break;
+		}
+	if (c.n_base > (o->baseline_window ? o->baseline_window : 1)) {
+		nr_run_rec_release(&c.base[c.n_base - 1]);
+		c.n_base--;
+	}
+	if (!c.n_base) {
+		r = nr_diagf(d, NR_ENOTFOUND, "baseline '%s' names only the candidate run",
+			     o->base_sel ? o->base_sel : "latest");
+		goto out;
+	}
+	/* thresholds per test and metric come from the candidate's campaign */
+	if (!o->params_from_cli && c.cand.config)
+		nr_campaign_load(c.cand.campaign_path ? c.cand.campaign_path : c.cand.campaign,
+				 c.cand.config, &camp, NULL);
+	if ((r = nr_store_cases_list(st, c.cand.id, &cases, &n_cases, d)) < 0)
+		goto out;
+	for (i = 0; i < n_cases; i++)
+		c.cand_failed_cases += !strcmp(cases[i].status, NR_CASE_FAILED);
+	if ((r = gather(st, c.base, c.n_base, &bs, &nb, d)) < 0 ||
+	    (r = gather(st, &c.cand, 1, &cs, &nc, d)) < 0)
+		goto out;
+	bv = nr_xcalloc(nb + 1, sizeof(*bv));
+	cv = nr_xcalloc(nc + 1, sizeof(*cv));
+	/* merge the two sorted lists series by series */
+	i = j = 0;
+	while (i < nb || j < nc) {
+		int k = i >= nb ? 1 : j >= nc ? -1 : cmp_rows(&bs[i], &cs[j]);
+		const struct nr_sample_row *first = k <= 0 ? &bs[i] : &cs[j];
+		struct nr_series_cmp *s = new_series(&c, &cap, first);
+		size_t kb = 0, kc = 0;
+
+		while (k <= 0 && i < nb && same_series(&bs[i], first))
+			bv[kb++] = bs[i++].value;
+		while (k >= 0 && j < nc && same_series(&cs[j], first))
+			cv[kc++] = cs[j++].value;
+		s->threshold = o->params.threshold;
+		s->critical = o->params.critical;
+		nr_campaign_thresholds(camp, s->test, s->metric, &s->threshold, &s->critical);
+		if (!kc) {
+			s->presence = NR_ONLY_BASE;
+			c.only_base++;
+		} else if (!kb) {
+			s->presence = NR_ONLY_CAND;
+			c.only_cand++;
+		} else {
+			struct nr_analysis_compare_params p = o->params;
+
+			p.threshold = s->threshold;
+			p.critical = s->critical < s->threshold ? s->threshold : s->critical;
+			s->presence = NR_IN_BOTH;
+			if (nr_analysis_compare(bv, kb, cv, kc, s->better, &p, &s->r) < 0) {
+				/* non-finite values: say so rather than judge */
+				s->r.outcome = NR_OUTCOME_NOISY;
+				s->r.p_value = NAN;
+			}
+			c.counts[s->r.outcome]++;
+			c.few_repeats |= s->r.few_repeats;
+		}
+	}
+	if (o->history && c.counts[NR_OUTCOME_REGRESSION]) {
+		struct nr_changes_opts ho = { .campaign = c.cand.campaign,
+					      .params = (struct nr_analysis_cp_params)NR_ANALYSIS_CP_PARAMS_INIT };
+		struct nr_changes hist = { 0 };
+
+		if (nr_changes_history(st, &ho, &hist, NULL) == 0)
+			for (i = 0; i < c.n; i++)
+				if (c.v[i].presence == NR_IN_BOTH && c.v[i].r.outcome == NR_OUTCOME_REGRESSION)
+					add_context(&c.v[i], &hist);
+		nr_changes_release(&hist);
+	}
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), cmp_series);
+	*ret = c;
+	memset(&c, 0, sizeof(c));
+	r = 0;
+out:
+	free(bv);
+	free(cv);
+	nr_sample_rows_free(bs, nb);
+	nr_sample_rows_free(cs, nc);
+	nr_cases_free(cases, n_cases);
+	nr_campaign_free(camp);
+	nr_comparison_release(&c);
+	return r;
+}
+
+void nr_comparison_release(struct nr_comparison *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->v[i].test);
+		free(c->v[i].key);
+		free(c->v[i].role);
+		free(c->v[i].metric);
+		free(c->v[i].unit);
+		free(c->v[i].context);
+	}
+	free(c->v);
+	nr_run_rec_release(&c->cand);
+	nr_runs_free(c->base, c->n_base);
+	memset(c, 0, sizeof(*c));
+}
+
+bool nr_comparison_fails(const struct nr_comparison *c, enum nr_analysis_severity fail_on)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].presence == NR_IN_BOTH && c->v[i].r.outcome == NR_OUTCOME_REGRESSION &&
+		    c->v[i].r.severity >= fail_on)
+			return true;
+	return false;
+}

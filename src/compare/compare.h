@@ -1,0 +1,107 @@
+/*
+ * Verdicts over stored results: a candidate run against a baseline, per
+ * series (case x role x metric), and change points over the history of a
+ * campaign. Selects runs and samples from the store, applies the
+ * campaign's thresholds, and leaves the statistics to analysis/.
+ */
+#ifndef NR_COMPARE_H
+#define NR_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "analysis/analysis.h"
+#include "store/store.h"
+
+struct nr_compare_opts {
+	const char *base_sel;   /* a run selector (see nr_store_runs_select) */
+	const char *cand_sel;
+	size_t baseline_window; /* pool the last N runs the baseline selector names (>= 1) */
+	/* defaults; the candidate's campaign may set thresholds per test and metric */
+	struct nr_analysis_compare_params params;
+	bool params_from_cli;   /* --threshold given: it wins over the campaign */
+	bool history;           /* look for change points in each flagged series' history */
+};
+
+enum nr_presence {
+	NR_IN_BOTH,
+	NR_ONLY_BASE,
+	NR_ONLY_CAND,
+};
+
+struct nr_series_cmp {
+	char *test, *key, *role, *metric, *unit;
+	enum nr_better better;
+	enum nr_presence presence;
+	double threshold, critical;    /* as applied */
+	struct nr_analysis_compare_result r; /* NR_IN_BOTH only */
+	char *context;                 /* e.g. "a change point at commit abc123 (+12.0 %)", or NULL */
+};
+
+struct nr_comparison {
+	struct nr_run_rec cand;
+	struct nr_run_rec *base; /* the pooled baseline runs, newest first */
+	size_t n_base;
+	struct nr_series_cmp *v; /* regressions first, then improvements, noisy, changed, stable */
+	size_t n;
+	size_t counts[5];        /* by enum nr_analysis_outcome */
+	size_t only_base, only_cand;
+	size_t cand_failed_cases;/* failed cases of the candidate run */
+	bool few_repeats;        /* some series had fewer than min_repeats a side */
+};
+
+/*
+ * Compare. NR_ENOTFOUND / NR_EAMBIGUOUS when a selector names no run or
+ * more than one (ids), with a message.
+ */
+int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
+		    struct nr_comparison *ret, struct nr_diag *d);
+void nr_comparison_release(struct nr_comparison *c);
+
+/* Whether the comparison should fail CI: a regression of severity >= fail_on. */
+bool nr_comparison_fails(const struct nr_comparison *c, enum nr_analysis_severity fail_on);
+
+/* ---- change points over history ---- */
+
+struct nr_change {
+	char *test, *key, *role, *metric, *unit;
+	enum nr_better better;
+	struct nr_analysis_changepoint cp;
+	char run_id[NR_UUID_LEN + 1]; /* the first run after the change */
+	char *commit;                 /* its commit, or NULL */
+	int64_t started_us;
+	bool regression;              /* the change goes the metric's bad way */
+};
+
+struct nr_changes {
+	struct nr_change *v;
+	size_t n;
+	size_t series;   /* series examined */
+	size_t runs;     /* runs in the history */
+};
+
+struct nr_changes_opts {
+	const char *campaign;  /* required */
+	const char *test;      /* NULL: all */
+	const char *metric;    /* NULL: all */
+	int64_t since_us;      /* 0: all history */
+	struct nr_analysis_cp_params params;
+};
+
+/* Change points of every series of a campaign's history (one median per run). */
+int nr_changes_history(struct nr_store *st, const struct nr_changes_opts *o,
+		       struct nr_changes *ret, struct nr_diag *d);
+
+/*
+ * Change points of the columns of a CSV file as Otava reads one: a header
+ * row; the column named `time_column` (default: the first column) labels
+ * points; every other numeric column (or only `column`) is a series. Empty
+ * cells are missing values, filled as Otava fills them. key = file name,
+ * metric = column name, run_id empty, commit = the time label.
+ */
+int nr_changes_csv(const char *path, const char *column, const struct nr_analysis_cp_params *p,
+		   struct nr_changes *ret, struct nr_diag *d);
+
+void nr_changes_release(struct nr_changes *c);
+
+#endif

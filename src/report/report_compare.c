@@ -1,0 +1,413 @@
+/* Comparisons and change points, for people and for CI. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "report/report.h"
+
+static const char *outcome_of(const struct nr_series_cmp *s)
+{
+	if (s->presence == NR_ONLY_BASE)
+		return "missing";
+	if (s->presence == NR_ONLY_CAND)
+		return "new";
+	return nr_analysis_outcome_name(s->r.outcome);
+}
+
+static void fmt_pct(char *b, size_t n, double v)
+{
+	if (isnan(v))
+		snprintf(b, n, "-");
+	else if (isinf(v))
+		snprintf(b, n, "%sinf", v > 0 ? "+" : "-");
+	else
+		snprintf(b, n, "%+.1f%%", 100 * v);
+}
+
+static void fmt_p(char *b, size_t n, const struct nr_series_cmp *s)
+{
+	if (s->r.few_repeats || isnan(s->r.p_value))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%.3g", s->r.p_value);
+}
+
+void nr_report_xml_escape(struct nr_buf *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<':
+			nr_buf_adds(out, "&lt;");
+			break;
+		case '>':
+			nr_buf_adds(out, "&gt;");
+			break;
+		case '&':
+			nr_buf_adds(out, "&amp;");
+			break;
+		case '"':
+			nr_buf_adds(out, "&quot;");
+			break;
+		case '\'':
+			nr_buf_adds(out, "&apos;");
+			break;
+		default:
+			/* XML 1.0 has no place for most control characters */
+			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' && *s != '\r')
+				nr_buf_addch(out, '?');
+			else
+				nr_buf_addch(out, *s);
+		}
+	}
+}
+
+static void summary_line(const struct nr_comparison *c, struct nr_buf *out)
+{
+	nr_buf_addf(out, "%zu regression%s, %zu improvement%s, %zu noisy, %zu changed, %zu stable",
+		    c->counts[NR_OUTCOME_REGRESSION], c->counts[NR_OUTCOME_REGRESSION] == 1 ? "" : "s",
+		    c->counts[NR_OUTCOME_IMPROVEMENT], c->counts[NR_OUTCOME_IMPROVEMENT] == 1 ? "" : "s",
+		    c->counts[NR_OUTCOME_NOISY], c->counts[NR_OUTCOME_CHANGED],
+		    c->counts[NR_OUTCOME_STABLE]);
+	if (c->only_base || c->only_cand)
+		nr_buf_addf(out, "; %zu only in the baseline, %zu only in the candidate", c->only_base,
+			    c->only_cand);
+}
+
+static void base_desc(const struct nr_comparison *c, struct nr_buf *out)
+{
+	nr_buf_addf(out, "%.8s", c->base[0].id);
+	if (c->n_base > 1)
+		nr_buf_addf(out, " and %zu earlier run%s pooled", c->n_base - 1, c->n_base > 2 ? "s" : "");
+	if (c->base[0].commit)
+		nr_buf_addf(out, " (commit %.12s)", c->base[0].commit);
+}
+
+static void text_report(const struct nr_comparison *c, struct nr_buf *out)
+{
+	size_t i;
+
+	nr_buf_addf(out, "candidate %.8s%s%.12s%s vs baseline ", c->cand.id,
+		    c->cand.commit ? " (commit " : "", c->cand.commit ? c->cand.commit : "",
+		    c->cand.commit ? ")" : "");
+	base_desc(c, out);
+	nr_buf_addch(out, '\n');
+	nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %8s %8s %s\n", "outcome", "case", "metric",
+		    "base", "candidate", "change", "p", "");
+	for (i = 0; i < c->n; i++) {
+		const struct nr_series_cmp *s = &c->v[i];
+		char b1[40] = "-", b2[40] = "-", ch[24] = "-", p[24] = "-";
+		const char *sev = s->presence == NR_IN_BOTH && s->r.severity
+					  ? nr_analysis_severity_name(s->r.severity) : "";
+
+		if (s->presence != NR_ONLY_CAND)
+			nr_report_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
+		if (s->presence != NR_ONLY_BASE)
+			nr_report_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
+		if (s->presence == NR_IN_BOTH) {
+			fmt_pct(ch, sizeof(ch), s->r.rel_change);
+			fmt_p(p, sizeof(p), s);
+		}
+		nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %8s %8s %s\n", outcome_of(s), s->key,
+			    strcmp(s->role, "main") ? s->metric : s->metric, b1, b2, ch, p, sev);
+		if (s->context)
+			nr_buf_addf(out, "%13s%s\n", "", s->context);
+	}
+	summary_line(c, out);
+	nr_buf_addch(out, '\n');
+	if (c->few_repeats)
+		nr_buf_adds(out, "note: some series have fewer than 3 repeats a side: judged by the threshold alone, no significance test\n");
+	if (c->cand_failed_cases)
+		nr_buf_addf(out, "note: %zu case%s of the candidate failed\n", c->cand_failed_cases,
+			    c->cand_failed_cases == 1 ? "" : "s");
+}
+
+static void md_row(const struct nr_series_cmp *s, struct nr_buf *out)
+{
+	char b1[40] = "-", b2[40] = "-", ch[24] = "-", p[24] = "-";
+
+	if (s->presence != NR_ONLY_CAND)
+		nr_report_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
+	if (s->presence != NR_ONLY_BASE)
+		nr_report_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
+	if (s->presence == NR_IN_BOTH) {
+		fmt_pct(ch, sizeof(ch), s->r.rel_change);
+		fmt_p(p, sizeof(p), s);
+	}
+	nr_buf_addf(out, "| `%s` | %s%s%s | %s | %s | %s | %s | %s |\n", s->key, s->metric,
+		    strcmp(s->role, "main") ? " @" : "", strcmp(s->role, "main") ? s->role : "", b1, b2,
+		    ch, p,
+		    s->presence == NR_IN_BOTH && s->r.severity ? nr_analysis_severity_name(s->r.severity)
+							       : "");
+	if (s->context)
+		nr_buf_addf(out, "| | %s | | | | | |\n", s->context);
+}
+
+static void md_section(const struct nr_comparison *c, const char *title, const char *outcome,
+		       bool collapsed, struct nr_buf *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->n; i++)
+		n += !strcmp(outcome_of(&c->v[i]), outcome);
+	if (!n)
+		return;
+	if (collapsed)
+		nr_buf_addf(out, "<details><summary>%s (%zu)</summary>\n\n", title, n);
+	else
+		nr_buf_addf(out, "### %s (%zu)\n\n", title, n);
+	nr_buf_adds(out, "| case | metric | baseline | candidate | change | p | severity |\n"
+			 "|---|---|---:|---:|---:|---:|---|\n");
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(outcome_of(&c->v[i]), outcome))
+			md_row(&c->v[i], out);
+	nr_buf_adds(out, collapsed ? "\n</details>\n\n" : "\n");
+}
+
+static void md_report(const struct nr_comparison *c, struct nr_buf *out)
+{
+	bool bad = c->counts[NR_OUTCOME_REGRESSION] > 0;
+
+	nr_buf_addf(out, "## netrig: %s %s\n\n", c->cand.campaign,
+		    bad ? ":x: regressions found" : ":white_check_mark: no regression");
+	nr_buf_addf(out, "Candidate `%.8s`%s%.12s%s against baseline `", c->cand.id,
+		    c->cand.commit ? " (commit `" : "", c->cand.commit ? c->cand.commit : "",
+		    c->cand.commit ? "`)" : "");
+	base_desc(c, out);
+	nr_buf_adds(out, "`: ");
+	summary_line(c, out);
+	nr_buf_adds(out, ".\n\n");
+	md_section(c, "Regressions", "regression", false, out);
+	md_section(c, "Improvements", "improvement", false, out);
+	md_section(c, "Noisy (past the threshold, not significant)", "noisy", false, out);
+	md_section(c, "Changed (informational metrics)", "changed", false, out);
+	md_section(c, "Only in the baseline", "missing", false, out);
+	md_section(c, "Only in the candidate", "new", false, out);
+	md_section(c, "Stable", "stable", true, out);
+	if (c->few_repeats)
+		nr_buf_adds(out, "> Some series have fewer than 3 repeats a side: judged by the threshold alone.\n\n");
+	if (c->cand_failed_cases)
+		nr_buf_addf(out, "> %zu case%s of the candidate run failed: `netrig status %.8s`.\n\n",
+			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.id);
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void json_report(const struct nr_comparison *c, struct nr_buf *out)
+{
+	json_t *root = json_object(), *series = json_array(), *counts = json_object(), *base = json_array();
+	char *s;
+	size_t i;
+
+	json_object_set_new(root, "schema", json_string("netrig.compare/1"));
+	json_object_set_new(root, "candidate", json_string(c->cand.id));
+	json_object_set_new(root, "candidate_commit", c->cand.commit ? json_string(c->cand.commit) : json_null());
+	for (i = 0; i < c->n_base; i++)
+		json_array_append_new(base, json_string(c->base[i].id));
+	json_object_set_new(root, "baseline", base);
+	for (i = 0; i < 5; i++)
+		json_object_set_new(counts, nr_analysis_outcome_name(i), json_integer((json_int_t)c->counts[i]));
+	json_object_set_new(counts, "only_baseline", json_integer((json_int_t)c->only_base));
+	json_object_set_new(counts, "only_candidate", json_integer((json_int_t)c->only_cand));
+	json_object_set_new(root, "counts", counts);
+	json_object_set_new(root, "candidate_failed_cases", json_integer((json_int_t)c->cand_failed_cases));
+	for (i = 0; i < c->n; i++) {
+		const struct nr_series_cmp *x = &c->v[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "test", json_string(x->test));
+		json_object_set_new(o, "case", json_string(x->key));
+		json_object_set_new(o, "role", json_string(x->role));
+		json_object_set_new(o, "metric", json_string(x->metric));
+		json_object_set_new(o, "unit", json_string(x->unit));
+		json_object_set_new(o, "better", json_string(nr_better_name(x->better)));
+		json_object_set_new(o, "outcome", json_string(outcome_of(x)));
+		json_object_set_new(o, "threshold", json_real(x->threshold));
+		if (x->presence == NR_IN_BOTH) {
+			json_object_set_new(o, "severity", json_string(nr_analysis_severity_name(x->r.severity)));
+			json_object_set_new(o, "n_baseline", json_integer((json_int_t)x->r.n_base));
+			json_object_set_new(o, "n_candidate", json_integer((json_int_t)x->r.n_cand));
+			json_object_set_new(o, "median_baseline", num_or_null(x->r.median_base));
+			json_object_set_new(o, "median_candidate", num_or_null(x->r.median_cand));
+			json_object_set_new(o, "change", num_or_null(x->r.rel_change));
+			json_object_set_new(o, "ci_low", num_or_null(x->r.ci_low));
+			json_object_set_new(o, "ci_high", num_or_null(x->r.ci_high));
+			json_object_set_new(o, "p_value", num_or_null(x->r.p_value));
+			json_object_set_new(o, "few_repeats", json_boolean(x->r.few_repeats));
+		}
+		if (x->context)
+			json_object_set_new(o, "context", json_string(x->context));
+		json_array_append_new(series, o);
+	}
+	json_object_set_new(root, "series", series);
+	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	nr_buf_adds(out, s);
+	nr_buf_addch(out, '\n');
+	free(s);
+	json_decref(root);
+}
+
+static int cmp_test_name(const void *a, const void *b)
+{
+	const struct nr_series_cmp *const *x = a, *const *y = b;
+	int c = strcmp((*x)->test, (*y)->test);
+
+	return c ? c : strcmp((*x)->key, (*y)->key);
+}
+
+static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
+{
+	const struct nr_series_cmp **v = nr_xcalloc(c->n + 1, sizeof(*v));
+	size_t i, j, failures = 0;
+
+	for (i = 0; i < c->n; i++) {
+		v[i] = &c->v[i];
+		failures += v[i]->presence == NR_IN_BOTH && v[i]->r.outcome == NR_OUTCOME_REGRESSION;
+	}
+	if (c->n)
+		qsort(v, c->n, sizeof(*v), cmp_test_name);
+	nr_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	nr_buf_addf(out, "<testsuites name=\"netrig ");
+	nr_report_xml_escape(out, c->cand.campaign);
+	nr_buf_addf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", c->n, failures);
+	for (i = 0; i < c->n;) {
+		size_t end = i, nf = 0;
+
+		while (end < c->n && !strcmp(v[end]->test, v[i]->test)) {
+			nf += v[end]->presence == NR_IN_BOTH && v[end]->r.outcome == NR_OUTCOME_REGRESSION;
+			end++;
+		}
+		nr_buf_adds(out, "  <testsuite name=\"");
+		nr_report_xml_escape(out, v[i]->test);
+		nr_buf_addf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", end - i, nf);
+		for (j = i; j < end; j++) {
+			const struct nr_series_cmp *s = v[j];
+			char b1[40] = "-", b2[40] = "-", ch[24] = "-";
+
+			nr_buf_adds(out, "    <testcase classname=\"");
+			nr_report_xml_escape(out, s->key);
+			nr_buf_adds(out, "\" name=\"");
+			nr_report_xml_escape(out, s->metric);
+			if (strcmp(s->role, "main")) {
+				nr_buf_adds(out, " @");
+				nr_report_xml_escape(out, s->role);
+			}
+			nr_buf_adds(out, "\"");
+			if (s->presence != NR_IN_BOTH || s->r.outcome != NR_OUTCOME_REGRESSION) {
+				nr_buf_adds(out, ">\n      <system-out>");
+				nr_report_xml_escape(out, outcome_of(s));
+				nr_buf_adds(out, "</system-out>\n    </testcase>\n");
+				continue;
+			}
+			nr_report_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
+			nr_report_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
+			fmt_pct(ch, sizeof(ch), s->r.rel_change);
+			nr_buf_adds(out, ">\n      <failure type=\"regression\" message=\"");
+			nr_buf_addf(out, "%s regression: %s -> %s (%s, p %.3g)",
+				    nr_analysis_severity_name(s->r.severity), b1, b2, ch, s->r.p_value);
+			nr_buf_adds(out, "\">");
+			nr_report_xml_escape(out, s->context ? s->context : "");
+			nr_buf_adds(out, "</failure>\n    </testcase>\n");
+		}
+		nr_buf_adds(out, "  </testsuite>\n");
+		i = end;
+	}
+	nr_buf_adds(out, "</testsuites>\n");
+	free(v);
+}
+
+void nr_report_comparison(const struct nr_comparison *c, enum nr_report_format fmt,
+			  struct nr_buf *out)
+{
+	switch (fmt) {
+	case NR_REPORT_MD:
+		md_report(c, out);
+		break;
+	case NR_REPORT_JSON:
+		json_report(c, out);
+		break;
+	case NR_REPORT_JUNIT:
+		junit_report(c, out);
+		break;
+	default:
+		text_report(c, out);
+	}
+}
+
+void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, struct nr_buf *out)
+{
+	size_t i;
+
+	if (fmt == NR_REPORT_JSON) {
+		json_t *root = json_object(), *arr = json_array();
+		char *s;
+
+		json_object_set_new(root, "schema", json_string("netrig.changes/1"));
+		json_object_set_new(root, "series", json_integer((json_int_t)c->series));
+		json_object_set_new(root, "runs", json_integer((json_int_t)c->runs));
+		for (i = 0; i < c->n; i++) {
+			const struct nr_change *x = &c->v[i];
+			json_t *o = json_object();
+
+			json_object_set_new(o, "test", json_string(x->test));
+			json_object_set_new(o, "case", json_string(x->key));
+			json_object_set_new(o, "role", json_string(x->role));
+			json_object_set_new(o, "metric", json_string(x->metric));
+			json_object_set_new(o, "index", json_integer((json_int_t)x->cp.index));
+			json_object_set_new(o, "run", x->run_id[0] ? json_string(x->run_id) : json_null());
+			json_object_set_new(o, "commit", x->commit ? json_string(x->commit) : json_null());
+			json_object_set_new(o, "mean_before", num_or_null(x->cp.mean_before));
+			json_object_set_new(o, "mean_after", num_or_null(x->cp.mean_after));
+			json_object_set_new(o, "change", num_or_null(x->cp.rel_change));
+			json_object_set_new(o, "magnitude", num_or_null(x->cp.magnitude));
+			json_object_set_new(o, "p_value", num_or_null(x->cp.p_value));
+			json_object_set_new(o, "regression", json_boolean(x->regression));
+			json_array_append_new(arr, o);
+		}
+		json_object_set_new(root, "changes", arr);
+		s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+		nr_buf_adds(out, s);
+		nr_buf_addch(out, '\n');
+		free(s);
+		json_decref(root);
+		return;
+	}
+	if (fmt == NR_REPORT_MD) {
+		nr_buf_addf(out, "## netrig: %zu change point%s in %zu series over %zu runs\n\n", c->n,
+			    c->n == 1 ? "" : "s", c->series, c->runs);
+		if (c->n)
+			nr_buf_adds(out, "| case | metric | at | commit | before | after | change | p |\n"
+					 "|---|---|---:|---|---:|---:|---:|---:|\n");
+		for (i = 0; i < c->n; i++) {
+			const struct nr_change *x = &c->v[i];
+			char b1[40], b2[40], ch[24];
+
+			nr_report_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->unit);
+			nr_report_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->unit);
+			fmt_pct(ch, sizeof(ch), x->cp.rel_change);
+			nr_buf_addf(out, "| `%s` | %s | %zu | %.12s | %s | %s | %s%s | %.2g |\n", x->key,
+				    x->metric, x->cp.index, x->commit ? x->commit : "", b1, b2, ch,
+				    x->regression ? " :x:" : "", x->cp.p_value);
+		}
+		return;
+	}
+	nr_buf_addf(out, "%zu change point%s in %zu series over %zu runs\n", c->n, c->n == 1 ? "" : "s",
+		    c->series, c->runs);
+	for (i = 0; i < c->n; i++) {
+		const struct nr_change *x = &c->v[i];
+		char b1[40], b2[40], ch[24];
+
+		nr_report_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->unit);
+		nr_report_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->unit);
+		fmt_pct(ch, sizeof(ch), x->cp.rel_change);
+		nr_buf_addf(out, "%-40s %-20s at %-5zu %-14.12s %12s -> %-12s %8s  p %-9.2g%s\n", x->key,
+			    x->metric, x->cp.index, x->commit ? x->commit : (x->run_id[0] ? x->run_id : ""),
+			    b1, b2, ch, x->cp.p_value, x->regression ? "  regression" : "");
+	}
+}
