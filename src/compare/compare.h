@@ -61,6 +61,28 @@ void nr_comparison_release(struct nr_comparison *c);
 /* Whether the comparison should fail CI: a regression of severity >= fail_on. */
 bool nr_comparison_fails(const struct nr_comparison *c, enum nr_analysis_severity fail_on);
 
+/* ---- history: one value per run for every series of a campaign ---- */
+
+struct nr_history_series {
+	char *test, *key, *role, *metric, *unit;
+	enum nr_better better;
+	double *values;   /* n_runs medians of the repeats; NaN where the run lacks it */
+	size_t present;   /* values that are not NaN */
+};
+
+struct nr_history {
+	struct nr_run_rec *runs; /* oldest first, finished runs only */
+	size_t n_runs;
+	struct nr_history_series *s;
+	size_t n;
+};
+
+/* The history of a campaign since since_us (0: all), optionally of one test/metric. */
+int nr_history_build(struct nr_store *st, const char *campaign, int64_t since_us,
+		     const char *test, const char *metric, struct nr_history *ret,
+		     struct nr_diag *d);
+void nr_history_release(struct nr_history *h);
+
 /* ---- change points over history ---- */
 
 struct nr_change {

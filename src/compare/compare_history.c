@@ -60,56 +60,55 @@ static int cmp_keyed(const void *a, const void *b)
 	return c;
 }
 
-int nr_changes_history(struct nr_store *st, const struct nr_changes_opts *o,
-		       struct nr_changes *ret, struct nr_diag *d)
+int nr_history_build(struct nr_store *st, const char *campaign, int64_t since_us,
+		     const char *test, const char *metric, struct nr_history *ret,
+		     struct nr_diag *d)
 {
-	struct nr_changes ch = { 0 };
-	struct nr_run_rec *runs = NULL, *by_id = NULL;
+	struct nr_history h = { 0 };
+	struct nr_run_rec *by_id = NULL;
 	struct nr_sample_row *rows = NULL;
 	struct keyed_row *kr = NULL;
-	size_t n_runs = 0, n_rows = 0, n_kr = 0, cap = 0, i, k;
-	double *vals = NULL, *one = NULL;
+	size_t n_rows = 0, n_kr = 0, cap = 0, i, k;
+	double *one = NULL;
 	int r;
 
-	r = nr_store_runs_select(st, NULL, o->campaign, 0, &runs, &n_runs, d);
+	r = nr_store_runs_select(st, NULL, campaign, 0, &h.runs, &h.n_runs, d);
 	if (r == NR_ENOTFOUND) {
 		nr_diag_clear(d);
-		*ret = ch;
+		*ret = h;
 		return 0;
 	}
-	if (r < 0 || (r = nr_store_samples_history(st, o->campaign, o->since_us, &rows, &n_rows, d)) < 0)
+	if (r < 0 || (r = nr_store_samples_history(st, campaign, since_us, &rows, &n_rows, d)) < 0)
 		goto out;
 	/* oldest first, finished runs since since_us only */
-	for (i = 0, k = 0; i < n_runs; i++) {
-		if (!strcmp(runs[i].status, NR_RUN_RUNNING) || runs[i].started_us < o->since_us) {
-			nr_run_rec_release(&runs[i]);
+	for (i = 0, k = 0; i < h.n_runs; i++) {
+		if (!strcmp(h.runs[i].status, NR_RUN_RUNNING) || h.runs[i].started_us < since_us) {
+			nr_run_rec_release(&h.runs[i]);
 			continue;
 		}
-		runs[k++] = runs[i];
+		h.runs[k++] = h.runs[i];
 	}
-	n_runs = k;
-	for (i = 0; i < n_runs / 2; i++) {
-		struct nr_run_rec t = runs[i];
+	h.n_runs = k;
+	for (i = 0; i < h.n_runs / 2; i++) {
+		struct nr_run_rec t = h.runs[i];
 
-		runs[i] = runs[n_runs - 1 - i];
-		runs[n_runs - 1 - i] = t;
+		h.runs[i] = h.runs[h.n_runs - 1 - i];
+		h.runs[h.n_runs - 1 - i] = t;
 	}
-	ch.runs = n_runs;
 	/* run id -> time index, by binary search over a sorted copy */
-	by_id = nr_xcalloc(n_runs + 1, sizeof(*by_id));
-	memcpy(by_id, runs, n_runs * sizeof(*runs));
-	for (i = 0; i < n_runs; i++)
-		by_id[i].pid = (int)i; /* reuse pid as the time index in this private copy */
-	qsort(by_id, n_runs, sizeof(*by_id), cmp_id);
+	by_id = nr_xcalloc(h.n_runs + 1, sizeof(*by_id));
+	memcpy(by_id, h.runs, h.n_runs * sizeof(*h.runs));
+	for (i = 0; i < h.n_runs; i++)
+		by_id[i].pid = (int)i; /* this private copy keeps the time index in pid */
+	qsort(by_id, h.n_runs, sizeof(*by_id), cmp_id);
 	kr = nr_xcalloc(n_rows + 1, sizeof(*kr));
 	for (i = 0; i < n_rows; i++) {
 		struct nr_run_rec probe, *hit;
 
-		if ((o->test && strcmp(rows[i].test, o->test)) ||
-		    (o->metric && strcmp(rows[i].metric, o->metric)))
+		if ((test && strcmp(rows[i].test, test)) || (metric && strcmp(rows[i].metric, metric)))
 			continue;
 		memcpy(probe.id, rows[i].run_id, sizeof(probe.id));
-		hit = bsearch(&probe, by_id, n_runs, sizeof(*by_id), cmp_id);
+		hit = bsearch(&probe, by_id, h.n_runs, sizeof(*by_id), cmp_id);
 		if (!hit)
 			continue;
 		kr[n_kr].row = &rows[i];
@@ -118,48 +117,101 @@ int nr_changes_history(struct nr_store *st, const struct nr_changes_opts *o,
 	}
 	if (n_kr)
 		qsort(kr, n_kr, sizeof(*kr), cmp_keyed);
-	vals = nr_xcalloc(n_runs + 1, sizeof(*vals));
 	one = nr_xcalloc(n_kr + 1, sizeof(*one));
 	for (i = 0; i < n_kr;) {
-		size_t j = i, present = 0, n_cp = 0, p;
-		struct nr_analysis_changepoint *cps = NULL;
+		const struct nr_sample_row *first = kr[i].row;
+		struct nr_history_series *s;
+		size_t j = i;
 
-		for (k = 0; k < n_runs; k++)
-			vals[k] = NAN;
+		NR_GROW(h.s, h.n + 1, cap);
+		s = &h.s[h.n++];
+		memset(s, 0, sizeof(*s));
+		s->test = nr_xstrdup(first->test);
+		s->key = nr_xstrdup(first->key);
+		s->role = nr_xstrdup(first->role);
+		s->metric = nr_xstrdup(first->metric);
+		s->unit = nr_xstrdup(first->unit);
+		s->better = first->better;
+		s->values = nr_xcalloc(h.n_runs + 1, sizeof(double));
+		for (k = 0; k < h.n_runs; k++)
+			s->values[k] = NAN;
 		/* one series: rows i..j, grouped by run */
-		while (j < n_kr && !strcmp(kr[j].row->key, kr[i].row->key) &&
-		       !strcmp(kr[j].row->role, kr[i].row->role) &&
-		       !strcmp(kr[j].row->metric, kr[i].row->metric)) {
+		while (j < n_kr && !strcmp(kr[j].row->key, first->key) &&
+		       !strcmp(kr[j].row->role, first->role) && !strcmp(kr[j].row->metric, first->metric)) {
 			size_t run = kr[j].run, m = 0;
 
-			while (j < n_kr && kr[j].run == run && !strcmp(kr[j].row->key, kr[i].row->key) &&
-			       !strcmp(kr[j].row->role, kr[i].row->role) &&
-			       !strcmp(kr[j].row->metric, kr[i].row->metric))
+			while (j < n_kr && kr[j].run == run && !strcmp(kr[j].row->key, first->key) &&
+			       !strcmp(kr[j].row->role, first->role) &&
+			       !strcmp(kr[j].row->metric, first->metric))
 				one[m++] = kr[j++].row->value;
-			vals[run] = nr_analysis_median(one, m);
-			present++;
-		}
-		ch.series++;
-		if (present >= 2 * (o->params.min_segment ? o->params.min_segment : 1)) {
-			nr_analysis_fill_missing(vals, n_runs);
-			if (nr_analysis_changepoints(vals, n_runs, &o->params, &cps, &n_cp) == 0)
-				for (p = 0; p < n_cp; p++)
-					add_change(&ch, &cap, kr[i].row, &cps[p], &runs[cps[p].index]);
-			nr_analysis_changepoints_free(cps);
+			s->values[run] = nr_analysis_median(one, m);
+			s->present++;
 		}
 		i = j;
 	}
-	*ret = ch;
-	memset(&ch, 0, sizeof(ch));
+	*ret = h;
+	memset(&h, 0, sizeof(h));
 out:
-	free(vals);
 	free(one);
 	free(kr);
 	free(by_id);
-	nr_runs_free(runs, n_runs);
 	nr_sample_rows_free(rows, n_rows);
-	nr_changes_release(&ch);
+	nr_history_release(&h);
 	return r;
+}
+
+void nr_history_release(struct nr_history *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		free(h->s[i].test);
+		free(h->s[i].key);
+		free(h->s[i].role);
+		free(h->s[i].metric);
+		free(h->s[i].unit);
+		free(h->s[i].values);
+	}
+	free(h->s);
+	nr_runs_free(h->runs, h->n_runs);
+	memset(h, 0, sizeof(*h));
+}
+
+int nr_changes_history(struct nr_store *st, const struct nr_changes_opts *o,
+		       struct nr_changes *ret, struct nr_diag *d)
+{
+	struct nr_changes ch = { 0 };
+	struct nr_history h = { 0 };
+	size_t cap = 0, i, p;
+	double *vals;
+	int r;
+
+	r = nr_history_build(st, o->campaign, o->since_us, o->test, o->metric, &h, d);
+	if (r < 0)
+		return r;
+	vals = nr_xcalloc(h.n_runs + 1, sizeof(*vals));
+	ch.runs = h.n_runs;
+	for (i = 0; i < h.n; i++) {
+		const struct nr_history_series *s = &h.s[i];
+		struct nr_analysis_changepoint *cps = NULL;
+		struct nr_sample_row row = { .test = s->test, .key = s->key, .role = s->role,
+					     .metric = s->metric, .unit = s->unit, .better = s->better };
+		size_t n_cp = 0;
+
+		ch.series++;
+		if (s->present < 2 * (o->params.min_segment ? o->params.min_segment : 1))
+			continue;
+		memcpy(vals, s->values, h.n_runs * sizeof(*vals));
+		nr_analysis_fill_missing(vals, h.n_runs);
+		if (nr_analysis_changepoints(vals, h.n_runs, &o->params, &cps, &n_cp) == 0)
+			for (p = 0; p < n_cp; p++)
+				add_change(&ch, &cap, &row, &cps[p], &h.runs[cps[p].index]);
+		nr_analysis_changepoints_free(cps);
+	}
+	free(vals);
+	nr_history_release(&h);
+	*ret = ch;
+	return 0;
 }
 
 /* ---- CSV, as Otava reads it ---- */
