@@ -9,6 +9,7 @@ extern const struct nr_cmd nr_cmd_compare;
 extern const struct nr_cmd nr_cmd_db;
 extern const struct nr_cmd nr_cmd_log;
 extern const struct nr_cmd nr_cmd_plan;
+extern const struct nr_cmd nr_cmd_report;
 extern const struct nr_cmd nr_cmd_results;
 extern const struct nr_cmd nr_cmd_run;
 extern const struct nr_cmd nr_cmd_status;
@@ -21,6 +22,7 @@ const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_db,
 	&nr_cmd_log,
 	&nr_cmd_plan,
+	&nr_cmd_report,
 	&nr_cmd_results,
 	&nr_cmd_run,
 	&nr_cmd_status,

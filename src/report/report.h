@@ -53,6 +53,35 @@ void nr_report_comparison(const struct nr_comparison *c, enum nr_report_format f
 /* Change points (text, md, json, csv). */
 void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, struct nr_buf *out);
 
+/* Everything a report of one run shows; the optional parts may be NULL. */
+struct nr_report_run {
+	const struct nr_run_rec *run;
+	const struct nr_case_rec *cases;
+	size_t n_cases;
+	const struct nr_result_row *results; /* per case, role, metric over repeats */
+	size_t n_results;
+	const struct nr_sample_row *samples; /* every summary sample of the run (repeats) */
+	size_t n_samples;
+	const struct nr_host_rec *hosts;     /* with sysinfo JSON */
+	size_t n_hosts;
+	const struct nr_history *history;    /* the campaign's runs up to this one, or NULL */
+	const struct nr_changes *changes;    /* change points in that history, or NULL */
+	const struct nr_comparison *cmp;     /* against a baseline, or NULL */
+};
+
+/* A run's report: text, md, json, junit or csv (html: nr_report_html). */
+void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, struct nr_buf *out);
+
+/*
+ * One self-contained HTML page (inline CSS and SVG, nothing fetched):
+ * summary, per-test matrix charts, trends with change points, the status
+ * sheet, each host's sysinfo.
+ */
+void nr_report_html(const struct nr_report_run *r, struct nr_buf *out);
+
+/* The dashboard's JSON: the latest run of each campaign with its results. */
+int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag *d);
+
 /* XML character data and attribute values. */
 void nr_report_xml_escape(struct nr_buf *out, const char *s);
 

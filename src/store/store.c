@@ -138,6 +138,12 @@ int nr_store_locate(struct nr_store *st, const char *selector, const char *run_i
 	return st->ops->locate(st, selector, run_id, ret_case_id, ret_attempt_id, d);
 }
 
+int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
+			struct nr_buf *out, struct nr_diag *d)
+{
+	return st->ops->query_json(st, sql, max_rows, out, d);
+}
+
 int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		   struct nr_diag *d)
 {

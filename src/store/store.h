@@ -244,6 +244,15 @@ int nr_store_locate(struct nr_store *st, const char *selector, const char *run_i
 		    char ret_case_id[NR_UUID_LEN + 1], char ret_attempt_id[NR_UUID_LEN + 1],
 		    struct nr_diag *d);
 
+/*
+ * Run a user's SQL read-only (a separate connection that cannot write)
+ * and append the rows as a JSON array of objects to out. At most
+ * `max_rows` rows. NR_ESTORE with SQLite's message on a bad query or an
+ * attempt to write.
+ */
+int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
+			struct nr_buf *out, struct nr_diag *d);
+
 /* Add the runs of another store file; rows already here are not added twice. */
 int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		   struct nr_diag *d);

@@ -47,6 +47,8 @@ struct nr_store_ops {
 			    struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d);
 	int (*locate)(struct nr_store *st, const char *selector, const char *run_id,
 		      char *ret_case_id, char *ret_attempt_id, struct nr_diag *d);
+	int (*query_json)(struct nr_store *st, const char *sql, size_t max_rows, struct nr_buf *out,
+			  struct nr_diag *d);
 	int (*merge)(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		     struct nr_diag *d);
 };

@@ -1,0 +1,165 @@
+/*
+ * netrig report [RUN]: a run's report (text, md, json, junit, csv, html),
+ * with a comparison against a baseline and the campaign's change points;
+ * or the dashboard's JSON.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "compare/compare.h"
+#include "report/report.h"
+
+extern const struct nr_cmd nr_cmd_report;
+int nr__cmd_write_out(const char *name, const char *file, const struct nr_buf *out);
+
+static int run_report(const struct nr_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "dashboard", no_argument, NULL, 'D' },
+		{ "query", required_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum nr_report_format fmt = NR_REPORT_TEXT;
+	const char *db = g->db_path, *outfile = NULL, *baseline = NULL, *query = NULL;
+	struct nr_report_run rep = { 0 };
+	struct nr_run_rec run = { 0 };
+	struct nr_case_rec *cases = NULL;
+	struct nr_sample_row *rows = NULL;
+	struct nr_result_row *res = NULL;
+	struct nr_host_rec *hosts = NULL;
+	struct nr_history hist = { 0 };
+	struct nr_changes changes = { 0 };
+	struct nr_comparison cmp = { 0 };
+	struct nr_buf out = NR_BUF_INIT;
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	size_t n_cases = 0, n_rows = 0, n_res = 0, n_hosts = 0;
+	bool dashboard = false, have_cmp = false, have_changes = false;
+	int opt, status = NR_EXIT_OK;
+
+	while ((opt = getopt_long(argc, argv, "d:f:o:b:DQ:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'f':
+			if (nr_report_format_parse(optarg, &fmt) < 0)
+				return nr_cmd_error("report", NR_EXIT_USAGE,
+						    "--format takes text, md, json, junit, csv or html");
+			break;
+		case 'o':
+			outfile = optarg;
+			break;
+		case 'b':
+			baseline = optarg;
+			break;
+		case 'D':
+			dashboard = true;
+			break;
+		case 'Q':
+			query = optarg;
+			dashboard = true;
+			break;
+		case 'h':
+			return nr_cmd_usage(&nr_cmd_report, stdout, NR_EXIT_OK);
+		default:
+			return nr_cmd_usage(&nr_cmd_report, stderr, NR_EXIT_USAGE);
+		}
+	}
+	if (argc - optind > 1)
+		return nr_cmd_usage(&nr_cmd_report, stderr, NR_EXIT_USAGE);
+	if (nr_store_open(db, &st, &d) < 0)
+		return nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+	if (dashboard) {
+		if (query ? nr_store_query_json(st, query, 1000000, &out, &d) < 0
+			  : nr_report_dashboard(st, &out, &d) < 0)
+			status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+		else
+			status = nr__cmd_write_out("report", outfile, &out);
+		goto out;
+	}
+	if (nr_store_run_get(st, optind < argc ? argv[optind] : NULL, &run, &d) < 0 ||
+	    nr_store_cases_list(st, run.id, &cases, &n_cases, &d) < 0 ||
+	    nr_store_samples_list(st, run.id, false, &rows, &n_rows, &d) < 0 ||
+	    nr_store_hosts_list(st, run.id, &hosts, &n_hosts, &d) < 0) {
+		status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	nr_report_aggregate(rows, n_rows, &res, &n_res);
+	rep.run = &run;
+	rep.cases = cases;
+	rep.n_cases = n_cases;
+	rep.results = res;
+	rep.n_results = n_res;
+	rep.samples = rows;
+	rep.n_samples = n_rows;
+	rep.hosts = hosts;
+	rep.n_hosts = n_hosts;
+	if (baseline) {
+		struct nr_compare_opts co = { .base_sel = baseline, .cand_sel = run.id, .baseline_window = 1,
+					      .params = NR_ANALYSIS_COMPARE_PARAMS_INIT };
+
+		if (nr_compare_runs(st, &co, &cmp, &d) < 0) {
+			status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+			goto out;
+		}
+		have_cmp = true;
+		rep.cmp = &cmp;
+	}
+	/* the campaign's history up to this run, for trends and change points */
+	if (nr_history_build(st, run.campaign, 0, NULL, NULL, &hist, &d) == 0) {
+		struct nr_changes_opts ho = { .campaign = run.campaign,
+					      .params = (struct nr_analysis_cp_params)NR_ANALYSIS_CP_PARAMS_INIT };
+
+		rep.history = &hist;
+		if (nr_changes_history(st, &ho, &changes, NULL) == 0) {
+			have_changes = true;
+			rep.changes = &changes;
+		}
+	}
+	if (fmt == NR_REPORT_HTML)
+		nr_report_html(&rep, &out);
+	else
+		nr_report_run(&rep, fmt, &out);
+	status = nr__cmd_write_out("report", outfile, &out);
+	if (status == 0 && have_cmp && nr_comparison_fails(&cmp, NR_SEVERITY_WARNING))
+		status = NR_EXIT_FAIL;
+out:
+	if (have_cmp)
+		nr_comparison_release(&cmp);
+	if (have_changes)
+		nr_changes_release(&changes);
+	nr_history_release(&hist);
+	nr_buf_release(&out);
+	free(res);
+	nr_sample_rows_free(rows, n_rows);
+	nr_cases_free(cases, n_cases);
+	nr_hosts_free(hosts, n_hosts);
+	nr_run_rec_release(&run);
+	nr_store_close(st);
+	return status;
+}
+
+const struct nr_cmd nr_cmd_report = {
+	.name = "report",
+	.summary = "a run's report (text, md, json, junit, csv, html), or the dashboard JSON",
+	.usage = "report [RUN] [--format text|md|json|junit|csv|html] [--baseline SEL] [-o FILE] [--db PATH]\n"
+		 "       netrig report --dashboard [-o site.json] [--query SQL]\n"
+		 "\n"
+		 "RUN: a run id or unique prefix (default: the latest run).\n"
+		 "  --baseline SEL  add a comparison with that run (id, latest, branch:, commit:,\n"
+		 "                  label:); exit 1 on a regression\n"
+		 "  --dashboard     the latest run of each campaign with its results, as JSON\n"
+		 "  --query SQL     the rows of one read-only SQL statement, as JSON\n"
+		 "md suits pull-request comments and CI job summaries; junit CI test viewers;\n"
+		 "html is one self-contained page with charts.",
+	.run = run_report,
+};

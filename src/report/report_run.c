@@ -1,0 +1,278 @@
+/* A run's report for people and machines: status, results, verdicts. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "report/report.h"
+
+static void md_report(const struct nr_report_run *r, struct nr_buf *out)
+{
+	const struct nr_run_rec *run = r->run;
+	size_t i, failed = 0;
+	char when[40];
+
+	for (i = 0; i < r->n_cases; i++)
+		failed += !strcmp(r->cases[i].status, NR_CASE_FAILED);
+	nr_buf_addf(out, "## netrig: %s %s\n\n", run->campaign,
+		    !strcmp(run->status, NR_RUN_PASSED) ? ":white_check_mark: passed" : run->status);
+	nr_buf_addf(out, "Run `%.8s` started %s", run->id, nr_fmt_time(when, sizeof(when), run->started_us));
+	if (run->commit)
+		nr_buf_addf(out, ", commit `%.12s`", run->commit);
+	if (run->branch)
+		nr_buf_addf(out, " on `%s`", run->branch);
+	nr_buf_addf(out, ": %zu cases, %zu failed.", r->n_cases, failed);
+	if (run->reason && strcmp(run->status, NR_RUN_PASSED))
+		nr_buf_addf(out, " %s.", run->reason);
+	nr_buf_adds(out, "\n\n");
+	if (failed) {
+		nr_buf_adds(out, "### Failed cases\n\n| case | attempts | error |\n|---|---:|---|\n");
+		for (i = 0; i < r->n_cases; i++)
+			if (!strcmp(r->cases[i].status, NR_CASE_FAILED))
+				nr_buf_addf(out, "| `%s` | %d | %.*s |\n", r->cases[i].key, r->cases[i].attempts,
+					    (int)strcspn(r->cases[i].error ? r->cases[i].error : "", "\n|"),
+					    r->cases[i].error ? r->cases[i].error : "");
+		nr_buf_addch(out, '\n');
+	}
+	if (r->cmp) {
+		nr_report_comparison(r->cmp, NR_REPORT_MD, out);
+	}
+	nr_buf_adds(out, "<details><summary>Results</summary>\n\n"
+			 "| case | metric | median | min | max | n |\n|---|---|---:|---:|---:|---:|\n");
+	for (i = 0; i < r->n_results; i++) {
+		const struct nr_result_row *x = &r->results[i];
+		char m[40], lo[40], hi[40];
+
+		nr_buf_addf(out, "| `%s` | %s | %s | %s | %s | %zu |\n", x->key, x->metric,
+			    nr_report_fmt_value(m, sizeof(m), x->median, x->unit),
+			    nr_report_fmt_value(lo, sizeof(lo), x->min, x->unit),
+			    nr_report_fmt_value(hi, sizeof(hi), x->max, x->unit), x->n);
+	}
+	nr_buf_adds(out, "\n</details>\n");
+	if (r->changes && r->changes->n) {
+		nr_buf_adds(out, "\n");
+		nr_report_changes(r->changes, NR_REPORT_MD, out);
+	}
+}
+
+static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
+{
+	size_t i, j, failures = 0;
+
+	/* without a baseline: one testcase per case and metric; failed cases fail */
+	for (i = 0; i < r->n_cases; i++)
+		failures += !strcmp(r->cases[i].status, NR_CASE_FAILED);
+	nr_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"netrig ");
+	nr_report_xml_escape(out, r->run->campaign);
+	nr_buf_addf(out, "\" failures=\"%zu\">\n", failures);
+	for (i = 0; i < r->n_cases;) {
+		size_t end = i;
+
+		while (end < r->n_cases && !strcmp(r->cases[end].test, r->cases[i].test))
+			end++;
+		nr_buf_adds(out, "  <testsuite name=\"");
+		nr_report_xml_escape(out, r->cases[i].test);
+		nr_buf_adds(out, "\">\n");
+		for (j = i; j < end; j++) {
+			const struct nr_case_rec *c = &r->cases[j];
+			double secs = c->finished_us && c->started_us ? (c->finished_us - c->started_us) / 1e6 : 0;
+			size_t k, metrics = 0;
+
+			for (k = 0; k < r->n_results; k++) {
+				const struct nr_result_row *x = &r->results[k];
+				char m[40];
+
+				if (strcmp(x->key, c->key))
+					continue;
+				metrics++;
+				nr_buf_adds(out, "    <testcase classname=\"");
+				nr_report_xml_escape(out, c->key);
+				nr_buf_adds(out, "\" name=\"");
+				nr_report_xml_escape(out, x->metric);
+				nr_buf_addf(out, "\" time=\"%.3f\"><system-out>median ", secs);
+				nr_report_xml_escape(out, nr_report_fmt_value(m, sizeof(m), x->median, x->unit));
+				nr_buf_addf(out, " over %zu</system-out></testcase>\n", x->n);
+			}
+			if (metrics && strcmp(c->status, NR_CASE_FAILED) == 0)
+				metrics = 0; /* a failed case gets its own failing testcase below */
+			if (!metrics) {
+				nr_buf_adds(out, "    <testcase classname=\"");
+				nr_report_xml_escape(out, c->key);
+				nr_buf_addf(out, "\" name=\"case\" time=\"%.3f\"", secs);
+				if (!strcmp(c->status, NR_CASE_FAILED)) {
+					nr_buf_adds(out, "><failure type=\"case failed\" message=\"");
+					nr_report_xml_escape(out, c->error ? c->error : "failed");
+					nr_buf_adds(out, "\"/></testcase>\n");
+				} else if (strcmp(c->status, NR_CASE_PASSED)) {
+					nr_buf_adds(out, "><skipped message=\"not run\"/></testcase>\n");
+				} else {
+					nr_buf_adds(out, "/>\n");
+				}
+			}
+		}
+		nr_buf_adds(out, "  </testsuite>\n");
+		i = end;
+	}
+	nr_buf_adds(out, "</testsuites>\n");
+}
+
+static void json_report(const struct nr_report_run *r, struct nr_buf *out)
+{
+	struct nr_buf part = NR_BUF_INIT;
+	json_t *root, *x;
+	char *s;
+
+	/* the parts have their own JSON writers: assemble from them */
+	nr_report_status(r->run, r->cases, r->n_cases, NR_REPORT_JSON, &part);
+	root = json_loads(part.buf, 0, NULL);
+	nr_buf_reset(&part);
+	nr_report_results(r->run, r->results, r->n_results, NR_REPORT_JSON, &part);
+	x = json_loads(part.buf, 0, NULL);
+	json_object_set_new(root, "schema", json_string("netrig.report/1"));
+	json_object_set_new(root, "commit", r->run->commit ? json_string(r->run->commit) : json_null());
+	json_object_set_new(root, "branch", r->run->branch ? json_string(r->run->branch) : json_null());
+	json_object_set_new(root, "labels", json_loads(r->run->labels ? r->run->labels : "{}", 0, NULL));
+	json_object_set(root, "results", json_object_get(x, "results"));
+	json_decref(x);
+	if (r->n_hosts) {
+		json_t *hosts = json_array();
+		size_t i;
+
+		for (i = 0; i < r->n_hosts; i++) {
+			json_t *h = json_object();
+
+			json_object_set_new(h, "name", json_string(r->hosts[i].name));
+			json_object_set_new(h, "transport", json_string(r->hosts[i].transport));
+			json_object_set_new(h, "address", json_string(r->hosts[i].address ? r->hosts[i].address : ""));
+			json_object_set_new(h, "sysinfo", r->hosts[i].sysinfo ? json_loads(r->hosts[i].sysinfo, 0, NULL)
+									       : json_null());
+			json_array_append_new(hosts, h);
+		}
+		json_object_set_new(root, "hosts", hosts);
+	}
+	if (r->cmp) {
+		nr_buf_reset(&part);
+		nr_report_comparison(r->cmp, NR_REPORT_JSON, &part);
+		json_object_set_new(root, "comparison", json_loads(part.buf, 0, NULL));
+	}
+	if (r->changes) {
+		nr_buf_reset(&part);
+		nr_report_changes(r->changes, NR_REPORT_JSON, &part);
+		json_object_set_new(root, "changes", json_loads(part.buf, 0, NULL));
+	}
+	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	nr_buf_adds(out, s);
+	nr_buf_addch(out, '\n');
+	free(s);
+	json_decref(root);
+	nr_buf_release(&part);
+}
+
+void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, struct nr_buf *out)
+{
+	switch (fmt) {
+	case NR_REPORT_MD:
+		md_report(r, out);
+		break;
+	case NR_REPORT_JUNIT:
+		if (r->cmp)
+			nr_report_comparison(r->cmp, NR_REPORT_JUNIT, out);
+		else
+			junit_report(r, out);
+		break;
+	case NR_REPORT_JSON:
+		json_report(r, out);
+		break;
+	case NR_REPORT_CSV:
+		/* the status sheet, a blank line, the results */
+		nr_report_status(r->run, r->cases, r->n_cases, NR_REPORT_CSV, out);
+		nr_buf_adds(out, "\r\n");
+		nr_report_results(r->run, r->results, r->n_results, NR_REPORT_CSV, out);
+		break;
+	default:
+		nr_report_run_line(r->run, out);
+		nr_report_status(r->run, r->cases, r->n_cases, NR_REPORT_TEXT, out);
+		nr_buf_addch(out, '\n');
+		nr_report_results(r->run, r->results, r->n_results, NR_REPORT_TEXT, out);
+		if (r->cmp) {
+			nr_buf_addch(out, '\n');
+			nr_report_comparison(r->cmp, NR_REPORT_TEXT, out);
+		}
+		if (r->changes && r->changes->n) {
+			nr_buf_addch(out, '\n');
+			nr_report_changes(r->changes, NR_REPORT_TEXT, out);
+		}
+	}
+}
+
+int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag *d)
+{
+	struct nr_run_rec *runs = NULL;
+	json_t *root = json_object(), *arr = json_array();
+	size_t n = 0, i, j;
+	char *s, when[40];
+	int r;
+
+	/* newest first: the first run of each campaign is its latest */
+	if ((r = nr_store_runs_list(st, 0, &runs, &n, d)) < 0)
+		goto out;
+	json_object_set_new(root, "schema", json_string("netrig.dashboard/1"));
+	json_object_set_new(root, "generated", json_string(nr_fmt_time(when, sizeof(when), nr_wall_us())));
+	for (i = 0; i < n; i++) {
+		struct nr_sample_row *rows = NULL;
+		struct nr_result_row *res = NULL;
+		size_t n_rows = 0, n_res = 0, k;
+		json_t *o, *results;
+
+		for (j = 0; j < i; j++)
+			if (!strcmp(runs[j].campaign, runs[i].campaign))
+				break;
+		if (j < i || !strcmp(runs[i].status, NR_RUN_RUNNING))
+			continue;
+		if ((r = nr_store_samples_list(st, runs[i].id, false, &rows, &n_rows, d)) < 0)
+			goto out;
+		nr_report_aggregate(rows, n_rows, &res, &n_res);
+		o = json_object();
+		json_object_set_new(o, "campaign", json_string(runs[i].campaign));
+		json_object_set_new(o, "run", json_string(runs[i].id));
+		json_object_set_new(o, "status", json_string(runs[i].status));
+		json_object_set_new(o, "started", json_string(nr_fmt_time(when, sizeof(when), runs[i].started_us)));
+		json_object_set_new(o, "commit", runs[i].commit ? json_string(runs[i].commit) : json_null());
+		json_object_set_new(o, "branch", runs[i].branch ? json_string(runs[i].branch) : json_null());
+		json_object_set_new(o, "cases", json_integer(runs[i].n_cases));
+		json_object_set_new(o, "failed", json_integer(runs[i].n_failed));
+		results = json_array();
+		for (k = 0; k < n_res; k++) {
+			json_t *x = json_object();
+
+			json_object_set_new(x, "case", json_string(res[k].key));
+			json_object_set_new(x, "role", json_string(res[k].role));
+			json_object_set_new(x, "metric", json_string(res[k].metric));
+			json_object_set_new(x, "unit", json_string(res[k].unit));
+			json_object_set_new(x, "better", json_string(nr_better_name(res[k].better)));
+			json_object_set_new(x, "median", json_real(res[k].median));
+			json_object_set_new(x, "min", json_real(res[k].min));
+			json_object_set_new(x, "max", json_real(res[k].max));
+			json_object_set_new(x, "n", json_integer((json_int_t)res[k].n));
+			json_array_append_new(results, x);
+		}
+		json_object_set_new(o, "results", results);
+		json_array_append_new(arr, o);
+		free(res);
+		nr_sample_rows_free(rows, n_rows);
+	}
+	json_object_set_new(root, "campaigns", arr);
+	arr = NULL;
+	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	nr_buf_adds(out, s);
+	nr_buf_addch(out, '\n');
+	free(s);
+out:
+	json_decref(arr);
+	json_decref(root);
+	nr_runs_free(runs, n);
+	return r;
+}
