@@ -116,15 +116,25 @@ struct nr_target {
 	const char *identity;    /* NR_TARGET_SSH: private key, or NULL */
 	const char *jump;        /* NR_TARGET_SSH: ProxyJump, or NULL */
 	char *const *ssh_options;/* NR_TARGET_SSH: extra "-o" values, NULL-terminated or NULL */
-	const char *control_dir; /* NR_TARGET_SSH: directory for ControlMaster sockets, or NULL */
+	const char *control_path;/* NR_TARGET_SSH: the shared connection's socket, or NULL */
 };
 
 /*
  * The ssh client's argv up to and including the destination: $NETRIG_SSH
- * (split into words; default "ssh"), BatchMode, connection sharing in
- * control_dir, the target's options. Users' ~/.ssh/config still applies.
+ * (split into words; default "ssh"), BatchMode, the shared connection at
+ * control_path (used when there, never started by these commands), the
+ * target's options. Users' ~/.ssh/config still applies.
  */
 void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret);
+
+/*
+ * Start the shared connection to t ("ssh -M -N") as a child in *ret and
+ * wait (at most timeout_us) until its socket exists. The caller keeps the
+ * process (pass its pid to nr_exec_reap_orphans as one to keep) and ends it
+ * with nr_ssh_close and nr_proc_stop. NR_EEXEC when it could not connect.
+ */
+int nr_ssh_master_start(const struct nr_target *t, int64_t timeout_us, struct nr_proc *ret,
+			struct nr_diag *d);
 
 /*
  * The full argv that runs `argv` (with `env` "K=V" entries and working

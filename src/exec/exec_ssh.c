@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -19,19 +20,22 @@
  * waits for it, so the exit status comes back through ssh. The inner sh
  * notes its pid (the group id) in the pidfile ($0) while it runs: killing
  * that group is how the remote side is ended, since ssh without a terminal
- * sends no hangup when the local client goes away.
+ * sends no hangup when the local client goes away. When the command ends
+ * by itself the wrapper ends the rest of its group and removes the file,
+ * so only a role netrig stops needs another round trip.
  */
 static const char wrapper[] =
-	"echo $$ > \"$0\" || exit 125; \"$@\"; rc=$?; rm -f \"$0\"; exit $rc";
+	"echo $$ > \"$0\" || exit 125; \"$@\"; rc=$?; "
+	/* the command ended by itself: end what it left in its group too */
+	"trap '' TERM; kill -TERM -- -$$ 2>/dev/null; rm -f \"$0\"; exit $rc";
 
-void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret)
+/* The ssh command and every option, up to (not including) "--" and the destination. */
+static void ssh_options(const struct nr_target *t, const char *control_master, struct nr_strvec *ret)
 {
 	const char *ssh = getenv("NETRIG_SSH");
 	size_t i;
 
-	if (ssh && *ssh && nr_split_words(ssh, ret, NULL) == 0 && ret->n) {
-		/* the words of NETRIG_SSH, e.g. a wrapper script with its options */
-	} else {
+	if (!ssh || !*ssh || nr_split_words(ssh, ret, NULL) < 0 || !ret->n) {
 		nr_strvec_clear(ret);
 		nr_strvec_push(ret, "ssh");
 	}
@@ -42,13 +46,13 @@ void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret)
 	nr_strvec_push(ret, "ServerAliveInterval=5");
 	nr_strvec_push(ret, "-o");
 	nr_strvec_push(ret, "ServerAliveCountMax=3");
-	if (t->control_dir) {
+	nr_strvec_push(ret, "-o");
+	nr_strvec_push(ret, "ConnectTimeout=10");
+	if (t->control_path) {
 		nr_strvec_push(ret, "-o");
-		nr_strvec_push(ret, "ControlMaster=auto");
+		nr_strvec_push_owned(ret, nr_xasprintf("ControlMaster=%s", control_master));
 		nr_strvec_push(ret, "-o");
-		nr_strvec_push_owned(ret, nr_xasprintf("ControlPath=%s/%%C", t->control_dir));
-		nr_strvec_push(ret, "-o");
-		nr_strvec_push(ret, "ControlPersist=60");
+		nr_strvec_push_owned(ret, nr_xasprintf("ControlPath=%s", t->control_path));
 	}
 	if (t->port) {
 		nr_strvec_push(ret, "-p");
@@ -70,6 +74,16 @@ void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret)
 		nr_strvec_push(ret, "-o");
 		nr_strvec_push(ret, t->ssh_options[i]);
 	}
+}
+
+void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret)
+{
+	/*
+	 * Only nr_ssh_master_start makes the shared connection: a master that
+	 * ssh forked into the background would be re-parented to us and ended
+	 * with a case's leftovers.
+	 */
+	ssh_options(t, "no", ret);
 	nr_strvec_push(ret, "--");
 	nr_strvec_push(ret, t->address);
 }
@@ -180,7 +194,7 @@ void nr_ssh_close(const struct nr_target *t)
 	struct nr_proc p, *procs[1] = { &p };
 	size_t i;
 
-	if (t->kind != NR_TARGET_SSH || !t->control_dir)
+	if (t->kind != NR_TARGET_SSH || !t->control_path)
 		return;
 	nr_ssh_base_argv(t, &argv);
 	/* "-O exit" goes before "--" and the destination */
@@ -222,4 +236,47 @@ bool nr_target_port_listening(const struct nr_target *t, pid_t local_pid, int po
 	found = nr_port_listening_text(out.buf, port);
 	nr_buf_release(&out);
 	return found;
+}
+
+int nr_ssh_master_start(const struct nr_target *t, int64_t timeout_us, struct nr_proc *ret,
+			struct nr_diag *d)
+{
+	struct nr_strvec argv = NR_STRVEC_INIT;
+	struct nr_exec_spec spec = { 0 };
+	int64_t deadline = nr_mono_us() + timeout_us;
+	int r;
+
+	if (!t->control_path)
+		return nr_diagf(d, NR_EINVAL, "no control path");
+	unlink(t->control_path); /* a socket left by an earlier master */
+	/* "-N": no command, only the connection; in the foreground, so it stays our child */
+	ssh_options(t, "yes", &argv);
+	nr_strvec_push(&argv, "-N");
+	nr_strvec_push(&argv, "--");
+	nr_strvec_push(&argv, t->address);
+	spec.argv = argv.v;
+	spec.output_limit = 65536;
+	r = nr_proc_start(&spec, ret, d);
+	nr_strvec_clear(&argv);
+	if (r < 0)
+		return r;
+	while (nr_mono_us() < deadline) {
+		struct nr_proc *procs[1] = { ret };
+
+		if (access(t->control_path, F_OK) == 0)
+			return 0;
+		nr_proc_pump(procs, 1, nr_mono_us() + 10000, 0, -1, NULL, NULL);
+		if (ret->exited)
+			break;
+	}
+	{
+		struct nr_proc *procs[1] = { ret };
+
+		nr_proc_stop(procs, 1, 200000);
+		ret->err.buf[strcspn(ret->err.buf, "\r\n")] = '\0';
+		r = nr_diagf(d, NR_EEXEC, "%s: no shared connection%s%s", t->name ? t->name : t->address,
+			     ret->err.len ? ": " : "", ret->err.buf);
+		nr_proc_release(ret);
+	}
+	return r;
 }

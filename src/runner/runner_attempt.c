@@ -245,6 +245,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 
 		r = expand_role(&tc, rr->role, &argv, &env, &d);
 		if (r == 0 && target->kind == NR_TARGET_SSH) {
+			nr__hosts_connect(at->hosts, rr->host);
 			/* the environment and working directory apply on the far side */
 			rr->pidfile = nr_xasprintf("/tmp/netrig.%.8s.%lld.%d.%s.pid", at->run_id,
 						   (long long)at->ordinal, at->number, rr->role->name);
@@ -361,7 +362,9 @@ void nr__runner_attempt(struct nr__attempt *at)
 		struct nr__role_run *rr = &at->roles[i];
 		struct nr_diag d = { 0 };
 
+		/* a role whose ssh client ended cleaned up after itself (unless ssh itself failed) */
 		if (rr->started && rr->pidfile &&
+		    (!rr->proc.exited || nr_proc_exit_code(&rr->proc) == 255) &&
 		    nr_ssh_kill_group(&at->targets[rr->host - at->c->hosts], rr->pidfile,
 				      t->kill_grace_us, &d) < 0)
 			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
@@ -378,7 +381,11 @@ finish:
 	for (i = 0; i < t->n_roles; i++)
 		if (at->roles[i].started)
 			nr_proc_reap(&at->roles[i].proc);
-	nr_exec_reap_orphans(NULL, 0);
+	{
+		pid_t keep[64];
+
+		nr_exec_reap_orphans(keep, nr__hosts_keep(at->hosts, keep, NR_ARRAY_SIZE(keep)));
+	}
 	at->finished_us = nr_wall_us();
 	free(procs);
 	free(workdir);

@@ -23,6 +23,9 @@ void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c)
 	memset(h, 0, sizeof(*h));
 	h->c = c;
 	h->targets = nr_xcalloc(c->n_hosts + 1, sizeof(*h->targets));
+	h->control_paths = nr_xcalloc(c->n_hosts + 1, sizeof(*h->control_paths));
+	h->masters = nr_xcalloc(c->n_hosts + 1, sizeof(*h->masters));
+	h->master_up = nr_xcalloc(c->n_hosts + 1, sizeof(*h->master_up));
 	for (i = 0; i < c->n_hosts; i++) {
 		const struct nr_host *host = &c->hosts[i];
 		struct nr_target *t = &h->targets[i];
@@ -48,7 +51,11 @@ void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c)
 				if (mkdtemp(tmpl))
 					h->control_dir = nr_xstrdup(tmpl);
 			}
-			t->control_dir = h->control_dir;
+			if (h->control_dir) {
+				/* host names are short and safe in paths; sockets need < 108 bytes */
+				h->control_paths[i] = nr_xasprintf("%s/%s", h->control_dir, host->name);
+				t->control_path = h->control_paths[i];
+			}
 			break;
 		default:
 			t->kind = NR_TARGET_LOCAL;
@@ -62,9 +69,19 @@ void nr__hosts_release(struct nr__hosts *h)
 
 	if (!h->targets)
 		return;
-	for (i = 0; i < h->c->n_hosts; i++)
-		if (h->targets[i].kind == NR_TARGET_SSH)
+	for (i = 0; i < h->c->n_hosts; i++) {
+		if (h->master_up[i]) {
+			struct nr_proc *procs[1] = { &h->masters[i] };
+
 			nr_ssh_close(&h->targets[i]);
+			nr_proc_stop(procs, 1, 500000);
+			nr_proc_release(&h->masters[i]);
+		}
+		free(h->control_paths[i]);
+	}
+	free(h->control_paths);
+	free(h->masters);
+	free(h->master_up);
 	if (h->control_dir) {
 		/* sockets are gone after "-O exit"; anything left is ours to remove */
 		char *argv[] = { "rm", "-rf", "--", h->control_dir, NULL };
@@ -83,8 +100,40 @@ const struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct
 	return &h->targets[host - h->c->hosts];
 }
 
+void nr__hosts_connect(struct nr__hosts *h, const struct nr_host *host)
+{
+	size_t i = (size_t)(host - h->c->hosts);
+	const struct nr_target *t = &h->targets[i];
+
+	if (t->kind != NR_TARGET_SSH || !t->control_path)
+		return;
+	if (h->master_up[i]) {
+		struct nr_proc *procs[1] = { &h->masters[i] };
+
+		/* still there? (a reboot or a network cut ends it) */
+		nr_proc_pump(procs, 1, nr_mono_us(), 0, -1, NULL, NULL);
+		if (!h->masters[i].exited && access(t->control_path, F_OK) == 0)
+			return;
+		nr_proc_stop(procs, 1, 200000);
+		nr_proc_release(&h->masters[i]);
+		h->master_up[i] = false;
+	}
+	if (nr_ssh_master_start(t, 15000000, &h->masters[i], NULL) == 0)
+		h->master_up[i] = true;
+}
+
+size_t nr__hosts_keep(const struct nr__hosts *h, pid_t *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; h->targets && i < h->c->n_hosts && n < max; i++)
+		if (h->master_up[i])
+			out[n++] = h->masters[i].pid;
+	return n;
+}
+
 /* One round of checks; appends to log. */
-static bool check_once(const struct nr__hosts *h, const struct nr_host *host,
+static bool check_once(struct nr__hosts *h, const struct nr_host *host,
 		       struct nr__health_result *ret)
 {
 	const struct nr_health *hc = &h->c->health;
@@ -120,6 +169,7 @@ static bool check_once(const struct nr__hosts *h, const struct nr_host *host,
 		struct nr_buf err = NR_BUF_INIT;
 		int code = -1;
 
+		nr__hosts_connect(h, host);
 		ret->ssh_checks++;
 		r = nr_target_run(t, argv, hc->timeout_us + 10000000, 4096, &code, NULL, &err, &d);
 		if (r < 0 || code != 0) {
@@ -145,7 +195,7 @@ static bool cancelled_within(int cancel_fd, int64_t us)
 	return poll(&p, 1, (int)(us / 1000)) == 1;
 }
 
-void nr__health_check(const struct nr__hosts *h, const struct nr_host *host,
+void nr__health_check(struct nr__hosts *h, const struct nr_host *host,
 		      int cancel_fd, struct nr__health_result *ret)
 {
 	const struct nr_health *hc = &h->c->health;

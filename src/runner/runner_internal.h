@@ -10,7 +10,10 @@
 struct nr__hosts {
 	const struct nr_campaign *c;
 	struct nr_target *targets; /* c->n_hosts */
-	char *control_dir;         /* ControlMaster sockets; NULL without ssh hosts */
+	char **control_paths;      /* per host: its shared connection's socket (ssh hosts) */
+	struct nr_proc *masters;   /* per host: the "ssh -M -N" keeping that connection */
+	bool *master_up;
+	char *control_dir;         /* a private directory for the sockets; NULL without ssh hosts */
 };
 
 struct nr__role_run {
@@ -26,7 +29,7 @@ struct nr__attempt {
 	/* in */
 	const struct nr_campaign *c;
 	const struct nr_target *targets; /* one per campaign host, same order */
-	const struct nr__hosts *hosts;
+	struct nr__hosts *hosts;
 	int64_t ordinal;                 /* the case's, for remote pidfile names */
 	const struct nr_test *t;
 	const struct nr_case_plan *cp;
@@ -57,6 +60,14 @@ void nr__runner_attempt_release(struct nr__attempt *at);
 void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c);
 void nr__hosts_release(struct nr__hosts *h);
 const struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct nr_host *host);
+/*
+ * Make sure an ssh host's shared connection is up (starting it when it is
+ * not); other hosts need nothing. Failure is not fatal: commands then
+ * connect on their own, and fail in their own words if the host is down.
+ */
+void nr__hosts_connect(struct nr__hosts *h, const struct nr_host *host);
+/* The pids of the shared connections, which the orphan reaper must spare. */
+size_t nr__hosts_keep(const struct nr__hosts *h, pid_t *out, size_t max);
 
 /* A health-check verdict for one host. */
 struct nr__health_result {
@@ -71,7 +82,7 @@ struct nr__health_result {
  * retries; when it stays down and has a restart command, run it and wait
  * for the host to come back. Local hosts pass without checks.
  */
-void nr__health_check(const struct nr__hosts *h, const struct nr_host *host,
+void nr__health_check(struct nr__hosts *h, const struct nr_host *host,
 		      int cancel_fd, struct nr__health_result *ret);
 
 /* Copy a test's uploads to their hosts. */

@@ -264,7 +264,7 @@ static int sqlite_open(const char *location, struct nr_store **ret, struct nr_di
 		return r;
 	if ((r = schema_version(db, &version, d)) < 0 ||
 	    (r = exec_sql(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			      "PRAGMA foreign_keys = ON;", d)) < 0 ||
+			      "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 8192;", d)) < 0 ||
 	    (r = migrate(db, version, d)) < 0) {
 		sqlite3_close(db);
 		return nr_diagf(d, r, "%s", location);

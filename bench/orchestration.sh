@@ -1,0 +1,140 @@
+#!/bin/sh
+# Orchestration overhead per case: netrig running N cases of `true` against
+# the bare cost of the same command, side by side, alternating, medians.
+#
+#   bench/orchestration.sh [N]       (default 1000 cases; root for netns and ssh)
+#
+# local: netrig run (N cases) vs a shell loop of N fork+exec of true
+# netns: the same inside a namespace (setns per command) vs `ip netns exec`
+# ssh:   sshd in namespace B, netrig running in namespace A (the controller
+#        inside a namespace, as for any multi-host test) over ssh with
+#        connection sharing, vs a loop of `ssh -o ControlPath=... B true`
+# Prints per-case milliseconds and the overhead netrig adds.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+N=${1:-1000}
+ROUNDS=${ROUNDS:-3}
+NETRIG="$top/netrig"
+tmp=$(mktemp -d /tmp/netrig-bench-orch.XXXXXX)
+sshd_pid="" made_run_sshd=0 ns_made=0
+cleanup() {
+	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null && wait "$sshd_pid" 2>/dev/null
+	if [ $ns_made = 1 ]; then ip netns del nrb-a 2>/dev/null; ip netns del nrb-b 2>/dev/null; fi
+	[ $made_run_sshd = 1 ] && rmdir /run/sshd 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+campaign() { # $1 file, $2 host yaml, $3 host name
+	{
+		echo "campaign: orch"
+		echo "health: {when: never}"
+		echo "hosts: {$2}"
+		echo "tests:"
+		echo "  - name: t"
+		echo "    host: $3"
+		echo "    run: [\"true\"]"
+		echo "    matrix:"
+		echo "      i: [$(seq -s, 1 "$N")]"
+	} > "$1"
+}
+
+# time_netrig NAME PREFIX...: seconds for one netrig run of $tmp/NAME.yaml
+time_netrig() {
+	name=$1; shift
+	rm -f "$tmp/$name.db"*
+	t0=$(now)
+	"$@" "$NETRIG" run "$tmp/$name.yaml" -q --db "$tmp/$name.db" > /dev/null || echo "netrig run $name failed" >&2
+	t1=$(now)
+	echo "$t1 - $t0" | bc -l
+}
+
+time_loop() { # the bare command N times
+	t0=$(now)
+	i=0
+	while [ $i -lt "$N" ]; do "$@" || break; i=$((i + 1)); done
+	t1=$(now)
+	echo "$t1 - $t0" | bc -l
+}
+
+report() { # name netrig-seconds... -- bare-seconds...
+	name=$1
+	nr=$(printf '%s\n' $2 | median)
+	bare=$(printf '%s\n' $3 | median)
+	printf '%-6s netrig %7.2f ms/case   bare command %7.2f ms/case   overhead %6.2f ms/case\n' \
+		"$name" "$(echo "$nr * 1000 / $N" | bc -l)" "$(echo "$bare * 1000 / $N" | bc -l)" \
+		"$(echo "($nr - $bare) * 1000 / $N" | bc -l)"
+}
+
+echo "netrig orchestration benchmark: $N cases of 'true', $ROUNDS alternating rounds, medians"
+echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+campaign "$tmp/local.yaml" "local: {}" local
+a="" b=""
+for r in $(seq "$ROUNDS"); do
+	a="$a $(time_netrig local)"
+	b="$b $(time_loop /bin/true)"
+done
+report local "$a" "$b"
+
+if [ "$(id -u)" != 0 ] || ! command -v ip > /dev/null; then
+	echo "netns, ssh: skipped (need root and iproute2)"
+	exit 0
+fi
+ip netns add nrb-a && ip netns add nrb-b && ns_made=1
+ip link add nrb-va netns nrb-a type veth peer name nrb-vb netns nrb-b
+ip -n nrb-a addr add 10.78.0.1/24 dev nrb-va
+ip -n nrb-b addr add 10.78.0.2/24 dev nrb-vb
+for n in nrb-a nrb-b; do ip -n $n link set lo up; done
+ip -n nrb-a link set nrb-va up
+ip -n nrb-b link set nrb-vb up
+
+campaign "$tmp/netns.yaml" "b: {transport: netns, netns: nrb-b, address: 10.78.0.2}" b
+a="" b=""
+for r in $(seq "$ROUNDS"); do
+	a="$a $(time_netrig netns)"
+	b="$b $(time_loop ip netns exec nrb-b /bin/true)"
+done
+report netns "$a" "$b"
+
+if [ ! -x /usr/sbin/sshd ]; then
+	echo "ssh: skipped (openssh-server is not installed)"
+	exit 0
+fi
+[ -d /run/sshd ] || { mkdir -m 0755 /run/sshd; made_run_sshd=1; }
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/client_key"
+cp "$tmp/client_key.pub" "$tmp/authorized_keys"
+mkdir -p "$tmp/home" "$tmp/cm"
+cat > "$tmp/sshd_config" <<CFG
+Port 22
+ListenAddress 10.78.0.2
+HostKey $tmp/host_key
+PidFile $tmp/sshd.pid
+AuthorizedKeysFile $tmp/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+MaxStartups 100
+MaxSessions 100
+SetEnv HOME=$tmp/home
+CFG
+ip netns exec nrb-b /usr/sbin/sshd -D -e -f "$tmp/sshd_config" > "$tmp/sshd.log" 2>&1 &
+sshd_pid=$!
+for i in $(seq 200); do grep -q "Server listening" "$tmp/sshd.log" && break; sleep 0.01; done
+opts="-F /dev/null -i $tmp/client_key -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$tmp/known_hosts -o KexAlgorithms=curve25519-sha256"
+campaign "$tmp/ssh.yaml" "b: {transport: ssh, address: 10.78.0.2, user: root, identity: $tmp/client_key, ssh_options: [StrictHostKeyChecking=accept-new, UserKnownHostsFile=$tmp/known_hosts, KexAlgorithms=curve25519-sha256]}" b
+cm="-o ControlMaster=auto -o ControlPath=$tmp/cm/%C -o ControlPersist=60"
+ip netns exec nrb-a ssh $opts $cm -o BatchMode=yes root@10.78.0.2 true || { echo "ssh: login failed"; exit 1; }
+a="" b=""
+for r in $(seq "$ROUNDS"); do
+	a="$a $(NETRIG_SSH="ssh -F /dev/null" time_netrig ssh ip netns exec nrb-a env)"
+	# shellcheck disable=SC2086
+	b="$b $(time_loop ip netns exec nrb-a ssh $opts $cm -o BatchMode=yes root@10.78.0.2 true)"
+done
+report ssh "$a" "$b"
