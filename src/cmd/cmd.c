@@ -5,6 +5,7 @@
 
 /* one extern per subcommand, in the order of the table */
 extern const struct nr_cmd nr_cmd_db;
+extern const struct nr_cmd nr_cmd_lab;
 extern const struct nr_cmd nr_cmd_log;
 extern const struct nr_cmd nr_cmd_plan;
 extern const struct nr_cmd nr_cmd_results;
@@ -15,6 +16,7 @@ extern const struct nr_cmd nr_cmd_sysinfo;
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_db,
+	&nr_cmd_lab,
 	&nr_cmd_log,
 	&nr_cmd_plan,
 	&nr_cmd_results,
