@@ -176,6 +176,7 @@ static int do_status(const struct nr_lab *lab, bool json)
 {
 	struct nr_lab_status st;
 	struct nr_diag d = { 0 };
+	bool up;
 
 	if (nr_lab_status(lab, &st, &d) < 0)
 		return lab_error(&d);
@@ -183,9 +184,10 @@ static int do_status(const struct nr_lab *lab, bool json)
 		status_json(lab, &st);
 	else
 		status_text(lab, &st);
+	up = st.up;
 	nr_lab_status_release(&st);
 	/* like `systemctl is-active`: scripts may ask with the exit status */
-	return st.up ? NR_EXIT_OK : NR_EXIT_FAIL;
+	return up ? NR_EXIT_OK : NR_EXIT_FAIL;
 }
 
 static int run_lab(const struct nr_global *g, int argc, char **argv)
