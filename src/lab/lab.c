@@ -69,6 +69,16 @@ static bool in_path(const char *name)
 	return found;
 }
 
+/* Root and `ip`: all that down needs, even when sshd was uninstalled since up. */
+static int check_root_ip(struct nr_diag *d)
+{
+	if (geteuid() != 0)
+		return nr_diagf(d, -EPERM, "a lab needs root (network namespaces)");
+	if (!in_path("ip"))
+		return nr_diagf(d, NR_ENOTFOUND, "'ip' (iproute2) is not installed");
+	return 0;
+}
+
 int nr_lab_check_tools(const struct nr_lab *lab, struct nr_diag *d)
 {
 	if (geteuid() != 0)
@@ -377,7 +387,7 @@ int nr_lab_down(const struct nr_lab *lab, struct nr_lab_down_report *ret, struct
 	struct nr_lab_down_report rep;
 	int fd = -1, r;
 
-	r = nr_lab_check_tools(lab, d);
+	r = check_root_ip(d);
 	if (r < 0)
 		return r;
 	r = lock_dir(lab, false, &fd, d);
@@ -636,13 +646,14 @@ static int start_sshds(struct builder *b)
 
 	if (stat(RUN_SSHD, &sb) < 0) {
 		/* sshd's privilege separation directory; ours to remove at down */
-		if (mkdir(RUN_SSHD, 0755) < 0 && errno != EEXIST) {
+		if (mkdir(RUN_SSHD, 0755) == 0) {
+			b->state.made_run_sshd = true;
+			if ((r = nr__lab_state_write(lab, &b->state, b->d)) < 0)
+				goto out;
+		} else if (errno != EEXIST) {
 			r = nr_diagf(b->d, -errno, "%s: cannot create: %s", RUN_SSHD, strerror(errno));
 			goto out;
 		}
-		b->state.made_run_sshd = errno != EEXIST;
-		if ((r = nr__lab_state_write(lab, &b->state, b->d)) < 0)
-			goto out;
 	}
 	for (i = 0; i < lab->n_hosts; i++) {
 		const struct nr_lab_host *h = &lab->hosts[i];
