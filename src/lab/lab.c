@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -265,7 +266,7 @@ static void remove_file(const char *dir, const char *name)
  * Only what up writes is removed, file by file, and directories only
  * when empty: `dir:` may name a directory that holds other things.
  */
-static bool remove_files(const struct nr_lab *lab)
+static bool remove_files(const struct nr_lab *lab, bool keep_dir)
 {
 	static const char *const host_files[] = {
 		"host_ed25519_key", "host_ed25519_key.pub", "sshd_config", "sshd.log",
@@ -294,15 +295,18 @@ static bool remove_files(const struct nr_lab *lab)
 	unlink(lab->ssh_config);
 	remove_file(lab->dir, "state.tmp");
 	unlink(lab->state);
-	gone = rmdir(lab->dir) == 0 || errno == ENOENT;
+	gone = keep_dir || rmdir(lab->dir) == 0 || errno == ENOENT;
 	free(ssh);
 	free(home);
 	return gone;
 }
 
-/* The body of down, with the lab's lock held (or no directory to lock). */
-static int down_locked(const struct nr_lab *lab, struct nr_lab_down_report *rep,
-		       struct nr_diag *d)
+/*
+ * The body of down, with the lab's lock held (or no directory to lock).
+ * keep_dir: up cleaning a partial lab keeps the directory it holds the lock on.
+ */
+static int down_locked(const struct nr_lab *lab, bool keep_dir,
+		       struct nr_lab_down_report *rep, struct nr_diag *d)
 {
 	static const char *const del_argv[] = { "ip", "netns", "del", NULL, NULL };
 	struct nr__lab_state state;
@@ -350,7 +354,7 @@ static int down_locked(const struct nr_lab *lab, struct nr_lab_down_report *rep,
 	    rmdir(RUN_SSHD) == 0)
 		rep->run_sshd = true;
 	if (r == 0)
-		rep->dir = remove_files(lab);
+		rep->dir = remove_files(lab, keep_dir);
 	nr__pidset_release(&kill);
 	nr__pidset_release(&sshds);
 	nr__lab_state_release(&state);
@@ -393,7 +397,7 @@ int nr_lab_down(const struct nr_lab *lab, struct nr_lab_down_report *ret, struct
 	r = lock_dir(lab, false, &fd, d);
 	if (r < 0)
 		return r;
-	r = down_locked(lab, &rep, d);
+	r = down_locked(lab, false, &rep, d);
 	if (fd >= 0)
 		close(fd);
 	if (r == 0 && ret)
@@ -551,7 +555,8 @@ static int wait_listening(struct builder *b, const struct nr_lab_host *h, pid_t 
 		nr_buf_read_file(&log, h->ssh.log);
 		if (strstr(log.buf, "Server listening"))
 			break;
-		if (!nr__lab_is_our_sshd(pid, 0, h->ssh.config) && !nr__lab_proc_start(pid)) {
+		/* our child until this process exits: an early exit shows as a zombie here */
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
 			r = NR_EEXEC;
 		} else if (nr_mono_us() >= deadline) {
 			r = NR_ETIMEOUT;
@@ -741,13 +746,9 @@ int nr_lab_up(const struct nr_lab *lab, enum nr_lab_up_result *ret, struct nr_di
 	}
 	if (any_left(lab)) {
 		/* a crashed or half-removed lab: cleaning it is simpler and surer than mending it */
-		if ((r = down_locked(lab, &rep, d)) < 0)
+		if ((r = down_locked(lab, true, &rep, d)) < 0)
 			goto out;
 		result = NR_LAB_REBUILT;
-		if (mkdir(lab->dir, 0700) < 0 && errno != EEXIST) {
-			r = nr_diagf(d, -errno, "%s: cannot create: %s", lab->dir, strerror(errno));
-			goto out;
-		}
 	}
 	if ((r = nr__lab_state_write(lab, &b.state, d)) < 0)
 		goto fail;
@@ -764,7 +765,7 @@ int nr_lab_up(const struct nr_lab *lab, enum nr_lab_up_result *ret, struct nr_di
 	goto out;
 fail:
 	/* all or nothing: what was built goes, the message stays */
-	down_locked(lab, &rep, NULL);
+	down_locked(lab, false, &rep, NULL);
 out:
 	if (fd >= 0)
 		close(fd);
