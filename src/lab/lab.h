@@ -112,6 +112,15 @@ const struct nr_lab_host *nr_lab_host(const struct nr_lab *lab, const char *name
  */
 const char *nr_lab_address_from(const struct nr_lab *lab, const char *from, const char *to);
 
+/*
+ * The ssh "-o" options (NAME=VALUE) that reach host h through the lab's
+ * sshd without ~/.ssh: IdentityFile, IdentitiesOnly, UserKnownHostsFile,
+ * StrictHostKeyChecking=accept-new, KexAlgorithms=curve25519-sha256,
+ * BatchMode; appended to out. Nothing for a host without sshd. With
+ * h->address, h->ssh.port and h->ssh.user, that is a `transport: ssh` host.
+ */
+void nr_lab_ssh_options(const struct nr_lab_host *h, struct nr_strvec *out);
+
 /* Whether this process can build labs: root, `ip`, and sshd when needed. */
 int nr_lab_check_tools(const struct nr_lab *lab, struct nr_diag *d);
 

@@ -529,3 +529,15 @@ const char *nr_lab_address_from(const struct nr_lab *lab, const char *from, cons
 			return t->ifaces[i].address;
 	return t->address;
 }
+
+void nr_lab_ssh_options(const struct nr_lab_host *h, struct nr_strvec *out)
+{
+	if (!h->sshd)
+		return;
+	nr_strvec_push_owned(out, nr_xasprintf("IdentityFile=%s", h->ssh.identity));
+	nr_strvec_push(out, "IdentitiesOnly=yes");
+	nr_strvec_push_owned(out, nr_xasprintf("UserKnownHostsFile=%s", h->ssh.known_hosts));
+	nr_strvec_push(out, "StrictHostKeyChecking=accept-new");
+	nr_strvec_push(out, "KexAlgorithms=curve25519-sha256");
+	nr_strvec_push(out, "BatchMode=yes");
+}

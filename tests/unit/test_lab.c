@@ -78,6 +78,18 @@ NR_TEST(lab_good_file)
 	CHECK_STR(fwd->ssh.identity, "/tmp/netrig-lab-demo/ssh/client_ed25519");
 	CHECK_STR(fwd->ssh.known_hosts, "/tmp/netrig-lab-demo/ssh/known_hosts");
 	CHECK(pcap->ssh.config == NULL);
+	{
+		struct nr_strvec o = NR_STRVEC_INIT;
+
+		nr_lab_ssh_options(pcap, &o);
+		CHECK_EQ(o.n, 0);
+		nr_lab_ssh_options(fwd, &o);
+		CHECK_EQ(o.n, 6);
+		CHECK_STR(o.v[0], "IdentityFile=/tmp/netrig-lab-demo/ssh/client_ed25519");
+		CHECK_STR(o.v[2], "UserKnownHostsFile=/tmp/netrig-lab-demo/ssh/known_hosts");
+		CHECK_STR(o.v[3], "StrictHostKeyChecking=accept-new");
+		nr_strvec_clear(&o);
+	}
 	nr_lab_free(lab);
 }
 
