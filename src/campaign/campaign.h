@@ -19,6 +19,8 @@
 #include "base/str.h"
 #include "parse/parse.h"
 
+struct nr_lab;
+
 /* Where a value was written, for messages. line and column are 1-based. */
 struct nr_pos {
 	int line, column;
@@ -184,6 +186,7 @@ struct nr_campaign {
 	struct nr_notify notify;
 	struct nr_threshold *thresholds; /* from `thresholds:` of the campaign and of tests */
 	size_t n_thresholds;
+	struct nr_lab *lab;  /* `lab:`: its hosts are the campaign's too; NULL without */
 };
 
 /*

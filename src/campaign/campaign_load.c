@@ -14,6 +14,7 @@
 #include "base/mem.h"
 #include "base/num.h"
 #include "campaign/campaign.h"
+#include "lab/lab.h"
 #include "yaml/yaml.h"
 
 #define DEFAULT_TIMEOUT_US (300 * 1000000LL)
@@ -24,6 +25,7 @@
 struct loader {
 	const char *file;
 	struct nr_diag *d;
+	bool has_lab; /* the campaign has a lab: its hosts may leave addresses to it */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -293,13 +295,13 @@ defaults:
 		h->transport = NR_TRANSPORT_LOCAL;
 	} else if (!strcmp(transport, "netns")) {
 		h->transport = NR_TRANSPORT_NETNS;
-		if (!h->netns) {
+		if (!h->netns && !l->has_lab) {
 			r = fail(l, n, "host '%s' has transport netns but no 'netns' key", h->name);
 			goto out;
 		}
 	} else if (!strcmp(transport, "ssh")) {
 		h->transport = NR_TRANSPORT_SSH;
-		if (!h->address) {
+		if (!h->address && !l->has_lab) {
 			r = fail(l, n, "host '%s' has transport ssh but no 'address' key", h->name);
 			goto out;
 		}
@@ -345,6 +347,71 @@ static int load_hosts(struct loader *l, const struct nr_ynode *root, struct nr_c
 		h->name = nr_xstrdup("local");
 		h->transport = NR_TRANSPORT_LOCAL;
 		h->address = nr_xstrdup("127.0.0.1");
+	}
+	return 0;
+}
+
+/*
+ * `lab: FILE`: every host of the lab is a host of the campaign. One the
+ * campaign does not name is reached in its namespace; one it names takes
+ * what it leaves out from the lab: `transport: ssh` goes through the lab's
+ * sshd (address as seen from the lab's controller host, root, the lab's key
+ * and known_hosts).
+ */
+static int load_lab(struct loader *l, const struct nr_ynode *root, struct nr_campaign *c)
+{
+	const struct nr_ynode *n = nr_ynode_get(root, "lab");
+	const struct nr_lab_host *ctl = NULL;
+	struct nr_diag d2 = { 0 };
+	char *path;
+	size_t i, j;
+	int r;
+
+	if (!n)
+		return 0;
+	if ((r = want_kind(l, n, NR_Y_SCALAR, "lab")) < 0)
+		return r;
+	path = n->scalar[0] == '/' ? nr_xstrdup(n->scalar) : nr_xasprintf("%s/%s", c->dir, n->scalar);
+	r = nr_lab_load(path, &c->lab, &d2);
+	free(path);
+	if (r < 0)
+		return fail(l, n, "lab: %s", d2.msg);
+	for (i = 0; i < c->lab->n_hosts; i++)
+		if (c->lab->hosts[i].controller)
+			ctl = &c->lab->hosts[i];
+	for (i = 0; i < c->lab->n_hosts; i++) {
+		const struct nr_lab_host *lh = &c->lab->hosts[i];
+		struct nr_host *h = NULL;
+		const char *addr = ctl && ctl != lh ? nr_lab_address_from(c->lab, ctl->name, lh->name) : NULL;
+
+		for (j = 0; j < c->n_hosts; j++)
+			if (!strcmp(c->hosts[j].name, lh->name))
+				h = &c->hosts[j];
+		if (!h) {
+			c->hosts = nr_xrealloc(c->hosts, (c->n_hosts + 1) * sizeof(*c->hosts));
+			h = &c->hosts[c->n_hosts++];
+			memset(h, 0, sizeof(*h));
+			h->name = nr_xstrdup(lh->name);
+			h->transport = NR_TRANSPORT_NETNS;
+			h->restart_timeout_us = 120 * 1000000LL;
+		} else if (h->transport == NR_TRANSPORT_SSH && !lh->sshd) {
+			return fail(l, n, "host '%s' uses ssh, but the lab starts no sshd on it (sshd: true)",
+				    lh->name);
+		}
+		if (h->transport == NR_TRANSPORT_NETNS && !h->netns)
+			h->netns = nr_xstrdup(lh->netns);
+		if (!h->address || !strcmp(h->address, "127.0.0.1")) {
+			free(h->address);
+			h->address = nr_xstrdup(addr ? addr : lh->address);
+		}
+		if (h->transport == NR_TRANSPORT_SSH) {
+			if (!h->user)
+				h->user = nr_xstrdup(lh->ssh.user);
+			if (!h->identity)
+				h->identity = nr_xstrdup(lh->ssh.identity);
+			if (!h->ssh_options.n)
+				nr_lab_ssh_options(lh, &h->ssh_options);
+		}
 	}
 	return 0;
 }
@@ -1038,7 +1105,7 @@ out:
 
 static const char *const campaign_keys[] = {
 	"campaign", "description", "hosts", "defaults", "tests", "labels",
-	"stop_after_failures", "health", "notify", "thresholds",
+	"stop_after_failures", "health", "notify", "thresholds", "lab",
 };
 
 static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_health *h)
@@ -1143,8 +1210,15 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 		c->name = nr_xstrdup(base);
 		free(copy);
 	}
-	if ((r = load_hosts(l, root, c)) < 0)
+	l->has_lab = nr_ynode_get(root, "lab") != NULL;
+	if ((r = load_hosts(l, root, c)) < 0 || (r = load_lab(l, root, c)) < 0)
 		return r;
+	for (i = 0; i < c->n_hosts; i++)
+		if ((c->hosts[i].transport == NR_TRANSPORT_SSH && !c->hosts[i].address) ||
+		    (c->hosts[i].transport == NR_TRANSPORT_NETNS && !c->hosts[i].netns))
+			return fail(l, key_node(nr_ynode_get(root, "hosts"), c->hosts[i].name),
+				    "host '%s' is not in the lab and has no %s", c->hosts[i].name,
+				    c->hosts[i].transport == NR_TRANSPORT_SSH ? "'address'" : "'netns'");
 	c->health = (struct nr_health){ .when = NR_HEALTH_CASE, .ping = true, .ssh = true,
 					.retries = 2, .interval_us = 1000000, .timeout_us = 5000000 };
 	if (nr_ynode_get(root, "health") && (r = load_health(l, nr_ynode_get(root, "health"), &c->health)) < 0)
@@ -1187,7 +1261,7 @@ int nr_campaign_load(const char *path, const char *text, struct nr_campaign **re
 	struct nr_campaign *c = nr_xcalloc(1, sizeof(*c));
 	struct nr_buf buf = NR_BUF_INIT;
 	struct nr_ydoc *doc = NULL;
-	struct loader l = { path, d };
+	struct loader l = { .file = path, .d = d };
 	char *copy;
 	int r;
 
@@ -1283,6 +1357,7 @@ void nr_campaign_free(struct nr_campaign *c)
 		free(c->thresholds[i].metric);
 	}
 	free(c->thresholds);
+	nr_lab_free(c->lab);
 	free(c->notify.url);
 	nr_strvec_clear(&c->notify.command);
 	free(c->tests);

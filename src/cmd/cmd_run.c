@@ -15,6 +15,7 @@
 #include "base/mem.h"
 #include "base/num.h"
 #include "campaign/campaign.h"
+#include "lab/lab.h"
 #include "cmd/cmd.h"
 #include "report/report.h"
 #include "runner/runner.h"
@@ -218,6 +219,11 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	if (optind < argc && nr_campaign_load(argv[optind], NULL, &c, &d) < 0) {
 		fprintf(stderr, "%s\n", nr_diag_msg(&d));
 		status = NR_EXIT_USAGE;
+		goto out;
+	}
+	if (c && c->lab && !nr_lab_is_up(c->lab)) {
+		status = nr_cmd_error("run", NR_EXIT_INFRA, "lab '%s' is not up: run 'netrig lab up %s' first",
+				      c->lab->name, c->lab->path);
 		goto out;
 	}
 	if (!resume) {

@@ -27,7 +27,7 @@
 static const char wrapper[] =
 	"echo $$ > \"$0\" || exit 125; \"$@\"; rc=$?; "
 	/* the command ended by itself: end what it left in its group too */
-	"trap '' TERM; kill -TERM -- -$$ 2>/dev/null; rm -f \"$0\"; exit $rc";
+	"trap '' TERM; kill -TERM -$$ 2>/dev/null; rm -f \"$0\"; exit $rc";
 
 /* The ssh command and every option, up to (not including) "--" and the destination. */
 static void ssh_options(const struct nr_target *t, const char *control_master, struct nr_strvec *ret)
@@ -168,13 +168,16 @@ int nr_target_run(const struct nr_target *t, char *const *argv, int64_t timeout_
 int nr_ssh_kill_group(const struct nr_target *t, const char *pidfile, int64_t grace_us,
 		      struct nr_diag *d)
 {
-	/* $1 the pidfile, $2 tenths of a second to wait between TERM and KILL */
+	/*
+	 * $1 the pidfile, $2 tenths of a second to wait between TERM and KILL.
+	 * "kill -SIG -PGID", not "kill -SIG -- -PGID": dash's kill takes no "--".
+	 */
 	static const char script[] =
 		"f=$1; [ -f \"$f\" ] || exit 0; p=$(cat \"$f\"); "
 		"case $p in ''|*[!0-9]*) rm -f \"$f\"; exit 0;; esac; "
-		"if kill -TERM -- \"-$p\" 2>/dev/null; then i=0; "
-		"while [ $i -lt \"$2\" ] && kill -0 -- \"-$p\" 2>/dev/null; do sleep 0.1; i=$((i+1)); done; "
-		"kill -KILL -- \"-$p\" 2>/dev/null; fi; rm -f \"$f\"; exit 0";
+		"if kill -TERM \"-$p\" 2>/dev/null; then i=0; "
+		"while [ $i -lt \"$2\" ] && kill -0 \"-$p\" 2>/dev/null; do sleep 0.1; i=$((i+1)); done; "
+		"kill -KILL \"-$p\" 2>/dev/null; fi; rm -f \"$f\"; exit 0";
 	char tenths[24];
 	char *argv[] = { "sh", "-c", (char *)script, "netrig-kill", (char *)pidfile, tenths, NULL };
 	int code = 0, r;
