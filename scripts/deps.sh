@@ -17,6 +17,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "netrig: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Tests start their own sshd inside namespaces; the package must not start
+# the system's sshd on port 22: policy-rc.d 101 tells invoke-rc.d "no".
+made_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	made_policy=1
+fi
+trap '[ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >/dev/null
