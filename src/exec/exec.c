@@ -154,7 +154,11 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 			goto out;
 		}
 	}
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	devnull = open(spec->stdin_path ? spec->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0 && spec->stdin_path) {
+		r = nr_diagf(d, -errno, "%s: %s", spec->stdin_path, strerror(errno));
+		goto out;
+	}
 	if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
 	    pipe2(ep, O_CLOEXEC) < 0) {
 		r = nr_diagf(d, -errno, "cannot set up pipes: %s", strerror(errno));

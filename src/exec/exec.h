@@ -25,6 +25,7 @@ struct nr_exec_spec {
 	const char *workdir; /* NULL: this process's */
 	const char *netns;   /* NULL, or a namespace under /run/netns to enter */
 	size_t output_limit; /* bytes kept per stream; 0: no limit */
+	const char *stdin_path; /* the command's standard input; NULL: /dev/null */
 };
 
 struct nr_proc {

@@ -3,6 +3,7 @@
  * ssh connections), whether it is up (health checks, restarts), and
  * moving files to and from it.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -244,6 +245,35 @@ void nr__health_check(struct nr__hosts *h, const struct nr_host *host,
 	ret->ok = false;
 }
 
+/* Run argv here, with stdin from a file; "" or the last line of stderr in *err. */
+static int run_local(char *const *argv, const char *stdin_path, int64_t timeout_us,
+		     struct nr_buf *err, struct nr_diag *d)
+{
+	struct nr_exec_spec spec = { .argv = argv, .output_limit = 65536, .stdin_path = stdin_path };
+	struct nr_proc p, *procs[1] = { &p };
+	int r = nr_proc_start(&spec, &p, d);
+
+	if (r < 0)
+		return r;
+	r = nr_proc_pump(procs, 1, nr_mono_us() + timeout_us, 0, -1, NULL, NULL);
+	nr_proc_stop(procs, 1, 500000);
+	if (r == 0 && (p.exit_code != 0 || p.term_signal)) {
+		size_t end = p.err.len;
+
+		while (end && p.err.buf[end - 1] == '\n')
+			end--;
+		nr_buf_add(err, p.err.buf, end);
+		r = NR_EEXEC;
+	}
+	nr_proc_release(&p);
+	return r;
+}
+
+/*
+ * Uploads are a tar stream: made here into a temporary file, unpacked on
+ * the host by `tar -x` with the file as ssh's standard input. That needs
+ * nothing on the far side but tar (no scp or sftp subsystem).
+ */
 int nr__upload(const struct nr__hosts *h, const struct nr_test *t, struct nr_diag *d)
 {
 	size_t i;
@@ -252,51 +282,48 @@ int nr__upload(const struct nr__hosts *h, const struct nr_test *t, struct nr_dia
 		const struct nr_upload *u = &t->uploads[i];
 		const struct nr_host *host = nr_campaign_host(h->c, u->host);
 		const struct nr_target *tg = nr__hosts_target(h, host);
-		struct nr_target local = { .kind = NR_TARGET_LOCAL, .name = "upload" };
-		struct nr_strvec argv = NR_STRVEC_INIT;
-		struct nr_buf err = NR_BUF_INIT;
+		char tarfile[] = "/tmp/netrig-upload.XXXXXX";
 		char *from = u->from[0] == '/' ? nr_xstrdup(u->from)
 					       : nr_xasprintf("%s/%s", h->c->dir, u->from);
-		int code = -1, r;
+		char *copy = nr_xstrdup(from), *slash = strrchr(copy, '/');
+		struct nr_buf err = NR_BUF_INIT;
+		int fd = mkstemp(tarfile), r;
 
-		if (tg->kind == NR_TARGET_SSH) {
-			/* scp through the same shared connection, with the same ssh */
-			struct nr_strvec base = NR_STRVEC_INIT;
-			size_t k;
+		if (fd < 0) {
+			r = nr_diagf(d, NR_EEXEC, "upload: temporary file: %s", strerror(errno));
+			goto next;
+		}
+		close(fd);
+		*slash = '\0';
+		{
+			/* the last path element goes into `to` under its own name */
+			char *pack[] = { "tar", "-c", "-f", tarfile, "-C", copy[0] ? copy : "/", "--",
+					 slash + 1, NULL };
 
-			nr_ssh_base_argv(tg, &base);
-			nr_strvec_push(&argv, "scp");
-			nr_strvec_push(&argv, "-r");
-			nr_strvec_push(&argv, "-q");
-			nr_strvec_push(&argv, "-S");
-			nr_strvec_push(&argv, base.v[0]);
-			/* the ssh options between the command and "--" */
-			for (k = 1; k < base.n && strcmp(base.v[k], "--"); k++)
-				if (strcmp(base.v[k], "-T") != 0)
-					nr_strvec_push(&argv, !strcmp(base.v[k], "-p") ? "-P" : base.v[k]);
-			nr_strvec_push(&argv, "--");
-			nr_strvec_push(&argv, from);
-			nr_strvec_push_owned(&argv, nr_xasprintf("%s%s%s:%s",
-								 tg->user ? tg->user : "",
-								 tg->user ? "@" : "",
-								 tg->address, u->to));
-			nr_strvec_clear(&base);
-		} else {
-			nr_strvec_push(&argv, "cp");
-			nr_strvec_push(&argv, "-a");
-			nr_strvec_push(&argv, "--");
-			nr_strvec_push(&argv, from);
-			nr_strvec_push(&argv, u->to);
+			r = run_local(pack, NULL, 600 * 1000000LL, &err, d);
 		}
-		r = nr_target_run(&local, argv.v, 600 * 1000000LL, 65536, &code, NULL, &err, d);
-		nr_strvec_clear(&argv);
-		free(from);
-		if (r == 0 && code != 0) {
-			err.buf[strcspn(err.buf, "\n")] = '\0';
-			r = nr_diagf(d, NR_EEXEC, "upload %s to %s:%s failed: %s", u->from, host->name,
-				     u->to, err.len ? err.buf : "exit status not 0");
+		if (r == 0) {
+			char *unpack[] = { "sh", "-c", "mkdir -p -- \"$1\" && tar -x -f - -C \"$1\"",
+					   "netrig-upload", u->to, NULL };
+			struct nr_strvec argv = NR_STRVEC_INIT;
+
+			if (tg->kind == NR_TARGET_SSH) {
+				nr_ssh_command_argv(tg, unpack, NULL, NULL, NULL, &argv);
+				r = run_local(argv.v, tarfile, 600 * 1000000LL, &err, d);
+			} else {
+				/* local and netns hosts share this machine's files */
+				r = run_local(unpack, tarfile, 600 * 1000000LL, &err, d);
+			}
+			nr_strvec_clear(&argv);
 		}
+		if (r < 0)
+			r = nr_diagf(d, NR_EEXEC, "upload %s to %s:%s failed%s%s", u->from, host->name, u->to,
+				     err.len ? ": " : "", err.buf);
+		unlink(tarfile);
+next:
 		nr_buf_release(&err);
+		free(copy);
+		free(from);
 		if (r < 0)
 			return r;
 	}

@@ -30,12 +30,19 @@ tests:
     host: far
     run: sh -c 'pwd; echo "X=\$X"'
     env: {X: "q'uote \$HOME"}
+  - name: files
+    host: far
+    upload: [{host: far, from: payload, to: $tmp/remote}]
+    collect: [{path: "$tmp/remote/payload/out-{n}.txt"}]
+    matrix: {n: [1, 2]}
+    run: [sh, -c, "tr a-z A-Z < $tmp/remote/payload/in.txt > $tmp/remote/payload/out-{n}.txt"]
   - name: hang
     host: far
     timeout: 1s
     kill_grace: 500ms
     run: [sh, -c, "sleep 300 & exec sleep 301", $marker]
 YAML
+mkdir payload && echo "hello upload" > payload/in.txt
 "$N" run far.yaml --db far.db > out 2> err
 rc=$?
 [ $rc = 1 ] || { cat out err; fail "expected exit 1 (the hang case times out), got $rc"; }
@@ -59,7 +66,11 @@ if pgrep -f "$marker" > /dev/null; then
 	fail "the hung remote command or its child survived the timeout"
 fi
 ls /tmp/netrig.*.pid 2>/dev/null | grep -q . && fail "remote pidfiles left behind"
-echo "ok: ssh arguments, env, workdir, remote cleanup"
+[ -f remote/payload/in.txt ] || fail "upload did not copy payload/ to the host"
+"$N" --db far.db log files/n=2 | grep -q "file:$tmp/remote/payload/out-2.txt" || fail "collect: no file output stored"
+"$N" --db far.db log files/n=2 --raw --stream "file:$tmp/remote/payload/out-2.txt" | grep -qx "HELLO UPLOAD" ||
+	fail "collect: the collected file's content is not stored"
+echo "ok: ssh arguments, env, workdir, remote cleanup, upload, collect"
 
 # a notification receiver
 python3 "$top/tests/helpers/http-sink.py" "$tmp/posts" 60 > sink.out &

@@ -64,6 +64,11 @@ tests:
     run: [printf, "[%s]\n", "{v}"]
     matrix:
       v: ["x; touch $PWNED", '$(touch $PWNED)']
+  - name: files
+    host: c
+    upload: [{host: c, from: payload, to: /tmp/nrt520-remote}]
+    collect: [{path: /tmp/nrt520-remote/payload/out.txt}]
+    run: [sh, -c, "tr a-z A-Z < /tmp/nrt520-remote/payload/in.txt > /tmp/nrt520-remote/payload/out.txt"]
   - name: hang
     host: b
     timeout: 2s
@@ -71,6 +76,8 @@ tests:
     run: [sh, -c, "sleep 600 & sleep 601", t520-hang]
 YAML
 sed -i "s|\$PWNED|$tmp/pwned|g" iperf.yaml
+mkdir payload && echo "over ssh" > payload/in.txt
+rm -rf /tmp/nrt520-remote
 inlab "$N" run iperf.yaml --db r.db > out 2> err
 rc=$?
 [ $rc = 1 ] || { cat out; fail "expected exit 1 (hang times out), got $rc"; }
@@ -80,6 +87,9 @@ sqlite3 r.db "SELECT hosts FROM cases WHERE test = 'tcp'" | grep -q '"server":"b
 [ -e pwned ] && fail "a parameter value ran as shell syntax on the far side"
 "$N" --db r.db log 'literal/v=x; touch '"$tmp"'/pwned' --raw --stream stdout | grep -qxF "[x; touch $tmp/pwned]" ||
 	fail "the value did not arrive as one literal argument"
+"$N" --db r.db log files --raw --stream file:/tmp/nrt520-remote/payload/out.txt | grep -qx "OVER SSH" ||
+	fail "upload/collect over ssh"
+rm -rf /tmp/nrt520-remote
 sqlite3 r.db "SELECT status, error FROM cases WHERE test = 'hang'" | grep -q "failed|timed out" || fail "hang did not time out"
 sleep 0.5
 after_b=$(ip netns pids t520-b | sort | tr '\n' ' ')
