@@ -5,9 +5,9 @@
  * run still gives a page a browser opens quickly, and the page says what
  * it left out.
  */
-#include <jansson.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,8 +24,6 @@
 #define MAX_CMP_ROWS 300     /* changed series listed */
 #define MAX_STABLE_ROWS 300  /* stable series listed (collapsed) */
 #define MAX_STATUS_ROWS 5000 /* cases in the status sheet */
-#define MAX_HOSTS 64
-#define MAX_NICS 64
 #define MAX_ERROR_CHARS 400  /* of a case's error in the status sheet */
 
 static const char css[] =
@@ -615,19 +613,22 @@ static void add_trend(struct nr_buf *out, const struct nr_report_run *r, const s
 				 "first); highlighted: this run", first + 1, first + n, h->n_runs);
 	}
 	if (n_marks) {
+		size_t listed = 0;
+
 		nr_buf_adds(out, "; dashed: change points (red: the bad way, green: the good way) at ");
 		for (i = 0; i < ch->n && i < MAX_MARKS; i++) {
 			const struct nr_change *c = &ch->v[i];
 
 			if (!change_of(c, s))
 				continue;
+			nr_buf_adds(out, listed++ ? ", " : "");
 			nr_buf_adds(out, c->commit ? "commit <code>" : "run <code>");
 			add_short(out, c->commit ? c->commit : c->run_id, 12);
 			nr_buf_addf(out, "</code> (%+.1f %%, ", 100 * c->cp.rel_change);
 			if (c->cp.p_value < 1e-4)
-				nr_buf_adds(out, "p &lt; 0.0001) ");
+				nr_buf_adds(out, "p &lt; 0.0001)");
 			else
-				nr_buf_addf(out, "p %.2g) ", c->cp.p_value);
+				nr_buf_addf(out, "p %.2g)", c->cp.p_value);
 		}
 	}
 	nr_buf_adds(out, ".</p>\n</figure>\n");
@@ -749,197 +750,6 @@ static void add_status(struct nr_buf *out, const struct nr_report_run *r)
 	nr_buf_adds(out, "</section>\n");
 }
 
-/* ---- hosts ---- */
-
-/* A member by a dotted path ("cpu.model"), or NULL. */
-static json_t *jget(json_t *o, const char *path)
-{
-	char key[64];
-	const char *dot;
-
-	while (o && json_is_object(o)) {
-		dot = strchr(path, '.');
-		if (!dot)
-			return json_object_get(o, path);
-		if ((size_t)(dot - path) >= sizeof(key))
-			return NULL;
-		memcpy(key, path, (size_t)(dot - path));
-		key[dot - path] = '\0';
-		o = json_object_get(o, key);
-		path = dot + 1;
-	}
-	return NULL;
-}
-
-static void add_jval(struct nr_buf *out, json_t *v)
-{
-	if (json_is_string(v))
-		esc(out, json_string_value(v));
-	else if (json_is_integer(v))
-		nr_buf_addf(out, "%lld", (long long)json_integer_value(v));
-	else
-		nr_buf_adds(out, "?");
-}
-
-static void add_jstr(struct nr_buf *out, json_t *o, const char *path)
-{
-	add_jval(out, jget(o, path));
-}
-
-static void add_bytes(struct nr_buf *out, json_t *v)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double x;
-	size_t u = 0;
-
-	if (!json_is_integer(v)) {
-		nr_buf_adds(out, "?");
-		return;
-	}
-	x = (double)json_integer_value(v);
-	while (x >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		x /= 1024;
-		u++;
-	}
-	nr_buf_addf(out, u ? "%.1f %s" : "%.0f %s", x, units[u]);
-}
-
-static void add_nics(struct nr_buf *out, json_t *nics)
-{
-	size_t i, k;
-
-	if (!json_is_array(nics) || !json_array_size(nics))
-		return;
-	nr_buf_adds(out, "<table><thead><tr><th>NIC</th><th>state</th><th class=\"num\">MTU</th>"
-			 "<th class=\"num\">speed</th><th>driver</th><th class=\"num\">queues rx/tx</th>"
-			 "<th>MAC</th><th>addresses</th></tr></thead>\n<tbody>\n");
-	for (i = 0; i < json_array_size(nics) && i < MAX_NICS; i++) {
-		json_t *nic = json_array_get(nics, i), *addrs = jget(nic, "addrs"), *sp = jget(nic, "speed_mbps");
-
-		nr_buf_adds(out, "<tr><td>");
-		add_jstr(out, nic, "name");
-		nr_buf_adds(out, "</td><td>");
-		add_jstr(out, nic, "operstate");
-		nr_buf_adds(out, "</td><td class=\"num\">");
-		add_jstr(out, nic, "mtu");
-		nr_buf_adds(out, "</td><td class=\"num\">");
-		if (json_is_integer(sp))
-			add_value(out, (double)json_integer_value(sp) * 1e6, "bit/s");
-		else
-			nr_buf_adds(out, "&#8211;");
-		nr_buf_adds(out, "</td><td>");
-		add_jstr(out, nic, "driver");
-		nr_buf_adds(out, "</td><td class=\"num\">");
-		add_jstr(out, nic, "rx_queues");
-		nr_buf_adds(out, "/");
-		add_jstr(out, nic, "tx_queues");
-		nr_buf_adds(out, "</td><td><code>");
-		add_jstr(out, nic, "mac");
-		nr_buf_adds(out, "</code></td><td>");
-		for (k = 0; json_is_array(addrs) && k < json_array_size(addrs) && k < 32; k++) {
-			json_t *a = json_array_get(addrs, k);
-
-			nr_buf_adds(out, k ? "<br><code>" : "<code>");
-			add_jstr(out, a, "address");
-			nr_buf_adds(out, "/");
-			add_jstr(out, a, "prefix_len");
-			nr_buf_adds(out, "</code>");
-		}
-		nr_buf_adds(out, "</td></tr>\n");
-	}
-	nr_buf_adds(out, "</tbody></table>\n");
-	if (json_array_size(nics) > MAX_NICS)
-		nr_buf_addf(out, "<p class=\"note\">%zu more interfaces are not listed.</p>\n",
-			    json_array_size(nics) - MAX_NICS);
-}
-
-static void add_host(struct nr_buf *out, const struct nr_host_rec *h)
-{
-	json_error_t jerr;
-	json_t *si;
-
-	nr_buf_adds(out, "<div class=\"host\">\n<h3>");
-	esc(out, h->name);
-	nr_buf_adds(out, " <small class=\"note\">");
-	esc(out, h->transport);
-	if (h->address) {
-		nr_buf_adds(out, ", ");
-		esc(out, h->address);
-	}
-	nr_buf_adds(out, "</small></h3>\n");
-	if (!h->sysinfo) {
-		nr_buf_adds(out, "<p class=\"note\">No system information was collected.</p>\n</div>\n");
-		return;
-	}
-	si = json_loads(h->sysinfo, 0, &jerr);
-	if (!json_is_object(si)) {
-		nr_buf_adds(out, "<p class=\"note\">The stored system information is not a JSON object (");
-		esc(out, si ? "wrong type" : jerr.text);
-		nr_buf_adds(out, ").</p>\n</div>\n");
-		json_decref(si);
-		return;
-	}
-	nr_buf_adds(out, "<dl class=\"kv\">\n<dt>hostname</dt><dd>");
-	add_jstr(out, si, "hostname");
-	nr_buf_adds(out, "</dd>\n<dt>CPU</dt><dd>");
-	add_jstr(out, si, "cpu.model");
-	nr_buf_adds(out, "</dd>\n<dt>topology</dt><dd>");
-	add_jstr(out, si, "cpu.sockets");
-	nr_buf_adds(out, " sockets, ");
-	add_jstr(out, si, "cpu.cores");
-	nr_buf_adds(out, " cores, ");
-	add_jstr(out, si, "cpu.threads");
-	nr_buf_adds(out, " threads, ");
-	add_jstr(out, si, "cpu.numa_nodes");
-	nr_buf_adds(out, " NUMA nodes</dd>\n<dt>frequency</dt><dd>base ");
-	add_jstr(out, si, "cpu.base_mhz");
-	nr_buf_adds(out, " MHz, max ");
-	add_jstr(out, si, "cpu.max_mhz");
-	nr_buf_adds(out, " MHz, governor ");
-	add_jstr(out, si, "cpu.governor");
-	nr_buf_adds(out, "</dd>\n<dt>memory</dt><dd>");
-	add_bytes(out, jget(si, "memory.total_bytes"));
-	nr_buf_adds(out, "</dd>\n<dt>kernel</dt><dd>");
-	add_jstr(out, si, "kernel.sysname");
-	nr_buf_adds(out, " ");
-	add_jstr(out, si, "kernel.release");
-	nr_buf_adds(out, " ");
-	add_jstr(out, si, "kernel.machine");
-	nr_buf_adds(out, "</dd>\n<dt>OS</dt><dd>");
-	add_jstr(out, si, "os.pretty_name");
-	nr_buf_adds(out, "</dd>\n<dt>platform</dt><dd>");
-	add_jstr(out, si, "platform.dmi_sys_vendor");
-	nr_buf_adds(out, " ");
-	add_jstr(out, si, "platform.dmi_product_name");
-	nr_buf_adds(out, ", clocksource ");
-	add_jstr(out, si, "platform.clocksource");
-	nr_buf_adds(out, "</dd>\n<dt>TCP</dt><dd>congestion control ");
-	/* sysctl names hold dots: not a path */
-	add_jval(out, json_object_get(jget(si, "net.sysctl"), "net.ipv4.tcp_congestion_control"));
-	nr_buf_adds(out, ", rmem_max ");
-	add_bytes(out, json_object_get(jget(si, "net.sysctl"), "net.core.rmem_max"));
-	nr_buf_adds(out, ", wmem_max ");
-	add_bytes(out, json_object_get(jget(si, "net.sysctl"), "net.core.wmem_max"));
-	nr_buf_adds(out, "</dd>\n</dl>\n");
-	add_nics(out, jget(si, "net.nics"));
-	nr_buf_adds(out, "</div>\n");
-	json_decref(si);
-}
-
-static void add_hosts(struct nr_buf *out, const struct nr_report_run *r)
-{
-	size_t i;
-
-	nr_buf_adds(out, "<section id=\"hosts\">\n<h2>Hosts</h2>\n");
-	if (!r->n_hosts)
-		nr_buf_adds(out, "<p>No hosts are recorded for this run.</p>\n");
-	for (i = 0; i < r->n_hosts && i < MAX_HOSTS; i++)
-		add_host(out, &r->hosts[i]);
-	if (r->n_hosts > MAX_HOSTS)
-		nr_buf_addf(out, "<p class=\"note\">%zu more hosts are not shown.</p>\n", r->n_hosts - MAX_HOSTS);
-	nr_buf_adds(out, "</section>\n");
-}
-
 void nr_report_html(const struct nr_report_run *r, struct nr_buf *out)
 {
 	const struct nr_run_rec *run = r->run;
@@ -973,7 +783,7 @@ void nr_report_html(const struct nr_report_run *r, struct nr_buf *out)
 	add_charts(out, r);
 	add_trends(out, r);
 	add_status(out, r);
-	add_hosts(out, r);
+	nr__report_html_hosts(out, r);
 	nr_buf_adds(out, "<footer>Made by netrig");
 	if (run->version) {
 		nr_buf_adds(out, " ");

@@ -44,4 +44,9 @@ void nr__report_svg_trend(struct nr_buf *out, const char *unit, const double *va
 			  size_t n, size_t first_run, size_t current,
 			  const struct nr__report_mark *marks, size_t n_marks);
 
+struct nr_report_run;
+
+/* The hosts section of the HTML page (report_html_hosts.c). */
+void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r);
+
 #endif
