@@ -61,6 +61,8 @@ static const char css[] =
 	".card.bad b{color:var(--fail)}.card.good b{color:var(--pass)}\n"
 	"dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 18px;margin:8px 0}\n"
 	"dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}\n"
+	"dl.run{grid-template-columns:max-content minmax(0,26em) max-content minmax(0,1fr);column-gap:22px}\n"
+	"@media (max-width:800px){dl.run{grid-template-columns:max-content 1fr}}\n"
 	".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:14px}\n"
 	"figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:8px 10px 4px;"
 	"background:#fff}\n"
@@ -361,7 +363,7 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 		else
 			other++;
 	}
-	nr_buf_adds(out, "<section id=\"summary\">\n<h2>Summary</h2>\n<dl class=\"kv\">\n<dt>campaign</dt><dd>");
+	nr_buf_adds(out, "<section id=\"summary\">\n<h2>Summary</h2>\n<dl class=\"kv run\">\n<dt>campaign</dt><dd>");
 	esc(out, run->campaign);
 	nr_buf_adds(out, "</dd>\n<dt>run</dt><dd><code>");
 	esc(out, run->id);
@@ -371,6 +373,9 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 		nr_buf_adds(out, " ");
 		esc(out, run->reason);
 	}
+	/* row by row in two columns: campaign, run / status, duration / commit, branch / times */
+	nr_buf_adds(out, "</dd>\n<dt>duration</dt><dd>");
+	add_duration(out, run->started_us, run->finished_us);
 	nr_buf_adds(out, "</dd>\n<dt>commit</dt><dd>");
 	if (run->commit) {
 		nr_buf_adds(out, "<code>");
@@ -385,8 +390,6 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 	add_time(out, run->started_us);
 	nr_buf_adds(out, "</dd>\n<dt>finished</dt><dd>");
 	add_time(out, run->finished_us);
-	nr_buf_adds(out, "</dd>\n<dt>duration</dt><dd>");
-	add_duration(out, run->started_us, run->finished_us);
 	nr_buf_adds(out, "</dd>\n");
 	if (run->controller) {
 		nr_buf_adds(out, "<dt>controller</dt><dd>");

@@ -14,7 +14,7 @@
 #define BAR_ROW 24.0     /* height of one case's row */
 #define BAR_TOP 6.0
 #define VALUE_COL 92.0   /* right column with the median as text */
-#define CHAR_W 6.7       /* rough width of a character at 12px */
+#define CHAR_W 7.2       /* a generous width of a character at 12px */
 #define LABEL_MAX 34     /* characters of a case label before it is cut */
 
 #define TR_W 640.0
@@ -89,6 +89,15 @@ static void add_value(struct nr_buf *out, double v, const char *unit)
 	nr_report_xml_escape(out, nr_report_fmt_value(b, sizeof(b), v, unit));
 }
 
+/* An axis tick: a plain 0 reads better than "0.00 bit/s". */
+static void add_tick(struct nr_buf *out, double v, double step, const char *unit)
+{
+	if (fabs(v) < step * 1e-9)
+		nr_buf_addch(out, '0');
+	else
+		add_value(out, v, unit);
+}
+
 void nr__report_svg_bars(struct nr_buf *out, const char *unit,
 			 const struct nr__report_bar *bars, size_t n)
 {
@@ -98,7 +107,7 @@ void nr__report_svg_bars(struct nr_buf *out, const char *unit,
 	for (i = 0; i < n; i++) {
 		const struct nr__report_bar *b = &bars[i];
 		double c = CHAR_W * (double)(label_chars(b->label) < LABEL_MAX ? label_chars(b->label)
-									       : LABEL_MAX + 1) + 12;
+									       : LABEL_MAX + 1) + 18;
 
 		if (c > label_w)
 			label_w = c;
@@ -126,7 +135,7 @@ void nr__report_svg_bars(struct nr_buf *out, const char *unit,
 			    x, BAR_TOP - 2, x, y + 4);
 		nr_buf_addf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x,
 			    y + 17);
-		add_value(out, fabs(t) < step * 1e-9 ? 0 : t, unit);
+		add_tick(out, t, step, unit);
 		nr_buf_adds(out, "</text>\n");
 	}
 	for (i = 0; i < n; i++) {
@@ -208,7 +217,7 @@ void nr__report_svg_trend(struct nr_buf *out, const char *unit, const double *va
 			    x0, Y(t), x1, Y(t));
 		nr_buf_addf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 6,
 			    Y(t) + 3.5);
-		add_value(out, fabs(t) < step * 1e-9 ? 0 : t, unit);
+		add_tick(out, t, step, unit);
 		nr_buf_adds(out, "</text>\n");
 	}
 	if (current < n)
