@@ -18,6 +18,7 @@
 
 #define MAX_CHARTS 60        /* matrix charts (test x role x metric) */
 #define MAX_BARS 40          /* cases per matrix chart */
+#define MAX_DOTS 50          /* repeats drawn as dots per case */
 #define MAX_TRENDS 24        /* trend charts */
 #define MAX_TREND_RUNS 200   /* runs per trend chart (the latest ones) */
 #define MAX_MARKS 2000       /* change points considered for the trends */
@@ -73,7 +74,7 @@ static const char css[] =
 	".tick{font-size:11px;fill:#5d6779}.lbl{font-size:12px;fill:#1c2431}\n"
 	".val{font-size:12px;fill:#1c2431;font-weight:600}\n"
 	".grid{stroke:#e6e9ef;stroke-width:1}.axis{stroke:#8a94a6;stroke-width:1}\n"
-	".band{fill:#f7f8fb}.bar{fill:#6b9bd1}\n"
+	".band{fill:#f7f8fb}.bar{fill:#6b9bd1}.bar-bad{fill:#d9746c}.bar-good{fill:#5fae7a}\n"
 	".whisker{stroke:#1c2431;stroke-width:1.3;fill:none}\n"
 	".dot{fill:#1c2431;fill-opacity:.55}\n"
 	".line{stroke:var(--accent);stroke-width:2;fill:none}\n"
@@ -425,11 +426,34 @@ static bool in_group(const struct group *g, const struct nr_result_row *x)
 	return same(g->test, x->test) && same(g->role, x->role) && same(g->metric, x->metric);
 }
 
+/*
+ * The comparison's verdict on one case of a chart, if it changed: the
+ * comparison lists regressions, then improvements, first, so the scan
+ * stops at the first series that is neither.
+ */
+static const char *verdict(const struct nr_comparison *c, const struct group *g, const char *key)
+{
+	size_t i;
+
+	for (i = 0; c && i < c->n && i < MAX_CMP_ROWS; i++) {
+		const struct nr_series_cmp *s = &c->v[i];
+
+		if (s->presence != NR_IN_BOTH)
+			continue;
+		if (s->r.outcome != NR_OUTCOME_REGRESSION && s->r.outcome != NR_OUTCOME_IMPROVEMENT)
+			break;
+		if (same(s->key, key) && same(s->role, g->role) && same(s->metric, g->metric))
+			return s->r.outcome == NR_OUTCOME_REGRESSION ? "regression" : "improvement";
+	}
+	return NULL;
+}
+
 static void add_chart(struct nr_buf *out, const struct nr_report_run *r, const struct group *g)
 {
 	struct nr__report_bar bars[MAX_BARS];
-	double *dots = NULL;
-	size_t n = 0, total = 0, n_dots = 0, cap_dots = 0, max_repeats = 0, i, k;
+	double *dots[MAX_BARS] = { NULL };
+	size_t cap[MAX_BARS] = { 0 };
+	size_t n = 0, total = 0, max_repeats = 0, marked = 0, i, k;
 
 	for (i = 0; i < r->n_results; i++) {
 		const struct nr_result_row *x = &r->results[i];
@@ -441,46 +465,27 @@ static void add_chart(struct nr_buf *out, const struct nr_report_run *r, const s
 			continue;
 		bars[n] = (struct nr__report_bar){ .label = case_label(x->test, x->key), .title = x->key,
 						    .median = x->median, .lo = x->min, .hi = x->max,
-						    .n = x->n };
+						    .n = x->n, .verdict = verdict(r->cmp, g, x->key) };
+		if (bars[n].verdict)
+			marked++;
 		if (x->n > max_repeats)
 			max_repeats = x->n;
 		n++;
 	}
-	/* each repeat as a dot: the samples are in case order, so one pass
-	 * collects them; a bar's dots are found by its key */
+	/* each repeat as a dot, found by its case key among the bars */
 	for (i = 0; i < r->n_samples; i++) {
 		const struct nr_sample_row *s = &r->samples[i];
 
 		if (s->interval >= 0 || !same(s->test, g->test) || !same(s->role, g->role) ||
 		    !same(s->metric, g->metric))
 			continue;
-		NR_GROW(dots, n_dots + 1, cap_dots);
-		dots[n_dots++] = s->value;
-	}
-	/* a second pass gives each bar its slice: keys, in sample order */
-	{
-		size_t j = 0;
-
-		for (k = 0; k < n; k++)
-			bars[k].dots = NULL;
-		for (i = 0; i < r->n_samples && j <= n_dots; i++) {
-			const struct nr_sample_row *s = &r->samples[i];
-
-			if (s->interval >= 0 || !same(s->test, g->test) || !same(s->role, g->role) ||
-			    !same(s->metric, g->metric))
-				continue;
-			for (k = 0; k < n; k++)
-				if (same(bars[k].title, s->key))
-					break;
-			if (k < n) {
-				if (!bars[k].dots)
-					bars[k].dots = &dots[j];
-				/* only contiguous runs of one key are a bar's repeats */
-				if (&bars[k].dots[bars[k].n_dots] == &dots[j])
-					bars[k].n_dots++;
-			}
-			j++;
-		}
+		for (k = 0; k < n && !same(bars[k].title, s->key); k++)
+			;
+		if (k == n || bars[k].n_dots == MAX_DOTS)
+			continue;
+		NR_GROW(dots[k], bars[k].n_dots + 1, cap[k]);
+		dots[k][bars[k].n_dots++] = s->value;
+		bars[k].dots = dots[k];
 	}
 	nr_buf_adds(out, "<figure>\n<figcaption>");
 	esc(out, g->metric);
@@ -498,10 +503,15 @@ static void add_chart(struct nr_buf *out, const struct nr_report_run *r, const s
 	nr__report_svg_bars(out, g->unit, bars, n);
 	nr_buf_addf(out, "<p class=\"legend\">Bar: median of the repeats; whisker: min to max; "
 			 "dots: each repeat (up to %zu per case).", max_repeats);
+	if (max_repeats > MAX_DOTS)
+		nr_buf_addf(out, " Only the first %d repeats of a case are drawn as dots.", MAX_DOTS);
+	if (marked)
+		nr_buf_adds(out, " Red bars regressed against the baseline, green ones improved.");
 	if (total > n)
 		nr_buf_addf(out, " Showing the first %zu of %zu cases.", n, total);
 	nr_buf_adds(out, "</p>\n</figure>\n");
-	free(dots);
+	for (k = 0; k < n; k++)
+		free(dots[k]);
 }
 
 static void add_charts(struct nr_buf *out, const struct nr_report_run *r)

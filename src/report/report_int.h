@@ -18,6 +18,7 @@ struct nr__report_bar {
 	size_t n;           /* repeats */
 	const double *dots; /* each repeat's value, or NULL */
 	size_t n_dots;
+	const char *verdict; /* "regression" or "improvement" against a baseline, or NULL */
 };
 
 /*

@@ -150,7 +150,10 @@ void nr__report_svg_bars(struct nr_buf *out, const char *unit,
 		add_value(out, b->lo, unit);
 		nr_buf_adds(out, ", max ");
 		add_value(out, b->hi, unit);
-		nr_buf_addf(out, ", %zu repeats</title>", b->n);
+		nr_buf_addf(out, ", %zu repeats", b->n);
+		if (b->verdict)
+			nr_buf_addf(out, "; %s against the baseline", b->verdict);
+		nr_buf_adds(out, "</title>");
 		if (i % 2)
 			nr_buf_addf(out, "<rect class=\"band\" x=\"0\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\"/>",
 				    y, BAR_W, BAR_ROW);
@@ -160,7 +163,8 @@ void nr__report_svg_bars(struct nr_buf *out, const char *unit,
 		nr_buf_adds(out, "</text>");
 		if (isfinite(b->median)) {
 			xm = X(b->median);
-			nr_buf_addf(out, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\"/>",
+			nr_buf_addf(out, "<rect class=\"bar%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\"/>",
+				    !b->verdict ? "" : !strcmp(b->verdict, "regression") ? " bar-bad" : " bar-good",
 				    xm < base ? xm : base, cy - 7, fabs(xm - base) < 1 ? 1 : fabs(xm - base));
 		}
 		if (isfinite(b->lo) && isfinite(b->hi) && b->hi > b->lo) {

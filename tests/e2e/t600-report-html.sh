@@ -106,7 +106,8 @@ grep -q '<h2>Summary</h2>' report.html || fail "no summary heading"
 grep -q 'class="cp"' report.html || fail "no change point marked on a trend"
 grep -q ">$step<" report.html || fail "change points are not labelled with commit $step"
 grep -q 'class="pt-cur"' report.html || fail "the current run is not highlighted"
-[ "$(grep -c '<rect class="bar"' report.html)" = 9 ] || fail "expected 9 bars (3 charts x 3 cases)"
+[ "$(grep -c "<rect class=\"bar" report.html)" = 9 ] || fail "expected 9 bars (3 charts x 3 cases)"
+[ "$(grep -c "<rect class=\"bar bar-bad\"" report.html)" = 6 ] || fail "expected the 6 regressed cases as red bars"
 grep -q 'Gbit/s' report.html || fail "throughput is not formatted for people"
 
 command -v chromium >/dev/null || { echo "chromium is not installed: the page was checked, not rendered"; exit 77; }

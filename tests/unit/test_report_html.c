@@ -267,7 +267,9 @@ NR_TEST(report_html_sections_escaping_and_balance)
 	CHECK_CONTAINS(h, "b-warning");
 	CHECK_CONTAINS(h, "a change point at commit fedcba9");
 	/* matrix charts: 2 charts of 3 bars with whiskers, unit ticks, the legend says what whiskers are */
-	CHECK_EQ(count(h, "<rect class=\"bar\""), 6);
+	CHECK_EQ(count(h, "<rect class=\"bar"), 6);
+	CHECK_EQ(count(h, "<rect class=\"bar bar-bad\""), 1); /* the regression, colored */
+	CHECK_CONTAINS(h, "Red bars regressed against the baseline");
 	CHECK_EQ(count(h, "<path class=\"whisker\""), 6);
 	CHECK_EQ(count(h, "<circle class=\"dot\""), 18);
 	CHECK_CONTAINS(h, "whisker: min to max");
