@@ -162,7 +162,7 @@ static void add_value(struct nr_buf *out, double v, const char *unit)
 {
 	char b[64];
 
-	if (!isfinite(v) && !isinf(v)) {
+	if (!isfinite(v)) {
 		nr_buf_adds(out, "&#8211;");
 		return;
 	}

@@ -86,6 +86,10 @@ static void add_value(struct nr_buf *out, double v, const char *unit)
 {
 	char b[64];
 
+	if (!isfinite(v)) {
+		nr_buf_adds(out, "&#8211;"); /* no value: a dash, not "nan" */
+		return;
+	}
 	nr_report_xml_escape(out, nr_report_fmt_value(b, sizeof(b), v, unit));
 }
 
@@ -120,6 +124,8 @@ void nr__report_svg_bars(struct nr_buf *out, const char *unit,
 		if (isfinite(b->median) && b->median > hi)
 			hi = b->median;
 	}
+	if (lo == 0 && hi == 0)
+		hi = 1; /* all zero: an axis from 0, not one centred on it */
 	step = nice_domain(&lo, &hi, 4);
 	x0 = label_w;
 	x1 = BAR_W - VALUE_COL;

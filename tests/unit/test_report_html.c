@@ -4,6 +4,7 @@
  * keys, errors and sysinfo strings), big runs capped with a note.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "report/report.h"
+#include "report/report_int.h"
 #include "test.h"
 
 /*
@@ -398,4 +400,37 @@ NR_TEST_T(report_html_big_run_is_capped, 120)
 	free(runs);
 	free(samples);
 	free(cases);
+}
+
+/* Charts of awkward numbers never put "nan" or "inf" into coordinates. */
+NR_TEST(report_html_svg_edge_values)
+{
+	struct nr__report_bar bars[3] = {
+		{ .label = "neg", .median = -5, .lo = -7, .hi = -3, .n = 3 },
+		{ .label = "zero", .median = 0, .lo = 0, .hi = 0, .n = 1 },
+		{ .label = "a very long parameter list, x=1,y=2,z=3,w=4", .median = NAN, .lo = NAN,
+		  .hi = NAN, .n = 0 },
+	};
+	struct nr__report_bar zeros[1] = { { .label = "z", .n = 2 } };
+	double trend[5] = { NAN, 3, NAN, 3, INFINITY };
+	double one[1] = { 7 };
+	struct nr__report_mark mark = { .index = 1, .label = "<c>", .bad = true };
+	struct nr__report_mark past_end = { .index = 9, .label = "x" };
+	struct nr_buf out = NR_BUF_INIT;
+
+	nr__report_svg_bars(&out, "us", bars, 3);
+	nr__report_svg_bars(&out, "bit/s", zeros, 1);
+	nr__report_svg_bars(&out, "", NULL, 0);
+	nr__report_svg_trend(&out, "us", trend, 5, 1, 3, &mark, 1);
+	nr__report_svg_trend(&out, "", one, 1, 4, 0, &past_end, 1);
+	nr__report_svg_trend(&out, "", trend, 0, 1, SIZE_MAX, NULL, 0);
+	CHECK_BALANCED(out.buf);
+	CHECK(!strstr(out.buf, "nan") && !strstr(out.buf, "inf"));
+	CHECK_CONTAINS(out.buf, ">-5.00 us</text>");
+	CHECK_CONTAINS(out.buf, ">0</text>");
+	CHECK_CONTAINS(out.buf, "&lt;c&gt;");
+	CHECK_CONTAINS(out.buf, "\xe2\x80\xa6</text>"); /* the long label is cut */
+	CHECK_EQ(count(out.buf, "<line class=\"cp\""), 1);
+	CHECK_EQ(count(out.buf, "<rect class=\"bar\""), 3);
+	nr_buf_release(&out);
 }
