@@ -623,7 +623,9 @@ static void add_trend(struct nr_buf *out, const struct nr_report_run *r, const s
 				     current != SIZE_MAX && current >= first ? current - first : SIZE_MAX,
 				     marks, n_marks);
 		nr_buf_addf(out, "<p class=\"legend\">Median per run (x: runs %zu to %zu of %zu, oldest "
-				 "first); highlighted: this run", first + 1, first + n, h->n_runs);
+				 "first); %s", first + 1, first + n, h->n_runs,
+			    current != SIZE_MAX ? "highlighted: this run"
+						: "this run is not drawn (the history holds finished runs only)");
 	}
 	if (n_marks) {
 		size_t listed = 0;
