@@ -1,0 +1,53 @@
+/*
+ * Inside the report module: the inline SVG charts of the HTML page
+ * (report_svg.c), drawn into a buffer as markup with every label escaped.
+ */
+#ifndef NR_REPORT_INT_H
+#define NR_REPORT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+
+/* One bar of a matrix chart: a case's median with its whisker and repeats. */
+struct nr__report_bar {
+	const char *label;  /* the case's parameters; escaped when drawn */
+	const char *title;  /* the tooltip (the full case key) */
+	double median, lo, hi; /* lo..hi: the whisker (min..max of the repeats) */
+	size_t n;           /* repeats */
+	const double *dots; /* each repeat's value, or NULL */
+	size_t n_dots;
+	const char *verdict; /* "regression" or "improvement" against a baseline, or NULL */
+};
+
+/*
+ * A horizontal bar chart, one row per bar, the value axis below with
+ * ticks formatted in `unit` for people.
+ */
+void nr__report_svg_bars(struct nr_buf *out, const char *unit,
+			 const struct nr__report_bar *bars, size_t n);
+
+/* A change point drawn on a trend: a vertical marker at values[index]. */
+struct nr__report_mark {
+	size_t index;
+	const char *label; /* commit or run id, short */
+	bool bad;          /* goes the metric's bad way */
+};
+
+/*
+ * A trend line over runs: values[0..n) (NaN where a run lacks the series),
+ * the point `current` (or SIZE_MAX) highlighted, change points marked.
+ * first_run is the 1-based number of values[0] in the campaign's history
+ * (the x-axis labels).
+ */
+void nr__report_svg_trend(struct nr_buf *out, const char *unit, const double *values,
+			  size_t n, size_t first_run, size_t current,
+			  const struct nr__report_mark *marks, size_t n_marks);
+
+struct nr_report_run;
+
+/* The hosts section of the HTML page (report_html_hosts.c). */
+void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r);
+
+#endif
