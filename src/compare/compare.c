@@ -1,6 +1,7 @@
 /* A candidate run against a baseline, series by series. */
 #include "compare/compare.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,68 @@ static void add_context(struct nr_series_cmp *s, const struct nr_changes *hist)
 	}
 }
 
+char *nr_compare_host_class(struct nr_store *st, const char *run_id)
+{
+	struct nr_host_rec *hosts = NULL;
+	struct nr_buf b = NR_BUF_INIT;
+	size_t n = 0, i;
+
+	if (nr_store_hosts_list(st, run_id, &hosts, &n, NULL) < 0)
+		return nr_xstrdup("");
+	for (i = 0; i < n; i++) {
+		json_t *si = hosts[i].sysinfo ? json_loads(hosts[i].sysinfo, 0, NULL) : NULL;
+		json_t *cpu = json_object_get(si, "cpu"), *mem = json_object_get(si, "memory");
+		const char *model = json_string_value(json_object_get(cpu, "model"));
+		json_int_t threads = json_integer_value(json_object_get(cpu, "threads"));
+		double gib = (double)json_integer_value(json_object_get(mem, "total_bytes")) / (1 << 30);
+
+		/* hosts of one machine (local, netns) describe it once */
+		if (model && !strstr(b.buf, model))
+			nr_buf_addf(&b, "%s%s x%lld, %.0f GiB", b.len ? "; " : "", model,
+				    (long long)threads, gib);
+		json_decref(si);
+	}
+	nr_hosts_free(hosts, n);
+	return nr_buf_detach(&b, NULL);
+}
+
+/*
+ * Keep the baseline runs of the candidate's host class when there are
+ * any (at most `want`); else keep them all and say that the classes differ.
+ */
+static void pick_class(struct nr_store *st, struct nr_comparison *c, size_t want)
+{
+	size_t i, k = 0, n = c->n_base;
+	char **classes = nr_xcalloc(n + 1, sizeof(*classes));
+
+	c->cand_class = nr_compare_host_class(st, c->cand.id);
+	for (i = 0; i < c->n_base; i++) {
+		classes[i] = nr_compare_host_class(st, c->base[i].id);
+		k += !strcmp(classes[i], c->cand_class);
+	}
+	if (k) {
+		for (i = 0, k = 0; i < c->n_base; i++) {
+			if (strcmp(classes[i], c->cand_class) || k == want) {
+				nr_run_rec_release(&c->base[i]);
+				continue;
+			}
+			c->base[k++] = c->base[i];
+		}
+		c->n_base = k;
+		c->base_class = nr_xstrdup(c->cand_class);
+	} else {
+		for (i = want; i < c->n_base; i++)
+			nr_run_rec_release(&c->base[i]);
+		if (c->n_base > want)
+			c->n_base = want;
+		c->base_class = nr_xstrdup(classes[0] ? classes[0] : "");
+		c->class_differs = c->n_base && (*c->cand_class || *c->base_class);
+	}
+	for (i = 0; i < n; i++)
+		free(classes[i]);
+	free(classes);
+}
+
 int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		    struct nr_comparison *ret, struct nr_diag *d)
 {
@@ -142,9 +205,12 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 	}
 	c.cand = cand[0];
 	free(cand);
-	/* the baseline: from the candidate's campaign, and never the candidate itself */
+	/*
+	 * The baseline: from the candidate's campaign, never the candidate,
+	 * preferably on the candidate's hardware (so look a little further back).
+	 */
 	if ((r = nr_store_runs_select(st, o->base_sel, c.cand.campaign,
-				      (o->baseline_window ? o->baseline_window : 1) + 1, &c.base,
+				      4 * (o->baseline_window ? o->baseline_window : 1) + 1, &c.base,
 				      &c.n_base, d)) < 0) {
 		nr_diagf(d, r, "baseline");
 		goto out;
@@ -156,10 +222,9 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 			c.n_base--;
 			break;
 		}
-	if (c.n_base > (o->baseline_window ? o->baseline_window : 1)) {
-		nr_run_rec_release(&c.base[c.n_base - 1]);
-		c.n_base--;
-	}
+	/* a single run named by id is the baseline whatever its hardware */
+	if (c.n_base)
+		pick_class(st, &c, o->baseline_window ? o->baseline_window : 1);
 	if (!c.n_base) {
 		r = nr_diagf(d, NR_ENOTFOUND, "baseline '%s' names only the candidate run",
 			     o->base_sel ? o->base_sel : "latest");
@@ -254,6 +319,8 @@ void nr_comparison_release(struct nr_comparison *c)
 		free(c->v[i].context);
 	}
 	free(c->v);
+	free(c->cand_class);
+	free(c->base_class);
 	nr_run_rec_release(&c->cand);
 	nr_runs_free(c->base, c->n_base);
 	memset(c, 0, sizeof(*c));

@@ -48,7 +48,17 @@ struct nr_comparison {
 	size_t only_base, only_cand;
 	size_t cand_failed_cases;/* failed cases of the candidate run */
 	bool few_repeats;        /* some series had fewer than min_repeats a side */
+	/*
+	 * The hardware the runs ran on ("Intel Xeon x2, 23.5 GiB" per host
+	 * with a description). Baseline runs of the candidate's class are
+	 * preferred; when none is, they are compared anyway and this says so.
+	 */
+	char *cand_class, *base_class;
+	bool class_differs;
 };
+
+/* A run's host class from its hosts' sysinfo (malloc'ed; "" when none is known). */
+char *nr_compare_host_class(struct nr_store *st, const char *run_id);
 
 /*
  * Compare. NR_ENOTFOUND / NR_EAMBIGUOUS when a selector names no run or

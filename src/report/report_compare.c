@@ -120,6 +120,9 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 	nr_buf_addch(out, '\n');
 	if (c->few_repeats)
 		nr_buf_adds(out, "note: some series have fewer than 3 repeats a side: judged by the threshold alone, no significance test\n");
+	if (c->class_differs)
+		nr_buf_addf(out, "note: the baseline ran on other hardware (%s) than the candidate (%s)\n",
+			    *c->base_class ? c->base_class : "unknown", *c->cand_class ? c->cand_class : "unknown");
 	if (c->cand_failed_cases)
 		nr_buf_addf(out, "note: %zu case%s of the candidate failed\n", c->cand_failed_cases,
 			    c->cand_failed_cases == 1 ? "" : "s");
@@ -189,6 +192,9 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 	md_section(c, "Stable", "stable", true, out);
 	if (c->few_repeats)
 		nr_buf_adds(out, "> Some series have fewer than 3 repeats a side: judged by the threshold alone.\n\n");
+	if (c->class_differs)
+		nr_buf_addf(out, "> The baseline ran on other hardware (%s) than the candidate (%s).\n\n",
+			    *c->base_class ? c->base_class : "unknown", *c->cand_class ? c->cand_class : "unknown");
 	if (c->cand_failed_cases)
 		nr_buf_addf(out, "> %zu case%s of the candidate run failed: `netrig status %.8s`.\n\n",
 			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.id);
@@ -217,6 +223,9 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 	json_object_set_new(counts, "only_candidate", json_integer((json_int_t)c->only_cand));
 	json_object_set_new(root, "counts", counts);
 	json_object_set_new(root, "candidate_failed_cases", json_integer((json_int_t)c->cand_failed_cases));
+	json_object_set_new(root, "candidate_host_class", json_string(c->cand_class ? c->cand_class : ""));
+	json_object_set_new(root, "baseline_host_class", json_string(c->base_class ? c->base_class : ""));
+	json_object_set_new(root, "host_class_differs", json_boolean(c->class_differs));
 	for (i = 0; i < c->n; i++) {
 		const struct nr_series_cmp *x = &c->v[i];
 		json_t *o = json_object();

@@ -77,6 +77,17 @@ assert len(t.findall(".//failure")) == 4
 	fail "markdown has no regressions section"
 "$N" compare branch:main commit:nosuch --db s.db > /dev/null 2> err
 [ $? = 2 ] && grep -q "no run matches" err || fail "an unknown run: expected exit 2 with a message"
+# baselines on other hardware: preferred away, or named when nothing else is there
+sqlite3 s.db "UPDATE hosts SET sysinfo = json_set(sysinfo, '\$.cpu.model', 'Other CPU')
+	WHERE run_id IN (SELECT id FROM runs WHERE commit_sha IN ('good5', 'good6'))"
+"$N" compare branch:main commit:slow1 --db s.db --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert not d["host_class_differs"], d
+assert d["baseline"][0] not in ("good5", "good6")
+' || fail "compare did not prefer a baseline on the candidate's hardware"
+"$N" compare commit:good6 commit:slow1 --db s.db | grep -q "baseline ran on other hardware (Other CPU" ||
+	fail "compare did not say the baseline ran on other hardware"
 echo "ok: compare"
 
 "$N" changes --db s.db --format json > ch.json || fail "changes"
