@@ -168,6 +168,15 @@ bad unterminated-quote "6:1[01]" "'run': unterminated quote" <<'EOF'
     run: "echo 'abc"
 EOF
 
+bad bad-metric-regex 10:9 "'regex' of metric 'n' is not a valid regular expression" <<'EOF'
+  - name: a
+    run: [echo, "x 5"]
+    parse:
+      format: regex
+      metrics:
+        n: {regex: "x ([0-9]+"}
+EOF
+
 say "a missing campaign file: exit 2 and its name"
 expect_exit 2 "$NETRIG" plan nosuch.yaml
 expect_grep "nosuch\\.yaml" err "missing file"
@@ -228,7 +237,7 @@ tests:
     parse:
       format: regex
       metrics:
-        n: {regex: "(?<n>[0-9]+)", unit: s, better: lower, optional: true}
+        n: {regex: "took ([0-9]+)", unit: s, better: lower, optional: true}
     generate: random
     count: 2
     seed: 7
