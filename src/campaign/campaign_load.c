@@ -425,6 +425,17 @@ check:
 			 m->name);
 		goto out;
 	}
+	if (!strcmp(p->name, "regex") && m->source) {
+		/* parse_regex compiles it the same way, but only after the case ran */
+		regex_t re;
+
+		if (regcomp(&re, m->source, REG_EXTENDED | REG_NEWLINE) != 0) {
+			r = fail(l, key, "'regex' of metric '%s' is not a valid regular expression",
+				 m->name);
+			goto out;
+		}
+		regfree(&re);
+	}
 	r = 0;
 out:
 	free(better);
