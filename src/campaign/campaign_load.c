@@ -946,12 +946,19 @@ int nr_campaign_load(const char *path, const char *text, struct nr_campaign **re
 	struct nr_buf buf = NR_BUF_INIT;
 	struct nr_ydoc *doc = NULL;
 	struct loader l = { path, d };
-	char *copy;
+	char *copy, *dir;
 	int r;
 
 	c->path = nr_xstrdup(path);
 	copy = nr_xstrdup(path);
-	c->dir = nr_xstrdup(dirname(copy));
+	/*
+	 * Absolute: {workdir} is read by commands that run inside it, where a
+	 * path relative to our own directory would name something else.
+	 */
+	dir = dirname(copy);
+	c->dir = realpath(dir, NULL);
+	if (!c->dir)
+		c->dir = nr_xstrdup(dir); /* a stored copy's folder may be gone */
 	free(copy);
 	if (text) {
 		nr_buf_adds(&buf, text);
