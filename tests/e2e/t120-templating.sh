@@ -79,4 +79,34 @@ say "plan --commands quotes such values so a reader can see the one word"
 expect_exit 0 "$NETRIG" plan c.yaml --commands --test string
 expect_grep "python3 argv.py '\\\$\\(touch pwned7\\)'" out "--commands quoting"
 ls pwned* > /dev/null 2>&1 && fail "plan ran something: $(ls pwned*)"
+
+say "workdir: the campaign's directory by default, a per-case directory by template"
+mkdir -p sub/cases
+cat > sub/w.yaml <<'EOF'
+campaign: workdir
+tests:
+  - name: plain
+    run: [sh, -c, 'pwd -P > where.txt']
+  - name: wd
+    workdir: "cases/{v}"
+    env: {CASE: "{case}", T: "{test}", P: "{port}"}
+    run: [sh, -c, 'pwd -P > where.txt; echo "$CASE|$T|$P" > env.txt; echo "{workdir}" > wd.txt']
+    matrix:
+      v: [a, "b c"]
+EOF
+expect_exit 0 "$NETRIG" -q run sub/w.yaml --db w.db
+real=$(cd sub && pwd -P)
+expect_eq "$(cat sub/where.txt)" "$real" "default workdir is the campaign file's directory"
+for v in a "b c"; do
+	[ -f "sub/cases/$v/where.txt" ] || fail "no per-case directory 'cases/$v'"
+	expect_eq "$(cat "sub/cases/$v/where.txt")" "$real/cases/$v" "per-case workdir"
+	expect_eq "$(cd "sub/cases/$v" && cd "$(cat wd.txt)" && pwd -P)" "$real/cases/$v" "{workdir} names the case's directory"
+	env_line=$(cat "sub/cases/$v/env.txt")
+	case "$env_line" in
+	"wd/v=$v|wd|"[0-9]*) ;;
+	*) fail "env templates gave '$env_line'" ;;
+	esac
+	port=${env_line##*|}
+	[ "$port" -ge 1024 ] && [ "$port" -le 65535 ] || fail "{port} is $port"
+done
 done_ok
