@@ -191,7 +191,7 @@ EOF
 expect_exit 0 "$NETRIG" plan good.json
 expect_grep "^campaign j: 1 test, 2 cases" out "plan of good.json"
 expect_exit 0 "$NETRIG" -q run good.json --db j.db
-expect_eq "$(cat seen | tr '\n' ' ')" "1 2 " "the JSON campaign's commands ran once each"
+expect_eq "$(tr '\n' ' ' < seen)" "1 2 " "the JSON campaign's commands ran once each"
 expect_eq "$(sql j.db "select group_concat(key || ':' || status, ' ') from (select * from cases order by ordinal)")" \
 	"a/x=1:passed a/x=2:passed" "cases of the JSON run"
 

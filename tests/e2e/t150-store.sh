@@ -88,6 +88,24 @@ rc=$?
 [ $rc != 0 ] && [ $rc -lt 128 ] || fail "log with an ambiguous prefix '0' exits $rc"
 [ -s err ] || fail "no message for an ambiguous prefix"
 
+say "raw output is stored compressed with zstd and comes back whole"
+cat > z.yaml <<'EOF'
+campaign: zstd
+tests:
+  - name: big
+    run: [sh, -c, 'seq 1 200000']
+EOF
+expect_exit 0 "$NETRIG" -q run z.yaml --db z.db
+expect_eq "$(sql z.db "select compression || ' ' || size || ' ' || (length(data) * 4 < size) from outputs where stream = 'stdout'")" \
+	"zstd $(seq 1 200000 | wc -c | tr -d ' ') 1" "compression, size, and a blob much smaller than the output"
+if command -v zstd > /dev/null; then
+	sql z.db "select writefile('blob.zst', data) from outputs where stream = 'stdout'" > /dev/null
+	zstd -q -d -c blob.zst > blob.txt 2> /dev/null || fail "the stored blob is not a zstd frame"
+	seq 1 200000 | cmp -s - blob.txt || fail "the zstd blob does not hold the output"
+fi
+expect_exit 0 "$NETRIG" --db z.db log big --raw
+seq 1 200000 | cmp -s - out || fail "log --raw does not give the output back"
+
 say "db merge: the runs are copied once; a second merge adds nothing"
 counts() {
 	for t in runs hosts cases attempts outputs samples; do
