@@ -84,6 +84,24 @@ say "--commands shows each argv with the case's values"
 expect_exit 0 "$NETRIG" plan c.yaml --test full --commands
 expect_grep "touch ran-2-z-q" out "--commands"
 
+say "case keys stay distinct when values hold ',', '=' or '%'"
+cat > k.yaml <<'EOF'
+campaign: keys
+tests:
+  - name: t
+    run: [touch, "ran-k"]
+    matrix:
+      a: ["x", "x,b=y", "%2C", ",", "%"]
+      b: ["y,b=z", "z"]
+EOF
+expect_exit 0 "$NETRIG" plan k.yaml --json
+python3 - out <<'PY' || fail "case keys"
+import json, sys
+keys = [c["key"] for c in json.load(open(sys.argv[1]))]
+assert len(keys) == 10 and len(set(keys)) == 10, keys
+PY
+rm -f ran-k
+
 say "planning runs nothing and writes no database"
 ls ran-* > /dev/null 2>&1 && fail "plan ran a command"
 [ -e netrig.db ] && fail "plan wrote netrig.db"
