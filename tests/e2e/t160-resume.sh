@@ -91,6 +91,70 @@ say "a finished run is not resumed again"
 expect_exit 2 "$NETRIG" run --resume c.yaml --db r.db
 expect_grep 'no unfinished run' err "message for nothing to resume"
 
+say "SIGKILL at random moments of a fast campaign (kills land inside store writes)"
+cat > f.yaml <<'EOF'
+campaign: fast
+tests:
+  - name: f
+    repeat: 3
+    run: [sh, -c, 'echo "value={n}{repeat}"']
+    matrix:
+      n: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+          21, 22, 23, 24, 25, 26, 27, 28, 29, 30]
+    parse:
+      format: keyvalue
+      metrics:
+        value: {}
+EOF
+# consistent: every case's counters agree with its rows, whatever state it is in
+consistent() {
+	bad=$(sql fast.db "select c.key, c.repeats_done, c.attempts,
+		(select count(*) from attempts a where a.case_id = c.id),
+		(select count(*) from attempts a where a.case_id = c.id and a.outcome = 'passed'),
+		(select count(*) from samples s where s.case_id = c.id)
+		from cases c
+		where c.attempts != (select count(*) from attempts a where a.case_id = c.id)
+		   or c.repeats_done != (select count(*) from attempts a where a.case_id = c.id and a.outcome = 'passed')
+		   or c.repeats_done != (select count(*) from samples s where s.case_id = c.id)
+		   or (c.status = 'passed' and c.repeats_done != 3)")
+	[ -z "$bad" ] || fail "$1: half-written cases (key, repeats_done, attempts, rows, passed rows, samples): $bad"
+	bad=$(sql fast.db "select a.id from attempts a where (select count(*) from outputs o where o.attempt_id = a.id) != 2")
+	[ -z "$bad" ] || fail "$1: attempts without their two outputs: $bad"
+}
+kills=0
+args="run f.yaml --db fast.db"
+while [ $kills -lt 12 ]; do
+	ms=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 120 + 15 ))
+	"$NETRIG" -q $args > bg.out 2> bg.err &
+	pid=$!
+	sleep "$(printf '0.%03d' $ms)"
+	if kill -9 $pid 2> /dev/null; then
+		wait $pid 2> /dev/null
+		pid=""
+		kills=$((kills + 1))
+		if [ -e fast.db ] && [ "$(sql fast.db "select count(*) from runs" 2> /dev/null)" = 1 ]; then
+			consistent "after kill $kills at ${ms} ms"
+			args="run --resume f.yaml --db fast.db"
+		fi
+	else
+		wait $pid
+		rc=$?
+		pid=""
+		[ $rc = 0 ] || fail "a fast run exited $rc: $(cat bg.err)"
+		break
+	fi
+	[ "$(sql fast.db "select count(*) from runs where status = 'passed'" 2> /dev/null)" = 1 ] && break
+done
+if [ "$(sql fast.db "select status from runs")" != passed ]; then
+	expect_exit 0 "$NETRIG" -q run --resume f.yaml --db fast.db
+fi
+echo "  $kills kills, then finished"
+consistent "at the end"
+expect_eq "$(sql fast.db "select count(*) || ' ' || status from runs")" "1 passed" "one fast run, passed"
+expect_eq "$(sql fast.db "select count(*) from cases where status = 'passed'")" 30 "30 cases passed"
+expect_eq "$(sql fast.db "select count(*) || ' ' || count(distinct case_id || '/' || repeat) from samples")" "90 90" \
+	"90 samples, one per case and repeat"
+
 say "SIGKILL of the runner during a case: does the case's process outlive it?"
 cat > k.yaml <<'EOF'
 campaign: orphan
