@@ -3,8 +3,9 @@
 #
 #	. "$(dirname "$0")/lib.sh"
 #
-# It finds the binary ($NETRIG, from $NETRIG_TOP that tests/check.sh
-# exports, else the repository top above this folder), makes a temporary
+# It finds the binary ($NETRIG: $NETRIG_BIN if set, else netrig in
+# $NETRIG_TOP that tests/check.sh exports, else in the repository top above
+# this folder), makes a temporary
 # directory ($tmp, the current directory afterwards, removed on exit) and
 # gives:
 #
@@ -33,7 +34,8 @@
 set -u
 
 top=${NETRIG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-NETRIG=$top/netrig
+# NETRIG_BIN runs the scripts against another build (e.g. build/asan/netrig)
+NETRIG=${NETRIG_BIN:-$top/netrig}
 test_name=$(basename "$0" .sh)
 known_failures=0
 exit_hooks=""
