@@ -87,11 +87,17 @@ static bool mains_done(void *ctx)
 	struct mains_wait *w = ctx;
 	size_t i;
 
+	/*
+	 * A main role has ended when its process has exited, even if a child
+	 * it left in the background still holds its stdout: everything the
+	 * role wrote is in the pipe by then, and nr_proc_stop() reads the
+	 * pipes to the end after stopping the group. Waiting for end of file
+	 * would let such a child hold the case until its timeout.
+	 */
 	for (i = 0; i < w->n; i++) {
 		const struct nr__role_run *rr = &w->at->roles[i];
 
-		if (rr->started && rr->role->main &&
-		    (!rr->proc.exited || rr->proc.out_fd >= 0 || rr->proc.err_fd >= 0))
+		if (rr->started && rr->role->main && !rr->proc.exited)
 			return false;
 	}
 	return true;
