@@ -78,6 +78,22 @@ if alive "$pid"; then
 	known_failure "a grandchild that called setsid ($pid) outlived its timed-out case"
 fi
 
+cat > bg.yaml <<'EOF'
+campaign: background
+tests:
+  - name: bg
+    timeout: 20s
+    run: [sh, -c, 'sh -c "sleep 30; echo late" & echo "$!" > bg.pid; seq 1 30000; echo done']
+EOF
+say "a main role that exits while its background child holds stdout ends the case at once"
+start=$(date +%s)
+expect_exit 0 "$NETRIG" -q run bg.yaml --db bg.db
+secs=$(( $(date +%s) - start ))
+[ $secs -le 5 ] || fail "the case took ${secs}s: it waited for the background child (timeout 20s)"
+alive "$(cat bg.pid)" && fail "the background child $(cat bg.pid) outlived its case"
+expect_exit 0 "$NETRIG" --db bg.db log bg --raw --stream stdout
+{ seq 1 30000; echo done; } | cmp -s - out || fail "the role's output was not read to its end"
+
 cat > o.yaml <<'EOF'
 campaign: output
 tests:
