@@ -129,6 +129,36 @@ expect_eq "$(tail -n +2 out | wc -l | tr -d ' ')" 4 "the merged run's sheet"
 expect_exit 0 "$NETRIG" --db m.db log bad --run "$(sql s.db "select id from runs")"
 expect_grep '^broken$' out "raw output survives the merge"
 
+say "db merge brings forward a run that went further in the source"
+cat > g.yaml <<'EOF'
+campaign: forward
+tests:
+  - name: s
+    repeat: 2
+    run: [sh, -c, 'sleep 0.1; echo "v={n}{repeat}" ; echo {n} >> g.log']
+    matrix: {n: [1, 2, 3, 4]}
+    parse: {format: keyvalue, metrics: {v: {}}}
+EOF
+"$NETRIG" -q run g.yaml --db g.db > bg.out 2>&1 &
+pid=$!
+wait_until 20 sh -c '[ -e g.log ] && [ $(wc -l < g.log) -ge 3 ]' || fail "the forward run did not start"
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || fail "the interrupted run exited $rc"
+expect_exit 0 "$NETRIG" db merge gm.db g.db
+expect_eq "$(sql gm.db "select status from runs")" interrupted "merged interrupted run"
+early=$(sql gm.db "select count(*) from samples")
+[ "$early" -lt 8 ] || fail "the run was not interrupted early enough"
+expect_exit 0 "$NETRIG" -q run --resume g.yaml --db g.db
+expect_exit 0 "$NETRIG" db merge gm.db g.db
+expect_eq "$(sql gm.db "select count(*) || ' ' || status from runs")" "1 passed" "the merged run brought forward"
+expect_eq "$(sql gm.db "select group_concat(status || ':' || repeats_done || ':' || attempts, ' ') from (select * from cases order by ordinal)")" \
+	"passed:2:2 passed:2:2 passed:2:2 passed:2:2" "its cases brought forward"
+expect_eq "$(counts gm.db)" "$(counts g.db)" "target and source hold the same rows"
+expect_exit 0 "$NETRIG" db merge gm.db g.db
+expect_eq "$(counts gm.db)" "$(counts g.db)" "merging once more adds nothing"
+
 say "an older schema version is migrated when opened"
 cp t.db old.db
 sql old.db "alter table runs drop column pid; alter table cases drop column hosts; update meta set value = '1' where key = 'schema_version';" ||
