@@ -117,6 +117,33 @@ expect_exit 0 "$NETRIG" --db o.db log default --raw --stream stdout
 seq 1 5000 > want
 cmp -s out want || fail "without a limit the whole output is kept"
 
+cat > f.yaml <<'EOF'
+campaign: flood
+tests:
+  - name: flood
+    output_limit: 1K
+    timeout: 20s
+    run: [sh, -c, 'head -c 200000000 /dev/zero; echo end >&2']
+  - name: default
+    timeout: 20s
+    run: [sh, -c, 'head -c 20000000 /dev/zero']
+  - name: stdin
+    timeout: 10s
+    run: [cat]
+EOF
+say "past the limit output is read and dropped (200 MB), the default limit is 16 MiB, stdin is empty"
+start=$(date +%s)
+expect_exit 0 "$NETRIG" -q run f.yaml --db f.db
+secs=$(( $(date +%s) - start ))
+[ $secs -le 8 ] || fail "the flood cases took ${secs}s"
+q="select size || '/' || dropped from outputs o join attempts a on a.id = o.attempt_id join cases c on c.id = a.case_id where c.key = '%s' and o.stream = 'stdout'"
+expect_eq "$(sql f.db "$(printf "$q" flood)")" "1024/199998976" "kept and dropped bytes of the flood"
+expect_eq "$(sql f.db "$(printf "$q" default)")" "16777216/3222784" "the default limit of 16 MiB"
+expect_exit 0 "$NETRIG" --db f.db log default
+expect_grep 'stdout \(16777216 bytes, cut at the output limit' out "log says the default limit cut it"
+expect_exit 0 "$NETRIG" --db f.db log flood --raw --stream stderr
+expect_eq "$(cat out)" end "stderr after the flood"
+
 cat > r.yaml <<'EOF'
 campaign: retries
 tests:
