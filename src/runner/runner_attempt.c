@@ -267,9 +267,14 @@ void nr__runner_attempt(struct nr__attempt *at)
 			break;
 		}
 		if (r == NR_ETIMEOUT) {
-			set_outcome(at, nr_mono_us() >= deadline ? NR_ATTEMPT_TIMEOUT : NR_ATTEMPT_ERROR,
-				    "role %s was not ready within %.1f s", rr->role->name,
-				    (double)rr->role->ready.timeout_us / 1e6);
+			/* name the limit that ran out: the test's timeout or ready.timeout */
+			if (nr_mono_us() >= deadline)
+				set_outcome(at, NR_ATTEMPT_TIMEOUT,
+					    "timed out after %.1f s waiting for role %s to be ready",
+					    (double)t->timeout_us / 1e6, rr->role->name);
+			else
+				set_outcome(at, NR_ATTEMPT_ERROR, "role %s was not ready within %.1f s",
+					    rr->role->name, (double)rr->role->ready.timeout_us / 1e6);
 			break;
 		}
 		if (rr->proc.exited) {
