@@ -96,6 +96,61 @@ done
 [ -z "$(group_members "$(cat st.pid)")" ] || fail "the server's group still has processes"
 [ $secs -le 15 ] || fail "the run took ${secs}s: roles were waited for, not stopped"
 
+cat > m.yaml <<'EOF'
+campaign: roles2
+tests:
+  - name: twomain
+    roles:
+      - name: side
+        run: [sh, -c, 'echo $$ > side.pid; exec sleep 30']
+      - name: a
+        main: true
+        run: [sh, -c, 'sleep 0.2; echo a-done']
+      - name: b
+        main: true
+        run: [sh, -c, 'sleep 0.5; echo b-done']
+  - name: sidefail
+    roles:
+      - name: side
+        run: [sh, -c, 'sleep 0.1; echo side-broke >&2; exit 5']
+        ready: {delay: 50ms}
+      - name: cli
+        run: [sleep, "1"]
+  - name: ttimeout
+    timeout: 700ms
+    roles:
+      - name: srv
+        run: [sleep, "30"]
+        ready: {port: "{port}", timeout: 10s}
+      - name: cli
+        run: [touch, cli-ran-ttimeout]
+  - name: roleenv
+    env: {A: test-level, B: overridden}
+    roles:
+      - name: r
+        env: {B: "role-{port}"}
+        run: [sh, -c, 'echo "$A $B"']
+EOF
+expect_exit 1 "$NETRIG" -q run m.yaml --db m.db
+say "two main roles: the case ends when both have ended; the other role is stopped"
+expect_eq "$(sql m.db "select status from cases where key = 'twomain'")" passed "twomain"
+expect_exit 0 "$NETRIG" --db m.db log twomain --role b --raw
+expect_eq "$(cat out)" b-done "the slower main role was waited for"
+alive "$(cat side.pid)" && fail "the side role outlived the case"
+say "a non-main role that fails on its own fails the case and says why"
+expect_eq "$(sql m.db "select status || ': ' || error from cases where key = 'sidefail'")" \
+	"failed: role side: exit 5: side-broke" "sidefail"
+say "the test's timeout also bounds readiness, and the message names it"
+expect_eq "$(sql m.db "select a.outcome || ': ' || a.error from attempts a join cases c on c.id = a.case_id where c.key = 'ttimeout'")" \
+	"timeout: timed out after 0.7 s waiting for role srv to be ready" "ttimeout"
+[ -e cli-ran-ttimeout ] && fail "the client ran although the server was never ready"
+say "role env over test env, with templates"
+expect_exit 0 "$NETRIG" --db m.db log roleenv --raw
+case "$(cat out)" in
+"test-level role-"[0-9]*) ;;
+*) fail "role env gave '$(cat out)'" ;;
+esac
+
 if command -v iperf3 > /dev/null; then
 	say "iperf3 server and client on loopback, the client's JSON parsed"
 	cat > i.yaml <<'EOF'
