@@ -349,7 +349,13 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		return r;
 	nr_uuid_v7(run.id);
 	run.campaign = nr_xstrdup(c->name);
-	run.campaign_path = nr_xstrdup(c->path);
+	/*
+	 * Absolute, so that a resume from another directory finds the
+	 * campaign's directory (relative workdirs) where the run started.
+	 */
+	run.campaign_path = realpath(c->path, NULL);
+	if (!run.campaign_path)
+		run.campaign_path = nr_xstrdup(c->path);
 	run.config = nr_xstrdup(c->text);
 	run.config_hash = nr_xstrdup(c->hash);
 	if (o->commit || o->branch) {
