@@ -109,4 +109,18 @@ for v in a "b c"; do
 	port=${env_line##*|}
 	[ "$port" -ge 1024 ] && [ "$port" -le 65535 ] || fail "{port} is $port"
 done
+
+say "a workdir that cannot be entered is named in the error, not blamed on the command"
+cat > sub/bad.yaml <<'EOF'
+campaign: badwd
+tests:
+  - name: nowd
+    workdir: "missing/{v}"
+    run: [sh, -c, 'true']
+    matrix:
+      v: [x]
+EOF
+expect_exit 1 "$NETRIG" -q run sub/bad.yaml --db bad.db
+sql bad.db "select error from cases" > bad.err
+expect_grep "workdir '.*/sub/missing/x'" bad.err "the error names the workdir"
 done_ok

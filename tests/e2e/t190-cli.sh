@@ -110,4 +110,36 @@ mv c.yaml c.gone
 expect_exit 0 "$NETRIG" -q run --run "$short" --db j.db
 expect_eq "$(sort ran.log | uniq | wc -l | tr -d ' ')" 5 "each case ran"
 expect_eq "$(sql j.db "select status from runs")" passed "the run resumed by id passed"
+mv c.gone c.yaml
+
+say "a run started with a relative path in a folder with spaces resumes from another directory"
+mkdir -p "sp ace/sub" elsewhere
+cat > "sp ace/sub/my camp.yaml" <<'EOF'
+campaign: moved
+tests:
+  - name: s
+    run: [sh, -c, 'sleep 0.15; pwd -P > where.{n}; echo {n} >> ran.log']
+    matrix: {n: [1, 2, 3, 4, 5]}
+EOF
+(
+	cd "sp ace" || exit 1
+	NETRIG_DB=$tmp/mv.db "$NETRIG" -q run "sub/my camp.yaml" > ../bg.out 2> ../bg.err &
+	echo $! > ../bg.pid
+	wait
+) &
+sub=$!
+wait_until 10 test -s bg.pid || fail "the run did not start"
+pid=$(cat bg.pid)
+wait_until 20 sh -c '[ -e "sp ace/sub/ran.log" ] && [ $(wc -l < "sp ace/sub/ran.log") -ge 2 ]' || fail "two cases did not run"
+kill -INT $pid
+wait $sub
+pid=""
+expect_eq "$(sql mv.db "select status from runs")" interrupted "the run in 'sp ace' was interrupted"
+(cd elsewhere && NETRIG_DB=$tmp/mv.db "$NETRIG" -q run --resume "../sp ace/sub/my camp.yaml" > ../out 2> ../err) ||
+	fail "resume from another directory: $(cat err)"
+expect_eq "$(sql mv.db "select status from runs")" passed "the run resumed from elsewhere"
+real=$(cd "sp ace/sub" && pwd -P)
+for n in 1 2 3 4 5; do
+	expect_eq "$(cat "sp ace/sub/where.$n" 2> /dev/null)" "$real" "case $n ran in the campaign's directory"
+done
 done_ok
