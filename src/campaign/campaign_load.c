@@ -897,6 +897,14 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 	    (r = get_str(l, root, "campaign", &c->name)) < 0 ||
 	    (r = get_kv(l, root, "labels", &c->labels)) < 0)
 		return r;
+	if (c->name && nr_ynode_is_null(nr_ynode_get(root, "campaign"))) {
+		/* "campaign:" or "campaign: ~": named after the file, as when absent */
+		free(c->name);
+		c->name = NULL;
+	} else if (c->name && !c->name[0]) {
+		return fail(l, nr_ynode_get(root, "campaign"),
+			    "'campaign' is empty: give the campaign a name");
+	}
 	if ((r = get_int(l, root, "stop_after_failures", 0, INT32_MAX, &v)) < 0)
 		return r;
 	if (r > 0)
