@@ -177,6 +177,17 @@ bad bad-metric-regex 10:9 "'regex' of metric 'n' is not a valid regular expressi
         n: {regex: "x ([0-9]+"}
 EOF
 
+say "an empty campaign name is an error; 'campaign:' without a value takes the file's name"
+printf 'campaign: ""\ntests:\n  - name: marker\n    run: [touch, marker]\n' > empty-name.yaml
+expect_exit 2 "$NETRIG" run empty-name.yaml --db db.sqlite
+expect_grep "^empty-name\\.yaml:1:1[12]: 'campaign' is empty" err "empty campaign name"
+[ -e marker ] && fail "empty-name: a command ran"
+for v in "" " ~" " null"; do
+	printf 'campaign:%s\ntests:\n  - name: a\n    run: [true]\n' "$v" > null-name.yaml
+	expect_exit 0 "$NETRIG" plan null-name.yaml
+	expect_grep "^campaign null-name: " out "'campaign:$v' is named after the file"
+done
+
 say "a missing campaign file: exit 2 and its name"
 expect_exit 2 "$NETRIG" plan nosuch.yaml
 expect_grep "nosuch\\.yaml" err "missing file"
