@@ -73,6 +73,25 @@ say "random: count equal to the matrix size gives every combination once"
 rnd call.yaml
 expect_eq "$(sort -u keys.call.yaml | wc -l | tr -d ' ')" 18 "count 18 of 18"
 
+say "random from a matrix larger than 2^64 combinations: every parameter varies"
+python3 - > huge.yaml <<'PY'
+print("campaign: huge\ntests:\n  - name: h\n    run: [true]\n    generate: random\n    count: 200\n    seed: 5\n    matrix:")
+for i in range(20):
+    print("      p%02d: [%s]" % (i, ", ".join(str(v) for v in range(10))))
+PY
+expect_exit 0 "$NETRIG" plan huge.yaml --json
+cp out huge1.json
+python3 - out <<'PY' || fail "random cases of a 10^20 matrix"
+import json, sys
+cases = json.load(open(sys.argv[1]))
+assert len(cases) == 200 and len(set(c["key"] for c in cases)) == 200, len(cases)
+for p in ["p%02d" % i for i in range(20)]:
+    seen = set(c["params"][p] for c in cases)
+    assert len(seen) >= 5, (p, seen)
+PY
+expect_exit 0 "$NETRIG" plan huge.yaml --json
+cmp -s out huge1.json || fail "the 10^20 random plan differs between two runs with one seed"
+
 say "--test picks tests; an unknown --test is an error"
 expect_exit 0 "$NETRIG" plan c.yaml --test single --test rnd
 expect_grep "^campaign plan: .*6 cases" out "two tests"
