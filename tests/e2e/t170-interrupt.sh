@@ -54,6 +54,26 @@ bad=$(sql r.db "select c.key, group_concat(s.repeat) from cases c left join samp
 [ -z "$bad" ] || fail "cases without exactly their samples: $bad"
 expect_eq "$(sql r.db "select count(*) from samples")" 12 "12 samples in all"
 
+say "SIGTERM (a CI job's timeout) interrupts the same way and ends the case's processes"
+cat > term.yaml <<'EOF'
+campaign: term
+tests:
+  - name: t
+    run: [sh, -c, 'echo $$ > term.pid; sh -c "echo \$\$ > term-child.pid; exec sleep 30" & wait']
+EOF
+"$NETRIG" -q run term.yaml --db term.db > bg.out 2> bg.err &
+pid=$!
+wait_until 10 sh -c 'test -s term.pid && test -s term-child.pid' || fail "the term case did not start"
+kill -TERM $pid
+wait $pid
+rc=$?
+pid=""
+[ $rc = 130 ] || [ $rc = 143 ] || fail "the run ended by SIGTERM exited $rc"
+expect_eq "$(sql term.db "select status from runs")" interrupted "run status after SIGTERM"
+for f in term.pid term-child.pid; do
+	alive "$(cat $f)" && fail "process $(cat $f) ($f) outlived the run ended by SIGTERM"
+done
+
 cat > b.yaml <<'EOF'
 campaign: breaker
 stop_after_failures: 2
