@@ -112,6 +112,17 @@ expect_eq "$(sort ran.log | uniq | wc -l | tr -d ' ')" 5 "each case ran"
 expect_eq "$(sql j.db "select status from runs")" passed "the run resumed by id passed"
 mv c.gone c.yaml
 
+say "with two unfinished runs, --resume takes the latest, then the older one"
+interrupt two.db
+first=$(sql two.db "select id from runs")
+interrupt two.db
+second=$(sql two.db "select id from runs where id != '$first'")
+expect_exit 0 "$NETRIG" -q run --resume c.yaml --db two.db
+expect_eq "$(sql two.db "select status from runs where id = '$second'") $(sql two.db "select status from runs where id = '$first'")" \
+	"passed interrupted" "the latest run resumed first"
+expect_exit 0 "$NETRIG" -q run --resume c.yaml --db two.db
+expect_eq "$(sql two.db "select group_concat(status) from runs")" "passed,passed" "then the older one"
+
 say "a run started with a relative path in a folder with spaces resumes from another directory"
 mkdir -p "sp ace/sub" elsewhere
 cat > "sp ace/sub/my camp.yaml" <<'EOF'
