@@ -92,7 +92,7 @@ secs=$(( $(date +%s) - start ))
 [ $secs -le 5 ] || fail "the case took ${secs}s: it waited for the background child (timeout 20s)"
 alive "$(cat bg.pid)" && fail "the background child $(cat bg.pid) outlived its case"
 expect_exit 0 "$NETRIG" --db bg.db log bg --raw --stream stdout
-{ seq 1 30000; echo done; } | cmp -s - out || fail "the role's output was not read to its end"
+{ seq 1 30000; echo 'done'; } | cmp -s - out || fail "the role's output was not read to its end"
 
 cat > o.yaml <<'EOF'
 campaign: output
