@@ -83,6 +83,8 @@ expect_eq "$(grep -c '^=== attempt' out)" 3 "log of a case shows each attempt"
 rc=$?
 [ $rc = 2 ] || fail "log of an unknown case exits $rc"
 expect_grep 'nosuchcase' err "the unknown name is in the message"
+expect_exit 2 "$NETRIG" --db s.db log bad --stream stdot
+expect_grep 'stdot' err "a misspelt --stream is named"
 "$NETRIG" --db s.db log 0 > out 2> err
 rc=$?
 [ $rc != 0 ] && [ $rc -lt 128 ] || fail "log with an ambiguous prefix '0' exits $rc"
