@@ -124,6 +124,13 @@ tests:
         ready: {port: "{port}", timeout: 10s}
       - name: cli
         run: [touch, cli-ran-ttimeout]
+  - name: v6
+    roles:
+      - name: srv
+        run: [python3, -m, http.server, "{port}", --bind, "::1"]
+        ready: {port: "{port}", timeout: 10s}
+      - name: cli
+        run: [python3, -c, 'import urllib.request, sys; print(urllib.request.urlopen(sys.argv[1]).status)', 'http://[::1]:{port}/']
   - name: roleenv
     env: {A: test-level, B: overridden}
     roles:
@@ -144,6 +151,14 @@ say "the test's timeout also bounds readiness, and the message names it"
 expect_eq "$(sql m.db "select a.outcome || ': ' || a.error from attempts a join cases c on c.id = a.case_id where c.key = 'ttimeout'")" \
 	"timeout: timed out after 0.7 s waiting for role srv to be ready" "ttimeout"
 [ -e cli-ran-ttimeout ] && fail "the client ran although the server was never ready"
+say "ready by port also sees a server listening on IPv6 loopback only"
+if [ -e /proc/net/tcp6 ]; then
+	expect_eq "$(sql m.db "select status || ' ' || coalesce(error, '') from cases where key = 'v6'")" "passed " "v6 case"
+	expect_exit 0 "$NETRIG" --db m.db log v6 --role cli --raw
+	expect_eq "$(cat out)" 200 "the client's HTTP status over ::1"
+else
+	echo "  no IPv6 here: not checked"
+fi
 say "role env over test env, with templates"
 expect_exit 0 "$NETRIG" --db m.db log roleenv --raw
 case "$(cat out)" in
