@@ -173,7 +173,7 @@ struct nr_threshold {
 struct nr_campaign {
 	char *name;
 	char *path;            /* as given */
-	char *dir;             /* the file's directory, for relative workdirs */
+	char *dir;             /* the file's directory, absolute, for relative workdirs */
 	char *text;            /* the file's bytes, stored with each run */
 	char hash[NR_SHA256_HEX_LEN + 1];
 	struct nr_host *hosts;

@@ -504,6 +504,17 @@ check:
 			 m->name);
 		goto out;
 	}
+	if (!strcmp(p->name, "regex") && m->source) {
+		/* parse_regex compiles it the same way, but only after the case ran */
+		regex_t re;
+
+		if (regcomp(&re, m->source, REG_EXTENDED | REG_NEWLINE) != 0) {
+			r = fail(l, key, "'regex' of metric '%s' is not a valid regular expression",
+				 m->name);
+			goto out;
+		}
+		regfree(&re);
+	}
 	r = 0;
 out:
 	free(better);
@@ -1197,6 +1208,14 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 	    (r = get_str(l, root, "campaign", &c->name)) < 0 ||
 	    (r = get_kv(l, root, "labels", &c->labels)) < 0)
 		return r;
+	if (c->name && nr_ynode_is_null(nr_ynode_get(root, "campaign"))) {
+		/* "campaign:" or "campaign: ~": named after the file, as when absent */
+		free(c->name);
+		c->name = NULL;
+	} else if (c->name && !c->name[0]) {
+		return fail(l, nr_ynode_get(root, "campaign"),
+			    "'campaign' is empty: give the campaign a name");
+	}
 	if ((r = get_int(l, root, "stop_after_failures", 0, INT32_MAX, &v)) < 0)
 		return r;
 	if (r > 0)
@@ -1262,12 +1281,19 @@ int nr_campaign_load(const char *path, const char *text, struct nr_campaign **re
 	struct nr_buf buf = NR_BUF_INIT;
 	struct nr_ydoc *doc = NULL;
 	struct loader l = { .file = path, .d = d };
-	char *copy;
+	char *copy, *dir;
 	int r;
 
 	c->path = nr_xstrdup(path);
 	copy = nr_xstrdup(path);
-	c->dir = nr_xstrdup(dirname(copy));
+	/*
+	 * Absolute: {workdir} is read by commands that run inside it, where a
+	 * path relative to our own directory would name something else.
+	 */
+	dir = dirname(copy);
+	c->dir = realpath(dir, NULL);
+	if (!c->dir)
+		c->dir = nr_xstrdup(dir); /* a stored copy's folder may be gone */
 	free(copy);
 	if (text) {
 		nr_buf_adds(&buf, text);

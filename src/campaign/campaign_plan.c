@@ -134,6 +134,35 @@ static bool u64set_add(struct u64set *s, uint64_t v)
 	return true;
 }
 
+/*
+ * A random case of a matrix whose product does not fit in a uint64 (it
+ * cannot be one index for Floyd's algorithm: the first parameters would
+ * never leave their first values). Each parameter is drawn on its own; a
+ * combination whose hash was drawn before is drawn again, so the cases
+ * stay distinct (a rare hash collision only costs a redraw).
+ */
+static void add_random_wide(struct nr_plan *p, size_t *cap, size_t test_idx,
+			    const struct nr_test *t, struct nr_rng *rng, struct u64set *set)
+{
+	size_t *idx = nr_xcalloc(t->n_params + 1, sizeof(size_t));
+	struct nr_case_plan *cp;
+	uint64_t h;
+	size_t i;
+
+	do {
+		h = 0xcbf29ce484222325ULL; /* FNV-1a over the indices */
+		for (i = 0; i < t->n_params; i++) {
+			idx[i] = (size_t)nr_rng_below(rng, t->params[i].values.n);
+			h = (h ^ (uint64_t)idx[i]) * 0x100000001b3ULL;
+		}
+	} while (!u64set_add(set, h));
+	NR_GROW(p->cases, p->n + 1, *cap);
+	cp = &p->cases[p->n++];
+	cp->test = test_idx;
+	cp->value_idx = idx;
+	cp->key = nr_case_key(t, idx);
+}
+
 int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 		  struct nr_plan *ret, struct nr_diag *d)
 {
@@ -179,8 +208,11 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 				set.cap *= 2;
 			set.slots = nr_xcalloc(set.cap, sizeof(*set.slots));
 			set.used = nr_xcalloc(set.cap, 1);
+			/* nr_plan_matrix_size() saturates: the product is larger than this */
+			for (j = 0; size == UINT64_MAX && j < t->count; j++)
+				add_random_wide(&p, &cap, ti, t, &rng, &set);
 			/* Floyd: for j in [size-count, size), pick r in [0, j]; take r, or j if r was taken */
-			for (j = size - t->count; j < size; j++) {
+			for (j = size - t->count; size != UINT64_MAX && j < size; j++) {
 				uint64_t pick = nr_rng_below(&rng, j + 1);
 
 				if (!u64set_add(&set, pick)) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -63,6 +64,12 @@ static void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/*
+ * What the child was doing when it failed: the parent's message must not
+ * call a missing workdir "cannot run 'sh': No such file or directory".
+ */
+enum child_stage { STAGE_STDIO, STAGE_NETNS, STAGE_WORKDIR, STAGE_EXEC };
+
 /* In the child: only async-signal-safe calls from here on. */
 static void __attribute__((noreturn))
 child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int err_w,
@@ -70,7 +77,7 @@ child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int 
 {
 	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
 	sigset_t none;
-	int e;
+	int report[2] = { STAGE_STDIO, 0 }; /* stage, errno */
 	size_t i;
 
 	setpgid(0, 0);
@@ -80,14 +87,17 @@ child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int 
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
 		goto fail;
+	report[0] = STAGE_NETNS;
 	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
 		goto fail;
+	report[0] = STAGE_WORKDIR;
 	if (spec->workdir && chdir(spec->workdir) < 0)
 		goto fail;
+	report[0] = STAGE_EXEC;
 	execvpe(spec->argv[0], spec->argv, envp);
 fail:
-	e = errno;
-	while (write(errpipe_w, &e, sizeof(e)) < 0 && errno == EINTR)
+	report[1] = errno;
+	while (write(errpipe_w, report, sizeof(report)) < 0 && errno == EINTR)
 		;
 	_exit(127);
 }
@@ -133,7 +143,7 @@ static int spawn(const struct nr_exec_spec *spec, char **envp, int devnull, int 
 int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct nr_diag *d)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	int devnull = -1, nsfd = -1, child_errno = 0, r = 0;
+	int devnull = -1, nsfd = -1, report[2] = { 0, 0 }, r = 0;
 	char **envp = NULL;
 	struct nr_proc p;
 	ssize_t got;
@@ -166,7 +176,16 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 	}
 	envp = build_env(spec->env);
 	if (nsfd < 0) {
-		int rc = spawn(spec, envp, devnull, outp[1], errp[1], &pid);
+		struct stat stt;
+		int rc;
+
+		/* posix_spawn reports a failed chdir as the exec's error: name it first */
+		if (spec->workdir && (stat(spec->workdir, &stt) < 0 || !S_ISDIR(stt.st_mode))) {
+			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': workdir '%s': %s", spec->argv[0],
+				     spec->workdir, errno ? strerror(errno) : "not a directory");
+			goto out;
+		}
+		rc = spawn(spec, envp, devnull, outp[1], errp[1], &pid);
 
 		if (rc != 0) {
 			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': %s", spec->argv[0], strerror(rc));
@@ -185,12 +204,22 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 	close(ep[1]);
 	ep[1] = -1;
 	do
-		got = read(ep[0], &child_errno, sizeof(child_errno));
+		got = read(ep[0], report, sizeof(report));
 	while (got < 0 && errno == EINTR);
-	if (got == (ssize_t)sizeof(child_errno)) {
+	if (got == (ssize_t)sizeof(report)) {
 		waitpid(pid, NULL, 0);
-		r = nr_diagf(d, NR_EEXEC, "cannot run '%s': %s", spec->argv[0],
-			     strerror(child_errno));
+		if (report[0] == STAGE_WORKDIR)
+			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': workdir '%s': %s", spec->argv[0],
+				     spec->workdir, strerror(report[1]));
+		else if (report[0] == STAGE_NETNS)
+			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': entering network namespace '%s': %s",
+				     spec->argv[0], spec->netns, strerror(report[1]));
+		else if (report[0] == STAGE_STDIO)
+			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': redirecting its stdio: %s",
+				     spec->argv[0], strerror(report[1]));
+		else
+			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': %s", spec->argv[0],
+				     strerror(report[1]));
 		goto out;
 	}
 started:

@@ -526,7 +526,13 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		return r;
 	nr_uuid_v7(run.id);
 	run.campaign = nr_xstrdup(c->name);
-	run.campaign_path = nr_xstrdup(c->path);
+	/*
+	 * Absolute, so that a resume from another directory finds the
+	 * campaign's directory (relative workdirs) where the run started.
+	 */
+	run.campaign_path = realpath(c->path, NULL);
+	if (!run.campaign_path)
+		run.campaign_path = nr_xstrdup(c->path);
 	run.config = nr_xstrdup(c->text);
 	run.config_hash = nr_xstrdup(c->hash);
 	if (o->commit || o->branch) {
@@ -686,6 +692,14 @@ out:
 	return r;
 }
 
+/* git has said all it will once it has exited and closed its pipes */
+static bool git_done(void *ctx)
+{
+	const struct nr_proc *p = ctx;
+
+	return p->exited && p->out_fd < 0 && p->err_fd < 0;
+}
+
 void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch)
 {
 	char *commit_argv[] = { "git", "rev-parse", "--verify", "-q", "HEAD", NULL };
@@ -701,7 +715,7 @@ void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch)
 		*rets[k] = NULL;
 		if (nr_proc_start(&spec, &p, NULL) < 0)
 			continue;
-		nr_proc_pump(procs, 1, nr_mono_us() + 5000000, 0, -1, NULL, NULL);
+		nr_proc_pump(procs, 1, nr_mono_us() + 5000000, 0, -1, git_done, &p);
 		nr_proc_stop(procs, 1, 100000);
 		if (p.exited && nr_proc_exit_code(&p) == 0 && p.out.len) {
 			p.out.buf[strcspn(p.out.buf, "\r\n")] = '\0';

@@ -88,11 +88,17 @@ static bool mains_done(void *ctx)
 	struct mains_wait *w = ctx;
 	size_t i;
 
+	/*
+	 * A main role has ended when its process has exited, even if a child
+	 * it left in the background still holds its stdout: everything the
+	 * role wrote is in the pipe by then, and nr_proc_stop() reads the
+	 * pipes to the end after stopping the group. Waiting for end of file
+	 * would let such a child hold the case until its timeout.
+	 */
 	for (i = 0; i < w->n; i++) {
 		const struct nr__role_run *rr = &w->at->roles[i];
 
-		if (rr->started && rr->role->main &&
-		    (!rr->proc.exited || rr->proc.out_fd >= 0 || rr->proc.err_fd >= 0))
+		if (rr->started && rr->role->main && !rr->proc.exited)
 			return false;
 	}
 	return true;
@@ -310,9 +316,14 @@ void nr__runner_attempt(struct nr__attempt *at)
 			break;
 		}
 		if (r == NR_ETIMEOUT) {
-			set_outcome(at, nr_mono_us() >= deadline ? NR_ATTEMPT_TIMEOUT : NR_ATTEMPT_ERROR,
-				    "role %s was not ready within %.1f s", rr->role->name,
-				    (double)rr->role->ready.timeout_us / 1e6);
+			/* name the limit that ran out: the test's timeout or ready.timeout */
+			if (nr_mono_us() >= deadline)
+				set_outcome(at, NR_ATTEMPT_TIMEOUT,
+					    "timed out after %.1f s waiting for role %s to be ready",
+					    (double)t->timeout_us / 1e6, rr->role->name);
+			else
+				set_outcome(at, NR_ATTEMPT_ERROR, "role %s was not ready within %.1f s",
+					    rr->role->name, (double)rr->role->ready.timeout_us / 1e6);
 			break;
 		}
 		if (rr->proc.exited) {

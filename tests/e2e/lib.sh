@@ -1,0 +1,158 @@
+# Shared helpers of the end-to-end scripts (git t/ style). Source it from
+# a script in tests/e2e/:
+#
+#	. "$(dirname "$0")/lib.sh"
+#
+# It finds the binary ($NETRIG: $NETRIG_BIN if set, else netrig in
+# $NETRIG_TOP that tests/check.sh exports, else in the repository top above
+# this folder), makes a temporary
+# directory ($tmp, the current directory afterwards, removed on exit) and
+# gives:
+#
+#	say TEXT               print what is being checked
+#	fail TEXT              print "FAIL: TEXT" and exit 1
+#	skip REASON            print the reason as the last line and exit 77
+#	known_failure TEXT     a check that fails because of a known bug:
+#	                       printed, counted, not fatal
+#	expect_exit N CMD...   run CMD with stdout in ./out and stderr in ./err;
+#	                       fail unless it exits N
+#	expect_grep PATTERN FILE WHAT  fail unless FILE has a line matching the
+#	                       extended regex PATTERN
+#	expect_no_grep PATTERN FILE WHAT
+#	expect_eq GOT WANT WHAT
+#	sql DB QUERY           print QUERY's rows from the SQLite file DB
+#	wait_until SECONDS CMD...  retry CMD every 20 ms until it succeeds;
+#	                       non-zero when SECONDS pass first
+#	at_exit CMD            run the shell command CMD when the script ends
+#	done_ok                print the final "ok" line and exit 0 (or 1 when a
+#	                       known failure was counted and NETRIG_STRICT=1)
+#
+# Helpers keep their variables in names starting with "_" (sh has no
+# locals). Scripts do not use "set -e": every check says what it checks and fails
+# with a message.
+
+set -u
+
+top=${NETRIG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+# NETRIG_BIN runs the scripts against another build (e.g. build/asan/netrig)
+NETRIG=${NETRIG_BIN:-$top/netrig}
+test_name=$(basename "$0" .sh)
+known_failures=0
+exit_hooks=""
+
+say() {
+	echo "- $*"
+}
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+skip() {
+	echo "skipped: $*"
+	exit 77
+}
+
+known_failure() {
+	known_failures=$((known_failures + 1))
+	echo "KNOWN FAILURE: $*"
+}
+
+at_exit() {
+	exit_hooks="$exit_hooks
+$1"
+}
+
+run_exit_hooks() {
+	_rc=$?
+	trap - EXIT
+	eval "$exit_hooks"
+	cd /
+	[ -n "${tmp:-}" ] && rm -rf "$tmp"
+	exit $_rc
+}
+
+[ -x "$NETRIG" ] || { echo "FAIL: no $NETRIG: run make first"; exit 1; }
+command -v sqlite3 > /dev/null || skip "the sqlite3 command is not installed"
+
+tmp=$(mktemp -d "/tmp/netrig-$test_name.XXXXXX") || fail "mktemp"
+trap run_exit_hooks EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+cd "$tmp" || fail "cd $tmp"
+# a temporary directory is not inside any git repository of the caller
+GIT_CEILING_DIRECTORIES=$(dirname "$tmp")
+export GIT_CEILING_DIRECTORIES
+unset NETRIG_DB
+
+expect_exit() {
+	_want=$1
+	shift
+	"$@" > out 2> err
+	_got=$?
+	if [ "$_got" != "$_want" ]; then
+		echo "command: $*"
+		echo "--- stdout"; head -c 3000 out
+		echo "--- stderr"; head -c 3000 err
+		fail "exit status $_got, expected $_want"
+	fi
+	return 0
+}
+
+expect_grep() {
+	grep -E -e "$1" "$2" > /dev/null && return 0
+	echo "--- $2:"; head -c 3000 "$2"
+	fail "$3: no line matches /$1/ in $2"
+}
+
+expect_no_grep() {
+	grep -E -e "$1" "$2" > /dev/null || return 0
+	echo "--- $2:"; head -c 3000 "$2"
+	fail "$3: a line matches /$1/ in $2"
+}
+
+expect_eq() {
+	[ "$1" = "$2" ] && return 0
+	printf 'got:  %s\nwant: %s\n' "$1" "$2"
+	fail "$3"
+}
+
+sql() {
+	sqlite3 -batch -noheader -cmd '.timeout 5000' "$1" "$2"
+}
+
+wait_until() {
+	_steps=$(($1 * 50)) # 20 ms steps
+	shift
+	while [ $_steps -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.02
+		_steps=$((_steps - 1))
+	done
+	return 1
+}
+
+# A process with this pid exists and is not a zombie.
+alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	_state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2> /dev/null)
+	[ -n "$_state" ] && [ "$_state" != Z ] && [ "$_state" != X ]
+}
+
+# Processes whose process group is $1 (from /proc, no ps needed).
+group_members() {
+	for s in /proc/[0-9]*/stat; do
+		sed -n 's/^\([0-9]*\) (.*) . [0-9-]* \([0-9-]*\) .*$/\1 \2/p' "$s" 2> /dev/null
+	done | awk -v g="$1" '$2 == g { print $1 }'
+}
+
+done_ok() {
+	if [ $known_failures -gt 0 ]; then
+		echo "ok ($known_failures known failure(s) above)"
+		[ "${NETRIG_STRICT:-0}" = 1 ] && exit 1
+	else
+		echo "ok"
+	fi
+	exit 0
+}
