@@ -112,7 +112,7 @@ static int run_changes(const struct nr_global *g, int argc, char **argv)
 			goto out;
 		}
 	} else {
-		if (nr_store_open(db, &st, &d) < 0) {
+		if (nr_store_open_existing(db, &st, &d) < 0) {
 			status = nr_cmd_error("changes", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 			goto out;
 		}

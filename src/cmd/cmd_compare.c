@@ -133,7 +133,7 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 		o.params.critical = 2 * o.params.threshold;
 	o.base_sel = argv[optind];
 	o.cand_sel = argv[optind + 1];
-	if (nr_store_open(db, &st, &d) < 0)
+	if (nr_store_open_existing(db, &st, &d) < 0)
 		return nr_cmd_error("compare", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 	if (nr_compare_runs(st, &o, &c, &d) < 0) {
 		status = nr_cmd_error("compare", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));

@@ -49,7 +49,7 @@ static int db_runs(const char *db, int argc, char **argv)
 
 	if (argc > 1 && nr_parse_u64(argv[1], 1000000, &limit) < 0)
 		return nr_cmd_error("db runs", NR_EXIT_USAGE, "'%s' is not a count", argv[1]);
-	if (nr_store_open(db, &st, &d) < 0 ||
+	if (nr_store_open_existing(db, &st, &d) < 0 ||
 	    nr_store_runs_list(st, (size_t)limit, &runs, &n, &d) < 0) {
 		status = nr_cmd_error("db runs", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
@@ -70,7 +70,7 @@ static int db_migrate(const char *db)
 	struct nr_diag d = { 0 };
 	int from;
 
-	if (nr_store_open(db, &st, &d) < 0)
+	if (nr_store_open_existing(db, &st, &d) < 0)
 		return nr_cmd_error("db migrate", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 	from = nr_store_opened_version(st);
 	if (from == NR_STORE_SCHEMA_VERSION)

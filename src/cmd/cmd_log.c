@@ -98,7 +98,7 @@ static int run_log(const struct nr_global *g, int argc, char **argv)
 	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr"))
 		return nr_cmd_error("log", NR_EXIT_USAGE, "--stream must be stdout or stderr, not '%s'",
 				    stream);
-	if (nr_store_open(db, &st, &d) < 0 ||
+	if (nr_store_open_existing(db, &st, &d) < 0 ||
 	    (run_sel && nr_store_run_get(st, run_sel, &run, &d) < 0) ||
 	    nr_store_locate(st, argv[optind], run_sel ? run.id : NULL, case_id, attempt_id, &d) < 0) {
 		status = nr_cmd_error("log", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));

@@ -76,7 +76,7 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return nr_cmd_usage(&nr_cmd_report, stderr, NR_EXIT_USAGE);
-	if (nr_store_open(db, &st, &d) < 0)
+	if (nr_store_open_existing(db, &st, &d) < 0)
 		return nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 	if (dashboard) {
 		if (query ? nr_store_query_json(st, query, 1000000, &out, &d) < 0

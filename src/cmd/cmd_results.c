@@ -46,7 +46,7 @@ static int run_results(const struct nr_global *g, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return nr_cmd_usage(&nr_cmd_results, stderr, NR_EXIT_USAGE);
-	if (nr_store_open(db, &st, &d) < 0 ||
+	if (nr_store_open_existing(db, &st, &d) < 0 ||
 	    nr_store_run_get(st, optind < argc ? argv[optind] : NULL, &run, &d) < 0 ||
 	    nr_store_samples_list(st, run.id, false, &rows, &n, &d) < 0) {
 		status = nr_cmd_error("results", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));

@@ -176,13 +176,13 @@ static int run_status(const struct nr_global *g, int argc, char **argv)
 	if (argc - optind > 1)
 		return nr_cmd_usage(&nr_cmd_status, stderr, NR_EXIT_USAGE);
 	if (watching) {
-		if (nr_store_open(db, &st, &d) < 0)
+		if (nr_store_open_existing(db, &st, &d) < 0)
 			return nr_cmd_error("status", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		status = watch(st, optind < argc ? argv[optind] : NULL, interval_us);
 		nr_store_close(st);
 		return status;
 	}
-	if (nr_store_open(db, &st, &d) < 0 ||
+	if (nr_store_open_existing(db, &st, &d) < 0 ||
 	    nr_store_run_get(st, optind < argc ? argv[optind] : NULL, &run, &d) < 0 ||
 	    nr_store_cases_list(st, run.id, &cases, &n, &d) < 0) {
 		status = nr_cmd_error("status", st ? NR_EXIT_USAGE : NR_EXIT_USAGE, "%s",

@@ -23,6 +23,23 @@
 
 extern char **environ;
 
+/* The guard's pipe (write end) and pid; -1 / 0 without a guard. */
+static int guard_fd = -1;
+static pid_t guard_pid;
+
+static void guard_tell(char op, pid_t pgid)
+{
+	char line[32];
+	int n;
+
+	if (guard_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%c%d\n", op, (int)pgid);
+	/* a line is far below PIPE_BUF: written whole or not at all */
+	while (write(guard_fd, line, (size_t)n) < 0 && errno == EINTR)
+		;
+}
+
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -223,6 +240,7 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 		goto out;
 	}
 started:
+	guard_tell('+', pid);
 	p.pid = pid;
 	p.pidfd = pidfd_open_(pid);
 	p.out_fd = outp[0];
@@ -295,6 +313,7 @@ void nr_proc_reap(struct nr_proc *p)
 	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	p->reaped = true;
+	guard_tell('-', p->pid);
 	if (p->out_fd >= 0)
 		close(p->out_fd);
 	if (p->err_fd >= 0)
@@ -541,6 +560,92 @@ int nr_free_port(int *ret_port)
 	return r;
 }
 
+/*
+ * The guard's life: read "+PGID" and "-PGID" lines; at end of file (the
+ * runner is gone, however it went) end every group still listed. It sits
+ * in a group of its own, away from the terminal's ^C, and holds no other
+ * descriptor.
+ */
+static void __attribute__((noreturn)) guard_main(int rfd)
+{
+	pid_t live[4096];
+	size_t n = 0, i;
+	char buf[4096], line[32];
+	size_t ll = 0;
+	ssize_t got;
+	int fd;
+
+	setpgid(0, 0);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != rfd)
+			close(fd);
+	while ((got = read(rfd, buf, sizeof(buf))) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < (size_t)got; i++) {
+			char *end;
+			long v;
+
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = '\0';
+			ll = 0;
+			v = strtol(line + 1, &end, 10);
+			if (v <= 1)
+				continue;
+			if (line[0] == '+' && n < NR_ARRAY_SIZE(live)) {
+				live[n++] = (pid_t)v;
+			} else if (line[0] == '-') {
+				size_t k;
+
+				for (k = 0; k < n; k++)
+					if (live[k] == (pid_t)v) {
+						live[k] = live[--n];
+						break;
+					}
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		kill(-live[i], SIGKILL);
+	_exit(0);
+}
+
+int nr_exec_guard_start(void)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (guard_fd >= 0)
+		return 0;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(pfd[1]);
+		guard_main(pfd[0]);
+	}
+	close(pfd[0]);
+	guard_fd = pfd[1];
+	guard_pid = pid;
+	return 0;
+}
+
 void nr_exec_become_subreaper(void)
 {
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -640,7 +745,7 @@ int nr_exec_reap_orphans(const pid_t *keep, size_t n_keep)
 			closedir(dir);
 		}
 		for (i = 0; i < n; i++) {
-			if (kept(kids[i], keep, n_keep))
+			if (kept(kids[i], keep, n_keep) || kids[i] == guard_pid)
 				continue;
 			kill(kids[i], SIGKILL);
 			waitpid(kids[i], NULL, 0);

@@ -92,6 +92,14 @@ int nr_free_port(int *ret_port);
  */
 void nr_exec_become_subreaper(void);
 /*
+ * Start the guard: a small process that learns the process group of every
+ * command started from now on, and when this process dies, even by
+ * SIGKILL, ends every group still running. So no case outlives its runner.
+ * Idempotent; 0 or -errno.
+ */
+int nr_exec_guard_start(void);
+
+/*
  * Kill and collect every child of ours that is not one of `keep`
  * (typically: none). Returns how many were found.
  */

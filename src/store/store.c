@@ -12,7 +12,7 @@ static const struct nr_store_ops *const backends[] = {
 	&nr__store_sqlite_ops,
 };
 
-int nr_store_open(const char *location, struct nr_store **ret, struct nr_diag *d)
+static int open_store(const char *location, bool create, struct nr_store **ret, struct nr_diag *d)
 {
 	size_t i;
 
@@ -20,8 +20,18 @@ int nr_store_open(const char *location, struct nr_store **ret, struct nr_diag *d
 		return nr_diagf(d, NR_ESTORE, "no database given");
 	for (i = 0; i < NR_ARRAY_SIZE(backends); i++)
 		if (backends[i]->accepts(location))
-			return backends[i]->open(location, ret, d);
+			return backends[i]->open(location, create, ret, d);
 	return nr_diagf(d, NR_ESTORE, "%s: no store backend takes this location", location);
+}
+
+int nr_store_open(const char *location, struct nr_store **ret, struct nr_diag *d)
+{
+	return open_store(location, true, ret, d);
+}
+
+int nr_store_open_existing(const char *location, struct nr_store **ret, struct nr_diag *d)
+{
+	return open_store(location, false, ret, d);
 }
 
 void nr_store_close(struct nr_store *st)

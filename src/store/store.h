@@ -161,6 +161,11 @@ struct nr_merge_stats {
  * when the file comes from a newer netrig.
  */
 int nr_store_open(const char *location, struct nr_store **ret, struct nr_diag *d);
+/*
+ * The same for commands that only read: a store that does not exist yet is
+ * NR_ENOTFOUND ("no database at ..."), not created.
+ */
+int nr_store_open_existing(const char *location, struct nr_store **ret, struct nr_diag *d);
 void nr_store_close(struct nr_store *st);
 /* The schema version the store had before this open migrated it. */
 int nr_store_opened_version(const struct nr_store *st);

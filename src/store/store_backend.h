@@ -11,7 +11,7 @@ struct nr_store_ops {
 	const char *name;
 	/* true when this backend takes `location` */
 	bool (*accepts)(const char *location);
-	int (*open)(const char *location, struct nr_store **ret, struct nr_diag *d);
+	int (*open)(const char *location, bool create, struct nr_store **ret, struct nr_diag *d);
 	void (*close)(struct nr_store *st);
 	int (*run_create)(struct nr_store *st, const struct nr_run_rec *run,
 			  const struct nr_host_rec *hosts, size_t n_hosts,

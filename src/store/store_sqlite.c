@@ -253,13 +253,17 @@ out:
 	return r;
 }
 
-static int sqlite_open(const char *location, struct nr_store **ret, struct nr_diag *d)
+static int sqlite_open(const char *location, bool create, struct nr_store **ret,
+		       struct nr_diag *d)
 {
 	struct sqlite_store *st;
 	sqlite3 *db = NULL;
 	int version = 0, r;
 
-	r = open_db(location, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db, d);
+	if (!create && access(location, F_OK) < 0)
+		return nr_diagf(d, NR_ENOTFOUND,
+				"no database at %s (a campaign run makes one; or say --db PATH)", location);
+	r = open_db(location, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), &db, d);
 	if (r < 0)
 		return r;
 	if ((r = schema_version(db, &version, d)) < 0 ||

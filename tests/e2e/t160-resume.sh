@@ -176,6 +176,5 @@ for f in leader.pid grandchild.pid; do
 		kill -9 "$p" 2> /dev/null
 	fi
 done
-[ -z "$left" ] ||
-	known_failure "after SIGKILL of the runner the case's processes live on:$left (nothing in src/exec ends a group whose runner died: no PR_SET_PDEATHSIG, no watchdog)"
+[ -z "$left" ] || fail "after SIGKILL of the runner the case's processes live on:$left"
 done_ok
