@@ -253,13 +253,16 @@ struct nr_tmpl_ctx {
 	const char *workdir;
 	const char *run_id;
 	const char *case_key;
+	const char *netrig;  /* {netrig}: this program, for commands on this machine */
 };
 
 /*
  * Expand "{name}" references in `tmpl` into *ret (malloc'ed). Known names:
  * a parameter of the test, repeat, attempt, port, workdir, run, case,
- * test, host.NAME.address, host.NAME.name. "{{" and "}}" are literal
- * braces. A value is inserted as it is: it stays inside the one argv
+ * test, netrig, host.NAME.address, host.NAME.name; and {?PARAM:TEXT},
+ * TEXT when parameter PARAM is "true", else nothing (an argv element that
+ * is only such a reference and comes out empty is dropped). "{{" and "}}"
+ * are literal braces. A value is inserted as it is: it stays inside the one argv
  * element the template belongs to.
  */
 int nr_template_expand(const char *tmpl, const struct nr_tmpl_ctx *ctx, char **ret,

@@ -13,7 +13,7 @@
 #include "campaign/campaign.h"
 
 static const char *const builtins[] = {
-	"repeat", "attempt", "port", "workdir", "run", "case", "test",
+	"repeat", "attempt", "port", "workdir", "run", "case", "test", "netrig",
 };
 
 static const struct nr_param *find_param(const struct nr_test *t, const char *name,
@@ -90,6 +90,24 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 			return nr_diag_set(d, NR_ECONFIG, "'{' without '}' (write '{{' for a brace)");
 		ref = nr_xstrndup(p + 1, (size_t)(end - p - 1));
 		p = end + 1;
+		if (ref[0] == '?') {
+			/* {?NAME:TEXT}: TEXT when parameter NAME is "true", else nothing */
+			char *colon = strchr(ref, ':');
+			int r;
+
+			if (colon)
+				*colon = '\0';
+			if (!colon || !find_param(t, ref + 1, &idx)) {
+				r = nr_diag_set(d, NR_ECONFIG, "'{%s}' wants {?PARAMETER:TEXT} with a matrix parameter",
+						ref);
+				free(ref);
+				return r;
+			}
+			if (out && !strcmp(t->params[idx].values.v[ctx->value_idx[idx]], "true"))
+				nr_buf_adds(out, colon + 1);
+			free(ref);
+			continue;
+		}
 		if (find_param(t, ref, &idx)) {
 			known = 1;
 			if (out)
@@ -116,6 +134,8 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 					nr_buf_adds(out, ctx->case_key ? ctx->case_key : "");
 				else if (!strcmp(ref, "test"))
 					nr_buf_adds(out, t->name);
+				else if (!strcmp(ref, "netrig"))
+					nr_buf_adds(out, ctx->netrig ? ctx->netrig : "netrig");
 			}
 		}
 		if (!known) {

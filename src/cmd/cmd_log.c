@@ -95,8 +95,9 @@ static int run_log(const struct nr_global *g, int argc, char **argv)
 	if (argc - optind != 1)
 		return nr_cmd_usage(&nr_cmd_log, stderr, NR_EXIT_USAGE);
 	/* a misspelt stream would otherwise show nothing and exit 0 */
-	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr"))
-		return nr_cmd_error("log", NR_EXIT_USAGE, "--stream must be stdout or stderr, not '%s'",
+	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr") && strncmp(stream, "file:", 5))
+		return nr_cmd_error("log", NR_EXIT_USAGE,
+				    "--stream must be stdout, stderr or file:PATH (a collected file), not '%s'",
 				    stream);
 	if (nr_store_open_existing(db, &st, &d) < 0 ||
 	    (run_sel && nr_store_run_get(st, run_sel, &run, &d) < 0) ||

@@ -219,7 +219,26 @@ static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
 		nr__health_check(&s->hosts, host, s->o->cancel_fd, &hr);
 		c->ping_count += hr.pings;
 		c->ssh_check_count += hr.ssh_checks;
+		if (!hr.ok) {
+			/* the last thing the checks said names the cause */
+			size_t end = hr.log.len, start;
+			char *err;
+
+			while (end && hr.log.buf[end - 1] == '\n')
+				end--;
+			start = end;
+			while (start && hr.log.buf[start - 1] != '\n')
+				start--;
+			err = nr_xasprintf("host %s unreachable%s%.*s", host->name, end > start ? ": " : "",
+					   (int)(end - start), hr.log.buf + start);
+
+			set_str(&c->error, err);
+			free(err);
+			add_failing_host(s, host->name);
+			ok = false;
+		}
 		if (hr.log.len) {
+			/* each step of the checks is an event (this cuts the log into lines) */
 			char *line = hr.log.buf, *nl;
 
 			for (; *line; line = nl + 1) {
@@ -229,14 +248,6 @@ static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
 				*nl = '\0';
 				note(s, c, host->name, hr.restarted ? "restart" : "health", line);
 			}
-		}
-		if (!hr.ok) {
-			char *err = nr_xasprintf("host %s unreachable", host->name);
-
-			set_str(&c->error, err);
-			free(err);
-			add_failing_host(s, host->name);
-			ok = false;
 		}
 		nr_buf_release(&hr.log);
 		if (!ok)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/mem.h"
@@ -104,6 +105,22 @@ static bool mains_done(void *ctx)
 	return true;
 }
 
+/* This program's path, for {netrig} in commands on this machine. */
+static const char *self_path(void)
+{
+	static char path[4096];
+
+	if (!path[0]) {
+		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+		if (n <= 0)
+			snprintf(path, sizeof(path), "netrig");
+		else
+			path[n] = '\0';
+	}
+	return path;
+}
+
 /* Expand a role's argv and env templates. */
 static int expand_role(const struct nr_tmpl_ctx *tc, const struct nr_role *role,
 		       struct nr_strvec *argv, struct nr_strvec *env, struct nr_diag *d)
@@ -115,6 +132,10 @@ static int expand_role(const struct nr_tmpl_ctx *tc, const struct nr_role *role,
 	for (i = 0; i < role->argv.n; i++) {
 		if ((r = nr_template_expand(role->argv.v[i], tc, &s, d)) < 0)
 			return r;
+		if (!*s && !strncmp(role->argv.v[i], "{?", 2)) {
+			free(s); /* a switch that is off: no argument at all */
+			continue;
+		}
 		nr_strvec_push_owned(argv, s);
 	}
 	for (i = 0; i < role->env.keys.n; i++) {
@@ -225,6 +246,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 	tc.run_id = at->run_id;
 	tc.case_key = at->cp->key;
 	tc.workdir = at->c->dir;
+	tc.netrig = self_path();
 	if (t->workdir) {
 		struct nr_diag d = { 0 };
 		char *w;
@@ -249,6 +271,8 @@ void nr__runner_attempt(struct nr__attempt *at)
 		const struct nr_target *target = &at->targets[rr->host - at->c->hosts];
 		struct nr_strvec remote = NR_STRVEC_INIT;
 
+		/* another machine has its own netrig, found in its PATH */
+		tc.netrig = target->kind == NR_TARGET_SSH ? "netrig" : self_path();
 		r = expand_role(&tc, rr->role, &argv, &env, &d);
 		if (r == 0 && target->kind == NR_TARGET_SSH) {
 			nr__hosts_connect(at->hosts, rr->host);
