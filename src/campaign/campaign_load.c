@@ -23,166 +23,26 @@
 #define DEFAULT_OUTPUT_LIMIT ((size_t)16 << 20)
 
 struct loader {
-	const char *file;
-	struct nr_diag *d;
+	struct nr_yread yr;
 	bool has_lab; /* the campaign has a lab: its hosts may leave addresses to it */
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(struct loader *l, const struct nr_ynode *at, const char *fmt, ...)
-{
-	char msg[NR_DIAG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return nr_diag_set(l->d, NR_ECONFIG, "%s:%d:%d: %s", l->file, at ? at->line : 1,
-			   at ? at->column : 1, msg);
-}
+/* The shared readers (yaml_read.c) on this loader's file and diag. */
+#define fail(l, at, ...) nr_yread_fail(&(l)->yr, at, __VA_ARGS__)
+#define check_keys(l, map, allowed, n, where) nr_yread_check_keys(&(l)->yr, map, allowed, n, where)
+#define want_kind(l, n, kind, key) nr_yread_want(&(l)->yr, n, kind, key)
+#define key_node(map, key) nr_yread_key_node(map, key)
+#define scalar_at(l, map, key, ret) nr_yread_scalar(&(l)->yr, map, key, ret)
+#define get_str(l, map, key, ret) nr_yread_str(&(l)->yr, map, key, ret)
+#define get_int(l, map, key, min, max, ret) nr_yread_int(&(l)->yr, map, key, min, max, ret)
+#define get_duration(l, map, key, ret) nr_yread_duration(&(l)->yr, map, key, ret)
+#define get_size(l, map, key, ret) nr_yread_size(&(l)->yr, map, key, ret)
+#define get_bool(l, map, key, ret) nr_yread_bool(&(l)->yr, map, key, ret)
 
 static struct nr_pos pos_of(const struct nr_ynode *n)
 {
 	struct nr_pos p = { n->line, n->column };
 	return p;
-}
-
-/* The key node of `key` in map (for positions), or the map itself. */
-static const struct nr_ynode *key_node(const struct nr_ynode *map, const char *key)
-{
-	size_t i;
-
-	for (i = 0; map && map->kind == NR_Y_MAP && i < map->n; i++)
-		if (!strcmp(map->keys[i]->scalar, key))
-			return map->keys[i];
-	return map;
-}
-
-/* Every key of map must be one of allowed[]; else "unknown key" with a guess. */
-static int check_keys(struct loader *l, const struct nr_ynode *map,
-		      const char *const *allowed, size_t n, const char *where)
-{
-	size_t i, j;
-
-	for (i = 0; i < map->n; i++) {
-		const char *k = map->keys[i]->scalar;
-		const char *guess;
-
-		for (j = 0; j < n; j++)
-			if (!strcmp(k, allowed[j]))
-				break;
-		if (j < n)
-			continue;
-		guess = nr_did_you_mean(k, allowed, n);
-		if (guess)
-			return fail(l, map->keys[i], "unknown key '%s' in %s (did you mean '%s'?)",
-				    k, where, guess);
-		return fail(l, map->keys[i], "unknown key '%s' in %s", k, where);
-	}
-	return 0;
-}
-
-static int want_kind(struct loader *l, const struct nr_ynode *n, enum nr_ynode_kind kind,
-		     const char *key)
-{
-	static const char *const names[] = { "a single value", "a list", "a mapping" };
-
-	if (n->kind == kind)
-		return 0;
-	return fail(l, n, "'%s' must be %s, not %s", key, names[kind], nr_ynode_kind_name(n));
-}
-
-/*
- * The single value at `key`: 1 with *ret_n set, 0 when the key is absent,
- * negative (with a message) when it is a list or a mapping.
- */
-static int scalar_at(struct loader *l, const struct nr_ynode *map, const char *key,
-		     const struct nr_ynode **ret_n)
-{
-	const struct nr_ynode *n = nr_ynode_get(map, key);
-	int r;
-
-	if (!n)
-		return 0;
-	r = want_kind(l, n, NR_Y_SCALAR, key);
-	if (r < 0)
-		return r;
-	*ret_n = n;
-	return 1;
-}
-
-static int get_str(struct loader *l, const struct nr_ynode *map, const char *key,
-		   char **ret)
-{
-	const struct nr_ynode *n;
-	int r = scalar_at(l, map, key, &n);
-
-	if (r <= 0)
-		return r;
-	free(*ret);
-	*ret = nr_xstrdup(n->scalar);
-	return 1;
-}
-
-static int get_int(struct loader *l, const struct nr_ynode *map, const char *key,
-		   int64_t min, int64_t max, int64_t *ret)
-{
-	const struct nr_ynode *n;
-	int r = scalar_at(l, map, key, &n);
-
-	if (r <= 0)
-		return r;
-	if (nr_parse_i64(n->scalar, min, max, ret) < 0)
-		return fail(l, n, "'%s' must be a whole number from %lld to %lld, not '%s'",
-			    key, (long long)min, (long long)max, n->scalar);
-	return 1;
-}
-
-static int get_duration(struct loader *l, const struct nr_ynode *map, const char *key,
-			int64_t *ret)
-{
-	const struct nr_ynode *n;
-	int r = scalar_at(l, map, key, &n);
-
-	if (r <= 0)
-		return r;
-	if (nr_parse_duration_us(n->scalar, ret) < 0)
-		return fail(l, n, "'%s' must be a duration such as 30s, 500ms or 2m, not '%s'",
-			    key, n->scalar);
-	return 1;
-}
-
-static int get_size(struct loader *l, const struct nr_ynode *map, const char *key,
-		    size_t *ret)
-{
-	const struct nr_ynode *n;
-	uint64_t v;
-	int r = scalar_at(l, map, key, &n);
-
-	if (r <= 0)
-		return r;
-	if (nr_parse_size(n->scalar, &v) < 0 || v == 0 || v > ((uint64_t)1 << 32))
-		return fail(l, n, "'%s' must be a size such as 64K or 16M (at most 4G), not '%s'",
-			    key, n->scalar);
-	*ret = (size_t)v;
-	return 1;
-}
-
-static int get_bool(struct loader *l, const struct nr_ynode *map, const char *key,
-		    bool *ret)
-{
-	const struct nr_ynode *n;
-	int r = scalar_at(l, map, key, &n);
-
-	if (r <= 0)
-		return r;
-	if (!strcmp(n->scalar, "true"))
-		*ret = true;
-	else if (!strcmp(n->scalar, "false"))
-		*ret = false;
-	else
-		return fail(l, n, "'%s' must be true or false, not '%s'", key, n->scalar);
-	return 1;
 }
 
 /* A mapping of NAME: value into kv (merging over what kv holds). */
@@ -1397,7 +1257,7 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 	if (r > 0)
 		c->stop_after_failures = (int)v;
 	if (!c->name) {
-		char *copy = nr_xstrdup(l->file), *base = basename(copy), *dot;
+		char *copy = nr_xstrdup(l->yr.file), *base = basename(copy), *dot;
 
 		dot = strrchr(base, '.');
 		if (dot && dot != base)
@@ -1456,7 +1316,7 @@ int nr_campaign_load(const char *path, const char *text, struct nr_campaign **re
 	struct nr_campaign *c = nr_xcalloc(1, sizeof(*c));
 	struct nr_buf buf = NR_BUF_INIT;
 	struct nr_ydoc *doc = NULL;
-	struct loader l = { .file = path, .d = d };
+	struct loader l = { .yr = { .file = path, .d = d } };
 	char *copy, *dir;
 	int r;
 

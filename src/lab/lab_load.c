@@ -18,88 +18,15 @@
 #define DEFAULT_SUBNET "10.77.0.0/16"
 
 struct loader {
-	const char *file;
-	struct nr_diag *d;
+	struct nr_yread yr;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(struct loader *l, const struct nr_ynode *at, const char *fmt, ...)
-{
-	char msg[NR_DIAG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return nr_diag_set(l->d, NR_ECONFIG, "%s:%d:%d: %s", l->file, at ? at->line : 1,
-			   at ? at->column : 1, msg);
-}
-
-static int check_keys(struct loader *l, const struct nr_ynode *map,
-		      const char *const *allowed, size_t n, const char *where)
-{
-	size_t i, j;
-
-	for (i = 0; i < map->n; i++) {
-		const char *k = map->keys[i]->scalar;
-		const char *guess;
-
-		for (j = 0; j < n; j++)
-			if (!strcmp(k, allowed[j]))
-				break;
-		if (j < n)
-			continue;
-		guess = nr_did_you_mean(k, allowed, n);
-		if (guess)
-			return fail(l, map->keys[i], "unknown key '%s' in %s (did you mean '%s'?)",
-				    k, where, guess);
-		return fail(l, map->keys[i], "unknown key '%s' in %s", k, where);
-	}
-	return 0;
-}
-
-static int want_kind(struct loader *l, const struct nr_ynode *n, enum nr_ynode_kind kind,
-		     const char *key)
-{
-	static const char *const names[] = { "a single value", "a list", "a mapping" };
-
-	if (n->kind == kind)
-		return 0;
-	return fail(l, n, "'%s' must be %s, not %s", key, names[kind], nr_ynode_kind_name(n));
-}
-
-/* 1 with *ret_n when key is there as a single value, 0 when absent, <0 otherwise. */
-static int scalar_at(struct loader *l, const struct nr_ynode *map, const char *key,
-		     const struct nr_ynode **ret_n)
-{
-	const struct nr_ynode *n = nr_ynode_get(map, key);
-	int r;
-
-	if (!n)
-		return 0;
-	r = want_kind(l, n, NR_Y_SCALAR, key);
-	if (r < 0)
-		return r;
-	*ret_n = n;
-	return 1;
-}
-
-static int get_bool(struct loader *l, const struct nr_ynode *map, const char *key,
-		    bool *ret)
-{
-	const struct nr_ynode *n;
-	int r = scalar_at(l, map, key, &n);
-
-	if (r <= 0)
-		return r;
-	if (!strcmp(n->scalar, "true"))
-		*ret = true;
-	else if (!strcmp(n->scalar, "false"))
-		*ret = false;
-	else
-		return fail(l, n, "'%s' must be true or false, not '%s'", key, n->scalar);
-	return 1;
-}
+/* The shared readers (yaml_read.c) on this loader's file and diag. */
+#define fail(l, at, ...) nr_yread_fail(&(l)->yr, at, __VA_ARGS__)
+#define check_keys(l, map, allowed, n, where) nr_yread_check_keys(&(l)->yr, map, allowed, n, where)
+#define want_kind(l, n, kind, key) nr_yread_want(&(l)->yr, n, kind, key)
+#define scalar_at(l, map, key, ret) nr_yread_scalar(&(l)->yr, map, key, ret)
+#define get_bool(l, map, key, ret) nr_yread_bool(&(l)->yr, map, key, ret)
 
 /*
  * Names become namespace and file names: letters, digits and '-', not
@@ -422,7 +349,7 @@ int nr_lab_load_node(const char *file, const struct nr_ynode *map, struct nr_lab
 		     struct nr_diag *d)
 {
 	struct nr_lab *lab = nr_xcalloc(1, sizeof(*lab));
-	struct loader l = { file, d };
+	struct loader l = { .yr = { .file = file, .d = d } };
 	int r;
 
 	lab->path = nr_xstrdup(file);

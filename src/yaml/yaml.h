@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "base/err.h"
 
 enum nr_ynode_kind { NR_Y_SCALAR, NR_Y_SEQ, NR_Y_MAP };
@@ -46,5 +48,42 @@ struct nr_ynode *nr_ynode_get(const struct nr_ynode *map, const char *key);
 /* Scalar "null", "~" or empty plain scalar. */
 bool nr_ynode_is_null(const struct nr_ynode *n);
 const char *nr_ynode_kind_name(const struct nr_ynode *n);
+
+/* ---- reading a schema with positions (yaml_read.c) ---- */
+
+/*
+ * Where a loader reports: every message is "file:line:column: message"
+ * and goes into d with NR_ECONFIG.
+ */
+struct nr_yread {
+	const char *file;
+	struct nr_diag *d;
+};
+
+int nr_yread_fail(const struct nr_yread *r, const struct nr_ynode *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Every key of map must be one of allowed[]; else "unknown key" with a guess. */
+int nr_yread_check_keys(const struct nr_yread *r, const struct nr_ynode *map,
+			const char *const *allowed, size_t n, const char *where);
+/* n must be of `kind`; else "'key' must be a list, not a value". */
+int nr_yread_want(const struct nr_yread *r, const struct nr_ynode *n, enum nr_ynode_kind kind,
+		  const char *key);
+/* The key node of `key` in map (for positions), or the map itself. */
+const struct nr_ynode *nr_yread_key_node(const struct nr_ynode *map, const char *key);
+
+/*
+ * Typed values of map[key]: 1 (and *ret written) when there, 0 when the
+ * key is absent, negative with a positioned message when it is wrong.
+ */
+int nr_yread_scalar(const struct nr_yread *r, const struct nr_ynode *map, const char *key,
+		    const struct nr_ynode **ret);
+int nr_yread_str(const struct nr_yread *r, const struct nr_ynode *map, const char *key, char **ret);
+int nr_yread_int(const struct nr_yread *r, const struct nr_ynode *map, const char *key,
+		 int64_t min, int64_t max, int64_t *ret);
+int nr_yread_duration(const struct nr_yread *r, const struct nr_ynode *map, const char *key,
+		      int64_t *ret_us);
+int nr_yread_size(const struct nr_yread *r, const struct nr_ynode *map, const char *key,
+		  size_t *ret);
+int nr_yread_bool(const struct nr_yread *r, const struct nr_ynode *map, const char *key, bool *ret);
 
 #endif
