@@ -58,65 +58,138 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 	}
 }
 
+/* The comparison's verdict on one case and metric, or NULL. */
+static const struct nr_series_cmp *verdict(const struct nr_report_run *r, const char *key,
+					   const char *role, const char *metric)
+{
+	size_t i;
+
+	for (i = 0; r->cmp && i < r->cmp->n; i++)
+		if (!strcmp(r->cmp->v[i].key, key) && !strcmp(r->cmp->v[i].role, role) &&
+		    !strcmp(r->cmp->v[i].metric, metric))
+			return &r->cmp->v[i];
+	return NULL;
+}
+
+/*
+ * One testsuite per test, one testcase per case and metric: a failure for
+ * a regression (with a baseline) and for a failed case, a skip for a case
+ * that did not run.
+ */
 static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 {
-	size_t i, j, failures = 0;
+	size_t i, j, k, failures = 0, tests = 0;
+	struct nr_buf body = NR_BUF_INIT;
 
-	/* without a baseline: one testcase per case and metric; failed cases fail */
-	for (i = 0; i < r->n_cases; i++)
-		failures += !strcmp(r->cases[i].status, NR_CASE_FAILED);
-	nr_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"netrig ");
-	nr_report_xml_escape(out, r->run->campaign);
-	nr_buf_addf(out, "\" failures=\"%zu\">\n", failures);
 	for (i = 0; i < r->n_cases;) {
-		size_t end = i;
+		size_t end = i, nf = 0, nt = 0;
+		struct nr_buf suite = NR_BUF_INIT;
 
 		while (end < r->n_cases && !strcmp(r->cases[end].test, r->cases[i].test))
 			end++;
-		nr_buf_adds(out, "  <testsuite name=\"");
-		nr_report_xml_escape(out, r->cases[i].test);
-		nr_buf_adds(out, "\">\n");
 		for (j = i; j < end; j++) {
 			const struct nr_case_rec *c = &r->cases[j];
 			double secs = c->finished_us && c->started_us ? (c->finished_us - c->started_us) / 1e6 : 0;
-			size_t k, metrics = 0;
+			bool failed = !strcmp(c->status, NR_CASE_FAILED), any = false;
 
-			for (k = 0; k < r->n_results; k++) {
+			for (k = 0; k < r->n_results && !failed; k++) {
 				const struct nr_result_row *x = &r->results[k];
+				const struct nr_series_cmp *v = verdict(r, x->key, x->role, x->metric);
 				char m[40];
 
 				if (strcmp(x->key, c->key))
 					continue;
-				metrics++;
-				nr_buf_adds(out, "    <testcase classname=\"");
-				nr_report_xml_escape(out, c->key);
-				nr_buf_adds(out, "\" name=\"");
-				nr_report_xml_escape(out, x->metric);
-				nr_buf_addf(out, "\" time=\"%.3f\"><system-out>median ", secs);
-				nr_report_xml_escape(out, nr_report_fmt_value(m, sizeof(m), x->median, x->unit));
-				nr_buf_addf(out, " over %zu</system-out></testcase>\n", x->n);
-			}
-			if (metrics && strcmp(c->status, NR_CASE_FAILED) == 0)
-				metrics = 0; /* a failed case gets its own failing testcase below */
-			if (!metrics) {
-				nr_buf_adds(out, "    <testcase classname=\"");
-				nr_report_xml_escape(out, c->key);
-				nr_buf_addf(out, "\" name=\"case\" time=\"%.3f\"", secs);
-				if (!strcmp(c->status, NR_CASE_FAILED)) {
-					nr_buf_adds(out, "><failure type=\"case failed\" message=\"");
-					nr_report_xml_escape(out, c->error ? c->error : "failed");
-					nr_buf_adds(out, "\"/></testcase>\n");
-				} else if (strcmp(c->status, NR_CASE_PASSED)) {
-					nr_buf_adds(out, "><skipped message=\"not run\"/></testcase>\n");
-				} else {
-					nr_buf_adds(out, "/>\n");
+				any = true;
+				nt++;
+				nr_buf_adds(&suite, "    <testcase classname=\"");
+				nr_report_xml_escape(&suite, c->key);
+				nr_buf_adds(&suite, "\" name=\"");
+				nr_report_xml_escape(&suite, x->metric);
+				if (strcmp(x->role, "main")) {
+					nr_buf_adds(&suite, " @");
+					nr_report_xml_escape(&suite, x->role);
 				}
+				nr_buf_addf(&suite, "\" time=\"%.3f\">", secs);
+				if (v && v->presence == NR_IN_BOTH && v->r.outcome == NR_OUTCOME_REGRESSION) {
+					char b1[40], b2[40];
+
+					nf++;
+					nr_buf_adds(&suite, "<failure type=\"regression\" message=\"");
+					nr_buf_addf(&suite, "%s regression: %s -> %s (%+.1f%%, p %.3g)",
+						    nr_analysis_severity_name(v->r.severity),
+						    nr_report_fmt_value(b1, sizeof(b1), v->r.median_base, v->unit),
+						    nr_report_fmt_value(b2, sizeof(b2), v->r.median_cand, v->unit),
+						    100 * v->r.rel_change, v->r.p_value);
+					nr_buf_adds(&suite, "\">");
+					nr_report_xml_escape(&suite, v->context ? v->context : "");
+					nr_buf_adds(&suite, "</failure>");
+				}
+				nr_buf_adds(&suite, "<system-out>median ");
+				nr_report_xml_escape(&suite, nr_report_fmt_value(m, sizeof(m), x->median, x->unit));
+				nr_buf_addf(&suite, " over %zu repeats", x->n);
+				if (v && v->presence == NR_IN_BOTH)
+					nr_buf_addf(&suite, "; %s against the baseline",
+						    nr_analysis_outcome_name(v->r.outcome));
+				nr_buf_adds(&suite, "</system-out></testcase>\n");
+			}
+			if (any)
+				continue;
+			nt++;
+			nr_buf_adds(&suite, "    <testcase classname=\"");
+			nr_report_xml_escape(&suite, c->key);
+			nr_buf_addf(&suite, "\" name=\"case\" time=\"%.3f\"", secs);
+			if (failed) {
+				nf++;
+				nr_buf_adds(&suite, "><failure type=\"case failed\" message=\"");
+				nr_report_xml_escape(&suite, c->error ? c->error : "failed");
+				nr_buf_adds(&suite, "\"/></testcase>\n");
+			} else if (strcmp(c->status, NR_CASE_PASSED)) {
+				nr_buf_adds(&suite, "><skipped message=\"not run\"/></testcase>\n");
+			} else {
+				nr_buf_adds(&suite, "/>\n");
 			}
 		}
-		nr_buf_adds(out, "  </testsuite>\n");
+		nr_buf_adds(&body, "  <testsuite name=\"");
+		nr_report_xml_escape(&body, r->cases[i].test);
+		nr_buf_addf(&body, "\" tests=\"%zu\" failures=\"%zu\">\n", nt, nf);
+		nr_buf_add(&body, suite.buf, suite.len);
+		nr_buf_adds(&body, "  </testsuite>\n");
+		nr_buf_release(&suite);
+		failures += nf;
+		tests += nt;
 		i = end;
 	}
+	nr_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"netrig ");
+	nr_report_xml_escape(out, r->run->campaign);
+	nr_buf_addf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", tests, failures);
+	nr_buf_add(out, body.buf, body.len);
 	nr_buf_adds(out, "</testsuites>\n");
+	nr_buf_release(&body);
+}
+
+/* Every sample of the run, one row each (CSV). */
+static void samples_csv(const struct nr_report_run *r, struct nr_buf *out)
+{
+	size_t i;
+
+	nr_buf_adds(out, "run,test,case,role,metric,unit,repeat,attempt,value\r\n");
+	for (i = 0; i < r->n_samples; i++) {
+		const struct nr_sample_row *x = &r->samples[i];
+		struct nr_buf key = NR_BUF_INIT;
+		const char *p;
+
+		/* keys may hold commas (escaped as %2C) and quotes: quote them */
+		nr_buf_addch(&key, '"');
+		for (p = x->key; *p; p++) {
+			if (*p == '"')
+				nr_buf_addch(&key, '"');
+			nr_buf_addch(&key, *p);
+		}
+		nr_buf_addch(&key, '"');
+		nr_buf_addf(out, "%s,%s,%s,%s,%s,%s,%d,%d,%.17g\r\n", r->run->id, x->test, key.buf, x->role,
+			    x->metric, x->unit, x->repeat, x->attempt, x->value);
+		nr_buf_release(&key);
+	}
 }
 
 static void json_report(const struct nr_report_run *r, struct nr_buf *out)
@@ -178,19 +251,18 @@ void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, str
 		md_report(r, out);
 		break;
 	case NR_REPORT_JUNIT:
-		if (r->cmp)
-			nr_report_comparison(r->cmp, NR_REPORT_JUNIT, out);
-		else
-			junit_report(r, out);
+		junit_report(r, out);
 		break;
 	case NR_REPORT_JSON:
 		json_report(r, out);
 		break;
 	case NR_REPORT_CSV:
-		/* the status sheet, a blank line, the results */
+		/* the status sheet, the results, the samples: blank lines between */
 		nr_report_status(r->run, r->cases, r->n_cases, NR_REPORT_CSV, out);
 		nr_buf_adds(out, "\r\n");
 		nr_report_results(r->run, r->results, r->n_results, NR_REPORT_CSV, out);
+		nr_buf_adds(out, "\r\n");
+		samples_csv(r, out);
 		break;
 	default:
 		nr_report_run_line(r->run, out);
