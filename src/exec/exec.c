@@ -120,6 +120,43 @@ fail:
 }
 
 /*
+ * 0 when argv0 names an executable (directly, or through PATH), else the
+ * errno exec would give. posix_spawn reports exec failures itself, but not
+ * where vfork is emulated by fork (valgrind): then this keeps "cannot run"
+ * an error rather than an exit status 127.
+ */
+static int find_program(const char *argv0, char *const *envp)
+{
+	const char *path = NULL, *p;
+	char buf[4096];
+	size_t i;
+	int err = ENOENT;
+
+	if (strchr(argv0, '/'))
+		return access(argv0, X_OK) == 0 ? 0 : errno;
+	for (i = 0; envp[i]; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p;) {
+		size_t len = strcspn(p, ":");
+
+		if (len && len + strlen(argv0) + 2 < sizeof(buf)) {
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, p, argv0);
+			if (access(buf, X_OK) == 0)
+				return 0;
+			if (errno == EACCES)
+				err = EACCES;
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return err;
+}
+
+/*
  * posix_spawn (glibc: clone with CLONE_VM|CLONE_VFORK) copies no page
  * tables, which matters for a parent that maps SQLite, libcurl and
  * OpenSSL: it saves a good part of a millisecond per command. It cannot
@@ -202,7 +239,9 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 				     spec->workdir, errno ? strerror(errno) : "not a directory");
 			goto out;
 		}
-		rc = spawn(spec, envp, devnull, outp[1], errp[1], &pid);
+		rc = find_program(spec->argv[0], envp);
+		if (rc == 0)
+			rc = spawn(spec, envp, devnull, outp[1], errp[1], &pid);
 
 		if (rc != 0) {
 			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': %s", spec->argv[0], strerror(rc));
