@@ -197,13 +197,14 @@ static int pump(struct test *t, int64_t deadline, const char **ret_line, struct 
 			t->s->stopping = true;
 			return nr_diagf(d, NR_EINTR, "the server is stopping");
 		}
-		if (pfd[1].revents)
-			turn_away(t);
+		/* our client first: if it has gone, a newcomer need not be turned away */
 		if (pfd[0].revents) {
 			r = nr_wl_ctl_read(t->ctl, ret_line, d);
 			if (r != 0)
 				return r;
 		}
+		if (pfd[1].revents)
+			turn_away(t);
 	}
 }
 
