@@ -1,0 +1,62 @@
+#!/bin/sh
+# netrig bench: every workload end to end on loopback, --json output and
+# its parser, readiness line, a refused connection, --one-off, SIGTERM.
+. "$(dirname "$0")/bench-lib.sh"
+[ -x "$NETRIG" ] || fail "build netrig first"
+
+start_server main --lifetime 60s
+for k in tcp_stream udp_stream tcp_rr udp_rr tcp_crr; do
+	"$NETRIG" bench $k --to 127.0.0.1:$port --duration 0.4s --omit 0.1s --interval 0.2s \
+		--json > "$tmp/$k.json" 2> "$tmp/$k.err" || fail "$k: $(cat "$tmp/$k.err")"
+	[ "$(json "$tmp/$k.json" 'd["test"]')" = $k ] || fail "$k: wrong test name"
+	case $k in
+	*stream) m=throughput_bps ;;
+	tcp_crr) m=connections_per_s ;;
+	*) m=transactions_per_s ;;
+	esac
+	[ "$(json "$tmp/$k.json" "d['results']['$m']['value'] > 0")" = True ] || fail "$k: $m not > 0"
+	[ "$(json "$tmp/$k.json" "len(d['intervals']) >= 1")" = True ] || fail "$k: no intervals"
+	json "$tmp/$k.json" "d['client']['cpus'], d['server']['cpus'], d['clock']['timer']" >/dev/null ||
+		fail "$k: no CPU or clock"
+	echo "ok $k: $m = $(json "$tmp/$k.json" "d['results']['$m']['value']")"
+done
+[ "$(json "$tmp/tcp_rr.json" "d['latency_is']")" = "full round trip" ] || fail "latency not labelled"
+[ "$(json "$tmp/tcp_rr.json" "d['results']['latency_p99_us']['unit']")" = us ] || fail "latency unit"
+# text output
+"$NETRIG" bench tcp_rr --to 127.0.0.1:$port --duration 0.2s --omit 0 > "$tmp/text" ||
+	fail "text output"
+grep -q 'transactions_per_s' "$tmp/text" || fail "text output lacks transactions_per_s"
+# reverse stream: the server sends
+"$NETRIG" bench tcp_stream --to 127.0.0.1:$port --duration 0.3s --omit 0 --reverse --json \
+	> "$tmp/rev.json" || fail "reverse"
+[ "$(json "$tmp/rev.json" "d['results']['throughput_bps']['value'] > 0")" = True ] || fail "reverse: no throughput"
+
+# a port nobody listens on: non-zero exit and a clear message (unlike iperf3 -J)
+dead=$(free_port)
+if "$NETRIG" bench tcp_rr --to 127.0.0.1:$dead --json > "$tmp/dead.out" 2> "$tmp/dead.err"; then
+	fail "a refused connection exited 0"
+fi
+grep -q "cannot connect to 127.0.0.1:$dead" "$tmp/dead.err" || fail "unclear message: $(cat "$tmp/dead.err")"
+[ -s "$tmp/dead.out" ] && fail "output on failure"
+# bad usage
+"$NETRIG" bench tcp_rr 2>/dev/null; [ $? = 2 ] || fail "missing --to is not a usage error"
+
+# SIGTERM ends the server cleanly
+pid=$(cat "$tmp/main.pid")
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+[ $rc = 0 ] || fail "server exit status $rc after SIGTERM"
+
+# --one-off: gone after one test
+start_server one --one-off --lifetime 30s
+"$NETRIG" bench udp_rr --to 127.0.0.1:$port --duration 0.2s --omit 0 > /dev/null || fail "one-off test"
+pid=$(cat "$tmp/one.pid")
+wait "$pid"; rc=$?
+[ $rc = 0 ] || fail "one-off server exit status $rc"
+
+# --lifetime bounds a server nobody talks to
+start_server life --lifetime 0.3s
+pid=$(cat "$tmp/life.pid")
+wait "$pid"; rc=$?
+[ $rc = 0 ] || fail "lifetime server exit status $rc"
+echo "all bench workloads ok"
