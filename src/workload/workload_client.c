@@ -180,6 +180,7 @@ static int run_flows(struct client *c, struct nr_diag *d)
 					     json_is_string(m) ? json_string_value(m)
 							       : "unexpected message during the test");
 				json_decref(o);
+				return r;
 			}
 			if (r < 0)
 				return nr_diagf(d, r, "server %s", c->to);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,8 @@ static void *flow_main(void *arg)
 	struct nr__wl_flow *f = arg;
 	struct nr_diag d = { 0 };
 
+	/* the default 50 us timer slack would make paced sends late and bursty */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	if (nr__wl_pin(f->pin_cpu, &d) < 0) {
 		nr__wl_flow_fail(f, d.code, "flow %u: %s", f->id, nr_diag_msg(&d));
 		NR__STORE(f->done, 1);

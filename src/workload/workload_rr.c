@@ -22,6 +22,7 @@ struct pending {
 	uint64_t seq;
 	int64_t due_ns;  /* when it was meant to be sent (open loop) */
 	int64_t sent_ns; /* when it was sent */
+	bool done;       /* UDP: answered, waiting for older ones */
 };
 
 static bool is_udp(const struct nr__wl_flow *f)
@@ -219,6 +220,7 @@ static void rr_pipelined(struct nr__wl_flow *f, char *req, char *resp)
 				goto out;
 			}
 			e->seq = seq++;
+			e->done = false;
 			e->sent_ns = nr__wl_now_ns();
 			e->due_ns = open_loop ? next_due : e->sent_ns;
 			n_out++;
@@ -228,8 +230,9 @@ static void rr_pipelined(struct nr__wl_flow *f, char *req, char *resp)
 		}
 		if (udp) {
 			/* drop requests whose answers are overdue */
-			while (n_out && now - ring[head].sent_ns > NR__WL_UDP_RR_TIMEOUT_US * 1000LL) {
-				f->lost++;
+			while (n_out && (ring[head].done ||
+					 now - ring[head].sent_ns > NR__WL_UDP_RR_TIMEOUT_US * 1000LL)) {
+				f->lost += !ring[head].done;
 				head = (head + 1) % cap;
 				n_out--;
 			}
@@ -264,14 +267,20 @@ static void rr_pipelined(struct nr__wl_flow *f, char *req, char *resp)
 				if (n < 8)
 					continue;
 				memcpy(&got, rbuf, sizeof(got));
-				/* answers come back in order; anything before `got` is lost */
-				while (n_out && ring[head].seq < got) {
-					f->lost++;
-					head = (head + 1) % cap;
-					n_out--;
+				/*
+				 * Server threads share one socket, so answers may
+				 * come back out of order: sequence numbers are
+				 * consecutive, so got - head's is the slot.
+				 */
+				if (n_out && got >= ring[head].seq && got - ring[head].seq < n_out) {
+					struct pending *e = &ring[(head + (got - ring[head].seq)) % cap];
+
+					if (!e->done) {
+						e->done = true;
+						record(f, done, e->due_ns, e->sent_ns, &tx);
+					}
 				}
-				if (n_out && ring[head].seq == got) {
-					record(f, done, ring[head].due_ns, ring[head].sent_ns, &tx);
+				while (n_out && ring[head].done) {
 					head = (head + 1) % cap;
 					n_out--;
 				}

@@ -9,7 +9,6 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include "base/clock.h"
@@ -47,8 +46,6 @@ void nr__wl_stream_send(struct nr__wl_flow *f)
 	if (p->rate > 0)
 		gap_ns = (double)size * 8 / (p->rate / p->flows) * 1e9;
 	nr_random_bytes(buf, size);
-	/* the default 50 us timer slack would make paced sends bursty */
-	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	for (;;) {
 		int64_t now = nr__wl_now_ns();
 		ssize_t n;
