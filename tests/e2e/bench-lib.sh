@@ -14,14 +14,15 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "$*"; exit 77; }
 
 # start_server NAME [netrig bench serve options]: sets $port; the pid is in $tmp/NAME.pid
-# Prefix with CPU=N to run the server under taskset.
+# Prefix with CPU=N to run the server under taskset, LISTEN=ADDR:0 for another address.
 start_server() {
 	name=$1; shift
 	if [ -n "${CPU:-}" ]; then
-		taskset -c "$CPU" "$NETRIG" bench serve --listen 127.0.0.1:0 "$@" \
+		taskset -c "$CPU" "$NETRIG" bench serve --listen "${LISTEN:-127.0.0.1:0}" "$@" \
 			> "$tmp/$name.out" 2> "$tmp/$name.err" &
 	else
-		"$NETRIG" bench serve --listen 127.0.0.1:0 "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" &
+		"$NETRIG" bench serve --listen "${LISTEN:-127.0.0.1:0}" "$@" \
+			> "$tmp/$name.out" 2> "$tmp/$name.err" &
 	fi
 	echo $! > "$tmp/$name.pid"
 	pids="$pids $!"
@@ -33,7 +34,7 @@ start_server() {
 		kill -0 "$(cat "$tmp/$name.pid")" 2>/dev/null || fail "server $name died: $(cat "$tmp/$name.err")"
 		sleep 0.01
 	done
-	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/$name.out")
+	port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$tmp/$name.out")
 	[ -n "$port" ] && [ "$port" != 0 ] || fail "bad readiness line: $(cat "$tmp/$name.out")"
 }
 

@@ -59,4 +59,16 @@ start_server life --lifetime 0.3s
 pid=$(cat "$tmp/life.pid")
 wait "$pid"; rc=$?
 [ $rc = 0 ] || fail "lifetime server exit status $rc"
+# IPv6, where the machine has ::1
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	LISTEN="[::1]:0" start_server six --lifetime 30s
+	grep -q '^listening on \[::1\]:' "$tmp/six.out" || fail "IPv6 readiness line: $(cat "$tmp/six.out")"
+	for k in tcp_rr udp_rr tcp_crr "udp_stream --rate 10M" tcp_stream; do
+		"$NETRIG" bench $k --to "[::1]:$port" --duration 0.2s --omit 0 > "$tmp/six.txt" 2>&1 ||
+			fail "IPv6 $k: $(cat "$tmp/six.txt")"
+	done
+	echo "ok IPv6"
+else
+	echo "no ::1 here: IPv6 not tried"
+fi
 echo "all bench workloads ok"
