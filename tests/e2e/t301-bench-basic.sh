@@ -8,20 +8,22 @@ start_server main --lifetime 60s
 for k in tcp_stream udp_stream tcp_rr udp_rr tcp_crr; do
 	"$NETRIG" bench $k --to 127.0.0.1:$port --duration 0.4s --omit 0.1s --interval 0.2s \
 		--json > "$tmp/$k.json" 2> "$tmp/$k.err" || fail "$k: $(cat "$tmp/$k.err")"
-	[ "$(json "$tmp/$k.json" 'd["test"]')" = $k ] || fail "$k: wrong test name"
 	case $k in
 	*stream) m=throughput_bps ;;
 	tcp_crr) m=connections_per_s ;;
 	*) m=transactions_per_s ;;
 	esac
-	[ "$(json "$tmp/$k.json" "d['results']['$m']['value'] > 0")" = True ] || fail "$k: $m not > 0"
-	[ "$(json "$tmp/$k.json" "len(d['intervals']) >= 1")" = True ] || fail "$k: no intervals"
-	json "$tmp/$k.json" "d['client']['cpus'], d['server']['cpus'], d['clock']['timer']" >/dev/null ||
-		fail "$k: no CPU or clock"
-	echo "ok $k: $m = $(json "$tmp/$k.json" "d['results']['$m']['value']")"
+	# one python3 start per file: it is slow on a busy machine
+	v=$(json "$tmp/$k.json" "(d['test'] == '$k' and d['results']['$m']['value'] > 0 and
+		len(d['intervals']) >= 1 and d['clock']['timer'] == 'CLOCK_MONOTONIC' and
+		len(d['client']['cpus']) >= 1 and len(d['server']['cpus']) >= 1 and
+		'cpu_server_system_percent' in d['results'] and d['results']['$m']['value'])") ||
+		fail "$k: unreadable JSON"
+	[ "$v" != False ] || fail "$k: JSON lacks a field or $m is not > 0: $(cat "$tmp/$k.json")"
+	echo "ok $k: $m = $v"
 done
-[ "$(json "$tmp/tcp_rr.json" "d['latency_is']")" = "full round trip" ] || fail "latency not labelled"
-[ "$(json "$tmp/tcp_rr.json" "d['results']['latency_p99_us']['unit']")" = us ] || fail "latency unit"
+[ "$(json "$tmp/tcp_rr.json" "(d['latency_is'] == 'full round trip' and
+	d['results']['latency_p99_us']['unit'] == 'us')")" = True ] || fail "latency not labelled"
 # text output
 "$NETRIG" bench tcp_rr --to 127.0.0.1:$port --duration 0.2s --omit 0 > "$tmp/text" ||
 	fail "text output"
