@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"  --duration DUR       measured time (default 10s)\n"
 	"  --omit DUR           warm-up left out of every measure (default 1s)\n"
 	"  --interval DUR       per-interval series (default none)\n"
-	"  --size N             stream: bytes per write / datagram (128K; UDP 1400)\n"
+	"  --size N             stream: bytes per write / datagram (1M; UDP 1400)\n"
 	"  --request N          rr/crr request bytes (1; UDP 16)\n"
 	"  --response N         rr/crr response bytes (as --request)\n"
 	"  --flows N            connections, one thread each (1)\n"

@@ -59,7 +59,11 @@ void nr_wl_params_default(struct nr_wl_params *p, enum nr_wl_kind kind)
 	p->omit_us = 1000000;
 	p->flows = 1;
 	p->burst = 1;
-	p->size = kind == NR_WL_UDP_STREAM ? 1400 : 128 * 1024;
+	/*
+	 * 1 MiB writes rather than iperf3's 128 KiB: fewer system calls per
+	 * byte measurably raised single-flow loopback throughput here.
+	 */
+	p->size = kind == NR_WL_UDP_STREAM ? 1400 : 1024 * 1024;
 	p->request = kind == NR_WL_UDP_RR ? 16 : 1;
 	p->response = p->request;
 	p->nodelay = kind == NR_WL_TCP_RR || kind == NR_WL_TCP_CRR;

@@ -1,7 +1,7 @@
 # Helpers for the `netrig bench` end-to-end scripts (t3xx-*.sh); sourced.
 # Every server started here is ended by its own pid when the script exits.
 top=${NETRIG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-NETRIG="$top/netrig"
+NETRIG="${NETRIG_BIN:-$top/netrig}"
 tmp=$(mktemp -d /tmp/netrig-e2e.XXXXXX)
 pids=""
 cleanup() {
