@@ -100,6 +100,10 @@ int nr_wl_params_check(const struct nr_wl_params *p, struct nr_diag *d)
 	    (p->request < 1 || p->response < 1 || p->request > (16u << 20) ||
 	     p->response > (16u << 20)))
 		return nr_diagf(d, NR_EINVAL, "request and response must be between 1 B and 16 MiB");
+	/* buffers are per flow on both ends: bound what a client can make a server allocate */
+	if ((double)p->flows * (double)(p->kind == NR_WL_TCP_STREAM || p->kind == NR_WL_UDP_STREAM
+					? p->size : p->request + p->response) > (double)(1u << 30))
+		return nr_diagf(d, NR_EINVAL, "flows x buffer sizes exceed 1 GiB");
 	if (p->kind == NR_WL_TCP_CRR && p->burst != 1)
 		return nr_diagf(d, NR_EINVAL, "tcp_crr does not take --burst");
 	if (p->reverse && p->kind != NR_WL_TCP_STREAM && p->kind != NR_WL_UDP_STREAM)
