@@ -38,7 +38,9 @@ static const char usage_text[] =
 	"  --size N             stream: bytes per write / datagram (1M; UDP 1400)\n"
 	"  --request N          rr/crr request bytes (1; UDP 16)\n"
 	"  --response N         rr/crr response bytes (as --request)\n"
-	"  --flows N            connections, one thread each (1)\n"
+	"  --flows N            connections (1)\n"
+	"  --threads N          TCP stream/rr: N epoll loops share the flows on each\n"
+	"                       end (default: a thread per flow)\n"
 	"  --burst K            rr: transactions in flight per flow (1)\n"
 	"  --rate R             stream: offered bit/s in total (2G, 100M, unlimited);\n"
 	"                       rr: transactions/s in total, open loop (20000/s)\n"
@@ -171,6 +173,7 @@ static int test(enum nr_wl_kind kind, int argc, char **argv)
 		{ "request", required_argument, NULL, 'q' },
 		{ "response", required_argument, NULL, 'r' },
 		{ "flows", required_argument, NULL, 'f' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "burst", required_argument, NULL, 'b' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "reverse", no_argument, NULL, 'v' },
@@ -229,6 +232,11 @@ static int test(enum nr_wl_kind kind, int argc, char **argv)
 				return nr_cmd_error(NAME, NR_EXIT_USAGE, "bad --%s '%s'",
 						    c == 'f' ? "flows" : "burst", optarg);
 			*(c == 'f' ? &p.flows : &p.burst) = (unsigned)v;
+			break;
+		case 'T':
+			if (nr_parse_i64(optarg, 0, 1024, &v) < 0)
+				return nr_cmd_error(NAME, NR_EXIT_USAGE, "bad --threads '%s'", optarg);
+			p.threads = (unsigned)v;
 			break;
 		case 'R':
 			if (parse_rate(optarg, &p.rate) < 0)

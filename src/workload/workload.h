@@ -52,7 +52,9 @@ struct nr_wl_params {
 	uint64_t size;       /* stream: bytes per write / per datagram */
 	uint64_t request;    /* rr, crr: request bytes */
 	uint64_t response;   /* rr, crr: response bytes */
-	unsigned flows;      /* connections (UDP: sockets), one thread each */
+	unsigned flows;      /* connections (UDP: sockets) */
+	unsigned threads;    /* 0: a thread per flow; else TCP stream and rr
+			      * flows share this many epoll loops (each end) */
 	unsigned burst;      /* rr: transactions in flight per flow */
 	double rate;         /* stream: offered bit/s in total, rr: transactions/s
 			      * in total (open loop); 0: as fast as possible */

@@ -149,11 +149,9 @@ static int run_flows(struct client *c, struct nr_diag *d)
 	/* receivers (reverse) wait for the sender's end this long at most */
 	c->sh.drain_us = c->sh.deadline_us + NR__WL_DRAIN_US;
 	nr__wl_meter_start(&c->m, &c->sh, c->sh.start_us);
-	for (i = 0; i < c->n_flows; i++) {
-		r = nr__wl_flow_start(&c->flows[i], d);
-		if (r < 0)
-			return r;
-	}
+	r = nr__wl_flows_start(c->flows, c->n_flows, p->threads, d);
+	if (r < 0)
+		return r;
 	for (;;) {
 		struct pollfd pfd = { .fd = c->cfd, .events = POLLIN };
 		int64_t now = nr_mono_us();

@@ -83,6 +83,9 @@ int nr_wl_params_check(const struct nr_wl_params *p, struct nr_diag *d)
 		return nr_diagf(d, NR_EINVAL, "interval must be 0 (none) or at least 10 ms");
 	if (p->flows < 1 || p->flows > NR_WL_MAX_FLOWS)
 		return nr_diagf(d, NR_EINVAL, "flows must be between 1 and %d", NR_WL_MAX_FLOWS);
+	if (p->threads > NR_WL_MAX_FLOWS)
+		return nr_diagf(d, NR_EINVAL, "threads must be between 0 (one per flow) and %d",
+				NR_WL_MAX_FLOWS);
 	if (p->burst < 1 || p->burst > 1024)
 		return nr_diagf(d, NR_EINVAL, "burst must be between 1 and 1024");
 	if (!(p->rate >= 0) || p->rate > 1e13)
@@ -168,6 +171,7 @@ char *nr_wl_params_to_json(const struct nr_wl_params *p)
 	json_object_set_new(o, "request_bytes", json_integer((json_int_t)p->request));
 	json_object_set_new(o, "response_bytes", json_integer((json_int_t)p->response));
 	json_object_set_new(o, "flows", json_integer(p->flows));
+	json_object_set_new(o, "threads", json_integer(p->threads));
 	json_object_set_new(o, "burst", json_integer(p->burst));
 	json_object_set_new(o, "rate", json_real(p->rate));
 	json_object_set_new(o, "reverse", json_boolean(p->reverse));
@@ -263,6 +267,7 @@ int nr_wl_params_from_json(const struct json_t *obj, struct nr_wl_params *ret,
 	INT_FIELD("request_bytes", request, 1, 1LL << 32);
 	INT_FIELD("response_bytes", response, 1, 1LL << 32);
 	INT_FIELD("flows", flows, 1, NR_WL_MAX_FLOWS);
+	INT_FIELD("threads", threads, 0, NR_WL_MAX_FLOWS);
 	INT_FIELD("burst", burst, 1, 1024);
 	INT_FIELD("sndbuf_bytes", sndbuf, 0, INT32_MAX);
 	INT_FIELD("rcvbuf_bytes", rcvbuf, 0, INT32_MAX);

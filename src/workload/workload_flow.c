@@ -92,11 +92,9 @@ static void *flow_main(void *arg)
 	return NULL;
 }
 
-int nr__wl_flow_start(struct nr__wl_flow *f, struct nr_diag *d)
+void nr__wl_flow_prepare(struct nr__wl_flow *f)
 {
-	int r;
-
-	if (f->role == NR__WL_RR_CLIENT || f->role == NR__WL_CRR_CLIENT) {
+	if ((f->role == NR__WL_RR_CLIENT || f->role == NR__WL_CRR_CLIENT) && !f->hist) {
 		/* allocated here, before the clock runs: recording never allocates */
 		f->hist = nr_xmalloc(sizeof(*f->hist));
 		nr_wl_hist_init(f->hist);
@@ -105,11 +103,18 @@ int nr__wl_flow_start(struct nr__wl_flow *f, struct nr_diag *d)
 			nr_wl_hist_init(f->hist_unc);
 		}
 	}
-	if (f->role == NR__WL_UDP_STREAM_RECV) {
+	if (f->role == NR__WL_UDP_STREAM_RECV && !f->udp) {
 		f->n_udp = f->sh->p->flows;
 		f->udp = nr_xcalloc(f->n_udp, sizeof(*f->udp));
 	}
 	f->cpu = -1;
+}
+
+int nr__wl_flow_start(struct nr__wl_flow *f, struct nr_diag *d)
+{
+	int r;
+
+	nr__wl_flow_prepare(f);
 	r = pthread_create(&f->thread, NULL, flow_main, f);
 	if (r)
 		return nr_diagf(d, -r, "cannot start a thread: %s", strerror(r));
@@ -134,8 +139,11 @@ void nr__wl_flow_release(struct nr__wl_flow *f)
 	free(f->hist);
 	free(f->hist_unc);
 	free(f->udp);
+	free(f->group);
 	f->hist = f->hist_unc = NULL;
 	f->udp = NULL;
+	f->group = NULL;
+	f->n_group = 0;
 }
 
 /* ---- meter -------------------------------------------------------------- */

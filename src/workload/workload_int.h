@@ -86,10 +86,19 @@ struct nr__wl_flow {
 	struct nr_wl_hist *hist_unc; /* open loop: from the actual send */
 	struct nr__wl_udp_rx *udp;   /* UDP stream receiver: one per flow id */
 	unsigned n_udp;
+	struct nr__wl_flow **group;  /* the flows this one's thread loops over */
+	unsigned n_group;
 };
 
-/* Create the flow's buffers; start / join its thread. */
+/* Create the flow's buffers (before the clock runs); start / join its thread. */
+void nr__wl_flow_prepare(struct nr__wl_flow *f);
 int nr__wl_flow_start(struct nr__wl_flow *f, struct nr_diag *d);
+/*
+ * Start n flows: a thread each, or, when 0 < threads < n and the role
+ * allows it, `threads` event loops sharing them (workload_loop.c).
+ */
+int nr__wl_flows_start(struct nr__wl_flow *f, unsigned n, unsigned threads, struct nr_diag *d);
+bool nr__wl_loopable(const struct nr_wl_params *p, enum nr__wl_role role);
 void nr__wl_flow_join(struct nr__wl_flow *f);
 /* Free buffers, close owned fds. */
 void nr__wl_flow_release(struct nr__wl_flow *f);

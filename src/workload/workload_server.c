@@ -367,7 +367,6 @@ static int run_test(struct test *t, struct nr_diag *d)
 	const char *line;
 	json_t *o;
 	int r, port;
-	unsigned i;
 
 	r = pump(t, nr_mono_us() + t->s->o.idle_timeout_us, &line, d);
 	if (r < 0)
@@ -407,11 +406,9 @@ static int run_test(struct test *t, struct nr_diag *d)
 	t->sh.deadline_us = t->sh.start_us + t->p.omit_us + t->p.duration_us;
 	nr__wl_meter_start(&t->m, &t->sh, t->sh.start_us);
 	t->metering = true;
-	for (i = 0; i < t->n_flows; i++) {
-		r = nr__wl_flow_start(&t->flows[i], d);
-		if (r < 0)
-			return r;
-	}
+	r = nr__wl_flows_start(t->flows, t->n_flows, t->p.threads, d);
+	if (r < 0)
+		return r;
 	r = send_obj(t->cfd, json_pack("{s:s}", "type", "running"), d);
 	if (r < 0)
 		return r;

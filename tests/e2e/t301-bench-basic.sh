@@ -33,6 +33,17 @@ grep -q 'transactions_per_s' "$tmp/text" || fail "text output lacks transactions
 	> "$tmp/rev.json" || fail "reverse"
 [ "$(json "$tmp/rev.json" "d['results']['throughput_bps']['value'] > 0")" = True ] || fail "reverse: no throughput"
 
+# many flows on few threads (epoll loops), both directions, with bursts
+for args in "tcp_stream --flows 6 --threads 2" "tcp_stream --flows 6 --threads 2 --reverse" \
+	"tcp_rr --flows 16 --threads 2 --burst 3 --request 100 --response 5000"; do
+	"$NETRIG" bench $args --to 127.0.0.1:$port --duration 0.3s --omit 0.1s --json \
+		> "$tmp/mt.json" 2> "$tmp/mt.err" || fail "$args: $(cat "$tmp/mt.err")"
+	[ "$(json "$tmp/mt.json" "(len(d['client']['cpus']) == d['params']['flows'] and
+		max(d['results'].get('throughput_bps', d['results'].get('transactions_per_s'))['value'], 0) > 0)")" = True ] ||
+		fail "$args: $(cat "$tmp/mt.json")"
+	echo "ok $args"
+done
+
 # a port nobody listens on: non-zero exit and a clear message (unlike iperf3 -J)
 dead=$(free_port)
 if "$NETRIG" bench tcp_rr --to 127.0.0.1:$dead --json > "$tmp/dead.out" 2> "$tmp/dead.err"; then

@@ -81,6 +81,7 @@ NR_TEST(workload_params_json_roundtrip)
 
 	nr_wl_params_default(&p, NR_WL_UDP_RR);
 	p.flows = 3;
+	p.threads = 2;
 	p.burst = 4;
 	p.rate = 12345.5;
 	p.request = 100;
