@@ -100,8 +100,10 @@ static int open_flows(struct client *c, uint16_t port, struct nr_diag *d)
 		c->n_flows = i + 1;
 		switch (p->kind) {
 		case NR_WL_TCP_STREAM:
-		case NR_WL_UDP_STREAM:
 			f->role = p->reverse ? NR__WL_STREAM_RECV : NR__WL_STREAM_SEND;
+			break;
+		case NR_WL_UDP_STREAM:
+			f->role = p->reverse ? NR__WL_UDP_STREAM_RECV : NR__WL_STREAM_SEND;
 			break;
 		case NR_WL_TCP_RR:
 		case NR_WL_UDP_RR:
@@ -123,6 +125,15 @@ static int open_flows(struct client *c, uint16_t port, struct nr_diag *d)
 		if (r < 0)
 			return nr_diagf(d, r, "data connection %u to port %u", i + 1, port);
 		nr__wl_timeouts(f->fd, NR__WL_POLL_US);
+		if (udp && p->reverse) {
+			char hello[NR_WL_UDP_HDR];
+			int k;
+
+			/* the server learns where to send from these; three, as UDP may lose one */
+			nr__wl_udp_hdr(hello, i, 0, nr_mono_us(), NR__WL_UDP_HELLO);
+			for (k = 0; k < 3; k++)
+				send(f->fd, hello, sizeof(hello), MSG_NOSIGNAL);
+		}
 	}
 	return 0;
 }
@@ -367,8 +378,6 @@ int nr_wl_client_run(const char *to, const struct nr_wl_params *p, struct nr_buf
 	r = nr_wl_params_check(p, d);
 	if (r < 0)
 		return r;
-	if (p->reverse && p->kind == NR_WL_UDP_STREAM)
-		return nr_diagf(d, NR_EUNSUPPORTED, "udp_stream --reverse is not supported yet");
 	r = nr_wl_addr_parse(to, 5201, &c.sa, &len, d);
 	if (r < 0)
 		return r;

@@ -104,8 +104,13 @@ void nr__wl_flow_prepare(struct nr__wl_flow *f)
 		}
 	}
 	if (f->role == NR__WL_UDP_STREAM_RECV && !f->udp) {
+		unsigned k;
+
 		f->n_udp = f->sh->p->flows;
 		f->udp = nr_xcalloc(f->n_udp, sizeof(*f->udp));
+		/* a socket of its own (reverse, client) hears only its flow's end */
+		for (k = 0; k < f->n_udp && !f->shared_fd; k++)
+			f->udp[k].fin = k != f->id;
 	}
 	f->cpu = -1;
 }

@@ -18,6 +18,7 @@ struct json_t;
 
 #define NR__WL_UDP_MAGIC 0x4e524231u /* "NRB1" */
 #define NR__WL_UDP_FIN 1u
+#define NR__WL_UDP_HELLO 2u /* reverse: tells the server where a flow is */
 /* How often blocked workers look at the stop flag. */
 #define NR__WL_POLL_US 50000
 /* Receivers give up waiting for the end of a stream this long after it. */
@@ -62,7 +63,8 @@ struct nr__wl_flow {
 	int fd;        /* owned unless shared_fd */
 	bool shared_fd; /* fd belongs to someone else (listener, UDP socket) */
 	int pin_cpu;   /* -1: not pinned */
-	struct sockaddr_storage peer; /* crr client: the server's data address */
+	struct sockaddr_storage peer; /* crr client: the server's data address;
+				       * reverse UDP sender: the client's flow */
 	socklen_t peer_len;
 	pthread_t thread;
 	bool started;
@@ -111,6 +113,10 @@ void nr__wl_rr_client(struct nr__wl_flow *f);
 void nr__wl_rr_server(struct nr__wl_flow *f);
 void nr__wl_crr_client(struct nr__wl_flow *f);
 void nr__wl_crr_server(struct nr__wl_flow *f);
+/* A UDP stream datagram's header into buf (NR_WL_UDP_HDR bytes). */
+void nr__wl_udp_hdr(char *buf, uint32_t flow, uint64_t seq, int64_t send_us, uint32_t flags);
+/* Read a header; false when buf is not one of ours. */
+bool nr__wl_udp_hdr_read(const char *buf, size_t len, uint32_t *ret_flow, uint32_t *ret_flags);
 /* Record an error of the flow (first one wins). */
 void nr__wl_flow_fail(struct nr__wl_flow *f, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

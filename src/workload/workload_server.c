@@ -291,6 +291,39 @@ static void flow_init(struct test *t, struct nr__wl_flow *f, unsigned id, enum n
 	f->pin_cpu = t->p.n_server_cpus ? t->p.server_cpus[id % t->p.n_server_cpus] : -1;
 }
 
+/*
+ * Reverse UDP: each client flow says hello from its socket; the server's
+ * senders share the data socket and send to those addresses.
+ */
+static int udp_hellos(struct test *t, struct nr_diag *d)
+{
+	int64_t deadline = nr_mono_us() + 3000000;
+	unsigned n = t->p.flows, seen = 0;
+	char buf[NR_WL_UDP_HDR];
+
+	while (seen < n) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		ssize_t k = recvfrom(t->dfd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&peer,
+				     &len);
+		uint32_t flow, flags;
+
+		if (nr_mono_us() > deadline)
+			return nr_diagf(d, NR_ETIMEOUT, "heard from %u of %u UDP flows", seen, n);
+		if (k < 0 || !nr__wl_udp_hdr_read(buf, (size_t)k < sizeof(buf) ? (size_t)k : sizeof(buf),
+						  &flow, &flags) ||
+		    !(flags & NR__WL_UDP_HELLO) || flow >= n || !nr__wl_same_host(&peer, &t->peer_sa) ||
+		    t->flows[flow].peer_len)
+			continue;
+		flow_init(t, &t->flows[flow], flow, NR__WL_STREAM_SEND, t->dfd, true);
+		t->flows[flow].peer = peer;
+		t->flows[flow].peer_len = len;
+		seen++;
+	}
+	t->n_flows = n;
+	return 0;
+}
+
 /* Accept the client's data connections and make the flows. */
 static int make_flows(struct test *t, struct nr_diag *d)
 {
@@ -303,6 +336,8 @@ static int make_flows(struct test *t, struct nr_diag *d)
 		t->flows[i].fd = -1;
 	switch (p->kind) {
 	case NR_WL_UDP_STREAM:
+		if (p->reverse)
+			return udp_hellos(t, d);
 		t->n_flows = 1;
 		flow_init(t, &t->flows[0], 0, NR__WL_UDP_STREAM_RECV, t->dfd, true);
 		return 0;
@@ -382,8 +417,6 @@ static int run_test(struct test *t, struct nr_diag *d)
 	json_decref(o);
 	if (r < 0)
 		return nr_diagf(d, r, "bad parameters");
-	if (t->p.reverse && t->p.kind == NR_WL_UDP_STREAM)
-		return nr_diagf(d, NR_EUNSUPPORTED, "udp_stream --reverse is not supported yet");
 	t->sh.p = &t->p;
 	port = open_data(t, d);
 	if (port < 0)

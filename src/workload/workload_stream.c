@@ -26,11 +26,34 @@ struct udp_hdr {
 	uint32_t pad;
 };
 
-static void put_hdr(char *buf, uint32_t flow, uint64_t seq, int64_t send_us, uint32_t flags)
+void nr__wl_udp_hdr(char *buf, uint32_t flow, uint64_t seq, int64_t send_us, uint32_t flags)
 {
 	struct udp_hdr h = { NR__WL_UDP_MAGIC, flow, seq, send_us, flags, 0 };
 
 	memcpy(buf, &h, sizeof(h));
+}
+
+bool nr__wl_udp_hdr_read(const char *buf, size_t len, uint32_t *ret_flow, uint32_t *ret_flags)
+{
+	struct udp_hdr h;
+
+	if (len < sizeof(h))
+		return false;
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != NR__WL_UDP_MAGIC)
+		return false;
+	*ret_flow = h.flow;
+	*ret_flags = h.flags;
+	return true;
+}
+
+/* send, or sendto the flow's peer when the socket is shared (reverse UDP) */
+static ssize_t send_dgram(const struct nr__wl_flow *f, const char *buf, size_t len)
+{
+	if (f->peer_len)
+		return sendto(f->fd, buf, len, MSG_NOSIGNAL, (const struct sockaddr *)&f->peer,
+			      f->peer_len);
+	return send(f->fd, buf, len, MSG_NOSIGNAL);
 }
 
 void nr__wl_stream_send(struct nr__wl_flow *f)
@@ -60,9 +83,12 @@ void nr__wl_stream_send(struct nr__wl_flow *f)
 				continue;
 			}
 		}
-		if (udp)
-			put_hdr(buf, f->id, writes, now / 1000, 0);
-		n = send(f->fd, buf, size, MSG_NOSIGNAL);
+		if (udp) {
+			nr__wl_udp_hdr(buf, f->id, writes, now / 1000, 0);
+			n = send_dgram(f, buf, size);
+		} else {
+			n = send(f->fd, buf, size, MSG_NOSIGNAL);
+		}
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
 				continue;
@@ -80,8 +106,8 @@ void nr__wl_stream_send(struct nr__wl_flow *f)
 		f->packets_sent = writes;
 		/* the end marker; three, so one lost datagram does not cost the drain time */
 		for (i = 0; i < 3; i++) {
-			put_hdr(buf, f->id, writes, nr_mono_us(), NR__WL_UDP_FIN);
-			send(f->fd, buf, NR_WL_UDP_HDR, MSG_NOSIGNAL);
+			nr__wl_udp_hdr(buf, f->id, writes, nr_mono_us(), NR__WL_UDP_FIN);
+			send_dgram(f, buf, NR_WL_UDP_HDR);
 		}
 	} else {
 		struct tcp_info ti;
@@ -160,6 +186,8 @@ void nr__wl_udp_stream_recv(struct nr__wl_flow *f)
 		memcpy(&h, buf, sizeof(h));
 		if (h.magic != NR__WL_UDP_MAGIC || h.flow >= f->n_udp)
 			continue; /* not ours */
+		if (h.flags & NR__WL_UDP_HELLO)
+			continue;
 		st = &f->udp[h.flow];
 		now = nr_mono_us();
 		if (h.flags & NR__WL_UDP_FIN) {

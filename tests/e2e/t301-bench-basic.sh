@@ -35,7 +35,8 @@ grep -q 'transactions_per_s' "$tmp/text" || fail "text output lacks transactions
 
 # many flows on few threads (epoll loops), both directions, with bursts
 for args in "tcp_stream --flows 6 --threads 2" "tcp_stream --flows 6 --threads 2 --reverse" \
-	"tcp_rr --flows 16 --threads 2 --burst 3 --request 100 --response 5000"; do
+	"tcp_rr --flows 16 --threads 2 --burst 3 --request 100 --response 5000" \
+	"udp_stream --flows 3 --reverse --rate 30M"; do
 	"$NETRIG" bench $args --to 127.0.0.1:$port --duration 0.3s --omit 0.1s --json \
 		> "$tmp/mt.json" 2> "$tmp/mt.err" || fail "$args: $(cat "$tmp/mt.err")"
 	[ "$(json "$tmp/mt.json" "(len(d['client']['cpus']) == d['params']['flows'] and
