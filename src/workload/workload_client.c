@@ -64,6 +64,15 @@ static json_t *receive(struct client *c, const char *type, int64_t timeout_us, i
 		json_decref(o);
 		return NULL;
 	}
+	v = json_object_get(o, "version");
+	if (v && (!json_is_integer(v) || json_integer_value(v) != NR_WL_PROTO_VERSION)) {
+		*ret_r = nr_diagf(d, NR_EPROTO, "server %s speaks control protocol version %lld, "
+				  "this client %d; use the same netrig version on both ends", c->to,
+				  (long long)json_integer_value(v), NR_WL_PROTO_VERSION);
+		json_decref(o);
+		return NULL;
+	}
+	v = json_object_get(o, "type");
 	if (!strcmp(json_string_value(v), "error")) {
 		v = json_object_get(o, "message");
 		*ret_r = nr_diagf(d, NR_EEXEC, "server %s: %s", c->to,

@@ -49,9 +49,9 @@ struct test {
 	bool metering;
 };
 
-static void logf_(struct nr_wl_server *s, const char *fmt, ...)
+static void say(struct nr_wl_server *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void logf_(struct nr_wl_server *s, const char *fmt, ...)
+static void say(struct nr_wl_server *s, const char *fmt, ...)
 {
 	char msg[NR_DIAG_MAX + 256];
 	va_list ap;
@@ -150,7 +150,7 @@ static void turn_away(struct test *t)
 		 t->peer);
 	send_error(fd, msg);
 	close(fd);
-	logf_(t->s, "turned away %s: a test for %s is running", who, t->peer);
+	say(t->s, "turned away %s: a test for %s is running", who, t->peer);
 }
 
 /*
@@ -224,15 +224,14 @@ static json_t *expect(const char *line, const char *type, struct nr_diag *d)
 		goto bad;
 	}
 	v = json_object_get(o, "version");
-	if (v && (!json_is_integer(v) || json_integer_value(v) != NR_WL_PROTO_VERSION)) {
-		nr_diagf(d, NR_EPROTO, "control protocol version %s not supported (this side "
+	if (v && !json_is_integer(v)) {
+		nr_diagf(d, NR_EPROTO, "malformed control message: \"version\" is not a number");
+		goto bad;
+	}
+	if (v && json_integer_value(v) != NR_WL_PROTO_VERSION) {
+		nr_diagf(d, NR_EPROTO, "control protocol version %lld not supported (this side "
 			 "speaks version %d); use the same netrig version on both ends",
-			 json_is_integer(v) ? "mismatch:" : "of a wrong type", NR_WL_PROTO_VERSION);
-		if (json_is_integer(v))
-			nr_diag_set(d, NR_EPROTO, "control protocol version %lld not supported "
-				    "(this side speaks version %d); use the same netrig version "
-				    "on both ends", (long long)json_integer_value(v),
-				    NR_WL_PROTO_VERSION);
+			 (long long)json_integer_value(v), NR_WL_PROTO_VERSION);
 		goto bad;
 	}
 	v = json_object_get(o, "type");
@@ -482,14 +481,14 @@ static void serve(struct nr_wl_server *s, int cfd)
 	if (r < 0) {
 		s->failed++;
 		if (r == -ECONNRESET || r == -EPIPE)
-			logf_(s, "client %s went away during the test: %s; test aborted", t.peer,
+			say(s, "client %s went away during the test: %s; test aborted", t.peer,
 			      nr_diag_msg(&d));
 		else
-			logf_(s, "test for %s failed: %s", t.peer, nr_diag_msg(&d));
+			say(s, "test for %s failed: %s", t.peer, nr_diag_msg(&d));
 		if (r != -ECONNRESET && r != -EPIPE)
 			send_error(cfd, nr_diag_msg(&d));
 	} else {
-		logf_(s, "test %s for %s done", nr_wl_kind_name(t.p.kind), t.peer);
+		say(s, "test %s for %s done", nr_wl_kind_name(t.p.kind), t.peer);
 	}
 	end_flows(&t, true);
 	for (i = 0; i < t.n_flows; i++)
@@ -513,7 +512,7 @@ int nr_wl_server_run(struct nr_wl_server *s, struct nr_diag *d)
 		int r, fd;
 
 		if (now >= s->end_us) {
-			logf_(s, "lifetime ended; exiting");
+			say(s, "lifetime ended; exiting");
 			break;
 		}
 		if (s->end_us != INT64_MAX)
@@ -528,7 +527,7 @@ int nr_wl_server_run(struct nr_wl_server *s, struct nr_diag *d)
 		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				logf_(s, "accept: %s", strerror(errno));
+				say(s, "accept: %s", strerror(errno));
 			continue;
 		}
 		serve(s, fd);

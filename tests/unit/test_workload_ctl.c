@@ -448,3 +448,42 @@ NR_TEST_T(workload_server_no_fd_leak, 60)
 	CHECK_EQ(count_fds(), before);
 	stop_server(&h);
 }
+
+/* A fake server of another protocol version: the client says so. */
+static void *fake_v2(void *arg)
+{
+	int lfd = *(int *)arg, fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	static const char reply[] = "{\"type\":\"ready\",\"version\":2,\"data_port\":9}\n";
+	char buf[4096];
+
+	if (fd < 0)
+		return NULL;
+	if (recv(fd, buf, sizeof(buf), 0) > 0)
+		send(fd, reply, strlen(reply), MSG_NOSIGNAL);
+	recv(fd, buf, sizeof(buf), 0); /* until the client hangs up */
+	close(fd);
+	return NULL;
+}
+
+NR_TEST(workload_client_version_mismatch)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct nr_wl_params p;
+	struct nr_buf json = NR_BUF_INIT, text = NR_BUF_INIT;
+	struct nr_diag d = { 0 };
+	char addr[64];
+	pthread_t t;
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CHECK(lfd >= 0);
+	CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	CHECK(getsockname(lfd, (struct sockaddr *)&sa, &len) == 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sa.sin_port));
+	CHECK(pthread_create(&t, NULL, fake_v2, &lfd) == 0);
+	nr_wl_params_default(&p, NR_WL_TCP_RR);
+	CHECK(nr_wl_client_run(addr, &p, &json, &text, &d) == NR_EPROTO);
+	CHECK_CONTAINS(nr_diag_msg(&d), "speaks control protocol version 2");
+	pthread_join(t, NULL);
+	close(lfd);
+}
