@@ -314,9 +314,13 @@ static void render_text(struct nr_buf *t, const json_t *doc)
 		    (long long)json_integer_value(json_object_get(params, "flows")),
 		    num(params, "duration_us") / 1e6, num(params, "omit_us") / 1e6);
 	json_array_foreach(json_object_get(doc, "intervals"), i, v) {
-		nr_buf_addf(t, "  [%7.2f-%7.2f s] %12.2f Mbit/s %12.1f trans/s\n",
-			    num(v, "start_us") / 1e6, num(v, "end_us") / 1e6,
-			    num(v, "throughput_bps") / 1e6, num(v, "transactions_per_s"));
+		if (strstr(json_string_value(json_object_get(doc, "test")), "stream"))
+			nr_buf_addf(t, "  [%7.2f-%7.2f s] %12.2f Mbit/s\n", num(v, "start_us") / 1e6,
+				    num(v, "end_us") / 1e6, num(v, "throughput_bps") / 1e6);
+		else
+			nr_buf_addf(t, "  [%7.2f-%7.2f s] %12.1f transactions/s\n",
+				    num(v, "start_us") / 1e6, num(v, "end_us") / 1e6,
+				    num(v, "transactions_per_s"));
 	}
 	json_object_foreach((json_t *)json_object_get(doc, "results"), key, v) {
 		nr_buf_addf(t, "  %-34s %16.3f %s\n", key, num(v, "value"),
