@@ -163,7 +163,8 @@ char *nr_wl_addr_fmt(const struct sockaddr_storage *sa, char *buf, size_t size);
 
 struct nr_wl_server_opts {
 	const char *listen; /* "ADDR:PORT"; port 0 picks a free one */
-	bool one_off;       /* exit after one test (passed or not) */
+	bool one_off;       /* exit after one test (passed or not; a connection
+			     * closed without a message is no test) */
 	int64_t lifetime_us; /* 0: none; otherwise exit after this long */
 	int64_t idle_timeout_us; /* control handshake limit, 0: 5 s */
 	/* Readable when the server should stop (signalfd, eventfd, pipe), or -1. */

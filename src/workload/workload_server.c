@@ -47,6 +47,7 @@ struct test {
 	unsigned n_flows;
 	struct nr__wl_meter m;
 	bool metering;
+	bool counted; /* the client sent something: this counts as a test */
 };
 
 static void say(struct nr_wl_server *s, const char *fmt, ...)
@@ -405,6 +406,9 @@ static int run_test(struct test *t, struct nr_diag *d)
 	r = pump(t, nr_mono_us() + t->s->o.idle_timeout_us, &line, d);
 	if (r < 0)
 		return r;
+	/* a test from here on; a connection that says nothing (a probe) is none */
+	t->counted = true;
+	t->s->tests++;
 	o = expect(line, "start", d);
 	if (!o)
 		return NR_EPROTO;
@@ -476,10 +480,9 @@ static void serve(struct nr_wl_server *s, int cfd)
 	nr_wl_ctl_init(t.ctl, cfd);
 	getpeername(cfd, (struct sockaddr *)&t.peer_sa, &len);
 	nr_wl_addr_fmt(&t.peer_sa, t.peer, sizeof(t.peer));
-	s->tests++;
 	r = run_test(&t, &d);
 	if (r < 0) {
-		s->failed++;
+		s->failed += t.counted;
 		if (r == -ECONNRESET || r == -EPIPE)
 			say(s, "client %s went away during the test: %s; test aborted", t.peer,
 			      nr_diag_msg(&d));

@@ -61,8 +61,9 @@ kill -TERM "$pid"
 wait "$pid"; rc=$?
 [ $rc = 0 ] || fail "server exit status $rc after SIGTERM"
 
-# --one-off: gone after one test
+# --one-off: gone after one test; a connection that says nothing is no test
 start_server one --one-off --lifetime 30s
+python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' $port
 "$NETRIG" bench udp_rr --to 127.0.0.1:$port --duration 0.2s --omit 0 > /dev/null || fail "one-off test"
 pid=$(cat "$tmp/one.pid")
 wait "$pid"; rc=$?
