@@ -6,7 +6,8 @@
 # For each comparison the two tools run alternately N times (default 5)
 # with the same pinning (servers on CPU 1, clients on CPU 0; taskset for
 # both tools) and the medians are printed with their ratio:
-#   - tcp_stream, one flow, vs iperf3 -c (throughput at the receiver)
+#   - tcp_stream, one flow, vs iperf3 -c (throughput at the receiver); netrig
+#     also with --size 128K, iperf3's write size (netrig's default is 1 MiB)
 #   - tcp_rr and udp_rr (16-byte messages) vs sockperf ping-pong: netrig's
 #     full round-trip p50 vs 2 x sockperf's half round trip p50, and
 #     transactions/s vs sockperf's round trips/s (its valid-duration count)
@@ -83,10 +84,13 @@ echo "# $(nproc) CPUs, $(uname -r), $(cat /sys/devices/system/clocksource/clocks
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- tcp_stream vs iperf3 -----------------------------------------------------
-: > "$tmp/n.tp"; : > "$tmp/i.tp"
+: > "$tmp/n.tp"; : > "$tmp/i.tp"; : > "$tmp/s.tp"
 for r in $(seq "$RUNS"); do
 	$CLI "$NETRIG" bench tcp_stream --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
 		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['throughput_bps']['value']" >> "$tmp/n.tp"
+	# also with iperf3's write size, to show what the 1 MiB default brings
+	$CLI "$NETRIG" bench tcp_stream --size 128K --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
+		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['throughput_bps']['value']" >> "$tmp/s.tp"
 	$CLI iperf3 -c $HOST -p $IPORT -t "$DUR" -O 1 -J > "$tmp/i.json" &&
 		jget "$tmp/i.json" "d['end']['sum_received']['bits_per_second']" >> "$tmp/i.tp"
 done
@@ -95,6 +99,9 @@ printf 'tcp_stream 1 flow   netrig %8.2f Gbit/s   iperf3 %8.2f Gbit/s   ratio %s
 	"$(python3 -c "print($n/1e9)")" "$(python3 -c "print($i/1e9)")" "$(ratio "$n" "$i")" \
 	"$(python3 -c "import sys; print(' '.join('%.1f' % (float(x)/1e9) for x in open('$tmp/n.tp')))")" \
 	"$(python3 -c "import sys; print(' '.join('%.1f' % (float(x)/1e9) for x in open('$tmp/i.tp')))")"
+s=$(median < "$tmp/s.tp")
+printf 'tcp_stream 128K     netrig %8.2f Gbit/s   (writes of iperf3 size) ratio to iperf3 %s\n' \
+	"$(python3 -c "print($s/1e9)")" "$(ratio "$s" "$i")"
 
 # ---- rr vs sockperf ping-pong ------------------------------------------------------
 SPORT=$(free_port)
