@@ -141,7 +141,7 @@ done
 : > "$tmp/c"
 for r in $(seq "$RUNS"); do
 	$CLI "$NETRIG" bench tcp_crr --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
-		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['connections_per_s']['value']" >> "$tmp/c"
+		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['transactions_per_s']['value']" >> "$tmp/c"
 done
 printf 'tcp_crr             netrig %10.0f connections/s (p50 %s us)\n' "$(median < "$tmp/c")" \
 	"$(jget "$tmp/n.json" "round(d['results']['latency_p50_us']['value'], 1)")"

@@ -6,6 +6,7 @@
  * transactions_per_s; the half-round-trip extras go to the notes.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,12 +65,14 @@ static int parse_netrig(const struct nr_parse_spec *spec, struct nr_slice in,
 			r = nr_diagf(d, NR_EPARSE, "results.%s: expected {value, unit, better}", key);
 			goto out;
 		}
-		if (nr_sample_add_converted(set, key, json_number_value(val),
-					    json_string_value(unit), b, -1) < 0) {
-			r = nr_diagf(d, NR_EPARSE, "results.%s: unknown unit '%s'", key,
-				     json_string_value(unit));
+		if (!isfinite(json_number_value(val))) {
+			r = nr_diagf(d, NR_EPARSE, "results.%s: not a finite number", key);
 			goto out;
 		}
+		/* units netrig writes are canonical already; one the table lacks (ns/B) stays */
+		if (nr_sample_add_converted(set, key, json_number_value(val),
+					    json_string_value(unit), b, -1) < 0)
+			nr_sample_add(set, key, json_number_value(val), json_string_value(unit), b);
 	}
 	test = json_string_value(json_object_get(root, "test"));
 	iv = json_object_get(root, "intervals");

@@ -228,7 +228,7 @@ static double num(const json_t *o, const char *key)
 
 static void put_latency(json_t *res, const json_t *lat, const char *prefix)
 {
-	static const char *const keys[] = { "min", "mean", "p50", "p90", "p99", "p999", "max" };
+	static const char *const keys[] = { "min", "avg", "p50", "p90", "p99", "p99_9", "max" };
 	size_t i;
 
 	for (i = 0; i < NR_ARRAY_SIZE(keys); i++) {
@@ -240,9 +240,25 @@ static void put_latency(json_t *res, const json_t *lat, const char *prefix)
 	}
 }
 
+/* CPU time per byte received or per transaction, from a side's report. */
+static double cpu_ns(const json_t *side)
+{
+	return (num(side, "cpu_user_percent") + num(side, "cpu_system_percent")) / 100 *
+	       num(side, "cpu_window_us") * 1e3;
+}
+
+/*
+ * Names follow the metric catalogue of the parse module: a qualifier goes
+ * in front (client_cpu_user_percent, sent_packets), percentiles are
+ * latency_pN[_M]_us, the mean is latency_avg_us, and crr counts its
+ * connections as transactions as neper does.
+ */
 static json_t *results(const struct nr_wl_params *p, json_t *cl, json_t *sv, json_t *extra)
 {
 	json_t *res = json_object();
+	const char *const sides[2] = { "client", "server" };
+	json_t *const side[2] = { cl, sv };
+	int i;
 
 	if (p->kind == NR_WL_TCP_STREAM || p->kind == NR_WL_UDP_STREAM) {
 		json_t *rx = p->reverse ? cl : sv, *tx = p->reverse ? sv : cl;
@@ -257,38 +273,60 @@ static json_t *results(const struct nr_wl_params *p, json_t *cl, json_t *sv, jso
 			double sent = num(tx, "packets_sent"), got = num(rx, "packets_received");
 			double lost = sent > got ? sent - got : 0;
 
-			put(res, "packets_sent", sent, "count", "none");
-			put(res, "packets_received", got, "count", "none");
+			put(res, "sent_packets", sent, "count", "none");
+			put(res, "received_packets", got, "count", "none");
 			put(res, "lost_packets", lost, "count", "lower");
 			put(res, "loss_percent", sent > 0 ? lost * 100 / sent : 0, "%", "lower");
-			put(res, "reordered", num(rx, "reordered"), "count", "lower");
+			put(res, "reordered_packets", num(rx, "reordered"), "count", "lower");
 			put(res, "jitter_us", num(rx, "jitter_us"), "us", "lower");
+		}
+		for (i = 0; i < 2; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s_service_demand_ns_per_B", sides[i]);
+			put(res, name, bytes > 0 ? cpu_ns(side[i]) / num(rx, "bytes") *
+					   num(rx, "window_us") / num(side[i], "cpu_window_us") : 0,
+			    "ns/B", "lower");
 		}
 	} else {
 		double win = num(cl, "window_us"), tx = num(cl, "transactions");
 		json_t *lat = json_object_get(cl, "latency");
-		bool crr = p->kind == NR_WL_TCP_CRR;
 
-		put(res, crr ? "connections_per_s" : "transactions_per_s",
-		    win > 0 ? tx * 1e6 / win : 0, "1/s", "higher");
+		put(res, "transactions_per_s", win > 0 ? tx * 1e6 / win : 0, "1/s", "higher");
 		put(res, "transactions", tx, "count", "none");
 		put_latency(res, lat, "latency");
 		if (json_object_get(cl, "latency_uncorrected"))
 			put_latency(res, json_object_get(cl, "latency_uncorrected"),
-				    "latency_uncorrected");
-		if (p->kind == NR_WL_UDP_RR)
-			put(res, "lost_transactions", num(cl, "lost"), "count", "lower");
-		if (!crr) {
+				    "uncorrected_latency");
+		if (p->kind == NR_WL_UDP_RR) {
+			double lost = num(cl, "lost");
+
+			put(res, "lost_transactions", lost, "count", "lower");
+			put(res, "loss_percent", lost + tx > 0 ? lost * 100 / (lost + tx) : 0, "%",
+			    "lower");
+		}
+		for (i = 0; i < 2; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s_service_demand_us_per_transaction", sides[i]);
+			put(res, name, tx > 0 ? cpu_ns(side[i]) / 1e3 / tx * win /
+					   num(side[i], "cpu_window_us") : 0, "us", "lower");
+		}
+		if (p->kind != NR_WL_TCP_CRR) {
 			json_object_set_new(extra, "half_round_trip_p50_us",
 					    json_real(num(lat, "p50_us") / 2));
-			json_object_set_new(extra, "half_round_trip_mean_us",
-					    json_real(num(lat, "mean_us") / 2));
+			json_object_set_new(extra, "half_round_trip_avg_us",
+					    json_real(num(lat, "avg_us") / 2));
 		}
 	}
-	put(res, "cpu_client_user_percent", num(cl, "cpu_user_percent"), "%", "lower");
-	put(res, "cpu_client_system_percent", num(cl, "cpu_system_percent"), "%", "lower");
-	put(res, "cpu_server_user_percent", num(sv, "cpu_user_percent"), "%", "lower");
-	put(res, "cpu_server_system_percent", num(sv, "cpu_system_percent"), "%", "lower");
+	for (i = 0; i < 2; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s_cpu_user_percent", sides[i]);
+		put(res, name, num(side[i], "cpu_user_percent"), "%", "lower");
+		snprintf(name, sizeof(name), "%s_cpu_system_percent", sides[i]);
+		put(res, name, num(side[i], "cpu_system_percent"), "%", "lower");
+	}
 	return res;
 }
 
@@ -323,7 +361,7 @@ static void render_text(struct nr_buf *t, const json_t *doc)
 				    num(v, "transactions_per_s"));
 	}
 	json_object_foreach((json_t *)json_object_get(doc, "results"), key, v) {
-		nr_buf_addf(t, "  %-34s %16.3f %s\n", key, num(v, "value"),
+		nr_buf_addf(t, "  %-42s %16.3f %s\n", key, num(v, "value"),
 			    json_string_value(json_object_get(v, "unit")));
 	}
 	nr_buf_adds(t, "  cpus: client ");

@@ -258,11 +258,11 @@ static void add_latency(json_t *o, const char *key, const struct nr_wl_hist *h)
 
 	json_object_set_new(l, "count", json_integer((json_int_t)h->count));
 	json_object_set_new(l, "min_us", json_real((double)(h->count ? h->min : 0) / 1e3));
-	json_object_set_new(l, "mean_us", json_real(nr_wl_hist_mean(h) / 1e3));
+	json_object_set_new(l, "avg_us", json_real(nr_wl_hist_mean(h) / 1e3));
 	json_object_set_new(l, "p50_us", json_real(nr_wl_hist_percentile(h, 50) / 1e3));
 	json_object_set_new(l, "p90_us", json_real(nr_wl_hist_percentile(h, 90) / 1e3));
 	json_object_set_new(l, "p99_us", json_real(nr_wl_hist_percentile(h, 99) / 1e3));
-	json_object_set_new(l, "p999_us", json_real(nr_wl_hist_percentile(h, 99.9) / 1e3));
+	json_object_set_new(l, "p99_9_us", json_real(nr_wl_hist_percentile(h, 99.9) / 1e3));
 	json_object_set_new(l, "max_us", json_real((double)h->max / 1e3));
 	json_object_set_new(o, key, l);
 }

@@ -214,6 +214,8 @@ static void rr_pipelined(struct nr__wl_flow *f, char *req, char *resp)
 
 			if (udp)
 				memcpy(req, &seq, sizeof(seq));
+			/* timed before the send: the answer may come before send returns */
+			e->sent_ns = nr__wl_now_ns();
 			r = send_all(f, req, (size_t)p->request);
 			if (r < 0) {
 				fail_io(f, r, "send");
@@ -221,12 +223,11 @@ static void rr_pipelined(struct nr__wl_flow *f, char *req, char *resp)
 			}
 			e->seq = seq++;
 			e->done = false;
-			e->sent_ns = nr__wl_now_ns();
 			e->due_ns = open_loop ? next_due : e->sent_ns;
 			n_out++;
 			if (open_loop)
 				next_due = f->sh->start_us * 1000 + (int64_t)((double)seq * gap_ns);
-			now = e->sent_ns;
+			now = nr__wl_now_ns();
 		}
 		if (udp) {
 			/* drop requests whose answers are overdue */

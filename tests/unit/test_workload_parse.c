@@ -50,6 +50,9 @@ NR_TEST(workload_parse_netrig_fixtures)
 	const struct nr_sample *s;
 
 	check_case("tcp_rr");
+	check_case("tcp_rr_open_loop");
+	check_case("tcp_crr");
+	check_case("tcp_stream");
 	check_case("udp_stream");
 	/* better-direction and notes */
 	CHECK_OK(nr_buf_read_file(&in, nr_test_fixture("netrig/tcp_rr.out")));
@@ -72,7 +75,6 @@ NR_TEST(workload_parse_netrig_rejects)
 		"{\"netrig_bench\":1,\"error\":\"cannot connect\"}",
 		"{\"netrig_bench\":1}",
 		"{\"netrig_bench\":1,\"results\":{\"x\":{\"value\":\"1\",\"unit\":\"us\"}}}",
-		"{\"netrig_bench\":1,\"results\":{\"x\":{\"value\":1,\"unit\":\"furlongs\"}}}",
 		"{\"netrig_bench\":1,\"results\":{},\"test\":\"tcp_stream\",\"intervals\":[{}]}",
 		"{\"netrig_bench\":1,\"results\":{\"x\":{\"value\":1,\"unit\":\"us\",",
 	};
