@@ -117,9 +117,15 @@ int nr__wl_sockopts(int fd, const struct nr_wl_params *p, bool tcp, struct nr_di
 {
 	int one = 1;
 
-	if (p->sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &p->sndbuf, sizeof(int)) < 0)
+	/*
+	 * The plain options are capped at net.core.[rw]mem_max; the FORCE
+	 * ones (CAP_NET_ADMIN) give what was asked for where allowed.
+	 */
+	if (p->sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &p->sndbuf, sizeof(int)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &p->sndbuf, sizeof(int)) < 0)
 		return nr_diagf(d, -errno, "SO_SNDBUF: %s", strerror(errno));
-	if (p->rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &p->rcvbuf, sizeof(int)) < 0)
+	if (p->rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &p->rcvbuf, sizeof(int)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &p->rcvbuf, sizeof(int)) < 0)
 		return nr_diagf(d, -errno, "SO_RCVBUF: %s", strerror(errno));
 	if (p->busy_poll_us &&
 	    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &p->busy_poll_us, sizeof(int)) < 0)
