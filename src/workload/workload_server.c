@@ -448,6 +448,7 @@ static int run_test(struct test *t, struct nr_diag *d)
 	r = send_obj(t->cfd, json_pack("{s:s}", "type", "running"), d);
 	if (r < 0)
 		return r;
+	say(t->s, "test %s for %s running", nr_wl_kind_name(t->p.kind), t->peer);
 	/* generous: the client ends the test, this only bounds a stuck one */
 	r = pump(t, t->sh.deadline_us + 30000000, &line, d);
 	if (r < 0)
