@@ -530,8 +530,11 @@ int nr_wl_server_run(struct nr_wl_server *s, struct nr_diag *d)
 			break;
 		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+				/* the connection stays queued: wait a little rather than spin */
 				say(s, "accept: %s", strerror(errno));
+				poll(NULL, 0, 100);
+			}
 			continue;
 		}
 		serve(s, fd);

@@ -54,11 +54,20 @@ grep -q "cannot connect to 127.0.0.1:$dead" "$tmp/dead.err" || fail "unclear mes
 # bad usage
 "$NETRIG" bench tcp_rr 2>/dev/null; [ $? = 2 ] || fail "missing --to is not a usage error"
 
-# SIGTERM ends the server cleanly
+# SIGTERM ends the server cleanly, also in the middle of a test, whose client says why
+before=$(grep -c ' running$' "$tmp/main.err")
+"$NETRIG" bench tcp_rr --to 127.0.0.1:$port --duration 5s --omit 0 > /dev/null 2> "$tmp/mid.err" &
+cpid=$!
+i=0
+until [ "$(grep -c ' running$' "$tmp/main.err")" -gt "$before" ]; do
+	i=$((i + 1)); [ $i -gt 500 ] && fail "the test did not start"; sleep 0.01
+done
 pid=$(cat "$tmp/main.pid")
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 [ $rc = 0 ] || fail "server exit status $rc after SIGTERM"
+wait $cpid && fail "the client of an interrupted test exited 0"
+grep -q 'the server is stopping' "$tmp/mid.err" || fail "client message: $(cat "$tmp/mid.err")"
 
 # --one-off: gone after one test; a connection that says nothing is no test
 start_server one --one-off --lifetime 30s
