@@ -21,7 +21,7 @@
 #define NAME "bench"
 
 static const char usage_text[] =
-	"bench serve [--listen ADDR:PORT] [--one-off] [--lifetime DUR]\n"
+	"bench serve [--listen ADDR:PORT] [--one-off] [--lifetime DUR] [--max-tests N]\n"
 	"       netrig bench tcp_stream|udp_stream|tcp_rr|udp_rr|tcp_crr --to HOST[:PORT] [options]\n"
 	"\n"
 	"serve:\n"
@@ -29,6 +29,8 @@ static const char usage_text[] =
 	"                       port); prints 'listening on ADDR:PORT' when ready\n"
 	"  --one-off            exit after one test\n"
 	"  --lifetime DUR       exit after DUR whatever happens (e.g. 2m)\n"
+	"  --max-tests N        run up to N tests at once (default 1; others are told\n"
+	"                       the server is busy); CPU numbers then cover them all\n"
 	"\n"
 	"tests:\n"
 	"  --to HOST[:PORT]     the server (default port 5201)\n"
@@ -65,6 +67,7 @@ static int serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "one-off", no_argument, NULL, '1' },
 		{ "lifetime", required_argument, NULL, 'L' },
+		{ "max-tests", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,6 +90,15 @@ static int serve(int argc, char **argv)
 			if (nr_parse_duration_us(optarg, &o.lifetime_us) < 0 || o.lifetime_us <= 0)
 				return nr_cmd_error(NAME, NR_EXIT_USAGE, "bad --lifetime '%s'", optarg);
 			break;
+		case 'm': {
+			int64_t v;
+
+			if (nr_parse_i64(optarg, 1, NR_WL_MAX_TESTS, &v) < 0)
+				return nr_cmd_error(NAME, NR_EXIT_USAGE, "bad --max-tests '%s' (1 to %d)",
+						    optarg, NR_WL_MAX_TESTS);
+			o.max_tests = (unsigned)v;
+			break;
+		}
 		case 'h':
 			fprintf(stdout, "usage: netrig %s\n", usage_text);
 			return NR_EXIT_OK;

@@ -28,6 +28,8 @@
 #define NR_WL_CTL_MAX (64 * 1024)
 #define NR_WL_MAX_FLOWS 256
 #define NR_WL_MAX_CPUS 16
+/* Tests a server runs at once, at most. */
+#define NR_WL_MAX_TESTS 64
 /* UDP datagrams carry a header (magic, flow, sequence, send time, flags). */
 #define NR_WL_UDP_HDR 32
 
@@ -167,6 +169,12 @@ struct nr_wl_server_opts {
 			     * closed without a message is no test) */
 	int64_t lifetime_us; /* 0: none; otherwise exit after this long */
 	int64_t idle_timeout_us; /* control handshake limit, 0: 5 s */
+	/*
+	 * Tests at once (0 or 1: one at a time; others are turned away with a
+	 * message). With more, each side's CPU numbers include every test
+	 * running in the process.
+	 */
+	unsigned max_tests;
 	/* Readable when the server should stop (signalfd, eventfd, pipe), or -1. */
 	int stop_fd;
 	/* Messages for people (one line, no newline); may be NULL. */
@@ -181,8 +189,9 @@ int nr_wl_server_open(const struct nr_wl_server_opts *o, struct nr_wl_server **r
 		      char *ret_addr, size_t addr_size, struct nr_diag *d);
 /*
  * Serve until stop_fd is readable, the lifetime ends, or after one test
- * with one_off. Failing tests do not end it; 0, or a negative code when
- * the server itself cannot go on.
+ * with one_off; each test runs in a thread of its own. Failing tests do
+ * not end it. Tests still running when it stops are ended, their clients
+ * told why. 0, or a negative code when the server itself cannot go on.
  */
 int nr_wl_server_run(struct nr_wl_server *s, struct nr_diag *d);
 /* Tests served so far, and how many of them ended in an error. */

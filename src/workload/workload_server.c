@@ -14,10 +14,12 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,12 +27,24 @@
 #include "base/mem.h"
 #include "workload/workload_int.h"
 
+/* A test's thread. */
+struct slot {
+	pthread_t thread;
+	bool used;
+	int done; /* set by the thread as it ends (relaxed atomic) */
+	struct nr_wl_server *s;
+	int cfd;
+};
+
 struct nr_wl_server {
 	struct nr_wl_server_opts o;
 	int lfd;
+	int quit_fd;    /* eventfd: running tests must end (the server stops) */
+	int done_fd;    /* eventfd: a test's thread has ended */
 	int64_t end_us; /* end of the lifetime, INT64_MAX for none */
-	unsigned tests, failed;
-	bool stopping;
+	unsigned tests, failed; /* relaxed atomics: tests' threads count */
+	unsigned max_tests, running;
+	struct slot slots[NR_WL_MAX_TESTS];
 };
 
 /* One test in progress. */
@@ -114,6 +128,11 @@ int nr_wl_server_open(const struct nr_wl_server_opts *o, struct nr_wl_server **r
 	s = nr_xcalloc(1, sizeof(*s));
 	s->o = *o;
 	s->lfd = fd;
+	s->quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->max_tests = o->one_off || o->max_tests < 1 ? 1 : o->max_tests;
+	if (s->max_tests > NR_WL_MAX_TESTS)
+		s->max_tests = NR_WL_MAX_TESTS;
 	s->end_us = o->lifetime_us > 0 ? nr_mono_us() + o->lifetime_us : INT64_MAX;
 	if (s->o.idle_timeout_us <= 0)
 		s->o.idle_timeout_us = 5000000;
@@ -124,8 +143,8 @@ int nr_wl_server_open(const struct nr_wl_server_opts *o, struct nr_wl_server **r
 void nr_wl_server_counts(const struct nr_wl_server *s, unsigned *ret_tests,
 			 unsigned *ret_failed)
 {
-	*ret_tests = s->tests;
-	*ret_failed = s->failed;
+	*ret_tests = NR__LOAD(s->tests);
+	*ret_failed = NR__LOAD(s->failed);
 }
 
 void nr_wl_server_free(struct nr_wl_server *s)
@@ -133,39 +152,39 @@ void nr_wl_server_free(struct nr_wl_server *s)
 	if (!s)
 		return;
 	close(s->lfd);
+	close(s->quit_fd);
+	close(s->done_fd);
 	free(s);
 }
 
-/* A client that came while a test runs: told so, and closed. */
-static void turn_away(struct test *t)
+/* A client that came while the server is full: told so, and closed. */
+static void turn_away(struct nr_wl_server *s, int fd)
 {
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
 	char who[64], msg[256];
-	int fd = accept4(t->s->lfd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-	if (fd < 0)
-		return;
+	if (getpeername(fd, (struct sockaddr *)&sa, &len) < 0)
+		sa.ss_family = AF_UNSPEC;
 	nr_wl_addr_fmt(&sa, who, sizeof(who));
-	snprintf(msg, sizeof(msg), "server busy: a test for %s is running; try again later",
-		 t->peer);
+	snprintf(msg, sizeof(msg), "server busy: %u test(s) running, the most it runs at once "
+		 "(--max-tests); try again later", s->running);
 	send_error(fd, msg);
 	close(fd);
-	say(t->s, "turned away %s: a test for %s is running", who, t->peer);
+	say(s, "turned away %s: %u test(s) running", who, s->running);
 }
 
 /*
  * Wait for the next control message until deadline, sampling the meter
- * and turning other clients away meanwhile. 1 and *ret_line; NR_ETIMEOUT;
- * NR_EINTR when the server is to stop; other errors from nr_wl_ctl_read.
+ * meanwhile. 1 and *ret_line; NR_ETIMEOUT; NR_EINTR when the server is to
+ * stop; other errors from nr_wl_ctl_read.
  */
 static int pump(struct test *t, int64_t deadline, const char **ret_line, struct nr_diag *d)
 {
 	for (;;) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[2] = {
 			{ .fd = t->cfd, .events = POLLIN },
-			{ .fd = t->s->lfd, .events = POLLIN },
-			{ .fd = t->s->o.stop_fd, .events = POLLIN },
+			{ .fd = t->s->quit_fd, .events = POLLIN },
 		};
 		int64_t now, until;
 		int r;
@@ -181,31 +200,24 @@ static int pump(struct test *t, int64_t deadline, const char **ret_line, struct 
 			if (next < until)
 				until = next;
 		}
-		if (now >= t->s->end_us) {
-			t->s->stopping = true;
+		if (now >= t->s->end_us)
 			return nr_diagf(d, NR_EINTR, "the server's lifetime ended");
-		}
 		if (now >= deadline)
 			return nr_diagf(d, NR_ETIMEOUT, "no message from the client in time");
 		if (t->s->end_us < until)
 			until = t->s->end_us;
-		r = poll(pfd, t->s->o.stop_fd >= 0 ? 3 : 2, (int)((until - now + 999) / 1000));
+		r = poll(pfd, 2, (int)((until - now + 999) / 1000));
 		if (r < 0 && errno != EINTR)
 			return nr_diagf(d, -errno, "poll: %s", strerror(errno));
 		if (r <= 0)
 			continue;
-		if (pfd[2].revents) {
-			t->s->stopping = true;
+		if (pfd[1].revents)
 			return nr_diagf(d, NR_EINTR, "the server is stopping");
-		}
-		/* our client first: if it has gone, a newcomer need not be turned away */
 		if (pfd[0].revents) {
 			r = nr_wl_ctl_read(t->ctl, ret_line, d);
 			if (r != 0)
 				return r;
 		}
-		if (pfd[1].revents)
-			turn_away(t);
 	}
 }
 
@@ -408,7 +420,7 @@ static int run_test(struct test *t, struct nr_diag *d)
 		return r;
 	/* a test from here on; a connection that says nothing (a probe) is none */
 	t->counted = true;
-	t->s->tests++;
+	__atomic_add_fetch(&t->s->tests, 1, __ATOMIC_RELAXED);
 	o = expect(line, "start", d);
 	if (!o)
 		return NR_EPROTO;
@@ -483,7 +495,8 @@ static void serve(struct nr_wl_server *s, int cfd)
 	nr_wl_addr_fmt(&t.peer_sa, t.peer, sizeof(t.peer));
 	r = run_test(&t, &d);
 	if (r < 0) {
-		s->failed += t.counted;
+		if (t.counted)
+			__atomic_add_fetch(&s->failed, 1, __ATOMIC_RELAXED);
 		if (r == -ECONNRESET || r == -EPIPE)
 			say(s, "client %s went away during the test: %s; test aborted", t.peer,
 			      nr_diag_msg(&d));
@@ -505,29 +518,117 @@ static void serve(struct nr_wl_server *s, int cfd)
 	close(cfd);
 }
 
+static void *slot_main(void *arg)
+{
+	struct slot *sl = arg;
+	uint64_t one = 1;
+
+	serve(sl->s, sl->cfd);
+	NR__STORE(sl->done, 1);
+	/* a failed write only delays the join: the main thread looks every second */
+	(void)!write(sl->s->done_fd, &one, sizeof(one));
+	return NULL;
+}
+
+/* Join the threads of tests that have ended. */
+static void reap(struct nr_wl_server *s)
+{
+	uint64_t n;
+	unsigned i;
+
+	(void)!read(s->done_fd, &n, sizeof(n)); /* EAGAIN: nothing pending */
+	for (i = 0; i < NR_WL_MAX_TESTS; i++) {
+		if (s->slots[i].used && NR__LOAD(s->slots[i].done)) {
+			pthread_join(s->slots[i].thread, NULL);
+			s->slots[i].used = false;
+			s->running--;
+		}
+	}
+}
+
+/*
+ * At the limit, wait a moment for a slot: a test whose client has just
+ * gone may still be tidying up, and its successor should not be refused.
+ */
+static bool wait_for_slot(struct nr_wl_server *s)
+{
+	int64_t until = nr_mono_us() + 1000000;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = s->done_fd, .events = POLLIN };
+		int64_t now = nr_mono_us();
+
+		reap(s);
+		if (s->running < s->max_tests)
+			return true;
+		if (now >= until)
+			return false;
+		poll(&pfd, 1, (int)((until - now + 999) / 1000));
+	}
+}
+
+static void start_test(struct nr_wl_server *s, int fd)
+{
+	struct slot *sl = NULL;
+	unsigned i;
+	int r;
+
+	if (!wait_for_slot(s)) {
+		turn_away(s, fd);
+		return;
+	}
+	for (i = 0; i < NR_WL_MAX_TESTS && !sl; i++)
+		if (!s->slots[i].used)
+			sl = &s->slots[i];
+	sl->s = s;
+	sl->cfd = fd;
+	sl->done = 0;
+	r = pthread_create(&sl->thread, NULL, slot_main, sl);
+	if (r) {
+		say(s, "cannot start a thread: %s", strerror(r));
+		send_error(fd, "server cannot start a thread");
+		close(fd);
+		return;
+	}
+	sl->used = true;
+	s->running++;
+}
+
 int nr_wl_server_run(struct nr_wl_server *s, struct nr_diag *d)
 {
-	while (!s->stopping && !(s->o.one_off && s->tests > 0)) {
-		struct pollfd pfd[2] = {
+	uint64_t one = 1;
+	int r = 0;
+
+	for (;;) {
+		struct pollfd pfd[3] = {
 			{ .fd = s->lfd, .events = POLLIN },
+			{ .fd = s->done_fd, .events = POLLIN },
 			{ .fd = s->o.stop_fd, .events = POLLIN },
 		};
-		int64_t now = nr_mono_us(), wait_ms = -1;
-		int r, fd;
+		int64_t now = nr_mono_us(), wait_ms = 1000;
+		int n, fd;
 
+		reap(s);
+		/* one-off: done once a test (not a silent probe) has ended */
+		if (s->o.one_off && NR__LOAD(s->tests) > 0 && !s->running)
+			break;
 		if (now >= s->end_us) {
 			say(s, "lifetime ended; exiting");
 			break;
 		}
-		if (s->end_us != INT64_MAX)
+		if (s->end_us - now < wait_ms * 1000)
 			wait_ms = (s->end_us - now + 999) / 1000;
-		r = poll(pfd, s->o.stop_fd >= 0 ? 2 : 1, (int)(wait_ms > INT32_MAX ? INT32_MAX : wait_ms));
-		if (r < 0 && errno != EINTR)
-			return nr_diagf(d, -errno, "poll: %s", strerror(errno));
-		if (r <= 0)
-			continue;
-		if (s->o.stop_fd >= 0 && pfd[1].revents)
+		n = poll(pfd, s->o.stop_fd >= 0 ? 3 : 2, (int)wait_ms);
+		if (n < 0 && errno != EINTR) {
+			r = nr_diagf(d, -errno, "poll: %s", strerror(errno));
 			break;
+		}
+		if (n <= 0)
+			continue;
+		if (s->o.stop_fd >= 0 && pfd[2].revents)
+			break;
+		if (!pfd[0].revents)
+			continue;
 		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
@@ -537,7 +638,16 @@ int nr_wl_server_run(struct nr_wl_server *s, struct nr_diag *d)
 			}
 			continue;
 		}
-		serve(s, fd);
+		start_test(s, fd);
 	}
-	return 0;
+	/* running tests end now, their clients told why */
+	if (write(s->quit_fd, &one, sizeof(one)) < 0)
+		r = r ? r : nr_diagf(d, -errno, "eventfd: %s", strerror(errno));
+	while (s->running) {
+		struct pollfd pfd = { .fd = s->done_fd, .events = POLLIN };
+
+		poll(&pfd, 1, 100);
+		reap(s);
+	}
+	return r;
 }

@@ -161,10 +161,10 @@ static void *server_main(void *arg)
 	return NULL;
 }
 
-static void start_server(struct harness *h)
+static void start_server_n(struct harness *h, unsigned max_tests)
 {
 	struct nr_wl_server_opts o = { .listen = "127.0.0.1:0", .lifetime_us = 60000000,
-				       .idle_timeout_us = 1000000 };
+				       .idle_timeout_us = 1000000, .max_tests = max_tests };
 	struct nr_diag d = { 0 };
 
 	memset(h, 0, sizeof(*h));
@@ -176,6 +176,11 @@ static void start_server(struct harness *h)
 	o.log_arg = h;
 	CHECK_OK(nr_wl_server_open(&o, &h->s, h->addr, sizeof(h->addr), &d));
 	CHECK(pthread_create(&h->thread, NULL, server_main, h) == 0);
+}
+
+static void start_server(struct harness *h)
+{
+	start_server_n(h, 1);
 }
 
 static void stop_server(struct harness *h)
@@ -486,4 +491,43 @@ NR_TEST(workload_client_version_mismatch)
 	CHECK_CONTAINS(nr_diag_msg(&d), "speaks control protocol version 2");
 	pthread_join(t, NULL);
 	close(lfd);
+}
+
+/* Up to --max-tests tests at once; one more is turned away. */
+NR_TEST(workload_server_concurrent_tests)
+{
+	struct harness h;
+	struct bg b[2] = { { 0 }, { 0 } };
+	pthread_t t[2];
+	unsigned tests, failed;
+	int i, fd;
+
+	start_server_n(&h, 2);
+	for (i = 0; i < 2; i++) {
+		b[i].h = &h;
+		CHECK(pthread_create(&t[i], NULL, bg_test, &b[i]) == 0);
+	}
+	/* both under way */
+	for (i = 0; i < 300; i++) {
+		pthread_mutex_lock(&h.lock);
+		fd = strstr(h.log.buf, " running\n") &&
+		     strstr(strstr(h.log.buf, " running\n") + 1, " running\n");
+		pthread_mutex_unlock(&h.lock);
+		if (fd)
+			break;
+		usleep(10000);
+	}
+	CHECK(fd);
+	fd = dial(&h);
+	CHECK_CONTAINS(exchange(fd, start_rr, strlen(start_rr)), "server busy");
+	close(fd);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		if (b[i].r < 0)
+			nr_test_fail(__FILE__, __LINE__, "test %d failed: %s", i, b[i].msg);
+	}
+	nr_wl_server_counts(h.s, &tests, &failed);
+	CHECK_EQ(tests, 2);
+	CHECK_EQ(failed, 0);
+	stop_server(&h);
 }
