@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -167,6 +168,18 @@ static int parse_rate(const char *s, double *ret)
 	return 0;
 }
 
+static void print_error_json(enum nr_wl_kind kind, const char *to, const char *msg)
+{
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s}", "netrig_bench", NR_WL_PROTO_VERSION, "test",
+			      nr_wl_kind_name(kind), "server_address", to, "error", msg);
+	char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
 static int size_opt(const char *name, const char *arg, uint64_t max, uint64_t *ret)
 {
 	if (nr_parse_size(arg, ret) < 0 || *ret > max)
@@ -304,6 +317,9 @@ static int test(enum nr_wl_kind kind, int argc, char **argv)
 	if (r < 0) {
 		nr_buf_release(&json);
 		nr_buf_release(&text);
+		/* a parser reading stdout gets the reason too, the exit status stays 1 */
+		if (as_json)
+			print_error_json(kind, to, nr_diag_msg(&d));
 		return nr_cmd_error(NAME, NR_EXIT_FAIL, "%s: %s", nr_wl_kind_name(kind),
 				    nr_diag_msg(&d));
 	}

@@ -50,7 +50,9 @@ if "$NETRIG" bench tcp_rr --to 127.0.0.1:$dead --json > "$tmp/dead.out" 2> "$tmp
 	fail "a refused connection exited 0"
 fi
 grep -q "cannot connect to 127.0.0.1:$dead" "$tmp/dead.err" || fail "unclear message: $(cat "$tmp/dead.err")"
-[ -s "$tmp/dead.out" ] && fail "output on failure"
+# with --json, stdout has the reason for a parser, and no results
+[ "$(json "$tmp/dead.out" "('cannot connect' in d['error'] and 'results' not in d)")" = True ] ||
+	fail "no error document: $(cat "$tmp/dead.out")"
 # bad usage
 "$NETRIG" bench tcp_rr 2>/dev/null; [ $? = 2 ] || fail "missing --to is not a usage error"
 

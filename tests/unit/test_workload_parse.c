@@ -91,3 +91,17 @@ NR_TEST(workload_parse_netrig_rejects)
 		nr_sample_set_release(&set);
 	}
 }
+
+NR_TEST(workload_parse_netrig_error_document)
+{
+	static const char doc[] = "{\"netrig_bench\": 1, \"test\": \"tcp_rr\", \"server_address\": "
+				  "\"127.0.0.1:1\", \"error\": \"cannot connect to 127.0.0.1:1\"}\n";
+	struct nr_parse_spec spec = { .parser = nr_parser_find("netrig") };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_diag d = { 0 };
+
+	CHECK(nr_parse_run(&spec, nr_slice_str(doc), &set, &d) < 0);
+	CHECK_CONTAINS(nr_diag_msg(&d), "the test failed: cannot connect to 127.0.0.1:1");
+	CHECK_EQ(set.n, 0);
+	nr_sample_set_release(&set);
+}
