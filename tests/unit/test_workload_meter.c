@@ -1,4 +1,4 @@
-/* The UDP stream receiver on hand-made datagrams: sequence, reordering, filtering. */
+/* The UDP receiver on hand-made datagrams, and the meter on made-up counters. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -70,4 +70,50 @@ NR_TEST(workload_udp_receiver_counts)
 	nr__wl_flow_release(&f);
 	close(rx);
 	close(tx);
+}
+
+/* The meter: warm-up mark, interval series, the window's end at the last data. */
+NR_TEST(workload_meter_intervals)
+{
+	struct nr_wl_params p;
+	struct nr__wl_shared sh = { 0 };
+	struct nr__wl_flow f[2];
+	struct nr__wl_meter m;
+	int64_t t0 = nr_mono_us() - 10000000, next;
+
+	nr_wl_params_default(&p, NR_WL_TCP_STREAM);
+	p.omit_us = 1000000;
+	p.interval_us = 500000;
+	sh.p = &p;
+	memset(f, 0, sizeof(f));
+	f[0].sh = f[1].sh = &sh;
+	nr__wl_meter_start(&m, &sh, t0);
+	CHECK_EQ(nr__wl_meter_tick(&m, &sh, f, 2, t0 + 10), t0 + 1000000);
+	CHECK_EQ(sh.measuring, 0);
+	f[0].bytes = 1000;
+	f[1].bytes = 500;
+	/* the warm-up mark, a little late */
+	next = nr__wl_meter_tick(&m, &sh, f, 2, t0 + 1000100);
+	CHECK_EQ(sh.measuring, 1);
+	CHECK_EQ(m.omit_bytes, 1500);
+	CHECK_EQ(next, t0 + 1500100);
+	f[0].bytes += 2000;
+	nr__wl_meter_tick(&m, &sh, f, 2, t0 + 1500100);
+	f[1].bytes += 4000;
+	nr__wl_meter_tick(&m, &sh, f, 2, t0 + 2000100);
+	CHECK_EQ(m.n_iv, 2);
+	CHECK_EQ(m.iv[0].start_us, 0);
+	CHECK_EQ(m.iv[0].end_us, 500000);
+	CHECK_EQ(m.iv[0].bytes, 2000);
+	CHECK_EQ(m.iv[1].bytes, 4000);
+	/* the last data came 0.3 s after the last tick: a partial interval is kept */
+	f[0].last_us = t0 + 2300100;
+	f[1].last_us = t0 + 2200000;
+	f[0].bytes += 600;
+	nr__wl_meter_end(&m, &sh, f, 2);
+	CHECK_EQ(m.end_us, t0 + 2300100);
+	CHECK_EQ(m.n_iv, 3);
+	CHECK_EQ(m.iv[2].end_us - m.iv[2].start_us, 300000);
+	CHECK_EQ(m.iv[2].bytes, 600);
+	nr__wl_meter_release(&m);
 }
