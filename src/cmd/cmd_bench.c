@@ -134,7 +134,10 @@ out:
 	return status;
 }
 
-/* "2G", "100M", "1.5G" (bit/s, decimal as iperf3), "20000/s", "unlimited". */
+/*
+ * "2G", "100M", "1.5Gbit/s", "100Mbps" (bit/s, decimal as iperf3's -b),
+ * "20000/s", "20k" (transactions/s), "unlimited" or 0.
+ */
 static int parse_rate(const char *s, double *ret)
 {
 	char tmp[64];
@@ -148,10 +151,12 @@ static int parse_rate(const char *s, double *ret)
 	if (n == 0 || n >= sizeof(tmp))
 		return NR_EINVAL;
 	memcpy(tmp, s, n + 1);
-	if (n > 2 && !strcmp(tmp + n - 2, "/s"))
-		tmp[n -= 2] = '\0';
-	else if (n > 5 && !strcasecmp(tmp + n - 5, "bit/s"))
+	if (n > 5 && !strcasecmp(tmp + n - 5, "bit/s"))
 		tmp[n -= 5] = '\0';
+	else if (n > 3 && !strcasecmp(tmp + n - 3, "bps"))
+		tmp[n -= 3] = '\0';
+	else if (n > 2 && !strcmp(tmp + n - 2, "/s"))
+		tmp[n -= 2] = '\0';
 	if (n > 1) {
 		switch (tmp[n - 1]) {
 		case 'k': case 'K': mult = 1e3; break;
