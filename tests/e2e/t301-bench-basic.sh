@@ -44,6 +44,19 @@ for args in "tcp_stream --flows 6 --threads 2" "tcp_stream --flows 6 --threads 2
 	echo "ok $args"
 done
 
+# pinning shows in the CPUs reported; options reach the sockets
+if [ "$(nproc)" -ge 2 ]; then
+	"$NETRIG" bench tcp_rr --to 127.0.0.1:$port --duration 0.2s --omit 0 --cpu 0 --server-cpu 1 \
+		--json > "$tmp/pin.json" || fail "pinned tcp_rr"
+	[ "$(json "$tmp/pin.json" "(d['client']['cpus'] == [0] and d['server']['cpus'] == [1])")" = True ] ||
+		fail "pinning not reported: $(json "$tmp/pin.json" "(d['client']['cpus'], d['server']['cpus'])")"
+fi
+"$NETRIG" bench tcp_stream --to 127.0.0.1:$port --duration 0.2s --omit 0 --congestion reno \
+	--sndbuf 1M --rcvbuf 1M --no-nodelay --busy-poll 10 > /dev/null || fail "socket options"
+"$NETRIG" bench tcp_stream --to 127.0.0.1:$port --duration 0.2s --omit 0 --congestion nosuch \
+	> /dev/null 2> "$tmp/cc.err" && fail "an unknown congestion control was accepted"
+grep -q "congestion control 'nosuch'" "$tmp/cc.err" || fail "unclear message: $(cat "$tmp/cc.err")"
+
 # a port nobody listens on: non-zero exit and a clear message (unlike iperf3 -J)
 dead=$(free_port)
 if "$NETRIG" bench tcp_rr --to 127.0.0.1:$dead --json > "$tmp/dead.out" 2> "$tmp/dead.err"; then
