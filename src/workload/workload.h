@@ -6,11 +6,14 @@
  * messages, versioned, NR_WL_CTL_MAX bytes at most each), sends the
  * test's parameters, learns a data port the server opened for this test
  * alone, opens its flows, runs the test and receives the server's side of
- * the results. The server runs one test at a time and keeps serving
- * whatever a client does (see workload_server.c for the state machine).
+ * the results. The server runs each test in a thread of its own, one at a
+ * time unless told otherwise, and keeps serving whatever a client does
+ * (see workload_server.c for the state machine).
  *
- * Every flow has a thread of its own with blocking sockets and short
- * timeouts; counters are sampled by the main thread (neper-style).
+ * A flow has a thread of its own with blocking sockets and short timeouts,
+ * or with `threads` set, TCP stream and rr flows share a few epoll loops
+ * (workload_loop.c); either way the main thread samples their counters
+ * (neper-style).
  */
 #ifndef NR_WORKLOAD_H
 #define NR_WORKLOAD_H

@@ -1,13 +1,15 @@
 /*
- * `netrig bench serve`: one listening socket for control connections,
- * one test at a time. A test goes
+ * `netrig bench serve`: one listening socket for control connections;
+ * each test in a thread of its own, up to max_tests at once (default one).
+ * A test goes
  *
  *   start -> ready (data port) -> go -> running -> stop -> result
  *
  * and whatever the client does instead (a message of another version, a
  * malformed or oversized one, silence, going away) ends that test with a
- * message, never the server. While a test runs, the main thread keeps
- * watching the listener and turns a second client away with a message.
+ * message, never the server. The main thread keeps the listener, turns a
+ * client beyond max_tests away with a message, and ends running tests
+ * (through quit_fd) when the server stops.
  */
 #include <errno.h>
 #include <fcntl.h>
