@@ -43,7 +43,9 @@ cleanup() {
 	fi
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# a signal (^C, a closed pipe) must not leave the servers behind either
+trap 'exit 130' INT TERM HUP PIPE
 
 if [ $NETNS = 1 ]; then
 	[ "$(id -u)" = 0 ] || { echo "skip: --netns needs root"; exit 77; }
@@ -66,8 +68,9 @@ median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin.rea
 ratio() { python3 -c "import sys; a=float('$1'); b=float('$2'); print('%.3f' % (a / b) if b else 'nan')"; }
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
-# the netrig server, for the whole run
-$SRV "$NETRIG" bench serve --listen $HOST:0 --lifetime 1h > "$tmp/srv.out" 2> "$tmp/srv.err" &
+# the servers, for the whole run, and never much longer (6 series of 2 tools)
+LIFE=$(( RUNS * (DUR + 3) * 14 + 60 ))
+$SRV "$NETRIG" bench serve --listen $HOST:0 --lifetime ${LIFE}s > "$tmp/srv.out" 2> "$tmp/srv.err" &
 pids="$pids $!"
 i=0
 while ! grep -q '^listening on' "$tmp/srv.out"; do
@@ -75,7 +78,7 @@ while ! grep -q '^listening on' "$tmp/srv.out"; do
 done
 NPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$tmp/srv.out")
 IPORT=$(free_port)
-$SRV iperf3 -s -B $HOST -p $IPORT > /dev/null 2>&1 &
+$SRV timeout $LIFE iperf3 -s -B $HOST -p $IPORT > /dev/null 2>&1 &
 pids="$pids $!"
 
 echo "# netrig bench vs peers on $WHERE, $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -107,7 +110,7 @@ printf 'tcp_stream 128K     netrig %8.2f Gbit/s   (writes of iperf3 size) ratio 
 SPORT=$(free_port)
 for proto in tcp udp; do
 	flag=""; [ $proto = tcp ] && flag=--tcp
-	$SRV sockperf server $flag -i $HOST -p $SPORT > /dev/null 2>&1 &
+	$SRV timeout $LIFE sockperf server $flag -i $HOST -p $SPORT > /dev/null 2>&1 &
 	spid=$!; pids="$pids $spid"
 	: > "$tmp/n.p50"; : > "$tmp/n.tps"; : > "$tmp/s.p50"; : > "$tmp/s.tps"
 	# sockperf says nothing when ready: a short ping-pong that succeeds is the event
