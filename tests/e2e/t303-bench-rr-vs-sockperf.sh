@@ -17,7 +17,7 @@ sp_port=$(free_port)
 sockperf_p50() {
 	proto=""
 	[ "$1" = tcp ] && proto=--tcp
-	$SRV sockperf server $proto -i 127.0.0.1 -p "$sp_port" > "$tmp/sps.out" 2>&1 &
+	$SRV timeout 60 sockperf server $proto -i 127.0.0.1 -p "$sp_port" > "$tmp/sps.out" 2>&1 &
 	spid=$!
 	pids="$pids $spid"
 	i=0
