@@ -4,6 +4,7 @@
 #include <string.h>
 
 /* one extern per subcommand, in the order of the table */
+extern const struct nr_cmd nr_cmd_bench;
 extern const struct nr_cmd nr_cmd_changes;
 extern const struct nr_cmd nr_cmd_compare;
 extern const struct nr_cmd nr_cmd_db;
@@ -18,6 +19,7 @@ extern const struct nr_cmd nr_cmd_sysinfo;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
+	&nr_cmd_bench,
 	&nr_cmd_changes,
 	&nr_cmd_compare,
 	&nr_cmd_db,

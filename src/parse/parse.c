@@ -12,12 +12,14 @@
 
 extern const struct nr_parser nr_parser_json;
 extern const struct nr_parser nr_parser_keyvalue;
+extern const struct nr_parser nr_parser_netrig;
 extern const struct nr_parser nr_parser_regex;
 
 /* Sorted by name. */
 const struct nr_parser *const nr_parsers[] = {
 	&nr_parser_json,
 	&nr_parser_keyvalue,
+	&nr_parser_netrig,
 	&nr_parser_regex,
 	NULL,
 };

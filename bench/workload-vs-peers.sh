@@ -1,0 +1,151 @@
+#!/bin/sh
+# netrig bench against its peers, side by side in one run (not a test).
+#
+#   bench/workload-vs-peers.sh [--netns] [--runs N] [--duration SECONDS]
+#
+# For each comparison the two tools run alternately N times (default 5)
+# with the same pinning (servers on CPU 1, clients on CPU 0; taskset for
+# both tools) and the medians are printed with their ratio:
+#   - tcp_stream, one flow, vs iperf3 -c (throughput at the receiver); netrig
+#     also with --size 128K, iperf3's write size (netrig's default is 1 MiB)
+#   - tcp_rr and udp_rr (16-byte messages) vs sockperf ping-pong: netrig's
+#     full round-trip p50 vs 2 x sockperf's half round trip p50, and
+#     transactions/s vs sockperf's round trips/s (its valid-duration count)
+#   - tcp_crr connections/s (no peer here; neper is not in Debian)
+# --netns runs every server in one network namespace and every client in
+# another, joined by a veth pair (needs root; both are deleted at the end).
+set -u
+cd "$(dirname "$0")/.." || exit 2
+NETRIG=$(pwd)/netrig
+RUNS=5 DUR=5 NETNS=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--netns) NETNS=1 ;;
+	--runs) RUNS=$2; shift ;;
+	--duration) DUR=$2; shift ;;
+	*) echo "usage: $0 [--netns] [--runs N] [--duration SECONDS]" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -x "$NETRIG" ] || { echo "build netrig first (make netrig)" >&2; exit 2; }
+for t in iperf3 sockperf python3 taskset; do
+	command -v $t > /dev/null || { echo "$t is missing (scripts/deps.sh installs it)" >&2; exit 2; }
+done
+tmp=$(mktemp -d /tmp/netrig-bench.XXXXXX)
+pids=""
+NS_A=nrbench-a-$$ NS_B=nrbench-b-$$
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	if [ $NETNS = 1 ]; then
+		ip netns del $NS_A 2>/dev/null
+		ip netns del $NS_B 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+# a signal (^C, a closed pipe) must not leave the servers behind either
+trap 'exit 130' INT TERM HUP PIPE
+
+if [ $NETNS = 1 ]; then
+	[ "$(id -u)" = 0 ] || { echo "skip: --netns needs root"; exit 77; }
+	ip netns add $NS_A && ip netns add $NS_B || exit 3
+	ip link add nrb-a$$ netns $NS_A type veth peer name nrb-b$$ netns $NS_B || exit 3
+	ip -n $NS_A addr add 10.213.0.1/30 dev nrb-a$$
+	ip -n $NS_B addr add 10.213.0.2/30 dev nrb-b$$
+	ip -n $NS_A link set nrb-a$$ up; ip -n $NS_A link set lo up
+	ip -n $NS_B link set nrb-b$$ up; ip -n $NS_B link set lo up
+	SRV="ip netns exec $NS_B taskset -c 1" CLI="ip netns exec $NS_A taskset -c 0"
+	HOST=10.213.0.2 WHERE="two namespaces over a veth pair"
+else
+	SRV="taskset -c 1" CLI="taskset -c 0" HOST=127.0.0.1 WHERE="loopback"
+fi
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin.read().split()]; print(statistics.median(v) if v else "nan")'; }
+ratio() { python3 -c "import sys; a=float('$1'); b=float('$2'); print('%.3f' % (a / b) if b else 'nan')"; }
+jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# the servers, for the whole run, and never much longer (6 series of 2 tools)
+LIFE=$(( RUNS * (DUR + 3) * 14 + 60 ))
+$SRV "$NETRIG" bench serve --listen $HOST:0 --lifetime ${LIFE}s > "$tmp/srv.out" 2> "$tmp/srv.err" &
+pids="$pids $!"
+i=0
+while ! grep -q '^listening on' "$tmp/srv.out"; do
+	i=$((i + 1)); [ $i -gt 500 ] && { cat "$tmp/srv.err"; exit 3; }; sleep 0.01
+done
+NPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$tmp/srv.out")
+IPORT=$(free_port)
+$SRV timeout $LIFE iperf3 -s -B $HOST -p $IPORT > /dev/null 2>&1 &
+pids="$pids $!"
+
+echo "# netrig bench vs peers on $WHERE, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# $(nproc) CPUs, $(uname -r), $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource);" \
+	"servers on CPU 1, clients on CPU 0; $RUNS alternating runs of ${DUR}s (+1 s warm-up), medians"
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- tcp_stream vs iperf3 -----------------------------------------------------
+: > "$tmp/n.tp"; : > "$tmp/i.tp"; : > "$tmp/s.tp"
+for r in $(seq "$RUNS"); do
+	$CLI "$NETRIG" bench tcp_stream --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
+		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['throughput_bps']['value']" >> "$tmp/n.tp"
+	# also with iperf3's write size, to show what the 1 MiB default brings
+	$CLI "$NETRIG" bench tcp_stream --size 128K --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
+		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['throughput_bps']['value']" >> "$tmp/s.tp"
+	$CLI iperf3 -c $HOST -p $IPORT -t "$DUR" -O 1 -J > "$tmp/i.json" &&
+		jget "$tmp/i.json" "d['end']['sum_received']['bits_per_second']" >> "$tmp/i.tp"
+done
+n=$(median < "$tmp/n.tp") i=$(median < "$tmp/i.tp")
+printf 'tcp_stream 1 flow   netrig %8.2f Gbit/s   iperf3 %8.2f Gbit/s   ratio %s  (runs: netrig %s; iperf3 %s)\n' \
+	"$(python3 -c "print($n/1e9)")" "$(python3 -c "print($i/1e9)")" "$(ratio "$n" "$i")" \
+	"$(python3 -c "import sys; print(' '.join('%.1f' % (float(x)/1e9) for x in open('$tmp/n.tp')))")" \
+	"$(python3 -c "import sys; print(' '.join('%.1f' % (float(x)/1e9) for x in open('$tmp/i.tp')))")"
+s=$(median < "$tmp/s.tp")
+printf 'tcp_stream 128K     netrig %8.2f Gbit/s   (writes of iperf3 size) ratio to iperf3 %s\n' \
+	"$(python3 -c "print($s/1e9)")" "$(ratio "$s" "$i")"
+
+# ---- rr vs sockperf ping-pong ------------------------------------------------------
+SPORT=$(free_port)
+for proto in tcp udp; do
+	flag=""; [ $proto = tcp ] && flag=--tcp
+	$SRV timeout $LIFE sockperf server $flag -i $HOST -p $SPORT > /dev/null 2>&1 &
+	spid=$!; pids="$pids $spid"
+	: > "$tmp/n.p50"; : > "$tmp/n.tps"; : > "$tmp/s.p50"; : > "$tmp/s.tps"
+	# sockperf says nothing when ready: a short ping-pong that succeeds is the event
+	i=0
+	until $CLI sockperf ping-pong $flag -i $HOST -p $SPORT -t 1 -m 16 2>&1 | grep -q 'percentile 50'; do
+		i=$((i + 1)); [ $i -gt 20 ] && { echo "sockperf server did not come up"; exit 3; }; sleep 0.05
+	done
+	for r in $(seq "$RUNS"); do
+		$CLI "$NETRIG" bench ${proto}_rr --to $HOST:$NPORT --request 16 --duration ${DUR}s \
+			--omit 0.4s --json > "$tmp/n.json" || continue
+		jget "$tmp/n.json" "d['results']['latency_p50_us']['value']" >> "$tmp/n.p50"
+		jget "$tmp/n.json" "d['results']['transactions_per_s']['value']" >> "$tmp/n.tps"
+		# sockperf drops its first 400 ms itself
+		$CLI sockperf ping-pong $flag -i $HOST -p $SPORT -t "$(python3 -c "print($DUR + 0.4)")" -m 16 2>&1 |
+			sed 's/\x1b\[[0-9;]*m//g' > "$tmp/s.out"
+		sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' "$tmp/s.out" |
+			python3 -c 'import sys; print(2 * float(sys.stdin.read().split()[0]))' >> "$tmp/s.p50"
+		sed -n 's/.*\[Valid Duration\] RunTime=\([0-9.]*\) sec;.*ReceivedMessages=\([0-9]*\).*/\2 \1/p' "$tmp/s.out" |
+			python3 -c 'import sys; a, b = sys.stdin.read().split(); print(float(a) / float(b))' >> "$tmp/s.tps"
+	done
+	kill $spid; wait $spid 2>/dev/null
+	np=$(median < "$tmp/n.p50") sp=$(median < "$tmp/s.p50")
+	nt=$(median < "$tmp/n.tps") st=$(median < "$tmp/s.tps")
+	printf '%s_rr p50 RTT     netrig %8.2f us       sockperf 2x %6.2f us   ratio %s (goal <= 1.0)\n' \
+		$proto "$np" "$sp" "$(ratio "$np" "$sp")"
+	printf '%s_rr trans/s     netrig %10.0f /s    sockperf %10.0f /s  ratio %s (goal >= 1.0)\n' \
+		$proto "$nt" "$st" "$(ratio "$nt" "$st")"
+done
+
+# ---- tcp_crr ----------------------------------------------------------------------
+: > "$tmp/c"
+for r in $(seq "$RUNS"); do
+	$CLI "$NETRIG" bench tcp_crr --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
+		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['transactions_per_s']['value']" >> "$tmp/c"
+done
+printf 'tcp_crr             netrig %10.0f connections/s (p50 %s us)\n' "$(median < "$tmp/c")" \
+	"$(jget "$tmp/n.json" "round(d['results']['latency_p50_us']['value'], 1)")"
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
