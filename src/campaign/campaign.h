@@ -267,6 +267,12 @@ struct nr_tmpl_ctx {
  */
 int nr_template_expand(const char *tmpl, const struct nr_tmpl_ctx *ctx, char **ret,
 		       struct nr_diag *d);
+/*
+ * Expand a role's argv templates into ret (NULL-terminated), dropping the
+ * elements that are only a {?PARAM:TEXT} and came out empty.
+ */
+int nr_template_expand_argv(const struct nr_strvec *tmpl, const struct nr_tmpl_ctx *ctx,
+			    struct nr_strvec *ret, struct nr_diag *d);
 /* Check a template's references against a test without expanding. */
 int nr_template_check(const char *tmpl, const struct nr_campaign *c,
 		      const struct nr_test *t, struct nr_diag *d);

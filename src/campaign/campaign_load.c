@@ -1117,7 +1117,7 @@ roles_done:
 	for (i = 0; i < t->n_roles; i++) {
 		const struct nr_role *role = &t->roles[i];
 		struct nr_diag d2 = { 0 };
-		const struct nr_ynode *at = run ? run : roles->items[i];
+		const struct nr_ynode *at = run ? run : roles ? roles->items[i] : n;
 
 		for (j = 0; j < role->argv.n; j++)
 			if (nr_template_check(role->argv.v[j], c, t, &d2) < 0) {

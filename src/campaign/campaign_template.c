@@ -195,6 +195,26 @@ int nr_template_expand(const char *tmpl, const struct nr_tmpl_ctx *ctx, char **r
 	return 0;
 }
 
+int nr_template_expand_argv(const struct nr_strvec *tmpl, const struct nr_tmpl_ctx *ctx,
+			    struct nr_strvec *ret, struct nr_diag *d)
+{
+	size_t i;
+	char *s;
+	int r;
+
+	for (i = 0; i < tmpl->n; i++) {
+		if ((r = nr_template_expand(tmpl->v[i], ctx, &s, d)) < 0)
+			return r;
+		if (!*s && !strncmp(tmpl->v[i], "{?", 2)) {
+			free(s); /* a switch that is off: no argument at all */
+			continue;
+		}
+		nr_strvec_push_owned(ret, s);
+	}
+	nr_strvec_argv(ret);
+	return 0;
+}
+
 int nr_template_check(const char *tmpl, const struct nr_campaign *c,
 		      const struct nr_test *t, struct nr_diag *d)
 {

@@ -24,17 +24,20 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 	for (i = 0; i < t->n_roles; i++) {
 		const struct nr_role *role = &t->roles[i];
 		struct nr_buf line = NR_BUF_INIT;
+		struct nr_strvec argv = NR_STRVEC_INIT;
 
-		for (j = 0; j < role->argv.n; j++) {
-			char *word = NULL;
-
-			if (nr_template_expand(role->argv.v[j], &ctx, &word, NULL) < 0)
-				word = nr_xstrdup(role->argv.v[j]);
+		ctx.netrig = "netrig";
+		if (nr_template_expand_argv(&role->argv, &ctx, &argv, NULL) < 0) {
+			nr_strvec_clear(&argv);
+			for (j = 0; j < role->argv.n; j++)
+				nr_strvec_push(&argv, role->argv.v[j]);
+		}
+		for (j = 0; j < argv.n; j++) {
 			if (j)
 				nr_buf_addch(&line, ' ');
-			nr_shell_quote(&line, word);
-			free(word);
+			nr_shell_quote(&line, argv.v[j]);
 		}
+		nr_strvec_clear(&argv);
 		printf("      %s@%s%s: %s\n", role->name, role->host, role->main ? " (main)" : "",
 		       line.buf);
 		nr_buf_release(&line);

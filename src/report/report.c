@@ -122,6 +122,8 @@ char *nr_report_fmt_value(char *buf, size_t size, double v, const char *unit)
 		fmt3(buf, size, v, "", u);
 		return buf;
 	}
+	if (!strcmp(unit, "count"))
+		unit = ""; /* "138928", not "138928 count" */
 	if (v == floor(v) && fabs(v) < 1e15)
 		snprintf(buf, size, "%.0f%s%s", v, *unit ? " " : "", unit);
 	else

@@ -129,15 +129,8 @@ static int expand_role(const struct nr_tmpl_ctx *tc, const struct nr_role *role,
 	char *s;
 	int r;
 
-	for (i = 0; i < role->argv.n; i++) {
-		if ((r = nr_template_expand(role->argv.v[i], tc, &s, d)) < 0)
-			return r;
-		if (!*s && !strncmp(role->argv.v[i], "{?", 2)) {
-			free(s); /* a switch that is off: no argument at all */
-			continue;
-		}
-		nr_strvec_push_owned(argv, s);
-	}
+	if ((r = nr_template_expand_argv(&role->argv, tc, argv, d)) < 0)
+		return r;
 	for (i = 0; i < role->env.keys.n; i++) {
 		if ((r = nr_template_expand(role->env.vals.v[i], tc, &s, d)) < 0)
 			return r;
