@@ -4,10 +4,11 @@
 #include <string.h>
 
 /* one extern per subcommand, in the order of the table */
+extern const struct nr_cmd nr_cmd_parse;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
-
+	&nr_cmd_parse,
 	NULL,
 };
 

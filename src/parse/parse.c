@@ -10,12 +10,14 @@
 
 #include "base/mem.h"
 
+extern const struct nr_parser nr_parser_iperf3;
 extern const struct nr_parser nr_parser_json;
 extern const struct nr_parser nr_parser_keyvalue;
 extern const struct nr_parser nr_parser_regex;
 
 /* Sorted by name. */
 const struct nr_parser *const nr_parsers[] = {
+	&nr_parser_iperf3,
 	&nr_parser_json,
 	&nr_parser_keyvalue,
 	&nr_parser_regex,
@@ -145,6 +147,9 @@ static const struct unit {
 	{ "MB/s", 8e6, "bit/s" }, { "GB/s", 8e9, "bit/s" }, { "KiB/s", 8 * 1024.0, "bit/s" },
 	{ "MiB/s", 8 * 1048576.0, "bit/s" }, { "GiB/s", 8 * 1073741824.0, "bit/s" },
 	{ "MBps", 8e6, "bit/s" },
+	/* qperf prints decimal byte rates */
+	{ "bytes/sec", 8, "bit/s" }, { "KB/sec", 8e3, "bit/s" }, { "MB/sec", 8e6, "bit/s" },
+	{ "GB/sec", 8e9, "bit/s" }, { "TB/sec", 8e12, "bit/s" },
 	/* times -> us */
 	{ "us", 1, "us" }, { "usec", 1, "us" }, { "\xce\xbcs", 1, "us" },
 	{ "\xc2\xb5s", 1, "us" }, { "microseconds", 1, "us" },
@@ -163,6 +168,11 @@ static const struct unit {
 	{ "rps", 1, "1/s" }, { "hps", 1, "1/s" }, { "tps", 1, "1/s" }, { "msg/s", 1, "1/s" },
 	{ "msgs/sec", 1, "1/s" }, { "trans/s", 1, "1/s" }, { "conn/s", 1, "1/s" },
 	{ "Kpps", 1e3, "1/s" }, { "Mpps", 1e6, "1/s" },
+	{ "msg/sec", 1, "1/s" }, { "/sec", 1, "1/s" }, { "K/sec", 1e3, "1/s" },
+	{ "M/sec", 1e6, "1/s" }, { "G/sec", 1e9, "1/s" },
+	/* CPU time per byte (service demand) -> ns/B; netperf's KB is 1024 B */
+	{ "ns/B", 1, "ns/B" }, { "us/KB", 1000 / 1024.0, "ns/B" },
+	{ "ms/GB", 1e-3, "ns/B" }, { "ms/MB", 1, "ns/B" }, { "sec/GB", 1, "ns/B" },
 	/* plain numbers */
 	{ "count", 1, "count" }, { "", 1, "" },
 };

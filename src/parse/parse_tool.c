@@ -1,0 +1,191 @@
+/*
+ * Helpers shared by the tool parsers: lines without colours, numbers
+ * without locale, samples with a line number in their error, notes.
+ */
+#include "parse/parse_tool.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "base/num.h"
+
+/* Length of an ANSI escape sequence starting at p (p[0] == ESC). */
+static size_t escape_len(const char *p, const char *end)
+{
+	const char *q = p + 1;
+
+	if (q < end && *q == '[') {
+		/* CSI: parameters and intermediates, then one final byte */
+		for (q++; q < end; q++)
+			if (*q >= 0x40 && *q <= 0x7e)
+				return (size_t)(q - p) + 1;
+		return (size_t)(end - p);
+	}
+	return q < end ? 2 : 1;
+}
+
+void nr__lines_init(struct nr__lines *l, struct nr_slice in)
+{
+	const char *p = in.ptr, *end = in.ptr + in.len;
+	char *w;
+
+	l->text = nr_xmalloc(in.len + 1);
+	w = l->text;
+	while (p < end) {
+		if (*p == '\x1b') {
+			p += escape_len(p, end);
+			continue;
+		}
+		*w++ = *p ? *p : ' ';
+		p++;
+	}
+	*w = '\0';
+	l->next = l->text;
+	l->lineno = 0;
+}
+
+void nr__lines_release(struct nr__lines *l)
+{
+	free(l->text);
+	l->text = l->next = NULL;
+}
+
+char *nr__lines_next(struct nr__lines *l)
+{
+	char *line = l->next, *nl;
+	size_t n;
+
+	/* NULs became spaces, so the only '\0' is the end of the text */
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		l->next = nl + 1;
+	} else {
+		l->next = NULL;
+	}
+	n = strlen(line);
+	if (n && line[n - 1] == '\r')
+		line[n - 1] = '\0';
+	l->lineno++;
+	return line;
+}
+
+const char *nr__skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+int nr__scan_number(const char **p, double *ret)
+{
+	const char *s = nr__skip_blanks(*p), *e = s;
+	char tok[64];
+	double v;
+
+	if (*e == '-' || *e == '+')
+		e++;
+	if (!((*e >= '0' && *e <= '9') || (*e == '.' && e[1] >= '0' && e[1] <= '9')))
+		return NR_EINVAL;
+	while ((*e >= '0' && *e <= '9') || *e == '.')
+		e++;
+	if ((*e == 'e' || *e == 'E') &&
+	    ((e[1] >= '0' && e[1] <= '9') ||
+	     ((e[1] == '-' || e[1] == '+') && e[2] >= '0' && e[2] <= '9'))) {
+		e += 2;
+		while (*e >= '0' && *e <= '9')
+			e++;
+	}
+	if ((size_t)(e - s) >= sizeof(tok))
+		return NR_EINVAL;
+	memcpy(tok, s, (size_t)(e - s));
+	tok[e - s] = '\0';
+	if (nr_parse_double(tok, &v) < 0 || !isfinite(v))
+		return NR_EINVAL;
+	*ret = v;
+	*p = e;
+	return 0;
+}
+
+const char *nr__after(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) ? NULL : s + n;
+}
+
+int nr__add(struct nr_sample_set *set, const char *metric, double value,
+	    const char *unit, int64_t interval, size_t lineno, struct nr_diag *d)
+{
+	int r = nr_sample_add_metric(set, metric, value, unit, interval);
+
+	if (r == NR_ENOTFOUND)
+		return nr_diagf(d, NR_EPARSE, "line %zu: %s: not in the metric catalogue",
+				lineno, metric);
+	if (r < 0 && !isfinite(value))
+		return nr_diagf(d, NR_EPARSE, "line %zu: %s: expected a number, got %f",
+				lineno, metric, value);
+	if (r < 0)
+		return nr_diagf(d, NR_EPARSE, "line %zu: %s: unit '%s' is not a unit of %s",
+				lineno, metric, unit ? unit : "", nr_metric_lookup(metric)->unit);
+	return 0;
+}
+
+static void note_key(struct nr_sample_set *set, const char *key)
+{
+	struct nr_buf *b = &set->notes;
+
+	if (b->len && b->buf[b->len - 1] == '}') {
+		nr_buf_setlen(b, b->len - 1);
+		nr_buf_adds(b, ", ");
+	} else {
+		nr_buf_reset(b);
+		nr_buf_addch(b, '{');
+	}
+	nr_buf_addf(b, "\"%s\": ", key);
+}
+
+static void add_json_string(struct nr_buf *b, const char *s)
+{
+	nr_buf_addch(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			nr_buf_addf(b, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			nr_buf_addf(b, "\\u%04x", c);
+		else
+			nr_buf_addch(b, (char)c);
+	}
+	nr_buf_addch(b, '"');
+}
+
+void nr__note_str(struct nr_sample_set *set, const char *key, const char *value)
+{
+	note_key(set, key);
+	add_json_string(&set->notes, value);
+	nr_buf_addch(&set->notes, '}');
+}
+
+void nr__note_num(struct nr_sample_set *set, const char *key, double value)
+{
+	note_key(set, key);
+	if (isfinite(value))
+		nr_buf_addf(&set->notes, "%.17g", value);
+	else
+		nr_buf_adds(&set->notes, "null");
+	nr_buf_addch(&set->notes, '}');
+}
+
+void nr__note_raw(struct nr_sample_set *set, const char *key, const char *json)
+{
+	note_key(set, key);
+	nr_buf_adds(&set->notes, json);
+	nr_buf_addch(&set->notes, '}');
+}
