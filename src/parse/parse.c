@@ -14,6 +14,7 @@ extern const struct nr_parser nr_parser_iperf3;
 extern const struct nr_parser nr_parser_json;
 extern const struct nr_parser nr_parser_keyvalue;
 extern const struct nr_parser nr_parser_regex;
+extern const struct nr_parser nr_parser_sockperf;
 
 /* Sorted by name. */
 const struct nr_parser *const nr_parsers[] = {
@@ -21,6 +22,7 @@ const struct nr_parser *const nr_parsers[] = {
 	&nr_parser_json,
 	&nr_parser_keyvalue,
 	&nr_parser_regex,
+	&nr_parser_sockperf,
 	NULL,
 };
 

@@ -27,6 +27,7 @@ const struct nr_metric_info nr_metric_catalogue[] = {
 	{ "cpu_user_percent", "%", L, "CPU use in user space" },
 	{ "decryption_failures", "count", L, "packets that failed to decrypt" },
 	{ "deserialization_us", "us", L, "time to deserialize one sample" },
+	{ "dropped_messages", "count", L, "messages dropped" },
 	{ "duplicate_messages", "count", L, "messages received twice" },
 	{ "duplicate_packets", "count", L, "packets received twice" },
 	{ "duration_us", "us", N, "time the measurement covers" },
