@@ -42,6 +42,7 @@ const struct nr_metric_info nr_metric_catalogue[] = {
 	{ "latency_min_us", "us", L, "smallest latency (0th percentile)" },
 	{ "latency_stddev_us", "us", L, "standard deviation of the latency" },
 	{ "latency_stderr_us", "us", L, "standard error of the mean latency" },
+	{ "latency_us", "us", L, "one latency measurement (per interval)" },
 	{ "loss_percent", "%", L, "share of packets or samples lost" },
 	{ "lost_packets", "count", L, "packets lost" },
 	{ "lost_samples", "count", L, "samples lost (RTI perftest)" },
