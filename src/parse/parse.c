@@ -10,6 +10,7 @@
 
 #include "base/mem.h"
 
+extern const struct nr_parser nr_parser_grpc_qps;
 extern const struct nr_parser nr_parser_iperf3;
 extern const struct nr_parser nr_parser_json;
 extern const struct nr_parser nr_parser_keyvalue;
@@ -20,6 +21,7 @@ extern const struct nr_parser nr_parser_sockperf;
 
 /* Sorted by name. */
 const struct nr_parser *const nr_parsers[] = {
+	&nr_parser_grpc_qps,
 	&nr_parser_iperf3,
 	&nr_parser_json,
 	&nr_parser_keyvalue,
