@@ -14,6 +14,7 @@ extern const struct nr_parser nr_parser_grpc_qps;
 extern const struct nr_parser nr_parser_iperf3;
 extern const struct nr_parser nr_parser_json;
 extern const struct nr_parser nr_parser_keyvalue;
+extern const struct nr_parser nr_parser_netperf;
 extern const struct nr_parser nr_parser_perftest;
 extern const struct nr_parser nr_parser_regex;
 extern const struct nr_parser nr_parser_secnetperf;
@@ -25,6 +26,7 @@ const struct nr_parser *const nr_parsers[] = {
 	&nr_parser_iperf3,
 	&nr_parser_json,
 	&nr_parser_keyvalue,
+	&nr_parser_netperf,
 	&nr_parser_perftest,
 	&nr_parser_regex,
 	&nr_parser_secnetperf,
@@ -149,7 +151,9 @@ static const struct unit {
 	{ "Gbit/s", 1e9, "bit/s" }, { "Gbps", 1e9, "bit/s" }, { "Gbits/sec", 1e9, "bit/s" },
 	{ "Gb/s", 1e9, "bit/s" }, { "Tbit/s", 1e12, "bit/s" },
 	{ "10^6bits/s", 1e6, "bit/s" }, { "10^3bits/s", 1e3, "bit/s" },
-	{ "10^9bits/s", 1e9, "bit/s" },
+	{ "10^9bits/s", 1e9, "bit/s" }, { "10^0bits/s", 1, "bit/s" },
+	{ "10^6bits/sec", 1e6, "bit/s" }, { "10^3bits/sec", 1e3, "bit/s" },
+	{ "10^9bits/sec", 1e9, "bit/s" }, { "10^0bits/sec", 1, "bit/s" },
 	/* byte rates -> bit/s */
 	{ "B/s", 8, "bit/s" }, { "Bytes/sec", 8, "bit/s" }, { "KB/s", 8e3, "bit/s" },
 	{ "MB/s", 8e6, "bit/s" }, { "GB/s", 8e9, "bit/s" }, { "KiB/s", 8 * 1024.0, "bit/s" },

@@ -18,6 +18,7 @@
 /* Sorted by name (a unit test checks). */
 const struct nr_metric_info nr_metric_catalogue[] = {
 	{ "bytes", "B", N, "bytes moved (sent_bytes, received_bytes)" },
+	{ "confidence_iterations", "count", N, "netperf's confidence iterations run" },
 	{ "congestion_events", "count", L, "congestion events (QUIC SendCongestionCount)" },
 	{ "connections", "count", N, "connections completed" },
 	{ "correlation_coefficient", "", N, "neper's correlation of flows' progress" },
@@ -64,6 +65,7 @@ const struct nr_metric_info nr_metric_catalogue[] = {
 	{ "samples_per_s", "1/s", H, "samples per second (RTI perftest)" },
 	{ "serialization_us", "us", L, "time to serialize one sample" },
 	{ "service_demand_ns_per_B", "ns/B", L, "CPU time per byte moved" },
+	{ "service_demand_us_per_transaction", "us", L, "CPU time per transaction" },
 	{ "streams", "count", N, "streams completed" },
 	{ "throughput_bps", "bit/s", H, "data rate (received side unless qualified)" },
 	{ "throughput_confidence_percent", "%", L, "width of netperf's confidence interval" },
