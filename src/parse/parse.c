@@ -16,6 +16,7 @@ extern const struct nr_parser nr_parser_json;
 extern const struct nr_parser nr_parser_keyvalue;
 extern const struct nr_parser nr_parser_netperf;
 extern const struct nr_parser nr_parser_perftest;
+extern const struct nr_parser nr_parser_qperf;
 extern const struct nr_parser nr_parser_regex;
 extern const struct nr_parser nr_parser_secnetperf;
 extern const struct nr_parser nr_parser_sockperf;
@@ -28,6 +29,7 @@ const struct nr_parser *const nr_parsers[] = {
 	&nr_parser_keyvalue,
 	&nr_parser_netperf,
 	&nr_parser_perftest,
+	&nr_parser_qperf,
 	&nr_parser_regex,
 	&nr_parser_secnetperf,
 	&nr_parser_sockperf,
