@@ -14,6 +14,7 @@ extern const struct nr_parser nr_parser_grpc_qps;
 extern const struct nr_parser nr_parser_iperf3;
 extern const struct nr_parser nr_parser_json;
 extern const struct nr_parser nr_parser_keyvalue;
+extern const struct nr_parser nr_parser_neper;
 extern const struct nr_parser nr_parser_netperf;
 extern const struct nr_parser nr_parser_perftest;
 extern const struct nr_parser nr_parser_qperf;
@@ -27,6 +28,7 @@ const struct nr_parser *const nr_parsers[] = {
 	&nr_parser_iperf3,
 	&nr_parser_json,
 	&nr_parser_keyvalue,
+	&nr_parser_neper,
 	&nr_parser_netperf,
 	&nr_parser_perftest,
 	&nr_parser_qperf,
