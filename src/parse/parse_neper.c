@@ -9,6 +9,7 @@
  * `throughput_units=` line or the echoed `throughput_opt=` (b, Kb, Mb, Gb)
  * says otherwise; local_/remote_throughput are bit/s.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,8 @@ static int parse_neper(const struct nr_parse_spec *spec, struct nr_slice in,
 {
 	struct kv *v = NULL;
 	size_t n = 0, cap = 0, i, k, settings = 0, before = set->n;
-	const char *units = NULL;
+	const char *units = NULL; /* set once v stops moving */
+	size_t units_at = SIZE_MAX;
 	bool rr = false;
 	struct nr__lines l;
 	char *s;
@@ -68,9 +70,9 @@ static int parse_neper(const struct nr_parse_spec *spec, struct nr_slice in,
 		if (!strcmp(v[n].key, "num_transactions") || !strncmp(v[n].key, "latency_", 8))
 			rr = true;
 		if (!strcmp(v[n].key, "throughput_units"))
-			units = v[n].val;
+			units_at = n;
 		/* the stream tests' -throughput-opt echoed: b, Kb, Mb, Gb */
-		if (!strcmp(v[n].key, "throughput_opt") && !units) {
+		if (!strcmp(v[n].key, "throughput_opt")) {
 			static const char *const opt[][2] = {
 				{ "b", "bit/s" }, { "Kb", "Kbit/s" }, { "Mb", "Mbit/s" }, { "Gb", "Gbit/s" },
 			};
@@ -81,6 +83,8 @@ static int parse_neper(const struct nr_parse_spec *spec, struct nr_slice in,
 		}
 		n++;
 	}
+	if (units_at != SIZE_MAX)
+		units = v[units_at].val; /* v is no longer reallocated */
 	for (i = 0; i < n && r == 0; i++) {
 		const char *p = v[i].val, *metric = NULL, *unit = NULL;
 		double x;

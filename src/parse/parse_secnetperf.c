@@ -190,8 +190,11 @@ static int block_line(struct ctx *c, const char *s)
 		p = nr__skip_blanks(p + 1);
 	if (c->block == B_TLS) {
 		/* identifiers (0x1302), not measurements: kept as facts */
-		nr_buf_addf(&c->tls, "%s\"%s\": \"%.*s\"", c->tls.len ? ", " : "", name,
-			    (int)strcspn(p, "\"\\"), p);
+		if (c->tls.len)
+			nr_buf_adds(&c->tls, ", ");
+		nr__json_string(&c->tls, name);
+		nr_buf_adds(&c->tls, ": ");
+		nr__json_string(&c->tls, p);
 		return 0;
 	}
 	if (nr__scan_number(&p, &v) < 0)

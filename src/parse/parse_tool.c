@@ -147,21 +147,54 @@ static void note_key(struct nr_sample_set *set, const char *key)
 		nr_buf_reset(b);
 		nr_buf_addch(b, '{');
 	}
-	nr_buf_addf(b, "\"%s\": ", key);
+	nr__json_string(b, key);
+	nr_buf_adds(b, ": ");
 }
 
-static void add_json_string(struct nr_buf *b, const char *s)
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, past U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void nr__json_string(struct nr_buf *b, const char *s)
 {
 	nr_buf_addch(b, '"');
-	for (; *s; s++) {
+	while (*s) {
 		unsigned char c = (unsigned char)*s;
+		size_t n = utf8_len((const unsigned char *)s);
 
 		if (c == '"' || c == '\\')
 			nr_buf_addf(b, "\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
 			nr_buf_addf(b, "\\u%04x", c);
+		else if (n)
+			nr_buf_add(b, s, n);
 		else
-			nr_buf_addch(b, (char)c);
+			nr_buf_adds(b, "\\ufffd"); /* not UTF-8: JSON cannot hold it */
+		s += n ? n : 1;
 	}
 	nr_buf_addch(b, '"');
 }
@@ -169,7 +202,7 @@ static void add_json_string(struct nr_buf *b, const char *s)
 void nr__note_str(struct nr_sample_set *set, const char *key, const char *value)
 {
 	note_key(set, key);
-	add_json_string(&set->notes, value);
+	nr__json_string(&set->notes, value);
 	nr_buf_addch(&set->notes, '}');
 }
 

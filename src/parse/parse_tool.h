@@ -46,6 +46,9 @@ const char *nr__after(const char *s, const char *prefix);
 int nr__add(struct nr_sample_set *set, const char *metric, double value,
 	    const char *unit, int64_t interval, size_t lineno, struct nr_diag *d);
 
+/* Append s to b as a JSON string (escaped; bytes that are not UTF-8 become U+FFFD). */
+void nr__json_string(struct nr_buf *b, const char *s);
+
 /* Append "key": value to set->notes, opening or extending its JSON object. */
 void nr__note_str(struct nr_sample_set *set, const char *key, const char *value);
 void nr__note_num(struct nr_sample_set *set, const char *key, double value);
