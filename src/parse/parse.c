@@ -163,9 +163,11 @@ static const struct unit {
 	{ "MB/s", 8e6, "bit/s" }, { "GB/s", 8e9, "bit/s" }, { "KiB/s", 8 * 1024.0, "bit/s" },
 	{ "MiB/s", 8 * 1048576.0, "bit/s" }, { "GiB/s", 8 * 1073741824.0, "bit/s" },
 	{ "MBps", 8e6, "bit/s" },
-	/* qperf prints decimal byte rates */
+	/* qperf prints decimal byte rates; the bit spellings are listed so
+	 * that the case-blind match never turns "Mb/sec" into bytes */
 	{ "bytes/sec", 8, "bit/s" }, { "KB/sec", 8e3, "bit/s" }, { "MB/sec", 8e6, "bit/s" },
 	{ "GB/sec", 8e9, "bit/s" }, { "TB/sec", 8e12, "bit/s" },
+	{ "Kb/sec", 1e3, "bit/s" }, { "Mb/sec", 1e6, "bit/s" }, { "Gb/sec", 1e9, "bit/s" },
 	/* times -> us */
 	{ "us", 1, "us" }, { "usec", 1, "us" }, { "\xce\xbcs", 1, "us" },
 	{ "\xc2\xb5s", 1, "us" }, { "microseconds", 1, "us" },

@@ -73,7 +73,8 @@ const struct nr_sample *nr_sample_find(const struct nr_sample_set *set,
  * "bit/s". Known kinds: bit rates (bit/s, Kbit/s, Mbps, Gbits/sec, kbps,
  * B/s, MB/s, ...), times (ns, us, μs, ms, s -> us), sizes (B, KB, MB,
  * KiB, ... -> B), percent, rates (1/s, /s, ops/s, pps, rps, hps),
- * count. Returns 0 or NR_EINVAL.
+ * count, CPU cost per byte (ns/B, us/KB, ms/GB -> ns/B). Returns 0 or
+ * NR_EINVAL.
  */
 int nr_unit_canonical(const char *unit, double *ret_factor, const char **ret_canon);
 
@@ -126,7 +127,6 @@ int nr_parse_run(const struct nr_parse_spec *spec, struct nr_slice in,
 /* "line N" context: the 1-based line number of byte `off` in `in`. */
 size_t nr_parse_line_of(struct nr_slice in, size_t off);
 
-#endif
 
 /*
  * The metric catalogue (parse_metrics.c): every metric a tool parser
@@ -168,3 +168,5 @@ void nr_metric_percentile_name(char *buf, size_t size, double percentile);
  */
 int nr_sample_add_metric(struct nr_sample_set *set, const char *metric, double value,
 			 const char *orig_unit, int64_t interval);
+
+#endif
