@@ -56,6 +56,23 @@ static void print_text(const struct nr_sample_set *set)
 		printf("notes %s\n", set->notes.buf);
 }
 
+static void print_catalogue(void)
+{
+	size_t i;
+
+	printf("%-34s %-6s %-6s %s\n", "METRIC", "UNIT", "BETTER", "WHAT");
+	for (i = 0; i < nr_metric_catalogue_len; i++) {
+		const struct nr_metric_info *m = &nr_metric_catalogue[i];
+
+		printf("%-34s %-6s %-6s %s\n", m->name, unit_or_dash(m->unit),
+		       nr_better_name(m->better), m->summary);
+	}
+	printf("%-34s %-6s %-6s %s\n", "latency_p<N>_us", "us", "lower",
+	       "latency percentile N, '.' written '_' (latency_p99_9_us)");
+	puts("\nA qualifier may precede a name: sender_throughput_bps, remote_cpu_percent,\n"
+	     "tcp_lat_latency_avg_us (qperf test), b1024_throughput_bps (perftest length).");
+}
+
 static void print_json(const char *tool, const struct nr_sample_set *set, int r,
 		       const struct nr_diag *d)
 {
@@ -97,6 +114,7 @@ static int run(const struct nr_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "metrics", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,6 +131,9 @@ static int run(const struct nr_global *g, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'm':
+			print_catalogue();
+			return NR_EXIT_OK;
 		case 'h':
 			return nr_cmd_usage(&nr_cmd_parse, stdout, NR_EXIT_OK);
 		default:
@@ -164,11 +185,13 @@ const struct nr_cmd nr_cmd_parse = {
 	.name = "parse",
 	.summary = "read a tool's saved output and print its samples",
 	.usage = "parse [--json] TOOL FILE|-\n"
+		 "       netrig parse --metrics\n"
 		 "\n"
-		 "  TOOL     iperf3, sockperf, qperf, secnetperf, perftest, grpc-qps,\n"
-		 "           netperf, neper\n"
-		 "  FILE     the tool's output ('-': standard input)\n"
-		 "  --json   print the samples as JSON\n"
+		 "  TOOL       iperf3, sockperf, qperf, secnetperf, perftest, grpc-qps,\n"
+		 "             netperf, neper\n"
+		 "  FILE       the tool's output ('-': standard input)\n"
+		 "  --json     print the samples as JSON\n"
+		 "  --metrics  list the metric catalogue: names, units, which way is better\n"
 		 "\n"
 		 "Exit status 0, or 1 when the output cannot be read (the message names the line).",
 	.run = run,

@@ -63,6 +63,10 @@ set +e
 set -e
 [ "$a $b $c $e" = "2 2 1 2" ] || fail "exit statuses $a $b $c $e, expected 2 2 1 2"
 
+# the catalogue
+"$netrig" parse --metrics > out.txt || fail "--metrics"
+grep -E '^throughput_bps +bit/s +higher ' out.txt > /dev/null || fail "--metrics: $(head -3 out.txt)"
+
 # live: iperf3 and sockperf on loopback, read back
 port=$(( 20000 + $$ % 20000 ))
 if command -v iperf3 > /dev/null; then
