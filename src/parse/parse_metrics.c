@@ -164,6 +164,9 @@ int nr_sample_add_metric(struct nr_sample_set *set, const char *metric, double v
 		orig_unit = m->unit;
 	if (nr_unit_canonical(orig_unit, &factor, &canon) < 0 || strcmp(canon, m->unit))
 		return NR_EINVAL;
+	/* 1e306 s is finite, 1e312 us is not */
+	if (!isfinite(value * factor))
+		return NR_EINVAL;
 	if (nr_sample_add_converted(set, metric, value, orig_unit, m->better, interval) < 0)
 		return NR_EINVAL;
 	return 0;

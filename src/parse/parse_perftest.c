@@ -56,6 +56,10 @@ struct ctx {
 	char cols[MAX_COLS][48];
 	char units[MAX_COLS][16];
 	int64_t row;     /* interval index within the block */
+	/* the last interval block, so that a repeated title continues it */
+	enum kind last_kind;
+	long last_length;
+	int64_t last_row;
 	size_t block_start; /* first item of the current interval block */
 	size_t last_live;   /* items of the block up to the last non-zero row */
 	int64_t zero_rows;  /* all-zero rows since the last live one */
@@ -107,6 +111,12 @@ static void end_block(struct ctx *c)
 	if (c->kind == K_TP_INT && c->zero_rows > 0) {
 		c->n = c->last_live;
 		c->zero_dropped += c->zero_rows;
+		c->row -= c->zero_rows;
+	}
+	if (c->kind == K_LAT_INT || c->kind == K_TP_INT) {
+		c->last_kind = c->kind;
+		c->last_length = c->length;
+		c->last_row = c->row;
 	}
 	c->kind = K_NONE;
 	c->ncols = 0;
@@ -118,7 +128,9 @@ static void start_block(struct ctx *c, enum kind k, long length)
 	end_block(c);
 	c->kind = k;
 	c->length = length;
-	c->row = 0;
+	/* a title printed again (files show repeated headers) continues the
+	 * series instead of starting it over at interval 0 */
+	c->row = k == c->last_kind && length == c->last_length ? c->last_row : 0;
 	c->block_start = c->last_live = c->n;
 }
 

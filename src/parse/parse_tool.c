@@ -122,7 +122,14 @@ const char *nr__after(const char *s, const char *prefix)
 int nr__add(struct nr_sample_set *set, const char *metric, double value,
 	    const char *unit, int64_t interval, size_t lineno, struct nr_diag *d)
 {
-	int r = nr_sample_add_metric(set, metric, value, unit, interval);
+	int r;
+
+	/* Two values of one summary metric: two runs in one output, or a
+	 * garbled one; storing either would hide the other. */
+	if (interval < 0 && nr_sample_find(set, metric))
+		return nr_diagf(d, NR_EPARSE, "line %zu: %s appears a second time (two runs "
+				"in one output?)", lineno, metric);
+	r = nr_sample_add_metric(set, metric, value, unit, interval);
 
 	if (r == NR_ENOTFOUND)
 		return nr_diagf(d, NR_EPARSE, "line %zu: %s: not in the metric catalogue",
@@ -130,9 +137,16 @@ int nr__add(struct nr_sample_set *set, const char *metric, double value,
 	if (r < 0 && !isfinite(value))
 		return nr_diagf(d, NR_EPARSE, "line %zu: %s: expected a number, got %f",
 				lineno, metric, value);
-	if (r < 0)
+	if (r < 0) {
+		const char *want = nr_metric_lookup(metric)->unit, *canon;
+		double f;
+
+		if (nr_unit_canonical(unit ? unit : want, &f, &canon) == 0 && !strcmp(canon, want))
+			return nr_diagf(d, NR_EPARSE, "line %zu: %s: %g %s is out of range",
+					lineno, metric, value, unit ? unit : want);
 		return nr_diagf(d, NR_EPARSE, "line %zu: %s: unit '%s' is not a unit of %s",
-				lineno, metric, unit ? unit : "", nr_metric_lookup(metric)->unit);
+				lineno, metric, unit ? unit : "", want);
+	}
 	return 0;
 }
 

@@ -41,7 +41,8 @@ const char *nr__after(const char *s, const char *prefix);
 
 /*
  * nr_sample_add_metric with a message naming `lineno` on failure (an
- * unknown unit or a value that is not finite).
+ * unknown unit, a value that is not finite, or a summary metric that is
+ * already in the set).
  */
 int nr__add(struct nr_sample_set *set, const char *metric, double value,
 	    const char *unit, int64_t interval, size_t lineno, struct nr_diag *d);
