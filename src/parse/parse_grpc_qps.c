@@ -121,7 +121,8 @@ static int histogram(struct nr_sample_set *set, json_t *h, struct nr_diag *d)
 			r = nr_sample_add_metric(set, "latency_stddev_us", var > 0 ? sqrt(var) : 0,
 						 "ns", -1);
 		else
-			nr__note_str(set, "latency_stddev", "not stored: sumOfSquares < count * mean^2");
+			nr__parse_note_str(set, "latency_stddev",
+					   "not stored: sumOfSquares < count * mean^2");
 	}
 	if (!r)
 		r = nr_sample_add_metric(set, "observations", count, "count", -1);
@@ -160,13 +161,13 @@ static int scenario_result(struct nr_sample_set *set, json_t *root, struct nr_di
 	if (!get(sum, "failedRequestsPerSecond")) {
 		/* proto3 JSON leaves a zero out: absent means none failed */
 		nr_sample_add_metric(set, "failed_requests_per_s", 0, "1/s", -1);
-		nr__note_str(set, "failed_requests_per_s", "absent, proto3 default 0");
+		nr__parse_note_str(set, "failed_requests_per_s", "absent, proto3 default 0");
 	}
 	r = histogram(set, get(root, "latencies"), d);
 	if (r < 0)
 		return r;
 	if (json_is_string(get(scen, "name")))
-		nr__note_str(set, "scenario", json_string_value(get(scen, "name")));
+		nr__parse_note_str(set, "scenario", json_string_value(get(scen, "name")));
 	bad = failed(get(root, "clientSuccess")) + failed(get(root, "serverSuccess"));
 	if (bad)
 		return nr_diagf(d, NR_EPARSE, "%d of the clients and servers reported failure "
@@ -205,14 +206,14 @@ static int console_line(struct nr_sample_set *set, const char *s, size_t lineno,
 	/* "I0101 12:00:00.000000  1234 report.cc:82] QPS: 1.5" */
 	if (br)
 		s = br + 2;
-	s = nr__skip_blanks(s);
-	if ((p = nr__after(s, "Latencies (50/90/95/99/99.9%-ile): "))) {
+	s = nr__parse_skip_blanks(s);
+	if ((p = nr__parse_after(s, "Latencies (50/90/95/99/99.9%-ile): "))) {
 		for (i = 0; i < NR_ARRAY_SIZE(lat); i++) {
 			if (i && *p++ != '/')
 				return nr_diagf(d, NR_EPARSE, "line %zu: expected a/b/c/d/e us", lineno);
-			if (nr__scan_number(&p, &v) < 0)
+			if (nr__parse_number(&p, &v) < 0)
 				return nr_diagf(d, NR_EPARSE, "line %zu: expected a/b/c/d/e us", lineno);
-			if (nr__add(set, lat[i], v, "us", -1, lineno, d) < 0)
+			if (nr__parse_add(set, lat[i], v, "us", -1, lineno, d) < 0)
 				return NR_EPARSE;
 		}
 		return 0;
@@ -221,7 +222,7 @@ static int console_line(struct nr_sample_set *set, const char *s, size_t lineno,
 		const char *label = console_map[i].label;
 
 		/* "Server user time:   12.5%" pads after the colon */
-		p = nr__after(s, label);
+		p = nr__parse_after(s, label);
 		if (!p && label[strlen(label) - 1] == ' ') {
 			size_t n = strlen(label) - 1;
 
@@ -230,18 +231,19 @@ static int console_line(struct nr_sample_set *set, const char *s, size_t lineno,
 		}
 		if (!p)
 			continue;
-		if (nr__scan_number(&p, &v) < 0)
+		if (nr__parse_number(&p, &v) < 0)
 			return nr_diagf(d, NR_EPARSE, "line %zu: expected a number after '%s'",
 					lineno, label);
-		if (nr__add(set, console_map[i].metric, v, console_map[i].unit, -1, lineno, d) < 0)
+		if (nr__parse_add(set, console_map[i].metric, v, console_map[i].unit, -1, lineno, d) < 0)
 			return NR_EPARSE;
-		p = nr__skip_blanks(p);
+		p = nr__parse_skip_blanks(p);
 		if (i == 0 && *p == '(') {
 			p++;
-			if (nr__scan_number(&p, &v) < 0)
+			if (nr__parse_number(&p, &v) < 0)
 				return nr_diagf(d, NR_EPARSE, "line %zu: expected (N/server core)",
 						lineno);
-			return nr__add(set, "requests_per_s_per_server_core", v, "1/s", -1, lineno, d);
+			return nr__parse_add(set, "requests_per_s_per_server_core", v, "1/s", -1,
+					     lineno, d);
 		}
 		return 0;
 	}
@@ -252,7 +254,7 @@ static int parse_grpc_qps(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
 	size_t before = set->n, i = 0;
-	struct nr__lines l;
+	struct nr__parse_lines l;
 	char *s;
 	int r = 0;
 
@@ -272,8 +274,8 @@ static int parse_grpc_qps(const struct nr_parse_spec *spec, struct nr_slice in,
 		json_decref(root);
 		return r;
 	}
-	nr__lines_init(&l, in);
-	while ((s = nr__lines_next(&l))) {
+	nr__parse_lines_init(&l, in);
+	while ((s = nr__parse_lines_next(&l))) {
 		r = console_line(set, s, l.lineno, d);
 		if (r < 0)
 			break;
@@ -281,7 +283,7 @@ static int parse_grpc_qps(const struct nr_parse_spec *spec, struct nr_slice in,
 	if (r == 0 && set->n == before)
 		r = nr_diagf(d, NR_EPARSE, "line %zu: no results (expected a ScenarioResult JSON "
 			     "or GprLogReporter lines such as 'QPS: N')", l.lineno ? l.lineno : 1);
-	nr__lines_release(&l);
+	nr__parse_lines_release(&l);
 	return r;
 }
 

@@ -212,7 +212,7 @@ static int intervals(struct ctx *c, json_t *arr)
 			return nr_diagf(c->d, r, "interval %zu", i);
 	}
 	if (skipped)
-		nr__note_num(c->set, "omitted_intervals", (double)skipped);
+		nr__parse_note_num(c->set, "omitted_intervals", (double)skipped);
 	return 0;
 }
 
@@ -254,18 +254,19 @@ static int end_of_test(struct ctx *c, json_t *start, json_t *end)
 	if (!r)
 		r = num(c, cpu, "remote_system", "remote_cpu_system_percent", "%", -1);
 	if (proto)
-		nr__note_str(c->set, "protocol", proto);
+		nr__parse_note_str(c->set, "protocol", proto);
 	if (json_is_integer(json_object_get(ts, "num_streams")))
-		nr__note_num(c->set, "streams",
+		nr__parse_note_num(c->set, "streams",
 			     (double)json_integer_value(json_object_get(ts, "num_streams")));
 	if (json_is_true(json_object_get(ts, "bidir")) ||
 	    json_integer_value(json_object_get(ts, "bidir")) ||
 	    json_object_get(end, "sum_sent_bidir_reverse"))
-		nr__note_str(c->set, "direction", "bidir");
+		nr__parse_note_str(c->set, "direction", "bidir");
 	else if (json_integer_value(json_object_get(ts, "reverse")))
-		nr__note_str(c->set, "direction", "reverse");
+		nr__parse_note_str(c->set, "direction", "reverse");
 	if (json_is_string(json_object_get(start, "version")))
-		nr__note_str(c->set, "version", json_string_value(json_object_get(start, "version")));
+		nr__parse_note_str(c->set, "version",
+				   json_string_value(json_object_get(start, "version")));
 	return r;
 }
 
@@ -358,7 +359,7 @@ static int parse_iperf3(const struct nr_parse_spec *spec, struct nr_slice in,
 		goto out;
 	}
 	if (off)
-		nr__note_num(set, "leading_text_bytes", (double)off);
+		nr__parse_note_num(set, "leading_text_bytes", (double)off);
 	first = load_at(&text, &off, d);
 	if (!first) {
 		r = NR_EPARSE;
@@ -378,9 +379,9 @@ static int parse_iperf3(const struct nr_parse_spec *spec, struct nr_slice in,
 	}
 	off = skip_space(&text, off);
 	if (off < text.len)
-		nr__note_num(set, "trailing_text_bytes", (double)(text.len - off));
+		nr__parse_note_num(set, "trailing_text_bytes", (double)(text.len - off));
 	if (nans)
-		nr__note_num(set, "nan_values", (double)nans);
+		nr__parse_note_num(set, "nan_values", (double)nans);
 	r = intervals(&c, json_object_get(doc, "intervals"));
 	if (r < 0)
 		goto out;
@@ -403,7 +404,7 @@ out:
 		struct nr_buf list = NR_BUF_INIT;
 
 		nr_buf_addf(&list, "[%s]", c.null_at.buf);
-		nr__note_raw(set, "null_metrics", list.buf);
+		nr__parse_note_raw(set, "null_metrics", list.buf);
 		nr_buf_release(&list);
 	}
 	json_decref(first);

@@ -49,13 +49,13 @@ static int parse_neper(const struct nr_parse_spec *spec, struct nr_slice in,
 	const char *units = NULL; /* set once v stops moving */
 	size_t units_at = SIZE_MAX;
 	bool rr = false;
-	struct nr__lines l;
+	struct nr__parse_lines l;
 	char *s;
 	int r = 0;
 
 	(void)spec;
-	nr__lines_init(&l, in);
-	while ((s = nr__lines_next(&l))) {
+	nr__parse_lines_init(&l, in);
+	while ((s = nr__parse_lines_next(&l))) {
 		char *eq = strchr(s, '=');
 		size_t klen = eq ? (size_t)(eq - s) : 0;
 
@@ -74,7 +74,8 @@ static int parse_neper(const struct nr_parse_spec *spec, struct nr_slice in,
 		/* the stream tests' -throughput-opt echoed: b, Kb, Mb, Gb */
 		if (!strcmp(v[n].key, "throughput_opt")) {
 			static const char *const opt[][2] = {
-				{ "b", "bit/s" }, { "Kb", "Kbit/s" }, { "Mb", "Mbit/s" }, { "Gb", "Gbit/s" },
+				{ "b", "bit/s" }, { "Kb", "Kbit/s" },
+				{ "Mb", "Mbit/s" }, { "Gb", "Gbit/s" },
 			};
 
 			for (k = 0; k < NR_ARRAY_SIZE(opt); k++)
@@ -113,23 +114,23 @@ static int parse_neper(const struct nr_parse_spec *spec, struct nr_slice in,
 			metric = keys[k].metric;
 			unit = keys[k].unit;
 		}
-		if (nr__scan_number(&p, &x) < 0 || *nr__skip_blanks(p)) {
+		if (nr__parse_number(&p, &x) < 0 || *nr__parse_skip_blanks(p)) {
 			r = nr_diagf(d, NR_EPARSE, "line %zu: %s: expected a number, found '%s'",
 				     v[i].lineno, v[i].key, v[i].val);
 			break;
 		}
-		r = nr__add(set, metric, x, unit, -1, v[i].lineno, d);
+		r = nr__parse_add(set, metric, x, unit, -1, v[i].lineno, d);
 	}
 	if (r == 0 && !units && nr_sample_find(set, rr ? "transactions_per_s" : "throughput_bps"))
-		nr__note_str(set, "throughput_units", rr ? "transactions/s (request/response test)"
+		nr__parse_note_str(set, "throughput_units", rr ? "transactions/s (request/response test)"
 							: "Mbit/s (stream test)");
 	if (r == 0 && settings)
-		nr__note_num(set, "settings_not_stored", (double)settings);
+		nr__parse_note_num(set, "settings_not_stored", (double)settings);
 	if (r == 0 && set->n == before)
 		r = nr_diagf(d, NR_EPARSE, "line %zu: no results (expected neper's "
 			     "throughput=, num_transactions= or latency_ lines)",
 			     l.lineno ? l.lineno : 1);
-	nr__lines_release(&l);
+	nr__parse_lines_release(&l);
 	free(v);
 	return r;
 }

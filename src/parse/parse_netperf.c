@@ -108,7 +108,7 @@ static int omni_samples(struct ctx *c)
 	if (!tu) {
 		/* netperf's defaults: Trans/s for request/response, -f m otherwise */
 		tu = c->rr ? "Trans/s" : "10^6bits/s";
-		nr__note_str(c->set, "throughput_units", "not printed; netperf's default assumed");
+		nr__parse_note_str(c->set, "throughput_units", "not printed; netperf's default assumed");
 	}
 	for (i = 0; i < c->n; i++) {
 		const struct kv *k = &c->v[i];
@@ -139,14 +139,14 @@ static int omni_samples(struct ctx *c)
 				    k->sel->key);
 			continue;
 		}
-		if (nr__add(c->set, metric, x, unit, -1, k->lineno, c->d) < 0)
+		if (nr__parse_add(c->set, metric, x, unit, -1, k->lineno, c->d) < 0)
 			return NR_EPARSE;
 	}
 	if (c->unmeasured.len) {
 		struct nr_buf list = NR_BUF_INIT;
 
 		nr_buf_addf(&list, "[%s]", c->unmeasured.buf);
-		nr__note_raw(c->set, "not_measured", list.buf);
+		nr__parse_note_raw(c->set, "not_measured", list.buf);
 		nr_buf_release(&list);
 	}
 	return 0;
@@ -156,7 +156,7 @@ static char *trim(char *s)
 {
 	char *e;
 
-	s = (char *)nr__skip_blanks(s);
+	s = (char *)nr__parse_skip_blanks(s);
 	e = s + strlen(s);
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 		*--e = '\0';
@@ -186,23 +186,23 @@ static size_t numbers(const char *s, double *v, size_t max)
 {
 	size_t n = 0;
 
-	s = nr__skip_blanks(s);
+	s = nr__parse_skip_blanks(s);
 	while (*s) {
-		if (n == max || nr__scan_number(&s, &v[n]) < 0 || (*s && *s != ' ' && *s != '\t'))
+		if (n == max || nr__parse_number(&s, &v[n]) < 0 || (*s && *s != ' ' && *s != '\t'))
 			return 0;
 		n++;
-		s = nr__skip_blanks(s);
+		s = nr__parse_skip_blanks(s);
 	}
 	return n;
 }
 
 static int add(struct ctx *c, const char *metric, double v, const char *unit, size_t lineno)
 {
-	return nr__add(c->set, metric, v, unit, -1, lineno, c->d);
+	return nr__parse_add(c->set, metric, v, unit, -1, lineno, c->d);
 }
 
 /* Classic tables: find the units in the header, then read the rows. */
-static int classic(struct ctx *c, struct nr__lines *l, const char *banner)
+static int classic(struct ctx *c, struct nr__parse_lines *l, const char *banner)
 {
 	bool udp_stream = strstr(banner, "UDP STREAM") != NULL;
 	bool rr = strstr(banner, "REQUEST/RESPONSE") || strstr(banner, "Request/Response");
@@ -212,7 +212,7 @@ static int classic(struct ctx *c, struct nr__lines *l, const char *banner)
 	char *s;
 	int r = 0;
 
-	while ((s = nr__lines_next(l))) {
+	while ((s = nr__parse_lines_next(l))) {
 		char *u = strstr(s, "bits/s");
 
 		if (!u)
@@ -289,7 +289,7 @@ static int classic(struct ctx *c, struct nr__lines *l, const char *banner)
 
 static bool is_error(const char *s)
 {
-	return nr__after(s, "netperf: ") || nr__after(s, "send_omni: ") ||
+	return nr__parse_after(s, "netperf: ") || nr__parse_after(s, "send_omni: ") ||
 	       strstr(s, "establish control") || strstr(s, "establish_control") ||
 	       strstr(s, "are you sure there is a netserver");
 }
@@ -300,12 +300,12 @@ enum shape { S_CLASSIC, S_KEYVAL, S_CSV };
 static enum shape shape_of(struct nr_slice in, bool *ret_rr)
 {
 	enum shape sh = S_CLASSIC;
-	struct nr__lines l;
+	struct nr__parse_lines l;
 	char *s;
 
 	*ret_rr = false;
-	nr__lines_init(&l, in);
-	while ((s = nr__lines_next(&l))) {
+	nr__parse_lines_init(&l, in);
+	while ((s = nr__parse_lines_next(&l))) {
 		size_t k = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
 
 		if (strstr(s, " TEST from ") || strstr(s, " TEST to "))
@@ -315,7 +315,7 @@ static enum shape shape_of(struct nr_slice in, bool *ret_rr)
 		else if (strchr(s, ',') && strstr(s, "Throughput") && sh == S_CLASSIC)
 			sh = S_CSV;
 	}
-	nr__lines_release(&l);
+	nr__parse_lines_release(&l);
 	return sh;
 }
 
@@ -324,15 +324,15 @@ static int parse_netperf(const struct nr_parse_spec *spec, struct nr_slice in,
 {
 	struct ctx c = { .set = set, .d = d, .unmeasured = NR_BUF_INIT };
 	enum shape sh = shape_of(in, &c.rr);
-	struct nr__lines l;
+	struct nr__parse_lines l;
 	size_t before = set->n, i;
 	char *s, *titles = NULL, *banner = NULL;
 	size_t titles_line = 0;
 	int r = 0;
 
 	(void)spec;
-	nr__lines_init(&l, in);
-	while ((s = nr__lines_next(&l))) {
+	nr__parse_lines_init(&l, in);
+	while ((s = nr__parse_lines_next(&l))) {
 		char *eq = strchr(s, '=');
 
 		if (is_error(s)) {
@@ -400,7 +400,7 @@ out:
 	free(titles);
 	free(banner);
 	nr_buf_release(&c.unmeasured);
-	nr__lines_release(&l);
+	nr__parse_lines_release(&l);
 	return r;
 }
 

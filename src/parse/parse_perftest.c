@@ -164,7 +164,7 @@ static int fields(char *s, char **out, int max)
 
 		if (comma)
 			*comma = '\0';
-		s = (char *)nr__skip_blanks(s);
+		s = (char *)nr__parse_skip_blanks(s);
 		e = s + strlen(s);
 		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 			*--e = '\0';
@@ -219,7 +219,7 @@ static const char *col_metric(enum kind k, const char *name, const char *unit, c
 		if (!strcmp(name, "Total"))
 			return "total_serialization_us";
 		p = name;
-		if (nr__scan_number(&p, &pct) == 0 && !strcmp(p, "%") && pct > 0 && pct <= 100) {
+		if (nr__parse_number(&p, &pct) == 0 && !strcmp(p, "%") && pct > 0 && pct <= 100) {
 			nr_metric_percentile_name(buf, size, pct);
 			return buf;
 		}
@@ -266,7 +266,7 @@ static bool all_numbers(char **f, int n)
 		const char *p = f[i];
 		double v;
 
-		if (nr__scan_number(&p, &v) < 0 || *p)
+		if (nr__parse_number(&p, &v) < 0 || *p)
 			return false;
 	}
 	return true;
@@ -286,7 +286,7 @@ static int row(struct ctx *c, char **f, int n)
 		char buf[64];
 		double v;
 
-		if (nr__scan_number(&p, &v) < 0 || *p)
+		if (nr__parse_number(&p, &v) < 0 || *p)
 			return nr_diagf(c->d, NR_EPARSE, "line %zu: column %d (%s): expected a number, "
 					"found '%s'", c->lineno, i + 1, c->cols[i], f[i]);
 		if (i == 0 && (!strcmp(c->cols[0], "Length") || !strcmp(c->cols[0], "Sample Size"))) {
@@ -325,7 +325,7 @@ static long title_length(const char *s)
 	if (!p)
 		return -1;
 	p += 5;
-	if (nr__scan_number(&p, &v) < 0 || v < 0 || v > 1e12)
+	if (nr__parse_number(&p, &v) < 0 || v < 0 || v > 1e12)
 		return -1;
 	return (long)v;
 }
@@ -335,24 +335,25 @@ static int csv_line(struct ctx *c, char *s)
 	char *f[MAX_COLS + 1];
 	int n;
 
-	if (strstr(s, "Latency for ") && (nr__after(s, "Intervals One-Way") ||
-					  nr__after(s, "Intervals One-way"))) {
+	if (strstr(s, "Latency for ") && (nr__parse_after(s, "Intervals One-Way") ||
+					  nr__parse_after(s, "Intervals One-way"))) {
 		start_block(c, K_LAT_INT, title_length(s));
 		return 0;
 	}
-	if (nr__after(s, "Interval Throughput for ")) {
+	if (nr__parse_after(s, "Interval Throughput for ")) {
 		start_block(c, K_TP_INT, title_length(s));
 		return 0;
 	}
-	if (nr__after(s, "One-way Latency Summary:") || nr__after(s, "One-Way Latency Summary:")) {
+	if (nr__parse_after(s, "One-way Latency Summary:") ||
+	    nr__parse_after(s, "One-Way Latency Summary:")) {
 		start_block(c, K_LAT_SUM, c->length);
 		return 0;
 	}
-	if (nr__after(s, "Throughput Summary:")) {
+	if (nr__parse_after(s, "Throughput Summary:")) {
 		start_block(c, K_TP_SUM, c->length);
 		return 0;
 	}
-	if (nr__after(s, "Length (Bytes)") || nr__after(s, "Sample Size (Bytes)")) {
+	if (nr__parse_after(s, "Length (Bytes)") || nr__parse_after(s, "Sample Size (Bytes)")) {
 		if (c->kind == K_NONE)
 			start_block(c, strstr(s, "Latency") ? K_LAT_INT : K_TP_INT, -1);
 		return header(c, s);
@@ -382,7 +383,7 @@ static int csv_line(struct ctx *c, char *s)
 				split_col(tp[i], c->cols[i], sizeof(c->cols[i]), c->units[i],
 					  sizeof(c->units[i]));
 			c->ncols = n;
-			nr__note_str(c->set, "headless_rows", "read as throughput intervals");
+			nr__parse_note_str(c->set, "headless_rows", "read as throughput intervals");
 		} else {
 			c->partial++;
 			return 0;
@@ -410,9 +411,9 @@ static int after_label(const char *s, const char *label, double *v, char *unit, 
 	p += n;
 	if (*p == ':')
 		p++;
-	if (nr__scan_number(&p, v) < 0)
+	if (nr__parse_number(&p, v) < 0)
 		return NR_EINVAL;
-	p = nr__skip_blanks(p);
+	p = nr__parse_skip_blanks(p);
 	if (unit) {
 		size_t u = strcspn(p, " \t");
 
@@ -432,13 +433,13 @@ static int lost(struct ctx *c, const char *s, int64_t interval)
 	if (!p)
 		return 0;
 	p += 5;
-	if (nr__scan_number(&p, &v) < 0)
+	if (nr__parse_number(&p, &v) < 0)
 		return expected(c, "Lost: N (P%)");
 	push(c, "lost_samples", v, "count", interval);
-	p = nr__skip_blanks(p);
+	p = nr__parse_skip_blanks(p);
 	if (*p == '(') {
 		p++;
-		if (nr__scan_number(&p, &pct) < 0)
+		if (nr__parse_number(&p, &pct) < 0)
 			return expected(c, "Lost: N (P%)");
 		push(c, "loss_percent", pct, "%", interval);
 	}
@@ -459,15 +460,15 @@ static int legacy_line(struct ctx *c, const char *s)
 	double v;
 	size_t i;
 
-	if ((p = nr__after(s, "********** New data length is "))) {
-		if (nr__scan_number(&p, &v) < 0)
+	if ((p = nr__parse_after(s, "********** New data length is "))) {
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "New data length is N");
 		c->length = (long)v;
 		c->legacy_lat_row = c->legacy_tp_row = 0;
 		return 0;
 	}
-	if ((p = nr__after(s, "Length:"))) {
-		if (nr__scan_number(&p, &v) < 0)
+	if ((p = nr__parse_after(s, "Length:"))) {
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "Length: N");
 		c->length = (long)v;
 		if (strstr(p, "Latency:")) {
@@ -495,10 +496,10 @@ static int legacy_line(struct ctx *c, const char *s)
 		}
 		return 0;
 	}
-	if ((p = nr__after(s, "One-Way Latency:"))) {
-		if (nr__scan_number(&p, &v) < 0)
+	if ((p = nr__parse_after(s, "One-Way Latency:"))) {
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "One-Way Latency: N us");
-		p = nr__skip_blanks(p);
+		p = nr__parse_skip_blanks(p);
 		snprintf(unit, sizeof(unit), "%.*s", (int)strcspn(p, " \t"), p);
 		push(c, "latency_us", v, unit, c->legacy_lat_row);
 		if (after_label(s, "CPU:", &v, NULL, 0) == 0)
@@ -506,7 +507,7 @@ static int legacy_line(struct ctx *c, const char *s)
 		c->legacy_lat_row++;
 		return 0;
 	}
-	if (nr__after(s, "Packets:") && strstr(s, "Packets/s:")) {
+	if (nr__parse_after(s, "Packets:") && strstr(s, "Packets/s:")) {
 		int64_t i64 = c->legacy_tp_row++;
 
 		if (after_label(s, "Packets/s:", &v, NULL, 0) == 0)
@@ -612,12 +613,12 @@ static int emit(struct ctx *c)
 			snprintf(name, sizeof(name), "b%ld_%s", it->length, it->metric);
 		else
 			snprintf(name, sizeof(name), "%s", it->metric);
-		r = nr__add(c->set, name, it->value, it->unit, it->interval, it->lineno, c->d);
+		r = nr__parse_add(c->set, name, it->value, it->unit, it->interval, it->lineno, c->d);
 		if (r < 0)
 			return r;
 	}
 	if (c->nlengths == 1)
-		return nr__add(c->set, "sample_bytes", (double)c->lengths[0], "B", -1, c->lineno,
+		return nr__parse_add(c->set, "sample_bytes", (double)c->lengths[0], "B", -1, c->lineno,
 			       c->d);
 	return 0;
 }
@@ -626,7 +627,7 @@ static int parse_perftest(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct ctx c = { .set = set, .d = d, .length = -1 };
-	struct nr__lines l;
+	struct nr__parse_lines l;
 	size_t before = set->n, i = 0;
 	char *s;
 	int r = 0;
@@ -635,11 +636,11 @@ static int parse_perftest(const struct nr_parse_spec *spec, struct nr_slice in,
 	while (i < in.len && (in.ptr[i] == ' ' || in.ptr[i] == '\n' || in.ptr[i] == '\r' ||
 			      in.ptr[i] == '\t'))
 		i++;
-	nr__lines_init(&l, in);
+	nr__parse_lines_init(&l, in);
 	if (i < in.len && in.ptr[i] == '{') {
 		r = json_doc(&c, nr_slice_of(in.ptr + i, in.len - i));
 	} else {
-		while ((s = nr__lines_next(&l))) {
+		while ((s = nr__parse_lines_next(&l))) {
 			c.lineno = l.lineno;
 			if (strstr(s, "No samples have been received") ||
 			    strstr(s, "No Pong samples have been received")) {
@@ -657,13 +658,13 @@ static int parse_perftest(const struct nr_parse_spec *spec, struct nr_slice in,
 	if (r == 0)
 		r = emit(&c);
 	if (c.zero_dropped)
-		nr__note_num(set, "trailing_zero_intervals_dropped", (double)c.zero_dropped);
+		nr__parse_note_num(set, "trailing_zero_intervals_dropped", (double)c.zero_dropped);
 	if (c.partial)
-		nr__note_num(set, "partial_rows_skipped", (double)c.partial);
+		nr__parse_note_num(set, "partial_rows_skipped", (double)c.partial);
 	if (r == 0 && set->n == before)
 		r = nr_diagf(d, NR_EPARSE, "line %zu: no results (expected perftest's latency or "
 			     "throughput lines)", l.lineno ? l.lineno : 1);
-	nr__lines_release(&l);
+	nr__parse_lines_release(&l);
 	free(c.v);
 	return r;
 }

@@ -43,20 +43,20 @@ static int parse_qperf(const struct nr_parse_spec *spec, struct nr_slice in,
 		       struct nr_sample_set *set, struct nr_diag *d)
 {
 	char test[64] = "";
-	struct nr__lines l;
+	struct nr__parse_lines l;
 	size_t before = set->n, skipped = 0;
 	char *s;
 	int r = 0;
 
 	(void)spec;
-	nr__lines_init(&l, in);
-	while ((s = nr__lines_next(&l))) {
+	nr__parse_lines_init(&l, in);
+	while ((s = nr__parse_lines_next(&l))) {
 		size_t n = strlen(s), i;
 		char key[64], unit[32], metric[160];
 		const char *p, *eq;
 		double v;
 
-		if (nr__after(s, "qperf: ")) {
+		if (nr__parse_after(s, "qperf: ")) {
 			r = nr_diagf(d, NR_EPARSE, "line %zu: qperf reported an error: %s", l.lineno,
 				     s + 7);
 			break;
@@ -74,7 +74,7 @@ static int parse_qperf(const struct nr_parse_spec *spec, struct nr_slice in,
 		eq = strchr(s, '=');
 		if (!eq || (s[0] != ' ' && s[0] != '\t'))
 			continue;
-		p = nr__skip_blanks(s);
+		p = nr__parse_skip_blanks(s);
 		n = (size_t)(eq - p);
 		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
@@ -90,7 +90,7 @@ static int parse_qperf(const struct nr_parse_spec *spec, struct nr_slice in,
 			skipped++; /* -vv settings (msg_size, loc_node...): not results */
 			continue;
 		}
-		if (nr__scan_number(&p, &v) < 0) {
+		if (nr__parse_number(&p, &v) < 0) {
 			r = nr_diagf(d, NR_EPARSE, "line %zu: %s: expected a number", l.lineno, key);
 			break;
 		}
@@ -99,21 +99,21 @@ static int parse_qperf(const struct nr_parse_spec *spec, struct nr_slice in,
 				     "'%s ='", l.lineno, key);
 			break;
 		}
-		p = nr__skip_blanks(p);
+		p = nr__parse_skip_blanks(p);
 		snprintf(unit, sizeof(unit), "%s", p);
 		if (!strcmp(unit, "% cpus"))
 			snprintf(unit, sizeof(unit), "%%");
 		snprintf(metric, sizeof(metric), "%s_%s", test, keys[i].metric);
-		r = nr__add(set, metric, v, unit, -1, l.lineno, d);
+		r = nr__parse_add(set, metric, v, unit, -1, l.lineno, d);
 		if (r < 0)
 			break;
 	}
 	if (skipped && r == 0)
-		nr__note_num(set, "settings_not_stored", (double)skipped);
+		nr__parse_note_num(set, "settings_not_stored", (double)skipped);
 	if (r == 0 && set->n == before)
 		r = nr_diagf(d, NR_EPARSE, "line %zu: no results (expected 'test:' and "
 			     "'    name = value unit' lines)", l.lineno ? l.lineno : 1);
-	nr__lines_release(&l);
+	nr__parse_lines_release(&l);
 	return r;
 }
 

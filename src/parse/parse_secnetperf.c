@@ -51,7 +51,7 @@ static int expected(struct ctx *c, const char *what)
 
 static int add(struct ctx *c, const char *metric, double v, const char *unit)
 {
-	return nr__add(c->set, metric, v, unit, -1, c->lineno, c->d);
+	return nr__parse_add(c->set, metric, v, unit, -1, c->lineno, c->d);
 }
 
 /* "N bytes @ R kbps (T ms)." after "Upload:"/"Download:" */
@@ -59,13 +59,13 @@ static int per_stream(struct ctx *c, const char *p, const char *dir)
 {
 	double bytes, kbps, ms;
 
-	if (nr__scan_number(&p, &bytes) < 0 || !(p = strstr(p, "bytes @")))
+	if (nr__parse_number(&p, &bytes) < 0 || !(p = strstr(p, "bytes @")))
 		return expected(c, "N bytes @ R kbps (T ms)");
 	p += 7;
-	if (nr__scan_number(&p, &kbps) < 0 || !(p = strstr(p, "kbps (")))
+	if (nr__parse_number(&p, &kbps) < 0 || !(p = strstr(p, "kbps (")))
 		return expected(c, "N bytes @ R kbps (T ms)");
 	p += 6;
-	if (nr__scan_number(&p, &ms) < 0)
+	if (nr__parse_number(&p, &ms) < 0)
 		return expected(c, "N bytes @ R kbps (T ms)");
 	c->stream_dir = dir;
 	c->stream_kbps += kbps;
@@ -84,7 +84,7 @@ static int latency_list(struct ctx *c, const char *p)
 		char name[64];
 		double pct, v;
 
-		p = nr__skip_blanks(p);
+		p = nr__parse_skip_blanks(p);
 		colon = strchr(p, ':');
 		if (!colon)
 			break;
@@ -97,17 +97,17 @@ static int latency_list(struct ctx *c, const char *p)
 		} else {
 			const char *q = p;
 
-			if (nr__scan_number(&q, &pct) < 0 || strncmp(q, "th:", 3) || pct < 0 ||
+			if (nr__parse_number(&q, &pct) < 0 || strncmp(q, "th:", 3) || pct < 0 ||
 			    pct > 100)
 				return expected(c, "'<N>th: value' in the latency list");
 			nr_metric_percentile_name(name, sizeof(name), pct);
 		}
 		p = colon + 1;
-		if (nr__scan_number(&p, &v) < 0)
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "a number in the latency list");
 		if (add(c, name, v, "us") < 0)
 			return NR_EPARSE;
-		p = nr__skip_blanks(p);
+		p = nr__parse_skip_blanks(p);
 		if (*p == ',')
 			p++;
 		else
@@ -121,36 +121,36 @@ static int result(struct ctx *c, const char *p)
 	const char *q;
 	double v;
 
-	if ((q = nr__after(p, "Upload ")) || (q = nr__after(p, "Download "))) {
+	if ((q = nr__parse_after(p, "Upload ")) || (q = nr__parse_after(p, "Download "))) {
 		const char *dir = *p == 'U' ? "upload" : "download";
 		const char *after = q;
 
-		if (nr__scan_number(&after, &v) < 0)
+		if (nr__parse_number(&after, &v) < 0)
 			return expected(c, "Result: Upload|Download N kbps.");
-		after = nr__skip_blanks(after);
-		if (nr__after(after, "bytes @"))
+		after = nr__parse_skip_blanks(after);
+		if (nr__parse_after(after, "bytes @"))
 			return per_stream(c, q, dir);
-		if (!nr__after(after, "kbps"))
+		if (!nr__parse_after(after, "kbps"))
 			return expected(c, "Result: Upload|Download N kbps.");
 		c->aggregate = true;
-		nr__note_str(c->set, "direction", dir);
+		nr__parse_note_str(c->set, "direction", dir);
 		return add(c, "throughput_bps", v, "kbps");
 	}
 	q = p;
-	if (nr__scan_number(&q, &v) < 0)
+	if (nr__parse_number(&q, &v) < 0)
 		return expected(c, "a number after 'Result:'");
-	q = nr__skip_blanks(q);
-	if (nr__after(q, "HPS"))
+	q = nr__parse_skip_blanks(q);
+	if (nr__parse_after(q, "HPS"))
 		return add(c, "handshakes_per_s", v, "hps");
-	if (!nr__after(q, "RPS"))
+	if (!nr__parse_after(q, "RPS"))
 		return expected(c, "N RPS or N HPS after 'Result:'");
 	if (add(c, "requests_per_s", v, "rps") < 0)
 		return NR_EPARSE;
 	q += 3;
 	if (*q == ',')
 		q++;
-	q = nr__skip_blanks(q);
-	if (nr__after(q, "Latency,us"))
+	q = nr__parse_skip_blanks(q);
+	if (nr__parse_after(q, "Latency,us"))
 		q += 10;
 	return latency_list(c, q);
 }
@@ -177,7 +177,7 @@ static const struct {
 static int block_line(struct ctx *c, const char *s)
 {
 	char name[64], metric[96];
-	const char *p = nr__skip_blanks(s);
+	const char *p = nr__parse_skip_blanks(s);
 	size_t n = strcspn(p, " \t:"), i;
 	double v;
 
@@ -185,21 +185,21 @@ static int block_line(struct ctx *c, const char *s)
 		return expected(c, "'  Name  value' in a statistics block");
 	memcpy(name, p, n);
 	name[n] = '\0';
-	p = nr__skip_blanks(p + n);
+	p = nr__parse_skip_blanks(p + n);
 	if (*p == ':')
-		p = nr__skip_blanks(p + 1);
+		p = nr__parse_skip_blanks(p + 1);
 	if (c->block == B_TLS) {
 		/* identifiers (0x1302), not measurements: kept as facts */
 		if (c->tls.len)
 			nr_buf_adds(&c->tls, ", ");
-		nr__json_string(&c->tls, name);
+		nr__parse_json_string(&c->tls, name);
 		nr_buf_adds(&c->tls, ": ");
-		nr__json_string(&c->tls, p);
+		nr__parse_json_string(&c->tls, p);
 		return 0;
 	}
-	if (nr__scan_number(&p, &v) < 0)
+	if (nr__parse_number(&p, &v) < 0)
 		return expected(c, "a number in a statistics block");
-	p = nr__skip_blanks(p);
+	p = nr__parse_skip_blanks(p);
 	if (c->block == B_STREAM_TIMINGS) {
 		for (i = 0; name[i]; i++)
 			name[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
@@ -210,7 +210,7 @@ static int block_line(struct ctx *c, const char *s)
 		if (!strcmp(name, conn_stats[i].name))
 			return add(c, conn_stats[i].metric, v, *p ? p : conn_stats[i].unit);
 	/* a statistic newer than this parser: kept in the raw output only */
-	nr__note_str(c->set, "unknown_statistic", name);
+	nr__parse_note_str(c->set, "unknown_statistic", name);
 	return 0;
 }
 
@@ -220,7 +220,7 @@ static int hdr_row(struct ctx *c, const char *s)
 	const char *p = s;
 	double v, pct;
 
-	if (nr__scan_number(&p, &v) < 0 || nr__scan_number(&p, &pct) < 0 || pct < 0 || pct > 1)
+	if (nr__parse_number(&p, &v) < 0 || nr__parse_number(&p, &pct) < 0 || pct < 0 || pct > 1)
 		return expected(c, "'Value Percentile TotalCount' row");
 	NR_GROW(c->hv, c->hn + 1, c->hcap);
 	c->hp = nr_xrealloc(c->hp, c->hcap * sizeof(*c->hp));
@@ -253,7 +253,7 @@ static int hdr_footer(struct ctx *c, const char *s)
 		if (!q)
 			return expected(c, "'Name = value' in the histogram footer");
 		q++;
-		if (nr__scan_number(&q, &v) < 0)
+		if (nr__parse_number(&q, &v) < 0)
 			return expected(c, "a number in the histogram footer");
 		if (add(c, map[i].metric, v, map[i].unit) < 0)
 			return NR_EPARSE;
@@ -271,7 +271,7 @@ static int hdr_finish(struct ctx *c)
 
 	if (!c->hn)
 		return 0;
-	r = nr__add(c->set, "latency_min_us", c->hv[0], "us", -1, c->lineno, c->d);
+	r = nr__parse_add(c->set, "latency_min_us", c->hv[0], "us", -1, c->lineno, c->d);
 	for (i = 0; i < NR_ARRAY_SIZE(want) && r == 0; i++) {
 		char name[64];
 
@@ -281,7 +281,7 @@ static int hdr_finish(struct ctx *c)
 		if (k == c->hn)
 			break;
 		nr_metric_percentile_name(name, sizeof(name), want[i]);
-		r = nr__add(c->set, name, c->hv[k], "us", -1, c->lineno, c->d);
+		r = nr__parse_add(c->set, name, c->hv[k], "us", -1, c->lineno, c->d);
 	}
 	nr_buf_adds(&curve, "{\"Values\": [");
 	for (i = 0; i < c->hn; i++)
@@ -290,7 +290,7 @@ static int hdr_finish(struct ctx *c)
 	for (i = 0; i < c->hn; i++)
 		nr_buf_addf(&curve, "%s%.17g", i ? ", " : "", c->hp[i]);
 	nr_buf_adds(&curve, "]}");
-	nr__note_raw(c->set, "latency_curve", curve.buf);
+	nr__parse_note_raw(c->set, "latency_curve", curve.buf);
 	nr_buf_release(&curve);
 	return r;
 }
@@ -301,17 +301,17 @@ static int line(struct ctx *c, const char *s)
 	double v;
 
 	if (c->block == B_HDR) {
-		if (!*nr__skip_blanks(s))
+		if (!*nr__parse_skip_blanks(s))
 			return 0;
 		if (s[0] == '#')
 			return hdr_footer(c, s);
 		return hdr_row(c, s);
 	}
-	if (c->block != B_NONE && (s[0] == ' ' || s[0] == '\t') && *nr__skip_blanks(s))
+	if (c->block != B_NONE && (s[0] == ' ' || s[0] == '\t') && *nr__parse_skip_blanks(s))
 		return block_line(c, s);
 	c->block = B_NONE;
-	if ((p = nr__after(s, "> ")) && strstr(p, "secnetperf")) {
-		nr__note_str(c->set, "command", p);
+	if ((p = nr__parse_after(s, "> ")) && strstr(p, "secnetperf")) {
+		nr__parse_note_str(c->set, "command", p);
 		return 0;
 	}
 	if (!strcmp(s, "Connection Statistics:"))
@@ -322,41 +322,41 @@ static int line(struct ctx *c, const char *s)
 		c->block = B_TLS;
 	if (c->block != B_NONE)
 		return 0;
-	p = nr__skip_blanks(s);
-	if (nr__after(p, "Value") && strstr(p, "Percentile") && strstr(p, "TotalCount")) {
+	p = nr__parse_skip_blanks(s);
+	if (nr__parse_after(p, "Value") && strstr(p, "Percentile") && strstr(p, "TotalCount")) {
 		c->block = B_HDR;
 		return 0;
 	}
-	if ((p = nr__after(s, "Result: ")))
+	if ((p = nr__parse_after(s, "Result: ")))
 		return result(c, p);
-	s = nr__skip_blanks(s);
-	if ((p = nr__after(s, "Upload: ")))
+	s = nr__parse_skip_blanks(s);
+	if ((p = nr__parse_after(s, "Upload: ")))
 		return per_stream(c, p, "upload");
-	if ((p = nr__after(s, "Download: ")))
+	if ((p = nr__parse_after(s, "Download: ")))
 		return per_stream(c, p, "download");
-	if ((p = nr__after(s, "Error:")))
+	if ((p = nr__parse_after(s, "Error:")))
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: secnetperf reported an error:%s",
 				c->lineno, p);
-	if (nr__after(s, "No connections or streams completed"))
+	if (nr__parse_after(s, "No connections or streams completed"))
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: %s", c->lineno, s);
-	if ((p = nr__after(s, "Completed "))) {
+	if ((p = nr__parse_after(s, "Completed "))) {
 		double v2;
 
-		if (nr__scan_number(&p, &v) < 0)
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "Completed N connections|streams");
-		p = nr__skip_blanks(p);
-		if (nr__after(p, "connections and ")) {
+		p = nr__parse_skip_blanks(p);
+		if (nr__parse_after(p, "connections and ")) {
 			p += 16;
-			if (nr__scan_number(&p, &v2) < 0)
+			if (nr__parse_number(&p, &v2) < 0)
 				return expected(c, "Completed N connections and M streams!");
 			if (add(c, "connections", v, "count") < 0)
 				return NR_EPARSE;
 			return add(c, "streams", v2, "count");
 		}
-		return add(c, nr__after(p, "streams") ? "streams" : "connections", v, "count");
+		return add(c, nr__parse_after(p, "streams") ? "streams" : "connections", v, "count");
 	}
-	if ((p = nr__after(s, "App Main returning status "))) {
-		if (nr__scan_number(&p, &v) < 0)
+	if ((p = nr__parse_after(s, "App Main returning status "))) {
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "App Main returning status N");
 		if (v != 0)
 			return nr_diagf(c->d, NR_EPARSE, "line %zu: secnetperf ended with status %g",
@@ -370,14 +370,14 @@ static int parse_secnetperf(const struct nr_parse_spec *spec, struct nr_slice in
 			    struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct ctx c = { .set = set, .d = d, .stream_notes = NR_BUF_INIT, .tls = NR_BUF_INIT };
-	struct nr__lines l;
+	struct nr__parse_lines l;
 	size_t before = set->n;
 	char *s;
 	int r = 0;
 
 	(void)spec;
-	nr__lines_init(&l, in);
-	while ((s = nr__lines_next(&l))) {
+	nr__parse_lines_init(&l, in);
+	while ((s = nr__parse_lines_next(&l))) {
 		c.lineno = l.lineno;
 		r = line(&c, s);
 		if (r < 0)
@@ -387,11 +387,11 @@ static int parse_secnetperf(const struct nr_parse_spec *spec, struct nr_slice in
 		struct nr_buf list = NR_BUF_INIT;
 
 		nr_buf_addf(&list, "[%s]", c.stream_notes.buf);
-		nr__note_raw(set, "streams", list.buf);
+		nr__parse_note_raw(set, "streams", list.buf);
 		nr_buf_release(&list);
 		if (!c.aggregate) {
 			/* secnetperf's own aggregate is this sum (msquic #5034) */
-			nr__note_str(set, "direction", c.stream_dir);
+			nr__parse_note_str(set, "direction", c.stream_dir);
 			r = add(&c, "throughput_bps", c.stream_kbps, "kbps");
 		}
 		if (r == 0)
@@ -406,13 +406,14 @@ static int parse_secnetperf(const struct nr_parse_spec *spec, struct nr_slice in
 		struct nr_buf obj = NR_BUF_INIT;
 
 		nr_buf_addf(&obj, "{%s}", c.tls.buf);
-		nr__note_raw(set, "tls", obj.buf);
+		nr__parse_note_raw(set, "tls", obj.buf);
 		nr_buf_release(&obj);
 	}
 	if (r == 0 && set->n == before)
 		r = nr_diagf(d, NR_EPARSE, "line %zu: no results (expected a 'Result:' line; servers "
-			     "print none, QUIC servers print statistics with -stats:1)", l.lineno ? l.lineno : 1);
-	nr__lines_release(&l);
+			     "print none, QUIC servers print statistics with -stats:1)",
+			     l.lineno ? l.lineno : 1);
+	nr__parse_lines_release(&l);
 	nr_buf_release(&c.stream_notes);
 	nr_buf_release(&c.tls);
 	free(c.hv);

@@ -32,7 +32,7 @@ static int add(struct ctx *c, const char *metric, double v, const char *unit)
 		snprintf(name, sizeof(name), "server%d_%s", c->server, metric);
 	else
 		snprintf(name, sizeof(name), "%s", metric);
-	return nr__add(c->set, name, v, unit, -1, c->lineno, c->d);
+	return nr__parse_add(c->set, name, v, unit, -1, c->lineno, c->d);
 }
 
 static int expected(struct ctx *c, const char *what)
@@ -50,7 +50,7 @@ static int run_stats(struct ctx *c, const char *p, bool valid)
 		if (!eq)
 			break;
 		end = eq + 1;
-		if (nr__scan_number(&end, &v) < 0)
+		if (nr__parse_number(&end, &v) < 0)
 			return expected(c, "a number after '='");
 		if (valid && !strncmp(p, "RunTime", 7)) {
 			if (add(c, "duration_us", v, "sec") < 0)
@@ -62,12 +62,12 @@ static int run_stats(struct ctx *c, const char *p, bool valid)
 			if (add(c, "received_messages", v, "count") < 0)
 				return NR_EPARSE;
 		} else if (!valid && !strncmp(p, "Warm up time", 12)) {
-			nr__note_num(c->set, "warmup_ms", v);
+			nr__parse_note_num(c->set, "warmup_ms", v);
 		}
 		p = strchr(end, ';');
 		if (!p)
 			break;
-		p = nr__skip_blanks(p + 1);
+		p = nr__parse_skip_blanks(p + 1);
 	}
 	return 0;
 }
@@ -82,13 +82,13 @@ static int avg_line(struct ctx *c, const char *p)
 	if (!q)
 		return expected(c, "avg-latency=N");
 	q++;
-	if (nr__scan_number(&q, &v) < 0 || add(c, "latency_avg_us", v, "usec") < 0)
+	if (nr__parse_number(&q, &v) < 0 || add(c, "latency_avg_us", v, "usec") < 0)
 		return expected(c, "avg-latency=N");
 	c->have_avg = true;
 	q = strstr(q, "std-dev=");
 	if (q) {
 		q += 8;
-		if (nr__scan_number(&q, &v) < 0 || add(c, "latency_stddev_us", v, "usec") < 0)
+		if (nr__parse_number(&q, &v) < 0 || add(c, "latency_stddev_us", v, "usec") < 0)
 			return expected(c, "std-dev=N");
 	}
 	return 0;
@@ -116,7 +116,7 @@ static int drops(struct ctx *c, const char *p)
 		if (!q)
 			return expected(c, "'= N' after a message count");
 		q++;
-		if (nr__scan_number(&q, &v) < 0 || add(c, map[i].metric, v, "count") < 0)
+		if (nr__parse_number(&q, &v) < 0 || add(c, map[i].metric, v, "count") < 0)
 			return expected(c, "a message count");
 	}
 	return 0;
@@ -127,91 +127,91 @@ static int line(struct ctx *c, const char *s)
 	const char *p;
 	double v, v2;
 
-	p = nr__after(s, "sockperf: ");
+	p = nr__parse_after(s, "sockperf: ");
 	if (!p)
 		return 0;
-	if ((p = nr__after(s + 10, "ERROR:")) || (p = nr__after(s + 10, "ERROR ")))
+	if ((p = nr__parse_after(s + 10, "ERROR:")) || (p = nr__parse_after(s + 10, "ERROR ")))
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: sockperf reported an error:%s",
 				c->lineno, p);
 	s += 10;
-	if ((p = nr__after(s, "========= Printing statistics for Server No:"))) {
-		if (nr__scan_number(&p, &v) < 0 || v < 0 || v > 1e6)
+	if ((p = nr__parse_after(s, "========= Printing statistics for Server No:"))) {
+		if (nr__parse_number(&p, &v) < 0 || v < 0 || v > 1e6)
 			return expected(c, "a server number");
 		c->server = (int)v;
 		c->have_avg = false;
 		return 0;
 	}
-	if ((p = nr__after(s, "[Valid Duration] ")))
+	if ((p = nr__parse_after(s, "[Valid Duration] ")))
 		return run_stats(c, p, true);
-	if ((p = nr__after(s, "[Total Run] ")))
+	if ((p = nr__parse_after(s, "[Total Run] ")))
 		return run_stats(c, p, false);
-	if ((p = nr__after(s, "====> avg-latency"))) {
+	if ((p = nr__parse_after(s, "====> avg-latency"))) {
 		c->rtt = "half round trip";
 		return avg_line(c, p);
 	}
-	if ((p = nr__after(s, "====> avg-rtt"))) {
+	if ((p = nr__parse_after(s, "====> avg-rtt"))) {
 		c->rtt = "full round trip";
 		return avg_line(c, p);
 	}
-	if (nr__after(s, "# dropped messages"))
+	if (nr__parse_after(s, "# dropped messages"))
 		return drops(c, s);
-	if ((p = nr__after(s, "Summary: Latency is ")) ||
-	    (p = nr__after(s, "Summary: Round trip is "))) {
+	if ((p = nr__parse_after(s, "Summary: Latency is ")) ||
+	    (p = nr__parse_after(s, "Summary: Round trip is "))) {
 		c->rtt = s[9] == 'L' ? "half round trip" : "full round trip";
-		if (nr__scan_number(&p, &v) < 0)
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "Summary: Latency is N usec");
 		return c->have_avg ? 0 : add(c, "latency_avg_us", v, "usec");
 	}
-	if ((p = nr__after(s, "Total ")) && strstr(p, "observations")) {
-		if (nr__scan_number(&p, &v) < 0)
+	if ((p = nr__parse_after(s, "Total ")) && strstr(p, "observations")) {
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "Total N observations");
 		return add(c, "observations", v, "count");
 	}
-	if ((p = nr__after(s, "---> <MAX> observation =")))
-		return nr__scan_number(&p, &v) < 0 ? expected(c, "<MAX> observation = N")
+	if ((p = nr__parse_after(s, "---> <MAX> observation =")))
+		return nr__parse_number(&p, &v) < 0 ? expected(c, "<MAX> observation = N")
 						   : add(c, "latency_max_us", v, "usec");
-	if ((p = nr__after(s, "---> <MIN> observation =")))
-		return nr__scan_number(&p, &v) < 0 ? expected(c, "<MIN> observation = N")
+	if ((p = nr__parse_after(s, "---> <MIN> observation =")))
+		return nr__parse_number(&p, &v) < 0 ? expected(c, "<MIN> observation = N")
 						   : add(c, "latency_min_us", v, "usec");
-	if ((p = nr__after(s, "---> percentile "))) {
+	if ((p = nr__parse_after(s, "---> percentile "))) {
 		char name[64];
 
-		if (nr__scan_number(&p, &v2) < 0 || v2 <= 0 || v2 > 100)
+		if (nr__parse_number(&p, &v2) < 0 || v2 <= 0 || v2 > 100)
 			return expected(c, "percentile P = N");
-		p = nr__skip_blanks(p);
+		p = nr__parse_skip_blanks(p);
 		if (*p != '=')
 			return expected(c, "'=' after the percentile");
 		p++;
-		if (nr__scan_number(&p, &v) < 0)
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "percentile P = N");
 		nr_metric_percentile_name(name, sizeof(name), v2);
 		return add(c, name, v, "usec");
 	}
-	if ((p = nr__after(s, "Total of "))) {
+	if ((p = nr__parse_after(s, "Total of "))) {
 		/* throughput: "Total of 20010 messages sent in 1.000 sec" */
-		if (nr__scan_number(&p, &v) < 0 || !(p = strstr(p, " sent in ")))
+		if (nr__parse_number(&p, &v) < 0 || !(p = strstr(p, " sent in ")))
 			return expected(c, "Total of N messages sent in T sec");
 		p += 9;
-		if (nr__scan_number(&p, &v2) < 0)
+		if (nr__parse_number(&p, &v2) < 0)
 			return expected(c, "Total of N messages sent in T sec");
 		if (add(c, "sent_messages", v, "count") < 0 ||
 		    add(c, "duration_us", v2, "sec") < 0)
 			return NR_EPARSE;
 		return 0;
 	}
-	if ((p = nr__after(s, "Summary: Message Rate is "))) {
-		if (nr__scan_number(&p, &v) < 0)
+	if ((p = nr__parse_after(s, "Summary: Message Rate is "))) {
+		if (nr__parse_number(&p, &v) < 0)
 			return expected(c, "Message Rate is N [msg/sec]");
 		return add(c, "messages_per_s", v, "msg/sec");
 	}
-	if ((p = nr__after(s, "Summary: BandWidth is "))) {
+	if ((p = nr__parse_after(s, "Summary: BandWidth is "))) {
 		/* "0.267 MBps (2.136 Mbps)": the bit rate has more digits */
 		const char *q = strchr(p, '(');
 
 		if (!q)
 			return expected(c, "BandWidth is X MBps (Y Mbps)");
 		q++;
-		if (nr__scan_number(&q, &v) < 0 || strncmp(nr__skip_blanks(q), "Mbps", 4))
+		if (nr__parse_number(&q, &v) < 0 || strncmp(nr__parse_skip_blanks(q), "Mbps", 4))
 			return expected(c, "BandWidth is X MBps (Y Mbps)");
 		return add(c, "throughput_bps", v, "Mbps");
 	}
@@ -222,25 +222,25 @@ static int parse_sockperf(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct ctx c = { .set = set, .d = d };
-	struct nr__lines l;
+	struct nr__parse_lines l;
 	size_t before = set->n;
 	char *s;
 	int r = 0;
 
 	(void)spec;
-	nr__lines_init(&l, in);
-	while ((s = nr__lines_next(&l))) {
+	nr__parse_lines_init(&l, in);
+	while ((s = nr__parse_lines_next(&l))) {
 		c.lineno = l.lineno;
 		r = line(&c, s);
 		if (r < 0)
 			break;
 	}
 	if (c.rtt)
-		nr__note_str(set, "latency", c.rtt);
+		nr__parse_note_str(set, "latency", c.rtt);
 	if (r == 0 && set->n == before)
 		r = nr_diagf(d, NR_EPARSE, "line %zu: no results (expected sockperf's "
 			     "\"sockperf: Summary:\" lines)", l.lineno ? l.lineno : 1);
-	nr__lines_release(&l);
+	nr__parse_lines_release(&l);
 	return r;
 }
 

@@ -27,7 +27,7 @@ static size_t escape_len(const char *p, const char *end)
 	return q < end ? 2 : 1;
 }
 
-void nr__lines_init(struct nr__lines *l, struct nr_slice in)
+void nr__parse_lines_init(struct nr__parse_lines *l, struct nr_slice in)
 {
 	const char *p = in.ptr, *end = in.ptr + in.len;
 	char *w;
@@ -47,13 +47,13 @@ void nr__lines_init(struct nr__lines *l, struct nr_slice in)
 	l->lineno = 0;
 }
 
-void nr__lines_release(struct nr__lines *l)
+void nr__parse_lines_release(struct nr__parse_lines *l)
 {
 	free(l->text);
 	l->text = l->next = NULL;
 }
 
-char *nr__lines_next(struct nr__lines *l)
+char *nr__parse_lines_next(struct nr__parse_lines *l)
 {
 	char *line = l->next, *nl;
 	size_t n;
@@ -75,16 +75,16 @@ char *nr__lines_next(struct nr__lines *l)
 	return line;
 }
 
-const char *nr__skip_blanks(const char *p)
+const char *nr__parse_skip_blanks(const char *p)
 {
 	while (*p == ' ' || *p == '\t')
 		p++;
 	return p;
 }
 
-int nr__scan_number(const char **p, double *ret)
+int nr__parse_number(const char **p, double *ret)
 {
-	const char *s = nr__skip_blanks(*p), *e = s;
+	const char *s = nr__parse_skip_blanks(*p), *e = s;
 	char tok[64];
 	double v;
 
@@ -112,14 +112,14 @@ int nr__scan_number(const char **p, double *ret)
 	return 0;
 }
 
-const char *nr__after(const char *s, const char *prefix)
+const char *nr__parse_after(const char *s, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
 	return strncmp(s, prefix, n) ? NULL : s + n;
 }
 
-int nr__add(struct nr_sample_set *set, const char *metric, double value,
+int nr__parse_add(struct nr_sample_set *set, const char *metric, double value,
 	    const char *unit, int64_t interval, size_t lineno, struct nr_diag *d)
 {
 	int r;
@@ -161,7 +161,7 @@ static void note_key(struct nr_sample_set *set, const char *key)
 		nr_buf_reset(b);
 		nr_buf_addch(b, '{');
 	}
-	nr__json_string(b, key);
+	nr__parse_json_string(b, key);
 	nr_buf_adds(b, ": ");
 }
 
@@ -193,7 +193,7 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-void nr__json_string(struct nr_buf *b, const char *s)
+void nr__parse_json_string(struct nr_buf *b, const char *s)
 {
 	nr_buf_addch(b, '"');
 	while (*s) {
@@ -213,14 +213,14 @@ void nr__json_string(struct nr_buf *b, const char *s)
 	nr_buf_addch(b, '"');
 }
 
-void nr__note_str(struct nr_sample_set *set, const char *key, const char *value)
+void nr__parse_note_str(struct nr_sample_set *set, const char *key, const char *value)
 {
 	note_key(set, key);
-	nr__json_string(&set->notes, value);
+	nr__parse_json_string(&set->notes, value);
 	nr_buf_addch(&set->notes, '}');
 }
 
-void nr__note_num(struct nr_sample_set *set, const char *key, double value)
+void nr__parse_note_num(struct nr_sample_set *set, const char *key, double value)
 {
 	note_key(set, key);
 	if (isfinite(value))
@@ -230,7 +230,7 @@ void nr__note_num(struct nr_sample_set *set, const char *key, double value)
 	nr_buf_addch(&set->notes, '}');
 }
 
-void nr__note_raw(struct nr_sample_set *set, const char *key, const char *json)
+void nr__parse_note_raw(struct nr_sample_set *set, const char *key, const char *json)
 {
 	note_key(set, key);
 	nr_buf_adds(&set->notes, json);

@@ -14,27 +14,27 @@
 NR_TEST(parse_tool_lines_strip_colours_cr_and_nul)
 {
 	static const char in[] = "a\x1b[2;35mb\x1b[0m\r\n\nc\0d\ne";
-	struct nr__lines l;
+	struct nr__parse_lines l;
 	char *s;
 
-	nr__lines_init(&l, nr_slice_of(in, sizeof(in) - 1));
-	s = nr__lines_next(&l);
+	nr__parse_lines_init(&l, nr_slice_of(in, sizeof(in) - 1));
+	s = nr__parse_lines_next(&l);
 	CHECK_STR(s, "ab");
 	CHECK_EQ(l.lineno, 1);
-	CHECK_STR(nr__lines_next(&l), "");
-	CHECK_STR(nr__lines_next(&l), "c d");
-	CHECK_STR(nr__lines_next(&l), "e");
+	CHECK_STR(nr__parse_lines_next(&l), "");
+	CHECK_STR(nr__parse_lines_next(&l), "c d");
+	CHECK_STR(nr__parse_lines_next(&l), "e");
 	CHECK_EQ(l.lineno, 4);
-	CHECK(nr__lines_next(&l) == NULL);
-	nr__lines_release(&l);
+	CHECK(nr__parse_lines_next(&l) == NULL);
+	nr__parse_lines_release(&l);
 
-	nr__lines_init(&l, nr_slice_of("", 0));
-	CHECK(nr__lines_next(&l) == NULL);
-	nr__lines_release(&l);
+	nr__parse_lines_init(&l, nr_slice_of("", 0));
+	CHECK(nr__parse_lines_next(&l) == NULL);
+	nr__parse_lines_release(&l);
 	/* an escape cut at the end of the input */
-	nr__lines_init(&l, nr_slice_of("x\x1b[2;3", 7));
-	CHECK_STR(nr__lines_next(&l), "x");
-	nr__lines_release(&l);
+	nr__parse_lines_init(&l, nr_slice_of("x\x1b[2;3", 7));
+	CHECK_STR(nr__parse_lines_next(&l), "x");
+	nr__parse_lines_release(&l);
 }
 
 NR_TEST(parse_tool_scan_number)
@@ -43,25 +43,25 @@ NR_TEST(parse_tool_scan_number)
 	double v;
 
 	p = "  12.5e3 us";
-	CHECK_OK(nr__scan_number(&p, &v));
+	CHECK_OK(nr__parse_number(&p, &v));
 	CHECK_NEAR(v, 12500, 1e-9);
 	CHECK_STR(p, " us");
 	p = "-0.25,";
-	CHECK_OK(nr__scan_number(&p, &v));
+	CHECK_OK(nr__parse_number(&p, &v));
 	CHECK_NEAR(v, -0.25, 1e-12);
 	CHECK_STR(p, ",");
 	p = "5e";
-	CHECK_OK(nr__scan_number(&p, &v)); /* "e" without digits is not an exponent */
+	CHECK_OK(nr__parse_number(&p, &v)); /* "e" without digits is not an exponent */
 	CHECK_NEAR(v, 5, 0);
 	CHECK_STR(p, "e");
 	p = "nan";
-	CHECK_EQ(nr__scan_number(&p, &v), NR_EINVAL);
+	CHECK_EQ(nr__parse_number(&p, &v), NR_EINVAL);
 	p = "-inf";
-	CHECK_EQ(nr__scan_number(&p, &v), NR_EINVAL);
+	CHECK_EQ(nr__parse_number(&p, &v), NR_EINVAL);
 	p = "1e999";
-	CHECK_EQ(nr__scan_number(&p, &v), NR_EINVAL);
+	CHECK_EQ(nr__parse_number(&p, &v), NR_EINVAL);
 	p = ".";
-	CHECK_EQ(nr__scan_number(&p, &v), NR_EINVAL);
+	CHECK_EQ(nr__parse_number(&p, &v), NR_EINVAL);
 	CHECK_STR(p, ".");
 }
 
@@ -70,10 +70,10 @@ NR_TEST(parse_tool_notes_are_json)
 	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
 	json_t *j;
 
-	nr__note_str(&set, "a\"b", "x\n\xff\xce\xbcs");
-	nr__note_num(&set, "n", 2.5);
-	nr__note_num(&set, "bad", NAN);
-	nr__note_raw(&set, "list", "[1, 2]");
+	nr__parse_note_str(&set, "a\"b", "x\n\xff\xce\xbcs");
+	nr__parse_note_num(&set, "n", 2.5);
+	nr__parse_note_num(&set, "bad", NAN);
+	nr__parse_note_raw(&set, "list", "[1, 2]");
 	j = json_loadb(set.notes.buf, set.notes.len, 0, NULL);
 	CHECK(json_is_object(j));
 	CHECK_STR(json_string_value(json_object_get(j, "a\"b")), "x\n\xef\xbf\xbd\xce\xbcs");
