@@ -250,7 +250,7 @@ static int console_line(struct nr_sample_set *set, const char *s, size_t lineno,
 	return 0;
 }
 
-static int parse_grpc_qps(const struct nr_parse_spec *spec, struct nr_slice in,
+static int parse_grpc_qps_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
 	size_t before = set->n, i = 0;
@@ -285,6 +285,12 @@ static int parse_grpc_qps(const struct nr_parse_spec *spec, struct nr_slice in,
 			     "or GprLogReporter lines such as 'QPS: N')", l.lineno ? l.lineno : 1);
 	nr__parse_lines_release(&l);
 	return r;
+}
+
+static int parse_grpc_qps(const struct nr_parse_spec *spec, struct nr_slice in,
+			   struct nr_sample_set *set, struct nr_diag *d)
+{
+	return nr__parse_fresh(parse_grpc_qps_fresh, spec, in, set, d);
 }
 
 const struct nr_parser nr_parser_grpc_qps = {

@@ -339,7 +339,7 @@ static int stream(json_t *first, const struct nr_buf *text, size_t *off, json_t 
 	return r;
 }
 
-static int parse_iperf3(const struct nr_parse_spec *spec, struct nr_slice in,
+static int parse_iperf3_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 			struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct nr_buf text = NR_BUF_INIT;
@@ -412,6 +412,12 @@ out:
 	nr_buf_release(&text);
 	nr_buf_release(&c.null_at);
 	return r;
+}
+
+static int parse_iperf3(const struct nr_parse_spec *spec, struct nr_slice in,
+			 struct nr_sample_set *set, struct nr_diag *d)
+{
+	return nr__parse_fresh(parse_iperf3_fresh, spec, in, set, d);
 }
 
 const struct nr_parser nr_parser_iperf3 = {

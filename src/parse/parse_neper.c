@@ -41,7 +41,7 @@ struct kv {
 	size_t lineno;
 };
 
-static int parse_neper(const struct nr_parse_spec *spec, struct nr_slice in,
+static int parse_neper_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 		       struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct kv *v = NULL;
@@ -133,6 +133,12 @@ static int parse_neper(const struct nr_parse_spec *spec, struct nr_slice in,
 	nr__parse_lines_release(&l);
 	free(v);
 	return r;
+}
+
+static int parse_neper(const struct nr_parse_spec *spec, struct nr_slice in,
+		        struct nr_sample_set *set, struct nr_diag *d)
+{
+	return nr__parse_fresh(parse_neper_fresh, spec, in, set, d);
 }
 
 const struct nr_parser nr_parser_neper = {

@@ -319,7 +319,7 @@ static enum shape shape_of(struct nr_slice in, bool *ret_rr)
 	return sh;
 }
 
-static int parse_netperf(const struct nr_parse_spec *spec, struct nr_slice in,
+static int parse_netperf_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 			 struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct ctx c = { .set = set, .d = d, .unmeasured = NR_BUF_INIT };
@@ -402,6 +402,12 @@ out:
 	nr_buf_release(&c.unmeasured);
 	nr__parse_lines_release(&l);
 	return r;
+}
+
+static int parse_netperf(const struct nr_parse_spec *spec, struct nr_slice in,
+			  struct nr_sample_set *set, struct nr_diag *d)
+{
+	return nr__parse_fresh(parse_netperf_fresh, spec, in, set, d);
 }
 
 const struct nr_parser nr_parser_netperf = {

@@ -623,7 +623,7 @@ static int emit(struct ctx *c)
 	return 0;
 }
 
-static int parse_perftest(const struct nr_parse_spec *spec, struct nr_slice in,
+static int parse_perftest_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct ctx c = { .set = set, .d = d, .length = -1 };
@@ -667,6 +667,12 @@ static int parse_perftest(const struct nr_parse_spec *spec, struct nr_slice in,
 	nr__parse_lines_release(&l);
 	free(c.v);
 	return r;
+}
+
+static int parse_perftest(const struct nr_parse_spec *spec, struct nr_slice in,
+			   struct nr_sample_set *set, struct nr_diag *d)
+{
+	return nr__parse_fresh(parse_perftest_fresh, spec, in, set, d);
 }
 
 const struct nr_parser nr_parser_perftest = {

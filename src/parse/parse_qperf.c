@@ -39,7 +39,7 @@ static const struct {
 	{ "rem_cost", "remote_service_demand_ns_per_B" },
 };
 
-static int parse_qperf(const struct nr_parse_spec *spec, struct nr_slice in,
+static int parse_qperf_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 		       struct nr_sample_set *set, struct nr_diag *d)
 {
 	char test[64] = "";
@@ -115,6 +115,12 @@ static int parse_qperf(const struct nr_parse_spec *spec, struct nr_slice in,
 			     "'    name = value unit' lines)", l.lineno ? l.lineno : 1);
 	nr__parse_lines_release(&l);
 	return r;
+}
+
+static int parse_qperf(const struct nr_parse_spec *spec, struct nr_slice in,
+		        struct nr_sample_set *set, struct nr_diag *d)
+{
+	return nr__parse_fresh(parse_qperf_fresh, spec, in, set, d);
 }
 
 const struct nr_parser nr_parser_qperf = {

@@ -366,7 +366,7 @@ static int line(struct ctx *c, const char *s)
 	return 0;
 }
 
-static int parse_secnetperf(const struct nr_parse_spec *spec, struct nr_slice in,
+static int parse_secnetperf_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 			    struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct ctx c = { .set = set, .d = d, .stream_notes = NR_BUF_INIT, .tls = NR_BUF_INIT };
@@ -419,6 +419,12 @@ static int parse_secnetperf(const struct nr_parse_spec *spec, struct nr_slice in
 	free(c.hv);
 	free(c.hp);
 	return r;
+}
+
+static int parse_secnetperf(const struct nr_parse_spec *spec, struct nr_slice in,
+			     struct nr_sample_set *set, struct nr_diag *d)
+{
+	return nr__parse_fresh(parse_secnetperf_fresh, spec, in, set, d);
 }
 
 const struct nr_parser nr_parser_secnetperf = {

@@ -218,7 +218,7 @@ static int line(struct ctx *c, const char *s)
 	return 0;
 }
 
-static int parse_sockperf(const struct nr_parse_spec *spec, struct nr_slice in,
+static int parse_sockperf_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct ctx c = { .set = set, .d = d };
@@ -242,6 +242,12 @@ static int parse_sockperf(const struct nr_parse_spec *spec, struct nr_slice in,
 			     "\"sockperf: Summary:\" lines)", l.lineno ? l.lineno : 1);
 	nr__parse_lines_release(&l);
 	return r;
+}
+
+static int parse_sockperf(const struct nr_parse_spec *spec, struct nr_slice in,
+			   struct nr_sample_set *set, struct nr_diag *d)
+{
+	return nr__parse_fresh(parse_sockperf_fresh, spec, in, set, d);
 }
 
 const struct nr_parser nr_parser_sockperf = {

@@ -236,3 +236,33 @@ void nr__parse_note_raw(struct nr_sample_set *set, const char *key, const char *
 	nr_buf_adds(&set->notes, json);
 	nr_buf_addch(&set->notes, '}');
 }
+
+int nr__parse_fresh(nr__parse_fn *fn, const struct nr_parse_spec *spec, struct nr_slice in,
+		    struct nr_sample_set *set, struct nr_diag *d)
+{
+	struct nr_sample_set local = NR_SAMPLE_SET_INIT;
+	int r = fn(spec, in, &local, d);
+
+	/* the strings move with the structs: free only local's array */
+	if (local.n) {
+		NR_GROW(set->v, set->n + local.n, set->cap);
+		memcpy(set->v + set->n, local.v, local.n * sizeof(*local.v));
+		set->n += local.n;
+	}
+	free(local.v);
+	local.v = NULL;
+	local.n = local.cap = 0;
+	if (local.notes.len) {
+		if (set->notes.len && set->notes.buf[set->notes.len - 1] == '}') {
+			/* {"a": 1} + {"b": 2} -> {"a": 1, "b": 2} */
+			nr_buf_setlen(&set->notes, set->notes.len - 1);
+			nr_buf_adds(&set->notes, ", ");
+			nr_buf_add(&set->notes, local.notes.buf + 1, local.notes.len - 1);
+		} else {
+			nr_buf_reset(&set->notes);
+			nr_buf_add(&set->notes, local.notes.buf, local.notes.len);
+		}
+	}
+	nr_sample_set_release(&local);
+	return r;
+}

@@ -47,6 +47,17 @@ const char *nr__parse_after(const char *s, const char *prefix);
 int nr__parse_add(struct nr_sample_set *set, const char *metric, double value,
 	    const char *unit, int64_t interval, size_t lineno, struct nr_diag *d);
 
+/*
+ * Run `fn` into a fresh sample set, then append its samples and notes to
+ * `set` (whatever `fn` returned), so that a parser's own checks (a summary
+ * metric given twice) see only its samples, not those of another role's
+ * output parsed into the same set before.
+ */
+typedef int nr__parse_fn(const struct nr_parse_spec *spec, struct nr_slice in,
+			 struct nr_sample_set *set, struct nr_diag *d);
+int nr__parse_fresh(nr__parse_fn *fn, const struct nr_parse_spec *spec, struct nr_slice in,
+		    struct nr_sample_set *set, struct nr_diag *d);
+
 /* Append s to b as a JSON string (escaped; bytes that are not UTF-8 become U+FFFD). */
 void nr__parse_json_string(struct nr_buf *b, const char *s);
 

@@ -122,3 +122,31 @@ NR_TEST(parse_tool_parsers_registered_sorted)
 	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		CHECK(nr_parser_find(tools[i]) != NULL);
 }
+
+/* Two roles' outputs into one set: each parser checks only its own samples. */
+NR_TEST(parse_tool_two_outputs_one_set)
+{
+	struct nr_parse_spec ip = { .parser = nr_parser_find("iperf3") };
+	struct nr_parse_spec sp = { .parser = nr_parser_find("sockperf") };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_buf a = NR_BUF_INIT, b = NR_BUF_INIT;
+	struct nr_diag d = { 0 };
+	size_t n1;
+	json_t *j;
+
+	CHECK_OK(nr_buf_read_file(&a, nr_test_fixture("iperf3/tcp.out")));
+	CHECK_OK(nr_buf_read_file(&b, nr_test_fixture("sockperf/pp-udp.out")));
+	CHECK_OK(nr_parse_run(&ip, nr_slice_of(a.buf, a.len), &set, &d));
+	n1 = set.n;
+	CHECK_OK(nr_parse_run(&ip, nr_slice_of(a.buf, a.len), &set, &d));
+	CHECK_EQ(set.n, 2 * n1);
+	CHECK_OK(nr_parse_run(&sp, nr_slice_of(b.buf, b.len), &set, &d));
+	CHECK(nr_sample_find(&set, "latency_p99_us") != NULL);
+	j = json_loadb(set.notes.buf, set.notes.len, 0, NULL);
+	CHECK(json_is_object(j));
+	CHECK_STR(json_string_value(json_object_get(j, "latency")), "half round trip");
+	json_decref(j);
+	nr_sample_set_release(&set);
+	nr_buf_release(&a);
+	nr_buf_release(&b);
+}
