@@ -633,6 +633,8 @@ static int parse_perftest_fresh(const struct nr_parse_spec *spec, struct nr_slic
 	int r = 0;
 
 	(void)spec;
+	if (in.len >= 3 && !memcmp(in.ptr, "\xef\xbb\xbf", 3))
+		i = 3; /* a UTF-8 byte order mark */
 	while (i < in.len && (in.ptr[i] == ' ' || in.ptr[i] == '\n' || in.ptr[i] == '\r' ||
 			      in.ptr[i] == '\t'))
 		i++;

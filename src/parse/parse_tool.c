@@ -34,6 +34,9 @@ void nr__parse_lines_init(struct nr__parse_lines *l, struct nr_slice in)
 
 	l->text = nr_xmalloc(in.len + 1);
 	w = l->text;
+	/* a UTF-8 byte order mark, as Windows tools write before the first line */
+	if (in.len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+		p += 3;
 	while (p < end) {
 		if (*p == '\x1b') {
 			p += escape_len(p, end);

@@ -14,8 +14,8 @@
 
 /*
  * The input as lines: a private NUL-terminated copy in which NUL bytes
- * become spaces, ANSI escape sequences (colours) are removed and each
- * line loses its trailing '\r'.
+ * become spaces, ANSI escape sequences (colours) and a leading UTF-8 byte
+ * order mark are removed, and each line loses its trailing '\r'.
  */
 struct nr__parse_lines {
 	char *text;
