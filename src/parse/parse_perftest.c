@@ -71,6 +71,12 @@ struct ctx {
 	size_t nlengths;
 };
 
+/* A data length perftest can send (its -dataLen stops far below 2^31). */
+static bool length_ok(double v)
+{
+	return v >= 0 && v <= 2147483648.0;
+}
+
 static int expected(struct ctx *c, const char *what)
 {
 	return nr_diagf(c->d, NR_EPARSE, "line %zu: expected %s", c->lineno, what);
@@ -290,6 +296,8 @@ static int row(struct ctx *c, char **f, int n)
 			return nr_diagf(c->d, NR_EPARSE, "line %zu: column %d (%s): expected a number, "
 					"found '%s'", c->lineno, i + 1, c->cols[i], f[i]);
 		if (i == 0 && (!strcmp(c->cols[0], "Length") || !strcmp(c->cols[0], "Sample Size"))) {
+			if (!length_ok(v))
+				return expected(c, "a data length from 0 to 2^31 bytes");
 			if (c->length < 0 || !interval)
 				c->length = (long)v;
 			continue;
@@ -325,7 +333,7 @@ static long title_length(const char *s)
 	if (!p)
 		return -1;
 	p += 5;
-	if (nr__parse_number(&p, &v) < 0 || v < 0 || v > 1e12)
+	if (nr__parse_number(&p, &v) < 0 || !length_ok(v))
 		return -1;
 	return (long)v;
 }
@@ -461,15 +469,15 @@ static int legacy_line(struct ctx *c, const char *s)
 	size_t i;
 
 	if ((p = nr__parse_after(s, "********** New data length is "))) {
-		if (nr__parse_number(&p, &v) < 0)
+		if (nr__parse_number(&p, &v) < 0 || !length_ok(v))
 			return expected(c, "New data length is N");
 		c->length = (long)v;
 		c->legacy_lat_row = c->legacy_tp_row = 0;
 		return 0;
 	}
 	if ((p = nr__parse_after(s, "Length:"))) {
-		if (nr__parse_number(&p, &v) < 0)
-			return expected(c, "Length: N");
+		if (nr__parse_number(&p, &v) < 0 || !length_ok(v))
+			return expected(c, "Length: N (0 to 2^31 bytes)");
 		c->length = (long)v;
 		if (strstr(p, "Latency:")) {
 			for (i = 0; i < NR_ARRAY_SIZE(lat_labels); i++) {
@@ -558,7 +566,8 @@ static int json_doc(struct ctx *c, struct nr_slice in)
 		json_t *ivs = json_object_get(t, "intervals"), *iv;
 		json_t *sum = json_object_get(t, "summary");
 
-		c->length = json_is_integer(json_object_get(t, "length"))
+		c->length = json_is_integer(json_object_get(t, "length")) &&
+					    length_ok((double)json_integer_value(json_object_get(t, "length")))
 				    ? (long)json_integer_value(json_object_get(t, "length"))
 				    : -1;
 		c->block_start = c->last_live = c->n;
