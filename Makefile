@@ -90,3 +90,33 @@ $(B)/analysis-bench: bench/analysis_bench.c $(B)/libnetrig.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 # ---- end of analysis benchmark ----------------------------------------------
+
+# ---- fuzzing (issue 4) --------------------------------------------------
+# `make fuzz` builds one libFuzzer target per tool parser, tests/fuzz/
+# fuzz_<tool>.c, into build/fuzz/ with clang, ASan and UBSan;
+# tests/fuzz/run.sh SECONDS runs each, seeded from tests/fixtures/<tool>/.
+# Needs clang's libFuzzer runtime (Debian: libclang-rt-14-dev).
+FUZZ_CC     ?= clang
+FZ          := build/fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
+FZ_LIB_OBJ  := $(LIB_SRC:%.c=$(FZ)/%.o)
+
+fuzz: $(FUZZ_BIN)
+
+$(FZ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC FUZZ $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FZ)/libnetrig.a: $(FZ_LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FZ)/libnetrig.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FZ)/libnetrig.a $(LDLIBS)
+
+-include $(FZ_LIB_OBJ:.o=.d)

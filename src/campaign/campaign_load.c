@@ -409,8 +409,16 @@ static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_pars
 		if (guess)
 			return fail(l, fmt, "unknown parser '%s' (did you mean '%s'?)",
 				    fmt->scalar, guess);
-		return fail(l, fmt, "unknown parser '%s'; 'netrig parse --list' names them",
-			    fmt->scalar);
+		{
+			struct nr_buf all = NR_BUF_INIT;
+			int r2;
+
+			for (k = 0; nr_parsers[k]; k++)
+				nr_buf_addf(&all, "%s%s", k ? ", " : "", nr_parsers[k]->name);
+			r2 = fail(l, fmt, "unknown parser '%s' (the parsers: %s)", fmt->scalar, all.buf);
+			nr_buf_release(&all);
+			return r2;
+		}
 	}
 	spec->stream = nr_xstrdup("stdout");
 	if (n->kind != NR_Y_MAP)

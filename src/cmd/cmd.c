@@ -10,6 +10,7 @@ extern const struct nr_cmd nr_cmd_compare;
 extern const struct nr_cmd nr_cmd_db;
 extern const struct nr_cmd nr_cmd_lab;
 extern const struct nr_cmd nr_cmd_log;
+extern const struct nr_cmd nr_cmd_parse;
 extern const struct nr_cmd nr_cmd_plan;
 extern const struct nr_cmd nr_cmd_report;
 extern const struct nr_cmd nr_cmd_results;
@@ -25,6 +26,7 @@ const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_db,
 	&nr_cmd_lab,
 	&nr_cmd_log,
+	&nr_cmd_parse,
 	&nr_cmd_plan,
 	&nr_cmd_report,
 	&nr_cmd_results,

@@ -10,17 +10,33 @@
 
 #include "base/mem.h"
 
+extern const struct nr_parser nr_parser_grpc_qps;
+extern const struct nr_parser nr_parser_iperf3;
 extern const struct nr_parser nr_parser_json;
 extern const struct nr_parser nr_parser_keyvalue;
+extern const struct nr_parser nr_parser_neper;
+extern const struct nr_parser nr_parser_netperf;
 extern const struct nr_parser nr_parser_netrig;
+extern const struct nr_parser nr_parser_perftest;
+extern const struct nr_parser nr_parser_qperf;
 extern const struct nr_parser nr_parser_regex;
+extern const struct nr_parser nr_parser_secnetperf;
+extern const struct nr_parser nr_parser_sockperf;
 
 /* Sorted by name. */
 const struct nr_parser *const nr_parsers[] = {
+	&nr_parser_grpc_qps,
+	&nr_parser_iperf3,
 	&nr_parser_json,
 	&nr_parser_keyvalue,
+	&nr_parser_neper,
+	&nr_parser_netperf,
 	&nr_parser_netrig,
+	&nr_parser_perftest,
+	&nr_parser_qperf,
 	&nr_parser_regex,
+	&nr_parser_secnetperf,
+	&nr_parser_sockperf,
 	NULL,
 };
 
@@ -141,12 +157,19 @@ static const struct unit {
 	{ "Gbit/s", 1e9, "bit/s" }, { "Gbps", 1e9, "bit/s" }, { "Gbits/sec", 1e9, "bit/s" },
 	{ "Gb/s", 1e9, "bit/s" }, { "Tbit/s", 1e12, "bit/s" },
 	{ "10^6bits/s", 1e6, "bit/s" }, { "10^3bits/s", 1e3, "bit/s" },
-	{ "10^9bits/s", 1e9, "bit/s" },
+	{ "10^9bits/s", 1e9, "bit/s" }, { "10^0bits/s", 1, "bit/s" },
+	{ "10^6bits/sec", 1e6, "bit/s" }, { "10^3bits/sec", 1e3, "bit/s" },
+	{ "10^9bits/sec", 1e9, "bit/s" }, { "10^0bits/sec", 1, "bit/s" },
 	/* byte rates -> bit/s */
 	{ "B/s", 8, "bit/s" }, { "Bytes/sec", 8, "bit/s" }, { "KB/s", 8e3, "bit/s" },
 	{ "MB/s", 8e6, "bit/s" }, { "GB/s", 8e9, "bit/s" }, { "KiB/s", 8 * 1024.0, "bit/s" },
 	{ "MiB/s", 8 * 1048576.0, "bit/s" }, { "GiB/s", 8 * 1073741824.0, "bit/s" },
 	{ "MBps", 8e6, "bit/s" },
+	/* qperf prints decimal byte rates; the bit spellings are listed so
+	 * that the case-blind match never turns "Mb/sec" into bytes */
+	{ "bytes/sec", 8, "bit/s" }, { "KB/sec", 8e3, "bit/s" }, { "MB/sec", 8e6, "bit/s" },
+	{ "GB/sec", 8e9, "bit/s" }, { "TB/sec", 8e12, "bit/s" },
+	{ "Kb/sec", 1e3, "bit/s" }, { "Mb/sec", 1e6, "bit/s" }, { "Gb/sec", 1e9, "bit/s" },
 	/* times -> us */
 	{ "us", 1, "us" }, { "usec", 1, "us" }, { "\xce\xbcs", 1, "us" },
 	{ "\xc2\xb5s", 1, "us" }, { "microseconds", 1, "us" },
@@ -165,6 +188,11 @@ static const struct unit {
 	{ "rps", 1, "1/s" }, { "hps", 1, "1/s" }, { "tps", 1, "1/s" }, { "msg/s", 1, "1/s" },
 	{ "msgs/sec", 1, "1/s" }, { "trans/s", 1, "1/s" }, { "conn/s", 1, "1/s" },
 	{ "Kpps", 1e3, "1/s" }, { "Mpps", 1e6, "1/s" },
+	{ "msg/sec", 1, "1/s" }, { "/sec", 1, "1/s" }, { "K/sec", 1e3, "1/s" },
+	{ "M/sec", 1e6, "1/s" }, { "G/sec", 1e9, "1/s" },
+	/* CPU time per byte (service demand) -> ns/B; netperf's KB is 1024 B */
+	{ "ns/B", 1, "ns/B" }, { "us/KB", 1000 / 1024.0, "ns/B" },
+	{ "ms/GB", 1e-3, "ns/B" }, { "ms/MB", 1, "ns/B" }, { "sec/GB", 1, "ns/B" },
 	/* plain numbers */
 	{ "count", 1, "count" }, { "", 1, "" },
 };

@@ -73,7 +73,8 @@ const struct nr_sample *nr_sample_find(const struct nr_sample_set *set,
  * "bit/s". Known kinds: bit rates (bit/s, Kbit/s, Mbps, Gbits/sec, kbps,
  * B/s, MB/s, ...), times (ns, us, μs, ms, s -> us), sizes (B, KB, MB,
  * KiB, ... -> B), percent, rates (1/s, /s, ops/s, pps, rps, hps),
- * count. Returns 0 or NR_EINVAL.
+ * count, CPU cost per byte (ns/B, us/KB, ms/GB -> ns/B). Returns 0 or
+ * NR_EINVAL.
  */
 int nr_unit_canonical(const char *unit, double *ret_factor, const char **ret_canon);
 
@@ -125,5 +126,47 @@ int nr_parse_run(const struct nr_parse_spec *spec, struct nr_slice in,
 
 /* "line N" context: the 1-based line number of byte `off` in `in`. */
 size_t nr_parse_line_of(struct nr_slice in, size_t off);
+
+
+/*
+ * The metric catalogue (parse_metrics.c): every metric a tool parser
+ * emits has one canonical name, unit and direction here.
+ *
+ * Names end with their unit (`_bps`, `_us`, `_percent`, `_per_s`, ...). A
+ * name may carry a qualifier in front of a catalogued name, joined by '_'
+ * ("sender_throughput_bps", "tcp_lat_latency_avg_us", "remote_cpu_percent");
+ * it then has the unit and direction of the catalogued name it ends with.
+ * Latency percentiles are "latency_p<N>_us" with the '.' of N written as
+ * '_' ("latency_p99_9_us" is the 99.9th percentile).
+ */
+struct nr_metric_info {
+	const char *name;
+	const char *unit; /* canonical unit, as nr_unit_canonical gives it */
+	enum nr_better better;
+	const char *summary;
+};
+
+/* The table, sorted by name; nr_metric_catalogue_len entries. */
+extern const struct nr_metric_info nr_metric_catalogue[];
+extern const size_t nr_metric_catalogue_len;
+
+/*
+ * The catalogue entry for `name`: exact, else a percentile, else the
+ * longest catalogued name that ends `name` after a '_'. NULL when none.
+ */
+const struct nr_metric_info *nr_metric_lookup(const char *name);
+
+/* "latency_p99_9_us" for 99.9 into buf (size >= 32); "latency_min_us" for 0. */
+void nr_metric_percentile_name(char *buf, size_t size, double percentile);
+
+/*
+ * Append a catalogued metric printed as `value` in `orig_unit` (NULL: the
+ * metric's own unit), converted to the catalogue's unit, with its
+ * direction. NR_ENOTFOUND for a name not in the catalogue, NR_EINVAL for a
+ * unit that does not convert to the metric's unit or a value that is not
+ * finite (nan, inf: never stored as a number).
+ */
+int nr_sample_add_metric(struct nr_sample_set *set, const char *metric, double value,
+			 const char *orig_unit, int64_t interval);
 
 #endif

@@ -1,0 +1,7 @@
+/* libFuzzer target for the grpc-qps parser (see fuzz.h, run.sh). */
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_parser("grpc-qps", data, size);
+}
