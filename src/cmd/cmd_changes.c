@@ -40,7 +40,7 @@ static int run_changes(const struct nr_global *g, int argc, char **argv)
 	struct nr_diag d = { 0 };
 	struct nr_run_rec *runs = NULL;
 	size_t n_runs = 0;
-	bool segment_given = false;
+	bool segment_given = false, pvalue_given = false;
 	uint64_t u;
 	int opt, status = NR_EXIT_OK;
 
@@ -76,6 +76,7 @@ static int run_changes(const struct nr_global *g, int argc, char **argv)
 			if (nr_parse_double(optarg, &o.params.max_pvalue) < 0 || o.params.max_pvalue <= 0 ||
 			    o.params.max_pvalue > 1)
 				return nr_cmd_error("changes", NR_EXIT_USAGE, "--max-pvalue wants a number in (0, 1]");
+			pvalue_given = true;
 			break;
 		case 'M':
 			if (nr_parse_double(optarg, &o.params.min_magnitude) < 0 || o.params.min_magnitude < 0)
@@ -112,6 +113,8 @@ static int run_changes(const struct nr_global *g, int argc, char **argv)
 			goto out;
 		}
 	} else {
+		if (!pvalue_given)
+			o.params.max_pvalue = NR_CHANGES_MAX_PVALUE;
 		if (nr_store_open_existing(db, &st, &d) < 0) {
 			status = nr_cmd_error("changes", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 			goto out;
@@ -146,14 +149,16 @@ const struct nr_cmd nr_cmd_changes = {
 	.summary = "find change points over history (or in a CSV file)",
 	.usage = "changes [--campaign C] [--test T] [--metric M] [--since RUN] [--format text|md|json]\n"
 		 "       netrig changes --csv FILE [--column NAME]\n"
-		 "     [--window 50] [--max-pvalue 0.001] [--min-magnitude 0] [--min-segment 3] [-o FILE]\n"
+		 "     [--window 50] [--max-pvalue P] [--min-magnitude 0] [--min-segment 3] [-o FILE]\n"
 		 "\n"
 		 "Windowed E-divisive means with a two-sided Student t-test, as Apache Otava\n"
 		 "does it, over one value per run (the median of its repeats) for every series\n"
 		 "of a campaign (default: the latest run's). --since takes a run selector (an\n"
 		 "id, commit:SHA, branch:NAME, ...) and starts the history there. Each change\n"
 		 "point is attributed to the first run after it, with its commit.\n"
-		 "--min-segment (default 3; 1 with --csv, which reproduces Otava) is the fewest\n"
+		 "--max-pvalue defaults to 1e-5 over stored histories (Otava's 0.001 marks a\n"
+		 "change in 4-7 % of 100-run histories of pure noise) and to Otava's 0.001\n"
+		 "with --csv. --min-segment (default 3; 1 with --csv, which reproduces Otava) is the fewest\n"
 		 "points between change points: a one-run spike is not a change.\n"
 		 "--csv reads a file with a header; the first column labels the points and every\n"
 		 "other numeric column (or --column) is a series.",

@@ -119,6 +119,8 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 		struct nr_changes_opts ho = { .campaign = run.campaign,
 					      .params = (struct nr_analysis_cp_params)NR_ANALYSIS_CP_PARAMS_INIT };
 
+		ho.params.max_pvalue = NR_CHANGES_MAX_PVALUE;
+
 		rep.history = &hist;
 		if (nr_changes_history(st, &ho, &changes, NULL) == 0) {
 			have_changes = true;

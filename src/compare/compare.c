@@ -282,6 +282,8 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 	if (o->history && c.counts[NR_OUTCOME_REGRESSION]) {
 		struct nr_changes_opts ho = { .campaign = c.cand.campaign,
 					      .params = (struct nr_analysis_cp_params)NR_ANALYSIS_CP_PARAMS_INIT };
+
+		ho.params.max_pvalue = NR_CHANGES_MAX_PVALUE;
 		struct nr_changes hist = { 0 };
 
 		if (nr_changes_history(st, &ho, &hist, NULL) == 0)
