@@ -69,10 +69,22 @@ static int parse_netrig(const struct nr_parse_spec *spec, struct nr_slice in,
 			r = nr_diagf(d, NR_EPARSE, "results.%s: not a finite number", key);
 			goto out;
 		}
-		/* units netrig writes are canonical already; one the table lacks (ns/B) stays */
-		if (nr_sample_add_converted(set, key, json_number_value(val),
-					    json_string_value(unit), b, -1) < 0)
-			nr_sample_add(set, key, json_number_value(val), json_string_value(unit), b);
+		/*
+		 * Through the catalogue, as every tool parser: one unit and one
+		 * direction per name. A name it does not know comes from a newer
+		 * netrig bench: left out, not stored under a guessed unit.
+		 */
+		(void)b;
+		r = nr_sample_add_metric(set, key, json_number_value(val), json_string_value(unit), -1);
+		if (r == NR_ENOTFOUND) {
+			r = 0;
+			continue;
+		}
+		if (r < 0) {
+			r = nr_diagf(d, NR_EPARSE, "results.%s: unit '%s' does not fit the metric", key,
+				     json_string_value(unit));
+			goto out;
+		}
 	}
 	test = json_string_value(json_object_get(root, "test"));
 	iv = json_object_get(root, "intervals");
