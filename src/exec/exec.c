@@ -515,6 +515,29 @@ void nr_proc_release(struct nr_proc *p)
 	nr_buf_release(&p->err);
 }
 
+int nr_exec_run(const struct nr_exec_spec *spec, int64_t timeout_us, int *ret_code,
+		struct nr_buf *out, struct nr_buf *err, struct nr_diag *d)
+{
+	struct nr_proc p, *procs[1] = { &p };
+	int r = nr_proc_start(spec, &p, d);
+
+	if (r < 0)
+		return r;
+	r = nr_proc_pump(procs, 1, nr_mono_us() + timeout_us, 0, -1, NULL, NULL);
+	nr_proc_stop(procs, 1, 200000); /* ends what is left; reads the pipes to the end */
+	if (r == 0 && p.exited)
+		*ret_code = p.term_signal ? 128 + p.term_signal : p.exit_code;
+	else if (r == 0 || r == NR_ETIMEOUT)
+		r = nr_diagf(d, NR_ETIMEOUT, "'%s' did not finish within %.1f s", spec->argv[0],
+			     (double)timeout_us / 1e6);
+	if (out)
+		nr_buf_add(out, p.out.buf, p.out.len);
+	if (err)
+		nr_buf_add(err, p.err.buf, p.err.len);
+	nr_proc_release(&p);
+	return r;
+}
+
 int nr_proc_exit_code(const struct nr_proc *p)
 {
 	return p->exit_code;

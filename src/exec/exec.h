@@ -70,6 +70,15 @@ void nr_proc_reap(struct nr_proc *p);
 /* nr_proc_reap, then free the buffers. */
 void nr_proc_release(struct nr_proc *p);
 
+/*
+ * Run spec to completion, at most timeout_us: its exit status (128+N after
+ * signal N) in *ret_code, its output appended to out and err (either may be
+ * NULL). 0; NR_ETIMEOUT (the process group was ended; the output so far is
+ * still appended, *ret_code is not written); or why it could not start.
+ */
+int nr_exec_run(const struct nr_exec_spec *spec, int64_t timeout_us, int *ret_code,
+		struct nr_buf *out, struct nr_buf *err, struct nr_diag *d);
+
 /* Exit code, or -1 when it died of a signal (then nr_proc_signal says which). */
 int nr_proc_exit_code(const struct nr_proc *p);
 int nr_proc_signal(const struct nr_proc *p);

@@ -134,7 +134,6 @@ int nr_target_run(const struct nr_target *t, char *const *argv, int64_t timeout_
 {
 	struct nr_strvec full = NR_STRVEC_INIT;
 	struct nr_exec_spec spec = { .argv = argv, .output_limit = limit };
-	struct nr_proc p, *procs[1] = { &p };
 	int r;
 
 	if (t->kind == NR_TARGET_SSH) {
@@ -143,25 +142,10 @@ int nr_target_run(const struct nr_target *t, char *const *argv, int64_t timeout_
 	} else if (t->kind == NR_TARGET_NETNS) {
 		spec.netns = t->netns;
 	}
-	r = nr_proc_start(&spec, &p, d);
+	r = nr_exec_run(&spec, timeout_us, ret_code, out, err, d);
 	nr_strvec_clear(&full);
-	if (r < 0)
-		return r;
-	r = nr_proc_pump(procs, 1, nr_mono_us() + timeout_us, 0, -1, NULL, NULL);
-	if (r == NR_ETIMEOUT || !p.exited) {
-		nr_proc_stop(procs, 1, 200000);
-		r = nr_diagf(d, NR_ETIMEOUT, "%s: '%s' did not finish within %.1f s",
-			     t->name ? t->name : "host", argv[0], (double)timeout_us / 1e6);
-	} else {
-		nr_proc_stop(procs, 1, 200000); /* reads the pipes to the end */
-		*ret_code = p.term_signal ? 128 + p.term_signal : p.exit_code;
-		r = 0;
-	}
-	if (out)
-		nr_buf_add(out, p.out.buf, p.out.len);
-	if (err)
-		nr_buf_add(err, p.err.buf, p.err.len);
-	nr_proc_release(&p);
+	if (r == NR_ETIMEOUT)
+		nr_diagf(d, r, "%s", t->name ? t->name : "host");
 	return r;
 }
 

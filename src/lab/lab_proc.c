@@ -136,13 +136,6 @@ out:
 
 /* ---- commands run to completion ---- */
 
-static bool run_done(void *ctx)
-{
-	const struct nr_proc *p = ctx;
-
-	return p->exited && p->out_fd < 0 && p->err_fd < 0;
-}
-
 int nr__lab_run(const char *netns, const char *const *argv, struct nr_buf *out,
 		struct nr_diag *d)
 {
@@ -151,36 +144,28 @@ int nr__lab_run(const char *netns, const char *const *argv, struct nr_buf *out,
 		.netns = netns,
 		.output_limit = RUN_OUTPUT_LIMIT,
 	};
-	struct nr_proc p;
-	struct nr_proc *procs[1] = { &p };
-	struct nr_buf cmd = NR_BUF_INIT;
-	char how[64];
+	struct nr_buf cmd = NR_BUF_INIT, o = NR_BUF_INIT, e = NR_BUF_INIT;
+	int code = 0, r;
 	size_t i;
-	int r;
 
-	r = nr_proc_start(&spec, &p, d);
-	if (r < 0)
-		return r;
-	r = nr_proc_pump(procs, 1, nr_mono_us() + RUN_TIMEOUT_US, 0, -1, run_done, &p);
-	nr_proc_stop(procs, 1, 200000);
+	r = nr_exec_run(&spec, RUN_TIMEOUT_US, &code, &o, &e, d);
 	for (i = 0; argv[i]; i++)
 		nr_buf_addf(&cmd, "%s%s", i ? " " : "", argv[i]);
 	if (r == NR_ETIMEOUT) {
-		r = nr_diagf(d, NR_ETIMEOUT, "'%s'%s%s: no exit after %lld s", cmd.buf,
-			     netns ? " in " : "", netns ? netns : "", RUN_TIMEOUT_US / 1000000);
-	} else if (!p.exited || nr_proc_exit_code(&p) != 0) {
+		r = nr_diag_set(d, NR_ETIMEOUT, "'%s'%s%s: no exit after %lld s", cmd.buf,
+				netns ? " in " : "", netns ? netns : "", RUN_TIMEOUT_US / 1000000);
+	} else if (r == 0 && code != 0) {
 		/* the first line of stderr says why: "RTNETLINK answers: File exists" */
-		p.err.buf[strcspn(p.err.buf, "\n")] = '\0';
-		r = nr_diagf(d, NR_EEXEC, "'%s'%s%s: %s%s%s", cmd.buf, netns ? " in " : "",
-			     netns ? netns : "", nr_proc_describe(&p, how, sizeof(how)),
-			     p.err.buf[0] ? ": " : "", p.err.buf);
-	} else {
-		r = 0;
-		if (out)
-			nr_buf_add(out, p.out.buf, p.out.len);
+		e.buf[strcspn(e.buf, "\n")] = '\0';
+		r = nr_diagf(d, NR_EEXEC, "'%s'%s%s: %s %d%s%s", cmd.buf, netns ? " in " : "",
+			     netns ? netns : "", code > 128 ? "signal" : "exit",
+			     code > 128 ? code - 128 : code, e.buf[0] ? ": " : "", e.buf);
+	} else if (r == 0 && out) {
+		nr_buf_add(out, o.buf, o.len);
 	}
 	nr_buf_release(&cmd);
-	nr_proc_release(&p);
+	nr_buf_release(&o);
+	nr_buf_release(&e);
 	return r;
 }
 

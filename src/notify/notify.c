@@ -76,20 +76,12 @@ int nr_notify_command(char *const *argv, const char *event, const char *text,
 	char *env_run = nr_xasprintf("NETRIG_RUN=%s", run_id ? run_id : "");
 	char *env[] = { env_event, env_text, env_run, NULL };
 	struct nr_exec_spec spec = { .argv = argv, .env = env, .output_limit = 65536 };
-	struct nr_proc p, *procs[1] = { &p };
-	int r;
+	int code = 0, r = nr_exec_run(&spec, timeout_us, &code, NULL, NULL, d);
 
-	r = nr_proc_start(&spec, &p, d);
-	if (r == 0) {
-		r = nr_proc_pump(procs, 1, nr_mono_us() + timeout_us, 0, -1, NULL, NULL);
-		if (r == NR_ETIMEOUT)
-			r = nr_diagf(d, NR_ETIMEOUT, "notify command '%s' timed out", argv[0]);
-		nr_proc_stop(procs, 1, 500000);
-		if (r == 0 && (p.exit_code != 0 || p.term_signal))
-			r = nr_diagf(d, NR_EEXEC, "notify command '%s' failed (exit %d)", argv[0],
-				     p.exit_code);
-		nr_proc_release(&p);
-	}
+	if (r == 0 && code != 0)
+		r = nr_diagf(d, NR_EEXEC, "notify command '%s' failed (exit %d)", argv[0], code);
+	else if (r == NR_ETIMEOUT)
+		r = nr_diagf(d, r, "notify command");
 	free(env_event);
 	free(env_text);
 	free(env_run);

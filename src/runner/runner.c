@@ -74,9 +74,6 @@ static void emit(struct session *s, enum nr_event_kind kind, const struct nr_cas
 		s->o->on_event(s->o->ctx, &ev);
 }
 
-static void emit(struct session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
-		 const struct nr_attempt_rec *a, const char *msg);
-
 static void note(struct session *s, const struct nr_case_rec *c, const char *host,
 		 const char *kind, const char *msg)
 {
@@ -704,14 +701,6 @@ out:
 	return r;
 }
 
-/* git has said all it will once it has exited and closed its pipes */
-static bool git_done(void *ctx)
-{
-	const struct nr_proc *p = ctx;
-
-	return p->exited && p->out_fd < 0 && p->err_fd < 0;
-}
-
 void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch)
 {
 	char *commit_argv[] = { "git", "rev-parse", "--verify", "-q", "HEAD", NULL };
@@ -722,18 +711,15 @@ void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch)
 
 	for (k = 0; k < 2; k++) {
 		struct nr_exec_spec spec = { .argv = argvs[k], .workdir = dir, .output_limit = 4096 };
-		struct nr_proc p, *procs[1] = { &p };
+		struct nr_buf out = NR_BUF_INIT;
+		int code = -1;
 
 		*rets[k] = NULL;
-		if (nr_proc_start(&spec, &p, NULL) < 0)
-			continue;
-		nr_proc_pump(procs, 1, nr_mono_us() + 5000000, 0, -1, git_done, &p);
-		nr_proc_stop(procs, 1, 100000);
-		if (p.exited && nr_proc_exit_code(&p) == 0 && p.out.len) {
-			p.out.buf[strcspn(p.out.buf, "\r\n")] = '\0';
-			if (p.out.buf[0])
-				*rets[k] = nr_xstrdup(p.out.buf);
+		if (nr_exec_run(&spec, 5000000, &code, &out, NULL, NULL) == 0 && code == 0) {
+			out.buf[strcspn(out.buf, "\r\n")] = '\0';
+			if (out.buf[0])
+				*rets[k] = nr_xstrdup(out.buf);
 		}
-		nr_proc_release(&p);
+		nr_buf_release(&out);
 	}
 }

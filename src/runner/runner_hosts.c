@@ -245,27 +245,23 @@ void nr__health_check(struct nr__hosts *h, const struct nr_host *host,
 	ret->ok = false;
 }
 
-/* Run argv here, with stdin from a file; "" or the last line of stderr in *err. */
+/* Run argv here, with stdin from a file; the last line of stderr in *err when it fails. */
 static int run_local(char *const *argv, const char *stdin_path, int64_t timeout_us,
 		     struct nr_buf *err, struct nr_diag *d)
 {
 	struct nr_exec_spec spec = { .argv = argv, .output_limit = 65536, .stdin_path = stdin_path };
-	struct nr_proc p, *procs[1] = { &p };
-	int r = nr_proc_start(&spec, &p, d);
+	struct nr_buf e = NR_BUF_INIT;
+	int code = 0, r = nr_exec_run(&spec, timeout_us, &code, NULL, &e, d);
 
-	if (r < 0)
-		return r;
-	r = nr_proc_pump(procs, 1, nr_mono_us() + timeout_us, 0, -1, NULL, NULL);
-	nr_proc_stop(procs, 1, 500000);
-	if (r == 0 && (p.exit_code != 0 || p.term_signal)) {
-		size_t end = p.err.len;
+	if (r == 0 && code != 0) {
+		size_t end = e.len;
 
-		while (end && p.err.buf[end - 1] == '\n')
+		while (end && e.buf[end - 1] == '\n')
 			end--;
-		nr_buf_add(err, p.err.buf, end);
+		nr_buf_add(err, e.buf, end);
 		r = NR_EEXEC;
 	}
-	nr_proc_release(&p);
+	nr_buf_release(&e);
 	return r;
 }
 
