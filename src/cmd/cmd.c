@@ -1,7 +1,10 @@
 #include "cmd/cmd.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "base/buf.h"
 
 /* one extern per subcommand, in the order of the table */
 extern const struct nr_cmd nr_cmd_bench;
@@ -62,4 +65,21 @@ int nr_cmd_usage(const struct nr_cmd *cmd, FILE *to, int status)
 {
 	fprintf(to, "usage: netrig %s\n", cmd->usage);
 	return status;
+}
+
+int nr_cmd_write_out(const char *name, const char *file, const struct nr_buf *out)
+{
+	FILE *f;
+
+	if (!file || !strcmp(file, "-")) {
+		fwrite(out->buf, 1, out->len, stdout);
+		return 0;
+	}
+	f = fopen(file, "w");
+	if (!f || fwrite(out->buf, 1, out->len, f) != out->len || fclose(f) != 0) {
+		if (f)
+			fclose(f);
+		return nr_cmd_error(name, NR_EXIT_INFRA, "cannot write %s", file);
+	}
+	return 0;
 }

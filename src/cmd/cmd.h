@@ -40,6 +40,13 @@ extern const struct nr_cmd *const nr_cmds[];
 /* Print "netrig NAME: " and the message to stderr; returns `status`. */
 int nr_cmd_error(const char *name, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+struct nr_buf;
+/*
+ * Write out to FILE (standard output for NULL or "-"). 0, or NR_EXIT_INFRA
+ * after a message naming the file.
+ */
+int nr_cmd_write_out(const char *name, const char *file, const struct nr_buf *out);
+
 /* Print the usage of cmd to `to` and return `status`. */
 int nr_cmd_usage(const struct nr_cmd *cmd, FILE *to, int status);
 

@@ -10,7 +10,6 @@
 #include "report/report.h"
 
 extern const struct nr_cmd nr_cmd_changes;
-int nr__cmd_write_out(const char *name, const char *file, const struct nr_buf *out);
 
 static int run_changes(const struct nr_global *g, int argc, char **argv)
 {
@@ -135,7 +134,7 @@ static int run_changes(const struct nr_global *g, int argc, char **argv)
 		}
 	}
 	nr_report_changes(&ch, fmt, &out);
-	status = nr__cmd_write_out("changes", outfile, &out);
+	status = nr_cmd_write_out("changes", outfile, &out);
 out:
 	nr_buf_release(&out);
 	nr_changes_release(&ch);

@@ -34,25 +34,6 @@ static int parse_ratio(const char *s, double *ret)
 	return 0;
 }
 
-/* Write `out` to file (or stdout for NULL / "-"). */
-int nr__cmd_write_out(const char *name, const char *file, const struct nr_buf *out);
-int nr__cmd_write_out(const char *name, const char *file, const struct nr_buf *out)
-{
-	FILE *f;
-
-	if (!file || !strcmp(file, "-")) {
-		fwrite(out->buf, 1, out->len, stdout);
-		return 0;
-	}
-	f = fopen(file, "w");
-	if (!f || fwrite(out->buf, 1, out->len, f) != out->len || fclose(f) != 0) {
-		if (f)
-			fclose(f);
-		return nr_cmd_error(name, NR_EXIT_INFRA, "cannot write %s", file);
-	}
-	return 0;
-}
-
 static int run_compare(const struct nr_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -140,7 +121,7 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 		goto out;
 	}
 	nr_report_comparison(&c, fmt, &out);
-	status = nr__cmd_write_out("compare", outfile, &out);
+	status = nr_cmd_write_out("compare", outfile, &out);
 	if (status == 0)
 		status = nr_comparison_fails(&c, fail_on) ? NR_EXIT_FAIL : NR_EXIT_OK;
 out:

@@ -13,7 +13,6 @@
 #include "report/report.h"
 
 extern const struct nr_cmd nr_cmd_report;
-int nr__cmd_write_out(const char *name, const char *file, const struct nr_buf *out);
 
 static int run_report(const struct nr_global *g, int argc, char **argv)
 {
@@ -83,7 +82,7 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 			  : nr_report_dashboard(st, &out, &d) < 0)
 			status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		else
-			status = nr__cmd_write_out("report", outfile, &out);
+			status = nr_cmd_write_out("report", outfile, &out);
 		goto out;
 	}
 	if (nr_store_run_get(st, optind < argc ? argv[optind] : NULL, &run, &d) < 0 ||
@@ -131,7 +130,7 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 		nr_report_html(&rep, &out);
 	else
 		nr_report_run(&rep, fmt, &out);
-	status = nr__cmd_write_out("report", outfile, &out);
+	status = nr_cmd_write_out("report", outfile, &out);
 	if (status == 0 && have_cmp && nr_comparison_fails(&cmp, NR_SEVERITY_WARNING))
 		status = NR_EXIT_FAIL;
 out:

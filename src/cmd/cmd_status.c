@@ -206,19 +206,7 @@ static int run_status(const struct nr_global *g, int argc, char **argv)
 		nr_events_free(events, n_events);
 	}
 	nr_report_status(&run, cases, n, fmt, &out);
-	if (outfile) {
-		FILE *f = fopen(outfile, "w");
-
-		if (!f || fwrite(out.buf, 1, out.len, f) != out.len) {
-			status = nr_cmd_error("status", NR_EXIT_INFRA, "cannot write %s", outfile);
-			if (f)
-				fclose(f);
-			goto out;
-		}
-		fclose(f);
-	} else {
-		fwrite(out.buf, 1, out.len, stdout);
-	}
+	status = nr_cmd_write_out("status", outfile, &out);
 out:
 	nr_buf_release(&out);
 	nr_cases_free(cases, n);
