@@ -155,6 +155,24 @@ int nr_parse_size(const char *s, uint64_t *ret_bytes)
 	return 0;
 }
 
+int nr_parse_ratio(const char *s, double *ret)
+{
+	char buf[64];
+	size_t len = s ? strlen(s) : 0;
+	int pct = len && s[len - 1] == '%';
+	double v;
+
+	if (!len || len >= sizeof(buf))
+		return NR_EINVAL;
+	memcpy(buf, s, len + 1);
+	if (pct)
+		buf[len - 1] = '\0';
+	if (nr_parse_double(buf, &v) < 0 || v < 0)
+		return NR_EINVAL;
+	*ret = pct ? v / 100 : v;
+	return 0;
+}
+
 char *nr_fmt_duration(char *buf, unsigned long size, int64_t us)
 {
 	if (us < 0)

@@ -17,6 +17,9 @@ int nr_parse_duration_us(const char *s, int64_t *ret_us);
 /* Accepts an optional suffix K, M, G, T (powers of 1024), optional "B"/"iB". */
 int nr_parse_size(const char *s, uint64_t *ret_bytes);
 
+/* "10%" -> 0.10, or a plain ratio "0.1" -> 0.10; not negative. */
+int nr_parse_ratio(const char *s, double *ret);
+
 /* "1.50 s", "250 ms", "40 us" into buf; returns buf. */
 char *nr_fmt_duration(char *buf, unsigned long size, int64_t us);
 

@@ -516,24 +516,15 @@ static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_read
 static int get_ratio(struct loader *l, const struct nr_ynode *map, const char *key, double *ret)
 {
 	const struct nr_ynode *n;
-	char *copy;
-	size_t len;
+	int r = scalar_at(l, map, key, &n);
 	double v;
-	int r = scalar_at(l, map, key, &n), pct;
 
 	if (r <= 0)
 		return r;
-	copy = nr_xstrdup(n->scalar);
-	len = strlen(copy);
-	pct = len && copy[len - 1] == '%';
-	if (pct)
-		copy[len - 1] = '\0';
-	r = nr_parse_double(copy, &v);
-	free(copy);
-	if (r < 0 || v < 0 || (pct && v > 1000) || (!pct && v > 10))
+	if (nr_parse_ratio(n->scalar, &v) < 0 || v > 10)
 		return fail(l, n, "'%s' must be a percentage such as 10%% (or a ratio such as 0.1), not '%s'",
 			    key, n->scalar);
-	*ret = pct ? v / 100 : v;
+	*ret = v;
 	return 1;
 }
 

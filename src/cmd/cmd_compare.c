@@ -15,25 +15,6 @@
 
 extern const struct nr_cmd nr_cmd_compare;
 
-/* "10%" or "0.1" */
-static int parse_ratio(const char *s, double *ret)
-{
-	char buf[64];
-	size_t len = strlen(s);
-	int pct = len && s[len - 1] == '%';
-
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len + 1);
-	if (pct)
-		buf[len - 1] = '\0';
-	if (nr_parse_double(buf, ret) < 0 || *ret < 0)
-		return -1;
-	if (pct)
-		*ret /= 100;
-	return 0;
-}
-
 static int run_compare(const struct nr_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -67,12 +48,12 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 			db = optarg;
 			break;
 		case 't':
-			if (parse_ratio(optarg, &o.params.threshold) < 0)
+			if (nr_parse_ratio(optarg, &o.params.threshold) < 0)
 				return nr_cmd_error("compare", NR_EXIT_USAGE, "--threshold wants a percentage such as 10%%");
 			o.params_from_cli = true;
 			break;
 		case 'c':
-			if (parse_ratio(optarg, &o.params.critical) < 0)
+			if (nr_parse_ratio(optarg, &o.params.critical) < 0)
 				return nr_cmd_error("compare", NR_EXIT_USAGE, "--critical wants a percentage such as 20%%");
 			critical_given = true;
 			o.params_from_cli = true;

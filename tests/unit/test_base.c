@@ -63,6 +63,13 @@ NR_TEST(num_parse)
 	CHECK_OK(nr_parse_size("1400", &sz));
 	CHECK_EQ(sz, 1400);
 	CHECK(nr_parse_size("1.3", &sz) == NR_EINVAL);
+	CHECK_OK(nr_parse_ratio("10%", &d));
+	CHECK_NEAR(d, 0.10, 1e-15);
+	CHECK_OK(nr_parse_ratio("0.25", &d));
+	CHECK_NEAR(d, 0.25, 0);
+	CHECK(nr_parse_ratio("-5%", &d) == NR_EINVAL);
+	CHECK(nr_parse_ratio("%", &d) == NR_EINVAL);
+	CHECK(nr_parse_ratio("ten", &d) == NR_EINVAL);
 }
 
 NR_TEST(split_words_like_a_shell)
