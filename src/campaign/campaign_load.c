@@ -668,9 +668,10 @@ static const char *const workloads[] = {
 /* bench options that take a value, and those that are switches */
 static const char *const bench_value_opts[] = {
 	"duration", "omit", "interval", "size", "request", "response", "flows", "threads",
-	"burst", "rate", "sndbuf", "rcvbuf", "busy_poll", "congestion", "cpu", "server_cpu",
+	"burst", "rate", "sndbuf", "rcvbuf", "busy_poll", "rcvlowat", "congestion", "cpu",
+	"server_cpu",
 };
-static const char *const bench_flag_opts[] = { "reverse", "nodelay" };
+static const char *const bench_flag_opts[] = { "reverse", "nodelay", "spin" };
 
 static bool in_list(const char *s, const char *const *list, size_t n)
 {

@@ -47,10 +47,14 @@ static const char usage_text[] =
 	"  --burst K            rr: transactions in flight per flow (1)\n"
 	"  --rate R             stream: offered bit/s in total (2G, 100M, unlimited);\n"
 	"                       rr: transactions/s in total, open loop (20000/s)\n"
-	"  --reverse            stream: the server sends\n"
+	"  --reverse / --no-reverse   stream: the server sends\n"
 	"  --nodelay / --no-nodelay   TCP_NODELAY (default on for rr and crr)\n"
 	"  --sndbuf N, --rcvbuf N     socket buffer sizes\n"
-	"  --busy-poll US       SO_BUSY_POLL\n"
+	"  --busy-poll US       SO_BUSY_POLL (the kernel polls the device queue)\n"
+	"  --spin / --no-spin   rr: both ends wait by polling their sockets instead\n"
+	"                       of sleeping (lowest latency, a busy CPU per flow)\n"
+	"  --rcvlowat auto|off|N  TCP stream receivers wake per N bytes (SO_RCVLOWAT;\n"
+	"                       auto: 200 us of data at the current rate, <= 512K)\n"
 	"  --congestion NAME    TCP congestion control (e.g. cubic, bbr)\n"
 	"  --cpu LIST           pin the client's flows (0 or 0,1: flow i on LIST[i % n])\n"
 	"  --server-cpu LIST    pin the server's flows\n"
@@ -207,11 +211,15 @@ static int test(enum nr_wl_kind kind, int argc, char **argv)
 		{ "burst", required_argument, NULL, 'b' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "reverse", no_argument, NULL, 'v' },
+		{ "no-reverse", no_argument, NULL, 'F' },
 		{ "nodelay", no_argument, NULL, 'n' },
 		{ "no-nodelay", no_argument, NULL, 'N' },
 		{ "sndbuf", required_argument, NULL, 'S' },
 		{ "rcvbuf", required_argument, NULL, 'V' },
 		{ "busy-poll", required_argument, NULL, 'B' },
+		{ "spin", no_argument, NULL, 'P' },
+		{ "no-spin", no_argument, NULL, 'p' },
+		{ "rcvlowat", required_argument, NULL, 'W' },
 		{ "congestion", required_argument, NULL, 'C' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "server-cpu", required_argument, NULL, 'x' },
@@ -273,7 +281,8 @@ static int test(enum nr_wl_kind kind, int argc, char **argv)
 				return nr_cmd_error(NAME, NR_EXIT_USAGE, "bad --rate '%s'", optarg);
 			break;
 		case 'v':
-			p.reverse = true;
+		case 'F':
+			p.reverse = c == 'v';
 			break;
 		case 'n':
 		case 'N':
@@ -289,6 +298,20 @@ static int test(enum nr_wl_kind kind, int argc, char **argv)
 			if (nr_parse_i64(optarg, 0, 1000000, &v) < 0)
 				return nr_cmd_error(NAME, NR_EXIT_USAGE, "bad --busy-poll '%s'", optarg);
 			p.busy_poll_us = (int)v;
+			break;
+		case 'P':
+		case 'p':
+			p.spin = c == 'P';
+			break;
+		case 'W':
+			if (!strcmp(optarg, "auto"))
+				p.rcvlowat = NR_WL_LOWAT_AUTO;
+			else if (!strcmp(optarg, "off"))
+				p.rcvlowat = 0;
+			else if (size_opt("rcvlowat", optarg, INT32_MAX, &u))
+				return NR_EXIT_USAGE;
+			else
+				p.rcvlowat = (int)u;
 			break;
 		case 'C':
 			if (strlen(optarg) >= sizeof(p.cc))

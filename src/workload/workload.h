@@ -67,12 +67,18 @@ struct nr_wl_params {
 	bool nodelay;        /* TCP_NODELAY */
 	int sndbuf, rcvbuf;  /* SO_SNDBUF/SO_RCVBUF bytes, 0: the kernel's */
 	int busy_poll_us;    /* SO_BUSY_POLL, 0: off */
+	int rcvlowat;        /* TCP stream receivers' SO_RCVLOWAT: NR_WL_LOWAT_AUTO,
+			      * 0 (wake for every segment) or bytes */
+	bool spin;           /* rr: wait for data by polling the socket, not sleeping */
 	char cc[16];         /* TCP congestion control, "" for the default */
 	int client_cpus[NR_WL_MAX_CPUS]; /* flow i pinned to cpus[i % n] */
 	unsigned n_client_cpus;
 	int server_cpus[NR_WL_MAX_CPUS];
 	unsigned n_server_cpus;
 };
+
+/* rcvlowat: follow the rate (workload_stream.c) */
+#define NR_WL_LOWAT_AUTO (-1)
 
 /* Defaults for kind (sizes, durations like iperf3: 10 s after 1 s omitted). */
 void nr_wl_params_default(struct nr_wl_params *p, enum nr_wl_kind kind);

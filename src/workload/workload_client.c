@@ -368,10 +368,12 @@ static void render_text(struct nr_buf *t, const json_t *doc)
 	cpus_text(t, json_object_get(doc, "client"));
 	nr_buf_adds(t, ", server ");
 	cpus_text(t, json_object_get(doc, "server"));
-	nr_buf_addf(t, "; clock %s (%s)%s\n",
+	nr_buf_addf(t, "; clock %s (%s)%s%s\n",
 		    json_string_value(json_object_get(json_object_get(doc, "clock"), "timer")),
 		    json_string_value(json_object_get(json_object_get(doc, "clock"), "clocksource")),
-		    json_object_get(doc, "latency_is") ? "; latency is a full round trip" : "");
+		    json_object_get(doc, "latency_is") ? "; latency is a full round trip" : "",
+		    json_is_true(json_object_get(json_object_get(doc, "params"), "spin"))
+			    ? "; both ends spinning" : "");
 }
 
 static int report(struct client *c, json_t *server_side, int64_t wall_us, struct nr_buf *json,

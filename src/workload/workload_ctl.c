@@ -67,6 +67,7 @@ void nr_wl_params_default(struct nr_wl_params *p, enum nr_wl_kind kind)
 	p->request = kind == NR_WL_UDP_RR ? 16 : 1;
 	p->response = p->request;
 	p->nodelay = kind == NR_WL_TCP_RR || kind == NR_WL_TCP_CRR;
+	p->rcvlowat = NR_WL_LOWAT_AUTO;
 }
 
 int nr_wl_params_check(const struct nr_wl_params *p, struct nr_diag *d)
@@ -111,6 +112,10 @@ int nr_wl_params_check(const struct nr_wl_params *p, struct nr_diag *d)
 		return nr_diagf(d, NR_EINVAL, "tcp_crr does not take --burst");
 	if (p->reverse && p->kind != NR_WL_TCP_STREAM && p->kind != NR_WL_UDP_STREAM)
 		return nr_diagf(d, NR_EINVAL, "--reverse applies to streams only");
+	if (p->rcvlowat < NR_WL_LOWAT_AUTO)
+		return nr_diagf(d, NR_EINVAL, "rcvlowat must be auto, off or a size");
+	if (p->spin && p->kind != NR_WL_TCP_RR && p->kind != NR_WL_UDP_RR)
+		return nr_diagf(d, NR_EINVAL, "spin applies to tcp_rr and udp_rr only");
 	if (p->sndbuf < 0 || p->rcvbuf < 0 || p->busy_poll_us < 0)
 		return nr_diagf(d, NR_EINVAL, "buffer sizes and busy-poll must not be negative");
 	if (memchr(p->cc, '\0', sizeof(p->cc)) == NULL)
@@ -179,6 +184,8 @@ char *nr_wl_params_to_json(const struct nr_wl_params *p)
 	json_object_set_new(o, "sndbuf_bytes", json_integer(p->sndbuf));
 	json_object_set_new(o, "rcvbuf_bytes", json_integer(p->rcvbuf));
 	json_object_set_new(o, "busy_poll_us", json_integer(p->busy_poll_us));
+	json_object_set_new(o, "rcvlowat_bytes", json_integer(p->rcvlowat));
+	json_object_set_new(o, "spin", json_boolean(p->spin));
 	json_object_set_new(o, "congestion", json_string(p->cc));
 	json_object_set_new(o, "client_cpus", cpus_json(p->client_cpus, p->n_client_cpus));
 	json_object_set_new(o, "server_cpus", cpus_json(p->server_cpus, p->n_server_cpus));
@@ -236,18 +243,42 @@ static int get_cpus(const json_t *o, const char *key, int *cpus, unsigned *ret_n
 	return 0;
 }
 
+/* What nr_wl_params_to_json writes; anything else is refused, not ignored. */
+static const char *const param_keys[] = {
+	"test", "duration_us", "omit_us", "interval_us", "size_bytes", "request_bytes",
+	"response_bytes", "flows", "threads", "burst", "rate", "reverse", "nodelay",
+	"sndbuf_bytes", "rcvbuf_bytes", "busy_poll_us", "rcvlowat_bytes", "spin",
+	"congestion", "client_cpus", "server_cpus",
+};
+
+static bool known_param(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(param_keys) / sizeof(param_keys[0]); i++)
+		if (!strcmp(key, param_keys[i]))
+			return true;
+	return false;
+}
+
 int nr_wl_params_from_json(const struct json_t *obj, struct nr_wl_params *ret,
 			   struct nr_diag *d)
 {
 	const json_t *o = (const json_t *)obj;
 	struct nr_wl_params p;
 	enum nr_wl_kind kind;
+	const char *key;
 	json_t *v;
 	int64_t x;
 	int r;
 
 	if (!json_is_object(o))
 		return nr_diagf(d, NR_EPROTO, "params: expected an object");
+	json_object_foreach((json_t *)o, key, v)
+		if (!known_param(key))
+			/* a newer client's option would silently not apply */
+			return nr_diagf(d, NR_EPROTO, "params: unknown parameter '%s' (a newer "
+					"netrig client?)", key);
 	v = json_object_get(o, "test");
 	if (!json_is_string(v) || nr_wl_kind_parse(json_string_value(v), &kind) < 0)
 		return nr_diagf(d, NR_EPROTO, "params: unknown or missing test");
@@ -272,6 +303,7 @@ int nr_wl_params_from_json(const struct json_t *obj, struct nr_wl_params *ret,
 	INT_FIELD("sndbuf_bytes", sndbuf, 0, INT32_MAX);
 	INT_FIELD("rcvbuf_bytes", rcvbuf, 0, INT32_MAX);
 	INT_FIELD("busy_poll_us", busy_poll_us, 0, INT32_MAX);
+	INT_FIELD("rcvlowat_bytes", rcvlowat, NR_WL_LOWAT_AUTO, INT32_MAX);
 #undef INT_FIELD
 	v = json_object_get(o, "rate");
 	if (v) {
@@ -281,6 +313,7 @@ int nr_wl_params_from_json(const struct json_t *obj, struct nr_wl_params *ret,
 	}
 	if ((r = get_bool(o, "reverse", &p.reverse, d)) < 0 ||
 	    (r = get_bool(o, "nodelay", &p.nodelay, d)) < 0 ||
+	    (r = get_bool(o, "spin", &p.spin, d)) < 0 ||
 	    (r = get_cpus(o, "client_cpus", p.client_cpus, &p.n_client_cpus, d)) < 0 ||
 	    (r = get_cpus(o, "server_cpus", p.server_cpus, &p.n_server_cpus, d)) < 0)
 		return r;

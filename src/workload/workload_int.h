@@ -113,6 +113,23 @@ void nr__wl_rr_client(struct nr__wl_flow *f);
 void nr__wl_rr_server(struct nr__wl_flow *f);
 void nr__wl_crr_client(struct nr__wl_flow *f);
 void nr__wl_crr_server(struct nr__wl_flow *f);
+/*
+ * Receive batching for TCP stream receivers (SO_RCVLOWAT). A receiver
+ * woken for every segment costs the sending side a wake-up each time (an
+ * inter-processor interrupt, a VM exit on a VM), and on loopback and veth
+ * the sender's CPU is the bottleneck. Auto mode follows the rate: the
+ * mark is 200 us of data, at most 512 KiB, none for slow streams, so a
+ * read never waits long and interval series stay smooth.
+ */
+struct nr__wl_lowat {
+	int64_t since_us;
+	uint64_t since_bytes;
+	int cur;
+};
+void nr__wl_lowat_init(struct nr__wl_lowat *lw, int fd, const struct nr_wl_params *p,
+		       int64_t now_us);
+void nr__wl_lowat_update(struct nr__wl_lowat *lw, int fd, const struct nr_wl_params *p,
+			 uint64_t bytes, int64_t now_us);
 /* A UDP stream datagram's header into buf (NR_WL_UDP_HDR bytes). */
 void nr__wl_udp_hdr(char *buf, uint32_t flow, uint64_t seq, int64_t send_us, uint32_t flags);
 /* Read a header; false when buf is not one of ours. */

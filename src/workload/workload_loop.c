@@ -35,6 +35,7 @@ struct lflow {
 	uint64_t rx_acc;  /* bytes of the current request/response read so far */
 	int64_t *ring;    /* rr client: send times of outstanding requests */
 	unsigned head, n_out;
+	struct nr__wl_lowat lw; /* stream receivers */
 };
 
 struct loop {
@@ -157,9 +158,12 @@ static void stream_recv(struct loop *lp, struct lflow *l)
 		ssize_t n = recv(l->f->fd, lp->rbuf, lp->rsize, MSG_DONTWAIT);
 
 		if (n > 0) {
+			int64_t now = nr_mono_us();
+
 			l->bytes += (uint64_t)n;
 			NR__STORE(l->f->bytes, l->bytes);
-			NR__STORE(l->f->last_us, nr_mono_us());
+			NR__STORE(l->f->last_us, now);
+			nr__wl_lowat_update(&l->lw, l->f->fd, l->f->sh->p, l->bytes, now);
 			continue;
 		}
 		if (n == 0)
@@ -274,7 +278,7 @@ static void *loop_main(void *arg)
 		return NULL;
 	}
 	lp.ep = epoll_create1(EPOLL_CLOEXEC);
-	lp.rsize = 256 * 1024;
+	lp.rsize = 512 * 1024;
 	lp.rbuf = nr_xmalloc(lp.rsize);
 	lp.zeros = nr_xcalloc(1, ZEROS);
 	if (leader->role == NR__WL_STREAM_SEND) {
@@ -287,6 +291,8 @@ static void *loop_main(void *arg)
 
 		l->f = leader->group[i];
 		fcntl(l->f->fd, F_SETFL, fcntl(l->f->fd, F_GETFL) | O_NONBLOCK);
+		if (l->f->role == NR__WL_STREAM_RECV)
+			nr__wl_lowat_init(&l->lw, l->f->fd, p, nr_mono_us());
 		ev.events = l->f->role == NR__WL_STREAM_SEND ? EPOLLOUT : EPOLLIN;
 		l->want_out = ev.events == EPOLLOUT;
 		if (epoll_ctl(lp.ep, EPOLL_CTL_ADD, l->f->fd, &ev) < 0) {
@@ -333,7 +339,7 @@ static void *loop_main(void *arg)
 			break;
 		if (leader->sh->deadline_us > now && leader->sh->deadline_us - now < wait)
 			wait = leader->sh->deadline_us - now;
-		k = epoll_wait(lp.ep, evs, 64, (int)((wait + 999) / 1000));
+		k = epoll_wait(lp.ep, evs, 64, p->spin ? 0 : (int)((wait + 999) / 1000));
 		for (j = 0; j < k; j++) {
 			struct lflow *l = evs[j].data.ptr;
 

@@ -5,6 +5,10 @@
  * outstanding requests and waits with ppoll until a response is readable
  * or the next request is due. Latency is a full round trip, measured
  * with CLOCK_MONOTONIC in nanoseconds.
+ *
+ * With --spin every wait is a loop of non-blocking reads (or, pipelined,
+ * of polls with no timeout) on both ends: no thread ever sleeps, so no wake-up of an
+ * idle CPU is in the round trip, at the price of a busy CPU per flow.
  */
 #include <errno.h>
 #include <poll.h>
@@ -28,6 +32,12 @@ struct pending {
 static bool is_udp(const struct nr__wl_flow *f)
 {
 	return f->sh->p->kind == NR_WL_UDP_RR;
+}
+
+/* recv's flags: spinning reads never block */
+static int wait_flags(const struct nr__wl_flow *f)
+{
+	return f->sh->p->spin ? MSG_DONTWAIT : 0;
 }
 
 /* Send all of buf; 0, or -errno (stop requested: -EINTR). */
@@ -58,7 +68,7 @@ static int recv_all(struct nr__wl_flow *f, char *buf, size_t len)
 	size_t off = 0;
 
 	while (off < len) {
-		ssize_t n = recv(f->fd, buf + off, len - off, 0);
+		ssize_t n = recv(f->fd, buf + off, len - off, wait_flags(f));
 
 		if (n > 0) {
 			off += (size_t)n;
@@ -104,7 +114,7 @@ static void fail_io(struct nr__wl_flow *f, int r, const char *what)
 static int udp_wait(struct nr__wl_flow *f, char *resp, uint64_t seq, int64_t t1_ns)
 {
 	for (;;) {
-		ssize_t n = recv(f->fd, resp, (size_t)f->sh->p->response, 0);
+		ssize_t n = recv(f->fd, resp, (size_t)f->sh->p->response, wait_flags(f));
 		uint64_t got;
 
 		if (n >= 8) {
@@ -238,7 +248,7 @@ static void rr_pipelined(struct nr__wl_flow *f, char *req, char *resp)
 				n_out--;
 			}
 		}
-		wait_ns = 50000000; /* look at the stop flag now and then */
+		wait_ns = p->spin ? 0 : 50000000; /* look at the stop flag now and then */
 		if (open_loop && now < deadline_ns && n_out < cap && next_due - now < wait_ns)
 			wait_ns = next_due - now > 0 ? next_due - now : 0;
 		if (!n_out && !open_loop)
@@ -325,7 +335,7 @@ static void rr_server_tcp(struct nr__wl_flow *f)
 	uint64_t pending = 0, tx = 0;
 
 	for (;;) {
-		ssize_t n = recv(f->fd, buf, bufsize, 0);
+		ssize_t n = recv(f->fd, buf, bufsize, wait_flags(f));
 		uint64_t k;
 
 		if (n == 0)
@@ -370,7 +380,8 @@ static void rr_server_udp(struct nr__wl_flow *f)
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
-		ssize_t n = recvfrom(f->fd, buf, 65536, 0, (struct sockaddr *)&peer, &len);
+		ssize_t n = recvfrom(f->fd, buf, 65536, wait_flags(f), (struct sockaddr *)&peer,
+				     &len);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED) {

@@ -180,19 +180,64 @@ void nr__wl_stream_send(struct nr__wl_flow *f)
 	free(buf);
 }
 
+#define LOWAT_MAX (512 * 1024)
+#define LOWAT_MIN (16 * 1024)  /* below it: wake for every segment */
+#define LOWAT_WINDOW_US 200    /* auto: this much data per wake-up */
+#define LOWAT_EVERY_US 10000   /* auto: how often the rate is looked at */
+
+static void set_lowat(struct nr__wl_lowat *lw, int fd, int v)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
+		lw->cur = v;
+}
+
+void nr__wl_lowat_init(struct nr__wl_lowat *lw, int fd, const struct nr_wl_params *p,
+		       int64_t now_us)
+{
+	lw->since_us = now_us;
+	lw->since_bytes = 0;
+	lw->cur = 1; /* the kernel's default */
+	if (p->rcvlowat > 1)
+		set_lowat(lw, fd, p->rcvlowat);
+}
+
+void nr__wl_lowat_update(struct nr__wl_lowat *lw, int fd, const struct nr_wl_params *p,
+			 uint64_t bytes, int64_t now_us)
+{
+	int64_t dt = now_us - lw->since_us;
+	double want;
+	int v;
+
+	if (p->rcvlowat != NR_WL_LOWAT_AUTO || dt < LOWAT_EVERY_US)
+		return;
+	want = (double)(bytes - lw->since_bytes) / (double)dt * LOWAT_WINDOW_US;
+	v = want < LOWAT_MIN ? 1 : want > LOWAT_MAX ? LOWAT_MAX : (int)want;
+	lw->since_us = now_us;
+	lw->since_bytes = bytes;
+	/* a change of a quarter or more, so that noise does not cost system calls */
+	if (v == lw->cur || (v > lw->cur * 3 / 4 && v < lw->cur + lw->cur / 4))
+		return;
+	set_lowat(lw, fd, v);
+}
+
 void nr__wl_stream_recv(struct nr__wl_flow *f)
 {
-	size_t size = 256 * 1024;
+	size_t size = LOWAT_MAX;
 	char *buf = nr_xmalloc(size);
 	uint64_t bytes = 0;
+	struct nr__wl_lowat lw;
 
+	nr__wl_lowat_init(&lw, f->fd, f->sh->p, nr_mono_us());
 	for (;;) {
 		ssize_t n = recv(f->fd, buf, size, 0);
 
 		if (n > 0) {
+			int64_t now = nr_mono_us();
+
 			bytes += (uint64_t)n;
 			NR__STORE(f->bytes, bytes);
-			NR__STORE(f->last_us, nr_mono_us());
+			NR__STORE(f->last_us, now);
+			nr__wl_lowat_update(&lw, f->fd, f->sh->p, bytes, now);
 			continue;
 		}
 		if (n == 0)

@@ -44,6 +44,44 @@ for args in "tcp_stream --flows 6 --threads 2" "tcp_stream --flows 6 --threads 2
 	echo "ok $args"
 done
 
+# --spin: both ends poll, every rr shape still counts its transactions
+for args in "tcp_rr --spin" "udp_rr --spin" "tcp_rr --spin --burst 4" "udp_rr --spin --rate 5000/s" \
+	"tcp_rr --spin --flows 4 --threads 2"; do
+	"$NETRIG" bench $args --to 127.0.0.1:$port --duration 0.3s --omit 0.1s --json \
+		> "$tmp/spin.json" 2> "$tmp/spin.err" || fail "$args: $(cat "$tmp/spin.err")"
+	[ "$(json "$tmp/spin.json" "(d['params']['spin'] is True and
+		d['results']['transactions_per_s']['value'] > 0 and
+		d['results'].get('lost_transactions', {'value': 0})['value'] == 0)")" = True ] ||
+		fail "$args: $(cat "$tmp/spin.json")"
+	echo "ok $args"
+done
+"$NETRIG" bench tcp_rr --spin --to 127.0.0.1:$port --duration 0.2s --omit 0 > "$tmp/spin.txt" ||
+	fail "spin text"
+grep -q 'both ends spinning' "$tmp/spin.txt" || fail "text output does not say it spun"
+"$NETRIG" bench tcp_crr --spin --to 127.0.0.1:$port 2> "$tmp/spin.err"; [ $? = 2 ] ||
+	fail "--spin on crr is not a usage error"
+grep -q 'spin applies to tcp_rr and udp_rr' "$tmp/spin.err" || fail "unclear: $(cat "$tmp/spin.err")"
+
+# receive batching (SO_RCVLOWAT): auto, off and fixed marks all carry every byte,
+# also on epoll loops and when paced slowly (auto must not hold data back)
+for args in "--rcvlowat auto" "--rcvlowat off" "--rcvlowat 64K" "--rcvlowat 64K --flows 4 --threads 2" \
+	"--rcvlowat 300K --reverse"; do
+	"$NETRIG" bench tcp_stream $args --to 127.0.0.1:$port --duration 0.3s --omit 0.1s --json \
+		> "$tmp/lw.json" 2> "$tmp/lw.err" || fail "$args: $(cat "$tmp/lw.err")"
+	[ "$(json "$tmp/lw.json" "(d['client']['bytes_total'] == d['server']['bytes_total'] > 0)")" = True ] ||
+		fail "$args: bytes sent and received differ: $(cat "$tmp/lw.json")"
+	echo "ok tcp_stream $args"
+done
+"$NETRIG" bench tcp_stream --rate 8M --size 16K --to 127.0.0.1:$port --duration 1s --omit 0.2s \
+	--interval 0.25s --json > "$tmp/slow.json" || fail "slow paced stream"
+v=$(json "$tmp/slow.json" "sorted(i['throughput_bps'] for i in d['intervals'])")
+[ "$(json "$tmp/slow.json" "(len(d['intervals']) == 4 and
+	min(i['throughput_bps'] for i in d['intervals']) > 6e6)")" = True ] ||
+	fail "a slow stream's intervals are uneven (data held back?): $v"
+echo "ok slow stream intervals $v"
+"$NETRIG" bench tcp_stream --rcvlowat nonsense --to 127.0.0.1:$port 2>/dev/null; [ $? = 2 ] ||
+	fail "a bad --rcvlowat is not a usage error"
+
 # pinning shows in the CPUs reported; options reach the sockets
 if [ "$(nproc)" -ge 2 ]; then
 	"$NETRIG" bench tcp_rr --to 127.0.0.1:$port --duration 0.2s --omit 0 --cpu 0 --server-cpu 1 \

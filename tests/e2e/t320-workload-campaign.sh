@@ -27,7 +27,7 @@ tests:
     matrix: {request: [1, 512]}
   - name: udp_rr
     workload: udp_rr
-    options: {duration: 1s, omit: 200ms}
+    options: {duration: 1s, omit: 200ms, spin: true}
   - name: crr
     workload: tcp_crr
     options: {duration: 1s, omit: 200ms}
@@ -36,6 +36,7 @@ YAML
 grep -q -- "--reverse" plan.out || fail "the reverse switch does not reach the client"
 grep "reverse=false" -A2 plan.out | grep -q -- "--reverse" && fail "reverse=false passes --reverse"
 grep -q -- "--request 512" plan.out || fail "the request parameter does not become --request"
+grep -q -- "udp_rr .*--spin" plan.out || fail "spin: true does not become --spin"
 before=$(servers)
 "$N" run w.yaml --db w.db > out 2> err || { cat out; fail "run exited $?"; }
 for q in "stream|throughput_bps" "rr|latency_p50_us" "rr|transactions_per_s" "udp_rr|latency_p99_us" "crr|transactions_per_s"; do

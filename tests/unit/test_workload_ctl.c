@@ -91,6 +91,8 @@ NR_TEST(workload_params_json_roundtrip)
 	p.server_cpus[0] = 1;
 	p.server_cpus[1] = 0;
 	memcpy(p.cc, "cubic", 6);
+	p.spin = true;
+	p.rcvlowat = 65536;
 	s = nr_wl_params_to_json(&p);
 	o = json_loads(s, 0, NULL);
 	CHECK(o);
@@ -108,6 +110,26 @@ NR_TEST(workload_params_json_roundtrip)
 	json_decref(o);
 	o = json_pack("{s:s, s:i}", "test", "udp_rr", "request_bytes", 2);
 	CHECK(nr_wl_params_from_json(o, &q, NULL) < 0);
+	json_decref(o);
+	/* defaults: rcvlowat follows the rate, nobody spins */
+	o = json_pack("{s:s}", "test", "tcp_stream");
+	CHECK_OK(nr_wl_params_from_json(o, &q, &d));
+	CHECK_EQ(q.rcvlowat, NR_WL_LOWAT_AUTO);
+	CHECK(!q.spin);
+	json_decref(o);
+	o = json_pack("{s:s, s:i}", "test", "tcp_stream", "rcvlowat_bytes", -2);
+	CHECK_EQ(nr_wl_params_from_json(o, &q, &d), NR_EPROTO);
+	CHECK_CONTAINS(nr_diag_msg(&d), "rcvlowat_bytes");
+	json_decref(o);
+	/* spinning is for request/response */
+	o = json_pack("{s:s, s:b}", "test", "tcp_crr", "spin", 1);
+	CHECK_EQ(nr_wl_params_from_json(o, &q, &d), NR_EINVAL);
+	CHECK_CONTAINS(nr_diag_msg(&d), "spin applies to tcp_rr and udp_rr");
+	json_decref(o);
+	/* a parameter this end does not know is refused, not ignored */
+	o = json_pack("{s:s, s:b}", "test", "tcp_rr", "zerocopy", 1);
+	CHECK_EQ(nr_wl_params_from_json(o, &q, &d), NR_EPROTO);
+	CHECK_CONTAINS(nr_diag_msg(&d), "unknown parameter 'zerocopy'");
 	json_decref(o);
 }
 
