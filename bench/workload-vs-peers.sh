@@ -7,10 +7,13 @@
 # with the same pinning (servers on CPU 1, clients on CPU 0; taskset for
 # both tools) and the medians are printed with their ratio:
 #   - tcp_stream, one flow, vs iperf3 -c (throughput at the receiver); netrig
-#     also with --size 128K, iperf3's write size (netrig's default is 1 MiB)
+#     also with --size 128K, iperf3's write size (netrig's default is 1 MiB),
+#     and with --rcvlowat off, a receiver woken for every segment as iperf3's
 #   - tcp_rr and udp_rr (16-byte messages) vs sockperf ping-pong: netrig's
 #     full round-trip p50 vs 2 x sockperf's half round trip p50, and
-#     transactions/s vs sockperf's round trips/s (its valid-duration count)
+#     transactions/s vs sockperf's round trips/s (its valid-duration count);
+#     both tools blocking (their defaults), then both spinning (netrig --spin,
+#     sockperf --nonblocked with a recvfrom-polling server)
 #   - tcp_crr connections/s (no peer here; neper is not in Debian)
 # --netns runs every server in one network namespace and every client in
 # another, joined by a veth pair (needs root; both are deleted at the end).
@@ -68,8 +71,8 @@ median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin.rea
 ratio() { python3 -c "import sys; a=float('$1'); b=float('$2'); print('%.3f' % (a / b) if b else 'nan')"; }
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
-# the servers, for the whole run, and never much longer (6 series of 2 tools)
-LIFE=$(( RUNS * (DUR + 3) * 14 + 60 ))
+# the servers, for the whole run, and never much longer (13 series)
+LIFE=$(( RUNS * (DUR + 3) * 18 + 60 ))
 $SRV "$NETRIG" bench serve --listen $HOST:0 --lifetime ${LIFE}s > "$tmp/srv.out" 2> "$tmp/srv.err" &
 pids="$pids $!"
 i=0
@@ -87,13 +90,16 @@ echo "# $(nproc) CPUs, $(uname -r), $(cat /sys/devices/system/clocksource/clocks
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- tcp_stream vs iperf3 -----------------------------------------------------
-: > "$tmp/n.tp"; : > "$tmp/i.tp"; : > "$tmp/s.tp"
+: > "$tmp/n.tp"; : > "$tmp/i.tp"; : > "$tmp/s.tp"; : > "$tmp/o.tp"
 for r in $(seq "$RUNS"); do
 	$CLI "$NETRIG" bench tcp_stream --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
 		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['throughput_bps']['value']" >> "$tmp/n.tp"
 	# also with iperf3's write size, to show what the 1 MiB default brings
 	$CLI "$NETRIG" bench tcp_stream --size 128K --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
 		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['throughput_bps']['value']" >> "$tmp/s.tp"
+	# and with a receiver woken for every segment, as iperf3's is
+	$CLI "$NETRIG" bench tcp_stream --rcvlowat off --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
+		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['throughput_bps']['value']" >> "$tmp/o.tp"
 	$CLI iperf3 -c $HOST -p $IPORT -t "$DUR" -O 1 -J > "$tmp/i.json" &&
 		jget "$tmp/i.json" "d['end']['sum_received']['bits_per_second']" >> "$tmp/i.tp"
 done
@@ -105,39 +111,67 @@ printf 'tcp_stream 1 flow   netrig %8.2f Gbit/s   iperf3 %8.2f Gbit/s   ratio %s
 s=$(median < "$tmp/s.tp")
 printf 'tcp_stream 128K     netrig %8.2f Gbit/s   (writes of iperf3 size) ratio to iperf3 %s\n' \
 	"$(python3 -c "print($s/1e9)")" "$(ratio "$s" "$i")"
+o=$(median < "$tmp/o.tp")
+printf 'tcp_stream lowat off netrig %7.2f Gbit/s   (receiver woken per segment) ratio to iperf3 %s\n' \
+	"$(python3 -c "print($o/1e9)")" "$(ratio "$o" "$i")"
 
 # ---- rr vs sockperf ping-pong ------------------------------------------------------
+# block: both tools sleep in recv (their defaults); spin: both ends poll their
+# sockets (netrig --spin; sockperf --nonblocked, its server reading with
+# recvfrom from a feed file). A spinning sockperf server keeps its CPU busy even
+# when idle, so it runs only during its own samples.
 SPORT=$(free_port)
+sockperf_parse() { # ping-pong output -> "full-RTT-p50 round-trips/s"
+	sed 's/\x1b\[[0-9;]*m//g' | python3 -c '
+import re, sys
+t = sys.stdin.read()
+p = re.search(r"percentile 50.000 =\s+([0-9.]+)", t)
+m = re.search(r"\[Valid Duration\] RunTime=([0-9.]+) sec;.*ReceivedMessages=(\d+)", t)
+if p and m: print(2 * float(p.group(1)), int(m.group(2)) / float(m.group(1)))'
+}
+sockperf_up() { # proto mode -> starts a server, pid in $spid
+	if [ "$2" = spin ]; then
+		[ "$1" = tcp ] && echo "T:$HOST:$SPORT" > "$tmp/feed" || echo "U:$HOST:$SPORT" > "$tmp/feed"
+		$SRV timeout $LIFE sockperf server -f "$tmp/feed" -F r --nonblocked > "$tmp/sp.out" 2>&1 &
+	else
+		$SRV timeout $LIFE sockperf server $([ "$1" = tcp ] && echo --tcp) -i $HOST -p $SPORT \
+			> "$tmp/sp.out" 2>&1 &
+	fi
+	spid=$!; pids="$pids $spid"
+	i=0
+	until grep -q "PORT = *$SPORT" "$tmp/sp.out"; do
+		i=$((i + 1)); [ $i -gt 200 ] && { echo "sockperf server did not come up"; exit 3; }; sleep 0.01
+	done
+	sleep 0.2 # it prints the line before it reads
+}
+for mode in block spin; do
 for proto in tcp udp; do
 	flag=""; [ $proto = tcp ] && flag=--tcp
-	$SRV timeout $LIFE sockperf server $flag -i $HOST -p $SPORT > /dev/null 2>&1 &
-	spid=$!; pids="$pids $spid"
-	: > "$tmp/n.p50"; : > "$tmp/n.tps"; : > "$tmp/s.p50"; : > "$tmp/s.tps"
-	# sockperf says nothing when ready: a short ping-pong that succeeds is the event
-	i=0
-	until $CLI sockperf ping-pong $flag -i $HOST -p $SPORT -t 1 -m 16 2>&1 | grep -q 'percentile 50'; do
-		i=$((i + 1)); [ $i -gt 20 ] && { echo "sockperf server did not come up"; exit 3; }; sleep 0.05
-	done
+	nflag=""; sflag=""
+	[ $mode = spin ] && nflag=--spin sflag=--nonblocked
+	[ $mode = block ] && sockperf_up $proto block
+	: > "$tmp/n.p50"; : > "$tmp/n.tps"; : > "$tmp/s.res"
 	for r in $(seq "$RUNS"); do
-		$CLI "$NETRIG" bench ${proto}_rr --to $HOST:$NPORT --request 16 --duration ${DUR}s \
+		$CLI "$NETRIG" bench ${proto}_rr $nflag --to $HOST:$NPORT --request 16 --duration ${DUR}s \
 			--omit 0.4s --json > "$tmp/n.json" || continue
 		jget "$tmp/n.json" "d['results']['latency_p50_us']['value']" >> "$tmp/n.p50"
 		jget "$tmp/n.json" "d['results']['transactions_per_s']['value']" >> "$tmp/n.tps"
+		[ $mode = spin ] && sockperf_up $proto spin
 		# sockperf drops its first 400 ms itself
-		$CLI sockperf ping-pong $flag -i $HOST -p $SPORT -t "$(python3 -c "print($DUR + 0.4)")" -m 16 2>&1 |
-			sed 's/\x1b\[[0-9;]*m//g' > "$tmp/s.out"
-		sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' "$tmp/s.out" |
-			python3 -c 'import sys; print(2 * float(sys.stdin.read().split()[0]))' >> "$tmp/s.p50"
-		sed -n 's/.*\[Valid Duration\] RunTime=\([0-9.]*\) sec;.*ReceivedMessages=\([0-9]*\).*/\2 \1/p' "$tmp/s.out" |
-			python3 -c 'import sys; a, b = sys.stdin.read().split(); print(float(a) / float(b))' >> "$tmp/s.tps"
+		$CLI sockperf ping-pong $flag $sflag -i $HOST -p $SPORT -t "$(python3 -c "print($DUR + 0.4)")" \
+			-m 16 2>&1 | sockperf_parse >> "$tmp/s.res"
+		[ $mode = spin ] && { kill $spid; wait $spid 2>/dev/null; }
 	done
-	kill $spid; wait $spid 2>/dev/null
-	np=$(median < "$tmp/n.p50") sp=$(median < "$tmp/s.p50")
-	nt=$(median < "$tmp/n.tps") st=$(median < "$tmp/s.tps")
-	printf '%s_rr p50 RTT     netrig %8.2f us       sockperf 2x %6.2f us   ratio %s (goal <= 1.0)\n' \
-		$proto "$np" "$sp" "$(ratio "$np" "$sp")"
-	printf '%s_rr trans/s     netrig %10.0f /s    sockperf %10.0f /s  ratio %s (goal >= 1.0)\n' \
-		$proto "$nt" "$st" "$(ratio "$nt" "$st")"
+	[ $mode = block ] && { kill $spid; wait $spid 2>/dev/null; }
+	np=$(median < "$tmp/n.p50") nt=$(median < "$tmp/n.tps")
+	sp=$(cut -d' ' -f1 "$tmp/s.res" | median) st=$(cut -d' ' -f2 "$tmp/s.res" | median)
+	printf '%s_rr %-5s p50 RTT   netrig %8.2f us       sockperf 2x %6.2f us   ratio %s (goal <= 1.0)\n' \
+		$proto $mode "$np" "$sp" "$(ratio "$np" "$sp")"
+	printf '%s_rr %-5s trans/s   netrig %10.0f /s    sockperf %10.0f /s  ratio %s (goal >= 1.0)\n' \
+		$proto $mode "$nt" "$st" "$(ratio "$nt" "$st")"
+	printf '   runs p50: netrig %s; sockperf %s\n' "$(tr '\n' ' ' < "$tmp/n.p50" | xargs printf '%.1f ')" \
+		"$(cut -d' ' -f1 "$tmp/s.res" | xargs printf '%.1f ')"
+done
 done
 
 # ---- tcp_crr ----------------------------------------------------------------------
