@@ -122,14 +122,18 @@ void nr__wl_crr_server(struct nr__wl_flow *f);
  * read never waits long and interval series stay smooth.
  */
 struct nr__wl_lowat {
+	int fd;
+	int mode; /* the rcvlowat parameter */
+	int cur;  /* the mark set now */
 	int64_t since_us;
 	uint64_t since_bytes;
-	int cur;
 };
+/* Stream receivers read this much at once: at least the largest mark. */
+#define NR__WL_RECV_SIZE (512 * 1024)
 void nr__wl_lowat_init(struct nr__wl_lowat *lw, int fd, const struct nr_wl_params *p,
 		       int64_t now_us);
-void nr__wl_lowat_update(struct nr__wl_lowat *lw, int fd, const struct nr_wl_params *p,
-			 uint64_t bytes, int64_t now_us);
+/* After a read: bytes received so far. */
+void nr__wl_lowat_update(struct nr__wl_lowat *lw, uint64_t bytes, int64_t now_us);
 /* A UDP stream datagram's header into buf (NR_WL_UDP_HDR bytes). */
 void nr__wl_udp_hdr(char *buf, uint32_t flow, uint64_t seq, int64_t send_us, uint32_t flags);
 /* Read a header; false when buf is not one of ours. */

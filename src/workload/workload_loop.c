@@ -163,7 +163,7 @@ static void stream_recv(struct loop *lp, struct lflow *l)
 			l->bytes += (uint64_t)n;
 			NR__STORE(l->f->bytes, l->bytes);
 			NR__STORE(l->f->last_us, now);
-			nr__wl_lowat_update(&l->lw, l->f->fd, l->f->sh->p, l->bytes, now);
+			nr__wl_lowat_update(&l->lw, l->bytes, now);
 			continue;
 		}
 		if (n == 0)
@@ -278,7 +278,7 @@ static void *loop_main(void *arg)
 		return NULL;
 	}
 	lp.ep = epoll_create1(EPOLL_CLOEXEC);
-	lp.rsize = 512 * 1024;
+	lp.rsize = NR__WL_RECV_SIZE;
 	lp.rbuf = nr_xmalloc(lp.rsize);
 	lp.zeros = nr_xcalloc(1, ZEROS);
 	if (leader->role == NR__WL_STREAM_SEND) {

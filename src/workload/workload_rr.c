@@ -7,8 +7,9 @@
  * with CLOCK_MONOTONIC in nanoseconds.
  *
  * With --spin every wait is a loop of non-blocking reads (or, pipelined,
- * of polls with no timeout) on both ends: no thread ever sleeps, so no wake-up of an
- * idle CPU is in the round trip, at the price of a busy CPU per flow.
+ * of polls with no timeout) on both ends: no thread ever sleeps, so no
+ * wake-up of an idle CPU is in the round trip, at the price of a busy CPU
+ * per flow.
  */
 #include <errno.h>
 #include <poll.h>

@@ -180,35 +180,36 @@ void nr__wl_stream_send(struct nr__wl_flow *f)
 	free(buf);
 }
 
-#define LOWAT_MAX (512 * 1024)
+#define LOWAT_MAX NR__WL_RECV_SIZE
 #define LOWAT_MIN (16 * 1024)  /* below it: wake for every segment */
 #define LOWAT_WINDOW_US 200    /* auto: this much data per wake-up */
 #define LOWAT_EVERY_US 10000   /* auto: how often the rate is looked at */
 
-static void set_lowat(struct nr__wl_lowat *lw, int fd, int v)
+static void set_lowat(struct nr__wl_lowat *lw, int v)
 {
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
+	if (setsockopt(lw->fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) == 0)
 		lw->cur = v;
 }
 
 void nr__wl_lowat_init(struct nr__wl_lowat *lw, int fd, const struct nr_wl_params *p,
 		       int64_t now_us)
 {
+	lw->fd = fd;
+	lw->mode = p->rcvlowat;
+	lw->cur = 1; /* the kernel's default */
 	lw->since_us = now_us;
 	lw->since_bytes = 0;
-	lw->cur = 1; /* the kernel's default */
-	if (p->rcvlowat > 1)
-		set_lowat(lw, fd, p->rcvlowat);
+	if (lw->mode > 1)
+		set_lowat(lw, lw->mode);
 }
 
-void nr__wl_lowat_update(struct nr__wl_lowat *lw, int fd, const struct nr_wl_params *p,
-			 uint64_t bytes, int64_t now_us)
+void nr__wl_lowat_update(struct nr__wl_lowat *lw, uint64_t bytes, int64_t now_us)
 {
 	int64_t dt = now_us - lw->since_us;
 	double want;
 	int v;
 
-	if (p->rcvlowat != NR_WL_LOWAT_AUTO || dt < LOWAT_EVERY_US)
+	if (lw->mode != NR_WL_LOWAT_AUTO || dt < LOWAT_EVERY_US)
 		return;
 	want = (double)(bytes - lw->since_bytes) / (double)dt * LOWAT_WINDOW_US;
 	v = want < LOWAT_MIN ? 1 : want > LOWAT_MAX ? LOWAT_MAX : (int)want;
@@ -217,12 +218,12 @@ void nr__wl_lowat_update(struct nr__wl_lowat *lw, int fd, const struct nr_wl_par
 	/* a change of a quarter or more, so that noise does not cost system calls */
 	if (v == lw->cur || (v > lw->cur * 3 / 4 && v < lw->cur + lw->cur / 4))
 		return;
-	set_lowat(lw, fd, v);
+	set_lowat(lw, v);
 }
 
 void nr__wl_stream_recv(struct nr__wl_flow *f)
 {
-	size_t size = LOWAT_MAX;
+	size_t size = NR__WL_RECV_SIZE;
 	char *buf = nr_xmalloc(size);
 	uint64_t bytes = 0;
 	struct nr__wl_lowat lw;
@@ -237,7 +238,7 @@ void nr__wl_stream_recv(struct nr__wl_flow *f)
 			bytes += (uint64_t)n;
 			NR__STORE(f->bytes, bytes);
 			NR__STORE(f->last_us, now);
-			nr__wl_lowat_update(&lw, f->fd, f->sh->p, bytes, now);
+			nr__wl_lowat_update(&lw, bytes, now);
 			continue;
 		}
 		if (n == 0)
