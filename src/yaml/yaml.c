@@ -24,6 +24,8 @@ struct builder {
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
 	struct nr_diag *d;
+	const char *text; /* the input, for the marks' offsets */
+	size_t len;
 };
 
 static struct nr_ynode *new_node(struct builder *b, enum nr_ynode_kind kind,
@@ -213,6 +215,11 @@ static int handle(struct builder *b, struct fy_event *ev)
 		text = fy_token_get_text(ev->scalar.value, &len);
 		n->scalar = nr_xstrndup(text ? text : "", text ? len : 0);
 		n->quoted = fy_token_scalar_style(ev->scalar.value) != FYSS_PLAIN;
+		/* a quoted scalar's mark is its first character: name the quote,
+		 * where the value starts for the reader */
+		if (n->quoted && m && m->input_pos > 0 && m->input_pos <= b->len &&
+		    (b->text[m->input_pos - 1] == '"' || b->text[m->input_pos - 1] == '\''))
+			n->column--;
 		add_anchor(b, ev->scalar.anchor, n);
 		return attach(b, n);
 	case FYET_ALIAS:
@@ -266,6 +273,8 @@ int nr_ydoc_parse(const char *file, const char *text, size_t len,
 	b.doc = nr_xcalloc(1, sizeof(*b.doc));
 	b.doc->file = nr_xstrdup(file);
 	b.d = d;
+	b.text = text;
+	b.len = len;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = diag_output;

@@ -99,6 +99,13 @@ NR_TEST(campaign_errors_name_position_and_key)
 		       "c.yaml:4:5: unknown key 'retires' in test 'x' (did you mean 'retries'?)");
 	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    timeout: soon\n"),
 		       "c.yaml:4:14: 'timeout' must be a duration");
+	/* a quoted value is named at its opening quote, as an editor shows it */
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    timeout: \"soon\"\n"),
+		       "c.yaml:4:14: 'timeout' must be a duration");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    timeout: 'soon'\n"),
+		       "c.yaml:4:14: 'timeout' must be a duration");
+	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    \"retires\": 3\n"),
+		       "c.yaml:4:5: unknown key 'retires' in test 'x'");
 	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    matrix:\n      size: []\n"),
 		       "c.yaml:5:13: matrix parameter 'size' is empty");
 	CHECK_CONTAINS(bad("tests:\n  - run: echo\n"), "c.yaml:2:5: a test has no 'name'");

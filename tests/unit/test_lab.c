@@ -176,8 +176,8 @@ NR_TEST(lab_name_limits)
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a_b: }\n"),
 		       "l.yaml:2:9: host name 'a_b' may hold only letters, digits and '-'");
 	CHECK_CONTAINS(bad("lab: -x\nhosts: {a: }\n"), "l.yaml:1:6: lab name '-x' must not start with '-'");
-	CHECK_CONTAINS(bad("lab: 'a b'\nhosts: {a: }\n"), "l.yaml:1:7: lab name 'a b' may hold only");
-	CHECK_CONTAINS(bad("lab: ''\nhosts: {a: }\n"), "l.yaml:1:7: lab name must not be empty");
+	CHECK_CONTAINS(bad("lab: 'a b'\nhosts: {a: }\n"), "l.yaml:1:6: lab name 'a b' may hold only");
+	CHECK_CONTAINS(bad("lab: ''\nhosts: {a: }\n"), "l.yaml:1:6: lab name must not be empty");
 }
 
 NR_TEST(lab_bad_files)
@@ -210,7 +210,7 @@ NR_TEST(lab_bad_files)
 	CHECK_CONTAINS(bad("lab: x\ndir: tmp/x\nhosts: {a: }\n"),
 		       "l.yaml:2:6: 'dir' must be an absolute path, not 'tmp/x'");
 	CHECK_CONTAINS(bad("lab: x\ndir: /\nhosts: {a: }\n"), "l.yaml:2:6: 'dir' must not be '/'");
-	CHECK_CONTAINS(bad("lab: x\ndir: '/tmp/a b'\nhosts: {a: }\n"), "l.yaml:2:7: 'dir' must not hold blanks");
+	CHECK_CONTAINS(bad("lab: x\ndir: '/tmp/a b'\nhosts: {a: }\n"), "l.yaml:2:6: 'dir' must not hold blanks");
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: , b: }\nlinks: {a: b}\n"), "l.yaml:3:8: 'links' must be a list");
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: , b: }\nlinks:\n  - [a, b, a]\n"),
 		       "l.yaml:4:5: a link is a list of two hosts, [a, b], not 3 items");
