@@ -41,16 +41,17 @@ static char *trim(char *s)
 static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
-	size_t pos = 0;
+	size_t pos = 0, line_no = 0;
+	int r = 0;
 
-	(void)d;
-	while (pos < in.len) {
+	while (r == 0 && pos < in.len) {
 		const char *nl = memchr(in.ptr + pos, '\n', in.len - pos);
 		size_t n = nl ? (size_t)(nl - (in.ptr + pos)) : in.len - pos;
 		char *line = nr_xstrndup(in.ptr + pos, n);
 		char *sep = strpbrk(line, "=:");
 
 		pos += n + 1;
+		line_no++;
 		if (sep) {
 			const struct nr_metric_decl *m;
 			char *key, *val;
@@ -60,7 +61,12 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 			key = trim(line);
 			val = trim(sep + 1);
 			m = spec->n_metrics ? declared(spec, key) : NULL;
-			if ((m || !spec->n_metrics) && *key &&
+			if (m && !m->optional && nr_parse_double(val, &x) < 0 &&
+			    !nr_sample_find(set, m->name))
+				/* the key is there, its value is not a number */
+				r = nr_diagf(d, NR_EPARSE, "line %zu: %s is '%s', not a number",
+					     line_no, key, val);
+			else if ((m || !spec->n_metrics) && *key &&
 			    nr_parse_double(val, &x) == 0 && !nr_sample_find(set, m ? m->name : key)) {
 				const char *name = m ? m->name : key;
 				const char *unit = m ? m->unit : NULL;
@@ -72,7 +78,7 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 		}
 		free(line);
 	}
-	return 0;
+	return r;
 }
 
 const struct nr_parser nr_parser_keyvalue = {

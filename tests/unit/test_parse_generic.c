@@ -85,6 +85,25 @@ NR_TEST(parse_keyvalue_all_or_declared)
 	nr_sample_set_release(&set);
 }
 
+NR_TEST(parse_keyvalue_declared_value_not_a_number)
+{
+	struct nr_metric_decl m[] = { decl("p99_us", "latency_p99", "us", NR_BETTER_LOWER) };
+	struct nr_parse_spec spec = { nr_parser_find("keyvalue"), "stdout", m, 1 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_diag d = { 0 };
+
+	/* the key is there but says nothing measurable: not "missing" */
+	CHECK(nr_parse_run(&spec, nr_slice_str("runs=3\nlatency_p99: n/a\n"), &set, &d) ==
+	      NR_EPARSE);
+	CHECK_CONTAINS(d.msg, "line 2: latency_p99 is 'n/a', not a number");
+	nr_diag_clear(&d);
+	/* an optional metric may be absent that way */
+	m[0].optional = true;
+	CHECK_OK(nr_parse_run(&spec, nr_slice_str("latency_p99: n/a\n"), &set, NULL));
+	CHECK_EQ(set.n, 0);
+	nr_sample_set_release(&set);
+}
+
 NR_TEST(units_convert_to_canonical)
 {
 	static const struct {
