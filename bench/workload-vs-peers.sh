@@ -3,9 +3,11 @@
 #
 #   bench/workload-vs-peers.sh [--netns] [--runs N] [--duration SECONDS]
 #
-# For each comparison the two tools run alternately N times (default 5)
+# For each comparison the two tools run alternately N times (default 9)
 # with the same pinning (servers on CPU 1, clients on CPU 0; taskset for
-# both tools) and the medians are printed with their ratio:
+# both tools; netrig first in odd runs, the peer first in even ones) and the
+# medians are printed with their ratio, its 95 %
+# bootstrap interval and whether the runs tell the tools apart (ratio.py):
 #   - tcp_stream, one flow, vs iperf3 -c (throughput at the receiver); netrig
 #     also with --size 128K, iperf3's write size (netrig's default is 1 MiB),
 #     and with --rcvlowat off, a receiver woken for every segment as iperf3's
@@ -20,7 +22,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 NETRIG=$(pwd)/netrig
-RUNS=5 DUR=5 NETNS=0
+RUNS=9 DUR=5 NETNS=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--netns) NETNS=1 ;;
@@ -68,7 +70,8 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin.read().split()]; print(statistics.median(v) if v else "nan")'; }
-ratio() { python3 -c "import sys; a=float('$1'); b=float('$2'); print('%.3f' % (a / b) if b else 'nan')"; }
+# netrig's runs, the peer's runs, higher|lower -> "ratio [95 % interval] verdict"
+ratio_ci() { python3 bench/ratio.py "$@"; }
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # the servers, for the whole run, and never much longer (13 series)
@@ -91,7 +94,9 @@ echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- tcp_stream vs iperf3 -----------------------------------------------------
 : > "$tmp/n.tp"; : > "$tmp/i.tp"; : > "$tmp/s.tp"; : > "$tmp/o.tp"
-for r in $(seq "$RUNS"); do
+# netrig first in odd runs, the peer first in even ones (ABBA), so that a
+# drift over the run or a "first after a pause" effect falls on both
+netrig_stream() {
 	$CLI "$NETRIG" bench tcp_stream --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
 		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['throughput_bps']['value']" >> "$tmp/n.tp"
 	# also with iperf3's write size, to show what the 1 MiB default brings
@@ -100,20 +105,25 @@ for r in $(seq "$RUNS"); do
 	# and with a receiver woken for every segment, as iperf3's is
 	$CLI "$NETRIG" bench tcp_stream --rcvlowat off --to $HOST:$NPORT --duration ${DUR}s --omit 1s --json \
 		> "$tmp/n.json" && jget "$tmp/n.json" "d['results']['throughput_bps']['value']" >> "$tmp/o.tp"
+}
+iperf3_stream() {
 	$CLI iperf3 -c $HOST -p $IPORT -t "$DUR" -O 1 -J > "$tmp/i.json" &&
 		jget "$tmp/i.json" "d['end']['sum_received']['bits_per_second']" >> "$tmp/i.tp"
+}
+for r in $(seq "$RUNS"); do
+	if [ $((r % 2)) = 1 ]; then netrig_stream; iperf3_stream; else iperf3_stream; netrig_stream; fi
 done
 n=$(median < "$tmp/n.tp") i=$(median < "$tmp/i.tp")
-printf 'tcp_stream 1 flow   netrig %8.2f Gbit/s   iperf3 %8.2f Gbit/s   ratio %s  (runs: netrig %s; iperf3 %s)\n' \
-	"$(python3 -c "print($n/1e9)")" "$(python3 -c "print($i/1e9)")" "$(ratio "$n" "$i")" \
+printf 'tcp_stream 1 flow   netrig %8.2f Gbit/s   iperf3 %8.2f Gbit/s   ratio %s (goal >= 1.15)\n   runs: netrig %s; iperf3 %s\n' \
+	"$(python3 -c "print($n/1e9)")" "$(python3 -c "print($i/1e9)")" "$(ratio_ci "$tmp/n.tp" "$tmp/i.tp" higher)" \
 	"$(python3 -c "import sys; print(' '.join('%.1f' % (float(x)/1e9) for x in open('$tmp/n.tp')))")" \
 	"$(python3 -c "import sys; print(' '.join('%.1f' % (float(x)/1e9) for x in open('$tmp/i.tp')))")"
 s=$(median < "$tmp/s.tp")
 printf 'tcp_stream 128K     netrig %8.2f Gbit/s   (writes of iperf3 size) ratio to iperf3 %s\n' \
-	"$(python3 -c "print($s/1e9)")" "$(ratio "$s" "$i")"
+	"$(python3 -c "print($s/1e9)")" "$(ratio_ci "$tmp/s.tp" "$tmp/i.tp" higher)"
 o=$(median < "$tmp/o.tp")
 printf 'tcp_stream lowat off netrig %7.2f Gbit/s   (receiver woken per segment) ratio to iperf3 %s\n' \
-	"$(python3 -c "print($o/1e9)")" "$(ratio "$o" "$i")"
+	"$(python3 -c "print($o/1e9)")" "$(ratio_ci "$tmp/o.tp" "$tmp/i.tp" higher)"
 
 # ---- rr vs sockperf ping-pong ------------------------------------------------------
 # block: both tools sleep in recv (their defaults); spin: both ends poll their
@@ -144,6 +154,19 @@ sockperf_up() { # proto mode -> starts a server, pid in $spid
 	done
 	sleep 0.2 # it prints the line before it reads
 }
+netrig_rr() {
+	$CLI "$NETRIG" bench ${proto}_rr $nflag --to $HOST:$NPORT --request 16 --duration ${DUR}s \
+		--omit 0.4s --json > "$tmp/n.json" || return
+	jget "$tmp/n.json" "d['results']['latency_p50_us']['value']" >> "$tmp/n.p50"
+	jget "$tmp/n.json" "d['results']['transactions_per_s']['value']" >> "$tmp/n.tps"
+}
+sockperf_rr() {
+	[ $mode = spin ] && sockperf_up $proto spin
+	# sockperf drops its first 400 ms itself
+	$CLI sockperf ping-pong $flag $sflag -i $HOST -p $SPORT -t "$(python3 -c "print($DUR + 0.4)")" \
+		-m 16 2>&1 | sockperf_parse >> "$tmp/s.res"
+	[ $mode = spin ] && { kill $spid; wait $spid 2>/dev/null; }
+}
 for mode in block spin; do
 for proto in tcp udp; do
 	flag=""; [ $proto = tcp ] && flag=--tcp
@@ -152,23 +175,16 @@ for proto in tcp udp; do
 	[ $mode = block ] && sockperf_up $proto block
 	: > "$tmp/n.p50"; : > "$tmp/n.tps"; : > "$tmp/s.res"
 	for r in $(seq "$RUNS"); do
-		$CLI "$NETRIG" bench ${proto}_rr $nflag --to $HOST:$NPORT --request 16 --duration ${DUR}s \
-			--omit 0.4s --json > "$tmp/n.json" || continue
-		jget "$tmp/n.json" "d['results']['latency_p50_us']['value']" >> "$tmp/n.p50"
-		jget "$tmp/n.json" "d['results']['transactions_per_s']['value']" >> "$tmp/n.tps"
-		[ $mode = spin ] && sockperf_up $proto spin
-		# sockperf drops its first 400 ms itself
-		$CLI sockperf ping-pong $flag $sflag -i $HOST -p $SPORT -t "$(python3 -c "print($DUR + 0.4)")" \
-			-m 16 2>&1 | sockperf_parse >> "$tmp/s.res"
-		[ $mode = spin ] && { kill $spid; wait $spid 2>/dev/null; }
+		if [ $((r % 2)) = 1 ]; then netrig_rr; sockperf_rr; else sockperf_rr; netrig_rr; fi
 	done
 	[ $mode = block ] && { kill $spid; wait $spid 2>/dev/null; }
 	np=$(median < "$tmp/n.p50") nt=$(median < "$tmp/n.tps")
 	sp=$(cut -d' ' -f1 "$tmp/s.res" | median) st=$(cut -d' ' -f2 "$tmp/s.res" | median)
+	cut -d' ' -f1 "$tmp/s.res" > "$tmp/s.p50"; cut -d' ' -f2 "$tmp/s.res" > "$tmp/s.tps"
 	printf '%s_rr %-5s p50 RTT   netrig %8.2f us       sockperf 2x %6.2f us   ratio %s (goal <= 1.0)\n' \
-		$proto $mode "$np" "$sp" "$(ratio "$np" "$sp")"
+		$proto $mode "$np" "$sp" "$(ratio_ci "$tmp/n.p50" "$tmp/s.p50" lower)"
 	printf '%s_rr %-5s trans/s   netrig %10.0f /s    sockperf %10.0f /s  ratio %s (goal >= 1.0)\n' \
-		$proto $mode "$nt" "$st" "$(ratio "$nt" "$st")"
+		$proto $mode "$nt" "$st" "$(ratio_ci "$tmp/n.tps" "$tmp/s.tps" higher)"
 	printf '   runs p50: netrig %s; sockperf %s\n' "$(tr '\n' ' ' < "$tmp/n.p50" | xargs printf '%.1f ')" \
 		"$(cut -d' ' -f1 "$tmp/s.res" | xargs printf '%.1f ')"
 done
