@@ -191,3 +191,71 @@ char *nr_fmt_duration(char *buf, unsigned long size, int64_t us)
 			 (long long)(us / 60000000 % 60));
 	return buf;
 }
+
+/* v with as many decimals as leave `digits` significant ones, then prefix and unit. */
+static void fmt_sig(char *buf, unsigned long size, double v, int digits, const char *prefix,
+		    const char *unit)
+{
+	double a = fabs(v);
+	int k;
+
+	/* the most decimals whose rounding still has at most digits - k integer digits */
+	for (k = digits - 1; k > 0; k--) {
+		double scale = pow(10, k);
+
+		if (round(a * scale) / scale < pow(10, digits - k))
+			break;
+	}
+	snprintf(buf, size, "%.*f %s%s", k, v, prefix, unit);
+}
+
+char *nr_fmt_value_digits(char *buf, unsigned long size, double v, const char *unit, int digits)
+{
+	static const struct {
+		double f;
+		const char *p;
+	} si[] = { { 1e12, "T" }, { 1e9, "G" }, { 1e6, "M" }, { 1e3, "k" } };
+	/* a value that would round up to 1000 takes the next prefix */
+	double up;
+	size_t i;
+
+	if (digits < 1)
+		digits = 1;
+	if (digits > 9)
+		digits = 9;
+	up = 1 - 0.5 * pow(10, -digits);
+	if (!unit)
+		unit = "";
+	if (!strcmp(unit, "us")) {
+		if (fabs(v) >= 1e6 * up)
+			fmt_sig(buf, size, v / 1e6, digits, "", "s");
+		else if (fabs(v) >= 1e3 * up)
+			fmt_sig(buf, size, v / 1e3, digits, "", "ms");
+		else
+			fmt_sig(buf, size, v, digits, "", "us");
+		return buf;
+	}
+	if (!strcmp(unit, "bit/s") || !strcmp(unit, "1/s") || !strcmp(unit, "B")) {
+		const char *u = !strcmp(unit, "bit/s") ? "bit/s" : !strcmp(unit, "B") ? "B" : "/s";
+
+		for (i = 0; i < sizeof(si) / sizeof(si[0]); i++)
+			if (fabs(v) >= si[i].f * up) {
+				fmt_sig(buf, size, v / si[i].f, digits, si[i].p, u);
+				return buf;
+			}
+		fmt_sig(buf, size, v, digits, "", u);
+		return buf;
+	}
+	if (!strcmp(unit, "count"))
+		unit = ""; /* "138928", not "138928 count" */
+	if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(buf, size, "%.0f%s%s", v, *unit ? " " : "", unit);
+	else
+		snprintf(buf, size, "%.*g%s%s", digits, v, *unit ? " " : "", unit);
+	return buf;
+}
+
+char *nr_fmt_value(char *buf, unsigned long size, double v, const char *unit)
+{
+	return nr_fmt_value_digits(buf, size, v, unit, 3);
+}

@@ -23,4 +23,13 @@ int nr_parse_ratio(const char *s, double *ret);
 /* "1.50 s", "250 ms", "40 us" into buf; returns buf. */
 char *nr_fmt_duration(char *buf, unsigned long size, int64_t us);
 
+/*
+ * A value in its canonical unit (parse/parse.h: bit/s, us, B, 1/s, count,
+ * ...) for people, with three significant digits: "24.8 Gbit/s", "12.3 us",
+ * "1.50 ms", "138928" for a count. Returns buf.
+ */
+char *nr_fmt_value(char *buf, unsigned long size, double v, const char *unit);
+/* The same with `digits` significant digits (1 to 9). */
+char *nr_fmt_value_digits(char *buf, unsigned long size, double v, const char *unit, int digits);
+
 #endif

@@ -83,54 +83,6 @@ void nr_report_aggregate(const struct nr_sample_row *rows, size_t n,
 	*ret_n = n_out;
 }
 
-/* Three significant digits without an exponent: 1.23, 12.3, 123. */
-static void fmt3(char *buf, size_t size, double v, const char *prefix, const char *unit)
-{
-	double a = fabs(v);
-	int decimals = a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2;
-
-	snprintf(buf, size, "%.*f %s%s", decimals, v, prefix, unit);
-}
-
-char *nr_report_fmt_value(char *buf, size_t size, double v, const char *unit)
-{
-	static const struct {
-		double f;
-		const char *p;
-	} si[] = { { 1e12, "T" }, { 1e9, "G" }, { 1e6, "M" }, { 1e3, "k" } };
-	size_t i;
-
-	if (!unit)
-		unit = "";
-	if (!strcmp(unit, "us")) {
-		if (fabs(v) >= 999.5e3)
-			fmt3(buf, size, v / 1e6, "", "s");
-		else if (fabs(v) >= 999.5)
-			fmt3(buf, size, v / 1e3, "", "ms");
-		else
-			fmt3(buf, size, v, "", "us");
-		return buf;
-	}
-	if (!strcmp(unit, "bit/s") || !strcmp(unit, "1/s") || !strcmp(unit, "B")) {
-		const char *u = !strcmp(unit, "bit/s") ? "bit/s" : !strcmp(unit, "B") ? "B" : "/s";
-
-		for (i = 0; i < NR_ARRAY_SIZE(si); i++)
-			if (fabs(v) >= si[i].f * 0.9995) {
-				fmt3(buf, size, v / si[i].f, si[i].p, u);
-				return buf;
-			}
-		fmt3(buf, size, v, "", u);
-		return buf;
-	}
-	if (!strcmp(unit, "count"))
-		unit = ""; /* "138928", not "138928 count" */
-	if (v == floor(v) && fabs(v) < 1e15)
-		snprintf(buf, size, "%.0f%s%s", v, *unit ? " " : "", unit);
-	else
-		snprintf(buf, size, "%.4g%s%s", v, *unit ? " " : "", unit);
-	return buf;
-}
-
 /* ---- text tables ---- */
 
 #define MAX_COLS 12
@@ -318,9 +270,9 @@ void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row 
 			cells[0] = strcmp(r->role, "main") ? nr_xasprintf("%s (%s)", r->key, r->role)
 							    : nr_xstrdup(r->key);
 			cells[1] = nr_xstrdup(r->metric);
-			cells[2] = nr_xstrdup(nr_report_fmt_value(b, sizeof(b), r->median, r->unit));
-			cells[3] = nr_xstrdup(nr_report_fmt_value(b, sizeof(b), r->min, r->unit));
-			cells[4] = nr_xstrdup(nr_report_fmt_value(b, sizeof(b), r->max, r->unit));
+			cells[2] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->median, r->unit));
+			cells[3] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->min, r->unit));
+			cells[4] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->max, r->unit));
 			cells[5] = nr_xasprintf("%zu", r->n);
 			cells[6] = r->n > 1 && r->mean != 0
 					   ? nr_xasprintf("%.1f%%", 100 * r->stddev / fabs(r->mean))

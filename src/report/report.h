@@ -85,7 +85,4 @@ int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag 
 /* XML character data and attribute values. */
 void nr_report_xml_escape(struct nr_buf *out, const char *s);
 
-/* "28.3 Gbit/s", "12.4 us", "45.2 k/s": a value in its unit for people. */
-char *nr_report_fmt_value(char *buf, size_t size, double value, const char *unit);
-
 #endif

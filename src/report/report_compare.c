@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/num.h"
 #include "report/report.h"
 
 static const char *outcome_of(const struct nr_series_cmp *s)
@@ -104,9 +105,9 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 					  ? nr_analysis_severity_name(s->r.severity) : "";
 
 		if (s->presence != NR_ONLY_CAND)
-			nr_report_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
+			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
 		if (s->presence != NR_ONLY_BASE)
-			nr_report_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
+			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
 		if (s->presence == NR_IN_BOTH) {
 			fmt_pct(ch, sizeof(ch), s->r.rel_change);
 			fmt_p(p, sizeof(p), s);
@@ -133,9 +134,9 @@ static void md_row(const struct nr_series_cmp *s, struct nr_buf *out)
 	char b1[40] = "-", b2[40] = "-", ch[24] = "-", p[24] = "-";
 
 	if (s->presence != NR_ONLY_CAND)
-		nr_report_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
+		nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
 	if (s->presence != NR_ONLY_BASE)
-		nr_report_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
+		nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
 	if (s->presence == NR_IN_BOTH) {
 		fmt_pct(ch, sizeof(ch), s->r.rel_change);
 		fmt_p(p, sizeof(p), s);
@@ -314,8 +315,8 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 				nr_buf_adds(out, "</system-out>\n    </testcase>\n");
 				continue;
 			}
-			nr_report_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
-			nr_report_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
+			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
+			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
 			fmt_pct(ch, sizeof(ch), s->r.rel_change);
 			nr_buf_adds(out, ">\n      <failure type=\"regression\" message=\"");
 			nr_buf_addf(out, "%s regression: %s -> %s (%s, p %.3g)",
@@ -397,8 +398,8 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 			const struct nr_change *x = &c->v[i];
 			char b1[40], b2[40], ch[24];
 
-			nr_report_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->unit);
-			nr_report_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->unit);
+			nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->unit);
+			nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->unit);
 			fmt_pct(ch, sizeof(ch), x->cp.rel_change);
 			nr_buf_addf(out, "| `%s` | %s | %zu | %.12s | %s | %s | %s%s | %.2g |\n", x->key,
 				    x->metric, x->cp.index, x->commit ? x->commit : "", b1, b2, ch,
@@ -412,8 +413,8 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 		const struct nr_change *x = &c->v[i];
 		char b1[40], b2[40], ch[24];
 
-		nr_report_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->unit);
-		nr_report_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->unit);
+		nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->unit);
+		nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->unit);
 		fmt_pct(ch, sizeof(ch), x->cp.rel_change);
 		nr_buf_addf(out, "%-40s %-20s at %-5zu %-14.12s %12s -> %-12s %8s  p %-9.2g%s\n", x->key,
 			    x->metric, x->cp.index, x->commit ? x->commit : (x->run_id[0] ? x->run_id : ""),

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/mem.h"
+#include "base/num.h"
 #include "report/report.h"
 #include "report/report_int.h"
 
@@ -166,7 +167,7 @@ static void add_value(struct nr_buf *out, double v, const char *unit)
 		nr_buf_adds(out, "&#8211;");
 		return;
 	}
-	esc(out, nr_report_fmt_value(b, sizeof(b), v, unit));
+	esc(out, nr_fmt_value(b, sizeof(b), v, unit));
 }
 
 /* A status or outcome as a colored badge; the class is only ever [a-z]. */

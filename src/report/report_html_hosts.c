@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "base/num.h"
 #include "report/report.h"
 #include "report/report_int.h"
 
@@ -22,7 +23,7 @@ static void add_value(struct nr_buf *out, double v, const char *unit)
 {
 	char b[64];
 
-	esc(out, nr_report_fmt_value(b, sizeof(b), v, unit));
+	esc(out, nr_fmt_value(b, sizeof(b), v, unit));
 }
 
 /* A member by a dotted path ("cpu.model"), or NULL. */

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/num.h"
 #include "report/report.h"
 
 static void md_report(const struct nr_report_run *r, struct nr_buf *out)
@@ -47,9 +48,9 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 		char m[40], lo[40], hi[40];
 
 		nr_buf_addf(out, "| `%s` | %s | %s | %s | %s | %zu |\n", x->key, x->metric,
-			    nr_report_fmt_value(m, sizeof(m), x->median, x->unit),
-			    nr_report_fmt_value(lo, sizeof(lo), x->min, x->unit),
-			    nr_report_fmt_value(hi, sizeof(hi), x->max, x->unit), x->n);
+			    nr_fmt_value(m, sizeof(m), x->median, x->unit),
+			    nr_fmt_value(lo, sizeof(lo), x->min, x->unit),
+			    nr_fmt_value(hi, sizeof(hi), x->max, x->unit), x->n);
 	}
 	nr_buf_adds(out, "\n</details>\n");
 	if (r->changes && r->changes->n) {
@@ -117,15 +118,15 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 					nr_buf_adds(&suite, "<failure type=\"regression\" message=\"");
 					nr_buf_addf(&suite, "%s regression: %s -> %s (%+.1f%%, p %.3g)",
 						    nr_analysis_severity_name(v->r.severity),
-						    nr_report_fmt_value(b1, sizeof(b1), v->r.median_base, v->unit),
-						    nr_report_fmt_value(b2, sizeof(b2), v->r.median_cand, v->unit),
+						    nr_fmt_value(b1, sizeof(b1), v->r.median_base, v->unit),
+						    nr_fmt_value(b2, sizeof(b2), v->r.median_cand, v->unit),
 						    100 * v->r.rel_change, v->r.p_value);
 					nr_buf_adds(&suite, "\">");
 					nr_report_xml_escape(&suite, v->context ? v->context : "");
 					nr_buf_adds(&suite, "</failure>");
 				}
 				nr_buf_adds(&suite, "<system-out>median ");
-				nr_report_xml_escape(&suite, nr_report_fmt_value(m, sizeof(m), x->median, x->unit));
+				nr_report_xml_escape(&suite, nr_fmt_value(m, sizeof(m), x->median, x->unit));
 				nr_buf_addf(&suite, " over %zu repeats", x->n);
 				if (v && v->presence == NR_IN_BOTH)
 					nr_buf_addf(&suite, "; %s against the baseline",

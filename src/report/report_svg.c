@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/num.h"
 #include "report/report.h"
 #include "report/report_int.h"
 
@@ -90,7 +91,7 @@ static void add_value(struct nr_buf *out, double v, const char *unit)
 		nr_buf_adds(out, "&#8211;"); /* no value: a dash, not "nan" */
 		return;
 	}
-	nr_report_xml_escape(out, nr_report_fmt_value(b, sizeof(b), v, unit));
+	nr_report_xml_escape(out, nr_fmt_value(b, sizeof(b), v, unit));
 }
 
 /* An axis tick: a plain 0 reads better than "0.00 bit/s". */

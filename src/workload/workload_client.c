@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/num.h"
 #include "workload/workload_int.h"
 
 struct client {
@@ -343,6 +344,7 @@ static void render_text(struct nr_buf *t, const json_t *doc)
 {
 	const json_t *params = json_object_get(doc, "params");
 	const char *key;
+	char vbuf[64];
 	json_t *v;
 	size_t i;
 
@@ -351,18 +353,21 @@ static void render_text(struct nr_buf *t, const json_t *doc)
 		    json_string_value(json_object_get(doc, "server_address")),
 		    (long long)json_integer_value(json_object_get(params, "flows")),
 		    num(params, "duration_us") / 1e6, num(params, "omit_us") / 1e6);
+	/* four significant digits for people; --json has every digit */
 	json_array_foreach(json_object_get(doc, "intervals"), i, v) {
-		if (strstr(json_string_value(json_object_get(doc, "test")), "stream"))
-			nr_buf_addf(t, "  [%7.2f-%7.2f s] %12.2f Mbit/s\n", num(v, "start_us") / 1e6,
-				    num(v, "end_us") / 1e6, num(v, "throughput_bps") / 1e6);
-		else
-			nr_buf_addf(t, "  [%7.2f-%7.2f s] %12.1f transactions/s\n",
-				    num(v, "start_us") / 1e6, num(v, "end_us") / 1e6,
-				    num(v, "transactions_per_s"));
+		bool stream = strstr(json_string_value(json_object_get(doc, "test")), "stream");
+
+		nr_buf_addf(t, "  [%7.2f-%7.2f s] %16s\n", num(v, "start_us") / 1e6,
+			    num(v, "end_us") / 1e6,
+			    stream ? nr_fmt_value_digits(vbuf, sizeof(vbuf), num(v, "throughput_bps"),
+							 "bit/s", 4)
+				   : nr_fmt_value_digits(vbuf, sizeof(vbuf),
+							 num(v, "transactions_per_s"), "1/s", 4));
 	}
 	json_object_foreach((json_t *)json_object_get(doc, "results"), key, v) {
-		nr_buf_addf(t, "  %-42s %16.3f %s\n", key, num(v, "value"),
-			    json_string_value(json_object_get(v, "unit")));
+		nr_buf_addf(t, "  %-42s %16s\n", key,
+			    nr_fmt_value_digits(vbuf, sizeof(vbuf), num(v, "value"),
+						json_string_value(json_object_get(v, "unit")), 4));
 	}
 	nr_buf_adds(t, "  cpus: client ");
 	cpus_text(t, json_object_get(doc, "client"));

@@ -128,3 +128,31 @@ NR_TEST(diag_prepends_context)
 	CHECK_STR(d.msg, "outer: inner 1");
 	CHECK_STR(nr_strerror(NR_ETIMEOUT), "timed out");
 }
+
+NR_TEST(values_for_people)
+{
+	char b[64];
+
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 2.48e10, "bit/s"), "24.8 Gbit/s");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 9.999e8, "bit/s"), "1.00 Gbit/s");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 999.7e6, "bit/s"), "1.00 Gbit/s");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 960e6, "bit/s"), "960 Mbit/s");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 12.34, "us"), "12.3 us");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 1500, "us"), "1.50 ms");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 45200, "1/s"), "45.2 k/s");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 7, ""), "7");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 1.5, "%"), "1.5 %");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 99.96, "us"), "100 us");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 9.996, "us"), "10.0 us");
+	CHECK_STR(nr_fmt_value(b, sizeof(b), 138928, "count"), "138928");
+	/* more digits where a bench's text wants them */
+	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 499771429.886, "bit/s", 4), "499.8 Mbit/s");
+	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 68.352, "us", 4), "68.35 us");
+	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 8.0512, "us", 4), "8.051 us");
+	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 999.96, "us", 4), "1.000 ms");
+	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 9999.7, "1/s", 4), "10.00 k/s");
+	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 124877200, "B", 4), "124.9 MB");
+	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 11.5423, "ns/B", 4), "11.54 ns/B");
+	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 0.0312, "%", 4), "0.0312 %");
+	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 2.4, "bit/s", 0), "2 bit/s");
+}

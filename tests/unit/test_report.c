@@ -1,21 +1,6 @@
 #include "report/report.h"
 #include "test.h"
 
-NR_TEST(report_values_for_people)
-{
-	char b[64];
-
-	CHECK_STR(nr_report_fmt_value(b, sizeof(b), 2.48e10, "bit/s"), "24.8 Gbit/s");
-	CHECK_STR(nr_report_fmt_value(b, sizeof(b), 9.999e8, "bit/s"), "1.00 Gbit/s");
-	CHECK_STR(nr_report_fmt_value(b, sizeof(b), 999.7e6, "bit/s"), "1.00 Gbit/s");
-	CHECK_STR(nr_report_fmt_value(b, sizeof(b), 960e6, "bit/s"), "960 Mbit/s");
-	CHECK_STR(nr_report_fmt_value(b, sizeof(b), 12.34, "us"), "12.3 us");
-	CHECK_STR(nr_report_fmt_value(b, sizeof(b), 1500, "us"), "1.50 ms");
-	CHECK_STR(nr_report_fmt_value(b, sizeof(b), 45200, "1/s"), "45.2 k/s");
-	CHECK_STR(nr_report_fmt_value(b, sizeof(b), 7, ""), "7");
-	CHECK_STR(nr_report_fmt_value(b, sizeof(b), 1.5, "%"), "1.5 %");
-}
-
 NR_TEST(report_aggregate_median_min_max)
 {
 	struct nr_sample_row rows[5];
