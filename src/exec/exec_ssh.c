@@ -15,19 +15,28 @@
 #include "exec/exec.h"
 
 /*
- * The remote wrapper. sshd runs the command string with the user's shell;
- * `setsid -w` puts the command in a session (and group) of its own and
- * waits for it, so the exit status comes back through ssh. The inner sh
- * notes its pid (the group id) in the pidfile ($0) while it runs: killing
- * that group is how the remote side is ended, since ssh without a terminal
- * sends no hangup when the local client goes away. When the command ends
- * by itself the wrapper ends the rest of its group and removes the file,
- * so only a role netrig stops needs another round trip.
+ * The remote wrapper, run as `sh -c WRAPPER WRAPPER MODE PIDFILE CMD...`
+ * (its own text is $0, so that it can start itself again). The command
+ * must be in a process group of its own: killing that group is how the
+ * remote side is ended, since ssh without a terminal sends no hangup when
+ * the local client goes away. OpenSSH's sshd already starts every session
+ * in a new session and group, so the shell it runs (which execs this sh)
+ * leads one and nothing more is needed; elsewhere (a check of the group in
+ * /proc/$$/stat) `setsid -w` makes one, at the cost of two more programs
+ * started. MODE "g" says that was done. The wrapper notes its pid (the
+ * group id) in the pidfile while the command runs; when the command ends
+ * by itself it ends the rest of its group and empties the file (a builtin,
+ * where `rm` would start one more program per command): a role netrig stops
+ * needs another round trip, and the empty files go at the end of the run
+ * (the runner removes them, one round trip per host).
  */
 static const char wrapper[] =
-	"echo $$ > \"$0\" || exit 125; \"$@\"; rc=$?; "
+	"m=$1 f=$2; shift 2; "
+	"if [ \"$m\" != g ]; then pg=; read -r _ _ _ _ pg _ < /proc/$$/stat 2>/dev/null; "
+	"[ \"$pg\" = $$ ] || exec setsid -w sh -c \"$0\" \"$0\" g \"$f\" \"$@\"; fi; "
+	"echo $$ > \"$f\" || exit 125; \"$@\"; rc=$?; "
 	/* the command ended by itself: end what it left in its group too */
-	"trap '' TERM; kill -TERM -$$ 2>/dev/null; rm -f \"$0\"; exit $rc";
+	"trap '' TERM; kill -TERM -$$ 2>/dev/null; : > \"$f\"; exit $rc";
 
 /* The ssh command and every option, up to (not including) "--" and the destination. */
 static void ssh_options(const struct nr_target *t, const char *control_master, struct nr_strvec *ret)
@@ -101,9 +110,11 @@ void nr_ssh_command_argv(const struct nr_target *t, char *const *argv, char *con
 		nr_buf_adds(&cmd, " && ");
 	}
 	if (pidfile) {
-		nr_buf_adds(&cmd, "exec setsid -w sh -c ");
+		nr_buf_adds(&cmd, "exec sh -c ");
 		nr_shell_quote(&cmd, wrapper);
 		nr_buf_addch(&cmd, ' ');
+		nr_shell_quote(&cmd, wrapper);
+		nr_buf_adds(&cmd, " - ");
 		nr_shell_quote(&cmd, pidfile);
 		nr_buf_addch(&cmd, ' ');
 	} else {

@@ -417,7 +417,7 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 	s->started_mono = nr_mono_us();
 	nr_exec_become_subreaper();
 	nr_exec_guard_start();
-	nr__hosts_init(&s->hosts, s->c);
+	nr__hosts_init(&s->hosts, s->c, s->run->id);
 	s->uploaded = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	s->checked = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	for (i = 0; i < s->n; i++) {

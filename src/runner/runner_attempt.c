@@ -270,8 +270,8 @@ void nr__runner_attempt(struct nr__attempt *at)
 		if (r == 0 && target->kind == NR_TARGET_SSH) {
 			nr__hosts_connect(at->hosts, rr->host);
 			/* the environment and working directory apply on the far side */
-			rr->pidfile = nr_xasprintf("/tmp/netrig.%.8s.%lld.%d.%s.pid", at->run_id,
-						   (long long)at->ordinal, at->number, rr->role->name);
+			rr->pidfile = nr__hosts_pidfile(at->hosts, (long long)at->ordinal, at->number,
+							rr->role->name);
 			nr_ssh_command_argv(target, argv.v, env.v, rr->host->workdir, rr->pidfile,
 					    &remote);
 			spec.argv = remote.v;

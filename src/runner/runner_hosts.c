@@ -17,12 +17,13 @@
 #include "net/net.h"
 #include "runner/runner_internal.h"
 
-void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c)
+void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c, const char *run_id)
 {
 	size_t i;
 
 	memset(h, 0, sizeof(*h));
 	h->c = c;
+	snprintf(h->run8, sizeof(h->run8), "%.8s", run_id);
 	h->targets = nr_xcalloc(c->n_hosts + 1, sizeof(*h->targets));
 	h->control_paths = nr_xcalloc(c->n_hosts + 1, sizeof(*h->control_paths));
 	h->masters = nr_xcalloc(c->n_hosts + 1, sizeof(*h->masters));
@@ -64,6 +65,25 @@ void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c)
 	}
 }
 
+char *nr__hosts_pidfile(const struct nr__hosts *h, long long ordinal, int attempt,
+			const char *role)
+{
+	return nr_xasprintf("/tmp/netrig.%s.%lld.%d.%s.pid", h->run8, ordinal, attempt, role);
+}
+
+/*
+ * The wrapper empties a pidfile when its command ends (exec_ssh.c); the
+ * files go here, in one round trip per host, glob and all on the far side.
+ */
+static void clean_pidfiles(const struct nr__hosts *h, const struct nr_target *t)
+{
+	char *argv[] = { "sh", "-c", "rm -f /tmp/netrig.\"$1\".*.pid", "netrig-clean",
+			 (char *)h->run8, NULL };
+	int code;
+
+	nr_target_run(t, argv, 10000000, 4096, &code, NULL, NULL, NULL);
+}
+
 void nr__hosts_release(struct nr__hosts *h)
 {
 	size_t i;
@@ -74,6 +94,7 @@ void nr__hosts_release(struct nr__hosts *h)
 		if (h->master_up[i]) {
 			struct nr_proc *procs[1] = { &h->masters[i] };
 
+			clean_pidfiles(h, &h->targets[i]);
 			nr_ssh_close(&h->targets[i]);
 			nr_proc_stop(procs, 1, 500000);
 			nr_proc_release(&h->masters[i]);

@@ -14,6 +14,7 @@ struct nr__hosts {
 	struct nr_proc *masters;   /* per host: the "ssh -M -N" keeping that connection */
 	bool *master_up;
 	char *control_dir;         /* a private directory for the sockets; NULL without ssh hosts */
+	char run8[9];              /* the run id's first 8 characters: in remote pidfiles' names */
 };
 
 struct nr__role_run {
@@ -57,8 +58,12 @@ struct nr__collected {
 void nr__runner_attempt(struct nr__attempt *at);
 void nr__runner_attempt_release(struct nr__attempt *at);
 
-void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c);
+void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c, const char *run_id);
+/* Removes the run's remote pidfiles and closes the shared connections. */
 void nr__hosts_release(struct nr__hosts *h);
+/* The remote file holding an ssh role's process group (exec_ssh.c's wrapper). */
+char *nr__hosts_pidfile(const struct nr__hosts *h, long long ordinal, int attempt,
+			const char *role);
 const struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct nr_host *host);
 /*
  * Make sure an ssh host's shared connection is up (starting it when it is
