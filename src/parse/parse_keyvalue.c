@@ -38,13 +38,21 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A declared metric's first value that was not a number, kept in case no later line has one. */
+struct not_number {
+	const struct nr_metric_decl *m;
+	size_t line;
+	char *text;
+};
+
 static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
+	struct not_number bad = { 0 };
 	size_t pos = 0, line_no = 0;
 	int r = 0;
 
-	while (r == 0 && pos < in.len) {
+	while (pos < in.len) {
 		const char *nl = memchr(in.ptr + pos, '\n', in.len - pos);
 		size_t n = nl ? (size_t)(nl - (in.ptr + pos)) : in.len - pos;
 		char *line = nr_xstrndup(in.ptr + pos, n);
@@ -61,12 +69,7 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 			key = trim(line);
 			val = trim(sep + 1);
 			m = spec->n_metrics ? declared(spec, key) : NULL;
-			if (m && !m->optional && nr_parse_double(val, &x) < 0 &&
-			    !nr_sample_find(set, m->name))
-				/* the key is there, its value is not a number */
-				r = nr_diagf(d, NR_EPARSE, "line %zu: %s is '%s', not a number",
-					     line_no, key, val);
-			else if ((m || !spec->n_metrics) && *key &&
+			if ((m || !spec->n_metrics) && *key &&
 			    nr_parse_double(val, &x) == 0 && !nr_sample_find(set, m ? m->name : key)) {
 				const char *name = m ? m->name : key;
 				const char *unit = m ? m->unit : NULL;
@@ -74,10 +77,17 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 
 				if (nr_sample_add_converted(set, name, x, unit, better, -1) < 0)
 					nr_sample_add(set, name, x, unit, better);
+			} else if (m && !m->optional && !bad.m && nr_parse_double(val, &x) < 0) {
+				bad = (struct not_number){ m, line_no, nr_xstrdup(val) };
 			}
 		}
 		free(line);
 	}
+	/* the key was there and said nothing measurable: not "missing" */
+	if (bad.m && !nr_sample_find(set, bad.m->name))
+		r = nr_diagf(d, NR_EPARSE, "line %zu: %s is '%s', not a number", bad.line,
+			     bad.m->source ? bad.m->source : bad.m->name, bad.text);
+	free(bad.text);
 	return r;
 }
 

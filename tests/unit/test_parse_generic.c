@@ -97,6 +97,11 @@ NR_TEST(parse_keyvalue_declared_value_not_a_number)
 	      NR_EPARSE);
 	CHECK_CONTAINS(d.msg, "line 2: latency_p99 is 'n/a', not a number");
 	nr_diag_clear(&d);
+	/* a later line with a number wins */
+	CHECK_OK(nr_parse_run(&spec, nr_slice_str("latency_p99: -\nlatency_p99: 40\n"), &set, NULL));
+	CHECK_NEAR(nr_sample_find(&set, "p99_us")->value, 40, 0);
+	nr_sample_set_release(&set);
+	set = (struct nr_sample_set)NR_SAMPLE_SET_INIT;
 	/* an optional metric may be absent that way */
 	m[0].optional = true;
 	CHECK_OK(nr_parse_run(&spec, nr_slice_str("latency_p99: n/a\n"), &set, NULL));
