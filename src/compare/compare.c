@@ -13,18 +13,8 @@
 static int cmp_rows(const void *a, const void *b)
 {
 	const struct nr_sample_row *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
 
-	if (!c)
-		c = strcmp(x->role, y->role);
-	if (!c)
-		c = strcmp(x->metric, y->metric);
-	return c;
-}
-
-static bool same_series(const struct nr_sample_row *a, const struct nr_sample_row *b)
-{
-	return !strcmp(a->key, b->key) && !strcmp(a->role, b->role) && !strcmp(a->metric, b->metric);
+	return nr_series_cmp(&x->id, &y->id);
 }
 
 /* Samples of several runs, concatenated and sorted by series. */
@@ -81,12 +71,7 @@ static int cmp_series(const void *a, const void *b)
 		if (x->r.gain != y->r.gain)
 			return x->r.gain < y->r.gain ? -1 : 1;
 	}
-	c = strcmp(x->key, y->key);
-	if (!c)
-		c = strcmp(x->role, y->role);
-	if (!c)
-		c = strcmp(x->metric, y->metric);
-	return c;
+	return nr_series_cmp(&x->id, &y->id);
 }
 
 static struct nr_series_cmp *new_series(struct nr_comparison *c, size_t *cap,
@@ -97,12 +82,7 @@ static struct nr_series_cmp *new_series(struct nr_comparison *c, size_t *cap,
 	NR_GROW(c->v, c->n + 1, *cap);
 	s = &c->v[c->n++];
 	memset(s, 0, sizeof(*s));
-	s->test = nr_xstrdup(r->test);
-	s->key = nr_xstrdup(r->key);
-	s->role = nr_xstrdup(r->role);
-	s->metric = nr_xstrdup(r->metric);
-	s->unit = nr_xstrdup(r->unit);
-	s->better = r->better;
+	nr_series_copy(&s->id, &r->id);
 	return s;
 }
 
@@ -114,7 +94,7 @@ static void add_context(struct nr_series_cmp *s, const struct nr_changes *hist)
 	for (i = hist->n; i-- > 0;) {
 		const struct nr_change *ch = &hist->v[i];
 
-		if (strcmp(ch->key, s->key) || strcmp(ch->role, s->role) || strcmp(ch->metric, s->metric))
+		if (nr_series_cmp(&ch->id, &s->id))
 			continue;
 		s->context = nr_xasprintf("history: a change point at run %.8s%s%.12s (%+.1f %%, p %.2g)",
 					  ch->run_id, ch->commit ? ", commit " : "",
@@ -251,13 +231,13 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		struct nr_series_cmp *s = new_series(&c, &cap, first);
 		size_t kb = 0, kc = 0;
 
-		while (k <= 0 && i < nb && same_series(&bs[i], first))
+		while (k <= 0 && i < nb && !cmp_rows(&bs[i], first))
 			bv[kb++] = bs[i++].value;
-		while (k >= 0 && j < nc && same_series(&cs[j], first))
+		while (k >= 0 && j < nc && !cmp_rows(&cs[j], first))
 			cv[kc++] = cs[j++].value;
 		s->threshold = o->params.threshold;
 		s->critical = o->params.critical;
-		nr_campaign_thresholds(camp, s->test, s->metric, &s->threshold, &s->critical);
+		nr_campaign_thresholds(camp, s->id.test, s->id.metric, &s->threshold, &s->critical);
 		if (!kc) {
 			s->presence = NR_ONLY_BASE;
 			c.only_base++;
@@ -270,7 +250,7 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 			p.threshold = s->threshold;
 			p.critical = s->critical < s->threshold ? s->threshold : s->critical;
 			s->presence = NR_IN_BOTH;
-			if (nr_analysis_compare(bv, kb, cv, kc, s->better, &p, &s->r) < 0) {
+			if (nr_analysis_compare(bv, kb, cv, kc, s->id.better, &p, &s->r) < 0) {
 				/* non-finite values: say so rather than judge */
 				s->r.outcome = NR_OUTCOME_NOISY;
 				s->r.p_value = NAN;
@@ -313,11 +293,7 @@ void nr_comparison_release(struct nr_comparison *c)
 	size_t i;
 
 	for (i = 0; i < c->n; i++) {
-		free(c->v[i].test);
-		free(c->v[i].key);
-		free(c->v[i].role);
-		free(c->v[i].metric);
-		free(c->v[i].unit);
+		nr_series_release(&c->v[i].id);
 		free(c->v[i].context);
 	}
 	free(c->v);

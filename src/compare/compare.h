@@ -30,8 +30,7 @@ enum nr_presence {
 };
 
 struct nr_series_cmp {
-	char *test, *key, *role, *metric, *unit;
-	enum nr_better better;
+	struct nr_series id;
 	enum nr_presence presence;
 	double threshold, critical;    /* as applied */
 	struct nr_analysis_compare_result r; /* NR_IN_BOTH only */
@@ -74,8 +73,7 @@ bool nr_comparison_fails(const struct nr_comparison *c, enum nr_analysis_severit
 /* ---- history: one value per run for every series of a campaign ---- */
 
 struct nr_history_series {
-	char *test, *key, *role, *metric, *unit;
-	enum nr_better better;
+	struct nr_series id;
 	double *values;   /* n_runs medians of the repeats; NaN where the run lacks it */
 	size_t present;   /* values that are not NaN */
 };
@@ -104,8 +102,7 @@ void nr_history_release(struct nr_history *h);
 #define NR_CHANGES_MAX_PVALUE 1e-5
 
 struct nr_change {
-	char *test, *key, *role, *metric, *unit;
-	enum nr_better better;
+	struct nr_series id;
 	struct nr_analysis_changepoint cp;
 	char run_id[NR_UUID_LEN + 1]; /* the first run after the change */
 	char *commit;                 /* its commit, or NULL */

@@ -12,7 +12,7 @@
 #include "base/str.h"
 #include "compare/compare.h"
 
-static void add_change(struct nr_changes *ch, size_t *cap, const struct nr_sample_row *row,
+static void add_change(struct nr_changes *ch, size_t *cap, const struct nr_series *id,
 		       const struct nr_analysis_changepoint *cp, const struct nr_run_rec *run)
 {
 	struct nr_change *c;
@@ -20,20 +20,15 @@ static void add_change(struct nr_changes *ch, size_t *cap, const struct nr_sampl
 	NR_GROW(ch->v, ch->n + 1, *cap);
 	c = &ch->v[ch->n++];
 	memset(c, 0, sizeof(*c));
-	c->test = nr_xstrdup(row->test);
-	c->key = nr_xstrdup(row->key);
-	c->role = nr_xstrdup(row->role);
-	c->metric = nr_xstrdup(row->metric);
-	c->unit = nr_xstrdup(row->unit);
-	c->better = row->better;
+	nr_series_copy(&c->id, id);
 	c->cp = *cp;
 	if (run) {
 		memcpy(c->run_id, run->id, sizeof(c->run_id));
 		c->commit = run->commit ? nr_xstrdup(run->commit) : NULL;
 		c->started_us = run->started_us;
 	}
-	c->regression = (row->better == NR_BETTER_HIGHER && cp->rel_change < 0) ||
-			(row->better == NR_BETTER_LOWER && cp->rel_change > 0);
+	c->regression = (id->better == NR_BETTER_HIGHER && cp->rel_change < 0) ||
+			(id->better == NR_BETTER_LOWER && cp->rel_change > 0);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -49,12 +44,8 @@ struct keyed_row {
 static int cmp_keyed(const void *a, const void *b)
 {
 	const struct keyed_row *x = a, *y = b;
-	int c = strcmp(x->row->key, y->row->key);
+	int c = nr_series_cmp(&x->row->id, &y->row->id);
 
-	if (!c)
-		c = strcmp(x->row->role, y->row->role);
-	if (!c)
-		c = strcmp(x->row->metric, y->row->metric);
 	if (!c)
 		c = (x->run > y->run) - (x->run < y->run);
 	return c;
@@ -105,7 +96,8 @@ int nr_history_build(struct nr_store *st, const char *campaign, int64_t since_us
 	for (i = 0; i < n_rows; i++) {
 		struct nr_run_rec probe, *hit;
 
-		if ((test && strcmp(rows[i].test, test)) || (metric && strcmp(rows[i].metric, metric)))
+		if ((test && strcmp(rows[i].id.test, test)) ||
+		    (metric && strcmp(rows[i].id.metric, metric)))
 			continue;
 		memcpy(probe.id, rows[i].run_id, sizeof(probe.id));
 		hit = bsearch(&probe, by_id, h.n_runs, sizeof(*by_id), cmp_id);
@@ -126,23 +118,16 @@ int nr_history_build(struct nr_store *st, const char *campaign, int64_t since_us
 		NR_GROW(h.s, h.n + 1, cap);
 		s = &h.s[h.n++];
 		memset(s, 0, sizeof(*s));
-		s->test = nr_xstrdup(first->test);
-		s->key = nr_xstrdup(first->key);
-		s->role = nr_xstrdup(first->role);
-		s->metric = nr_xstrdup(first->metric);
-		s->unit = nr_xstrdup(first->unit);
-		s->better = first->better;
+		nr_series_copy(&s->id, &first->id);
 		s->values = nr_xcalloc(h.n_runs + 1, sizeof(double));
 		for (k = 0; k < h.n_runs; k++)
 			s->values[k] = NAN;
 		/* one series: rows i..j, grouped by run */
-		while (j < n_kr && !strcmp(kr[j].row->key, first->key) &&
-		       !strcmp(kr[j].row->role, first->role) && !strcmp(kr[j].row->metric, first->metric)) {
+		while (j < n_kr && !nr_series_cmp(&kr[j].row->id, &first->id)) {
 			size_t run = kr[j].run, m = 0;
 
-			while (j < n_kr && kr[j].run == run && !strcmp(kr[j].row->key, first->key) &&
-			       !strcmp(kr[j].row->role, first->role) &&
-			       !strcmp(kr[j].row->metric, first->metric))
+			while (j < n_kr && kr[j].run == run &&
+			       !nr_series_cmp(&kr[j].row->id, &first->id))
 				one[m++] = kr[j++].row->value;
 			s->values[run] = nr_analysis_median(one, m);
 			s->present++;
@@ -165,11 +150,7 @@ void nr_history_release(struct nr_history *h)
 	size_t i;
 
 	for (i = 0; i < h->n; i++) {
-		free(h->s[i].test);
-		free(h->s[i].key);
-		free(h->s[i].role);
-		free(h->s[i].metric);
-		free(h->s[i].unit);
+		nr_series_release(&h->s[i].id);
 		free(h->s[i].values);
 	}
 	free(h->s);
@@ -194,8 +175,6 @@ int nr_changes_history(struct nr_store *st, const struct nr_changes_opts *o,
 	for (i = 0; i < h.n; i++) {
 		const struct nr_history_series *s = &h.s[i];
 		struct nr_analysis_changepoint *cps = NULL;
-		struct nr_sample_row row = { .test = s->test, .key = s->key, .role = s->role,
-					     .metric = s->metric, .unit = s->unit, .better = s->better };
 		size_t n_cp = 0;
 
 		ch.series++;
@@ -205,7 +184,7 @@ int nr_changes_history(struct nr_store *st, const struct nr_changes_opts *o,
 		nr_analysis_fill_missing(vals, h.n_runs);
 		if (nr_analysis_changepoints(vals, h.n_runs, &o->params, &cps, &n_cp) == 0)
 			for (p = 0; p < n_cp; p++)
-				add_change(&ch, &cap, &row, &cps[p], &h.runs[cps[p].index]);
+				add_change(&ch, &cap, &s->id, &cps[p], &h.runs[cps[p].index]);
 		nr_analysis_changepoints_free(cps);
 	}
 	free(vals);
@@ -320,7 +299,7 @@ int nr_changes_csv(const char *path, const char *column, const struct nr_analysi
 	}
 	for (c = 1; c < head.n; c++) {
 		struct nr_analysis_changepoint *cps = NULL;
-		struct nr_sample_row row = { 0 };
+		struct nr_series id = { 0 };
 		size_t n_cp = 0, k, valid = 0;
 
 		if (column && strcmp(head.v[c], column))
@@ -335,13 +314,13 @@ int nr_changes_csv(const char *path, const char *column, const struct nr_analysi
 			r = nr_diagf(d, r, "%s: column %s", path, head.v[c]);
 			goto out;
 		}
-		row.test = (char *)path;
-		row.key = (char *)path;
-		row.role = "";
-		row.metric = head.v[c];
-		row.unit = "";
+		id.test = (char *)path;
+		id.key = (char *)path;
+		id.role = "";
+		id.metric = head.v[c];
+		id.unit = "";
 		for (k = 0; k < n_cp; k++) {
-			add_change(&ch, &cap, &row, &cps[k], NULL);
+			add_change(&ch, &cap, &id, &cps[k], NULL);
 			ch.v[ch.n - 1].commit = nr_xstrdup(labels.v[cps[k].index]);
 		}
 		nr_analysis_changepoints_free(cps);
@@ -367,11 +346,7 @@ void nr_changes_release(struct nr_changes *c)
 	size_t i;
 
 	for (i = 0; i < c->n; i++) {
-		free(c->v[i].test);
-		free(c->v[i].key);
-		free(c->v[i].role);
-		free(c->v[i].metric);
-		free(c->v[i].unit);
+		nr_series_release(&c->v[i].id);
 		free(c->v[i].commit);
 	}
 	free(c->v);

@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "base/num.h"
 #include "analysis/analysis.h"
+#include "report/report_int.h"
 
 int nr_report_format_parse(const char *s, enum nr_report_format *ret)
 {
@@ -43,8 +44,8 @@ static void summarize(double *v, size_t n, struct nr_result_row *r)
 
 static bool same_series(const struct nr_sample_row *a, const struct nr_sample_row *b)
 {
-	return !strcmp(a->case_id, b->case_id) && !strcmp(a->role, b->role) &&
-	       !strcmp(a->metric, b->metric);
+	return !strcmp(a->case_id, b->case_id) && !strcmp(a->id.role, b->id.role) &&
+	       !strcmp(a->id.metric, b->id.metric);
 }
 
 void nr_report_aggregate(const struct nr_sample_row *rows, size_t n,
@@ -68,12 +69,7 @@ void nr_report_aggregate(const struct nr_sample_row *rows, size_t n,
 			NR_GROW(out, n_out + 1, cap);
 			r = &out[n_out++];
 			memset(r, 0, sizeof(*r));
-			r->test = rows[i].test;
-			r->key = rows[i].key;
-			r->role = rows[i].role;
-			r->metric = rows[i].metric;
-			r->unit = rows[i].unit;
-			r->better = rows[i].better;
+			r->id = rows[i].id; /* borrowed */
 			summarize(vals, k, r);
 		}
 		i = j;
@@ -191,6 +187,16 @@ static char *fmt_time(int64_t us)
 
 /* ---- results ---- */
 
+void nr__report_json_series(json_t *o, const struct nr_series *id)
+{
+	json_object_set_new(o, "test", json_string(id->test));
+	json_object_set_new(o, "case", json_string(id->key));
+	json_object_set_new(o, "role", json_string(id->role));
+	json_object_set_new(o, "metric", json_string(id->metric));
+	json_object_set_new(o, "unit", json_string(id->unit));
+	json_object_set_new(o, "better", json_string(nr_better_name(id->better)));
+}
+
 void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row *rows,
 		       size_t n, enum nr_report_format fmt, struct nr_buf *out)
 {
@@ -208,12 +214,12 @@ void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row 
 
 			snprintf(nb, sizeof(nb), "%zu", r->n);
 			csv_field(out, run->id, false);
-			csv_field(out, r->test, false);
-			csv_field(out, r->key, false);
-			csv_field(out, r->role, false);
-			csv_field(out, r->metric, false);
-			csv_field(out, r->unit, false);
-			csv_field(out, nr_better_name(r->better), false);
+			csv_field(out, r->id.test, false);
+			csv_field(out, r->id.key, false);
+			csv_field(out, r->id.role, false);
+			csv_field(out, r->id.metric, false);
+			csv_field(out, r->id.unit, false);
+			csv_field(out, nr_better_name(r->id.better), false);
 			csv_field(out, nb, false);
 			csv_num(out, r->median, false);
 			csv_num(out, r->min, false);
@@ -236,12 +242,7 @@ void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row 
 			const struct nr_result_row *r = &rows[i];
 			json_t *o = json_object();
 
-			json_object_set_new(o, "test", json_string(r->test));
-			json_object_set_new(o, "case", json_string(r->key));
-			json_object_set_new(o, "role", json_string(r->role));
-			json_object_set_new(o, "metric", json_string(r->metric));
-			json_object_set_new(o, "unit", json_string(r->unit));
-			json_object_set_new(o, "better", json_string(nr_better_name(r->better)));
+			nr__report_json_series(o, &r->id);
 			json_object_set_new(o, "n", json_integer((json_int_t)r->n));
 			json_object_set_new(o, "median", json_real(r->median));
 			json_object_set_new(o, "min", json_real(r->min));
@@ -267,12 +268,13 @@ void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row 
 			const struct nr_result_row *r = &rows[i];
 			char *cells[7], b[64];
 
-			cells[0] = strcmp(r->role, "main") ? nr_xasprintf("%s (%s)", r->key, r->role)
-							    : nr_xstrdup(r->key);
-			cells[1] = nr_xstrdup(r->metric);
-			cells[2] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->median, r->unit));
-			cells[3] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->min, r->unit));
-			cells[4] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->max, r->unit));
+			cells[0] = strcmp(r->id.role, "main")
+					   ? nr_xasprintf("%s (%s)", r->id.key, r->id.role)
+					   : nr_xstrdup(r->id.key);
+			cells[1] = nr_xstrdup(r->id.metric);
+			cells[2] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->median, r->id.unit));
+			cells[3] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->min, r->id.unit));
+			cells[4] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->max, r->id.unit));
 			cells[5] = nr_xasprintf("%zu", r->n);
 			cells[6] = r->n > 1 && r->mean != 0
 					   ? nr_xasprintf("%.1f%%", 100 * r->stddev / fabs(r->mean))

@@ -26,8 +26,7 @@ int nr_report_format_parse(const char *s, enum nr_report_format *ret);
 
 /* One case x role x metric, over its repeats. */
 struct nr_result_row {
-	const char *test, *key, *role, *metric, *unit; /* borrowed from the sample rows */
-	enum nr_better better;
+	struct nr_series id; /* its strings borrowed from the sample rows, never released */
 	size_t n;
 	double median, min, max, mean, stddev;
 };

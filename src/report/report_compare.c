@@ -9,6 +9,7 @@
 #include "base/mem.h"
 #include "base/num.h"
 #include "report/report.h"
+#include "report/report_int.h"
 
 static const char *outcome_of(const struct nr_series_cmp *s)
 {
@@ -105,15 +106,16 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 					  ? nr_analysis_severity_name(s->r.severity) : "";
 
 		if (s->presence != NR_ONLY_CAND)
-			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
+			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->id.unit);
 		if (s->presence != NR_ONLY_BASE)
-			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
+			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
 		if (s->presence == NR_IN_BOTH) {
 			fmt_pct(ch, sizeof(ch), s->r.rel_change);
 			fmt_p(p, sizeof(p), s);
 		}
-		nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %8s %8s %s\n", outcome_of(s), s->key,
-			    strcmp(s->role, "main") ? s->metric : s->metric, b1, b2, ch, p, sev);
+		nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %8s %8s %s\n", outcome_of(s),
+			    s->id.key, strcmp(s->id.role, "main") ? s->id.metric : s->id.metric,
+			    b1, b2, ch, p, sev);
 		if (s->context)
 			nr_buf_addf(out, "%13s%s\n", "", s->context);
 	}
@@ -134,16 +136,16 @@ static void md_row(const struct nr_series_cmp *s, struct nr_buf *out)
 	char b1[40] = "-", b2[40] = "-", ch[24] = "-", p[24] = "-";
 
 	if (s->presence != NR_ONLY_CAND)
-		nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
+		nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->id.unit);
 	if (s->presence != NR_ONLY_BASE)
-		nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
+		nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
 	if (s->presence == NR_IN_BOTH) {
 		fmt_pct(ch, sizeof(ch), s->r.rel_change);
 		fmt_p(p, sizeof(p), s);
 	}
-	nr_buf_addf(out, "| `%s` | %s%s%s | %s | %s | %s | %s | %s |\n", s->key, s->metric,
-		    strcmp(s->role, "main") ? " @" : "", strcmp(s->role, "main") ? s->role : "", b1, b2,
-		    ch, p,
+	nr_buf_addf(out, "| `%s` | %s%s%s | %s | %s | %s | %s | %s |\n", s->id.key, s->id.metric,
+		    strcmp(s->id.role, "main") ? " @" : "",
+		    strcmp(s->id.role, "main") ? s->id.role : "", b1, b2, ch, p,
 		    s->presence == NR_IN_BOTH && s->r.severity ? nr_analysis_severity_name(s->r.severity)
 							       : "");
 	if (s->context)
@@ -231,12 +233,7 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 		const struct nr_series_cmp *x = &c->v[i];
 		json_t *o = json_object();
 
-		json_object_set_new(o, "test", json_string(x->test));
-		json_object_set_new(o, "case", json_string(x->key));
-		json_object_set_new(o, "role", json_string(x->role));
-		json_object_set_new(o, "metric", json_string(x->metric));
-		json_object_set_new(o, "unit", json_string(x->unit));
-		json_object_set_new(o, "better", json_string(nr_better_name(x->better)));
+		nr__report_json_series(o, &x->id);
 		json_object_set_new(o, "outcome", json_string(outcome_of(x)));
 		json_object_set_new(o, "threshold", json_real(x->threshold));
 		if (x->presence == NR_IN_BOTH) {
@@ -266,9 +263,9 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 static int cmp_test_name(const void *a, const void *b)
 {
 	const struct nr_series_cmp *const *x = a, *const *y = b;
-	int c = strcmp((*x)->test, (*y)->test);
+	int c = strcmp((*x)->id.test, (*y)->id.test);
 
-	return c ? c : strcmp((*x)->key, (*y)->key);
+	return c ? c : strcmp((*x)->id.key, (*y)->id.key);
 }
 
 static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
@@ -289,24 +286,24 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 	for (i = 0; i < c->n;) {
 		size_t end = i, nf = 0;
 
-		while (end < c->n && !strcmp(v[end]->test, v[i]->test)) {
+		while (end < c->n && !strcmp(v[end]->id.test, v[i]->id.test)) {
 			nf += v[end]->presence == NR_IN_BOTH && v[end]->r.outcome == NR_OUTCOME_REGRESSION;
 			end++;
 		}
 		nr_buf_adds(out, "  <testsuite name=\"");
-		nr_report_xml_escape(out, v[i]->test);
+		nr_report_xml_escape(out, v[i]->id.test);
 		nr_buf_addf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", end - i, nf);
 		for (j = i; j < end; j++) {
 			const struct nr_series_cmp *s = v[j];
 			char b1[40] = "-", b2[40] = "-", ch[24] = "-";
 
 			nr_buf_adds(out, "    <testcase classname=\"");
-			nr_report_xml_escape(out, s->key);
+			nr_report_xml_escape(out, s->id.key);
 			nr_buf_adds(out, "\" name=\"");
-			nr_report_xml_escape(out, s->metric);
-			if (strcmp(s->role, "main")) {
+			nr_report_xml_escape(out, s->id.metric);
+			if (strcmp(s->id.role, "main")) {
 				nr_buf_adds(out, " @");
-				nr_report_xml_escape(out, s->role);
+				nr_report_xml_escape(out, s->id.role);
 			}
 			nr_buf_adds(out, "\"");
 			if (s->presence != NR_IN_BOTH || s->r.outcome != NR_OUTCOME_REGRESSION) {
@@ -315,8 +312,8 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 				nr_buf_adds(out, "</system-out>\n    </testcase>\n");
 				continue;
 			}
-			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->unit);
-			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->unit);
+			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->id.unit);
+			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
 			fmt_pct(ch, sizeof(ch), s->r.rel_change);
 			nr_buf_adds(out, ">\n      <failure type=\"regression\" message=\"");
 			nr_buf_addf(out, "%s regression: %s -> %s (%s, p %.3g)",
@@ -365,10 +362,10 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 			const struct nr_change *x = &c->v[i];
 			json_t *o = json_object();
 
-			json_object_set_new(o, "test", json_string(x->test));
-			json_object_set_new(o, "case", json_string(x->key));
-			json_object_set_new(o, "role", json_string(x->role));
-			json_object_set_new(o, "metric", json_string(x->metric));
+			json_object_set_new(o, "test", json_string(x->id.test));
+			json_object_set_new(o, "case", json_string(x->id.key));
+			json_object_set_new(o, "role", json_string(x->id.role));
+			json_object_set_new(o, "metric", json_string(x->id.metric));
 			json_object_set_new(o, "index", json_integer((json_int_t)x->cp.index));
 			json_object_set_new(o, "run", x->run_id[0] ? json_string(x->run_id) : json_null());
 			json_object_set_new(o, "commit", x->commit ? json_string(x->commit) : json_null());
@@ -398,11 +395,12 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 			const struct nr_change *x = &c->v[i];
 			char b1[40], b2[40], ch[24];
 
-			nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->unit);
-			nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->unit);
+			nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->id.unit);
+			nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->id.unit);
 			fmt_pct(ch, sizeof(ch), x->cp.rel_change);
-			nr_buf_addf(out, "| `%s` | %s | %zu | %.12s | %s | %s | %s%s | %.2g |\n", x->key,
-				    x->metric, x->cp.index, x->commit ? x->commit : "", b1, b2, ch,
+			nr_buf_addf(out, "| `%s` | %s | %zu | %.12s | %s | %s | %s%s | %.2g |\n",
+				    x->id.key, x->id.metric, x->cp.index,
+				    x->commit ? x->commit : "", b1, b2, ch,
 				    x->regression ? " :x:" : "", x->cp.p_value);
 		}
 		return;
@@ -413,11 +411,12 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 		const struct nr_change *x = &c->v[i];
 		char b1[40], b2[40], ch[24];
 
-		nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->unit);
-		nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->unit);
+		nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->id.unit);
+		nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->id.unit);
 		fmt_pct(ch, sizeof(ch), x->cp.rel_change);
-		nr_buf_addf(out, "%-40s %-20s at %-5zu %-14.12s %12s -> %-12s %8s  p %-9.2g%s\n", x->key,
-			    x->metric, x->cp.index, x->commit ? x->commit : (x->run_id[0] ? x->run_id : ""),
-			    b1, b2, ch, x->cp.p_value, x->regression ? "  regression" : "");
+		nr_buf_addf(out, "%-40s %-20s at %-5zu %-14.12s %12s -> %-12s %8s  p %-9.2g%s\n",
+			    x->id.key, x->id.metric, x->cp.index,
+			    x->commit ? x->commit : (x->run_id[0] ? x->run_id : ""), b1, b2, ch,
+			    x->cp.p_value, x->regression ? "  regression" : "");
 	}
 }

@@ -227,14 +227,14 @@ static void cmp_row(struct nr_buf *out, const struct nr_series_cmp *s)
 	if (s->presence == NR_IN_BOTH && x->severity != NR_SEVERITY_NONE)
 		add_badge(out, nr_analysis_severity_name(x->severity));
 	nr_buf_adds(out, "</td><td>");
-	esc(out, s->test);
+	esc(out, s->id.test);
 	nr_buf_adds(out, "</td><td>");
-	esc(out, case_label(s->test, s->key));
+	esc(out, case_label(s->id.test, s->id.key));
 	nr_buf_adds(out, "</td><td>");
-	esc(out, s->metric);
-	if (s->role && *s->role) {
+	esc(out, s->id.metric);
+	if (s->id.role && *s->id.role) {
 		nr_buf_adds(out, " <span class=\"note\">(");
-		esc(out, s->role);
+		esc(out, s->id.role);
 		nr_buf_adds(out, ")</span>");
 	}
 	nr_buf_adds(out, "</td>");
@@ -246,9 +246,9 @@ static void cmp_row(struct nr_buf *out, const struct nr_series_cmp *s)
 		return;
 	}
 	nr_buf_addf(out, "<td class=\"num\" data-v=\"%.17g\">", isfinite(x->median_base) ? x->median_base : 0);
-	add_value(out, x->median_base, s->unit);
+	add_value(out, x->median_base, s->id.unit);
 	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(x->median_cand) ? x->median_cand : 0);
-	add_value(out, x->median_cand, s->unit);
+	add_value(out, x->median_cand, s->id.unit);
 	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(x->rel_change) ? x->rel_change : 0);
 	if (isfinite(x->rel_change))
 		nr_buf_addf(out, "%+.1f %%", 100 * x->rel_change);
@@ -424,7 +424,8 @@ struct group {
 
 static bool in_group(const struct group *g, const struct nr_result_row *x)
 {
-	return same(g->test, x->test) && same(g->role, x->role) && same(g->metric, x->metric);
+	return same(g->test, x->id.test) && same(g->role, x->id.role) &&
+	       same(g->metric, x->id.metric);
 }
 
 /*
@@ -443,7 +444,8 @@ static const char *verdict(const struct nr_comparison *c, const struct group *g,
 			continue;
 		if (s->r.outcome != NR_OUTCOME_REGRESSION && s->r.outcome != NR_OUTCOME_IMPROVEMENT)
 			break;
-		if (same(s->key, key) && same(s->role, g->role) && same(s->metric, g->metric))
+		if (same(s->id.key, key) && same(s->id.role, g->role) &&
+		    same(s->id.metric, g->metric))
 			return s->r.outcome == NR_OUTCOME_REGRESSION ? "regression" : "improvement";
 	}
 	return NULL;
@@ -464,9 +466,10 @@ static void add_chart(struct nr_buf *out, const struct nr_report_run *r, const s
 		total++;
 		if (n == MAX_BARS)
 			continue;
-		bars[n] = (struct nr__report_bar){ .label = case_label(x->test, x->key), .title = x->key,
-						    .median = x->median, .lo = x->min, .hi = x->max,
-						    .n = x->n, .verdict = verdict(r->cmp, g, x->key) };
+		bars[n] = (struct nr__report_bar){ .label = case_label(x->id.test, x->id.key),
+						    .title = x->id.key, .median = x->median,
+						    .lo = x->min, .hi = x->max, .n = x->n,
+						    .verdict = verdict(r->cmp, g, x->id.key) };
 		if (bars[n].verdict)
 			marked++;
 		if (x->n > max_repeats)
@@ -477,10 +480,10 @@ static void add_chart(struct nr_buf *out, const struct nr_report_run *r, const s
 	for (i = 0; i < r->n_samples; i++) {
 		const struct nr_sample_row *s = &r->samples[i];
 
-		if (s->interval >= 0 || !same(s->test, g->test) || !same(s->role, g->role) ||
-		    !same(s->metric, g->metric))
+		if (s->interval >= 0 || !same(s->id.test, g->test) || !same(s->id.role, g->role) ||
+		    !same(s->id.metric, g->metric))
 			continue;
-		for (k = 0; k < n && !same(bars[k].title, s->key); k++)
+		for (k = 0; k < n && !same(bars[k].title, s->id.key); k++)
 			;
 		if (k == n || bars[k].n_dots == MAX_DOTS)
 			continue;
@@ -533,7 +536,7 @@ static void add_charts(struct nr_buf *out, const struct nr_report_run *r)
 			left_rows++;
 			continue;
 		}
-		groups[n++] = (struct group){ x->test, x->role, x->metric, x->unit };
+		groups[n++] = (struct group){ x->id.test, x->id.role, x->id.metric, x->id.unit };
 	}
 	if (!n)
 		nr_buf_adds(out, "<p>No results: no case produced a summary sample.</p>\n");
@@ -560,8 +563,8 @@ static void add_charts(struct nr_buf *out, const struct nr_report_run *r)
 
 static bool change_of(const struct nr_change *c, const struct nr_history_series *s)
 {
-	return same(c->test, s->test) && same(c->key, s->key) && same(c->role, s->role) &&
-	       same(c->metric, s->metric);
+	return same(c->id.test, s->id.test) && same(c->id.key, s->id.key) &&
+	       same(c->id.role, s->id.role) && same(c->id.metric, s->id.metric);
 }
 
 static size_t run_index(const struct nr_history *h, const char *id)
@@ -604,23 +607,23 @@ static void add_trend(struct nr_buf *out, const struct nr_report_run *r, const s
 		n_marks++;
 	}
 	nr_buf_adds(out, "<figure>\n<figcaption>");
-	esc(out, s->key);
+	esc(out, s->id.key);
 	nr_buf_adds(out, " <small>");
-	esc(out, s->metric);
-	if (s->unit && *s->unit) {
+	esc(out, s->id.metric);
+	if (s->id.unit && *s->id.unit) {
 		nr_buf_adds(out, " (");
-		esc(out, s->unit);
+		esc(out, s->id.unit);
 		nr_buf_adds(out, ")");
 	}
-	if (s->role && *s->role) {
+	if (s->id.role && *s->id.role) {
 		nr_buf_adds(out, ", role ");
-		esc(out, s->role);
+		esc(out, s->id.role);
 	}
 	nr_buf_adds(out, "</small></figcaption>\n");
 	{
 		size_t n = h->n_runs - first < MAX_TREND_RUNS ? h->n_runs - first : MAX_TREND_RUNS;
 
-		nr__report_svg_trend(out, s->unit, s->values + first, n, first + 1,
+		nr__report_svg_trend(out, s->id.unit, s->values + first, n, first + 1,
 				     current != SIZE_MAX && current >= first ? current - first : SIZE_MAX,
 				     marks, n_marks);
 		nr_buf_addf(out, "<p class=\"legend\">Median per run (x: runs %zu to %zu of %zu, oldest "

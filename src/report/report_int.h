@@ -1,6 +1,7 @@
 /*
  * Inside the report module: the inline SVG charts of the HTML page
- * (report_svg.c), drawn into a buffer as markup with every label escaped.
+ * (report_svg.c), drawn into a buffer as markup with every label escaped,
+ * and pieces the formats share.
  */
 #ifndef NR_REPORT_INT_H
 #define NR_REPORT_INT_H
@@ -46,6 +47,11 @@ void nr__report_svg_trend(struct nr_buf *out, const char *unit, const double *va
 			  const struct nr__report_mark *marks, size_t n_marks);
 
 struct nr_report_run;
+struct nr_series;
+struct json_t;
+
+/* A series' test, case, role, metric, unit and better, in that order, set in JSON object o. */
+void nr__report_json_series(struct json_t *o, const struct nr_series *id);
 
 /* The hosts section of the HTML page (report_html_hosts.c). */
 void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r);

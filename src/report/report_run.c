@@ -47,10 +47,10 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 		const struct nr_result_row *x = &r->results[i];
 		char m[40], lo[40], hi[40];
 
-		nr_buf_addf(out, "| `%s` | %s | %s | %s | %s | %zu |\n", x->key, x->metric,
-			    nr_fmt_value(m, sizeof(m), x->median, x->unit),
-			    nr_fmt_value(lo, sizeof(lo), x->min, x->unit),
-			    nr_fmt_value(hi, sizeof(hi), x->max, x->unit), x->n);
+		nr_buf_addf(out, "| `%s` | %s | %s | %s | %s | %zu |\n", x->id.key, x->id.metric,
+			    nr_fmt_value(m, sizeof(m), x->median, x->id.unit),
+			    nr_fmt_value(lo, sizeof(lo), x->min, x->id.unit),
+			    nr_fmt_value(hi, sizeof(hi), x->max, x->id.unit), x->n);
 	}
 	nr_buf_adds(out, "\n</details>\n");
 	if (r->changes && r->changes->n) {
@@ -60,14 +60,13 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 }
 
 /* The comparison's verdict on one case and metric, or NULL. */
-static const struct nr_series_cmp *verdict(const struct nr_report_run *r, const char *key,
-					   const char *role, const char *metric)
+static const struct nr_series_cmp *verdict(const struct nr_report_run *r,
+					   const struct nr_series *id)
 {
 	size_t i;
 
 	for (i = 0; r->cmp && i < r->cmp->n; i++)
-		if (!strcmp(r->cmp->v[i].key, key) && !strcmp(r->cmp->v[i].role, role) &&
-		    !strcmp(r->cmp->v[i].metric, metric))
+		if (!nr_series_cmp(&r->cmp->v[i].id, id))
 			return &r->cmp->v[i];
 	return NULL;
 }
@@ -95,20 +94,20 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 
 			for (k = 0; k < r->n_results && !failed; k++) {
 				const struct nr_result_row *x = &r->results[k];
-				const struct nr_series_cmp *v = verdict(r, x->key, x->role, x->metric);
+				const struct nr_series_cmp *v = verdict(r, &x->id);
 				char m[40];
 
-				if (strcmp(x->key, c->key))
+				if (strcmp(x->id.key, c->key))
 					continue;
 				any = true;
 				nt++;
 				nr_buf_adds(&suite, "    <testcase classname=\"");
 				nr_report_xml_escape(&suite, c->key);
 				nr_buf_adds(&suite, "\" name=\"");
-				nr_report_xml_escape(&suite, x->metric);
-				if (strcmp(x->role, "main")) {
+				nr_report_xml_escape(&suite, x->id.metric);
+				if (strcmp(x->id.role, "main")) {
 					nr_buf_adds(&suite, " @");
-					nr_report_xml_escape(&suite, x->role);
+					nr_report_xml_escape(&suite, x->id.role);
 				}
 				nr_buf_addf(&suite, "\" time=\"%.3f\">", secs);
 				if (v && v->presence == NR_IN_BOTH && v->r.outcome == NR_OUTCOME_REGRESSION) {
@@ -118,15 +117,18 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 					nr_buf_adds(&suite, "<failure type=\"regression\" message=\"");
 					nr_buf_addf(&suite, "%s regression: %s -> %s (%+.1f%%, p %.3g)",
 						    nr_analysis_severity_name(v->r.severity),
-						    nr_fmt_value(b1, sizeof(b1), v->r.median_base, v->unit),
-						    nr_fmt_value(b2, sizeof(b2), v->r.median_cand, v->unit),
+						    nr_fmt_value(b1, sizeof(b1), v->r.median_base,
+								 v->id.unit),
+						    nr_fmt_value(b2, sizeof(b2), v->r.median_cand,
+								 v->id.unit),
 						    100 * v->r.rel_change, v->r.p_value);
 					nr_buf_adds(&suite, "\">");
 					nr_report_xml_escape(&suite, v->context ? v->context : "");
 					nr_buf_adds(&suite, "</failure>");
 				}
 				nr_buf_adds(&suite, "<system-out>median ");
-				nr_report_xml_escape(&suite, nr_fmt_value(m, sizeof(m), x->median, x->unit));
+				nr_fmt_value(m, sizeof(m), x->median, x->id.unit);
+				nr_report_xml_escape(&suite, m);
 				nr_buf_addf(&suite, " over %zu repeats", x->n);
 				if (v && v->presence == NR_IN_BOTH)
 					nr_buf_addf(&suite, "; %s against the baseline",
@@ -181,14 +183,15 @@ static void samples_csv(const struct nr_report_run *r, struct nr_buf *out)
 
 		/* keys may hold commas (escaped as %2C) and quotes: quote them */
 		nr_buf_addch(&key, '"');
-		for (p = x->key; *p; p++) {
+		for (p = x->id.key; *p; p++) {
 			if (*p == '"')
 				nr_buf_addch(&key, '"');
 			nr_buf_addch(&key, *p);
 		}
 		nr_buf_addch(&key, '"');
-		nr_buf_addf(out, "%s,%s,%s,%s,%s,%s,%d,%d,%.17g\r\n", r->run->id, x->test, key.buf, x->role,
-			    x->metric, x->unit, x->repeat, x->attempt, x->value);
+		nr_buf_addf(out, "%s,%s,%s,%s,%s,%s,%d,%d,%.17g\r\n", r->run->id, x->id.test,
+			    key.buf, x->id.role, x->id.metric, x->id.unit, x->repeat, x->attempt,
+			    x->value);
 		nr_buf_release(&key);
 	}
 }
@@ -321,11 +324,12 @@ int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag 
 		for (k = 0; k < n_res; k++) {
 			json_t *x = json_object();
 
-			json_object_set_new(x, "case", json_string(res[k].key));
-			json_object_set_new(x, "role", json_string(res[k].role));
-			json_object_set_new(x, "metric", json_string(res[k].metric));
-			json_object_set_new(x, "unit", json_string(res[k].unit));
-			json_object_set_new(x, "better", json_string(nr_better_name(res[k].better)));
+			json_object_set_new(x, "case", json_string(res[k].id.key));
+			json_object_set_new(x, "role", json_string(res[k].id.role));
+			json_object_set_new(x, "metric", json_string(res[k].id.metric));
+			json_object_set_new(x, "unit", json_string(res[k].id.unit));
+			json_object_set_new(x, "better",
+					    json_string(nr_better_name(res[k].id.better)));
 			json_object_set_new(x, "median", json_real(res[k].median));
 			json_object_set_new(x, "min", json_real(res[k].min));
 			json_object_set_new(x, "max", json_real(res[k].max));

@@ -256,13 +256,45 @@ void nr_output_rec_release(struct nr_output_rec *o)
 	nr_buf_release(&o->data);
 }
 
-void nr_sample_row_release(struct nr_sample_row *s)
+static char *dup_or_null(const char *s)
+{
+	return s ? nr_xstrdup(s) : NULL;
+}
+
+void nr_series_copy(struct nr_series *dst, const struct nr_series *src)
+{
+	dst->test = dup_or_null(src->test);
+	dst->key = dup_or_null(src->key);
+	dst->role = dup_or_null(src->role);
+	dst->metric = dup_or_null(src->metric);
+	dst->unit = dup_or_null(src->unit);
+	dst->better = src->better;
+}
+
+void nr_series_release(struct nr_series *s)
 {
 	free(s->test);
 	free(s->key);
 	free(s->role);
 	free(s->metric);
 	free(s->unit);
+	memset(s, 0, sizeof(*s));
+}
+
+int nr_series_cmp(const struct nr_series *a, const struct nr_series *b)
+{
+	int c = strcmp(a->key, b->key);
+
+	if (!c)
+		c = strcmp(a->role, b->role);
+	if (!c)
+		c = strcmp(a->metric, b->metric);
+	return c;
+}
+
+void nr_sample_row_release(struct nr_sample_row *s)
+{
+	nr_series_release(&s->id);
 }
 
 void nr_event_rec_release(struct nr_event_rec *e)

@@ -124,12 +124,27 @@ struct nr_role_samples {
 	const struct nr_sample_set *set;
 };
 
+/* What a series is: one case (test, key) x role x metric, with the metric's unit and direction. */
+struct nr_series {
+	char *test, *key, *role, *metric, *unit;
+	enum nr_better better;
+};
+
+/* Copy src into dst, duplicating its strings (NULL stays NULL). */
+void nr_series_copy(struct nr_series *dst, const struct nr_series *src);
+/* Free the strings and zero s. */
+void nr_series_release(struct nr_series *s);
+/*
+ * Order series by key, role, metric. The key names the case, its test
+ * included, so equal keys mean equal tests; 0 means the same series.
+ */
+int nr_series_cmp(const struct nr_series *a, const struct nr_series *b);
+
 /* A sample as queried, with its case and run. */
 struct nr_sample_row {
 	char run_id[NR_UUID_LEN + 1];
 	char case_id[NR_UUID_LEN + 1];
-	char *test, *key, *role, *metric, *unit;
-	enum nr_better better;
+	struct nr_series id;
 	int repeat;
 	int attempt;      /* attempt number */
 	int64_t interval; /* -1: summary */

@@ -859,13 +859,13 @@ static int read_sample(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	(void)d;
 	col_id(s, 0, x->run_id);
 	col_id(s, 1, x->case_id);
-	x->test = col_text(s, 2);
-	x->key = col_text(s, 3);
-	x->role = col_text(s, 4);
-	x->metric = col_text(s, 5);
-	x->unit = col_text(s, 6);
-	if (!better || nr_better_parse(better, &x->better) < 0)
-		x->better = NR_BETTER_NONE;
+	x->id.test = col_text(s, 2);
+	x->id.key = col_text(s, 3);
+	x->id.role = col_text(s, 4);
+	x->id.metric = col_text(s, 5);
+	x->id.unit = col_text(s, 6);
+	if (!better || nr_better_parse(better, &x->id.better) < 0)
+		x->id.better = NR_BETTER_NONE;
 	x->repeat = sqlite3_column_int(s, 8);
 	x->attempt = sqlite3_column_int(s, 9);
 	x->interval = sqlite3_column_int64(s, 10);

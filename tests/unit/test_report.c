@@ -11,11 +11,11 @@ NR_TEST(report_aggregate_median_min_max)
 	memset(rows, 0, sizeof(rows));
 	for (i = 0; i < 5; i++) {
 		snprintf(rows[i].case_id, sizeof(rows[i].case_id), "%s", i < 3 ? "c1" : "c2");
-		rows[i].test = "t";
-		rows[i].key = i < 3 ? "t/a=1" : "t/a=2";
-		rows[i].role = "main";
-		rows[i].metric = "m";
-		rows[i].unit = "us";
+		rows[i].id.test = "t";
+		rows[i].id.key = i < 3 ? "t/a=1" : "t/a=2";
+		rows[i].id.role = "main";
+		rows[i].id.metric = "m";
+		rows[i].id.unit = "us";
 		rows[i].interval = -1;
 		rows[i].value = v[i];
 	}

@@ -164,12 +164,12 @@ static void fixture_init(struct fixture *f)
 			for (j = 0; j < 3; j++) {
 				struct nr_sample_row *x = &f->samples[s++];
 
-				x->test = "tcp";
-				x->key = (char *)keys[i];
-				x->role = "client";
-				x->metric = k ? "latency_p99" : "throughput";
-				x->unit = k ? "us" : "bit/s";
-				x->better = k ? NR_BETTER_LOWER : NR_BETTER_HIGHER;
+				x->id.test = "tcp";
+				x->id.key = (char *)keys[i];
+				x->id.role = "client";
+				x->id.metric = k ? "latency_p99" : "throughput";
+				x->id.unit = k ? "us" : "bit/s";
+				x->id.better = k ? NR_BETTER_LOWER : NR_BETTER_HIGHER;
 				x->repeat = (int)j;
 				x->interval = -1;
 				x->value = k ? 40.0 + (double)i * 10 + (double)j : 9e9 + (double)i * 1e9 + (double)j * 2e8;
@@ -185,15 +185,18 @@ static void fixture_init(struct fixture *f)
 		f->values[0][i] = i < 3 ? 10e9 : 8e9;
 		f->values[1][i] = i == 1 ? NAN : i < 3 ? 40 : 50;
 	}
-	f->series[0] = (struct nr_history_series){ .test = "tcp", .key = "tcp/mode=a", .role = "client",
-						   .metric = "throughput", .unit = "bit/s",
-						   .better = NR_BETTER_HIGHER, .values = f->values[0], .present = 6 };
-	f->series[1] = (struct nr_history_series){ .test = "tcp", .key = (char *)hostile_key, .role = "client",
-						   .metric = "latency_p99", .unit = "us",
-						   .better = NR_BETTER_LOWER, .values = f->values[1], .present = 5 };
+	f->series[0] = (struct nr_history_series){
+		.id = { .test = "tcp", .key = "tcp/mode=a", .role = "client",
+			.metric = "throughput", .unit = "bit/s", .better = NR_BETTER_HIGHER },
+		.values = f->values[0], .present = 6 };
+	f->series[1] = (struct nr_history_series){
+		.id = { .test = "tcp", .key = (char *)hostile_key, .role = "client",
+			.metric = "latency_p99", .unit = "us", .better = NR_BETTER_LOWER },
+		.values = f->values[1], .present = 5 };
 	f->history = (struct nr_history){ .runs = f->hruns, .n_runs = 6, .s = f->series, .n = 2 };
-	f->change = (struct nr_change){ .test = "tcp", .key = "tcp/mode=a", .role = "client",
-					.metric = "throughput", .unit = "bit/s", .better = NR_BETTER_HIGHER,
+	f->change = (struct nr_change){ .id = { .test = "tcp", .key = "tcp/mode=a",
+						.role = "client", .metric = "throughput",
+						.unit = "bit/s", .better = NR_BETTER_HIGHER },
 					.cp = { .index = 3, .n_before = 3, .n_after = 3, .mean_before = 10e9,
 						.mean_after = 8e9, .rel_change = -0.2, .magnitude = 0.25,
 						.p_value = 1e-6 },
@@ -202,21 +205,27 @@ static void fixture_init(struct fixture *f)
 	f->changes = (struct nr_changes){ .v = &f->change, .n = 1, .series = 2, .runs = 6 };
 	f->base = (struct nr_run_rec){ .commit = "0123abcd" };
 	snprintf(f->base.id, sizeof(f->base.id), "%s", f->hruns[2].id);
-	f->cmpv[0] = (struct nr_series_cmp){ .test = "tcp", .key = "tcp/mode=a", .role = "client",
-					     .metric = "throughput", .unit = "bit/s", .presence = NR_IN_BOTH,
+	f->cmpv[0] = (struct nr_series_cmp){ .id = { .test = "tcp", .key = "tcp/mode=a",
+						     .role = "client", .metric = "throughput",
+						     .unit = "bit/s" },
+					     .presence = NR_IN_BOTH,
 					     .r = { .n_base = 3, .n_cand = 3, .median_base = 10e9,
 						    .median_cand = 9e9, .rel_change = -0.1, .gain = -0.1,
 						    .ci_low = -0.12, .ci_high = -0.08, .p_value = 0.049,
 						    .outcome = NR_OUTCOME_REGRESSION,
 						    .severity = NR_SEVERITY_WARNING },
 					     .context = "a change point at commit fedcba9 (-20.0 %)" };
-	f->cmpv[1] = (struct nr_series_cmp){ .test = "tcp", .key = (char *)hostile_key, .role = "client",
-					     .metric = "latency_p99", .unit = "us", .presence = NR_IN_BOTH,
+	f->cmpv[1] = (struct nr_series_cmp){ .id = { .test = "tcp", .key = (char *)hostile_key,
+						     .role = "client", .metric = "latency_p99",
+						     .unit = "us" },
+					     .presence = NR_IN_BOTH,
 					     .r = { .n_base = 3, .n_cand = 3, .median_base = 61, .median_cand = 61.5,
 						    .rel_change = 0.008, .p_value = 0.8, .ci_low = NAN,
 						    .ci_high = NAN, .outcome = NR_OUTCOME_STABLE } };
-	f->cmpv[2] = (struct nr_series_cmp){ .test = "tcp", .key = "tcp/mode=old", .role = "client",
-					     .metric = "throughput", .unit = "bit/s", .presence = NR_ONLY_BASE };
+	f->cmpv[2] = (struct nr_series_cmp){ .id = { .test = "tcp", .key = "tcp/mode=old",
+						     .role = "client", .metric = "throughput",
+						     .unit = "bit/s" },
+					     .presence = NR_ONLY_BASE };
 	f->cmp = (struct nr_comparison){ .base = &f->base, .n_base = 1, .v = f->cmpv, .n = 3,
 					 .counts = { 1, 1, 0, 0, 0 }, .only_base = 1 };
 	f->r = (struct nr_report_run){ .run = &f->run, .cases = f->cases, .n_cases = 3,
@@ -351,22 +360,25 @@ NR_TEST_T(report_html_big_run_is_capped, 120)
 		for (k = 0; k < 2; k++)
 			for (j = 0; j < N_REP; j++)
 				samples[n_samples++] = (struct nr_sample_row){
-					.test = "t", .key = keys_[i], .role = "main", .metric = k ? "b" : "a",
-					.unit = "us", .interval = -1, .value = (double)(i % 97 + j) };
+					.id = { .test = "t", .key = keys_[i], .role = "main",
+						.metric = k ? "b" : "a", .unit = "us" },
+					.interval = -1, .value = (double)(i % 97 + j) };
 	}
 	for (i = 0; i < N_EXTRA; i++) {
 		snprintf(metrics[i], sizeof(metrics[i]), "m%zu", i);
-		samples[n_samples++] = (struct nr_sample_row){ .test = "u", .key = "u/x=1", .role = "main",
-							       .metric = metrics[i], .unit = "", .interval = -1,
-							       .value = (double)i };
+		samples[n_samples++] = (struct nr_sample_row){
+			.id = { .test = "u", .key = "u/x=1", .role = "main", .metric = metrics[i],
+				.unit = "" },
+			.interval = -1, .value = (double)i };
 	}
 	for (i = 0; i < N_RUNS; i++)
 		snprintf(runs[i].id, sizeof(runs[i].id), "run-%zu", i);
 	snprintf(runs[N_RUNS - 1].id, sizeof(runs[0].id), "%s", "run-last");
 	for (k = 0; k < N_SERIES; k++) {
-		series[k] = (struct nr_history_series){ .test = "t", .key = keys_[k], .role = "main",
-							.metric = "a", .unit = "us", .values = values + k * N_RUNS,
-							.present = N_RUNS };
+		series[k] = (struct nr_history_series){
+			.id = { .test = "t", .key = keys_[k], .role = "main", .metric = "a",
+				.unit = "us" },
+			.values = values + k * N_RUNS, .present = N_RUNS };
 		for (i = 0; i < N_RUNS; i++)
 			values[k * N_RUNS + i] = (double)(i % 7);
 	}

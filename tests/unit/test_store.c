@@ -131,8 +131,8 @@ NR_TEST(store_round_trip)
 	nr_hosts_free(hosts, n);
 	CHECK_OK(nr_store_samples_list(st, run_id, false, &rows, &n, NULL));
 	CHECK_EQ(n, 2);
-	CHECK_STR(rows[0].metric, "lat_us");
-	CHECK_EQ(rows[0].better, NR_BETTER_LOWER);
+	CHECK_STR(rows[0].id.metric, "lat_us");
+	CHECK_EQ(rows[0].id.better, NR_BETTER_LOWER);
 	CHECK_NEAR(rows[0].value + rows[1].value, 22.0, 1e-9);
 	nr_sample_rows_free(rows, n);
 	/* raw output comes back byte for byte */
