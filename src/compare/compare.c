@@ -14,7 +14,7 @@ static int cmp_rows(const void *a, const void *b)
 {
 	const struct nr_sample_row *x = a, *y = b;
 
-	return nr_series_cmp(&x->id, &y->id);
+	return nr_series_order(&x->id, &y->id);
 }
 
 /* Samples of several runs, concatenated and sorted by series. */
@@ -71,7 +71,7 @@ static int cmp_series(const void *a, const void *b)
 		if (x->r.gain != y->r.gain)
 			return x->r.gain < y->r.gain ? -1 : 1;
 	}
-	return nr_series_cmp(&x->id, &y->id);
+	return nr_series_order(&x->id, &y->id);
 }
 
 static struct nr_series_cmp *new_series(struct nr_comparison *c, size_t *cap,
@@ -94,7 +94,7 @@ static void add_context(struct nr_series_cmp *s, const struct nr_changes *hist)
 	for (i = hist->n; i-- > 0;) {
 		const struct nr_change *ch = &hist->v[i];
 
-		if (nr_series_cmp(&ch->id, &s->id))
+		if (nr_series_order(&ch->id, &s->id))
 			continue;
 		s->context = nr_xasprintf("history: a change point at run %.8s%s%.12s (%+.1f %%, p %.2g)",
 					  ch->run_id, ch->commit ? ", commit " : "",

@@ -44,7 +44,7 @@ struct keyed_row {
 static int cmp_keyed(const void *a, const void *b)
 {
 	const struct keyed_row *x = a, *y = b;
-	int c = nr_series_cmp(&x->row->id, &y->row->id);
+	int c = nr_series_order(&x->row->id, &y->row->id);
 
 	if (!c)
 		c = (x->run > y->run) - (x->run < y->run);
@@ -123,11 +123,11 @@ int nr_history_build(struct nr_store *st, const char *campaign, int64_t since_us
 		for (k = 0; k < h.n_runs; k++)
 			s->values[k] = NAN;
 		/* one series: rows i..j, grouped by run */
-		while (j < n_kr && !nr_series_cmp(&kr[j].row->id, &first->id)) {
+		while (j < n_kr && !nr_series_order(&kr[j].row->id, &first->id)) {
 			size_t run = kr[j].run, m = 0;
 
 			while (j < n_kr && kr[j].run == run &&
-			       !nr_series_cmp(&kr[j].row->id, &first->id))
+			       !nr_series_order(&kr[j].row->id, &first->id))
 				one[m++] = kr[j++].row->value;
 			s->values[run] = nr_analysis_median(one, m);
 			s->present++;

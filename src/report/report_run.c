@@ -66,7 +66,7 @@ static const struct nr_series_cmp *verdict(const struct nr_report_run *r,
 	size_t i;
 
 	for (i = 0; r->cmp && i < r->cmp->n; i++)
-		if (!nr_series_cmp(&r->cmp->v[i].id, id))
+		if (!nr_series_order(&r->cmp->v[i].id, id))
 			return &r->cmp->v[i];
 	return NULL;
 }

@@ -281,7 +281,7 @@ void nr_series_release(struct nr_series *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int nr_series_cmp(const struct nr_series *a, const struct nr_series *b)
+int nr_series_order(const struct nr_series *a, const struct nr_series *b)
 {
 	int c = strcmp(a->key, b->key);
 

@@ -138,7 +138,7 @@ void nr_series_release(struct nr_series *s);
  * Order series by key, role, metric. The key names the case, its test
  * included, so equal keys mean equal tests; 0 means the same series.
  */
-int nr_series_cmp(const struct nr_series *a, const struct nr_series *b);
+int nr_series_order(const struct nr_series *a, const struct nr_series *b);
 
 /* A sample as queried, with its case and run. */
 struct nr_sample_row {
