@@ -343,7 +343,9 @@ static void cpus_text(struct nr_buf *t, const json_t *side)
 static void render_text(struct nr_buf *t, const json_t *doc)
 {
 	const json_t *params = json_object_get(doc, "params");
-	const char *key;
+	bool stream = strstr(json_string_value(json_object_get(doc, "test")), "stream");
+	const char *key, *series = stream ? "throughput_bps" : "transactions_per_s";
+	const char *unit = stream ? "bit/s" : "1/s";
 	char vbuf[64];
 	json_t *v;
 	size_t i;
@@ -354,16 +356,10 @@ static void render_text(struct nr_buf *t, const json_t *doc)
 		    (long long)json_integer_value(json_object_get(params, "flows")),
 		    num(params, "duration_us") / 1e6, num(params, "omit_us") / 1e6);
 	/* four significant digits for people; --json has every digit */
-	json_array_foreach(json_object_get(doc, "intervals"), i, v) {
-		bool stream = strstr(json_string_value(json_object_get(doc, "test")), "stream");
-
+	json_array_foreach(json_object_get(doc, "intervals"), i, v)
 		nr_buf_addf(t, "  [%7.2f-%7.2f s] %16s\n", num(v, "start_us") / 1e6,
 			    num(v, "end_us") / 1e6,
-			    stream ? nr_fmt_value_digits(vbuf, sizeof(vbuf), num(v, "throughput_bps"),
-							 "bit/s", 4)
-				   : nr_fmt_value_digits(vbuf, sizeof(vbuf),
-							 num(v, "transactions_per_s"), "1/s", 4));
-	}
+			    nr_fmt_value_digits(vbuf, sizeof(vbuf), num(v, series), unit, 4));
 	json_object_foreach((json_t *)json_object_get(doc, "results"), key, v) {
 		nr_buf_addf(t, "  %-42s %16s\n", key,
 			    nr_fmt_value_digits(vbuf, sizeof(vbuf), num(v, "value"),
