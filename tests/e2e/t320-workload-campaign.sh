@@ -54,7 +54,7 @@ if [ "$(id -u)" != 0 ] || ! command -v ip > /dev/null; then
 	exit 0
 fi
 cat > lab.yaml <<YAML
-lab: t320
+lab: t320-$$
 dir: $tmp/lab
 subnet: 10.81.0.0/16
 hosts:
