@@ -329,7 +329,8 @@ static int console_line(struct console *c, const char *s)
 		s = br + 2;
 	}
 	s = nr__parse_skip_blanks(s);
-	if ((p = nr__parse_after(s, "RUNNING SCENARIO: ")) || (p = nr__parse_after(s, "Running scenario "))) {
+	if ((p = nr__parse_after(s, "RUNNING SCENARIO: ")) ||
+	    (p = nr__parse_after(s, "Running scenario "))) {
 		if (c->scenario_line)
 			return nr_diagf(c->d, NR_EPARSE, "line %zu: a second scenario (the first "
 					"starts on line %zu): two runs in one output", c->lineno,

@@ -22,7 +22,7 @@ const struct nr_metric_info nr_metric_catalogue[] = {
 	{ "congestion_events", "count", L, "congestion events (QUIC SendCongestionCount)" },
 	{ "connections", "count", N, "connections completed" },
 	{ "correlation_coefficient", "", N, "neper's correlation of flows' progress" },
-	{ "cpu_confidence_percent", "%", L, "width of netperf's CPU confidence interval (local_, remote_)" },
+	{ "cpu_confidence_percent", "%", L, "width of netperf's CPU confidence interval" },
 	{ "cpu_percent", "%", L, "CPU use (local_, remote_, server_, client_, send_, recv_)" },
 	{ "cpu_system_percent", "%", L, "CPU use in the kernel" },
 	{ "cpu_user_percent", "%", L, "CPU use in user space" },

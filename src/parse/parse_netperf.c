@@ -44,7 +44,7 @@
  */
 static const struct np_unit {
 	const char *name;
-	enum nr__np_kind kind;
+	enum nr__parse_np_kind kind;
 	double factor; /* to bit/s (NR__NP_BITS) or 1/s */
 } np_units[] = {
 	{ "10^0bits", NR__NP_BITS, 8 },
@@ -58,7 +58,7 @@ static const struct np_unit {
 	{ "Trans", NR__NP_TRANS, 1 },
 };
 
-int nr__netperf_rate_unit(const char *printed, struct nr__np_rate *ret)
+int nr__parse_netperf_rate_unit(const char *printed, struct nr__parse_np_rate *ret)
 {
 	char name[32];
 	size_t n = 0, i;
@@ -89,7 +89,7 @@ int nr__netperf_rate_unit(const char *printed, struct nr__np_rate *ret)
  * ('x'). "us/.." in the classic titles, "usec/.." in omni's SD_UNITS
  * (nettest_omni.c: sd_str).
  */
-int nr__netperf_sd_unit(const char *printed, bool *ret_per_tran, double *ret_factor)
+int nr__parse_netperf_sd_unit(const char *printed, bool *ret_per_tran, double *ret_factor)
 {
 	if (!strcmp(printed, "us/KB") || !strcmp(printed, "usec/KB")) {
 		*ret_per_tran = false;
@@ -106,17 +106,17 @@ int nr__netperf_sd_unit(const char *printed, bool *ret_per_tran, double *ret_fac
 
 /* ---- helpers shared with parse_netperf_omni.c ------------------------ */
 
-void nr__netperf_skip(struct nr__np *c, const char *what)
+void nr__parse_netperf_skip(struct nr__parse_np *c, const char *what)
 {
 	if (c->skipped.len)
 		nr_buf_adds(&c->skipped, ", ");
 	nr__parse_json_string(&c->skipped, what);
 }
 
-int nr__netperf_add_rate(struct nr__np *c, const char *prefix, double value, const char *unit,
-			 int64_t interval, size_t lineno)
+int nr__parse_netperf_add_rate(struct nr__parse_np *c, const char *prefix, double value,
+			       const char *unit, int64_t interval, size_t lineno)
 {
-	struct nr__np_rate u;
+	struct nr__parse_np_rate u;
 	char metric[64], printed[32];
 	size_t n = 0;
 
@@ -126,7 +126,7 @@ int nr__netperf_add_rate(struct nr__np *c, const char *prefix, double value, con
 			printed[n++] = *unit;
 	printed[n] = '\0';
 	unit = printed;
-	if (nr__netperf_rate_unit(unit, &u) < 0) {
+	if (nr__parse_netperf_rate_unit(unit, &u) < 0) {
 		if (!strncmp(unit, "Usec", 4))
 			return nr_diagf(c->d, NR_EPARSE, "line %zu: netperf -f u prints microseconds "
 					"per byte moved, not a rate (netlib.c calc_thruput_interval); "
@@ -141,20 +141,20 @@ int nr__netperf_add_rate(struct nr__np *c, const char *prefix, double value, con
 	return nr__parse_add_scaled(c->set, metric, value, u.factor, unit, interval, lineno, c->d);
 }
 
-int nr__netperf_add_cpu(struct nr__np *c, const char *metric, double value, double factor,
-			const char *unit, size_t lineno)
+int nr__parse_netperf_add_cpu(struct nr__parse_np *c, const char *metric, double value,
+			      double factor, const char *unit, size_t lineno)
 {
 	char what[96];
 
 	if (value == -1) {
 		snprintf(what, sizeof(what), "%s: not measured (-1)", metric);
-		nr__netperf_skip(c, what);
+		nr__parse_netperf_skip(c, what);
 		return 0;
 	}
 	if (value < 0) {
 		/* a CPU rate calibration gone wrong prints -3429.75 % */
 		snprintf(what, sizeof(what), "%s: %g is not plausible", metric, value);
-		nr__netperf_skip(c, what);
+		nr__parse_netperf_skip(c, what);
 		return 0;
 	}
 	return nr__parse_add_scaled(c->set, metric, value, factor, unit, -1, lineno, c->d);
@@ -190,7 +190,7 @@ static bool is_banner(const char *s)
 	return strstr(s, " TEST from ") || strstr(s, " TEST to ");
 }
 
-static enum nr__np_test test_of(const char *banner, bool *ret_rr)
+static enum nr__parse_np_test test_of(const char *banner, bool *ret_rr)
 {
 	*ret_rr = strstr(banner, "REQUEST/RESPONSE") || strstr(banner, "Request/Response") ||
 		  strstr(banner, "Send|Recv");
@@ -207,7 +207,7 @@ static enum nr__np_test test_of(const char *banner, bool *ret_rr)
 	return NR__NP_UNKNOWN;
 }
 
-static void note_banner(struct nr__np *c, const char *s)
+static void note_banner(struct nr__parse_np *c, const char *s)
 {
 	const char *t = strstr(s, " TEST ");
 	const char *conf = strstr(s, "% conf.");
@@ -233,7 +233,7 @@ static void note_banner(struct nr__np *c, const char *s)
 }
 
 /* "Interim result: 25425.52 10^6bits/s over 1.25 seconds ending at ..." (-D) */
-static int interim(struct nr__np *c, const char *p)
+static int interim(struct nr__parse_np *c, const char *p)
 {
 	const char *over;
 	char unit[32];
@@ -253,7 +253,7 @@ static int interim(struct nr__np *c, const char *p)
 	p = over + 6;
 	if (nr__parse_number(&p, &secs) < 0)
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: expected 'over T seconds'", lineno);
-	r = nr__netperf_add_rate(c, "", v, unit, c->interim, lineno);
+	r = nr__parse_netperf_add_rate(c, "", v, unit, c->interim, lineno);
 	if (r == 0)
 		r = nr__parse_add(c->set, "duration_us", secs, "s", c->interim, lineno, c->d);
 	c->interim++;
@@ -337,7 +337,7 @@ static int title_unit(const struct classic *t, char *out, size_t size)
 	return NR_ENOTFOUND;
 }
 
-static int expect_count(struct nr__np *c, size_t n, size_t want, size_t want_cpu, bool cpu)
+static int expect_count(struct nr__parse_np *c, size_t n, size_t want, size_t want_cpu, bool cpu)
 {
 	size_t w = cpu ? want_cpu : want;
 
@@ -348,21 +348,21 @@ static int expect_count(struct nr__np *c, size_t n, size_t want, size_t want_cpu
 			cpu ? " (with the CPU columns of -c -C)" : "", n);
 }
 
-static int add_sd(struct nr__np *c, struct classic *t, const char *side, double v)
+static int add_sd(struct nr__parse_np *c, struct classic *t, const char *side, double v)
 {
 	char metric[64];
 
 	snprintf(metric, sizeof(metric), "%s_service_demand_%s", side,
 		 t->per_tran ? "us_per_transaction" : "ns_per_B");
-	return nr__netperf_add_cpu(c, metric, v, t->sd_factor, t->sd_unit, c->l.lineno);
+	return nr__parse_netperf_add_cpu(c, metric, v, t->sd_factor, t->sd_unit, c->l.lineno);
 }
 
-static int add_cpu_pair(struct nr__np *c, struct classic *t, const double *v)
+static int add_cpu_pair(struct nr__parse_np *c, struct classic *t, const double *v)
 {
-	int r = nr__netperf_add_cpu(c, "local_cpu_percent", v[0], 1, "%", c->l.lineno);
+	int r = nr__parse_netperf_add_cpu(c, "local_cpu_percent", v[0], 1, "%", c->l.lineno);
 
 	if (!r)
-		r = nr__netperf_add_cpu(c, "remote_cpu_percent", v[1], 1, "%", c->l.lineno);
+		r = nr__parse_netperf_add_cpu(c, "remote_cpu_percent", v[1], 1, "%", c->l.lineno);
 	if (!r)
 		r = add_sd(c, t, "local", v[2]);
 	if (!r)
@@ -370,7 +370,7 @@ static int add_cpu_pair(struct nr__np *c, struct classic *t, const double *v)
 	return r;
 }
 
-static int main_row(struct nr__np *c, struct classic *t, const double *v, size_t n)
+static int main_row(struct nr__parse_np *c, struct classic *t, const double *v, size_t n)
 {
 	const char *s = t->titles.buf ? t->titles.buf : "";
 	char unit[32];
@@ -400,7 +400,7 @@ static int main_row(struct nr__np *c, struct classic *t, const double *v, size_t
 		if ((r = expect_count(c, n, 5, 9, t->cpu)) < 0)
 			return r;
 		t->rate = v[4];
-		r = nr__netperf_add_rate(c, "", v[4], unit, -1, ln);
+		r = nr__parse_netperf_add_rate(c, "", v[4], unit, -1, ln);
 		if (!r)
 			r = nr__parse_add(c->set, "duration_us", v[3], "s", -1, ln, c->d);
 		if (!r && t->cpu)
@@ -411,7 +411,7 @@ static int main_row(struct nr__np *c, struct classic *t, const double *v, size_t
 		/* Socket Message Elapsed Okay Errors Throughput [CPU SD], local side */
 		if ((r = expect_count(c, n, 6, 8, t->cpu)) < 0)
 			return r;
-		r = nr__netperf_add_rate(c, "sender_", v[5], unit, -1, ln);
+		r = nr__parse_netperf_add_rate(c, "sender_", v[5], unit, -1, ln);
 		if (!r)
 			r = nr__parse_add(c->set, "sent_messages", v[3], "count", -1, ln, c->d);
 		if (!r)
@@ -419,7 +419,7 @@ static int main_row(struct nr__np *c, struct classic *t, const double *v, size_t
 		if (!r)
 			r = nr__parse_add(c->set, "duration_us", v[2], "s", -1, ln, c->d);
 		if (!r && t->cpu)
-			r = nr__netperf_add_cpu(c, "local_cpu_percent", v[6], 1, "%", ln);
+			r = nr__parse_netperf_add_cpu(c, "local_cpu_percent", v[6], 1, "%", ln);
 		if (!r && t->cpu)
 			r = add_sd(c, t, "local", v[7]);
 		t->stage = ST_ROW2;
@@ -429,7 +429,7 @@ static int main_row(struct nr__np *c, struct classic *t, const double *v, size_t
 		if ((r = expect_count(c, n, 6, 10, t->cpu)) < 0)
 			return r;
 		t->rate = v[5];
-		r = nr__netperf_add_rate(c, "", v[5], unit, -1, ln);
+		r = nr__parse_netperf_add_rate(c, "", v[5], unit, -1, ln);
 		if (!r)
 			r = nr__parse_add(c->set, "duration_us", v[4], "s", -1, ln, c->d);
 		if (!r && t->cpu)
@@ -444,7 +444,7 @@ static int main_row(struct nr__np *c, struct classic *t, const double *v, size_t
 	}
 }
 
-static int second_row(struct nr__np *c, struct classic *t, const double *v, size_t n)
+static int second_row(struct nr__parse_np *c, struct classic *t, const double *v, size_t n)
 {
 	size_t ln = c->l.lineno;
 	char unit[32];
@@ -461,18 +461,18 @@ static int second_row(struct nr__np *c, struct classic *t, const double *v, size
 		return r;
 	if (title_unit(t, unit, sizeof(unit)) < 0)
 		return NR_EPARSE; /* the main row found it */
-	r = nr__netperf_add_rate(c, "", v[3], unit, -1, ln);
+	r = nr__parse_netperf_add_rate(c, "", v[3], unit, -1, ln);
 	if (!r)
 		r = nr__parse_add(c->set, "received_messages", v[2], "count", -1, ln, c->d);
 	if (!r && t->cpu)
-		r = nr__netperf_add_cpu(c, "remote_cpu_percent", v[4], 1, "%", ln);
+		r = nr__parse_netperf_add_cpu(c, "remote_cpu_percent", v[4], 1, "%", ln);
 	if (!r && t->cpu)
 		r = add_sd(c, t, "remote", v[5]);
 	return r;
 }
 
 /* The -v 2 tables after the main one. */
-static int extra_row(struct nr__np *c, struct classic *t, const double *v, size_t n)
+static int extra_row(struct nr__parse_np *c, struct classic *t, const double *v, size_t n)
 {
 	const char *s = t->titles.buf ? t->titles.buf : "";
 	size_t ln = c->l.lineno;
@@ -503,9 +503,9 @@ static int extra_row(struct nr__np *c, struct classic *t, const double *v, size_
 		if (title_unit(t, unit, sizeof(unit)) < 0)
 			return nr_diagf(c->d, NR_EPARSE, "line %zu: no unit in the titles of the "
 					"Outbound/Inbound columns", ln);
-		r = nr__netperf_add_rate(c, "outbound_", v[6], unit, -1, ln);
+		r = nr__parse_netperf_add_rate(c, "outbound_", v[6], unit, -1, ln);
 		if (!r)
-			r = nr__netperf_add_rate(c, "inbound_", v[7], unit, -1, ln);
+			r = nr__parse_netperf_add_rate(c, "inbound_", v[7], unit, -1, ln);
 		return r;
 	}
 	if (strstr(s, "Xfered") && n == 9) {
@@ -522,7 +522,7 @@ static int extra_row(struct nr__np *c, struct classic *t, const double *v, size_
 }
 
 /* "!!! Confidence intervals: Throughput      :  6.8%" and the CPU lines */
-static int confidence(struct nr__np *c, struct classic *t, const char *s)
+static int confidence(struct nr__parse_np *c, struct classic *t, const char *s)
 {
 	static const char *const what[] = { "Throughput", "Local CPU util", "Remote CPU util" };
 	size_t i;
@@ -550,7 +550,7 @@ static int confidence(struct nr__np *c, struct classic *t, const char *s)
 	return 0;
 }
 
-static int classic_line(struct nr__np *c, struct classic *t, const char *s)
+static int classic_line(struct nr__parse_np *c, struct classic *t, const char *s)
 {
 	double v[16];
 	size_t n;
@@ -596,7 +596,7 @@ static int classic_line(struct nr__np *c, struct classic *t, const char *s)
 	}
 }
 
-static int classic_finish(struct nr__np *c, struct classic *t)
+static int classic_finish(struct nr__parse_np *c, struct classic *t)
 {
 	if (t->stage == ST_MAIN)
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: the output ends before the table's "
@@ -633,7 +633,7 @@ static bool is_bare_sd(const char *s)
 	return *p >= 'A' && *p <= 'Z' && !*nr__parse_skip_blanks(p + 1);
 }
 
-static enum nr__np_shape shape_of(const char *s)
+static enum nr__parse_np_shape shape_of(const char *s)
 {
 	size_t k = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
 	double v[16];
@@ -648,7 +648,7 @@ static enum nr__np_shape shape_of(const char *s)
 	return NR__NP_NONE;
 }
 
-static const char *shape_name(enum nr__np_shape sh, bool migrated)
+static const char *shape_name(enum nr__parse_np_shape sh, bool migrated)
 {
 	switch (sh) {
 	case NR__NP_CLASSIC:
@@ -668,7 +668,7 @@ static const char *shape_name(enum nr__np_shape sh, bool migrated)
 static int parse_netperf_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 			       struct nr_sample_set *set, struct nr_diag *d)
 {
-	struct nr__np c = { .set = set, .d = d, .skipped = NR_BUF_INIT };
+	struct nr__parse_np c = { .set = set, .d = d, .skipped = NR_BUF_INIT };
 	struct classic t = { .titles = NR_BUF_INIT };
 	size_t before = set->n;
 	bool migrated = false;
@@ -710,7 +710,7 @@ static int parse_netperf_fresh(const struct nr_parse_spec *spec, struct nr_slice
 			continue;
 		}
 		if (c.shape == NR__NP_NONE) {
-			enum nr__np_shape sh = shape_of(s);
+			enum nr__parse_np_shape sh = shape_of(s);
 
 			if (!*nr__parse_skip_blanks(s))
 				continue;
@@ -743,12 +743,12 @@ static int parse_netperf_fresh(const struct nr_parse_spec *spec, struct nr_slice
 		if (c.shape == NR__NP_CLASSIC)
 			r = classic_line(&c, &t, s);
 		else
-			r = nr__netperf_omni_line(&c, s);
+			r = nr__parse_netperf_omni_line(&c, s);
 	}
 	if (r == 0 && c.shape == NR__NP_CLASSIC)
 		r = classic_finish(&c, &t);
 	else if (r == 0 && c.shape != NR__NP_NONE)
-		r = nr__netperf_omni_finish(&c);
+		r = nr__parse_netperf_omni_finish(&c);
 	if (c.skipped.len) {
 		struct nr_buf list = NR_BUF_INIT;
 
@@ -764,7 +764,7 @@ static int parse_netperf_fresh(const struct nr_parse_spec *spec, struct nr_slice
 		r = nr_diagf(d, NR_EPARSE, "line %zu: no results (expected netperf's tables or its "
 			     "-k, -o or -O output)%s%s%s", c.l.lineno ? c.l.lineno : 1,
 			     *last ? "; the last line: '" : "", last, *last ? "'" : "");
-	nr__netperf_omni_release(&c);
+	nr__parse_netperf_omni_release(&c);
 	nr_buf_release(&t.titles);
 	nr_buf_release(&c.skipped);
 	nr__parse_lines_release(&c.l);

@@ -14,13 +14,13 @@
 #include "parse/parse_tool.h"
 
 /* What a netperf throughput figure counts. */
-enum nr__np_kind {
+enum nr__parse_np_kind {
 	NR__NP_BITS,  /* a data rate: factor converts to bit/s */
 	NR__NP_TRANS, /* transactions per second: factor 1 */
 };
 
-struct nr__np_rate {
-	enum nr__np_kind kind;
+struct nr__parse_np_rate {
+	enum nr__parse_np_kind kind;
 	double factor;
 };
 
@@ -31,17 +31,17 @@ struct nr__np_rate {
  * for a unit netperf does not define and for -f u ("Usec"), which is not a
  * rate. The factors are netperf's own (see the table in parse_netperf.c).
  */
-int nr__netperf_rate_unit(const char *printed, struct nr__np_rate *ret);
+int nr__parse_netperf_rate_unit(const char *printed, struct nr__parse_np_rate *ret);
 
 /*
  * A service demand unit: "us/KB" (classic titles), "usec/KB" (omni
  * SD_UNITS) -> *ret_per_tran false, *ret_factor to ns/B; "us/Tr",
  * "usec/Tran" -> true, factor 1 (us per transaction). 0 or NR_EINVAL.
  */
-int nr__netperf_sd_unit(const char *printed, bool *ret_per_tran, double *ret_factor);
+int nr__parse_netperf_sd_unit(const char *printed, bool *ret_per_tran, double *ret_factor);
 
 /* Which kind of test a banner names. */
-enum nr__np_test {
+enum nr__parse_np_test {
 	NR__NP_UNKNOWN = 0,
 	NR__NP_STREAM,     /* TCP_STREAM, TCP_SENDFILE, SCTP_STREAM: data sent */
 	NR__NP_MAERTS,     /* TCP_MAERTS: data received */
@@ -51,7 +51,7 @@ enum nr__np_test {
 };
 
 /* The output shapes. */
-enum nr__np_shape {
+enum nr__parse_np_shape {
 	NR__NP_NONE = 0,
 	NR__NP_CLASSIC, /* the tables of the classic tests (migrated or not) */
 	NR__NP_KEYVAL,  /* omni -k: SELECTOR=value */
@@ -60,19 +60,19 @@ enum nr__np_shape {
 };
 
 /* One selector (omni) as printed. */
-struct nr__np_kv {
+struct nr__parse_np_kv {
 	char *key;   /* the -k name (THROUGHPUT) or, for -o/-O, the title */
 	char *value;
 	size_t lineno;
 };
 
 /* One parse of one output. */
-struct nr__np {
+struct nr__parse_np {
 	struct nr_sample_set *set;
 	struct nr_diag *d;
 	struct nr__parse_lines l;
-	enum nr__np_test test;
-	enum nr__np_shape shape;
+	enum nr__parse_np_test test;
+	enum nr__parse_np_shape shape;
 	bool rr;               /* request/response (banner or DIRECTION) */
 	bool confidence;       /* the banner says -i/-I ("+/-2.5% @ 99% conf.") */
 	double conf_width;     /* the width -I asked for, in % (2 x 2.5); 0: none */
@@ -80,7 +80,7 @@ struct nr__np {
 	int64_t interim;       /* interim results stored so far */
 	struct nr_buf skipped; /* JSON strings: selectors or columns read, not stored */
 	/* omni: selectors collected, turned into samples at the end */
-	struct nr__np_kv *kv;
+	struct nr__parse_np_kv *kv;
 	size_t nkv, kvcap;
 	char *titles;          /* -o: the line of titles, until its values come */
 	size_t titles_line;
@@ -90,27 +90,27 @@ struct nr__np {
 };
 
 /* Append a JSON string to c->skipped (a list kept in the notes). */
-void nr__netperf_skip(struct nr__np *c, const char *what);
+void nr__parse_netperf_skip(struct nr__parse_np *c, const char *what);
 
 /*
  * Store a throughput figure printed in `unit`: "<prefix>throughput_bps"
  * for a data rate, "transactions_per_s" for Trans/s. NR_EPARSE with the
  * line on a unit netperf does not define.
  */
-int nr__netperf_add_rate(struct nr__np *c, const char *prefix, double value, const char *unit,
-			 int64_t interval, size_t lineno);
+int nr__parse_netperf_add_rate(struct nr__parse_np *c, const char *prefix, double value,
+			       const char *unit, int64_t interval, size_t lineno);
 
 /*
  * A CPU utilisation or service demand: -1 is netperf's "not measured"
  * (noted), another negative value a broken measurement (noted as not
  * plausible); neither is stored. Else stored like nr__parse_add_scaled.
  */
-int nr__netperf_add_cpu(struct nr__np *c, const char *metric, double value, double factor,
-			const char *unit, size_t lineno);
+int nr__parse_netperf_add_cpu(struct nr__parse_np *c, const char *metric, double value,
+			      double factor, const char *unit, size_t lineno);
 
 /* The omni shapes (parse_netperf_omni.c): one line, then the end. */
-int nr__netperf_omni_line(struct nr__np *c, char *s);
-int nr__netperf_omni_finish(struct nr__np *c);
-void nr__netperf_omni_release(struct nr__np *c);
+int nr__parse_netperf_omni_line(struct nr__parse_np *c, char *s);
+int nr__parse_netperf_omni_finish(struct nr__parse_np *c);
+void nr__parse_netperf_omni_release(struct nr__parse_np *c);
 
 #endif

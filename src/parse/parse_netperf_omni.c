@@ -96,7 +96,7 @@ static char *trim(char *s)
 	return s;
 }
 
-static int put(struct nr__np *c, const char *key, const char *value, size_t lineno)
+static int put(struct nr__parse_np *c, const char *key, const char *value, size_t lineno)
 {
 	size_t i;
 
@@ -113,7 +113,7 @@ static int put(struct nr__np *c, const char *key, const char *value, size_t line
 	return 0;
 }
 
-static const struct nr__np_kv *get(const struct nr__np *c, const char *key)
+static const struct nr__parse_np_kv *get(const struct nr__parse_np *c, const char *key)
 {
 	const struct sel *want = sel_of(key);
 	size_t i;
@@ -144,7 +144,7 @@ static size_t split_commas(char *s, char **out, size_t max)
 	return n;
 }
 
-static int csv_line(struct nr__np *c, char *s)
+static int csv_line(struct nr__parse_np *c, char *s)
 {
 	char *t[128], *v[128];
 	size_t nt, nv, i;
@@ -173,7 +173,7 @@ static int csv_line(struct nr__np *c, char *s)
 	return r;
 }
 
-static int keyval_line(struct nr__np *c, char *s)
+static int keyval_line(struct nr__parse_np *c, char *s)
 {
 	char *eq = strchr(s, '=');
 
@@ -221,7 +221,7 @@ static void column_text(struct nr_buf *b, const char *s, size_t from, size_t to)
  * space, titles and values alike, so a column starts where some line has
  * text after a position blank in all five.
  */
-static int human_block(struct nr__np *c, char *values)
+static int human_block(struct nr__parse_np *c, char *values)
 {
 	char *lines[5];
 	size_t width = 0, p, k, start = 0;
@@ -261,7 +261,7 @@ static int human_block(struct nr__np *c, char *values)
 	return r;
 }
 
-static int human_line(struct nr__np *c, char *s)
+static int human_line(struct nr__parse_np *c, char *s)
 {
 	if (c->nhuman == 0 && !*nr__parse_skip_blanks(s))
 		return 0; /* between blocks */
@@ -274,7 +274,7 @@ static int human_line(struct nr__np *c, char *s)
 	return human_block(c, s);
 }
 
-int nr__netperf_omni_line(struct nr__np *c, char *s)
+int nr__parse_netperf_omni_line(struct nr__parse_np *c, char *s)
 {
 	switch (c->shape) {
 	case NR__NP_KEYVAL:
@@ -296,7 +296,7 @@ static bool not_a_number(const char *v)
 	return strstr(v, "nan") || strstr(v, "NaN") || strstr(v, "inf") || strstr(v, "Inf");
 }
 
-static int number(struct nr__np *c, const struct nr__np_kv *kv, double *ret)
+static int number(struct nr__parse_np *c, const struct nr__parse_np_kv *kv, double *ret)
 {
 	if (nr_parse_double(kv->value, ret) < 0)
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: %s: expected a number, found '%s'",
@@ -304,23 +304,23 @@ static int number(struct nr__np *c, const struct nr__np_kv *kv, double *ret)
 	return 0;
 }
 
-static void skip(struct nr__np *c, const char *key, const char *why)
+static void skip(struct nr__parse_np *c, const char *key, const char *why)
 {
 	char what[160];
 
 	snprintf(what, sizeof(what), "%s: %s", key, why);
-	nr__netperf_skip(c, what);
+	nr__parse_netperf_skip(c, what);
 }
 
 /* NETPERF_INTERIM_RESULT[i], NETPERF_UNITS[i], NETPERF_INTERVAL[i] (-k with -D) */
-static int keyval_interim(struct nr__np *c)
+static int keyval_interim(struct nr__parse_np *c)
 {
 	int64_t i;
 	int r = 0;
 
 	for (i = 0; r == 0; i++) {
 		char k[64];
-		const struct nr__np_kv *res = NULL, *unit = NULL, *ivl = NULL;
+		const struct nr__parse_np_kv *res = NULL, *unit = NULL, *ivl = NULL;
 		size_t j;
 		double v, secs;
 
@@ -345,7 +345,7 @@ static int keyval_interim(struct nr__np *c)
 		if (!r)
 			r = number(c, ivl, &secs);
 		if (!r)
-			r = nr__netperf_add_rate(c, "", v, unit->value, c->interim, res->lineno);
+			r = nr__parse_netperf_add_rate(c, "", v, unit->value, c->interim, res->lineno);
 		if (!r)
 			r = nr__parse_add(c->set, "duration_us", secs, "s", c->interim, ivl->lineno,
 					  c->d);
@@ -354,8 +354,8 @@ static int keyval_interim(struct nr__np *c)
 	return r;
 }
 
-static int one(struct nr__np *c, const struct nr__np_kv *kv, const char *tu, const char *sdu,
-	       bool trans_stored)
+static int one(struct nr__parse_np *c, const struct nr__parse_np_kv *kv, const char *tu,
+	       const char *sdu, bool trans_stored)
 {
 	const struct sel *s = sel_of(kv->key);
 	char metric[96];
@@ -364,7 +364,7 @@ static int one(struct nr__np *c, const struct nr__np_kv *kv, const char *tu, con
 
 	if (!s) {
 		if (strncmp(kv->key, "NETPERF_", 8))
-			nr__netperf_skip(c, kv->key);
+			nr__parse_netperf_skip(c, kv->key);
 		return 0;
 	}
 	if (s->how == H_UNITS)
@@ -391,9 +391,9 @@ static int one(struct nr__np *c, const struct nr__np_kv *kv, const char *tu, con
 		 * (nettest_omni.c, before calc_thruput of local_send_thruput) */
 		if (s->how == H_SIDE && !strncmp(tu, "Trans", 5))
 			tu = "10^6bits/s";
-		return nr__netperf_add_rate(c, s->metric, v, tu, -1, kv->lineno);
+		return nr__parse_netperf_add_rate(c, s->metric, v, tu, -1, kv->lineno);
 	case H_CPU:
-		return nr__netperf_add_cpu(c, s->metric, v, 1, s->unit, kv->lineno);
+		return nr__parse_netperf_add_cpu(c, s->metric, v, 1, s->unit, kv->lineno);
 	case H_CONFID:
 		if (v == -1) {
 			skip(c, kv->key, "not measured (-1: no -i/-I)");
@@ -411,12 +411,12 @@ static int one(struct nr__np *c, const struct nr__np_kv *kv, const char *tu, con
 
 		if (!sdu) /* nettest_omni.c: sd_str follows libfmt */
 			sdu = tu && !strncmp(tu, "Trans", 5) ? "usec/Tran" : tu ? "usec/KB" : NULL;
-		if (!sdu || nr__netperf_sd_unit(sdu, &per_tran, &f) < 0)
+		if (!sdu || nr__parse_netperf_sd_unit(sdu, &per_tran, &f) < 0)
 			return nr_diagf(c->d, NR_EPARSE, "line %zu: %s: no service demand unit (add "
 					"SD_UNITS and THROUGHPUT_UNITS)", kv->lineno, kv->key);
 		snprintf(metric, sizeof(metric), "%s%s", s->metric,
 			 per_tran ? "us_per_transaction" : "ns_per_B");
-		return nr__netperf_add_cpu(c, metric, v, f, sdu, kv->lineno);
+		return nr__parse_netperf_add_cpu(c, metric, v, f, sdu, kv->lineno);
 	}
 	case H_LATENCY:
 		if (v == -1) {
@@ -445,10 +445,10 @@ static int one(struct nr__np *c, const struct nr__np_kv *kv, const char *tu, con
 	}
 }
 
-int nr__netperf_omni_finish(struct nr__np *c)
+int nr__parse_netperf_omni_finish(struct nr__parse_np *c)
 {
-	const struct nr__np_kv *tu = get(c, "THROUGHPUT_UNITS"), *sdu = get(c, "SD_UNITS");
-	const struct nr__np_kv *dir = get(c, "DIRECTION");
+	const struct nr__parse_np_kv *tu = get(c, "THROUGHPUT_UNITS"), *sdu = get(c, "SD_UNITS");
+	const struct nr__parse_np_kv *dir = get(c, "DIRECTION");
 	bool trans;
 	size_t i;
 	int r = 0;
@@ -470,7 +470,7 @@ int nr__netperf_omni_finish(struct nr__np *c)
 	return r;
 }
 
-void nr__netperf_omni_release(struct nr__np *c)
+void nr__parse_netperf_omni_release(struct nr__parse_np *c)
 {
 	size_t i;
 

@@ -17,9 +17,9 @@
 
 static double rate(const char *printed)
 {
-	struct nr__np_rate u;
+	struct nr__parse_np_rate u;
 
-	if (nr__netperf_rate_unit(printed, &u) < 0)
+	if (nr__parse_netperf_rate_unit(printed, &u) < 0)
 		return -1;
 	return u.kind == NR__NP_TRANS ? -2 : u.factor;
 }
@@ -56,17 +56,17 @@ NR_TEST(parse_units_netperf_service_demand)
 	bool per_tran = true;
 	double f = 0;
 
-	CHECK_OK(nr__netperf_sd_unit("us/KB", &per_tran, &f));
+	CHECK_OK(nr__parse_netperf_sd_unit("us/KB", &per_tran, &f));
 	CHECK(!per_tran);
 	CHECK(f == 1000 / 1024.0); /* 1.024 us/KB is 1 ns/B exactly */
-	CHECK_OK(nr__netperf_sd_unit("usec/KB", &per_tran, &f));
+	CHECK_OK(nr__parse_netperf_sd_unit("usec/KB", &per_tran, &f));
 	CHECK(!per_tran);
-	CHECK_OK(nr__netperf_sd_unit("us/Tr", &per_tran, &f));
+	CHECK_OK(nr__parse_netperf_sd_unit("us/Tr", &per_tran, &f));
 	CHECK(per_tran && f == 1);
-	CHECK_OK(nr__netperf_sd_unit("usec/Tran", &per_tran, &f));
+	CHECK_OK(nr__parse_netperf_sd_unit("usec/Tran", &per_tran, &f));
 	CHECK(per_tran && f == 1);
-	CHECK_EQ(nr__netperf_sd_unit("ms/KB", &per_tran, &f), NR_EINVAL);
-	CHECK_EQ(nr__netperf_sd_unit("us/kB", &per_tran, &f), NR_EINVAL);
+	CHECK_EQ(nr__parse_netperf_sd_unit("ms/KB", &per_tran, &f), NR_EINVAL);
+	CHECK_EQ(nr__parse_netperf_sd_unit("us/kB", &per_tran, &f), NR_EINVAL);
 }
 
 NR_TEST(parse_units_add_scaled_keeps_what_was_printed)
