@@ -42,6 +42,8 @@ struct ctx {
 	double *hv, *hp;
 	size_t hn, hcap;
 	struct nr_buf tls;
+	const char *format; /* which of secnetperf's output generations */
+	size_t command_line, started_line; /* where "> secnetperf ..." and "Started!" were */
 };
 
 static int expected(struct ctx *c, const char *what)
@@ -67,6 +69,8 @@ static int per_stream(struct ctx *c, const char *p, const char *dir)
 	p += 6;
 	if (nr__parse_number(&p, &ms) < 0)
 		return expected(c, "N bytes @ R kbps (T ms)");
+	if (!c->format)
+		c->format = "per-stream lines";
 	c->stream_dir = dir;
 	c->stream_kbps += kbps;
 	c->stream_bytes += bytes;
@@ -133,6 +137,7 @@ static int result(struct ctx *c, const char *p)
 		if (!nr__parse_after(after, "kbps"))
 			return expected(c, "Result: Upload|Download N kbps.");
 		c->aggregate = true;
+		c->format = "aggregate Upload/Download line (-ptput:1)";
 		nr__parse_note_str(c->set, "direction", dir);
 		return add(c, "throughput_bps", v, "kbps");
 	}
@@ -140,13 +145,20 @@ static int result(struct ctx *c, const char *p)
 	if (nr__parse_number(&q, &v) < 0)
 		return expected(c, "a number after 'Result:'");
 	q = nr__parse_skip_blanks(q);
-	if (nr__parse_after(q, "HPS"))
+	if (nr__parse_after(q, "HPS")) {
+		c->format = "HPS";
 		return add(c, "handshakes_per_s", v, "hps");
+	}
 	if (!nr__parse_after(q, "RPS"))
 		return expected(c, "N RPS or N HPS after 'Result:'");
 	if (add(c, "requests_per_s", v, "rps") < 0)
 		return NR_EPARSE;
 	q += 3;
+	/* "RPS, Latency,us 0th: ..." (secnetperf since its 2023 rewrite) or
+	 * "RPS, Min: a, Max: b, 50th: ..., StdErr: e" (the -test:RPS era) */
+	c->format = strstr(q, "Latency,us") ? "RPS with a Latency,us percentile list"
+		    : strstr(q, "StdErr") ? "RPS with Min/Max/StdErr (the -test:RPS era)"
+					  : "RPS without latency";
 	if (*q == ',')
 		q++;
 	q = nr__parse_skip_blanks(q);
@@ -311,9 +323,24 @@ static int line(struct ctx *c, const char *s)
 		return block_line(c, s);
 	c->block = B_NONE;
 	if ((p = nr__parse_after(s, "> ")) && strstr(p, "secnetperf")) {
+		if (c->command_line)
+			return nr_diagf(c->d, NR_EPARSE, "line %zu: a second secnetperf command (the "
+					"first is on line %zu): two runs in one output", c->lineno,
+					c->command_line);
+		c->command_line = c->lineno;
 		nr__parse_note_str(c->set, "command", p);
 		return 0;
 	}
+	if (!strcmp(s, "Started!")) {
+		if (c->started_line)
+			return nr_diagf(c->d, NR_EPARSE, "line %zu: secnetperf started a second time "
+					"(first on line %zu): two runs in one output", c->lineno,
+					c->started_line);
+		c->started_line = c->lineno;
+		return 0;
+	}
+	if (strstr(s, "core dumped") || strstr(s, "Segmentation fault"))
+		return nr_diagf(c->d, NR_EPARSE, "line %zu: the process crashed: %s", c->lineno, s);
 	if (!strcmp(s, "Connection Statistics:"))
 		c->block = B_CONN_STATS;
 	else if (!strcmp(s, "Stream Timings (flow blocked):"))
@@ -337,6 +364,9 @@ static int line(struct ctx *c, const char *s)
 	if ((p = nr__parse_after(s, "Error:")))
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: secnetperf reported an error:%s",
 				c->lineno, p);
+	if (strstr(s, "Failed To Start") || strstr(s, "failed to start"))
+		return nr_diagf(c->d, NR_EPARSE, "line %zu: secnetperf could not start the test: %s",
+				c->lineno, s);
 	if (nr__parse_after(s, "No connections or streams completed"))
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: %s", c->lineno, s);
 	if ((p = nr__parse_after(s, "Completed "))) {
@@ -402,6 +432,10 @@ static int parse_secnetperf_fresh(const struct nr_parse_spec *spec, struct nr_sl
 	}
 	if (r == 0)
 		r = hdr_finish(&c);
+	if (c.hn && !c.format)
+		c.format = "HdrHistogram table (-extraOutputFile)";
+	if (set->n > before && c.format)
+		nr__parse_note_str(set, "format", c.format);
 	if (r == 0 && c.tls.len) {
 		struct nr_buf obj = NR_BUF_INIT;
 

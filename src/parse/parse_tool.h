@@ -48,6 +48,16 @@ int nr__parse_add(struct nr_sample_set *set, const char *metric, double value,
 	    const char *unit, int64_t interval, size_t lineno, struct nr_diag *d);
 
 /*
+ * nr__parse_add for a unit a tool defines itself (netperf's "MBytes" is
+ * 2^20 bytes, its "10^0bits" are bytes): `value`, printed in `orig_unit`,
+ * is `value * factor` in the catalogue unit of `metric`. The printed value
+ * and unit are kept as the sample's orig_value and orig_unit.
+ */
+int nr__parse_add_scaled(struct nr_sample_set *set, const char *metric, double value,
+			 double factor, const char *orig_unit, int64_t interval, size_t lineno,
+			 struct nr_diag *d);
+
+/*
  * Run `fn` into a fresh sample set, then append its samples and notes to
  * `set` (whatever `fn` returned), so that a parser's own checks (a summary
  * metric given twice) see only its samples, not those of another role's
