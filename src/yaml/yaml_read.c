@@ -109,16 +109,22 @@ int nr_yread_int(const struct nr_yread *r, const struct nr_ynode *map, const cha
 }
 
 int nr_yread_duration(const struct nr_yread *r, const struct nr_ynode *map, const char *key,
-		      int64_t *ret_us)
+		      int64_t min_us, int64_t *ret_us)
 {
 	const struct nr_ynode *n;
+	int64_t v;
 	int rc = nr_yread_scalar(r, map, key, &n);
 
 	if (rc <= 0)
 		return rc;
-	if (nr_parse_duration_us(n->scalar, ret_us) < 0)
+	if (nr_parse_duration_us(n->scalar, &v) < 0)
 		return nr_yread_fail(r, n, "'%s' must be a duration such as 30s, 500ms or 2m, not '%s'",
 				     key, n->scalar);
+	if (v < min_us)
+		return nr_yread_fail(r, n, "'%s' must be more than zero, not '%s'", key, n->scalar);
+	if (v > NR_YREAD_MAX_DURATION_US)
+		return nr_yread_fail(r, n, "'%s' must be at most 30 days, not '%s'", key, n->scalar);
+	*ret_us = v;
 	return 1;
 }
 
