@@ -224,3 +224,19 @@ NR_TEST(strset_finds_duplicates_with_their_ids)
 	nr_strset_release(&set);
 	CHECK(!nr_strset_find(&set, "n1", NULL));
 }
+
+/* Issue 11 item 19: a 53.6 ms case was "0s" in the HTML report; one formatter for every duration. */
+NR_TEST(durations_for_people)
+{
+	char b[40];
+
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 53600), "53.6 ms");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 40), "40.0 us");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 1500000), "1.50 s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 59940000), "59.9 s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 59960000), "1m 00s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 754000000), "12m 34s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 7530000000LL), "2h 05m");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 0), "0 s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), -5), "0 s");
+}
