@@ -39,6 +39,14 @@ struct loader {
 #define get_size(l, map, key, ret) nr_yread_size(&(l)->yr, map, key, ret)
 #define get_bool(l, map, key, ret) nr_yread_bool(&(l)->yr, map, key, ret)
 
+/* The value of `key` in map, for messages about the value; the map when absent. */
+static const struct nr_ynode *value_node(const struct nr_ynode *map, const char *key)
+{
+	const struct nr_ynode *v = nr_ynode_get(map, key);
+
+	return v ? v : map;
+}
+
 static struct nr_pos pos_of(const struct nr_ynode *n)
 {
 	struct nr_pos p = { n->line, n->column };
@@ -189,7 +197,7 @@ defaults:
 			goto out;
 		}
 	} else {
-		r = fail(l, key_node(n, "transport"),
+		r = fail(l, value_node(n, "transport"),
 			 "'transport' of host '%s' must be local, netns or ssh, not '%s'",
 			 h->name, transport);
 		goto out;
@@ -362,7 +370,7 @@ static int load_metric(struct loader *l, const struct nr_parser *p,
 	    (r = get_bool(l, n, "optional", &m->optional)) < 0)
 		goto out;
 	if (better && nr_better_parse(better, &m->better) < 0) {
-		r = fail(l, key_node(n, "better"), "'better' must be higher, lower or none, not '%s'",
+		r = fail(l, value_node(n, "better"), "'better' must be higher, lower or none, not '%s'",
 			 better);
 		goto out;
 	}
@@ -371,7 +379,7 @@ static int load_metric(struct loader *l, const struct nr_parser *p,
 		const char *canon;
 
 		if (nr_unit_canonical(m->unit, &f, &canon) < 0) {
-			r = fail(l, key_node(n, "unit"), "unknown unit '%s' for metric '%s'",
+			r = fail(l, value_node(n, "unit"), "unknown unit '%s' for metric '%s'",
 				 m->unit, m->name);
 			goto out;
 		}
@@ -450,7 +458,7 @@ static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_pars
 		return r;
 	if (strcmp(spec->stream, "stdout") && strcmp(spec->stream, "stderr") &&
 	    strcmp(spec->stream, "both"))
-		return fail(l, key_node(n, "stream"),
+		return fail(l, value_node(n, "stream"),
 			    "'stream' must be stdout, stderr or both, not '%s'", spec->stream);
 	metrics = nr_ynode_get(n, "metrics");
 	if (metrics && metrics->kind == NR_Y_SEQ && !source_key(spec->parser)) {
@@ -677,10 +685,10 @@ static int load_collects(struct loader *l, const struct nr_campaign *c, const st
 			if (!strcmp(t->roles[j].name, co->role))
 				break;
 		if (j == t->n_roles)
-			return fail(l, key_node(u, "role"), "collect names role '%s', which test '%s' does not have",
+			return fail(l, value_node(u, "role"), "collect names role '%s', which test '%s' does not have",
 				    co->role, t->name);
 		if (nr_template_check(co->path, c, t, &d2) < 0)
-			return fail(l, key_node(u, "path"), "%s in 'path'", d2.msg);
+			return fail(l, value_node(u, "path"), "%s in 'path'", d2.msg);
 	}
 	return 0;
 }
@@ -753,7 +761,7 @@ static int load_workload(struct loader *l, const struct nr_campaign *c, const st
 	if (!in_list(t->workload, workloads, NR_ARRAY_SIZE(workloads))) {
 		const char *guess = nr_did_you_mean(t->workload, workloads, NR_ARRAY_SIZE(workloads));
 
-		return fail(l, key_node(n, "workload"), "unknown workload '%s'%s%s%s (tcp_stream, udp_stream, tcp_rr, udp_rr, tcp_crr)",
+		return fail(l, value_node(n, "workload"), "unknown workload '%s'%s%s%s (tcp_stream, udp_stream, tcp_rr, udp_rr, tcp_crr)",
 			    t->workload, guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
 	}
 	if (!nr_parser_find("netrig"))
@@ -876,7 +884,7 @@ static int load_role(struct loader *l, const struct nr_campaign *c, struct nr_te
 	if (!role->name)
 		return fail(l, n, "a role of test '%s' has no 'name'", t->name);
 	if (!valid_name(role->name, "-."))
-		return fail(l, key_node(n, "name"), "role name '%s' may hold only letters, digits, '_', '-', '.'",
+		return fail(l, value_node(n, "name"), "role name '%s' may hold only letters, digits, '_', '-', '.'",
 			    role->name);
 	if (!role->host)
 		role->host = nr_xstrdup(default_host);
@@ -1005,7 +1013,7 @@ static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_yn
 			goto out;
 	}
 	if (!valid_name(t->name, "-.")) {
-		r = fail(l, key_node(n, "name"), "test name '%s' may hold only letters, digits, '_', '-', '.'",
+		r = fail(l, value_node(n, "name"), "test name '%s' may hold only letters, digits, '_', '-', '.'",
 			 t->name);
 		goto out;
 	}
@@ -1066,7 +1074,7 @@ static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_yn
 		if (r > 0)
 			t->seed = (uint64_t)v;
 	} else {
-		r = fail(l, key_node(n, "generate"), "'generate' must be all or random, not '%s'", generate);
+		r = fail(l, value_node(n, "generate"), "'generate' must be all or random, not '%s'", generate);
 		goto out;
 	}
 	run = nr_ynode_get(n, "run");
@@ -1174,7 +1182,7 @@ roles_done:
 		struct nr_diag d2 = { 0 };
 
 		if (nr_template_check(t->workdir, c, t, &d2) < 0) {
-			r = fail(l, key_node(n, "workdir"), "%s in 'workdir'", d2.msg);
+			r = fail(l, value_node(n, "workdir"), "%s in 'workdir'", d2.msg);
 			goto out;
 		}
 	}
@@ -1219,7 +1227,7 @@ static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_hea
 	else if (!strcmp(when, "never"))
 		h->when = NR_HEALTH_NEVER;
 	else
-		r = fail(l, key_node(n, "when"), "'when' must be case, test, once or never, not '%s'",
+		r = fail(l, value_node(n, "when"), "'when' must be case, test, once or never, not '%s'",
 			 when);
 out:
 	free(when);

@@ -133,7 +133,7 @@ NR_TEST(campaign_errors_name_position_and_key)
 	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: echo\n    matrix: {port: [1]}\n"),
 		       "'port' is a reserved name");
 	CHECK_CONTAINS(bad("hosts:\n  h: {transport: telnet}\ntests:\n  - {name: x, run: a}\n"),
-		       "c.yaml:2:7: 'transport' of host 'h' must be local, netns or ssh");
+		       "c.yaml:2:18: 'transport' of host 'h' must be local, netns or ssh");
 	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: \"a 'b\"\n"), "unterminated quote");
 	CHECK_CONTAINS(bad("tests:\n  - name: x\n    run: a\n    generate: random\n"),
 		       "'generate: random' needs 'count'");
@@ -460,6 +460,17 @@ NR_TEST(campaign_bad_values_named_where_they_are)
 		  "c.yaml:2:41: 'port' must be a whole number from 1 to 65535" },
 		{ "stop_after_failures: -2\n" TEST, "c.yaml:1:22: 'stop_after_failures' must be a whole number" },
 		{ "health: {retries: 5000}\n" TEST, "c.yaml:1:19: 'retries' must be a whole number from 0 to 1000" },
+		/* a value that is not one of its words: at the value, not at its key */
+		{ TEST "    generate: sometimes\n", "c.yaml:4:15: 'generate' must be all or random, not 'sometimes'" },
+		{ "health: {when: always}\n" TEST, "c.yaml:1:16: 'when' must be case, test, once or never" },
+		{ TEST "    parse: {format: json, stream: err, metrics: {a: /a}}\n",
+		  "c.yaml:4:35: 'stream' must be stdout, stderr or both" },
+		{ TEST "    parse: {format: json, metrics: {a: {pointer: /a, better: more}}}\n",
+		  "c.yaml:4:62: 'better' must be higher, lower or none" },
+		{ "tests:\n  - name: 'a b'\n    run: a\n", "c.yaml:2:11: test name 'a b' may hold only" },
+		{ "tests:\n  - name: x\n    workload: tcp_rrr\n", "c.yaml:3:15: unknown workload 'tcp_rrr' (did you mean 'tcp_rr'?)" },
+		/* what a message quotes from the file reaches a terminal escaped */
+		{ TEST "    generate: \"\\e]0;T\\a\\e[2J\"\n", "c.yaml:4:15: 'generate' must be all or random, not '%1B]0;T%07%1B[2J'" },
 		/* a NUL would silently end the value */
 		{ TEST "    matrix: {v: [\"a\\0b\"]}\n", "c.yaml:4:18: a value holds a NUL character" },
 	};
