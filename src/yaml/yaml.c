@@ -45,12 +45,13 @@ static struct nr_ynode *new_node(struct builder *b, enum nr_ynode_kind kind,
 static void push_item(struct nr_ynode *parent, struct nr_ynode *key,
 		      struct nr_ynode *item)
 {
+	size_t old_cap = parent->cap;
+
 	NR_GROW(parent->items, parent->n + 1, parent->cap);
 	if (parent->kind == NR_Y_MAP) {
-		/* keys grow in step with items */
-		size_t cap = parent->cap;
-
-		parent->keys = nr_xrealloc(parent->keys, cap * sizeof(*parent->keys));
+		/* keys grow in step with items (only then: a realloc may copy every time) */
+		if (parent->cap != old_cap)
+			parent->keys = nr_xrealloc(parent->keys, parent->cap * sizeof(*parent->keys));
 		parent->keys[parent->n] = key;
 	}
 	parent->items[parent->n++] = item;
