@@ -3,6 +3,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,27 @@ static int help(FILE *to, int status)
 	fputs("\n'netrig help COMMAND' or 'netrig COMMAND --help' shows a command's options.\n",
 	      to);
 	return status;
+}
+
+static int not_a_command(const char *name)
+{
+	fprintf(stderr, "netrig: '%s' is not a command. See 'netrig --help'.\n", name);
+	return NR_EXIT_USAGE;
+}
+
+/*
+ * "--help" anywhere among a command's arguments (before a "--" that hands
+ * the rest to another program) asks for its usage: `db runs 3 --help` must
+ * not list runs, whatever each command's own parsing does.
+ */
+static bool asks_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help"))
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -74,23 +96,22 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return help(stderr, NR_EXIT_USAGE);
 	if (!strcmp(argv[optind], "help")) {
-		if (optind + 1 < argc) {
-			cmd = nr_cmd_find(argv[optind + 1]);
-			if (cmd)
-				return nr_cmd_usage(cmd, stdout, NR_EXIT_OK);
-		}
-		return help(stdout, NR_EXIT_OK);
+		if (optind + 1 >= argc)
+			return help(stdout, NR_EXIT_OK);
+		cmd = nr_cmd_find(argv[optind + 1]);
+		if (cmd)
+			return nr_cmd_usage(cmd, stdout, NR_EXIT_OK);
+		return not_a_command(argv[optind + 1]);
 	}
 	if (!strcmp(argv[optind], "version")) {
 		printf("netrig %s\n", NR_VERSION);
 		return NR_EXIT_OK;
 	}
 	cmd = nr_cmd_find(argv[optind]);
-	if (!cmd) {
-		fprintf(stderr, "netrig: '%s' is not a command. See 'netrig --help'.\n",
-			argv[optind]);
-		return NR_EXIT_USAGE;
-	}
+	if (!cmd)
+		return not_a_command(argv[optind]);
+	if (asks_help(argc - optind - 1, argv + optind + 1))
+		return nr_cmd_usage(cmd, stdout, NR_EXIT_OK);
 	{
 		int first = optind;
 

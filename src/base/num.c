@@ -175,20 +175,17 @@ int nr_parse_ratio(const char *s, double *ret)
 
 char *nr_fmt_duration(char *buf, unsigned long size, int64_t us)
 {
-	if (us < 0)
-		us = 0;
-	if (us < 1000)
-		snprintf(buf, size, "%lld us", (long long)us);
-	else if (us < 1000000)
-		snprintf(buf, size, "%.1f ms", us / 1e3);
-	else if (us < 120000000)
-		snprintf(buf, size, "%.1f s", us / 1e6);
-	else if (us < 7200000000LL)
-		snprintf(buf, size, "%lldm%02llds", (long long)(us / 60000000),
-			 (long long)(us / 1000000 % 60));
+	int64_t s;
+
+	if (us <= 0)
+		return snprintf(buf, size, "0 s"), buf;
+	if (us < 59950000) /* what shows as under a minute: as any value in us */
+		return nr_fmt_value(buf, size, (double)us, "us");
+	s = (us + 500000) / 1000000;
+	if (s < 3600)
+		snprintf(buf, size, "%lldm %02llds", (long long)(s / 60), (long long)(s % 60));
 	else
-		snprintf(buf, size, "%lldh%02lldm", (long long)(us / 3600000000LL),
-			 (long long)(us / 60000000 % 60));
+		snprintf(buf, size, "%lldh %02lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
 	return buf;
 }
 

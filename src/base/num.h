@@ -20,7 +20,11 @@ int nr_parse_size(const char *s, uint64_t *ret_bytes);
 /* "10%" -> 0.10, or a plain ratio "0.1" -> 0.10; not negative. */
 int nr_parse_ratio(const char *s, double *ret);
 
-/* "1.50 s", "250 ms", "40 us" into buf; returns buf. */
+/*
+ * A duration for people, the one formatter of them all: "40.0 us",
+ * "53.6 ms", "1.50 s" (three significant digits, as nr_fmt_value), then
+ * "12m 34s" and "2h 05m". Into buf; returns buf.
+ */
 char *nr_fmt_duration(char *buf, unsigned long size, int64_t us);
 
 /*

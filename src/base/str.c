@@ -1,5 +1,6 @@
 #include "base/str.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +119,83 @@ void nr_shell_quote(struct nr_buf *out, const char *word)
 			nr_buf_addch(out, *p);
 	}
 	nr_buf_addch(out, '\'');
+}
+
+size_t nr_utf8_len(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t len, i;
+
+	if (!n)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void nr_str_escape(struct nr_buf *out, const char *s, size_t len, const char *also,
+		   unsigned flags)
+{
+	size_t i = 0, plain = 0; /* s[plain..i) is copied as it is */
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = nr_utf8_len(s + i, len - i), k;
+		bool esc;
+
+		if (n == 1) {
+			esc = c < 0x20 || c == 0x7f || (c && also && strchr(also, c));
+			if (flags & NR_ESC_LINES)
+				esc = esc && c != '\n' && c != '\t' &&
+				      !(c == '\r' && i + 1 < len && s[i + 1] == '\n');
+		} else if (n == 2) {
+			esc = c == 0xc2 && (unsigned char)s[i + 1] < 0xa0; /* U+0080..U+009F */
+		} else if (n == 3) {
+			esc = c == 0xef && (unsigned char)s[i + 1] == 0xbf &&
+			      (unsigned char)s[i + 2] >= 0xbe; /* U+FFFE, U+FFFF */
+		} else {
+			esc = n == 0;
+		}
+		if (n == 0)
+			n = 1; /* one stray byte at a time */
+		if (esc) {
+			nr_buf_add(out, s + plain, i - plain);
+			for (k = 0; k < n; k++)
+				nr_buf_addf(out, "%%%02X", (unsigned char)s[i + k]);
+			plain = i + n;
+		}
+		i += n;
+	}
+	nr_buf_add(out, s + plain, i - plain);
+}
+
+char *nr_str_escaped(const char *s)
+{
+	struct nr_buf b = NR_BUF_INIT;
+
+	if (s)
+		nr_str_escape(&b, s, strlen(s), NULL, 0);
+	return nr_buf_detach(&b, NULL);
 }
 
 bool nr_starts_with(const char *s, const char *prefix)

@@ -38,6 +38,29 @@ int nr_split_words(const char *s, struct nr_strvec *ret, struct nr_diag *d);
 struct nr_buf;
 void nr_shell_quote(struct nr_buf *out, const char *word);
 
+/*
+ * Text from outside (a role's stderr, a matrix value, a commit given on the
+ * command line) shown to people: append the `len` bytes at s to out with
+ * everything that could act on a terminal or break a line written as %XX,
+ * the way case keys write ',' and '=': C0 control characters, DEL, the C1
+ * controls U+0080..U+009F (CSI on some terminals), the noncharacters
+ * U+FFFE and U+FFFF, and bytes that are not UTF-8. All other text, UTF-8
+ * included, is copied. NR_ESC_LINES keeps newlines, tabs, and a CR before
+ * a newline, for multi-line text. `also` lists more ASCII characters to
+ * write as %XX (case keys: "%,="), or NULL. This is the one escaping of
+ * the class; the report formats build theirs on it.
+ */
+#define NR_ESC_LINES 1u
+void nr_str_escape(struct nr_buf *out, const char *s, size_t len, const char *also,
+		   unsigned flags);
+/* The same into a new string (free() it); NULL gives "". */
+char *nr_str_escaped(const char *s);
+/*
+ * Length of the UTF-8 character at s (at most n bytes), 1 to 4; 0 when the
+ * bytes there are not UTF-8 (overlong forms and surrogates included).
+ */
+size_t nr_utf8_len(const char *s, size_t n);
+
 bool nr_starts_with(const char *s, const char *prefix);
 bool nr_ends_with(const char *s, const char *suffix);
 

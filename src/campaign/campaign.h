@@ -30,6 +30,7 @@ struct nr_pos {
 struct nr_kv {
 	struct nr_strvec keys;
 	struct nr_strvec vals;
+	struct nr_strset index; /* key -> its place in keys: setting n keys costs O(n) */
 };
 void nr_kv_set(struct nr_kv *kv, const char *key, const char *val);
 const char *nr_kv_get(const struct nr_kv *kv, const char *key);
@@ -113,6 +114,7 @@ struct nr_ready {
 	char *regex;        /* NR_READY_REGEX: POSIX extended */
 	int64_t delay_us;   /* NR_READY_DELAY */
 	int64_t timeout_us; /* how long to wait for readiness */
+	struct nr_pos port_pos; /* where `port` was written */
 };
 
 struct nr_role {
@@ -160,7 +162,12 @@ struct nr_test {
 	struct nr_collect *collects;
 	size_t n_collects;
 	struct nr_pos pos;
+	struct nr_pos matrix_pos; /* the 'matrix' key, else the test */
+	struct nr_pos count_pos;  /* the 'count' value, for plan-time messages */
 };
+
+/* The most cases one test may plan (each is a row in the store). */
+#define NR_PLAN_MAX_CASES 10000000
 
 /* Regression thresholds (relative: 0.10 is 10 %) for a test and/or metric. */
 struct nr_threshold {
@@ -224,8 +231,10 @@ struct nr_plan {
 
 /*
  * Expand every test (or only those whose name is in `only`, if it is not
- * empty) into cases, in file order. NR_ECONFIG when a random `count`
- * exceeds its matrix (the message names both numbers).
+ * empty) into cases, in file order. NR_ECONFIG, with file:line:column, when
+ * a random `count` exceeds its matrix (the message names both numbers), when
+ * a full matrix has more than NR_PLAN_MAX_CASES combinations (the message
+ * gives its magnitude), or when a case's `ready.port` is not a port.
  */
 int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 		  struct nr_plan *ret, struct nr_diag *d);

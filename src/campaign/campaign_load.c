@@ -35,9 +35,17 @@ struct loader {
 #define scalar_at(l, map, key, ret) nr_yread_scalar(&(l)->yr, map, key, ret)
 #define get_str(l, map, key, ret) nr_yread_str(&(l)->yr, map, key, ret)
 #define get_int(l, map, key, min, max, ret) nr_yread_int(&(l)->yr, map, key, min, max, ret)
-#define get_duration(l, map, key, ret) nr_yread_duration(&(l)->yr, map, key, ret)
+#define get_duration(l, map, key, min, ret) nr_yread_duration(&(l)->yr, map, key, min, ret)
 #define get_size(l, map, key, ret) nr_yread_size(&(l)->yr, map, key, ret)
 #define get_bool(l, map, key, ret) nr_yread_bool(&(l)->yr, map, key, ret)
+
+/* The value of `key` in map, for messages about the value; the map when absent. */
+static const struct nr_ynode *value_node(const struct nr_ynode *map, const char *key)
+{
+	const struct nr_ynode *v = nr_ynode_get(map, key);
+
+	return v ? v : map;
+}
 
 static struct nr_pos pos_of(const struct nr_ynode *n)
 {
@@ -45,9 +53,26 @@ static struct nr_pos pos_of(const struct nr_ynode *n)
 	return p;
 }
 
-/* A mapping of NAME: value into kv (merging over what kv holds). */
+/*
+ * An environment variable's name: POSIX forbids '=' and NUL and an empty
+ * name; netrig asks for what POSIX calls portable (letters, digits, '_',
+ * not starting with a digit), which every shell can set and read, so a
+ * name works the same locally, in a namespace and through ssh.
+ */
+static bool valid_name(const char *s, const char *extra);
+
+static bool env_name(const char *s)
+{
+	return (*s < '0' || *s > '9') && valid_name(s, "");
+}
+
+/*
+ * A mapping of NAME: value into kv (merging over what kv holds). `env`:
+ * the names are environment variables; else labels, whose names must not
+ * be empty nor hold '=' (a selector is label:NAME=VALUE).
+ */
 static int get_kv(struct loader *l, const struct nr_ynode *map, const char *key,
-		  struct nr_kv *kv)
+		  struct nr_kv *kv, bool env)
 {
 	const struct nr_ynode *n = nr_ynode_get(map, key);
 	size_t i;
@@ -59,10 +84,16 @@ static int get_kv(struct loader *l, const struct nr_ynode *map, const char *key,
 	if (r < 0)
 		return r;
 	for (i = 0; i < n->n; i++) {
+		const char *name = n->keys[i]->scalar;
+
+		if (env && !env_name(name))
+			return fail(l, n->keys[i], "'%s' name '%s' must be letters, digits and '_', not starting with a digit",
+				    key, name);
+		if (!env && (!*name || strchr(name, '=')))
+			return fail(l, n->keys[i], "'%s' name '%s' must not be empty nor hold '='", key, name);
 		if (n->items[i]->kind != NR_Y_SCALAR)
-			return fail(l, n->items[i], "'%s.%s' must be a single value", key,
-				    n->keys[i]->scalar);
-		nr_kv_set(kv, n->keys[i]->scalar, n->items[i]->scalar);
+			return fail(l, n->items[i], "'%s.%s' must be a single value", key, name);
+		nr_kv_set(kv, name, n->items[i]->scalar);
 	}
 	return 1;
 }
@@ -135,7 +166,7 @@ static int load_host(struct loader *l, const struct nr_ynode *key,
 	    (r = get_str(l, n, "identity", &h->identity)) < 0 ||
 	    (r = get_str(l, n, "jump", &h->jump)) < 0 ||
 	    (r = get_str(l, n, "workdir", &h->workdir)) < 0 ||
-	    (r = get_duration(l, n, "restart_timeout", &h->restart_timeout_us)) < 0)
+	    (r = get_duration(l, n, "restart_timeout", 1, &h->restart_timeout_us)) < 0)
 		goto out;
 	h->port = (int)port;
 	if (nr_ynode_get(n, "restart") &&
@@ -166,7 +197,7 @@ defaults:
 			goto out;
 		}
 	} else {
-		r = fail(l, key_node(n, "transport"),
+		r = fail(l, value_node(n, "transport"),
 			 "'transport' of host '%s' must be local, netns or ssh, not '%s'",
 			 h->name, transport);
 		goto out;
@@ -339,7 +370,7 @@ static int load_metric(struct loader *l, const struct nr_parser *p,
 	    (r = get_bool(l, n, "optional", &m->optional)) < 0)
 		goto out;
 	if (better && nr_better_parse(better, &m->better) < 0) {
-		r = fail(l, key_node(n, "better"), "'better' must be higher, lower or none, not '%s'",
+		r = fail(l, value_node(n, "better"), "'better' must be higher, lower or none, not '%s'",
 			 better);
 		goto out;
 	}
@@ -348,7 +379,7 @@ static int load_metric(struct loader *l, const struct nr_parser *p,
 		const char *canon;
 
 		if (nr_unit_canonical(m->unit, &f, &canon) < 0) {
-			r = fail(l, key_node(n, "unit"), "unknown unit '%s' for metric '%s'",
+			r = fail(l, value_node(n, "unit"), "unknown unit '%s' for metric '%s'",
 				 m->unit, m->name);
 			goto out;
 		}
@@ -427,7 +458,7 @@ static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_pars
 		return r;
 	if (strcmp(spec->stream, "stdout") && strcmp(spec->stream, "stderr") &&
 	    strcmp(spec->stream, "both"))
-		return fail(l, key_node(n, "stream"),
+		return fail(l, value_node(n, "stream"),
 			    "'stream' must be stdout, stderr or both, not '%s'", spec->stream);
 	metrics = nr_ynode_get(n, "metrics");
 	if (metrics && metrics->kind == NR_Y_SEQ && !source_key(spec->parser)) {
@@ -482,11 +513,19 @@ static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_read
 	rd->timeout_us = DEFAULT_READY_TIMEOUT_US;
 	if ((r = want_kind(l, n, NR_Y_MAP, "ready")) < 0 ||
 	    (r = check_keys(l, n, ready_keys, NR_ARRAY_SIZE(ready_keys), "'ready'")) < 0 ||
-	    (r = get_duration(l, n, "timeout", &rd->timeout_us)) < 0)
+	    (r = get_duration(l, n, "timeout", 1, &rd->timeout_us)) < 0)
 		return r;
 	if ((r = get_str(l, n, "port", &rd->port)) < 0)
 		return r;
 	if (r > 0) {
+		const struct nr_ynode *pn = nr_ynode_get(n, "port");
+		int64_t port;
+
+		rd->port_pos = pos_of(pn);
+		/* a template is checked per case when the plan is made */
+		if (!strchr(rd->port, '{') && nr_parse_i64(rd->port, 1, 65535, &port) < 0)
+			return fail(l, pn, "'port' must be a TCP port from 1 to 65535 (or a template such as \"{port}\"), not '%s'",
+				    rd->port);
 		rd->kind = NR_READY_PORT;
 		found++;
 	}
@@ -501,7 +540,7 @@ static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_read
 		rd->kind = NR_READY_REGEX;
 		found++;
 	}
-	if ((r = get_duration(l, n, "delay", &rd->delay_us)) < 0)
+	if ((r = get_duration(l, n, "delay", 0, &rd->delay_us)) < 0)
 		return r;
 	if (r > 0) {
 		rd->kind = NR_READY_DELAY;
@@ -646,10 +685,10 @@ static int load_collects(struct loader *l, const struct nr_campaign *c, const st
 			if (!strcmp(t->roles[j].name, co->role))
 				break;
 		if (j == t->n_roles)
-			return fail(l, key_node(u, "role"), "collect names role '%s', which test '%s' does not have",
+			return fail(l, value_node(u, "role"), "collect names role '%s', which test '%s' does not have",
 				    co->role, t->name);
 		if (nr_template_check(co->path, c, t, &d2) < 0)
-			return fail(l, key_node(u, "path"), "%s in 'path'", d2.msg);
+			return fail(l, value_node(u, "path"), "%s in 'path'", d2.msg);
 	}
 	return 0;
 }
@@ -722,7 +761,7 @@ static int load_workload(struct loader *l, const struct nr_campaign *c, const st
 	if (!in_list(t->workload, workloads, NR_ARRAY_SIZE(workloads))) {
 		const char *guess = nr_did_you_mean(t->workload, workloads, NR_ARRAY_SIZE(workloads));
 
-		return fail(l, key_node(n, "workload"), "unknown workload '%s'%s%s%s (tcp_stream, udp_stream, tcp_rr, udp_rr, tcp_crr)",
+		return fail(l, value_node(n, "workload"), "unknown workload '%s'%s%s%s (tcp_stream, udp_stream, tcp_rr, udp_rr, tcp_crr)",
 			    t->workload, guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
 	}
 	if (!nr_parser_find("netrig"))
@@ -845,7 +884,7 @@ static int load_role(struct loader *l, const struct nr_campaign *c, struct nr_te
 	if (!role->name)
 		return fail(l, n, "a role of test '%s' has no 'name'", t->name);
 	if (!valid_name(role->name, "-."))
-		return fail(l, key_node(n, "name"), "role name '%s' may hold only letters, digits, '_', '-', '.'",
+		return fail(l, value_node(n, "name"), "role name '%s' may hold only letters, digits, '_', '-', '.'",
 			    role->name);
 	if (!role->host)
 		role->host = nr_xstrdup(default_host);
@@ -858,7 +897,7 @@ static int load_role(struct loader *l, const struct nr_campaign *c, struct nr_te
 		return r;
 	for (i = 0; i < env->keys.n; i++)
 		nr_kv_set(&role->env, env->keys.v[i], env->vals.v[i]);
-	if ((r = get_kv(l, n, "env", &role->env)) < 0)
+	if ((r = get_kv(l, n, "env", &role->env, true)) < 0)
 		return r;
 	x = nr_ynode_get(n, "ready");
 	if (x && (r = load_ready(l, x, &role->ready)) < 0)
@@ -877,6 +916,7 @@ static int load_matrix(struct loader *l, const struct nr_ynode *n, struct nr_tes
 	static const char *const reserved[] = {
 		"repeat", "attempt", "port", "workdir", "run", "case", "test", "host",
 	};
+	struct nr_strset seen = NR_STRSET_INIT;
 	size_t i, j, k;
 	int r;
 
@@ -905,17 +945,23 @@ static int load_matrix(struct loader *l, const struct nr_ynode *n, struct nr_tes
 		if (vals->kind != NR_Y_SEQ || vals->n == 0)
 			return fail(l, vals->kind == NR_Y_SEQ ? vals : key,
 				    "matrix parameter '%s' is empty: give it a list of values", p->name);
+		/* hashed: comparing each value with every other took 47 s for 200,000 */
 		for (j = 0; j < vals->n; j++) {
-			if (vals->items[j]->kind != NR_Y_SCALAR)
-				return fail(l, vals->items[j], "values of matrix parameter '%s' must be single values",
-					    p->name);
-			for (k = 0; k < p->values.n; k++)
-				if (!strcmp(p->values.v[k], vals->items[j]->scalar))
-					return fail(l, vals->items[j],
-						    "matrix parameter '%s' lists '%s' twice", p->name,
-						    vals->items[j]->scalar);
+			if (vals->items[j]->kind != NR_Y_SCALAR) {
+				r = fail(l, vals->items[j], "values of matrix parameter '%s' must be single values",
+					 p->name);
+				break;
+			}
+			if (!nr_strset_add(&seen, vals->items[j]->scalar, j, &k)) {
+				r = fail(l, vals->items[j], "matrix parameter '%s' lists '%s' twice (first at line %d)",
+					 p->name, vals->items[j]->scalar, vals->items[k]->line);
+				break;
+			}
 			nr_strvec_push(&p->values, vals->items[j]->scalar);
 		}
+		nr_strset_release(&seen);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -967,7 +1013,7 @@ static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_yn
 			goto out;
 	}
 	if (!valid_name(t->name, "-.")) {
-		r = fail(l, key_node(n, "name"), "test name '%s' may hold only letters, digits, '_', '-', '.'",
+		r = fail(l, value_node(n, "name"), "test name '%s' may hold only letters, digits, '_', '-', '.'",
 			 t->name);
 		goto out;
 	}
@@ -979,10 +1025,10 @@ static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_yn
 		t->retries = (int)v;
 	if (r < 0)
 		goto out;
-	if ((x = pick(n, defaults, "timeout", &src)) && (r = get_duration(l, src, "timeout", &t->timeout_us)) < 0)
+	if ((x = pick(n, defaults, "timeout", &src)) && (r = get_duration(l, src, "timeout", 1, &t->timeout_us)) < 0)
 		goto out;
 	if ((x = pick(n, defaults, "kill_grace", &src)) &&
-	    (r = get_duration(l, src, "kill_grace", &t->kill_grace_us)) < 0)
+	    (r = get_duration(l, src, "kill_grace", 0, &t->kill_grace_us)) < 0)
 		goto out;
 	if ((x = pick(n, defaults, "output_limit", &src)) &&
 	    (r = get_size(l, src, "output_limit", &t->output_limit)) < 0)
@@ -995,17 +1041,14 @@ static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_yn
 		host = nr_xstrdup("local");
 	if ((r = check_host(l, c, key_node(src, "host"), host)) < 0)
 		goto out;
-	if (t->timeout_us <= 0) {
-		r = fail(l, key_node(n, "timeout"), "'timeout' must be more than zero");
-		goto out;
-	}
 	/* env: defaults first, then the test's own */
-	if (defaults && (r = get_kv(l, defaults, "env", &env)) < 0)
+	if (defaults && (r = get_kv(l, defaults, "env", &env, true)) < 0)
 		goto out;
-	if ((r = get_kv(l, n, "env", &env)) < 0)
+	if ((r = get_kv(l, n, "env", &env, true)) < 0)
 		goto out;
 	if ((r = get_str(l, n, "workload", &t->workload)) < 0)
 		goto out;
+	t->matrix_pos = pos_of(key_node(n, "matrix"));
 	if ((x = nr_ynode_get(n, "matrix")) && (r = load_matrix(l, x, t)) < 0)
 		goto out;
 	if ((r = get_str(l, n, "generate", &generate)) < 0)
@@ -1018,19 +1061,20 @@ static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_yn
 		}
 	} else if (!strcmp(generate, "random")) {
 		t->generate = NR_GENERATE_RANDOM;
-		if ((r = get_int(l, n, "count", 1, INT32_MAX, &v)) < 0)
+		if ((r = get_int(l, n, "count", 1, NR_PLAN_MAX_CASES, &v)) < 0)
 			goto out;
 		if (r == 0) {
 			r = fail(l, key_node(n, "generate"), "'generate: random' needs 'count'");
 			goto out;
 		}
 		t->count = (uint64_t)v;
+		t->count_pos = pos_of(nr_ynode_get(n, "count"));
 		if ((r = get_int(l, n, "seed", 0, INT64_MAX, &v)) < 0)
 			goto out;
 		if (r > 0)
 			t->seed = (uint64_t)v;
 	} else {
-		r = fail(l, key_node(n, "generate"), "'generate' must be all or random, not '%s'", generate);
+		r = fail(l, value_node(n, "generate"), "'generate' must be all or random, not '%s'", generate);
 		goto out;
 	}
 	run = nr_ynode_get(n, "run");
@@ -1138,7 +1182,7 @@ roles_done:
 		struct nr_diag d2 = { 0 };
 
 		if (nr_template_check(t->workdir, c, t, &d2) < 0) {
-			r = fail(l, key_node(n, "workdir"), "%s in 'workdir'", d2.msg);
+			r = fail(l, value_node(n, "workdir"), "%s in 'workdir'", d2.msg);
 			goto out;
 		}
 	}
@@ -1167,8 +1211,8 @@ static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_hea
 	    (r = get_str(l, n, "when", &when)) < 0 ||
 	    (r = get_bool(l, n, "ping", &h->ping)) < 0 ||
 	    (r = get_bool(l, n, "ssh", &h->ssh)) < 0 ||
-	    (r = get_duration(l, n, "interval", &h->interval_us)) < 0 ||
-	    (r = get_duration(l, n, "timeout", &h->timeout_us)) < 0 ||
+	    (r = get_duration(l, n, "interval", 0, &h->interval_us)) < 0 ||
+	    (r = get_duration(l, n, "timeout", 1, &h->timeout_us)) < 0 ||
 	    (r = get_int(l, n, "retries", 0, 1000, &v)) < 0)
 		goto out;
 	if (r > 0)
@@ -1183,7 +1227,7 @@ static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_hea
 	else if (!strcmp(when, "never"))
 		h->when = NR_HEALTH_NEVER;
 	else
-		r = fail(l, key_node(n, "when"), "'when' must be case, test, once or never, not '%s'",
+		r = fail(l, value_node(n, "when"), "'when' must be case, test, once or never, not '%s'",
 			 when);
 out:
 	free(when);
@@ -1242,7 +1286,7 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 	if ((r = want_kind(l, root, NR_Y_MAP, "the campaign")) < 0 ||
 	    (r = check_keys(l, root, campaign_keys, NR_ARRAY_SIZE(campaign_keys), "the campaign")) < 0 ||
 	    (r = get_str(l, root, "campaign", &c->name)) < 0 ||
-	    (r = get_kv(l, root, "labels", &c->labels)) < 0)
+	    (r = get_kv(l, root, "labels", &c->labels, false)) < 0)
 		return r;
 	if (c->name && nr_ynode_is_null(nr_ynode_get(root, "campaign"))) {
 		/* "campaign:" or "campaign: ~": named after the file, as when absent */
@@ -1457,29 +1501,26 @@ void nr_kv_set(struct nr_kv *kv, const char *key, const char *val)
 {
 	size_t i;
 
-	for (i = 0; i < kv->keys.n; i++) {
-		if (!strcmp(kv->keys.v[i], key)) {
-			free(kv->vals.v[i]);
-			kv->vals.v[i] = nr_xstrdup(val);
-			return;
-		}
+	if (nr_strset_find(&kv->index, key, &i)) {
+		free(kv->vals.v[i]);
+		kv->vals.v[i] = nr_xstrdup(val);
+		return;
 	}
 	nr_strvec_push(&kv->keys, key);
 	nr_strvec_push(&kv->vals, val);
+	nr_strset_add(&kv->index, kv->keys.v[kv->keys.n - 1], kv->keys.n - 1, NULL);
 }
 
 const char *nr_kv_get(const struct nr_kv *kv, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < kv->keys.n; i++)
-		if (!strcmp(kv->keys.v[i], key))
-			return kv->vals.v[i];
-	return NULL;
+	return nr_strset_find(&kv->index, key, &i) ? kv->vals.v[i] : NULL;
 }
 
 void nr_kv_clear(struct nr_kv *kv)
 {
 	nr_strvec_clear(&kv->keys);
 	nr_strvec_clear(&kv->vals);
+	nr_strset_release(&kv->index);
 }

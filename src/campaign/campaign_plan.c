@@ -5,11 +5,14 @@
  * Floyd's algorithm, so it never builds the product and never repeats.
  */
 #include <jansson.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/num.h"
 #include "base/rand.h"
 #include "campaign/campaign.h"
 
@@ -41,15 +44,14 @@ static void decode(const struct nr_test *t, uint64_t index, size_t *value_idx)
 	}
 }
 
-/* Keys must not be ambiguous: escape the characters that structure them. */
+/*
+ * Keys must not be ambiguous: the characters that structure them are
+ * escaped, and so is whatever could act on a terminal (the one escaping
+ * every output of text from outside uses).
+ */
 static void add_escaped(struct nr_buf *b, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '%' || *s == ',' || *s == '=' || (unsigned char)*s < 0x20)
-			nr_buf_addf(b, "%%%02X", (unsigned char)*s);
-		else
-			nr_buf_addch(b, *s);
-	}
+	nr_str_escape(b, s, strlen(s), "%,=", 0);
 }
 
 static int cmp_param_name(const void *a, const void *b)
@@ -163,6 +165,68 @@ static void add_random_wide(struct nr_plan *p, size_t *cap, size_t test_idx,
 	cp->key = nr_case_key(t, idx);
 }
 
+/* "12000000", or "about 1.0e30" for a product past what a uint64 holds. */
+static const char *magnitude(const struct nr_test *t, char *buf, size_t size)
+{
+	uint64_t n = nr_plan_matrix_size(t);
+	double lg = 0;
+	size_t i;
+	int e;
+
+	if (n != UINT64_MAX) {
+		snprintf(buf, size, "%llu", (unsigned long long)n);
+		return buf;
+	}
+	for (i = 0; i < t->n_params; i++)
+		lg += log10((double)t->params[i].values.n);
+	e = (int)floor(lg);
+	if (pow(10, lg - e) >= 9.95) /* 9.96e30 is written 1.0e31 */
+		e++;
+	snprintf(buf, size, "about %.1fe%d", pow(10, lg - e), e);
+	return buf;
+}
+
+/*
+ * A ready.port that is a template is known once a case's values are: each
+ * case's must be a port. {port} itself is always one (1 stands in for it).
+ */
+static int check_ports(const struct nr_campaign *c, const struct nr_test *t,
+		       const struct nr_plan *p, size_t first, struct nr_diag *d)
+{
+	size_t i, k;
+
+	for (k = 0; k < t->n_roles; k++) {
+		const struct nr_role *role = &t->roles[k];
+
+		if (role->ready.kind != NR_READY_PORT || !strcmp(role->ready.port, "{port}"))
+			continue;
+		for (i = first; i < p->n; i++) {
+			struct nr_tmpl_ctx ctx = {
+				.campaign = c, .test = t, .value_idx = p->cases[i].value_idx,
+				.attempt = 1, .port = 1, .case_key = p->cases[i].key,
+			};
+			char *s = NULL;
+			int64_t port;
+			int bad = nr_template_expand(role->ready.port, &ctx, &s, NULL) < 0 ||
+				  nr_parse_i64(s, 1, 65535, &port) < 0;
+
+			if (bad) {
+				char *shown = nr_str_escaped(s ? s : role->ready.port);
+
+				nr_diag_set(d, NR_ECONFIG,
+					    "%s:%d:%d: 'ready.port' of role '%s' is '%s' in case %s, not a TCP port from 1 to 65535",
+					    c->path, role->ready.port_pos.line, role->ready.port_pos.column,
+					    role->name, shown, p->cases[i].key);
+				free(shown);
+				free(s);
+				return NR_ECONFIG;
+			}
+			free(s);
+		}
+	}
+	return 0;
+}
+
 int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 		  struct nr_plan *ret, struct nr_diag *d)
 {
@@ -172,6 +236,7 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 	for (ti = 0; ti < c->n_tests; ti++) {
 		const struct nr_test *t = &c->tests[ti];
 		uint64_t size = nr_plan_matrix_size(t), i;
+		size_t first = p.n; /* this test's cases are p.cases[first..] */
 
 		if (only && only->n) {
 			for (k = 0; k < only->n; k++)
@@ -181,12 +246,14 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 				continue;
 		}
 		if (t->generate == NR_GENERATE_ALL) {
-			if (size > 10000000) {
+			if (size > NR_PLAN_MAX_CASES) {
+				char mag[64];
+
 				nr_plan_release(&p);
 				return nr_diag_set(d, NR_ECONFIG,
-						   "%s:%d:%d: test '%s' has %llu combinations; use 'generate: random' with a 'count'",
-						   c->path, t->pos.line, t->pos.column, t->name,
-						   (unsigned long long)size);
+						   "%s:%d:%d: the matrix of test '%s' has %s combinations, more than %d: use 'generate: random' with a 'count'",
+						   c->path, t->matrix_pos.line, t->matrix_pos.column, t->name,
+						   magnitude(t, mag, sizeof(mag)), NR_PLAN_MAX_CASES);
 			}
 			for (i = 0; i < size; i++)
 				add_case(&p, &cap, ti, t, i);
@@ -199,7 +266,7 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 				nr_plan_release(&p);
 				return nr_diag_set(d, NR_ECONFIG,
 						   "%s:%d:%d: test '%s' asks for count %llu random combinations, but its matrix has only %llu",
-						   c->path, t->pos.line, t->pos.column, t->name,
+						   c->path, t->count_pos.line, t->count_pos.column, t->name,
 						   (unsigned long long)t->count, (unsigned long long)size);
 			}
 			nr_rng_seed(&rng, t->seed);
@@ -223,6 +290,10 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 			}
 			free(set.slots);
 			free(set.used);
+		}
+		if (check_ports(c, t, &p, first, d) < 0) {
+			nr_plan_release(&p);
+			return NR_ECONFIG;
 		}
 	}
 	*ret = p;

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
+#include "base/str.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
 
@@ -22,10 +24,14 @@ static int show_attempt(struct nr_store *st, const struct nr_attempt_rec *a, con
 
 	if (nr_store_outputs_get(st, a->id, &outs, &n, d) < 0)
 		return -1;
-	if (!raw)
+	if (!raw) {
+		char *error = nr_str_escaped(a->error);
+
 		printf("=== attempt %d (repeat %d) %s  %s  %s%s%s\n", a->number, a->repeat + 1,
 		       a->outcome, a->id, nr_fmt_time(when, sizeof(when), a->started_us),
-		       a->error ? "\n    " : "", a->error ? a->error : "");
+		       a->error ? "\n    " : "", error);
+		free(error);
+	}
 	for (i = 0; i < n; i++) {
 		const struct nr_output_rec *o = &outs[i];
 
@@ -38,7 +44,16 @@ static int show_attempt(struct nr_store *st, const struct nr_attempt_rec *a, con
 			       o->stream, (unsigned long long)o->size,
 			       o->dropped ? ", cut at the output limit" : "");
 		}
-		fwrite(o->data.buf, 1, o->data.len, stdout);
+		if (raw) {
+			fwrite(o->data.buf, 1, o->data.len, stdout);
+		} else {
+			/* for people: its lines, not what would drive their terminal */
+			struct nr_buf shown = NR_BUF_INIT;
+
+			nr_str_escape(&shown, o->data.buf, o->data.len, NULL, NR_ESC_LINES);
+			fwrite(shown.buf, 1, shown.len, stdout);
+			nr_buf_release(&shown);
+		}
 		if (!raw && o->data.len && o->data.buf[o->data.len - 1] != '\n')
 			putchar('\n');
 		if (!raw && o->dropped)

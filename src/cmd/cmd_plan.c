@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 #include "campaign/campaign.h"
 #include "cmd/cmd.h"
 
@@ -25,6 +26,7 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 		const struct nr_role *role = &t->roles[i];
 		struct nr_buf line = NR_BUF_INIT;
 		struct nr_strvec argv = NR_STRVEC_INIT;
+		char *shown;
 
 		ctx.netrig = "netrig";
 		if (nr_template_expand_argv(&role->argv, &ctx, &argv, NULL) < 0) {
@@ -38,8 +40,10 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 			nr_shell_quote(&line, argv.v[j]);
 		}
 		nr_strvec_clear(&argv);
+		shown = nr_str_escaped(line.buf); /* a value may hold anything */
 		printf("      %s@%s%s: %s\n", role->name, role->host, role->main ? " (main)" : "",
-		       line.buf);
+		       shown);
+		free(shown);
 		nr_buf_release(&line);
 	}
 }
@@ -60,7 +64,8 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 	struct nr_plan plan = { 0 };
 	struct nr_diag d = { 0 };
 	int opt, json = 0, commands = g->verbose > 0, status = NR_EXIT_OK;
-	size_t i;
+	size_t i, n_tests;
+	char *name;
 
 	while ((opt = getopt_long(argc, argv, "t:jch", opts, NULL)) != -1) {
 		switch (opt) {
@@ -101,6 +106,10 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 			goto out;
 		}
 	}
+	/* the tests that are planned: all, or those --test picked (each once) */
+	n_tests = 0;
+	for (i = 0; i < plan.n; i++)
+		n_tests += i == 0 || plan.cases[i].test != plan.cases[i - 1].test;
 	if (json) {
 		json_t *arr = json_array();
 
@@ -122,8 +131,10 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 		json_decref(arr);
 		goto out;
 	}
-	printf("campaign %s: %zu test%s, %zu case%s\n", c->name, c->n_tests,
-	       c->n_tests == 1 ? "" : "s", plan.n, plan.n == 1 ? "" : "s");
+	name = nr_str_escaped(c->name);
+	printf("campaign %s: %zu test%s, %zu case%s\n", name, n_tests, n_tests == 1 ? "" : "s",
+	       plan.n, plan.n == 1 ? "" : "s");
+	free(name);
 	for (i = 0; i < plan.n; i++) {
 		const struct nr_test *t = &c->tests[plan.cases[i].test];
 

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/num.h"
+#include "base/str.h"
 #include "campaign/campaign.h"
 #include "lab/lab.h"
 #include "cmd/cmd.h"
@@ -60,17 +61,22 @@ static void on_event(void *ctx, const struct nr_event *ev)
 {
 	struct progress *p = ctx;
 	char el[32], eta[32];
+	/* text from roles and campaigns, with its control characters escaped */
+	char *key = ev->c ? nr_str_escaped(ev->c->key) : NULL;
 
 	if (p->quiet)
-		return;
+		goto out;
 	switch (ev->kind) {
-	case NR_EV_RUN_START:
-		fprintf(stderr, "netrig: run %s of %s: %zu cases", ev->run->id, ev->run->campaign,
-			ev->total);
+	case NR_EV_RUN_START: {
+		char *name = nr_str_escaped(ev->run->campaign);
+
+		fprintf(stderr, "netrig: run %s of %s: %zu cases", ev->run->id, name, ev->total);
+		free(name);
 		if (ev->done)
 			fprintf(stderr, " (%zu done before, resuming)", ev->done);
 		fputc('\n', stderr);
 		break;
+	}
 	case NR_EV_CASE_START:
 		if (p->tty) {
 			int64_t left = ev->case_avg_us * (int64_t)(ev->total - ev->done);
@@ -79,35 +85,42 @@ static void on_event(void *ctx, const struct nr_event *ev)
 			fprintf(stderr, "[%zu/%zu] %zu passed, %zu failed  %s  ETA %s  %s",
 				ev->done + 1, ev->total, ev->passed, ev->failed,
 				nr_fmt_duration(el, sizeof(el), ev->elapsed_us),
-				ev->case_avg_us ? nr_fmt_duration(eta, sizeof(eta), left) : "?",
-				ev->c->key);
+				ev->case_avg_us ? nr_fmt_duration(eta, sizeof(eta), left) : "?", key);
 			p->line_shown = true;
 		}
 		break;
 	case NR_EV_ATTEMPT_END:
 		if (strcmp(ev->a->outcome, NR_ATTEMPT_PASSED) != 0 || p->verbose) {
+			char *error = nr_str_escaped(ev->a->error);
+
 			clear_line(p);
-			fprintf(stderr, "  %s attempt %d (repeat %d): %s%s%s\n", ev->c->key,
-				ev->a->number, ev->a->repeat + 1, ev->a->outcome,
-				ev->a->error ? ": " : "", ev->a->error ? ev->a->error : "");
+			fprintf(stderr, "  %s attempt %d (repeat %d): %s%s%s\n", key, ev->a->number,
+				ev->a->repeat + 1, ev->a->outcome, ev->a->error ? ": " : "", error);
+			free(error);
 		}
 		break;
 	case NR_EV_CASE_END:
 		if (!p->tty) {
 			fprintf(stderr, "[%zu/%zu] %-6s %s (%d attempt%s)\n", ev->done, ev->total,
-				ev->c->status, ev->c->key, ev->c->attempts,
+				ev->c->status, key, ev->c->attempts,
 				ev->c->attempts == 1 ? "" : "s");
 		}
 		break;
-	case NR_EV_NOTE:
+	case NR_EV_NOTE: {
+		char *msg = nr_str_escaped(ev->msg);
+
 		clear_line(p);
-		fprintf(stderr, "netrig: %s\n", ev->msg);
+		fprintf(stderr, "netrig: %s\n", msg);
+		free(msg);
 		break;
+	}
 	case NR_EV_RUN_END:
 		clear_line(p);
 		break;
 	}
 	fflush(stderr);
+out:
+	free(key);
 }
 
 static int print_results(struct nr_store *st, const char *run_id)
@@ -288,8 +301,12 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		print_results(st, sum.run_id);
 	printf("run %s: %s, %zu cases: %zu passed, %zu failed, %zu not run\n", sum.run_id,
 	       sum.status, sum.total, sum.passed, sum.failed, sum.pending);
-	if (sum.reason[0] && strcmp(sum.status, NR_RUN_PASSED) != 0)
-		printf("  %s\n", sum.reason);
+	if (sum.reason[0] && strcmp(sum.status, NR_RUN_PASSED) != 0) {
+		char *reason = nr_str_escaped(sum.reason);
+
+		printf("  %s\n", reason);
+		free(reason);
+	}
 	if (!strcmp(sum.status, NR_RUN_PASSED))
 		status = NR_EXIT_OK;
 	else if (!strcmp(sum.status, NR_RUN_FAILED))

@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/num.h"
+#include "base/str.h"
 
 #include "cmd/cmd.h"
 #include "report/report.h"
@@ -21,6 +22,26 @@ static void on_interrupt(int sig)
 {
 	(void)sig;
 	stop_watching = 1;
+}
+
+/* Text from outside (errors, events, names) with its control characters escaped. */
+static void add_text(struct nr_buf *out, const char *s, size_t max)
+{
+	nr_str_escape(out, s, strnlen(s, max), NULL, 0);
+}
+
+/* "PREFIXkind host: message" */
+static void add_event(struct nr_buf *out, const char *prefix, const struct nr_event_rec *e)
+{
+	nr_buf_adds(out, prefix);
+	add_text(out, e->kind, (size_t)-1);
+	if (e->host) {
+		nr_buf_addch(out, ' ');
+		add_text(out, e->host, (size_t)-1);
+	}
+	nr_buf_adds(out, ": ");
+	add_text(out, e->message ? e->message : "", (size_t)-1);
+	nr_buf_addch(out, '\n');
 }
 
 /* One screen of the live view: progress, the running case and its hosts, recent errors. */
@@ -42,7 +63,9 @@ static void watch_frame(const struct nr_run_rec *run, const struct nr_case_rec *
 		if (cases[i].finished_us && cases[i].started_us)
 			busy_us += cases[i].finished_us - cases[i].started_us;
 	}
-	nr_buf_addf(out, "run %.8s  %s  %s\n", run->id, run->campaign, run->status);
+	nr_buf_addf(out, "run %.8s  ", run->id);
+	add_text(out, run->campaign, (size_t)-1);
+	nr_buf_addf(out, "  %s\n", run->status);
 	nr_buf_addf(out, "cases: %zu of %zu done, %zu passed, %zu failed  elapsed %s", done, n,
 		    passed, failed, nr_fmt_duration(el, sizeof(el), now - run->started_us));
 	if (done && done < n && !strcmp(run->status, NR_RUN_RUNNING))
@@ -50,21 +73,29 @@ static void watch_frame(const struct nr_run_rec *run, const struct nr_case_rec *
 			    nr_fmt_duration(eta, sizeof(eta), busy_us / (int64_t)done * (int64_t)(n - done)));
 	nr_buf_addch(out, '\n');
 	for (i = 0; i < n; i++)
-		if (!strcmp(cases[i].status, NR_CASE_RUNNING))
-			nr_buf_addf(out, "now:   %s  repeat %d/%d, attempt %d  hosts %s\n", cases[i].key,
-				    cases[i].repeats_done + 1, cases[i].repeats, cases[i].attempts + 1,
-				    cases[i].hosts ? cases[i].hosts : "{}");
+		if (!strcmp(cases[i].status, NR_CASE_RUNNING)) {
+			nr_buf_adds(out, "now:   ");
+			add_text(out, cases[i].key, (size_t)-1);
+			nr_buf_addf(out, "  repeat %d/%d, attempt %d  hosts ", cases[i].repeats_done + 1,
+				    cases[i].repeats, cases[i].attempts + 1);
+			add_text(out, cases[i].hosts ? cases[i].hosts : "{}", (size_t)-1);
+			nr_buf_addch(out, '\n');
+		}
 	for (i = n; i-- > 0 && shown < 5;)
 		if (!strcmp(cases[i].status, NR_CASE_FAILED) && cases[i].error) {
-			nr_buf_addf(out, "error: %s: %.*s\n", cases[i].key,
-				    (int)strcspn(cases[i].error, "\n"), cases[i].error);
+			nr_buf_adds(out, "error: ");
+			add_text(out, cases[i].key, (size_t)-1);
+			nr_buf_adds(out, ": ");
+			add_text(out, cases[i].error, strcspn(cases[i].error, "\n"));
+			nr_buf_addch(out, '\n');
 			shown++;
 		}
 	for (i = n_events > 3 ? n_events - 3 : 0; i < n_events; i++)
-		nr_buf_addf(out, "event: %s%s%s: %s\n", events[i].kind, events[i].host ? " " : "",
-			    events[i].host ? events[i].host : "", events[i].message);
-	if (run->reason)
-		nr_buf_addf(out, "%s\n", run->reason);
+		add_event(out, "event: ", &events[i]);
+	if (run->reason) {
+		add_text(out, run->reason, (size_t)-1);
+		nr_buf_addch(out, '\n');
+	}
 }
 
 static int watch(struct nr_store *st, const char *selector, int64_t interval_us)
@@ -194,14 +225,15 @@ static int run_status(const struct nr_global *g, int argc, char **argv)
 		size_t n_events = 0, i;
 
 		nr_report_run_line(&run, &out);
-		if (run.reason)
-			nr_buf_addf(&out, "  %s\n", run.reason);
+		if (run.reason) {
+			nr_buf_adds(&out, "  ");
+			add_text(&out, run.reason, (size_t)-1);
+			nr_buf_addch(&out, '\n');
+		}
 		if (nr_store_events_list(st, run.id, NULL, &events, &n_events, NULL) == 0 && n_events) {
 			nr_buf_addf(&out, "events (%zu):\n", n_events);
 			for (i = n_events > 10 ? n_events - 10 : 0; i < n_events; i++)
-				nr_buf_addf(&out, "  %s%s%s: %s\n", events[i].kind,
-					    events[i].host ? " " : "", events[i].host ? events[i].host : "",
-					    events[i].message);
+				add_event(&out, "  ", &events[i]);
 		}
 		nr_events_free(events, n_events);
 	}

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/num.h"
+#include "base/str.h"
 #include "analysis/analysis.h"
 #include "report/report_int.h"
 
@@ -148,32 +149,14 @@ static void table_print(struct table *t, struct nr_buf *out)
 	free(t->cells);
 }
 
-/* ---- CSV (RFC 4180) ---- */
-
-static void csv_field(struct nr_buf *out, const char *s, bool last)
-{
-	if (!s)
-		s = "";
-	if (strpbrk(s, ",\"\r\n")) {
-		nr_buf_addch(out, '"');
-		for (; *s; s++) {
-			if (*s == '"')
-				nr_buf_addch(out, '"');
-			nr_buf_addch(out, *s);
-		}
-		nr_buf_addch(out, '"');
-	} else {
-		nr_buf_adds(out, s);
-	}
-	nr_buf_adds(out, last ? "\r\n" : ",");
-}
+/* ---- CSV (RFC 4180, report_esc.c) ---- */
 
 static void csv_num(struct nr_buf *out, double v, bool last)
 {
 	char b[40];
 
 	snprintf(b, sizeof(b), "%.17g", v);
-	csv_field(out, b, last);
+	nr__report_csv_field(out, b, last);
 }
 
 static char *fmt_time(int64_t us)
@@ -207,20 +190,20 @@ void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row 
 						    "better", "n", "median", "min", "max", "mean",
 						    "stddev" };
 		for (i = 0; i < NR_ARRAY_SIZE(head); i++)
-			csv_field(out, head[i], i + 1 == NR_ARRAY_SIZE(head));
+			nr__report_csv_field(out, head[i], i + 1 == NR_ARRAY_SIZE(head));
 		for (i = 0; i < n; i++) {
 			const struct nr_result_row *r = &rows[i];
 			char nb[24];
 
 			snprintf(nb, sizeof(nb), "%zu", r->n);
-			csv_field(out, run->id, false);
-			csv_field(out, r->id.test, false);
-			csv_field(out, r->id.key, false);
-			csv_field(out, r->id.role, false);
-			csv_field(out, r->id.metric, false);
-			csv_field(out, r->id.unit, false);
-			csv_field(out, nr_better_name(r->id.better), false);
-			csv_field(out, nb, false);
+			nr__report_csv_field(out, run->id, false);
+			nr__report_csv_field(out, r->id.test, false);
+			nr__report_csv_field(out, r->id.key, false);
+			nr__report_csv_field(out, r->id.role, false);
+			nr__report_csv_field(out, r->id.metric, false);
+			nr__report_csv_field(out, r->id.unit, false);
+			nr__report_csv_field(out, nr_better_name(r->id.better), false);
+			nr__report_csv_field(out, nb, false);
 			csv_num(out, r->median, false);
 			csv_num(out, r->min, false);
 			csv_num(out, r->max, false);
@@ -234,10 +217,10 @@ void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row 
 		char *s;
 
 		json_object_set_new(root, "run", json_string(run->id));
-		json_object_set_new(root, "campaign", json_string(run->campaign));
+		json_object_set_new(root, "campaign", nr__report_jstr(run->campaign));
 		json_object_set_new(root, "status", json_string(run->status));
-		json_object_set_new(root, "commit", run->commit ? json_string(run->commit) : json_null());
-		json_object_set_new(root, "branch", run->branch ? json_string(run->branch) : json_null());
+		json_object_set_new(root, "commit", nr__report_jstr(run->commit));
+		json_object_set_new(root, "branch", nr__report_jstr(run->branch));
 		for (i = 0; i < n; i++) {
 			const struct nr_result_row *r = &rows[i];
 			json_t *o = json_object();
@@ -268,10 +251,14 @@ void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row 
 			const struct nr_result_row *r = &rows[i];
 			char *cells[7], b[64];
 
-			cells[0] = strcmp(r->id.role, "main")
-					   ? nr_xasprintf("%s (%s)", r->id.key, r->id.role)
-					   : nr_xstrdup(r->id.key);
-			cells[1] = nr_xstrdup(r->id.metric);
+			cells[0] = nr_str_escaped(r->id.key);
+			if (strcmp(r->id.role, "main")) {
+				char *k = cells[0];
+
+				cells[0] = nr_xasprintf("%s (%s)", k, r->id.role);
+				free(k);
+			}
+			cells[1] = nr_str_escaped(r->id.metric);
 			cells[2] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->median, r->id.unit));
 			cells[3] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->min, r->id.unit));
 			cells[4] = nr_xstrdup(nr_fmt_value(b, sizeof(b), r->max, r->id.unit));
@@ -302,32 +289,32 @@ void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *ca
 
 	if (fmt == NR_REPORT_CSV) {
 		for (i = 0; i < NR_ARRAY_SIZE(status_head); i++)
-			csv_field(out, status_head[i], i + 1 == NR_ARRAY_SIZE(status_head));
+			nr__report_csv_field(out, status_head[i], i + 1 == NR_ARRAY_SIZE(status_head));
 		for (i = 0; i < n; i++) {
 			const struct nr_case_rec *c = &cases[i];
 			char *start = fmt_time(c->started_us), *end = fmt_time(c->finished_us);
 			char b[32];
 
 			snprintf(b, sizeof(b), "%lld", (long long)c->ordinal);
-			csv_field(out, b, false);
-			csv_field(out, c->test, false);
-			csv_field(out, c->key, false);
-			csv_field(out, c->status, false);
+			nr__report_csv_field(out, b, false);
+			nr__report_csv_field(out, c->test, false);
+			nr__report_csv_field(out, c->key, false);
+			nr__report_csv_field(out, c->status, false);
 			snprintf(b, sizeof(b), "%d", c->repeats);
-			csv_field(out, b, false);
+			nr__report_csv_field(out, b, false);
 			snprintf(b, sizeof(b), "%d", c->repeats_done);
-			csv_field(out, b, false);
+			nr__report_csv_field(out, b, false);
 			snprintf(b, sizeof(b), "%d", c->attempts);
-			csv_field(out, b, false);
-			csv_field(out, start, false);
-			csv_field(out, end, false);
+			nr__report_csv_field(out, b, false);
+			nr__report_csv_field(out, start, false);
+			nr__report_csv_field(out, end, false);
 			snprintf(b, sizeof(b), "%d", c->ping_count);
-			csv_field(out, b, false);
+			nr__report_csv_field(out, b, false);
 			snprintf(b, sizeof(b), "%d", c->ssh_check_count);
-			csv_field(out, b, false);
-			csv_field(out, c->hosts, false);
-			csv_field(out, c->params, false);
-			csv_field(out, c->error, true);
+			nr__report_csv_field(out, b, false);
+			nr__report_csv_field(out, c->hosts, false);
+			nr__report_csv_field(out, c->params, false);
+			nr__report_csv_field(out, c->error, true);
 			free(start);
 			free(end);
 		}
@@ -338,9 +325,9 @@ void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *ca
 		char *s;
 
 		json_object_set_new(root, "run", json_string(run->id));
-		json_object_set_new(root, "campaign", json_string(run->campaign));
+		json_object_set_new(root, "campaign", nr__report_jstr(run->campaign));
 		json_object_set_new(root, "status", json_string(run->status));
-		json_object_set_new(root, "reason", run->reason ? json_string(run->reason) : json_null());
+		json_object_set_new(root, "reason", nr__report_jstr(run->reason));
 		for (i = 0; i < n; i++) {
 			const struct nr_case_rec *c = &cases[i];
 			json_t *o = json_object();
@@ -360,7 +347,7 @@ void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *ca
 			json_object_set_new(o, "ssh_check_count", json_integer(c->ssh_check_count));
 			json_object_set_new(o, "hosts", c->hosts ? json_loads(c->hosts, 0, NULL) : json_null());
 			json_object_set_new(o, "params", json_loads(c->params ? c->params : "{}", 0, NULL));
-			json_object_set_new(o, "error", c->error ? json_string(c->error) : json_null());
+			json_object_set_new(o, "error", nr__report_jstr(c->error));
 			json_array_append_new(arr, o);
 			free(start);
 			free(end);
@@ -383,15 +370,18 @@ void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *ca
 			char *cells[6], b[40];
 
 			cells[0] = nr_xasprintf("%lld", (long long)c->ordinal);
-			cells[1] = nr_xstrdup(c->key);
-			cells[2] = nr_xstrdup(c->status);
+			cells[1] = nr_str_escaped(c->key);
+			cells[2] = nr_str_escaped(c->status);
 			cells[3] = nr_xasprintf("%d/%d", c->repeats_done, c->repeats);
 			cells[4] = nr_xasprintf("%d", c->attempts);
 			if (c->error && strcmp(c->status, NR_CASE_PASSED) != 0) {
 				size_t len = strcspn(c->error, "\n");
+				struct nr_buf e = NR_BUF_INIT;
 
-				cells[5] = nr_xasprintf("%.*s%s", len > 100 ? 100 : (int)len, c->error,
-							len > 100 ? "..." : "");
+				nr_str_escape(&e, c->error, len > 100 ? 100 : len, NULL, 0);
+				if (len > 100)
+					nr_buf_adds(&e, "...");
+				cells[5] = nr_buf_detach(&e, NULL);
 			} else if (c->finished_us && c->started_us) {
 				cells[5] = nr_xstrdup(nr_fmt_duration(b, sizeof(b),
 								      c->finished_us - c->started_us));
@@ -408,13 +398,20 @@ void nr_report_run_line(const struct nr_run_rec *run, struct nr_buf *out)
 {
 	char when[40];
 
-	nr_buf_addf(out, "run %.8s  %s  %s  %lld cases: %lld passed, %lld failed, %lld pending  %s",
-		    run->id, run->campaign, run->status, (long long)run->n_cases,
+	nr_buf_addf(out, "run %.8s  ", run->id);
+	nr_str_escape(out, run->campaign, strlen(run->campaign), NULL, 0);
+	nr_buf_addf(out, "  %s  %lld cases: %lld passed, %lld failed, %lld pending  %s",
+		    run->status, (long long)run->n_cases,
 		    (long long)run->n_passed, (long long)run->n_failed, (long long)run->n_pending,
 		    nr_fmt_time(when, sizeof(when), run->started_us));
-	if (run->commit)
-		nr_buf_addf(out, "  commit %.12s", run->commit);
-	if (run->branch)
-		nr_buf_addf(out, " (%s)", run->branch);
+	if (run->commit) {
+		nr_buf_adds(out, "  commit ");
+		nr_str_escape(out, run->commit, strnlen(run->commit, 12), NULL, 0);
+	}
+	if (run->branch) {
+		nr_buf_adds(out, " (");
+		nr_str_escape(out, run->branch, strlen(run->branch), NULL, 0);
+		nr_buf_addch(out, ')');
+	}
 	nr_buf_addch(out, '\n');
 }

@@ -81,7 +81,11 @@ void nr_report_html(const struct nr_report_run *r, struct nr_buf *out);
 /* The dashboard's JSON: the latest run of each campaign with its results. */
 int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag *d);
 
-/* XML character data and attribute values. */
+/*
+ * XML (and HTML) character data and attribute values: markup characters
+ * and newlines as references, control characters and bytes that are not
+ * UTF-8 as %XX (XML 1.0 cannot hold them), so the document stays well-formed.
+ */
 void nr_report_xml_escape(struct nr_buf *out, const char *s);
 
 #endif

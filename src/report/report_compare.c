@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/num.h"
+#include "base/str.h"
 #include "report/report.h"
 #include "report/report_int.h"
 
@@ -38,35 +39,6 @@ static void fmt_p(char *b, size_t n, const struct nr_series_cmp *s)
 		snprintf(b, n, "%.3g", s->r.p_value);
 }
 
-void nr_report_xml_escape(struct nr_buf *out, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<':
-			nr_buf_adds(out, "&lt;");
-			break;
-		case '>':
-			nr_buf_adds(out, "&gt;");
-			break;
-		case '&':
-			nr_buf_adds(out, "&amp;");
-			break;
-		case '"':
-			nr_buf_adds(out, "&quot;");
-			break;
-		case '\'':
-			nr_buf_adds(out, "&apos;");
-			break;
-		default:
-			/* XML 1.0 has no place for most control characters */
-			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' && *s != '\r')
-				nr_buf_addch(out, '?');
-			else
-				nr_buf_addch(out, *s);
-		}
-	}
-}
-
 static void summary_line(const struct nr_comparison *c, struct nr_buf *out)
 {
 	nr_buf_addf(out, "%zu regression%s, %zu improvement%s, %zu noisy, %zu changed, %zu stable",
@@ -79,22 +51,35 @@ static void summary_line(const struct nr_comparison *c, struct nr_buf *out)
 			    c->only_cand);
 }
 
+/* A commit given on the command line may hold anything: its first 12 bytes, escaped. */
+static void add_commit(struct nr_buf *out, const char *commit)
+{
+	nr_str_escape(out, commit, strnlen(commit, 12), NULL, 0);
+}
+
 static void base_desc(const struct nr_comparison *c, struct nr_buf *out)
 {
 	nr_buf_addf(out, "%.8s", c->base[0].id);
 	if (c->n_base > 1)
 		nr_buf_addf(out, " and %zu earlier run%s pooled", c->n_base - 1, c->n_base > 2 ? "s" : "");
-	if (c->base[0].commit)
-		nr_buf_addf(out, " (commit %.12s)", c->base[0].commit);
+	if (c->base[0].commit) {
+		nr_buf_adds(out, " (commit ");
+		add_commit(out, c->base[0].commit);
+		nr_buf_addch(out, ')');
+	}
 }
 
 static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	size_t i;
 
-	nr_buf_addf(out, "candidate %.8s%s%.12s%s vs baseline ", c->cand.id,
-		    c->cand.commit ? " (commit " : "", c->cand.commit ? c->cand.commit : "",
-		    c->cand.commit ? ")" : "");
+	nr_buf_addf(out, "candidate %.8s", c->cand.id);
+	if (c->cand.commit) {
+		nr_buf_adds(out, " (commit ");
+		add_commit(out, c->cand.commit);
+		nr_buf_addch(out, ')');
+	}
+	nr_buf_adds(out, " vs baseline ");
 	base_desc(c, out);
 	nr_buf_addch(out, '\n');
 	nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %8s %8s %s\n", "outcome", "case", "metric",
@@ -104,6 +89,7 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 		char b1[40] = "-", b2[40] = "-", ch[24] = "-", p[24] = "-";
 		const char *sev = s->presence == NR_IN_BOTH && s->r.severity
 					  ? nr_analysis_severity_name(s->r.severity) : "";
+		char *key = nr_str_escaped(s->id.key);
 
 		if (s->presence != NR_ONLY_CAND)
 			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->id.unit);
@@ -114,18 +100,28 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 			fmt_p(p, sizeof(p), s);
 		}
 		nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %8s %8s %s\n", outcome_of(s),
-			    s->id.key, strcmp(s->id.role, "main") ? s->id.metric : s->id.metric,
+			    key, strcmp(s->id.role, "main") ? s->id.metric : s->id.metric,
 			    b1, b2, ch, p, sev);
-		if (s->context)
-			nr_buf_addf(out, "%13s%s\n", "", s->context);
+		free(key);
+		if (s->context) {
+			nr_buf_addf(out, "%13s", "");
+			nr_str_escape(out, s->context, strlen(s->context), NULL, 0);
+			nr_buf_addch(out, '\n');
+		}
 	}
 	summary_line(c, out);
 	nr_buf_addch(out, '\n');
 	if (c->few_repeats)
 		nr_buf_adds(out, "note: some series have fewer than 3 repeats a side: judged by the threshold alone, no significance test\n");
-	if (c->class_differs)
+	if (c->class_differs) {
+		char *base = nr_str_escaped(*c->base_class ? c->base_class : "unknown");
+		char *cand = nr_str_escaped(*c->cand_class ? c->cand_class : "unknown");
+
 		nr_buf_addf(out, "note: the baseline ran on other hardware (%s) than the candidate (%s)\n",
-			    *c->base_class ? c->base_class : "unknown", *c->cand_class ? c->cand_class : "unknown");
+			    base, cand);
+		free(base);
+		free(cand);
+	}
 	if (c->cand_failed_cases)
 		nr_buf_addf(out, "note: %zu case%s of the candidate failed\n", c->cand_failed_cases,
 			    c->cand_failed_cases == 1 ? "" : "s");
@@ -143,13 +139,22 @@ static void md_row(const struct nr_series_cmp *s, struct nr_buf *out)
 		fmt_pct(ch, sizeof(ch), s->r.rel_change);
 		fmt_p(p, sizeof(p), s);
 	}
-	nr_buf_addf(out, "| `%s` | %s%s%s | %s | %s | %s | %s | %s |\n", s->id.key, s->id.metric,
-		    strcmp(s->id.role, "main") ? " @" : "",
-		    strcmp(s->id.role, "main") ? s->id.role : "", b1, b2, ch, p,
+	nr_buf_adds(out, "| ");
+	nr__report_md_code(out, s->id.key, true);
+	nr_buf_adds(out, " | ");
+	nr__report_md_text(out, s->id.metric);
+	if (strcmp(s->id.role, "main")) {
+		nr_buf_adds(out, " @");
+		nr__report_md_text(out, s->id.role);
+	}
+	nr_buf_addf(out, " | %s | %s | %s | %s | %s |\n", b1, b2, ch, p,
 		    s->presence == NR_IN_BOTH && s->r.severity ? nr_analysis_severity_name(s->r.severity)
 							       : "");
-	if (s->context)
-		nr_buf_addf(out, "| | %s | | | | | |\n", s->context);
+	if (s->context) {
+		nr_buf_adds(out, "| | ");
+		nr__report_md_text(out, s->context);
+		nr_buf_adds(out, " | | | | | |\n");
+	}
 }
 
 static void md_section(const struct nr_comparison *c, const char *title, const char *outcome,
@@ -177,13 +182,25 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	bool bad = c->counts[NR_OUTCOME_REGRESSION] > 0;
 
-	nr_buf_addf(out, "## netrig: %s %s\n\n", c->cand.campaign,
-		    bad ? ":x: regressions found" : ":white_check_mark: no regression");
-	nr_buf_addf(out, "Candidate `%.8s`%s%.12s%s against baseline `", c->cand.id,
-		    c->cand.commit ? " (commit `" : "", c->cand.commit ? c->cand.commit : "",
-		    c->cand.commit ? "`)" : "");
-	base_desc(c, out);
-	nr_buf_adds(out, "`: ");
+	struct nr_buf base = NR_BUF_INIT;
+
+	nr_buf_adds(out, "## netrig: ");
+	nr__report_md_text(out, c->cand.campaign);
+	nr_buf_addf(out, " %s\n\n", bad ? ":x: regressions found" : ":white_check_mark: no regression");
+	nr_buf_addf(out, "Candidate `%.8s`", c->cand.id);
+	if (c->cand.commit) {
+		char commit[13];
+
+		snprintf(commit, sizeof(commit), "%s", c->cand.commit);
+		nr_buf_adds(out, " (commit ");
+		nr__report_md_code(out, commit, false);
+		nr_buf_addch(out, ')');
+	}
+	nr_buf_adds(out, " against baseline ");
+	base_desc(c, &base);
+	nr__report_md_code(out, base.buf, false);
+	nr_buf_release(&base);
+	nr_buf_adds(out, ": ");
 	summary_line(c, out);
 	nr_buf_adds(out, ".\n\n");
 	md_section(c, "Regressions", "regression", false, out);
@@ -195,9 +212,13 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 	md_section(c, "Stable", "stable", true, out);
 	if (c->few_repeats)
 		nr_buf_adds(out, "> Some series have fewer than 3 repeats a side: judged by the threshold alone.\n\n");
-	if (c->class_differs)
-		nr_buf_addf(out, "> The baseline ran on other hardware (%s) than the candidate (%s).\n\n",
-			    *c->base_class ? c->base_class : "unknown", *c->cand_class ? c->cand_class : "unknown");
+	if (c->class_differs) {
+		nr_buf_adds(out, "> The baseline ran on other hardware (");
+		nr__report_md_text(out, *c->base_class ? c->base_class : "unknown");
+		nr_buf_adds(out, ") than the candidate (");
+		nr__report_md_text(out, *c->cand_class ? c->cand_class : "unknown");
+		nr_buf_adds(out, ").\n\n");
+	}
 	if (c->cand_failed_cases)
 		nr_buf_addf(out, "> %zu case%s of the candidate run failed: `netrig status %.8s`.\n\n",
 			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.id);
@@ -216,7 +237,7 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 
 	json_object_set_new(root, "schema", json_string("netrig.compare/1"));
 	json_object_set_new(root, "candidate", json_string(c->cand.id));
-	json_object_set_new(root, "candidate_commit", c->cand.commit ? json_string(c->cand.commit) : json_null());
+	json_object_set_new(root, "candidate_commit", nr__report_jstr(c->cand.commit));
 	for (i = 0; i < c->n_base; i++)
 		json_array_append_new(base, json_string(c->base[i].id));
 	json_object_set_new(root, "baseline", base);
@@ -398,9 +419,16 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 			nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->id.unit);
 			nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->id.unit);
 			fmt_pct(ch, sizeof(ch), x->cp.rel_change);
-			nr_buf_addf(out, "| `%s` | %s | %zu | %.12s | %s | %s | %s%s | %.2g |\n",
-				    x->id.key, x->id.metric, x->cp.index,
-				    x->commit ? x->commit : "", b1, b2, ch,
+			char commit[13];
+
+			snprintf(commit, sizeof(commit), "%s", x->commit ? x->commit : "");
+			nr_buf_adds(out, "| ");
+			nr__report_md_code(out, x->id.key, true);
+			nr_buf_adds(out, " | ");
+			nr__report_md_text(out, x->id.metric);
+			nr_buf_addf(out, " | %zu | ", x->cp.index);
+			nr__report_md_text(out, commit);
+			nr_buf_addf(out, " | %s | %s | %s%s | %.2g |\n", b1, b2, ch,
 				    x->regression ? " :x:" : "", x->cp.p_value);
 		}
 		return;
@@ -414,9 +442,15 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 		nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->id.unit);
 		nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->id.unit);
 		fmt_pct(ch, sizeof(ch), x->cp.rel_change);
-		nr_buf_addf(out, "%-40s %-20s at %-5zu %-14.12s %12s -> %-12s %8s  p %-9.2g%s\n",
-			    x->id.key, x->id.metric, x->cp.index,
-			    x->commit ? x->commit : (x->run_id[0] ? x->run_id : ""), b1, b2, ch,
+		char *key = nr_str_escaped(x->id.key), *metric = nr_str_escaped(x->id.metric);
+		struct nr_buf at = NR_BUF_INIT;
+
+		add_commit(&at, x->commit ? x->commit : (x->run_id[0] ? x->run_id : ""));
+		nr_buf_addf(out, "%-40s %-20s at %-5zu %-14s %12s -> %-12s %8s  p %-9.2g%s\n",
+			    key, metric, x->cp.index, at.buf, b1, b2, ch,
 			    x->cp.p_value, x->regression ? "  regression" : "");
+		free(key);
+		free(metric);
+		nr_buf_release(&at);
 	}
 }

@@ -143,20 +143,13 @@ static void add_short(struct nr_buf *out, const char *s, size_t max)
 
 static void add_duration(struct nr_buf *out, int64_t a_us, int64_t b_us)
 {
-	int64_t s;
+	char b[40];
 
 	if (a_us <= 0 || b_us < a_us) {
 		nr_buf_adds(out, "&#8211;");
 		return;
 	}
-	s = (b_us - a_us + 500000) / 1000000;
-	if (s >= 3600)
-		nr_buf_addf(out, "%lldh %02lldm %02llds", (long long)(s / 3600), (long long)(s / 60 % 60),
-			    (long long)(s % 60));
-	else if (s >= 60)
-		nr_buf_addf(out, "%lldm %02llds", (long long)(s / 60), (long long)(s % 60));
-	else
-		nr_buf_addf(out, "%llds", (long long)s);
+	esc(out, nr_fmt_duration(b, sizeof(b), b_us - a_us));
 }
 
 static void add_value(struct nr_buf *out, double v, const char *unit)

@@ -84,7 +84,12 @@ enum {
 	BYTES = 2, /* an integer number of bytes, shown in KiB, MiB, ... */
 };
 
-/* One piece of a line: "prefix value suffix", left out when value is unknown. */
+/*
+ * One piece of a line: "prefix value suffix", left out when value is
+ * unknown. The joining is the line's, never the prefix's: ", " before a
+ * part, or " " with SPACE, and nothing before the first part shown (so an
+ * unknown first field leaves no stray comma or blank).
+ */
 struct part {
 	const char *prefix;
 	json_t *v;
@@ -97,13 +102,16 @@ static bool known(json_t *v)
 	return json_is_string(v) ? *json_string_value(v) != '\0' : json_is_integer(v);
 }
 
-/* A <dt>/<dd> line of the known parts (the list ends with a zero part), or nothing. */
-static void row(struct nr_buf *out, const char *name, const struct part *parts)
+/*
+ * A <dt>/<dd> line of the known parts, or nothing. The parts are counted,
+ * not ended by an empty one: an unknown first value must not hide the rest.
+ */
+static void row(struct nr_buf *out, const char *name, const struct part *parts, size_t n)
 {
 	bool any = false;
 	size_t i;
 
-	for (i = 0; parts[i].prefix || parts[i].v || parts[i].suffix; i++) {
+	for (i = 0; i < n; i++) {
 		const struct part *p = &parts[i];
 
 		if (!known(p->v))
@@ -114,7 +122,7 @@ static void row(struct nr_buf *out, const char *name, const struct part *parts)
 			nr_buf_adds(out, p->flags & SPACE ? " " : ", ");
 		any = true;
 		if (p->prefix)
-			nr_buf_adds(out, p->prefix);
+			nr_buf_adds(out, p->prefix + strspn(p->prefix, " "));
 		if (p->flags & BYTES)
 			add_bytes(out, p->v);
 		else
@@ -125,6 +133,10 @@ static void row(struct nr_buf *out, const char *name, const struct part *parts)
 	if (any)
 		nr_buf_adds(out, "</dd>\n");
 }
+
+#define ROW(out, name, ...) \
+	row(out, name, (const struct part[]){ __VA_ARGS__ }, \
+	    sizeof((const struct part[]){ __VA_ARGS__ }) / sizeof(struct part))
 
 static void add_nics(struct nr_buf *out, json_t *nics)
 {
@@ -203,32 +215,29 @@ static void add_host(struct nr_buf *out, const struct nr_host_rec *h)
 	}
 	sysctl = jget(si, "net.sysctl");
 	nr_buf_adds(out, "<dl class=\"kv\">\n");
-	row(out, "hostname", (const struct part[]){ { NULL, jget(si, "hostname"), NULL, 0 }, { 0 } });
-	row(out, "CPU", (const struct part[]){ { NULL, jget(si, "cpu.model"), NULL, 0 },
-					      { " (", jget(si, "cpu.vendor"), ")", 0 }, { 0 } });
-	row(out, "topology", (const struct part[]){ { NULL, jget(si, "cpu.sockets"), " sockets", 0 },
-						   { NULL, jget(si, "cpu.cores"), " cores", 0 },
-						   { NULL, jget(si, "cpu.threads"), " threads", 0 },
-						   { NULL, jget(si, "cpu.numa_nodes"), " NUMA nodes", 0 }, { 0 } });
-	row(out, "frequency", (const struct part[]){ { "base ", jget(si, "cpu.base_mhz"), " MHz", 0 },
-						    { "max ", jget(si, "cpu.max_mhz"), " MHz", 0 },
-						    { "governor ", jget(si, "cpu.governor"), NULL, 0 }, { 0 } });
-	row(out, "memory", (const struct part[]){ { NULL, jget(si, "memory.total_bytes"), NULL, BYTES },
-						 { "huge pages ", jget(si, "memory.hugepages_total"), NULL, 0 },
-						 { NULL, NULL, NULL, 0 } });
-	row(out, "kernel", (const struct part[]){ { NULL, jget(si, "kernel.sysname"), NULL, SPACE },
-						 { NULL, jget(si, "kernel.release"), NULL, SPACE },
-						 { NULL, jget(si, "kernel.machine"), NULL, SPACE }, { 0 } });
-	row(out, "OS", (const struct part[]){ { NULL, jget(si, "os.pretty_name"), NULL, 0 }, { 0 } });
-	row(out, "platform", (const struct part[]){ { NULL, jget(si, "platform.dmi_sys_vendor"), NULL, SPACE },
-						   { NULL, jget(si, "platform.dmi_product_name"), NULL, SPACE },
-						   { "clocksource ", jget(si, "platform.clocksource"), NULL, 0 },
-						   { 0 } });
+	ROW(out, "hostname", { NULL, jget(si, "hostname"), NULL, 0 });
+	ROW(out, "CPU", { NULL, jget(si, "cpu.model"), NULL, 0 },
+			{ "(", jget(si, "cpu.vendor"), ")", SPACE });
+	ROW(out, "topology", { NULL, jget(si, "cpu.sockets"), " sockets", 0 },
+			     { NULL, jget(si, "cpu.cores"), " cores", 0 },
+			     { NULL, jget(si, "cpu.threads"), " threads", 0 },
+			     { NULL, jget(si, "cpu.numa_nodes"), " NUMA nodes", 0 });
+	ROW(out, "frequency", { "base ", jget(si, "cpu.base_mhz"), " MHz", 0 },
+			      { "max ", jget(si, "cpu.max_mhz"), " MHz", 0 },
+			      { "governor ", jget(si, "cpu.governor"), NULL, 0 });
+	ROW(out, "memory", { NULL, jget(si, "memory.total_bytes"), NULL, BYTES },
+			   { "huge pages ", jget(si, "memory.hugepages_total"), NULL, 0 });
+	ROW(out, "kernel", { NULL, jget(si, "kernel.sysname"), NULL, SPACE },
+			   { NULL, jget(si, "kernel.release"), NULL, SPACE },
+			   { NULL, jget(si, "kernel.machine"), NULL, SPACE });
+	ROW(out, "OS", { NULL, jget(si, "os.pretty_name"), NULL, 0 });
+	ROW(out, "platform", { NULL, jget(si, "platform.dmi_sys_vendor"), NULL, SPACE },
+			     { NULL, jget(si, "platform.dmi_product_name"), NULL, SPACE },
+			     { "clocksource ", jget(si, "platform.clocksource"), NULL, 0 });
 	/* sysctl names hold dots: not a path */
-	row(out, "TCP", (const struct part[]){ { "congestion control ", json_object_get(sysctl, "net.ipv4.tcp_congestion_control"), NULL, 0 },
-					      { "rmem_max ", json_object_get(sysctl, "net.core.rmem_max"), NULL, BYTES },
-					      { "wmem_max ", json_object_get(sysctl, "net.core.wmem_max"), NULL, BYTES },
-					      { 0 } });
+	ROW(out, "TCP", { "congestion control ", json_object_get(sysctl, "net.ipv4.tcp_congestion_control"), NULL, 0 },
+			{ "rmem_max ", json_object_get(sysctl, "net.core.rmem_max"), NULL, BYTES },
+			{ "wmem_max ", json_object_get(sysctl, "net.core.wmem_max"), NULL, BYTES });
 	nr_buf_adds(out, "</dl>\n");
 	add_nics(out, jget(si, "net.nics"));
 	nr_buf_adds(out, "</div>\n");

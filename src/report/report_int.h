@@ -53,6 +53,20 @@ struct json_t;
 /* A series' test, case, role, metric, unit and better, in that order, set in JSON object o. */
 void nr__report_json_series(struct json_t *o, const struct nr_series *id);
 
+/* ---- escaping for each format (report_esc.c) ---- */
+
+/* Markdown text (a paragraph or a table cell): one line, every markup character literal. */
+void nr__report_md_text(struct nr_buf *out, const char *s);
+/* A markdown code span of s, one line; `cell`: inside a table row (its '|' escaped). */
+void nr__report_md_code(struct nr_buf *out, const char *s, bool cell);
+/*
+ * A CSV field (RFC 4180) and its separator (',' or, when last, CRLF). Text
+ * that starts with = + - @ gets a leading ' (formula injection); numbers do not.
+ */
+void nr__report_csv_field(struct nr_buf *out, const char *s, bool last);
+/* A JSON string of s (NULL: null); bytes that are not UTF-8 are escaped, not lost. */
+struct json_t *nr__report_jstr(const char *s);
+
 /* The hosts section of the HTML page (report_html_hosts.c). */
 void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r);
 

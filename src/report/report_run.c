@@ -9,6 +9,7 @@
 #include "base/mem.h"
 #include "base/num.h"
 #include "report/report.h"
+#include "report/report_int.h"
 
 static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 {
@@ -18,24 +19,40 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 
 	for (i = 0; i < r->n_cases; i++)
 		failed += !strcmp(r->cases[i].status, NR_CASE_FAILED);
-	nr_buf_addf(out, "## netrig: %s %s\n\n", run->campaign,
+	nr_buf_adds(out, "## netrig: ");
+	nr__report_md_text(out, run->campaign);
+	nr_buf_addf(out, " %s\n\n",
 		    !strcmp(run->status, NR_RUN_PASSED) ? ":white_check_mark: passed" : run->status);
 	nr_buf_addf(out, "Run `%.8s` started %s", run->id, nr_fmt_time(when, sizeof(when), run->started_us));
-	if (run->commit)
-		nr_buf_addf(out, ", commit `%.12s`", run->commit);
-	if (run->branch)
-		nr_buf_addf(out, " on `%s`", run->branch);
+	if (run->commit) {
+		char commit[13];
+
+		snprintf(commit, sizeof(commit), "%s", run->commit);
+		nr_buf_adds(out, ", commit ");
+		nr__report_md_code(out, commit, false);
+	}
+	if (run->branch) {
+		nr_buf_adds(out, " on ");
+		nr__report_md_code(out, run->branch, false);
+	}
 	nr_buf_addf(out, ": %zu cases, %zu failed.", r->n_cases, failed);
-	if (run->reason && strcmp(run->status, NR_RUN_PASSED))
-		nr_buf_addf(out, " %s.", run->reason);
+	if (run->reason && strcmp(run->status, NR_RUN_PASSED)) {
+		nr_buf_addch(out, ' ');
+		nr__report_md_text(out, run->reason);
+		nr_buf_addch(out, '.');
+	}
 	nr_buf_adds(out, "\n\n");
 	if (failed) {
 		nr_buf_adds(out, "### Failed cases\n\n| case | attempts | error |\n|---|---:|---|\n");
-		for (i = 0; i < r->n_cases; i++)
-			if (!strcmp(r->cases[i].status, NR_CASE_FAILED))
-				nr_buf_addf(out, "| `%s` | %d | %.*s |\n", r->cases[i].key, r->cases[i].attempts,
-					    (int)strcspn(r->cases[i].error ? r->cases[i].error : "", "\n|"),
-					    r->cases[i].error ? r->cases[i].error : "");
+		for (i = 0; i < r->n_cases; i++) {
+			if (strcmp(r->cases[i].status, NR_CASE_FAILED))
+				continue;
+			nr_buf_adds(out, "| ");
+			nr__report_md_code(out, r->cases[i].key, true);
+			nr_buf_addf(out, " | %d | ", r->cases[i].attempts);
+			nr__report_md_text(out, r->cases[i].error);
+			nr_buf_adds(out, " |\n");
+		}
 		nr_buf_addch(out, '\n');
 	}
 	if (r->cmp) {
@@ -47,7 +64,11 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 		const struct nr_result_row *x = &r->results[i];
 		char m[40], lo[40], hi[40];
 
-		nr_buf_addf(out, "| `%s` | %s | %s | %s | %s | %zu |\n", x->id.key, x->id.metric,
+		nr_buf_adds(out, "| ");
+		nr__report_md_code(out, x->id.key, true);
+		nr_buf_adds(out, " | ");
+		nr__report_md_text(out, x->id.metric);
+		nr_buf_addf(out, " | %s | %s | %s | %zu |\n",
 			    nr_fmt_value(m, sizeof(m), x->median, x->id.unit),
 			    nr_fmt_value(lo, sizeof(lo), x->min, x->id.unit),
 			    nr_fmt_value(hi, sizeof(hi), x->max, x->id.unit), x->n);
@@ -178,21 +199,14 @@ static void samples_csv(const struct nr_report_run *r, struct nr_buf *out)
 	nr_buf_adds(out, "run,test,case,role,metric,unit,repeat,attempt,value\r\n");
 	for (i = 0; i < r->n_samples; i++) {
 		const struct nr_sample_row *x = &r->samples[i];
-		struct nr_buf key = NR_BUF_INIT;
-		const char *p;
 
-		/* keys may hold commas (escaped as %2C) and quotes: quote them */
-		nr_buf_addch(&key, '"');
-		for (p = x->id.key; *p; p++) {
-			if (*p == '"')
-				nr_buf_addch(&key, '"');
-			nr_buf_addch(&key, *p);
-		}
-		nr_buf_addch(&key, '"');
-		nr_buf_addf(out, "%s,%s,%s,%s,%s,%s,%d,%d,%.17g\r\n", r->run->id, x->id.test,
-			    key.buf, x->id.role, x->id.metric, x->id.unit, x->repeat, x->attempt,
-			    x->value);
-		nr_buf_release(&key);
+		nr__report_csv_field(out, r->run->id, false);
+		nr__report_csv_field(out, x->id.test, false);
+		nr__report_csv_field(out, x->id.key, false);
+		nr__report_csv_field(out, x->id.role, false);
+		nr__report_csv_field(out, x->id.metric, false);
+		nr__report_csv_field(out, x->id.unit, false);
+		nr_buf_addf(out, "%d,%d,%.17g\r\n", x->repeat, x->attempt, x->value);
 	}
 }
 
@@ -209,8 +223,8 @@ static void json_report(const struct nr_report_run *r, struct nr_buf *out)
 	nr_report_results(r->run, r->results, r->n_results, NR_REPORT_JSON, &part);
 	x = json_loads(part.buf, 0, NULL);
 	json_object_set_new(root, "schema", json_string("netrig.report/1"));
-	json_object_set_new(root, "commit", r->run->commit ? json_string(r->run->commit) : json_null());
-	json_object_set_new(root, "branch", r->run->branch ? json_string(r->run->branch) : json_null());
+	json_object_set_new(root, "commit", nr__report_jstr(r->run->commit));
+	json_object_set_new(root, "branch", nr__report_jstr(r->run->branch));
 	json_object_set_new(root, "labels", json_loads(r->run->labels ? r->run->labels : "{}", 0, NULL));
 	json_object_set(root, "results", json_object_get(x, "results"));
 	json_decref(x);
@@ -223,7 +237,7 @@ static void json_report(const struct nr_report_run *r, struct nr_buf *out)
 
 			json_object_set_new(h, "name", json_string(r->hosts[i].name));
 			json_object_set_new(h, "transport", json_string(r->hosts[i].transport));
-			json_object_set_new(h, "address", json_string(r->hosts[i].address ? r->hosts[i].address : ""));
+			json_object_set_new(h, "address", nr__report_jstr(r->hosts[i].address ? r->hosts[i].address : ""));
 			json_object_set_new(h, "sysinfo", r->hosts[i].sysinfo ? json_loads(r->hosts[i].sysinfo, 0, NULL)
 									       : json_null());
 			json_array_append_new(hosts, h);
@@ -312,12 +326,12 @@ int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag 
 			goto out;
 		nr_report_aggregate(rows, n_rows, &res, &n_res);
 		o = json_object();
-		json_object_set_new(o, "campaign", json_string(runs[i].campaign));
+		json_object_set_new(o, "campaign", nr__report_jstr(runs[i].campaign));
 		json_object_set_new(o, "run", json_string(runs[i].id));
 		json_object_set_new(o, "status", json_string(runs[i].status));
 		json_object_set_new(o, "started", json_string(nr_fmt_time(when, sizeof(when), runs[i].started_us)));
-		json_object_set_new(o, "commit", runs[i].commit ? json_string(runs[i].commit) : json_null());
-		json_object_set_new(o, "branch", runs[i].branch ? json_string(runs[i].branch) : json_null());
+		json_object_set_new(o, "commit", nr__report_jstr(runs[i].commit));
+		json_object_set_new(o, "branch", nr__report_jstr(runs[i].branch));
 		json_object_set_new(o, "cases", json_integer(runs[i].n_cases));
 		json_object_set_new(o, "failed", json_integer(runs[i].n_failed));
 		results = json_array();

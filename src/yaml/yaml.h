@@ -80,8 +80,14 @@ int nr_yread_scalar(const struct nr_yread *r, const struct nr_ynode *map, const 
 int nr_yread_str(const struct nr_yread *r, const struct nr_ynode *map, const char *key, char **ret);
 int nr_yread_int(const struct nr_yread *r, const struct nr_ynode *map, const char *key,
 		 int64_t min, int64_t max, int64_t *ret);
+/*
+ * A duration from min_us (0, or 1 for "more than zero") to
+ * NR_YREAD_MAX_DURATION_US: longer is a typo, and deadlines computed from
+ * it stay far from overflowing.
+ */
+#define NR_YREAD_MAX_DURATION_US (30 * 86400 * 1000000LL)
 int nr_yread_duration(const struct nr_yread *r, const struct nr_ynode *map, const char *key,
-		      int64_t *ret_us);
+		      int64_t min_us, int64_t *ret_us);
 int nr_yread_size(const struct nr_yread *r, const struct nr_ynode *map, const char *key,
 		  size_t *ret);
 int nr_yread_bool(const struct nr_yread *r, const struct nr_ynode *map, const char *key, bool *ret);

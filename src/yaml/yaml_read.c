@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/mem.h"
 #include "base/num.h"
 #include "base/str.h"
@@ -14,14 +15,20 @@
 
 int nr_yread_fail(const struct nr_yread *r, const struct nr_ynode *at, const char *fmt, ...)
 {
+	struct nr_buf shown = NR_BUF_INIT;
 	char msg[NR_DIAG_MAX];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return nr_diag_set(r->d, NR_ECONFIG, "%s:%d:%d: %s", r->file, at ? at->line : 1,
-			   at ? at->column : 1, msg);
+	/* the message quotes the file's values ("\e[2J" is one): it goes to a terminal */
+	nr_str_escape(&shown, msg, strlen(msg), NULL, 0);
+	rc = nr_diag_set(r->d, NR_ECONFIG, "%s:%d:%d: %s", r->file, at ? at->line : 1,
+			 at ? at->column : 1, shown.buf);
+	nr_buf_release(&shown);
+	return rc;
 }
 
 const struct nr_ynode *nr_yread_key_node(const struct nr_ynode *map, const char *key)
@@ -109,16 +116,22 @@ int nr_yread_int(const struct nr_yread *r, const struct nr_ynode *map, const cha
 }
 
 int nr_yread_duration(const struct nr_yread *r, const struct nr_ynode *map, const char *key,
-		      int64_t *ret_us)
+		      int64_t min_us, int64_t *ret_us)
 {
 	const struct nr_ynode *n;
+	int64_t v;
 	int rc = nr_yread_scalar(r, map, key, &n);
 
 	if (rc <= 0)
 		return rc;
-	if (nr_parse_duration_us(n->scalar, ret_us) < 0)
+	if (nr_parse_duration_us(n->scalar, &v) < 0)
 		return nr_yread_fail(r, n, "'%s' must be a duration such as 30s, 500ms or 2m, not '%s'",
 				     key, n->scalar);
+	if (v < min_us)
+		return nr_yread_fail(r, n, "'%s' must be more than zero, not '%s'", key, n->scalar);
+	if (v > NR_YREAD_MAX_DURATION_US)
+		return nr_yread_fail(r, n, "'%s' must be at most 30 days, not '%s'", key, n->scalar);
+	*ret_us = v;
 	return 1;
 }
 

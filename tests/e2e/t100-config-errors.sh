@@ -94,7 +94,7 @@ bad missing-role-run 7:9 "role 's' of test 'a' has no 'run'" <<'EOF'
         host: local
 EOF
 
-bad random-count 5:5 "count 7 .* only 6|7 .* 6" <<'EOF'
+bad random-count 8:12 "count 7 .* only 6|7 .* 6" <<'EOF'
   - name: a
     run: [echo, "{x}", "{y}"]
     generate: random
@@ -105,6 +105,47 @@ bad random-count 5:5 "count 7 .* only 6|7 .* 6" <<'EOF'
 EOF
 grep -E '\b7\b' err > /dev/null && grep -E '\b6\b' err > /dev/null ||
 	fail "random-count: the message does not name both 7 and 6: $(cat err)"
+
+bad ready-port-range 9:23 "'port' must be a TCP port from 1 to 65535 .*not '99999'" <<'EOF'
+  - name: a
+    roles:
+      - name: s
+        run: [sleep, 1]
+        ready: {port: 99999}
+      - name: c
+        run: [true]
+EOF
+
+bad ready-port-template 9:23 "'ready.port' of role 's' is '70000' in case a/p=70000, not a TCP port" <<'EOF'
+  - name: a
+    roles:
+      - name: s
+        run: [sleep, 1]
+        ready: {port: "{p}"}
+      - name: c
+        run: [true]
+    matrix: {p: [8080, 70000]}
+EOF
+
+bad env-equals 7:11 "'env' name 'A=B' must be letters, digits and '_'" <<'EOF'
+  - name: a
+    run: [true]
+    env: {"A=B": x}
+EOF
+
+bad env-empty 8:7 "'env' name '' must be" <<'EOF'
+  - name: a
+    run: [true]
+    env:
+      "": x
+EOF
+
+bad matrix-too-large 7:5 "the matrix of test 'a' has about 1\\.0e30 combinations, more than 10000000" <<EOF
+  - name: a
+    run: [true]
+    matrix:
+$(i=0; while [ $i -lt 30 ]; do echo "      p$i: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"; i=$((i + 1)); done)
+EOF
 
 bad syntax-bracket 8:1 "bracket|flow sequence" <<'EOF'
   - name: a

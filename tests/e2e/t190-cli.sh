@@ -36,6 +36,27 @@ expect_exit 0 "$NETRIG" --version
 expect_exit 0 "$NETRIG" run --help
 expect_grep '[-][-]resume' out "run --help"
 
+say "--help anywhere in a command's arguments prints its usage and does nothing else"
+for args in "db runs 3 --help" "db --help" "status nosuchrun --help" "plan c.yaml --help" \
+	"run c.yaml --test other --help" "log x --help" "lab up nosuch.yaml --help" "bench tcp_rr --help"; do
+	expect_exit 0 "$NETRIG" $args
+	expect_grep "^usage: netrig ${args%% *}" out "'netrig $args'"
+	[ -s err ] && fail "'netrig $args' wrote to stderr: $(cat err)"
+done
+[ -e other-ran ] && fail "'run ... --help' ran a test"
+[ -e netrig.db ] && fail "a --help created netrig.db"
+
+say "help COMMAND prints its usage; an unknown command is exit 2, as it is without 'help'"
+expect_exit 0 "$NETRIG" help db
+expect_grep "^usage: netrig db merge" out "help db"
+expect_exit 2 "$NETRIG" help NOSUCH
+expect_grep "'NOSUCH' is not a command" err "help NOSUCH"
+[ -s out ] && fail "help NOSUCH printed on stdout: $(cat out)"
+expect_exit 2 "$NETRIG" NOSUCH
+expect_grep "'NOSUCH' is not a command" err "NOSUCH"
+expect_exit 0 "$NETRIG" help
+expect_grep "^Commands:" out "help"
+
 say "--test runs only that test; progress without a terminal is plain lines"
 expect_exit 0 "$NETRIG" run c.yaml --db p.db --test other
 [ -e other-ran ] || fail "the chosen test did not run"

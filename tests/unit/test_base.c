@@ -1,6 +1,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/num.h"
 #include "base/rand.h"
 #include "base/str.h"
@@ -155,4 +156,87 @@ NR_TEST(values_for_people)
 	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 11.5423, "ns/B", 4), "11.54 ns/B");
 	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 0.0312, "%", 4), "0.0312 %");
 	CHECK_STR(nr_fmt_value_digits(b, sizeof(b), 2.4, "bit/s", 0), "2 bit/s");
+}
+
+static char *escaped(const char *s, size_t len, const char *also, unsigned flags)
+{
+	struct nr_buf b = NR_BUF_INIT;
+
+	nr_str_escape(&b, s, len, also, flags);
+	return nr_buf_detach(&b, NULL);
+}
+
+#define CHECK_ESC(in, also, flags, want)                                       \
+	do {                                                                   \
+		char *got_ = escaped(in, sizeof(in) - 1, also, flags);         \
+		CHECK_STR(got_, want);                                         \
+		free(got_);                                                    \
+	} while (0)
+
+/* Issue 11 item 4: what a role writes cannot drive the terminal it is shown on. */
+NR_TEST(escape_control_characters_of_every_kind)
+{
+	char *s;
+
+	CHECK_ESC("\033]0;TITLE\007\033[2J\033[31mfake all passed", NULL, 0,
+		  "%1B]0;TITLE%07%1B[2J%1B[31mfake all passed");
+	CHECK_ESC("a\nb\tc\rd\r\ne\x7f", NULL, 0, "a%0Ab%09c%0Dd%0D%0Ae%7F");
+	/* multi-line text keeps its lines, not a lone CR that rewrites one */
+	CHECK_ESC("a\nb\tc\rd\r\ne\x7f", NULL, NR_ESC_LINES, "a\nb\tc%0Dd\r\ne%7F");
+	/* C1 controls (U+009B is CSI to some terminals), noncharacters, broken UTF-8 */
+	CHECK_ESC("x\xc2\x9b" "31m\xc2\x85y", NULL, 0, "x%C2%9B31m%C2%85y");
+	CHECK_ESC("\xef\xbf\xbe\xef\xbf\xbf\xef\xbf\xbd", NULL, 0, "%EF%BF%BE%EF%BF%BF\xef\xbf\xbd");
+	CHECK_ESC("\x9b" "2J \xff \xc0\xaf \xed\xa0\x80 \xe2\x82", NULL, 0,
+		  "%9B2J %FF %C0%AF %ED%A0%80 %E2%82");
+	/* text stays text: UTF-8, quotes, percent signs */
+	CHECK_ESC("naïve ✓ 100% 'q' \"d\" 😀", NULL, 0, "naïve ✓ 100% 'q' \"d\" 😀");
+	/* NUL bytes in a length-given buffer */
+	CHECK_ESC("a\0b", NULL, 0, "a%00b");
+	/* case keys escape their structure the same way */
+	CHECK_ESC("a,b=c%d\033", "%,=", 0, "a%2Cb%3Dc%25d%1B");
+	s = nr_str_escaped(NULL);
+	CHECK_STR(s, "");
+	free(s);
+	CHECK_EQ(nr_utf8_len("\xf4\x8f\xbf\xbf", 4), 4); /* U+10FFFF */
+	CHECK_EQ(nr_utf8_len("\xf4\x90\x80\x80", 4), 0); /* past it */
+	CHECK_EQ(nr_utf8_len("\xe0\x80\x80", 3), 0);     /* overlong */
+}
+
+NR_TEST(strset_finds_duplicates_with_their_ids)
+{
+	struct nr_strset set = NR_STRSET_INIT;
+	char names[1000][8];
+	size_t i, id = 0;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(names[i], sizeof(names[i]), "n%zu", i % 700);
+		if (i < 700)
+			CHECK(nr_strset_add(&set, names[i], i, &id));
+		else {
+			CHECK(!nr_strset_add(&set, names[i], i, &id));
+			CHECK_EQ(id, i - 700);
+		}
+	}
+	CHECK_EQ(set.n, 700);
+	CHECK(nr_strset_find(&set, "n699", &id));
+	CHECK_EQ(id, 699);
+	CHECK(!nr_strset_find(&set, "n700", NULL));
+	nr_strset_release(&set);
+	CHECK(!nr_strset_find(&set, "n1", NULL));
+}
+
+/* Issue 11 item 19: a 53.6 ms case was "0s" in the HTML report; one formatter for every duration. */
+NR_TEST(durations_for_people)
+{
+	char b[40];
+
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 53600), "53.6 ms");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 40), "40.0 us");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 1500000), "1.50 s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 59940000), "59.9 s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 59960000), "1m 00s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 754000000), "12m 34s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 7530000000LL), "2h 05m");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), 0), "0 s");
+	CHECK_STR(nr_fmt_duration(b, sizeof(b), -5), "0 s");
 }

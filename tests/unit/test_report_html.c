@@ -446,3 +446,41 @@ NR_TEST(report_html_svg_edge_values)
 	CHECK_EQ(count(out.buf, "<rect class=\"bar\""), 3);
 	nr_buf_release(&out);
 }
+
+/*
+ * Issue 11 item 19: "CPU AMD EPYC, (AuthenticAMD)" (the joining doubled a
+ * separator), and a 53.6 ms case shown as "0s".
+ */
+NR_TEST(report_html_host_lines_join_and_durations_read)
+{
+	struct nr_run_rec run = { .campaign = "c", .status = "passed", .started_us = 1795000000000000,
+				  .finished_us = 1795000000053600 };
+	struct nr_case_rec c = { .ordinal = 1, .test = "t", .key = "t", .status = "passed", .repeats = 1,
+				 .repeats_done = 1, .attempts = 1, .started_us = 1795000000000000,
+				 .finished_us = 1795000000053600 };
+	struct nr_host_rec hosts[3] = {
+		{ .name = "both", .transport = "local",
+		  .sysinfo = "{\"cpu\": {\"model\": \"AMD EPYC\", \"vendor\": \"AuthenticAMD\"},"
+			     " \"kernel\": {\"release\": \"6.1\", \"machine\": \"x86_64\"}}" },
+		{ .name = "vendor", .transport = "local",
+		  .sysinfo = "{\"cpu\": {\"model\": \"\", \"vendor\": \"GenuineIntel\"},"
+			     " \"memory\": {\"hugepages_total\": 4}}" },
+		{ .name = "model", .transport = "local", .sysinfo = "{\"cpu\": {\"model\": \"Xeon\"}}" },
+	};
+	struct nr_report_run r = { .run = &run, .cases = &c, .n_cases = 1, .hosts = hosts, .n_hosts = 3 };
+	struct nr_buf out = NR_BUF_INIT;
+
+	nr_report_html(&r, &out);
+	CHECK_BALANCED(out.buf);
+	CHECK_CONTAINS(out.buf, "<dt>CPU</dt><dd>AMD EPYC (AuthenticAMD)</dd>");
+	CHECK_CONTAINS(out.buf, "<dt>CPU</dt><dd>(GenuineIntel)</dd>");
+	CHECK_CONTAINS(out.buf, "<dt>CPU</dt><dd>Xeon</dd>");
+	CHECK_CONTAINS(out.buf, "<dt>kernel</dt><dd>6.1 x86_64</dd>");
+	CHECK_CONTAINS(out.buf, "<dt>memory</dt><dd>huge pages 4</dd>");
+	CHECK(!strstr(out.buf, ", (") && !strstr(out.buf, "<dd> ") && !strstr(out.buf, "<dd>,"));
+	/* the run's and the case's 53.6 ms */
+	CHECK_CONTAINS(out.buf, "<dt>duration</dt><dd>53.6 ms</dd>");
+	CHECK_CONTAINS(out.buf, "data-v=\"53600\">53.6 ms</td>");
+	CHECK(!strstr(out.buf, ">0s<"));
+	nr_buf_release(&out);
+}
