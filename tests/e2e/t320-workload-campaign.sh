@@ -11,7 +11,13 @@ cleanup() { [ -f "$tmp/lab.yaml" ] && "$N" lab down "$tmp/lab.yaml" > /dev/null 
 trap cleanup EXIT
 cd "$tmp" || exit 1
 fail() { echo "FAIL: $*"; [ -f err ] && tail -20 err; exit 1; }
-servers() { pgrep -f "netrig bench serve" -c 2>/dev/null || echo 0; }
+# "netrig bench serve" processes of this binary (other checkouts may run theirs)
+servers() {
+	for _e in /proc/[0-9]*/exe; do
+		[ "$(readlink "$_e" 2>/dev/null)" = "$(readlink -f "$N")" ] || continue
+		tr '\0' ' ' < "${_e%/exe}/cmdline" 2>/dev/null | grep -q "bench serve" && echo "${_e%/exe}"
+	done | wc -l
+}
 
 cat > w.yaml <<'YAML'
 campaign: t320
