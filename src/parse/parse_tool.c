@@ -153,6 +153,22 @@ int nr__parse_add(struct nr_sample_set *set, const char *metric, double value,
 	return 0;
 }
 
+int nr__parse_add_scaled(struct nr_sample_set *set, const char *metric, double value,
+			 double factor, const char *orig_unit, int64_t interval, size_t lineno,
+			 struct nr_diag *d)
+{
+	struct nr_sample *s;
+	int r = nr__parse_add(set, metric, value * factor, NULL, interval, lineno, d);
+
+	if (r < 0)
+		return r;
+	s = &set->v[set->n - 1];
+	s->orig_value = value;
+	free(s->orig_unit);
+	s->orig_unit = nr_xstrdup(orig_unit);
+	return 0;
+}
+
 static void note_key(struct nr_sample_set *set, const char *key)
 {
 	struct nr_buf *b = &set->notes;

@@ -48,6 +48,16 @@ int nr__parse_add(struct nr_sample_set *set, const char *metric, double value,
 	    const char *unit, int64_t interval, size_t lineno, struct nr_diag *d);
 
 /*
+ * nr__parse_add for a unit one tool defines its own way (sockperf's "Mbps"
+ * is 2^20 bit/s, neper's "KBytes/s" is 1024 B/s): value x factor is stored
+ * in the catalogue unit of `metric`; `value` and `orig_unit` are kept as
+ * what the tool printed.
+ */
+int nr__parse_add_scaled(struct nr_sample_set *set, const char *metric, double value,
+			 double factor, const char *orig_unit, int64_t interval, size_t lineno,
+			 struct nr_diag *d);
+
+/*
  * Run `fn` into a fresh sample set, then append its samples and notes to
  * `set` (whatever `fn` returned), so that a parser's own checks (a summary
  * metric given twice) see only its samples, not those of another role's
