@@ -235,6 +235,32 @@ static int store(const struct out *o, struct nr_sample_set *set, size_t *ret_set
 	return r;
 }
 
+/*
+ * throughput= and local_throughput= are one rate printed twice (rr.c and
+ * stream.c set local_rate from the same value): throughput with two
+ * decimals in its unit, local_throughput truncated to an integer (bit/s,
+ * or transactions/s). If they disagree, a unit was read wrong.
+ */
+static int agree(const struct out *o, const struct nr_sample_set *set, struct nr_diag *d)
+{
+	const struct nr_sample *t = nr_sample_find(set, o->rr ? "transactions_per_s"
+							       : "throughput_bps");
+	const struct nr_sample *l = nr_sample_find(set, o->rr ? "local_transactions_per_s"
+							       : "local_throughput_bps");
+	const struct kv *kv = get(o, "local_throughput");
+	double tol;
+
+	if (!t || !l || !kv)
+		return 0;
+	/* half a unit of throughput's last decimal, plus the truncation */
+	tol = 0.005 * (t->orig_value != 0 ? t->value / t->orig_value : 1) + 1;
+	if (fabs(t->value - l->value) > tol)
+		return nr_diagf(d, NR_EPARSE, "line %zu: local_throughput=%s does not agree with "
+				"throughput= (%g %s): the parts of this output disagree",
+				kv->lineno, kv->val, t->orig_value, t->orig_unit);
+	return 0;
+}
+
 static int parse_neper_fresh(const struct nr_parse_spec *spec, struct nr_slice in,
 		       struct nr_sample_set *set, struct nr_diag *d)
 {
@@ -275,6 +301,8 @@ static int parse_neper_fresh(const struct nr_parse_spec *spec, struct nr_slice i
 	r = complete(&o, d);
 	if (r == 0)
 		r = store(&o, set, &settings, &skipped, d);
+	if (r == 0)
+		r = agree(&o, set, d);
 	if (r == 0) {
 		nr__parse_note_str(set, "format", o.old ? "neper 2016 (start_index, throughput_Mbps)"
 						       : "neper 2019-07 or later (local_/remote_throughput)");
