@@ -562,7 +562,16 @@ static int parse_iperf3_fresh(const struct nr_parse_spec *spec, struct nr_slice 
 		goto out;
 	err = json_object_get(doc, "error");
 	if (err) {
-		r = nr_diagf(d, NR_EPARSE, "reported an error: %s",
+		/* the key is written last (or is the last event): its last mention */
+		const char *at = NULL, *p = text.buf;
+
+		while ((p = memmem(p, text.len - (size_t)(p - text.buf), "\"error\"", 7))) {
+			at = p;
+			p += 7;
+		}
+		r = nr_diagf(d, NR_EPARSE, "line %zu: reported an error: %s",
+			     nr_parse_line_of(nr_slice_of(text.buf, text.len),
+					      at ? (size_t)(at - text.buf) : text.len),
 			     json_is_string(err) ? json_string_value(err) : "(not a string)");
 		goto out;
 	}
