@@ -41,6 +41,9 @@ struct ctx {
 	bool sender_flag;     /* the output carries "sender" flags (>= 3.7) */
 	bool udp_sum_only;    /* UDP results only in end.sum (< 3.11) */
 	bool rtt_zero;        /* sending streams whose RTTs were all 0 */
+	bool server;          /* this output is the server's (-s) */
+	int vmaj, vmin;       /* "iperf 3.1.3": 3, 1; -1 when not printed */
+	const char *packets_note; /* what a UDP "packets" count was read as */
 	bool other_side_zero; /* a 0-byte sum beside a non-zero one, left out */
 };
 
@@ -123,6 +126,32 @@ static int num(struct ctx *c, json_t *obj, const char *key, const char *metric,
 	return 0;
 }
 
+/*
+ * The receiving side's "packets" is not what it received: iperf3 counts
+ * the highest sequence number seen (iperf_udp.c, iperf_udp_recv():
+ * sp->packet_count = pcount), so it includes the datagrams lost on the
+ * way, and lost_percent = lost_packets / packets. What arrived is packets
+ * - lost_packets (a test with 92 % loss stored 12 times what arrived).
+ */
+static int received_packets(struct ctx *c, json_t *sum, const char *metric)
+{
+	json_t *pk = json_object_get(sum, "packets"), *lost = json_object_get(sum, "lost_packets");
+	double v;
+
+	if (!json_is_number(pk) || !json_is_number(lost))
+		return num(c, sum, "packets", metric, "count", -1);
+	v = json_number_value(pk) - json_number_value(lost);
+	if (v < 0)
+		return nr_diagf(c->d, NR_EPARSE, "%s: %g lost of %g packets: the parts of this "
+				"output disagree", metric, json_number_value(lost),
+				json_number_value(pk));
+	c->packets_note = "received = packets - lost_packets (iperf3 counts the highest "
+			  "sequence number seen)";
+	if (nr_sample_add_metric(c->set, metric, v, "count", -1) < 0)
+		return nr_diagf(c->d, NR_EPARSE, "%s: cannot store %g", metric, v);
+	return 0;
+}
+
 /* One end-of-test sum: `pre` names the direction ("", "reverse_"). */
 static int end_sum(struct ctx *c, json_t *sum, bool sent, const char *pre, bool udp)
 {
@@ -140,9 +169,13 @@ static int end_sum(struct ctx *c, json_t *sum, bool sent, const char *pre, bool 
 		snprintf(m, sizeof(m), "%sretransmits", pre);
 		r = num(c, sum, "retransmits", m, "count", -1);
 	}
-	if (!r && udp) {
-		snprintf(m, sizeof(m), "%s%s", pre, sent ? "sent_packets" : "received_packets");
+	if (!r && udp && sent) {
+		snprintf(m, sizeof(m), "%ssent_packets", pre);
 		r = num(c, sum, "packets", m, "count", -1);
+	}
+	if (!r && udp && !sent) {
+		snprintf(m, sizeof(m), "%sreceived_packets", pre);
+		r = received_packets(c, sum, m);
 	}
 	if (!r && udp && !sent) {
 		snprintf(m, sizeof(m), "%sjitter_us", pre);
@@ -169,18 +202,44 @@ static bool zero_beside(struct ctx *c, json_t *sum, json_t *other)
 	return true;
 }
 
+/*
+ * Whose count end.sum's "packets" is, before iperf3 3.11 (iperf_api.c,
+ * iperf_print_results()): up to 3.1 the sender takes the receiver's
+ * count over when the results are exchanged (sp->packet_count = pcount),
+ * so it is the receiver's on both sides; from 3.2 on it is the sender's
+ * when known ("sender_packet_count ? sender_packet_count :
+ * receiver_packet_count"), which a receiving server before 3.7 does not
+ * know yet when it writes its JSON. 1: the sender's, 0: the receiver's,
+ * -1: cannot tell (no version printed).
+ */
+static int udp_sum_packets_are_senders(const struct ctx *c)
+{
+	if (c->vmaj < 0)
+		return -1;
+	if (c->vmaj == 3 && c->vmin < 2)
+		return 0;
+	if (c->vmaj == 3 && c->vmin < 7 && c->server && !c->this_sends)
+		return 0;
+	return 1;
+}
+
 /* end.sum of a UDP test before iperf3 3.11 (see end_of_test). */
 static int udp_sum(struct ctx *c, json_t *sum)
 {
-	int r;
+	int r, senders = udp_sum_packets_are_senders(c);
 
 	if (!json_is_object(sum))
 		return 0;
 	r = num(c, sum, "bits_per_second", "sender_throughput_bps", "bit/s", -1);
 	if (!r)
 		r = num(c, sum, "bytes", "sent_bytes", "B", -1);
-	if (!r)
+	if (!r && senders == 1)
 		r = num(c, sum, "packets", "sent_packets", "count", -1);
+	if (!r && senders == 0)
+		r = received_packets(c, sum, "received_packets");
+	if (senders < 0 && json_object_get(sum, "packets"))
+		c->packets_note = "not stored: without a version, end.sum's packets may be the "
+				  "sender's or the receiver's count";
 	if (!r)
 		r = num(c, sum, "jitter_ms", "jitter_us", "ms", -1);
 	if (!r)
@@ -389,6 +448,17 @@ static void find_side(struct ctx *c, json_t *doc)
 	bool reverse = json_is_true(rev) || json_integer_value(rev) != 0;
 
 	c->this_sends = server ? reverse : !reverse;
+	c->server = server;
+	c->vmaj = c->vmin = -1;
+	{
+		const char *v = json_string_value(json_object_get(start, "version"));
+		int maj, min;
+
+		if (v && sscanf(v, "iperf %d.%d", &maj, &min) == 2) {
+			c->vmaj = maj;
+			c->vmin = min;
+		}
+	}
 	c->sender_flag =
 		json_object_get(json_object_get(end, "sum_sent"), "sender") ||
 		json_object_get(json_object_get(end, "sum"), "sender") ||
@@ -423,6 +493,8 @@ static void note_format(struct ctx *c, json_t *doc, bool json_stream)
 				   "(not sent over before this output was written)");
 	if (c->rtt_zero)
 		nr__parse_note_str(c->set, "rtt", "not measured (all zero)");
+	if (c->packets_note)
+		nr__parse_note_str(c->set, "packets", c->packets_note);
 	nr_buf_release(&b);
 	nr_buf_release(&parts);
 }
