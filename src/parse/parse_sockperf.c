@@ -52,6 +52,8 @@ struct ctx {
 	const char *rtt;   /* "half round trip" or "full round trip" */
 	const char *shape; /* which avg line: "avg-lat", "avg-latency", ... */
 	char version[48];  /* "3.7-no.git" from "== version #3.7-no.git ==" */
+	bool long_avg;     /* the avg line goes on after std-dev (3.8 and later) */
+	size_t prefixed;   /* first line with "sockperf: " after other text, or 0 */
 };
 
 /* Add a metric, qualified by the server's index past the first one. */
@@ -79,9 +81,16 @@ static int expected(struct ctx *c, const char *what)
 	return nr_diagf(c->d, NR_EPARSE, "line %zu: expected %s", c->lineno, what);
 }
 
-/* "Key=12.5 unit; Key=3" as printed after [Valid Duration] and [Total Run]. */
+/*
+ * "Key=12.5 unit; Key=3" as printed after [Valid Duration] and [Total Run].
+ * The valid duration is the measurement; the total run (warm-up included)
+ * is kept in the notes ("total_run", by the names sockperf prints).
+ */
 static int run_stats(struct ctx *c, const char *p, bool valid)
 {
+	struct nr_buf js = NR_BUF_INIT;
+	int r = 0;
+
 	while (*p) {
 		const char *eq = strchr(p, '='), *end;
 		double v;
@@ -89,26 +98,39 @@ static int run_stats(struct ctx *c, const char *p, bool valid)
 		if (!eq)
 			break;
 		end = eq + 1;
-		if (nr__parse_number(&end, &v) < 0)
-			return expected(c, "a number after '='");
+		if (nr__parse_number(&end, &v) < 0) {
+			r = expected(c, "a number after '='");
+			break;
+		}
 		if (valid && !strncmp(p, "RunTime", 7)) {
-			if (add(c, "duration_us", v, "sec") < 0)
-				return NR_EPARSE;
+			r = add(c, "duration_us", v, "sec");
 		} else if (valid && !strncmp(p, "SentMessages", 12)) {
-			if (add(c, "sent_messages", v, "count") < 0)
-				return NR_EPARSE;
+			r = add(c, "sent_messages", v, "count");
 		} else if (valid && !strncmp(p, "ReceivedMessages", 16)) {
-			if (add(c, "received_messages", v, "count") < 0)
-				return NR_EPARSE;
+			r = add(c, "received_messages", v, "count");
 		} else if (!valid && !strncmp(p, "Warm up time", 12)) {
 			nr__parse_note_num(c->set, "warmup_ms", v);
+		} else if (!valid && (size_t)(eq - p) < 32) {
+			char key[32];
+
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - p), p);
+			nr_buf_adds(&js, js.len ? ", " : "{");
+			nr__parse_json_string(&js, key);
+			nr_buf_addf(&js, ": %.15g", v);
 		}
+		if (r < 0)
+			break;
 		p = strchr(end, ';');
 		if (!p)
 			break;
 		p = nr__parse_skip_blanks(p + 1);
 	}
-	return 0;
+	if (r == 0 && js.len) {
+		nr_buf_addch(&js, '}');
+		nr__parse_note_raw(c->set, "total_run", js.buf);
+	}
+	nr_buf_release(&js);
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -126,6 +148,69 @@ static int close_blocks(struct ctx *c, const char *where)
 				"on line %zu ends %s, before its \"Summary: BandWidth\" line "
 				"(cut short?)", c->lineno, c->tp_open, where);
 	return 0;
+}
+
+/*
+ * The rest of a 3.8+ avg line, after std-dev (client.cpp,
+ * client_statistics()): ", mean-ad=%.3lf, median-ad=%.3lf, siqr=%.3lf,
+ * cv=%.3lf, std-error=%.3lf, %.1lf%% ci=[%.3lf, %.3lf])", all in usec but
+ * cv (std-dev / avg). std-error is stored as latency_stderr_us; the others
+ * have no catalogue name and go to the notes ("latency_spread", by the
+ * names sockperf prints) rather than being dropped.
+ */
+static int spread(struct ctx *c, const char *q)
+{
+	struct nr_buf js = NR_BUF_INIT;
+	char key[64];
+	int r = 0;
+
+	while (r == 0 && (q = nr__parse_skip_blanks(q)) && *q == ',') {
+		const char *name = nr__parse_skip_blanks(q + 1), *eq = strchr(name, '=');
+		double v, hi;
+
+		if (!eq || eq == name || (size_t)(eq - name) >= 32) {
+			r = expected(c, "name=N after the avg line's ','");
+			break;
+		}
+		q = eq + 1;
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - name), name);
+		if (*q == '[') { /* "99.0% ci=[24.417, 24.725]" */
+			q++;
+			if (nr__parse_number(&q, &v) < 0 || *(q = nr__parse_skip_blanks(q)) != ',' ||
+			    (q = nr__parse_skip_blanks(q + 1), nr__parse_number(&q, &hi) < 0) ||
+			    *q != ']') {
+				r = expected(c, "ci=[N, N]");
+				break;
+			}
+			q++;
+			nr_buf_adds(&js, js.len ? ", " : "{");
+			nr__parse_json_string(&js, key);
+			nr_buf_addf(&js, ": [%.15g, %.15g]", v, hi);
+			continue;
+		}
+		if (nr__parse_number(&q, &v) < 0) {
+			r = expected(c, "name=N after the avg line's ','");
+			break;
+		}
+		if (!strcmp(key, "std-error")) {
+			r = add(c, "latency_stderr_us", v, "usec");
+			continue;
+		}
+		nr_buf_adds(&js, js.len ? ", " : "{");
+		nr__parse_json_string(&js, key);
+		nr_buf_addf(&js, ": %.15g", v);
+	}
+	c->long_avg = c->long_avg || js.len;
+	if (r == 0 && js.len) {
+		nr_buf_addch(&js, '}');
+		if (c->server > 0)
+			snprintf(key, sizeof(key), "server%d_latency_spread", c->server);
+		else
+			snprintf(key, sizeof(key), "latency_spread");
+		nr__parse_note_raw(c->set, key, js.buf);
+	}
+	nr_buf_release(&js);
+	return r < 0 ? r : 0;
 }
 
 /* "====> avg-latency=19.801 (std-dev=58.638[, mean-ad=...])" after "avg-" */
@@ -155,6 +240,7 @@ static int avg_line(struct ctx *c, const char *p)
 		q += 8;
 		if (nr__parse_number(&q, &v) < 0 || add(c, "latency_stddev_us", v, "usec") < 0)
 			return expected(c, "std-dev=N");
+		return spread(c, q);
 	}
 	return 0;
 }
@@ -302,8 +388,12 @@ static int line(struct ctx *c, const char *s)
 	int r;
 
 	p = nr__parse_after(s, "sockperf: ");
-	if (!p)
+	if (!p) {
+		/* "sockperf[CLIENT] send on:sockperf: ..." is sockperf's own */
+		if (!c->prefixed && strstr(s, "sockperf: ") && strncmp(s, "sockperf", 8))
+			c->prefixed = c->lineno;
 		return 0;
+	}
 	if ((p = nr__parse_after(s + 10, "ERROR:")) || (p = nr__parse_after(s + 10, "ERROR ")))
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: sockperf reported an error:%s",
 				c->lineno, p);
@@ -441,7 +531,8 @@ static void note_format(struct ctx *c)
 	else if (!strcmp(c->shape, "avg-lat"))
 		snprintf(buf, sizeof(buf), "sockperf %s (avg-lat)", v ? v : "<= 3.5");
 	else
-		snprintf(buf, sizeof(buf), "sockperf %s (%s)", v ? v : ">= 3.6", c->shape);
+		snprintf(buf, sizeof(buf), "sockperf %s (%s)",
+			 v ? v : c->long_avg ? ">= 3.8" : ">= 3.6", c->shape);
 	nr__parse_note_str(c->set, "format", buf);
 }
 
@@ -469,7 +560,11 @@ static int parse_sockperf_fresh(const struct nr_parse_spec *spec, struct nr_slic
 	note_format(&c);
 	if (c.rtt)
 		nr__parse_note_str(set, "latency", c.rtt);
-	if (r == 0 && set->n == before)
+	if (r == 0 && set->n == before && c.prefixed)
+		r = nr_diagf(d, NR_EPARSE, "line %zu: \"sockperf: \" is not at the start of the "
+			     "line: remove what was put in front of sockperf's own output (a "
+			     "logger's prefix?)", c.prefixed);
+	else if (r == 0 && set->n == before)
 		r = nr_diagf(d, NR_EPARSE, "line %zu: no results (expected sockperf's "
 			     "\"sockperf: Summary:\" lines)", l.lineno ? l.lineno : 1);
 	nr__parse_lines_release(&l);
