@@ -58,31 +58,55 @@ static const struct qunit {
 	{ "trillion", 1e12 },
 };
 
-/* The results qperf prints (show_info(), show_rest()); the rest are settings. */
+/*
+ * The results qperf prints (src/qperf.c, show_info(), show_rest(): every
+ * view_*() of type 'a', 's', 't', 'T' or 'S'); the other names are the
+ * settings (show_used(), type 'u'). A result with no catalogue name
+ * (interrupt and I/O-wait CPU, CPU time, error and completion-queue
+ * counts) goes to the notes ("not_stored") with its printed value, never
+ * dropped silently.
+ */
 static const struct {
-	const char *key, *metric;
+	const char *key, *metric; /* metric NULL: noted, not stored */
 } keys[] = {
 	{ "latency", "latency_avg_us" },
 	{ "bw", "throughput_bps" },
 	{ "send_bw", "sender_throughput_bps" },
 	{ "recv_bw", "throughput_bps" },
 	{ "msg_rate", "messages_per_s" },
-	{ "loc_cpus_used", "local_cpu_percent" },
-	{ "rem_cpus_used", "remote_cpu_percent" },
-	{ "send_cpus_used", "send_cpu_percent" },
-	{ "recv_cpus_used", "recv_cpu_percent" },
 	{ "send_cost", "send_service_demand_ns_per_B" },
 	{ "recv_cost", "recv_service_demand_ns_per_B" },
 	{ "loc_cost", "local_service_demand_ns_per_B" },
 	{ "rem_cost", "remote_service_demand_ns_per_B" },
-	{ "loc_real_time", "local_duration_us" },
-	{ "rem_real_time", "remote_duration_us" },
-	{ "send_real_time", "send_duration_us" },
-	{ "recv_real_time", "recv_duration_us" },
 	{ "send_bytes", "sent_bytes" },
 	{ "recv_bytes", "received_bytes" },
 	{ "send_msgs", "sent_messages" },
 	{ "recv_msgs", "received_messages" },
+	/* -vvs with a test that both sends and receives on each side (tcp_lat) */
+	{ "loc_send_bytes", "local_sent_bytes" },
+	{ "loc_recv_bytes", "local_received_bytes" },
+	{ "loc_send_msgs", "local_sent_messages" },
+	{ "loc_recv_msgs", "local_received_messages" },
+	{ "rem_send_bytes", "remote_sent_bytes" },
+	{ "rem_recv_bytes", "remote_received_bytes" },
+	{ "rem_send_msgs", "remote_sent_messages" },
+	{ "rem_recv_msgs", "remote_received_messages" },
+	{ "send_errors", NULL }, { "recv_errors", NULL },
+	{ "loc_send_errors", NULL }, { "loc_recv_errors", NULL },
+	{ "rem_send_errors", NULL }, { "rem_recv_errors", NULL },
+	{ "send_max_cqe", NULL }, { "recv_max_cqe", NULL },
+	{ "loc_max_cqe", NULL }, { "rem_max_cqe", NULL },
+#define QPERF_SIDE(side, name)                                                   \
+	{ side "_cpus_used", name "_cpu_percent" },                              \
+	{ side "_cpus_user", name "_cpu_user_percent" },                         \
+	{ side "_cpus_kernel", name "_cpu_system_percent" },                     \
+	{ side "_cpus_intr", NULL }, { side "_cpus_iowait", NULL },              \
+	{ side "_real_time", name "_duration_us" }, { side "_cpu_time", NULL }
+	QPERF_SIDE("loc", "local"),
+	QPERF_SIDE("rem", "remote"),
+	QPERF_SIDE("send", "send"),
+	QPERF_SIDE("recv", "recv"),
+#undef QPERF_SIDE
 };
 
 struct entry {
@@ -225,8 +249,9 @@ static int qualify(struct block *b, size_t n, const char *test, struct nr_buf *l
 	return 0;
 }
 
-/* Store one block's results. */
-static int emit(const struct block *b, struct nr_sample_set *set, struct nr_diag *d)
+/* Store one block's results; those without a catalogue name go to `not_stored`. */
+static int emit(const struct block *b, struct nr_sample_set *set, struct nr_buf *not_stored,
+		struct nr_diag *d)
 {
 	size_t i, results = 0;
 
@@ -242,6 +267,15 @@ static int emit(const struct block *b, struct nr_sample_set *set, struct nr_diag
 		if (value_of(b->e[i].val, &v, &unit) < 0)
 			return nr_diagf(d, NR_EPARSE, "line %zu: %s: expected a number and a qperf "
 					"unit, found '%s'", b->e[i].lineno, b->e[i].key, b->e[i].val);
+		results++;
+		if (!keys[k].metric) {
+			snprintf(metric, sizeof(metric), "%s%s_%s", b->qual, b->test, b->e[i].key);
+			nr_buf_adds(not_stored, not_stored->len ? ", " : "{");
+			nr__parse_json_string(not_stored, metric);
+			nr_buf_adds(not_stored, ": ");
+			nr__parse_json_string(not_stored, b->e[i].val);
+			continue;
+		}
 		snprintf(metric, sizeof(metric), "%s%s_%s", b->qual, b->test, keys[k].metric);
 		/* "% cpus" is percent of one CPU; a unit is one word where it is kept */
 		r = nr__parse_add_scaled(set, metric, v, factor_of(unit),
@@ -249,7 +283,6 @@ static int emit(const struct block *b, struct nr_sample_set *set, struct nr_diag
 					 -1, b->e[i].lineno, d);
 		if (r < 0)
 			return r;
-		results++;
 	}
 	if (!results)
 		return nr_diagf(d, NR_EPARSE, "line %zu: %s: no result line follows (cut short?)",
@@ -273,7 +306,7 @@ static int parse_qperf_fresh(const struct nr_parse_spec *spec, struct nr_slice i
 	size_t n = 0, cap = 0, i;
 	struct nr__parse_lines l;
 	char *s, version[32] = "";
-	struct nr_buf loops = NR_BUF_INIT;
+	struct nr_buf loops = NR_BUF_INIT, not_stored = NR_BUF_INIT;
 	bool conf = false;
 	int r = 0;
 
@@ -353,11 +386,16 @@ static int parse_qperf_fresh(const struct nr_parse_spec *spec, struct nr_slice i
 		nr__parse_note_raw(set, "loops", loops.buf);
 	}
 	for (i = 0; i < n && r == 0; i++)
-		r = emit(&b[i], set, d);
+		r = emit(&b[i], set, &not_stored, d);
+	if (not_stored.len) {
+		nr_buf_addch(&not_stored, '}');
+		nr__parse_note_raw(set, "not_stored", not_stored.buf);
+	}
 	if (*version)
 		nr__parse_note_str(set, "version", version);
 out:
 	nr_buf_release(&loops);
+	nr_buf_release(&not_stored);
 	blocks_free(b, n);
 	nr__parse_lines_release(&l);
 	return r;
