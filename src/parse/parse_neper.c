@@ -72,6 +72,7 @@ struct out {
 	size_t results;  /* index of the first result line, n when none */
 	bool old;        /* the 2016 shape (start_index=) */
 	bool rr;         /* a request/response test */
+	int client;      /* the client= option echoed: 1, 0, or -1 when not printed */
 	size_t last;     /* the last line number of the input */
 };
 
@@ -95,16 +96,44 @@ static int number(const struct kv *kv, double *ret, struct nr_diag *d)
 	return 0;
 }
 
+/* The first line of a result key (before any time_start=), or NULL. */
+static const struct kv *first_result(const struct out *o)
+{
+	static const char *const res[] = { "num_transactions", "throughput", "throughput_Mbps",
+					   "throughput_units", "local_throughput",
+					   "remote_throughput", "correlation_coefficient",
+					   "time_end" };
+	size_t i, k;
+
+	for (i = 0; i < o->n; i++) {
+		/* no option starts with latency_ (the echo has percentiles=) */
+		if (!strncmp(o->v[i].key, "latency_", 8))
+			return &o->v[i];
+		for (k = 0; k < NR_ARRAY_SIZE(res); k++)
+			if (!strcmp(o->v[i].key, res[k]))
+				return &o->v[i];
+	}
+	return NULL;
+}
+
 /* An output that stops before the last line of its shape. */
 static int complete(const struct out *o, struct nr_diag *d)
 {
 	const struct kv *ns = get(o, "num_samples");
 	double samples;
 
-	if (o->results == o->n)
+	if (o->results == o->n) {
+		const struct kv *res = first_result(o);
+
+		if (res)
+			return nr_diagf(d, NR_EPARSE, "line %zu: %s= and other results without "
+					"the invalid_secret_count= or time_start= line neper starts "
+					"them with: an excerpt, not neper's whole output",
+					res->lineno, res->key);
 		return nr_diagf(d, NR_EPARSE, "line %zu: only neper's options are here, no "
 				"results (no invalid_secret_count= or time_start= line): the run "
 				"did not finish", o->last);
+	}
 	if (!o->old) {
 		if (!o->rr && !get(o, "throughput") && !get(o, "remote_throughput") &&
 		    o->v[o->n - 1].key[0] && !strcmp(o->v[o->n - 1].key, "nivcsw_end"))
@@ -122,9 +151,19 @@ static int complete(const struct out *o, struct nr_diag *d)
 		return 0;
 	}
 	if (get(o, o->rr ? "throughput" : "throughput_Mbps")) {
-		if (!get(o, o->rr ? "latency_stddev" : "time_end"))
-			return nr_diagf(d, NR_EPARSE, "line %zu: the output ends before %s (cut "
-					"short?)", o->last, o->rr ? "latency_stddev=" : "time_end=");
+		if (!get(o, "time_end"))
+			return nr_diagf(d, NR_EPARSE, "line %zu: the output ends before time_end= "
+					"(cut short?)", o->last);
+		/* a 2016 rr client prints its latency after time_end=, a server none
+		 * (tcp_rr.c, report_latency(): "if (!opts->client) return;") */
+		if (o->rr && !get(o, "latency_stddev") && o->client != 0)
+			return nr_diagf(d, NR_EPARSE, o->client == 1 ?
+					"line %zu: the output ends before latency_stddev= (cut "
+					"short?)" :
+					"line %zu: a 2016 request/response output that ends at "
+					"time_end= is whole only from the server, which prints no "
+					"latency; no client= option line says which side wrote it",
+					o->last);
 		return 0;
 	}
 	if (ns && number(ns, &samples, NULL) == 0 && samples < 2)
@@ -288,6 +327,7 @@ static int parse_neper_fresh(const struct nr_parse_spec *spec, struct nr_slice i
 		o.n++;
 	}
 	o.last = l.lineno ? l.lineno : 1;
+	o.client = -1;
 	for (o.results = 0; o.results < o.n; o.results++)
 		if (!strcmp(o.v[o.results].key, "invalid_secret_count") ||
 		    !strcmp(o.v[o.results].key, "time_start"))
@@ -298,6 +338,10 @@ static int parse_neper_fresh(const struct nr_parse_spec *spec, struct nr_slice i
 		if (!strcmp(o.v[i].key, "num_transactions") || !strncmp(o.v[i].key, "latency_", 8))
 			o.rr = true;
 	}
+	for (i = 0; i < o.results; i++)
+		if (!strcmp(o.v[i].key, "client") && (!strcmp(o.v[i].val, "0") ||
+						      !strcmp(o.v[i].val, "1")))
+			o.client = o.v[i].val[0] - '0';
 	r = complete(&o, d);
 	if (r == 0)
 		r = store(&o, set, &settings, &skipped, d);
@@ -307,6 +351,8 @@ static int parse_neper_fresh(const struct nr_parse_spec *spec, struct nr_slice i
 		nr__parse_note_str(set, "format", o.old ? "neper 2016 (start_index, throughput_Mbps)"
 						       : "neper 2019-07 or later (local_/remote_throughput)");
 		nr__parse_note_str(set, "test", o.rr ? "request/response" : "stream");
+		if (o.client >= 0)
+			nr__parse_note_str(set, "side", o.client ? "client" : "server");
 		for (i = 0; i < o.results; i++)
 			if (!strcmp(o.v[i].key, "total_run_time"))
 				nr__parse_note_str(set, "total_run_time_s", o.v[i].val);
