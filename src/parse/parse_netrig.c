@@ -33,8 +33,22 @@ static int parse_netrig(const struct nr_parse_spec *spec, struct nr_slice in,
 	(void)spec;
 	root = json_loadb(in.ptr, in.len, JSON_DISABLE_EOF_CHECK, &err);
 	if (!root)
-		return nr_diagf(d, NR_EPARSE, "line %d, column %d: %s", err.line, err.column,
-				err.text);
+		return nr_diagf(d, NR_EPARSE, "line %d, column %d: %s%s", err.line, err.column,
+				err.text, strstr(err.text, "end of file") ?
+				" (the output ends inside the JSON document: cut short?)" : "");
+	/*
+	 * netrig bench writes one document and nothing after it: a second
+	 * one is a second run (two outputs appended to one file), and taking
+	 * the first would hide it.
+	 */
+	for (i = err.position; i < in.len; i++) {
+		if (in.ptr[i] == ' ' || in.ptr[i] == '\t' || in.ptr[i] == '\n' || in.ptr[i] == '\r')
+			continue;
+		r = nr_diagf(d, NR_EPARSE, "line %zu: %s (two runs in one output?)",
+			     nr_parse_line_of(in, i), in.ptr[i] == '{' ?
+			     "a second JSON document starts here" : "text after the JSON document");
+		goto out;
+	}
 	if (!json_is_object(root) || !json_is_integer(json_object_get(root, "netrig_bench"))) {
 		r = nr_diagf(d, NR_EPARSE, "not the output of 'netrig bench --json' "
 			     "(no \"netrig_bench\" version)");

@@ -49,9 +49,10 @@ int nr__parse_add(struct nr_sample_set *set, const char *metric, double value,
 
 /*
  * nr__parse_add for a unit a tool defines itself (netperf's "MBytes" is
- * 2^20 bytes, its "10^0bits" are bytes): `value`, printed in `orig_unit`,
- * is `value * factor` in the catalogue unit of `metric`. The printed value
- * and unit are kept as the sample's orig_value and orig_unit.
+ * 2^20 bytes and its "10^0bits" are bytes, sockperf's "Mbps" is 2^20
+ * bit/s, neper's "KBytes/s" is 1024 B/s): `value`, printed in
+ * `orig_unit`, is `value * factor` in the catalogue unit of `metric`. The
+ * printed value and unit are kept as the sample's orig_value and orig_unit.
  */
 int nr__parse_add_scaled(struct nr_sample_set *set, const char *metric, double value,
 			 double factor, const char *orig_unit, int64_t interval, size_t lineno,

@@ -19,7 +19,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 # text: the .expect format, one sample a line
 "$netrig" parse iperf3 "$fx/iperf3/tcp.out" > out.txt 2> err || fail "parse iperf3 exited $?: $(cat err)"
 grep -E '^throughput_bps +[0-9.e+]+ bit/s ' out.txt > /dev/null || fail "no throughput_bps line: $(cat out.txt)"
-grep -E '^throughput_bps\[1\] ' out.txt > /dev/null || fail "no per-interval throughput"
+# the client sent: its intervals are the sending rate
+grep -E '^sender_throughput_bps\[1\] ' out.txt > /dev/null || fail "no per-interval throughput"
 
 # --json: valid, with units, directions and the original unit
 "$netrig" parse --json sockperf "$fx/sockperf/pp-udp.out" > out.json 2> err || fail "--json exited $?"
