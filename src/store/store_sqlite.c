@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -480,6 +481,12 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
 			const struct nr_sample *x = &samples[i].set->v[j];
 
+			/* the parse layer lets none through; should one slip, refuse it */
+			if (!isfinite(x->value) || !isfinite(x->orig_value)) {
+				r = nr_diagf(d, NR_ESTORE, "sample %s of role %s is not a finite number (%g):"
+					     " refused", x->metric, samples[i].role, x->value);
+				break;
+			}
 			sqlite3_reset(s);
 			bind_text(s, 1, a->id);
 			sqlite3_bind_int(s, 2, seq++);
@@ -845,6 +852,14 @@ static int sqlite_outputs_get(struct nr_store *st, const char *attempt_id,
 			 ret_n, d);
 }
 
+/*
+ * A sample value is read only when it is a finite number: files written
+ * before netrig refused NaN and infinities may hold infinities (NaN is
+ * stored as NULL), and one would poison every statistic it enters.
+ * 9e999 is SQLite's infinity; NULL compares as nothing.
+ */
+#define SAMPLE_FINITE "s.value > -9e999 AND s.value < 9e999"
+
 #define SAMPLE_COLUMNS                                                                  \
 	"c.run_id, c.id, c.test, c.key, s.role, s.metric, s.unit,"                      \
 	" coalesce(m.better, 'none'), s.repeat, a.number, s.interval, s.value"          \
@@ -883,9 +898,10 @@ static int sqlite_samples_list(struct nr_store *st, const char *run_id, bool wit
 {
 	return list_rows(DB(st),
 			 with_intervals
-				 ? "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ?"
+				 ? "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ? AND " SAMPLE_FINITE
 				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.interval, s.seq"
 				 : "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ? AND s.interval < 0"
+				   " AND " SAMPLE_FINITE
 				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.seq",
 			 run_id, sizeof(**ret), read_sample, release_sample, (void **)ret, ret_n, d);
 }
@@ -895,7 +911,7 @@ static int sqlite_samples_history(struct nr_store *st, const char *campaign, int
 {
 	char *sql = sqlite3_mprintf(
 		"SELECT " SAMPLE_COLUMNS " JOIN runs r ON r.id = c.run_id"
-		" WHERE r.campaign = ? AND s.interval < 0 AND r.status <> 'running'"
+		" WHERE r.campaign = ? AND s.interval < 0 AND r.status <> 'running' AND " SAMPLE_FINITE
 		" AND r.started_at >= %lld"
 		" ORDER BY r.started_at, r.id, c.key, s.role, s.metric, s.repeat, s.seq",
 		(long long)since_us);
@@ -1103,7 +1119,10 @@ static int sqlite_query_json(struct nr_store *base, const char *sql, size_t max_
 				v = json_integer(sqlite3_column_int64(s, i));
 				break;
 			case SQLITE_FLOAT:
-				v = json_real(sqlite3_column_double(s, i));
+				/* an infinity an old file holds has no JSON form */
+				v = isfinite(sqlite3_column_double(s, i))
+					    ? json_real(sqlite3_column_double(s, i))
+					    : json_null();
 				break;
 			case SQLITE_NULL:
 				v = json_null();
@@ -1259,8 +1278,8 @@ static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge
 	m.samples = changes_of(db,
 		"INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric, value, unit,"
 		" orig_value, orig_unit, interval) SELECT attempt_id, seq, case_id, repeat, role,"
-		" metric, value, unit, orig_value, orig_unit, interval FROM src.samples WHERE true"
-		" ON CONFLICT DO NOTHING", &r, d);
+		" metric, value, unit, orig_value, orig_unit, interval FROM src.samples s"
+		" WHERE " SAMPLE_FINITE " ON CONFLICT DO NOTHING", &r, d);
 	changes_of(db, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
 		       " FROM src.metrics WHERE true ON CONFLICT DO NOTHING", &r, d);
 	changes_of(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"

@@ -1,9 +1,11 @@
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/mem.h"
 #include "store/store.h"
 #include "test.h"
 
@@ -303,4 +305,130 @@ NR_TEST(store_resumable_run)
 	nr_run_rec_release(&run);
 	CHECK(nr_store_run_resumable(st, "camp", &run, NULL) == NR_ENOTFOUND);
 	nr_store_close(st);
+}
+
+/* Save one attempt whose sample set holds `value` as it is, past the parse layer's door. */
+static int save_raw_value(struct nr_store *st, const char *case_id, double value,
+			  struct nr_diag *d)
+{
+	struct nr_case_rec c = { 0 };
+	struct nr_attempt_rec a = { 0 };
+	struct nr_sample good = { "ok_us", 1.0, "us", NR_BETTER_LOWER, 1.0, "us", -1 };
+	struct nr_sample bad = { "lat_us", value, "us", NR_BETTER_LOWER, value, "us", -1 };
+	struct nr_sample v[2] = { good, bad };
+	struct nr_sample_set set = { .v = v, .n = 2 };
+	struct nr_output_in out = { .role = "main", .host = "local", .stream = "stdout",
+				    .data = nr_slice_str("lat_us=?\n") };
+	struct nr_role_samples rs = { "main", &set };
+
+	snprintf(c.id, sizeof(c.id), "%s", case_id);
+	c.status = NR_CASE_RUNNING;
+	c.repeats_done = 1;
+	c.attempts = 1;
+	nr_uuid_v7(a.id);
+	snprintf(a.case_id, sizeof(a.case_id), "%s", case_id);
+	a.number = 1;
+	a.outcome = NR_ATTEMPT_PASSED;
+	a.started_us = nr_wall_us();
+	a.finished_us = a.started_us + 1;
+	return nr_store_attempt_save(st, &c, &a, &out, 1, &rs, 1, d);
+}
+
+static long long count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long long n;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(s) == SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+NR_TEST(store_refuses_a_sample_that_is_not_finite)
+{
+	static const double hostile[] = { NAN, -NAN, INFINITY, -INFINITY };
+	struct nr_store *st = open_ok("nf.db");
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	size_t i;
+
+	make_run(st, "camp", 1, run_id, cids);
+	for (i = 0; i < NR_ARRAY_SIZE(hostile); i++) {
+		struct nr_diag d = { 0 };
+
+		CHECK(save_raw_value(st, cids[0], hostile[i], &d) == NR_ESTORE);
+		CHECK_CONTAINS(d.msg, "lat_us");
+		CHECK_CONTAINS(d.msg, "not a finite number");
+	}
+	/* nothing of those attempts was written, and the store still takes writes */
+	CHECK_EQ(count_rows("nf.db", "SELECT count(*) FROM attempts"), 0);
+	CHECK_OK(save_raw_value(st, cids[0], 2.5, NULL));
+	CHECK_EQ(count_rows("nf.db", "SELECT count(*) FROM samples"), 2);
+	nr_store_close(st);
+}
+
+NR_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
+{
+	struct nr_store *st = open_ok("old.db");
+	char run_id[NR_UUID_LEN + 1], cids[2][NR_UUID_LEN + 1];
+	struct nr_sample_row *rows;
+	struct nr_run_rec run = { 0 };
+	sqlite3 *db;
+	size_t n, i;
+
+	make_run(st, "camp", 2, run_id, cids);
+	save_attempt(st, cids[0], 1, 0, 10.0, "x");
+	save_attempt(st, cids[0], 2, 1, 12.0, "x");
+	CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
+	free(run.status);
+	run.status = strdup(NR_RUN_PASSED);
+	run.finished_us = nr_wall_us();
+	CHECK_OK(nr_store_run_update(st, &run, NULL));
+	nr_run_rec_release(&run);
+	nr_store_close(st);
+	/* what older netrigs stored: infinities, and (hand-edited files) NULL */
+	CHECK(sqlite3_open("old.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "PRAGMA writable_schema = ON;"
+			   "UPDATE sqlite_master SET sql = replace(sql, 'value REAL NOT NULL', 'value REAL')"
+			   " WHERE name = 'samples';"
+			   "PRAGMA writable_schema = OFF;", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(sqlite3_open("old.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "INSERT INTO samples SELECT attempt_id, seq + 10, case_id, repeat, role, metric,"
+			   " 9e999, unit, 9e999, orig_unit, interval FROM samples;"
+			   "INSERT INTO samples SELECT attempt_id, seq + 20, case_id, repeat, role, metric,"
+			   " -9e999, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;"
+			   "INSERT INTO samples SELECT attempt_id, seq + 30, case_id, repeat, role, metric,"
+			   " NULL, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(count_rows("old.db", "SELECT count(*) FROM samples"), 8);
+	st = open_ok("old.db");
+	CHECK_OK(nr_store_samples_list(st, run_id, true, &rows, &n, NULL));
+	CHECK_EQ(n, 2);
+	for (i = 0; i < n; i++)
+		CHECK(isfinite(rows[i].value));
+	CHECK_NEAR(rows[0].value + rows[1].value, 22.0, 0);
+	nr_sample_rows_free(rows, n);
+	CHECK_OK(nr_store_samples_list(st, run_id, false, &rows, &n, NULL));
+	CHECK_EQ(n, 2);
+	nr_sample_rows_free(rows, n);
+	CHECK_OK(nr_store_samples_history(st, "camp", 0, &rows, &n, NULL));
+	CHECK_EQ(n, 2);
+	for (i = 0; i < n; i++)
+		CHECK(isfinite(rows[i].value));
+	nr_sample_rows_free(rows, n);
+	nr_store_close(st);
+	/* a merge brings the finite values over, and only those */
+	st = open_ok("merged.db");
+	CHECK_OK(nr_store_merge(st, "old.db", &(struct nr_merge_stats){ 0 }, NULL));
+	nr_store_close(st);
+	CHECK_EQ(count_rows("merged.db", "SELECT count(*) FROM samples"), 2);
+	CHECK_EQ(count_rows("merged.db", "SELECT count(*) FROM samples WHERE abs(value) < 1e308"), 2);
 }
