@@ -406,10 +406,11 @@ void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *ca
 
 void nr_report_run_line(const struct nr_run_rec *run, struct nr_buf *out)
 {
-	char when[40];
+	char when[40], status[160];
 
-	nr_buf_addf(out, "run %.8s  %s  %s  %lld cases: %lld passed, %lld failed, %lld pending  %s",
-		    run->id, run->campaign, run->status, (long long)run->n_cases,
+	nr_buf_addf(out, "run %s  %s  %s  %lld cases: %lld passed, %lld failed, %lld pending  %s",
+		    run->short_id, run->campaign, nr_run_status_text(run, status, sizeof(status)),
+		    (long long)run->n_cases,
 		    (long long)run->n_passed, (long long)run->n_failed, (long long)run->n_pending,
 		    nr_fmt_time(when, sizeof(when), run->started_us));
 	if (run->commit)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "store/store_backend.h"
@@ -81,6 +82,13 @@ static const char *const migrations[] = {
 	"  id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs (id), case_id TEXT,"
 	"  time INTEGER NOT NULL, host TEXT, kind TEXT NOT NULL, message TEXT NOT NULL);"
 	"CREATE INDEX events_run ON events (run_id, time);",
+	/* 3 -> 4: the controller process's identity and heartbeat, so that a
+	 * reader tells a live run from a dead one; and the cases that
+	 * interrupted or stopped runs left 'running' are what they are, pending */
+	"ALTER TABLE runs ADD COLUMN pid_start TEXT;"
+	"ALTER TABLE runs ADD COLUMN heartbeat INTEGER;"
+	"UPDATE cases SET status = 'pending' WHERE status = 'running'"
+	"  AND run_id IN (SELECT id FROM runs WHERE status <> 'running');",
 };
 
 static int db_error(sqlite3 *db, struct nr_diag *d, const char *what)
@@ -139,15 +147,20 @@ static void col_id(sqlite3_stmt *s, int i, char out[NR_UUID_LEN + 1])
 	snprintf(out, NR_UUID_LEN + 1, "%s", t ? (const char *)t : "");
 }
 
-/* Run a statement that returns no rows; finalizes it. */
-static int step_done(sqlite3 *db, sqlite3_stmt *s, struct nr_diag *d)
+/*
+ * Run a statement that returns no rows, and finalize it: *s is NULL
+ * afterwards, so a cleanup that finalizes it again does nothing (a
+ * statement finalized twice is a double free).
+ */
+static int step_done(sqlite3 *db, sqlite3_stmt **s, struct nr_diag *d)
 {
-	int rc = sqlite3_step(s);
+	int rc = sqlite3_step(*s), r = 0;
 
-	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_error(db, d, "write");
-	return 0;
+		r = db_error(db, d, "write");
+	sqlite3_finalize(*s);
+	*s = NULL;
+	return r;
 }
 
 static int begin(sqlite3 *db, struct nr_diag *d)
@@ -155,13 +168,18 @@ static int begin(sqlite3 *db, struct nr_diag *d)
 	return exec_sql(db, "BEGIN IMMEDIATE", d);
 }
 
+/*
+ * Commit, or roll back after an error. A COMMIT that fails (a full disk,
+ * an I/O error) may leave the transaction open: roll it back too, or
+ * every later BEGIN of this connection would fail.
+ */
 static int end_tx(sqlite3 *db, int r, struct nr_diag *d)
 {
-	if (r < 0) {
+	if (r == 0)
+		r = exec_sql(db, "COMMIT", d);
+	if (r < 0 && !sqlite3_get_autocommit(db))
 		exec_sql(db, "ROLLBACK", NULL);
-		return r;
-	}
-	return exec_sql(db, "COMMIT", d);
+	return r;
 }
 
 /* ---- open and migrate ---- */
@@ -321,7 +339,7 @@ static int insert_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 	sqlite3_bind_int(s, 14, c->ssh_check_count);
 	bind_text(s, 15, c->hosts);
 	bind_text(s, 16, c->error);
-	return step_done(db, s, d);
+	return step_done(db, &s, d);
 }
 
 static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
@@ -338,7 +356,8 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 	r = prepare(db,
 		    "INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha,"
 		    " branch, labels, status, reason, controller, netrig_version, pid, started_at,"
-		    " finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+		    " finished_at, pid_start, heartbeat)"
+		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
 		bind_text(s, 1, run->id);
 		bind_text(s, 2, run->campaign);
@@ -355,7 +374,9 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		sqlite3_bind_int(s, 13, run->pid);
 		sqlite3_bind_int64(s, 14, run->started_us);
 		bind_time(s, 15, run->finished_us);
-		r = step_done(db, s, d);
+		bind_text(s, 16, run->pid_start);
+		bind_time(s, 17, run->heartbeat_us ? run->heartbeat_us : run->started_us);
+		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_hosts; i++) {
 		r = prepare(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
@@ -368,7 +389,7 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		bind_text(s, 4, hosts[i].transport);
 		bind_text(s, 5, hosts[i].address);
 		bind_text(s, 6, hosts[i].sysinfo);
-		r = step_done(db, s, d);
+		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_cases; i++)
 		r = insert_case(db, &cases[i], d);
@@ -379,18 +400,58 @@ static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
 			     struct nr_diag *d)
 {
 	sqlite3 *db = DB(st);
-	sqlite3_stmt *s;
-	int r = prepare(db, "UPDATE runs SET status = ?, reason = ?, pid = ?, finished_at = ?"
-			    " WHERE id = ?", &s, d);
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = begin(db, d)) < 0)
+		return r;
+	r = prepare(db, "UPDATE runs SET status = ?, reason = ?, pid = ?, pid_start = ?,"
+			" heartbeat = ?, finished_at = ? WHERE id = ?", &s, d);
+	if (r == 0) {
+		bind_text(s, 1, run->status);
+		bind_text(s, 2, run->reason);
+		sqlite3_bind_int(s, 3, run->pid);
+		bind_text(s, 4, run->pid_start);
+		sqlite3_bind_int64(s, 5, nr_wall_us());
+		bind_time(s, 6, run->finished_us);
+		bind_text(s, 7, run->id);
+		r = step_done(db, &s, d);
+	}
+	/* the case in flight when the run ended is pending again, not 'running' for ever */
+	if (r == 0 && strcmp(run->status, NR_RUN_RUNNING) != 0 &&
+	    (r = prepare(db, "UPDATE cases SET status = 'pending' WHERE run_id = ?"
+			     " AND status = 'running'", &s, d)) == 0) {
+		bind_text(s, 1, run->id);
+		r = step_done(db, &s, d);
+	}
+	return end_tx(db, r, d);
+}
+
+static int sqlite_run_claim(struct nr_store *st, const struct nr_run_rec *was,
+			    const struct nr_run_rec *now, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s = NULL;
+	/* one statement: it reads and writes the run atomically, whoever else tries */
+	int r = prepare(db, "UPDATE runs SET status = ?, reason = NULL, controller = ?, pid = ?,"
+			    " pid_start = ?, heartbeat = ?, finished_at = NULL"
+			    " WHERE id = ? AND status = ? AND coalesce(pid, 0) = ?"
+			    " AND pid_start IS ?", &s, d);
 
 	if (r < 0)
 		return r;
-	bind_text(s, 1, run->status);
-	bind_text(s, 2, run->reason);
-	sqlite3_bind_int(s, 3, run->pid);
-	bind_time(s, 4, run->finished_us);
-	bind_text(s, 5, run->id);
-	return step_done(db, s, d);
+	bind_text(s, 1, now->status);
+	bind_text(s, 2, now->controller);
+	sqlite3_bind_int(s, 3, now->pid);
+	bind_text(s, 4, now->pid_start);
+	sqlite3_bind_int64(s, 5, nr_wall_us());
+	bind_text(s, 6, was->id);
+	bind_text(s, 7, was->status);
+	sqlite3_bind_int(s, 8, was->pid);
+	bind_text(s, 9, was->pid_start);
+	if ((r = step_done(db, &s, d)) < 0)
+		return r;
+	return sqlite3_changes(db) == 1 ? 0 : -EBUSY;
 }
 
 static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag *d)
@@ -413,13 +474,34 @@ static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 	bind_text(s, 8, c->hosts);
 	bind_text(s, 9, c->error);
 	bind_text(s, 10, c->id);
-	return step_done(db, s, d);
+	return step_done(db, &s, d);
+}
+
+/* A case or attempt written by the controller is its heartbeat. */
+static int heartbeat(sqlite3 *db, const char *case_id, struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prepare(db, "UPDATE runs SET heartbeat = ?"
+			    " WHERE id = (SELECT run_id FROM cases WHERE id = ?)", &s, d);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, nr_wall_us());
+	bind_text(s, 2, case_id);
+	return step_done(db, &s, d);
 }
 
 static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
 			      struct nr_diag *d)
 {
-	return update_case(DB(st), c, d);
+	sqlite3 *db = DB(st);
+	int r = begin(db, d);
+
+	if (r == 0)
+		r = update_case(db, c, d);
+	if (r == 0)
+		r = heartbeat(db, c->id, d);
+	return end_tx(db, r, d);
 }
 
 static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *case_after,
@@ -449,7 +531,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		sqlite3_bind_int64(s, 8, a->started_us);
 		sqlite3_bind_int64(s, 9, a->finished_us);
 		bind_text(s, 10, a->error);
-		r = step_done(db, s, d);
+		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_outs; i++) {
 		const char *method;
@@ -471,7 +553,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		sqlite3_bind_int64(s, 6, (sqlite3_int64)outs[i].dropped);
 		bind_text(s, 7, method);
 		sqlite3_bind_blob64(s, 8, z.buf, z.len, SQLITE_TRANSIENT);
-		r = step_done(db, s, d);
+		r = step_done(db, &s, d);
 	}
 	if (r == 0)
 		r = prepare(db, "INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric,"
@@ -523,6 +605,8 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	sqlite3_finalize(s);
 	if (r == 0)
 		r = update_case(db, case_after, d);
+	if (r == 0)
+		r = heartbeat(db, case_after->id, d);
 	nr_buf_release(&z);
 	return end_tx(db, r, d);
 }
@@ -544,7 +628,7 @@ static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 	bind_text(s, 5, ev->host);
 	bind_text(s, 6, ev->kind);
 	bind_text(s, 7, ev->message);
-	return step_done(db, s, d);
+	return step_done(db, &s, d);
 }
 
 /* ---- reads ---- */
@@ -597,7 +681,10 @@ static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
 	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'passed')," \
 	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'failed')," \
 	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id"                         \
-	"    AND c.status IN ('pending', 'running'))"
+	"    AND c.status IN ('pending', 'running')),"                                 \
+	" r.pid_start, r.heartbeat,"                                                   \
+	" (SELECT max(id) FROM runs p WHERE p.id < r.id),"                             \
+	" (SELECT min(id) FROM runs n WHERE n.id > r.id)"
 
 static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 {
@@ -621,6 +708,10 @@ static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 	r->n_passed = sqlite3_column_int64(s, 16);
 	r->n_failed = sqlite3_column_int64(s, 17);
 	r->n_pending = sqlite3_column_int64(s, 18);
+	r->pid_start = col_text(s, 19);
+	r->heartbeat_us = sqlite3_column_int64(s, 20);
+	nr__store_run_seen(r, (const char *)sqlite3_column_text(s, 21),
+			   (const char *)sqlite3_column_text(s, 22));
 }
 
 /* Escape LIKE wildcards so a user's prefix is matched literally. */
@@ -683,18 +774,21 @@ static int sqlite_run_resumable(struct nr_store *st, const char *campaign,
 {
 	sqlite3 *db = DB(st);
 	sqlite3_stmt *s;
-	int r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r WHERE r.campaign = ?"
+	int rc, r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r WHERE r.campaign = ?"
 			    " AND r.status IN ('running', 'interrupted', 'stopped')"
 			    " ORDER BY r.started_at DESC, r.id DESC LIMIT 1", &s, d);
 
 	if (r < 0)
 		return r;
 	bind_text(s, 1, campaign);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
 		read_run(s, ret);
-	else
+	else if (rc == SQLITE_DONE)
 		r = nr_diagf(d, NR_ENOTFOUND, "campaign '%s' has no unfinished run to resume",
 			     campaign);
+	else /* a locked or broken file is not "no run" */
+		r = db_error(db, d, "read runs");
 	sqlite3_finalize(s);
 	return r;
 }
@@ -987,19 +1081,21 @@ static int count_ids(sqlite3 *db, const char *sql, const char *arg, const char *
 		     char first[NR_UUID_LEN + 1], int *ret_count, struct nr_diag *d)
 {
 	sqlite3_stmt *s;
-	int n = 0, r = prepare(db, sql, &s, d);
+	int n = 0, rc, r = prepare(db, sql, &s, d);
 
 	if (r < 0)
 		return r;
 	bind_text(s, 1, arg);
 	if (arg2)
 		bind_text(s, 2, arg2);
-	while (sqlite3_step(s) == SQLITE_ROW)
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (n++ == 0)
 			col_id(s, 0, first);
+	if (rc != SQLITE_DONE)
+		r = db_error(db, d, "read");
 	sqlite3_finalize(s);
 	*ret_count = n;
-	return 0;
+	return r;
 }
 
 static int read_event(sqlite3_stmt *s, void *rec, struct nr_diag *d)
@@ -1241,12 +1337,15 @@ static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge
 	/* a run or case already here is brought forward when the source saw more of it */
 	m.runs = changes_of(db,
 		"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
-		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at)"
+		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at,"
+		" pid_start, heartbeat)"
 		" SELECT id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels,"
-		" status, reason, controller, netrig_version, pid, started_at, finished_at"
-		" FROM src.runs WHERE true"
+		" status, reason, controller, netrig_version, pid, started_at, finished_at,"
+		" pid_start, heartbeat FROM src.runs WHERE true"
 		" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
-		" pid = excluded.pid, finished_at = excluded.finished_at"
+		" controller = excluded.controller, pid = excluded.pid,"
+		" pid_start = excluded.pid_start, heartbeat = excluded.heartbeat,"
+		" finished_at = excluded.finished_at"
 		" WHERE runs.status IS NOT excluded.status AND excluded.finished_at IS NOT NULL"
 		" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)", &r, d);
 	changes_of(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
@@ -1303,6 +1402,7 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.close = sqlite_close,
 	.run_create = sqlite_run_create,
 	.run_update = sqlite_run_update,
+	.run_claim = sqlite_run_claim,
 	.case_update = sqlite_case_update,
 	.attempt_save = sqlite_attempt_save,
 	.event_add = sqlite_event_add,

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -431,4 +432,254 @@ NR_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
 	nr_store_close(st);
 	CHECK_EQ(count_rows("merged.db", "SELECT count(*) FROM samples"), 2);
 	CHECK_EQ(count_rows("merged.db", "SELECT count(*) FROM samples WHERE abs(value) < 1e308"), 2);
+}
+
+/*
+ * Every write path of the store against a write that fails (a trigger
+ * raising an error, as a full disk or a constraint would): the call
+ * returns NR_ESTORE with SQLite's message, writes nothing of what it was
+ * given, never crashes or finalizes a statement twice, and leaves the
+ * store taking writes again once the cause is gone.
+ */
+static const char *const failing_writes[] = {
+	"INSERT ON runs", "INSERT ON hosts", "INSERT ON cases", "UPDATE ON runs",
+	"UPDATE ON cases", "INSERT ON attempts", "INSERT ON outputs", "INSERT ON samples",
+	"INSERT ON metrics", "INSERT ON events",
+};
+
+static void exec_on(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		nr_test_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+/* One run's whole life through the store; returns how many writes failed. */
+static int life_of_a_run(struct nr_store *st, const char *path)
+{
+	struct nr_run_rec run = { 0 };
+	struct nr_host_rec host = { .name = "local", .transport = "local" };
+	struct nr_case_rec c = { 0 };
+	struct nr_attempt_rec a = { 0 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_output_in out[2] = {
+		{ .role = "main", .host = "local", .stream = "stdout", .data = nr_slice_str("v=1\n") },
+		{ .role = "main", .host = "local", .stream = "stderr", .data = nr_slice_str("") },
+	};
+	struct nr_role_samples rs = { "main", &set };
+	struct nr_event_rec ev = { 0 };
+	int failed = 0, r;
+	long long before;
+
+	nr_uuid_v7(run.id);
+	run.campaign = "life";
+	run.config = "";
+	run.config_hash = "";
+	run.status = NR_RUN_RUNNING;
+	run.started_us = nr_wall_us();
+	nr_uuid_v7(host.id);
+	nr_uuid_v7(c.id);
+	memcpy(c.run_id, run.id, sizeof(run.id));
+	c.ordinal = 1;
+	c.test = "t";
+	c.key = "t";
+	c.status = NR_CASE_PENDING;
+	c.repeats = 1;
+	nr_sample_add(&set, "v_us", 1, "us", NR_BETTER_LOWER);
+#define WRITE(call)                                                            \
+	do {                                                                   \
+		struct nr_diag d = { 0 };                                      \
+		r = (call);                                                    \
+		if (r < 0) {                                                   \
+			CHECK_EQ(r, NR_ESTORE);                                \
+			CHECK_CONTAINS(d.msg, "boom");                         \
+			failed++;                                              \
+		}                                                              \
+	} while (0)
+	WRITE(nr_store_run_create(st, &run, &host, 1, &c, 1, &d));
+	if (r < 0) { /* nothing of the run was written */
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM runs WHERE campaign = 'life'"), 0);
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM hosts WHERE name = 'local'"), 0);
+		nr_sample_set_release(&set);
+		return failed;
+	}
+	c.status = NR_CASE_RUNNING;
+	c.started_us = nr_wall_us();
+	WRITE(nr_store_case_update(st, &c, &d));
+	nr_uuid_v7(a.id);
+	memcpy(a.case_id, c.id, sizeof(c.id));
+	a.number = 1;
+	a.outcome = NR_ATTEMPT_PASSED;
+	a.started_us = a.finished_us = nr_wall_us();
+	c.status = NR_CASE_PASSED;
+	c.repeats_done = c.attempts = 1;
+	before = count_rows(path, "SELECT count(*) FROM outputs");
+	WRITE(nr_store_attempt_save(st, &c, &a, out, 2, &rs, 1, &d));
+	if (r < 0) { /* all of the attempt or nothing */
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM attempts WHERE number = 1 AND case_id NOT IN"
+					  " (SELECT id FROM cases WHERE status = 'passed')"), 0);
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM outputs"), before);
+	}
+	nr_uuid_v7(ev.id);
+	memcpy(ev.run_id, run.id, sizeof(run.id));
+	ev.time_us = nr_wall_us();
+	ev.kind = "health";
+	ev.message = "checked";
+	WRITE(nr_store_event_add(st, &ev, &d));
+	run.status = NR_RUN_PASSED;
+	run.finished_us = nr_wall_us();
+	WRITE(nr_store_run_update(st, &run, &d));
+#undef WRITE
+	nr_sample_set_release(&set);
+	return failed;
+}
+
+NR_TEST(store_every_write_that_fails_is_an_error_not_a_crash)
+{
+	size_t i;
+
+	for (i = 0; i < NR_ARRAY_SIZE(failing_writes); i++) {
+		char path[32], sql[160];
+		struct nr_store *st;
+
+		snprintf(path, sizeof(path), "w%zu.db", i);
+		st = open_ok(path);
+		snprintf(sql, sizeof(sql),
+			 "CREATE TRIGGER boom BEFORE %s BEGIN SELECT raise(abort, 'boom'); END;",
+			 failing_writes[i]);
+		exec_on(path, sql);
+		if (life_of_a_run(st, path) == 0)
+			nr_test_fail(__FILE__, __LINE__, "no write failed with a trigger on %s",
+				     failing_writes[i]);
+		exec_on(path, "DROP TRIGGER boom");
+		/* the same store takes a whole run again: no transaction was left open */
+		CHECK_EQ(life_of_a_run(st, path), 0);
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM runs WHERE status = 'passed'"
+					  " AND started_at = (SELECT max(started_at) FROM runs)"), 1);
+		nr_store_close(st);
+	}
+}
+
+static const char *const all_tables[] = {
+	"meta", "runs", "hosts", "cases", "attempts", "outputs", "samples", "metrics", "events",
+};
+
+NR_TEST(store_migrates_version_3_keeping_every_row)
+{
+	struct nr_buf sql = NR_BUF_INIT;
+	struct nr_run_rec run = { 0 }, now = { 0 };
+	struct nr_case_rec *cases;
+	struct nr_output_rec *outs;
+	struct nr_attempt_rec *atts;
+	struct nr_sample_row *rows;
+	long long before[NR_ARRAY_SIZE(all_tables)];
+	char q[96];
+	struct nr_store *st;
+	sqlite3 *db;
+	size_t n, i;
+
+	CHECK_OK(nr_buf_read_file(&sql, nr_test_fixture("store/v3.sql")));
+	CHECK(sqlite3_open("v3.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, sql.buf, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	nr_buf_release(&sql);
+	for (i = 0; i < NR_ARRAY_SIZE(all_tables); i++) {
+		snprintf(q, sizeof(q), "SELECT count(*) FROM %s", all_tables[i]);
+		before[i] = count_rows("v3.db", q);
+		CHECK(before[i] > 0);
+	}
+	st = open_ok("v3.db");
+	CHECK_EQ(nr_store_opened_version(st), 3);
+	CHECK_EQ(count_rows("v3.db", "SELECT value FROM meta WHERE key = 'schema_version'"),
+		 NR_STORE_SCHEMA_VERSION);
+	for (i = 0; i < NR_ARRAY_SIZE(all_tables); i++) {
+		snprintf(q, sizeof(q), "SELECT count(*) FROM %s", all_tables[i]);
+		CHECK_EQ(count_rows("v3.db", q), before[i]);
+	}
+	/* the interrupted run: the case it left 'running' is pending, its finished repeat kept */
+	CHECK_OK(nr_store_run_get(st, "01a244dd-5947", &run, NULL));
+	CHECK_STR(run.status, NR_RUN_INTERRUPTED);
+	CHECK(run.pid_start == NULL);
+	CHECK_EQ(run.heartbeat_us, 0);
+	CHECK_EQ(run.controller_state, NR_CONTROLLER_UNKNOWN);
+	CHECK_EQ(run.n_pending, 2);
+	CHECK_OK(nr_store_cases_list(st, run.id, &cases, &n, NULL));
+	CHECK_EQ(n, 3);
+	CHECK_STR(cases[0].status, NR_CASE_PASSED);
+	CHECK_STR(cases[1].key, "t/n=2");
+	CHECK_STR(cases[1].status, NR_CASE_PENDING);
+	CHECK_EQ(cases[1].repeats_done, 1);
+	CHECK_EQ(cases[1].attempts, 1);
+	CHECK_OK(nr_store_attempts_list(st, cases[1].id, &atts, &n, NULL));
+	CHECK_EQ(n, 1);
+	CHECK_OK(nr_store_outputs_get(st, atts[0].id, &outs, &n, NULL));
+	CHECK_EQ(n, 2);
+	CHECK_STR(outs[0].data.buf, "v=20\n");
+	nr_outputs_free(outs, n);
+	nr_attempts_free(atts, 1);
+	nr_cases_free(cases, 3);
+	CHECK_OK(nr_store_samples_list(st, run.id, false, &rows, &n, NULL));
+	CHECK_EQ(n, 3);
+	CHECK_STR(rows[0].id.unit, "us");
+	nr_sample_rows_free(rows, n);
+	/* and it is resumed through the new columns */
+	memcpy(now.id, run.id, sizeof(now.id));
+	now.status = NR_RUN_RUNNING;
+	now.controller = "here";
+	now.pid = (int)getpid();
+	now.pid_start = "boot:1:2";
+	CHECK_OK(nr_store_run_claim(st, &run, &now, NULL));
+	nr_run_rec_release(&run);
+	CHECK_OK(nr_store_run_get(st, now.id, &run, NULL));
+	CHECK_STR(run.pid_start, "boot:1:2");
+	CHECK(run.heartbeat_us > 0);
+	nr_run_rec_release(&run);
+	nr_store_close(st);
+	/* the finished run is as it was */
+	CHECK_EQ(count_rows("v3.db", "SELECT count(*) FROM cases c JOIN runs r ON r.id = c.run_id"
+				     " WHERE r.status = 'passed' AND c.status = 'passed' AND c.repeats_done = 2"), 3);
+}
+
+NR_TEST(store_claim_lets_exactly_one_take_a_run_over)
+{
+	struct nr_store *a = open_ok("c.db"), *b = open_ok("c.db");
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	struct nr_run_rec seen_a = { 0 }, seen_b = { 0 }, now = { 0 };
+	struct nr_diag d = { 0 };
+
+	make_run(a, "camp", 1, run_id, cids);
+	CHECK_OK(nr_store_run_get(a, run_id, &seen_a, NULL));
+	free(seen_a.status);
+	seen_a.status = strdup(NR_RUN_INTERRUPTED);
+	CHECK_OK(nr_store_run_update(a, &seen_a, NULL));
+	nr_run_rec_release(&seen_a);
+	/* both read the run as interrupted, then both try to take it */
+	CHECK_OK(nr_store_run_get(a, run_id, &seen_a, NULL));
+	CHECK_OK(nr_store_run_get(b, run_id, &seen_b, NULL));
+	memcpy(now.id, run_id, sizeof(now.id));
+	now.status = NR_RUN_RUNNING;
+	now.controller = "a";
+	now.pid = 101;
+	now.pid_start = "x:101:1";
+	CHECK_OK(nr_store_run_claim(a, &seen_a, &now, NULL));
+	now.controller = "b";
+	now.pid = 202;
+	now.pid_start = "x:202:1";
+	CHECK(nr_store_run_claim(b, &seen_b, &now, &d) == -EBUSY);
+	nr_run_rec_release(&seen_b);
+	CHECK_OK(nr_store_run_get(b, run_id, &seen_b, NULL));
+	CHECK_STR(seen_b.controller, "a");
+	CHECK_EQ(seen_b.pid, 101);
+	/* a run whose controller died: the one that read it dead takes it, once */
+	nr_run_rec_release(&seen_a);
+	CHECK_OK(nr_store_run_get(a, run_id, &seen_a, NULL));
+	CHECK_OK(nr_store_run_claim(a, &seen_a, &now, NULL));
+	CHECK(nr_store_run_claim(b, &seen_b, &now, NULL) == -EBUSY);
+	nr_run_rec_release(&seen_a);
+	nr_run_rec_release(&seen_b);
+	nr_store_close(a);
+	nr_store_close(b);
 }
