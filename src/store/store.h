@@ -311,7 +311,13 @@ int nr_store_locate(struct nr_store *st, const char *selector, const char *run_i
 int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
 			struct nr_buf *out, struct nr_diag *d);
 
-/* Add the runs of another store file; rows already here are not added twice. */
+/*
+ * Add the runs of another store file; rows already here are not added
+ * twice, samples that are not finite not at all. NR_EINVAL (missing, not a
+ * file, this store's own file by any path, not a whole SQLite file, not
+ * netrig's) or NR_ESCHEMA (newer) for a source that cannot be merged;
+ * NR_ESTORE when this store fails.
+ */
 int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		   struct nr_diag *d);
 

@@ -1300,26 +1300,59 @@ static int source_copy(sqlite3 *db, const char *source, int version, char **ret_
 	return 0;
 }
 
+/*
+ * Whether `source` is a netrig database this merge can read whole, and its
+ * schema version. NR_EINVAL (the file is unusable: missing, the target
+ * itself, not SQLite, cut short, not netrig's) or NR_ESCHEMA (newer), with
+ * a message; these are the user's to fix, unlike a failing target.
+ */
+static int check_source(struct sqlite_store *st, const char *source, int *ret_version,
+			struct nr_diag *d)
+{
+	sqlite3 *src = NULL;
+	sqlite3_stmt *s = NULL;
+	struct stat stt, own;
+	int r;
+
+	if (stat(source, &stt) < 0)
+		return nr_diagf(d, NR_EINVAL, "%s: %s", source, strerror(errno));
+	if (!S_ISREG(stt.st_mode))
+		return nr_diagf(d, NR_EINVAL, "%s: not a file", source);
+	/* by device and inode: another path, a link, the same file */
+	if (stat(st->path, &own) == 0 && own.st_dev == stt.st_dev && own.st_ino == stt.st_ino)
+		return nr_diagf(d, NR_EINVAL, "%s is %s itself: a database is not merged into itself",
+				source, st->path);
+	if (open_db(source, SQLITE_OPEN_READONLY, &src, d) < 0)
+		return nr_diagf(d, NR_EINVAL, "cannot read it");
+	r = schema_version(src, ret_version, d);
+	/* a file cut short reads fine up to where it ends: check every page first */
+	if (r == 0 && (r = prepare(src, "PRAGMA quick_check(1)", &s, d)) == 0) {
+		if (sqlite3_step(s) != SQLITE_ROW)
+			r = db_error(src, d, "not a whole database");
+		else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0)
+			r = nr_diagf(d, NR_ESTORE, "not a whole database: %s",
+				     (const char *)sqlite3_column_text(s, 0));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(src);
+	if (r < 0)
+		return nr_diagf(d, NR_EINVAL, "%s", source);
+	if (*ret_version > NR_STORE_SCHEMA_VERSION)
+		return nr_diagf(d, NR_ESCHEMA, "%s: schema version %d is newer than this netrig's %d",
+				source, *ret_version, NR_STORE_SCHEMA_VERSION);
+	return 0;
+}
+
 static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 			struct nr_diag *d)
 {
-	sqlite3 *db = DB(st), *src = NULL;
+	sqlite3 *db = DB(st);
 	struct nr_merge_stats m = { 0 };
 	char *attach_path = NULL, *sql;
 	int version = 0, r;
-	struct stat stt;
 
-	if (stat(source, &stt) < 0)
-		return nr_diagf(d, NR_ESTORE, "%s: %s", source, strerror(errno));
-	if ((r = open_db(source, SQLITE_OPEN_READONLY, &src, d)) < 0)
+	if ((r = check_source((struct sqlite_store *)st, source, &version, d)) < 0)
 		return r;
-	r = schema_version(src, &version, d);
-	sqlite3_close(src);
-	if (r < 0)
-		return nr_diagf(d, r, "%s", source);
-	if (version > NR_STORE_SCHEMA_VERSION)
-		return nr_diagf(d, NR_ESCHEMA, "%s: schema version %d is newer than this netrig's %d",
-				source, version, NR_STORE_SCHEMA_VERSION);
 	if (version == 0)
 		return 0; /* an empty database: nothing to add */
 	if (version < NR_STORE_SCHEMA_VERSION) {
