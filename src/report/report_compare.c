@@ -81,7 +81,7 @@ static void summary_line(const struct nr_comparison *c, struct nr_buf *out)
 
 static void base_desc(const struct nr_comparison *c, struct nr_buf *out)
 {
-	nr_buf_addf(out, "%.8s", c->base[0].id);
+	nr_buf_addf(out, "%s", c->base[0].short_id);
 	if (c->n_base > 1)
 		nr_buf_addf(out, " and %zu earlier run%s pooled", c->n_base - 1, c->n_base > 2 ? "s" : "");
 	if (c->base[0].commit)
@@ -92,7 +92,7 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	size_t i;
 
-	nr_buf_addf(out, "candidate %.8s%s%.12s%s vs baseline ", c->cand.id,
+	nr_buf_addf(out, "candidate %s%s%.12s%s vs baseline ", c->cand.short_id,
 		    c->cand.commit ? " (commit " : "", c->cand.commit ? c->cand.commit : "",
 		    c->cand.commit ? ")" : "");
 	base_desc(c, out);
@@ -179,7 +179,7 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 
 	nr_buf_addf(out, "## netrig: %s %s\n\n", c->cand.campaign,
 		    bad ? ":x: regressions found" : ":white_check_mark: no regression");
-	nr_buf_addf(out, "Candidate `%.8s`%s%.12s%s against baseline `", c->cand.id,
+	nr_buf_addf(out, "Candidate `%s`%s%.12s%s against baseline `", c->cand.short_id,
 		    c->cand.commit ? " (commit `" : "", c->cand.commit ? c->cand.commit : "",
 		    c->cand.commit ? "`)" : "");
 	base_desc(c, out);
@@ -199,8 +199,8 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 		nr_buf_addf(out, "> The baseline ran on other hardware (%s) than the candidate (%s).\n\n",
 			    *c->base_class ? c->base_class : "unknown", *c->cand_class ? c->cand_class : "unknown");
 	if (c->cand_failed_cases)
-		nr_buf_addf(out, "> %zu case%s of the candidate run failed: `netrig status %.8s`.\n\n",
-			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.id);
+		nr_buf_addf(out, "> %zu case%s of the candidate run failed: `netrig status %s`.\n\n",
+			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.short_id);
 }
 
 static json_t *num_or_null(double v)
@@ -414,9 +414,9 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 		nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->id.unit);
 		nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->id.unit);
 		fmt_pct(ch, sizeof(ch), x->cp.rel_change);
-		nr_buf_addf(out, "%-40s %-20s at %-5zu %-14.12s %12s -> %-12s %8s  p %-9.2g%s\n",
-			    x->id.key, x->id.metric, x->cp.index,
-			    x->commit ? x->commit : (x->run_id[0] ? x->run_id : ""), b1, b2, ch,
+		nr_buf_addf(out, "%-40s %-20s at %-5zu %-14.*s %12s -> %-12s %8s  p %-9.2g%s\n",
+			    x->id.key, x->id.metric, x->cp.index, x->commit ? 12 : NR_UUID_LEN,
+			    x->commit ? x->commit : x->short_id, b1, b2, ch,
 			    x->cp.p_value, x->regression ? "  regression" : "");
 	}
 }

@@ -20,7 +20,7 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 		failed += !strcmp(r->cases[i].status, NR_CASE_FAILED);
 	nr_buf_addf(out, "## netrig: %s %s\n\n", run->campaign,
 		    !strcmp(run->status, NR_RUN_PASSED) ? ":white_check_mark: passed" : run->status);
-	nr_buf_addf(out, "Run `%.8s` started %s", run->id, nr_fmt_time(when, sizeof(when), run->started_us));
+	nr_buf_addf(out, "Run `%s` started %s", run->short_id, nr_fmt_time(when, sizeof(when), run->started_us));
 	if (run->commit)
 		nr_buf_addf(out, ", commit `%.12s`", run->commit);
 	if (run->branch)

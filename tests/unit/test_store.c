@@ -683,3 +683,47 @@ NR_TEST(store_claim_lets_exactly_one_take_a_run_over)
 	nr_store_close(a);
 	nr_store_close(b);
 }
+
+NR_TEST(store_short_ids_are_the_shortest_unique_prefixes)
+{
+	static const struct {
+		const char *id, *short_id;
+	} runs[] = {
+		/* 8 characters where they tell the runs apart, more where they do not */
+		{ "01a24492-4ff9-7000-8000-000000000001", "01a24492-4ff9-7000-8000-000000000001" },
+		{ "01a24492-4ff9-7000-8000-000000000002", "01a24492-4ff9-7000-8000-000000000002" },
+		{ "01a24492-4ffa-7000-8000-000000000000", "01a24492-4ffa" },
+		{ "01a24492-5000-7000-8000-000000000000", "01a24492-5" },
+		{ "01a24493-0000-7000-8000-000000000000", "01a24493" },
+		{ "01b00000-0000-7000-8000-000000000000", "01b00000" },
+	};
+	struct nr_store *st = open_ok("s.db");
+	struct nr_run_rec *list, one;
+	size_t i, j, n;
+
+	for (i = 0; i < NR_ARRAY_SIZE(runs); i++) {
+		struct nr_run_rec run = { 0 };
+
+		snprintf(run.id, sizeof(run.id), "%s", runs[i].id);
+		run.campaign = "c";
+		run.config = run.config_hash = "";
+		run.status = NR_RUN_PASSED;
+		run.started_us = (int64_t)i + 1;
+		CHECK_OK(nr_store_run_create(st, &run, NULL, 0, NULL, 0, NULL));
+	}
+	CHECK_OK(nr_store_runs_list(st, 0, &list, &n, NULL));
+	CHECK_EQ(n, NR_ARRAY_SIZE(runs));
+	for (i = 0; i < n; i++) {
+		for (j = 0; strcmp(runs[j].id, list[i].id); j++)
+			;
+		CHECK_STR(list[i].short_id, runs[j].short_id);
+		/* a short id names its run and no other */
+		memset(&one, 0, sizeof(one));
+		CHECK_OK(nr_store_run_get(st, list[i].short_id, &one, NULL));
+		CHECK_STR(one.id, list[i].id);
+		CHECK_STR(one.short_id, list[i].short_id);
+		nr_run_rec_release(&one);
+	}
+	nr_runs_free(list, n);
+	nr_store_close(st);
+}
