@@ -295,8 +295,26 @@ static const char *const status_head[] = {
 	"end", "ping_count", "ssh_check_count", "hosts", "params", "error",
 };
 
+static void status_sheet(const struct nr_run_rec *run, const struct nr_case_rec *cases, size_t n,
+			 bool with_events, const struct nr_event_rec *events, size_t n_events,
+			 enum nr_report_format fmt, struct nr_buf *out);
+
 void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *cases,
 		      size_t n, enum nr_report_format fmt, struct nr_buf *out)
+{
+	status_sheet(run, cases, n, false, NULL, 0, fmt, out);
+}
+
+void nr_report_status_events(const struct nr_run_rec *run, const struct nr_case_rec *cases,
+			     size_t n, const struct nr_event_rec *events, size_t n_events,
+			     enum nr_report_format fmt, struct nr_buf *out)
+{
+	status_sheet(run, cases, n, true, events, n_events, fmt, out);
+}
+
+static void status_sheet(const struct nr_run_rec *run, const struct nr_case_rec *cases, size_t n,
+			 bool with_events, const struct nr_event_rec *events, size_t n_events,
+			 enum nr_report_format fmt, struct nr_buf *out)
 {
 	size_t i;
 
@@ -366,6 +384,10 @@ void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *ca
 			free(end);
 		}
 		json_object_set_new(root, "cases", arr);
+		if (with_events) {
+			json_object_set_new(root, "controller", nr__report_controller_json(run));
+			json_object_set_new(root, "events", nr__report_events_json(events, n_events));
+		}
 		s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		nr_buf_adds(out, s);
 		nr_buf_addch(out, '\n');

@@ -53,6 +53,14 @@ struct json_t;
 /* A series' test, case, role, metric, unit and better, in that order, set in JSON object o. */
 void nr__report_json_series(struct json_t *o, const struct nr_series *id);
 
+struct nr_event_rec;
+struct nr_run_rec;
+
+/* Events as a JSON array of {time, kind, host, case, message} (report_events.c). */
+struct json_t *nr__report_events_json(const struct nr_event_rec *ev, size_t n);
+/* A run's controller as {host, pid, state: alive|gone|elsewhere|null, heartbeat}. */
+struct json_t *nr__report_controller_json(const struct nr_run_rec *run);
+
 /* The hosts section of the HTML page (report_html_hosts.c). */
 void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r);
 

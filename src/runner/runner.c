@@ -190,6 +190,20 @@ static void add_failing_host(struct session *s, const char *name)
 	nr_strvec_push(&s->failing_hosts, name);
 }
 
+struct health_ctx {
+	struct session *s;
+	const struct nr_case_rec *c;
+	const char *host;
+};
+
+/* Each step of a health check is an event, stored when it happens. */
+static void health_step(void *ctx, const char *kind, const char *line)
+{
+	struct health_ctx *h = ctx;
+
+	note(h->s, h->c, h->host, kind, line);
+}
+
 /*
  * Before a case: health checks of the hosts it uses (as often as the
  * campaign says), and the test's uploads once per session. false (with
@@ -214,7 +228,8 @@ static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
 				break;
 		if (j < i)
 			continue; /* checked already for an earlier role */
-		nr__health_check(&s->hosts, host, s->o->cancel_fd, &hr);
+		nr__health_check(&s->hosts, host, s->o->cancel_fd, health_step,
+				 &(struct health_ctx){ s, c, host->name }, &hr);
 		c->ping_count += hr.pings;
 		c->ssh_check_count += hr.ssh_checks;
 		if (!hr.ok) {
@@ -234,18 +249,6 @@ static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
 			free(err);
 			add_failing_host(s, host->name);
 			ok = false;
-		}
-		if (hr.log.len) {
-			/* each step of the checks is an event (this cuts the log into lines) */
-			char *line = hr.log.buf, *nl;
-
-			for (; *line; line = nl + 1) {
-				nl = strchr(line, '\n');
-				if (!nl)
-					break;
-				*nl = '\0';
-				note(s, c, host->name, hr.restarted ? "restart" : "health", line);
-			}
 		}
 		nr_buf_release(&hr.log);
 		if (!ok)
@@ -513,8 +516,8 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 	}
 	finish_summary(s, ret);
 	{
-		char *text = nr_xasprintf("netrig %s: run %.8s %s: %zu cases, %zu passed, %zu failed, %zu not run%s%s",
-					  s->c->name, s->run->id, s->run->status, ret->total,
+		char *text = nr_xasprintf("netrig %s: run %s %s: %zu cases, %zu passed, %zu failed, %zu not run%s%s",
+					  s->c->name, s->run->short_id, s->run->status, ret->total,
 					  ret->passed, ret->failed, ret->pending,
 					  s->run->reason ? "; " : "", s->run->reason ? s->run->reason : "");
 
@@ -629,6 +632,13 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	r = nr_store_run_create(st, &run, hosts, c->n_hosts, s.cases, s.n, d);
 	nr_hosts_free(hosts, c->n_hosts);
 	if (r == 0) {
+		struct nr_run_rec stored = { 0 };
+
+		/* the id's short form among the store's runs, for messages */
+		snprintf(run.short_id, sizeof(run.short_id), "%.8s", run.id);
+		if (nr_store_run_get(st, run.id, &stored, NULL) == 0)
+			memcpy(run.short_id, stored.short_id, sizeof(run.short_id));
+		nr_run_rec_release(&stored);
 		s.run = &run;
 		r = drive(&s, ret, d);
 	}
