@@ -221,9 +221,9 @@ int nr_store_run_update(struct nr_store *st, const struct nr_run_rec *run, struc
 int nr_store_run_claim(struct nr_store *st, const struct nr_run_rec *was,
 		       const struct nr_run_rec *now, struct nr_diag *d);
 /*
- * The mutable fields of a case (status, counts, times, hosts, error). This
- * and nr_store_attempt_save are the controller's heartbeat: they set the
- * run's heartbeat_us to now in the same transaction.
+ * The mutable fields of a case (status, counts, times, hosts, error). This,
+ * nr_store_attempt_save and nr_store_event_add are the controller's
+ * heartbeat: they set the run's heartbeat_us to now in the same transaction.
  */
 int nr_store_case_update(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d);
 /*
@@ -236,7 +236,7 @@ int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_af
 			  size_t n_outs, const struct nr_role_samples *samples,
 			  size_t n_samples, struct nr_diag *d);
 
-/* Record an event (its own transaction). */
+/* Record an event (its own transaction, with the run's heartbeat). */
 int nr_store_event_add(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d);
 
 /* ---- reads ---- */

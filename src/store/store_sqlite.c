@@ -477,17 +477,21 @@ static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 	return step_done(db, &s, d);
 }
 
-/* A case or attempt written by the controller is its heartbeat. */
-static int heartbeat(sqlite3 *db, const char *case_id, struct nr_diag *d)
+/*
+ * A case, attempt or event written by the controller is its heartbeat:
+ * the run `run_id`, or the run of case `case_id` when run_id is NULL.
+ */
+static int heartbeat(sqlite3 *db, const char *run_id, const char *case_id, struct nr_diag *d)
 {
 	sqlite3_stmt *s = NULL;
-	int r = prepare(db, "UPDATE runs SET heartbeat = ?"
-			    " WHERE id = (SELECT run_id FROM cases WHERE id = ?)", &s, d);
+	int r = prepare(db, run_id ? "UPDATE runs SET heartbeat = ? WHERE id = ?"
+				   : "UPDATE runs SET heartbeat = ?"
+				     " WHERE id = (SELECT run_id FROM cases WHERE id = ?)", &s, d);
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, nr_wall_us());
-	bind_text(s, 2, case_id);
+	bind_text(s, 2, run_id ? run_id : case_id);
 	return step_done(db, &s, d);
 }
 
@@ -500,7 +504,7 @@ static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
 	if (r == 0)
 		r = update_case(db, c, d);
 	if (r == 0)
-		r = heartbeat(db, c->id, d);
+		r = heartbeat(db, NULL, c->id, d);
 	return end_tx(db, r, d);
 }
 
@@ -606,7 +610,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	if (r == 0)
 		r = update_case(db, case_after, d);
 	if (r == 0)
-		r = heartbeat(db, case_after->id, d);
+		r = heartbeat(db, NULL, case_after->id, d);
 	nr_buf_release(&z);
 	return end_tx(db, r, d);
 }
@@ -615,20 +619,27 @@ static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 			    struct nr_diag *d)
 {
 	sqlite3 *db = DB(st);
-	sqlite3_stmt *s;
-	int r = prepare(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
-			    " VALUES (?, ?, ?, ?, ?, ?, ?)", &s, d);
+	sqlite3_stmt *s = NULL;
+	int r;
 
-	if (r < 0)
+	if ((r = begin(db, d)) < 0)
 		return r;
-	bind_text(s, 1, ev->id);
-	bind_text(s, 2, ev->run_id);
-	bind_text(s, 3, ev->case_id[0] ? ev->case_id : NULL);
-	sqlite3_bind_int64(s, 4, ev->time_us);
-	bind_text(s, 5, ev->host);
-	bind_text(s, 6, ev->kind);
-	bind_text(s, 7, ev->message);
-	return step_done(db, &s, d);
+	r = prepare(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?)", &s, d);
+	if (r == 0) {
+		bind_text(s, 1, ev->id);
+		bind_text(s, 2, ev->run_id);
+		bind_text(s, 3, ev->case_id[0] ? ev->case_id : NULL);
+		sqlite3_bind_int64(s, 4, ev->time_us);
+		bind_text(s, 5, ev->host);
+		bind_text(s, 6, ev->kind);
+		bind_text(s, 7, ev->message);
+		r = step_done(db, &s, d);
+	}
+	/* a long restart wait writes events, not cases: it is alive all the same */
+	if (r == 0)
+		r = heartbeat(db, ev->run_id, NULL, d);
+	return end_tx(db, r, d);
 }
 
 /* ---- reads ---- */

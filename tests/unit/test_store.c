@@ -727,3 +727,42 @@ NR_TEST(store_short_ids_are_the_shortest_unique_prefixes)
 	nr_runs_free(list, n);
 	nr_store_close(st);
 }
+
+NR_TEST(store_controller_writes_are_its_heartbeat)
+{
+	struct nr_store *st = open_ok("hb.db");
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	struct nr_run_rec run = { 0 };
+	struct nr_event_rec ev = { 0 };
+	int64_t last;
+	int k;
+
+	make_run(st, "camp", 1, run_id, cids);
+	CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
+	last = run.heartbeat_us;
+	CHECK(last > 0);
+	nr_run_rec_release(&run);
+	for (k = 0; k < 3; k++) {
+		usleep(2000);
+		if (k == 0) { /* an event: a restart wait writes nothing else for minutes */
+			nr_uuid_v7(ev.id);
+			memcpy(ev.run_id, run_id, sizeof(ev.run_id));
+			ev.time_us = nr_wall_us();
+			ev.kind = "restart";
+			ev.message = "waiting";
+			CHECK_OK(nr_store_event_add(st, &ev, NULL));
+		} else if (k == 1) {
+			save_attempt(st, cids[0], 1, 0, 1.0, "x");
+		} else {
+			struct nr_case_rec c = { .status = NR_CASE_RUNNING, .repeats_done = 1, .attempts = 1 };
+
+			memcpy(c.id, cids[0], sizeof(c.id));
+			CHECK_OK(nr_store_case_update(st, &c, NULL));
+		}
+		CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
+		CHECK(run.heartbeat_us > last);
+		last = run.heartbeat_us;
+		nr_run_rec_release(&run);
+	}
+	nr_store_close(st);
+}
