@@ -61,10 +61,15 @@ int nr_parse_double(const char *s, double *ret)
 		return NR_EINVAL;
 	errno = 0;
 	v = strtod_c(s, &end);
-	if (errno == ERANGE && fabs(v) > 1.0)
-		return NR_EINVAL;
 	if (*end || end == s)
 		return NR_EINVAL;
+	/*
+	 * strtod takes "nan", "NAN(123)", "inf", "Infinity" and turns 1e999
+	 * into HUGE_VAL: numbers, but none a measurement can be (an underflow
+	 * to 0 or a denormal is still one).
+	 */
+	if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1.0))
+		return -ERANGE;
 	*ret = v;
 	return 0;
 }

@@ -2,7 +2,8 @@
  * Locale-free number parsing with range checks (no atoi), and the
  * human forms netrig accepts: durations ("10s", "250ms", "1.5m", "40us";
  * a bare number is seconds) and sizes ("128K", "16M", "1G", binary).
- * All return 0 or NR_EINVAL; *ret is written only on success.
+ * All return 0 or NR_EINVAL (nr_parse_double also -ERANGE); *ret is
+ * written only on success.
  */
 #ifndef NR_BASE_NUM_H
 #define NR_BASE_NUM_H
@@ -11,6 +12,10 @@
 
 int nr_parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
 int nr_parse_u64(const char *s, uint64_t max, uint64_t *ret);
+/*
+ * A finite number. -ERANGE for text that spells one that is not: "nan",
+ * "NAN(123)", "inf", "Infinity", or beyond a double's range ("1e999").
+ */
 int nr_parse_double(const char *s, double *ret);
 /* Accepts an optional unit suffix: ns, us, ms, s, m, h. */
 int nr_parse_duration_us(const char *s, int64_t *ret_us);

@@ -15,7 +15,7 @@ static int db_merge(int argc, char **argv)
 {
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
-	int i, status = NR_EXIT_OK;
+	int i, r, status = NR_EXIT_OK;
 
 	if (argc < 3)
 		return nr_cmd_usage(&nr_cmd_db, stderr, NR_EXIT_USAGE);
@@ -25,8 +25,13 @@ static int db_merge(int argc, char **argv)
 		struct nr_merge_stats m = { 0 };
 
 		nr_diag_clear(&d);
-		if (nr_store_merge(st, argv[i], &m, &d) < 0) {
-			status = nr_cmd_error("db merge", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
+		r = nr_store_merge(st, argv[i], &m, &d);
+		if (r < 0) {
+			/* an unusable source is the user's to fix (2); a failing target is not (3) */
+			status = nr_cmd_error("db merge",
+					      r == NR_EINVAL || r == NR_ESCHEMA ? NR_EXIT_USAGE
+										: NR_EXIT_INFRA,
+					      "%s", nr_diag_msg(&d));
 			break;
 		}
 		printf("%s: %lld runs, %lld cases, %lld attempts, %lld samples added\n", argv[i],

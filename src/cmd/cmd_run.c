@@ -280,9 +280,9 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 
 			if (nr_store_run_resumable(st, c->name, &prev, NULL) == 0 &&
 			    prev.config_hash && strcmp(prev.config_hash, c->hash) != 0 && !prog.quiet)
-				fprintf(stderr, "netrig: %s changed since run %.8s started; "
+				fprintf(stderr, "netrig: %s changed since run %s started; "
 						"resuming with the campaign as it was then\n",
-					c->path, prev.id);
+					c->path, prev.short_id);
 			nr_run_rec_release(&prev);
 		}
 		r = nr_runner_resume(st, c ? c->name : NULL, resume_run, &o, &sum, &d);

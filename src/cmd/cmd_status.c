@@ -30,26 +30,12 @@ static void add_text(struct nr_buf *out, const char *s, size_t max)
 	nr_str_escape(out, s, strnlen(s, max), NULL, 0);
 }
 
-/* "PREFIXkind host: message" */
-static void add_event(struct nr_buf *out, const char *prefix, const struct nr_event_rec *e)
-{
-	nr_buf_adds(out, prefix);
-	add_text(out, e->kind, (size_t)-1);
-	if (e->host) {
-		nr_buf_addch(out, ' ');
-		add_text(out, e->host, (size_t)-1);
-	}
-	nr_buf_adds(out, ": ");
-	add_text(out, e->message ? e->message : "", (size_t)-1);
-	nr_buf_addch(out, '\n');
-}
-
 /* One screen of the live view: progress, the running case and its hosts, recent errors. */
 static void watch_frame(const struct nr_run_rec *run, const struct nr_case_rec *cases, size_t n,
 			const struct nr_event_rec *events, size_t n_events, struct nr_buf *out)
 {
 	size_t i, done = 0, passed = 0, failed = 0, shown = 0;
-	char el[32], eta[32];
+	char el[32], eta[32], status[160];
 	int64_t now = nr_wall_us(), busy_us = 0;
 
 	for (i = 0; i < n; i++) {
@@ -63,9 +49,9 @@ static void watch_frame(const struct nr_run_rec *run, const struct nr_case_rec *
 		if (cases[i].finished_us && cases[i].started_us)
 			busy_us += cases[i].finished_us - cases[i].started_us;
 	}
-	nr_buf_addf(out, "run %.8s  ", run->id);
+	nr_buf_addf(out, "run %s  ", run->short_id);
 	add_text(out, run->campaign, (size_t)-1);
-	nr_buf_addf(out, "  %s\n", run->status);
+	nr_buf_addf(out, "  %s\n", nr_run_status_text(run, status, sizeof(status)));
 	nr_buf_addf(out, "cases: %zu of %zu done, %zu passed, %zu failed  elapsed %s", done, n,
 		    passed, failed, nr_fmt_duration(el, sizeof(el), now - run->started_us));
 	if (done && done < n && !strcmp(run->status, NR_RUN_RUNNING))
@@ -90,19 +76,32 @@ static void watch_frame(const struct nr_run_rec *run, const struct nr_case_rec *
 			nr_buf_addch(out, '\n');
 			shown++;
 		}
-	for (i = n_events > 3 ? n_events - 3 : 0; i < n_events; i++)
-		add_event(out, "event: ", &events[i]);
+	nr_report_events(events, n_events, 3, out);
 	if (run->reason) {
 		add_text(out, run->reason, (size_t)-1);
 		nr_buf_addch(out, '\n');
 	}
 }
 
+/* Why a running run's controller is gone, and what to do; for people. */
+static void gone_note(const struct nr_run_rec *run, struct nr_buf *out)
+{
+	nr_buf_addf(out, "its controller (pid %d on %s) is gone: killed or crashed, so the run is"
+			 " not running; 'netrig run --resume' continues it",
+		    run->pid, run->controller ? run->controller : "?");
+}
+
+/*
+ * Follow a run until it ends, or until its controller is gone (exit 3: it
+ * will never end by itself). A controller on another machine cannot be
+ * seen; the frame says how long it has been silent.
+ */
 static int watch(struct nr_store *st, const char *selector, int64_t interval_us)
 {
 	bool tty = isatty(1);
 	size_t last_done = (size_t)-1;
 	struct nr_diag d = { 0 };
+	int status = NR_EXIT_OK;
 
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
@@ -120,19 +119,27 @@ static int watch(struct nr_store *st, const char *selector, int64_t interval_us)
 			nr_run_rec_release(&run);
 			return nr_cmd_error("status", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		}
-		running = !strcmp(run.status, NR_RUN_RUNNING);
+		running = !strcmp(run.status, NR_RUN_RUNNING) &&
+			  run.controller_state != NR_CONTROLLER_GONE;
 		if (tty) {
 			fputs("\033[H\033[J", stdout); /* redraw in place */
 			watch_frame(&run, cases, n, events, n_events, &out);
 			fputs(out.buf, stdout);
 		} else if ((size_t)(run.n_passed + run.n_failed) != last_done || !running) {
 			/* not a terminal: one line per change */
+			char st_text[160];
+
 			last_done = (size_t)(run.n_passed + run.n_failed);
-			printf("run %.8s %s: %lld of %lld done, %lld passed, %lld failed\n", run.id,
-			       run.status, (long long)last_done, (long long)run.n_cases,
-			       (long long)run.n_passed, (long long)run.n_failed);
+			printf("run %s %s: %lld of %lld done, %lld passed, %lld failed\n", run.short_id,
+			       nr_run_status_text(&run, st_text, sizeof(st_text)), (long long)last_done,
+			       (long long)run.n_cases, (long long)run.n_passed, (long long)run.n_failed);
 		}
 		fflush(stdout);
+		if (run.controller_state == NR_CONTROLLER_GONE) {
+			nr_buf_reset(&out);
+			gone_note(&run, &out);
+			status = nr_cmd_error("status", NR_EXIT_INFRA, "run %s: %s", run.short_id, out.buf);
+		}
 		nr_buf_release(&out);
 		nr_cases_free(cases, n);
 		nr_events_free(events, n_events);
@@ -148,7 +155,7 @@ static int watch(struct nr_store *st, const char *selector, int64_t interval_us)
 			break;
 		usleep((useconds_t)interval_us);
 	}
-	return NR_EXIT_OK;
+	return status;
 }
 
 static int run_status(const struct nr_global *g, int argc, char **argv)
@@ -167,10 +174,11 @@ static int run_status(const struct nr_global *g, int argc, char **argv)
 	const char *db = g->db_path, *outfile = NULL;
 	struct nr_run_rec run = { 0 };
 	struct nr_case_rec *cases = NULL;
+	struct nr_event_rec *events = NULL;
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
-	size_t n = 0;
+	size_t n = 0, n_events = 0;
 	int opt, status = NR_EXIT_OK;
 	bool watching = false;
 	int64_t interval_us = 1000000;
@@ -220,26 +228,28 @@ static int run_status(const struct nr_global *g, int argc, char **argv)
 				      nr_diag_msg(&d));
 		goto out;
 	}
+	if (nr_store_events_list(st, run.id, NULL, &events, &n_events, &d) < 0) {
+		status = nr_cmd_error("status", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
+		goto out;
+	}
 	if (fmt == NR_REPORT_TEXT) {
-		struct nr_event_rec *events = NULL;
-		size_t n_events = 0, i;
-
 		nr_report_run_line(&run, &out);
 		if (run.reason) {
 			nr_buf_adds(&out, "  ");
 			add_text(&out, run.reason, (size_t)-1);
 			nr_buf_addch(&out, '\n');
 		}
-		if (nr_store_events_list(st, run.id, NULL, &events, &n_events, NULL) == 0 && n_events) {
-			nr_buf_addf(&out, "events (%zu):\n", n_events);
-			for (i = n_events > 10 ? n_events - 10 : 0; i < n_events; i++)
-				add_event(&out, "  ", &events[i]);
+		if (run.controller_state == NR_CONTROLLER_GONE) {
+			nr_buf_adds(&out, "  ");
+			gone_note(&run, &out);
+			nr_buf_addch(&out, '\n');
 		}
-		nr_events_free(events, n_events);
+		nr_report_events(events, n_events, 10, &out);
 	}
-	nr_report_status(&run, cases, n, fmt, &out);
+	nr_report_status_events(&run, cases, n, events, n_events, fmt, &out);
 	status = nr_cmd_write_out("status", outfile, &out);
 out:
+	nr_events_free(events, n_events);
 	nr_buf_release(&out);
 	nr_cases_free(cases, n);
 	nr_run_rec_release(&run);
@@ -255,9 +265,10 @@ const struct nr_cmd nr_cmd_status = {
 		 "\n"
 		 "RUN is a run id or a unique prefix of one (default: the latest run).\n"
 		 "  --watch      follow a running campaign live (redrawn in place on a terminal,\n"
-		 "               a line per finished case otherwise) until it ends\n"
+		 "               a line per finished case otherwise) until it ends; exit 3 when\n"
+		 "               its controller is gone (killed or crashed on this machine)\n"
 		 "  --csv        the sheet as CSV (one row per case)\n"
-		 "  --json       the sheet as JSON\n"
+		 "  --json       the sheet as JSON, with the run's controller and all its events\n"
 		 "  -o FILE      write to FILE instead of standard output",
 	.run = run_status,
 };

@@ -96,8 +96,8 @@ static void add_context(struct nr_series_cmp *s, const struct nr_changes *hist)
 
 		if (nr_series_order(&ch->id, &s->id))
 			continue;
-		s->context = nr_xasprintf("history: a change point at run %.8s%s%.12s (%+.1f %%, p %.2g)",
-					  ch->run_id, ch->commit ? ", commit " : "",
+		s->context = nr_xasprintf("history: a change point at run %s%s%.12s (%+.1f %%, p %.2g)",
+					  ch->short_id, ch->commit ? ", commit " : "",
 					  ch->commit ? ch->commit : "", 100 * ch->cp.rel_change,
 					  ch->cp.p_value);
 		return;

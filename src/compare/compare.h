@@ -105,6 +105,7 @@ struct nr_change {
 	struct nr_series id;
 	struct nr_analysis_changepoint cp;
 	char run_id[NR_UUID_LEN + 1]; /* the first run after the change */
+	char short_id[NR_UUID_LEN + 1]; /* its short form (nr_run_rec.short_id) */
 	char *commit;                 /* its commit, or NULL */
 	int64_t started_us;
 	bool regression;              /* the change goes the metric's bad way */

@@ -24,6 +24,7 @@ static void add_change(struct nr_changes *ch, size_t *cap, const struct nr_serie
 	c->cp = *cp;
 	if (run) {
 		memcpy(c->run_id, run->id, sizeof(c->run_id));
+		memcpy(c->short_id, run->short_id, sizeof(c->short_id));
 		c->commit = run->commit ? nr_xstrdup(run->commit) : NULL;
 		c->started_us = run->started_us;
 	}

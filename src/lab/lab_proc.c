@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/num.h"
+#include "base/pid.h"
 #include "exec/exec.h"
 #include "lab/lab_internal.h"
 
@@ -173,34 +174,7 @@ int nr__lab_run(const char *netns, const char *const *argv, struct nr_buf *out,
 
 uint64_t nr__lab_proc_start(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	uint64_t v = 0;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* the name in parentheses may hold spaces; count fields after the last ')' */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return 0;
-	p++;
-	p[strcspn(p, " ")] = '\0';
-	if (nr_parse_u64(p, UINT64_MAX, &v) < 0)
-		return 0;
-	return v;
+	return nr_pid_start_ticks((int)pid);
 }
 
 static char proc_state(pid_t pid, pid_t *ret_ppid)

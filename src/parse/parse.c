@@ -4,11 +4,14 @@
  */
 #include "parse/parse.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/mem.h"
+#include "base/num.h"
 
 extern const struct nr_parser nr_parser_grpc_qps;
 extern const struct nr_parser nr_parser_iperf3;
@@ -88,14 +91,23 @@ void nr_sample_set_release(struct nr_sample_set *set)
 	set->v = NULL;
 	set->n = set->cap = 0;
 	nr_buf_release(&set->notes);
+	free(set->refused_metric);
+	set->refused_metric = NULL;
+	set->n_refused = 0;
 }
 
-static void add(struct nr_sample_set *set, const char *metric, double value,
-		const char *unit, enum nr_better better, double orig_value,
-		const char *orig_unit, int64_t interval)
+/* The one door into a sample set: nothing that is not finite gets through. */
+static int add(struct nr_sample_set *set, const char *metric, double value,
+	       const char *unit, enum nr_better better, double orig_value,
+	       const char *orig_unit, int64_t interval)
 {
 	struct nr_sample *s;
 
+	if (!isfinite(value) || !isfinite(orig_value)) {
+		if (!set->n_refused++)
+			set->refused_metric = nr_xstrdup(metric);
+		return -ERANGE;
+	}
 	NR_GROW(set->v, set->n + 1, set->cap);
 	s = &set->v[set->n++];
 	s->metric = nr_xstrdup(metric);
@@ -105,12 +117,13 @@ static void add(struct nr_sample_set *set, const char *metric, double value,
 	s->orig_value = orig_value;
 	s->orig_unit = nr_xstrdup(orig_unit ? orig_unit : (unit ? unit : ""));
 	s->interval = interval;
+	return 0;
 }
 
 void nr_sample_add(struct nr_sample_set *set, const char *metric, double value,
 		   const char *unit, enum nr_better better)
 {
-	add(set, metric, value, unit, better, value, unit, -1);
+	(void)add(set, metric, value, unit, better, value, unit, -1); /* counted when refused */
 }
 
 int nr_sample_add_converted(struct nr_sample_set *set, const char *metric,
@@ -122,7 +135,29 @@ int nr_sample_add_converted(struct nr_sample_set *set, const char *metric,
 
 	if (nr_unit_canonical(orig_unit, &factor, &canon) < 0)
 		return NR_EINVAL;
-	add(set, metric, value * factor, canon, better, value, orig_unit, interval);
+	/* value * factor overflows to an infinity for a large finite value */
+	return add(set, metric, value * factor, canon, better, value, orig_unit, interval);
+}
+
+int nr_sample_add_printed(struct nr_sample_set *set, const struct nr_metric_decl *m,
+			  const char *name, const char *text, struct nr_diag *d)
+{
+	const char *unit = m ? m->unit : NULL, *canon = NULL;
+	double x, factor = 1;
+	int r = nr_parse_double(text, &x);
+
+	if (r == -ERANGE)
+		return nr_diagf(d, NR_EPARSE, "'%s' is not a finite number", text);
+	if (r < 0)
+		return NR_EINVAL;
+	if (unit && nr_unit_canonical(unit, &factor, &canon) < 0)
+		canon = NULL; /* a unit netrig does not know: the value is kept as printed */
+	if (!canon) /* x is finite: add takes it */
+		return add(set, m ? m->name : name, x, unit, m ? m->better : NR_BETTER_NONE, x,
+			   unit, -1);
+	if (add(set, m->name, x * factor, canon, m->better, x, unit, -1) < 0)
+		return nr_diagf(d, NR_EPARSE, "'%s' %s is not a finite number in %s", text, unit,
+				canon);
 	return 0;
 }
 
@@ -258,6 +293,11 @@ int nr_parse_run(const struct nr_parse_spec *spec, struct nr_slice in,
 	r = spec->parser->parse(spec, in, set, d);
 	if (r < 0)
 		return nr_diagf(d, r, "%s", spec->parser->name);
+	/* a parser that found its place but not a finite value there */
+	if (set->n_refused)
+		return nr_diagf(d, NR_EPARSE, "%s: %s is not a finite number (%zu value%s refused)",
+				spec->parser->name, set->refused_metric, set->n_refused,
+				set->n_refused == 1 ? "" : "s");
 	for (i = 0; i < spec->n_metrics; i++) {
 		const struct nr_metric_decl *m = &spec->metrics[i];
 

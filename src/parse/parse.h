@@ -49,17 +49,30 @@ struct nr_sample_set {
 	/* Free-form facts a parser wants kept beside the samples (JSON text
 	 * of an object, or empty): e.g. sockperf's "half round trip". */
 	struct nr_buf notes;
+	/*
+	 * Values the add functions refused because they were not finite
+	 * (NaN, infinite, or overflowing once converted): how many, and the
+	 * first one's metric (owned). nr_parse_run fails the parse on them.
+	 */
+	size_t n_refused;
+	char *refused_metric;
 };
 
 #define NR_SAMPLE_SET_INIT { .notes = NR_BUF_INIT }
 
 void nr_sample_set_release(struct nr_sample_set *set);
-/* Append a sample; strings are copied. */
+/*
+ * Append a sample; strings are copied. A value that is not finite is
+ * not added but counted in set->n_refused (every add function does so),
+ * so no NaN or infinity ever becomes a sample.
+ */
 void nr_sample_add(struct nr_sample_set *set, const char *metric, double value,
 		   const char *unit, enum nr_better better);
 /*
  * Append a value printed in `orig_unit`: converted to the canonical unit
- * of that kind (see nr_unit_canonical). NR_EINVAL for an unknown unit.
+ * of that kind (see nr_unit_canonical). NR_EINVAL for an unknown unit;
+ * -ERANGE (refused, as above) for a value that is not finite, before or
+ * after the conversion (1e308 Gbit/s is no number of bit/s).
  */
 int nr_sample_add_converted(struct nr_sample_set *set, const char *metric,
 			    double value, const char *orig_unit,
@@ -98,6 +111,18 @@ struct nr_parse_spec {
 
 void nr_parse_spec_release(struct nr_parse_spec *spec);
 
+/*
+ * Append the value a generic parser found printed as `text`, for declared
+ * metric `m` (NULL: an undeclared one named `name`, with no unit),
+ * converted to the canonical unit when its unit is known and kept as
+ * printed when not. NR_EINVAL, with no message, when `text` is not a
+ * number; NR_EPARSE, with nothing added, when it is one that is not
+ * finite as printed or once converted ("'1e308' Gbit/s is not a finite
+ * number in bit/s"): the parser puts where it found it in front.
+ */
+int nr_sample_add_printed(struct nr_sample_set *set, const struct nr_metric_decl *m,
+			  const char *name, const char *text, struct nr_diag *d);
+
 struct nr_parser {
 	const char *name;
 	const char *summary;
@@ -117,9 +142,10 @@ extern const struct nr_parser *const nr_parsers[];
 const struct nr_parser *nr_parser_find(const char *name);
 
 /*
- * Run spec's parser on `in`, then check that every declared, non-optional
- * metric is present. NR_EPARSE or NR_EMISSING ("metric X missing") with a
- * message; set is filled as far as parsing went either way.
+ * Run spec's parser on `in`, then check that it produced no value that is
+ * not finite (NR_EPARSE naming the first) and that every declared,
+ * non-optional metric is present (NR_EMISSING, "metric X missing"); set
+ * is filled as far as parsing went either way.
  */
 int nr_parse_run(const struct nr_parse_spec *spec, struct nr_slice in,
 		 struct nr_sample_set *set, struct nr_diag *d);

@@ -3,6 +3,7 @@
  * JSON pointer (RFC 6901), e.g. /end/sum_received/bits_per_second.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,16 +59,32 @@ static json_t *pointer_get(json_t *root, const char *ptr)
 	return cur;
 }
 
-static int number_of(json_t *v, double *ret)
+/*
+ * The value at a pointer as text: a string as it is (some tools write
+ * 64-bit integers as strings, gRPC's JSON mapping), a number as the
+ * shortest text that reads back as the same double. NULL for anything else.
+ */
+static const char *text_of(json_t *v, char *buf, size_t size)
 {
-	if (json_is_number(v)) {
-		*ret = json_number_value(v);
-		return 0;
-	}
-	/* Some tools write 64-bit integers as strings (gRPC's JSON mapping). */
+	double x, back;
+	int prec;
+
 	if (json_is_string(v))
-		return nr_parse_double(json_string_value(v), ret);
-	return NR_EINVAL;
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	}
+	if (!json_is_real(v))
+		return NULL;
+	x = json_real_value(v);
+	for (prec = 6; prec < 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, x);
+		if (nr_parse_double(buf, &back) == 0 && back == x)
+			return buf;
+	}
+	snprintf(buf, size, "%.17g", x);
+	return buf;
 }
 
 static int parse_json(const struct nr_parse_spec *spec, struct nr_slice in,
@@ -85,17 +102,22 @@ static int parse_json(const struct nr_parse_spec *spec, struct nr_slice in,
 	for (i = 0; i < spec->n_metrics; i++) {
 		const struct nr_metric_decl *m = &spec->metrics[i];
 		json_t *v = pointer_get(root, m->source);
-		double x;
+		const char *text;
+		char buf[40];
 
 		if (!v)
 			continue; /* nr_parse_run names what is missing */
-		if (number_of(v, &x) < 0) {
+		text = text_of(v, buf, sizeof(buf));
+		r = text ? nr_sample_add_printed(set, m, NULL, text, d) : NR_EINVAL;
+		if (r == NR_EINVAL) {
 			r = nr_diagf(d, NR_EPARSE, "%s at %s is not a number", m->name,
 				     m->source);
 			break;
 		}
-		if (nr_sample_add_converted(set, m->name, x, m->unit, m->better, -1) < 0)
-			nr_sample_add(set, m->name, x, m->unit, m->better);
+		if (r < 0) {
+			r = nr_diagf(d, r, "%s at %s", m->name, m->source);
+			break;
+		}
 	}
 	json_decref(root);
 	return r;

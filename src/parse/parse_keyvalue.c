@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "base/mem.h"
-#include "base/num.h"
 #include "parse/parse.h"
 
 static const struct nr_metric_decl *declared(const struct nr_parse_spec *spec,
@@ -63,28 +62,27 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 		if (sep) {
 			const struct nr_metric_decl *m;
 			char *key, *val;
-			double x;
 
 			*sep = '\0';
 			key = trim(line);
 			val = trim(sep + 1);
 			m = spec->n_metrics ? declared(spec, key) : NULL;
-			if ((m || !spec->n_metrics) && *key &&
-			    nr_parse_double(val, &x) == 0 && !nr_sample_find(set, m ? m->name : key)) {
-				const char *name = m ? m->name : key;
-				const char *unit = m ? m->unit : NULL;
-				enum nr_better better = m ? m->better : NR_BETTER_NONE;
-
-				if (nr_sample_add_converted(set, name, x, unit, better, -1) < 0)
-					nr_sample_add(set, name, x, unit, better);
-			} else if (m && !m->optional && !bad.m && nr_parse_double(val, &x) < 0) {
-				bad = (struct not_number){ m, line_no, nr_xstrdup(val) };
+			if ((m || !spec->n_metrics) && *key && !nr_sample_find(set, m ? m->name : key))
+				r = nr_sample_add_printed(set, m, key, val, d);
+			if (r == NR_EINVAL) {
+				if (m && !m->optional && !bad.m)
+					bad = (struct not_number){ m, line_no, nr_xstrdup(val) };
+				r = 0;
+			} else if (r < 0) {
+				r = nr_diagf(d, r, "line %zu: %s", line_no, key);
 			}
 		}
 		free(line);
+		if (r < 0)
+			break;
 	}
 	/* the key was there and said nothing measurable: not "missing" */
-	if (bad.m && !nr_sample_find(set, bad.m->name))
+	if (r == 0 && bad.m && !nr_sample_find(set, bad.m->name))
 		r = nr_diagf(d, NR_EPARSE, "line %zu: %s is '%s', not a number", bad.line,
 			     bad.m->source ? bad.m->source : bad.m->name, bad.text);
 	free(bad.text);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "base/mem.h"
-#include "base/num.h"
 #include "parse/parse.h"
 
 static int parse_regex(const struct nr_parse_spec *spec, struct nr_slice in,
@@ -22,20 +21,21 @@ static int parse_regex(const struct nr_parse_spec *spec, struct nr_slice in,
 		regmatch_t g[2];
 		regex_t re;
 		char *num;
-		double x;
 
 		if (regcomp(&re, m->source, REG_EXTENDED | REG_NEWLINE) != 0) {
 			r = nr_diagf(d, NR_EINVAL, "%s: bad regular expression", m->name);
 			break;
 		}
 		if (regexec(&re, text, 2, g, 0) == 0 && g[1].rm_so >= 0) {
+			size_t line = nr_parse_line_of(in, (size_t)g[1].rm_so);
+
 			num = nr_xstrndup(text + g[1].rm_so, (size_t)(g[1].rm_eo - g[1].rm_so));
-			if (nr_parse_double(num, &x) < 0)
-				r = nr_diagf(d, NR_EPARSE, "line %zu: %s: '%s' is not a number",
-					     nr_parse_line_of(in, (size_t)g[1].rm_so),
+			r = nr_sample_add_printed(set, m, NULL, num, d);
+			if (r == NR_EINVAL)
+				r = nr_diagf(d, NR_EPARSE, "line %zu: %s: '%s' is not a number", line,
 					     m->name, num);
-			else if (nr_sample_add_converted(set, m->name, x, m->unit, m->better, -1) < 0)
-				nr_sample_add(set, m->name, x, m->unit, m->better);
+			else if (r < 0)
+				r = nr_diagf(d, r, "line %zu: %s", line, m->name);
 			free(num);
 		}
 		regfree(&re);

@@ -282,8 +282,26 @@ static const char *const status_head[] = {
 	"end", "ping_count", "ssh_check_count", "hosts", "params", "error",
 };
 
+static void status_sheet(const struct nr_run_rec *run, const struct nr_case_rec *cases, size_t n,
+			 bool with_events, const struct nr_event_rec *events, size_t n_events,
+			 enum nr_report_format fmt, struct nr_buf *out);
+
 void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *cases,
 		      size_t n, enum nr_report_format fmt, struct nr_buf *out)
+{
+	status_sheet(run, cases, n, false, NULL, 0, fmt, out);
+}
+
+void nr_report_status_events(const struct nr_run_rec *run, const struct nr_case_rec *cases,
+			     size_t n, const struct nr_event_rec *events, size_t n_events,
+			     enum nr_report_format fmt, struct nr_buf *out)
+{
+	status_sheet(run, cases, n, true, events, n_events, fmt, out);
+}
+
+static void status_sheet(const struct nr_run_rec *run, const struct nr_case_rec *cases, size_t n,
+			 bool with_events, const struct nr_event_rec *events, size_t n_events,
+			 enum nr_report_format fmt, struct nr_buf *out)
 {
 	size_t i;
 
@@ -353,6 +371,10 @@ void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *ca
 			free(end);
 		}
 		json_object_set_new(root, "cases", arr);
+		if (with_events) {
+			json_object_set_new(root, "controller", nr__report_controller_json(run));
+			json_object_set_new(root, "events", nr__report_events_json(events, n_events));
+		}
 		s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		nr_buf_adds(out, s);
 		nr_buf_addch(out, '\n');
@@ -396,12 +418,12 @@ void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *ca
 
 void nr_report_run_line(const struct nr_run_rec *run, struct nr_buf *out)
 {
-	char when[40];
+	char when[40], status[160];
 
-	nr_buf_addf(out, "run %.8s  ", run->id);
+	nr_buf_addf(out, "run %s  ", run->short_id);
 	nr_str_escape(out, run->campaign, strlen(run->campaign), NULL, 0);
 	nr_buf_addf(out, "  %s  %lld cases: %lld passed, %lld failed, %lld pending  %s",
-		    run->status, (long long)run->n_cases,
+		    nr_run_status_text(run, status, sizeof(status)), (long long)run->n_cases,
 		    (long long)run->n_passed, (long long)run->n_failed, (long long)run->n_pending,
 		    nr_fmt_time(when, sizeof(when), run->started_us));
 	if (run->commit) {

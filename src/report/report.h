@@ -39,6 +39,19 @@ void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row 
 		       size_t n, enum nr_report_format fmt, struct nr_buf *out);
 void nr_report_status(const struct nr_run_rec *run, const struct nr_case_rec *cases,
 		      size_t n, enum nr_report_format fmt, struct nr_buf *out);
+/*
+ * The same with the run's events and its controller: in JSON, "events" (all
+ * of them) and "controller"; text and CSV are the sheet alone (the text
+ * of events: nr_report_events).
+ */
+void nr_report_status_events(const struct nr_run_rec *run, const struct nr_case_rec *cases,
+			     size_t n, const struct nr_event_rec *events, size_t n_events,
+			     enum nr_report_format fmt, struct nr_buf *out);
+/*
+ * Events for people, oldest first, each with its time: all of them, or the
+ * last `max` (0: all) under a line that says how many there are in all.
+ */
+void nr_report_events(const struct nr_event_rec *ev, size_t n, size_t max, struct nr_buf *out);
 /* One line about a run: id, campaign, status, counts, commit. */
 void nr_report_run_line(const struct nr_run_rec *run, struct nr_buf *out);
 

@@ -59,7 +59,7 @@ static void add_commit(struct nr_buf *out, const char *commit)
 
 static void base_desc(const struct nr_comparison *c, struct nr_buf *out)
 {
-	nr_buf_addf(out, "%.8s", c->base[0].id);
+	nr_buf_addf(out, "%s", c->base[0].short_id);
 	if (c->n_base > 1)
 		nr_buf_addf(out, " and %zu earlier run%s pooled", c->n_base - 1, c->n_base > 2 ? "s" : "");
 	if (c->base[0].commit) {
@@ -73,7 +73,7 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	size_t i;
 
-	nr_buf_addf(out, "candidate %.8s", c->cand.id);
+	nr_buf_addf(out, "candidate %s", c->cand.short_id);
 	if (c->cand.commit) {
 		nr_buf_adds(out, " (commit ");
 		add_commit(out, c->cand.commit);
@@ -187,7 +187,7 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 	nr_buf_adds(out, "## netrig: ");
 	nr__report_md_text(out, c->cand.campaign);
 	nr_buf_addf(out, " %s\n\n", bad ? ":x: regressions found" : ":white_check_mark: no regression");
-	nr_buf_addf(out, "Candidate `%.8s`", c->cand.id);
+	nr_buf_addf(out, "Candidate `%s`", c->cand.short_id);
 	if (c->cand.commit) {
 		char commit[13];
 
@@ -220,8 +220,8 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 		nr_buf_adds(out, ").\n\n");
 	}
 	if (c->cand_failed_cases)
-		nr_buf_addf(out, "> %zu case%s of the candidate run failed: `netrig status %.8s`.\n\n",
-			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.id);
+		nr_buf_addf(out, "> %zu case%s of the candidate run failed: `netrig status %s`.\n\n",
+			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.short_id);
 }
 
 static json_t *num_or_null(double v)
@@ -445,7 +445,7 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 		char *key = nr_str_escaped(x->id.key), *metric = nr_str_escaped(x->id.metric);
 		struct nr_buf at = NR_BUF_INIT;
 
-		add_commit(&at, x->commit ? x->commit : (x->run_id[0] ? x->run_id : ""));
+		add_commit(&at, x->commit ? x->commit : x->short_id);
 		nr_buf_addf(out, "%-40s %-20s at %-5zu %-14s %12s -> %-12s %8s  p %-9.2g%s\n",
 			    key, metric, x->cp.index, at.buf, b1, b2, ch,
 			    x->cp.p_value, x->regression ? "  regression" : "");

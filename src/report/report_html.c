@@ -594,7 +594,7 @@ static void add_trend(struct nr_buf *out, const struct nr_report_run *r, const s
 		if (c->commit && *c->commit)
 			snprintf(labels[n_marks], sizeof(labels[n_marks]), "%.7s", c->commit);
 		else
-			snprintf(labels[n_marks], sizeof(labels[n_marks]), "run %.8s", c->run_id);
+			snprintf(labels[n_marks], sizeof(labels[n_marks]), "run %s", c->short_id);
 		marks[n_marks] = (struct nr__report_mark){ .index = at - first, .label = labels[n_marks],
 							   .bad = c->regression };
 		n_marks++;
@@ -635,7 +635,7 @@ static void add_trend(struct nr_buf *out, const struct nr_report_run *r, const s
 				continue;
 			nr_buf_adds(out, listed++ ? ", " : "");
 			nr_buf_adds(out, c->commit ? "commit <code>" : "run <code>");
-			add_short(out, c->commit ? c->commit : c->run_id, 12);
+			add_short(out, c->commit ? c->commit : c->short_id, c->commit ? 12 : NR_UUID_LEN);
 			nr_buf_addf(out, "</code> (%+.1f %%, ", 100 * c->cp.rel_change);
 			if (c->cp.p_value < 1e-4)
 				nr_buf_adds(out, "p &lt; 0.0001)");
@@ -771,7 +771,7 @@ void nr_report_html(const struct nr_report_run *r, struct nr_buf *out)
 			 "<title>netrig report: ");
 	esc(out, run->campaign);
 	nr_buf_adds(out, " ");
-	nr_buf_addf(out, "%.8s", run->id);
+	nr_buf_addf(out, "%s", run->short_id);
 	nr_buf_adds(out, "</title>\n<style>\n");
 	nr_buf_adds(out, css);
 	nr_buf_adds(out, "</style>\n</head>\n<body>\n<header>\n<h1>netrig report: ");

@@ -67,6 +67,14 @@ void nr__report_csv_field(struct nr_buf *out, const char *s, bool last);
 /* A JSON string of s (NULL: null); bytes that are not UTF-8 are escaped, not lost. */
 struct json_t *nr__report_jstr(const char *s);
 
+struct nr_event_rec;
+struct nr_run_rec;
+
+/* Events as a JSON array of {time, kind, host, case, message} (report_events.c). */
+struct json_t *nr__report_events_json(const struct nr_event_rec *ev, size_t n);
+/* A run's controller as {host, pid, state: alive|gone|elsewhere|null, heartbeat}. */
+struct json_t *nr__report_controller_json(const struct nr_run_rec *run);
+
 /* The hosts section of the HTML page (report_html_hosts.c). */
 void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r);
 

@@ -23,7 +23,7 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 	nr__report_md_text(out, run->campaign);
 	nr_buf_addf(out, " %s\n\n",
 		    !strcmp(run->status, NR_RUN_PASSED) ? ":white_check_mark: passed" : run->status);
-	nr_buf_addf(out, "Run `%.8s` started %s", run->id, nr_fmt_time(when, sizeof(when), run->started_us));
+	nr_buf_addf(out, "Run `%s` started %s", run->short_id, nr_fmt_time(when, sizeof(when), run->started_us));
 	if (run->commit) {
 		char commit[13];
 

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/pid.h"
 #include "notify/notify.h"
 #include "runner/runner_internal.h"
 #include "version.h"
@@ -189,6 +190,20 @@ static void add_failing_host(struct session *s, const char *name)
 	nr_strvec_push(&s->failing_hosts, name);
 }
 
+struct health_ctx {
+	struct session *s;
+	const struct nr_case_rec *c;
+	const char *host;
+};
+
+/* Each step of a health check is an event, stored when it happens. */
+static void health_step(void *ctx, const char *kind, const char *line)
+{
+	struct health_ctx *h = ctx;
+
+	note(h->s, h->c, h->host, kind, line);
+}
+
 /*
  * Before a case: health checks of the hosts it uses (as often as the
  * campaign says), and the test's uploads once per session. false (with
@@ -213,7 +228,8 @@ static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
 				break;
 		if (j < i)
 			continue; /* checked already for an earlier role */
-		nr__health_check(&s->hosts, host, s->o->cancel_fd, &hr);
+		nr__health_check(&s->hosts, host, s->o->cancel_fd, health_step,
+				 &(struct health_ctx){ s, c, host->name }, &hr);
 		c->ping_count += hr.pings;
 		c->ssh_check_count += hr.ssh_checks;
 		if (!hr.ok) {
@@ -233,18 +249,6 @@ static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
 			free(err);
 			add_failing_host(s, host->name);
 			ok = false;
-		}
-		if (hr.log.len) {
-			/* each step of the checks is an event (this cuts the log into lines) */
-			char *line = hr.log.buf, *nl;
-
-			for (; *line; line = nl + 1) {
-				nl = strchr(line, '\n');
-				if (!nl)
-					break;
-				*nl = '\0';
-				note(s, c, host->name, hr.restarted ? "restart" : "health", line);
-			}
 		}
 		nr_buf_release(&hr.log);
 		if (!ok)
@@ -313,6 +317,7 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 		if (at.interrupted) {
 			/* the attempt in flight is dropped; the case resumes at this repeat */
 			nr__runner_attempt_release(&at);
+			set_str(&c->status, NR_CASE_PENDING);
 			return NR_EINTR;
 		}
 		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
@@ -361,12 +366,17 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 		free(outs);
 		free(rs);
 		nr__runner_attempt_release(&at);
-		if (r < 0)
+		if (r < 0) {
+			/* not stored: the case is as the store has it, pending again */
+			set_str(&c->status, NR_CASE_PENDING);
 			return r;
+		}
 		if (!strcmp(c->status, NR_CASE_FAILED))
 			break;
-		if (is_cancel(s->o->cancel_fd))
+		if (is_cancel(s->o->cancel_fd)) {
+			set_str(&c->status, NR_CASE_PENDING);
 			return NR_EINTR;
+		}
 	}
 counted:
 	s->done++;
@@ -465,14 +475,19 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 		set_str(&s->run->reason, "interrupted; 'netrig run --resume' continues it");
 		r = 0;
 	} else if (r < 0) {
-		/* a store error: say so in the run if the store still takes writes */
-		set_str(&s->run->status, NR_RUN_INTERRUPTED);
-		set_str(&s->run->reason, nr_diag_msg(d));
+		/* a store error: the run stops, resumable, if the store still takes this write */
+		char *reason = nr_xasprintf("the store failed: %s; 'netrig run --resume' continues"
+					    " the run", nr_diag_msg(d));
+
+		set_str(&s->run->status, NR_RUN_STOPPED);
+		set_str(&s->run->reason, reason);
+		free(reason);
 	} else if (strcmp(s->run->status, NR_RUN_STOPPED) != 0) {
 		set_str(&s->run->status, s->failed ? NR_RUN_FAILED : NR_RUN_PASSED);
 		set_str(&s->run->reason, s->failed ? "some cases failed" : NULL);
 	}
 	s->run->pid = 0;
+	set_str(&s->run->pid_start, NULL);
 	s->run->finished_us = !strcmp(s->run->status, NR_RUN_PASSED) ||
 					      !strcmp(s->run->status, NR_RUN_FAILED)
 				      ? nr_wall_us()
@@ -484,12 +499,25 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 		if (r == 0 && r2 < 0) {
 			r = r2;
 			nr_diag_set(d, r2, "%s", d2.msg);
+		} else if (r < 0 && r2 == 0) {
+			nr_diag_set(d, r, "%s", s->run->reason); /* what failed, and how to go on */
+		} else if (r2 < 0) {
+			/*
+			 * The store takes no write at all: the run stays 'running' in it,
+			 * with this process as its controller, which 'status' then sees gone.
+			 */
+			char first[NR_DIAG_MAX];
+
+			snprintf(first, sizeof(first), "%s", nr_diag_msg(d));
+			nr_diag_set(d, r, "%s; the run could not be marked stopped either (%s): 'netrig"
+					  " status' shows it running with its controller gone, and"
+					  " 'netrig run --resume' continues it", first, d2.msg);
 		}
 	}
 	finish_summary(s, ret);
 	{
-		char *text = nr_xasprintf("netrig %s: run %.8s %s: %zu cases, %zu passed, %zu failed, %zu not run%s%s",
-					  s->c->name, s->run->id, s->run->status, ret->total,
+		char *text = nr_xasprintf("netrig %s: run %s %s: %zu cases, %zu passed, %zu failed, %zu not run%s%s",
+					  s->c->name, s->run->short_id, s->run->status, ret->total,
 					  ret->passed, ret->failed, ret->pending,
 					  s->run->reason ? "; " : "", s->run->reason ? s->run->reason : "");
 
@@ -509,6 +537,14 @@ static void session_release(struct session *s)
 {
 	nr_plan_release(&s->plan);
 	nr_cases_free(s->cases, s->n);
+}
+
+/* This process's identity (base/pid.h), kept with the run so a reader can tell it is alive. */
+static char *self_identity(void)
+{
+	char buf[128];
+
+	return nr_pid_identity((int)getpid(), buf, sizeof(buf)) == 0 ? nr_xstrdup(buf) : NULL;
 }
 
 static char *controller_name(void)
@@ -566,6 +602,7 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	run.controller = controller_name();
 	run.version = nr_xstrdup(NR_VERSION);
 	run.pid = (int)getpid();
+	run.pid_start = self_identity();
 	run.started_us = nr_wall_us();
 	hosts = nr_xcalloc(c->n_hosts, sizeof(*hosts));
 	for (i = 0; i < c->n_hosts; i++) {
@@ -595,6 +632,13 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	r = nr_store_run_create(st, &run, hosts, c->n_hosts, s.cases, s.n, d);
 	nr_hosts_free(hosts, c->n_hosts);
 	if (r == 0) {
+		struct nr_run_rec stored = { 0 };
+
+		/* the id's short form among the store's runs, for messages */
+		snprintf(run.short_id, sizeof(run.short_id), "%.8s", run.id);
+		if (nr_store_run_get(st, run.id, &stored, NULL) == 0)
+			memcpy(run.short_id, stored.short_id, sizeof(run.short_id));
+		nr_run_rec_release(&stored);
 		s.run = &run;
 		r = drive(&s, ret, d);
 	}
@@ -603,35 +647,28 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	return r;
 }
 
-static bool pid_alive(int pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
 int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 		     const struct nr_runner_opts *o, struct nr_run_summary *ret,
 		     struct nr_diag *d)
 {
 	struct session s = { .st = st, .o = o };
-	struct nr_run_rec run = { 0 };
+	struct nr_run_rec run = { 0 }, was = { 0 };
 	struct nr_campaign *c = NULL;
 	struct nr_case_rec *stored = NULL;
 	struct nr_strvec only = NR_STRVEC_INIT;
 	size_t n_stored = 0, i, j;
-	char *me = controller_name();
 	int r;
 
 	r = run_id ? nr_store_run_get(st, run_id, &run, d) : nr_store_run_resumable(st, name, &run, d);
 	if (r < 0)
 		goto out;
 	if (!strcmp(run.status, NR_RUN_PASSED) || !strcmp(run.status, NR_RUN_FAILED)) {
-		r = nr_diagf(d, NR_EINVAL, "run %.8s has finished (%s): nothing to resume", run.id,
+		r = nr_diagf(d, NR_EINVAL, "run %s has finished (%s): nothing to resume", run.short_id,
 			     run.status);
 		goto out;
 	}
-	if (!strcmp(run.status, NR_RUN_RUNNING) && run.controller && !strcmp(run.controller, me) &&
-	    run.pid != (int)getpid() && pid_alive(run.pid)) {
-		r = nr_diagf(d, NR_EINVAL, "run %.8s is still running (pid %d)", run.id, run.pid);
+	if (run.controller_state == NR_CONTROLLER_ALIVE && run.pid != (int)getpid()) {
+		r = nr_diagf(d, NR_EINVAL, "run %s is still running (pid %d)", run.short_id, run.pid);
 		goto out;
 	}
 	/* the campaign as it was when the run started, not as the file is now */
@@ -684,11 +721,23 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	}
 	s.c = c;
 	s.run = &run;
-	set_str(&run.status, NR_RUN_RUNNING);
+	/* take the run over only if no other process did since it was read */
+	memcpy(was.id, run.id, sizeof(was.id));
+	was.status = run.status;
+	was.pid = run.pid;
+	was.pid_start = run.pid_start;
+	run.status = nr_xstrdup(NR_RUN_RUNNING);
+	run.pid_start = self_identity();
 	set_str(&run.reason, NULL);
+	free(run.controller);
+	run.controller = controller_name();
 	run.pid = (int)getpid();
 	run.finished_us = 0;
-	if ((r = nr_store_run_update(st, &run, d)) < 0)
+	r = nr_store_run_claim(st, &was, &run, d);
+	if (r == -EBUSY)
+		r = nr_diagf(d, NR_EINVAL, "run %s was resumed by another netrig just now:"
+				 " 'netrig status %s' shows it", run.short_id, run.short_id);
+	if (r < 0)
 		goto out;
 	r = drive(&s, ret, d);
 out:
@@ -697,7 +746,8 @@ out:
 	session_release(&s);
 	nr_campaign_free(c);
 	nr_run_rec_release(&run);
-	free(me);
+	free(was.status);
+	free(was.pid_start);
 	return r;
 }
 

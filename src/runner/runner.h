@@ -66,7 +66,9 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 /*
  * Finish the latest unfinished run of campaign `name` (or run `run_id`
  * when not NULL), from the campaign text stored with it. NR_ENOTFOUND when
- * there is none; NR_EINVAL when it is still running in a live process.
+ * there is none; NR_EINVAL when it is still running in a live process, or
+ * another process took it over between reading and claiming it. A store
+ * error mid-run stops the run (NR_RUN_STOPPED, resumable) and is returned.
  */
 int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 		     const struct nr_runner_opts *o, struct nr_run_summary *ret,

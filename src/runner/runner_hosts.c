@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,10 +155,32 @@ size_t nr__hosts_keep(const struct nr__hosts *h, pid_t *out, size_t max)
 	return n;
 }
 
-/* One round of checks; appends to log. */
-static bool check_once(struct nr__hosts *h, const struct nr_host *host,
-		       struct nr__health_result *ret)
+struct health_run {
+	struct nr__health_result *ret;
+	nr__health_step_fn *on_step;
+	void *ctx;
+};
+
+/* One step of the checks: told now (so it is stamped when it happened), and logged. */
+static void __attribute__((format(printf, 3, 4)))
+step(struct health_run *hr, const char *kind, const char *fmt, ...)
 {
+	struct nr_buf line = NR_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	nr_buf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	if (hr->on_step)
+		hr->on_step(hr->ctx, kind, line.buf);
+	nr_buf_addf(&hr->ret->log, "%s\n", line.buf);
+	nr_buf_release(&line);
+}
+
+/* One round of checks. */
+static bool check_once(struct nr__hosts *h, const struct nr_host *host, struct health_run *hr)
+{
+	struct nr__health_result *ret = hr->ret;
 	const struct nr_health *hc = &h->c->health;
 	const struct nr_target *t = nr__hosts_target(h, host);
 	struct nr_diag d = { 0 };
@@ -182,7 +205,7 @@ static bool check_once(struct nr__hosts *h, const struct nr_host *host,
 			}
 		}
 		if (r < 0) {
-			nr_buf_addf(&ret->log, "ping %s: %s\n", host->name, nr_diag_msg(&d));
+			step(hr, "health", "ping %s: %s", host->name, nr_diag_msg(&d));
 			return false;
 		}
 	}
@@ -196,8 +219,8 @@ static bool check_once(struct nr__hosts *h, const struct nr_host *host,
 		r = nr_target_run(t, argv, hc->timeout_us + 10000000, 4096, &code, NULL, &err, &d);
 		if (r < 0 || code != 0) {
 			err.buf[strcspn(err.buf, "\n")] = '\0';
-			nr_buf_addf(&ret->log, "ssh check %s: %s\n", host->name,
-				    r < 0 ? nr_diag_msg(&d) : err.len ? err.buf : "login failed");
+			step(hr, "health", "ssh check %s: %s", host->name,
+			     r < 0 ? nr_diag_msg(&d) : err.len ? err.buf : "login failed");
 			nr_buf_release(&err);
 			return false;
 		}
@@ -217,10 +240,11 @@ static bool cancelled_within(int cancel_fd, int64_t us)
 	return poll(&p, 1, (int)(us / 1000)) == 1;
 }
 
-void nr__health_check(struct nr__hosts *h, const struct nr_host *host,
-		      int cancel_fd, struct nr__health_result *ret)
+void nr__health_check(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
+		      nr__health_step_fn *on_step, void *ctx, struct nr__health_result *ret)
 {
 	const struct nr_health *hc = &h->c->health;
+	struct health_run hr = { ret, on_step, ctx };
 	int round;
 	int64_t deadline;
 
@@ -232,7 +256,7 @@ void nr__health_check(struct nr__hosts *h, const struct nr_host *host,
 	for (round = 0; round <= hc->retries; round++) {
 		if (round && cancelled_within(cancel_fd, hc->interval_us))
 			break;
-		if (check_once(h, host, ret))
+		if (check_once(h, host, &hr))
 			return;
 	}
 	if (!host->restart.n) {
@@ -245,24 +269,23 @@ void nr__health_check(struct nr__hosts *h, const struct nr_host *host,
 		struct nr_diag d = { 0 };
 		int code = -1;
 
-		ret->restarted = true;
-		nr_buf_addf(&ret->log, "restart %s: running %s\n", host->name, host->restart.v[0]);
+		step(&hr, "restart", "restart %s: running %s", host->name, host->restart.v[0]);
 		if (nr_target_run(&local, host->restart.v, host->restart_timeout_us, 65536, &code, NULL,
 				  NULL, &d) < 0 || code != 0)
-			nr_buf_addf(&ret->log, "restart %s: %s\n", host->name,
-				    d.msg[0] ? d.msg : "the command failed");
+			step(&hr, "restart", "restart %s: %s", host->name,
+			     d.msg[0] ? d.msg : "the command failed");
 	}
 	deadline = nr_mono_us() + host->restart_timeout_us;
 	while (nr_mono_us() < deadline) {
-		if (check_once(h, host, ret)) {
-			nr_buf_addf(&ret->log, "restart %s: back after the restart\n", host->name);
+		if (check_once(h, host, &hr)) {
+			step(&hr, "restart", "restart %s: back after the restart", host->name);
 			return;
 		}
 		if (cancelled_within(cancel_fd, hc->interval_us))
 			break;
 	}
-	nr_buf_addf(&ret->log, "restart %s: not back within %.0f s\n", host->name,
-		    (double)host->restart_timeout_us / 1e6);
+	step(&hr, "restart", "restart %s: not back within %.0f s", host->name,
+	     (double)host->restart_timeout_us / 1e6);
 	ret->ok = false;
 }
 

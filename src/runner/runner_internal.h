@@ -78,17 +78,23 @@ size_t nr__hosts_keep(const struct nr__hosts *h, pid_t *out, size_t max);
 struct nr__health_result {
 	int pings, ssh_checks; /* checks made */
 	bool ok;
-	bool restarted;
 	struct nr_buf log;     /* what happened, one line per step */
 };
 
 /*
+ * Told of each step of a health check as it happens: `kind` is "health"
+ * for a failed ping or ssh check, "restart" for the restart and the wait.
+ */
+typedef void nr__health_step_fn(void *ctx, const char *kind, const char *line);
+
+/*
  * Check `host` (ping, then an ssh login for ssh hosts), with the campaign's
  * retries; when it stays down and has a restart command, run it and wait
- * for the host to come back. Local hosts pass without checks.
+ * for the host to come back. Local hosts pass without checks. Each step
+ * goes to on_step (if not NULL) when it happens, and into ret->log.
  */
-void nr__health_check(struct nr__hosts *h, const struct nr_host *host,
-		      int cancel_fd, struct nr__health_result *ret);
+void nr__health_check(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
+		      nr__health_step_fn *on_step, void *ctx, struct nr__health_result *ret);
 
 /* Copy a test's uploads to their hosts. */
 int nr__upload(const struct nr__hosts *h, const struct nr_test *t, struct nr_diag *d);

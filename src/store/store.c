@@ -1,11 +1,15 @@
 /* The store's face: picks a backend and dispatches; record lifetimes. */
 #include "store/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
+#include "base/pid.h"
 #include "store/store_backend.h"
 
 static const struct nr_store_ops *const backends[] = {
@@ -55,6 +59,12 @@ int nr_store_run_create(struct nr_store *st, const struct nr_run_rec *run,
 int nr_store_run_update(struct nr_store *st, const struct nr_run_rec *run, struct nr_diag *d)
 {
 	return st->ops->run_update(st, run, d);
+}
+
+int nr_store_run_claim(struct nr_store *st, const struct nr_run_rec *was,
+		       const struct nr_run_rec *now, struct nr_diag *d)
+{
+	return st->ops->run_claim(st, was, now, d);
 }
 
 int nr_store_case_update(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d)
@@ -205,6 +215,75 @@ int nr__store_decompress(const char *method, struct nr_slice in, uint64_t size,
 
 /* ---- records ---- */
 
+/* How many leading characters a and b share. */
+static size_t common_prefix(const char *a, const char *b)
+{
+	size_t n = 0;
+
+	while (a[n] && a[n] == b[n])
+		n++;
+	return n;
+}
+
+/*
+ * As git abbreviates object names: the shortest prefix that tells this id
+ * from its neighbours in id order (so from every id), never shorter than
+ * 8 characters. UUIDv7's first 8 hex digits are a timestamp that changes
+ * every 65 s, so runs started close together need more of it.
+ */
+static void short_id(char out[NR_UUID_LEN + 1], const char *id, const char *prev_id,
+		     const char *next_id)
+{
+	size_t n = 8, k;
+
+	if (prev_id && (k = common_prefix(id, prev_id) + 1) > n)
+		n = k;
+	if (next_id && (k = common_prefix(id, next_id) + 1) > n)
+		n = k;
+	snprintf(out, NR_UUID_LEN + 1, "%.*s", (int)n, id);
+}
+
+void nr__store_run_seen(struct nr_run_rec *r, const char *prev_id, const char *next_id)
+{
+	char host[256];
+
+	short_id(r->short_id, r->id, prev_id, next_id);
+	r->controller_state = NR_CONTROLLER_UNKNOWN;
+	if (!r->status || strcmp(r->status, NR_RUN_RUNNING) != 0)
+		return;
+	if (gethostname(host, sizeof(host)) < 0 || !r->controller ||
+	    strncmp(host, r->controller, sizeof(host)) != 0)
+		r->controller_state = NR_CONTROLLER_ELSEWHERE;
+	else if (r->pid_start) /* the same process, not one that got its pid later */
+		r->controller_state = nr_pid_is(r->pid, r->pid_start) ? NR_CONTROLLER_ALIVE
+									: NR_CONTROLLER_GONE;
+	else /* written before netrig kept the process's start */
+		r->controller_state = r->pid > 0 && nr_pid_start_ticks(r->pid) ? NR_CONTROLLER_ALIVE
+									    : NR_CONTROLLER_GONE;
+}
+
+const char *nr_run_status_text(const struct nr_run_rec *r, char *buf, size_t size)
+{
+	int64_t age_s;
+
+	switch (r->controller_state) {
+	case NR_CONTROLLER_GONE:
+		snprintf(buf, size, "%s (controller gone)", r->status);
+		return buf;
+	case NR_CONTROLLER_ELSEWHERE:
+		age_s = r->heartbeat_us ? (nr_wall_us() - r->heartbeat_us) / 1000000 : -1;
+		if (age_s >= 0)
+			snprintf(buf, size, "%s (on %s, no heartbeat for %lld s)", r->status,
+				 r->controller ? r->controller : "another host", (long long)age_s);
+		else
+			snprintf(buf, size, "%s (on %s)", r->status,
+				 r->controller ? r->controller : "another host");
+		return buf;
+	default:
+		return r->status ? r->status : "?";
+	}
+}
+
 void nr_run_rec_release(struct nr_run_rec *r)
 {
 	free(r->campaign);
@@ -218,6 +297,7 @@ void nr_run_rec_release(struct nr_run_rec *r)
 	free(r->reason);
 	free(r->controller);
 	free(r->version);
+	free(r->pid_start);
 	memset(r, 0, sizeof(*r));
 }
 

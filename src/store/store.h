@@ -22,7 +22,7 @@
 #include "base/rand.h"
 #include "parse/parse.h"
 
-#define NR_STORE_SCHEMA_VERSION 3
+#define NR_STORE_SCHEMA_VERSION 4
 
 struct nr_store;
 
@@ -31,7 +31,7 @@ struct nr_store;
 #define NR_RUN_PASSED "passed"
 #define NR_RUN_FAILED "failed"
 #define NR_RUN_INTERRUPTED "interrupted" /* SIGINT/SIGTERM; resumable */
-#define NR_RUN_STOPPED "stopped"         /* the breaker tripped; resumable */
+#define NR_RUN_STOPPED "stopped"         /* the breaker tripped, or the store failed; resumable */
 
 /* Case statuses. */
 #define NR_CASE_PENDING "pending"
@@ -45,6 +45,14 @@ struct nr_store;
 #define NR_ATTEMPT_TIMEOUT "timeout"
 #define NR_ATTEMPT_PARSE_ERROR "parse_error" /* exit 0, but the output did not parse */
 #define NR_ATTEMPT_ERROR "error"             /* could not start, not ready, ... */
+
+/* Whether a running run's controller still lives, as this machine can tell. */
+enum nr_controller_state {
+	NR_CONTROLLER_UNKNOWN = 0, /* the run is not running (or was not read from a store) */
+	NR_CONTROLLER_ALIVE,       /* its process runs on this machine */
+	NR_CONTROLLER_GONE,        /* its process on this machine is gone: killed, crashed, rebooted */
+	NR_CONTROLLER_ELSEWHERE,   /* on another machine: only its heartbeat's age tells */
+};
 
 struct nr_run_rec {
 	char id[NR_UUID_LEN + 1];
@@ -60,9 +68,14 @@ struct nr_run_rec {
 	char *controller;  /* host name of the machine that ran it */
 	char *version;     /* netrig's */
 	int pid;           /* the controller's pid while running, else 0 */
+	char *pid_start;   /* the controller process's identity (base/pid.h), NULL: unknown */
+	int64_t heartbeat_us; /* the controller's last write (real time), 0: unknown */
 	int64_t started_us, finished_us;
 	/* filled by queries, not stored */
 	int64_t n_cases, n_passed, n_failed, n_pending;
+	/* the shortest prefix of id (8 characters or more) no other run of the store shares */
+	char short_id[NR_UUID_LEN + 1];
+	enum nr_controller_state controller_state;
 };
 
 struct nr_host_rec {
@@ -191,20 +204,39 @@ int nr_store_opened_version(const struct nr_store *st);
 int nr_store_run_create(struct nr_store *st, const struct nr_run_rec *run,
 			const struct nr_host_rec *hosts, size_t n_hosts,
 			const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d);
-/* status, reason, pid, finished_us of an existing run. */
+/*
+ * status, reason, pid, pid_start, finished_us of an existing run. When the
+ * run is no longer running, a case it left running (the one in flight when
+ * it was interrupted or stopped) goes back to pending, in the same
+ * transaction: its finished repeats stay.
+ */
 int nr_store_run_update(struct nr_store *st, const struct nr_run_rec *run, struct nr_diag *d);
-/* The mutable fields of a case (status, counts, times, hosts, error). */
+/*
+ * Take over an unfinished run for this process: status, controller, pid
+ * and pid_start as in `now` (reason and finished_us cleared), but only if
+ * the run is still as `was` read it (status, pid, pid_start), in one
+ * statement. -EBUSY when another process changed it first (two resumes of
+ * one run: exactly one gets it).
+ */
+int nr_store_run_claim(struct nr_store *st, const struct nr_run_rec *was,
+		       const struct nr_run_rec *now, struct nr_diag *d);
+/*
+ * The mutable fields of a case (status, counts, times, hosts, error). This,
+ * nr_store_attempt_save and nr_store_event_add are the controller's
+ * heartbeat: they set the run's heartbeat_us to now in the same transaction.
+ */
 int nr_store_case_update(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d);
 /*
  * An attempt with its outputs and samples, and the case as it stands
- * after it, in one transaction.
+ * after it, in one transaction. NR_ESTORE for a sample that is not finite
+ * (the parsers let none through): nothing is written.
  */
 int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_after,
 			  const struct nr_attempt_rec *a, const struct nr_output_in *outs,
 			  size_t n_outs, const struct nr_role_samples *samples,
 			  size_t n_samples, struct nr_diag *d);
 
-/* Record an event (its own transaction). */
+/* Record an event (its own transaction, with the run's heartbeat). */
 int nr_store_event_add(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d);
 
 /* ---- reads ---- */
@@ -219,6 +251,12 @@ int nr_store_events_list(struct nr_store *st, const char *run_id, const char *ca
  */
 int nr_store_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
 		     struct nr_diag *d);
+/*
+ * "running", or "running (controller gone)" / "running (no heartbeat for
+ * 42 s)" when its controller_state says so: a run's status for people.
+ */
+const char *nr_run_status_text(const struct nr_run_rec *r, char *buf, size_t size);
+
 /* The latest run of `campaign` that did not finish (running, interrupted, stopped). */
 int nr_store_run_resumable(struct nr_store *st, const char *campaign, struct nr_run_rec *ret,
 			   struct nr_diag *d);
@@ -273,7 +311,13 @@ int nr_store_locate(struct nr_store *st, const char *selector, const char *run_i
 int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
 			struct nr_buf *out, struct nr_diag *d);
 
-/* Add the runs of another store file; rows already here are not added twice. */
+/*
+ * Add the runs of another store file; rows already here are not added
+ * twice, samples that are not finite not at all. NR_EINVAL (missing, not a
+ * file, this store's own file by any path, not a whole SQLite file, not
+ * netrig's) or NR_ESCHEMA (newer) for a source that cannot be merged;
+ * NR_ESTORE when this store fails.
+ */
 int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		   struct nr_diag *d);
 

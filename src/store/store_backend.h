@@ -17,6 +17,8 @@ struct nr_store_ops {
 			  const struct nr_host_rec *hosts, size_t n_hosts,
 			  const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d);
 	int (*run_update)(struct nr_store *st, const struct nr_run_rec *run, struct nr_diag *d);
+	int (*run_claim)(struct nr_store *st, const struct nr_run_rec *was,
+			 const struct nr_run_rec *now, struct nr_diag *d);
 	int (*case_update)(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d);
 	int (*attempt_save)(struct nr_store *st, const struct nr_case_rec *case_after,
 			    const struct nr_attempt_rec *a, const struct nr_output_in *outs,
@@ -60,6 +62,13 @@ struct nr_store {
 };
 
 extern const struct nr_store_ops nr__store_sqlite_ops;
+
+/*
+ * Fill the fields of a run read back that are not stored: controller_state
+ * (from its controller, pid and pid_start, looked up on this machine), and
+ * short_id from the ids before and after it in id order (NULL: none).
+ */
+void nr__store_run_seen(struct nr_run_rec *r, const char *prev_id, const char *next_id);
 
 /* Raw output is kept compressed (zstd); "none" for empty data. */
 int nr__store_compress(struct nr_slice in, struct nr_buf *out, const char **ret_method);

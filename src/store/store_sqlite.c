@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "store/store_backend.h"
@@ -80,6 +82,13 @@ static const char *const migrations[] = {
 	"  id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs (id), case_id TEXT,"
 	"  time INTEGER NOT NULL, host TEXT, kind TEXT NOT NULL, message TEXT NOT NULL);"
 	"CREATE INDEX events_run ON events (run_id, time);",
+	/* 3 -> 4: the controller process's identity and heartbeat, so that a
+	 * reader tells a live run from a dead one; and the cases that
+	 * interrupted or stopped runs left 'running' are what they are, pending */
+	"ALTER TABLE runs ADD COLUMN pid_start TEXT;"
+	"ALTER TABLE runs ADD COLUMN heartbeat INTEGER;"
+	"UPDATE cases SET status = 'pending' WHERE status = 'running'"
+	"  AND run_id IN (SELECT id FROM runs WHERE status <> 'running');",
 };
 
 static int db_error(sqlite3 *db, struct nr_diag *d, const char *what)
@@ -138,15 +147,20 @@ static void col_id(sqlite3_stmt *s, int i, char out[NR_UUID_LEN + 1])
 	snprintf(out, NR_UUID_LEN + 1, "%s", t ? (const char *)t : "");
 }
 
-/* Run a statement that returns no rows; finalizes it. */
-static int step_done(sqlite3 *db, sqlite3_stmt *s, struct nr_diag *d)
+/*
+ * Run a statement that returns no rows, and finalize it: *s is NULL
+ * afterwards, so a cleanup that finalizes it again does nothing (a
+ * statement finalized twice is a double free).
+ */
+static int step_done(sqlite3 *db, sqlite3_stmt **s, struct nr_diag *d)
 {
-	int rc = sqlite3_step(s);
+	int rc = sqlite3_step(*s), r = 0;
 
-	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_error(db, d, "write");
-	return 0;
+		r = db_error(db, d, "write");
+	sqlite3_finalize(*s);
+	*s = NULL;
+	return r;
 }
 
 static int begin(sqlite3 *db, struct nr_diag *d)
@@ -154,13 +168,18 @@ static int begin(sqlite3 *db, struct nr_diag *d)
 	return exec_sql(db, "BEGIN IMMEDIATE", d);
 }
 
+/*
+ * Commit, or roll back after an error. A COMMIT that fails (a full disk,
+ * an I/O error) may leave the transaction open: roll it back too, or
+ * every later BEGIN of this connection would fail.
+ */
 static int end_tx(sqlite3 *db, int r, struct nr_diag *d)
 {
-	if (r < 0) {
+	if (r == 0)
+		r = exec_sql(db, "COMMIT", d);
+	if (r < 0 && !sqlite3_get_autocommit(db))
 		exec_sql(db, "ROLLBACK", NULL);
-		return r;
-	}
-	return exec_sql(db, "COMMIT", d);
+	return r;
 }
 
 /* ---- open and migrate ---- */
@@ -320,7 +339,7 @@ static int insert_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 	sqlite3_bind_int(s, 14, c->ssh_check_count);
 	bind_text(s, 15, c->hosts);
 	bind_text(s, 16, c->error);
-	return step_done(db, s, d);
+	return step_done(db, &s, d);
 }
 
 static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
@@ -337,7 +356,8 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 	r = prepare(db,
 		    "INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha,"
 		    " branch, labels, status, reason, controller, netrig_version, pid, started_at,"
-		    " finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+		    " finished_at, pid_start, heartbeat)"
+		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
 		bind_text(s, 1, run->id);
 		bind_text(s, 2, run->campaign);
@@ -354,7 +374,9 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		sqlite3_bind_int(s, 13, run->pid);
 		sqlite3_bind_int64(s, 14, run->started_us);
 		bind_time(s, 15, run->finished_us);
-		r = step_done(db, s, d);
+		bind_text(s, 16, run->pid_start);
+		bind_time(s, 17, run->heartbeat_us ? run->heartbeat_us : run->started_us);
+		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_hosts; i++) {
 		r = prepare(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
@@ -367,7 +389,7 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		bind_text(s, 4, hosts[i].transport);
 		bind_text(s, 5, hosts[i].address);
 		bind_text(s, 6, hosts[i].sysinfo);
-		r = step_done(db, s, d);
+		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_cases; i++)
 		r = insert_case(db, &cases[i], d);
@@ -378,18 +400,58 @@ static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
 			     struct nr_diag *d)
 {
 	sqlite3 *db = DB(st);
-	sqlite3_stmt *s;
-	int r = prepare(db, "UPDATE runs SET status = ?, reason = ?, pid = ?, finished_at = ?"
-			    " WHERE id = ?", &s, d);
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = begin(db, d)) < 0)
+		return r;
+	r = prepare(db, "UPDATE runs SET status = ?, reason = ?, pid = ?, pid_start = ?,"
+			" heartbeat = ?, finished_at = ? WHERE id = ?", &s, d);
+	if (r == 0) {
+		bind_text(s, 1, run->status);
+		bind_text(s, 2, run->reason);
+		sqlite3_bind_int(s, 3, run->pid);
+		bind_text(s, 4, run->pid_start);
+		sqlite3_bind_int64(s, 5, nr_wall_us());
+		bind_time(s, 6, run->finished_us);
+		bind_text(s, 7, run->id);
+		r = step_done(db, &s, d);
+	}
+	/* the case in flight when the run ended is pending again, not 'running' for ever */
+	if (r == 0 && strcmp(run->status, NR_RUN_RUNNING) != 0 &&
+	    (r = prepare(db, "UPDATE cases SET status = 'pending' WHERE run_id = ?"
+			     " AND status = 'running'", &s, d)) == 0) {
+		bind_text(s, 1, run->id);
+		r = step_done(db, &s, d);
+	}
+	return end_tx(db, r, d);
+}
+
+static int sqlite_run_claim(struct nr_store *st, const struct nr_run_rec *was,
+			    const struct nr_run_rec *now, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s = NULL;
+	/* one statement: it reads and writes the run atomically, whoever else tries */
+	int r = prepare(db, "UPDATE runs SET status = ?, reason = NULL, controller = ?, pid = ?,"
+			    " pid_start = ?, heartbeat = ?, finished_at = NULL"
+			    " WHERE id = ? AND status = ? AND coalesce(pid, 0) = ?"
+			    " AND pid_start IS ?", &s, d);
 
 	if (r < 0)
 		return r;
-	bind_text(s, 1, run->status);
-	bind_text(s, 2, run->reason);
-	sqlite3_bind_int(s, 3, run->pid);
-	bind_time(s, 4, run->finished_us);
-	bind_text(s, 5, run->id);
-	return step_done(db, s, d);
+	bind_text(s, 1, now->status);
+	bind_text(s, 2, now->controller);
+	sqlite3_bind_int(s, 3, now->pid);
+	bind_text(s, 4, now->pid_start);
+	sqlite3_bind_int64(s, 5, nr_wall_us());
+	bind_text(s, 6, was->id);
+	bind_text(s, 7, was->status);
+	sqlite3_bind_int(s, 8, was->pid);
+	bind_text(s, 9, was->pid_start);
+	if ((r = step_done(db, &s, d)) < 0)
+		return r;
+	return sqlite3_changes(db) == 1 ? 0 : -EBUSY;
 }
 
 static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag *d)
@@ -412,13 +474,38 @@ static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 	bind_text(s, 8, c->hosts);
 	bind_text(s, 9, c->error);
 	bind_text(s, 10, c->id);
-	return step_done(db, s, d);
+	return step_done(db, &s, d);
+}
+
+/*
+ * A case, attempt or event written by the controller is its heartbeat:
+ * the run `run_id`, or the run of case `case_id` when run_id is NULL.
+ */
+static int heartbeat(sqlite3 *db, const char *run_id, const char *case_id, struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r = prepare(db, run_id ? "UPDATE runs SET heartbeat = ? WHERE id = ?"
+				   : "UPDATE runs SET heartbeat = ?"
+				     " WHERE id = (SELECT run_id FROM cases WHERE id = ?)", &s, d);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, nr_wall_us());
+	bind_text(s, 2, run_id ? run_id : case_id);
+	return step_done(db, &s, d);
 }
 
 static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
 			      struct nr_diag *d)
 {
-	return update_case(DB(st), c, d);
+	sqlite3 *db = DB(st);
+	int r = begin(db, d);
+
+	if (r == 0)
+		r = update_case(db, c, d);
+	if (r == 0)
+		r = heartbeat(db, NULL, c->id, d);
+	return end_tx(db, r, d);
 }
 
 static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *case_after,
@@ -448,7 +535,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		sqlite3_bind_int64(s, 8, a->started_us);
 		sqlite3_bind_int64(s, 9, a->finished_us);
 		bind_text(s, 10, a->error);
-		r = step_done(db, s, d);
+		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_outs; i++) {
 		const char *method;
@@ -470,7 +557,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		sqlite3_bind_int64(s, 6, (sqlite3_int64)outs[i].dropped);
 		bind_text(s, 7, method);
 		sqlite3_bind_blob64(s, 8, z.buf, z.len, SQLITE_TRANSIENT);
-		r = step_done(db, s, d);
+		r = step_done(db, &s, d);
 	}
 	if (r == 0)
 		r = prepare(db, "INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric,"
@@ -480,6 +567,12 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
 			const struct nr_sample *x = &samples[i].set->v[j];
 
+			/* the parse layer lets none through; should one slip, refuse it */
+			if (!isfinite(x->value) || !isfinite(x->orig_value)) {
+				r = nr_diagf(d, NR_ESTORE, "sample %s of role %s is not a finite number (%g):"
+					     " refused", x->metric, samples[i].role, x->value);
+				break;
+			}
 			sqlite3_reset(s);
 			bind_text(s, 1, a->id);
 			sqlite3_bind_int(s, 2, seq++);
@@ -516,6 +609,8 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	sqlite3_finalize(s);
 	if (r == 0)
 		r = update_case(db, case_after, d);
+	if (r == 0)
+		r = heartbeat(db, NULL, case_after->id, d);
 	nr_buf_release(&z);
 	return end_tx(db, r, d);
 }
@@ -524,20 +619,27 @@ static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 			    struct nr_diag *d)
 {
 	sqlite3 *db = DB(st);
-	sqlite3_stmt *s;
-	int r = prepare(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
-			    " VALUES (?, ?, ?, ?, ?, ?, ?)", &s, d);
+	sqlite3_stmt *s = NULL;
+	int r;
 
-	if (r < 0)
+	if ((r = begin(db, d)) < 0)
 		return r;
-	bind_text(s, 1, ev->id);
-	bind_text(s, 2, ev->run_id);
-	bind_text(s, 3, ev->case_id[0] ? ev->case_id : NULL);
-	sqlite3_bind_int64(s, 4, ev->time_us);
-	bind_text(s, 5, ev->host);
-	bind_text(s, 6, ev->kind);
-	bind_text(s, 7, ev->message);
-	return step_done(db, s, d);
+	r = prepare(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?)", &s, d);
+	if (r == 0) {
+		bind_text(s, 1, ev->id);
+		bind_text(s, 2, ev->run_id);
+		bind_text(s, 3, ev->case_id[0] ? ev->case_id : NULL);
+		sqlite3_bind_int64(s, 4, ev->time_us);
+		bind_text(s, 5, ev->host);
+		bind_text(s, 6, ev->kind);
+		bind_text(s, 7, ev->message);
+		r = step_done(db, &s, d);
+	}
+	/* a long restart wait writes events, not cases: it is alive all the same */
+	if (r == 0)
+		r = heartbeat(db, ev->run_id, NULL, d);
+	return end_tx(db, r, d);
 }
 
 /* ---- reads ---- */
@@ -590,7 +692,10 @@ static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
 	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'passed')," \
 	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'failed')," \
 	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id"                         \
-	"    AND c.status IN ('pending', 'running'))"
+	"    AND c.status IN ('pending', 'running')),"                                 \
+	" r.pid_start, r.heartbeat,"                                                   \
+	" (SELECT max(id) FROM runs p WHERE p.id < r.id),"                             \
+	" (SELECT min(id) FROM runs n WHERE n.id > r.id)"
 
 static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 {
@@ -614,6 +719,10 @@ static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 	r->n_passed = sqlite3_column_int64(s, 16);
 	r->n_failed = sqlite3_column_int64(s, 17);
 	r->n_pending = sqlite3_column_int64(s, 18);
+	r->pid_start = col_text(s, 19);
+	r->heartbeat_us = sqlite3_column_int64(s, 20);
+	nr__store_run_seen(r, (const char *)sqlite3_column_text(s, 21),
+			   (const char *)sqlite3_column_text(s, 22));
 }
 
 /* Escape LIKE wildcards so a user's prefix is matched literally. */
@@ -676,18 +785,21 @@ static int sqlite_run_resumable(struct nr_store *st, const char *campaign,
 {
 	sqlite3 *db = DB(st);
 	sqlite3_stmt *s;
-	int r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r WHERE r.campaign = ?"
+	int rc, r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r WHERE r.campaign = ?"
 			    " AND r.status IN ('running', 'interrupted', 'stopped')"
 			    " ORDER BY r.started_at DESC, r.id DESC LIMIT 1", &s, d);
 
 	if (r < 0)
 		return r;
 	bind_text(s, 1, campaign);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
 		read_run(s, ret);
-	else
+	else if (rc == SQLITE_DONE)
 		r = nr_diagf(d, NR_ENOTFOUND, "campaign '%s' has no unfinished run to resume",
 			     campaign);
+	else /* a locked or broken file is not "no run" */
+		r = db_error(db, d, "read runs");
 	sqlite3_finalize(s);
 	return r;
 }
@@ -845,6 +957,14 @@ static int sqlite_outputs_get(struct nr_store *st, const char *attempt_id,
 			 ret_n, d);
 }
 
+/*
+ * A sample value is read only when it is a finite number: files written
+ * before netrig refused NaN and infinities may hold infinities (NaN is
+ * stored as NULL), and one would poison every statistic it enters.
+ * 9e999 is SQLite's infinity; NULL compares as nothing.
+ */
+#define SAMPLE_FINITE "s.value > -9e999 AND s.value < 9e999"
+
 #define SAMPLE_COLUMNS                                                                  \
 	"c.run_id, c.id, c.test, c.key, s.role, s.metric, s.unit,"                      \
 	" coalesce(m.better, 'none'), s.repeat, a.number, s.interval, s.value"          \
@@ -883,9 +1003,10 @@ static int sqlite_samples_list(struct nr_store *st, const char *run_id, bool wit
 {
 	return list_rows(DB(st),
 			 with_intervals
-				 ? "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ?"
+				 ? "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ? AND " SAMPLE_FINITE
 				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.interval, s.seq"
 				 : "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ? AND s.interval < 0"
+				   " AND " SAMPLE_FINITE
 				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.seq",
 			 run_id, sizeof(**ret), read_sample, release_sample, (void **)ret, ret_n, d);
 }
@@ -895,7 +1016,7 @@ static int sqlite_samples_history(struct nr_store *st, const char *campaign, int
 {
 	char *sql = sqlite3_mprintf(
 		"SELECT " SAMPLE_COLUMNS " JOIN runs r ON r.id = c.run_id"
-		" WHERE r.campaign = ? AND s.interval < 0 AND r.status <> 'running'"
+		" WHERE r.campaign = ? AND s.interval < 0 AND r.status <> 'running' AND " SAMPLE_FINITE
 		" AND r.started_at >= %lld"
 		" ORDER BY r.started_at, r.id, c.key, s.role, s.metric, s.repeat, s.seq",
 		(long long)since_us);
@@ -971,19 +1092,21 @@ static int count_ids(sqlite3 *db, const char *sql, const char *arg, const char *
 		     char first[NR_UUID_LEN + 1], int *ret_count, struct nr_diag *d)
 {
 	sqlite3_stmt *s;
-	int n = 0, r = prepare(db, sql, &s, d);
+	int n = 0, rc, r = prepare(db, sql, &s, d);
 
 	if (r < 0)
 		return r;
 	bind_text(s, 1, arg);
 	if (arg2)
 		bind_text(s, 2, arg2);
-	while (sqlite3_step(s) == SQLITE_ROW)
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (n++ == 0)
 			col_id(s, 0, first);
+	if (rc != SQLITE_DONE)
+		r = db_error(db, d, "read");
 	sqlite3_finalize(s);
 	*ret_count = n;
-	return 0;
+	return r;
 }
 
 static int read_event(sqlite3_stmt *s, void *rec, struct nr_diag *d)
@@ -1103,7 +1226,10 @@ static int sqlite_query_json(struct nr_store *base, const char *sql, size_t max_
 				v = json_integer(sqlite3_column_int64(s, i));
 				break;
 			case SQLITE_FLOAT:
-				v = json_real(sqlite3_column_double(s, i));
+				/* an infinity an old file holds has no JSON form */
+				v = isfinite(sqlite3_column_double(s, i))
+					    ? json_real(sqlite3_column_double(s, i))
+					    : json_null();
 				break;
 			case SQLITE_NULL:
 				v = json_null();
@@ -1185,26 +1311,59 @@ static int source_copy(sqlite3 *db, const char *source, int version, char **ret_
 	return 0;
 }
 
+/*
+ * Whether `source` is a netrig database this merge can read whole, and its
+ * schema version. NR_EINVAL (the file is unusable: missing, the target
+ * itself, not SQLite, cut short, not netrig's) or NR_ESCHEMA (newer), with
+ * a message; these are the user's to fix, unlike a failing target.
+ */
+static int check_source(struct sqlite_store *st, const char *source, int *ret_version,
+			struct nr_diag *d)
+{
+	sqlite3 *src = NULL;
+	sqlite3_stmt *s = NULL;
+	struct stat stt, own;
+	int r;
+
+	if (stat(source, &stt) < 0)
+		return nr_diagf(d, NR_EINVAL, "%s: %s", source, strerror(errno));
+	if (!S_ISREG(stt.st_mode))
+		return nr_diagf(d, NR_EINVAL, "%s: not a file", source);
+	/* by device and inode: another path, a link, the same file */
+	if (stat(st->path, &own) == 0 && own.st_dev == stt.st_dev && own.st_ino == stt.st_ino)
+		return nr_diagf(d, NR_EINVAL, "%s is %s itself: a database is not merged into itself",
+				source, st->path);
+	if (open_db(source, SQLITE_OPEN_READONLY, &src, d) < 0)
+		return nr_diagf(d, NR_EINVAL, "cannot read it");
+	r = schema_version(src, ret_version, d);
+	/* a file cut short reads fine up to where it ends: check every page first */
+	if (r == 0 && (r = prepare(src, "PRAGMA quick_check(1)", &s, d)) == 0) {
+		if (sqlite3_step(s) != SQLITE_ROW)
+			r = db_error(src, d, "not a whole database");
+		else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0)
+			r = nr_diagf(d, NR_ESTORE, "not a whole database: %s",
+				     (const char *)sqlite3_column_text(s, 0));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(src);
+	if (r < 0)
+		return nr_diagf(d, NR_EINVAL, "%s", source);
+	if (*ret_version > NR_STORE_SCHEMA_VERSION)
+		return nr_diagf(d, NR_ESCHEMA, "%s: schema version %d is newer than this netrig's %d",
+				source, *ret_version, NR_STORE_SCHEMA_VERSION);
+	return 0;
+}
+
 static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 			struct nr_diag *d)
 {
-	sqlite3 *db = DB(st), *src = NULL;
+	sqlite3 *db = DB(st);
 	struct nr_merge_stats m = { 0 };
 	char *attach_path = NULL, *sql;
 	int version = 0, r;
-	struct stat stt;
 
-	if (stat(source, &stt) < 0)
-		return nr_diagf(d, NR_ESTORE, "%s: %s", source, strerror(errno));
-	if ((r = open_db(source, SQLITE_OPEN_READONLY, &src, d)) < 0)
+	if ((r = check_source((struct sqlite_store *)st, source, &version, d)) < 0)
 		return r;
-	r = schema_version(src, &version, d);
-	sqlite3_close(src);
-	if (r < 0)
-		return nr_diagf(d, r, "%s", source);
-	if (version > NR_STORE_SCHEMA_VERSION)
-		return nr_diagf(d, NR_ESCHEMA, "%s: schema version %d is newer than this netrig's %d",
-				source, version, NR_STORE_SCHEMA_VERSION);
 	if (version == 0)
 		return 0; /* an empty database: nothing to add */
 	if (version < NR_STORE_SCHEMA_VERSION) {
@@ -1222,12 +1381,15 @@ static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge
 	/* a run or case already here is brought forward when the source saw more of it */
 	m.runs = changes_of(db,
 		"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
-		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at)"
+		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at,"
+		" pid_start, heartbeat)"
 		" SELECT id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels,"
-		" status, reason, controller, netrig_version, pid, started_at, finished_at"
-		" FROM src.runs WHERE true"
+		" status, reason, controller, netrig_version, pid, started_at, finished_at,"
+		" pid_start, heartbeat FROM src.runs WHERE true"
 		" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
-		" pid = excluded.pid, finished_at = excluded.finished_at"
+		" controller = excluded.controller, pid = excluded.pid,"
+		" pid_start = excluded.pid_start, heartbeat = excluded.heartbeat,"
+		" finished_at = excluded.finished_at"
 		" WHERE runs.status IS NOT excluded.status AND excluded.finished_at IS NOT NULL"
 		" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)", &r, d);
 	changes_of(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
@@ -1259,8 +1421,8 @@ static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge
 	m.samples = changes_of(db,
 		"INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric, value, unit,"
 		" orig_value, orig_unit, interval) SELECT attempt_id, seq, case_id, repeat, role,"
-		" metric, value, unit, orig_value, orig_unit, interval FROM src.samples WHERE true"
-		" ON CONFLICT DO NOTHING", &r, d);
+		" metric, value, unit, orig_value, orig_unit, interval FROM src.samples s"
+		" WHERE " SAMPLE_FINITE " ON CONFLICT DO NOTHING", &r, d);
 	changes_of(db, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
 		       " FROM src.metrics WHERE true ON CONFLICT DO NOTHING", &r, d);
 	changes_of(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
@@ -1284,6 +1446,7 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.close = sqlite_close,
 	.run_create = sqlite_run_create,
 	.run_update = sqlite_run_update,
+	.run_claim = sqlite_run_claim,
 	.case_update = sqlite_case_update,
 	.attempt_save = sqlite_attempt_save,
 	.event_add = sqlite_event_add,

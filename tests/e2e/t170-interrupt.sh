@@ -46,6 +46,12 @@ alive "$inflight" && fail "the case's process $inflight outlived the interrupted
 stored=$(sql r.db "select count(*) from samples")
 [ "$stored" -lt 12 ] || fail "the run finished before SIGINT"
 echo "  interrupted with $stored of 12 samples stored"
+say "the case in flight is pending again in the sheet, with its finished repeat kept"
+expect_eq "$(sql r.db "select count(*) from cases where status = 'running'")" 0 "no case left running"
+expect_eq "$(sql r.db "select status || ' ' || repeats_done from cases where repeats_done = 1")" \
+	"pending 1" "the case in flight: pending, 1 of 2 repeats done"
+expect_exit 0 "$NETRIG" --db r.db status --csv
+expect_no_grep ',running,' out "status --csv shows no case running"
 
 say "--resume finishes it: every case passed with exactly its 2 samples"
 expect_exit 0 "$NETRIG" -q run --resume c.yaml --db r.db

@@ -63,6 +63,7 @@ static void fixture_init(struct fixture *f)
 				      .started_us = 1795000000000000, .finished_us = 1795000000053600,
 				      .n_cases = 2, .n_failed = 1, .n_passed = 1 };
 	snprintf(f->run.id, sizeof(f->run.id), "%s", "01a2015f-0000-7000-8000-000000000006");
+	snprintf(f->run.short_id, sizeof(f->run.short_id), "%s", "01a2015f-0000-7000-8000-000000000006");
 	for (i = 0; i < 2; i++)
 		f->cases[i] = (struct nr_case_rec){
 			.ordinal = (int64_t)i + 1, .test = "t|x", .key = (char *)hostile_key,
@@ -82,6 +83,7 @@ static void fixture_init(struct fixture *f)
 					.sysinfo = "{\"hostname\": \"h|\\u001b[2J\\n# x\", \"cpu\": {\"model\": \"<script>\"}}" };
 	f->base = (struct nr_run_rec){ .commit = (char *)hostile };
 	snprintf(f->base.id, sizeof(f->base.id), "%s", "01a2015f-0000-7000-8000-000000000005");
+	snprintf(f->base.short_id, sizeof(f->base.short_id), "%s", "01a2015f-0000-7000-8000-000000000005");
 	f->cmpv[0] = (struct nr_series_cmp){ .id = id, .presence = NR_IN_BOTH,
 					     .r = { .n_base = 3, .n_cand = 3, .median_base = 10,
 						    .median_cand = 13, .rel_change = 0.3, .p_value = 0.01,

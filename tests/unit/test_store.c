@@ -1,9 +1,12 @@
+#include <errno.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/mem.h"
 #include "store/store.h"
 #include "test.h"
 
@@ -302,5 +305,464 @@ NR_TEST(store_resumable_run)
 	CHECK_OK(nr_store_run_update(st, &run, NULL));
 	nr_run_rec_release(&run);
 	CHECK(nr_store_run_resumable(st, "camp", &run, NULL) == NR_ENOTFOUND);
+	nr_store_close(st);
+}
+
+/* Save one attempt whose sample set holds `value` as it is, past the parse layer's door. */
+static int save_raw_value(struct nr_store *st, const char *case_id, double value,
+			  struct nr_diag *d)
+{
+	struct nr_case_rec c = { 0 };
+	struct nr_attempt_rec a = { 0 };
+	struct nr_sample good = { "ok_us", 1.0, "us", NR_BETTER_LOWER, 1.0, "us", -1 };
+	struct nr_sample bad = { "lat_us", value, "us", NR_BETTER_LOWER, value, "us", -1 };
+	struct nr_sample v[2] = { good, bad };
+	struct nr_sample_set set = { .v = v, .n = 2 };
+	struct nr_output_in out = { .role = "main", .host = "local", .stream = "stdout",
+				    .data = nr_slice_str("lat_us=?\n") };
+	struct nr_role_samples rs = { "main", &set };
+
+	snprintf(c.id, sizeof(c.id), "%s", case_id);
+	c.status = NR_CASE_RUNNING;
+	c.repeats_done = 1;
+	c.attempts = 1;
+	nr_uuid_v7(a.id);
+	snprintf(a.case_id, sizeof(a.case_id), "%s", case_id);
+	a.number = 1;
+	a.outcome = NR_ATTEMPT_PASSED;
+	a.started_us = nr_wall_us();
+	a.finished_us = a.started_us + 1;
+	return nr_store_attempt_save(st, &c, &a, &out, 1, &rs, 1, d);
+}
+
+static long long count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long long n;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(s) == SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+NR_TEST(store_refuses_a_sample_that_is_not_finite)
+{
+	static const double hostile[] = { NAN, -NAN, INFINITY, -INFINITY };
+	struct nr_store *st = open_ok("nf.db");
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	size_t i;
+
+	make_run(st, "camp", 1, run_id, cids);
+	for (i = 0; i < NR_ARRAY_SIZE(hostile); i++) {
+		struct nr_diag d = { 0 };
+
+		CHECK(save_raw_value(st, cids[0], hostile[i], &d) == NR_ESTORE);
+		CHECK_CONTAINS(d.msg, "lat_us");
+		CHECK_CONTAINS(d.msg, "not a finite number");
+	}
+	/* nothing of those attempts was written, and the store still takes writes */
+	CHECK_EQ(count_rows("nf.db", "SELECT count(*) FROM attempts"), 0);
+	CHECK_OK(save_raw_value(st, cids[0], 2.5, NULL));
+	CHECK_EQ(count_rows("nf.db", "SELECT count(*) FROM samples"), 2);
+	nr_store_close(st);
+}
+
+NR_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
+{
+	struct nr_store *st = open_ok("old.db");
+	char run_id[NR_UUID_LEN + 1], cids[2][NR_UUID_LEN + 1];
+	struct nr_sample_row *rows;
+	struct nr_run_rec run = { 0 };
+	sqlite3 *db;
+	size_t n, i;
+
+	make_run(st, "camp", 2, run_id, cids);
+	save_attempt(st, cids[0], 1, 0, 10.0, "x");
+	save_attempt(st, cids[0], 2, 1, 12.0, "x");
+	CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
+	free(run.status);
+	run.status = strdup(NR_RUN_PASSED);
+	run.finished_us = nr_wall_us();
+	CHECK_OK(nr_store_run_update(st, &run, NULL));
+	nr_run_rec_release(&run);
+	nr_store_close(st);
+	/* what older netrigs stored: infinities, and (hand-edited files) NULL */
+	CHECK(sqlite3_open("old.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "PRAGMA writable_schema = ON;"
+			   "UPDATE sqlite_master SET sql = replace(sql, 'value REAL NOT NULL', 'value REAL')"
+			   " WHERE name = 'samples';"
+			   "PRAGMA writable_schema = OFF;", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(sqlite3_open("old.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "INSERT INTO samples SELECT attempt_id, seq + 10, case_id, repeat, role, metric,"
+			   " 9e999, unit, 9e999, orig_unit, interval FROM samples;"
+			   "INSERT INTO samples SELECT attempt_id, seq + 20, case_id, repeat, role, metric,"
+			   " -9e999, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;"
+			   "INSERT INTO samples SELECT attempt_id, seq + 30, case_id, repeat, role, metric,"
+			   " NULL, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(count_rows("old.db", "SELECT count(*) FROM samples"), 8);
+	st = open_ok("old.db");
+	CHECK_OK(nr_store_samples_list(st, run_id, true, &rows, &n, NULL));
+	CHECK_EQ(n, 2);
+	for (i = 0; i < n; i++)
+		CHECK(isfinite(rows[i].value));
+	CHECK_NEAR(rows[0].value + rows[1].value, 22.0, 0);
+	nr_sample_rows_free(rows, n);
+	CHECK_OK(nr_store_samples_list(st, run_id, false, &rows, &n, NULL));
+	CHECK_EQ(n, 2);
+	nr_sample_rows_free(rows, n);
+	CHECK_OK(nr_store_samples_history(st, "camp", 0, &rows, &n, NULL));
+	CHECK_EQ(n, 2);
+	for (i = 0; i < n; i++)
+		CHECK(isfinite(rows[i].value));
+	nr_sample_rows_free(rows, n);
+	nr_store_close(st);
+	/* a merge brings the finite values over, and only those */
+	st = open_ok("merged.db");
+	CHECK_OK(nr_store_merge(st, "old.db", &(struct nr_merge_stats){ 0 }, NULL));
+	nr_store_close(st);
+	CHECK_EQ(count_rows("merged.db", "SELECT count(*) FROM samples"), 2);
+	CHECK_EQ(count_rows("merged.db", "SELECT count(*) FROM samples WHERE abs(value) < 1e308"), 2);
+}
+
+/*
+ * Every write path of the store against a write that fails (a trigger
+ * raising an error, as a full disk or a constraint would): the call
+ * returns NR_ESTORE with SQLite's message, writes nothing of what it was
+ * given, never crashes or finalizes a statement twice, and leaves the
+ * store taking writes again once the cause is gone.
+ */
+static const char *const failing_writes[] = {
+	"INSERT ON runs", "INSERT ON hosts", "INSERT ON cases", "UPDATE ON runs",
+	"UPDATE ON cases", "INSERT ON attempts", "INSERT ON outputs", "INSERT ON samples",
+	"INSERT ON metrics", "INSERT ON events",
+};
+
+static void exec_on(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		nr_test_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+/* One run's whole life through the store; returns how many writes failed. */
+static int life_of_a_run(struct nr_store *st, const char *path)
+{
+	struct nr_run_rec run = { 0 };
+	struct nr_host_rec host = { .name = "local", .transport = "local" };
+	struct nr_case_rec c = { 0 };
+	struct nr_attempt_rec a = { 0 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_output_in out[2] = {
+		{ .role = "main", .host = "local", .stream = "stdout", .data = nr_slice_str("v=1\n") },
+		{ .role = "main", .host = "local", .stream = "stderr", .data = nr_slice_str("") },
+	};
+	struct nr_role_samples rs = { "main", &set };
+	struct nr_event_rec ev = { 0 };
+	int failed = 0, r;
+	long long before;
+
+	nr_uuid_v7(run.id);
+	run.campaign = "life";
+	run.config = "";
+	run.config_hash = "";
+	run.status = NR_RUN_RUNNING;
+	run.started_us = nr_wall_us();
+	nr_uuid_v7(host.id);
+	nr_uuid_v7(c.id);
+	memcpy(c.run_id, run.id, sizeof(run.id));
+	c.ordinal = 1;
+	c.test = "t";
+	c.key = "t";
+	c.status = NR_CASE_PENDING;
+	c.repeats = 1;
+	nr_sample_add(&set, "v_us", 1, "us", NR_BETTER_LOWER);
+#define WRITE(call)                                                            \
+	do {                                                                   \
+		struct nr_diag d = { 0 };                                      \
+		r = (call);                                                    \
+		if (r < 0) {                                                   \
+			CHECK_EQ(r, NR_ESTORE);                                \
+			CHECK_CONTAINS(d.msg, "boom");                         \
+			failed++;                                              \
+		}                                                              \
+	} while (0)
+	WRITE(nr_store_run_create(st, &run, &host, 1, &c, 1, &d));
+	if (r < 0) { /* nothing of the run was written */
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM runs WHERE campaign = 'life'"), 0);
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM hosts WHERE name = 'local'"), 0);
+		nr_sample_set_release(&set);
+		return failed;
+	}
+	c.status = NR_CASE_RUNNING;
+	c.started_us = nr_wall_us();
+	WRITE(nr_store_case_update(st, &c, &d));
+	nr_uuid_v7(a.id);
+	memcpy(a.case_id, c.id, sizeof(c.id));
+	a.number = 1;
+	a.outcome = NR_ATTEMPT_PASSED;
+	a.started_us = a.finished_us = nr_wall_us();
+	c.status = NR_CASE_PASSED;
+	c.repeats_done = c.attempts = 1;
+	before = count_rows(path, "SELECT count(*) FROM outputs");
+	WRITE(nr_store_attempt_save(st, &c, &a, out, 2, &rs, 1, &d));
+	if (r < 0) { /* all of the attempt or nothing */
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM attempts WHERE number = 1 AND case_id NOT IN"
+					  " (SELECT id FROM cases WHERE status = 'passed')"), 0);
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM outputs"), before);
+	}
+	nr_uuid_v7(ev.id);
+	memcpy(ev.run_id, run.id, sizeof(run.id));
+	ev.time_us = nr_wall_us();
+	ev.kind = "health";
+	ev.message = "checked";
+	WRITE(nr_store_event_add(st, &ev, &d));
+	run.status = NR_RUN_PASSED;
+	run.finished_us = nr_wall_us();
+	WRITE(nr_store_run_update(st, &run, &d));
+#undef WRITE
+	nr_sample_set_release(&set);
+	return failed;
+}
+
+NR_TEST(store_every_write_that_fails_is_an_error_not_a_crash)
+{
+	size_t i;
+
+	for (i = 0; i < NR_ARRAY_SIZE(failing_writes); i++) {
+		char path[32], sql[160];
+		struct nr_store *st;
+
+		snprintf(path, sizeof(path), "w%zu.db", i);
+		st = open_ok(path);
+		snprintf(sql, sizeof(sql),
+			 "CREATE TRIGGER boom BEFORE %s BEGIN SELECT raise(abort, 'boom'); END;",
+			 failing_writes[i]);
+		exec_on(path, sql);
+		if (life_of_a_run(st, path) == 0)
+			nr_test_fail(__FILE__, __LINE__, "no write failed with a trigger on %s",
+				     failing_writes[i]);
+		exec_on(path, "DROP TRIGGER boom");
+		/* the same store takes a whole run again: no transaction was left open */
+		CHECK_EQ(life_of_a_run(st, path), 0);
+		CHECK_EQ(count_rows(path, "SELECT count(*) FROM runs WHERE status = 'passed'"
+					  " AND started_at = (SELECT max(started_at) FROM runs)"), 1);
+		nr_store_close(st);
+	}
+}
+
+static const char *const all_tables[] = {
+	"meta", "runs", "hosts", "cases", "attempts", "outputs", "samples", "metrics", "events",
+};
+
+NR_TEST(store_migrates_version_3_keeping_every_row)
+{
+	struct nr_buf sql = NR_BUF_INIT;
+	struct nr_run_rec run = { 0 }, now = { 0 };
+	struct nr_case_rec *cases;
+	struct nr_output_rec *outs;
+	struct nr_attempt_rec *atts;
+	struct nr_sample_row *rows;
+	long long before[NR_ARRAY_SIZE(all_tables)];
+	char q[96];
+	struct nr_store *st;
+	sqlite3 *db;
+	size_t n, i;
+
+	CHECK_OK(nr_buf_read_file(&sql, nr_test_fixture("store/v3.sql")));
+	CHECK(sqlite3_open("v3.db", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, sql.buf, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	nr_buf_release(&sql);
+	for (i = 0; i < NR_ARRAY_SIZE(all_tables); i++) {
+		snprintf(q, sizeof(q), "SELECT count(*) FROM %s", all_tables[i]);
+		before[i] = count_rows("v3.db", q);
+		CHECK(before[i] > 0);
+	}
+	st = open_ok("v3.db");
+	CHECK_EQ(nr_store_opened_version(st), 3);
+	CHECK_EQ(count_rows("v3.db", "SELECT value FROM meta WHERE key = 'schema_version'"),
+		 NR_STORE_SCHEMA_VERSION);
+	for (i = 0; i < NR_ARRAY_SIZE(all_tables); i++) {
+		snprintf(q, sizeof(q), "SELECT count(*) FROM %s", all_tables[i]);
+		CHECK_EQ(count_rows("v3.db", q), before[i]);
+	}
+	/* the interrupted run: the case it left 'running' is pending, its finished repeat kept */
+	CHECK_OK(nr_store_run_get(st, "01a244dd-5947", &run, NULL));
+	CHECK_STR(run.status, NR_RUN_INTERRUPTED);
+	CHECK(run.pid_start == NULL);
+	CHECK_EQ(run.heartbeat_us, 0);
+	CHECK_EQ(run.controller_state, NR_CONTROLLER_UNKNOWN);
+	CHECK_EQ(run.n_pending, 2);
+	CHECK_OK(nr_store_cases_list(st, run.id, &cases, &n, NULL));
+	CHECK_EQ(n, 3);
+	CHECK_STR(cases[0].status, NR_CASE_PASSED);
+	CHECK_STR(cases[1].key, "t/n=2");
+	CHECK_STR(cases[1].status, NR_CASE_PENDING);
+	CHECK_EQ(cases[1].repeats_done, 1);
+	CHECK_EQ(cases[1].attempts, 1);
+	CHECK_OK(nr_store_attempts_list(st, cases[1].id, &atts, &n, NULL));
+	CHECK_EQ(n, 1);
+	CHECK_OK(nr_store_outputs_get(st, atts[0].id, &outs, &n, NULL));
+	CHECK_EQ(n, 2);
+	CHECK_STR(outs[0].data.buf, "v=20\n");
+	nr_outputs_free(outs, n);
+	nr_attempts_free(atts, 1);
+	nr_cases_free(cases, 3);
+	CHECK_OK(nr_store_samples_list(st, run.id, false, &rows, &n, NULL));
+	CHECK_EQ(n, 3);
+	CHECK_STR(rows[0].id.unit, "us");
+	nr_sample_rows_free(rows, n);
+	/* and it is resumed through the new columns */
+	memcpy(now.id, run.id, sizeof(now.id));
+	now.status = NR_RUN_RUNNING;
+	now.controller = "here";
+	now.pid = (int)getpid();
+	now.pid_start = "boot:1:2";
+	CHECK_OK(nr_store_run_claim(st, &run, &now, NULL));
+	nr_run_rec_release(&run);
+	CHECK_OK(nr_store_run_get(st, now.id, &run, NULL));
+	CHECK_STR(run.pid_start, "boot:1:2");
+	CHECK(run.heartbeat_us > 0);
+	nr_run_rec_release(&run);
+	nr_store_close(st);
+	/* the finished run is as it was */
+	CHECK_EQ(count_rows("v3.db", "SELECT count(*) FROM cases c JOIN runs r ON r.id = c.run_id"
+				     " WHERE r.status = 'passed' AND c.status = 'passed' AND c.repeats_done = 2"), 3);
+}
+
+NR_TEST(store_claim_lets_exactly_one_take_a_run_over)
+{
+	struct nr_store *a = open_ok("c.db"), *b = open_ok("c.db");
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	struct nr_run_rec seen_a = { 0 }, seen_b = { 0 }, now = { 0 };
+	struct nr_diag d = { 0 };
+
+	make_run(a, "camp", 1, run_id, cids);
+	CHECK_OK(nr_store_run_get(a, run_id, &seen_a, NULL));
+	free(seen_a.status);
+	seen_a.status = strdup(NR_RUN_INTERRUPTED);
+	CHECK_OK(nr_store_run_update(a, &seen_a, NULL));
+	nr_run_rec_release(&seen_a);
+	/* both read the run as interrupted, then both try to take it */
+	CHECK_OK(nr_store_run_get(a, run_id, &seen_a, NULL));
+	CHECK_OK(nr_store_run_get(b, run_id, &seen_b, NULL));
+	memcpy(now.id, run_id, sizeof(now.id));
+	now.status = NR_RUN_RUNNING;
+	now.controller = "a";
+	now.pid = 101;
+	now.pid_start = "x:101:1";
+	CHECK_OK(nr_store_run_claim(a, &seen_a, &now, NULL));
+	now.controller = "b";
+	now.pid = 202;
+	now.pid_start = "x:202:1";
+	CHECK(nr_store_run_claim(b, &seen_b, &now, &d) == -EBUSY);
+	nr_run_rec_release(&seen_b);
+	CHECK_OK(nr_store_run_get(b, run_id, &seen_b, NULL));
+	CHECK_STR(seen_b.controller, "a");
+	CHECK_EQ(seen_b.pid, 101);
+	/* a run whose controller died: the one that read it dead takes it, once */
+	nr_run_rec_release(&seen_a);
+	CHECK_OK(nr_store_run_get(a, run_id, &seen_a, NULL));
+	CHECK_OK(nr_store_run_claim(a, &seen_a, &now, NULL));
+	CHECK(nr_store_run_claim(b, &seen_b, &now, NULL) == -EBUSY);
+	nr_run_rec_release(&seen_a);
+	nr_run_rec_release(&seen_b);
+	nr_store_close(a);
+	nr_store_close(b);
+}
+
+NR_TEST(store_short_ids_are_the_shortest_unique_prefixes)
+{
+	static const struct {
+		const char *id, *short_id;
+	} runs[] = {
+		/* 8 characters where they tell the runs apart, more where they do not */
+		{ "01a24492-4ff9-7000-8000-000000000001", "01a24492-4ff9-7000-8000-000000000001" },
+		{ "01a24492-4ff9-7000-8000-000000000002", "01a24492-4ff9-7000-8000-000000000002" },
+		{ "01a24492-4ffa-7000-8000-000000000000", "01a24492-4ffa" },
+		{ "01a24492-5000-7000-8000-000000000000", "01a24492-5" },
+		{ "01a24493-0000-7000-8000-000000000000", "01a24493" },
+		{ "01b00000-0000-7000-8000-000000000000", "01b00000" },
+	};
+	struct nr_store *st = open_ok("s.db");
+	struct nr_run_rec *list, one;
+	size_t i, j, n;
+
+	for (i = 0; i < NR_ARRAY_SIZE(runs); i++) {
+		struct nr_run_rec run = { 0 };
+
+		snprintf(run.id, sizeof(run.id), "%s", runs[i].id);
+		run.campaign = "c";
+		run.config = run.config_hash = "";
+		run.status = NR_RUN_PASSED;
+		run.started_us = (int64_t)i + 1;
+		CHECK_OK(nr_store_run_create(st, &run, NULL, 0, NULL, 0, NULL));
+	}
+	CHECK_OK(nr_store_runs_list(st, 0, &list, &n, NULL));
+	CHECK_EQ(n, NR_ARRAY_SIZE(runs));
+	for (i = 0; i < n; i++) {
+		for (j = 0; strcmp(runs[j].id, list[i].id); j++)
+			;
+		CHECK_STR(list[i].short_id, runs[j].short_id);
+		/* a short id names its run and no other */
+		memset(&one, 0, sizeof(one));
+		CHECK_OK(nr_store_run_get(st, list[i].short_id, &one, NULL));
+		CHECK_STR(one.id, list[i].id);
+		CHECK_STR(one.short_id, list[i].short_id);
+		nr_run_rec_release(&one);
+	}
+	nr_runs_free(list, n);
+	nr_store_close(st);
+}
+
+NR_TEST(store_controller_writes_are_its_heartbeat)
+{
+	struct nr_store *st = open_ok("hb.db");
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	struct nr_run_rec run = { 0 };
+	struct nr_event_rec ev = { 0 };
+	int64_t last;
+	int k;
+
+	make_run(st, "camp", 1, run_id, cids);
+	CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
+	last = run.heartbeat_us;
+	CHECK(last > 0);
+	nr_run_rec_release(&run);
+	for (k = 0; k < 3; k++) {
+		usleep(2000);
+		if (k == 0) { /* an event: a restart wait writes nothing else for minutes */
+			nr_uuid_v7(ev.id);
+			memcpy(ev.run_id, run_id, sizeof(ev.run_id));
+			ev.time_us = nr_wall_us();
+			ev.kind = "restart";
+			ev.message = "waiting";
+			CHECK_OK(nr_store_event_add(st, &ev, NULL));
+		} else if (k == 1) {
+			save_attempt(st, cids[0], 1, 0, 1.0, "x");
+		} else {
+			struct nr_case_rec c = { .status = NR_CASE_RUNNING, .repeats_done = 1, .attempts = 1 };
+
+			memcpy(c.id, cids[0], sizeof(c.id));
+			CHECK_OK(nr_store_case_update(st, &c, NULL));
+		}
+		CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
+		CHECK(run.heartbeat_us > last);
+		last = run.heartbeat_us;
+		nr_run_rec_release(&run);
+	}
 	nr_store_close(st);
 }
