@@ -110,7 +110,7 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 		if (s->presence != NR_ONLY_BASE)
 			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
 		if (s->presence == NR_IN_BOTH) {
-			fmt_pct(ch, sizeof(ch), s->r.rel_change);
+			fmt_pct(ch, sizeof(ch), s->r.change);
 			fmt_p(p, sizeof(p), s);
 		}
 		nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %8s %8s %s\n", outcome_of(s),
@@ -140,7 +140,7 @@ static void md_row(const struct nr_series_cmp *s, struct nr_buf *out)
 	if (s->presence != NR_ONLY_BASE)
 		nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
 	if (s->presence == NR_IN_BOTH) {
-		fmt_pct(ch, sizeof(ch), s->r.rel_change);
+		fmt_pct(ch, sizeof(ch), s->r.change);
 		fmt_p(p, sizeof(p), s);
 	}
 	nr_buf_addf(out, "| `%s` | %s%s%s | %s | %s | %s | %s | %s |\n", s->id.key, s->id.metric,
@@ -242,7 +242,7 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 			json_object_set_new(o, "n_candidate", json_integer((json_int_t)x->r.n_cand));
 			json_object_set_new(o, "median_baseline", num_or_null(x->r.median_base));
 			json_object_set_new(o, "median_candidate", num_or_null(x->r.median_cand));
-			json_object_set_new(o, "change", num_or_null(x->r.rel_change));
+			json_object_set_new(o, "change", num_or_null(x->r.change));
 			json_object_set_new(o, "ci_low", num_or_null(x->r.ci_low));
 			json_object_set_new(o, "ci_high", num_or_null(x->r.ci_high));
 			json_object_set_new(o, "p_value", num_or_null(x->r.p_value));
@@ -314,7 +314,7 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 			}
 			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->id.unit);
 			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
-			fmt_pct(ch, sizeof(ch), s->r.rel_change);
+			fmt_pct(ch, sizeof(ch), s->r.change);
 			nr_buf_adds(out, ">\n      <failure type=\"regression\" message=\"");
 			nr_buf_addf(out, "%s regression: %s -> %s (%s, p %.3g)",
 				    nr_analysis_severity_name(s->r.severity), b1, b2, ch, s->r.p_value);

@@ -249,11 +249,11 @@ static void cmp_row(struct nr_buf *out, const struct nr_series_cmp *s)
 	add_value(out, x->median_base, s->id.unit);
 	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(x->median_cand) ? x->median_cand : 0);
 	add_value(out, x->median_cand, s->id.unit);
-	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(x->rel_change) ? x->rel_change : 0);
-	if (isfinite(x->rel_change))
-		nr_buf_addf(out, "%+.1f %%", 100 * x->rel_change);
+	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(x->change) ? x->change : 0);
+	if (isfinite(x->change))
+		nr_buf_addf(out, "%+.1f %%", 100 * x->change);
 	else
-		nr_buf_adds(out, isinf(x->rel_change) ? "&#8734;" : "&#8211;");
+		nr_buf_adds(out, isinf(x->change) ? "&#8734;" : "&#8211;");
 	if (isfinite(x->ci_low) && isfinite(x->ci_high))
 		nr_buf_addf(out, " <span class=\"note\">[%+.1f, %+.1f]</span>", 100 * x->ci_low,
 			    100 * x->ci_high);

@@ -121,7 +121,7 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 								 v->id.unit),
 						    nr_fmt_value(b2, sizeof(b2), v->r.median_cand,
 								 v->id.unit),
-						    100 * v->r.rel_change, v->r.p_value);
+						    100 * v->r.change, v->r.p_value);
 					nr_buf_adds(&suite, "\">");
 					nr_report_xml_escape(&suite, v->context ? v->context : "");
 					nr_buf_adds(&suite, "</failure>");
