@@ -47,6 +47,9 @@ struct nr_comparison {
 	size_t only_base, only_cand;
 	size_t cand_failed_cases;/* failed cases of the candidate run */
 	bool few_repeats;        /* some series had fewer than min_repeats a side */
+	/* the comparison's family-wise level, interval level and the power
+	 * the detectable changes are stated at (from the params used) */
+	double alpha, ci_level, power;
 	/*
 	 * The hardware the runs ran on ("Intel Xeon x2, 23.5 GiB" per host
 	 * with a description). Baseline runs of the candidate's class are
