@@ -554,11 +554,11 @@ static void decide(const struct nr_analysis_series *s, const struct nr_analysis_
 		double lam = detectable_lambda(lc, w->dft, alpha);
 
 		r->detectable = to_change(&w->ev, lam * r->noise * w->ev.se_scale);
-		if (w->ev.log_scale)
-			r->repeats_needed = repeats_for(lc, r->noise, log1p(t), w->d0,
-							 w->ev.paired, alpha);
-		else
-			r->repeats_needed = repeats_for(lc, r->noise, t, w->d0, w->ev.paired, alpha);
+		r->repeats_needed = repeats_for(lc, r->noise, w->ev.log_scale ? log1p(t) : t, w->d0,
+						w->ev.paired, alpha);
+		/* fewer than min_repeats are not tested at all */
+		if (r->repeats_needed && r->repeats_needed < p->min_repeats)
+			r->repeats_needed = p->min_repeats;
 	}
 severity:
 	if (r->outcome == NR_OUTCOME_REGRESSION)
