@@ -198,3 +198,23 @@ import json; d = json.load(open("site.json")); assert d["campaigns"][0]["campaig
 "$N" report --db s.db --query "DROP TABLE runs" > /dev/null 2>&1 && fail "--query ran a write"
 [ "$(sqlite3 s.db 'SELECT count(*) FROM runs')" = 12 ] || fail "the runs table was changed"
 echo "ok: reports"
+
+# plan --power: the noise of each series from its past runs' repeats, and
+# what comparisons with the planned repeats can detect
+"$N" plan synth.yaml --power --db s.db > power.txt || fail "plan --power"
+python3 - power.txt <<'PY' || { cat power.txt; fail "plan --power: wrong estimates"; }
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.startswith("synth/")]
+assert len(rows) == 4, rows
+for key, metric, runs, noise, repeats, det, need, _for, t in rows:
+    n = float(noise.rstrip("%"))
+    # uniform +-2 % (bw) and +-1 % (latency): sd 1.15 % and 0.58 %
+    assert (0.6 < n < 2.0) if metric == "bw" else (0.3 < n < 1.0), (metric, noise)
+    assert runs == "10" and repeats == "5", (runs, repeats)
+    assert float(det.rstrip("%")) < float(t.rstrip("%")) and 3 <= int(need) <= 5, (det, need, t)
+PY
+grep -q "^power of campaign synth: 4 series" power.txt || fail "plan --power: family size"
+"$N" plan synth.yaml --power --db nothere.db > power.txt || fail "plan --power without history"
+grep -q "^no history: nothere.db does not exist" power.txt && [ "$(grep -c 'no history$' power.txt)" = 2 ] ||
+	{ cat power.txt; fail "plan --power does not say there is no history"; }
+echo "ok: plan --power"
