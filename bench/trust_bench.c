@@ -16,7 +16,9 @@
  *     would use knowing the noise is normal), and netrig's ratio to it;
  *   - the median detectable change netrig states for the series.
  *
- *   trust-bench [--aa N] [--det N] [--quick] [--seed S] [--replay BASE CAND]
+ *   trust-bench [--aa N] [--det N] [--quick] [--seed S]
+ *   trust-bench --replay BASE.csv CAND.csv
+ *   trust-bench --double NOISE CV LEVEL_FILE SERIES
  *
  * --aa N: A/A comparisons per setting (default 2,000: a 1 % rate then
  * has a standard error of 0.22 %); --det N: comparisons per detection
@@ -24,7 +26,11 @@
  * do); --quick: 200 and 40, a smoke test. --replay BASE CAND: read two
  * runs' samples (`netrig report --format csv` files), judge them with the
  * engine and print one line per series, so bench/trust.sh can show that
- * `netrig compare` gives the same verdicts on the same data.
+ * `netrig compare` gives the same verdicts on the same data. --double: the
+ * test double bench/trust.sh's campaign runs: prints "latency=V", V the
+ * series' level (100 (1 + SERIES/100)) times the factor in LEVEL_FILE
+ * times one draw of the noise (normal, lognormal or bimodal, as the
+ * table's), seeded from the kernel.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -214,7 +220,7 @@ static size_t read_samples(const char *path, struct sample **ret)
 		int k = 0;
 
 		line[strcspn(line, "\r\n")] = '\0';
-		if (!strncmp(line, "run,test,case,role,metric", 25)) {
+		if (!strcmp(line, "run,test,case,role,metric,unit,repeat,attempt,value")) {
 			in = true;
 			continue;
 		}
@@ -291,6 +297,27 @@ static int replay(const char *base_path, const char *cand_path)
 	return 0;
 }
 
+static int double_main(char **argv)
+{
+	enum sim_noise noise = !strcmp(argv[0], "lognormal") ? SIM_LOGNORMAL
+			       : !strcmp(argv[0], "bimodal") ? SIM_BIMODAL
+							     : SIM_NORMAL;
+	double cv = strtod(argv[1], NULL), level = 1, series = strtod(argv[3], NULL);
+	FILE *f = fopen(argv[2], "r");
+	struct nr_rng rng;
+	uint64_t seed;
+
+	if (!f || fscanf(f, "%lf", &level) != 1) {
+		fprintf(stderr, "trust-bench --double: cannot read the level from %s\n", argv[2]);
+		return 2;
+	}
+	fclose(f);
+	nr_random_bytes(&seed, sizeof(seed));
+	nr_rng_seed(&rng, seed);
+	printf("latency=%.9g\n", 100 * (1 + series / 100) * level * sim_noise_factor(&rng, noise, cv));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t aa = 2000, det = 400, seed = 13;
@@ -312,6 +339,8 @@ int main(int argc, char **argv)
 				goto usage;
 		} else if (!strcmp(argv[i], "--replay") && i + 2 < (size_t)argc) {
 			return replay(argv[i + 1], argv[i + 2]);
+		} else if (!strcmp(argv[i], "--double") && i + 4 < (size_t)argc) {
+			return double_main(argv + i + 1);
 		} else {
 			goto usage;
 		}
@@ -343,7 +372,8 @@ int main(int argc, char **argv)
 	printf("\n(A/B variants: no rows yet; see the HOOK in bench/trust_bench.c.)\n");
 	return 0;
 usage:
-	fprintf(stderr, "usage: trust-bench [--aa N] [--det N] [--quick] [--seed S] "
-			"| --replay BASE.csv CAND.csv\n");
+	fprintf(stderr, "usage: trust-bench [--aa N] [--det N] [--quick] [--seed S]\n"
+			"       trust-bench --replay BASE.csv CAND.csv\n"
+			"       trust-bench --double normal|lognormal|bimodal CV LEVEL_FILE SERIES\n");
 	return 2;
 }

@@ -35,7 +35,7 @@ static void fmt_p(char *b, size_t n, double p)
 	if (isnan(p))
 		snprintf(b, n, "-");
 	else
-		snprintf(b, n, "%.2g", p);
+		snprintf(b, n, "%.3g", p);
 }
 
 /* "+12.0% [+9.1, +15.0]": the estimate and its interval. */
