@@ -216,7 +216,7 @@ static size_t read_samples(const char *path, struct sample **ret)
 		exit(2);
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *fld[9], *p = line, *end;
+		char *fld[9], *p = line;
 		int k = 0;
 
 		line[strcspn(line, "\r\n")] = '\0';
@@ -235,8 +235,11 @@ static size_t read_samples(const char *path, struct sample **ret)
 		if (k < 9)
 			continue;
 		NR_GROW(v, n + 1, cap);
+		if (nr_parse_double(fld[8], &v[n].value) < 0) {
+			fprintf(stderr, "%s: not a number: %s\n", path, fld[8]);
+			exit(2);
+		}
 		v[n].key = nr_xasprintf("%s %s %s", fld[2], fld[3], fld[4]);
-		v[n].value = strtod(fld[8], &end);
 		n++;
 	}
 	fclose(f);
@@ -302,16 +305,25 @@ static int double_main(char **argv)
 	enum sim_noise noise = !strcmp(argv[0], "lognormal") ? SIM_LOGNORMAL
 			       : !strcmp(argv[0], "bimodal") ? SIM_BIMODAL
 							     : SIM_NORMAL;
-	double cv = strtod(argv[1], NULL), level = 1, series = strtod(argv[3], NULL);
+	double cv, level, series;
+	char text[64] = "";
 	FILE *f = fopen(argv[2], "r");
 	struct nr_rng rng;
 	uint64_t seed;
 
-	if (!f || fscanf(f, "%lf", &level) != 1) {
+	if (nr_parse_double(argv[1], &cv) < 0 || nr_parse_double(argv[3], &series) < 0) {
+		fprintf(stderr, "trust-bench --double: CV and SERIES are numbers\n");
+		return 2;
+	}
+	if (f && !fgets(text, sizeof(text), f))
+		text[0] = '\0';
+	if (f)
+		fclose(f);
+	text[strcspn(text, "\n")] = '\0';
+	if (nr_parse_double(text, &level) < 0) {
 		fprintf(stderr, "trust-bench --double: cannot read the level from %s\n", argv[2]);
 		return 2;
 	}
-	fclose(f);
 	nr_random_bytes(&seed, sizeof(seed));
 	nr_rng_seed(&rng, seed);
 	printf("latency=%.9g\n", 100 * (1 + series / 100) * level * sim_noise_factor(&rng, noise, cv));
