@@ -1,17 +1,21 @@
 /*
  * Regression detection: statistics on plain arrays of doubles.
  *
- * Two entry points the commands call, per series:
+ * The entry points the commands call:
  *
- *   nr_analysis_compare()       baseline repeats vs candidate repeats ->
- *                               medians, relative change, Mann-Whitney U
- *                               p-value, bootstrap CI, outcome, severity
- *   nr_analysis_changepoints()  one history (a value per run) -> change
- *                               points (windowed E-divisive means with a
- *                               Student t-test, as Apache Otava does it)
+ *   nr_analysis_compare_family()  every series of a comparison, baseline
+ *                                 repeats vs candidate repeats -> change
+ *                                 and interval, p before and after Holm,
+ *                                 outcome, severity, detectable change
+ *                                 (nr_analysis_compare(): one series)
+ *   nr_analysis_changepoints()    one history (a value per run) -> change
+ *                                 points (windowed E-divisive means with a
+ *                                 Student t-test, as Apache Otava does it)
  *
- * and the building blocks they use (quantiles, t and normal CDF,
- * Mann-Whitney U, bootstrap), exported for tests and reports.
+ * and the building blocks (quantiles; t, noncentral t, normal and F
+ * distributions; the variance prior; power; Mann-Whitney U; bootstrap),
+ * exported for tests, reports, planning and designs still to come
+ * (paired A/B variants pass their own evidence to the family).
  *
  * Nothing here does I/O, prints or keeps global state; every function is
  * safe to call from several threads on different data. Allocation: only
