@@ -482,6 +482,9 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 			if (s->presence != NR_IN_BOTH || s->r.outcome != NR_OUTCOME_REGRESSION) {
 				nr_buf_adds(out, ">\n      <system-out>");
 				nr_report_xml_escape(out, outcome_of(s));
+				if (s->presence == NR_IN_BOTH && s->r.tested)
+					nr_buf_addf(out, " (p %.3g, adjusted %.3g)", s->r.p_value,
+						    s->r.p_adjusted);
 				if (blind(s)) {
 					struct nr_buf why = NR_BUF_INIT;
 

@@ -147,6 +147,9 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 				if (v && v->presence == NR_IN_BOTH)
 					nr_buf_addf(&suite, "; %s against the baseline",
 						    nr_analysis_outcome_name(v->r.outcome));
+				if (v && v->presence == NR_IN_BOTH && v->r.tested)
+					nr_buf_addf(&suite, " (p %.3g, adjusted %.3g)", v->r.p_value,
+						    v->r.p_adjusted);
 				nr_buf_adds(&suite, "</system-out></testcase>\n");
 			}
 			if (any)
