@@ -91,6 +91,15 @@ $(B)/analysis-bench: bench/analysis_bench.c $(B)/libnetrig.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 # ---- end of analysis benchmark ----------------------------------------------
 
+# ---- trust benchmark (bench/trust.sh; owner: src/analysis/) ------------------
+.PHONY: bench-trust
+bench-trust: $(B)/trust-bench
+
+$(B)/trust-bench: bench/trust_bench.c bench/trust_sim.h $(B)/libnetrig.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ bench/trust_bench.c $(B)/libnetrig.a $(LDLIBS)
+# ---- end of trust benchmark ---------------------------------------------------
+
 # ---- fuzzing (issue 4) --------------------------------------------------
 # `make fuzz` builds one libFuzzer target per tool parser, tests/fuzz/
 # fuzz_<tool>.c, into build/fuzz/ with clang, ASan and UBSan;

@@ -2,8 +2,10 @@
  * Speed of the analysis module on synthetic data (bench/analysis.sh runs
  * it; numbers go to docs/analysis-bench.md):
  *
- *   compare        10,000 series x 5 repeats a side (MWU, 1,000-resample
- *                  bootstrap, verdict)
+ *   compare        10,000 series x 5 repeats a side in one comparison, as
+ *                  `netrig compare` makes it: nr_analysis_compare_family()
+ *                  (evidence, shared variance prior, moderated t, Holm,
+ *                  interval, verdict, detectable change, repeats needed)
  *   changepoints   1,000 series x 500 points (windowed E-divisive, window
  *                  50, Otava's p 0.001, min segment 3)
  *
@@ -53,26 +55,34 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* One timing of all compares (wall, and CPU in *ret_cpu); counts
- * outcomes into out[]. */
+/* One timing of one comparison of all series (wall, and CPU in
+ * *ret_cpu); counts outcomes into out[]. */
 static int64_t time_compare(const double *base, const double *cand, int out[5],
 			    int64_t *ret_cpu)
 {
-	int64_t t0 = nr_mono_us(), c0 = cpu_us();
+	struct nr_analysis_series *in = nr_xcalloc(CMP_SERIES, sizeof(*in));
+	struct nr_analysis_compare_result *res = nr_xcalloc(CMP_SERIES, sizeof(*res));
+	int64_t t0, c0, wall;
 	size_t s;
 
-	memset(out, 0, 5 * sizeof(*out));
-	for (s = 0; s < CMP_SERIES; s++) {
-		struct nr_analysis_compare_result r;
-
-		if (nr_analysis_compare(base + s * CMP_REPEATS, CMP_REPEATS,
-					cand + s * CMP_REPEATS, CMP_REPEATS,
-					NR_BETTER_HIGHER, NULL, &r) < 0)
-			abort();
-		out[r.outcome]++;
-	}
+	for (s = 0; s < CMP_SERIES; s++)
+		in[s] = (struct nr_analysis_series){ .base = base + s * CMP_REPEATS,
+						     .cand = cand + s * CMP_REPEATS,
+						     .nb = CMP_REPEATS, .nc = CMP_REPEATS,
+						     .better = NR_BETTER_HIGHER, .threshold = 0.10,
+						     .critical = 0.20 };
+	t0 = nr_mono_us();
+	c0 = cpu_us();
+	if (nr_analysis_compare_family(in, CMP_SERIES, NULL, res) < 0)
+		abort();
 	*ret_cpu = cpu_us() - c0;
-	return nr_mono_us() - t0;
+	wall = nr_mono_us() - t0;
+	memset(out, 0, 5 * sizeof(*out));
+	for (s = 0; s < CMP_SERIES; s++)
+		out[res[s].outcome]++;
+	free(in);
+	free(res);
+	return wall;
 }
 
 static int64_t time_changepoints(const double *v, size_t *ret_points, int64_t *ret_cpu)

@@ -1,17 +1,21 @@
 /*
  * Regression detection: statistics on plain arrays of doubles.
  *
- * Two entry points the commands call, per series:
+ * The entry points the commands call:
  *
- *   nr_analysis_compare()       baseline repeats vs candidate repeats ->
- *                               medians, relative change, Mann-Whitney U
- *                               p-value, bootstrap CI, outcome, severity
- *   nr_analysis_changepoints()  one history (a value per run) -> change
- *                               points (windowed E-divisive means with a
- *                               Student t-test, as Apache Otava does it)
+ *   nr_analysis_compare_family()  every series of a comparison, baseline
+ *                                 repeats vs candidate repeats -> change
+ *                                 and interval, p before and after Holm,
+ *                                 outcome, severity, detectable change
+ *                                 (nr_analysis_compare(): one series)
+ *   nr_analysis_changepoints()    one history (a value per run) -> change
+ *                                 points (windowed E-divisive means with a
+ *                                 Student t-test, as Apache Otava does it)
  *
- * and the building blocks they use (quantiles, t and normal CDF,
- * Mann-Whitney U, bootstrap), exported for tests and reports.
+ * and the building blocks (quantiles; t, noncentral t, normal and F
+ * distributions; the variance prior; power; Mann-Whitney U; bootstrap),
+ * exported for tests, reports, planning and designs still to come
+ * (paired A/B variants pass their own evidence to the family).
  *
  * Nothing here does I/O, prints or keeps global state; every function is
  * safe to call from several threads on different data. Allocation: only
@@ -130,7 +134,40 @@ int nr_analysis_bootstrap_ci(const double *base, size_t nb, const double *cand,
 			     size_t nc, unsigned resamples, double level,
 			     uint64_t seed, double *ret_low, double *ret_high);
 
-/* ---- baseline comparison (analysis_compare.c) ------------------------ */
+/* ---- more distributions (analysis_dist.c) ---------------------------- */
+
+/* Normal quantile: the z with P(Z <= z) = p, and with P(Z > z) = q
+ * (isf: the inverse survival function, exact far in the upper tail). */
+double nr_analysis_normal_quantile(double p);
+double nr_analysis_normal_isf(double q);
+/* Student t quantile (df > 0, fractional allowed): P(T <= t) = p, and
+ * P(T > t) = q. */
+double nr_analysis_t_quantile(double p, double df);
+double nr_analysis_t_isf(double q, double df);
+/* Noncentral t with df degrees of freedom and noncentrality nc:
+ * P(T <= t) and P(T > t). */
+double nr_analysis_nct_cdf(double t, double df, double nc);
+double nr_analysis_nct_sf(double t, double df, double nc);
+/* F distribution: P(F > x) with d1, d2 degrees of freedom. */
+double nr_analysis_f_sf(double x, double d1, double d2);
+/* ψ(x), ψ'(x) for x > 0, and the y > 0 with ψ'(y) = x. */
+double nr_analysis_digamma(double x);
+double nr_analysis_trigamma(double x);
+double nr_analysis_trigamma_inverse(double x);
+
+/*
+ * Power of a two-sided t-test at level alpha with df degrees of freedom
+ * when the true effect is lambda standard errors (the noncentrality):
+ * P(|T'| > t_{1-alpha/2}), T' noncentral t. And its inverse: the lambda
+ * at which the power reaches `power` (a minimum detectable effect, in
+ * standard errors). NaN for arguments out of range.
+ */
+double nr_analysis_t_power(double lambda, double df, double alpha);
+double nr_analysis_t_detectable(double df, double alpha, double power);
+
+#define NR_ANALYSIS_SEED_DEFAULT 0x6e6574726967ULL /* "netrig": a default bootstrap seed */
+
+/* ---- baseline comparison (analysis_family.c, analysis_compare.c) ------ */
 
 enum nr_analysis_outcome {
 	NR_OUTCOME_STABLE = 0,
@@ -148,84 +185,193 @@ enum nr_analysis_severity {
 	NR_SEVERITY_CRITICAL,
 };
 
-/* How `significant` was decided. */
-enum nr_analysis_sig_by {
-	NR_SIG_NONE = 0, /* fewer than min_repeats a side: threshold alone */
-	NR_SIG_MWU,      /* Mann-Whitney U p-value < alpha */
-	NR_SIG_CI,       /* the exact MWU cannot reach alpha at these sizes
-			  * (3 vs 3, 3 vs 4): the bootstrap CI excludes 0 */
-};
-
 const char *nr_analysis_outcome_name(enum nr_analysis_outcome o);   /* "stable", ... */
 const char *nr_analysis_severity_name(enum nr_analysis_severity s); /* "none", "warning", "critical" */
 
 struct nr_analysis_compare_params {
-	double threshold;   /* relative, 0.10 = 10 %: smallest change judged,
-			     * and where severity "warning" starts */
-	double critical;    /* relative change where severity "critical" starts */
-	double alpha;       /* significance level of the MWU test */
-	double ci_level;    /* bootstrap confidence level */
-	unsigned resamples; /* bootstrap resamples */
-	uint64_t seed;      /* bootstrap seed */
-	size_t min_repeats; /* fewer on either side: threshold alone */
+	/* relative, 0.10 = 10 %: the smallest change of interest. A
+	 * significant change whose interval excludes it is stable (noted);
+	 * a change whose interval reaches it is not ruled out. The family
+	 * function takes it per series instead. */
+	double threshold;
+	double critical;    /* a regression estimated at least this large is critical */
+	double alpha;       /* family-wise false-alarm level (Holm) of one comparison */
+	double ci_level;    /* level of the interval of the change */
+	double power;       /* power the minimum detectable change is stated at */
+	/* a series whose variance lies in the upper outlier_p tail of what
+	 * its group predicts keeps its own variance (borrows nothing) */
+	double outlier_p;
+	bool borrow;        /* empirical Bayes: share variance within a group */
+	size_t min_repeats; /* fewer on either side: no test, threshold alone */
 };
 
-#define NR_ANALYSIS_SEED_DEFAULT 0x6e6574726967ULL /* "netrig" */
+#define NR_ANALYSIS_COMPARE_PARAMS_INIT                                       \
+	{ .threshold = 0.10, .critical = 0.20, .alpha = 0.01, .ci_level = 0.95, \
+	  .power = 0.80, .outlier_p = 0.10, .borrow = true, .min_repeats = 3 }
 
-#define NR_ANALYSIS_COMPARE_PARAMS_INIT                                     \
-	{ .threshold = 0.10, .critical = 0.20, .alpha = 0.05, .ci_level = 0.95, \
-	  .resamples = 1000, .seed = NR_ANALYSIS_SEED_DEFAULT, .min_repeats = 3 }
+/* Groups with fewer usable series than this borrow nothing on their own:
+ * they are pooled into one group of all such series (analysis_family.c). */
+#define NR_ANALYSIS_EB_MIN_SERIES 8
+/* Repeats needed beyond this are reported as this + 1 ("more than"). */
+#define NR_ANALYSIS_REPEATS_CAP 10000
+
+/*
+ * What the test of one series works with, on the test's own scale: an
+ * estimate of the candidate's change, the residual variance of one repeat
+ * and its degrees of freedom, and the factor from the repeat's standard
+ * deviation to the estimate's standard error. Two independent samples
+ * (nr_analysis_evidence_two_sample): when every value is > 0, the log
+ * scale (estimate = mean log cand - mean log base; exp(estimate) - 1 is
+ * the ratio of geometric means, minus 1), pooled variance with
+ * nb + nc - 2 df, se_scale = sqrt(1/nb + 1/nc); otherwise means relative
+ * to |mean base|. A paired design (A/B variants, one pair per ABBA block)
+ * fills the same struct from the per-pair log ratios: their mean, their
+ * variance with pairs - 1 df, se_scale = 1/sqrt(pairs); the family
+ * function then borrows, adjusts and decides the same way.
+ */
+struct nr_analysis_evidence {
+	double estimate;
+	double var;       /* >= 0 */
+	double df;        /* >= 0; 0: no variance of its own */
+	double se_scale;
+	bool log_scale;   /* change = exp(estimate) - 1; else change = estimate */
+	bool relative;    /* raw scale: the estimate is relative to |mean base| (false when that is 0) */
+	bool paired;      /* n pairs: se_scale = 1/sqrt(n), df = n - 1 (for repeats_needed) */
+};
+
+/* Evidence of two independent samples (see above). nb, nc >= 1, finite values. */
+void nr_analysis_evidence_two_sample(const double *base, size_t nb, const double *cand,
+				     size_t nc, struct nr_analysis_evidence *ret);
+
+/* One series of a comparison. */
+struct nr_analysis_series {
+	const double *base, *cand;
+	size_t nb, nc;
+	enum nr_better better;
+	double threshold, critical;
+	/* Series of one group share a variance prior (compare: one group
+	 * per metric name); any number, not necessarily dense. */
+	size_t group;
+	/* NULL: two independent samples from base and cand; else this
+	 * evidence (a paired design), with base and cand still giving the
+	 * medians shown. */
+	const struct nr_analysis_evidence *evidence;
+};
 
 struct nr_analysis_compare_result {
 	size_t n_base, n_cand;
 	double median_base, median_cand;
-	/* (median_cand - median_base) / |median_base|, as measured: +0.12
-	 * means the candidate is 12 % higher. 0 when both medians are 0,
-	 * +-INFINITY when only the base median is 0. */
-	double rel_change;
-	/* rel_change turned to the metric's good direction: > 0 is better
-	 * (-rel_change for lower-is-better metrics; rel_change for none). */
+	/* (median_cand - median_base) / |median_base|, as measured (shown
+	 * beside the estimate): 0 when both are 0, +-INFINITY when only the
+	 * base median is. */
+	double median_change;
+	/* The change the verdict is about: the ratio of geometric means - 1
+	 * (all values > 0), else the difference of means / |mean base|
+	 * (the difference itself when that mean is 0); +0.12 = 12 % higher. */
+	double change;
+	/* change turned to the metric's good direction: > 0 is better. */
 	double gain;
-	/* Bootstrap CI of rel_change (not of gain); NaN when a base median
-	 * of 0 made it undefined. */
-	double ci_low, ci_high;
-	double p_value;     /* MWU two-sided; NaN when few_repeats */
-	enum nr_analysis_mwu_method mwu_method; /* EXACT or ASYMPTOTIC */
+	double ci_low, ci_high; /* interval of change at ci_level; NaN when untested */
+	double p_value;     /* two-sided, before adjustment; NaN when untested */
+	double p_adjusted;  /* Holm over the comparison's family; NaN when untested */
+	size_t family;      /* series in that family (Holm's m) */
+	/* Relative standard deviation of one repeat that the test used (the
+	 * moderated estimate; on the log scale about the CV); NaN untested. */
+	double noise;
+	double df;          /* degrees of freedom of the test */
+	double prior_df;    /* of which borrowed from the series' group (0: none) */
+	/* Smallest true change (relative, as a factor - 1) the test finds
+	 * with probability `power` at the Bonferroni level alpha/family (the
+	 * first Holm step) with these repeats; NaN when untested. */
+	double detectable;
+	/* Repeats a side at which a change of `threshold` would be found
+	 * with that power; 0 when untested or the threshold is 0;
+	 * NR_ANALYSIS_REPEATS_CAP + 1 when more than the cap. */
+	size_t repeats_needed;
 	/* Spread of each side: IQR (type 7) / |median|, and CV. */
 	double spread_base, spread_cand;
 	double cv_base, cv_cand;
-	bool few_repeats;   /* n_base or n_cand < min_repeats */
-	bool significant;
-	enum nr_analysis_sig_by sig_by;
+	bool log_scale;
+	bool few_repeats;   /* n_base or n_cand < min_repeats: untested */
+	bool tested;
+	bool invalid;       /* an empty side or a non-finite value (family only) */
+	bool significant;   /* p_adjusted < alpha */
+	/* significant, but the interval excludes a change of the threshold's
+	 * size: outcome stable, shown as a change below the threshold */
+	bool below_threshold;
 	enum nr_analysis_outcome outcome;
 	enum nr_analysis_severity severity;
 };
 
 /*
- * Compare baseline repeats base[0..nb) with candidate repeats cand[0..nc)
- * of one series whose metric is better `better` (params NULL: defaults).
- * The rules, with g = gain, t = threshold, s = max(spread_base, spread_cand):
+ * Compare the series of one comparison together (docs/analysis.md has
+ * the exact rules):
  *
- *   few repeats (nb or nc < min_repeats):  |g| >= t -> regression or
- *       improvement by the sign of g, else stable (no test, no noisy);
- *   |g| >= t, significant and s <= |g|/2 -> regression / improvement;
- *   |g| >= t otherwise                    -> noisy;
- *   |g| <  t and s > t                    -> noisy;
- *   |g| <  t                              -> stable.
+ *  1. per series: the evidence (two samples on the log scale, or the one
+ *     given); fewer than min_repeats on a side: untested;
+ *  2. per group: an empirical-Bayes prior for the variance (Smyth 2004,
+ *     limma's fitFDist): series with positive variance on the log scale
+ *     fit a scaled inverse chi-square (s0², d0) by moments of log s²;
+ *     d0 is capped at the group's total df; groups of fewer than
+ *     NR_ANALYSIS_EB_MIN_SERIES such series are pooled into one; a series
+ *     in the upper outlier_p tail of F(df, d0) s0² borrows nothing;
+ *  3. per series: moderated t = estimate / (s̃ se_scale),
+ *     s̃² = (d0 s0² + df s²) / (d0 + df), with d0 + df degrees of freedom;
+ *     two-sided p;
+ *  4. Holm (1979) step-down adjustment over the tested series with a
+ *     direction, and separately over informational ones (better none);
+ *     significant = p_adjusted < alpha;
+ *  5. outcome: significant -> regression / improvement / changed by the
+ *     sign of the gain, unless the ci_level interval lies inside
+ *     (-threshold, +threshold): then stable, below_threshold set; not
+ *     significant -> stable when the interval lies inside, else noisy;
+ *     untested -> |gain| >= threshold decides alone (no noisy);
+ *     severity: critical for a regression with |gain| >= critical,
+ *     warning for other regressions;
+ *  6. detectable change and repeats needed (noncentral t).
  *
- * significant: MWU p < alpha, or, where the exact MWU cannot reach alpha
- * (nr_analysis_mwu_min_pvalue() >= alpha), the bootstrap CI excludes 0.
- * For better = none, regression and improvement become "changed".
- * severity: critical for a regression with |g| >= critical, warning for
- * any other regression, none otherwise.
- *
- * Returns 0, or NR_EINVAL (an empty side, a non-finite value, bad params);
- * *ret_result is written only on success. No allocation is left behind.
+ * ret[0..n) is written for every series (invalid ones get outcome noisy,
+ * invalid set). params NULL: the defaults (threshold and critical come
+ * from each series). Returns 0, or NR_EINVAL for bad params.
+ */
+int nr_analysis_compare_family(const struct nr_analysis_series *s, size_t n,
+			       const struct nr_analysis_compare_params *params,
+			       struct nr_analysis_compare_result *ret);
+
+/*
+ * One series alone: a family of one (nothing to borrow, no adjustment),
+ * with params' threshold and critical. Returns 0, or NR_EINVAL (an empty
+ * side, a non-finite value, bad params); *ret_result is written only on
+ * success.
  */
 int nr_analysis_compare(const double *base, size_t nb, const double *cand,
 			size_t nc, enum nr_better better,
 			const struct nr_analysis_compare_params *params,
 			struct nr_analysis_compare_result *ret_result);
+
+/*
+ * The empirical-Bayes prior of a set of variances var[i] with df[i]
+ * degrees of freedom (entries with var <= 0 or df <= 0 are skipped):
+ * limma's fitFDist without covariates (Smyth 2004, section 6.2), d0
+ * capped at the sum of the df used. *ret_d0 is 0 (nothing to borrow)
+ * when fewer than 2 entries are usable.
+ */
+void nr_analysis_prior_fit(const double *var, const double *df, size_t n,
+			   double *ret_s02, double *ret_d0);
+
+/*
+ * What a design can detect: for one repeat's relative noise `noise`
+ * (log-scale standard deviation), `repeats` a side, prior_df borrowed
+ * degrees of freedom and a family of `family` series at level alpha,
+ * the smallest change found with `power` (as a factor - 1), and the
+ * repeats a side needed for a change of `threshold` (0 when threshold
+ * is 0 or noise is not positive; NR_ANALYSIS_REPEATS_CAP + 1 beyond).
+ * Two independent samples of equal size (netrig plan --power uses it).
+ */
+double nr_analysis_detectable_change(double noise, size_t repeats, double prior_df,
+				     size_t family, double alpha, double power);
+size_t nr_analysis_repeats_needed(double noise, double threshold, double prior_df,
+				  size_t family, double alpha, double power);
 
 /* ---- change points (analysis_edivisive.c) ---------------------------- */
 

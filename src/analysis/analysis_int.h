@@ -17,4 +17,10 @@ void nr__analysis_uncopy(double *copy, double *stack);
 /* Population standard deviation (divisor n, numpy's np.std default). */
 double nr__analysis_pstddev(const double *v, size_t n, double mean);
 
+/* Σ (v[i] - mean)², in two passes' precision (the caller has the mean). */
+double nr__analysis_sum_sq_dev(const double *v, size_t n, double mean);
+
+/* I_x(a, b) with y = 1 - x passed separately (more precise in the tails). */
+double nr__analysis_betainc_xy(double a, double b, double x, double y);
+
 #endif

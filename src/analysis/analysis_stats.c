@@ -104,7 +104,7 @@ double nr_analysis_mean(const double *v, size_t n)
 
 /* Two-pass: the mean first, then squared deviations, which keeps
  * precision on values like 26705 +- 300 that a sum of squares loses. */
-static double sum_sq_dev(const double *v, size_t n, double mean)
+double nr__analysis_sum_sq_dev(const double *v, size_t n, double mean)
 {
 	double s = 0;
 	size_t i;
@@ -118,14 +118,14 @@ double nr_analysis_stddev(const double *v, size_t n)
 {
 	if (n < 2)
 		return 0;
-	return sqrt(sum_sq_dev(v, n, nr_analysis_mean(v, n)) / (double)(n - 1));
+	return sqrt(nr__analysis_sum_sq_dev(v, n, nr_analysis_mean(v, n)) / (double)(n - 1));
 }
 
 double nr__analysis_pstddev(const double *v, size_t n, double mean)
 {
 	if (n < 2)
 		return 0;
-	return sqrt(sum_sq_dev(v, n, mean) / (double)n);
+	return sqrt(nr__analysis_sum_sq_dev(v, n, mean) / (double)n);
 }
 
 double nr_analysis_mad(const double *v, size_t n)
@@ -205,7 +205,7 @@ static double beta_cf(double a, double b, double x)
 
 /* I_x(a, b) with y = 1 - x given separately, so that callers who know y
  * more precisely than 1 - x (t-tests far in the tail) keep it. */
-static double betainc_xy(double a, double b, double x, double y)
+double nr__analysis_betainc_xy(double a, double b, double x, double y)
 {
 	double lfront;
 
@@ -227,7 +227,7 @@ double nr_analysis_betainc(double a, double b, double x)
 		return 0;
 	if (x >= 1)
 		return 1;
-	return betainc_xy(a, b, x, 1 - x);
+	return nr__analysis_betainc_xy(a, b, x, 1 - x);
 }
 
 /* P(T > |t|) for t != 0: I_{df/(df+t^2)}(df/2, 1/2) / 2. */
@@ -239,7 +239,7 @@ static double t_tail(double t, double df)
 		return 0;
 	x = df / (df + t2);
 	y = t2 / (df + t2);
-	return 0.5 * betainc_xy(0.5 * df, 0.5, x, y);
+	return 0.5 * nr__analysis_betainc_xy(0.5 * df, 0.5, x, y);
 }
 
 double nr_analysis_t_cdf(double t, double df)

@@ -197,6 +197,15 @@ struct nr_campaign {
 };
 
 /*
+ * A campaign with only its name and thresholds, from its text alone (the
+ * copy stored with a run): no lab file or other file is read, nothing
+ * else is validated. For comparing stored runs. Returns 0, or
+ * NR_ECONFIG / NR_EPARSE with a message naming path:line:column.
+ */
+int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_campaign **ret,
+				struct nr_diag *d);
+
+/*
  * The warning and critical thresholds for a metric of a test: the most
  * specific given (test and metric, test, metric, campaign), else the
  * values already in *warning / *critical.

@@ -1401,6 +1401,66 @@ out:
 	return 0;
 }
 
+/*
+ * Only what a comparison needs of a stored campaign: its name and the
+ * `thresholds:` of the campaign and of each test. Nothing outside the
+ * text is read (no lab file, no workdir), so a run compared on another
+ * machine, or after its lab file moved, is judged by the thresholds it
+ * ran with.
+ */
+int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_campaign **ret,
+				struct nr_diag *d)
+{
+	struct nr_campaign *c = nr_xcalloc(1, sizeof(*c));
+	struct loader l = { .yr = { .file = path, .d = d } };
+	const struct nr_ynode *root, *tests, *x;
+	struct nr_ydoc *doc = NULL;
+	size_t i;
+	int r;
+
+	c->path = nr_xstrdup(path);
+	c->text = nr_xstrdup(text);
+	if ((r = nr_ydoc_parse(path, c->text, strlen(c->text), &doc, d)) < 0)
+		goto out;
+	root = doc->root;
+	if (!root) {
+		r = fail(&l, NULL, "the file is empty: a campaign needs 'tests'");
+		goto out;
+	}
+	if ((r = want_kind(&l, root, NR_Y_MAP, "the campaign")) < 0 ||
+	    (r = get_str(&l, root, "campaign", &c->name)) < 0)
+		goto out;
+	if ((x = nr_ynode_get(root, "thresholds")) && (r = add_threshold(&l, c, NULL, NULL, x)) < 0)
+		goto out;
+	tests = nr_ynode_get(root, "tests");
+	for (i = 0; tests && tests->kind == NR_Y_SEQ && i < tests->n; i++) {
+		const struct nr_ynode *t = tests->items[i];
+		char *name = NULL;
+
+		if (t->kind != NR_Y_MAP || !(x = nr_ynode_get(t, "thresholds")))
+			continue;
+		if ((r = get_str(&l, t, "name", &name)) < 0)
+			goto out;
+		if (!name) {
+			r = fail(&l, t, "a test has no 'name'");
+			goto out;
+		}
+		r = add_threshold(&l, c, name, NULL, x);
+		free(name);
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	nr_ydoc_free(doc);
+	if (r < 0) {
+		nr_campaign_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
 static void role_release(struct nr_role *r)
 {
 	free(r->name);

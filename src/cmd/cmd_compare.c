@@ -22,6 +22,7 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "critical", required_argument, NULL, 'c' },
 		{ "fail-on", required_argument, NULL, 'F' },
+		{ "alpha", required_argument, NULL, 'a' },
 		{ "baseline-window", required_argument, NULL, 'w' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
@@ -42,7 +43,7 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 	uint64_t w;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "d:t:c:F:w:f:o:Hh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:c:F:a:w:f:o:Hh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			db = optarg;
@@ -57,6 +58,12 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 				return nr_cmd_error("compare", NR_EXIT_USAGE, "--critical wants a percentage such as 20%%");
 			critical_given = true;
 			o.params_from_cli = true;
+			break;
+		case 'a':
+			if (nr_parse_ratio(optarg, &o.params.alpha) < 0 || !(o.params.alpha > 0) ||
+			    !(o.params.alpha < 0.5))
+				return nr_cmd_error("compare", NR_EXIT_USAGE,
+						    "--alpha wants a false-alarm level such as 1%% (above 0, below 50%%)");
 			break;
 		case 'F':
 			if (!strcmp(optarg, "warning"))
@@ -116,21 +123,28 @@ const struct nr_cmd nr_cmd_compare = {
 	.name = "compare",
 	.summary = "compare a candidate run with a baseline; exit 1 on a regression",
 	.usage = "compare BASE CAND [--threshold 10%] [--critical 20%] [--fail-on warning|critical]\n"
-		 "                  [--baseline-window N] [--format text|md|json|junit] [-o FILE]\n"
-		 "                  [--history] [--db PATH]\n"
+		 "                  [--alpha 1%] [--baseline-window N] [--format text|md|json|junit]\n"
+		 "                  [-o FILE] [--history] [--db PATH]\n"
 		 "\n"
 		 "BASE and CAND select runs: a run id (or a unique prefix), latest,\n"
 		 "branch:NAME (its latest finished run), commit:SHA, label:KEY=VALUE. The\n"
 		 "baseline is taken from the candidate's campaign and is never the candidate.\n"
 		 "\n"
-		 "Per series (case x role x metric): medians of the repeats, relative change in\n"
-		 "the metric's good direction, a Mann-Whitney U test over the repeats and a\n"
-		 "bootstrap interval of the change; the outcome is regression, improvement,\n"
-		 "stable, noisy (past the threshold but not significant, or spread wider than\n"
-		 "the threshold) or changed (a metric that is neither better higher nor lower).\n"
-		 "Thresholds given in the campaign (per test and metric) apply unless\n"
-		 "--threshold is given. Definitions: docs/analysis.md.\n"
+		 "All series (case x role x metric) are judged together: per series a t-test on\n"
+		 "the log values of the repeats, its noise estimate shared with the series of the\n"
+		 "same metric (empirical Bayes), p-values adjusted across the comparison (Holm)\n"
+		 "so that an unchanged candidate fails with probability at most --alpha. A\n"
+		 "significant change is a regression or improvement unless its interval lies\n"
+		 "inside +-threshold (then stable: real, below the threshold); otherwise a\n"
+		 "series is stable when its interval rules out a change of the threshold and\n"
+		 "noisy when it does not. changed: a metric that is neither better higher nor\n"
+		 "lower. Each series shows its noise, the change it can detect with its repeats\n"
+		 "and the repeats it would need to detect its threshold.\n"
+		 "Thresholds given in the campaign (per test and metric, read from the copy\n"
+		 "stored with the candidate run) apply unless --threshold is given.\n"
+		 "Definitions: docs/analysis.md.\n"
 		 "\n"
+		 "  --alpha P             chance of any false regression in the comparison (1%)\n"
 		 "  --baseline-window N   pool the repeats of the last N baseline runs\n"
 		 "  --fail-on critical    exit 1 only for critical regressions\n"
 		 "  --history             add the last change point of each regressed series\n"

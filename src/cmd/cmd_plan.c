@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+#include <sys/stat.h>
+
 #include "base/mem.h"
 #include "base/str.h"
 #include "campaign/campaign.h"
 #include "cmd/cmd.h"
+#include "compare/compare.h"
 
 static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 			   const struct nr_case_plan *cp)
@@ -50,12 +54,98 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 
 extern const struct nr_cmd nr_cmd_plan;
 
+static void pct(char *b, size_t n, double v)
+{
+	if (!isfinite(v))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, 100 * v < 9.95 ? "%.1f%%" : "%.0f%%", 100 * v);
+}
+
+/*
+ * --power: per planned series, its noise in past runs and what a
+ * comparison with the planned repeats can detect (docs/analysis.md,
+ * "What a series can detect").
+ */
+static int print_power(const struct nr_campaign *c, const struct nr_plan *plan, const char *db)
+{
+	const struct nr_analysis_compare_params defaults = NR_ANALYSIS_COMPARE_PARAMS_INIT;
+	struct nr_power_case *cases = nr_xcalloc(plan->n + 1, sizeof(*cases));
+	struct nr_power_opts o = { .campaign = c->name, .camp = c, .threshold = defaults.threshold,
+				   .cases = cases, .n_cases = plan->n, .alpha = defaults.alpha,
+				   .power = defaults.power, .min_repeats = defaults.min_repeats };
+	struct nr_power_plan pp = { 0 };
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	struct stat sb;
+	size_t i, known = 0, blind = 0;
+	int status = NR_EXIT_OK;
+
+	for (i = 0; i < plan->n; i++) {
+		const struct nr_test *t = &c->tests[plan->cases[i].test];
+
+		cases[i] = (struct nr_power_case){ .key = plan->cases[i].key, .test = t->name,
+						   .repeats = (size_t)t->repeat };
+	}
+	if (stat(db, &sb) == 0 && nr_store_open_existing(db, &st, &d) < 0) {
+		status = nr_cmd_error("plan", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	if (nr_compare_power_plan(st, &o, &pp, &d) < 0) {
+		status = nr_cmd_error("plan", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	for (i = 0; i < pp.n; i++)
+		known += isfinite(pp.v[i].detectable);
+	printf("power of campaign %s: %zu series in a comparison, at most %g %% chance of any false "
+	       "regression, changes found %g %% of the time\n",
+	       c->name, pp.family, 100 * o.alpha, 100 * o.power);
+	if (!st)
+		printf("no history: %s does not exist, so nothing is known of the noise yet; run the "
+		       "campaign once with at least 2 repeats a case\n", db);
+	else if (!known)
+		printf("no history: %s holds no finished run of %s with at least 2 repeats of a case\n",
+		       db, c->name);
+	else
+		printf("noise: sd of one repeat within a run, from the last runs of each series in %s\n",
+		       db);
+	printf("%-40s %-22s %5s %7s %7s %8s %s\n", "case", "metric", "runs", "noise", "repeats",
+	       "detects", "repeats for threshold");
+	for (i = 0; i < pp.n; i++) {
+		const struct nr_power_series *s = &pp.v[i];
+		char noise[16], det[16], t[16], need[48];
+
+		pct(noise, sizeof(noise), s->noise);
+		pct(det, sizeof(det), s->detectable);
+		pct(t, sizeof(t), s->threshold);
+		if (s->no_history || !isfinite(s->detectable))
+			snprintf(need, sizeof(need), "%s", s->no_history ? "no history" : "no estimate");
+		else if (s->repeats_needed > NR_ANALYSIS_REPEATS_CAP)
+			snprintf(need, sizeof(need), "more than %d for %s", NR_ANALYSIS_REPEATS_CAP, t);
+		else
+			snprintf(need, sizeof(need), "%zu for %s", s->repeats_needed, t);
+		printf("%-40s %-22s %5zu %7s %7zu %8s %s\n", s->id.key, s->id.metric ? s->id.metric : "-",
+		       s->runs, noise, s->repeats, det, need);
+		blind += isfinite(s->detectable) && s->detectable > s->threshold;
+	}
+	if (blind)
+		printf("%zu series cannot detect a change of their threshold with the planned repeats\n",
+		       blind);
+out:
+	nr_power_plan_release(&pp);
+	nr_store_close(st);
+	free(cases);
+	return status;
+}
+
 static int run_plan(const struct nr_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "test", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "commands", no_argument, NULL, 'c' },
+		{ "power", no_argument, NULL, 'p' },
+		{ "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -63,11 +153,12 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 	struct nr_campaign *c = NULL;
 	struct nr_plan plan = { 0 };
 	struct nr_diag d = { 0 };
-	int opt, json = 0, commands = g->verbose > 0, status = NR_EXIT_OK;
+	int opt, json = 0, commands = g->verbose > 0, power = 0, status = NR_EXIT_OK;
+	const char *db = g->db_path;
 	size_t i, n_tests;
 	char *name;
 
-	while ((opt = getopt_long(argc, argv, "t:jch", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:jcpd:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			nr_strvec_push(&only, optarg);
@@ -77,6 +168,12 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 			break;
 		case 'c':
 			commands = 1;
+			break;
+		case 'p':
+			power = 1;
+			break;
+		case 'd':
+			db = optarg;
 			break;
 		case 'h':
 			return nr_cmd_usage(&nr_cmd_plan, stdout, NR_EXIT_OK);
@@ -105,6 +202,10 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 					      only.v[i], c->path);
 			goto out;
 		}
+	}
+	if (power) {
+		status = print_power(c, &plan, db);
+		goto out;
 	}
 	/* the tests that are planned: all, or those --test picked (each once) */
 	n_tests = 0;
@@ -153,9 +254,14 @@ const struct nr_cmd nr_cmd_plan = {
 	.name = "plan",
 	.summary = "list the cases of a campaign without running them",
 	.usage = "plan CAMPAIGN.yaml [--test NAME]... [--commands] [--json]\n"
+		 "       netrig plan CAMPAIGN.yaml --power [--test NAME]... [--db PATH]\n"
 		 "\n"
 		 "  --test NAME   only this test (repeatable)\n"
 		 "  --commands    show each role's command line with the case's values\n"
-		 "  --json        the cases as JSON",
+		 "  --json        the cases as JSON\n"
+		 "  --power       what comparisons of this plan can detect: per series its noise\n"
+		 "                in the stored history (the repeats of its last 10 runs), the\n"
+		 "                change found 80 % of the time with the planned repeats, and\n"
+		 "                the repeats needed for its threshold (docs/analysis.md)",
 	.run = run_plan,
 };

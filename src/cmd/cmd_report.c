@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "cmd/cmd.h"
 #include "compare/compare.h"
 #include "report/report.h"
@@ -42,6 +43,7 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 	struct nr_diag d = { 0 };
 	size_t n_cases = 0, n_rows = 0, n_res = 0, n_hosts = 0;
 	bool dashboard = false, have_cmp = false, have_changes = false;
+	char *missing = NULL;
 	int opt, status = NR_EXIT_OK;
 
 	while ((opt = getopt_long(argc, argv, "d:f:o:b:DQ:h", opts, NULL)) != -1) {
@@ -75,6 +77,12 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return nr_cmd_usage(&nr_cmd_report, stderr, NR_EXIT_USAGE);
+	/* the dashboard covers every campaign's latest run: a RUN or a
+	 * baseline would be silently ignored there, so refuse them */
+	if (dashboard && (optind < argc || baseline))
+		return nr_cmd_error("report", NR_EXIT_USAGE, "%s takes no %s: it reports the latest run "
+				    "of every campaign", query ? "--query" : "--dashboard",
+				    optind < argc ? "RUN" : "--baseline");
 	if (nr_store_open_existing(db, &st, &d) < 0)
 		return nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 	if (dashboard) {
@@ -106,12 +114,25 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 		struct nr_compare_opts co = { .base_sel = baseline, .cand_sel = run.id, .baseline_window = 1,
 					      .params = NR_ANALYSIS_COMPARE_PARAMS_INIT };
 
-		if (nr_compare_runs(st, &co, &cmp, &d) < 0) {
+		int r = nr_compare_runs(st, &co, &cmp, &d);
+
+		if (r == NR_ENOTFOUND) {
+			/*
+			 * No run to compare with, as on the first run of a
+			 * branch: the report goes out without a comparison,
+			 * says why, and the run's own result decides.
+			 */
+			missing = nr_xasprintf("%s (the first run on a branch has no baseline)",
+					       nr_diag_msg(&d));
+			fprintf(stderr, "netrig report: no comparison: %s\n", missing);
+			rep.cmp_missing = missing;
+		} else if (r < 0) {
 			status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 			goto out;
+		} else {
+			have_cmp = true;
+			rep.cmp = &cmp;
 		}
-		have_cmp = true;
-		rep.cmp = &cmp;
 	}
 	/* the campaign's history up to this run, for trends and change points */
 	if (nr_history_build(st, run.campaign, 0, NULL, NULL, &hist, &d) == 0) {
@@ -131,9 +152,14 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 	else
 		nr_report_run(&rep, fmt, &out);
 	status = nr_cmd_write_out("report", outfile, &out);
-	if (status == 0 && have_cmp && nr_comparison_fails(&cmp, NR_SEVERITY_WARNING))
-		status = NR_EXIT_FAIL;
+	if (status == 0) {
+		const char *verdict = nr_report_verdict(&rep);
+
+		if (strcmp(verdict, "passed") && strcmp(verdict, NR_RUN_RUNNING))
+			status = NR_EXIT_FAIL;
+	}
 out:
+	free(missing);
 	if (have_cmp)
 		nr_comparison_release(&cmp);
 	if (have_changes)
@@ -157,10 +183,15 @@ const struct nr_cmd nr_cmd_report = {
 		 "\n"
 		 "RUN: a run id or unique prefix (default: the latest run).\n"
 		 "  --baseline SEL  add a comparison with that run (id, latest, branch:, commit:,\n"
-		 "                  label:); exit 1 on a regression\n"
+		 "                  label:); when no run matches (a branch's first run), the report\n"
+		 "                  says so and goes out without one\n"
 		 "  --dashboard     the latest run of each campaign with its results, as JSON\n"
 		 "  --query SQL     the rows of one read-only SQL statement, as JSON\n"
 		 "md suits pull-request comments and CI job summaries; junit CI test viewers;\n"
-		 "html is one self-contained page with charts.",
+		 "html is one self-contained page with charts.\n"
+		 "\n"
+		 "Every format states one verdict: the run's status when it did not pass, else\n"
+		 "regression when the comparison found one, else passed.\n"
+		 "Exit status: 0 passed (or still running), 1 failed or a regression, 2 bad usage.",
 	.run = run_report,
 };

@@ -166,6 +166,94 @@ static void pick_class(struct nr_store *st, struct nr_comparison *c, size_t want
 	free(classes);
 }
 
+/* A dense id per metric name: series of one metric share a variance prior. */
+static size_t metric_group(const char ***names, size_t *n, size_t *cap, const char *metric)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*names)[i], metric))
+			return i;
+	NR_GROW(*names, *n + 1, *cap);
+	(*names)[*n] = metric;
+	return (*n)++;
+}
+
+/*
+ * Judge every series present on both sides at once: the false-alarm
+ * level holds for the whole comparison, and series of one metric share
+ * their noise estimate (analysis_family.c).
+ */
+/* Where series k's values are: bv[b0..b1) and cv[c0..c1). */
+struct span {
+	size_t b0, b1, c0, c1;
+};
+
+static int judge(struct nr_comparison *c, const struct nr_compare_opts *o, const double *bv,
+		 const double *cv, const struct span *sp, struct nr_diag *d)
+{
+	struct nr_analysis_series *in = nr_xcalloc(c->n + 1, sizeof(*in));
+	struct nr_analysis_compare_result *res = nr_xcalloc(c->n + 1, sizeof(*res));
+	const char **names = NULL;
+	size_t *at = nr_xcalloc(c->n + 1, sizeof(*at)), m = 0, n_names = 0, cap = 0, i;
+	int r;
+
+	for (i = 0; i < c->n; i++) {
+		struct nr_series_cmp *s = &c->v[i];
+
+		if (s->presence != NR_IN_BOTH)
+			continue;
+		at[m] = i;
+		in[m++] = (struct nr_analysis_series){
+			.base = bv + sp[i].b0, .nb = sp[i].b1 - sp[i].b0,
+			.cand = cv + sp[i].c0, .nc = sp[i].c1 - sp[i].c0,
+			.better = s->id.better, .threshold = s->threshold,
+			.critical = s->critical < s->threshold ? s->threshold : s->critical,
+			.group = metric_group(&names, &n_names, &cap, s->id.metric),
+		};
+	}
+	r = nr_analysis_compare_family(in, m, &o->params, res);
+	if (r < 0) {
+		r = nr_diagf(d, r, "bad comparison parameters");
+		goto out;
+	}
+	for (i = 0; i < m; i++) {
+		struct nr_series_cmp *s = &c->v[at[i]];
+
+		/* an invalid series (non-finite values) is noisy: said, not judged */
+		s->r = res[i];
+		c->counts[s->r.outcome]++;
+		c->few_repeats |= s->r.few_repeats;
+	}
+out:
+	free(names);
+	free(in);
+	free(res);
+	free(at);
+	return r;
+}
+
+/*
+ * Thresholds per test and metric come from the candidate's campaign as
+ * stored with the run: its text alone, so that a lab file or anything
+ * else missing on this machine cannot quietly change the verdicts.
+ */
+static int load_thresholds(const struct nr_run_rec *cand, struct nr_campaign **ret,
+			   struct nr_diag *d)
+{
+	const char *path = cand->campaign_path ? cand->campaign_path : cand->campaign;
+	int r;
+
+	*ret = NULL;
+	if (!cand->config)
+		return 0;
+	r = nr_campaign_load_thresholds(path, cand->config, ret, d);
+	if (r < 0)
+		r = nr_diagf(d, r, "the campaign stored with run %.8s (give --threshold to compare "
+			     "with explicit thresholds)", cand->id);
+	return r;
+}
+
 int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		    struct nr_comparison *ret, struct nr_diag *d)
 {
@@ -174,7 +262,9 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 	struct nr_sample_row *bs = NULL, *cs = NULL;
 	struct nr_campaign *camp = NULL;
 	struct nr_case_rec *cases = NULL;
-	size_t nb = 0, nc = 0, n_cand = 0, n_cases = 0, cap = 0, i, j;
+	size_t nb = 0, nc = 0, n_cand = 0, n_cases = 0, cap = 0, i, j, kb = 0, kc = 0;
+	struct span *sp = NULL;
+	size_t spcap = 0;
 	double *bv = NULL, *cv = NULL;
 	int r;
 
@@ -210,10 +300,11 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 			     o->base_sel ? o->base_sel : "latest");
 		goto out;
 	}
-	/* thresholds per test and metric come from the candidate's campaign */
-	if (!o->params_from_cli && c.cand.config)
-		nr_campaign_load(c.cand.campaign_path ? c.cand.campaign_path : c.cand.campaign,
-				 c.cand.config, &camp, NULL);
+	if (!o->params_from_cli && (r = load_thresholds(&c.cand, &camp, d)) < 0)
+		goto out;
+	c.alpha = o->params.alpha;
+	c.ci_level = o->params.ci_level;
+	c.power = o->params.power;
 	if ((r = nr_store_cases_list(st, c.cand.id, &cases, &n_cases, d)) < 0)
 		goto out;
 	for (i = 0; i < n_cases; i++)
@@ -229,36 +320,33 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		int k = i >= nb ? 1 : j >= nc ? -1 : cmp_rows(&bs[i], &cs[j]);
 		const struct nr_sample_row *first = k <= 0 ? &bs[i] : &cs[j];
 		struct nr_series_cmp *s = new_series(&c, &cap, first);
-		size_t kb = 0, kc = 0;
+		struct span *x;
 
+		NR_GROW(sp, c.n, spcap);
+		x = &sp[c.n - 1];
+		x->b0 = kb;
+		x->c0 = kc;
 		while (k <= 0 && i < nb && !cmp_rows(&bs[i], first))
 			bv[kb++] = bs[i++].value;
 		while (k >= 0 && j < nc && !cmp_rows(&cs[j], first))
 			cv[kc++] = cs[j++].value;
+		x->b1 = kb;
+		x->c1 = kc;
 		s->threshold = o->params.threshold;
 		s->critical = o->params.critical;
 		nr_campaign_thresholds(camp, s->id.test, s->id.metric, &s->threshold, &s->critical);
-		if (!kc) {
+		if (x->c1 == x->c0) {
 			s->presence = NR_ONLY_BASE;
 			c.only_base++;
-		} else if (!kb) {
+		} else if (x->b1 == x->b0) {
 			s->presence = NR_ONLY_CAND;
 			c.only_cand++;
 		} else {
-			struct nr_analysis_compare_params p = o->params;
-
-			p.threshold = s->threshold;
-			p.critical = s->critical < s->threshold ? s->threshold : s->critical;
 			s->presence = NR_IN_BOTH;
-			if (nr_analysis_compare(bv, kb, cv, kc, s->id.better, &p, &s->r) < 0) {
-				/* non-finite values: say so rather than judge */
-				s->r.outcome = NR_OUTCOME_NOISY;
-				s->r.p_value = NAN;
-			}
-			c.counts[s->r.outcome]++;
-			c.few_repeats |= s->r.few_repeats;
 		}
 	}
+	if (c.n && (r = judge(&c, o, bv, cv, sp, d)) < 0)
+		goto out;
 	if (o->history && c.counts[NR_OUTCOME_REGRESSION]) {
 		struct nr_changes_opts ho = { .campaign = c.cand.campaign,
 					      .params = (struct nr_analysis_cp_params)NR_ANALYSIS_CP_PARAMS_INIT };
@@ -280,6 +368,7 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 out:
 	free(bv);
 	free(cv);
+	free(sp);
 	nr_sample_rows_free(bs, nb);
 	nr_sample_rows_free(cs, nc);
 	nr_cases_free(cases, n_cases);

@@ -13,6 +13,8 @@
 #include "analysis/analysis.h"
 #include "store/store.h"
 
+struct nr_campaign;
+
 struct nr_compare_opts {
 	const char *base_sel;   /* a run selector (see nr_store_runs_select) */
 	const char *cand_sel;
@@ -47,6 +49,9 @@ struct nr_comparison {
 	size_t only_base, only_cand;
 	size_t cand_failed_cases;/* failed cases of the candidate run */
 	bool few_repeats;        /* some series had fewer than min_repeats a side */
+	/* the comparison's family-wise level, interval level and the power
+	 * the detectable changes are stated at (from the params used) */
+	double alpha, ci_level, power;
 	/*
 	 * The hardware the runs ran on ("Intel Xeon x2, 23.5 GiB" per host
 	 * with a description). Baseline runs of the candidate's class are
@@ -69,6 +74,53 @@ void nr_comparison_release(struct nr_comparison *c);
 
 /* Whether the comparison should fail CI: a regression of severity >= fail_on. */
 bool nr_comparison_fails(const struct nr_comparison *c, enum nr_analysis_severity fail_on);
+
+/* ---- power: what a campaign's comparisons can detect, from history ---- */
+
+struct nr_power_case {
+	const char *key, *test; /* a planned case */
+	size_t repeats;         /* its repeats */
+};
+
+struct nr_power_opts {
+	const char *campaign;           /* its name in the store */
+	const struct nr_campaign *camp; /* per test and metric thresholds, or NULL */
+	double threshold;               /* where the campaign sets none */
+	const struct nr_power_case *cases;
+	size_t n_cases;
+	double alpha, power;            /* as the comparison will use them */
+	size_t min_repeats;
+};
+
+struct nr_power_series {
+	struct nr_series id;  /* for a case without history: key and test only */
+	size_t repeats;       /* planned, a side */
+	double threshold;
+	size_t runs;          /* past runs with >= 2 positive repeats that gave the noise */
+	double history_df;    /* their pooled degrees of freedom */
+	double noise;         /* sd of the log values within a run (relative); NaN: unknown */
+	double prior_df;      /* what a comparison would borrow from the metric's other series */
+	double detectable;    /* as nr_analysis_compare_result.detectable; NaN: unknown */
+	size_t repeats_needed;/* for the threshold; 0 unknown; REPEATS_CAP + 1: more */
+	bool no_history;      /* the case never ran */
+	bool prior_done;      /* (internal) */
+};
+
+struct nr_power_plan {
+	struct nr_power_series *v; /* series in store order, then cases without history */
+	size_t n;
+	size_t family;             /* series a comparison of the plan will judge */
+};
+
+/*
+ * From the stored history of `o->campaign` (st NULL: none), per series
+ * of the planned cases: the noise of one repeat pooled over the within-run
+ * repeats of its last 10 runs (log scale), and what a comparison with the
+ * planned repeats could detect at o->alpha across the plan's series.
+ */
+int nr_compare_power_plan(struct nr_store *st, const struct nr_power_opts *o,
+			  struct nr_power_plan *ret, struct nr_diag *d);
+void nr_power_plan_release(struct nr_power_plan *p);
 
 /* ---- history: one value per run for every series of a campaign ---- */
 

@@ -79,7 +79,19 @@ struct nr_report_run {
 	const struct nr_history *history;    /* the campaign's runs up to this one, or NULL */
 	const struct nr_changes *changes;    /* change points in that history, or NULL */
 	const struct nr_comparison *cmp;     /* against a baseline, or NULL */
+	/* a comparison was asked for but none could be made: why (e.g. no
+	 * finished run matches the baseline, as on a branch's first run) */
+	const char *cmp_missing;
 };
+
+/*
+ * The one verdict of a run's report, the same in every format: the
+ * run's status when it did not pass ("failed", "stopped", ...),
+ * "regression" when it passed but the comparison found a regression of
+ * severity >= warning, else "passed". `netrig report` exits 0 only for
+ * "passed" (and "running").
+ */
+const char *nr_report_verdict(const struct nr_report_run *r);
 
 /* A run's report: text, md, json, junit or csv (html: nr_report_html). */
 void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, struct nr_buf *out);

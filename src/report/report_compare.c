@@ -31,12 +31,91 @@ static void fmt_pct(char *b, size_t n, double v)
 		snprintf(b, n, "%+.1f%%", 100 * v);
 }
 
-static void fmt_p(char *b, size_t n, const struct nr_series_cmp *s)
+static void fmt_p(char *b, size_t n, double p)
 {
-	if (s->r.few_repeats || isnan(s->r.p_value))
+	if (isnan(p))
 		snprintf(b, n, "-");
 	else
-		snprintf(b, n, "%.3g", s->r.p_value);
+		snprintf(b, n, "%.3g", p);
+}
+
+/* "+12.0% [+9.1, +15.0]": the estimate and its interval. */
+static void fmt_change(char *b, size_t n, const struct nr_series_cmp *s)
+{
+	char est[24];
+
+	fmt_pct(est, sizeof(est), s->r.change);
+	if (isfinite(s->r.ci_low) && isfinite(s->r.ci_high))
+		snprintf(b, n, "%s [%+.1f, %+.1f]", est, 100 * s->r.ci_low, 100 * s->r.ci_high);
+	else
+		snprintf(b, n, "%s", est);
+}
+
+/* Unsigned percentage with a precision that suits its size, or "-". */
+static void fmt_rel(char *b, size_t n, double v)
+{
+	if (!isfinite(v))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, 100 * v < 9.95 ? "%.1f%%" : "%.0f%%", 100 * v);
+}
+
+static void fmt_need(char *b, size_t n, const struct nr_series_cmp *s)
+{
+	if (!s->r.repeats_needed)
+		snprintf(b, n, "-");
+	else if (s->r.repeats_needed > NR_ANALYSIS_REPEATS_CAP)
+		snprintf(b, n, ">%d", NR_ANALYSIS_REPEATS_CAP);
+	else
+		snprintf(b, n, "%zu", s->r.repeats_needed);
+}
+
+/* A series judged on both sides with a test, whose design cannot find a
+ * change of its threshold's size: worth a sentence. */
+static bool blind(const struct nr_series_cmp *s)
+{
+	return s->presence == NR_IN_BOTH && s->r.tested && isfinite(s->r.detectable) &&
+	       s->r.detectable > s->threshold;
+}
+
+/*
+ * "noise 8.0 %, 5 repeats: changes under 28 % cannot be told from noise;
+ * 34 repeats would detect 10 %" (docs/analysis.md, "What a series can
+ * detect").
+ */
+static void detect_sentence(const struct nr_series_cmp *s, struct nr_buf *out)
+{
+	const struct nr_analysis_compare_result *x = &s->r;
+	char noise[16], det[16], t[16];
+
+	fmt_rel(noise, sizeof(noise), x->noise);
+	fmt_rel(det, sizeof(det), x->detectable);
+	fmt_rel(t, sizeof(t), s->threshold);
+	nr_buf_addf(out, "noise %s, ", noise);
+	if (x->n_base == x->n_cand)
+		nr_buf_addf(out, "%zu repeats", x->n_cand);
+	else
+		nr_buf_addf(out, "%zu baseline and %zu candidate repeats", x->n_base, x->n_cand);
+	nr_buf_addf(out, ": changes under %s cannot be told from noise", det);
+	if (x->repeats_needed > NR_ANALYSIS_REPEATS_CAP)
+		nr_buf_addf(out, "; more than %d repeats a side would be needed for %s",
+			    NR_ANALYSIS_REPEATS_CAP, t);
+	else if (x->repeats_needed)
+		nr_buf_addf(out, "; %zu repeats would detect %s", x->repeats_needed, t);
+}
+
+/* What the last column says besides severity. */
+static const char *row_note(const struct nr_series_cmp *s)
+{
+	if (s->presence != NR_IN_BOTH)
+		return "";
+	if (s->r.invalid)
+		return "non-finite values";
+	if (s->r.below_threshold)
+		return "real, below threshold";
+	if (s->r.few_repeats)
+		return "few repeats: no test";
+	return s->r.severity ? nr_analysis_severity_name(s->r.severity) : "";
 }
 
 static void summary_line(const struct nr_comparison *c, struct nr_buf *out)
@@ -69,6 +148,20 @@ static void base_desc(const struct nr_comparison *c, struct nr_buf *out)
 	}
 }
 
+/* The line that says what the numbers of a comparison mean. */
+static void legend(const struct nr_comparison *c, struct nr_buf *out)
+{
+	size_t i, tested = 0;
+
+	for (i = 0; i < c->n; i++)
+		tested += c->v[i].presence == NR_IN_BOTH && c->v[i].r.tested;
+	nr_buf_addf(out, "at most %g %% chance of any false regression in these %zu series "
+			 "(Holm-adjusted p); interval %g %%; noise: the relative sd of one repeat; "
+			 "detects: the change found %g %% of the time with these repeats; "
+			 "need: repeats a side to find a change of the threshold",
+		    100 * c->alpha, tested, 100 * c->ci_level, 100 * c->power);
+}
+
 static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	size_t i;
@@ -82,27 +175,37 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 	nr_buf_adds(out, " vs baseline ");
 	base_desc(c, out);
 	nr_buf_addch(out, '\n');
-	nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %8s %8s %s\n", "outcome", "case", "metric",
-		    "base", "candidate", "change", "p", "");
+	nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %-24s %8s %8s %6s %7s %6s %s\n", "outcome", "case",
+		    "metric", "base", "candidate", "change [interval]", "p", "p adj", "noise",
+		    "detects", "need", "");
 	for (i = 0; i < c->n; i++) {
 		const struct nr_series_cmp *s = &c->v[i];
-		char b1[40] = "-", b2[40] = "-", ch[24] = "-", p[24] = "-";
-		const char *sev = s->presence == NR_IN_BOTH && s->r.severity
-					  ? nr_analysis_severity_name(s->r.severity) : "";
-		char *key = nr_str_escaped(s->id.key);
+		char b1[40] = "-", b2[40] = "-", ch[48] = "-", p[24] = "-", pa[24] = "-";
+		char noise[16] = "-", det[16] = "-", need[16] = "-";
+		char *key = nr_str_escaped(s->id.key), *metric = nr_str_escaped(s->id.metric);
 
 		if (s->presence != NR_ONLY_CAND)
 			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->id.unit);
 		if (s->presence != NR_ONLY_BASE)
 			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
 		if (s->presence == NR_IN_BOTH) {
-			fmt_pct(ch, sizeof(ch), s->r.rel_change);
-			fmt_p(p, sizeof(p), s);
+			fmt_change(ch, sizeof(ch), s);
+			fmt_p(p, sizeof(p), s->r.p_value);
+			fmt_p(pa, sizeof(pa), s->r.p_adjusted);
+			fmt_rel(noise, sizeof(noise), s->r.noise);
+			fmt_rel(det, sizeof(det), s->r.detectable);
+			fmt_need(need, sizeof(need), s);
 		}
-		nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %8s %8s %s\n", outcome_of(s),
-			    key, strcmp(s->id.role, "main") ? s->id.metric : s->id.metric,
-			    b1, b2, ch, p, sev);
+		nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %-24s %8s %8s %6s %7s %6s %s\n",
+			    outcome_of(s), key, metric, b1, b2, ch, p, pa, noise, det, need,
+			    row_note(s));
+		if (blind(s) && s->r.outcome != NR_OUTCOME_REGRESSION) {
+			nr_buf_addf(out, "%13s", "");
+			detect_sentence(s, out);
+			nr_buf_addch(out, '\n');
+		}
 		free(key);
+		free(metric);
 		if (s->context) {
 			nr_buf_addf(out, "%13s", "");
 			nr_str_escape(out, s->context, strlen(s->context), NULL, 0);
@@ -110,6 +213,8 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 		}
 	}
 	summary_line(c, out);
+	nr_buf_addch(out, '\n');
+	legend(c, out);
 	nr_buf_addch(out, '\n');
 	if (c->few_repeats)
 		nr_buf_adds(out, "note: some series have fewer than 3 repeats a side: judged by the threshold alone, no significance test\n");
@@ -129,15 +234,20 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 
 static void md_row(const struct nr_series_cmp *s, struct nr_buf *out)
 {
-	char b1[40] = "-", b2[40] = "-", ch[24] = "-", p[24] = "-";
+	char b1[40] = "-", b2[40] = "-", ch[48] = "-", p[24] = "-", pa[24] = "-";
+	char noise[16] = "-", det[16] = "-", need[16] = "-";
 
 	if (s->presence != NR_ONLY_CAND)
 		nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->id.unit);
 	if (s->presence != NR_ONLY_BASE)
 		nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
 	if (s->presence == NR_IN_BOTH) {
-		fmt_pct(ch, sizeof(ch), s->r.rel_change);
-		fmt_p(p, sizeof(p), s);
+		fmt_change(ch, sizeof(ch), s);
+		fmt_p(p, sizeof(p), s->r.p_value);
+		fmt_p(pa, sizeof(pa), s->r.p_adjusted);
+		fmt_rel(noise, sizeof(noise), s->r.noise);
+		fmt_rel(det, sizeof(det), s->r.detectable);
+		fmt_need(need, sizeof(need), s);
 	}
 	nr_buf_adds(out, "| ");
 	nr__report_md_code(out, s->id.key, true);
@@ -147,18 +257,18 @@ static void md_row(const struct nr_series_cmp *s, struct nr_buf *out)
 		nr_buf_adds(out, " @");
 		nr__report_md_text(out, s->id.role);
 	}
-	nr_buf_addf(out, " | %s | %s | %s | %s | %s |\n", b1, b2, ch, p,
-		    s->presence == NR_IN_BOTH && s->r.severity ? nr_analysis_severity_name(s->r.severity)
-							       : "");
+	nr_buf_addf(out, " | %s | %s | ", b1, b2);
+	nr__report_md_text(out, ch); /* its interval's brackets are not a link */
+	nr_buf_addf(out, " | %s | %s | %s | %s | %s | %s |\n", p, pa, noise, det, need, row_note(s));
 	if (s->context) {
 		nr_buf_adds(out, "| | ");
 		nr__report_md_text(out, s->context);
-		nr_buf_adds(out, " | | | | | |\n");
+		nr_buf_adds(out, " | | | | | | | | | |\n");
 	}
 }
 
-static void md_section(const struct nr_comparison *c, const char *title, const char *outcome,
-		       bool collapsed, struct nr_buf *out)
+static void md_section(const struct nr_comparison *c, const char *heading, const char *title,
+		       const char *outcome, bool collapsed, struct nr_buf *out)
 {
 	size_t i, n = 0;
 
@@ -169,24 +279,46 @@ static void md_section(const struct nr_comparison *c, const char *title, const c
 	if (collapsed)
 		nr_buf_addf(out, "<details><summary>%s (%zu)</summary>\n\n", title, n);
 	else
-		nr_buf_addf(out, "### %s (%zu)\n\n", title, n);
-	nr_buf_adds(out, "| case | metric | baseline | candidate | change | p | severity |\n"
-			 "|---|---|---:|---:|---:|---:|---|\n");
+		nr_buf_addf(out, "%s %s (%zu)\n\n", heading, title, n);
+	nr_buf_adds(out, "| case | metric | baseline | candidate | change \\[interval\\] | p | p adj "
+			 "| noise | detects | need | note |\n"
+			 "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
 	for (i = 0; i < c->n; i++)
 		if (!strcmp(outcome_of(&c->v[i]), outcome))
 			md_row(&c->v[i], out);
 	nr_buf_adds(out, collapsed ? "\n</details>\n\n" : "\n");
 }
 
-static void md_report(const struct nr_comparison *c, struct nr_buf *out)
+/* The series that cannot detect their threshold, one sentence each. */
+static void md_blind(const struct nr_comparison *c, struct nr_buf *out)
 {
-	bool bad = c->counts[NR_OUTCOME_REGRESSION] > 0;
+	size_t i, n = 0;
 
+	for (i = 0; i < c->n; i++)
+		n += blind(&c->v[i]);
+	if (!n)
+		return;
+	nr_buf_addf(out, "<details><summary>%zu series cannot detect a change of their threshold "
+			 "at this noise and these repeats</summary>\n\n", n);
+	for (i = 0; i < c->n; i++) {
+		if (!blind(&c->v[i]))
+			continue;
+		nr_buf_adds(out, "- ");
+		nr__report_md_code(out, c->v[i].id.key, false);
+		nr_buf_addch(out, ' ');
+		nr__report_md_text(out, c->v[i].id.metric);
+		nr_buf_adds(out, ": ");
+		detect_sentence(&c->v[i], out);
+		nr_buf_addch(out, '\n');
+	}
+	nr_buf_adds(out, "\n</details>\n\n");
+}
+
+void nr__report_comparison_md_body(const struct nr_comparison *c, const char *heading,
+				   struct nr_buf *out)
+{
 	struct nr_buf base = NR_BUF_INIT;
 
-	nr_buf_adds(out, "## netrig: ");
-	nr__report_md_text(out, c->cand.campaign);
-	nr_buf_addf(out, " %s\n\n", bad ? ":x: regressions found" : ":white_check_mark: no regression");
 	nr_buf_addf(out, "Candidate `%s`", c->cand.short_id);
 	if (c->cand.commit) {
 		char commit[13];
@@ -203,13 +335,18 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 	nr_buf_adds(out, ": ");
 	summary_line(c, out);
 	nr_buf_adds(out, ".\n\n");
-	md_section(c, "Regressions", "regression", false, out);
-	md_section(c, "Improvements", "improvement", false, out);
-	md_section(c, "Noisy (past the threshold, not significant)", "noisy", false, out);
-	md_section(c, "Changed (informational metrics)", "changed", false, out);
-	md_section(c, "Only in the baseline", "missing", false, out);
-	md_section(c, "Only in the candidate", "new", false, out);
-	md_section(c, "Stable", "stable", true, out);
+	md_section(c, heading, "Regressions", "regression", false, out);
+	md_section(c, heading, "Improvements", "improvement", false, out);
+	md_section(c, heading, "Noisy (no significant change, a change of the threshold not ruled out)",
+		   "noisy", false, out);
+	md_section(c, heading, "Changed (informational metrics)", "changed", false, out);
+	md_section(c, heading, "Only in the baseline", "missing", false, out);
+	md_section(c, heading, "Only in the candidate", "new", false, out);
+	md_section(c, heading, "Stable", "stable", true, out);
+	md_blind(c, out);
+	nr_buf_adds(out, "> ");
+	legend(c, out);
+	nr_buf_adds(out, ".\n\n");
 	if (c->few_repeats)
 		nr_buf_adds(out, "> Some series have fewer than 3 repeats a side: judged by the threshold alone.\n\n");
 	if (c->class_differs) {
@@ -224,6 +361,15 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.short_id);
 }
 
+static void md_report(const struct nr_comparison *c, struct nr_buf *out)
+{
+	nr_buf_adds(out, "## netrig: ");
+	nr__report_md_text(out, c->cand.campaign);
+	nr_buf_addf(out, " %s\n\n", nr_comparison_fails(c, NR_SEVERITY_WARNING)
+					 ? ":x: regressions found" : ":white_check_mark: no regression");
+	nr__report_comparison_md_body(c, "###", out);
+}
+
 static json_t *num_or_null(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
@@ -235,42 +381,63 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 	char *s;
 	size_t i;
 
-	json_object_set_new(root, "schema", json_string("netrig.compare/1"));
+	json_object_set_new(root, "schema", json_string("netrig.compare/2"));
 	json_object_set_new(root, "candidate", json_string(c->cand.id));
 	json_object_set_new(root, "candidate_commit", nr__report_jstr(c->cand.commit));
 	for (i = 0; i < c->n_base; i++)
 		json_array_append_new(base, json_string(c->base[i].id));
 	json_object_set_new(root, "baseline", base);
+	json_object_set_new(root, "alpha", json_real(c->alpha));
+	json_object_set_new(root, "ci_level", json_real(c->ci_level));
+	json_object_set_new(root, "power", json_real(c->power));
+	json_object_set_new(root, "fails", json_boolean(nr_comparison_fails(c, NR_SEVERITY_WARNING)));
 	for (i = 0; i < 5; i++)
 		json_object_set_new(counts, nr_analysis_outcome_name(i), json_integer((json_int_t)c->counts[i]));
 	json_object_set_new(counts, "only_baseline", json_integer((json_int_t)c->only_base));
 	json_object_set_new(counts, "only_candidate", json_integer((json_int_t)c->only_cand));
 	json_object_set_new(root, "counts", counts);
 	json_object_set_new(root, "candidate_failed_cases", json_integer((json_int_t)c->cand_failed_cases));
-	json_object_set_new(root, "candidate_host_class", json_string(c->cand_class ? c->cand_class : ""));
-	json_object_set_new(root, "baseline_host_class", json_string(c->base_class ? c->base_class : ""));
+	json_object_set_new(root, "candidate_host_class", nr__report_jstr(c->cand_class ? c->cand_class : ""));
+	json_object_set_new(root, "baseline_host_class", nr__report_jstr(c->base_class ? c->base_class : ""));
 	json_object_set_new(root, "host_class_differs", json_boolean(c->class_differs));
 	for (i = 0; i < c->n; i++) {
 		const struct nr_series_cmp *x = &c->v[i];
+		const struct nr_analysis_compare_result *r = &x->r;
 		json_t *o = json_object();
 
 		nr__report_json_series(o, &x->id);
 		json_object_set_new(o, "outcome", json_string(outcome_of(x)));
 		json_object_set_new(o, "threshold", json_real(x->threshold));
+		json_object_set_new(o, "critical", json_real(x->critical));
 		if (x->presence == NR_IN_BOTH) {
-			json_object_set_new(o, "severity", json_string(nr_analysis_severity_name(x->r.severity)));
-			json_object_set_new(o, "n_baseline", json_integer((json_int_t)x->r.n_base));
-			json_object_set_new(o, "n_candidate", json_integer((json_int_t)x->r.n_cand));
-			json_object_set_new(o, "median_baseline", num_or_null(x->r.median_base));
-			json_object_set_new(o, "median_candidate", num_or_null(x->r.median_cand));
-			json_object_set_new(o, "change", num_or_null(x->r.rel_change));
-			json_object_set_new(o, "ci_low", num_or_null(x->r.ci_low));
-			json_object_set_new(o, "ci_high", num_or_null(x->r.ci_high));
-			json_object_set_new(o, "p_value", num_or_null(x->r.p_value));
-			json_object_set_new(o, "few_repeats", json_boolean(x->r.few_repeats));
+			json_object_set_new(o, "severity", json_string(nr_analysis_severity_name(r->severity)));
+			json_object_set_new(o, "n_baseline", json_integer((json_int_t)r->n_base));
+			json_object_set_new(o, "n_candidate", json_integer((json_int_t)r->n_cand));
+			json_object_set_new(o, "median_baseline", num_or_null(r->median_base));
+			json_object_set_new(o, "median_candidate", num_or_null(r->median_cand));
+			json_object_set_new(o, "median_change", num_or_null(r->median_change));
+			json_object_set_new(o, "change", num_or_null(r->change));
+			json_object_set_new(o, "ci_low", num_or_null(r->ci_low));
+			json_object_set_new(o, "ci_high", num_or_null(r->ci_high));
+			json_object_set_new(o, "p_value", num_or_null(r->p_value));
+			json_object_set_new(o, "p_adjusted", num_or_null(r->p_adjusted));
+			json_object_set_new(o, "family", json_integer((json_int_t)r->family));
+			json_object_set_new(o, "significant", json_boolean(r->significant));
+			json_object_set_new(o, "below_threshold", json_boolean(r->below_threshold));
+			json_object_set_new(o, "noise", num_or_null(r->noise));
+			json_object_set_new(o, "df", num_or_null(r->df));
+			json_object_set_new(o, "prior_df", num_or_null(r->tested ? r->prior_df : NAN));
+			json_object_set_new(o, "detectable", num_or_null(r->detectable));
+			json_object_set_new(o, "repeats_needed",
+					    r->repeats_needed ? json_integer((json_int_t)r->repeats_needed)
+							      : json_null());
+			json_object_set_new(o, "log_scale", json_boolean(r->log_scale));
+			json_object_set_new(o, "tested", json_boolean(r->tested));
+			json_object_set_new(o, "few_repeats", json_boolean(r->few_repeats));
+			json_object_set_new(o, "invalid", json_boolean(r->invalid));
 		}
 		if (x->context)
-			json_object_set_new(o, "context", json_string(x->context));
+			json_object_set_new(o, "context", nr__report_jstr(x->context));
 		json_array_append_new(series, o);
 	}
 	json_object_set_new(root, "series", series);
@@ -279,6 +446,19 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 	nr_buf_addch(out, '\n');
 	free(s);
 	json_decref(root);
+}
+
+void nr__report_regression_message(const struct nr_series_cmp *s, struct nr_buf *out)
+{
+	char b1[40], b2[40], ch[48], p[24], pa[24];
+
+	nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->id.unit);
+	nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
+	fmt_change(ch, sizeof(ch), s);
+	fmt_p(p, sizeof(p), s->r.p_value);
+	fmt_p(pa, sizeof(pa), s->r.p_adjusted);
+	nr_buf_addf(out, "%s regression: %s -> %s (%s, p %s, adjusted %s)",
+		    nr_analysis_severity_name(s->r.severity), b1, b2, ch, p, pa);
 }
 
 static int cmp_test_name(const void *a, const void *b)
@@ -316,7 +496,6 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 		nr_buf_addf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", end - i, nf);
 		for (j = i; j < end; j++) {
 			const struct nr_series_cmp *s = v[j];
-			char b1[40] = "-", b2[40] = "-", ch[24] = "-";
 
 			nr_buf_adds(out, "    <testcase classname=\"");
 			nr_report_xml_escape(out, s->id.key);
@@ -330,15 +509,28 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 			if (s->presence != NR_IN_BOTH || s->r.outcome != NR_OUTCOME_REGRESSION) {
 				nr_buf_adds(out, ">\n      <system-out>");
 				nr_report_xml_escape(out, outcome_of(s));
+				if (s->presence == NR_IN_BOTH && s->r.tested)
+					nr_buf_addf(out, " (p %.3g, adjusted %.3g)", s->r.p_value,
+						    s->r.p_adjusted);
+				if (blind(s)) {
+					struct nr_buf why = NR_BUF_INIT;
+
+					detect_sentence(s, &why);
+					nr_buf_adds(out, "; ");
+					nr_report_xml_escape(out, why.buf);
+					nr_buf_release(&why);
+				}
 				nr_buf_adds(out, "</system-out>\n    </testcase>\n");
 				continue;
 			}
-			nr_fmt_value(b1, sizeof(b1), s->r.median_base, s->id.unit);
-			nr_fmt_value(b2, sizeof(b2), s->r.median_cand, s->id.unit);
-			fmt_pct(ch, sizeof(ch), s->r.rel_change);
 			nr_buf_adds(out, ">\n      <failure type=\"regression\" message=\"");
-			nr_buf_addf(out, "%s regression: %s -> %s (%s, p %.3g)",
-				    nr_analysis_severity_name(s->r.severity), b1, b2, ch, s->r.p_value);
+			{
+				struct nr_buf msg = NR_BUF_INIT;
+
+				nr__report_regression_message(s, &msg);
+				nr_report_xml_escape(out, msg.buf);
+				nr_buf_release(&msg);
+			}
 			nr_buf_adds(out, "\">");
 			nr_report_xml_escape(out, s->context ? s->context : "");
 			nr_buf_adds(out, "</failure>\n    </testcase>\n");
@@ -368,6 +560,42 @@ void nr_report_comparison(const struct nr_comparison *c, enum nr_report_format f
 	}
 }
 
+/* A change point's levels before and after, and its change, formatted. */
+static void change_cells(const struct nr_change *x, char b1[40], char b2[40], char ch[24])
+{
+	nr_fmt_value(b1, 40, x->cp.mean_before, x->id.unit);
+	nr_fmt_value(b2, 40, x->cp.mean_after, x->id.unit);
+	fmt_pct(ch, 24, x->cp.rel_change);
+}
+
+void nr__report_changes_md(const struct nr_changes *c, const char *heading, struct nr_buf *out)
+{
+	size_t i;
+
+	nr_buf_addf(out, "%s %zu change point%s in %zu series over %zu runs\n\n", heading, c->n,
+		    c->n == 1 ? "" : "s", c->series, c->runs);
+	if (c->n)
+		nr_buf_adds(out, "| case | metric | at | commit | before | after | change | p |\n"
+				 "|---|---|---:|---|---:|---:|---:|---:|\n");
+	for (i = 0; i < c->n; i++) {
+		const struct nr_change *x = &c->v[i];
+		char b1[40], b2[40], ch[24];
+
+		char commit[13];
+
+		change_cells(x, b1, b2, ch);
+		snprintf(commit, sizeof(commit), "%s", x->commit ? x->commit : "");
+		nr_buf_adds(out, "| ");
+		nr__report_md_code(out, x->id.key, true);
+		nr_buf_adds(out, " | ");
+		nr__report_md_text(out, x->id.metric);
+		nr_buf_addf(out, " | %zu | ", x->cp.index);
+		nr__report_md_text(out, commit);
+		nr_buf_addf(out, " | %s | %s | %s%s | %.2g |\n", b1, b2, ch,
+			    x->regression ? " :x:" : "", x->cp.p_value);
+	}
+}
+
 void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, struct nr_buf *out)
 {
 	size_t i;
@@ -383,13 +611,13 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 			const struct nr_change *x = &c->v[i];
 			json_t *o = json_object();
 
-			json_object_set_new(o, "test", json_string(x->id.test));
-			json_object_set_new(o, "case", json_string(x->id.key));
-			json_object_set_new(o, "role", json_string(x->id.role));
-			json_object_set_new(o, "metric", json_string(x->id.metric));
+			json_object_set_new(o, "test", nr__report_jstr(x->id.test));
+			json_object_set_new(o, "case", nr__report_jstr(x->id.key));
+			json_object_set_new(o, "role", nr__report_jstr(x->id.role));
+			json_object_set_new(o, "metric", nr__report_jstr(x->id.metric));
 			json_object_set_new(o, "index", json_integer((json_int_t)x->cp.index));
 			json_object_set_new(o, "run", x->run_id[0] ? json_string(x->run_id) : json_null());
-			json_object_set_new(o, "commit", x->commit ? json_string(x->commit) : json_null());
+			json_object_set_new(o, "commit", nr__report_jstr(x->commit));
 			json_object_set_new(o, "mean_before", num_or_null(x->cp.mean_before));
 			json_object_set_new(o, "mean_after", num_or_null(x->cp.mean_after));
 			json_object_set_new(o, "change", num_or_null(x->cp.rel_change));
@@ -407,30 +635,7 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 		return;
 	}
 	if (fmt == NR_REPORT_MD) {
-		nr_buf_addf(out, "## netrig: %zu change point%s in %zu series over %zu runs\n\n", c->n,
-			    c->n == 1 ? "" : "s", c->series, c->runs);
-		if (c->n)
-			nr_buf_adds(out, "| case | metric | at | commit | before | after | change | p |\n"
-					 "|---|---|---:|---|---:|---:|---:|---:|\n");
-		for (i = 0; i < c->n; i++) {
-			const struct nr_change *x = &c->v[i];
-			char b1[40], b2[40], ch[24];
-
-			nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->id.unit);
-			nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->id.unit);
-			fmt_pct(ch, sizeof(ch), x->cp.rel_change);
-			char commit[13];
-
-			snprintf(commit, sizeof(commit), "%s", x->commit ? x->commit : "");
-			nr_buf_adds(out, "| ");
-			nr__report_md_code(out, x->id.key, true);
-			nr_buf_adds(out, " | ");
-			nr__report_md_text(out, x->id.metric);
-			nr_buf_addf(out, " | %zu | ", x->cp.index);
-			nr__report_md_text(out, commit);
-			nr_buf_addf(out, " | %s | %s | %s%s | %.2g |\n", b1, b2, ch,
-				    x->regression ? " :x:" : "", x->cp.p_value);
-		}
+		nr__report_changes_md(c, "## netrig:", out);
 		return;
 	}
 	nr_buf_addf(out, "%zu change point%s in %zu series over %zu runs\n", c->n, c->n == 1 ? "" : "s",
@@ -439,9 +644,7 @@ void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, st
 		const struct nr_change *x = &c->v[i];
 		char b1[40], b2[40], ch[24];
 
-		nr_fmt_value(b1, sizeof(b1), x->cp.mean_before, x->id.unit);
-		nr_fmt_value(b2, sizeof(b2), x->cp.mean_after, x->id.unit);
-		fmt_pct(ch, sizeof(ch), x->cp.rel_change);
+		change_cells(x, b1, b2, ch);
 		char *key = nr_str_escaped(x->id.key), *metric = nr_str_escaped(x->id.metric);
 		struct nr_buf at = NR_BUF_INIT;
 

@@ -233,7 +233,7 @@ static void cmp_row(struct nr_buf *out, const struct nr_series_cmp *s)
 	nr_buf_adds(out, "</td>");
 	if (s->presence != NR_IN_BOTH) {
 		nr_buf_adds(out, "<td class=\"num\"></td><td class=\"num\"></td><td class=\"num\"></td>"
-				 "<td class=\"num\"></td><td>");
+				 "<td class=\"num\"></td><td class=\"num\"></td><td>");
 		nr_buf_adds(out, s->presence == NR_ONLY_BASE ? "only in the baseline" : "only in this run");
 		nr_buf_adds(out, "</td></tr>\n");
 		return;
@@ -242,20 +242,36 @@ static void cmp_row(struct nr_buf *out, const struct nr_series_cmp *s)
 	add_value(out, x->median_base, s->id.unit);
 	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(x->median_cand) ? x->median_cand : 0);
 	add_value(out, x->median_cand, s->id.unit);
-	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(x->rel_change) ? x->rel_change : 0);
-	if (isfinite(x->rel_change))
-		nr_buf_addf(out, "%+.1f %%", 100 * x->rel_change);
+	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(x->change) ? x->change : 0);
+	if (isfinite(x->change))
+		nr_buf_addf(out, "%+.1f %%", 100 * x->change);
 	else
-		nr_buf_adds(out, isinf(x->rel_change) ? "&#8734;" : "&#8211;");
+		nr_buf_adds(out, isinf(x->change) ? "&#8734;" : "&#8211;");
 	if (isfinite(x->ci_low) && isfinite(x->ci_high))
 		nr_buf_addf(out, " <span class=\"note\">[%+.1f, %+.1f]</span>", 100 * x->ci_low,
 			    100 * x->ci_high);
-	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(x->p_value) ? x->p_value : 1);
+	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">",
+		    isfinite(x->p_adjusted) ? x->p_adjusted : 1);
 	if (isfinite(x->p_value))
-		nr_buf_addf(out, "%.3g", x->p_value);
+		nr_buf_addf(out, "%.2g <span class=\"note\">(%.2g)</span>", x->p_adjusted, x->p_value);
 	else
 		nr_buf_addf(out, "<span class=\"note\">n=%zu/%zu</span>", x->n_base, x->n_cand);
+	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">",
+		    isfinite(x->detectable) ? x->detectable : 0);
+	if (isfinite(x->detectable)) {
+		nr_buf_addf(out, "%.1f %%", 100 * x->detectable);
+		if (x->repeats_needed > NR_ANALYSIS_REPEATS_CAP)
+			nr_buf_addf(out, " <span class=\"note\">(&gt;%d for %.0f %%)</span>",
+				    NR_ANALYSIS_REPEATS_CAP, 100 * s->threshold);
+		else if (x->repeats_needed)
+			nr_buf_addf(out, " <span class=\"note\">(%zu for %.0f %%)</span>", x->repeats_needed,
+				    100 * s->threshold);
+	}
 	nr_buf_adds(out, "</td><td>");
+	if (x->below_threshold)
+		nr_buf_adds(out, "a real change, below the threshold. ");
+	if (isfinite(x->noise))
+		nr_buf_addf(out, "noise %.1f %%. ", 100 * x->noise);
 	if (s->context)
 		esc(out, s->context);
 	nr_buf_adds(out, "</td></tr>\n");
@@ -264,7 +280,8 @@ static void cmp_row(struct nr_buf *out, const struct nr_series_cmp *s)
 static const char cmp_head[] =
 	"<thead><tr><th>outcome</th><th>severity</th><th>test</th><th>case</th><th>metric</th>"
 	"<th class=\"num\">baseline</th><th class=\"num\">this run</th><th class=\"num\">change [CI]</th>"
-	"<th class=\"num\">p-value</th><th>note</th></tr></thead>\n<tbody>\n";
+	"<th class=\"num\">p adjusted (raw)</th><th class=\"num\">detects (repeats for threshold)</th>"
+	"<th>note</th></tr></thead>\n<tbody>\n";
 
 static void add_comparison(struct nr_buf *out, const struct nr_comparison *c)
 {
@@ -298,6 +315,10 @@ static void add_comparison(struct nr_buf *out, const struct nr_comparison *c)
 		add_card(out, NULL, (long long)c->only_cand, "only in this run");
 	}
 	nr_buf_adds(out, "</div>\n");
+	nr_buf_addf(out, "<p class=\"note\">At most %g %% chance of any false regression in this "
+			 "comparison (Holm-adjusted p); change with its %g %% interval; detects: the "
+			 "change found %g %% of the time with these repeats.</p>\n",
+		    100 * c->alpha, 100 * c->ci_level, 100 * c->power);
 	if (c->few_repeats)
 		nr_buf_adds(out, "<p class=\"note\">Some series had fewer than 3 repeats a side: they are "
 				 "judged by the threshold alone, without a p-value.</p>\n");
@@ -369,6 +390,8 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 		esc(out, run->reason);
 	}
 	/* row by row in two columns: campaign, run / status, duration / commit, branch / times */
+	nr_buf_adds(out, "</dd>\n<dt>verdict</dt><dd>");
+	add_badge(out, nr_report_verdict(r));
 	nr_buf_adds(out, "</dd>\n<dt>duration</dt><dd>");
 	add_duration(out, run->started_us, run->finished_us);
 	nr_buf_adds(out, "</dd>\n<dt>commit</dt><dd>");
@@ -404,8 +427,13 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 		add_card(out, NULL, other, "not finished");
 	add_card(out, NULL, (long long)r->n_samples, "samples");
 	nr_buf_adds(out, "</div>\n");
-	if (r->cmp)
+	if (r->cmp) {
 		add_comparison(out, r->cmp);
+	} else if (r->cmp_missing) {
+		nr_buf_adds(out, "<p class=\"note\">No comparison: ");
+		esc(out, r->cmp_missing);
+		nr_buf_adds(out, ".</p>\n");
+	}
 	nr_buf_adds(out, "</section>\n");
 }
 

@@ -75,6 +75,25 @@ struct json_t *nr__report_events_json(const struct nr_event_rec *ev, size_t n);
 /* A run's controller as {host, pid, state: alive|gone|elsewhere|null, heartbeat}. */
 struct json_t *nr__report_controller_json(const struct nr_run_rec *run);
 
+struct nr_comparison;
+struct nr_series_cmp;
+
+/* A comparison's markdown without its heading, for a run's report whose
+ * own heading states the one verdict (report_compare.c); its sections
+ * get headings of `heading` ("###"). */
+void nr__report_comparison_md_body(const struct nr_comparison *c, const char *heading,
+				   struct nr_buf *out);
+
+struct nr_changes;
+
+/* Change points as markdown under a heading such as "## netrig:" (alone)
+ * or "###" (inside a run's report, whose heading is the verdict). */
+void nr__report_changes_md(const struct nr_changes *c, const char *heading, struct nr_buf *out);
+
+/* "warning regression: 10 us -> 12 us (+20.0% [+18.1, +22.0], p 1e-06,
+ * adjusted 4e-05)": a regression in one line, unescaped. */
+void nr__report_regression_message(const struct nr_series_cmp *s, struct nr_buf *out);
+
 /* The hosts section of the HTML page (report_html_hosts.c). */
 void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r);
 

@@ -11,18 +11,32 @@
 #include "report/report.h"
 #include "report/report_int.h"
 
+const char *nr_report_verdict(const struct nr_report_run *r)
+{
+	if (strcmp(r->run->status, NR_RUN_PASSED))
+		return r->run->status;
+	if (r->cmp && nr_comparison_fails(r->cmp, NR_SEVERITY_WARNING))
+		return "regression";
+	return "passed";
+}
+
 static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 {
 	const struct nr_run_rec *run = r->run;
+	const char *verdict = nr_report_verdict(r);
 	size_t i, failed = 0;
 	char when[40];
 
 	for (i = 0; i < r->n_cases; i++)
 		failed += !strcmp(r->cases[i].status, NR_CASE_FAILED);
+	/* one heading, one verdict: the comparison below has none of its own */
 	nr_buf_adds(out, "## netrig: ");
 	nr__report_md_text(out, run->campaign);
 	nr_buf_addf(out, " %s\n\n",
-		    !strcmp(run->status, NR_RUN_PASSED) ? ":white_check_mark: passed" : run->status);
+		    !strcmp(verdict, "passed")       ? ":white_check_mark: passed"
+		    : !strcmp(verdict, "regression") ? ":x: regressions found"
+		    : !strcmp(verdict, NR_RUN_FAILED) ? ":x: failed"
+						     : verdict);
 	nr_buf_addf(out, "Run `%s` started %s", run->short_id, nr_fmt_time(when, sizeof(when), run->started_us));
 	if (run->commit) {
 		char commit[13];
@@ -56,7 +70,10 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 		nr_buf_addch(out, '\n');
 	}
 	if (r->cmp) {
-		nr_report_comparison(r->cmp, NR_REPORT_MD, out);
+		nr_buf_adds(out, "### Against the baseline\n\n");
+		nr__report_comparison_md_body(r->cmp, "####", out);
+	} else if (r->cmp_missing) {
+		nr_buf_addf(out, "> No comparison: %s.\n\n", r->cmp_missing);
 	}
 	nr_buf_adds(out, "<details><summary>Results</summary>\n\n"
 			 "| case | metric | median | min | max | n |\n|---|---|---:|---:|---:|---:|\n");
@@ -76,7 +93,7 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 	nr_buf_adds(out, "\n</details>\n");
 	if (r->changes && r->changes->n) {
 		nr_buf_adds(out, "\n");
-		nr_report_changes(r->changes, NR_REPORT_MD, out);
+		nr__report_changes_md(r->changes, "### History:", out);
 	}
 }
 
@@ -132,17 +149,13 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 				}
 				nr_buf_addf(&suite, "\" time=\"%.3f\">", secs);
 				if (v && v->presence == NR_IN_BOTH && v->r.outcome == NR_OUTCOME_REGRESSION) {
-					char b1[40], b2[40];
+					struct nr_buf msg = NR_BUF_INIT;
 
 					nf++;
 					nr_buf_adds(&suite, "<failure type=\"regression\" message=\"");
-					nr_buf_addf(&suite, "%s regression: %s -> %s (%+.1f%%, p %.3g)",
-						    nr_analysis_severity_name(v->r.severity),
-						    nr_fmt_value(b1, sizeof(b1), v->r.median_base,
-								 v->id.unit),
-						    nr_fmt_value(b2, sizeof(b2), v->r.median_cand,
-								 v->id.unit),
-						    100 * v->r.rel_change, v->r.p_value);
+					nr__report_regression_message(v, &msg);
+					nr_report_xml_escape(&suite, msg.buf);
+					nr_buf_release(&msg);
 					nr_buf_adds(&suite, "\">");
 					nr_report_xml_escape(&suite, v->context ? v->context : "");
 					nr_buf_adds(&suite, "</failure>");
@@ -154,6 +167,9 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 				if (v && v->presence == NR_IN_BOTH)
 					nr_buf_addf(&suite, "; %s against the baseline",
 						    nr_analysis_outcome_name(v->r.outcome));
+				if (v && v->presence == NR_IN_BOTH && v->r.tested)
+					nr_buf_addf(&suite, " (p %.3g, adjusted %.3g)", v->r.p_value,
+						    v->r.p_adjusted);
 				nr_buf_adds(&suite, "</system-out></testcase>\n");
 			}
 			if (any)
@@ -244,10 +260,14 @@ static void json_report(const struct nr_report_run *r, struct nr_buf *out)
 		}
 		json_object_set_new(root, "hosts", hosts);
 	}
+	json_object_set_new(root, "verdict", json_string(nr_report_verdict(r)));
 	if (r->cmp) {
 		nr_buf_reset(&part);
 		nr_report_comparison(r->cmp, NR_REPORT_JSON, &part);
 		json_object_set_new(root, "comparison", json_loads(part.buf, 0, NULL));
+	} else if (r->cmp_missing) {
+		json_object_set_new(root, "comparison", json_null());
+		json_object_set_new(root, "comparison_missing", json_string(r->cmp_missing));
 	}
 	if (r->changes) {
 		nr_buf_reset(&part);
@@ -290,7 +310,10 @@ void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, str
 		if (r->cmp) {
 			nr_buf_addch(out, '\n');
 			nr_report_comparison(r->cmp, NR_REPORT_TEXT, out);
+		} else if (r->cmp_missing) {
+			nr_buf_addf(out, "\nno comparison: %s\n", r->cmp_missing);
 		}
+		nr_buf_addf(out, "\nverdict: %s\n", nr_report_verdict(r));
 		if (r->changes && r->changes->n) {
 			nr_buf_addch(out, '\n');
 			nr_report_changes(r->changes, NR_REPORT_TEXT, out);

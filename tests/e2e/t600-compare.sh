@@ -1,9 +1,12 @@
 #!/bin/sh
 # Regression detection end to end: a synthetic benchmark whose level a file
 # sets; stable runs, then a 20 % step. compare flags the step with exit 1
-# (and not the stable pair), thresholds come from the campaign, the outputs
-# parse (md, json, junit), changes attributes the step to its commit, and
-# the Otava CSV reference comes out exactly.
+# (and not the stable pair), thresholds come from the campaign as stored
+# with the run (also when its lab file is gone), the outputs parse (md,
+# json, junit) and carry the per-series evidence, a run's report states one
+# verdict in every format (and goes out without a comparison when no
+# baseline exists), changes attributes the step to its commit, and the
+# Otava CSV reference comes out exactly.
 top=${NETRIG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 tmp=$(mktemp -d /tmp/netrig-t600.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -62,10 +65,27 @@ grep '^regression.*bw' cmp.txt | grep -q warning || fail "bw -20 % should be a w
 "$N" compare branch:main commit:slow1 --db s.db --format json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
+assert d["schema"] == "netrig.compare/2" and d["alpha"] == 0.01 and d["fails"], d
 assert d["counts"]["regression"] == 4, d["counts"]
 s = [x for x in d["series"] if x["outcome"] == "regression"]
-assert all(x["p_value"] < 0.05 and x["ci_high"] < 0 or x["ci_low"] > 0 for x in s), s
+for x in s:
+    # significant after adjustment across the 4 series, the interval on one side
+    assert x["family"] == 4 and x["p_value"] <= x["p_adjusted"] < 0.01, x
+    assert x["ci_high"] < 0 or x["ci_low"] > 0, x
+    assert x["ci_low"] <= x["change"] <= x["ci_high"], x
+    # what the series can detect, and the repeats for its threshold
+    assert 0 < x["noise"] < 0.05 and 0 < x["detectable"] < x["threshold"], x
+    assert 3 <= x["repeats_needed"] <= 5 and x["tested"] and not x["few_repeats"], x
 ' || fail "compare --format json"
+"$N" compare commit:good5 commit:good6 --db s.db --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert not d["fails"] and d["counts"]["regression"] == 0, d["counts"]
+for x in d["series"]:
+    # nothing changed: stable when the interval rules out the threshold, else noisy
+    inside = -x["threshold"] < x["ci_low"] and x["ci_high"] < x["threshold"]
+    assert x["outcome"] == ("stable" if inside else "noisy"), x
+' || fail "an A/A comparison: outcomes do not follow the interval rule"
 "$N" compare branch:main commit:slow1 --db s.db --format junit -o j.xml
 python3 -c '
 import xml.etree.ElementTree as E
@@ -75,6 +95,26 @@ assert len(t.findall(".//failure")) == 4
 ' || fail "compare --format junit is not the expected JUnit XML"
 "$N" compare branch:main commit:slow1 --db s.db --format md | grep -q '^### Regressions (4)' ||
 	fail "markdown has no regressions section"
+# The thresholds are those stored with the run: a lab file (or anything
+# else) missing on the comparing machine must not change them (the
+# defaults are 10 % and 20 %), and a stored campaign that cannot be read
+# fails loudly.
+cp s.db s-nolab.db
+sqlite3 s-nolab.db "UPDATE runs SET config = 'lab: /nonexistent/netrig-lab-$$.yaml' || char(10) || config"
+"$N" compare branch:main commit:slow1 --db s-nolab.db --format json > nolab.json
+[ $? = 1 ] || fail "compare without the lab file: expected exit 1"
+python3 - nolab.json <<'PY' || fail "without the lab file the campaign's thresholds were not applied"
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = sorted({(x["metric"], x["threshold"], x["critical"]) for x in d["series"]})
+assert got == [("bw", 0.1, 0.3), ("latency", 0.05, 0.15)], got
+PY
+sqlite3 s-nolab.db "UPDATE runs SET config = 'tests: [' WHERE commit_sha = 'slow1'"
+"$N" compare branch:main commit:slow1 --db s-nolab.db > /dev/null 2> err
+[ $? = 2 ] && grep -q "campaign stored with run" err ||
+	{ cat err; fail "an unreadable stored campaign: expected exit 2 with a message"; }
+"$N" compare branch:main commit:slow1 --db s-nolab.db --threshold 10% > /dev/null
+[ $? = 1 ] || fail "--threshold does not need the stored campaign"
 "$N" compare branch:main commit:nosuch --db s.db > /dev/null 2> err
 [ $? = 2 ] && grep -q "no run matches" err || fail "an unknown run: expected exit 2 with a message"
 # baselines on other hardware: preferred away, or named when nothing else is there
@@ -112,6 +152,43 @@ done
 echo "ok: Otava's change points on tigerbeetle.csv"
 
 "$N" report --db s.db --format md | grep -q '^## netrig: synth' || fail "report md"
+# one verdict, the same in every format; exit 1 on the regression
+slow1=$(sqlite3 s.db "SELECT id FROM runs WHERE commit_sha = 'slow1'")
+good6=$(sqlite3 s.db "SELECT id FROM runs WHERE commit_sha = 'good6'")
+"$N" report "$slow1" --db s.db --baseline branch:main --format md > rep.md
+[ $? = 1 ] || fail "report of a regression: expected exit 1"
+[ "$(grep -c '^## ' rep.md)" = 1 ] || { cat rep.md; fail "report md: not exactly one heading"; }
+grep -q '^## netrig: synth :x: regressions found' rep.md || fail "report md: wrong verdict"
+grep -q 'passed' rep.md && { cat rep.md; fail "report md also says passed"; }
+"$N" report "$slow1" --db s.db --baseline branch:main --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["verdict"] == "regression" and d["comparison"]["fails"], d["verdict"]
+' || fail "report json: verdict"
+"$N" report "$slow1" --db s.db --baseline branch:main | grep -qx 'verdict: regression' ||
+	fail "report text: verdict"
+"$N" report "$slow1" --db s.db --baseline branch:main --format junit | python3 -c '
+import sys, xml.etree.ElementTree as E
+t = E.parse(sys.stdin).getroot()
+assert t.get("failures") == "4", t.attrib
+' || fail "report junit: the regressions are not its failures"
+"$N" report "$good6" --db s.db --baseline commit:good5 --format md > rep.md
+[ $? = 0 ] && grep -q '^## netrig: synth :white_check_mark: passed' rep.md &&
+	[ "$(grep -c '^## ' rep.md)" = 1 ] || { cat rep.md; fail "report md of a passing comparison"; }
+# no run to compare with (a branch's first run): the report goes out
+# without a comparison, says why, and the run's own result decides
+"$N" report "$slow1" --db s.db --baseline branch:nobranch --format md > rep.md 2> err
+[ $? = 0 ] || fail "report with no baseline run: expected the run's own exit 0"
+grep -q '^## netrig: synth :white_check_mark: passed' rep.md && grep -q 'No comparison: .*nobranch' rep.md ||
+	{ cat rep.md; fail "report md without a baseline run"; }
+grep -q 'no comparison' err || fail "report without a baseline run: no message on stderr"
+"$N" report "$slow1" --db s.db --baseline branch:nobranch --format json 2> /dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["verdict"] == "passed" and d["comparison"] is None and "nobranch" in d["comparison_missing"], d
+' || fail "report json without a baseline run"
+"$N" report "$slow1" --db s.db --dashboard > /dev/null 2> err
+[ $? = 2 ] && grep -q 'takes no RUN' err || fail "report RUN --dashboard: RUN was silently ignored"
 "$N" report --db s.db --format json | python3 -m json.tool > /dev/null || fail "report json"
 "$N" report --db s.db --format csv | head -1 | grep -q '^ordinal,test,case,status' || fail "report csv"
 "$N" report --db s.db --dashboard -o site.json && python3 -c '
@@ -121,3 +198,23 @@ import json; d = json.load(open("site.json")); assert d["campaigns"][0]["campaig
 "$N" report --db s.db --query "DROP TABLE runs" > /dev/null 2>&1 && fail "--query ran a write"
 [ "$(sqlite3 s.db 'SELECT count(*) FROM runs')" = 12 ] || fail "the runs table was changed"
 echo "ok: reports"
+
+# plan --power: the noise of each series from its past runs' repeats, and
+# what comparisons with the planned repeats can detect
+"$N" plan synth.yaml --power --db s.db > power.txt || fail "plan --power"
+python3 - power.txt <<'PY' || { cat power.txt; fail "plan --power: wrong estimates"; }
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.startswith("synth/")]
+assert len(rows) == 4, rows
+for key, metric, runs, noise, repeats, det, need, _for, t in rows:
+    n = float(noise.rstrip("%"))
+    # uniform +-2 % (bw) and +-1 % (latency): sd 1.15 % and 0.58 %
+    assert (0.6 < n < 2.0) if metric == "bw" else (0.3 < n < 1.0), (metric, noise)
+    assert runs == "10" and repeats == "5", (runs, repeats)
+    assert float(det.rstrip("%")) < float(t.rstrip("%")) and 3 <= int(need) <= 5, (det, need, t)
+PY
+grep -q "^power of campaign synth: 4 series" power.txt || fail "plan --power: family size"
+"$N" plan synth.yaml --power --db nothere.db > power.txt || fail "plan --power without history"
+grep -q "^no history: nothere.db does not exist" power.txt && [ "$(grep -c 'no history$' power.txt)" = 2 ] ||
+	{ cat power.txt; fail "plan --power does not say there is no history"; }
+echo "ok: plan --power"

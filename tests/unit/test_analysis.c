@@ -73,7 +73,22 @@ static void tb_points(double p, double m, size_t window, size_t min_segment, cha
 	nr_analysis_changepoints_free(cp);
 }
 
-/* ---- compare ----------------------------------------------------------- */
+/* ---- compare: one series --------------------------------------------- */
+
+/* The two-sample t-test on log values, from the scipy-checked pooled
+ * t-test: what a family of one must give as its p-value. */
+static double log_ttest(const double *b, size_t nb, const double *c, size_t nc)
+{
+	double lb[16], lc[16];
+	size_t i;
+
+	for (i = 0; i < nb; i++)
+		lb[i] = log(b[i]);
+	for (i = 0; i < nc; i++)
+		lc[i] = log(c[i]);
+	return nr_analysis_ttest_pvalue(nr_analysis_mean(lc, nc), nr_analysis_stddev(lc, nc), nc,
+					nr_analysis_mean(lb, nb), nr_analysis_stddev(lb, nb), nb);
+}
 
 NR_TEST(analysis_compare_clear_regression)
 {
@@ -85,22 +100,32 @@ NR_TEST(analysis_compare_clear_regression)
 	CHECK_OK(nr_analysis_compare(base, 5, cand, 5, NR_BETTER_HIGHER, NULL, &r));
 	CHECK_NEAR(r.median_base, 100, 1e-12);
 	CHECK_NEAR(r.median_cand, 75, 1e-12);
-	CHECK_NEAR(r.rel_change, -0.25, 1e-12);
-	CHECK_NEAR(r.gain, -0.25, 1e-12);
-	CHECK_NEAR(r.p_value, 2.0 / 252, 1e-12); /* complete separation, exact */
-	CHECK_EQ(r.mwu_method, NR_MWU_EXACT);
-	CHECK_EQ(r.sig_by, NR_SIG_MWU);
-	CHECK(r.significant);
-	CHECK(!r.few_repeats);
-	CHECK(r.ci_low <= -0.25 && r.ci_high >= -0.25 && r.ci_high < 0);
+	CHECK_NEAR(r.median_change, -0.25, 1e-12);
+	/* the estimate: the ratio of geometric means */
+	CHECK(r.log_scale);
+	CHECK_NEAR(r.change, -0.25, 1e-3);
+	CHECK_NEAR(r.gain, r.change, 0);
+	/* alone: its own variance (8 df), nothing to adjust */
+	CHECK_NEAR(r.p_value, log_ttest(base, 5, cand, 5), 1e-12 * r.p_value);
+	CHECK_NEAR(r.p_adjusted, r.p_value, 0);
+	CHECK_EQ(r.family, 1);
+	CHECK_NEAR(r.df, 8, 0);
+	CHECK_NEAR(r.prior_df, 0, 0);
+	CHECK(r.tested && r.significant && !r.below_threshold && !r.few_repeats);
+	CHECK(r.ci_low < r.change && r.change < r.ci_high && r.ci_high < -0.2);
 	CHECK_EQ(r.outcome, NR_OUTCOME_REGRESSION);
 	CHECK_EQ(r.severity, NR_SEVERITY_CRITICAL);
 	CHECK_STR(nr_analysis_outcome_name(r.outcome), "regression");
 	CHECK_STR(nr_analysis_severity_name(r.severity), "critical");
+	/* 1 % noise, 5 repeats a side: a few % is detectable; 3 repeats find 10 % */
+	CHECK(r.noise > 0.005 && r.noise < 0.02);
+	CHECK(r.detectable > 0.01 && r.detectable < 0.06);
+	CHECK_INT(r.repeats_needed, >=, 2);
+	CHECK_INT(r.repeats_needed, <=, 4);
 
 	/* the same numbers for a latency are an improvement */
 	CHECK_OK(nr_analysis_compare(base, 5, cand, 5, NR_BETTER_LOWER, NULL, &r));
-	CHECK_NEAR(r.gain, 0.25, 1e-12);
+	CHECK_NEAR(r.gain, -r.change, 0);
 	CHECK_EQ(r.outcome, NR_OUTCOME_IMPROVEMENT);
 	CHECK_EQ(r.severity, NR_SEVERITY_NONE);
 
@@ -121,56 +146,88 @@ NR_TEST(analysis_compare_severity_warning)
 	CHECK_EQ(r.severity, NR_SEVERITY_WARNING);
 }
 
-NR_TEST(analysis_compare_stable_and_threshold_edge)
+NR_TEST(analysis_compare_below_threshold_and_edge)
 {
 	double base[] = { 100, 100, 100, 100, 100 };
 	double small[] = { 105, 105, 105, 105, 105 };
 	double edge[] = { 110, 110, 110, 110, 110 };
+	double b2[] = { 100, 100.1, 99.9, 100.05, 99.95 };
+	double c2[] = { 108, 108.1, 107.9, 108.05, 107.95 };
 	struct nr_analysis_compare_result r;
 
-	/* significant but below the threshold: stable */
+	/* a real change, but all of its interval is below the threshold:
+	 * stable, and marked as a change below the threshold */
 	CHECK_OK(nr_analysis_compare(base, 5, small, 5, NR_BETTER_HIGHER, NULL, &r));
+	CHECK(r.significant && r.below_threshold);
 	CHECK_EQ(r.outcome, NR_OUTCOME_STABLE);
+	CHECK_OK(nr_analysis_compare(b2, 5, c2, 5, NR_BETTER_LOWER, NULL, &r));
+	CHECK(r.significant && r.below_threshold && r.ci_high < 0.1);
+	CHECK_EQ(r.outcome, NR_OUTCOME_STABLE);
+	CHECK_EQ(r.severity, NR_SEVERITY_NONE);
 	/* exactly 10 % reaches a 10 % threshold */
 	CHECK_OK(nr_analysis_compare(base, 5, edge, 5, NR_BETTER_LOWER, NULL, &r));
+	CHECK(r.significant && !r.below_threshold);
+	CHECK_EQ(r.outcome, NR_OUTCOME_REGRESSION);
+	CHECK_EQ(r.severity, NR_SEVERITY_WARNING);
+}
+
+NR_TEST(analysis_compare_regression_below_threshold_estimate)
+{
+	/*
+	 * A true change equal to the threshold is estimated below it half
+	 * the time; it is still a regression when significant and its
+	 * interval reaches the threshold (the threshold must not cap
+	 * detection at 50 %).
+	 */
+	double base[] = { 100, 104, 96, 102, 98, 101, 99, 103, 97, 100 };
+	double cand[] = { 108, 112, 104, 110, 106, 109, 107, 111, 105, 108 };
+	struct nr_analysis_compare_result r;
+
+	CHECK_OK(nr_analysis_compare(base, 10, cand, 10, NR_BETTER_LOWER, NULL, &r));
+	CHECK(r.change > 0.05 && r.change < 0.1);
+	CHECK(r.significant && r.ci_high >= 0.1);
 	CHECK_EQ(r.outcome, NR_OUTCOME_REGRESSION);
 	CHECK_EQ(r.severity, NR_SEVERITY_WARNING);
 }
 
 NR_TEST(analysis_compare_noisy_not_significant)
 {
-	/* the medians differ by 20 %, but the repeats overlap: p > 0.05 */
+	/* the medians differ by 20 %, but the repeats overlap */
 	double base[] = { 100, 60, 140, 95, 120 };
 	double cand[] = { 80, 130, 55, 78, 125 };
 	struct nr_analysis_compare_result r;
 
 	CHECK_OK(nr_analysis_compare(base, 5, cand, 5, NR_BETTER_HIGHER, NULL, &r));
-	CHECK_NEAR(r.gain, -0.2, 1e-12);
+	CHECK_NEAR(r.median_change, -0.2, 1e-12);
 	CHECK(r.p_value > 0.05);
 	CHECK(!r.significant);
+	/* noisy: not significant, and a change of 10 % is not ruled out */
+	CHECK(r.ci_low < -0.1 || r.ci_high > 0.1);
 	CHECK_EQ(r.outcome, NR_OUTCOME_NOISY);
 	CHECK_EQ(r.severity, NR_SEVERITY_NONE);
+	/* 30 % noise at 5 repeats: only a large change could be told apart */
+	CHECK(r.detectable > 0.5);
+	CHECK_INT(r.repeats_needed, >, 20);
 }
 
-NR_TEST(analysis_compare_noisy_spread)
+NR_TEST(analysis_compare_stable_rules_out_threshold)
 {
-	/* no change of the median, but one side's IQR is 30 % of it */
-	double base[] = { 100, 85, 115, 100, 100 };
-	double cand[] = { 100, 70, 130, 85, 115 };
+	/* no change, 0.5 % noise: the interval is well inside +-10 % */
+	double base[] = { 100, 100.5, 99.5, 100.2, 99.8 };
+	double cand[] = { 100.1, 100.4, 99.6, 100.3, 99.7 };
 	struct nr_analysis_compare_result r;
 
 	CHECK_OK(nr_analysis_compare(base, 5, cand, 5, NR_BETTER_HIGHER, NULL, &r));
-	CHECK_NEAR(r.gain, 0, 1e-12);
-	CHECK_NEAR(r.spread_cand, 0.30, 1e-12);
+	CHECK(!r.significant && !r.below_threshold);
+	CHECK(r.ci_low > -0.1 && r.ci_high < 0.1);
+	CHECK_EQ(r.outcome, NR_OUTCOME_STABLE);
+
+	/* the same data, a spread of 30 % on one side: not ruled out, noisy */
+	double wide[] = { 100, 70, 130, 85, 115 };
+
+	CHECK_OK(nr_analysis_compare(base, 5, wide, 5, NR_BETTER_HIGHER, NULL, &r));
+	CHECK_NEAR(r.median_change, 0, 1e-12);
 	CHECK_EQ(r.outcome, NR_OUTCOME_NOISY);
-
-	/* a significant 25 % drop bigger than a 12 % spread stays a regression */
-	double b2[] = { 100, 88, 112, 94, 106 };
-	double c2[] = { 75, 74, 76, 75.5, 74.5 };
-
-	CHECK_OK(nr_analysis_compare(b2, 5, c2, 5, NR_BETTER_HIGHER, NULL, &r));
-	CHECK_NEAR(r.spread_base, 0.12, 1e-12);
-	CHECK_EQ(r.outcome, NR_OUTCOME_REGRESSION);
 }
 
 NR_TEST(analysis_compare_few_repeats)
@@ -181,9 +238,8 @@ NR_TEST(analysis_compare_few_repeats)
 	struct nr_analysis_compare_result r;
 
 	CHECK_OK(nr_analysis_compare(base, 2, cand, 2, NR_BETTER_HIGHER, NULL, &r));
-	CHECK(r.few_repeats);
-	CHECK(isnan(r.p_value));
-	CHECK_EQ(r.sig_by, NR_SIG_NONE);
+	CHECK(r.few_repeats && !r.tested);
+	CHECK(isnan(r.p_value) && isnan(r.p_adjusted) && isnan(r.detectable));
 	CHECK_EQ(r.outcome, NR_OUTCOME_REGRESSION); /* threshold alone */
 	CHECK_EQ(r.severity, NR_SEVERITY_WARNING);
 
@@ -192,34 +248,43 @@ NR_TEST(analysis_compare_few_repeats)
 	CHECK_EQ(r.outcome, NR_OUTCOME_STABLE);
 }
 
-NR_TEST(analysis_compare_three_repeats_uses_ci)
+NR_TEST(analysis_compare_three_repeats_tested)
 {
-	/* 3 vs 3: the exact MWU cannot go below p = 0.1, so the CI decides */
+	/* 3 vs 3: the t-test has 4 df (the exact MWU could not go below 0.1) */
 	double base[] = { 100, 101, 99 };
 	double cand[] = { 80, 81, 79 };
 	struct nr_analysis_compare_result r;
 
 	CHECK_OK(nr_analysis_compare(base, 3, cand, 3, NR_BETTER_HIGHER, NULL, &r));
-	CHECK(!r.few_repeats);
-	CHECK_NEAR(r.p_value, 0.1, 1e-12);
-	CHECK_EQ(r.sig_by, NR_SIG_CI);
+	CHECK(!r.few_repeats && r.tested);
+	CHECK_NEAR(r.df, 4, 0);
+	CHECK_NEAR(r.p_value, log_ttest(base, 3, cand, 3), 1e-12 * r.p_value);
+	CHECK(r.p_value < 1e-4);
 	CHECK(r.ci_high < 0);
-	CHECK(r.significant);
 	CHECK_EQ(r.outcome, NR_OUTCOME_REGRESSION);
 }
 
 NR_TEST(analysis_compare_zero_base_and_errors)
 {
 	double zero[] = { 0, 0, 0 }, some[] = { 1, 1, 1 }, bad[] = { 1, NAN, 1 };
+	double neg[] = { -1, 2, 3 }, pos[] = { 2, 3, 4 };
 	struct nr_analysis_compare_result r;
 	struct nr_analysis_compare_params p = NR_ANALYSIS_COMPARE_PARAMS_INIT;
 
 	CHECK_OK(nr_analysis_compare(zero, 3, zero, 3, NR_BETTER_LOWER, NULL, &r));
-	CHECK_NEAR(r.rel_change, 0, 0);
+	CHECK_NEAR(r.median_change, 0, 0);
+	CHECK_NEAR(r.change, 0, 0);
 	CHECK_EQ(r.outcome, NR_OUTCOME_STABLE);
 	CHECK_OK(nr_analysis_compare(zero, 3, some, 3, NR_BETTER_LOWER, NULL, &r));
-	CHECK(isinf(r.rel_change) && r.rel_change > 0);
-	CHECK(isnan(r.ci_low));
+	CHECK(isinf(r.median_change) && r.median_change > 0);
+	CHECK(isinf(r.change) && r.change > 0);
+	/* from 0, any change is infinitely large */
+	CHECK(isinf(r.ci_low) && r.ci_low > 0 && isinf(r.ci_high));
+	CHECK_EQ(r.outcome, NR_OUTCOME_REGRESSION);
+	/* values <= 0: the raw scale, relative to the baseline's mean */
+	CHECK_OK(nr_analysis_compare(neg, 3, pos, 3, NR_BETTER_HIGHER, NULL, &r));
+	CHECK(!r.log_scale);
+	CHECK_NEAR(r.change, (3.0 - 4.0 / 3) / (4.0 / 3), 1e-12);
 	CHECK_EQ(nr_analysis_compare(some, 0, some, 3, NR_BETTER_LOWER, NULL, &r), NR_EINVAL);
 	CHECK_EQ(nr_analysis_compare(bad, 3, some, 3, NR_BETTER_LOWER, NULL, &r), NR_EINVAL);
 	p.alpha = 0;
@@ -406,79 +471,9 @@ NR_TEST(analysis_changepoints_short_transition_keeps_step)
 #define SERIES 1000
 
 /* Per-series noise levels of real benchmarks, from quiet to the 12.5 %
- * CV of iperf3 on shared machines (lab/NOTES.md). */
+ * CV of iperf3 on shared machines (lab/NOTES.md). Comparisons of many
+ * series are tested in test_analysis_trust.c. */
 static const double cvs[] = { 0.01, 0.02, 0.05, 0.10 };
-
-/* Outcomes of SERIES comparisons of 5 vs 5 repeats, the candidate's true
- * value `factor` times the baseline's (higher is better). */
-static void run_compares(double factor, const double *cv, size_t ncv, double outliers,
-			 const struct nr_analysis_compare_params *p, int counts[5])
-{
-	struct nr_rng rng;
-	int s, i;
-
-	nr_rng_seed(&rng, 1234);
-	memset(counts, 0, 5 * sizeof(*counts));
-	for (s = 0; s < SERIES; s++) {
-		double base[5], cand[5], mu = 1000 * exp(gauss(&rng)), c = cv[(size_t)s % ncv];
-		struct nr_analysis_compare_result r;
-
-		for (i = 0; i < 5; i++) {
-			base[i] = repeat_value(&rng, mu, c, outliers);
-			cand[i] = repeat_value(&rng, mu * factor, c, outliers);
-		}
-		CHECK_OK(nr_analysis_compare(base, 5, cand, 5, NR_BETTER_HIGHER, p, &r));
-		counts[r.outcome]++;
-	}
-}
-
-NR_TEST(analysis_synthetic_compare_aa)
-{
-	int c[5];
-
-	/* noise CV 1, 2, 5, 10 % and 5 % of repeats slow outliers */
-	run_compares(1.0, cvs, NR_ARRAY_SIZE(cvs), 0.05, NULL, c);
-	fprintf(stderr, "A/A compare: %d regression, %d improvement, %d noisy, %d stable of %d\n",
-		c[NR_OUTCOME_REGRESSION], c[NR_OUTCOME_IMPROVEMENT], c[NR_OUTCOME_NOISY],
-		c[NR_OUTCOME_STABLE], SERIES);
-	/* flagged: < 1 % */
-	CHECK_INT(c[NR_OUTCOME_REGRESSION] + c[NR_OUTCOME_IMPROVEMENT], <, SERIES / 100);
-	CHECK_INT(c[NR_OUTCOME_STABLE], >, SERIES / 2);
-}
-
-NR_TEST(analysis_synthetic_compare_steps)
-{
-	struct nr_analysis_compare_params p = NR_ANALYSIS_COMPARE_PARAMS_INIT;
-	const double quiet[] = { 0.01, 0.02 };
-	int c[5];
-
-	/*
-	 * A true 10 % step sits on a 10 % threshold: half of the measured
-	 * changes land below it, by definition. Found >= 95 % needs a
-	 * threshold below the step: 10 % steps with threshold 5 %, and
-	 * 20 % steps at the default settings, in noise of CV 1 and 2 %.
-	 */
-	p.threshold = 0.05;
-	run_compares(0.90, quiet, NR_ARRAY_SIZE(quiet), 0, &p, c);
-	fprintf(stderr, "10 %% steps, threshold 5 %%: %d regression of %d (%d noisy)\n",
-		c[NR_OUTCOME_REGRESSION], SERIES, c[NR_OUTCOME_NOISY]);
-	CHECK_INT(c[NR_OUTCOME_REGRESSION], >=, SERIES * 95 / 100);
-
-	run_compares(0.80, quiet, NR_ARRAY_SIZE(quiet), 0, NULL, c);
-	fprintf(stderr, "20 %% steps, defaults: %d regression of %d (%d noisy)\n",
-		c[NR_OUTCOME_REGRESSION], SERIES, c[NR_OUTCOME_NOISY]);
-	CHECK_INT(c[NR_OUTCOME_REGRESSION], >=, SERIES * 95 / 100);
-
-	/*
-	 * With slow outliers in 5 % of the repeats, a quarter of the 5-repeat
-	 * baselines hold one below every candidate value: no rank test can
-	 * call that significant, and the verdict is "noisy", never "stable".
-	 */
-	run_compares(0.90, quiet, NR_ARRAY_SIZE(quiet), 0.05, &p, c);
-	fprintf(stderr, "10 %% steps, threshold 5 %%, outliers: %d regression, %d noisy, %d stable of %d\n",
-		c[NR_OUTCOME_REGRESSION], c[NR_OUTCOME_NOISY], c[NR_OUTCOME_STABLE], SERIES);
-	CHECK_INT(c[NR_OUTCOME_REGRESSION] + c[NR_OUTCOME_NOISY], >=, SERIES * 99 / 100);
-}
 
 /* A history of `n` runs, each the median of 5 repeats; the true value
  * drops by `step` (0.1 = 10 %) from run `at` on. */
@@ -569,8 +564,7 @@ NR_TEST(analysis_synthetic_changepoints_steps)
 
 NR_TEST(analysis_large_inputs)
 {
-	/* 200 repeats a side (heap copies, asymptotic MWU, counting
-	 * bootstrap without the histogram), 3,000 resamples (heap) */
+	/* 200 repeats a side: heap copies of the logs and for the medians */
 	struct nr_analysis_compare_params p = NR_ANALYSIS_COMPARE_PARAMS_INIT;
 	struct nr_analysis_compare_result r;
 	double *base = nr_xmalloc(200 * sizeof(*base)), *cand = nr_xmalloc(200 * sizeof(*cand));
@@ -582,9 +576,7 @@ NR_TEST(analysis_large_inputs)
 		base[i] = 100 * (1 + 0.02 * gauss(&rng));
 		cand[i] = 120 * (1 + 0.02 * gauss(&rng));
 	}
-	p.resamples = 3000;
 	CHECK_OK(nr_analysis_compare(base, 200, cand, 200, NR_BETTER_LOWER, &p, &r));
-	CHECK_EQ(r.mwu_method, NR_MWU_ASYMPTOTIC);
 	CHECK(r.p_value < 1e-30);
 	CHECK(r.ci_low > 0.17 && r.ci_high < 0.23 && r.ci_low < r.ci_high);
 	CHECK_EQ(r.outcome, NR_OUTCOME_REGRESSION);

@@ -247,3 +247,131 @@ NR_TEST(analysis_mwu_min_pvalue)
 	CHECK_NEAR(nr_analysis_mwu_min_pvalue(1, 1), 1, 0);
 	CHECK_NEAR(nr_analysis_mwu_min_pvalue(4, 4), 2.0 / 70, 1e-15);
 }
+
+NR_TEST(analysis_ref_quantiles_dist)
+{
+	FILE *f = open_fixture("stats/quantiles.tsv");
+	struct row *row = nr_xmalloc(sizeof(*row));
+	int n = 0, t = 0;
+
+	while (next_row(f, row)) {
+		double p = num(row->f[2]), ppf = num(row->f[3]), isf = num(row->f[4]);
+		char what[128];
+
+		snprintf(what, sizeof(what), "%s df=%s p=%s", row->f[0], row->f[1], row->f[2]);
+		if (!strcmp(row->f[0], "normal")) {
+			NEAR(nr_analysis_normal_quantile(p), ppf, 1e-12, 1e-15, what);
+			NEAR(nr_analysis_normal_isf(p), isf, 1e-12, 1e-15, what);
+		} else {
+			double df = num(row->f[1]);
+
+			/*
+			 * 1e-8: scipy's t.ppf (Boost) is off by up to 2.4e-9
+			 * relative at df 1 and 0.5 (mpmath at 40 digits: netrig's
+			 * 10284911.563163392 for df 0.5, p 1e-4 gives P(T > t) =
+			 * 1e-4 - 3e-20, scipy's 10284911.567638999 1e-4 - 2e-14);
+			 * closed forms check df 1 and 2 tightly below.
+			 */
+			NEAR(nr_analysis_t_quantile(p, df), ppf, 1e-8, 1e-14, what);
+			NEAR(nr_analysis_t_isf(p, df), isf, 1e-8, 1e-14, what);
+			/* Cauchy: -cot(pi p); df 2: (2p - 1) / sqrt(2 p (1 - p)) */
+			if (df == 1 && p > 1e-200)
+				NEAR(nr_analysis_t_quantile(p, df), -1 / tan(M_PI * p), 1e-13, 1e-15, what);
+			if (df == 2 && p > 1e-200)
+				NEAR(nr_analysis_t_quantile(p, df), (2 * p - 1) / sqrt(2 * p * (1 - p)),
+				     1e-13, 1e-15, what);
+			t++;
+		}
+		n++;
+	}
+	CHECK_INT(t, >, 300);
+	CHECK_INT(n, >, 350);
+	fclose(f);
+	free(row);
+}
+
+NR_TEST(analysis_ref_noncentral_t)
+{
+	FILE *f = open_fixture("stats/nct.tsv");
+	struct row *row = nr_xmalloc(sizeof(*row));
+	int n = 0, neg = 0, big = 0;
+
+	while (next_row(f, row)) {
+		double t = num(row->f[0]), df = num(row->f[1]), nc = num(row->f[2]);
+		char what[128];
+
+		snprintf(what, sizeof(what), "t=%g df=%g nc=%g", t, df, nc);
+		/*
+		 * The series sums terms near 1, so the smaller tail is as
+		 * precise as 1e-13 absolute, not relative (t 60, df 30, nc 25:
+		 * P(T > t) = 1.82611346e-7 by mpmath and scipy, netrig
+		 * 1.82611112e-7); power needs no more.
+		 */
+		NEAR(nr_analysis_nct_cdf(t, df, nc), num(row->f[3]), 1e-9, 1e-12, what);
+		NEAR(nr_analysis_nct_sf(t, df, nc), num(row->f[4]), 1e-9, 1e-12, what);
+		neg += nc < 0;
+		big += nc >= 25;
+		n++;
+	}
+	CHECK_INT(n, >, 700);
+	CHECK_INT(neg, >, 100);
+	CHECK_INT(big, >, 40);
+	fclose(f);
+	free(row);
+}
+
+NR_TEST(analysis_ref_power)
+{
+	FILE *f = open_fixture("stats/power.tsv");
+	struct row *row = nr_xmalloc(sizeof(*row));
+	int n = 0;
+
+	while (next_row(f, row)) {
+		double df = num(row->f[1]), alpha = num(row->f[2]), x = num(row->f[3]);
+		char what[128];
+
+		snprintf(what, sizeof(what), "%s df=%g alpha=%g x=%g", row->f[0], df, alpha, x);
+		double got = !strcmp(row->f[0], "power") ? nr_analysis_t_power(x, df, alpha)
+							   : nr_analysis_t_detectable(df, alpha, x);
+
+		/*
+		 * mpmath at 30 digits to 1e-12; scipy's nct (Boost) only to
+		 * 2e-9 at alpha 1e-6 (df 48, lambda 5: scipy 0.309023848598,
+		 * mpmath 0.309023847391), so scipy is held to that.
+		 */
+		/* the root search stops at 1e-10 relative */
+		NEAR(got, num(row->f[5]), !strcmp(row->f[0], "power") ? 1e-11 : 1e-9, 1e-12, what);
+		NEAR(got, num(row->f[4]), 1e-8, 3e-9, what);
+		n++;
+	}
+	CHECK_INT(n, >, 200);
+	fclose(f);
+	free(row);
+}
+
+NR_TEST(analysis_ref_special)
+{
+	FILE *f = open_fixture("stats/special.tsv");
+	struct row *row = nr_xmalloc(sizeof(*row));
+	int n = 0;
+
+	while (next_row(f, row)) {
+		double x = num(row->f[1]), want = num(row->f[4]);
+		const char *what = row->f[0];
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "%s(%s, %s, %s)", what, row->f[1], row->f[2], row->f[3]);
+		if (!strcmp(what, "digamma"))
+			NEAR(nr_analysis_digamma(x), want, 1e-13, 1e-15, msg);
+		else if (!strcmp(what, "trigamma"))
+			NEAR(nr_analysis_trigamma(x), want, 1e-13, 1e-300, msg);
+		else if (!strcmp(what, "trigamma_inverse"))
+			NEAR(nr_analysis_trigamma_inverse(x), want, 1e-10, 1e-300, msg);
+		else
+			NEAR(nr_analysis_f_sf(x, num(row->f[2]), num(row->f[3])), want, 1e-9, 1e-15, msg);
+		n++;
+	}
+	CHECK_INT(n, >, 250);
+	fclose(f);
+	free(row);
+}

@@ -523,3 +523,54 @@ NR_TEST(plan_ports_and_env_that_are_fine)
 	nr_plan_release(&p);
 	nr_campaign_free(c);
 }
+
+NR_TEST(campaign_thresholds_from_stored_text_alone)
+{
+	/*
+	 * A comparison reads the thresholds from the copy of the campaign
+	 * stored with a run. Nothing that copy refers to may be needed: not
+	 * its lab file, not an upload's source, not a host's address.
+	 */
+	static const char text[] =
+		"campaign: far\n"
+		"lab: /nonexistent/netrig-lab.yaml\n"
+		"hosts: {a: {transport: ssh}}\n"
+		"thresholds: {warning: 7%, critical: 30%, metrics: {lat: {critical: 12%}}}\n"
+		"tests:\n"
+		"  - name: t\n"
+		"    run: [echo]\n"
+		"    upload: [{host: a, from: /nonexistent/file, to: x}]\n"
+		"    thresholds: {metrics: {bw: {warning: 3%}}}\n"
+		"  - {name: u, run: [echo]}\n";
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c = NULL;
+	double w = 0.10, cr = 0.20;
+
+	/* the whole campaign cannot load here: its lab file is missing */
+	CHECK(load_text(text, &d) == NULL);
+	CHECK_CONTAINS(d.msg, "lab");
+	nr_diag_clear(&d);
+	CHECK_OK(nr_campaign_load_thresholds("far.yaml", text, &c, &d));
+	CHECK_STR(c->name, "far");
+	nr_campaign_thresholds(c, "t", "bw", &w, &cr);
+	CHECK_NEAR(w, 0.03, 1e-12);
+	CHECK_NEAR(cr, 0.30, 1e-12);
+	w = 0.10, cr = 0.20;
+	nr_campaign_thresholds(c, "u", "lat", &w, &cr);
+	CHECK_NEAR(w, 0.07, 1e-12);
+	CHECK_NEAR(cr, 0.12, 1e-12);
+	nr_campaign_free(c);
+
+	/* what is wrong in the thresholds themselves is still an error, placed */
+	nr_diag_clear(&d);
+	c = NULL;
+	CHECK_EQ(nr_campaign_load_thresholds("far.yaml",
+					     "tests: [{name: t, thresholds: {warning: lots}}]\n",
+					     &c, &d), NR_ECONFIG);
+	CHECK(c == NULL);
+	CHECK_CONTAINS(d.msg, "far.yaml:1:");
+	CHECK_CONTAINS(d.msg, "warning");
+	nr_diag_clear(&d);
+	CHECK(nr_campaign_load_thresholds("far.yaml", "tests: [\n", &c, &d) < 0);
+	CHECK(c == NULL);
+}

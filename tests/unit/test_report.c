@@ -44,3 +44,142 @@ NR_TEST(report_csv_quotes_fields)
 	CHECK_CONTAINS(out.buf, "\"role main: exit 1: say \"\"no\"\"\"\r\n");
 	nr_buf_release(&out);
 }
+
+/*
+ * A comparison of three series as the family judges them: a clear
+ * regression, a noisy series too noisy for its threshold, and one with
+ * too few repeats.
+ */
+struct cmp_fixture {
+	double b[3][5], c[3][5];
+	struct nr_series_cmp v[3];
+	struct nr_run_rec run, base;
+	struct nr_comparison cmp;
+};
+
+static void cmp_fixture_init(struct cmp_fixture *f)
+{
+	static const double noisy_b[] = { 100, 70, 130, 85, 115 }, noisy_c[] = { 95, 125, 80, 110, 75 };
+	struct nr_analysis_series in[3];
+	struct nr_analysis_compare_result r[3];
+	size_t i, k;
+
+	memset(f, 0, sizeof(*f));
+	for (k = 0; k < 5; k++) {
+		f->b[0][k] = 100 + (double)k * 0.1;
+		f->c[0][k] = 125 + (double)k * 0.1;
+		f->b[1][k] = noisy_b[k];
+		f->c[1][k] = noisy_c[k];
+	}
+	f->b[2][0] = 10, f->b[2][1] = 10.1, f->c[2][0] = 10, f->c[2][1] = 10.2;
+	for (i = 0; i < 3; i++) {
+		in[i] = (struct nr_analysis_series){ .base = f->b[i], .cand = f->c[i],
+						     .nb = i == 2 ? 2 : 5, .nc = i == 2 ? 2 : 5,
+						     .better = NR_BETTER_LOWER, .threshold = 0.1,
+						     .critical = 0.2 };
+		f->v[i] = (struct nr_series_cmp){ .id = { .test = "t", .key = i == 0 ? "t/a=1" : i == 1 ? "t/a=2" : "t/a=3",
+							  .role = "main", .metric = "lat", .unit = "us",
+							  .better = NR_BETTER_LOWER },
+						  .presence = NR_IN_BOTH, .threshold = 0.1, .critical = 0.2 };
+	}
+	CHECK_OK(nr_analysis_compare_family(in, 3, NULL, r));
+	for (i = 0; i < 3; i++) {
+		f->v[i].r = r[i];
+		f->cmp.counts[r[i].outcome]++;
+	}
+	f->run = (struct nr_run_rec){ .campaign = "c", .status = "passed" };
+	snprintf(f->run.id, sizeof(f->run.id), "01a2beef-0000-7000-8000-000000000001");
+	snprintf(f->base.id, sizeof(f->base.id), "01a2beee-0000-7000-8000-000000000001");
+	f->cmp.cand = f->run;
+	f->cmp.base = &f->base;
+	f->cmp.n_base = 1;
+	f->cmp.v = f->v;
+	f->cmp.n = 3;
+	f->cmp.few_repeats = true;
+	f->cmp.alpha = 0.01;
+	f->cmp.ci_level = 0.95;
+	f->cmp.power = 0.8;
+}
+
+NR_TEST(report_comparison_shows_the_evidence)
+{
+	struct cmp_fixture f;
+	struct nr_buf out = NR_BUF_INIT;
+
+	cmp_fixture_init(&f);
+	CHECK_EQ(f.v[0].r.outcome, NR_OUTCOME_REGRESSION);
+	CHECK_EQ(f.v[1].r.outcome, NR_OUTCOME_NOISY);
+	CHECK(f.v[2].r.few_repeats);
+	/* text: p before and after adjustment, what each series detects, and
+	 * the sentence for the series that cannot detect its threshold */
+	nr_report_comparison(&f.cmp, NR_REPORT_TEXT, &out);
+	CHECK_CONTAINS(out.buf, "p adj");
+	CHECK_CONTAINS(out.buf, "detects");
+	CHECK_CONTAINS(out.buf, "5 repeats: changes under ");
+	CHECK_CONTAINS(out.buf, "cannot be told from noise; ");
+	CHECK_CONTAINS(out.buf, " repeats would detect 10%");
+	CHECK_CONTAINS(out.buf, "few repeats: no test");
+	CHECK_CONTAINS(out.buf, "at most 1 % chance of any false regression in these 2 series");
+	nr_buf_reset(&out);
+	nr_report_comparison(&f.cmp, NR_REPORT_MD, &out);
+	CHECK_CONTAINS(out.buf, "| p | p adj | noise | detects | need |");
+	CHECK_CONTAINS(out.buf, "- `t/a=2` lat: noise ");
+	CHECK_CONTAINS(out.buf, "## netrig: c :x: regressions found");
+	nr_buf_reset(&out);
+	nr_report_comparison(&f.cmp, NR_REPORT_JSON, &out);
+	CHECK_CONTAINS(out.buf, "\"schema\": \"netrig.compare/2\"");
+	CHECK_CONTAINS(out.buf, "\"p_adjusted\":");
+	CHECK_CONTAINS(out.buf, "\"detectable\":");
+	CHECK_CONTAINS(out.buf, "\"repeats_needed\":");
+	CHECK_CONTAINS(out.buf, "\"fails\": true");
+	nr_buf_reset(&out);
+	nr_report_comparison(&f.cmp, NR_REPORT_JUNIT, &out);
+	CHECK_CONTAINS(out.buf, "failures=\"1\"");
+	CHECK_CONTAINS(out.buf, ", adjusted ");
+	CHECK_CONTAINS(out.buf, "<system-out>noisy (p ");
+	CHECK_CONTAINS(out.buf, "); noise ");
+	nr_buf_release(&out);
+}
+
+NR_TEST(report_run_states_one_verdict)
+{
+	struct cmp_fixture f;
+	struct nr_report_run rep = { 0 };
+	struct nr_buf out = NR_BUF_INIT;
+	const char *p;
+	int headings = 0;
+
+	cmp_fixture_init(&f);
+	rep.run = &f.run;
+	rep.cmp = &f.cmp;
+	CHECK_STR(nr_report_verdict(&rep), "regression");
+	nr_report_run(&rep, NR_REPORT_MD, &out);
+	for (p = out.buf; (p = strstr(p, "## ")); p++)
+		headings += p == out.buf || p[-1] == '\n';
+	CHECK_EQ(headings, 1);
+	CHECK_CONTAINS(out.buf, "## netrig: c :x: regressions found");
+	CHECK(!strstr(out.buf, "passed"));
+	nr_buf_reset(&out);
+	nr_report_run(&rep, NR_REPORT_JSON, &out);
+	CHECK_CONTAINS(out.buf, "\"verdict\": \"regression\"");
+	nr_buf_reset(&out);
+	nr_report_run(&rep, NR_REPORT_TEXT, &out);
+	CHECK_CONTAINS(out.buf, "verdict: regression\n");
+	/* the run's own failure comes first */
+	f.run.status = "failed";
+	CHECK_STR(nr_report_verdict(&rep), "failed");
+	/* no comparison possible: said, and the run decides */
+	f.run.status = "passed";
+	rep.cmp = NULL;
+	rep.cmp_missing = "no run matches 'branch:main'";
+	CHECK_STR(nr_report_verdict(&rep), "passed");
+	nr_buf_reset(&out);
+	nr_report_run(&rep, NR_REPORT_MD, &out);
+	CHECK_CONTAINS(out.buf, "## netrig: c :white_check_mark: passed");
+	CHECK_CONTAINS(out.buf, "No comparison: no run matches 'branch:main'.");
+	nr_buf_reset(&out);
+	nr_report_run(&rep, NR_REPORT_JSON, &out);
+	CHECK_CONTAINS(out.buf, "\"comparison\": null");
+	CHECK_CONTAINS(out.buf, "\"comparison_missing\": \"no run matches 'branch:main'\"");
+	nr_buf_release(&out);
+}

@@ -86,7 +86,8 @@ static void fixture_init(struct fixture *f)
 	snprintf(f->base.short_id, sizeof(f->base.short_id), "%s", "01a2015f-0000-7000-8000-000000000005");
 	f->cmpv[0] = (struct nr_series_cmp){ .id = id, .presence = NR_IN_BOTH,
 					     .r = { .n_base = 3, .n_cand = 3, .median_base = 10,
-						    .median_cand = 13, .rel_change = 0.3, .p_value = 0.01,
+						    .median_cand = 13, .change = 0.3, .p_value = 0.01, .p_adjusted = 0.02, .tested = true,
+						    .noise = 0.05, .detectable = 0.2, .repeats_needed = 9,
 						    .ci_low = 0.2, .ci_high = 0.4,
 						    .outcome = NR_OUTCOME_REGRESSION,
 						    .severity = NR_SEVERITY_CRITICAL },
@@ -158,7 +159,8 @@ static void check_markdown(const char *what, const char *md)
 		} else {
 			want = 0;
 		}
-		if (*line == '#' && strncmp(line, "## netrig", 9) && strncmp(line, "### ", 4))
+		if (*line == '#' && strncmp(line, "## netrig", 9) && strncmp(line, "### ", 4) &&
+		    strncmp(line, "#### ", 5))
 			nr_test_fail(__FILE__, __LINE__, "%s: a heading that is not ours: \"%.*s\"", what,
 				     (int)len, line);
 		line += len + (line[len] == '\n');

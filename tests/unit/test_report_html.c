@@ -210,7 +210,7 @@ static void fixture_init(struct fixture *f)
 						     .unit = "bit/s" },
 					     .presence = NR_IN_BOTH,
 					     .r = { .n_base = 3, .n_cand = 3, .median_base = 10e9,
-						    .median_cand = 9e9, .rel_change = -0.1, .gain = -0.1,
+						    .median_cand = 9e9, .change = -0.1, .gain = -0.1,
 						    .ci_low = -0.12, .ci_high = -0.08, .p_value = 0.049,
 						    .outcome = NR_OUTCOME_REGRESSION,
 						    .severity = NR_SEVERITY_WARNING },
@@ -220,7 +220,7 @@ static void fixture_init(struct fixture *f)
 						     .unit = "us" },
 					     .presence = NR_IN_BOTH,
 					     .r = { .n_base = 3, .n_cand = 3, .median_base = 61, .median_cand = 61.5,
-						    .rel_change = 0.008, .p_value = 0.8, .ci_low = NAN,
+						    .change = 0.008, .p_value = 0.8, .ci_low = NAN,
 						    .ci_high = NAN, .outcome = NR_OUTCOME_STABLE } };
 	f->cmpv[2] = (struct nr_series_cmp){ .id = { .test = "tcp", .key = "tcp/mode=old",
 						     .role = "client", .metric = "throughput",

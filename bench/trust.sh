@@ -1,0 +1,100 @@
+#!/bin/sh
+# Trust benchmark (issue 13): the false-alarm and detection rates of
+# `netrig compare`, printed as markdown for docs/analysis.md.
+#
+#   bench/trust.sh [--quick] [--pairs N]
+#
+# 1. build/trust-bench (bench/trust_bench.c): thousands of synthetic
+#    comparisons per setting through the engine `netrig compare` calls
+#    (2,000 A/A comparisons and 3 x 400 with a change per row; --quick:
+#    200 and 3 x 40, a smoke test whose rates are not meaningful).
+# 2. End to end: N pairs of runs (default 10; --quick 2) of a 50-case
+#    campaign whose command is a test double printing a noisy metric
+#    (normal noise, CV 8 %, 5 repeats), through `netrig run` and
+#    `netrig compare`: A/A comparisons, then a slowdown of the threshold
+#    (10 %); and each comparison's samples replayed through the engine
+#    (trust-bench --replay), whose verdicts must be the CLI's, series by
+#    series. The CLI's rates are then the table's; N pairs only show them
+#    roughly.
+#
+# Needs a quiet machine for its timings only (none are printed as
+# claims); the rates do not depend on load.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+quick=
+pairs=10
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=--quick; pairs=2 ;;
+	--pairs) pairs=$2; shift ;;
+	*) echo "usage: bench/trust.sh [--quick] [--pairs N]" >&2; exit 2 ;;
+	esac
+	shift
+done
+make --no-print-directory netrig bench-trust >&2
+echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(date -u +%Y-%m-%d)"
+echo
+build/trust-bench $quick
+echo
+
+tmp=$(mktemp -d /tmp/netrig-trust.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+cd "$tmp"
+series=$(seq -s, 1 50)
+cat > trust.yaml <<EOF
+campaign: trust-e2e
+tests:
+  - name: t
+    matrix: {s: [$series]}
+    repeat: 5
+    run: ["$top/build/trust-bench", --double, normal, "0.08", "{workdir}/level", "{s}"]
+    parse:
+      format: keyvalue
+      metrics:
+        latency: {unit: us, better: lower}
+EOF
+N="$top/netrig"
+run() { # run LEVEL: one run at that level, prints its id
+	echo "$1" > level
+	"$N" run trust.yaml -q --db t.db > /dev/null || { echo "netrig run failed" >&2; exit 1; }
+	sqlite3 t.db "SELECT id FROM runs ORDER BY started_at DESC LIMIT 1"
+}
+# compare BASE CAND: exit status of netrig compare; checks the replay agrees
+compare() {
+	rc=0
+	"$N" compare "$1" "$2" --db t.db --format json > cmp.json || rc=$?
+	"$N" report "$1" --db t.db --format csv > b.csv || true
+	"$N" report "$2" --db t.db --format csv > c.csv || true
+	"$top/build/trust-bench" --replay b.csv c.csv | awk '{ print $1, $4 }' | sort > engine.txt
+	python3 - cmp.json > cli.txt <<'PY'
+import json, sys
+for x in json.load(open(sys.argv[1]))["series"]:
+    print('"%s"' % x["case"], x["outcome"])
+PY
+	sort cli.txt -o cli.txt
+	if ! cmp -s cli.txt engine.txt; then
+		echo "MISMATCH between netrig compare and the engine:" >&2
+		diff cli.txt engine.txt >&2 || true
+		exit 1
+	fi
+	return $rc
+}
+aa_fail=0 found=0 total=0 i=0
+while [ $i -lt "$pairs" ]; do
+	i=$((i + 1))
+	a=$(run 1.0)
+	b=$(run 1.0)
+	compare "$a" "$b" || aa_fail=$((aa_fail + 1))
+	c=$(run 1.10)
+	compare "$b" "$c" || true
+	found=$((found + $(grep -c ' regression$' cli.txt || true)))
+	total=$((total + 50))
+done
+echo "End to end (netrig run + netrig compare; normal noise, CV 8 %, 5 repeats, 50 series):"
+echo
+echo "| check | comparisons | result |"
+echo "|---|---|---|"
+echo "| A/A comparisons failing the gate | $pairs | $aa_fail |"
+echo "| series with a 10 % slowdown found | $total | $found |"
+echo "| verdicts identical to the engine's (replayed samples) | $((2 * pairs)) | all |"

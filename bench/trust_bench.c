@@ -1,0 +1,391 @@
+/*
+ * Trust benchmark (issue 13): can a verdict of `netrig compare` be
+ * trusted on a noisy machine? For each setting (noise distribution and
+ * level, drift, repeats, 50 series a comparison) it makes thousands of
+ * synthetic comparisons with the engine `netrig compare` uses
+ * (nr_analysis_compare_family(), one family, one group: 50 series of one
+ * metric) and prints, as a markdown table:
+ *
+ *   - per comparison, how often an A/A comparison (no change anywhere)
+ *     fails the gate (any regression), netrig and the oracle;
+ *   - per series, how often a true change equal to the threshold (10 %)
+ *     is found as a regression, when every series has it and when 5 of
+ *     the 50 have it, and a change of twice the threshold;
+ *   - the same rates of the oracle (bench/trust_sim.h: Welch t-tests,
+ *     Holm-adjusted at the same family-wise level, which is what one
+ *     would use knowing the noise is normal), and netrig's ratio to it;
+ *   - the median detectable change netrig states for the series.
+ *
+ *   trust-bench [--aa N] [--det N] [--quick] [--seed S]
+ *   trust-bench --replay BASE.csv CAND.csv
+ *   trust-bench --double NOISE CV LEVEL_FILE SERIES
+ *
+ * --aa N: A/A comparisons per setting (default 2,000: a 1 % rate then
+ * has a standard error of 0.22 %); --det N: comparisons per detection
+ * column (default 400: 20,000 series when all 50 change, 2,000 when 5
+ * do); --quick: 200 and 40, a smoke test. --replay BASE CAND: read two
+ * runs' samples (`netrig report --format csv` files), judge them with the
+ * engine and print one line per series, so bench/trust.sh can show that
+ * `netrig compare` gives the same verdicts on the same data. --double: the
+ * test double bench/trust.sh's campaign runs: prints "latency=V", V the
+ * series' level (100 (1 + SERIES/100)) times the factor in LEVEL_FILE
+ * times one draw of the noise (normal, lognormal or bimodal, as the
+ * table's), seeded from the kernel.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+#include "base/mem.h"
+#include "base/num.h"
+#include "base/rand.h"
+#include "trust_sim.h"
+
+#define SERIES 50
+#define THRESHOLD 0.10
+#define ALPHA 0.01 /* netrig's default family-wise level */
+
+static const char *noise_name(enum sim_noise n)
+{
+	return n == SIM_LOGNORMAL ? "lognormal" : n == SIM_BIMODAL ? "bimodal" : "normal";
+}
+
+static const char *spread_name(enum sim_spread s)
+{
+	return s == SIM_MIX ? "mixed /10" : s == SIM_ONE_NOISY ? "one 5x var" : "same";
+}
+
+struct rates {
+	size_t runs, fails_netrig, fails_oracle;
+	size_t series, found_netrig, found_oracle;
+	double detectable_sum;
+	size_t detectable_n;
+};
+
+/* Run `runs` comparisons of setting st and count into *r. */
+static void simulate(const struct sim_setting *st, size_t runs, struct nr_rng *rng,
+		     struct rates *r)
+{
+	size_t m = st->series, n = st->repeats, i, k;
+	double *base = nr_xcalloc(m * n, sizeof(*base)), *cand = nr_xcalloc(m * n, sizeof(*cand));
+	struct nr_analysis_compare_result *res = nr_xcalloc(m, sizeof(*res));
+	bool *oracle = nr_xcalloc(m, sizeof(*oracle));
+
+	memset(r, 0, sizeof(*r));
+	for (k = 0; k < runs; k++) {
+		size_t fn = 0, fo;
+
+		sim_generate(rng, st, base, cand);
+		if (sim_netrig(st, base, cand, res) < 0)
+			abort();
+		fo = sim_oracle(st, base, cand, ALPHA, oracle);
+		for (i = 0; i < m; i++) {
+			bool reg = res[i].outcome == NR_OUTCOME_REGRESSION;
+
+			fn += reg;
+			if (i < st->shifted) {
+				r->found_netrig += reg;
+				r->found_oracle += oracle[i];
+			}
+			if (isfinite(res[i].detectable)) {
+				r->detectable_sum += res[i].detectable;
+				r->detectable_n++;
+			}
+		}
+		r->runs++;
+		r->fails_netrig += fn > 0;
+		r->fails_oracle += fo > 0;
+		r->series += st->shifted;
+	}
+	free(base);
+	free(cand);
+	free(res);
+	free(oracle);
+}
+
+static void pct(char *b, size_t size, size_t num, size_t den)
+{
+	if (!den)
+		snprintf(b, size, "-");
+	else
+		snprintf(b, size, "%.2f %%", 100.0 * (double)num / (double)den);
+}
+
+static void ratio(char *b, size_t size, size_t a, size_t o)
+{
+	if (!o)
+		snprintf(b, size, a ? "inf" : "-");
+	else
+		snprintf(b, size, "%.2f", (double)a / (double)o);
+}
+
+static const struct sim_setting settings[] = {
+	/* noise, spread, cv, repeats, series, drift */
+	{ SIM_NORMAL, SIM_SAME, 0.02, 3, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.02, 5, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.08, 3, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.08, 5, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.08, 10, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_LOGNORMAL, SIM_SAME, 0.02, 5, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_LOGNORMAL, SIM_SAME, 0.08, 3, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_LOGNORMAL, SIM_SAME, 0.08, 5, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_LOGNORMAL, SIM_SAME, 0.08, 10, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_LOGNORMAL, SIM_SAME, 0.25, 5, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_BIMODAL, SIM_SAME, 0.02, 5, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_BIMODAL, SIM_SAME, 0.08, 3, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_BIMODAL, SIM_SAME, 0.08, 5, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_BIMODAL, SIM_SAME, 0.08, 10, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_MIX, 0.08, 3, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_MIX, 0.08, 5, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_ONE_NOISY, 0.04, 3, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_ONE_NOISY, 0.04, 5, SERIES, 0, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.02, 5, SERIES, 0.01, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.02, 5, SERIES, 0.03, 0, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.08, 5, SERIES, 0.03, 0, 0, THRESHOLD },
+};
+
+/* One row of the table: an A/A column and three detection columns. */
+static void row(const struct sim_setting *base_setting, size_t aa, size_t det, struct nr_rng *rng)
+{
+	struct sim_setting st = *base_setting;
+	struct rates a, t_all, t_few, t2;
+	char b[12][32];
+
+	st.shift = 0;
+	st.shifted = 0;
+	simulate(&st, aa, rng, &a);
+	st.shift = st.threshold;
+	st.shifted = st.series;
+	simulate(&st, det, rng, &t_all);
+	st.shifted = 5;
+	simulate(&st, det, rng, &t_few);
+	st.shift = 2 * st.threshold;
+	st.shifted = st.series;
+	simulate(&st, det, rng, &t2);
+
+	pct(b[0], 32, a.fails_netrig, a.runs);
+	pct(b[1], 32, a.fails_oracle, a.runs);
+	pct(b[2], 32, t_all.found_netrig, t_all.series);
+	pct(b[3], 32, t_all.found_oracle, t_all.series);
+	ratio(b[4], 32, t_all.found_netrig, t_all.found_oracle);
+	pct(b[5], 32, t_few.found_netrig, t_few.series);
+	pct(b[6], 32, t_few.found_oracle, t_few.series);
+	ratio(b[7], 32, t_few.found_netrig, t_few.found_oracle);
+	pct(b[8], 32, t2.found_netrig, t2.series);
+	pct(b[9], 32, t2.found_oracle, t2.series);
+	ratio(b[10], 32, t2.found_netrig, t2.found_oracle);
+	snprintf(b[11], 32, "%.1f %%",
+		 a.detectable_n ? 100 * a.detectable_sum / (double)a.detectable_n : NAN);
+	printf("| %s | %.0f %% | %s | %.0f %% | %zu | %zu | %s | %s | %zu / %zu / %zu | %s | %s | %s "
+	       "| %s | %s | %s | %s | %s | %s | %s |\n",
+	       noise_name(st.noise), 100 * st.cv, spread_name(st.spread), 100 * st.drift, st.repeats,
+	       a.runs, b[0], b[1], t_all.series, t_few.series, t2.series, b[2], b[3], b[4], b[5], b[6],
+	       b[7], b[8], b[9], b[10], b[11]);
+	fflush(stdout);
+}
+
+/* ---- replay: the engine's verdicts on two stored runs ---------------------- */
+
+struct sample {
+	char *key; /* case,role,metric */
+	double value;
+};
+
+static int cmp_sample(const void *a, const void *b)
+{
+	return strcmp(((const struct sample *)a)->key, ((const struct sample *)b)->key);
+}
+
+/*
+ * The samples section of `netrig report --format csv`:
+ * run,test,case,role,metric,unit,repeat,attempt,value (the case quoted).
+ * Only what trust.sh's campaign writes is understood (no commas in keys).
+ */
+static size_t read_samples(const char *path, struct sample **ret)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	struct sample *v = NULL;
+	size_t n = 0, cap = 0;
+	bool in = false;
+
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *fld[9], *p = line;
+		int k = 0;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!strcmp(line, "run,test,case,role,metric,unit,repeat,attempt,value")) {
+			in = true;
+			continue;
+		}
+		if (!in || !*line)
+			continue;
+		while (k < 9 && p) {
+			fld[k++] = p;
+			p = strchr(p, ',');
+			if (p)
+				*p++ = '\0';
+		}
+		if (k < 9)
+			continue;
+		NR_GROW(v, n + 1, cap);
+		if (nr_parse_double(fld[8], &v[n].value) < 0) {
+			fprintf(stderr, "%s: not a number: %s\n", path, fld[8]);
+			exit(2);
+		}
+		v[n].key = nr_xasprintf("%s %s %s", fld[2], fld[3], fld[4]);
+		n++;
+	}
+	fclose(f);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_sample);
+	*ret = v;
+	return n;
+}
+
+static int replay(const char *base_path, const char *cand_path)
+{
+	struct sample *b, *c;
+	size_t nb = read_samples(base_path, &b), nc = read_samples(cand_path, &c), i, j, m = 0;
+	struct nr_analysis_series *in = nr_xcalloc(nb + 1, sizeof(*in));
+	struct nr_analysis_compare_result *res;
+	double *bv = nr_xcalloc(nb + 1, sizeof(*bv)), *cv = nr_xcalloc(nc + 1, sizeof(*cv));
+	char **keys = nr_xcalloc(nb + 1, sizeof(*keys));
+
+	for (i = j = 0; i < nb;) {
+		size_t i0 = i, j0;
+
+		while (i < nb && !strcmp(b[i].key, b[i0].key)) {
+			bv[i] = b[i].value;
+			i++;
+		}
+		while (j < nc && strcmp(c[j].key, b[i0].key) < 0)
+			j++;
+		j0 = j;
+		while (j < nc && !strcmp(c[j].key, b[i0].key)) {
+			cv[j] = c[j].value;
+			j++;
+		}
+		if (j == j0)
+			continue;
+		keys[m] = b[i0].key;
+		in[m++] = (struct nr_analysis_series){ .base = bv + i0, .nb = i - i0, .cand = cv + j0,
+						       .nc = j - j0, .better = NR_BETTER_LOWER,
+						       .threshold = THRESHOLD,
+						       .critical = 2 * THRESHOLD };
+	}
+	res = nr_xcalloc(m + 1, sizeof(*res));
+	if (nr_analysis_compare_family(in, m, NULL, res) < 0)
+		return 2;
+	for (i = 0; i < m; i++)
+		printf("%s %s %.6g\n", keys[i], nr_analysis_outcome_name(res[i].outcome),
+		       res[i].p_adjusted);
+	for (i = 0; i < nb; i++)
+		free(b[i].key);
+	for (i = 0; i < nc; i++)
+		free(c[i].key);
+	free(b);
+	free(c);
+	free(bv);
+	free(cv);
+	free(keys);
+	free(in);
+	free(res);
+	return 0;
+}
+
+static int double_main(char **argv)
+{
+	enum sim_noise noise = !strcmp(argv[0], "lognormal") ? SIM_LOGNORMAL
+			       : !strcmp(argv[0], "bimodal") ? SIM_BIMODAL
+							     : SIM_NORMAL;
+	double cv, level, series;
+	char text[64] = "";
+	FILE *f = fopen(argv[2], "r");
+	struct nr_rng rng;
+	uint64_t seed;
+
+	if (nr_parse_double(argv[1], &cv) < 0 || nr_parse_double(argv[3], &series) < 0) {
+		fprintf(stderr, "trust-bench --double: CV and SERIES are numbers\n");
+		return 2;
+	}
+	if (f && !fgets(text, sizeof(text), f))
+		text[0] = '\0';
+	if (f)
+		fclose(f);
+	text[strcspn(text, "\n")] = '\0';
+	if (nr_parse_double(text, &level) < 0) {
+		fprintf(stderr, "trust-bench --double: cannot read the level from %s\n", argv[2]);
+		return 2;
+	}
+	nr_random_bytes(&seed, sizeof(seed));
+	nr_rng_seed(&rng, seed);
+	printf("latency=%.9g\n", 100 * (1 + series / 100) * level * sim_noise_factor(&rng, noise, cv));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t aa = 2000, det = 400, seed = 13;
+	struct nr_rng rng;
+	size_t i;
+
+	for (i = 1; i < (size_t)argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			aa = 200;
+			det = 40;
+		} else if (!strcmp(argv[i], "--aa") && i + 1 < (size_t)argc) {
+			if (nr_parse_u64(argv[++i], 10000000, &aa) < 0 || !aa)
+				goto usage;
+		} else if (!strcmp(argv[i], "--det") && i + 1 < (size_t)argc) {
+			if (nr_parse_u64(argv[++i], 10000000, &det) < 0 || !det)
+				goto usage;
+		} else if (!strcmp(argv[i], "--seed") && i + 1 < (size_t)argc) {
+			if (nr_parse_u64(argv[++i], UINT64_MAX, &seed) < 0)
+				goto usage;
+		} else if (!strcmp(argv[i], "--replay") && i + 2 < (size_t)argc) {
+			return replay(argv[i + 1], argv[i + 2]);
+		} else if (!strcmp(argv[i], "--double") && i + 4 < (size_t)argc) {
+			return double_main(argv + i + 1);
+		} else {
+			goto usage;
+		}
+	}
+	nr_rng_seed(&rng, seed);
+	printf("%d series a comparison, threshold %.0f %%, family-wise level %.0f %% (netrig's "
+	       "defaults); the oracle: Welch t-tests, Holm at the same level.\n"
+	       "A/A: share of comparisons failing the gate (any regression). t, 2t: share of "
+	       "series with a true change of the threshold (twice it) found as a regression, "
+	       "when every series has it (all) or 5 of the 50 do (5/50); ratio = netrig / oracle.\n\n",
+	       SERIES, 100 * THRESHOLD, 100 * ALPHA);
+	printf("| noise | CV | across series | drift/run | repeats | A/A runs | A/A fails: netrig "
+	       "| oracle | series (t all / t 5/50 / 2t) | t all: netrig | oracle | ratio "
+	       "| t 5/50: netrig | oracle | ratio | 2t all: netrig | oracle | ratio | netrig detects |\n"
+	       "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < NR_ARRAY_SIZE(settings); i++)
+		row(&settings[i], (size_t)aa, (size_t)det, &rng);
+
+	/*
+	 * ---- HOOK: A/B variants (issue 13, the variants helper) ----------
+	 * Rows comparing paired variants (ABBA in one run: per-pair log
+	 * ratios as nr_analysis_evidence with .paired = true, passed through
+	 * nr_analysis_series.evidence) against two separate runs under drift
+	 * go here: e.g. a 5 % shift at 2 % within-run noise and 15 % drift
+	 * between runs, 10 pairs, >= 95 % found, <= 1 % A/A fails. Separate
+	 * runs are the rows above with drift on.
+	 * ------------------------------------------------------------------
+	 */
+	printf("\n(A/B variants: no rows yet; see the HOOK in bench/trust_bench.c.)\n");
+	return 0;
+usage:
+	fprintf(stderr, "usage: trust-bench [--aa N] [--det N] [--quick] [--seed S]\n"
+			"       trust-bench --replay BASE.csv CAND.csv\n"
+			"       trust-bench --double normal|lognormal|bimodal CV LEVEL_FILE SERIES\n");
+	return 2;
+}
