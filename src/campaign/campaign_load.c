@@ -2,10 +2,13 @@
  * Campaign files: from the YAML tree to struct nr_campaign, checking
  * everything on the way so that nothing runs from a file with a mistake.
  * Every message starts "file:line:column:" and names the key.
+ *
+ * This file reads the campaign as a whole (its keys, hosts, lab, health
+ * checks, notifications) and frees it; campaign_test.c reads a test,
+ * campaign_workload.c expands a built-in workload into roles and
+ * campaign_thresholds.c reads the verdicts' thresholds.
  */
 #include <libgen.h>
-#include <regex.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,40 +17,19 @@
 #include "base/mem.h"
 #include "base/num.h"
 #include "campaign/campaign.h"
+#include "campaign/campaign_int.h"
 #include "lab/lab.h"
 #include "yaml/yaml.h"
 
-#define DEFAULT_TIMEOUT_US (300 * 1000000LL)
-#define DEFAULT_KILL_GRACE_US (2 * 1000000LL)
-#define DEFAULT_READY_TIMEOUT_US (30 * 1000000LL)
-#define DEFAULT_OUTPUT_LIMIT ((size_t)16 << 20)
-
-struct loader {
-	struct nr_yread yr;
-	bool has_lab; /* the campaign has a lab: its hosts may leave addresses to it */
-};
-
-/* The shared readers (yaml_read.c) on this loader's file and diag. */
-#define fail(l, at, ...) nr_yread_fail(&(l)->yr, at, __VA_ARGS__)
-#define check_keys(l, map, allowed, n, where) nr_yread_check_keys(&(l)->yr, map, allowed, n, where)
-#define want_kind(l, n, kind, key) nr_yread_want(&(l)->yr, n, kind, key)
-#define key_node(map, key) nr_yread_key_node(map, key)
-#define scalar_at(l, map, key, ret) nr_yread_scalar(&(l)->yr, map, key, ret)
-#define get_str(l, map, key, ret) nr_yread_str(&(l)->yr, map, key, ret)
-#define get_int(l, map, key, min, max, ret) nr_yread_int(&(l)->yr, map, key, min, max, ret)
-#define get_duration(l, map, key, min, ret) nr_yread_duration(&(l)->yr, map, key, min, ret)
-#define get_size(l, map, key, ret) nr_yread_size(&(l)->yr, map, key, ret)
-#define get_bool(l, map, key, ret) nr_yread_bool(&(l)->yr, map, key, ret)
-
 /* The value of `key` in map, for messages about the value; the map when absent. */
-static const struct nr_ynode *value_node(const struct nr_ynode *map, const char *key)
+const struct nr_ynode *nr__campaign_value_node(const struct nr_ynode *map, const char *key)
 {
 	const struct nr_ynode *v = nr_ynode_get(map, key);
 
 	return v ? v : map;
 }
 
-static struct nr_pos pos_of(const struct nr_ynode *n)
+struct nr_pos nr__campaign_pos_of(const struct nr_ynode *n)
 {
 	struct nr_pos p = { n->line, n->column };
 	return p;
@@ -59,11 +41,9 @@ static struct nr_pos pos_of(const struct nr_ynode *n)
  * not starting with a digit), which every shell can set and read, so a
  * name works the same locally, in a namespace and through ssh.
  */
-static bool valid_name(const char *s, const char *extra);
-
 static bool env_name(const char *s)
 {
-	return (*s < '0' || *s > '9') && valid_name(s, "");
+	return (*s < '0' || *s > '9') && nr__campaign_valid_name(s, "");
 }
 
 /*
@@ -71,8 +51,8 @@ static bool env_name(const char *s)
  * the names are environment variables; else labels, whose names must not
  * be empty nor hold '=' (a selector is label:NAME=VALUE).
  */
-static int get_kv(struct loader *l, const struct nr_ynode *map, const char *key,
-		  struct nr_kv *kv, bool env)
+int nr__campaign_get_kv(struct loader *l, const struct nr_ynode *map, const char *key,
+			struct nr_kv *kv, bool env)
 {
 	const struct nr_ynode *n = nr_ynode_get(map, key);
 	size_t i;
@@ -99,8 +79,8 @@ static int get_kv(struct loader *l, const struct nr_ynode *map, const char *key,
 }
 
 /* `run:` as a list of words, or a string split like a shell would (no shell runs it). */
-static int get_argv(struct loader *l, const struct nr_ynode *n, const char *key,
-		    struct nr_strvec *ret)
+int nr__campaign_get_argv(struct loader *l, const struct nr_ynode *n, const char *key,
+			  struct nr_strvec *ret)
 {
 	struct nr_diag d2 = { 0 };
 	size_t i;
@@ -122,7 +102,7 @@ static int get_argv(struct loader *l, const struct nr_ynode *n, const char *key,
 	return 0;
 }
 
-static bool valid_name(const char *s, const char *extra)
+bool nr__campaign_valid_name(const char *s, const char *extra)
 {
 	const char *p;
 
@@ -150,8 +130,8 @@ static int load_host(struct loader *l, const struct nr_ynode *key,
 	int r;
 
 	h->name = nr_xstrdup(key->scalar);
-	h->pos = pos_of(key);
-	if (!valid_name(h->name, "-."))
+	h->pos = nr__campaign_pos_of(key);
+	if (!nr__campaign_valid_name(h->name, "-."))
 		return fail(l, key, "host name '%s' may hold only letters, digits, '_', '-', '.'",
 			    h->name);
 	if (nr_ynode_is_null(n))
@@ -170,13 +150,13 @@ static int load_host(struct loader *l, const struct nr_ynode *key,
 		goto out;
 	h->port = (int)port;
 	if (nr_ynode_get(n, "restart") &&
-	    (r = get_argv(l, nr_ynode_get(n, "restart"), "restart", &h->restart)) < 0)
+	    (r = nr__campaign_get_argv(l, nr_ynode_get(n, "restart"), "restart", &h->restart)) < 0)
 		goto out;
 	if (nr_ynode_get(n, "ssh_options")) {
 		const struct nr_ynode *o = nr_ynode_get(n, "ssh_options");
 
 		if ((r = want_kind(l, o, NR_Y_SEQ, "ssh_options")) < 0 ||
-		    (r = get_argv(l, o, "ssh_options", &h->ssh_options)) < 0)
+		    (r = nr__campaign_get_argv(l, o, "ssh_options", &h->ssh_options)) < 0)
 			goto out;
 	}
 defaults:
@@ -197,7 +177,7 @@ defaults:
 			goto out;
 		}
 	} else {
-		r = fail(l, value_node(n, "transport"),
+		r = fail(l, nr__campaign_value_node(n, "transport"),
 			 "'transport' of host '%s' must be local, netns or ssh, not '%s'",
 			 h->name, transport);
 		goto out;
@@ -307,8 +287,8 @@ static int load_lab(struct loader *l, const struct nr_ynode *root, struct nr_cam
 	return 0;
 }
 
-static int check_host(struct loader *l, const struct nr_campaign *c,
-		      const struct nr_ynode *at, const char *name)
+int nr__campaign_check_host(struct loader *l, const struct nr_campaign *c,
+			    const struct nr_ynode *at, const char *name)
 {
 	const char **names;
 	const char *guess;
@@ -329,870 +309,13 @@ static int check_host(struct loader *l, const struct nr_campaign *c,
 	return r;
 }
 
-/* ---- parse ---- */
+/* ---- the campaign ---- */
 
-static const char *source_key(const struct nr_parser *p)
-{
-	if (!strcmp(p->name, "json"))
-		return "pointer";
-	if (!strcmp(p->name, "regex"))
-		return "regex";
-	if (!strcmp(p->name, "keyvalue"))
-		return "key";
-	return NULL;
-}
-
-static int load_metric(struct loader *l, const struct nr_parser *p,
-		       const struct nr_ynode *key, const struct nr_ynode *n,
-		       struct nr_metric_decl *m)
-{
-	const char *src = source_key(p);
-	const char *allowed[5] = { "unit", "better", "optional", src };
-	char *better = NULL;
-	int r;
-
-	m->name = nr_xstrdup(key->scalar);
-	if (!valid_name(m->name, ".-"))
-		return fail(l, key, "metric name '%s' may hold only letters, digits, '_', '-', '.'",
-			    m->name);
-	if (nr_ynode_is_null(n))
-		goto check;
-	if (n->kind == NR_Y_SCALAR && src) {
-		/* shorthand: "name: /json/pointer" */
-		m->source = nr_xstrdup(n->scalar);
-		goto check;
-	}
-	if ((r = want_kind(l, n, NR_Y_MAP, m->name)) < 0 ||
-	    (r = check_keys(l, n, allowed, src ? 4 : 3, "a metric")) < 0 ||
-	    (src && (r = get_str(l, n, src, &m->source)) < 0) ||
-	    (r = get_str(l, n, "unit", &m->unit)) < 0 ||
-	    (r = get_str(l, n, "better", &better)) < 0 ||
-	    (r = get_bool(l, n, "optional", &m->optional)) < 0)
-		goto out;
-	if (better && nr_better_parse(better, &m->better) < 0) {
-		r = fail(l, value_node(n, "better"), "'better' must be higher, lower or none, not '%s'",
-			 better);
-		goto out;
-	}
-	if (m->unit) {
-		double f;
-		const char *canon;
-
-		if (nr_unit_canonical(m->unit, &f, &canon) < 0) {
-			r = fail(l, value_node(n, "unit"), "unknown unit '%s' for metric '%s'",
-				 m->unit, m->name);
-			goto out;
-		}
-	}
-check:
-	if (p->needs_sources && !m->source && strcmp(p->name, "keyvalue") != 0) {
-		r = fail(l, key, "metric '%s' needs '%s' for parse format %s", m->name, src,
-			 p->name);
-		goto out;
-	}
-	if (!strcmp(p->name, "json") && m->source && m->source[0] && m->source[0] != '/') {
-		r = fail(l, key, "'pointer' of metric '%s' must start with '/' (a JSON pointer)",
-			 m->name);
-		goto out;
-	}
-	if (!strcmp(p->name, "regex") && m->source) {
-		/* parse_regex compiles it the same way, but only after the case ran */
-		regex_t re;
-
-		if (regcomp(&re, m->source, REG_EXTENDED | REG_NEWLINE) != 0) {
-			r = fail(l, key, "'regex' of metric '%s' is not a valid regular expression",
-				 m->name);
-			goto out;
-		}
-		regfree(&re);
-	}
-	r = 0;
-out:
-	free(better);
-	return r;
-}
-
-static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_parse_spec *spec)
-{
-	static const char *const keys[] = { "format", "stream", "metrics" };
-	const struct nr_ynode *fmt = n, *metrics;
-	size_t i;
-	int r;
-
-	if (n->kind == NR_Y_MAP) {
-		if ((r = check_keys(l, n, keys, NR_ARRAY_SIZE(keys), "'parse'")) < 0)
-			return r;
-		fmt = nr_ynode_get(n, "format");
-		if (!fmt)
-			return fail(l, n, "'parse' needs a 'format' (a parser name)");
-	}
-	if ((r = want_kind(l, fmt, NR_Y_SCALAR, "format")) < 0)
-		return r;
-	spec->parser = nr_parser_find(fmt->scalar);
-	if (!spec->parser) {
-		const char *names[64];
-		const char *guess;
-		size_t k;
-
-		for (k = 0; nr_parsers[k] && k < NR_ARRAY_SIZE(names); k++)
-			names[k] = nr_parsers[k]->name;
-		guess = nr_did_you_mean(fmt->scalar, names, k);
-		if (guess)
-			return fail(l, fmt, "unknown parser '%s' (did you mean '%s'?)",
-				    fmt->scalar, guess);
-		{
-			struct nr_buf all = NR_BUF_INIT;
-			int r2;
-
-			for (k = 0; nr_parsers[k]; k++)
-				nr_buf_addf(&all, "%s%s", k ? ", " : "", nr_parsers[k]->name);
-			r2 = fail(l, fmt, "unknown parser '%s' (the parsers: %s)", fmt->scalar, all.buf);
-			nr_buf_release(&all);
-			return r2;
-		}
-	}
-	spec->stream = nr_xstrdup("stdout");
-	if (n->kind != NR_Y_MAP)
-		goto check;
-	if ((r = get_str(l, n, "stream", &spec->stream)) < 0)
-		return r;
-	if (strcmp(spec->stream, "stdout") && strcmp(spec->stream, "stderr") &&
-	    strcmp(spec->stream, "both"))
-		return fail(l, value_node(n, "stream"),
-			    "'stream' must be stdout, stderr or both, not '%s'", spec->stream);
-	metrics = nr_ynode_get(n, "metrics");
-	if (metrics && metrics->kind == NR_Y_SEQ && !source_key(spec->parser)) {
-		/* a tool parser: the list of metrics that must be present */
-		spec->metrics = nr_xcalloc(metrics->n + 1, sizeof(*spec->metrics));
-		for (i = 0; i < metrics->n; i++) {
-			if ((r = want_kind(l, metrics->items[i], NR_Y_SCALAR, "metrics")) < 0)
-				return r;
-			spec->metrics[spec->n_metrics++].name = nr_xstrdup(metrics->items[i]->scalar);
-		}
-	} else if (metrics) {
-		if ((r = want_kind(l, metrics, NR_Y_MAP, "metrics")) < 0)
-			return r;
-		spec->metrics = nr_xcalloc(metrics->n + 1, sizeof(*spec->metrics));
-		for (i = 0; i < metrics->n; i++) {
-			r = load_metric(l, spec->parser, metrics->keys[i], metrics->items[i],
-					&spec->metrics[spec->n_metrics++]);
-			if (r < 0)
-				return r;
-		}
-	}
-check:
-	if (spec->parser->needs_sources && spec->n_metrics == 0)
-		return fail(l, n, "parse format %s needs 'metrics': name -> %s",
-			    spec->parser->name, source_key(spec->parser));
-	return 0;
-}
-
-/* ---- tests ---- */
-
-static const char *const test_keys[] = {
-	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
-	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
-	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds",
-};
-
-static const char *const defaults_keys[] = {
+const char *const nr__campaign_defaults_keys[] = {
 	"host", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
 	"workdir", "parse",
 };
-
-static const char *const role_keys[] = {
-	"name", "host", "run", "env", "ready", "main", "parse",
-};
-
-static const char *const ready_keys[] = { "port", "regex", "delay", "timeout" };
-
-static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_ready *rd)
-{
-	int found = 0, r;
-
-	rd->timeout_us = DEFAULT_READY_TIMEOUT_US;
-	if ((r = want_kind(l, n, NR_Y_MAP, "ready")) < 0 ||
-	    (r = check_keys(l, n, ready_keys, NR_ARRAY_SIZE(ready_keys), "'ready'")) < 0 ||
-	    (r = get_duration(l, n, "timeout", 1, &rd->timeout_us)) < 0)
-		return r;
-	if ((r = get_str(l, n, "port", &rd->port)) < 0)
-		return r;
-	if (r > 0) {
-		const struct nr_ynode *pn = nr_ynode_get(n, "port");
-		int64_t port;
-
-		rd->port_pos = pos_of(pn);
-		/* a template is checked per case when the plan is made */
-		if (!strchr(rd->port, '{') && nr_parse_i64(rd->port, 1, 65535, &port) < 0)
-			return fail(l, pn, "'port' must be a TCP port from 1 to 65535 (or a template such as \"{port}\"), not '%s'",
-				    rd->port);
-		rd->kind = NR_READY_PORT;
-		found++;
-	}
-	if ((r = get_str(l, n, "regex", &rd->regex)) < 0)
-		return r;
-	if (r > 0) {
-		regex_t re;
-
-		if (regcomp(&re, rd->regex, REG_EXTENDED | REG_NOSUB) != 0)
-			return fail(l, nr_ynode_get(n, "regex"), "'regex' is not a valid regular expression");
-		regfree(&re);
-		rd->kind = NR_READY_REGEX;
-		found++;
-	}
-	if ((r = get_duration(l, n, "delay", 0, &rd->delay_us)) < 0)
-		return r;
-	if (r > 0) {
-		rd->kind = NR_READY_DELAY;
-		found++;
-	}
-	if (found != 1)
-		return fail(l, n, "'ready' needs exactly one of port, regex or delay");
-	return 0;
-}
-
-/* "10%" or 0.1 -> 0.1 */
-static int get_ratio(struct loader *l, const struct nr_ynode *map, const char *key, double *ret)
-{
-	const struct nr_ynode *n;
-	int r = scalar_at(l, map, key, &n);
-	double v;
-
-	if (r <= 0)
-		return r;
-	if (nr_parse_ratio(n->scalar, &v) < 0 || v > 10)
-		return fail(l, n, "'%s' must be a percentage such as 10%% (or a ratio such as 0.1), not '%s'",
-			    key, n->scalar);
-	*ret = v;
-	return 1;
-}
-
-static int add_threshold(struct loader *l, struct nr_campaign *c, const char *test,
-			 const char *metric, const struct nr_ynode *n)
-{
-	static const char *const keys[] = { "warning", "critical", "metrics" };
-	struct nr_threshold th = { test ? nr_xstrdup(test) : NULL, metric ? nr_xstrdup(metric) : NULL,
-				   -1, -1 };
-	const struct nr_ynode *m;
-	size_t i;
-	int r;
-
-	if ((r = want_kind(l, n, NR_Y_MAP, "thresholds")) < 0 ||
-	    (r = check_keys(l, n, keys, metric ? 2 : 3, "'thresholds'")) < 0 ||
-	    (r = get_ratio(l, n, "warning", &th.warning)) < 0 ||
-	    (r = get_ratio(l, n, "critical", &th.critical)) < 0) {
-		free(th.test);
-		free(th.metric);
-		return r;
-	}
-	if (th.warning >= 0 && th.critical >= 0 && th.critical < th.warning) {
-		free(th.test);
-		free(th.metric);
-		return fail(l, n, "'critical' must not be below 'warning'");
-	}
-	c->thresholds = nr_xrealloc(c->thresholds, (c->n_thresholds + 1) * sizeof(th));
-	c->thresholds[c->n_thresholds++] = th;
-	m = metric ? NULL : nr_ynode_get(n, "metrics");
-	if (!m)
-		return 0;
-	if ((r = want_kind(l, m, NR_Y_MAP, "metrics")) < 0)
-		return r;
-	for (i = 0; i < m->n; i++)
-		if ((r = add_threshold(l, c, test, m->keys[i]->scalar, m->items[i])) < 0)
-			return r;
-	return 0;
-}
-
-void nr_campaign_thresholds(const struct nr_campaign *c, const char *test, const char *metric,
-			    double *warning, double *critical)
-{
-	int best_w = -1, best_c = -1;
-	size_t i;
-
-	/* specificity: 3 test+metric, 2 test, 1 metric, 0 campaign */
-	for (i = 0; c && i < c->n_thresholds; i++) {
-		const struct nr_threshold *t = &c->thresholds[i];
-		int spec;
-
-		if ((t->test && (!test || strcmp(t->test, test))) ||
-		    (t->metric && (!metric || strcmp(t->metric, metric))))
-			continue;
-		spec = (t->test ? 2 : 0) + (t->metric ? 1 : 0);
-		if (t->warning >= 0 && spec > best_w) {
-			best_w = spec;
-			*warning = t->warning;
-		}
-		if (t->critical >= 0 && spec > best_c) {
-			best_c = spec;
-			*critical = t->critical;
-		}
-	}
-}
-
-static int load_uploads(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
-			struct nr_test *t)
-{
-	static const char *const keys[] = { "host", "from", "to" };
-	size_t i;
-	int r;
-
-	if ((r = want_kind(l, n, NR_Y_SEQ, "upload")) < 0)
-		return r;
-	t->uploads = nr_xcalloc(n->n + 1, sizeof(*t->uploads));
-	for (i = 0; i < n->n; i++) {
-		const struct nr_ynode *u = n->items[i];
-		struct nr_upload *up = &t->uploads[t->n_uploads++];
-
-		if ((r = want_kind(l, u, NR_Y_MAP, "upload")) < 0 ||
-		    (r = check_keys(l, u, keys, NR_ARRAY_SIZE(keys), "an upload")) < 0 ||
-		    (r = get_str(l, u, "host", &up->host)) < 0 ||
-		    (r = get_str(l, u, "from", &up->from)) < 0 ||
-		    (r = get_str(l, u, "to", &up->to)) < 0)
-			return r;
-		if (!up->host || !up->from || !up->to)
-			return fail(l, u, "an upload needs 'host', 'from' and 'to'");
-		if ((r = check_host(l, c, key_node(u, "host"), up->host)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int load_collects(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
-			 struct nr_test *t)
-{
-	static const char *const keys[] = { "role", "path" };
-	size_t i, j;
-	int r;
-
-	if ((r = want_kind(l, n, NR_Y_SEQ, "collect")) < 0)
-		return r;
-	t->collects = nr_xcalloc(n->n + 1, sizeof(*t->collects));
-	for (i = 0; i < n->n; i++) {
-		const struct nr_ynode *u = n->items[i];
-		struct nr_collect *co = &t->collects[t->n_collects++];
-		struct nr_diag d2 = { 0 };
-
-		if ((r = want_kind(l, u, NR_Y_MAP, "collect")) < 0 ||
-		    (r = check_keys(l, u, keys, NR_ARRAY_SIZE(keys), "a collect")) < 0 ||
-		    (r = get_str(l, u, "role", &co->role)) < 0 ||
-		    (r = get_str(l, u, "path", &co->path)) < 0)
-			return r;
-		if (!co->path)
-			return fail(l, u, "a collect needs 'path'");
-		if (!co->role)
-			co->role = nr_xstrdup(t->roles[t->n_roles - 1].name);
-		for (j = 0; j < t->n_roles; j++)
-			if (!strcmp(t->roles[j].name, co->role))
-				break;
-		if (j == t->n_roles)
-			return fail(l, value_node(u, "role"), "collect names role '%s', which test '%s' does not have",
-				    co->role, t->name);
-		if (nr_template_check(co->path, c, t, &d2) < 0)
-			return fail(l, value_node(u, "path"), "%s in 'path'", d2.msg);
-	}
-	return 0;
-}
-
-/*
- * Built-in workloads: `workload: tcp_rr` is a recipe for two roles, run
- * like any others: a server (`netrig bench serve`, on the host named
- * "server" when there is one) and a client (`netrig bench tcp_rr --json`,
- * on "client", else local) whose output the `netrig` parser reads. Matrix
- * parameters and `options:` named after bench options become options.
- */
-static const char *const workloads[] = {
-	"tcp_stream", "udp_stream", "tcp_rr", "udp_rr", "tcp_crr",
-};
-
-/* bench options that take a value, and those that are switches */
-static const char *const bench_value_opts[] = {
-	"duration", "omit", "interval", "size", "request", "response", "flows", "threads",
-	"burst", "rate", "sndbuf", "rcvbuf", "busy_poll", "rcvlowat", "congestion", "cpu",
-	"server_cpu",
-};
-static const char *const bench_flag_opts[] = { "reverse", "nodelay", "spin" };
-
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(s, list[i]))
-			return true;
-	return false;
-}
-
-/* "--busy-poll" from "busy_poll" */
-static char *option_flag(const char *name)
-{
-	char *f = nr_xasprintf("--%s", name), *p;
-
-	for (p = f; *p; p++)
-		if (*p == '_')
-			*p = '-';
-	return f;
-}
-
-static void push_option(struct nr_strvec *argv, const char *name, const char *value)
-{
-	if (in_list(name, bench_flag_opts, NR_ARRAY_SIZE(bench_flag_opts))) {
-		/* a switch: true/false (or the values a matrix lists) decide */
-		if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
-			nr_strvec_push_owned(argv, option_flag(name));
-		else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
-			nr_strvec_push_owned(argv, nr_xasprintf("--no-%s", name));
-		return; /* options: only true and false make sense for a switch */
-	}
-	nr_strvec_push_owned(argv, option_flag(name));
-	nr_strvec_push(argv, value);
-}
-
-static int load_workload(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
-			 struct nr_test *t, const struct nr_kv *env)
-{
-	const struct nr_ynode *opts = nr_ynode_get(n, "options");
-	const char *server_host = nr_campaign_host(c, "server") ? "server" : "local";
-	const char *client_host = nr_campaign_host(c, "client") ? "client" : "local";
-	const struct nr_host *sh = nr_campaign_host(c, server_host);
-	struct nr_role *srv, *cli;
-	size_t i;
-	int r;
-
-	if (!in_list(t->workload, workloads, NR_ARRAY_SIZE(workloads))) {
-		const char *guess = nr_did_you_mean(t->workload, workloads, NR_ARRAY_SIZE(workloads));
-
-		return fail(l, value_node(n, "workload"), "unknown workload '%s'%s%s%s (tcp_stream, udp_stream, tcp_rr, udp_rr, tcp_crr)",
-			    t->workload, guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
-	}
-	if (!nr_parser_find("netrig"))
-		return fail(l, key_node(n, "workload"), "this build has no 'netrig' parser for workloads");
-	t->roles = nr_xcalloc(2, sizeof(*t->roles));
-	t->n_roles = 2;
-	srv = &t->roles[0];
-	cli = &t->roles[1];
-	srv->name = nr_xstrdup("server");
-	srv->host = nr_xstrdup(server_host);
-	srv->pos = pos_of(n);
-	srv->ready.kind = NR_READY_REGEX;
-	srv->ready.regex = nr_xstrdup("^listening on ");
-	srv->ready.timeout_us = DEFAULT_READY_TIMEOUT_US;
-	nr_strvec_push(&srv->argv, "{netrig}");
-	nr_strvec_push(&srv->argv, "bench");
-	nr_strvec_push(&srv->argv, "serve");
-	nr_strvec_push(&srv->argv, "--listen");
-	/* on this machine only loopback; elsewhere the address the client is given */
-	nr_strvec_push(&srv->argv, sh->transport == NR_TRANSPORT_LOCAL ? "127.0.0.1:{port}"
-								     : "{host.server.address}:{port}");
-	nr_strvec_push(&srv->argv, "--one-off");
-	nr_strvec_push(&srv->argv, "--lifetime");
-	nr_strvec_push_owned(&srv->argv, nr_xasprintf("%llds", (long long)(t->timeout_us / 1000000 + 1)));
-	cli->name = nr_xstrdup("client");
-	cli->host = nr_xstrdup(client_host);
-	cli->main = true;
-	cli->pos = pos_of(n);
-	nr_strvec_push(&cli->argv, "{netrig}");
-	nr_strvec_push(&cli->argv, "bench");
-	nr_strvec_push(&cli->argv, t->workload);
-	nr_strvec_push(&cli->argv, "--to");
-	nr_strvec_push(&cli->argv, sh->transport == NR_TRANSPORT_LOCAL ? "127.0.0.1:{port}"
-								     : "{host.server.address}:{port}");
-	nr_strvec_push(&cli->argv, "--json");
-	if (opts) {
-		if ((r = want_kind(l, opts, NR_Y_MAP, "options")) < 0)
-			return r;
-		for (i = 0; i < opts->n; i++) {
-			const char *k = opts->keys[i]->scalar;
-			const char *all[NR_ARRAY_SIZE(bench_value_opts) + NR_ARRAY_SIZE(bench_flag_opts)];
-			size_t m = 0, j;
-
-			if (!in_list(k, bench_value_opts, NR_ARRAY_SIZE(bench_value_opts)) &&
-			    !in_list(k, bench_flag_opts, NR_ARRAY_SIZE(bench_flag_opts))) {
-				const char *guess;
-
-				for (j = 0; j < NR_ARRAY_SIZE(bench_value_opts); j++)
-					all[m++] = bench_value_opts[j];
-				for (j = 0; j < NR_ARRAY_SIZE(bench_flag_opts); j++)
-					all[m++] = bench_flag_opts[j];
-				guess = nr_did_you_mean(k, all, m);
-				return fail(l, opts->keys[i], "'%s' is not an option of netrig bench%s%s%s", k,
-					    guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
-			}
-			if (opts->items[i]->kind != NR_Y_SCALAR)
-				return fail(l, opts->items[i], "option '%s' must be a single value", k);
-			push_option(&cli->argv, k, opts->items[i]->scalar);
-		}
-	}
-	for (i = 0; i < t->n_params; i++) {
-		const char *k = t->params[i].name;
-		char *ref;
-
-		if (!in_list(k, bench_value_opts, NR_ARRAY_SIZE(bench_value_opts)) &&
-		    !in_list(k, bench_flag_opts, NR_ARRAY_SIZE(bench_flag_opts)))
-			continue; /* a dimension of its own (a label, or for other templates) */
-		if (in_list(k, bench_flag_opts, NR_ARRAY_SIZE(bench_flag_opts))) {
-			/* a switch in a matrix: "--reverse" or "--no-reverse" per case */
-			size_t v;
-
-			for (v = 0; v < t->params[i].values.n; v++) {
-				const char *x = t->params[i].values.v[v];
-
-				if (strcmp(x, "true") && strcmp(x, "false"))
-					return fail(l, n, "matrix parameter '%s' takes true and false", k);
-			}
-			{
-				char *flag = option_flag(k);
-
-				nr_strvec_push_owned(&cli->argv, nr_xasprintf("{?%s:%s}", k, flag));
-				free(flag);
-			}
-			continue;
-		}
-		ref = nr_xasprintf("{%s}", k);
-		push_option(&cli->argv, k, ref);
-		free(ref);
-	}
-	for (i = 0; i < env->keys.n; i++) {
-		nr_kv_set(&srv->env, env->keys.v[i], env->vals.v[i]);
-		nr_kv_set(&cli->env, env->keys.v[i], env->vals.v[i]);
-	}
-	cli->parse.parser = nr_parser_find("netrig");
-	cli->parse.stream = nr_xstrdup("stdout");
-	cli->has_parse = true;
-	return 0;
-}
-
-/* Values a test inherits from `defaults:`. */
-struct test_defaults {
-	const struct nr_ynode *map;
-};
-
-static int load_role(struct loader *l, const struct nr_campaign *c, struct nr_test *t,
-		     const struct nr_ynode *n, const char *default_host,
-		     const struct nr_kv *env, struct nr_role *role)
-{
-	const struct nr_ynode *run, *x;
-	size_t i;
-	int r;
-
-	role->pos = pos_of(n);
-	if ((r = want_kind(l, n, NR_Y_MAP, "roles")) < 0 ||
-	    (r = check_keys(l, n, role_keys, NR_ARRAY_SIZE(role_keys), "a role")) < 0 ||
-	    (r = get_str(l, n, "name", &role->name)) < 0 ||
-	    (r = get_str(l, n, "host", &role->host)) < 0 ||
-	    (r = get_bool(l, n, "main", &role->main)) < 0)
-		return r;
-	if (!role->name)
-		return fail(l, n, "a role of test '%s' has no 'name'", t->name);
-	if (!valid_name(role->name, "-."))
-		return fail(l, value_node(n, "name"), "role name '%s' may hold only letters, digits, '_', '-', '.'",
-			    role->name);
-	if (!role->host)
-		role->host = nr_xstrdup(default_host);
-	if ((r = check_host(l, c, key_node(n, "host"), role->host)) < 0)
-		return r;
-	run = nr_ynode_get(n, "run");
-	if (!run)
-		return fail(l, n, "role '%s' of test '%s' has no 'run'", role->name, t->name);
-	if ((r = get_argv(l, run, "run", &role->argv)) < 0)
-		return r;
-	for (i = 0; i < env->keys.n; i++)
-		nr_kv_set(&role->env, env->keys.v[i], env->vals.v[i]);
-	if ((r = get_kv(l, n, "env", &role->env, true)) < 0)
-		return r;
-	x = nr_ynode_get(n, "ready");
-	if (x && (r = load_ready(l, x, &role->ready)) < 0)
-		return r;
-	x = nr_ynode_get(n, "parse");
-	if (x) {
-		if ((r = load_parse(l, x, &role->parse)) < 0)
-			return r;
-		role->has_parse = true;
-	}
-	return 0;
-}
-
-static int load_matrix(struct loader *l, const struct nr_ynode *n, struct nr_test *t)
-{
-	static const char *const reserved[] = {
-		"repeat", "attempt", "port", "workdir", "run", "case", "test", "host",
-	};
-	struct nr_strset seen = NR_STRSET_INIT;
-	size_t i, j, k;
-	int r;
-
-	if (nr_ynode_is_null(n))
-		return 0;
-	if ((r = want_kind(l, n, NR_Y_MAP, "matrix")) < 0)
-		return r;
-	t->params = nr_xcalloc(n->n + 1, sizeof(*t->params));
-	for (i = 0; i < n->n; i++) {
-		const struct nr_ynode *key = n->keys[i], *vals = n->items[i];
-		struct nr_param *p = &t->params[t->n_params++];
-
-		p->name = nr_xstrdup(key->scalar);
-		p->pos = pos_of(key);
-		if (!valid_name(p->name, ""))
-			return fail(l, key, "matrix parameter '%s' may hold only letters, digits and '_'",
-				    p->name);
-		for (k = 0; k < NR_ARRAY_SIZE(reserved); k++)
-			if (!strcmp(p->name, reserved[k]))
-				return fail(l, key, "'%s' is a reserved name; call the parameter something else",
-					    p->name);
-		if (vals->kind == NR_Y_SCALAR && !nr_ynode_is_null(vals)) {
-			nr_strvec_push(&p->values, vals->scalar);
-			continue;
-		}
-		if (vals->kind != NR_Y_SEQ || vals->n == 0)
-			return fail(l, vals->kind == NR_Y_SEQ ? vals : key,
-				    "matrix parameter '%s' is empty: give it a list of values", p->name);
-		/* hashed: comparing each value with every other took 47 s for 200,000 */
-		for (j = 0; j < vals->n; j++) {
-			if (vals->items[j]->kind != NR_Y_SCALAR) {
-				r = fail(l, vals->items[j], "values of matrix parameter '%s' must be single values",
-					 p->name);
-				break;
-			}
-			if (!nr_strset_add(&seen, vals->items[j]->scalar, j, &k)) {
-				r = fail(l, vals->items[j], "matrix parameter '%s' lists '%s' twice (first at line %d)",
-					 p->name, vals->items[j]->scalar, vals->items[k]->line);
-				break;
-			}
-			nr_strvec_push(&p->values, vals->items[j]->scalar);
-		}
-		nr_strset_release(&seen);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* The value of `key` in the test, else in defaults. */
-static const struct nr_ynode *pick(const struct nr_ynode *test, const struct nr_ynode *defaults,
-				   const char *key, const struct nr_ynode **ret_map)
-{
-	const struct nr_ynode *n = nr_ynode_get(test, key);
-
-	*ret_map = test;
-	if (!n && defaults) {
-		n = nr_ynode_get(defaults, key);
-		*ret_map = defaults;
-	}
-	return n;
-}
-
-static int load_test(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n,
-		     const struct nr_ynode *defaults, struct nr_test *t)
-{
-	const struct nr_ynode *src, *x, *run, *roles, *parse;
-	char *generate = NULL, *host = NULL;
-	struct nr_kv env = { 0 };
-	int64_t v;
-	size_t i, j;
-	int r;
-
-	t->pos = pos_of(n);
-	t->repeat = 1;
-	t->timeout_us = DEFAULT_TIMEOUT_US;
-	t->kill_grace_us = DEFAULT_KILL_GRACE_US;
-	t->output_limit = DEFAULT_OUTPUT_LIMIT;
-	t->seed = 1;
-	if ((r = want_kind(l, n, NR_Y_MAP, "tests")) < 0 ||
-	    (r = get_str(l, n, "name", &t->name)) < 0)
-		goto out;
-	if (!t->name) {
-		r = check_keys(l, n, test_keys, NR_ARRAY_SIZE(test_keys), "a test");
-		if (r == 0)
-			r = fail(l, n, "a test has no 'name'");
-		goto out;
-	}
-	{
-		char where[300];
-
-		snprintf(where, sizeof(where), "test '%s'", t->name);
-		if ((r = check_keys(l, n, test_keys, NR_ARRAY_SIZE(test_keys), where)) < 0)
-			goto out;
-	}
-	if (!valid_name(t->name, "-.")) {
-		r = fail(l, value_node(n, "name"), "test name '%s' may hold only letters, digits, '_', '-', '.'",
-			 t->name);
-		goto out;
-	}
-	if ((x = pick(n, defaults, "repeat", &src)) && (r = get_int(l, src, "repeat", 1, 100000, &v)) > 0)
-		t->repeat = (int)v;
-	if (r < 0)
-		goto out;
-	if ((x = pick(n, defaults, "retries", &src)) && (r = get_int(l, src, "retries", 0, 1000, &v)) > 0)
-		t->retries = (int)v;
-	if (r < 0)
-		goto out;
-	if ((x = pick(n, defaults, "timeout", &src)) && (r = get_duration(l, src, "timeout", 1, &t->timeout_us)) < 0)
-		goto out;
-	if ((x = pick(n, defaults, "kill_grace", &src)) &&
-	    (r = get_duration(l, src, "kill_grace", 0, &t->kill_grace_us)) < 0)
-		goto out;
-	if ((x = pick(n, defaults, "output_limit", &src)) &&
-	    (r = get_size(l, src, "output_limit", &t->output_limit)) < 0)
-		goto out;
-	if ((x = pick(n, defaults, "workdir", &src)) && (r = get_str(l, src, "workdir", &t->workdir)) < 0)
-		goto out;
-	if ((x = pick(n, defaults, "host", &src)) && (r = get_str(l, src, "host", &host)) < 0)
-		goto out;
-	if (!host)
-		host = nr_xstrdup("local");
-	if ((r = check_host(l, c, key_node(src, "host"), host)) < 0)
-		goto out;
-	/* env: defaults first, then the test's own */
-	if (defaults && (r = get_kv(l, defaults, "env", &env, true)) < 0)
-		goto out;
-	if ((r = get_kv(l, n, "env", &env, true)) < 0)
-		goto out;
-	if ((r = get_str(l, n, "workload", &t->workload)) < 0)
-		goto out;
-	t->matrix_pos = pos_of(key_node(n, "matrix"));
-	if ((x = nr_ynode_get(n, "matrix")) && (r = load_matrix(l, x, t)) < 0)
-		goto out;
-	if ((r = get_str(l, n, "generate", &generate)) < 0)
-		goto out;
-	if (!generate || !strcmp(generate, "all")) {
-		t->generate = NR_GENERATE_ALL;
-		if (nr_ynode_get(n, "count")) {
-			r = fail(l, key_node(n, "count"), "'count' needs 'generate: random'");
-			goto out;
-		}
-	} else if (!strcmp(generate, "random")) {
-		t->generate = NR_GENERATE_RANDOM;
-		if ((r = get_int(l, n, "count", 1, NR_PLAN_MAX_CASES, &v)) < 0)
-			goto out;
-		if (r == 0) {
-			r = fail(l, key_node(n, "generate"), "'generate: random' needs 'count'");
-			goto out;
-		}
-		t->count = (uint64_t)v;
-		t->count_pos = pos_of(nr_ynode_get(n, "count"));
-		if ((r = get_int(l, n, "seed", 0, INT64_MAX, &v)) < 0)
-			goto out;
-		if (r > 0)
-			t->seed = (uint64_t)v;
-	} else {
-		r = fail(l, value_node(n, "generate"), "'generate' must be all or random, not '%s'", generate);
-		goto out;
-	}
-	run = nr_ynode_get(n, "run");
-	roles = nr_ynode_get(n, "roles");
-	parse = pick(n, defaults, "parse", &src);
-	if (t->workload) {
-		if (run || roles) {
-			r = fail(l, key_node(n, run ? "run" : "roles"),
-				 "test '%s' has a 'workload': it makes its own roles (no 'run' or 'roles')", t->name);
-			goto out;
-		}
-		if ((r = load_workload(l, c, n, t, &env)) < 0)
-			goto out;
-		goto roles_done;
-	}
-	if (nr_ynode_get(n, "options")) {
-		r = fail(l, key_node(n, "options"), "'options' goes with 'workload'");
-		goto out;
-	}
-	if (!!run == !!roles) {
-		r = fail(l, run ? key_node(n, "roles") : n,
-			 run ? "test '%s' has both 'run' and 'roles': use one"
-			     : "test '%s' needs 'run' (a command) or 'roles'", t->name);
-		goto out;
-	}
-	if (run) {
-		/* one role, "main", on the test's host */
-		struct nr_role *role;
-
-		t->roles = nr_xcalloc(1, sizeof(*t->roles));
-		t->n_roles = 1;
-		role = &t->roles[0];
-		role->name = nr_xstrdup("main");
-		role->host = nr_xstrdup(host);
-		role->main = true;
-		role->pos = pos_of(run);
-		if ((r = get_argv(l, run, "run", &role->argv)) < 0)
-			goto out;
-		for (i = 0; i < env.keys.n; i++)
-			nr_kv_set(&role->env, env.keys.v[i], env.vals.v[i]);
-	} else {
-		bool any_main = false;
-
-		if ((r = want_kind(l, roles, NR_Y_SEQ, "roles")) < 0)
-			goto out;
-		if (roles->n == 0) {
-			r = fail(l, roles, "'roles' of test '%s' is empty", t->name);
-			goto out;
-		}
-		t->roles = nr_xcalloc(roles->n, sizeof(*t->roles));
-		for (i = 0; i < roles->n; i++) {
-			r = load_role(l, c, t, roles->items[i], host, &env, &t->roles[t->n_roles++]);
-			if (r < 0)
-				goto out;
-			for (j = 0; j < i; j++)
-				if (!strcmp(t->roles[j].name, t->roles[i].name)) {
-					r = fail(l, roles->items[i], "test '%s' has two roles named '%s'",
-						 t->name, t->roles[i].name);
-					goto out;
-				}
-			any_main |= t->roles[i].main;
-		}
-		if (!any_main)
-			t->roles[t->n_roles - 1].main = true; /* the last role, as a client is */
-	}
-roles_done:
-	if (parse) {
-		/* a test-level parser reads each main role without its own */
-		for (i = 0; i < t->n_roles; i++) {
-			if (!t->roles[i].main || t->roles[i].has_parse)
-				continue;
-			if ((r = load_parse(l, parse, &t->roles[i].parse)) < 0)
-				goto out;
-			t->roles[i].has_parse = true;
-		}
-	}
-	if ((x = nr_ynode_get(n, "upload")) && (r = load_uploads(l, c, x, t)) < 0)
-		goto out;
-	if ((x = nr_ynode_get(n, "collect")) && (r = load_collects(l, c, x, t)) < 0)
-		goto out;
-	if ((x = nr_ynode_get(n, "thresholds")) && (r = add_threshold(l, c, t->name, NULL, x)) < 0)
-		goto out;
-	/* every template must refer to something that exists */
-	for (i = 0; i < t->n_roles; i++) {
-		const struct nr_role *role = &t->roles[i];
-		struct nr_diag d2 = { 0 };
-		const struct nr_ynode *at = run ? run : roles ? roles->items[i] : n;
-
-		for (j = 0; j < role->argv.n; j++)
-			if (nr_template_check(role->argv.v[j], c, t, &d2) < 0) {
-				r = fail(l, at, "%s in 'run' of role '%s'", d2.msg, role->name);
-				goto out;
-			}
-		for (j = 0; j < role->env.vals.n; j++)
-			if (nr_template_check(role->env.vals.v[j], c, t, &d2) < 0) {
-				r = fail(l, at, "%s in 'env' %s", d2.msg, role->env.keys.v[j]);
-				goto out;
-			}
-		if (role->ready.port && nr_template_check(role->ready.port, c, t, &d2) < 0) {
-			r = fail(l, at, "%s in 'ready.port'", d2.msg);
-			goto out;
-		}
-	}
-	if (t->workdir) {
-		struct nr_diag d2 = { 0 };
-
-		if (nr_template_check(t->workdir, c, t, &d2) < 0) {
-			r = fail(l, value_node(n, "workdir"), "%s in 'workdir'", d2.msg);
-			goto out;
-		}
-	}
-	r = 0;
-out:
-	free(generate);
-	free(host);
-	nr_kv_clear(&env);
-	return r;
-}
+const size_t nr__campaign_n_defaults_keys = NR_ARRAY_SIZE(nr__campaign_defaults_keys);
 
 static const char *const campaign_keys[] = {
 	"campaign", "description", "hosts", "defaults", "tests", "labels",
@@ -1227,7 +350,7 @@ static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_hea
 	else if (!strcmp(when, "never"))
 		h->when = NR_HEALTH_NEVER;
 	else
-		r = fail(l, value_node(n, "when"), "'when' must be case, test, once or never, not '%s'",
+		r = fail(l, nr__campaign_value_node(n, "when"), "'when' must be case, test, once or never, not '%s'",
 			 when);
 out:
 	free(when);
@@ -1248,7 +371,7 @@ static int load_notify(struct loader *l, const struct nr_ynode *n, struct nr_not
 	if (no->url && strncmp(no->url, "http://", 7) && strncmp(no->url, "https://", 8))
 		return fail(l, nr_ynode_get(n, "url"), "'url' must start with http:// or https://");
 	if (nr_ynode_get(n, "command") &&
-	    (r = get_argv(l, nr_ynode_get(n, "command"), "command", &no->command)) < 0)
+	    (r = nr__campaign_get_argv(l, nr_ynode_get(n, "command"), "command", &no->command)) < 0)
 		return r;
 	if (!no->url && !no->command.n)
 		return fail(l, n, "'notify' needs a 'url' or a 'command'");
@@ -1286,7 +409,7 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 	if ((r = want_kind(l, root, NR_Y_MAP, "the campaign")) < 0 ||
 	    (r = check_keys(l, root, campaign_keys, NR_ARRAY_SIZE(campaign_keys), "the campaign")) < 0 ||
 	    (r = get_str(l, root, "campaign", &c->name)) < 0 ||
-	    (r = get_kv(l, root, "labels", &c->labels, false)) < 0)
+	    (r = nr__campaign_get_kv(l, root, "labels", &c->labels, false)) < 0)
 		return r;
 	if (c->name && nr_ynode_is_null(nr_ynode_get(root, "campaign"))) {
 		/* "campaign:" or "campaign: ~": named after the file, as when absent */
@@ -1325,14 +448,14 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 	if (nr_ynode_get(root, "notify") && (r = load_notify(l, nr_ynode_get(root, "notify"), &c->notify)) < 0)
 		return r;
 	if (nr_ynode_get(root, "thresholds") &&
-	    (r = add_threshold(l, c, NULL, NULL, nr_ynode_get(root, "thresholds"))) < 0)
+	    (r = nr__campaign_add_threshold(l, c, NULL, NULL, nr_ynode_get(root, "thresholds"))) < 0)
 		return r;
 	defaults = nr_ynode_get(root, "defaults");
 	if (defaults && nr_ynode_is_null(defaults))
 		defaults = NULL;
 	if (defaults &&
 	    ((r = want_kind(l, defaults, NR_Y_MAP, "defaults")) < 0 ||
-	     (r = check_keys(l, defaults, defaults_keys, NR_ARRAY_SIZE(defaults_keys), "'defaults'")) < 0))
+	     (r = check_keys(l, defaults, nr__campaign_defaults_keys, nr__campaign_n_defaults_keys, "'defaults'")) < 0))
 		return r;
 	tests = nr_ynode_get(root, "tests");
 	if (!tests)
@@ -1343,7 +466,7 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 		return fail(l, tests, "'tests' is empty");
 	c->tests = nr_xcalloc(tests->n, sizeof(*c->tests));
 	for (i = 0; i < tests->n; i++) {
-		r = load_test(l, c, tests->items[i], defaults, &c->tests[c->n_tests++]);
+		r = nr__campaign_load_test(l, c, tests->items[i], defaults, &c->tests[c->n_tests++]);
 		if (r < 0)
 			return r;
 		for (j = 0; j < i; j++)
@@ -1393,66 +516,6 @@ int nr_campaign_load(const char *path, const char *text, struct nr_campaign **re
 out:
 	nr_ydoc_free(doc);
 	nr_buf_release(&buf);
-	if (r < 0) {
-		nr_campaign_free(c);
-		return r;
-	}
-	*ret = c;
-	return 0;
-}
-
-/*
- * Only what a comparison needs of a stored campaign: its name and the
- * `thresholds:` of the campaign and of each test. Nothing outside the
- * text is read (no lab file, no workdir), so a run compared on another
- * machine, or after its lab file moved, is judged by the thresholds it
- * ran with.
- */
-int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_campaign **ret,
-				struct nr_diag *d)
-{
-	struct nr_campaign *c = nr_xcalloc(1, sizeof(*c));
-	struct loader l = { .yr = { .file = path, .d = d } };
-	const struct nr_ynode *root, *tests, *x;
-	struct nr_ydoc *doc = NULL;
-	size_t i;
-	int r;
-
-	c->path = nr_xstrdup(path);
-	c->text = nr_xstrdup(text);
-	if ((r = nr_ydoc_parse(path, c->text, strlen(c->text), &doc, d)) < 0)
-		goto out;
-	root = doc->root;
-	if (!root) {
-		r = fail(&l, NULL, "the file is empty: a campaign needs 'tests'");
-		goto out;
-	}
-	if ((r = want_kind(&l, root, NR_Y_MAP, "the campaign")) < 0 ||
-	    (r = get_str(&l, root, "campaign", &c->name)) < 0)
-		goto out;
-	if ((x = nr_ynode_get(root, "thresholds")) && (r = add_threshold(&l, c, NULL, NULL, x)) < 0)
-		goto out;
-	tests = nr_ynode_get(root, "tests");
-	for (i = 0; tests && tests->kind == NR_Y_SEQ && i < tests->n; i++) {
-		const struct nr_ynode *t = tests->items[i];
-		char *name = NULL;
-
-		if (t->kind != NR_Y_MAP || !(x = nr_ynode_get(t, "thresholds")))
-			continue;
-		if ((r = get_str(&l, t, "name", &name)) < 0)
-			goto out;
-		if (!name) {
-			r = fail(&l, t, "a test has no 'name'");
-			goto out;
-		}
-		r = add_threshold(&l, c, name, NULL, x);
-		free(name);
-		if (r < 0)
-			goto out;
-	}
-	r = 0;
-out:
-	nr_ydoc_free(doc);
 	if (r < 0) {
 		nr_campaign_free(c);
 		return r;
@@ -1584,3 +647,4 @@ void nr_kv_clear(struct nr_kv *kv)
 	nr_strvec_clear(&kv->vals);
 	nr_strset_release(&kv->index);
 }
+
