@@ -114,8 +114,6 @@ int nr_exec_guard_start(void);
  */
 int nr_exec_reap_orphans(const pid_t *keep, size_t n_keep);
 
-#endif
-
 /* ---- where a command runs ---- */
 
 enum nr_target_kind {
@@ -187,3 +185,5 @@ bool nr_port_listening_text(const char *text, int port);
 
 /* Whether `port` listens on the target (for ssh: reads /proc/net/tcp there). */
 bool nr_target_port_listening(const struct nr_target *t, pid_t local_pid, int port);
+
+#endif
