@@ -171,55 +171,13 @@ int nr__lab_run(const char *netns, const char *const *argv, struct nr_buf *out,
 
 /* ---- /proc ---- */
 
-uint64_t nr__lab_proc_start(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	uint64_t v = 0;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* the name in parentheses may hold spaces; count fields after the last ')' */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return 0;
-	p++;
-	p[strcspn(p, " ")] = '\0';
-	if (nr_parse_u64(p, UINT64_MAX, &v) < 0)
-		return 0;
-	return v;
-}
-
 static char proc_state(pid_t pid, pid_t *ret_ppid)
 {
-	char path[64], buf[512], *p, st;
-	ssize_t n;
-	int fd, ppid = 0;
+	char buf[512], st;
+	const char *p = nr_proc_stat_fields(pid, buf, sizeof(buf));
+	int ppid = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2)
+	if (!p || sscanf(p, "%c %d", &st, &ppid) != 2)
 		return 0;
 	if (ret_ppid)
 		*ret_ppid = ppid;
@@ -248,7 +206,7 @@ bool nr__lab_is_our_sshd(pid_t pid, uint64_t start, const char *config)
 
 	if (pid <= 0 || !exe_is_sshd(pid))
 		return false;
-	if (start && nr__lab_proc_start(pid) != start)
+	if (start && nr_proc_start_time(pid) != start)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	if (nr_buf_read_file(&b, path) < 0)

@@ -211,7 +211,8 @@ void nr__runner_attempt(struct nr__attempt *at)
 	struct nr_proc **procs = nr_xcalloc(t->n_roles, sizeof(*procs));
 	struct nr_tmpl_ctx tc = { 0 };
 	struct mains_wait mw = { at, 0 };
-	char *workdir = NULL, desc[80];
+	struct nr_cgroup *cg = NULL;
+	char *workdir = NULL, *test_wd = NULL, desc[80];
 	int64_t deadline;
 	size_t i, n_started = 0;
 	int port = 0, r;
@@ -248,11 +249,18 @@ void nr__runner_attempt(struct nr__attempt *at)
 			set_outcome(at, NR_ATTEMPT_ERROR, "workdir: %s", nr_diag_msg(&d));
 			goto finish;
 		}
-		workdir = w[0] == '/' ? w : nr_xasprintf("%s/%s", at->c->dir, w);
-		if (workdir != w)
-			free(w);
+		test_wd = w;
+		workdir = w[0] == '/' ? nr_xstrdup(w) : nr_xasprintf("%s/%s", at->c->dir, w);
 		mkdir(workdir, 0777); /* a per-case directory may be new; an error shows at exec */
 		tc.workdir = workdir;
+	}
+	if (at->cgroup) {
+		char name[64];
+
+		/* a cgroup per attempt: what its roles start stays inside, however it forks */
+		snprintf(name, sizeof(name), "%lld.%d", (long long)at->ordinal, at->number);
+		if (nr_cgroup_new(at->cgroup, name, &cg, NULL) < 0)
+			cg = NULL;
 	}
 	for (i = 0; i < t->n_roles; i++) {
 		struct nr__role_run *rr = &at->roles[i];
@@ -263,18 +271,34 @@ void nr__runner_attempt(struct nr__attempt *at)
 
 		const struct nr_target *target = &at->targets[rr->host - at->c->hosts];
 		struct nr_strvec remote = NR_STRVEC_INIT;
+		struct nr_ssh_cmd cmd = { 0 };
 
 		/* another machine has its own netrig, found in its PATH */
 		tc.netrig = target->kind == NR_TARGET_SSH ? "netrig" : self_path();
+		if (target->kind == NR_TARGET_SSH && rr->host->workdir)
+			rr->workdir = nr_xstrdup(rr->host->workdir);
+		tc.workdir = workdir ? workdir : at->c->dir;
 		r = expand_role(&tc, rr->role, &argv, &env, &d);
 		if (r == 0 && target->kind == NR_TARGET_SSH) {
-			nr__hosts_connect(at->hosts, rr->host);
 			/* the environment and working directory apply on the far side */
-			rr->pidfile = nr__hosts_pidfile(at->hosts, (long long)at->ordinal, at->number,
-							rr->role->name);
-			nr_ssh_command_argv(target, argv.v, env.v, rr->host->workdir, rr->pidfile,
-					    &remote);
+			nr__hosts_connect(at->hosts, rr->host);
+			rr->state = nr__hosts_state(at->hosts, rr->host, &d);
+			if (!rr->state)
+				r = NR_EEXEC;
+		}
+		if (r == 0 && target->kind == NR_TARGET_SSH) {
+			rr->job = nr_xasprintf("%lld.%d.%s", (long long)at->ordinal, at->number,
+					       rr->role->name);
+			cmd.argv = argv.v;
+			cmd.env = env.v;
+			cmd.workdir = rr->workdir;
+			cmd.state = rr->state;
+			cmd.job = rr->job;
+			cmd.grace_us = t->kill_grace_us;
+			nr_ssh_command_argv(target, &cmd, &remote);
 			spec.argv = remote.v;
+			/* the far side ends the job when this pipe closes: when we are done, or gone */
+			spec.stdin_pipe = true;
 		} else if (r == 0) {
 			spec.argv = argv.v;
 			spec.env = env.v;
@@ -283,6 +307,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 		}
 		if (r == 0) {
 			spec.output_limit = t->output_limit;
+			spec.cgroup = cg;
 			r = nr_proc_start(&spec, &rr->proc, &d);
 		}
 		nr_strvec_clear(&argv);
@@ -354,6 +379,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 			break;
 		}
 	}
+	tc.workdir = workdir ? workdir : at->c->dir; /* collect paths are read as on this machine */
 	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted) {
 		mw.n = t->n_roles;
 		r = nr_proc_pump(procs, n_started, deadline, 0, at->cancel_fd, mains_done, &mw);
@@ -391,13 +417,13 @@ void nr__runner_attempt(struct nr__attempt *at)
 		struct nr_diag d = { 0 };
 
 		/* a role whose ssh client ended cleaned up after itself (unless ssh itself failed) */
-		if (rr->started && rr->pidfile &&
+		if (rr->started && rr->job &&
 		    (!rr->proc.exited || nr_proc_exit_code(&rr->proc) == 255) &&
-		    nr_ssh_kill_group(&at->targets[rr->host - at->c->hosts], rr->pidfile,
-				      t->kill_grace_us, &d) < 0)
+		    nr_ssh_kill_job(&at->targets[rr->host - at->c->hosts], rr->state, rr->job,
+				    &rr->proc, t->kill_grace_us, &d) < 0)
 			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
 	}
-	nr_proc_stop(procs, n_started, t->kill_grace_us);
+	nr_proc_stop_in(procs, n_started, cg, t->kill_grace_us);
 	if (!at->interrupted)
 		collect_files(at, &tc);
 	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted)
@@ -409,6 +435,8 @@ finish:
 	for (i = 0; i < t->n_roles; i++)
 		if (at->roles[i].started)
 			nr_proc_reap(&at->roles[i].proc);
+	/* what left its group is still in the attempt's cgroup: it ends here */
+	nr_cgroup_free(cg);
 	{
 		pid_t keep[64];
 
@@ -417,6 +445,7 @@ finish:
 	at->finished_us = nr_wall_us();
 	free(procs);
 	free(workdir);
+	free(test_wd);
 }
 
 void nr__runner_attempt_release(struct nr__attempt *at)
@@ -433,7 +462,8 @@ void nr__runner_attempt_release(struct nr__attempt *at)
 	for (i = 0; at->roles && i < at->t->n_roles; i++) {
 		if (at->roles[i].started)
 			nr_proc_release(&at->roles[i].proc);
-		free(at->roles[i].pidfile);
+		free(at->roles[i].job);
+		free(at->roles[i].workdir);
 		nr_sample_set_release(&at->roles[i].samples);
 	}
 	free(at->roles);
