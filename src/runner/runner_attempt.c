@@ -3,6 +3,7 @@
  * is ready; wait for the main roles to end (or the timeout); stop the
  * rest; judge the exit statuses; parse the main roles' output.
  */
+#include <errno.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,6 +104,38 @@ static bool mains_done(void *ctx)
 			return false;
 	}
 	return true;
+}
+
+/* mkdir -p: every missing level of path (a test's workdir may be "a/b/{case}"). */
+static int make_dirs(const char *path)
+{
+	char *p = nr_xstrdup(path), *slash = p;
+	int r = 0;
+
+	while (r == 0 && (slash = strchr(slash + 1, '/')) != NULL) {
+		*slash = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST)
+			r = -errno;
+		*slash = '/';
+	}
+	if (r == 0 && mkdir(p, 0777) < 0 && errno != EEXIST)
+		r = -errno;
+	free(p);
+	return r;
+}
+
+/*
+ * Where an ssh role runs: the test's workdir there (absolute, or relative
+ * to the host's workdir, else to the ssh user's home), else the host's.
+ */
+static char *remote_workdir(const char *test_wd, const struct nr_host *host, bool *ret_make)
+{
+	*ret_make = test_wd != NULL;
+	if (!test_wd)
+		return host->workdir ? nr_xstrdup(host->workdir) : NULL;
+	if (test_wd[0] == '/' || !host->workdir)
+		return nr_xstrdup(test_wd);
+	return nr_xasprintf("%s/%s", host->workdir, test_wd);
 }
 
 /* This program's path, for {netrig} in commands on this machine. */
@@ -251,7 +284,16 @@ void nr__runner_attempt(struct nr__attempt *at)
 		}
 		test_wd = w;
 		workdir = w[0] == '/' ? nr_xstrdup(w) : nr_xasprintf("%s/%s", at->c->dir, w);
-		mkdir(workdir, 0777); /* a per-case directory may be new; an error shows at exec */
+		/*
+		 * Per-case directories are new: every level is made here for roles
+		 * on this machine (an error shows when one starts), on the far side
+		 * for ssh roles.
+		 */
+		for (i = 0; i < t->n_roles; i++)
+			if (at->roles[i].host->transport != NR_TRANSPORT_SSH) {
+				make_dirs(workdir);
+				break;
+			}
 		tc.workdir = workdir;
 	}
 	if (at->cgroup) {
@@ -275,9 +317,12 @@ void nr__runner_attempt(struct nr__attempt *at)
 
 		/* another machine has its own netrig, found in its PATH */
 		tc.netrig = target->kind == NR_TARGET_SSH ? "netrig" : self_path();
-		if (target->kind == NR_TARGET_SSH && rr->host->workdir)
-			rr->workdir = nr_xstrdup(rr->host->workdir);
-		tc.workdir = workdir ? workdir : at->c->dir;
+		if (target->kind == NR_TARGET_SSH) {
+			rr->workdir = remote_workdir(test_wd, rr->host, &cmd.make_workdir);
+			tc.workdir = rr->workdir ? rr->workdir : workdir ? workdir : at->c->dir;
+		} else {
+			tc.workdir = workdir ? workdir : at->c->dir;
+		}
 		r = expand_role(&tc, rr->role, &argv, &env, &d);
 		if (r == 0 && target->kind == NR_TARGET_SSH) {
 			/* the environment and working directory apply on the far side */
