@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
 #include <signal.h>
@@ -16,7 +17,6 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <unistd.h>
-#include <linux/sched.h>
 
 #include "base/clock.h"
 #include "base/mem.h"
@@ -141,17 +141,27 @@ static void set_nonblock(int fd)
  */
 enum child_stage { STAGE_STDIO, STAGE_CGROUP, STAGE_NETNS, STAGE_WORKDIR, STAGE_EXEC };
 
-/* In the child: only async-signal-safe calls from here on. */
+/*
+ * In the child, which shares our memory until it execs (vfork): only
+ * async-signal-safe calls that touch nothing of the parent's, and never a
+ * return. It starts with every signal blocked, and unblocks them only once
+ * none has a handler of ours.
+ */
 static void __attribute__((noreturn))
 child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int err_w,
       int nsfd, int procs_fd, int errpipe_w)
 {
 	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
+	struct sigaction sa;
 	sigset_t none;
 	int report[2] = { STAGE_STDIO, 0 }; /* stage, errno */
 	size_t i;
+	int sig;
 
 	setpgid(0, 0);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+			signal(sig, SIG_DFL);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	sigemptyset(&none);
@@ -159,7 +169,7 @@ child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int 
 	if (dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
 		goto fail;
 	report[0] = STAGE_CGROUP;
-	/* "0" moves the writer: only where clone3 could not start us inside */
+	/* "0" moves the writer: into the cgroup before it can start anything */
 	if (procs_fd >= 0 && write(procs_fd, "0", 1) < 0)
 		goto fail;
 	report[0] = STAGE_NETNS;
@@ -178,32 +188,26 @@ fail:
 }
 
 /*
- * fork(), but born inside the cgroup `cg` (clone3's CLONE_INTO_CGROUP,
- * Linux 5.7): not for a moment outside it, so nothing it starts can be
- * missed, and no migration to pay for. Where the kernel lacks it, a plain
- * fork with *ret_procs_fd open on the cgroup's cgroup.procs for the child
- * to move itself before it execs. Like fork() in the child: only
- * async-signal-safe calls follow (glibc's fork handlers do not run).
+ * Start child() with vfork(): it borrows our memory until it execs, so no
+ * page tables are copied, which a parent that maps SQLite, libcurl and
+ * OpenSSL would pay for with every command (here vfork with the move into
+ * a cgroup cost what posix_spawn does, fork two to three times that).
+ * Every signal is blocked around it, so that no handler of ours runs in
+ * the child before it has reset them.
  */
-static pid_t fork_into(const struct nr_cgroup *cg, int *ret_procs_fd)
+static pid_t start_child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w,
+			 int err_w, int nsfd, int procs_fd, int errpipe_w)
 {
-	struct clone_args args;
-	char path[PATH_MAX];
-	long pid;
+	sigset_t all, old;
+	pid_t pid;
 
-	*ret_procs_fd = -1;
-	if (!cg)
-		return fork();
-	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_INTO_CGROUP;
-	args.exit_signal = SIGCHLD;
-	args.cgroup = (uint64_t)cg->fd;
-	pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid >= 0 || (errno != ENOSYS && errno != EINVAL && errno != E2BIG))
-		return (pid_t)pid;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->path);
-	*ret_procs_fd = open(path, O_WRONLY | O_CLOEXEC);
-	return fork();
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = vfork();
+	if (pid == 0)
+		child(spec, envp, devnull, out_w, err_w, nsfd, procs_fd, errpipe_w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return pid;
 }
 
 /*
@@ -247,7 +251,7 @@ static int find_program(const char *argv0, char *const *envp)
  * posix_spawn (glibc: clone with CLONE_VM|CLONE_VFORK) copies no page
  * tables, which matters for a parent that maps SQLite, libcurl and
  * OpenSSL: it saves a good part of a millisecond per command. It cannot
- * enter a namespace, so that case forks.
+ * enter a namespace or a cgroup: those cases go through start_child.
  */
 static int spawn(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int err_w,
 		 pid_t *ret_pid)
@@ -347,13 +351,22 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 		}
 		goto started;
 	}
-	pid = fork_into(spec->cgroup, &procs_fd);
+	if (spec->cgroup) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", spec->cgroup->path);
+		procs_fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (procs_fd < 0) {
+			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': cgroup %s: %s", spec->argv[0],
+				     spec->cgroup->path, strerror(errno));
+			goto out;
+		}
+	}
+	pid = start_child(spec, envp, devnull, outp[1], errp[1], nsfd, procs_fd, ep[1]);
 	if (pid < 0) {
 		r = nr_diagf(d, -errno, "fork: %s", strerror(errno));
 		goto out;
 	}
-	if (pid == 0)
-		child(spec, envp, devnull, outp[1], errp[1], nsfd, procs_fd, ep[1]);
 	setpgid(pid, pid); /* also here, so a signal sent right away reaches the group */
 	close(ep[1]);
 	ep[1] = -1;
