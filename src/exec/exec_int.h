@@ -21,8 +21,8 @@ bool nr__exec_hurrying(void);
  * The cgroup v2 directory at `path`: SIGKILL everything in it and below
  * (cgroup.kill, or each pid of cgroup.procs where the kernel has no
  * cgroup.kill), wait at most timeout_us until it is empty; then, with
- * `remove`, remove it and the cgroups below. No allocation (the guard
- * calls it after fork). 0, NR_ETIMEOUT, or -errno.
+ * `remove`, remove it and the cgroups below. The guard calls it too, in a
+ * process forked while we had one thread. 0, NR_ETIMEOUT, or -errno.
  */
 int nr__cgroup_kill_path(const char *path, int64_t timeout_us, bool remove);
 
