@@ -16,10 +16,13 @@ N=${1:-1000}
 ROUNDS=${ROUNDS:-3}
 NETRIG="$top/netrig"
 tmp=$(mktemp -d /tmp/netrig-bench-orch.XXXXXX)
-sshd_pid="" made_run_sshd=0 ns_made=0
+A=nrb-a-$$ B=nrb-b-$$ # namespaces: this run's own
+sshd_pid="" made_run_sshd=0 ns_made=0 mux=""
 cleanup() {
+	# the shared connection first: ControlPersist would keep it, and its sshd session, a minute more
+	[ -n "$mux" ] && ip netns exec $A ssh $mux -O exit root@10.78.0.2 2>/dev/null
 	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null && wait "$sshd_pid" 2>/dev/null
-	if [ $ns_made = 1 ]; then ip netns del nrb-a 2>/dev/null; ip netns del nrb-b 2>/dev/null; fi
+	if [ $ns_made = 1 ]; then ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; fi
 	[ $made_run_sshd = 1 ] && rmdir /run/sshd 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -84,19 +87,19 @@ if [ "$(id -u)" != 0 ] || ! command -v ip > /dev/null; then
 	echo "netns, ssh: skipped (need root and iproute2)"
 	exit 0
 fi
-ip netns add nrb-a && ip netns add nrb-b && ns_made=1
-ip link add nrb-va netns nrb-a type veth peer name nrb-vb netns nrb-b
-ip -n nrb-a addr add 10.78.0.1/24 dev nrb-va
-ip -n nrb-b addr add 10.78.0.2/24 dev nrb-vb
-for n in nrb-a nrb-b; do ip -n $n link set lo up; done
-ip -n nrb-a link set nrb-va up
-ip -n nrb-b link set nrb-vb up
+ip netns add $A && ip netns add $B && ns_made=1
+ip link add nrb-va netns $A type veth peer name nrb-vb netns $B
+ip -n $A addr add 10.78.0.1/24 dev nrb-va
+ip -n $B addr add 10.78.0.2/24 dev nrb-vb
+for n in $A $B; do ip -n $n link set lo up; done
+ip -n $A link set nrb-va up
+ip -n $B link set nrb-vb up
 
-campaign "$tmp/netns.yaml" "b: {transport: netns, netns: nrb-b, address: 10.78.0.2}" b
+campaign "$tmp/netns.yaml" "b: {transport: netns, netns: $B, address: 10.78.0.2}" b
 a="" b=""
 for r in $(seq "$ROUNDS"); do
 	a="$a $(time_netrig netns)"
-	b="$b $(time_loop ip netns exec nrb-b /bin/true)"
+	b="$b $(time_loop ip netns exec $B /bin/true)"
 done
 report netns "$a" "$b"
 
@@ -124,17 +127,18 @@ MaxStartups 100
 MaxSessions 100
 SetEnv HOME=$tmp/home
 CFG
-ip netns exec nrb-b /usr/sbin/sshd -D -e -f "$tmp/sshd_config" > "$tmp/sshd.log" 2>&1 &
+ip netns exec $B /usr/sbin/sshd -D -e -f "$tmp/sshd_config" > "$tmp/sshd.log" 2>&1 &
 sshd_pid=$!
 for i in $(seq 200); do grep -q "Server listening" "$tmp/sshd.log" && break; sleep 0.01; done
 opts="-F /dev/null -i $tmp/client_key -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$tmp/known_hosts -o KexAlgorithms=curve25519-sha256"
 campaign "$tmp/ssh.yaml" "b: {transport: ssh, address: 10.78.0.2, user: root, identity: $tmp/client_key, ssh_options: [StrictHostKeyChecking=accept-new, UserKnownHostsFile=$tmp/known_hosts, KexAlgorithms=curve25519-sha256]}" b
 cm="-o ControlMaster=auto -o ControlPath=$tmp/cm/%C -o ControlPersist=60"
-ip netns exec nrb-a ssh $opts $cm -o BatchMode=yes root@10.78.0.2 true || { echo "ssh: login failed"; exit 1; }
+mux="$opts $cm"
+ip netns exec $A ssh $opts $cm -o BatchMode=yes root@10.78.0.2 true || { echo "ssh: login failed"; exit 1; }
 a="" b=""
 for r in $(seq "$ROUNDS"); do
-	a="$a $(NETRIG_SSH="ssh -F /dev/null" time_netrig ssh ip netns exec nrb-a env)"
+	a="$a $(NETRIG_SSH="ssh -F /dev/null" time_netrig ssh ip netns exec $A env)"
 	# shellcheck disable=SC2086
-	b="$b $(time_loop ip netns exec nrb-a ssh $opts $cm -o BatchMode=yes root@10.78.0.2 true)"
+	b="$b $(time_loop ip netns exec $A ssh $opts $cm -o BatchMode=yes root@10.78.0.2 true)"
 done
 report ssh "$a" "$b"

@@ -8,8 +8,7 @@
 
 #include "base/num.h"
 
-/* /proc/PID/stat's text after the command name, which may hold spaces and ')'. */
-static char *stat_fields(int pid, char *buf, size_t size)
+char *nr_pid_stat_fields(int pid, char *buf, size_t size)
 {
 	char path[64], *p;
 	ssize_t n;
@@ -26,22 +25,25 @@ static char *stat_fields(int pid, char *buf, size_t size)
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
+	/* the name in parentheses may hold spaces and ')': the fields follow the last one */
 	p = strrchr(buf, ')');
-	return p ? p + 1 : NULL;
+	return p && p[1] == ' ' ? p + 2 : NULL;
 }
 
 uint64_t nr_pid_start_ticks(int pid)
 {
-	char buf[1024], *p = stat_fields(pid, buf, sizeof(buf));
+	char buf[1024], *p = nr_pid_stat_fields(pid, buf, sizeof(buf));
 	uint64_t v = 0;
 	int field;
 
-	/* p is at the space before field 3 (the state); field 22 is the start time */
-	for (field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
+	/* the fields start at 3 (state); the start time is 22 */
+	for (field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
 	if (!p)
 		return 0;
-	p++;
 	p[strcspn(p, " ")] = '\0';
 	if (nr_parse_u64(p, UINT64_MAX, &v) < 0)
 		return 0;
@@ -70,9 +72,9 @@ int nr_pid_identity(int pid, char *buf, size_t size)
 
 bool nr_pid_is(int pid, const char *identity)
 {
-	char buf[1024], now[96], *p = stat_fields(pid, buf, sizeof(buf));
+	char buf[1024], now[96], *p = nr_pid_stat_fields(pid, buf, sizeof(buf));
 
-	if (!p || p[0] != ' ' || p[1] == 'Z' || p[1] == 'X')
+	if (!p || p[0] == 'Z' || p[0] == 'X')
 		return false; /* gone, or a zombie nobody reaped yet */
 	return nr_pid_identity(pid, now, sizeof(now)) == 0 && !strcmp(now, identity);
 }

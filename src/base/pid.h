@@ -9,7 +9,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The start of process `pid` in clock ticks after boot (/proc/PID/stat field 22); 0 if none. */
+/*
+ * The fields of /proc/PID/stat that follow the name (state, ppid, pgrp,
+ * ...), read into buf: the name may hold spaces and ')', so they start
+ * after the last ')'. NULL when there is no such process.
+ */
+char *nr_pid_stat_fields(int pid, char *buf, size_t size);
+
+/*
+ * The start of process `pid` in clock ticks after boot (/proc/PID/stat
+ * field 22); 0 if none. A pid is reused; the pair (pid, start time) names
+ * one process for good, so a pid read back from anywhere is checked
+ * against it before it is signalled.
+ */
 uint64_t nr_pid_start_ticks(int pid);
 
 /*

@@ -16,6 +16,7 @@
 #include "base/num.h"
 #include "base/str.h"
 #include "campaign/campaign.h"
+#include "exec/exec.h"
 #include "lab/lab.h"
 #include "cmd/cmd.h"
 #include "report/report.h"
@@ -28,17 +29,27 @@ extern const struct nr_cmd nr_cmd_run;
 static int cancel_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t signals_seen;
 
+/* How long a hurried run (the third ^C) may take to end its processes and record itself. */
+#define HURRY_SECONDS 5
+
 static void on_signal(int sig)
 {
 	int saved = errno;
 
-	(void)sig;
 	signals_seen++;
+	if (sig == SIGALRM || signals_seen >= 4)
+		_exit(NR_EXIT_INTR); /* stuck even so, or a fourth ^C: leave now; the guard ends the rest */
 	if (write(cancel_pipe[1], "x", 1) < 0) {
 		/* nothing to do: a full pipe already says "stop" */
 	}
-	if (signals_seen >= 3)
-		_exit(NR_EXIT_INTR); /* the third ^C: leave now, the store is consistent */
+	if (signals_seen == 3) {
+		/*
+		 * The third ^C: no more grace. Every process of the case gets
+		 * SIGKILL now and the run is recorded interrupted, in moments.
+		 */
+		nr_exec_hurry();
+		alarm(HURRY_SECONDS);
+	}
 	errno = saved;
 }
 
@@ -272,6 +283,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	o.on_event = on_event;
 	o.ctx = &prog;
 	if (resume) {
@@ -291,6 +303,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	}
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	alarm(0);
 	if (r < 0) {
 		fprintf(stderr, "netrig run: %s\n", nr_diag_msg(&d));
 		status = r == NR_ENOTFOUND || r == NR_EINVAL || r == NR_ECONFIG ? NR_EXIT_USAGE

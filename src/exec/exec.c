@@ -1,16 +1,16 @@
 #include "exec/exec.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,24 +20,39 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/num.h"
+#include "base/pid.h"
+#include "exec/exec_int.h"
 
 extern char **environ;
 
-/* The guard's pipe (write end) and pid; -1 / 0 without a guard. */
-static int guard_fd = -1;
-static pid_t guard_pid;
+static volatile sig_atomic_t hurry;
 
-static void guard_tell(char op, pid_t pgid)
+void nr_exec_hurry(void)
 {
-	char line[32];
-	int n;
+	hurry = 1;
+}
 
-	if (guard_fd < 0)
-		return;
-	n = snprintf(line, sizeof(line), "%c%d\n", op, (int)pgid);
-	/* a line is far below PIPE_BUF: written whole or not at all */
-	while (write(guard_fd, line, (size_t)n) < 0 && errno == EINTR)
-		;
+bool nr__exec_hurrying(void)
+{
+	return hurry != 0;
+}
+
+/* Tell the guard of a new group, with its leader's start time. */
+static void guard_add(pid_t pgid)
+{
+	char arg[48];
+
+	snprintf(arg, sizeof(arg), "%d %llu", (int)pgid, (unsigned long long)nr_pid_start_ticks(pgid));
+	nr__exec_guard_tell('+', arg);
+}
+
+static void guard_drop(pid_t pgid)
+{
+	char arg[24];
+
+	snprintf(arg, sizeof(arg), "%d", (int)pgid);
+	nr__exec_guard_tell('-', arg);
 }
 
 static int pidfd_open_(pid_t pid)
@@ -85,24 +100,38 @@ static void set_nonblock(int fd)
  * What the child was doing when it failed: the parent's message must not
  * call a missing workdir "cannot run 'sh': No such file or directory".
  */
-enum child_stage { STAGE_STDIO, STAGE_NETNS, STAGE_WORKDIR, STAGE_EXEC };
+enum child_stage { STAGE_STDIO, STAGE_CGROUP, STAGE_NETNS, STAGE_WORKDIR, STAGE_EXEC };
 
-/* In the child: only async-signal-safe calls from here on. */
+/*
+ * In the child, which shares our memory until it execs (vfork): only
+ * async-signal-safe calls that touch nothing of the parent's, and never a
+ * return. It starts with every signal blocked, and unblocks them only once
+ * none has a handler of ours.
+ */
 static void __attribute__((noreturn))
 child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int err_w,
-      int nsfd, int errpipe_w)
+      int nsfd, int procs_fd, int errpipe_w)
 {
 	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
+	struct sigaction sa;
 	sigset_t none;
 	int report[2] = { STAGE_STDIO, 0 }; /* stage, errno */
 	size_t i;
+	int sig;
 
 	setpgid(0, 0);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+			signal(sig, SIG_DFL);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+		goto fail;
+	report[0] = STAGE_CGROUP;
+	/* "0" moves the writer: into the cgroup before it can start anything */
+	if (procs_fd >= 0 && write(procs_fd, "0", 1) < 0)
 		goto fail;
 	report[0] = STAGE_NETNS;
 	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
@@ -117,6 +146,29 @@ fail:
 	while (write(errpipe_w, report, sizeof(report)) < 0 && errno == EINTR)
 		;
 	_exit(127);
+}
+
+/*
+ * Start child() with vfork(): it borrows our memory until it execs, so no
+ * page tables are copied, which a parent that maps SQLite, libcurl and
+ * OpenSSL would pay for with every command (here vfork with the move into
+ * a cgroup cost what posix_spawn does, fork two to three times that).
+ * Every signal is blocked around it, so that no handler of ours runs in
+ * the child before it has reset them.
+ */
+static pid_t start_child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w,
+			 int err_w, int nsfd, int procs_fd, int errpipe_w)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = vfork();
+	if (pid == 0)
+		child(spec, envp, devnull, out_w, err_w, nsfd, procs_fd, errpipe_w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return pid;
 }
 
 /*
@@ -160,7 +212,7 @@ static int find_program(const char *argv0, char *const *envp)
  * posix_spawn (glibc: clone with CLONE_VM|CLONE_VFORK) copies no page
  * tables, which matters for a parent that maps SQLite, libcurl and
  * OpenSSL: it saves a good part of a millisecond per command. It cannot
- * enter a namespace, so that case forks.
+ * enter a namespace or a cgroup: those cases go through start_child.
  */
 static int spawn(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int err_w,
 		 pid_t *ret_pid)
@@ -197,14 +249,14 @@ static int spawn(const struct nr_exec_spec *spec, char **envp, int devnull, int 
 int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct nr_diag *d)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	int devnull = -1, nsfd = -1, report[2] = { 0, 0 }, r = 0;
+	int devnull = -1, nsfd = -1, procs_fd = -1, report[2] = { 0, 0 }, r = 0;
 	char **envp = NULL;
 	struct nr_proc p;
 	ssize_t got;
 	pid_t pid;
 
 	memset(&p, 0, sizeof(p));
-	p.pidfd = p.out_fd = p.err_fd = -1;
+	p.pidfd = p.out_fd = p.err_fd = p.in_fd = -1;
 	if (!spec->argv || !spec->argv[0])
 		return nr_diagf(d, NR_EINVAL, "empty command");
 	if (spec->netns) {
@@ -218,7 +270,18 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 			goto out;
 		}
 	}
-	devnull = open(spec->stdin_path ? spec->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+	if (spec->stdin_pipe) {
+		int inp[2];
+
+		if (pipe2(inp, O_CLOEXEC) < 0) {
+			r = nr_diagf(d, -errno, "cannot set up pipes: %s", strerror(errno));
+			goto out;
+		}
+		devnull = inp[0];
+		p.in_fd = inp[1];
+	} else {
+		devnull = open(spec->stdin_path ? spec->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+	}
 	if (devnull < 0 && spec->stdin_path) {
 		r = nr_diagf(d, -errno, "%s: %s", spec->stdin_path, strerror(errno));
 		goto out;
@@ -229,7 +292,7 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 		goto out;
 	}
 	envp = build_env(spec->env);
-	if (nsfd < 0) {
+	if (nsfd < 0 && !spec->cgroup) {
 		struct stat stt;
 		int rc;
 
@@ -249,13 +312,22 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 		}
 		goto started;
 	}
-	pid = fork();
+	if (spec->cgroup) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", spec->cgroup->path);
+		procs_fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (procs_fd < 0) {
+			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': cgroup %s: %s", spec->argv[0],
+				     spec->cgroup->path, strerror(errno));
+			goto out;
+		}
+	}
+	pid = start_child(spec, envp, devnull, outp[1], errp[1], nsfd, procs_fd, ep[1]);
 	if (pid < 0) {
 		r = nr_diagf(d, -errno, "fork: %s", strerror(errno));
 		goto out;
 	}
-	if (pid == 0)
-		child(spec, envp, devnull, outp[1], errp[1], nsfd, ep[1]);
 	setpgid(pid, pid); /* also here, so a signal sent right away reaches the group */
 	close(ep[1]);
 	ep[1] = -1;
@@ -270,6 +342,9 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 		else if (report[0] == STAGE_NETNS)
 			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': entering network namespace '%s': %s",
 				     spec->argv[0], spec->netns, strerror(report[1]));
+		else if (report[0] == STAGE_CGROUP)
+			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': joining cgroup %s: %s", spec->argv[0],
+				     spec->cgroup->path, strerror(report[1]));
 		else if (report[0] == STAGE_STDIO)
 			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': redirecting its stdio: %s",
 				     spec->argv[0], strerror(report[1]));
@@ -279,7 +354,7 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 		goto out;
 	}
 started:
-	guard_tell('+', pid);
+	guard_add(pid);
 	p.pid = pid;
 	p.pidfd = pidfd_open_(pid);
 	p.out_fd = outp[0];
@@ -293,6 +368,10 @@ started:
 	*ret = p;
 out:
 	free(envp);
+	if (r < 0 && p.in_fd >= 0)
+		close(p.in_fd);
+	if (procs_fd >= 0)
+		close(procs_fd);
 	if (nsfd >= 0)
 		close(nsfd);
 	if (devnull >= 0)
@@ -352,14 +431,16 @@ void nr_proc_reap(struct nr_proc *p)
 	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	p->reaped = true;
-	guard_tell('-', p->pid);
+	guard_drop(p->pid);
 	if (p->out_fd >= 0)
 		close(p->out_fd);
 	if (p->err_fd >= 0)
 		close(p->err_fd);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
-	p->out_fd = p->err_fd = p->pidfd = -1;
+	if (p->in_fd >= 0)
+		close(p->in_fd);
+	p->out_fd = p->err_fd = p->pidfd = p->in_fd = -1;
 }
 
 /* Read what is there; returns false at end of file. */
@@ -419,6 +500,10 @@ int nr_proc_pump(struct nr_proc *const *procs, size_t n, int64_t deadline_us,
 
 		if (done && done(ctx))
 			break;
+		if (hurry) {
+			r = NR_EINTR;
+			break;
+		}
 		now = nr_mono_us();
 		if (deadline_us && now >= deadline_us) {
 			r = NR_ETIMEOUT;
@@ -480,18 +565,30 @@ static void signal_groups(struct nr_proc *const *procs, size_t n, int sig)
 
 void nr_proc_stop(struct nr_proc *const *procs, size_t n, int64_t grace_us)
 {
+	nr_proc_stop_in(procs, n, NULL, grace_us);
+}
+
+void nr_proc_stop_in(struct nr_proc *const *procs, size_t n, const struct nr_cgroup *cg,
+		     int64_t grace_us)
+{
 	struct proc_list ctx = { procs, n };
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (!procs[i]->exited)
 			collect(procs[i], false);
-	signal_groups(procs, n, SIGTERM);
 	if (grace_us < 1000)
 		grace_us = 1000;
-	if (nr_proc_pump(procs, n, nr_mono_us() + grace_us, 0, -1, all_gone, &ctx) == 0)
-		return;
+	if (!hurry) {
+		signal_groups(procs, n, SIGTERM);
+		if (cg)
+			nr_cgroup_signal(cg, SIGTERM);
+		if (nr_proc_pump(procs, n, nr_mono_us() + grace_us, 0, -1, all_gone, &ctx) == 0)
+			return;
+	}
 	signal_groups(procs, n, SIGKILL);
+	if (cg)
+		nr_cgroup_kill(cg, grace_us);
 	for (i = 0; i < n; i++)
 		collect(procs[i], true);
 	/* pipes held by a process outside the group stay open: stop reading */
@@ -620,202 +717,4 @@ int nr_free_port(int *ret_port)
 		*ret_port = ntohs(a.sin_port);
 	close(fd);
 	return r;
-}
-
-/*
- * The guard's life: read "+PGID" and "-PGID" lines; at end of file (the
- * runner is gone, however it went) end every group still listed. It sits
- * in a group of its own, away from the terminal's ^C, and holds no other
- * descriptor.
- */
-static void __attribute__((noreturn)) guard_main(int rfd)
-{
-	pid_t live[4096];
-	size_t n = 0, i;
-	char buf[4096], line[32];
-	size_t ll = 0;
-	ssize_t got;
-	int fd;
-
-	setpgid(0, 0);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	for (fd = 3; fd < 1024; fd++)
-		if (fd != rfd)
-			close(fd);
-	while ((got = read(rfd, buf, sizeof(buf))) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (i = 0; i < (size_t)got; i++) {
-			char *end;
-			long v;
-
-			if (buf[i] != '\n') {
-				if (ll < sizeof(line) - 1)
-					line[ll++] = buf[i];
-				continue;
-			}
-			line[ll] = '\0';
-			ll = 0;
-			v = strtol(line + 1, &end, 10);
-			if (v <= 1)
-				continue;
-			if (line[0] == '+' && n < NR_ARRAY_SIZE(live)) {
-				live[n++] = (pid_t)v;
-			} else if (line[0] == '-') {
-				size_t k;
-
-				for (k = 0; k < n; k++)
-					if (live[k] == (pid_t)v) {
-						live[k] = live[--n];
-						break;
-					}
-			}
-		}
-	}
-	for (i = 0; i < n; i++)
-		kill(-live[i], SIGKILL);
-	_exit(0);
-}
-
-int nr_exec_guard_start(void)
-{
-	int pfd[2];
-	pid_t pid;
-
-	if (guard_fd >= 0)
-		return 0;
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		close(pfd[1]);
-		guard_main(pfd[0]);
-	}
-	close(pfd[0]);
-	guard_fd = pfd[1];
-	guard_pid = pid;
-	return 0;
-}
-
-void nr_exec_become_subreaper(void)
-{
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-}
-
-/* The parent pid from /proc/PID/stat; the name may hold ')' so read after the last one. */
-static pid_t ppid_of(const char *pid)
-{
-	char path[64], buf[1024];
-	FILE *f;
-	size_t n;
-	char *paren;
-	int ppid = -1;
-
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');
-	if (!paren || sscanf(paren + 1, " %*c %d", &ppid) != 1)
-		return -1;
-	return ppid;
-}
-
-/*
- * Our children, from /proc/self/task/TID/children (a few bytes, where a
- * scan of /proc costs milliseconds); 0 when the kernel lacks that file.
- */
-static size_t children_of_self(pid_t *out, size_t max, bool *ret_supported)
-{
-	char path[64], buf[4096], *p, *end;
-	size_t n = 0;
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	*ret_supported = fd >= 0;
-	if (fd < 0)
-		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	for (p = buf; n < max; p = end) {
-		long v = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		out[n++] = (pid_t)v;
-	}
-	return n;
-}
-
-static bool kept(pid_t pid, const pid_t *keep, size_t n_keep)
-{
-	size_t i;
-
-	for (i = 0; i < n_keep; i++)
-		if (keep[i] == pid)
-			return true;
-	return false;
-}
-
-int nr_exec_reap_orphans(const pid_t *keep, size_t n_keep)
-{
-	pid_t self = getpid(), kids[512];
-	int found = 0, round;
-	bool supported;
-
-	/* killing one may orphan its children to us: go round a few times */
-	for (round = 0; round < 8; round++) {
-		size_t n = children_of_self(kids, NR_ARRAY_SIZE(kids), &supported), i;
-		int this_round = 0;
-
-		if (!supported) {
-			/* no children file: scan /proc for our children */
-			DIR *dir = opendir("/proc");
-			struct dirent *de;
-
-			if (!dir)
-				return found;
-			while ((de = readdir(dir)) != NULL && n < NR_ARRAY_SIZE(kids)) {
-				char *end;
-				pid_t pid;
-
-				if (de->d_name[0] < '1' || de->d_name[0] > '9')
-					continue;
-				pid = (pid_t)strtol(de->d_name, &end, 10);
-				if (!*end && ppid_of(de->d_name) == self)
-					kids[n++] = pid;
-			}
-			closedir(dir);
-		}
-		for (i = 0; i < n; i++) {
-			if (kept(kids[i], keep, n_keep) || kids[i] == guard_pid)
-				continue;
-			kill(kids[i], SIGKILL);
-			waitpid(kids[i], NULL, 0);
-			this_round++;
-		}
-		found += this_round;
-		if (!this_round)
-			break;
-	}
-	return found;
 }

@@ -3,40 +3,160 @@
  * users' ~/.ssh/config, agents and known_hosts work as they expect.
  * Connections are shared (ControlMaster) in a private directory: after the
  * first, a command costs one round trip (~8 ms here instead of ~230 ms).
+ *
+ * A role on the far side runs under a small sh wrapper that keeps its
+ * pidfile in the run's private state directory there, puts it in a cgroup
+ * of its own where it can, and ends it when its ssh session goes away, so
+ * nothing of a case outlives it on the host whatever happens to netrig.
+ * Everything there is sh and a few POSIX programs: no netrig needed.
  */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/pid.h"
 #include "base/clock.h"
 #include "base/mem.h"
 #include "exec/exec.h"
+#include "exec/exec_int.h"
 
 /*
- * The remote wrapper, run as `sh -c WRAPPER WRAPPER MODE PIDFILE CMD...`
- * (its own text is $0, so that it can start itself again). The command
- * must be in a process group of its own: killing that group is how the
- * remote side is ended, since ssh without a terminal sends no hangup when
- * the local client goes away. OpenSSH's sshd already starts every session
- * in a new session and group, so the shell it runs (which execs this sh)
- * leads one and nothing more is needed; elsewhere (a check of the group in
- * /proc/$$/stat) `setsid -w` makes one, at the cost of two more programs
- * started. MODE "g" says that was done. The wrapper notes its pid (the
- * group id) in the pidfile while the command runs; when the command ends
- * by itself it ends the rest of its group and empties the file (a builtin,
- * where `rm` would start one more program per command): a role netrig stops
- * needs another round trip, and the empty files go at the end of the run
- * (the runner removes them, one round trip per host).
+ * The far side's shell library, put in front of every script below. All
+ * builtins but `sleep`, `rmdir` and `rm`, which run only when there is
+ * something to wait for or remove.
+ *
+ * nrstat PID: pg, its process group, and s, its start time (field 22 of
+ * /proc/PID/stat, after the last ')' since the name may hold anything);
+ * both empty when it is gone. A pid read back is trusted only with its
+ * start time, as netrig's own nr_pid_start_ticks does here.
+ *
+ * nrcg DIR: kill everything in the cgroup DIR and below (cgroup.kill, or
+ * each pid where the kernel predates it), wait until it is empty (5 s at
+ * most), remove it. Only a directory with a cgroup.procs is touched.
+ *
+ * nrend FILE TENTHS: end the job of the pidfile FILE ("PID START CGROUP",
+ * written by the wrapper): SIGTERM to its process group, SIGKILL after
+ * TENTHS tenths of a second, its cgroup, and remove FILE (and the run's
+ * cgroup $nrrun, when set and empty: the watcher's). The group is
+ * signalled only when its leader is the process the wrapper was (same
+ * start time), or is gone: a group id stays taken while the group has
+ * members, so then -PID reaches only what is left of ours. The SIGKILL
+ * comes last because the watcher that calls it on a lost session is in
+ * that group itself.
+ *
+ * nrsweep DIR: nrend every pidfile in a run's state directory, then kill
+ * and remove the run's cgroup (named in DIR/cgroup): what a killed run left.
  */
-static const char wrapper[] =
-	"m=$1 f=$2; shift 2; "
-	"if [ \"$m\" != g ]; then pg=; read -r _ _ _ _ pg _ < /proc/$$/stat 2>/dev/null; "
-	"[ \"$pg\" = $$ ] || exec setsid -w sh -c \"$0\" \"$0\" g \"$f\" \"$@\"; fi; "
-	"echo $$ > \"$f\" || exit 125; \"$@\"; rc=$?; "
-	/* the command ended by itself: end what it left in its group too */
-	"trap '' TERM; kill -TERM -$$ 2>/dev/null; : > \"$f\"; exit $rc";
+#define SH_LIB \
+	"nrstat() { s=; pg=; read -r s < \"/proc/$1/stat\" || s=; s=${s##*) }; set -- $s; " \
+	"pg=${3:-}; s=${20:-}; } 2>/dev/null\n" \
+	"nrcg() { [ -f \"$1/cgroup.procs\" ] || return 0; " \
+	"echo 1 > \"$1/cgroup.kill\" || for p in $(cat \"$1/cgroup.procs\" \"$1\"/*/cgroup.procs); " \
+	"do kill -KILL \"$p\"; done; i=0; " \
+	"while [ $i -lt 100 ] && read -r _ v < \"$1/cgroup.events\" && [ \"$v\" = 1 ]; " \
+	"do sleep 0.05; i=$((i+1)); done; rmdir \"$1\"/*/ \"$1\"; } 2>/dev/null\n" \
+	"nrend() { l=; k=; read -r l < \"$1\"; set -- \"$1\" \"$2\" $l; " \
+	"if [ -n \"${3:-}\" ]; then nrstat \"$3\"; " \
+	"if [ -z \"$s\" ] || [ \"$s\" = \"${4:-}\" ]; then k=$3; " \
+	"if kill -TERM \"-$3\"; then i=0; " \
+	"while [ $i -lt \"$2\" ] && kill -0 \"-$3\"; do sleep 0.1; i=$((i+1)); done; fi; fi; fi; " \
+	"[ -n \"${5:-}\" ] && nrcg \"$5\"; rm -f \"$1\"; [ -n \"${nrrun:-}\" ] && rmdir \"$nrrun\"; " \
+	"[ -n \"$k\" ] && kill -KILL \"-$k\"; " \
+	"return 0; } 2>/dev/null\n" \
+	"nrsweep() { for f in \"$1\"/*.pid; do [ -f \"$f\" ] && nrend \"$f\" 10; done; " \
+	"if [ -f \"$1/cgroup\" ]; then read -r c < \"$1/cgroup\"; nrcg \"$c\"; rm -f \"$1/cgroup\"; fi; }\n"
+
+/*
+ * The remote wrapper, run as `sh -c WRAPPER WRAPPER MODE DIR JOB CGROUP
+ * TENTHS CMD...` (its own text is $0, so that it can start itself again).
+ *
+ * The command must be in a process group of its own: killing that group
+ * is how the remote side is ended, since ssh without a terminal sends no
+ * hangup when the local client goes away. OpenSSH's sshd already starts
+ * every session in a new session and group, so the shell it runs (which
+ * execs this sh) leads one and nothing more is needed; elsewhere `setsid
+ * -w` makes one, at the cost of two more programs. MODE "g" says that was
+ * done.
+ *
+ * Where the run has a cgroup on the host (CGROUP, made by the state
+ * script; made again if a watcher removed it), the command runs in a
+ * cgroup JOB of its own below it, which keeps whatever leaves the group
+ * (setsid, daemons): the wrapper stays outside, so it can kill the whole
+ * cgroup when the command ends.
+ *
+ * It writes "PID START CGROUP" to DIR/JOB.pid (DIR is the run's private
+ * state directory) for netrig to end the job with nrend. Its standard
+ * input is the local client's, a pipe only netrig holds: a watcher reads
+ * it, and at end of file (netrig is gone, killed or not, or the session
+ * was lost) ends the job itself, TENTHS being its grace. The command reads
+ * /dev/null. A line "now" on that input (netrig in a hurry: a third ^C)
+ * ends the job at once, without grace. When the command ends by itself,
+ * the wrapper ends the rest of its group and cgroup and empties its
+ * pidfile (a builtin, where `rm` would start one more program per
+ * command; the run's state goes at its end).
+ */
+#define SH_WRAPPER \
+	"m=$1 d=$2 n=$3 c=$4 t=$5; shift 5; " \
+	"if [ \"$m\" != g ]; then nrstat $$; " \
+	"[ \"$pg\" = $$ ] || exec setsid -w sh -c \"$0\" \"$0\" g \"$d\" \"$n\" \"$c\" \"$t\" \"$@\"; fi; " \
+	"f=$d/$n.pid g=; nrstat $$; " \
+	"[ -n \"$c\" ] && [ -f \"${c%/*}/cgroup.procs\" ] && mkdir -p \"$c/$n\" 2>/dev/null && g=$c/$n; " \
+	"echo \"$$ $s $g\" > \"$f\" || exit 125; exec 3<&0; " \
+	"{ trap '' TERM; while read -r x <&3 && [ \"$x\" != now ]; do :; done; " \
+	"[ \"$x\" = now ] && t=0; nrrun=$c; nrend \"$f\" \"$t\"; } " \
+	"< /dev/null > /dev/null 2>&1 & v=$!; " \
+	"if [ -n \"$g\" ]; then ( { echo 0 > \"$g/cgroup.procs\"; } 2>/dev/null; exec \"$@\" ) " \
+	"< /dev/null 3<&-; else \"$@\" < /dev/null 3<&-; fi; rc=$?; " \
+	"kill -KILL $v 2>/dev/null; trap '' TERM; kill -TERM -$$ 2>/dev/null; " \
+	"[ -n \"$g\" ] && nrcg \"$g\"; : > \"$f\"; exit $rc"
+
+/*
+ * The run's state on a host, `sh -c STATE netrig-state RUN.HOST CG`: a
+ * base directory only the ssh user can write ($HOME/.netrig, or
+ * /tmp/netrig-UID where the home is missing or read-only), and in it the
+ * run's (named by its whole id, random in its last 74 bits, and the host). Each is made mode 0700, or
+ * checked (one lstat through `ls -ldn`, so a symbolic link is seen as one)
+ * to be a directory of this uid that nobody else can write; anything
+ * else is refused, never used. Then what a killed session of the run left
+ * is ended (nrsweep), and with CG "cg" the run's cgroup is made below this
+ * shell's own cgroup v2. Prints "dir DIR", then "cgroup PATH" or
+ * "nocgroup WHY".
+ */
+#define SH_STATE \
+	"u=$(id -u); " \
+	"nrpriv() { mkdir -m 700 \"$1\" 2>/dev/null; set -- \"$1\" $(LC_ALL=C ls -ldn \"$1\" 2>/dev/null); " \
+	"case ${2:-} in d????[!w]??[!w]*) ;; *) echo \"$1: not a private directory (${2:-missing})\" >&2; " \
+	"return 1;; esac; [ \"${4:-}\" = \"$u\" ] || { echo \"$1: owned by uid ${4:-?}, not $u\" >&2; " \
+	"return 1; }; }; " \
+	"if [ -n \"${HOME:-}\" ] && [ -d \"$HOME\" ] && [ -w \"$HOME\" ]; then b=$HOME/.netrig; " \
+	"else b=/tmp/netrig-$u; fi; " \
+	"nrpriv \"$b\" && nrpriv \"$b/$1\" || exit 1; d=$b/$1; nrsweep \"$d\"; echo \"dir $d\"; " \
+	"[ \"$2\" = cg ] || { echo \"nocgroup NETRIG_CGROUP=off\"; exit 0; }; m= r=; " \
+	"while read -r l; do case $l in *' - cgroup2 '*) set -- $l; r=$4 m=$5; break;; esac; " \
+	"done < /proc/self/mountinfo; " \
+	"[ -n \"$m\" ] || { echo \"nocgroup no cgroup v2 hierarchy is mounted\"; exit 0; }; " \
+	"[ \"$r\" = / ] || { echo \"nocgroup cgroup v2 is mounted from $r, not its root\"; exit 0; }; p=; " \
+	"while IFS= read -r l; do case $l in 0::*) p=${l#0::};; esac; done < /proc/self/cgroup; " \
+	"[ \"$p\" = / ] && p=; c=$m$p/netrig.${d##*/}; nrcg \"$c\"; " \
+	"if mkdir \"$c\" 2>/dev/null && [ -w \"$c/cgroup.procs\" ]; then echo \"$c\" > \"$d/cgroup\"; " \
+	"echo \"cgroup $c\"; else rmdir \"$c\" 2>/dev/null; echo \"nocgroup cannot make a cgroup in $m$p\"; fi"
+
+/* `sh -c KILL netrig-kill FILE TENTHS [RUN-CGROUP]`: end one job (and the run's cgroup if empty then). */
+#define SH_KILL "nrrun=${3:-}; nrend \"$1\" \"$2\""
+
+/* `sh -c CLOSE netrig-close DIR`: end what is left of a run and remove its state. */
+#define SH_CLOSE "nrsweep \"$1\"; rm -rf -- \"$1\""
+
+static const char wrapper[] = SH_LIB SH_WRAPPER;
 
 /* The ssh command and every option, up to (not including) "--" and the destination. */
 static void ssh_options(const struct nr_target *t, const char *control_master, struct nr_strvec *ret)
@@ -97,44 +217,55 @@ void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret)
 	nr_strvec_push(ret, t->address);
 }
 
-void nr_ssh_command_argv(const struct nr_target *t, char *const *argv, char *const *env,
-			 const char *workdir, const char *pidfile, struct nr_strvec *ret)
+void nr_ssh_command_argv(const struct nr_target *t, const struct nr_ssh_cmd *c,
+			 struct nr_strvec *ret)
 {
 	struct nr_buf cmd = NR_BUF_INIT;
+	char tenths[24];
 	size_t i;
 
 	nr_ssh_base_argv(t, ret);
-	if (workdir) {
-		nr_buf_adds(&cmd, "cd ");
-		nr_shell_quote(&cmd, workdir);
+	if (c->workdir && c->make_workdir) {
+		nr_buf_adds(&cmd, "mkdir -p -- ");
+		nr_shell_quote(&cmd, c->workdir);
 		nr_buf_adds(&cmd, " && ");
 	}
-	if (pidfile) {
+	if (c->workdir) {
+		nr_buf_adds(&cmd, "cd ");
+		nr_shell_quote(&cmd, c->workdir);
+		nr_buf_adds(&cmd, " && ");
+	}
+	if (c->state && c->job) {
+		snprintf(tenths, sizeof(tenths), "%lld", (long long)(c->grace_us / 100000 + 1));
 		nr_buf_adds(&cmd, "exec sh -c ");
 		nr_shell_quote(&cmd, wrapper);
 		nr_buf_addch(&cmd, ' ');
 		nr_shell_quote(&cmd, wrapper);
 		nr_buf_adds(&cmd, " - ");
-		nr_shell_quote(&cmd, pidfile);
+		nr_shell_quote(&cmd, c->state->dir);
 		nr_buf_addch(&cmd, ' ');
+		nr_shell_quote(&cmd, c->job);
+		nr_buf_addch(&cmd, ' ');
+		nr_shell_quote(&cmd, c->state->cgroup ? c->state->cgroup : "");
+		nr_buf_addf(&cmd, " %s ", tenths);
 	} else {
 		nr_buf_adds(&cmd, "exec ");
 	}
-	if (env && env[0]) {
+	if (c->env && c->env[0]) {
 		nr_buf_adds(&cmd, "env");
-		for (i = 0; env[i]; i++) {
+		for (i = 0; c->env[i]; i++) {
 			nr_buf_addch(&cmd, ' ');
-			nr_shell_quote(&cmd, env[i]);
+			nr_shell_quote(&cmd, c->env[i]);
 		}
 		nr_buf_addch(&cmd, ' ');
 	}
-	for (i = 0; argv[i]; i++) {
+	for (i = 0; c->argv[i]; i++) {
 		if (i)
 			nr_buf_addch(&cmd, ' ');
 		/* "--" keeps a word that starts with '-' from being taken by env */
-		if (i == 0 && env && env[0] && argv[0][0] == '-')
+		if (i == 0 && c->env && c->env[0] && c->argv[0][0] == '-')
 			nr_buf_adds(&cmd, "-- ");
-		nr_shell_quote(&cmd, argv[i]);
+		nr_shell_quote(&cmd, c->argv[i]);
 	}
 	nr_strvec_push_owned(ret, nr_buf_detach(&cmd, NULL));
 }
@@ -148,7 +279,9 @@ int nr_target_run(const struct nr_target *t, char *const *argv, int64_t timeout_
 	int r;
 
 	if (t->kind == NR_TARGET_SSH) {
-		nr_ssh_command_argv(t, argv, NULL, NULL, NULL, &full);
+		struct nr_ssh_cmd c = { .argv = argv };
+
+		nr_ssh_command_argv(t, &c, &full);
 		spec.argv = full.v;
 	} else if (t->kind == NR_TARGET_NETNS) {
 		spec.netns = t->netns;
@@ -160,29 +293,164 @@ int nr_target_run(const struct nr_target *t, char *const *argv, int64_t timeout_
 	return r;
 }
 
-int nr_ssh_kill_group(const struct nr_target *t, const char *pidfile, int64_t grace_us,
-		      struct nr_diag *d)
+/* `sh -c LIBRARY+SCRIPT NAME ARGS...` */
+static void script_argv(const char *name, const char *script, char *const *args,
+			struct nr_strvec *ret)
 {
-	/*
-	 * $1 the pidfile, $2 tenths of a second to wait between TERM and KILL.
-	 * "kill -SIG -PGID", not "kill -SIG -- -PGID": dash's kill takes no "--".
-	 */
-	static const char script[] =
-		"f=$1; [ -f \"$f\" ] || exit 0; p=$(cat \"$f\"); "
-		"case $p in ''|*[!0-9]*) rm -f \"$f\"; exit 0;; esac; "
-		"if kill -TERM \"-$p\" 2>/dev/null; then i=0; "
-		"while [ $i -lt \"$2\" ] && kill -0 \"-$p\" 2>/dev/null; do sleep 0.1; i=$((i+1)); done; "
-		"kill -KILL \"-$p\" 2>/dev/null; fi; rm -f \"$f\"; exit 0";
-	char tenths[24];
-	char *argv[] = { "sh", "-c", (char *)script, "netrig-kill", (char *)pidfile, tenths, NULL };
+	size_t i;
+
+	nr_strvec_push(ret, "sh");
+	nr_strvec_push(ret, "-c");
+	nr_strvec_push_owned(ret, nr_xasprintf("%s%s", SH_LIB, script));
+	nr_strvec_push(ret, name);
+	for (i = 0; args[i]; i++)
+		nr_strvec_push(ret, args[i]);
+	nr_strvec_argv(ret);
+}
+
+/* Run one of the scripts above (after the library) on t; its stdout in *out. */
+static int run_script(const struct nr_target *t, const char *name, const char *script,
+		      char *const *args, int64_t timeout_us, struct nr_buf *out, struct nr_diag *d)
+{
+	struct nr_strvec argv = NR_STRVEC_INIT;
+	struct nr_buf err = NR_BUF_INIT;
 	int code = 0, r;
 
-	snprintf(tenths, sizeof(tenths), "%lld", (long long)(grace_us / 100000 + 1));
-	r = nr_target_run(t, argv, grace_us + 15000000, 4096, &code, NULL, NULL, d);
-	if (r == 0 && code != 0)
-		r = nr_diagf(d, NR_EEXEC, "%s: ending the remote process group failed (exit %d)",
-			     t->name ? t->name : t->address, code);
+	script_argv(name, script, args, &argv);
+	r = nr_target_run(t, argv.v, timeout_us, 65536, &code, out, &err, d);
+	if (r == 0 && code != 0) {
+		err.buf[strcspn(err.buf, "\n")] = '\0';
+		r = nr_diagf(d, NR_EEXEC, "%s: %s failed (exit %d)%s%s", t->name ? t->name : t->address,
+			     name, code, err.len ? ": " : "", err.buf);
+	}
+	nr_buf_release(&err);
+	nr_strvec_clear(&argv);
 	return r;
+}
+
+/* Wait for p to exit, at most timeout_ms (a hurry refuses nr_proc_pump's waits). */
+static bool exits_within(const struct nr_proc *p, int timeout_ms)
+{
+	struct pollfd pf = { .fd = p->pidfd, .events = POLLIN };
+
+	return p->exited || (pf.fd >= 0 && poll(&pf, 1, timeout_ms) == 1);
+}
+
+/*
+ * A job's end in a hurry (a third ^C), when no command is waited for its
+ * grace: its watcher hears "now" on its input where its session is still
+ * there to pass it on (it ends once the job is gone: wait for that, a
+ * moment at most), and the kill script runs without grace, given two
+ * seconds, for a job whose session was gone already (a watcher that saw
+ * its input end waits out the whole grace).
+ */
+static void kill_now(const struct nr_target *t, const struct nr_ssh_state *st, char *file,
+		     const struct nr_proc *client)
+{
+	/* the run is over too: its cgroup there goes once empty */
+	char *args[] = { file, "0", st->cgroup, NULL };
+	struct nr_strvec argv = NR_STRVEC_INIT, full = NR_STRVEC_INIT;
+	struct nr_ssh_cmd c = { 0 };
+	struct nr_exec_spec spec = { .output_limit = 4096 };
+	struct nr_proc p, *procs[1] = { &p };
+
+	if (client && client->in_fd >= 0 && !client->exited && write(client->in_fd, "now\n", 4) == 4)
+		exits_within(client, 1000);
+	script_argv("netrig-kill", SH_KILL, args, &argv);
+	c.argv = argv.v;
+	nr_ssh_command_argv(t, &c, &full);
+	spec.argv = full.v;
+	if (nr_proc_start(&spec, &p, NULL) == 0) {
+		exits_within(&p, 2000);
+		nr_proc_stop(procs, 1, 0);
+		nr_proc_release(&p);
+	}
+	nr_strvec_clear(&full);
+	nr_strvec_clear(&argv);
+}
+
+int nr_ssh_kill_job(const struct nr_target *t, const struct nr_ssh_state *st, const char *job,
+		    const struct nr_proc *client, int64_t grace_us, struct nr_diag *d)
+{
+	char tenths[24];
+	char *file = nr_xasprintf("%s/%s.pid", st->dir, job);
+	char *args[] = { file, tenths, NULL };
+	int r = 0;
+
+	snprintf(tenths, sizeof(tenths), "%lld", (long long)(grace_us / 100000 + 1));
+	if (!nr__exec_hurrying())
+		r = run_script(t, "netrig-kill", SH_KILL, args, grace_us + 15000000, NULL, d);
+	/* hurried before or while it ran */
+	if (nr__exec_hurrying()) {
+		kill_now(t, st, file, client);
+		r = 0;
+	}
+	free(file);
+	return r;
+}
+
+/* Nothing but these in a name that becomes a directory and a cgroup on the far side. */
+#define PLAIN_CHARS "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.-"
+
+int nr_ssh_state_open(const struct nr_target *t, const char *run_id, struct nr_ssh_state *ret,
+		      struct nr_diag *d)
+{
+	const char *env = getenv("NETRIG_CGROUP");
+	/*
+	 * RUN-ID.HOST: two hosts of a run may be one machine (a lab) with one
+	 * home, and the controller's cgroup netrig.RUN-ID may be there too.
+	 */
+	char *key = nr_xasprintf("%s.%s", run_id, t->name ? t->name : "host");
+	char *args[] = { key, env && !strcmp(env, "off") ? "nocg" : "cg", NULL };
+	struct nr_buf out = NR_BUF_INIT;
+	struct nr_ssh_state st = { 0 };
+	char *line, *next;
+	int r = 0;
+
+	if (!isxdigit((unsigned char)key[0]) || strspn(key, PLAIN_CHARS) != strlen(key))
+		r = nr_diagf(d, NR_EINVAL, "'%s' cannot name a directory on the host", key);
+	if (r == 0)
+		r = run_script(t, "netrig-state", SH_STATE, args, 60 * 1000000LL, &out, d);
+	free(key);
+	for (line = out.buf; r == 0 && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (nr_starts_with(line, "dir /"))
+			st.dir = nr_xstrdup(line + 4);
+		else if (nr_starts_with(line, "cgroup /"))
+			st.cgroup = nr_xstrdup(line + 7);
+		else if (nr_starts_with(line, "nocgroup "))
+			st.no_cgroup = nr_xstrdup(line + 9);
+	}
+	if (r == 0 && !st.dir)
+		r = nr_diagf(d, NR_EPROTO, "%s: the state script named no directory",
+			     t->name ? t->name : t->address);
+	nr_buf_release(&out);
+	if (r < 0) {
+		nr_ssh_state_release(&st);
+		return r;
+	}
+	*ret = st;
+	return 0;
+}
+
+int nr_ssh_state_close(const struct nr_target *t, const struct nr_ssh_state *st,
+		       struct nr_diag *d)
+{
+	char *args[] = { st->dir, NULL };
+
+	if (!st->dir)
+		return 0;
+	return run_script(t, "netrig-close", SH_CLOSE, args, 60 * 1000000LL, NULL, d);
+}
+
+void nr_ssh_state_release(struct nr_ssh_state *st)
+{
+	free(st->dir);
+	free(st->cgroup);
+	free(st->no_cgroup);
+	memset(st, 0, sizeof(*st));
 }
 
 void nr_ssh_close(const struct nr_target *t)
@@ -236,11 +504,11 @@ bool nr_target_port_listening(const struct nr_target *t, pid_t local_pid, int po
 	return found;
 }
 
-int nr_ssh_master_start(const struct nr_target *t, int64_t timeout_us, struct nr_proc *ret,
-			struct nr_diag *d)
+int nr_ssh_master_start(const struct nr_target *t, const struct nr_cgroup *cg, int64_t timeout_us,
+			struct nr_proc *ret, struct nr_diag *d)
 {
 	struct nr_strvec argv = NR_STRVEC_INIT;
-	struct nr_exec_spec spec = { 0 };
+	struct nr_exec_spec spec = { .cgroup = cg };
 	int64_t deadline = nr_mono_us() + timeout_us;
 	int r;
 
@@ -277,4 +545,77 @@ int nr_ssh_master_start(const struct nr_target *t, int64_t timeout_us, struct nr
 		nr_proc_release(ret);
 	}
 	return r;
+}
+
+/* The file in a control directory naming the run it serves. */
+#define CONTROL_MARK "run"
+
+int nr_ssh_control_dir_new(const char *run_id, char **ret, struct nr_diag *d)
+{
+	char tmpl[] = "/tmp/netrig-ssh.XXXXXX";
+	char *mark;
+	FILE *f;
+
+	/* mode 0700: nobody else can use our connections */
+	if (!mkdtemp(tmpl))
+		return nr_diagf(d, -errno, "control directory: %s", strerror(errno));
+	mark = nr_xasprintf("%s/" CONTROL_MARK, tmpl);
+	f = fopen(mark, "wxe");
+	if (f) {
+		fprintf(f, "%s\n", run_id);
+		fclose(f);
+	}
+	free(mark);
+	nr_exec_guard_dir(tmpl, true);
+	*ret = nr_xstrdup(tmpl);
+	return 0;
+}
+
+void nr_ssh_control_dir_remove(char *dir)
+{
+	if (!dir)
+		return;
+	nr__exec_remove_dir(dir);
+	nr_exec_guard_dir(dir, false);
+	free(dir);
+}
+
+int nr_ssh_control_dir_sweep(const char *run_id)
+{
+	DIR *tmp = opendir("/tmp");
+	struct dirent *de;
+	int n = 0;
+
+	if (!tmp)
+		return 0;
+	while ((de = readdir(tmp)) != NULL) {
+		char path[PATH_MAX], mark[128];
+		struct stat st;
+		ssize_t got;
+		int fd;
+
+		if (!nr_starts_with(de->d_name, "netrig-ssh."))
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s", de->d_name);
+		/* ours, a real directory (lstat: a planted link is not followed) */
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s/" CONTROL_MARK, de->d_name);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		got = read(fd, mark, sizeof(mark) - 1);
+		close(fd);
+		if (got <= 0)
+			continue;
+		mark[got] = '\0';
+		mark[strcspn(mark, "\n")] = '\0';
+		if (strcmp(mark, run_id) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s", de->d_name);
+		nr__exec_remove_dir(path);
+		n++;
+	}
+	closedir(tmp);
+	return n;
 }

@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/num.h"
+#include "base/pid.h"
 #include "base/str.h"
 #include "exec/exec.h"
 #include "lab/lab.h"
@@ -539,7 +540,7 @@ static int record_sshd(pid_t pid, void *ctx)
 	struct builder *b = ctx;
 
 	b->state.sshd_pid[b->host] = pid;
-	b->state.sshd_start[b->host] = nr__lab_proc_start(pid);
+	b->state.sshd_start[b->host] = nr_pid_start_ticks(pid);
 	return nr__lab_state_write(b->lab, &b->state, b->d);
 }
 
@@ -782,7 +783,7 @@ int nr_lab_exec(const struct nr_lab *lab, const char *host, char *const *argv,
 {
 	const struct nr_lab_host *h = nr_lab_host(lab, host);
 	char *path;
-	int fd, r;
+	int fd, r, cgroups;
 
 	if (!h)
 		return nr_diagf(d, NR_ENOTFOUND, "lab %s has no host '%s'", lab->name, host);
@@ -802,10 +803,21 @@ int nr_lab_exec(const struct nr_lab *lab, const char *host, char *const *argv,
 	 */
 	if (unshare(CLONE_NEWNS) < 0 || mount("", "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return nr_diagf(d, -errno, "private mounts for %s: %s", h->netns, strerror(errno));
+	/*
+	 * The cgroup hierarchies under /sys/fs/cgroup are not the namespace's
+	 * but the machine's: carried over to the new /sys (a copy of that
+	 * mount tree, attached again), so that netrig run inside still gives
+	 * each case a cgroup. Without them (an old kernel) it falls back.
+	 */
+	cgroups = open_tree(AT_FDCWD, "/sys/fs/cgroup", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
 	if (umount2("/sys", MNT_DETACH) < 0 && errno != EINVAL)
 		return nr_diagf(d, -errno, "unmounting /sys: %s", strerror(errno));
 	if (mount(h->netns, "/sys", "sysfs", 0, NULL) < 0)
 		return nr_diagf(d, -errno, "mounting /sys for %s: %s", h->netns, strerror(errno));
+	if (cgroups >= 0) {
+		move_mount(cgroups, "", AT_FDCWD, "/sys/fs/cgroup", MOVE_MOUNT_F_EMPTY_PATH);
+		close(cgroups);
+	}
 	execvp(argv[0], argv);
 	return nr_diagf(d, -errno, "cannot run '%s': %s", argv[0], strerror(errno));
 }

@@ -40,8 +40,6 @@ int nr__lab_state_write(const struct nr_lab *lab, const struct nr__lab_state *st
 int nr__lab_run(const char *netns, const char *const *argv, struct nr_buf *out,
 		struct nr_diag *d);
 
-/* Field 22 of /proc/PID/stat (start time in clock ticks); 0 when gone. */
-uint64_t nr__lab_proc_start(pid_t pid);
 /*
  * Whether pid is the sshd up started with `config`: /proc/PID/exe is
  * sshd, its command line names `config`, and it started at `start` (when

@@ -172,28 +172,13 @@ int nr__lab_run(const char *netns, const char *const *argv, struct nr_buf *out,
 
 /* ---- /proc ---- */
 
-uint64_t nr__lab_proc_start(pid_t pid)
-{
-	return nr_pid_start_ticks((int)pid);
-}
-
 static char proc_state(pid_t pid, pid_t *ret_ppid)
 {
-	char path[64], buf[512], *p, st;
-	ssize_t n;
-	int fd, ppid = 0;
+	char buf[512], st;
+	const char *p = nr_pid_stat_fields(pid, buf, sizeof(buf));
+	int ppid = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2)
+	if (!p || sscanf(p, "%c %d", &st, &ppid) != 2)
 		return 0;
 	if (ret_ppid)
 		*ret_ppid = ppid;
@@ -222,7 +207,7 @@ bool nr__lab_is_our_sshd(pid_t pid, uint64_t start, const char *config)
 
 	if (pid <= 0 || !exe_is_sshd(pid))
 		return false;
-	if (start && nr__lab_proc_start(pid) != start)
+	if (start && nr_pid_start_ticks(pid) != start)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	if (nr_buf_read_file(&b, path) < 0)

@@ -31,6 +31,8 @@ struct session {
 	size_t cases_this_session;
 	int consecutive_failures;
 	struct nr__hosts hosts;
+	struct nr_cgroup *cgroup;  /* the run's on this machine; NULL: process groups only */
+	bool resumed;              /* a killed session may have left processes behind */
 	bool *uploaded;            /* per test: uploads done in this session */
 	bool *checked;             /* per test: health checked (when: test) */
 	bool checked_once;         /* when: once */
@@ -305,7 +307,7 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
 			.ordinal = c->ordinal, .t = t, .cp = cp, .run_id = s->run->id,
 			.repeat = c->repeats_done, .number = c->attempts + 1,
-			.cancel_fd = s->o->cancel_fd,
+			.cancel_fd = s->o->cancel_fd, .cgroup = s->cgroup,
 		};
 		struct nr_attempt_rec a = { 0 };
 		struct nr_output_in *outs;
@@ -418,6 +420,11 @@ static void finish_summary(struct session *s, struct nr_run_summary *ret)
 	}
 }
 
+static void host_note(void *ctx, const char *host, const char *msg)
+{
+	note(ctx, NULL, host, "guard", msg);
+}
+
 /* The loop shared by a new run and a resumed one. */
 static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *d)
 {
@@ -427,7 +434,35 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 	s->started_mono = nr_mono_us();
 	nr_exec_become_subreaper();
 	nr_exec_guard_start();
-	nr__hosts_init(&s->hosts, s->c, s->run->id);
+	{
+		/* named after the run: one a killed session left is ended first */
+		char name[64];
+		struct nr_diag d2 = { 0 };
+
+		snprintf(name, sizeof(name), "netrig.%s", s->run->id);
+		if (nr_cgroup_open_run(name, &s->cgroup, &d2) < 0) {
+			char *msg = nr_xasprintf("no cgroup for the run here (%s): processes that leave "
+						 "their process group end with their case only while "
+						 "netrig runs, not if it is killed",
+						 nr_diag_msg(&d2));
+
+			note(s, NULL, NULL, "guard", msg);
+			free(msg);
+		}
+	}
+	nr__hosts_init(&s->hosts, s->c, s->run->id, s->cgroup);
+	s->hosts.note = host_note;
+	s->hosts.note_ctx = s;
+	if (s->resumed) {
+		/* end what a killed session left on each ssh host before anything runs */
+		for (i = 0; i < s->c->n_hosts; i++) {
+			struct nr_diag d2 = { 0 };
+
+			if (s->c->hosts[i].transport == NR_TRANSPORT_SSH &&
+			    !nr__hosts_state(&s->hosts, &s->c->hosts[i], &d2))
+				note(s, NULL, s->c->hosts[i].name, "guard", nr_diag_msg(&d2));
+		}
+	}
 	s->uploaded = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	s->checked = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	for (i = 0; i < s->n; i++) {
@@ -525,6 +560,8 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 		free(text);
 	}
 	nr__hosts_release(&s->hosts);
+	nr_cgroup_free(s->cgroup);
+	s->cgroup = NULL;
 	free(s->uploaded);
 	free(s->checked);
 	s->uploaded = s->checked = NULL;
@@ -721,6 +758,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	}
 	s.c = c;
 	s.run = &run;
+	s.resumed = true;
 	/* take the run over only if no other process did since it was read */
 	memcpy(was.id, run.id, sizeof(was.id));
 	was.status = run.status;

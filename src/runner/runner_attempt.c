@@ -3,6 +3,7 @@
  * is ready; wait for the main roles to end (or the timeout); stop the
  * rest; judge the exit statuses; parse the main roles' output.
  */
+#include <errno.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,6 +104,38 @@ static bool mains_done(void *ctx)
 			return false;
 	}
 	return true;
+}
+
+/* mkdir -p: every missing level of path (a test's workdir may be "a/b/{case}"). */
+static int make_dirs(const char *path)
+{
+	char *p = nr_xstrdup(path), *slash = p;
+	int r = 0;
+
+	while (r == 0 && (slash = strchr(slash + 1, '/')) != NULL) {
+		*slash = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST)
+			r = -errno;
+		*slash = '/';
+	}
+	if (r == 0 && mkdir(p, 0777) < 0 && errno != EEXIST)
+		r = -errno;
+	free(p);
+	return r;
+}
+
+/*
+ * Where an ssh role runs: the test's workdir there (absolute, or relative
+ * to the host's workdir, else to the ssh user's home), else the host's.
+ */
+static char *remote_workdir(const char *test_wd, const struct nr_host *host, bool *ret_make)
+{
+	*ret_make = test_wd != NULL;
+	if (!test_wd)
+		return host->workdir ? nr_xstrdup(host->workdir) : NULL;
+	if (test_wd[0] == '/' || !host->workdir)
+		return nr_xstrdup(test_wd);
+	return nr_xasprintf("%s/%s", host->workdir, test_wd);
 }
 
 /* This program's path, for {netrig} in commands on this machine. */
@@ -211,7 +244,8 @@ void nr__runner_attempt(struct nr__attempt *at)
 	struct nr_proc **procs = nr_xcalloc(t->n_roles, sizeof(*procs));
 	struct nr_tmpl_ctx tc = { 0 };
 	struct mains_wait mw = { at, 0 };
-	char *workdir = NULL, desc[80];
+	struct nr_cgroup *cg = NULL;
+	char *workdir = NULL, *test_wd = NULL, desc[80];
 	int64_t deadline;
 	size_t i, n_started = 0;
 	int port = 0, r;
@@ -248,11 +282,27 @@ void nr__runner_attempt(struct nr__attempt *at)
 			set_outcome(at, NR_ATTEMPT_ERROR, "workdir: %s", nr_diag_msg(&d));
 			goto finish;
 		}
-		workdir = w[0] == '/' ? w : nr_xasprintf("%s/%s", at->c->dir, w);
-		if (workdir != w)
-			free(w);
-		mkdir(workdir, 0777); /* a per-case directory may be new; an error shows at exec */
+		test_wd = w;
+		workdir = w[0] == '/' ? nr_xstrdup(w) : nr_xasprintf("%s/%s", at->c->dir, w);
+		/*
+		 * Per-case directories are new: every level is made here for roles
+		 * on this machine (an error shows when one starts), on the far side
+		 * for ssh roles.
+		 */
+		for (i = 0; i < t->n_roles; i++)
+			if (at->roles[i].host->transport != NR_TRANSPORT_SSH) {
+				make_dirs(workdir);
+				break;
+			}
 		tc.workdir = workdir;
+	}
+	if (at->cgroup) {
+		char name[64];
+
+		/* a cgroup per attempt: what its roles start stays inside, however it forks */
+		snprintf(name, sizeof(name), "%lld.%d", (long long)at->ordinal, at->number);
+		if (nr_cgroup_new(at->cgroup, name, &cg, NULL) < 0)
+			cg = NULL;
 	}
 	for (i = 0; i < t->n_roles; i++) {
 		struct nr__role_run *rr = &at->roles[i];
@@ -263,18 +313,37 @@ void nr__runner_attempt(struct nr__attempt *at)
 
 		const struct nr_target *target = &at->targets[rr->host - at->c->hosts];
 		struct nr_strvec remote = NR_STRVEC_INIT;
+		struct nr_ssh_cmd cmd = { 0 };
 
 		/* another machine has its own netrig, found in its PATH */
 		tc.netrig = target->kind == NR_TARGET_SSH ? "netrig" : self_path();
+		if (target->kind == NR_TARGET_SSH) {
+			rr->workdir = remote_workdir(test_wd, rr->host, &cmd.make_workdir);
+			tc.workdir = rr->workdir ? rr->workdir : workdir ? workdir : at->c->dir;
+		} else {
+			tc.workdir = workdir ? workdir : at->c->dir;
+		}
 		r = expand_role(&tc, rr->role, &argv, &env, &d);
 		if (r == 0 && target->kind == NR_TARGET_SSH) {
-			nr__hosts_connect(at->hosts, rr->host);
 			/* the environment and working directory apply on the far side */
-			rr->pidfile = nr__hosts_pidfile(at->hosts, (long long)at->ordinal, at->number,
-							rr->role->name);
-			nr_ssh_command_argv(target, argv.v, env.v, rr->host->workdir, rr->pidfile,
-					    &remote);
+			nr__hosts_connect(at->hosts, rr->host);
+			rr->state = nr__hosts_state(at->hosts, rr->host, &d);
+			if (!rr->state)
+				r = NR_EEXEC;
+		}
+		if (r == 0 && target->kind == NR_TARGET_SSH) {
+			rr->job = nr_xasprintf("%lld.%d.%s", (long long)at->ordinal, at->number,
+					       rr->role->name);
+			cmd.argv = argv.v;
+			cmd.env = env.v;
+			cmd.workdir = rr->workdir;
+			cmd.state = rr->state;
+			cmd.job = rr->job;
+			cmd.grace_us = t->kill_grace_us;
+			nr_ssh_command_argv(target, &cmd, &remote);
 			spec.argv = remote.v;
+			/* the far side ends the job when this pipe closes: when we are done, or gone */
+			spec.stdin_pipe = true;
 		} else if (r == 0) {
 			spec.argv = argv.v;
 			spec.env = env.v;
@@ -283,6 +352,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 		}
 		if (r == 0) {
 			spec.output_limit = t->output_limit;
+			spec.cgroup = cg;
 			r = nr_proc_start(&spec, &rr->proc, &d);
 		}
 		nr_strvec_clear(&argv);
@@ -354,6 +424,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 			break;
 		}
 	}
+	tc.workdir = workdir ? workdir : at->c->dir; /* collect paths are read as on this machine */
 	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted) {
 		mw.n = t->n_roles;
 		r = nr_proc_pump(procs, n_started, deadline, 0, at->cancel_fd, mains_done, &mw);
@@ -391,13 +462,13 @@ void nr__runner_attempt(struct nr__attempt *at)
 		struct nr_diag d = { 0 };
 
 		/* a role whose ssh client ended cleaned up after itself (unless ssh itself failed) */
-		if (rr->started && rr->pidfile &&
+		if (rr->started && rr->job &&
 		    (!rr->proc.exited || nr_proc_exit_code(&rr->proc) == 255) &&
-		    nr_ssh_kill_group(&at->targets[rr->host - at->c->hosts], rr->pidfile,
-				      t->kill_grace_us, &d) < 0)
+		    nr_ssh_kill_job(&at->targets[rr->host - at->c->hosts], rr->state, rr->job,
+				    &rr->proc, t->kill_grace_us, &d) < 0)
 			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
 	}
-	nr_proc_stop(procs, n_started, t->kill_grace_us);
+	nr_proc_stop_in(procs, n_started, cg, t->kill_grace_us);
 	if (!at->interrupted)
 		collect_files(at, &tc);
 	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted)
@@ -409,6 +480,8 @@ finish:
 	for (i = 0; i < t->n_roles; i++)
 		if (at->roles[i].started)
 			nr_proc_reap(&at->roles[i].proc);
+	/* what left its group is still in the attempt's cgroup: it ends here */
+	nr_cgroup_free(cg);
 	{
 		pid_t keep[64];
 
@@ -417,6 +490,7 @@ finish:
 	at->finished_us = nr_wall_us();
 	free(procs);
 	free(workdir);
+	free(test_wd);
 }
 
 void nr__runner_attempt_release(struct nr__attempt *at)
@@ -433,7 +507,8 @@ void nr__runner_attempt_release(struct nr__attempt *at)
 	for (i = 0; at->roles && i < at->t->n_roles; i++) {
 		if (at->roles[i].started)
 			nr_proc_release(&at->roles[i].proc);
-		free(at->roles[i].pidfile);
+		free(at->roles[i].job);
+		free(at->roles[i].workdir);
 		nr_sample_set_release(&at->roles[i].samples);
 	}
 	free(at->roles);

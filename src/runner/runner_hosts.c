@@ -18,17 +18,21 @@
 #include "net/net.h"
 #include "runner/runner_internal.h"
 
-void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c, const char *run_id)
+void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c, const char *run_id,
+		    const struct nr_cgroup *cgroup)
 {
 	size_t i;
 
 	memset(h, 0, sizeof(*h));
 	h->c = c;
-	snprintf(h->run8, sizeof(h->run8), "%.8s", run_id);
+	h->run_id = nr_xstrdup(run_id);
+	h->cgroup = cgroup;
 	h->targets = nr_xcalloc(c->n_hosts + 1, sizeof(*h->targets));
 	h->control_paths = nr_xcalloc(c->n_hosts + 1, sizeof(*h->control_paths));
 	h->masters = nr_xcalloc(c->n_hosts + 1, sizeof(*h->masters));
 	h->master_up = nr_xcalloc(c->n_hosts + 1, sizeof(*h->master_up));
+	h->states = nr_xcalloc(c->n_hosts + 1, sizeof(*h->states));
+	h->state_open = nr_xcalloc(c->n_hosts + 1, sizeof(*h->state_open));
 	for (i = 0; i < c->n_hosts; i++) {
 		const struct nr_host *host = &c->hosts[i];
 		struct nr_target *t = &h->targets[i];
@@ -48,11 +52,9 @@ void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c, const char
 			t->jump = host->jump;
 			t->ssh_options = host->ssh_options.n ? host->ssh_options.v : NULL;
 			if (!h->control_dir) {
-				char tmpl[] = "/tmp/netrig-ssh.XXXXXX";
-
-				/* a private directory: nobody else can use our connections */
-				if (mkdtemp(tmpl))
-					h->control_dir = nr_xstrdup(tmpl);
+				/* a killed controller of this run may have left its own */
+				nr_ssh_control_dir_sweep(run_id);
+				nr_ssh_control_dir_new(run_id, &h->control_dir, NULL);
 			}
 			if (h->control_dir) {
 				/* host names are short and safe in paths; sockets need < 108 bytes */
@@ -66,25 +68,6 @@ void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c, const char
 	}
 }
 
-char *nr__hosts_pidfile(const struct nr__hosts *h, long long ordinal, int attempt,
-			const char *role)
-{
-	return nr_xasprintf("/tmp/netrig.%s.%lld.%d.%s.pid", h->run8, ordinal, attempt, role);
-}
-
-/*
- * The wrapper empties a pidfile when its command ends (exec_ssh.c); the
- * files go here, in one round trip per host, glob and all on the far side.
- */
-static void clean_pidfiles(const struct nr__hosts *h, const struct nr_target *t)
-{
-	char *argv[] = { "sh", "-c", "rm -f /tmp/netrig.\"$1\".*.pid", "netrig-clean",
-			 (char *)h->run8, NULL };
-	int code;
-
-	nr_target_run(t, argv, 10000000, 4096, &code, NULL, NULL, NULL);
-}
-
 void nr__hosts_release(struct nr__hosts *h)
 {
 	size_t i;
@@ -92,10 +75,14 @@ void nr__hosts_release(struct nr__hosts *h)
 	if (!h->targets)
 		return;
 	for (i = 0; i < h->c->n_hosts; i++) {
+		if (h->state_open[i]) {
+			/* the far side first, while the shared connection is there */
+			nr_ssh_state_close(&h->targets[i], &h->states[i], NULL);
+			nr_ssh_state_release(&h->states[i]);
+		}
 		if (h->master_up[i]) {
 			struct nr_proc *procs[1] = { &h->masters[i] };
 
-			clean_pidfiles(h, &h->targets[i]);
 			nr_ssh_close(&h->targets[i]);
 			nr_proc_stop(procs, 1, 500000);
 			nr_proc_release(&h->masters[i]);
@@ -105,17 +92,40 @@ void nr__hosts_release(struct nr__hosts *h)
 	free(h->control_paths);
 	free(h->masters);
 	free(h->master_up);
-	if (h->control_dir) {
-		/* sockets are gone after "-O exit"; anything left is ours to remove */
-		char *argv[] = { "rm", "-rf", "--", h->control_dir, NULL };
-		struct nr_target local = { .kind = NR_TARGET_LOCAL };
-		int code;
-
-		nr_target_run(&local, argv, 5000000, 1024, &code, NULL, NULL, NULL);
-		free(h->control_dir);
-	}
+	free(h->states);
+	free(h->state_open);
+	/* sockets are gone after "-O exit"; anything left is ours to remove */
+	nr_ssh_control_dir_remove(h->control_dir);
+	free(h->run_id);
 	free(h->targets);
 	memset(h, 0, sizeof(*h));
+}
+
+const struct nr_ssh_state *nr__hosts_state(struct nr__hosts *h, const struct nr_host *host,
+					   struct nr_diag *d)
+{
+	size_t i = (size_t)(host - h->c->hosts);
+	const struct nr_target *t = &h->targets[i];
+
+	if (t->kind != NR_TARGET_SSH) {
+		nr_diagf(d, NR_EINVAL, "host %s is not an ssh host", host->name);
+		return NULL;
+	}
+	if (h->state_open[i])
+		return &h->states[i];
+	nr__hosts_connect(h, host);
+	if (nr_ssh_state_open(t, h->run_id, &h->states[i], d) < 0)
+		return NULL;
+	h->state_open[i] = true;
+	if (!h->states[i].cgroup && h->note) {
+		char *msg = nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
+					 "process group there are not ended with their case",
+					 host->name, h->states[i].no_cgroup ? h->states[i].no_cgroup : "?");
+
+		h->note(h->note_ctx, host->name, msg);
+		free(msg);
+	}
+	return &h->states[i];
 }
 
 const struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct nr_host *host)
@@ -141,7 +151,7 @@ void nr__hosts_connect(struct nr__hosts *h, const struct nr_host *host)
 		nr_proc_release(&h->masters[i]);
 		h->master_up[i] = false;
 	}
-	if (nr_ssh_master_start(t, 15000000, &h->masters[i], NULL) == 0)
+	if (nr_ssh_master_start(t, h->cgroup, 15000000, &h->masters[i], NULL) == 0)
 		h->master_up[i] = true;
 }
 
@@ -348,7 +358,9 @@ int nr__upload(const struct nr__hosts *h, const struct nr_test *t, struct nr_dia
 			struct nr_strvec argv = NR_STRVEC_INIT;
 
 			if (tg->kind == NR_TARGET_SSH) {
-				nr_ssh_command_argv(tg, unpack, NULL, NULL, NULL, &argv);
+				struct nr_ssh_cmd cmd = { .argv = unpack };
+
+				nr_ssh_command_argv(tg, &cmd, &argv);
 				r = run_local(argv.v, tarfile, 600 * 1000000LL, &err, d);
 			} else {
 				/* local and netns hosts share this machine's files */

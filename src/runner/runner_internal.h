@@ -14,7 +14,13 @@ struct nr__hosts {
 	struct nr_proc *masters;   /* per host: the "ssh -M -N" keeping that connection */
 	bool *master_up;
 	char *control_dir;         /* a private directory for the sockets; NULL without ssh hosts */
-	char run8[9];              /* the run id's first 8 characters: in remote pidfiles' names */
+	char *run_id;
+	const struct nr_cgroup *cgroup; /* the run's, for the masters; NULL: none */
+	struct nr_ssh_state *states; /* per ssh host: the run's state there, once opened */
+	bool *state_open;
+	/* something the user should know about a host (no cgroup there); may be NULL */
+	void (*note)(void *ctx, const char *host, const char *msg);
+	void *note_ctx;
 };
 
 struct nr__role_run {
@@ -22,7 +28,9 @@ struct nr__role_run {
 	const struct nr_host *host;
 	bool started;
 	struct nr_proc proc;
-	char *pidfile; /* ssh roles: the remote file holding the role's process group */
+	char *job; /* ssh roles: the job's name in the run's state on the host */
+	char *workdir; /* ssh roles: where it runs there, or NULL */
+	const struct nr_ssh_state *state; /* ssh roles: that state */
 	struct nr_sample_set samples;
 };
 
@@ -37,6 +45,7 @@ struct nr__attempt {
 	const char *run_id;
 	int repeat, number;
 	int cancel_fd;
+	const struct nr_cgroup *cgroup;  /* the run's: each attempt gets one below it; NULL: none */
 	/* out */
 	struct nr__role_run *roles; /* t->n_roles */
 	const char *outcome;        /* NR_ATTEMPT_* */
@@ -58,12 +67,21 @@ struct nr__collected {
 void nr__runner_attempt(struct nr__attempt *at);
 void nr__runner_attempt_release(struct nr__attempt *at);
 
-void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c, const char *run_id);
-/* Removes the run's remote pidfiles and closes the shared connections. */
+/*
+ * First removes the control directories a killed controller of this run
+ * left here. `cgroup` (the run's, or NULL) holds the shared connections.
+ */
+void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c, const char *run_id,
+		    const struct nr_cgroup *cgroup);
+/* Ends what is left of the run on each ssh host, removes its state there, closes the connections. */
 void nr__hosts_release(struct nr__hosts *h);
-/* The remote file holding an ssh role's process group (exec_ssh.c's wrapper). */
-char *nr__hosts_pidfile(const struct nr__hosts *h, long long ordinal, int attempt,
-			const char *role);
+/*
+ * The run's state on an ssh host (nr_ssh_state_open, once per session,
+ * which first ends what a killed session of the run left there); NULL with
+ * the reason in d when it cannot be had.
+ */
+const struct nr_ssh_state *nr__hosts_state(struct nr__hosts *h, const struct nr_host *host,
+					   struct nr_diag *d);
 const struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct nr_host *host);
 /*
  * Make sure an ssh host's shared connection is up (starting it when it is

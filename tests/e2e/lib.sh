@@ -22,6 +22,9 @@
 #	wait_until SECONDS CMD...  retry CMD every 20 ms until it succeeds;
 #	                       non-zero when SECONDS pass first
 #	at_exit CMD            run the shell command CMD when the script ends
+#	ssh_lab NAME SUBNET    a lab ./lab.yaml named NAME: a controller host "a"
+#	                       and a host "b" with sshd (root over ssh), one
+#	                       link; up now, down when the script ends
 #	done_ok                print the final "ok" line and exit 0
 #
 # There is no "known failure": a check that cannot fail the script is no
@@ -139,6 +142,21 @@ group_members() {
 	for s in /proc/[0-9]*/stat; do
 		sed -n 's/^\([0-9]*\) (.*) . [0-9-]* \([0-9-]*\) .*$/\1 \2/p' "$s" 2> /dev/null
 	done | awk -v g="$1" '$2 == g { print $1 }'
+}
+
+ssh_lab() {
+	cat > lab.yaml <<_EOF
+lab: $1
+dir: $tmp/lab
+subnet: $2
+hosts:
+  a: {controller: true}
+  b: {sshd: true}
+links:
+  - [a, b]
+_EOF
+	at_exit '"$NETRIG" lab down "$tmp/lab.yaml" > /dev/null 2>&1'
+	"$NETRIG" lab up lab.yaml > up.out 2>&1 || { cat up.out; fail "lab up"; }
 }
 
 done_ok() {

@@ -111,16 +111,18 @@ for v in a "b c"; do
 done
 
 say "a workdir that cannot be entered is named in the error, not blamed on the command"
+# every missing level is made: one below a plain file cannot be
+echo not a directory > sub/afile
 cat > sub/bad.yaml <<'EOF'
 campaign: badwd
 tests:
   - name: nowd
-    workdir: "missing/{v}"
+    workdir: "afile/{v}"
     run: [sh, -c, 'true']
     matrix:
       v: [x]
 EOF
 expect_exit 1 "$NETRIG" -q run sub/bad.yaml --db bad.db
 sql bad.db "select error from cases" > bad.err
-expect_grep "workdir '.*/sub/missing/x'" bad.err "the error names the workdir"
+expect_grep "workdir '.*/sub/afile/x'" bad.err "the error names the workdir"
 done_ok

@@ -65,7 +65,8 @@ if pgrep -f "$marker" > /dev/null; then
 	pgrep -af "$marker"
 	fail "the hung remote command or its child survived the timeout"
 fi
-ls /tmp/netrig.*.pid 2>/dev/null | grep -q . && fail "remote pidfiles left behind"
+[ -z "$(ls -A "$HOME/.netrig" 2>/dev/null | grep -F "$(sqlite3 far.db "SELECT id FROM runs")")" ] ||
+	fail "the run's remote state (pidfiles) was left behind"
 [ -f remote/payload/in.txt ] || fail "upload did not copy payload/ to the host"
 "$N" --db far.db log files/n=2 | grep -q "file:$tmp/remote/payload/out-2.txt" || fail "collect: no file output stored"
 "$N" --db far.db log files/n=2 --raw --stream "file:$tmp/remote/payload/out-2.txt" | grep -qx "HELLO UPLOAD" ||

@@ -96,8 +96,8 @@ after_b=$(ip netns pids t520-b | sort | tr '\n' ' ')
 for p in $after_b; do
 	case " $before_b " in *" $p "*) ;; *) fail "process $p ($(tr '\0' ' ' < /proc/$p/cmdline)) left in b's namespace";; esac
 done
-run8=$(sqlite3 r.db "SELECT substr(id, 1, 8) FROM runs")
-ls /tmp/netrig."$run8".*.pid 2>/dev/null | grep -q . && fail "the run's remote pidfiles were left in /tmp"
+run=$(sqlite3 r.db "SELECT id FROM runs")
+ls -d "$tmp/lab/home/.netrig/$run".* 2>/dev/null | grep -q . && fail "the run's remote state (pidfiles) was left on the host"
 echo "ok: ssh roles in a lab: iperf3 over ssh, literal values, hung command ended, nothing left in b"
 
 # a webhook receiver inside the lab, next to the controller

@@ -1,10 +1,17 @@
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/pid.h"
 #include "exec/exec.h"
+#include "exec/exec_int.h"
 #include "test.h"
 
 static int run_to_end(char *const *argv, size_t limit, int64_t timeout_us, struct nr_proc *p)
@@ -198,4 +205,245 @@ NR_TEST(exec_reap_orphans_of_a_subreaper)
 	CHECK(orphan > 0 && alive((pid_t)orphan));
 	CHECK(nr_exec_reap_orphans(NULL, 0) >= 1);
 	CHECK(!alive((pid_t)orphan));
+}
+
+NR_TEST(exec_proc_start_time)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long want = 0;
+	int field;
+	FILE *f;
+
+	/* field 22 read the plain way, for a name without blanks */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)getpid());
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	CHECK(fgets(buf, sizeof(buf), f) != NULL);
+	fclose(f);
+	p = strrchr(buf, ')') + 2;
+	for (field = 3; field < 22; field++)
+		p = strchr(p, ' ') + 1;
+	want = strtoull(p, NULL, 10);
+	CHECK(want > 0);
+	CHECK(nr_pid_start_ticks(getpid()) == want);
+	CHECK(nr_pid_start_ticks(getppid()) != want);
+	CHECK(nr_pid_start_ticks(0x3fffffff) == 0);
+}
+
+/* mountinfo and /proc/self/cgroup as three kinds of machine show them */
+NR_TEST(exec_cgroup_dir_from_mountinfo)
+{
+	static const char hybrid[] =
+		"30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+		"31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+		"40 30 0:37 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n";
+	static const char pure[] =
+		"25 22 0:23 / /sys rw,nosuid - sysfs sysfs rw\n"
+		"28 25 0:25 / /sys/fs/cgroup rw,nosuid,nodev,noexec shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
+	static const char sub[] = /* a container's view: a subtree mounted, a blank escaped */
+		"28 25 0:25 /lxc/c\\0401 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+	static const char none[] = "25 22 0:23 / /sys rw - sysfs sysfs rw\n";
+	struct {
+		const char *mi, *cg, *want;
+	} cases[] = {
+		{ hybrid, "9:name=systemd:/\n1:cpu:/\n0::/\n", "/sys/fs/cgroup/unified" },
+		{ hybrid, "0::/ci/job 7\n", "/sys/fs/cgroup/unified/ci/job 7" },
+		{ pure, "0::/user.slice/user-0.slice/session-3.scope\n",
+		  "/sys/fs/cgroup/user.slice/user-0.slice/session-3.scope" },
+		{ sub, "0::/lxc/c 1/init.scope\n", "/sys/fs/cgroup/init.scope" },
+		{ sub, "0::/lxc/c 1\n", "/sys/fs/cgroup" },
+		{ sub, "0::/lxc/c 12/x\n", NULL },  /* outside the mounted subtree */
+		{ pure, "1:cpu:/\n", NULL },        /* no cgroup v2 for us */
+		{ none, "0::/\n", NULL },           /* no cgroup v2 mounted */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *mi = strdup(cases[i].mi), *cg = strdup(cases[i].cg), *got = NULL;
+		struct nr_diag d = { 0 };
+		int r = nr__cgroup_dir_from(mi, cg, &got, &d);
+
+		if (cases[i].want) {
+			CHECK_OK(r);
+			CHECK_STR(got, cases[i].want);
+		} else {
+			CHECK_EQ(r, NR_EUNSUPPORTED);
+			CHECK(d.msg[0] != '\0');
+		}
+		free(got);
+		free(mi);
+		free(cg);
+	}
+}
+
+/* A writable cgroup v2 for a test, or a skip that says why not. */
+static struct nr_cgroup *test_cgroup(const char *what)
+{
+	struct nr_cgroup *cg = NULL;
+	struct nr_diag d = { 0 };
+	char name[64];
+
+	snprintf(name, sizeof(name), "netrig-test.%s.%d", what, (int)getpid());
+	if (nr_cgroup_open_run(name, &cg, &d) < 0) {
+		static char why[NR_DIAG_MAX + 32];
+
+		snprintf(why, sizeof(why), "no cgroup v2: %s", d.msg);
+		NR_SKIP(why);
+	}
+	return cg;
+}
+
+/* Start argv in cg; it prints two pids (its escapers') on its first two lines. */
+static void start_escapers(char **argv, struct nr_cgroup *cg, struct nr_proc *p, long *a, long *b)
+{
+	struct nr_exec_spec spec = { .argv = argv, .cgroup = cg };
+	struct nr_proc *procs[1] = { p };
+	int64_t deadline = nr_mono_us() + 5000000;
+	char *nl, *end;
+
+	CHECK_OK(nr_proc_start(&spec, p, NULL));
+	while (!((nl = strchr(p->out.buf, '\n')) && strchr(nl + 1, '\n')) && nr_mono_us() < deadline)
+		nr_proc_pump(procs, 1, nr_mono_us() + 50000, 0, -1, NULL, NULL);
+	*a = strtol(p->out.buf, &end, 10);
+	*b = strtol(end, NULL, 10);
+	CHECK(*a > 0 && *b > 0 && alive((pid_t)*a) && alive((pid_t)*b));
+}
+
+NR_TEST(exec_cgroup_keeps_what_leaves_the_group)
+{
+	/* setsid and a double fork: out of the group, out of reach of kill(-pgid) */
+	char *argv[] = { "sh", "-c",
+			 "setsid sleep 31 >/dev/null 2>&1 & echo $!; "
+			 "sh -c 'setsid sleep 32 >/dev/null 2>&1 & echo $!' ", NULL };
+	struct nr_cgroup *run = test_cgroup("keep"), *cg = NULL;
+	struct nr_proc p, *procs[1] = { &p };
+	long a, b;
+	char *dir;
+
+	CHECK_OK(nr_cgroup_new(run, "1.1", &cg, NULL));
+	start_escapers(argv, cg, &p, &a, &b);
+	nr_proc_stop(procs, 1, 100000); /* the group is gone; these are not */
+	nr_proc_release(&p);
+	CHECK(alive((pid_t)a) && alive((pid_t)b));
+	CHECK_OK(nr_cgroup_kill(cg, 5000000));
+	CHECK(!alive((pid_t)a) && !alive((pid_t)b));
+	dir = strdup(cg->path);
+	nr_cgroup_free(cg);
+	CHECK(access(dir, F_OK) < 0);
+	free(dir);
+	dir = strdup(run->path);
+	nr_cgroup_free(run);
+	CHECK(access(dir, F_OK) < 0);
+	free(dir);
+}
+
+NR_TEST(exec_stop_in_cgroup_terms_then_kills_escapers)
+{
+	/*
+	 * One escaper ends on SIGTERM, one ignores it; both keep the stdout
+	 * pipe open: the grace runs out once, then the cgroup's SIGKILL closes
+	 * the pipe at once (with the groups alone, stop waits a second grace).
+	 */
+	char *argv[] = { "sh", "-c",
+			 "setsid sleep 33 & echo $!; "
+			 "setsid sh -c 'trap \"\" TERM; exec sleep 34' & echo $!; "
+			 "exec sleep 35", NULL };
+	struct nr_cgroup *run = test_cgroup("stop"), *cg = NULL;
+	struct nr_proc p, *procs[1] = { &p };
+	long a, b;
+	int64_t t0, took;
+
+	nr_exec_become_subreaper(); /* the escapers' zombies stay ours: not alive, still there */
+	CHECK_OK(nr_cgroup_new(run, "1.1", &cg, NULL));
+	start_escapers(argv, cg, &p, &a, &b);
+	t0 = nr_mono_us();
+	nr_proc_stop_in(procs, 1, cg, 1500000);
+	took = nr_mono_us() - t0;
+	CHECK(took >= 1400000 && took < 2800000);
+	CHECK(!alive((pid_t)a) && !alive((pid_t)b));
+	nr_proc_release(&p);
+	nr_exec_reap_orphans(NULL, 0);
+	nr_cgroup_free(cg);
+	nr_cgroup_free(run);
+}
+
+/*
+ * The guard, in a process of its own that dies without a word: it ends
+ * the run's cgroup (escapers and all) and removes it, removes the
+ * directories it was given, and signals a group only while its leader is
+ * the process it was told of (pid and start time).
+ */
+NR_TEST(exec_guard_ends_cgroups_and_checks_start_times)
+{
+	int fds[2];
+	pid_t child, leader, impostor;
+	long escaper = 0;
+	char buf[256] = "", path[600] = "", dir[] = "/tmp/netrig-test-guard.XXXXXX", file[64];
+	ssize_t n;
+	int i;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(file, sizeof(file), "%s/sock", dir);
+	close(open(file, O_CREAT | O_WRONLY, 0600));
+	/* two group leaders of ours: one told with its start time, one with another */
+	leader = fork();
+	if (leader == 0) {
+		setpgid(0, 0);
+		execlp("sleep", "sleep", "36", (char *)NULL);
+		_exit(127);
+	}
+	impostor = fork();
+	if (impostor == 0) {
+		setpgid(0, 0);
+		execlp("sleep", "sleep", "37", (char *)NULL);
+		_exit(127);
+	}
+	CHECK(pipe(fds) == 0);
+	child = fork();
+	if (child == 0) {
+		struct nr_cgroup *run = NULL;
+		char *argv[] = { "sh", "-c", "setsid sleep 38 >/dev/null 2>&1 & echo $!", NULL };
+		struct nr_exec_spec spec = { .argv = argv };
+		struct nr_proc p, *procs[1] = { &p };
+		char arg[64], name[64];
+
+		close(fds[0]);
+		nr_exec_guard_start();
+		snprintf(name, sizeof(name), "netrig-test.guard.%d", (int)getpid());
+		if (nr_cgroup_open_run(name, &run, NULL) == 0) {
+			spec.cgroup = run;
+			if (nr_proc_start(&spec, &p, NULL) == 0)
+				nr_proc_pump(procs, 1, nr_mono_us() + 5000000, 0, -1, exited, &p);
+			dprintf(fds[1], "%s %s", run->path, p.out.buf);
+		}
+		nr_exec_guard_dir(dir, true);
+		snprintf(arg, sizeof(arg), "%d %llu", (int)leader, (unsigned long long)nr_pid_start_ticks(leader));
+		nr__exec_guard_tell('+', arg);
+		snprintf(arg, sizeof(arg), "%d %llu", (int)impostor,
+			 (unsigned long long)nr_pid_start_ticks(impostor) + 1);
+		nr__exec_guard_tell('+', arg);
+		_exit(0); /* no cleanup: the guard's turn */
+	}
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	waitpid(child, NULL, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		sscanf(buf, "%599s %ld", path, &escaper);
+	}
+	for (i = 0; i < 250 && (alive(leader) || access(dir, F_OK) == 0); i++)
+		usleep(20000);
+	CHECK(!alive(leader));
+	CHECK(alive(impostor));
+	CHECK(access(dir, F_OK) < 0);
+	kill(impostor, SIGKILL);
+	waitpid(leader, NULL, 0);
+	waitpid(impostor, NULL, 0);
+	if (!path[0])
+		NR_SKIP("no cgroup v2 here: the cgroup part is left out");
+	for (i = 0; i < 250 && (alive((pid_t)escaper) || access(path, F_OK) == 0); i++)
+		usleep(20000);
+	CHECK(escaper > 0 && !alive((pid_t)escaper));
+	CHECK(access(path, F_OK) < 0);
 }

@@ -1,0 +1,41 @@
+/* Internal to exec/: what its files share (the guard, cgroups, hurry). */
+#ifndef NR_EXEC_INT_H
+#define NR_EXEC_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Tell the guard (exec_guard.c) a line: "+PGID START" a group to end,
+ * "-PGID" one that needs no more; "cPATH" / "CPATH" a cgroup to kill and
+ * remove / no more; "dPATH" / "DPATH" a directory to empty and remove /
+ * no more. Nothing without a guard.
+ */
+void nr__exec_guard_tell(char op, const char *arg);
+
+/* Set by nr_exec_hurry (a signal handler): waits end, stops skip grace. */
+bool nr__exec_hurrying(void);
+
+/*
+ * The cgroup v2 directory at `path`: SIGKILL everything in it and below
+ * (cgroup.kill, or each pid of cgroup.procs where the kernel has no
+ * cgroup.kill), wait at most timeout_us until it is empty; then, with
+ * `remove`, remove it and the cgroups below. The guard calls it too, in a
+ * process forked while we had one thread. 0, NR_ETIMEOUT, or -errno.
+ */
+int nr__cgroup_kill_path(const char *path, int64_t timeout_us, bool remove);
+
+/*
+ * Our cgroup's directory from the texts of /proc/self/mountinfo (the
+ * "cgroup2" mount, wherever it is: /sys/fs/cgroup on a pure v2 system,
+ * /sys/fs/cgroup/unified on a hybrid one) and /proc/self/cgroup (the
+ * "0::" line, below the mount's root). Both texts are cut up. *ret is the
+ * caller's; NR_EUNSUPPORTED with the reason when there is none.
+ */
+int nr__cgroup_dir_from(char *mountinfo, char *proc_cgroup, char **ret, struct nr_diag *d);
+
+/* Empty the directory `path` (files only, no recursion) and remove it. */
+void nr__exec_remove_dir(const char *path);
+
+#endif
