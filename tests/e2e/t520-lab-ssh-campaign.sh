@@ -13,6 +13,8 @@ command -v ip > /dev/null || { echo "needs iproute2"; exit 77; }
 [ -x /usr/sbin/sshd ] || { echo "needs openssh-server"; exit 77; }
 command -v iperf3 > /dev/null || { echo "needs iperf3"; exit 77; }
 tmp=$(mktemp -d /tmp/nrt520.XXXXXX)
+lab=t520-$$     # other checkouts may run this script at the same time
+remote=/tmp/nrt520-remote-$$
 sink=""
 cleanup() {
 	[ -n "$sink" ] && kill "$sink" 2>/dev/null
@@ -24,7 +26,7 @@ cd "$tmp" || exit 1
 fail() { echo "FAIL: $*"; [ -f err ] && tail -20 err; exit 1; }
 
 cat > lab.yaml <<YAML
-lab: t520
+lab: $lab
 dir: $tmp/lab
 subnet: 10.79.0.0/16
 hosts:
@@ -37,7 +39,7 @@ links:
 YAML
 "$N" lab up lab.yaml > up.out 2>&1 || { cat up.out; fail "lab up"; }
 inlab() { "$N" lab exec lab.yaml a -- "$@"; }
-before_b=$(ip netns pids t520-b | sort | tr '\n' ' ')
+before_b=$(ip netns pids $lab-b | sort | tr '\n' ' ')
 
 cat > iperf.yaml <<'YAML'
 campaign: t520-iperf
@@ -66,18 +68,18 @@ tests:
       v: ["x; touch $PWNED", '$(touch $PWNED)']
   - name: files
     host: c
-    upload: [{host: c, from: payload, to: /tmp/nrt520-remote}]
-    collect: [{path: /tmp/nrt520-remote/payload/out.txt}]
-    run: [sh, -c, "tr a-z A-Z < /tmp/nrt520-remote/payload/in.txt > /tmp/nrt520-remote/payload/out.txt"]
+    upload: [{host: c, from: payload, to: @REMOTE@}]
+    collect: [{path: @REMOTE@/payload/out.txt}]
+    run: [sh, -c, "tr a-z A-Z < @REMOTE@/payload/in.txt > @REMOTE@/payload/out.txt"]
   - name: hang
     host: b
     timeout: 2s
     kill_grace: 500ms
     run: [sh, -c, "sleep 600 & sleep 601", t520-hang]
 YAML
-sed -i "s|\$PWNED|$tmp/pwned|g" iperf.yaml
+sed -i "s|\$PWNED|$tmp/pwned|g; s|@REMOTE@|$remote|g" iperf.yaml
 mkdir payload && echo "over ssh" > payload/in.txt
-rm -rf /tmp/nrt520-remote
+rm -rf $remote
 inlab "$N" run iperf.yaml --db r.db > out 2> err
 rc=$?
 [ $rc = 1 ] || { cat out; fail "expected exit 1 (hang times out), got $rc"; }
@@ -87,12 +89,12 @@ sqlite3 r.db "SELECT hosts FROM cases WHERE test = 'tcp'" | grep -q '"server":"b
 [ -e pwned ] && fail "a parameter value ran as shell syntax on the far side"
 "$N" --db r.db log 'literal/v=x; touch '"$tmp"'/pwned' --raw --stream stdout | grep -qxF "[x; touch $tmp/pwned]" ||
 	fail "the value did not arrive as one literal argument"
-"$N" --db r.db log files --raw --stream file:/tmp/nrt520-remote/payload/out.txt | grep -qx "OVER SSH" ||
+"$N" --db r.db log files --raw --stream file:$remote/payload/out.txt | grep -qx "OVER SSH" ||
 	fail "upload/collect over ssh"
-rm -rf /tmp/nrt520-remote
+rm -rf $remote
 sqlite3 r.db "SELECT status, error FROM cases WHERE test = 'hang'" | grep -q "failed|timed out" || fail "hang did not time out"
 sleep 0.5
-after_b=$(ip netns pids t520-b | sort | tr '\n' ' ')
+after_b=$(ip netns pids $lab-b | sort | tr '\n' ' ')
 for p in $after_b; do
 	case " $before_b " in *" $p "*) ;; *) fail "process $p ($(tr '\0' ' ' < /proc/$p/cmdline)) left in b's namespace";; esac
 done
@@ -129,7 +131,7 @@ for i in $(seq 300); do
 	sleep 0.05
 done
 # B's sshd goes away: every sshd process in its namespace, by pid
-for p in $(ip netns pids t520-b); do
+for p in $(ip netns pids $lab-b); do
 	case "$(cat /proc/$p/comm 2>/dev/null)" in sshd) kill -9 "$p";; esac
 done
 wait $runner
