@@ -62,6 +62,12 @@ void nr_report_run_line(const struct nr_run_rec *run, struct nr_buf *out);
  */
 void nr_report_comparison(const struct nr_comparison *c, enum nr_report_format fmt,
 			  struct nr_buf *out);
+/*
+ * A run's limit checks (text: the breaches and a summary line; md; json;
+ * csv: every check). run_id fills CSV's run column.
+ */
+void nr_report_limits(const struct nr_limits *l, const char *run_id, enum nr_report_format fmt,
+		      struct nr_buf *out);
 /* Change points (text, md, json, csv). */
 void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, struct nr_buf *out);
 
@@ -79,6 +85,7 @@ struct nr_report_run {
 	const struct nr_history *history;    /* the campaign's runs up to this one, or NULL */
 	const struct nr_changes *changes;    /* change points in that history, or NULL */
 	const struct nr_comparison *cmp;     /* against a baseline, or NULL */
+	const struct nr_limits *limits;      /* the run's series against its limits, or NULL */
 	/* a comparison was asked for but none could be made: why (e.g. no
 	 * finished run matches the baseline, as on a branch's first run) */
 	const char *cmp_missing;
@@ -86,10 +93,10 @@ struct nr_report_run {
 
 /*
  * The one verdict of a run's report, the same in every format: the
- * run's status when it did not pass ("failed", "stopped", ...),
- * "regression" when it passed but the comparison found a regression of
- * severity >= warning, else "passed". `netrig report` exits 0 only for
- * "passed" (and "running").
+ * run's status when it did not pass ("failed", "stopped", ...), "limit"
+ * when it passed but breached a limit of its campaign, "regression" when
+ * the comparison found a regression of severity >= warning, else
+ * "passed". `netrig report` exits 0 only for "passed" (and "running").
  */
 const char *nr_report_verdict(const struct nr_report_run *r);
 

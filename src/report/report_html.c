@@ -426,7 +426,14 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 	if (other)
 		add_card(out, NULL, other, "not finished");
 	add_card(out, NULL, (long long)r->n_samples, "samples");
+	if (r->limits && r->limits->n)
+		add_card(out, r->limits->breached ? "bad" : "good",
+			 (long long)(r->limits->breached ? r->limits->breached
+							 : r->limits->n),
+			 r->limits->breached ? "limits breached" : "limits kept");
 	nr_buf_adds(out, "</div>\n");
+	if (r->limits)
+		nr__report_limits_html(r->limits, out);
 	if (r->cmp) {
 		add_comparison(out, r->cmp);
 	} else if (r->cmp_missing) {
