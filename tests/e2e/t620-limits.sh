@@ -8,7 +8,9 @@
 # critical` lets a `severity: warning` breach pass); a run judged on
 # another machine, its lab file and campaign file gone, is judged by the
 # limits stored with it. Bad limits are campaign errors with file:line:
-# column; a limit no parser can satisfy is a warning.
+# column; a limit no parser can satisfy is a warning. Then `results
+# --best`: the best case per test (lower and higher is better), a tie, a
+# test without the metric, a metric with no direction.
 . "$(dirname "$0")/lib.sh"
 
 # $1 size, $2 repeat; the mode file says which values to print
@@ -186,4 +188,33 @@ sql other/l.db "UPDATE runs SET config = replace(config, 'max: 50ms', 'max: 500m
 expect_no_grep "^critical +synth/size=64 +lat" loose.txt "a limit loosened in the stored text"
 expect_grep "^limits: 2 of 15 limit checks breached" loose.txt "the other breaches stay"
 
+say "results --best: the best case per test for a metric"
+expect_exit 0 "$NETRIG" results --best lat "$bad1" --db l.db
+cp out best-lat.txt
+expect_grep "^synth +size=1500 +lower +40.0 ms +3  best of 3 cases$" out "lower is better: the lowest median"
+expect_grep "^wide +size=1500 +lower +40.0 ms +3  best of 2 cases$" out "each test"
+expect_grep "^solo +- +- +- +-  no lat in this test$" out "a test without the metric"
+expect_exit 0 "$NETRIG" results --best bw "$bad1" --db l.db
+expect_grep "^synth +size=64 +higher +9.50 Gbit/s +3  tie: 2 cases share the best median$" out "a tie"
+expect_grep "^synth +size=9000 +higher +9.50 Gbit/s +3  tie: 2 cases" out "a tie lists both"
+expect_grep "^wide +size=64 +higher +9.50 Gbit/s +3  best of 2 cases$" out "higher is better"
+expect_exit 2 "$NETRIG" results --best x "$bad1" --db l.db
+expect_grep "metric 'x' is neither better higher nor lower .*--max or --min" err "no direction: refused"
+expect_exit 0 "$NETRIG" results --best x --min "$bad1" --db l.db
+expect_grep "^solo +\(none\) +lower +4 +3  best of 1 case$" out "--min says which"
+expect_exit 2 "$NETRIG" results --best nosuch "$bad1" --db l.db
+expect_grep "has no samples of metric 'nosuch' \(its metrics: " err "a metric no test has"
+expect_exit 0 "$NETRIG" results --best lat "$bad1" --db l.db --format json
+python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["schema"] == "netrig.best/1" and d["metric"] == "lat", d
+t = {x["test"]: x for x in d["tests"]}
+assert t["synth"]["state"] == "best" and t["synth"]["better"] == "lower", t
+b = t["synth"]["best"][0]
+assert b["case"] == "synth/size=1500" and b["params"] == {"size": "1500"} and b["median"] == 40000 and b["n"] == 3, b
+assert t["solo"]["state"] == "missing" and t["solo"]["best"] == [], t
+' < out || fail "results --best --format json"
+expect_exit 0 "$NETRIG" results --best bw "$bad1" --db l.db --format csv
+expect_grep '^[0-9a-f-]+,synth,main,tie,synth/size=9000,"\{""size"":""9000""\}",bw,bit/s,higher,9500000000,3,2,3,0' out "csv"
 done_ok

@@ -1,7 +1,7 @@
 /*
  * Absolute limits: reading them (units, precedence, errors with their
- * positions, the stored copy alone), judging a run's series by them, and the
- * reports that show them.
+ * positions, the stored copy alone), judging a run's series by them, the
+ * reports that show them; and `results --best`, which shares the fixtures.
  */
 #include <errno.h>
 #include <math.h>
@@ -442,4 +442,127 @@ NR_TEST(limits_reported_in_every_format)
 	free(res);
 	nr_limits_release(&l);
 	nr_campaign_free(c);
+}
+
+/* ---- results --best ---- */
+
+struct best_fixture {
+	struct rows r;
+	struct nr_case_rec cases[8];
+	size_t n_cases;
+	struct nr_result_row *res;
+	size_t n_res;
+	struct nr_run_rec run;
+};
+
+static void best_case(struct best_fixture *f, const char *test, const char *key, const char *status)
+{
+	f->cases[f->n_cases++] = (struct nr_case_rec){ .ordinal = (int64_t)f->n_cases + 1,
+						       .test = (char *)test, .key = (char *)key,
+						       .status = (char *)status,
+						       .params = "{\"a\":\"1\"}" };
+}
+
+static void best_fixture_init(struct best_fixture *f)
+{
+	static const double v10[] = { 9, 10, 11 }, v12[] = { 12, 12, 12 }, v8[] = { 7, 8, 30 };
+	static const double v8b[] = { 8, 8 }, v5[] = { 5, 5, 5 };
+
+	memset(f, 0, sizeof(*f));
+	f->run = (struct nr_run_rec){ .id = "01a2", .short_id = "01a2", .campaign = "c",
+				      .status = "passed" };
+	/* rr: lower is better; the best median is 8 (not the lowest single repeat, 5's case fails) */
+	best_case(f, "rr", "rr/a=1", "passed");
+	best_case(f, "rr", "rr/a=2", "passed");
+	best_case(f, "rr", "rr/a=3", "passed");
+	best_case(f, "rr", "rr/a=4", "failed");
+	/* tie: two cases share the best median */
+	best_case(f, "bulk", "bulk/a=1", "passed");
+	best_case(f, "bulk", "bulk/a=2", "passed");
+	/* none: the metric is missing from this test */
+	best_case(f, "none", "none/a=1", "passed");
+	add(&f->r, "rr", "rr/a=1", "lat", "us", v10, 3);
+	add(&f->r, "rr", "rr/a=2", "lat", "us", v12, 3);
+	add(&f->r, "rr", "rr/a=3", "lat", "us", v8, 3);
+	add(&f->r, "rr", "rr/a=4", "lat", "us", v5, 3);
+	add(&f->r, "bulk", "bulk/a=1", "lat", "us", v8, 3);
+	add(&f->r, "bulk", "bulk/a=2", "lat", "us", v8b, 2);
+	add(&f->r, "none", "none/a=1", "other", "us", v8, 3);
+	nr_report_aggregate(f->r.v, f->r.n, &f->res, &f->n_res);
+}
+
+NR_TEST(best_case_per_test)
+{
+	struct best_fixture f;
+	struct nr_best b = { 0 };
+	struct nr_diag d = { 0 };
+	struct nr_buf out = NR_BUF_INIT;
+
+	best_fixture_init(&f);
+	CHECK_OK(nr_report_best_pick(&f.run, f.cases, f.n_cases, f.res, f.n_res, "lat",
+				     NR_BETTER_NONE, &b, &d));
+	CHECK_EQ(b.n, 3);
+	CHECK_STR(b.v[0].test, "rr");
+	CHECK_EQ(b.v[0].n_best, 1);
+	CHECK_STR(b.v[0].best[0]->id.key, "rr/a=3");
+	CHECK_NEAR(b.v[0].best[0]->median, 8, 0);
+	CHECK_EQ(b.v[0].candidates, 3);
+	CHECK_EQ(b.v[0].not_passed, 1);
+	CHECK(b.v[0].better == NR_BETTER_LOWER);
+	CHECK_STR(b.v[1].test, "bulk");
+	CHECK_EQ(b.v[1].n_best, 2);
+	CHECK_STR(b.v[2].test, "none");
+	CHECK(b.v[2].role == NULL && b.v[2].n_best == 0);
+	nr_report_best(&f.run, &b, f.cases, f.n_cases, NR_REPORT_TEXT, &out);
+	CHECK_CONTAINS(out.buf, "test  parameters  better          median    n  note\n");
+	CHECK_CONTAINS(out.buf, "rr    a=3         lower          8.00 us    3  best of 3 cases (1 not passed, left out)\n");
+	CHECK_CONTAINS(out.buf, "bulk  a=1         lower          8.00 us    3  tie: 2 cases share the best median\n");
+	CHECK_CONTAINS(out.buf, "bulk  a=2         lower          8.00 us    2  tie: 2 cases share the best median\n");
+	CHECK_CONTAINS(out.buf, "none  -           -                    -    -  no lat in this test\n");
+	nr_buf_reset(&out);
+	nr_report_best(&f.run, &b, f.cases, f.n_cases, NR_REPORT_JSON, &out);
+	CHECK_CONTAINS(out.buf, "\"schema\": \"netrig.best/1\"");
+	CHECK_CONTAINS(out.buf, "\"state\": \"tie\"");
+	CHECK_CONTAINS(out.buf, "\"state\": \"missing\"");
+	CHECK_CONTAINS(out.buf, "\"a\": \"1\"");
+	nr_buf_reset(&out);
+	nr_report_best(&f.run, &b, f.cases, f.n_cases, NR_REPORT_CSV, &out);
+	CHECK_CONTAINS(out.buf, "01a2,rr,main,best,rr/a=3,\"{\"\"a\"\":\"\"1\"\"}\",lat,us,lower,8,3,1,3,1\r\n");
+	CHECK_CONTAINS(out.buf, "01a2,none,,missing,,,lat,,,,,0,0,0\r\n");
+	nr_best_release(&b);
+	/* --max turns the direction: the highest median */
+	CHECK_OK(nr_report_best_pick(&f.run, f.cases, f.n_cases, f.res, f.n_res, "lat",
+				     NR_BETTER_HIGHER, &b, &d));
+	CHECK_STR(b.v[0].best[0]->id.key, "rr/a=2");
+	nr_best_release(&b);
+	nr_buf_release(&out);
+	free(f.res);
+}
+
+NR_TEST(best_refuses_what_it_cannot_rank)
+{
+	struct best_fixture f;
+	struct nr_best b = { 0 };
+	struct nr_diag d = { 0 };
+	size_t i;
+
+	best_fixture_init(&f);
+	/* a metric with no direction: refused unless --max or --min says which */
+	for (i = 0; i < f.n_res; i++)
+		f.res[i].id.better = NR_BETTER_NONE;
+	CHECK_EQ(nr_report_best_pick(&f.run, f.cases, f.n_cases, f.res, f.n_res, "lat",
+				     NR_BETTER_NONE, &b, &d), NR_EINVAL);
+	CHECK_CONTAINS(d.msg, "metric 'lat' is neither better higher nor lower");
+	CHECK_CONTAINS(d.msg, "--max or --min");
+	CHECK_EQ(b.n, 0);
+	nr_diag_clear(&d);
+	CHECK_OK(nr_report_best_pick(&f.run, f.cases, f.n_cases, f.res, f.n_res, "lat",
+				     NR_BETTER_LOWER, &b, &d));
+	CHECK_STR(b.v[0].best[0]->id.key, "rr/a=3");
+	nr_best_release(&b);
+	/* a metric no test has */
+	CHECK_EQ(nr_report_best_pick(&f.run, f.cases, f.n_cases, f.res, f.n_res, "lta",
+				     NR_BETTER_NONE, &b, &d), NR_ENOTFOUND);
+	CHECK_CONTAINS(d.msg, "has no samples of metric 'lta' (did you mean 'lat'?)");
+	free(f.res);
 }
