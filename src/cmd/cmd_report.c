@@ -102,7 +102,7 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 		goto out;
 	}
 	/* limits are checked on every run, with or without a baseline */
-	if (nr_compare_limits(st, &run, &limits, &d) < 0) {
+	if (nr_compare_limits(st, &run, rows, n_rows, &limits, &d) < 0) {
 		status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
 	}

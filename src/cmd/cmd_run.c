@@ -161,7 +161,7 @@ static long check_limits(struct nr_store *st, const char *run_id, bool quiet)
 	struct nr_diag d = { 0 };
 	long breached;
 
-	if (nr_store_run_get(st, run_id, &run, &d) < 0 || nr_compare_limits(st, &run, &lim, &d) < 0) {
+	if (nr_store_run_get(st, run_id, &run, &d) < 0 || nr_compare_limits(st, &run, NULL, 0, &lim, &d) < 0) {
 		fprintf(stderr, "netrig run: cannot check the limits: %s\n", nr_diag_msg(&d));
 		nr_run_rec_release(&run);
 		return -1;

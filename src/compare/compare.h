@@ -65,12 +65,14 @@ void nr_limits_judge(const struct nr_campaign *c, const struct nr_sample_row *ro
 		     struct nr_limits *ret);
 
 /*
- * The limits of a run: its samples against the limits of the campaign
- * stored with it (its text alone: no lab file is needed, nothing on this
- * machine changes them). NR_ECONFIG / NR_EPARSE when that text does not
- * load, store errors as the store gives them; a message in d.
+ * The limits of a run: its samples (rows[0..n) when the caller has them,
+ * else read from st) against the limits of the campaign stored with it
+ * (its text alone: no lab file is needed, nothing on this machine changes
+ * them). NR_ECONFIG / NR_EPARSE when that text does not load, store errors
+ * as the store gives them; a message in d.
  */
-int nr_compare_limits(struct nr_store *st, const struct nr_run_rec *run, struct nr_limits *ret,
+int nr_compare_limits(struct nr_store *st, const struct nr_run_rec *run,
+		      const struct nr_sample_row *rows, size_t n, struct nr_limits *ret,
 		      struct nr_diag *d);
 void nr_limits_release(struct nr_limits *l);
 

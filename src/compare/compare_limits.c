@@ -128,7 +128,8 @@ void nr_limits_judge(const struct nr_campaign *c, const struct nr_sample_row *ro
 	*ret = out;
 }
 
-int nr_compare_limits(struct nr_store *st, const struct nr_run_rec *run, struct nr_limits *ret,
+int nr_compare_limits(struct nr_store *st, const struct nr_run_rec *run,
+		      const struct nr_sample_row *given, size_t n_given, struct nr_limits *ret,
 		      struct nr_diag *d)
 {
 	const char *path = run->campaign_path ? run->campaign_path : run->campaign;
@@ -143,9 +144,9 @@ int nr_compare_limits(struct nr_store *st, const struct nr_run_rec *run, struct 
 	r = nr_campaign_load_thresholds(path, run->config, &camp, d);
 	if (r < 0)
 		return nr_diagf(d, r, "the campaign stored with run %s (its limits)", run->short_id);
-	if (camp->n_limits && (r = nr_store_samples_list(st, run->id, false, &rows, &n, d)) < 0)
+	if (camp->n_limits && !given && (r = nr_store_samples_list(st, run->id, false, &rows, &n, d)) < 0)
 		goto out;
-	nr_limits_judge(camp, rows, n, ret);
+	nr_limits_judge(camp, given ? given : rows, given ? n_given : n, ret);
 	r = 0;
 out:
 	nr_sample_rows_free(rows, n);

@@ -79,7 +79,7 @@ static void text(const struct nr_limits *l, struct nr_buf *out)
 		const struct nr_limit_check *k = &l->v[i];
 		struct nr_buf lim = NR_BUF_INIT, past = NR_BUF_INIT, metric = NR_BUF_INIT;
 		char *key = nr_str_escaped(k->id.key), *elim, *epast, *emetric;
-		char v[48] = "-", reps[32];
+		char v[48], reps[32];
 
 		bound_text(k, &lim);
 		past_text(k, &past);
@@ -89,8 +89,7 @@ static void text(const struct nr_limits *l, struct nr_buf *out)
 		elim = nr_str_escaped(lim.buf);
 		epast = nr_str_escaped(past.buf);
 		emetric = nr_str_escaped(metric.buf);
-		if (!k->unit_mismatch)
-			nr_fmt_value(v, sizeof(v), k->value, k->id.unit);
+		nr_fmt_value(v, sizeof(v), k->value, k->id.unit);
 		snprintf(reps, sizeof(reps), "%zu/%zu", k->n_beyond, k->n);
 		nr_buf_addf(out, "%-9s %-40s %-22s %12s %-18s %-24s %7s\n",
 			    nr_analysis_severity_name(k->severity), key, emetric, v, elim, epast, reps);
@@ -107,10 +106,9 @@ static void text(const struct nr_limits *l, struct nr_buf *out)
 static void md_row(const struct nr_limit_check *k, struct nr_buf *out)
 {
 	struct nr_buf cell = NR_BUF_INIT;
-	char v[48] = "-";
+	char v[48];
 
-	if (!k->unit_mismatch)
-		nr_fmt_value(v, sizeof(v), k->value, k->id.unit);
+	nr_fmt_value(v, sizeof(v), k->value, k->id.unit);
 	nr_buf_adds(out, "| ");
 	nr__report_md_code(out, k->id.key, true);
 	nr_buf_adds(out, " | ");
@@ -295,7 +293,7 @@ void nr__report_limits_junit(const struct nr_limits *l, const struct nr_series *
 static void html_row(const struct nr_limit_check *k, struct nr_buf *out)
 {
 	struct nr_buf cell = NR_BUF_INIT;
-	char v[48] = "";
+	char v[48];
 
 	nr_buf_addf(out, "<tr><td><span class=\"badge b-%s\">%s</span></td><td>",
 		    k->breached ? nr_analysis_severity_name(k->severity) : "passed",
@@ -308,8 +306,7 @@ static void html_row(const struct nr_limit_check *k, struct nr_buf *out)
 		nr_report_xml_escape(out, k->id.role);
 		nr_buf_adds(out, ")</span>");
 	}
-	if (!k->unit_mismatch)
-		nr_fmt_value(v, sizeof(v), k->value, k->id.unit);
+	nr_fmt_value(v, sizeof(v), k->value, k->id.unit);
 	nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%.17g\">", isfinite(k->value) ? k->value : 0);
 	nr_report_xml_escape(out, v);
 	nr_buf_adds(out, "</td><td>");

@@ -7,7 +7,8 @@
 # the candidate's breaches even with no regression (and `--fail-on
 # critical` lets a `severity: warning` breach pass); a run judged on
 # another machine, its lab file and campaign file gone, is judged by the
-# limits stored with it. Bad limits are campaign errors with file:line:
+# limits stored with it; a limit the values cannot be held to (they came
+# without a unit) fails. Bad limits are campaign errors with file:line:
 # column; a limit no parser can satisfy is a warning. Then `results
 # --best`: the best case per test (lower and higher is better), a tie, a
 # test without the metric, a metric with no direction.
@@ -187,6 +188,18 @@ sql other/l.db "UPDATE runs SET config = replace(config, 'max: 50ms', 'max: 500m
 (cd other && expect_exit 1 "$NETRIG" report "$bad1" --db l.db && cp out ../loose.txt) || exit 1
 expect_no_grep "^critical +synth/size=64 +lat" loose.txt "a limit loosened in the stored text"
 expect_grep "^limits: 2 of 15 limit checks breached" loose.txt "the other breaches stay"
+
+say "a limit the values cannot be held to (no unit) fails rather than passing unseen"
+cat > nounit.yaml <<'EOF'
+campaign: nounit
+limits: {v: {max: 5ms}}
+tests:
+  - {name: kv, run: [echo, "v=3"], parse: keyvalue, repeat: 2}
+EOF
+expect_exit 0 "$NETRIG" plan nounit.yaml
+expect_no_grep "warning" err "keyvalue without declared metrics may give any key"
+expect_exit 1 "$NETRIG" run nounit.yaml -q --db n.db
+expect_grep "^critical +kv +v +3 max 5ms +cannot check: the limit is in us, the values in no unit +2/2" out "named, and failing"
 
 say "results --best: the best case per test for a metric"
 expect_exit 0 "$NETRIG" results --best lat "$bad1" --db l.db
