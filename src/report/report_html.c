@@ -52,7 +52,7 @@ static const char css[] =
 	".badge{display:inline-block;padding:0 8px;border-radius:9px;font-size:12px;font-weight:600;"
 	"color:#fff;background:#8a94a6;white-space:nowrap}\n"
 	".b-passed,.b-improvement,.b-finished{background:var(--pass)}\n"
-	".b-failed,.b-regression,.b-critical,.b-error{background:var(--fail)}\n"
+	".b-failed,.b-regression,.b-critical,.b-error,.b-limit{background:var(--fail)}\n"
 	".b-noisy,.b-warning,.b-stopped,.b-interrupted{background:var(--warn)}\n"
 	".b-running{background:var(--accent)}.b-changed{background:var(--info)}\n"
 	".b-stable,.b-pending,.b-skipped,.b-none{background:#8a94a6}\n"
