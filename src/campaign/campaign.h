@@ -177,6 +177,28 @@ struct nr_threshold {
 	double critical;
 };
 
+/*
+ * One bound of an absolute limit (`limits:`), as the campaign wrote it and
+ * converted: the median of a series' repeats must not pass it.
+ */
+struct nr_limit_bound {
+	bool set;
+	double value;     /* in `unit` */
+	char *unit;       /* the canonical unit of what was written ("us" for "50ms"),
+			   * or NULL for a plain number (then in the metric's own unit) */
+	char *text;       /* as written, for reports: "50ms" */
+	bool warning;     /* `severity: warning`: a breach is a warning, not critical */
+	struct nr_pos pos; /* of the value */
+};
+
+/* `limits:` of the campaign or of a test, for one metric. */
+struct nr_limit {
+	char *test;   /* NULL: every test */
+	char *metric; /* a limit is always on one metric */
+	struct nr_limit_bound min, max;
+	struct nr_pos pos; /* the metric's key */
+};
+
 struct nr_campaign {
 	char *name;
 	char *path;            /* as given */
@@ -193,13 +215,23 @@ struct nr_campaign {
 	struct nr_notify notify;
 	struct nr_threshold *thresholds; /* from `thresholds:` of the campaign and of tests */
 	size_t n_thresholds;
+	struct nr_limit *limits; /* from `limits:` of the campaign and of tests */
+	size_t n_limits;
+	/*
+	 * What the full load found doubtful but not wrong, one message each
+	 * ("file:line:column: ..."), for plan and run to show: a limit on a
+	 * metric no parser of its test produces.
+	 */
+	struct nr_strvec warnings;
 	struct nr_lab *lab;  /* `lab:`: its hosts are the campaign's too; NULL without */
 };
 
 /*
- * A campaign with only its name and thresholds, from its text alone (the
- * copy stored with a run): no lab file or other file is read, nothing
- * else is validated. For comparing stored runs. Returns 0, or
+ * A campaign with only its name, thresholds and limits, from its text
+ * alone (the copy stored with a run): no lab file or other file is read,
+ * nothing else is validated (limits are not matched with the metrics'
+ * units: the judge does that with the stored samples' units). For judging
+ * stored runs, on any machine, by what they ran with. Returns 0, or
  * NR_ECONFIG / NR_EPARSE with a message naming path:line:column.
  */
 int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_campaign **ret,
@@ -212,6 +244,14 @@ int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_ca
  */
 void nr_campaign_thresholds(const struct nr_campaign *c, const char *test, const char *metric,
 			    double *warning, double *critical);
+
+/*
+ * The bounds that hold for a metric of a test: each of min and max from the
+ * most specific limit that gives it (the test's, else the campaign's), or
+ * NULL when none does. Borrowed from c.
+ */
+void nr_campaign_limits(const struct nr_campaign *c, const char *test, const char *metric,
+			const struct nr_limit_bound **ret_min, const struct nr_limit_bound **ret_max);
 
 /*
  * Read and validate a campaign from a file, or from `text` when not NULL

@@ -1,7 +1,7 @@
 /*
  * Inside campaign/: the loader's state and the readers its files share
  * (campaign_load.c, campaign_test.c, campaign_workload.c,
- * campaign_thresholds.c). Not for other modules.
+ * campaign_thresholds.c, campaign_limits.c). Not for other modules.
  */
 #ifndef NR_CAMPAIGN_INT_H
 #define NR_CAMPAIGN_INT_H
@@ -67,5 +67,23 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 /* `thresholds:` at n, for a test and/or metric (NULL: every one), into c. */
 int nr__campaign_add_threshold(struct loader *l, struct nr_campaign *c, const char *test,
 			       const char *metric, const struct nr_ynode *n);
+
+/*
+ * `limits:` at n, for a test (NULL: every test), into c (campaign_limits.c):
+ * values converted to the canonical unit of what is written, min <= max.
+ */
+int nr__campaign_add_limits(struct loader *l, struct nr_campaign *c, const char *test,
+			    const struct nr_ynode *n);
+/*
+ * Once every test is loaded: each limit's unit is the kind its metric comes
+ * in from the parsers of the tests it covers, and the bounds that hold for
+ * a test leave room (min <= max); a limit no parser can satisfy adds a
+ * warning to c->warnings.
+ */
+int nr__campaign_check_limits(struct loader *l, struct nr_campaign *c);
+void nr__campaign_limit_release(struct nr_limit *lim);
+/* The key a generic parser finds a declared metric by ("pointer", "regex",
+ * "key"); NULL for a tool parser, which knows its metrics. */
+const char *nr__campaign_source_key(const struct nr_parser *p);
 
 #endif

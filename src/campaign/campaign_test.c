@@ -17,7 +17,7 @@
 
 /* ---- parse ---- */
 
-static const char *source_key(const struct nr_parser *p)
+const char *nr__campaign_source_key(const struct nr_parser *p)
 {
 	if (!strcmp(p->name, "json"))
 		return "pointer";
@@ -32,7 +32,7 @@ static int load_metric(struct loader *l, const struct nr_parser *p,
 		       const struct nr_ynode *key, const struct nr_ynode *n,
 		       struct nr_metric_decl *m)
 {
-	const char *src = source_key(p);
+	const char *src = nr__campaign_source_key(p);
 	const char *allowed[5] = { "unit", "better", "optional", src };
 	char *better = NULL;
 	int r;
@@ -147,7 +147,7 @@ static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_pars
 		return fail(l, nr__campaign_value_node(n, "stream"),
 			    "'stream' must be stdout, stderr or both, not '%s'", spec->stream);
 	metrics = nr_ynode_get(n, "metrics");
-	if (metrics && metrics->kind == NR_Y_SEQ && !source_key(spec->parser)) {
+	if (metrics && metrics->kind == NR_Y_SEQ && !nr__campaign_source_key(spec->parser)) {
 		/* a tool parser: the list of metrics that must be present */
 		spec->metrics = nr_xcalloc(metrics->n + 1, sizeof(*spec->metrics));
 		for (i = 0; i < metrics->n; i++) {
@@ -169,7 +169,7 @@ static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_pars
 check:
 	if (spec->parser->needs_sources && spec->n_metrics == 0)
 		return fail(l, n, "parse format %s needs 'metrics': name -> %s",
-			    spec->parser->name, source_key(spec->parser));
+			    spec->parser->name, nr__campaign_source_key(spec->parser));
 	return 0;
 }
 
@@ -178,7 +178,7 @@ check:
 static const char *const test_keys[] = {
 	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
-	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds",
+	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds", "limits",
 };
 
 static const char *const role_keys[] = {
@@ -587,6 +587,8 @@ roles_done:
 	if ((x = nr_ynode_get(n, "collect")) && (r = load_collects(l, c, x, t)) < 0)
 		goto out;
 	if ((x = nr_ynode_get(n, "thresholds")) && (r = nr__campaign_add_threshold(l, c, t->name, NULL, x)) < 0)
+		goto out;
+	if ((x = nr_ynode_get(n, "limits")) && (r = nr__campaign_add_limits(l, c, t->name, x)) < 0)
 		goto out;
 	/* every template must refer to something that exists */
 	for (i = 0; i < t->n_roles; i++) {

@@ -47,6 +47,10 @@ struct nr_buf;
  */
 int nr_cmd_write_out(const char *name, const char *file, const struct nr_buf *out);
 
+struct nr_strvec;
+/* A loader's warnings (a campaign's), one line each on stderr, escaped. */
+void nr_cmd_warnings(const struct nr_strvec *w);
+
 /* Print the usage of cmd to `to` and return `status`. */
 int nr_cmd_usage(const struct nr_cmd *cmd, FILE *to, int status);
 

@@ -121,7 +121,7 @@ out:
 
 const struct nr_cmd nr_cmd_compare = {
 	.name = "compare",
-	.summary = "compare a candidate run with a baseline; exit 1 on a regression",
+	.summary = "compare a candidate run with a baseline; exit 1 on a regression or a breached limit",
 	.usage = "compare BASE CAND [--threshold 10%] [--critical 20%] [--fail-on warning|critical]\n"
 		 "                  [--alpha 1%] [--baseline-window N] [--format text|md|json|junit]\n"
 		 "                  [-o FILE] [--history] [--db PATH]\n"
@@ -141,14 +141,18 @@ const struct nr_cmd nr_cmd_compare = {
 		 "lower. Each series shows its noise, the change it can detect with its repeats\n"
 		 "and the repeats it would need to detect its threshold.\n"
 		 "Thresholds given in the campaign (per test and metric, read from the copy\n"
-		 "stored with the candidate run) apply unless --threshold is given.\n"
+		 "stored with the candidate run) apply unless --threshold is given. The\n"
+		 "candidate's limits (`limits:` of that copy) are checked whatever the\n"
+		 "thresholds: a breach fails the comparison (critical, unless the limit says\n"
+		 "severity: warning).\n"
 		 "Definitions: docs/analysis.md.\n"
 		 "\n"
 		 "  --alpha P             chance of any false regression in the comparison (1%)\n"
 		 "  --baseline-window N   pool the repeats of the last N baseline runs\n"
-		 "  --fail-on critical    exit 1 only for critical regressions\n"
+		 "  --fail-on critical    exit 1 only for critical regressions and breaches\n"
 		 "  --history             add the last change point of each regressed series\n"
 		 "\n"
-		 "Exit status: 0 no regression, 1 a regression, 2 bad usage or no such run.",
+		 "Exit status: 0 no regression, 1 a regression or a breached limit (of severity\n"
+		 ">= --fail-on), 2 bad usage or no such run.",
 	.run = run_compare,
 };

@@ -191,6 +191,7 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 		status = NR_EXIT_USAGE;
 		goto out;
 	}
+	nr_cmd_warnings(&c->warnings);
 	for (i = 0; i < only.n; i++) {
 		size_t k;
 

@@ -38,6 +38,7 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 	struct nr_history hist = { 0 };
 	struct nr_changes changes = { 0 };
 	struct nr_comparison cmp = { 0 };
+	struct nr_limits limits = { 0 };
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
@@ -100,6 +101,12 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 		status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
 	}
+	/* limits are checked on every run, with or without a baseline */
+	if (nr_compare_limits(st, &run, rows, n_rows, &limits, &d) < 0) {
+		status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	rep.limits = &limits;
 	nr_report_aggregate(rows, n_rows, &res, &n_res);
 	rep.run = &run;
 	rep.cases = cases;
@@ -165,6 +172,7 @@ out:
 	if (have_changes)
 		nr_changes_release(&changes);
 	nr_history_release(&hist);
+	nr_limits_release(&limits);
 	nr_buf_release(&out);
 	free(res);
 	nr_sample_rows_free(rows, n_rows);
@@ -190,8 +198,12 @@ const struct nr_cmd nr_cmd_report = {
 		 "md suits pull-request comments and CI job summaries; junit CI test viewers;\n"
 		 "html is one self-contained page with charts.\n"
 		 "\n"
+		 "The run's series are checked against the limits of its campaign (as stored\n"
+		 "with the run), with or without --baseline.\n"
 		 "Every format states one verdict: the run's status when it did not pass, else\n"
-		 "regression when the comparison found one, else passed.\n"
-		 "Exit status: 0 passed (or still running), 1 failed or a regression, 2 bad usage.",
+		 "limit when a limit was breached, else regression when the comparison found\n"
+		 "one, else passed.\n"
+		 "Exit status: 0 passed (or still running), 1 failed, a limit breached or a\n"
+		 "regression, 2 bad usage.",
 	.run = run_report,
 };

@@ -159,6 +159,34 @@ static int print_results(struct nr_store *st, const char *run_id)
 	return 0;
 }
 
+/*
+ * The run's series against its campaign's limits (as stored with it): the
+ * breaches listed (and a summary line unless quiet). Returns the number of
+ * breaches, or -1 with a message printed.
+ */
+static long check_limits(struct nr_store *st, const char *run_id, bool quiet)
+{
+	struct nr_run_rec run = { 0 };
+	struct nr_limits lim = { 0 };
+	struct nr_buf out = NR_BUF_INIT;
+	struct nr_diag d = { 0 };
+	long breached;
+
+	if (nr_store_run_get(st, run_id, &run, &d) < 0 || nr_compare_limits(st, &run, NULL, 0, &lim, &d) < 0) {
+		fprintf(stderr, "netrig run: cannot check the limits: %s\n", nr_diag_msg(&d));
+		nr_run_rec_release(&run);
+		return -1;
+	}
+	if (lim.breached || (lim.n && !quiet))
+		nr_report_limits(&lim, run.id, NR_REPORT_TEXT, &out);
+	fputs(out.buf, stdout);
+	breached = (long)lim.breached;
+	nr_buf_release(&out);
+	nr_limits_release(&lim);
+	nr_run_rec_release(&run);
+	return breached;
+}
+
 static int label_arg(struct nr_kv *kv, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
@@ -196,6 +224,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	const char *db = g->db_path, *resume_run = NULL;
 	char *sysinfo_json = NULL;
 	bool resume = false;
+	long breached = 0;
 	struct sigaction sa;
 	int opt, r, status;
 
@@ -245,6 +274,8 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		status = NR_EXIT_USAGE;
 		goto out;
 	}
+	if (c && !prog.quiet)
+		nr_cmd_warnings(&c->warnings);
 	if (c && c->lab && !nr_lab_is_up(c->lab)) {
 		status = nr_cmd_error("run", NR_EXIT_INFRA, "lab '%s' is not up: run 'netrig lab up %s' first",
 				      c->lab->name, c->lab->path);
@@ -312,8 +343,13 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	}
 	if (!prog.quiet)
 		print_results(st, sum.run_id);
-	printf("run %s: %s, %zu cases: %zu passed, %zu failed, %zu not run\n", sum.run_id,
+	/* checked with or without a baseline: a limit is not relative to anything */
+	breached = check_limits(st, sum.run_id, prog.quiet);
+	printf("run %s: %s, %zu cases: %zu passed, %zu failed, %zu not run", sum.run_id,
 	       sum.status, sum.total, sum.passed, sum.failed, sum.pending);
+	if (breached > 0)
+		printf("; %ld limit%s breached", breached, breached == 1 ? "" : "s");
+	putchar('\n');
 	if (sum.reason[0] && strcmp(sum.status, NR_RUN_PASSED) != 0) {
 		char *reason = nr_str_escaped(sum.reason);
 
@@ -328,6 +364,8 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		status = NR_EXIT_INFRA;
 	else
 		status = NR_EXIT_INTR;
+	if (status == NR_EXIT_OK && breached)
+		status = breached > 0 ? NR_EXIT_FAIL : NR_EXIT_USAGE;
 out:
 	nr_store_close(st);
 	nr_campaign_free(c);
@@ -354,7 +392,11 @@ const struct nr_cmd nr_cmd_run = {
 		 "  --test NAME     run only this test (repeatable)\n"
 		 "  -q, --quiet     no progress and no results table\n"
 		 "\n"
-		 "Exit status: 0 all passed, 1 a case failed, 2 bad campaign or usage,\n"
+		 "At the end the run's series are checked against the campaign's limits\n"
+		 "(the median of each series' repeats): a breach is listed and fails the run.\n"
+		 "\n"
+		 "Exit status: 0 all passed, 1 a case failed or a limit was breached,\n"
+		 "2 bad campaign or usage,\n"
 		 "3 stopped by stop_after_failures or a store failure, 130 interrupted\n"
 		 "(resume it with --resume).",
 	.run = run_run,

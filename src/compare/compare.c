@@ -234,9 +234,9 @@ out:
 }
 
 /*
- * Thresholds per test and metric come from the candidate's campaign as
- * stored with the run: its text alone, so that a lab file or anything
- * else missing on this machine cannot quietly change the verdicts.
+ * Thresholds per test and metric, and limits, come from the candidate's
+ * campaign as stored with the run: its text alone, so that a lab file or
+ * anything else missing on this machine cannot quietly change the verdicts.
  */
 static int load_thresholds(const struct nr_run_rec *cand, struct nr_campaign **ret,
 			   struct nr_diag *d)
@@ -249,8 +249,8 @@ static int load_thresholds(const struct nr_run_rec *cand, struct nr_campaign **r
 		return 0;
 	r = nr_campaign_load_thresholds(path, cand->config, ret, d);
 	if (r < 0)
-		r = nr_diagf(d, r, "the campaign stored with run %.8s (give --threshold to compare "
-			     "with explicit thresholds)", cand->id);
+		r = nr_diagf(d, r, "the campaign stored with run %s (its thresholds and limits)",
+			     cand->short_id);
 	return r;
 }
 
@@ -300,7 +300,8 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 			     o->base_sel ? o->base_sel : "latest");
 		goto out;
 	}
-	if (!o->params_from_cli && (r = load_thresholds(&c.cand, &camp, d)) < 0)
+	/* for its limits too, which hold whatever --threshold says */
+	if ((r = load_thresholds(&c.cand, &camp, d)) < 0)
 		goto out;
 	c.alpha = o->params.alpha;
 	c.ci_level = o->params.ci_level;
@@ -334,7 +335,9 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		x->c1 = kc;
 		s->threshold = o->params.threshold;
 		s->critical = o->params.critical;
-		nr_campaign_thresholds(camp, s->id.test, s->id.metric, &s->threshold, &s->critical);
+		if (!o->params_from_cli)
+			nr_campaign_thresholds(camp, s->id.test, s->id.metric, &s->threshold,
+					       &s->critical);
 		if (x->c1 == x->c0) {
 			s->presence = NR_ONLY_BASE;
 			c.only_base++;
@@ -347,6 +350,7 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 	}
 	if (c.n && (r = judge(&c, o, bv, cv, sp, d)) < 0)
 		goto out;
+	nr_limits_judge(camp, cs, nc, &c.limits);
 	if (o->history && c.counts[NR_OUTCOME_REGRESSION]) {
 		struct nr_changes_opts ho = { .campaign = c.cand.campaign,
 					      .params = (struct nr_analysis_cp_params)NR_ANALYSIS_CP_PARAMS_INIT };
@@ -390,10 +394,16 @@ void nr_comparison_release(struct nr_comparison *c)
 	free(c->base_class);
 	nr_run_rec_release(&c->cand);
 	nr_runs_free(c->base, c->n_base);
+	nr_limits_release(&c->limits);
 	memset(c, 0, sizeof(*c));
 }
 
 bool nr_comparison_fails(const struct nr_comparison *c, enum nr_analysis_severity fail_on)
+{
+	return nr_comparison_regressed(c, fail_on) || nr_limits_fail(&c->limits, fail_on);
+}
+
+bool nr_comparison_regressed(const struct nr_comparison *c, enum nr_analysis_severity fail_on)
 {
 	size_t i;
 

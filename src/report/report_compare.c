@@ -216,6 +216,8 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 	nr_buf_addch(out, '\n');
 	legend(c, out);
 	nr_buf_addch(out, '\n');
+	if (c->limits.n)
+		nr_report_limits(&c->limits, c->cand.id, NR_REPORT_TEXT, out);
 	if (c->few_repeats)
 		nr_buf_adds(out, "note: some series have fewer than 3 repeats a side: judged by the threshold alone, no significance test\n");
 	if (c->class_differs) {
@@ -365,8 +367,14 @@ static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	nr_buf_adds(out, "## netrig: ");
 	nr__report_md_text(out, c->cand.campaign);
-	nr_buf_addf(out, " %s\n\n", nr_comparison_fails(c, NR_SEVERITY_WARNING)
-					 ? ":x: regressions found" : ":white_check_mark: no regression");
+	bool reg = nr_comparison_regressed(c, NR_SEVERITY_WARNING);
+	bool lim = nr_limits_fail(&c->limits, NR_SEVERITY_WARNING);
+
+	nr_buf_addf(out, " %s\n\n", reg && lim ? ":x: regressions found, limits breached"
+				     : reg     ? ":x: regressions found"
+				     : lim     ? ":x: limits breached"
+					       : ":white_check_mark: no regression");
+	nr__report_limits_md(&c->limits, "###", out);
 	nr__report_comparison_md_body(c, "###", out);
 }
 
@@ -441,6 +449,7 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 		json_array_append_new(series, o);
 	}
 	json_object_set_new(root, "series", series);
+	json_object_set_new(root, "limits", nr__report_limits_json(&c->limits));
 	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	nr_buf_adds(out, s);
 	nr_buf_addch(out, '\n');
@@ -469,6 +478,16 @@ static int cmp_test_name(const void *a, const void *b)
 	return c ? c : strcmp((*x)->id.key, (*y)->id.key);
 }
 
+/* Breached limits on series id. */
+static size_t limit_breaches(const struct nr_limits *l, const struct nr_series *id)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n && l->v[i].breached; i++)
+		n += !nr_series_order(&l->v[i].id, id);
+	return n;
+}
+
 static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	const struct nr_series_cmp **v = nr_xcalloc(c->n + 1, sizeof(*v));
@@ -478,6 +497,7 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 		v[i] = &c->v[i];
 		failures += v[i]->presence == NR_IN_BOTH && v[i]->r.outcome == NR_OUTCOME_REGRESSION;
 	}
+	failures += c->limits.breached;
 	if (c->n)
 		qsort(v, c->n, sizeof(*v), cmp_test_name);
 	nr_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -489,6 +509,7 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 
 		while (end < c->n && !strcmp(v[end]->id.test, v[i]->id.test)) {
 			nf += v[end]->presence == NR_IN_BOTH && v[end]->r.outcome == NR_OUTCOME_REGRESSION;
+			nf += limit_breaches(&c->limits, &v[end]->id);
 			end++;
 		}
 		nr_buf_adds(out, "  <testsuite name=\"");
@@ -505,9 +526,15 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 				nr_buf_adds(out, " @");
 				nr_report_xml_escape(out, s->id.role);
 			}
-			nr_buf_adds(out, "\"");
+			nr_buf_adds(out, "\">");
+			if (limit_breaches(&c->limits, &s->id)) {
+				size_t ignored = 0;
+
+				nr_buf_adds(out, "\n      ");
+				nr__report_limits_junit(&c->limits, &s->id, out, &ignored);
+			}
 			if (s->presence != NR_IN_BOTH || s->r.outcome != NR_OUTCOME_REGRESSION) {
-				nr_buf_adds(out, ">\n      <system-out>");
+				nr_buf_adds(out, "\n      <system-out>");
 				nr_report_xml_escape(out, outcome_of(s));
 				if (s->presence == NR_IN_BOTH && s->r.tested)
 					nr_buf_addf(out, " (p %.3g, adjusted %.3g)", s->r.p_value,
@@ -523,7 +550,7 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 				nr_buf_adds(out, "</system-out>\n    </testcase>\n");
 				continue;
 			}
-			nr_buf_adds(out, ">\n      <failure type=\"regression\" message=\"");
+			nr_buf_adds(out, "\n      <failure type=\"regression\" message=\"");
 			{
 				struct nr_buf msg = NR_BUF_INIT;
 

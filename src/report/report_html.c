@@ -52,7 +52,7 @@ static const char css[] =
 	".badge{display:inline-block;padding:0 8px;border-radius:9px;font-size:12px;font-weight:600;"
 	"color:#fff;background:#8a94a6;white-space:nowrap}\n"
 	".b-passed,.b-improvement,.b-finished{background:var(--pass)}\n"
-	".b-failed,.b-regression,.b-critical,.b-error{background:var(--fail)}\n"
+	".b-failed,.b-regression,.b-critical,.b-error,.b-limit{background:var(--fail)}\n"
 	".b-noisy,.b-warning,.b-stopped,.b-interrupted{background:var(--warn)}\n"
 	".b-running{background:var(--accent)}.b-changed{background:var(--info)}\n"
 	".b-stable,.b-pending,.b-skipped,.b-none{background:#8a94a6}\n"
@@ -426,7 +426,14 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 	if (other)
 		add_card(out, NULL, other, "not finished");
 	add_card(out, NULL, (long long)r->n_samples, "samples");
+	if (r->limits && r->limits->n)
+		add_card(out, r->limits->breached ? "bad" : "good",
+			 (long long)(r->limits->breached ? r->limits->breached
+							 : r->limits->n),
+			 r->limits->breached ? "limits breached" : "limits kept");
 	nr_buf_adds(out, "</div>\n");
+	if (r->limits)
+		nr__report_limits_html(r->limits, out);
 	if (r->cmp) {
 		add_comparison(out, r->cmp);
 	} else if (r->cmp_missing) {

@@ -13,9 +13,13 @@
 
 const char *nr_report_verdict(const struct nr_report_run *r)
 {
+	const struct nr_limits *lim = r->limits ? r->limits : r->cmp ? &r->cmp->limits : NULL;
+
 	if (strcmp(r->run->status, NR_RUN_PASSED))
 		return r->run->status;
-	if (r->cmp && nr_comparison_fails(r->cmp, NR_SEVERITY_WARNING))
+	if (lim && nr_limits_fail(lim, NR_SEVERITY_WARNING))
+		return "limit";
+	if (r->cmp && nr_comparison_regressed(r->cmp, NR_SEVERITY_WARNING))
 		return "regression";
 	return "passed";
 }
@@ -35,6 +39,7 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 	nr_buf_addf(out, " %s\n\n",
 		    !strcmp(verdict, "passed")       ? ":white_check_mark: passed"
 		    : !strcmp(verdict, "regression") ? ":x: regressions found"
+		    : !strcmp(verdict, "limit")      ? ":x: limits breached"
 		    : !strcmp(verdict, NR_RUN_FAILED) ? ":x: failed"
 						     : verdict);
 	nr_buf_addf(out, "Run `%s` started %s", run->short_id, nr_fmt_time(when, sizeof(when), run->started_us));
@@ -69,6 +74,8 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 		}
 		nr_buf_addch(out, '\n');
 	}
+	if (r->limits)
+		nr__report_limits_md(r->limits, "###", out);
 	if (r->cmp) {
 		nr_buf_adds(out, "### Against the baseline\n\n");
 		nr__report_comparison_md_body(r->cmp, "####", out);
@@ -148,6 +155,8 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 					nr_report_xml_escape(&suite, x->id.role);
 				}
 				nr_buf_addf(&suite, "\" time=\"%.3f\">", secs);
+				if (r->limits)
+					nr__report_limits_junit(r->limits, &x->id, &suite, &nf);
 				if (v && v->presence == NR_IN_BOTH && v->r.outcome == NR_OUTCOME_REGRESSION) {
 					struct nr_buf msg = NR_BUF_INIT;
 
@@ -261,6 +270,8 @@ static void json_report(const struct nr_report_run *r, struct nr_buf *out)
 		json_object_set_new(root, "hosts", hosts);
 	}
 	json_object_set_new(root, "verdict", json_string(nr_report_verdict(r)));
+	if (r->limits)
+		json_object_set_new(root, "limits", nr__report_limits_json(r->limits));
 	if (r->cmp) {
 		nr_buf_reset(&part);
 		nr_report_comparison(r->cmp, NR_REPORT_JSON, &part);
@@ -301,12 +312,21 @@ void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, str
 		nr_report_results(r->run, r->results, r->n_results, NR_REPORT_CSV, out);
 		nr_buf_adds(out, "\r\n");
 		samples_csv(r, out);
+		if (r->limits) {
+			nr_buf_adds(out, "\r\n");
+			nr_report_limits(r->limits, r->run->id, NR_REPORT_CSV, out);
+		}
 		break;
 	default:
 		nr_report_run_line(r->run, out);
 		nr_report_status(r->run, r->cases, r->n_cases, NR_REPORT_TEXT, out);
 		nr_buf_addch(out, '\n');
 		nr_report_results(r->run, r->results, r->n_results, NR_REPORT_TEXT, out);
+		/* a comparison shows its candidate's limits itself */
+		if (r->limits && r->limits->n && !r->cmp) {
+			nr_buf_addch(out, '\n');
+			nr_report_limits(r->limits, r->run->id, NR_REPORT_TEXT, out);
+		}
 		if (r->cmp) {
 			nr_buf_addch(out, '\n');
 			nr_report_comparison(r->cmp, NR_REPORT_TEXT, out);
