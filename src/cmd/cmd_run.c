@@ -94,8 +94,14 @@ static void on_event(void *ctx, const struct nr_event *ev)
 			char *error = nr_str_escaped(ev->a->error);
 
 			clear_line(p);
-			fprintf(stderr, "  %s attempt %d (repeat %d): %s%s%s\n", key, ev->a->number,
-				ev->a->repeat + 1, ev->a->outcome, ev->a->error ? ": " : "", error);
+			char what[32];
+
+			if (ev->a->repeat < 0)
+				snprintf(what, sizeof(what), "build");
+			else
+				snprintf(what, sizeof(what), "repeat %d", ev->a->repeat + 1);
+			fprintf(stderr, "  %s attempt %d (%s): %s%s%s\n", key, ev->a->number, what,
+				ev->a->outcome, ev->a->error ? ": " : "", error);
 			free(error);
 		}
 		break;

@@ -35,6 +35,10 @@ struct session {
 	bool *checked;             /* per test: health checked (when: test) */
 	bool checked_once;         /* when: once */
 	struct nr_strvec failing_hosts; /* hosts that failed checks since the last passed case */
+	/* per variant and host (variant * n_hosts + host): its build in this
+	 * session, 0 not yet, 1 done, -1 failed with build_errors[] saying why */
+	signed char *built;
+	char **build_errors;
 };
 
 /* Record an event in the store and tell the user; never fails the run. */
@@ -271,17 +275,12 @@ static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
 	return ok;
 }
 
-/*
- * Run the remaining repeats of one case. Returns 0, NR_EINTR when
- * interrupted, or a store error.
- */
-static int run_case(struct session *s, size_t idx, struct nr_diag *d)
+/* The case is under way: marked running in the store, the user told. */
+static int start_case(struct session *s, size_t idx, struct nr_diag *d)
 {
 	struct nr_case_rec *c = &s->cases[idx];
-	const struct nr_case_plan *cp = &s->plan.cases[idx];
-	const struct nr_test *t = &s->c->tests[cp->test];
-	int64_t t0 = nr_mono_us();
-	int failures, r;
+	const struct nr_test *t = nr_campaign_case_test(s->c, &s->plan.cases[idx]);
+	int r;
 
 	if (!c->started_us)
 		c->started_us = nr_wall_us();
@@ -291,26 +290,87 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 	if ((r = nr_store_case_update(s->st, c, d)) < 0)
 		return r;
 	emit(s, NR_EV_CASE_START, c, NULL, NULL);
-	if (!prepare_hosts(s, idx, c)) {
-		/* a host is down: the case fails without an attempt */
-		set_str(&c->status, NR_CASE_FAILED);
-		c->finished_us = nr_wall_us();
-		if ((r = nr_store_case_update(s->st, c, d)) < 0)
-			return r;
-		goto counted;
-	}
-	failures = failures_so_far(s, c, c->repeats_done);
-	while (c->repeats_done < c->repeats) {
+	return 0;
+}
+
+/* The case fails without (more) attempts, for `why`. */
+static int fail_case(struct session *s, size_t idx, const char *why, struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+
+	set_str(&c->status, NR_CASE_FAILED);
+	if (why)
+		set_str(&c->error, why);
+	c->finished_us = nr_wall_us();
+	return nr_store_case_update(s->st, c, d);
+}
+
+/*
+ * Store attempt `at` of case idx with what it produced, the case as it
+ * stands after it, in one transaction.
+ */
+static int save_attempt(struct session *s, size_t idx, struct nr__attempt *at, bool passed,
+			struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+	const struct nr_test *t = at->t;
+	struct nr_attempt_rec a = { 0 };
+	struct nr_output_in *outs;
+	struct nr_role_samples *rs;
+	size_t n_outs, n_rs = 0, i;
+	int r;
+
+	nr_uuid_v7(a.id);
+	memcpy(a.case_id, c->id, sizeof(a.case_id));
+	a.number = at->number;
+	a.repeat = at->repeat;
+	a.outcome = (char *)at->outcome;
+	a.exit_code = at->exit_code;
+	a.signal = at->signal;
+	a.started_us = at->started_us;
+	a.finished_us = at->finished_us;
+	a.error = at->error.len ? at->error.buf : NULL;
+	outs = nr_xcalloc(2 * t->n_roles + at->n_collected + 1, sizeof(*outs));
+	rs = nr_xcalloc(t->n_roles + 1, sizeof(*rs));
+	n_outs = collect_outputs(at, outs);
+	for (i = 0; i < at->n_collected; i++)
+		outs[n_outs++] = (struct nr_output_in){
+			.role = at->collected[i].role, .host = at->collected[i].host,
+			.stream = at->collected[i].stream,
+			.data = nr_slice_of(at->collected[i].data.buf, at->collected[i].data.len),
+			.dropped = at->collected[i].data.dropped,
+		};
+	for (i = 0; passed && i < t->n_roles; i++)
+		if (at->roles[i].started && at->roles[i].samples.n)
+			rs[n_rs++] = (struct nr_role_samples){ t->roles[i].name, &at->roles[i].samples };
+	r = nr_store_attempt_save(s->st, c, &a, outs, n_outs, rs, n_rs, d);
+	emit(s, NR_EV_ATTEMPT_END, c, &a, NULL);
+	free(outs);
+	free(rs);
+	return r;
+}
+
+/*
+ * Attempts of case idx until it has `until` repeats done or has failed
+ * (*failures: this repeat's failed attempts so far, against the test's
+ * retries). Returns 0, NR_EINTR when interrupted (the case is pending
+ * again, its finished repeats kept), or a store error.
+ */
+static int run_attempts(struct session *s, size_t idx, int until, int *failures,
+			struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+	const struct nr_case_plan *cp = &s->plan.cases[idx];
+	const struct nr_test *t = nr_campaign_case_test(s->c, cp);
+	int r;
+
+	while (c->repeats_done < until && strcmp(c->status, NR_CASE_FAILED)) {
 		struct nr__attempt at = {
 			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
 			.ordinal = c->ordinal, .t = t, .cp = cp, .run_id = s->run->id,
 			.repeat = c->repeats_done, .number = c->attempts + 1,
 			.cancel_fd = s->o->cancel_fd,
 		};
-		struct nr_attempt_rec a = { 0 };
-		struct nr_output_in *outs;
-		struct nr_role_samples *rs;
-		size_t n_outs, n_rs = 0, i;
 		bool passed;
 
 		nr__runner_attempt(&at);
@@ -321,24 +381,14 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 			return NR_EINTR;
 		}
 		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
-		nr_uuid_v7(a.id);
-		memcpy(a.case_id, c->id, sizeof(a.case_id));
-		a.number = at.number;
-		a.repeat = at.repeat;
-		a.outcome = (char *)at.outcome;
-		a.exit_code = at.exit_code;
-		a.signal = at.signal;
-		a.started_us = at.started_us;
-		a.finished_us = at.finished_us;
-		a.error = at.error.len ? at.error.buf : NULL;
 		c->attempts++;
 		if (passed) {
 			c->repeats_done++;
-			failures = 0;
+			*failures = 0;
 		} else {
-			failures++;
+			(*failures)++;
 			set_str(&c->error, at.error.buf);
-			if (failures > t->retries) {
+			if (*failures > t->retries) {
 				set_str(&c->status, NR_CASE_FAILED);
 				c->finished_us = nr_wall_us();
 			}
@@ -348,40 +398,30 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 			set_str(&c->error, NULL);
 			c->finished_us = nr_wall_us();
 		}
-		outs = nr_xcalloc(2 * t->n_roles + at.n_collected + 1, sizeof(*outs));
-		rs = nr_xcalloc(t->n_roles + 1, sizeof(*rs));
-		n_outs = collect_outputs(&at, outs);
-		for (i = 0; i < at.n_collected; i++)
-			outs[n_outs++] = (struct nr_output_in){
-				.role = at.collected[i].role, .host = at.collected[i].host,
-				.stream = at.collected[i].stream,
-				.data = nr_slice_of(at.collected[i].data.buf, at.collected[i].data.len),
-				.dropped = at.collected[i].data.dropped,
-			};
-		for (i = 0; passed && i < t->n_roles; i++)
-			if (at.roles[i].started && at.roles[i].samples.n)
-				rs[n_rs++] = (struct nr_role_samples){ t->roles[i].name, &at.roles[i].samples };
-		r = nr_store_attempt_save(s->st, c, &a, outs, n_outs, rs, n_rs, d);
-		emit(s, NR_EV_ATTEMPT_END, c, &a, NULL);
-		free(outs);
-		free(rs);
+		r = save_attempt(s, idx, &at, passed, d);
 		nr__runner_attempt_release(&at);
 		if (r < 0) {
 			/* not stored: the case is as the store has it, pending again */
 			set_str(&c->status, NR_CASE_PENDING);
 			return r;
 		}
-		if (!strcmp(c->status, NR_CASE_FAILED))
-			break;
-		if (is_cancel(s->o->cancel_fd)) {
+		if (is_cancel(s->o->cancel_fd) && strcmp(c->status, NR_CASE_PASSED) &&
+		    strcmp(c->status, NR_CASE_FAILED)) {
 			set_str(&c->status, NR_CASE_PENDING);
 			return NR_EINTR;
 		}
 	}
-counted:
+	return 0;
+}
+
+/* A case has ended (passed or failed): the counts, the breaker's, notifications. */
+static void end_case(struct session *s, size_t idx, int64_t took_us)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+
 	s->done++;
 	s->cases_this_session++;
-	s->case_time_us += nr_mono_us() - t0;
+	s->case_time_us += took_us;
 	if (!strcmp(c->status, NR_CASE_PASSED)) {
 		s->passed++;
 		s->consecutive_failures = 0;
@@ -396,6 +436,197 @@ counted:
 		free(text);
 	}
 	emit(s, NR_EV_CASE_END, c, NULL, NULL);
+}
+
+/*
+ * Run the remaining repeats of one case. Returns 0, NR_EINTR when
+ * interrupted, or a store error.
+ */
+static int run_case(struct session *s, size_t idx, struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+	int64_t t0 = nr_mono_us();
+	int failures, r;
+
+	if ((r = start_case(s, idx, d)) < 0)
+		return r;
+	if (!prepare_hosts(s, idx, c)) {
+		/* a host is down: the case fails without an attempt */
+		if ((r = fail_case(s, idx, NULL, d)) < 0)
+			return r;
+	} else {
+		failures = failures_so_far(s, c, c->repeats_done);
+		if ((r = run_attempts(s, idx, c->repeats, &failures, d)) < 0)
+			return r;
+	}
+	end_case(s, idx, nr_mono_us() - t0);
+	return 0;
+}
+
+/* ---- variants ------------------------------------------------------------ */
+
+/*
+ * The build of the variant of case idx on every host its roles use, once
+ * per variant and host in a session, each stored as an attempt of this
+ * case (repeat -1, role "build"). false (the case failed, with the
+ * build's error) when a build failed, now or earlier in the session.
+ * Returns 0 or a negative error (NR_EINTR, the store) in *ret.
+ */
+static bool build_variant(struct session *s, size_t idx, int *ret, struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+	const struct nr_case_plan *cp = &s->plan.cases[idx];
+	const struct nr_test *t = nr_campaign_case_test(s->c, cp);
+	const struct nr_variant *v = t->variant;
+	size_t k;
+
+	*ret = 0;
+	if (!v || !v->build.n)
+		return true;
+	for (k = 0; k < t->n_roles; k++) {
+		const struct nr_host *host = nr_campaign_host(s->c, t->roles[k].host);
+		size_t slot = (size_t)cp->variant * s->c->n_hosts + (size_t)(host - s->c->hosts);
+		struct nr__build b;
+		struct nr__attempt at;
+		bool passed;
+
+		if (s->built[slot] > 0)
+			continue;
+		if (s->built[slot] < 0) {
+			set_str(&c->error, s->build_errors[slot]);
+			return false;
+		}
+		nr__build_init(&b, v, host, t);
+		at = (struct nr__attempt){
+			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
+			.ordinal = c->ordinal, .t = &b.t, .cp = cp, .run_id = s->run->id,
+			.repeat = -1, .number = c->attempts + 1, .cancel_fd = s->o->cancel_fd,
+		};
+		nr__runner_attempt(&at);
+		if (at.interrupted) {
+			nr__runner_attempt_release(&at);
+			*ret = NR_EINTR;
+			return false;
+		}
+		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
+		c->attempts++;
+		if (!passed) {
+			/* every case of this variant on this host fails with this message */
+			s->build_errors[slot] = nr_xasprintf("the build of variant %s on host %s failed "
+							     "(netrig log '%s' shows it): %s", v->name,
+							     host->name, c->key, at.error.buf);
+			set_str(&c->error, s->build_errors[slot]);
+		}
+		s->built[slot] = passed ? 1 : -1;
+		*ret = save_attempt(s, idx, &at, false, d);
+		nr__runner_attempt_release(&at);
+		if (*ret < 0 || !passed)
+			return false;
+	}
+	return true;
+}
+
+/* The case of the other variant of case idx's combination, or SIZE_MAX. */
+static size_t partner(const struct session *s, size_t idx)
+{
+	const struct nr_case_plan *cp = &s->plan.cases[idx];
+	size_t j;
+
+	if (cp->variant < 0)
+		return SIZE_MAX;
+	/* the plan puts a combination's variants next to each other, the first first */
+	j = cp->variant == 0 ? idx + 1 : idx - 1;
+	if (j >= s->n || s->plan.cases[j].test != cp->test ||
+	    s->plan.cases[j].variant == cp->variant ||
+	    memcmp(s->plan.cases[j].value_idx, cp->value_idx,
+		   s->c->tests[cp->test].n_params * sizeof(size_t)))
+		return SIZE_MAX;
+	return j;
+}
+
+static bool finished(const struct nr_case_rec *c)
+{
+	return !strcmp(c->status, NR_CASE_PASSED) || !strcmp(c->status, NR_CASE_FAILED);
+}
+
+/*
+ * The two variants of one combination, a (the baseline's case) and b,
+ * pair by pair in ABBA order (nr__pair_next), on the same hosts. A pair
+ * that an interruption cut after its first half is completed: its other
+ * half runs first (a resumed run). When one case fails, the other stops
+ * there: failed, unless it has all its repeats. Returns 0, NR_EINTR when
+ * interrupted (both pending again, their finished repeats kept), or a
+ * store error.
+ */
+static int run_pair(struct session *s, size_t a, size_t b, struct nr_diag *d)
+{
+	size_t idx[2] = { a, b }, k;
+	struct nr_case_rec *c[2] = { &s->cases[a], &s->cases[b] };
+	bool open[2] = { !finished(c[0]), !finished(c[1]) };
+	int64_t t0 = nr_mono_us();
+	int failures[2] = { 0, 0 }, r = 0, next;
+
+	for (k = 0; k < 2; k++)
+		if (open[k] && (r = start_case(s, idx[k], d)) < 0)
+			return r;
+	/* one health check for both: they use the same hosts */
+	k = open[0] ? 0 : 1;
+	if (!prepare_hosts(s, idx[k], c[k])) {
+		char *why = nr_xstrdup(c[k]->error ? c[k]->error : "a host is down");
+
+		for (k = 0; k < 2 && r == 0; k++)
+			if (open[k])
+				r = fail_case(s, idx[k], why, d);
+		free(why);
+		if (r < 0)
+			return r;
+		goto ended;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!open[k] || build_variant(s, idx[k], &r, d))
+			continue;
+		if (r < 0) {
+			if (r == NR_EINTR)
+				for (k = 0; k < 2; k++)
+					if (open[k])
+						set_str(&c[k]->status, NR_CASE_PENDING);
+			return r;
+		}
+		if ((r = fail_case(s, idx[k], NULL, d)) < 0)
+			return r;
+	}
+	for (k = 0; k < 2; k++)
+		if (open[k] && !finished(c[k]))
+			failures[k] = failures_so_far(s, c[k], c[k]->repeats_done);
+	while (strcmp(c[0]->status, NR_CASE_FAILED) && strcmp(c[1]->status, NR_CASE_FAILED)) {
+		next = nr__pair_next(c[0]->repeats_done, c[1]->repeats_done, c[0]->repeats);
+		if (next < 0)
+			break;
+		r = run_attempts(s, idx[next], c[next]->repeats_done + 1, &failures[next], d);
+		if (r < 0) {
+			for (k = 0; k < 2; k++)
+				if (open[k] && !finished(c[k]))
+					set_str(&c[k]->status, NR_CASE_PENDING);
+			return r;
+		}
+	}
+	/* a failed half: its partner stops there, its pairs cannot be completed */
+	for (k = 0; k < 2; k++) {
+		struct nr_case_rec *other = c[1 - k];
+		char *why;
+
+		if (strcmp(c[k]->status, NR_CASE_FAILED) || finished(other))
+			continue;
+		why = nr_xasprintf("stopped: the case of the other variant (%s) failed", c[k]->key);
+		r = fail_case(s, idx[1 - k], why, d);
+		free(why);
+		if (r < 0)
+			return r;
+	}
+ended:
+	for (k = 0; k < 2; k++)
+		if (open[k])
+			end_case(s, idx[k], (nr_mono_us() - t0) / 2);
 	return 0;
 }
 
@@ -421,7 +652,7 @@ static void finish_summary(struct session *s, struct nr_run_summary *ret)
 /* The loop shared by a new run and a resumed one. */
 static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *d)
 {
-	size_t i;
+	size_t i, j;
 	int r = 0;
 
 	s->started_mono = nr_mono_us();
@@ -430,6 +661,8 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 	nr__hosts_init(&s->hosts, s->c, s->run->id);
 	s->uploaded = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	s->checked = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
+	s->built = nr_xcalloc(s->c->n_variants * s->c->n_hosts + 1, sizeof(*s->built));
+	s->build_errors = nr_xcalloc(s->c->n_variants * s->c->n_hosts + 1, sizeof(*s->build_errors));
 	for (i = 0; i < s->n; i++) {
 		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
 			s->passed++, s->done++;
@@ -446,7 +679,11 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 			r = NR_EINTR;
 			break;
 		}
-		r = run_case(s, i, d);
+		j = partner(s, i);
+		if (j == SIZE_MAX)
+			r = run_case(s, i, d);
+		else
+			r = run_pair(s, i < j ? i : j, i < j ? j : i, d);
 		if (r < 0)
 			break;
 		if (s->c->stop_after_failures &&
@@ -528,6 +765,12 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 	free(s->uploaded);
 	free(s->checked);
 	s->uploaded = s->checked = NULL;
+	for (i = 0; i < s->c->n_variants * s->c->n_hosts; i++)
+		free(s->build_errors[i]);
+	free(s->build_errors);
+	free(s->built);
+	s->build_errors = NULL;
+	s->built = NULL;
 	nr_strvec_clear(&s->failing_hosts);
 	emit(s, NR_EV_RUN_END, NULL, NULL, NULL);
 	return r;
@@ -617,7 +860,7 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	s.n = s.plan.n;
 	s.cases = nr_xcalloc(s.n + 1, sizeof(*s.cases));
 	for (i = 0; i < s.n; i++) {
-		const struct nr_test *t = &c->tests[s.plan.cases[i].test];
+		const struct nr_test *t = nr_campaign_case_test(c, &s.plan.cases[i]);
 		struct nr_case_rec *cr = &s.cases[i];
 
 		nr_uuid_v7(cr->id);
@@ -625,7 +868,8 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		cr->ordinal = (int64_t)i + 1;
 		cr->test = nr_xstrdup(t->name);
 		cr->key = nr_xstrdup(s.plan.cases[i].key);
-		cr->params = nr_case_params_json(t, s.plan.cases[i].value_idx);
+		cr->params = nr_case_params_json(t, s.plan.cases[i].value_idx,
+						 t->variant ? t->variant->name : NULL);
 		cr->status = nr_xstrdup(NR_CASE_PENDING);
 		cr->repeats = t->repeat;
 	}

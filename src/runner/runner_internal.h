@@ -54,6 +54,33 @@ struct nr__collected {
 	struct nr_buf data;
 };
 
+/* ---- variants: the order of a pair's halves, builds (runner_variant.c) ---- */
+
+/*
+ * Which case of a pair of variant cases makes its next repeat: 0 (the
+ * baseline's) or 1, given the repeats each has done of `repeats`; -1
+ * when both are done. Pair i (repeat i of each) runs the baseline first
+ * when i is even and the candidate first when i is odd (ABBA, so a drift
+ * that is linear over two pairs cancels); a case behind the other (the
+ * second half of a pair that an interruption stopped) goes first, so a
+ * pair is always repeat i of one with repeat i of the other.
+ */
+int nr__pair_next(int done_a, int done_b, int repeats);
+
+/*
+ * A variant's build on one host, as a test of one role named "build"
+ * that nr__runner_attempt() runs like any other (transport, process
+ * group, timeout, output kept): the variant's build command and env, its
+ * build_timeout, `of`'s output limit and kill grace. Borrows everything;
+ * nothing to release.
+ */
+struct nr__build {
+	struct nr_test t;
+	struct nr_role role;
+};
+void nr__build_init(struct nr__build *b, const struct nr_variant *v, const struct nr_host *host,
+		    const struct nr_test *of);
+
 /* Run one attempt; fills `at`. Never fails as a function: failures are outcomes. */
 void nr__runner_attempt(struct nr__attempt *at);
 void nr__runner_attempt_release(struct nr__attempt *at);
