@@ -27,6 +27,7 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "history", no_argument, NULL, 'H' },
+		{ "variants", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -39,11 +40,11 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
-	bool critical_given = false;
+	bool critical_given = false, variants = false, window_given = false;
 	uint64_t w;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "d:t:c:F:a:w:f:o:Hh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:c:F:a:w:f:o:HVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			db = optarg;
@@ -77,6 +78,10 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 			if (nr_parse_u64(optarg, 10000, &w) < 0 || w == 0)
 				return nr_cmd_error("compare", NR_EXIT_USAGE, "--baseline-window wants a count from 1");
 			o.baseline_window = (size_t)w;
+			window_given = true;
+			break;
+		case 'V':
+			variants = true;
 			break;
 		case 'f':
 			if (nr_report_format_parse(optarg, &fmt) < 0 || fmt == NR_REPORT_CSV ||
@@ -96,15 +101,23 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 			return nr_cmd_usage(&nr_cmd_compare, stderr, NR_EXIT_USAGE);
 		}
 	}
-	if (argc - optind != 2)
+	if (variants ? argc - optind > 1 : argc - optind != 2)
 		return nr_cmd_usage(&nr_cmd_compare, stderr, NR_EXIT_USAGE);
+	/* one run with itself: no baseline runs to pool, no history to search */
+	if (variants && (window_given || o.history))
+		return nr_cmd_error("compare", NR_EXIT_USAGE, "--variants compares the variants of one "
+				    "run: %s does not apply", window_given ? "--baseline-window" : "--history");
 	if (!critical_given && o.params.critical < o.params.threshold)
 		o.params.critical = 2 * o.params.threshold;
-	o.base_sel = argv[optind];
-	o.cand_sel = argv[optind + 1];
+	if (variants) {
+		o.cand_sel = optind < argc ? argv[optind] : NULL;
+	} else {
+		o.base_sel = argv[optind];
+		o.cand_sel = argv[optind + 1];
+	}
 	if (nr_store_open_existing(db, &st, &d) < 0)
 		return nr_cmd_error("compare", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
-	if (nr_compare_runs(st, &o, &c, &d) < 0) {
+	if ((variants ? nr_compare_variants(st, &o, &c, &d) : nr_compare_runs(st, &o, &c, &d)) < 0) {
 		status = nr_cmd_error("compare", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
 	}
@@ -125,6 +138,8 @@ const struct nr_cmd nr_cmd_compare = {
 	.usage = "compare BASE CAND [--threshold 10%] [--critical 20%] [--fail-on warning|critical]\n"
 		 "                  [--alpha 1%] [--baseline-window N] [--format text|md|json|junit]\n"
 		 "                  [-o FILE] [--history] [--db PATH]\n"
+		 "       netrig compare --variants [RUN] [--threshold ...] [--critical ...] [--fail-on ...]\n"
+		 "                  [--alpha ...] [--format ...] [-o FILE] [--db PATH]\n"
 		 "\n"
 		 "BASE and CAND select runs: a run id (or a unique prefix), latest,\n"
 		 "branch:NAME (its latest finished run), commit:SHA, label:KEY=VALUE. The\n"
@@ -148,6 +163,11 @@ const struct nr_cmd nr_cmd_compare = {
 		 "  --baseline-window N   pool the repeats of the last N baseline runs\n"
 		 "  --fail-on critical    exit 1 only for critical regressions\n"
 		 "  --history             add the last change point of each regressed series\n"
+		 "  --variants [RUN]      the two variants of one run (a campaign with 'variants:'),\n"
+		 "                        pair by pair: per series the log ratios of repeat i of the\n"
+		 "                        second variant to repeat i of the first, judged by the same\n"
+		 "                        rules; beside them a signed-rank test and a bootstrap\n"
+		 "                        interval of the median ratio. RUN defaults to the latest\n"
 		 "\n"
 		 "Exit status: 0 no regression, 1 a regression, 2 bad usage or no such run.",
 	.run = run_compare,
