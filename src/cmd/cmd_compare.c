@@ -10,10 +10,49 @@
 
 #include "base/num.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_verdict.h"
 #include "compare/compare.h"
 #include "report/report.h"
 
 extern const struct nr_cmd nr_cmd_compare;
+
+int nr_cmd_verdict_option(const char *cmd, int opt, const char *arg, struct nr_compare_opts *o,
+			  enum nr_analysis_severity *fail_on, enum nr_report_format *fmt,
+			  bool *critical_given)
+{
+	switch (opt) {
+	case 't':
+		if (nr_parse_ratio(arg, &o->params.threshold) < 0)
+			return nr_cmd_error(cmd, -1, "--threshold wants a percentage such as 10%%");
+		o->params_from_cli = true;
+		return 0;
+	case 'c':
+		if (nr_parse_ratio(arg, &o->params.critical) < 0)
+			return nr_cmd_error(cmd, -1, "--critical wants a percentage such as 20%%");
+		*critical_given = true;
+		o->params_from_cli = true;
+		return 0;
+	case 'a':
+		if (nr_parse_ratio(arg, &o->params.alpha) < 0 || !(o->params.alpha > 0) ||
+		    !(o->params.alpha < 0.5))
+			return nr_cmd_error(cmd, -1, "--alpha wants a false-alarm level such as 1%% "
+					    "(above 0, below 50%%)");
+		return 0;
+	case 'F':
+		if (!strcmp(arg, "warning"))
+			*fail_on = NR_SEVERITY_WARNING;
+		else if (!strcmp(arg, "critical"))
+			*fail_on = NR_SEVERITY_CRITICAL;
+		else
+			return nr_cmd_error(cmd, -1, "--fail-on takes warning or critical");
+		return 0;
+	case 'f':
+		if (nr_report_format_parse(arg, fmt) < 0 || *fmt == NR_REPORT_CSV || *fmt == NR_REPORT_HTML)
+			return nr_cmd_error(cmd, -1, "--format takes text, md, json or junit");
+		return 0;
+	}
+	return -1;
+}
 
 static int run_compare(const struct nr_global *g, int argc, char **argv)
 {
@@ -50,29 +89,13 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 			db = optarg;
 			break;
 		case 't':
-			if (nr_parse_ratio(optarg, &o.params.threshold) < 0)
-				return nr_cmd_error("compare", NR_EXIT_USAGE, "--threshold wants a percentage such as 10%%");
-			o.params_from_cli = true;
-			break;
 		case 'c':
-			if (nr_parse_ratio(optarg, &o.params.critical) < 0)
-				return nr_cmd_error("compare", NR_EXIT_USAGE, "--critical wants a percentage such as 20%%");
-			critical_given = true;
-			o.params_from_cli = true;
-			break;
 		case 'a':
-			if (nr_parse_ratio(optarg, &o.params.alpha) < 0 || !(o.params.alpha > 0) ||
-			    !(o.params.alpha < 0.5))
-				return nr_cmd_error("compare", NR_EXIT_USAGE,
-						    "--alpha wants a false-alarm level such as 1%% (above 0, below 50%%)");
-			break;
 		case 'F':
-			if (!strcmp(optarg, "warning"))
-				fail_on = NR_SEVERITY_WARNING;
-			else if (!strcmp(optarg, "critical"))
-				fail_on = NR_SEVERITY_CRITICAL;
-			else
-				return nr_cmd_error("compare", NR_EXIT_USAGE, "--fail-on takes warning or critical");
+		case 'f':
+			if (nr_cmd_verdict_option("compare", opt, optarg, &o, &fail_on, &fmt,
+						  &critical_given) < 0)
+				return NR_EXIT_USAGE;
 			break;
 		case 'w':
 			if (nr_parse_u64(optarg, 10000, &w) < 0 || w == 0)
@@ -82,12 +105,6 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 			break;
 		case 'V':
 			variants = true;
-			break;
-		case 'f':
-			if (nr_report_format_parse(optarg, &fmt) < 0 || fmt == NR_REPORT_CSV ||
-			    fmt == NR_REPORT_HTML)
-				return nr_cmd_error("compare", NR_EXIT_USAGE,
-						    "--format takes text, md, json or junit");
 			break;
 		case 'o':
 			outfile = optarg;

@@ -23,6 +23,8 @@ struct nr_compare_opts {
 	struct nr_analysis_compare_params params;
 	bool params_from_cli;   /* --threshold given: it wins over the campaign */
 	bool history;           /* look for change points in each flagged series' history */
+	/* compare --variants: only these metrics (NULL or empty: every one) */
+	const struct nr_strvec *metrics;
 };
 
 enum nr_presence {

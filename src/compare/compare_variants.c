@@ -84,6 +84,23 @@ static size_t variant_names(const struct nr_case_rec *cases, size_t n, char *nam
 	return k;
 }
 
+/* Whether the comparison judges this metric (o->metrics, when given). */
+static bool wanted(const struct nr_compare_opts *o, const char *metric)
+{
+	size_t i;
+
+	if (!o->metrics || !o->metrics->n)
+		return true;
+	for (i = 0; i < o->metrics->n; i++) {
+		const char *m = o->metrics->v[i];
+		size_t len = strcspn(m, ":"); /* keyvalue's NAME:lower */
+
+		if (strlen(metric) == len && !strncmp(m, metric, len))
+			return true;
+	}
+	return false;
+}
+
 bool nr_compare_run_has_variants(struct nr_store *st, const char *run_id)
 {
 	struct nr_case_rec *cases = NULL;
@@ -217,7 +234,8 @@ int nr_compare_variants(struct nr_store *st, const struct nr_compare_opts *o,
 	for (i = 0; i < n_rows; i++) {
 		char *v;
 
-		if (!nr_case_key_split(rows[i].id.key, &p[np].pair_key, &v))
+		if (!wanted(o, rows[i].id.metric) ||
+		    !nr_case_key_split(rows[i].id.key, &p[np].pair_key, &v))
 			continue;
 		p[np].s = &rows[i];
 		p[np].variant = strcmp(v, c.base_variant) ? 1 : 0;
