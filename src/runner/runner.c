@@ -18,38 +18,17 @@
 #include "runner/runner_internal.h"
 #include "version.h"
 
-struct session {
-	struct nr_store *st;
-	const struct nr_campaign *c;
-	const struct nr_runner_opts *o;
-	struct nr_run_rec *run;
-	struct nr_plan plan;
-	struct nr_case_rec *cases; /* parallel to plan.cases */
-	size_t n;
-	size_t done, passed, failed;
-	int64_t started_mono, case_time_us;
-	size_t cases_this_session;
-	int consecutive_failures;
-	struct nr__hosts hosts;
-	bool *uploaded;            /* per test: uploads done in this session */
-	bool *checked;             /* per test: health checked (when: test) */
-	bool checked_once;         /* when: once */
-	struct nr_strvec failing_hosts; /* hosts that failed checks since the last passed case */
-	/* per variant and host (variant * n_hosts + host): its build in this
-	 * session, 0 not yet, 1 done, -1 failed with build_errors[] saying why */
-	signed char *built;
-	char **build_errors;
-};
+
 
 /* Record an event in the store and tell the user; never fails the run. */
-static void note(struct session *s, const struct nr_case_rec *c, const char *host,
+static void note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
 		 const char *kind, const char *msg);
 
 /*
  * Notify (webhook and/or command) when the campaign asks for this event.
  * A failing notification is noted, never fatal.
  */
-static void notify(struct session *s, unsigned event, const char *name, const char *text)
+static void notify(struct nr__session *s, unsigned event, const char *name, const char *text)
 {
 	const struct nr_notify *no = &s->c->notify;
 	struct nr_diag d = { 0 };
@@ -64,7 +43,7 @@ static void notify(struct session *s, unsigned event, const char *name, const ch
 		note(s, NULL, NULL, "notify", nr_diag_msg(&d));
 }
 
-static void emit(struct session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
+static void emit(struct nr__session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
 		 const struct nr_attempt_rec *a, const char *msg)
 {
 	struct nr_event ev = {
@@ -79,7 +58,7 @@ static void emit(struct session *s, enum nr_event_kind kind, const struct nr_cas
 		s->o->on_event(s->o->ctx, &ev);
 }
 
-static void note(struct session *s, const struct nr_case_rec *c, const char *host,
+static void note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
 		 const char *kind, const char *msg)
 {
 	struct nr_event_rec ev = { 0 };
@@ -169,7 +148,7 @@ static size_t collect_outputs(const struct nr__attempt *at, struct nr_output_in 
 }
 
 /* Failed attempts already made for `repeat` of a case (after a resume). */
-static int failures_so_far(struct session *s, const struct nr_case_rec *c, int repeat)
+int nr__case_failures_so_far(struct nr__session *s, const struct nr_case_rec *c, int repeat)
 {
 	struct nr_attempt_rec *v = NULL;
 	size_t n = 0, i;
@@ -184,7 +163,7 @@ static int failures_so_far(struct session *s, const struct nr_case_rec *c, int r
 	return k;
 }
 
-static void add_failing_host(struct session *s, const char *name)
+static void add_failing_host(struct nr__session *s, const char *name)
 {
 	size_t i;
 
@@ -195,7 +174,7 @@ static void add_failing_host(struct session *s, const char *name)
 }
 
 struct health_ctx {
-	struct session *s;
+	struct nr__session *s;
 	const struct nr_case_rec *c;
 	const char *host;
 };
@@ -213,7 +192,7 @@ static void health_step(void *ctx, const char *kind, const char *line)
  * campaign says), and the test's uploads once per session. false (with
  * the case's error set) when a host is down or an upload failed.
  */
-static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
+bool nr__case_prepare_hosts(struct nr__session *s, size_t idx, struct nr_case_rec *c)
 {
 	const struct nr_case_plan *cp = &s->plan.cases[idx];
 	const struct nr_test *t = &s->c->tests[cp->test];
@@ -276,7 +255,7 @@ static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
 }
 
 /* The case is under way: marked running in the store, the user told. */
-static int start_case(struct session *s, size_t idx, struct nr_diag *d)
+int nr__case_start(struct nr__session *s, size_t idx, struct nr_diag *d)
 {
 	struct nr_case_rec *c = &s->cases[idx];
 	const struct nr_test *t = nr_campaign_case_test(s->c, &s->plan.cases[idx]);
@@ -294,7 +273,7 @@ static int start_case(struct session *s, size_t idx, struct nr_diag *d)
 }
 
 /* The case fails without (more) attempts, for `why`. */
-static int fail_case(struct session *s, size_t idx, const char *why, struct nr_diag *d)
+int nr__case_fail(struct nr__session *s, size_t idx, const char *why, struct nr_diag *d)
 {
 	struct nr_case_rec *c = &s->cases[idx];
 
@@ -309,7 +288,7 @@ static int fail_case(struct session *s, size_t idx, const char *why, struct nr_d
  * Store attempt `at` of case idx with what it produced, the case as it
  * stands after it, in one transaction.
  */
-static int save_attempt(struct session *s, size_t idx, struct nr__attempt *at, bool passed,
+int nr__case_save_attempt(struct nr__session *s, size_t idx, struct nr__attempt *at, bool passed,
 			struct nr_diag *d)
 {
 	struct nr_case_rec *c = &s->cases[idx];
@@ -356,7 +335,7 @@ static int save_attempt(struct session *s, size_t idx, struct nr__attempt *at, b
  * retries). Returns 0, NR_EINTR when interrupted (the case is pending
  * again, its finished repeats kept), or a store error.
  */
-static int run_attempts(struct session *s, size_t idx, int until, int *failures,
+int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failures,
 			struct nr_diag *d)
 {
 	struct nr_case_rec *c = &s->cases[idx];
@@ -398,7 +377,7 @@ static int run_attempts(struct session *s, size_t idx, int until, int *failures,
 			set_str(&c->error, NULL);
 			c->finished_us = nr_wall_us();
 		}
-		r = save_attempt(s, idx, &at, passed, d);
+		r = nr__case_save_attempt(s, idx, &at, passed, d);
 		nr__runner_attempt_release(&at);
 		if (r < 0) {
 			/* not stored: the case is as the store has it, pending again */
@@ -415,7 +394,7 @@ static int run_attempts(struct session *s, size_t idx, int until, int *failures,
 }
 
 /* A case has ended (passed or failed): the counts, the breaker's, notifications. */
-static void end_case(struct session *s, size_t idx, int64_t took_us)
+void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us)
 {
 	struct nr_case_rec *c = &s->cases[idx];
 
@@ -442,195 +421,28 @@ static void end_case(struct session *s, size_t idx, int64_t took_us)
  * Run the remaining repeats of one case. Returns 0, NR_EINTR when
  * interrupted, or a store error.
  */
-static int run_case(struct session *s, size_t idx, struct nr_diag *d)
+static int run_case(struct nr__session *s, size_t idx, struct nr_diag *d)
 {
 	struct nr_case_rec *c = &s->cases[idx];
 	int64_t t0 = nr_mono_us();
 	int failures, r;
 
-	if ((r = start_case(s, idx, d)) < 0)
+	if ((r = nr__case_start(s, idx, d)) < 0)
 		return r;
-	if (!prepare_hosts(s, idx, c)) {
+	if (!nr__case_prepare_hosts(s, idx, c)) {
 		/* a host is down: the case fails without an attempt */
-		if ((r = fail_case(s, idx, NULL, d)) < 0)
+		if ((r = nr__case_fail(s, idx, NULL, d)) < 0)
 			return r;
 	} else {
-		failures = failures_so_far(s, c, c->repeats_done);
-		if ((r = run_attempts(s, idx, c->repeats, &failures, d)) < 0)
+		failures = nr__case_failures_so_far(s, c, c->repeats_done);
+		if ((r = nr__case_attempts(s, idx, c->repeats, &failures, d)) < 0)
 			return r;
 	}
-	end_case(s, idx, nr_mono_us() - t0);
+	nr__case_end(s, idx, nr_mono_us() - t0);
 	return 0;
 }
 
-/* ---- variants ------------------------------------------------------------ */
-
-/*
- * The build of the variant of case idx on every host its roles use, once
- * per variant and host in a session, each stored as an attempt of this
- * case (repeat -1, role "build"). false (the case failed, with the
- * build's error) when a build failed, now or earlier in the session.
- * Returns 0 or a negative error (NR_EINTR, the store) in *ret.
- */
-static bool build_variant(struct session *s, size_t idx, int *ret, struct nr_diag *d)
-{
-	struct nr_case_rec *c = &s->cases[idx];
-	const struct nr_case_plan *cp = &s->plan.cases[idx];
-	const struct nr_test *t = nr_campaign_case_test(s->c, cp);
-	const struct nr_variant *v = t->variant;
-	size_t k;
-
-	*ret = 0;
-	if (!v || !v->build.n)
-		return true;
-	for (k = 0; k < t->n_roles; k++) {
-		const struct nr_host *host = nr_campaign_host(s->c, t->roles[k].host);
-		size_t slot = (size_t)cp->variant * s->c->n_hosts + (size_t)(host - s->c->hosts);
-		struct nr__build b;
-		struct nr__attempt at;
-		bool passed;
-
-		if (s->built[slot] > 0)
-			continue;
-		if (s->built[slot] < 0) {
-			set_str(&c->error, s->build_errors[slot]);
-			return false;
-		}
-		nr__build_init(&b, v, host, t);
-		at = (struct nr__attempt){
-			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
-			.ordinal = c->ordinal, .t = &b.t, .cp = cp, .run_id = s->run->id,
-			.repeat = -1, .number = c->attempts + 1, .cancel_fd = s->o->cancel_fd,
-		};
-		nr__runner_attempt(&at);
-		if (at.interrupted) {
-			nr__runner_attempt_release(&at);
-			*ret = NR_EINTR;
-			return false;
-		}
-		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
-		c->attempts++;
-		if (!passed) {
-			/* every case of this variant on this host fails with this message */
-			s->build_errors[slot] = nr_xasprintf("the build of variant %s on host %s failed "
-							     "(netrig log '%s' shows it): %s", v->name,
-							     host->name, c->key, at.error.buf);
-			set_str(&c->error, s->build_errors[slot]);
-		}
-		s->built[slot] = passed ? 1 : -1;
-		*ret = save_attempt(s, idx, &at, false, d);
-		nr__runner_attempt_release(&at);
-		if (*ret < 0 || !passed)
-			return false;
-	}
-	return true;
-}
-
-/* The case of the other variant of case idx's combination, or SIZE_MAX. */
-static size_t partner(const struct session *s, size_t idx)
-{
-	const struct nr_case_plan *cp = &s->plan.cases[idx];
-	size_t j;
-
-	if (cp->variant < 0)
-		return SIZE_MAX;
-	/* the plan puts a combination's variants next to each other, the first first */
-	j = cp->variant == 0 ? idx + 1 : idx - 1;
-	if (j >= s->n || s->plan.cases[j].test != cp->test ||
-	    s->plan.cases[j].variant == cp->variant ||
-	    memcmp(s->plan.cases[j].value_idx, cp->value_idx,
-		   s->c->tests[cp->test].n_params * sizeof(size_t)))
-		return SIZE_MAX;
-	return j;
-}
-
-static bool finished(const struct nr_case_rec *c)
-{
-	return !strcmp(c->status, NR_CASE_PASSED) || !strcmp(c->status, NR_CASE_FAILED);
-}
-
-/*
- * The two variants of one combination, a (the baseline's case) and b,
- * pair by pair in ABBA order (nr__pair_next), on the same hosts. A pair
- * that an interruption cut after its first half is completed: its other
- * half runs first (a resumed run). When one case fails, the other stops
- * there: failed, unless it has all its repeats. Returns 0, NR_EINTR when
- * interrupted (both pending again, their finished repeats kept), or a
- * store error.
- */
-static int run_pair(struct session *s, size_t a, size_t b, struct nr_diag *d)
-{
-	size_t idx[2] = { a, b }, k;
-	struct nr_case_rec *c[2] = { &s->cases[a], &s->cases[b] };
-	bool open[2] = { !finished(c[0]), !finished(c[1]) };
-	int64_t t0 = nr_mono_us();
-	int failures[2] = { 0, 0 }, r = 0, next;
-
-	for (k = 0; k < 2; k++)
-		if (open[k] && (r = start_case(s, idx[k], d)) < 0)
-			return r;
-	/* one health check for both: they use the same hosts */
-	k = open[0] ? 0 : 1;
-	if (!prepare_hosts(s, idx[k], c[k])) {
-		char *why = nr_xstrdup(c[k]->error ? c[k]->error : "a host is down");
-
-		for (k = 0; k < 2 && r == 0; k++)
-			if (open[k])
-				r = fail_case(s, idx[k], why, d);
-		free(why);
-		if (r < 0)
-			return r;
-		goto ended;
-	}
-	for (k = 0; k < 2; k++) {
-		if (!open[k] || build_variant(s, idx[k], &r, d))
-			continue;
-		if (r < 0) {
-			if (r == NR_EINTR)
-				for (k = 0; k < 2; k++)
-					if (open[k])
-						set_str(&c[k]->status, NR_CASE_PENDING);
-			return r;
-		}
-		if ((r = fail_case(s, idx[k], NULL, d)) < 0)
-			return r;
-	}
-	for (k = 0; k < 2; k++)
-		if (open[k] && !finished(c[k]))
-			failures[k] = failures_so_far(s, c[k], c[k]->repeats_done);
-	while (strcmp(c[0]->status, NR_CASE_FAILED) && strcmp(c[1]->status, NR_CASE_FAILED)) {
-		next = nr__pair_next(c[0]->repeats_done, c[1]->repeats_done, c[0]->repeats);
-		if (next < 0)
-			break;
-		r = run_attempts(s, idx[next], c[next]->repeats_done + 1, &failures[next], d);
-		if (r < 0) {
-			for (k = 0; k < 2; k++)
-				if (open[k] && !finished(c[k]))
-					set_str(&c[k]->status, NR_CASE_PENDING);
-			return r;
-		}
-	}
-	/* a failed half: its partner stops there, its pairs cannot be completed */
-	for (k = 0; k < 2; k++) {
-		struct nr_case_rec *other = c[1 - k];
-		char *why;
-
-		if (strcmp(c[k]->status, NR_CASE_FAILED) || finished(other))
-			continue;
-		why = nr_xasprintf("stopped: the case of the other variant (%s) failed", c[k]->key);
-		r = fail_case(s, idx[1 - k], why, d);
-		free(why);
-		if (r < 0)
-			return r;
-	}
-ended:
-	for (k = 0; k < 2; k++)
-		if (open[k])
-			end_case(s, idx[k], (nr_mono_us() - t0) / 2);
-	return 0;
-}
-
-static void finish_summary(struct session *s, struct nr_run_summary *ret)
+static void finish_summary(struct nr__session *s, struct nr_run_summary *ret)
 {
 	size_t i;
 
@@ -650,7 +462,7 @@ static void finish_summary(struct session *s, struct nr_run_summary *ret)
 }
 
 /* The loop shared by a new run and a resumed one. */
-static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *d)
+static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_diag *d)
 {
 	size_t i, j;
 	int r = 0;
@@ -679,11 +491,11 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 			r = NR_EINTR;
 			break;
 		}
-		j = partner(s, i);
+		j = nr__runner_partner(s, i);
 		if (j == SIZE_MAX)
 			r = run_case(s, i, d);
 		else
-			r = run_pair(s, i < j ? i : j, i < j ? j : i, d);
+			r = nr__runner_pair(s, i < j ? i : j, i < j ? j : i, d);
 		if (r < 0)
 			break;
 		if (s->c->stop_after_failures &&
@@ -776,7 +588,7 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 	return r;
 }
 
-static void session_release(struct session *s)
+static void session_release(struct nr__session *s)
 {
 	nr_plan_release(&s->plan);
 	nr_cases_free(s->cases, s->n);
@@ -804,7 +616,7 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		  const struct nr_runner_opts *o, struct nr_run_summary *ret,
 		  struct nr_diag *d)
 {
-	struct session s = { .st = st, .c = c, .o = o };
+	struct nr__session s = { .st = st, .c = c, .o = o };
 	struct nr_run_rec run = { 0 };
 	struct nr_host_rec *hosts;
 	size_t i;
@@ -895,7 +707,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 		     const struct nr_runner_opts *o, struct nr_run_summary *ret,
 		     struct nr_diag *d)
 {
-	struct session s = { .st = st, .o = o };
+	struct nr__session s = { .st = st, .o = o };
 	struct nr_run_rec run = { 0 }, was = { 0 };
 	struct nr_campaign *c = NULL;
 	struct nr_case_rec *stored = NULL;

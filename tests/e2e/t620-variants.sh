@@ -89,6 +89,12 @@ say "JUnit, and --fail-on critical passes a warning"
 expect_exit 0 "$NETRIG" compare --variants --db r.db --format junit -o cmp.xml --fail-on critical
 expect_grep 'paired: 8 pairs, signed-rank p ' cmp.xml "JUnit shows the pairs"
 
+say "compare --variants refuses what does not apply to one run"
+expect_exit 2 "$NETRIG" compare --variants --db r.db --baseline-window 3
+expect_grep 'does not apply' err "--baseline-window"
+expect_exit 2 "$NETRIG" compare --variants --db r.db --history
+expect_exit 2 "$NETRIG" compare --variants a b --db r.db
+
 say "report: the run's report includes the paired comparison and its verdict"
 expect_exit 1 "$NETRIG" report --db r.db --format md
 expect_grep '^### Variants' out "a section for the variants"
@@ -117,6 +123,15 @@ expect_exit 0 "$NETRIG" ab 'sh ./double.sh 1.00 1' "sh ./double.sh '1.00' 1" --p
 expect_no_grep '^regression ' out "ab A/A"
 expect_exit 0 "$NETRIG" log ab/variant=B --db ab.db
 expect_grep '^lat=' out "ab's outputs stored"
+say "netrig ab: --metric judges only the metrics named (a tool parser gives many)"
+cp "$top/tests/fixtures/iperf3/cloudpilot_3.9-tcp-omit3.out" i.json
+expect_exit 0 "$NETRIG" ab 'cat i.json' 'cat ./i.json' --parse iperf3 --metric throughput_bps \
+	--metric retransmits --repeat 3 --db ab.db --format json -o m.json -q
+expect_eq "$(python3 -c "import json; print(sorted(s['metric'] for s in json.load(open('m.json'))['series']))")" \
+	"['retransmits', 'throughput_bps']" "only the metrics named"
+expect_exit 0 "$NETRIG" ab 'cat i.json' 'cat ./i.json' --parse iperf3 --repeat 3 --db ab.db --format json -o all.json -q
+[ "$(python3 -c "import json; print(len(json.load(open('all.json'))['series']))")" -gt 5 ] ||
+	fail "without --metric every metric of the tool is judged"
 say "netrig ab: --shell, usage errors"
 expect_exit 0 "$NETRIG" ab 'echo lat=5 | cat' 'echo lat=5' --shell --parse keyvalue --metric lat --db ab.db -q --repeat 3
 expect_exit 2 "$NETRIG" ab 'echo a' --parse keyvalue --metric lat
