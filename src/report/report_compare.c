@@ -321,8 +321,8 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 		free(cand);
 	}
 	if (c->cand_failed_cases)
-		nr_buf_addf(out, "note: %zu case%s of the candidate failed\n", c->cand_failed_cases,
-			    c->cand_failed_cases == 1 ? "" : "s");
+		nr_buf_addf(out, "note: %zu case%s of the %s failed\n", c->cand_failed_cases,
+			    c->cand_failed_cases == 1 ? "" : "s", c->paired ? "run" : "candidate");
 }
 
 static void md_row(const struct nr_comparison *c, const struct nr_series_cmp *s,
@@ -474,8 +474,9 @@ sections:
 		nr_buf_adds(out, ").\n\n");
 	}
 	if (c->cand_failed_cases)
-		nr_buf_addf(out, "> %zu case%s of the candidate run failed: `netrig status %s`.\n\n",
-			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.short_id);
+		nr_buf_addf(out, "> %zu case%s of the %s run failed: `netrig status %s`.\n\n",
+			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s",
+			    c->paired ? "compared" : "candidate", c->cand.short_id);
 }
 
 static void md_report(const struct nr_comparison *c, struct nr_buf *out)

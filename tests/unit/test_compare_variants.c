@@ -193,6 +193,12 @@ NR_TEST(compare_variants_every_format_says_paired)
 	CHECK_CONTAINS(out.buf, "pairs      sr p median ratio [interval]");
 	CHECK_CONTAINS(out.buf, "need: pairs to find a change of the threshold");
 	CHECK_CONTAINS(out.buf, " 0.0312 1.05");
+	/* a failed case is the run's: both variants' cases are in it */
+	c.cand_failed_cases = 1;
+	nr_buf_reset(&out);
+	nr_report_comparison(&c, NR_REPORT_TEXT, &out);
+	CHECK_CONTAINS(out.buf, "note: 1 case of the run failed");
+	c.cand_failed_cases = 0;
 	nr_buf_reset(&out);
 	nr_report_comparison(&c, NR_REPORT_MD, &out);
 	CHECK_CONTAINS(out.buf, "Paired comparison: variant `cand` against variant `base`");
