@@ -58,11 +58,12 @@ struct nr_runner_opts;
  * What `netrig run` does with a loaded campaign (cmd_run.c), for the
  * commands that make one (`netrig ab`): run c, or with resume its latest
  * unfinished run (resume_run: that run); progress on stderr, the results
- * table unless quiet or !table, the summary line on stdout. Returns the
- * exit status of `netrig run`; ret_run_id (37 bytes) the run, "" when none.
+ * table unless quiet or !table, the summary line on stdout, errors as
+ * "netrig NAME: ...". Returns the exit status of `netrig run`; ret_run_id
+ * (37 bytes) the run, "" when none.
  */
-int nr_cmd_run_campaign(const struct nr_global *g, const struct nr_campaign *c, bool resume,
-			const char *resume_run, struct nr_runner_opts *o, const char *db,
+int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struct nr_campaign *c,
+			bool resume, const char *resume_run, struct nr_runner_opts *o, const char *db,
 			bool quiet, bool table, char *ret_run_id);
 
 #endif

@@ -240,6 +240,11 @@ static int run_ab(const struct nr_global *g, int argc, char **argv)
 		status = nr_cmd_usage(&nr_cmd_ab, stderr, NR_EXIT_USAGE);
 		goto out;
 	}
+	/* the name is a file name in this directory too (the campaign's path) */
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+		status = nr_cmd_error("ab", NR_EXIT_USAGE, "--name wants a name without '/', not '%s'", name);
+		goto out;
+	}
 	if (!critical_given && co.params.critical < co.params.threshold)
 		co.params.critical = 2 * co.params.threshold;
 	if (command_words(argv[optind], shell, &a, &d) < 0 ||
@@ -260,7 +265,7 @@ static int run_ab(const struct nr_global *g, int argc, char **argv)
 		status = nr_cmd_error("ab", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
 	}
-	status = nr_cmd_run_campaign(g, c, false, NULL, &ro, db, quiet, false, run_id);
+	status = nr_cmd_run_campaign("ab", g, c, false, NULL, &ro, db, quiet, false, run_id);
 	if (!run_id[0] || status == NR_EXIT_INTR || status == NR_EXIT_INFRA) {
 		if (run_id[0])
 			fprintf(stderr, "netrig ab: 'netrig run --run %.8s' finishes the run, then "

@@ -173,8 +173,8 @@ static int label_arg(struct nr_kv *kv, const char *arg)
  * results table unless quiet or !table, the summary line. The exit
  * status of `netrig run`; the run's id in ret_run_id when there is one.
  */
-int nr_cmd_run_campaign(const struct nr_global *g, const struct nr_campaign *c, bool resume,
-			const char *resume_run, struct nr_runner_opts *o, const char *db,
+int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struct nr_campaign *c,
+			bool resume, const char *resume_run, struct nr_runner_opts *o, const char *db,
 			bool quiet, bool table, char *ret_run_id)
 {
 	struct progress prog = { .tty = isatty(2), .quiet = quiet, .verbose = g->verbose };
@@ -188,7 +188,7 @@ int nr_cmd_run_campaign(const struct nr_global *g, const struct nr_campaign *c, 
 
 	ret_run_id[0] = '\0';
 	if (c && c->lab && !nr_lab_is_up(c->lab)) {
-		status = nr_cmd_error("run", NR_EXIT_INFRA, "lab '%s' is not up: run 'netrig lab up %s' first",
+		status = nr_cmd_error(name, NR_EXIT_INFRA, "lab '%s' is not up: run 'netrig lab up %s' first",
 				      c->lab->name, c->lab->path);
 		goto out;
 	}
@@ -205,7 +205,7 @@ int nr_cmd_run_campaign(const struct nr_global *g, const struct nr_campaign *c, 
 		}
 	}
 	if (nr_store_open(db, &st, &d) < 0) {
-		fprintf(stderr, "netrig run: %s\n", nr_diag_msg(&d));
+		nr_cmd_error(name, 0, "%s", nr_diag_msg(&d));
 		status = NR_EXIT_USAGE;
 		goto out;
 	}
@@ -215,7 +215,7 @@ int nr_cmd_run_campaign(const struct nr_global *g, const struct nr_campaign *c, 
 	}
 	o->sysinfo_json = sysinfo_json;
 	if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		status = nr_cmd_error("run", NR_EXIT_INFRA, "pipe: %s", strerror(errno));
+		status = nr_cmd_error(name, NR_EXIT_INFRA, "pipe: %s", strerror(errno));
 		goto out;
 	}
 	o->cancel_fd = cancel_pipe[0];
@@ -245,7 +245,7 @@ int nr_cmd_run_campaign(const struct nr_global *g, const struct nr_campaign *c, 
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (r < 0) {
-		fprintf(stderr, "netrig run: %s\n", nr_diag_msg(&d));
+		nr_cmd_error(name, 0, "%s", nr_diag_msg(&d));
 		status = r == NR_ENOTFOUND || r == NR_EINVAL || r == NR_ECONFIG ? NR_EXIT_USAGE
 										  : NR_EXIT_INFRA;
 		goto out;
@@ -343,7 +343,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		status = NR_EXIT_USAGE;
 		goto out;
 	}
-	status = nr_cmd_run_campaign(g, c, resume, resume_run, &o, db, quiet, true, run_id);
+	status = nr_cmd_run_campaign("run", g, c, resume, resume_run, &o, db, quiet, true, run_id);
 out:
 	nr_campaign_free(c);
 	nr_kv_clear(&o.labels);

@@ -139,6 +139,10 @@ expect_exit 2 "$NETRIG" ab 'echo a' 'echo b' --parse keyvalue
 expect_grep 'needs --metric' err "keyvalue without metrics"
 expect_exit 2 "$NETRIG" ab 'echo "a' 'echo b' --parse keyvalue --metric x
 expect_grep 'quote' err "an unbalanced quote"
+expect_exit 2 "$NETRIG" ab 'echo a=1' 'echo a=1' --parse keyvalue --metric a --name x/y
+expect_grep "^netrig ab: --name wants a name without '/'" err "a name with a slash"
+expect_exit 2 "$NETRIG" ab 'echo a=1' 'echo a=1' --parse keyvalue --metric a --db "$tmp/no/such/dir/x.db"
+expect_grep '^netrig ab: ' err "a store that cannot open, named as ab's"
 
 say "a failed build fails its variant's cases, and the other variant's stop"
 cat > bb.yaml <<'EOF'
