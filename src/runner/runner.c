@@ -18,8 +18,6 @@
 #include "runner/runner_internal.h"
 #include "version.h"
 
-
-
 /* Record an event in the store and tell the user; never fails the run. */
 static void note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
 		 const char *kind, const char *msg);
