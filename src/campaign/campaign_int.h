@@ -1,7 +1,8 @@
 /*
  * Inside campaign/: the loader's state and the readers its files share
  * (campaign_load.c, campaign_test.c, campaign_workload.c,
- * campaign_thresholds.c, campaign_limits.c). Not for other modules.
+ * campaign_thresholds.c, campaign_limits.c, campaign_variant.c). Not for
+ * other modules.
  */
 #ifndef NR_CAMPAIGN_INT_H
 #define NR_CAMPAIGN_INT_H
@@ -64,6 +65,13 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 /* The roles of `workload: NAME` in test t (campaign_workload.c); `env` goes to both. */
 int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 			       const struct nr_ynode *n, struct nr_test *t, const struct nr_kv *env);
+/* `variants:` at n into c (campaign_variant.c); before the tests, whose
+ * templates may refer to them. */
+int nr__campaign_load_variants(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n);
+/* After the tests: each test's copy per variant, and the checks of the
+ * variants' build and env templates (n: the `variants:` node). */
+int nr__campaign_variant_tests(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n);
+void nr__campaign_variants_free(struct nr_campaign *c);
 /* `thresholds:` at n, for a test and/or metric (NULL: every one), into c. */
 int nr__campaign_add_threshold(struct loader *l, struct nr_campaign *c, const char *test,
 			       const char *metric, const struct nr_ynode *n);

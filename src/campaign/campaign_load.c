@@ -320,7 +320,7 @@ const size_t nr__campaign_n_defaults_keys = NR_ARRAY_SIZE(nr__campaign_defaults_
 
 static const char *const campaign_keys[] = {
 	"campaign", "description", "hosts", "defaults", "tests", "labels",
-	"stop_after_failures", "health", "notify", "thresholds", "limits", "lab",
+	"stop_after_failures", "health", "notify", "thresholds", "limits", "lab", "variants",
 };
 
 static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_health *h)
@@ -454,6 +454,9 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 	if (nr_ynode_get(root, "limits") &&
 	    (r = nr__campaign_add_limits(l, c, NULL, nr_ynode_get(root, "limits"))) < 0)
 		return r;
+	if (nr_ynode_get(root, "variants") &&
+	    (r = nr__campaign_load_variants(l, c, nr_ynode_get(root, "variants"))) < 0)
+		return r;
 	defaults = nr_ynode_get(root, "defaults");
 	if (defaults && nr_ynode_is_null(defaults))
 		defaults = NULL;
@@ -478,7 +481,9 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 				return fail(l, tests->items[i], "two tests are named '%s' (the first at line %d)",
 					    c->tests[i].name, c->tests[j].pos.line);
 	}
-	return nr__campaign_check_limits(l, c);
+	if ((r = nr__campaign_check_limits(l, c)) < 0)
+		return r;
+	return nr__campaign_variant_tests(l, c, nr_ynode_get(root, "variants"));
 }
 
 int nr_campaign_load(const char *path, const char *text, struct nr_campaign **ret,
@@ -585,6 +590,7 @@ void nr_campaign_free(struct nr_campaign *c)
 		free(t->workdir);
 		free(t->workload);
 	}
+	nr__campaign_variants_free(c);
 	for (i = 0; i < c->n_thresholds; i++) {
 		free(c->thresholds[i].test);
 		free(c->thresholds[i].metric);

@@ -482,6 +482,13 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 	t->matrix_pos = nr__campaign_pos_of(key_node(n, "matrix"));
 	if ((x = nr_ynode_get(n, "matrix")) && (r = load_matrix(l, x, t)) < 0)
 		goto out;
+	/* with variants, {variant} and the case key's variant= are the variant's */
+	for (i = 0; c->n_variants && i < t->n_params; i++)
+		if (!strcmp(t->params[i].name, "variant")) {
+			r = fail(l, key_node(x, "variant"), "'variant' is the name of the case's variant "
+				 "in a campaign with 'variants': call the parameter something else");
+			goto out;
+		}
 	if ((r = get_str(l, n, "generate", &generate)) < 0)
 		goto out;
 	if (!generate || !strcmp(generate, "all")) {
@@ -596,11 +603,10 @@ roles_done:
 		struct nr_diag d2 = { 0 };
 		const struct nr_ynode *at = run ? run : roles ? roles->items[i] : n;
 
-		for (j = 0; j < role->argv.n; j++)
-			if (nr_template_check(role->argv.v[j], c, t, &d2) < 0) {
-				r = fail(l, at, "%s in 'run' of role '%s'", d2.msg, role->name);
-				goto out;
-			}
+		if (nr_template_check_argv(&role->argv, c, t, &j, &d2) < 0) {
+			r = fail(l, at, "%s in 'run' of role '%s'", d2.msg, role->name);
+			goto out;
+		}
 		for (j = 0; j < role->env.vals.n; j++)
 			if (nr_template_check(role->env.vals.v[j], c, t, &d2) < 0) {
 				r = fail(l, at, "%s in 'env' %s", d2.msg, role->env.keys.v[j]);

@@ -9,6 +9,7 @@
 #include "base/str.h"
 
 /* one extern per subcommand, in the order of the table */
+extern const struct nr_cmd nr_cmd_ab;
 extern const struct nr_cmd nr_cmd_bench;
 extern const struct nr_cmd nr_cmd_changes;
 extern const struct nr_cmd nr_cmd_compare;
@@ -25,6 +26,7 @@ extern const struct nr_cmd nr_cmd_sysinfo;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
+	&nr_cmd_ab,
 	&nr_cmd_bench,
 	&nr_cmd_changes,
 	&nr_cmd_compare,

@@ -37,13 +37,13 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 	struct nr_host_rec *hosts = NULL;
 	struct nr_history hist = { 0 };
 	struct nr_changes changes = { 0 };
-	struct nr_comparison cmp = { 0 };
+	struct nr_comparison cmp = { 0 }, paired = { 0 };
 	struct nr_limits limits = { 0 };
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
 	size_t n_cases = 0, n_rows = 0, n_res = 0, n_hosts = 0;
-	bool dashboard = false, have_cmp = false, have_changes = false;
+	bool dashboard = false, have_cmp = false, have_changes = false, have_paired = false;
 	char *missing = NULL;
 	int opt, status = NR_EXIT_OK;
 
@@ -141,6 +141,18 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 			rep.cmp = &cmp;
 		}
 	}
+	/* a run of variants: the variants compared pair by pair, as compare --variants */
+	if (nr_compare_run_has_variants(st, run.id)) {
+		struct nr_compare_opts po = { .cand_sel = run.id,
+					      .params = NR_ANALYSIS_COMPARE_PARAMS_INIT };
+
+		if (nr_compare_variants(st, &po, &paired, &d) < 0) {
+			status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+			goto out;
+		}
+		have_paired = true;
+		rep.paired = &paired;
+	}
 	/* the campaign's history up to this run, for trends and change points */
 	if (nr_history_build(st, run.campaign, 0, NULL, NULL, &hist, &d) == 0) {
 		struct nr_changes_opts ho = { .campaign = run.campaign,
@@ -169,6 +181,8 @@ out:
 	free(missing);
 	if (have_cmp)
 		nr_comparison_release(&cmp);
+	if (have_paired)
+		nr_comparison_release(&paired);
 	if (have_changes)
 		nr_changes_release(&changes);
 	nr_history_release(&hist);
@@ -198,10 +212,11 @@ const struct nr_cmd nr_cmd_report = {
 		 "md suits pull-request comments and CI job summaries; junit CI test viewers;\n"
 		 "html is one self-contained page with charts.\n"
 		 "\n"
-		 "The run's series are checked against the limits of its campaign (as stored\n"
-		 "with the run), with or without --baseline.\n"
+		 "A run of a campaign with variants also compares its variants pair by pair\n"
+		 "(as compare --variants). The run's series are checked against the limits of\n"
+		 "its campaign (as stored with the run), with or without --baseline.\n"
 		 "Every format states one verdict: the run's status when it did not pass, else\n"
-		 "limit when a limit was breached, else regression when the comparison found\n"
+		 "limit when a limit was breached, else regression when a comparison found\n"
 		 "one, else passed.\n"
 		 "Exit status: 0 passed (or still running), 1 failed, a limit breached or a\n"
 		 "regression, 2 bad usage.",

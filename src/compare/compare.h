@@ -24,6 +24,8 @@ struct nr_compare_opts {
 	struct nr_analysis_compare_params params;
 	bool params_from_cli;   /* --threshold given: it wins over the campaign */
 	bool history;           /* look for change points in each flagged series' history */
+	/* compare --variants: only these metrics (NULL or empty: every one) */
+	const struct nr_strvec *metrics;
 };
 
 /* ---- limits: absolute bounds on a run's series, from its stored campaign ---- */
@@ -85,12 +87,28 @@ enum nr_presence {
 	NR_ONLY_CAND,
 };
 
+/*
+ * What a paired comparison (A/B variants of one run) shows beside the
+ * verdict, which comes from the family test of the per-pair log ratios
+ * (so that its false-alarm rate holds): Wilcoxon's signed-rank test of
+ * the same log ratios, and a bootstrap interval of the median ratio.
+ */
+struct nr_paired_extra {
+	size_t pairs;             /* complete pairs (repeat i of both variants) */
+	size_t unpaired;          /* repeats of one variant without the other's */
+	double signed_rank_p;     /* two-sided; NaN when not computed */
+	bool signed_rank_exact;
+	double ratio_median;      /* median of cand / base over the pairs; NaN: a value <= 0 */
+	double ratio_low, ratio_high; /* its bootstrap interval at ci_level */
+};
+
 struct nr_series_cmp {
 	struct nr_series id;
 	enum nr_presence presence;
 	double threshold, critical;    /* as applied */
 	struct nr_analysis_compare_result r; /* NR_IN_BOTH only */
 	char *context;                 /* e.g. "a change point at commit abc123 (+12.0 %)", or NULL */
+	struct nr_paired_extra paired; /* a paired comparison's series only */
 };
 
 struct nr_comparison {
@@ -115,6 +133,14 @@ struct nr_comparison {
 	bool class_differs;
 	/* the candidate's limits (from its stored campaign), checked with or without --threshold */
 	struct nr_limits limits;
+	/*
+	 * A paired comparison (nr_compare_variants): the variants of one
+	 * run, cand the run (base too, the same run), the series' keys
+	 * without their variant, base the first variant's repeats and cand
+	 * the second's, pair by pair.
+	 */
+	bool paired;
+	char *base_variant, *cand_variant;
 };
 
 /* A run's host class from its hosts' sysinfo (malloc'ed; "" when none is known). */
@@ -127,6 +153,22 @@ char *nr_compare_host_class(struct nr_store *st, const char *run_id);
 int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		    struct nr_comparison *ret, struct nr_diag *d);
 void nr_comparison_release(struct nr_comparison *c);
+
+/*
+ * Compare the two variants of run o->cand_sel (NULL: the latest) pair by
+ * pair: per series (case without its variant x role x metric) the per-pair
+ * log ratios of the second variant to the first, repeat i with repeat i,
+ * judged as a family as nr_compare_runs judges (outcomes, thresholds from
+ * the stored campaign unless o->params_from_cli, severities, detectable
+ * change, repeats needed counted in pairs), with the signed-rank test and
+ * the bootstrap interval of the median ratio beside. NR_ENOTFOUND when
+ * the run has no variants; NR_ECONFIG when its cases name other than two.
+ */
+int nr_compare_variants(struct nr_store *st, const struct nr_compare_opts *o,
+			struct nr_comparison *ret, struct nr_diag *d);
+
+/* Whether run_id's cases are variants' (its campaign had `variants:`). */
+bool nr_compare_run_has_variants(struct nr_store *st, const char *run_id);
 
 /*
  * Whether the comparison should fail CI: a regression, or a breach of the

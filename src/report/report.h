@@ -125,14 +125,17 @@ struct nr_report_run {
 	/* a comparison was asked for but none could be made: why (e.g. no
 	 * finished run matches the baseline, as on a branch's first run) */
 	const char *cmp_missing;
+	/* a run with variants: its variants compared pair by pair, or NULL */
+	const struct nr_comparison *paired;
 };
 
 /*
  * The one verdict of a run's report, the same in every format: the
  * run's status when it did not pass ("failed", "stopped", ...), "limit"
  * when it passed but breached a limit of its campaign, "regression" when
- * the comparison found a regression of severity >= warning, else
- * "passed". `netrig report` exits 0 only for "passed" (and "running").
+ * the comparison (or the paired comparison of its variants) found a
+ * regression of severity >= warning, else "passed". `netrig report` exits
+ * 0 only for "passed" (and "running").
  */
 const char *nr_report_verdict(const struct nr_report_run *r);
 

@@ -90,6 +90,10 @@ struct nr_changes;
  * or "###" (inside a run's report, whose heading is the verdict). */
 void nr__report_changes_md(const struct nr_changes *c, const char *heading, struct nr_buf *out);
 
+/* The testcases of a paired comparison (one per series, a failure for a
+ * regression) for a run's JUnit report (report_compare.c). */
+void nr__report_paired_junit_cases(const struct nr_comparison *c, struct nr_buf *out);
+
 /* "warning regression: 10 us -> 12 us (+20.0% [+18.1, +22.0], p 1e-06,
  * adjusted 4e-05)": a regression in one line, unescaped. */
 void nr__report_regression_message(const struct nr_series_cmp *s, struct nr_buf *out);

@@ -19,7 +19,8 @@ const char *nr_report_verdict(const struct nr_report_run *r)
 		return r->run->status;
 	if (lim && nr_limits_fail(lim, NR_SEVERITY_WARNING))
 		return "limit";
-	if (r->cmp && nr_comparison_regressed(r->cmp, NR_SEVERITY_WARNING))
+	if ((r->cmp && nr_comparison_regressed(r->cmp, NR_SEVERITY_WARNING)) ||
+	    (r->paired && nr_comparison_regressed(r->paired, NR_SEVERITY_WARNING)))
 		return "regression";
 	return "passed";
 }
@@ -81,6 +82,10 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 		nr__report_comparison_md_body(r->cmp, "####", out);
 	} else if (r->cmp_missing) {
 		nr_buf_addf(out, "> No comparison: %s.\n\n", r->cmp_missing);
+	}
+	if (r->paired) {
+		nr_buf_adds(out, "### Variants\n\n");
+		nr__report_comparison_md_body(r->paired, "####", out);
 	}
 	nr_buf_adds(out, "<details><summary>Results</summary>\n\n"
 			 "| case | metric | median | min | max | n |\n|---|---|---:|---:|---:|---:|\n");
@@ -208,6 +213,20 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 		tests += nt;
 		i = end;
 	}
+	if (r->paired) {
+		/* the variants compared pair by pair: a suite of their own */
+		size_t nf = r->paired->counts[NR_OUTCOME_REGRESSION];
+
+		nr_buf_adds(&body, "  <testsuite name=\"variants: ");
+		nr_report_xml_escape(&body, r->paired->cand_variant);
+		nr_buf_adds(&body, " against ");
+		nr_report_xml_escape(&body, r->paired->base_variant);
+		nr_buf_addf(&body, "\" tests=\"%zu\" failures=\"%zu\">\n", r->paired->n, nf);
+		nr__report_paired_junit_cases(r->paired, &body);
+		nr_buf_adds(&body, "  </testsuite>\n");
+		failures += nf;
+		tests += r->paired->n;
+	}
 	nr_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"netrig ");
 	nr_report_xml_escape(out, r->run->campaign);
 	nr_buf_addf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", tests, failures);
@@ -280,6 +299,11 @@ static void json_report(const struct nr_report_run *r, struct nr_buf *out)
 		json_object_set_new(root, "comparison", json_null());
 		json_object_set_new(root, "comparison_missing", json_string(r->cmp_missing));
 	}
+	if (r->paired) {
+		nr_buf_reset(&part);
+		nr_report_comparison(r->paired, NR_REPORT_JSON, &part);
+		json_object_set_new(root, "variants", json_loads(part.buf, 0, NULL));
+	}
 	if (r->changes) {
 		nr_buf_reset(&part);
 		nr_report_changes(r->changes, NR_REPORT_JSON, &part);
@@ -332,6 +356,10 @@ void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, str
 			nr_report_comparison(r->cmp, NR_REPORT_TEXT, out);
 		} else if (r->cmp_missing) {
 			nr_buf_addf(out, "\nno comparison: %s\n", r->cmp_missing);
+		}
+		if (r->paired) {
+			nr_buf_addch(out, '\n');
+			nr_report_comparison(r->paired, NR_REPORT_TEXT, out);
 		}
 		nr_buf_addf(out, "\nverdict: %s\n", nr_report_verdict(r));
 		if (r->changes && r->changes->n) {
