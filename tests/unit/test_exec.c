@@ -311,10 +311,16 @@ static void start_escapers(char **argv, struct nr_cgroup *cg, struct nr_proc *p,
 
 NR_TEST(exec_cgroup_keeps_what_leaves_the_group)
 {
-	/* setsid and a double fork: out of the group, out of reach of kill(-pgid) */
+	/*
+	 * setsid and a double fork: out of the group, out of reach of
+	 * kill(-pgid). Each escaper prints its own pid once it has left the
+	 * group ($! would be printed before, and a stop in between would
+	 * still reach it).
+	 */
 	char *argv[] = { "sh", "-c",
-			 "setsid sleep 31 >/dev/null 2>&1 & echo $!; "
-			 "sh -c 'setsid sleep 32 >/dev/null 2>&1 & echo $!' ", NULL };
+			 "setsid sh -c 'echo $$; exec sleep 31 >/dev/null 2>&1' & "
+			 "sh -c \"setsid sh -c 'echo \\$\\$; exec sleep 32 >/dev/null 2>&1' &\"",
+			 NULL };
 	struct nr_cgroup *run = test_cgroup("keep"), *cg = NULL;
 	struct nr_proc p, *procs[1] = { &p };
 	long a, b;
@@ -345,8 +351,8 @@ NR_TEST(exec_stop_in_cgroup_terms_then_kills_escapers)
 	 * the pipe at once (with the groups alone, stop waits a second grace).
 	 */
 	char *argv[] = { "sh", "-c",
-			 "setsid sleep 33 & echo $!; "
-			 "setsid sh -c 'trap \"\" TERM; exec sleep 34' & echo $!; "
+			 "setsid sh -c 'echo $$; exec sleep 33' & "
+			 "setsid sh -c 'trap \"\" TERM; echo $$; exec sleep 34' & "
 			 "exec sleep 35", NULL };
 	struct nr_cgroup *run = test_cgroup("stop"), *cg = NULL;
 	struct nr_proc p, *procs[1] = { &p };
