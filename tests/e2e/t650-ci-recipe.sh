@@ -311,4 +311,13 @@ expect_grep '^::error title=netrig: could not judge::netrig exit status 2' out "
 expect_grep '^## netrig: :warning: could not judge this push' "$tmp/summary.md" "the summary says not judged"
 grep -q 'could not judge this push' "$tmp/state.json" || fail "the comment still shows an older verdict"
 
+say "could not judge (3): netrig stopped by infrastructure, or not there at all"
+printf '#!/bin/sh\necho "netrig run: the store failed" >&2\nexit 3\n' > "$tmp/netrig-infra"
+chmod +x "$tmp/netrig-infra"
+expect_exit 3 env NETRIG="$tmp/netrig-infra" "$ci/netrig-pr.sh" --github HEAD^1 HEAD bench/pr.yaml
+expect_grep '^::error title=netrig: could not judge::netrig exit status 3: infrastructure' out "the annotation"
+expect_grep '^## netrig: :warning: could not judge this push' netrig-pr/report.md "the report says not judged"
+expect_exit 3 env NETRIG="$tmp/no-such-netrig" "$ci/netrig-pr.sh" HEAD^1 HEAD bench/pr.yaml
+expect_grep 'could not judge: netrig exit status 127' err "a missing netrig is not a verdict"
+
 done_ok
