@@ -22,6 +22,13 @@ int nr_parse_duration_us(const char *s, int64_t *ret_us);
 /* Accepts an optional suffix K, M, G, T (powers of 1024), optional "B"/"iB". */
 int nr_parse_size(const char *s, uint64_t *ret_bytes);
 
+/*
+ * A rate in decimal units: "100000", "1.5M", "20k", "2G" (k, K: 1e3; m,
+ * M: 1e6; g, G: 1e9), after one of the unit words in `units` (e.g.
+ * {"pps", NULL}: "1.5Mpps"; matched without case) is taken off;
+ * "unlimited" and "0" are 0. Finite and not negative.
+ */
+int nr_parse_rate(const char *s, const char *const *units, double *ret);
 /* "10%" -> 0.10, or a plain ratio "0.1" -> 0.10; not negative. */
 int nr_parse_ratio(const char *s, double *ret);
 
