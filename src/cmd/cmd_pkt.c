@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"       netrig pkt fwd IN OUT [--bidirectional] [--method auto|xdp|tx_ring|sendmmsg]\n"
 	"                     [--batch N] [--duration D] [--json]\n"
 	"       netrig pkt pcap IFACE FILE N [--timeout D] [--all] [--json]\n"
-	"       netrig pkt check FILE --sent N [--size 60..9000] [--json]\n"
+	"       netrig pkt check FILE --sent N [--size 60..9000] [--in-order] [--json]\n"
 	"\n"
 	"gen    sends ixy-pktgen's frames (60 bytes, UDP 10.0.0.1:42 -> 10.0.0.2:1337,\n"
 	"       payload \"ixy\", sequence number in the last 4 bytes) on IFACE: --count N\n"
@@ -45,7 +45,8 @@ static const char usage_text[] =
 	"       (exit 1 on the timeout)\n"
 	"check  applies ixy-ci's rules to FILE (pcap or pcapng): N frames, each UDP\n"
 	"       frame ixy's, N-1 <= max sequence <= 2N, no sequence twice; reports\n"
-	"       loss, duplicates and reordering; exit 1 with the first failing rule";
+	"       loss, duplicates and reordering (--in-order: reordering fails it, as\n"
+	"       ixy-ci's earlier rule); exit 1 with the first failing rule";
 
 /* ---- signals: every loop looks at this flag ---- */
 
@@ -706,8 +707,9 @@ static json_t *check_json(const char *file, const struct nr_pkt_check *r,
 	double span = (double)(r->last_ts_ns - r->first_ts_ns) / 1e9;
 
 	json_object_set_new(doc, "file", json_string(file));
-	json_object_set_new(doc, "params", json_pack("{s:I, s:I}", "sent", (json_int_t)o->sent,
-						    "size_bytes", (json_int_t)(o->size ? o->size : NR_PKT_MIN_SIZE)));
+	json_object_set_new(doc, "params", json_pack("{s:I, s:I, s:b}", "sent", (json_int_t)o->sent,
+						    "size_bytes", (json_int_t)(o->size ? o->size : NR_PKT_MIN_SIZE),
+						    "in_order", o->in_order));
 	json_object_set_new(doc, "check", json_pack("{s:b, s:s, s:s}", "passed",
 						   r->rule == NR_PKT_RULE_PASS, "rule",
 						   nr_pkt_rule_name(r->rule), "message", r->message));
@@ -742,6 +744,7 @@ static int check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "sent", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
+		{ "in-order", no_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -761,6 +764,9 @@ static int check(int argc, char **argv)
 		case 's':
 			if (parse_size(optarg, &o.size))
 				return NR_EXIT_USAGE;
+			break;
+		case 'o':
+			o.in_order = true;
 			break;
 		case 'j':
 			as_json = true;

@@ -190,17 +190,24 @@ enum nr_pkt_rule {
 	NR_PKT_RULE_PASS = 0,
 	NR_PKT_RULE_FRAME,     /* a frame that cannot be parsed (ixy-ci's EtherParse) */
 	NR_PKT_RULE_MALFORMED, /* a UDP frame whose length is wrong or whose payload lacks "ixy" */
+	NR_PKT_RULE_ORDER,     /* with in_order: a number not above the one before (ixy-ci's earlier rule) */
 	NR_PKT_RULE_COUNT,     /* UDP frames != N */
 	NR_PKT_RULE_MAX_SEQ,   /* not N-1 <= max sequence <= 2N */
 	NR_PKT_RULE_DUPLICATE, /* a sequence number more than once */
 };
 
-/* "pass", "frame", "malformed", "count", "max_seq", "duplicate" */
+/* "pass", "frame", "malformed", "order", "count", "max_seq", "duplicate" */
 const char *nr_pkt_rule_name(enum nr_pkt_rule r);
 
 struct nr_pkt_check_opts {
 	uint64_t sent;   /* N: the frames the capture was told to take (ixy-ci's PCAP_N), >= 1 */
 	size_t size;     /* frame size the generator used (0: 60, ixy's): UDP length size - 34 */
+	/*
+	 * Also ixy-ci's ordering rule, which it disabled because OpenStack
+	 * reordered: every number above the one before, checked frame by
+	 * frame like the malformed rule.
+	 */
+	bool in_order;
 };
 
 struct nr_pkt_check {

@@ -11,7 +11,11 @@
  *   3. count == N, else "Incorrect packet count: expected: N actual: C";
  *   4. N-1 <= max sequence number <= 2N, else "Bad sequence number";
  *   5. no sequence number twice, else "Some sequence number occured more
- *      than once" (ixy-ci's spelling, kept so a grep for it finds ours).
+ *      than once" (ixy-ci's spelling, kept so a grep for it finds ours);
+ *   and on request (in_order) the rule ixy-ci had before 96e4f35 and then
+ *   commented out: each number above the one before it, else "Wrong
+ *   packet order: last sequence number was L and now encountered S",
+ *   checked with the frame rules, in file order.
  *
  * ixy-ci stops at the first bad frame; this check reads on so that its
  * counts (loss, duplicates, reordering) describe the whole file, and
@@ -41,6 +45,7 @@ const char *nr_pkt_rule_name(enum nr_pkt_rule r)
 	case NR_PKT_RULE_PASS: return "pass";
 	case NR_PKT_RULE_FRAME: return "frame";
 	case NR_PKT_RULE_MALFORMED: return "malformed";
+	case NR_PKT_RULE_ORDER: return "order";
 	case NR_PKT_RULE_COUNT: return "count";
 	case NR_PKT_RULE_MAX_SEQ: return "max_seq";
 	case NR_PKT_RULE_DUPLICATE: return "duplicate";
@@ -130,6 +135,13 @@ void nr_pkt_checker_add(struct nr_pkt_checker *c, int64_t ts_ns, const uint8_t *
 	}
 	p = v.payload + v.payload_len - 4;
 	seq = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	if (c->o.in_order && c->n > 0 && seq <= c->r.last_seq && !c->have_frame_rule) {
+		c->have_frame_rule = true;
+		c->r.rule = NR_PKT_RULE_ORDER;
+		snprintf(c->r.message, sizeof(c->r.message),
+			 "Wrong packet order: last sequence number was %" PRIu32 " and now encountered %" PRIu32
+			 " (frame %" PRIu64 ")", c->r.last_seq, seq, c->r.frames);
+	}
 	if (c->n == 0) {
 		c->r.first_seq = c->r.min_seq = c->r.max_seq = seq;
 		c->r.first_ts_ns = ts_ns;

@@ -780,6 +780,42 @@ NR_TEST(pkt_check_measures_loss_duplicates_reordering)
 	CHECK_STR(r.message, "Incorrect packet count: expected: 5 actual: 0");
 }
 
+NR_TEST(pkt_check_rule_order_on_request)
+{
+	static const uint32_t seq[] = { 0, 1, 3, 2, 4 };
+	struct nr_pkt_check_opts o = { .sent = 5, .in_order = true };
+	struct nr_pkt_checker *c;
+	struct nr_pkt_check r;
+	struct feed fd;
+	uint8_t f[60];
+	size_t i;
+
+	/* by default reordering is reported, not failed (ixy-ci disabled the rule) */
+	feed_init(&fd, 5, 60, 0);
+	for (i = 0; i < NR_ARRAY_SIZE(seq); i++)
+		feed_seq(&fd, seq[i]);
+	r = finish(&fd);
+	CHECK_EQ(r.rule, NR_PKT_RULE_PASS);
+	CHECK_EQ(r.reordered, 1);
+	c = nr_pkt_checker_new(&o);
+	for (i = 0; i < NR_ARRAY_SIZE(seq); i++) {
+		frame(f, 60, seq[i]);
+		nr_pkt_checker_add(c, 0, f, 60, 60);
+	}
+	nr_pkt_checker_finish(c, &r);
+	CHECK_EQ(r.rule, NR_PKT_RULE_ORDER);
+	CHECK_STR(r.message, "Wrong packet order: last sequence number was 3 and now encountered 2 (frame 4)");
+	CHECK_STR(nr_pkt_rule_name(r.rule), "order");
+	/* a duplicate is out of order too, as it was for ixy-ci */
+	c = nr_pkt_checker_new(&o);
+	for (i = 0; i < 3; i++) {
+		frame(f, 60, i == 2 ? 1 : (uint32_t)i);
+		nr_pkt_checker_add(c, 0, f, 60, 60);
+	}
+	nr_pkt_checker_finish(c, &r);
+	CHECK_EQ(r.rule, NR_PKT_RULE_ORDER);
+}
+
 NR_TEST(pkt_check_names_and_methods)
 {
 	enum nr_pkt_method m;
