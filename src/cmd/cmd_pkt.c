@@ -309,7 +309,7 @@ static int gen(int argc, char **argv)
 	bool as_json = false, have_dst_mac = false, have_src_mac = false;
 	json_t *doc, *res_j, *params, *extra;
 	char b1[32], b2[32], b3[32], b4[32];
-	double secs;
+	double secs, pps;
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -392,13 +392,14 @@ static int gen(int argc, char **argv)
 		return fail_json(as_json, "pkt_gen", NR_EXIT_INFRA, nr_diag_msg(&d));
 	}
 	secs = res.duration_us > 0 ? (double)res.duration_us / 1e6 : NAN;
+	/* n frames span n - 1 gaps: frame k leaves at k / rate */
+	pps = res.sent > 1 ? (double)(res.sent - 1) / secs : NAN;
 	fprintf(ctx.out.lines, "[%s] TX: %llu bytes %llu packets\n", o.ifname,
 		(unsigned long long)res.c.tx_bytes, (unsigned long long)res.c.tx_packets);
 	fprintf(ctx.out.lines, "sent %llu frames in %.3f s: %.3f Mpps, %.1f Mbit/s%s%s\n",
-		(unsigned long long)res.sent, res.duration_us / 1e6, (double)res.sent / 1e6 / secs,
-		(double)res.c.tx_bytes * 8 / 1e6 / secs, res.stopped ? " (stopped by a signal)" : "",
-		o.rate > 0 && (double)res.sent / secs < o.rate * 0.99 && res.sent > 1 ?
-		" (below the asked rate: the machine could not keep up)" : "");
+		(unsigned long long)res.sent, res.duration_us / 1e6, pps / 1e6,
+		pps * (double)o.frame.size * 8 / 1e6, res.stopped ? " (stopped by a signal)" : "",
+		o.rate > 0 && pps < o.rate * 0.99 ? " (below the asked rate: the machine could not keep up)" : "");
 	if (res.c.tx_errors)
 		fprintf(ctx.out.lines, "the kernel refused %llu frames\n",
 			(unsigned long long)res.c.tx_errors);
@@ -418,8 +419,8 @@ static int gen(int argc, char **argv)
 	res_j = json_object();
 	add_count(res_j, "sent_packets", res.sent, "none");
 	add_result(res_j, "sent_bytes", (double)res.c.tx_bytes, "B", "none");
-	add_result(res_j, "packets_per_s", (double)res.sent / secs, "1/s", "higher");
-	add_result(res_j, "throughput_bps", (double)res.c.tx_bytes * 8 / secs, "bit/s", "higher");
+	add_result(res_j, "packets_per_s", pps, "1/s", "higher");
+	add_result(res_j, "throughput_bps", pps * (double)o.frame.size * 8, "bit/s", "higher");
 	add_result(res_j, "duration_us", (double)res.duration_us, "us", "none");
 	json_object_set_new(doc, "results", res_j);
 	extra = json_pack("{s:I, s:I, s:I, s:b}", "first_seq", (json_int_t)o.first_seq, "next_seq",

@@ -219,7 +219,8 @@ int nr_pkt_fwd(const struct nr_pkt_fwd_opts *o, struct nr_pkt_fwd_result *ret,
 		/* AF_XDP is not to be had here: AF_PACKET, and the reason goes to the result */
 		snprintf(w.res.note, sizeof(w.res.note), "%s", nr_diag_msg(&xd));
 	}
-	w.res.method = o->method == NR_PKT_SENDMMSG ? NR_PKT_SENDMMSG : NR_PKT_TX_RING;
+	/* as the generator: sendmmsg straight from the receive ring unless the transmit ring is asked for */
+	w.res.method = o->method == NR_PKT_TX_RING ? NR_PKT_TX_RING : NR_PKT_SENDMMSG;
 	if ((rc = open_dir(&w, &w.dir[0], &in, &out, &w.res.c[0], &w.res.c[1], d)) < 0)
 		goto out;
 	w.n_dirs = 1;

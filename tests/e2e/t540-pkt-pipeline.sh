@@ -23,7 +23,7 @@ start_bg fwd fwd "$NETRIG" pkt fwd eth0 eth1 --duration 60s --json
 wait_line fwd "^forwarding eth0 -> eth1 \(" 10
 expect_exit 0 in_ns pktgen "$NETRIG" pkt gen eth0 --count $N --rate 20000 --json
 cp out gen.json
-expect_grep "^sending 60-byte frames on eth0 \(tx_ring, batch 64, 20000 frames/s\)" err "gen's ready line"
+expect_grep "^sending 60-byte frames on eth0 \(sendmmsg, batch 64, 20000 frames/s\)" err "gen's ready line"
 wait_exit pcap
 [ $rc = 0 ] || { cat pcap.out pcap.err; fail "pcap exited $rc"; }
 expect_grep "^captured $N frames into .*cap.pcap" pcap.err "pcap says it ended at N"
@@ -75,12 +75,12 @@ expect_grep "^received_packets +$N count" out "check's samples"
 expect_exit 0 "$NETRIG" parse netrig gen.json
 expect_grep "^sent_packets +$N count" out "gen's samples"
 
-say "both directions through one forwarder, sendmmsg on both tools"
+say "both directions through one forwarder, the transmit ring on both tools"
 start_bg back pktgen "$NETRIG" pkt pcap eth0 "$tmp/back.pcap" 500 --timeout 30s
 wait_line back "^capturing 500 UDP frames" 10
-start_bg fwd2 fwd "$NETRIG" pkt fwd eth0 eth1 --bidirectional --method sendmmsg --batch 16 --duration 60s
-wait_line fwd2 "^forwarding eth0 -> eth1 and back \(sendmmsg, batch 16\)" 10
-expect_exit 0 in_ns pcap "$NETRIG" pkt gen eth0 --count 500 --rate 10000 --method sendmmsg --batch 8
+start_bg fwd2 fwd "$NETRIG" pkt fwd eth0 eth1 --bidirectional --method tx_ring --batch 16 --duration 60s
+wait_line fwd2 "^forwarding eth0 -> eth1 and back \(tx_ring, batch 16\)" 10
+expect_exit 0 in_ns pcap "$NETRIG" pkt gen eth0 --count 500 --rate 10000 --method tx_ring --batch 8
 wait_exit back
 [ $rc = 0 ] || { cat back.out back.err; fail "the capture in pktgen exited $rc"; }
 expect_exit 0 "$NETRIG" pkt check back.pcap --sent 500
