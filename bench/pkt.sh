@@ -168,7 +168,6 @@ while [ $r -le "$ROUNDS" ]; do
 	if [ $((r % 2)) = 1 ]; then netrig_fwd; kernel_fwd; else kernel_fwd; netrig_fwd; fi
 	r=$((r + 1))
 done
-grep -q "AF_XDP not used" "$tmp/fwd.out" && echo "  ($(sed -n 's/^note: //p' "$tmp/fwd.out"))"
 a=$(median < "$tmp/netrig-fwd.runs") b=$(median < "$tmp/kernel.runs")
 echo "netrig fwd ($method): $a frames/s; kernel forwarding: $b frames/s; ratio $(python3 -c "import sys; print(round(float(sys.argv[1]) / float(sys.argv[2]), 3) if float(sys.argv[2]) else 'nan')" "$a" "$b") (goal >= 1.0)"
 [ "$ROUNDS" -ge 2 ] && echo "  ratio, 95 % interval: $(python3 bench/ratio.py "$tmp/netrig-fwd.runs" "$tmp/kernel.runs" higher)"

@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"       frames/s (100000, 1.5M; default as fast as it can), --batch frames per\n"
 	"       system call (64); --dst-mac/--dst-ip to go through a router\n"
 	"fwd    forwards every frame from IN to OUT (and back with --bidirectional)\n"
-	"       until stopped or --duration; AF_XDP when it works here, else AF_PACKET\n"
+	"       until stopped or --duration; AF_PACKET, or AF_XDP with --method xdp\n"
 	"pcap   captures N UDP frames (--all: any N frames) on IFACE into FILE, a\n"
 	"       classic libpcap file; ends at N or after --timeout (15s), saying which\n"
 	"       (exit 1 on the timeout)\n"
@@ -437,12 +437,10 @@ struct fwd_ctx {
 	const struct nr_pkt_fwd_opts *o;
 };
 
-static void fwd_ready(void *ctx, const char *method, const char *note)
+static void fwd_ready(void *ctx, const char *method)
 {
 	struct fwd_ctx *f = ctx;
 
-	if (note)
-		fprintf(f->out.lines, "note: AF_XDP not used: %s\n", note);
 	fprintf(f->out.lines, "forwarding %s -> %s%s (%s, batch %u)\n", f->o->in, f->o->out,
 		f->o->bidirectional ? " and back" : "", method, f->o->batch);
 	fflush(f->out.lines);
@@ -552,8 +550,6 @@ static int fwd(int argc, char **argv)
 	extra = json_pack("{s:[o, o], s:I, s:I}", "interfaces", counters_json(o.in, &res.c[0]),
 			  counters_json(o.out, &res.c[1]), "dropped_ring", (json_int_t)ring_drops,
 			  "dropped_here", (json_int_t)res.dropped);
-	if (res.note[0])
-		json_object_set_new(extra, "xdp_note", json_string(res.note));
 	json_object_set_new(doc, "extra", extra);
 	return out_finish(&ctx.out, doc, NR_EXIT_OK);
 }

@@ -7,8 +7,8 @@
  * capture writes what arrives into a classic libpcap file; the check
  * applies ixy-ci's rules to that file and measures loss, duplicates and
  * reordering. Frames go through AF_PACKET sockets with PACKET_MMAP rings
- * (TPACKET_V3 to receive, a TPACKET_V2 ring or sendmmsg to send), or
- * AF_XDP where the kernel and driver allow it.
+ * (TPACKET_V3 to receive, sendmmsg or a TPACKET_V2 ring to send), or
+ * AF_XDP when asked and the kernel and driver allow it.
  *
  * Files by concern: pkt_frame.c (layout), pkt_pcap.c (the file formats),
  * pkt_check.c (the rules), pkt_sock.c (sockets and rings), pkt_gen.c,
@@ -258,7 +258,7 @@ enum nr_pkt_method {
 	NR_PKT_AUTO = 0,    /* the best that works here (see each loop) */
 	NR_PKT_TX_RING,     /* AF_PACKET, PACKET_MMAP TPACKET_V2 transmit ring */
 	NR_PKT_SENDMMSG,    /* AF_PACKET, sendmmsg() of a batch */
-	NR_PKT_XDP,         /* AF_XDP (fwd), native mode, copy */
+	NR_PKT_XDP,         /* AF_XDP (fwd, only when asked), native mode, copy */
 };
 
 /* "auto", "tx_ring", "sendmmsg", "xdp"; NULL otherwise */
@@ -312,14 +312,14 @@ int nr_pkt_gen(const struct nr_pkt_gen_opts *o, struct nr_pkt_gen_result *ret,
 struct nr_pkt_fwd_opts {
 	const char *in, *out;
 	bool bidirectional;   /* also out -> in */
-	enum nr_pkt_method method;   /* AUTO: xdp when it works, else sendmmsg; or tx_ring, sendmmsg, xdp */
+	enum nr_pkt_method method;   /* AUTO: sendmmsg; or tx_ring, sendmmsg, xdp */
 	unsigned batch;       /* frames per transmit, 1..NR_PKT_BATCH_MAX */
 	int64_t duration_us;  /* 0: until *stop */
 	const volatile sig_atomic_t *stop;
 	nr_pkt_tick_fn *tick;
 	void *tick_ctx;
-	/* once forwarding has started; `note` says why AF_XDP was not used, or NULL */
-	void (*ready)(void *ctx, const char *method, const char *note);
+	/* once forwarding has started */
+	void (*ready)(void *ctx, const char *method);
 };
 
 struct nr_pkt_fwd_result {
@@ -328,7 +328,6 @@ struct nr_pkt_fwd_result {
 	uint64_t dropped;     /* frames received and not sent on (too big, send failed) */
 	int64_t duration_us;
 	enum nr_pkt_method method;
-	char note[256];       /* why AF_XDP was not used, when it was asked or AUTO */
 };
 
 int nr_pkt_fwd(const struct nr_pkt_fwd_opts *o, struct nr_pkt_fwd_result *ret,

@@ -96,8 +96,8 @@ int nr__pkt_tx_sendmmsg(struct nr__pkt_tx *tx, struct mmsghdr *msgs, unsigned n)
 
 /*
  * The forwarder on AF_XDP (pkt_xdp.c). NR_EUNSUPPORTED with the reason in
- * d when the kernel, the driver or the rights do not allow it here (the
- * caller falls back to AF_PACKET); other errors are the forwarder's.
+ * d when the kernel, the driver or the rights do not allow it here; other
+ * errors are the forwarder's.
  */
 int nr__pkt_fwd_xdp(const struct nr_pkt_fwd_opts *o, struct nr_pkt_fwd_result *ret,
 		    struct nr_diag *d);

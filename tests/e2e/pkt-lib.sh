@@ -53,6 +53,22 @@ wait_line() {
 	done
 }
 
+# wait_line_or_exit NAME REGEX SECONDS: 0 when the line comes; 1 when NAME
+# ended first (its exit status in $rc); fail when the time passes.
+wait_line_or_exit() {
+	_steps=$(($3 * 50))
+	while ! grep -qE -e "$2" "$1.out" "$1.err" 2> /dev/null; do
+		if ! alive "$(cat "$1.pid")"; then
+			wait_exit "$1"
+			return 1
+		fi
+		_steps=$((_steps - 1))
+		[ $_steps -gt 0 ] || { cat "$1.out" "$1.err"; fail "$1: no /$2/ after $3 s"; }
+		sleep 0.02
+	done
+	return 0
+}
+
 # wait_exit NAME: wait for NAME to end; its exit status in $rc.
 wait_exit() {
 	wait "$(cat "$1.pid")"

@@ -88,6 +88,28 @@ kill -TERM "$(cat fwd2.pid)"
 wait_exit fwd2
 expect_grep "^forwarded 500 of 500 frames" fwd2.out "fwd2's summary"
 
+say "AF_XDP when asked (native XDP on veth), where this kernel allows it"
+start_bg cap3 pcap "$NETRIG" pkt pcap eth0 "$tmp/xdp.pcap" 2000 --timeout 30s
+wait_line cap3 "^capturing 2000 UDP frames" 10
+start_bg fwd3 fwd "$NETRIG" pkt fwd eth0 eth1 --method xdp --duration 60s
+if wait_line_or_exit fwd3 "^forwarding eth0 -> eth1 \(xdp, batch 64\)" 10; then
+	expect_exit 0 in_ns pktgen "$NETRIG" pkt gen eth0 --count 2000 --rate 10000
+	wait_exit cap3
+	[ $rc = 0 ] || { cat cap3.out cap3.err fwd3.out fwd3.err; fail "the capture behind AF_XDP exited $rc"; }
+	expect_exit 0 "$NETRIG" pkt check xdp.pcap --sent 2000
+	kill -TERM "$(cat fwd3.pid)"
+	wait_exit fwd3
+	expect_eq $rc 0 "fwd on AF_XDP, ended by SIGTERM"
+	expect_grep "^forwarded 20[0-9][0-9] of 20[0-9][0-9] frames in [0-9.]+ s \(xdp\)" fwd3.out "its summary"
+	# the program went with the process: the interface has no XDP left
+	ip -n "$lab-fwd" link show eth0 | grep -q "xdp" && fail "XDP still attached: $(ip -n "$lab-fwd" link show eth0)"
+else
+	expect_eq "$rc" 3 "fwd --method xdp where it cannot run"
+	grep -q "native XDP on eth0\|AF_XDP\|bpf" fwd3.err || fail "no reason given: $(cat fwd3.err)"
+	echo "AF_XDP not here: $(cat fwd3.err)"
+	kill "$(cat cap3.pid)" 2> /dev/null
+fi
+
 say "a capture that gets too little ends at its timeout: exit 1, saying so, a valid file"
 start_bg late pcap "$NETRIG" pkt pcap eth0 "$tmp/late.pcap" 5 --timeout 1s --json
 wait_exit late
