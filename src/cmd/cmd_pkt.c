@@ -509,6 +509,9 @@ static int fwd(int argc, char **argv)
 		return nr_cmd_error(NAME, NR_EXIT_USAGE, "fwd takes two interfaces (fwd IN OUT [options])");
 	o.in = argv[optind];
 	o.out = argv[optind + 1];
+	if (!strcmp(o.in, o.out))
+		return nr_cmd_error(NAME, NR_EXIT_USAGE, "fwd: IN and OUT are both %s: a forwarder needs two interfaces",
+				    o.in);
 	out_start(&ctx.out, as_json);
 	ctx.o = &o;
 	o.stop = &stop_flag;

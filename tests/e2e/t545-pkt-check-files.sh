@@ -73,6 +73,8 @@ expect_exit 2 "$NETRIG" pkt gen eth0 --rate fast
 expect_exit 2 "$NETRIG" pkt gen eth0 --size 9001
 expect_exit 2 "$NETRIG" pkt gen eth0 --dst-mac 01:02:03
 expect_exit 2 "$NETRIG" pkt fwd eth0
+expect_exit 2 "$NETRIG" pkt fwd eth0 eth0
+expect_grep "IN and OUT are both eth0" err "one interface twice"
 expect_exit 2 "$NETRIG" pkt pcap eth0 x.pcap
 expect_exit 2 "$NETRIG" pkt pcap eth0 x.pcap 10 --timeout 0
 expect_exit 0 "$NETRIG" pkt --help
