@@ -29,6 +29,16 @@ int nr_parse_size(const char *s, uint64_t *ret_bytes);
  * "unlimited" and "0" are 0. Finite and not negative.
  */
 int nr_parse_rate(const char *s, const char *const *units, double *ret);
+
+/*
+ * A number and the unit written after it, if any: "50ms", "9 Gbit/s",
+ * "-3", "1.5e3 us". *ret_unit points into s, after the spaces ("" when
+ * there is no unit); the caller judges the unit. NR_EINVAL when s does not
+ * start with a (decimal) number, -ERANGE for one that is not finite
+ * ("nan", "inf", "1e999 us").
+ */
+int nr_parse_quantity(const char *s, double *ret, const char **ret_unit);
+
 /* "10%" -> 0.10, or a plain ratio "0.1" -> 0.10; not negative. */
 int nr_parse_ratio(const char *s, double *ret);
 
