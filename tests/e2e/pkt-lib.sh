@@ -34,6 +34,11 @@ start_bg() {
 	_n=$1
 	_h=$2
 	shift 2
+	# emptied here, not by the background job's own redirection: that one
+	# happens in the child, later, and wait_line would find the line a
+	# previous NAME left
+	: > "$_n.out"
+	: > "$_n.err"
 	# not through in_ns: $! must be netrig's own pid (lab exec replaces
 	# itself with the command), not a subshell's
 	"$NETRIG" lab exec "$tmp/lab.yaml" "$_h" -- "$@" > "$_n.out" 2> "$_n.err" &

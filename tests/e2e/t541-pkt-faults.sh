@@ -19,10 +19,12 @@ N=200
 run_fault() {
 	_name=$1
 	shift
+	# the double first: python may take seconds to start on a busy
+	# machine, and pcap's timeout must not run out meanwhile
+	start_bg dbl fwd python3 "$top/tests/e2e/pkt-faulty-fwd.py" eth0 eth1 "$@"
+	wait_line dbl "^ready$" 30
 	start_bg cap pcap "$NETRIG" pkt pcap eth0 "$tmp/$_name.pcap" $N --timeout 4s
 	wait_line cap "^capturing $N UDP frames" 10
-	start_bg dbl fwd python3 "$top/tests/e2e/pkt-faulty-fwd.py" eth0 eth1 "$@"
-	wait_line dbl "^ready$" 10
 	expect_exit 0 in_ns pktgen "$NETRIG" pkt gen eth0 --count $N --rate 5000
 	wait_exit cap
 	kill "$(cat dbl.pid)" 2> /dev/null
