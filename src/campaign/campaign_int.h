@@ -65,6 +65,11 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 /* The roles of `workload: NAME` in test t (campaign_workload.c); `env` goes to both. */
 int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 			       const struct nr_ynode *n, struct nr_test *t, const struct nr_kv *env);
+/* `workload: packet_pipeline` (campaign_pipeline.c): the roles pcap, fwd, pktgen */
+int nr__campaign_load_pipeline(struct loader *l, const struct nr_campaign *c,
+			       const struct nr_ynode *n, struct nr_test *t, const struct nr_kv *env);
+/* A role's `ready:` map into rd (campaign_test.c). */
+int nr__campaign_load_ready(struct loader *l, const struct nr_ynode *n, struct nr_ready *rd);
 /* `variants:` at n into c (campaign_variant.c); before the tests, whose
  * templates may refer to them. */
 int nr__campaign_load_variants(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n);

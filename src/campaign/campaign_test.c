@@ -179,6 +179,7 @@ static const char *const test_keys[] = {
 	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
 	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds", "limits",
+	"commands",
 };
 
 static const char *const role_keys[] = {
@@ -230,6 +231,11 @@ static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_read
 	if (found != 1)
 		return fail(l, n, "'ready' needs exactly one of port, regex or delay");
 	return 0;
+}
+
+int nr__campaign_load_ready(struct loader *l, const struct nr_ynode *n, struct nr_ready *rd)
+{
+	return load_ready(l, n, rd);
 }
 
 /* "10%" or 0.1 -> 0.1 */
@@ -528,8 +534,9 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 			goto out;
 		goto roles_done;
 	}
-	if (nr_ynode_get(n, "options")) {
-		r = fail(l, key_node(n, "options"), "'options' goes with 'workload'");
+	if (nr_ynode_get(n, "options") || nr_ynode_get(n, "commands")) {
+		r = fail(l, key_node(n, nr_ynode_get(n, "options") ? "options" : "commands"),
+			 "'%s' goes with 'workload'", nr_ynode_get(n, "options") ? "options" : "commands");
 		goto out;
 	}
 	if (!!run == !!roles) {

@@ -12,9 +12,12 @@
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/num.h"
 #include "cmd/cmd.h"
@@ -32,6 +35,7 @@ static const char usage_text[] =
 	"                     [--batch N] [--duration D] [--json]\n"
 	"       netrig pkt pcap IFACE FILE N [--timeout D] [--all] [--json]\n"
 	"       netrig pkt check FILE --sent N [--size 60..9000] [--in-order] [--json]\n"
+	"                     [-- CAPTURE-COMMAND...]\n"
 	"\n"
 	"gen    sends ixy-pktgen's frames (60 bytes, UDP 10.0.0.1:42 -> 10.0.0.2:1337,\n"
 	"       payload \"ixy\", sequence number in the last 4 bytes) on IFACE: --count N\n"
@@ -46,7 +50,9 @@ static const char usage_text[] =
 	"check  applies ixy-ci's rules to FILE (pcap or pcapng): N frames, each UDP\n"
 	"       frame ixy's, N-1 <= max sequence <= 2N, no sequence twice; reports\n"
 	"       loss, duplicates and reordering (--in-order: reordering fails it, as\n"
-	"       ixy-ci's earlier rule); exit 1 with the first failing rule";
+	"       ixy-ci's earlier rule); exit 1 with the first failing rule. With a\n"
+	"       command after --, FILE is removed, the command run (its output on\n"
+	"       stderr) and FILE checked when it ends: a campaign's pcap role";
 
 /* ---- signals: every loop looks at this flag ---- */
 
@@ -740,6 +746,53 @@ static json_t *check_json(const char *file, const struct nr_pkt_check *r,
 	return doc;
 }
 
+extern char **environ;
+
+/*
+ * `check FILE ... -- CMD...`: remove FILE (a file an earlier attempt left
+ * must not be judged as this one's), run CMD with its stdout on our stderr
+ * (so that stdout keeps only check's JSON, and a ready line still shows),
+ * and wait for it. The capture's own exit status does not decide: a
+ * capture that timed out still wrote what it got, and the rules say what
+ * is wrong with it. 0, or -1 with a message in msg when CMD cannot run.
+ */
+static int run_capture(const char *file, char **cmd, char *msg, size_t msg_size)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int r, status;
+
+	if (unlink(file) < 0 && errno != ENOENT) {
+		snprintf(msg, msg_size, "cannot remove %s before the capture: %s", file, strerror(errno));
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	r = posix_spawnp(&pid, cmd[0], &fa, NULL, cmd, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0) {
+		snprintf(msg, msg_size, "cannot run the capture %s: %s", cmd[0], strerror(r));
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			snprintf(msg, msg_size, "waiting for the capture %s: %s", cmd[0], strerror(errno));
+			return -1;
+		}
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		snprintf(msg, msg_size, "the capture %s could not run (exit 127)", cmd[0]);
+		return -1;
+	}
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "the capture (%s) was ended by signal %d\n", cmd[0], WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		fprintf(stderr, "the capture (%s) exited %d\n", cmd[0], WEXITSTATUS(status));
+	return 0;
+}
+
 static int check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -754,8 +807,16 @@ static int check(int argc, char **argv)
 	struct nr_pkt_check r;
 	struct nr_diag d = { 0 };
 	bool as_json = false;
-	int c, rc;
+	char **cmd = NULL;
+	int c, rc, i;
 
+	/* a command after "--" is not ours to permute: getopt sees what comes before */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			cmd = argv + i + 1;
+			argc = i;
+			break;
+		}
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -782,6 +843,14 @@ static int check(int argc, char **argv)
 		return nr_cmd_error(NAME, NR_EXIT_USAGE, "check takes one file (check FILE --sent N)");
 	if (!o.sent)
 		return nr_cmd_error(NAME, NR_EXIT_USAGE, "check needs --sent N (the frames the capture was told to take)");
+	if (cmd && !cmd[0])
+		return nr_cmd_error(NAME, NR_EXIT_USAGE, "check: no capture command after --");
+	if (cmd) {
+		char msg[512];
+
+		if (run_capture(argv[optind], cmd, msg, sizeof(msg)) < 0)
+			return fail_json(as_json, "pkt_check", NR_EXIT_INFRA, msg);
+	}
 	rc = nr_pkt_check_file(argv[optind], &o, &r, &d);
 	if (rc < 0)
 		return fail_json(as_json, "pkt_check", NR_EXIT_FAIL, nr_diag_msg(&d));

@@ -134,10 +134,14 @@ static void read_links(const char *out, const struct nr_lab_host *h,
 					continue;
 				st[i].exists = true;
 				st[i].up = strstr(w.v[2], ",UP") && strstr(w.v[2], "LOWER_UP");
-				for (j = 3; j + 1 < w.n; j++)
+				for (j = 3; j + 1 < w.n; j++) {
 					if (!strcmp(w.v[j], "mtu") &&
 					    nr_parse_i64(w.v[j + 1], 0, 1 << 20, &mtu) == 0)
 						st[i].mtu = (int)mtu;
+					if (!strcmp(w.v[j], "link/ether") &&
+					    !strcmp(w.v[j + 1], h->ifaces[i].mac))
+						st[i].has_mac = true;
+				}
 			}
 		}
 		free(text);
@@ -258,7 +262,7 @@ int nr_lab_status(const struct nr_lab *lab, struct nr_lab_status *ret, struct nr
 			const struct nr_lab_iface_status *f = &hs->ifaces[j];
 			const struct nr_lab_link *k = &lab->links[h->ifaces[j].link];
 
-			up = up && f->exists && f->up && f->has_address &&
+			up = up && f->exists && f->up && f->has_address && f->has_mac &&
 			     (!k->mtu || f->mtu == k->mtu) && (!k->netem.set || f->netem);
 		}
 		hs->sshd_pid = state.sshd_pid[i];
@@ -535,8 +539,9 @@ static int build_net(struct builder *b)
 		const struct nr_lab_host *ha = &lab->hosts[k->a], *hb = &lab->hosts[k->b];
 		const char *a_if = ha->ifaces[k->a_if].name, *b_if = hb->ifaces[k->b_if].name;
 		/* made inside a's namespace, the peer moved to b's: the machine's own never sees them */
-		const char *veth[] = { "link", "add", a_if, "type", "veth", "peer", "name", b_if,
-				       "netns", hb->netns, NULL };
+		const char *veth[] = { "link", "add", a_if, "address", ha->ifaces[k->a_if].mac,
+				       "type", "veth", "peer", "name", b_if,
+				       "address", hb->ifaces[k->b_if].mac, "netns", hb->netns, NULL };
 		const char *set_a[] = { "link", "set", a_if, "mtu", mtu, NULL };
 		const char *set_b[] = { "link", "set", b_if, "mtu", mtu, NULL };
 

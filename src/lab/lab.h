@@ -44,6 +44,9 @@ struct nr_lab_sshd {
 struct nr_lab_iface {
 	char *name;      /* "eth0", "eth1", ... in the order of the host's links */
 	char *address;   /* dotted IPv4, without the prefix */
+	/* "02:00:" and the address's four bytes in hex: set by up, so a
+	 * campaign knows it beforehand ({iface.HOST.PEER.mac}) */
+	char *mac;
 	int prefix;      /* 24 */
 	size_t link;     /* index into lab->links */
 	size_t peer;     /* index into lab->hosts of the other end */
@@ -200,6 +203,7 @@ struct nr_lab_iface_status {
 	bool exists;
 	bool up;           /* the UP flag and a carrier (LOWER_UP) */
 	bool has_address;  /* the expected address is configured */
+	bool has_mac;      /* its MAC is the lab's (nr_lab_iface.mac) */
 	bool netem;        /* a netem qdisc is its root (checked for links with netem only) */
 	int mtu;
 };

@@ -330,6 +330,9 @@ static void add_iface(struct nr_lab *lab, size_t host, size_t link, size_t peer,
 	/* eth<k>: unique in the namespace and short whatever the host names are */
 	f->name = nr_xasprintf("eth%zu", h->n_ifaces);
 	f->address = fmt_ipv4(addr);
+	/* locally administered and unicast; unique in the lab as the address is */
+	f->mac = nr_xasprintf("02:00:%02x:%02x:%02x:%02x", addr >> 24, (addr >> 16) & 0xff,
+			      (addr >> 8) & 0xff, addr & 0xff);
 	f->prefix = 24;
 	f->link = link;
 	f->peer = peer;
@@ -581,6 +584,7 @@ static void host_release(struct nr_lab_host *h)
 	for (i = 0; i < h->n_ifaces; i++) {
 		free(h->ifaces[i].name);
 		free(h->ifaces[i].address);
+		free(h->ifaces[i].mac);
 	}
 	free(h->ifaces);
 	for (i = 0; i < h->n_routes; i++) {
