@@ -102,3 +102,24 @@ for line in sys.stdin:
     if h:
         print(int.from_bytes(bytes.fromhex(h)[-4:], "little"))'
 }
+
+# routed_frames FILE MAC N: FILE (a pcap in this machine's byte order)
+# holds exactly N ixy frames, each sent to MAC with TTL 63: forwarded by
+# a router, not bridged.
+routed_frames() {
+	python3 - "$1" "$2" "$3" << '_EOF'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+want = bytes.fromhex(sys.argv[2].replace(":", ""))
+off, n = 24, 0
+while off < len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    f = data[off + 16: off + 16 + incl]
+    off += 16 + incl
+    if len(f) >= 42 and f[12:14] == b"\x08\x00" and f[23] == 17 and f[36:38] == b"\x05\x39":
+        assert f[22] == 63, f[22]
+        assert f[:6] == want, f[:6].hex()
+        n += 1
+assert n == int(sys.argv[3]), n
+_EOF
+}

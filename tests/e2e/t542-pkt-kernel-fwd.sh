@@ -35,19 +35,5 @@ expect_exit 0 "$NETRIG" pkt check cap.pcap --sent $N --json
 expect_eq "$(jget out 'd["extra"]["max_seq"]')" $((N - 1)) "max sequence"
 expect_eq "$(jget out 'd["results"]["lost_packets"]["value"]')" 0 "no loss"
 say "the frames were forwarded, not bridged: TTL 63, pcap's MAC"
-python3 - cap.pcap "$(mac pcap eth0)" << 'EOF' || fail "the captured frames are not the kernel's forwarded ones"
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-want = bytes.fromhex(sys.argv[2].replace(":", ""))
-off, n = 24, 0
-while off < len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    f = data[off + 16: off + 16 + incl]
-    off += 16 + incl
-    if len(f) >= 42 and f[12:14] == b"\x08\x00" and f[23] == 17 and f[36:38] == b"\x05\x39":
-        assert f[22] == 63, f[22]
-        assert f[:6] == want, f[:6].hex()
-        n += 1
-assert n == 5000, n
-EOF
+routed_frames cap.pcap "$(mac pcap eth0)" 5000 || fail "the captured frames are not the kernel's forwarded ones"
 done_ok

@@ -5,9 +5,11 @@
 # as the file says on examples/lab-pkt.yaml (its name, subnet and the
 # campaign's workdir made unique to this script).
 . "$(dirname "$0")/lib.sh"
+. "$top/tests/e2e/pkt-lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, AF_PACKET)"
 command -v ip > /dev/null || skip "needs ip (iproute2)"
 command -v sqlite3 > /dev/null || skip "needs sqlite3"
+command -v python3 > /dev/null || skip "needs python3"
 lab=t547-$$
 sed -e "s|^lab: pkt$|lab: $lab\ndir: $tmp/lab|" -e "s/10\.78\./10.86./g" \
 	"$top/examples/lab-pkt.yaml" > lab-pkt.yaml
@@ -29,20 +31,5 @@ say "the frames went through the kernel's routing: pcap's MAC, TTL 63"
 att=$(sql db.sqlite "select a.id from attempts a join cases c on a.case_id = c.id where c.key = 'kernel_fwd/rate=50k' limit 1")
 "$NETRIG" log "$att" --db db.sqlite --stream "file:$tmp/kernel_fwd.pcap" --raw > cap.pcap ||
 	fail "log --raw"
-python3 - cap.pcap "$(ip -n "$lab-pcap" -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')" << 'PY' ||
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-want = bytes.fromhex(sys.argv[2].replace(":", ""))
-off, n = 24, 0
-while off < len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    f = data[off + 16: off + 16 + incl]
-    off += 16 + incl
-    if len(f) >= 42 and f[12:14] == b"\x08\x00" and f[23] == 17 and f[36:38] == b"\x05\x39":
-        assert f[22] == 63, f[22]
-        assert f[:6] == want, f[:6].hex()
-        n += 1
-assert n == 10000, n
-PY
-	fail "the stored captures are not the kernel's forwarded frames"
+routed_frames cap.pcap "$(mac pcap eth0)" 10000 || fail "the stored captures are not the kernel's forwarded frames"
 done_ok
