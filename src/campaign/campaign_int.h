@@ -18,6 +18,7 @@
 #define DEFAULT_KILL_GRACE_US (2 * 1000000LL)
 #define DEFAULT_READY_TIMEOUT_US (30 * 1000000LL)
 #define DEFAULT_OUTPUT_LIMIT ((size_t)16 << 20)
+#define DEFAULT_BUILD_TIMEOUT_US (3600 * 1000000LL)
 
 struct loader {
 	struct nr_yread yr;

@@ -26,6 +26,7 @@ tests:
     workload: packet_pipeline
     options: {frames: $N, rate: 20k, capture_timeout: 20s}
     timeout: 60s
+    build: [[sh, -c, "ip -o -4 addr show | grep -o 'inet 10[.0-9]*' >> builds.txt"]]
 EOF
 
 say "netrig's gen, fwd and pcap as a campaign: check passes, its numbers are samples"
@@ -39,6 +40,9 @@ for m in lost_packets duplicate_packets reordered_packets loss_percent; do
 done
 rate=$(sql db.sqlite "select cast(value as int) from samples where metric = 'packets_per_s'")
 [ "${rate:-0}" -gt 10000 ] && [ "$rate" -lt 30000 ] || fail "arrival rate $rate, not about 20k frames/s"
+
+say "build: once on each of the three hosts, in its namespace"
+expect_eq "$(sort builds.txt | tr '\n' ' ')" "inet 10.83.0.1 inet 10.83.0.2 inet 10.83.1.1 inet 10.83.1.2 " "what the builds saw"
 
 say "the capture is stored with the attempt: netrig log names it, --raw gives its bytes"
 stream="file:$tmp/pipe.pcap"
