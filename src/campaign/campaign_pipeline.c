@@ -201,13 +201,9 @@ int nr__campaign_load_pipeline(struct loader *l, const struct nr_campaign *c,
 					goto out;
 				}
 			}
+			/* an empty one is refused there; `fwd: none` lets the kernel forward */
 			if ((r = nr__campaign_get_argv(l, run, name, &cmd)) < 0)
 				goto out;
-			if (!cmd.n) {
-				r = fail(l, run, "command '%s' is empty%s", name,
-					 strcmp(name, "fwd") ? "" : " ('none' lets the kernel forward)");
-				goto out;
-			}
 			substitute(&cmd, file, frames);
 			if (ready) {
 				if ((r = nr__campaign_load_ready(l, ready, &role->ready)) < 0)

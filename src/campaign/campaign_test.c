@@ -297,10 +297,9 @@ static int load_builds(struct loader *l, const struct nr_campaign *c, const stru
 	for (i = 0; i < n_cmds; i++) {
 		const struct nr_ynode *cmd = b->kind == NR_Y_SEQ ? b->items[i] : b;
 
+		/* an empty command is refused there */
 		if ((r = nr__campaign_get_argv(l, cmd, "build", &t->builds[t->n_builds++])) < 0)
 			return r;
-		if (!t->builds[i].n)
-			return fail(l, cmd, "an empty command in 'build'");
 		if (nr_template_check_argv(&t->builds[i], c, &only_name, &bad, &d2) < 0)
 			return fail(l, cmd, "%s in 'build' (a build runs for no case: no matrix parameter)",
 				    d2.msg);
