@@ -147,6 +147,26 @@ NR_TEST(pipeline_third_party_commands_and_kernel_forwarding)
 	nr_campaign_free(c);
 }
 
+NR_TEST(pipeline_kernel_forwarding_with_netrigs_generator)
+{
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c = load_text("lab: lab.yaml\ntests:\n  - name: k\n    workload: packet_pipeline\n"
+					  "    commands: {fwd: none}\n", &d);
+	const struct nr_test *t;
+	char *s;
+
+	if (!c)
+		nr_test_fail(__FILE__, __LINE__, "load: %s", d.msg);
+	t = &c->tests[0];
+	CHECK_EQ(t->n_roles, 2);
+	/* routed by fwd's kernel: to its MAC, and to pcap's address behind it */
+	s = expanded(c, t, role_of(t, "pktgen"));
+	CHECK_STR(s, "NR pkt gen eth0 --count 10000 --rate 50k --dst-mac 02:00:0a:5a:00:02 "
+		     "--src-ip 10.90.0.1 --dst-ip 10.90.1.2");
+	free(s);
+	nr_campaign_free(c);
+}
+
 NR_TEST(pipeline_errors_named_where_they_are)
 {
 	static const struct {
