@@ -29,6 +29,17 @@ static struct nr_campaign *load_text(const char *text, struct nr_diag *d)
 	return c;
 }
 
+/* A campaign that must load. */
+static struct nr_campaign *load_ok(const char *text)
+{
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c = load_text(text, &d);
+
+	if (!c)
+		nr_test_fail(__FILE__, __LINE__, "load: %s", d.msg);
+	return c;
+}
+
 static const struct nr_role *role_of(const struct nr_test *t, const char *name)
 {
 	size_t i;
@@ -60,15 +71,11 @@ static char *expanded(const struct nr_campaign *c, const struct nr_test *t, cons
 
 NR_TEST(pipeline_iface_templates_come_from_the_lab)
 {
-	struct nr_diag d = { 0 };
-	struct nr_campaign *c = load_text("lab: lab.yaml\ntests:\n  - name: t\n    run: [x, "
-					  "\"{iface.fwd.pcap}\", \"{iface.fwd.pcap.address}\", "
-					  "\"{iface.fwd.pktgen.mac}\", \"{iface.pcap.fwd}:{iface.pktgen.fwd.name}\"]\n",
-					  &d);
+	struct nr_campaign *c = load_ok("lab: lab.yaml\ntests:\n  - name: t\n    run: [x, "
+					"\"{iface.fwd.pcap}\", \"{iface.fwd.pcap.address}\", "
+					"\"{iface.fwd.pktgen.mac}\", \"{iface.pcap.fwd}:{iface.pktgen.fwd.name}\"]\n");
 	char *s;
 
-	if (!c)
-		nr_test_fail(__FILE__, __LINE__, "load: %s", d.msg);
 	s = expanded(c, &c->tests[0], &c->tests[0].roles[0]);
 	/* link 1 is fwd's second: eth1, 10.90.1.1; the MAC is 02:00 and the address */
 	CHECK_STR(s, "x eth1 10.90.1.1 02:00:0a:5a:00:02 eth0:eth0");
@@ -78,15 +85,11 @@ NR_TEST(pipeline_iface_templates_come_from_the_lab)
 
 NR_TEST(pipeline_roles_of_netrigs_own_tools)
 {
-	struct nr_diag d = { 0 };
-	struct nr_campaign *c = load_text("lab: lab.yaml\ntests:\n  - name: p\n    workload: packet_pipeline\n"
-					  "    options: {frames: 500, rate: 20k, size: 128, capture_timeout: 3s}\n",
-					  &d);
+	struct nr_campaign *c = load_ok("lab: lab.yaml\ntests:\n  - name: p\n    workload: packet_pipeline\n"
+					"    options: {frames: 500, rate: 20k, size: 128, capture_timeout: 3s}\n");
 	const struct nr_test *t;
 	char *s;
 
-	if (!c)
-		nr_test_fail(__FILE__, __LINE__, "load: %s", d.msg);
 	t = &c->tests[0];
 	CHECK_EQ(t->n_roles, 3);
 	/* started in this order, each ready before the next */
@@ -115,20 +118,17 @@ NR_TEST(pipeline_roles_of_netrigs_own_tools)
 
 NR_TEST(pipeline_third_party_commands_and_kernel_forwarding)
 {
-	struct nr_diag d = { 0 };
-	struct nr_campaign *c = load_text(
+	struct nr_campaign *c = load_ok(
 		"lab: lab.yaml\ntests:\n  - name: p\n    workload: packet_pipeline\n"
 		"    matrix: {frames: [100, 200]}\n"
 		"    build: [\"make -C ixy\", [cp, a, b]]\n"
 		"    commands:\n"
 		"      pcap: {run: [./ixy-pcap, \"{iface.pcap.fwd}\", \"{pcap_file}\", \"{frames}\"], ready: {delay: 2s}}\n"
 		"      fwd: none\n"
-		"      pktgen: ./ixy-pktgen {iface.pktgen.fwd}\n", &d);
+		"      pktgen: ./ixy-pktgen {iface.pktgen.fwd}\n");
 	const struct nr_test *t;
 	char *s;
 
-	if (!c)
-		nr_test_fail(__FILE__, __LINE__, "load: %s", d.msg);
 	t = &c->tests[0];
 	CHECK_EQ(t->n_roles, 2);
 	CHECK(role_of(t, "fwd") == NULL);
@@ -149,14 +149,11 @@ NR_TEST(pipeline_third_party_commands_and_kernel_forwarding)
 
 NR_TEST(pipeline_kernel_forwarding_with_netrigs_generator)
 {
-	struct nr_diag d = { 0 };
-	struct nr_campaign *c = load_text("lab: lab.yaml\ntests:\n  - name: k\n    workload: packet_pipeline\n"
-					  "    commands: {fwd: none}\n", &d);
+	struct nr_campaign *c = load_ok("lab: lab.yaml\ntests:\n  - name: k\n    workload: packet_pipeline\n"
+					"    commands: {fwd: none}\n");
 	const struct nr_test *t;
 	char *s;
 
-	if (!c)
-		nr_test_fail(__FILE__, __LINE__, "load: %s", d.msg);
 	t = &c->tests[0];
 	CHECK_EQ(t->n_roles, 2);
 	/* routed by fwd's kernel: to its MAC, and to pcap's address behind it */
