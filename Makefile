@@ -163,3 +163,14 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FZ)/libnetrig.a
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FZ)/libnetrig.a $(LDLIBS)
 
 -include $(FZ_LIB_OBJ:.o=.d)
+
+# ---- packet benchmark (bench/pkt.sh; owner: src/pkt/) ---------------------
+# The reference generator where the kernel's pktgen is missing: a plain
+# sendmmsg loop, no netrig code in it.
+.PHONY: bench-pkt
+bench-pkt: $(B)/pkt-sendmmsg
+
+$(B)/pkt-sendmmsg: bench/pkt_sendmmsg.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+# ---- end of packet benchmark ------------------------------------------------

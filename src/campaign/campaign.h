@@ -191,6 +191,11 @@ struct nr_test {
 	size_t n_uploads;
 	struct nr_collect *collects;
 	size_t n_collects;
+	/* `build:` commands (argv templates), run in order on each host the
+	 * test's roles use, once per session, before its first case */
+	struct nr_strvec *builds;
+	size_t n_builds;
+	int64_t build_timeout_us; /* each build command's limit */
 	/* the variant this copy of a test runs ({variant.NAME} in its
 	 * templates; its roles' env has the variant's over it); NULL: the
 	 * test as written (nr_campaign_case_test picks the copy) */

@@ -18,6 +18,7 @@
 #define DEFAULT_KILL_GRACE_US (2 * 1000000LL)
 #define DEFAULT_READY_TIMEOUT_US (30 * 1000000LL)
 #define DEFAULT_OUTPUT_LIMIT ((size_t)16 << 20)
+#define DEFAULT_BUILD_TIMEOUT_US (3600 * 1000000LL)
 
 struct loader {
 	struct nr_yread yr;
@@ -65,6 +66,11 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 /* The roles of `workload: NAME` in test t (campaign_workload.c); `env` goes to both. */
 int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 			       const struct nr_ynode *n, struct nr_test *t, const struct nr_kv *env);
+/* `workload: packet_pipeline` (campaign_pipeline.c): the roles pcap, fwd, pktgen */
+int nr__campaign_load_pipeline(struct loader *l, const struct nr_campaign *c,
+			       const struct nr_ynode *n, struct nr_test *t, const struct nr_kv *env);
+/* A role's `ready:` map into rd (campaign_test.c). */
+int nr__campaign_load_ready(struct loader *l, const struct nr_ynode *n, struct nr_ready *rd);
 /* `variants:` at n into c (campaign_variant.c); before the tests, whose
  * templates may refer to them. */
 int nr__campaign_load_variants(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n);

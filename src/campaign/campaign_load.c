@@ -586,6 +586,9 @@ void nr_campaign_free(struct nr_campaign *c)
 			free(t->collects[j].path);
 		}
 		free(t->collects);
+		for (j = 0; j < t->n_builds; j++)
+			nr_strvec_clear(&t->builds[j]);
+		free(t->builds);
 		free(t->name);
 		free(t->workdir);
 		free(t->workload);

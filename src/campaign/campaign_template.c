@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "campaign/campaign.h"
+#include "lab/lab.h"
 
 static const char *const builtins[] = {
 	"repeat", "attempt", "port", "workdir", "run", "case", "test", "netrig",
@@ -115,6 +116,68 @@ static int variant_ref(const char *ref, const struct nr_campaign *c, const struc
 }
 
 /*
+ * {iface.HOST.PEER}, {iface.HOST.PEER.address}, {iface.HOST.PEER.mac}:
+ * the lab interface of HOST on its link to PEER (the lab decides the
+ * names, addresses and MACs before anything is up). 1 when ref is one
+ * (the value added to out), 0 when it is not, NR_ECONFIG with a message
+ * when it names nothing.
+ */
+static int iface_ref(const char *ref, const struct nr_campaign *c, struct nr_buf *out,
+		     struct nr_diag *d)
+{
+	const struct nr_lab_host *h, *p;
+	struct nr_strvec w = NR_STRVEC_INIT;
+	const char *field;
+	size_t i;
+	int r = 1;
+
+	if (strncmp(ref, "iface.", 6))
+		return 0;
+	{
+		const char *q = ref + 6, *dot;
+
+		while ((dot = strchr(q, '.')) != NULL && w.n < 4) {
+			nr_strvec_push_owned(&w, nr_xstrndup(q, (size_t)(dot - q)));
+			q = dot + 1;
+		}
+		nr_strvec_push(&w, q);
+	}
+	field = w.n == 3 ? w.v[2] : "name";
+	if (w.n < 2 || w.n > 3 || (strcmp(field, "name") && strcmp(field, "address") &&
+				   strcmp(field, "mac"))) {
+		r = nr_diag_set(d, NR_ECONFIG, "'{%s}' wants {iface.HOST.PEER} or {iface.HOST.PEER.address} "
+				"or {iface.HOST.PEER.mac}", ref);
+		goto out;
+	}
+	if (!c->lab) {
+		r = nr_diag_set(d, NR_ECONFIG, "'{%s}' needs a lab ('lab:' in the campaign)", ref);
+		goto out;
+	}
+	h = nr_lab_host(c->lab, w.v[0]);
+	p = nr_lab_host(c->lab, w.v[1]);
+	if (!h || !p) {
+		r = nr_diag_set(d, NR_ECONFIG, "'{%s}': the lab has no host '%s'", ref,
+				h ? w.v[1] : w.v[0]);
+		goto out;
+	}
+	for (i = 0; i < h->n_ifaces; i++)
+		if (&c->lab->hosts[h->ifaces[i].peer] == p)
+			break;
+	if (i == h->n_ifaces) {
+		r = nr_diag_set(d, NR_ECONFIG, "'{%s}': the lab has no link between %s and %s", ref,
+				w.v[0], w.v[1]);
+		goto out;
+	}
+	if (out)
+		nr_buf_adds(out, !strcmp(field, "address") ? h->ifaces[i].address
+				 : !strcmp(field, "mac")   ? h->ifaces[i].mac
+							   : h->ifaces[i].name);
+out:
+	nr_strvec_clear(&w);
+	return r;
+}
+
+/*
  * Walk tmpl; for each reference call resolve(). With out == NULL only
  * checks. Returns 0 or NR_ECONFIG with a message.
  */
@@ -174,7 +237,8 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 			known = 1;
 			if (out)
 				nr_buf_adds(out, t->params[idx].values.v[ctx->value_idx[idx]]);
-		} else if ((known = variant_ref(ref, c, t, out, d)) != 0) {
+		} else if ((known = variant_ref(ref, c, t, out, d)) != 0 ||
+			   (known = iface_ref(ref, c, out, d)) != 0) {
 			if (known < 0) {
 				free(ref);
 				return known;
@@ -246,7 +310,7 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 						ref, guess);
 			else
 				r = nr_diag_set(d, NR_ECONFIG,
-						"unknown reference '{%s}' (a matrix parameter, repeat, attempt, port, workdir, run, case, test or host.NAME.address)",
+						"unknown reference '{%s}' (a matrix parameter, repeat, attempt, port, workdir, run, case, test, host.NAME.address or iface.HOST.PEER)",
 						ref);
 			for (i = 0; i < nv; i++)
 				free(vnames[i]);

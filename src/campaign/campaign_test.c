@@ -179,6 +179,7 @@ static const char *const test_keys[] = {
 	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
 	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds", "limits",
+	"commands", "build", "build_timeout",
 };
 
 static const char *const role_keys[] = {
@@ -232,6 +233,11 @@ static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_read
 	return 0;
 }
 
+int nr__campaign_load_ready(struct loader *l, const struct nr_ynode *n, struct nr_ready *rd)
+{
+	return load_ready(l, n, rd);
+}
+
 /* "10%" or 0.1 -> 0.1 */
 static int load_uploads(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
 			struct nr_test *t)
@@ -257,6 +263,46 @@ static int load_uploads(struct loader *l, const struct nr_campaign *c, const str
 			return fail(l, u, "an upload needs 'host', 'from' and 'to'");
 		if ((r = nr__campaign_check_host(l, c, key_node(u, "host"), up->host)) < 0)
 			return r;
+	}
+	return 0;
+}
+
+/*
+ * `build:` (ixy-ci's build steps): one command, or a list of commands,
+ * each a string split like `run:` or a list of words. Unlike a variant's
+ * `build`, a list here is a list of commands. Their templates know no
+ * matrix parameter: they run for no case in particular.
+ */
+static int load_builds(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
+		       struct nr_test *t)
+{
+	const struct nr_ynode *b = nr_ynode_get(n, "build");
+	struct nr_test only_name = { .name = t->name };
+	struct nr_diag d2 = { 0 };
+	size_t i, n_cmds, bad;
+	int r;
+
+	t->build_timeout_us = DEFAULT_BUILD_TIMEOUT_US;
+	if ((r = get_duration(l, n, "build_timeout", 1, &t->build_timeout_us)) < 0)
+		return r;
+	if (!b || nr_ynode_is_null(b)) {
+		if (r > 0)
+			return fail(l, key_node(n, "build_timeout"), "'build_timeout' goes with 'build'");
+		return 0;
+	}
+	n_cmds = b->kind == NR_Y_SEQ ? b->n : 1;
+	if (n_cmds == 0)
+		return fail(l, b, "'build' is empty");
+	t->builds = nr_xcalloc(n_cmds, sizeof(*t->builds));
+	for (i = 0; i < n_cmds; i++) {
+		const struct nr_ynode *cmd = b->kind == NR_Y_SEQ ? b->items[i] : b;
+
+		/* an empty command is refused there */
+		if ((r = nr__campaign_get_argv(l, cmd, "build", &t->builds[t->n_builds++])) < 0)
+			return r;
+		if (nr_template_check_argv(&t->builds[i], c, &only_name, &bad, &d2) < 0)
+			return fail(l, cmd, "%s in 'build' (a build runs for no case: no matrix parameter)",
+				    d2.msg);
 	}
 	return 0;
 }
@@ -528,8 +574,9 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 			goto out;
 		goto roles_done;
 	}
-	if (nr_ynode_get(n, "options")) {
-		r = fail(l, key_node(n, "options"), "'options' goes with 'workload'");
+	if (nr_ynode_get(n, "options") || nr_ynode_get(n, "commands")) {
+		r = fail(l, key_node(n, nr_ynode_get(n, "options") ? "options" : "commands"),
+			 "'%s' goes with 'workload'", nr_ynode_get(n, "options") ? "options" : "commands");
 		goto out;
 	}
 	if (!!run == !!roles) {
@@ -592,6 +639,8 @@ roles_done:
 	if ((x = nr_ynode_get(n, "upload")) && (r = load_uploads(l, c, x, t)) < 0)
 		goto out;
 	if ((x = nr_ynode_get(n, "collect")) && (r = load_collects(l, c, x, t)) < 0)
+		goto out;
+	if ((r = load_builds(l, c, n, t)) < 0)
 		goto out;
 	if ((x = nr_ynode_get(n, "thresholds")) && (r = nr__campaign_add_threshold(l, c, t->name, NULL, x)) < 0)
 		goto out;

@@ -22,7 +22,6 @@
 #include "campaign/campaign_int.h"
 #include "yaml/yaml.h"
 
-#define DEFAULT_BUILD_TIMEOUT_US (3600 * 1000000LL)
 
 static const char *const variant_keys[] = {
 	"description", "values", "env", "build", "build_timeout",

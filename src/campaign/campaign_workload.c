@@ -76,10 +76,14 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 	size_t i;
 	int r;
 
+	if (!strcmp(t->workload, "packet_pipeline"))
+		return nr__campaign_load_pipeline(l, c, n, t, env);
+	if (nr_ynode_get(n, "commands"))
+		return fail(l, key_node(n, "commands"), "'commands' goes with workload packet_pipeline");
 	if (!in_list(t->workload, workloads, NR_ARRAY_SIZE(workloads))) {
 		const char *guess = nr_did_you_mean(t->workload, workloads, NR_ARRAY_SIZE(workloads));
 
-		return fail(l, nr__campaign_value_node(n, "workload"), "unknown workload '%s'%s%s%s (tcp_stream, udp_stream, tcp_rr, udp_rr, tcp_crr)",
+		return fail(l, nr__campaign_value_node(n, "workload"), "unknown workload '%s'%s%s%s (tcp_stream, udp_stream, tcp_rr, udp_rr, tcp_crr, packet_pipeline)",
 			    t->workload, guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
 	}
 	if (!nr_parser_find("netrig"))

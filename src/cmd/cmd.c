@@ -17,6 +17,7 @@ extern const struct nr_cmd nr_cmd_db;
 extern const struct nr_cmd nr_cmd_lab;
 extern const struct nr_cmd nr_cmd_log;
 extern const struct nr_cmd nr_cmd_parse;
+extern const struct nr_cmd nr_cmd_pkt;
 extern const struct nr_cmd nr_cmd_plan;
 extern const struct nr_cmd nr_cmd_report;
 extern const struct nr_cmd nr_cmd_results;
@@ -34,6 +35,7 @@ const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_lab,
 	&nr_cmd_log,
 	&nr_cmd_parse,
+	&nr_cmd_pkt,
 	&nr_cmd_plan,
 	&nr_cmd_report,
 	&nr_cmd_results,

@@ -44,9 +44,23 @@ struct nr_lab_sshd {
 struct nr_lab_iface {
 	char *name;      /* "eth0", "eth1", ... in the order of the host's links */
 	char *address;   /* dotted IPv4, without the prefix */
+	/* "02:00:" and the address's four bytes in hex: set by up, so a
+	 * campaign knows it beforehand ({iface.HOST.PEER.mac}) */
+	char *mac;
 	int prefix;      /* 24 */
 	size_t link;     /* index into lab->links */
 	size_t peer;     /* index into lab->hosts of the other end */
+};
+
+/*
+ * A route a `forward: true` neighbour gives a host: to the /24 of another
+ * of the forwarder's links, through the forwarder's address on the link
+ * the two share.
+ */
+struct nr_lab_route {
+	char *dest;       /* "10.77.1.0/24" */
+	char *via;        /* the forwarder's address on the shared link */
+	size_t iface;     /* index into the host's ifaces: the shared link's end */
 };
 
 struct nr_lab_host {
@@ -64,13 +78,28 @@ struct nr_lab_host {
 	struct nr_lab_sshd ssh;
 	struct nr_lab_iface *ifaces;
 	size_t n_ifaces, cap_ifaces;
+	struct nr_lab_route *routes; /* from forwarding neighbours, in the order of the file */
+	size_t n_routes, cap_routes;
 	int line, column; /* of the host's key in the lab file */
+};
+
+/*
+ * netem settings of a link, applied on both of its interfaces (so each
+ * direction gets them) as the root qdisc: `tc qdisc add dev IF root netem ...`.
+ */
+struct nr_lab_netem {
+	bool set;
+	int64_t delay_us, jitter_us;  /* jitter only with a delay */
+	double loss, duplicate, corrupt, reorder; /* percent, 0 to 100; reorder needs a delay */
+	uint64_t rate_bps;            /* 0: no rate limit */
+	uint64_t limit;               /* packets netem holds; 0: its default (1000) */
 };
 
 struct nr_lab_link {
 	size_t a, b;      /* indexes into lab->hosts */
 	size_t a_if, b_if; /* indexes into each host's ifaces */
 	int mtu;          /* 0: the kernel's default */
+	struct nr_lab_netem netem;
 	int line, column;
 };
 
@@ -121,13 +150,20 @@ const char *nr_lab_address_from(const struct nr_lab *lab, const char *from, cons
  */
 void nr_lab_ssh_options(const struct nr_lab_host *h, struct nr_strvec *out);
 
-/* Whether this process can build labs: root, `ip`, and sshd when needed. */
+/*
+ * tc's words after "netem" for n ("delay", "1000us", "loss", "0.1%", ...),
+ * appended to out; nothing when n is not set.
+ */
+void nr_lab_netem_args(const struct nr_lab_netem *n, struct nr_strvec *out);
+
+/* Whether this process can build labs: root, `ip`, sshd and `tc` (netem) when needed. */
 int nr_lab_check_tools(const struct nr_lab *lab, struct nr_diag *d);
 
 /*
  * Whether everything of the lab exists as up would make it: every
- * namespace, interface (up, with its address), the keys and ssh_config,
- * and every sshd still running (checked by pid and command line).
+ * namespace, interface (up, with its address and its netem), every route
+ * of a forwarding neighbour, the keys and ssh_config, and every sshd
+ * still running (checked by pid and command line).
  */
 bool nr_lab_is_up(const struct nr_lab *lab);
 
@@ -167,12 +203,15 @@ struct nr_lab_iface_status {
 	bool exists;
 	bool up;           /* the UP flag and a carrier (LOWER_UP) */
 	bool has_address;  /* the expected address is configured */
+	bool has_mac;      /* its MAC is the lab's (nr_lab_iface.mac) */
+	bool netem;        /* a netem qdisc is its root (checked for links with netem only) */
 	int mtu;
 };
 
 struct nr_lab_host_status {
 	bool netns;        /* the namespace exists */
 	struct nr_lab_iface_status *ifaces; /* one per host->ifaces */
+	size_t routes;     /* of host->routes, how many are in place */
 	pid_t sshd_pid;    /* from the state file, 0: none recorded */
 	bool sshd_running; /* that pid is still our sshd */
 	bool sshd_listening;

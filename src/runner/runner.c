@@ -431,6 +431,15 @@ static int run_case(struct nr__session *s, size_t idx, struct nr_diag *d)
 		/* a host is down: the case fails without an attempt */
 		if ((r = nr__case_fail(s, idx, NULL, d)) < 0)
 			return r;
+	} else if (!nr__case_build_test(s, idx, &r, d)) {
+		if (r == NR_EINTR) {
+			free(c->status);
+			c->status = nr_xstrdup(NR_CASE_PENDING);
+		}
+		if (r < 0)
+			return r;
+		if ((r = nr__case_fail(s, idx, NULL, d)) < 0)
+			return r;
 	} else {
 		failures = nr__case_failures_so_far(s, c, c->repeats_done);
 		if ((r = nr__case_attempts(s, idx, c->repeats, &failures, d)) < 0)
@@ -506,6 +515,9 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 	s->checked = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	s->built = nr_xcalloc(s->c->n_variants * s->c->n_hosts + 1, sizeof(*s->built));
 	s->build_errors = nr_xcalloc(s->c->n_variants * s->c->n_hosts + 1, sizeof(*s->build_errors));
+	s->test_built = nr_xcalloc(s->c->n_tests * s->c->n_hosts + 1, sizeof(*s->test_built));
+	s->test_build_errors = nr_xcalloc(s->c->n_tests * s->c->n_hosts + 1,
+					  sizeof(*s->test_build_errors));
 	for (i = 0; i < s->n; i++) {
 		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
 			s->passed++, s->done++;
@@ -616,6 +628,12 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 	free(s->built);
 	s->build_errors = NULL;
 	s->built = NULL;
+	for (i = 0; i < s->c->n_tests * s->c->n_hosts; i++)
+		free(s->test_build_errors[i]);
+	free(s->test_build_errors);
+	free(s->test_built);
+	s->test_build_errors = NULL;
+	s->test_built = NULL;
 	nr_strvec_clear(&s->failing_hosts);
 	emit(s, NR_EV_RUN_END, NULL, NULL, NULL);
 	return r;

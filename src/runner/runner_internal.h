@@ -88,6 +88,9 @@ struct nr__session {
 	 * session, 0 not yet, 1 done, -1 failed with build_errors[] saying why */
 	signed char *built;
 	char **build_errors;
+	/* the same per test and host (test * n_hosts + host) for `build:` */
+	signed char *test_built;
+	char **test_build_errors;
 };
 
 /* Failed attempts already made for `repeat` of a case (after a resume). */
@@ -140,18 +143,37 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 int nr__pair_next(int done_a, int done_b, int repeats);
 
 /*
- * A variant's build on one host, as a test of one role named "build"
- * that nr__runner_attempt() runs like any other (transport, process
- * group, timeout, output kept): the variant's build command and env, its
- * build_timeout, `of`'s output limit and kill grace. Borrows everything;
+ * A build command on one host (a variant's, or one of a test's), as a
+ * test of one role named "build" that nr__runner_attempt() runs like any
+ * other (transport, process group, timeout, output kept): argv, env
+ * (NULL: none), its timeout, the variant v (NULL: none) for its
+ * templates, `of`'s output limit and kill grace. Borrows everything;
  * nothing to release.
  */
 struct nr__build {
 	struct nr_test t;
 	struct nr_role role;
 };
-void nr__build_init(struct nr__build *b, const struct nr_variant *v, const struct nr_host *host,
+void nr__build_init(struct nr__build *b, const struct nr_strvec *argv, const struct nr_kv *env,
+		    int64_t timeout_us, const struct nr_variant *v, const struct nr_host *host,
 		    const struct nr_test *of);
+/*
+ * Run build b as an attempt of case idx (repeat -1, the next number),
+ * counted in the case's attempts, into *ret_at (not stored: the caller
+ * sets the case's error, saves and releases it). NR_EINTR, with nothing
+ * to release, when interrupted.
+ */
+int nr__build_attempt(struct nr__session *s, size_t idx, const struct nr__build *b,
+		      struct nr__attempt *ret_at);
+/*
+ * The `build:` commands of case idx's test on every host its roles use,
+ * in order, once per test and host in a session, each stored as an
+ * attempt of this case (repeat -1, role "build"), before its first
+ * attempt (runner_build.c). false (the case failed, with the build's
+ * error) when one failed, now or earlier in the session. 0 or a negative
+ * error (NR_EINTR, the store) in *ret.
+ */
+bool nr__case_build_test(struct nr__session *s, size_t idx, int *ret, struct nr_diag *d);
 
 /* Run one attempt; fills `at`. Never fails as a function: failures are outcomes. */
 void nr__runner_attempt(struct nr__attempt *at);

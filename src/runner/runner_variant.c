@@ -27,20 +27,22 @@ int nr__pair_next(int done_a, int done_b, int repeats)
 	return done_a % 2 == 0 ? 0 : 1;
 }
 
-void nr__build_init(struct nr__build *b, const struct nr_variant *v, const struct nr_host *host,
+void nr__build_init(struct nr__build *b, const struct nr_strvec *argv, const struct nr_kv *env,
+		    int64_t timeout_us, const struct nr_variant *v, const struct nr_host *host,
 		    const struct nr_test *of)
 {
 	memset(b, 0, sizeof(*b));
 	b->role.name = "build";
 	b->role.host = host->name;
-	b->role.argv = v->build;
-	b->role.env = v->env;
+	b->role.argv = *argv;
+	if (env)
+		b->role.env = *env;
 	b->role.main = true;
 	b->t.name = "build";
 	b->t.roles = &b->role;
 	b->t.n_roles = 1;
 	b->t.repeat = 1;
-	b->t.timeout_us = v->build_timeout_us;
+	b->t.timeout_us = timeout_us;
 	b->t.kill_grace_us = of->kill_grace_us;
 	b->t.output_limit = of->output_limit;
 	b->t.variant = v;
@@ -77,20 +79,10 @@ static bool build_variant(struct nr__session *s, size_t idx, int *ret, struct nr
 			set_str(&c->error, s->build_errors[slot]);
 			return false;
 		}
-		nr__build_init(&b, v, host, t);
-		at = (struct nr__attempt){
-			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
-			.ordinal = c->ordinal, .t = &b.t, .cp = cp, .run_id = s->run->id,
-			.repeat = -1, .number = c->attempts + 1, .cancel_fd = s->o->cancel_fd,
-		};
-		nr__runner_attempt(&at);
-		if (at.interrupted) {
-			nr__runner_attempt_release(&at);
-			*ret = NR_EINTR;
+		nr__build_init(&b, &v->build, &v->env, v->build_timeout_us, v, host, t);
+		if ((*ret = nr__build_attempt(s, idx, &b, &at)) < 0)
 			return false;
-		}
 		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
-		c->attempts++;
 		if (!passed) {
 			/* every case of this variant on this host fails with this message */
 			s->build_errors[slot] = nr_xasprintf("the build of variant %s on host %s failed "
@@ -164,7 +156,8 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 		goto ended;
 	}
 	for (k = 0; k < 2; k++) {
-		if (!open[k] || build_variant(s, idx[k], &r, d))
+		/* the test's build (both variants share it), then the variant's */
+		if (!open[k] || (nr__case_build_test(s, idx[k], &r, d) && build_variant(s, idx[k], &r, d)))
 			continue;
 		if (r < 0) {
 			if (r == NR_EINTR)
