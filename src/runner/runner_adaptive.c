@@ -442,8 +442,16 @@ int nr__adaptive_pair_target(struct nr__session *s, size_t a, size_t b, int *tar
 	bool done;
 	int r;
 
+	/* before the session's first attempt of the pair: what a killed session stored */
+	if ((r = load_obs(s, a, d)) < 0 || (r = load_obs(s, b, d)) < 0)
+		return r;
 	if (*target < t->repeat_min)
 		*target = t->repeat_min;
+	/* a pair a killed session cut is completed before anything is looked at */
+	if (*target < s->cases[a].repeats_done)
+		*target = s->cases[a].repeats_done;
+	if (*target < s->cases[b].repeats_done)
+		*target = s->cases[b].repeats_done;
 	if (s->cases[a].repeats_done < *target || s->cases[b].repeats_done < *target)
 		return 0;
 	if ((r = look(s, a, b, &done, d)) < 0)

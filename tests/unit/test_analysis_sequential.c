@@ -7,6 +7,7 @@
  */
 #include <math.h>
 
+#include "../../bench/trust_sim.h"
 #include "analysis/analysis.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -319,4 +320,48 @@ NR_TEST(analysis_seq_verdict)
 	q.levels = NULL;
 	s.nb = s.nc = 5;
 	CHECK_EQ(nr_analysis_compare_family(&s, 1, &p, &r), NR_EINVAL);
+}
+
+/* The trust benchmark's adaptive rows (bench/trust_sim.h) at a modest size. */
+NR_TEST_T(analysis_seq_trust_adaptive_rows, 120)
+{
+	struct sim_setting st = { SIM_NORMAL, SIM_SAME, 0.02, 20, 50, 0, 0.30, 0, 0.10 };
+	double levels[18];
+	struct nr_analysis_sequential q = { .min = 3, .max = 20, .alpha = 0.01 / 50, .levels = levels };
+	struct nr_analysis_compare_result res[50];
+	double *b = nr_xcalloc(50 * 20, sizeof(*b)), *c = nr_xcalloc(50 * 20, sizeof(*c));
+	size_t k, i, fails = 0, found = 0, pairs = 0;
+	struct nr_rng rng;
+
+	CHECK_OK(nr_analysis_sequential_levels(&q, levels));
+	nr_rng_seed(&rng, 7);
+	/* A/A, 50 series: no run with a regression, fewer pairs than max */
+	for (k = 0; k < 60; k++) {
+		size_t reg = 0;
+
+		sim_generate_paired(&rng, &st, b, c);
+		CHECK_OK(sim_netrig_adaptive(&st, b, c, &q, res, &pairs));
+		for (i = 0; i < 50; i++)
+			reg += res[i].outcome == NR_OUTCOME_REGRESSION;
+		fails += reg > 0;
+	}
+	fprintf(stderr, "adaptive A/A, 2 %% noise: %zu of 60 runs failed, %.1f pairs a series\n",
+		fails, (double)pairs / 3000);
+	CHECK_INT(fails, <=, 2);
+	CHECK((double)pairs / 3000 < 16);
+	/* every series 30 % slower: found, early */
+	st.shifted = 50;
+	pairs = 0;
+	for (k = 0; k < 10; k++) {
+		sim_generate_paired(&rng, &st, b, c);
+		CHECK_OK(sim_netrig_adaptive(&st, b, c, &q, res, &pairs));
+		for (i = 0; i < 50; i++)
+			found += res[i].outcome == NR_OUTCOME_REGRESSION;
+	}
+	fprintf(stderr, "adaptive, 30 %% slower: %zu of 500 found, %.1f pairs a series\n", found,
+		(double)pairs / 500);
+	CHECK_INT(found, >=, 490);
+	CHECK((double)pairs / 500 < 12);
+	free(b);
+	free(c);
 }
