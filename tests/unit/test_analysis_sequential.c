@@ -217,7 +217,7 @@ static size_t aa_false(const struct nr_analysis_sequential *q, double threshold,
 	return fails;
 }
 
-NR_TEST_T(analysis_seq_aa_false_alarms, 120)
+NR_TEST_T(analysis_seq_aa_false_alarms, 300)
 {
 	double levels[18], mean_n;
 	struct nr_analysis_sequential q = { .min = 3, .max = 20, .alpha = 0.05, .levels = levels };
