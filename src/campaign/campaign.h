@@ -180,7 +180,14 @@ struct nr_test {
 	enum nr_generate generate;
 	uint64_t count;           /* NR_GENERATE_RANDOM */
 	uint64_t seed;            /* NR_GENERATE_RANDOM */
-	int repeat;               /* executions (samples) per case, >= 1 */
+	int repeat;               /* executions (samples) per case, >= 1; adaptive: the most */
+	/*
+	 * Adaptive repeats (`repeat: {min: 3, max: 20, until: clear}`): the
+	 * case runs at least repeat_min and at most `repeat` repeats (pairs
+	 * with variants), stopping once its comparison with its baseline is
+	 * decided (docs/analysis.md, "Adaptive repeats"). 0: `repeat` fixed.
+	 */
+	int repeat_min;
 	int retries;              /* extra attempts per repeat after a failure */
 	int64_t timeout_us;       /* one attempt, all roles, readiness included */
 	int64_t kill_grace_us;    /* SIGTERM -> SIGKILL */
@@ -204,6 +211,9 @@ struct nr_test {
 	struct nr_pos matrix_pos; /* the 'matrix' key, else the test */
 	struct nr_pos count_pos;  /* the 'count' value, for plan-time messages */
 };
+
+/* The largest `max` of adaptive repeats (analysis' NR_ANALYSIS_SEQ_MAX: its bounds integrate over every look). */
+#define NR_ADAPTIVE_MAX 200
 
 /* The most cases one test may plan (each is a row in the store). */
 #define NR_PLAN_MAX_CASES 10000000
@@ -272,7 +282,9 @@ struct nr_campaign {
 };
 
 /*
- * A campaign with only its name, thresholds and limits, from its text
+ * A campaign with only its name, thresholds, limits and the tests with
+ * adaptive repeats (tests[] holds only those, with only name, repeat_min
+ * and repeat set), from its text
  * alone (the copy stored with a run): no lab file or other file is read,
  * nothing else is validated (limits are not matched with the metrics'
  * units: the judge does that with the stored samples' units). For judging

@@ -60,6 +60,14 @@ int nr__campaign_check_host(struct loader *l, const struct nr_campaign *c,
 extern const char *const nr__campaign_defaults_keys[];
 extern const size_t nr__campaign_n_defaults_keys;
 
+/*
+ * `repeat:` of `map` (a test or defaults), at x, into t: a count, or
+ * adaptive repeats {min: N, max: M, until: clear} (2 <= min <= max <=
+ * NR_ADAPTIVE_MAX) into repeat_min and repeat (campaign_test.c).
+ */
+int nr__campaign_load_repeat(struct loader *l, const struct nr_ynode *map,
+			     const struct nr_ynode *x, struct nr_test *t);
+
 /* One test of `tests:`, with what `defaults:` (NULL: none) gives it. */
 int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n,
 			   const struct nr_ynode *defaults, struct nr_test *t);

@@ -443,6 +443,49 @@ static int load_matrix(struct loader *l, const struct nr_ynode *n, struct nr_tes
 	return 0;
 }
 
+int nr__campaign_load_repeat(struct loader *l, const struct nr_ynode *map,
+			     const struct nr_ynode *x, struct nr_test *t)
+{
+	static const char *const keys[] = { "min", "max", "until" };
+	char *until = NULL;
+	int64_t lo = 0, hi = 0;
+	int r;
+
+	if (x->kind != NR_Y_MAP) {
+		r = get_int(l, map, "repeat", 1, 100000, &hi);
+		if (r > 0)
+			t->repeat = (int)hi;
+		return r < 0 ? r : 0;
+	}
+	if ((r = check_keys(l, x, keys, NR_ARRAY_SIZE(keys), "'repeat'")) < 0 ||
+	    (r = get_int(l, x, "min", 2, NR_ADAPTIVE_MAX, &lo)) < 0 ||
+	    (r = get_int(l, x, "max", 2, NR_ADAPTIVE_MAX, &hi)) < 0 ||
+	    (r = get_str(l, x, "until", &until)) < 0)
+		goto out;
+	if (!lo || !hi || !until) {
+		r = fail(l, x, "adaptive 'repeat' needs 'min', 'max' and 'until' (repeat: {min: 3, "
+			 "max: 20, until: clear}), or give a number of repeats");
+		goto out;
+	}
+	if (hi < lo) {
+		r = fail(l, nr__campaign_value_node(x, "max"),
+			 "'max' of 'repeat' (%lld) is below its 'min' (%lld)", (long long)hi, (long long)lo);
+		goto out;
+	}
+	if (strcmp(until, "clear") != 0) {
+		r = fail(l, nr__campaign_value_node(x, "until"),
+			 "'until' of 'repeat' must be clear (stop once the comparison with the baseline "
+			 "is decided), not '%s'", until);
+		goto out;
+	}
+	t->repeat_min = (int)lo;
+	t->repeat = (int)hi;
+	r = 0;
+out:
+	free(until);
+	return r;
+}
+
 /* The value of `key` in the test, else in defaults. */
 static const struct nr_ynode *pick(const struct nr_ynode *test, const struct nr_ynode *defaults,
 				   const char *key, const struct nr_ynode **ret_map)
@@ -494,9 +537,7 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 			 t->name);
 		goto out;
 	}
-	if ((x = pick(n, defaults, "repeat", &src)) && (r = get_int(l, src, "repeat", 1, 100000, &v)) > 0)
-		t->repeat = (int)v;
-	if (r < 0)
+	if ((x = pick(n, defaults, "repeat", &src)) && (r = nr__campaign_load_repeat(l, src, x, t)) < 0)
 		goto out;
 	if ((x = pick(n, defaults, "retries", &src)) && (r = get_int(l, src, "retries", 0, 1000, &v)) > 0)
 		t->retries = (int)v;

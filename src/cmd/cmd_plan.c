@@ -226,6 +226,8 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 			json_object_set_new(o, "key", json_string(plan.cases[i].key));
 			json_object_set_new(o, "params", json_loads(params, 0, NULL));
 			json_object_set_new(o, "repeat", json_integer(t->repeat));
+			if (t->repeat_min)
+				json_object_set_new(o, "repeat_min", json_integer(t->repeat_min));
 			json_array_append_new(arr, o);
 			free(params);
 		}
@@ -241,7 +243,11 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 	for (i = 0; i < plan.n; i++) {
 		const struct nr_test *t = nr_campaign_case_test(c, &plan.cases[i]);
 
-		printf("%5zu  %s  (x%d)\n", i + 1, plan.cases[i].key, t->repeat);
+		if (t->repeat_min)
+			printf("%5zu  %s  (x%d..%d until clear)\n", i + 1, plan.cases[i].key,
+			       t->repeat_min, t->repeat);
+		else
+			printf("%5zu  %s  (x%d)\n", i + 1, plan.cases[i].key, t->repeat);
 		if (commands)
 			print_commands(c, t, &plan.cases[i]);
 	}

@@ -336,6 +336,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		{ "branch", required_argument, NULL, 'B' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "test", required_argument, NULL, 't' },
+		{ "baseline", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -348,7 +349,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	bool resume = false, quiet = g->quiet;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:t:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:t:b:qh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			db = optarg;
@@ -376,6 +377,9 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		case 't':
 			nr_strvec_push(&o.only_tests, optarg);
 			break;
+		case 'b':
+			o.baseline = optarg;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -387,6 +391,12 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	}
 	if (optind + 1 != argc && !(resume_run && optind == argc)) {
 		status = nr_cmd_usage(&nr_cmd_run, stderr, NR_EXIT_USAGE);
+		goto out;
+	}
+	if (resume && o.baseline) {
+		/* a resumed run keeps the baseline its adaptive cases started with */
+		status = nr_cmd_error("run", NR_EXIT_USAGE, "--baseline does not apply to --resume or "
+				      "--run: the run keeps the baseline it started with");
 		goto out;
 	}
 	if (optind < argc && nr_campaign_load(argv[optind], NULL, &c, &d) < 0) {
@@ -406,7 +416,7 @@ const struct nr_cmd nr_cmd_run = {
 	.name = "run",
 	.summary = "run a campaign, or resume its unfinished run",
 	.usage = "run CAMPAIGN.yaml [--db PATH] [--commit SHA] [--branch NAME] [--label K=V]...\n"
-		 "                  [--test NAME]... [-q]\n"
+		 "                  [--test NAME]... [--baseline SEL] [-q]\n"
 		 "       netrig run --resume CAMPAIGN.yaml [--db PATH]\n"
 		 "       netrig run --run RUN [--db PATH]\n"
 		 "\n"
@@ -417,6 +427,11 @@ const struct nr_cmd nr_cmd_run = {
 		 "  --branch NAME   its branch (default: the current git branch)\n"
 		 "  --label K=V     a label for the run (repeatable)\n"
 		 "  --test NAME     run only this test (repeatable)\n"
+		 "  --baseline SEL  the run adaptive repeats (repeat: {min, max, until: clear})\n"
+		 "                  compare each case with while it runs, as compare selects\n"
+		 "                  (id, latest, branch:, commit:, label:K=V) among this\n"
+		 "                  campaign's runs; with variants the other variant is the\n"
+		 "                  baseline. Without either an adaptive case runs min repeats.\n"
 		 "  -q, --quiet     no progress and no results table\n"
 		 "\n"
 		 "At the end the run's series are checked against the campaign's limits\n"

@@ -18,9 +18,6 @@
 #include "runner/runner_internal.h"
 #include "version.h"
 
-/* Record an event in the store and tell the user; never fails the run. */
-static void note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
-		 const char *kind, const char *msg);
 
 /*
  * Notify (webhook and/or command) when the campaign asks for this event.
@@ -34,11 +31,11 @@ static void notify(struct nr__session *s, unsigned event, const char *name, cons
 	if (!(no->on & event))
 		return;
 	if (no->url && nr_notify_webhook(no->url, name, text, s->run->id, 10000000, &d) < 0)
-		note(s, NULL, NULL, "notify", nr_diag_msg(&d));
+		nr__note(s, NULL, NULL, "notify", nr_diag_msg(&d));
 	nr_diag_clear(&d);
 	if (no->command.n &&
 	    nr_notify_command(no->command.v, name, text, s->run->id, 30000000, &d) < 0)
-		note(s, NULL, NULL, "notify", nr_diag_msg(&d));
+		nr__note(s, NULL, NULL, "notify", nr_diag_msg(&d));
 }
 
 static void emit(struct nr__session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
@@ -56,8 +53,8 @@ static void emit(struct nr__session *s, enum nr_event_kind kind, const struct nr
 		s->o->on_event(s->o->ctx, &ev);
 }
 
-static void note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
-		 const char *kind, const char *msg)
+void nr__note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
+	      const char *kind, const char *msg)
 {
 	struct nr_event_rec ev = { 0 };
 	char *line;
@@ -182,7 +179,7 @@ static void health_step(void *ctx, const char *kind, const char *line)
 {
 	struct health_ctx *h = ctx;
 
-	note(h->s, h->c, h->host, kind, line);
+	nr__note(h->s, h->c, h->host, kind, line);
 }
 
 /*
@@ -244,7 +241,7 @@ bool nr__case_prepare_hosts(struct nr__session *s, size_t idx, struct nr_case_re
 
 		if (nr__upload(&s->hosts, t, &d) < 0) {
 			set_str(&c->error, nr_diag_msg(&d));
-			note(s, c, NULL, "upload", nr_diag_msg(&d));
+			nr__note(s, c, NULL, "upload", nr_diag_msg(&d));
 			return false;
 		}
 		s->uploaded[cp->test] = true;
@@ -360,6 +357,7 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
 		c->attempts++;
 		if (passed) {
+			nr__adaptive_add(s, idx, &at);
 			c->repeats_done++;
 			*failures = 0;
 		} else {
@@ -442,7 +440,11 @@ static int run_case(struct nr__session *s, size_t idx, struct nr_diag *d)
 			return r;
 	} else {
 		failures = nr__case_failures_so_far(s, c, c->repeats_done);
-		if ((r = nr__case_attempts(s, idx, c->repeats, &failures, d)) < 0)
+		if (nr_campaign_case_test(s->c, &s->plan.cases[idx])->repeat_min)
+			r = nr__adaptive_case(s, idx, &failures, d);
+		else
+			r = nr__case_attempts(s, idx, c->repeats, &failures, d);
+		if (r < 0)
 			return r;
 	}
 	nr__case_end(s, idx, nr_mono_us() - t0);
@@ -470,7 +472,7 @@ static void finish_summary(struct nr__session *s, struct nr_run_summary *ret)
 
 static void host_note(void *ctx, const char *host, const char *msg)
 {
-	note(ctx, NULL, host, "guard", msg);
+	nr__note(ctx, NULL, host, "guard", msg);
 }
 
 /* The loop shared by a new run and a resumed one. */
@@ -494,7 +496,7 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 						 "netrig runs, not if it is killed",
 						 nr_diag_msg(&d2));
 
-			note(s, NULL, NULL, "guard", msg);
+			nr__note(s, NULL, NULL, "guard", msg);
 			free(msg);
 		}
 	}
@@ -508,7 +510,7 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 
 			if (s->c->hosts[i].transport == NR_TRANSPORT_SSH &&
 			    !nr__hosts_state(&s->hosts, &s->c->hosts[i], &d2))
-				note(s, NULL, s->c->hosts[i].name, "guard", nr_diag_msg(&d2));
+				nr__note(s, NULL, s->c->hosts[i].name, "guard", nr_diag_msg(&d2));
 		}
 	}
 	s->uploaded = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
@@ -557,7 +559,7 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 			nr_buf_release(&hosts);
 			set_str(&s->run->status, NR_RUN_STOPPED);
 			set_str(&s->run->reason, reason);
-			note(s, NULL, NULL, "breaker", reason);
+			nr__note(s, NULL, NULL, "breaker", reason);
 			notify(s, NR_NOTIFY_BREAKER, "breaker", reason);
 			break;
 		}
@@ -641,6 +643,9 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 
 static void session_release(struct nr__session *s)
 {
+	nr__adaptive_release(s);
+	free(s->baseline_run);
+	s->baseline_run = NULL;
 	nr_plan_release(&s->plan);
 	nr_cases_free(s->cases, s->n);
 }
@@ -675,6 +680,18 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 
 	if ((r = nr_plan_build(c, &o->only_tests, &s.plan, d)) < 0)
 		return r;
+	if (o->baseline) {
+		struct nr_run_rec *base = NULL;
+		size_t n_base = 0;
+
+		r = nr_store_runs_select(st, o->baseline, c->name, 1, &base, &n_base, d);
+		if (r < 0) {
+			session_release(&s);
+			return r;
+		}
+		s.baseline_run = nr_xstrdup(base[0].id);
+		nr_runs_free(base, n_base);
+	}
 	nr_uuid_v7(run.id);
 	run.campaign = nr_xstrdup(c->name);
 	/*
@@ -703,7 +720,17 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		else
 			free(branch);
 	}
-	run.labels = labels_json(c, &o->labels);
+	{
+		struct nr_kv labels = { 0 };
+		size_t k;
+
+		for (k = 0; k < o->labels.keys.n; k++)
+			nr_kv_set(&labels, o->labels.keys.v[k], o->labels.vals.v[k]);
+		if (s.baseline_run)
+			nr_kv_set(&labels, NR_RUNNER_BASELINE_LABEL, s.baseline_run);
+		run.labels = labels_json(c, &labels);
+		nr_kv_clear(&labels);
+	}
 	run.status = nr_xstrdup(NR_RUN_RUNNING);
 	run.controller = controller_name();
 	run.version = nr_xstrdup(NR_VERSION);
@@ -829,6 +856,15 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	s.c = c;
 	s.run = &run;
 	s.resumed = true;
+	{
+		/* adaptive cases look at the baseline the run started with */
+		json_t *labels = run.labels ? json_loads(run.labels, 0, NULL) : NULL;
+		const char *base = json_string_value(json_object_get(labels, NR_RUNNER_BASELINE_LABEL));
+
+		if (base)
+			s.baseline_run = nr_xstrdup(base);
+		json_decref(labels);
+	}
 	/* take the run over only if no other process did since it was read */
 	memcpy(was.id, run.id, sizeof(was.id));
 	was.status = run.status;

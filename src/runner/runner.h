@@ -46,6 +46,13 @@ struct nr_runner_opts {
 	struct nr_kv labels;          /* added to (and over) the campaign's labels */
 	struct nr_strvec only_tests;  /* run only these tests (empty: all) */
 	const char *sysinfo_json;     /* this machine's description, stored with local hosts */
+	/*
+	 * A run selector (nr_store_runs_select, within the campaign): the
+	 * baseline the cases of adaptive tests without variants are compared
+	 * with while they run. Its id is kept as the run's label baseline_run,
+	 * which a resume reads. NULL: none (they run their min repeats).
+	 */
+	const char *baseline;
 	int cancel_fd;                /* readable when the user wants to stop; -1: none */
 	void (*on_event)(void *ctx, const struct nr_event *ev);
 	void *ctx;
@@ -58,7 +65,10 @@ struct nr_run_summary {
 	char reason[256];
 };
 
-/* Run a campaign as a new run. */
+/* The label a run keeps its adaptive baseline's id under. */
+#define NR_RUNNER_BASELINE_LABEL "baseline_run"
+
+/* Run a campaign as a new run. NR_ENOTFOUND when o->baseline names no run of the campaign. */
 int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		  const struct nr_runner_opts *o, struct nr_run_summary *ret,
 		  struct nr_diag *d);

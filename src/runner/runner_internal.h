@@ -65,6 +65,9 @@ struct nr__collected {
 
 /* ---- the scheduler's session and its case steps (runner.c) ---- */
 
+struct nr__obs_set; /* runner_adaptive.c */
+struct nr__design;
+
 struct nr__session {
 	struct nr_store *st;
 	const struct nr_campaign *c;
@@ -91,7 +94,19 @@ struct nr__session {
 	/* the same per test and host (test * n_hosts + host) for `build:` */
 	signed char *test_built;
 	char **test_build_errors;
+	/* adaptive repeats (runner_adaptive.c) */
+	struct nr__obs_set *obs;       /* per case: its summary samples so far; NULL until needed */
+	char *baseline_run;            /* the run cases without variants are compared with; NULL: none */
+	struct nr_sample_row *base_rows; /* its summary samples, read once */
+	size_t n_base_rows;
+	bool base_loaded;
+	struct nr__design *designs;    /* sequential designs met, with their levels */
+	size_t n_designs;
 };
+
+/* Record an event in the store and tell the user; never fails the run. */
+void nr__note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
+	      const char *kind, const char *msg);
 
 /* Failed attempts already made for `repeat` of a case (after a resume). */
 int nr__case_failures_so_far(struct nr__session *s, const struct nr_case_rec *c, int repeat);
@@ -119,6 +134,26 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 		      struct nr_diag *d);
 /* A case has ended (passed or failed): the counts, the breaker's, notifications. */
 void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us);
+
+/* ---- adaptive repeats (runner_adaptive.c) ---- */
+
+/* A passed attempt of case idx: its summary samples kept for the case's looks (adaptive tests only). */
+void nr__adaptive_add(struct nr__session *s, size_t idx, const struct nr__attempt *at);
+/*
+ * The repeats of adaptive case idx (no variants): min, then one at a time
+ * until decided or max (then passed, the decision noted). Returns 0,
+ * NR_EINTR, or a store error.
+ */
+int nr__adaptive_case(struct nr__session *s, size_t idx, int *failures, struct nr_diag *d);
+/*
+ * Pairs of adaptive variant cases a, b: *target is the pairs to reach
+ * (raised to min). Once both have *target, look: decided (or no baseline)
+ * -> both passed and noted; else *target grows by one. Returns 0 or an
+ * error.
+ */
+int nr__adaptive_pair_target(struct nr__session *s, size_t a, size_t b, int *target,
+			     struct nr_diag *d);
+void nr__adaptive_release(struct nr__session *s);
 
 /* ---- variants: pairs, their order, builds (runner_variant.c) ---- */
 

@@ -137,7 +137,8 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 	struct nr_case_rec *c[2] = { &s->cases[a], &s->cases[b] };
 	bool open[2] = { !finished(c[0]), !finished(c[1]) };
 	int64_t t0 = nr_mono_us();
-	int failures[2] = { 0, 0 }, r = 0, next;
+	int failures[2] = { 0, 0 }, r = 0, next, target;
+	bool adaptive = nr_campaign_case_test(s->c, &s->plan.cases[a])->repeat_min > 0;
 
 	for (k = 0; k < 2; k++)
 		if (open[k] && (r = nr__case_start(s, idx[k], d)) < 0)
@@ -172,8 +173,14 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 	for (k = 0; k < 2; k++)
 		if (open[k] && !finished(c[k]))
 			failures[k] = nr__case_failures_so_far(s, c[k], c[k]->repeats_done);
+	/* adaptive: pairs up to target, looked at there, one more pair until decided */
+	target = adaptive ? 0 : c[0]->repeats;
 	while (strcmp(c[0]->status, NR_CASE_FAILED) && strcmp(c[1]->status, NR_CASE_FAILED)) {
-		next = nr__pair_next(c[0]->repeats_done, c[1]->repeats_done, c[0]->repeats);
+		if (adaptive && (r = nr__adaptive_pair_target(s, a, b, &target, d)) < 0)
+			return r;
+		if (finished(c[0]) && finished(c[1]))
+			break;
+		next = nr__pair_next(c[0]->repeats_done, c[1]->repeats_done, target);
 		if (next < 0)
 			break;
 		r = nr__case_attempts(s, idx[next], c[next]->repeats_done + 1, &failures[next], d);
