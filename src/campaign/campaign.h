@@ -327,13 +327,57 @@ struct nr_plan {
 };
 
 /*
- * Expand every test (or only those whose name is in `only`, if it is not
- * empty) into cases, in file order. NR_ECONFIG, with file:line:column, when
+ * Which cases to plan, from the command line (campaign_select.c), in the
+ * manner of secnetperf's -filter. `tests` are glob patterns (fnmatch(3):
+ * '*', '?', [...]) over test names, or over case keys when the pattern
+ * holds a '/' ("tcp_rr/size=64*"; with variants over the key without its
+ * variant, so a pair is never split); a leading '-' excludes. A case is
+ * chosen when an including pattern matches it (or there is none) and no
+ * excluding one does. `set_params`/`set_values` are --set PARAM=VALUE in
+ * the order given: the parameter takes exactly the values given for it
+ * (a value its matrix has narrows it, one it has not overrides it).
+ */
+struct nr_select {
+	struct nr_strvec tests;
+	struct nr_strvec set_params, set_values; /* parallel */
+	/* --from: the cases before the first case of this test (or with this
+	 * key) are left out; NULL: none are */
+	char *from;
+};
+void nr_select_clear(struct nr_select *s);
+/* true for NULL or a selection that chooses everything as written */
+bool nr_select_empty(const struct nr_select *s);
+/* "PARAM=VALUE" into s; NR_EINVAL with a message when there is no '=' or no PARAM. */
+int nr_select_add_set(struct nr_select *s, const char *arg, struct nr_diag *d);
+/* One pattern (a leading '-' ignored) against a test name and case key (NULL: not known). */
+bool nr_select_pattern_match(const char *pattern, const char *test, const char *key);
+/* Whether s may choose cases of test `test` (patterns over keys not yet applied). */
+bool nr_select_test(const struct nr_select *s, const char *test);
+/* Whether s chooses the case `key` of test `test`. */
+bool nr_select_case(const struct nr_select *s, const char *test, const char *key);
+/*
+ * Apply --set to a loaded campaign: each named parameter's values become
+ * the values given (for every test that has it), and a random `count` that
+ * passes the narrowed matrix is lowered to it. NR_ECONFIG naming the
+ * parameter when no test that s chooses has it.
+ */
+int nr_campaign_apply_set(struct nr_campaign *c, const struct nr_select *s, struct nr_diag *d);
+/* s as the JSON text stored with a run (malloc'ed), NULL when it is empty. */
+char *nr_select_to_json(const struct nr_select *s);
+/* Back from that text (NULL or "": empty); NR_EPARSE for text that is not it. */
+int nr_select_from_json(const char *text, struct nr_select *ret, struct nr_diag *d);
+
+/*
+ * Expand every test (or the cases `sel` chooses, when not NULL) into
+ * cases, in file order. NR_ECONFIG, with file:line:column, when
  * a random `count` exceeds its matrix (the message names both numbers), when
  * a full matrix has more than NR_PLAN_MAX_CASES combinations (the message
- * gives its magnitude), or when a case's `ready.port` is not a port.
+ * gives its magnitude), or when a case's `ready.port` is not a port;
+ * NR_ECONFIG naming the pattern when a --test pattern matches nothing
+ * (including or excluding: a typo must not pass silently), when sel->from
+ * names no chosen case, or when sel leaves no case at all.
  */
-int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
+int nr_plan_build(const struct nr_campaign *c, const struct nr_select *sel,
 		  struct nr_plan *ret, struct nr_diag *d);
 void nr_plan_release(struct nr_plan *p);
 

@@ -282,33 +282,103 @@ static int check_ports(const struct nr_campaign *c, const struct nr_test *t,
 	return 0;
 }
 
-int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
+/*
+ * Keep only the cases p->cases[first..] that sel chooses by their keys
+ * (patterns over keys; with variants, over the key both variants share),
+ * marking in hit[] each pattern that matched one of them.
+ */
+static void choose_cases(struct nr_plan *p, size_t first, const struct nr_test *t,
+			 const struct nr_select *sel, bool *hit)
+{
+	size_t i, k, kept = first;
+
+	for (i = first; i < p->n; i++) {
+		struct nr_case_plan *cp = &p->cases[i];
+		char *pair = NULL, *variant = NULL;
+		const char *key = cp->key;
+
+		if (nr_case_key_split(cp->key, &pair, &variant))
+			key = pair;
+		for (k = 0; k < sel->tests.n; k++)
+			if (strchr(sel->tests.v[k], '/') &&
+			    nr_select_pattern_match(sel->tests.v[k], t->name, key))
+				hit[k] = true;
+		if (nr_select_case(sel, t->name, key)) {
+			p->cases[kept++] = *cp;
+		} else {
+			free(cp->value_idx);
+			free(cp->key);
+		}
+		free(pair);
+		free(variant);
+	}
+	p->n = kept;
+}
+
+/*
+ * Every --test pattern matched something; the cases before --from left
+ * out; and something is left.
+ */
+static int check_chosen(const struct nr_campaign *c, const struct nr_select *sel,
+			struct nr_plan *p, bool *hit, struct nr_diag *d)
+{
+	size_t i, ti;
+
+	for (i = 0; i < sel->tests.n; i++) {
+		const char *pat = sel->tests.v[i];
+
+		for (ti = 0; ti < c->n_tests && !hit[i] && !strchr(pat, '/'); ti++)
+			hit[i] = nr_select_pattern_match(pat, c->tests[ti].name, NULL);
+		if (!hit[i])
+			return nr_diag_set(d, NR_ECONFIG, "%s: --test '%s' matches no %s", c->path, pat,
+					   strchr(pat, '/') ? "case key" : "test name");
+	}
+	if (sel->from) {
+		for (i = 0; i < p->n; i++)
+			if (!strcmp(p->cases[i].key, sel->from) ||
+			    !strcmp(c->tests[p->cases[i].test].name, sel->from))
+				break;
+		if (i == p->n)
+			return nr_diag_set(d, NR_ECONFIG, "%s: --from '%s' is no test or case key chosen",
+					   c->path, sel->from);
+		/* with variants, a pair starts with its first variant: i is that one */
+		for (ti = 0; ti < i; ti++) {
+			free(p->cases[ti].value_idx);
+			free(p->cases[ti].key);
+		}
+		memmove(p->cases, p->cases + i, (p->n - i) * sizeof(*p->cases));
+		p->n -= i;
+	}
+	if (!p->n)
+		return nr_diag_set(d, NR_ECONFIG, "%s: the --test and --from given leave no case to run",
+				   c->path);
+	return 0;
+}
+
+int nr_plan_build(const struct nr_campaign *c, const struct nr_select *sel,
 		  struct nr_plan *ret, struct nr_diag *d)
 {
 	struct nr_plan p = { 0 };
-	size_t cap = 0, ti, k;
+	bool *hit = nr_xcalloc(sel ? sel->tests.n + 1 : 1, sizeof(*hit));
+	size_t cap = 0, ti;
+	int r;
 
 	for (ti = 0; ti < c->n_tests; ti++) {
 		const struct nr_test *t = &c->tests[ti];
 		uint64_t size = nr_plan_matrix_size(t), i;
 		size_t first = p.n; /* this test's cases are p.cases[first..] */
 
-		if (only && only->n) {
-			for (k = 0; k < only->n; k++)
-				if (!strcmp(only->v[k], t->name))
-					break;
-			if (k == only->n)
-				continue;
-		}
+		if (!nr_select_test(sel, t->name))
+			continue;
 		if (t->generate == NR_GENERATE_ALL) {
 			if (size > NR_PLAN_MAX_CASES) {
 				char mag[64];
 
-				nr_plan_release(&p);
-				return nr_diag_set(d, NR_ECONFIG,
+				r = nr_diag_set(d, NR_ECONFIG,
 						   "%s:%d:%d: the matrix of test '%s' has %s combinations, more than %d: use 'generate: random' with a 'count'",
 						   c->path, t->matrix_pos.line, t->matrix_pos.column, t->name,
 						   magnitude(t, mag, sizeof(mag)), NR_PLAN_MAX_CASES);
+				goto fail;
 			}
 			for (i = 0; i < size; i++)
 				add_case(&p, &cap, c, ti, t, i);
@@ -318,11 +388,11 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 			uint64_t j;
 
 			if (t->count > size) {
-				nr_plan_release(&p);
-				return nr_diag_set(d, NR_ECONFIG,
+				r = nr_diag_set(d, NR_ECONFIG,
 						   "%s:%d:%d: test '%s' asks for count %llu random combinations, but its matrix has only %llu",
 						   c->path, t->count_pos.line, t->count_pos.column, t->name,
 						   (unsigned long long)t->count, (unsigned long long)size);
+				goto fail;
 			}
 			nr_rng_seed(&rng, t->seed);
 			set.cap = 16;
@@ -346,13 +416,22 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 			free(set.slots);
 			free(set.used);
 		}
+		if (sel)
+			choose_cases(&p, first, t, sel, hit);
 		if (check_ports(c, t, &p, first, d) < 0) {
-			nr_plan_release(&p);
-			return NR_ECONFIG;
+			r = NR_ECONFIG;
+			goto fail;
 		}
 	}
+	if (!nr_select_empty(sel) && (r = check_chosen(c, sel, &p, hit, d)) < 0)
+		goto fail;
+	free(hit);
 	*ret = p;
 	return 0;
+fail:
+	free(hit);
+	nr_plan_release(&p);
+	return r;
 }
 
 void nr_plan_release(struct nr_plan *p)

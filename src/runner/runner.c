@@ -155,7 +155,8 @@ int nr__case_failures_so_far(struct nr__session *s, const struct nr_case_rec *c,
 	if (c->attempts == 0 || nr_store_attempts_list(s->st, c->id, &v, &n, NULL) < 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (v[i].repeat == repeat && strcmp(v[i].outcome, NR_ATTEMPT_PASSED) != 0)
+		if (v[i].repeat == repeat && !v[i].superseded &&
+		    strcmp(v[i].outcome, NR_ATTEMPT_PASSED) != 0)
 			k++;
 	nr_attempts_free(v, n);
 	return k;
@@ -655,9 +656,10 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	size_t i;
 	int r;
 
-	if ((r = nr_plan_build(c, &o->only_tests, &s.plan, d)) < 0)
+	if ((r = nr_plan_build(c, o->select, &s.plan, d)) < 0)
 		return r;
 	nr_uuid_v7(run.id);
+	run.options = nr_select_to_json(o->select);
 	run.campaign = nr_xstrdup(c->name);
 	/*
 	 * Absolute, so that a resume from another directory finds the
@@ -736,6 +738,85 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	return r;
 }
 
+/* The latest run of campaign `name`, finished or not (--rerun without a run). */
+static int latest_run(struct nr_store *st, const char *name, struct nr_run_rec *ret,
+		      struct nr_diag *d)
+{
+	struct nr_run_rec *v = NULL;
+	size_t n = 0;
+	int r = nr_store_runs_select(st, "latest", name, 1, &v, &n, d);
+
+	if (r == 0 && n == 0)
+		r = nr_diagf(d, NR_ENOTFOUND, "no run of campaign %s", name ? name : "?");
+	if (r == 0) {
+		*ret = v[0];
+		memset(&v[0], 0, sizeof(v[0]));
+	}
+	nr_runs_free(v, n);
+	return r;
+}
+
+/*
+ * --rerun: which cases of the session's run a pattern matches (take[i]),
+ * with variants both halves of a pair (the patterns see the key they
+ * share). NR_ECONFIG naming a pattern that matches no case. Nothing is
+ * written: this comes before the run is claimed.
+ */
+static int rerun_choose(const struct nr__session *s, bool *take, struct nr_diag *d)
+{
+	const struct nr_strvec *pats = &s->o->rerun;
+	bool *hit = nr_xcalloc(pats->n + 1, sizeof(*hit));
+	size_t i, k;
+	int r = 0;
+
+	for (i = 0; i < s->n; i++) {
+		const struct nr_case_rec *c = &s->cases[i];
+		char *pair = NULL, *variant = NULL;
+		const char *key = nr_case_key_split(c->key, &pair, &variant) ? pair : c->key;
+
+		/* each pattern includes: --rerun names what to run, never what to keep */
+		for (k = 0; k < pats->n; k++)
+			if (nr_select_pattern_match(pats->v[k], c->test, key))
+				hit[k] = take[i] = true;
+		free(pair);
+		free(variant);
+	}
+	for (k = 0; k < pats->n && r == 0; k++)
+		if (!hit[k])
+			r = nr_diagf(d, NR_ECONFIG, "--rerun '%s' matches no case of run %s", pats->v[k],
+				     s->run->short_id);
+	free(hit);
+	return r;
+}
+
+/*
+ * The chosen cases pending again with no repeats done, their attempts
+ * superseded, in one transaction; each noted as an event.
+ */
+static int rerun_mark(struct nr__session *s, const bool *take, struct nr_diag *d)
+{
+	struct nr_case_rec *again = nr_xcalloc(s->n + 1, sizeof(*again));
+	size_t i, n = 0;
+	int r;
+
+	for (i = 0; i < s->n; i++) {
+		struct nr_case_rec *c = &s->cases[i];
+
+		if (!take[i])
+			continue;
+		set_str(&c->status, NR_CASE_PENDING);
+		set_str(&c->error, NULL);
+		c->repeats_done = 0;
+		c->started_us = c->finished_us = 0;
+		again[n++] = *c; /* shallow: the store only reads it */
+	}
+	r = nr_store_cases_rerun(s->st, s->run->id, again, n, d);
+	for (i = 0; r == 0 && i < n; i++)
+		note(s, &again[i], NULL, "rerun", "run again (--rerun): its earlier attempts are superseded");
+	free(again);
+	return r;
+}
+
 int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 		     const struct nr_runner_opts *o, struct nr_run_summary *ret,
 		     struct nr_diag *d)
@@ -744,14 +825,20 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	struct nr_run_rec run = { 0 }, was = { 0 };
 	struct nr_campaign *c = NULL;
 	struct nr_case_rec *stored = NULL;
-	struct nr_strvec only = NR_STRVEC_INIT;
+	struct nr_select sel = { 0 };
+	bool *take = NULL; /* --rerun: the cases to run again */
 	size_t n_stored = 0, i, j;
 	int r;
 
-	r = run_id ? nr_store_run_get(st, run_id, &run, d) : nr_store_run_resumable(st, name, &run, d);
+	if (run_id)
+		r = nr_store_run_get(st, run_id, &run, d);
+	else if (o->rerun.n)
+		r = latest_run(st, name, &run, d);
+	else
+		r = nr_store_run_resumable(st, name, &run, d);
 	if (r < 0)
 		goto out;
-	if (!strcmp(run.status, NR_RUN_PASSED) || !strcmp(run.status, NR_RUN_FAILED)) {
+	if (!o->rerun.n && (!strcmp(run.status, NR_RUN_PASSED) || !strcmp(run.status, NR_RUN_FAILED))) {
 		r = nr_diagf(d, NR_EINVAL, "run %s has finished (%s): nothing to resume", run.short_id,
 			     run.status);
 		goto out;
@@ -763,16 +850,13 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	/* the campaign as it was when the run started, not as the file is now */
 	if ((r = nr_campaign_load(run.campaign_path, run.config, &c, d)) < 0)
 		goto out;
+	/* and with the cases it chose: the same --set values, so the same keys */
+	if ((r = nr_select_from_json(run.options, &sel, d)) < 0 ||
+	    (r = nr_campaign_apply_set(c, &sel, d)) < 0)
+		goto out;
 	if ((r = nr_store_cases_list(st, run.id, &stored, &n_stored, d)) < 0)
 		goto out;
-	for (i = 0; i < n_stored; i++) {
-		for (j = 0; j < only.n; j++)
-			if (!strcmp(only.v[j], stored[i].test))
-				break;
-		if (j == only.n)
-			nr_strvec_push(&only, stored[i].test);
-	}
-	if ((r = nr_plan_build(c, &only, &s.plan, d)) < 0)
+	if ((r = nr_plan_build(c, &sel, &s.plan, d)) < 0)
 		goto out;
 	/* the session owns the stored cases; line the plan up with them by key */
 	s.cases = stored;
@@ -811,6 +895,11 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	s.c = c;
 	s.run = &run;
 	s.resumed = true;
+	if (o->rerun.n) {
+		take = nr_xcalloc(s.n + 1, sizeof(*take));
+		if ((r = rerun_choose(&s, take, d)) < 0)
+			goto out;
+	}
 	/* take the run over only if no other process did since it was read */
 	memcpy(was.id, run.id, sizeof(was.id));
 	was.status = run.status;
@@ -822,6 +911,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	free(run.controller);
 	run.controller = controller_name();
 	run.pid = (int)getpid();
+	was.finished_us = run.finished_us;
 	run.finished_us = 0;
 	r = nr_store_run_claim(st, &was, &run, d);
 	if (r == -EBUSY)
@@ -829,9 +919,20 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 				 " 'netrig status %s' shows it", run.short_id, run.short_id);
 	if (r < 0)
 		goto out;
+	/* once the run is this process's: nobody else writes its cases now */
+	if (take && (r = rerun_mark(&s, take, d)) < 0) {
+		/* nothing was marked (one transaction): the run is let go as it was */
+		set_str(&run.status, was.status);
+		run.pid = 0;
+		set_str(&run.pid_start, NULL);
+		run.finished_us = was.finished_us;
+		nr_store_run_update(st, &run, NULL);
+		goto out;
+	}
 	r = drive(&s, ret, d);
 out:
-	nr_strvec_clear(&only);
+	free(take);
+	nr_select_clear(&sel);
 	nr_cases_free(stored, n_stored);
 	session_release(&s);
 	nr_campaign_free(c);
