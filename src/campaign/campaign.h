@@ -56,6 +56,12 @@ struct nr_host {
 	char *workdir;    /* NR_TRANSPORT_SSH: remote working directory, NULL: the login's */
 	struct nr_strvec restart; /* run on the controller when the host fails its checks */
 	int64_t restart_timeout_us; /* how long to wait for it to come back after restart */
+	/* `labels:` free KEY=VALUE (os, arch, env, nic ...): stored with the
+	 * run's hosts, run selectors (label:env=lab) */
+	struct nr_kv labels;
+	/* `optional: true` (netperf's [UNRELIABLE] environments): a case on it
+	 * runs and is reported, but its failure never fails the run */
+	bool optional;
 	struct nr_pos pos;
 };
 
@@ -71,6 +77,9 @@ struct nr_health {
 	enum nr_health_when when;
 	bool ping;          /* ICMP echo, else a TCP connect to the ssh port; netns: it exists */
 	bool ssh;           /* an ssh login running `true` (ssh hosts) */
+	/* from each host of a case, `ping` of the address of every other host
+	 * of the case (the peers it talks to), run on that host */
+	bool peers;
 	int retries;        /* more rounds of checks before a host counts as down */
 	int64_t interval_us;/* between rounds */
 	int64_t timeout_us; /* for one check */
@@ -119,7 +128,10 @@ struct nr_ready {
 
 struct nr_role {
 	char *name;
-	char *host;              /* a key of the campaign's hosts */
+	/* a key of the campaign's hosts, or a template over the test's matrix
+	 * ("{env}") that names one in each case (struct nr_case_plan.hosts) */
+	char *host;
+	struct nr_pos host_pos;  /* where `host` was written (the test's, when it comes from there) */
 	struct nr_strvec argv;   /* templates, one per argv element */
 	struct nr_kv env;        /* templates */
 	struct nr_ready ready;
@@ -245,6 +257,9 @@ struct nr_campaign {
 	size_t n_tests;
 	struct nr_kv labels;
 	int stop_after_failures; /* 0: never */
+	/* AutoPerf's care: every host with a `restart` command is restarted,
+	 * and waited for (its health checks), before the first case */
+	bool restart_first;
 	struct nr_health health;
 	struct nr_notify notify;
 	struct nr_threshold *thresholds; /* from `thresholds:` of the campaign and of tests */
@@ -319,6 +334,9 @@ struct nr_case_plan {
 	int variant;
 	char *key;         /* "test/a=1,b=x", parameters sorted by name;
 			    * "test/variant=V,a=1,b=x" with variants */
+	/* where each role of its test runs in this case (n_roles entries, its
+	 * host template resolved), borrowed from the campaign */
+	const struct nr_host **hosts;
 };
 
 struct nr_plan {
@@ -372,7 +390,8 @@ int nr_select_from_json(const char *text, struct nr_select *ret, struct nr_diag 
  * cases, in file order. NR_ECONFIG, with file:line:column, when
  * a random `count` exceeds its matrix (the message names both numbers), when
  * a full matrix has more than NR_PLAN_MAX_CASES combinations (the message
- * gives its magnitude), or when a case's `ready.port` is not a port;
+ * gives its magnitude), when a case's `ready.port` is not a port, or a
+ * role's host template names no host in a case;
  * NR_ECONFIG naming the pattern when a --test pattern matches nothing
  * (including or excluding: a typo must not pass silently), when sel->from
  * names no chosen case, or when sel leaves no case at all.
@@ -420,12 +439,16 @@ struct nr_tmpl_ctx {
 	const char *run_id;
 	const char *case_key;
 	const char *netrig;  /* {netrig}: this program, for commands on this machine */
+	/* the case's role hosts (struct nr_case_plan.hosts), for {role.NAME.host}
+	 * and {role.NAME.address}; NULL: each role's host as written */
+	const struct nr_host *const *role_hosts;
 };
 
 /*
  * Expand "{name}" references in `tmpl` into *ret (malloc'ed). Known names:
  * a parameter of the test, repeat, attempt, port, workdir, run, case,
- * test, netrig, host.NAME.address, host.NAME.name, and with variants
+ * test, netrig, host.NAME.address, host.NAME.name, role.NAME.host and
+ * role.NAME.address (the host role NAME runs on in this case), and with variants
  * variant (its name) and variant.NAME (its value; a list value only as a
  * whole argument of nr_template_expand_argv); and {?PARAM:TEXT},
  * TEXT when parameter PARAM is "true", else nothing (an argv element that

@@ -153,6 +153,7 @@ static void add_cases(struct nr_plan *p, size_t *cap, const struct nr_campaign *
 		NR_GROW(p->cases, p->n + 1, *cap);
 		cp = &p->cases[p->n++];
 		cp->test = test_idx;
+		cp->hosts = NULL; /* resolve_hosts() fills it once the test's cases are known */
 		cp->variant = c->n_variants ? (int)v : -1;
 		if (v == 0) {
 			cp->value_idx = idx;
@@ -282,6 +283,59 @@ static int check_ports(const struct nr_campaign *c, const struct nr_test *t,
 	return 0;
 }
 
+static void case_release(struct nr_case_plan *cp)
+{
+	free(cp->value_idx);
+	free(cp->key);
+	free(cp->hosts);
+}
+
+/*
+ * Where each role of each case p->cases[first..] of test t runs: its host,
+ * or its host template expanded with the case's values, which must name a
+ * host of the campaign (NR_ECONFIG at the template's file:line:column).
+ */
+static int resolve_hosts(const struct nr_campaign *c, const struct nr_test *t,
+			 struct nr_plan *p, size_t first, struct nr_diag *d)
+{
+	size_t i, k;
+
+	for (i = first; i < p->n; i++) {
+		struct nr_case_plan *cp = &p->cases[i];
+
+		cp->hosts = nr_xcalloc(t->n_roles + 1, sizeof(*cp->hosts));
+		for (k = 0; k < t->n_roles; k++) {
+			const struct nr_role *role = &t->roles[k];
+			struct nr_tmpl_ctx ctx = {
+				.campaign = c, .test = nr_campaign_case_test(c, cp),
+				.value_idx = cp->value_idx, .attempt = 1, .case_key = cp->key,
+			};
+			char *name = NULL;
+
+			if (!strchr(role->host, '{')) {
+				cp->hosts[k] = nr_campaign_host(c, role->host);
+				continue;
+			}
+			if (nr_template_expand(role->host, &ctx, &name, NULL) == 0)
+				cp->hosts[k] = nr_campaign_host(c, name);
+			if (!cp->hosts[k]) {
+				char *shown = nr_str_escaped(name ? name : role->host);
+
+				nr_diag_set(d, NR_ECONFIG,
+					    "%s:%d:%d: host '%s' of role '%s' is '%s' in case %s: no such host"
+					    " under 'hosts:'%s",
+					    c->path, role->host_pos.line, role->host_pos.column, role->host,
+					    role->name, shown, cp->key, c->lab ? " or in the lab" : "");
+				free(shown);
+				free(name);
+				return NR_ECONFIG;
+			}
+			free(name);
+		}
+	}
+	return 0;
+}
+
 /*
  * Keep only the cases p->cases[first..] that sel chooses by their keys
  * (patterns over keys; with variants, over the key both variants share),
@@ -306,8 +360,7 @@ static void choose_cases(struct nr_plan *p, size_t first, const struct nr_test *
 		if (nr_select_case(sel, t->name, key)) {
 			p->cases[kept++] = *cp;
 		} else {
-			free(cp->value_idx);
-			free(cp->key);
+			case_release(cp);
 		}
 		free(pair);
 		free(variant);
@@ -342,10 +395,8 @@ static int check_chosen(const struct nr_campaign *c, const struct nr_select *sel
 			return nr_diag_set(d, NR_ECONFIG, "%s: --from '%s' is no test or case key chosen",
 					   c->path, sel->from);
 		/* with variants, a pair starts with its first variant: i is that one */
-		for (ti = 0; ti < i; ti++) {
-			free(p->cases[ti].value_idx);
-			free(p->cases[ti].key);
-		}
+		for (ti = 0; ti < i; ti++)
+			case_release(&p->cases[ti]);
 		memmove(p->cases, p->cases + i, (p->n - i) * sizeof(*p->cases));
 		p->n -= i;
 	}
@@ -418,7 +469,7 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_select *sel,
 		}
 		if (sel)
 			choose_cases(&p, first, t, sel, hit);
-		if (check_ports(c, t, &p, first, d) < 0) {
+		if (check_ports(c, t, &p, first, d) < 0 || resolve_hosts(c, t, &p, first, d) < 0) {
 			r = NR_ECONFIG;
 			goto fail;
 		}
@@ -438,10 +489,8 @@ void nr_plan_release(struct nr_plan *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->n; i++) {
-		free(p->cases[i].value_idx);
-		free(p->cases[i].key);
-	}
+	for (i = 0; i < p->n; i++)
+		case_release(&p->cases[i]);
 	free(p->cases);
 	p->cases = NULL;
 	p->n = 0;

@@ -91,6 +91,7 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 	srv->name = nr_xstrdup("server");
 	srv->host = nr_xstrdup(server_host);
 	srv->pos = nr__campaign_pos_of(n);
+	srv->host_pos = srv->pos;
 	srv->ready.kind = NR_READY_REGEX;
 	srv->ready.regex = nr_xstrdup("^listening on ");
 	srv->ready.timeout_us = DEFAULT_READY_TIMEOUT_US;
@@ -108,6 +109,7 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 	cli->host = nr_xstrdup(client_host);
 	cli->main = true;
 	cli->pos = nr__campaign_pos_of(n);
+	cli->host_pos = cli->pos;
 	nr_strvec_push(&cli->argv, "{netrig}");
 	nr_strvec_push(&cli->argv, "bench");
 	nr_strvec_push(&cli->argv, t->workload);

@@ -23,6 +23,7 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 	struct nr_tmpl_ctx ctx = {
 		.campaign = c, .test = t, .value_idx = cp->value_idx, .attempt = 1,
 		.workdir = t->workdir ? t->workdir : c->dir, .case_key = cp->key,
+		.role_hosts = cp->hosts,
 	};
 	size_t i, j;
 
@@ -45,8 +46,8 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 		}
 		nr_strvec_clear(&argv);
 		shown = nr_str_escaped(line.buf); /* a value may hold anything */
-		printf("      %s@%s%s: %s\n", role->name, role->host, role->main ? " (main)" : "",
-		       shown);
+		printf("      %s@%s%s%s: %s\n", role->name, cp->hosts[i]->name,
+		       cp->hosts[i]->optional ? " (optional)" : "", role->main ? " (main)" : "", shown);
 		free(shown);
 		nr_buf_release(&line);
 	}

@@ -299,8 +299,11 @@ int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struc
 		print_results(st, sum.run_id);
 	/* checked with or without a baseline: a limit is not relative to anything */
 	breached = check_limits(st, sum.run_id, prog.quiet);
-	printf("run %s: %s, %zu cases: %zu passed, %zu failed, %zu not run", sum.run_id,
-	       sum.status, sum.total, sum.passed, sum.failed, sum.pending);
+	printf("run %s: %s, %zu cases: %zu passed, %zu failed", sum.run_id, sum.status, sum.total,
+	       sum.passed, sum.failed);
+	if (sum.failed_optional)
+		printf(" (%zu on optional hosts, which do not fail the run)", sum.failed_optional);
+	printf(", %zu not run", sum.pending);
 	if (breached > 0)
 		printf("; %ld limit%s breached", breached, breached == 1 ? "" : "s");
 	putchar('\n');

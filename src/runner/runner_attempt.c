@@ -257,7 +257,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 	deadline = nr_mono_us() + t->timeout_us;
 	for (i = 0; i < t->n_roles; i++) {
 		at->roles[i].role = &t->roles[i];
-		at->roles[i].host = nr_campaign_host(at->c, t->roles[i].host);
+		at->roles[i].host = at->cp->hosts[i]; /* the case's: a host template resolved */
 		at->roles[i].samples = (struct nr_sample_set)NR_SAMPLE_SET_INIT;
 	}
 	if ((r = nr_free_port(&port)) < 0) {
@@ -272,6 +272,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 	tc.port = port;
 	tc.run_id = at->run_id;
 	tc.case_key = at->cp->key;
+	tc.role_hosts = at->cp->hosts;
 	tc.workdir = at->c->dir;
 	tc.netrig = self_path();
 	if (t->workdir) {

@@ -74,6 +74,7 @@ struct nr__session {
 	struct nr_case_rec *cases; /* parallel to plan.cases */
 	size_t n;
 	size_t done, passed, failed;
+	size_t failed_optional; /* of failed: cases on an optional host, which do not fail the run */
 	int64_t started_mono, case_time_us;
 	size_t cases_this_session;
 	int consecutive_failures;
@@ -203,6 +204,22 @@ typedef void nr__health_step_fn(void *ctx, const char *kind, const char *line);
  */
 void nr__health_check(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
 		      nr__health_step_fn *on_step, void *ctx, struct nr__health_result *ret);
+
+/*
+ * restart_first: run the host's restart command (none: nothing) and wait
+ * for its health checks to pass, as after a failed check; ret as for
+ * nr__health_check.
+ */
+void nr__host_restart(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
+		      nr__health_step_fn *on_step, void *ctx, struct nr__health_result *ret);
+
+/*
+ * `health.peers`: one ICMP echo from host `from` (`ping` run there) to the
+ * address of `to`. 0, or NR_EEXEC (no answer, unreachable, no ping there)
+ * with a message naming both hosts and the address.
+ */
+int nr__peer_ping(struct nr__hosts *h, const struct nr_host *from, const struct nr_host *to,
+		  struct nr_diag *d);
 
 /* Copy a test's uploads to their hosts. */
 int nr__upload(const struct nr__hosts *h, const struct nr_test *t, struct nr_diag *d);

@@ -314,6 +314,7 @@ void nr_host_rec_release(struct nr_host_rec *h)
 	free(h->transport);
 	free(h->address);
 	free(h->sysinfo);
+	free(h->labels);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -90,6 +90,8 @@ struct nr_host_rec {
 	char *transport;
 	char *address;
 	char *sysinfo; /* JSON text, or NULL */
+	char *labels;  /* JSON object text of the campaign's `labels:` of the host, or NULL */
+	bool optional; /* `optional: true`: its cases' failures do not fail the run */
 };
 
 struct nr_case_rec {
@@ -284,7 +286,8 @@ int nr_store_run_resumable(struct nr_store *st, const char *campaign, struct nr_
 /*
  * Runs a selector names, newest first, at most `limit` (0: all): a run id
  * or unique prefix, "latest", "branch:NAME", "commit:SHA" (a prefix),
- * "label:KEY=VALUE", optionally only of `campaign` (NULL: any). Runs still
+ * "label:KEY=VALUE" (a label of the run, or of a host one of its cases ran on),
+ * optionally only of `campaign` (NULL: any). Runs still
  * running are left out of the branch/commit/label forms. NR_ENOTFOUND
  * when none matches.
  */

@@ -91,9 +91,12 @@ static const char *const migrations[] = {
 	"  AND run_id IN (SELECT id FROM runs WHERE status <> 'running');",
 	/* 4 -> 5: what chose a run's cases (--test patterns, --set values),
 	 * so a resume plans what the run planned; attempts of a case run
-	 * again (--rerun), kept but no longer counted */
+	 * again (--rerun), kept but no longer counted; hosts' labels (run
+	 * selectors) and whether a host's failures may fail the run */
 	"ALTER TABLE runs ADD COLUMN options TEXT;"
-	"ALTER TABLE attempts ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;",
+	"ALTER TABLE attempts ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN labels TEXT;"
+	"ALTER TABLE hosts ADD COLUMN optional INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int db_error(sqlite3 *db, struct nr_diag *d, const char *what)
@@ -385,8 +388,8 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_hosts; i++) {
-		r = prepare(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
-				" VALUES (?, ?, ?, ?, ?, ?)", &s, d);
+		r = prepare(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo,"
+				" labels, optional) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 		if (r < 0)
 			break;
 		bind_text(s, 1, hosts[i].id);
@@ -395,6 +398,8 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		bind_text(s, 4, hosts[i].transport);
 		bind_text(s, 5, hosts[i].address);
 		bind_text(s, 6, hosts[i].sysinfo);
+		bind_text(s, 7, hosts[i].labels);
+		sqlite3_bind_int(s, 8, hosts[i].optional);
 		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_cases; i++)
@@ -868,6 +873,8 @@ static int read_host(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	h->transport = col_text(s, 2);
 	h->address = col_text(s, 3);
 	h->sysinfo = col_text(s, 4);
+	h->labels = col_text(s, 5);
+	h->optional = sqlite3_column_int(s, 6) != 0;
 	return 0;
 }
 
@@ -879,8 +886,8 @@ static void release_host(void *rec)
 static int sqlite_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
 			     size_t *ret_n, struct nr_diag *d)
 {
-	return list_rows(DB(st), "SELECT id, name, transport, address, sysinfo FROM hosts"
-				 " WHERE run_id = ? ORDER BY name",
+	return list_rows(DB(st), "SELECT id, name, transport, address, sysinfo, labels, optional"
+				 " FROM hosts WHERE run_id = ? ORDER BY name",
 			 run_id, sizeof(**ret), read_host, release_host, (void **)ret, ret_n, d);
 }
 
@@ -1080,9 +1087,16 @@ static int sqlite_runs_select(struct nr_store *st, const char *selector, const c
 		const char *eq = strchr(selector + 6, '=');
 		char *key = nr_xstrndup(selector + 6, (size_t)(eq - selector - 6));
 
-		/* the label's key goes in as a JSON path; quote it for SQL and JSON */
-		where = sqlite3_mprintf("json_extract(r.labels, '$.\"' || %Q || '\"') = ?"
-					" AND r.status <> 'running'", key);
+		/* the label's key goes in as a JSON path; quote it for SQL and JSON.
+		 * The run's own labels, or those of a host (os, env, NIC ...) one of
+		 * its cases ran on: with hosts as a matrix axis a campaign names
+		 * every environment, a run may have used one */
+		where = sqlite3_mprintf("(json_extract(r.labels, '$.\"' || %Q || '\"') = ?1"
+					" OR EXISTS (SELECT 1 FROM cases c, json_each(c.hosts) j"
+					"  JOIN hosts h ON h.run_id = r.id AND h.name = j.value"
+					"  WHERE c.run_id = r.id AND c.hosts IS NOT NULL"
+					"  AND json_extract(h.labels, '$.\"' || %Q || '\"') = ?1))"
+					" AND r.status <> 'running'", key, key);
 		free(key);
 		arg = eq + 1;
 	} else {
@@ -1425,8 +1439,9 @@ static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge
 		" finished_at = excluded.finished_at"
 		" WHERE runs.status IS NOT excluded.status AND excluded.finished_at IS NOT NULL"
 		" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)", &r, d);
-	changes_of(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
-		       " SELECT id, run_id, name, transport, address, sysinfo FROM src.hosts WHERE true"
+	changes_of(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo, labels,"
+		       " optional) SELECT id, run_id, name, transport, address, sysinfo, labels,"
+		       " optional FROM src.hosts WHERE true"
 		       " ON CONFLICT DO NOTHING", &r, d);
 	m.cases = changes_of(db,
 		"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
