@@ -132,6 +132,18 @@ struct nr_role {
 	 * ("{env}") that names one in each case (struct nr_case_plan.hosts) */
 	char *host;
 	struct nr_pos host_pos;  /* where `host` was written (the test's, when it comes from there) */
+	/*
+	 * `count: N` (AutoPerf's publisher/subscriber allocation): N instances
+	 * of the role, a number or a template over the matrix ("{subs}"),
+	 * spread round-robin over `hosts` (else all on `host`). NULL: one. The
+	 * plan gives each case its own copy of the test with the instances as
+	 * roles named NAME#1 .. NAME#N (instance 1..N), {instance} their number,
+	 * {instance_port} a free port of each one's own ({port} is the case's).
+	 */
+	char *count;
+	struct nr_strvec hosts;  /* `hosts: [a, b]`: where the instances go; empty: `host` */
+	struct nr_pos count_pos;
+	int instance;            /* in a case's copy: this instance's number (1-based); 0 as written */
 	struct nr_strvec argv;   /* templates, one per argv element */
 	struct nr_kv env;        /* templates */
 	struct nr_ready ready;
@@ -211,6 +223,9 @@ struct nr_test {
 	struct nr_pos matrix_pos; /* the 'matrix' key, else the test */
 	struct nr_pos count_pos;  /* the 'count' value, for plan-time messages */
 };
+
+/* The most instances a counted role may have in one case. */
+#define NR_ROLE_MAX_COUNT 1000
 
 /* The most cases one test may plan (each is a row in the store). */
 #define NR_PLAN_MAX_CASES 10000000
@@ -334,6 +349,10 @@ struct nr_case_plan {
 	int variant;
 	char *key;         /* "test/a=1,b=x", parameters sorted by name;
 			    * "test/variant=V,a=1,b=x" with variants */
+	/* a test with a counted role: its copy for this case, each instance
+	 * a role (owned: the copy, its roles array and their names);
+	 * nr_campaign_case_test returns it. NULL otherwise */
+	struct nr_test *instances;
 	/* where each role of its test runs in this case (n_roles entries, its
 	 * host template resolved), borrowed from the campaign */
 	const struct nr_host **hosts;
@@ -421,7 +440,8 @@ bool nr_case_key_split(const char *key, char **ret_pair_key, char **ret_variant)
  * with a variant, "variant" comes first. */
 char *nr_case_params_json(const struct nr_test *t, const size_t *value_idx, const char *variant);
 
-/* The test a planned case runs: its variant's copy, or the test itself. */
+/* The test a planned case runs: its copy with a counted role's instances,
+ * its variant's copy, or the test itself. */
 const struct nr_test *nr_campaign_case_test(const struct nr_campaign *c,
 					    const struct nr_case_plan *cp);
 
@@ -435,6 +455,8 @@ struct nr_tmpl_ctx {
 	int repeat;          /* 0-based */
 	int attempt;         /* 1-based */
 	int port;            /* the case's free port */
+	int instance;        /* {instance}: the role's instance number, 1 for a role without count */
+	int instance_port;   /* {instance_port}: a free port of the instance's own; 0: {port} */
 	const char *workdir;
 	const char *run_id;
 	const char *case_key;

@@ -544,6 +544,8 @@ static void role_release(struct nr_role *r)
 {
 	free(r->name);
 	free(r->host);
+	free(r->count);
+	nr_strvec_clear(&r->hosts);
 	nr_strvec_clear(&r->argv);
 	nr_kv_clear(&r->env);
 	free(r->ready.port);

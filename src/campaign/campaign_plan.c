@@ -154,6 +154,7 @@ static void add_cases(struct nr_plan *p, size_t *cap, const struct nr_campaign *
 		cp = &p->cases[p->n++];
 		cp->test = test_idx;
 		cp->hosts = NULL; /* resolve_hosts() fills it once the test's cases are known */
+		cp->instances = NULL;
 		cp->variant = c->n_variants ? (int)v : -1;
 		if (v == 0) {
 			cp->value_idx = idx;
@@ -285,9 +286,82 @@ static int check_ports(const struct nr_campaign *c, const struct nr_test *t,
 
 static void case_release(struct nr_case_plan *cp)
 {
+	size_t k;
+
 	free(cp->value_idx);
 	free(cp->key);
 	free(cp->hosts);
+	for (k = 0; cp->instances && k < cp->instances->n_roles; k++)
+		if (cp->instances->roles[k].instance)
+			free(cp->instances->roles[k].name);
+	if (cp->instances)
+		free(cp->instances->roles);
+	free(cp->instances);
+}
+
+/*
+ * The instances of the counted roles of a case (`count`, `hosts`): a copy
+ * of its test whose roles are the roles as written, each counted one
+ * replaced by NAME#1 .. NAME#N in place, round-robin over its hosts.
+ * NR_ECONFIG at the count's file:line:column when a case's count is not a
+ * number from 1 to NR_ROLE_MAX_COUNT.
+ */
+static int expand_instances(const struct nr_campaign *c, struct nr_case_plan *cp, struct nr_diag *d)
+{
+	const struct nr_test *t = nr_campaign_case_test(c, cp);
+	struct nr_test *x;
+	size_t k, n = 0, cap = 0;
+	bool counted = false;
+
+	for (k = 0; k < t->n_roles; k++)
+		counted = counted || t->roles[k].count || t->roles[k].hosts.n;
+	if (!counted)
+		return 0;
+	x = nr_xcalloc(1, sizeof(*x));
+	*x = *t;
+	x->roles = NULL;
+	x->n_roles = 0;
+	cp->instances = x; /* released with the case from here on */
+	for (k = 0; k < t->n_roles; k++) {
+		const struct nr_role *role = &t->roles[k];
+		int64_t count = 1, i;
+
+		if (role->count) {
+			struct nr_tmpl_ctx ctx = { .campaign = c, .test = t, .value_idx = cp->value_idx,
+						   .attempt = 1, .case_key = cp->key };
+			char *s = NULL;
+			int bad = nr_template_expand(role->count, &ctx, &s, NULL) < 0 ||
+				  nr_parse_i64(s, 1, NR_ROLE_MAX_COUNT, &count) < 0;
+
+			if (bad) {
+				char *shown = nr_str_escaped(s ? s : role->count);
+
+				nr_diag_set(d, NR_ECONFIG,
+					    "%s:%d:%d: 'count' of role '%s' is '%s' in case %s, not a number from 1 to %d",
+					    c->path, role->count_pos.line, role->count_pos.column, role->name,
+					    shown, cp->key, NR_ROLE_MAX_COUNT);
+				free(shown);
+				free(s);
+				return NR_ECONFIG;
+			}
+			free(s);
+		}
+		for (i = 1; i <= count; i++) {
+			struct nr_role *inst;
+
+			NR_GROW(x->roles, n + 1, cap);
+			inst = &x->roles[n++];
+			*inst = *role;
+			if (!role->count && !role->hosts.n)
+				break; /* a role as written */
+			inst->name = nr_xasprintf("%s#%lld", role->name, (long long)i);
+			inst->instance = (int)i;
+			if (role->hosts.n)
+				inst->host = role->hosts.v[(size_t)(i - 1) % role->hosts.n];
+		}
+		x->n_roles = n; /* what case_release frees, should a later role fail */
+	}
+	return 0;
 }
 
 /*
@@ -295,13 +369,14 @@ static void case_release(struct nr_case_plan *cp)
  * or its host template expanded with the case's values, which must name a
  * host of the campaign (NR_ECONFIG at the template's file:line:column).
  */
-static int resolve_hosts(const struct nr_campaign *c, const struct nr_test *t,
-			 struct nr_plan *p, size_t first, struct nr_diag *d)
+static int resolve_hosts(const struct nr_campaign *c, struct nr_plan *p, size_t first,
+			 struct nr_diag *d)
 {
 	size_t i, k;
 
 	for (i = first; i < p->n; i++) {
 		struct nr_case_plan *cp = &p->cases[i];
+		const struct nr_test *t = nr_campaign_case_test(c, cp);
 
 		cp->hosts = nr_xcalloc(t->n_roles + 1, sizeof(*cp->hosts));
 		for (k = 0; k < t->n_roles; k++) {
@@ -469,7 +544,12 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_select *sel,
 		}
 		if (sel)
 			choose_cases(&p, first, t, sel, hit);
-		if (check_ports(c, t, &p, first, d) < 0 || resolve_hosts(c, t, &p, first, d) < 0) {
+		for (i = first; i < p.n; i++)
+			if (expand_instances(c, &p.cases[i], d) < 0) {
+				r = NR_ECONFIG;
+				goto fail;
+			}
+		if (check_ports(c, t, &p, first, d) < 0 || resolve_hosts(c, &p, first, d) < 0) {
 			r = NR_ECONFIG;
 			goto fail;
 		}

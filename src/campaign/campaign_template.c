@@ -13,7 +13,8 @@
 #include "campaign/campaign.h"
 
 static const char *const builtins[] = {
-	"repeat", "attempt", "port", "workdir", "run", "case", "test", "netrig",
+	"repeat", "attempt", "port", "workdir", "run", "case", "test", "netrig", "instance",
+	"instance_port",
 };
 
 static const struct nr_param *find_param(const struct nr_test *t, const char *name,
@@ -243,6 +244,12 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 					nr_buf_adds(out, t->name);
 				else if (!strcmp(ref, "netrig"))
 					nr_buf_adds(out, ctx->netrig ? ctx->netrig : "netrig");
+				else if (!strcmp(ref, "instance"))
+					nr_buf_addf(out, "%d", ctx->instance > 0 ? ctx->instance : 1);
+				else if (!strcmp(ref, "instance_port") && ctx->instance_port > 0)
+					nr_buf_addf(out, "%d", ctx->instance_port);
+				else if (!strcmp(ref, "instance_port"))
+					nr_buf_addf(out, ctx->port > 0 ? "%d" : "{port}", ctx->port);
 			}
 		}
 		if (!known) {

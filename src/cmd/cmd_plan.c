@@ -34,6 +34,7 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 		char *shown;
 
 		ctx.netrig = "netrig";
+		ctx.instance = role->instance;
 		if (nr_template_expand_argv(&role->argv, &ctx, &argv, NULL) < 0) {
 			nr_strvec_clear(&argv);
 			for (j = 0; j < role->argv.n; j++)

@@ -256,7 +256,7 @@ static void restart_first(struct nr__session *s)
 bool nr__case_prepare_hosts(struct nr__session *s, size_t idx, struct nr_case_rec *c)
 {
 	const struct nr_case_plan *cp = &s->plan.cases[idx];
-	const struct nr_test *t = &s->c->tests[cp->test];
+	const struct nr_test *t = nr_campaign_case_test(s->c, cp);
 	const struct nr_health *hc = &s->c->health;
 	bool check, ok = true;
 	size_t i, j;

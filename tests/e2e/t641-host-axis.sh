@@ -5,8 +5,8 @@
 # built-in bench over {role.server.address}); host labels are stored and
 # select runs (compare label:env=...); an optional host whose cases fail
 # is reported but does not fail the run; an unknown host in the axis is a
-# plan-time error at file:line:column. restart_first and health.peers
-# (AutoPerf's host care) in the same lab.
+# plan-time error at file:line:column. A role by count over two hosts;
+# restart_first and health.peers (AutoPerf's host care) in the same lab.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 command -v ip > /dev/null || skip "ip (iproute2) is not installed"
@@ -113,6 +113,28 @@ expect_exit 2 "$NETRIG" plan bad.yaml
 expect_grep "^bad.yaml:11:11: host '\{env\}' of role 'main' is 'e9' in case where/env=e9: no such host" err "where and why"
 expect_exit 2 "$NETRIG" run bad.yaml --db bad.db
 [ -e bad.db ] && [ "$(sql bad.db 'select count(*) from runs')" != 0 ] && fail "a bad plan left a run"
+say "count: 3 instances spread over two netns hosts, each output kept and parsed under NAME#N"
+cat > count.yaml <<EOF
+campaign: count
+lab: lab.yaml
+hosts:
+  e1: {transport: netns}
+  e2: {transport: netns}
+tests:
+  - name: pubsub
+    matrix: {subs: [3]}
+    roles:
+      - name: pub
+        host: ctl
+        run: ["{netrig}", bench, serve, --listen, "{host.ctl.address}:{port}"]
+        ready: {regex: "^listening on "}
+      - name: sub
+        count: "{subs}"
+        hosts: [e1, e2]
+        main: true
+        run: [sh, -c, 'echo "{instance} \$(ip netns identify \$\$) {port}" >> $tmp/subs.log; exec "{netrig}" bench tcp_rr --to {host.ctl.address}:{role.pub.port} --duration 0.3s --json']
+        parse: {format: netrig}
+EOF
 command -v ping > /dev/null || skip "ping (iputils-ping) is not installed: health.peers runs it (the rest passed)"
 say "restart_first restarts each host with a restart command first; health.peers pings each case's peers from its hosts"
 cat > care.yaml <<EOF

@@ -107,3 +107,78 @@ NR_TEST(host_axis_errors_named_where_they_are)
 	bad(HOSTS "tests:\n  - name: t\n    run: [echo, '{role.main.port}']\n", "c.yaml:7:10:",
 	    ".host and .address");
 }
+
+NR_TEST(role_count_instances_round_robin)
+{
+	const char *text = HOSTS
+		"tests:\n"
+		"  - name: ps\n"
+		"    matrix: {subs: [1, 3]}\n"
+		"    roles:\n"
+		"      - {name: pub, run: [echo, '{port}']}\n"
+		"      - {name: sub, count: '{subs}', hosts: [e1, e2], main: true,\n"
+		"         run: [echo, '{instance}', '{role.pub.host}']}\n"
+		"      - {name: tail, run: [echo, '{instance}']}\n";
+	struct nr_campaign *c = NULL;
+	struct nr_plan p = { 0 };
+	struct nr_diag d = { 0 };
+	const struct nr_test *t;
+
+	CHECK_OK(nr_campaign_load("c.yaml", text, &c, &d));
+	CHECK_OK(nr_plan_build(c, NULL, &p, &d));
+	CHECK_EQ(p.n, 2);
+	t = nr_campaign_case_test(c, &p.cases[0]);
+	CHECK_EQ(t->n_roles, 3);
+	CHECK_STR(t->roles[1].name, "sub#1");
+	t = nr_campaign_case_test(c, &p.cases[1]);
+	CHECK_EQ(t->n_roles, 5);
+	CHECK_STR(t->roles[0].name, "pub");
+	CHECK_STR(t->roles[1].name, "sub#1");
+	CHECK_STR(t->roles[3].name, "sub#3");
+	CHECK_STR(t->roles[4].name, "tail");
+	CHECK_EQ(t->roles[3].instance, 3);
+	CHECK(t->roles[3].main);
+	/* round-robin over the hosts, resolved for the runner */
+	CHECK_STR(p.cases[1].hosts[1]->name, "e1");
+	CHECK_STR(p.cases[1].hosts[2]->name, "e2");
+	CHECK_STR(p.cases[1].hosts[3]->name, "e1");
+	CHECK_STR(p.cases[1].hosts[4]->name, "local");
+	{
+		struct nr_strvec argv = NR_STRVEC_INIT;
+		struct nr_tmpl_ctx ctx = { .campaign = c, .test = t, .value_idx = p.cases[1].value_idx,
+					   .attempt = 1, .instance = t->roles[2].instance,
+					   .role_hosts = p.cases[1].hosts };
+
+		CHECK_OK(nr_template_expand_argv(&t->roles[2].argv, &ctx, &argv, &d));
+		CHECK_STR(argv.v[1], "2");
+		CHECK_STR(argv.v[2], "local");
+		nr_strvec_clear(&argv);
+	}
+	/* the test as written is untouched */
+	CHECK_EQ(c->tests[0].n_roles, 3);
+	CHECK_STR(c->tests[0].roles[1].name, "sub");
+	nr_plan_release(&p);
+	nr_campaign_free(c);
+}
+
+NR_TEST(role_count_errors_named_where_they_are)
+{
+	bad(HOSTS "tests:\n  - name: t\n    roles:\n      - {name: s, count: 0, run: [true]}\n",
+	    "c.yaml:8:26:", "'count' of role 's' must be a number from 1 to 1000");
+	bad(HOSTS "tests:\n  - name: t\n    roles:\n      - {name: s, count: '{nope}', run: [true]}\n",
+	    "c.yaml:8:26:", "in 'count'");
+	bad(HOSTS "tests:\n  - name: t\n    matrix: {n: [2, x]}\n    roles:\n"
+		  "      - {name: s, count: '{n}', run: [true]}\n",
+	    "c.yaml:9:26:", "'count' of role 's' is 'x' in case t/n=x, not a number");
+	bad(HOSTS "tests:\n  - name: t\n    roles:\n      - {name: s, hosts: [e1, e7], run: [true]}\n",
+	    "c.yaml:8:31:", "unknown host 'e7'");
+	bad(HOSTS "tests:\n  - name: t\n    roles:\n      - {name: s, host: e1, hosts: [e1], run: [true]}\n",
+	    "c.yaml:8:29:", "both 'host' and 'hosts'");
+	bad(HOSTS "tests:\n  - name: t\n    roles:\n      - {name: s, hosts: [], run: [true]}\n",
+	    "c.yaml:8:26:", "'hosts' of role 's' is empty");
+	bad(HOSTS "tests:\n  - name: t\n    roles:\n      - {name: s, hosts: e1, run: [true]}\n",
+	    "c.yaml:8:26:", "hosts");
+	bad(HOSTS "tests:\n  - name: t\n    roles:\n      - {name: s, count: 2, run: [true]}\n"
+		  "    collect: [{role: s, path: x}]\n",
+	    "c.yaml:9:22:", "has instances");
+}
