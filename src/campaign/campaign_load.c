@@ -19,7 +19,7 @@
 #include "base/num.h"
 #include "campaign/campaign.h"
 #include "campaign/campaign_int.h"
-#include "lab/lab.h"
+#include "lab/lab_model.h"
 #include "yaml/yaml.h"
 
 /* The value of `key` in map, for messages about the value; the map when absent. */
