@@ -76,6 +76,12 @@ static void note(struct nr__session *s, const struct nr_case_rec *c, const char 
 	free(line);
 }
 
+void nr__runner_note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
+		     const char *kind, const char *msg)
+{
+	note(s, c, host, kind, msg);
+}
+
 static char *hosts_json(const struct nr_test *t, const struct nr_case_plan *cp)
 {
 	json_t *o = json_object();
@@ -835,85 +841,6 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	return r;
 }
 
-/* The latest run of campaign `name`, finished or not (--rerun without a run). */
-static int latest_run(struct nr_store *st, const char *name, struct nr_run_rec *ret,
-		      struct nr_diag *d)
-{
-	struct nr_run_rec *v = NULL;
-	size_t n = 0;
-	int r = nr_store_runs_select(st, "latest", name, 1, &v, &n, d);
-
-	if (r == 0 && n == 0)
-		r = nr_diagf(d, NR_ENOTFOUND, "no run of campaign %s", name ? name : "?");
-	if (r == 0) {
-		*ret = v[0];
-		memset(&v[0], 0, sizeof(v[0]));
-	}
-	nr_runs_free(v, n);
-	return r;
-}
-
-/*
- * --rerun: which cases of the session's run a pattern matches (take[i]),
- * with variants both halves of a pair (the patterns see the key they
- * share). NR_ECONFIG naming a pattern that matches no case. Nothing is
- * written: this comes before the run is claimed.
- */
-static int rerun_choose(const struct nr__session *s, bool *take, struct nr_diag *d)
-{
-	const struct nr_strvec *pats = &s->o->rerun;
-	bool *hit = nr_xcalloc(pats->n + 1, sizeof(*hit));
-	size_t i, k;
-	int r = 0;
-
-	for (i = 0; i < s->n; i++) {
-		const struct nr_case_rec *c = &s->cases[i];
-		char *pair = NULL, *variant = NULL;
-		const char *key = nr_case_key_split(c->key, &pair, &variant) ? pair : c->key;
-
-		/* each pattern includes: --rerun names what to run, never what to keep */
-		for (k = 0; k < pats->n; k++)
-			if (nr_select_pattern_match(pats->v[k], c->test, key))
-				hit[k] = take[i] = true;
-		free(pair);
-		free(variant);
-	}
-	for (k = 0; k < pats->n && r == 0; k++)
-		if (!hit[k])
-			r = nr_diagf(d, NR_ECONFIG, "--rerun '%s' matches no case of run %s", pats->v[k],
-				     s->run->short_id);
-	free(hit);
-	return r;
-}
-
-/*
- * The chosen cases pending again with no repeats done, their attempts
- * superseded, in one transaction; each noted as an event.
- */
-static int rerun_mark(struct nr__session *s, const bool *take, struct nr_diag *d)
-{
-	struct nr_case_rec *again = nr_xcalloc(s->n + 1, sizeof(*again));
-	size_t i, n = 0;
-	int r;
-
-	for (i = 0; i < s->n; i++) {
-		struct nr_case_rec *c = &s->cases[i];
-
-		if (!take[i])
-			continue;
-		set_str(&c->status, NR_CASE_PENDING);
-		set_str(&c->error, NULL);
-		c->repeats_done = 0;
-		c->started_us = c->finished_us = 0;
-		again[n++] = *c; /* shallow: the store only reads it */
-	}
-	r = nr_store_cases_rerun(s->st, s->run->id, again, n, d);
-	for (i = 0; r == 0 && i < n; i++)
-		note(s, &again[i], NULL, "rerun", "run again (--rerun): its earlier attempts are superseded");
-	free(again);
-	return r;
-}
-
 int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 		     const struct nr_runner_opts *o, struct nr_run_summary *ret,
 		     struct nr_diag *d)
@@ -930,7 +857,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	if (run_id)
 		r = nr_store_run_get(st, run_id, &run, d);
 	else if (o->rerun.n)
-		r = latest_run(st, name, &run, d);
+		r = nr__runner_latest_run(st, name, &run, d);
 	else
 		r = nr_store_run_resumable(st, name, &run, d);
 	if (r < 0)
@@ -995,7 +922,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	s.resumed = true;
 	if (o->rerun.n) {
 		take = nr_xcalloc(s.n + 1, sizeof(*take));
-		if ((r = rerun_choose(&s, take, d)) < 0)
+		if ((r = nr__rerun_choose(&s, take, d)) < 0)
 			goto out;
 	}
 	/* take the run over only if no other process did since it was read */
@@ -1018,7 +945,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	if (r < 0)
 		goto out;
 	/* once the run is this process's: nobody else writes its cases now */
-	if (take && (r = rerun_mark(&s, take, d)) < 0) {
+	if (take && (r = nr__rerun_mark(&s, take, d)) < 0) {
 		/* nothing was marked (one transaction): the run is let go as it was */
 		set_str(&run.status, was.status);
 		run.pid = 0;

@@ -115,6 +115,19 @@ int nr__case_save_attempt(struct nr__session *s, size_t idx, struct nr__attempt 
  */
 int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failures,
 		      struct nr_diag *d);
+/* Record an event of the run (and tell the user); never fails the run. */
+void nr__runner_note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
+		     const char *kind, const char *msg);
+
+/* --rerun (runner_rerun.c): the latest run of campaign `name`, finished or not. */
+int nr__runner_latest_run(struct nr_store *st, const char *name, struct nr_run_rec *ret,
+			  struct nr_diag *d);
+/* The cases of s's run a --rerun pattern matches, in take[] (s->n); NR_ECONFIG
+ * naming a pattern that matches none. Writes nothing. */
+int nr__rerun_choose(const struct nr__session *s, bool *take, struct nr_diag *d);
+/* Those cases pending again, their attempts superseded, in one transaction. */
+int nr__rerun_mark(struct nr__session *s, const bool *take, struct nr_diag *d);
+
 /* A case has ended (passed or failed): the counts, the breaker's, notifications. */
 void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us);
 
