@@ -11,10 +11,11 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "campaign/campaign.h"
-#include "lab/lab.h"
+#include "lab/lab_model.h"
 
 static const char *const builtins[] = {
-	"repeat", "attempt", "port", "workdir", "run", "case", "test", "netrig",
+	"repeat", "attempt", "port", "workdir", "run", "case", "test", "netrig", "instance",
+	"instance_port",
 };
 
 static const struct nr_param *find_param(const struct nr_test *t, const char *name,
@@ -51,6 +52,45 @@ static const struct nr_host *host_ref(const struct nr_campaign *c, const char *r
 	h = nr_campaign_host(c, name);
 	free(name);
 	return h;
+}
+
+/*
+ * {role.NAME.host} and {role.NAME.address}: the host role NAME of the test
+ * runs on in this case (its host template resolved, from ctx->role_hosts),
+ * for a role whose host is a matrix axis. 1 when ref is one (its value
+ * added to out), 0 when it is not of the form, NR_ECONFIG for an unknown
+ * role or field.
+ */
+static int role_ref(const char *ref, const struct nr_campaign *c, const struct nr_test *t,
+		    const struct nr_tmpl_ctx *ctx, struct nr_buf *out, struct nr_diag *d)
+{
+	const char *dot, *field;
+	const struct nr_host *h = NULL;
+	size_t k;
+
+	if (strncmp(ref, "role.", 5) != 0 || !(dot = strrchr(ref + 5, '.')))
+		return 0;
+	field = dot + 1;
+	for (k = 0; k < t->n_roles; k++)
+		if (strlen(t->roles[k].name) == (size_t)(dot - ref - 5) &&
+		    !strncmp(t->roles[k].name, ref + 5, (size_t)(dot - ref - 5)))
+			break;
+	if (k == t->n_roles)
+		return nr_diag_set(d, NR_ECONFIG, "'{%s}' names a role that test '%s' does not have", ref,
+				   t->name);
+	if (strcmp(field, "host") && strcmp(field, "address"))
+		return nr_diag_set(d, NR_ECONFIG, "'{%s}': a role gives only .host and .address", ref);
+	if (!out)
+		return 1;
+	if (ctx->role_hosts)
+		h = ctx->role_hosts[k];
+	else if (!strchr(t->roles[k].host, '{'))
+		h = nr_campaign_host(c, t->roles[k].host);
+	if (!h) /* a template not resolved (the plan's listing of commands): as written */
+		nr_buf_addf(out, "{%s}", ref);
+	else
+		nr_buf_adds(out, !strcmp(field, "address") ? h->address : h->name);
+	return 1;
 }
 
 static const struct nr_variant_value *variant_value(const struct nr_variant *v, const char *name)
@@ -238,7 +278,8 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 			if (out)
 				nr_buf_adds(out, t->params[idx].values.v[ctx->value_idx[idx]]);
 		} else if ((known = variant_ref(ref, c, t, out, d)) != 0 ||
-			   (known = iface_ref(ref, c, out, d)) != 0) {
+			   (known = iface_ref(ref, c, out, d)) != 0 ||
+			   (known = role_ref(ref, c, t, ctx, out, d)) != 0) {
 			if (known < 0) {
 				free(ref);
 				return known;
@@ -267,6 +308,12 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 					nr_buf_adds(out, t->name);
 				else if (!strcmp(ref, "netrig"))
 					nr_buf_adds(out, ctx->netrig ? ctx->netrig : "netrig");
+				else if (!strcmp(ref, "instance"))
+					nr_buf_addf(out, "%d", ctx->instance > 0 ? ctx->instance : 1);
+				else if (!strcmp(ref, "instance_port") && ctx->instance_port > 0)
+					nr_buf_addf(out, "%d", ctx->instance_port);
+				else if (!strcmp(ref, "instance_port"))
+					nr_buf_addf(out, ctx->port > 0 ? "%d" : "{port}", ctx->port);
 			}
 		}
 		if (!known) {

@@ -227,6 +227,8 @@ const struct nr_variant *nr_campaign_variant(const struct nr_campaign *c, const 
 const struct nr_test *nr_campaign_case_test(const struct nr_campaign *c,
 					    const struct nr_case_plan *cp)
 {
+	if (cp->instances)
+		return cp->instances;
 	if (cp->variant >= 0 && c->variant_tests)
 		return &c->variant_tests[(size_t)cp->variant * c->n_tests + cp->test];
 	return &c->tests[cp->test];

@@ -126,7 +126,8 @@ static int serve(int argc, char **argv)
 		status = nr_cmd_error(NAME, NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
 		goto out;
 	}
-	printf("listening on %s\n", addr);
+	/* the line a campaign's server role waits for (workload.h's recipe) */
+	printf(NR_WL_READY_PREFIX "%s\n", addr);
 	fflush(stdout);
 	r = nr_wl_server_run(s, &d);
 	if (r < 0)

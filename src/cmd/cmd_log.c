@@ -34,7 +34,8 @@ static int show_attempt(struct nr_store *st, const struct nr_attempt_rec *a, con
 			snprintf(what, sizeof(what), "build");
 		else
 			snprintf(what, sizeof(what), "repeat %d", a->repeat + 1);
-		printf("=== attempt %d (%s) %s  %s  %s%s%s\n", a->number, what, a->outcome, a->id,
+		printf("=== attempt %d (%s) %s%s  %s  %s%s%s\n", a->number, what, a->outcome,
+		       a->superseded ? " (superseded: the case was run again)" : "", a->id,
 		       nr_fmt_time(when, sizeof(when), a->started_us), a->error ? "\n    " : "", error);
 		free(error);
 	}

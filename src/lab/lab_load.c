@@ -13,7 +13,7 @@
 #include "base/mem.h"
 #include "base/num.h"
 #include "base/str.h"
-#include "lab/lab.h"
+#include "lab/lab_model.h"
 #include "yaml/yaml.h"
 
 #define DEFAULT_SUBNET "10.77.0.0/16"

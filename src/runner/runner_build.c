@@ -11,24 +11,28 @@
 #include "runner/runner_internal.h"
 
 /* The env of the first role of t on host h: the test's, as that host's roles see it. */
-static const struct nr_kv *host_env(const struct nr_test *t, const struct nr_host *h)
+static const struct nr_kv *host_env(const struct nr_test *t, const struct nr_case_plan *cp,
+				    const struct nr_host *h)
 {
 	size_t i;
 
 	for (i = 0; i < t->n_roles; i++)
-		if (!strcmp(t->roles[i].host, h->name))
+		if (cp->hosts[i] == h)
 			return &t->roles[i].env;
 	return NULL;
 }
 
-int nr__build_attempt(struct nr__session *s, size_t idx, const struct nr__build *b,
+int nr__build_attempt(struct nr__session *s, size_t idx, struct nr__build *b,
 		      struct nr__attempt *ret_at)
 {
 	struct nr_case_rec *c = &s->cases[idx];
 
+	b->cp = s->plan.cases[idx];
+	b->host = nr_campaign_host(s->c, b->role.host);
+	b->cp.hosts = &b->host;
 	*ret_at = (struct nr__attempt){
 		.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
-		.ordinal = c->ordinal, .t = &b->t, .cp = &s->plan.cases[idx], .run_id = s->run->id,
+		.ordinal = c->ordinal, .t = &b->t, .cp = &b->cp, .run_id = s->run->id,
 		.repeat = -1, .number = c->attempts + 1, .cancel_fd = s->o->cancel_fd,
 	};
 	nr__runner_attempt(ret_at);
@@ -50,7 +54,7 @@ static bool build_one(struct nr__session *s, size_t idx, const struct nr_test *t
 	struct nr__attempt at;
 	bool passed;
 
-	nr__build_init(&b, &t->builds[k], host_env(t, host), t->build_timeout_us, t->variant, host,
+	nr__build_init(&b, &t->builds[k], host_env(t, &s->plan.cases[idx], host), t->build_timeout_us, t->variant, host,
 		       t);
 	b.t.name = t->name; /* {test} in a build is the test's */
 	if ((*ret = nr__build_attempt(s, idx, &b, &at)) < 0)
@@ -79,7 +83,7 @@ bool nr__case_build_test(struct nr__session *s, size_t idx, int *ret, struct nr_
 	if (!t->n_builds)
 		return true;
 	for (i = 0; i < t->n_roles; i++) {
-		const struct nr_host *host = nr_campaign_host(s->c, t->roles[i].host);
+		const struct nr_host *host = cp->hosts[i];
 		size_t slot = cp->test * s->c->n_hosts + (size_t)(host - s->c->hosts);
 
 		if (s->test_built[slot] > 0)

@@ -77,6 +77,7 @@ struct nr__session {
 	struct nr_case_rec *cases; /* parallel to plan.cases */
 	size_t n;
 	size_t done, passed, failed;
+	size_t failed_optional; /* of failed: cases on an optional host, which do not fail the run */
 	int64_t started_mono, case_time_us;
 	size_t cases_this_session;
 	int consecutive_failures;
@@ -132,6 +133,16 @@ int nr__case_save_attempt(struct nr__session *s, size_t idx, struct nr__attempt 
  */
 int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failures,
 		      struct nr_diag *d);
+
+/* --rerun (runner_rerun.c): the latest run of campaign `name`, finished or not. */
+int nr__runner_latest_run(struct nr_store *st, const char *name, struct nr_run_rec *ret,
+			  struct nr_diag *d);
+/* The cases of s's run a --rerun pattern matches, in take[] (s->n); NR_ECONFIG
+ * naming a pattern that matches none. Writes nothing. */
+int nr__rerun_choose(const struct nr__session *s, bool *take, struct nr_diag *d);
+/* Those cases pending again, their attempts superseded, in one transaction. */
+int nr__rerun_mark(struct nr__session *s, const bool *take, struct nr_diag *d);
+
 /* A case has ended (passed or failed): the counts, the breaker's, notifications. */
 void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us);
 
@@ -188,6 +199,10 @@ int nr__pair_next(int done_a, int done_b, int repeats);
 struct nr__build {
 	struct nr_test t;
 	struct nr_role role;
+	/* the case as the build's one role sees it: on the build's host, not
+	 * on the host of the case's first role (set by nr__build_attempt) */
+	struct nr_case_plan cp;
+	const struct nr_host *host;
 };
 void nr__build_init(struct nr__build *b, const struct nr_strvec *argv, const struct nr_kv *env,
 		    int64_t timeout_us, const struct nr_variant *v, const struct nr_host *host,
@@ -198,7 +213,7 @@ void nr__build_init(struct nr__build *b, const struct nr_strvec *argv, const str
  * sets the case's error, saves and releases it). NR_EINTR, with nothing
  * to release, when interrupted.
  */
-int nr__build_attempt(struct nr__session *s, size_t idx, const struct nr__build *b,
+int nr__build_attempt(struct nr__session *s, size_t idx, struct nr__build *b,
 		      struct nr__attempt *ret_at);
 /*
  * The `build:` commands of case idx's test on every host its roles use,
@@ -260,6 +275,22 @@ typedef void nr__health_step_fn(void *ctx, const char *kind, const char *line);
  */
 void nr__health_check(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
 		      nr__health_step_fn *on_step, void *ctx, struct nr__health_result *ret);
+
+/*
+ * restart_first: run the host's restart command (none: nothing) and wait
+ * for its health checks to pass, as after a failed check; ret as for
+ * nr__health_check.
+ */
+void nr__host_restart(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
+		      nr__health_step_fn *on_step, void *ctx, struct nr__health_result *ret);
+
+/*
+ * `health.peers`: one ICMP echo from host `from` (`ping` run there) to the
+ * address of `to`. 0, or NR_EEXEC (no answer, unreachable, no ping there)
+ * with a message naming both hosts and the address.
+ */
+int nr__peer_ping(struct nr__hosts *h, const struct nr_host *from, const struct nr_host *to,
+		  struct nr_diag *d);
 
 /* Copy a test's uploads to their hosts. */
 int nr__upload(const struct nr__hosts *h, const struct nr_test *t, struct nr_diag *d);

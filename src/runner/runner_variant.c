@@ -67,7 +67,7 @@ static bool build_variant(struct nr__session *s, size_t idx, int *ret, struct nr
 	if (!v || !v->build.n)
 		return true;
 	for (k = 0; k < t->n_roles; k++) {
-		const struct nr_host *host = nr_campaign_host(s->c, t->roles[k].host);
+		const struct nr_host *host = cp->hosts[k];
 		size_t slot = (size_t)cp->variant * s->c->n_hosts + (size_t)(host - s->c->hosts);
 		struct nr__build b;
 		struct nr__attempt at;

@@ -24,6 +24,8 @@ struct nr_store_ops {
 			    const struct nr_attempt_rec *a, const struct nr_output_in *outs,
 			    size_t n_outs, const struct nr_role_samples *samples, size_t n_samples,
 			    struct nr_diag *d);
+	int (*cases_rerun)(struct nr_store *st, const char *run_id,
+			   const struct nr_case_rec *cases, size_t n, struct nr_diag *d);
 	int (*event_add)(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d);
 	int (*events_list)(struct nr_store *st, const char *run_id, const char *case_id,
 			   struct nr_event_rec **ret, size_t *ret_n, struct nr_diag *d);
