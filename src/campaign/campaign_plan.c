@@ -282,6 +282,24 @@ static int check_ports(const struct nr_campaign *c, const struct nr_test *t,
 	return 0;
 }
 
+/* Every role reaches the hosts its commands name, from its own host. */
+static int check_peers(const struct nr_campaign *c, const struct nr_test *t, struct nr_diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_roles; i++) {
+		const struct nr_role *role = &t->roles[i];
+		struct nr_diag d2 = { 0 };
+		const struct nr_pos *at = t->network ? &t->network_pos : &role->pos;
+
+		if (nr_template_check_role(c, t, role, &d2) < 0)
+			return nr_diag_set(d, NR_ECONFIG, "%s:%d:%d: test '%s', role '%s' on host %s: %s",
+					   c->path, at->line, at->column, t->name, role->name, role->host,
+					   d2.msg);
+	}
+	return 0;
+}
+
 int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 		  struct nr_plan *ret, struct nr_diag *d)
 {
@@ -346,7 +364,7 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 			free(set.slots);
 			free(set.used);
 		}
-		if (check_ports(c, t, &p, first, d) < 0) {
+		if (check_ports(c, t, &p, first, d) < 0 || check_peers(c, t, d) < 0) {
 			nr_plan_release(&p);
 			return NR_ECONFIG;
 		}

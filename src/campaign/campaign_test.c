@@ -179,6 +179,7 @@ static const char *const test_keys[] = {
 	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
 	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds", "limits",
+	"network",
 };
 
 static const char *const role_keys[] = {
@@ -468,6 +469,11 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 		goto out;
 	if ((x = pick(n, defaults, "host", &src)) && (r = get_str(l, src, "host", &host)) < 0)
 		goto out;
+	if ((x = pick(n, defaults, "network", &src))) {
+		if ((r = get_str(l, src, "network", &t->network)) < 0)
+			goto out;
+		t->network_pos = nr__campaign_pos_of(nr__campaign_value_node(src, "network"));
+	}
 	if (!host)
 		host = nr_xstrdup("local");
 	if ((r = nr__campaign_check_host(l, c, key_node(src, "host"), host)) < 0)

@@ -315,6 +315,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 		struct nr_strvec remote = NR_STRVEC_INIT;
 		struct nr_ssh_cmd cmd = { 0 };
 
+		tc.host = rr->host;
 		/* another machine has its own netrig, found in its PATH */
 		tc.netrig = target->kind == NR_TARGET_SSH ? "netrig" : self_path();
 		if (target->kind == NR_TARGET_SSH) {
@@ -425,6 +426,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 		}
 	}
 	tc.workdir = workdir ? workdir : at->c->dir; /* collect paths are read as on this machine */
+	tc.host = NULL;
 	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted) {
 		mw.n = t->n_roles;
 		r = nr_proc_pump(procs, n_started, deadline, 0, at->cancel_fd, mains_done, &mw);
