@@ -339,11 +339,13 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 	struct nr_case_rec *c = &s->cases[idx];
 	const struct nr_case_plan *cp = &s->plan.cases[idx];
 	const struct nr_test *t = nr_campaign_case_test(s->c, cp);
+	struct nr__tally tally = { .repeats = c->repeats, .retries = t->retries };
+	enum nr__next next;
 	int r;
 
 	while (c->repeats_done < until && strcmp(c->status, NR_CASE_FAILED)) {
 		struct nr__attempt at = {
-			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
+			.c = s->c, .hosts = &s->hosts,
 			.ordinal = c->ordinal, .t = t, .cp = cp, .run_id = s->run->id,
 			.repeat = c->repeats_done, .number = c->attempts + 1,
 			.cancel_fd = s->o->cancel_fd, .cgroup = s->cgroup,
@@ -359,20 +361,17 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 		}
 		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
 		c->attempts++;
-		if (passed) {
-			c->repeats_done++;
-			*failures = 0;
-		} else {
-			(*failures)++;
+		tally.repeats_done = c->repeats_done;
+		tally.failures = *failures;
+		next = nr__decide_after_attempt(&tally, passed);
+		c->repeats_done = tally.repeats_done;
+		*failures = tally.failures;
+		if (!passed)
 			set_str(&c->error, at.error.buf);
-			if (*failures > t->retries) {
-				set_str(&c->status, NR_CASE_FAILED);
-				c->finished_us = nr_wall_us();
-			}
-		}
-		if (c->repeats_done == c->repeats) {
-			set_str(&c->status, NR_CASE_PASSED);
-			set_str(&c->error, NULL);
+		if (next == NR__CASE_FAILED || next == NR__CASE_PASSED) {
+			set_str(&c->status, next == NR__CASE_PASSED ? NR_CASE_PASSED : NR_CASE_FAILED);
+			if (next == NR__CASE_PASSED)
+				set_str(&c->error, NULL);
 			c->finished_us = nr_wall_us();
 		}
 		r = nr__case_save_attempt(s, idx, &at, passed, d);
@@ -493,12 +492,11 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 	s->hosts.note = host_note;
 	s->hosts.note_ctx = s;
 	if (s->resumed) {
-		/* end what a killed session left on each ssh host before anything runs */
+		/* end what a killed session left on each host before anything runs */
 		for (i = 0; i < s->c->n_hosts; i++) {
 			struct nr_diag d2 = { 0 };
 
-			if (s->c->hosts[i].transport == NR_TRANSPORT_SSH &&
-			    !nr__hosts_state(&s->hosts, &s->c->hosts[i], &d2))
+			if (nr__hosts_open(&s->hosts, &s->c->hosts[i], &d2) < 0)
 				note(s, NULL, s->c->hosts[i].name, "guard", nr_diag_msg(&d2));
 		}
 	}
@@ -529,8 +527,7 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 			r = nr__runner_pair(s, i < j ? i : j, i < j ? j : i, d);
 		if (r < 0)
 			break;
-		if (s->c->stop_after_failures &&
-		    s->consecutive_failures >= s->c->stop_after_failures) {
+		if (nr__decide_breaker(s->consecutive_failures, s->c->stop_after_failures)) {
 			char reason[512];
 
 			struct nr_buf hosts = NR_BUF_INIT;

@@ -79,7 +79,7 @@ static bool build_variant(struct nr__session *s, size_t idx, int *ret, struct nr
 		}
 		nr__build_init(&b, v, host, t);
 		at = (struct nr__attempt){
-			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
+			.c = s->c, .hosts = &s->hosts,
 			.ordinal = c->ordinal, .t = &b.t, .cp = cp, .run_id = s->run->id,
 			.repeat = -1, .number = c->attempts + 1, .cancel_fd = s->o->cancel_fd,
 		};
