@@ -236,6 +236,15 @@ struct nr_target_ops {
 	int (*reach)(const struct nr_target *t, int64_t timeout_us, struct nr_diag *d);
 	/* can we log in (ssh: `true` over a login) */
 	int (*login)(struct nr_target *t, int64_t timeout_us, struct nr_diag *d);
+	/*
+	 * Make {netrig} runnable there: copy the agent (nr_agent_find) once
+	 * into the host's private base directory under a name holding its
+	 * hash, verify it (sha256, on every run), and point t->netrig at it.
+	 * NULL: this program runs there as it is.
+	 */
+	int (*agent)(struct nr_target *t, struct nr_diag *d);
+	/* remove what netrig keeps there between runs (agents); how many files */
+	int (*clean)(struct nr_target *t, int *ret_removed, struct nr_diag *d);
 };
 
 extern const struct nr_target_ops nr_target_local_ops, nr_target_netns_ops, nr_target_ssh_ops;
@@ -268,8 +277,26 @@ struct nr_target {
 	bool master_up;
 	struct nr_ssh_state state; /* ssh: the run's state there, when state_open */
 	bool state_open;
-	char *note;              /* something to tell once (open): the caller takes and frees it */
+	char *note;              /* something to tell once (open, agent): the caller takes and frees it */
+	char *agent_path;        /* ssh: the verified agent there, once found or copied */
+	int64_t agent_copy_us;   /* ssh: what copying it took in this session (0: it was there) */
+	size_t agent_bytes;      /* ssh: its size, when copied */
 };
+
+/* The agent on this machine, to copy to other hosts (exec_agent.c). */
+struct nr_agent {
+	char *path;
+	char sha256[65];         /* of its bytes, hex */
+	char machine[65];        /* uname -m of this machine, which it is built for */
+	size_t bytes;
+};
+/*
+ * Find the agent: $NETRIG_AGENT, else netrig-agent beside this program,
+ * else ../lib/netrig/netrig-agent from it (an installed netrig); hash
+ * it. NR_ENOTFOUND naming where it looked.
+ */
+int nr_agent_find(struct nr_agent *ret, struct nr_diag *d);
+void nr_agent_release(struct nr_agent *a);
 
 static inline void nr_target_connect(struct nr_target *t)
 {
@@ -296,6 +323,10 @@ static inline int nr_target_read_file(const struct nr_target *t, const char *pat
 				      struct nr_buf *out, struct nr_diag *d)
 {
 	return t->ops->read_file(t, path, limit, out, d);
+}
+static inline int nr_target_agent(struct nr_target *t, struct nr_diag *d)
+{
+	return t->ops->agent ? t->ops->agent(t, d) : 0;
 }
 static inline int nr_target_reach(const struct nr_target *t, int64_t timeout_us,
 				  struct nr_diag *d)

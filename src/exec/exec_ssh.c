@@ -132,7 +132,7 @@
  * shell's own cgroup v2. Prints "dir DIR", then "cgroup PATH" or
  * "nocgroup WHY".
  */
-#define SH_STATE \
+#define SH_BASE \
 	"u=$(id -u); " \
 	"nrpriv() { mkdir -m 700 \"$1\" 2>/dev/null; set -- \"$1\" $(LC_ALL=C ls -ldn \"$1\" 2>/dev/null); " \
 	"case ${2:-} in d????[!w]??[!w]*) ;; *) echo \"$1: not a private directory (${2:-missing})\" >&2; " \
@@ -140,7 +140,10 @@
 	"return 1; }; }; " \
 	"if [ -n \"${HOME:-}\" ] && [ -d \"$HOME\" ] && [ -w \"$HOME\" ]; then b=$HOME/.netrig; " \
 	"else b=/tmp/netrig-$u; fi; " \
-	"nrpriv \"$b\" && nrpriv \"$b/$1\" || exit 1; d=$b/$1; nrsweep \"$d\"; echo \"dir $d\"; " \
+	"nrpriv \"$b\" || exit 1; "
+#define SH_STATE \
+	SH_BASE \
+	"nrpriv \"$b/$1\" || exit 1; d=$b/$1; nrsweep \"$d\"; echo \"dir $d\"; " \
 	"[ \"$2\" = cg ] || { echo \"nocgroup NETRIG_CGROUP=off\"; exit 0; }; m= r=; " \
 	"while read -r l; do case $l in *' - cgroup2 '*) set -- $l; r=$4 m=$5; break;; esac; " \
 	"done < /proc/self/mountinfo; " \
@@ -150,6 +153,32 @@
 	"[ \"$p\" = / ] && p=; c=$m$p/netrig.${d##*/}; nrcg \"$c\"; " \
 	"if mkdir \"$c\" 2>/dev/null && [ -w \"$c/cgroup.procs\" ]; then echo \"$c\" > \"$d/cgroup\"; " \
 	"echo \"cgroup $c\"; else rmdir \"$c\" 2>/dev/null; echo \"nocgroup cannot make a cgroup in $m$p\"; fi"
+
+/*
+ * The agent (agent_main.c) in the host's base directory, beside the runs'
+ * state: `sh -c AGENT netrig-agent NAME SHA256 MACHINE` prints "arch M"
+ * when the host's `uname -m` is not MACHINE, "have PATH" when PATH is a
+ * regular file whose sha256 is SHA256 (checked on every use: nothing
+ * else of that name is ever run), "need PATH" otherwise. `sh -c PUT
+ * netrig-agent-put NAME SHA256` writes its standard input there: into a
+ * temporary file first, moved into place only once its hash is right.
+ */
+#define SH_HASH "nrhash() { h=$(sha256sum < \"$1\") || return 1; h=${h%% *}; }; "
+#define SH_AGENT \
+	SH_BASE SH_HASH \
+	"m=$(uname -m); [ \"$m\" = \"$3\" ] || { echo \"arch $m\"; exit 0; }; f=$b/$1; " \
+	"command -v sha256sum > /dev/null || { echo \"no sha256sum to check the agent with\" >&2; exit 1; }; " \
+	"if [ -f \"$f\" ] && [ ! -h \"$f\" ] && nrhash \"$f\" && [ \"$h\" = \"$2\" ]; then " \
+	"echo \"have $f\"; else echo \"need $f\"; fi"
+#define SH_AGENT_PUT \
+	SH_BASE SH_HASH \
+	"f=$b/$1; t=$f.tmp.$$; umask 077; cat > \"$t\" && nrhash \"$t\" || { rm -f \"$t\"; exit 1; }; " \
+	"[ \"$h\" = \"$2\" ] || { rm -f \"$t\"; echo \"the copy's sha256 is $h, not $2\" >&2; exit 1; }; " \
+	"chmod 700 \"$t\" && mv -f \"$t\" \"$f\" && echo \"have $f\""
+/* `sh -c CLEAN netrig-clean`: remove every agent; prints how many. */
+#define SH_CLEAN \
+	SH_BASE "n=0; for f in \"$b\"/netrig-agent-*; do [ -f \"$f\" ] && rm -f \"$f\" && n=$((n+1)); done; " \
+	"echo \"removed $n\""
 
 /* `sh -c KILL netrig-kill FILE TENTHS [RUN-CGROUP]`: end one job (and the run's cgroup if empty then). */
 #define SH_KILL "nrrun=${3:-}; nrend \"$1\" \"$2\""
@@ -332,15 +361,16 @@ static void script_argv(const char *name, const char *script, char *const *args,
 }
 
 /* Run one of the scripts above (after the library) on t; its stdout in *out. */
-static int run_script(const struct nr_target *t, const char *name, const char *script,
-		      char *const *args, int64_t timeout_us, struct nr_buf *out, struct nr_diag *d)
+static int run_script_in(const struct nr_target *t, const char *name, const char *script,
+			 char *const *args, const char *stdin_path, int64_t timeout_us,
+			 struct nr_buf *out, struct nr_diag *d)
 {
 	struct nr_strvec argv = NR_STRVEC_INIT;
 	struct nr_buf err = NR_BUF_INIT;
 	int code = 0, r;
 
 	script_argv(name, script, args, &argv);
-	r = ssh_run(t, argv.v, NULL, timeout_us, 65536, &code, out, &err, d);
+	r = ssh_run(t, argv.v, stdin_path, timeout_us, 65536, &code, out, &err, d);
 	if (r == 0 && code != 0) {
 		err.buf[strcspn(err.buf, "\n")] = '\0';
 		r = nr_diagf(d, NR_EEXEC, "%s: %s failed (exit %d)%s%s", t->name ? t->name : t->address,
@@ -349,6 +379,12 @@ static int run_script(const struct nr_target *t, const char *name, const char *s
 	nr_buf_release(&err);
 	nr_strvec_clear(&argv);
 	return r;
+}
+
+static int run_script(const struct nr_target *t, const char *name, const char *script,
+		      char *const *args, int64_t timeout_us, struct nr_buf *out, struct nr_diag *d)
+{
+	return run_script_in(t, name, script, args, NULL, timeout_us, out, d);
 }
 
 /* Wait for p to exit, at most timeout_ms (a hurry refuses nr_proc_pump's waits). */
@@ -749,6 +785,8 @@ static void ssh_close(struct nr_target *t)
 	}
 	free(t->control_path);
 	t->control_path = NULL;
+	free(t->agent_path);
+	t->agent_path = NULL;
 	control_dir_remove(t->control_dir);
 	t->control_dir = NULL;
 }
@@ -831,6 +869,87 @@ static int ssh_login(struct nr_target *t, int64_t timeout_us, struct nr_diag *d)
 	return r;
 }
 
+/* The value after `word ` on the line of `out` that starts with it, or NULL. */
+static const char *line_value(const struct nr_buf *out, const char *word, char *buf, size_t size)
+{
+	const char *p = out->buf;
+	size_t n = strlen(word);
+
+	while (p && *p) {
+		if (!strncmp(p, word, n) && p[n] == ' ') {
+			size_t len = strcspn(p + n + 1, "\n");
+
+			snprintf(buf, size, "%.*s", (int)len, p + n + 1);
+			return buf;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return NULL;
+}
+
+static int ssh_agent(struct nr_target *t, struct nr_diag *d)
+{
+	struct nr_agent a = { 0 };
+	struct nr_buf out = NR_BUF_INIT;
+	char name[64], val[4096];
+	int64_t t0;
+	int r;
+
+	if (t->agent_path)
+		return 0;
+	if ((r = nr_agent_find(&a, d)) < 0)
+		return nr_diagf(d, r, "%s: cannot run {netrig} there", t->name);
+	snprintf(name, sizeof(name), "netrig-agent-%.16s", a.sha256);
+	{
+		char *args[] = { name, a.sha256, a.machine, NULL };
+
+		r = run_script(t, "netrig-agent", SH_AGENT, args, 60 * 1000000LL, &out, d);
+	}
+	if (r == 0 && line_value(&out, "arch", val, sizeof(val)))
+		r = nr_diag_set(d, NR_EUNSUPPORTED,
+				"%s: the host is %s, netrig-agent is built for %s: {netrig} cannot run there",
+				t->name, val, a.machine);
+	if (r == 0 && line_value(&out, "need", val, sizeof(val))) {
+		char *args[] = { name, a.sha256, NULL };
+
+		nr_buf_reset(&out);
+		t0 = nr_mono_us();
+		r = run_script_in(t, "netrig-agent-put", SH_AGENT_PUT, args, a.path, 600 * 1000000LL,
+				  &out, d);
+		if (r == 0) {
+			t->agent_copy_us = nr_mono_us() - t0;
+			t->agent_bytes = a.bytes;
+			t->note = nr_xasprintf("agent %s copied to %s (%zu bytes in %.0f ms)", name, t->name,
+					       a.bytes, (double)t->agent_copy_us / 1e3);
+		}
+	}
+	if (r == 0 && !line_value(&out, "have", val, sizeof(val)))
+		r = nr_diagf(d, NR_EPROTO, "%s: the agent script named no agent", t->name);
+	if (r == 0) {
+		t->agent_path = nr_xstrdup(val);
+		t->netrig = t->agent_path;
+	}
+	nr_buf_release(&out);
+	nr_agent_release(&a);
+	return r;
+}
+
+static int ssh_clean(struct nr_target *t, int *ret_removed, struct nr_diag *d)
+{
+	char *args[] = { NULL };
+	struct nr_buf out = NR_BUF_INIT;
+	char val[64];
+	int r = run_script(t, "netrig-clean", SH_CLEAN, args, 60 * 1000000LL, &out, d);
+
+	if (r == 0 && line_value(&out, "removed", val, sizeof(val)))
+		*ret_removed = (int)strtol(val, NULL, 10);
+	else if (r == 0)
+		r = nr_diagf(d, NR_EPROTO, "%s: the clean script said nothing", t->name);
+	nr_buf_release(&out);
+	return r;
+}
+
 const struct nr_target_ops nr_target_ssh_ops = {
 	.name = "ssh",
 	.remote = true,
@@ -846,4 +965,6 @@ const struct nr_target_ops nr_target_ssh_ops = {
 	.port_listening = ssh_port_listening,
 	.reach = ssh_reach,
 	.login = ssh_login,
+	.agent = ssh_agent,
+	.clean = ssh_clean,
 };

@@ -458,9 +458,9 @@ static void finish_summary(struct nr__session *s, struct nr_run_summary *ret)
 	}
 }
 
-static void host_note(void *ctx, const char *host, const char *msg)
+static void host_note(void *ctx, const char *kind, const char *host, const char *msg)
 {
-	note(ctx, NULL, host, "guard", msg);
+	note(ctx, NULL, host, kind, msg);
 }
 
 /* The loop shared by a new run and a resumed one. */

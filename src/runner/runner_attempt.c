@@ -266,6 +266,20 @@ static bool wait_ready(struct nr__attempt *at, struct nr__role_run *rr,
 	return true;
 }
 
+/* Whether a role runs {netrig} (then its host needs the agent, where it is another machine). */
+static bool uses_netrig(const struct nr_role *role)
+{
+	size_t i;
+
+	for (i = 0; i < role->argv.n; i++)
+		if (strstr(role->argv.v[i], "{netrig}"))
+			return true;
+	for (i = 0; i < role->env.vals.n; i++)
+		if (strstr(role->env.vals.v[i], "{netrig}"))
+			return true;
+	return false;
+}
+
 /* Start a role as a job on its host; false (the outcome set) when it could not start. */
 static bool start_role(struct nr__attempt *at, struct nr__role_run *rr, struct nr_tmpl_ctx *tc,
 		       const char *test_wd, const struct nr_cgroup *cg)
@@ -280,12 +294,13 @@ static bool start_role(struct nr__attempt *at, struct nr__role_run *rr, struct n
 
 	rr->workdir = nr_target_workdir(target, test_wd, &job.make_workdir);
 	rr->job = nr_xasprintf("%lld.%d.%s", (long long)at->ordinal, at->number, rr->role->name);
+	r = uses_netrig(rr->role) ? nr__hosts_agent(at->hosts, rr->host, &d)
+				  : nr__hosts_open(at->hosts, rr->host, &d);
 	tc->host = rr->host;
 	tc->netrig = target->netrig;
 	tc->workdir = rr->workdir ? rr->workdir : at->c->dir;
-	r = expand_role(tc, rr->role, &argv, &env, &d);
 	if (r == 0)
-		r = nr__hosts_open(at->hosts, rr->host, &d);
+		r = expand_role(tc, rr->role, &argv, &env, &d);
 	if (r == 0) {
 		job.argv = argv.v;
 		job.env = env.v;

@@ -84,17 +84,35 @@ void nr__hosts_release(struct nr__hosts *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/* Pass on what the target has to tell. */
+static void pass_note(struct nr__hosts *h, struct nr_target *t, const char *kind)
+{
+	if (!t->note)
+		return;
+	if (h->note)
+		h->note(h->note_ctx, kind, t->name, t->note);
+	free(t->note);
+	t->note = NULL;
+}
+
 int nr__hosts_open(struct nr__hosts *h, const struct nr_host *host, struct nr_diag *d)
 {
 	struct nr_target *t = nr__hosts_target(h, host);
 	int r = nr_target_open(t, d);
 
-	if (t->note) {
-		if (h->note)
-			h->note(h->note_ctx, host->name, t->note);
-		free(t->note);
-		t->note = NULL;
-	}
+	pass_note(h, t, "guard");
+	return r;
+}
+
+int nr__hosts_agent(struct nr__hosts *h, const struct nr_host *host, struct nr_diag *d)
+{
+	struct nr_target *t = nr__hosts_target(h, host);
+	int r = nr_target_open(t, d);
+
+	pass_note(h, t, "guard");
+	if (r == 0)
+		r = nr_target_agent(t, d);
+	pass_note(h, t, "agent");
 	return r;
 }
 
@@ -244,4 +262,30 @@ int nr__collect_file(const struct nr__hosts *h, const struct nr_host *host, cons
 		     size_t limit, struct nr_buf *out, struct nr_diag *d)
 {
 	return nr_target_read_file(nr__hosts_target(h, host), path, limit, out, d);
+}
+
+int nr_runner_clean_hosts(const struct nr_campaign *c, nr_runner_clean_fn *each, void *ctx)
+{
+	struct nr__hosts h;
+	size_t i;
+	int failed = 0;
+
+	nr__hosts_init(&h, c, "clean", NULL);
+	for (i = 0; i < c->n_hosts; i++) {
+		struct nr_target *t = &h.targets[i];
+		struct nr_diag d = { 0 };
+		int removed = 0;
+
+		if (!t->ops->clean)
+			continue;
+		nr_target_connect(t);
+		if (t->ops->clean(t, &removed, &d) < 0) {
+			failed++;
+			each(ctx, t->name, 0, nr_diag_msg(&d));
+		} else {
+			each(ctx, t->name, removed, NULL);
+		}
+	}
+	nr__hosts_release(&h);
+	return failed;
 }

@@ -12,8 +12,9 @@ struct nr__hosts {
 	struct nr_target *targets; /* c->n_hosts, each with its session */
 	struct nr_target here;     /* this machine, the controller (workdirs and collect paths) */
 	char *run_id;
-	/* something the user should know about a host (no cgroup there); may be NULL */
-	void (*note)(void *ctx, const char *host, const char *msg);
+	/* something the user should know about a host (kind "guard": no cgroup
+	 * there; "agent": the agent copied there); may be NULL */
+	void (*note)(void *ctx, const char *kind, const char *host, const char *msg);
 	void *note_ctx;
 };
 
@@ -183,6 +184,8 @@ void nr__hosts_release(struct nr__hosts *h);
  */
 int nr__hosts_open(struct nr__hosts *h, const struct nr_host *host, struct nr_diag *d);
 struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct nr_host *host);
+/* Make {netrig} runnable on a host (nr_target_agent); a copy is noted. 0, or the reason in d. */
+int nr__hosts_agent(struct nr__hosts *h, const struct nr_host *host, struct nr_diag *d);
 /* The pids of the shared connections, which the orphan reaper must spare. */
 size_t nr__hosts_keep(const struct nr__hosts *h, pid_t *out, size_t max);
 
