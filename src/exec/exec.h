@@ -96,6 +96,18 @@ void nr_proc_release(struct nr_proc *p);
 int nr_exec_run(const struct nr_exec_spec *spec, int64_t timeout_us, int *ret_code,
 		struct nr_buf *out, struct nr_buf *err, struct nr_diag *d);
 
+/*
+ * The line a target's wrapper writes to stderr, before exit 127 or 126,
+ * when the program cannot be run there ("netrig-exec: PROGRAM: not found").
+ */
+#define NR_EXEC_FAILED_MARK "netrig-exec: "
+/*
+ * When p ended because its program could not be run on its host (exit 127
+ * or 126 with the wrapper's line last on stderr): "PROGRAM: not found" (or
+ * the reason) into buf, and true.
+ */
+bool nr_proc_exec_failure(const struct nr_proc *p, char *buf, size_t size);
+
 /* Exit code, or -1 when it died of a signal (then nr_proc_signal says which). */
 int nr_proc_exit_code(const struct nr_proc *p);
 int nr_proc_signal(const struct nr_proc *p);

@@ -39,9 +39,13 @@ static int local_start(struct nr_target *t, const struct nr_job *job, struct nr_
 		.output_limit = job->output_limit, .cgroup = job->cgroup,
 	};
 
+	int r;
+
 	if (job->workdir && job->make_workdir)
 		make_dirs(job->workdir);
-	return nr_proc_start(&spec, ret, d);
+	r = nr_proc_start(&spec, ret, d);
+	/* "HOST: PROGRAM: not found", as on every target */
+	return r < 0 ? nr_diagf(d, r, "%s", t->name ? t->name : "local") : 0;
 }
 
 static int local_run(const struct nr_target *t, char *const *argv, const char *stdin_path,

@@ -54,10 +54,14 @@
  * comes last because the watcher that calls it on a lost session is in
  * that group itself.
  *
+ * nrno PROGRAM WHY STATUS: the wrapper's "cannot run" line (the marker
+ * nr_proc_exec_failure reads) and exit STATUS (127, 126 as a shell).
+ *
  * nrsweep DIR: nrend every pidfile in a run's state directory, then kill
  * and remove the run's cgroup (named in DIR/cgroup): what a killed run left.
  */
 #define SH_LIB \
+	"nrno() { echo \"" NR_EXEC_FAILED_MARK "$1: $2\" >&2; exit $3; }\n" \
 	"nrstat() { s=; pg=; read -r s < \"/proc/$1/stat\" || s=; s=${s##*) }; set -- $s; " \
 	"pg=${3:-}; s=${20:-}; } 2>/dev/null\n" \
 	"nrcg() { [ -f \"$1/cgroup.procs\" ] || return 0; " \
@@ -107,6 +111,9 @@
  */
 #define SH_WRAPPER \
 	"m=$1 d=$2 n=$3 c=$4 t=$5; shift 5; " \
+	"case $1 in */*) [ -d \"$1\" ] && nrno \"$1\" 'Is a directory' 126; " \
+	"[ -f \"$1\" ] || nrno \"$1\" 'not found' 127; [ -x \"$1\" ] || nrno \"$1\" 'Permission denied' 126;; " \
+	"*) command -v \"$1\" > /dev/null || nrno \"$1\" 'not found' 127;; esac; " \
 	"if [ \"$m\" != g ]; then nrstat $$; " \
 	"[ \"$pg\" = $$ ] || exec setsid -w sh -c \"$0\" \"$0\" g \"$d\" \"$n\" \"$c\" \"$t\" \"$@\"; fi; " \
 	"f=$d/$n.pid g=; nrstat $$; " \
@@ -292,9 +299,22 @@ static void command_argv(const struct nr_target *t, const struct ssh_cmd *c, str
 		nr_shell_quote(&cmd, c->workdir);
 		nr_buf_adds(&cmd, " && ");
 	}
+	nr_buf_adds(&cmd, "exec ");
+	if (c->env && c->env[0]) {
+		/* before the wrapper, so that it checks the program itself, not `env` */
+		nr_buf_adds(&cmd, "env");
+		for (i = 0; c->env[i]; i++) {
+			nr_buf_addch(&cmd, ' ');
+			nr_shell_quote(&cmd, c->env[i]);
+		}
+		nr_buf_addch(&cmd, ' ');
+		/* "--" keeps a word that starts with '-' from being taken by env */
+		if (!(c->state && c->job) && c->argv[0][0] == '-')
+			nr_buf_adds(&cmd, "-- ");
+	}
 	if (c->state && c->job) {
 		snprintf(tenths, sizeof(tenths), "%lld", (long long)(c->grace_us / 100000 + 1));
-		nr_buf_adds(&cmd, "exec sh -c ");
+		nr_buf_adds(&cmd, "sh -c ");
 		nr_shell_quote(&cmd, wrapper);
 		nr_buf_addch(&cmd, ' ');
 		nr_shell_quote(&cmd, wrapper);
@@ -305,23 +325,10 @@ static void command_argv(const struct nr_target *t, const struct ssh_cmd *c, str
 		nr_buf_addch(&cmd, ' ');
 		nr_shell_quote(&cmd, c->state->cgroup ? c->state->cgroup : "");
 		nr_buf_addf(&cmd, " %s ", tenths);
-	} else {
-		nr_buf_adds(&cmd, "exec ");
-	}
-	if (c->env && c->env[0]) {
-		nr_buf_adds(&cmd, "env");
-		for (i = 0; c->env[i]; i++) {
-			nr_buf_addch(&cmd, ' ');
-			nr_shell_quote(&cmd, c->env[i]);
-		}
-		nr_buf_addch(&cmd, ' ');
 	}
 	for (i = 0; c->argv[i]; i++) {
 		if (i)
 			nr_buf_addch(&cmd, ' ');
-		/* "--" keeps a word that starts with '-' from being taken by env */
-		if (i == 0 && c->env && c->env[0] && c->argv[0][0] == '-')
-			nr_buf_adds(&cmd, "-- ");
 		nr_shell_quote(&cmd, c->argv[i]);
 	}
 	nr_strvec_push_owned(ret, nr_buf_detach(&cmd, NULL));

@@ -50,6 +50,20 @@ static void add_tail(struct nr_buf *msg, const struct nr_proc *p)
 		nr_buf_addf(msg, ": %.*s", (int)(end - start), b->buf + start);
 }
 
+/*
+ * A role whose program could not be run on its host: "role R: HOST:
+ * PROGRAM: not found" into msg (not the far side's wrapper's words), and true.
+ */
+static bool cannot_run(struct nr_buf *msg, const struct nr__role_run *rr)
+{
+	char why[512];
+
+	if (!nr_proc_exec_failure(&rr->proc, why, sizeof(why)))
+		return false;
+	nr_buf_addf(msg, "role %s: %s: %s", rr->role->name, rr->host->name, why);
+	return true;
+}
+
 struct ready_wait {
 	struct nr__role_run *rr;
 	const struct nr_target *target;
@@ -256,9 +270,11 @@ static bool wait_ready(struct nr__attempt *at, struct nr__role_run *rr,
 	if (rr->proc.exited) {
 		struct nr_buf m = NR_BUF_INIT;
 
-		nr_buf_addf(&m, "role %s ended before it was ready (%s)", rr->role->name,
-			    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
-		add_tail(&m, &rr->proc);
+		if (!cannot_run(&m, rr)) {
+			nr_buf_addf(&m, "role %s ended before it was ready (%s)", rr->role->name,
+				    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
+			add_tail(&m, &rr->proc);
+		}
 		set_outcome(at, NR_ATTEMPT_ERROR, "%s", m.buf);
 		nr_buf_release(&m);
 		return false;
@@ -330,9 +346,11 @@ static void judge_exits(struct nr__attempt *at)
 
 		if (!rr->started || !rr->proc.exited || nr_proc_exit_code(&rr->proc) == 0)
 			continue;
-		nr_buf_addf(&m, "role %s: %s", rr->role->name,
-			    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
-		add_tail(&m, &rr->proc);
+		if (!cannot_run(&m, rr)) {
+			nr_buf_addf(&m, "role %s: %s", rr->role->name,
+				    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
+			add_tail(&m, &rr->proc);
+		}
 		set_outcome(at, NR_ATTEMPT_FAILED, "%s", m.buf);
 		nr_buf_release(&m);
 		if (rr->role->main && !at->exit_code) {

@@ -81,6 +81,42 @@ expect_exit 0 inlab "$NETRIG" hosts clean c.yaml
 expect_grep "^(server|client): removed 1 agent$" out "clean says what it removed"
 ls "$tmp/lab/home/.netrig/"netrig-agent-* > /dev/null 2>&1 && fail "the agent is still there after hosts clean"
 
+say "a program that is not there: HOST: PROGRAM: not found on ssh, netns and local hosts"
+# client is not named in this campaign: a netns host of the lab
+cat > miss.yaml <<'EOF'
+campaign: t540-miss
+lab: lab.yaml
+hosts:
+  server: {transport: ssh}
+tests:
+  - {name: ssh, host: server, run: [netrig-no-such-prog, x]}
+  - {name: ssh-env, host: server, env: {A: b}, run: [netrig-no-such-prog]}
+  - {name: ssh-path, host: server, run: [/nonexistent/netrig-no-such-prog]}
+  - {name: ssh-noexec, host: server, run: ['@NOEXEC@']}
+  - {name: netns, host: client, run: [netrig-no-such-prog]}
+  - {name: local, run: [netrig-no-such-prog]}
+  - {name: local-noexec, run: ['@NOEXEC@']}
+  - name: ready
+    roles:
+      - {name: srv, host: server, run: [netrig-no-such-prog], ready: {regex: never}}
+      - {name: cli, run: ["true"]}
+EOF
+printf 'echo ran\n' > noexec && chmod 644 noexec
+sed -i "s|@NOEXEC@|$tmp/noexec|" miss.yaml
+expect_exit 1 inlab "$NETRIG" run miss.yaml --db m.db
+sql m.db "SELECT test || ' ' || error FROM cases ORDER BY ordinal" > miss.out
+for want in "ssh role main: server: netrig-no-such-prog: not found" \
+	"ssh-env role main: server: netrig-no-such-prog: not found" \
+	"ssh-path role main: server: /nonexistent/netrig-no-such-prog: not found" \
+	"ssh-noexec role main: server: $tmp/noexec: Permission denied" \
+	"netns role main: client: netrig-no-such-prog: not found" \
+	"local role main: local: netrig-no-such-prog: not found" \
+	"local-noexec role main: local: $tmp/noexec: Permission denied" \
+	"ready role srv: server: netrig-no-such-prog: not found"; do
+	grep -qxF "$want" miss.out || { cat miss.out; fail "no line '$want'"; }
+done
+expect_no_grep "nrstat|shift 5|exec sh" miss.out "the far side's wrapper text"
+
 say "a host of another architecture is refused, naming both"
 cat > fake-uname <<'EOF'
 #!/bin/sh

@@ -74,7 +74,7 @@ NR_TEST(exec_missing_command_is_an_error)
 	struct nr_proc p;
 
 	CHECK(nr_proc_start(&spec, &p, &d) == NR_EEXEC);
-	CHECK_CONTAINS(d.msg, "No such file");
+	CHECK_CONTAINS(d.msg, "/nonexistent/netrig-no-such-tool: not found");
 }
 
 NR_TEST(exec_arguments_stay_literal)
