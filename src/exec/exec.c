@@ -680,7 +680,8 @@ const char *nr_proc_describe(const struct nr_proc *p, char *buf, size_t size)
 	return buf;
 }
 
-bool nr_port_listening_text(const char *text, int port)
+/* A socket on local port `port` in /proc/net/tcp-format text: LISTEN only, or in any state. */
+static bool port_in_text(const char *text, int port, bool listen_only)
 {
 	const char *line = text;
 
@@ -693,11 +694,21 @@ bool nr_port_listening_text(const char *text, int port)
 			colon = strchr(colon + 1, ':');
 		if (colon && (!nl || colon < nl) &&
 		    sscanf(colon + 1, "%x %*s %x", &lport, &st) == 2 && (int)lport == port &&
-		    st == 0x0A)
+		    (st == 0x0A || !listen_only))
 			return true;
 		line = nl ? nl + 1 : NULL;
 	}
 	return false;
+}
+
+bool nr_port_listening_text(const char *text, int port)
+{
+	return port_in_text(text, port, true);
+}
+
+bool nr_port_bound_text(const char *text, int port)
+{
+	return port_in_text(text, port, false);
 }
 
 static bool listening_in(const char *path, int port)

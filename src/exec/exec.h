@@ -225,6 +225,7 @@ struct nr_target_ops {
 	const char *name;      /* "local", "netns", "ssh" */
 	bool remote;           /* another machine: files, ports, processes are its own */
 	bool checked;          /* the campaign's health checks apply */
+	bool own_ports;        /* ports are not this machine's: nr_target_port_free asks there */
 	int64_t ready_poll_us; /* how often readiness is polled (a check there may cost a round trip) */
 	/* the shared connection: made, or made again when it was lost; not fatal */
 	void (*connect)(struct nr_target *t);
@@ -244,6 +245,7 @@ struct nr_target_ops {
 	int (*read_file)(const struct nr_target *t, const char *path, size_t limit,
 			 struct nr_buf *out, struct nr_diag *d);
 	bool (*port_listening)(const struct nr_target *t, pid_t local_pid, int port);
+
 	/* is it there (ping, a namespace that exists) */
 	int (*reach)(const struct nr_target *t, int64_t timeout_us, struct nr_diag *d);
 	/* can we log in (ssh: `true` over a login) */
@@ -255,6 +257,12 @@ struct nr_target_ops {
 	 * NULL: this program runs there as it is.
 	 */
 	int (*agent)(struct nr_target *t, struct nr_diag *d);
+	/*
+	 * The host's own description (`netrig sysinfo --json` run there: in
+	 * its namespace with its own /sys, through the agent on another
+	 * machine) into *ret_json, malloc'ed. NULL: this machine's.
+	 */
+	int (*sysinfo)(struct nr_target *t, char **ret_json, struct nr_diag *d);
 	/* remove what netrig keeps there between runs (agents); how many files */
 	int (*clean)(struct nr_target *t, int *ret_removed, struct nr_diag *d);
 };
@@ -377,6 +385,17 @@ static inline int nr_target_run(const struct nr_target *t, char *const *argv, in
 
 /* Whether /proc/net/tcp-format text lists `port` in LISTEN state. */
 bool nr_port_listening_text(const char *text, int port);
+/* Whether it lists a socket on local port `port` in any state. */
+bool nr_port_bound_text(const char *text, int port);
+
+/*
+ * Whether TCP port `port` is free on the target for a server to bind
+ * (no socket of its network namespace has it): this machine's ports are
+ * the caller's to pick (nr_free_port), a netns host's and another
+ * machine's are read from /proc/net/tcp there. A target that cannot be
+ * asked counts as free: its role then fails in its own words.
+ */
+bool nr_target_port_free(const struct nr_target *t, int port);
 
 /*
  * Whether `port` listens on the target: in local_pid's network namespace

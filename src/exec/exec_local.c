@@ -13,6 +13,7 @@
 
 #include "base/mem.h"
 #include "exec/exec.h"
+#include "exec/exec_int.h"
 
 /* mkdir -p: every missing level of path (a test's workdir may be "a/b/{case}"). */
 static void make_dirs(const char *path)
@@ -91,6 +92,19 @@ static int netns_reach(const struct nr_target *t, int64_t timeout_us, struct nr_
 						      t->netns);
 }
 
+/*
+ * Entered with setns alone, /sys still shows the namespace it was mounted
+ * in (the controller's NICs): `ip netns exec` mounts the namespace's own.
+ */
+static int netns_sysinfo(struct nr_target *t, char **ret_json, struct nr_diag *d)
+{
+	const struct nr_target here = { .ops = &nr_target_local_ops, .name = t->name };
+	char *argv[] = { "ip", "netns", "exec", (char *)t->netns, (char *)t->netrig, "sysinfo",
+			 "--json", NULL };
+
+	return nr__target_sysinfo_run(&here, argv, ret_json, d);
+}
+
 const struct nr_target_ops nr_target_local_ops = {
 	.name = "local",
 	.ready_poll_us = 5000,
@@ -103,10 +117,12 @@ const struct nr_target_ops nr_target_local_ops = {
 const struct nr_target_ops nr_target_netns_ops = {
 	.name = "netns",
 	.checked = true,
+	.own_ports = true,
 	.ready_poll_us = 5000,
 	.start = local_start,
 	.run = local_run,
 	.read_file = local_read_file,
 	.port_listening = local_port_listening,
 	.reach = netns_reach,
+	.sysinfo = netns_sysinfo,
 };

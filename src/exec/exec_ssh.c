@@ -957,10 +957,24 @@ static int ssh_clean(struct nr_target *t, int *ret_removed, struct nr_diag *d)
 	return r;
 }
 
+/* Through the agent (copied first if need be). */
+static int ssh_sysinfo(struct nr_target *t, char **ret_json, struct nr_diag *d)
+{
+	char *argv[] = { NULL, "sysinfo", "--json", NULL };
+	int r;
+
+	ssh_connect(t);
+	if ((r = ssh_agent(t, d)) < 0)
+		return r;
+	argv[0] = t->agent_path;
+	return nr__target_sysinfo_run(t, argv, ret_json, d);
+}
+
 const struct nr_target_ops nr_target_ssh_ops = {
 	.name = "ssh",
 	.remote = true,
 	.checked = true,
+	.own_ports = true,
 	.ready_poll_us = 100000,
 	.connect = ssh_connect,
 	.open = ssh_open,
@@ -973,5 +987,6 @@ const struct nr_target_ops nr_target_ssh_ops = {
 	.reach = ssh_reach,
 	.login = ssh_login,
 	.agent = ssh_agent,
+	.sysinfo = ssh_sysinfo,
 	.clean = ssh_clean,
 };

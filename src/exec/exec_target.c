@@ -9,6 +9,7 @@
 
 #include "base/mem.h"
 #include "exec/exec.h"
+#include "exec/exec_int.h"
 
 void nr_target_close(struct nr_target *t)
 {
@@ -90,5 +91,41 @@ int nr_target_copy_to(const struct nr_target *t, const char *from, const char *t
 out:
 	nr_buf_release(&err);
 	free(copy);
+	return r;
+}
+
+bool nr_target_port_free(const struct nr_target *t, int port)
+{
+	char *argv[] = { "cat", "/proc/net/tcp", "/proc/net/tcp6", NULL };
+	struct nr_buf out = NR_BUF_INIT;
+	int code = 0;
+	bool used;
+
+	if (!t->ops->own_ports)
+		return true;
+	if (t->ops->run(t, argv, NULL, 10000000, 4 << 20, &code, &out, NULL, NULL) < 0) {
+		nr_buf_release(&out);
+		return true;
+	}
+	used = nr_port_bound_text(out.buf, port);
+	nr_buf_release(&out);
+	return !used;
+}
+
+int nr__target_sysinfo_run(const struct nr_target *t, char *const *argv, char **ret_json,
+			   struct nr_diag *d)
+{
+	struct nr_buf out = NR_BUF_INIT, err = NR_BUF_INIT;
+	int code = 0, r = t->ops->run(t, argv, NULL, 60 * 1000000LL, 4 << 20, &code, &out, &err, d);
+
+	if (r == 0 && (code != 0 || out.len == 0 || out.buf[0] != '{')) {
+		err.buf[strcspn(err.buf, "\n")] = '\0';
+		r = nr_diagf(d, NR_EEXEC, "%s: sysinfo: %s", t->name,
+			     err.len ? err.buf : "no description");
+	}
+	if (r == 0)
+		*ret_json = nr_buf_detach(&out, NULL);
+	nr_buf_release(&out);
+	nr_buf_release(&err);
 	return r;
 }

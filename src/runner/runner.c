@@ -488,9 +488,18 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 			free(msg);
 		}
 	}
-	nr__hosts_init(&s->hosts, s->c, s->run->id, s->cgroup);
+	if (!s->hosts.targets) {
+		nr__hosts_init(&s->hosts, s->c, s->run->id, s->cgroup);
+	} else {
+		/* opened to describe them (describe_hosts): their connections are kept */
+		for (i = 0; i < s->c->n_hosts; i++)
+			s->hosts.targets[i].cgroup = s->cgroup;
+	}
 	s->hosts.note = host_note;
 	s->hosts.note_ctx = s;
+	for (i = 0; i + 2 < s->early_notes.n; i += 3)
+		note(s, NULL, s->early_notes.v[i + 1], s->early_notes.v[i], s->early_notes.v[i + 2]);
+	nr_strvec_clear(&s->early_notes);
 	if (s->resumed) {
 		/* end what a killed session left on each host before anything runs */
 		for (i = 0; i < s->c->n_hosts; i++) {
@@ -621,6 +630,8 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 static void session_release(struct nr__session *s)
 {
 	nr_plan_release(&s->plan);
+	nr_strvec_clear(&s->early_notes);
+	nr__hosts_release(&s->hosts); /* when the run ended before drive() did it */
 	nr_cases_free(s->cases, s->n);
 }
 
@@ -640,6 +651,46 @@ static char *controller_name(void)
 		return nr_xstrdup("unknown");
 	host[sizeof(host) - 1] = '\0';
 	return nr_xstrdup(host);
+}
+
+/*
+ * Each host's own description where it is not this machine's (a netns
+ * host's interfaces, another machine's all of it), in place of the
+ * controller's. A host that cannot say keeps none (its reason an event
+ * once the run is stored: here it only goes to the log).
+ */
+static void describe_hosts(const struct nr_campaign *c, const char *run_id,
+			   struct nr_host_rec *recs, struct nr__session *s)
+{
+	struct nr__hosts *h = &s->hosts;
+	size_t i;
+
+	/* the session's hosts: the connections made here serve the run */
+	nr__hosts_init(h, c, run_id, NULL);
+	for (i = 0; i < c->n_hosts; i++) {
+		struct nr_target *t = &h->targets[i];
+		struct nr_diag d = { 0 };
+		char *json = NULL;
+
+		if (!t->ops->sysinfo)
+			continue;
+		free(recs[i].sysinfo);
+		recs[i].sysinfo = NULL;
+		if (t->ops->sysinfo(t, &json, &d) == 0)
+			recs[i].sysinfo = json;
+		if (t->note) {
+			nr_strvec_push(&s->early_notes, "agent");
+			nr_strvec_push(&s->early_notes, t->name);
+			nr_strvec_push(&s->early_notes, t->note);
+		}
+		if (!json) {
+			nr_strvec_push(&s->early_notes, "sysinfo");
+			nr_strvec_push(&s->early_notes, t->name);
+			nr_strvec_push(&s->early_notes, nr_diag_msg(&d));
+		}
+		free(t->note);
+		t->note = NULL;
+	}
 }
 
 int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
@@ -695,10 +746,10 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		hosts[i].name = nr_xstrdup(c->hosts[i].name);
 		hosts[i].transport = nr_xstrdup(nr_transport_name(c->hosts[i].transport));
 		hosts[i].address = nr_xstrdup(c->hosts[i].address);
-		/* netns hosts are this machine too (their own NICs aside) */
-		if (c->hosts[i].transport != NR_TRANSPORT_SSH && o->sysinfo_json)
+		if (o->sysinfo_json)
 			hosts[i].sysinfo = nr_xstrdup(o->sysinfo_json);
 	}
+	describe_hosts(c, run.id, hosts, &s);
 	s.n = s.plan.n;
 	s.cases = nr_xcalloc(s.n + 1, sizeof(*s.cases));
 	for (i = 0; i < s.n; i++) {

@@ -282,18 +282,53 @@ static bool wait_ready(struct nr__attempt *at, struct nr__role_run *rr,
 	return true;
 }
 
-/* Whether a role runs {netrig} (then its host needs the agent, where it is another machine). */
-static bool uses_netrig(const struct nr_role *role)
+/* Whether a role's commands or environment name `ref` ("{netrig}", "{port}"). */
+static bool role_uses(const struct nr_role *role, const char *ref)
 {
 	size_t i;
 
 	for (i = 0; i < role->argv.n; i++)
-		if (strstr(role->argv.v[i], "{netrig}"))
+		if (strstr(role->argv.v[i], ref))
 			return true;
 	for (i = 0; i < role->env.vals.n; i++)
-		if (strstr(role->env.vals.v[i], "{netrig}"))
+		if (strstr(role->env.vals.v[i], ref))
 			return true;
-	return false;
+	return role->ready.port && strstr(role->ready.port, ref);
+}
+
+/*
+ * {port}: a port free on this machine and on every host whose roles use
+ * it (a netns host's and another machine's ports are their own), a few
+ * tries at most.
+ */
+static int pick_port(struct nr__attempt *at, int *ret)
+{
+	const struct nr_test *t = at->t;
+	int tries, port = 0, r = 0;
+	size_t i, j;
+
+	for (tries = 0; tries < 20; tries++) {
+		bool ok = true;
+
+		if ((r = nr_free_port(&port)) < 0)
+			return r;
+		for (i = 0; ok && i < t->n_roles; i++) {
+			struct nr_target *tg = nr__hosts_target(at->hosts, at->roles[i].host);
+
+			for (j = 0; j < i; j++)
+				if (at->roles[j].host == at->roles[i].host && role_uses(&t->roles[j], "{port}"))
+					break;
+			if (j < i || !tg->ops->own_ports || !role_uses(&t->roles[i], "{port}"))
+				continue; /* asked already, or nothing to ask */
+			nr_target_connect(tg);
+			ok = nr_target_port_free(tg, port);
+		}
+		if (ok) {
+			*ret = port;
+			return 0;
+		}
+	}
+	return -EADDRINUSE; /* every port tried is taken on some host */
 }
 
 /* Start a role as a job on its host; false (the outcome set) when it could not start. */
@@ -310,7 +345,7 @@ static bool start_role(struct nr__attempt *at, struct nr__role_run *rr, struct n
 
 	rr->workdir = nr_target_workdir(target, test_wd, &job.make_workdir);
 	rr->job = nr_xasprintf("%lld.%d.%s", (long long)at->ordinal, at->number, rr->role->name);
-	r = uses_netrig(rr->role) ? nr__hosts_agent(at->hosts, rr->host, &d)
+	r = role_uses(rr->role, "{netrig}") ? nr__hosts_agent(at->hosts, rr->host, &d)
 				  : nr__hosts_open(at->hosts, rr->host, &d);
 	tc->host = rr->host;
 	tc->netrig = target->netrig;
@@ -417,7 +452,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 		at->roles[i].host = nr_campaign_host(at->c, t->roles[i].host);
 		at->roles[i].samples = (struct nr_sample_set)NR_SAMPLE_SET_INIT;
 	}
-	if ((r = nr_free_port(&tc.port)) < 0) {
+	if ((r = pick_port(at, &tc.port)) < 0) {
 		set_outcome(at, NR_ATTEMPT_ERROR, "no free port: %s", nr_strerror(r));
 		goto finish;
 	}

@@ -99,6 +99,8 @@ struct nr__session {
 	bool *checked;             /* per test: health checked (when: test) */
 	bool checked_once;         /* when: once */
 	struct nr_strvec failing_hosts; /* hosts that failed checks since the last passed case */
+	/* what the hosts' descriptions told before the run was stored: kind, host, message, ... */
+	struct nr_strvec early_notes;
 	/* per variant and host (variant * n_hosts + host): its build in this
 	 * session, 0 not yet, 1 done, -1 failed with build_errors[] saying why */
 	signed char *built;

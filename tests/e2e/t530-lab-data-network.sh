@@ -86,6 +86,31 @@ EOF
 expect_exit 2 "$NETRIG" plan bad2.yaml
 expect_grep "bad2.yaml:[0-9]+:[0-9]+: .*host server has no address on network 'test'.*host client" err "a missing data address names both hosts"
 
+say "{port} is free on the role's host, not only on the controller"
+# the controller (ctl's namespace) picks from 40000-40003, where bind() to
+# port 0 takes the odd ones first (Linux 4.6 on): 40001 or 40003. 40001 is
+# taken in the server's namespace: every case must get 40003
+ip netns exec $lab-ctl sysctl -q -w net.ipv4.ip_local_port_range="40000 40003" ||
+	skip "cannot narrow the port range in the lab's namespace"
+for p in 40001; do
+	ip netns exec $lab-server "$NETRIG" bench serve --listen 0.0.0.0:$p --lifetime 120s > /dev/null 2>&1 &
+	at_exit "kill $! 2> /dev/null"
+done
+wait_until 5 sh -c "ip netns exec $lab-server cat /proc/net/tcp | grep -q ':9C41 '" || fail "the port holders did not start"
+cat > port.yaml <<'EOF'
+campaign: t530-port
+lab: lab.yaml
+tests:
+  - name: port
+    repeat: 6
+    host: server
+    run: [sh, -c, "echo port={port}"]
+    parse: {format: keyvalue, metrics: {port: {}}}
+EOF
+expect_exit 0 "$NETRIG" lab exec lab.yaml ctl -- "$NETRIG" run port.yaml --db port.db
+expect_eq "$(sql port.db "SELECT group_concat(DISTINCT CAST(value AS INTEGER)) FROM samples")" 40003 \
+	"every case got the one port free on the server"
+
 lab2=t530b-$$
 cat > lab2.yaml <<EOF
 lab: $lab2

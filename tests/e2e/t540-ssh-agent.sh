@@ -65,6 +65,21 @@ expect_eq "$(wc -l < agents.out)" 1 "one agent file (both hosts share the lab's 
 agent=$(cat agents.out)
 cmp -s "$agent" "$top/netrig-agent" || fail "the copy differs from netrig-agent"
 
+say "every host described: ssh hosts through the agent, netns hosts their own namespace"
+# server's eth0 (server-client link) is 10.85.0.1, ctl's eth0 (ctl-server) 10.85.1.1
+sql r.db "SELECT sysinfo FROM hosts WHERE name = 'server' AND run_id = (SELECT id FROM runs ORDER BY started_at LIMIT 1)" > si-server.json
+grep -q '"10.85.0.1"' si-server.json || fail "the ssh host's description lacks its own address: $(head -c 300 si-server.json)"
+sql r.db "SELECT sysinfo FROM hosts WHERE name = 'ctl' AND run_id = (SELECT id FROM runs ORDER BY started_at LIMIT 1)" > si-ctl.json
+grep -q '"10.85.1.1"' si-ctl.json || fail "the netns host's description lacks its namespace's address"
+grep -q '"10.85.0.1"' si-ctl.json && fail "the netns host's description shows another namespace's interfaces"
+sql r.db "SELECT sysinfo FROM hosts WHERE name = 'local' AND run_id = (SELECT id FROM runs ORDER BY started_at LIMIT 1)" > si-local.json
+grep -q '"hostname"' si-local.json || fail "no description of the controller"
+expect_exit 0 "$NETRIG" --db r.db report --format html -o report.html
+for h in server client ctl local; do
+	grep -q "$h" report.html || fail "the HTML report does not show host $h"
+done
+grep -c '10\.85\.0\.1' report.html > /dev/null || fail "the HTML report lacks the ssh host's address"
+
 say "a second run copies nothing"
 expect_exit 0 inlab "$NETRIG" run c.yaml --db r.db
 expect_eq "$(sql r.db "SELECT count(*) FROM events WHERE kind = 'agent'")" 1 "no copy in the second run"
