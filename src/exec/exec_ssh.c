@@ -964,6 +964,9 @@ static int ssh_sysinfo(struct nr_target *t, char **ret_json, struct nr_diag *d)
 	int r;
 
 	ssh_connect(t);
+	if (t->control_path && !t->master_up)
+		/* down, or no login: a description is not worth more waiting */
+		return nr_diagf(d, NR_EEXEC, "%s: no connection", t->name);
 	if ((r = ssh_agent(t, d)) < 0)
 		return r;
 	argv[0] = t->agent_path;

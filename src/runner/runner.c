@@ -463,6 +463,32 @@ static void host_note(void *ctx, const char *kind, const char *host, const char 
 	note(ctx, NULL, host, kind, msg);
 }
 
+/*
+ * The guard and the run's cgroup, before anything of the run starts (the
+ * hosts' shared connections included, so that a --resume after a kill -9
+ * of netrig and its guard ends them). What to tell waits in early_notes.
+ */
+static void start_guard(struct nr__session *s, const char *run_id)
+{
+	/* named after the run: one a killed session left is ended first */
+	char name[64];
+	struct nr_diag d2 = { 0 };
+
+	nr_exec_become_subreaper();
+	nr_exec_guard_start();
+	snprintf(name, sizeof(name), "netrig.%s", run_id);
+	if (nr_cgroup_open_run(name, &s->cgroup, &d2) < 0) {
+		char *msg = nr_xasprintf("no cgroup for the run here (%s): processes that leave "
+					 "their process group end with their case only while "
+					 "netrig runs, not if it is killed",
+					 nr_diag_msg(&d2));
+
+		nr_strvec_push(&s->early_notes, "guard");
+		nr_strvec_push(&s->early_notes, "");
+		nr_strvec_push_owned(&s->early_notes, msg);
+	}
+}
+
 /* The loop shared by a new run and a resumed one. */
 static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_diag *d)
 {
@@ -470,35 +496,16 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 	int r = 0;
 
 	s->started_mono = nr_mono_us();
-	nr_exec_become_subreaper();
-	nr_exec_guard_start();
-	{
-		/* named after the run: one a killed session left is ended first */
-		char name[64];
-		struct nr_diag d2 = { 0 };
-
-		snprintf(name, sizeof(name), "netrig.%s", s->run->id);
-		if (nr_cgroup_open_run(name, &s->cgroup, &d2) < 0) {
-			char *msg = nr_xasprintf("no cgroup for the run here (%s): processes that leave "
-						 "their process group end with their case only while "
-						 "netrig runs, not if it is killed",
-						 nr_diag_msg(&d2));
-
-			note(s, NULL, NULL, "guard", msg);
-			free(msg);
-		}
-	}
+	/* a new run's hosts were opened to describe them (describe_hosts): their connections are kept */
 	if (!s->hosts.targets) {
+		start_guard(s, s->run->id);
 		nr__hosts_init(&s->hosts, s->c, s->run->id, s->cgroup);
-	} else {
-		/* opened to describe them (describe_hosts): their connections are kept */
-		for (i = 0; i < s->c->n_hosts; i++)
-			s->hosts.targets[i].cgroup = s->cgroup;
 	}
 	s->hosts.note = host_note;
 	s->hosts.note_ctx = s;
 	for (i = 0; i + 2 < s->early_notes.n; i += 3)
-		note(s, NULL, s->early_notes.v[i + 1], s->early_notes.v[i], s->early_notes.v[i + 2]);
+		note(s, NULL, s->early_notes.v[i + 1][0] ? s->early_notes.v[i + 1] : NULL,
+		     s->early_notes.v[i], s->early_notes.v[i + 2]);
 	nr_strvec_clear(&s->early_notes);
 	if (s->resumed) {
 		/* end what a killed session left on each host before anything runs */
@@ -632,6 +639,8 @@ static void session_release(struct nr__session *s)
 	nr_plan_release(&s->plan);
 	nr_strvec_clear(&s->early_notes);
 	nr__hosts_release(&s->hosts); /* when the run ended before drive() did it */
+	nr_cgroup_free(s->cgroup);
+	s->cgroup = NULL;
 	nr_cases_free(s->cases, s->n);
 }
 
@@ -656,8 +665,8 @@ static char *controller_name(void)
 /*
  * Each host's own description where it is not this machine's (a netns
  * host's interfaces, another machine's all of it), in place of the
- * controller's. A host that cannot say keeps none (its reason an event
- * once the run is stored: here it only goes to the log).
+ * controller's. A host that cannot say keeps none: a host that is down
+ * is the health checks' to report, as they do for every case.
  */
 static void describe_hosts(const struct nr_campaign *c, const char *run_id,
 			   struct nr_host_rec *recs, struct nr__session *s)
@@ -665,8 +674,10 @@ static void describe_hosts(const struct nr_campaign *c, const char *run_id,
 	struct nr__hosts *h = &s->hosts;
 	size_t i;
 
+	/* the guard first: it must know the connections' processes and directories */
+	start_guard(s, run_id);
 	/* the session's hosts: the connections made here serve the run */
-	nr__hosts_init(h, c, run_id, NULL);
+	nr__hosts_init(h, c, run_id, s->cgroup);
 	for (i = 0; i < c->n_hosts; i++) {
 		struct nr_target *t = &h->targets[i];
 		struct nr_diag d = { 0 };
@@ -682,11 +693,6 @@ static void describe_hosts(const struct nr_campaign *c, const char *run_id,
 			nr_strvec_push(&s->early_notes, "agent");
 			nr_strvec_push(&s->early_notes, t->name);
 			nr_strvec_push(&s->early_notes, t->note);
-		}
-		if (!json) {
-			nr_strvec_push(&s->early_notes, "sysinfo");
-			nr_strvec_push(&s->early_notes, t->name);
-			nr_strvec_push(&s->early_notes, nr_diag_msg(&d));
 		}
 		free(t->note);
 		t->note = NULL;

@@ -12,6 +12,9 @@
 command -v ip > /dev/null || skip "needs iproute2"
 [ -x /usr/sbin/sshd ] || skip "needs openssh-server"
 [ -x "$top/netrig-agent" ] || fail "no $top/netrig-agent: run make"
+# also when NETRIG_BIN is another build (build/asan/netrig has no agent beside it)
+NETRIG_AGENT=${NETRIG_AGENT:-$top/netrig-agent}
+export NETRIG_AGENT
 
 lab=t540-$$
 cat > lab.yaml <<EOF
