@@ -30,11 +30,24 @@ A_LIB_OBJ  := $(LIB_SRC:%.c=$(A)/%.o)
 A_TEST_OBJ := $(TEST_SRC:%.c=$(A)/%.o)
 
 .PHONY: all deps demo check test unit asan e2e lint clean fuzz
-all: netrig
+all: netrig netrig-agent
 
 netrig: $(B)/src/main.o $(B)/libnetrig.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The agent netrig copies to ssh hosts ({netrig} there): bench and sysinfo
+# only, static against Debian's libc.a and libjansson.a, stripped, so that
+# a host needs nothing installed (issue 14). ld's warning that a static
+# getaddrinfo needs the same glibc for NSS is known: the agent is given
+# numeric addresses.
+AGENT_LIBS := -ljansson -lm -pthread
+netrig-agent: $(B)/src/agent_main.o $(B)/libnetrig.a
+	@$(if $(Q),echo "  LINK    $@ (static)")
+	@rm -f $@.tmp
+	$(Q)$(CC) $(CFLAGS) -static -s -o $@.tmp $^ $(AGENT_LIBS) 2>&1 | \
+		{ grep -v -e "statically linked applications requires" -e "in function \`" || true; }
+	@mv $@.tmp $@
 
 $(B)/libnetrig.a: $(LIB_OBJ)
 	@rm -f $@
@@ -68,7 +81,7 @@ demo: deps
 
 # Every suite; the last line is "N passed, N failed, N skipped".
 check: deps
-	@$(MAKE) --no-print-directory netrig $(B)/test-unit $(A)/test-unit $(A)/netrig
+	@$(MAKE) --no-print-directory netrig netrig-agent $(B)/test-unit $(A)/test-unit $(A)/netrig
 	@tests/check.sh
 
 unit: $(B)/test-unit
@@ -78,20 +91,21 @@ lint:
 	@scripts/lint.sh
 
 clean:
-	rm -rf $(B) netrig
+	rm -rf $(B) netrig netrig-agent
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/main.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/main.d $(B)/src/agent_main.d
 -include $(A_LIB_OBJ:.o=.d) $(A_TEST_OBJ:.o=.d)
 
 # ---- man pages and install (issue 14) -----------------------------------
 # The pages are written from the binary's own help text (scripts/man.sh),
 # one per command and netrig(1), so they cannot say other than
-# `netrig help`. AGENT_BIN: the agent's binary, when this Makefile builds
-# one (set where it is built); it is installed only then.
+# `netrig help`. AGENT_BIN: the agent's binary (netrig-agent, above), which
+# netrig finds in ../lib/netrig beside its own directory.
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 AGENTDIR ?= $(PREFIX)/lib/netrig
+AGENT_BIN ?= netrig-agent
 MAN      := $(B)/man
 .PHONY: man install uninstall
 

@@ -9,6 +9,8 @@
 # ssh:   sshd in namespace B, netrig running in namespace A (the controller
 #        inside a namespace, as for any multi-host test) over ssh with
 #        connection sharing, vs a loop of `ssh -o ControlPath=... B true`
+# agent: the first-copy cost of netrig-agent to host B (one run of `{netrig}
+#        --version` there), then a second run that finds it (no copy)
 # Prints per-case milliseconds and the overhead netrig adds.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -142,3 +144,21 @@ for r in $(seq "$ROUNDS"); do
 	b="$b $(time_loop ip netns exec $A ssh $opts $cm -o BatchMode=yes root@10.78.0.2 true)"
 done
 report ssh "$a" "$b"
+
+# The agent's first copy to the host (issue 14), once: a one-case run of
+# `{netrig} --version` there copies it, a second run only checks its hash.
+{
+	echo "campaign: orch-agent"
+	echo "health: {when: never}"
+	echo "hosts: {b: {transport: ssh, address: 10.78.0.2, user: root, identity: $tmp/client_key, ssh_options: [StrictHostKeyChecking=accept-new, UserKnownHostsFile=$tmp/known_hosts, KexAlgorithms=curve25519-sha256]}}"
+	echo "tests: [{name: v, host: b, run: [\"{netrig}\", --version]}]"
+} > "$tmp/agent.yaml"
+for run in first second; do
+	t0=$(date +%s.%N)
+	NETRIG_SSH="ssh -F /dev/null" ip netns exec $A env "$NETRIG" run "$tmp/agent.yaml" -q --db "$tmp/agent.db" > /dev/null ||
+		echo "netrig run (agent, $run) failed" >&2
+	t1=$(date +%s.%N)
+	copies=$(sqlite3 "$tmp/agent.db" "SELECT message FROM events WHERE kind = 'agent' AND run_id = (SELECT id FROM runs ORDER BY started_at DESC LIMIT 1)")
+	printf 'agent  %-6s run %7.1f ms   %s\n' "$run" "$(echo "($t1 - $t0) * 1000" | bc -l)" \
+		"${copies:-no copy (the agent was there, its hash checked)}"
+done

@@ -46,7 +46,10 @@ const char *nr_transport_name(enum nr_transport t);
 struct nr_host {
 	char *name;
 	enum nr_transport transport;
-	char *address;    /* what {host.NAME.address} gives; local: 127.0.0.1 */
+	char *address;    /* the control address (what ssh uses); local: 127.0.0.1 */
+	/* `addresses:` network name -> the host's data address there (a lab
+	 * host also has one per `network:` of its links) */
+	struct nr_kv addresses;
 	char *netns;      /* NR_TRANSPORT_NETNS: the namespace's name */
 	char *user;       /* NR_TRANSPORT_SSH: login, NULL for ssh's default */
 	int port;         /* NR_TRANSPORT_SSH: 0 for ssh's default */
@@ -218,6 +221,8 @@ struct nr_test {
 	size_t output_limit;      /* bytes kept per stream per role */
 	char *workdir;            /* NULL: the campaign file's directory */
 	char *workload;           /* a built-in workload name, or NULL */
+	char *network;            /* `network:` the data network peers use, or NULL */
+	struct nr_pos network_pos;
 	struct nr_upload *uploads;
 	size_t n_uploads;
 	struct nr_collect *collects;
@@ -350,6 +355,19 @@ void nr_campaign_free(struct nr_campaign *c);
 
 const struct nr_host *nr_campaign_host(const struct nr_campaign *c, const char *name);
 
+/*
+ * The address of host `to` that a role on host `from` (NULL: the
+ * controller) uses: on `network` when given, else on the test's
+ * `network:` (t may be NULL), else in a lab on the link the two share,
+ * else on a network both have under `addresses:`, else to's control
+ * address. NR_ECONFIG naming both hosts when to has no address on the
+ * network, when two lab hosts share no link, or when to is this machine's
+ * loopback and from is not this machine. *ret is borrowed from c.
+ */
+int nr_campaign_peer_address(const struct nr_campaign *c, const struct nr_test *t,
+			     const struct nr_host *from, const struct nr_host *to,
+			     const char *network, const char **ret, struct nr_diag *d);
+
 /* The variant named `name`, or NULL. */
 const struct nr_variant *nr_campaign_variant(const struct nr_campaign *c, const char *name);
 
@@ -480,12 +498,18 @@ struct nr_tmpl_ctx {
 	/* the case's role hosts (struct nr_case_plan.hosts), for {role.NAME.host}
 	 * and {role.NAME.address}; NULL: each role's host as written */
 	const struct nr_host *const *role_hosts;
+	/* the host of the role being expanded: {host.NAME.address} is NAME's
+	 * address as this host reaches it (NULL: as the controller does) */
+	const struct nr_host *host;
 };
 
 /*
  * Expand "{name}" references in `tmpl` into *ret (malloc'ed). Known names:
  * a parameter of the test, repeat, attempt, port, workdir, run, case,
- * test, netrig, host.NAME.address, host.NAME.name, role.NAME.host and
+ * test, netrig, host.NAME.address (NAME's data address as ctx->host
+ * reaches it, nr_campaign_peer_address), host.NAME.address.NETWORK (on
+ * that network), host.NAME.address@HOST (as HOST reaches it),
+ * host.NAME.control (what ssh uses), host.NAME.name, role.NAME.host and
  * role.NAME.address (the host role NAME runs on in this case), and with variants
  * variant (its name) and variant.NAME (its value; a list value only as a
  * whole argument of nr_template_expand_argv); and {?PARAM:TEXT},
@@ -503,6 +527,13 @@ int nr_template_expand(const char *tmpl, const struct nr_tmpl_ctx *ctx, char **r
  */
 int nr_template_expand_argv(const struct nr_strvec *tmpl, const struct nr_tmpl_ctx *ctx,
 			    struct nr_strvec *ret, struct nr_diag *d);
+/*
+ * Check that every {host.NAME...} in a role's commands and environment
+ * resolves from the role's host (nr_campaign_peer_address): the plan's
+ * check that each role can reach its peers. NR_ECONFIG naming both hosts.
+ */
+int nr_template_check_role(const struct nr_campaign *c, const struct nr_test *t,
+			   const struct nr_role *role, struct nr_diag *d);
 /* Check a template's references against a test without expanding. */
 int nr_template_check(const char *tmpl, const struct nr_campaign *c,
 		      const struct nr_test *t, struct nr_diag *d);

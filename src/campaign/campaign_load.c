@@ -120,7 +120,7 @@ bool nr__campaign_valid_name(const char *s, const char *extra)
 
 static const char *const host_keys[] = {
 	"transport", "address", "netns", "user", "port", "identity", "jump", "ssh_options",
-	"workdir", "restart", "restart_timeout", "labels", "optional",
+	"workdir", "restart", "restart_timeout", "labels", "optional", "addresses",
 };
 
 static int load_host(struct loader *l, const struct nr_ynode *key,
@@ -149,7 +149,8 @@ static int load_host(struct loader *l, const struct nr_ynode *key,
 	    (r = get_str(l, n, "workdir", &h->workdir)) < 0 ||
 	    (r = get_duration(l, n, "restart_timeout", 1, &h->restart_timeout_us)) < 0 ||
 	    (r = get_bool(l, n, "optional", &h->optional)) < 0 ||
-	    (r = nr__campaign_get_kv(l, n, "labels", &h->labels, false)) < 0)
+	    (r = nr__campaign_get_kv(l, n, "labels", &h->labels, false)) < 0 ||
+	    (r = nr__campaign_get_kv(l, n, "addresses", &h->addresses, false)) < 0)
 		goto out;
 	h->port = (int)port;
 	if (nr_ynode_get(n, "restart") &&
@@ -278,6 +279,13 @@ static int load_lab(struct loader *l, const struct nr_ynode *root, struct nr_cam
 			free(h->address);
 			h->address = nr_xstrdup(addr ? addr : lh->address);
 		}
+		for (j = 0; j < lh->n_ifaces; j++) {
+			const char *net = c->lab->links[lh->ifaces[j].link].network;
+
+			/* the campaign's own `addresses:` win; else the first link of a network */
+			if (net && !nr_kv_get(&h->addresses, net))
+				nr_kv_set(&h->addresses, net, lh->ifaces[j].address);
+		}
 		if (h->transport == NR_TRANSPORT_SSH) {
 			if (!h->user)
 				h->user = nr_xstrdup(lh->ssh.user);
@@ -316,7 +324,7 @@ int nr__campaign_check_host(struct loader *l, const struct nr_campaign *c,
 
 const char *const nr__campaign_defaults_keys[] = {
 	"host", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
-	"workdir", "parse",
+	"workdir", "parse", "network",
 };
 const size_t nr__campaign_n_defaults_keys = NR_ARRAY_SIZE(nr__campaign_defaults_keys);
 
@@ -572,6 +580,7 @@ void nr_campaign_free(struct nr_campaign *c)
 		nr_strvec_clear(&h->ssh_options);
 		nr_strvec_clear(&h->restart);
 		nr_kv_clear(&h->labels);
+		nr_kv_clear(&h->addresses);
 	}
 	free(c->hosts);
 	for (i = 0; i < c->n_tests; i++) {
@@ -602,6 +611,7 @@ void nr_campaign_free(struct nr_campaign *c)
 		free(t->name);
 		free(t->workdir);
 		free(t->workload);
+		free(t->network);
 	}
 	nr__campaign_variants_free(c);
 	for (i = 0; i < c->n_thresholds; i++) {

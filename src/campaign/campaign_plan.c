@@ -364,6 +364,24 @@ static int expand_instances(const struct nr_campaign *c, struct nr_case_plan *cp
 	return 0;
 }
 
+/* Every role reaches the hosts its commands name, from its own host. */
+static int check_peers(const struct nr_campaign *c, const struct nr_test *t, struct nr_diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_roles; i++) {
+		const struct nr_role *role = &t->roles[i];
+		struct nr_diag d2 = { 0 };
+		const struct nr_pos *at = t->network ? &t->network_pos : &role->pos;
+
+		if (nr_template_check_role(c, t, role, &d2) < 0)
+			return nr_diag_set(d, NR_ECONFIG, "%s:%d:%d: test '%s', role '%s' on host %s: %s",
+					   c->path, at->line, at->column, t->name, role->name, role->host,
+					   d2.msg);
+	}
+	return 0;
+}
+
 /*
  * Where each role of each case p->cases[first..] of test t runs: its host,
  * or its host template expanded with the case's values, which must name a
@@ -549,7 +567,8 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_select *sel,
 				r = NR_ECONFIG;
 				goto fail;
 			}
-		if (check_ports(c, t, &p, first, d) < 0 || resolve_hosts(c, &p, first, d) < 0) {
+		if (check_ports(c, t, &p, first, d) < 0 || resolve_hosts(c, &p, first, d) < 0 ||
+		    check_peers(c, t, d) < 0) {
 			r = NR_ECONFIG;
 			goto fail;
 		}

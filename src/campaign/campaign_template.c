@@ -32,26 +32,73 @@ static const struct nr_param *find_param(const struct nr_test *t, const char *na
 	return NULL;
 }
 
-/* "host.NAME.address" -> the host and which field; NULL when not that form. */
+/*
+ * "host.NAME.FIELD" -> the host (the longest name that fits: names may
+ * hold dots) and FIELD; NULL when no host fits. *ret_form: ref is of that
+ * form at all.
+ */
 static const struct nr_host *host_ref(const struct nr_campaign *c, const char *ref,
 				      const char **ret_field, bool *ret_form)
 {
-	const char *dot;
-	char *name;
-	const struct nr_host *h;
+	const struct nr_host *best = NULL;
+	size_t i, best_len = 0;
 
-	*ret_form = false;
-	if (strncmp(ref, "host.", 5) != 0)
+	*ret_form = !strncmp(ref, "host.", 5) && strchr(ref + 5, '.');
+	if (!*ret_form)
 		return NULL;
-	dot = strrchr(ref + 5, '.');
-	if (!dot)
-		return NULL;
-	*ret_form = true;
-	*ret_field = dot + 1;
-	name = nr_xstrndup(ref + 5, (size_t)(dot - ref - 5));
-	h = nr_campaign_host(c, name);
-	free(name);
-	return h;
+	for (i = 0; i < c->n_hosts; i++) {
+		size_t n = strlen(c->hosts[i].name);
+
+		if (n > best_len && !strncmp(ref + 5, c->hosts[i].name, n) && ref[5 + n] == '.') {
+			best = &c->hosts[i];
+			best_len = n;
+		}
+	}
+	if (best)
+		*ret_field = ref + 5 + best_len + 1;
+	return best;
+}
+
+/*
+ * A host field: 1 when `field` is one (its value added to out when
+ * expanding), 0 when not, NR_ECONFIG when it names an address that the
+ * role's host cannot reach. In check mode (out NULL) reachability is
+ * checked only when ctx names the role's host.
+ */
+static int host_field(const struct nr_campaign *c, const struct nr_test *t,
+		      const struct nr_tmpl_ctx *ctx, const struct nr_host *h, const char *field,
+		      struct nr_buf *out, struct nr_diag *d)
+{
+	const struct nr_host *from = ctx ? ctx->host : NULL;
+	const char *network = NULL, *addr = NULL;
+	int r;
+
+	if (!strcmp(field, "name") || !strcmp(field, "control")) {
+		if (out)
+			nr_buf_adds(out, !strcmp(field, "name") ? h->name : h->address);
+		return 1;
+	}
+	if (strncmp(field, "address", 7) != 0)
+		return 0;
+	if (field[7] == '.') {
+		network = field + 8;
+		if (!*network)
+			return 0;
+	} else if (field[7] == '@') {
+		from = nr_campaign_host(c, field + 8);
+		if (!from)
+			return nr_diag_set(d, NR_ECONFIG, "'{host.%s.%s}' names a host that is not defined",
+					   h->name, field);
+	} else if (field[7]) {
+		return 0;
+	}
+	if (!out && !network && field[7] != '@' && !(ctx && ctx->host))
+		return 1; /* reachability is the plan's check, which knows the role's host */
+	if ((r = nr_campaign_peer_address(c, t, from, h, network, &addr, d)) < 0)
+		return r;
+	if (out)
+		nr_buf_adds(out, addr);
+	return 1;
 }
 
 /*
@@ -327,10 +374,9 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 				free(ref);
 				return r;
 			}
-			if (h && (!strcmp(field, "address") || !strcmp(field, "name"))) {
-				known = 1;
-				if (out)
-					nr_buf_adds(out, !strcmp(field, "address") ? h->address : h->name);
+			if (h && (known = host_field(c, t, ctx, h, field, out, d)) < 0) {
+				free(ref);
+				return known;
 			}
 		}
 		if (!known) {
@@ -357,7 +403,7 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 						ref, guess);
 			else
 				r = nr_diag_set(d, NR_ECONFIG,
-						"unknown reference '{%s}' (a matrix parameter, repeat, attempt, port, workdir, run, case, test, host.NAME.address or iface.HOST.PEER)",
+						"unknown reference '{%s}' (a matrix parameter, repeat, attempt, port, workdir, run, case, test, host.NAME.address[.NETWORK|@HOST] host.NAME.control, role.NAME.host or iface.HOST.PEER)",
 						ref);
 			for (i = 0; i < nv; i++)
 				free(vnames[i]);
@@ -433,6 +479,25 @@ int nr_template_expand_argv(const struct nr_strvec *tmpl, const struct nr_tmpl_c
 		nr_strvec_push_owned(ret, s);
 	}
 	nr_strvec_argv(ret);
+	return 0;
+}
+
+int nr_template_check_role(const struct nr_campaign *c, const struct nr_test *t,
+			   const struct nr_role *role, struct nr_diag *d)
+{
+	struct nr_tmpl_ctx ctx = { .campaign = c, .test = t, .host = nr_campaign_host(c, role->host) };
+	size_t i;
+	int r;
+
+	if (!ctx.host)
+		return 0; /* a host only a case's values name: checked when it runs */
+	for (i = 0; i < role->argv.n; i++)
+		if (!whole_list(role->argv.v[i], c, NULL) &&
+		    (r = walk(role->argv.v[i], c, t, &ctx, NULL, d)) < 0)
+			return r;
+	for (i = 0; i < role->env.vals.n; i++)
+		if ((r = walk(role->env.vals.v[i], c, t, &ctx, NULL, d)) < 0)
+			return r;
 	return 0;
 }
 

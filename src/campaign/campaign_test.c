@@ -180,6 +180,7 @@ static const char *const test_keys[] = {
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
 	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds", "limits",
 	"commands", "build", "build_timeout",
+	"network",
 };
 
 static const char *const role_keys[] = {
@@ -626,6 +627,11 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 		goto out;
 	host_node = nr__campaign_value_node(src, "host");
 	host_key = key_node(src, "host");
+	if ((x = pick(n, defaults, "network", &src))) {
+		if ((r = get_str(l, src, "network", &t->network)) < 0)
+			goto out;
+		t->network_pos = nr__campaign_pos_of(nr__campaign_value_node(src, "network"));
+	}
 	if (!host)
 		host = nr_xstrdup("local");
 	/* env: defaults first, then the test's own */

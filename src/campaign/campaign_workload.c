@@ -82,9 +82,11 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 	nr_strvec_push(&srv->argv, "bench");
 	nr_strvec_push(&srv->argv, "serve");
 	nr_strvec_push(&srv->argv, "--listen");
-	/* on this machine only loopback; elsewhere the address the client is given */
-	nr_strvec_push(&srv->argv, sh->transport == NR_TRANSPORT_LOCAL ? "127.0.0.1:{port}"
-								     : "{host.server.address}:{port}");
+	/* on this machine only loopback; elsewhere the address the client reaches it by */
+	nr_strvec_push_owned(&srv->argv, sh->transport == NR_TRANSPORT_LOCAL
+						 ? nr_xstrdup("127.0.0.1:{port}")
+						 : nr_xasprintf("{host.server.address@%s}:{port}",
+								client_host));
 	nr_strvec_push(&srv->argv, "--one-off");
 	nr_strvec_push(&srv->argv, "--lifetime");
 	nr_strvec_push_owned(&srv->argv, nr_xasprintf("%llds", (long long)(t->timeout_us / 1000000 + 1)));

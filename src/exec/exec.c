@@ -246,6 +246,12 @@ static int spawn(const struct nr_exec_spec *spec, char **envp, int devnull, int 
 	return rc;
 }
 
+/* A failed exec's errno in a shell's words ("not found"), else the errno's text. */
+static const char *exec_error(int err)
+{
+	return err == ENOENT ? "not found" : strerror(err);
+}
+
 int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct nr_diag *d)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ep[2] = { -1, -1 };
@@ -307,7 +313,7 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 			rc = spawn(spec, envp, devnull, outp[1], errp[1], &pid);
 
 		if (rc != 0) {
-			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': %s", spec->argv[0], strerror(rc));
+			r = nr_diagf(d, NR_EEXEC, "%s: %s", spec->argv[0], exec_error(rc));
 			goto out;
 		}
 		goto started;
@@ -349,8 +355,7 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': redirecting its stdio: %s",
 				     spec->argv[0], strerror(report[1]));
 		else
-			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': %s", spec->argv[0],
-				     strerror(report[1]));
+			r = nr_diagf(d, NR_EEXEC, "%s: %s", spec->argv[0], exec_error(report[1]));
 		goto out;
 	}
 started:
@@ -635,6 +640,25 @@ int nr_exec_run(const struct nr_exec_spec *spec, int64_t timeout_us, int *ret_co
 	return r;
 }
 
+bool nr_proc_exec_failure(const struct nr_proc *p, char *buf, size_t size)
+{
+	const struct nr_buf *e = &p->err;
+	size_t end = e->len, start;
+	const size_t mark = sizeof(NR_EXEC_FAILED_MARK) - 1;
+
+	if (!p->exited || (nr_proc_exit_code(p) != 127 && nr_proc_exit_code(p) != 126))
+		return false;
+	while (end && e->buf[end - 1] == '\n')
+		end--;
+	start = end;
+	while (start && e->buf[start - 1] != '\n')
+		start--;
+	if (end - start <= mark || memcmp(e->buf + start, NR_EXEC_FAILED_MARK, mark) != 0)
+		return false;
+	snprintf(buf, size, "%.*s", (int)(end - start - mark), e->buf + start + mark);
+	return true;
+}
+
 int nr_proc_exit_code(const struct nr_proc *p)
 {
 	return p->exit_code;
@@ -656,7 +680,8 @@ const char *nr_proc_describe(const struct nr_proc *p, char *buf, size_t size)
 	return buf;
 }
 
-bool nr_port_listening_text(const char *text, int port)
+/* A socket on local port `port` in /proc/net/tcp-format text: LISTEN only, or in any state. */
+static bool port_in_text(const char *text, int port, bool listen_only)
 {
 	const char *line = text;
 
@@ -669,11 +694,21 @@ bool nr_port_listening_text(const char *text, int port)
 			colon = strchr(colon + 1, ':');
 		if (colon && (!nl || colon < nl) &&
 		    sscanf(colon + 1, "%x %*s %x", &lport, &st) == 2 && (int)lport == port &&
-		    st == 0x0A)
+		    (st == 0x0A || !listen_only))
 			return true;
 		line = nl ? nl + 1 : NULL;
 	}
 	return false;
+}
+
+bool nr_port_listening_text(const char *text, int port)
+{
+	return port_in_text(text, port, true);
+}
+
+bool nr_port_bound_text(const char *text, int port)
+{
+	return port_in_text(text, port, false);
 }
 
 static bool listening_in(const char *path, int port)

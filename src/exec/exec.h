@@ -96,6 +96,18 @@ void nr_proc_release(struct nr_proc *p);
 int nr_exec_run(const struct nr_exec_spec *spec, int64_t timeout_us, int *ret_code,
 		struct nr_buf *out, struct nr_buf *err, struct nr_diag *d);
 
+/*
+ * The line a target's wrapper writes to stderr, before exit 127 or 126,
+ * when the program cannot be run there ("netrig-exec: PROGRAM: not found").
+ */
+#define NR_EXEC_FAILED_MARK "netrig-exec: "
+/*
+ * When p ended because its program could not be run on its host (exit 127
+ * or 126 with the wrapper's line last on stderr): "PROGRAM: not found" (or
+ * the reason) into buf, and true.
+ */
+bool nr_proc_exec_failure(const struct nr_proc *p, char *buf, size_t size);
+
 /* Exit code, or -1 when it died of a signal (then nr_proc_signal says which). */
 int nr_proc_exit_code(const struct nr_proc *p);
 int nr_proc_signal(const struct nr_proc *p);
@@ -183,141 +195,215 @@ void nr_cgroup_signal(const struct nr_cgroup *cg, int sig);
 /* Kill what is in cg, remove it (and those below), free it. NULL: nothing. */
 void nr_cgroup_free(struct nr_cgroup *cg);
 
-/* ---- where a command runs ---- */
+/* ---- where a command runs: targets (exec_target.c, exec_local.c, exec_ssh.c) ---- */
 
-enum nr_target_kind {
-	NR_TARGET_LOCAL,
-	NR_TARGET_NETNS, /* a network namespace of this machine */
-	NR_TARGET_SSH,   /* another machine, through the OpenSSH client */
+struct nr_target;
+
+/*
+ * A job: a command started on a target in a process group of its own
+ * (and a pidfile in the run's private directory where the target is
+ * another machine), ended as a group.
+ */
+struct nr_job {
+	char *const *argv;
+	char *const *env;     /* "K=V" set for it there, or NULL */
+	const char *workdir;  /* where it runs (nr_target_workdir), or NULL */
+	bool make_workdir;    /* create workdir and its parents first */
+	const char *name;     /* unique in the run: "ORDINAL.ATTEMPT.ROLE" */
+	int64_t grace_us;     /* SIGTERM -> SIGKILL */
+	size_t output_limit;  /* bytes kept per stream */
+	const struct nr_cgroup *cgroup; /* this machine's cgroup for the local process */
 };
 
-struct nr_target {
-	enum nr_target_kind kind;
-	const char *name;        /* for messages */
-	const char *netns;       /* NR_TARGET_NETNS */
-	const char *address;     /* NR_TARGET_SSH: host name or address */
-	const char *user;        /* NR_TARGET_SSH: NULL for ssh's default */
-	int port;                /* NR_TARGET_SSH: 0 for ssh's default */
-	const char *identity;    /* NR_TARGET_SSH: private key, or NULL */
-	const char *jump;        /* NR_TARGET_SSH: ProxyJump, or NULL */
-	char *const *ssh_options;/* NR_TARGET_SSH: extra "-o" values, NULL-terminated or NULL */
-	const char *control_path;/* NR_TARGET_SSH: the shared connection's socket, or NULL */
+/*
+ * How a kind of host is reached: a const table per transport (local,
+ * netns, ssh). Callers deal in targets and jobs and never ask which
+ * transport a target uses. An op that a transport does not need is NULL
+ * (the nr_target_* functions below then do nothing and succeed).
+ */
+struct nr_target_ops {
+	const char *name;      /* "local", "netns", "ssh" */
+	bool remote;           /* another machine: files, ports, processes are its own */
+	bool checked;          /* the campaign's health checks apply */
+	bool own_ports;        /* ports are not this machine's: nr_target_port_free asks there */
+	int64_t ready_poll_us; /* how often readiness is polled (a check there may cost a round trip) */
+	/* the shared connection: made, or made again when it was lost; not fatal */
+	void (*connect)(struct nr_target *t);
+	/* the connection and the run's private state there (what a killed
+	 * session of the run left is ended first); idempotent */
+	int (*open)(struct nr_target *t, struct nr_diag *d);
+	/* end what is left of the run there, remove its state, close the connection */
+	void (*close)(struct nr_target *t);
+	int (*start)(struct nr_target *t, const struct nr_job *job, struct nr_proc *ret,
+		     struct nr_diag *d);
+	/* end a job there that its local process p does not end by itself */
+	int (*stop)(struct nr_target *t, const struct nr_job *job, const struct nr_proc *p,
+		    struct nr_diag *d);
+	int (*run)(const struct nr_target *t, char *const *argv, const char *stdin_path,
+		   int64_t timeout_us, size_t limit, int *ret_code, struct nr_buf *out,
+		   struct nr_buf *err, struct nr_diag *d);
+	int (*read_file)(const struct nr_target *t, const char *path, size_t limit,
+			 struct nr_buf *out, struct nr_diag *d);
+	bool (*port_listening)(const struct nr_target *t, pid_t local_pid, int port);
+
+	/* is it there (ping, a namespace that exists) */
+	int (*reach)(const struct nr_target *t, int64_t timeout_us, struct nr_diag *d);
+	/* can we log in (ssh: `true` over a login) */
+	int (*login)(struct nr_target *t, int64_t timeout_us, struct nr_diag *d);
+	/*
+	 * Make {netrig} runnable there: copy the agent (nr_agent_find) once
+	 * into the host's private base directory under a name holding its
+	 * hash, verify it (sha256, on every run), and point t->netrig at it.
+	 * NULL: this program runs there as it is.
+	 */
+	int (*agent)(struct nr_target *t, struct nr_diag *d);
+	/*
+	 * The host's own description (`netrig sysinfo --json` run there: in
+	 * its namespace with its own /sys, through the agent on another
+	 * machine) into *ret_json, malloc'ed. NULL: this machine's.
+	 */
+	int (*sysinfo)(struct nr_target *t, char **ret_json, struct nr_diag *d);
+	/* remove what netrig keeps there between runs (agents); how many files */
+	int (*clean)(struct nr_target *t, int *ret_removed, struct nr_diag *d);
 };
 
-/*
- * The ssh client's argv up to and including the destination: $NETRIG_SSH
- * (split into words; default "ssh"), BatchMode, the shared connection at
- * control_path (used when there, never started by these commands), the
- * target's options. Users' ~/.ssh/config still applies.
- */
-void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret);
+extern const struct nr_target_ops nr_target_local_ops, nr_target_netns_ops, nr_target_ssh_ops;
 
-/*
- * Start the shared connection to t ("ssh -M -N") as a child in *ret, in
- * cgroup cg when not NULL, and wait (at most timeout_us) until its socket
- * exists. The caller keeps the process (pass its pid to
- * nr_exec_reap_orphans as one to keep) and ends it with nr_ssh_close and
- * nr_proc_stop. NR_EEXEC when it could not connect.
- */
-int nr_ssh_master_start(const struct nr_target *t, const struct nr_cgroup *cg, int64_t timeout_us,
-			struct nr_proc *ret, struct nr_diag *d);
-
-/*
- * A private directory (mode 0700, /tmp/netrig-ssh.XXXXXX) for the shared
- * connections' sockets, marked with the run's id, and watched by the
- * guard, which removes it if we die. *ret is the caller's.
- */
-int nr_ssh_control_dir_new(const char *run_id, char **ret, struct nr_diag *d);
-/* Remove it (the sockets are gone after "-O exit") and free the string. NULL: nothing. */
-void nr_ssh_control_dir_remove(char *dir);
-/*
- * Remove the control directories a killed controller of this run left
- * (ours by uid, real directories, marked with run_id). How many.
- */
-int nr_ssh_control_dir_sweep(const char *run_id);
-
-/*
- * A run's state on an ssh host. `dir` is a directory only the ssh user
- * can write: $HOME/.netrig/RUN-ID.HOST (or /tmp/netrig-UID/RUN-ID.HOST
- * where the home is missing or read-only), each level made mode 0700 or checked,
- * without following links, to be a directory of that uid that nobody else
- * can write; netrig refuses anything else. It holds a pidfile per running
- * role, "PID START CGROUP", read back only by netrig's scripts, which
- * signal PID's group only while PID is still the process that wrote it
- * (its start time). `cgroup`: the run's cgroup v2 there (netrig.RUN-ID.HOST
- * below the ssh session's own), where the host has one netrig may write.
- */
+/* A run's state on an ssh host: see nr_ssh_state_open. */
 struct nr_ssh_state {
 	char *dir;
 	char *cgroup;    /* NULL: none */
 	char *no_cgroup; /* then why not, for a note */
 };
 
-/*
- * Make (or find) the run's state on t, first ending whatever a killed
- * session of the same run left there: the processes its pidfiles name
- * (checked by start time) and its cgroup. NETRIG_CGROUP=off: no cgroup.
- * *ret is the caller's (nr_ssh_state_release); NR_EEXEC with the far
- * side's reason when it refuses a directory.
- */
-int nr_ssh_state_open(const struct nr_target *t, const char *run_id, struct nr_ssh_state *ret,
-		      struct nr_diag *d);
-/* End what is left of the run on t (as nr_ssh_state_open does) and remove its state there. */
-int nr_ssh_state_close(const struct nr_target *t, const struct nr_ssh_state *st,
-		       struct nr_diag *d);
-void nr_ssh_state_release(struct nr_ssh_state *st);
-
-/* A command for an ssh host. */
-struct nr_ssh_cmd {
-	char *const *argv;
-	char *const *env;     /* "K=V" set for it there, or NULL */
-	const char *workdir;  /* cd there first (relative: to the ssh user's home), or NULL */
-	bool make_workdir;    /* create workdir and its parents first */
-	/*
-	 * With both: run it as a job under the wrapper (exec_ssh.c): its own
-	 * process group, a cgroup JOB below state->cgroup when there is one,
-	 * state->dir/JOB.pid while it runs, and ended by the far side itself,
-	 * with grace_us between SIGTERM and SIGKILL, once its standard input
-	 * reaches end of file: start the local client with stdin_pipe.
-	 */
-	const struct nr_ssh_state *state;
-	const char *job;      /* unique in the run: "ORDINAL.ATTEMPT.ROLE" */
-	int64_t grace_us;
+struct nr_target {
+	const struct nr_target_ops *ops;
+	const char *name;        /* for messages and the run's state directory there */
+	const char *netns;       /* netns: the namespace */
+	const char *address;     /* ssh: host name or address */
+	const char *user;        /* ssh: NULL for ssh's default */
+	int port;                /* ssh: 0 for ssh's default */
+	const char *identity;    /* ssh: private key, or NULL */
+	const char *jump;        /* ssh: ProxyJump, or NULL */
+	char *const *ssh_options;/* ssh: extra "-o" values, NULL-terminated or NULL */
+	const char *workdir;     /* where jobs run unless told: local: a directory here; ssh: NULL is the login's */
+	const char *netrig;      /* what {netrig} is there */
+	const char *run_id;      /* names the run's state there */
+	const struct nr_cgroup *cgroup; /* where the shared connection's process goes */
+	/* ---- the session, the target's own (opened by the ops, freed by nr_target_close) ---- */
+	char *control_dir;       /* ssh: a private directory for the shared connection's socket */
+	char *control_path;      /* ssh: that socket, or NULL: no sharing */
+	struct nr_proc master;   /* ssh: the shared connection's process, when master_up */
+	bool master_up;
+	struct nr_ssh_state state; /* ssh: the run's state there, when state_open */
+	bool state_open;
+	char *note;              /* something to tell once (open, agent): the caller takes and frees it */
+	char *agent_path;        /* ssh: the verified agent there, once found or copied */
+	int64_t agent_copy_us;   /* ssh: what copying it took in this session (0: it was there) */
+	size_t agent_bytes;      /* ssh: its size, when copied */
 };
 
+/* The agent on this machine, to copy to other hosts (exec_agent.c). */
+struct nr_agent {
+	char *path;
+	char sha256[65];         /* of its bytes, hex */
+	char machine[65];        /* uname -m of this machine, which it is built for */
+	size_t bytes;
+};
 /*
- * The full argv that runs c on an ssh target. The remote command is
- * quoted once from argv, so no value becomes shell syntax there.
+ * Find the agent: $NETRIG_AGENT, else netrig-agent beside this program,
+ * else ../lib/netrig/netrig-agent from it (an installed netrig); hash
+ * it. NR_ENOTFOUND naming where it looked.
  */
-void nr_ssh_command_argv(const struct nr_target *t, const struct nr_ssh_cmd *c,
-			 struct nr_strvec *ret);
+int nr_agent_find(struct nr_agent *ret, struct nr_diag *d);
+void nr_agent_release(struct nr_agent *a);
+
+static inline void nr_target_connect(struct nr_target *t)
+{
+	if (t->ops->connect)
+		t->ops->connect(t);
+}
+static inline int nr_target_open(struct nr_target *t, struct nr_diag *d)
+{
+	return t->ops->open ? t->ops->open(t, d) : 0;
+}
+/* Also frees the session's memory: t can be opened again after. */
+void nr_target_close(struct nr_target *t);
+static inline int nr_target_start(struct nr_target *t, const struct nr_job *job,
+				  struct nr_proc *ret, struct nr_diag *d)
+{
+	return t->ops->start(t, job, ret, d);
+}
+static inline int nr_target_stop(struct nr_target *t, const struct nr_job *job,
+				 const struct nr_proc *p, struct nr_diag *d)
+{
+	return t->ops->stop ? t->ops->stop(t, job, p, d) : 0;
+}
+static inline int nr_target_read_file(const struct nr_target *t, const char *path, size_t limit,
+				      struct nr_buf *out, struct nr_diag *d)
+{
+	return t->ops->read_file(t, path, limit, out, d);
+}
+static inline int nr_target_agent(struct nr_target *t, struct nr_diag *d)
+{
+	return t->ops->agent ? t->ops->agent(t, d) : 0;
+}
+static inline int nr_target_reach(const struct nr_target *t, int64_t timeout_us,
+				  struct nr_diag *d)
+{
+	return t->ops->reach ? t->ops->reach(t, timeout_us, d) : 0;
+}
+/*
+ * Where a job runs: the test's workdir `test_wd` (absolute, or relative
+ * to the target's workdir), else the target's; *ret_make: it must be made.
+ * malloc'ed, or NULL (the login's directory).
+ */
+char *nr_target_workdir(const struct nr_target *t, const char *test_wd, bool *ret_make);
+/* The pid of a process the target keeps (the shared connection), or 0. */
+pid_t nr_target_keep_pid(const struct nr_target *t);
+/*
+ * Copy the file or tree `from` (on this machine) into directory `to` on
+ * the target, under its own name, as a tar stream unpacked there by `tar
+ * -x` (nothing but sh and tar needed there). NR_EEXEC with tar's last
+ * line of stderr.
+ */
+int nr_target_copy_to(const struct nr_target *t, const char *from, const char *to,
+		      struct nr_diag *d);
 
 /*
- * Run argv on a target to completion (at most timeout_us), capturing its
- * output (bounded by `limit`). Returns 0 with the exit code in *ret_code,
- * NR_ETIMEOUT, or an error. For NR_TARGET_LOCAL and NR_TARGET_NETNS the
- * command runs here (in the namespace).
+ * Run argv on t to completion (at most timeout_us), standard input from
+ * stdin_path (NULL: /dev/null), capturing its output (bounded by
+ * `limit`). Returns 0 with the exit code in *ret_code, NR_ETIMEOUT, or an
+ * error. On local and netns targets the command runs here (in the namespace).
  */
-int nr_target_run(const struct nr_target *t, char *const *argv, int64_t timeout_us,
-		  size_t limit, int *ret_code, struct nr_buf *out, struct nr_buf *err,
-		  struct nr_diag *d);
-
-/*
- * End a job on t: SIGTERM to its process group, SIGKILL after grace_us,
- * then everything in its cgroup; its pidfile goes. In a hurry
- * (nr_exec_hurry), when no command can be waited for, the job is told to
- * end at once through `client`, its local ssh client (may be NULL).
- */
-int nr_ssh_kill_job(const struct nr_target *t, const struct nr_ssh_state *st, const char *job,
-		    const struct nr_proc *client, int64_t grace_us, struct nr_diag *d);
-
-/* Close the shared connection to t, if there is one ("ssh -O exit"). */
-void nr_ssh_close(const struct nr_target *t);
+static inline int nr_target_run(const struct nr_target *t, char *const *argv, int64_t timeout_us,
+				size_t limit, int *ret_code, struct nr_buf *out, struct nr_buf *err,
+				struct nr_diag *d)
+{
+	return t->ops->run(t, argv, NULL, timeout_us, limit, ret_code, out, err, d);
+}
 
 /* Whether /proc/net/tcp-format text lists `port` in LISTEN state. */
 bool nr_port_listening_text(const char *text, int port);
+/* Whether it lists a socket on local port `port` in any state. */
+bool nr_port_bound_text(const char *text, int port);
 
-/* Whether `port` listens on the target (for ssh: reads /proc/net/tcp there). */
-bool nr_target_port_listening(const struct nr_target *t, pid_t local_pid, int port);
+/*
+ * Whether TCP port `port` is free on the target for a server to bind
+ * (no socket of its network namespace has it): this machine's ports are
+ * the caller's to pick (nr_free_port), a netns host's and another
+ * machine's are read from /proc/net/tcp there. A target that cannot be
+ * asked counts as free: its role then fails in its own words.
+ */
+bool nr_target_port_free(const struct nr_target *t, int port);
+
+/*
+ * Whether `port` listens on the target: in local_pid's network namespace
+ * here, in /proc/net/tcp there on another machine (nothing connects).
+ */
+static inline bool nr_target_port_listening(const struct nr_target *t, pid_t local_pid, int port)
+{
+	return t->ops->port_listening(t, local_pid, port);
+}
 
 #endif

@@ -38,4 +38,9 @@ int nr__cgroup_dir_from(char *mountinfo, char *proc_cgroup, char **ret, struct n
 /* Empty the directory `path` (files only, no recursion) and remove it. */
 void nr__exec_remove_dir(const char *path);
 
+struct nr_target;
+/* Run argv (a `sysinfo --json`) on t and take its JSON (exec_target.c). */
+int nr__target_sysinfo_run(const struct nr_target *t, char *const *argv, char **ret_json,
+			   struct nr_diag *d);
+
 #endif

@@ -28,6 +28,7 @@
 #include "base/mem.h"
 #include "exec/exec.h"
 #include "exec/exec_int.h"
+#include "net/net.h"
 
 /*
  * The far side's shell library, put in front of every script below. All
@@ -53,10 +54,14 @@
  * comes last because the watcher that calls it on a lost session is in
  * that group itself.
  *
+ * nrno PROGRAM WHY STATUS: the wrapper's "cannot run" line (the marker
+ * nr_proc_exec_failure reads) and exit STATUS (127, 126 as a shell).
+ *
  * nrsweep DIR: nrend every pidfile in a run's state directory, then kill
  * and remove the run's cgroup (named in DIR/cgroup): what a killed run left.
  */
 #define SH_LIB \
+	"nrno() { echo \"" NR_EXEC_FAILED_MARK "$1: $2\" >&2; exit $3; }\n" \
 	"nrstat() { s=; pg=; read -r s < \"/proc/$1/stat\" || s=; s=${s##*) }; set -- $s; " \
 	"pg=${3:-}; s=${20:-}; } 2>/dev/null\n" \
 	"nrcg() { [ -f \"$1/cgroup.procs\" ] || return 0; " \
@@ -106,6 +111,9 @@
  */
 #define SH_WRAPPER \
 	"m=$1 d=$2 n=$3 c=$4 t=$5; shift 5; " \
+	"case $1 in */*) [ -d \"$1\" ] && nrno \"$1\" 'Is a directory' 126; " \
+	"[ -f \"$1\" ] || nrno \"$1\" 'not found' 127; [ -x \"$1\" ] || nrno \"$1\" 'Permission denied' 126;; " \
+	"*) command -v \"$1\" > /dev/null || nrno \"$1\" 'not found' 127;; esac; " \
 	"if [ \"$m\" != g ]; then nrstat $$; " \
 	"[ \"$pg\" = $$ ] || exec setsid -w sh -c \"$0\" \"$0\" g \"$d\" \"$n\" \"$c\" \"$t\" \"$@\"; fi; " \
 	"f=$d/$n.pid g=; nrstat $$; " \
@@ -131,7 +139,7 @@
  * shell's own cgroup v2. Prints "dir DIR", then "cgroup PATH" or
  * "nocgroup WHY".
  */
-#define SH_STATE \
+#define SH_BASE \
 	"u=$(id -u); " \
 	"nrpriv() { mkdir -m 700 \"$1\" 2>/dev/null; set -- \"$1\" $(LC_ALL=C ls -ldn \"$1\" 2>/dev/null); " \
 	"case ${2:-} in d????[!w]??[!w]*) ;; *) echo \"$1: not a private directory (${2:-missing})\" >&2; " \
@@ -139,7 +147,10 @@
 	"return 1; }; }; " \
 	"if [ -n \"${HOME:-}\" ] && [ -d \"$HOME\" ] && [ -w \"$HOME\" ]; then b=$HOME/.netrig; " \
 	"else b=/tmp/netrig-$u; fi; " \
-	"nrpriv \"$b\" && nrpriv \"$b/$1\" || exit 1; d=$b/$1; nrsweep \"$d\"; echo \"dir $d\"; " \
+	"nrpriv \"$b\" || exit 1; "
+#define SH_STATE \
+	SH_BASE \
+	"nrpriv \"$b/$1\" || exit 1; d=$b/$1; nrsweep \"$d\"; echo \"dir $d\"; " \
 	"[ \"$2\" = cg ] || { echo \"nocgroup NETRIG_CGROUP=off\"; exit 0; }; m= r=; " \
 	"while read -r l; do case $l in *' - cgroup2 '*) set -- $l; r=$4 m=$5; break;; esac; " \
 	"done < /proc/self/mountinfo; " \
@@ -150,6 +161,32 @@
 	"if mkdir \"$c\" 2>/dev/null && [ -w \"$c/cgroup.procs\" ]; then echo \"$c\" > \"$d/cgroup\"; " \
 	"echo \"cgroup $c\"; else rmdir \"$c\" 2>/dev/null; echo \"nocgroup cannot make a cgroup in $m$p\"; fi"
 
+/*
+ * The agent (agent_main.c) in the host's base directory, beside the runs'
+ * state: `sh -c AGENT netrig-agent NAME SHA256 MACHINE` prints "arch M"
+ * when the host's `uname -m` is not MACHINE, "have PATH" when PATH is a
+ * regular file whose sha256 is SHA256 (checked on every use: nothing
+ * else of that name is ever run), "need PATH" otherwise. `sh -c PUT
+ * netrig-agent-put NAME SHA256` writes its standard input there: into a
+ * temporary file first, moved into place only once its hash is right.
+ */
+#define SH_HASH "nrhash() { h=$(sha256sum < \"$1\") || return 1; h=${h%% *}; }; "
+#define SH_AGENT \
+	SH_BASE SH_HASH \
+	"m=$(uname -m); [ \"$m\" = \"$3\" ] || { echo \"arch $m\"; exit 0; }; f=$b/$1; " \
+	"command -v sha256sum > /dev/null || { echo \"no sha256sum to check the agent with\" >&2; exit 1; }; " \
+	"if [ -f \"$f\" ] && [ ! -h \"$f\" ] && nrhash \"$f\" && [ \"$h\" = \"$2\" ]; then " \
+	"echo \"have $f\"; else echo \"need $f\"; fi"
+#define SH_AGENT_PUT \
+	SH_BASE SH_HASH \
+	"f=$b/$1; t=$f.tmp.$$; umask 077; cat > \"$t\" && nrhash \"$t\" || { rm -f \"$t\"; exit 1; }; " \
+	"[ \"$h\" = \"$2\" ] || { rm -f \"$t\"; echo \"the copy's sha256 is $h, not $2\" >&2; exit 1; }; " \
+	"chmod 700 \"$t\" && mv -f \"$t\" \"$f\" && echo \"have $f\""
+/* `sh -c CLEAN netrig-clean`: remove every agent; prints how many. */
+#define SH_CLEAN \
+	SH_BASE "n=0; for f in \"$b\"/netrig-agent-*; do [ -f \"$f\" ] && rm -f \"$f\" && n=$((n+1)); done; " \
+	"echo \"removed $n\""
+
 /* `sh -c KILL netrig-kill FILE TENTHS [RUN-CGROUP]`: end one job (and the run's cgroup if empty then). */
 #define SH_KILL "nrrun=${3:-}; nrend \"$1\" \"$2\""
 
@@ -157,6 +194,24 @@
 #define SH_CLOSE "nrsweep \"$1\"; rm -rf -- \"$1\""
 
 static const char wrapper[] = SH_LIB SH_WRAPPER;
+
+/* A command for an ssh host. */
+struct ssh_cmd {
+	char *const *argv;
+	char *const *env;     /* "K=V" set for it there, or NULL */
+	const char *workdir;  /* cd there first (relative: to the ssh user's home), or NULL */
+	bool make_workdir;    /* create workdir and its parents first */
+	/*
+	 * With both: run it as a job under the wrapper: its own process group,
+	 * a cgroup JOB below state->cgroup when there is one, state->dir/JOB.pid
+	 * while it runs, and ended by the far side itself, with grace_us
+	 * between SIGTERM and SIGKILL, once its standard input reaches end of
+	 * file: start the local client with stdin_pipe.
+	 */
+	const struct nr_ssh_state *state;
+	const char *job;      /* unique in the run: "ORDINAL.ATTEMPT.ROLE" */
+	int64_t grace_us;
+};
 
 /* The ssh command and every option, up to (not including) "--" and the destination. */
 static void ssh_options(const struct nr_target *t, const char *control_master, struct nr_strvec *ret)
@@ -205,10 +260,16 @@ static void ssh_options(const struct nr_target *t, const char *control_master, s
 	}
 }
 
-void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret)
+/*
+ * The ssh client's argv up to and including the destination: $NETRIG_SSH
+ * (split into words; default "ssh"), BatchMode, the shared connection at
+ * control_path (used when there, never started by these commands), the
+ * target's options. Users' ~/.ssh/config still applies.
+ */
+static void base_argv(const struct nr_target *t, struct nr_strvec *ret)
 {
 	/*
-	 * Only nr_ssh_master_start makes the shared connection: a master that
+	 * Only master_start makes the shared connection: a master that
 	 * ssh forked into the background would be re-parented to us and ended
 	 * with a case's leftovers.
 	 */
@@ -217,14 +278,17 @@ void nr_ssh_base_argv(const struct nr_target *t, struct nr_strvec *ret)
 	nr_strvec_push(ret, t->address);
 }
 
-void nr_ssh_command_argv(const struct nr_target *t, const struct nr_ssh_cmd *c,
-			 struct nr_strvec *ret)
+/*
+ * The full argv that runs c on an ssh target. The remote command is
+ * quoted once from argv, so no value becomes shell syntax there.
+ */
+static void command_argv(const struct nr_target *t, const struct ssh_cmd *c, struct nr_strvec *ret)
 {
 	struct nr_buf cmd = NR_BUF_INIT;
 	char tenths[24];
 	size_t i;
 
-	nr_ssh_base_argv(t, ret);
+	base_argv(t, ret);
 	if (c->workdir && c->make_workdir) {
 		nr_buf_adds(&cmd, "mkdir -p -- ");
 		nr_shell_quote(&cmd, c->workdir);
@@ -235,9 +299,22 @@ void nr_ssh_command_argv(const struct nr_target *t, const struct nr_ssh_cmd *c,
 		nr_shell_quote(&cmd, c->workdir);
 		nr_buf_adds(&cmd, " && ");
 	}
+	nr_buf_adds(&cmd, "exec ");
+	if (c->env && c->env[0]) {
+		/* before the wrapper, so that it checks the program itself, not `env` */
+		nr_buf_adds(&cmd, "env");
+		for (i = 0; c->env[i]; i++) {
+			nr_buf_addch(&cmd, ' ');
+			nr_shell_quote(&cmd, c->env[i]);
+		}
+		nr_buf_addch(&cmd, ' ');
+		/* "--" keeps a word that starts with '-' from being taken by env */
+		if (!(c->state && c->job) && c->argv[0][0] == '-')
+			nr_buf_adds(&cmd, "-- ");
+	}
 	if (c->state && c->job) {
 		snprintf(tenths, sizeof(tenths), "%lld", (long long)(c->grace_us / 100000 + 1));
-		nr_buf_adds(&cmd, "exec sh -c ");
+		nr_buf_adds(&cmd, "sh -c ");
 		nr_shell_quote(&cmd, wrapper);
 		nr_buf_addch(&cmd, ' ');
 		nr_shell_quote(&cmd, wrapper);
@@ -248,44 +325,26 @@ void nr_ssh_command_argv(const struct nr_target *t, const struct nr_ssh_cmd *c,
 		nr_buf_addch(&cmd, ' ');
 		nr_shell_quote(&cmd, c->state->cgroup ? c->state->cgroup : "");
 		nr_buf_addf(&cmd, " %s ", tenths);
-	} else {
-		nr_buf_adds(&cmd, "exec ");
-	}
-	if (c->env && c->env[0]) {
-		nr_buf_adds(&cmd, "env");
-		for (i = 0; c->env[i]; i++) {
-			nr_buf_addch(&cmd, ' ');
-			nr_shell_quote(&cmd, c->env[i]);
-		}
-		nr_buf_addch(&cmd, ' ');
 	}
 	for (i = 0; c->argv[i]; i++) {
 		if (i)
 			nr_buf_addch(&cmd, ' ');
-		/* "--" keeps a word that starts with '-' from being taken by env */
-		if (i == 0 && c->env && c->env[0] && c->argv[0][0] == '-')
-			nr_buf_adds(&cmd, "-- ");
 		nr_shell_quote(&cmd, c->argv[i]);
 	}
 	nr_strvec_push_owned(ret, nr_buf_detach(&cmd, NULL));
 }
 
-int nr_target_run(const struct nr_target *t, char *const *argv, int64_t timeout_us,
-		  size_t limit, int *ret_code, struct nr_buf *out, struct nr_buf *err,
-		  struct nr_diag *d)
+static int ssh_run(const struct nr_target *t, char *const *argv, const char *stdin_path,
+		   int64_t timeout_us, size_t limit, int *ret_code, struct nr_buf *out,
+		   struct nr_buf *err, struct nr_diag *d)
 {
 	struct nr_strvec full = NR_STRVEC_INIT;
-	struct nr_exec_spec spec = { .argv = argv, .output_limit = limit };
+	struct nr_exec_spec spec = { .output_limit = limit, .stdin_path = stdin_path };
+	struct ssh_cmd c = { .argv = argv };
 	int r;
 
-	if (t->kind == NR_TARGET_SSH) {
-		struct nr_ssh_cmd c = { .argv = argv };
-
-		nr_ssh_command_argv(t, &c, &full);
-		spec.argv = full.v;
-	} else if (t->kind == NR_TARGET_NETNS) {
-		spec.netns = t->netns;
-	}
+	command_argv(t, &c, &full);
+	spec.argv = full.v;
 	r = nr_exec_run(&spec, timeout_us, ret_code, out, err, d);
 	nr_strvec_clear(&full);
 	if (r == NR_ETIMEOUT)
@@ -309,15 +368,16 @@ static void script_argv(const char *name, const char *script, char *const *args,
 }
 
 /* Run one of the scripts above (after the library) on t; its stdout in *out. */
-static int run_script(const struct nr_target *t, const char *name, const char *script,
-		      char *const *args, int64_t timeout_us, struct nr_buf *out, struct nr_diag *d)
+static int run_script_in(const struct nr_target *t, const char *name, const char *script,
+			 char *const *args, const char *stdin_path, int64_t timeout_us,
+			 struct nr_buf *out, struct nr_diag *d)
 {
 	struct nr_strvec argv = NR_STRVEC_INIT;
 	struct nr_buf err = NR_BUF_INIT;
 	int code = 0, r;
 
 	script_argv(name, script, args, &argv);
-	r = nr_target_run(t, argv.v, timeout_us, 65536, &code, out, &err, d);
+	r = ssh_run(t, argv.v, stdin_path, timeout_us, 65536, &code, out, &err, d);
 	if (r == 0 && code != 0) {
 		err.buf[strcspn(err.buf, "\n")] = '\0';
 		r = nr_diagf(d, NR_EEXEC, "%s: %s failed (exit %d)%s%s", t->name ? t->name : t->address,
@@ -326,6 +386,12 @@ static int run_script(const struct nr_target *t, const char *name, const char *s
 	nr_buf_release(&err);
 	nr_strvec_clear(&argv);
 	return r;
+}
+
+static int run_script(const struct nr_target *t, const char *name, const char *script,
+		      char *const *args, int64_t timeout_us, struct nr_buf *out, struct nr_diag *d)
+{
+	return run_script_in(t, name, script, args, NULL, timeout_us, out, d);
 }
 
 /* Wait for p to exit, at most timeout_ms (a hurry refuses nr_proc_pump's waits). */
@@ -350,7 +416,7 @@ static void kill_now(const struct nr_target *t, const struct nr_ssh_state *st, c
 	/* the run is over too: its cgroup there goes once empty */
 	char *args[] = { file, "0", st->cgroup, NULL };
 	struct nr_strvec argv = NR_STRVEC_INIT, full = NR_STRVEC_INIT;
-	struct nr_ssh_cmd c = { 0 };
+	struct ssh_cmd c = { 0 };
 	struct nr_exec_spec spec = { .output_limit = 4096 };
 	struct nr_proc p, *procs[1] = { &p };
 
@@ -358,7 +424,7 @@ static void kill_now(const struct nr_target *t, const struct nr_ssh_state *st, c
 		exits_within(client, 1000);
 	script_argv("netrig-kill", SH_KILL, args, &argv);
 	c.argv = argv.v;
-	nr_ssh_command_argv(t, &c, &full);
+	command_argv(t, &c, &full);
 	spec.argv = full.v;
 	if (nr_proc_start(&spec, &p, NULL) == 0) {
 		exits_within(&p, 2000);
@@ -369,7 +435,13 @@ static void kill_now(const struct nr_target *t, const struct nr_ssh_state *st, c
 	nr_strvec_clear(&argv);
 }
 
-int nr_ssh_kill_job(const struct nr_target *t, const struct nr_ssh_state *st, const char *job,
+/*
+ * End a job on t: SIGTERM to its process group, SIGKILL after grace_us,
+ * then everything in its cgroup; its pidfile goes. In a hurry
+ * (nr_exec_hurry), when no command can be waited for, the job is told to
+ * end at once through `client`, its local ssh client (may be NULL).
+ */
+static int kill_job(const struct nr_target *t, const struct nr_ssh_state *st, const char *job,
 		    const struct nr_proc *client, int64_t grace_us, struct nr_diag *d)
 {
 	char tenths[24];
@@ -392,7 +464,32 @@ int nr_ssh_kill_job(const struct nr_target *t, const struct nr_ssh_state *st, co
 /* Nothing but these in a name that becomes a directory and a cgroup on the far side. */
 #define PLAIN_CHARS "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.-"
 
-int nr_ssh_state_open(const struct nr_target *t, const char *run_id, struct nr_ssh_state *ret,
+static void state_release(struct nr_ssh_state *st)
+{
+	free(st->dir);
+	free(st->cgroup);
+	free(st->no_cgroup);
+	memset(st, 0, sizeof(*st));
+}
+
+/*
+ * A run's state on an ssh host. `dir` is a directory only the ssh user
+ * can write: $HOME/.netrig/RUN-ID.HOST (or /tmp/netrig-UID/RUN-ID.HOST
+ * where the home is missing or read-only), each level made mode 0700 or
+ * checked, without following links, to be a directory of that uid that
+ * nobody else can write; netrig refuses anything else. It holds a pidfile
+ * per running role, "PID START CGROUP", read back only by netrig's
+ * scripts, which signal PID's group only while PID is still the process
+ * that wrote it (its start time). `cgroup`: the run's cgroup v2 there
+ * (netrig.RUN-ID.HOST below the ssh session's own), where the host has
+ * one netrig may write.
+ *
+ * Make (or find) it, first ending whatever a killed session of the same
+ * run left there: the processes its pidfiles name (checked by start time)
+ * and its cgroup. NETRIG_CGROUP=off: no cgroup. NR_EEXEC with the far
+ * side's reason when it refuses a directory.
+ */
+static int state_open(const struct nr_target *t, const char *run_id, struct nr_ssh_state *ret,
 		      struct nr_diag *d)
 {
 	const char *env = getenv("NETRIG_CGROUP");
@@ -428,14 +525,15 @@ int nr_ssh_state_open(const struct nr_target *t, const char *run_id, struct nr_s
 			     t->name ? t->name : t->address);
 	nr_buf_release(&out);
 	if (r < 0) {
-		nr_ssh_state_release(&st);
+		state_release(&st);
 		return r;
 	}
 	*ret = st;
 	return 0;
 }
 
-int nr_ssh_state_close(const struct nr_target *t, const struct nr_ssh_state *st,
+/* End what is left of the run on t (as state_open does) and remove its state there. */
+static int state_close(const struct nr_target *t, const struct nr_ssh_state *st,
 		       struct nr_diag *d)
 {
 	char *args[] = { st->dir, NULL };
@@ -445,24 +543,18 @@ int nr_ssh_state_close(const struct nr_target *t, const struct nr_ssh_state *st,
 	return run_script(t, "netrig-close", SH_CLOSE, args, 60 * 1000000LL, NULL, d);
 }
 
-void nr_ssh_state_release(struct nr_ssh_state *st)
-{
-	free(st->dir);
-	free(st->cgroup);
-	free(st->no_cgroup);
-	memset(st, 0, sizeof(*st));
-}
 
-void nr_ssh_close(const struct nr_target *t)
+/* Close the shared connection to t, if there is one ("ssh -O exit"). */
+static void close_master(const struct nr_target *t)
 {
 	struct nr_strvec argv = NR_STRVEC_INIT;
 	struct nr_exec_spec spec = { 0 };
 	struct nr_proc p, *procs[1] = { &p };
 	size_t i;
 
-	if (t->kind != NR_TARGET_SSH || !t->control_path)
+	if (!t->control_path)
 		return;
-	nr_ssh_base_argv(t, &argv);
+	base_argv(t, &argv);
 	/* "-O exit" goes before "--" and the destination */
 	for (i = 0; i < argv.n; i++)
 		if (!strcmp(argv.v[i], "--"))
@@ -486,16 +578,15 @@ void nr_ssh_close(const struct nr_target *t)
 	nr_strvec_clear(&argv);
 }
 
-bool nr_target_port_listening(const struct nr_target *t, pid_t local_pid, int port)
+static bool ssh_port_listening(const struct nr_target *t, pid_t local_pid, int port)
 {
 	char *argv[] = { "cat", "/proc/net/tcp", "/proc/net/tcp6", NULL };
 	struct nr_buf out = NR_BUF_INIT;
 	int code = 0;
 	bool found;
 
-	if (t->kind != NR_TARGET_SSH)
-		return nr_port_listening(local_pid, port);
-	if (nr_target_run(t, argv, 10000000, 4 << 20, &code, &out, NULL, NULL) < 0) {
+	(void)local_pid;
+	if (ssh_run(t, argv, NULL, 10000000, 4 << 20, &code, &out, NULL, NULL) < 0) {
 		nr_buf_release(&out);
 		return false;
 	}
@@ -504,7 +595,13 @@ bool nr_target_port_listening(const struct nr_target *t, pid_t local_pid, int po
 	return found;
 }
 
-int nr_ssh_master_start(const struct nr_target *t, const struct nr_cgroup *cg, int64_t timeout_us,
+/*
+ * Start the shared connection to t ("ssh -M -N") as a child in *ret, in
+ * cgroup cg when not NULL, and wait (at most timeout_us) until its socket
+ * exists. The target keeps the process (nr_target_keep_pid, so that
+ * nr_exec_reap_orphans spares it). NR_EEXEC when it could not connect.
+ */
+static int master_start(const struct nr_target *t, const struct nr_cgroup *cg, int64_t timeout_us,
 			struct nr_proc *ret, struct nr_diag *d)
 {
 	struct nr_strvec argv = NR_STRVEC_INIT;
@@ -550,7 +647,12 @@ int nr_ssh_master_start(const struct nr_target *t, const struct nr_cgroup *cg, i
 /* The file in a control directory naming the run it serves. */
 #define CONTROL_MARK "run"
 
-int nr_ssh_control_dir_new(const char *run_id, char **ret, struct nr_diag *d)
+/*
+ * A private directory (mode 0700, /tmp/netrig-ssh.XXXXXX) for a shared
+ * connection's socket, marked with the run's id and the host's name, and
+ * watched by the guard, which removes it if we die. *ret is the caller's.
+ */
+static int control_dir_new(const char *mark_text, char **ret, struct nr_diag *d)
 {
 	char tmpl[] = "/tmp/netrig-ssh.XXXXXX";
 	char *mark;
@@ -562,7 +664,7 @@ int nr_ssh_control_dir_new(const char *run_id, char **ret, struct nr_diag *d)
 	mark = nr_xasprintf("%s/" CONTROL_MARK, tmpl);
 	f = fopen(mark, "wxe");
 	if (f) {
-		fprintf(f, "%s\n", run_id);
+		fprintf(f, "%s\n", mark_text);
 		fclose(f);
 	}
 	free(mark);
@@ -571,7 +673,8 @@ int nr_ssh_control_dir_new(const char *run_id, char **ret, struct nr_diag *d)
 	return 0;
 }
 
-void nr_ssh_control_dir_remove(char *dir)
+/* Remove it (the socket is gone after "-O exit") and free the string. NULL: nothing. */
+static void control_dir_remove(char *dir)
 {
 	if (!dir)
 		return;
@@ -580,7 +683,12 @@ void nr_ssh_control_dir_remove(char *dir)
 	free(dir);
 }
 
-int nr_ssh_control_dir_sweep(const char *run_id)
+/*
+ * Remove the control directories a killed controller of this run left
+ * for this host (ours by uid, real directories, marked with mark_text).
+ * How many.
+ */
+static int control_dir_sweep(const char *mark_text)
 {
 	DIR *tmp = opendir("/tmp");
 	struct dirent *de;
@@ -610,7 +718,7 @@ int nr_ssh_control_dir_sweep(const char *run_id)
 			continue;
 		mark[got] = '\0';
 		mark[strcspn(mark, "\n")] = '\0';
-		if (strcmp(mark, run_id) != 0)
+		if (strcmp(mark, mark_text) != 0)
 			continue;
 		snprintf(path, sizeof(path), "/tmp/%s", de->d_name);
 		nr__exec_remove_dir(path);
@@ -619,3 +727,269 @@ int nr_ssh_control_dir_sweep(const char *run_id)
 	closedir(tmp);
 	return n;
 }
+
+/* ---- the target ---- */
+
+static void ssh_connect(struct nr_target *t)
+{
+	if (!t->control_dir) {
+		char *mark = nr_xasprintf("%s %s", t->run_id ? t->run_id : "-", t->name);
+
+		/* a killed controller of this run may have left its own */
+		control_dir_sweep(mark);
+		if (control_dir_new(mark, &t->control_dir, NULL) == 0)
+			/* "c": sockets need < 108 bytes */
+			t->control_path = nr_xasprintf("%s/c", t->control_dir);
+		free(mark);
+	}
+	if (!t->control_path)
+		return;
+	if (t->master_up) {
+		struct nr_proc *procs[1] = { &t->master };
+
+		/* still there? (a reboot or a network cut ends it) */
+		nr_proc_pump(procs, 1, nr_mono_us(), 0, -1, NULL, NULL);
+		if (!t->master.exited && access(t->control_path, F_OK) == 0)
+			return;
+		nr_proc_stop(procs, 1, 200000);
+		nr_proc_release(&t->master);
+		t->master_up = false;
+	}
+	if (master_start(t, t->cgroup, 15000000, &t->master, NULL) == 0)
+		t->master_up = true;
+}
+
+static int ssh_open(struct nr_target *t, struct nr_diag *d)
+{
+	ssh_connect(t);
+	if (t->state_open)
+		return 0;
+	if (state_open(t, t->run_id, &t->state, d) < 0)
+		return NR_EEXEC;
+	t->state_open = true;
+	if (!t->state.cgroup)
+		t->note = nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
+				       "process group there are not ended with their case",
+				       t->name, t->state.no_cgroup ? t->state.no_cgroup : "?");
+	return 0;
+}
+
+static void ssh_close(struct nr_target *t)
+{
+	if (t->state_open) {
+		/* the far side first, while the shared connection is there */
+		state_close(t, &t->state, NULL);
+		state_release(&t->state);
+		t->state_open = false;
+	}
+	if (t->master_up) {
+		struct nr_proc *procs[1] = { &t->master };
+
+		close_master(t);
+		nr_proc_stop(procs, 1, 500000);
+		nr_proc_release(&t->master);
+		t->master_up = false;
+	}
+	free(t->control_path);
+	t->control_path = NULL;
+	free(t->agent_path);
+	t->agent_path = NULL;
+	control_dir_remove(t->control_dir);
+	t->control_dir = NULL;
+}
+
+static int ssh_start(struct nr_target *t, const struct nr_job *job, struct nr_proc *ret,
+		     struct nr_diag *d)
+{
+	struct nr_strvec remote = NR_STRVEC_INIT;
+	struct ssh_cmd cmd = {
+		.argv = job->argv, .env = job->env, .workdir = job->workdir,
+		.make_workdir = job->make_workdir, .state = &t->state, .job = job->name,
+		.grace_us = job->grace_us,
+	};
+	/* the far side ends the job when this pipe closes: when we are done, or gone */
+	struct nr_exec_spec spec = { .stdin_pipe = true, .output_limit = job->output_limit,
+				     .cgroup = job->cgroup };
+	int r = ssh_open(t, d);
+
+	if (r < 0)
+		return r;
+	command_argv(t, &cmd, &remote);
+	spec.argv = remote.v;
+	r = nr_proc_start(&spec, ret, d);
+	nr_strvec_clear(&remote);
+	return r;
+}
+
+static int ssh_stop(struct nr_target *t, const struct nr_job *job, const struct nr_proc *p,
+		    struct nr_diag *d)
+{
+	/* a job whose ssh client ended cleaned up after itself (unless ssh itself failed) */
+	if (!t->state_open || (p->exited && nr_proc_exit_code(p) != 255))
+		return 0;
+	return kill_job(t, &t->state, job->name, p, job->grace_us, d);
+}
+
+static int ssh_read_file(const struct nr_target *t, const char *path, size_t limit,
+			 struct nr_buf *out, struct nr_diag *d)
+{
+	char *argv[] = { "cat", "--", (char *)path, NULL };
+	struct nr_buf err = NR_BUF_INIT;
+	int code = -1, r;
+
+	nr_buf_init(out, limit);
+	r = ssh_run(t, argv, NULL, 600 * 1000000LL, limit, &code, out, &err, d);
+	if (r == 0 && code != 0) {
+		err.buf[strcspn(err.buf, "\n")] = '\0';
+		r = nr_diagf(d, NR_EEXEC, "collect %s from %s: %s", path, t->name,
+			     err.len ? err.buf : "failed");
+	}
+	nr_buf_release(&err);
+	return r;
+}
+
+static int ssh_reach(const struct nr_target *t, int64_t timeout_us, struct nr_diag *d)
+{
+	int r = nr_net_ping(t->address, timeout_us, d);
+
+	if (r == NR_EUNSUPPORTED) {
+		/* no ICMP for us: is the ssh port answering? */
+		nr_diag_clear(d);
+		r = nr_net_tcp_connect(t->address, t->port ? t->port : 22, timeout_us, d);
+	}
+	return r;
+}
+
+static int ssh_login(struct nr_target *t, int64_t timeout_us, struct nr_diag *d)
+{
+	char *argv[] = { "true", NULL };
+	struct nr_buf err = NR_BUF_INIT;
+	int code = -1, r;
+
+	ssh_connect(t);
+	r = ssh_run(t, argv, NULL, timeout_us + 10000000, 4096, &code, NULL, &err, d);
+	if (r == 0 && code != 0) {
+		err.buf[strcspn(err.buf, "\n")] = '\0';
+		r = nr_diagf(d, NR_EEXEC, "%s", err.len ? err.buf : "login failed");
+	}
+	nr_buf_release(&err);
+	return r;
+}
+
+/* The value after `word ` on the line of `out` that starts with it, or NULL. */
+static const char *line_value(const struct nr_buf *out, const char *word, char *buf, size_t size)
+{
+	const char *p = out->buf;
+	size_t n = strlen(word);
+
+	while (p && *p) {
+		if (!strncmp(p, word, n) && p[n] == ' ') {
+			size_t len = strcspn(p + n + 1, "\n");
+
+			snprintf(buf, size, "%.*s", (int)len, p + n + 1);
+			return buf;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return NULL;
+}
+
+static int ssh_agent(struct nr_target *t, struct nr_diag *d)
+{
+	struct nr_agent a = { 0 };
+	struct nr_buf out = NR_BUF_INIT;
+	char name[64], val[4096];
+	int64_t t0;
+	int r;
+
+	if (t->agent_path)
+		return 0;
+	if ((r = nr_agent_find(&a, d)) < 0)
+		return nr_diagf(d, r, "%s: cannot run {netrig} there", t->name);
+	snprintf(name, sizeof(name), "netrig-agent-%.16s", a.sha256);
+	{
+		char *args[] = { name, a.sha256, a.machine, NULL };
+
+		r = run_script(t, "netrig-agent", SH_AGENT, args, 60 * 1000000LL, &out, d);
+	}
+	if (r == 0 && line_value(&out, "arch", val, sizeof(val)))
+		r = nr_diag_set(d, NR_EUNSUPPORTED,
+				"%s: the host is %s, netrig-agent is built for %s: {netrig} cannot run there",
+				t->name, val, a.machine);
+	if (r == 0 && line_value(&out, "need", val, sizeof(val))) {
+		char *args[] = { name, a.sha256, NULL };
+
+		nr_buf_reset(&out);
+		t0 = nr_mono_us();
+		r = run_script_in(t, "netrig-agent-put", SH_AGENT_PUT, args, a.path, 600 * 1000000LL,
+				  &out, d);
+		if (r == 0) {
+			t->agent_copy_us = nr_mono_us() - t0;
+			t->agent_bytes = a.bytes;
+			t->note = nr_xasprintf("agent %s copied to %s (%zu bytes in %.0f ms)", name, t->name,
+					       a.bytes, (double)t->agent_copy_us / 1e3);
+		}
+	}
+	if (r == 0 && !line_value(&out, "have", val, sizeof(val)))
+		r = nr_diagf(d, NR_EPROTO, "%s: the agent script named no agent", t->name);
+	if (r == 0) {
+		t->agent_path = nr_xstrdup(val);
+		t->netrig = t->agent_path;
+	}
+	nr_buf_release(&out);
+	nr_agent_release(&a);
+	return r;
+}
+
+static int ssh_clean(struct nr_target *t, int *ret_removed, struct nr_diag *d)
+{
+	char *args[] = { NULL };
+	struct nr_buf out = NR_BUF_INIT;
+	char val[64];
+	int r = run_script(t, "netrig-clean", SH_CLEAN, args, 60 * 1000000LL, &out, d);
+
+	if (r == 0 && line_value(&out, "removed", val, sizeof(val)))
+		*ret_removed = (int)strtol(val, NULL, 10);
+	else if (r == 0)
+		r = nr_diagf(d, NR_EPROTO, "%s: the clean script said nothing", t->name);
+	nr_buf_release(&out);
+	return r;
+}
+
+/* Through the agent (copied first if need be). */
+static int ssh_sysinfo(struct nr_target *t, char **ret_json, struct nr_diag *d)
+{
+	char *argv[] = { NULL, "sysinfo", "--json", NULL };
+	int r;
+
+	ssh_connect(t);
+	if (t->control_path && !t->master_up)
+		/* down, or no login: a description is not worth more waiting */
+		return nr_diagf(d, NR_EEXEC, "%s: no connection", t->name);
+	if ((r = ssh_agent(t, d)) < 0)
+		return r;
+	argv[0] = t->agent_path;
+	return nr__target_sysinfo_run(t, argv, ret_json, d);
+}
+
+const struct nr_target_ops nr_target_ssh_ops = {
+	.name = "ssh",
+	.remote = true,
+	.checked = true,
+	.own_ports = true,
+	.ready_poll_us = 100000,
+	.connect = ssh_connect,
+	.open = ssh_open,
+	.close = ssh_close,
+	.start = ssh_start,
+	.stop = ssh_stop,
+	.run = ssh_run,
+	.read_file = ssh_read_file,
+	.port_listening = ssh_port_listening,
+	.reach = ssh_reach,
+	.login = ssh_login,
+	.agent = ssh_agent,
+	.sysinfo = ssh_sysinfo,
+	.clean = ssh_clean,
+};

@@ -269,8 +269,8 @@ void nr_lab_netem_args(const struct nr_lab_netem *n, struct nr_strvec *out)
 
 static int load_link(struct loader *l, struct nr_lab *lab, const struct nr_ynode *item)
 {
-	static const char *const keys[] = { "a", "b", "mtu", "netem" };
-	const struct nr_ynode *a, *b, *mtu, *netem;
+	static const char *const keys[] = { "a", "b", "mtu", "netem", "network" };
+	const struct nr_ynode *a, *b, *mtu, *netem, *net;
 	struct nr_lab_link k;
 	int64_t v;
 	int r;
@@ -303,16 +303,34 @@ static int load_link(struct loader *l, struct nr_lab *lab, const struct nr_ynode
 		netem = nr_ynode_get(item, "netem");
 		if (netem && (r = load_netem(l, netem, &k.netem)) < 0)
 			return r;
+		if ((r = scalar_at(l, item, "network", &net)) < 0)
+			return r;
+		if (r == 1) {
+			const char *p;
+
+			for (p = net->scalar; *p; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+					break;
+			if (!net->scalar[0] || *p)
+				return fail(l, net, "'network' may hold only letters, digits, '_' and '-', not '%s'",
+					    net->scalar);
+			k.network = nr_xstrdup(net->scalar);
+		}
 	} else {
-		return fail(l, item, "a link is [a, b] or {a:, b:, mtu:, netem:}, not %s",
+		return fail(l, item, "a link is [a, b] or {a:, b:, mtu:, netem:, network:}, not %s",
 			    nr_ynode_kind_name(item));
 	}
 	if ((r = host_index(l, lab, a, "a", &k.a)) < 0 ||
-	    (r = host_index(l, lab, b, "b", &k.b)) < 0)
+	    (r = host_index(l, lab, b, "b", &k.b)) < 0) {
+		free(k.network);
 		return r;
-	if (k.a == k.b)
+	}
+	if (k.a == k.b) {
+		free(k.network);
 		return fail(l, b, "a link joins two different hosts, not '%s' to itself",
 			    lab->hosts[k.a].name);
+	}
 	NR_GROW(lab->links, lab->n_links + 1, lab->cap_links);
 	lab->links[lab->n_links++] = k;
 	return 0;
@@ -612,6 +630,8 @@ void nr_lab_free(struct nr_lab *lab)
 	for (i = 0; i < lab->n_hosts; i++)
 		host_release(&lab->hosts[i]);
 	free(lab->hosts);
+	for (i = 0; i < lab->n_links; i++)
+		free(lab->links[i].network);
 	free(lab->links);
 	free(lab->name);
 	free(lab->path);
@@ -642,6 +662,24 @@ const char *nr_lab_address_from(const struct nr_lab *lab, const char *from, cons
 		if (&lab->hosts[t->ifaces[i].peer] == f)
 			return t->ifaces[i].address;
 	return t->address;
+}
+
+const char *nr_lab_link_address(const struct nr_lab *lab, const char *from, const char *to,
+				const char *network)
+{
+	const struct nr_lab_host *f = from ? nr_lab_host(lab, from) : NULL, *t = nr_lab_host(lab, to);
+	size_t i;
+
+	if (!t || (!f && !network))
+		return NULL;
+	for (i = 0; i < t->n_ifaces; i++) {
+		const struct nr_lab_iface *x = &t->ifaces[i];
+		const char *net = lab->links[x->link].network;
+
+		if ((!f || &lab->hosts[x->peer] == f) && (!network || (net && !strcmp(net, network))))
+			return x->address;
+	}
+	return NULL;
 }
 
 void nr_lab_ssh_options(const struct nr_lab_host *h, struct nr_strvec *out)

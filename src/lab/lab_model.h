@@ -94,6 +94,7 @@ struct nr_lab_link {
 	size_t a_if, b_if; /* indexes into each host's ifaces */
 	int mtu;          /* 0: the kernel's default */
 	struct nr_lab_netem netem;
+	char *network;    /* `network:` the campaign's name for the link's net, or NULL */
 	int line, column;
 };
 
@@ -134,6 +135,15 @@ const struct nr_lab_host *nr_lab_host(const struct nr_lab *lab, const char *name
  * them when there is one, else to's `address` (which may be NULL).
  */
 const char *nr_lab_address_from(const struct nr_lab *lab, const char *from, const char *to);
+
+/*
+ * The address of host `to` on a link it shares with host `from`, the first
+ * in the file; with `network`, on a link of that `network:` only, and then
+ * `from` may be NULL (any link of to's on that network). NULL when there
+ * is none: no fallback, unlike nr_lab_address_from.
+ */
+const char *nr_lab_link_address(const struct nr_lab *lab, const char *from, const char *to,
+				const char *network);
 
 /*
  * The ssh "-o" options (NAME=VALUE) that reach host h through the lab's

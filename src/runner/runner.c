@@ -401,11 +401,13 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 	struct nr_case_rec *c = &s->cases[idx];
 	const struct nr_case_plan *cp = &s->plan.cases[idx];
 	const struct nr_test *t = nr_campaign_case_test(s->c, cp);
+	struct nr__tally tally = { .repeats = c->repeats, .retries = t->retries };
+	enum nr__next next;
 	int r;
 
 	while (c->repeats_done < until && strcmp(c->status, NR_CASE_FAILED)) {
 		struct nr__attempt at = {
-			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
+			.c = s->c, .hosts = &s->hosts,
 			.ordinal = c->ordinal, .t = t, .cp = cp, .run_id = s->run->id,
 			.repeat = c->repeats_done, .number = c->attempts + 1,
 			.cancel_fd = s->o->cancel_fd, .cgroup = s->cgroup,
@@ -421,21 +423,19 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 		}
 		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
 		c->attempts++;
-		if (passed) {
-			nr__adaptive_add(s, idx, &at);
-			c->repeats_done++;
-			*failures = 0;
-		} else {
-			(*failures)++;
+		if (passed)
+			nr__adaptive_add(s, idx, &at); /* before the count moves: it is this repeat's */
+		tally.repeats_done = c->repeats_done;
+		tally.failures = *failures;
+		next = nr__decide_after_attempt(&tally, passed);
+		c->repeats_done = tally.repeats_done;
+		*failures = tally.failures;
+		if (!passed)
 			set_str(&c->error, at.error.buf);
-			if (*failures > t->retries) {
-				set_str(&c->status, NR_CASE_FAILED);
-				c->finished_us = nr_wall_us();
-			}
-		}
-		if (c->repeats_done == c->repeats) {
-			set_str(&c->status, NR_CASE_PASSED);
-			set_str(&c->error, NULL);
+		if (next == NR__CASE_FAILED || next == NR__CASE_PASSED) {
+			set_str(&c->status, next == NR__CASE_PASSED ? NR_CASE_PASSED : NR_CASE_FAILED);
+			if (next == NR__CASE_PASSED)
+				set_str(&c->error, NULL);
 			c->finished_us = nr_wall_us();
 		}
 		r = nr__case_save_attempt(s, idx, &at, passed, d);
@@ -556,9 +556,35 @@ static void finish_summary(struct nr__session *s, struct nr_run_summary *ret)
 	}
 }
 
-static void host_note(void *ctx, const char *host, const char *msg)
+static void host_note(void *ctx, const char *kind, const char *host, const char *msg)
 {
-	nr__note(ctx, NULL, host, "guard", msg);
+	nr__note(ctx, NULL, host, kind, msg);
+}
+
+/*
+ * The guard and the run's cgroup, before anything of the run starts (the
+ * hosts' shared connections included, so that a --resume after a kill -9
+ * of netrig and its guard ends them). What to tell waits in early_notes.
+ */
+static void start_guard(struct nr__session *s, const char *run_id)
+{
+	/* named after the run: one a killed session left is ended first */
+	char name[64];
+	struct nr_diag d2 = { 0 };
+
+	nr_exec_become_subreaper();
+	nr_exec_guard_start();
+	snprintf(name, sizeof(name), "netrig.%s", run_id);
+	if (nr_cgroup_open_run(name, &s->cgroup, &d2) < 0) {
+		char *msg = nr_xasprintf("no cgroup for the run here (%s): processes that leave "
+					 "their process group end with their case only while "
+					 "netrig runs, not if it is killed",
+					 nr_diag_msg(&d2));
+
+		nr_strvec_push(&s->early_notes, "guard");
+		nr_strvec_push(&s->early_notes, "");
+		nr_strvec_push_owned(&s->early_notes, msg);
+	}
 }
 
 /* The loop shared by a new run and a resumed one. */
@@ -568,34 +594,23 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 	int r = 0;
 
 	s->started_mono = nr_mono_us();
-	nr_exec_become_subreaper();
-	nr_exec_guard_start();
-	{
-		/* named after the run: one a killed session left is ended first */
-		char name[64];
-		struct nr_diag d2 = { 0 };
-
-		snprintf(name, sizeof(name), "netrig.%s", s->run->id);
-		if (nr_cgroup_open_run(name, &s->cgroup, &d2) < 0) {
-			char *msg = nr_xasprintf("no cgroup for the run here (%s): processes that leave "
-						 "their process group end with their case only while "
-						 "netrig runs, not if it is killed",
-						 nr_diag_msg(&d2));
-
-			nr__note(s, NULL, NULL, "guard", msg);
-			free(msg);
-		}
+	/* a new run's hosts were opened to describe them (describe_hosts): their connections are kept */
+	if (!s->hosts.targets) {
+		start_guard(s, s->run->id);
+		nr__hosts_init(&s->hosts, s->c, s->run->id, s->cgroup);
 	}
-	nr__hosts_init(&s->hosts, s->c, s->run->id, s->cgroup);
 	s->hosts.note = host_note;
 	s->hosts.note_ctx = s;
+	for (i = 0; i + 2 < s->early_notes.n; i += 3)
+		nr__note(s, NULL, s->early_notes.v[i + 1][0] ? s->early_notes.v[i + 1] : NULL,
+		     s->early_notes.v[i], s->early_notes.v[i + 2]);
+	nr_strvec_clear(&s->early_notes);
 	if (s->resumed) {
-		/* end what a killed session left on each ssh host before anything runs */
+		/* end what a killed session left on each host before anything runs */
 		for (i = 0; i < s->c->n_hosts; i++) {
 			struct nr_diag d2 = { 0 };
 
-			if (s->c->hosts[i].transport == NR_TRANSPORT_SSH &&
-			    !nr__hosts_state(&s->hosts, &s->c->hosts[i], &d2))
+			if (nr__hosts_open(&s->hosts, &s->c->hosts[i], &d2) < 0)
 				nr__note(s, NULL, s->c->hosts[i].name, "guard", nr_diag_msg(&d2));
 		}
 	}
@@ -631,8 +646,7 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 			r = nr__runner_pair(s, i < j ? i : j, i < j ? j : i, d);
 		if (r < 0)
 			break;
-		if (s->c->stop_after_failures &&
-		    s->consecutive_failures >= s->c->stop_after_failures) {
+		if (nr__decide_breaker(s->consecutive_failures, s->c->stop_after_failures)) {
 			char reason[512];
 
 			struct nr_buf hosts = NR_BUF_INIT;
@@ -743,6 +757,10 @@ static void session_release(struct nr__session *s)
 	free(s->baseline_run);
 	s->baseline_run = NULL;
 	nr_plan_release(&s->plan);
+	nr_strvec_clear(&s->early_notes);
+	nr__hosts_release(&s->hosts); /* when the run ended before drive() did it */
+	nr_cgroup_free(s->cgroup);
+	s->cgroup = NULL;
 	nr_cases_free(s->cases, s->n);
 }
 
@@ -762,6 +780,43 @@ static char *controller_name(void)
 		return nr_xstrdup("unknown");
 	host[sizeof(host) - 1] = '\0';
 	return nr_xstrdup(host);
+}
+
+/*
+ * Each host's own description where it is not this machine's (a netns
+ * host's interfaces, another machine's all of it), in place of the
+ * controller's. A host that cannot say keeps none: a host that is down
+ * is the health checks' to report, as they do for every case.
+ */
+static void describe_hosts(const struct nr_campaign *c, const char *run_id,
+			   struct nr_host_rec *recs, struct nr__session *s)
+{
+	struct nr__hosts *h = &s->hosts;
+	size_t i;
+
+	/* the guard first: it must know the connections' processes and directories */
+	start_guard(s, run_id);
+	/* the session's hosts: the connections made here serve the run */
+	nr__hosts_init(h, c, run_id, s->cgroup);
+	for (i = 0; i < c->n_hosts; i++) {
+		struct nr_target *t = &h->targets[i];
+		struct nr_diag d = { 0 };
+		char *json = NULL;
+
+		if (!t->ops->sysinfo)
+			continue;
+		free(recs[i].sysinfo);
+		recs[i].sysinfo = NULL;
+		if (t->ops->sysinfo(t, &json, &d) == 0)
+			recs[i].sysinfo = json;
+		if (t->note) {
+			nr_strvec_push(&s->early_notes, "agent");
+			nr_strvec_push(&s->early_notes, t->name);
+			nr_strvec_push(&s->early_notes, t->note);
+		}
+		free(t->note);
+		t->note = NULL;
+	}
 }
 
 int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
@@ -842,10 +897,10 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		hosts[i].address = nr_xstrdup(c->hosts[i].address);
 		hosts[i].labels = c->hosts[i].labels.keys.n ? labels_json(&c->hosts[i].labels, NULL) : NULL;
 		hosts[i].optional = c->hosts[i].optional;
-		/* netns hosts are this machine too (their own NICs aside) */
-		if (c->hosts[i].transport != NR_TRANSPORT_SSH && o->sysinfo_json)
+		if (o->sysinfo_json)
 			hosts[i].sysinfo = nr_xstrdup(o->sysinfo_json);
 	}
+	describe_hosts(c, run.id, hosts, &s);
 	s.n = s.plan.n;
 	s.cases = nr_xcalloc(s.n + 1, sizeof(*s.cases));
 	for (i = 0; i < s.n; i++) {

@@ -96,4 +96,13 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 /* "git rev-parse HEAD" and the branch in `dir`; NULLs outside a repository. */
 void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch);
 
+/* What `netrig hosts clean` did on one host: files removed, or why it failed (NULL: it did not). */
+typedef void nr_runner_clean_fn(void *ctx, const char *host, int removed, const char *error);
+/*
+ * Remove what netrig keeps on the campaign's hosts between runs (the agent
+ * on ssh hosts, exec_ssh.c); each such host's outcome goes to each().
+ * Hosts that keep nothing are skipped. Returns how many hosts failed.
+ */
+int nr_runner_clean_hosts(const struct nr_campaign *c, nr_runner_clean_fn *each, void *ctx);
+
 #endif

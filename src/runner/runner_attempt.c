@@ -50,6 +50,20 @@ static void add_tail(struct nr_buf *msg, const struct nr_proc *p)
 		nr_buf_addf(msg, ": %.*s", (int)(end - start), b->buf + start);
 }
 
+/*
+ * A role whose program could not be run on its host: "role R: HOST:
+ * PROGRAM: not found" into msg (not the far side's wrapper's words), and true.
+ */
+static bool cannot_run(struct nr_buf *msg, const struct nr__role_run *rr)
+{
+	char why[512];
+
+	if (!nr_proc_exec_failure(&rr->proc, why, sizeof(why)))
+		return false;
+	nr_buf_addf(msg, "role %s: %s: %s", rr->role->name, rr->host->name, why);
+	return true;
+}
+
 struct ready_wait {
 	struct nr__role_run *rr;
 	const struct nr_target *target;
@@ -104,54 +118,6 @@ static bool mains_done(void *ctx)
 			return false;
 	}
 	return true;
-}
-
-/* mkdir -p: every missing level of path (a test's workdir may be "a/b/{case}"). */
-static int make_dirs(const char *path)
-{
-	char *p = nr_xstrdup(path), *slash = p;
-	int r = 0;
-
-	while (r == 0 && (slash = strchr(slash + 1, '/')) != NULL) {
-		*slash = '\0';
-		if (mkdir(p, 0777) < 0 && errno != EEXIST)
-			r = -errno;
-		*slash = '/';
-	}
-	if (r == 0 && mkdir(p, 0777) < 0 && errno != EEXIST)
-		r = -errno;
-	free(p);
-	return r;
-}
-
-/*
- * Where an ssh role runs: the test's workdir there (absolute, or relative
- * to the host's workdir, else to the ssh user's home), else the host's.
- */
-static char *remote_workdir(const char *test_wd, const struct nr_host *host, bool *ret_make)
-{
-	*ret_make = test_wd != NULL;
-	if (!test_wd)
-		return host->workdir ? nr_xstrdup(host->workdir) : NULL;
-	if (test_wd[0] == '/' || !host->workdir)
-		return nr_xstrdup(test_wd);
-	return nr_xasprintf("%s/%s", host->workdir, test_wd);
-}
-
-/* This program's path, for {netrig} in commands on this machine. */
-static const char *self_path(void)
-{
-	static char path[4096];
-
-	if (!path[0]) {
-		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-
-		if (n <= 0)
-			snprintf(path, sizeof(path), "netrig");
-		else
-			path[n] = '\0';
-	}
-	return path;
 }
 
 /* Expand a role's argv and env templates. */
@@ -238,17 +204,248 @@ static void collect_files(struct nr__attempt *at, const struct nr_tmpl_ctx *tc)
 	}
 }
 
+/* The readiness a role waits for, set up in w; false (the attempt's outcome set) when it cannot be. */
+static bool ready_setup(struct nr__attempt *at, struct nr__role_run *rr,
+			const struct nr_tmpl_ctx *tc, struct ready_wait *w)
+{
+	const struct nr_ready *rd = &rr->role->ready;
+
+	if (rd->kind == NR_READY_PORT) {
+		char *ps = NULL;
+		int64_t pv = 0;
+
+		if (nr_template_expand(rd->port, tc, &ps, NULL) < 0 || nr_parse_i64(ps, 1, 65535, &pv) < 0) {
+			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: ready.port '%s' is not a port",
+				    rr->role->name, ps ? ps : rd->port);
+			free(ps);
+			return false;
+		}
+		free(ps);
+		w->port = (int)pv;
+	} else if (rd->kind == NR_READY_REGEX) {
+		regcomp(&w->re, rd->regex, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
+		w->have_re = true;
+	} else {
+		w->not_before_us = nr_mono_us() + rd->delay_us;
+	}
+	return true;
+}
+
+/* Wait until a started role is ready; false (the outcome set) when the attempt cannot go on. */
+static bool wait_ready(struct nr__attempt *at, struct nr__role_run *rr,
+		       const struct nr_target *target, const struct nr_tmpl_ctx *tc,
+		       struct nr_proc **procs, size_t n_started, int64_t deadline)
+{
+	const struct nr_test *t = at->t;
+	struct ready_wait w = { .rr = rr, .target = target };
+	int64_t ready_deadline;
+	char desc[80];
+	int r;
+
+	if (rr->role->ready.kind == NR_READY_NONE)
+		return true;
+	if (!ready_setup(at, rr, tc, &w))
+		return false;
+	ready_deadline = nr_mono_us() + rr->role->ready.timeout_us;
+	r = nr_proc_pump(procs, n_started, ready_deadline < deadline ? ready_deadline : deadline,
+			 rr->role->ready.kind == NR_READY_REGEX ? 0 : target->ops->ready_poll_us,
+			 at->cancel_fd, is_ready, &w);
+	if (w.have_re)
+		regfree(&w.re);
+	if (r == NR_EINTR) {
+		at->interrupted = true;
+		return false;
+	}
+	if (r == NR_ETIMEOUT) {
+		/* name the limit that ran out: the test's timeout or ready.timeout */
+		if (nr_mono_us() >= deadline)
+			set_outcome(at, NR_ATTEMPT_TIMEOUT,
+				    "timed out after %.1f s waiting for role %s to be ready",
+				    (double)t->timeout_us / 1e6, rr->role->name);
+		else
+			set_outcome(at, NR_ATTEMPT_ERROR, "role %s was not ready within %.1f s",
+				    rr->role->name, (double)rr->role->ready.timeout_us / 1e6);
+		return false;
+	}
+	if (rr->proc.exited) {
+		struct nr_buf m = NR_BUF_INIT;
+
+		if (!cannot_run(&m, rr)) {
+			nr_buf_addf(&m, "role %s ended before it was ready (%s)", rr->role->name,
+				    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
+			add_tail(&m, &rr->proc);
+		}
+		set_outcome(at, NR_ATTEMPT_ERROR, "%s", m.buf);
+		nr_buf_release(&m);
+		return false;
+	}
+	return true;
+}
+
+/* Whether a role's commands or environment name `ref` ("{netrig}", "{port}"). */
+static bool role_uses(const struct nr_role *role, const char *ref)
+{
+	size_t i;
+
+	for (i = 0; i < role->argv.n; i++)
+		if (strstr(role->argv.v[i], ref))
+			return true;
+	for (i = 0; i < role->env.vals.n; i++)
+		if (strstr(role->env.vals.v[i], ref))
+			return true;
+	return role->ready.port && strstr(role->ready.port, ref);
+}
+
+/*
+ * {port}: a port free on this machine and on every host whose roles use
+ * it (a netns host's and another machine's ports are their own), a few
+ * tries at most.
+ */
+static int pick_port(struct nr__attempt *at, int *ret)
+{
+	const struct nr_test *t = at->t;
+	int tries, port = 0, r = 0;
+	size_t i, j;
+
+	for (tries = 0; tries < 20; tries++) {
+		bool ok = true;
+
+		if ((r = nr_free_port(&port)) < 0)
+			return r;
+		for (i = 0; ok && i < t->n_roles; i++) {
+			struct nr_target *tg = nr__hosts_target(at->hosts, at->roles[i].host);
+
+			for (j = 0; j < i; j++)
+				if (at->roles[j].host == at->roles[i].host && role_uses(&t->roles[j], "{port}"))
+					break;
+			if (j < i || !tg->ops->own_ports || !role_uses(&t->roles[i], "{port}"))
+				continue; /* asked already, or nothing to ask */
+			nr_target_connect(tg);
+			ok = nr_target_port_free(tg, port);
+		}
+		if (ok) {
+			*ret = port;
+			return 0;
+		}
+	}
+	return -EADDRINUSE; /* every port tried is taken on some host */
+}
+
+/* Start a role as a job on its host; false (the outcome set) when it could not start. */
+static bool start_role(struct nr__attempt *at, struct nr__role_run *rr, struct nr_tmpl_ctx *tc,
+		       const char *test_wd, const struct nr_cgroup *cg)
+{
+	const struct nr_test *t = at->t;
+	struct nr_target *target = nr__hosts_target(at->hosts, rr->host);
+	struct nr_strvec argv = NR_STRVEC_INIT, env = NR_STRVEC_INIT;
+	struct nr_job job = { .grace_us = t->kill_grace_us, .output_limit = t->output_limit,
+			      .cgroup = cg };
+	struct nr_diag d = { 0 };
+	int r;
+
+	rr->workdir = nr_target_workdir(target, test_wd, &job.make_workdir);
+	rr->job = nr_xasprintf("%lld.%d.%s", (long long)at->ordinal, at->number, rr->role->name);
+	r = role_uses(rr->role, "{netrig}") ? nr__hosts_agent(at->hosts, rr->host, &d)
+				  : nr__hosts_open(at->hosts, rr->host, &d);
+	/* an instance of a counted role: its number, and a port of its own */
+	tc->instance = rr->role->instance;
+	tc->instance_port = 0;
+	if (r == 0 && rr->role->instance && (r = nr_free_port(&tc->instance_port)) < 0)
+		nr_diag_set(&d, r, "no free port: %s", nr_strerror(r));
+	tc->host = rr->host;
+	tc->netrig = target->netrig;
+	tc->workdir = rr->workdir ? rr->workdir : at->c->dir;
+	if (r == 0)
+		r = expand_role(tc, rr->role, &argv, &env, &d);
+	if (r == 0) {
+		job.argv = argv.v;
+		job.env = env.v;
+		job.workdir = rr->workdir;
+		job.name = rr->job;
+		r = nr_target_start(target, &job, &rr->proc, &d);
+	}
+	nr_strvec_clear(&argv);
+	nr_strvec_clear(&env);
+	if (r < 0) {
+		set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
+		return false;
+	}
+	rr->started = true;
+	return true;
+}
+
+/* Judge the roles that ended by themselves: a non-zero exit fails the attempt. */
+static void judge_exits(struct nr__attempt *at)
+{
+	char desc[80];
+	size_t i;
+
+	for (i = 0; i < at->t->n_roles; i++) {
+		struct nr__role_run *rr = &at->roles[i];
+		struct nr_buf m = NR_BUF_INIT;
+
+		if (!rr->started || !rr->proc.exited || nr_proc_exit_code(&rr->proc) == 0)
+			continue;
+		if (!cannot_run(&m, rr)) {
+			nr_buf_addf(&m, "role %s: %s", rr->role->name,
+				    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
+			add_tail(&m, &rr->proc);
+		}
+		set_outcome(at, NR_ATTEMPT_FAILED, "%s", m.buf);
+		nr_buf_release(&m);
+		if (rr->role->main && !at->exit_code) {
+			at->exit_code = nr_proc_exit_code(&rr->proc);
+			at->signal = nr_proc_signal(&rr->proc);
+		}
+	}
+}
+
+/* End every role: on its host first (ssh without a terminal leaves remote processes), then here. */
+static void stop_roles(struct nr__attempt *at, struct nr_proc **procs, size_t n_started,
+		       const struct nr_cgroup *cg)
+{
+	size_t i;
+
+	for (i = 0; i < at->t->n_roles; i++) {
+		struct nr__role_run *rr = &at->roles[i];
+		struct nr_job job = { .name = rr->job, .grace_us = at->t->kill_grace_us };
+		struct nr_diag d = { 0 };
+
+		if (rr->started &&
+		    nr_target_stop(nr__hosts_target(at->hosts, rr->host), &job, &rr->proc, &d) < 0)
+			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
+	}
+	nr_proc_stop_in(procs, n_started, cg, at->t->kill_grace_us);
+}
+
+/* The attempt's own cgroup below the run's: what its roles start stays inside, however it forks. */
+static struct nr_cgroup *attempt_cgroup(const struct nr__attempt *at)
+{
+	struct nr_cgroup *cg = NULL;
+	char name[64];
+
+	if (!at->cgroup)
+		return NULL;
+	snprintf(name, sizeof(name), "%lld.%d", (long long)at->ordinal, at->number);
+	return nr_cgroup_new(at->cgroup, name, &cg, NULL) < 0 ? NULL : cg;
+}
+
 void nr__runner_attempt(struct nr__attempt *at)
 {
 	const struct nr_test *t = at->t;
+	const struct nr_target *here = &at->hosts->here;
 	struct nr_proc **procs = nr_xcalloc(t->n_roles, sizeof(*procs));
-	struct nr_tmpl_ctx tc = { 0 };
-	struct mains_wait mw = { at, 0 };
+	struct nr_tmpl_ctx tc = {
+		.campaign = at->c, .test = t, .value_idx = at->cp->value_idx, .repeat = at->repeat,
+		.attempt = at->number, .run_id = at->run_id, .case_key = at->cp->key,
+		.role_hosts = at->cp->hosts, .workdir = at->c->dir, .netrig = here->netrig,
+	};
+	struct mains_wait mw = { at, t->n_roles };
 	struct nr_cgroup *cg = NULL;
-	char *workdir = NULL, *test_wd = NULL, desc[80];
+	char *workdir = NULL, *test_wd = NULL;
 	int64_t deadline;
 	size_t i, n_started = 0;
-	int port = 0, r;
+	int r;
 
 	at->roles = nr_xcalloc(t->n_roles, sizeof(*at->roles));
 	nr_buf_init(&at->error, 0);
@@ -260,181 +457,37 @@ void nr__runner_attempt(struct nr__attempt *at)
 		at->roles[i].host = at->cp->hosts[i]; /* the case's: a host template resolved */
 		at->roles[i].samples = (struct nr_sample_set)NR_SAMPLE_SET_INIT;
 	}
-	if ((r = nr_free_port(&port)) < 0) {
+	if ((r = pick_port(at, &tc.port)) < 0) {
 		set_outcome(at, NR_ATTEMPT_ERROR, "no free port: %s", nr_strerror(r));
 		goto finish;
 	}
-	tc.campaign = at->c;
-	tc.test = t;
-	tc.value_idx = at->cp->value_idx;
-	tc.repeat = at->repeat;
-	tc.attempt = at->number;
-	tc.port = port;
-	tc.run_id = at->run_id;
-	tc.case_key = at->cp->key;
-	tc.role_hosts = at->cp->hosts;
-	tc.workdir = at->c->dir;
-	tc.netrig = self_path();
 	if (t->workdir) {
 		struct nr_diag d = { 0 };
-		char *w;
+		bool make;
 
-		if (nr_template_expand(t->workdir, &tc, &w, &d) < 0) {
+		if (nr_template_expand(t->workdir, &tc, &test_wd, &d) < 0) {
 			set_outcome(at, NR_ATTEMPT_ERROR, "workdir: %s", nr_diag_msg(&d));
 			goto finish;
 		}
-		test_wd = w;
-		workdir = w[0] == '/' ? nr_xstrdup(w) : nr_xasprintf("%s/%s", at->c->dir, w);
-		/*
-		 * Per-case directories are new: every level is made here for roles
-		 * on this machine (an error shows when one starts), on the far side
-		 * for ssh roles.
-		 */
-		for (i = 0; i < t->n_roles; i++)
-			if (at->roles[i].host->transport != NR_TRANSPORT_SSH) {
-				make_dirs(workdir);
-				break;
-			}
-		tc.workdir = workdir;
+		/* per-case directories are new: each job's host makes every level */
+		workdir = nr_target_workdir(here, test_wd, &make);
 	}
-	if (at->cgroup) {
-		char name[64];
-
-		/* a cgroup per attempt: what its roles start stays inside, however it forks */
-		snprintf(name, sizeof(name), "%lld.%d", (long long)at->ordinal, at->number);
-		if (nr_cgroup_new(at->cgroup, name, &cg, NULL) < 0)
-			cg = NULL;
-	}
+	cg = attempt_cgroup(at);
 	for (i = 0; i < t->n_roles; i++) {
 		struct nr__role_run *rr = &at->roles[i];
-		struct nr_strvec argv = NR_STRVEC_INIT, env = NR_STRVEC_INIT;
-		struct nr_exec_spec spec = { 0 };
-		struct nr_diag d = { 0 };
-		struct ready_wait w = { .rr = rr };
 
-		const struct nr_target *target = &at->targets[rr->host - at->c->hosts];
-		struct nr_strvec remote = NR_STRVEC_INIT;
-		struct nr_ssh_cmd cmd = { 0 };
-
-		/* another machine has its own netrig, found in its PATH */
-		tc.netrig = target->kind == NR_TARGET_SSH ? "netrig" : self_path();
-		/* an instance of a counted role: its number, and a port of its own */
-		tc.instance = rr->role->instance;
-		tc.instance_port = 0;
-		if (rr->role->instance && (r = nr_free_port(&tc.instance_port)) < 0) {
-			set_outcome(at, NR_ATTEMPT_ERROR, "no free port: %s", nr_strerror(r));
+		if (!start_role(at, rr, &tc, test_wd, cg))
 			break;
-		}
-		if (target->kind == NR_TARGET_SSH) {
-			rr->workdir = remote_workdir(test_wd, rr->host, &cmd.make_workdir);
-			tc.workdir = rr->workdir ? rr->workdir : workdir ? workdir : at->c->dir;
-		} else {
-			tc.workdir = workdir ? workdir : at->c->dir;
-		}
-		r = expand_role(&tc, rr->role, &argv, &env, &d);
-		if (r == 0 && target->kind == NR_TARGET_SSH) {
-			/* the environment and working directory apply on the far side */
-			nr__hosts_connect(at->hosts, rr->host);
-			rr->state = nr__hosts_state(at->hosts, rr->host, &d);
-			if (!rr->state)
-				r = NR_EEXEC;
-		}
-		if (r == 0 && target->kind == NR_TARGET_SSH) {
-			rr->job = nr_xasprintf("%lld.%d.%s", (long long)at->ordinal, at->number,
-					       rr->role->name);
-			cmd.argv = argv.v;
-			cmd.env = env.v;
-			cmd.workdir = rr->workdir;
-			cmd.state = rr->state;
-			cmd.job = rr->job;
-			cmd.grace_us = t->kill_grace_us;
-			nr_ssh_command_argv(target, &cmd, &remote);
-			spec.argv = remote.v;
-			/* the far side ends the job when this pipe closes: when we are done, or gone */
-			spec.stdin_pipe = true;
-		} else if (r == 0) {
-			spec.argv = argv.v;
-			spec.env = env.v;
-			spec.workdir = tc.workdir;
-			spec.netns = target->kind == NR_TARGET_NETNS ? target->netns : NULL;
-		}
-		if (r == 0) {
-			spec.output_limit = t->output_limit;
-			spec.cgroup = cg;
-			r = nr_proc_start(&spec, &rr->proc, &d);
-		}
-		nr_strvec_clear(&argv);
-		nr_strvec_clear(&env);
-		nr_strvec_clear(&remote);
-		w.target = target;
-		if (r < 0) {
-			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
-			break;
-		}
-		rr->started = true;
 		procs[n_started++] = &rr->proc;
-		if (rr->role->ready.kind == NR_READY_NONE)
-			continue;
-		if (rr->role->ready.kind == NR_READY_PORT) {
-			char *ps = NULL;
-			int64_t pv = 0;
-
-			if (nr_template_expand(rr->role->ready.port, &tc, &ps, &d) < 0 ||
-			    nr_parse_i64(ps, 1, 65535, &pv) < 0) {
-				set_outcome(at, NR_ATTEMPT_ERROR, "role %s: ready.port '%s' is not a port",
-					    rr->role->name, ps ? ps : rr->role->ready.port);
-				free(ps);
-				break;
-			}
-			free(ps);
-			w.port = (int)pv;
-		} else if (rr->role->ready.kind == NR_READY_REGEX) {
-			regcomp(&w.re, rr->role->ready.regex, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
-			w.have_re = true;
-		} else {
-			w.not_before_us = nr_mono_us() + rr->role->ready.delay_us;
-		}
-		{
-			int64_t ready_deadline = nr_mono_us() + rr->role->ready.timeout_us;
-
-			r = nr_proc_pump(procs, n_started,
-					 ready_deadline < deadline ? ready_deadline : deadline,
-					 rr->role->ready.kind == NR_READY_REGEX ? 0
-					 : target->kind == NR_TARGET_SSH	 ? 100000
-									 : 5000,
-					 at->cancel_fd, is_ready, &w);
-		}
-		if (w.have_re)
-			regfree(&w.re);
-		if (r == NR_EINTR) {
-			at->interrupted = true;
+		if (!wait_ready(at, rr, nr__hosts_target(at->hosts, rr->host), &tc, procs, n_started,
+				deadline))
 			break;
-		}
-		if (r == NR_ETIMEOUT) {
-			/* name the limit that ran out: the test's timeout or ready.timeout */
-			if (nr_mono_us() >= deadline)
-				set_outcome(at, NR_ATTEMPT_TIMEOUT,
-					    "timed out after %.1f s waiting for role %s to be ready",
-					    (double)t->timeout_us / 1e6, rr->role->name);
-			else
-				set_outcome(at, NR_ATTEMPT_ERROR, "role %s was not ready within %.1f s",
-					    rr->role->name, (double)rr->role->ready.timeout_us / 1e6);
-			break;
-		}
-		if (rr->proc.exited) {
-			struct nr_buf m = NR_BUF_INIT;
-
-			nr_buf_addf(&m, "role %s ended before it was ready (%s)", rr->role->name,
-				    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
-			add_tail(&m, &rr->proc);
-			set_outcome(at, NR_ATTEMPT_ERROR, "%s", m.buf);
-			nr_buf_release(&m);
-			break;
-		}
 	}
-	tc.workdir = workdir ? workdir : at->c->dir; /* collect paths are read as on this machine */
+	/* collect paths are read as on this machine */
+	tc.workdir = workdir ? workdir : at->c->dir;
+	tc.host = NULL;
+	tc.netrig = here->netrig;
 	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted) {
-		mw.n = t->n_roles;
 		r = nr_proc_pump(procs, n_started, deadline, 0, at->cancel_fd, mains_done, &mw);
 		if (r == NR_EINTR)
 			at->interrupted = true;
@@ -445,38 +498,9 @@ void nr__runner_attempt(struct nr__attempt *at)
 			set_outcome(at, NR_ATTEMPT_ERROR, "waiting: %s", nr_strerror(r));
 	}
 	/* judge before stopping: a role that ended by itself is its own verdict */
-	for (i = 0; i < t->n_roles && !at->interrupted; i++) {
-		struct nr__role_run *rr = &at->roles[i];
-
-		if (!rr->started || !rr->proc.exited)
-			continue;
-		if (nr_proc_exit_code(&rr->proc) != 0) {
-			struct nr_buf m = NR_BUF_INIT;
-
-			nr_buf_addf(&m, "role %s: %s", rr->role->name,
-				    nr_proc_describe(&rr->proc, desc, sizeof(desc)));
-			add_tail(&m, &rr->proc);
-			set_outcome(at, NR_ATTEMPT_FAILED, "%s", m.buf);
-			nr_buf_release(&m);
-			if (rr->role->main && !at->exit_code) {
-				at->exit_code = nr_proc_exit_code(&rr->proc);
-				at->signal = nr_proc_signal(&rr->proc);
-			}
-		}
-	}
-	/* the far side first: ssh without a terminal leaves remote processes running */
-	for (i = 0; i < t->n_roles; i++) {
-		struct nr__role_run *rr = &at->roles[i];
-		struct nr_diag d = { 0 };
-
-		/* a role whose ssh client ended cleaned up after itself (unless ssh itself failed) */
-		if (rr->started && rr->job &&
-		    (!rr->proc.exited || nr_proc_exit_code(&rr->proc) == 255) &&
-		    nr_ssh_kill_job(&at->targets[rr->host - at->c->hosts], rr->state, rr->job,
-				    &rr->proc, t->kill_grace_us, &d) < 0)
-			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
-	}
-	nr_proc_stop_in(procs, n_started, cg, t->kill_grace_us);
+	if (!at->interrupted)
+		judge_exits(at);
+	stop_roles(at, procs, n_started, cg);
 	tc.instance = tc.instance_port = 0;
 	if (!at->interrupted)
 		collect_files(at, &tc);

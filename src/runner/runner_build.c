@@ -31,7 +31,7 @@ int nr__build_attempt(struct nr__session *s, size_t idx, struct nr__build *b,
 	b->host = nr_campaign_host(s->c, b->role.host);
 	b->cp.hosts = &b->host;
 	*ret_at = (struct nr__attempt){
-		.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
+		.c = s->c, .hosts = &s->hosts,
 		.ordinal = c->ordinal, .t = &b->t, .cp = &b->cp, .run_id = s->run->id,
 		.repeat = -1, .number = c->attempts + 1, .cancel_fd = s->o->cancel_fd,
 	};

@@ -9,17 +9,12 @@
 
 struct nr__hosts {
 	const struct nr_campaign *c;
-	struct nr_target *targets; /* c->n_hosts */
-	char **control_paths;      /* per host: its shared connection's socket (ssh hosts) */
-	struct nr_proc *masters;   /* per host: the "ssh -M -N" keeping that connection */
-	bool *master_up;
-	char *control_dir;         /* a private directory for the sockets; NULL without ssh hosts */
+	struct nr_target *targets; /* c->n_hosts, each with its session */
+	struct nr_target here;     /* this machine, the controller (workdirs and collect paths) */
 	char *run_id;
-	const struct nr_cgroup *cgroup; /* the run's, for the masters; NULL: none */
-	struct nr_ssh_state *states; /* per ssh host: the run's state there, once opened */
-	bool *state_open;
-	/* something the user should know about a host (no cgroup there); may be NULL */
-	void (*note)(void *ctx, const char *host, const char *msg);
+	/* something the user should know about a host (kind "guard": no cgroup
+	 * there; "agent": the agent copied there); may be NULL */
+	void (*note)(void *ctx, const char *kind, const char *host, const char *msg);
 	void *note_ctx;
 };
 
@@ -28,16 +23,14 @@ struct nr__role_run {
 	const struct nr_host *host;
 	bool started;
 	struct nr_proc proc;
-	char *job; /* ssh roles: the job's name in the run's state on the host */
-	char *workdir; /* ssh roles: where it runs there, or NULL */
-	const struct nr_ssh_state *state; /* ssh roles: that state */
+	char *job;     /* the job's name in the run ("ORDINAL.ATTEMPT.ROLE") */
+	char *workdir; /* where it runs on its host, or NULL (the login's) */
 	struct nr_sample_set samples;
 };
 
 struct nr__attempt {
 	/* in */
 	const struct nr_campaign *c;
-	const struct nr_target *targets; /* one per campaign host, same order */
 	struct nr__hosts *hosts;
 	int64_t ordinal;                 /* the case's, for remote pidfile names */
 	const struct nr_test *t;
@@ -58,6 +51,28 @@ struct nr__attempt {
 };
 
 /* The files an attempt collected from its roles' hosts. */
+
+/* ---- decisions (runner_decide.c): pure functions of counts ---- */
+
+/* A case's counts, as the decisions see them. */
+struct nr__tally {
+	int repeats_done; /* passed repeats */
+	int repeats;      /* the test's repeat */
+	int failures;     /* failed attempts of the current repeat */
+	int retries;      /* the test's retries: failures allowed beyond the first per repeat */
+};
+
+enum nr__next {
+	NR__NEXT_REPEAT, /* the attempt passed; more repeats to go */
+	NR__RETRY,       /* it failed; the same repeat again */
+	NR__CASE_PASSED, /* every repeat has passed */
+	NR__CASE_FAILED, /* a repeat failed more than `retries` times over */
+};
+
+/* What follows an attempt that passed or not; *t is updated. */
+enum nr__next nr__decide_after_attempt(struct nr__tally *t, bool passed);
+/* Whether `consecutive_failures` failed cases stop the run (stop_after_failures, 0: never). */
+bool nr__decide_breaker(int consecutive_failures, int stop_after_failures);
 struct nr__collected {
 	char *role, *host, *stream; /* stream: "file:PATH" */
 	struct nr_buf data;
@@ -88,6 +103,8 @@ struct nr__session {
 	bool *checked;             /* per test: health checked (when: test) */
 	bool checked_once;         /* when: once */
 	struct nr_strvec failing_hosts; /* hosts that failed checks since the last passed case */
+	/* what the hosts' descriptions told before the run was stored: kind, host, message, ... */
+	struct nr_strvec early_notes;
 	/* per variant and host (variant * n_hosts + host): its build in this
 	 * session, 0 not yet, 1 done, -1 failed with build_errors[] saying why */
 	signed char *built;
@@ -229,28 +246,20 @@ bool nr__case_build_test(struct nr__session *s, size_t idx, int *ret, struct nr_
 void nr__runner_attempt(struct nr__attempt *at);
 void nr__runner_attempt_release(struct nr__attempt *at);
 
-/*
- * First removes the control directories a killed controller of this run
- * left here. `cgroup` (the run's, or NULL) holds the shared connections.
- */
+/* `cgroup` (the run's, or NULL) holds the shared connections. */
 void nr__hosts_init(struct nr__hosts *h, const struct nr_campaign *c, const char *run_id,
 		    const struct nr_cgroup *cgroup);
-/* Ends what is left of the run on each ssh host, removes its state there, closes the connections. */
+/* Ends what is left of the run on each host, removes its state there, closes the connections. */
 void nr__hosts_release(struct nr__hosts *h);
 /*
- * The run's state on an ssh host (nr_ssh_state_open, once per session,
- * which first ends what a killed session of the run left there); NULL with
- * the reason in d when it cannot be had.
+ * Open the run's session on a host (nr_target_open: the shared connection
+ * and the run's state there, which first ends what a killed session of
+ * the run left); a note about it goes to h->note. 0, or the reason in d.
  */
-const struct nr_ssh_state *nr__hosts_state(struct nr__hosts *h, const struct nr_host *host,
-					   struct nr_diag *d);
-const struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct nr_host *host);
-/*
- * Make sure an ssh host's shared connection is up (starting it when it is
- * not); other hosts need nothing. Failure is not fatal: commands then
- * connect on their own, and fail in their own words if the host is down.
- */
-void nr__hosts_connect(struct nr__hosts *h, const struct nr_host *host);
+int nr__hosts_open(struct nr__hosts *h, const struct nr_host *host, struct nr_diag *d);
+struct nr_target *nr__hosts_target(const struct nr__hosts *h, const struct nr_host *host);
+/* Make {netrig} runnable on a host (nr_target_agent); a copy is noted. 0, or the reason in d. */
+int nr__hosts_agent(struct nr__hosts *h, const struct nr_host *host, struct nr_diag *d);
 /* The pids of the shared connections, which the orphan reaper must spare. */
 size_t nr__hosts_keep(const struct nr__hosts *h, pid_t *out, size_t max);
 

@@ -27,7 +27,7 @@ sql netrig.db "select c.key, a.exit_code, a.signal, a.error from cases c join at
 expect_grep '^codes/code=3\|3\|0\|.*exit 3' attempts.txt "exit 3 stored"
 expect_grep '^codes/code=255\|255\|' attempts.txt "exit 255 stored"
 expect_grep '^signal\|[^|]*\|9\|.*(signal 9|Killed)' attempts.txt "signal 9 stored"
-expect_grep '^nocmd\|.*cannot run .*netrig-no-such-command' attempts.txt "a missing command is named"
+expect_grep '^nocmd\|.*\|role main: local: /nonexistent/netrig-no-such-command: not found$' attempts.txt "a missing command is named with its host"
 expect_exit 0 "$NETRIG" log codes/code=3
 expect_grep '^out-3$' out "stdout of an attempt"
 expect_grep '^err-3$' out "stderr of an attempt"

@@ -74,7 +74,7 @@ NR_TEST(exec_missing_command_is_an_error)
 	struct nr_proc p;
 
 	CHECK(nr_proc_start(&spec, &p, &d) == NR_EEXEC);
-	CHECK_CONTAINS(d.msg, "No such file");
+	CHECK_CONTAINS(d.msg, "/nonexistent/netrig-no-such-tool: not found");
 }
 
 NR_TEST(exec_arguments_stay_literal)
@@ -453,4 +453,22 @@ NR_TEST(exec_guard_ends_cgroups_and_checks_start_times)
 		usleep(20000);
 	CHECK(escaper > 0 && !alive((pid_t)escaper));
 	CHECK(access(path, F_OK) < 0);
+}
+
+NR_TEST(exec_port_in_proc_net_tcp_text)
+{
+	/* /proc/net/tcp as Linux writes it: 9C41 is 40001 listening, 9C43 40003 in TIME_WAIT */
+	const char *text =
+		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+		"   0: 00000000:9C41 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1\n"
+		"   1: 0100007F:9C43 0100007F:9C41 06 00000000:00000000 03:00000FA0 00000000     0        0 0 3\n";
+
+	CHECK(nr_port_listening_text(text, 40001));
+	CHECK(!nr_port_listening_text(text, 40003));
+	CHECK(nr_port_bound_text(text, 40001));
+	CHECK(nr_port_bound_text(text, 40003));
+	CHECK(!nr_port_bound_text(text, 40002));
+	/* the remote port of a connection is not a local one */
+	CHECK(!nr_port_bound_text("   1: 0100007F:1F90 0100007F:9C42 01 0:0 0:0 0 0 0 0\n", 40002));
+	CHECK(!nr_port_bound_text("", 1));
 }

@@ -226,7 +226,7 @@ NR_TEST(lab_bad_files)
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: , b: }\nlinks:\n  - {a: a, b: b, mut: 1500}\n"),
 		       "l.yaml:4:18: unknown key 'mut' in a link (did you mean 'mtu'?)");
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: , b: }\nlinks:\n  - a\n"),
-		       "l.yaml:4:5: a link is [a, b] or {a:, b:, mtu:, netem:}, not a value");
+		       "l.yaml:4:5: a link is [a, b] or {a:, b:, mtu:, netem:, network:}, not a value");
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: , a: }\n"), "l.yaml:2");
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: [\n"), "l.yaml:");
 }
