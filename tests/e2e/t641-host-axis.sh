@@ -164,7 +164,7 @@ expect_eq "$(sql care.db "select status || ' ' || ping_count from cases where ke
 	"linked: two namespace checks and a ping each way, counted"
 expect_eq "$(sql care.db "select status from cases where key = 'unlinked'")" failed "unlinked: its hosts share no link"
 sql care.db "select error from cases where key = 'unlinked'" > unl.err
-expect_grep "e1 cannot reach its peer e2 at " unl.err "the error names both hosts"
+expect_grep "host e1 cannot reach host e2" unl.err "the error names both hosts"
 expect_exit 0 "$NETRIG" status --db care.db
 expect_grep "unlinked +failed" out "the status sheet shows it"
 
