@@ -3,7 +3,7 @@
 set -eu
 PKGS="gcc make pkg-config libsqlite3-dev libfyaml-dev libjansson-dev
 libzstd-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libpq-dev
-iproute2 iperf3 sockperf python3 python3-yaml man-db sqlite3 openssh-server openssh-client bc
+iproute2 iputils-ping iperf3 sockperf python3 python3-yaml man-db sqlite3 openssh-server openssh-client bc
 chromium clang libclang-rt-14-dev tshark tcpdump"
 missing=""
 for p in $PKGS; do

@@ -8,7 +8,7 @@
 
 #include "base/mem.h"
 #include "campaign/campaign.h"
-#include "lab/lab.h"
+#include "lab/lab_model.h"
 
 /*
  * The lab host a campaign host is: its namesake, or for a host on this

@@ -28,7 +28,9 @@ for c in $cmds; do
 netrig-$c.1"
 done
 expect_eq "$(ls "$man1" | sort)" "$(echo "$want" | sort)" "the pages installed"
-expect_eq "$(find "$root" -type f | wc -l)" "$(($(echo "$want" | wc -l) + 1))" "nothing else installed"
+# netrig, its pages and the agent it copies to ssh hosts (lib/netrig)
+expect_eq "$(find "$root" -type f | wc -l)" "$(($(echo "$want" | wc -l) + 2))" "nothing else installed"
+[ -x "$root/usr/lib/netrig/netrig-agent" ] || fail "the agent is not installed in lib/netrig"
 
 say "each page renders at 80 columns without a warning, named and summarised as netrig help says"
 for page in "$man1"/*.1; do
