@@ -15,6 +15,7 @@ static int db_merge(int argc, char **argv)
 {
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
+	char *shown;
 	int i, r, status = NR_EXIT_OK;
 
 	if (argc < 3)
@@ -34,9 +35,11 @@ static int db_merge(int argc, char **argv)
 					      "%s", nr_diag_msg(&d));
 			break;
 		}
-		printf("%s: %lld runs, %lld cases, %lld attempts, %lld samples added\n", argv[i],
+		shown = nr_store_location_shown(argv[i]); /* a URL's password stays out of logs */
+		printf("%s: %lld runs, %lld cases, %lld attempts, %lld samples added\n", shown,
 		       (long long)m.runs, (long long)m.cases, (long long)m.attempts,
 		       (long long)m.samples);
+		free(shown);
 	}
 	nr_store_close(st);
 	return status;
@@ -73,16 +76,19 @@ static int db_migrate(const char *db)
 {
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
+	char *shown;
 	int from;
 
 	if (nr_store_open_existing(db, &st, &d) < 0)
 		return nr_cmd_error("db migrate", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 	from = nr_store_opened_version(st);
+	shown = nr_store_location_shown(db);
 	if (from == NR_STORE_SCHEMA_VERSION)
-		printf("%s: schema version %d, up to date\n", db, from);
+		printf("%s: schema version %d, up to date\n", shown, from);
 	else
-		printf("%s: migrated from schema version %d to %d\n", db, from,
+		printf("%s: migrated from schema version %d to %d\n", shown, from,
 		       NR_STORE_SCHEMA_VERSION);
+	free(shown);
 	nr_store_close(st);
 	return NR_EXIT_OK;
 }
@@ -105,10 +111,12 @@ static int run_db(const struct nr_global *g, int argc, char **argv)
 const struct nr_cmd nr_cmd_db = {
 	.name = "db",
 	.summary = "merge result databases, list runs, migrate a database",
-	.usage = "db merge TARGET.db SOURCE.db...   add the runs of each SOURCE to TARGET\n"
-		 "       netrig db runs [N]                 the latest N runs (default 20)\n"
-		 "       netrig db migrate [PATH]           bring a database to this version's schema\n"
+	.usage = "db merge TARGET SOURCE...   add the runs of each SOURCE to TARGET\n"
+		 "       netrig db runs [N]           the latest N runs (default 20)\n"
+		 "       netrig db migrate [DB]       bring a database to this version's schema\n"
 		 "\n"
+		 "A database is an SQLite file (PATH) or a PostgreSQL URL\n"
+		 "(postgres://USER@HOST/DB); merges go either way between them.\n"
 		 "Merging is idempotent: a run, case, attempt or sample already in TARGET is\n"
 		 "not added twice; a run that went further in SOURCE is brought forward.",
 	.run = run_db,

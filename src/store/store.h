@@ -2,9 +2,10 @@
  * The results store: runs -> cases (the status sheet) -> attempts ->
  * outputs and samples, plus each run's hosts and the metrics seen.
  *
- * One interface, backends behind it (store_sqlite.c now; PostgreSQL
- * later). Ids are UUIDs so files written in many environments merge
- * without collisions. Every write that belongs together is one
+ * One interface, two backends behind it: SQLite files (store_sqlite.c,
+ * the default) and PostgreSQL databases (store_pg.c, one store that many
+ * controllers write into at once). Ids are UUIDs so stores written in
+ * many environments merge without collisions. Every write that belongs together is one
  * transaction: a killed writer loses at most the attempt in flight.
  *
  * Records own their strings; the _release functions free them. Times are
@@ -184,17 +185,25 @@ struct nr_merge_stats {
 
 /*
  * Open (creating if needed) the store at `location`: a file path for
- * SQLite. Older schemas are migrated. NR_ESTORE with a message for a
- * missing directory, an unreadable, unwritable or corrupt file; NR_ESCHEMA
- * when the file comes from a newer netrig.
+ * SQLite, a postgres:// or postgresql:// URL for PostgreSQL (libpq's PG*
+ * variables fill in what it leaves out). Older schemas are migrated.
+ * NR_ESTORE with a message for a missing directory, an unreadable,
+ * unwritable or corrupt file, a server that cannot be reached or refuses
+ * the login; NR_ESCHEMA when the store comes from a newer netrig.
  */
 int nr_store_open(const char *location, struct nr_store **ret, struct nr_diag *d);
 /*
- * The same for commands that only read: a store that does not exist yet is
- * NR_ENOTFOUND ("no database at ..."), not created.
+ * The same for commands that only read: a store that does not exist yet
+ * (no file, no netrig tables in the database) is NR_ENOTFOUND ("no
+ * database at ..."), not created.
  */
 int nr_store_open_existing(const char *location, struct nr_store **ret, struct nr_diag *d);
 void nr_store_close(struct nr_store *st);
+/*
+ * `location` as it may be shown in a message or a log: a password in a
+ * URL written "***". Free the result.
+ */
+char *nr_store_location_shown(const char *location);
 /* The schema version the store had before this open migrated it. */
 int nr_store_opened_version(const struct nr_store *st);
 
@@ -303,20 +312,23 @@ int nr_store_locate(struct nr_store *st, const char *selector, const char *run_i
 		    struct nr_diag *d);
 
 /*
- * Run a user's SQL read-only (a separate connection that cannot write)
- * and append the rows as a JSON array of objects to out. At most
- * `max_rows` rows. NR_ESTORE with SQLite's message on a bad query or an
- * attempt to write.
+ * Run a user's SQL read-only (SQLite: a separate connection that cannot
+ * write; PostgreSQL: a cursor in a READ ONLY transaction with a statement
+ * timeout) and append the rows as a JSON array of objects to out. At
+ * most `max_rows` rows. NR_ESTORE with the database's message on a bad
+ * query or an attempt to write.
  */
 int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
 			struct nr_buf *out, struct nr_diag *d);
 
 /*
- * Add the runs of another store file; rows already here are not added
- * twice, samples that are not finite not at all. NR_EINVAL (missing, not a
- * file, this store's own file by any path, not a whole SQLite file, not
- * netrig's) or NR_ESCHEMA (newer) for a source that cannot be merged;
- * NR_ESTORE when this store fails.
+ * Add the runs of another store (a file or a URL, of either backend);
+ * rows already here are not added twice, samples that are not finite not
+ * at all. NR_EINVAL (missing, not a file, this store itself by any path
+ * or URL, not a whole SQLite file, not netrig's, a server that cannot be
+ * reached, rows that do not fit) or NR_ESCHEMA (newer, or an older
+ * PostgreSQL database) for a source that cannot be merged; NR_ESTORE when
+ * this store fails.
  */
 int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		   struct nr_diag *d);

@@ -7,12 +7,82 @@
 
 #include "store/store.h"
 
+/*
+ * The SQL both backends read a run with (runs r): its columns, its case
+ * counts, and the ids just before and after it (for its short id).
+ */
+#define NR__STORE_RUN_COLUMNS                                                            \
+	"r.id, r.campaign, r.campaign_path, r.config, r.config_hash, r.commit_sha,"      \
+	" r.branch, r.labels, r.status, r.reason, r.controller, r.netrig_version,"       \
+	" r.pid, r.started_at, r.finished_at,"                                           \
+	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id),"                         \
+	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'passed')," \
+	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'failed')," \
+	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id"                           \
+	"    AND c.status IN ('pending', 'running')),"                                   \
+	" r.pid_start, r.heartbeat,"                                                     \
+	" (SELECT p.id FROM runs p WHERE p.id < r.id ORDER BY p.id DESC LIMIT 1),"       \
+	" (SELECT n.id FROM runs n WHERE n.id > r.id ORDER BY n.id LIMIT 1)"
+
+/* ... and a sample (samples s) with its case, attempt and metric. */
+#define NR__STORE_SAMPLE_COLUMNS                                                    \
+	"c.run_id, c.id, c.test, c.key, s.role, s.metric, s.unit,"                  \
+	" coalesce(m.better, 'none'), s.repeat, a.number, s.interval, s.value"      \
+	" FROM samples s JOIN cases c ON c.id = s.case_id"                          \
+	" JOIN attempts a ON a.id = s.attempt_id LEFT JOIN metrics m ON m.name = s.metric"
+
+/* ---- merging across backends ---- */
+
+/* What a column holds, as a merge carries it whatever each backend calls its type. */
+enum nr__store_kind {
+	NR__STORE_TEXT,
+	NR__STORE_ID, /* a UUID: TEXT in SQLite, uuid in PostgreSQL */
+	NR__STORE_INT,
+	NR__STORE_REAL,
+	NR__STORE_BLOB,
+};
+
+/*
+ * A table as a merge carries it: the same name and columns in every
+ * backend. nr__store_tables lists them parents first (foreign keys).
+ */
+struct nr__store_table {
+	const char *name;
+	const char *columns; /* "id, run_id, ...", in the order of kinds */
+	const enum nr__store_kind *kinds;
+	size_t n;
+	/* rows are exported in the order they were written (a role's streams) */
+	bool ordered;
+	/* the column a merged row must hold a finite number in (samples' value), or -1 */
+	int finite;
+};
+
+extern const struct nr__store_table nr__store_tables[];
+extern const size_t nr__store_n_tables;
+
+/* One column's value in an exported row; p is valid until the callback returns. */
+struct nr__store_value {
+	bool null;
+	int64_t i;     /* INT */
+	double f;      /* REAL */
+	const char *p; /* TEXT and ID (NUL-terminated), BLOB */
+	size_t len;    /* of p */
+};
+
+typedef int (*nr__store_row_fn)(void *ctx, const struct nr__store_value *row, struct nr_diag *d);
+
 struct nr_store_ops {
 	const char *name;
 	/* true when this backend takes `location` */
 	bool (*accepts)(const char *location);
 	int (*open)(const char *location, bool create, struct nr_store **ret, struct nr_diag *d);
 	void (*close)(struct nr_store *st);
+	/*
+	 * After an operation failed: true when the backend's connection was
+	 * lost and it connected again (clearing d), so that the operation is
+	 * worth one more try (store.c tries it). NULL: a file never needs it.
+	 */
+	bool (*reconnect)(struct nr_store *st, struct nr_diag *d);
 	int (*run_create)(struct nr_store *st, const struct nr_run_rec *run,
 			  const struct nr_host_rec *hosts, size_t n_hosts,
 			  const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d);
@@ -51,8 +121,30 @@ struct nr_store_ops {
 		      char *ret_case_id, char *ret_attempt_id, struct nr_diag *d);
 	int (*query_json)(struct nr_store *st, const char *sql, size_t max_rows, struct nr_buf *out,
 			  struct nr_diag *d);
+	/*
+	 * Merge a source this backend reads itself (SQLite: a file, through
+	 * ATTACH), or NULL: every source then comes through import_from.
+	 */
 	int (*merge)(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		     struct nr_diag *d);
+	/*
+	 * Open `location` as the source of a merge, read-only, at this schema
+	 * version, holding one snapshot for every export_rows until closed
+	 * (close). A store that holds nothing yet has opened_version 0.
+	 * NR_EINVAL / NR_ESCHEMA for a source that cannot be merged, as merge.
+	 */
+	int (*open_source)(const char *location, struct nr_store **ret, struct nr_diag *d);
+	/* Call fn for each row of table t of a source, columns in t's order. */
+	int (*export_rows)(struct nr_store *st, const struct nr__store_table *t,
+			   nr__store_row_fn fn, void *ctx, struct nr_diag *d);
+	/*
+	 * Merge every row src exports (another backend's, or this one's through
+	 * open_source), with the rules of merge: rows already here are not
+	 * added twice, a run or case that went further is brought forward,
+	 * samples that are not finite are left out. One transaction.
+	 */
+	int (*import_from)(struct nr_store *st, struct nr_store *src, struct nr_merge_stats *ret,
+			   struct nr_diag *d);
 };
 
 /* Every backend's handle starts with this. */
@@ -62,6 +154,21 @@ struct nr_store {
 };
 
 extern const struct nr_store_ops nr__store_sqlite_ops;
+extern const struct nr_store_ops nr__store_pg_ops;
+
+/* The backend that takes `location`, or NULL. */
+const struct nr_store_ops *nr__store_backend_for(const char *location);
+
+/*
+ * The end of runs_select, the same in every backend: NR_ENOTFOUND when no
+ * run matched, NR_EAMBIGUOUS when an id prefix matched more than one
+ * (*ret freed then); else 0.
+ */
+int nr__store_runs_selected(const char *selector, const char *campaign, struct nr_run_rec **ret,
+			    size_t *ret_n, struct nr_diag *d);
+
+/* A LIKE pattern (escape character backslash) for the ids that start with p. */
+char *nr__store_like_prefix(const char *p);
 
 /*
  * Fill the fields of a run read back that are not stored: controller_state

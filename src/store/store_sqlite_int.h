@@ -1,0 +1,53 @@
+/*
+ * What store_sqlite.c and store_sqlite_merge.c share: the handle and the
+ * small helpers around SQLite's API. Internal to store/.
+ */
+#ifndef NR_STORE_SQLITE_INT_H
+#define NR_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store_backend.h"
+
+struct nr__store_sqlite {
+	struct nr_store base;
+	sqlite3 *db;     /* NULL for a merge source that holds nothing */
+	char *path;
+	char *tmp_path;  /* a merge source's migrated copy, removed on close; or NULL */
+};
+
+/*
+ * A sample value is read only when it is a finite number: files written
+ * before netrig refused NaN and infinities may hold infinities (NaN is
+ * stored as NULL), and one would poison every statistic it enters.
+ * 9e999 is SQLite's infinity; NULL compares as nothing.
+ */
+#define NR__SQLITE_SAMPLE_FINITE "s.value > -9e999 AND s.value < 9e999"
+
+/* A handle of db (NULL: a source that holds nothing), owning db and tmp_path. */
+struct nr_store *nr__store_sqlite_new(sqlite3 *db, const char *path, int version, char *tmp_path);
+/* NR_ESTORE with "what: SQLite's message". */
+int nr__store_sqlite_error(sqlite3 *db, struct nr_diag *d, const char *what);
+/* Run SQL without parameters (one or more statements). */
+int nr__store_sqlite_exec(sqlite3 *db, const char *sql, struct nr_diag *d);
+int nr__store_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, struct nr_diag *d);
+/* BEGIN IMMEDIATE; and COMMIT when r is 0, else ROLLBACK; returns r or COMMIT's error. */
+int nr__store_sqlite_begin(sqlite3 *db, struct nr_diag *d);
+int nr__store_sqlite_end(sqlite3 *db, int r, struct nr_diag *d);
+/* The file's schema version (0: an empty file); NR_ESTORE for a file that is not netrig's. */
+int nr__store_sqlite_version(sqlite3 *db, int *ret, struct nr_diag *d);
+/* Bring a file at version `from` to this netrig's, in one transaction. */
+int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d);
+/* Open a file with SQLite's open flags; NR_ESTORE naming it (or its missing directory). */
+int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct nr_diag *d);
+
+/* The ops of store_sqlite_merge.c (see store_backend.h). */
+int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
+			   struct nr_diag *d);
+int nr__store_sqlite_open_source(const char *location, struct nr_store **ret, struct nr_diag *d);
+int nr__store_sqlite_export_rows(struct nr_store *st, const struct nr__store_table *t,
+				 nr__store_row_fn fn, void *ctx, struct nr_diag *d);
+int nr__store_sqlite_import_from(struct nr_store *st, struct nr_store *src,
+				 struct nr_merge_stats *ret, struct nr_diag *d);
+
+#endif
