@@ -208,6 +208,7 @@ static void pg_close(struct nr_store *base)
 	struct nr__store_pg *st = NR__PG(base);
 
 	PQfinish(st->conn);
+	nr_strvec_clear(&st->known_metrics);
 	free(st->url);
 	free(st->shown);
 	free(st);
@@ -426,11 +427,24 @@ static const char SQL_ATTEMPT_INSERT[] =
 static const char SQL_OUTPUT_INSERT[] =
 	"INSERT INTO outputs (attempt_id, role, host, stream, size, dropped, compression, data)"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-static const char SQL_SAMPLE_INSERT[] =
+/* every sample of an attempt in one statement: a row per element of the arrays */
+static const char SQL_SAMPLES_INSERT[] =
 	"INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric, value, unit,"
-	" orig_value, orig_unit, interval) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-static const char SQL_METRIC_INSERT[] =
-	"INSERT INTO metrics (name, unit, better) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING";
+	" orig_value, orig_unit, interval)"
+	" SELECT $1, s.seq, $2, $3, s.role, s.metric, s.value, s.unit, s.orig_value, s.orig_unit,"
+	" s.interval FROM unnest($4::integer[], $5::text[], $6::text[], $7::double precision[],"
+	" $8::text[], $9::double precision[], $10::text[], $11::bigint[])"
+	" AS s (seq, role, metric, value, unit, orig_value, orig_unit, interval)";
+/*
+ * The metrics of an attempt, each once, in name order: two controllers
+ * that add the same new metrics then lock their rows in the same order,
+ * and never wait for each other in a circle (a deadlock, which PostgreSQL
+ * would end by failing one of the attempts).
+ */
+static const char SQL_METRICS_INSERT[] =
+	"INSERT INTO metrics (name, unit, better)"
+	" SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS m (name, unit, better)"
+	" ORDER BY name COLLATE \"C\" ON CONFLICT (name) DO NOTHING";
 
 static int cmp_sample_metric(const void *a, const void *b)
 {
@@ -438,39 +452,111 @@ static int cmp_sample_metric(const void *a, const void *b)
 		      (*(const struct nr_sample *const *)b)->metric);
 }
 
+static void add_samples(struct nr__pg_batch *b, const struct nr_attempt_rec *a,
+			const struct nr_role_samples *samples, size_t n_samples)
+{
+	struct nr_buf arr[8];
+	struct nr__pg_params p = { 0 };
+	size_t i, j, k, n = 0;
+
+	for (k = 0; k < NR_ARRAY_SIZE(arr); k++)
+		nr_buf_init(&arr[k], 0);
+	for (i = 0; i < n_samples; i++) {
+		for (j = 0; j < samples[i].set->n; j++) {
+			const struct nr_sample *x = &samples[i].set->v[j];
+
+			nr__pg_array_int(&arr[0], (int64_t)n++);
+			nr__pg_array_text(&arr[1], samples[i].role);
+			nr__pg_array_text(&arr[2], x->metric);
+			nr__pg_array_real(&arr[3], x->value);
+			nr__pg_array_text(&arr[4], x->unit);
+			nr__pg_array_real(&arr[5], x->orig_value);
+			nr__pg_array_text(&arr[6], x->orig_unit);
+			nr__pg_array_int(&arr[7], x->interval);
+		}
+	}
+	if (n) {
+		nr__pg_text(&p, a->id);
+		nr__pg_text(&p, a->case_id);
+		nr__pg_int(&p, a->repeat);
+		for (k = 0; k < NR_ARRAY_SIZE(arr); k++)
+			nr__pg_array(&p, &arr[k]);
+		nr__pg_batch_add(b, SQL_SAMPLES_INSERT, &p);
+		nr__pg_params_release(&p);
+	}
+	for (k = 0; k < NR_ARRAY_SIZE(arr); k++)
+		nr_buf_release(&arr[k]);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool metric_known(const struct nr__store_pg *st, const char *name)
+{
+	return st->known_metrics.n &&
+	       bsearch(&name, st->known_metrics.v, st->known_metrics.n, sizeof(char *), cmp_name);
+}
+
 /*
- * The metrics of an attempt, each once, in name order: two controllers
- * that add the same new metrics then lock their rows in the same order,
- * and never wait for each other in a circle (a deadlock, which PostgreSQL
- * would end by failing one of the attempts).
+ * The attempt's metrics this connection has not written yet, each once,
+ * in name order; *ret_new (free it) lists them, to be remembered once the
+ * transaction commits. A metric's row is never changed once there (ON
+ * CONFLICT DO NOTHING), so one known is not sent again: 1,000 samples of
+ * known metrics cost no statement of their own.
  */
 static void add_metrics(struct nr__pg_batch *b, const struct nr_role_samples *samples,
-			size_t n_samples)
+			size_t n_samples, const char ***ret_new, size_t *ret_n)
 {
+	struct nr_buf names = NR_BUF_INIT, units = NR_BUF_INIT, betters = NR_BUF_INIT;
 	struct nr__pg_params p = { 0 };
 	const struct nr_sample **v = NULL;
-	size_t n = 0, i, j;
+	const char **fresh;
+	size_t n = 0, n_fresh = 0, i, j;
 
 	for (i = 0; i < n_samples; i++)
 		n += samples[i].set->n;
-	if (!n)
-		return;
-	v = nr_xcalloc(n, sizeof(*v));
+	v = nr_xcalloc(n + 1, sizeof(*v));
+	fresh = nr_xcalloc(n + 1, sizeof(*fresh));
 	n = 0;
 	for (i = 0; i < n_samples; i++)
 		for (j = 0; j < samples[i].set->n; j++)
-			v[n++] = &samples[i].set->v[j];
+			if (!metric_known(b->st, samples[i].set->v[j].metric))
+				v[n++] = &samples[i].set->v[j];
 	qsort(v, n, sizeof(*v), cmp_sample_metric);
 	for (i = 0; i < n; i++) {
 		if (i > 0 && !strcmp(v[i]->metric, v[i - 1]->metric))
 			continue;
-		nr__pg_text(&p, v[i]->metric);
-		nr__pg_text(&p, v[i]->unit);
-		nr__pg_text(&p, nr_better_name(v[i]->better));
-		nr__pg_batch_add(b, SQL_METRIC_INSERT, &p);
+		nr__pg_array_text(&names, v[i]->metric);
+		nr__pg_array_text(&units, v[i]->unit);
+		nr__pg_array_text(&betters, nr_better_name(v[i]->better));
+		fresh[n_fresh++] = v[i]->metric;
+	}
+	if (n_fresh) {
+		nr__pg_array(&p, &names);
+		nr__pg_array(&p, &units);
+		nr__pg_array(&p, &betters);
+		nr__pg_batch_add(b, SQL_METRICS_INSERT, &p);
 		nr__pg_params_release(&p);
 	}
+	nr_buf_release(&names);
+	nr_buf_release(&units);
+	nr_buf_release(&betters);
 	free(v);
+	*ret_new = fresh;
+	*ret_n = n_fresh;
+}
+
+/* Remember metrics written (names sorted, none known yet). */
+static void metrics_known(struct nr__store_pg *st, const char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		nr_strvec_push(&st->known_metrics, names[i]);
+	if (n)
+		qsort(st->known_metrics.v, st->known_metrics.n, sizeof(char *), cmp_name);
 }
 
 static int pg_attempt_save(struct nr_store *base, const struct nr_case_rec *case_after,
@@ -482,8 +568,9 @@ static int pg_attempt_save(struct nr_store *base, const struct nr_case_rec *case
 	struct nr__pg_batch b;
 	struct nr__pg_params p = { 0 };
 	struct nr_buf z = NR_BUF_INIT;
-	size_t i, j;
-	int seq = 0;
+	const char **fresh = NULL;
+	size_t i, j, n_fresh = 0;
+	int r;
 
 	/* the parse layer lets none through; should one slip, refuse it before anything is sent */
 	for (i = 0; i < n_samples; i++)
@@ -527,29 +614,15 @@ static int pg_attempt_save(struct nr_store *base, const struct nr_case_rec *case
 		nr__pg_batch_add(&b, SQL_OUTPUT_INSERT, &p);
 		nr__pg_params_release(&p);
 	}
-	for (i = 0; i < n_samples; i++) {
-		for (j = 0; j < samples[i].set->n && b.r == 0; j++) {
-			const struct nr_sample *x = &samples[i].set->v[j];
-
-			nr__pg_text(&p, a->id);
-			nr__pg_int(&p, seq++);
-			nr__pg_text(&p, a->case_id);
-			nr__pg_int(&p, a->repeat);
-			nr__pg_text(&p, samples[i].role);
-			nr__pg_text(&p, x->metric);
-			nr__pg_real(&p, x->value);
-			nr__pg_text(&p, x->unit);
-			nr__pg_real(&p, x->orig_value);
-			nr__pg_text(&p, x->orig_unit);
-			nr__pg_int(&p, x->interval);
-			nr__pg_batch_add(&b, SQL_SAMPLE_INSERT, &p);
-			nr__pg_params_release(&p);
-		}
-	}
-	add_metrics(&b, samples, n_samples);
+	add_samples(&b, a, samples, n_samples);
+	add_metrics(&b, samples, n_samples, &fresh, &n_fresh);
 	add_case_update(&b, case_after);
 	nr_buf_release(&z);
-	return nr__pg_batch_end(&b);
+	r = nr__pg_batch_end(&b);
+	if (r == 0)
+		metrics_known(st, fresh, n_fresh);
+	free(fresh);
+	return r;
 }
 
 static const char SQL_EVENT_INSERT[] =

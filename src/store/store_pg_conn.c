@@ -90,6 +90,56 @@ void nr__pg_bytea(struct nr__pg_params *p, const void *data, size_t len)
 	param(p, len ? data : "", (int)len, 1);
 }
 
+/*
+ * Array literals (PostgreSQL docs, "Array Value Input"): elements between
+ * braces, separated by commas; text in double quotes with \ before " and
+ * \; NULL unquoted.
+ */
+static void array_sep(struct nr_buf *a)
+{
+	nr_buf_addch(a, a->len ? ',' : '{');
+}
+
+void nr__pg_array_text(struct nr_buf *a, const char *s)
+{
+	struct nr_buf t = NR_BUF_INIT;
+	size_t i;
+
+	array_sep(a);
+	if (!s) {
+		nr_buf_adds(a, "NULL");
+		return;
+	}
+	nr__pg_valid_text(&t, s, strlen(s));
+	nr_buf_addch(a, '"');
+	for (i = 0; i < t.len; i++) {
+		if (t.buf[i] == '"' || t.buf[i] == '\\')
+			nr_buf_addch(a, '\\');
+		nr_buf_addch(a, t.buf[i]);
+	}
+	nr_buf_addch(a, '"');
+	nr_buf_release(&t);
+}
+
+void nr__pg_array_int(struct nr_buf *a, int64_t v)
+{
+	array_sep(a);
+	nr_buf_addf(a, "%lld", (long long)v);
+}
+
+void nr__pg_array_real(struct nr_buf *a, double v)
+{
+	array_sep(a);
+	nr_buf_addf(a, "%.17g", v);
+}
+
+void nr__pg_array(struct nr__pg_params *p, struct nr_buf *a)
+{
+	nr_buf_adds(a, a->len ? "}" : "{}");
+	p->owned[p->n] = nr_buf_detach(a, NULL);
+	param(p, p->owned[p->n], 0, 0);
+}
+
 void nr__pg_params_release(struct nr__pg_params *p)
 {
 	int i;

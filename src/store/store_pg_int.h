@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include "base/str.h"
 #include "store/store_backend.h"
 
 /* Prepared statements a connection keeps, by the address of their SQL text. */
@@ -25,6 +26,8 @@ struct nr__store_pg {
 	const char *stmt_sql[NR__PG_MAX_STMTS];
 	int stmt_state[NR__PG_MAX_STMTS]; /* 0: no, 1: sent in a batch, 2: prepared */
 	int n_stmts;
+	/* metrics this connection wrote (or found there), sorted: not sent again */
+	struct nr_strvec known_metrics;
 };
 
 #define NR__PG(st) ((struct nr__store_pg *)(st))
@@ -52,6 +55,15 @@ void nr__pg_time(struct nr__pg_params *p, int64_t us);
 /* A finite double (the callers refuse others first). */
 void nr__pg_real(struct nr__pg_params *p, double v);
 void nr__pg_bytea(struct nr__pg_params *p, const void *data, size_t len);
+/*
+ * An array parameter ($1::text[], ...), so that one statement carries many
+ * rows: elements added to a, then the array handed to p (a is emptied).
+ * Text is made valid UTF-8 as nr__pg_text makes it.
+ */
+void nr__pg_array_text(struct nr_buf *a, const char *s);
+void nr__pg_array_int(struct nr_buf *a, int64_t v);
+void nr__pg_array_real(struct nr_buf *a, double v);
+void nr__pg_array(struct nr__pg_params *p, struct nr_buf *a);
 void nr__pg_params_release(struct nr__pg_params *p);
 /* Text made valid UTF-8 as nr__pg_text does, appended to out. */
 void nr__pg_valid_text(struct nr_buf *out, const char *s, size_t len);
