@@ -30,7 +30,8 @@ fi
 
 as_owner() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- "$@"
+		# from /: the caller's directory may be closed to that user
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi

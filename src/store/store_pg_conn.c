@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "store/store_pg_int.h"
@@ -476,14 +478,52 @@ int nr__pg_connect(const char *url, const char *shown, PGconn **ret, struct nr_d
 	return 0;
 }
 
+/* The connection's connect_timeout in seconds, as libpq settled it (URL, PGCONNECT_TIMEOUT, ours). */
+static int connect_timeout_s(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *o;
+	int s = 10;
+
+	for (o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "connect_timeout") && o->val && *o->val)
+			s = (int)strtol(o->val, NULL, 10);
+	PQconninfoFree(opts);
+	return s > 0 ? s : 10;
+}
+
 bool nr__pg_reconnect(struct nr__store_pg *st, struct nr_diag *d)
 {
+	int64_t deadline_us;
+	long wait_ms = 100;
 	int i;
 
+	/* a session the server ended is seen only once what it sent is read */
+	if (PQstatus(st->conn) != CONNECTION_BAD)
+		PQconsumeInput(st->conn);
 	if (PQstatus(st->conn) != CONNECTION_BAD)
 		return false;
-	PQreset(st->conn);
-	if (PQstatus(st->conn) != CONNECTION_OK || session_setup(st->conn, st->shown, NULL) < 0)
+	/*
+	 * A server that restarts takes a few seconds to take connections
+	 * again: try for as long as a connection may take (connect_timeout,
+	 * 10 s unless the URL or PGCONNECT_TIMEOUT says), unless a signal
+	 * (^C) comes first.
+	 */
+	deadline_us = nr_mono_us() + (int64_t)connect_timeout_s(st->conn) * 1000000;
+	for (;;) {
+		struct timespec ts;
+
+		PQreset(st->conn);
+		if (PQstatus(st->conn) == CONNECTION_OK)
+			break;
+		if (nr_mono_us() + wait_ms * 1000 > deadline_us)
+			return false;
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = (wait_ms % 1000) * 1000000;
+		if (nanosleep(&ts, NULL) < 0)
+			return false;
+		wait_ms = wait_ms < 1000 ? wait_ms * 2 : 2000;
+	}
+	if (session_setup(st->conn, st->shown, NULL) < 0)
 		return false;
 	for (i = 0; i < st->n_stmts; i++)
 		st->stmt_state[i] = 0;

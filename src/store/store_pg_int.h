@@ -107,8 +107,9 @@ int nr__pg_batch_end(struct nr__pg_batch *b);
 
 /*
  * After an operation failed: when the connection is gone (the server
- * restarted, the session was ended), connect again and return true (d
- * cleared), so that store.c tries the operation once more.
+ * restarted, the session was ended), connect again (for up to the
+ * connection's connect_timeout, while the server comes back) and return
+ * true (d cleared), so that store.c tries the operation once more.
  */
 bool nr__pg_reconnect(struct nr__store_pg *st, struct nr_diag *d);
 
