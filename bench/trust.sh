@@ -2,7 +2,7 @@
 # Trust benchmark (issue 13): the false-alarm and detection rates of
 # `netrig compare`, printed as markdown for docs/analysis.md.
 #
-#   bench/trust.sh [--quick] [--pairs N]
+#   bench/trust.sh [--quick] [--pairs N] [--ab N]
 #
 # 1. build/trust-bench (bench/trust_bench.c): thousands of synthetic
 #    comparisons per setting through the engine `netrig compare` calls
@@ -17,6 +17,14 @@
 #    series. The CLI's rates are then the table's; N pairs only show them
 #    roughly.
 #
+# 3. A/B through the CLI: N rounds (--ab N, default 5; --quick 1) on a
+#    test double whose speed wanders with the wall clock (sd 15 %, a new
+#    level every 3 s, trust-bench --drift-double), 20 series, 10 repeats,
+#    threshold 5 %: a
+#    paired run with a 5 % slower candidate variant and an A/A one
+#    (netrig compare --variants), and the same as two separate runs each
+#    (netrig compare).
+#
 # Needs a quiet machine for its timings only (none are printed as
 # claims); the rates do not depend on load.
 set -eu
@@ -24,11 +32,13 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 quick=
 pairs=10
+ab=5
 while [ $# -gt 0 ]; do
 	case $1 in
-	--quick) quick=--quick; pairs=2 ;;
+	--quick) quick=--quick; pairs=2; ab=1 ;;
 	--pairs) pairs=$2; shift ;;
-	*) echo "usage: bench/trust.sh [--quick] [--pairs N]" >&2; exit 2 ;;
+	--ab) ab=$2; shift ;;
+	*) echo "usage: bench/trust.sh [--quick] [--pairs N] [--ab N]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -66,11 +76,13 @@ compare() {
 	"$N" compare "$1" "$2" --db t.db --format json > cmp.json || rc=$?
 	"$N" report "$1" --db t.db --format csv > b.csv || true
 	"$N" report "$2" --db t.db --format csv > c.csv || true
-	"$top/build/trust-bench" --replay b.csv c.csv | awk '{ print $1, $4 }' | sort > engine.txt
+	# the CSV quotes a case key only when it must (RFC 4180): compare them bare
+	"$top/build/trust-bench" --replay b.csv c.csv | awk '{ gsub(/"/, "", $1); print $1, $4 }' |
+		sort > engine.txt
 	python3 - cmp.json > cli.txt <<'PY'
 import json, sys
 for x in json.load(open(sys.argv[1]))["series"]:
-    print('"%s"' % x["case"], x["outcome"])
+    print(x["case"], x["outcome"])
 PY
 	sort cli.txt -o cli.txt
 	if ! cmp -s cli.txt engine.txt; then
@@ -98,3 +110,63 @@ echo "|---|---|---|"
 echo "| A/A comparisons failing the gate | $pairs | $aa_fail |"
 echo "| series with a 10 % slowdown found | $total | $found |"
 echo "| verdicts identical to the engine's (replayed samples) | $((2 * pairs)) | all |"
+
+# ---- 3. A/B variants through the CLI, on a drifting machine ----------------
+abseries=$(seq -s, 1 20)
+period=3
+# ab_campaign NAME variants F_BASE F_CAND | ab_campaign NAME plain F
+ab_campaign() {
+	echo "campaign: $1"
+	echo "thresholds: {warning: 5%}"
+	if [ "$2" = variants ]; then
+		echo "variants: {base: {values: {f: \"$3\"}}, cand: {values: {f: \"$4\"}}}"
+		f="{variant.f}"
+	else
+		f=$3
+	fi
+	cat <<EOF
+tests:
+  - name: t
+    matrix: {s: [$abseries]}
+    repeat: 10
+    run: ["$top/build/trust-bench", --drift-double, normal, "0.02", "$f", "{s}", "0.15", "$period"]
+    parse: {format: keyvalue, metrics: {latency: {unit: us, better: lower}}}
+EOF
+}
+last() { sqlite3 ab.db "SELECT id FROM runs ORDER BY started_at DESC LIMIT 1"; }
+regressions() {
+	python3 -c "import json,sys; print(sum(s['outcome'] == 'regression' for s in json.load(open(sys.argv[1]))['series']))" "$1"
+}
+abrun() { "$N" run "$1" -q --db ab.db > /dev/null || { echo "netrig run $1 failed" >&2; exit 1; }; }
+found_p=0 found_s=0 aa_p=0 aa_s=0 total=0 i=0
+while [ $i -lt "$ab" ]; do
+	i=$((i + 1))
+	ab_campaign pab variants 1.00 1.05 > pab.yaml
+	abrun pab.yaml
+	"$N" compare --variants --db ab.db --format json -o p.json || true
+	found_p=$((found_p + $(regressions p.json)))
+	ab_campaign paa variants 1.00 1.00 > paa.yaml
+	abrun paa.yaml
+	"$N" compare --variants --db ab.db > /dev/null || aa_p=$((aa_p + 1))
+	ab_campaign sab plain 1.00 > s.yaml
+	abrun s.yaml
+	b=$(last)
+	ab_campaign sab plain 1.05 > s.yaml
+	abrun s.yaml
+	"$N" compare "$b" "$(last)" --db ab.db --format json -o s.json || true
+	found_s=$((found_s + $(regressions s.json)))
+	ab_campaign saa plain 1.00 > s.yaml
+	abrun s.yaml
+	b=$(last)
+	abrun s.yaml
+	"$N" compare "$b" "$(last)" --db ab.db > /dev/null || aa_s=$((aa_s + 1))
+	total=$((total + 20))
+done
+echo
+echo "A/B through the CLI (a test double whose speed wanders with the wall clock: sd 15 %, a new level every ${period} s;"
+echo "normal noise, CV 2 %, 20 series, 10 repeats or pairs, threshold 5 %; $ab rounds):"
+echo
+echo "| check | paired (variants, one run) | two separate runs |"
+echo "|---|---|---|"
+echo "| A/A comparisons failing the gate | $aa_p of $ab | $aa_s of $ab |"
+echo "| series with a 5 % slowdown found | $found_p of $total | $found_s of $total |"

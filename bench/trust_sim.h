@@ -121,6 +121,61 @@ static inline void sim_generate(struct nr_rng *rng, const struct sim_setting *st
 	free(mu);
 }
 
+/*
+ * The same campaign run as A/B variants in one run (a paired design):
+ * each series is a case whose `repeats` pairs run in ABBA order (pair k:
+ * base then candidate for even k, candidate then base for odd k), case
+ * after case, the drift walking on with every measurement (2 x series x
+ * repeats of them in the run, so the walk's sd over the run is `drift`,
+ * as over one run of sim_generate). Pair k of series i is base[i *
+ * repeats + k] with cand[i * repeats + k].
+ */
+static inline void sim_generate_paired(struct nr_rng *rng, const struct sim_setting *st,
+				       double *base, double *cand)
+{
+	size_t m = st->series, n = st->repeats, i, k, h;
+	double step = st->drift > 0 ? st->drift / sqrt((double)(2 * m * n)) : 0, walk = 0;
+
+	for (i = 0; i < m; i++) {
+		double mu = 100 * exp(sim_gauss(rng)), cv = sim_series_cv(st, i);
+
+		for (k = 0; k < n; k++) {
+			for (h = 0; h < 2; h++) {
+				/* h-th half of pair k: the candidate first in odd pairs */
+				bool is_cand = (h == 1) != (k % 2 == 1);
+				double level = mu * (is_cand && i < st->shifted ? 1 + st->shift : 1);
+
+				walk += step * sim_gauss(rng);
+				(is_cand ? cand : base)[i * n + k] =
+					level * exp(walk) * sim_noise_factor(rng, st->noise, cv);
+			}
+		}
+	}
+}
+
+/* The paired comparison netrig makes of that data (compare --variants):
+ * the per-pair log ratios as evidence, one family, one group. */
+static inline int sim_netrig_paired(const struct sim_setting *st, const double *base,
+				    const double *cand, struct nr_analysis_compare_result *res)
+{
+	struct nr_analysis_series *in = calloc(st->series, sizeof(*in));
+	struct nr_analysis_evidence *ev = calloc(st->series, sizeof(*ev));
+	size_t i, n = st->repeats;
+	int r;
+
+	for (i = 0; i < st->series; i++) {
+		nr_analysis_evidence_paired(base + i * n, cand + i * n, n, &ev[i]);
+		in[i] = (struct nr_analysis_series){ .base = base + i * n, .cand = cand + i * n,
+						     .nb = n, .nc = n, .better = NR_BETTER_LOWER,
+						     .threshold = st->threshold,
+						     .critical = 2 * st->threshold, .evidence = &ev[i] };
+	}
+	r = nr_analysis_compare_family(in, st->series, NULL, res);
+	free(in);
+	free(ev);
+	return r;
+}
+
 /* The comparison netrig makes of that data: one family, one group. */
 static inline int sim_netrig(const struct sim_setting *st, const double *base, const double *cand,
 			     struct nr_analysis_compare_result *res)
@@ -149,6 +204,33 @@ static inline int sim_cmp_p(const void *a, const void *b)
 }
 
 /*
+ * Holm over the (p, index) pairs pv[0..2m) at level alpha: regressed[i]
+ * set for the series significant with dir[i] > 0 (slower). Sorts pv;
+ * returns how many.
+ */
+static inline size_t sim_holm_regressed(double *pv, const double *dir, size_t m, double alpha,
+					bool *regressed)
+{
+	size_t i, count = 0;
+	double run = 0;
+
+	for (i = 0; i < m; i++)
+		regressed[i] = false;
+	qsort(pv, m, 2 * sizeof(*pv), sim_cmp_p);
+	for (i = 0; i < m; i++) {
+		double a = (double)(m - i) * pv[2 * i];
+		size_t idx = (size_t)pv[2 * i + 1];
+
+		run = a > run ? a : run;
+		if (run < alpha && dir[idx] > 0) {
+			regressed[idx] = true;
+			count++;
+		}
+	}
+	return count;
+}
+
+/*
  * The oracle: Welch's t-test on the raw values of each series (two-sided),
  * Holm over the series at level alpha; regressed[i] is set for a
  * significant change in the bad (slower) direction. Returns how many.
@@ -156,8 +238,8 @@ static inline int sim_cmp_p(const void *a, const void *b)
 static inline size_t sim_oracle(const struct sim_setting *st, const double *base,
 				const double *cand, double alpha, bool *regressed)
 {
-	size_t m = st->series, n = st->repeats, i, k, count = 0;
-	double *pv = calloc(2 * m, sizeof(*pv)), run = 0; /* (p, index) pairs */
+	size_t m = st->series, n = st->repeats, i, k, count;
+	double *pv = calloc(2 * m, sizeof(*pv)); /* (p, index) pairs */
 	double *dir = calloc(m, sizeof(*dir));
 
 	for (i = 0; i < m; i++) {
@@ -182,19 +264,44 @@ static inline size_t sim_oracle(const struct sim_setting *st, const double *base
 		pv[2 * i] = p > 1 ? 1 : p;
 		pv[2 * i + 1] = (double)i;
 		dir[i] = mc - mb;
-		regressed[i] = false;
 	}
-	qsort(pv, m, 2 * sizeof(*pv), sim_cmp_p);
-	for (i = 0; i < m; i++) {
-		double a = (double)(m - i) * pv[2 * i];
-		size_t idx = (size_t)pv[2 * i + 1];
+	count = sim_holm_regressed(pv, dir, m, alpha, regressed);
+	free(pv);
+	free(dir);
+	return count;
+}
 
-		run = a > run ? a : run;
-		if (run < alpha && dir[idx] > 0) {
-			regressed[idx] = true;
-			count++;
-		}
+/*
+ * The paired oracle: a paired t-test per series on the raw differences
+ * cand - base (the test to use for pairs if the noise is normal), Holm
+ * over the series at level alpha. As sim_oracle.
+ */
+static inline size_t sim_oracle_paired(const struct sim_setting *st, const double *base,
+				       const double *cand, double alpha, bool *regressed)
+{
+	size_t m = st->series, n = st->repeats, i, k, count;
+	double *pv = calloc(2 * m, sizeof(*pv));
+	double *dir = calloc(m, sizeof(*dir));
+
+	for (i = 0; i < m; i++) {
+		const double *b = base + i * n, *c = cand + i * n;
+		double md = 0, ss = 0, se, p;
+
+		for (k = 0; k < n; k++)
+			md += c[k] - b[k];
+		md /= (double)n;
+		for (k = 0; k < n; k++)
+			ss += (c[k] - b[k] - md) * (c[k] - b[k] - md);
+		se = n > 1 ? sqrt(ss / (double)(n - 1) / (double)n) : 0;
+		if (se > 0)
+			p = 2 * nr_analysis_t_sf(fabs(md / se), (double)(n - 1));
+		else
+			p = md == 0 ? 1 : 0;
+		pv[2 * i] = p > 1 ? 1 : p;
+		pv[2 * i + 1] = (double)i;
+		dir[i] = md;
 	}
+	count = sim_holm_regressed(pv, dir, m, alpha, regressed);
 	free(pv);
 	free(dir);
 	return count;

@@ -134,6 +134,17 @@ int nr_analysis_bootstrap_ci(const double *base, size_t nb, const double *cand,
 			     size_t nc, unsigned resamples, double level,
 			     uint64_t seed, double *ret_low, double *ret_high);
 
+/*
+ * Percentile bootstrap interval of the median of v[0..n) (type 7), v
+ * resampled with replacement `resamples` times from an nr_rng seeded with
+ * `seed` (the draws of one side of nr_analysis_bootstrap_ci): the type-7
+ * quantiles (1-level)/2 and (1+level)/2 of the resampled medians. Paired
+ * comparisons use it for the median of the per-pair ratios. Returns 0, or
+ * NR_EINVAL (n 0, resamples 0, level outside (0,1)).
+ */
+int nr_analysis_bootstrap_median_ci(const double *v, size_t n, unsigned resamples, double level,
+				    uint64_t seed, double *ret_low, double *ret_high);
+
 /* ---- more distributions (analysis_dist.c) ---------------------------- */
 
 /* Normal quantile: the z with P(Z <= z) = p, and with P(Z > z) = q
@@ -242,6 +253,38 @@ struct nr_analysis_evidence {
 /* Evidence of two independent samples (see above). nb, nc >= 1, finite values. */
 void nr_analysis_evidence_two_sample(const double *base, size_t nb, const double *cand,
 				     size_t nc, struct nr_analysis_evidence *ret);
+
+/*
+ * Evidence of n pairs measured together, base[i] with cand[i] (A/B
+ * variants of one run, analysis_paired.c): when every value is > 0, the
+ * per-pair log ratios log(cand[i] / base[i]): estimate = their mean, var
+ * = their sample variance with n - 1 df, se_scale = 1/sqrt(n),
+ * log_scale, relative and paired set; otherwise the same of the
+ * differences relative to |mean base| (absolute when that is 0). n >= 1,
+ * finite values.
+ */
+void nr_analysis_evidence_paired(const double *base, const double *cand, size_t n,
+				 struct nr_analysis_evidence *ret);
+
+struct nr_analysis_signed_rank {
+	double statistic; /* min(R+, R-), scipy's two-sided statistic */
+	double p_value;   /* two-sided */
+	size_t n;         /* differences ranked (the nonzero ones) */
+	bool exact;       /* the exact null distribution (else normal approximation) */
+};
+
+/*
+ * Wilcoxon's signed-rank test of the differences d[0..n) against 0,
+ * two-sided, as scipy.stats.wilcoxon(d) computes it in scipy 1.10
+ * (zero_method "wilcox", no continuity correction, method "auto"): exact
+ * when n <= 50 and no difference is 0, with scipy's handling of ties (the
+ * sum of positive ranks, averaged over ties, truncated to an integer
+ * against the exact distribution); otherwise the normal approximation
+ * over the nonzero differences with the tie correction. Every difference
+ * 0: p 1 (scipy raises an error). Returns 0, or NR_EINVAL for n 0 or a
+ * value that is not finite.
+ */
+int nr_analysis_signed_rank(const double *d, size_t n, struct nr_analysis_signed_rank *ret);
 
 /* One series of a comparison. */
 struct nr_analysis_series {

@@ -372,3 +372,68 @@ out:
 		free(changes);
 	return r;
 }
+
+/*
+ * The one-sample bootstrap of a median (paired designs: the median of
+ * the per-pair ratios). The same draws as a side of the two-sample
+ * bootstrap; the resampled medians of n <= 64 values take at most n² distinct
+ * values (pairs of middle indexes), so they are counted per pair and
+ * their quantiles read off the counts, as bootstrap_hist() does.
+ */
+int nr_analysis_bootstrap_median_ci(const double *v, size_t n, unsigned resamples, double level,
+				    uint64_t seed, double *ret_low, double *ret_high)
+{
+	double stack_v[NR__ANALYSIS_STACK_N], stack_m[1024], *sv, *meds = stack_m;
+	uint32_t stack_n[NR__ANALYSIS_STACK_N], *count = stack_n;
+	struct draw d = { .left = 0 };
+	struct side sd;
+	unsigned i;
+
+	if (n == 0 || n > UINT32_MAX || resamples == 0 || !(level > 0 && level < 1))
+		return NR_EINVAL;
+	sv = nr__analysis_copy(v, n, stack_v, NR_ARRAY_SIZE(stack_v));
+	nr_analysis_sort(sv, n);
+	if (n > NR_ARRAY_SIZE(stack_n))
+		count = nr_xmalloc(n * sizeof(*count));
+	nr_rng_seed(&d.rng, seed);
+	side_init(&sd, n);
+	if (n <= 64) {
+		uint32_t *hist = nr_xcalloc(n * n, sizeof(*hist));
+		struct bin *bins = nr_xcalloc(n * n, sizeof(*bins));
+		size_t nbins = 0, k;
+
+		for (i = 0; i < resamples; i++) {
+			size_t lo, hi;
+
+			side_draw(&d, &sd, count, &lo, &hi);
+			hist[lo * n + hi]++;
+		}
+		for (k = 0; k < n * n; k++)
+			if (hist[k])
+				bins[nbins++] = (struct bin){ middle_value(sv, k / n, k % n), hist[k] };
+		qsort(bins, nbins, sizeof(*bins), cmp_bin);
+		*ret_low = bin_quantile(bins, nbins, resamples, (1 - level) / 2);
+		*ret_high = bin_quantile(bins, nbins, resamples, (1 + level) / 2);
+		free(hist);
+		free(bins);
+		goto out;
+	}
+	if (resamples > NR_ARRAY_SIZE(stack_m))
+		meds = nr_xmalloc(resamples * sizeof(*meds));
+	for (i = 0; i < resamples; i++) {
+		size_t lo, hi;
+
+		side_draw(&d, &sd, count, &lo, &hi);
+		meds[i] = middle_value(sv, lo, hi);
+	}
+	*ret_low = quantile_select(meds, resamples, (1 - level) / 2, 0);
+	*ret_high = quantile_select(meds, resamples, (1 + level) / 2,
+				    (size_t)floor((double)(resamples - 1) * (1 - level) / 2));
+	if (meds != stack_m)
+		free(meds);
+out:
+	nr__analysis_uncopy(sv, stack_v);
+	if (count != stack_n)
+		free(count);
+	return 0;
+}

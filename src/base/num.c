@@ -74,6 +74,33 @@ int nr_parse_double(const char *s, double *ret)
 	return 0;
 }
 
+int nr_parse_quantity(const char *s, double *ret, const char **ret_unit)
+{
+	const char *p = s;
+	char *end;
+	double v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return NR_EINVAL;
+	if (*p == '+' || *p == '-')
+		p++;
+	/* strtod reads hexadecimal ("0x1p3"), which no measurement is written in */
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		return NR_EINVAL;
+	errno = 0;
+	v = strtod_c(s, &end);
+	if (end == s)
+		return NR_EINVAL;
+	/* "nan", "inf" and "1e999" spell numbers, but none a limit can be */
+	if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1.0))
+		return -ERANGE;
+	while (*end == ' ')
+		end++;
+	*ret = v;
+	*ret_unit = end;
+	return 0;
+}
+
 /* Split "12.5ms" into 12.5 and "ms". */
 static int number_and_suffix(const char *s, double *ret_v, const char **ret_suffix)
 {

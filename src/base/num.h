@@ -22,6 +22,15 @@ int nr_parse_duration_us(const char *s, int64_t *ret_us);
 /* Accepts an optional suffix K, M, G, T (powers of 1024), optional "B"/"iB". */
 int nr_parse_size(const char *s, uint64_t *ret_bytes);
 
+/*
+ * A number and the unit written after it, if any: "50ms", "9 Gbit/s",
+ * "-3", "1.5e3 us". *ret_unit points into s, after the spaces ("" when
+ * there is no unit); the caller judges the unit. NR_EINVAL when s does not
+ * start with a (decimal) number, -ERANGE for one that is not finite
+ * ("nan", "inf", "1e999 us").
+ */
+int nr_parse_quantity(const char *s, double *ret, const char **ret_unit);
+
 /* "10%" -> 0.10, or a plain ratio "0.1" -> 0.10; not negative. */
 int nr_parse_ratio(const char *s, double *ret);
 

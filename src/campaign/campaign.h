@@ -136,6 +136,36 @@ struct nr_param {
 	struct nr_pos pos;
 };
 
+/*
+ * A value a variant gives its templates ({variant.NAME}): one word, or a
+ * list of words that an argument of `run` written as exactly
+ * "{variant.NAME}" becomes (an empty list: no argument at all).
+ */
+struct nr_variant_value {
+	char *name;
+	struct nr_strvec words; /* one word for a scalar */
+	bool list;
+	struct nr_pos pos;
+};
+
+/*
+ * One side of an A/B comparison in one run (`variants:`): what its cases
+ * get besides the test's own values. Every case of the campaign runs once
+ * per variant, the variants' halves of each repeat back to back (ABBA).
+ */
+struct nr_variant {
+	char *name;                     /* in the case key: test/variant=NAME,... */
+	struct nr_variant_value *values;
+	size_t n_values;
+	struct nr_kv env;               /* templates, set over each role's env */
+	struct nr_strvec build;         /* argv templates; empty: no build */
+	int64_t build_timeout_us;
+	struct nr_pos pos;
+};
+
+/* The variants of a campaign with `variants:`: exactly this many, the first the baseline. */
+#define NR_VARIANTS 2
+
 enum nr_generate {
 	NR_GENERATE_ALL,    /* every combination, first parameter slowest */
 	NR_GENERATE_RANDOM, /* `count` distinct combinations drawn with `seed` */
@@ -161,6 +191,10 @@ struct nr_test {
 	size_t n_uploads;
 	struct nr_collect *collects;
 	size_t n_collects;
+	/* the variant this copy of a test runs ({variant.NAME} in its
+	 * templates; its roles' env has the variant's over it); NULL: the
+	 * test as written (nr_campaign_case_test picks the copy) */
+	const struct nr_variant *variant;
 	struct nr_pos pos;
 	struct nr_pos matrix_pos; /* the 'matrix' key, else the test */
 	struct nr_pos count_pos;  /* the 'count' value, for plan-time messages */
@@ -175,6 +209,28 @@ struct nr_threshold {
 	char *metric;   /* NULL: every metric */
 	double warning; /* < 0: not given here */
 	double critical;
+};
+
+/*
+ * One bound of an absolute limit (`limits:`), as the campaign wrote it and
+ * converted: the median of a series' repeats must not pass it.
+ */
+struct nr_limit_bound {
+	bool set;
+	double value;     /* in `unit` */
+	char *unit;       /* the canonical unit of what was written ("us" for "50ms"),
+			   * or NULL for a plain number (then in the metric's own unit) */
+	char *text;       /* as written, for reports: "50ms" */
+	bool warning;     /* `severity: warning`: a breach is a warning, not critical */
+	struct nr_pos pos; /* of the value */
+};
+
+/* `limits:` of the campaign or of a test, for one metric. */
+struct nr_limit {
+	char *test;   /* NULL: every test */
+	char *metric; /* a limit is always on one metric */
+	struct nr_limit_bound min, max;
+	struct nr_pos pos; /* the metric's key */
 };
 
 struct nr_campaign {
@@ -193,13 +249,29 @@ struct nr_campaign {
 	struct nr_notify notify;
 	struct nr_threshold *thresholds; /* from `thresholds:` of the campaign and of tests */
 	size_t n_thresholds;
+	struct nr_limit *limits; /* from `limits:` of the campaign and of tests */
+	size_t n_limits;
+	/*
+	 * What the full load found doubtful but not wrong, one message each
+	 * ("file:line:column: ..."), for plan and run to show: a limit on a
+	 * metric no parser of its test produces.
+	 */
+	struct nr_strvec warnings;
 	struct nr_lab *lab;  /* `lab:`: its hosts are the campaign's too; NULL without */
+	struct nr_variant *variants; /* `variants:`: NR_VARIANTS of them, or none */
+	size_t n_variants;
+	/* with variants: each test once per variant, test i of variant v at
+	 * [v * n_tests + i] (shallow copies sharing the test's strings, with
+	 * roles of their own whose env has the variant's over the test's) */
+	struct nr_test *variant_tests;
 };
 
 /*
- * A campaign with only its name and thresholds, from its text alone (the
- * copy stored with a run): no lab file or other file is read, nothing
- * else is validated. For comparing stored runs. Returns 0, or
+ * A campaign with only its name, thresholds and limits, from its text
+ * alone (the copy stored with a run): no lab file or other file is read,
+ * nothing else is validated (limits are not matched with the metrics'
+ * units: the judge does that with the stored samples' units). For judging
+ * stored runs, on any machine, by what they ran with. Returns 0, or
  * NR_ECONFIG / NR_EPARSE with a message naming path:line:column.
  */
 int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_campaign **ret,
@@ -214,6 +286,14 @@ void nr_campaign_thresholds(const struct nr_campaign *c, const char *test, const
 			    double *warning, double *critical);
 
 /*
+ * The bounds that hold for a metric of a test: each of min and max from the
+ * most specific limit that gives it (the test's, else the campaign's), or
+ * NULL when none does. Borrowed from c.
+ */
+void nr_campaign_limits(const struct nr_campaign *c, const char *test, const char *metric,
+			const struct nr_limit_bound **ret_min, const struct nr_limit_bound **ret_max);
+
+/*
  * Read and validate a campaign from a file, or from `text` when not NULL
  * (a stored run's copy; `path` then only names it). NR_ECONFIG or
  * NR_EPARSE with "file:line:column: message" in d.
@@ -224,13 +304,21 @@ void nr_campaign_free(struct nr_campaign *c);
 
 const struct nr_host *nr_campaign_host(const struct nr_campaign *c, const char *name);
 
+/* The variant named `name`, or NULL. */
+const struct nr_variant *nr_campaign_variant(const struct nr_campaign *c, const char *name);
+
 /* ---- plan ---- */
 
 /* One case: a test and one value index per parameter. */
 struct nr_case_plan {
 	size_t test;       /* index into campaign->tests */
 	size_t *value_idx; /* n_params entries */
-	char *key;         /* "test/a=1,b=x", parameters sorted by name */
+	/* index into campaign->variants, -1 without variants. The plan puts
+	 * the variants of one combination next to each other, the first
+	 * variant first. */
+	int variant;
+	char *key;         /* "test/a=1,b=x", parameters sorted by name;
+			    * "test/variant=V,a=1,b=x" with variants */
 };
 
 struct nr_plan {
@@ -252,11 +340,27 @@ void nr_plan_release(struct nr_plan *p);
 /* Product of the matrix sizes; UINT64_MAX when it does not fit. */
 uint64_t nr_plan_matrix_size(const struct nr_test *t);
 
-/* The stable key of a case from its test name and parameter values. */
-char *nr_case_key(const struct nr_test *t, const size_t *value_idx);
+/*
+ * The stable key of a case from its test name and parameter values, and
+ * its variant's name (NULL: none), which comes first:
+ * "test/variant=base,a=1,b=x".
+ */
+char *nr_case_key(const struct nr_test *t, const size_t *value_idx, const char *variant);
 
-/* The parameters of a case as a JSON object text {"name":"value",...}. */
-char *nr_case_params_json(const struct nr_test *t, const size_t *value_idx);
+/*
+ * A case key's variant, if it has one: the key without it (the key both
+ * variants' cases share, "test/a=1,b=x") and the variant's name, both
+ * malloc'ed. false (nothing written) for a key without a variant.
+ */
+bool nr_case_key_split(const char *key, char **ret_pair_key, char **ret_variant);
+
+/* The parameters of a case as a JSON object text {"name":"value",...};
+ * with a variant, "variant" comes first. */
+char *nr_case_params_json(const struct nr_test *t, const size_t *value_idx, const char *variant);
+
+/* The test a planned case runs: its variant's copy, or the test itself. */
+const struct nr_test *nr_campaign_case_test(const struct nr_campaign *c,
+					    const struct nr_case_plan *cp);
 
 /* ---- templating ---- */
 
@@ -277,7 +381,9 @@ struct nr_tmpl_ctx {
 /*
  * Expand "{name}" references in `tmpl` into *ret (malloc'ed). Known names:
  * a parameter of the test, repeat, attempt, port, workdir, run, case,
- * test, netrig, host.NAME.address, host.NAME.name; and {?PARAM:TEXT},
+ * test, netrig, host.NAME.address, host.NAME.name, and with variants
+ * variant (its name) and variant.NAME (its value; a list value only as a
+ * whole argument of nr_template_expand_argv); and {?PARAM:TEXT},
  * TEXT when parameter PARAM is "true", else nothing (an argv element that
  * is only such a reference and comes out empty is dropped). "{{" and "}}"
  * are literal braces. A value is inserted as it is: it stays inside the one argv
@@ -287,12 +393,17 @@ int nr_template_expand(const char *tmpl, const struct nr_tmpl_ctx *ctx, char **r
 		       struct nr_diag *d);
 /*
  * Expand a role's argv templates into ret (NULL-terminated), dropping the
- * elements that are only a {?PARAM:TEXT} and came out empty.
+ * elements that are only a {?PARAM:TEXT} and came out empty; an element
+ * that is exactly {variant.NAME} becomes the value's words.
  */
 int nr_template_expand_argv(const struct nr_strvec *tmpl, const struct nr_tmpl_ctx *ctx,
 			    struct nr_strvec *ret, struct nr_diag *d);
 /* Check a template's references against a test without expanding. */
 int nr_template_check(const char *tmpl, const struct nr_campaign *c,
 		      const struct nr_test *t, struct nr_diag *d);
+/* The same for the arguments of a command, where an argument that is
+ * exactly "{variant.NAME}" may stand for a list. */
+int nr_template_check_argv(const struct nr_strvec *tmpl, const struct nr_campaign *c,
+			   const struct nr_test *t, size_t *ret_bad, struct nr_diag *d);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * Inside campaign/: the loader's state and the readers its files share
  * (campaign_load.c, campaign_test.c, campaign_workload.c,
- * campaign_thresholds.c). Not for other modules.
+ * campaign_thresholds.c, campaign_limits.c, campaign_variant.c). Not for
+ * other modules.
  */
 #ifndef NR_CAMPAIGN_INT_H
 #define NR_CAMPAIGN_INT_H
@@ -64,8 +65,33 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 /* The roles of `workload: NAME` in test t (campaign_workload.c); `env` goes to both. */
 int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 			       const struct nr_ynode *n, struct nr_test *t, const struct nr_kv *env);
+/* `variants:` at n into c (campaign_variant.c); before the tests, whose
+ * templates may refer to them. */
+int nr__campaign_load_variants(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n);
+/* After the tests: each test's copy per variant, and the checks of the
+ * variants' build and env templates (n: the `variants:` node). */
+int nr__campaign_variant_tests(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n);
+void nr__campaign_variants_free(struct nr_campaign *c);
 /* `thresholds:` at n, for a test and/or metric (NULL: every one), into c. */
 int nr__campaign_add_threshold(struct loader *l, struct nr_campaign *c, const char *test,
 			       const char *metric, const struct nr_ynode *n);
+
+/*
+ * `limits:` at n, for a test (NULL: every test), into c (campaign_limits.c):
+ * values converted to the canonical unit of what is written, min <= max.
+ */
+int nr__campaign_add_limits(struct loader *l, struct nr_campaign *c, const char *test,
+			    const struct nr_ynode *n);
+/*
+ * Once every test is loaded: each limit's unit is the kind its metric comes
+ * in from the parsers of the tests it covers, and the bounds that hold for
+ * a test leave room (min <= max); a limit no parser can satisfy adds a
+ * warning to c->warnings.
+ */
+int nr__campaign_check_limits(struct loader *l, struct nr_campaign *c);
+void nr__campaign_limit_release(struct nr_limit *lim);
+/* The key a generic parser finds a declared metric by ("pointer", "regex",
+ * "key"); NULL for a tool parser, which knows its metrics. */
+const char *nr__campaign_source_key(const struct nr_parser *p);
 
 #endif

@@ -6,7 +6,8 @@
  * This file reads the campaign as a whole (its keys, hosts, lab, health
  * checks, notifications) and frees it; campaign_test.c reads a test,
  * campaign_workload.c expands a built-in workload into roles and
- * campaign_thresholds.c reads the verdicts' thresholds.
+ * campaign_thresholds.c reads the verdicts' thresholds, campaign_limits.c
+ * the absolute limits.
  */
 #include <libgen.h>
 #include <stdio.h>
@@ -319,7 +320,7 @@ const size_t nr__campaign_n_defaults_keys = NR_ARRAY_SIZE(nr__campaign_defaults_
 
 static const char *const campaign_keys[] = {
 	"campaign", "description", "hosts", "defaults", "tests", "labels",
-	"stop_after_failures", "health", "notify", "thresholds", "lab",
+	"stop_after_failures", "health", "notify", "thresholds", "limits", "lab", "variants",
 };
 
 static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_health *h)
@@ -450,6 +451,12 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 	if (nr_ynode_get(root, "thresholds") &&
 	    (r = nr__campaign_add_threshold(l, c, NULL, NULL, nr_ynode_get(root, "thresholds"))) < 0)
 		return r;
+	if (nr_ynode_get(root, "limits") &&
+	    (r = nr__campaign_add_limits(l, c, NULL, nr_ynode_get(root, "limits"))) < 0)
+		return r;
+	if (nr_ynode_get(root, "variants") &&
+	    (r = nr__campaign_load_variants(l, c, nr_ynode_get(root, "variants"))) < 0)
+		return r;
 	defaults = nr_ynode_get(root, "defaults");
 	if (defaults && nr_ynode_is_null(defaults))
 		defaults = NULL;
@@ -474,7 +481,9 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 				return fail(l, tests->items[i], "two tests are named '%s' (the first at line %d)",
 					    c->tests[i].name, c->tests[j].pos.line);
 	}
-	return 0;
+	if ((r = nr__campaign_check_limits(l, c)) < 0)
+		return r;
+	return nr__campaign_variant_tests(l, c, nr_ynode_get(root, "variants"));
 }
 
 int nr_campaign_load(const char *path, const char *text, struct nr_campaign **ret,
@@ -581,11 +590,16 @@ void nr_campaign_free(struct nr_campaign *c)
 		free(t->workdir);
 		free(t->workload);
 	}
+	nr__campaign_variants_free(c);
 	for (i = 0; i < c->n_thresholds; i++) {
 		free(c->thresholds[i].test);
 		free(c->thresholds[i].metric);
 	}
 	free(c->thresholds);
+	for (i = 0; i < c->n_limits; i++)
+		nr__campaign_limit_release(&c->limits[i]);
+	free(c->limits);
+	nr_strvec_clear(&c->warnings);
 	nr_lab_free(c->lab);
 	free(c->notify.url);
 	nr_strvec_clear(&c->notify.command);

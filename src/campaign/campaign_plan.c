@@ -61,20 +61,33 @@ static int cmp_param_name(const void *a, const void *b)
 	return strcmp((*pa)->name, (*pb)->name);
 }
 
-char *nr_case_key(const struct nr_test *t, const size_t *value_idx)
+/*
+ * The variant comes first, before the parameters sorted by name: the key
+ * of a campaign without variants stays what it was, and the variant's
+ * part is found (and taken out, nr_case_key_split) without parsing the
+ * rest. A matrix parameter may not be called `variant` in a campaign with
+ * variants, so "variant=" right after the '/' is always the variant.
+ */
+#define VARIANT_PREFIX "variant="
+
+char *nr_case_key(const struct nr_test *t, const size_t *value_idx, const char *variant)
 {
 	struct nr_buf b = NR_BUF_INIT;
 	const struct nr_param **sorted;
 	size_t i;
 
 	nr_buf_adds(&b, t->name);
+	if (variant) {
+		nr_buf_adds(&b, "/" VARIANT_PREFIX);
+		add_escaped(&b, variant);
+	}
 	if (!t->n_params)
 		return nr_buf_detach(&b, NULL);
 	sorted = nr_xcalloc(t->n_params, sizeof(*sorted));
 	for (i = 0; i < t->n_params; i++)
 		sorted[i] = &t->params[i];
 	qsort(sorted, t->n_params, sizeof(*sorted), cmp_param_name);
-	nr_buf_addch(&b, '/');
+	nr_buf_addch(&b, variant ? ',' : '/');
 	for (i = 0; i < t->n_params; i++) {
 		size_t idx = (size_t)(sorted[i] - t->params);
 
@@ -88,12 +101,33 @@ char *nr_case_key(const struct nr_test *t, const size_t *value_idx)
 	return nr_buf_detach(&b, NULL);
 }
 
-char *nr_case_params_json(const struct nr_test *t, const size_t *value_idx)
+bool nr_case_key_split(const char *key, char **ret_pair_key, char **ret_variant)
+{
+	const char *slash = strchr(key, '/'), *v, *end;
+	struct nr_buf pair = NR_BUF_INIT;
+
+	/* test names hold no '/'; escaped values no ',' */
+	if (!slash || strncmp(slash + 1, VARIANT_PREFIX, strlen(VARIANT_PREFIX)))
+		return false;
+	v = slash + 1 + strlen(VARIANT_PREFIX);
+	end = v + strcspn(v, ",");
+	nr_buf_add(&pair, key, (size_t)(slash - key));
+	if (*end)
+		nr_buf_addf(&pair, "/%s", end + 1);
+	*ret_pair_key = nr_buf_detach(&pair, NULL);
+	/* variant names are letters, digits, _ - . : never escaped */
+	*ret_variant = nr_xstrndup(v, (size_t)(end - v));
+	return true;
+}
+
+char *nr_case_params_json(const struct nr_test *t, const size_t *value_idx, const char *variant)
 {
 	json_t *o = json_object();
 	char *s;
 	size_t i;
 
+	if (variant)
+		json_object_set_new(o, "variant", json_string(variant));
 	for (i = 0; i < t->n_params; i++)
 		json_object_set_new(o, t->params[i].name,
 				    json_string(t->params[i].values.v[value_idx[i]]));
@@ -102,17 +136,41 @@ char *nr_case_params_json(const struct nr_test *t, const size_t *value_idx)
 	return s ? s : nr_xstrdup("{}");
 }
 
-static void add_case(struct nr_plan *p, size_t *cap, size_t test_idx,
+/*
+ * One combination of the matrix: a case, or with variants one case per
+ * variant, next to each other, the baseline first (the runner pairs them).
+ * Takes idx (value indexes, n_params entries, malloc'ed).
+ */
+static void add_cases(struct nr_plan *p, size_t *cap, const struct nr_campaign *c,
+		      size_t test_idx, const struct nr_test *t, size_t *idx)
+{
+	size_t v, nv = c->n_variants ? c->n_variants : 1;
+
+	for (v = 0; v < nv; v++) {
+		struct nr_case_plan *cp;
+		const char *variant = c->n_variants ? c->variants[v].name : NULL;
+
+		NR_GROW(p->cases, p->n + 1, *cap);
+		cp = &p->cases[p->n++];
+		cp->test = test_idx;
+		cp->variant = c->n_variants ? (int)v : -1;
+		if (v == 0) {
+			cp->value_idx = idx;
+		} else {
+			cp->value_idx = nr_xcalloc(t->n_params + 1, sizeof(size_t));
+			memcpy(cp->value_idx, idx, t->n_params * sizeof(size_t));
+		}
+		cp->key = nr_case_key(t, cp->value_idx, variant);
+	}
+}
+
+static void add_case(struct nr_plan *p, size_t *cap, const struct nr_campaign *c, size_t test_idx,
 		     const struct nr_test *t, uint64_t index)
 {
-	struct nr_case_plan *cp;
+	size_t *idx = nr_xcalloc(t->n_params + 1, sizeof(size_t));
 
-	NR_GROW(p->cases, p->n + 1, *cap);
-	cp = &p->cases[p->n++];
-	cp->test = test_idx;
-	cp->value_idx = nr_xcalloc(t->n_params + 1, sizeof(size_t));
-	decode(t, index, cp->value_idx);
-	cp->key = nr_case_key(t, cp->value_idx);
+	decode(t, index, idx);
+	add_cases(p, cap, c, test_idx, t, idx);
 }
 
 /* A small open-addressing set of uint64 for Floyd's algorithm. */
@@ -143,11 +201,11 @@ static bool u64set_add(struct u64set *s, uint64_t v)
  * combination whose hash was drawn before is drawn again, so the cases
  * stay distinct (a rare hash collision only costs a redraw).
  */
-static void add_random_wide(struct nr_plan *p, size_t *cap, size_t test_idx,
-			    const struct nr_test *t, struct nr_rng *rng, struct u64set *set)
+static void add_random_wide(struct nr_plan *p, size_t *cap, const struct nr_campaign *c,
+			    size_t test_idx, const struct nr_test *t, struct nr_rng *rng,
+			    struct u64set *set)
 {
 	size_t *idx = nr_xcalloc(t->n_params + 1, sizeof(size_t));
-	struct nr_case_plan *cp;
 	uint64_t h;
 	size_t i;
 
@@ -158,11 +216,7 @@ static void add_random_wide(struct nr_plan *p, size_t *cap, size_t test_idx,
 			h = (h ^ (uint64_t)idx[i]) * 0x100000001b3ULL;
 		}
 	} while (!u64set_add(set, h));
-	NR_GROW(p->cases, p->n + 1, *cap);
-	cp = &p->cases[p->n++];
-	cp->test = test_idx;
-	cp->value_idx = idx;
-	cp->key = nr_case_key(t, idx);
+	add_cases(p, cap, c, test_idx, t, idx);
 }
 
 /* "12000000", or "about 1.0e30" for a product past what a uint64 holds. */
@@ -202,7 +256,8 @@ static int check_ports(const struct nr_campaign *c, const struct nr_test *t,
 			continue;
 		for (i = first; i < p->n; i++) {
 			struct nr_tmpl_ctx ctx = {
-				.campaign = c, .test = t, .value_idx = p->cases[i].value_idx,
+				.campaign = c, .test = nr_campaign_case_test(c, &p->cases[i]),
+				.value_idx = p->cases[i].value_idx,
 				.attempt = 1, .port = 1, .case_key = p->cases[i].key,
 			};
 			char *s = NULL;
@@ -256,7 +311,7 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 						   magnitude(t, mag, sizeof(mag)), NR_PLAN_MAX_CASES);
 			}
 			for (i = 0; i < size; i++)
-				add_case(&p, &cap, ti, t, i);
+				add_case(&p, &cap, c, ti, t, i);
 		} else {
 			struct nr_rng rng;
 			struct u64set set = { 0 };
@@ -277,7 +332,7 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 			set.used = nr_xcalloc(set.cap, 1);
 			/* nr_plan_matrix_size() saturates: the product is larger than this */
 			for (j = 0; size == UINT64_MAX && j < t->count; j++)
-				add_random_wide(&p, &cap, ti, t, &rng, &set);
+				add_random_wide(&p, &cap, c, ti, t, &rng, &set);
 			/* Floyd: for j in [size-count, size), pick r in [0, j]; take r, or j if r was taken */
 			for (j = size - t->count; size != UINT64_MAX && j < size; j++) {
 				uint64_t pick = nr_rng_below(&rng, j + 1);
@@ -286,7 +341,7 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 					u64set_add(&set, j);
 					pick = j;
 				}
-				add_case(&p, &cap, ti, t, pick);
+				add_case(&p, &cap, c, ti, t, pick);
 			}
 			free(set.slots);
 			free(set.used);

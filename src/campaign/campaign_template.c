@@ -52,6 +52,68 @@ static const struct nr_host *host_ref(const struct nr_campaign *c, const char *r
 	return h;
 }
 
+static const struct nr_variant_value *variant_value(const struct nr_variant *v, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_values; i++)
+		if (!strcmp(v->values[i].name, name))
+			return &v->values[i];
+	return NULL;
+}
+
+/*
+ * {variant} and {variant.NAME}: 1 when ref is one (its value added to
+ * out when expanding, from the test's variant), 0 when it is not,
+ * NR_ECONFIG with a message when it names nothing every variant has. A
+ * list value is refused here: only a whole argument may be one
+ * (nr_template_expand_argv).
+ */
+static int variant_ref(const char *ref, const struct nr_campaign *c, const struct nr_test *t,
+		       struct nr_buf *out, struct nr_diag *d)
+{
+	const struct nr_variant_value *val;
+	const char *name;
+	size_t i;
+
+	if (strcmp(ref, "variant") && strncmp(ref, "variant.", 8))
+		return 0;
+	if (!c->n_variants)
+		return nr_diag_set(d, NR_ECONFIG, "'{%s}' needs 'variants:' in the campaign", ref);
+	if (!strcmp(ref, "variant")) {
+		if (out)
+			nr_buf_adds(out, t->variant ? t->variant->name : "");
+		return 1;
+	}
+	name = ref + 8;
+	for (i = 0; i < c->n_variants; i++) {
+		const struct nr_variant *v = &c->variants[i];
+
+		val = variant_value(v, name);
+		if (!val) {
+			const char *names[64];
+			const char *guess;
+			size_t k, n = 0;
+
+			for (k = 0; k < v->n_values && n < NR_ARRAY_SIZE(names); k++)
+				names[n++] = v->values[k].name;
+			guess = nr_did_you_mean(name, names, n);
+			return nr_diag_set(d, NR_ECONFIG, "variant '%s' has no value '%s'%s%s%s", v->name,
+					   name, guess ? " (did you mean '{variant." : "",
+					   guess ? guess : "", guess ? "}'?)" : "");
+		}
+		if (val->list)
+			return nr_diag_set(d, NR_ECONFIG, "'{%s}' is a list in variant '%s': a list can "
+					   "only be a whole argument of a command", ref, v->name);
+	}
+	if (out) {
+		if (!t->variant || !(val = variant_value(t->variant, name)))
+			return nr_diag_set(d, NR_ECONFIG, "'{%s}' outside a variant", ref);
+		nr_buf_adds(out, val->words.v[0]);
+	}
+	return 1;
+}
+
 /*
  * Walk tmpl; for each reference call resolve(). With out == NULL only
  * checks. Returns 0 or NR_ECONFIG with a message.
@@ -112,6 +174,11 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 			known = 1;
 			if (out)
 				nr_buf_adds(out, t->params[idx].values.v[ctx->value_idx[idx]]);
+		} else if ((known = variant_ref(ref, c, t, out, d)) != 0) {
+			if (known < 0) {
+				free(ref);
+				return known;
+			}
 		} else {
 			for (i = 0; i < NR_ARRAY_SIZE(builtins); i++)
 				if (!strcmp(ref, builtins[i]))
@@ -156,15 +223,23 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 			}
 		}
 		if (!known) {
-			const char *names[64];
+			const char *names[80];
+			char *vnames[16] = { 0 };
 			const char *guess;
-			size_t n = 0;
+			size_t n = 0, nv = 0;
 			int r;
 
 			for (i = 0; i < t->n_params && n < 56; i++)
 				names[n++] = t->params[i].name;
 			for (i = 0; i < NR_ARRAY_SIZE(builtins); i++)
 				names[n++] = builtins[i];
+			if (c->n_variants) {
+				names[n++] = "variant";
+				for (i = 0; i < c->variants[0].n_values && nv < NR_ARRAY_SIZE(vnames); i++) {
+					vnames[nv] = nr_xasprintf("variant.%s", c->variants[0].values[i].name);
+					names[n++] = vnames[nv++];
+				}
+			}
 			guess = nr_did_you_mean(ref, names, n);
 			if (guess)
 				r = nr_diag_set(d, NR_ECONFIG, "unknown reference '{%s}' (did you mean '{%s}'?)",
@@ -173,6 +248,8 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 				r = nr_diag_set(d, NR_ECONFIG,
 						"unknown reference '{%s}' (a matrix parameter, repeat, attempt, port, workdir, run, case, test or host.NAME.address)",
 						ref);
+			for (i = 0; i < nv; i++)
+				free(vnames[i]);
 			free(ref);
 			return r;
 		}
@@ -195,14 +272,47 @@ int nr_template_expand(const char *tmpl, const struct nr_tmpl_ctx *ctx, char **r
 	return 0;
 }
 
+/*
+ * An argument that is exactly "{variant.NAME}" where some variant's
+ * value is a list: the value of variant v (NULL: any), else NULL.
+ */
+static const struct nr_variant_value *whole_list(const char *arg, const struct nr_campaign *c,
+						 const struct nr_variant *v)
+{
+	const struct nr_variant_value *val = NULL;
+	size_t len = strlen(arg), i;
+	char *name;
+
+	if (!c->n_variants || len < 11 || strncmp(arg, "{variant.", 9) || arg[len - 1] != '}' ||
+	    strchr(arg + 9, '{') || strchr(arg + 9, '}') != arg + len - 1)
+		return NULL;
+	name = nr_xstrndup(arg + 9, len - 10);
+	for (i = 0; i < c->n_variants; i++) {
+		const struct nr_variant_value *x = variant_value(&c->variants[i], name);
+
+		if (x && x->list)
+			val = v ? variant_value(v, name) : x;
+	}
+	free(name);
+	return val;
+}
+
 int nr_template_expand_argv(const struct nr_strvec *tmpl, const struct nr_tmpl_ctx *ctx,
 			    struct nr_strvec *ret, struct nr_diag *d)
 {
-	size_t i;
+	const struct nr_variant_value *val;
+	size_t i, k;
 	char *s;
 	int r;
 
 	for (i = 0; i < tmpl->n; i++) {
+		if (ctx->test->variant &&
+		    (val = whole_list(tmpl->v[i], ctx->campaign, ctx->test->variant))) {
+			/* a list: its words, each an argument of its own */
+			for (k = 0; k < val->words.n; k++)
+				nr_strvec_push(ret, val->words.v[k]);
+			continue;
+		}
 		if ((r = nr_template_expand(tmpl->v[i], ctx, &s, d)) < 0)
 			return r;
 		if (!*s && !strncmp(tmpl->v[i], "{?", 2)) {
@@ -219,4 +329,38 @@ int nr_template_check(const char *tmpl, const struct nr_campaign *c,
 		      const struct nr_test *t, struct nr_diag *d)
 {
 	return walk(tmpl, c, t, NULL, NULL, d);
+}
+
+int nr_template_check_argv(const struct nr_strvec *tmpl, const struct nr_campaign *c,
+			   const struct nr_test *t, size_t *ret_bad, struct nr_diag *d)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < tmpl->n; i++) {
+		if (whole_list(tmpl->v[i], c, NULL)) {
+			/* every variant must have it (a scalar elsewhere is one word) */
+			char *name = nr_xstrndup(tmpl->v[i] + 1, strlen(tmpl->v[i]) - 2);
+			size_t k;
+
+			for (k = 0; k < c->n_variants; k++) {
+				const char *vn = name + 8;
+
+				if (!variant_value(&c->variants[k], vn)) {
+					*ret_bad = i;
+					r = nr_diag_set(d, NR_ECONFIG, "variant '%s' has no value '%s'",
+							c->variants[k].name, vn);
+					free(name);
+					return r;
+				}
+			}
+			free(name);
+			continue;
+		}
+		if ((r = walk(tmpl->v[i], c, t, NULL, NULL, d)) < 0) {
+			*ret_bad = i;
+			return r;
+		}
+	}
+	return 0;
 }

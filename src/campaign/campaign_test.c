@@ -17,7 +17,7 @@
 
 /* ---- parse ---- */
 
-static const char *source_key(const struct nr_parser *p)
+const char *nr__campaign_source_key(const struct nr_parser *p)
 {
 	if (!strcmp(p->name, "json"))
 		return "pointer";
@@ -32,7 +32,7 @@ static int load_metric(struct loader *l, const struct nr_parser *p,
 		       const struct nr_ynode *key, const struct nr_ynode *n,
 		       struct nr_metric_decl *m)
 {
-	const char *src = source_key(p);
+	const char *src = nr__campaign_source_key(p);
 	const char *allowed[5] = { "unit", "better", "optional", src };
 	char *better = NULL;
 	int r;
@@ -147,7 +147,7 @@ static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_pars
 		return fail(l, nr__campaign_value_node(n, "stream"),
 			    "'stream' must be stdout, stderr or both, not '%s'", spec->stream);
 	metrics = nr_ynode_get(n, "metrics");
-	if (metrics && metrics->kind == NR_Y_SEQ && !source_key(spec->parser)) {
+	if (metrics && metrics->kind == NR_Y_SEQ && !nr__campaign_source_key(spec->parser)) {
 		/* a tool parser: the list of metrics that must be present */
 		spec->metrics = nr_xcalloc(metrics->n + 1, sizeof(*spec->metrics));
 		for (i = 0; i < metrics->n; i++) {
@@ -169,7 +169,7 @@ static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_pars
 check:
 	if (spec->parser->needs_sources && spec->n_metrics == 0)
 		return fail(l, n, "parse format %s needs 'metrics': name -> %s",
-			    spec->parser->name, source_key(spec->parser));
+			    spec->parser->name, nr__campaign_source_key(spec->parser));
 	return 0;
 }
 
@@ -178,7 +178,7 @@ check:
 static const char *const test_keys[] = {
 	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
-	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds",
+	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds", "limits",
 };
 
 static const char *const role_keys[] = {
@@ -482,6 +482,13 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 	t->matrix_pos = nr__campaign_pos_of(key_node(n, "matrix"));
 	if ((x = nr_ynode_get(n, "matrix")) && (r = load_matrix(l, x, t)) < 0)
 		goto out;
+	/* with variants, {variant} and the case key's variant= are the variant's */
+	for (i = 0; c->n_variants && i < t->n_params; i++)
+		if (!strcmp(t->params[i].name, "variant")) {
+			r = fail(l, key_node(x, "variant"), "'variant' is the name of the case's variant "
+				 "in a campaign with 'variants': call the parameter something else");
+			goto out;
+		}
 	if ((r = get_str(l, n, "generate", &generate)) < 0)
 		goto out;
 	if (!generate || !strcmp(generate, "all")) {
@@ -588,17 +595,18 @@ roles_done:
 		goto out;
 	if ((x = nr_ynode_get(n, "thresholds")) && (r = nr__campaign_add_threshold(l, c, t->name, NULL, x)) < 0)
 		goto out;
+	if ((x = nr_ynode_get(n, "limits")) && (r = nr__campaign_add_limits(l, c, t->name, x)) < 0)
+		goto out;
 	/* every template must refer to something that exists */
 	for (i = 0; i < t->n_roles; i++) {
 		const struct nr_role *role = &t->roles[i];
 		struct nr_diag d2 = { 0 };
 		const struct nr_ynode *at = run ? run : roles ? roles->items[i] : n;
 
-		for (j = 0; j < role->argv.n; j++)
-			if (nr_template_check(role->argv.v[j], c, t, &d2) < 0) {
-				r = fail(l, at, "%s in 'run' of role '%s'", d2.msg, role->name);
-				goto out;
-			}
+		if (nr_template_check_argv(&role->argv, c, t, &j, &d2) < 0) {
+			r = fail(l, at, "%s in 'run' of role '%s'", d2.msg, role->name);
+			goto out;
+		}
 		for (j = 0; j < role->env.vals.n; j++)
 			if (nr_template_check(role->env.vals.v[j], c, t, &d2) < 0) {
 				r = fail(l, at, "%s in 'env' %s", d2.msg, role->env.keys.v[j]);

@@ -90,11 +90,11 @@ void nr_campaign_thresholds(const struct nr_campaign *c, const char *test, const
 }
 
 /*
- * Only what a comparison needs of a stored campaign: its name and the
- * `thresholds:` of the campaign and of each test. Nothing outside the
- * text is read (no lab file, no workdir), so a run compared on another
- * machine, or after its lab file moved, is judged by the thresholds it
- * ran with.
+ * Only what the verdicts need of a stored campaign: its name, and the
+ * `thresholds:` and `limits:` of the campaign and of each test. Nothing
+ * outside the text is read (no lab file, no workdir), so a run judged on
+ * another machine, or after its lab file moved, is judged by the
+ * thresholds and limits it ran with.
  */
 int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_campaign **ret,
 				struct nr_diag *d)
@@ -120,12 +120,20 @@ int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_ca
 		goto out;
 	if ((x = nr_ynode_get(root, "thresholds")) && (r = nr__campaign_add_threshold(&l, c, NULL, NULL, x)) < 0)
 		goto out;
+	if ((x = nr_ynode_get(root, "limits")) && (r = nr__campaign_add_limits(&l, c, NULL, x)) < 0)
+		goto out;
 	tests = nr_ynode_get(root, "tests");
 	for (i = 0; tests && tests->kind == NR_Y_SEQ && i < tests->n; i++) {
 		const struct nr_ynode *t = tests->items[i];
 		char *name = NULL;
 
-		if (t->kind != NR_Y_MAP || !(x = nr_ynode_get(t, "thresholds")))
+		const struct nr_ynode *lim;
+
+		if (t->kind != NR_Y_MAP)
+			continue;
+		x = nr_ynode_get(t, "thresholds");
+		lim = nr_ynode_get(t, "limits");
+		if (!x && !lim)
 			continue;
 		if ((r = get_str(&l, t, "name", &name)) < 0)
 			goto out;
@@ -133,7 +141,11 @@ int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_ca
 			r = fail(&l, t, "a test has no 'name'");
 			goto out;
 		}
-		r = nr__campaign_add_threshold(&l, c, name, NULL, x);
+		r = 0;
+		if (x)
+			r = nr__campaign_add_threshold(&l, c, name, NULL, x);
+		if (r == 0 && lim)
+			r = nr__campaign_add_limits(&l, c, name, lim);
 		free(name);
 		if (r < 0)
 			goto out;

@@ -2,11 +2,14 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/str.h"
 
 /* one extern per subcommand, in the order of the table */
+extern const struct nr_cmd nr_cmd_ab;
 extern const struct nr_cmd nr_cmd_bench;
 extern const struct nr_cmd nr_cmd_changes;
 extern const struct nr_cmd nr_cmd_compare;
@@ -23,6 +26,7 @@ extern const struct nr_cmd nr_cmd_sysinfo;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
+	&nr_cmd_ab,
 	&nr_cmd_bench,
 	&nr_cmd_changes,
 	&nr_cmd_compare,
@@ -59,6 +63,18 @@ int nr_cmd_error(const char *name, int status, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return status;
+}
+
+void nr_cmd_warnings(const struct nr_strvec *w)
+{
+	size_t i;
+
+	for (i = 0; w && i < w->n; i++) {
+		char *shown = nr_str_escaped(w->v[i]); /* they quote the campaign */
+
+		fprintf(stderr, "%s\n", shown);
+		free(shown);
+	}
 }
 
 int nr_cmd_usage(const struct nr_cmd *cmd, FILE *to, int status)

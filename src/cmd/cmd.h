@@ -6,6 +6,7 @@
 #ifndef NR_CMD_H
 #define NR_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit statuses (DESIGN.md). */
@@ -47,7 +48,26 @@ struct nr_buf;
  */
 int nr_cmd_write_out(const char *name, const char *file, const struct nr_buf *out);
 
+struct nr_strvec;
+/* A loader's warnings (a campaign's), one line each on stderr, escaped. */
+void nr_cmd_warnings(const struct nr_strvec *w);
+
 /* Print the usage of cmd to `to` and return `status`. */
 int nr_cmd_usage(const struct nr_cmd *cmd, FILE *to, int status);
+
+struct nr_campaign;
+struct nr_runner_opts;
+
+/*
+ * What `netrig run` does with a loaded campaign (cmd_run.c), for the
+ * commands that make one (`netrig ab`): run c, or with resume its latest
+ * unfinished run (resume_run: that run); progress on stderr, the results
+ * table unless quiet or !table, the summary line on stdout, errors as
+ * "netrig NAME: ...". Returns the exit status of `netrig run`; ret_run_id
+ * (37 bytes) the run, "" when none.
+ */
+int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struct nr_campaign *c,
+			bool resume, const char *resume_run, struct nr_runner_opts *o, const char *db,
+			bool quiet, bool table, char *ret_run_id);
 
 #endif

@@ -10,10 +10,49 @@
 
 #include "base/num.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_verdict.h"
 #include "compare/compare.h"
 #include "report/report.h"
 
 extern const struct nr_cmd nr_cmd_compare;
+
+int nr_cmd_verdict_option(const char *cmd, int opt, const char *arg, struct nr_compare_opts *o,
+			  enum nr_analysis_severity *fail_on, enum nr_report_format *fmt,
+			  bool *critical_given)
+{
+	switch (opt) {
+	case 't':
+		if (nr_parse_ratio(arg, &o->params.threshold) < 0)
+			return nr_cmd_error(cmd, -1, "--threshold wants a percentage such as 10%%");
+		o->params_from_cli = true;
+		return 0;
+	case 'c':
+		if (nr_parse_ratio(arg, &o->params.critical) < 0)
+			return nr_cmd_error(cmd, -1, "--critical wants a percentage such as 20%%");
+		*critical_given = true;
+		o->params_from_cli = true;
+		return 0;
+	case 'a':
+		if (nr_parse_ratio(arg, &o->params.alpha) < 0 || !(o->params.alpha > 0) ||
+		    !(o->params.alpha < 0.5))
+			return nr_cmd_error(cmd, -1, "--alpha wants a false-alarm level such as 1%% "
+					    "(above 0, below 50%%)");
+		return 0;
+	case 'F':
+		if (!strcmp(arg, "warning"))
+			*fail_on = NR_SEVERITY_WARNING;
+		else if (!strcmp(arg, "critical"))
+			*fail_on = NR_SEVERITY_CRITICAL;
+		else
+			return nr_cmd_error(cmd, -1, "--fail-on takes warning or critical");
+		return 0;
+	case 'f':
+		if (nr_report_format_parse(arg, fmt) < 0 || *fmt == NR_REPORT_CSV || *fmt == NR_REPORT_HTML)
+			return nr_cmd_error(cmd, -1, "--format takes text, md, json or junit");
+		return 0;
+	}
+	return -1;
+}
 
 static int run_compare(const struct nr_global *g, int argc, char **argv)
 {
@@ -27,6 +66,7 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "history", no_argument, NULL, 'H' },
+		{ "variants", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -39,50 +79,32 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
-	bool critical_given = false;
+	bool critical_given = false, variants = false, window_given = false;
 	uint64_t w;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "d:t:c:F:a:w:f:o:Hh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:c:F:a:w:f:o:HVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			db = optarg;
 			break;
 		case 't':
-			if (nr_parse_ratio(optarg, &o.params.threshold) < 0)
-				return nr_cmd_error("compare", NR_EXIT_USAGE, "--threshold wants a percentage such as 10%%");
-			o.params_from_cli = true;
-			break;
 		case 'c':
-			if (nr_parse_ratio(optarg, &o.params.critical) < 0)
-				return nr_cmd_error("compare", NR_EXIT_USAGE, "--critical wants a percentage such as 20%%");
-			critical_given = true;
-			o.params_from_cli = true;
-			break;
 		case 'a':
-			if (nr_parse_ratio(optarg, &o.params.alpha) < 0 || !(o.params.alpha > 0) ||
-			    !(o.params.alpha < 0.5))
-				return nr_cmd_error("compare", NR_EXIT_USAGE,
-						    "--alpha wants a false-alarm level such as 1%% (above 0, below 50%%)");
-			break;
 		case 'F':
-			if (!strcmp(optarg, "warning"))
-				fail_on = NR_SEVERITY_WARNING;
-			else if (!strcmp(optarg, "critical"))
-				fail_on = NR_SEVERITY_CRITICAL;
-			else
-				return nr_cmd_error("compare", NR_EXIT_USAGE, "--fail-on takes warning or critical");
+		case 'f':
+			if (nr_cmd_verdict_option("compare", opt, optarg, &o, &fail_on, &fmt,
+						  &critical_given) < 0)
+				return NR_EXIT_USAGE;
 			break;
 		case 'w':
 			if (nr_parse_u64(optarg, 10000, &w) < 0 || w == 0)
 				return nr_cmd_error("compare", NR_EXIT_USAGE, "--baseline-window wants a count from 1");
 			o.baseline_window = (size_t)w;
+			window_given = true;
 			break;
-		case 'f':
-			if (nr_report_format_parse(optarg, &fmt) < 0 || fmt == NR_REPORT_CSV ||
-			    fmt == NR_REPORT_HTML)
-				return nr_cmd_error("compare", NR_EXIT_USAGE,
-						    "--format takes text, md, json or junit");
+		case 'V':
+			variants = true;
 			break;
 		case 'o':
 			outfile = optarg;
@@ -96,15 +118,23 @@ static int run_compare(const struct nr_global *g, int argc, char **argv)
 			return nr_cmd_usage(&nr_cmd_compare, stderr, NR_EXIT_USAGE);
 		}
 	}
-	if (argc - optind != 2)
+	if (variants ? argc - optind > 1 : argc - optind != 2)
 		return nr_cmd_usage(&nr_cmd_compare, stderr, NR_EXIT_USAGE);
+	/* one run with itself: no baseline runs to pool, no history to search */
+	if (variants && (window_given || o.history))
+		return nr_cmd_error("compare", NR_EXIT_USAGE, "--variants compares the variants of one "
+				    "run: %s does not apply", window_given ? "--baseline-window" : "--history");
 	if (!critical_given && o.params.critical < o.params.threshold)
 		o.params.critical = 2 * o.params.threshold;
-	o.base_sel = argv[optind];
-	o.cand_sel = argv[optind + 1];
+	if (variants) {
+		o.cand_sel = optind < argc ? argv[optind] : NULL;
+	} else {
+		o.base_sel = argv[optind];
+		o.cand_sel = argv[optind + 1];
+	}
 	if (nr_store_open_existing(db, &st, &d) < 0)
 		return nr_cmd_error("compare", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
-	if (nr_compare_runs(st, &o, &c, &d) < 0) {
+	if ((variants ? nr_compare_variants(st, &o, &c, &d) : nr_compare_runs(st, &o, &c, &d)) < 0) {
 		status = nr_cmd_error("compare", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
 	}
@@ -121,10 +151,12 @@ out:
 
 const struct nr_cmd nr_cmd_compare = {
 	.name = "compare",
-	.summary = "compare a candidate run with a baseline; exit 1 on a regression",
+	.summary = "compare a candidate run with a baseline; exit 1 on a regression or a breached limit",
 	.usage = "compare BASE CAND [--threshold 10%] [--critical 20%] [--fail-on warning|critical]\n"
 		 "                  [--alpha 1%] [--baseline-window N] [--format text|md|json|junit]\n"
 		 "                  [-o FILE] [--history] [--db PATH]\n"
+		 "       netrig compare --variants [RUN] [--threshold ...] [--critical ...] [--fail-on ...]\n"
+		 "                  [--alpha ...] [--format ...] [-o FILE] [--db PATH]\n"
 		 "\n"
 		 "BASE and CAND select runs: a run id (or a unique prefix), latest,\n"
 		 "branch:NAME (its latest finished run), commit:SHA, label:KEY=VALUE. The\n"
@@ -141,14 +173,23 @@ const struct nr_cmd nr_cmd_compare = {
 		 "lower. Each series shows its noise, the change it can detect with its repeats\n"
 		 "and the repeats it would need to detect its threshold.\n"
 		 "Thresholds given in the campaign (per test and metric, read from the copy\n"
-		 "stored with the candidate run) apply unless --threshold is given.\n"
+		 "stored with the candidate run) apply unless --threshold is given. The\n"
+		 "candidate's limits (`limits:` of that copy) are checked whatever the\n"
+		 "thresholds: a breach fails the comparison (critical, unless the limit says\n"
+		 "severity: warning).\n"
 		 "Definitions: docs/analysis.md.\n"
 		 "\n"
 		 "  --alpha P             chance of any false regression in the comparison (1%)\n"
 		 "  --baseline-window N   pool the repeats of the last N baseline runs\n"
-		 "  --fail-on critical    exit 1 only for critical regressions\n"
+		 "  --fail-on critical    exit 1 only for critical regressions and breaches\n"
 		 "  --history             add the last change point of each regressed series\n"
+		 "  --variants [RUN]      the two variants of one run (a campaign with 'variants:'),\n"
+		 "                        pair by pair: per series the log ratios of repeat i of the\n"
+		 "                        second variant to repeat i of the first, judged by the same\n"
+		 "                        rules; beside them a signed-rank test and a bootstrap\n"
+		 "                        interval of the median ratio. RUN defaults to the latest\n"
 		 "\n"
-		 "Exit status: 0 no regression, 1 a regression, 2 bad usage or no such run.",
+		 "Exit status: 0 no regression, 1 a regression or a breached limit (of severity\n"
+		 ">= --fail-on), 2 bad usage or no such run.",
 	.run = run_compare,
 };

@@ -27,9 +27,15 @@ static int show_attempt(struct nr_store *st, const struct nr_attempt_rec *a, con
 	if (!raw) {
 		char *error = nr_str_escaped(a->error);
 
-		printf("=== attempt %d (repeat %d) %s  %s  %s%s%s\n", a->number, a->repeat + 1,
-		       a->outcome, a->id, nr_fmt_time(when, sizeof(when), a->started_us),
-		       a->error ? "\n    " : "", error);
+		char what[32];
+
+		/* repeat -1: a variant's build, stored with the first case that needed it */
+		if (a->repeat < 0)
+			snprintf(what, sizeof(what), "build");
+		else
+			snprintf(what, sizeof(what), "repeat %d", a->repeat + 1);
+		printf("=== attempt %d (%s) %s  %s  %s%s%s\n", a->number, what, a->outcome, a->id,
+		       nr_fmt_time(when, sizeof(when), a->started_us), a->error ? "\n    " : "", error);
 		free(error);
 	}
 	for (i = 0; i < n; i++) {

@@ -193,6 +193,7 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 		status = NR_EXIT_USAGE;
 		goto out;
 	}
+	nr_cmd_warnings(&c->warnings);
 	for (i = 0; i < only.n; i++) {
 		size_t k;
 
@@ -217,8 +218,9 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 		json_t *arr = json_array();
 
 		for (i = 0; i < plan.n; i++) {
-			const struct nr_test *t = &c->tests[plan.cases[i].test];
-			char *params = nr_case_params_json(t, plan.cases[i].value_idx);
+			const struct nr_test *t = nr_campaign_case_test(c, &plan.cases[i]);
+			char *params = nr_case_params_json(t, plan.cases[i].value_idx,
+							   t->variant ? t->variant->name : NULL);
 			json_t *o = json_object();
 
 			json_object_set_new(o, "ordinal", json_integer((json_int_t)i + 1));
@@ -239,7 +241,7 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 	       plan.n, plan.n == 1 ? "" : "s");
 	free(name);
 	for (i = 0; i < plan.n; i++) {
-		const struct nr_test *t = &c->tests[plan.cases[i].test];
+		const struct nr_test *t = nr_campaign_case_test(c, &plan.cases[i]);
 
 		printf("%5zu  %s  (x%d)\n", i + 1, plan.cases[i].key, t->repeat);
 		if (commands)

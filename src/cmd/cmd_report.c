@@ -37,12 +37,13 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 	struct nr_host_rec *hosts = NULL;
 	struct nr_history hist = { 0 };
 	struct nr_changes changes = { 0 };
-	struct nr_comparison cmp = { 0 };
+	struct nr_comparison cmp = { 0 }, paired = { 0 };
+	struct nr_limits limits = { 0 };
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
 	size_t n_cases = 0, n_rows = 0, n_res = 0, n_hosts = 0;
-	bool dashboard = false, have_cmp = false, have_changes = false;
+	bool dashboard = false, have_cmp = false, have_changes = false, have_paired = false;
 	char *missing = NULL;
 	int opt, status = NR_EXIT_OK;
 
@@ -100,6 +101,12 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 		status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
 	}
+	/* limits are checked on every run, with or without a baseline */
+	if (nr_compare_limits(st, &run, rows, n_rows, &limits, &d) < 0) {
+		status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	rep.limits = &limits;
 	nr_report_aggregate(rows, n_rows, &res, &n_res);
 	rep.run = &run;
 	rep.cases = cases;
@@ -134,6 +141,18 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 			rep.cmp = &cmp;
 		}
 	}
+	/* a run of variants: the variants compared pair by pair, as compare --variants */
+	if (nr_compare_run_has_variants(st, run.id)) {
+		struct nr_compare_opts po = { .cand_sel = run.id,
+					      .params = NR_ANALYSIS_COMPARE_PARAMS_INIT };
+
+		if (nr_compare_variants(st, &po, &paired, &d) < 0) {
+			status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+			goto out;
+		}
+		have_paired = true;
+		rep.paired = &paired;
+	}
 	/* the campaign's history up to this run, for trends and change points */
 	if (nr_history_build(st, run.campaign, 0, NULL, NULL, &hist, &d) == 0) {
 		struct nr_changes_opts ho = { .campaign = run.campaign,
@@ -162,9 +181,12 @@ out:
 	free(missing);
 	if (have_cmp)
 		nr_comparison_release(&cmp);
+	if (have_paired)
+		nr_comparison_release(&paired);
 	if (have_changes)
 		nr_changes_release(&changes);
 	nr_history_release(&hist);
+	nr_limits_release(&limits);
 	nr_buf_release(&out);
 	free(res);
 	nr_sample_rows_free(rows, n_rows);
@@ -190,8 +212,13 @@ const struct nr_cmd nr_cmd_report = {
 		 "md suits pull-request comments and CI job summaries; junit CI test viewers;\n"
 		 "html is one self-contained page with charts.\n"
 		 "\n"
+		 "A run of a campaign with variants also compares its variants pair by pair\n"
+		 "(as compare --variants). The run's series are checked against the limits of\n"
+		 "its campaign (as stored with the run), with or without --baseline.\n"
 		 "Every format states one verdict: the run's status when it did not pass, else\n"
-		 "regression when the comparison found one, else passed.\n"
-		 "Exit status: 0 passed (or still running), 1 failed or a regression, 2 bad usage.",
+		 "limit when a limit was breached, else regression when a comparison found\n"
+		 "one, else passed.\n"
+		 "Exit status: 0 passed (or still running), 1 failed, a limit breached or a\n"
+		 "regression, 2 bad usage.",
 	.run = run_report,
 };

@@ -105,8 +105,14 @@ static void on_event(void *ctx, const struct nr_event *ev)
 			char *error = nr_str_escaped(ev->a->error);
 
 			clear_line(p);
-			fprintf(stderr, "  %s attempt %d (repeat %d): %s%s%s\n", key, ev->a->number,
-				ev->a->repeat + 1, ev->a->outcome, ev->a->error ? ": " : "", error);
+			char what[32];
+
+			if (ev->a->repeat < 0)
+				snprintf(what, sizeof(what), "build");
+			else
+				snprintf(what, sizeof(what), "repeat %d", ev->a->repeat + 1);
+			fprintf(stderr, "  %s attempt %d (%s): %s%s%s\n", key, ev->a->number, what,
+				ev->a->outcome, ev->a->error ? ": " : "", error);
 			free(error);
 		}
 		break;
@@ -159,6 +165,34 @@ static int print_results(struct nr_store *st, const char *run_id)
 	return 0;
 }
 
+/*
+ * The run's series against its campaign's limits (as stored with it): the
+ * breaches listed (and a summary line unless quiet). Returns the number of
+ * breaches, or -1 with a message printed.
+ */
+static long check_limits(struct nr_store *st, const char *run_id, bool quiet)
+{
+	struct nr_run_rec run = { 0 };
+	struct nr_limits lim = { 0 };
+	struct nr_buf out = NR_BUF_INIT;
+	struct nr_diag d = { 0 };
+	long breached;
+
+	if (nr_store_run_get(st, run_id, &run, &d) < 0 || nr_compare_limits(st, &run, NULL, 0, &lim, &d) < 0) {
+		fprintf(stderr, "netrig run: cannot check the limits: %s\n", nr_diag_msg(&d));
+		nr_run_rec_release(&run);
+		return -1;
+	}
+	if (lim.breached || (lim.n && !quiet))
+		nr_report_limits(&lim, run.id, NR_REPORT_TEXT, &out);
+	fputs(out.buf, stdout);
+	breached = (long)lim.breached;
+	nr_buf_release(&out);
+	nr_limits_release(&lim);
+	nr_run_rec_release(&run);
+	return breached;
+}
+
 static int label_arg(struct nr_kv *kv, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
@@ -170,6 +204,126 @@ static int label_arg(struct nr_kv *kv, const char *arg)
 	nr_kv_set(kv, k, eq + 1);
 	free(k);
 	return 0;
+}
+
+/*
+ * Run campaign c (resume_run NULL), or resume: the latest unfinished run
+ * of c (resume, c given), or run resume_run. Progress on stderr, the
+ * results table unless quiet or !table, the summary line. The exit
+ * status of `netrig run`; the run's id in ret_run_id when there is one.
+ */
+int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struct nr_campaign *c,
+			bool resume, const char *resume_run, struct nr_runner_opts *o, const char *db,
+			bool quiet, bool table, char *ret_run_id)
+{
+	struct progress prog = { .tty = isatty(2), .quiet = quiet, .verbose = g->verbose };
+	struct nr_run_summary sum = { 0 };
+	struct nr_store *st = NULL;
+	struct nr_sysinfo *si = NULL;
+	struct nr_diag d = { 0 };
+	char *sysinfo_json = NULL;
+	struct sigaction sa;
+	long breached = 0;
+	int r, status;
+
+	ret_run_id[0] = '\0';
+	if (c && !prog.quiet)
+		nr_cmd_warnings(&c->warnings);
+	if (c && c->lab && !nr_lab_is_up(c->lab)) {
+		status = nr_cmd_error(name, NR_EXIT_INFRA, "lab '%s' is not up: run 'netrig lab up %s' first",
+				      c->lab->name, c->lab->path);
+		goto out;
+	}
+	if (!resume) {
+		/* plan errors (a random count too large) are campaign errors: before anything runs */
+		struct nr_plan plan = { 0 };
+
+		r = nr_plan_build(c, &o->only_tests, &plan, &d);
+		nr_plan_release(&plan);
+		if (r < 0) {
+			fprintf(stderr, "%s\n", nr_diag_msg(&d));
+			status = NR_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (nr_store_open(db, &st, &d) < 0) {
+		nr_cmd_error(name, 0, "%s", nr_diag_msg(&d));
+		status = NR_EXIT_USAGE;
+		goto out;
+	}
+	if (nr_sysinfo_collect(&si, NULL) == 0) {
+		sysinfo_json = nr_sysinfo_to_json(si);
+		nr_sysinfo_free(si);
+	}
+	o->sysinfo_json = sysinfo_json;
+	if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		status = nr_cmd_error(name, NR_EXIT_INFRA, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	o->cancel_fd = cancel_pipe[0];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	o->on_event = on_event;
+	o->ctx = &prog;
+	if (resume) {
+		if (c && strcmp(c->hash, "") != 0 && !resume_run) {
+			struct nr_run_rec prev = { 0 };
+
+			if (nr_store_run_resumable(st, c->name, &prev, NULL) == 0 &&
+			    prev.config_hash && strcmp(prev.config_hash, c->hash) != 0 && !prog.quiet)
+				fprintf(stderr, "netrig: %s changed since run %s started; "
+						"resuming with the campaign as it was then\n",
+					c->path, prev.short_id);
+			nr_run_rec_release(&prev);
+		}
+		r = nr_runner_resume(st, c ? c->name : NULL, resume_run, o, &sum, &d);
+	} else {
+		r = nr_runner_run(st, c, o, &sum, &d);
+	}
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	alarm(0);
+	if (r < 0) {
+		nr_cmd_error(name, 0, "%s", nr_diag_msg(&d));
+		status = r == NR_ENOTFOUND || r == NR_EINVAL || r == NR_ECONFIG ? NR_EXIT_USAGE
+										  : NR_EXIT_INFRA;
+		goto out;
+	}
+	memcpy(ret_run_id, sum.run_id, sizeof(sum.run_id));
+	if (!prog.quiet && table)
+		print_results(st, sum.run_id);
+	/* checked with or without a baseline: a limit is not relative to anything */
+	breached = check_limits(st, sum.run_id, prog.quiet);
+	printf("run %s: %s, %zu cases: %zu passed, %zu failed, %zu not run", sum.run_id,
+	       sum.status, sum.total, sum.passed, sum.failed, sum.pending);
+	if (breached > 0)
+		printf("; %ld limit%s breached", breached, breached == 1 ? "" : "s");
+	putchar('\n');
+	if (sum.reason[0] && strcmp(sum.status, NR_RUN_PASSED) != 0) {
+		char *reason = nr_str_escaped(sum.reason);
+
+		printf("  %s\n", reason);
+		free(reason);
+	}
+	if (!strcmp(sum.status, NR_RUN_PASSED))
+		status = NR_EXIT_OK;
+	else if (!strcmp(sum.status, NR_RUN_FAILED))
+		status = NR_EXIT_FAIL;
+	else if (!strcmp(sum.status, NR_RUN_STOPPED))
+		status = NR_EXIT_INFRA;
+	else
+		status = NR_EXIT_INTR;
+	if (status == NR_EXIT_OK && breached)
+		status = breached > 0 ? NR_EXIT_FAIL : NR_EXIT_USAGE;
+out:
+	nr_store_close(st);
+	free(sysinfo_json);
+	return status;
 }
 
 static int run_run(const struct nr_global *g, int argc, char **argv)
@@ -187,17 +341,12 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nr_runner_opts o = { .cancel_fd = -1 };
-	struct progress prog = { .tty = isatty(2), .quiet = g->quiet, .verbose = g->verbose };
-	struct nr_run_summary sum = { 0 };
 	struct nr_campaign *c = NULL;
-	struct nr_store *st = NULL;
-	struct nr_sysinfo *si = NULL;
 	struct nr_diag d = { 0 };
 	const char *db = g->db_path, *resume_run = NULL;
-	char *sysinfo_json = NULL;
-	bool resume = false;
-	struct sigaction sa;
-	int opt, r, status;
+	char run_id[NR_UUID_LEN + 1];
+	bool resume = false, quiet = g->quiet;
+	int opt, status;
 
 	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:t:qh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -228,7 +377,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 			nr_strvec_push(&o.only_tests, optarg);
 			break;
 		case 'q':
-			prog.quiet = true;
+			quiet = true;
 			break;
 		case 'h':
 			return nr_cmd_usage(&nr_cmd_run, stdout, NR_EXIT_OK);
@@ -245,95 +394,11 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		status = NR_EXIT_USAGE;
 		goto out;
 	}
-	if (c && c->lab && !nr_lab_is_up(c->lab)) {
-		status = nr_cmd_error("run", NR_EXIT_INFRA, "lab '%s' is not up: run 'netrig lab up %s' first",
-				      c->lab->name, c->lab->path);
-		goto out;
-	}
-	if (!resume) {
-		/* plan errors (a random count too large) are campaign errors: before anything runs */
-		struct nr_plan plan = { 0 };
-
-		r = nr_plan_build(c, &o.only_tests, &plan, &d);
-		nr_plan_release(&plan);
-		if (r < 0) {
-			fprintf(stderr, "%s\n", nr_diag_msg(&d));
-			status = NR_EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (nr_store_open(db, &st, &d) < 0) {
-		fprintf(stderr, "netrig run: %s\n", nr_diag_msg(&d));
-		status = NR_EXIT_USAGE;
-		goto out;
-	}
-	if (nr_sysinfo_collect(&si, NULL) == 0) {
-		sysinfo_json = nr_sysinfo_to_json(si);
-		nr_sysinfo_free(si);
-	}
-	o.sysinfo_json = sysinfo_json;
-	if (pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		status = nr_cmd_error("run", NR_EXIT_INFRA, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	o.cancel_fd = cancel_pipe[0];
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	o.on_event = on_event;
-	o.ctx = &prog;
-	if (resume) {
-		if (c && strcmp(c->hash, "") != 0 && !resume_run) {
-			struct nr_run_rec prev = { 0 };
-
-			if (nr_store_run_resumable(st, c->name, &prev, NULL) == 0 &&
-			    prev.config_hash && strcmp(prev.config_hash, c->hash) != 0 && !prog.quiet)
-				fprintf(stderr, "netrig: %s changed since run %s started; "
-						"resuming with the campaign as it was then\n",
-					c->path, prev.short_id);
-			nr_run_rec_release(&prev);
-		}
-		r = nr_runner_resume(st, c ? c->name : NULL, resume_run, &o, &sum, &d);
-	} else {
-		r = nr_runner_run(st, c, &o, &sum, &d);
-	}
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	alarm(0);
-	if (r < 0) {
-		fprintf(stderr, "netrig run: %s\n", nr_diag_msg(&d));
-		status = r == NR_ENOTFOUND || r == NR_EINVAL || r == NR_ECONFIG ? NR_EXIT_USAGE
-										  : NR_EXIT_INFRA;
-		goto out;
-	}
-	if (!prog.quiet)
-		print_results(st, sum.run_id);
-	printf("run %s: %s, %zu cases: %zu passed, %zu failed, %zu not run\n", sum.run_id,
-	       sum.status, sum.total, sum.passed, sum.failed, sum.pending);
-	if (sum.reason[0] && strcmp(sum.status, NR_RUN_PASSED) != 0) {
-		char *reason = nr_str_escaped(sum.reason);
-
-		printf("  %s\n", reason);
-		free(reason);
-	}
-	if (!strcmp(sum.status, NR_RUN_PASSED))
-		status = NR_EXIT_OK;
-	else if (!strcmp(sum.status, NR_RUN_FAILED))
-		status = NR_EXIT_FAIL;
-	else if (!strcmp(sum.status, NR_RUN_STOPPED))
-		status = NR_EXIT_INFRA;
-	else
-		status = NR_EXIT_INTR;
+	status = nr_cmd_run_campaign("run", g, c, resume, resume_run, &o, db, quiet, true, run_id);
 out:
-	nr_store_close(st);
 	nr_campaign_free(c);
 	nr_kv_clear(&o.labels);
 	nr_strvec_clear(&o.only_tests);
-	free(sysinfo_json);
 	return status;
 }
 
@@ -354,7 +419,11 @@ const struct nr_cmd nr_cmd_run = {
 		 "  --test NAME     run only this test (repeatable)\n"
 		 "  -q, --quiet     no progress and no results table\n"
 		 "\n"
-		 "Exit status: 0 all passed, 1 a case failed, 2 bad campaign or usage,\n"
+		 "At the end the run's series are checked against the campaign's limits\n"
+		 "(the median of each series' repeats): a breach is listed and fails the run.\n"
+		 "\n"
+		 "Exit status: 0 all passed, 1 a case failed or a limit was breached,\n"
+		 "2 bad campaign or usage,\n"
 		 "3 stopped by stop_after_failures or a store failure, 130 interrupted\n"
 		 "(resume it with --resume).",
 	.run = run_run,

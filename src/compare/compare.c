@@ -8,6 +8,7 @@
 
 #include "base/mem.h"
 #include "campaign/campaign.h"
+#include "compare/compare_int.h"
 
 /* Sort order of series: test/key, role, metric. */
 static int cmp_rows(const void *a, const void *b)
@@ -184,13 +185,9 @@ static size_t metric_group(const char ***names, size_t *n, size_t *cap, const ch
  * level holds for the whole comparison, and series of one metric share
  * their noise estimate (analysis_family.c).
  */
-/* Where series k's values are: bv[b0..b1) and cv[c0..c1). */
-struct span {
-	size_t b0, b1, c0, c1;
-};
-
-static int judge(struct nr_comparison *c, const struct nr_compare_opts *o, const double *bv,
-		 const double *cv, const struct span *sp, struct nr_diag *d)
+int nr__compare_judge(struct nr_comparison *c, const struct nr_compare_opts *o, const double *bv,
+		      const double *cv, const struct nr__compare_span *sp,
+		      const struct nr_analysis_evidence *ev, struct nr_diag *d)
 {
 	struct nr_analysis_series *in = nr_xcalloc(c->n + 1, sizeof(*in));
 	struct nr_analysis_compare_result *res = nr_xcalloc(c->n + 1, sizeof(*res));
@@ -210,6 +207,7 @@ static int judge(struct nr_comparison *c, const struct nr_compare_opts *o, const
 			.better = s->id.better, .threshold = s->threshold,
 			.critical = s->critical < s->threshold ? s->threshold : s->critical,
 			.group = metric_group(&names, &n_names, &cap, s->id.metric),
+			.evidence = ev ? &ev[i] : NULL,
 		};
 	}
 	r = nr_analysis_compare_family(in, m, &o->params, res);
@@ -234,12 +232,12 @@ out:
 }
 
 /*
- * Thresholds per test and metric come from the candidate's campaign as
- * stored with the run: its text alone, so that a lab file or anything
- * else missing on this machine cannot quietly change the verdicts.
+ * Thresholds per test and metric, and limits, come from the candidate's
+ * campaign as stored with the run: its text alone, so that a lab file or
+ * anything else missing on this machine cannot quietly change the verdicts.
  */
-static int load_thresholds(const struct nr_run_rec *cand, struct nr_campaign **ret,
-			   struct nr_diag *d)
+int nr__compare_load_thresholds(const struct nr_run_rec *cand, struct nr_campaign **ret,
+				struct nr_diag *d)
 {
 	const char *path = cand->campaign_path ? cand->campaign_path : cand->campaign;
 	int r;
@@ -249,8 +247,8 @@ static int load_thresholds(const struct nr_run_rec *cand, struct nr_campaign **r
 		return 0;
 	r = nr_campaign_load_thresholds(path, cand->config, ret, d);
 	if (r < 0)
-		r = nr_diagf(d, r, "the campaign stored with run %.8s (give --threshold to compare "
-			     "with explicit thresholds)", cand->id);
+		r = nr_diagf(d, r, "the campaign stored with run %s (its thresholds and limits)",
+			     cand->short_id);
 	return r;
 }
 
@@ -263,7 +261,7 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 	struct nr_campaign *camp = NULL;
 	struct nr_case_rec *cases = NULL;
 	size_t nb = 0, nc = 0, n_cand = 0, n_cases = 0, cap = 0, i, j, kb = 0, kc = 0;
-	struct span *sp = NULL;
+	struct nr__compare_span *sp = NULL;
 	size_t spcap = 0;
 	double *bv = NULL, *cv = NULL;
 	int r;
@@ -300,7 +298,8 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 			     o->base_sel ? o->base_sel : "latest");
 		goto out;
 	}
-	if (!o->params_from_cli && (r = load_thresholds(&c.cand, &camp, d)) < 0)
+	/* for its limits too, which hold whatever --threshold says */
+	if ((r = nr__compare_load_thresholds(&c.cand, &camp, d)) < 0)
 		goto out;
 	c.alpha = o->params.alpha;
 	c.ci_level = o->params.ci_level;
@@ -320,7 +319,7 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		int k = i >= nb ? 1 : j >= nc ? -1 : cmp_rows(&bs[i], &cs[j]);
 		const struct nr_sample_row *first = k <= 0 ? &bs[i] : &cs[j];
 		struct nr_series_cmp *s = new_series(&c, &cap, first);
-		struct span *x;
+		struct nr__compare_span *x;
 
 		NR_GROW(sp, c.n, spcap);
 		x = &sp[c.n - 1];
@@ -334,7 +333,9 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		x->c1 = kc;
 		s->threshold = o->params.threshold;
 		s->critical = o->params.critical;
-		nr_campaign_thresholds(camp, s->id.test, s->id.metric, &s->threshold, &s->critical);
+		if (!o->params_from_cli)
+			nr_campaign_thresholds(camp, s->id.test, s->id.metric, &s->threshold,
+					       &s->critical);
 		if (x->c1 == x->c0) {
 			s->presence = NR_ONLY_BASE;
 			c.only_base++;
@@ -345,8 +346,9 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 			s->presence = NR_IN_BOTH;
 		}
 	}
-	if (c.n && (r = judge(&c, o, bv, cv, sp, d)) < 0)
+	if (c.n && (r = nr__compare_judge(&c, o, bv, cv, sp, NULL, d)) < 0)
 		goto out;
+	nr_limits_judge(camp, cs, nc, &c.limits);
 	if (o->history && c.counts[NR_OUTCOME_REGRESSION]) {
 		struct nr_changes_opts ho = { .campaign = c.cand.campaign,
 					      .params = (struct nr_analysis_cp_params)NR_ANALYSIS_CP_PARAMS_INIT };
@@ -360,8 +362,7 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 					add_context(&c.v[i], &hist);
 		nr_changes_release(&hist);
 	}
-	if (c.n)
-		qsort(c.v, c.n, sizeof(*c.v), cmp_series);
+	nr__compare_sort(&c);
 	*ret = c;
 	memset(&c, 0, sizeof(c));
 	r = 0;
@@ -377,6 +378,12 @@ out:
 	return r;
 }
 
+void nr__compare_sort(struct nr_comparison *c)
+{
+	if (c->n)
+		qsort(c->v, c->n, sizeof(*c->v), cmp_series);
+}
+
 void nr_comparison_release(struct nr_comparison *c)
 {
 	size_t i;
@@ -388,12 +395,20 @@ void nr_comparison_release(struct nr_comparison *c)
 	free(c->v);
 	free(c->cand_class);
 	free(c->base_class);
+	free(c->base_variant);
+	free(c->cand_variant);
 	nr_run_rec_release(&c->cand);
 	nr_runs_free(c->base, c->n_base);
+	nr_limits_release(&c->limits);
 	memset(c, 0, sizeof(*c));
 }
 
 bool nr_comparison_fails(const struct nr_comparison *c, enum nr_analysis_severity fail_on)
+{
+	return nr_comparison_regressed(c, fail_on) || nr_limits_fail(&c->limits, fail_on);
+}
+
+bool nr_comparison_regressed(const struct nr_comparison *c, enum nr_analysis_severity fail_on)
 {
 	size_t i;
 

@@ -1,8 +1,9 @@
 /*
  * Verdicts over stored results: a candidate run against a baseline, per
- * series (case x role x metric), and change points over the history of a
+ * series (case x role x metric), a run's series against the absolute
+ * limits of its campaign, and change points over the history of a
  * campaign. Selects runs and samples from the store, applies the
- * campaign's thresholds, and leaves the statistics to analysis/.
+ * campaign's thresholds and limits, and leaves the statistics to analysis/.
  */
 #ifndef NR_COMPARE_H
 #define NR_COMPARE_H
@@ -23,12 +24,82 @@ struct nr_compare_opts {
 	struct nr_analysis_compare_params params;
 	bool params_from_cli;   /* --threshold given: it wins over the campaign */
 	bool history;           /* look for change points in each flagged series' history */
+	/* compare --variants: only these metrics (NULL or empty: every one) */
+	const struct nr_strvec *metrics;
 };
+
+/* ---- limits: absolute bounds on a run's series, from its stored campaign ---- */
+
+/* One bound checked on one series (case x role x metric). */
+struct nr_limit_check {
+	struct nr_series id;
+	bool is_max;         /* the bound is a max (else a min) */
+	double limit;        /* in limit_unit */
+	char *limit_text;    /* as the campaign wrote it: "50ms" */
+	char *limit_unit;    /* the unit the limit is in (the series' unless unit_mismatch) */
+	double value;        /* the median of the series' repeats, in id.unit */
+	double worst;        /* the repeat farthest toward the bound's wrong side */
+	size_t n;            /* repeats */
+	size_t n_beyond;     /* repeats past the bound */
+	bool breached;       /* the median is past the bound, or unit_mismatch */
+	/* the limit is in a unit the values are not (a metric that came without
+	 * the unit its campaign-wide limit assumed): it cannot be checked, and
+	 * counts as breached rather than passing unseen */
+	bool unit_mismatch;
+	enum nr_analysis_severity severity; /* of a breach: critical, or warning (`severity: warning`) */
+	double excess;       /* how far past the bound, in id.unit (> 0 when breached) */
+	double excess_rel;   /* excess / |limit|; NaN for a limit of 0 or a unit mismatch */
+};
+
+struct nr_limits {
+	struct nr_limit_check *v; /* breaches first (critical before warning), then passes; series order within */
+	size_t n;
+	size_t breached;          /* of them */
+	size_t series;            /* series judged (one with a min and a max counts once) */
+};
+
+/*
+ * Check every summary sample series in rows[0..n) against c's limits (c
+ * NULL: none): the median of its repeats against the bounds that hold for
+ * its test and metric. Pure: no store, no clock.
+ */
+void nr_limits_judge(const struct nr_campaign *c, const struct nr_sample_row *rows, size_t n,
+		     struct nr_limits *ret);
+
+/*
+ * The limits of a run: its samples (rows[0..n) when the caller has them,
+ * else read from st) against the limits of the campaign stored with it
+ * (its text alone: no lab file is needed, nothing on this machine changes
+ * them). NR_ECONFIG / NR_EPARSE when that text does not load, store errors
+ * as the store gives them; a message in d.
+ */
+int nr_compare_limits(struct nr_store *st, const struct nr_run_rec *run,
+		      const struct nr_sample_row *rows, size_t n, struct nr_limits *ret,
+		      struct nr_diag *d);
+void nr_limits_release(struct nr_limits *l);
+
+/* Whether the limits should fail CI: a breach of severity >= fail_on. */
+bool nr_limits_fail(const struct nr_limits *l, enum nr_analysis_severity fail_on);
 
 enum nr_presence {
 	NR_IN_BOTH,
 	NR_ONLY_BASE,
 	NR_ONLY_CAND,
+};
+
+/*
+ * What a paired comparison (A/B variants of one run) shows beside the
+ * verdict, which comes from the family test of the per-pair log ratios
+ * (so that its false-alarm rate holds): Wilcoxon's signed-rank test of
+ * the same log ratios, and a bootstrap interval of the median ratio.
+ */
+struct nr_paired_extra {
+	size_t pairs;             /* complete pairs (repeat i of both variants) */
+	size_t unpaired;          /* repeats of one variant without the other's */
+	double signed_rank_p;     /* two-sided; NaN when not computed */
+	bool signed_rank_exact;
+	double ratio_median;      /* median of cand / base over the pairs; NaN: a value <= 0 */
+	double ratio_low, ratio_high; /* its bootstrap interval at ci_level */
 };
 
 struct nr_series_cmp {
@@ -37,6 +108,7 @@ struct nr_series_cmp {
 	double threshold, critical;    /* as applied */
 	struct nr_analysis_compare_result r; /* NR_IN_BOTH only */
 	char *context;                 /* e.g. "a change point at commit abc123 (+12.0 %)", or NULL */
+	struct nr_paired_extra paired; /* a paired comparison's series only */
 };
 
 struct nr_comparison {
@@ -59,6 +131,16 @@ struct nr_comparison {
 	 */
 	char *cand_class, *base_class;
 	bool class_differs;
+	/* the candidate's limits (from its stored campaign), checked with or without --threshold */
+	struct nr_limits limits;
+	/*
+	 * A paired comparison (nr_compare_variants): the variants of one
+	 * run, cand the run (base too, the same run), the series' keys
+	 * without their variant, base the first variant's repeats and cand
+	 * the second's, pair by pair.
+	 */
+	bool paired;
+	char *base_variant, *cand_variant;
 };
 
 /* A run's host class from its hosts' sysinfo (malloc'ed; "" when none is known). */
@@ -72,8 +154,29 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		    struct nr_comparison *ret, struct nr_diag *d);
 void nr_comparison_release(struct nr_comparison *c);
 
-/* Whether the comparison should fail CI: a regression of severity >= fail_on. */
+/*
+ * Compare the two variants of run o->cand_sel (NULL: the latest) pair by
+ * pair: per series (case without its variant x role x metric) the per-pair
+ * log ratios of the second variant to the first, repeat i with repeat i,
+ * judged as a family as nr_compare_runs judges (outcomes, thresholds from
+ * the stored campaign unless o->params_from_cli, severities, detectable
+ * change, repeats needed counted in pairs), with the signed-rank test and
+ * the bootstrap interval of the median ratio beside. NR_ENOTFOUND when
+ * the run has no variants; NR_ECONFIG when its cases name other than two.
+ */
+int nr_compare_variants(struct nr_store *st, const struct nr_compare_opts *o,
+			struct nr_comparison *ret, struct nr_diag *d);
+
+/* Whether run_id's cases are variants' (its campaign had `variants:`). */
+bool nr_compare_run_has_variants(struct nr_store *st, const char *run_id);
+
+/*
+ * Whether the comparison should fail CI: a regression, or a breach of the
+ * candidate's limits, of severity >= fail_on.
+ */
 bool nr_comparison_fails(const struct nr_comparison *c, enum nr_analysis_severity fail_on);
+/* Only the regressions of that: whether one of severity >= fail_on was found. */
+bool nr_comparison_regressed(const struct nr_comparison *c, enum nr_analysis_severity fail_on);
 
 /* ---- power: what a campaign's comparisons can detect, from history ---- */
 

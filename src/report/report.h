@@ -62,6 +62,48 @@ void nr_report_run_line(const struct nr_run_rec *run, struct nr_buf *out);
  */
 void nr_report_comparison(const struct nr_comparison *c, enum nr_report_format fmt,
 			  struct nr_buf *out);
+/*
+ * A run's limit checks (text: the breaches and a summary line; md; json;
+ * csv: every check). run_id fills CSV's run column.
+ */
+void nr_report_limits(const struct nr_limits *l, const char *run_id, enum nr_report_format fmt,
+		      struct nr_buf *out);
+/* ---- the best case of each test for one metric (`results --best`) ---- */
+
+struct nr_best_test {
+	const char *test;  /* borrowed from the cases */
+	const char *role;  /* the role whose series it is; NULL: the test has no such metric */
+	enum nr_better better; /* the direction used */
+	const struct nr_result_row **best; /* the passed case(s) with the best median; several: a tie */
+	size_t n_best;
+	size_t candidates; /* passed cases with the metric */
+	size_t not_passed; /* cases with the metric that did not pass, left out */
+};
+
+struct nr_best {
+	const char *metric;     /* borrowed */
+	struct nr_best_test *v; /* every test of the run, in plan order (one per role with the metric) */
+	size_t n;
+};
+
+/*
+ * Pick, per test (and role) of a run, the passed case whose median of
+ * `metric` is best: by each series' better direction, or by `force`
+ * (HIGHER for --max, LOWER for --min; NONE: the metric's own). Medians
+ * equal to 9 significant digits tie. NR_EINVAL when the metric's direction
+ * is none and nothing forces one; NR_ENOTFOUND when no case has the
+ * metric (the message lists the run's metrics). rows and cases must
+ * outlive *ret.
+ */
+int nr_report_best_pick(const struct nr_run_rec *run, const struct nr_case_rec *cases,
+			size_t n_cases, const struct nr_result_row *rows, size_t n, const char *metric,
+			enum nr_better force, struct nr_best *ret, struct nr_diag *d);
+void nr_best_release(struct nr_best *b);
+/* The picks as a table (text), CSV or JSON (schema netrig.best/1). */
+void nr_report_best(const struct nr_run_rec *run, const struct nr_best *b,
+		    const struct nr_case_rec *cases, size_t n_cases, enum nr_report_format fmt,
+		    struct nr_buf *out);
+
 /* Change points (text, md, json, csv). */
 void nr_report_changes(const struct nr_changes *c, enum nr_report_format fmt, struct nr_buf *out);
 
@@ -79,17 +121,21 @@ struct nr_report_run {
 	const struct nr_history *history;    /* the campaign's runs up to this one, or NULL */
 	const struct nr_changes *changes;    /* change points in that history, or NULL */
 	const struct nr_comparison *cmp;     /* against a baseline, or NULL */
+	const struct nr_limits *limits;      /* the run's series against its limits, or NULL */
 	/* a comparison was asked for but none could be made: why (e.g. no
 	 * finished run matches the baseline, as on a branch's first run) */
 	const char *cmp_missing;
+	/* a run with variants: its variants compared pair by pair, or NULL */
+	const struct nr_comparison *paired;
 };
 
 /*
  * The one verdict of a run's report, the same in every format: the
- * run's status when it did not pass ("failed", "stopped", ...),
- * "regression" when it passed but the comparison found a regression of
- * severity >= warning, else "passed". `netrig report` exits 0 only for
- * "passed" (and "running").
+ * run's status when it did not pass ("failed", "stopped", ...), "limit"
+ * when it passed but breached a limit of its campaign, "regression" when
+ * the comparison (or the paired comparison of its variants) found a
+ * regression of severity >= warning, else "passed". `netrig report` exits
+ * 0 only for "passed" (and "running").
  */
 const char *nr_report_verdict(const struct nr_report_run *r);
 

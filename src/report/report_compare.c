@@ -92,16 +92,39 @@ static void detect_sentence(const struct nr_series_cmp *s, struct nr_buf *out)
 	fmt_rel(det, sizeof(det), x->detectable);
 	fmt_rel(t, sizeof(t), s->threshold);
 	nr_buf_addf(out, "noise %s, ", noise);
-	if (x->n_base == x->n_cand)
+	if (s->paired.pairs)
+		nr_buf_addf(out, "%zu pairs", s->paired.pairs);
+	else if (x->n_base == x->n_cand)
 		nr_buf_addf(out, "%zu repeats", x->n_cand);
 	else
 		nr_buf_addf(out, "%zu baseline and %zu candidate repeats", x->n_base, x->n_cand);
 	nr_buf_addf(out, ": changes under %s cannot be told from noise", det);
 	if (x->repeats_needed > NR_ANALYSIS_REPEATS_CAP)
-		nr_buf_addf(out, "; more than %d repeats a side would be needed for %s",
-			    NR_ANALYSIS_REPEATS_CAP, t);
+		nr_buf_addf(out, "; more than %d %s would be needed for %s", NR_ANALYSIS_REPEATS_CAP,
+			    s->paired.pairs ? "pairs" : "repeats a side", t);
 	else if (x->repeats_needed)
-		nr_buf_addf(out, "; %zu repeats would detect %s", x->repeats_needed, t);
+		nr_buf_addf(out, "; %zu %s would detect %s", x->repeats_needed,
+			    s->paired.pairs ? "pairs" : "repeats", t);
+}
+
+/* A paired series' extra evidence: signed-rank p and the median ratio with its interval. */
+static void fmt_sr(char *b, size_t n, const struct nr_series_cmp *s)
+{
+	if (isnan(s->paired.signed_rank_p))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%.3g%s", s->paired.signed_rank_p, s->paired.signed_rank_exact ? "" : "~");
+}
+
+static void fmt_ratio(char *b, size_t n, const struct nr_series_cmp *s)
+{
+	if (!isfinite(s->paired.ratio_median))
+		snprintf(b, n, "-");
+	else if (isfinite(s->paired.ratio_low) && isfinite(s->paired.ratio_high))
+		snprintf(b, n, "%.3f [%.3f, %.3f]", s->paired.ratio_median, s->paired.ratio_low,
+			 s->paired.ratio_high);
+	else
+		snprintf(b, n, "%.3f", s->paired.ratio_median);
 }
 
 /* What the last column says besides severity. */
@@ -155,6 +178,16 @@ static void legend(const struct nr_comparison *c, struct nr_buf *out)
 
 	for (i = 0; i < c->n; i++)
 		tested += c->v[i].presence == NR_IN_BOTH && c->v[i].r.tested;
+	if (c->paired) {
+		nr_buf_addf(out, "paired: the t-test of the per-pair log ratios decides, at most %g %% "
+				 "chance of any false regression in these %zu series (Holm-adjusted p); "
+				 "interval %g %%; noise: the relative sd of one pair's ratio; detects: the "
+				 "change found %g %% of the time with these pairs; need: pairs to find a "
+				 "change of the threshold; sr p (~: normal approximation) and the median "
+				 "ratio's bootstrap interval are shown as evidence, not used for the verdict",
+			    100 * c->alpha, tested, 100 * c->ci_level, 100 * c->power);
+		return;
+	}
 	nr_buf_addf(out, "at most %g %% chance of any false regression in these %zu series "
 			 "(Holm-adjusted p); interval %g %%; noise: the relative sd of one repeat; "
 			 "detects: the change found %g %% of the time with these repeats; "
@@ -162,22 +195,73 @@ static void legend(const struct nr_comparison *c, struct nr_buf *out)
 		    100 * c->alpha, tested, 100 * c->ci_level, 100 * c->power);
 }
 
+/* "variant cand against variant base of run 01a24535 (commit ...), 10 pairs a series (ABBA)" */
+static void paired_desc(const struct nr_comparison *c, bool md, struct nr_buf *out)
+{
+	size_t i, lo = SIZE_MAX, hi = 0;
+
+	for (i = 0; i < c->n; i++) {
+		size_t k = c->v[i].paired.pairs;
+
+		if (c->v[i].presence != NR_IN_BOTH)
+			continue;
+		lo = k < lo ? k : lo;
+		hi = k > hi ? k : hi;
+	}
+	nr_buf_adds(out, "variant ");
+	if (md)
+		nr__report_md_code(out, c->cand_variant, false);
+	else
+		nr_str_escape(out, c->cand_variant, strlen(c->cand_variant), NULL, 0);
+	nr_buf_adds(out, " against variant ");
+	if (md)
+		nr__report_md_code(out, c->base_variant, false);
+	else
+		nr_str_escape(out, c->base_variant, strlen(c->base_variant), NULL, 0);
+	nr_buf_addf(out, md ? " of run `%s`" : " of run %s", c->cand.short_id);
+	if (c->cand.commit) {
+		nr_buf_adds(out, " (commit ");
+		if (md) {
+			char commit[13];
+
+			snprintf(commit, sizeof(commit), "%s", c->cand.commit);
+			nr__report_md_code(out, commit, false);
+		} else {
+			add_commit(out, c->cand.commit);
+		}
+		nr_buf_addch(out, ')');
+	}
+	if (lo == hi)
+		nr_buf_addf(out, ", %zu pairs a series", lo);
+	else if (lo != SIZE_MAX)
+		nr_buf_addf(out, ", %zu to %zu pairs a series", lo, hi);
+	nr_buf_adds(out, " (ABBA in one run)");
+}
+
 static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	size_t i;
 
-	nr_buf_addf(out, "candidate %s", c->cand.short_id);
-	if (c->cand.commit) {
-		nr_buf_adds(out, " (commit ");
-		add_commit(out, c->cand.commit);
-		nr_buf_addch(out, ')');
+	if (c->paired) {
+		nr_buf_adds(out, "paired comparison: ");
+		paired_desc(c, false, out);
+	} else {
+		nr_buf_addf(out, "candidate %s", c->cand.short_id);
+		if (c->cand.commit) {
+			nr_buf_adds(out, " (commit ");
+			add_commit(out, c->cand.commit);
+			nr_buf_addch(out, ')');
+		}
+		nr_buf_adds(out, " vs baseline ");
+		base_desc(c, out);
 	}
-	nr_buf_adds(out, " vs baseline ");
-	base_desc(c, out);
 	nr_buf_addch(out, '\n');
-	nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %-24s %8s %8s %6s %7s %6s %s\n", "outcome", "case",
+	nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %-24s %8s %8s %6s %7s %6s", "outcome", "case",
 		    "metric", "base", "candidate", "change [interval]", "p", "p adj", "noise",
-		    "detects", "need", "");
+		    "detects", "need");
+	if (c->paired)
+		nr_buf_addf(out, " %5s %9s %-27s", "pairs", "sr p", "median ratio [interval]");
+	nr_buf_adds(out, " \n");
 	for (i = 0; i < c->n; i++) {
 		const struct nr_series_cmp *s = &c->v[i];
 		char b1[40] = "-", b2[40] = "-", ch[48] = "-", p[24] = "-", pa[24] = "-";
@@ -196,9 +280,18 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 			fmt_rel(det, sizeof(det), s->r.detectable);
 			fmt_need(need, sizeof(need), s);
 		}
-		nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %-24s %8s %8s %6s %7s %6s %s\n",
-			    outcome_of(s), key, metric, b1, b2, ch, p, pa, noise, det, need,
-			    row_note(s));
+		nr_buf_addf(out, "%-12s %-40s %-22s %12s %12s %-24s %8s %8s %6s %7s %6s", outcome_of(s),
+			    key, metric, b1, b2, ch, p, pa, noise, det, need);
+		if (c->paired) {
+			char sr[24] = "-", ratio[64] = "-";
+
+			if (s->presence == NR_IN_BOTH) {
+				fmt_sr(sr, sizeof(sr), s);
+				fmt_ratio(ratio, sizeof(ratio), s);
+			}
+			nr_buf_addf(out, " %5zu %9s %-27s", s->paired.pairs, sr, ratio);
+		}
+		nr_buf_addf(out, " %s\n", row_note(s));
 		if (blind(s) && s->r.outcome != NR_OUTCOME_REGRESSION) {
 			nr_buf_addf(out, "%13s", "");
 			detect_sentence(s, out);
@@ -216,6 +309,8 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 	nr_buf_addch(out, '\n');
 	legend(c, out);
 	nr_buf_addch(out, '\n');
+	if (c->limits.n)
+		nr_report_limits(&c->limits, c->cand.id, NR_REPORT_TEXT, out);
 	if (c->few_repeats)
 		nr_buf_adds(out, "note: some series have fewer than 3 repeats a side: judged by the threshold alone, no significance test\n");
 	if (c->class_differs) {
@@ -228,11 +323,12 @@ static void text_report(const struct nr_comparison *c, struct nr_buf *out)
 		free(cand);
 	}
 	if (c->cand_failed_cases)
-		nr_buf_addf(out, "note: %zu case%s of the candidate failed\n", c->cand_failed_cases,
-			    c->cand_failed_cases == 1 ? "" : "s");
+		nr_buf_addf(out, "note: %zu case%s of the %s failed\n", c->cand_failed_cases,
+			    c->cand_failed_cases == 1 ? "" : "s", c->paired ? "run" : "candidate");
 }
 
-static void md_row(const struct nr_series_cmp *s, struct nr_buf *out)
+static void md_row(const struct nr_comparison *c, const struct nr_series_cmp *s,
+		   struct nr_buf *out)
 {
 	char b1[40] = "-", b2[40] = "-", ch[48] = "-", p[24] = "-", pa[24] = "-";
 	char noise[16] = "-", det[16] = "-", need[16] = "-";
@@ -259,7 +355,19 @@ static void md_row(const struct nr_series_cmp *s, struct nr_buf *out)
 	}
 	nr_buf_addf(out, " | %s | %s | ", b1, b2);
 	nr__report_md_text(out, ch); /* its interval's brackets are not a link */
-	nr_buf_addf(out, " | %s | %s | %s | %s | %s | %s |\n", p, pa, noise, det, need, row_note(s));
+	nr_buf_addf(out, " | %s | %s | %s | %s | %s | ", p, pa, noise, det, need);
+	if (c->paired) {
+		char sr[24] = "-", ratio[64] = "-";
+
+		if (s->presence == NR_IN_BOTH) {
+			fmt_sr(sr, sizeof(sr), s);
+			fmt_ratio(ratio, sizeof(ratio), s);
+		}
+		nr_buf_addf(out, "%zu | %s | ", s->paired.pairs, sr);
+		nr__report_md_text(out, ratio);
+		nr_buf_adds(out, " | ");
+	}
+	nr_buf_addf(out, "%s |\n", row_note(s));
 	if (s->context) {
 		nr_buf_adds(out, "| | ");
 		nr__report_md_text(out, s->context);
@@ -281,11 +389,13 @@ static void md_section(const struct nr_comparison *c, const char *heading, const
 	else
 		nr_buf_addf(out, "%s %s (%zu)\n\n", heading, title, n);
 	nr_buf_adds(out, "| case | metric | baseline | candidate | change \\[interval\\] | p | p adj "
-			 "| noise | detects | need | note |\n"
-			 "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+			 "| noise | detects | need |");
+	nr_buf_adds(out, c->paired ? " pairs | sr p | median ratio \\[interval\\] | note |\n"
+				     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+				   : " note |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
 	for (i = 0; i < c->n; i++)
 		if (!strcmp(outcome_of(&c->v[i]), outcome))
-			md_row(&c->v[i], out);
+			md_row(c, &c->v[i], out);
 	nr_buf_adds(out, collapsed ? "\n</details>\n\n" : "\n");
 }
 
@@ -319,6 +429,14 @@ void nr__report_comparison_md_body(const struct nr_comparison *c, const char *he
 {
 	struct nr_buf base = NR_BUF_INIT;
 
+	if (c->paired) {
+		nr_buf_adds(out, "Paired comparison: ");
+		paired_desc(c, true, out);
+		nr_buf_adds(out, ": ");
+		summary_line(c, out);
+		nr_buf_adds(out, ".\n\n");
+		goto sections;
+	}
 	nr_buf_addf(out, "Candidate `%s`", c->cand.short_id);
 	if (c->cand.commit) {
 		char commit[13];
@@ -335,6 +453,7 @@ void nr__report_comparison_md_body(const struct nr_comparison *c, const char *he
 	nr_buf_adds(out, ": ");
 	summary_line(c, out);
 	nr_buf_adds(out, ".\n\n");
+sections:
 	md_section(c, heading, "Regressions", "regression", false, out);
 	md_section(c, heading, "Improvements", "improvement", false, out);
 	md_section(c, heading, "Noisy (no significant change, a change of the threshold not ruled out)",
@@ -357,16 +476,23 @@ void nr__report_comparison_md_body(const struct nr_comparison *c, const char *he
 		nr_buf_adds(out, ").\n\n");
 	}
 	if (c->cand_failed_cases)
-		nr_buf_addf(out, "> %zu case%s of the candidate run failed: `netrig status %s`.\n\n",
-			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s", c->cand.short_id);
+		nr_buf_addf(out, "> %zu case%s of the %s run failed: `netrig status %s`.\n\n",
+			    c->cand_failed_cases, c->cand_failed_cases == 1 ? "" : "s",
+			    c->paired ? "compared" : "candidate", c->cand.short_id);
 }
 
 static void md_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	nr_buf_adds(out, "## netrig: ");
 	nr__report_md_text(out, c->cand.campaign);
-	nr_buf_addf(out, " %s\n\n", nr_comparison_fails(c, NR_SEVERITY_WARNING)
-					 ? ":x: regressions found" : ":white_check_mark: no regression");
+	bool reg = nr_comparison_regressed(c, NR_SEVERITY_WARNING);
+	bool lim = nr_limits_fail(&c->limits, NR_SEVERITY_WARNING);
+
+	nr_buf_addf(out, " %s\n\n", reg && lim ? ":x: regressions found, limits breached"
+				     : reg     ? ":x: regressions found"
+				     : lim     ? ":x: limits breached"
+					       : ":white_check_mark: no regression");
+	nr__report_limits_md(&c->limits, "###", out);
 	nr__report_comparison_md_body(c, "###", out);
 }
 
@@ -400,6 +526,11 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 	json_object_set_new(root, "candidate_host_class", nr__report_jstr(c->cand_class ? c->cand_class : ""));
 	json_object_set_new(root, "baseline_host_class", nr__report_jstr(c->base_class ? c->base_class : ""));
 	json_object_set_new(root, "host_class_differs", json_boolean(c->class_differs));
+	json_object_set_new(root, "paired", json_boolean(c->paired));
+	if (c->paired) {
+		json_object_set_new(root, "base_variant", nr__report_jstr(c->base_variant));
+		json_object_set_new(root, "cand_variant", nr__report_jstr(c->cand_variant));
+	}
 	for (i = 0; i < c->n; i++) {
 		const struct nr_series_cmp *x = &c->v[i];
 		const struct nr_analysis_compare_result *r = &x->r;
@@ -436,11 +567,23 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 			json_object_set_new(o, "few_repeats", json_boolean(r->few_repeats));
 			json_object_set_new(o, "invalid", json_boolean(r->invalid));
 		}
+		if (c->paired) {
+			json_object_set_new(o, "pairs", json_integer((json_int_t)x->paired.pairs));
+			json_object_set_new(o, "unpaired", json_integer((json_int_t)x->paired.unpaired));
+		}
+		if (c->paired && x->presence == NR_IN_BOTH) {
+			json_object_set_new(o, "signed_rank_p", num_or_null(x->paired.signed_rank_p));
+			json_object_set_new(o, "signed_rank_exact", json_boolean(x->paired.signed_rank_exact));
+			json_object_set_new(o, "median_ratio", num_or_null(x->paired.ratio_median));
+			json_object_set_new(o, "median_ratio_low", num_or_null(x->paired.ratio_low));
+			json_object_set_new(o, "median_ratio_high", num_or_null(x->paired.ratio_high));
+		}
 		if (x->context)
 			json_object_set_new(o, "context", nr__report_jstr(x->context));
 		json_array_append_new(series, o);
 	}
 	json_object_set_new(root, "series", series);
+	json_object_set_new(root, "limits", nr__report_limits_json(&c->limits));
 	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	nr_buf_adds(out, s);
 	nr_buf_addch(out, '\n');
@@ -469,6 +612,87 @@ static int cmp_test_name(const void *a, const void *b)
 	return c ? c : strcmp((*x)->id.key, (*y)->id.key);
 }
 
+/* Breached limits on series id. */
+static size_t limit_breaches(const struct nr_limits *l, const struct nr_series *id)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n && l->v[i].breached; i++)
+		n += !nr_series_order(&l->v[i].id, id);
+	return n;
+}
+
+/* "; paired: 10 pairs, signed-rank p 0.002, median ratio 1.051 [1.032, 1.070]" (XML-safe: numbers only) */
+static void paired_note(const struct nr_series_cmp *s, struct nr_buf *out)
+{
+	char sr[24], ratio[64];
+
+	fmt_sr(sr, sizeof(sr), s);
+	fmt_ratio(ratio, sizeof(ratio), s);
+	nr_buf_addf(out, "; paired: %zu pairs, signed-rank p %s, median ratio %s", s->paired.pairs, sr,
+		    ratio);
+}
+
+/* One series as a JUnit testcase: a failure for a regression, its verdict otherwise. */
+static void junit_case(const struct nr_comparison *c, const struct nr_series_cmp *s,
+		       struct nr_buf *out)
+{
+	nr_buf_adds(out, "    <testcase classname=\"");
+	nr_report_xml_escape(out, s->id.key);
+	nr_buf_adds(out, "\" name=\"");
+	nr_report_xml_escape(out, s->id.metric);
+	if (strcmp(s->id.role, "main")) {
+		nr_buf_adds(out, " @");
+		nr_report_xml_escape(out, s->id.role);
+	}
+	nr_buf_adds(out, "\">");
+	if (limit_breaches(&c->limits, &s->id)) {
+		size_t ignored = 0;
+
+		nr_buf_adds(out, "\n      ");
+		nr__report_limits_junit(&c->limits, &s->id, out, &ignored);
+	}
+	if (s->presence != NR_IN_BOTH || s->r.outcome != NR_OUTCOME_REGRESSION) {
+		nr_buf_adds(out, "\n      <system-out>");
+		nr_report_xml_escape(out, outcome_of(s));
+		if (s->presence == NR_IN_BOTH && s->r.tested)
+			nr_buf_addf(out, " (p %.3g, adjusted %.3g)", s->r.p_value, s->r.p_adjusted);
+		if (c->paired && s->presence == NR_IN_BOTH)
+			paired_note(s, out);
+		if (blind(s)) {
+			struct nr_buf why = NR_BUF_INIT;
+
+			detect_sentence(s, &why);
+			nr_buf_adds(out, "; ");
+			nr_report_xml_escape(out, why.buf);
+			nr_buf_release(&why);
+		}
+		nr_buf_adds(out, "</system-out>\n    </testcase>\n");
+		return;
+	}
+	nr_buf_adds(out, "\n      <failure type=\"regression\" message=\"");
+	{
+		struct nr_buf msg = NR_BUF_INIT;
+
+		nr__report_regression_message(s, &msg);
+		nr_report_xml_escape(out, msg.buf);
+		nr_buf_release(&msg);
+	}
+	nr_buf_adds(out, "\">");
+	nr_report_xml_escape(out, s->context ? s->context : "");
+	if (c->paired)
+		paired_note(s, out);
+	nr_buf_adds(out, "</failure>\n    </testcase>\n");
+}
+
+void nr__report_paired_junit_cases(const struct nr_comparison *c, struct nr_buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		junit_case(c, &c->v[i], out);
+}
+
 static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 {
 	const struct nr_series_cmp **v = nr_xcalloc(c->n + 1, sizeof(*v));
@@ -478,63 +702,33 @@ static void junit_report(const struct nr_comparison *c, struct nr_buf *out)
 		v[i] = &c->v[i];
 		failures += v[i]->presence == NR_IN_BOTH && v[i]->r.outcome == NR_OUTCOME_REGRESSION;
 	}
+	failures += c->limits.breached;
 	if (c->n)
 		qsort(v, c->n, sizeof(*v), cmp_test_name);
 	nr_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	nr_buf_addf(out, "<testsuites name=\"netrig ");
 	nr_report_xml_escape(out, c->cand.campaign);
+	if (c->paired) {
+		nr_buf_adds(out, " (paired: variant ");
+		nr_report_xml_escape(out, c->cand_variant);
+		nr_buf_adds(out, " against ");
+		nr_report_xml_escape(out, c->base_variant);
+		nr_buf_adds(out, ")");
+	}
 	nr_buf_addf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", c->n, failures);
 	for (i = 0; i < c->n;) {
 		size_t end = i, nf = 0;
 
 		while (end < c->n && !strcmp(v[end]->id.test, v[i]->id.test)) {
 			nf += v[end]->presence == NR_IN_BOTH && v[end]->r.outcome == NR_OUTCOME_REGRESSION;
+			nf += limit_breaches(&c->limits, &v[end]->id);
 			end++;
 		}
 		nr_buf_adds(out, "  <testsuite name=\"");
 		nr_report_xml_escape(out, v[i]->id.test);
 		nr_buf_addf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", end - i, nf);
-		for (j = i; j < end; j++) {
-			const struct nr_series_cmp *s = v[j];
-
-			nr_buf_adds(out, "    <testcase classname=\"");
-			nr_report_xml_escape(out, s->id.key);
-			nr_buf_adds(out, "\" name=\"");
-			nr_report_xml_escape(out, s->id.metric);
-			if (strcmp(s->id.role, "main")) {
-				nr_buf_adds(out, " @");
-				nr_report_xml_escape(out, s->id.role);
-			}
-			nr_buf_adds(out, "\"");
-			if (s->presence != NR_IN_BOTH || s->r.outcome != NR_OUTCOME_REGRESSION) {
-				nr_buf_adds(out, ">\n      <system-out>");
-				nr_report_xml_escape(out, outcome_of(s));
-				if (s->presence == NR_IN_BOTH && s->r.tested)
-					nr_buf_addf(out, " (p %.3g, adjusted %.3g)", s->r.p_value,
-						    s->r.p_adjusted);
-				if (blind(s)) {
-					struct nr_buf why = NR_BUF_INIT;
-
-					detect_sentence(s, &why);
-					nr_buf_adds(out, "; ");
-					nr_report_xml_escape(out, why.buf);
-					nr_buf_release(&why);
-				}
-				nr_buf_adds(out, "</system-out>\n    </testcase>\n");
-				continue;
-			}
-			nr_buf_adds(out, ">\n      <failure type=\"regression\" message=\"");
-			{
-				struct nr_buf msg = NR_BUF_INIT;
-
-				nr__report_regression_message(s, &msg);
-				nr_report_xml_escape(out, msg.buf);
-				nr_buf_release(&msg);
-			}
-			nr_buf_adds(out, "\">");
-			nr_report_xml_escape(out, s->context ? s->context : "");
-			nr_buf_adds(out, "</failure>\n    </testcase>\n");
-		}
+		for (j = i; j < end; j++)
+			junit_case(c, v[j], out);
 		nr_buf_adds(out, "  </testsuite>\n");
 		i = end;
 	}

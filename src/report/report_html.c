@@ -52,7 +52,7 @@ static const char css[] =
 	".badge{display:inline-block;padding:0 8px;border-radius:9px;font-size:12px;font-weight:600;"
 	"color:#fff;background:#8a94a6;white-space:nowrap}\n"
 	".b-passed,.b-improvement,.b-finished{background:var(--pass)}\n"
-	".b-failed,.b-regression,.b-critical,.b-error{background:var(--fail)}\n"
+	".b-failed,.b-regression,.b-critical,.b-error,.b-limit{background:var(--fail)}\n"
 	".b-noisy,.b-warning,.b-stopped,.b-interrupted{background:var(--warn)}\n"
 	".b-running{background:var(--accent)}.b-changed{background:var(--info)}\n"
 	".b-stable,.b-pending,.b-skipped,.b-none{background:#8a94a6}\n"
@@ -287,8 +287,19 @@ static void add_comparison(struct nr_buf *out, const struct nr_comparison *c)
 {
 	size_t i, shown = 0, stable = 0, stable_shown = 0;
 
-	nr_buf_adds(out, "<h3>Against the baseline</h3>\n<p>Baseline: ");
-	for (i = 0; i < c->n_base && i < 5; i++) {
+	if (c->paired) {
+		nr_buf_adds(out, "<h3>Variants, pair by pair</h3>\n<p>Variant <code>");
+		esc(out, c->cand_variant);
+		nr_buf_adds(out, "</code> against variant <code>");
+		esc(out, c->base_variant);
+		nr_buf_adds(out, "</code>, each repeat of one paired with the same repeat of the "
+				 "other in this run (ABBA); the baseline column is the first variant.");
+		i = c->n_base; /* no baseline runs to list */
+	} else {
+		nr_buf_adds(out, "<h3>Against the baseline</h3>\n<p>Baseline: ");
+		i = 0;
+	}
+	for (; i < c->n_base && i < 5; i++) {
 		const struct nr_run_rec *b = &c->base[i];
 
 		nr_buf_adds(out, i ? ", <code>" : "<code>");
@@ -300,7 +311,7 @@ static void add_comparison(struct nr_buf *out, const struct nr_comparison *c)
 			nr_buf_adds(out, "</code>)");
 		}
 	}
-	if (c->n_base > 5)
+	if (c->n_base > 5 && !c->paired)
 		nr_buf_addf(out, " and %zu more runs, pooled", c->n_base - 5);
 	nr_buf_adds(out, "</p>\n<div class=\"cards\">\n");
 	add_card(out, c->counts[NR_OUTCOME_REGRESSION] ? "bad" : NULL,
@@ -426,7 +437,14 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 	if (other)
 		add_card(out, NULL, other, "not finished");
 	add_card(out, NULL, (long long)r->n_samples, "samples");
+	if (r->limits && r->limits->n)
+		add_card(out, r->limits->breached ? "bad" : "good",
+			 (long long)(r->limits->breached ? r->limits->breached
+							 : r->limits->n),
+			 r->limits->breached ? "limits breached" : "limits kept");
 	nr_buf_adds(out, "</div>\n");
+	if (r->limits)
+		nr__report_limits_html(r->limits, out);
 	if (r->cmp) {
 		add_comparison(out, r->cmp);
 	} else if (r->cmp_missing) {
@@ -434,6 +452,8 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 		esc(out, r->cmp_missing);
 		nr_buf_adds(out, ".</p>\n");
 	}
+	if (r->paired)
+		add_comparison(out, r->paired);
 	nr_buf_adds(out, "</section>\n");
 }
 

@@ -90,9 +90,31 @@ struct nr_changes;
  * or "###" (inside a run's report, whose heading is the verdict). */
 void nr__report_changes_md(const struct nr_changes *c, const char *heading, struct nr_buf *out);
 
+/* The testcases of a paired comparison (one per series, a failure for a
+ * regression) for a run's JUnit report (report_compare.c). */
+void nr__report_paired_junit_cases(const struct nr_comparison *c, struct nr_buf *out);
+
 /* "warning regression: 10 us -> 12 us (+20.0% [+18.1, +22.0], p 1e-06,
  * adjusted 4e-05)": a regression in one line, unescaped. */
 void nr__report_regression_message(const struct nr_series_cmp *s, struct nr_buf *out);
+
+/* ---- limits (report_limits.c) ---- */
+
+struct nr_limits;
+struct nr_limit_check;
+
+/* "critical limit breach: median 62.1 ms is above max 50ms by 12.1 ms (24.2 %);
+ * 5 of 5 repeats past it, the highest 70.0 ms": one check in one line, unescaped. */
+void nr__report_limit_message(const struct nr_limit_check *k, struct nr_buf *out);
+/* Breaches under "HEADING Limits breached (N)", the kept ones collapsed, a summary. */
+void nr__report_limits_md(const struct nr_limits *l, const char *heading, struct nr_buf *out);
+/* {checks, breached, series, fails, limits: [...]} (docs/report-json.md). */
+struct json_t *nr__report_limits_json(const struct nr_limits *l);
+/* A JUnit <failure type="limit"> for each breach on series id; counted in *failures. */
+void nr__report_limits_junit(const struct nr_limits *l, const struct nr_series *id,
+			     struct nr_buf *out, size_t *failures);
+/* The HTML section: a summary, the breaches, the kept checks collapsed; nothing without checks. */
+void nr__report_limits_html(const struct nr_limits *l, struct nr_buf *out);
 
 /* The hosts section of the HTML page (report_html_hosts.c). */
 void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r);

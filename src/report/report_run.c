@@ -13,9 +13,14 @@
 
 const char *nr_report_verdict(const struct nr_report_run *r)
 {
+	const struct nr_limits *lim = r->limits ? r->limits : r->cmp ? &r->cmp->limits : NULL;
+
 	if (strcmp(r->run->status, NR_RUN_PASSED))
 		return r->run->status;
-	if (r->cmp && nr_comparison_fails(r->cmp, NR_SEVERITY_WARNING))
+	if (lim && nr_limits_fail(lim, NR_SEVERITY_WARNING))
+		return "limit";
+	if ((r->cmp && nr_comparison_regressed(r->cmp, NR_SEVERITY_WARNING)) ||
+	    (r->paired && nr_comparison_regressed(r->paired, NR_SEVERITY_WARNING)))
 		return "regression";
 	return "passed";
 }
@@ -35,6 +40,7 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 	nr_buf_addf(out, " %s\n\n",
 		    !strcmp(verdict, "passed")       ? ":white_check_mark: passed"
 		    : !strcmp(verdict, "regression") ? ":x: regressions found"
+		    : !strcmp(verdict, "limit")      ? ":x: limits breached"
 		    : !strcmp(verdict, NR_RUN_FAILED) ? ":x: failed"
 						     : verdict);
 	nr_buf_addf(out, "Run `%s` started %s", run->short_id, nr_fmt_time(when, sizeof(when), run->started_us));
@@ -69,11 +75,17 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 		}
 		nr_buf_addch(out, '\n');
 	}
+	if (r->limits)
+		nr__report_limits_md(r->limits, "###", out);
 	if (r->cmp) {
 		nr_buf_adds(out, "### Against the baseline\n\n");
 		nr__report_comparison_md_body(r->cmp, "####", out);
 	} else if (r->cmp_missing) {
 		nr_buf_addf(out, "> No comparison: %s.\n\n", r->cmp_missing);
+	}
+	if (r->paired) {
+		nr_buf_adds(out, "### Variants\n\n");
+		nr__report_comparison_md_body(r->paired, "####", out);
 	}
 	nr_buf_adds(out, "<details><summary>Results</summary>\n\n"
 			 "| case | metric | median | min | max | n |\n|---|---|---:|---:|---:|---:|\n");
@@ -148,6 +160,8 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 					nr_report_xml_escape(&suite, x->id.role);
 				}
 				nr_buf_addf(&suite, "\" time=\"%.3f\">", secs);
+				if (r->limits)
+					nr__report_limits_junit(r->limits, &x->id, &suite, &nf);
 				if (v && v->presence == NR_IN_BOTH && v->r.outcome == NR_OUTCOME_REGRESSION) {
 					struct nr_buf msg = NR_BUF_INIT;
 
@@ -198,6 +212,20 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 		failures += nf;
 		tests += nt;
 		i = end;
+	}
+	if (r->paired) {
+		/* the variants compared pair by pair: a suite of their own */
+		size_t nf = r->paired->counts[NR_OUTCOME_REGRESSION];
+
+		nr_buf_adds(&body, "  <testsuite name=\"variants: ");
+		nr_report_xml_escape(&body, r->paired->cand_variant);
+		nr_buf_adds(&body, " against ");
+		nr_report_xml_escape(&body, r->paired->base_variant);
+		nr_buf_addf(&body, "\" tests=\"%zu\" failures=\"%zu\">\n", r->paired->n, nf);
+		nr__report_paired_junit_cases(r->paired, &body);
+		nr_buf_adds(&body, "  </testsuite>\n");
+		failures += nf;
+		tests += r->paired->n;
 	}
 	nr_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"netrig ");
 	nr_report_xml_escape(out, r->run->campaign);
@@ -261,6 +289,8 @@ static void json_report(const struct nr_report_run *r, struct nr_buf *out)
 		json_object_set_new(root, "hosts", hosts);
 	}
 	json_object_set_new(root, "verdict", json_string(nr_report_verdict(r)));
+	if (r->limits)
+		json_object_set_new(root, "limits", nr__report_limits_json(r->limits));
 	if (r->cmp) {
 		nr_buf_reset(&part);
 		nr_report_comparison(r->cmp, NR_REPORT_JSON, &part);
@@ -268,6 +298,11 @@ static void json_report(const struct nr_report_run *r, struct nr_buf *out)
 	} else if (r->cmp_missing) {
 		json_object_set_new(root, "comparison", json_null());
 		json_object_set_new(root, "comparison_missing", json_string(r->cmp_missing));
+	}
+	if (r->paired) {
+		nr_buf_reset(&part);
+		nr_report_comparison(r->paired, NR_REPORT_JSON, &part);
+		json_object_set_new(root, "variants", json_loads(part.buf, 0, NULL));
 	}
 	if (r->changes) {
 		nr_buf_reset(&part);
@@ -301,17 +336,30 @@ void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, str
 		nr_report_results(r->run, r->results, r->n_results, NR_REPORT_CSV, out);
 		nr_buf_adds(out, "\r\n");
 		samples_csv(r, out);
+		if (r->limits) {
+			nr_buf_adds(out, "\r\n");
+			nr_report_limits(r->limits, r->run->id, NR_REPORT_CSV, out);
+		}
 		break;
 	default:
 		nr_report_run_line(r->run, out);
 		nr_report_status(r->run, r->cases, r->n_cases, NR_REPORT_TEXT, out);
 		nr_buf_addch(out, '\n');
 		nr_report_results(r->run, r->results, r->n_results, NR_REPORT_TEXT, out);
+		/* a comparison shows its candidate's limits itself */
+		if (r->limits && r->limits->n && !r->cmp) {
+			nr_buf_addch(out, '\n');
+			nr_report_limits(r->limits, r->run->id, NR_REPORT_TEXT, out);
+		}
 		if (r->cmp) {
 			nr_buf_addch(out, '\n');
 			nr_report_comparison(r->cmp, NR_REPORT_TEXT, out);
 		} else if (r->cmp_missing) {
 			nr_buf_addf(out, "\nno comparison: %s\n", r->cmp_missing);
+		}
+		if (r->paired) {
+			nr_buf_addch(out, '\n');
+			nr_report_comparison(r->paired, NR_REPORT_TEXT, out);
 		}
 		nr_buf_addf(out, "\nverdict: %s\n", nr_report_verdict(r));
 		if (r->changes && r->changes->n) {

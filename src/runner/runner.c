@@ -18,36 +18,15 @@
 #include "runner/runner_internal.h"
 #include "version.h"
 
-struct session {
-	struct nr_store *st;
-	const struct nr_campaign *c;
-	const struct nr_runner_opts *o;
-	struct nr_run_rec *run;
-	struct nr_plan plan;
-	struct nr_case_rec *cases; /* parallel to plan.cases */
-	size_t n;
-	size_t done, passed, failed;
-	int64_t started_mono, case_time_us;
-	size_t cases_this_session;
-	int consecutive_failures;
-	struct nr__hosts hosts;
-	struct nr_cgroup *cgroup;  /* the run's on this machine; NULL: process groups only */
-	bool resumed;              /* a killed session may have left processes behind */
-	bool *uploaded;            /* per test: uploads done in this session */
-	bool *checked;             /* per test: health checked (when: test) */
-	bool checked_once;         /* when: once */
-	struct nr_strvec failing_hosts; /* hosts that failed checks since the last passed case */
-};
-
 /* Record an event in the store and tell the user; never fails the run. */
-static void note(struct session *s, const struct nr_case_rec *c, const char *host,
+static void note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
 		 const char *kind, const char *msg);
 
 /*
  * Notify (webhook and/or command) when the campaign asks for this event.
  * A failing notification is noted, never fatal.
  */
-static void notify(struct session *s, unsigned event, const char *name, const char *text)
+static void notify(struct nr__session *s, unsigned event, const char *name, const char *text)
 {
 	const struct nr_notify *no = &s->c->notify;
 	struct nr_diag d = { 0 };
@@ -62,7 +41,7 @@ static void notify(struct session *s, unsigned event, const char *name, const ch
 		note(s, NULL, NULL, "notify", nr_diag_msg(&d));
 }
 
-static void emit(struct session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
+static void emit(struct nr__session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
 		 const struct nr_attempt_rec *a, const char *msg)
 {
 	struct nr_event ev = {
@@ -77,7 +56,7 @@ static void emit(struct session *s, enum nr_event_kind kind, const struct nr_cas
 		s->o->on_event(s->o->ctx, &ev);
 }
 
-static void note(struct session *s, const struct nr_case_rec *c, const char *host,
+static void note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
 		 const char *kind, const char *msg)
 {
 	struct nr_event_rec ev = { 0 };
@@ -167,7 +146,7 @@ static size_t collect_outputs(const struct nr__attempt *at, struct nr_output_in 
 }
 
 /* Failed attempts already made for `repeat` of a case (after a resume). */
-static int failures_so_far(struct session *s, const struct nr_case_rec *c, int repeat)
+int nr__case_failures_so_far(struct nr__session *s, const struct nr_case_rec *c, int repeat)
 {
 	struct nr_attempt_rec *v = NULL;
 	size_t n = 0, i;
@@ -182,7 +161,7 @@ static int failures_so_far(struct session *s, const struct nr_case_rec *c, int r
 	return k;
 }
 
-static void add_failing_host(struct session *s, const char *name)
+static void add_failing_host(struct nr__session *s, const char *name)
 {
 	size_t i;
 
@@ -193,7 +172,7 @@ static void add_failing_host(struct session *s, const char *name)
 }
 
 struct health_ctx {
-	struct session *s;
+	struct nr__session *s;
 	const struct nr_case_rec *c;
 	const char *host;
 };
@@ -211,7 +190,7 @@ static void health_step(void *ctx, const char *kind, const char *line)
  * campaign says), and the test's uploads once per session. false (with
  * the case's error set) when a host is down or an upload failed.
  */
-static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
+bool nr__case_prepare_hosts(struct nr__session *s, size_t idx, struct nr_case_rec *c)
 {
 	const struct nr_case_plan *cp = &s->plan.cases[idx];
 	const struct nr_test *t = &s->c->tests[cp->test];
@@ -273,17 +252,12 @@ static bool prepare_hosts(struct session *s, size_t idx, struct nr_case_rec *c)
 	return ok;
 }
 
-/*
- * Run the remaining repeats of one case. Returns 0, NR_EINTR when
- * interrupted, or a store error.
- */
-static int run_case(struct session *s, size_t idx, struct nr_diag *d)
+/* The case is under way: marked running in the store, the user told. */
+int nr__case_start(struct nr__session *s, size_t idx, struct nr_diag *d)
 {
 	struct nr_case_rec *c = &s->cases[idx];
-	const struct nr_case_plan *cp = &s->plan.cases[idx];
-	const struct nr_test *t = &s->c->tests[cp->test];
-	int64_t t0 = nr_mono_us();
-	int failures, r;
+	const struct nr_test *t = nr_campaign_case_test(s->c, &s->plan.cases[idx]);
+	int r;
 
 	if (!c->started_us)
 		c->started_us = nr_wall_us();
@@ -293,26 +267,87 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 	if ((r = nr_store_case_update(s->st, c, d)) < 0)
 		return r;
 	emit(s, NR_EV_CASE_START, c, NULL, NULL);
-	if (!prepare_hosts(s, idx, c)) {
-		/* a host is down: the case fails without an attempt */
-		set_str(&c->status, NR_CASE_FAILED);
-		c->finished_us = nr_wall_us();
-		if ((r = nr_store_case_update(s->st, c, d)) < 0)
-			return r;
-		goto counted;
-	}
-	failures = failures_so_far(s, c, c->repeats_done);
-	while (c->repeats_done < c->repeats) {
+	return 0;
+}
+
+/* The case fails without (more) attempts, for `why`. */
+int nr__case_fail(struct nr__session *s, size_t idx, const char *why, struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+
+	set_str(&c->status, NR_CASE_FAILED);
+	if (why)
+		set_str(&c->error, why);
+	c->finished_us = nr_wall_us();
+	return nr_store_case_update(s->st, c, d);
+}
+
+/*
+ * Store attempt `at` of case idx with what it produced, the case as it
+ * stands after it, in one transaction.
+ */
+int nr__case_save_attempt(struct nr__session *s, size_t idx, struct nr__attempt *at, bool passed,
+			struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+	const struct nr_test *t = at->t;
+	struct nr_attempt_rec a = { 0 };
+	struct nr_output_in *outs;
+	struct nr_role_samples *rs;
+	size_t n_outs, n_rs = 0, i;
+	int r;
+
+	nr_uuid_v7(a.id);
+	memcpy(a.case_id, c->id, sizeof(a.case_id));
+	a.number = at->number;
+	a.repeat = at->repeat;
+	a.outcome = (char *)at->outcome;
+	a.exit_code = at->exit_code;
+	a.signal = at->signal;
+	a.started_us = at->started_us;
+	a.finished_us = at->finished_us;
+	a.error = at->error.len ? at->error.buf : NULL;
+	outs = nr_xcalloc(2 * t->n_roles + at->n_collected + 1, sizeof(*outs));
+	rs = nr_xcalloc(t->n_roles + 1, sizeof(*rs));
+	n_outs = collect_outputs(at, outs);
+	for (i = 0; i < at->n_collected; i++)
+		outs[n_outs++] = (struct nr_output_in){
+			.role = at->collected[i].role, .host = at->collected[i].host,
+			.stream = at->collected[i].stream,
+			.data = nr_slice_of(at->collected[i].data.buf, at->collected[i].data.len),
+			.dropped = at->collected[i].data.dropped,
+		};
+	for (i = 0; passed && i < t->n_roles; i++)
+		if (at->roles[i].started && at->roles[i].samples.n)
+			rs[n_rs++] = (struct nr_role_samples){ t->roles[i].name, &at->roles[i].samples };
+	r = nr_store_attempt_save(s->st, c, &a, outs, n_outs, rs, n_rs, d);
+	emit(s, NR_EV_ATTEMPT_END, c, &a, NULL);
+	free(outs);
+	free(rs);
+	return r;
+}
+
+/*
+ * Attempts of case idx until it has `until` repeats done or has failed
+ * (*failures: this repeat's failed attempts so far, against the test's
+ * retries). Returns 0, NR_EINTR when interrupted (the case is pending
+ * again, its finished repeats kept), or a store error.
+ */
+int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failures,
+			struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+	const struct nr_case_plan *cp = &s->plan.cases[idx];
+	const struct nr_test *t = nr_campaign_case_test(s->c, cp);
+	int r;
+
+	while (c->repeats_done < until && strcmp(c->status, NR_CASE_FAILED)) {
 		struct nr__attempt at = {
 			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
 			.ordinal = c->ordinal, .t = t, .cp = cp, .run_id = s->run->id,
 			.repeat = c->repeats_done, .number = c->attempts + 1,
 			.cancel_fd = s->o->cancel_fd, .cgroup = s->cgroup,
 		};
-		struct nr_attempt_rec a = { 0 };
-		struct nr_output_in *outs;
-		struct nr_role_samples *rs;
-		size_t n_outs, n_rs = 0, i;
 		bool passed;
 
 		nr__runner_attempt(&at);
@@ -323,24 +358,14 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 			return NR_EINTR;
 		}
 		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
-		nr_uuid_v7(a.id);
-		memcpy(a.case_id, c->id, sizeof(a.case_id));
-		a.number = at.number;
-		a.repeat = at.repeat;
-		a.outcome = (char *)at.outcome;
-		a.exit_code = at.exit_code;
-		a.signal = at.signal;
-		a.started_us = at.started_us;
-		a.finished_us = at.finished_us;
-		a.error = at.error.len ? at.error.buf : NULL;
 		c->attempts++;
 		if (passed) {
 			c->repeats_done++;
-			failures = 0;
+			*failures = 0;
 		} else {
-			failures++;
+			(*failures)++;
 			set_str(&c->error, at.error.buf);
-			if (failures > t->retries) {
+			if (*failures > t->retries) {
 				set_str(&c->status, NR_CASE_FAILED);
 				c->finished_us = nr_wall_us();
 			}
@@ -350,40 +375,30 @@ static int run_case(struct session *s, size_t idx, struct nr_diag *d)
 			set_str(&c->error, NULL);
 			c->finished_us = nr_wall_us();
 		}
-		outs = nr_xcalloc(2 * t->n_roles + at.n_collected + 1, sizeof(*outs));
-		rs = nr_xcalloc(t->n_roles + 1, sizeof(*rs));
-		n_outs = collect_outputs(&at, outs);
-		for (i = 0; i < at.n_collected; i++)
-			outs[n_outs++] = (struct nr_output_in){
-				.role = at.collected[i].role, .host = at.collected[i].host,
-				.stream = at.collected[i].stream,
-				.data = nr_slice_of(at.collected[i].data.buf, at.collected[i].data.len),
-				.dropped = at.collected[i].data.dropped,
-			};
-		for (i = 0; passed && i < t->n_roles; i++)
-			if (at.roles[i].started && at.roles[i].samples.n)
-				rs[n_rs++] = (struct nr_role_samples){ t->roles[i].name, &at.roles[i].samples };
-		r = nr_store_attempt_save(s->st, c, &a, outs, n_outs, rs, n_rs, d);
-		emit(s, NR_EV_ATTEMPT_END, c, &a, NULL);
-		free(outs);
-		free(rs);
+		r = nr__case_save_attempt(s, idx, &at, passed, d);
 		nr__runner_attempt_release(&at);
 		if (r < 0) {
 			/* not stored: the case is as the store has it, pending again */
 			set_str(&c->status, NR_CASE_PENDING);
 			return r;
 		}
-		if (!strcmp(c->status, NR_CASE_FAILED))
-			break;
-		if (is_cancel(s->o->cancel_fd)) {
+		if (is_cancel(s->o->cancel_fd) && strcmp(c->status, NR_CASE_PASSED) &&
+		    strcmp(c->status, NR_CASE_FAILED)) {
 			set_str(&c->status, NR_CASE_PENDING);
 			return NR_EINTR;
 		}
 	}
-counted:
+	return 0;
+}
+
+/* A case has ended (passed or failed): the counts, the breaker's, notifications. */
+void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+
 	s->done++;
 	s->cases_this_session++;
-	s->case_time_us += nr_mono_us() - t0;
+	s->case_time_us += took_us;
 	if (!strcmp(c->status, NR_CASE_PASSED)) {
 		s->passed++;
 		s->consecutive_failures = 0;
@@ -398,10 +413,34 @@ counted:
 		free(text);
 	}
 	emit(s, NR_EV_CASE_END, c, NULL, NULL);
+}
+
+/*
+ * Run the remaining repeats of one case. Returns 0, NR_EINTR when
+ * interrupted, or a store error.
+ */
+static int run_case(struct nr__session *s, size_t idx, struct nr_diag *d)
+{
+	struct nr_case_rec *c = &s->cases[idx];
+	int64_t t0 = nr_mono_us();
+	int failures, r;
+
+	if ((r = nr__case_start(s, idx, d)) < 0)
+		return r;
+	if (!nr__case_prepare_hosts(s, idx, c)) {
+		/* a host is down: the case fails without an attempt */
+		if ((r = nr__case_fail(s, idx, NULL, d)) < 0)
+			return r;
+	} else {
+		failures = nr__case_failures_so_far(s, c, c->repeats_done);
+		if ((r = nr__case_attempts(s, idx, c->repeats, &failures, d)) < 0)
+			return r;
+	}
+	nr__case_end(s, idx, nr_mono_us() - t0);
 	return 0;
 }
 
-static void finish_summary(struct session *s, struct nr_run_summary *ret)
+static void finish_summary(struct nr__session *s, struct nr_run_summary *ret)
 {
 	size_t i;
 
@@ -426,9 +465,9 @@ static void host_note(void *ctx, const char *host, const char *msg)
 }
 
 /* The loop shared by a new run and a resumed one. */
-static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *d)
+static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_diag *d)
 {
-	size_t i;
+	size_t i, j;
 	int r = 0;
 
 	s->started_mono = nr_mono_us();
@@ -465,6 +504,8 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 	}
 	s->uploaded = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	s->checked = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
+	s->built = nr_xcalloc(s->c->n_variants * s->c->n_hosts + 1, sizeof(*s->built));
+	s->build_errors = nr_xcalloc(s->c->n_variants * s->c->n_hosts + 1, sizeof(*s->build_errors));
 	for (i = 0; i < s->n; i++) {
 		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
 			s->passed++, s->done++;
@@ -481,7 +522,11 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 			r = NR_EINTR;
 			break;
 		}
-		r = run_case(s, i, d);
+		j = nr__runner_partner(s, i);
+		if (j == SIZE_MAX)
+			r = run_case(s, i, d);
+		else
+			r = nr__runner_pair(s, i < j ? i : j, i < j ? j : i, d);
 		if (r < 0)
 			break;
 		if (s->c->stop_after_failures &&
@@ -565,12 +610,18 @@ static int drive(struct session *s, struct nr_run_summary *ret, struct nr_diag *
 	free(s->uploaded);
 	free(s->checked);
 	s->uploaded = s->checked = NULL;
+	for (i = 0; i < s->c->n_variants * s->c->n_hosts; i++)
+		free(s->build_errors[i]);
+	free(s->build_errors);
+	free(s->built);
+	s->build_errors = NULL;
+	s->built = NULL;
 	nr_strvec_clear(&s->failing_hosts);
 	emit(s, NR_EV_RUN_END, NULL, NULL, NULL);
 	return r;
 }
 
-static void session_release(struct session *s)
+static void session_release(struct nr__session *s)
 {
 	nr_plan_release(&s->plan);
 	nr_cases_free(s->cases, s->n);
@@ -598,7 +649,7 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		  const struct nr_runner_opts *o, struct nr_run_summary *ret,
 		  struct nr_diag *d)
 {
-	struct session s = { .st = st, .c = c, .o = o };
+	struct nr__session s = { .st = st, .c = c, .o = o };
 	struct nr_run_rec run = { 0 };
 	struct nr_host_rec *hosts;
 	size_t i;
@@ -654,7 +705,7 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	s.n = s.plan.n;
 	s.cases = nr_xcalloc(s.n + 1, sizeof(*s.cases));
 	for (i = 0; i < s.n; i++) {
-		const struct nr_test *t = &c->tests[s.plan.cases[i].test];
+		const struct nr_test *t = nr_campaign_case_test(c, &s.plan.cases[i]);
 		struct nr_case_rec *cr = &s.cases[i];
 
 		nr_uuid_v7(cr->id);
@@ -662,7 +713,8 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		cr->ordinal = (int64_t)i + 1;
 		cr->test = nr_xstrdup(t->name);
 		cr->key = nr_xstrdup(s.plan.cases[i].key);
-		cr->params = nr_case_params_json(t, s.plan.cases[i].value_idx);
+		cr->params = nr_case_params_json(t, s.plan.cases[i].value_idx,
+						 t->variant ? t->variant->name : NULL);
 		cr->status = nr_xstrdup(NR_CASE_PENDING);
 		cr->repeats = t->repeat;
 	}
@@ -688,7 +740,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 		     const struct nr_runner_opts *o, struct nr_run_summary *ret,
 		     struct nr_diag *d)
 {
-	struct session s = { .st = st, .o = o };
+	struct nr__session s = { .st = st, .o = o };
 	struct nr_run_rec run = { 0 }, was = { 0 };
 	struct nr_campaign *c = NULL;
 	struct nr_case_rec *stored = NULL;

@@ -63,6 +63,96 @@ struct nr__collected {
 	struct nr_buf data;
 };
 
+/* ---- the scheduler's session and its case steps (runner.c) ---- */
+
+struct nr__session {
+	struct nr_store *st;
+	const struct nr_campaign *c;
+	const struct nr_runner_opts *o;
+	struct nr_run_rec *run;
+	struct nr_plan plan;
+	struct nr_case_rec *cases; /* parallel to plan.cases */
+	size_t n;
+	size_t done, passed, failed;
+	int64_t started_mono, case_time_us;
+	size_t cases_this_session;
+	int consecutive_failures;
+	struct nr__hosts hosts;
+	struct nr_cgroup *cgroup;  /* the run's on this machine; NULL: process groups only */
+	bool resumed;              /* a killed session may have left processes behind */
+	bool *uploaded;            /* per test: uploads done in this session */
+	bool *checked;             /* per test: health checked (when: test) */
+	bool checked_once;         /* when: once */
+	struct nr_strvec failing_hosts; /* hosts that failed checks since the last passed case */
+	/* per variant and host (variant * n_hosts + host): its build in this
+	 * session, 0 not yet, 1 done, -1 failed with build_errors[] saying why */
+	signed char *built;
+	char **build_errors;
+};
+
+/* Failed attempts already made for `repeat` of a case (after a resume). */
+int nr__case_failures_so_far(struct nr__session *s, const struct nr_case_rec *c, int repeat);
+/*
+ * Before a case: health checks of the hosts it uses (as often as the
+ * campaign says), and the test's uploads once per session. false (with
+ * the case's error set) when a host is down or an upload failed.
+ */
+bool nr__case_prepare_hosts(struct nr__session *s, size_t idx, struct nr_case_rec *c);
+/* The case is under way: marked running in the store, the user told. */
+int nr__case_start(struct nr__session *s, size_t idx, struct nr_diag *d);
+/* The case fails without (more) attempts, for `why` (NULL: its error as it is). */
+int nr__case_fail(struct nr__session *s, size_t idx, const char *why, struct nr_diag *d);
+/* Store attempt `at` of case idx with its outputs (and samples when
+ * passed) and the case as it stands after it, in one transaction. */
+int nr__case_save_attempt(struct nr__session *s, size_t idx, struct nr__attempt *at, bool passed,
+			  struct nr_diag *d);
+/*
+ * Attempts of case idx until it has `until` repeats done or has failed
+ * (*failures: this repeat's failed attempts so far, against the test's
+ * retries). Returns 0, NR_EINTR when interrupted (the case is pending
+ * again, its finished repeats kept), or a store error.
+ */
+int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failures,
+		      struct nr_diag *d);
+/* A case has ended (passed or failed): the counts, the breaker's, notifications. */
+void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us);
+
+/* ---- variants: pairs, their order, builds (runner_variant.c) ---- */
+
+/* The case of the other variant of case idx's combination, or SIZE_MAX. */
+size_t nr__runner_partner(const struct nr__session *s, size_t idx);
+/*
+ * The two variants of one combination, a (the baseline's case) and b,
+ * pair by pair (nr__pair_next), on the same hosts; see runner_variant.c.
+ * Returns 0, NR_EINTR, or a store error.
+ */
+int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d);
+
+/*
+ * Which case of a pair of variant cases makes its next repeat: 0 (the
+ * baseline's) or 1, given the repeats each has done of `repeats`; -1
+ * when both are done. Pair i (repeat i of each) runs the baseline first
+ * when i is even and the candidate first when i is odd (ABBA, so a drift
+ * that is linear over two pairs cancels); a case behind the other (the
+ * second half of a pair that an interruption stopped) goes first, so a
+ * pair is always repeat i of one with repeat i of the other.
+ */
+int nr__pair_next(int done_a, int done_b, int repeats);
+
+/*
+ * A variant's build on one host, as a test of one role named "build"
+ * that nr__runner_attempt() runs like any other (transport, process
+ * group, timeout, output kept): the variant's build command and env, its
+ * build_timeout, `of`'s output limit and kill grace. Borrows everything;
+ * nothing to release.
+ */
+struct nr__build {
+	struct nr_test t;
+	struct nr_role role;
+};
+void nr__build_init(struct nr__build *b, const struct nr_variant *v, const struct nr_host *host,
+		    const struct nr_test *of);
+
 /* Run one attempt; fills `at`. Never fails as a function: failures are outcomes. */
 void nr__runner_attempt(struct nr__attempt *at);
 void nr__runner_attempt_release(struct nr__attempt *at);

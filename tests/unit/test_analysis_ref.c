@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "analysis/analysis.h"
+#include "base/err.h"
 #include "base/mem.h"
 #include "test.h"
 
@@ -208,6 +209,63 @@ NR_TEST(analysis_ref_mann_whitney)
 	CHECK_INT(ties, >, 50);
 	fclose(f);
 	free(row);
+}
+
+/*
+ * Wilcoxon's signed-rank test against scipy.stats.wilcoxon(d): exact and
+ * approximate, with ties of |d| (scipy's truncated rank sum in the exact
+ * case) and zeros (which switch scipy to the approximation). The exact
+ * p-values are sums of multiples of 2^-n on both sides: equal to the bit.
+ */
+NR_TEST(analysis_ref_signed_rank)
+{
+	FILE *f = open_fixture("stats/signed_rank.tsv");
+	struct row *row = nr_xmalloc(sizeof(*row));
+	int n = 0, exact = 0, approx = 0, tied_exact = 0;
+
+	while (next_row(f, row)) {
+		struct nr_analysis_signed_rank res;
+		size_t nd, i, j;
+		double *d = list(row->f[3], &nd);
+		bool want_exact = !strcmp(row->f[0], "exact"), half = false;
+		char what[128];
+
+		snprintf(what, sizeof(what), "%s n=%zu T=%s", row->f[0], nd, row->f[1]);
+		CHECK_OK(nr_analysis_signed_rank(d, nd, &res));
+		CHECK_EQ(res.exact, want_exact);
+		NEAR(res.statistic, num(row->f[1]), 0, 1e-9, what);
+		if (want_exact)
+			NEAR(res.p_value, num(row->f[2]), 0, 0, what);
+		else
+			NEAR(res.p_value, num(row->f[2]), 1e-9, 1e-15, what);
+		for (i = 0; i < nd; i++)
+			for (j = i + 1; j < nd; j++)
+				half |= fabs(d[i]) == fabs(d[j]) && d[i] != 0;
+		exact += want_exact;
+		approx += !want_exact;
+		tied_exact += want_exact && half;
+		free(d);
+		n++;
+	}
+	CHECK_INT(exact, >, 80);
+	CHECK_INT(approx, >, 40);
+	CHECK_INT(tied_exact, >, 10);
+	fclose(f);
+	free(row);
+}
+
+NR_TEST(analysis_signed_rank_edges)
+{
+	double zeros[] = { 0, 0, 0 }, bad[] = { 1, NAN }, one[] = { -2 };
+	struct nr_analysis_signed_rank res;
+
+	CHECK_EQ(nr_analysis_signed_rank(zeros, 0, &res), NR_EINVAL);
+	CHECK_EQ(nr_analysis_signed_rank(bad, 2, &res), NR_EINVAL);
+	CHECK_OK(nr_analysis_signed_rank(zeros, 3, &res));
+	CHECK(res.p_value == 1 && res.n == 0);
+	/* one difference: R+ = 0, center 0: p 1 (scipy: 1.0) */
+	CHECK_OK(nr_analysis_signed_rank(one, 1, &res));
+	CHECK(res.exact && res.p_value == 1 && res.statistic == 0);
 }
 
 NR_TEST(analysis_ref_quantiles)
