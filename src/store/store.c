@@ -115,22 +115,6 @@ int nr_store_opened_version(const struct nr_store *st)
 	return st->opened_version;
 }
 
-/*
- * Return what an operation gives: tried once, and once more when it failed because the backend
- * lost its connection and has a new one (a database server restarted,
- * a session ended by its administrator): a controller goes on instead of
- * stopping its run. No transaction is open between operations, so the
- * second try starts clean; a write whose commit was lost with the
- * connection fails the second time on its own ids, never stored twice.
- */
-#define RETURN_RETRIED(st, d, call)                                                              \
-	do {                                                                            \
-		int r_ = (call);                                                        \
-		if (r_ < 0 && (st)->ops->reconnect && (st)->ops->reconnect((st), (d))) \
-			r_ = (call);                                                    \
-		return r_;                                                              \
-	} while (0)
-
 int nr_store_run_create(struct nr_store *st, const struct nr_run_rec *run,
 			const struct nr_host_rec *hosts, size_t n_hosts,
 			const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d)

@@ -21,9 +21,10 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/rand.h"
+#include "base/str.h"
 #include "parse/parse.h"
 
-#define NR_STORE_SCHEMA_VERSION 4
+#define NR_STORE_SCHEMA_VERSION 5
 
 struct nr_store;
 
@@ -333,6 +334,81 @@ int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
 int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		   struct nr_diag *d);
 
+/* ---- users, tokens, uploads (netrig serve) ---- */
+
+/* Token scopes: what a token lets its user do on a server. */
+#define NR_SCOPE_PUSH "push"       /* upload runs */
+#define NR_SCOPE_TRIGGER "trigger" /* queue jobs */
+#define NR_SCOPE_READ "read"       /* read the API when reading is not public */
+#define NR_SCOPE_ADMIN "admin"     /* everything */
+
+/* A token's id: the part of the token that finds its row (16 hex digits). */
+#define NR_TOKEN_ID_LEN 16
+
+struct nr_token_rec {
+	char id[NR_TOKEN_ID_LEN + 1];
+	char *user;  /* the user's name */
+	char *scope; /* NR_SCOPE_* */
+	char hash[65]; /* SHA-256 of the whole token, hex: the token itself is never stored */
+	int64_t created_us;
+	int64_t expires_us; /* 0: never */
+	int64_t revoked_us; /* 0: not revoked */
+};
+
+/* A new user `name`. NR_EINVAL when one of that name is there. */
+int nr_store_user_add(struct nr_store *st, const char *name, struct nr_diag *d);
+/* A token of an existing user t->user (NR_ENOTFOUND: no such user). */
+int nr_store_token_add(struct nr_store *st, const struct nr_token_rec *t, struct nr_diag *d);
+/* The token with id `id` (revoked and expired ones too); NR_ENOTFOUND. */
+int nr_store_token_get(struct nr_store *st, const char *id, struct nr_token_rec *ret,
+		       struct nr_diag *d);
+/* Every token, oldest first. */
+int nr_store_tokens_list(struct nr_store *st, struct nr_token_rec **ret, size_t *ret_n,
+			 struct nr_diag *d);
+/* Revoke token `id` (a revoked one stays revoked since then); NR_ENOTFOUND. */
+int nr_store_token_revoke(struct nr_store *st, const char *id, struct nr_diag *d);
+/*
+ * Who uploaded run `run_id`: *ret_exists whether the run is in this store,
+ * *ret_user the user (NULL: the run was not uploaded but written here).
+ */
+int nr_store_upload_owner(struct nr_store *st, const char *run_id, bool *ret_exists,
+			  char **ret_user, struct nr_diag *d);
+/* Remember that run_id went to `server` (answered with `url`). */
+int nr_store_push_mark(struct nr_store *st, const char *run_id, const char *server,
+		       const char *url, struct nr_diag *d);
+/* Ids of the finished runs that did not go to `server` yet, oldest first. */
+int nr_store_runs_unpushed(struct nr_store *st, const char *server, struct nr_strvec *ret,
+			   struct nr_diag *d);
+
+/*
+ * A run as one bundle for a server (JSON, schema netrig.bundle/1): its
+ * row in every table a merge carries, raw outputs (compressed as stored,
+ * base64) only when with_outputs. NR_ENOTFOUND for no such run.
+ */
+int nr_store_bundle_export(struct nr_store *st, const char *run_id, bool with_outputs,
+			   struct nr_buf *out, struct nr_diag *d);
+
+/* How a bundle import ended, besides 0. */
+struct nr_bundle_result {
+	char run_id[NR_UUID_LEN + 1];
+	struct nr_merge_stats added;
+};
+
+/*
+ * Add a bundle that user `user` uploaded, as `db merge` adds a store, in
+ * one transaction, with the upload's row: pushing it again adds nothing.
+ * The bundle is checked whole first: NR_EPARSE (not JSON, nested deeper
+ * than max_depth), NR_EINVAL (not a bundle of this schema, a value of the
+ * wrong type, a row of another run, an id that is not a UUID), -EPERM (the
+ * run is here and was not uploaded by `user`), -EEXIST (an id of it
+ * belongs to another run here); nothing is written then. NR_ESTORE when
+ * the store fails. Callers serialize imports into one store.
+ */
+int nr_store_bundle_import(struct nr_store *st, struct nr_slice bundle, size_t max_depth,
+			   const char *user, struct nr_bundle_result *ret, struct nr_diag *d);
+
+void nr_token_rec_release(struct nr_token_rec *t);
+void nr_tokens_free(struct nr_token_rec *v, size_t n);
 void nr_run_rec_release(struct nr_run_rec *r);
 void nr_host_rec_release(struct nr_host_rec *h);
 void nr_case_rec_release(struct nr_case_rec *c);

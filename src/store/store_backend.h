@@ -55,6 +55,12 @@ struct nr__store_table {
 	bool ordered;
 	/* the column a merged row must hold a finite number in (samples' value), or -1 */
 	int finite;
+	/*
+	 * The rows of one run ($1, its id): a WHERE condition both backends
+	 * take (SQLite reads $1 as its first parameter). NULL: the table is
+	 * not part of a run's bundle (rows the receiving store makes itself).
+	 */
+	const char *run_filter;
 };
 
 extern const struct nr__store_table nr__store_tables[];
@@ -134,8 +140,11 @@ struct nr_store_ops {
 	 * NR_EINVAL / NR_ESCHEMA for a source that cannot be merged, as merge.
 	 */
 	int (*open_source)(const char *location, struct nr_store **ret, struct nr_diag *d);
-	/* Call fn for each row of table t of a source, columns in t's order. */
-	int (*export_rows)(struct nr_store *st, const struct nr__store_table *t,
+	/*
+	 * Call fn for each row of table t of a source, columns in t's order;
+	 * only the rows of run `run_id` (t->run_filter) unless it is NULL.
+	 */
+	int (*export_rows)(struct nr_store *st, const struct nr__store_table *t, const char *run_id,
 			   nr__store_row_fn fn, void *ctx, struct nr_diag *d);
 	/*
 	 * Merge every row src exports (another backend's, or this one's through
@@ -145,6 +154,30 @@ struct nr_store_ops {
 	 */
 	int (*import_from)(struct nr_store *st, struct nr_store *src, struct nr_merge_stats *ret,
 			   struct nr_diag *d);
+
+	/* ---- netrig serve: users, tokens, uploads, pushes (see store.h) ---- */
+	int (*user_add)(struct nr_store *st, const char *id, const char *name, int64_t now_us,
+			struct nr_diag *d);
+	int (*token_add)(struct nr_store *st, const struct nr_token_rec *t, struct nr_diag *d);
+	int (*token_get)(struct nr_store *st, const char *id, struct nr_token_rec *ret,
+			 struct nr_diag *d);
+	int (*tokens_list)(struct nr_store *st, struct nr_token_rec **ret, size_t *ret_n,
+			   struct nr_diag *d);
+	int (*token_revoke)(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+	int (*upload_owner)(struct nr_store *st, const char *run_id, bool *ret_exists,
+			    char **ret_user, struct nr_diag *d);
+	int (*push_mark)(struct nr_store *st, const char *run_id, const char *server,
+			 const char *url, int64_t now_us, struct nr_diag *d);
+	int (*runs_unpushed)(struct nr_store *st, const char *server, struct nr_strvec *ret,
+			     struct nr_diag *d);
+	/*
+	 * Of `ids_json` (a JSON array of ids of rows of t: hosts, cases,
+	 * attempts or events), the first that this store holds under a run
+	 * other than run_id, in ret_id; "" when none.
+	 */
+	int (*id_elsewhere)(struct nr_store *st, const struct nr__store_table *t,
+			    const char *ids_json, const char *run_id, char *ret_id,
+			    struct nr_diag *d);
 };
 
 /* Every backend's handle starts with this. */
@@ -155,6 +188,22 @@ struct nr_store {
 
 extern const struct nr_store_ops nr__store_sqlite_ops;
 extern const struct nr_store_ops nr__store_pg_ops;
+
+/*
+ * Return what an operation gives: tried once, and once more when it failed because the backend
+ * lost its connection and has a new one (a database server restarted,
+ * a session ended by its administrator): a controller goes on instead of
+ * stopping its run. No transaction is open between operations, so the
+ * second try starts clean; a write whose commit was lost with the
+ * connection fails the second time on its own ids, never stored twice.
+ */
+#define RETURN_RETRIED(st, d, call)                                                              \
+	do {                                                                            \
+		int r_ = (call);                                                        \
+		if (r_ < 0 && (st)->ops->reconnect && (st)->ops->reconnect((st), (d))) \
+			r_ = (call);                                                    \
+		return r_;                                                              \
+	} while (0)
 
 /* The backend that takes `location`, or NULL. */
 const struct nr_store_ops *nr__store_backend_for(const char *location);

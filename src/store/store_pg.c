@@ -77,6 +77,21 @@ static const struct {
 	  "  id uuid PRIMARY KEY, run_id uuid NOT NULL REFERENCES runs (id), case_id uuid,"
 	  "  time bigint NOT NULL, host text, kind text NOT NULL, message text NOT NULL);"
 	  "CREATE INDEX events_run ON events (run_id, time);" },
+	/* netrig serve: as SQLite's 4 -> 5 */
+	{ 4, 5,
+	  "CREATE TABLE users ("
+	  "  id uuid PRIMARY KEY, name text NOT NULL UNIQUE, created_at bigint NOT NULL);"
+	  "CREATE TABLE tokens ("
+	  "  id text PRIMARY KEY, user_id uuid NOT NULL REFERENCES users (id),"
+	  "  scope text NOT NULL, hash text NOT NULL, created_at bigint NOT NULL,"
+	  "  expires_at bigint, revoked_at bigint);"
+	  "CREATE TABLE uploads ("
+	  "  run_id uuid PRIMARY KEY REFERENCES runs (id), user_name text NOT NULL,"
+	  "  uploaded_at bigint NOT NULL);"
+	  "CREATE INDEX uploads_user ON uploads (user_name, uploaded_at);"
+	  "CREATE TABLE pushes ("
+	  "  run_id uuid NOT NULL REFERENCES runs (id), server text NOT NULL, url text,"
+	  "  pushed_at bigint NOT NULL, PRIMARY KEY (run_id, server));" },
 };
 
 /* Any number, the same in every netrig: two netrigs creating one schema take turns. */
@@ -688,4 +703,13 @@ const struct nr_store_ops nr__store_pg_ops = {
 	.open_source = nr__pg_open_source,
 	.export_rows = nr__pg_export_rows,
 	.import_from = nr__pg_import_from,
+	.user_add = nr__pg_user_add,
+	.token_add = nr__pg_token_add,
+	.token_get = nr__pg_token_get,
+	.tokens_list = nr__pg_tokens_list,
+	.token_revoke = nr__pg_token_revoke,
+	.upload_owner = nr__pg_upload_owner,
+	.push_mark = nr__pg_push_mark,
+	.runs_unpushed = nr__pg_runs_unpushed,
+	.id_elsewhere = nr__pg_id_elsewhere,
 };

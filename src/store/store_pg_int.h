@@ -156,10 +156,28 @@ int nr__pg_query_json(struct nr_store *st, const char *sql, size_t max_rows, str
 
 /* store_pg_merge.c */
 int nr__pg_open_source(const char *location, struct nr_store **ret, struct nr_diag *d);
-int nr__pg_export_rows(struct nr_store *st, const struct nr__store_table *t, nr__store_row_fn fn,
-		       void *ctx, struct nr_diag *d);
+int nr__pg_export_rows(struct nr_store *st, const struct nr__store_table *t, const char *run_id,
+		       nr__store_row_fn fn, void *ctx, struct nr_diag *d);
 int nr__pg_import_from(struct nr_store *st, struct nr_store *src, struct nr_merge_stats *ret,
 		       struct nr_diag *d);
+
+/* store_pg_serve.c */
+int nr__pg_user_add(struct nr_store *st, const char *id, const char *name, int64_t now_us,
+		    struct nr_diag *d);
+int nr__pg_token_add(struct nr_store *st, const struct nr_token_rec *t, struct nr_diag *d);
+int nr__pg_token_get(struct nr_store *st, const char *id, struct nr_token_rec *ret,
+		     struct nr_diag *d);
+int nr__pg_tokens_list(struct nr_store *st, struct nr_token_rec **ret, size_t *ret_n,
+		       struct nr_diag *d);
+int nr__pg_token_revoke(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+int nr__pg_upload_owner(struct nr_store *st, const char *run_id, bool *ret_exists,
+			char **ret_user, struct nr_diag *d);
+int nr__pg_push_mark(struct nr_store *st, const char *run_id, const char *server,
+		     const char *url, int64_t now_us, struct nr_diag *d);
+int nr__pg_runs_unpushed(struct nr_store *st, const char *server, struct nr_strvec *ret,
+			 struct nr_diag *d);
+int nr__pg_id_elsewhere(struct nr_store *st, const struct nr__store_table *t,
+			const char *ids_json, const char *run_id, char *ret_id, struct nr_diag *d);
 
 /*
  * A sample value is read only when it is a finite number: PostgreSQL's

@@ -83,8 +83,8 @@ static void read_export_row(const PGresult *res, const struct nr__store_table *t
 	}
 }
 
-int nr__pg_export_rows(struct nr_store *base, const struct nr__store_table *t, nr__store_row_fn fn,
-		       void *ctx, struct nr_diag *d)
+int nr__pg_export_rows(struct nr_store *base, const struct nr__store_table *t, const char *run_id,
+		       nr__store_row_fn fn, void *ctx, struct nr_diag *d)
 {
 	struct nr__store_pg *st = NR__PG(base);
 	struct nr__store_value *row = nr_xcalloc(t->n, sizeof(*row));
@@ -95,8 +95,13 @@ int nr__pg_export_rows(struct nr_store *base, const struct nr__store_table *t, n
 	int r = 0;
 
 	/* names from the table list, never from data; a row at a time, however many */
-	nr_buf_addf(&sql, "SELECT %s FROM %s%s", t->columns, t->name, t->ordered ? " ORDER BY ord" : "");
-	if (!PQsendQueryParams(st->conn, sql.buf, 0, NULL, NULL, NULL, NULL, 0) ||
+	nr_buf_addf(&sql, "SELECT %s FROM %s", t->columns, t->name);
+	if (run_id)
+		nr_buf_addf(&sql, " WHERE %s", t->run_filter ? t->run_filter : "false");
+	if (t->ordered)
+		nr_buf_adds(&sql, " ORDER BY ord");
+	if (!PQsendQueryParams(st->conn, sql.buf, run_id && t->run_filter ? 1 : 0, NULL,
+			       &run_id, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(st->conn))
 		r = nr__pg_error(st, NULL, d, st->shown);
 	while ((res = PQgetResult(st->conn)) != NULL) {
@@ -247,7 +252,7 @@ static int copy_table(struct nr__store_pg *st, struct nr_store *src,
 	PQclear(res);
 	if (r < 0)
 		goto out;
-	r = src->ops->export_rows(src, t, copy_row, &c, d);
+	r = src->ops->export_rows(src, t, NULL, copy_row, &c, d);
 	/* an export that failed ends the COPY with an error: nothing of it stays */
 	if (PQputCopyEnd(st->conn, r < 0 ? "the source failed" : NULL) != 1 && r == 0)
 		r = nr__pg_error(st, NULL, d, st->shown);
@@ -312,6 +317,9 @@ static const char *const upserts[] = {
 	" FROM m_metrics ORDER BY m_n ON CONFLICT DO NOTHING",
 	"INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
 	" SELECT id, run_id, case_id, time, host, kind, message FROM m_events ORDER BY m_n"
+	" ON CONFLICT DO NOTHING",
+	"INSERT INTO uploads (run_id, user_name, uploaded_at)"
+	" SELECT run_id, user_name, uploaded_at FROM m_uploads ORDER BY m_n"
 	" ON CONFLICT DO NOTHING",
 };
 

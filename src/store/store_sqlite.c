@@ -82,6 +82,22 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN heartbeat INTEGER;"
 	"UPDATE cases SET status = 'pending' WHERE status = 'running'"
 	"  AND run_id IN (SELECT id FROM runs WHERE status <> 'running');",
+	/* 4 -> 5: netrig serve: users and their tokens (a token's SHA-256
+	 * only), which user uploaded which run, and on a client, which runs
+	 * went to which server */
+	"CREATE TABLE users ("
+	"  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);"
+	"CREATE TABLE tokens ("
+	"  id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users (id),"
+	"  scope TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER, revoked_at INTEGER);"
+	"CREATE TABLE uploads ("
+	"  run_id TEXT PRIMARY KEY REFERENCES runs (id), user_name TEXT NOT NULL,"
+	"  uploaded_at INTEGER NOT NULL);"
+	"CREATE INDEX uploads_user ON uploads (user_name, uploaded_at);"
+	"CREATE TABLE pushes ("
+	"  run_id TEXT NOT NULL REFERENCES runs (id), server TEXT NOT NULL, url TEXT,"
+	"  pushed_at INTEGER NOT NULL, PRIMARY KEY (run_id, server));",
 };
 
 int nr__store_sqlite_error(sqlite3 *db, struct nr_diag *d, const char *what)
@@ -1245,4 +1261,13 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.open_source = nr__store_sqlite_open_source,
 	.export_rows = nr__store_sqlite_export_rows,
 	.import_from = nr__store_sqlite_import_from,
+	.user_add = nr__store_sqlite_user_add,
+	.token_add = nr__store_sqlite_token_add,
+	.token_get = nr__store_sqlite_token_get,
+	.tokens_list = nr__store_sqlite_tokens_list,
+	.token_revoke = nr__store_sqlite_token_revoke,
+	.upload_owner = nr__store_sqlite_upload_owner,
+	.push_mark = nr__store_sqlite_push_mark,
+	.runs_unpushed = nr__store_sqlite_runs_unpushed,
+	.id_elsewhere = nr__store_sqlite_id_elsewhere,
 };

@@ -46,8 +46,30 @@ int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_me
 			   struct nr_diag *d);
 int nr__store_sqlite_open_source(const char *location, struct nr_store **ret, struct nr_diag *d);
 int nr__store_sqlite_export_rows(struct nr_store *st, const struct nr__store_table *t,
-				 nr__store_row_fn fn, void *ctx, struct nr_diag *d);
+				 const char *run_id, nr__store_row_fn fn, void *ctx,
+				 struct nr_diag *d);
 int nr__store_sqlite_import_from(struct nr_store *st, struct nr_store *src,
 				 struct nr_merge_stats *ret, struct nr_diag *d);
+
+/* The ops of store_sqlite_serve.c (see store_backend.h). */
+int nr__store_sqlite_user_add(struct nr_store *st, const char *id, const char *name,
+			      int64_t now_us, struct nr_diag *d);
+int nr__store_sqlite_token_add(struct nr_store *st, const struct nr_token_rec *t,
+			       struct nr_diag *d);
+int nr__store_sqlite_token_get(struct nr_store *st, const char *id, struct nr_token_rec *ret,
+			       struct nr_diag *d);
+int nr__store_sqlite_tokens_list(struct nr_store *st, struct nr_token_rec **ret, size_t *ret_n,
+				 struct nr_diag *d);
+int nr__store_sqlite_token_revoke(struct nr_store *st, const char *id, int64_t now_us,
+				  struct nr_diag *d);
+int nr__store_sqlite_upload_owner(struct nr_store *st, const char *run_id, bool *ret_exists,
+				  char **ret_user, struct nr_diag *d);
+int nr__store_sqlite_push_mark(struct nr_store *st, const char *run_id, const char *server,
+			       const char *url, int64_t now_us, struct nr_diag *d);
+int nr__store_sqlite_runs_unpushed(struct nr_store *st, const char *server, struct nr_strvec *ret,
+				   struct nr_diag *d);
+int nr__store_sqlite_id_elsewhere(struct nr_store *st, const struct nr__store_table *t,
+				  const char *ids_json, const char *run_id, char *ret_id,
+				  struct nr_diag *d);
 
 #endif

@@ -177,6 +177,9 @@ int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_me
 	changes_of(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
 		       " SELECT id, run_id, case_id, time, host, kind, message FROM src.events"
 		       " WHERE true ON CONFLICT DO NOTHING", &r, d);
+	changes_of(db, "INSERT INTO uploads (run_id, user_name, uploaded_at)"
+		       " SELECT run_id, user_name, uploaded_at FROM src.uploads"
+		       " WHERE true ON CONFLICT DO NOTHING", &r, d);
 	r = nr__store_sqlite_end(db, r, d);
 	nr__store_sqlite_exec(db, "DETACH DATABASE src", NULL);
 	if (r == 0)
@@ -220,7 +223,8 @@ int nr__store_sqlite_open_source(const char *location, struct nr_store **ret, st
 }
 
 int nr__store_sqlite_export_rows(struct nr_store *base, const struct nr__store_table *t,
-				 nr__store_row_fn fn, void *ctx, struct nr_diag *d)
+				 const char *run_id, nr__store_row_fn fn, void *ctx,
+				 struct nr_diag *d)
 {
 	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
 	struct nr__store_value *row = nr_xcalloc(t->n, sizeof(*row));
@@ -230,8 +234,14 @@ int nr__store_sqlite_export_rows(struct nr_store *base, const struct nr__store_t
 	int r, rc = SQLITE_DONE;
 
 	/* names from the table list, never from data */
-	nr_buf_addf(&sql, "SELECT %s FROM %s%s", t->columns, t->name, t->ordered ? " ORDER BY rowid" : "");
+	nr_buf_addf(&sql, "SELECT %s FROM %s", t->columns, t->name);
+	if (run_id)
+		nr_buf_addf(&sql, " WHERE %s", t->run_filter ? t->run_filter : "false");
+	if (t->ordered)
+		nr_buf_adds(&sql, " ORDER BY rowid");
 	r = nr__store_sqlite_prepare(st->db, sql.buf, &s, d);
+	if (r == 0 && run_id && t->run_filter)
+		sqlite3_bind_text(s, 1, run_id, -1, SQLITE_TRANSIENT);
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		for (i = 0; i < t->n; i++) {
 			int k = (int)i;
@@ -347,7 +357,7 @@ int nr__store_sqlite_import_from(struct nr_store *st, struct nr_store *src,
 		nr_buf_addch(&sql, ')');
 		if ((r = nr__store_sqlite_prepare(c.db, sql.buf, &c.s, d)) < 0)
 			break;
-		r = src->ops->export_rows(src, c.t, insert_row, &c, d);
+		r = src->ops->export_rows(src, c.t, NULL, insert_row, &c, d);
 		sqlite3_finalize(c.s);
 		c.s = NULL;
 	}
