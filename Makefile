@@ -4,7 +4,7 @@
 #   make check   install dependencies, build, run every test suite
 #   make         build ./netrig only (dependencies must be there)
 
-PKGS     := sqlite3 libpq libfyaml jansson libzstd libcrypto libcurl
+PKGS     := sqlite3 libpq libfyaml jansson libzstd libcrypto libcurl libmicrohttpd
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wno-format-nonliteral -Wno-format-truncation

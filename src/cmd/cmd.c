@@ -18,11 +18,15 @@ extern const struct nr_cmd nr_cmd_lab;
 extern const struct nr_cmd nr_cmd_log;
 extern const struct nr_cmd nr_cmd_parse;
 extern const struct nr_cmd nr_cmd_plan;
+extern const struct nr_cmd nr_cmd_push;
 extern const struct nr_cmd nr_cmd_report;
 extern const struct nr_cmd nr_cmd_results;
 extern const struct nr_cmd nr_cmd_run;
+extern const struct nr_cmd nr_cmd_serve;
 extern const struct nr_cmd nr_cmd_status;
 extern const struct nr_cmd nr_cmd_sysinfo;
+extern const struct nr_cmd nr_cmd_token;
+extern const struct nr_cmd nr_cmd_user;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
@@ -35,11 +39,15 @@ const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_log,
 	&nr_cmd_parse,
 	&nr_cmd_plan,
+	&nr_cmd_push,
 	&nr_cmd_report,
 	&nr_cmd_results,
 	&nr_cmd_run,
+	&nr_cmd_serve,
 	&nr_cmd_status,
 	&nr_cmd_sysinfo,
+	&nr_cmd_token,
+	&nr_cmd_user,
 	NULL,
 };
 

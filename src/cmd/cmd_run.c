@@ -337,10 +337,12 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "test", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "push", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nr_runner_opts o = { .cancel_fd = -1 };
+	const char *push = NULL;
 	struct nr_campaign *c = NULL;
 	struct nr_diag d = { 0 };
 	const char *db = g->db_path, *resume_run = NULL;
@@ -348,7 +350,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	bool resume = false, quiet = g->quiet;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:t:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:t:qP:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			db = optarg;
@@ -379,6 +381,9 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'P':
+			push = optarg;
+			break;
 		case 'h':
 			return nr_cmd_usage(&nr_cmd_run, stdout, NR_EXIT_OK);
 		default:
@@ -395,6 +400,12 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		goto out;
 	}
 	status = nr_cmd_run_campaign("run", g, c, resume, resume_run, &o, db, quiet, true, run_id);
+	/*
+	 * The run's result decides the exit status, not the push: a server
+	 * that cannot be reached leaves the run local, as push says.
+	 */
+	if (push && run_id[0] && status != NR_EXIT_INTR)
+		nr_cmd_push_run("run", db, run_id, push, false);
 out:
 	nr_campaign_free(c);
 	nr_kv_clear(&o.labels);
@@ -406,7 +417,7 @@ const struct nr_cmd nr_cmd_run = {
 	.name = "run",
 	.summary = "run a campaign, or resume its unfinished run",
 	.usage = "run CAMPAIGN.yaml [--db PATH] [--commit SHA] [--branch NAME] [--label K=V]...\n"
-		 "                  [--test NAME]... [-q]\n"
+		 "                  [--test NAME]... [-q] [--push URL]\n"
 		 "       netrig run --resume CAMPAIGN.yaml [--db PATH]\n"
 		 "       netrig run --run RUN [--db PATH]\n"
 		 "\n"
@@ -418,6 +429,8 @@ const struct nr_cmd nr_cmd_run = {
 		 "  --label K=V     a label for the run (repeatable)\n"
 		 "  --test NAME     run only this test (repeatable)\n"
 		 "  -q, --quiet     no progress and no results table\n"
+		 "  --push URL      send the run to a netrig serve at the end (token from\n"
+		 "                  NETRIG_TOKEN); one that cannot be reached leaves it local\n"
 		 "\n"
 		 "At the end the run's series are checked against the campaign's limits\n"
 		 "(the median of each series' repeats): a breach is listed and fails the run.\n"
