@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "cmd/cmd.h"
 #include "serve/serve.h"
 #include "store/store.h"
@@ -60,10 +61,13 @@ static int run_push(const struct nr_global *g, int argc, char **argv)
 		{ "server", required_argument, NULL, 's' },
 		{ "all-unpushed", no_argument, NULL, 'a' },
 		{ "outputs", no_argument, NULL, 'o' },
+		{ "bundle", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *server = getenv("NETRIG_SERVER"), *token = getenv("NETRIG_TOKEN");
+	const char *bundle_file = NULL;
+	struct nr_buf bundle = NR_BUF_INIT;
 	struct nr_run_rec run = { 0 };
 	struct nr_strvec ids = { 0 };
 	struct nr_store *st = NULL;
@@ -73,7 +77,7 @@ static int run_push(const struct nr_global *g, int argc, char **argv)
 	int opt, status = NR_EXIT_OK, s;
 	size_t i;
 
-	while ((opt = getopt_long(argc, argv, "s:aoh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:aob:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			server = optarg;
@@ -84,6 +88,9 @@ static int run_push(const struct nr_global *g, int argc, char **argv)
 		case 'o':
 			outputs = true;
 			break;
+		case 'b':
+			bundle_file = optarg;
+			break;
 		case 'h':
 			return nr_cmd_usage(&nr_cmd_push, stdout, NR_EXIT_OK);
 		default:
@@ -92,6 +99,16 @@ static int run_push(const struct nr_global *g, int argc, char **argv)
 	}
 	if (argc - optind > 1 || (all && optind < argc))
 		return nr_cmd_usage(&nr_cmd_push, stderr, NR_EXIT_USAGE);
+	if (bundle_file && !all) {
+		/* the bundle as it would be sent, into a file: nothing is sent */
+		if (nr_store_open_existing(g->db_path, &st, &d) < 0 ||
+		    nr_store_run_get(st, optind < argc ? argv[optind] : NULL, &run, &d) < 0 ||
+		    nr_store_bundle_export(st, run.id, outputs, &bundle, &d) < 0)
+			status = nr_cmd_error("push", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+		else
+			status = nr_cmd_write_out("push", bundle_file, &bundle);
+		goto out;
+	}
 	if (!server || !*server)
 		return nr_cmd_error("push", NR_EXIT_USAGE, "--server URL wanted (or NETRIG_SERVER)");
 	if (strncmp(server, "http://", 7) && strncmp(server, "https://", 8))
@@ -125,6 +142,7 @@ static int run_push(const struct nr_global *g, int argc, char **argv)
 			break;
 	}
 out:
+	nr_buf_release(&bundle);
 	free(key);
 	nr_strvec_clear(&ids);
 	nr_run_rec_release(&run);
@@ -137,6 +155,7 @@ const struct nr_cmd nr_cmd_push = {
 	.summary = "send runs to a netrig serve",
 	.usage = "push [RUN] --server URL [--outputs]\n"
 		 "       netrig push --all-unpushed --server URL [--outputs]\n"
+		 "       netrig push [RUN] --bundle FILE [--outputs]\n"
 		 "\n"
 		 "Sends a run (default: the latest) as one bundle: the run, its hosts with\n"
 		 "their sysinfo, cases, attempts and samples, and with --outputs the raw\n"
@@ -144,7 +163,8 @@ const struct nr_cmd nr_cmd_push = {
 		 "token), the server also from NETRIG_SERVER. Pushing a run again adds nothing.\n"
 		 "The run's URL on the server is printed. A server that cannot be reached\n"
 		 "leaves the run local and says so; --all-unpushed sends every finished run\n"
-		 "this database has not sent to that server yet.\n"
+		 "this database has not sent to that server yet. --bundle writes the bundle\n"
+		 "to FILE (- for standard output) instead of sending it (docs/serve.md).\n"
 		 "Exit status: 0 pushed, 2 bad usage or refused by the server (token, bundle),\n"
 		 "3 the server could not be reached (the run stays local).",
 	.run = run_push,
