@@ -380,6 +380,20 @@ void nr__serve_route(struct nr__serve_req *q)
 		json_answer(q, 200, json_pack("{s:b}", "ok", 1));
 		return;
 	}
+	if (nr_starts_with(p, "/badge/") && nr_ends_with(p, ".svg") && strlen(p) > 11 &&
+	    !strchr(p + 7, '/')) {
+		char *campaign = nr_xstrndup(p + 7, strlen(p) - 11);
+
+		if (nr__serve_auth_read(q) == 0)
+			nr__serve_badge(q, campaign);
+		free(campaign);
+		return;
+	}
+	if (!strcmp(p, "/metrics")) {
+		if (nr__serve_auth_read(q) == 0)
+			nr__serve_metrics(q);
+		return;
+	}
 	if (!nr_starts_with(p, API "/")) {
 		nr__serve_fail(q, 404, "no such route");
 		return;

@@ -101,4 +101,11 @@ const char *nr__serve_body_scope(const char *method, const char *path);
 /* Answer a complete request. */
 void nr__serve_route(struct nr__serve_req *q);
 
+/* ---- pages (serve_pages.c) ---- */
+
+/* The SVG badge of a campaign's latest run. */
+void nr__serve_badge(struct nr__serve_req *q, const char *campaign);
+/* Prometheus text: runs by status, uploads, requests by status class, latency. */
+void nr__serve_metrics(struct nr__serve_req *q);
+
 #endif

@@ -139,10 +139,44 @@ NETRIG_TOKEN=$TOK expect_exit 0 "$NETRIG" run c.yaml -q --db "$L" --commit dddd4
 expect_grep "^run .*: $U/api/v1/runs/" out "run --push prints the run's URL"
 expect_eq "$(sql "$S" "SELECT count(*) FROM runs")" 4 "runs on the server"
 
+say "the badge, /metrics"
+curl -sf "$U/badge/servesynth.svg" > badge.svg || fail "GET badge"
+grep -q '<svg' badge.svg && grep -q '>passing<' badge.svg || fail "badge: $(cat badge.svg)"
+curl -sf "$U/badge/nothing-here.svg" | grep -q '>unknown<' || fail "the badge of no campaign"
+# markup in a campaign's name comes back escaped
+curl -sf "$U/badge/%3Cscript%3Ealert(1)%26%22.svg" > evil.svg || fail "GET evil badge"
+grep -q '<script' evil.svg && fail "markup from the path in the badge: $(cat evil.svg)"
+grep -q '&lt;script&gt;alert(1)&amp;&quot;' evil.svg ||
+	fail "the name is not in the badge, escaped: $(cat evil.svg)"
+curl -sf "$U/metrics" > metrics.txt || fail "GET metrics"
+expect_grep '^netrig_runs\{status="passed"\} 4$' metrics.txt "runs by status"
+expect_grep '^netrig_uploads_total [1-9]' metrics.txt "uploads counted"
+expect_grep '^netrig_http_requests_total\{code="2xx"\} [1-9]' metrics.txt "requests counted"
+
 say "no token in the server's log; SIGTERM exits 0"
 expect_no_grep "$secret" serve.log "the log shows a token"
 expect_grep "POST /api/v1/runs 201 .* user=alice" serve.log "an access line"
 kill -TERM $spid
 wait $spid
 expect_eq "$?" 0 "serve's exit status after SIGTERM"
+
+say "HTTPS with tls_cert and tls_key"
+if openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 > /dev/null 2>&1; then
+	printf 'tls_cert: cert.pem\ntls_key: key.pem\n' > tls.yaml
+	"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" --config tls.yaml > tls.out 2> tls.log &
+	tpid=$!
+	at_exit "kill $tpid 2>/dev/null"
+	wait_until 10 grep -q "listening on port" tls.out || { cat tls.log; fail "serve with TLS did not start"; }
+	TP=$(sed -n 's/^listening on port //p' tls.out)
+	curl -sf --cacert cert.pem "https://127.0.0.1:$TP/api/v1/runs?limit=1" | grep -q '"runs"' ||
+		fail "a request over HTTPS"
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TP/api/v1/runs")
+	[ "$code" = 200 ] && fail "plain HTTP answered on the HTTPS port"
+	kill -TERM $tpid
+	wait $tpid
+	expect_eq "$?" 0 "serve's exit status after SIGTERM (TLS)"
+else
+	say "(no openssl to make a certificate: HTTPS not tried)"
+fi
 done_ok
