@@ -397,8 +397,9 @@ static int check_refs(struct bundle_src *b, struct nr_diag *d)
 	const struct bundle_table *runs = tab(b, "runs", NULL), *hosts = tab(b, "hosts", NULL),
 				  *cases = tab(b, "cases", NULL), *atts = tab(b, "attempts", NULL),
 				  *outs = tab(b, "outputs", NULL), *samples = tab(b, "samples", NULL),
-				  *events = tab(b, "events", NULL);
+				  *events = tab(b, "events", NULL), *metrics = tab(b, "metrics", NULL);
 	struct nr_strset case_ids = NR_STRSET_INIT, att_ids = NR_STRSET_INIT, ids = NR_STRSET_INIT;
+	struct nr_strset names = NR_STRSET_INIT;
 	const struct nr__store_value *v;
 	size_t i, at;
 	int r = 0;
@@ -438,6 +439,22 @@ static int check_refs(struct bundle_src *b, struct nr_diag *d)
 			 strcmp(CELL(samples, "samples", i, 2)->p, CELL(atts, "attempts", at, 1)->p))
 			r = nr_diagf(d, NR_EINVAL, "samples row %zu: not its attempt's case", i + 1);
 	}
+	/*
+	 * metrics is shared by every run: a bundle may bring only the
+	 * metrics its own samples use (the first to bring one names its
+	 * unit and direction, as in a merge)
+	 */
+	for (i = 0; r == 0 && i < samples->n_rows; i++) {
+		v = CELL(samples, "samples", i, 5);
+		if (!v->null)
+			nr_strset_add(&names, v->p, i, NULL);
+	}
+	for (i = 0; r == 0 && i < metrics->n_rows; i++) {
+		v = CELL(metrics, "metrics", i, 0);
+		if (v->null || !nr_strset_find(&names, v->p, NULL))
+			r = nr_diagf(d, NR_EINVAL, "metrics row %zu: a metric none of its samples has",
+				     i + 1);
+	}
 	for (i = 0; r == 0 && i < events->n_rows; i++) {
 		v = CELL(events, "events", i, 2);
 		if ((r = own_run(b, "events", i, 1, d)) == 0 && !v->null &&
@@ -449,6 +466,7 @@ out:
 	nr_strset_release(&case_ids);
 	nr_strset_release(&att_ids);
 	nr_strset_release(&ids);
+	nr_strset_release(&names);
 	return r;
 }
 

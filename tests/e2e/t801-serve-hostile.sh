@@ -62,7 +62,7 @@ start_server() { # CONFIG: sets $spid, $PORT
 	"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" --config "$1" > serve.out 2>> serve.log &
 	spid=$!
 	at_exit "kill $spid 2>/dev/null"
-	wait_until 10 grep -q "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
+	wait_until 10 grep -qs "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
 	PORT=$(sed -n 's/^listening on port //p' serve.out)
 }
 stop_server() {

@@ -60,6 +60,8 @@ def bundle(name, transforms):
                                      " compression, data", "rows": []})
             a = t["attempts"]["rows"][0][0]
             t["outputs"]["rows"].append([a, "main", None, "stdout", 3, 0, "none", "%%%%"])
+        elif x == "foreign-metric":
+            t["metrics"]["rows"].append(["not_in_this_run", "s", "higher"])
         elif x == "nul-text":
             t["runs"]["rows"][0][1] = "camp\0aign"
         elif x in ("cut", "pad-200k"):
