@@ -389,6 +389,18 @@ void nr__serve_route(struct nr__serve_req *q)
 		free(campaign);
 		return;
 	}
+	if (nr_starts_with(p, "/runs/") && !strchr(p + 6, '/')) {
+		if (!selector_ok(p + 6))
+			nr__serve_fail(q, 404, "no run '%.64s'", p + 6);
+		else if (nr__serve_auth_read(q) == 0)
+			nr__serve_run_page(q, p + 6);
+		return;
+	}
+	if (nr_starts_with(p, "/campaigns/") && p[11] && !strchr(p + 11, '/')) {
+		if (nr__serve_auth_read(q) == 0)
+			nr__serve_campaign_page(q, p + 11);
+		return;
+	}
 	if (!strcmp(p, "/metrics")) {
 		if (nr__serve_auth_read(q) == 0)
 			nr__serve_metrics(q);

@@ -251,6 +251,9 @@ static enum MHD_Result answer(struct nr__serve_req *q)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, q->content_type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (q->html)
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'none'; style-src 'unsafe-inline'; img-src data:");
 	if (q->location)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, q->location);
 	if (q->retry_after_s) {

@@ -69,6 +69,7 @@ struct nr__serve_req {
 	const char *content_type;
 	char *location;
 	unsigned retry_after_s;
+	bool html; /* a page: served with a Content-Security-Policy that runs and fetches nothing */
 };
 
 /* A query argument (decoded), or NULL. */
@@ -105,6 +106,9 @@ void nr__serve_route(struct nr__serve_req *q);
 
 /* The SVG badge of a campaign's latest run. */
 void nr__serve_badge(struct nr__serve_req *q, const char *campaign);
+/* A run's HTML report; a campaign's (its latest run's, against its branch). */
+void nr__serve_run_page(struct nr__serve_req *q, const char *sel);
+void nr__serve_campaign_page(struct nr__serve_req *q, const char *campaign);
 /* Prometheus text: runs by status, uploads, requests by status class, latency. */
 void nr__serve_metrics(struct nr__serve_req *q);
 

@@ -1,6 +1,8 @@
 /*
- * What netrig serve shows besides the JSON API: a campaign's badge (SVG,
- * for READMEs) and /metrics (Prometheus text exposition format 0.0.4,
+ * What netrig serve shows besides the JSON API: pages (a run's HTML
+ * report, a campaign's: the report module's page with its SVG charts and
+ * trends), a campaign's badge (SVG, for READMEs) and /metrics (Prometheus
+ * text exposition format 0.0.4,
  * https://prometheus.io/docs/instrumenting/exposition_formats/).
  */
 #include <stdio.h>
@@ -95,6 +97,73 @@ out:
 	nr_runs_free(runs, n);
 	free(baseline);
 	nr_buf_release(&out);
+}
+
+/* ---- GET /runs/RUN, GET /campaigns/NAME: HTML ---- */
+
+/*
+ * The HTML report of run `sel` (with a comparison against `baseline`, or
+ * none): one self-contained page, every value escaped by the report
+ * module. Served with a policy that lets nothing run or load: the page
+ * reads without its table-sorting script.
+ */
+static void html_report(struct nr__serve_req *q, const char *sel, const char *baseline)
+{
+	struct nr_report_load l;
+	struct nr_buf out = NR_BUF_INIT;
+	struct nr_diag d = { 0 };
+	int r;
+
+	if (nr__serve_store(q) < 0)
+		return;
+	if ((r = nr_report_load(q->st, sel, baseline, &l, &d)) < 0) {
+		if (r == NR_ENOTFOUND || r == NR_EAMBIGUOUS) {
+			nr__serve_fail(q, 404, "%s", nr_diag_msg(&d));
+		} else {
+			nr__serve_logf(q->srv, "page: %s", nr_diag_msg(&d));
+			nr__serve_fail(q, 500, "the database failed");
+		}
+	} else {
+		nr_report_html(&l.rep, &out);
+		nr_buf_release(&q->out);
+		q->out = out;
+		q->status = 200;
+		q->content_type = "text/html; charset=utf-8";
+		q->html = true;
+		out = (struct nr_buf)NR_BUF_INIT;
+	}
+	nr_report_load_release(&l);
+	nr_buf_release(&out);
+}
+
+void nr__serve_run_page(struct nr__serve_req *q, const char *sel)
+{
+	html_report(q, sel, NULL);
+}
+
+/* A campaign's page: its latest run's report, trends of every series with change points marked. */
+void nr__serve_campaign_page(struct nr__serve_req *q, const char *campaign)
+{
+	struct nr_run_rec *runs = NULL;
+	struct nr_diag d = { 0 };
+	char *baseline = NULL;
+	size_t n = 0;
+	int r;
+
+	if (nr__serve_store(q) < 0)
+		return;
+	if ((r = nr_store_runs_select(q->st, "latest", campaign, 1, &runs, &n, &d)) < 0) {
+		if (r == NR_ENOTFOUND)
+			nr__serve_fail(q, 404, "no runs of campaign '%.100s'", campaign);
+		else
+			nr__serve_fail(q, 500, "the database failed");
+		return;
+	}
+	if (runs[0].branch)
+		baseline = nr_xasprintf("branch:%s", runs[0].branch);
+	html_report(q, runs[0].id, baseline);
+	free(baseline);
+	nr_runs_free(runs, n);
 }
 
 /* ---- GET /metrics ---- */

@@ -5,7 +5,8 @@
 # back is netrig report's JSON, the list filters by campaign, branch,
 # commit, user and label, an unreachable server leaves a run local and
 # --all-unpushed catches up, run --push pushes at the end, token list shows
-# no token or hash, and SIGTERM exits 0.
+# no token or hash, the badge, /metrics and the pages; SIGTERM answers the
+# request in flight, refuses new connections and exits 0; HTTPS.
 # backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
@@ -64,7 +65,7 @@ say "the server starts on a free port"
 "$NETRIG" serve --listen 127.0.0.1:0 --db "$S" > serve.out 2> serve.log &
 spid=$!
 at_exit "kill $spid 2>/dev/null"
-wait_until 10 grep -q "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
+wait_until 10 grep -qs "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
 PORT=$(sed -n 's/^listening on port //p' serve.out)
 U="http://127.0.0.1:$PORT"
 
@@ -153,12 +154,49 @@ expect_grep '^netrig_runs\{status="passed"\} 4$' metrics.txt "runs by status"
 expect_grep '^netrig_uploads_total [1-9]' metrics.txt "uploads counted"
 expect_grep '^netrig_http_requests_total\{code="2xx"\} [1-9]' metrics.txt "requests counted"
 
-say "no token in the server's log; SIGTERM exits 0"
-expect_no_grep "$secret" serve.log "the log shows a token"
-expect_grep "POST /api/v1/runs 201 .* user=alice" serve.log "an access line"
-kill -TERM $spid
+say "pages: a campaign's, a run's (HTML, nothing runs or loads)"
+curl -s -D page.h -o page.html "$U/campaigns/servesynth"
+expect_grep "^HTTP/1.1 200" page.h "the campaign page"
+expect_grep "^Content-Security-Policy: default-src 'none'" page.h "the page's policy"
+grep -q "<svg" page.html && grep -q "Trends over runs" page.html || fail "the campaign page has no charts"
+curl -sf "$U/runs/$R1" | grep -q "$R1" || fail "the run's page"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/campaigns/nothing-here")" 404 "no such campaign"
+
+say "SIGTERM: a request in flight is answered, new connections are refused, exit 0"
+expect_exit 0 "$NETRIG" run c.yaml -q --db "$L" --commit eeee5555 --branch main
+R5=$(sed -n 's/^run \([0-9a-f-]*\):.*/\1/p' out)
+"$NETRIG" --db "$L" push "$R5" --bundle r5.json || fail "bundle of run 5"
+python3 - "$PORT" r5.json "$TOK" "$spid" <<'PY' || fail "the request in flight"
+import os, signal, socket, sys, time
+port, path, tok, pid = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+body = open(path, "rb").read()
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+s.sendall(("POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n" % (tok, len(body))).encode())
+s.sendall(body[:100])
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.5)
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    raise SystemExit("a new connection was taken after SIGTERM")
+except ConnectionRefusedError:
+    pass
+s.sendall(body[100:])
+answer = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    answer += chunk
+assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+PY
 wait $spid
 expect_eq "$?" 0 "serve's exit status after SIGTERM"
+expect_eq "$(sql "$S" "SELECT count(*) FROM runs WHERE id = '$R5'")" 1 "the run sent while draining"
+say "no token in the server's log"
+expect_no_grep "$secret" serve.log "the log shows a token"
+expect_grep "POST /api/v1/runs 201 .* user=alice" serve.log "an access line"
 
 say "HTTPS with tls_cert and tls_key"
 if openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
@@ -167,7 +205,7 @@ if openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days
 	"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" --config tls.yaml > tls.out 2> tls.log &
 	tpid=$!
 	at_exit "kill $tpid 2>/dev/null"
-	wait_until 10 grep -q "listening on port" tls.out || { cat tls.log; fail "serve with TLS did not start"; }
+	wait_until 10 grep -qs "listening on port" tls.out || { cat tls.log; fail "serve with TLS did not start"; }
 	TP=$(sed -n 's/^listening on port //p' tls.out)
 	curl -sf --cacert cert.pem "https://127.0.0.1:$TP/api/v1/runs?limit=1" | grep -q '"runs"' ||
 		fail "a request over HTTPS"
