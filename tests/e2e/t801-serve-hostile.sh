@@ -59,6 +59,7 @@ cat > server.yaml <<'YAML'
 limits: {body: 64K, json_depth: 32, requests_per_minute: 0}
 YAML
 start_server() { # CONFIG: sets $spid, $PORT
+	rm -f serve.out # the port of a server before is not this one's
 	"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" --config "$1" > serve.out 2>> serve.log &
 	spid=$!
 	at_exit "kill $spid 2>/dev/null"
