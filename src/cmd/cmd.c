@@ -14,6 +14,7 @@ extern const struct nr_cmd nr_cmd_bench;
 extern const struct nr_cmd nr_cmd_changes;
 extern const struct nr_cmd nr_cmd_compare;
 extern const struct nr_cmd nr_cmd_db;
+extern const struct nr_cmd nr_cmd_job;
 extern const struct nr_cmd nr_cmd_lab;
 extern const struct nr_cmd nr_cmd_log;
 extern const struct nr_cmd nr_cmd_parse;
@@ -23,6 +24,7 @@ extern const struct nr_cmd nr_cmd_results;
 extern const struct nr_cmd nr_cmd_run;
 extern const struct nr_cmd nr_cmd_status;
 extern const struct nr_cmd nr_cmd_sysinfo;
+extern const struct nr_cmd nr_cmd_worker;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
@@ -31,6 +33,7 @@ const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_changes,
 	&nr_cmd_compare,
 	&nr_cmd_db,
+	&nr_cmd_job,
 	&nr_cmd_lab,
 	&nr_cmd_log,
 	&nr_cmd_parse,
@@ -40,6 +43,7 @@ const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_run,
 	&nr_cmd_status,
 	&nr_cmd_sysinfo,
+	&nr_cmd_worker,
 	NULL,
 };
 

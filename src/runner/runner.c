@@ -657,7 +657,10 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 
 	if ((r = nr_plan_build(c, &o->only_tests, &s.plan, d)) < 0)
 		return r;
-	nr_uuid_v7(run.id);
+	if (o->run_id && o->run_id[0])
+		snprintf(run.id, sizeof(run.id), "%s", o->run_id);
+	else
+		nr_uuid_v7(run.id);
 	run.campaign = nr_xstrdup(c->name);
 	/*
 	 * Absolute, so that a resume from another directory finds the

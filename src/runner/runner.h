@@ -46,6 +46,12 @@ struct nr_runner_opts {
 	struct nr_kv labels;          /* added to (and over) the campaign's labels */
 	struct nr_strvec only_tests;  /* run only these tests (empty: all) */
 	const char *sysinfo_json;     /* this machine's description, stored with local hosts */
+	/*
+	 * nr_runner_run: the new run's id (a UUID), chosen by the caller so
+	 * that it can be recorded before the run exists (a worker's job);
+	 * NULL: a new one.
+	 */
+	const char *run_id;
 	int cancel_fd;                /* readable when the user wants to stop; -1: none */
 	void (*on_event)(void *ctx, const struct nr_event *ev);
 	void *ctx;

@@ -23,7 +23,7 @@
 #include "base/rand.h"
 #include "parse/parse.h"
 
-#define NR_STORE_SCHEMA_VERSION 4
+#define NR_STORE_SCHEMA_VERSION 5
 
 struct nr_store;
 
@@ -332,6 +332,84 @@ int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
  */
 int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		   struct nr_diag *d);
+
+/* ---- the job queue (jobs table) ---- */
+
+/* Job statuses. */
+#define NR_JOB_QUEUED "queued"
+#define NR_JOB_RUNNING "running" /* a worker holds its lease */
+#define NR_JOB_DONE "done"
+#define NR_JOB_FAILED "failed"
+#define NR_JOB_CANCELLED "cancelled"
+
+/*
+ * A job: a campaign to run when a worker that offers what it needs is
+ * free. The campaign is its file's text (config, with its name and path),
+ * or a repository, a path in it and a commit (repo, repo_path,
+ * repo_commit; config NULL).
+ */
+struct nr_job_rec {
+	char id[NR_UUID_LEN + 1];
+	char *campaign;      /* the campaign's name */
+	char *campaign_path; /* the file it was submitted from, or NULL */
+	char *config;        /* the campaign file's text, or NULL (repository form) */
+	char *repo, *repo_path, *repo_commit; /* the repository form, else NULL */
+	char *tests;         /* JSON array of --test arguments; "[]": every test */
+	char *overrides;     /* JSON object of --set K=V; "{}": none */
+	char *needs;         /* JSON array of "K=V" a worker must offer, all of them; "[]" */
+	char *labels;        /* JSON object, given to the run's labels */
+	char *requester;     /* who submitted it */
+	char *status;        /* NR_JOB_* */
+	char *worker;        /* the worker that holds (or held last) its lease, or NULL */
+	int64_t lease_until_us; /* while running: the lease ends then unless renewed */
+	int tries;           /* claims so far */
+	int failures;        /* tries in a row that failed (a try that ends well resets it) */
+	char *reasons;       /* a line per try that did not end it (failed, lost, stopped), or NULL */
+	char run_id[NR_UUID_LEN + 1]; /* the run it made, "" before */
+	int64_t created_us, started_us, finished_us;
+};
+
+/*
+ * What a worker writes into a job it holds the lease of (nr_store_job_update):
+ * status, lease_until_us, run_id, failures, reasons, finished_us as in the record.
+ */
+
+/* Queue a job (id, created_us and the job's text set by the caller; status queued). */
+int nr_store_job_add(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);
+/*
+ * Claim the oldest job that `worker` may take: queued, or running with a
+ * lease that ended before now_us (its worker was killed or cut off: the
+ * lost try is added to its reasons), and whose needs are all in offers
+ * (a JSON array of "K=V"). It becomes running, its lease held by worker
+ * until now_us + lease_us, tries + 1. One transaction; two workers never
+ * claim one job (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN
+ * IMMEDIATE). NR_ENOTFOUND when no job fits; *ret (the job as claimed)
+ * otherwise.
+ */
+int nr_store_job_claim(struct nr_store *st, const char *worker, const char *offers,
+		       int64_t now_us, int64_t lease_us, struct nr_job_rec *ret,
+		       struct nr_diag *d);
+/*
+ * Write job's status, lease_until_us, run_id (when not ""), failures,
+ * reasons and finished_us, only while `worker` holds its lease and it is
+ * running: -EBUSY when not (the lease ended and another worker took it,
+ * or it was cancelled).
+ */
+int nr_store_job_update(struct nr_store *st, const struct nr_job_rec *job, const char *worker,
+			struct nr_diag *d);
+/*
+ * Cancel a queued or running job (a running one's worker finds its lease
+ * gone at its next renewal and stops). -EBUSY when it had ended already.
+ */
+int nr_store_job_cancel(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+/* Jobs, oldest first; status NULL: all. */
+int nr_store_jobs_list(struct nr_store *st, const char *status, struct nr_job_rec **ret,
+		       size_t *ret_n, struct nr_diag *d);
+/* A job by id or unique id prefix; NR_ENOTFOUND / NR_EAMBIGUOUS. */
+int nr_store_job_get(struct nr_store *st, const char *selector, struct nr_job_rec *ret,
+		     struct nr_diag *d);
+void nr_job_rec_release(struct nr_job_rec *j);
+void nr_jobs_free(struct nr_job_rec *v, size_t n);
 
 void nr_run_rec_release(struct nr_run_rec *r);
 void nr_host_rec_release(struct nr_host_rec *h);

@@ -31,6 +31,22 @@
 	" FROM samples s JOIN cases c ON c.id = s.case_id"                          \
 	" JOIN attempts a ON a.id = s.attempt_id LEFT JOIN metrics m ON m.name = s.metric"
 
+/* ... and a job (jobs j), in the order nr__store_job_read takes them. */
+#define NR__STORE_JOB_COLUMNS                                                             \
+	"j.id, j.campaign, j.campaign_path, j.config, j.repo, j.repo_path, j.repo_commit," \
+	" j.tests, j.overrides, j.needs, j.labels, j.requester, j.status, j.worker,"       \
+	" j.lease_until, j.tries, j.failures, j.reasons, j.run_id, j.created_at,"          \
+	" j.started_at, j.finished_at"
+#define NR__STORE_JOB_NCOLS 22
+
+/*
+ * Fill a job from the text of its columns as NR__STORE_JOB_COLUMNS
+ * orders them (NULL: SQL NULL), whichever backend read them.
+ */
+void nr__store_job_read(struct nr_job_rec *j, const char *const col[NR__STORE_JOB_NCOLS]);
+/* The line a lost try adds to a job's reasons (its worker's lease ended). */
+#define NR__STORE_JOB_LOST ": the lease ended (the worker was killed or lost the database)\n"
+
 /* ---- merging across backends ---- */
 
 /* What a column holds, as a merge carries it whatever each backend calls its type. */
@@ -87,6 +103,15 @@ struct nr_store_ops {
 			  const struct nr_host_rec *hosts, size_t n_hosts,
 			  const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d);
 	int (*run_update)(struct nr_store *st, const struct nr_run_rec *run, struct nr_diag *d);
+	/* the job queue: as nr_store_job_* */
+	int (*job_add)(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);
+	int (*job_claim)(struct nr_store *st, const char *worker, const char *offers,
+			 int64_t now_us, int64_t lease_us, struct nr_job_rec *ret, struct nr_diag *d);
+	int (*job_update)(struct nr_store *st, const struct nr_job_rec *job, const char *worker,
+			  struct nr_diag *d);
+	int (*job_cancel)(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+	int (*jobs_list)(struct nr_store *st, const char *status, const char *id_like,
+			 struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
 	int (*run_claim)(struct nr_store *st, const struct nr_run_rec *was,
 			 const struct nr_run_rec *now, struct nr_diag *d);
 	int (*case_update)(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d);

@@ -77,6 +77,19 @@ static const struct {
 	  "  id uuid PRIMARY KEY, run_id uuid NOT NULL REFERENCES runs (id), case_id uuid,"
 	  "  time bigint NOT NULL, host text, kind text NOT NULL, message text NOT NULL);"
 	  "CREATE INDEX events_run ON events (run_id, time);" },
+	/* the job queue (as SQLite's 4 -> 5) */
+	{ 4, 5,
+	  "CREATE TABLE jobs ("
+	  "  id uuid PRIMARY KEY, campaign text NOT NULL, campaign_path text, config text,"
+	  "  repo text, repo_path text, repo_commit text,"
+	  "  tests text NOT NULL DEFAULT '[]', overrides text NOT NULL DEFAULT '{}',"
+	  "  needs text NOT NULL DEFAULT '[]', labels text NOT NULL DEFAULT '{}', requester text,"
+	  "  status text NOT NULL, worker text, lease_until bigint,"
+	  "  tries integer NOT NULL DEFAULT 0, failures integer NOT NULL DEFAULT 0, reasons text,"
+	  "  run_id uuid, created_at bigint NOT NULL, started_at bigint, finished_at bigint,"
+	  "  CHECK (config IS NOT NULL OR"
+	  "    (repo IS NOT NULL AND repo_path IS NOT NULL AND repo_commit IS NOT NULL)));"
+	  "CREATE INDEX jobs_queue ON jobs (status, created_at);" },
 };
 
 /* Any number, the same in every netrig: two netrigs creating one schema take turns. */
@@ -667,6 +680,11 @@ const struct nr_store_ops nr__store_pg_ops = {
 	.reconnect = pg_reconnect,
 	.run_create = pg_run_create,
 	.run_update = pg_run_update,
+	.job_add = nr__pg_job_add,
+	.job_claim = nr__pg_job_claim,
+	.job_update = nr__pg_job_update,
+	.job_cancel = nr__pg_job_cancel,
+	.jobs_list = nr__pg_jobs_list,
 	.run_claim = pg_run_claim,
 	.case_update = pg_case_update,
 	.attempt_save = pg_attempt_save,

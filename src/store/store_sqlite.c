@@ -82,6 +82,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN heartbeat INTEGER;"
 	"UPDATE cases SET status = 'pending' WHERE status = 'running'"
 	"  AND run_id IN (SELECT id FROM runs WHERE status <> 'running');",
+	/* 4 -> 5: the job queue */
+	NR__SQLITE_JOBS_TABLE,
 };
 
 int nr__store_sqlite_error(sqlite3 *db, struct nr_diag *d, const char *what)
@@ -1224,6 +1226,11 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.close = sqlite_close,
 	.run_create = sqlite_run_create,
 	.run_update = sqlite_run_update,
+	.job_add = nr__store_sqlite_job_add,
+	.job_claim = nr__store_sqlite_job_claim,
+	.job_update = nr__store_sqlite_job_update,
+	.job_cancel = nr__store_sqlite_job_cancel,
+	.jobs_list = nr__store_sqlite_jobs_list,
 	.run_claim = sqlite_run_claim,
 	.case_update = sqlite_case_update,
 	.attempt_save = sqlite_attempt_save,
