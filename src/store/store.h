@@ -21,6 +21,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/rand.h"
+#include "base/str.h"
 #include "parse/parse.h"
 
 #define NR_STORE_SCHEMA_VERSION 5
@@ -408,6 +409,38 @@ int nr_store_jobs_list(struct nr_store *st, const char *status, struct nr_job_re
 /* A job by id or unique id prefix; NR_ENOTFOUND / NR_EAMBIGUOUS. */
 int nr_store_job_get(struct nr_store *st, const char *selector, struct nr_job_rec *ret,
 		     struct nr_diag *d);
+/* ---- retention (netrig db prune, db vacuum) ---- */
+
+/* Which runs a prune removes: those outside every rule given. */
+struct nr_prune_rule {
+	size_t keep_runs;      /* keep the newest N runs of each campaign; 0: no such rule */
+	int64_t older_than_us; /* remove runs started longer ago than this; 0: no such rule */
+	int64_t now_us;
+};
+
+struct nr_prune_stats {
+	int64_t runs, attempts, outputs, samples; /* rows removed */
+};
+
+/*
+ * The ids of the runs (newest first, as nr_store_runs_list gives them)
+ * that `rule` removes, appended to ret. A running run never is; with
+ * both rules a run must be outside both (not among the newest N and
+ * older than the age); with none, nothing is.
+ */
+void nr_store_prune_select(const struct nr_run_rec *runs, size_t n, const struct nr_prune_rule *rule,
+			   struct nr_strvec *ret);
+/*
+ * Remove the runs run_ids names with everything of theirs (cases,
+ * attempts, raw outputs, samples, events, hosts), or with outputs_only
+ * their raw outputs alone (samples and the status sheet stay), in one
+ * transaction. A run that is running again by then is left alone.
+ */
+int nr_store_prune(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
+		   struct nr_prune_stats *ret, struct nr_diag *d);
+/* Give the space of removed rows back (SQLite: VACUUM; PostgreSQL: VACUUM (ANALYZE)). */
+int nr_store_vacuum(struct nr_store *st, struct nr_diag *d);
+
 void nr_job_rec_release(struct nr_job_rec *j);
 void nr_jobs_free(struct nr_job_rec *v, size_t n);
 

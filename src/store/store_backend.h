@@ -112,6 +112,10 @@ struct nr_store_ops {
 	int (*job_cancel)(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
 	int (*jobs_list)(struct nr_store *st, const char *status, const char *id_like,
 			 struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+	/* retention: as nr_store_prune (run_ids not empty) and nr_store_vacuum */
+	int (*prune)(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
+		     struct nr_prune_stats *ret, struct nr_diag *d);
+	int (*vacuum)(struct nr_store *st, struct nr_diag *d);
 	int (*run_claim)(struct nr_store *st, const struct nr_run_rec *was,
 			 const struct nr_run_rec *now, struct nr_diag *d);
 	int (*case_update)(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d);

@@ -164,6 +164,11 @@ int nr__pg_job_cancel(struct nr_store *st, const char *id, int64_t now_us, struc
 int nr__pg_jobs_list(struct nr_store *st, const char *status, const char *id_like,
 		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
 
+/* store_pg_prune.c */
+int nr__pg_prune(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
+		 struct nr_prune_stats *ret, struct nr_diag *d);
+int nr__pg_vacuum(struct nr_store *st, struct nr_diag *d);
+
 /* store_pg_merge.c */
 int nr__pg_open_source(const char *location, struct nr_store **ret, struct nr_diag *d);
 int nr__pg_export_rows(struct nr_store *st, const struct nr__store_table *t, nr__store_row_fn fn,

@@ -70,6 +70,11 @@ int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, int64_t now
 int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const char *id_like,
 			       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
 
+/* The ops of store_sqlite_prune.c (see store_backend.h). */
+int nr__store_sqlite_prune(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
+			   struct nr_prune_stats *ret, struct nr_diag *d);
+int nr__store_sqlite_vacuum(struct nr_store *st, struct nr_diag *d);
+
 /* The ops of store_sqlite_merge.c (see store_backend.h). */
 int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 			   struct nr_diag *d);
