@@ -6,7 +6,8 @@
 # resume the same run, every case stored once. SIGTERM: the attempt in
 # flight finishes, the job goes back, the worker exits 0. Three failed
 # tries in a row fail a job, with the reasons. A job with --set is
-# refused (this netrig's run has no --set). job list/show/cancel.
+# refused (this netrig's run has no --set). A campaign with a lab: up for
+# the job, down after. job list/show/cancel.
 # backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
@@ -195,6 +196,42 @@ expect_grep "failed" out "list shows it"
 job=$(count "$X" "select id from jobs")
 expect_exit 0 "$NETRIG" job show "$job" --db "$X"
 expect_grep "has no --set" out "show says why"
+
+say "a campaign that names a lab: the worker brings it up for the run and down after"
+if [ "$(id -u)" = 0 ] && command -v ip > /dev/null; then
+	lab=t165-$$
+	cat > lab.yaml <<EOF
+lab: $lab
+dir: $tmp/lab
+subnet: 10.83.0.0/16
+hosts:
+  a: {}
+  b: {}
+links:
+  - [a, b]
+EOF
+	cat > l.yaml <<'EOF'
+campaign: inlab
+lab: lab.yaml
+tests:
+  - name: ns
+    host: b
+    run: [sh, -c, 'echo "ns=$(ip netns identify)"; echo v=1']
+    parse: {format: keyvalue, metrics: {v: {}}}
+EOF
+	at_exit '"$NETRIG" lab down "$tmp/lab.yaml" > /dev/null 2>&1'
+	L=$(db lab)
+	expect_exit 0 "$NETRIG" job submit l.yaml --db "$L"
+	expect_exit 0 "$NETRIG" worker --db "$L" --once
+	expect_grep "lab $lab up" err "the worker brought the lab up"
+	expect_eq "$(count "$L" "select status from jobs")" done "the job in the lab done"
+	case=$(count "$L" "select key from cases")
+	expect_exit 0 "$NETRIG" log "$case" --db "$L"
+	expect_grep "^ns=$lab-b" out "the case ran in the lab's namespace b"
+	[ -z "$(ip netns list | grep "^$lab-")" ] || fail "the lab is still up after the job: $(ip netns list)"
+else
+	echo "  (skipped: needs root and ip)"
+fi
 
 say "job cancel, and bad usage"
 expect_exit 0 "$NETRIG" job submit t.yaml --db "$X"
