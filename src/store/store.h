@@ -24,7 +24,7 @@
 #include "base/str.h"
 #include "parse/parse.h"
 
-#define NR_STORE_SCHEMA_VERSION 5
+#define NR_STORE_SCHEMA_VERSION 6
 
 struct nr_store;
 
@@ -73,6 +73,12 @@ struct nr_run_rec {
 	char *pid_start;   /* the controller process's identity (base/pid.h), NULL: unknown */
 	int64_t heartbeat_us; /* the controller's last write (real time), 0: unknown */
 	int64_t started_us, finished_us;
+	/*
+	 * JSON object text: what chose the run's cases, {"test": [patterns],
+	 * "set": [[PARAM, VALUE], ...]} (campaign/campaign.h, struct
+	 * nr_select), so a resume plans what the run planned; NULL: every case
+	 */
+	char *options;
 	/* filled by queries, not stored */
 	int64_t n_cases, n_passed, n_failed, n_pending;
 	/* the shortest prefix of id (8 characters or more) no other run of the store shares */
@@ -86,6 +92,8 @@ struct nr_host_rec {
 	char *transport;
 	char *address;
 	char *sysinfo; /* JSON text, or NULL */
+	char *labels;  /* JSON object text of the campaign's `labels:` of the host, or NULL */
+	bool optional; /* `optional: true`: its cases' failures do not fail the run */
 };
 
 struct nr_case_rec {
@@ -115,6 +123,12 @@ struct nr_attempt_rec {
 	int signal;
 	int64_t started_us, finished_us;
 	char *error;
+	/*
+	 * The case was run again after this attempt (`run --rerun`): kept for
+	 * its log, but its samples are no longer the case's (every sample
+	 * query leaves them out) and its failure no longer counts.
+	 */
+	bool superseded;
 };
 
 /* One captured stream, to be stored (compressed) with an attempt. */
@@ -246,6 +260,15 @@ int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_af
 			  size_t n_outs, const struct nr_role_samples *samples,
 			  size_t n_samples, struct nr_diag *d);
 
+/*
+ * Run these cases of run `run_id` again (`run --rerun`), in one
+ * transaction: every attempt they have is marked superseded, and each case
+ * is written as given (the caller makes it pending with no repeats done;
+ * its attempt count goes on, so attempt numbers stay unique).
+ */
+int nr_store_cases_rerun(struct nr_store *st, const char *run_id,
+			 const struct nr_case_rec *cases, size_t n, struct nr_diag *d);
+
 /* Record an event (its own transaction, with the run's heartbeat). */
 int nr_store_event_add(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d);
 
@@ -273,7 +296,8 @@ int nr_store_run_resumable(struct nr_store *st, const char *campaign, struct nr_
 /*
  * Runs a selector names, newest first, at most `limit` (0: all): a run id
  * or unique prefix, "latest", "branch:NAME", "commit:SHA" (a prefix),
- * "label:KEY=VALUE", optionally only of `campaign` (NULL: any). Runs still
+ * "label:KEY=VALUE" (a label of the run, or of a host one of its cases ran on),
+ * optionally only of `campaign` (NULL: any). Runs still
  * running are left out of the branch/commit/label forms. NR_ENOTFOUND
  * when none matches.
  */

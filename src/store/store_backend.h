@@ -22,7 +22,7 @@
 	"    AND c.status IN ('pending', 'running')),"                                   \
 	" r.pid_start, r.heartbeat,"                                                     \
 	" (SELECT p.id FROM runs p WHERE p.id < r.id ORDER BY p.id DESC LIMIT 1),"       \
-	" (SELECT n.id FROM runs n WHERE n.id > r.id ORDER BY n.id LIMIT 1)"
+	" (SELECT n.id FROM runs n WHERE n.id > r.id ORDER BY n.id LIMIT 1), r.options"
 
 /* ... and a sample (samples s) with its case, attempt and metric. */
 #define NR__STORE_SAMPLE_COLUMNS                                                    \
@@ -123,6 +123,8 @@ struct nr_store_ops {
 			    const struct nr_attempt_rec *a, const struct nr_output_in *outs,
 			    size_t n_outs, const struct nr_role_samples *samples, size_t n_samples,
 			    struct nr_diag *d);
+	int (*cases_rerun)(struct nr_store *st, const char *run_id,
+			   const struct nr_case_rec *cases, size_t n, struct nr_diag *d);
 	int (*event_add)(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d);
 	int (*events_list)(struct nr_store *st, const char *run_id, const char *case_id,
 			   struct nr_event_rec **ret, size_t *ret_n, struct nr_diag *d);

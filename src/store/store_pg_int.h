@@ -183,5 +183,7 @@ int nr__pg_import_from(struct nr_store *st, struct nr_store *src, struct nr_merg
  * bounds leave it out.
  */
 #define NR__PG_SAMPLE_FINITE "s.value > '-Infinity' AND s.value < 'Infinity'"
+/* what a case's attempts gave before it was run again (--rerun) counts no more */
+#define NR__PG_SAMPLE_CURRENT NR__PG_SAMPLE_FINITE " AND a.superseded = 0"
 
 #endif

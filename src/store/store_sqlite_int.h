@@ -23,6 +23,8 @@ struct nr__store_sqlite {
  * 9e999 is SQLite's infinity; NULL compares as nothing.
  */
 #define NR__SQLITE_SAMPLE_FINITE "s.value > -9e999 AND s.value < 9e999"
+/* what a case's attempts gave before it was run again (--rerun) counts no more */
+#define NR__SQLITE_SAMPLE_CURRENT NR__SQLITE_SAMPLE_FINITE " AND a.superseded = 0"
 
 /* A handle of db (NULL: a source that holds nothing), owning db and tmp_path. */
 struct nr_store *nr__store_sqlite_new(sqlite3 *db, const char *path, int version, char *tmp_path);
@@ -42,7 +44,7 @@ int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d);
 int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct nr_diag *d);
 
 /*
- * The job queue's table (schema 4 -> 5). A job holds a campaign's text,
+ * The job queue's table (schema 5 -> 6). A job holds a campaign's text,
  * or a repository, path and commit; needs is a JSON array of "K=V".
  */
 #define NR__SQLITE_JOBS_TABLE                                                                    \

@@ -214,7 +214,8 @@ static void on_run_event(void *ctx, const struct nr_event *ev)
 }
 
 /* The job's --test arguments and labels into the runner's options. */
-static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro, struct nr_diag *d)
+static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
+		       struct nr_select *sel, struct nr_diag *d)
 {
 	json_t *tests = json_loads(job->tests ? job->tests : "[]", 0, NULL);
 	json_t *labels = json_loads(job->labels ? job->labels : "{}", 0, NULL);
@@ -229,7 +230,8 @@ static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro, 
 	}
 	json_array_foreach(tests, i, v)
 		if (json_is_string(v))
-			nr_strvec_push(&ro->only_tests, json_string_value(v));
+			nr_strvec_push(&sel->tests, json_string_value(v));
+	ro->select = sel;
 	json_object_foreach(labels, k, v)
 		if (json_is_string(v))
 			nr_kv_set(&ro->labels, k, json_string_value(v));
@@ -288,6 +290,7 @@ static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct 
 		    struct nr_worker_summary *sum)
 {
 	struct nr_runner_opts ro = { .cancel_fd = -1 };
+	struct nr_select sel = { 0 };
 	struct nr_run_summary rs = { 0 };
 	struct job_ctx jc = { .o = o, .st = st, .job = job };
 	struct nr_campaign *c = NULL;
@@ -334,7 +337,7 @@ static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct 
 		record(&jc, NR_JOB_FAILED, false, nr_diag_msg(&d));
 		goto out;
 	}
-	if ((r = job_options(job, &ro, &d)) < 0) {
+	if ((r = job_options(job, &ro, &sel, &d)) < 0) {
 		record(&jc, NR_JOB_FAILED, false, nr_diag_msg(&d));
 		goto out;
 	}
@@ -397,7 +400,7 @@ out:
 	nr_run_rec_release(&run);
 	nr_campaign_free(c);
 	nr_kv_clear(&ro.labels);
-	nr_strvec_clear(&ro.only_tests);
+	nr_select_clear(&sel);
 }
 
 /* Sleep up to us, or until stop_fd or abort_fd is readable; true then. */
