@@ -3,6 +3,7 @@
 #   make demo    install dependencies (Debian, as root), build, run examples/quickstart.yaml
 #   make check   install dependencies, build, run every test suite
 #   make         build ./netrig only (dependencies must be there)
+#   make install install netrig and its man pages (PREFIX=/usr/local, DESTDIR)
 
 PKGS     := sqlite3 libpq libfyaml jansson libzstd libcrypto libcurl libmicrohttpd
 CC       ?= cc
@@ -82,6 +83,39 @@ clean:
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(B)/src/main.d
 -include $(A_LIB_OBJ:.o=.d) $(A_TEST_OBJ:.o=.d)
 
+# ---- man pages and install (issue 14) -----------------------------------
+# The pages are written from the binary's own help text (scripts/man.sh),
+# one per command and netrig(1), so they cannot say other than
+# `netrig help`. AGENT_BIN: the agent's binary, when this Makefile builds
+# one (set where it is built); it is installed only then.
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+AGENTDIR ?= $(PREFIX)/lib/netrig
+MAN      := $(B)/man
+.PHONY: man install uninstall
+
+man: $(MAN)/netrig.1
+
+$(MAN)/netrig.1: netrig scripts/man.sh
+	@$(if $(Q),echo "  MAN     $(MAN)")
+	$(Q)scripts/man.sh ./netrig $(MAN)
+
+install: netrig $(MAN)/netrig.1 $(AGENT_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 netrig $(DESTDIR)$(BINDIR)/netrig
+	install -m 0644 $(MAN)/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(if $(AGENT_BIN),install -d $(DESTDIR)$(AGENTDIR))
+	$(if $(AGENT_BIN),install -m 0755 $(AGENT_BIN) $(DESTDIR)$(AGENTDIR)/)
+
+# what install put there: the pages of the commands this build has
+uninstall: $(MAN)/netrig.1
+	rm -f $(DESTDIR)$(BINDIR)/netrig
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard $(MAN)/*.1)))
+	$(if $(AGENT_BIN),rm -f $(DESTDIR)$(AGENTDIR)/$(notdir $(AGENT_BIN)))
+	$(if $(AGENT_BIN),-rmdir $(DESTDIR)$(AGENTDIR))
+# ---- end of man pages and install ---------------------------------------
+
 # ---- analysis benchmark (bench/analysis.sh; owner: src/analysis/) ----------
 .PHONY: bench-analysis
 bench-analysis: $(B)/analysis-bench
@@ -129,3 +163,14 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FZ)/libnetrig.a
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FZ)/libnetrig.a $(LDLIBS)
 
 -include $(FZ_LIB_OBJ:.o=.d)
+
+# ---- packet benchmark (bench/pkt.sh; owner: src/pkt/) ---------------------
+# The reference generator where the kernel's pktgen is missing: a plain
+# sendmmsg loop, no netrig code in it.
+.PHONY: bench-pkt
+bench-pkt: $(B)/pkt-sendmmsg
+
+$(B)/pkt-sendmmsg: bench/pkt_sendmmsg.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+# ---- end of packet benchmark ------------------------------------------------

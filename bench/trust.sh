@@ -7,7 +7,11 @@
 # 1. build/trust-bench (bench/trust_bench.c): thousands of synthetic
 #    comparisons per setting through the engine `netrig compare` calls
 #    (2,000 A/A comparisons and 3 x 400 with a change per row; --quick:
-#    200 and 3 x 40, a smoke test whose rates are not meaningful).
+#    200 and 3 x 40, a smoke test whose rates are not meaningful). Its
+#    last table: adaptive repeats (repeat: {min: 3, max: 20, until:
+#    clear}) against 5, 10 and 20 fixed pairs: A/A false fails per run,
+#    detection of a threshold-size slowdown, mean pairs used
+#    (build/trust-bench --adaptive prints only that table).
 # 2. End to end: N pairs of runs (default 10; --quick 2) of a 50-case
 #    campaign whose command is a test double printing a noisy metric
 #    (normal noise, CV 8 %, 5 repeats), through `netrig run` and

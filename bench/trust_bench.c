@@ -16,11 +16,12 @@
  *     would use knowing the noise is normal), and netrig's ratio to it;
  *   - the median detectable change netrig states for the series.
  *
- *   trust-bench [--aa N] [--det N] [--quick] [--seed S]
+ *   trust-bench [--aa N] [--det N] [--quick] [--seed S] [--adaptive]
  *   trust-bench --replay BASE.csv CAND.csv
  *   trust-bench --double NOISE CV LEVEL_FILE SERIES
  *   trust-bench --drift-double NOISE CV FACTOR SERIES DRIFT PERIOD
  *
+ * --adaptive: only the table of adaptive repeats.
  * --aa N: A/A comparisons per setting (default 2,000: a 1 % rate then
  * has a standard error of 0.22 %); --det N: comparisons per detection
  * column (default 400: 20,000 series when all 50 change, 2,000 when 5
@@ -35,7 +36,8 @@
  * FACTOR and a level that drifts with the wall clock, for the A/B check.
  *
  * After the table of comparisons of runs, a second table: A/B variants
- * paired in one run against two separate runs, under drift.
+ * paired in one run against two separate runs, under drift; a third:
+ * adaptive repeats against fixed ones (false fails, detection, pairs used).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -322,6 +324,115 @@ static void ab_table(size_t aa, size_t det, struct nr_rng *rng)
 		ab_row(&ab_settings[i], aa, det, rng);
 }
 
+/* ---- adaptive repeats against fixed ones --------------------------------- */
+
+#define ADAPT_MIN 3
+#define ADAPT_MAX 20
+
+struct adapt_rates {
+	size_t runs, fails, series, found, pairs;
+};
+
+/*
+ * `runs` comparisons of setting st as A/B variants: adaptive (repeats
+ * ADAPT_MIN..ADAPT_MAX pairs, each of the 50 series a case with its share
+ * alpha / 50 spent over its looks) when `fixed` is 0, else `fixed` pairs
+ * judged as one family (compare --variants).
+ */
+static void adapt_simulate(const struct sim_setting *base_setting, size_t fixed, size_t runs,
+			   struct nr_rng *rng, const struct nr_analysis_sequential *q,
+			   struct adapt_rates *r)
+{
+	struct sim_setting st = *base_setting;
+	size_t m = st.series, k, i;
+	double *base, *cand;
+	struct nr_analysis_compare_result *res = nr_xcalloc(m, sizeof(*res));
+
+	st.repeats = fixed ? fixed : ADAPT_MAX;
+	base = nr_xcalloc(m * st.repeats, sizeof(*base));
+	cand = nr_xcalloc(m * st.repeats, sizeof(*cand));
+	memset(r, 0, sizeof(*r));
+	for (k = 0; k < runs; k++) {
+		size_t regressions = 0;
+
+		sim_generate_paired(rng, &st, base, cand);
+		if (fixed) {
+			if (sim_netrig_paired(&st, base, cand, res) < 0)
+				abort();
+			r->pairs += m * fixed;
+		} else if (sim_netrig_adaptive(&st, base, cand, q, res, &r->pairs) < 0) {
+			abort();
+		}
+		for (i = 0; i < m; i++) {
+			bool reg = res[i].outcome == NR_OUTCOME_REGRESSION;
+
+			regressions += reg;
+			if (i < st.shifted)
+				r->found += reg;
+		}
+		r->runs++;
+		r->fails += regressions > 0;
+		r->series += st.shifted;
+	}
+	free(base);
+	free(cand);
+	free(res);
+}
+
+/* noise, spread, cv, -, series, drift, shift (the detection columns), -, threshold */
+static const struct sim_setting adapt_settings[] = {
+	{ SIM_NORMAL, SIM_SAME, 0.02, 0, SERIES, 0, THRESHOLD, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.05, 0, SERIES, 0, THRESHOLD, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.08, 0, SERIES, 0, THRESHOLD, 0, THRESHOLD },
+	{ SIM_LOGNORMAL, SIM_SAME, 0.08, 0, SERIES, 0, THRESHOLD, 0, THRESHOLD },
+	{ SIM_BIMODAL, SIM_SAME, 0.08, 0, SERIES, 0, THRESHOLD, 0, THRESHOLD },
+	{ SIM_NORMAL, SIM_SAME, 0.05, 0, SERIES, 0.15, THRESHOLD, 0, THRESHOLD },
+};
+
+static void adapt_table(size_t aa, size_t det, struct nr_rng *rng)
+{
+	static const size_t designs[] = { 0, 5, 10, ADAPT_MAX };
+	double levels[ADAPT_MAX - ADAPT_MIN + 1];
+	struct nr_analysis_sequential q = { .min = ADAPT_MIN, .max = ADAPT_MAX,
+					    .alpha = ALPHA / SERIES, .levels = levels };
+	size_t i, j;
+
+	if (nr_analysis_sequential_levels(&q, levels) < 0)
+		abort();
+	printf("\nAdaptive repeats (repeat: {min: %d, max: %d, until: clear}) against fixed pairs, "
+	       "A/B variants, %d series a run (each a case; adaptive: each its share alpha / %d "
+	       "spent over its looks, O'Brien-Fleming; fixed: one family, Holm), threshold %.0f %%. "
+	       "A/A fails: share of runs with any regression; t found: share of series with a "
+	       "true slowdown of the threshold found as a regression (every series shifted); "
+	       "pairs: mean pairs a series used.\n\n",
+	       ADAPT_MIN, ADAPT_MAX, SERIES, SERIES, 100 * THRESHOLD);
+	printf("| noise | CV | drift/run | design | A/A runs | A/A fails | A/A pairs | t runs / series "
+	       "| t found | t pairs |\n|---|---|---|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < NR_ARRAY_SIZE(adapt_settings); i++) {
+		for (j = 0; j < NR_ARRAY_SIZE(designs); j++) {
+			struct sim_setting st = adapt_settings[i];
+			struct adapt_rates a, t;
+			char d[32], b[2][32];
+
+			st.shifted = 0;
+			adapt_simulate(&st, designs[j], aa, rng, &q, &a);
+			st.shifted = st.series;
+			adapt_simulate(&st, designs[j], det, rng, &q, &t);
+			if (designs[j])
+				snprintf(d, sizeof(d), "fixed %zu", designs[j]);
+			else
+				snprintf(d, sizeof(d), "adaptive %d..%d", ADAPT_MIN, ADAPT_MAX);
+			pct(b[0], 32, a.fails, a.runs);
+			pct(b[1], 32, t.found, t.series);
+			printf("| %s | %.0f %% | %.0f %% | %s | %zu | %s | %.1f | %zu / %zu | %s | %.1f |\n",
+			       noise_name(st.noise), 100 * st.cv, 100 * st.drift, d, a.runs, b[0],
+			       (double)a.pairs / (double)(a.runs * st.series), t.runs, t.series, b[1],
+			       (double)t.pairs / (double)(t.runs * st.series));
+			fflush(stdout);
+		}
+	}
+}
+
 /* ---- replay: the engine's verdicts on two stored runs ---------------------- */
 
 struct sample {
@@ -516,6 +627,7 @@ static int drift_double_main(char **argv)
 int main(int argc, char **argv)
 {
 	uint64_t aa = 2000, det = 400, seed = 13;
+	bool adaptive_only = false;
 	struct nr_rng rng;
 	size_t i;
 
@@ -523,6 +635,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--quick")) {
 			aa = 200;
 			det = 40;
+		} else if (!strcmp(argv[i], "--adaptive")) {
+			adaptive_only = true;
 		} else if (!strcmp(argv[i], "--aa") && i + 1 < (size_t)argc) {
 			if (nr_parse_u64(argv[++i], 10000000, &aa) < 0 || !aa)
 				goto usage;
@@ -543,6 +657,10 @@ int main(int argc, char **argv)
 		}
 	}
 	nr_rng_seed(&rng, seed);
+	if (adaptive_only) {
+		adapt_table((size_t)aa, (size_t)det, &rng);
+		return 0;
+	}
 	printf("%d series a comparison, threshold %.0f %%, family-wise level %.0f %% (netrig's "
 	       "defaults); the oracle: Welch t-tests, Holm at the same level.\n"
 	       "A/A: share of comparisons failing the gate (any regression). t, 2t: share of "
@@ -561,9 +679,11 @@ int main(int argc, char **argv)
 	 * of the same campaign, under the same drift.
 	 */
 	ab_table((size_t)aa, (size_t)det, &rng);
+	/* adaptive repeats against fixed ones */
+	adapt_table((size_t)aa, (size_t)det, &rng);
 	return 0;
 usage:
-	fprintf(stderr, "usage: trust-bench [--aa N] [--det N] [--quick] [--seed S]\n"
+	fprintf(stderr, "usage: trust-bench [--aa N] [--det N] [--quick] [--seed S] [--adaptive]\n"
 			"       trust-bench --replay BASE.csv CAND.csv\n"
 			"       trust-bench --double normal|lognormal|bimodal CV LEVEL_FILE SERIES\n"
 			"       trust-bench --drift-double normal|lognormal|bimodal CV FACTOR SERIES DRIFT PERIOD\n");

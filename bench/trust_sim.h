@@ -307,4 +307,40 @@ static inline size_t sim_oracle_paired(const struct sim_setting *st, const doubl
 	return count;
 }
 
+/*
+ * Adaptive repeats (repeat: {min, max, until: clear}) on paired data
+ * generated with repeats = max: each series (a case of one series) is
+ * looked at with n = min, min + 1, ... pairs, judged alone at the level
+ * its look spends of alpha / series (levels: nr_analysis_sequential_levels
+ * of that design), until decided (not noisy) or max, as the runner does.
+ * res[i] is series i's verdict where it stopped; *ret_pairs adds the
+ * pairs each used.
+ */
+static inline int sim_netrig_adaptive(const struct sim_setting *st, const double *base,
+				      const double *cand, const struct nr_analysis_sequential *q,
+				      struct nr_analysis_compare_result *res, size_t *ret_pairs)
+{
+	size_t i, n, stride = st->repeats;
+	int r = 0;
+
+	for (i = 0; i < st->series && r == 0; i++) {
+		for (n = q->min; n <= q->max; n++) {
+			struct nr_analysis_evidence ev;
+			struct nr_analysis_series in = {
+				.base = base + i * stride, .cand = cand + i * stride, .nb = n, .nc = n,
+				.better = NR_BETTER_LOWER, .threshold = st->threshold,
+				.critical = 2 * st->threshold, .evidence = &ev, .seq = q,
+			};
+
+			nr_analysis_evidence_paired(in.base, in.cand, n, &ev);
+			if ((r = nr_analysis_compare_family(&in, 1, NULL, &res[i])) < 0)
+				break;
+			if (res[i].outcome != NR_OUTCOME_NOISY)
+				break;
+		}
+		*ret_pairs += n > q->max ? q->max : n;
+	}
+	return r;
+}
+
 #endif

@@ -3,8 +3,8 @@
 set -eu
 PKGS="gcc make pkg-config libsqlite3-dev libfyaml-dev libjansson-dev
 libzstd-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libpq-dev
-iproute2 iperf3 sockperf python3 sqlite3 openssh-server openssh-client bc
-chromium clang libclang-rt-14-dev postgresql"
+iproute2 iperf3 sockperf python3 python3-yaml man-db sqlite3 openssh-server openssh-client bc
+chromium clang libclang-rt-14-dev tshark tcpdump postgresql"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

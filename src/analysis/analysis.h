@@ -286,6 +286,59 @@ struct nr_analysis_signed_rank {
  */
 int nr_analysis_signed_rank(const double *d, size_t n, struct nr_analysis_signed_rank *ret);
 
+/* ---- sequential decisions: adaptive repeats (analysis_sequential.c) --- */
+
+/* How a sequential design spends its level over its looks (Lan & DeMets 1983). */
+enum nr_analysis_spending {
+	/* alpha(t) = 2 - 2 Phi(z_{1-alpha/2} / sqrt(t)): little early, the
+	 * last look's bound close to a fixed design's */
+	NR_SPEND_OBRIEN_FLEMING = 0,
+	/* alpha(t) = alpha ln(1 + (e - 1) t): evenly */
+	NR_SPEND_POCOCK,
+};
+
+/* The largest `max` of a sequential design (its looks are every n from min). */
+#define NR_ANALYSIS_SEQ_MAX 200
+
+/*
+ * A series judged sequentially: looked at with n = min, min + 1, ..., max
+ * candidate values (or pairs), its level alpha spent over those looks.
+ * The information of a look is n for pairs (n_base 0), and
+ * 1 / (1/n_base + 1/n) against a fixed baseline of n_base values.
+ */
+struct nr_analysis_sequential {
+	size_t min, max;   /* 2 <= min <= max <= NR_ANALYSIS_SEQ_MAX */
+	size_t n_base;     /* 0: paired */
+	double alpha;      /* this series' level over all its looks */
+	enum nr_analysis_spending spending;
+	/* NULL: computed when needed; else the levels of looks min..max as
+	 * nr_analysis_sequential_levels() gives them for this design (the
+	 * bounds integrate over every look: a caller judging many looks of
+	 * one design computes them once) */
+	const double *levels;
+};
+
+const char *nr_analysis_spending_name(enum nr_analysis_spending f); /* "obrien-fleming", "pocock" */
+/* The level spent by information fraction t (0 at t <= 0, alpha at t >= 1). */
+double nr_analysis_spend(enum nr_analysis_spending f, double alpha, double t);
+/*
+ * Two-sided bounds z[0..k) of a group-sequential test at level alpha with
+ * looks at information fractions t[0..k) (increasing, in (0, 1]): under no
+ * change, P(|Z_j| >= z_j for the first time at look i) = spend(t_i) -
+ * spend(t_{i-1}), Z the looks' z statistics (a Brownian motion in t).
+ * INFINITY where a look has nothing to spend. NR_EINVAL for bad arguments.
+ */
+int nr_analysis_gs_bounds(enum nr_analysis_spending f, double alpha, const double *t, size_t k,
+			  double *ret_z);
+/*
+ * The nominal two-sided level of each look n = min..max of q (ret_p has
+ * max - min + 1 entries): erfc(z_i / sqrt 2) of its bound. NR_EINVAL for a
+ * bad design.
+ */
+int nr_analysis_sequential_levels(const struct nr_analysis_sequential *q, double *ret_p);
+/* The level of the look at n (n > max: max's); 0 before min; NaN for a bad design. */
+double nr_analysis_sequential_level(const struct nr_analysis_sequential *q, size_t n);
+
 /* One series of a comparison. */
 struct nr_analysis_series {
 	const double *base, *cand;
@@ -299,6 +352,13 @@ struct nr_analysis_series {
 	 * evidence (a paired design), with base and cand still giving the
 	 * medians shown. */
 	const struct nr_analysis_evidence *evidence;
+	/*
+	 * NULL: judged with the family (borrowing, Holm). Else judged alone at
+	 * the level of its look (n = nc, capped at max): its own variance,
+	 * no adjustment, the interval at that level (a repeated confidence
+	 * interval); kept out of the family's prior and of Holm's m.
+	 */
+	const struct nr_analysis_sequential *seq;
 };
 
 struct nr_analysis_compare_result {
@@ -336,6 +396,10 @@ struct nr_analysis_compare_result {
 	double cv_base, cv_cand;
 	bool log_scale;
 	bool few_repeats;   /* n_base or n_cand < min_repeats: untested */
+	/* judged sequentially (series.seq): significant is p_value < seq_level,
+	 * p_adjusted = p_value * alpha / seq_level, the interval at 1 - seq_level */
+	bool sequential;
+	double seq_level;   /* the look's nominal two-sided level; NaN otherwise */
 	bool tested;
 	bool invalid;       /* an empty side or a non-finite value (family only) */
 	bool significant;   /* p_adjusted < alpha */

@@ -413,7 +413,8 @@ static void holm(const struct nr_analysis_series *s, struct nr_analysis_compare_
 	double run = 0;
 
 	for (i = 0; i < n; i++)
-		if (r[i].tested && (s[i].better != NR_BETTER_NONE) == directional)
+		if (r[i].tested && !r[i].sequential &&
+		    (s[i].better != NR_BETTER_NONE) == directional)
 			idx[m++] = i;
 	qsort_r(idx, m, sizeof(*idx), cmp_p, r);
 	for (i = 0; i < m; i++) {
@@ -455,7 +456,8 @@ static void prepare(const struct nr_analysis_series *s, const struct nr_analysis
 	r->n_base = s->nb;
 	r->n_cand = s->nc;
 	r->p_value = r->p_adjusted = r->noise = r->detectable = NAN;
-	r->ci_low = r->ci_high = r->df = NAN;
+	r->ci_low = r->ci_high = r->df = r->seq_level = NAN;
+	r->sequential = s->seq != NULL;
 	if (!s->nb || !s->nc || !s->base || !s->cand || !finite_all(s->base, s->nb) ||
 	    !finite_all(s->cand, s->nc) ||
 	    (s->evidence && (!isfinite(s->evidence->estimate) || !(s->evidence->var >= 0)))) {
@@ -477,9 +479,11 @@ static void prepare(const struct nr_analysis_series *s, const struct nr_analysis
 	r->log_scale = w->ev.log_scale;
 	r->change = to_change(&w->ev, w->ev.estimate);
 	r->gain = s->better == NR_BETTER_LOWER ? -r->change : r->change;
-	r->few_repeats = s->nb < p->min_repeats || s->nc < p->min_repeats;
+	r->few_repeats = s->nb < p->min_repeats || s->nc < p->min_repeats ||
+			 (s->seq && s->nc < s->seq->min);
 	r->tested = !r->few_repeats;
-	w->usable = r->tested && w->ev.log_scale && w->ev.var > 0 && w->ev.df > 0;
+	/* a sequential series is judged alone: it lends nothing to the prior */
+	w->usable = r->tested && !s->seq && w->ev.log_scale && w->ev.var > 0 && w->ev.df > 0;
 }
 
 /* Second pass: the moderated t of one tested series, given its group's prior. */
@@ -489,8 +493,10 @@ static void moderate(const struct nr_analysis_compare_params *p, struct work *w,
 	double se, t;
 
 	w->d0 = d0;
-	/* borrowing needs a comparable (log-scale) variance ... */
-	if (!w->ev.log_scale || !(d0 > 0))
+	/* borrowing needs a comparable (log-scale) variance, a series judged
+	 * with the family (a sequential one is decided while its run goes
+	 * on, before there is a family to borrow from) ... */
+	if (!w->ev.log_scale || !(d0 > 0) || r->sequential)
 		w->d0 = 0;
 	/* ... and a series that looks like its group: one whose variance is
 	 * in the upper tail of F(df, d0) s0² keeps its own */
@@ -533,14 +539,23 @@ static void decide(const struct nr_analysis_series *s, const struct nr_analysis_
 								   : NR_OUTCOME_STABLE;
 		goto severity;
 	}
+	if (r->sequential) {
+		/* the look's own level: significance, and the repeated
+		 * confidence interval the verdict reads */
+		r->family = 1;
+		r->p_adjusted = r->seq_level > 0 ? fmin(1, r->p_value * p->alpha / r->seq_level) : 1;
+	}
 	{
-		double se = r->noise * w->ev.se_scale;
-		double q = se > 0 ? nr_analysis_t_isf(0.5 * (1 - p->ci_level), w->dft) : 0;
+		double se = r->noise * w->ev.se_scale, q = 0;
 
+		if (se > 0 && r->sequential)
+			q = r->seq_level > 0 ? nr_analysis_t_isf(0.5 * r->seq_level, w->dft) : INFINITY;
+		else if (se > 0)
+			q = nr_analysis_t_isf(0.5 * (1 - p->ci_level), w->dft);
 		r->ci_low = to_change(&w->ev, w->ev.estimate - q * se);
 		r->ci_high = to_change(&w->ev, w->ev.estimate + q * se);
 	}
-	r->significant = r->p_adjusted < p->alpha;
+	r->significant = r->sequential ? r->p_value < r->seq_level : r->p_adjusted < p->alpha;
 	/* the interval lies inside (-t, +t): no change of the threshold's size */
 	inside = r->ci_low > -(t - THRESHOLD_SLACK) && r->ci_high < t - THRESHOLD_SLACK;
 	if (r->significant) {
@@ -549,7 +564,12 @@ static void decide(const struct nr_analysis_series *s, const struct nr_analysis_
 	} else {
 		r->outcome = inside ? NR_OUTCOME_STABLE : NR_OUTCOME_NOISY;
 	}
-	if (w->ev.log_scale || w->ev.relative) {
+	/*
+	 * Not for a sequential series: its repeats are its design's (it stops
+	 * when decided or at max), and the root search of the noncentral t at
+	 * its early looks' levels (1e-11 with 2 df) takes a tenth of a second.
+	 */
+	if ((w->ev.log_scale || w->ev.relative) && !r->sequential) {
 		double alpha = p->alpha / (double)r->family;
 		double lam = detectable_lambda(lc, w->dft, alpha);
 
@@ -564,6 +584,61 @@ severity:
 	if (r->outcome == NR_OUTCOME_REGRESSION)
 		r->severity = fabs(r->gain) >= s->critical - THRESHOLD_SLACK ? NR_SEVERITY_CRITICAL
 									   : NR_SEVERITY_WARNING;
+}
+
+struct seq_design {
+	struct nr_analysis_sequential q;
+	double *levels; /* q.max - q.min + 1 */
+};
+
+static bool same_design(const struct nr_analysis_sequential *a, const struct nr_analysis_sequential *b)
+{
+	return a->min == b->min && a->max == b->max && a->n_base == b->n_base &&
+	       a->alpha == b->alpha && a->spending == b->spending && a->levels == b->levels;
+}
+
+/*
+ * The level of each tested sequential series' look (n = nc, capped at
+ * max). The bounds of a design are an integration over all its looks,
+ * so each distinct design is computed once per comparison. NR_EINVAL for
+ * a bad design.
+ */
+static int seq_levels(const struct nr_analysis_series *s, struct nr_analysis_compare_result *r,
+		      size_t n)
+{
+	struct seq_design *d = nr_xcalloc(n + 1, sizeof(*d));
+	size_t nd = 0, i, j;
+	int ret = 0;
+
+	for (i = 0; i < n && ret == 0; i++) {
+		const struct nr_analysis_sequential *q = s[i].seq;
+
+		if (!q)
+			continue;
+		for (j = 0; j < nd; j++)
+			if (same_design(&d[j].q, q))
+				break;
+		if (j == nd) {
+			if (q->min < 2 || q->max < q->min || q->max > NR_ANALYSIS_SEQ_MAX) {
+				ret = NR_EINVAL;
+				break;
+			}
+			d[nd].q = *q;
+			d[nd].levels = nr_xcalloc(q->max - q->min + 1, sizeof(double));
+			if (!q->levels && (ret = nr_analysis_sequential_levels(q, d[nd].levels)) < 0) {
+				free(d[nd].levels);
+				break;
+			}
+			nd++;
+		}
+		if (r[i].tested)
+			r[i].seq_level = (q->levels ? q->levels : d[j].levels)
+				[(s[i].nc > q->max ? q->max : s[i].nc) - q->min];
+	}
+	for (j = 0; j < nd; j++)
+		free(d[j].levels);
+	free(d);
+	return ret;
 }
 
 int nr_analysis_compare_family(const struct nr_analysis_series *s, size_t n,
@@ -585,6 +660,10 @@ int nr_analysis_compare_family(const struct nr_analysis_series *s, size_t n,
 	w = nr_xcalloc(n, sizeof(*w));
 	for (i = 0; i < n; i++)
 		prepare(&s[i], params, &w[i], &ret[i]);
+	if (seq_levels(s, ret, n) < 0) {
+		free(w);
+		return NR_EINVAL;
+	}
 	groups = assign_groups(s, w, n);
 	s02 = nr_xcalloc(groups, sizeof(*s02));
 	d0 = nr_xcalloc(groups, sizeof(*d0));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/err.h"
 
@@ -184,6 +185,42 @@ int nr_parse_size(const char *s, uint64_t *ret_bytes)
 	if (v > 1.8e19 || v != floor(v))
 		return NR_EINVAL;
 	*ret_bytes = (uint64_t)v;
+	return 0;
+}
+
+int nr_parse_rate(const char *s, const char *const *units, double *ret)
+{
+	char tmp[64];
+	size_t n = strlen(s), u;
+	double mult = 1, v;
+
+	if (!strcmp(s, "unlimited") || !strcmp(s, "0")) {
+		*ret = 0;
+		return 0;
+	}
+	if (n == 0 || n >= sizeof(tmp))
+		return NR_EINVAL;
+	memcpy(tmp, s, n + 1);
+	for (; units && *units; units++) {
+		u = strlen(*units);
+		if (n > u && !strcasecmp(tmp + n - u, *units)) {
+			tmp[n -= u] = '\0';
+			break;
+		}
+	}
+	if (n > 1) {
+		switch (tmp[n - 1]) {
+		case 'k': case 'K': mult = 1e3; break;
+		case 'm': case 'M': mult = 1e6; break;
+		case 'g': case 'G': mult = 1e9; break;
+		default: break;
+		}
+		if (mult != 1)
+			tmp[n - 1] = '\0';
+	}
+	if (nr_parse_double(tmp, &v) < 0 || !(v >= 0) || !isfinite(v * mult))
+		return NR_EINVAL;
+	*ret = v * mult;
 	return 0;
 }
 

@@ -23,6 +23,14 @@ int nr_parse_duration_us(const char *s, int64_t *ret_us);
 int nr_parse_size(const char *s, uint64_t *ret_bytes);
 
 /*
+ * A rate in decimal units: "100000", "1.5M", "20k", "2G" (k, K: 1e3; m,
+ * M: 1e6; g, G: 1e9), after one of the unit words in `units` (e.g.
+ * {"pps", NULL}: "1.5Mpps"; matched without case) is taken off;
+ * "unlimited" and "0" are 0. Finite and not negative.
+ */
+int nr_parse_rate(const char *s, const char *const *units, double *ret);
+
+/*
  * A number and the unit written after it, if any: "50ms", "9 Gbit/s",
  * "-3", "1.5e3 us". *ret_unit points into s, after the spaces ("" when
  * there is no unit); the caller judges the unit. NR_EINVAL when s does not

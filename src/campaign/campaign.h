@@ -56,6 +56,12 @@ struct nr_host {
 	char *workdir;    /* NR_TRANSPORT_SSH: remote working directory, NULL: the login's */
 	struct nr_strvec restart; /* run on the controller when the host fails its checks */
 	int64_t restart_timeout_us; /* how long to wait for it to come back after restart */
+	/* `labels:` free KEY=VALUE (os, arch, env, nic ...): stored with the
+	 * run's hosts, run selectors (label:env=lab) */
+	struct nr_kv labels;
+	/* `optional: true` (netperf's [UNRELIABLE] environments): a case on it
+	 * runs and is reported, but its failure never fails the run */
+	bool optional;
 	struct nr_pos pos;
 };
 
@@ -71,6 +77,9 @@ struct nr_health {
 	enum nr_health_when when;
 	bool ping;          /* ICMP echo, else a TCP connect to the ssh port; netns: it exists */
 	bool ssh;           /* an ssh login running `true` (ssh hosts) */
+	/* from each host of a case, `ping` of the address of every other host
+	 * of the case (the peers it talks to), run on that host */
+	bool peers;
 	int retries;        /* more rounds of checks before a host counts as down */
 	int64_t interval_us;/* between rounds */
 	int64_t timeout_us; /* for one check */
@@ -119,7 +128,22 @@ struct nr_ready {
 
 struct nr_role {
 	char *name;
-	char *host;              /* a key of the campaign's hosts */
+	/* a key of the campaign's hosts, or a template over the test's matrix
+	 * ("{env}") that names one in each case (struct nr_case_plan.hosts) */
+	char *host;
+	struct nr_pos host_pos;  /* where `host` was written (the test's, when it comes from there) */
+	/*
+	 * `count: N` (AutoPerf's publisher/subscriber allocation): N instances
+	 * of the role, a number or a template over the matrix ("{subs}"),
+	 * spread round-robin over `hosts` (else all on `host`). NULL: one. The
+	 * plan gives each case its own copy of the test with the instances as
+	 * roles named NAME#1 .. NAME#N (instance 1..N), {instance} their number,
+	 * {instance_port} a free port of each one's own ({port} is the case's).
+	 */
+	char *count;
+	struct nr_strvec hosts;  /* `hosts: [a, b]`: where the instances go; empty: `host` */
+	struct nr_pos count_pos;
+	int instance;            /* in a case's copy: this instance's number (1-based); 0 as written */
 	struct nr_strvec argv;   /* templates, one per argv element */
 	struct nr_kv env;        /* templates */
 	struct nr_ready ready;
@@ -180,7 +204,14 @@ struct nr_test {
 	enum nr_generate generate;
 	uint64_t count;           /* NR_GENERATE_RANDOM */
 	uint64_t seed;            /* NR_GENERATE_RANDOM */
-	int repeat;               /* executions (samples) per case, >= 1 */
+	int repeat;               /* executions (samples) per case, >= 1; adaptive: the most */
+	/*
+	 * Adaptive repeats (`repeat: {min: 3, max: 20, until: clear}`): the
+	 * case runs at least repeat_min and at most `repeat` repeats (pairs
+	 * with variants), stopping once its comparison with its baseline is
+	 * decided (docs/analysis.md, "Adaptive repeats"). 0: `repeat` fixed.
+	 */
+	int repeat_min;
 	int retries;              /* extra attempts per repeat after a failure */
 	int64_t timeout_us;       /* one attempt, all roles, readiness included */
 	int64_t kill_grace_us;    /* SIGTERM -> SIGKILL */
@@ -191,6 +222,11 @@ struct nr_test {
 	size_t n_uploads;
 	struct nr_collect *collects;
 	size_t n_collects;
+	/* `build:` commands (argv templates), run in order on each host the
+	 * test's roles use, once per session, before its first case */
+	struct nr_strvec *builds;
+	size_t n_builds;
+	int64_t build_timeout_us; /* each build command's limit */
 	/* the variant this copy of a test runs ({variant.NAME} in its
 	 * templates; its roles' env has the variant's over it); NULL: the
 	 * test as written (nr_campaign_case_test picks the copy) */
@@ -199,6 +235,11 @@ struct nr_test {
 	struct nr_pos matrix_pos; /* the 'matrix' key, else the test */
 	struct nr_pos count_pos;  /* the 'count' value, for plan-time messages */
 };
+
+/* The largest `max` of adaptive repeats (analysis' NR_ANALYSIS_SEQ_MAX: its bounds integrate over every look). */
+#define NR_ADAPTIVE_MAX 200
+/* The most instances a counted role may have in one case. */
+#define NR_ROLE_MAX_COUNT 1000
 
 /* The most cases one test may plan (each is a row in the store). */
 #define NR_PLAN_MAX_CASES 10000000
@@ -245,6 +286,9 @@ struct nr_campaign {
 	size_t n_tests;
 	struct nr_kv labels;
 	int stop_after_failures; /* 0: never */
+	/* AutoPerf's care: every host with a `restart` command is restarted,
+	 * and waited for (its health checks), before the first case */
+	bool restart_first;
 	struct nr_health health;
 	struct nr_notify notify;
 	struct nr_threshold *thresholds; /* from `thresholds:` of the campaign and of tests */
@@ -267,7 +311,9 @@ struct nr_campaign {
 };
 
 /*
- * A campaign with only its name, thresholds and limits, from its text
+ * A campaign with only its name, thresholds, limits and the tests with
+ * adaptive repeats (tests[] holds only those, with only name, repeat_min
+ * and repeat set), from its text
  * alone (the copy stored with a run): no lab file or other file is read,
  * nothing else is validated (limits are not matched with the metrics'
  * units: the judge does that with the stored samples' units). For judging
@@ -319,6 +365,13 @@ struct nr_case_plan {
 	int variant;
 	char *key;         /* "test/a=1,b=x", parameters sorted by name;
 			    * "test/variant=V,a=1,b=x" with variants */
+	/* a test with a counted role: its copy for this case, each instance
+	 * a role (owned: the copy, its roles array and their names);
+	 * nr_campaign_case_test returns it. NULL otherwise */
+	struct nr_test *instances;
+	/* where each role of its test runs in this case (n_roles entries, its
+	 * host template resolved), borrowed from the campaign */
+	const struct nr_host **hosts;
 };
 
 struct nr_plan {
@@ -327,13 +380,58 @@ struct nr_plan {
 };
 
 /*
- * Expand every test (or only those whose name is in `only`, if it is not
- * empty) into cases, in file order. NR_ECONFIG, with file:line:column, when
+ * Which cases to plan, from the command line (campaign_select.c), in the
+ * manner of secnetperf's -filter. `tests` are glob patterns (fnmatch(3):
+ * '*', '?', [...]) over test names, or over case keys when the pattern
+ * holds a '/' ("tcp_rr/size=64*"; with variants over the key without its
+ * variant, so a pair is never split); a leading '-' excludes. A case is
+ * chosen when an including pattern matches it (or there is none) and no
+ * excluding one does. `set_params`/`set_values` are --set PARAM=VALUE in
+ * the order given: the parameter takes exactly the values given for it
+ * (a value its matrix has narrows it, one it has not overrides it).
+ */
+struct nr_select {
+	struct nr_strvec tests;
+	struct nr_strvec set_params, set_values; /* parallel */
+	/* --from: the cases before the first case of this test (or with this
+	 * key) are left out; NULL: none are */
+	char *from;
+};
+void nr_select_clear(struct nr_select *s);
+/* true for NULL or a selection that chooses everything as written */
+bool nr_select_empty(const struct nr_select *s);
+/* "PARAM=VALUE" into s; NR_EINVAL with a message when there is no '=' or no PARAM. */
+int nr_select_add_set(struct nr_select *s, const char *arg, struct nr_diag *d);
+/* One pattern (a leading '-' ignored) against a test name and case key (NULL: not known). */
+bool nr_select_pattern_match(const char *pattern, const char *test, const char *key);
+/* Whether s may choose cases of test `test` (patterns over keys not yet applied). */
+bool nr_select_test(const struct nr_select *s, const char *test);
+/* Whether s chooses the case `key` of test `test`. */
+bool nr_select_case(const struct nr_select *s, const char *test, const char *key);
+/*
+ * Apply --set to a loaded campaign: each named parameter's values become
+ * the values given (for every test that has it), and a random `count` that
+ * passes the narrowed matrix is lowered to it. NR_ECONFIG naming the
+ * parameter when no test that s chooses has it.
+ */
+int nr_campaign_apply_set(struct nr_campaign *c, const struct nr_select *s, struct nr_diag *d);
+/* s as the JSON text stored with a run (malloc'ed), NULL when it is empty. */
+char *nr_select_to_json(const struct nr_select *s);
+/* Back from that text (NULL or "": empty); NR_EPARSE for text that is not it. */
+int nr_select_from_json(const char *text, struct nr_select *ret, struct nr_diag *d);
+
+/*
+ * Expand every test (or the cases `sel` chooses, when not NULL) into
+ * cases, in file order. NR_ECONFIG, with file:line:column, when
  * a random `count` exceeds its matrix (the message names both numbers), when
  * a full matrix has more than NR_PLAN_MAX_CASES combinations (the message
- * gives its magnitude), or when a case's `ready.port` is not a port.
+ * gives its magnitude), when a case's `ready.port` is not a port, or a
+ * role's host template names no host in a case;
+ * NR_ECONFIG naming the pattern when a --test pattern matches nothing
+ * (including or excluding: a typo must not pass silently), when sel->from
+ * names no chosen case, or when sel leaves no case at all.
  */
-int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
+int nr_plan_build(const struct nr_campaign *c, const struct nr_select *sel,
 		  struct nr_plan *ret, struct nr_diag *d);
 void nr_plan_release(struct nr_plan *p);
 
@@ -358,7 +456,8 @@ bool nr_case_key_split(const char *key, char **ret_pair_key, char **ret_variant)
  * with a variant, "variant" comes first. */
 char *nr_case_params_json(const struct nr_test *t, const size_t *value_idx, const char *variant);
 
-/* The test a planned case runs: its variant's copy, or the test itself. */
+/* The test a planned case runs: its copy with a counted role's instances,
+ * its variant's copy, or the test itself. */
 const struct nr_test *nr_campaign_case_test(const struct nr_campaign *c,
 					    const struct nr_case_plan *cp);
 
@@ -372,16 +471,22 @@ struct nr_tmpl_ctx {
 	int repeat;          /* 0-based */
 	int attempt;         /* 1-based */
 	int port;            /* the case's free port */
+	int instance;        /* {instance}: the role's instance number, 1 for a role without count */
+	int instance_port;   /* {instance_port}: a free port of the instance's own; 0: {port} */
 	const char *workdir;
 	const char *run_id;
 	const char *case_key;
 	const char *netrig;  /* {netrig}: this program, for commands on this machine */
+	/* the case's role hosts (struct nr_case_plan.hosts), for {role.NAME.host}
+	 * and {role.NAME.address}; NULL: each role's host as written */
+	const struct nr_host *const *role_hosts;
 };
 
 /*
  * Expand "{name}" references in `tmpl` into *ret (malloc'ed). Known names:
  * a parameter of the test, repeat, attempt, port, workdir, run, case,
- * test, netrig, host.NAME.address, host.NAME.name, and with variants
+ * test, netrig, host.NAME.address, host.NAME.name, role.NAME.host and
+ * role.NAME.address (the host role NAME runs on in this case), and with variants
  * variant (its name) and variant.NAME (its value; a list value only as a
  * whole argument of nr_template_expand_argv); and {?PARAM:TEXT},
  * TEXT when parameter PARAM is "true", else nothing (an argv element that

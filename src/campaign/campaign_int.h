@@ -18,6 +18,7 @@
 #define DEFAULT_KILL_GRACE_US (2 * 1000000LL)
 #define DEFAULT_READY_TIMEOUT_US (30 * 1000000LL)
 #define DEFAULT_OUTPUT_LIMIT ((size_t)16 << 20)
+#define DEFAULT_BUILD_TIMEOUT_US (3600 * 1000000LL)
 
 struct loader {
 	struct nr_yread yr;
@@ -59,12 +60,25 @@ int nr__campaign_check_host(struct loader *l, const struct nr_campaign *c,
 extern const char *const nr__campaign_defaults_keys[];
 extern const size_t nr__campaign_n_defaults_keys;
 
+/*
+ * `repeat:` of `map` (a test or defaults), at x, into t: a count, or
+ * adaptive repeats {min: N, max: M, until: clear} (2 <= min <= max <=
+ * NR_ADAPTIVE_MAX) into repeat_min and repeat (campaign_test.c).
+ */
+int nr__campaign_load_repeat(struct loader *l, const struct nr_ynode *map,
+			     const struct nr_ynode *x, struct nr_test *t);
+
 /* One test of `tests:`, with what `defaults:` (NULL: none) gives it. */
 int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n,
 			   const struct nr_ynode *defaults, struct nr_test *t);
 /* The roles of `workload: NAME` in test t (campaign_workload.c); `env` goes to both. */
 int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 			       const struct nr_ynode *n, struct nr_test *t, const struct nr_kv *env);
+/* `workload: packet_pipeline` (campaign_pipeline.c): the roles pcap, fwd, pktgen */
+int nr__campaign_load_pipeline(struct loader *l, const struct nr_campaign *c,
+			       const struct nr_ynode *n, struct nr_test *t, const struct nr_kv *env);
+/* A role's `ready:` map into rd (campaign_test.c). */
+int nr__campaign_load_ready(struct loader *l, const struct nr_ynode *n, struct nr_ready *rd);
 /* `variants:` at n into c (campaign_variant.c); before the tests, whose
  * templates may refer to them. */
 int nr__campaign_load_variants(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n);

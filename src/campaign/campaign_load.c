@@ -19,7 +19,7 @@
 #include "base/num.h"
 #include "campaign/campaign.h"
 #include "campaign/campaign_int.h"
-#include "lab/lab.h"
+#include "lab/lab_model.h"
 #include "yaml/yaml.h"
 
 /* The value of `key` in map, for messages about the value; the map when absent. */
@@ -120,7 +120,7 @@ bool nr__campaign_valid_name(const char *s, const char *extra)
 
 static const char *const host_keys[] = {
 	"transport", "address", "netns", "user", "port", "identity", "jump", "ssh_options",
-	"workdir", "restart", "restart_timeout",
+	"workdir", "restart", "restart_timeout", "labels", "optional",
 };
 
 static int load_host(struct loader *l, const struct nr_ynode *key,
@@ -147,7 +147,9 @@ static int load_host(struct loader *l, const struct nr_ynode *key,
 	    (r = get_str(l, n, "identity", &h->identity)) < 0 ||
 	    (r = get_str(l, n, "jump", &h->jump)) < 0 ||
 	    (r = get_str(l, n, "workdir", &h->workdir)) < 0 ||
-	    (r = get_duration(l, n, "restart_timeout", 1, &h->restart_timeout_us)) < 0)
+	    (r = get_duration(l, n, "restart_timeout", 1, &h->restart_timeout_us)) < 0 ||
+	    (r = get_bool(l, n, "optional", &h->optional)) < 0 ||
+	    (r = nr__campaign_get_kv(l, n, "labels", &h->labels, false)) < 0)
 		goto out;
 	h->port = (int)port;
 	if (nr_ynode_get(n, "restart") &&
@@ -321,11 +323,13 @@ const size_t nr__campaign_n_defaults_keys = NR_ARRAY_SIZE(nr__campaign_defaults_
 static const char *const campaign_keys[] = {
 	"campaign", "description", "hosts", "defaults", "tests", "labels",
 	"stop_after_failures", "health", "notify", "thresholds", "limits", "lab", "variants",
+	"restart_first",
 };
 
 static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_health *h)
 {
-	static const char *const keys[] = { "when", "ping", "ssh", "retries", "interval", "timeout" };
+	static const char *const keys[] = { "when", "ping", "ssh", "peers", "retries", "interval",
+					    "timeout" };
 	char *when = NULL;
 	int64_t v;
 	int r;
@@ -335,6 +339,7 @@ static int load_health(struct loader *l, const struct nr_ynode *n, struct nr_hea
 	    (r = get_str(l, n, "when", &when)) < 0 ||
 	    (r = get_bool(l, n, "ping", &h->ping)) < 0 ||
 	    (r = get_bool(l, n, "ssh", &h->ssh)) < 0 ||
+	    (r = get_bool(l, n, "peers", &h->peers)) < 0 ||
 	    (r = get_duration(l, n, "interval", 0, &h->interval_us)) < 0 ||
 	    (r = get_duration(l, n, "timeout", 1, &h->timeout_us)) < 0 ||
 	    (r = get_int(l, n, "retries", 0, 1000, &v)) < 0)
@@ -424,6 +429,8 @@ static int load_root(struct loader *l, const struct nr_ynode *root, struct nr_ca
 		return r;
 	if (r > 0)
 		c->stop_after_failures = (int)v;
+	if ((r = get_bool(l, root, "restart_first", &c->restart_first)) < 0)
+		return r;
 	if (!c->name) {
 		char *copy = nr_xstrdup(l->yr.file), *base = basename(copy), *dot;
 
@@ -537,6 +544,8 @@ static void role_release(struct nr_role *r)
 {
 	free(r->name);
 	free(r->host);
+	free(r->count);
+	nr_strvec_clear(&r->hosts);
 	nr_strvec_clear(&r->argv);
 	nr_kv_clear(&r->env);
 	free(r->ready.port);
@@ -562,6 +571,7 @@ void nr_campaign_free(struct nr_campaign *c)
 		free(h->workdir);
 		nr_strvec_clear(&h->ssh_options);
 		nr_strvec_clear(&h->restart);
+		nr_kv_clear(&h->labels);
 	}
 	free(c->hosts);
 	for (i = 0; i < c->n_tests; i++) {
@@ -586,6 +596,9 @@ void nr_campaign_free(struct nr_campaign *c)
 			free(t->collects[j].path);
 		}
 		free(t->collects);
+		for (j = 0; j < t->n_builds; j++)
+			nr_strvec_clear(&t->builds[j]);
+		free(t->builds);
 		free(t->name);
 		free(t->workdir);
 		free(t->workload);

@@ -153,6 +153,8 @@ static void add_cases(struct nr_plan *p, size_t *cap, const struct nr_campaign *
 		NR_GROW(p->cases, p->n + 1, *cap);
 		cp = &p->cases[p->n++];
 		cp->test = test_idx;
+		cp->hosts = NULL; /* resolve_hosts() fills it once the test's cases are known */
+		cp->instances = NULL;
 		cp->variant = c->n_variants ? (int)v : -1;
 		if (v == 0) {
 			cp->value_idx = idx;
@@ -282,33 +284,227 @@ static int check_ports(const struct nr_campaign *c, const struct nr_test *t,
 	return 0;
 }
 
-int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
+static void case_release(struct nr_case_plan *cp)
+{
+	size_t k;
+
+	free(cp->value_idx);
+	free(cp->key);
+	free(cp->hosts);
+	for (k = 0; cp->instances && k < cp->instances->n_roles; k++)
+		if (cp->instances->roles[k].instance)
+			free(cp->instances->roles[k].name);
+	if (cp->instances)
+		free(cp->instances->roles);
+	free(cp->instances);
+}
+
+/*
+ * The instances of the counted roles of a case (`count`, `hosts`): a copy
+ * of its test whose roles are the roles as written, each counted one
+ * replaced by NAME#1 .. NAME#N in place, round-robin over its hosts.
+ * NR_ECONFIG at the count's file:line:column when a case's count is not a
+ * number from 1 to NR_ROLE_MAX_COUNT.
+ */
+static int expand_instances(const struct nr_campaign *c, struct nr_case_plan *cp, struct nr_diag *d)
+{
+	const struct nr_test *t = nr_campaign_case_test(c, cp);
+	struct nr_test *x;
+	size_t k, n = 0, cap = 0;
+	bool counted = false;
+
+	for (k = 0; k < t->n_roles; k++)
+		counted = counted || t->roles[k].count || t->roles[k].hosts.n;
+	if (!counted)
+		return 0;
+	x = nr_xcalloc(1, sizeof(*x));
+	*x = *t;
+	x->roles = NULL;
+	x->n_roles = 0;
+	cp->instances = x; /* released with the case from here on */
+	for (k = 0; k < t->n_roles; k++) {
+		const struct nr_role *role = &t->roles[k];
+		int64_t count = 1, i;
+
+		if (role->count) {
+			struct nr_tmpl_ctx ctx = { .campaign = c, .test = t, .value_idx = cp->value_idx,
+						   .attempt = 1, .case_key = cp->key };
+			char *s = NULL;
+			int bad = nr_template_expand(role->count, &ctx, &s, NULL) < 0 ||
+				  nr_parse_i64(s, 1, NR_ROLE_MAX_COUNT, &count) < 0;
+
+			if (bad) {
+				char *shown = nr_str_escaped(s ? s : role->count);
+
+				nr_diag_set(d, NR_ECONFIG,
+					    "%s:%d:%d: 'count' of role '%s' is '%s' in case %s, not a number from 1 to %d",
+					    c->path, role->count_pos.line, role->count_pos.column, role->name,
+					    shown, cp->key, NR_ROLE_MAX_COUNT);
+				free(shown);
+				free(s);
+				return NR_ECONFIG;
+			}
+			free(s);
+		}
+		for (i = 1; i <= count; i++) {
+			struct nr_role *inst;
+
+			NR_GROW(x->roles, n + 1, cap);
+			inst = &x->roles[n++];
+			*inst = *role;
+			if (!role->count && !role->hosts.n)
+				break; /* a role as written */
+			inst->name = nr_xasprintf("%s#%lld", role->name, (long long)i);
+			inst->instance = (int)i;
+			if (role->hosts.n)
+				inst->host = role->hosts.v[(size_t)(i - 1) % role->hosts.n];
+		}
+		x->n_roles = n; /* what case_release frees, should a later role fail */
+	}
+	return 0;
+}
+
+/*
+ * Where each role of each case p->cases[first..] of test t runs: its host,
+ * or its host template expanded with the case's values, which must name a
+ * host of the campaign (NR_ECONFIG at the template's file:line:column).
+ */
+static int resolve_hosts(const struct nr_campaign *c, struct nr_plan *p, size_t first,
+			 struct nr_diag *d)
+{
+	size_t i, k;
+
+	for (i = first; i < p->n; i++) {
+		struct nr_case_plan *cp = &p->cases[i];
+		const struct nr_test *t = nr_campaign_case_test(c, cp);
+
+		cp->hosts = nr_xcalloc(t->n_roles + 1, sizeof(*cp->hosts));
+		for (k = 0; k < t->n_roles; k++) {
+			const struct nr_role *role = &t->roles[k];
+			struct nr_tmpl_ctx ctx = {
+				.campaign = c, .test = nr_campaign_case_test(c, cp),
+				.value_idx = cp->value_idx, .attempt = 1, .case_key = cp->key,
+			};
+			char *name = NULL;
+
+			if (!strchr(role->host, '{')) {
+				cp->hosts[k] = nr_campaign_host(c, role->host);
+				continue;
+			}
+			if (nr_template_expand(role->host, &ctx, &name, NULL) == 0)
+				cp->hosts[k] = nr_campaign_host(c, name);
+			if (!cp->hosts[k]) {
+				char *shown = nr_str_escaped(name ? name : role->host);
+
+				nr_diag_set(d, NR_ECONFIG,
+					    "%s:%d:%d: host '%s' of role '%s' is '%s' in case %s: no such host"
+					    " under 'hosts:'%s",
+					    c->path, role->host_pos.line, role->host_pos.column, role->host,
+					    role->name, shown, cp->key, c->lab ? " or in the lab" : "");
+				free(shown);
+				free(name);
+				return NR_ECONFIG;
+			}
+			free(name);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Keep only the cases p->cases[first..] that sel chooses by their keys
+ * (patterns over keys; with variants, over the key both variants share),
+ * marking in hit[] each pattern that matched one of them.
+ */
+static void choose_cases(struct nr_plan *p, size_t first, const struct nr_test *t,
+			 const struct nr_select *sel, bool *hit)
+{
+	size_t i, k, kept = first;
+
+	for (i = first; i < p->n; i++) {
+		struct nr_case_plan *cp = &p->cases[i];
+		char *pair = NULL, *variant = NULL;
+		const char *key = cp->key;
+
+		if (nr_case_key_split(cp->key, &pair, &variant))
+			key = pair;
+		for (k = 0; k < sel->tests.n; k++)
+			if (strchr(sel->tests.v[k], '/') &&
+			    nr_select_pattern_match(sel->tests.v[k], t->name, key))
+				hit[k] = true;
+		if (nr_select_case(sel, t->name, key)) {
+			p->cases[kept++] = *cp;
+		} else {
+			case_release(cp);
+		}
+		free(pair);
+		free(variant);
+	}
+	p->n = kept;
+}
+
+/*
+ * Every --test pattern matched something; the cases before --from left
+ * out; and something is left.
+ */
+static int check_chosen(const struct nr_campaign *c, const struct nr_select *sel,
+			struct nr_plan *p, bool *hit, struct nr_diag *d)
+{
+	size_t i, ti;
+
+	for (i = 0; i < sel->tests.n; i++) {
+		const char *pat = sel->tests.v[i];
+
+		for (ti = 0; ti < c->n_tests && !hit[i] && !strchr(pat, '/'); ti++)
+			hit[i] = nr_select_pattern_match(pat, c->tests[ti].name, NULL);
+		if (!hit[i])
+			return nr_diag_set(d, NR_ECONFIG, "%s: --test '%s' matches no %s", c->path, pat,
+					   strchr(pat, '/') ? "case key" : "test name");
+	}
+	if (sel->from) {
+		for (i = 0; i < p->n; i++)
+			if (!strcmp(p->cases[i].key, sel->from) ||
+			    !strcmp(c->tests[p->cases[i].test].name, sel->from))
+				break;
+		if (i == p->n)
+			return nr_diag_set(d, NR_ECONFIG, "%s: --from '%s' is no test or case key chosen",
+					   c->path, sel->from);
+		/* with variants, a pair starts with its first variant: i is that one */
+		for (ti = 0; ti < i; ti++)
+			case_release(&p->cases[ti]);
+		memmove(p->cases, p->cases + i, (p->n - i) * sizeof(*p->cases));
+		p->n -= i;
+	}
+	if (!p->n)
+		return nr_diag_set(d, NR_ECONFIG, "%s: the --test and --from given leave no case to run",
+				   c->path);
+	return 0;
+}
+
+int nr_plan_build(const struct nr_campaign *c, const struct nr_select *sel,
 		  struct nr_plan *ret, struct nr_diag *d)
 {
 	struct nr_plan p = { 0 };
-	size_t cap = 0, ti, k;
+	bool *hit = nr_xcalloc(sel ? sel->tests.n + 1 : 1, sizeof(*hit));
+	size_t cap = 0, ti;
+	int r;
 
 	for (ti = 0; ti < c->n_tests; ti++) {
 		const struct nr_test *t = &c->tests[ti];
 		uint64_t size = nr_plan_matrix_size(t), i;
 		size_t first = p.n; /* this test's cases are p.cases[first..] */
 
-		if (only && only->n) {
-			for (k = 0; k < only->n; k++)
-				if (!strcmp(only->v[k], t->name))
-					break;
-			if (k == only->n)
-				continue;
-		}
+		if (!nr_select_test(sel, t->name))
+			continue;
 		if (t->generate == NR_GENERATE_ALL) {
 			if (size > NR_PLAN_MAX_CASES) {
 				char mag[64];
 
-				nr_plan_release(&p);
-				return nr_diag_set(d, NR_ECONFIG,
+				r = nr_diag_set(d, NR_ECONFIG,
 						   "%s:%d:%d: the matrix of test '%s' has %s combinations, more than %d: use 'generate: random' with a 'count'",
 						   c->path, t->matrix_pos.line, t->matrix_pos.column, t->name,
 						   magnitude(t, mag, sizeof(mag)), NR_PLAN_MAX_CASES);
+				goto fail;
 			}
 			for (i = 0; i < size; i++)
 				add_case(&p, &cap, c, ti, t, i);
@@ -318,11 +514,11 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 			uint64_t j;
 
 			if (t->count > size) {
-				nr_plan_release(&p);
-				return nr_diag_set(d, NR_ECONFIG,
+				r = nr_diag_set(d, NR_ECONFIG,
 						   "%s:%d:%d: test '%s' asks for count %llu random combinations, but its matrix has only %llu",
 						   c->path, t->count_pos.line, t->count_pos.column, t->name,
 						   (unsigned long long)t->count, (unsigned long long)size);
+				goto fail;
 			}
 			nr_rng_seed(&rng, t->seed);
 			set.cap = 16;
@@ -346,23 +542,35 @@ int nr_plan_build(const struct nr_campaign *c, const struct nr_strvec *only,
 			free(set.slots);
 			free(set.used);
 		}
-		if (check_ports(c, t, &p, first, d) < 0) {
-			nr_plan_release(&p);
-			return NR_ECONFIG;
+		if (sel)
+			choose_cases(&p, first, t, sel, hit);
+		for (i = first; i < p.n; i++)
+			if (expand_instances(c, &p.cases[i], d) < 0) {
+				r = NR_ECONFIG;
+				goto fail;
+			}
+		if (check_ports(c, t, &p, first, d) < 0 || resolve_hosts(c, &p, first, d) < 0) {
+			r = NR_ECONFIG;
+			goto fail;
 		}
 	}
+	if (!nr_select_empty(sel) && (r = check_chosen(c, sel, &p, hit, d)) < 0)
+		goto fail;
+	free(hit);
 	*ret = p;
 	return 0;
+fail:
+	free(hit);
+	nr_plan_release(&p);
+	return r;
 }
 
 void nr_plan_release(struct nr_plan *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->n; i++) {
-		free(p->cases[i].value_idx);
-		free(p->cases[i].key);
-	}
+	for (i = 0; i < p->n; i++)
+		case_release(&p->cases[i]);
 	free(p->cases);
 	p->cases = NULL;
 	p->n = 0;

@@ -11,9 +11,11 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "campaign/campaign.h"
+#include "lab/lab_model.h"
 
 static const char *const builtins[] = {
-	"repeat", "attempt", "port", "workdir", "run", "case", "test", "netrig",
+	"repeat", "attempt", "port", "workdir", "run", "case", "test", "netrig", "instance",
+	"instance_port",
 };
 
 static const struct nr_param *find_param(const struct nr_test *t, const char *name,
@@ -50,6 +52,45 @@ static const struct nr_host *host_ref(const struct nr_campaign *c, const char *r
 	h = nr_campaign_host(c, name);
 	free(name);
 	return h;
+}
+
+/*
+ * {role.NAME.host} and {role.NAME.address}: the host role NAME of the test
+ * runs on in this case (its host template resolved, from ctx->role_hosts),
+ * for a role whose host is a matrix axis. 1 when ref is one (its value
+ * added to out), 0 when it is not of the form, NR_ECONFIG for an unknown
+ * role or field.
+ */
+static int role_ref(const char *ref, const struct nr_campaign *c, const struct nr_test *t,
+		    const struct nr_tmpl_ctx *ctx, struct nr_buf *out, struct nr_diag *d)
+{
+	const char *dot, *field;
+	const struct nr_host *h = NULL;
+	size_t k;
+
+	if (strncmp(ref, "role.", 5) != 0 || !(dot = strrchr(ref + 5, '.')))
+		return 0;
+	field = dot + 1;
+	for (k = 0; k < t->n_roles; k++)
+		if (strlen(t->roles[k].name) == (size_t)(dot - ref - 5) &&
+		    !strncmp(t->roles[k].name, ref + 5, (size_t)(dot - ref - 5)))
+			break;
+	if (k == t->n_roles)
+		return nr_diag_set(d, NR_ECONFIG, "'{%s}' names a role that test '%s' does not have", ref,
+				   t->name);
+	if (strcmp(field, "host") && strcmp(field, "address"))
+		return nr_diag_set(d, NR_ECONFIG, "'{%s}': a role gives only .host and .address", ref);
+	if (!out)
+		return 1;
+	if (ctx->role_hosts)
+		h = ctx->role_hosts[k];
+	else if (!strchr(t->roles[k].host, '{'))
+		h = nr_campaign_host(c, t->roles[k].host);
+	if (!h) /* a template not resolved (the plan's listing of commands): as written */
+		nr_buf_addf(out, "{%s}", ref);
+	else
+		nr_buf_adds(out, !strcmp(field, "address") ? h->address : h->name);
+	return 1;
 }
 
 static const struct nr_variant_value *variant_value(const struct nr_variant *v, const char *name)
@@ -115,6 +156,68 @@ static int variant_ref(const char *ref, const struct nr_campaign *c, const struc
 }
 
 /*
+ * {iface.HOST.PEER}, {iface.HOST.PEER.address}, {iface.HOST.PEER.mac}:
+ * the lab interface of HOST on its link to PEER (the lab decides the
+ * names, addresses and MACs before anything is up). 1 when ref is one
+ * (the value added to out), 0 when it is not, NR_ECONFIG with a message
+ * when it names nothing.
+ */
+static int iface_ref(const char *ref, const struct nr_campaign *c, struct nr_buf *out,
+		     struct nr_diag *d)
+{
+	const struct nr_lab_host *h, *p;
+	struct nr_strvec w = NR_STRVEC_INIT;
+	const char *field;
+	size_t i;
+	int r = 1;
+
+	if (strncmp(ref, "iface.", 6))
+		return 0;
+	{
+		const char *q = ref + 6, *dot;
+
+		while ((dot = strchr(q, '.')) != NULL && w.n < 4) {
+			nr_strvec_push_owned(&w, nr_xstrndup(q, (size_t)(dot - q)));
+			q = dot + 1;
+		}
+		nr_strvec_push(&w, q);
+	}
+	field = w.n == 3 ? w.v[2] : "name";
+	if (w.n < 2 || w.n > 3 || (strcmp(field, "name") && strcmp(field, "address") &&
+				   strcmp(field, "mac"))) {
+		r = nr_diag_set(d, NR_ECONFIG, "'{%s}' wants {iface.HOST.PEER} or {iface.HOST.PEER.address} "
+				"or {iface.HOST.PEER.mac}", ref);
+		goto out;
+	}
+	if (!c->lab) {
+		r = nr_diag_set(d, NR_ECONFIG, "'{%s}' needs a lab ('lab:' in the campaign)", ref);
+		goto out;
+	}
+	h = nr_lab_host(c->lab, w.v[0]);
+	p = nr_lab_host(c->lab, w.v[1]);
+	if (!h || !p) {
+		r = nr_diag_set(d, NR_ECONFIG, "'{%s}': the lab has no host '%s'", ref,
+				h ? w.v[1] : w.v[0]);
+		goto out;
+	}
+	for (i = 0; i < h->n_ifaces; i++)
+		if (&c->lab->hosts[h->ifaces[i].peer] == p)
+			break;
+	if (i == h->n_ifaces) {
+		r = nr_diag_set(d, NR_ECONFIG, "'{%s}': the lab has no link between %s and %s", ref,
+				w.v[0], w.v[1]);
+		goto out;
+	}
+	if (out)
+		nr_buf_adds(out, !strcmp(field, "address") ? h->ifaces[i].address
+				 : !strcmp(field, "mac")   ? h->ifaces[i].mac
+							   : h->ifaces[i].name);
+out:
+	nr_strvec_clear(&w);
+	return r;
+}
+
+/*
  * Walk tmpl; for each reference call resolve(). With out == NULL only
  * checks. Returns 0 or NR_ECONFIG with a message.
  */
@@ -174,7 +277,9 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 			known = 1;
 			if (out)
 				nr_buf_adds(out, t->params[idx].values.v[ctx->value_idx[idx]]);
-		} else if ((known = variant_ref(ref, c, t, out, d)) != 0) {
+		} else if ((known = variant_ref(ref, c, t, out, d)) != 0 ||
+			   (known = iface_ref(ref, c, out, d)) != 0 ||
+			   (known = role_ref(ref, c, t, ctx, out, d)) != 0) {
 			if (known < 0) {
 				free(ref);
 				return known;
@@ -203,6 +308,12 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 					nr_buf_adds(out, t->name);
 				else if (!strcmp(ref, "netrig"))
 					nr_buf_adds(out, ctx->netrig ? ctx->netrig : "netrig");
+				else if (!strcmp(ref, "instance"))
+					nr_buf_addf(out, "%d", ctx->instance > 0 ? ctx->instance : 1);
+				else if (!strcmp(ref, "instance_port") && ctx->instance_port > 0)
+					nr_buf_addf(out, "%d", ctx->instance_port);
+				else if (!strcmp(ref, "instance_port"))
+					nr_buf_addf(out, ctx->port > 0 ? "%d" : "{port}", ctx->port);
 			}
 		}
 		if (!known) {
@@ -246,7 +357,7 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 						ref, guess);
 			else
 				r = nr_diag_set(d, NR_ECONFIG,
-						"unknown reference '{%s}' (a matrix parameter, repeat, attempt, port, workdir, run, case, test or host.NAME.address)",
+						"unknown reference '{%s}' (a matrix parameter, repeat, attempt, port, workdir, run, case, test, host.NAME.address or iface.HOST.PEER)",
 						ref);
 			for (i = 0; i < nv; i++)
 				free(vnames[i]);

@@ -179,10 +179,11 @@ static const char *const test_keys[] = {
 	"name", "description", "run", "host", "roles", "matrix", "generate", "count",
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
 	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds", "limits",
+	"commands", "build", "build_timeout",
 };
 
 static const char *const role_keys[] = {
-	"name", "host", "run", "env", "ready", "main", "parse",
+	"name", "host", "run", "env", "ready", "main", "parse", "count", "hosts",
 };
 
 static const char *const ready_keys[] = { "port", "regex", "delay", "timeout" };
@@ -232,6 +233,11 @@ static int load_ready(struct loader *l, const struct nr_ynode *n, struct nr_read
 	return 0;
 }
 
+int nr__campaign_load_ready(struct loader *l, const struct nr_ynode *n, struct nr_ready *rd)
+{
+	return load_ready(l, n, rd);
+}
+
 /* "10%" or 0.1 -> 0.1 */
 static int load_uploads(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
 			struct nr_test *t)
@@ -257,6 +263,46 @@ static int load_uploads(struct loader *l, const struct nr_campaign *c, const str
 			return fail(l, u, "an upload needs 'host', 'from' and 'to'");
 		if ((r = nr__campaign_check_host(l, c, key_node(u, "host"), up->host)) < 0)
 			return r;
+	}
+	return 0;
+}
+
+/*
+ * `build:` (ixy-ci's build steps): one command, or a list of commands,
+ * each a string split like `run:` or a list of words. Unlike a variant's
+ * `build`, a list here is a list of commands. Their templates know no
+ * matrix parameter: they run for no case in particular.
+ */
+static int load_builds(struct loader *l, const struct nr_campaign *c, const struct nr_ynode *n,
+		       struct nr_test *t)
+{
+	const struct nr_ynode *b = nr_ynode_get(n, "build");
+	struct nr_test only_name = { .name = t->name };
+	struct nr_diag d2 = { 0 };
+	size_t i, n_cmds, bad;
+	int r;
+
+	t->build_timeout_us = DEFAULT_BUILD_TIMEOUT_US;
+	if ((r = get_duration(l, n, "build_timeout", 1, &t->build_timeout_us)) < 0)
+		return r;
+	if (!b || nr_ynode_is_null(b)) {
+		if (r > 0)
+			return fail(l, key_node(n, "build_timeout"), "'build_timeout' goes with 'build'");
+		return 0;
+	}
+	n_cmds = b->kind == NR_Y_SEQ ? b->n : 1;
+	if (n_cmds == 0)
+		return fail(l, b, "'build' is empty");
+	t->builds = nr_xcalloc(n_cmds, sizeof(*t->builds));
+	for (i = 0; i < n_cmds; i++) {
+		const struct nr_ynode *cmd = b->kind == NR_Y_SEQ ? b->items[i] : b;
+
+		/* an empty command is refused there */
+		if ((r = nr__campaign_get_argv(l, cmd, "build", &t->builds[t->n_builds++])) < 0)
+			return r;
+		if (nr_template_check_argv(&t->builds[i], c, &only_name, &bad, &d2) < 0)
+			return fail(l, cmd, "%s in 'build' (a build runs for no case: no matrix parameter)",
+				    d2.msg);
 	}
 	return 0;
 }
@@ -291,14 +337,79 @@ static int load_collects(struct loader *l, const struct nr_campaign *c, const st
 		if (j == t->n_roles)
 			return fail(l, nr__campaign_value_node(u, "role"), "collect names role '%s', which test '%s' does not have",
 				    co->role, t->name);
+		if (t->roles[j].count || t->roles[j].hosts.n)
+			return fail(l, nr__campaign_value_node(u, "role"), "collect names role '%s', which has instances ('count' or 'hosts'): collect from a role without",
+				    co->role);
 		if (nr_template_check(co->path, c, t, &d2) < 0)
 			return fail(l, nr__campaign_value_node(u, "path"), "%s in 'path'", d2.msg);
 	}
 	return 0;
 }
 
+/*
+ * A role's (or test's) host: a host of the campaign, or a template over the
+ * test's matrix ("{env}"), checked here for what it refers to and resolved
+ * in each case by the plan (which names an unknown host there).
+ */
+static int check_host_ref(struct loader *l, const struct nr_campaign *c, const struct nr_test *t,
+			  const struct nr_ynode *at, const char *host)
+{
+	struct nr_diag d2 = { 0 };
+
+	if (!strchr(host, '{'))
+		return nr__campaign_check_host(l, c, at, host);
+	if (nr_template_check(host, c, t, &d2) < 0)
+		return fail(l, at, "%s in 'host'", d2.msg);
+	return 0;
+}
+
+/*
+ * `count` and `hosts` of a role: the count a number from 1 to
+ * NR_ROLE_MAX_COUNT or a template over the matrix (checked per case by the
+ * plan), the hosts a list of the campaign's hosts, instead of `host`.
+ */
+static int load_count(struct loader *l, const struct nr_campaign *c, const struct nr_test *t,
+		      const struct nr_ynode *n, struct nr_role *role)
+{
+	const struct nr_ynode *hn = nr_ynode_get(n, "hosts");
+	struct nr_diag d2 = { 0 };
+	size_t i;
+	int r;
+
+	if ((r = get_str(l, n, "count", &role->count)) < 0)
+		return r;
+	if (role->count) {
+		int64_t v;
+
+		role->count_pos = nr__campaign_pos_of(nr_ynode_get(n, "count"));
+		if (strchr(role->count, '{')) {
+			if (nr_template_check(role->count, c, t, &d2) < 0)
+				return fail(l, nr_ynode_get(n, "count"), "%s in 'count'", d2.msg);
+		} else if (nr_parse_i64(role->count, 1, NR_ROLE_MAX_COUNT, &v) < 0) {
+			return fail(l, nr_ynode_get(n, "count"), "'count' of role '%s' must be a number from 1 to %d or a template over the matrix, not '%s'",
+				    role->name, NR_ROLE_MAX_COUNT, role->count);
+		}
+	}
+	if (!hn)
+		return 0;
+	if (nr_ynode_get(n, "host"))
+		return fail(l, key_node(n, "hosts"), "role '%s' has both 'host' and 'hosts': use one", role->name);
+	if ((r = want_kind(l, hn, NR_Y_SEQ, "hosts")) < 0)
+		return r;
+	if (!hn->n)
+		return fail(l, hn, "'hosts' of role '%s' is empty", role->name);
+	for (i = 0; i < hn->n; i++) {
+		if (hn->items[i]->kind != NR_Y_SCALAR)
+			return fail(l, hn->items[i], "'hosts' of role '%s' holds host names", role->name);
+		if ((r = nr__campaign_check_host(l, c, hn->items[i], hn->items[i]->scalar)) < 0)
+			return r;
+		nr_strvec_push(&role->hosts, hn->items[i]->scalar);
+	}
+	return 0;
+}
+
 static int load_role(struct loader *l, const struct nr_campaign *c, struct nr_test *t,
-		     const struct nr_ynode *n, const char *default_host,
+		     const struct nr_ynode *n, const char *default_host, struct nr_pos default_pos,
 		     const struct nr_kv *env, struct nr_role *role)
 {
 	const struct nr_ynode *run, *x;
@@ -317,9 +428,13 @@ static int load_role(struct loader *l, const struct nr_campaign *c, struct nr_te
 	if (!nr__campaign_valid_name(role->name, "-."))
 		return fail(l, nr__campaign_value_node(n, "name"), "role name '%s' may hold only letters, digits, '_', '-', '.'",
 			    role->name);
+	role->host_pos = nr_ynode_get(n, "host") ? nr__campaign_pos_of(nr_ynode_get(n, "host"))
+						  : default_pos;
+	if ((r = load_count(l, c, t, n, role)) < 0)
+		return r;
 	if (!role->host)
-		role->host = nr_xstrdup(default_host);
-	if ((r = nr__campaign_check_host(l, c, key_node(n, "host"), role->host)) < 0)
+		role->host = nr_xstrdup(role->hosts.n ? role->hosts.v[0] : default_host);
+	else if ((r = check_host_ref(l, c, t, key_node(n, "host"), role->host)) < 0)
 		return r;
 	run = nr_ynode_get(n, "run");
 	if (!run)
@@ -397,6 +512,49 @@ static int load_matrix(struct loader *l, const struct nr_ynode *n, struct nr_tes
 	return 0;
 }
 
+int nr__campaign_load_repeat(struct loader *l, const struct nr_ynode *map,
+			     const struct nr_ynode *x, struct nr_test *t)
+{
+	static const char *const keys[] = { "min", "max", "until" };
+	char *until = NULL;
+	int64_t lo = 0, hi = 0;
+	int r;
+
+	if (x->kind != NR_Y_MAP) {
+		r = get_int(l, map, "repeat", 1, 100000, &hi);
+		if (r > 0)
+			t->repeat = (int)hi;
+		return r < 0 ? r : 0;
+	}
+	if ((r = check_keys(l, x, keys, NR_ARRAY_SIZE(keys), "'repeat'")) < 0 ||
+	    (r = get_int(l, x, "min", 2, NR_ADAPTIVE_MAX, &lo)) < 0 ||
+	    (r = get_int(l, x, "max", 2, NR_ADAPTIVE_MAX, &hi)) < 0 ||
+	    (r = get_str(l, x, "until", &until)) < 0)
+		goto out;
+	if (!lo || !hi || !until) {
+		r = fail(l, x, "adaptive 'repeat' needs 'min', 'max' and 'until' (repeat: {min: 3, "
+			 "max: 20, until: clear}), or give a number of repeats");
+		goto out;
+	}
+	if (hi < lo) {
+		r = fail(l, nr__campaign_value_node(x, "max"),
+			 "'max' of 'repeat' (%lld) is below its 'min' (%lld)", (long long)hi, (long long)lo);
+		goto out;
+	}
+	if (strcmp(until, "clear") != 0) {
+		r = fail(l, nr__campaign_value_node(x, "until"),
+			 "'until' of 'repeat' must be clear (stop once the comparison with the baseline "
+			 "is decided), not '%s'", until);
+		goto out;
+	}
+	t->repeat_min = (int)lo;
+	t->repeat = (int)hi;
+	r = 0;
+out:
+	free(until);
+	return r;
+}
+
 /* The value of `key` in the test, else in defaults. */
 static const struct nr_ynode *pick(const struct nr_ynode *test, const struct nr_ynode *defaults,
 				   const char *key, const struct nr_ynode **ret_map)
@@ -414,7 +572,7 @@ static const struct nr_ynode *pick(const struct nr_ynode *test, const struct nr_
 int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct nr_ynode *n,
 			   const struct nr_ynode *defaults, struct nr_test *t)
 {
-	const struct nr_ynode *src, *x, *run, *roles, *parse;
+	const struct nr_ynode *src, *x, *run, *roles, *parse, *host_node, *host_key;
 	char *generate = NULL, *host = NULL;
 	struct nr_kv env = { 0 };
 	int64_t v;
@@ -448,9 +606,7 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 			 t->name);
 		goto out;
 	}
-	if ((x = pick(n, defaults, "repeat", &src)) && (r = get_int(l, src, "repeat", 1, 100000, &v)) > 0)
-		t->repeat = (int)v;
-	if (r < 0)
+	if ((x = pick(n, defaults, "repeat", &src)) && (r = nr__campaign_load_repeat(l, src, x, t)) < 0)
 		goto out;
 	if ((x = pick(n, defaults, "retries", &src)) && (r = get_int(l, src, "retries", 0, 1000, &v)) > 0)
 		t->retries = (int)v;
@@ -468,10 +624,10 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 		goto out;
 	if ((x = pick(n, defaults, "host", &src)) && (r = get_str(l, src, "host", &host)) < 0)
 		goto out;
+	host_node = nr__campaign_value_node(src, "host");
+	host_key = key_node(src, "host");
 	if (!host)
 		host = nr_xstrdup("local");
-	if ((r = nr__campaign_check_host(l, c, key_node(src, "host"), host)) < 0)
-		goto out;
 	/* env: defaults first, then the test's own */
 	if (defaults && (r = nr__campaign_get_kv(l, defaults, "env", &env, true)) < 0)
 		goto out;
@@ -489,6 +645,9 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 				 "in a campaign with 'variants': call the parameter something else");
 			goto out;
 		}
+	/* after the matrix: a host may be a template over it */
+	if ((r = check_host_ref(l, c, t, host_key, host)) < 0)
+		goto out;
 	if ((r = get_str(l, n, "generate", &generate)) < 0)
 		goto out;
 	if (!generate || !strcmp(generate, "all")) {
@@ -528,8 +687,9 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 			goto out;
 		goto roles_done;
 	}
-	if (nr_ynode_get(n, "options")) {
-		r = fail(l, key_node(n, "options"), "'options' goes with 'workload'");
+	if (nr_ynode_get(n, "options") || nr_ynode_get(n, "commands")) {
+		r = fail(l, key_node(n, nr_ynode_get(n, "options") ? "options" : "commands"),
+			 "'%s' goes with 'workload'", nr_ynode_get(n, "options") ? "options" : "commands");
 		goto out;
 	}
 	if (!!run == !!roles) {
@@ -547,6 +707,7 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 		role = &t->roles[0];
 		role->name = nr_xstrdup("main");
 		role->host = nr_xstrdup(host);
+		role->host_pos = nr__campaign_pos_of(host_node);
 		role->main = true;
 		role->pos = nr__campaign_pos_of(run);
 		if ((r = nr__campaign_get_argv(l, run, "run", &role->argv)) < 0)
@@ -564,7 +725,8 @@ int nr__campaign_load_test(struct loader *l, struct nr_campaign *c, const struct
 		}
 		t->roles = nr_xcalloc(roles->n, sizeof(*t->roles));
 		for (i = 0; i < roles->n; i++) {
-			r = load_role(l, c, t, roles->items[i], host, &env, &t->roles[t->n_roles++]);
+			r = load_role(l, c, t, roles->items[i], host, nr__campaign_pos_of(host_node), &env,
+				      &t->roles[t->n_roles++]);
 			if (r < 0)
 				goto out;
 			for (j = 0; j < i; j++)
@@ -592,6 +754,8 @@ roles_done:
 	if ((x = nr_ynode_get(n, "upload")) && (r = load_uploads(l, c, x, t)) < 0)
 		goto out;
 	if ((x = nr_ynode_get(n, "collect")) && (r = load_collects(l, c, x, t)) < 0)
+		goto out;
+	if ((r = load_builds(l, c, n, t)) < 0)
 		goto out;
 	if ((x = nr_ynode_get(n, "thresholds")) && (r = nr__campaign_add_threshold(l, c, t->name, NULL, x)) < 0)
 		goto out;

@@ -101,7 +101,7 @@ int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_ca
 {
 	struct nr_campaign *c = nr_xcalloc(1, sizeof(*c));
 	struct loader l = { .yr = { .file = path, .d = d } };
-	const struct nr_ynode *root, *tests, *x;
+	const struct nr_ynode *root, *tests, *x, *defaults;
 	struct nr_ydoc *doc = NULL;
 	size_t i;
 	int r;
@@ -123,14 +123,33 @@ int nr_campaign_load_thresholds(const char *path, const char *text, struct nr_ca
 	if ((x = nr_ynode_get(root, "limits")) && (r = nr__campaign_add_limits(&l, c, NULL, x)) < 0)
 		goto out;
 	tests = nr_ynode_get(root, "tests");
+	defaults = nr_ynode_get(root, "defaults");
+	if (defaults && defaults->kind != NR_Y_MAP)
+		defaults = NULL;
+	if (tests && tests->kind == NR_Y_SEQ)
+		c->tests = nr_xcalloc(tests->n + 1, sizeof(*c->tests));
 	for (i = 0; tests && tests->kind == NR_Y_SEQ && i < tests->n; i++) {
 		const struct nr_ynode *t = tests->items[i];
 		char *name = NULL;
 
-		const struct nr_ynode *lim;
+		const struct nr_ynode *lim, *rep;
 
 		if (t->kind != NR_Y_MAP)
 			continue;
+		/* adaptive repeats: compare judges those tests' series sequentially */
+		rep = nr_ynode_get(t, "repeat");
+		if (!rep && defaults)
+			rep = nr_ynode_get(defaults, "repeat");
+		if (rep && rep->kind == NR_Y_MAP) {
+			struct nr_test *ct = &c->tests[c->n_tests];
+
+			if ((r = nr__campaign_load_repeat(&l, nr_ynode_get(t, "repeat") ? t : defaults,
+							  rep, ct)) < 0 ||
+			    (r = get_str(&l, t, "name", &ct->name)) < 0)
+				goto out;
+			if (ct->name)
+				c->n_tests++;
+		}
 		x = nr_ynode_get(t, "thresholds");
 		lim = nr_ynode_get(t, "limits");
 		if (!x && !lim)

@@ -22,7 +22,6 @@
 #include "campaign/campaign_int.h"
 #include "yaml/yaml.h"
 
-#define DEFAULT_BUILD_TIMEOUT_US (3600 * 1000000LL)
 
 static const char *const variant_keys[] = {
 	"description", "values", "env", "build", "build_timeout",
@@ -228,6 +227,8 @@ const struct nr_variant *nr_campaign_variant(const struct nr_campaign *c, const 
 const struct nr_test *nr_campaign_case_test(const struct nr_campaign *c,
 					    const struct nr_case_plan *cp)
 {
+	if (cp->instances)
+		return cp->instances;
 	if (cp->variant >= 0 && c->variant_tests)
 		return &c->variant_tests[(size_t)cp->variant * c->n_tests + cp->test];
 	return &c->tests[cp->test];

@@ -1,6 +1,11 @@
 /*
- * Built-in workloads as roles (issue 14 moves this recipe into one table
- * that the loader, `netrig bench` and the workload server share).
+ * Built-in workloads as roles: `workload: tcp_rr` is a recipe for two
+ * roles, run like any others: a server (`netrig bench serve`, on the host
+ * named "server" when there is one) and a client (`netrig bench tcp_rr
+ * --json`, on "client", else local) whose output the `netrig` parser
+ * reads. Matrix parameters and `options:` named after bench options become
+ * options. The workloads, their options and the server's ready line are
+ * workload.h's recipe, the one `netrig bench` reads too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,59 +14,20 @@
 #include "base/mem.h"
 #include "campaign/campaign.h"
 #include "campaign/campaign_int.h"
+#include "workload/workload.h"
 #include "yaml/yaml.h"
 
-/*
- * Built-in workloads: `workload: tcp_rr` is a recipe for two roles, run
- * like any others: a server (`netrig bench serve`, on the host named
- * "server" when there is one) and a client (`netrig bench tcp_rr --json`,
- * on "client", else local) whose output the `netrig` parser reads. Matrix
- * parameters and `options:` named after bench options become options.
- */
-static const char *const workloads[] = {
-	"tcp_stream", "udp_stream", "tcp_rr", "udp_rr", "tcp_crr",
-};
-
-/* bench options that take a value, and those that are switches */
-static const char *const bench_value_opts[] = {
-	"duration", "omit", "interval", "size", "request", "response", "flows", "threads",
-	"burst", "rate", "sndbuf", "rcvbuf", "busy_poll", "rcvlowat", "congestion", "cpu",
-	"server_cpu",
-};
-static const char *const bench_flag_opts[] = { "reverse", "nodelay", "spin" };
-
-static bool in_list(const char *s, const char *const *list, size_t n)
+static void push_option(struct nr_strvec *argv, const struct nr_wl_option *o, const char *value)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(s, list[i]))
-			return true;
-	return false;
-}
-
-/* "--busy-poll" from "busy_poll" */
-static char *option_flag(const char *name)
-{
-	char *f = nr_xasprintf("--%s", name), *p;
-
-	for (p = f; *p; p++)
-		if (*p == '_')
-			*p = '-';
-	return f;
-}
-
-static void push_option(struct nr_strvec *argv, const char *name, const char *value)
-{
-	if (in_list(name, bench_flag_opts, NR_ARRAY_SIZE(bench_flag_opts))) {
+	if (o->is_switch) {
 		/* a switch: true/false (or the values a matrix lists) decide */
 		if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
-			nr_strvec_push_owned(argv, option_flag(name));
+			nr_strvec_push(argv, o->flag);
 		else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
-			nr_strvec_push_owned(argv, nr_xasprintf("--no-%s", name));
+			nr_strvec_push_owned(argv, nr_xasprintf("--no-%s", o->flag + 2));
 		return; /* options: only true and false make sense for a switch */
 	}
-	nr_strvec_push_owned(argv, option_flag(name));
+	nr_strvec_push(argv, o->flag);
 	nr_strvec_push(argv, value);
 }
 
@@ -72,15 +38,32 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 	const char *server_host = nr_campaign_host(c, "server") ? "server" : "local";
 	const char *client_host = nr_campaign_host(c, "client") ? "client" : "local";
 	const struct nr_host *sh = nr_campaign_host(c, server_host);
+	const char *names[NR_WL_N_KINDS + 1]; /* and packet_pipeline */
 	struct nr_role *srv, *cli;
+	enum nr_wl_kind kind;
 	size_t i;
 	int r;
 
-	if (!in_list(t->workload, workloads, NR_ARRAY_SIZE(workloads))) {
-		const char *guess = nr_did_you_mean(t->workload, workloads, NR_ARRAY_SIZE(workloads));
+	if (!strcmp(t->workload, "packet_pipeline"))
+		return nr__campaign_load_pipeline(l, c, n, t, env);
+	if (nr_ynode_get(n, "commands"))
+		return fail(l, key_node(n, "commands"), "'commands' goes with workload packet_pipeline");
+	if (nr_wl_kind_parse(t->workload, &kind) < 0) {
+		struct nr_buf all = NR_BUF_INIT;
+		const char *guess;
 
-		return fail(l, nr__campaign_value_node(n, "workload"), "unknown workload '%s'%s%s%s (tcp_stream, udp_stream, tcp_rr, udp_rr, tcp_crr)",
-			    t->workload, guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
+		for (i = 0; i < NR_WL_N_KINDS; i++) {
+			names[i] = nr_wl_kind_name((enum nr_wl_kind)i);
+			nr_buf_addf(&all, "%s, ", names[i]);
+		}
+		names[NR_WL_N_KINDS] = "packet_pipeline";
+		nr_buf_adds(&all, names[NR_WL_N_KINDS]);
+		guess = nr_did_you_mean(t->workload, names, NR_WL_N_KINDS + 1);
+		r = fail(l, nr__campaign_value_node(n, "workload"), "unknown workload '%s'%s%s%s (%s)",
+			 t->workload, guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "",
+			 all.buf);
+		nr_buf_release(&all);
+		return r;
 	}
 	if (!nr_parser_find("netrig"))
 		return fail(l, key_node(n, "workload"), "this build has no 'netrig' parser for workloads");
@@ -91,8 +74,9 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 	srv->name = nr_xstrdup("server");
 	srv->host = nr_xstrdup(server_host);
 	srv->pos = nr__campaign_pos_of(n);
+	srv->host_pos = srv->pos;
 	srv->ready.kind = NR_READY_REGEX;
-	srv->ready.regex = nr_xstrdup("^listening on ");
+	srv->ready.regex = nr_xstrdup(NR_WL_READY_REGEX);
 	srv->ready.timeout_us = DEFAULT_READY_TIMEOUT_US;
 	nr_strvec_push(&srv->argv, "{netrig}");
 	nr_strvec_push(&srv->argv, "bench");
@@ -108,6 +92,7 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 	cli->host = nr_xstrdup(client_host);
 	cli->main = true;
 	cli->pos = nr__campaign_pos_of(n);
+	cli->host_pos = cli->pos;
 	nr_strvec_push(&cli->argv, "{netrig}");
 	nr_strvec_push(&cli->argv, "bench");
 	nr_strvec_push(&cli->argv, t->workload);
@@ -120,34 +105,33 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 			return r;
 		for (i = 0; i < opts->n; i++) {
 			const char *k = opts->keys[i]->scalar;
-			const char *all[NR_ARRAY_SIZE(bench_value_opts) + NR_ARRAY_SIZE(bench_flag_opts)];
-			size_t m = 0, j;
+			const struct nr_wl_option *o = nr_wl_option_find(k);
+			size_t j;
 
-			if (!in_list(k, bench_value_opts, NR_ARRAY_SIZE(bench_value_opts)) &&
-			    !in_list(k, bench_flag_opts, NR_ARRAY_SIZE(bench_flag_opts))) {
+			if (!o) {
+				const char **opt_names = nr_xcalloc(nr_wl_n_options, sizeof(*opt_names));
 				const char *guess;
 
-				for (j = 0; j < NR_ARRAY_SIZE(bench_value_opts); j++)
-					all[m++] = bench_value_opts[j];
-				for (j = 0; j < NR_ARRAY_SIZE(bench_flag_opts); j++)
-					all[m++] = bench_flag_opts[j];
-				guess = nr_did_you_mean(k, all, m);
+				for (j = 0; j < nr_wl_n_options; j++)
+					opt_names[j] = nr_wl_options[j].name;
+				guess = nr_did_you_mean(k, opt_names, nr_wl_n_options);
+				free(opt_names);
 				return fail(l, opts->keys[i], "'%s' is not an option of netrig bench%s%s%s", k,
 					    guess ? " (did you mean '" : "", guess ? guess : "", guess ? "'?)" : "");
 			}
 			if (opts->items[i]->kind != NR_Y_SCALAR)
 				return fail(l, opts->items[i], "option '%s' must be a single value", k);
-			push_option(&cli->argv, k, opts->items[i]->scalar);
+			push_option(&cli->argv, o, opts->items[i]->scalar);
 		}
 	}
 	for (i = 0; i < t->n_params; i++) {
 		const char *k = t->params[i].name;
+		const struct nr_wl_option *o = nr_wl_option_find(k);
 		char *ref;
 
-		if (!in_list(k, bench_value_opts, NR_ARRAY_SIZE(bench_value_opts)) &&
-		    !in_list(k, bench_flag_opts, NR_ARRAY_SIZE(bench_flag_opts)))
+		if (!o)
 			continue; /* a dimension of its own (a label, or for other templates) */
-		if (in_list(k, bench_flag_opts, NR_ARRAY_SIZE(bench_flag_opts))) {
+		if (o->is_switch) {
 			/* a switch in a matrix: "--reverse" or "--no-reverse" per case */
 			size_t v;
 
@@ -157,16 +141,11 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 				if (strcmp(x, "true") && strcmp(x, "false"))
 					return fail(l, n, "matrix parameter '%s' takes true and false", k);
 			}
-			{
-				char *flag = option_flag(k);
-
-				nr_strvec_push_owned(&cli->argv, nr_xasprintf("{?%s:%s}", k, flag));
-				free(flag);
-			}
+			nr_strvec_push_owned(&cli->argv, nr_xasprintf("{?%s:%s}", k, o->flag));
 			continue;
 		}
 		ref = nr_xasprintf("{%s}", k);
-		push_option(&cli->argv, k, ref);
+		push_option(&cli->argv, o, ref);
 		free(ref);
 	}
 	for (i = 0; i < env->keys.n; i++) {

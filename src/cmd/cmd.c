@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/mem.h"
 #include "base/str.h"
+#include "campaign/campaign.h"
 
 /* one extern per subcommand, in the order of the table */
 extern const struct nr_cmd nr_cmd_ab;
@@ -14,9 +16,11 @@ extern const struct nr_cmd nr_cmd_bench;
 extern const struct nr_cmd nr_cmd_changes;
 extern const struct nr_cmd nr_cmd_compare;
 extern const struct nr_cmd nr_cmd_db;
+extern const struct nr_cmd nr_cmd_job;
 extern const struct nr_cmd nr_cmd_lab;
 extern const struct nr_cmd nr_cmd_log;
 extern const struct nr_cmd nr_cmd_parse;
+extern const struct nr_cmd nr_cmd_pkt;
 extern const struct nr_cmd nr_cmd_plan;
 extern const struct nr_cmd nr_cmd_push;
 extern const struct nr_cmd nr_cmd_report;
@@ -27,6 +31,7 @@ extern const struct nr_cmd nr_cmd_status;
 extern const struct nr_cmd nr_cmd_sysinfo;
 extern const struct nr_cmd nr_cmd_token;
 extern const struct nr_cmd nr_cmd_user;
+extern const struct nr_cmd nr_cmd_worker;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
@@ -35,9 +40,11 @@ const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_changes,
 	&nr_cmd_compare,
 	&nr_cmd_db,
+	&nr_cmd_job,
 	&nr_cmd_lab,
 	&nr_cmd_log,
 	&nr_cmd_parse,
+	&nr_cmd_pkt,
 	&nr_cmd_plan,
 	&nr_cmd_push,
 	&nr_cmd_report,
@@ -48,6 +55,7 @@ const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_sysinfo,
 	&nr_cmd_token,
 	&nr_cmd_user,
+	&nr_cmd_worker,
 	NULL,
 };
 
@@ -83,6 +91,38 @@ void nr_cmd_warnings(const struct nr_strvec *w)
 		fprintf(stderr, "%s\n", shown);
 		free(shown);
 	}
+}
+
+int nr_cmd_select_opt(const char *name, int opt, const char *arg, struct nr_select *sel)
+{
+	struct nr_diag d = { 0 };
+
+	switch (opt) {
+	case NR_CMD_OPT_TEST:
+		nr_strvec_push(&sel->tests, arg);
+		return 1;
+	case NR_CMD_OPT_SET:
+		if (nr_select_add_set(sel, arg, &d) < 0)
+			return -nr_cmd_error(name, NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+		return 1;
+	case NR_CMD_OPT_FROM:
+		free(sel->from);
+		sel->from = nr_xstrdup(arg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int nr_cmd_select_apply(struct nr_campaign *c, const struct nr_select *sel)
+{
+	struct nr_diag d = { 0 };
+
+	if (nr_campaign_apply_set(c, sel, &d) < 0) {
+		fprintf(stderr, "%s\n", nr_diag_msg(&d));
+		return NR_EXIT_USAGE;
+	}
+	return 0;
 }
 
 int nr_cmd_usage(const struct nr_cmd *cmd, FILE *to, int status)

@@ -57,6 +57,31 @@ int nr_cmd_usage(const struct nr_cmd *cmd, FILE *to, int status);
 
 struct nr_campaign;
 struct nr_runner_opts;
+struct nr_select;
+
+/*
+ * The options that choose cases (`run`, `plan`): --test PATTERN, --set
+ * PARAM=VALUE and --from TEST, for getopt_long tables (their values are
+ * NR_CMD_OPT_*), and the one help text for them.
+ */
+enum { NR_CMD_OPT_TEST = 't', NR_CMD_OPT_SET = 0x101, NR_CMD_OPT_FROM = 0x102 };
+#define NR_CMD_SELECT_OPTIONS                                                   \
+	{ "test", required_argument, NULL, NR_CMD_OPT_TEST },                   \
+	{ "set", required_argument, NULL, NR_CMD_OPT_SET },                     \
+	{ "from", required_argument, NULL, NR_CMD_OPT_FROM }
+#define NR_CMD_SELECT_HELP                                                                      \
+	"  --test PATTERN  only the tests (or, with a '/', case keys) PATTERN matches ('*', '?',\n" \
+	"                  [...]); a leading '-' leaves them out (repeatable)\n"                   \
+	"  --set P=V       matrix parameter P takes value V: one of its values narrows it,\n"    \
+	"                  another replaces them (repeatable; several V for one P: those)\n"     \
+	"  --from TEST     start at the first case of this test (or with this key)\n"
+/*
+ * One of those options into sel: 1 when opt was one (0 when not), or the
+ * exit status 2 after a message for a bad --set (negated: -2).
+ */
+int nr_cmd_select_opt(const char *name, int opt, const char *arg, struct nr_select *sel);
+/* sel's --set applied to c: 0, or exit status 2 after the message (naming the file). */
+int nr_cmd_select_apply(struct nr_campaign *c, const struct nr_select *sel);
 
 /*
  * What `netrig run` does with a loaded campaign (cmd_run.c), for the

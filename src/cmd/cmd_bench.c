@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -127,7 +126,8 @@ static int serve(int argc, char **argv)
 		status = nr_cmd_error(NAME, NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
 		goto out;
 	}
-	printf("listening on %s\n", addr);
+	/* the line a campaign's server role waits for (workload.h's recipe) */
+	printf(NR_WL_READY_PREFIX "%s\n", addr);
 	fflush(stdout);
 	r = nr_wl_server_run(s, &d);
 	if (r < 0)
@@ -144,37 +144,9 @@ out:
  */
 static int parse_rate(const char *s, double *ret)
 {
-	char tmp[64];
-	size_t n = strlen(s);
-	double mult = 1, v;
+	static const char *const units[] = { "bit/s", "bps", "/s", NULL };
 
-	if (!strcmp(s, "unlimited") || !strcmp(s, "0")) {
-		*ret = 0;
-		return 0;
-	}
-	if (n == 0 || n >= sizeof(tmp))
-		return NR_EINVAL;
-	memcpy(tmp, s, n + 1);
-	if (n > 5 && !strcasecmp(tmp + n - 5, "bit/s"))
-		tmp[n -= 5] = '\0';
-	else if (n > 3 && !strcasecmp(tmp + n - 3, "bps"))
-		tmp[n -= 3] = '\0';
-	else if (n > 2 && !strcmp(tmp + n - 2, "/s"))
-		tmp[n -= 2] = '\0';
-	if (n > 1) {
-		switch (tmp[n - 1]) {
-		case 'k': case 'K': mult = 1e3; break;
-		case 'm': case 'M': mult = 1e6; break;
-		case 'g': case 'G': mult = 1e9; break;
-		default: break;
-		}
-		if (mult != 1)
-			tmp[n - 1] = '\0';
-	}
-	if (nr_parse_double(tmp, &v) < 0 || !(v >= 0) || !isfinite(v))
-		return NR_EINVAL;
-	*ret = v * mult;
-	return 0;
+	return nr_parse_rate(s, units, ret);
 }
 
 static void print_error_json(enum nr_wl_kind kind, const char *to, const char *msg)

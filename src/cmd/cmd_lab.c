@@ -98,8 +98,15 @@ static void status_text(const struct nr_lab *lab, const struct nr_lab_status *st
 			       h->ifaces[j].prefix, !f->exists ? "absent" : f->up ? "up" : "down");
 			if (f->exists)
 				printf(" mtu %d%s", f->mtu, f->has_address ? "" : ", address missing");
+			if (lab->links[h->ifaces[j].link].netem.set)
+				printf(", netem %s", f->netem ? "on" : "missing");
 			printf("\n");
 		}
+		for (j = 0; j < h->n_routes; j++)
+			printf("    route %s via %s dev %s\n", h->routes[j].dest, h->routes[j].via,
+			       h->ifaces[h->routes[j].iface].name);
+		if (h->n_routes && hs->routes != h->n_routes)
+			printf("    %zu of %zu routes in place\n", hs->routes, h->n_routes);
 		if (h->sshd && hs->sshd_pid)
 			printf("    sshd pid %d %s\n", (int)hs->sshd_pid,
 			       !hs->sshd_running ? "not running" :
@@ -144,9 +151,21 @@ static void status_json(const struct nr_lab *lab, const struct nr_lab_status *st
 			json_object_set_new(fo, "up", json_boolean(f->up));
 			json_object_set_new(fo, "has_address", json_boolean(f->has_address));
 			json_object_set_new(fo, "mtu", json_integer(f->mtu));
+			if (lab->links[h->ifaces[j].link].netem.set)
+				json_object_set_new(fo, "netem", json_boolean(f->netem));
 			json_array_append_new(ifs, fo);
 		}
 		json_object_set_new(ho, "interfaces", ifs);
+		{
+			json_t *ro = json_array();
+
+			for (j = 0; j < h->n_routes; j++)
+				json_array_append_new(ro, json_pack("{s:s, s:s, s:s}", "dest",
+								    h->routes[j].dest, "via", h->routes[j].via,
+								    "dev", h->ifaces[h->routes[j].iface].name));
+			json_object_set_new(ho, "routes", ro);
+			json_object_set_new(ho, "routes_in_place", json_integer((json_int_t)hs->routes));
+		}
 		if (h->sshd) {
 			json_t *so = json_object();
 

@@ -34,7 +34,8 @@ static int show_attempt(struct nr_store *st, const struct nr_attempt_rec *a, con
 			snprintf(what, sizeof(what), "build");
 		else
 			snprintf(what, sizeof(what), "repeat %d", a->repeat + 1);
-		printf("=== attempt %d (%s) %s  %s  %s%s%s\n", a->number, what, a->outcome, a->id,
+		printf("=== attempt %d (%s) %s%s  %s  %s%s%s\n", a->number, what, a->outcome,
+		       a->superseded ? " (superseded: the case was run again)" : "", a->id,
 		       nr_fmt_time(when, sizeof(when), a->started_us), a->error ? "\n    " : "", error);
 		free(error);
 	}
@@ -52,6 +53,9 @@ static int show_attempt(struct nr_store *st, const struct nr_attempt_rec *a, con
 		}
 		if (raw) {
 			fwrite(o->data.buf, 1, o->data.len, stdout);
+		} else if (memchr(o->data.buf, '\0', o->data.len)) {
+			/* a capture or another binary file: no use escaped on a terminal */
+			printf("[binary: --stream '%s' --raw writes its bytes]\n", o->stream);
 		} else {
 			/* for people: its lines, not what would drive their terminal */
 			struct nr_buf shown = NR_BUF_INIT;
@@ -60,7 +64,8 @@ static int show_attempt(struct nr_store *st, const struct nr_attempt_rec *a, con
 			fwrite(shown.buf, 1, shown.len, stdout);
 			nr_buf_release(&shown);
 		}
-		if (!raw && o->data.len && o->data.buf[o->data.len - 1] != '\n')
+		if (!raw && o->data.len && o->data.buf[o->data.len - 1] != '\n' &&
+		    !memchr(o->data.buf, '\0', o->data.len))
 			putchar('\n');
 		if (!raw && o->dropped)
 			printf("[%llu more bytes were not kept]\n", (unsigned long long)o->dropped);

@@ -22,6 +22,7 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 	struct nr_tmpl_ctx ctx = {
 		.campaign = c, .test = t, .value_idx = cp->value_idx, .attempt = 1,
 		.workdir = t->workdir ? t->workdir : c->dir, .case_key = cp->key,
+		.role_hosts = cp->hosts,
 	};
 	size_t i, j;
 
@@ -32,6 +33,7 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 		char *shown;
 
 		ctx.netrig = "netrig";
+		ctx.instance = role->instance;
 		if (nr_template_expand_argv(&role->argv, &ctx, &argv, NULL) < 0) {
 			nr_strvec_clear(&argv);
 			for (j = 0; j < role->argv.n; j++)
@@ -44,8 +46,8 @@ static void print_commands(const struct nr_campaign *c, const struct nr_test *t,
 		}
 		nr_strvec_clear(&argv);
 		shown = nr_str_escaped(line.buf); /* a value may hold anything */
-		printf("      %s@%s%s: %s\n", role->name, role->host, role->main ? " (main)" : "",
-		       shown);
+		printf("      %s@%s%s%s: %s\n", role->name, cp->hosts[i]->name,
+		       cp->hosts[i]->optional ? " (optional)" : "", role->main ? " (main)" : "", shown);
 		free(shown);
 		nr_buf_release(&line);
 	}
@@ -143,7 +145,7 @@ out:
 static int run_plan(const struct nr_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "test", required_argument, NULL, 't' },
+		NR_CMD_SELECT_OPTIONS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "commands", no_argument, NULL, 'c' },
 		{ "power", no_argument, NULL, 'p' },
@@ -151,7 +153,7 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct nr_strvec only = NR_STRVEC_INIT;
+	struct nr_select sel = { 0 };
 	struct nr_campaign *c = NULL;
 	struct nr_plan plan = { 0 };
 	struct nr_diag d = { 0 };
@@ -161,10 +163,15 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 	char *name;
 
 	while ((opt = getopt_long(argc, argv, "t:jcpd:h", opts, NULL)) != -1) {
+		int k = nr_cmd_select_opt("plan", opt, optarg, &sel);
+
+		if (k < 0) {
+			nr_select_clear(&sel);
+			return -k;
+		}
+		if (k > 0)
+			continue;
 		switch (opt) {
-		case 't':
-			nr_strvec_push(&only, optarg);
-			break;
 		case 'j':
 			json = 1;
 			break;
@@ -184,28 +191,22 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc) {
-		nr_strvec_clear(&only);
+		nr_select_clear(&sel);
 		return nr_cmd_usage(&nr_cmd_plan, stderr, NR_EXIT_USAGE);
 	}
-	if (nr_campaign_load(argv[optind], NULL, &c, &d) < 0 ||
-	    nr_plan_build(c, &only, &plan, &d) < 0) {
+	if (nr_campaign_load(argv[optind], NULL, &c, &d) < 0) {
+		fprintf(stderr, "%s\n", nr_diag_msg(&d));
+		status = NR_EXIT_USAGE;
+		goto out;
+	}
+	if ((status = nr_cmd_select_apply(c, &sel)) != 0)
+		goto out;
+	if (nr_plan_build(c, &sel, &plan, &d) < 0) {
 		fprintf(stderr, "%s\n", nr_diag_msg(&d));
 		status = NR_EXIT_USAGE;
 		goto out;
 	}
 	nr_cmd_warnings(&c->warnings);
-	for (i = 0; i < only.n; i++) {
-		size_t k;
-
-		for (k = 0; k < c->n_tests; k++)
-			if (!strcmp(c->tests[k].name, only.v[i]))
-				break;
-		if (k == c->n_tests) {
-			status = nr_cmd_error("plan", NR_EXIT_USAGE, "no test named '%s' in %s",
-					      only.v[i], c->path);
-			goto out;
-		}
-	}
 	if (power) {
 		status = print_power(c, &plan, db);
 		goto out;
@@ -228,6 +229,8 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 			json_object_set_new(o, "key", json_string(plan.cases[i].key));
 			json_object_set_new(o, "params", json_loads(params, 0, NULL));
 			json_object_set_new(o, "repeat", json_integer(t->repeat));
+			if (t->repeat_min)
+				json_object_set_new(o, "repeat_min", json_integer(t->repeat_min));
 			json_array_append_new(arr, o);
 			free(params);
 		}
@@ -243,24 +246,29 @@ static int run_plan(const struct nr_global *g, int argc, char **argv)
 	for (i = 0; i < plan.n; i++) {
 		const struct nr_test *t = nr_campaign_case_test(c, &plan.cases[i]);
 
-		printf("%5zu  %s  (x%d)\n", i + 1, plan.cases[i].key, t->repeat);
+		if (t->repeat_min)
+			printf("%5zu  %s  (x%d..%d until clear)\n", i + 1, plan.cases[i].key,
+			       t->repeat_min, t->repeat);
+		else
+			printf("%5zu  %s  (x%d)\n", i + 1, plan.cases[i].key, t->repeat);
 		if (commands)
 			print_commands(c, t, &plan.cases[i]);
 	}
 out:
 	nr_plan_release(&plan);
 	nr_campaign_free(c);
-	nr_strvec_clear(&only);
+	nr_select_clear(&sel);
 	return status;
 }
 
 const struct nr_cmd nr_cmd_plan = {
 	.name = "plan",
 	.summary = "list the cases of a campaign without running them",
-	.usage = "plan CAMPAIGN.yaml [--test NAME]... [--commands] [--json]\n"
-		 "       netrig plan CAMPAIGN.yaml --power [--test NAME]... [--db PATH]\n"
+	.usage = "plan CAMPAIGN.yaml [--test PATTERN]... [--set P=V]... [--from TEST] [--commands]\n"
+		 "                   [--json]\n"
+		 "       netrig plan CAMPAIGN.yaml --power [--test PATTERN]... [--db PATH]\n"
 		 "\n"
-		 "  --test NAME   only this test (repeatable)\n"
+		 NR_CMD_SELECT_HELP
 		 "  --commands    show each role's command line with the case's values\n"
 		 "  --json        the cases as JSON\n"
 		 "  --power       what comparisons of this plan can detect: per series its noise\n"

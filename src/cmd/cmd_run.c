@@ -238,7 +238,7 @@ int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struc
 		/* plan errors (a random count too large) are campaign errors: before anything runs */
 		struct nr_plan plan = { 0 };
 
-		r = nr_plan_build(c, &o->only_tests, &plan, &d);
+		r = nr_plan_build(c, o->select, &plan, &d);
 		nr_plan_release(&plan);
 		if (r < 0) {
 			fprintf(stderr, "%s\n", nr_diag_msg(&d));
@@ -299,8 +299,11 @@ int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struc
 		print_results(st, sum.run_id);
 	/* checked with or without a baseline: a limit is not relative to anything */
 	breached = check_limits(st, sum.run_id, prog.quiet);
-	printf("run %s: %s, %zu cases: %zu passed, %zu failed, %zu not run", sum.run_id,
-	       sum.status, sum.total, sum.passed, sum.failed, sum.pending);
+	printf("run %s: %s, %zu cases: %zu passed, %zu failed", sum.run_id, sum.status, sum.total,
+	       sum.passed, sum.failed);
+	if (sum.failed_optional)
+		printf(" (%zu on optional hosts, which do not fail the run)", sum.failed_optional);
+	printf(", %zu not run", sum.pending);
 	if (breached > 0)
 		printf("; %ld limit%s breached", breached, breached == 1 ? "" : "s");
 	putchar('\n');
@@ -335,7 +338,9 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		{ "commit", required_argument, NULL, 'C' },
 		{ "branch", required_argument, NULL, 'B' },
 		{ "label", required_argument, NULL, 'l' },
-		{ "test", required_argument, NULL, 't' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "rerun", required_argument, NULL, 'A' },
+		NR_CMD_SELECT_OPTIONS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "push", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
@@ -343,6 +348,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	};
 	struct nr_runner_opts o = { .cancel_fd = -1 };
 	const char *push = NULL;
+	struct nr_select sel = { 0 };
 	struct nr_campaign *c = NULL;
 	struct nr_diag d = { 0 };
 	const char *db = g->db_path, *resume_run = NULL;
@@ -350,7 +356,15 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	bool resume = false, quiet = g->quiet;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:t:qP:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:b:qP:h", opts, NULL)) != -1) {
+		int k = nr_cmd_select_opt("run", opt, optarg, &sel);
+
+		if (k < 0) {
+			status = -k;
+			goto out;
+		}
+		if (k > 0)
+			continue;
 		switch (opt) {
 		case 'd':
 			db = optarg;
@@ -375,8 +389,11 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 						    optarg);
 			}
 			break;
-		case 't':
-			nr_strvec_push(&o.only_tests, optarg);
+		case 'A':
+			nr_strvec_push(&o.rerun, optarg);
+			break;
+		case 'b':
+			o.baseline = optarg;
 			break;
 		case 'q':
 			quiet = true;
@@ -394,11 +411,30 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		status = nr_cmd_usage(&nr_cmd_run, stderr, NR_EXIT_USAGE);
 		goto out;
 	}
+	if (resume && o.baseline) {
+		/* a resumed run keeps the baseline its adaptive cases started with */
+		status = nr_cmd_error("run", NR_EXIT_USAGE, "--baseline does not apply to --resume or "
+				      "--run: the run keeps the baseline it started with");
+		goto out;
+	}
+	if (resume && !nr_select_empty(&sel)) {
+		status = nr_cmd_error("run", NR_EXIT_USAGE, "--test, --set and --from choose the cases of a "
+					"new run; a resumed run keeps the ones it chose (--rerun runs some again)");
+		goto out;
+	}
+	if (o.rerun.n && !resume) {
+		status = nr_cmd_error("run", NR_EXIT_USAGE, "--rerun runs cases of a run again: give "
+					"--resume CAMPAIGN.yaml or --run RUN with it");
+		goto out;
+	}
 	if (optind < argc && nr_campaign_load(argv[optind], NULL, &c, &d) < 0) {
 		fprintf(stderr, "%s\n", nr_diag_msg(&d));
 		status = NR_EXIT_USAGE;
 		goto out;
 	}
+	if (c && (status = nr_cmd_select_apply(c, &sel)) != 0)
+		goto out;
+	o.select = &sel;
 	status = nr_cmd_run_campaign("run", g, c, resume, resume_run, &o, db, quiet, true, run_id);
 	/*
 	 * The run's result decides the exit status, not the push: a server
@@ -409,7 +445,8 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 out:
 	nr_campaign_free(c);
 	nr_kv_clear(&o.labels);
-	nr_strvec_clear(&o.only_tests);
+	nr_strvec_clear(&o.rerun);
+	nr_select_clear(&sel);
 	return status;
 }
 
@@ -417,9 +454,10 @@ const struct nr_cmd nr_cmd_run = {
 	.name = "run",
 	.summary = "run a campaign, or resume its unfinished run",
 	.usage = "run CAMPAIGN.yaml [--db PATH] [--commit SHA] [--branch NAME] [--label K=V]...\n"
-		 "                  [--test NAME]... [-q] [--push URL]\n"
-		 "       netrig run --resume CAMPAIGN.yaml [--db PATH]\n"
-		 "       netrig run --run RUN [--db PATH]\n"
+		 "                  [--test PATTERN]... [--set PARAM=VALUE]... [--from TEST] [--baseline SEL] [-q]\n"
+		 "                  [--push URL]\n"
+		 "       netrig run --resume CAMPAIGN.yaml [--rerun PATTERN]... [--db PATH]\n"
+		 "       netrig run --run RUN [--rerun PATTERN]... [--db PATH]\n"
 		 "\n"
 		 "  --db PATH       results database (default ./netrig.db)\n"
 		 "  --resume        finish the latest unfinished run of this campaign\n"
@@ -427,10 +465,22 @@ const struct nr_cmd nr_cmd_run = {
 		 "  --commit SHA    the commit under test (default: git rev-parse HEAD here)\n"
 		 "  --branch NAME   its branch (default: the current git branch)\n"
 		 "  --label K=V     a label for the run (repeatable)\n"
-		 "  --test NAME     run only this test (repeatable)\n"
+		 NR_CMD_SELECT_HELP
+		 "  --rerun PATTERN with --resume or --run: run the cases PATTERN matches (test\n"
+		 "                  names, or case keys with a '/') again in that run, finished\n"
+		 "                  or not; their earlier attempts are kept, marked superseded,\n"
+		 "                  and no longer count (repeatable)\n"
+		 "  --baseline SEL  the run adaptive repeats (repeat: {min, max, until: clear})\n"
+		 "                  compare each case with while it runs, as compare selects\n"
+		 "                  (id, latest, branch:, commit:, label:K=V) among this\n"
+		 "                  campaign's runs; with variants the other variant is the\n"
+		 "                  baseline. Without either an adaptive case runs min repeats.\n"
 		 "  -q, --quiet     no progress and no results table\n"
 		 "  --push URL      send the run to a netrig serve at the end (token from\n"
 		 "                  NETRIG_TOKEN); one that cannot be reached leaves it local\n"
+		 "\n"
+		 "The cases --test, --set and --from choose are stored with the run: a resume\n"
+		 "runs those. A pattern that matches nothing is an error (exit status 2).\n"
 		 "\n"
 		 "At the end the run's series are checked against the campaign's limits\n"
 		 "(the median of each series' repeats): a breach is listed and fails the run.\n"

@@ -180,6 +180,64 @@ static size_t metric_group(const char ***names, size_t *n, size_t *cap, const ch
 	return (*n)++;
 }
 
+void nr__compare_adaptive(const struct nr_campaign *camp, struct nr_series_cmp *s)
+{
+	size_t i;
+
+	s->repeat_min = s->repeat_max = 0;
+	for (i = 0; camp && i < camp->n_tests; i++)
+		if (!strcmp(camp->tests[i].name, s->id.test) && camp->tests[i].repeat_min) {
+			s->repeat_min = camp->tests[i].repeat_min;
+			s->repeat_max = camp->tests[i].repeat;
+		}
+}
+
+/*
+ * The sequential designs of the series of adaptive tests, and the level
+ * left to Holm for the others: the comparison's alpha is shared equally
+ * by its cases (distinct keys judged), a case's share equally by its
+ * series with a direction, so that by the union bound the chance of any
+ * false regression stays at alpha (docs/analysis.md, "Adaptive repeats").
+ * Returns the alpha for the fixed series' family.
+ */
+static double adaptive_designs(const struct nr_comparison *c, const struct nr_compare_opts *o,
+			       const size_t *at, const struct nr_analysis_series *in, size_t m,
+			       struct nr_analysis_sequential *q)
+{
+	size_t i, j, cases = 0, adaptive_cases = 0;
+
+	for (i = 0; i < m; i++) {
+		const struct nr_series_cmp *s = &c->v[at[i]];
+		size_t first = i, per_case = 0;
+
+		for (j = 0; j < m; j++) {
+			const struct nr_series_cmp *x = &c->v[at[j]];
+
+			if (strcmp(x->id.key, s->id.key) != 0)
+				continue;
+			if (j < first)
+				first = j;
+			per_case += x->id.better != NR_BETTER_NONE;
+		}
+		if (first == i) {
+			cases++;
+			adaptive_cases += s->repeat_min > 0;
+		}
+		if (!s->repeat_min || s->id.better == NR_BETTER_NONE)
+			continue;
+		q[i] = (struct nr_analysis_sequential){
+			.min = (size_t)s->repeat_min, .max = (size_t)s->repeat_max,
+			.n_base = in[i].evidence ? 0 : in[i].nb,
+			.alpha = o->params.alpha / (double)per_case, /* divided by cases below */
+			.spending = NR_SPEND_OBRIEN_FLEMING,
+		};
+	}
+	for (i = 0; i < m; i++)
+		q[i].alpha /= (double)(cases ? cases : 1);
+	return adaptive_cases ? o->params.alpha * (double)(cases - adaptive_cases) / (double)cases
+			      : o->params.alpha;
+}
+
 /*
  * Judge every series present on both sides at once: the false-alarm
  * level holds for the whole comparison, and series of one metric share
@@ -191,6 +249,7 @@ int nr__compare_judge(struct nr_comparison *c, const struct nr_compare_opts *o, 
 {
 	struct nr_analysis_series *in = nr_xcalloc(c->n + 1, sizeof(*in));
 	struct nr_analysis_compare_result *res = nr_xcalloc(c->n + 1, sizeof(*res));
+	struct nr_analysis_sequential *q = NULL;
 	const char **names = NULL;
 	size_t *at = nr_xcalloc(c->n + 1, sizeof(*at)), m = 0, n_names = 0, cap = 0, i;
 	int r;
@@ -210,7 +269,19 @@ int nr__compare_judge(struct nr_comparison *c, const struct nr_compare_opts *o, 
 			.evidence = ev ? &ev[i] : NULL,
 		};
 	}
-	r = nr_analysis_compare_family(in, m, &o->params, res);
+	{
+		struct nr_analysis_compare_params p = o->params;
+
+		q = nr_xcalloc(m + 1, sizeof(*q));
+		p.alpha = adaptive_designs(c, o, at, in, m, q);
+		for (i = 0; i < m; i++)
+			if (q[i].min)
+				in[i].seq = &q[i];
+		/* every case adaptive: no family left, the level stays valid */
+		if (!(p.alpha > 0))
+			p.alpha = o->params.alpha;
+		r = nr_analysis_compare_family(in, m, &p, res);
+	}
 	if (r < 0) {
 		r = nr_diagf(d, r, "bad comparison parameters");
 		goto out;
@@ -224,6 +295,7 @@ int nr__compare_judge(struct nr_comparison *c, const struct nr_compare_opts *o, 
 		c->few_repeats |= s->r.few_repeats;
 	}
 out:
+	free(q);
 	free(names);
 	free(in);
 	free(res);
@@ -336,6 +408,7 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 		if (!o->params_from_cli)
 			nr_campaign_thresholds(camp, s->id.test, s->id.metric, &s->threshold,
 					       &s->critical);
+		nr__compare_adaptive(camp, s);
 		if (x->c1 == x->c0) {
 			s->presence = NR_ONLY_BASE;
 			c.only_base++;

@@ -109,6 +109,10 @@ struct nr_series_cmp {
 	struct nr_analysis_compare_result r; /* NR_IN_BOTH only */
 	char *context;                 /* e.g. "a change point at commit abc123 (+12.0 %)", or NULL */
 	struct nr_paired_extra paired; /* a paired comparison's series only */
+	/* the adaptive repeats of its test in the candidate's campaign
+	 * (repeat: {min, max, until: clear}; 0 0: fixed): judged
+	 * sequentially (docs/analysis.md, "Adaptive repeats") */
+	int repeat_min, repeat_max;
 };
 
 struct nr_comparison {

@@ -28,6 +28,9 @@ int nr__compare_judge(struct nr_comparison *c, const struct nr_compare_opts *o, 
 int nr__compare_load_thresholds(const struct nr_run_rec *cand, struct nr_campaign **ret,
 				struct nr_diag *d);
 
+/* s->repeat_min, repeat_max from the adaptive repeats of its test in camp (NULL: none). */
+void nr__compare_adaptive(const struct nr_campaign *camp, struct nr_series_cmp *s);
+
 /* Regressions first, then improvements, noisy, changed, one-sided, stable. */
 void nr__compare_sort(struct nr_comparison *c);
 

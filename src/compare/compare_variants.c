@@ -226,8 +226,12 @@ int nr_compare_variants(struct nr_store *st, const struct nr_compare_opts *o,
 	c.base_class = nr_xstrdup("");
 	for (i = 0; i < n_cases; i++)
 		c.cand_failed_cases += !strcmp(cases[i].status, NR_CASE_FAILED);
-	if (!o->params_from_cli && (r = nr__compare_load_thresholds(&c.cand, &camp, d)) < 0)
-		goto out;
+	/* its thresholds (unless --threshold) and which tests repeat adaptively */
+	if ((r = nr__compare_load_thresholds(&c.cand, &camp, d)) < 0) {
+		if (!o->params_from_cli)
+			goto out;
+		r = 0;
+	}
 	if ((r = nr_store_samples_list(st, c.cand.id, false, &rows, &n_rows, d)) < 0)
 		goto out;
 	p = nr_xcalloc(n_rows + 1, sizeof(*p));
@@ -274,7 +278,10 @@ int nr_compare_variants(struct nr_store *st, const struct nr_compare_opts *o,
 		s->id.key = nr_xstrdup(p[i].pair_key);
 		s->threshold = o->params.threshold;
 		s->critical = o->params.critical;
-		nr_campaign_thresholds(camp, s->id.test, s->id.metric, &s->threshold, &s->critical);
+		if (!o->params_from_cli)
+			nr_campaign_thresholds(camp, s->id.test, s->id.metric, &s->threshold,
+					       &s->critical);
+		nr__compare_adaptive(camp, s);
 		/* pair i is repeat i of one variant with repeat i of the other */
 		x->b0 = x->c0 = kb;
 		while (ib < nb && ic < nc) {

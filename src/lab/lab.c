@@ -43,6 +43,16 @@ static bool netns_exists(const struct nr_lab_host *h)
 	return ok;
 }
 
+static bool any_netem(const struct nr_lab *lab)
+{
+	size_t i;
+
+	for (i = 0; i < lab->n_links; i++)
+		if (lab->links[i].netem.set)
+			return true;
+	return false;
+}
+
 static bool any_sshd(const struct nr_lab *lab)
 {
 	size_t i;
@@ -92,6 +102,8 @@ int nr_lab_check_tools(const struct nr_lab *lab, struct nr_diag *d)
 				NR_LAB_SSHD);
 	if (any_sshd(lab) && !in_path("ssh-keygen"))
 		return nr_diagf(d, NR_ENOTFOUND, "ssh-keygen is not installed (openssh-client)");
+	if (any_netem(lab) && !in_path("tc"))
+		return nr_diagf(d, NR_ENOTFOUND, "'tc' (iproute2) is not installed, and links have netem");
 	return 0;
 }
 
@@ -122,10 +134,14 @@ static void read_links(const char *out, const struct nr_lab_host *h,
 					continue;
 				st[i].exists = true;
 				st[i].up = strstr(w.v[2], ",UP") && strstr(w.v[2], "LOWER_UP");
-				for (j = 3; j + 1 < w.n; j++)
+				for (j = 3; j + 1 < w.n; j++) {
 					if (!strcmp(w.v[j], "mtu") &&
 					    nr_parse_i64(w.v[j + 1], 0, 1 << 20, &mtu) == 0)
 						st[i].mtu = (int)mtu;
+					if (!strcmp(w.v[j], "link/ether") &&
+					    !strcmp(w.v[j + 1], h->ifaces[i].mac))
+						st[i].has_mac = true;
+				}
 			}
 		}
 		free(text);
@@ -160,10 +176,43 @@ static void read_addrs(const char *out, const struct nr_lab_host *h,
 	nr_strvec_clear(&w);
 }
 
+/* One line of `ip -4 route show`: "10.77.1.0/24 via 10.77.0.2 dev eth0 ..." */
+static size_t read_routes(const char *out, const struct nr_lab_host *h)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < h->n_routes; i++) {
+		const struct nr_lab_route *r = &h->routes[i];
+		char *want = nr_xasprintf("%s via %s dev %s ", r->dest, r->via,
+					  h->ifaces[r->iface].name);
+		const char *p = out;
+
+		/* at the start of a line */
+		while ((p = strstr(p, want)) && p != out && p[-1] != '\n')
+			p++;
+		n += p != NULL;
+		free(want);
+	}
+	return n;
+}
+
+/* `tc qdisc show dev IF`: "qdisc netem 8001: root refcnt 2 limit 1000 delay 1ms" */
+static bool has_netem(const char *netns, const char *ifname)
+{
+	const char *argv[] = { "tc", "qdisc", "show", "dev", ifname, NULL };
+	struct nr_buf out = NR_BUF_INIT;
+	bool yes = nr__lab_run(netns, argv, &out, NULL) == 0 && strstr(out.buf, "qdisc netem ") &&
+		   strstr(out.buf, " root ");
+
+	nr_buf_release(&out);
+	return yes;
+}
+
 int nr_lab_status(const struct nr_lab *lab, struct nr_lab_status *ret, struct nr_diag *d)
 {
 	static const char *const link_argv[] = { "ip", "-o", "link", "show", NULL };
 	static const char *const addr_argv[] = { "ip", "-o", "-4", "addr", "show", NULL };
+	static const char *const route_argv[] = { "ip", "-4", "route", "show", NULL };
 	struct nr_lab_status st;
 	struct nr__lab_state state;
 	struct nr_buf out = NR_BUF_INIT;
@@ -201,14 +250,20 @@ int nr_lab_status(const struct nr_lab *lab, struct nr_lab_status *ret, struct nr
 			nr_buf_reset(&out);
 			if (nr__lab_run(h->netns, addr_argv, &out, NULL) == 0)
 				read_addrs(out.buf, h, hs->ifaces);
+			nr_buf_reset(&out);
+			if (h->n_routes && nr__lab_run(h->netns, route_argv, &out, NULL) == 0)
+				hs->routes = read_routes(out.buf, h);
+			for (j = 0; j < h->n_ifaces; j++)
+				if (lab->links[h->ifaces[j].link].netem.set && hs->ifaces[j].exists)
+					hs->ifaces[j].netem = has_netem(h->netns, h->ifaces[j].name);
 		}
-		up = up && hs->netns;
+		up = up && hs->netns && hs->routes == h->n_routes;
 		for (j = 0; j < h->n_ifaces; j++) {
 			const struct nr_lab_iface_status *f = &hs->ifaces[j];
-			int want_mtu = lab->links[h->ifaces[j].link].mtu;
+			const struct nr_lab_link *k = &lab->links[h->ifaces[j].link];
 
-			up = up && f->exists && f->up && f->has_address &&
-			     (!want_mtu || f->mtu == want_mtu);
+			up = up && f->exists && f->up && f->has_address && f->has_mac &&
+			     (!k->mtu || f->mtu == k->mtu) && (!k->netem.set || f->netem);
 		}
 		hs->sshd_pid = state.sshd_pid[i];
 		if (h->sshd && hs->sshd_pid) {
@@ -428,6 +483,39 @@ static int ip(struct builder *b, const char *netns, const char *const *args)
 	return nr__lab_run(netns, argv, NULL, b->d);
 }
 
+/* The link's netem as the root qdisc of both its ends. */
+static int add_netem(struct builder *b, const struct nr_lab_link *k)
+{
+	const struct nr_lab *lab = b->lab;
+	struct nr_strvec argv = NR_STRVEC_INIT;
+	size_t side;
+	int r = 0;
+
+	if (!k->netem.set)
+		return 0;
+	for (side = 0; side < 2 && r == 0; side++) {
+		const struct nr_lab_host *h = &lab->hosts[side ? k->b : k->a];
+
+		nr_strvec_clear(&argv);
+		nr_strvec_push(&argv, "tc");
+		nr_strvec_push(&argv, "qdisc");
+		nr_strvec_push(&argv, "add");
+		nr_strvec_push(&argv, "dev");
+		nr_strvec_push(&argv, h->ifaces[side ? k->b_if : k->a_if].name);
+		nr_strvec_push(&argv, "root");
+		nr_strvec_push(&argv, "netem");
+		nr_lab_netem_args(&k->netem, &argv);
+		r = nr__lab_run(h->netns, (const char *const *)nr_strvec_argv(&argv), NULL, b->d);
+		if (r < 0 && strstr(nr_diag_msg(b->d), "qdisc kind is unknown"))
+			nr_diagf(b->d, r, "the kernel has no netem (CONFIG_NET_SCH_NETEM, module sch_netem)");
+		if (r < 0)
+			nr_diagf(b->d, r, "netem on the link %s-%s (%s:%d:%d)", lab->hosts[k->a].name,
+				 lab->hosts[k->b].name, lab->path, k->line, k->column);
+	}
+	nr_strvec_clear(&argv);
+	return r;
+}
+
 static int build_net(struct builder *b)
 {
 	const struct nr_lab *lab = b->lab;
@@ -451,8 +539,9 @@ static int build_net(struct builder *b)
 		const struct nr_lab_host *ha = &lab->hosts[k->a], *hb = &lab->hosts[k->b];
 		const char *a_if = ha->ifaces[k->a_if].name, *b_if = hb->ifaces[k->b_if].name;
 		/* made inside a's namespace, the peer moved to b's: the machine's own never sees them */
-		const char *veth[] = { "link", "add", a_if, "type", "veth", "peer", "name", b_if,
-				       "netns", hb->netns, NULL };
+		const char *veth[] = { "link", "add", a_if, "address", ha->ifaces[k->a_if].mac,
+				       "type", "veth", "peer", "name", b_if,
+				       "address", hb->ifaces[k->b_if].mac, "netns", hb->netns, NULL };
 		const char *set_a[] = { "link", "set", a_if, "mtu", mtu, NULL };
 		const char *set_b[] = { "link", "set", b_if, "mtu", mtu, NULL };
 
@@ -477,6 +566,21 @@ static int build_net(struct builder *b)
 				return r;
 		}
 	}
+	for (i = 0; i < lab->n_hosts; i++) {
+		const struct nr_lab_host *h = &lab->hosts[i];
+
+		for (j = 0; j < h->n_routes; j++) {
+			const struct nr_lab_route *rt = &h->routes[j];
+			const char *add[] = { "route", "add", rt->dest, "via", rt->via, "dev",
+					      h->ifaces[rt->iface].name, NULL };
+
+			if ((r = ip(b, h->netns, add)) < 0)
+				return r;
+		}
+	}
+	for (i = 0; i < lab->n_links; i++)
+		if ((r = add_netem(b, &lab->links[i])) < 0)
+			return r;
 	return 0;
 }
 

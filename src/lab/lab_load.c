@@ -7,12 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/num.h"
 #include "base/str.h"
-#include "lab/lab.h"
+#include "lab/lab_model.h"
 #include "yaml/yaml.h"
 
 #define DEFAULT_SUBNET "10.77.0.0/16"
@@ -148,10 +149,128 @@ static int host_index(struct loader *l, const struct nr_lab *lab, const struct n
 	return fail(l, n, "link end '%s' is not a host of this lab", n->scalar);
 }
 
+/* "0.1%": a percentage from 0 to 100, with its sign (tc reads "0.1" as a ratio in some versions). */
+static int netem_percent(struct loader *l, const struct nr_ynode *map, const char *key,
+			 double *ret)
+{
+	const struct nr_ynode *n;
+	double v;
+	int r = scalar_at(l, map, key, &n);
+
+	if (r <= 0)
+		return r;
+	if (!nr_ends_with(n->scalar, "%") || nr_parse_ratio(n->scalar, &v) < 0 || v > 1)
+		return fail(l, n, "netem '%s' must be a percentage from 0%% to 100%% such as 0.1%%, not '%s'",
+			    key, n->scalar);
+	*ret = v * 100;
+	return 1;
+}
+
+/* "1gbit", "100mbit", "64kbit", "1500bit" (tc's bit rates, decimal); 8 bit/s to 1 Tbit/s. */
+static int netem_rate(struct loader *l, const struct nr_ynode *n, uint64_t *ret)
+{
+	static const struct { const char *unit; double mult; } units[] = {
+		{ "tbit", 1e12 }, { "gbit", 1e9 }, { "mbit", 1e6 }, { "kbit", 1e3 }, { "bit", 1 },
+	};
+	char num[32];
+	size_t i, len = strlen(n->scalar), u;
+	double v;
+
+	for (i = 0; i < NR_ARRAY_SIZE(units); i++) {
+		u = strlen(units[i].unit);
+		if (len <= u || len - u >= sizeof(num) || strcasecmp(n->scalar + len - u, units[i].unit))
+			continue;
+		memcpy(num, n->scalar, len - u);
+		num[len - u] = '\0';
+		if (nr_parse_double(num, &v) < 0 || v * units[i].mult < 8 || v * units[i].mult > 1e12)
+			break;
+		*ret = (uint64_t)(v * units[i].mult + 0.5);
+		return 0;
+	}
+	return fail(l, n, "netem 'rate' must be a bit rate from 8bit to 1tbit such as 1gbit, 100mbit or 64kbit, not '%s'",
+		    n->scalar);
+}
+
+static int load_netem(struct loader *l, const struct nr_ynode *map, struct nr_lab_netem *ne)
+{
+	static const char *const keys[] = { "delay", "jitter", "loss", "duplicate", "corrupt",
+					    "reorder", "rate", "limit" };
+	const struct nr_ynode *n;
+	int64_t v;
+	int r;
+
+	if ((r = want_kind(l, map, NR_Y_MAP, "netem")) < 0 ||
+	    (r = check_keys(l, map, keys, NR_ARRAY_SIZE(keys), "netem")) < 0)
+		return r;
+	if (map->n == 0)
+		return fail(l, map, "'netem' needs a setting: delay, jitter, loss, duplicate, corrupt, reorder, rate or limit");
+	ne->set = true;
+	/* netem holds a packet at most a few seconds in practice; more is a typo */
+	if ((r = nr_yread_duration(&l->yr, map, "delay", 0, &ne->delay_us)) < 0 ||
+	    (r = nr_yread_duration(&l->yr, map, "jitter", 0, &ne->jitter_us)) < 0)
+		return r;
+	if (ne->delay_us > 60000000 || ne->jitter_us > 60000000)
+		return fail(l, nr_yread_key_node(map, ne->delay_us > 60000000 ? "delay" : "jitter"),
+			    "netem delays are at most 60s");
+	if (ne->jitter_us && !ne->delay_us)
+		return fail(l, nr_yread_key_node(map, "jitter"), "netem 'jitter' varies a delay: give 'delay' too");
+	if ((r = netem_percent(l, map, "loss", &ne->loss)) < 0 ||
+	    (r = netem_percent(l, map, "duplicate", &ne->duplicate)) < 0 ||
+	    (r = netem_percent(l, map, "corrupt", &ne->corrupt)) < 0 ||
+	    (r = netem_percent(l, map, "reorder", &ne->reorder)) < 0)
+		return r;
+	/* netem reorders by sending some packets at once while the others wait the delay */
+	if (ne->reorder > 0 && !ne->delay_us)
+		return fail(l, nr_yread_key_node(map, "reorder"),
+			    "netem 'reorder' needs a 'delay' (the packets not reordered wait it)");
+	if ((r = scalar_at(l, map, "rate", &n)) < 0)
+		return r;
+	if (r == 1 && (r = netem_rate(l, n, &ne->rate_bps)) < 0)
+		return r;
+	if ((r = nr_yread_int(&l->yr, map, "limit", 1, 10000000, &v)) < 0)
+		return r;
+	if (r == 1)
+		ne->limit = (uint64_t)v;
+	return 0;
+}
+
+void nr_lab_netem_args(const struct nr_lab_netem *n, struct nr_strvec *out)
+{
+	if (!n->set)
+		return;
+	if (n->limit) {
+		nr_strvec_push(out, "limit");
+		nr_strvec_push_owned(out, nr_xasprintf("%llu", (unsigned long long)n->limit));
+	}
+	if (n->delay_us) {
+		nr_strvec_push(out, "delay");
+		nr_strvec_push_owned(out, nr_xasprintf("%lldus", (long long)n->delay_us));
+		if (n->jitter_us)
+			nr_strvec_push_owned(out, nr_xasprintf("%lldus", (long long)n->jitter_us));
+	}
+	{
+		const struct { const char *word; double v; } pct[] = {
+			{ "loss", n->loss }, { "duplicate", n->duplicate },
+			{ "corrupt", n->corrupt }, { "reorder", n->reorder },
+		};
+		size_t i;
+
+		for (i = 0; i < NR_ARRAY_SIZE(pct); i++)
+			if (pct[i].v > 0) {
+				nr_strvec_push(out, pct[i].word);
+				nr_strvec_push_owned(out, nr_xasprintf("%g%%", pct[i].v));
+			}
+	}
+	if (n->rate_bps) {
+		nr_strvec_push(out, "rate");
+		nr_strvec_push_owned(out, nr_xasprintf("%llubit", (unsigned long long)n->rate_bps));
+	}
+}
+
 static int load_link(struct loader *l, struct nr_lab *lab, const struct nr_ynode *item)
 {
-	static const char *const keys[] = { "a", "b", "mtu" };
-	const struct nr_ynode *a, *b, *mtu;
+	static const char *const keys[] = { "a", "b", "mtu", "netem" };
+	const struct nr_ynode *a, *b, *mtu, *netem;
 	struct nr_lab_link k;
 	int64_t v;
 	int r;
@@ -181,8 +300,11 @@ static int load_link(struct loader *l, struct nr_lab *lab, const struct nr_ynode
 					    mtu->scalar);
 			k.mtu = (int)v;
 		}
+		netem = nr_ynode_get(item, "netem");
+		if (netem && (r = load_netem(l, netem, &k.netem)) < 0)
+			return r;
 	} else {
-		return fail(l, item, "a link is [a, b] or {a:, b:, mtu:}, not %s",
+		return fail(l, item, "a link is [a, b] or {a:, b:, mtu:, netem:}, not %s",
 			    nr_ynode_kind_name(item));
 	}
 	if ((r = host_index(l, lab, a, "a", &k.a)) < 0 ||
@@ -208,13 +330,71 @@ static void add_iface(struct nr_lab *lab, size_t host, size_t link, size_t peer,
 	/* eth<k>: unique in the namespace and short whatever the host names are */
 	f->name = nr_xasprintf("eth%zu", h->n_ifaces);
 	f->address = fmt_ipv4(addr);
+	/* locally administered and unicast; unique in the lab as the address is */
+	f->mac = nr_xasprintf("02:00:%02x:%02x:%02x:%02x", addr >> 24, (addr >> 16) & 0xff,
+			      (addr >> 8) & 0xff, addr & 0xff);
 	f->prefix = 24;
 	f->link = link;
 	f->peer = peer;
 	*ret_if = h->n_ifaces++;
 }
 
-/* Interfaces, addresses, each host's address and its ssh paths. */
+/* The interface of host h on link k, or h->n_ifaces. */
+static size_t iface_on(const struct nr_lab_host *h, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_ifaces && h->ifaces[i].link != k; i++)
+		;
+	return i;
+}
+
+/*
+ * A forwarder's neighbours reach its other links through it: each gets a
+ * route to those links' /24s via the forwarder's address on the link they
+ * share. One hop only (a chain of forwarders needs more), none where the
+ * neighbour is on that link itself, and the first forwarder to offer a
+ * destination keeps it.
+ */
+static void add_routes(struct nr_lab *lab)
+{
+	size_t f, i, j, r;
+
+	for (f = 0; f < lab->n_hosts; f++) {
+		const struct nr_lab_host *fw = &lab->hosts[f];
+
+		if (!fw->forward)
+			continue;
+		for (i = 0; i < fw->n_ifaces; i++) {
+			struct nr_lab_host *nb = &lab->hosts[fw->ifaces[i].peer];
+
+			for (j = 0; j < fw->n_ifaces; j++) {
+				size_t k = fw->ifaces[j].link;
+				uint32_t net = lab->subnet + ((uint32_t)k << 8);
+				char *dest;
+				bool have = false;
+
+				if (j == i || iface_on(nb, k) < nb->n_ifaces)
+					continue;
+				dest = nr_xasprintf("%u.%u.%u.0/24", net >> 24, (net >> 16) & 255,
+						    (net >> 8) & 255);
+				for (r = 0; r < nb->n_routes && !have; r++)
+					have = !strcmp(nb->routes[r].dest, dest);
+				if (have) {
+					free(dest);
+					continue;
+				}
+				NR_GROW(nb->routes, nb->n_routes + 1, nb->cap_routes);
+				nb->routes[nb->n_routes].dest = dest;
+				nb->routes[nb->n_routes].via = nr_xstrdup(fw->ifaces[i].address);
+				nb->routes[nb->n_routes].iface = iface_on(nb, fw->ifaces[i].link);
+				nb->n_routes++;
+			}
+		}
+	}
+}
+
+/* Interfaces, addresses, routes, each host's address and its ssh paths. */
 static int assign(struct loader *l, struct nr_lab *lab, const struct nr_ynode *links_node)
 {
 	size_t i, j, ctl = lab->n_hosts;
@@ -230,6 +410,7 @@ static int assign(struct loader *l, struct nr_lab *lab, const struct nr_ynode *l
 		add_iface(lab, k->a, i, k->b, net + 1, &k->a_if);
 		add_iface(lab, k->b, i, k->a, net + 2, &k->b_if);
 	}
+	add_routes(lab);
 	for (i = 0; i < lab->n_hosts; i++)
 		if (lab->hosts[i].controller)
 			ctl = i;
@@ -403,8 +584,14 @@ static void host_release(struct nr_lab_host *h)
 	for (i = 0; i < h->n_ifaces; i++) {
 		free(h->ifaces[i].name);
 		free(h->ifaces[i].address);
+		free(h->ifaces[i].mac);
 	}
 	free(h->ifaces);
+	for (i = 0; i < h->n_routes; i++) {
+		free(h->routes[i].dest);
+		free(h->routes[i].via);
+	}
+	free(h->routes);
 	free(h->name);
 	free(h->netns);
 	free(h->address);

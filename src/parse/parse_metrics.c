@@ -53,6 +53,7 @@ const struct nr_metric_info nr_metric_catalogue[] = {
 	{ "observations", "count", N, "latency observations the statistics rest on" },
 	{ "out_of_order_messages", "count", L, "messages received out of order" },
 	{ "packets", "count", N, "packets (sent_packets, received_packets)" },
+	{ "packets_per_s", "1/s", H, "packets (frames) per second" },
 	{ "polls_per_request", "", L, "completion-queue polls per request" },
 	{ "queries_per_cpu_s", "1/s", H, "requests per CPU-second" },
 	{ "reordered_packets", "count", L, "packets received out of order" },

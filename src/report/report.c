@@ -394,7 +394,11 @@ static void status_sheet(const struct nr_run_rec *run, const struct nr_case_rec 
 			cells[0] = nr_xasprintf("%lld", (long long)c->ordinal);
 			cells[1] = nr_str_escaped(c->key);
 			cells[2] = nr_str_escaped(c->status);
-			cells[3] = nr_xasprintf("%d/%d", c->repeats_done, c->repeats);
+			/* a case passed with fewer than planned stopped early: adaptive repeats */
+			if (!strcmp(c->status, NR_CASE_PASSED) && c->repeats_done < c->repeats)
+				cells[3] = nr_xasprintf("%d (max %d)", c->repeats_done, c->repeats);
+			else
+				cells[3] = nr_xasprintf("%d/%d", c->repeats_done, c->repeats);
 			cells[4] = nr_xasprintf("%d", c->attempts);
 			if (c->error && strcmp(c->status, NR_CASE_PASSED) != 0) {
 				size_t len = strcspn(c->error, "\n");

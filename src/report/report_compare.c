@@ -171,6 +171,20 @@ static void base_desc(const struct nr_comparison *c, struct nr_buf *out)
 	}
 }
 
+/* What the legend adds for the series of adaptive tests (docs/analysis.md, "Adaptive repeats"). */
+static void legend_sequential(const struct nr_comparison *c, struct nr_buf *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->n; i++)
+		n += c->v[i].presence == NR_IN_BOTH && c->v[i].r.sequential;
+	if (n)
+		nr_buf_addf(out, "; adaptive repeats (%zu series): each judged alone at the level its "
+				 "last look spends of its case's share of %g %% (O'Brien-Fleming), the "
+				 "interval at that level, p adj = p x alpha / level",
+			    n, 100 * c->alpha);
+}
+
 /* The line that says what the numbers of a comparison mean. */
 static void legend(const struct nr_comparison *c, struct nr_buf *out)
 {
@@ -186,6 +200,7 @@ static void legend(const struct nr_comparison *c, struct nr_buf *out)
 				 "change of the threshold; sr p (~: normal approximation) and the median "
 				 "ratio's bootstrap interval are shown as evidence, not used for the verdict",
 			    100 * c->alpha, tested, 100 * c->ci_level, 100 * c->power);
+		legend_sequential(c, out);
 		return;
 	}
 	nr_buf_addf(out, "at most %g %% chance of any false regression in these %zu series "
@@ -193,6 +208,7 @@ static void legend(const struct nr_comparison *c, struct nr_buf *out)
 			 "detects: the change found %g %% of the time with these repeats; "
 			 "need: repeats a side to find a change of the threshold",
 		    100 * c->alpha, tested, 100 * c->ci_level, 100 * c->power);
+	legend_sequential(c, out);
 }
 
 /* "variant cand against variant base of run 01a24535 (commit ...), 10 pairs a series (ABBA)" */
@@ -565,6 +581,8 @@ static void json_report(const struct nr_comparison *c, struct nr_buf *out)
 			json_object_set_new(o, "log_scale", json_boolean(r->log_scale));
 			json_object_set_new(o, "tested", json_boolean(r->tested));
 			json_object_set_new(o, "few_repeats", json_boolean(r->few_repeats));
+			json_object_set_new(o, "sequential", json_boolean(r->sequential));
+			json_object_set_new(o, "seq_level", num_or_null(r->seq_level));
 			json_object_set_new(o, "invalid", json_boolean(r->invalid));
 		}
 		if (c->paired) {

@@ -66,6 +66,8 @@ void nr__report_md_code(struct nr_buf *out, const char *s, bool cell);
 void nr__report_csv_field(struct nr_buf *out, const char *s, bool last);
 /* A JSON string of s (NULL: null); bytes that are not UTF-8 are escaped, not lost. */
 struct json_t *nr__report_jstr(const char *s);
+/* Whether a case ran on a host of the run that is `optional` (its failure does not fail the run). */
+bool nr__report_case_optional(const struct nr_report_run *r, const struct nr_case_rec *c);
 
 struct nr_event_rec;
 struct nr_run_rec;

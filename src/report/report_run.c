@@ -25,6 +25,21 @@ const char *nr_report_verdict(const struct nr_report_run *r)
 	return "passed";
 }
 
+bool nr__report_case_optional(const struct nr_report_run *r, const struct nr_case_rec *c)
+{
+	json_t *roles = c->hosts ? json_loads(c->hosts, 0, NULL) : NULL, *v;
+	const char *role;
+	bool optional = false;
+	size_t i;
+
+	json_object_foreach(roles, role, v)
+		for (i = 0; i < r->n_hosts && json_is_string(v); i++)
+			if (r->hosts[i].optional && !strcmp(r->hosts[i].name, json_string_value(v)))
+				optional = true;
+	json_decref(roles);
+	return optional;
+}
+
 static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 {
 	const struct nr_run_rec *run = r->run;
@@ -56,7 +71,8 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 		nr__report_md_code(out, run->branch, false);
 	}
 	nr_buf_addf(out, ": %zu cases, %zu failed.", r->n_cases, failed);
-	if (run->reason && strcmp(run->status, NR_RUN_PASSED)) {
+	/* a passed run has a reason only when cases on optional hosts failed */
+	if (run->reason) {
 		nr_buf_addch(out, ' ');
 		nr__report_md_text(out, run->reason);
 		nr_buf_addch(out, '.');
@@ -69,6 +85,8 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 				continue;
 			nr_buf_adds(out, "| ");
 			nr__report_md_code(out, r->cases[i].key, true);
+			if (nr__report_case_optional(r, &r->cases[i]))
+				nr_buf_adds(out, " (optional host: does not fail the run)");
 			nr_buf_addf(out, " | %d | ", r->cases[i].attempts);
 			nr__report_md_text(out, r->cases[i].error);
 			nr_buf_adds(out, " |\n");
@@ -282,6 +300,9 @@ static void json_report(const struct nr_report_run *r, struct nr_buf *out)
 			json_object_set_new(h, "name", json_string(r->hosts[i].name));
 			json_object_set_new(h, "transport", json_string(r->hosts[i].transport));
 			json_object_set_new(h, "address", nr__report_jstr(r->hosts[i].address ? r->hosts[i].address : ""));
+			json_object_set_new(h, "labels", json_loads(r->hosts[i].labels ? r->hosts[i].labels : "{}",
+								    0, NULL));
+			json_object_set_new(h, "optional", json_boolean(r->hosts[i].optional));
 			json_object_set_new(h, "sysinfo", r->hosts[i].sysinfo ? json_loads(r->hosts[i].sysinfo, 0, NULL)
 									       : json_null());
 			json_array_append_new(hosts, h);

@@ -18,9 +18,6 @@
 #include "runner/runner_internal.h"
 #include "version.h"
 
-/* Record an event in the store and tell the user; never fails the run. */
-static void note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
-		 const char *kind, const char *msg);
 
 /*
  * Notify (webhook and/or command) when the campaign asks for this event.
@@ -34,11 +31,11 @@ static void notify(struct nr__session *s, unsigned event, const char *name, cons
 	if (!(no->on & event))
 		return;
 	if (no->url && nr_notify_webhook(no->url, name, text, s->run->id, 10000000, &d) < 0)
-		note(s, NULL, NULL, "notify", nr_diag_msg(&d));
+		nr__note(s, NULL, NULL, "notify", nr_diag_msg(&d));
 	nr_diag_clear(&d);
 	if (no->command.n &&
 	    nr_notify_command(no->command.v, name, text, s->run->id, 30000000, &d) < 0)
-		note(s, NULL, NULL, "notify", nr_diag_msg(&d));
+		nr__note(s, NULL, NULL, "notify", nr_diag_msg(&d));
 }
 
 static void emit(struct nr__session *s, enum nr_event_kind kind, const struct nr_case_rec *c,
@@ -56,8 +53,8 @@ static void emit(struct nr__session *s, enum nr_event_kind kind, const struct nr
 		s->o->on_event(s->o->ctx, &ev);
 }
 
-static void note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
-		 const char *kind, const char *msg)
+void nr__note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
+	      const char *kind, const char *msg)
 {
 	struct nr_event_rec ev = { 0 };
 	char *line;
@@ -76,27 +73,28 @@ static void note(struct nr__session *s, const struct nr_case_rec *c, const char 
 	free(line);
 }
 
-static char *hosts_json(const struct nr_test *t)
+static char *hosts_json(const struct nr_test *t, const struct nr_case_plan *cp)
 {
 	json_t *o = json_object();
 	char *s;
 	size_t i;
 
 	for (i = 0; i < t->n_roles; i++)
-		json_object_set_new(o, t->roles[i].name, json_string(t->roles[i].host));
+		json_object_set_new(o, t->roles[i].name, json_string(cp->hosts[i]->name));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
 }
 
-static char *labels_json(const struct nr_campaign *c, const struct nr_kv *extra)
+/* Labels as the JSON object stored with a run or host: kv's, then extra's over them. */
+static char *labels_json(const struct nr_kv *kv, const struct nr_kv *extra)
 {
 	json_t *o = json_object();
 	char *s;
 	size_t i;
 
-	for (i = 0; i < c->labels.keys.n; i++)
-		json_object_set_new(o, c->labels.keys.v[i], json_string(c->labels.vals.v[i]));
+	for (i = 0; i < kv->keys.n; i++)
+		json_object_set_new(o, kv->keys.v[i], json_string(kv->vals.v[i]));
 	for (i = 0; extra && i < extra->keys.n; i++)
 		json_object_set_new(o, extra->keys.v[i], json_string(extra->vals.v[i]));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_SORT_KEYS);
@@ -155,7 +153,8 @@ int nr__case_failures_so_far(struct nr__session *s, const struct nr_case_rec *c,
 	if (c->attempts == 0 || nr_store_attempts_list(s->st, c->id, &v, &n, NULL) < 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (v[i].repeat == repeat && strcmp(v[i].outcome, NR_ATTEMPT_PASSED) != 0)
+		if (v[i].repeat == repeat && !v[i].superseded &&
+		    strcmp(v[i].outcome, NR_ATTEMPT_PASSED) != 0)
 			k++;
 	nr_attempts_free(v, n);
 	return k;
@@ -182,7 +181,68 @@ static void health_step(void *ctx, const char *kind, const char *line)
 {
 	struct health_ctx *h = ctx;
 
-	note(h->s, h->c, h->host, kind, line);
+	nr__note(h->s, h->c, h->host, kind, line);
+}
+
+/*
+ * `health.peers`: from each host of the case, a ping of every other host
+ * of the case (what its roles will talk to), counted with the case's
+ * pings. false, with the case's error naming both hosts, at the first that
+ * fails.
+ */
+static bool check_peers(struct nr__session *s, const struct nr_case_plan *cp,
+			const struct nr_test *t, struct nr_case_rec *c)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < t->n_roles; i++) {
+		for (k = 0; k < i; k++)
+			if (cp->hosts[k] == cp->hosts[i])
+				break;
+		if (k < i)
+			continue; /* this host pinged its peers already */
+		for (j = 0; j < t->n_roles; j++) {
+			struct nr_diag d = { 0 };
+
+			if (cp->hosts[j] == cp->hosts[i])
+				continue;
+			for (k = 0; k < j; k++)
+				if (cp->hosts[k] == cp->hosts[j])
+					break;
+			if (k < j)
+				continue;
+			c->ping_count++;
+			if (nr__peer_ping(&s->hosts, cp->hosts[i], cp->hosts[j], &d) < 0) {
+				nr__note(s, c, cp->hosts[i]->name, "health", nr_diag_msg(&d));
+				set_str(&c->error, nr_diag_msg(&d));
+				add_failing_host(s, cp->hosts[i]->name);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/*
+ * restart_first (AutoPerf restarts every machine before a campaign): each
+ * host with a restart command is restarted and waited for, its steps the
+ * run's events. One that does not come back is noted; its cases then fail
+ * their health checks.
+ */
+static void restart_first(struct nr__session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->c->n_hosts && !is_cancel(s->o->cancel_fd); i++) {
+		const struct nr_host *host = &s->c->hosts[i];
+		struct nr__health_result hr;
+
+		if (!host->restart.n)
+			continue;
+		nr__host_restart(&s->hosts, host, s->o->cancel_fd, health_step,
+				 &(struct health_ctx){ s, NULL, host->name }, &hr);
+		nr_buf_release(&hr.log);
+	}
 }
 
 /*
@@ -193,7 +253,7 @@ static void health_step(void *ctx, const char *kind, const char *line)
 bool nr__case_prepare_hosts(struct nr__session *s, size_t idx, struct nr_case_rec *c)
 {
 	const struct nr_case_plan *cp = &s->plan.cases[idx];
-	const struct nr_test *t = &s->c->tests[cp->test];
+	const struct nr_test *t = nr_campaign_case_test(s->c, cp);
 	const struct nr_health *hc = &s->c->health;
 	bool check, ok = true;
 	size_t i, j;
@@ -201,11 +261,11 @@ bool nr__case_prepare_hosts(struct nr__session *s, size_t idx, struct nr_case_re
 	check = hc->when == NR_HEALTH_CASE || (hc->when == NR_HEALTH_TEST && !s->checked[cp->test]) ||
 		(hc->when == NR_HEALTH_ONCE && !s->checked_once);
 	for (i = 0; check && i < t->n_roles; i++) {
-		const struct nr_host *host = nr_campaign_host(s->c, t->roles[i].host);
+		const struct nr_host *host = cp->hosts[i];
 		struct nr__health_result hr;
 
 		for (j = 0; j < i; j++)
-			if (!strcmp(t->roles[j].host, t->roles[i].host))
+			if (cp->hosts[j] == host)
 				break;
 		if (j < i)
 			continue; /* checked already for an earlier role */
@@ -235,6 +295,8 @@ bool nr__case_prepare_hosts(struct nr__session *s, size_t idx, struct nr_case_re
 		if (!ok)
 			break;
 	}
+	if (ok && check && hc->peers && !check_peers(s, cp, t, c))
+		ok = false;
 	if (check) {
 		s->checked[cp->test] = true;
 		s->checked_once = true;
@@ -244,7 +306,7 @@ bool nr__case_prepare_hosts(struct nr__session *s, size_t idx, struct nr_case_re
 
 		if (nr__upload(&s->hosts, t, &d) < 0) {
 			set_str(&c->error, nr_diag_msg(&d));
-			note(s, c, NULL, "upload", nr_diag_msg(&d));
+			nr__note(s, c, NULL, "upload", nr_diag_msg(&d));
 			return false;
 		}
 		s->uploaded[cp->test] = true;
@@ -263,7 +325,7 @@ int nr__case_start(struct nr__session *s, size_t idx, struct nr_diag *d)
 		c->started_us = nr_wall_us();
 	set_str(&c->status, NR_CASE_RUNNING);
 	if (!c->hosts)
-		c->hosts = hosts_json(t);
+		c->hosts = hosts_json(t, &s->plan.cases[idx]);
 	if ((r = nr_store_case_update(s->st, c, d)) < 0)
 		return r;
 	emit(s, NR_EV_CASE_START, c, NULL, NULL);
@@ -360,6 +422,7 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
 		c->attempts++;
 		if (passed) {
+			nr__adaptive_add(s, idx, &at);
 			c->repeats_done++;
 			*failures = 0;
 		} else {
@@ -391,6 +454,23 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 	return 0;
 }
 
+/*
+ * A case that uses an optional host (netperf's [UNRELIABLE] environments):
+ * its failure is reported but fails neither the run nor counts for the
+ * breaker.
+ */
+static bool case_optional(const struct nr__session *s, size_t idx)
+{
+	const struct nr_case_plan *cp = &s->plan.cases[idx];
+	const struct nr_test *t = nr_campaign_case_test(s->c, cp);
+	size_t k;
+
+	for (k = 0; k < t->n_roles; k++)
+		if (cp->hosts[k]->optional)
+			return true;
+	return false;
+}
+
 /* A case has ended (passed or failed): the counts, the breaker's, notifications. */
 void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us)
 {
@@ -408,7 +488,10 @@ void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us)
 					  c->error ? c->error : "?");
 
 		s->failed++;
-		s->consecutive_failures++;
+		if (case_optional(s, idx))
+			s->failed_optional++;
+		else
+			s->consecutive_failures++;
 		notify(s, NR_NOTIFY_FAILURE, "failure", text);
 		free(text);
 	}
@@ -431,9 +514,22 @@ static int run_case(struct nr__session *s, size_t idx, struct nr_diag *d)
 		/* a host is down: the case fails without an attempt */
 		if ((r = nr__case_fail(s, idx, NULL, d)) < 0)
 			return r;
+	} else if (!nr__case_build_test(s, idx, &r, d)) {
+		if (r == NR_EINTR) {
+			free(c->status);
+			c->status = nr_xstrdup(NR_CASE_PENDING);
+		}
+		if (r < 0)
+			return r;
+		if ((r = nr__case_fail(s, idx, NULL, d)) < 0)
+			return r;
 	} else {
 		failures = nr__case_failures_so_far(s, c, c->repeats_done);
-		if ((r = nr__case_attempts(s, idx, c->repeats, &failures, d)) < 0)
+		if (nr_campaign_case_test(s->c, &s->plan.cases[idx])->repeat_min)
+			r = nr__adaptive_case(s, idx, &failures, d);
+		else
+			r = nr__case_attempts(s, idx, c->repeats, &failures, d);
+		if (r < 0)
 			return r;
 	}
 	nr__case_end(s, idx, nr_mono_us() - t0);
@@ -449,6 +545,7 @@ static void finish_summary(struct nr__session *s, struct nr_run_summary *ret)
 	snprintf(ret->status, sizeof(ret->status), "%s", s->run->status);
 	snprintf(ret->reason, sizeof(ret->reason), "%s", s->run->reason ? s->run->reason : "");
 	ret->total = s->n;
+	ret->failed_optional = s->failed_optional;
 	for (i = 0; i < s->n; i++) {
 		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
 			ret->passed++;
@@ -461,7 +558,7 @@ static void finish_summary(struct nr__session *s, struct nr_run_summary *ret)
 
 static void host_note(void *ctx, const char *host, const char *msg)
 {
-	note(ctx, NULL, host, "guard", msg);
+	nr__note(ctx, NULL, host, "guard", msg);
 }
 
 /* The loop shared by a new run and a resumed one. */
@@ -485,7 +582,7 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 						 "netrig runs, not if it is killed",
 						 nr_diag_msg(&d2));
 
-			note(s, NULL, NULL, "guard", msg);
+			nr__note(s, NULL, NULL, "guard", msg);
 			free(msg);
 		}
 	}
@@ -499,18 +596,23 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 
 			if (s->c->hosts[i].transport == NR_TRANSPORT_SSH &&
 			    !nr__hosts_state(&s->hosts, &s->c->hosts[i], &d2))
-				note(s, NULL, s->c->hosts[i].name, "guard", nr_diag_msg(&d2));
+				nr__note(s, NULL, s->c->hosts[i].name, "guard", nr_diag_msg(&d2));
 		}
 	}
+	if (s->c->restart_first)
+		restart_first(s);
 	s->uploaded = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	s->checked = nr_xcalloc(s->c->n_tests + 1, sizeof(bool));
 	s->built = nr_xcalloc(s->c->n_variants * s->c->n_hosts + 1, sizeof(*s->built));
 	s->build_errors = nr_xcalloc(s->c->n_variants * s->c->n_hosts + 1, sizeof(*s->build_errors));
+	s->test_built = nr_xcalloc(s->c->n_tests * s->c->n_hosts + 1, sizeof(*s->test_built));
+	s->test_build_errors = nr_xcalloc(s->c->n_tests * s->c->n_hosts + 1,
+					  sizeof(*s->test_build_errors));
 	for (i = 0; i < s->n; i++) {
 		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
 			s->passed++, s->done++;
 		else if (!strcmp(s->cases[i].status, NR_CASE_FAILED))
-			s->failed++, s->done++;
+			s->failed++, s->done++, s->failed_optional += case_optional(s, i);
 	}
 	emit(s, NR_EV_RUN_START, NULL, NULL, NULL);
 	for (i = 0; i < s->n; i++) {
@@ -545,7 +647,7 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 			nr_buf_release(&hosts);
 			set_str(&s->run->status, NR_RUN_STOPPED);
 			set_str(&s->run->reason, reason);
-			note(s, NULL, NULL, "breaker", reason);
+			nr__note(s, NULL, NULL, "breaker", reason);
 			notify(s, NR_NOTIFY_BREAKER, "breaker", reason);
 			break;
 		}
@@ -563,8 +665,16 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 		set_str(&s->run->reason, reason);
 		free(reason);
 	} else if (strcmp(s->run->status, NR_RUN_STOPPED) != 0) {
-		set_str(&s->run->status, s->failed ? NR_RUN_FAILED : NR_RUN_PASSED);
-		set_str(&s->run->reason, s->failed ? "some cases failed" : NULL);
+		bool failed = s->failed > s->failed_optional;
+		char *why = s->failed_optional
+				    ? nr_xasprintf("%zu case%s on optional hosts failed%s", s->failed_optional,
+						   s->failed_optional == 1 ? "" : "s",
+						   failed ? ", and others" : " (they do not fail the run)")
+				    : NULL;
+
+		set_str(&s->run->status, failed ? NR_RUN_FAILED : NR_RUN_PASSED);
+		set_str(&s->run->reason, why ? why : failed ? "some cases failed" : NULL);
+		free(why);
 	}
 	s->run->pid = 0;
 	set_str(&s->run->pid_start, NULL);
@@ -616,6 +726,12 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 	free(s->built);
 	s->build_errors = NULL;
 	s->built = NULL;
+	for (i = 0; i < s->c->n_tests * s->c->n_hosts; i++)
+		free(s->test_build_errors[i]);
+	free(s->test_build_errors);
+	free(s->test_built);
+	s->test_build_errors = NULL;
+	s->test_built = NULL;
 	nr_strvec_clear(&s->failing_hosts);
 	emit(s, NR_EV_RUN_END, NULL, NULL, NULL);
 	return r;
@@ -623,6 +739,9 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 
 static void session_release(struct nr__session *s)
 {
+	nr__adaptive_release(s);
+	free(s->baseline_run);
+	s->baseline_run = NULL;
 	nr_plan_release(&s->plan);
 	nr_cases_free(s->cases, s->n);
 }
@@ -655,9 +774,25 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	size_t i;
 	int r;
 
-	if ((r = nr_plan_build(c, &o->only_tests, &s.plan, d)) < 0)
+	if ((r = nr_plan_build(c, o->select, &s.plan, d)) < 0)
 		return r;
-	nr_uuid_v7(run.id);
+	if (o->baseline) {
+		struct nr_run_rec *base = NULL;
+		size_t n_base = 0;
+
+		r = nr_store_runs_select(st, o->baseline, c->name, 1, &base, &n_base, d);
+		if (r < 0) {
+			session_release(&s);
+			return r;
+		}
+		s.baseline_run = nr_xstrdup(base[0].id);
+		nr_runs_free(base, n_base);
+	}
+	if (o->run_id && o->run_id[0])
+		snprintf(run.id, sizeof(run.id), "%s", o->run_id);
+	else
+		nr_uuid_v7(run.id);
+	run.options = nr_select_to_json(o->select);
 	run.campaign = nr_xstrdup(c->name);
 	/*
 	 * Absolute, so that a resume from another directory finds the
@@ -685,7 +820,17 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		else
 			free(branch);
 	}
-	run.labels = labels_json(c, &o->labels);
+	{
+		struct nr_kv labels = { 0 };
+		size_t k;
+
+		for (k = 0; k < o->labels.keys.n; k++)
+			nr_kv_set(&labels, o->labels.keys.v[k], o->labels.vals.v[k]);
+		if (s.baseline_run)
+			nr_kv_set(&labels, NR_RUNNER_BASELINE_LABEL, s.baseline_run);
+		run.labels = labels_json(&c->labels, &labels);
+		nr_kv_clear(&labels);
+	}
 	run.status = nr_xstrdup(NR_RUN_RUNNING);
 	run.controller = controller_name();
 	run.version = nr_xstrdup(NR_VERSION);
@@ -698,6 +843,8 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		hosts[i].name = nr_xstrdup(c->hosts[i].name);
 		hosts[i].transport = nr_xstrdup(nr_transport_name(c->hosts[i].transport));
 		hosts[i].address = nr_xstrdup(c->hosts[i].address);
+		hosts[i].labels = c->hosts[i].labels.keys.n ? labels_json(&c->hosts[i].labels, NULL) : NULL;
+		hosts[i].optional = c->hosts[i].optional;
 		/* netns hosts are this machine too (their own NICs aside) */
 		if (c->hosts[i].transport != NR_TRANSPORT_SSH && o->sysinfo_json)
 			hosts[i].sysinfo = nr_xstrdup(o->sysinfo_json);
@@ -744,14 +891,20 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	struct nr_run_rec run = { 0 }, was = { 0 };
 	struct nr_campaign *c = NULL;
 	struct nr_case_rec *stored = NULL;
-	struct nr_strvec only = NR_STRVEC_INIT;
+	struct nr_select sel = { 0 };
+	bool *take = NULL; /* --rerun: the cases to run again */
 	size_t n_stored = 0, i, j;
 	int r;
 
-	r = run_id ? nr_store_run_get(st, run_id, &run, d) : nr_store_run_resumable(st, name, &run, d);
+	if (run_id)
+		r = nr_store_run_get(st, run_id, &run, d);
+	else if (o->rerun.n)
+		r = nr__runner_latest_run(st, name, &run, d);
+	else
+		r = nr_store_run_resumable(st, name, &run, d);
 	if (r < 0)
 		goto out;
-	if (!strcmp(run.status, NR_RUN_PASSED) || !strcmp(run.status, NR_RUN_FAILED)) {
+	if (!o->rerun.n && (!strcmp(run.status, NR_RUN_PASSED) || !strcmp(run.status, NR_RUN_FAILED))) {
 		r = nr_diagf(d, NR_EINVAL, "run %s has finished (%s): nothing to resume", run.short_id,
 			     run.status);
 		goto out;
@@ -763,16 +916,13 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	/* the campaign as it was when the run started, not as the file is now */
 	if ((r = nr_campaign_load(run.campaign_path, run.config, &c, d)) < 0)
 		goto out;
+	/* and with the cases it chose: the same --set values, so the same keys */
+	if ((r = nr_select_from_json(run.options, &sel, d)) < 0 ||
+	    (r = nr_campaign_apply_set(c, &sel, d)) < 0)
+		goto out;
 	if ((r = nr_store_cases_list(st, run.id, &stored, &n_stored, d)) < 0)
 		goto out;
-	for (i = 0; i < n_stored; i++) {
-		for (j = 0; j < only.n; j++)
-			if (!strcmp(only.v[j], stored[i].test))
-				break;
-		if (j == only.n)
-			nr_strvec_push(&only, stored[i].test);
-	}
-	if ((r = nr_plan_build(c, &only, &s.plan, d)) < 0)
+	if ((r = nr_plan_build(c, &sel, &s.plan, d)) < 0)
 		goto out;
 	/* the session owns the stored cases; line the plan up with them by key */
 	s.cases = stored;
@@ -800,6 +950,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 			if (!used[j]) {
 				free(s.plan.cases[j].value_idx);
 				free(s.plan.cases[j].key);
+				free(s.plan.cases[j].hosts);
 			}
 		free(s.plan.cases);
 		free(used);
@@ -811,6 +962,20 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	s.c = c;
 	s.run = &run;
 	s.resumed = true;
+	{
+		/* adaptive cases look at the baseline the run started with */
+		json_t *labels = run.labels ? json_loads(run.labels, 0, NULL) : NULL;
+		const char *base = json_string_value(json_object_get(labels, NR_RUNNER_BASELINE_LABEL));
+
+		if (base)
+			s.baseline_run = nr_xstrdup(base);
+		json_decref(labels);
+	}
+	if (o->rerun.n) {
+		take = nr_xcalloc(s.n + 1, sizeof(*take));
+		if ((r = nr__rerun_choose(&s, take, d)) < 0)
+			goto out;
+	}
 	/* take the run over only if no other process did since it was read */
 	memcpy(was.id, run.id, sizeof(was.id));
 	was.status = run.status;
@@ -822,6 +987,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	free(run.controller);
 	run.controller = controller_name();
 	run.pid = (int)getpid();
+	was.finished_us = run.finished_us;
 	run.finished_us = 0;
 	r = nr_store_run_claim(st, &was, &run, d);
 	if (r == -EBUSY)
@@ -829,9 +995,20 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 				 " 'netrig status %s' shows it", run.short_id, run.short_id);
 	if (r < 0)
 		goto out;
+	/* once the run is this process's: nobody else writes its cases now */
+	if (take && (r = nr__rerun_mark(&s, take, d)) < 0) {
+		/* nothing was marked (one transaction): the run is let go as it was */
+		set_str(&run.status, was.status);
+		run.pid = 0;
+		set_str(&run.pid_start, NULL);
+		run.finished_us = was.finished_us;
+		nr_store_run_update(st, &run, NULL);
+		goto out;
+	}
 	r = drive(&s, ret, d);
 out:
-	nr_strvec_clear(&only);
+	free(take);
+	nr_select_clear(&sel);
 	nr_cases_free(stored, n_stored);
 	session_release(&s);
 	nr_campaign_free(c);

@@ -44,8 +44,26 @@ struct nr_event {
 struct nr_runner_opts {
 	const char *commit, *branch;  /* NULL: detected from git in the working directory */
 	struct nr_kv labels;          /* added to (and over) the campaign's labels */
-	struct nr_strvec only_tests;  /* run only these tests (empty: all) */
+	/* the cases a new run plans (NULL: all; campaign.h, struct nr_select),
+	 * its --set already applied to the campaign; stored with the run */
+	const struct nr_select *select;
+	/* resume: patterns (nr_select's --test form) of cases to run again,
+	 * their attempts so far superseded; a finished run may be resumed so */
+	struct nr_strvec rerun;
 	const char *sysinfo_json;     /* this machine's description, stored with local hosts */
+	/*
+	 * nr_runner_run: the new run's id (a UUID), chosen by the caller so
+	 * that it can be recorded before the run exists (a worker's job);
+	 * NULL: a new one.
+	 */
+	const char *run_id;
+	/*
+	 * A run selector (nr_store_runs_select, within the campaign): the
+	 * baseline the cases of adaptive tests without variants are compared
+	 * with while they run. Its id is kept as the run's label baseline_run,
+	 * which a resume reads. NULL: none (they run their min repeats).
+	 */
+	const char *baseline;
 	int cancel_fd;                /* readable when the user wants to stop; -1: none */
 	void (*on_event)(void *ctx, const struct nr_event *ev);
 	void *ctx;
@@ -55,17 +73,24 @@ struct nr_run_summary {
 	char run_id[NR_UUID_LEN + 1];
 	char status[16]; /* NR_RUN_* */
 	size_t total, passed, failed, pending;
+	size_t failed_optional; /* of failed: on an optional host (the run may still pass) */
 	char reason[256];
 };
 
-/* Run a campaign as a new run. */
+/* The label a run keeps its adaptive baseline's id under. */
+#define NR_RUNNER_BASELINE_LABEL "baseline_run"
+
+/* Run a campaign as a new run. NR_ENOTFOUND when o->baseline names no run of the campaign. */
 int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		  const struct nr_runner_opts *o, struct nr_run_summary *ret,
 		  struct nr_diag *d);
 
 /*
  * Finish the latest unfinished run of campaign `name` (or run `run_id`
- * when not NULL), from the campaign text stored with it. NR_ENOTFOUND when
+ * when not NULL), from the campaign text and selection stored with it;
+ * with o->rerun, first make the cases it matches pending again (run
+ * `run_id` or the latest run of `name` then, finished or not; NR_ECONFIG
+ * when a pattern matches no case of it). NR_ENOTFOUND when
  * there is none; NR_EINVAL when it is still running in a live process, or
  * another process took it over between reading and claiming it. A store
  * error mid-run stops the run (NR_RUN_STOPPED, resumable) and is returned.

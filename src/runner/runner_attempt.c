@@ -257,7 +257,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 	deadline = nr_mono_us() + t->timeout_us;
 	for (i = 0; i < t->n_roles; i++) {
 		at->roles[i].role = &t->roles[i];
-		at->roles[i].host = nr_campaign_host(at->c, t->roles[i].host);
+		at->roles[i].host = at->cp->hosts[i]; /* the case's: a host template resolved */
 		at->roles[i].samples = (struct nr_sample_set)NR_SAMPLE_SET_INIT;
 	}
 	if ((r = nr_free_port(&port)) < 0) {
@@ -272,6 +272,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 	tc.port = port;
 	tc.run_id = at->run_id;
 	tc.case_key = at->cp->key;
+	tc.role_hosts = at->cp->hosts;
 	tc.workdir = at->c->dir;
 	tc.netrig = self_path();
 	if (t->workdir) {
@@ -317,6 +318,13 @@ void nr__runner_attempt(struct nr__attempt *at)
 
 		/* another machine has its own netrig, found in its PATH */
 		tc.netrig = target->kind == NR_TARGET_SSH ? "netrig" : self_path();
+		/* an instance of a counted role: its number, and a port of its own */
+		tc.instance = rr->role->instance;
+		tc.instance_port = 0;
+		if (rr->role->instance && (r = nr_free_port(&tc.instance_port)) < 0) {
+			set_outcome(at, NR_ATTEMPT_ERROR, "no free port: %s", nr_strerror(r));
+			break;
+		}
 		if (target->kind == NR_TARGET_SSH) {
 			rr->workdir = remote_workdir(test_wd, rr->host, &cmd.make_workdir);
 			tc.workdir = rr->workdir ? rr->workdir : workdir ? workdir : at->c->dir;
@@ -469,6 +477,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 			set_outcome(at, NR_ATTEMPT_ERROR, "role %s: %s", rr->role->name, nr_diag_msg(&d));
 	}
 	nr_proc_stop_in(procs, n_started, cg, t->kill_grace_us);
+	tc.instance = tc.instance_port = 0;
 	if (!at->interrupted)
 		collect_files(at, &tc);
 	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted)

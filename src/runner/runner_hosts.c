@@ -239,6 +239,9 @@ static bool check_once(struct nr__hosts *h, const struct nr_host *host, struct h
 	return true;
 }
 
+static void restart_and_wait(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
+			     struct health_run *hr);
+
 static bool cancelled_within(int cancel_fd, int64_t us)
 {
 	struct pollfd p = { .fd = cancel_fd, .events = POLLIN };
@@ -256,7 +259,6 @@ void nr__health_check(struct nr__hosts *h, const struct nr_host *host, int cance
 	const struct nr_health *hc = &h->c->health;
 	struct health_run hr = { ret, on_step, ctx };
 	int round;
-	int64_t deadline;
 
 	memset(ret, 0, sizeof(*ret));
 	nr_buf_init(&ret->log, 64 << 10);
@@ -273,28 +275,91 @@ void nr__health_check(struct nr__hosts *h, const struct nr_host *host, int cance
 		ret->ok = false;
 		return;
 	}
-	/* down: power-cycle it (or whatever the command does), then wait for it */
+	restart_and_wait(h, host, cancel_fd, &hr);
+}
+
+void nr__host_restart(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
+		      nr__health_step_fn *on_step, void *ctx, struct nr__health_result *ret)
+{
+	struct health_run hr = { ret, on_step, ctx };
+
+	memset(ret, 0, sizeof(*ret));
+	nr_buf_init(&ret->log, 64 << 10);
+	ret->ok = true;
+	if (host->restart.n)
+		restart_and_wait(h, host, cancel_fd, &hr);
+}
+
+int nr__peer_ping(struct nr__hosts *h, const struct nr_host *from, const struct nr_host *to,
+		  struct nr_diag *d)
+{
+	const struct nr_health *hc = &h->c->health;
+	/* iputils' ping: one echo, -W the seconds to wait for it (at least 1) */
+	char wait_s[24];
+	char *argv[] = { "ping", "-c", "1", "-W", wait_s, "-n", NULL, NULL };
+	struct nr_buf out = NR_BUF_INIT;
+	int code = -1, r;
+
+	snprintf(wait_s, sizeof(wait_s), "%lld",
+		 (long long)(hc->timeout_us >= 1000000 ? hc->timeout_us / 1000000 : 1));
+	argv[6] = to->address;
+	nr__hosts_connect(h, from);
+	r = nr_target_run(nr__hosts_target(h, from), argv, hc->timeout_us + 10000000, 4096, &code,
+			  &out, &out, d);
+	if ((r == 0 && code == 127) || r == -ENOENT) {
+		r = nr_diagf(d, NR_EEXEC, "%s: ping: not found (health.peers runs it on each host)",
+			     from->name);
+	} else if (r == 0 && code != 0) {
+		size_t end = out.len;
+		const char *last;
+
+		/* ping's last line says why (100% packet loss, Network is unreachable) */
+		while (end && out.buf[end - 1] == '\n')
+			end--;
+		out.buf[end] = '\0';
+		last = strrchr(out.buf, '\n') ? strrchr(out.buf, '\n') + 1 : out.len ? out.buf : "no answer";
+		r = nr_diagf(d, NR_EEXEC, "%s cannot reach its peer %s at %s: %s", from->name, to->name,
+			     to->address, last);
+	} else if (r < 0) {
+		char why[NR_DIAG_MAX];
+
+		snprintf(why, sizeof(why), "%s", nr_diag_msg(d));
+		r = nr_diagf(d, r, "%s cannot ping its peer %s at %s: %s", from->name, to->name,
+			     to->address, why);
+	}
+	nr_buf_release(&out);
+	return r;
+}
+
+/* The host is down (or must be restarted first): run its restart command, then wait for it. */
+static void restart_and_wait(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
+			     struct health_run *hr)
+{
+	const struct nr_health *hc = &h->c->health;
+	struct nr__health_result *ret = hr->ret;
+	int64_t deadline;
+
 	{
 		struct nr_target local = { .kind = NR_TARGET_LOCAL, .name = "restart" };
 		struct nr_diag d = { 0 };
 		int code = -1;
 
-		step(&hr, "restart", "restart %s: running %s", host->name, host->restart.v[0]);
+		step(hr, "restart", "restart %s: running %s", host->name, host->restart.v[0]);
 		if (nr_target_run(&local, host->restart.v, host->restart_timeout_us, 65536, &code, NULL,
 				  NULL, &d) < 0 || code != 0)
-			step(&hr, "restart", "restart %s: %s", host->name,
+			step(hr, "restart", "restart %s: %s", host->name,
 			     d.msg[0] ? d.msg : "the command failed");
 	}
 	deadline = nr_mono_us() + host->restart_timeout_us;
 	while (nr_mono_us() < deadline) {
-		if (check_once(h, host, &hr)) {
-			step(&hr, "restart", "restart %s: back after the restart", host->name);
+		if (host->transport == NR_TRANSPORT_LOCAL || check_once(h, host, hr)) {
+			step(hr, "restart", "restart %s: back after the restart", host->name);
 			return;
 		}
 		if (cancelled_within(cancel_fd, hc->interval_us))
 			break;
 	}
-	step(&hr, "restart", "restart %s: not back within %.0f s", host->name,
+	step(hr, "restart", "restart %s: not back within %.0f s", host->name,
 	     (double)host->restart_timeout_us / 1e6);
 	ret->ok = false;
 }

@@ -65,6 +65,9 @@ struct nr__collected {
 
 /* ---- the scheduler's session and its case steps (runner.c) ---- */
 
+struct nr__obs_set; /* runner_adaptive.c */
+struct nr__design;
+
 struct nr__session {
 	struct nr_store *st;
 	const struct nr_campaign *c;
@@ -74,6 +77,7 @@ struct nr__session {
 	struct nr_case_rec *cases; /* parallel to plan.cases */
 	size_t n;
 	size_t done, passed, failed;
+	size_t failed_optional; /* of failed: cases on an optional host, which do not fail the run */
 	int64_t started_mono, case_time_us;
 	size_t cases_this_session;
 	int consecutive_failures;
@@ -88,7 +92,22 @@ struct nr__session {
 	 * session, 0 not yet, 1 done, -1 failed with build_errors[] saying why */
 	signed char *built;
 	char **build_errors;
+	/* the same per test and host (test * n_hosts + host) for `build:` */
+	signed char *test_built;
+	char **test_build_errors;
+	/* adaptive repeats (runner_adaptive.c) */
+	struct nr__obs_set *obs;       /* per case: its summary samples so far; NULL until needed */
+	char *baseline_run;            /* the run cases without variants are compared with; NULL: none */
+	struct nr_sample_row *base_rows; /* its summary samples, read once */
+	size_t n_base_rows;
+	bool base_loaded;
+	struct nr__design *designs;    /* sequential designs met, with their levels */
+	size_t n_designs;
 };
+
+/* Record an event in the store and tell the user; never fails the run. */
+void nr__note(struct nr__session *s, const struct nr_case_rec *c, const char *host,
+	      const char *kind, const char *msg);
 
 /* Failed attempts already made for `repeat` of a case (after a resume). */
 int nr__case_failures_so_far(struct nr__session *s, const struct nr_case_rec *c, int repeat);
@@ -114,8 +133,38 @@ int nr__case_save_attempt(struct nr__session *s, size_t idx, struct nr__attempt 
  */
 int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failures,
 		      struct nr_diag *d);
+
+/* --rerun (runner_rerun.c): the latest run of campaign `name`, finished or not. */
+int nr__runner_latest_run(struct nr_store *st, const char *name, struct nr_run_rec *ret,
+			  struct nr_diag *d);
+/* The cases of s's run a --rerun pattern matches, in take[] (s->n); NR_ECONFIG
+ * naming a pattern that matches none. Writes nothing. */
+int nr__rerun_choose(const struct nr__session *s, bool *take, struct nr_diag *d);
+/* Those cases pending again, their attempts superseded, in one transaction. */
+int nr__rerun_mark(struct nr__session *s, const bool *take, struct nr_diag *d);
+
 /* A case has ended (passed or failed): the counts, the breaker's, notifications. */
 void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us);
+
+/* ---- adaptive repeats (runner_adaptive.c) ---- */
+
+/* A passed attempt of case idx: its summary samples kept for the case's looks (adaptive tests only). */
+void nr__adaptive_add(struct nr__session *s, size_t idx, const struct nr__attempt *at);
+/*
+ * The repeats of adaptive case idx (no variants): min, then one at a time
+ * until decided or max (then passed, the decision noted). Returns 0,
+ * NR_EINTR, or a store error.
+ */
+int nr__adaptive_case(struct nr__session *s, size_t idx, int *failures, struct nr_diag *d);
+/*
+ * Pairs of adaptive variant cases a, b: *target is the pairs to reach
+ * (raised to min). Once both have *target, look: decided (or no baseline)
+ * -> both passed and noted; else *target grows by one. Returns 0 or an
+ * error.
+ */
+int nr__adaptive_pair_target(struct nr__session *s, size_t a, size_t b, int *target,
+			     struct nr_diag *d);
+void nr__adaptive_release(struct nr__session *s);
 
 /* ---- variants: pairs, their order, builds (runner_variant.c) ---- */
 
@@ -140,18 +189,41 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 int nr__pair_next(int done_a, int done_b, int repeats);
 
 /*
- * A variant's build on one host, as a test of one role named "build"
- * that nr__runner_attempt() runs like any other (transport, process
- * group, timeout, output kept): the variant's build command and env, its
- * build_timeout, `of`'s output limit and kill grace. Borrows everything;
+ * A build command on one host (a variant's, or one of a test's), as a
+ * test of one role named "build" that nr__runner_attempt() runs like any
+ * other (transport, process group, timeout, output kept): argv, env
+ * (NULL: none), its timeout, the variant v (NULL: none) for its
+ * templates, `of`'s output limit and kill grace. Borrows everything;
  * nothing to release.
  */
 struct nr__build {
 	struct nr_test t;
 	struct nr_role role;
+	/* the case as the build's one role sees it: on the build's host, not
+	 * on the host of the case's first role (set by nr__build_attempt) */
+	struct nr_case_plan cp;
+	const struct nr_host *host;
 };
-void nr__build_init(struct nr__build *b, const struct nr_variant *v, const struct nr_host *host,
+void nr__build_init(struct nr__build *b, const struct nr_strvec *argv, const struct nr_kv *env,
+		    int64_t timeout_us, const struct nr_variant *v, const struct nr_host *host,
 		    const struct nr_test *of);
+/*
+ * Run build b as an attempt of case idx (repeat -1, the next number),
+ * counted in the case's attempts, into *ret_at (not stored: the caller
+ * sets the case's error, saves and releases it). NR_EINTR, with nothing
+ * to release, when interrupted.
+ */
+int nr__build_attempt(struct nr__session *s, size_t idx, struct nr__build *b,
+		      struct nr__attempt *ret_at);
+/*
+ * The `build:` commands of case idx's test on every host its roles use,
+ * in order, once per test and host in a session, each stored as an
+ * attempt of this case (repeat -1, role "build"), before its first
+ * attempt (runner_build.c). false (the case failed, with the build's
+ * error) when one failed, now or earlier in the session. 0 or a negative
+ * error (NR_EINTR, the store) in *ret.
+ */
+bool nr__case_build_test(struct nr__session *s, size_t idx, int *ret, struct nr_diag *d);
 
 /* Run one attempt; fills `at`. Never fails as a function: failures are outcomes. */
 void nr__runner_attempt(struct nr__attempt *at);
@@ -203,6 +275,22 @@ typedef void nr__health_step_fn(void *ctx, const char *kind, const char *line);
  */
 void nr__health_check(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
 		      nr__health_step_fn *on_step, void *ctx, struct nr__health_result *ret);
+
+/*
+ * restart_first: run the host's restart command (none: nothing) and wait
+ * for its health checks to pass, as after a failed check; ret as for
+ * nr__health_check.
+ */
+void nr__host_restart(struct nr__hosts *h, const struct nr_host *host, int cancel_fd,
+		      nr__health_step_fn *on_step, void *ctx, struct nr__health_result *ret);
+
+/*
+ * `health.peers`: one ICMP echo from host `from` (`ping` run there) to the
+ * address of `to`. 0, or NR_EEXEC (no answer, unreachable, no ping there)
+ * with a message naming both hosts and the address.
+ */
+int nr__peer_ping(struct nr__hosts *h, const struct nr_host *from, const struct nr_host *to,
+		  struct nr_diag *d);
 
 /* Copy a test's uploads to their hosts. */
 int nr__upload(const struct nr__hosts *h, const struct nr_test *t, struct nr_diag *d);

@@ -27,20 +27,22 @@ int nr__pair_next(int done_a, int done_b, int repeats)
 	return done_a % 2 == 0 ? 0 : 1;
 }
 
-void nr__build_init(struct nr__build *b, const struct nr_variant *v, const struct nr_host *host,
+void nr__build_init(struct nr__build *b, const struct nr_strvec *argv, const struct nr_kv *env,
+		    int64_t timeout_us, const struct nr_variant *v, const struct nr_host *host,
 		    const struct nr_test *of)
 {
 	memset(b, 0, sizeof(*b));
 	b->role.name = "build";
 	b->role.host = host->name;
-	b->role.argv = v->build;
-	b->role.env = v->env;
+	b->role.argv = *argv;
+	if (env)
+		b->role.env = *env;
 	b->role.main = true;
 	b->t.name = "build";
 	b->t.roles = &b->role;
 	b->t.n_roles = 1;
 	b->t.repeat = 1;
-	b->t.timeout_us = v->build_timeout_us;
+	b->t.timeout_us = timeout_us;
 	b->t.kill_grace_us = of->kill_grace_us;
 	b->t.output_limit = of->output_limit;
 	b->t.variant = v;
@@ -65,7 +67,7 @@ static bool build_variant(struct nr__session *s, size_t idx, int *ret, struct nr
 	if (!v || !v->build.n)
 		return true;
 	for (k = 0; k < t->n_roles; k++) {
-		const struct nr_host *host = nr_campaign_host(s->c, t->roles[k].host);
+		const struct nr_host *host = cp->hosts[k];
 		size_t slot = (size_t)cp->variant * s->c->n_hosts + (size_t)(host - s->c->hosts);
 		struct nr__build b;
 		struct nr__attempt at;
@@ -77,20 +79,10 @@ static bool build_variant(struct nr__session *s, size_t idx, int *ret, struct nr
 			set_str(&c->error, s->build_errors[slot]);
 			return false;
 		}
-		nr__build_init(&b, v, host, t);
-		at = (struct nr__attempt){
-			.c = s->c, .targets = s->hosts.targets, .hosts = &s->hosts,
-			.ordinal = c->ordinal, .t = &b.t, .cp = cp, .run_id = s->run->id,
-			.repeat = -1, .number = c->attempts + 1, .cancel_fd = s->o->cancel_fd,
-		};
-		nr__runner_attempt(&at);
-		if (at.interrupted) {
-			nr__runner_attempt_release(&at);
-			*ret = NR_EINTR;
+		nr__build_init(&b, &v->build, &v->env, v->build_timeout_us, v, host, t);
+		if ((*ret = nr__build_attempt(s, idx, &b, &at)) < 0)
 			return false;
-		}
 		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
-		c->attempts++;
 		if (!passed) {
 			/* every case of this variant on this host fails with this message */
 			s->build_errors[slot] = nr_xasprintf("the build of variant %s on host %s failed "
@@ -145,7 +137,8 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 	struct nr_case_rec *c[2] = { &s->cases[a], &s->cases[b] };
 	bool open[2] = { !finished(c[0]), !finished(c[1]) };
 	int64_t t0 = nr_mono_us();
-	int failures[2] = { 0, 0 }, r = 0, next;
+	int failures[2] = { 0, 0 }, r = 0, next, target;
+	bool adaptive = nr_campaign_case_test(s->c, &s->plan.cases[a])->repeat_min > 0;
 
 	for (k = 0; k < 2; k++)
 		if (open[k] && (r = nr__case_start(s, idx[k], d)) < 0)
@@ -164,7 +157,8 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 		goto ended;
 	}
 	for (k = 0; k < 2; k++) {
-		if (!open[k] || build_variant(s, idx[k], &r, d))
+		/* the test's build (both variants share it), then the variant's */
+		if (!open[k] || (nr__case_build_test(s, idx[k], &r, d) && build_variant(s, idx[k], &r, d)))
 			continue;
 		if (r < 0) {
 			if (r == NR_EINTR)
@@ -179,8 +173,14 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 	for (k = 0; k < 2; k++)
 		if (open[k] && !finished(c[k]))
 			failures[k] = nr__case_failures_so_far(s, c[k], c[k]->repeats_done);
+	/* adaptive: pairs up to target, looked at there, one more pair until decided */
+	target = adaptive ? 0 : c[0]->repeats;
 	while (strcmp(c[0]->status, NR_CASE_FAILED) && strcmp(c[1]->status, NR_CASE_FAILED)) {
-		next = nr__pair_next(c[0]->repeats_done, c[1]->repeats_done, c[0]->repeats);
+		if (adaptive && (r = nr__adaptive_pair_target(s, a, b, &target, d)) < 0)
+			return r;
+		if (finished(c[0]) && finished(c[1]))
+			break;
+		next = nr__pair_next(c[0]->repeats_done, c[1]->repeats_done, target);
 		if (next < 0)
 			break;
 		r = nr__case_attempts(s, idx[next], c[next]->repeats_done + 1, &failures[next], d);

@@ -147,6 +147,12 @@ int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_af
 		       st->ops->attempt_save(st, case_after, a, outs, n_outs, samples, n_samples, d));
 }
 
+int nr_store_cases_rerun(struct nr_store *st, const char *run_id,
+			 const struct nr_case_rec *cases, size_t n, struct nr_diag *d)
+{
+	return st->ops->cases_rerun(st, run_id, cases, n, d);
+}
+
 int nr_store_event_add(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d)
 {
 	RETURN_RETRIED(st, d, st->ops->event_add(st, ev, d));
@@ -376,6 +382,7 @@ void nr_run_rec_release(struct nr_run_rec *r)
 	free(r->controller);
 	free(r->version);
 	free(r->pid_start);
+	free(r->options);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -385,6 +392,7 @@ void nr_host_rec_release(struct nr_host_rec *h)
 	free(h->transport);
 	free(h->address);
 	free(h->sysinfo);
+	free(h->labels);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -24,7 +24,7 @@
 #include "base/str.h"
 #include "parse/parse.h"
 
-#define NR_STORE_SCHEMA_VERSION 5
+#define NR_STORE_SCHEMA_VERSION 7
 
 struct nr_store;
 
@@ -73,6 +73,12 @@ struct nr_run_rec {
 	char *pid_start;   /* the controller process's identity (base/pid.h), NULL: unknown */
 	int64_t heartbeat_us; /* the controller's last write (real time), 0: unknown */
 	int64_t started_us, finished_us;
+	/*
+	 * JSON object text: what chose the run's cases, {"test": [patterns],
+	 * "set": [[PARAM, VALUE], ...]} (campaign/campaign.h, struct
+	 * nr_select), so a resume plans what the run planned; NULL: every case
+	 */
+	char *options;
 	/* filled by queries, not stored */
 	int64_t n_cases, n_passed, n_failed, n_pending;
 	/* the shortest prefix of id (8 characters or more) no other run of the store shares */
@@ -86,6 +92,8 @@ struct nr_host_rec {
 	char *transport;
 	char *address;
 	char *sysinfo; /* JSON text, or NULL */
+	char *labels;  /* JSON object text of the campaign's `labels:` of the host, or NULL */
+	bool optional; /* `optional: true`: its cases' failures do not fail the run */
 };
 
 struct nr_case_rec {
@@ -115,6 +123,12 @@ struct nr_attempt_rec {
 	int signal;
 	int64_t started_us, finished_us;
 	char *error;
+	/*
+	 * The case was run again after this attempt (`run --rerun`): kept for
+	 * its log, but its samples are no longer the case's (every sample
+	 * query leaves them out) and its failure no longer counts.
+	 */
+	bool superseded;
 };
 
 /* One captured stream, to be stored (compressed) with an attempt. */
@@ -246,6 +260,15 @@ int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_af
 			  size_t n_outs, const struct nr_role_samples *samples,
 			  size_t n_samples, struct nr_diag *d);
 
+/*
+ * Run these cases of run `run_id` again (`run --rerun`), in one
+ * transaction: every attempt they have is marked superseded, and each case
+ * is written as given (the caller makes it pending with no repeats done;
+ * its attempt count goes on, so attempt numbers stay unique).
+ */
+int nr_store_cases_rerun(struct nr_store *st, const char *run_id,
+			 const struct nr_case_rec *cases, size_t n, struct nr_diag *d);
+
 /* Record an event (its own transaction, with the run's heartbeat). */
 int nr_store_event_add(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d);
 
@@ -273,7 +296,8 @@ int nr_store_run_resumable(struct nr_store *st, const char *campaign, struct nr_
 /*
  * Runs a selector names, newest first, at most `limit` (0: all): a run id
  * or unique prefix, "latest", "branch:NAME", "commit:SHA" (a prefix),
- * "label:KEY=VALUE", optionally only of `campaign` (NULL: any). Runs still
+ * "label:KEY=VALUE" (a label of the run, or of a host one of its cases ran on),
+ * optionally only of `campaign` (NULL: any). Runs still
  * running are left out of the branch/commit/label forms. NR_ENOTFOUND
  * when none matches.
  */
@@ -333,6 +357,117 @@ int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
  */
 int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		   struct nr_diag *d);
+
+/* ---- the job queue (jobs table) ---- */
+
+/* Job statuses. */
+#define NR_JOB_QUEUED "queued"
+#define NR_JOB_RUNNING "running" /* a worker holds its lease */
+#define NR_JOB_DONE "done"
+#define NR_JOB_FAILED "failed"
+#define NR_JOB_CANCELLED "cancelled"
+
+/*
+ * A job: a campaign to run when a worker that offers what it needs is
+ * free. The campaign is its file's text (config, with its name and path),
+ * or a repository, a path in it and a commit (repo, repo_path,
+ * repo_commit; config NULL).
+ */
+struct nr_job_rec {
+	char id[NR_UUID_LEN + 1];
+	char *campaign;      /* the campaign's name */
+	char *campaign_path; /* the file it was submitted from, or NULL */
+	char *config;        /* the campaign file's text, or NULL (repository form) */
+	char *repo, *repo_path, *repo_commit; /* the repository form, else NULL */
+	char *tests;         /* JSON array of --test arguments; "[]": every test */
+	char *overrides;     /* JSON object of --set K=V; "{}": none */
+	char *needs;         /* JSON array of "K=V" a worker must offer, all of them; "[]" */
+	char *labels;        /* JSON object, given to the run's labels */
+	char *requester;     /* who submitted it */
+	char *status;        /* NR_JOB_* */
+	char *worker;        /* the worker that holds (or held last) its lease, or NULL */
+	int64_t lease_until_us; /* while running: the lease ends then unless renewed */
+	int tries;           /* claims so far */
+	int failures;        /* tries in a row that failed (a try that ends well resets it) */
+	char *reasons;       /* a line per try that did not end it (failed, lost, stopped), or NULL */
+	char run_id[NR_UUID_LEN + 1]; /* the run it made, "" before */
+	int64_t created_us, started_us, finished_us;
+};
+
+/*
+ * What a worker writes into a job it holds the lease of (nr_store_job_update):
+ * status, lease_until_us, run_id, failures, reasons, finished_us as in the record.
+ */
+
+/* Queue a job (id, created_us and the job's text set by the caller; status queued). */
+int nr_store_job_add(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);
+/*
+ * Claim the oldest job that `worker` may take: queued, or running with a
+ * lease that ended before now_us (its worker was killed or cut off: the
+ * lost try is added to its reasons), and whose needs are all in offers
+ * (a JSON array of "K=V"). It becomes running, its lease held by worker
+ * until now_us + lease_us, tries + 1. One transaction; two workers never
+ * claim one job (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN
+ * IMMEDIATE). NR_ENOTFOUND when no job fits; *ret (the job as claimed)
+ * otherwise.
+ */
+int nr_store_job_claim(struct nr_store *st, const char *worker, const char *offers,
+		       int64_t now_us, int64_t lease_us, struct nr_job_rec *ret,
+		       struct nr_diag *d);
+/*
+ * Write job's status, lease_until_us, run_id (when not ""), failures,
+ * reasons and finished_us, only while `worker` holds its lease and it is
+ * running: -EBUSY when not (the lease ended and another worker took it,
+ * or it was cancelled).
+ */
+int nr_store_job_update(struct nr_store *st, const struct nr_job_rec *job, const char *worker,
+			struct nr_diag *d);
+/*
+ * Cancel a queued or running job (a running one's worker finds its lease
+ * gone at its next renewal and stops). -EBUSY when it had ended already.
+ */
+int nr_store_job_cancel(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+/* Jobs, oldest first; status NULL: all. */
+int nr_store_jobs_list(struct nr_store *st, const char *status, struct nr_job_rec **ret,
+		       size_t *ret_n, struct nr_diag *d);
+/* A job by id or unique id prefix; NR_ENOTFOUND / NR_EAMBIGUOUS. */
+int nr_store_job_get(struct nr_store *st, const char *selector, struct nr_job_rec *ret,
+		     struct nr_diag *d);
+/* ---- retention (netrig db prune, db vacuum) ---- */
+
+/* Which runs a prune removes: those outside every rule given. */
+struct nr_prune_rule {
+	size_t keep_runs;      /* keep the newest N runs of each campaign; 0: no such rule */
+	int64_t older_than_us; /* remove runs started longer ago than this; 0: no such rule */
+	int64_t now_us;
+};
+
+struct nr_prune_stats {
+	int64_t runs, attempts, outputs, samples; /* rows removed */
+};
+
+/*
+ * The ids of the runs (newest first, as nr_store_runs_list gives them)
+ * that `rule` removes, appended to ret. A running run never is; with
+ * both rules a run must be outside both (not among the newest N and
+ * older than the age); with none, nothing is.
+ */
+void nr_store_prune_select(const struct nr_run_rec *runs, size_t n, const struct nr_prune_rule *rule,
+			   struct nr_strvec *ret);
+/*
+ * Remove the runs run_ids names with everything of theirs (cases,
+ * attempts, raw outputs, samples, events, hosts), or with outputs_only
+ * their raw outputs alone (samples and the status sheet stay), in one
+ * transaction. A run that is running again by then is left alone.
+ */
+int nr_store_prune(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
+		   struct nr_prune_stats *ret, struct nr_diag *d);
+/* Give the space of removed rows back (SQLite: VACUUM; PostgreSQL: VACUUM (ANALYZE)). */
+int nr_store_vacuum(struct nr_store *st, struct nr_diag *d);
+
+void nr_job_rec_release(struct nr_job_rec *j);
+void nr_jobs_free(struct nr_job_rec *v, size_t n);
+
 
 /* ---- users, tokens, uploads (netrig serve) ---- */
 

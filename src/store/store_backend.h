@@ -22,7 +22,7 @@
 	"    AND c.status IN ('pending', 'running')),"                                   \
 	" r.pid_start, r.heartbeat,"                                                     \
 	" (SELECT p.id FROM runs p WHERE p.id < r.id ORDER BY p.id DESC LIMIT 1),"       \
-	" (SELECT n.id FROM runs n WHERE n.id > r.id ORDER BY n.id LIMIT 1)"
+	" (SELECT n.id FROM runs n WHERE n.id > r.id ORDER BY n.id LIMIT 1), r.options"
 
 /* ... and a sample (samples s) with its case, attempt and metric. */
 #define NR__STORE_SAMPLE_COLUMNS                                                    \
@@ -30,6 +30,22 @@
 	" coalesce(m.better, 'none'), s.repeat, a.number, s.interval, s.value"      \
 	" FROM samples s JOIN cases c ON c.id = s.case_id"                          \
 	" JOIN attempts a ON a.id = s.attempt_id LEFT JOIN metrics m ON m.name = s.metric"
+
+/* ... and a job (jobs j), in the order nr__store_job_read takes them. */
+#define NR__STORE_JOB_COLUMNS                                                             \
+	"j.id, j.campaign, j.campaign_path, j.config, j.repo, j.repo_path, j.repo_commit," \
+	" j.tests, j.overrides, j.needs, j.labels, j.requester, j.status, j.worker,"       \
+	" j.lease_until, j.tries, j.failures, j.reasons, j.run_id, j.created_at,"          \
+	" j.started_at, j.finished_at"
+#define NR__STORE_JOB_NCOLS 22
+
+/*
+ * Fill a job from the text of its columns as NR__STORE_JOB_COLUMNS
+ * orders them (NULL: SQL NULL), whichever backend read them.
+ */
+void nr__store_job_read(struct nr_job_rec *j, const char *const col[NR__STORE_JOB_NCOLS]);
+/* The line a lost try adds to a job's reasons (its worker's lease ended). */
+#define NR__STORE_JOB_LOST ": the lease ended (the worker was killed or lost the database)\n"
 
 /* ---- merging across backends ---- */
 
@@ -93,6 +109,19 @@ struct nr_store_ops {
 			  const struct nr_host_rec *hosts, size_t n_hosts,
 			  const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d);
 	int (*run_update)(struct nr_store *st, const struct nr_run_rec *run, struct nr_diag *d);
+	/* the job queue: as nr_store_job_* */
+	int (*job_add)(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);
+	int (*job_claim)(struct nr_store *st, const char *worker, const char *offers,
+			 int64_t now_us, int64_t lease_us, struct nr_job_rec *ret, struct nr_diag *d);
+	int (*job_update)(struct nr_store *st, const struct nr_job_rec *job, const char *worker,
+			  struct nr_diag *d);
+	int (*job_cancel)(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+	int (*jobs_list)(struct nr_store *st, const char *status, const char *id_like,
+			 struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+	/* retention: as nr_store_prune (run_ids not empty) and nr_store_vacuum */
+	int (*prune)(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
+		     struct nr_prune_stats *ret, struct nr_diag *d);
+	int (*vacuum)(struct nr_store *st, struct nr_diag *d);
 	int (*run_claim)(struct nr_store *st, const struct nr_run_rec *was,
 			 const struct nr_run_rec *now, struct nr_diag *d);
 	int (*case_update)(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d);
@@ -100,6 +129,8 @@ struct nr_store_ops {
 			    const struct nr_attempt_rec *a, const struct nr_output_in *outs,
 			    size_t n_outs, const struct nr_role_samples *samples, size_t n_samples,
 			    struct nr_diag *d);
+	int (*cases_rerun)(struct nr_store *st, const char *run_id,
+			   const struct nr_case_rec *cases, size_t n, struct nr_diag *d);
 	int (*event_add)(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d);
 	int (*events_list)(struct nr_store *st, const char *run_id, const char *case_id,
 			   struct nr_event_rec **ret, size_t *ret_n, struct nr_diag *d);

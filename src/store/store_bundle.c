@@ -10,7 +10,7 @@
  * anything is written: types, ids, and that every row belongs to the one
  * run the bundle names.
  *
- *   {"format": "netrig.bundle/1", "schema": 5, "run": ID,
+ *   {"format": "netrig.bundle/1", "schema": 7, "run": ID,
  *    "tables": {"runs": {"columns": "id, campaign, ...", "rows": [[...], ...]}, ...}}
  *
  * Values: TEXT and ID as strings (an ID a UUID), INT integers, REAL

@@ -19,11 +19,11 @@
 
 /* Schema version 5, columns as both backends name them. */
 static const enum nr__store_kind runs_kinds[] = {
-	I, T, T, T, T, T, T, T, T, T, T, T, N, N, N, T, N,
+	I, T, T, T, T, T, T, T, T, T, T, T, N, N, N, T, N, T,
 };
-static const enum nr__store_kind hosts_kinds[] = { I, I, T, T, T, T };
+static const enum nr__store_kind hosts_kinds[] = { I, I, T, T, T, T, T, N };
 static const enum nr__store_kind cases_kinds[] = { I, I, N, T, T, T, T, N, N, N, N, N, N, N, T, T };
-static const enum nr__store_kind attempts_kinds[] = { I, I, N, N, T, N, N, N, N, T };
+static const enum nr__store_kind attempts_kinds[] = { I, I, N, N, T, N, N, N, N, T, N };
 static const enum nr__store_kind outputs_kinds[] = { I, T, T, T, N, N, T, B };
 static const enum nr__store_kind samples_kinds[] = { I, N, I, N, T, T, R, T, R, T, N };
 static const enum nr__store_kind metrics_kinds[] = { T, T, T };
@@ -46,17 +46,17 @@ const struct nr__store_table nr__store_tables[] = {
 	TABLE("runs",
 	      "id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels, status,"
 	      " reason, controller, netrig_version, pid, started_at, finished_at, pid_start,"
-	      " heartbeat",
+	      " heartbeat, options",
 	      runs_kinds, false, -1, "id = $1"),
-	TABLE("hosts", "id, run_id, name, transport, address, sysinfo", hosts_kinds, false, -1,
-	      "run_id = $1"),
+	TABLE("hosts", "id, run_id, name, transport, address, sysinfo, labels, optional",
+	      hosts_kinds, false, -1, "run_id = $1"),
 	TABLE("cases",
 	      "id, run_id, ordinal, test, key, params, status, repeats, repeats_done, attempts,"
 	      " started_at, finished_at, ping_count, ssh_check_count, hosts, error",
 	      cases_kinds, false, -1, "run_id = $1"),
 	TABLE("attempts",
 	      "id, case_id, number, repeat, outcome, exit_code, signal, started_at, finished_at,"
-	      " error",
+	      " error, superseded",
 	      attempts_kinds, false, -1, OF_CASES),
 	TABLE("outputs", "attempt_id, role, host, stream, size, dropped, compression, data",
 	      outputs_kinds, true, -1,

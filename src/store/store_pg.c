@@ -77,8 +77,28 @@ static const struct {
 	  "  id uuid PRIMARY KEY, run_id uuid NOT NULL REFERENCES runs (id), case_id uuid,"
 	  "  time bigint NOT NULL, host text, kind text NOT NULL, message text NOT NULL);"
 	  "CREATE INDEX events_run ON events (run_id, time);" },
-	/* netrig serve: as SQLite's 4 -> 5 */
+	/* as SQLite's 4 -> 5: what chose a run's cases, attempts superseded by
+	 * --rerun, hosts' labels and whether they are optional */
 	{ 4, 5,
+	  "ALTER TABLE runs ADD COLUMN options text;"
+	  "ALTER TABLE attempts ADD COLUMN superseded integer NOT NULL DEFAULT 0;"
+	  "ALTER TABLE hosts ADD COLUMN labels text;"
+	  "ALTER TABLE hosts ADD COLUMN optional integer NOT NULL DEFAULT 0;" },
+	/* the job queue (as SQLite's 5 -> 6) */
+	{ 5, 6,
+	  "CREATE TABLE jobs ("
+	  "  id uuid PRIMARY KEY, campaign text NOT NULL, campaign_path text, config text,"
+	  "  repo text, repo_path text, repo_commit text,"
+	  "  tests text NOT NULL DEFAULT '[]', overrides text NOT NULL DEFAULT '{}',"
+	  "  needs text NOT NULL DEFAULT '[]', labels text NOT NULL DEFAULT '{}', requester text,"
+	  "  status text NOT NULL, worker text, lease_until bigint,"
+	  "  tries integer NOT NULL DEFAULT 0, failures integer NOT NULL DEFAULT 0, reasons text,"
+	  "  run_id uuid, created_at bigint NOT NULL, started_at bigint, finished_at bigint,"
+	  "  CHECK (config IS NOT NULL OR"
+	  "    (repo IS NOT NULL AND repo_path IS NOT NULL AND repo_commit IS NOT NULL)));"
+	  "CREATE INDEX jobs_queue ON jobs (status, created_at);" },
+	/* netrig serve: as SQLite's 6 -> 7 */
+	{ 6, 7,
 	  "CREATE TABLE users ("
 	  "  id uuid PRIMARY KEY, name text NOT NULL UNIQUE, created_at bigint NOT NULL);"
 	  "CREATE TABLE tokens ("
@@ -250,11 +270,11 @@ static int pg_open(const char *location, bool create, struct nr_store **ret, str
 static const char SQL_RUN_INSERT[] =
 	"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
 	" labels, status, reason, controller, netrig_version, pid, started_at, finished_at,"
-	" pid_start, heartbeat)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+	" pid_start, heartbeat, options)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 static const char SQL_HOST_INSERT[] =
-	"INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
-	" VALUES ($1, $2, $3, $4, $5, $6)";
+	"INSERT INTO hosts (id, run_id, name, transport, address, sysinfo, labels, optional)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 static const char SQL_CASE_INSERT[] =
 	"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
 	" repeats_done, attempts, started_at, finished_at, ping_count, ssh_check_count, hosts,"
@@ -287,6 +307,7 @@ static int pg_run_create(struct nr_store *base, const struct nr_run_rec *run,
 	nr__pg_time(&p, run->finished_us);
 	nr__pg_text(&p, run->pid_start);
 	nr__pg_time(&p, run->heartbeat_us ? run->heartbeat_us : run->started_us);
+	nr__pg_text(&p, run->options);
 	nr__pg_batch_add(&b, SQL_RUN_INSERT, &p);
 	nr__pg_params_release(&p);
 	for (i = 0; i < n_hosts; i++) {
@@ -296,6 +317,8 @@ static int pg_run_create(struct nr_store *base, const struct nr_run_rec *run,
 		nr__pg_text(&p, hosts[i].transport);
 		nr__pg_text(&p, hosts[i].address);
 		nr__pg_text(&p, hosts[i].sysinfo);
+		nr__pg_text(&p, hosts[i].labels);
+		nr__pg_int(&p, hosts[i].optional);
 		nr__pg_batch_add(&b, SQL_HOST_INSERT, &p);
 		nr__pg_params_release(&p);
 	}
@@ -433,6 +456,34 @@ static int pg_case_update(struct nr_store *base, const struct nr_case_rec *c,
 
 	nr__pg_batch_begin(st, &b, d);
 	add_case_update(&b, c);
+	return nr__pg_batch_end(&b);
+}
+
+static const char SQL_SUPERSEDE[] =
+	"UPDATE attempts SET superseded = 1 WHERE case_id = $1"
+	" AND case_id IN (SELECT id FROM cases WHERE run_id = $2)";
+
+/* as SQLite's: every attempt of the cases superseded, the cases written, one transaction */
+static int pg_cases_rerun(struct nr_store *base, const char *run_id,
+			  const struct nr_case_rec *cases, size_t n, struct nr_diag *d)
+{
+	struct nr__store_pg *st = NR__PG(base);
+	struct nr__pg_batch b;
+	struct nr__pg_params p = { 0 };
+	size_t i;
+
+	nr__pg_batch_begin(st, &b, d);
+	for (i = 0; i < n && b.r == 0; i++) {
+		nr__pg_text(&p, cases[i].id);
+		nr__pg_text(&p, run_id);
+		nr__pg_batch_add(&b, SQL_SUPERSEDE, &p);
+		nr__pg_params_release(&p);
+		add_case_update(&b, &cases[i]);
+	}
+	nr__pg_int(&p, nr_wall_us());
+	nr__pg_text(&p, run_id);
+	nr__pg_batch_add(&b, SQL_HEARTBEAT_RUN, &p);
+	nr__pg_params_release(&p);
 	return nr__pg_batch_end(&b);
 }
 
@@ -682,9 +733,17 @@ const struct nr_store_ops nr__store_pg_ops = {
 	.reconnect = pg_reconnect,
 	.run_create = pg_run_create,
 	.run_update = pg_run_update,
+	.job_add = nr__pg_job_add,
+	.job_claim = nr__pg_job_claim,
+	.job_update = nr__pg_job_update,
+	.job_cancel = nr__pg_job_cancel,
+	.jobs_list = nr__pg_jobs_list,
+	.prune = nr__pg_prune,
+	.vacuum = nr__pg_vacuum,
 	.run_claim = pg_run_claim,
 	.case_update = pg_case_update,
 	.attempt_save = pg_attempt_save,
+	.cases_rerun = pg_cases_rerun,
 	.event_add = pg_event_add,
 	.events_list = nr__pg_events_list,
 	.run_get = nr__pg_run_get,

@@ -154,6 +154,21 @@ int nr__pg_locate(struct nr_store *st, const char *selector, const char *run_id,
 int nr__pg_query_json(struct nr_store *st, const char *sql, size_t max_rows, struct nr_buf *out,
 		      struct nr_diag *d);
 
+/* store_pg_job.c */
+int nr__pg_job_add(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);
+int nr__pg_job_claim(struct nr_store *st, const char *worker, const char *offers, int64_t now_us,
+		     int64_t lease_us, struct nr_job_rec *ret, struct nr_diag *d);
+int nr__pg_job_update(struct nr_store *st, const struct nr_job_rec *job, const char *worker,
+		      struct nr_diag *d);
+int nr__pg_job_cancel(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+int nr__pg_jobs_list(struct nr_store *st, const char *status, const char *id_like,
+		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+
+/* store_pg_prune.c */
+int nr__pg_prune(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
+		 struct nr_prune_stats *ret, struct nr_diag *d);
+int nr__pg_vacuum(struct nr_store *st, struct nr_diag *d);
+
 /* store_pg_merge.c */
 int nr__pg_open_source(const char *location, struct nr_store **ret, struct nr_diag *d);
 int nr__pg_export_rows(struct nr_store *st, const struct nr__store_table *t, const char *run_id,
@@ -186,5 +201,7 @@ int nr__pg_id_elsewhere(struct nr_store *st, const struct nr__store_table *t,
  * bounds leave it out.
  */
 #define NR__PG_SAMPLE_FINITE "s.value > '-Infinity' AND s.value < 'Infinity'"
+/* what a case's attempts gave before it was run again (--rerun) counts no more */
+#define NR__PG_SAMPLE_CURRENT NR__PG_SAMPLE_FINITE " AND a.superseded = 0"
 
 #endif

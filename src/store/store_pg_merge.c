@@ -275,18 +275,19 @@ out:
 static const char *const upserts[] = {
 	"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
 	" labels, status, reason, controller, netrig_version, pid, started_at, finished_at,"
-	" pid_start, heartbeat)"
+	" pid_start, heartbeat, options)"
 	" SELECT id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels,"
 	" status, reason, controller, netrig_version, pid, started_at, finished_at,"
-	" pid_start, heartbeat FROM m_runs ORDER BY m_n"
+	" pid_start, heartbeat, options FROM m_runs ORDER BY m_n"
 	" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
 	" controller = excluded.controller, pid = excluded.pid,"
 	" pid_start = excluded.pid_start, heartbeat = excluded.heartbeat,"
 	" finished_at = excluded.finished_at"
 	" WHERE runs.status IS DISTINCT FROM excluded.status AND excluded.finished_at IS NOT NULL"
 	" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)",
-	"INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
-	" SELECT id, run_id, name, transport, address, sysinfo FROM m_hosts ORDER BY m_n"
+	"INSERT INTO hosts (id, run_id, name, transport, address, sysinfo, labels, optional)"
+	" SELECT id, run_id, name, transport, address, sysinfo, labels, optional FROM m_hosts"
+	" ORDER BY m_n"
 	" ON CONFLICT DO NOTHING",
 	"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
 	" repeats_done, attempts, started_at, finished_at, ping_count, ssh_check_count,"
@@ -303,9 +304,12 @@ static const char *const upserts[] = {
 	" OR (excluded.status IS DISTINCT FROM cases.status AND excluded.finished_at IS NOT NULL"
 	"     AND cases.finished_at IS NULL)",
 	"INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
-	" started_at, finished_at, error)"
+	" started_at, finished_at, error, superseded)"
 	" SELECT id, case_id, number, repeat, outcome, exit_code, signal, started_at,"
-	" finished_at, error FROM m_attempts ORDER BY m_n ON CONFLICT DO NOTHING",
+	" finished_at, error, superseded FROM m_attempts ORDER BY m_n"
+	/* an attempt superseded there (--rerun after the copy) is here too */
+	" ON CONFLICT (id) DO UPDATE SET superseded = 1"
+	" WHERE excluded.superseded <> 0 AND attempts.superseded = 0",
 	"INSERT INTO outputs (attempt_id, role, host, stream, size, dropped, compression, data)"
 	" SELECT attempt_id, role, host, stream, size, dropped, compression, data"
 	" FROM m_outputs ORDER BY m_n ON CONFLICT DO NOTHING",

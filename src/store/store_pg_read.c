@@ -85,6 +85,7 @@ static int read_run(const PGresult *res, int row, void *rec, struct nr_diag *d)
 	r->pid_start = nr__pg_col_text(res, row, 19);
 	r->heartbeat_us = nr__pg_col_i64(res, row, 20);
 	nr__store_run_seen(r, nr__pg_val(res, row, 21), nr__pg_val(res, row, 22));
+	r->options = nr__pg_col_text(res, row, 23);
 	return 0;
 }
 
@@ -200,7 +201,15 @@ int nr__pg_runs_select(struct nr_store *st, const char *selector, const char *ca
 		const char *eq = strchr(selector + 6, '=');
 
 		value = nr_xstrndup(selector + 6, (size_t)(eq - selector - 6));
-		nr_buf_adds(&sql, "r.labels::jsonb ->> $1 = $2 AND r.status <> 'running'");
+		/* the run's own labels, or those of a host one of its cases ran on
+		 * (cases.hosts: {"role": "host"}), as SQLite's json_each does */
+		nr_buf_adds(&sql, "(r.labels::jsonb ->> $1 = $2"
+				  " OR EXISTS (SELECT 1 FROM cases c"
+				  "  CROSS JOIN LATERAL jsonb_each_text(c.hosts::jsonb) j"
+				  "  JOIN hosts h ON h.run_id = r.id AND h.name = j.value"
+				  "  WHERE c.run_id = r.id AND c.hosts IS NOT NULL"
+				  "  AND h.labels::jsonb ->> $1 = $2))"
+				  " AND r.status <> 'running'");
 		nr__pg_text(&p, value);
 		nr__pg_text(&p, eq + 1);
 	} else {
@@ -239,6 +248,8 @@ static int read_host(const PGresult *res, int row, void *rec, struct nr_diag *d)
 	h->transport = nr__pg_col_text(res, row, 2);
 	h->address = nr__pg_col_text(res, row, 3);
 	h->sysinfo = nr__pg_col_text(res, row, 4);
+	h->labels = nr__pg_col_text(res, row, 5);
+	h->optional = nr__pg_col_i64(res, row, 6) != 0;
 	return 0;
 }
 
@@ -247,8 +258,8 @@ static void release_host(void *rec)
 	nr_host_rec_release(rec);
 }
 
-static const char SQL_HOSTS[] = "SELECT id, name, transport, address, sysinfo FROM hosts"
-				" WHERE run_id = $1 ORDER BY name COLLATE \"C\"";
+static const char SQL_HOSTS[] = "SELECT id, name, transport, address, sysinfo, labels, optional"
+				" FROM hosts WHERE run_id = $1 ORDER BY name COLLATE \"C\"";
 
 int nr__pg_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
 		      size_t *ret_n, struct nr_diag *d)
@@ -321,6 +332,7 @@ static int read_attempt(const PGresult *res, int row, void *rec, struct nr_diag 
 	a->started_us = nr__pg_col_i64(res, row, 7);
 	a->finished_us = nr__pg_col_i64(res, row, 8);
 	a->error = nr__pg_col_text(res, row, 9);
+	a->superseded = nr__pg_col_i64(res, row, 10) != 0;
 	return 0;
 }
 
@@ -331,7 +343,7 @@ static void release_attempt(void *rec)
 
 static const char SQL_ATTEMPTS[] =
 	"SELECT id, case_id, number, repeat, outcome, exit_code, signal, started_at, finished_at,"
-	" error FROM attempts WHERE case_id = $1 ORDER BY number";
+	" error, superseded FROM attempts WHERE case_id = $1 ORDER BY number";
 
 int nr__pg_attempts_list(struct nr_store *st, const char *case_id, struct nr_attempt_rec **ret,
 			 size_t *ret_n, struct nr_diag *d)
@@ -417,11 +429,11 @@ static void release_sample(void *rec)
 }
 
 static const char SQL_SAMPLES_ALL[] =
-	"SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = $1 AND " NR__PG_SAMPLE_FINITE
+	"SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = $1 AND " NR__PG_SAMPLE_CURRENT
 	" ORDER BY c.ordinal, s.role COLLATE \"C\", s.metric COLLATE \"C\", s.repeat, s.interval,"
 	" s.seq";
 static const char SQL_SAMPLES_SUMMARY[] =
-	"SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = $1 AND s.interval < 0 AND " NR__PG_SAMPLE_FINITE
+	"SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = $1 AND s.interval < 0 AND " NR__PG_SAMPLE_CURRENT
 	" ORDER BY c.ordinal, s.role COLLATE \"C\", s.metric COLLATE \"C\", s.repeat, s.seq";
 
 int nr__pg_samples_list(struct nr_store *st, const char *run_id, bool with_intervals,
@@ -438,7 +450,7 @@ int nr__pg_samples_list(struct nr_store *st, const char *run_id, bool with_inter
 static const char SQL_HISTORY[] =
 	"SELECT " NR__STORE_SAMPLE_COLUMNS " JOIN runs r ON r.id = c.run_id"
 	" WHERE r.campaign = $1 AND s.interval < 0 AND r.status <> 'running'"
-	" AND " NR__PG_SAMPLE_FINITE " AND r.started_at >= $2"
+	" AND " NR__PG_SAMPLE_CURRENT " AND r.started_at >= $2"
 	" ORDER BY r.started_at, r.id, c.key COLLATE \"C\", s.role COLLATE \"C\","
 	" s.metric COLLATE \"C\", s.repeat, s.seq";
 

@@ -82,7 +82,17 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN heartbeat INTEGER;"
 	"UPDATE cases SET status = 'pending' WHERE status = 'running'"
 	"  AND run_id IN (SELECT id FROM runs WHERE status <> 'running');",
-	/* 4 -> 5: netrig serve: users and their tokens (a token's SHA-256
+	/* 4 -> 5: what chose a run's cases (--test patterns, --set values),
+	 * so a resume plans what the run planned; attempts of a case run
+	 * again (--rerun), kept but no longer counted; hosts' labels (run
+	 * selectors) and whether a host's failures may fail the run */
+	"ALTER TABLE runs ADD COLUMN options TEXT;"
+	"ALTER TABLE attempts ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN labels TEXT;"
+	"ALTER TABLE hosts ADD COLUMN optional INTEGER NOT NULL DEFAULT 0;",
+	/* 5 -> 6: the job queue */
+	NR__SQLITE_JOBS_TABLE,
+	/* 6 -> 7: netrig serve: users and their tokens (a token's SHA-256
 	 * only), which user uploaded which run, and on a client, which runs
 	 * went to which server */
 	"CREATE TABLE users ("
@@ -376,8 +386,8 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 	r = nr__store_sqlite_prepare(db,
 		    "INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha,"
 		    " branch, labels, status, reason, controller, netrig_version, pid, started_at,"
-		    " finished_at, pid_start, heartbeat)"
-		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+		    " finished_at, pid_start, heartbeat, options)"
+		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
 		bind_text(s, 1, run->id);
 		bind_text(s, 2, run->campaign);
@@ -396,11 +406,13 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		bind_time(s, 15, run->finished_us);
 		bind_text(s, 16, run->pid_start);
 		bind_time(s, 17, run->heartbeat_us ? run->heartbeat_us : run->started_us);
+		bind_text(s, 18, run->options);
 		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_hosts; i++) {
 		r = nr__store_sqlite_prepare(db, "INSERT INTO hosts (id, run_id, name, transport,"
-						 " address, sysinfo) VALUES (?, ?, ?, ?, ?, ?)", &s, d);
+						 " address, sysinfo, labels, optional)"
+						 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 		if (r < 0)
 			break;
 		bind_text(s, 1, hosts[i].id);
@@ -409,6 +421,8 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		bind_text(s, 4, hosts[i].transport);
 		bind_text(s, 5, hosts[i].address);
 		bind_text(s, 6, hosts[i].sysinfo);
+		bind_text(s, 7, hosts[i].labels);
+		sqlite3_bind_int(s, 8, hosts[i].optional);
 		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_cases; i++)
@@ -636,6 +650,29 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	return nr__store_sqlite_end(db, r, d);
 }
 
+static int sqlite_cases_rerun(struct nr_store *st, const char *run_id,
+			      const struct nr_case_rec *cases, size_t n, struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int r = nr__store_sqlite_begin(db, d);
+
+	for (i = 0; r == 0 && i < n; i++) {
+		if ((r = nr__store_sqlite_prepare(db, "UPDATE attempts SET superseded = 1 WHERE case_id = ?"
+				     " AND case_id IN (SELECT id FROM cases WHERE run_id = ?)",
+						     &s, d)) < 0)
+			break;
+		bind_text(s, 1, cases[i].id);
+		bind_text(s, 2, run_id);
+		if ((r = step_done(db, &s, d)) == 0)
+			r = update_case(db, &cases[i], d);
+	}
+	if (r == 0)
+		r = heartbeat(db, run_id, NULL, d);
+	return nr__store_sqlite_end(db, r, d);
+}
+
 static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 			    struct nr_diag *d)
 {
@@ -731,6 +768,7 @@ static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 	r->heartbeat_us = sqlite3_column_int64(s, 20);
 	nr__store_run_seen(r, (const char *)sqlite3_column_text(s, 21),
 			   (const char *)sqlite3_column_text(s, 22));
+	r->options = col_text(s, 23);
 }
 
 static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
@@ -833,6 +871,8 @@ static int read_host(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	h->transport = col_text(s, 2);
 	h->address = col_text(s, 3);
 	h->sysinfo = col_text(s, 4);
+	h->labels = col_text(s, 5);
+	h->optional = sqlite3_column_int(s, 6) != 0;
 	return 0;
 }
 
@@ -844,8 +884,8 @@ static void release_host(void *rec)
 static int sqlite_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
 			     size_t *ret_n, struct nr_diag *d)
 {
-	return list_rows(DB(st), "SELECT id, name, transport, address, sysinfo FROM hosts"
-				 " WHERE run_id = ? ORDER BY name",
+	return list_rows(DB(st), "SELECT id, name, transport, address, sysinfo, labels, optional"
+				 " FROM hosts WHERE run_id = ? ORDER BY name",
 			 run_id, sizeof(**ret), read_host, release_host, (void **)ret, ret_n, d);
 }
 
@@ -903,6 +943,7 @@ static int read_attempt(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	a->started_us = sqlite3_column_int64(s, 7);
 	a->finished_us = sqlite3_column_int64(s, 8);
 	a->error = col_text(s, 9);
+	a->superseded = sqlite3_column_int(s, 10) != 0;
 	return 0;
 }
 
@@ -915,7 +956,8 @@ static int sqlite_attempts_list(struct nr_store *st, const char *case_id,
 				struct nr_attempt_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
 	return list_rows(DB(st), "SELECT id, case_id, number, repeat, outcome, exit_code, signal,"
-				 " started_at, finished_at, error FROM attempts WHERE case_id = ?"
+				 " started_at, finished_at, error, superseded FROM attempts"
+				 " WHERE case_id = ?"
 				 " ORDER BY number",
 			 case_id, sizeof(**ret), read_attempt, release_attempt, (void **)ret, ret_n, d);
 }
@@ -984,10 +1026,10 @@ static int sqlite_samples_list(struct nr_store *st, const char *run_id, bool wit
 {
 	return list_rows(DB(st),
 			 with_intervals
-				 ? "SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = ? AND " NR__SQLITE_SAMPLE_FINITE
+				 ? "SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = ? AND " NR__SQLITE_SAMPLE_CURRENT
 				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.interval, s.seq"
 				 : "SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = ? AND s.interval < 0"
-				   " AND " NR__SQLITE_SAMPLE_FINITE
+				   " AND " NR__SQLITE_SAMPLE_CURRENT
 				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.seq",
 			 run_id, sizeof(**ret), read_sample, release_sample, (void **)ret, ret_n, d);
 }
@@ -998,7 +1040,7 @@ static int sqlite_samples_history(struct nr_store *st, const char *campaign, int
 	char *sql = sqlite3_mprintf(
 		"SELECT " NR__STORE_SAMPLE_COLUMNS " JOIN runs r ON r.id = c.run_id"
 		" WHERE r.campaign = ? AND s.interval < 0 AND r.status <> 'running'"
-		" AND " NR__SQLITE_SAMPLE_FINITE
+		" AND " NR__SQLITE_SAMPLE_CURRENT
 		" AND r.started_at >= %lld"
 		" ORDER BY r.started_at, r.id, c.key, s.role, s.metric, s.repeat, s.seq",
 		(long long)since_us);
@@ -1029,9 +1071,16 @@ static int sqlite_runs_select(struct nr_store *st, const char *selector, const c
 		const char *eq = strchr(selector + 6, '=');
 		char *key = nr_xstrndup(selector + 6, (size_t)(eq - selector - 6));
 
-		/* the label's key goes in as a JSON path; quote it for SQL and JSON */
-		where = sqlite3_mprintf("json_extract(r.labels, '$.\"' || %Q || '\"') = ?"
-					" AND r.status <> 'running'", key);
+		/* the label's key goes in as a JSON path; quote it for SQL and JSON.
+		 * The run's own labels, or those of a host (os, env, NIC ...) one of
+		 * its cases ran on: with hosts as a matrix axis a campaign names
+		 * every environment, a run may have used one */
+		where = sqlite3_mprintf("(json_extract(r.labels, '$.\"' || %Q || '\"') = ?1"
+					" OR EXISTS (SELECT 1 FROM cases c, json_each(c.hosts) j"
+					"  JOIN hosts h ON h.run_id = r.id AND h.name = j.value"
+					"  WHERE c.run_id = r.id AND c.hosts IS NOT NULL"
+					"  AND json_extract(h.labels, '$.\"' || %Q || '\"') = ?1))"
+					" AND r.status <> 'running'", key, key);
 		free(key);
 		arg = eq + 1;
 	} else {
@@ -1240,9 +1289,17 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.close = sqlite_close,
 	.run_create = sqlite_run_create,
 	.run_update = sqlite_run_update,
+	.job_add = nr__store_sqlite_job_add,
+	.job_claim = nr__store_sqlite_job_claim,
+	.job_update = nr__store_sqlite_job_update,
+	.job_cancel = nr__store_sqlite_job_cancel,
+	.jobs_list = nr__store_sqlite_jobs_list,
+	.prune = nr__store_sqlite_prune,
+	.vacuum = nr__store_sqlite_vacuum,
 	.run_claim = sqlite_run_claim,
 	.case_update = sqlite_case_update,
 	.attempt_save = sqlite_attempt_save,
+	.cases_rerun = sqlite_cases_rerun,
 	.event_add = sqlite_event_add,
 	.events_list = sqlite_events_list,
 	.run_get = sqlite_run_get,

@@ -23,6 +23,8 @@ struct nr__store_sqlite {
  * 9e999 is SQLite's infinity; NULL compares as nothing.
  */
 #define NR__SQLITE_SAMPLE_FINITE "s.value > -9e999 AND s.value < 9e999"
+/* what a case's attempts gave before it was run again (--rerun) counts no more */
+#define NR__SQLITE_SAMPLE_CURRENT NR__SQLITE_SAMPLE_FINITE " AND a.superseded = 0"
 
 /* A handle of db (NULL: a source that holds nothing), owning db and tmp_path. */
 struct nr_store *nr__store_sqlite_new(sqlite3 *db, const char *path, int version, char *tmp_path);
@@ -40,6 +42,40 @@ int nr__store_sqlite_version(sqlite3 *db, int *ret, struct nr_diag *d);
 int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d);
 /* Open a file with SQLite's open flags; NR_ESTORE naming it (or its missing directory). */
 int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct nr_diag *d);
+
+/*
+ * The job queue's table (schema 5 -> 6). A job holds a campaign's text,
+ * or a repository, path and commit; needs is a JSON array of "K=V".
+ */
+#define NR__SQLITE_JOBS_TABLE                                                                    \
+	"CREATE TABLE jobs ("                                                                    \
+	"  id TEXT PRIMARY KEY, campaign TEXT NOT NULL, campaign_path TEXT, config TEXT,"       \
+	"  repo TEXT, repo_path TEXT, repo_commit TEXT,"                                         \
+	"  tests TEXT NOT NULL DEFAULT '[]', overrides TEXT NOT NULL DEFAULT '{}',"              \
+	"  needs TEXT NOT NULL DEFAULT '[]', labels TEXT NOT NULL DEFAULT '{}', requester TEXT," \
+	"  status TEXT NOT NULL, worker TEXT, lease_until INTEGER,"                              \
+	"  tries INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, reasons TEXT," \
+	"  run_id TEXT, created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,"   \
+	"  CHECK (config IS NOT NULL OR"                                                         \
+	"    (repo IS NOT NULL AND repo_path IS NOT NULL AND repo_commit IS NOT NULL)));"       \
+	"CREATE INDEX jobs_queue ON jobs (status, created_at);"
+
+/* The ops of store_sqlite_job.c (see store_backend.h). */
+int nr__store_sqlite_job_add(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);
+int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const char *offers,
+			       int64_t now_us, int64_t lease_us, struct nr_job_rec *ret,
+			       struct nr_diag *d);
+int nr__store_sqlite_job_update(struct nr_store *st, const struct nr_job_rec *job,
+				const char *worker, struct nr_diag *d);
+int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, int64_t now_us,
+				struct nr_diag *d);
+int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const char *id_like,
+			       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+
+/* The ops of store_sqlite_prune.c (see store_backend.h). */
+int nr__store_sqlite_prune(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
+			   struct nr_prune_stats *ret, struct nr_diag *d);
+int nr__store_sqlite_vacuum(struct nr_store *st, struct nr_diag *d);
 
 /* The ops of store_sqlite_merge.c (see store_backend.h). */
 int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,

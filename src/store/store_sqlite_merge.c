@@ -131,18 +131,19 @@ int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_me
 	m.runs = changes_of(db,
 		"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
 		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at,"
-		" pid_start, heartbeat)"
+		" pid_start, heartbeat, options)"
 		" SELECT id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels,"
 		" status, reason, controller, netrig_version, pid, started_at, finished_at,"
-		" pid_start, heartbeat FROM src.runs WHERE true"
+		" pid_start, heartbeat, options FROM src.runs WHERE true"
 		" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
 		" controller = excluded.controller, pid = excluded.pid,"
 		" pid_start = excluded.pid_start, heartbeat = excluded.heartbeat,"
 		" finished_at = excluded.finished_at"
 		" WHERE runs.status IS NOT excluded.status AND excluded.finished_at IS NOT NULL"
 		" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)", &r, d);
-	changes_of(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo)"
-		       " SELECT id, run_id, name, transport, address, sysinfo FROM src.hosts WHERE true"
+	changes_of(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo, labels,"
+		       " optional) SELECT id, run_id, name, transport, address, sysinfo, labels,"
+		       " optional FROM src.hosts WHERE true"
 		       " ON CONFLICT DO NOTHING", &r, d);
 	m.cases = changes_of(db,
 		"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
@@ -161,9 +162,12 @@ int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_me
 		"     AND cases.finished_at IS NULL)", &r, d);
 	m.attempts = changes_of(db,
 		"INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
-		" started_at, finished_at, error)"
+		" started_at, finished_at, error, superseded)"
 		" SELECT id, case_id, number, repeat, outcome, exit_code, signal, started_at,"
-		" finished_at, error FROM src.attempts WHERE true ON CONFLICT DO NOTHING", &r, d);
+		" finished_at, error, superseded FROM src.attempts WHERE true"
+		/* an attempt superseded there (--rerun after the copy) is here too */
+		" ON CONFLICT (id) DO UPDATE SET superseded = 1"
+		" WHERE excluded.superseded <> 0 AND attempts.superseded = 0", &r, d);
 	changes_of(db, "INSERT INTO outputs (attempt_id, role, host, stream, size, dropped,"
 		       " compression, data) SELECT attempt_id, role, host, stream, size, dropped,"
 		       " compression, data FROM src.outputs WHERE true ON CONFLICT DO NOTHING", &r, d);

@@ -43,10 +43,35 @@ enum nr_wl_kind {
 	NR_WL_UDP_RR,
 	NR_WL_TCP_CRR,
 };
+/* How many kinds there are (not an enum value: switches over a kind name each one). */
+#define NR_WL_N_KINDS (NR_WL_TCP_CRR + 1)
 
 /* "tcp_stream", ... ; NULL for an unknown value. */
 const char *nr_wl_kind_name(enum nr_wl_kind k);
 int nr_wl_kind_parse(const char *s, enum nr_wl_kind *ret);
+
+/*
+ * The recipe of a built-in workload as roles (workload_recipe.c), in one
+ * place for `netrig bench`, the campaign loader (`workload: tcp_rr`) and
+ * the server: the line `bench serve` prints once it takes tests (a server
+ * role is ready when a line starts with it), and the bench options a
+ * campaign may set (matrix parameters or `options:`), by their names
+ * there ("busy_poll"), each `--busy-poll VALUE` or a switch
+ * (`--reverse` / `--no-reverse`).
+ */
+#define NR_WL_READY_PREFIX "listening on "
+/* NR_WL_READY_PREFIX as the POSIX extended regex of a ready line (it holds no metacharacter). */
+#define NR_WL_READY_REGEX "^" NR_WL_READY_PREFIX
+
+struct nr_wl_option {
+	const char *name;  /* as a campaign writes it: "busy_poll" */
+	const char *flag;  /* on the command line: "--busy-poll" */
+	bool is_switch;    /* takes no value; "--no-" NAME turns it off */
+};
+extern const struct nr_wl_option nr_wl_options[];
+extern const size_t nr_wl_n_options;
+/* The option a campaign calls `name`, or NULL. */
+const struct nr_wl_option *nr_wl_option_find(const char *name);
 
 /* A test's parameters; both ends see the same values. */
 struct nr_wl_params {

@@ -98,7 +98,7 @@ expect_grep "^campaign plan: 2 tests, 6 cases$" out "two tests"
 expect_exit 0 "$NETRIG" plan c.yaml --test full --test full
 expect_grep "^campaign plan: 1 test, 12 cases$" out "one test named twice"
 expect_exit 2 "$NETRIG" plan c.yaml --test nosuch
-expect_grep "no test named 'nosuch'" err "plan --test nosuch"
+expect_grep "--test 'nosuch' matches no test name" err "plan --test nosuch"
 
 say "--commands shows each argv with the case's values"
 expect_exit 0 "$NETRIG" plan c.yaml --test full --commands

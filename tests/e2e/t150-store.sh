@@ -220,7 +220,7 @@ fi
 
 say "an older schema version is migrated when opened"
 cp t.db old.db
-sql old.db "drop table pushes; drop table uploads; drop table tokens; drop table users; drop table events; alter table runs drop column pid; alter table runs drop column pid_start; alter table runs drop column heartbeat; alter table cases drop column hosts; update meta set value = '1' where key = 'schema_version';" ||
+sql old.db "drop table jobs; drop table pushes; drop table uploads; drop table tokens; drop table users; drop table events; alter table runs drop column pid; alter table runs drop column pid_start; alter table runs drop column heartbeat; alter table cases drop column hosts; alter table runs drop column options; alter table attempts drop column superseded; alter table hosts drop column labels; alter table hosts drop column optional; update meta set value = '1' where key = 'schema_version';" ||
 	fail "could not make a version 1 file"
 expect_exit 0 "$NETRIG" --db old.db status --csv
 expect_eq "$(sql old.db "select value from meta where key = 'schema_version'")" \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # netrig lab: a 3-namespace lab with sshd in two namespaces. From the
 # controller's namespace, ssh reaches both with the lab's ssh_config; a TCP
-# connection crosses the a-b link; no namespace has a default route; `up`
+# connection crosses the a-b link; the forwarding b carries ctl to a; no
+# namespace has a default route; `up`
 # again changes nothing; `down` leaves no namespace, veth or process
 # behind, and running it twice is fine.
 top=${NETRIG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -85,9 +86,14 @@ nr lab exec lab.yaml ctl -- ssh -F "$cfg" a true || fail "ssh a true failed"
 # one TCP connection across the a-b link (from a to b's address on it)
 timeout 20 "$top/netrig" lab exec lab.yaml a -- ssh -F "$cfg" -o HostName=10.79.0.2 b true ||
 	fail "no TCP connection (ssh) from a to b across their link"
-# no route off a host's own links: ctl cannot reach the a-b link
-nr lab exec lab.yaml ctl -- ssh -F "$cfg" -o HostName=10.79.0.2 -o ConnectTimeout=2 b true 2> unreach.err &&
-	fail "ctl reached 10.79.0.2 without a link to it"
+# b forwards: ctl reaches a's address on the a-b link through b (routes on both ends)
+ip -n "$lab-ctl" -4 route show | grep -q "^10.79.0.0/24 via 10.79.2.2 dev eth1" ||
+	fail "ctl has no route to the a-b link through b: $(ip -n "$lab-ctl" -4 route show)"
+timeout 20 "$top/netrig" lab exec lab.yaml ctl -- ssh -F "$cfg" -o HostName=10.79.0.1 -o ConnectTimeout=5 a true ||
+	fail "ctl did not reach a at 10.79.0.1 through the forwarding b"
+# no route off the lab's links: an address no link has is unreachable at once
+nr lab exec lab.yaml ctl -- ssh -F "$cfg" -o HostName=10.79.9.1 -o ConnectTimeout=2 b true 2> unreach.err &&
+	fail "ctl reached 10.79.9.1, which no link has"
 grep -qi "unreachable" unreach.err || fail "expected 'Network is unreachable': $(cat unreach.err)"
 # a command run with lab exec sees the namespace's interfaces in /sys too
 nr lab exec lab.yaml a -- ls /sys/class/net > sysnet.out || fail "lab exec a ls failed"

@@ -311,10 +311,16 @@ static void start_escapers(char **argv, struct nr_cgroup *cg, struct nr_proc *p,
 
 NR_TEST(exec_cgroup_keeps_what_leaves_the_group)
 {
-	/* setsid and a double fork: out of the group, out of reach of kill(-pgid) */
+	/*
+	 * setsid and a double fork: out of the group, out of reach of
+	 * kill(-pgid). Each escaper prints its own pid once it has left the
+	 * group ($! would be printed before, and a stop in between would
+	 * still reach it).
+	 */
 	char *argv[] = { "sh", "-c",
-			 "setsid sleep 31 >/dev/null 2>&1 & echo $!; "
-			 "sh -c 'setsid sleep 32 >/dev/null 2>&1 & echo $!' ", NULL };
+			 "setsid sh -c 'echo $$; exec sleep 31 >/dev/null 2>&1' & "
+			 "sh -c \"setsid sh -c 'echo \\$\\$; exec sleep 32 >/dev/null 2>&1' &\"",
+			 NULL };
 	struct nr_cgroup *run = test_cgroup("keep"), *cg = NULL;
 	struct nr_proc p, *procs[1] = { &p };
 	long a, b;
@@ -345,8 +351,8 @@ NR_TEST(exec_stop_in_cgroup_terms_then_kills_escapers)
 	 * the pipe at once (with the groups alone, stop waits a second grace).
 	 */
 	char *argv[] = { "sh", "-c",
-			 "setsid sleep 33 & echo $!; "
-			 "setsid sh -c 'trap \"\" TERM; exec sleep 34' & echo $!; "
+			 "setsid sh -c 'echo $$; exec sleep 33' & "
+			 "setsid sh -c 'trap \"\" TERM; echo $$; exec sleep 34' & "
 			 "exec sleep 35", NULL };
 	struct nr_cgroup *run = test_cgroup("stop"), *cg = NULL;
 	struct nr_proc p, *procs[1] = { &p };
@@ -357,9 +363,10 @@ NR_TEST(exec_stop_in_cgroup_terms_then_kills_escapers)
 	CHECK_OK(nr_cgroup_new(run, "1.1", &cg, NULL));
 	start_escapers(argv, cg, &p, &a, &b);
 	t0 = nr_mono_us();
-	nr_proc_stop_in(procs, 1, cg, 1500000);
+	/* one grace is 3 s, two are 6 s: a busy machine's delays fit between */
+	nr_proc_stop_in(procs, 1, cg, 3000000);
 	took = nr_mono_us() - t0;
-	CHECK(took >= 1400000 && took < 2800000);
+	CHECK(took >= 2900000 && took < 5500000);
 	CHECK(!alive((pid_t)a) && !alive((pid_t)b));
 	nr_proc_release(&p);
 	nr_exec_reap_orphans(NULL, 0);

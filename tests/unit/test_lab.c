@@ -1,5 +1,6 @@
 #include <stdio.h>
 
+#include "base/buf.h"
 #include "lab/lab.h"
 #include "test.h"
 
@@ -225,7 +226,7 @@ NR_TEST(lab_bad_files)
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: , b: }\nlinks:\n  - {a: a, b: b, mut: 1500}\n"),
 		       "l.yaml:4:18: unknown key 'mut' in a link (did you mean 'mtu'?)");
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: , b: }\nlinks:\n  - a\n"),
-		       "l.yaml:4:5: a link is [a, b] or {a:, b:, mtu:}, not a value");
+		       "l.yaml:4:5: a link is [a, b] or {a:, b:, mtu:, netem:}, not a value");
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: , a: }\n"), "l.yaml:2");
 	CHECK_CONTAINS(bad("lab: x\nhosts: {a: [\n"), "l.yaml:");
 }
@@ -244,4 +245,110 @@ NR_TEST(lab_load_file)
 	nr_lab_free(lab);
 	CHECK(nr_lab_load("does-not-exist.yaml", &lab, &d) == NR_ECONFIG);
 	CHECK_CONTAINS(d.msg, "does-not-exist.yaml: cannot read");
+}
+
+/* The routes a host got, one "DEST via VIA dev IF" per line. */
+static char *routes_of(const struct nr_lab *lab, const char *host)
+{
+	const struct nr_lab_host *h = nr_lab_host(lab, host);
+	struct nr_buf b = NR_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < h->n_routes; i++)
+		nr_buf_addf(&b, "%s via %s dev %s\n", h->routes[i].dest, h->routes[i].via,
+			    h->ifaces[h->routes[i].iface].name);
+	return nr_buf_detach(&b, NULL);
+}
+
+NR_TEST(lab_forward_gives_routes_through_the_forwarder)
+{
+	struct nr_diag d = { 0 };
+	struct nr_lab *lab = load_text(good, &d);
+	char *r;
+
+	if (!lab)
+		nr_test_fail(__FILE__, __LINE__, "%s", d.msg);
+	/* fwd (links 0, 1, 3) forwards: its neighbours reach its other links through it */
+	r = routes_of(lab, "pktgen");
+	CHECK_STR(r, "10.77.1.0/24 via 10.77.0.2 dev eth0\n10.77.3.0/24 via 10.77.0.2 dev eth0\n");
+	free(r);
+	r = routes_of(lab, "pcap");
+	CHECK_STR(r, "10.77.0.0/24 via 10.77.1.1 dev eth0\n10.77.3.0/24 via 10.77.1.1 dev eth0\n");
+	free(r);
+	/* ctl is on link 3 itself: no route to it, and its way to links 0 and 1 is its eth1 */
+	r = routes_of(lab, "ctl");
+	CHECK_STR(r, "10.77.0.0/24 via 10.77.3.2 dev eth1\n10.77.1.0/24 via 10.77.3.2 dev eth1\n");
+	free(r);
+	/* the forwarder itself and a lab without one: none */
+	CHECK_EQ(nr_lab_host(lab, "fwd")->n_routes, 0);
+	nr_lab_free(lab);
+	lab = load_text("lab: x\nhosts: {a: , b: , c: }\nlinks: [[a, b], [b, c]]\n", &d);
+	CHECK(lab);
+	CHECK_EQ(nr_lab_host(lab, "a")->n_routes + nr_lab_host(lab, "c")->n_routes, 0);
+	nr_lab_free(lab);
+	/* two forwarders offering one destination: the first keeps it */
+	lab = load_text("lab: x\nhosts: {a: , f1: {forward: true}, f2: {forward: true}, c: }\n"
+			"links: [[a, f1], [a, f2], [f1, c], [f2, c]]\n", &d);
+	CHECK(lab);
+	r = routes_of(lab, "a");
+	CHECK_STR(r, "10.77.2.0/24 via 10.77.0.2 dev eth0\n10.77.3.0/24 via 10.77.1.2 dev eth1\n");
+	free(r);
+	nr_lab_free(lab);
+}
+
+NR_TEST(lab_netem_settings)
+{
+	struct nr_diag d = { 0 };
+	struct nr_strvec args = NR_STRVEC_INIT;
+	struct nr_lab *lab = load_text("lab: x\nhosts: {a: , b: }\nlinks:\n"
+				       "  - {a: a, b: b, netem: {delay: 1ms, jitter: 100us, loss: 0.1%,\n"
+				       "     duplicate: 1%, corrupt: 0.01%, reorder: 25%, rate: 1gbit, limit: 5000}}\n"
+				       "  - [a, b]\n", &d);
+	const struct nr_lab_netem *n;
+	size_t i;
+	char *joined;
+	struct nr_buf b = NR_BUF_INIT;
+
+	if (!lab)
+		nr_test_fail(__FILE__, __LINE__, "%s", d.msg);
+	n = &lab->links[0].netem;
+	CHECK(n->set && !lab->links[1].netem.set);
+	CHECK_EQ(n->delay_us, 1000);
+	CHECK_EQ(n->jitter_us, 100);
+	CHECK_NEAR(n->loss, 0.1, 1e-12);
+	CHECK_NEAR(n->reorder, 25, 1e-12);
+	CHECK_EQ(n->rate_bps, 1000000000);
+	CHECK_EQ(n->limit, 5000);
+	nr_lab_netem_args(n, &args);
+	for (i = 0; i < args.n; i++)
+		nr_buf_addf(&b, "%s%s", i ? " " : "", args.v[i]);
+	joined = nr_buf_detach(&b, NULL);
+	CHECK_STR(joined, "limit 5000 delay 1000us 100us loss 0.1% duplicate 1% corrupt 0.01% "
+			  "reorder 25% rate 1000000000bit");
+	free(joined);
+	nr_strvec_clear(&args);
+	nr_lab_netem_args(&lab->links[1].netem, &args);
+	CHECK_EQ(args.n, 0);
+	nr_strvec_clear(&args);
+	nr_lab_free(lab);
+}
+
+NR_TEST(lab_netem_bad_settings)
+{
+#define L "lab: x\nhosts: {a: , b: }\nlinks:\n  - {a: a, b: b, netem: "
+	CHECK_CONTAINS(bad(L "{}}\n"), "l.yaml:4:25: 'netem' needs a setting");
+	CHECK_CONTAINS(bad(L "1ms}\n"), "l.yaml:4:25: 'netem' must be a mapping");
+	CHECK_CONTAINS(bad(L "{dealy: 1ms}}\n"), "l.yaml:4:26: unknown key 'dealy' in netem (did you mean 'delay'?)");
+	CHECK_CONTAINS(bad(L "{loss: 0.1}}\n"), "l.yaml:4:32: netem 'loss' must be a percentage from 0% to 100% such as 0.1%, not '0.1'");
+	CHECK_CONTAINS(bad(L "{loss: 101%}}\n"), "l.yaml:4:32: netem 'loss'");
+	CHECK_CONTAINS(bad(L "{duplicate: -1%}}\n"), "l.yaml:4:37: netem 'duplicate'");
+	CHECK_CONTAINS(bad(L "{reorder: 25%}}\n"), "l.yaml:4:26: netem 'reorder' needs a 'delay'");
+	CHECK_CONTAINS(bad(L "{jitter: 1ms}}\n"), "l.yaml:4:26: netem 'jitter' varies a delay");
+	CHECK_CONTAINS(bad(L "{delay: 2m}}\n"), "l.yaml:4:26: netem delays are at most 60s");
+	CHECK_CONTAINS(bad(L "{delay: soon}}\n"), "l.yaml:4:33");
+	CHECK_CONTAINS(bad(L "{rate: 1G}}\n"), "l.yaml:4:32: netem 'rate' must be a bit rate from 8bit to 1tbit such as 1gbit, 100mbit or 64kbit, not '1G'");
+	CHECK_CONTAINS(bad(L "{rate: 2tbit}}\n"), "l.yaml:4:32: netem 'rate'");
+	CHECK_CONTAINS(bad(L "{rate: 4bit}}\n"), "l.yaml:4:32: netem 'rate'");
+	CHECK_CONTAINS(bad(L "{limit: 0}}\n"), "l.yaml:4:33");
+#undef L
 }

@@ -213,6 +213,71 @@ NR_STORE_TEST(store_merge_is_idempotent)
 	nr_store_close(a);
 }
 
+/* Cases of a big plan: the run and every case in one transaction, or nothing. */
+static int create_run_of(struct nr_store *st, size_t n, char run_id[NR_UUID_LEN + 1],
+			 struct nr_diag *d)
+{
+	struct nr_run_rec run = { 0 };
+	struct nr_case_rec *cases = nr_xcalloc(n, sizeof(*cases));
+	char (*keys)[24] = nr_xcalloc(n, sizeof(*keys));
+	size_t i;
+	int r;
+
+	nr_uuid_v7(run.id);
+	run.campaign = "big";
+	run.config = run.config_hash = "";
+	run.status = NR_RUN_RUNNING;
+	run.started_us = nr_wall_us();
+	for (i = 0; i < n; i++) {
+		nr_uuid_v7(cases[i].id);
+		memcpy(cases[i].run_id, run.id, sizeof(run.id));
+		cases[i].ordinal = (int64_t)i + 1;
+		cases[i].test = "t";
+		snprintf(keys[i], sizeof(keys[i]), "t/n=%zu", i);
+		cases[i].key = keys[i];
+		cases[i].repeats = 1;
+	}
+	r = nr_store_run_create(st, &run, NULL, 0, cases, n, d);
+	memcpy(run_id, run.id, sizeof(run.id));
+	free(keys);
+	free(cases);
+	return r;
+}
+
+/*
+ * A plan of thousands of cases is one transaction however the backend
+ * sends it (PostgreSQL: in several round trips); a case that fails late
+ * in it leaves nothing of the run.
+ */
+NR_STORE_TEST(store_run_of_thousands_of_cases_is_one_transaction)
+{
+	const char *db = nr_tdb_new(kind, "big");
+	struct nr_store *st = nr_tdb_open(db);
+	char run_id[NR_UUID_LEN + 1];
+	struct nr_case_rec *cases;
+	struct nr_diag d = { 0 };
+	size_t n;
+
+	CHECK_OK(create_run_of(st, 3000, run_id, NULL));
+	CHECK_OK(nr_store_cases_list(st, run_id, &cases, &n, NULL));
+	CHECK_EQ(n, 3000);
+	CHECK_STR(cases[2999].key, "t/n=2999");
+	nr_cases_free(cases, n);
+	/* the 2,500th case of the next run is refused: the run and its other cases go too */
+	nr_tdb_exec(db, nr_tdb_is_pg(db)
+			    ? "ALTER TABLE cases ADD CONSTRAINT no_2500 CHECK (key <> 't/n=2499') NOT VALID"
+			    : "CREATE TRIGGER no_2500 BEFORE INSERT ON cases WHEN new.key = 't/n=2499'"
+			      " BEGIN SELECT raise(abort, 'boom'); END");
+	CHECK(create_run_of(st, 3000, run_id, &d) == NR_ESTORE);
+	CHECK(strstr(d.msg, nr_tdb_is_pg(db) ? "no_2500" : "boom") != NULL);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM runs"), 1);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM cases"), 3000);
+	/* and the store takes the next write */
+	CHECK_OK(create_run_of(st, 10, run_id, NULL));
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM runs"), 2);
+	nr_store_close(st);
+}
+
 NR_STORE_TEST(store_resumable_run)
 {
 	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "res"));
