@@ -5,7 +5,7 @@
 #   make         build ./netrig only (dependencies must be there)
 #   make install install netrig and its man pages (PREFIX=/usr/local, DESTDIR)
 
-PKGS     := sqlite3 libfyaml jansson libzstd libcrypto libcurl
+PKGS     := sqlite3 libpq libfyaml jansson libzstd libcrypto libcurl libmicrohttpd
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wno-format-nonliteral -Wno-format-truncation

@@ -12,10 +12,11 @@
 #include "version.h"
 
 static const char usage[] =
-	"usage: netrig [--db PATH] [-v] [-q] COMMAND [ARGS]\n"
+	"usage: netrig [--db PATH|URL] [-v] [-q] COMMAND [ARGS]\n"
 	"\n"
 	"Global options:\n"
-	"  --db PATH     results database (default ./netrig.db, or $NETRIG_DB)\n"
+	"  --db PATH     results database: an SQLite file, or a PostgreSQL URL\n"
+	"                postgres://USER@HOST/DB (default ./netrig.db, or $NETRIG_DB)\n"
 	"  -v            more detail on stderr (repeat for more)\n"
 	"  -q            only errors on stderr\n"
 	"  --version     print the version\n"

@@ -260,3 +260,68 @@ const char *nr_did_you_mean(const char *word, const char *const *candidates,
 	}
 	return best_d <= limit ? best : NULL;
 }
+
+/* ---- base64 (RFC 4648, section 4) ---- */
+
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void nr_base64_encode(struct nr_buf *out, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t i;
+
+	nr_buf_grow(out, (n + 2) / 3 * 4);
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+		nr_buf_addch(out, b64_alphabet[v >> 18]);
+		nr_buf_addch(out, b64_alphabet[(v >> 12) & 63]);
+		nr_buf_addch(out, b64_alphabet[(v >> 6) & 63]);
+		nr_buf_addch(out, b64_alphabet[v & 63]);
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+
+		nr_buf_addch(out, b64_alphabet[v >> 18]);
+		nr_buf_addch(out, b64_alphabet[(v >> 12) & 63]);
+		nr_buf_addch(out, i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=');
+		nr_buf_addch(out, '=');
+	}
+}
+
+static int b64_value(char c)
+{
+	const char *at = c ? strchr(b64_alphabet, c) : NULL;
+
+	return at ? (int)(at - b64_alphabet) : -1;
+}
+
+int nr_base64_decode(struct nr_buf *out, const char *s, size_t len)
+{
+	size_t i, k, pad;
+
+	if (len % 4)
+		return NR_EPARSE;
+	for (i = 0; i < len; i += 4) {
+		int v[4];
+		uint32_t x = 0;
+
+		/* padding only at the very end: one or two '=' */
+		pad = 0;
+		if (i + 4 == len)
+			pad = s[i + 3] == '=' ? (s[i + 2] == '=' ? 2 : 1) : 0;
+		for (k = 0; k < 4; k++) {
+			v[k] = k >= 4 - pad ? 0 : b64_value(s[i + k]);
+			if (v[k] < 0)
+				return NR_EPARSE;
+			x = x << 6 | (uint32_t)v[k];
+		}
+		nr_buf_addch(out, (char)(x >> 16));
+		if (pad < 2)
+			nr_buf_addch(out, (char)(x >> 8));
+		if (pad < 1)
+			nr_buf_addch(out, (char)x);
+	}
+	return 0;
+}

@@ -61,6 +61,15 @@ char *nr_str_escaped(const char *s);
  */
 size_t nr_utf8_len(const char *s, size_t n);
 
+/* Base64 (RFC 4648, section 4: the standard alphabet, with padding) of n bytes, appended to out. */
+void nr_base64_encode(struct nr_buf *out, const void *data, size_t n);
+/*
+ * Decode base64 text (len bytes) into out: only the standard alphabet
+ * with correct padding is taken; NR_EPARSE otherwise (out then holds what
+ * came before the fault).
+ */
+int nr_base64_decode(struct nr_buf *out, const char *s, size_t len);
+
 bool nr_starts_with(const char *s, const char *prefix);
 bool nr_ends_with(const char *s, const char *suffix);
 

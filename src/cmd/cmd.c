@@ -9,16 +9,22 @@ extern const struct nr_cmd nr_cmd_changes;
 extern const struct nr_cmd nr_cmd_compare;
 extern const struct nr_cmd nr_cmd_db;
 extern const struct nr_cmd nr_cmd_hosts;
+extern const struct nr_cmd nr_cmd_job;
 extern const struct nr_cmd nr_cmd_lab;
 extern const struct nr_cmd nr_cmd_log;
 extern const struct nr_cmd nr_cmd_parse;
 extern const struct nr_cmd nr_cmd_pkt;
 extern const struct nr_cmd nr_cmd_plan;
+extern const struct nr_cmd nr_cmd_push;
 extern const struct nr_cmd nr_cmd_report;
 extern const struct nr_cmd nr_cmd_results;
 extern const struct nr_cmd nr_cmd_run;
+extern const struct nr_cmd nr_cmd_serve;
 extern const struct nr_cmd nr_cmd_status;
 extern const struct nr_cmd nr_cmd_sysinfo;
+extern const struct nr_cmd nr_cmd_token;
+extern const struct nr_cmd nr_cmd_user;
+extern const struct nr_cmd nr_cmd_worker;
 
 /* Sorted by name. */
 const struct nr_cmd *const nr_cmds[] = {
@@ -28,16 +34,22 @@ const struct nr_cmd *const nr_cmds[] = {
 	&nr_cmd_compare,
 	&nr_cmd_db,
 	&nr_cmd_hosts,
+	&nr_cmd_job,
 	&nr_cmd_lab,
 	&nr_cmd_log,
 	&nr_cmd_parse,
 	&nr_cmd_pkt,
 	&nr_cmd_plan,
+	&nr_cmd_push,
 	&nr_cmd_report,
 	&nr_cmd_results,
 	&nr_cmd_run,
+	&nr_cmd_serve,
 	&nr_cmd_status,
 	&nr_cmd_sysinfo,
+	&nr_cmd_token,
+	&nr_cmd_user,
+	&nr_cmd_worker,
 	NULL,
 };
 

@@ -95,4 +95,12 @@ int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struc
 			bool resume, const char *resume_run, struct nr_runner_opts *o, const char *db,
 			bool quiet, bool table, char *ret_run_id);
 
+/*
+ * What `netrig run --push URL` does after its run (cmd_push.c): send run
+ * run_id of db to the server (token from NETRIG_TOKEN), printing its URL,
+ * or saying that it stays local. Returns push's exit status.
+ */
+int nr_cmd_push_run(const char *name, const char *db, const char *run_id, const char *server,
+		    bool outputs);
+
 #endif

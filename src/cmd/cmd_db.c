@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
+#include "base/mem.h"
 #include "base/num.h"
 #include "cmd/cmd.h"
 #include "report/report.h"
@@ -15,6 +17,7 @@ static int db_merge(int argc, char **argv)
 {
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
+	char *shown;
 	int i, r, status = NR_EXIT_OK;
 
 	if (argc < 3)
@@ -34,9 +37,11 @@ static int db_merge(int argc, char **argv)
 					      "%s", nr_diag_msg(&d));
 			break;
 		}
-		printf("%s: %lld runs, %lld cases, %lld attempts, %lld samples added\n", argv[i],
+		shown = nr_store_location_shown(argv[i]); /* a URL's password stays out of logs */
+		printf("%s: %lld runs, %lld cases, %lld attempts, %lld samples added\n", shown,
 		       (long long)m.runs, (long long)m.cases, (long long)m.attempts,
 		       (long long)m.samples);
+		free(shown);
 	}
 	nr_store_close(st);
 	return status;
@@ -73,18 +78,130 @@ static int db_migrate(const char *db)
 {
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
+	char *shown;
 	int from;
 
 	if (nr_store_open_existing(db, &st, &d) < 0)
 		return nr_cmd_error("db migrate", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 	from = nr_store_opened_version(st);
+	shown = nr_store_location_shown(db);
 	if (from == NR_STORE_SCHEMA_VERSION)
-		printf("%s: schema version %d, up to date\n", db, from);
+		printf("%s: schema version %d, up to date\n", shown, from);
 	else
-		printf("%s: migrated from schema version %d to %d\n", db, from,
+		printf("%s: migrated from schema version %d to %d\n", shown, from,
 		       NR_STORE_SCHEMA_VERSION);
+	free(shown);
 	nr_store_close(st);
 	return NR_EXIT_OK;
+}
+
+/* An age: days ("90d") or what a duration takes ("12h", "30m", "3600"). */
+static int parse_age_us(const char *s, int64_t *ret_us)
+{
+	size_t len = strlen(s);
+	double days;
+	char *num;
+	int r;
+
+	if (len < 2 || s[len - 1] != 'd')
+		return nr_parse_duration_us(s, ret_us);
+	num = nr_xstrndup(s, len - 1);
+	r = nr_parse_double(num, &days);
+	free(num);
+	if (r < 0 || days <= 0 || days > 100000)
+		return NR_EINVAL;
+	*ret_us = (int64_t)(days * 86400e6);
+	return 0;
+}
+
+static int db_prune(const char *db, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "keep-runs", required_argument, NULL, 'k' },
+		{ "older-than", required_argument, NULL, 'o' },
+		{ "outputs-only", no_argument, NULL, 'O' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nr_prune_rule rule = { .now_us = nr_wall_us() };
+	struct nr_prune_stats s = { 0 };
+	struct nr_strvec ids = NR_STRVEC_INIT;
+	struct nr_run_rec *runs = NULL;
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	bool outputs_only = false, dry = false;
+	size_t n = 0;
+	uint64_t k;
+	int opt, status = NR_EXIT_OK;
+
+	optind = 0; /* getopt_long starts afresh: argv[0] is the action */
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'k':
+			if (nr_parse_u64(optarg, 1000000000, &k) < 0 || k == 0)
+				return nr_cmd_error("db prune", NR_EXIT_USAGE,
+						    "--keep-runs wants a count of 1 or more, not '%s'", optarg);
+			rule.keep_runs = (size_t)k;
+			break;
+		case 'o':
+			/* days (90d) as well as the usual units: retention is said in days */
+			if (parse_age_us(optarg, &rule.older_than_us) < 0 || rule.older_than_us <= 0)
+				return nr_cmd_error("db prune", NR_EXIT_USAGE,
+						    "--older-than wants an age (90d, 12h, 30m), not '%s'", optarg);
+			break;
+		case 'O':
+			outputs_only = true;
+			break;
+		case 'n':
+			dry = true;
+			break;
+		default:
+			return nr_cmd_usage(&nr_cmd_db, stderr, NR_EXIT_USAGE);
+		}
+	}
+	if (optind != argc || (!rule.keep_runs && !rule.older_than_us))
+		return nr_cmd_error("db prune", NR_EXIT_USAGE,
+				    "say what to keep: --keep-runs N or --older-than AGE");
+	if (nr_store_open_existing(db, &st, &d) < 0 || nr_store_runs_list(st, 0, &runs, &n, &d) < 0) {
+		status = nr_cmd_error("db prune", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	nr_store_prune_select(runs, n, &rule, &ids);
+	if (dry) {
+		printf("would prune %zu of %zu runs%s\n", ids.n, n, outputs_only ? " (raw outputs only)" : "");
+		goto out;
+	}
+	if (nr_store_prune(st, &ids, outputs_only, &s, &d) < 0) {
+		status = nr_cmd_error("db prune", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	if (outputs_only)
+		printf("pruned the raw outputs of %zu of %zu runs: %lld outputs\n", ids.n, n,
+		       (long long)s.outputs);
+	else
+		printf("pruned %lld of %zu runs: %lld attempts, %lld outputs, %lld samples\n",
+		       (long long)s.runs, n, (long long)s.attempts, (long long)s.outputs,
+		       (long long)s.samples);
+	printf("(the file or tables keep their size until 'netrig db vacuum')\n");
+out:
+	nr_strvec_clear(&ids);
+	nr_runs_free(runs, n);
+	nr_store_close(st);
+	return status;
+}
+
+static int db_vacuum(const char *db)
+{
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	int status = NR_EXIT_OK;
+
+	if (nr_store_open_existing(db, &st, &d) < 0)
+		return nr_cmd_error("db vacuum", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+	if (nr_store_vacuum(st, &d) < 0)
+		status = nr_cmd_error("db vacuum", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
+	nr_store_close(st);
+	return status;
 }
 
 static int run_db(const struct nr_global *g, int argc, char **argv)
@@ -98,17 +215,28 @@ static int run_db(const struct nr_global *g, int argc, char **argv)
 		return db_runs(g->db_path, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "migrate"))
 		return db_migrate(argc > 2 ? argv[2] : g->db_path);
-	return nr_cmd_error("db", NR_EXIT_USAGE, "unknown subcommand '%s' (merge, migrate, runs)",
-			    argv[1]);
+	if (!strcmp(argv[1], "prune"))
+		return db_prune(g->db_path, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "vacuum") && argc == 2)
+		return db_vacuum(g->db_path);
+	return nr_cmd_error("db", NR_EXIT_USAGE,
+			    "unknown subcommand '%s' (merge, migrate, prune, runs, vacuum)", argv[1]);
 }
 
 const struct nr_cmd nr_cmd_db = {
 	.name = "db",
-	.summary = "merge result databases, list runs, migrate a database",
-	.usage = "db merge TARGET.db SOURCE.db...   add the runs of each SOURCE to TARGET\n"
-		 "       netrig db runs [N]                 the latest N runs (default 20)\n"
-		 "       netrig db migrate [PATH]           bring a database to this version's schema\n"
+	.summary = "merge result databases, list runs, migrate, prune and vacuum a database",
+	.usage = "db merge TARGET SOURCE...   add the runs of each SOURCE to TARGET\n"
+		 "       netrig db runs [N]           the latest N runs (default 20)\n"
+		 "       netrig db migrate [DB]       bring a database to this version's schema\n"
+		 "       netrig db prune --keep-runs N | --older-than AGE [--outputs-only] [--dry-run]\n"
+		 "                                    remove old runs (of each campaign, the newest N\n"
+		 "                                    kept; or those started before AGE: 90d, 12h),\n"
+		 "                                    or only their raw outputs; never a running run\n"
+		 "       netrig db vacuum             give the space of removed rows back\n"
 		 "\n"
+		 "A database is an SQLite file (PATH) or a PostgreSQL URL\n"
+		 "(postgres://USER@HOST/DB); merges go either way between them.\n"
 		 "Merging is idempotent: a run, case, attempt or sample already in TARGET is\n"
 		 "not added twice; a run that went further in SOURCE is brought forward.",
 	.run = run_db,

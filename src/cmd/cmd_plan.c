@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <math.h>
-#include <sys/stat.h>
 
 #include "base/mem.h"
 #include "base/str.h"
@@ -79,7 +78,7 @@ static int print_power(const struct nr_campaign *c, const struct nr_plan *plan, 
 	struct nr_power_plan pp = { 0 };
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
-	struct stat sb;
+	char *shown = nr_store_location_shown(db);
 	size_t i, known = 0, blind = 0;
 	int status = NR_EXIT_OK;
 
@@ -89,10 +88,12 @@ static int print_power(const struct nr_campaign *c, const struct nr_plan *plan, 
 		cases[i] = (struct nr_power_case){ .key = plan->cases[i].key, .test = t->name,
 						   .repeats = (size_t)t->repeat };
 	}
-	if (stat(db, &sb) == 0 && nr_store_open_existing(db, &st, &d) < 0) {
+	/* no database yet is no history, not an error (a file or a server's) */
+	if (nr_store_open_existing(db, &st, &d) < 0 && d.code != NR_ENOTFOUND) {
 		status = nr_cmd_error("plan", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
 	}
+	nr_diag_clear(&d);
 	if (nr_compare_power_plan(st, &o, &pp, &d) < 0) {
 		status = nr_cmd_error("plan", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
 		goto out;
@@ -104,13 +105,13 @@ static int print_power(const struct nr_campaign *c, const struct nr_plan *plan, 
 	       c->name, pp.family, 100 * o.alpha, 100 * o.power);
 	if (!st)
 		printf("no history: %s does not exist, so nothing is known of the noise yet; run the "
-		       "campaign once with at least 2 repeats a case\n", db);
+		       "campaign once with at least 2 repeats a case\n", shown);
 	else if (!known)
 		printf("no history: %s holds no finished run of %s with at least 2 repeats of a case\n",
-		       db, c->name);
+		       shown, c->name);
 	else
 		printf("noise: sd of one repeat within a run, from the last runs of each series in %s\n",
-		       db);
+		       shown);
 	printf("%-40s %-22s %5s %7s %7s %8s %s\n", "case", "metric", "runs", "noise", "repeats",
 	       "detects", "repeats for threshold");
 	for (i = 0; i < pp.n; i++) {
@@ -136,6 +137,7 @@ static int print_power(const struct nr_campaign *c, const struct nr_plan *plan, 
 out:
 	nr_power_plan_release(&pp);
 	nr_store_close(st);
+	free(shown);
 	free(cases);
 	return status;
 }

@@ -29,22 +29,12 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 	};
 	enum nr_report_format fmt = NR_REPORT_TEXT;
 	const char *db = g->db_path, *outfile = NULL, *baseline = NULL, *query = NULL;
-	struct nr_report_run rep = { 0 };
-	struct nr_run_rec run = { 0 };
-	struct nr_case_rec *cases = NULL;
-	struct nr_sample_row *rows = NULL;
-	struct nr_result_row *res = NULL;
-	struct nr_host_rec *hosts = NULL;
-	struct nr_history hist = { 0 };
-	struct nr_changes changes = { 0 };
-	struct nr_comparison cmp = { 0 }, paired = { 0 };
-	struct nr_limits limits = { 0 };
+	struct nr_report_load l = { 0 };
+	const struct nr_report_run *rep;
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
-	size_t n_cases = 0, n_rows = 0, n_res = 0, n_hosts = 0;
-	bool dashboard = false, have_cmp = false, have_changes = false, have_paired = false;
-	char *missing = NULL;
+	bool dashboard = false;
 	int opt, status = NR_EXIT_OK;
 
 	while ((opt = getopt_long(argc, argv, "d:f:o:b:DQ:h", opts, NULL)) != -1) {
@@ -94,105 +84,27 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 			status = nr_cmd_write_out("report", outfile, &out);
 		goto out;
 	}
-	if (nr_store_run_get(st, optind < argc ? argv[optind] : NULL, &run, &d) < 0 ||
-	    nr_store_cases_list(st, run.id, &cases, &n_cases, &d) < 0 ||
-	    nr_store_samples_list(st, run.id, false, &rows, &n_rows, &d) < 0 ||
-	    nr_store_hosts_list(st, run.id, &hosts, &n_hosts, &d) < 0) {
+	if (nr_report_load(st, optind < argc ? argv[optind] : NULL, baseline, &l, &d) < 0) {
 		status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
 	}
-	/* limits are checked on every run, with or without a baseline */
-	if (nr_compare_limits(st, &run, rows, n_rows, &limits, &d) < 0) {
-		status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
-		goto out;
-	}
-	rep.limits = &limits;
-	nr_report_aggregate(rows, n_rows, &res, &n_res);
-	rep.run = &run;
-	rep.cases = cases;
-	rep.n_cases = n_cases;
-	rep.results = res;
-	rep.n_results = n_res;
-	rep.samples = rows;
-	rep.n_samples = n_rows;
-	rep.hosts = hosts;
-	rep.n_hosts = n_hosts;
-	if (baseline) {
-		struct nr_compare_opts co = { .base_sel = baseline, .cand_sel = run.id, .baseline_window = 1,
-					      .params = NR_ANALYSIS_COMPARE_PARAMS_INIT };
-
-		int r = nr_compare_runs(st, &co, &cmp, &d);
-
-		if (r == NR_ENOTFOUND) {
-			/*
-			 * No run to compare with, as on the first run of a
-			 * branch: the report goes out without a comparison,
-			 * says why, and the run's own result decides.
-			 */
-			missing = nr_xasprintf("%s (the first run on a branch has no baseline)",
-					       nr_diag_msg(&d));
-			fprintf(stderr, "netrig report: no comparison: %s\n", missing);
-			rep.cmp_missing = missing;
-		} else if (r < 0) {
-			status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
-			goto out;
-		} else {
-			have_cmp = true;
-			rep.cmp = &cmp;
-		}
-	}
-	/* a run of variants: the variants compared pair by pair, as compare --variants */
-	if (nr_compare_run_has_variants(st, run.id)) {
-		struct nr_compare_opts po = { .cand_sel = run.id,
-					      .params = NR_ANALYSIS_COMPARE_PARAMS_INIT };
-
-		if (nr_compare_variants(st, &po, &paired, &d) < 0) {
-			status = nr_cmd_error("report", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
-			goto out;
-		}
-		have_paired = true;
-		rep.paired = &paired;
-	}
-	/* the campaign's history up to this run, for trends and change points */
-	if (nr_history_build(st, run.campaign, 0, NULL, NULL, &hist, &d) == 0) {
-		struct nr_changes_opts ho = { .campaign = run.campaign,
-					      .params = (struct nr_analysis_cp_params)NR_ANALYSIS_CP_PARAMS_INIT };
-
-		ho.params.max_pvalue = NR_CHANGES_MAX_PVALUE;
-
-		rep.history = &hist;
-		if (nr_changes_history(st, &ho, &changes, NULL) == 0) {
-			have_changes = true;
-			rep.changes = &changes;
-		}
-	}
+	rep = &l.rep;
+	if (rep->cmp_missing)
+		fprintf(stderr, "netrig report: no comparison: %s\n", rep->cmp_missing);
 	if (fmt == NR_REPORT_HTML)
-		nr_report_html(&rep, &out);
+		nr_report_html(rep, &out);
 	else
-		nr_report_run(&rep, fmt, &out);
+		nr_report_run(rep, fmt, &out);
 	status = nr_cmd_write_out("report", outfile, &out);
 	if (status == 0) {
-		const char *verdict = nr_report_verdict(&rep);
+		const char *verdict = nr_report_verdict(rep);
 
 		if (strcmp(verdict, "passed") && strcmp(verdict, NR_RUN_RUNNING))
 			status = NR_EXIT_FAIL;
 	}
 out:
-	free(missing);
-	if (have_cmp)
-		nr_comparison_release(&cmp);
-	if (have_paired)
-		nr_comparison_release(&paired);
-	if (have_changes)
-		nr_changes_release(&changes);
-	nr_history_release(&hist);
-	nr_limits_release(&limits);
+	nr_report_load_release(&l);
 	nr_buf_release(&out);
-	free(res);
-	nr_sample_rows_free(rows, n_rows);
-	nr_cases_free(cases, n_cases);
-	nr_hosts_free(hosts, n_hosts);
-	nr_run_rec_release(&run);
 	nr_store_close(st);
 	return status;
 }

@@ -342,10 +342,12 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		{ "rerun", required_argument, NULL, 'A' },
 		NR_CMD_SELECT_OPTIONS,
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "push", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nr_runner_opts o = { .cancel_fd = -1 };
+	const char *push = NULL;
 	struct nr_select sel = { 0 };
 	struct nr_campaign *c = NULL;
 	struct nr_diag d = { 0 };
@@ -354,7 +356,7 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 	bool resume = false, quiet = g->quiet;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:b:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:rR:C:B:l:b:qP:h", opts, NULL)) != -1) {
 		int k = nr_cmd_select_opt("run", opt, optarg, &sel);
 
 		if (k < 0) {
@@ -396,6 +398,9 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'P':
+			push = optarg;
+			break;
 		case 'h':
 			return nr_cmd_usage(&nr_cmd_run, stdout, NR_EXIT_OK);
 		default:
@@ -431,6 +436,12 @@ static int run_run(const struct nr_global *g, int argc, char **argv)
 		goto out;
 	o.select = &sel;
 	status = nr_cmd_run_campaign("run", g, c, resume, resume_run, &o, db, quiet, true, run_id);
+	/*
+	 * The run's result decides the exit status, not the push: a server
+	 * that cannot be reached leaves the run local, as push says.
+	 */
+	if (push && run_id[0] && status != NR_EXIT_INTR)
+		nr_cmd_push_run("run", db, run_id, push, false);
 out:
 	nr_campaign_free(c);
 	nr_kv_clear(&o.labels);
@@ -444,6 +455,7 @@ const struct nr_cmd nr_cmd_run = {
 	.summary = "run a campaign, or resume its unfinished run",
 	.usage = "run CAMPAIGN.yaml [--db PATH] [--commit SHA] [--branch NAME] [--label K=V]...\n"
 		 "                  [--test PATTERN]... [--set PARAM=VALUE]... [--from TEST] [--baseline SEL] [-q]\n"
+		 "                  [--push URL]\n"
 		 "       netrig run --resume CAMPAIGN.yaml [--rerun PATTERN]... [--db PATH]\n"
 		 "       netrig run --run RUN [--rerun PATTERN]... [--db PATH]\n"
 		 "\n"
@@ -464,6 +476,8 @@ const struct nr_cmd nr_cmd_run = {
 		 "                  campaign's runs; with variants the other variant is the\n"
 		 "                  baseline. Without either an adaptive case runs min repeats.\n"
 		 "  -q, --quiet     no progress and no results table\n"
+		 "  --push URL      send the run to a netrig serve at the end (token from\n"
+		 "                  NETRIG_TOKEN); one that cannot be reached leaves it local\n"
 		 "\n"
 		 "The cases --test, --set and --from choose are stored with the run: a resume\n"
 		 "runs those. A pattern that matches nothing is an error (exit status 2).\n"

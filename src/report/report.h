@@ -6,6 +6,7 @@
 #ifndef NR_REPORT_H
 #define NR_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -141,6 +142,35 @@ const char *nr_report_verdict(const struct nr_report_run *r);
 
 /* A run's report: text, md, json, junit or csv (html: nr_report_html). */
 void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, struct nr_buf *out);
+
+/*
+ * Everything a report of one run shows, read from a store: the run the
+ * selector names (NULL: the latest), its cases, samples, hosts, limits,
+ * a comparison with `baseline` (NULL: none; when no run matches, as on a
+ * branch's first run, cmp_missing says why and there is none), the
+ * pairwise comparison of its variants, the campaign's history and change
+ * points. `netrig report` and `netrig serve` both read a run through it.
+ */
+struct nr_report_load {
+	struct nr_report_run rep; /* points into the rest */
+	struct nr_run_rec run;
+	struct nr_case_rec *cases;
+	struct nr_sample_row *rows;
+	struct nr_result_row *res;
+	struct nr_host_rec *hosts;
+	size_t n_cases, n_rows, n_res, n_hosts;
+	struct nr_history hist;
+	struct nr_changes changes;
+	struct nr_comparison cmp, paired;
+	struct nr_limits limits;
+	char *cmp_missing;
+	bool have_cmp, have_paired, have_changes;
+};
+
+/* NR_ENOTFOUND / NR_EAMBIGUOUS for the selector, else what the store says. */
+int nr_report_load(struct nr_store *st, const char *selector, const char *baseline,
+		   struct nr_report_load *ret, struct nr_diag *d);
+void nr_report_load_release(struct nr_report_load *l);
 
 /*
  * One self-contained HTML page (inline CSS and SVG, nothing fetched):

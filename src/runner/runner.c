@@ -843,7 +843,10 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		s.baseline_run = nr_xstrdup(base[0].id);
 		nr_runs_free(base, n_base);
 	}
-	nr_uuid_v7(run.id);
+	if (o->run_id && o->run_id[0])
+		snprintf(run.id, sizeof(run.id), "%s", o->run_id);
+	else
+		nr_uuid_v7(run.id);
 	run.options = nr_select_to_json(o->select);
 	run.campaign = nr_xstrdup(c->name);
 	/*

@@ -52,6 +52,12 @@ struct nr_runner_opts {
 	struct nr_strvec rerun;
 	const char *sysinfo_json;     /* this machine's description, stored with local hosts */
 	/*
+	 * nr_runner_run: the new run's id (a UUID), chosen by the caller so
+	 * that it can be recorded before the run exists (a worker's job);
+	 * NULL: a new one.
+	 */
+	const char *run_id;
+	/*
 	 * A run selector (nr_store_runs_select, within the campaign): the
 	 * baseline the cases of adaptive tests without variants are compared
 	 * with while they run. Its id is kept as the run's label baseline_run,

@@ -14,18 +14,84 @@
 
 static const struct nr_store_ops *const backends[] = {
 	&nr__store_sqlite_ops,
+	&nr__store_pg_ops,
 };
 
-static int open_store(const char *location, bool create, struct nr_store **ret, struct nr_diag *d)
+const struct nr_store_ops *nr__store_backend_for(const char *location)
 {
 	size_t i;
 
+	for (i = 0; location && *location && i < NR_ARRAY_SIZE(backends); i++)
+		if (backends[i]->accepts(location))
+			return backends[i];
+	return NULL;
+}
+
+static int open_store(const char *location, bool create, struct nr_store **ret, struct nr_diag *d)
+{
+	const struct nr_store_ops *ops = nr__store_backend_for(location);
+	char *shown;
+	int r;
+
 	if (!location || !*location)
 		return nr_diagf(d, NR_ESTORE, "no database given");
-	for (i = 0; i < NR_ARRAY_SIZE(backends); i++)
-		if (backends[i]->accepts(location))
-			return backends[i]->open(location, create, ret, d);
-	return nr_diagf(d, NR_ESTORE, "%s: no store backend takes this location", location);
+	if (ops)
+		return ops->open(location, create, ret, d);
+	shown = nr_store_location_shown(location);
+	r = nr_diagf(d, NR_ESTORE, "%s: no store backend takes this location", shown);
+	free(shown);
+	return r;
+}
+
+/*
+ * A URL's password is the one secret a location can hold: in its user
+ * part (scheme://user:PASSWORD@host) or as a parameter (?password=...).
+ */
+char *nr_store_location_shown(const char *location)
+{
+	struct nr_buf b = NR_BUF_INIT;
+	const char *p = location ? location : "", *scheme = strstr(p, "://"), *auth, *at, *end;
+	const char *colon, *q;
+
+	if (!scheme) {
+		nr_buf_adds(&b, p);
+		return nr_buf_detach(&b, NULL);
+	}
+	auth = scheme + 3;
+	end = auth + strcspn(auth, "/?");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon) {
+		nr_buf_add(&b, p, (size_t)(colon + 1 - p));
+		nr_buf_adds(&b, "***");
+		p = at;
+	}
+	/* each password= parameter of the query part */
+	while ((q = strstr(p, "password=")) != NULL) {
+		if (q == p || (q[-1] != '?' && q[-1] != '&')) {
+			nr_buf_add(&b, p, (size_t)(q + 9 - p));
+			p = q + 9;
+			continue;
+		}
+		nr_buf_add(&b, p, (size_t)(q + 9 - p));
+		nr_buf_adds(&b, "***");
+		p = q + 9 + strcspn(q + 9, "&");
+	}
+	nr_buf_adds(&b, p);
+	return nr_buf_detach(&b, NULL);
+}
+
+char *nr__store_like_prefix(const char *p)
+{
+	struct nr_buf b = NR_BUF_INIT;
+
+	for (; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			nr_buf_addch(&b, '\\');
+		nr_buf_addch(&b, *p);
+	}
+	nr_buf_addch(&b, '%');
+	return nr_buf_detach(&b, NULL);
 }
 
 int nr_store_open(const char *location, struct nr_store **ret, struct nr_diag *d)
@@ -53,23 +119,23 @@ int nr_store_run_create(struct nr_store *st, const struct nr_run_rec *run,
 			const struct nr_host_rec *hosts, size_t n_hosts,
 			const struct nr_case_rec *cases, size_t n_cases, struct nr_diag *d)
 {
-	return st->ops->run_create(st, run, hosts, n_hosts, cases, n_cases, d);
+	RETURN_RETRIED(st, d, st->ops->run_create(st, run, hosts, n_hosts, cases, n_cases, d));
 }
 
 int nr_store_run_update(struct nr_store *st, const struct nr_run_rec *run, struct nr_diag *d)
 {
-	return st->ops->run_update(st, run, d);
+	RETURN_RETRIED(st, d, st->ops->run_update(st, run, d));
 }
 
 int nr_store_run_claim(struct nr_store *st, const struct nr_run_rec *was,
 		       const struct nr_run_rec *now, struct nr_diag *d)
 {
-	return st->ops->run_claim(st, was, now, d);
+	RETURN_RETRIED(st, d, st->ops->run_claim(st, was, now, d));
 }
 
 int nr_store_case_update(struct nr_store *st, const struct nr_case_rec *c, struct nr_diag *d)
 {
-	return st->ops->case_update(st, c, d);
+	RETURN_RETRIED(st, d, st->ops->case_update(st, c, d));
 }
 
 int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_after,
@@ -77,7 +143,8 @@ int nr_store_attempt_save(struct nr_store *st, const struct nr_case_rec *case_af
 			  size_t n_outs, const struct nr_role_samples *samples,
 			  size_t n_samples, struct nr_diag *d)
 {
-	return st->ops->attempt_save(st, case_after, a, outs, n_outs, samples, n_samples, d);
+	RETURN_RETRIED(st, d,
+		       st->ops->attempt_save(st, case_after, a, outs, n_outs, samples, n_samples, d));
 }
 
 int nr_store_cases_rerun(struct nr_store *st, const char *run_id,
@@ -88,92 +155,103 @@ int nr_store_cases_rerun(struct nr_store *st, const char *run_id,
 
 int nr_store_event_add(struct nr_store *st, const struct nr_event_rec *ev, struct nr_diag *d)
 {
-	return st->ops->event_add(st, ev, d);
+	RETURN_RETRIED(st, d, st->ops->event_add(st, ev, d));
 }
 
 int nr_store_events_list(struct nr_store *st, const char *run_id, const char *case_id,
 			 struct nr_event_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->events_list(st, run_id, case_id, ret, ret_n, d);
+	RETURN_RETRIED(st, d, st->ops->events_list(st, run_id, case_id, ret, ret_n, d));
 }
 
 int nr_store_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
 		     struct nr_diag *d)
 {
-	return st->ops->run_get(st, selector, ret, d);
+	RETURN_RETRIED(st, d, st->ops->run_get(st, selector, ret, d));
 }
 
 int nr_store_run_resumable(struct nr_store *st, const char *campaign, struct nr_run_rec *ret,
 			   struct nr_diag *d)
 {
-	return st->ops->run_resumable(st, campaign, ret, d);
+	RETURN_RETRIED(st, d, st->ops->run_resumable(st, campaign, ret, d));
 }
 
 int nr_store_runs_select(struct nr_store *st, const char *selector, const char *campaign,
 			 size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->runs_select(st, selector, campaign, limit, ret, ret_n, d);
+	RETURN_RETRIED(st, d, st->ops->runs_select(st, selector, campaign, limit, ret, ret_n, d));
 }
 
 int nr_store_samples_history(struct nr_store *st, const char *campaign, int64_t since_us,
 			     struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->samples_history(st, campaign, since_us, ret, ret_n, d);
+	RETURN_RETRIED(st, d, st->ops->samples_history(st, campaign, since_us, ret, ret_n, d));
 }
 
 int nr_store_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
 		       size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->runs_list(st, limit, ret, ret_n, d);
+	RETURN_RETRIED(st, d, st->ops->runs_list(st, limit, ret, ret_n, d));
 }
 
 int nr_store_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
 			size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->hosts_list(st, run_id, ret, ret_n, d);
+	RETURN_RETRIED(st, d, st->ops->hosts_list(st, run_id, ret, ret_n, d));
 }
 
 int nr_store_cases_list(struct nr_store *st, const char *run_id, struct nr_case_rec **ret,
 			size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->cases_list(st, run_id, ret, ret_n, d);
+	RETURN_RETRIED(st, d, st->ops->cases_list(st, run_id, ret, ret_n, d));
 }
 
 int nr_store_attempts_list(struct nr_store *st, const char *case_id,
 			   struct nr_attempt_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->attempts_list(st, case_id, ret, ret_n, d);
+	RETURN_RETRIED(st, d, st->ops->attempts_list(st, case_id, ret, ret_n, d));
 }
 
 int nr_store_outputs_get(struct nr_store *st, const char *attempt_id,
 			 struct nr_output_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->outputs_get(st, attempt_id, ret, ret_n, d);
+	RETURN_RETRIED(st, d, st->ops->outputs_get(st, attempt_id, ret, ret_n, d));
 }
 
 int nr_store_samples_list(struct nr_store *st, const char *run_id, bool with_intervals,
 			  struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->samples_list(st, run_id, with_intervals, ret, ret_n, d);
+	RETURN_RETRIED(st, d, st->ops->samples_list(st, run_id, with_intervals, ret, ret_n, d));
 }
 
 int nr_store_locate(struct nr_store *st, const char *selector, const char *run_id,
 		    char ret_case_id[NR_UUID_LEN + 1], char ret_attempt_id[NR_UUID_LEN + 1],
 		    struct nr_diag *d)
 {
-	return st->ops->locate(st, selector, run_id, ret_case_id, ret_attempt_id, d);
+	RETURN_RETRIED(st, d, st->ops->locate(st, selector, run_id, ret_case_id, ret_attempt_id, d));
 }
 
 int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
 			struct nr_buf *out, struct nr_diag *d)
 {
-	return st->ops->query_json(st, sql, max_rows, out, d);
+	RETURN_RETRIED(st, d, st->ops->query_json(st, sql, max_rows, out, d));
 }
 
-int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
-		   struct nr_diag *d)
+int nr__store_runs_selected(const char *selector, const char *campaign, struct nr_run_rec **ret,
+			    size_t *ret_n, struct nr_diag *d)
 {
-	return st->ops->merge(st, source, ret, d);
+	if (*ret_n == 0) {
+		free(*ret);
+		*ret = NULL;
+		return nr_diagf(d, NR_ENOTFOUND, "no run matches '%s'%s%s", selector ? selector : "latest",
+				campaign ? " in campaign " : "", campaign ? campaign : "");
+	}
+	if (selector && strcmp(selector, "latest") && !strchr(selector, ':') && *ret_n > 1) {
+		nr_runs_free(*ret, *ret_n);
+		*ret = NULL;
+		return nr_diagf(d, NR_EAMBIGUOUS, "run '%s' is ambiguous: give more of its id", selector);
+	}
+	return 0;
 }
 
 /* ---- compression ---- */

@@ -2,9 +2,10 @@
  * The results store: runs -> cases (the status sheet) -> attempts ->
  * outputs and samples, plus each run's hosts and the metrics seen.
  *
- * One interface, backends behind it (store_sqlite.c now; PostgreSQL
- * later). Ids are UUIDs so files written in many environments merge
- * without collisions. Every write that belongs together is one
+ * One interface, two backends behind it: SQLite files (store_sqlite.c,
+ * the default) and PostgreSQL databases (store_pg.c, one store that many
+ * controllers write into at once). Ids are UUIDs so stores written in
+ * many environments merge without collisions. Every write that belongs together is one
  * transaction: a killed writer loses at most the attempt in flight.
  *
  * Records own their strings; the _release functions free them. Times are
@@ -20,9 +21,10 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/rand.h"
+#include "base/str.h"
 #include "parse/parse.h"
 
-#define NR_STORE_SCHEMA_VERSION 5
+#define NR_STORE_SCHEMA_VERSION 7
 
 struct nr_store;
 
@@ -198,17 +200,25 @@ struct nr_merge_stats {
 
 /*
  * Open (creating if needed) the store at `location`: a file path for
- * SQLite. Older schemas are migrated. NR_ESTORE with a message for a
- * missing directory, an unreadable, unwritable or corrupt file; NR_ESCHEMA
- * when the file comes from a newer netrig.
+ * SQLite, a postgres:// or postgresql:// URL for PostgreSQL (libpq's PG*
+ * variables fill in what it leaves out). Older schemas are migrated.
+ * NR_ESTORE with a message for a missing directory, an unreadable,
+ * unwritable or corrupt file, a server that cannot be reached or refuses
+ * the login; NR_ESCHEMA when the store comes from a newer netrig.
  */
 int nr_store_open(const char *location, struct nr_store **ret, struct nr_diag *d);
 /*
- * The same for commands that only read: a store that does not exist yet is
- * NR_ENOTFOUND ("no database at ..."), not created.
+ * The same for commands that only read: a store that does not exist yet
+ * (no file, no netrig tables in the database) is NR_ENOTFOUND ("no
+ * database at ..."), not created.
  */
 int nr_store_open_existing(const char *location, struct nr_store **ret, struct nr_diag *d);
 void nr_store_close(struct nr_store *st);
+/*
+ * `location` as it may be shown in a message or a log: a password in a
+ * URL written "***". Free the result.
+ */
+char *nr_store_location_shown(const char *location);
 /* The schema version the store had before this open migrated it. */
 int nr_store_opened_version(const struct nr_store *st);
 
@@ -327,24 +337,213 @@ int nr_store_locate(struct nr_store *st, const char *selector, const char *run_i
 		    struct nr_diag *d);
 
 /*
- * Run a user's SQL read-only (a separate connection that cannot write)
- * and append the rows as a JSON array of objects to out. At most
- * `max_rows` rows. NR_ESTORE with SQLite's message on a bad query or an
- * attempt to write.
+ * Run a user's SQL read-only (SQLite: a separate connection that cannot
+ * write; PostgreSQL: a cursor in a READ ONLY transaction with a statement
+ * timeout) and append the rows as a JSON array of objects to out. At
+ * most `max_rows` rows. NR_ESTORE with the database's message on a bad
+ * query or an attempt to write.
  */
 int nr_store_query_json(struct nr_store *st, const char *sql, size_t max_rows,
 			struct nr_buf *out, struct nr_diag *d);
 
 /*
- * Add the runs of another store file; rows already here are not added
- * twice, samples that are not finite not at all. NR_EINVAL (missing, not a
- * file, this store's own file by any path, not a whole SQLite file, not
- * netrig's) or NR_ESCHEMA (newer) for a source that cannot be merged;
- * NR_ESTORE when this store fails.
+ * Add the runs of another store (a file or a URL, of either backend);
+ * rows already here are not added twice, samples that are not finite not
+ * at all. NR_EINVAL (missing, not a file, this store itself by any path
+ * or URL, not a whole SQLite file, not netrig's, a server that cannot be
+ * reached, rows that do not fit) or NR_ESCHEMA (newer, or an older
+ * PostgreSQL database) for a source that cannot be merged; NR_ESTORE when
+ * this store fails.
  */
 int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 		   struct nr_diag *d);
 
+/* ---- the job queue (jobs table) ---- */
+
+/* Job statuses. */
+#define NR_JOB_QUEUED "queued"
+#define NR_JOB_RUNNING "running" /* a worker holds its lease */
+#define NR_JOB_DONE "done"
+#define NR_JOB_FAILED "failed"
+#define NR_JOB_CANCELLED "cancelled"
+
+/*
+ * A job: a campaign to run when a worker that offers what it needs is
+ * free. The campaign is its file's text (config, with its name and path),
+ * or a repository, a path in it and a commit (repo, repo_path,
+ * repo_commit; config NULL).
+ */
+struct nr_job_rec {
+	char id[NR_UUID_LEN + 1];
+	char *campaign;      /* the campaign's name */
+	char *campaign_path; /* the file it was submitted from, or NULL */
+	char *config;        /* the campaign file's text, or NULL (repository form) */
+	char *repo, *repo_path, *repo_commit; /* the repository form, else NULL */
+	char *tests;         /* JSON array of --test arguments; "[]": every test */
+	char *overrides;     /* JSON object of --set K=V; "{}": none */
+	char *needs;         /* JSON array of "K=V" a worker must offer, all of them; "[]" */
+	char *labels;        /* JSON object, given to the run's labels */
+	char *requester;     /* who submitted it */
+	char *status;        /* NR_JOB_* */
+	char *worker;        /* the worker that holds (or held last) its lease, or NULL */
+	int64_t lease_until_us; /* while running: the lease ends then unless renewed */
+	int tries;           /* claims so far */
+	int failures;        /* tries in a row that failed (a try that ends well resets it) */
+	char *reasons;       /* a line per try that did not end it (failed, lost, stopped), or NULL */
+	char run_id[NR_UUID_LEN + 1]; /* the run it made, "" before */
+	int64_t created_us, started_us, finished_us;
+};
+
+/*
+ * What a worker writes into a job it holds the lease of (nr_store_job_update):
+ * status, lease_until_us, run_id, failures, reasons, finished_us as in the record.
+ */
+
+/* Queue a job (id, created_us and the job's text set by the caller; status queued). */
+int nr_store_job_add(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);
+/*
+ * Claim the oldest job that `worker` may take: queued, or running with a
+ * lease that ended before now_us (its worker was killed or cut off: the
+ * lost try is added to its reasons), and whose needs are all in offers
+ * (a JSON array of "K=V"). It becomes running, its lease held by worker
+ * until now_us + lease_us, tries + 1. One transaction; two workers never
+ * claim one job (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN
+ * IMMEDIATE). NR_ENOTFOUND when no job fits; *ret (the job as claimed)
+ * otherwise.
+ */
+int nr_store_job_claim(struct nr_store *st, const char *worker, const char *offers,
+		       int64_t now_us, int64_t lease_us, struct nr_job_rec *ret,
+		       struct nr_diag *d);
+/*
+ * Write job's status, lease_until_us, run_id (when not ""), failures,
+ * reasons and finished_us, only while `worker` holds its lease and it is
+ * running: -EBUSY when not (the lease ended and another worker took it,
+ * or it was cancelled).
+ */
+int nr_store_job_update(struct nr_store *st, const struct nr_job_rec *job, const char *worker,
+			struct nr_diag *d);
+/*
+ * Cancel a queued or running job (a running one's worker finds its lease
+ * gone at its next renewal and stops). -EBUSY when it had ended already.
+ */
+int nr_store_job_cancel(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+/* Jobs, oldest first; status NULL: all. */
+int nr_store_jobs_list(struct nr_store *st, const char *status, struct nr_job_rec **ret,
+		       size_t *ret_n, struct nr_diag *d);
+/* A job by id or unique id prefix; NR_ENOTFOUND / NR_EAMBIGUOUS. */
+int nr_store_job_get(struct nr_store *st, const char *selector, struct nr_job_rec *ret,
+		     struct nr_diag *d);
+/* ---- retention (netrig db prune, db vacuum) ---- */
+
+/* Which runs a prune removes: those outside every rule given. */
+struct nr_prune_rule {
+	size_t keep_runs;      /* keep the newest N runs of each campaign; 0: no such rule */
+	int64_t older_than_us; /* remove runs started longer ago than this; 0: no such rule */
+	int64_t now_us;
+};
+
+struct nr_prune_stats {
+	int64_t runs, attempts, outputs, samples; /* rows removed */
+};
+
+/*
+ * The ids of the runs (newest first, as nr_store_runs_list gives them)
+ * that `rule` removes, appended to ret. A running run never is; with
+ * both rules a run must be outside both (not among the newest N and
+ * older than the age); with none, nothing is.
+ */
+void nr_store_prune_select(const struct nr_run_rec *runs, size_t n, const struct nr_prune_rule *rule,
+			   struct nr_strvec *ret);
+/*
+ * Remove the runs run_ids names with everything of theirs (cases,
+ * attempts, raw outputs, samples, events, hosts), or with outputs_only
+ * their raw outputs alone (samples and the status sheet stay), in one
+ * transaction. A run that is running again by then is left alone.
+ */
+int nr_store_prune(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
+		   struct nr_prune_stats *ret, struct nr_diag *d);
+/* Give the space of removed rows back (SQLite: VACUUM; PostgreSQL: VACUUM (ANALYZE)). */
+int nr_store_vacuum(struct nr_store *st, struct nr_diag *d);
+
+void nr_job_rec_release(struct nr_job_rec *j);
+void nr_jobs_free(struct nr_job_rec *v, size_t n);
+
+
+/* ---- users, tokens, uploads (netrig serve) ---- */
+
+/* Token scopes: what a token lets its user do on a server. */
+#define NR_SCOPE_PUSH "push"       /* upload runs */
+#define NR_SCOPE_TRIGGER "trigger" /* queue jobs */
+#define NR_SCOPE_READ "read"       /* read the API when reading is not public */
+#define NR_SCOPE_ADMIN "admin"     /* everything */
+
+/* A token's id: the part of the token that finds its row (16 hex digits). */
+#define NR_TOKEN_ID_LEN 16
+
+struct nr_token_rec {
+	char id[NR_TOKEN_ID_LEN + 1];
+	char *user;  /* the user's name */
+	char *scope; /* NR_SCOPE_* */
+	char hash[65]; /* SHA-256 of the whole token, hex: the token itself is never stored */
+	int64_t created_us;
+	int64_t expires_us; /* 0: never */
+	int64_t revoked_us; /* 0: not revoked */
+};
+
+/* A new user `name`. NR_EINVAL when one of that name is there. */
+int nr_store_user_add(struct nr_store *st, const char *name, struct nr_diag *d);
+/* A token of an existing user t->user (NR_ENOTFOUND: no such user). */
+int nr_store_token_add(struct nr_store *st, const struct nr_token_rec *t, struct nr_diag *d);
+/* The token with id `id` (revoked and expired ones too); NR_ENOTFOUND. */
+int nr_store_token_get(struct nr_store *st, const char *id, struct nr_token_rec *ret,
+		       struct nr_diag *d);
+/* Every token, oldest first. */
+int nr_store_tokens_list(struct nr_store *st, struct nr_token_rec **ret, size_t *ret_n,
+			 struct nr_diag *d);
+/* Revoke token `id` (a revoked one stays revoked since then); NR_ENOTFOUND. */
+int nr_store_token_revoke(struct nr_store *st, const char *id, struct nr_diag *d);
+/*
+ * Who uploaded run `run_id`: *ret_exists whether the run is in this store,
+ * *ret_user the user (NULL: the run was not uploaded but written here).
+ */
+int nr_store_upload_owner(struct nr_store *st, const char *run_id, bool *ret_exists,
+			  char **ret_user, struct nr_diag *d);
+/* Remember that run_id went to `server` (answered with `url`). */
+int nr_store_push_mark(struct nr_store *st, const char *run_id, const char *server,
+		       const char *url, struct nr_diag *d);
+/* Ids of the finished runs that did not go to `server` yet, oldest first. */
+int nr_store_runs_unpushed(struct nr_store *st, const char *server, struct nr_strvec *ret,
+			   struct nr_diag *d);
+
+/*
+ * A run as one bundle for a server (JSON, schema netrig.bundle/1): its
+ * row in every table a merge carries, raw outputs (compressed as stored,
+ * base64) only when with_outputs. NR_ENOTFOUND for no such run.
+ */
+int nr_store_bundle_export(struct nr_store *st, const char *run_id, bool with_outputs,
+			   struct nr_buf *out, struct nr_diag *d);
+
+/* How a bundle import ended, besides 0. */
+struct nr_bundle_result {
+	char run_id[NR_UUID_LEN + 1];
+	struct nr_merge_stats added;
+};
+
+/*
+ * Add a bundle that user `user` uploaded, as `db merge` adds a store, in
+ * one transaction, with the upload's row: pushing it again adds nothing.
+ * The bundle is checked whole first: NR_EPARSE (not JSON, nested deeper
+ * than max_depth), NR_EINVAL (not a bundle of this schema, a value of the
+ * wrong type, a row of another run, an id that is not a UUID), -EPERM (the
+ * run is here and was not uploaded by `user`), -EEXIST (an id of it
+ * belongs to another run here); nothing is written then. NR_ESTORE when
+ * the store fails. Callers serialize imports into one store.
+ */
+int nr_store_bundle_import(struct nr_store *st, struct nr_slice bundle, size_t max_depth,
+			   const char *user, struct nr_bundle_result *ret, struct nr_diag *d);
+
+void nr_token_rec_release(struct nr_token_rec *t);
+void nr_tokens_free(struct nr_token_rec *v, size_t n);
 void nr_run_rec_release(struct nr_run_rec *r);
 void nr_host_rec_release(struct nr_host_rec *h);
 void nr_case_rec_release(struct nr_case_rec *c);

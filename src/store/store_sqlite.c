@@ -7,7 +7,6 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +17,9 @@
 #include "base/clock.h"
 #include "base/mem.h"
 #include "base/str.h"
-#include "store/store_backend.h"
+#include "store/store_sqlite_int.h"
 
-struct sqlite_store {
-	struct nr_store base;
-	sqlite3 *db;
-	char *path;
-};
-
-#define DB(st) (((struct sqlite_store *)(st))->db)
+#define DB(st) (((struct nr__store_sqlite *)(st))->db)
 
 /*
  * migrations[v] takes a file from schema version v to v + 1. Never edit
@@ -97,14 +90,32 @@ static const char *const migrations[] = {
 	"ALTER TABLE attempts ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE hosts ADD COLUMN labels TEXT;"
 	"ALTER TABLE hosts ADD COLUMN optional INTEGER NOT NULL DEFAULT 0;",
+	/* 5 -> 6: the job queue */
+	NR__SQLITE_JOBS_TABLE,
+	/* 6 -> 7: netrig serve: users and their tokens (a token's SHA-256
+	 * only), which user uploaded which run, and on a client, which runs
+	 * went to which server */
+	"CREATE TABLE users ("
+	"  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);"
+	"CREATE TABLE tokens ("
+	"  id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users (id),"
+	"  scope TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER, revoked_at INTEGER);"
+	"CREATE TABLE uploads ("
+	"  run_id TEXT PRIMARY KEY REFERENCES runs (id), user_name TEXT NOT NULL,"
+	"  uploaded_at INTEGER NOT NULL);"
+	"CREATE INDEX uploads_user ON uploads (user_name, uploaded_at);"
+	"CREATE TABLE pushes ("
+	"  run_id TEXT NOT NULL REFERENCES runs (id), server TEXT NOT NULL, url TEXT,"
+	"  pushed_at INTEGER NOT NULL, PRIMARY KEY (run_id, server));",
 };
 
-static int db_error(sqlite3 *db, struct nr_diag *d, const char *what)
+int nr__store_sqlite_error(sqlite3 *db, struct nr_diag *d, const char *what)
 {
 	return nr_diagf(d, NR_ESTORE, "%s: %s", what, sqlite3_errmsg(db));
 }
 
-static int exec_sql(sqlite3 *db, const char *sql, struct nr_diag *d)
+int nr__store_sqlite_exec(sqlite3 *db, const char *sql, struct nr_diag *d)
 {
 	char *err = NULL;
 
@@ -117,10 +128,10 @@ static int exec_sql(sqlite3 *db, const char *sql, struct nr_diag *d)
 	return 0;
 }
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, struct nr_diag *d)
+int nr__store_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, struct nr_diag *d)
 {
 	if (sqlite3_prepare_v2(db, sql, -1, ret, NULL) != SQLITE_OK)
-		return db_error(db, d, "prepare");
+		return nr__store_sqlite_error(db, d, "prepare");
 	return 0;
 }
 
@@ -165,15 +176,15 @@ static int step_done(sqlite3 *db, sqlite3_stmt **s, struct nr_diag *d)
 	int rc = sqlite3_step(*s), r = 0;
 
 	if (rc != SQLITE_DONE)
-		r = db_error(db, d, "write");
+		r = nr__store_sqlite_error(db, d, "write");
 	sqlite3_finalize(*s);
 	*s = NULL;
 	return r;
 }
 
-static int begin(sqlite3 *db, struct nr_diag *d)
+int nr__store_sqlite_begin(sqlite3 *db, struct nr_diag *d)
 {
-	return exec_sql(db, "BEGIN IMMEDIATE", d);
+	return nr__store_sqlite_exec(db, "BEGIN IMMEDIATE", d);
 }
 
 /*
@@ -181,30 +192,30 @@ static int begin(sqlite3 *db, struct nr_diag *d)
  * an I/O error) may leave the transaction open: roll it back too, or
  * every later BEGIN of this connection would fail.
  */
-static int end_tx(sqlite3 *db, int r, struct nr_diag *d)
+int nr__store_sqlite_end(sqlite3 *db, int r, struct nr_diag *d)
 {
 	if (r == 0)
-		r = exec_sql(db, "COMMIT", d);
+		r = nr__store_sqlite_exec(db, "COMMIT", d);
 	if (r < 0 && !sqlite3_get_autocommit(db))
-		exec_sql(db, "ROLLBACK", NULL);
+		nr__store_sqlite_exec(db, "ROLLBACK", NULL);
 	return r;
 }
 
 /* ---- open and migrate ---- */
 
-static int schema_version(sqlite3 *db, int *ret, struct nr_diag *d)
+int nr__store_sqlite_version(sqlite3 *db, int *ret, struct nr_diag *d)
 {
 	sqlite3_stmt *s;
 	int rc, r;
 
 	/* the first read of the file: a corrupt or foreign file fails here */
-	r = prepare(db, "SELECT count(*) FROM sqlite_master", &s, d);
+	r = nr__store_sqlite_prepare(db, "SELECT count(*) FROM sqlite_master", &s, d);
 	if (r < 0)
 		return r;
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(s);
-		return db_error(db, d, "not a readable SQLite database");
+		return nr__store_sqlite_error(db, d, "not a readable SQLite database");
 	}
 	if (sqlite3_column_int(s, 0) == 0) {
 		sqlite3_finalize(s);
@@ -223,7 +234,7 @@ static int schema_version(sqlite3 *db, int *ret, struct nr_diag *d)
 	return 0;
 }
 
-static int migrate(sqlite3 *db, int from, struct nr_diag *d)
+int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d)
 {
 	char sql[128];
 	int v, r;
@@ -234,16 +245,16 @@ static int migrate(sqlite3 *db, int from, struct nr_diag *d)
 				from, NR_STORE_SCHEMA_VERSION);
 	if (from == NR_STORE_SCHEMA_VERSION)
 		return 0;
-	r = begin(db, d);
+	r = nr__store_sqlite_begin(db, d);
 	for (v = from; r == 0 && v < NR_STORE_SCHEMA_VERSION; v++)
-		r = exec_sql(db, migrations[v], d);
+		r = nr__store_sqlite_exec(db, migrations[v], d);
 	if (r == 0) {
 		snprintf(sql, sizeof(sql),
 			 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '%d')",
 			 NR_STORE_SCHEMA_VERSION);
-		r = exec_sql(db, sql, d);
+		r = nr__store_sqlite_exec(db, sql, d);
 	}
-	r = end_tx(db, r, d);
+	r = nr__store_sqlite_end(db, r, d);
 	if (r < 0)
 		return nr_diagf(d, r, "migrating from schema version %d", from);
 	return 0;
@@ -254,7 +265,7 @@ static bool sqlite_accepts(const char *location)
 	return !strstr(location, "://");
 }
 
-static int open_db(const char *path, int flags, sqlite3 **ret, struct nr_diag *d)
+int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct nr_diag *d)
 {
 	sqlite3 *db = NULL;
 	char *copy = nr_xstrdup(path);
@@ -280,40 +291,51 @@ out:
 	return r;
 }
 
+struct nr_store *nr__store_sqlite_new(sqlite3 *db, const char *path, int version, char *tmp_path)
+{
+	struct nr__store_sqlite *st = nr_xcalloc(1, sizeof(*st));
+
+	st->base.ops = &nr__store_sqlite_ops;
+	st->base.opened_version = version;
+	st->db = db;
+	st->path = nr_xstrdup(path);
+	st->tmp_path = tmp_path;
+	return &st->base;
+}
+
 static int sqlite_open(const char *location, bool create, struct nr_store **ret,
 		       struct nr_diag *d)
 {
-	struct sqlite_store *st;
 	sqlite3 *db = NULL;
 	int version = 0, r;
 
 	if (!create && access(location, F_OK) < 0)
 		return nr_diagf(d, NR_ENOTFOUND,
 				"no database at %s (a campaign run makes one; or say --db PATH)", location);
-	r = open_db(location, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), &db, d);
+	r = nr__store_sqlite_open_db(location,
+				     SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), &db, d);
 	if (r < 0)
 		return r;
-	if ((r = schema_version(db, &version, d)) < 0 ||
-	    (r = exec_sql(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			      "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 8192;", d)) < 0 ||
-	    (r = migrate(db, version, d)) < 0) {
+	if ((r = nr__store_sqlite_version(db, &version, d)) < 0 ||
+	    (r = nr__store_sqlite_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+					   "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 8192;",
+				       d)) < 0 ||
+	    (r = nr__store_sqlite_migrate(db, version, d)) < 0) {
 		sqlite3_close(db);
 		return nr_diagf(d, r, "%s", location);
 	}
-	st = nr_xcalloc(1, sizeof(*st));
-	st->base.ops = &nr__store_sqlite_ops;
-	st->base.opened_version = version;
-	st->db = db;
-	st->path = nr_xstrdup(location);
-	*ret = &st->base;
+	*ret = nr__store_sqlite_new(db, location, version, NULL);
 	return 0;
 }
 
 static void sqlite_close(struct nr_store *base)
 {
-	struct sqlite_store *st = (struct sqlite_store *)base;
+	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
 
 	sqlite3_close(st->db);
+	if (st->tmp_path)
+		unlink(st->tmp_path);
+	free(st->tmp_path);
 	free(st->path);
 	free(st);
 }
@@ -323,7 +345,7 @@ static void sqlite_close(struct nr_store *base)
 static int insert_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag *d)
 {
 	sqlite3_stmt *s;
-	int r = prepare(db,
+	int r = nr__store_sqlite_prepare(db,
 			"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
 			" repeats_done, attempts, started_at, finished_at, ping_count,"
 			" ssh_check_count, hosts, error)"
@@ -359,9 +381,9 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 	size_t i;
 	int r;
 
-	if ((r = begin(db, d)) < 0)
+	if ((r = nr__store_sqlite_begin(db, d)) < 0)
 		return r;
-	r = prepare(db,
+	r = nr__store_sqlite_prepare(db,
 		    "INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha,"
 		    " branch, labels, status, reason, controller, netrig_version, pid, started_at,"
 		    " finished_at, pid_start, heartbeat, options)"
@@ -388,8 +410,9 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_hosts; i++) {
-		r = prepare(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo,"
-				" labels, optional) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+		r = nr__store_sqlite_prepare(db, "INSERT INTO hosts (id, run_id, name, transport,"
+						 " address, sysinfo, labels, optional)"
+						 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 		if (r < 0)
 			break;
 		bind_text(s, 1, hosts[i].id);
@@ -404,7 +427,7 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 	}
 	for (i = 0; r == 0 && i < n_cases; i++)
 		r = insert_case(db, &cases[i], d);
-	return end_tx(db, r, d);
+	return nr__store_sqlite_end(db, r, d);
 }
 
 static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
@@ -414,9 +437,9 @@ static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = begin(db, d)) < 0)
+	if ((r = nr__store_sqlite_begin(db, d)) < 0)
 		return r;
-	r = prepare(db, "UPDATE runs SET status = ?, reason = ?, pid = ?, pid_start = ?,"
+	r = nr__store_sqlite_prepare(db, "UPDATE runs SET status = ?, reason = ?, pid = ?, pid_start = ?,"
 			" heartbeat = ?, finished_at = ? WHERE id = ?", &s, d);
 	if (r == 0) {
 		bind_text(s, 1, run->status);
@@ -430,12 +453,12 @@ static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
 	}
 	/* the case in flight when the run ended is pending again, not 'running' for ever */
 	if (r == 0 && strcmp(run->status, NR_RUN_RUNNING) != 0 &&
-	    (r = prepare(db, "UPDATE cases SET status = 'pending' WHERE run_id = ?"
+	    (r = nr__store_sqlite_prepare(db, "UPDATE cases SET status = 'pending' WHERE run_id = ?"
 			     " AND status = 'running'", &s, d)) == 0) {
 		bind_text(s, 1, run->id);
 		r = step_done(db, &s, d);
 	}
-	return end_tx(db, r, d);
+	return nr__store_sqlite_end(db, r, d);
 }
 
 static int sqlite_run_claim(struct nr_store *st, const struct nr_run_rec *was,
@@ -444,7 +467,8 @@ static int sqlite_run_claim(struct nr_store *st, const struct nr_run_rec *was,
 	sqlite3 *db = DB(st);
 	sqlite3_stmt *s = NULL;
 	/* one statement: it reads and writes the run atomically, whoever else tries */
-	int r = prepare(db, "UPDATE runs SET status = ?, reason = NULL, controller = ?, pid = ?,"
+	int r = nr__store_sqlite_prepare(db, "UPDATE runs SET status = ?, reason = NULL,"
+			    " controller = ?, pid = ?,"
 			    " pid_start = ?, heartbeat = ?, finished_at = NULL"
 			    " WHERE id = ? AND status = ? AND coalesce(pid, 0) = ?"
 			    " AND pid_start IS ?", &s, d);
@@ -468,7 +492,7 @@ static int sqlite_run_claim(struct nr_store *st, const struct nr_run_rec *was,
 static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag *d)
 {
 	sqlite3_stmt *s;
-	int r = prepare(db,
+	int r = nr__store_sqlite_prepare(db,
 			"UPDATE cases SET status = ?, repeats_done = ?, attempts = ?, started_at = ?,"
 			" finished_at = ?, ping_count = ?, ssh_check_count = ?, hosts = ?, error = ?"
 			" WHERE id = ?", &s, d);
@@ -495,7 +519,7 @@ static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 static int heartbeat(sqlite3 *db, const char *run_id, const char *case_id, struct nr_diag *d)
 {
 	sqlite3_stmt *s = NULL;
-	int r = prepare(db, run_id ? "UPDATE runs SET heartbeat = ? WHERE id = ?"
+	int r = nr__store_sqlite_prepare(db, run_id ? "UPDATE runs SET heartbeat = ? WHERE id = ?"
 				   : "UPDATE runs SET heartbeat = ?"
 				     " WHERE id = (SELECT run_id FROM cases WHERE id = ?)", &s, d);
 
@@ -510,13 +534,13 @@ static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
 			      struct nr_diag *d)
 {
 	sqlite3 *db = DB(st);
-	int r = begin(db, d);
+	int r = nr__store_sqlite_begin(db, d);
 
 	if (r == 0)
 		r = update_case(db, c, d);
 	if (r == 0)
 		r = heartbeat(db, NULL, c->id, d);
-	return end_tx(db, r, d);
+	return nr__store_sqlite_end(db, r, d);
 }
 
 static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *case_after,
@@ -530,9 +554,9 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	size_t i, j;
 	int r, seq = 0;
 
-	if ((r = begin(db, d)) < 0)
+	if ((r = nr__store_sqlite_begin(db, d)) < 0)
 		return r;
-	r = prepare(db,
+	r = nr__store_sqlite_prepare(db,
 		    "INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
 		    " started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
@@ -556,7 +580,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 			r = nr_diagf(d, NR_ESTORE, "cannot compress output");
 			break;
 		}
-		if ((r = prepare(db, "INSERT INTO outputs (attempt_id, role, host, stream, size,"
+		if ((r = nr__store_sqlite_prepare(db, "INSERT INTO outputs (attempt_id, role, host, stream, size,"
 				     " dropped, compression, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 				 &s, d)) < 0)
 			break;
@@ -571,8 +595,8 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		r = step_done(db, &s, d);
 	}
 	if (r == 0)
-		r = prepare(db, "INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric,"
-				" value, unit, orig_value, orig_unit, interval)"
+		r = nr__store_sqlite_prepare(db, "INSERT INTO samples (attempt_id, seq, case_id, repeat,"
+				" role, metric, value, unit, orig_value, orig_unit, interval)"
 				" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	for (i = 0; r == 0 && i < n_samples; i++) {
 		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
@@ -597,13 +621,13 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 			bind_text(s, 10, x->orig_unit);
 			sqlite3_bind_int64(s, 11, x->interval);
 			if (sqlite3_step(s) != SQLITE_DONE)
-				r = db_error(db, d, "write sample");
+				r = nr__store_sqlite_error(db, d, "write sample");
 		}
 	}
 	sqlite3_finalize(s);
 	s = NULL;
 	if (r == 0)
-		r = prepare(db, "INSERT INTO metrics (name, unit, better) VALUES (?, ?, ?)"
+		r = nr__store_sqlite_prepare(db, "INSERT INTO metrics (name, unit, better) VALUES (?, ?, ?)"
 				" ON CONFLICT (name) DO NOTHING", &s, d);
 	for (i = 0; r == 0 && i < n_samples; i++) {
 		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
@@ -614,7 +638,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 			bind_text(s, 2, x->unit);
 			bind_text(s, 3, nr_better_name(x->better));
 			if (sqlite3_step(s) != SQLITE_DONE)
-				r = db_error(db, d, "write metric");
+				r = nr__store_sqlite_error(db, d, "write metric");
 		}
 	}
 	sqlite3_finalize(s);
@@ -623,7 +647,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	if (r == 0)
 		r = heartbeat(db, NULL, case_after->id, d);
 	nr_buf_release(&z);
-	return end_tx(db, r, d);
+	return nr__store_sqlite_end(db, r, d);
 }
 
 static int sqlite_cases_rerun(struct nr_store *st, const char *run_id,
@@ -632,11 +656,12 @@ static int sqlite_cases_rerun(struct nr_store *st, const char *run_id,
 	sqlite3 *db = DB(st);
 	sqlite3_stmt *s = NULL;
 	size_t i;
-	int r = begin(db, d);
+	int r = nr__store_sqlite_begin(db, d);
 
 	for (i = 0; r == 0 && i < n; i++) {
-		if ((r = prepare(db, "UPDATE attempts SET superseded = 1 WHERE case_id = ?"
-				     " AND case_id IN (SELECT id FROM cases WHERE run_id = ?)", &s, d)) < 0)
+		if ((r = nr__store_sqlite_prepare(db, "UPDATE attempts SET superseded = 1 WHERE case_id = ?"
+				     " AND case_id IN (SELECT id FROM cases WHERE run_id = ?)",
+						     &s, d)) < 0)
 			break;
 		bind_text(s, 1, cases[i].id);
 		bind_text(s, 2, run_id);
@@ -645,7 +670,7 @@ static int sqlite_cases_rerun(struct nr_store *st, const char *run_id,
 	}
 	if (r == 0)
 		r = heartbeat(db, run_id, NULL, d);
-	return end_tx(db, r, d);
+	return nr__store_sqlite_end(db, r, d);
 }
 
 static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
@@ -655,10 +680,10 @@ static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	if ((r = begin(db, d)) < 0)
+	if ((r = nr__store_sqlite_begin(db, d)) < 0)
 		return r;
-	r = prepare(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
-			" VALUES (?, ?, ?, ?, ?, ?, ?)", &s, d);
+	r = nr__store_sqlite_prepare(db, "INSERT INTO events (id, run_id, case_id, time, host, kind,"
+			" message) VALUES (?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
 		bind_text(s, 1, ev->id);
 		bind_text(s, 2, ev->run_id);
@@ -672,7 +697,7 @@ static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 	/* a long restart wait writes events, not cases: it is alive all the same */
 	if (r == 0)
 		r = heartbeat(db, ev->run_id, NULL, d);
-	return end_tx(db, r, d);
+	return nr__store_sqlite_end(db, r, d);
 }
 
 /* ---- reads ---- */
@@ -688,7 +713,7 @@ static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
 	char *v = NULL;
 	size_t n = 0, cap = 0, i;
 	sqlite3_stmt *s;
-	int r = prepare(db, sql, &s, d), rc;
+	int r = nr__store_sqlite_prepare(db, sql, &s, d), rc;
 
 	if (r < 0)
 		return r;
@@ -704,7 +729,7 @@ static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
 		n++;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_error(db, d, "read");
+		r = nr__store_sqlite_error(db, d, "read");
 	sqlite3_finalize(s);
 	if (r < 0) {
 		for (i = 0; i < n; i++)
@@ -716,19 +741,6 @@ static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
 	*ret_n = n;
 	return 0;
 }
-
-#define RUN_COLUMNS                                                                    \
-	"r.id, r.campaign, r.campaign_path, r.config, r.config_hash, r.commit_sha,"    \
-	" r.branch, r.labels, r.status, r.reason, r.controller, r.netrig_version,"     \
-	" r.pid, r.started_at, r.finished_at,"                                         \
-	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id),"                       \
-	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'passed')," \
-	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'failed')," \
-	" (SELECT count(*) FROM cases c WHERE c.run_id = r.id"                         \
-	"    AND c.status IN ('pending', 'running')),"                                 \
-	" r.pid_start, r.heartbeat,"                                                   \
-	" (SELECT max(id) FROM runs p WHERE p.id < r.id),"                             \
-	" (SELECT min(id) FROM runs n WHERE n.id > r.id), r.options"
 
 static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 {
@@ -759,20 +771,6 @@ static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 	r->options = col_text(s, 23);
 }
 
-/* Escape LIKE wildcards so a user's prefix is matched literally. */
-static char *like_prefix(const char *p)
-{
-	struct nr_buf b = NR_BUF_INIT;
-
-	for (; *p; p++) {
-		if (*p == '%' || *p == '_' || *p == '\\')
-			nr_buf_addch(&b, '\\');
-		nr_buf_addch(&b, *p);
-	}
-	nr_buf_addch(&b, '%');
-	return nr_buf_detach(&b, NULL);
-}
-
 static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
 			  struct nr_diag *d)
 {
@@ -782,12 +780,12 @@ static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_r
 	int r, rc, found = 0;
 
 	if (!selector || !strcmp(selector, "latest"))
-		r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r"
+		r = nr__store_sqlite_prepare(db, "SELECT " NR__STORE_RUN_COLUMNS " FROM runs r"
 				" ORDER BY r.started_at DESC, r.id DESC LIMIT 1", &s, d);
 	else {
-		r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r WHERE r.id LIKE ? ESCAPE '\\'"
-				" ORDER BY r.started_at DESC LIMIT 2", &s, d);
-		pattern = like_prefix(selector);
+		r = nr__store_sqlite_prepare(db, "SELECT " NR__STORE_RUN_COLUMNS " FROM runs r"
+				" WHERE r.id LIKE ? ESCAPE '\\' ORDER BY r.started_at DESC LIMIT 2", &s, d);
+		pattern = nr__store_like_prefix(selector);
 		if (r == 0)
 			bind_text(s, 1, pattern);
 	}
@@ -803,7 +801,7 @@ static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_r
 		read_run(s, ret);
 	}
 	if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = db_error(db, d, "read runs");
+		r = nr__store_sqlite_error(db, d, "read runs");
 	if (r == 0 && !found)
 		r = selector && strcmp(selector, "latest")
 			    ? nr_diagf(d, NR_ENOTFOUND, "no run '%s' in this database", selector)
@@ -819,7 +817,7 @@ static int sqlite_run_resumable(struct nr_store *st, const char *campaign,
 {
 	sqlite3 *db = DB(st);
 	sqlite3_stmt *s;
-	int rc, r = prepare(db, "SELECT " RUN_COLUMNS " FROM runs r WHERE r.campaign = ?"
+	int rc, r = nr__store_sqlite_prepare(db, "SELECT " NR__STORE_RUN_COLUMNS " FROM runs r WHERE r.campaign = ?"
 			    " AND r.status IN ('running', 'interrupted', 'stopped')"
 			    " ORDER BY r.started_at DESC, r.id DESC LIMIT 1", &s, d);
 
@@ -833,7 +831,7 @@ static int sqlite_run_resumable(struct nr_store *st, const char *campaign,
 		r = nr_diagf(d, NR_ENOTFOUND, "campaign '%s' has no unfinished run to resume",
 			     campaign);
 	else /* a locked or broken file is not "no run" */
-		r = db_error(db, d, "read runs");
+		r = nr__store_sqlite_error(db, d, "read runs");
 	sqlite3_finalize(s);
 	return r;
 }
@@ -853,7 +851,7 @@ static void release_run(void *rec)
 static int sqlite_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
 			    size_t *ret_n, struct nr_diag *d)
 {
-	char *sql = sqlite3_mprintf("SELECT " RUN_COLUMNS " FROM runs r"
+	char *sql = sqlite3_mprintf("SELECT " NR__STORE_RUN_COLUMNS " FROM runs r"
 				    " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld",
 				    limit ? (long long)limit : -1LL);
 	int r = list_rows(DB(st), sql, NULL, sizeof(**ret), read_run_row, release_run,
@@ -995,21 +993,6 @@ static int sqlite_outputs_get(struct nr_store *st, const char *attempt_id,
 			 ret_n, d);
 }
 
-/*
- * A sample value is read only when it is a finite number: files written
- * before netrig refused NaN and infinities may hold infinities (NaN is
- * stored as NULL), and one would poison every statistic it enters.
- * 9e999 is SQLite's infinity; NULL compares as nothing.
- */
-#define SAMPLE_FINITE "s.value > -9e999 AND s.value < 9e999"
-/* what a case's attempts gave before it was run again (--rerun) counts no more */
-#define SAMPLE_CURRENT SAMPLE_FINITE " AND a.superseded = 0"
-
-#define SAMPLE_COLUMNS                                                                  \
-	"c.run_id, c.id, c.test, c.key, s.role, s.metric, s.unit,"                      \
-	" coalesce(m.better, 'none'), s.repeat, a.number, s.interval, s.value"          \
-	" FROM samples s JOIN cases c ON c.id = s.case_id"                              \
-	" JOIN attempts a ON a.id = s.attempt_id LEFT JOIN metrics m ON m.name = s.metric"
 
 static int read_sample(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 {
@@ -1043,10 +1026,10 @@ static int sqlite_samples_list(struct nr_store *st, const char *run_id, bool wit
 {
 	return list_rows(DB(st),
 			 with_intervals
-				 ? "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ? AND " SAMPLE_CURRENT
+				 ? "SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = ? AND " NR__SQLITE_SAMPLE_CURRENT
 				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.interval, s.seq"
-				 : "SELECT " SAMPLE_COLUMNS " WHERE c.run_id = ? AND s.interval < 0"
-				   " AND " SAMPLE_CURRENT
+				 : "SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = ? AND s.interval < 0"
+				   " AND " NR__SQLITE_SAMPLE_CURRENT
 				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.seq",
 			 run_id, sizeof(**ret), read_sample, release_sample, (void **)ret, ret_n, d);
 }
@@ -1055,8 +1038,9 @@ static int sqlite_samples_history(struct nr_store *st, const char *campaign, int
 				  struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
 {
 	char *sql = sqlite3_mprintf(
-		"SELECT " SAMPLE_COLUMNS " JOIN runs r ON r.id = c.run_id"
-		" WHERE r.campaign = ? AND s.interval < 0 AND r.status <> 'running' AND " SAMPLE_CURRENT
+		"SELECT " NR__STORE_SAMPLE_COLUMNS " JOIN runs r ON r.id = c.run_id"
+		" WHERE r.campaign = ? AND s.interval < 0 AND r.status <> 'running'"
+		" AND " NR__SQLITE_SAMPLE_CURRENT
 		" AND r.started_at >= %lld"
 		" ORDER BY r.started_at, r.id, c.key, s.role, s.metric, s.repeat, s.seq",
 		(long long)since_us);
@@ -1080,7 +1064,7 @@ static int sqlite_runs_select(struct nr_store *st, const char *selector, const c
 		where = sqlite3_mprintf("r.branch = ? AND r.status <> 'running'");
 		arg = selector + 7;
 	} else if (!strncmp(selector, "commit:", 7)) {
-		value = like_prefix(selector + 7);
+		value = nr__store_like_prefix(selector + 7);
 		where = sqlite3_mprintf("r.commit_sha LIKE ? ESCAPE '\\' AND r.status <> 'running'");
 		arg = value;
 	} else if (!strncmp(selector, "label:", 6) && strchr(selector + 6, '=')) {
@@ -1100,7 +1084,7 @@ static int sqlite_runs_select(struct nr_store *st, const char *selector, const c
 		free(key);
 		arg = eq + 1;
 	} else {
-		value = like_prefix(selector);
+		value = nr__store_like_prefix(selector);
 		where = sqlite3_mprintf("r.id LIKE ? ESCAPE '\\'");
 		arg = value;
 		if (!limit || limit > 2)
@@ -1112,7 +1096,7 @@ static int sqlite_runs_select(struct nr_store *st, const char *selector, const c
 		sqlite3_free(where);
 		where = w2;
 	}
-	sql = sqlite3_mprintf("SELECT " RUN_COLUMNS " FROM runs r WHERE %s"
+	sql = sqlite3_mprintf("SELECT " NR__STORE_RUN_COLUMNS " FROM runs r WHERE %s"
 			      " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld",
 			      where, limit ? (long long)limit : -1LL);
 	r = list_rows(DB(st), sql, arg, sizeof(**ret), read_run_row, release_run, (void **)ret,
@@ -1120,18 +1104,7 @@ static int sqlite_runs_select(struct nr_store *st, const char *selector, const c
 	sqlite3_free(sql);
 	sqlite3_free(where);
 	free(value);
-	if (r == 0 && *ret_n == 0) {
-		free(*ret);
-		*ret = NULL;
-		return nr_diagf(d, NR_ENOTFOUND, "no run matches '%s'%s%s", selector ? selector : "latest",
-				campaign ? " in campaign " : "", campaign ? campaign : "");
-	}
-	if (r == 0 && selector && strcmp(selector, "latest") && !strchr(selector, ':') && *ret_n > 1) {
-		nr_runs_free(*ret, *ret_n);
-		*ret = NULL;
-		return nr_diagf(d, NR_EAMBIGUOUS, "run '%s' is ambiguous: give more of its id", selector);
-	}
-	return r;
+	return r < 0 ? r : nr__store_runs_selected(selector, campaign, ret, ret_n, d);
 }
 
 /* How many rows of `sql` (with ? = arg) there are, and the first one's id. */
@@ -1139,7 +1112,7 @@ static int count_ids(sqlite3 *db, const char *sql, const char *arg, const char *
 		     char first[NR_UUID_LEN + 1], int *ret_count, struct nr_diag *d)
 {
 	sqlite3_stmt *s;
-	int n = 0, rc, r = prepare(db, sql, &s, d);
+	int n = 0, rc, r = nr__store_sqlite_prepare(db, sql, &s, d);
 
 	if (r < 0)
 		return r;
@@ -1150,7 +1123,7 @@ static int count_ids(sqlite3 *db, const char *sql, const char *arg, const char *
 		if (n++ == 0)
 			col_id(s, 0, first);
 	if (rc != SQLITE_DONE)
-		r = db_error(db, d, "read");
+		r = nr__store_sqlite_error(db, d, "read");
 	sqlite3_finalize(s);
 	*ret_count = n;
 	return r;
@@ -1193,7 +1166,7 @@ static int sqlite_locate(struct nr_store *st, const char *selector, const char *
 			 char *ret_case_id, char *ret_attempt_id, struct nr_diag *d)
 {
 	sqlite3 *db = DB(st);
-	char *pattern = like_prefix(selector);
+	char *pattern = nr__store_like_prefix(selector);
 	char id[NR_UUID_LEN + 1] = "";
 	int n = 0, r;
 
@@ -1235,7 +1208,7 @@ out:
 static int sqlite_query_json(struct nr_store *base, const char *sql, size_t max_rows,
 			     struct nr_buf *out, struct nr_diag *d)
 {
-	struct sqlite_store *st = (struct sqlite_store *)base;
+	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
 	sqlite3 *ro = NULL;
 	sqlite3_stmt *s = NULL;
 	json_t *arr = json_array();
@@ -1245,12 +1218,12 @@ static int sqlite_query_json(struct nr_store *base, const char *sql, size_t max_
 	int r, rc;
 
 	/* its own read-only connection: the user's SQL can read, never write */
-	if ((r = open_db(st->path, SQLITE_OPEN_READONLY, &ro, d)) < 0)
+	if ((r = nr__store_sqlite_open_db(st->path, SQLITE_OPEN_READONLY, &ro, d)) < 0)
 		goto out;
-	if ((r = exec_sql(ro, "PRAGMA query_only = ON", d)) < 0)
+	if ((r = nr__store_sqlite_exec(ro, "PRAGMA query_only = ON", d)) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(ro, sql, -1, &s, &tail) != SQLITE_OK) {
-		r = db_error(ro, d, "query");
+		r = nr__store_sqlite_error(ro, d, "query");
 		goto out;
 	}
 	if (!s || (tail && tail[strspn(tail, " \t\r\n;")])) {
@@ -1295,7 +1268,7 @@ static int sqlite_query_json(struct nr_store *base, const char *sql, size_t max_
 		rows++;
 	}
 	if (rows < max_rows && rc != SQLITE_DONE) {
-		r = db_error(ro, d, "query");
+		r = nr__store_sqlite_error(ro, d, "query");
 		goto out;
 	}
 	text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
@@ -1309,187 +1282,6 @@ out:
 	return r;
 }
 
-/* ---- merge ---- */
-
-static int64_t changes_of(sqlite3 *db, const char *sql, int *r, struct nr_diag *d)
-{
-	if (*r < 0)
-		return 0;
-	*r = exec_sql(db, sql, d);
-	return *r < 0 ? 0 : sqlite3_changes(db);
-}
-
-/*
- * Bring an older source up to this schema without touching the user's
- * file: VACUUM INTO a temporary copy, migrate the copy.
- */
-static int source_copy(sqlite3 *db, const char *source, int version, char **ret_path,
-		       struct nr_diag *d)
-{
-	char tmpl[] = "/tmp/netrig-merge.XXXXXX";
-	char *sql, *path;
-	sqlite3 *copy = NULL;
-	int fd = mkstemp(tmpl), r;
-
-	(void)db;
-	if (fd < 0)
-		return nr_diagf(d, -errno, "temporary file: %s", strerror(errno));
-	close(fd);
-	unlink(tmpl);
-	path = nr_xstrdup(tmpl);
-	r = open_db(source, SQLITE_OPEN_READONLY, &copy, d);
-	if (r == 0) {
-		sql = sqlite3_mprintf("VACUUM INTO %Q", path);
-		r = exec_sql(copy, sql, d);
-		sqlite3_free(sql);
-		sqlite3_close(copy);
-		copy = NULL;
-	}
-	if (r == 0 && (r = open_db(path, SQLITE_OPEN_READWRITE, &copy, d)) == 0) {
-		r = migrate(copy, version, d);
-		sqlite3_close(copy);
-	}
-	if (r < 0) {
-		unlink(path);
-		free(path);
-		return r;
-	}
-	*ret_path = path;
-	return 0;
-}
-
-/*
- * Whether `source` is a netrig database this merge can read whole, and its
- * schema version. NR_EINVAL (the file is unusable: missing, the target
- * itself, not SQLite, cut short, not netrig's) or NR_ESCHEMA (newer), with
- * a message; these are the user's to fix, unlike a failing target.
- */
-static int check_source(struct sqlite_store *st, const char *source, int *ret_version,
-			struct nr_diag *d)
-{
-	sqlite3 *src = NULL;
-	sqlite3_stmt *s = NULL;
-	struct stat stt, own;
-	int r;
-
-	if (stat(source, &stt) < 0)
-		return nr_diagf(d, NR_EINVAL, "%s: %s", source, strerror(errno));
-	if (!S_ISREG(stt.st_mode))
-		return nr_diagf(d, NR_EINVAL, "%s: not a file", source);
-	/* by device and inode: another path, a link, the same file */
-	if (stat(st->path, &own) == 0 && own.st_dev == stt.st_dev && own.st_ino == stt.st_ino)
-		return nr_diagf(d, NR_EINVAL, "%s is %s itself: a database is not merged into itself",
-				source, st->path);
-	if (open_db(source, SQLITE_OPEN_READONLY, &src, d) < 0)
-		return nr_diagf(d, NR_EINVAL, "cannot read it");
-	r = schema_version(src, ret_version, d);
-	/* a file cut short reads fine up to where it ends: check every page first */
-	if (r == 0 && (r = prepare(src, "PRAGMA quick_check(1)", &s, d)) == 0) {
-		if (sqlite3_step(s) != SQLITE_ROW)
-			r = db_error(src, d, "not a whole database");
-		else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0)
-			r = nr_diagf(d, NR_ESTORE, "not a whole database: %s",
-				     (const char *)sqlite3_column_text(s, 0));
-	}
-	sqlite3_finalize(s);
-	sqlite3_close(src);
-	if (r < 0)
-		return nr_diagf(d, NR_EINVAL, "%s", source);
-	if (*ret_version > NR_STORE_SCHEMA_VERSION)
-		return nr_diagf(d, NR_ESCHEMA, "%s: schema version %d is newer than this netrig's %d",
-				source, *ret_version, NR_STORE_SCHEMA_VERSION);
-	return 0;
-}
-
-static int sqlite_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
-			struct nr_diag *d)
-{
-	sqlite3 *db = DB(st);
-	struct nr_merge_stats m = { 0 };
-	char *attach_path = NULL, *sql;
-	int version = 0, r;
-
-	if ((r = check_source((struct sqlite_store *)st, source, &version, d)) < 0)
-		return r;
-	if (version == 0)
-		return 0; /* an empty database: nothing to add */
-	if (version < NR_STORE_SCHEMA_VERSION) {
-		if ((r = source_copy(db, source, version, &attach_path, d)) < 0)
-			return r;
-	} else {
-		attach_path = nr_xstrdup(source);
-	}
-	sql = sqlite3_mprintf("ATTACH DATABASE %Q AS src", attach_path);
-	r = exec_sql(db, sql, d);
-	sqlite3_free(sql);
-	if (r < 0)
-		goto out;
-	r = begin(db, d);
-	/* a run or case already here is brought forward when the source saw more of it */
-	m.runs = changes_of(db,
-		"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
-		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at,"
-		" pid_start, heartbeat, options)"
-		" SELECT id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels,"
-		" status, reason, controller, netrig_version, pid, started_at, finished_at,"
-		" pid_start, heartbeat, options FROM src.runs WHERE true"
-		" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
-		" controller = excluded.controller, pid = excluded.pid,"
-		" pid_start = excluded.pid_start, heartbeat = excluded.heartbeat,"
-		" finished_at = excluded.finished_at"
-		" WHERE runs.status IS NOT excluded.status AND excluded.finished_at IS NOT NULL"
-		" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)", &r, d);
-	changes_of(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo, labels,"
-		       " optional) SELECT id, run_id, name, transport, address, sysinfo, labels,"
-		       " optional FROM src.hosts WHERE true"
-		       " ON CONFLICT DO NOTHING", &r, d);
-	m.cases = changes_of(db,
-		"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
-		" repeats_done, attempts, started_at, finished_at, ping_count, ssh_check_count,"
-		" hosts, error)"
-		" SELECT id, run_id, ordinal, test, key, params, status, repeats, repeats_done,"
-		" attempts, started_at, finished_at, ping_count, ssh_check_count, hosts, error"
-		" FROM src.cases WHERE true"
-		" ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
-		" repeats_done = excluded.repeats_done, attempts = excluded.attempts,"
-		" started_at = excluded.started_at, finished_at = excluded.finished_at,"
-		" ping_count = excluded.ping_count, ssh_check_count = excluded.ssh_check_count,"
-		" hosts = excluded.hosts, error = excluded.error"
-		" WHERE excluded.attempts > cases.attempts"
-		" OR (excluded.status IS NOT cases.status AND excluded.finished_at IS NOT NULL"
-		"     AND cases.finished_at IS NULL)", &r, d);
-	m.attempts = changes_of(db,
-		"INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
-		" started_at, finished_at, error, superseded)"
-		" SELECT id, case_id, number, repeat, outcome, exit_code, signal, started_at,"
-		" finished_at, error, superseded FROM src.attempts WHERE true"
-		/* an attempt superseded there (--rerun after the copy) is here too */
-		" ON CONFLICT (id) DO UPDATE SET superseded = 1"
-		" WHERE excluded.superseded <> 0 AND attempts.superseded = 0", &r, d);
-	changes_of(db, "INSERT INTO outputs (attempt_id, role, host, stream, size, dropped,"
-		       " compression, data) SELECT attempt_id, role, host, stream, size, dropped,"
-		       " compression, data FROM src.outputs WHERE true ON CONFLICT DO NOTHING", &r, d);
-	m.samples = changes_of(db,
-		"INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric, value, unit,"
-		" orig_value, orig_unit, interval) SELECT attempt_id, seq, case_id, repeat, role,"
-		" metric, value, unit, orig_value, orig_unit, interval FROM src.samples s"
-		" WHERE " SAMPLE_FINITE " ON CONFLICT DO NOTHING", &r, d);
-	changes_of(db, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
-		       " FROM src.metrics WHERE true ON CONFLICT DO NOTHING", &r, d);
-	changes_of(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
-		       " SELECT id, run_id, case_id, time, host, kind, message FROM src.events"
-		       " WHERE true ON CONFLICT DO NOTHING", &r, d);
-	r = end_tx(db, r, d);
-	exec_sql(db, "DETACH DATABASE src", NULL);
-	if (r == 0)
-		*ret = m;
-out:
-	if (attach_path && strcmp(attach_path, source) != 0)
-		unlink(attach_path);
-	free(attach_path);
-	return r;
-}
-
 const struct nr_store_ops nr__store_sqlite_ops = {
 	.name = "sqlite",
 	.accepts = sqlite_accepts,
@@ -1497,6 +1289,13 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.close = sqlite_close,
 	.run_create = sqlite_run_create,
 	.run_update = sqlite_run_update,
+	.job_add = nr__store_sqlite_job_add,
+	.job_claim = nr__store_sqlite_job_claim,
+	.job_update = nr__store_sqlite_job_update,
+	.job_cancel = nr__store_sqlite_job_cancel,
+	.jobs_list = nr__store_sqlite_jobs_list,
+	.prune = nr__store_sqlite_prune,
+	.vacuum = nr__store_sqlite_vacuum,
 	.run_claim = sqlite_run_claim,
 	.case_update = sqlite_case_update,
 	.attempt_save = sqlite_attempt_save,
@@ -1515,5 +1314,17 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.samples_list = sqlite_samples_list,
 	.locate = sqlite_locate,
 	.query_json = sqlite_query_json,
-	.merge = sqlite_merge,
+	.merge = nr__store_sqlite_merge,
+	.open_source = nr__store_sqlite_open_source,
+	.export_rows = nr__store_sqlite_export_rows,
+	.import_from = nr__store_sqlite_import_from,
+	.user_add = nr__store_sqlite_user_add,
+	.token_add = nr__store_sqlite_token_add,
+	.token_get = nr__store_sqlite_token_get,
+	.tokens_list = nr__store_sqlite_tokens_list,
+	.token_revoke = nr__store_sqlite_token_revoke,
+	.upload_owner = nr__store_sqlite_upload_owner,
+	.push_mark = nr__store_sqlite_push_mark,
+	.runs_unpushed = nr__store_sqlite_runs_unpushed,
+	.id_elsewhere = nr__store_sqlite_id_elsewhere,
 };

@@ -18,7 +18,8 @@
 #	                       extended regex PATTERN
 #	expect_no_grep PATTERN FILE WHAT
 #	expect_eq GOT WANT WHAT
-#	sql DB QUERY           print QUERY's rows from the SQLite file DB
+#	db NAME, db_copy, sql DB QUERY, is_pg DB, $backend: the database
+#	                       (SQLite or PostgreSQL) the script runs against: db.sh
 #	wait_until SECONDS CMD...  retry CMD every 20 ms until it succeeds;
 #	                       non-zero when SECONDS pass first
 #	at_exit CMD            run the shell command CMD when the script ends
@@ -40,6 +41,7 @@ top=${NETRIG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 # NETRIG_BIN runs the scripts against another build (e.g. build/asan/netrig)
 NETRIG=${NETRIG_BIN:-$top/netrig}
 test_name=$(basename "$0" .sh)
+test_script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 exit_hooks=""
 
 say() {
@@ -78,6 +80,9 @@ trap run_exit_hooks EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 cd "$tmp" || fail "cd $tmp"
+. "$top/tests/e2e/db.sh"
+at_exit 'eval "$db_cleanup"'
+db_init || skip "$db_why"
 # a temporary directory is not inside any git repository of the caller
 GIT_CEILING_DIRECTORIES=$(dirname "$tmp")
 export GIT_CEILING_DIRECTORIES
@@ -113,10 +118,6 @@ expect_eq() {
 	[ "$1" = "$2" ] && return 0
 	printf 'got:  %s\nwant: %s\n' "$1" "$2"
 	fail "$3"
-}
-
-sql() {
-	sqlite3 -batch -noheader -cmd '.timeout 5000' "$1" "$2"
 }
 
 wait_until() {

@@ -12,7 +12,11 @@
 # column; a limit no parser can satisfy is a warning. Then `results
 # --best`: the best case per test (lower and higher is better), a tie, a
 # test without the metric, a metric with no direction.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
+
+L=$(db l)
+N=$(db n)
 
 # $1 size, $2 repeat; the mode file says which values to print
 cat > double.sh <<'EOF'
@@ -75,7 +79,7 @@ expect_no_grep "warning" err "a campaign whose limits all apply"
 
 say "the first run, with no baseline anywhere: run names the breaches and exits 1"
 echo bad > mode
-expect_exit 1 "$NETRIG" run c.yaml --db l.db --commit b1 --branch feature
+expect_exit 1 "$NETRIG" run c.yaml --db "$L" --commit b1 --branch feature
 cp out run-bad.txt
 expect_grep "^limits: 3 of 15 limit checks breached, on 15 series" out "the summary"
 expect_grep "^critical +synth/size=64 +lat +62.0 ms max 50ms +12.0 ms \(24.0 %\) +3/3" out "synth/size=64 lat over its max"
@@ -84,22 +88,22 @@ expect_grep "^critical +wide/size=1500 +bw " out "the other test's bw"
 expect_no_grep "^critical +synth/size=9000" out "one repeat over the max, the median under it"
 expect_no_grep "^critical +wide/size=64 +lat" out "the test's own max (70ms) over the campaign's"
 expect_grep "^run [0-9a-f-]+: passed, 6 cases: 6 passed, 0 failed, 0 not run; 3 limits breached$" out "the last line"
-bad1=$(sql l.db "SELECT id FROM runs WHERE commit_sha = 'b1'")
+bad1=$(sql "$L" "SELECT id FROM runs WHERE commit_sha = 'b1'")
 [ -n "$bad1" ] || fail "no run b1"
-expect_exit 1 "$NETRIG" run c.yaml --db l.db --commit b1q -q
+expect_exit 1 "$NETRIG" run c.yaml --db "$L" --commit b1q -q
 expect_grep "^critical +synth/size=64 +lat" out "-q still lists the breaches"
 
 say "report shows them in every format, with or without a baseline"
-expect_exit 1 "$NETRIG" report "$bad1" --db l.db
+expect_exit 1 "$NETRIG" report "$bad1" --db "$L"
 expect_grep "^verdict: limit$" out "text verdict"
 expect_grep "^critical +synth/size=64 +lat +62.0 ms max 50ms" out "text names the breach"
-expect_exit 1 "$NETRIG" report "$bad1" --db l.db --baseline branch:nosuch
+expect_exit 1 "$NETRIG" report "$bad1" --db "$L" --baseline branch:nosuch
 expect_grep "^no comparison: " out "no baseline: said"
 expect_grep "^verdict: limit$" out "no baseline: the limits still decide"
-expect_exit 1 "$NETRIG" report "$bad1" --db l.db --format md
+expect_exit 1 "$NETRIG" report "$bad1" --db "$L" --format md
 expect_grep "^## netrig: lim :x: limits breached$" out "md heading"
 expect_grep '^\| `synth/size=64` \| lat \| 62\.0 ms \| max 50ms \| 12\.0 ms \\\(24\.0 %\\\) \| 3/3 \| critical \|$' out "md row"
-expect_exit 1 "$NETRIG" report "$bad1" --db l.db --format json -o r.json
+expect_exit 1 "$NETRIG" report "$bad1" --db "$L" --format json -o r.json
 python3 - r.json <<'PY' || fail "report --format json"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -115,7 +119,7 @@ o = [x for x in l["limits"] if x["case"] == "synth/size=9000" and x["metric"] ==
 assert not o["breached"] and o["median"] == 45000 and o["worst"] == 80000 and o["n_past"] == 1, o
 assert abs(o["excess"] + 5000) < 1e-6, o
 PY
-expect_exit 1 "$NETRIG" report "$bad1" --db l.db --format junit -o r.xml
+expect_exit 1 "$NETRIG" report "$bad1" --db "$L" --format junit -o r.xml
 python3 - r.xml <<'PY' || fail "report --format junit"
 import xml.etree.ElementTree as E, sys
 t = E.parse(sys.argv[1]).getroot()
@@ -125,67 +129,70 @@ assert all(x.get("type") == "limit" for x in f)
 m = [x.get("message") for x in f]
 assert any("median 62.0 ms is above max 50ms by 12.0 ms (24.0 %)" in x for x in m), m
 PY
-expect_exit 1 "$NETRIG" report "$bad1" --db l.db --format csv
+expect_exit 1 "$NETRIG" report "$bad1" --db "$L" --format csv
 expect_grep "^run,test,case,role,metric,unit,bound,limit,limit_unit,limit_text,median,worst,n,n_past,breached,severity,excess,excess_relative" out "csv limits block"
 expect_grep "^$bad1,synth,synth/size=64,main,lat,us,max,50000,us,50ms,62000,62000,3,3,true,critical,12000," out "csv breach row"
-expect_exit 1 "$NETRIG" report "$bad1" --db l.db --format html -o r.html
+expect_exit 1 "$NETRIG" report "$bad1" --db "$L" --format html -o r.html
 expect_grep '<h3 id="limits">Limits</h3>' r.html "html section"
 expect_grep '<span class="badge b-critical">critical</span></td><td>synth/size=64</td><td>lat</td>' r.html "html breach row"
 expect_grep '<span class="badge b-limit">limit</span>' r.html "html verdict"
 
 say "a run whose limits all hold passes"
 echo good > mode
-expect_exit 0 "$NETRIG" run c.yaml --db l.db --commit g1 --branch main
+expect_exit 0 "$NETRIG" run c.yaml --db "$L" --commit g1 --branch main
 expect_grep "^limits: 0 of 15 limit checks breached" out "said, not silent"
-expect_exit 0 "$NETRIG" report --db l.db
+expect_exit 0 "$NETRIG" report --db "$L"
 expect_grep "^verdict: passed$" out "a good run"
 
 say "compare fails on the candidate's breaches, even with no regression"
 echo bad > mode
-expect_exit 1 "$NETRIG" run c.yaml -q --db l.db --commit b2 --branch feature
-expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db l.db
+expect_exit 1 "$NETRIG" run c.yaml -q --db "$L" --commit b2 --branch feature
+expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db "$L"
 expect_grep "^0 regressions" out "identical runs: no regression"
 expect_grep "^limits: 3 of 15 limit checks breached" out "the candidate's limits"
 expect_grep "^critical +synth/size=64 +lat +62.0 ms max 50ms" out "compare names the breach"
-expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db l.db --fail-on critical
-expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db l.db --threshold 50%
-expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db l.db --format json
+expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db "$L" --fail-on critical
+expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db "$L" --threshold 50%
+expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db "$L" --format json
 python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 assert d["fails"] and d["counts"]["regression"] == 0 and d["limits"]["breached"] == 3, d
 ' < out || fail "compare --format json"
-expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db l.db --format md
+expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db "$L" --format md
 expect_grep "^## netrig: lim :x: limits breached$" out "compare md heading"
 expect_grep "^### Limits breached \(3\)$" out "compare md section"
-expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db l.db --format junit -o c.xml
+expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db "$L" --format junit -o c.xml
 python3 -c '
 import xml.etree.ElementTree as E
 t = E.parse("c.xml").getroot()
 assert t.get("failures") == "3" and len(t.findall(".//failure[@type=\"limit\"]")) == 3, t.attrib
 ' || fail "compare --format junit"
-expect_exit 1 "$NETRIG" report "$bad1" --db l.db --baseline commit:b2
+expect_exit 1 "$NETRIG" report "$bad1" --db "$L" --baseline commit:b2
 expect_grep "^verdict: limit$" out "a report with a comparison: still the limit verdict"
 
 say "a warning limit: run and report fail on it, compare --fail-on critical does not"
 echo warn > mode
-expect_exit 1 "$NETRIG" run c.yaml -q --db l.db --commit w1 --branch main
+expect_exit 1 "$NETRIG" run c.yaml -q --db "$L" --commit w1 --branch main
 expect_grep "^warning +synth/size=64 +loss +2 % max 1% +1 % \\(100.0 %\\) +3/3" out "a warning breach"
-expect_exit 1 "$NETRIG" run c.yaml -q --db l.db --commit w2 --branch main
-expect_exit 0 "$NETRIG" compare commit:w1 commit:w2 --db l.db --fail-on critical
-expect_exit 1 "$NETRIG" compare commit:w1 commit:w2 --db l.db
+expect_exit 1 "$NETRIG" run c.yaml -q --db "$L" --commit w2 --branch main
+expect_exit 0 "$NETRIG" compare commit:w1 commit:w2 --db "$L" --fail-on critical
+expect_exit 1 "$NETRIG" compare commit:w1 commit:w2 --db "$L"
 
 say "judged on another machine: no lab file, no campaign file, the stored limits"
 mkdir other
-cp l.db other/
+O=$(db_copy "$L" other) || fail "a copy of the database"
+is_pg "$O" || O=$tmp/$O
 rm c.yaml
-sql other/l.db "UPDATE runs SET config = 'lab: /nonexistent/netrig-lab-$$.yaml' || char(10) || config"
-(cd other && expect_exit 1 "$NETRIG" report "$bad1" --db l.db && cp out ../other.txt) || exit 1
+# (a newline in a string literal: both backends take it as it is)
+sql "$O" "UPDATE runs SET config = 'lab: /nonexistent/netrig-lab-$$.yaml
+' || config"
+(cd other && expect_exit 1 "$NETRIG" report "$bad1" --db "$O" && cp out ../other.txt) || exit 1
 expect_grep "^critical +synth/size=64 +lat +62.0 ms max 50ms" other.txt "the stored limits, away from the lab"
-(cd other && expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db l.db) || exit 1
+(cd other && expect_exit 1 "$NETRIG" compare commit:b1 commit:b2 --db "$O") || exit 1
 # the verdict follows the stored text: loosen the limit there and it holds
-sql other/l.db "UPDATE runs SET config = replace(config, 'max: 50ms', 'max: 500ms')"
-(cd other && expect_exit 1 "$NETRIG" report "$bad1" --db l.db && cp out ../loose.txt) || exit 1
+sql "$O" "UPDATE runs SET config = replace(config, 'max: 50ms', 'max: 500ms')"
+(cd other && expect_exit 1 "$NETRIG" report "$bad1" --db "$O" && cp out ../loose.txt) || exit 1
 expect_no_grep "^critical +synth/size=64 +lat" loose.txt "a limit loosened in the stored text"
 expect_grep "^limits: 2 of 15 limit checks breached" loose.txt "the other breaches stay"
 
@@ -198,26 +205,26 @@ tests:
 EOF
 expect_exit 0 "$NETRIG" plan nounit.yaml
 expect_no_grep "warning" err "keyvalue without declared metrics may give any key"
-expect_exit 1 "$NETRIG" run nounit.yaml -q --db n.db
+expect_exit 1 "$NETRIG" run nounit.yaml -q --db "$N"
 expect_grep "^critical +kv +v +3 max 5ms +cannot check: the limit is in us, the values in no unit +2/2" out "named, and failing"
 
 say "results --best: the best case per test for a metric"
-expect_exit 0 "$NETRIG" results --best lat "$bad1" --db l.db
+expect_exit 0 "$NETRIG" results --best lat "$bad1" --db "$L"
 cp out best-lat.txt
 expect_grep "^synth +size=1500 +lower +40.0 ms +3  best of 3 cases$" out "lower is better: the lowest median"
 expect_grep "^wide +size=1500 +lower +40.0 ms +3  best of 2 cases$" out "each test"
 expect_grep "^solo +- +- +- +-  no lat in this test$" out "a test without the metric"
-expect_exit 0 "$NETRIG" results --best bw "$bad1" --db l.db
+expect_exit 0 "$NETRIG" results --best bw "$bad1" --db "$L"
 expect_grep "^synth +size=64 +higher +9.50 Gbit/s +3  tie: 2 cases share the best median$" out "a tie"
 expect_grep "^synth +size=9000 +higher +9.50 Gbit/s +3  tie: 2 cases" out "a tie lists both"
 expect_grep "^wide +size=64 +higher +9.50 Gbit/s +3  best of 2 cases$" out "higher is better"
-expect_exit 2 "$NETRIG" results --best x "$bad1" --db l.db
+expect_exit 2 "$NETRIG" results --best x "$bad1" --db "$L"
 expect_grep "metric 'x' is neither better higher nor lower .*--max or --min" err "no direction: refused"
-expect_exit 0 "$NETRIG" results --best x --min "$bad1" --db l.db
+expect_exit 0 "$NETRIG" results --best x --min "$bad1" --db "$L"
 expect_grep "^solo +\(none\) +lower +4 +3  best of 1 case$" out "--min says which"
-expect_exit 2 "$NETRIG" results --best nosuch "$bad1" --db l.db
+expect_exit 2 "$NETRIG" results --best nosuch "$bad1" --db "$L"
 expect_grep "has no samples of metric 'nosuch' \(its metrics: " err "a metric no test has"
-expect_exit 0 "$NETRIG" results --best lat "$bad1" --db l.db --format json
+expect_exit 0 "$NETRIG" results --best lat "$bad1" --db "$L" --format json
 python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -228,6 +235,6 @@ b = t["synth"]["best"][0]
 assert b["case"] == "synth/size=1500" and b["params"] == {"size": "1500"} and b["median"] == 40000 and b["n"] == 3, b
 assert t["solo"]["state"] == "missing" and t["solo"]["best"] == [], t
 ' < out || fail "results --best --format json"
-expect_exit 0 "$NETRIG" results --best bw "$bad1" --db l.db --format csv
+expect_exit 0 "$NETRIG" results --best bw "$bad1" --db "$L" --format csv
 expect_grep '^[0-9a-f-]+,synth,main,tie,synth/size=9000,"\{""size"":""9000""\}",bw,bit/s,higher,9500000000,3,2,3,0' out "csv"
 done_ok

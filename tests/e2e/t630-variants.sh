@@ -6,7 +6,24 @@
 # builds (once per variant and host, stored, a failed one failing its
 # cases); netrig report with the paired comparison; resume after a kill -9
 # between the halves of a pair; a campaign with three variants refused.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
+
+# SQL the two backends say differently: a case's parameter, the order in
+# which rows were written (UUIDv7 ids on PostgreSQL), a list of values
+if [ "$backend" = postgresql ]; then
+	param() { echo "(c.params::json->>'$1')"; }
+	written=a.id
+	joined() { echo "string_agg($1, ' ')"; }
+else
+	param() { echo "json_extract(c.params, '\$.$1')"; }
+	written=a.rowid
+	joined() { echo "group_concat($1, ' ')"; }
+fi
+R=$(db r)
+AB=$(db ab)
+B=$(db b)
+S=$(db s)
 
 # The test double: double.sh FACTOR N [DRIFT] prints lat=V, V = 100 (1 +
 # N/10) x a level that drifts with the wall clock (+-DRIFT, default 15 %,
@@ -45,13 +62,13 @@ expect_exit 0 "$NETRIG" plan ab.yaml --commands
 expect_grep "main@local \(main\): sh ./double.sh 1.06 1" out "the cand's value in its command"
 
 say "netrig run: every case passes"
-expect_exit 0 "$NETRIG" run ab.yaml --db r.db
-expect_eq "$(sql r.db "select count(*) from cases where status = 'passed'")" 6 "6 cases passed"
+expect_exit 0 "$NETRIG" run ab.yaml --db "$R"
+expect_eq "$(sql "$R" "select count(*) from cases where status = 'passed'")" 6 "6 cases passed"
 
 say "the attempts in ABBA order by start time: pair i base first when i is even"
-order=$(sql r.db "select json_extract(c.params, '\$.n'), a.repeat, json_extract(c.params, '\$.variant')
+order=$(sql "$R" "select $(param n), a.repeat, $(param variant)
 	from attempts a join cases c on c.id = a.case_id where a.repeat >= 0
-	order by a.started_at, a.rowid" | awk -F'|' '
+	order by a.started_at, $written" | awk -F'|' '
 	{ k = $1 "/" $2; if (!(k in first)) first[k] = $3; seen[k]++ }
 	END {
 		for (k in first) {
@@ -60,25 +77,25 @@ order=$(sql r.db "select json_extract(c.params, '\$.n'), a.repeat, json_extract(
 		}
 	}')
 [ -z "$order" ] || fail "pairs out of ABBA order: $order"
-expect_eq "$(sql r.db "select count(*) from attempts where repeat >= 0")" 48 "48 measured attempts"
+expect_eq "$(sql "$R" "select count(*) from attempts where repeat >= 0")" 48 "48 measured attempts"
 say "the two halves of every pair run back to back: no other case between them"
-bad=$(sql r.db "select a.started_at, c.key from attempts a join cases c on c.id = a.case_id
-	where a.repeat >= 0 order by a.started_at, a.rowid" | awk -F'|' '
+bad=$(sql "$R" "select a.started_at, c.key from attempts a join cases c on c.id = a.case_id
+	where a.repeat >= 0 order by a.started_at, $written" | awk -F'|' '
 	{ split($2, k, ","); pk = k[2]; if (NR % 2 == 0 && pk != prev) print "split pair at " $2; prev = pk }')
 [ -z "$bad" ] || fail "$bad"
 
 say "the builds: once per variant on its host, stored as attempts (repeat -1), shown by log"
 expect_eq "$(sort builds.log | tr '\n' ' ')" "built base built cand " "one build per variant"
-expect_eq "$(sql r.db "select count(*) from attempts where repeat = -1 and outcome = 'passed'")" 2 "2 build attempts"
-expect_exit 0 "$NETRIG" log 't/variant=cand,n=1' --db r.db
+expect_eq "$(sql "$R" "select count(*) from attempts where repeat = -1 and outcome = 'passed'")" 2 "2 build attempts"
+expect_exit 0 "$NETRIG" log 't/variant=cand,n=1' --db "$R"
 expect_grep '=== attempt 1 \(build\) passed' out "the build in the log"
 
 say "compare --variants finds the 6 % slowdown in every series, through the drift"
-expect_exit 1 "$NETRIG" compare --variants --db r.db
+expect_exit 1 "$NETRIG" compare --variants --db "$R"
 expect_grep '^paired comparison: variant cand against variant base of run [0-9a-f]+, 8 pairs a series' out "says paired"
 [ "$(grep -c '^regression ' out)" = 3 ] || { cat out; fail "3 regressions expected"; }
 expect_grep '^regression +t/n=1 +lat ' out "series without the variant in their key"
-expect_exit 1 "$NETRIG" compare --variants --db r.db --format json -o cmp.json
+expect_exit 1 "$NETRIG" compare --variants --db "$R" --format json -o cmp.json
 expect_eq "$(python3 -c "
 import json; c = json.load(open('cmp.json'))
 print(c['paired'], c['base_variant'], c['cand_variant'], sorted(set(s['pairs'] for s in c['series'])),
@@ -86,54 +103,54 @@ print(c['paired'], c['base_variant'], c['cand_variant'], sorted(set(s['pairs'] f
       all(s['signed_rank_p'] < 0.01 and 1.03 < s['median_ratio'] < 1.09 for s in c['series']))")" \
 	"True base cand [8] True True" "the JSON comparison"
 say "JUnit, and --fail-on critical passes a warning"
-expect_exit 0 "$NETRIG" compare --variants --db r.db --format junit -o cmp.xml --fail-on critical
+expect_exit 0 "$NETRIG" compare --variants --db "$R" --format junit -o cmp.xml --fail-on critical
 expect_grep 'paired: 8 pairs, signed-rank p ' cmp.xml "JUnit shows the pairs"
 
 say "compare --variants refuses what does not apply to one run"
-expect_exit 2 "$NETRIG" compare --variants --db r.db --baseline-window 3
+expect_exit 2 "$NETRIG" compare --variants --db "$R" --baseline-window 3
 expect_grep 'does not apply' err "--baseline-window"
-expect_exit 2 "$NETRIG" compare --variants --db r.db --history
-expect_exit 2 "$NETRIG" compare --variants a b --db r.db
+expect_exit 2 "$NETRIG" compare --variants --db "$R" --history
+expect_exit 2 "$NETRIG" compare --variants a b --db "$R"
 
 say "report: the run's report includes the paired comparison and its verdict"
-expect_exit 1 "$NETRIG" report --db r.db --format md
+expect_exit 1 "$NETRIG" report --db "$R" --format md
 expect_grep '^### Variants' out "a section for the variants"
 expect_grep ':x: regressions found' out "the verdict"
 
 say "status, results and log work on the variants' cases"
-expect_exit 0 "$NETRIG" status --db r.db
+expect_exit 0 "$NETRIG" status --db "$R"
 expect_grep 't/variant=cand,n=3 +passed' out "status sheet"
-expect_exit 0 "$NETRIG" results --db r.db
+expect_exit 0 "$NETRIG" results --db "$R"
 expect_grep 't/variant=base,n=2' out "results"
 
 say "an A/A pair of variants is not flagged"
 sed -e 's/"1.06"/"1.00"/' -e 's/campaign: ab/campaign: aa/' ab.yaml > aa.yaml
-expect_exit 0 "$NETRIG" run aa.yaml --db r.db
-expect_exit 0 "$NETRIG" compare --variants --db r.db
+expect_exit 0 "$NETRIG" run aa.yaml --db "$R"
+expect_exit 0 "$NETRIG" compare --variants --db "$R"
 expect_no_grep '^(regression|improvement) ' out "A/A"
 
 say "netrig ab: a pair of commands, no campaign file"
 expect_exit 1 "$NETRIG" ab 'sh ./double.sh 1.00 1' 'sh ./double.sh 1.06 1' --parse keyvalue \
-	--metric lat:lower --threshold 3% --repeat 8 --db ab.db
+	--metric lat:lower --threshold 3% --repeat 8 --db "$AB"
 expect_grep '^regression +ab +lat ' out "ab finds the slowdown"
 expect_grep 'paired comparison: variant B against variant A' out "ab's verdict is paired"
 expect_grep '^run [0-9a-f-]+: passed, 2 cases' out "ab's run"
 expect_exit 0 "$NETRIG" ab 'sh ./double.sh 1.00 1' "sh ./double.sh '1.00' 1" --parse keyvalue \
-	--metric lat:lower --threshold 3% --db ab.db -q
+	--metric lat:lower --threshold 3% --db "$AB" -q
 expect_no_grep '^regression ' out "ab A/A"
-expect_exit 0 "$NETRIG" log ab/variant=B --db ab.db
+expect_exit 0 "$NETRIG" log ab/variant=B --db "$AB"
 expect_grep '^lat=' out "ab's outputs stored"
 say "netrig ab: --metric judges only the metrics named (a tool parser gives many)"
 cp "$top/tests/fixtures/iperf3/cloudpilot_3.9-tcp-omit3.out" i.json
 expect_exit 0 "$NETRIG" ab 'cat i.json' 'cat ./i.json' --parse iperf3 --metric throughput_bps \
-	--metric retransmits --repeat 3 --db ab.db --format json -o m.json -q
+	--metric retransmits --repeat 3 --db "$AB" --format json -o m.json -q
 expect_eq "$(python3 -c "import json; print(sorted(s['metric'] for s in json.load(open('m.json'))['series']))")" \
 	"['retransmits', 'throughput_bps']" "only the metrics named"
-expect_exit 0 "$NETRIG" ab 'cat i.json' 'cat ./i.json' --parse iperf3 --repeat 3 --db ab.db --format json -o all.json -q
+expect_exit 0 "$NETRIG" ab 'cat i.json' 'cat ./i.json' --parse iperf3 --repeat 3 --db "$AB" --format json -o all.json -q
 [ "$(python3 -c "import json; print(len(json.load(open('all.json'))['series']))")" -gt 5 ] ||
 	fail "without --metric every metric of the tool is judged"
 say "netrig ab: --shell, usage errors"
-expect_exit 0 "$NETRIG" ab 'echo lat=5 | cat' 'echo lat=5' --shell --parse keyvalue --metric lat --db ab.db -q --repeat 3
+expect_exit 0 "$NETRIG" ab 'echo lat=5 | cat' 'echo lat=5' --shell --parse keyvalue --metric lat --db "$AB" -q --repeat 3
 expect_exit 2 "$NETRIG" ab 'echo a' --parse keyvalue --metric lat
 expect_exit 2 "$NETRIG" ab 'echo a' 'echo b' --parse keyvalue
 expect_grep 'needs --metric' err "keyvalue without metrics"
@@ -157,17 +174,17 @@ tests:
     run: [sh, ./double.sh, "1", "{n}"]
     parse: {format: keyvalue, metrics: {lat: {}}}
 EOF
-expect_exit 1 "$NETRIG" run bb.yaml --db b.db
-expect_eq "$(sql b.db "select count(*) from cases where status = 'failed'")" 4 "every case failed"
+expect_exit 1 "$NETRIG" run bb.yaml --db "$B"
+expect_eq "$(sql "$B" "select count(*) from cases where status = 'failed'")" 4 "every case failed"
 expect_grep "role build: exit 3: no compiler" err "the build's failure as it happened"
-expect_exit 0 "$NETRIG" status --db b.db
+expect_exit 0 "$NETRIG" status --db "$B"
 expect_grep "the build of variant cand on host local failed" out "the build's failure in the status sheet"
-expect_eq "$(sql b.db "select error from cases where key = 't/variant=cand,n=2'" | grep -c 'the build of variant cand on host local failed')" 1 \
+expect_eq "$(sql "$B" "select error from cases where key = 't/variant=cand,n=2'" | grep -c 'the build of variant cand on host local failed')" 1 \
 	"a later case of the variant names the build"
-expect_eq "$(sql b.db "select error from cases where key = 't/variant=base,n=1'" | grep -c 'stopped: the case of the other variant')" 1 \
+expect_eq "$(sql "$B" "select error from cases where key = 't/variant=base,n=1'" | grep -c 'stopped: the case of the other variant')" 1 \
 	"the other variant's case says why it stopped"
-expect_eq "$(sql b.db "select count(*) from attempts where repeat = -1")" 1 "the build tried once"
-expect_exit 0 "$NETRIG" log 't/variant=cand,n=1' --db b.db
+expect_eq "$(sql "$B" "select count(*) from attempts where repeat = -1")" 1 "the build tried once"
+expect_exit 0 "$NETRIG" log 't/variant=cand,n=1' --db "$B"
 expect_grep 'no compiler' out "the build's output kept"
 
 say "three variants: refused with file:line:column"
@@ -185,27 +202,28 @@ tests:
     run: [sh, -c, 'sleep 0.4; sh ./double.sh {variant.f} 1 0']
     parse: {format: keyvalue, metrics: {lat: {better: lower}}}
 EOF
-samples() { sql s.db "select count(*) from samples" 2> /dev/null || echo 0; }
-"$NETRIG" -q run slow.yaml --db s.db > bg.out 2> bg.err &
+samples() { sql "$S" "select count(*) from samples" 2> /dev/null || echo 0; }
+"$NETRIG" -q run slow.yaml --db "$S" > bg.out 2> bg.err &
 pid=$!
 at_exit '[ -n "$pid" ] && kill -9 $pid 2> /dev/null'
 # 3 samples: pair 0 whole, and the first half of pair 1 (cand, as ABBA has it)
-wait_until 20 sh -c "[ \"\$(sqlite3 -cmd '.timeout 2000' s.db 'select count(*) from samples' 2> /dev/null)\" = 3 ]" ||
+until_3() { [ "$(samples)" = 3 ]; }
+wait_until 20 until_3 ||
 	fail "3 samples were not stored: $(cat bg.err)"
 kill -9 $pid
 wait $pid 2> /dev/null
 pid=""
 expect_eq "$(samples)" 3 "killed between the halves of pair 1"
-expect_eq "$(sql s.db "select group_concat(key || ':' || repeats_done, ' ') from (select key, repeats_done from cases order by ordinal)")" \
+expect_eq "$(sql "$S" "select $(joined "key || ':' || repeats_done") from (select key, repeats_done from cases order by ordinal) k")" \
 	"s/variant=base:1 s/variant=cand:2" "pair 1 has its candidate half only"
-killed_at=$(sql s.db "select max(started_at) from attempts")
-expect_exit 0 "$NETRIG" -q run --resume slow.yaml --db s.db
-first=$(sql s.db "select c.key || ':' || a.repeat from attempts a join cases c on c.id = a.case_id
+killed_at=$(sql "$S" "select max(started_at) from attempts")
+expect_exit 0 "$NETRIG" -q run --resume slow.yaml --db "$S"
+first=$(sql "$S" "select c.key || ':' || a.repeat from attempts a join cases c on c.id = a.case_id
 	where a.started_at > $killed_at and a.outcome = 'passed' order by a.started_at limit 1")
 expect_eq "$first" "s/variant=base:1" "the resume completes pair 1 first"
-expect_eq "$(sql s.db "select count(*) || ' ' || count(distinct c.key || a.repeat) from attempts a join cases c on c.id = a.case_id where a.outcome = 'passed'")" \
+expect_eq "$(sql "$S" "select count(*) || ' ' || count(distinct c.key || a.repeat) from attempts a join cases c on c.id = a.case_id where a.outcome = 'passed'")" \
 	"8 8" "every repeat once"
-expect_exit 0 "$NETRIG" compare --variants --db s.db --format json -o s.json
+expect_exit 0 "$NETRIG" compare --variants --db "$S" --format json -o s.json
 expect_eq "$(python3 -c "import json; print([s['pairs'] for s in json.load(open('s.json'))['series']])")" "[4]" \
 	"4 whole pairs after the resume"
 done_ok

@@ -7,10 +7,13 @@
 # is reported but does not fail the run; an unknown host in the axis is a
 # plan-time error at file:line:column. A role by count over two hosts;
 # restart_first and health.peers (AutoPerf's host care) in the same lab.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 command -v ip > /dev/null || skip "ip (iproute2) is not installed"
 command -v python3 > /dev/null || skip "python3 is not installed"
+# (PostgreSQL: its Unix socket is reached from the lab's namespaces too)
+R=$(db r) && C=$(db care) || fail "cannot make the databases"
 
 lab=t641-$$
 # a subnet of its own per process: other scripts build labs at the same time
@@ -67,23 +70,23 @@ expect_grep "main@e2 \(main\)" out "the where case of e2 runs on e2"
 expect_grep "main@e3 \(optional\) \(main\)" out "e3 is shown optional"
 
 say "run: every case in its own namespace; e3 fails, is optional, the run passes"
-expect_exit 0 "$NETRIG" lab exec lab.yaml ctl -- "$NETRIG" run c.yaml --db r.db
+expect_exit 0 "$NETRIG" lab exec lab.yaml ctl -- "$NETRIG" run c.yaml --db "$R"
 expect_grep "1 failed \(1 on optional hosts, which do not fail the run\)" out "the summary says so"
 expect_eq "$(sort where.log | tr '\n' ' ')" "e1 $lab-e1 e2 $lab-e2 e3 $lab-e3 " "each case ran in its namespace"
-expect_eq "$(sql r.db "select status from runs")" passed "the run passed"
-expect_eq "$(sql r.db "select key || ' ' || status from cases where status <> 'passed'")" "where/env=e3 failed" \
+expect_eq "$(sql "$R" "select status from runs")" passed "the run passed"
+expect_eq "$(sql "$R" "select key || ' ' || status from cases where status <> 'passed'")" "where/env=e3 failed" \
 	"only the optional case failed"
-expect_eq "$(sql r.db "select hosts from cases where key = 'rr/env=e2'")" '{"server":"e2","client":"ctl"}' \
+expect_eq "$(sql "$R" "select hosts from cases where key = 'rr/env=e2'")" '{"server":"e2","client":"ctl"}' \
 	"the status sheet names the host of the case"
-expect_eq "$(sql r.db "select count(*) from samples s join cases c on c.id = s.case_id where c.test = 'rr' and s.metric = 'transactions_per_s' and s.value > 0")" 2 \
+expect_eq "$(sql "$R" "select count(*) from samples s join cases c on c.id = s.case_id where c.test = 'rr' and s.metric = 'transactions_per_s' and s.value > 0")" 2 \
 	"the bench across each env's link gave its rate"
-expect_eq "$(sql r.db "select name || ' ' || labels || ' ' || optional from hosts where name like 'e%' order by name" | tr '\n' ';')" \
+expect_eq "$(sql "$R" "select name || ' ' || labels || ' ' || optional from hosts where name like 'e%' order by name" | tr '\n' ';')" \
 	'e1 {"env":"lab","nic":"veth"} 0;e2 {"env":"cloud"} 0;e3 {"env":"unreliable"} 1;' "labels and optional stored"
-expect_exit 0 "$NETRIG" status --db r.db
+expect_exit 0 "$NETRIG" status --db "$R"
 expect_grep "optional hosts failed" out "the status sheet says why the run passed with a failure"
-expect_exit 0 "$NETRIG" report --db r.db --format md
+expect_exit 0 "$NETRIG" report --db "$R" --format md
 expect_grep "where/env=e3.*optional host" out "the report marks the optional case"
-expect_exit 0 "$NETRIG" report --db r.db --format json
+expect_exit 0 "$NETRIG" report --db "$R" --format json
 python3 - out <<'PY' || fail "report JSON hosts"
 import json, sys
 h = {x["name"]: x for x in json.load(open(sys.argv[1]))["hosts"]}
@@ -92,16 +95,16 @@ assert h["e1"]["labels"] == {"env": "lab", "nic": "veth"}, h["e1"]
 PY
 
 say "host labels select runs: a run that used a host labelled env=cloud"
-first=$(sql r.db "select id from runs")
-expect_exit 0 "$NETRIG" lab exec lab.yaml ctl -- "$NETRIG" -q run c.yaml --db r.db --test where --set env=e1
-expect_exit 0 "$NETRIG" compare --db r.db label:env=cloud latest --format json
+first=$(sql "$R" "select id from runs")
+expect_exit 0 "$NETRIG" lab exec lab.yaml ctl -- "$NETRIG" -q run c.yaml --db "$R" --test where --set env=e1
+expect_exit 0 "$NETRIG" compare --db "$R" label:env=cloud latest --format json
 expect_grep "\"baseline\": \[" out "compare took a label of a host as a selector"
 grep -q "$first" out || fail "label:env=cloud did not select the run that used e2"
-expect_exit 2 "$NETRIG" compare --db r.db label:env=unreliable label:env=cloud
+expect_exit 2 "$NETRIG" compare --db "$R" label:env=unreliable label:env=cloud
 [ "$(grep -c . err)" -ge 1 ] || fail "no message"
 # the second run used only e1: env=cloud must not select it
-second=$(sql r.db "select id from runs where id <> '$first'")
-expect_exit 0 "$NETRIG" compare --db r.db "$second" label:env=cloud --format json
+second=$(sql "$R" "select id from runs where id <> '$first'")
+expect_exit 0 "$NETRIG" compare --db "$R" "$second" label:env=cloud --format json
 python3 - out "$first" <<'PY' || fail "label:env=cloud selected a run that never used e2"
 import json, sys
 assert json.load(open(sys.argv[1]))["candidate"] == sys.argv[2]
@@ -156,16 +159,16 @@ tests:
       - {name: a, host: e1, run: [sleep, 0.2]}
       - {name: b, host: e2, main: true, run: [true]}
 EOF
-expect_exit 1 "$NETRIG" lab exec lab.yaml ctl -- "$NETRIG" run care.yaml --db care.db
+expect_exit 1 "$NETRIG" lab exec lab.yaml ctl -- "$NETRIG" run care.yaml --db "$C"
 expect_eq "$(sort restarted.log | tr '\n' ' ')" "e1 e2 " "each host with a restart command was restarted, once"
-expect_eq "$(sql care.db "select count(*) from events where kind = 'restart' and message like '%back after the restart'")" 2 \
+expect_eq "$(sql "$C" "select count(*) from events where kind = 'restart' and message like '%back after the restart'")" 2 \
 	"the restarts waited for the hosts' checks"
-expect_eq "$(sql care.db "select status || ' ' || ping_count from cases where key = 'linked'")" "passed 4" \
+expect_eq "$(sql "$C" "select status || ' ' || ping_count from cases where key = 'linked'")" "passed 4" \
 	"linked: two namespace checks and a ping each way, counted"
-expect_eq "$(sql care.db "select status from cases where key = 'unlinked'")" failed "unlinked: its hosts share no link"
-sql care.db "select error from cases where key = 'unlinked'" > unl.err
+expect_eq "$(sql "$C" "select status from cases where key = 'unlinked'")" failed "unlinked: its hosts share no link"
+sql "$C" "select error from cases where key = 'unlinked'" > unl.err
 expect_grep "host e1 cannot reach host e2" unl.err "the error names both hosts"
-expect_exit 0 "$NETRIG" status --db care.db
+expect_exit 0 "$NETRIG" status --db "$C"
 expect_grep "unlinked +failed" out "the status sheet shows it"
 
 done_ok

@@ -1,11 +1,16 @@
 #!/bin/sh
 # Two `netrig run --resume` of one run started at the same moment (issue
-# 11, item 2), over and over, for a run interrupted by SIGINT and for one
-# whose controller was killed -9: exactly one resumes it, the other exits
-# 2 with a message that says the run is taken, and the run ends with every
-# case's repeats stored exactly once.
+# 11, item 2; four on PostgreSQL, issue 15), over and over, for a run
+# interrupted by SIGINT and for one whose controller was killed -9:
+# exactly one resumes it, the others exit 2 with a message that says the
+# run is taken, and the run ends with every case's repeats stored exactly
+# once.
+# backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 tries=${NETRIG_RACE_TRIES:-12}
+# resumes at once: on PostgreSQL as many as controllers a team runs
+racers=2
+[ "$backend" = postgresql ] && racers=4
 
 cat > c.yaml <<'EOF'
 campaign: race
@@ -16,13 +21,13 @@ tests:
     matrix: {n: [1, 2, 3, 4]}
     parse: {format: keyvalue, metrics: {v: {}}}
 EOF
-pid=""
-at_exit '[ -n "$pid" ] && kill -9 $pid 2> /dev/null'
+pid="" pids=""
+at_exit 'for p in $pid $pids; do kill -9 $p 2> /dev/null; done'
 
-# An unfinished run in $2 (interrupted by SIG$1, or KILL): its first case
-# is held until the signal.
+# An unfinished run in database $2 (interrupted by SIG$1, or KILL): its
+# first case is held until the signal.
 make_unfinished() {
-	rm -f "$2" "$2-wal" "$2-shm" held.pid
+	rm -f held.pid
 	touch hold
 	"$NETRIG" -q --db "$2" run c.yaml > /dev/null 2>&1 &
 	pid=$!
@@ -33,37 +38,44 @@ make_unfinished() {
 	rm -f hold
 }
 
-say "an interrupted and a killed run, each resumed by two at once, $tries times"
-make_unfinished INT int.db
-expect_eq "$(sql int.db "select status from runs")" interrupted "the first template"
-make_unfinished KILL kill.db
-expect_eq "$(sql kill.db "select status from runs")" running "the second template"
+say "an interrupted and a killed run, each resumed by $racers at once, $tries times"
+INT=$(db int)
+KILL=$(db kill)
+make_unfinished INT "$INT"
+expect_eq "$(sql "$INT" "select status from runs")" interrupted "the first template"
+make_unfinished KILL "$KILL"
+expect_eq "$(sql "$KILL" "select status from runs")" running "the second template"
 i=0
 while [ $i -lt "$tries" ]; do
-	kind=int
-	[ $((i % 2)) = 1 ] && kind=kill
-	rm -f r.db* go
-	cp $kind.db r.db
-	for k in a b; do
-		# both wait for the same moment, then start
+	kind=int template=$INT
+	[ $((i % 2)) = 1 ] && kind=kill template=$KILL
+	rm -f go
+	R=$(db_copy "$template" r$i) || fail "try $i: no copy of the $kind template"
+	k=0 pids=""
+	while [ $k -lt $racers ]; do
+		# all wait for the same moment, then start
 		sh -c 'while [ ! -e go ]; do :; done; exec "$@"' sh \
-			"$NETRIG" -q --db r.db run --resume c.yaml > $k.out 2> $k.err &
-		eval "pid_$k=\$!"
+			"$NETRIG" -q --db "$R" run --resume c.yaml > r$k.out 2> r$k.err &
+		pids="$pids $!"
+		k=$((k + 1))
 	done
 	touch go
-	wait $pid_a
-	rc_a=$?
-	wait $pid_b
-	rc_b=$?
-	case "$rc_a $rc_b" in
-	"0 2") loser=b ;;
-	"2 0") loser=a ;;
-	*) cat a.err b.err; fail "try $i ($kind): the two resumes exited $rc_a and $rc_b, not 0 and 2" ;;
-	esac
-	grep -Eq 'is still running|was resumed by another netrig|has finished' $loser.err ||
-		{ cat $loser.err; fail "try $i ($kind): the loser's message does not say why"; }
-	expect_eq "$(sql r.db "select status from runs")" passed "try $i ($kind): the run"
-	bad=$(sql r.db "select key || ' ' || attempts || ' ' || (select count(*) from samples s
+	won=0 k=0
+	for p in $pids; do
+		wait $p
+		case $? in
+		0) won=$((won + 1)) ;;
+		2) # a loser that came when the winner had finished finds nothing to resume
+		   grep -Eq 'is still running|was resumed by another netrig|has finished|no unfinished run' r$k.err ||
+			{ cat r$k.err; fail "try $i ($kind): a loser's message does not say why"; } ;;
+		*) cat r*.err; fail "try $i ($kind): a resume failed" ;;
+		esac
+		k=$((k + 1))
+	done
+	pids=""
+	[ $won = 1 ] || { cat r*.err; fail "try $i ($kind): $won of $racers resumes proceeded, not 1"; }
+	expect_eq "$(sql "$R" "select status from runs")" passed "try $i ($kind): the run"
+	bad=$(sql "$R" "select key || ' ' || attempts || ' ' || (select count(*) from samples s
 		where s.case_id = c.id) from cases c where status != 'passed' or attempts != 2
 		or (select count(*) from samples s where s.case_id = c.id) != 2")
 	[ -z "$bad" ] || fail "try $i ($kind): cases not done exactly once: $bad"

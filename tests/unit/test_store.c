@@ -9,85 +9,11 @@
 #include "base/mem.h"
 #include "store/store.h"
 #include "test.h"
+#include "testdb.h"
 
-static struct nr_store *open_ok(const char *path)
+NR_STORE_TEST(store_round_trip)
 {
-	struct nr_store *st = NULL;
-	struct nr_diag d = { 0 };
-
-	if (nr_store_open(path, &st, &d) < 0)
-		nr_test_fail(__FILE__, __LINE__, "open %s: %s", path, d.msg);
-	return st;
-}
-
-/* A run with `n` pending cases; their ids are returned in case_ids. */
-static void make_run(struct nr_store *st, const char *campaign, size_t n,
-		     char run_id[NR_UUID_LEN + 1], char case_ids[][NR_UUID_LEN + 1])
-{
-	struct nr_run_rec run = { 0 };
-	struct nr_host_rec host = { 0 };
-	struct nr_case_rec cases[8];
-	char keys[8][16];
-	size_t i;
-
-	memset(cases, 0, sizeof(cases));
-	nr_uuid_v7(run.id);
-	run.campaign = (char *)campaign;
-	run.config = "tests: []";
-	run.config_hash = "h";
-	run.status = NR_RUN_RUNNING;
-	run.labels = "{\"k\":\"v\"}";
-	run.started_us = nr_wall_us();
-	nr_uuid_v7(host.id);
-	host.name = "local";
-	host.transport = "local";
-	host.address = "127.0.0.1";
-	host.sysinfo = "{\"cpu\":1}";
-	for (i = 0; i < n; i++) {
-		nr_uuid_v7(cases[i].id);
-		memcpy(cases[i].run_id, run.id, sizeof(run.id));
-		cases[i].ordinal = (int64_t)i + 1;
-		cases[i].test = "t";
-		snprintf(keys[i], sizeof(keys[i]), "t/n=%zu", i);
-		cases[i].key = keys[i];
-		cases[i].params = "{}";
-		cases[i].status = NR_CASE_PENDING;
-		cases[i].repeats = 2;
-		memcpy(case_ids[i], cases[i].id, sizeof(cases[i].id));
-	}
-	CHECK_OK(nr_store_run_create(st, &run, &host, 1, cases, n, NULL));
-	memcpy(run_id, run.id, sizeof(run.id));
-}
-
-static void save_attempt(struct nr_store *st, const char *case_id, int number, int repeat,
-			 double value, const char *output)
-{
-	struct nr_case_rec c = { 0 };
-	struct nr_attempt_rec a = { 0 };
-	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
-	struct nr_output_in out = { .role = "main", .host = "local", .stream = "stdout",
-				    .data = nr_slice_str(output) };
-	struct nr_role_samples rs = { "main", &set };
-
-	snprintf(c.id, sizeof(c.id), "%s", case_id);
-	c.status = repeat == 1 ? NR_CASE_PASSED : NR_CASE_RUNNING;
-	c.repeats_done = repeat + 1;
-	c.attempts = number;
-	nr_uuid_v7(a.id);
-	snprintf(a.case_id, sizeof(a.case_id), "%s", case_id);
-	a.number = number;
-	a.repeat = repeat;
-	a.outcome = NR_ATTEMPT_PASSED;
-	a.started_us = nr_wall_us();
-	a.finished_us = a.started_us + 1000;
-	nr_sample_add(&set, "lat_us", value, "us", NR_BETTER_LOWER);
-	CHECK_OK(nr_store_attempt_save(st, &c, &a, &out, 1, &rs, 1, NULL));
-	nr_sample_set_release(&set);
-}
-
-NR_TEST(store_round_trip)
-{
-	struct nr_store *st = open_ok("r.db");
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "r"));
 	char run_id[NR_UUID_LEN + 1], cids[2][NR_UUID_LEN + 1];
 	char case_id[NR_UUID_LEN + 1], attempt_id[NR_UUID_LEN + 1];
 	struct nr_run_rec run = { 0 };
@@ -101,9 +27,9 @@ NR_TEST(store_round_trip)
 
 	memset(big, 'z', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	make_run(st, "camp", 2, run_id, cids);
-	save_attempt(st, cids[0], 1, 0, 10.0, "lat_us=10\n");
-	save_attempt(st, cids[0], 2, 1, 12.0, big);
+	nr_tdb_make_run(st, "camp", 2, run_id, cids);
+	nr_tdb_save_attempt(st, cids[0], 1, 0, 10.0, "lat_us=10\n");
+	nr_tdb_save_attempt(st, cids[0], 2, 1, 12.0, big);
 	CHECK_OK(nr_store_run_get(st, NULL, &run, NULL));
 	CHECK_STR(run.id, run_id);
 	CHECK_STR(run.labels, "{\"k\":\"v\"}");
@@ -156,29 +82,22 @@ NR_TEST(store_round_trip)
 	nr_store_close(st);
 }
 
-NR_TEST(store_compresses_raw_output)
+NR_STORE_TEST(store_compresses_raw_output)
 {
-	struct nr_store *st = open_ok("z.db");
-	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	const char *db = nr_tdb_new(kind, "z");
+	struct nr_store *st = nr_tdb_open(db);
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1], q[160];
 	struct nr_buf big = NR_BUF_INIT;
-	sqlite3 *db;
-	sqlite3_stmt *s;
 	int i;
 
 	for (i = 0; i < 20000; i++)
 		nr_buf_addf(&big, "[%3d] 1.00-2.00 sec  3.2 GBytes  27.5 Gbits/sec\n", i % 100);
-	make_run(st, "camp", 1, run_id, cids);
-	save_attempt(st, cids[0], 1, 0, 1.0, big.buf);
+	nr_tdb_make_run(st, "camp", 1, run_id, cids);
+	nr_tdb_save_attempt(st, cids[0], 1, 0, 1.0, big.buf);
 	nr_store_close(st);
-	CHECK(sqlite3_open("z.db", &db) == SQLITE_OK);
-	CHECK(sqlite3_prepare_v2(db, "SELECT size, length(data), compression FROM outputs", -1,
-				 &s, NULL) == SQLITE_OK);
-	CHECK(sqlite3_step(s) == SQLITE_ROW);
-	CHECK_EQ(sqlite3_column_int64(s, 0), big.len);
-	CHECK(sqlite3_column_int64(s, 1) * 20 < sqlite3_column_int64(s, 0));
-	CHECK_STR((const char *)sqlite3_column_text(s, 2), "zstd");
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM outputs WHERE size = %zu"
+		 " AND length(data) * 20 < size AND compression = 'zstd'", big.len);
+	CHECK_EQ(nr_tdb_count(db, q), 1);
 	nr_buf_release(&big);
 }
 
@@ -197,7 +116,7 @@ NR_TEST(store_migrates_version_1)
 	CHECK(sqlite3_exec(db, sql.buf, NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	nr_buf_release(&sql);
-	st = open_ok("old.db");
+	st = nr_tdb_open("old.db");
 	CHECK_EQ(nr_store_opened_version(st), 1);
 	CHECK_OK(nr_store_run_get(st, "0190a000", &run, NULL));
 	CHECK_STR(run.campaign, "old");
@@ -216,7 +135,7 @@ NR_TEST(store_migrates_version_1)
 	nr_cases_free(cases, n);
 	nr_run_rec_release(&run);
 	nr_store_close(st);
-	st = open_ok("old.db");
+	st = nr_tdb_open("old.db");
 	CHECK_EQ(nr_store_opened_version(st), NR_STORE_SCHEMA_VERSION);
 	nr_store_close(st);
 }
@@ -252,51 +171,122 @@ NR_TEST(store_refuses_newer_and_foreign_files)
 	CHECK_CONTAINS(d.msg, "not netrig's");
 }
 
-NR_TEST(store_merge_is_idempotent)
+NR_STORE_TEST(store_merge_is_idempotent)
 {
-	struct nr_store *a = open_ok("a.db"), *b = open_ok("b.db");
+	const char *db_a = nr_tdb_new(kind, "a"), *db_b = nr_tdb_new(kind, "b");
+	struct nr_store *a = nr_tdb_open(db_a), *b = nr_tdb_open(db_b);
 	char run_a[NR_UUID_LEN + 1], run_b[NR_UUID_LEN + 1];
 	char ca[2][NR_UUID_LEN + 1], cb[2][NR_UUID_LEN + 1];
 	struct nr_merge_stats m;
 	struct nr_run_rec *runs;
 	size_t n;
 
-	make_run(a, "env-a", 2, run_a, ca);
-	save_attempt(a, ca[0], 1, 0, 1.0, "x");
-	make_run(b, "env-b", 2, run_b, cb);
-	save_attempt(b, cb[0], 1, 0, 2.0, "y");
-	save_attempt(b, cb[0], 2, 1, 3.0, "z");
+	nr_tdb_make_run(a, "env-a", 2, run_a, ca);
+	nr_tdb_save_attempt(a, ca[0], 1, 0, 1.0, "x");
+	nr_tdb_make_run(b, "env-b", 2, run_b, cb);
+	nr_tdb_save_attempt(b, cb[0], 1, 0, 2.0, "y");
+	nr_tdb_save_attempt(b, cb[0], 2, 1, 3.0, "z");
 	nr_store_close(b);
-	CHECK_OK(nr_store_merge(a, "b.db", &m, NULL));
+	{
+		struct nr_diag d = { 0 };
+
+		if (nr_store_merge(a, db_b, &m, &d) < 0)
+			nr_test_fail(__FILE__, __LINE__, "merge: %s", d.msg);
+	}
 	CHECK_EQ(m.runs, 1);
 	CHECK_EQ(m.cases, 2);
 	CHECK_EQ(m.attempts, 2);
 	CHECK_EQ(m.samples, 2);
-	CHECK_OK(nr_store_merge(a, "b.db", &m, NULL));
+	CHECK_OK(nr_store_merge(a, db_b, &m, NULL));
 	CHECK_EQ(m.runs + m.cases + m.attempts + m.samples, 0);
 	CHECK_OK(nr_store_runs_list(a, 0, &runs, &n, NULL));
 	CHECK_EQ(n, 2);
 	nr_runs_free(runs, n);
 	/* the source went further: the merge brings the case forward */
-	b = open_ok("b.db");
-	save_attempt(b, cb[1], 3, 0, 4.0, "w");
+	b = nr_tdb_open(db_b);
+	nr_tdb_save_attempt(b, cb[1], 3, 0, 4.0, "w");
 	nr_store_close(b);
-	CHECK_OK(nr_store_merge(a, "b.db", &m, NULL));
+	CHECK_OK(nr_store_merge(a, db_b, &m, NULL));
 	CHECK_EQ(m.cases, 1);
 	CHECK_EQ(m.attempts, 1);
 	CHECK_EQ(m.samples, 1);
 	nr_store_close(a);
 }
 
-NR_TEST(store_resumable_run)
+/* Cases of a big plan: the run and every case in one transaction, or nothing. */
+static int create_run_of(struct nr_store *st, size_t n, char run_id[NR_UUID_LEN + 1],
+			 struct nr_diag *d)
 {
-	struct nr_store *st = open_ok("res.db");
+	struct nr_run_rec run = { 0 };
+	struct nr_case_rec *cases = nr_xcalloc(n, sizeof(*cases));
+	char (*keys)[24] = nr_xcalloc(n, sizeof(*keys));
+	size_t i;
+	int r;
+
+	nr_uuid_v7(run.id);
+	run.campaign = "big";
+	run.config = run.config_hash = "";
+	run.status = NR_RUN_RUNNING;
+	run.started_us = nr_wall_us();
+	for (i = 0; i < n; i++) {
+		nr_uuid_v7(cases[i].id);
+		memcpy(cases[i].run_id, run.id, sizeof(run.id));
+		cases[i].ordinal = (int64_t)i + 1;
+		cases[i].test = "t";
+		snprintf(keys[i], sizeof(keys[i]), "t/n=%zu", i);
+		cases[i].key = keys[i];
+		cases[i].repeats = 1;
+	}
+	r = nr_store_run_create(st, &run, NULL, 0, cases, n, d);
+	memcpy(run_id, run.id, sizeof(run.id));
+	free(keys);
+	free(cases);
+	return r;
+}
+
+/*
+ * A plan of thousands of cases is one transaction however the backend
+ * sends it (PostgreSQL: in several round trips); a case that fails late
+ * in it leaves nothing of the run.
+ */
+NR_STORE_TEST(store_run_of_thousands_of_cases_is_one_transaction)
+{
+	const char *db = nr_tdb_new(kind, "big");
+	struct nr_store *st = nr_tdb_open(db);
+	char run_id[NR_UUID_LEN + 1];
+	struct nr_case_rec *cases;
+	struct nr_diag d = { 0 };
+	size_t n;
+
+	CHECK_OK(create_run_of(st, 3000, run_id, NULL));
+	CHECK_OK(nr_store_cases_list(st, run_id, &cases, &n, NULL));
+	CHECK_EQ(n, 3000);
+	CHECK_STR(cases[2999].key, "t/n=2999");
+	nr_cases_free(cases, n);
+	/* the 2,500th case of the next run is refused: the run and its other cases go too */
+	nr_tdb_exec(db, nr_tdb_is_pg(db)
+			    ? "ALTER TABLE cases ADD CONSTRAINT no_2500 CHECK (key <> 't/n=2499') NOT VALID"
+			    : "CREATE TRIGGER no_2500 BEFORE INSERT ON cases WHEN new.key = 't/n=2499'"
+			      " BEGIN SELECT raise(abort, 'boom'); END");
+	CHECK(create_run_of(st, 3000, run_id, &d) == NR_ESTORE);
+	CHECK(strstr(d.msg, nr_tdb_is_pg(db) ? "no_2500" : "boom") != NULL);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM runs"), 1);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM cases"), 3000);
+	/* and the store takes the next write */
+	CHECK_OK(create_run_of(st, 10, run_id, NULL));
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM runs"), 2);
+	nr_store_close(st);
+}
+
+NR_STORE_TEST(store_resumable_run)
+{
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "res"));
 	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
 	struct nr_run_rec run = { 0 };
 	struct nr_diag d = { 0 };
 
 	CHECK(nr_store_run_resumable(st, "camp", &run, &d) == NR_ENOTFOUND);
-	make_run(st, "camp", 1, run_id, cids);
+	nr_tdb_make_run(st, "camp", 1, run_id, cids);
 	CHECK_OK(nr_store_run_resumable(st, "camp", &run, NULL));
 	CHECK_STR(run.id, run_id);
 	free(run.status);
@@ -335,29 +325,15 @@ static int save_raw_value(struct nr_store *st, const char *case_id, double value
 	return nr_store_attempt_save(st, &c, &a, &out, 1, &rs, 1, d);
 }
 
-static long long count_rows(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	long long n;
-
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK(sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK);
-	CHECK(sqlite3_step(s) == SQLITE_ROW);
-	n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
-}
-
-NR_TEST(store_refuses_a_sample_that_is_not_finite)
+NR_STORE_TEST(store_refuses_a_sample_that_is_not_finite)
 {
 	static const double hostile[] = { NAN, -NAN, INFINITY, -INFINITY };
-	struct nr_store *st = open_ok("nf.db");
+	const char *db = nr_tdb_new(kind, "nf");
+	struct nr_store *st = nr_tdb_open(db);
 	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
 	size_t i;
 
-	make_run(st, "camp", 1, run_id, cids);
+	nr_tdb_make_run(st, "camp", 1, run_id, cids);
 	for (i = 0; i < NR_ARRAY_SIZE(hostile); i++) {
 		struct nr_diag d = { 0 };
 
@@ -366,24 +342,49 @@ NR_TEST(store_refuses_a_sample_that_is_not_finite)
 		CHECK_CONTAINS(d.msg, "not a finite number");
 	}
 	/* nothing of those attempts was written, and the store still takes writes */
-	CHECK_EQ(count_rows("nf.db", "SELECT count(*) FROM attempts"), 0);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM attempts"), 0);
 	CHECK_OK(save_raw_value(st, cids[0], 2.5, NULL));
-	CHECK_EQ(count_rows("nf.db", "SELECT count(*) FROM samples"), 2);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM samples"), 2);
 	nr_store_close(st);
 }
 
-NR_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
+/* What older netrigs stored: infinities, and (hand-edited files) NULL; in PostgreSQL by hand. */
+static void add_values_not_finite(const char *db)
 {
-	struct nr_store *st = open_ok("old.db");
+	if (nr_tdb_is_pg(db)) {
+		nr_tdb_exec(db, "INSERT INTO samples SELECT attempt_id, seq + 10, case_id, repeat, role,"
+				" metric, 'Infinity', unit, 'Infinity', orig_unit, interval FROM samples;"
+				"INSERT INTO samples SELECT attempt_id, seq + 20, case_id, repeat, role,"
+				" metric, '-Infinity', unit, NULL, orig_unit, interval FROM samples"
+				" WHERE seq < 10;"
+				"INSERT INTO samples SELECT attempt_id, seq + 30, case_id, repeat, role,"
+				" metric, 'NaN', unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;");
+		return;
+	}
+	nr_tdb_exec(db, "PRAGMA writable_schema = ON;"
+			"UPDATE sqlite_master SET sql = replace(sql, 'value REAL NOT NULL', 'value REAL')"
+			" WHERE name = 'samples';"
+			"PRAGMA writable_schema = OFF;");
+	nr_tdb_exec(db, "INSERT INTO samples SELECT attempt_id, seq + 10, case_id, repeat, role, metric,"
+			" 9e999, unit, 9e999, orig_unit, interval FROM samples;"
+			"INSERT INTO samples SELECT attempt_id, seq + 20, case_id, repeat, role, metric,"
+			" -9e999, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;"
+			"INSERT INTO samples SELECT attempt_id, seq + 30, case_id, repeat, role, metric,"
+			" NULL, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;");
+}
+
+NR_STORE_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
+{
+	const char *db = nr_tdb_new(kind, "old"), *merged = nr_tdb_new(kind, "merged");
+	struct nr_store *st = nr_tdb_open(db);
 	char run_id[NR_UUID_LEN + 1], cids[2][NR_UUID_LEN + 1];
 	struct nr_sample_row *rows;
 	struct nr_run_rec run = { 0 };
-	sqlite3 *db;
 	size_t n, i;
 
-	make_run(st, "camp", 2, run_id, cids);
-	save_attempt(st, cids[0], 1, 0, 10.0, "x");
-	save_attempt(st, cids[0], 2, 1, 12.0, "x");
+	nr_tdb_make_run(st, "camp", 2, run_id, cids);
+	nr_tdb_save_attempt(st, cids[0], 1, 0, 10.0, "x");
+	nr_tdb_save_attempt(st, cids[0], 2, 1, 12.0, "x");
 	CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
 	free(run.status);
 	run.status = strdup(NR_RUN_PASSED);
@@ -391,26 +392,9 @@ NR_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
 	CHECK_OK(nr_store_run_update(st, &run, NULL));
 	nr_run_rec_release(&run);
 	nr_store_close(st);
-	/* what older netrigs stored: infinities, and (hand-edited files) NULL */
-	CHECK(sqlite3_open("old.db", &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db,
-			   "PRAGMA writable_schema = ON;"
-			   "UPDATE sqlite_master SET sql = replace(sql, 'value REAL NOT NULL', 'value REAL')"
-			   " WHERE name = 'samples';"
-			   "PRAGMA writable_schema = OFF;", NULL, NULL, NULL) == SQLITE_OK);
-	sqlite3_close(db);
-	CHECK(sqlite3_open("old.db", &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db,
-			   "INSERT INTO samples SELECT attempt_id, seq + 10, case_id, repeat, role, metric,"
-			   " 9e999, unit, 9e999, orig_unit, interval FROM samples;"
-			   "INSERT INTO samples SELECT attempt_id, seq + 20, case_id, repeat, role, metric,"
-			   " -9e999, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;"
-			   "INSERT INTO samples SELECT attempt_id, seq + 30, case_id, repeat, role, metric,"
-			   " NULL, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;",
-			   NULL, NULL, NULL) == SQLITE_OK);
-	sqlite3_close(db);
-	CHECK_EQ(count_rows("old.db", "SELECT count(*) FROM samples"), 8);
-	st = open_ok("old.db");
+	add_values_not_finite(db);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM samples"), 8);
+	st = nr_tdb_open(db);
 	CHECK_OK(nr_store_samples_list(st, run_id, true, &rows, &n, NULL));
 	CHECK_EQ(n, 2);
 	for (i = 0; i < n; i++)
@@ -427,11 +411,11 @@ NR_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
 	nr_sample_rows_free(rows, n);
 	nr_store_close(st);
 	/* a merge brings the finite values over, and only those */
-	st = open_ok("merged.db");
-	CHECK_OK(nr_store_merge(st, "old.db", &(struct nr_merge_stats){ 0 }, NULL));
+	st = nr_tdb_open(merged);
+	CHECK_OK(nr_store_merge(st, db, &(struct nr_merge_stats){ 0 }, NULL));
 	nr_store_close(st);
-	CHECK_EQ(count_rows("merged.db", "SELECT count(*) FROM samples"), 2);
-	CHECK_EQ(count_rows("merged.db", "SELECT count(*) FROM samples WHERE abs(value) < 1e308"), 2);
+	CHECK_EQ(nr_tdb_count(merged, "SELECT count(*) FROM samples"), 2);
+	CHECK_EQ(nr_tdb_count(merged, "SELECT count(*) FROM samples WHERE abs(value) < 1e308"), 2);
 }
 
 /*
@@ -441,20 +425,33 @@ NR_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
  * given, never crashes or finalizes a statement twice, and leaves the
  * store taking writes again once the cause is gone.
  */
-static const char *const failing_writes[] = {
-	"INSERT ON runs", "INSERT ON hosts", "INSERT ON cases", "UPDATE ON runs",
-	"UPDATE ON cases", "INSERT ON attempts", "INSERT ON outputs", "INSERT ON samples",
-	"INSERT ON metrics", "INSERT ON events",
+static const struct {
+	const char *op, *table;
+} failing_writes[] = {
+	{ "INSERT", "runs" }, { "INSERT", "hosts" }, { "INSERT", "cases" }, { "UPDATE", "runs" },
+	{ "UPDATE", "cases" }, { "INSERT", "attempts" }, { "INSERT", "outputs" },
+	{ "INSERT", "samples" }, { "INSERT", "metrics" }, { "INSERT", "events" },
 };
 
-static void exec_on(const char *path, const char *sql)
+/* A trigger that fails every `op` on `table` with the message "boom", or none (op NULL). */
+static void boom(const char *db, const char *op, const char *table)
 {
-	sqlite3 *db;
+	char sql[512];
 
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		nr_test_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
+	if (nr_tdb_is_pg(db) && op)
+		snprintf(sql, sizeof(sql),
+			 "CREATE OR REPLACE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS"
+			 " $$BEGIN RAISE EXCEPTION 'boom'; END$$;"
+			 "CREATE TRIGGER boom BEFORE %s ON %s FOR EACH ROW EXECUTE FUNCTION boom()",
+			 op, table);
+	else if (op)
+		snprintf(sql, sizeof(sql),
+			 "CREATE TRIGGER boom BEFORE %s ON %s BEGIN SELECT raise(abort, 'boom'); END;",
+			 op, table);
+	else
+		snprintf(sql, sizeof(sql), "DROP TRIGGER boom%s%s", nr_tdb_is_pg(db) ? " ON " : "",
+			 nr_tdb_is_pg(db) ? table : "");
+	nr_tdb_exec(db, sql);
 }
 
 /* One run's whole life through the store; returns how many writes failed. */
@@ -501,8 +498,8 @@ static int life_of_a_run(struct nr_store *st, const char *path)
 	} while (0)
 	WRITE(nr_store_run_create(st, &run, &host, 1, &c, 1, &d));
 	if (r < 0) { /* nothing of the run was written */
-		CHECK_EQ(count_rows(path, "SELECT count(*) FROM runs WHERE campaign = 'life'"), 0);
-		CHECK_EQ(count_rows(path, "SELECT count(*) FROM hosts WHERE name = 'local'"), 0);
+		CHECK_EQ(nr_tdb_count(path, "SELECT count(*) FROM runs WHERE campaign = 'life'"), 0);
+		CHECK_EQ(nr_tdb_count(path, "SELECT count(*) FROM hosts WHERE name = 'local'"), 0);
 		nr_sample_set_release(&set);
 		return failed;
 	}
@@ -516,12 +513,12 @@ static int life_of_a_run(struct nr_store *st, const char *path)
 	a.started_us = a.finished_us = nr_wall_us();
 	c.status = NR_CASE_PASSED;
 	c.repeats_done = c.attempts = 1;
-	before = count_rows(path, "SELECT count(*) FROM outputs");
+	before = nr_tdb_count(path, "SELECT count(*) FROM outputs");
 	WRITE(nr_store_attempt_save(st, &c, &a, out, 2, &rs, 1, &d));
 	if (r < 0) { /* all of the attempt or nothing */
-		CHECK_EQ(count_rows(path, "SELECT count(*) FROM attempts WHERE number = 1 AND case_id NOT IN"
-					  " (SELECT id FROM cases WHERE status = 'passed')"), 0);
-		CHECK_EQ(count_rows(path, "SELECT count(*) FROM outputs"), before);
+		CHECK_EQ(nr_tdb_count(path, "SELECT count(*) FROM attempts WHERE number = 1 AND case_id NOT IN"
+					    " (SELECT id FROM cases WHERE status = 'passed')"), 0);
+		CHECK_EQ(nr_tdb_count(path, "SELECT count(*) FROM outputs"), before);
 	}
 	nr_uuid_v7(ev.id);
 	memcpy(ev.run_id, run.id, sizeof(run.id));
@@ -537,29 +534,30 @@ static int life_of_a_run(struct nr_store *st, const char *path)
 	return failed;
 }
 
-NR_TEST(store_every_write_that_fails_is_an_error_not_a_crash)
+NR_STORE_TEST(store_every_write_that_fails_is_an_error_not_a_crash)
 {
 	size_t i;
 
 	for (i = 0; i < NR_ARRAY_SIZE(failing_writes); i++) {
-		char path[32], sql[160];
+		char name[32];
+		const char *db;
 		struct nr_store *st;
 
-		snprintf(path, sizeof(path), "w%zu.db", i);
-		st = open_ok(path);
-		snprintf(sql, sizeof(sql),
-			 "CREATE TRIGGER boom BEFORE %s BEGIN SELECT raise(abort, 'boom'); END;",
-			 failing_writes[i]);
-		exec_on(path, sql);
-		if (life_of_a_run(st, path) == 0)
-			nr_test_fail(__FILE__, __LINE__, "no write failed with a trigger on %s",
-				     failing_writes[i]);
-		exec_on(path, "DROP TRIGGER boom");
+		snprintf(name, sizeof(name), "w%zu", i);
+		db = nr_tdb_new(kind, name);
+		st = nr_tdb_open(db);
+		boom(db, failing_writes[i].op, failing_writes[i].table);
+		if (life_of_a_run(st, db) == 0)
+			nr_test_fail(__FILE__, __LINE__, "no write failed with a trigger on %s %s",
+				     failing_writes[i].op, failing_writes[i].table);
+		boom(db, NULL, failing_writes[i].table);
 		/* the same store takes a whole run again: no transaction was left open */
-		CHECK_EQ(life_of_a_run(st, path), 0);
-		CHECK_EQ(count_rows(path, "SELECT count(*) FROM runs WHERE status = 'passed'"
+		CHECK_EQ(life_of_a_run(st, db), 0);
+		CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM runs WHERE status = 'passed'"
 					  " AND started_at = (SELECT max(started_at) FROM runs)"), 1);
 		nr_store_close(st);
+		if (i % 6 == 5)
+			nr_tdb_done(); /* a test has room for 8 schemas */
 	}
 }
 
@@ -588,16 +586,16 @@ NR_TEST(store_migrates_version_3_keeping_every_row)
 	nr_buf_release(&sql);
 	for (i = 0; i < NR_ARRAY_SIZE(all_tables); i++) {
 		snprintf(q, sizeof(q), "SELECT count(*) FROM %s", all_tables[i]);
-		before[i] = count_rows("v3.db", q);
+		before[i] = nr_tdb_count("v3.db", q);
 		CHECK(before[i] > 0);
 	}
-	st = open_ok("v3.db");
+	st = nr_tdb_open("v3.db");
 	CHECK_EQ(nr_store_opened_version(st), 3);
-	CHECK_EQ(count_rows("v3.db", "SELECT value FROM meta WHERE key = 'schema_version'"),
+	CHECK_EQ(nr_tdb_count("v3.db", "SELECT value FROM meta WHERE key = 'schema_version'"),
 		 NR_STORE_SCHEMA_VERSION);
 	for (i = 0; i < NR_ARRAY_SIZE(all_tables); i++) {
 		snprintf(q, sizeof(q), "SELECT count(*) FROM %s", all_tables[i]);
-		CHECK_EQ(count_rows("v3.db", q), before[i]);
+		CHECK_EQ(nr_tdb_count("v3.db", q), before[i]);
 	}
 	/* the interrupted run: the case it left 'running' is pending, its finished repeat kept */
 	CHECK_OK(nr_store_run_get(st, "01a244dd-5947", &run, NULL));
@@ -639,18 +637,19 @@ NR_TEST(store_migrates_version_3_keeping_every_row)
 	nr_run_rec_release(&run);
 	nr_store_close(st);
 	/* the finished run is as it was */
-	CHECK_EQ(count_rows("v3.db", "SELECT count(*) FROM cases c JOIN runs r ON r.id = c.run_id"
+	CHECK_EQ(nr_tdb_count("v3.db", "SELECT count(*) FROM cases c JOIN runs r ON r.id = c.run_id"
 				     " WHERE r.status = 'passed' AND c.status = 'passed' AND c.repeats_done = 2"), 3);
 }
 
-NR_TEST(store_claim_lets_exactly_one_take_a_run_over)
+NR_STORE_TEST(store_claim_lets_exactly_one_take_a_run_over)
 {
-	struct nr_store *a = open_ok("c.db"), *b = open_ok("c.db");
+	const char *db = nr_tdb_new(kind, "c");
+	struct nr_store *a = nr_tdb_open(db), *b = nr_tdb_open(db);
 	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
 	struct nr_run_rec seen_a = { 0 }, seen_b = { 0 }, now = { 0 };
 	struct nr_diag d = { 0 };
 
-	make_run(a, "camp", 1, run_id, cids);
+	nr_tdb_make_run(a, "camp", 1, run_id, cids);
 	CHECK_OK(nr_store_run_get(a, run_id, &seen_a, NULL));
 	free(seen_a.status);
 	seen_a.status = strdup(NR_RUN_INTERRUPTED);
@@ -684,7 +683,7 @@ NR_TEST(store_claim_lets_exactly_one_take_a_run_over)
 	nr_store_close(b);
 }
 
-NR_TEST(store_short_ids_are_the_shortest_unique_prefixes)
+NR_STORE_TEST(store_short_ids_are_the_shortest_unique_prefixes)
 {
 	static const struct {
 		const char *id, *short_id;
@@ -697,7 +696,7 @@ NR_TEST(store_short_ids_are_the_shortest_unique_prefixes)
 		{ "01a24493-0000-7000-8000-000000000000", "01a24493" },
 		{ "01b00000-0000-7000-8000-000000000000", "01b00000" },
 	};
-	struct nr_store *st = open_ok("s.db");
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "s"));
 	struct nr_run_rec *list, one;
 	size_t i, j, n;
 
@@ -728,16 +727,16 @@ NR_TEST(store_short_ids_are_the_shortest_unique_prefixes)
 	nr_store_close(st);
 }
 
-NR_TEST(store_controller_writes_are_its_heartbeat)
+NR_STORE_TEST(store_controller_writes_are_its_heartbeat)
 {
-	struct nr_store *st = open_ok("hb.db");
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "hb"));
 	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
 	struct nr_run_rec run = { 0 };
 	struct nr_event_rec ev = { 0 };
 	int64_t last;
 	int k;
 
-	make_run(st, "camp", 1, run_id, cids);
+	nr_tdb_make_run(st, "camp", 1, run_id, cids);
 	CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
 	last = run.heartbeat_us;
 	CHECK(last > 0);
@@ -752,7 +751,7 @@ NR_TEST(store_controller_writes_are_its_heartbeat)
 			ev.message = "waiting";
 			CHECK_OK(nr_store_event_add(st, &ev, NULL));
 		} else if (k == 1) {
-			save_attempt(st, cids[0], 1, 0, 1.0, "x");
+			nr_tdb_save_attempt(st, cids[0], 1, 0, 1.0, "x");
 		} else {
 			struct nr_case_rec c = { .status = NR_CASE_RUNNING, .repeats_done = 1, .attempts = 1 };
 

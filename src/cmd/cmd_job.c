@@ -1,0 +1,392 @@
+/*
+ * netrig job submit|list|show|cancel: the queue that `netrig worker`
+ * takes jobs from.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "campaign/campaign.h"
+#include "cmd/cmd.h"
+#include "store/store.h"
+
+extern const struct nr_cmd nr_cmd_job;
+
+/* "K=V" with a non-empty K, split at the first '=' */
+static bool is_kv(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	return eq && eq != arg;
+}
+
+static char *dump(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+
+	json_decref(j);
+	return s;
+}
+
+static void kv_put(json_t *obj, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *k = nr_xstrndup(arg, (size_t)(eq - arg));
+
+	json_object_set_new(obj, k, json_string(eq + 1));
+	free(k);
+}
+
+/* Who asked: $USER (or the uid) at this machine. */
+static char *requester(void)
+{
+	char host[256] = "";
+	const char *user = getenv("USER");
+	char uid[32];
+
+	if (!user || !*user) {
+		snprintf(uid, sizeof(uid), "uid%u", (unsigned)getuid());
+		user = uid;
+	}
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	return nr_xasprintf("%s@%s", user, host[0] ? host : "?");
+}
+
+static int job_submit(const struct nr_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "test", required_argument, NULL, 't' },
+		{ "set", required_argument, NULL, 's' },
+		{ "needs", required_argument, NULL, 'n' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "requester", required_argument, NULL, 'r' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *tests = json_array(), *sets = json_object(), *needs = json_array(),
+	       *labels = json_object();
+	struct nr_job_rec job = { 0 };
+	struct nr_campaign *c = NULL;
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	const char *db = g->db_path, *who = NULL;
+	char *path = NULL, *who_owned = NULL;
+	bool quiet = g->quiet;
+	int opt, status = NR_EXIT_OK;
+	size_t i;
+
+	optind = 0; /* getopt_long starts afresh: argv[0] is the action */
+	while ((opt = getopt_long(argc, argv, "d:t:s:n:l:r:q", opts, NULL)) != -1) {
+		const char *what = opt == 's' ? "--set" : opt == 'n' ? "--needs" : "--label";
+
+		switch (opt) {
+		case 'd':
+			db = optarg;
+			break;
+		case 't':
+			json_array_append_new(tests, json_string(optarg));
+			break;
+		case 's':
+		case 'n':
+		case 'l':
+			if (!is_kv(optarg)) {
+				status = nr_cmd_error("job submit", NR_EXIT_USAGE, "%s wants K=V, not '%s'",
+						      what, optarg);
+				goto out;
+			}
+			if (opt == 'n')
+				json_array_append_new(needs, json_string(optarg));
+			else
+				kv_put(opt == 's' ? sets : labels, optarg);
+			break;
+		case 'r':
+			who = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		default:
+			status = nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
+			goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		status = nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
+		goto out;
+	}
+	/* a job that cannot load would fail on every worker: refused here, where its author is */
+	if (nr_campaign_load(argv[optind], NULL, &c, &d) < 0) {
+		fprintf(stderr, "%s\n", nr_diag_msg(&d));
+		status = NR_EXIT_USAGE;
+		goto out;
+	}
+	for (i = 0; i < json_array_size(tests); i++) {
+		const char *t = json_string_value(json_array_get(tests, i));
+		size_t k;
+
+		for (k = 0; k < c->n_tests && strcmp(c->tests[k].name, t); k++)
+			;
+		if (k == c->n_tests && !strpbrk(t, "*?[")) {
+			status = nr_cmd_error("job submit", NR_EXIT_USAGE, "%s has no test '%s'", c->path, t);
+			goto out;
+		}
+	}
+	if (json_object_size(sets) && !quiet)
+		fprintf(stderr, "netrig job submit: warning: this netrig's run has no --set yet; its"
+				" workers refuse the job (a newer worker applies it)\n");
+	path = realpath(argv[optind], NULL);
+	nr_uuid_v7(job.id);
+	job.campaign = c->name;
+	job.campaign_path = path ? path : c->path;
+	job.config = c->text;
+	job.tests = dump(tests);
+	job.overrides = dump(sets);
+	job.needs = dump(needs);
+	job.labels = dump(labels);
+	tests = sets = needs = labels = NULL;
+	job.requester = (char *)(who ? who : (who_owned = requester()));
+	job.created_us = nr_wall_us();
+	if (nr_store_open(db, &st, &d) < 0 || nr_store_job_add(st, &job, &d) < 0) {
+		status = nr_cmd_error("job submit", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	printf("job %s queued: campaign %s\n", job.id, c->name);
+out:
+	json_decref(tests);
+	json_decref(sets);
+	json_decref(needs);
+	json_decref(labels);
+	free(job.tests);
+	free(job.overrides);
+	free(job.needs);
+	free(job.labels);
+	free(who_owned);
+	free(path);
+	nr_store_close(st);
+	nr_campaign_free(c);
+	return status;
+}
+
+static const char *when(char *buf, size_t size, int64_t us)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (!us)
+		return "-";
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+/* "K=V,K=V" from a JSON array of strings or an object of them */
+static char *flat(const char *json)
+{
+	json_t *j = json_loads(json ? json : "null", 0, NULL);
+	struct nr_buf b = NR_BUF_INIT;
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_array(j))
+		json_array_foreach(j, i, v)
+			nr_buf_addf(&b, "%s%s", b.len ? "," : "", json_string_value(v));
+	else if (json_is_object(j))
+		json_object_foreach(j, k, v)
+			nr_buf_addf(&b, "%s%s=%s", b.len ? "," : "", k, json_string_value(v));
+	json_decref(j);
+	if (!b.len)
+		nr_buf_adds(&b, "-");
+	return nr_buf_detach(&b, NULL);
+}
+
+static int open_existing(const char *name, const char *db, struct nr_store **st)
+{
+	struct nr_diag d = { 0 };
+
+	if (nr_store_open_existing(db, st, &d) < 0)
+		return nr_cmd_error(name, NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+	return 0;
+}
+
+static int job_list(const struct nr_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "status", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = g->db_path, *status = NULL;
+	struct nr_job_rec *v = NULL;
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	size_t n = 0, i;
+	int opt, r;
+
+	optind = 0; /* getopt_long starts afresh: argv[0] is the action */
+	while ((opt = getopt_long(argc, argv, "d:s:", opts, NULL)) != -1) {
+		if (opt == 'd')
+			db = optarg;
+		else if (opt == 's')
+			status = optarg;
+		else
+			return nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
+	}
+	if (optind != argc)
+		return nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
+	if ((r = open_existing("job list", db, &st)) != 0)
+		return r;
+	if (nr_store_jobs_list(st, status, &v, &n, &d) < 0) {
+		nr_store_close(st);
+		return nr_cmd_error("job list", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
+	}
+	printf("%-8s  %-9s  %-20s  %5s  %-8s  %-19s  %s\n", "job", "status", "campaign", "tries",
+	       "run", "created (UTC)", "needs");
+	for (i = 0; i < n; i++) {
+		char *name = nr_str_escaped(v[i].campaign), *needs = flat(v[i].needs), t[32];
+
+		printf("%-8.8s  %-9s  %-20s  %5d  %-8.8s  %-19s  %s\n", v[i].id, v[i].status, name,
+		       v[i].tries, v[i].run_id[0] ? v[i].run_id : "-",
+		       when(t, sizeof(t), v[i].created_us), needs);
+		free(name);
+		free(needs);
+	}
+	nr_jobs_free(v, n);
+	nr_store_close(st);
+	return NR_EXIT_OK;
+}
+
+static int job_show(const struct nr_global *g, int argc, char **argv, bool cancel)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name = cancel ? "job cancel" : "job show", *db = g->db_path;
+	struct nr_job_rec j = { 0 };
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	int opt, r, status = NR_EXIT_OK;
+
+	optind = 0; /* getopt_long starts afresh: argv[0] is the action */
+	while ((opt = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+		if (opt != 'd')
+			return nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
+		db = optarg;
+	}
+	if (optind + 1 != argc)
+		return nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
+	if ((r = open_existing(name, db, &st)) != 0)
+		return r;
+	if ((r = nr_store_job_get(st, argv[optind], &j, &d)) < 0) {
+		status = nr_cmd_error(name, r == NR_ENOTFOUND || r == NR_EAMBIGUOUS ? NR_EXIT_USAGE
+										    : NR_EXIT_INFRA,
+				      "%s", nr_diag_msg(&d));
+		goto out;
+	}
+	if (cancel) {
+		r = nr_store_job_cancel(st, j.id, nr_wall_us(), &d);
+		if (r == -EBUSY)
+			status = nr_cmd_error(name, NR_EXIT_FAIL, "job %s has ended already (%s)", j.id,
+					      j.status);
+		else if (r < 0)
+			status = nr_cmd_error(name, NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
+		else
+			printf("job %s cancelled%s\n", j.id,
+			       strcmp(j.status, NR_JOB_RUNNING) ? ""
+							       : " (its worker stops at its next lease renewal)");
+		goto out;
+	}
+	{
+		char t1[32], t2[32], t3[32], t4[32];
+		char *tests = flat(j.tests), *sets = flat(j.overrides), *needs = flat(j.needs),
+		     *labels = flat(j.labels), *camp = nr_str_escaped(j.campaign);
+
+		printf("job        %s\nstatus     %s\ncampaign   %s\n", j.id, j.status, camp);
+		if (j.config)
+			printf("file       %s\n", j.campaign_path ? j.campaign_path : "-");
+		else
+			printf("repository %s %s at %s\n", j.repo, j.repo_path, j.repo_commit);
+		printf("tests      %s\nset        %s\nneeds      %s\nlabels     %s\n", tests, sets,
+		       needs, labels);
+		printf("requester  %s\ncreated    %s\nstarted    %s\nfinished   %s\n",
+		       j.requester ? j.requester : "-", when(t1, sizeof(t1), j.created_us),
+		       when(t2, sizeof(t2), j.started_us), when(t3, sizeof(t3), j.finished_us));
+		printf("worker     %s\nlease      %s\ntries      %d (%d failed in a row)\nrun        %s\n",
+		       j.worker ? j.worker : "-", when(t4, sizeof(t4), j.lease_until_us), j.tries,
+		       j.failures, j.run_id[0] ? j.run_id : "-");
+		if (j.reasons) {
+			/* a line each, escaped (they hold roles' and servers' words) */
+			const char *p = j.reasons;
+
+			printf("reasons\n");
+			while (*p) {
+				size_t len = strcspn(p, "\n");
+				char *line = nr_xstrndup(p, len), *shown = nr_str_escaped(line);
+
+				printf("  %s\n", shown);
+				free(shown);
+				free(line);
+				p += len + (p[len] == '\n');
+			}
+		}
+		free(tests);
+		free(sets);
+		free(needs);
+		free(labels);
+		free(camp);
+	}
+out:
+	nr_job_rec_release(&j);
+	nr_store_close(st);
+	return status;
+}
+
+static int run_job_cmd(const struct nr_global *g, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(sub, "submit"))
+		return job_submit(g, argc - 1, argv + 1);
+	if (!strcmp(sub, "list"))
+		return job_list(g, argc - 1, argv + 1);
+	if (!strcmp(sub, "show"))
+		return job_show(g, argc - 1, argv + 1, false);
+	if (!strcmp(sub, "cancel"))
+		return job_show(g, argc - 1, argv + 1, true);
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
+		return nr_cmd_usage(&nr_cmd_job, stdout, NR_EXIT_OK);
+	return nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
+}
+
+const struct nr_cmd nr_cmd_job = {
+	.name = "job",
+	.summary = "queue campaigns for workers (netrig worker), list, show and cancel jobs",
+	.usage = "job submit CAMPAIGN.yaml [--db URL] [--test NAME]... [--set K=V]...\n"
+		 "                  [--needs K=V]... [--label K=V]... [--requester WHO] [-q]\n"
+		 "       netrig job list [--db URL] [--status queued|running|done|failed|cancelled]\n"
+		 "       netrig job show JOB [--db URL]\n"
+		 "       netrig job cancel JOB [--db URL]\n"
+		 "\n"
+		 "  --test NAME     run only this test (repeatable)\n"
+		 "  --set K=V       a parameter override (stored; this netrig's workers refuse\n"
+		 "                  such a job: run has no --set yet)\n"
+		 "  --needs K=V     only a worker that offers K=V takes the job (repeatable)\n"
+		 "  --label K=V     a label of the job's run (repeatable); the run also gets job=ID\n"
+		 "\n"
+		 "The job holds the campaign file's text: edits after submit do not change it.\n"
+		 "JOB is an id or a unique prefix. Exit status: 0, 1 cancel of a job that\n"
+		 "ended, 2 bad usage or campaign, 3 store failure.",
+	.run = run_job_cmd,
+};

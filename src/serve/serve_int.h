@@ -1,0 +1,115 @@
+/*
+ * What the server's files share (serve_http.c: the daemon, requests,
+ * store handles, rate limits, logs; serve_api.c: the routes). Internal to
+ * serve/.
+ */
+#ifndef NR_SERVE_INT_H
+#define NR_SERVE_INT_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "base/buf.h"
+#include "serve/serve.h"
+#include "store/store.h"
+
+/* Counters for /metrics. */
+struct nr__serve_counts {
+	atomic_ullong requests[6]; /* by status class: [1] 1xx ... [5] 5xx */
+	atomic_ullong uploads;     /* bundles stored */
+	atomic_ullong latency_us;  /* sum over requests */
+};
+
+struct nr_serve {
+	const struct nr_serve_config *cfg;
+	struct MHD_Daemon *mhd;
+	char *db;
+	unsigned port;
+	nr_serve_log_fn log;
+	void *log_ctx;
+	/* store handles, one per request at a time (an SQLite handle is not shared between threads) */
+	pthread_mutex_t pool_lock;
+	struct nr_store **pool;
+	size_t n_pool;
+	/* one bundle import at a time: an owner check and the merge after it must not interleave */
+	pthread_mutex_t upload_lock;
+	/* per-token request budget (a token bucket each) */
+	pthread_mutex_t rate_lock;
+	struct nr__serve_rate *rates;
+	size_t n_rates, cap_rates;
+	atomic_int in_flight; /* requests begun and not completed */
+	struct nr__serve_counts counts;
+	char *tls_key, *tls_cert; /* PEM text for MHD */
+};
+
+struct nr__serve_rate {
+	char token_id[NR_TOKEN_ID_LEN + 1];
+	double tokens;     /* requests it may make now */
+	int64_t last_us;   /* when tokens was computed */
+};
+
+/* One request, from its first bytes to its last. */
+struct nr__serve_req {
+	struct nr_serve *srv;
+	struct MHD_Connection *conn;
+	const char *method; /* MHD's, valid for the request */
+	char *path;         /* the decoded path, without the query */
+	int64_t start_us;
+	struct nr_buf body;
+	bool body_refused;  /* a response went out before the body was read */
+	bool answered;
+	/* the token's user once authenticated (free), and its id */
+	char *user;
+	char token_id[NR_TOKEN_ID_LEN + 1];
+	struct nr_store *st; /* a pool handle while the request uses the store */
+	/* the response */
+	unsigned status;
+	struct nr_buf out;
+	const char *content_type;
+	char *location;
+	unsigned retry_after_s;
+	bool html; /* a page: served with a Content-Security-Policy that runs and fetches nothing */
+};
+
+/* A query argument (decoded), or NULL. */
+const char *nr__serve_arg(struct nr__serve_req *q, const char *key);
+/* A request header, or NULL. */
+const char *nr__serve_header(struct nr__serve_req *q, const char *key);
+/* An error answer: {"error": {"status": N, "message": "..."}}; returns -1. */
+int nr__serve_fail(struct nr__serve_req *q, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A JSON answer from text (taken over). */
+void nr__serve_json(struct nr__serve_req *q, unsigned status, struct nr_buf *json);
+/*
+ * Authenticate the request for `scope`: 0 with q->user set, or -1 with
+ * the error answered (401, 403, 429 for a token over its rate, 500).
+ */
+int nr__serve_auth(struct nr__serve_req *q, const char *scope);
+/* Whether reading needs a token, and if so, that the request has one (else -1, answered). */
+int nr__serve_auth_read(struct nr__serve_req *q);
+/* A store handle for this request (q->st), or -1 answered 503. */
+int nr__serve_store(struct nr__serve_req *q);
+/* The server's base URL for the URLs it answers with (free it). */
+char *nr__serve_base_url(struct nr__serve_req *q);
+/* Log a line (escaped: paths and messages come from outside). */
+void nr__serve_logf(struct nr_serve *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- routes (serve_api.c) ---- */
+
+/* Whether the request's route takes a body, and the scope it needs before the body is read. */
+const char *nr__serve_body_scope(const char *method, const char *path);
+/* Answer a complete request. */
+void nr__serve_route(struct nr__serve_req *q);
+
+/* ---- pages (serve_pages.c) ---- */
+
+/* The SVG badge of a campaign's latest run. */
+void nr__serve_badge(struct nr__serve_req *q, const char *campaign);
+/* A run's HTML report; a campaign's (its latest run's, against its branch). */
+void nr__serve_run_page(struct nr__serve_req *q, const char *sel);
+void nr__serve_campaign_page(struct nr__serve_req *q, const char *campaign);
+/* Prometheus text: runs by status, uploads, requests by status class, latency. */
+void nr__serve_metrics(struct nr__serve_req *q);
+
+#endif

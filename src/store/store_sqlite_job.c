@@ -1,0 +1,245 @@
+/*
+ * The job queue in an SQLite file: one machine's workers. A claim is a
+ * BEGIN IMMEDIATE transaction: the file's write lock makes the workers
+ * take turns, so the job one finds is still free when it takes it.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "store/store_sqlite_int.h"
+
+#define DB(st) (((struct nr__store_sqlite *)(st))->db)
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* 0 ("not yet", "none") is NULL */
+static void bind_time(sqlite3_stmt *s, int i, int64_t us)
+{
+	if (us)
+		sqlite3_bind_int64(s, i, us);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void read_job(sqlite3_stmt *s, struct nr_job_rec *j)
+{
+	const char *col[NR__STORE_JOB_NCOLS];
+	int i;
+
+	for (i = 0; i < NR__STORE_JOB_NCOLS; i++)
+		col[i] = (const char *)sqlite3_column_text(s, i);
+	nr__store_job_read(j, col);
+}
+
+/* Step a write that must change exactly one row, and finalize it: 0, or -EBUSY when none. */
+static int write_one(sqlite3 *db, sqlite3_stmt *s, const char *what, struct nr_diag *d)
+{
+	int r = 0;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		r = nr__store_sqlite_error(db, d, what);
+	else if (sqlite3_changes(db) != 1)
+		r = -EBUSY;
+	sqlite3_finalize(s);
+	return r;
+}
+
+static const char SQL_JOB_INSERT[] =
+	"INSERT INTO jobs (id, campaign, campaign_path, config, repo, repo_path, repo_commit,"
+	" tests, overrides, needs, labels, requester, status, created_at)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)";
+
+int nr__store_sqlite_job_add(struct nr_store *st, const struct nr_job_rec *j, struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_INSERT, &s, d)) < 0)
+		return r;
+	bind_text(s, 1, j->id);
+	bind_text(s, 2, j->campaign);
+	bind_text(s, 3, j->campaign_path);
+	bind_text(s, 4, j->config);
+	bind_text(s, 5, j->repo);
+	bind_text(s, 6, j->repo_path);
+	bind_text(s, 7, j->repo_commit);
+	bind_text(s, 8, j->tests ? j->tests : "[]");
+	bind_text(s, 9, j->overrides ? j->overrides : "{}");
+	bind_text(s, 10, j->needs ? j->needs : "[]");
+	bind_text(s, 11, j->labels ? j->labels : "{}");
+	bind_text(s, 12, j->requester);
+	sqlite3_bind_int64(s, 13, j->created_us);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		r = nr__store_sqlite_error(DB(st), d, "queueing the job");
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* The oldest job free for a worker offering ?2, or whose lease ended before ?1. */
+static const char SQL_JOB_FIND[] =
+	"SELECT j.id FROM jobs j"
+	" WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_until < ?1))"
+	"   AND NOT EXISTS (SELECT 1 FROM json_each(j.needs) n"
+	"                   WHERE n.value NOT IN (SELECT value FROM json_each(?2)))"
+	" ORDER BY j.created_at, j.id LIMIT 1";
+/* (every SET reads the row as it was: a lost try is the one before) */
+static const char SQL_JOB_TAKE[] =
+	"UPDATE jobs SET"
+	"  reasons = CASE WHEN status = 'running'"
+	"    THEN coalesce(reasons, '') || 'try ' || tries || ' on ' || coalesce(worker, '?') || ?5"
+	"    ELSE reasons END,"
+	"  status = 'running', worker = ?2, lease_until = ?3, tries = tries + 1,"
+	"  started_at = coalesce(started_at, ?4)"
+	" WHERE id = ?1";
+static const char SQL_JOB_BY_ID[] = "SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j WHERE j.id = ?";
+
+int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const char *offers,
+			       int64_t now_us, int64_t lease_us, struct nr_job_rec *ret,
+			       struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s = NULL;
+	struct nr_job_rec job = { 0 };
+	char id[NR_UUID_LEN + 1] = "";
+	bool claimed = false;
+	int r, rc;
+
+	if ((r = nr__store_sqlite_begin(db, d)) < 0)
+		return r;
+	if ((r = nr__store_sqlite_prepare(db, SQL_JOB_FIND, &s, d)) < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, now_us);
+	bind_text(s, 2, offers ? offers : "[]");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(s, 0));
+	else if (rc != SQLITE_DONE)
+		r = nr__store_sqlite_error(db, d, "looking for a job");
+	sqlite3_finalize(s);
+	s = NULL;
+	if (r < 0)
+		goto out;
+	if (!id[0]) {
+		r = NR_ENOTFOUND;
+		goto out;
+	}
+	if ((r = nr__store_sqlite_prepare(db, SQL_JOB_TAKE, &s, d)) < 0)
+		goto out;
+	bind_text(s, 1, id);
+	bind_text(s, 2, worker);
+	sqlite3_bind_int64(s, 3, now_us + lease_us);
+	sqlite3_bind_int64(s, 4, now_us);
+	bind_text(s, 5, NR__STORE_JOB_LOST);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		r = nr__store_sqlite_error(db, d, "claiming a job");
+	sqlite3_finalize(s);
+	s = NULL;
+	if (r < 0)
+		goto out;
+	if ((r = nr__store_sqlite_prepare(db, SQL_JOB_BY_ID, &s, d)) < 0)
+		goto out;
+	bind_text(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		read_job(s, &job);
+		claimed = true;
+	} else
+		r = nr__store_sqlite_error(db, d, "reading the job claimed");
+	sqlite3_finalize(s);
+	s = NULL;
+out:
+	if (r == NR_ENOTFOUND) {
+		nr__store_sqlite_end(db, 0, NULL); /* wrote nothing */
+		return r;
+	}
+	r = nr__store_sqlite_end(db, r, d);
+	if (r == 0)
+		*ret = job;
+	else if (claimed)
+		nr_job_rec_release(&job);
+	return r;
+}
+
+static const char SQL_JOB_UPDATE[] =
+	"UPDATE jobs SET status = ?, lease_until = ?, run_id = coalesce(?, run_id), failures = ?,"
+	" reasons = ?, finished_at = ? WHERE id = ? AND worker = ? AND status = 'running'";
+
+int nr__store_sqlite_job_update(struct nr_store *st, const struct nr_job_rec *j,
+				const char *worker, struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_UPDATE, &s, d)) < 0)
+		return r;
+	bind_text(s, 1, j->status);
+	bind_time(s, 2, j->lease_until_us);
+	bind_text(s, 3, j->run_id[0] ? j->run_id : NULL);
+	sqlite3_bind_int(s, 4, j->failures);
+	bind_text(s, 5, j->reasons);
+	bind_time(s, 6, j->finished_us);
+	bind_text(s, 7, j->id);
+	bind_text(s, 8, worker);
+	return write_one(DB(st), s, "updating the job", d);
+}
+
+static const char SQL_JOB_CANCEL[] =
+	"UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_until = NULL"
+	" WHERE id = ? AND status IN ('queued', 'running')";
+
+int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, int64_t now_us,
+				struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_CANCEL, &s, d)) < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, now_us);
+	bind_text(s, 2, id);
+	return write_one(DB(st), s, "cancelling the job", d);
+}
+
+static const char SQL_JOBS_LIST[] =
+	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
+	" WHERE (?1 IS NULL OR j.status = ?1) AND (?2 IS NULL OR j.id LIKE ?2 ESCAPE '\\')"
+	" ORDER BY j.created_at, j.id";
+
+int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const char *id_like,
+			       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	struct nr_job_rec *v = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t n = 0, cap = 0;
+	int r, rc;
+
+	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOBS_LIST, &s, d)) < 0)
+		return r;
+	bind_text(s, 1, status);
+	bind_text(s, 2, id_like);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = nr_xrealloc(v, cap * sizeof(*v));
+		}
+		read_job(s, &v[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		r = nr__store_sqlite_error(DB(st), d, "reading the jobs");
+		nr_jobs_free(v, n);
+	} else {
+		*ret = v;
+		*ret_n = n;
+	}
+	sqlite3_finalize(s);
+	return r;
+}

@@ -1,0 +1,272 @@
+/*
+ * The SQLite backend's part of netrig serve: users, tokens (hashes only),
+ * who uploaded which run, and which runs a client pushed where. Every
+ * statement takes its values as parameters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "store/store_sqlite_int.h"
+
+#define DB(st) (((struct nr__store_sqlite *)(st))->db)
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static char *col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? nr_xstrdup((const char *)t) : NULL;
+}
+
+/* Step a statement that returns no rows; *ret_changes the rows it changed. */
+static int step_write(sqlite3 *db, sqlite3_stmt *s, int *ret_changes, struct nr_diag *d)
+{
+	int r = 0;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		r = nr__store_sqlite_error(db, d, "write");
+	else if (ret_changes)
+		*ret_changes = sqlite3_changes(db);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int nr__store_sqlite_user_add(struct nr_store *st, const char *id, const char *name,
+			      int64_t now_us, struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int changes = 0, r;
+
+	r = nr__store_sqlite_prepare(DB(st), "INSERT INTO users (id, name, created_at)"
+				     " VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", &s, d);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, id);
+	bind_text(s, 2, name);
+	sqlite3_bind_int64(s, 3, now_us);
+	if ((r = step_write(DB(st), s, &changes, d)) < 0)
+		return r;
+	return changes ? 0 : nr_diagf(d, NR_EINVAL, "a user '%s' exists already", name);
+}
+
+int nr__store_sqlite_token_add(struct nr_store *st, const struct nr_token_rec *t,
+			       struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int changes = 0, r;
+
+	r = nr__store_sqlite_prepare(DB(st),
+		"INSERT INTO tokens (id, user_id, scope, hash, created_at, expires_at)"
+		" SELECT ?, u.id, ?, ?, ?, ? FROM users u WHERE u.name = ?", &s, d);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, t->id);
+	bind_text(s, 2, t->scope);
+	bind_text(s, 3, t->hash);
+	sqlite3_bind_int64(s, 4, t->created_us);
+	if (t->expires_us)
+		sqlite3_bind_int64(s, 5, t->expires_us);
+	else
+		sqlite3_bind_null(s, 5);
+	bind_text(s, 6, t->user);
+	if ((r = step_write(DB(st), s, &changes, d)) < 0)
+		return r;
+	return changes ? 0 : nr_diagf(d, NR_ENOTFOUND, "no user '%s' (netrig user add NAME)", t->user);
+}
+
+#define TOKEN_COLUMNS \
+	"SELECT t.id, u.name, t.scope, t.hash, t.created_at, coalesce(t.expires_at, 0)," \
+	" coalesce(t.revoked_at, 0) FROM tokens t JOIN users u ON u.id = t.user_id"
+
+static void read_token(sqlite3_stmt *s, struct nr_token_rec *t)
+{
+	const unsigned char *id = sqlite3_column_text(s, 0), *hash = sqlite3_column_text(s, 3);
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s", id ? (const char *)id : "");
+	t->user = col_text(s, 1);
+	t->scope = col_text(s, 2);
+	snprintf(t->hash, sizeof(t->hash), "%s", hash ? (const char *)hash : "");
+	t->created_us = sqlite3_column_int64(s, 4);
+	t->expires_us = sqlite3_column_int64(s, 5);
+	t->revoked_us = sqlite3_column_int64(s, 6);
+}
+
+int nr__store_sqlite_token_get(struct nr_store *st, const char *id, struct nr_token_rec *ret,
+			       struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int rc, r;
+
+	r = nr__store_sqlite_prepare(DB(st), TOKEN_COLUMNS " WHERE t.id = ?", &s, d);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_token(s, ret);
+	else if (rc == SQLITE_DONE)
+		r = nr_diagf(d, NR_ENOTFOUND, "no token %s", id);
+	else
+		r = nr__store_sqlite_error(DB(st), d, "tokens");
+	sqlite3_finalize(s);
+	return r;
+}
+
+int nr__store_sqlite_tokens_list(struct nr_store *st, struct nr_token_rec **ret, size_t *ret_n,
+				 struct nr_diag *d)
+{
+	struct nr_token_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc, r;
+
+	r = nr__store_sqlite_prepare(DB(st), TOKEN_COLUMNS " ORDER BY t.created_at, t.id", &s, d);
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = nr__grow(v, sizeof(*v), n + 1, &cap);
+		read_token(s, &v[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		r = nr__store_sqlite_error(DB(st), d, "tokens");
+		nr_tokens_free(v, n);
+	} else {
+		*ret = v;
+		*ret_n = n;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int nr__store_sqlite_token_revoke(struct nr_store *st, const char *id, int64_t now_us,
+				  struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int changes = 0, r;
+
+	r = nr__store_sqlite_prepare(DB(st), "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?)"
+				     " WHERE id = ?", &s, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, now_us);
+	bind_text(s, 2, id);
+	if ((r = step_write(DB(st), s, &changes, d)) < 0)
+		return r;
+	return changes ? 0 : nr_diagf(d, NR_ENOTFOUND, "no token %s", id);
+}
+
+int nr__store_sqlite_upload_owner(struct nr_store *st, const char *run_id, bool *ret_exists,
+				  char **ret_user, struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int rc, r;
+
+	r = nr__store_sqlite_prepare(DB(st), "SELECT u.user_name FROM runs r"
+				     " LEFT JOIN uploads u ON u.run_id = r.id WHERE r.id = ?", &s, d);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, run_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		*ret_exists = rc == SQLITE_ROW;
+		*ret_user = rc == SQLITE_ROW ? col_text(s, 0) : NULL;
+	} else {
+		r = nr__store_sqlite_error(DB(st), d, "uploads");
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int nr__store_sqlite_push_mark(struct nr_store *st, const char *run_id, const char *server,
+			       const char *url, int64_t now_us, struct nr_diag *d)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	r = nr__store_sqlite_prepare(DB(st), "INSERT INTO pushes (run_id, server, url, pushed_at)"
+				     " VALUES (?, ?, ?, ?) ON CONFLICT (run_id, server)"
+				     " DO UPDATE SET url = excluded.url, pushed_at = excluded.pushed_at",
+				     &s, d);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, run_id);
+	bind_text(s, 2, server);
+	bind_text(s, 3, url);
+	sqlite3_bind_int64(s, 4, now_us);
+	return step_write(DB(st), s, NULL, d);
+}
+
+int nr__store_sqlite_runs_unpushed(struct nr_store *st, const char *server, struct nr_strvec *ret,
+				   struct nr_diag *d)
+{
+	struct nr_strvec v = { 0 };
+	sqlite3_stmt *s;
+	int rc, r;
+
+	r = nr__store_sqlite_prepare(DB(st), "SELECT r.id FROM runs r WHERE r.status <> 'running'"
+				     " AND NOT EXISTS (SELECT 1 FROM pushes p WHERE p.run_id = r.id"
+				     " AND p.server = ?) ORDER BY r.started_at, r.id", &s, d);
+	if (r < 0)
+		return r;
+	bind_text(s, 1, server);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		nr_strvec_push(&v, (const char *)sqlite3_column_text(s, 0));
+	if (rc != SQLITE_DONE) {
+		r = nr__store_sqlite_error(DB(st), d, "pushes");
+		nr_strvec_clear(&v);
+	} else {
+		*ret = v;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int nr__store_sqlite_id_elsewhere(struct nr_store *st, const struct nr__store_table *t,
+				  const char *ids_json, const char *run_id, char *ret_id,
+				  struct nr_diag *d)
+{
+	/* one constant statement per table: no SQL is built from a name */
+	static const struct {
+		const char *table, *sql;
+	} q[] = {
+		{ "hosts", "SELECT id FROM hosts WHERE id IN (SELECT value FROM json_each(?1))"
+			   " AND run_id <> ?2 LIMIT 1" },
+		{ "cases", "SELECT id FROM cases WHERE id IN (SELECT value FROM json_each(?1))"
+			   " AND run_id <> ?2 LIMIT 1" },
+		{ "events", "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1))"
+			    " AND run_id <> ?2 LIMIT 1" },
+		{ "attempts", "SELECT a.id FROM attempts a JOIN cases c ON c.id = a.case_id"
+			      " WHERE a.id IN (SELECT value FROM json_each(?1)) AND c.run_id <> ?2"
+			      " LIMIT 1" },
+	};
+	sqlite3_stmt *s;
+	size_t i;
+	int rc, r;
+
+	for (i = 0; i < NR_ARRAY_SIZE(q) && strcmp(q[i].table, t->name); i++)
+		;
+	ret_id[0] = '\0';
+	if (i == NR_ARRAY_SIZE(q))
+		return 0;
+	if ((r = nr__store_sqlite_prepare(DB(st), q[i].sql, &s, d)) < 0)
+		return r;
+	bind_text(s, 1, ids_json);
+	bind_text(s, 2, run_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(ret_id, NR_UUID_LEN + 1, "%s", (const char *)sqlite3_column_text(s, 0));
+	else if (rc != SQLITE_DONE)
+		r = nr__store_sqlite_error(DB(st), d, t->name);
+	sqlite3_finalize(s);
+	return r;
+}

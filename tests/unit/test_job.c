@@ -1,0 +1,226 @@
+/* The job queue in the store, on both backends: claims, needs, leases, cancel, races. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "store/store.h"
+#include "test.h"
+#include "testdb.h"
+
+/* Queue a job of campaign `name` needing `needs` (a JSON array); its id in id. */
+static void add_job(struct nr_store *st, const char *name, const char *needs, int64_t created_us,
+		    char id[NR_UUID_LEN + 1])
+{
+	struct nr_job_rec j = { 0 };
+
+	nr_uuid_v7(j.id);
+	j.campaign = (char *)name;
+	j.config = (char *)"campaign: x\ntests: [{name: t, run: [true]}]\n";
+	j.needs = (char *)needs;
+	j.requester = (char *)"tester";
+	j.created_us = created_us;
+	CHECK_OK(nr_store_job_add(st, &j, NULL));
+	memcpy(id, j.id, sizeof(j.id));
+}
+
+/* Claim as `worker` offering `offers`; the claimed job's campaign, or "" when none fits. */
+static const char *claim(struct nr_store *st, const char *worker, const char *offers, int64_t now,
+			 struct nr_job_rec *j)
+{
+	static char name[64];
+	int r = nr_store_job_claim(st, worker, offers, now, 10000000, j, NULL);
+
+	if (r == NR_ENOTFOUND)
+		return "";
+	CHECK_OK(r);
+	snprintf(name, sizeof(name), "%s", j->campaign);
+	return name;
+}
+
+NR_STORE_TEST(job_claims_the_oldest_job_whose_needs_it_offers)
+{
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "jobs"));
+	char id[4][NR_UUID_LEN + 1];
+	struct nr_job_rec j = { 0 };
+	int64_t t = nr_wall_us();
+
+	add_job(st, "lab3", "[\"lab=lab3\"]", t, id[0]);
+	add_job(st, "any", "[]", t + 1, id[1]);
+	add_job(st, "lab3-x", "[\"env=x\",\"lab=lab3\"]", t + 2, id[2]);
+	add_job(st, "any2", "[]", t + 3, id[3]);
+	/* offering nothing: the jobs that need nothing, oldest first */
+	CHECK_STR(claim(st, "w1", "[]", t, &j), "any");
+	CHECK_STR(j.status, NR_JOB_RUNNING);
+	CHECK_STR(j.worker, "w1");
+	CHECK_EQ(j.tries, 1);
+	CHECK_EQ(j.lease_until_us, t + 10000000);
+	CHECK_EQ(j.started_us, t);
+	CHECK_STR(j.requester, "tester");
+	nr_job_rec_release(&j);
+	CHECK_STR(claim(st, "w1", "[\"lab=lab2\"]", t, &j), "any2");
+	nr_job_rec_release(&j);
+	CHECK_STR(claim(st, "w1", "[\"lab=lab2\"]", t, &j), "");
+	/* lab3 alone takes the job that needs only lab3; both needs take the other */
+	CHECK_STR(claim(st, "w2", "[\"lab=lab3\",\"os=linux\"]", t, &j), "lab3");
+	nr_job_rec_release(&j);
+	CHECK_STR(claim(st, "w2", "[\"lab=lab3\"]", t, &j), "");
+	CHECK_STR(claim(st, "w3", "[\"env=x\",\"lab=lab3\"]", t, &j), "lab3-x");
+	nr_job_rec_release(&j);
+	CHECK_STR(claim(st, "w3", "[\"env=x\",\"lab=lab3\"]", t, &j), "");
+	nr_store_close(st);
+}
+
+NR_STORE_TEST(job_whose_lease_ends_goes_to_the_next_worker_and_the_first_can_no_longer_write)
+{
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "lease"));
+	struct nr_job_rec a = { 0 }, b = { 0 }, got = { 0 };
+	char id[NR_UUID_LEN + 1];
+	int64_t t = nr_wall_us();
+
+	add_job(st, "j", "[]", t, id);
+	CHECK_STR(claim(st, "w1", "[]", t, &a), "j");
+	/* w1 records its run, then goes silent */
+	snprintf(a.run_id, sizeof(a.run_id), "%s", id);
+	CHECK_OK(nr_store_job_update(st, &a, "w1", NULL));
+	/* still held a moment before its lease ends; taken at once after */
+	CHECK_STR(claim(st, "w2", "[]", t + 9999999, &b), "");
+	CHECK_STR(claim(st, "w2", "[]", t + 10000001, &b), "j");
+	CHECK_EQ(b.tries, 2);
+	CHECK_STR(b.worker, "w2");
+	CHECK_STR(b.run_id, id); /* the run to resume */
+	CHECK(b.reasons && strstr(b.reasons, "try 1 on w1: the lease ended") != NULL);
+	CHECK_EQ(b.failures, 0); /* a lost worker is not the job's failure */
+	/* w1 wakes up: every write it tries is refused */
+	a.lease_until_us = t + 20000000;
+	CHECK(nr_store_job_update(st, &a, "w1", NULL) == -EBUSY);
+	/* w2 finishes it */
+	free(b.status);
+	b.status = strdup(NR_JOB_DONE);
+	b.finished_us = t + 10000002;
+	b.lease_until_us = 0;
+	CHECK_OK(nr_store_job_update(st, &b, "w2", NULL));
+	CHECK(nr_store_job_update(st, &b, "w2", NULL) == -EBUSY); /* ended: no more writes */
+	CHECK_OK(nr_store_job_get(st, id, &got, NULL));
+	CHECK_STR(got.status, NR_JOB_DONE);
+	CHECK_EQ(got.finished_us, t + 10000002);
+	CHECK_EQ(got.lease_until_us, 0);
+	CHECK_STR(claim(st, "w3", "[]", t + 99999999, &b), "");
+	nr_job_rec_release(&a);
+	nr_job_rec_release(&b);
+	nr_job_rec_release(&got);
+	nr_store_close(st);
+}
+
+NR_STORE_TEST(job_cancel_stops_a_queued_or_running_job_and_nothing_else)
+{
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "cancel"));
+	char q[NR_UUID_LEN + 1], r[NR_UUID_LEN + 1];
+	struct nr_job_rec j = { 0 }, got = { 0 };
+	struct nr_job_rec *v;
+	size_t n;
+	int64_t t = nr_wall_us();
+
+	add_job(st, "running", "[]", t, r);
+	add_job(st, "queued", "[]", t + 1, q);
+	CHECK_STR(claim(st, "w", "[]", t, &j), "running");
+	CHECK_OK(nr_store_job_cancel(st, q, t + 5, NULL));
+	CHECK_OK(nr_store_job_cancel(st, r, t + 6, NULL));
+	CHECK(nr_store_job_cancel(st, q, t + 7, NULL) == -EBUSY);
+	/* the running job's worker finds its lease gone at its next renewal */
+	CHECK(nr_store_job_update(st, &j, "w", NULL) == -EBUSY);
+	CHECK_STR(claim(st, "w", "[]", t + 99999999, &got), "");
+	CHECK_OK(nr_store_jobs_list(st, NR_JOB_CANCELLED, &v, &n, NULL));
+	CHECK_EQ(n, 2);
+	CHECK_EQ(v[1].finished_us, t + 5);
+	nr_jobs_free(v, n);
+	CHECK_OK(nr_store_jobs_list(st, NR_JOB_QUEUED, &v, &n, NULL));
+	CHECK_EQ(n, 0);
+	nr_jobs_free(v, n);
+	/* an id prefix: unique, ambiguous, none */
+	CHECK_OK(nr_store_job_get(st, q, &got, NULL));
+	CHECK_STR(got.campaign, "queued");
+	nr_job_rec_release(&got);
+	CHECK(nr_store_job_get(st, "0", &got, NULL) == NR_EAMBIGUOUS);
+	CHECK(nr_store_job_get(st, "zz", &got, NULL) == NR_ENOTFOUND);
+	CHECK(nr_store_job_get(st, "_", &got, NULL) == NR_ENOTFOUND); /* not a LIKE wildcard */
+	nr_job_rec_release(&j);
+	nr_store_close(st);
+}
+
+/*
+ * Workers (processes) claiming at once: every job is claimed by exactly
+ * one, none twice. Each child writes the ids it got to a file of its own.
+ */
+#define RACERS 4
+#define RACE_JOBS 40
+
+static void racer(const char *db, int i)
+{
+	struct nr_store *st = NULL;
+	struct nr_job_rec j = { 0 };
+	char name[32], path[32];
+	FILE *f;
+	int r, misses = 0;
+
+	snprintf(name, sizeof(name), "w%d", i);
+	snprintf(path, sizeof(path), "got.%d", i);
+	f = fopen(path, "w");
+	if (!f || nr_store_open(db, &st, NULL) < 0)
+		_exit(2);
+	while (misses < 3) {
+		r = nr_store_job_claim(st, name, "[]", nr_wall_us(), 60000000, &j, NULL);
+		if (r == NR_ENOTFOUND) {
+			misses++;
+			continue;
+		}
+		if (r < 0)
+			_exit(3);
+		fprintf(f, "%s\n", j.id);
+		nr_job_rec_release(&j);
+	}
+	fclose(f);
+	nr_store_close(st);
+	_exit(0);
+}
+
+NR_STORE_TEST(job_claimed_by_workers_at_once_goes_to_exactly_one)
+{
+	const char *db = nr_tdb_new(kind, "race");
+	struct nr_store *st = nr_tdb_open(db);
+	char id[NR_UUID_LEN + 1], line[64];
+	pid_t pids[RACERS];
+	int i, status, got = 0;
+	int64_t t = nr_wall_us();
+
+	for (i = 0; i < RACE_JOBS; i++)
+		add_job(st, "r", "[]", t + i, id);
+	nr_store_close(st); /* each racer opens its own: none inherits a connection */
+	for (i = 0; i < RACERS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			racer(db, i);
+	}
+	for (i = 0; i < RACERS; i++) {
+		CHECK(waitpid(pids[i], &status, 0) == pids[i]);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	for (i = 0; i < RACERS; i++) {
+		char path[32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "got.%d", i);
+		f = fopen(path, "r");
+		CHECK(f != NULL);
+		while (fgets(line, sizeof(line), f))
+			got++;
+		fclose(f);
+	}
+	/* every claim is a running job with one try: a job claimed twice would have 2 */
+	CHECK_EQ(got, RACE_JOBS);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM jobs WHERE status = 'running' AND tries = 1"),
+		 RACE_JOBS);
+}
