@@ -13,8 +13,9 @@ campaign: kill
 tests:
   - name: t
     repeat: 3
-    run: [sh, -c, 'head -c 200000 /dev/zero | tr "\0" x; echo; sleep 0.0$(od -An -N1 -tu1 /dev/urandom | tr -d " " | cut -c1); echo v={n}{repeat}']
-    matrix: {n: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}
+    run: [sh, -c, 'head -c 200000 /dev/zero | tr "\0" x; echo; sleep 0.1$(od -An -N1 -tu1 /dev/urandom | tr -d " " | cut -c1); echo v={n}{repeat}']
+    # 60 attempts of 0.1-0.2 s: enough to be killed 10 times however fast the machine
+    matrix: {n: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]}
     parse: {format: keyvalue, metrics: {v: {}}}
 EOF
 pid=""
