@@ -142,9 +142,27 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (json_object_size(sets) && !quiet)
-		fprintf(stderr, "netrig job submit: warning: this netrig's run has no --set yet; its"
-				" workers refuse the job (a newer worker applies it)\n");
+	{
+		/* a --set that names no parameter would fail on every worker: refused here */
+		struct nr_select sel = { 0 };
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(sets, k, v) {
+			char *arg = nr_xasprintf("%s=%s", k, json_string_value(v));
+
+			if (nr_select_add_set(&sel, arg, &d) < 0)
+				status = NR_EXIT_USAGE;
+			free(arg);
+		}
+		if (status == NR_EXIT_OK && nr_campaign_apply_set(c, &sel, &d) < 0)
+			status = NR_EXIT_USAGE;
+		nr_select_clear(&sel);
+		if (status != NR_EXIT_OK) {
+			fprintf(stderr, "%s\n", nr_diag_msg(&d));
+			goto out;
+		}
+	}
 	path = realpath(argv[optind], NULL);
 	nr_uuid_v7(job.id);
 	job.campaign = c->name;
@@ -161,7 +179,10 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 		status = nr_cmd_error("job submit", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
 		goto out;
 	}
-	printf("job %s queued: campaign %s\n", job.id, c->name);
+	if (quiet)
+		printf("%s\n", job.id);
+	else
+		printf("job %s queued: campaign %s\n", job.id, c->name);
 out:
 	json_decref(tests);
 	json_decref(sets);
@@ -379,11 +400,13 @@ const struct nr_cmd nr_cmd_job = {
 		 "       netrig job show JOB [--db URL]\n"
 		 "       netrig job cancel JOB [--db URL]\n"
 		 "\n"
-		 "  --test NAME     run only this test (repeatable)\n"
-		 "  --set K=V       a parameter override (stored; this netrig's workers refuse\n"
-		 "                  such a job: run has no --set yet)\n"
+		 "  --test PATTERN  the tests (or case keys) to run, as run --test takes them\n"
+		 "                  (repeatable)\n"
+		 "  --set K=V       matrix parameter K takes value V, as run --set (checked\n"
+		 "                  against the campaign here; one value per K)\n"
 		 "  --needs K=V     only a worker that offers K=V takes the job (repeatable)\n"
 		 "  --label K=V     a label of the job's run (repeatable); the run also gets job=ID\n"
+		 "  -q              print only the job's id\n"
 		 "\n"
 		 "The job holds the campaign file's text: edits after submit do not change it.\n"
 		 "JOB is an id or a unique prefix. Exit status: 0, 1 cancel of a job that\n"

@@ -213,24 +213,39 @@ static void on_run_event(void *ctx, const struct nr_event *ev)
 		jc->o->on_event(jc->o->ctx, ev);
 }
 
-/* The job's --test arguments and labels into the runner's options. */
+/* The job's --test and --set arguments and labels into the runner's options. */
 static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
 		       struct nr_select *sel, struct nr_diag *d)
 {
 	json_t *tests = json_loads(job->tests ? job->tests : "[]", 0, NULL);
 	json_t *labels = json_loads(job->labels ? job->labels : "{}", 0, NULL);
+	json_t *sets = json_loads(job->overrides ? job->overrides : "{}", 0, NULL);
 	const char *k;
 	json_t *v;
 	size_t i;
 	int r = 0;
 
-	if (!json_is_array(tests) || !json_is_object(labels)) {
-		r = nr_diagf(d, NR_EINVAL, "the job's tests or labels are not the JSON they should be");
+	if (!json_is_array(tests) || !json_is_object(labels) || !json_is_object(sets)) {
+		r = nr_diagf(d, NR_EINVAL, "the job's tests, overrides or labels are not the JSON they should be");
 		goto out;
 	}
 	json_array_foreach(tests, i, v)
 		if (json_is_string(v))
 			nr_strvec_push(&sel->tests, json_string_value(v));
+	/* --set as `netrig run --set` takes it: K=V narrows or replaces K's values */
+	json_object_foreach(sets, k, v) {
+		char *arg;
+
+		if (!json_is_string(v)) {
+			r = nr_diagf(d, NR_EINVAL, "the job's --set %s is not a string", k);
+			goto out;
+		}
+		arg = nr_xasprintf("%s=%s", k, json_string_value(v));
+		r = nr_select_add_set(sel, arg, d);
+		free(arg);
+		if (r < 0)
+			goto out;
+	}
 	ro->select = sel;
 	json_object_foreach(labels, k, v)
 		if (json_is_string(v))
@@ -240,6 +255,7 @@ static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
 out:
 	json_decref(tests);
 	json_decref(labels);
+	json_decref(sets);
 	return r;
 }
 
@@ -249,9 +265,6 @@ out:
  */
 static const char *refused(const struct nr_job_rec *job)
 {
-	if (job->overrides && strcmp(job->overrides, "{}") != 0)
-		return "the job sets parameters (--set), and this netrig's run has no --set to apply"
-		       " them with: it would run something else than was asked";
 	if (!job->config)
 		return "the job names a repository, and this worker runs only jobs submitted with"
 		       " the campaign file's text";
@@ -337,7 +350,7 @@ static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct 
 		record(&jc, NR_JOB_FAILED, false, nr_diag_msg(&d));
 		goto out;
 	}
-	if ((r = job_options(job, &ro, &sel, &d)) < 0) {
+	if ((r = job_options(job, &ro, &sel, &d)) < 0 || (r = nr_campaign_apply_set(c, &sel, &d)) < 0) {
 		record(&jc, NR_JOB_FAILED, false, nr_diag_msg(&d));
 		goto out;
 	}
