@@ -445,6 +445,10 @@ static int headless_switch(struct ctx *c, int n)
 	if (!to_sum && !to_int)
 		return nr_diagf(c->d, NR_EPARSE, "line %zu: expected %d columns, found %d",
 				c->lineno, c->ncols, n);
+	/* a header of another section before it (a cut or mixed output) may count more */
+	if (n > (int)(to_sum ? NR_ARRAY_SIZE(sum) : NR_ARRAY_SIZE(tp)))
+		return nr_diagf(c->d, NR_EPARSE, "line %zu: %d columns without titles, more than a %s row has",
+				c->lineno, n, to_sum ? "throughput summary" : "throughput interval");
 	start_block(c, to_sum ? K_TP_SUM : K_TP_INT, -1);
 	for (i = 0; i < n; i++)
 		split_col(to_sum ? sum[i] : tp[i], c->cols[i], sizeof(c->cols[i]), c->units[i],
