@@ -626,7 +626,7 @@ static int legacy_line(struct ctx *c, const char *s)
 		size_t k;
 
 		for (k = 0; k < NR_ARRAY_SIZE(ser); k++) {
-			if (k == 2 && (p = strstr(p, "TOTAL:")))
+			if (k == 2 && p && (p = strstr(p, "TOTAL:")))
 				p += 6;
 			if (!p || nr__parse_number(&p, &v) < 0)
 				return expected(c, "Serialization/Deserialization: a us / b us / TOTAL: "
