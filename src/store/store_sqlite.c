@@ -135,7 +135,7 @@ int nr__store_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, s
 	return 0;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void nr__sqlite_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
@@ -143,8 +143,7 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-/* Bind a time: 0 is "not yet" and stored as NULL. */
-static void bind_time(sqlite3_stmt *s, int i, int64_t us)
+void nr__sqlite_bind_time(sqlite3_stmt *s, int i, int64_t us)
 {
 	if (us)
 		sqlite3_bind_int64(s, i, us);
@@ -152,7 +151,7 @@ static void bind_time(sqlite3_stmt *s, int i, int64_t us)
 		sqlite3_bind_null(s, i);
 }
 
-static char *col_text(sqlite3_stmt *s, int i)
+char *nr__sqlite_col_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -353,22 +352,22 @@ static int insert_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 
 	if (r < 0)
 		return r;
-	bind_text(s, 1, c->id);
-	bind_text(s, 2, c->run_id);
+	nr__sqlite_bind_text(s, 1, c->id);
+	nr__sqlite_bind_text(s, 2, c->run_id);
 	sqlite3_bind_int64(s, 3, c->ordinal);
-	bind_text(s, 4, c->test);
-	bind_text(s, 5, c->key);
-	bind_text(s, 6, c->params ? c->params : "{}");
-	bind_text(s, 7, c->status ? c->status : NR_CASE_PENDING);
+	nr__sqlite_bind_text(s, 4, c->test);
+	nr__sqlite_bind_text(s, 5, c->key);
+	nr__sqlite_bind_text(s, 6, c->params ? c->params : "{}");
+	nr__sqlite_bind_text(s, 7, c->status ? c->status : NR_CASE_PENDING);
 	sqlite3_bind_int(s, 8, c->repeats);
 	sqlite3_bind_int(s, 9, c->repeats_done);
 	sqlite3_bind_int(s, 10, c->attempts);
-	bind_time(s, 11, c->started_us);
-	bind_time(s, 12, c->finished_us);
+	nr__sqlite_bind_time(s, 11, c->started_us);
+	nr__sqlite_bind_time(s, 12, c->finished_us);
 	sqlite3_bind_int(s, 13, c->ping_count);
 	sqlite3_bind_int(s, 14, c->ssh_check_count);
-	bind_text(s, 15, c->hosts);
-	bind_text(s, 16, c->error);
+	nr__sqlite_bind_text(s, 15, c->hosts);
+	nr__sqlite_bind_text(s, 16, c->error);
 	return step_done(db, &s, d);
 }
 
@@ -389,24 +388,24 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		    " finished_at, pid_start, heartbeat, options)"
 		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
-		bind_text(s, 1, run->id);
-		bind_text(s, 2, run->campaign);
-		bind_text(s, 3, run->campaign_path);
-		bind_text(s, 4, run->config ? run->config : "");
-		bind_text(s, 5, run->config_hash ? run->config_hash : "");
-		bind_text(s, 6, run->commit);
-		bind_text(s, 7, run->branch);
-		bind_text(s, 8, run->labels ? run->labels : "{}");
-		bind_text(s, 9, run->status);
-		bind_text(s, 10, run->reason);
-		bind_text(s, 11, run->controller);
-		bind_text(s, 12, run->version);
+		nr__sqlite_bind_text(s, 1, run->id);
+		nr__sqlite_bind_text(s, 2, run->campaign);
+		nr__sqlite_bind_text(s, 3, run->campaign_path);
+		nr__sqlite_bind_text(s, 4, run->config ? run->config : "");
+		nr__sqlite_bind_text(s, 5, run->config_hash ? run->config_hash : "");
+		nr__sqlite_bind_text(s, 6, run->commit);
+		nr__sqlite_bind_text(s, 7, run->branch);
+		nr__sqlite_bind_text(s, 8, run->labels ? run->labels : "{}");
+		nr__sqlite_bind_text(s, 9, run->status);
+		nr__sqlite_bind_text(s, 10, run->reason);
+		nr__sqlite_bind_text(s, 11, run->controller);
+		nr__sqlite_bind_text(s, 12, run->version);
 		sqlite3_bind_int(s, 13, run->pid);
 		sqlite3_bind_int64(s, 14, run->started_us);
-		bind_time(s, 15, run->finished_us);
-		bind_text(s, 16, run->pid_start);
-		bind_time(s, 17, run->heartbeat_us ? run->heartbeat_us : run->started_us);
-		bind_text(s, 18, run->options);
+		nr__sqlite_bind_time(s, 15, run->finished_us);
+		nr__sqlite_bind_text(s, 16, run->pid_start);
+		nr__sqlite_bind_time(s, 17, run->heartbeat_us ? run->heartbeat_us : run->started_us);
+		nr__sqlite_bind_text(s, 18, run->options);
 		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_hosts; i++) {
@@ -415,13 +414,13 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 						 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 		if (r < 0)
 			break;
-		bind_text(s, 1, hosts[i].id);
-		bind_text(s, 2, run->id);
-		bind_text(s, 3, hosts[i].name);
-		bind_text(s, 4, hosts[i].transport);
-		bind_text(s, 5, hosts[i].address);
-		bind_text(s, 6, hosts[i].sysinfo);
-		bind_text(s, 7, hosts[i].labels);
+		nr__sqlite_bind_text(s, 1, hosts[i].id);
+		nr__sqlite_bind_text(s, 2, run->id);
+		nr__sqlite_bind_text(s, 3, hosts[i].name);
+		nr__sqlite_bind_text(s, 4, hosts[i].transport);
+		nr__sqlite_bind_text(s, 5, hosts[i].address);
+		nr__sqlite_bind_text(s, 6, hosts[i].sysinfo);
+		nr__sqlite_bind_text(s, 7, hosts[i].labels);
 		sqlite3_bind_int(s, 8, hosts[i].optional);
 		r = step_done(db, &s, d);
 	}
@@ -442,20 +441,20 @@ static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
 	r = nr__store_sqlite_prepare(db, "UPDATE runs SET status = ?, reason = ?, pid = ?, pid_start = ?,"
 			" heartbeat = ?, finished_at = ? WHERE id = ?", &s, d);
 	if (r == 0) {
-		bind_text(s, 1, run->status);
-		bind_text(s, 2, run->reason);
+		nr__sqlite_bind_text(s, 1, run->status);
+		nr__sqlite_bind_text(s, 2, run->reason);
 		sqlite3_bind_int(s, 3, run->pid);
-		bind_text(s, 4, run->pid_start);
+		nr__sqlite_bind_text(s, 4, run->pid_start);
 		sqlite3_bind_int64(s, 5, nr_wall_us());
-		bind_time(s, 6, run->finished_us);
-		bind_text(s, 7, run->id);
+		nr__sqlite_bind_time(s, 6, run->finished_us);
+		nr__sqlite_bind_text(s, 7, run->id);
 		r = step_done(db, &s, d);
 	}
 	/* the case in flight when the run ended is pending again, not 'running' for ever */
 	if (r == 0 && strcmp(run->status, NR_RUN_RUNNING) != 0 &&
 	    (r = nr__store_sqlite_prepare(db, "UPDATE cases SET status = 'pending' WHERE run_id = ?"
 			     " AND status = 'running'", &s, d)) == 0) {
-		bind_text(s, 1, run->id);
+		nr__sqlite_bind_text(s, 1, run->id);
 		r = step_done(db, &s, d);
 	}
 	return nr__store_sqlite_end(db, r, d);
@@ -475,15 +474,15 @@ static int sqlite_run_claim(struct nr_store *st, const struct nr_run_rec *was,
 
 	if (r < 0)
 		return r;
-	bind_text(s, 1, now->status);
-	bind_text(s, 2, now->controller);
+	nr__sqlite_bind_text(s, 1, now->status);
+	nr__sqlite_bind_text(s, 2, now->controller);
 	sqlite3_bind_int(s, 3, now->pid);
-	bind_text(s, 4, now->pid_start);
+	nr__sqlite_bind_text(s, 4, now->pid_start);
 	sqlite3_bind_int64(s, 5, nr_wall_us());
-	bind_text(s, 6, was->id);
-	bind_text(s, 7, was->status);
+	nr__sqlite_bind_text(s, 6, was->id);
+	nr__sqlite_bind_text(s, 7, was->status);
 	sqlite3_bind_int(s, 8, was->pid);
-	bind_text(s, 9, was->pid_start);
+	nr__sqlite_bind_text(s, 9, was->pid_start);
 	if ((r = step_done(db, &s, d)) < 0)
 		return r;
 	return sqlite3_changes(db) == 1 ? 0 : -EBUSY;
@@ -499,16 +498,16 @@ static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 
 	if (r < 0)
 		return r;
-	bind_text(s, 1, c->status);
+	nr__sqlite_bind_text(s, 1, c->status);
 	sqlite3_bind_int(s, 2, c->repeats_done);
 	sqlite3_bind_int(s, 3, c->attempts);
-	bind_time(s, 4, c->started_us);
-	bind_time(s, 5, c->finished_us);
+	nr__sqlite_bind_time(s, 4, c->started_us);
+	nr__sqlite_bind_time(s, 5, c->finished_us);
 	sqlite3_bind_int(s, 6, c->ping_count);
 	sqlite3_bind_int(s, 7, c->ssh_check_count);
-	bind_text(s, 8, c->hosts);
-	bind_text(s, 9, c->error);
-	bind_text(s, 10, c->id);
+	nr__sqlite_bind_text(s, 8, c->hosts);
+	nr__sqlite_bind_text(s, 9, c->error);
+	nr__sqlite_bind_text(s, 10, c->id);
 	return step_done(db, &s, d);
 }
 
@@ -526,7 +525,7 @@ static int heartbeat(sqlite3 *db, const char *run_id, const char *case_id, struc
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, nr_wall_us());
-	bind_text(s, 2, run_id ? run_id : case_id);
+	nr__sqlite_bind_text(s, 2, run_id ? run_id : case_id);
 	return step_done(db, &s, d);
 }
 
@@ -560,16 +559,16 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		    "INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
 		    " started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
-		bind_text(s, 1, a->id);
-		bind_text(s, 2, a->case_id);
+		nr__sqlite_bind_text(s, 1, a->id);
+		nr__sqlite_bind_text(s, 2, a->case_id);
 		sqlite3_bind_int(s, 3, a->number);
 		sqlite3_bind_int(s, 4, a->repeat);
-		bind_text(s, 5, a->outcome);
+		nr__sqlite_bind_text(s, 5, a->outcome);
 		sqlite3_bind_int(s, 6, a->exit_code);
 		sqlite3_bind_int(s, 7, a->signal);
 		sqlite3_bind_int64(s, 8, a->started_us);
 		sqlite3_bind_int64(s, 9, a->finished_us);
-		bind_text(s, 10, a->error);
+		nr__sqlite_bind_text(s, 10, a->error);
 		r = step_done(db, &s, d);
 	}
 	for (i = 0; r == 0 && i < n_outs; i++) {
@@ -584,13 +583,13 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 				     " dropped, compression, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 				 &s, d)) < 0)
 			break;
-		bind_text(s, 1, a->id);
-		bind_text(s, 2, outs[i].role);
-		bind_text(s, 3, outs[i].host);
-		bind_text(s, 4, outs[i].stream);
+		nr__sqlite_bind_text(s, 1, a->id);
+		nr__sqlite_bind_text(s, 2, outs[i].role);
+		nr__sqlite_bind_text(s, 3, outs[i].host);
+		nr__sqlite_bind_text(s, 4, outs[i].stream);
 		sqlite3_bind_int64(s, 5, (sqlite3_int64)outs[i].data.len);
 		sqlite3_bind_int64(s, 6, (sqlite3_int64)outs[i].dropped);
-		bind_text(s, 7, method);
+		nr__sqlite_bind_text(s, 7, method);
 		sqlite3_bind_blob64(s, 8, z.buf, z.len, SQLITE_TRANSIENT);
 		r = step_done(db, &s, d);
 	}
@@ -609,16 +608,16 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 				break;
 			}
 			sqlite3_reset(s);
-			bind_text(s, 1, a->id);
+			nr__sqlite_bind_text(s, 1, a->id);
 			sqlite3_bind_int(s, 2, seq++);
-			bind_text(s, 3, a->case_id);
+			nr__sqlite_bind_text(s, 3, a->case_id);
 			sqlite3_bind_int(s, 4, a->repeat);
-			bind_text(s, 5, samples[i].role);
-			bind_text(s, 6, x->metric);
+			nr__sqlite_bind_text(s, 5, samples[i].role);
+			nr__sqlite_bind_text(s, 6, x->metric);
 			sqlite3_bind_double(s, 7, x->value);
-			bind_text(s, 8, x->unit);
+			nr__sqlite_bind_text(s, 8, x->unit);
 			sqlite3_bind_double(s, 9, x->orig_value);
-			bind_text(s, 10, x->orig_unit);
+			nr__sqlite_bind_text(s, 10, x->orig_unit);
 			sqlite3_bind_int64(s, 11, x->interval);
 			if (sqlite3_step(s) != SQLITE_DONE)
 				r = nr__store_sqlite_error(db, d, "write sample");
@@ -634,9 +633,9 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 			const struct nr_sample *x = &samples[i].set->v[j];
 
 			sqlite3_reset(s);
-			bind_text(s, 1, x->metric);
-			bind_text(s, 2, x->unit);
-			bind_text(s, 3, nr_better_name(x->better));
+			nr__sqlite_bind_text(s, 1, x->metric);
+			nr__sqlite_bind_text(s, 2, x->unit);
+			nr__sqlite_bind_text(s, 3, nr_better_name(x->better));
 			if (sqlite3_step(s) != SQLITE_DONE)
 				r = nr__store_sqlite_error(db, d, "write metric");
 		}
@@ -663,8 +662,8 @@ static int sqlite_cases_rerun(struct nr_store *st, const char *run_id,
 				     " AND case_id IN (SELECT id FROM cases WHERE run_id = ?)",
 						     &s, d)) < 0)
 			break;
-		bind_text(s, 1, cases[i].id);
-		bind_text(s, 2, run_id);
+		nr__sqlite_bind_text(s, 1, cases[i].id);
+		nr__sqlite_bind_text(s, 2, run_id);
 		if ((r = step_done(db, &s, d)) == 0)
 			r = update_case(db, &cases[i], d);
 	}
@@ -685,13 +684,13 @@ static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 	r = nr__store_sqlite_prepare(db, "INSERT INTO events (id, run_id, case_id, time, host, kind,"
 			" message) VALUES (?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
-		bind_text(s, 1, ev->id);
-		bind_text(s, 2, ev->run_id);
-		bind_text(s, 3, ev->case_id[0] ? ev->case_id : NULL);
+		nr__sqlite_bind_text(s, 1, ev->id);
+		nr__sqlite_bind_text(s, 2, ev->run_id);
+		nr__sqlite_bind_text(s, 3, ev->case_id[0] ? ev->case_id : NULL);
 		sqlite3_bind_int64(s, 4, ev->time_us);
-		bind_text(s, 5, ev->host);
-		bind_text(s, 6, ev->kind);
-		bind_text(s, 7, ev->message);
+		nr__sqlite_bind_text(s, 5, ev->host);
+		nr__sqlite_bind_text(s, 6, ev->kind);
+		nr__sqlite_bind_text(s, 7, ev->message);
 		r = step_done(db, &s, d);
 	}
 	/* a long restart wait writes events, not cases: it is alive all the same */
@@ -718,7 +717,7 @@ static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
 	if (r < 0)
 		return r;
 	if (arg)
-		bind_text(s, 1, arg);
+		nr__sqlite_bind_text(s, 1, arg);
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n + 1 > cap) {
 			cap = cap ? 2 * cap : 8;
@@ -746,17 +745,17 @@ static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 {
 	memset(r, 0, sizeof(*r));
 	col_id(s, 0, r->id);
-	r->campaign = col_text(s, 1);
-	r->campaign_path = col_text(s, 2);
-	r->config = col_text(s, 3);
-	r->config_hash = col_text(s, 4);
-	r->commit = col_text(s, 5);
-	r->branch = col_text(s, 6);
-	r->labels = col_text(s, 7);
-	r->status = col_text(s, 8);
-	r->reason = col_text(s, 9);
-	r->controller = col_text(s, 10);
-	r->version = col_text(s, 11);
+	r->campaign = nr__sqlite_col_text(s, 1);
+	r->campaign_path = nr__sqlite_col_text(s, 2);
+	r->config = nr__sqlite_col_text(s, 3);
+	r->config_hash = nr__sqlite_col_text(s, 4);
+	r->commit = nr__sqlite_col_text(s, 5);
+	r->branch = nr__sqlite_col_text(s, 6);
+	r->labels = nr__sqlite_col_text(s, 7);
+	r->status = nr__sqlite_col_text(s, 8);
+	r->reason = nr__sqlite_col_text(s, 9);
+	r->controller = nr__sqlite_col_text(s, 10);
+	r->version = nr__sqlite_col_text(s, 11);
 	r->pid = sqlite3_column_int(s, 12);
 	r->started_us = sqlite3_column_int64(s, 13);
 	r->finished_us = sqlite3_column_int64(s, 14);
@@ -764,11 +763,11 @@ static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 	r->n_passed = sqlite3_column_int64(s, 16);
 	r->n_failed = sqlite3_column_int64(s, 17);
 	r->n_pending = sqlite3_column_int64(s, 18);
-	r->pid_start = col_text(s, 19);
+	r->pid_start = nr__sqlite_col_text(s, 19);
 	r->heartbeat_us = sqlite3_column_int64(s, 20);
 	nr__store_run_seen(r, (const char *)sqlite3_column_text(s, 21),
 			   (const char *)sqlite3_column_text(s, 22));
-	r->options = col_text(s, 23);
+	r->options = nr__sqlite_col_text(s, 23);
 }
 
 static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
@@ -787,7 +786,7 @@ static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_r
 				" WHERE r.id LIKE ? ESCAPE '\\' ORDER BY r.started_at DESC LIMIT 2", &s, d);
 		pattern = nr__store_like_prefix(selector);
 		if (r == 0)
-			bind_text(s, 1, pattern);
+			nr__sqlite_bind_text(s, 1, pattern);
 	}
 	if (r < 0)
 		goto out;
@@ -823,7 +822,7 @@ static int sqlite_run_resumable(struct nr_store *st, const char *campaign,
 
 	if (r < 0)
 		return r;
-	bind_text(s, 1, campaign);
+	nr__sqlite_bind_text(s, 1, campaign);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		read_run(s, ret);
@@ -867,11 +866,11 @@ static int read_host(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 
 	(void)d;
 	col_id(s, 0, h->id);
-	h->name = col_text(s, 1);
-	h->transport = col_text(s, 2);
-	h->address = col_text(s, 3);
-	h->sysinfo = col_text(s, 4);
-	h->labels = col_text(s, 5);
+	h->name = nr__sqlite_col_text(s, 1);
+	h->transport = nr__sqlite_col_text(s, 2);
+	h->address = nr__sqlite_col_text(s, 3);
+	h->sysinfo = nr__sqlite_col_text(s, 4);
+	h->labels = nr__sqlite_col_text(s, 5);
 	h->optional = sqlite3_column_int(s, 6) != 0;
 	return 0;
 }
@@ -897,10 +896,10 @@ static int read_case(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	col_id(s, 0, c->id);
 	col_id(s, 1, c->run_id);
 	c->ordinal = sqlite3_column_int64(s, 2);
-	c->test = col_text(s, 3);
-	c->key = col_text(s, 4);
-	c->params = col_text(s, 5);
-	c->status = col_text(s, 6);
+	c->test = nr__sqlite_col_text(s, 3);
+	c->key = nr__sqlite_col_text(s, 4);
+	c->params = nr__sqlite_col_text(s, 5);
+	c->status = nr__sqlite_col_text(s, 6);
 	c->repeats = sqlite3_column_int(s, 7);
 	c->repeats_done = sqlite3_column_int(s, 8);
 	c->attempts = sqlite3_column_int(s, 9);
@@ -908,8 +907,8 @@ static int read_case(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	c->finished_us = sqlite3_column_int64(s, 11);
 	c->ping_count = sqlite3_column_int(s, 12);
 	c->ssh_check_count = sqlite3_column_int(s, 13);
-	c->hosts = col_text(s, 14);
-	c->error = col_text(s, 15);
+	c->hosts = nr__sqlite_col_text(s, 14);
+	c->error = nr__sqlite_col_text(s, 15);
 	return 0;
 }
 
@@ -937,12 +936,12 @@ static int read_attempt(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	col_id(s, 1, a->case_id);
 	a->number = sqlite3_column_int(s, 2);
 	a->repeat = sqlite3_column_int(s, 3);
-	a->outcome = col_text(s, 4);
+	a->outcome = nr__sqlite_col_text(s, 4);
 	a->exit_code = sqlite3_column_int(s, 5);
 	a->signal = sqlite3_column_int(s, 6);
 	a->started_us = sqlite3_column_int64(s, 7);
 	a->finished_us = sqlite3_column_int64(s, 8);
-	a->error = col_text(s, 9);
+	a->error = nr__sqlite_col_text(s, 9);
 	a->superseded = sqlite3_column_int(s, 10) != 0;
 	return 0;
 }
@@ -967,9 +966,9 @@ static int read_output(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	struct nr_output_rec *o = rec;
 	const char *method = (const char *)sqlite3_column_text(s, 5);
 
-	o->role = col_text(s, 0);
-	o->host = col_text(s, 1);
-	o->stream = col_text(s, 2);
+	o->role = nr__sqlite_col_text(s, 0);
+	o->host = nr__sqlite_col_text(s, 1);
+	o->stream = nr__sqlite_col_text(s, 2);
 	o->size = (uint64_t)sqlite3_column_int64(s, 3);
 	o->dropped = (uint64_t)sqlite3_column_int64(s, 4);
 	nr_buf_init(&o->data, 0);
@@ -1002,11 +1001,11 @@ static int read_sample(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	(void)d;
 	col_id(s, 0, x->run_id);
 	col_id(s, 1, x->case_id);
-	x->id.test = col_text(s, 2);
-	x->id.key = col_text(s, 3);
-	x->id.role = col_text(s, 4);
-	x->id.metric = col_text(s, 5);
-	x->id.unit = col_text(s, 6);
+	x->id.test = nr__sqlite_col_text(s, 2);
+	x->id.key = nr__sqlite_col_text(s, 3);
+	x->id.role = nr__sqlite_col_text(s, 4);
+	x->id.metric = nr__sqlite_col_text(s, 5);
+	x->id.unit = nr__sqlite_col_text(s, 6);
 	if (!better || nr_better_parse(better, &x->id.better) < 0)
 		x->id.better = NR_BETTER_NONE;
 	x->repeat = sqlite3_column_int(s, 8);
@@ -1116,9 +1115,9 @@ static int count_ids(sqlite3 *db, const char *sql, const char *arg, const char *
 
 	if (r < 0)
 		return r;
-	bind_text(s, 1, arg);
+	nr__sqlite_bind_text(s, 1, arg);
 	if (arg2)
-		bind_text(s, 2, arg2);
+		nr__sqlite_bind_text(s, 2, arg2);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (n++ == 0)
 			col_id(s, 0, first);
@@ -1138,9 +1137,9 @@ static int read_event(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	col_id(s, 1, e->run_id);
 	col_id(s, 2, e->case_id);
 	e->time_us = sqlite3_column_int64(s, 3);
-	e->host = col_text(s, 4);
-	e->kind = col_text(s, 5);
-	e->message = col_text(s, 6);
+	e->host = nr__sqlite_col_text(s, 4);
+	e->kind = nr__sqlite_col_text(s, 5);
+	e->message = nr__sqlite_col_text(s, 6);
 	return 0;
 }
 

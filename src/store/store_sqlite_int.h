@@ -30,6 +30,11 @@ struct nr__store_sqlite {
 struct nr_store *nr__store_sqlite_new(sqlite3 *db, const char *path, int version, char *tmp_path);
 /* NR_ESTORE with "what: SQLite's message". */
 int nr__store_sqlite_error(sqlite3 *db, struct nr_diag *d, const char *what);
+/* Bind text, NULL for NULL; bind a time, 0 ("not yet", "none") as NULL. */
+void nr__sqlite_bind_text(sqlite3_stmt *s, int i, const char *v);
+void nr__sqlite_bind_time(sqlite3_stmt *s, int i, int64_t us);
+/* A column's text (malloc'ed), NULL for NULL. */
+char *nr__sqlite_col_text(sqlite3_stmt *s, int i);
 /* Run SQL without parameters (one or more statements). */
 int nr__store_sqlite_exec(sqlite3 *db, const char *sql, struct nr_diag *d);
 int nr__store_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, struct nr_diag *d);

@@ -14,23 +14,6 @@
 
 #define DB(st) (((struct nr__store_sqlite *)(st))->db)
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-/* 0 ("not yet", "none") is NULL */
-static void bind_time(sqlite3_stmt *s, int i, int64_t us)
-{
-	if (us)
-		sqlite3_bind_int64(s, i, us);
-	else
-		sqlite3_bind_null(s, i);
-}
-
 static void read_job(sqlite3_stmt *s, struct nr_job_rec *j)
 {
 	const char *col[NR__STORE_JOB_NCOLS];
@@ -66,18 +49,18 @@ int nr__store_sqlite_job_add(struct nr_store *st, const struct nr_job_rec *j, st
 
 	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_INSERT, &s, d)) < 0)
 		return r;
-	bind_text(s, 1, j->id);
-	bind_text(s, 2, j->campaign);
-	bind_text(s, 3, j->campaign_path);
-	bind_text(s, 4, j->config);
-	bind_text(s, 5, j->repo);
-	bind_text(s, 6, j->repo_path);
-	bind_text(s, 7, j->repo_commit);
-	bind_text(s, 8, j->tests ? j->tests : "[]");
-	bind_text(s, 9, j->overrides ? j->overrides : "{}");
-	bind_text(s, 10, j->needs ? j->needs : "[]");
-	bind_text(s, 11, j->labels ? j->labels : "{}");
-	bind_text(s, 12, j->requester);
+	nr__sqlite_bind_text(s, 1, j->id);
+	nr__sqlite_bind_text(s, 2, j->campaign);
+	nr__sqlite_bind_text(s, 3, j->campaign_path);
+	nr__sqlite_bind_text(s, 4, j->config);
+	nr__sqlite_bind_text(s, 5, j->repo);
+	nr__sqlite_bind_text(s, 6, j->repo_path);
+	nr__sqlite_bind_text(s, 7, j->repo_commit);
+	nr__sqlite_bind_text(s, 8, j->tests ? j->tests : "[]");
+	nr__sqlite_bind_text(s, 9, j->overrides ? j->overrides : "{}");
+	nr__sqlite_bind_text(s, 10, j->needs ? j->needs : "[]");
+	nr__sqlite_bind_text(s, 11, j->labels ? j->labels : "{}");
+	nr__sqlite_bind_text(s, 12, j->requester);
 	sqlite3_bind_int64(s, 13, j->created_us);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		r = nr__store_sqlite_error(DB(st), d, "queueing the job");
@@ -119,7 +102,7 @@ int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const ch
 	if ((r = nr__store_sqlite_prepare(db, SQL_JOB_FIND, &s, d)) < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, now_us);
-	bind_text(s, 2, offers ? offers : "[]");
+	nr__sqlite_bind_text(s, 2, offers ? offers : "[]");
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(s, 0));
@@ -135,11 +118,11 @@ int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const ch
 	}
 	if ((r = nr__store_sqlite_prepare(db, SQL_JOB_TAKE, &s, d)) < 0)
 		goto out;
-	bind_text(s, 1, id);
-	bind_text(s, 2, worker);
+	nr__sqlite_bind_text(s, 1, id);
+	nr__sqlite_bind_text(s, 2, worker);
 	sqlite3_bind_int64(s, 3, now_us + lease_us);
 	sqlite3_bind_int64(s, 4, now_us);
-	bind_text(s, 5, NR__STORE_JOB_LOST);
+	nr__sqlite_bind_text(s, 5, NR__STORE_JOB_LOST);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		r = nr__store_sqlite_error(db, d, "claiming a job");
 	sqlite3_finalize(s);
@@ -148,7 +131,7 @@ int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const ch
 		goto out;
 	if ((r = nr__store_sqlite_prepare(db, SQL_JOB_BY_ID, &s, d)) < 0)
 		goto out;
-	bind_text(s, 1, id);
+	nr__sqlite_bind_text(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		read_job(s, &job);
 		claimed = true;
@@ -181,14 +164,14 @@ int nr__store_sqlite_job_update(struct nr_store *st, const struct nr_job_rec *j,
 
 	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_UPDATE, &s, d)) < 0)
 		return r;
-	bind_text(s, 1, j->status);
-	bind_time(s, 2, j->lease_until_us);
-	bind_text(s, 3, j->run_id[0] ? j->run_id : NULL);
+	nr__sqlite_bind_text(s, 1, j->status);
+	nr__sqlite_bind_time(s, 2, j->lease_until_us);
+	nr__sqlite_bind_text(s, 3, j->run_id[0] ? j->run_id : NULL);
 	sqlite3_bind_int(s, 4, j->failures);
-	bind_text(s, 5, j->reasons);
-	bind_time(s, 6, j->finished_us);
-	bind_text(s, 7, j->id);
-	bind_text(s, 8, worker);
+	nr__sqlite_bind_text(s, 5, j->reasons);
+	nr__sqlite_bind_time(s, 6, j->finished_us);
+	nr__sqlite_bind_text(s, 7, j->id);
+	nr__sqlite_bind_text(s, 8, worker);
 	return write_one(DB(st), s, "updating the job", d);
 }
 
@@ -205,7 +188,7 @@ int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, int64_t now
 	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_CANCEL, &s, d)) < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, now_us);
-	bind_text(s, 2, id);
+	nr__sqlite_bind_text(s, 2, id);
 	return write_one(DB(st), s, "cancelling the job", d);
 }
 
@@ -224,8 +207,8 @@ int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const ch
 
 	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOBS_LIST, &s, d)) < 0)
 		return r;
-	bind_text(s, 1, status);
-	bind_text(s, 2, id_like);
+	nr__sqlite_bind_text(s, 1, status);
+	nr__sqlite_bind_text(s, 2, id_like);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;

@@ -12,21 +12,6 @@
 
 #define DB(st) (((struct nr__store_sqlite *)(st))->db)
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-static char *col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? nr_xstrdup((const char *)t) : NULL;
-}
-
 /* Step a statement that returns no rows; *ret_changes the rows it changed. */
 static int step_write(sqlite3 *db, sqlite3_stmt *s, int *ret_changes, struct nr_diag *d)
 {
@@ -50,8 +35,8 @@ int nr__store_sqlite_user_add(struct nr_store *st, const char *id, const char *n
 				     " VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", &s, d);
 	if (r < 0)
 		return r;
-	bind_text(s, 1, id);
-	bind_text(s, 2, name);
+	nr__sqlite_bind_text(s, 1, id);
+	nr__sqlite_bind_text(s, 2, name);
 	sqlite3_bind_int64(s, 3, now_us);
 	if ((r = step_write(DB(st), s, &changes, d)) < 0)
 		return r;
@@ -69,15 +54,15 @@ int nr__store_sqlite_token_add(struct nr_store *st, const struct nr_token_rec *t
 		" SELECT ?, u.id, ?, ?, ?, ? FROM users u WHERE u.name = ?", &s, d);
 	if (r < 0)
 		return r;
-	bind_text(s, 1, t->id);
-	bind_text(s, 2, t->scope);
-	bind_text(s, 3, t->hash);
+	nr__sqlite_bind_text(s, 1, t->id);
+	nr__sqlite_bind_text(s, 2, t->scope);
+	nr__sqlite_bind_text(s, 3, t->hash);
 	sqlite3_bind_int64(s, 4, t->created_us);
 	if (t->expires_us)
 		sqlite3_bind_int64(s, 5, t->expires_us);
 	else
 		sqlite3_bind_null(s, 5);
-	bind_text(s, 6, t->user);
+	nr__sqlite_bind_text(s, 6, t->user);
 	if ((r = step_write(DB(st), s, &changes, d)) < 0)
 		return r;
 	return changes ? 0 : nr_diagf(d, NR_ENOTFOUND, "no user '%s' (netrig user add NAME)", t->user);
@@ -93,8 +78,8 @@ static void read_token(sqlite3_stmt *s, struct nr_token_rec *t)
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->id, sizeof(t->id), "%s", id ? (const char *)id : "");
-	t->user = col_text(s, 1);
-	t->scope = col_text(s, 2);
+	t->user = nr__sqlite_col_text(s, 1);
+	t->scope = nr__sqlite_col_text(s, 2);
 	snprintf(t->hash, sizeof(t->hash), "%s", hash ? (const char *)hash : "");
 	t->created_us = sqlite3_column_int64(s, 4);
 	t->expires_us = sqlite3_column_int64(s, 5);
@@ -110,7 +95,7 @@ int nr__store_sqlite_token_get(struct nr_store *st, const char *id, struct nr_to
 	r = nr__store_sqlite_prepare(DB(st), TOKEN_COLUMNS " WHERE t.id = ?", &s, d);
 	if (r < 0)
 		return r;
-	bind_text(s, 1, id);
+	nr__sqlite_bind_text(s, 1, id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		read_token(s, ret);
@@ -159,7 +144,7 @@ int nr__store_sqlite_token_revoke(struct nr_store *st, const char *id, int64_t n
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, now_us);
-	bind_text(s, 2, id);
+	nr__sqlite_bind_text(s, 2, id);
 	if ((r = step_write(DB(st), s, &changes, d)) < 0)
 		return r;
 	return changes ? 0 : nr_diagf(d, NR_ENOTFOUND, "no token %s", id);
@@ -175,11 +160,11 @@ int nr__store_sqlite_upload_owner(struct nr_store *st, const char *run_id, bool 
 				     " LEFT JOIN uploads u ON u.run_id = r.id WHERE r.id = ?", &s, d);
 	if (r < 0)
 		return r;
-	bind_text(s, 1, run_id);
+	nr__sqlite_bind_text(s, 1, run_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
 		*ret_exists = rc == SQLITE_ROW;
-		*ret_user = rc == SQLITE_ROW ? col_text(s, 0) : NULL;
+		*ret_user = rc == SQLITE_ROW ? nr__sqlite_col_text(s, 0) : NULL;
 	} else {
 		r = nr__store_sqlite_error(DB(st), d, "uploads");
 	}
@@ -199,9 +184,9 @@ int nr__store_sqlite_push_mark(struct nr_store *st, const char *run_id, const ch
 				     &s, d);
 	if (r < 0)
 		return r;
-	bind_text(s, 1, run_id);
-	bind_text(s, 2, server);
-	bind_text(s, 3, url);
+	nr__sqlite_bind_text(s, 1, run_id);
+	nr__sqlite_bind_text(s, 2, server);
+	nr__sqlite_bind_text(s, 3, url);
 	sqlite3_bind_int64(s, 4, now_us);
 	return step_write(DB(st), s, NULL, d);
 }
@@ -218,7 +203,7 @@ int nr__store_sqlite_runs_unpushed(struct nr_store *st, const char *server, stru
 				     " AND p.server = ?) ORDER BY r.started_at, r.id", &s, d);
 	if (r < 0)
 		return r;
-	bind_text(s, 1, server);
+	nr__sqlite_bind_text(s, 1, server);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		nr_strvec_push(&v, (const char *)sqlite3_column_text(s, 0));
 	if (rc != SQLITE_DONE) {
@@ -260,8 +245,8 @@ int nr__store_sqlite_id_elsewhere(struct nr_store *st, const struct nr__store_ta
 		return 0;
 	if ((r = nr__store_sqlite_prepare(DB(st), q[i].sql, &s, d)) < 0)
 		return r;
-	bind_text(s, 1, ids_json);
-	bind_text(s, 2, run_id);
+	nr__sqlite_bind_text(s, 1, ids_json);
+	nr__sqlite_bind_text(s, 2, run_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		snprintf(ret_id, NR_UUID_LEN + 1, "%s", (const char *)sqlite3_column_text(s, 0));
