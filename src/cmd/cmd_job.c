@@ -18,6 +18,7 @@
 #include "campaign/campaign.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
+#include "worker/worker.h"
 
 extern const struct nr_cmd nr_cmd_job;
 
@@ -142,27 +143,6 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 			goto out;
 		}
 	}
-	{
-		/* a --set that names no parameter would fail on every worker: refused here */
-		struct nr_select sel = { 0 };
-		const char *k;
-		json_t *v;
-
-		json_object_foreach(sets, k, v) {
-			char *arg = nr_xasprintf("%s=%s", k, json_string_value(v));
-
-			if (nr_select_add_set(&sel, arg, &d) < 0)
-				status = NR_EXIT_USAGE;
-			free(arg);
-		}
-		if (status == NR_EXIT_OK && nr_campaign_apply_set(c, &sel, &d) < 0)
-			status = NR_EXIT_USAGE;
-		nr_select_clear(&sel);
-		if (status != NR_EXIT_OK) {
-			fprintf(stderr, "%s\n", nr_diag_msg(&d));
-			goto out;
-		}
-	}
 	path = realpath(argv[optind], NULL);
 	nr_uuid_v7(job.id);
 	job.campaign = c->name;
@@ -173,6 +153,18 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 	job.needs = dump(needs);
 	job.labels = dump(labels);
 	tests = sets = needs = labels = NULL;
+	{
+		/* a --set that names no parameter would fail on every worker: refused here */
+		struct nr_select sel = { 0 };
+
+		if (nr_worker_job_select(&job, &sel, &d) < 0 || nr_campaign_apply_set(c, &sel, &d) < 0)
+			status = NR_EXIT_USAGE;
+		nr_select_clear(&sel);
+		if (status != NR_EXIT_OK) {
+			fprintf(stderr, "%s\n", nr_diag_msg(&d));
+			goto out;
+		}
+	}
 	job.requester = (char *)(who ? who : (who_owned = requester()));
 	job.created_us = nr_wall_us();
 	if (nr_store_open(db, &st, &d) < 0 || nr_store_job_add(st, &job, &d) < 0) {

@@ -213,20 +213,17 @@ static void on_run_event(void *ctx, const struct nr_event *ev)
 		jc->o->on_event(jc->o->ctx, ev);
 }
 
-/* The job's --test and --set arguments and labels into the runner's options. */
-static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
-		       struct nr_select *sel, struct nr_diag *d)
+int nr_worker_job_select(const struct nr_job_rec *job, struct nr_select *sel, struct nr_diag *d)
 {
 	json_t *tests = json_loads(job->tests ? job->tests : "[]", 0, NULL);
-	json_t *labels = json_loads(job->labels ? job->labels : "{}", 0, NULL);
 	json_t *sets = json_loads(job->overrides ? job->overrides : "{}", 0, NULL);
 	const char *k;
 	json_t *v;
 	size_t i;
 	int r = 0;
 
-	if (!json_is_array(tests) || !json_is_object(labels) || !json_is_object(sets)) {
-		r = nr_diagf(d, NR_EINVAL, "the job's tests, overrides or labels are not the JSON they should be");
+	if (!json_is_array(tests) || !json_is_object(sets)) {
+		r = nr_diagf(d, NR_EINVAL, "the job's tests or overrides are not the JSON they should be");
 		goto out;
 	}
 	json_array_foreach(tests, i, v)
@@ -246,6 +243,27 @@ static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
 		if (r < 0)
 			goto out;
 	}
+out:
+	json_decref(tests);
+	json_decref(sets);
+	return r;
+}
+
+/* The job's --test and --set arguments and labels into the runner's options. */
+static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
+		       struct nr_select *sel, struct nr_diag *d)
+{
+	json_t *labels = json_loads(job->labels ? job->labels : "{}", 0, NULL);
+	const char *k;
+	json_t *v;
+	int r;
+
+	if (!json_is_object(labels)) {
+		r = nr_diagf(d, NR_EINVAL, "the job's labels are not the JSON they should be");
+		goto out;
+	}
+	if ((r = nr_worker_job_select(job, sel, d)) < 0)
+		goto out;
 	ro->select = sel;
 	json_object_foreach(labels, k, v)
 		if (json_is_string(v))
@@ -253,9 +271,7 @@ static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
 	nr_kv_set(&ro->labels, "job", job->id);
 	ro->commit = job->repo_commit;
 out:
-	json_decref(tests);
 	json_decref(labels);
-	json_decref(sets);
 	return r;
 }
 

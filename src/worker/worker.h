@@ -54,6 +54,13 @@ struct nr_worker_summary {
  * limit is reached, or stop_fd / abort_fd is readable. 0, or NR_ESTORE
  * when the store cannot be used at all.
  */
+/*
+ * A job's --test patterns and --set overrides (its stored JSON) into sel,
+ * as the worker applies them; NR_EINVAL or nr_select_add_set's error for
+ * ones that are not.
+ */
+int nr_worker_job_select(const struct nr_job_rec *job, struct nr_select *sel, struct nr_diag *d);
+
 int nr_worker_loop(struct nr_store *st, const struct nr_worker_opts *o,
 		   struct nr_worker_summary *ret, struct nr_diag *d);
 
