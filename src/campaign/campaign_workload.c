@@ -19,7 +19,7 @@
 
 static void push_option(struct nr_strvec *argv, const struct nr_wl_option *o, const char *value)
 {
-	if (o->is_switch) {
+	if (nr_wl_option_is_switch(o)) {
 		/* a switch: true/false (or the values a matrix lists) decide */
 		if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
 			nr_strvec_push(argv, o->flag);
@@ -133,7 +133,7 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 
 		if (!o)
 			continue; /* a dimension of its own (a label, or for other templates) */
-		if (o->is_switch) {
+		if (nr_wl_option_is_switch(o)) {
 			/* a switch in a matrix: "--reverse" or "--no-reverse" per case */
 			size_t v;
 

@@ -11,10 +11,22 @@ obj=$top/build/src
 [ -f "$src/workload/workload_recipe.c" ] || skip "no sources beside the binary"
 
 say "every option of the recipe is one netrig bench takes, with its value or as a switch"
-opts=$(sed -n 's/^	{ "\([a-z_]*\)", "\(--[a-z-]*\)", \(true\|false\) },$/\1 \2 \3/p' "$src/workload/workload_recipe.c")
+# a row: { NR_WL_OPT_ID, "name", "--flag", "ARG" or NULL (a switch), "help" ...
+opts=$(sed -n 's/^	{ NR_WL_OPT_[A-Z_]*, "\([a-z_]*\)", "\(--[a-z-]*\)", \(NULL\|"[^"]*"\),.*$/\1 \2 \3/p' \
+	"$src/workload/workload_recipe.c")
 [ "$(echo "$opts" | wc -l)" -ge 15 ] || fail "could not read the recipe's options: $opts"
-echo "$opts" | while read -r name flag switch; do
-	if [ "$switch" = true ]; then
+[ "$(echo "$opts" | wc -l)" = "$(grep -c '^	NR_WL_OPT_[A-Z_]*,$' "$src/workload/workload.h")" ] ||
+	fail "the recipe's rows and workload.h's enum nr_wl_opt differ: $opts"
+"$NETRIG" bench --help > help || fail "bench --help failed"
+echo "$opts" | while read -r name flag arg; do
+	[ "$flag" = "--$(echo "$name" | tr _ -)" ] || fail "option $name is $flag on the command line"
+	if [ "$arg" = NULL ]; then
+		grep -q "^  $flag / --no-${flag#--}  " help || fail "bench --help has no '$flag / --no-${flag#--}': $(cat help)"
+	else
+		grep -q "^  $flag $(echo "$arg" | tr -d '"')  " help ||
+			fail "bench --help has no '$flag $arg': $(cat help)"
+	fi
+	if [ "$arg" = NULL ]; then
 		set -- "$flag"
 	else
 		case $name in
@@ -28,7 +40,7 @@ echo "$opts" | while read -r name flag switch; do
 	grep -q "unrecognized option\|option '.*' requires\|doesn't allow" err && fail "bench does not take $*: $(cat err)"
 	# and a campaign writes the same flag for it
 	printf 'campaign: r\ntests:\n  - name: t\n    workload: tcp_rr\n    options: {%s: %s}\n' \
-		"$name" "$( [ "$switch" = true ] && echo true || echo "${2:-1}")" > r.yaml
+		"$name" "$( [ "$arg" = NULL ] && echo true || echo "${2:-1}")" > r.yaml
 	expect_exit 0 "$NETRIG" plan r.yaml --commands
 	grep -q -- " $flag" out || fail "the campaign's client for option $name has no $flag: $(cat out)"
 done || exit 1
