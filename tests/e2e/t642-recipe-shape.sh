@@ -2,7 +2,8 @@
 # The shape issue 14 asks for, held: the built-in workload recipe is one
 # table (src/workload/workload_recipe.c) whose every option `netrig bench`
 # takes and a campaign's `workload:` writes, and whose ready line the
-# server prints and the campaign waits for; and loading a campaign links
+# server prints and the campaign waits for (and the packet tools' lines
+# the pipeline waits for are constants too); and loading a campaign links
 # only the lab model, not the lab's operations (the namespace builder).
 . "$(dirname "$0")/lib.sh"
 command -v nm > /dev/null || skip "nm (binutils) is not installed"
@@ -56,6 +57,16 @@ head -1 serve.out | grep -q "^$prefix" || fail "bench serve's first line '$(head
 printf 'campaign: r\ntests:\n  - name: t\n    workload: udp_rr\n' > w.yaml
 expect_exit 0 "$NETRIG" plan w.yaml --commands
 kill $spid 2> /dev/null
+
+say "no built-in role waits for a line written by hand beside the printf it matches"
+# the bench server's (workload.h) and the packet tools' (pkt.h) ready lines are
+# constants both the printing command and the campaign loader use
+hand=$(grep -nE 'ready\.regex = nr_xstrdup\(.*"\^[A-Za-z]' "$src"/campaign/*.c)
+[ -z "$hand" ] || fail "a ready regex written by hand: $hand"
+for m in NR_PKT_READY_FWD NR_PKT_READY_PCAP; do
+	grep -q "$m" "$src/cmd/cmd_pkt.c" || fail "pkt does not print $m"
+	grep -q "\"^\" $m" "$src/campaign/campaign_pipeline.c" || fail "the pipeline does not wait for $m"
+done
 
 say "loading a campaign does not link the lab's operations"
 [ -f "$obj/campaign/campaign_load.o" ] || skip "no objects in build/ (make first)"
