@@ -160,7 +160,6 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 	return 0;
 }
 
-
 /* A probe is a quick look at the path, not a measurement: at most this long. */
 #define PROBE_MAX_US (60 * 1000000LL)
 #define PROBE_DEFAULT_US 1000000
