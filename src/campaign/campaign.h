@@ -222,6 +222,10 @@ struct nr_test {
 	char *workdir;            /* NULL: the campaign file's directory */
 	char *workload;           /* a built-in workload name, or NULL */
 	char *network;            /* `network:` the data network peers use, or NULL */
+	/* `probe:` a built-in tcp_rr this long from the host of its role
+	 * `client` to the host of its role `server` (over the address the
+	 * client uses), once per run and pair, before the cases; 0: none */
+	int64_t probe_us;
 	struct nr_pos network_pos;
 	struct nr_upload *uploads;
 	size_t n_uploads;

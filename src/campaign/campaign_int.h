@@ -56,6 +56,13 @@ int nr__campaign_get_argv(struct loader *l, const struct nr_ynode *n, const char
 int nr__campaign_check_host(struct loader *l, const struct nr_campaign *c,
 			    const struct nr_ynode *at, const char *name);
 
+/*
+ * `probe:` of `map` (a test or defaults) into t->probe_us: true (1 s),
+ * false, or {tcp_rr: DURATION}; t's roles must include `server` and
+ * `client` (campaign_workload.c).
+ */
+int nr__campaign_load_probe(struct loader *l, const struct nr_ynode *map, struct nr_test *t);
+
 /* The keys `defaults:` takes (campaign_test.c reads them for each test). */
 extern const char *const nr__campaign_defaults_keys[];
 extern const size_t nr__campaign_n_defaults_keys;

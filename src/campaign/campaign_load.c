@@ -324,7 +324,7 @@ int nr__campaign_check_host(struct loader *l, const struct nr_campaign *c,
 
 const char *const nr__campaign_defaults_keys[] = {
 	"host", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
-	"workdir", "parse", "network",
+	"workdir", "parse", "network", "probe",
 };
 const size_t nr__campaign_n_defaults_keys = NR_ARRAY_SIZE(nr__campaign_defaults_keys);
 

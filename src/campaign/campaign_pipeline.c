@@ -23,6 +23,7 @@
 #include "base/num.h"
 #include "campaign/campaign.h"
 #include "campaign/campaign_int.h"
+#include "pkt/pkt.h"
 #include "yaml/yaml.h"
 
 #define PIPELINE_FRAMES 10000                       /* ixy-ci's */
@@ -222,7 +223,9 @@ int nr__campaign_load_pipeline(struct loader *l, const struct nr_campaign *c,
 			own_command(name, file, frames, rate, size, timeout_us, kernel_fwd, &cmd);
 			if (strcmp(name, "pktgen")) {
 				role->ready.kind = NR_READY_REGEX;
-				role->ready.regex = nr_xstrdup(!strcmp(name, "pcap") ? "^capturing " : "^forwarding ");
+				/* the lines the tools print (pkt.h: none holds a metacharacter) */
+				role->ready.regex = nr_xstrdup(!strcmp(name, "pcap") ? "^" NR_PKT_READY_PCAP
+										     : "^" NR_PKT_READY_FWD);
 			}
 		}
 		if (!strcmp(name, "pcap")) {

@@ -180,7 +180,7 @@ static const char *const test_keys[] = {
 	"seed", "repeat", "retries", "timeout", "kill_grace", "output_limit", "env",
 	"workdir", "parse", "workload", "options", "upload", "collect", "thresholds", "limits",
 	"commands", "build", "build_timeout",
-	"network",
+	"network", "probe",
 };
 
 static const char *const role_keys[] = {
@@ -766,6 +766,8 @@ roles_done:
 	if ((x = nr_ynode_get(n, "thresholds")) && (r = nr__campaign_add_threshold(l, c, t->name, NULL, x)) < 0)
 		goto out;
 	if ((x = nr_ynode_get(n, "limits")) && (r = nr__campaign_add_limits(l, c, t->name, x)) < 0)
+		goto out;
+	if ((x = pick(n, defaults, "probe", &src)) && (r = nr__campaign_load_probe(l, src, t)) < 0)
 		goto out;
 	/* every template must refer to something that exists */
 	for (i = 0; i < t->n_roles; i++) {

@@ -19,7 +19,7 @@
 
 static void push_option(struct nr_strvec *argv, const struct nr_wl_option *o, const char *value)
 {
-	if (o->is_switch) {
+	if (nr_wl_option_is_switch(o)) {
 		/* a switch: true/false (or the values a matrix lists) decide */
 		if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
 			nr_strvec_push(argv, o->flag);
@@ -133,7 +133,7 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 
 		if (!o)
 			continue; /* a dimension of its own (a label, or for other templates) */
-		if (o->is_switch) {
+		if (nr_wl_option_is_switch(o)) {
 			/* a switch in a matrix: "--reverse" or "--no-reverse" per case */
 			size_t v;
 
@@ -160,3 +160,40 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 	return 0;
 }
 
+/* A probe is a quick look at the path, not a measurement: at most this long. */
+#define PROBE_MAX_US (60 * 1000000LL)
+#define PROBE_DEFAULT_US 1000000
+
+int nr__campaign_load_probe(struct loader *l, const struct nr_ynode *map, struct nr_test *t)
+{
+	static const char *const keys[] = { "tcp_rr" };
+	const struct nr_ynode *n = nr_ynode_get(map, "probe");
+	bool on = false, server = false, client = false;
+	size_t i;
+	int r;
+
+	if (n->kind == NR_Y_MAP) {
+		t->probe_us = PROBE_DEFAULT_US;
+		if ((r = check_keys(l, n, keys, NR_ARRAY_SIZE(keys), "'probe'")) < 0 ||
+		    (r = get_duration(l, n, "tcp_rr", 1, &t->probe_us)) < 0)
+			return r;
+		if (t->probe_us > PROBE_MAX_US)
+			return fail(l, nr__campaign_value_node(n, "tcp_rr"),
+				    "a probe runs at most 60s, not '%s'", nr_ynode_get(n, "tcp_rr")->scalar);
+	} else {
+		if ((r = get_bool(l, map, "probe", &on)) < 0)
+			return r;
+		t->probe_us = on ? PROBE_DEFAULT_US : 0;
+	}
+	if (!t->probe_us)
+		return 0;
+	for (i = 0; i < t->n_roles; i++) {
+		server |= !strcmp(t->roles[i].name, "server");
+		client |= !strcmp(t->roles[i].name, "client");
+	}
+	if (!server || !client)
+		return fail(l, key_node(map, "probe"), "'probe' runs between the hosts of the roles "
+			    "'server' and 'client', and test '%s' has no %s (a built-in workload has both)",
+			    t->name, server ? "'client'" : "'server'");
+	return 0;
+}

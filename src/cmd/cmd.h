@@ -30,6 +30,8 @@ struct nr_cmd {
 	const char *name;
 	const char *summary; /* one line, for `netrig help` */
 	const char *usage;   /* the synopsis and options, for `netrig help NAME` */
+	/* or, when they are assembled once at run time (bench: from the workload recipe), their builder */
+	const char *(*usage_build)(void);
 	/* argv[0] is the subcommand's name. Returns the process exit status. */
 	int (*run)(const struct nr_global *g, int argc, char **argv);
 };

@@ -448,7 +448,7 @@ static void fwd_ready(void *ctx, const char *method)
 {
 	struct fwd_ctx *f = ctx;
 
-	fprintf(f->out.lines, "forwarding %s -> %s%s (%s, batch %u)\n", f->o->in, f->o->out,
+	fprintf(f->out.lines, NR_PKT_READY_FWD "%s -> %s%s (%s, batch %u)\n", f->o->in, f->o->out,
 		f->o->bidirectional ? " and back" : "", method, f->o->batch);
 	fflush(f->out.lines);
 }
@@ -576,7 +576,7 @@ static void cap_ready(void *ctx)
 	struct cap_ctx *k = ctx;
 	char t[32];
 
-	fprintf(k->out.lines, "capturing %llu %sframes on %s into %s (timeout %s)\n",
+	fprintf(k->out.lines, NR_PKT_READY_PCAP "%llu %sframes on %s into %s (timeout %s)\n",
 		(unsigned long long)k->o->count, k->o->count_all ? "" : "UDP ", k->o->ifname,
 		k->o->path, nr_fmt_duration(t, sizeof(t), k->o->timeout_us));
 	fflush(k->out.lines);

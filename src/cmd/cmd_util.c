@@ -39,7 +39,7 @@ void nr_cmd_warnings(const struct nr_strvec *w)
 
 int nr_cmd_usage(const struct nr_cmd *cmd, FILE *to, int status)
 {
-	fprintf(to, "usage: netrig %s\n", cmd->usage);
+	fprintf(to, "usage: netrig %s\n", cmd->usage_build ? cmd->usage_build() : cmd->usage);
 	return status;
 }
 

@@ -25,6 +25,14 @@
 
 #include "base/err.h"
 
+/*
+ * The lines `pkt fwd` and `pkt pcap` print once they are in place: a
+ * `workload: packet_pipeline` role is ready when a line starts with its
+ * own (campaign_pipeline.c waits for "^" the same string).
+ */
+#define NR_PKT_READY_FWD "forwarding "
+#define NR_PKT_READY_PCAP "capturing "
+
 /* ---- frames ---- */
 
 #define NR_PKT_MIN_SIZE 60   /* ixy-pktgen's PKT_SIZE: the shortest Ethernet frame without FCS */

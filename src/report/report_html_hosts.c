@@ -2,6 +2,8 @@
  * The hosts section of the HTML report: each host's sysinfo JSON
  * (docs/sysinfo.md) read with jansson. A value the JSON lacks is left
  * out, so a machine that could not read its frequencies shows no "?".
+ * The host-pair probes stored in the descriptions ("probes") are shown
+ * after the hosts, here and in the markdown report.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -244,6 +246,117 @@ static void add_host(struct nr_buf *out, const struct nr_host_rec *h)
 	json_decref(si);
 }
 
+/* One host-pair probe (runner_probe.c), its strings borrowed from the host's JSON. */
+struct probe {
+	const char *from, *to, *address, *time, *error; /* error: NULL when it passed */
+	double tps, p50_us, p99_us;
+};
+
+typedef void probe_fn(struct nr_buf *out, const struct probe *p, bool first);
+
+static const char *jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Each probe of the run's hosts to fn, in the order stored; how many. */
+static size_t each_probe(const struct nr_report_run *r, struct nr_buf *out, probe_fn *fn)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < r->n_hosts && i < MAX_HOSTS; i++) {
+		json_t *si = r->hosts[i].sysinfo ? json_loads(r->hosts[i].sysinfo, 0, NULL) : NULL;
+		json_t *probes = json_object_get(si, "probes");
+
+		for (k = 0; json_is_array(probes) && k < json_array_size(probes) && k < MAX_HOSTS; k++) {
+			json_t *e = json_array_get(probes, k);
+			struct probe p = {
+				.from = jstr(e, "from"), .to = jstr(e, "to"), .address = jstr(e, "address"),
+				.time = jstr(e, "time"), .error = jstr(e, "error"),
+				.tps = json_number_value(json_object_get(e, "transactions_per_s")),
+				.p50_us = json_number_value(json_object_get(e, "latency_p50_us")),
+				.p99_us = json_number_value(json_object_get(e, "latency_p99_us")),
+			};
+
+			if (!json_is_object(e))
+				continue;
+			if (!p.error && strcmp(jstr(e, "status") ? jstr(e, "status") : "", "passed"))
+				p.error = "no result";
+			fn(out, &p, n++ == 0);
+		}
+		json_decref(si);
+	}
+	return n;
+}
+
+static void html_probe(struct nr_buf *out, const struct probe *p, bool first)
+{
+	if (first)
+		nr_buf_adds(out, "<h3>Host pairs</h3>\n<p class=\"note\">A short tcp_rr between the hosts "
+				 "of each pair before the first case (<code>probe:</code>).</p>\n"
+				 "<table><thead><tr><th>from</th><th>to</th><th>address</th>"
+				 "<th class=\"num\">transactions/s</th><th class=\"num\">p50</th>"
+				 "<th class=\"num\">p99</th><th>when</th></tr></thead>\n<tbody>\n");
+	nr_buf_adds(out, "<tr><td>");
+	esc(out, p->from);
+	nr_buf_adds(out, "</td><td>");
+	esc(out, p->to);
+	nr_buf_adds(out, "</td><td><code>");
+	esc(out, p->address);
+	nr_buf_adds(out, "</code></td>");
+	if (p->error) {
+		nr_buf_adds(out, "<td colspan=\"3\">failed: ");
+		esc(out, p->error);
+		nr_buf_adds(out, "</td>");
+	} else {
+		nr_buf_adds(out, "<td class=\"num\">");
+		add_value(out, p->tps, "1/s");
+		nr_buf_adds(out, "</td><td class=\"num\">");
+		add_value(out, p->p50_us, "us");
+		nr_buf_adds(out, "</td><td class=\"num\">");
+		add_value(out, p->p99_us, "us");
+		nr_buf_adds(out, "</td>");
+	}
+	nr_buf_adds(out, "<td>");
+	esc(out, p->time);
+	nr_buf_adds(out, "</td></tr>\n");
+}
+
+static void md_probe(struct nr_buf *out, const struct probe *p, bool first)
+{
+	char b[64];
+
+	if (first)
+		nr_buf_adds(out, "### Host pairs\n\n| from | to | address | transactions/s | p50 | p99 | when |\n"
+				 "|---|---|---|---:|---:|---:|---|\n");
+	nr_buf_adds(out, "| ");
+	nr__report_md_text(out, p->from ? p->from : "");
+	nr_buf_adds(out, " | ");
+	nr__report_md_text(out, p->to ? p->to : "");
+	nr_buf_adds(out, " | ");
+	nr__report_md_code(out, p->address ? p->address : "", true);
+	if (p->error) {
+		nr_buf_adds(out, " | failed: ");
+		nr__report_md_text(out, p->error);
+		nr_buf_adds(out, " | | ");
+	} else {
+		nr_buf_addf(out, " | %s", nr_fmt_value(b, sizeof(b), p->tps, "1/s"));
+		nr_buf_addf(out, " | %s", nr_fmt_value(b, sizeof(b), p->p50_us, "us"));
+		nr_buf_addf(out, " | %s", nr_fmt_value(b, sizeof(b), p->p99_us, "us"));
+	}
+	nr_buf_adds(out, " | ");
+	nr__report_md_code(out, p->time ? p->time : "", true);
+	nr_buf_adds(out, " |\n");
+}
+
+void nr__report_probes_md(const struct nr_report_run *r, struct nr_buf *out)
+{
+	if (each_probe(r, out, md_probe))
+		nr_buf_adds(out, "\n");
+}
+
 void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r)
 {
 	size_t i;
@@ -255,5 +368,7 @@ void nr__report_html_hosts(struct nr_buf *out, const struct nr_report_run *r)
 		add_host(out, &r->hosts[i]);
 	if (r->n_hosts > MAX_HOSTS)
 		nr_buf_addf(out, "<p class=\"note\">%zu more hosts are not shown.</p>\n", r->n_hosts - MAX_HOSTS);
+	if (each_probe(r, out, html_probe))
+		nr_buf_adds(out, "</tbody></table>\n");
 	nr_buf_adds(out, "</section>\n");
 }

@@ -109,6 +109,8 @@ struct nr_limit_check;
  * 5 of 5 repeats past it, the highest 70.0 ms": one check in one line, unescaped. */
 void nr__report_limit_message(const struct nr_limit_check *k, struct nr_buf *out);
 /* Breaches under "HEADING Limits breached (N)", the kept ones collapsed, a summary. */
+/* The host-pair probes of the run's hosts as a markdown table, or nothing (report_html_hosts.c). */
+void nr__report_probes_md(const struct nr_report_run *r, struct nr_buf *out);
 void nr__report_limits_md(const struct nr_limits *l, const char *heading, struct nr_buf *out);
 /* {checks, breached, series, fails, limits: [...]} (docs/report-json.md). */
 struct json_t *nr__report_limits_json(const struct nr_limits *l);

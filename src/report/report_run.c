@@ -95,6 +95,7 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 	}
 	if (r->limits)
 		nr__report_limits_md(r->limits, "###", out);
+	nr__report_probes_md(r, out);
 	if (r->cmp) {
 		nr_buf_adds(out, "### Against the baseline\n\n");
 		nr__report_comparison_md_body(r->cmp, "####", out);

@@ -817,6 +817,7 @@ static void describe_hosts(const struct nr_campaign *c, const char *run_id,
 		free(t->note);
 		t->note = NULL;
 	}
+	nr__probe_hosts(h, &s->plan, s->cgroup, s->o->cancel_fd, recs, &s->early_notes);
 }
 
 int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,

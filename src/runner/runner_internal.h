@@ -18,6 +18,18 @@ struct nr__hosts {
 	void *note_ctx;
 };
 
+/*
+ * The host-pair probes of the plan's tests with `probe:` (runner_probe.c):
+ * a tcp_rr once per pair (client role's host, server role's host, the
+ * address the client uses), its result or failure added to the client
+ * host's description (recs[i].sysinfo, "probes") and told in notes
+ * (kind, host, message triples). Never fails.
+ */
+struct nr_host_rec;
+struct nr_strvec;
+void nr__probe_hosts(struct nr__hosts *h, const struct nr_plan *plan, const struct nr_cgroup *cg,
+		     int cancel_fd, struct nr_host_rec *recs, struct nr_strvec *notes);
+
 struct nr__role_run {
 	const struct nr_role *role;
 	const struct nr_host *host;

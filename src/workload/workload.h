@@ -54,24 +54,71 @@ int nr_wl_kind_parse(const char *s, enum nr_wl_kind *ret);
  * The recipe of a built-in workload as roles (workload_recipe.c), in one
  * place for `netrig bench`, the campaign loader (`workload: tcp_rr`) and
  * the server: the line `bench serve` prints once it takes tests (a server
- * role is ready when a line starts with it), and the bench options a
- * campaign may set (matrix parameters or `options:`), by their names
- * there ("busy_poll"), each `--busy-poll VALUE` or a switch
- * (`--reverse` / `--no-reverse`).
+ * role is ready when a line starts with it), and the bench options, each
+ * with its help text. `netrig bench` builds its long options and its
+ * usage from nr_wl_options[] and sets each through nr_wl_option_set; a
+ * campaign sets them (matrix parameters or `options:`) by their names
+ * there ("busy_poll"), each `--busy-poll VALUE` or a switch (`--reverse` /
+ * `--no-reverse`). An option added here is one of all three at once.
  */
 #define NR_WL_READY_PREFIX "listening on "
 /* NR_WL_READY_PREFIX as the POSIX extended regex of a ready line (it holds no metacharacter). */
 #define NR_WL_READY_REGEX "^" NR_WL_READY_PREFIX
 
+/* Which option: nr_wl_option_set switches over it, so a new one must be handled there. */
+enum nr_wl_opt {
+	NR_WL_OPT_DURATION,
+	NR_WL_OPT_OMIT,
+	NR_WL_OPT_INTERVAL,
+	NR_WL_OPT_SIZE,
+	NR_WL_OPT_REQUEST,
+	NR_WL_OPT_RESPONSE,
+	NR_WL_OPT_FLOWS,
+	NR_WL_OPT_THREADS,
+	NR_WL_OPT_BURST,
+	NR_WL_OPT_RATE,
+	NR_WL_OPT_REVERSE,
+	NR_WL_OPT_NODELAY,
+	NR_WL_OPT_SNDBUF,
+	NR_WL_OPT_RCVBUF,
+	NR_WL_OPT_BUSY_POLL,
+	NR_WL_OPT_SPIN,
+	NR_WL_OPT_RCVLOWAT,
+	NR_WL_OPT_CONGESTION,
+	NR_WL_OPT_CPU,
+	NR_WL_OPT_SERVER_CPU,
+};
+
 struct nr_wl_option {
+	enum nr_wl_opt id;
 	const char *name;  /* as a campaign writes it: "busy_poll" */
 	const char *flag;  /* on the command line: "--busy-poll" */
-	bool is_switch;    /* takes no value; "--no-" NAME turns it off */
+	const char *arg;   /* its value in the usage ("US"); NULL: a switch, "--no-" NAME turns it off */
+	const char *help;  /* the usage's text for it; lines after the first start with '\n' */
 };
 extern const struct nr_wl_option nr_wl_options[];
 extern const size_t nr_wl_n_options;
 /* The option a campaign calls `name`, or NULL. */
 const struct nr_wl_option *nr_wl_option_find(const char *name);
+static inline bool nr_wl_option_is_switch(const struct nr_wl_option *o)
+{
+	return !o->arg;
+}
+struct nr_wl_params;
+/*
+ * Set option o to `value` in p ("true" or "false" for a switch).
+ * *seen holds a bit (1 << id) per option set so far: --request sets the
+ * response size too unless --response was given. NR_EINVAL with "bad
+ * --FLAG 'VALUE'" (or the reason) in d.
+ */
+int nr_wl_option_set(const struct nr_wl_option *o, const char *value, struct nr_wl_params *p,
+		     uint32_t *seen, struct nr_diag *d);
+/*
+ * The options' lines of a usage text into out: "  --FLAG ARG", its help
+ * from column 23 (two blanks after a longer left part), a help's further
+ * lines indented to column 23.
+ */
+void nr_wl_options_usage(struct nr_buf *out);
 
 /* A test's parameters; both ends see the same values. */
 struct nr_wl_params {

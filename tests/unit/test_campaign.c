@@ -574,3 +574,43 @@ NR_TEST(campaign_thresholds_from_stored_text_alone)
 	CHECK(nr_campaign_load_thresholds("far.yaml", "tests: [\n", &c, &d) < 0);
 	CHECK(c == NULL);
 }
+
+/* `probe:`: true, {tcp_rr: DUR} or false, from defaults or the test; only between roles server and client. */
+NR_TEST(campaign_probe)
+{
+	struct nr_diag d = { 0 };
+	struct nr_campaign *c = load_text("campaign: p\n"
+					  "defaults: {probe: true}\n"
+					  "tests:\n"
+					  "  - {name: a, workload: tcp_rr}\n"
+					  "  - {name: b, workload: udp_rr, probe: {tcp_rr: 250ms}}\n"
+					  "  - {name: c, workload: tcp_crr, probe: false}\n"
+					  "  - name: d\n"
+					  "    probe: false\n"
+					  "    run: 'true'\n"
+					  "  - name: e\n"
+					  "    probe: true\n"
+					  "    roles:\n"
+					  "      - {name: server, run: 'sleep 1'}\n"
+					  "      - {name: client, run: 'true', main: true}\n",
+					  &d);
+
+	if (!c)
+		nr_test_fail(__FILE__, __LINE__, "%s", d.msg);
+	CHECK_EQ(c->n_tests, 5);
+	CHECK_EQ(c->tests[0].probe_us, 1000000);
+	CHECK_EQ(c->tests[1].probe_us, 250000);
+	CHECK_EQ(c->tests[2].probe_us, 0);
+	CHECK_EQ(c->tests[3].probe_us, 0);
+	CHECK_EQ(c->tests[4].probe_us, 1000000);
+	nr_campaign_free(c);
+	CHECK_CONTAINS(bad(TEST "    probe: true\n"),
+		       "c.yaml:4:5: 'probe' runs between the hosts of the roles 'server' and 'client', "
+		       "and test 'x' has no 'server'");
+	CHECK_CONTAINS(bad("defaults: {probe: yes}\n" TEST), "'probe' must be true or false, not 'yes'");
+	CHECK_CONTAINS(bad("tests:\n  - {name: x, workload: tcp_rr, probe: {tcp_rr: 2m}}\n"),
+		       "a probe runs at most 60s, not '2m'");
+	CHECK_CONTAINS(bad("tests:\n  - {name: x, workload: tcp_rr, probe: {udp_rr: 1s}}\n"), "udp_rr");
+	CHECK_CONTAINS(bad("tests:\n  - {name: x, workload: tcp_rr, probe: {tcp_rr: 0s}}\n"),
+		       "'tcp_rr' must be more than zero");
+}
