@@ -302,20 +302,24 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 			return nr_diag_set(d, NR_ECONFIG, "'{' without '}' (write '{{' for a brace)");
 		ref = nr_xstrndup(p + 1, (size_t)(end - p - 1));
 		p = end + 1;
-		if (ref[0] == '?') {
-			/* {?NAME:TEXT}: TEXT when parameter NAME is "true", else nothing */
+		if (ref[0] == '?' || ref[0] == '!') {
+			/* {?NAME:TEXT}: TEXT when parameter NAME is "true", else
+			 * nothing; {!NAME:TEXT} the other way round, so a switch in
+			 * a matrix can say both "--x" and "--no-x" */
 			char *colon = strchr(ref, ':');
+			bool on;
 			int r;
 
 			if (colon)
 				*colon = '\0';
 			if (!colon || !find_param(t, ref + 1, &idx)) {
-				r = nr_diag_set(d, NR_ECONFIG, "'{%s}' wants {?PARAMETER:TEXT} with a matrix parameter",
-						ref);
+				r = nr_diag_set(d, NR_ECONFIG, "'{%s}' wants {%cPARAMETER:TEXT} with a matrix parameter",
+						ref, ref[0]);
 				free(ref);
 				return r;
 			}
-			if (out && !strcmp(t->params[idx].values.v[ctx->value_idx[idx]], "true"))
+			on = !strcmp(t->params[idx].values.v[ctx->value_idx[idx]], "true");
+			if (out && on == (ref[0] == '?'))
 				nr_buf_adds(out, colon + 1);
 			free(ref);
 			continue;
@@ -472,7 +476,7 @@ int nr_template_expand_argv(const struct nr_strvec *tmpl, const struct nr_tmpl_c
 		}
 		if ((r = nr_template_expand(tmpl->v[i], ctx, &s, d)) < 0)
 			return r;
-		if (!*s && !strncmp(tmpl->v[i], "{?", 2)) {
+		if (!*s && (!strncmp(tmpl->v[i], "{?", 2) || !strncmp(tmpl->v[i], "{!", 2))) {
 			free(s); /* a switch that is off: no argument at all */
 			continue;
 		}

@@ -144,6 +144,7 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 					return fail(l, n, "matrix parameter '%s' takes true and false", k);
 			}
 			nr_strvec_push_owned(&cli->argv, nr_xasprintf("{?%s:%s}", k, o->flag));
+			nr_strvec_push_owned(&cli->argv, nr_xasprintf("{!%s:--no-%s}", k, o->flag + 2));
 			continue;
 		}
 		ref = nr_xasprintf("{%s}", k);

@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "base/mem.h"
@@ -613,4 +614,56 @@ NR_TEST(campaign_probe)
 	CHECK_CONTAINS(bad("tests:\n  - {name: x, workload: tcp_rr, probe: {udp_rr: 1s}}\n"), "udp_rr");
 	CHECK_CONTAINS(bad("tests:\n  - {name: x, workload: tcp_rr, probe: {tcp_rr: 0s}}\n"),
 		       "'tcp_rr' must be more than zero");
+}
+
+/* An argv of a case's role, each argument between '|'. */
+static char *case_argv(const struct nr_campaign *c, const struct nr_plan *p, size_t k, size_t role)
+{
+	const struct nr_test *t = &c->tests[p->cases[k].test];
+	struct nr_tmpl_ctx ctx = { .campaign = c, .test = t, .value_idx = p->cases[k].value_idx,
+				   .attempt = 1, .role_hosts = p->cases[k].hosts };
+	struct nr_strvec argv = NR_STRVEC_INIT;
+	struct nr_buf b = NR_BUF_INIT;
+	size_t i;
+
+	CHECK_OK(nr_template_expand_argv(&t->roles[role].argv, &ctx, &argv, NULL));
+	for (i = 0; i < argv.n; i++)
+		nr_buf_addf(&b, "|%s", argv.v[i]);
+	nr_buf_addch(&b, '|');
+	nr_strvec_clear(&argv);
+	return nr_buf_detach(&b, NULL);
+}
+
+NR_TEST(workload_switch_in_matrix_both_ways)
+{
+	/* a switch in a matrix says "--x" when true and "--no-x" when false:
+	 * tcp_rr's nodelay is on by default, so leaving the flag out for
+	 * false ran both cases with it on */
+	struct nr_campaign *c = NULL;
+	struct nr_plan p = { 0 };
+	char *a, *b;
+
+	CHECK_OK(nr_campaign_load("c.yaml",
+				  "tests:\n"
+				  "  - {name: rr, workload: tcp_rr, matrix: {nodelay: [true, false]}}\n"
+				  "  - {name: u, matrix: {x: [true, false]}, run: [echo, '{?x:on}', '{!x:off}', '{!x:}']}\n",
+				  &c, NULL));
+	CHECK_OK(nr_plan_build(c, NULL, &p, NULL));
+	CHECK_EQ(p.n, 4);
+	a = case_argv(c, &p, 0, 1);
+	b = case_argv(c, &p, 1, 1);
+	CHECK_CONTAINS(a, "|--nodelay|");
+	CHECK(!strstr(a, "--no-nodelay") && !strstr(a, "||"));
+	CHECK_CONTAINS(b, "|--no-nodelay|");
+	CHECK(!strstr(b, "|--nodelay|") && !strstr(b, "||"));
+	free(a);
+	free(b);
+	a = case_argv(c, &p, 2, 0);
+	b = case_argv(c, &p, 3, 0);
+	CHECK_STR(a, "|echo|on|");
+	CHECK_STR(b, "|echo|off|");
+	free(a);
+	free(b);
+	nr_plan_release(&p);
+	nr_campaign_free(c);
 }
