@@ -443,6 +443,12 @@ int nr_store_job_update(struct nr_store *st, const struct nr_job_rec *job, const
  */
 int nr_store_job_cancel(struct nr_store *st, const char *id, const char *who, int64_t now_us,
 			struct nr_diag *d);
+/*
+ * Jobs with an origin whose end is not reported yet ("final" not
+ * recorded), oldest first, at most max of them.
+ */
+int nr_store_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+			    size_t *ret_n, struct nr_diag *d);
 /* Record what was reported of a job to where it came from (its origin): "pending" or "final". */
 int nr_store_job_reported(struct nr_store *st, const char *id, const char *what, int64_t now_us,
 			  struct nr_diag *d);

@@ -118,6 +118,8 @@ struct nr_store_ops {
 			  struct nr_diag *d);
 	int (*job_cancel)(struct nr_store *st, const char *id, const char *who, int64_t now_us,
 			  struct nr_diag *d);
+	int (*jobs_to_report)(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+			      size_t *ret_n, struct nr_diag *d);
 	int (*job_reported)(struct nr_store *st, const char *id, const char *what, int64_t now_us,
 			    struct nr_diag *d);
 	int (*jobs_list)(struct nr_store *st, const char *status, const char *id_like,

@@ -47,6 +47,12 @@ int nr_store_job_cancel(struct nr_store *st, const char *id, const char *who, in
 	RETURN_JOB_RETRIED(st, d, st->ops->job_cancel(st, id, who, now_us, d));
 }
 
+int nr_store_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+			    size_t *ret_n, struct nr_diag *d)
+{
+	RETURN_JOB_RETRIED(st, d, st->ops->jobs_to_report(st, max, ret, ret_n, d));
+}
+
 int nr_store_job_reported(struct nr_store *st, const char *id, const char *what, int64_t now_us,
 			  struct nr_diag *d)
 {

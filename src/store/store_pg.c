@@ -749,6 +749,7 @@ const struct nr_store_ops nr__store_pg_ops = {
 	.job_update = nr__pg_job_update,
 	.job_cancel = nr__pg_job_cancel,
 	.job_reported = nr__pg_job_reported,
+	.jobs_to_report = nr__pg_jobs_to_report,
 	.jobs_list = nr__pg_jobs_list,
 	.prune = nr__pg_prune,
 	.vacuum = nr__pg_vacuum,

@@ -165,18 +165,43 @@ static const char SQL_JOBS_LIST[] =
 	" WHERE ($1::text IS NULL OR j.status = $1) AND ($2::text IS NULL OR j.id::text LIKE $2)"
 	" ORDER BY j.created_at, j.id";
 
+static const char SQL_JOBS_TO_REPORT[] =
+	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
+	" WHERE j.origin IS NOT NULL AND (j.reported IS NULL OR j.reported <> 'final')"
+	" ORDER BY j.created_at, j.id LIMIT $1";
+
+/* The jobs sql with p reads, into *ret (p released). */
+static int read_jobs(struct nr_store *base, const char *sql, struct nr__pg_params *p,
+		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+
+int nr__pg_jobs_to_report(struct nr_store *base, size_t max, struct nr_job_rec **ret,
+			  size_t *ret_n, struct nr_diag *d)
+{
+	struct nr__pg_params p = { 0 };
+
+	nr__pg_int(&p, (int64_t)max);
+	return read_jobs(base, SQL_JOBS_TO_REPORT, &p, ret, ret_n, d);
+}
+
 int nr__pg_jobs_list(struct nr_store *base, const char *status, const char *id_like,
 		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
 	struct nr__pg_params p = { 0 };
+
+	nr__pg_text(&p, status);
+	nr__pg_text(&p, id_like);
+	return read_jobs(base, SQL_JOBS_LIST, &p, ret, ret_n, d);
+}
+
+static int read_jobs(struct nr_store *base, const char *sql, struct nr__pg_params *p,
+		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
 	PGresult *res = NULL;
 	struct nr_job_rec *v;
 	int r, i, n;
 
-	nr__pg_text(&p, status);
-	nr__pg_text(&p, id_like);
-	r = nr__pg_exec(NR__PG(base), SQL_JOBS_LIST, &p, &res, d);
-	nr__pg_params_release(&p);
+	r = nr__pg_exec(NR__PG(base), sql, p, &res, d);
+	nr__pg_params_release(p);
 	if (r < 0)
 		return r;
 	n = PQntuples(res);

@@ -1299,6 +1299,7 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.job_update = nr__store_sqlite_job_update,
 	.job_cancel = nr__store_sqlite_job_cancel,
 	.job_reported = nr__store_sqlite_job_reported,
+	.jobs_to_report = nr__store_sqlite_jobs_to_report,
 	.jobs_list = nr__store_sqlite_jobs_list,
 	.prune = nr__store_sqlite_prune,
 	.vacuum = nr__store_sqlite_vacuum,

@@ -216,19 +216,47 @@ static const char SQL_JOBS_LIST[] =
 	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
 	" WHERE (?1 IS NULL OR j.status = ?1) AND (?2 IS NULL OR j.id LIKE ?2 ESCAPE '\\')"
 	" ORDER BY j.created_at, j.id";
+static const char SQL_JOBS_TO_REPORT[] =
+	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
+	" WHERE j.origin IS NOT NULL AND (j.reported IS NULL OR j.reported <> 'final')"
+	" ORDER BY j.created_at, j.id LIMIT ?";
+
+/* The jobs statement s (bound) reads, into *ret. */
+static int read_jobs(struct nr_store *st, sqlite3_stmt *s, struct nr_job_rec **ret, size_t *ret_n,
+		     struct nr_diag *d);
+
+int nr__store_sqlite_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+				    size_t *ret_n, struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOBS_TO_REPORT, &s, d)) < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	return read_jobs(st, s, ret, ret_n, d);
+}
 
 int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const char *id_like,
 			       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
-	struct nr_job_rec *v = NULL;
 	sqlite3_stmt *s = NULL;
-	size_t n = 0, cap = 0;
-	int r, rc;
+	int r;
 
 	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOBS_LIST, &s, d)) < 0)
 		return r;
 	nr__sqlite_bind_text(s, 1, status);
 	nr__sqlite_bind_text(s, 2, id_like);
+	return read_jobs(st, s, ret, ret_n, d);
+}
+
+static int read_jobs(struct nr_store *st, sqlite3_stmt *s, struct nr_job_rec **ret, size_t *ret_n,
+		     struct nr_diag *d)
+{
+	struct nr_job_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0, rc;
+
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
