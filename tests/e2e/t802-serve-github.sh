@@ -183,6 +183,28 @@ PY
 expect_no_grep "$GH_TOKEN" serve.log "the GitHub token in the log"
 expect_no_grep "$APP" serve.log "a webhook secret in the log"
 
+say "netrig job submit --repo: the worker checks the repository out at the commit"
+expect_exit 0 "$NETRIG" --db "$S" job submit --repo repo --path nightly.yaml --commit "$SHA2" --branch feature -q
+JC=$(cat out)
+expect_exit 0 "$NETRIG" --db "$S" job show "$JC"
+expect_grep "^repository $tmp/repo nightly.yaml at $SHA2" out "the job's repository, as an absolute path"
+expect_exit 0 "$NETRIG" --db "$S" worker --once --dir "$tmp/wd"
+expect_eq "$(sql "$S" "SELECT r.commit_sha || ' ' || r.branch || ' ' || j.status FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = '$JC'")" \
+	"$SHA2 feature done" "the CLI job's run"
+expect_exit 2 "$NETRIG" --db "$S" job submit --repo repo --path ../nightly.yaml --commit "$SHA2"
+expect_grep "leaves the repository" err "a path out of the repository"
+expect_exit 2 "$NETRIG" --db "$S" job submit --repo repo --path nightly.yaml --commit HEAD
+expect_exit 2 "$NETRIG" --db "$S" job submit --repo --upload-pack=x --path nightly.yaml --commit "$SHA2"
+expect_exit 2 "$NETRIG" --db "$S" job submit file.yaml --repo repo --path nightly.yaml --commit "$SHA2"
+say "a symbolic link that leads the campaign out of the repository fails the try"
+ln -s /etc/hostname repo/evil.yaml && gitc add evil.yaml && gitc commit -qm evil || fail "commit evil"
+expect_exit 0 "$NETRIG" --db "$S" job submit --repo repo --path evil.yaml --commit "$(git -C repo rev-parse HEAD)" -q
+JE=$(cat out)
+expect_exit 0 "$NETRIG" --db "$S" worker --once --dir "$tmp/wd"
+expect_exit 0 "$NETRIG" --db "$S" job show "$JE"
+expect_grep "evil.yaml in .* leads out of the repository" out "the reason of the try"
+expect_exit 0 "$NETRIG" --db "$S" job cancel "$JE"
+
 say "the jobs API"
 tok() { "$NETRIG" --db "$S" token create --user "$1" --scope "$2" 2> /dev/null || fail "token"; }
 "$NETRIG" --db "$S" user add alice > /dev/null && "$NETRIG" --db "$S" user add bob > /dev/null ||
@@ -231,6 +253,24 @@ expect_eq "$(sql "$S" "SELECT status || ' ' || cancelled_by FROM jobs WHERE id =
 	"cancelled alice" "the job cancelled, and by whom"
 expect_eq "$(api POST "/api/v1/jobs/$J/cancel" "$T_TRIG")" 409 "cancel of a job that has ended"
 expect_eq "$(api DELETE "/api/v1/jobs/$J" "$T_TRIG")" 405 "DELETE"
+
+say "a post that fails is tried again; a cancelled job's status is error, naming who cancelled it"
+echo 2 > FAIL_NEXT
+expect_eq "$(deliver push push.json "$APP")" 201 "a push to main again"
+JOB3=$(python3 -c 'import json; print(json.load(open("resp.json"))["job"]["id"])')
+wait_until 20 sh -c "[ \$(grep -c 'statuses/$SHA1\".*\"state\": \"pending\"' gh.log) -ge 4 ]" ||
+	{ cat gh.log; tail serve.log; fail "the pending status was not posted again after failures"; }
+expect_grep "report of job $JOB3 to acme/app: POST /repos/acme/app/statuses/$SHA1: status 500 \(again in 1 s\)" \
+	serve.log "a failed post logged with its retry"
+expect_eq "$(sql "$S" "SELECT reported FROM jobs WHERE id = '$JOB3'")" pending "what was reported"
+expect_eq "$(api POST "/api/v1/jobs/$JOB3/cancel" "$T_TRIG")" 200 "cancel of the webhook's job"
+wait_until 10 grep -q "statuses/$SHA1\".*\"state\": \"error\", \"context\": \"netrig/nightly\", \"description\": \"cancelled by alice\"" gh.log ||
+	{ tail -3 gh.log; fail "no error status for the cancelled job"; }
+reported_final() { [ "$(sql "$S" "SELECT reported FROM jobs WHERE id = '$JOB3'")" = final ]; }
+wait_until 10 reported_final ||
+	fail "the cancelled job's report is not recorded"
+expect_eq "$(sql "$S" "SELECT count(*) FROM jobs WHERE origin IS NOT NULL AND reported <> 'final'")" 0 \
+	"jobs from GitHub left unreported"
 
 kill -TERM $spid
 wait $spid
