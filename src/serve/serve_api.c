@@ -2,7 +2,7 @@
  * The routes of netrig serve (docs/serve.md): uploads of runs, and a JSON
  * read API whose answers are made by the same code as the commands'
  * (report's netrig.report/1, compare's verdicts, changes' change points).
- * Not here yet: GitHub webhooks and jobs (they come with the job queue).
+ * Jobs and GitHub's webhooks are serve_jobs.c's and serve_github.c's.
  */
 #include <errno.h>
 #include <jansson.h>
