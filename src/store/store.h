@@ -444,8 +444,9 @@ int nr_store_job_update(struct nr_store *st, const struct nr_job_rec *job, const
 int nr_store_job_cancel(struct nr_store *st, const char *id, const char *who, int64_t now_us,
 			struct nr_diag *d);
 /*
- * Jobs with an origin whose end is not reported yet ("final" not
- * recorded), oldest first, at most max of them.
+ * Jobs with an origin that have something to report: nothing reported
+ * yet, or ended with only "pending" reported; oldest first, at most max.
+ * (A job queued and reported pending waits out of the way of the rest.)
  */
 int nr_store_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **ret,
 			    size_t *ret_n, struct nr_diag *d);

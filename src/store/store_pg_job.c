@@ -167,7 +167,8 @@ static const char SQL_JOBS_LIST[] =
 
 static const char SQL_JOBS_TO_REPORT[] =
 	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
-	" WHERE j.origin IS NOT NULL AND (j.reported IS NULL OR j.reported <> 'final')"
+	" WHERE j.origin IS NOT NULL AND (j.reported IS NULL OR (j.reported = 'pending'"
+	"   AND j.status IN ('done', 'failed', 'cancelled')))"
 	" ORDER BY j.created_at, j.id LIMIT $1";
 
 /* The jobs sql with p reads, into *ret (p released). */

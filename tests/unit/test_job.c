@@ -261,6 +261,45 @@ NR_STORE_TEST(job_keeps_its_repository_form_origin_canceller_and_what_was_report
 	nr_store_close(st);
 }
 
+NR_STORE_TEST(jobs_to_report_are_those_with_something_new_to_say)
+{
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "toreport"));
+	char id[4][NR_UUID_LEN + 1];
+	struct nr_job_rec j = { 0 }, *v;
+	size_t n, i;
+	int64_t t = nr_wall_us();
+
+	for (i = 0; i < 4; i++) {
+		memset(&j, 0, sizeof(j));
+		nr_uuid_v7(j.id);
+		j.campaign = (char *)"c";
+		j.config = (char *)"campaign: c\n";
+		/* the first has no origin: nothing to report, ever */
+		j.origin = i ? (char *)"{\"github\":\"o/r\",\"sha\":\"0123456\"}" : NULL;
+		j.created_us = t + (int64_t)i;
+		CHECK_OK(nr_store_job_add(st, &j, NULL));
+		memcpy(id[i], j.id, sizeof(j.id));
+	}
+	CHECK_OK(nr_store_jobs_to_report(st, 10, &v, &n, NULL));
+	CHECK_EQ(n, 3);
+	CHECK_STR(v[0].id, id[1]);
+	nr_jobs_free(v, n);
+	/* pending said: out of the way (of a batch of 1 too) until it ends */
+	CHECK_OK(nr_store_job_reported(st, id[1], "pending", t, NULL));
+	CHECK_OK(nr_store_jobs_to_report(st, 1, &v, &n, NULL));
+	CHECK_EQ(n, 1);
+	CHECK_STR(v[0].id, id[2]);
+	nr_jobs_free(v, n);
+	CHECK_OK(nr_store_job_cancel(st, id[1], "me", t + 9, NULL));
+	CHECK_OK(nr_store_job_reported(st, id[3], "final", t, NULL));
+	CHECK_OK(nr_store_jobs_to_report(st, 10, &v, &n, NULL));
+	CHECK_EQ(n, 2);
+	CHECK_STR(v[0].id, id[1]);
+	CHECK_STR(v[1].id, id[2]);
+	nr_jobs_free(v, n);
+	nr_store_close(st);
+}
+
 NR_TEST(job_repository_form_refuses_what_git_could_take_for_an_option_or_a_way_out)
 {
 	const char *sha = "0123456789abcdef0123456789abcdef01234567";
