@@ -63,6 +63,43 @@ static char *requester(void)
 	return nr_xasprintf("%s@%s", user, host[0] ? host : "?");
 }
 
+/*
+ * The repository form of submit (--repo, --path, --commit, --branch) into
+ * job: checked for its shape here; the campaign itself is read by the
+ * worker from its checkout (a campaign that does not load fails the job).
+ */
+static int submit_repo(struct nr_job_rec *job, const char *repo, const char *path,
+		       const char *commit, const char *branch, int n_args, char **ret_repo,
+		       char **ret_name)
+{
+	struct nr_diag d = { 0 };
+	const char *base;
+	size_t len;
+
+	if (n_args != 0)
+		return nr_cmd_error("job submit", NR_EXIT_USAGE,
+				    "a campaign file or --repo, --path and --commit, not both");
+	if (!repo || !path || !commit)
+		return nr_cmd_error("job submit", NR_EXIT_USAGE,
+				    "the repository form wants --repo, --path and --commit");
+	if (nr_store_job_check_repo(repo, path, commit, branch, &d) < 0)
+		return nr_cmd_error("job submit", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
+	/* a local repository by its absolute path: the worker may run elsewhere */
+	*ret_repo = strstr(repo, "://") || strchr(repo, '@') ? NULL : realpath(repo, NULL);
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	len = strlen(base);
+	if (nr_ends_with(base, ".yaml") || nr_ends_with(base, ".yml"))
+		len -= nr_ends_with(base, ".yaml") ? 5 : 4;
+	*ret_name = nr_xstrndup(base, len ? len : strlen(base));
+	nr_uuid_v7(job->id);
+	job->campaign = *ret_name;
+	job->repo = (char *)(*ret_repo ? *ret_repo : repo);
+	job->repo_path = (char *)path;
+	job->repo_commit = (char *)commit;
+	job->repo_branch = (char *)branch;
+	return NR_EXIT_OK;
+}
+
 static int job_submit(const struct nr_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -73,8 +110,14 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "requester", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "repo", required_argument, NULL, 'R' },
+		{ "path", required_argument, NULL, 'P' },
+		{ "commit", required_argument, NULL, 'C' },
+		{ "branch", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *repo = NULL, *repo_path = NULL, *commit = NULL, *branch = NULL;
+	char *repo_abs = NULL, *repo_name = NULL;
 	json_t *tests = json_array(), *sets = json_object(), *needs = json_array(),
 	       *labels = json_object();
 	struct nr_job_rec job = { 0 };
@@ -88,7 +131,7 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 	size_t i;
 
 	optind = 0; /* getopt_long starts afresh: argv[0] is the action */
-	while ((opt = getopt_long(argc, argv, "d:t:s:n:l:r:q", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:s:n:l:r:qR:P:C:B:", opts, NULL)) != -1) {
 		const char *what = opt == 's' ? "--set" : opt == 'n' ? "--needs" : "--label";
 
 		switch (opt) {
@@ -117,10 +160,34 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'R':
+			repo = optarg;
+			break;
+		case 'P':
+			repo_path = optarg;
+			break;
+		case 'C':
+			commit = optarg;
+			break;
+		case 'B':
+			branch = optarg;
+			break;
 		default:
 			status = nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
 			goto out;
 		}
+	}
+	if (repo || repo_path || commit || branch) {
+		status = submit_repo(&job, repo, repo_path, commit, branch, argc - optind, &repo_abs,
+				     &repo_name);
+		if (status != NR_EXIT_OK)
+			goto out;
+		job.tests = dump(tests);
+		job.overrides = dump(sets);
+		job.needs = dump(needs);
+		job.labels = dump(labels);
+		tests = sets = needs = labels = NULL;
+		goto add;
 	}
 	if (optind + 1 != argc) {
 		status = nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
@@ -165,6 +232,7 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 			goto out;
 		}
 	}
+add:
 	job.requester = (char *)(who ? who : (who_owned = requester()));
 	job.created_us = nr_wall_us();
 	if (nr_store_open(db, &st, &d) < 0 || nr_store_job_add(st, &job, &d) < 0) {
@@ -174,8 +242,10 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 	if (quiet)
 		printf("%s\n", job.id);
 	else
-		printf("job %s queued: campaign %s\n", job.id, c->name);
+		printf("job %s queued: campaign %s\n", job.id, job.campaign);
 out:
+	free(repo_abs);
+	free(repo_name);
 	json_decref(tests);
 	json_decref(sets);
 	json_decref(needs);
@@ -290,6 +360,7 @@ static int job_show(const struct nr_global *g, int argc, char **argv, bool cance
 	struct nr_job_rec j = { 0 };
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
+	char *who = NULL;
 	int opt, r, status = NR_EXIT_OK;
 
 	optind = 0; /* getopt_long starts afresh: argv[0] is the action */
@@ -309,7 +380,8 @@ static int job_show(const struct nr_global *g, int argc, char **argv, bool cance
 		goto out;
 	}
 	if (cancel) {
-		r = nr_store_job_cancel(st, j.id, nr_wall_us(), &d);
+		who = requester();
+		r = nr_store_job_cancel(st, j.id, who, nr_wall_us(), &d);
 		if (r == -EBUSY)
 			status = nr_cmd_error(name, NR_EXIT_FAIL, "job %s has ended already (%s)", j.id,
 					      j.status);
@@ -331,6 +403,18 @@ static int job_show(const struct nr_global *g, int argc, char **argv, bool cance
 			printf("file       %s\n", j.campaign_path ? j.campaign_path : "-");
 		else
 			printf("repository %s %s at %s\n", j.repo, j.repo_path, j.repo_commit);
+		if (j.config && j.repo_commit)
+			printf("commit     %s\n", j.repo_commit);
+		if (j.repo_branch)
+			printf("branch     %s\n", j.repo_branch);
+		if (j.origin) {
+			char *o = nr_str_escaped(j.origin);
+
+			printf("origin     %s (reported: %s)\n", o, j.reported ? j.reported : "nothing yet");
+			free(o);
+		}
+		if (j.cancelled_by)
+			printf("cancelled  by %s\n", j.cancelled_by);
 		printf("tests      %s\nset        %s\nneeds      %s\nlabels     %s\n", tests, sets,
 		       needs, labels);
 		printf("requester  %s\ncreated    %s\nstarted    %s\nfinished   %s\n",
@@ -361,6 +445,7 @@ static int job_show(const struct nr_global *g, int argc, char **argv, bool cance
 		free(camp);
 	}
 out:
+	free(who);
 	nr_job_rec_release(&j);
 	nr_store_close(st);
 	return status;
@@ -388,6 +473,8 @@ const struct nr_cmd nr_cmd_job = {
 	.summary = "queue campaigns for workers (netrig worker), list, show and cancel jobs",
 	.usage = "job submit CAMPAIGN.yaml [--db URL] [--test NAME]... [--set K=V]...\n"
 		 "                  [--needs K=V]... [--label K=V]... [--requester WHO] [-q]\n"
+		 "       netrig job submit --repo URL|PATH --path FILE --commit SHA [--branch B]\n"
+		 "                  [--test NAME]... [--set K=V]... [--needs K=V]... [--label K=V]...\n"
 		 "       netrig job list [--db URL] [--status queued|running|done|failed|cancelled]\n"
 		 "       netrig job show JOB [--db URL]\n"
 		 "       netrig job cancel JOB [--db URL]\n"
@@ -399,6 +486,9 @@ const struct nr_cmd nr_cmd_job = {
 		 "  --needs K=V     only a worker that offers K=V takes the job (repeatable)\n"
 		 "  --label K=V     a label of the job's run (repeatable); the run also gets job=ID\n"
 		 "  -q              print only the job's id\n"
+		 "  --repo, --path, --commit, --branch: the campaign is FILE in the repository\n"
+		 "                  at commit SHA; the worker checks it out (its --test and --set\n"
+		 "                  are checked there)\n"
 		 "\n"
 		 "The job holds the campaign file's text: edits after submit do not change it.\n"
 		 "JOB is an id or a unique prefix. Exit status: 0, 1 cancel of a job that\n"

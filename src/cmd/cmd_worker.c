@@ -88,6 +88,7 @@ static int run_worker(const struct nr_global *g, int argc, char **argv)
 		{ "lease", required_argument, NULL, 'L' },
 		{ "poll", required_argument, NULL, 'p' },
 		{ "name", required_argument, NULL, 'N' },
+		{ "dir", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -99,12 +100,12 @@ static int run_worker(const struct nr_global *g, int argc, char **argv)
 	struct nr_store *st = NULL;
 	struct nr_sysinfo *si = NULL;
 	struct nr_diag d = { 0 };
-	char *name = NULL, *offers_text = NULL, *sysinfo_json = NULL;
+	char *name = NULL, *offers_text = NULL, *sysinfo_json = NULL, *dir = NULL;
 	struct sigaction sa;
 	int64_t n;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "d:o:m:L:p:N:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:o:m:L:p:N:D:qh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			o.db = optarg;
@@ -142,6 +143,9 @@ static int run_worker(const struct nr_global *g, int argc, char **argv)
 		case 'N':
 			o.name = optarg;
 			break;
+		case 'D':
+			o.dir = optarg;
+			break;
 		case 'q':
 			out.quiet = true;
 			break;
@@ -167,6 +171,18 @@ static int run_worker(const struct nr_global *g, int argc, char **argv)
 		/* the pid alone repeats after a reboot: a lease must never look like its own */
 		name = nr_xasprintf("%s:%d:%02x%02x%02x", host, (int)getpid(), rnd[0], rnd[1], rnd[2]);
 		o.name = name;
+	}
+	if (!o.dir) {
+		/* the clones of jobs' repositories: a cache, kept between runs of the worker */
+		const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+		if (xdg && xdg[0] == '/')
+			dir = nr_xasprintf("%s/netrig/worker", xdg);
+		else if (home && home[0] == '/')
+			dir = nr_xasprintf("%s/.cache/netrig/worker", home);
+		else
+			dir = nr_xasprintf("/tmp/netrig-worker-%u", (unsigned)getuid());
+		o.dir = dir;
 	}
 	offers_text = json_dumps(offers, JSON_COMPACT | JSON_ENSURE_ASCII);
 	o.offers = offers_text;
@@ -213,6 +229,7 @@ out:
 	free(offers_text);
 	free(sysinfo_json);
 	free(name);
+	free(dir);
 	return status;
 }
 
@@ -220,7 +237,7 @@ const struct nr_cmd nr_cmd_worker = {
 	.name = "worker",
 	.summary = "take jobs from the queue and run them, one at a time",
 	.usage = "worker [--db URL] [--offers K=V]... [--once] [--max-jobs N]\n"
-		 "                  [--lease SECONDS] [--poll SECONDS] [--name NAME] [-q]\n"
+		 "                  [--lease SECONDS] [--poll SECONDS] [--name NAME] [--dir DIR] [-q]\n"
 		 "\n"
 		 "  --offers K=V    what this machine offers (a lab, a host, an environment);\n"
 		 "                  it takes only jobs whose every --needs it offers (repeatable)\n"
@@ -230,6 +247,8 @@ const struct nr_cmd nr_cmd_worker = {
 		 "                  (default 30; renewed every third of it)\n"
 		 "  --poll S        how often an empty queue is looked at again (default 1)\n"
 		 "  --name NAME     this worker in the jobs table (default host:pid:random)\n"
+		 "  --dir DIR       where jobs' repositories are cloned and kept (default\n"
+		 "                  $XDG_CACHE_HOME/netrig/worker or ~/.cache/netrig/worker)\n"
 		 "\n"
 		 "The oldest job it may take first. A job whose worker died (its lease ran out)\n"
 		 "is taken by the next worker, which resumes the job's run: no case runs twice.\n"

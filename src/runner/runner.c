@@ -866,7 +866,7 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	if (!o->commit || !o->branch) {
 		char *commit = NULL, *branch = NULL;
 
-		nr_runner_detect_git(".", &commit, &branch);
+		nr_runner_detect_git(o->git_dir ? o->git_dir : ".", &commit, &branch);
 		if (!run.commit)
 			run.commit = commit;
 		else

@@ -42,7 +42,8 @@ struct nr_event {
 };
 
 struct nr_runner_opts {
-	const char *commit, *branch;  /* NULL: detected from git in the working directory */
+	const char *commit, *branch;  /* NULL: detected from git in git_dir */
+	const char *git_dir;          /* where commit and branch are detected; NULL: "." */
 	struct nr_kv labels;          /* added to (and over) the campaign's labels */
 	/* the cases a new run plans (NULL: all; campaign.h, struct nr_select),
 	 * its --set already applied to the campaign; stored with the run */

@@ -24,12 +24,19 @@ struct nr_store;
 
 /* ---- the server's config file (serve_config.c) ---- */
 
-/* A repository whose webhooks queue jobs (read and checked; the webhook routes come with the job queue). */
+/* A repository whose webhooks queue jobs (POST /github/webhook). */
 struct nr_serve_repo {
 	char *name;   /* OWNER/REPO */
 	char *secret; /* the webhook's HMAC key: never logged */
 	struct nr_strvec push_branches;
-	char *campaign; /* a file beside the config */
+	/*
+	 * What a webhook runs: campaign, a file beside the config (the job
+	 * holds its text), or campaign_in_repo, a path in the repository that
+	 * the worker checks out at the commit. One of them.
+	 */
+	char *campaign;
+	char *campaign_in_repo;
+	char *clone;    /* where workers clone it from (default https://github.com/OWNER/REPO.git) */
 	struct nr_strvec allowed_users;
 	char *command;  /* the comment that triggers a run: "/netrig test" */
 };
@@ -51,6 +58,11 @@ struct nr_serve_config {
 	unsigned threads;   /* the thread pool's size */
 	struct nr_serve_repo *repos;
 	size_t n_repos;
+	/* campaign files (beside the config) that POST /api/v1/jobs may queue by name */
+	struct nr_strvec campaigns;
+	/* the GitHub API the results are posted back to */
+	char *github_api;   /* base URL (default https://api.github.com) */
+	char *github_token; /* from github.token_file or NETRIG_GITHUB_TOKEN; never logged; NULL: none */
 };
 
 /* The defaults, as an empty file gives them. */

@@ -2,7 +2,7 @@
  * The routes of netrig serve (docs/serve.md): uploads of runs, and a JSON
  * read API whose answers are made by the same code as the commands'
  * (report's netrig.report/1, compare's verdicts, changes' change points).
- * Not here yet: GitHub webhooks and jobs (they come with the job queue).
+ * Jobs and GitHub's webhooks are serve_jobs.c's and serve_github.c's.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -23,6 +23,10 @@
 
 const char *nr__serve_body_scope(const char *method, const char *path)
 {
+	const char *jobs = nr__serve_jobs_body_scope(method, path);
+
+	if (jobs)
+		return jobs;
 	if (!strcmp(method, "POST") && !strcmp(path, API "/runs"))
 		return NR_SCOPE_PUSH;
 	return NULL;
@@ -68,6 +72,22 @@ static void store_fail(struct nr__serve_req *q, int r, const struct nr_diag *d)
 		nr__serve_logf(q->srv, "store: %s", nr_diag_msg(d));
 		nr__serve_fail(q, 500, "the database failed");
 	}
+}
+
+/* What the jobs and webhook routes (serve_jobs.c, serve_github.c) answer with. */
+void nr__serve_json_doc(struct nr__serve_req *q, unsigned status, json_t *doc)
+{
+	json_answer(q, status, doc);
+}
+
+void nr__serve_store_fail(struct nr__serve_req *q, int r, const struct nr_diag *d)
+{
+	store_fail(q, r, d);
+}
+
+json_t *nr__serve_jstr(const char *s)
+{
+	return jstr(s);
 }
 
 /* A run selector in a path or argument: an id or its prefix, or latest. */
@@ -365,6 +385,8 @@ void nr__serve_route(struct nr__serve_req *q)
 	const char *p = q->path;
 	bool get = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD");
 
+	if (nr__serve_jobs_route(q))
+		return;
 	if (!strcmp(q->method, "POST")) {
 		if (!strcmp(p, API "/runs"))
 			runs_post(q);

@@ -13,7 +13,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
-#include "serve/serve.h"
+#include "serve/serve_int.h"
 #include "store/store.h"
 
 /* An answer longer than this is not a netrig server's. */
@@ -28,10 +28,28 @@ static void curl_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+void nr__serve_curl_init(void)
+{
+	pthread_once(&curl_once, curl_init);
+}
+
 static size_t keep(char *p, size_t size, size_t n, void *ctx)
 {
 	nr_buf_add(ctx, p, size * n);
 	return size * n;
+}
+
+void nr__serve_curl_setup(CURL *curl, long timeout_ms, long connect_ms, struct nr_buf *answer)
+{
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, answer);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "netrig");
+	/* a token goes to the server it was meant for only, never along a redirect */
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 }
 
 char *nr_serve_server_key(const char *server)
@@ -72,7 +90,7 @@ int nr_serve_push(struct nr_store *st, const char *run_id, const char *server, c
 	nr_buf_init(&answer, ANSWER_MAX);
 	if ((r = nr_store_bundle_export(st, run_id, with_outputs, &bundle, d)) < 0)
 		goto out;
-	pthread_once(&curl_once, curl_init);
+	nr__serve_curl_init();
 	if (!(curl = curl_easy_init())) {
 		r = nr_diagf(d, -ENOMEM, "libcurl");
 		goto out;
@@ -85,15 +103,7 @@ int nr_serve_push(struct nr_store *st, const char *run_id, const char *server, c
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, bundle.buf);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bundle.len);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, PUSH_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "netrig");
-	/* the token goes to this server only, never along a redirect */
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	nr__serve_curl_setup(curl, PUSH_TIMEOUT_MS, CONNECT_TIMEOUT_MS, &answer);
 	rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

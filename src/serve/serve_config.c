@@ -15,6 +15,7 @@
  *                  allowed_users: [alice], command: "/netrig test"}
  */
 #include <libgen.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "base/mem.h"
 #include "base/num.h"
 #include "serve/serve.h"
+#include "store/store.h"
 #include "yaml/yaml.h"
 
 #define fail(r, at, ...) nr_yread_fail(r, at, __VA_ARGS__)
@@ -96,7 +98,7 @@ static int load_repo(const struct nr_yread *r, const struct nr_ynode *key,
 		     const struct nr_ynode *val, struct nr_serve_repo *repo)
 {
 	static const char *const keys[] = { "secret", "push_branches", "campaign", "allowed_users",
-					    "command" };
+					    "command", "campaign_in_repo", "clone" };
 	const char *slash = strchr(key->scalar, '/');
 	int k;
 
@@ -116,7 +118,62 @@ static int load_repo(const struct nr_yread *r, const struct nr_ynode *key,
 		return k;
 	if (!repo->command)
 		repo->command = nr_xstrdup("/netrig test");
-	return file_at(r, val, "campaign", &repo->campaign) < 0 ? NR_ECONFIG : 0;
+	if (!repo->command[0])
+		return fail(r, nr_yread_key_node(val, "command"), "'command' is empty");
+	if ((k = nr_yread_str(r, val, "campaign_in_repo", &repo->campaign_in_repo)) < 0 ||
+	    (k = nr_yread_str(r, val, "clone", &repo->clone)) < 0)
+		return k;
+	if (!repo->clone)
+		repo->clone = nr_xasprintf("https://github.com/%s.git", key->scalar);
+	if (file_at(r, val, "campaign", &repo->campaign) < 0)
+		return NR_ECONFIG;
+	if (!repo->campaign == !repo->campaign_in_repo)
+		return fail(r, key, "repository %s wants one of 'campaign' (a file beside this one) and"
+			    " 'campaign_in_repo' (a path in the repository)", key->scalar);
+	if (repo->campaign_in_repo) {
+		struct nr_diag why = { 0 };
+
+		if (nr_store_job_check_repo(repo->clone, repo->campaign_in_repo, "0000000", NULL,
+					    &why) < 0)
+			return fail(r, key, "repository %s: %s", key->scalar, nr_diag_msg(&why));
+	}
+	return 0;
+}
+
+/* github: {api: URL, token_file: PATH} */
+static int load_github(const struct nr_yread *r, const struct nr_ynode *map,
+		       struct nr_serve_config *c)
+{
+	static const char *const keys[] = { "api", "token_file" };
+	char *file = NULL;
+	struct nr_buf tok = NR_BUF_INIT;
+	int k;
+
+	if ((k = nr_yread_want(r, map, NR_Y_MAP, "github")) < 0 ||
+	    (k = nr_yread_check_keys(r, map, keys, NR_ARRAY_SIZE(keys), "github")) < 0 ||
+	    (k = nr_yread_str(r, map, "api", &c->github_api)) < 0 ||
+	    (k = file_at(r, map, "token_file", &file)) < 0)
+		return k;
+	if (c->github_api && !nr_starts_with(c->github_api, "http://") &&
+	    !nr_starts_with(c->github_api, "https://"))
+		return fail(r, nr_yread_key_node(map, "api"), "'api' wants an http:// or https:// URL");
+	if (file) {
+		k = nr_buf_read_file(&tok, file);
+		free(file);
+		if (k < 0) {
+			nr_buf_release(&tok);
+			return fail(r, nr_yread_key_node(map, "token_file"), "cannot read the token file");
+		}
+		/* the token is its first line; the file is never quoted in a message */
+		tok.len = strcspn(tok.buf, "\r\n");
+		tok.buf[tok.len] = '\0';
+		c->github_token = tok.len ? nr_xstrdup(tok.buf) : NULL;
+		OPENSSL_cleanse(tok.buf, tok.cap);
+		nr_buf_release(&tok);
+		if (!c->github_token)
+			return fail(r, nr_yread_key_node(map, "token_file"), "the token file is empty");
+	}
+	return 0;
 }
 
 static int load_limits(const struct nr_yread *r, const struct nr_ynode *map,
@@ -147,7 +204,7 @@ static int load_root(const struct nr_yread *r, const struct nr_ynode *root,
 		     struct nr_serve_config *c)
 {
 	static const char *const keys[] = { "listen", "public_url", "tls_cert", "tls_key", "read",
-					    "threads", "limits", "repositories" };
+					    "threads", "limits", "repositories", "github", "campaigns" };
 	const struct nr_ynode *n;
 	char *read = NULL;
 	int64_t v;
@@ -187,6 +244,21 @@ static int load_root(const struct nr_yread *r, const struct nr_ynode *root,
 		c->threads = (unsigned)v;
 	if ((n = nr_ynode_get(root, "limits")) != NULL && (k = load_limits(r, n, c)) < 0)
 		return k;
+	if ((n = nr_ynode_get(root, "github")) != NULL && (k = load_github(r, n, c)) < 0)
+		return k;
+	if ((k = str_list(r, root, "campaigns", &c->campaigns)) < 0)
+		return k;
+	for (i = 0; i < c->campaigns.n; i++) {
+		char *path = beside(r->file, c->campaigns.v[i]);
+
+		if (access(path, R_OK) < 0) {
+			k = fail(r, nr_ynode_get(root, "campaigns")->items[i], "cannot read %s", path);
+			free(path);
+			return k;
+		}
+		free(c->campaigns.v[i]);
+		c->campaigns.v[i] = path;
+	}
 	if ((n = nr_ynode_get(root, "repositories")) == NULL || nr_ynode_is_null(n))
 		return 0;
 	if ((k = nr_yread_want(r, n, NR_Y_MAP, "repositories")) < 0)
@@ -221,8 +293,15 @@ int nr_serve_config_load(const char *path, struct nr_serve_config *c, struct nr_
 		goto out;
 	}
 	k = load_root(&r, doc->root, c);
-	if (k == 0)
+	if (k == 0) {
+		const char *env = getenv("NETRIG_GITHUB_TOKEN");
+
 		c->file = nr_xstrdup(path);
+		if (!c->github_token && env && *env)
+			c->github_token = nr_xstrdup(env);
+		if (!c->github_api)
+			c->github_api = nr_xstrdup("https://api.github.com");
+	}
 out:
 	if (k < 0) {
 		nr_serve_config_release(c);
@@ -244,10 +323,17 @@ void nr_serve_config_release(struct nr_serve_config *c)
 		free(p->secret);
 		nr_strvec_clear(&p->push_branches);
 		free(p->campaign);
+		free(p->campaign_in_repo);
+		free(p->clone);
 		nr_strvec_clear(&p->allowed_users);
 		free(p->command);
 	}
 	free(c->repos);
+	nr_strvec_clear(&c->campaigns);
+	free(c->github_api);
+	if (c->github_token)
+		OPENSSL_cleanse(c->github_token, strlen(c->github_token));
+	free(c->github_token);
 	free(c->file);
 	free(c->listen);
 	free(c->public_url);

@@ -223,14 +223,9 @@ char *nr__serve_base_url(struct nr__serve_req *q)
 {
 	const struct nr_serve_config *c = q->srv->cfg;
 	const char *host = plain_host(nr__serve_header(q, MHD_HTTP_HEADER_HOST));
-	size_t len;
 
-	if (c->public_url) {
-		len = strlen(c->public_url);
-		while (len && c->public_url[len - 1] == '/')
-			len--;
-		return nr_xstrndup(c->public_url, len);
-	}
+	if (c->public_url) /* without its trailing '/' (nr_serve_start) */
+		return nr_xstrdup(q->srv->self_url);
 	return nr_xasprintf("%s://%s", c->tls_cert ? "https" : "http",
 			    host ? host : "localhost");
 }
@@ -284,7 +279,8 @@ static bool begin(struct nr__serve_req *q)
 		nr__serve_fail(q, 413, "the body is larger than %zu bytes", q->srv->cfg->body_max);
 		return false;
 	}
-	return nr__serve_auth(q, scope) == 0;
+	/* the webhook's body is checked by its signature, not a token */
+	return !*scope || nr__serve_auth(q, scope) == 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -420,6 +416,7 @@ static void serve_free(struct nr_serve *s)
 		memset(s->tls_key, 0, strlen(s->tls_key));
 	free(s->tls_key);
 	free(s->tls_cert);
+	free(s->self_url);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->upload_lock);
 	pthread_mutex_destroy(&s->rate_lock);
@@ -496,6 +493,21 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 			     c->tls_cert ? " (are tls_cert and tls_key a PEM certificate and its key?)" : "");
 		goto fail;
 	}
+	if (c->public_url) {
+		size_t len = strlen(c->public_url);
+
+		while (len && c->public_url[len - 1] == '/')
+			len--;
+		s->self_url = nr_xstrndup(c->public_url, len);
+	} else {
+		/* listen_on took "ADDR:PORT": the address as given, the port as bound */
+		s->self_url = nr_xasprintf("%s://%.*s:%u", c->tls_cert ? "https" : "http",
+					   (int)(strrchr(listen, ':') - listen), listen, s->port);
+	}
+	if ((r = nr__serve_reporter_start(s, d)) < 0) {
+		MHD_stop_daemon(s->mhd);
+		goto fail;
+	}
 	*ret = s;
 	return 0;
 fail:
@@ -523,5 +535,6 @@ void nr_serve_stop(struct nr_serve *s, int64_t drain_us)
 	while (atomic_load(&s->in_flight) > 0 && nr_mono_us() < until)
 		nanosleep(&pause, NULL);
 	MHD_stop_daemon(s->mhd);
+	nr__serve_reporter_stop(s);
 	serve_free(s);
 }

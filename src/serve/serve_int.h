@@ -6,6 +6,8 @@
 #ifndef NR_SERVE_INT_H
 #define NR_SERVE_INT_H
 
+#include <curl/curl.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -41,6 +43,8 @@ struct nr_serve {
 	atomic_int in_flight; /* requests begun and not completed */
 	struct nr__serve_counts counts;
 	char *tls_key, *tls_cert; /* PEM text for MHD */
+	char *self_url; /* the base of links posted to GitHub: public_url, or http://ADDR:PORT */
+	struct nr__serve_reporter *reporter; /* reports jobs' ends to GitHub; NULL: not configured */
 };
 
 struct nr__serve_rate {
@@ -101,6 +105,60 @@ void nr__serve_logf(struct nr_serve *s, const char *fmt, ...) __attribute__((for
 const char *nr__serve_body_scope(const char *method, const char *path);
 /* Answer a complete request. */
 void nr__serve_route(struct nr__serve_req *q);
+
+/* ---- jobs (serve_jobs.c) ---- */
+
+/* The scope of a body route that is checked by its own means (the webhook's signature). */
+#define NR__SERVE_NO_TOKEN ""
+/* The scope of a jobs or webhook route that takes a body, or NULL. */
+const char *nr__serve_jobs_body_scope(const char *method, const char *path);
+/* Answer the request when it is a jobs or webhook route: true then. */
+bool nr__serve_jobs_route(struct nr__serve_req *q);
+/* A job as the API shows it (no campaign text; the run's URL under base). */
+json_t *nr__serve_job_json(const struct nr_job_rec *j, const char *base);
+/*
+ * A JSON body parsed (duplicate keys refused, nesting within the config's
+ * limit): 0 with *ret (decref it), or -1 answered 400.
+ */
+int nr__serve_body_json(struct nr__serve_req *q, json_t **ret);
+/* The store's error answered: not found 404, ambiguous 400, else 500 (logged). */
+void nr__serve_store_fail(struct nr__serve_req *q, int r, const struct nr_diag *d);
+/* A string for JSON (text that is not UTF-8 escaped), or null for NULL. */
+json_t *nr__serve_jstr(const char *s);
+/* Queue job (its id and creation time set here) in q's store: 0, or -1 answered. */
+int nr__serve_job_add(struct nr__serve_req *q, struct nr_job_rec *job);
+/* A JSON document answered with status (taken over). */
+void nr__serve_json_doc(struct nr__serve_req *q, unsigned status, json_t *doc);
+
+/* ---- GitHub (serve_github.c) ---- */
+
+/* POST /github/webhook */
+void nr__serve_github_webhook(struct nr__serve_req *q);
+/*
+ * A call to the configured GitHub API: METHOD base+path with the token,
+ * body (JSON text or NULL). *ret_status: the HTTP status; the answer
+ * (up to 1 MiB) into ret_answer (may be NULL). NR_EPROTO when the API
+ * cannot be reached (the message never holds the token).
+ */
+int nr__serve_github_call(const struct nr_serve_config *c, const char *method, const char *path,
+			  const char *body, long *ret_status, struct nr_buf *ret_answer,
+			  struct nr_diag *d);
+
+/*
+ * libcurl's global init, once (serve_client.c); a handle's options as
+ * every call of netrig serve's wants them: timeouts, the answer appended
+ * to answer, http(s) only, no redirect followed (a token stays with the
+ * host it was meant for).
+ */
+void nr__serve_curl_init(void);
+void nr__serve_curl_setup(CURL *curl, long timeout_ms, long connect_ms, struct nr_buf *answer);
+
+/* ---- reporting back (serve_report_back.c) ---- */
+
+/* Start the thread that reports jobs with an origin to GitHub (when the config has repositories). */
+int nr__serve_reporter_start(struct nr_serve *s, struct nr_diag *d);
+/* Stop it (a report in flight finishes first). */
+void nr__serve_reporter_stop(struct nr_serve *s);
 
 /* ---- pages (serve_pages.c) ---- */
 

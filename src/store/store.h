@@ -24,7 +24,7 @@
 #include "base/str.h"
 #include "parse/parse.h"
 
-#define NR_STORE_SCHEMA_VERSION 7
+#define NR_STORE_SCHEMA_VERSION 9
 
 struct nr_store;
 
@@ -379,6 +379,20 @@ struct nr_job_rec {
 	char *campaign_path; /* the file it was submitted from, or NULL */
 	char *config;        /* the campaign file's text, or NULL (repository form) */
 	char *repo, *repo_path, *repo_commit; /* the repository form, else NULL */
+	/*
+	 * The branch the commit was on (NULL: unknown). With the file form,
+	 * repo_commit alone (repo and repo_path NULL) names the commit the run
+	 * is of (a webhook's job with a campaign file beside the server's config).
+	 */
+	char *repo_branch;
+	/*
+	 * Where the job's end is to be reported: a JSON object, e.g. {"github":
+	 * "O/R", "sha": SHA, "pr": N, "comment": ID}, or NULL (nowhere).
+	 */
+	char *origin;
+	char *cancelled_by;  /* who cancelled it, or NULL */
+	char *reported;      /* what was reported of it so far: NULL, "pending" or "final" */
+	int64_t reported_us; /* when */
 	char *tests;         /* JSON array of --test arguments; "[]": every test */
 	char *overrides;     /* JSON object of --set K=V; "{}": none */
 	char *needs;         /* JSON array of "K=V" a worker must offer, all of them; "[]" */
@@ -424,12 +438,32 @@ int nr_store_job_update(struct nr_store *st, const struct nr_job_rec *job, const
 			struct nr_diag *d);
 /*
  * Cancel a queued or running job (a running one's worker finds its lease
- * gone at its next renewal and stops). -EBUSY when it had ended already.
+ * gone at its next renewal and stops), `who` (or NULL) recorded as who did.
+ * -EBUSY when it had ended already.
  */
-int nr_store_job_cancel(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+int nr_store_job_cancel(struct nr_store *st, const char *id, const char *who, int64_t now_us,
+			struct nr_diag *d);
+/*
+ * Jobs with an origin that have something to report: nothing reported
+ * yet, or ended with only "pending" reported; oldest first, at most max.
+ * (A job queued and reported pending waits out of the way of the rest.)
+ */
+int nr_store_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+			    size_t *ret_n, struct nr_diag *d);
+/* Record what was reported of a job to where it came from (its origin): "pending" or "final". */
+int nr_store_job_reported(struct nr_store *st, const char *id, const char *what, int64_t now_us,
+			  struct nr_diag *d);
 /* Jobs, oldest first; status NULL: all. */
 int nr_store_jobs_list(struct nr_store *st, const char *status, struct nr_job_rec **ret,
 		       size_t *ret_n, struct nr_diag *d);
+/*
+ * Whether a job's repository form is one a worker may check out: repo a
+ * URL or path that git cannot take for an option or a transport helper,
+ * path relative and inside the repository, commit 7 to 64 lower-case hex
+ * digits, branch (NULL: none) a plain branch name. NR_EINVAL saying which.
+ */
+int nr_store_job_check_repo(const char *repo, const char *path, const char *commit,
+			    const char *branch, struct nr_diag *d);
 /* A job by id or unique id prefix; NR_ENOTFOUND / NR_EAMBIGUOUS. */
 int nr_store_job_get(struct nr_store *st, const char *selector, struct nr_job_rec *ret,
 		     struct nr_diag *d);

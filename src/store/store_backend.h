@@ -36,8 +36,9 @@
 	"j.id, j.campaign, j.campaign_path, j.config, j.repo, j.repo_path, j.repo_commit," \
 	" j.tests, j.overrides, j.needs, j.labels, j.requester, j.status, j.worker,"       \
 	" j.lease_until, j.tries, j.failures, j.reasons, j.run_id, j.created_at,"          \
-	" j.started_at, j.finished_at"
-#define NR__STORE_JOB_NCOLS 22
+	" j.started_at, j.finished_at, j.repo_branch, j.origin, j.cancelled_by, j.reported," \
+	" j.reported_at"
+#define NR__STORE_JOB_NCOLS 27
 
 /*
  * Fill a job from the text of its columns as NR__STORE_JOB_COLUMNS
@@ -115,7 +116,12 @@ struct nr_store_ops {
 			 int64_t now_us, int64_t lease_us, struct nr_job_rec *ret, struct nr_diag *d);
 	int (*job_update)(struct nr_store *st, const struct nr_job_rec *job, const char *worker,
 			  struct nr_diag *d);
-	int (*job_cancel)(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+	int (*job_cancel)(struct nr_store *st, const char *id, const char *who, int64_t now_us,
+			  struct nr_diag *d);
+	int (*jobs_to_report)(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+			      size_t *ret_n, struct nr_diag *d);
+	int (*job_reported)(struct nr_store *st, const char *id, const char *what, int64_t now_us,
+			    struct nr_diag *d);
 	int (*jobs_list)(struct nr_store *st, const char *status, const char *id_like,
 			 struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
 	/* retention: as nr_store_prune (run_ids not empty) and nr_store_vacuum */

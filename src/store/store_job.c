@@ -41,9 +41,22 @@ int nr_store_job_update(struct nr_store *st, const struct nr_job_rec *job, const
 	RETURN_JOB_RETRIED(st, d, st->ops->job_update(st, job, worker, d));
 }
 
-int nr_store_job_cancel(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d)
+int nr_store_job_cancel(struct nr_store *st, const char *id, const char *who, int64_t now_us,
+			struct nr_diag *d)
 {
-	RETURN_JOB_RETRIED(st, d, st->ops->job_cancel(st, id, now_us, d));
+	RETURN_JOB_RETRIED(st, d, st->ops->job_cancel(st, id, who, now_us, d));
+}
+
+int nr_store_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+			    size_t *ret_n, struct nr_diag *d)
+{
+	RETURN_JOB_RETRIED(st, d, st->ops->jobs_to_report(st, max, ret, ret_n, d));
+}
+
+int nr_store_job_reported(struct nr_store *st, const char *id, const char *what, int64_t now_us,
+			  struct nr_diag *d)
+{
+	RETURN_JOB_RETRIED(st, d, st->ops->job_reported(st, id, what, now_us, d));
 }
 
 int nr_store_jobs_list(struct nr_store *st, const char *status, struct nr_job_rec **ret,
@@ -117,6 +130,11 @@ void nr__store_job_read(struct nr_job_rec *j, const char *const col[NR__STORE_JO
 	j->created_us = num(col[19]);
 	j->started_us = num(col[20]);
 	j->finished_us = num(col[21]);
+	j->repo_branch = dup_or_null(col[22]);
+	j->origin = dup_or_null(col[23]);
+	j->cancelled_by = dup_or_null(col[24]);
+	j->reported = dup_or_null(col[25]);
+	j->reported_us = num(col[26]);
 }
 
 void nr_job_rec_release(struct nr_job_rec *j)
@@ -127,6 +145,10 @@ void nr_job_rec_release(struct nr_job_rec *j)
 	free(j->repo);
 	free(j->repo_path);
 	free(j->repo_commit);
+	free(j->repo_branch);
+	free(j->origin);
+	free(j->cancelled_by);
+	free(j->reported);
 	free(j->tests);
 	free(j->overrides);
 	free(j->needs);
@@ -145,4 +167,37 @@ void nr_jobs_free(struct nr_job_rec *v, size_t n)
 	for (i = 0; v && i < n; i++)
 		nr_job_rec_release(&v[i]);
 	free(v);
+}
+
+/* Whether s is n hex digits, lower case, with min <= n <= max. */
+static bool is_hex(const char *s, size_t min, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= min && n <= max && strspn(s, "0123456789abcdef") == n;
+}
+
+int nr_store_job_check_repo(const char *repo, const char *path, const char *commit,
+			    const char *branch, struct nr_diag *d)
+{
+	const char *p;
+
+	/* what git is given as an argument must never read as one of its options */
+	if (!repo || !*repo || repo[0] == '-' || strlen(repo) > 1024 || strpbrk(repo, "\n\r"))
+		return nr_diagf(d, NR_EINVAL, "a repository is a URL or a path (up to 1024 bytes)");
+	if (strstr(repo, "::"))
+		return nr_diagf(d, NR_EINVAL, "repository '%s': git's transport helpers (X::) are not"
+			       " taken", repo);
+	if (!path || !*path || path[0] == '/' || strlen(path) > 1024 || strpbrk(path, "\n\r\\"))
+		return nr_diagf(d, NR_EINVAL, "the campaign's path in the repository is relative"
+			       " (up to 1024 bytes)");
+	for (p = path; p; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
+		if (!strncmp(p, "..", 2) && (p[2] == '/' || !p[2]))
+			return nr_diagf(d, NR_EINVAL, "path '%s' leaves the repository", path);
+	if (!is_hex(commit, 7, 64))
+		return nr_diagf(d, NR_EINVAL, "commit '%s': 7 to 64 lower-case hex digits", commit ? commit : "");
+	if (branch && (!*branch || branch[0] == '-' || strlen(branch) > 255 ||
+		       strpbrk(branch, " ~^:?*[\\\n\r") || strstr(branch, "..")))
+		return nr_diagf(d, NR_EINVAL, "branch '%s' is not a branch name", branch);
+	return 0;
 }

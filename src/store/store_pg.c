@@ -112,6 +112,17 @@ static const struct {
 	  "CREATE TABLE pushes ("
 	  "  run_id uuid NOT NULL REFERENCES runs (id), server text NOT NULL, url text,"
 	  "  pushed_at bigint NOT NULL, PRIMARY KEY (run_id, server));" },
+	/* 7 -> 8: reserved for the compact schema (another branch); nothing here */
+	{ 7, 8, "SELECT 1;" },
+	/* as SQLite's 8 -> 9: jobs' branch, origin, who cancelled, what was reported */
+	{ 8, 9,
+	  "ALTER TABLE jobs ADD COLUMN repo_branch text;"
+	  "ALTER TABLE jobs ADD COLUMN origin text;"
+	  "ALTER TABLE jobs ADD COLUMN cancelled_by text;"
+	  "ALTER TABLE jobs ADD COLUMN reported text;"
+	  "ALTER TABLE jobs ADD COLUMN reported_at bigint;"
+	  "CREATE INDEX jobs_unreported ON jobs (status) WHERE origin IS NOT NULL AND"
+	  "  (reported IS NULL OR reported <> 'final');" },
 };
 
 /* Any number, the same in every netrig: two netrigs creating one schema take turns. */
@@ -737,6 +748,8 @@ const struct nr_store_ops nr__store_pg_ops = {
 	.job_claim = nr__pg_job_claim,
 	.job_update = nr__pg_job_update,
 	.job_cancel = nr__pg_job_cancel,
+	.job_reported = nr__pg_job_reported,
+	.jobs_to_report = nr__pg_jobs_to_report,
 	.jobs_list = nr__pg_jobs_list,
 	.prune = nr__pg_prune,
 	.vacuum = nr__pg_vacuum,

@@ -160,7 +160,12 @@ int nr__pg_job_claim(struct nr_store *st, const char *worker, const char *offers
 		     int64_t lease_us, struct nr_job_rec *ret, struct nr_diag *d);
 int nr__pg_job_update(struct nr_store *st, const struct nr_job_rec *job, const char *worker,
 		      struct nr_diag *d);
-int nr__pg_job_cancel(struct nr_store *st, const char *id, int64_t now_us, struct nr_diag *d);
+int nr__pg_job_cancel(struct nr_store *st, const char *id, const char *who, int64_t now_us,
+		      struct nr_diag *d);
+int nr__pg_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+			  size_t *ret_n, struct nr_diag *d);
+int nr__pg_job_reported(struct nr_store *st, const char *id, const char *what, int64_t now_us,
+			struct nr_diag *d);
 int nr__pg_jobs_list(struct nr_store *st, const char *status, const char *id_like,
 		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
 

@@ -38,8 +38,8 @@ static int write_one(struct nr_store *base, const char *sql, struct nr__pg_param
 
 static const char SQL_JOB_INSERT[] =
 	"INSERT INTO jobs (id, campaign, campaign_path, config, repo, repo_path, repo_commit,"
-	" tests, overrides, needs, labels, requester, status, created_at)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', $13)";
+	" tests, overrides, needs, labels, requester, status, created_at, repo_branch, origin)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', $13, $14, $15)";
 
 int nr__pg_job_add(struct nr_store *base, const struct nr_job_rec *j, struct nr_diag *d)
 {
@@ -59,6 +59,8 @@ int nr__pg_job_add(struct nr_store *base, const struct nr_job_rec *j, struct nr_
 	nr__pg_text(&p, j->labels ? j->labels : "{}");
 	nr__pg_text(&p, j->requester);
 	nr__pg_int(&p, j->created_us);
+	nr__pg_text(&p, j->repo_branch);
+	nr__pg_text(&p, j->origin);
 	r = nr__pg_exec(NR__PG(base), SQL_JOB_INSERT, &p, NULL, d);
 	nr__pg_params_release(&p);
 	return r;
@@ -129,16 +131,33 @@ int nr__pg_job_update(struct nr_store *base, const struct nr_job_rec *j, const c
 }
 
 static const char SQL_JOB_CANCEL[] =
-	"UPDATE jobs SET status = 'cancelled', finished_at = $1, lease_until = NULL"
+	"UPDATE jobs SET status = 'cancelled', finished_at = $1, lease_until = NULL, cancelled_by = $3"
 	" WHERE id = $2 AND status IN ('queued', 'running')";
 
-int nr__pg_job_cancel(struct nr_store *base, const char *id, int64_t now_us, struct nr_diag *d)
+int nr__pg_job_cancel(struct nr_store *base, const char *id, const char *who, int64_t now_us,
+		      struct nr_diag *d)
 {
 	struct nr__pg_params p = { 0 };
 
 	nr__pg_int(&p, now_us);
 	nr__pg_text(&p, id);
+	nr__pg_text(&p, who);
 	return write_one(base, SQL_JOB_CANCEL, &p, d);
+}
+
+static const char SQL_JOB_REPORTED[] = "UPDATE jobs SET reported = $1, reported_at = $2 WHERE id = $3";
+
+int nr__pg_job_reported(struct nr_store *base, const char *id, const char *what, int64_t now_us,
+			struct nr_diag *d)
+{
+	struct nr__pg_params p = { 0 };
+	int r;
+
+	nr__pg_text(&p, what);
+	nr__pg_int(&p, now_us);
+	nr__pg_text(&p, id);
+	r = write_one(base, SQL_JOB_REPORTED, &p, d);
+	return r == -EBUSY ? nr_diagf(d, NR_ENOTFOUND, "no job %s", id) : r;
 }
 
 static const char SQL_JOBS_LIST[] =
@@ -146,18 +165,44 @@ static const char SQL_JOBS_LIST[] =
 	" WHERE ($1::text IS NULL OR j.status = $1) AND ($2::text IS NULL OR j.id::text LIKE $2)"
 	" ORDER BY j.created_at, j.id";
 
+static const char SQL_JOBS_TO_REPORT[] =
+	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
+	" WHERE j.origin IS NOT NULL AND (j.reported IS NULL OR (j.reported = 'pending'"
+	"   AND j.status IN ('done', 'failed', 'cancelled')))"
+	" ORDER BY j.created_at, j.id LIMIT $1";
+
+/* The jobs sql with p reads, into *ret (p released). */
+static int read_jobs(struct nr_store *base, const char *sql, struct nr__pg_params *p,
+		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+
+int nr__pg_jobs_to_report(struct nr_store *base, size_t max, struct nr_job_rec **ret,
+			  size_t *ret_n, struct nr_diag *d)
+{
+	struct nr__pg_params p = { 0 };
+
+	nr__pg_int(&p, (int64_t)max);
+	return read_jobs(base, SQL_JOBS_TO_REPORT, &p, ret, ret_n, d);
+}
+
 int nr__pg_jobs_list(struct nr_store *base, const char *status, const char *id_like,
 		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
 	struct nr__pg_params p = { 0 };
+
+	nr__pg_text(&p, status);
+	nr__pg_text(&p, id_like);
+	return read_jobs(base, SQL_JOBS_LIST, &p, ret, ret_n, d);
+}
+
+static int read_jobs(struct nr_store *base, const char *sql, struct nr__pg_params *p,
+		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
 	PGresult *res = NULL;
 	struct nr_job_rec *v;
 	int r, i, n;
 
-	nr__pg_text(&p, status);
-	nr__pg_text(&p, id_like);
-	r = nr__pg_exec(NR__PG(base), SQL_JOBS_LIST, &p, &res, d);
-	nr__pg_params_release(&p);
+	r = nr__pg_exec(NR__PG(base), sql, p, &res, d);
+	nr__pg_params_release(p);
 	if (r < 0)
 		return r;
 	n = PQntuples(res);

@@ -108,6 +108,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE pushes ("
 	"  run_id TEXT NOT NULL REFERENCES runs (id), server TEXT NOT NULL, url TEXT,"
 	"  pushed_at INTEGER NOT NULL, PRIMARY KEY (run_id, server));",
+	/* 7 -> 8: reserved for the compact schema (another branch); nothing here */
+	"SELECT 1;",
+	/* 8 -> 9: jobs from netrig serve: the branch of a job's commit, where
+	 * its end is reported (a webhook's repository, commit, pull request)
+	 * and what was reported, who cancelled it */
+	NR__SQLITE_JOBS_ORIGIN,
 };
 
 int nr__store_sqlite_error(sqlite3 *db, struct nr_diag *d, const char *what)
@@ -1292,6 +1298,8 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.job_claim = nr__store_sqlite_job_claim,
 	.job_update = nr__store_sqlite_job_update,
 	.job_cancel = nr__store_sqlite_job_cancel,
+	.job_reported = nr__store_sqlite_job_reported,
+	.jobs_to_report = nr__store_sqlite_jobs_to_report,
 	.jobs_list = nr__store_sqlite_jobs_list,
 	.prune = nr__store_sqlite_prune,
 	.vacuum = nr__store_sqlite_vacuum,

@@ -65,6 +65,16 @@ int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct 
 	"    (repo IS NOT NULL AND repo_path IS NOT NULL AND repo_commit IS NOT NULL)));"       \
 	"CREATE INDEX jobs_queue ON jobs (status, created_at);"
 
+/* Schema 8 -> 9: the columns of jobs that netrig serve's webhooks and reports need. */
+#define NR__SQLITE_JOBS_ORIGIN                                                                  \
+	"ALTER TABLE jobs ADD COLUMN repo_branch TEXT;"                                          \
+	"ALTER TABLE jobs ADD COLUMN origin TEXT;"                                               \
+	"ALTER TABLE jobs ADD COLUMN cancelled_by TEXT;"                                         \
+	"ALTER TABLE jobs ADD COLUMN reported TEXT;"                                             \
+	"ALTER TABLE jobs ADD COLUMN reported_at INTEGER;"                                       \
+	"CREATE INDEX jobs_unreported ON jobs (status) WHERE origin IS NOT NULL AND"            \
+	"  (reported IS NULL OR reported <> 'final');"
+
 /* The ops of store_sqlite_job.c (see store_backend.h). */
 int nr__store_sqlite_job_add(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);
 int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const char *offers,
@@ -72,8 +82,12 @@ int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const ch
 			       struct nr_diag *d);
 int nr__store_sqlite_job_update(struct nr_store *st, const struct nr_job_rec *job,
 				const char *worker, struct nr_diag *d);
-int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, int64_t now_us,
-				struct nr_diag *d);
+int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, const char *who,
+				int64_t now_us, struct nr_diag *d);
+int nr__store_sqlite_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+				    size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_job_reported(struct nr_store *st, const char *id, const char *what,
+				  int64_t now_us, struct nr_diag *d);
 int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const char *id_like,
 			       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
 

@@ -39,8 +39,8 @@ static int write_one(sqlite3 *db, sqlite3_stmt *s, const char *what, struct nr_d
 
 static const char SQL_JOB_INSERT[] =
 	"INSERT INTO jobs (id, campaign, campaign_path, config, repo, repo_path, repo_commit,"
-	" tests, overrides, needs, labels, requester, status, created_at)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)";
+	" tests, overrides, needs, labels, requester, status, created_at, repo_branch, origin)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)";
 
 int nr__store_sqlite_job_add(struct nr_store *st, const struct nr_job_rec *j, struct nr_diag *d)
 {
@@ -62,6 +62,8 @@ int nr__store_sqlite_job_add(struct nr_store *st, const struct nr_job_rec *j, st
 	nr__sqlite_bind_text(s, 11, j->labels ? j->labels : "{}");
 	nr__sqlite_bind_text(s, 12, j->requester);
 	sqlite3_bind_int64(s, 13, j->created_us);
+	nr__sqlite_bind_text(s, 14, j->repo_branch);
+	nr__sqlite_bind_text(s, 15, j->origin);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		r = nr__store_sqlite_error(DB(st), d, "queueing the job");
 	sqlite3_finalize(s);
@@ -176,11 +178,11 @@ int nr__store_sqlite_job_update(struct nr_store *st, const struct nr_job_rec *j,
 }
 
 static const char SQL_JOB_CANCEL[] =
-	"UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_until = NULL"
+	"UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_until = NULL, cancelled_by = ?"
 	" WHERE id = ? AND status IN ('queued', 'running')";
 
-int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, int64_t now_us,
-				struct nr_diag *d)
+int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, const char *who,
+				int64_t now_us, struct nr_diag *d)
 {
 	sqlite3_stmt *s = NULL;
 	int r;
@@ -188,27 +190,74 @@ int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, int64_t now
 	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_CANCEL, &s, d)) < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, now_us);
-	nr__sqlite_bind_text(s, 2, id);
+	nr__sqlite_bind_text(s, 2, who);
+	nr__sqlite_bind_text(s, 3, id);
 	return write_one(DB(st), s, "cancelling the job", d);
+}
+
+static const char SQL_JOB_REPORTED[] = "UPDATE jobs SET reported = ?, reported_at = ? WHERE id = ?";
+
+int nr__store_sqlite_job_reported(struct nr_store *st, const char *id, const char *what,
+				  int64_t now_us, struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_REPORTED, &s, d)) < 0)
+		return r;
+	nr__sqlite_bind_text(s, 1, what);
+	sqlite3_bind_int64(s, 2, now_us);
+	nr__sqlite_bind_text(s, 3, id);
+	r = write_one(DB(st), s, "recording the job's report", d);
+	return r == -EBUSY ? nr_diagf(d, NR_ENOTFOUND, "no job %s", id) : r;
 }
 
 static const char SQL_JOBS_LIST[] =
 	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
 	" WHERE (?1 IS NULL OR j.status = ?1) AND (?2 IS NULL OR j.id LIKE ?2 ESCAPE '\\')"
 	" ORDER BY j.created_at, j.id";
+static const char SQL_JOBS_TO_REPORT[] =
+	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
+	" WHERE j.origin IS NOT NULL AND (j.reported IS NULL OR (j.reported = 'pending'"
+	"   AND j.status IN ('done', 'failed', 'cancelled')))"
+	" ORDER BY j.created_at, j.id LIMIT ?";
+
+/* The jobs statement s (bound) reads, into *ret. */
+static int read_jobs(struct nr_store *st, sqlite3_stmt *s, struct nr_job_rec **ret, size_t *ret_n,
+		     struct nr_diag *d);
+
+int nr__store_sqlite_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **ret,
+				    size_t *ret_n, struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOBS_TO_REPORT, &s, d)) < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	return read_jobs(st, s, ret, ret_n, d);
+}
 
 int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const char *id_like,
 			       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
-	struct nr_job_rec *v = NULL;
 	sqlite3_stmt *s = NULL;
-	size_t n = 0, cap = 0;
-	int r, rc;
+	int r;
 
 	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOBS_LIST, &s, d)) < 0)
 		return r;
 	nr__sqlite_bind_text(s, 1, status);
 	nr__sqlite_bind_text(s, 2, id_like);
+	return read_jobs(st, s, ret, ret_n, d);
+}
+
+static int read_jobs(struct nr_store *st, sqlite3_stmt *s, struct nr_job_rec **ret, size_t *ret_n,
+		     struct nr_diag *d)
+{
+	struct nr_job_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0, rc;
+
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;

@@ -269,22 +269,13 @@ static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
 		if (json_is_string(v))
 			nr_kv_set(&ro->labels, k, json_string_value(v));
 	nr_kv_set(&ro->labels, "job", job->id);
-	ro->commit = job->repo_commit;
+	/* the repository form's commit is read from its checkout (run_job sets git_dir) */
+	ro->branch = job->repo_branch;
+	if (job->config)
+		ro->commit = job->repo_commit;
 out:
 	json_decref(labels);
 	return r;
-}
-
-/*
- * Why this worker cannot run the job at all, whoever tries again, or
- * NULL. (No worker of this netrig could: it is failed, not given back.)
- */
-static const char *refused(const struct nr_job_rec *job)
-{
-	if (!job->config)
-		return "the job names a repository, and this worker runs only jobs submitted with"
-		       " the campaign file's text";
-	return NULL;
 }
 
 /* The outcome of a run that ended (its summary) as the job's. */
@@ -326,8 +317,8 @@ static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct 
 	struct nr_run_rec run = { 0 };
 	struct lease lease = { 0 };
 	struct nr_diag d = { 0 };
-	const char *why;
-	int halt[2] = { -1, -1 };
+	char *repo_campaign = NULL, *checkout = NULL;
+	int halt[2] = { -1, -1 }, repo_lock = -1;
 	bool lab_made = false, lost;
 	int r;
 
@@ -335,10 +326,6 @@ static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct 
 	if (job->tries > NR_WORKER_MAX_TRIES) {
 		record(&jc, NR_JOB_FAILED, false, "claimed too many times: every worker that took it"
 						  " lost it (killed, or cut off from the database)");
-		goto out;
-	}
-	if ((why = refused(job)) != NULL) {
-		record(&jc, NR_JOB_FAILED, false, why);
 		goto out;
 	}
 	/* the run of a try before: made (resumed then) or not (made with its id) */
@@ -362,7 +349,17 @@ static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct 
 			goto out;
 		}
 	}
-	if ((r = nr_campaign_load(job->campaign_path, job->config, &c, &d)) < 0) {
+	if (!job->config) {
+		/* a repository that cannot be had now may be there on the next try */
+		if ((r = nr_worker_checkout(o->dir, job, &repo_campaign, &checkout, &repo_lock, &d)) < 0) {
+			record(&jc, NR_JOB_QUEUED, true, nr_diag_msg(&d));
+			goto out;
+		}
+		note(o, "job %.8s: %s at %.12s in %s", job->id, job->repo, job->repo_commit, checkout);
+		ro.git_dir = checkout;
+	}
+	if ((r = nr_campaign_load(repo_campaign ? repo_campaign : job->campaign_path, job->config,
+				  &c, &d)) < 0) {
 		record(&jc, NR_JOB_FAILED, false, nr_diag_msg(&d));
 		goto out;
 	}
@@ -426,6 +423,10 @@ out:
 		close(halt[0]);
 		close(halt[1]);
 	}
+	if (repo_lock >= 0)
+		close(repo_lock);
+	free(repo_campaign);
+	free(checkout);
 	nr_run_rec_release(&run);
 	nr_campaign_free(c);
 	nr_kv_clear(&ro.labels);

@@ -35,6 +35,7 @@ struct nr_worker_opts {
 	int stop_fd;           /* readable: finish the attempt in flight, give the job back, stop */
 	int abort_fd;          /* readable: stop the attempt in flight too */
 	const char *sysinfo_json; /* this machine's description, for the runs' local hosts */
+	const char *dir;       /* where repositories of jobs are cloned (kept between jobs) */
 	/* what happens to jobs, one line each (no newline) */
 	void (*on_note)(void *ctx, const char *line);
 	/* the runner's events of the job's run */
@@ -60,6 +61,17 @@ struct nr_worker_summary {
  * ones that are not.
  */
 int nr_worker_job_select(const struct nr_job_rec *job, struct nr_select *sel, struct nr_diag *d);
+
+/*
+ * Check job's repository (repo, repo_path, repo_commit) out at its commit
+ * in a clone under dir that no other worker holds (made, or fetched into,
+ * then checked out detached and cleaned). *ret_campaign: the campaign
+ * file in it, *ret_checkout: the clone (free both); *ret_lock: an fd that
+ * holds the clone until closed. NR_EINVAL for a job whose repository,
+ * path or commit is not one (or is not there), NR_EEXEC when git fails.
+ */
+int nr_worker_checkout(const char *dir, const struct nr_job_rec *job, char **ret_campaign,
+		       char **ret_checkout, int *ret_lock, struct nr_diag *d);
 
 int nr_worker_loop(struct nr_store *st, const struct nr_worker_opts *o,
 		   struct nr_worker_summary *ret, struct nr_diag *d);

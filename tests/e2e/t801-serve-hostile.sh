@@ -7,7 +7,10 @@
 # Each gets its 4xx (a JSON error) or has its connection closed, and every
 # table is the same before and after. Then: the per-token rate limit (429
 # with Retry-After), no token, hash or secret in the log, a config with a
-# mistake refused with file:line:column.
+# mistake refused with file:line:column. The jobs API and the GitHub
+# webhook get theirs too: wrong types, unknown campaigns and keys, foreign
+# repositories, paths out of a repository, unsigned and wrongly signed
+# deliveries; no job is stored.
 # backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +44,7 @@ T_BOB=$(token --user bob --scope push)
 T_READ=$(token --user alice --scope read)
 T_EXPIRED=$(token --user alice --scope push --expires 1s)
 T_REVOKED=$(token --user alice --scope push)
+T_TRIGGER=$(token --user alice --scope trigger)
 expect_exit 0 "$NETRIG" --db "$S" token revoke "$(echo "$T_REVOKED" | cut -c5-20)"
 expect_exit 2 "$NETRIG" --db "$S" token revoke 0000000000000000
 
@@ -51,12 +55,22 @@ expect_grep "bad.yaml:3:3: .*json_depht" err "the unknown key's position"
 printf 'repositories:\n  me/repo: {secret: s, campaign: missing.yaml}\n' > bad2.yaml
 expect_exit 2 "$NETRIG" serve --config bad2.yaml --db "$S" --listen 127.0.0.1:0
 expect_grep "bad2.yaml:2:.*missing.yaml" err "a campaign file that is not there"
+printf 'repositories:\n  me/repo: {secret: s, campaign: c.yaml, campaign_in_repo: c.yaml}\n' > bad4.yaml
+expect_exit 2 "$NETRIG" serve --config bad4.yaml --db "$S" --listen 127.0.0.1:0
+expect_grep "bad4.yaml:2:3: .*one of 'campaign'" err "a repository with both campaign forms"
+printf 'github: {api: ftp://x, token_file: c.yaml}\n' > bad5.yaml
+expect_exit 2 "$NETRIG" serve --config bad5.yaml --db "$S" --listen 127.0.0.1:0
+expect_grep "bad5.yaml:1:.*'api' wants an http" err "a GitHub API that is not http(s)"
 printf 'tls_cert: bad.yaml\n' > bad3.yaml
 expect_exit 2 "$NETRIG" serve --config bad3.yaml --db "$S" --listen 127.0.0.1:0
 expect_grep "bad3.yaml:1:1: .*both" err "a certificate without its key"
 
-cat > server.yaml <<'YAML'
+cat > server.yaml <<YAML
 limits: {body: 64K, json_depth: 32, requests_per_minute: 0}
+campaigns: [c.yaml]
+repositories:
+  acme/app: {secret: "app-secret-$$", push_branches: [main], campaign_in_repo: ci/nightly.yaml,
+             clone: /nonexistent/app.git, allowed_users: [alice]}
 YAML
 start_server() { # CONFIG: sets $spid, $PORT
 	rm -f serve.out # the port of a server before is not this one's
@@ -82,13 +96,14 @@ sleep 1 # the expired token's second passes
 CASE_A=$(sql "$S" "SELECT id FROM cases WHERE run_id = '$RA' ORDER BY ordinal LIMIT 1")
 cat > vars.json <<EOF
 {"tokens": {"alice": "$T_ALICE", "bob": "$T_BOB", "read": "$T_READ", "expired": "$T_EXPIRED",
- "revoked": "$T_REVOKED"},
+ "revoked": "$T_REVOKED", "trigger": "$T_TRIGGER"},
+ "secrets": {"app": "app-secret-$$", "wrong": "not-the-secret"},
  "bundles": {"alice": "alice.json", "new": "new.json", "server-local": "server-local.json"},
  "alice_run": "$RA", "alice_case": "$CASE_A"}
 EOF
 
 dump() {
-	for t in runs hosts cases attempts outputs samples metrics events users tokens uploads pushes; do
+	for t in runs hosts cases attempts outputs samples metrics events users tokens uploads pushes jobs; do
 		echo "== $t"
 		sql "$S" "SELECT * FROM $t ORDER BY 1, 2"
 	done
@@ -128,7 +143,8 @@ expect_eq "$(code "$T_ALICE")" 200 "another token has its own budget"
 stop_server
 
 say "no token, hash or secret in the log"
-for t in "$T_ALICE" "$T_BOB" "$T_READ" "$T_EXPIRED" "$T_REVOKED"; do
+grep -q "app-secret-$$" serve.log && fail "a webhook secret is in the log"
+for t in "$T_ALICE" "$T_BOB" "$T_READ" "$T_EXPIRED" "$T_REVOKED" "$T_TRIGGER"; do
 	grep -q "${t#nrt_????????????????_}" serve.log && fail "a token's secret is in the log"
 	h=$(printf %s "$t" | sha256sum | cut -c1-64)
 	grep -q "$h" serve.log && fail "a token's hash is in the log"

@@ -9,14 +9,19 @@ Each CORPUS_DIR/*.req is "key: value" lines (a first "#" line says why):
     token:   none | NAME (from VARS tokens) | wrong-secret | raw:HEADER VALUE
     body:    bundle NAME [TRANSFORM...] | text:TEXT | deep N   (none: no body)
     send:    whole (default) | chunked | truncate
+    header:  NAME: VALUE      one more header (repeatable as header2:, header3:)
+    sign:    NAME [other]     X-Hub-Signature-256 of the body with VARS secrets NAME
+                              (other: of another body)
     expect:  STATUS | closed
 
-VARS.json: {"tokens": {NAME: TOKEN}, "bundles": {NAME: FILE}, "alice_run": ID,
-"alice_case": ID}. Requests go over raw sockets (HTTP/1.1, Connection: close),
+VARS.json: {"tokens": {NAME: TOKEN}, "bundles": {NAME: FILE}, "secrets": {NAME:
+SECRET}, "alice_run": ID, "alice_case": ID}. Requests go over raw sockets (HTTP/1.1, Connection: close),
 so that a body can lie about its length or stop halfway. An answer of 4xx or
 5xx must be JSON {"error": {"status": N, "message": ...}}. Exit 1 on the first
 case whose answer is not the expected one.
 """
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -87,6 +92,17 @@ def make_body(spec):
     if words[0] == "deep":
         n = int(words[1])
         return b"[" * n + b"1" + b"]" * n
+    if words[0] == "padded":
+        # a JSON object of the text after the size, grown past SIZE bytes
+        return b'{"pad": "' + b"x" * int(words[1]) + b'"}'
+    if words[0] == "webhook":
+        # a real-shaped push delivery (tests/fixtures/serve/github/push.json) of REPO
+        text = open(os.path.join(os.path.dirname(corpus), "github", "push.json")).read()
+        sha = "0123456789abcdef0123456789abcdef01234567"
+        for k, v in (("@REPO@", words[1]), ("@SHA@", sha), ("@BEFORE@", sha), ("@BRANCH@", "main"),
+                     ("@USER@", "alice")):
+            text = text.replace(k, v)
+        return text.encode()
     raise SystemExit("unknown body " + spec)
 
 
@@ -101,11 +117,20 @@ def auth(spec):
     return "Bearer " + vars_["tokens"][spec]
 
 
-def send(method, path, authorization, body, how):
+def signature(spec, body):
+    words = spec.split()
+    key = vars_["secrets"][words[0]].encode()
+    signed = body + b" " if words[1:] == ["other"] else body
+    return "X-Hub-Signature-256: sha256=" + hmac.new(key, signed, hashlib.sha256).hexdigest()
+
+
+def send(method, path, authorization, body, how, extra=()):
     s = socket.create_connection(("127.0.0.1", port), timeout=20)
     head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n" % (method, path, port)
     if authorization:
         head += "Authorization: %s\r\n" % authorization
+    for h in extra:
+        head += h + "\r\n"
     if body is not None:
         head += "Content-Type: application/json\r\n"
         if how == "chunked":
@@ -143,7 +168,10 @@ def check(name, req):
     method, path = req["request"].split(" ", 1)
     path = path.format(**vars_)
     body = make_body(req.get("body"))
-    data = send(method, path, auth(req.get("token", "none")), body, req.get("send", "whole"))
+    extra = [req[k] for k in ("header", "header2", "header3") if k in req]
+    if "sign" in req:
+        extra.append(signature(req["sign"], body or b""))
+    data = send(method, path, auth(req.get("token", "none")), body, req.get("send", "whole"), extra)
     want = req["expect"]
     if not data.startswith(b"HTTP/1."):
         got = "closed"

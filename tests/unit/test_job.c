@@ -127,9 +127,9 @@ NR_STORE_TEST(job_cancel_stops_a_queued_or_running_job_and_nothing_else)
 	add_job(st, "running", "[]", t, r);
 	add_job(st, "queued", "[]", t + 1, q);
 	CHECK_STR(claim(st, "w", "[]", t, &j), "running");
-	CHECK_OK(nr_store_job_cancel(st, q, t + 5, NULL));
-	CHECK_OK(nr_store_job_cancel(st, r, t + 6, NULL));
-	CHECK(nr_store_job_cancel(st, q, t + 7, NULL) == -EBUSY);
+	CHECK_OK(nr_store_job_cancel(st, q, "me", t + 5, NULL));
+	CHECK_OK(nr_store_job_cancel(st, r, "me", t + 6, NULL));
+	CHECK(nr_store_job_cancel(st, q, "me", t + 7, NULL) == -EBUSY);
 	/* the running job's worker finds its lease gone at its next renewal */
 	CHECK(nr_store_job_update(st, &j, "w", NULL) == -EBUSY);
 	CHECK_STR(claim(st, "w", "[]", t + 99999999, &got), "");
@@ -223,4 +223,102 @@ NR_STORE_TEST(job_claimed_by_workers_at_once_goes_to_exactly_one)
 	CHECK_EQ(got, RACE_JOBS);
 	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM jobs WHERE status = 'running' AND tries = 1"),
 		 RACE_JOBS);
+}
+
+NR_STORE_TEST(job_keeps_its_repository_form_origin_canceller_and_what_was_reported)
+{
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "origin"));
+	struct nr_job_rec j = { 0 }, got = { 0 };
+	int64_t t = nr_wall_us();
+
+	nr_uuid_v7(j.id);
+	j.campaign = (char *)"nightly";
+	j.repo = (char *)"/srv/git/app.git";
+	j.repo_path = (char *)"ci/nightly.yaml";
+	j.repo_commit = (char *)"0123456789abcdef0123456789abcdef01234567";
+	j.repo_branch = (char *)"main";
+	j.origin = (char *)"{\"github\":\"o/r\",\"sha\":\"0123456\",\"pr\":7}";
+	j.requester = (char *)"alice";
+	j.created_us = t;
+	CHECK_OK(nr_store_job_add(st, &j, NULL));
+	CHECK_OK(nr_store_job_get(st, j.id, &got, NULL));
+	CHECK(got.config == NULL);
+	CHECK_STR(got.repo_path, "ci/nightly.yaml");
+	CHECK_STR(got.repo_branch, "main");
+	CHECK_STR(got.origin, j.origin);
+	CHECK(got.reported == NULL && got.cancelled_by == NULL);
+	nr_job_rec_release(&got);
+	CHECK_OK(nr_store_job_reported(st, j.id, "pending", t + 1, NULL));
+	CHECK_OK(nr_store_job_cancel(st, j.id, "bob", t + 2, NULL));
+	CHECK_OK(nr_store_job_get(st, j.id, &got, NULL));
+	CHECK_STR(got.reported, "pending");
+	CHECK_EQ(got.reported_us, t + 1);
+	CHECK_STR(got.cancelled_by, "bob");
+	CHECK_STR(got.status, NR_JOB_CANCELLED);
+	nr_job_rec_release(&got);
+	CHECK(nr_store_job_reported(st, "0190a0b0-0000-7000-8000-00000000beef", "final", t, NULL) ==
+	      NR_ENOTFOUND);
+	nr_store_close(st);
+}
+
+NR_STORE_TEST(jobs_to_report_are_those_with_something_new_to_say)
+{
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "toreport"));
+	char id[4][NR_UUID_LEN + 1];
+	struct nr_job_rec j = { 0 }, *v;
+	size_t n, i;
+	int64_t t = nr_wall_us();
+
+	for (i = 0; i < 4; i++) {
+		memset(&j, 0, sizeof(j));
+		nr_uuid_v7(j.id);
+		j.campaign = (char *)"c";
+		j.config = (char *)"campaign: c\n";
+		/* the first has no origin: nothing to report, ever */
+		j.origin = i ? (char *)"{\"github\":\"o/r\",\"sha\":\"0123456\"}" : NULL;
+		j.created_us = t + (int64_t)i;
+		CHECK_OK(nr_store_job_add(st, &j, NULL));
+		memcpy(id[i], j.id, sizeof(j.id));
+	}
+	CHECK_OK(nr_store_jobs_to_report(st, 10, &v, &n, NULL));
+	CHECK_EQ(n, 3);
+	CHECK_STR(v[0].id, id[1]);
+	nr_jobs_free(v, n);
+	/* pending said: out of the way (of a batch of 1 too) until it ends */
+	CHECK_OK(nr_store_job_reported(st, id[1], "pending", t, NULL));
+	CHECK_OK(nr_store_jobs_to_report(st, 1, &v, &n, NULL));
+	CHECK_EQ(n, 1);
+	CHECK_STR(v[0].id, id[2]);
+	nr_jobs_free(v, n);
+	CHECK_OK(nr_store_job_cancel(st, id[1], "me", t + 9, NULL));
+	CHECK_OK(nr_store_job_reported(st, id[3], "final", t, NULL));
+	CHECK_OK(nr_store_jobs_to_report(st, 10, &v, &n, NULL));
+	CHECK_EQ(n, 2);
+	CHECK_STR(v[0].id, id[1]);
+	CHECK_STR(v[1].id, id[2]);
+	nr_jobs_free(v, n);
+	nr_store_close(st);
+}
+
+NR_TEST(job_repository_form_refuses_what_git_could_take_for_an_option_or_a_way_out)
+{
+	const char *sha = "0123456789abcdef0123456789abcdef01234567";
+
+	CHECK_OK(nr_store_job_check_repo("https://example.org/o/r.git", "ci/n.yaml", sha, "main", NULL));
+	CHECK_OK(nr_store_job_check_repo("/srv/git/r", "n.yaml", "0123456", NULL, NULL));
+	CHECK(nr_store_job_check_repo("--upload-pack=touch /tmp/x", "n.yaml", sha, NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("ext::sh -c touch% /tmp/x", "n.yaml", sha, NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("", "n.yaml", sha, NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "../n.yaml", sha, NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "a/../../n.yaml", sha, NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "a/..", sha, NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "/etc/passwd", sha, NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "n.yaml", "--force", NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "n.yaml", "HEAD", NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "n.yaml", "012345", NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "n.yaml", "0123456789ABCDEF", NULL, NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "n.yaml", sha, "-f", NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "n.yaml", sha, "a..b", NULL) == NR_EINVAL);
+	CHECK(nr_store_job_check_repo("r", "n.yaml", sha, "", NULL) == NR_EINVAL);
+	CHECK_OK(nr_store_job_check_repo("r", "..n.yaml", sha, "feature/x", NULL));
 }

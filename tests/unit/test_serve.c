@@ -48,6 +48,37 @@ NR_TEST(serve_config_reads_every_key)
 	nr_serve_config_release(&c);
 }
 
+NR_TEST(serve_config_reads_github_campaigns_and_the_repository_form)
+{
+	struct nr_serve_config c;
+	struct nr_diag d = { 0 };
+
+	write_file("nightly.yaml", "campaign: n\n");
+	write_file("gh-token", "ghp_secret123\nsecond line\n");
+	write_file("s.yaml", "github: {api: 'http://127.0.0.1:9/', token_file: gh-token}\n"
+			     "campaigns: [nightly.yaml]\n"
+			     "repositories:\n  me/repo: {secret: s, campaign_in_repo: ci/n.yaml,"
+			     " command: '/bench'}\n"
+			     "  me/local: {secret: t, campaign_in_repo: n.yaml, clone: /srv/git/local}\n");
+	if (nr_serve_config_load("s.yaml", &c, &d) < 0)
+		nr_test_fail(__FILE__, __LINE__, "%s", d.msg);
+	CHECK_STR(c.github_api, "http://127.0.0.1:9/");
+	CHECK_STR(c.github_token, "ghp_secret123");
+	CHECK_EQ(c.campaigns.n, 1);
+	CHECK_CONTAINS(c.campaigns.v[0], "nightly.yaml");
+	CHECK(c.repos[0].campaign == NULL);
+	CHECK_STR(c.repos[0].campaign_in_repo, "ci/n.yaml");
+	CHECK_STR(c.repos[0].clone, "https://github.com/me/repo.git");
+	CHECK_STR(c.repos[0].command, "/bench");
+	CHECK_STR(c.repos[1].clone, "/srv/git/local");
+	nr_serve_config_release(&c);
+	/* a config without github: the public API, and no token */
+	write_file("s.yaml", "threads: 1\n");
+	CHECK_OK(nr_serve_config_load("s.yaml", &c, &d));
+	CHECK_STR(c.github_api, "https://api.github.com");
+	nr_serve_config_release(&c);
+}
+
 NR_TEST(serve_config_errors_have_positions)
 {
 	static const struct {
@@ -64,6 +95,18 @@ NR_TEST(serve_config_errors_have_positions)
 		{ "repositories:\n  norepo: {secret: s}\n", "s.yaml:2:3: a repository is named OWNER/REPO" },
 		{ "repositories:\n  a/b: {push_branches: [main]}\n", "s.yaml:2:3: repository a/b needs a 'secret'" },
 		{ "repositories:\n  a/b: {secret: s, allowed_users: alice}\n", "s.yaml:2:" },
+		{ "repositories:\n  a/b: {secret: s}\n", "s.yaml:2:3: repository a/b wants one of 'campaign'" },
+		{ "repositories:\n  a/b: {secret: s, campaign: s.yaml, campaign_in_repo: x.yaml}\n",
+		  "s.yaml:2:3: repository a/b wants one of" },
+		{ "repositories:\n  a/b: {secret: s, campaign_in_repo: ../x.yaml}\n",
+		  "s.yaml:2:3: repository a/b: path '../x.yaml' leaves the repository" },
+		{ "repositories:\n  a/b: {secret: s, campaign_in_repo: x.yaml, clone: --upload-pack=x}\n",
+		  "s.yaml:2:3: repository a/b: a repository is a URL" },
+		{ "repositories:\n  a/b: {secret: s, campaign: s.yaml, command: ''}\n", "s.yaml:2:" },
+		{ "github: {api: ftp://x}\n", "s.yaml:1:10: 'api' wants an http" },
+		{ "github: {token_file: nothere}\n", "s.yaml:1:10: 'token_file': cannot read" },
+		{ "github: {tokenfile: s.yaml}\n", "s.yaml:1:" },
+		{ "campaigns: [nothere.yaml]\n", "s.yaml:1:13: cannot read" },
 		{ "[1, 2\n", "s.yaml:" },
 	};
 	struct nr_serve_config c;
