@@ -101,6 +101,10 @@ void nr__serve_logf(struct nr_serve *s, const char *fmt, ...) __attribute__((for
 const char *nr__serve_body_scope(const char *method, const char *path);
 /* Answer a complete request. */
 void nr__serve_route(struct nr__serve_req *q);
+/* A run (or job) selector in a path or argument: an id or its prefix (hex and '-'), or latest. */
+bool nr__serve_selector_ok(const char *s);
+/* Answer a dashboard page's route (serve_pages.c); false: not one of them. */
+bool nr__serve_route_pages(struct nr__serve_req *q);
 
 /* ---- pages (serve_pages.c) ---- */
 
@@ -111,5 +115,33 @@ void nr__serve_run_page(struct nr__serve_req *q, const char *sel);
 void nr__serve_campaign_page(struct nr__serve_req *q, const char *campaign);
 /* Prometheus text: runs by status, uploads, requests by status class, latency. */
 void nr__serve_metrics(struct nr__serve_req *q);
+
+/* ---- the dashboard's pages (serve_pages*.c): HTML, no script, every value escaped ---- */
+
+/* GET /: the campaigns, each with its latest run's verdict and sparklines of its key series. */
+void nr__serve_index_page(struct nr__serve_req *q);
+/* GET /users/NAME: a user's uploads and the charts of their series. */
+void nr__serve_user_page(struct nr__serve_req *q, const char *user);
+/* GET /queue: running, queued and finished jobs; GET /jobs/ID: one job. */
+void nr__serve_queue_page(struct nr__serve_req *q);
+void nr__serve_job_page(struct nr__serve_req *q, const char *sel);
+/* GET /runs/RUN/log: a run's events and the tails of its attempts' outputs. */
+void nr__serve_run_log_page(struct nr__serve_req *q, const char *sel);
+
+/* Answer with a page (taken over): 200, HTML, served under the pages' policy. */
+void nr__serve_page(struct nr__serve_req *q, struct nr_buf *page);
+/* The links every dashboard page has (markup for nr_report_html_begin's nav). */
+extern const char nr__serve_nav[];
+/*
+ * s percent-encoded (every byte but letters, digits and -._~): nothing in
+ * it ends a path segment, a query value or an attribute.
+ */
+void nr__serve_urlenc(struct nr_buf *out, const char *s);
+/* An <a> to prefix + name (percent-encoded) + suffix (trusted, may be NULL), showing `text` escaped. */
+void nr__serve_link(struct nr_buf *out, const char *prefix, const char *name, const char *suffix,
+		    const char *text);
+/* The verdict of a campaign's latest run (its badge's word: passing, regression, ...). */
+int nr__serve_verdict(struct nr__serve_req *q, const struct nr_run_rec *latest,
+		      const char **ret_word, struct nr_diag *d);
 
 #endif
