@@ -40,6 +40,7 @@ struct nr_serve {
 	size_t n_rates, cap_rates;
 	atomic_int in_flight; /* requests begun and not completed */
 	struct nr__serve_counts counts;
+	struct nr__serve_badges *badges; /* badges made, by campaign (serve_pages.c) */
 	char *tls_key, *tls_cert; /* PEM text for MHD */
 };
 
@@ -108,6 +109,9 @@ bool nr__serve_route_pages(struct nr__serve_req *q);
 
 /* ---- pages (serve_pages.c) ---- */
 
+/* The badge cache (serve_pages.c): made when the server starts, freed when it stops. */
+struct nr__serve_badges *nr__serve_badges_new(void);
+void nr__serve_badges_free(struct nr__serve_badges *b);
 /* The SVG badge of a campaign's latest run. */
 void nr__serve_badge(struct nr__serve_req *q, const char *campaign);
 /* A run's HTML report; a campaign's (its latest run's, against its branch). */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
 #include "report/report.h"
 #include "serve/serve_int.h"
@@ -85,6 +86,126 @@ int nr__serve_verdict(struct nr__serve_req *q, const struct nr_run_rec *latest,
 	return r;
 }
 
+/*
+ * Badges are read far more often than runs are written (every view of a
+ * README), and a verdict is a whole report's work (the comparison with
+ * the run before, the history, change points): each campaign's badge is
+ * kept, and made again when an upload came in since (any upload: one may
+ * change a baseline), or when its latest run is not the one it was made
+ * from (a worker writes runs into the database without an upload: looked
+ * at once a second at most, so such a badge is at most that stale).
+ */
+#define BADGE_RECHECK_US 1000000
+#define BADGE_CACHE_MAX 4096 /* campaigns kept; only campaigns with runs are */
+
+struct badge {
+	char *campaign;
+	char run_id[NR_UUID_LEN + 1]; /* the latest run it was made from */
+	char *status;
+	int64_t finished_us;
+	unsigned long long uploads; /* the server's upload count when it was made */
+	int64_t checked_us;         /* monotonic: when the latest run was last compared */
+	struct nr_buf svg;
+};
+
+struct nr__serve_badges {
+	pthread_mutex_t lock;
+	struct badge *v;
+	size_t n, cap;
+};
+
+struct nr__serve_badges *nr__serve_badges_new(void)
+{
+	struct nr__serve_badges *b = nr_xcalloc(1, sizeof(*b));
+
+	pthread_mutex_init(&b->lock, NULL);
+	return b;
+}
+
+void nr__serve_badges_free(struct nr__serve_badges *b)
+{
+	size_t i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->n; i++) {
+		free(b->v[i].campaign);
+		free(b->v[i].status);
+		nr_buf_release(&b->v[i].svg);
+	}
+	free(b->v);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+static struct badge *badge_find(struct nr__serve_badges *b, const char *campaign)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (!strcmp(b->v[i].campaign, campaign))
+			return &b->v[i];
+	return NULL;
+}
+
+/*
+ * The kept badge of `campaign` into *out when it still holds: made after
+ * the last upload, and (when latest is given) from that run as it is now,
+ * or (without) compared with the latest run less than a second ago.
+ */
+static bool badge_cached(struct nr__serve_req *q, const char *campaign,
+			 const struct nr_run_rec *latest, struct nr_buf *out)
+{
+	struct nr__serve_badges *b = q->srv->badges;
+	unsigned long long uploads = atomic_load(&q->srv->counts.uploads);
+	int64_t now = nr_mono_us();
+	struct badge *e;
+	bool hit = false;
+
+	pthread_mutex_lock(&b->lock);
+	e = badge_find(b, campaign);
+	if (e && e->uploads == uploads) {
+		if (!latest)
+			hit = now - e->checked_us < BADGE_RECHECK_US;
+		else if (!strcmp(e->run_id, latest->id) && !strcmp(e->status, latest->status) &&
+			 e->finished_us == latest->finished_us)
+			hit = true, e->checked_us = now;
+	}
+	if (hit)
+		nr_buf_add(out, e->svg.buf, e->svg.len);
+	pthread_mutex_unlock(&b->lock);
+	return hit;
+}
+
+static void badge_keep(struct nr__serve_req *q, const char *campaign, const struct nr_run_rec *latest,
+		       unsigned long long uploads, const struct nr_buf *svg)
+{
+	struct nr__serve_badges *b = q->srv->badges;
+	struct badge *e;
+
+	pthread_mutex_lock(&b->lock);
+	if (!(e = badge_find(b, campaign))) {
+		if (b->n == BADGE_CACHE_MAX)
+			goto out;
+		if (b->n == b->cap) {
+			b->cap = b->cap ? 2 * b->cap : 16;
+			b->v = nr_xrealloc(b->v, b->cap * sizeof(*b->v));
+		}
+		e = &b->v[b->n++];
+		*e = (struct badge){ .campaign = nr_xstrdup(campaign), .svg = NR_BUF_INIT };
+	}
+	memcpy(e->run_id, latest->id, sizeof(e->run_id));
+	free(e->status);
+	e->status = nr_xstrdup(latest->status);
+	e->finished_us = latest->finished_us;
+	e->uploads = uploads;
+	e->checked_us = nr_mono_us();
+	nr_buf_reset(&e->svg);
+	nr_buf_add(&e->svg, svg->buf, svg->len);
+out:
+	pthread_mutex_unlock(&b->lock);
+}
+
 /* The badge of a campaign's latest run (nr__serve_verdict), or unknown for a campaign without runs. */
 void nr__serve_badge(struct nr__serve_req *q, const char *campaign)
 {
@@ -92,12 +213,17 @@ void nr__serve_badge(struct nr__serve_req *q, const char *campaign)
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_diag d = { 0 };
 	const char *message = "unknown", *color = "#9f9f9f";
+	unsigned long long uploads = atomic_load(&q->srv->counts.uploads);
 	size_t n = 0, i;
 	int r;
 
+	if (badge_cached(q, campaign, NULL, &out))
+		goto answer;
 	if (nr__serve_store(q) < 0)
 		return;
 	r = nr_store_runs_select(q->st, "latest", campaign, 1, &runs, &n, &d);
+	if (r == 0 && badge_cached(q, campaign, &runs[0], &out))
+		goto answer;
 	if (r == 0 && (r = nr__serve_verdict(q, &runs[0], &message, &d)) == 0) {
 		for (i = 0; i < NR_ARRAY_SIZE(words); i++)
 			if (!strcmp(message, words[i].word))
@@ -108,6 +234,9 @@ void nr__serve_badge(struct nr__serve_req *q, const char *campaign)
 		goto out;
 	}
 	badge_svg(&out, campaign, message, color);
+	if (n)
+		badge_keep(q, campaign, &runs[0], uploads, &out);
+answer:
 	nr_buf_release(&q->out);
 	q->out = out;
 	q->status = 200;

@@ -154,6 +154,19 @@ for f in sys.argv[1:]:
         assert raw not in text, (f, raw)
 PY
 
+say "the badge is kept, and made again after an upload or a run a worker wrote"
+badge() { curl -sf "$U/badge/pagesynth.svg" | grep -o '<text x="[0-9]*" y="14">[a-z]*</text>' | tail -n 1 | sed 's/<[^>]*>//g'; }
+expect_eq "$(badge)" passing "the badge"
+expect_eq "$(badge)" passing "the badge again (kept)"
+sed 's/echo bw=/exit 3; echo bw=/' c.yaml > failing.yaml
+expect_exit 1 "$NETRIG" run failing.yaml -q --db "$L" --branch main
+NETRIG_TOKEN=$TOK expect_exit 0 "$NETRIG" --db "$L" push --server "$U"
+expect_eq "$(badge)" failing "the badge right after an upload of a failing run"
+expect_exit 0 "$NETRIG" job submit c.yaml --db "$S" -q --requester alice
+expect_exit 0 "$NETRIG" worker --db "$S" --once -q
+wait_until 5 sh -c "curl -sf '$U/badge/pagesynth.svg' | grep -q '>passing<'" ||
+	fail "the badge after a worker's passing run (no upload): $(badge)"
+
 say "unknown names are 404"
 page /users/nobody 404 x.html
 page "/users/$(enc "$EVIL_R")" 404 x.html
