@@ -58,59 +58,31 @@ static const struct {
 };
 
 /*
- * The verdict of a campaign's latest run as a badge says it: passing,
- * failing (its status when it did not pass), limit, regression (against
- * the run before it on its branch, as `netrig report --baseline branch:B`
- * judges), running. The same verdict as the report.
+ * Verdicts are read far more often than runs are written (every view of
+ * a README's badge, of the index), and one is a whole report's work (the
+ * comparison with the run before, the history, change points): each
+ * campaign's is kept, and made again when an upload came in since (any
+ * upload: one may change a baseline), or when its latest run is not the
+ * one it was made from (a worker writes runs into the database without an
+ * upload: a badge looks at that once a second at most, so it is at most
+ * that stale).
  */
-int nr__serve_verdict(struct nr__serve_req *q, const struct nr_run_rec *latest,
-		      const char **ret_word, struct nr_diag *d)
-{
-	struct nr_report_load l = { 0 };
-	const char *v;
-	char *baseline = NULL;
-	size_t i;
-	int r;
+#define VERDICT_RECHECK_US 1000000
+#define VERDICT_CACHE_MAX 4096 /* campaigns kept; only campaigns with runs are */
 
-	baseline = nr_xasprintf("branch:%s", latest->branch ? latest->branch : "");
-	r = nr_report_load(q->st, latest->id, latest->branch ? baseline : "latest", &l, d);
-	if (r == 0) {
-		v = nr_report_verdict(&l.rep);
-		*ret_word = "failing"; /* a status this table does not know yet did not pass */
-		for (i = 0; i < NR_ARRAY_SIZE(words); i++)
-			if (!strcmp(v, words[i].verdict))
-				*ret_word = words[i].word;
-	}
-	nr_report_load_release(&l);
-	free(baseline);
-	return r;
-}
-
-/*
- * Badges are read far more often than runs are written (every view of a
- * README), and a verdict is a whole report's work (the comparison with
- * the run before, the history, change points): each campaign's badge is
- * kept, and made again when an upload came in since (any upload: one may
- * change a baseline), or when its latest run is not the one it was made
- * from (a worker writes runs into the database without an upload: looked
- * at once a second at most, so such a badge is at most that stale).
- */
-#define BADGE_RECHECK_US 1000000
-#define BADGE_CACHE_MAX 4096 /* campaigns kept; only campaigns with runs are */
-
-struct badge {
+struct verdict {
 	char *campaign;
-	char run_id[NR_UUID_LEN + 1]; /* the latest run it was made from */
+	char run_id[NR_UUID_LEN + 1]; /* the latest run it was made from, as it was */
 	char *status;
 	int64_t finished_us;
 	unsigned long long uploads; /* the server's upload count when it was made */
 	int64_t checked_us;         /* monotonic: when the latest run was last compared */
-	struct nr_buf svg;
+	const char *word;           /* static: words[].word, or "failing" */
 };
 
 struct nr__serve_badges {
 	pthread_mutex_t lock;
-	struct badge *v;
+	struct verdict *v;
 	size_t n, cap;
 };
 
@@ -131,14 +103,13 @@ void nr__serve_badges_free(struct nr__serve_badges *b)
 	for (i = 0; i < b->n; i++) {
 		free(b->v[i].campaign);
 		free(b->v[i].status);
-		nr_buf_release(&b->v[i].svg);
 	}
 	free(b->v);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
 
-static struct badge *badge_find(struct nr__serve_badges *b, const char *campaign)
+static struct verdict *verdict_find(struct nr__serve_badges *b, const char *campaign)
 {
 	size_t i;
 
@@ -149,50 +120,50 @@ static struct badge *badge_find(struct nr__serve_badges *b, const char *campaign
 }
 
 /*
- * The kept badge of `campaign` into *out when it still holds: made after
- * the last upload, and (when latest is given) from that run as it is now,
- * or (without) compared with the latest run less than a second ago.
+ * The kept verdict of `campaign` when it still holds: made after the last
+ * upload, and (when latest is given) from that run as it is now, or
+ * (without) compared with the latest run less than a second ago.
  */
-static bool badge_cached(struct nr__serve_req *q, const char *campaign,
-			 const struct nr_run_rec *latest, struct nr_buf *out)
+static bool verdict_cached(struct nr__serve_req *q, const char *campaign,
+			   const struct nr_run_rec *latest, const char **ret_word)
 {
 	struct nr__serve_badges *b = q->srv->badges;
 	unsigned long long uploads = atomic_load(&q->srv->counts.uploads);
 	int64_t now = nr_mono_us();
-	struct badge *e;
+	struct verdict *e;
 	bool hit = false;
 
 	pthread_mutex_lock(&b->lock);
-	e = badge_find(b, campaign);
+	e = verdict_find(b, campaign);
 	if (e && e->uploads == uploads) {
 		if (!latest)
-			hit = now - e->checked_us < BADGE_RECHECK_US;
+			hit = now - e->checked_us < VERDICT_RECHECK_US;
 		else if (!strcmp(e->run_id, latest->id) && !strcmp(e->status, latest->status) &&
 			 e->finished_us == latest->finished_us)
 			hit = true, e->checked_us = now;
 	}
 	if (hit)
-		nr_buf_add(out, e->svg.buf, e->svg.len);
+		*ret_word = e->word;
 	pthread_mutex_unlock(&b->lock);
 	return hit;
 }
 
-static void badge_keep(struct nr__serve_req *q, const char *campaign, const struct nr_run_rec *latest,
-		       unsigned long long uploads, const struct nr_buf *svg)
+static void verdict_keep(struct nr__serve_req *q, const struct nr_run_rec *latest,
+			 unsigned long long uploads, const char *word)
 {
 	struct nr__serve_badges *b = q->srv->badges;
-	struct badge *e;
+	struct verdict *e;
 
 	pthread_mutex_lock(&b->lock);
-	if (!(e = badge_find(b, campaign))) {
-		if (b->n == BADGE_CACHE_MAX)
+	if (!(e = verdict_find(b, latest->campaign))) {
+		if (b->n == VERDICT_CACHE_MAX)
 			goto out;
 		if (b->n == b->cap) {
 			b->cap = b->cap ? 2 * b->cap : 16;
 			b->v = nr_xrealloc(b->v, b->cap * sizeof(*b->v));
 		}
 		e = &b->v[b->n++];
-		*e = (struct badge){ .campaign = nr_xstrdup(campaign), .svg = NR_BUF_INIT };
+		*e = (struct verdict){ .campaign = nr_xstrdup(latest->campaign) };
 	}
 	memcpy(e->run_id, latest->id, sizeof(e->run_id));
 	free(e->status);
@@ -200,10 +171,42 @@ static void badge_keep(struct nr__serve_req *q, const char *campaign, const stru
 	e->finished_us = latest->finished_us;
 	e->uploads = uploads;
 	e->checked_us = nr_mono_us();
-	nr_buf_reset(&e->svg);
-	nr_buf_add(&e->svg, svg->buf, svg->len);
+	e->word = word;
 out:
 	pthread_mutex_unlock(&b->lock);
+}
+
+/*
+ * The verdict of a campaign's latest run as a badge says it: passing,
+ * failing (its status when it did not pass), limit, regression (against
+ * the run before it on its branch, as `netrig report --baseline branch:B`
+ * judges), running. The same verdict as the report; kept (above).
+ */
+int nr__serve_verdict(struct nr__serve_req *q, const struct nr_run_rec *latest,
+		      const char **ret_word, struct nr_diag *d)
+{
+	unsigned long long uploads = atomic_load(&q->srv->counts.uploads);
+	struct nr_report_load l = { 0 };
+	const char *v, *word = "failing"; /* a status the table does not know did not pass */
+	char *baseline = NULL;
+	size_t i;
+	int r;
+
+	if (verdict_cached(q, latest->campaign, latest, ret_word))
+		return 0;
+	baseline = nr_xasprintf("branch:%s", latest->branch ? latest->branch : "");
+	r = nr_report_load(q->st, latest->id, latest->branch ? baseline : "latest", &l, d);
+	if (r == 0) {
+		v = nr_report_verdict(&l.rep);
+		for (i = 0; i < NR_ARRAY_SIZE(words); i++)
+			if (!strcmp(v, words[i].verdict))
+				word = words[i].word;
+		verdict_keep(q, latest, uploads, word);
+		*ret_word = word;
+	}
+	nr_report_load_release(&l);
+	free(baseline);
+	return r;
 }
 
 /* The badge of a campaign's latest run (nr__serve_verdict), or unknown for a campaign without runs. */
@@ -213,30 +216,25 @@ void nr__serve_badge(struct nr__serve_req *q, const char *campaign)
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_diag d = { 0 };
 	const char *message = "unknown", *color = "#9f9f9f";
-	unsigned long long uploads = atomic_load(&q->srv->counts.uploads);
 	size_t n = 0, i;
-	int r;
+	int r = 0;
 
-	if (badge_cached(q, campaign, NULL, &out))
-		goto answer;
-	if (nr__serve_store(q) < 0)
-		return;
-	r = nr_store_runs_select(q->st, "latest", campaign, 1, &runs, &n, &d);
-	if (r == 0 && badge_cached(q, campaign, &runs[0], &out))
-		goto answer;
-	if (r == 0 && (r = nr__serve_verdict(q, &runs[0], &message, &d)) == 0) {
-		for (i = 0; i < NR_ARRAY_SIZE(words); i++)
-			if (!strcmp(message, words[i].word))
-				color = words[i].color;
-	} else if (r != NR_ENOTFOUND) {
+	if (!verdict_cached(q, campaign, NULL, &message)) {
+		if (nr__serve_store(q) < 0)
+			return;
+		r = nr_store_runs_select(q->st, "latest", campaign, 1, &runs, &n, &d);
+		if (r == 0)
+			r = nr__serve_verdict(q, &runs[0], &message, &d);
+	}
+	if (r < 0 && r != NR_ENOTFOUND) {
 		nr__serve_logf(q->srv, "badge %s: %s", campaign, nr_diag_msg(&d));
 		nr__serve_fail(q, 500, "the database failed");
 		goto out;
 	}
+	for (i = 0; i < NR_ARRAY_SIZE(words); i++)
+		if (!strcmp(message, words[i].word))
+			color = words[i].color;
 	badge_svg(&out, campaign, message, color);
-	if (n)
-		badge_keep(q, campaign, &runs[0], uploads, &out);
-answer:
 	nr_buf_release(&q->out);
 	q->out = out;
 	q->status = 200;
