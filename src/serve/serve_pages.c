@@ -401,16 +401,16 @@ void nr__serve_campaign_page(struct nr__serve_req *q, const char *campaign)
 
 	if (nr__serve_store(q) < 0)
 		return;
-	if ((r = nr_store_runs_list(q->st, 0, &runs, &n, &d)) < 0) {
+	/* the campaign's runs alone, newest first */
+	if ((r = nr_store_runs_select(q->st, "latest", campaign, 0, &runs, &n, &d)) < 0 &&
+	    r != NR_ENOTFOUND) {
 		nr__serve_logf(q->srv, "page: %s", nr_diag_msg(&d));
 		nr__serve_fail(q, 500, "the database failed");
 		return;
 	}
-	for (i = 0; i < n; i++) { /* newest first */
+	for (i = 0; i < n; i++) {
 		const struct nr_run_rec *run = &runs[i];
 
-		if (strcmp(run->campaign, campaign))
-			continue;
 		if (!shown && (!branch || (run->branch && !strcmp(run->branch, branch))))
 			shown = run;
 		if (!run->branch)
