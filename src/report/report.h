@@ -128,6 +128,9 @@ struct nr_report_run {
 	const char *cmp_missing;
 	/* a run with variants: its variants compared pair by pair, or NULL */
 	const struct nr_comparison *paired;
+	/* trusted markup put at the top of the HTML page's main part (a
+	 * server's links, built escaped by the caller), or NULL */
+	const char *html_top;
 };
 
 /*
@@ -178,6 +181,29 @@ void nr_report_load_release(struct nr_report_load *l);
  * sheet, each host's sysinfo.
  */
 void nr_report_html(const struct nr_report_run *r, struct nr_buf *out);
+
+/* ---- pieces of the HTML page for a server's own pages (netrig serve) ---- */
+
+/*
+ * A page in the report's look: the doctype, the report's CSS, a header
+ * with `title` and `sub` (both escaped; sub may be NULL), then `nav`
+ * (trusted markup the caller built escaped: links; NULL: none) and the
+ * opening of the main part. nr_report_html_end closes it. No script.
+ */
+void nr_report_html_begin(struct nr_buf *out, const char *title, const char *sub, const char *nav);
+void nr_report_html_end(struct nr_buf *out);
+/* A real-time stamp as the report shows it ("2026-12-05 12:00:00 UTC"), a dash for 0. */
+void nr_report_html_time(struct nr_buf *out, int64_t us);
+/* A status, outcome or verdict as the report's coloured badge (escaped). */
+void nr_report_html_badge(struct nr_buf *out, const char *word);
+/*
+ * A sparkline (a small inline SVG, 120 x 28 CSS pixels): values[0..n)
+ * oldest first, NaN where a run lacks the series, the last point marked,
+ * the first and last values in unit as its tooltip.
+ */
+void nr_report_svg_sparkline(struct nr_buf *out, const char *unit, const double *values, size_t n);
+/* The report's trend chart of values[0..n) (NaN: a gap), the last point highlighted, no marks. */
+void nr_report_svg_trend(struct nr_buf *out, const char *unit, const double *values, size_t n);
 
 /* The dashboard's JSON: the latest run of each campaign with its results. */
 int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag *d);

@@ -51,11 +51,11 @@ static const char css[] =
 	".wide{width:100%}\n"
 	".badge{display:inline-block;padding:0 8px;border-radius:9px;font-size:12px;font-weight:600;"
 	"color:#fff;background:#8a94a6;white-space:nowrap}\n"
-	".b-passed,.b-improvement,.b-finished{background:var(--pass)}\n"
-	".b-failed,.b-regression,.b-critical,.b-error,.b-limit{background:var(--fail)}\n"
+	".b-passed,.b-improvement,.b-finished,.b-passing,.b-done{background:var(--pass)}\n"
+	".b-failed,.b-regression,.b-critical,.b-error,.b-limit,.b-failing{background:var(--fail)}\n"
 	".b-noisy,.b-warning,.b-stopped,.b-interrupted{background:var(--warn)}\n"
 	".b-running{background:var(--accent)}.b-changed{background:var(--info)}\n"
-	".b-stable,.b-pending,.b-skipped,.b-none{background:#8a94a6}\n"
+	".b-stable,.b-pending,.b-skipped,.b-none,.b-queued,.b-cancelled,.b-unknown{background:#8a94a6}\n"
 	".cards{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}\n"
 	".card{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:6px 14px;"
 	"min-width:104px}\n"
@@ -91,7 +91,12 @@ static const char css[] =
 	"code{font-family:ui-monospace,\"DejaVu Sans Mono\",monospace;font-size:12px}\n"
 	".host{border:1px solid var(--line);border-radius:6px;padding:6px 16px 10px;margin:10px 0}\n"
 	"details summary{cursor:pointer;color:var(--accent);margin:6px 0}\n"
-	"footer{color:var(--muted);font-size:12px;margin-top:40px}\n";
+	"footer{color:var(--muted);font-size:12px;margin-top:40px}\n"
+	"svg.spark{width:120px;height:28px;display:inline-block;vertical-align:middle}\n"
+	".spark .line{stroke-width:1.5}.spark .pt-cur{stroke-width:1}\n"
+	".pick a{margin-right:12px}.pick b{margin-right:12px}\n"
+	"pre.tail{background:var(--panel);border:1px solid var(--line);padding:6px 10px;font-size:12px;"
+	"white-space:pre-wrap;overflow-wrap:anywhere;max-height:26em;overflow:auto}\n";
 
 /*
  * Click a header to sort its table; numbers sort by data-v. Only a
@@ -810,19 +815,62 @@ static void add_status(struct nr_buf *out, const struct nr_report_run *r)
 	nr_buf_adds(out, "</section>\n");
 }
 
+/* The document up to the header's title, which the caller writes and escapes. */
+static void doc_head(struct nr_buf *out, const char *title)
+{
+	nr_buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+			 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+			 "<title>");
+	esc(out, title);
+	nr_buf_adds(out, "</title>\n<style>\n");
+	nr_buf_adds(out, css);
+	nr_buf_adds(out, "</style>\n</head>\n<body>\n<header>\n<h1>");
+}
+
+void nr_report_html_begin(struct nr_buf *out, const char *title, const char *sub, const char *nav)
+{
+	doc_head(out, title);
+	esc(out, title);
+	nr_buf_adds(out, "</h1>\n");
+	if (sub) {
+		nr_buf_adds(out, "<div class=\"sub\">");
+		esc(out, sub);
+		nr_buf_adds(out, "</div>\n");
+	}
+	nr_buf_adds(out, "</header>\n");
+	if (nav) {
+		nr_buf_adds(out, "<nav>");
+		nr_buf_adds(out, nav);
+		nr_buf_adds(out, "</nav>\n");
+	}
+	nr_buf_adds(out, "<main>\n");
+}
+
+void nr_report_html_end(struct nr_buf *out)
+{
+	nr_buf_adds(out, "<footer>Made by netrig. Nothing on this page runs or is fetched.</footer>\n"
+			 "</main>\n</body>\n</html>\n");
+}
+
+void nr_report_html_time(struct nr_buf *out, int64_t us)
+{
+	add_time(out, us);
+}
+
+void nr_report_html_badge(struct nr_buf *out, const char *word)
+{
+	add_badge(out, word);
+}
+
 void nr_report_html(const struct nr_report_run *r, struct nr_buf *out)
 {
 	const struct nr_run_rec *run = r->run;
+	struct nr_buf title = NR_BUF_INIT;
 
-	nr_buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-			 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-			 "<title>netrig report: ");
-	esc(out, run->campaign);
-	nr_buf_adds(out, " ");
-	nr_buf_addf(out, "%s", run->short_id);
-	nr_buf_adds(out, "</title>\n<style>\n");
-	nr_buf_adds(out, css);
-	nr_buf_adds(out, "</style>\n</head>\n<body>\n<header>\n<h1>netrig report: ");
+	nr_buf_addf(&title, "netrig report: %s %s", run->campaign ? run->campaign : "", run->short_id);
+	doc_head(out, title.buf);
+	nr_buf_release(&title);
+	nr_buf_adds(out, "netrig report: ");
 	esc(out, run->campaign);
 	nr_buf_adds(out, "</h1>\n<div class=\"sub\">run ");
 	esc(out, run->id);
@@ -839,6 +887,8 @@ void nr_report_html(const struct nr_report_run *r, struct nr_buf *out)
 	nr_buf_adds(out, "</div>\n</header>\n<nav><a href=\"#summary\">Summary</a><a href=\"#charts\">Results</a>"
 			 "<a href=\"#trends\">Trends</a><a href=\"#status\">Status sheet</a>"
 			 "<a href=\"#hosts\">Hosts</a></nav>\n<main>\n");
+	if (r->html_top)
+		nr_buf_adds(out, r->html_top);
 	add_summary(out, r);
 	add_charts(out, r);
 	add_trends(out, r);

@@ -277,3 +277,56 @@ void nr__report_svg_trend(struct nr_buf *out, const char *unit, const double *va
 #undef Y
 	nr_buf_adds(out, "</svg>\n");
 }
+
+#define SP_W 120.0
+#define SP_H 28.0
+#define SP_PAD 3.0
+
+void nr_report_svg_sparkline(struct nr_buf *out, const char *unit, const double *values, size_t n)
+{
+	double lo = INFINITY, hi = -INFINITY, first = NAN, last = NAN;
+	size_t i, last_i = SIZE_MAX;
+	bool pen = false;
+
+	for (i = 0; i < n; i++) {
+		if (!isfinite(values[i]))
+			continue;
+		lo = values[i] < lo ? values[i] : lo;
+		hi = values[i] > hi ? values[i] : hi;
+		if (!isfinite(first))
+			first = values[i];
+		last = values[i];
+		last_i = i;
+	}
+	if (!(hi > lo)) { /* flat or empty: a line through the middle */
+		lo = isfinite(lo) ? lo - 1 : 0;
+		hi = lo + 2;
+	}
+#define X(i) (n > 1 ? SP_PAD + (double)(i) / (double)(n - 1) * (SP_W - 2 * SP_PAD) : SP_W / 2)
+#define Y(v) (SP_H - SP_PAD - ((v) - lo) / (hi - lo) * (SP_H - 2 * SP_PAD))
+	nr_buf_addf(out, "<svg class=\"spark\" viewBox=\"0 0 %.0f %.0f\" role=\"img\"><title>", SP_W,
+		    SP_H);
+	if (last_i == SIZE_MAX) {
+		nr_buf_adds(out, "no values</title></svg>");
+		return;
+	}
+	add_value(out, first, unit);
+	nr_buf_adds(out, " &#8594; ");
+	add_value(out, last, unit);
+	nr_buf_addf(out, " over %zu runs</title><path class=\"line\" d=\"", n);
+	for (i = 0; i < n; i++) {
+		if (!isfinite(values[i]))
+			continue;
+		nr_buf_addf(out, "%s%.1f %.1f", pen ? "L" : "M", X(i), Y(values[i]));
+		pen = true;
+	}
+	nr_buf_addf(out, "\"/><circle class=\"pt-cur\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/></svg>",
+		    X(last_i), Y(last));
+#undef X
+#undef Y
+}
+
+void nr_report_svg_trend(struct nr_buf *out, const char *unit, const double *values, size_t n)
+{
+	nr__report_svg_trend(out, unit, values, n, 1, n ? n - 1 : SIZE_MAX, NULL, 0);
+}

@@ -91,7 +91,7 @@ json_t *nr__serve_jstr(const char *s)
 }
 
 /* A run selector in a path or argument: an id or its prefix, or latest. */
-static bool selector_ok(const char *s)
+bool nr__serve_selector_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -248,7 +248,7 @@ static void run_get(struct nr__serve_req *q, const char *sel)
 	struct nr_diag d = { 0 };
 	int r;
 
-	if (!selector_ok(sel)) {
+	if (!nr__serve_selector_ok(sel)) {
 		nr__serve_fail(q, 404, "no run '%.64s': a run id, a prefix of one, or latest", sel);
 		return;
 	}
@@ -411,8 +411,10 @@ void nr__serve_route(struct nr__serve_req *q)
 		free(campaign);
 		return;
 	}
+	if (nr__serve_route_pages(q))
+		return;
 	if (nr_starts_with(p, "/runs/") && !strchr(p + 6, '/')) {
-		if (!selector_ok(p + 6))
+		if (!nr__serve_selector_ok(p + 6))
 			nr__serve_fail(q, 404, "no run '%.64s'", p + 6);
 		else if (nr__serve_auth_read(q) == 0)
 			nr__serve_run_page(q, p + 6);

@@ -420,6 +420,7 @@ static void serve_free(struct nr_serve *s)
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->upload_lock);
 	pthread_mutex_destroy(&s->rate_lock);
+	nr__serve_badges_free(s->badges);
 	free(s);
 }
 
@@ -452,6 +453,7 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->upload_lock, NULL);
 	pthread_mutex_init(&s->rate_lock, NULL);
+	s->badges = nr__serve_badges_new();
 	/* jansson's hash seed, once, before threads use it */
 	json_object_seed(0);
 	/* a handle per pool thread: a request holds one from start to answer */

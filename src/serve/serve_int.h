@@ -42,6 +42,7 @@ struct nr_serve {
 	size_t n_rates, cap_rates;
 	atomic_int in_flight; /* requests begun and not completed */
 	struct nr__serve_counts counts;
+	struct nr__serve_badges *badges; /* badges made, by campaign (serve_pages.c) */
 	char *tls_key, *tls_cert; /* PEM text for MHD */
 	char *self_url; /* the base of links posted to GitHub: public_url, or http://ADDR:PORT */
 	struct nr__serve_reporter *reporter; /* reports jobs' ends to GitHub; NULL: not configured */
@@ -105,6 +106,10 @@ void nr__serve_logf(struct nr_serve *s, const char *fmt, ...) __attribute__((for
 const char *nr__serve_body_scope(const char *method, const char *path);
 /* Answer a complete request. */
 void nr__serve_route(struct nr__serve_req *q);
+/* A run (or job) selector in a path or argument: an id or its prefix (hex and '-'), or latest. */
+bool nr__serve_selector_ok(const char *s);
+/* Answer a dashboard page's route (serve_pages.c); false: not one of them. */
+bool nr__serve_route_pages(struct nr__serve_req *q);
 
 /* ---- jobs (serve_jobs.c) ---- */
 
@@ -162,6 +167,9 @@ void nr__serve_reporter_stop(struct nr_serve *s);
 
 /* ---- pages (serve_pages.c) ---- */
 
+/* The badge cache (serve_pages.c): made when the server starts, freed when it stops. */
+struct nr__serve_badges *nr__serve_badges_new(void);
+void nr__serve_badges_free(struct nr__serve_badges *b);
 /* The SVG badge of a campaign's latest run. */
 void nr__serve_badge(struct nr__serve_req *q, const char *campaign);
 /* A run's HTML report; a campaign's (its latest run's, against its branch). */
@@ -169,5 +177,33 @@ void nr__serve_run_page(struct nr__serve_req *q, const char *sel);
 void nr__serve_campaign_page(struct nr__serve_req *q, const char *campaign);
 /* Prometheus text: runs by status, uploads, requests by status class, latency. */
 void nr__serve_metrics(struct nr__serve_req *q);
+
+/* ---- the dashboard's pages (serve_pages*.c): HTML, no script, every value escaped ---- */
+
+/* GET /: the campaigns, each with its latest run's verdict and sparklines of its key series. */
+void nr__serve_index_page(struct nr__serve_req *q);
+/* GET /users/NAME: a user's uploads and the charts of their series. */
+void nr__serve_user_page(struct nr__serve_req *q, const char *user);
+/* GET /queue: running, queued and finished jobs; GET /jobs/ID: one job. */
+void nr__serve_queue_page(struct nr__serve_req *q);
+void nr__serve_job_page(struct nr__serve_req *q, const char *sel);
+/* GET /runs/RUN/log: a run's events and the tails of its attempts' outputs. */
+void nr__serve_run_log_page(struct nr__serve_req *q, const char *sel);
+
+/* Answer with a page (taken over): 200, HTML, served under the pages' policy. */
+void nr__serve_page(struct nr__serve_req *q, struct nr_buf *page);
+/* The links every dashboard page has (markup for nr_report_html_begin's nav). */
+extern const char nr__serve_nav[];
+/*
+ * s percent-encoded (every byte but letters, digits and -._~): nothing in
+ * it ends a path segment, a query value or an attribute.
+ */
+void nr__serve_urlenc(struct nr_buf *out, const char *s);
+/* An <a> to prefix + name (percent-encoded) + suffix (trusted, may be NULL), showing `text` escaped. */
+void nr__serve_link(struct nr_buf *out, const char *prefix, const char *name, const char *suffix,
+		    const char *text);
+/* The verdict of a campaign's latest run (its badge's word: passing, regression, ...). */
+int nr__serve_verdict(struct nr__serve_req *q, const struct nr_run_rec *latest,
+		      const char **ret_word, struct nr_diag *d);
 
 #endif

@@ -1,3 +1,5 @@
+#include <math.h>
+
 #include "report/report.h"
 #include "test.h"
 
@@ -181,5 +183,51 @@ NR_TEST(report_run_states_one_verdict)
 	nr_report_run(&rep, NR_REPORT_JSON, &out);
 	CHECK_CONTAINS(out.buf, "\"comparison\": null");
 	CHECK_CONTAINS(out.buf, "\"comparison_missing\": \"no run matches 'branch:main'\"");
+	nr_buf_release(&out);
+}
+
+/* A sparkline: gaps (NaN) skipped, flat and empty series drawn, values in its title, no "nan". */
+NR_TEST(report_svg_sparkline)
+{
+	const double v[] = { 1e9, NAN, 2e9, 1.5e9 }, flat[] = { 5, 5, 5 }, none[] = { NAN, NAN };
+	struct nr_buf out = NR_BUF_INIT;
+
+	nr_report_svg_sparkline(&out, "bit/s", v, 4);
+	CHECK_CONTAINS(out.buf, "<svg class=\"spark\"");
+	CHECK_CONTAINS(out.buf, "<title>1.00 Gbit/s &#8594; 1.50 Gbit/s over 4 runs</title>");
+	/* three points joined across the gap, the last one marked at the right edge */
+	CHECK_CONTAINS(out.buf, "d=\"M3.0 25.0L79.0 3.0L117.0 14.0\"");
+	CHECK_CONTAINS(out.buf, "<circle class=\"pt-cur\" cx=\"117.0\" cy=\"14.0\"");
+	CHECK(out.buf[out.len - 1] == '>' && !strstr(out.buf, "nan") && !strstr(out.buf, "inf"));
+	nr_buf_reset(&out);
+	nr_report_svg_sparkline(&out, "us", flat, 3);
+	CHECK_CONTAINS(out.buf, "d=\"M3.0 14.0L60.0 14.0L117.0 14.0\"");
+	nr_buf_reset(&out);
+	nr_report_svg_sparkline(&out, "us", none, 2);
+	CHECK_CONTAINS(out.buf, "<title>no values</title></svg>");
+	CHECK(!strstr(out.buf, "<path") && !strstr(out.buf, "nan"));
+	nr_buf_reset(&out);
+	nr_report_svg_sparkline(&out, "us", flat, 0);
+	CHECK_CONTAINS(out.buf, "no values");
+	nr_buf_release(&out);
+}
+
+/* The page pieces a server builds on: title and subtitle escaped, its nav as given, no script. */
+NR_TEST(report_html_begin_end)
+{
+	struct nr_buf out = NR_BUF_INIT;
+
+	nr_report_html_begin(&out, "<script>x</script>", "a&b", "<a href=\"/\">home</a>");
+	nr_report_html_badge(&out, "<b>");
+	nr_report_html_badge(&out, "passing");
+	nr_report_html_time(&out, 0);
+	nr_report_html_end(&out);
+	CHECK_CONTAINS(out.buf, "<title>&lt;script&gt;x&lt;/script&gt;</title>");
+	CHECK_CONTAINS(out.buf, "<div class=\"sub\">a&amp;b</div>");
+	CHECK_CONTAINS(out.buf, "<nav><a href=\"/\">home</a></nav>");
+	CHECK_CONTAINS(out.buf, "<span class=\"badge\">&lt;b&gt;</span>");
+	CHECK_CONTAINS(out.buf, "<span class=\"badge b-passing\">passing</span>");
+	CHECK(!strstr(out.buf, "<script"));
+	CHECK_CONTAINS(out.buf, "</html>\n");
 	nr_buf_release(&out);
 }
