@@ -24,7 +24,7 @@
 #include "base/str.h"
 #include "parse/parse.h"
 
-#define NR_STORE_SCHEMA_VERSION 7
+#define NR_STORE_SCHEMA_VERSION 8
 
 struct nr_store;
 

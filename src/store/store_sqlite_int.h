@@ -9,11 +9,26 @@
 
 #include "store/store_backend.h"
 
+/* A series' id, by "role\x1fmetric\x1funit" within one case. */
+struct nr__sqlite_series {
+	char *name;
+	int64_t id;
+};
+
 struct nr__store_sqlite {
 	struct nr_store base;
 	sqlite3 *db;     /* NULL for a merge source that holds nothing */
 	char *path;
 	char *tmp_path;  /* a merge source's migrated copy, removed on close; or NULL */
+	/*
+	 * The series of the case written last (a case's repeats come one after
+	 * another, with the same series): the ids, so that a sample costs no
+	 * lookup. A series' id never changes once committed; the cache is
+	 * emptied when a write fails (its new series were rolled back).
+	 */
+	char *series_case; /* "test\x1fkey", or NULL */
+	struct nr__sqlite_series *series;
+	size_t n_series, series_hint;
 };
 
 /*
