@@ -37,9 +37,10 @@
 
 /*
  * Schema 8 (both backends): a sample row holds its attempt's number
- * (attempts.n), its series (test, case key, role, metric, unit: a row of
- * series), and its original value and unit only where they differ from
- * value and unit (NULL otherwise). The view `samples` gives the rows of
+ * (attempts.n; the attempt gives the case, its test and key), its series
+ * (role, metric, unit: a row of series, a few hundred in a campaign), and
+ * its original value and unit only where they differ from value and unit
+ * (NULL otherwise). The view `samples` gives the rows of
  * schema 7 back, column for column: what dashboards' queries, merges and
  * bundles read. A shipped migration uses it: never edit it, add another.
  */

@@ -318,17 +318,13 @@ static const char *const upserts[] = {
 	 * order, then the samples, which see them; LEFT JOINs: a sample that
 	 * finds no attempt of its case or series fails (NOT NULL), never vanishes.
 	 */
-	"INSERT INTO series (test, key, role, metric, unit)"
-	" SELECT DISTINCT c.test, c.key, s.role, s.metric, s.unit FROM m_samples s"
-	" JOIN cases c ON c.id = s.case_id WHERE " NR__PG_SAMPLE_FINITE
-	" ORDER BY 1, 2, 3, 4, 5 ON CONFLICT DO NOTHING;"
+	"INSERT INTO series (role, metric, unit) SELECT DISTINCT role, metric, unit FROM m_samples s"
+	" WHERE " NR__PG_SAMPLE_FINITE " ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING;"
 	"INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
 	" interval) SELECT a.n, s.seq, s.repeat, se.id, s.value, nullif(s.orig_value, s.value),"
 	" nullif(s.orig_unit, s.unit), s.interval FROM m_samples s"
 	" LEFT JOIN attempts a ON a.id = s.attempt_id AND a.case_id = s.case_id"
-	" LEFT JOIN cases c ON c.id = s.case_id"
-	" LEFT JOIN series se ON se.test = c.test AND se.key = c.key AND se.role = s.role"
-	" AND se.metric = s.metric AND se.unit = s.unit"
+	" LEFT JOIN series se ON se.role = s.role AND se.metric = s.metric AND se.unit = s.unit"
 	" WHERE " NR__PG_SAMPLE_FINITE " ORDER BY m_n ON CONFLICT DO NOTHING",
 	"INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
 	" FROM m_metrics ORDER BY m_n ON CONFLICT DO NOTHING",

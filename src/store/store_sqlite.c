@@ -108,16 +108,17 @@ static const char *const migrations[] = {
 	"CREATE TABLE pushes ("
 	"  run_id TEXT NOT NULL REFERENCES runs (id), server TEXT NOT NULL, url TEXT,"
 	"  pushed_at INTEGER NOT NULL, PRIMARY KEY (run_id, server));",
-	/* 7 -> 8: compact samples (issue 15). A series (test, case key, role,
-	 * metric, unit) is a row of its own; an attempt has a number n that
-	 * VACUUM keeps (a rowid it would not); a sample holds the two, and its
-	 * original value and unit only where they differ. WITHOUT ROWID: the
-	 * primary key is the table, no second tree. `samples` becomes a view
-	 * of the old columns, and writing a row into it writes the new tables
+	/* 7 -> 8: compact samples (issue 15). A series (role, metric, unit) is
+	 * a row of its own; its test and case key are the case's, found
+	 * through the attempt, which has a number n that VACUUM keeps (a rowid
+	 * it would not); a sample holds the two numbers, and its original
+	 * value and unit only where they differ. WITHOUT ROWID: the primary
+	 * key is the table, no second tree. `samples` becomes a view of the
+	 * old columns, and writing a row into it writes the new tables
 	 * (merges through a temporary file and bundles write there). */
 	"CREATE TABLE series ("
-	"  id INTEGER PRIMARY KEY, test TEXT NOT NULL, key TEXT NOT NULL, role TEXT NOT NULL,"
-	"  metric TEXT NOT NULL, unit TEXT NOT NULL, UNIQUE (test, key, role, metric, unit));"
+	"  id INTEGER PRIMARY KEY, role TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,"
+	"  UNIQUE (role, metric, unit));"
 	"ALTER TABLE attempts ADD COLUMN n INTEGER;"
 	"UPDATE attempts SET n = rowid;"
 	"CREATE UNIQUE INDEX attempts_n ON attempts (n);"
@@ -129,18 +130,17 @@ static const char *const migrations[] = {
 	"  repeat INTEGER NOT NULL, series INTEGER NOT NULL REFERENCES series (id),"
 	"  value REAL NOT NULL, orig_value REAL, orig_unit TEXT,"
 	"  interval INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (attempt, seq)) WITHOUT ROWID;"
-	"INSERT INTO series (test, key, role, metric, unit)"
-	"  SELECT DISTINCT c.test, c.key, s.role, s.metric, s.unit"
-	"  FROM samples s JOIN cases c ON c.id = s.case_id ORDER BY 1, 2, 3, 4, 5;"
-	/* LEFT JOINs: a sample whose attempt or series is missing fails on
-	 * NOT NULL, never vanishes (check_samples_7 said it first) */
+	"INSERT INTO series (role, metric, unit)"
+	"  SELECT DISTINCT role, metric, unit FROM samples ORDER BY 1, 2, 3;"
+	/* LEFT JOIN: a sample whose attempt is missing fails on NOT NULL,
+	 * never vanishes (check_samples_7 said it first) */
 	"INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
 	"  interval)"
 	"  SELECT a.n, s.seq, s.repeat, se.id, s.value, nullif(s.orig_value, s.value),"
 	"  nullif(s.orig_unit, s.unit), s.interval FROM samples s"
-	"  LEFT JOIN attempts a ON a.id = s.attempt_id LEFT JOIN cases c ON c.id = s.case_id"
-	"  LEFT JOIN series se ON se.test = c.test AND se.key = c.key AND se.role = s.role"
-	"  AND se.metric = s.metric AND se.unit = s.unit ORDER BY a.n, s.seq;"
+	"  LEFT JOIN attempts a ON a.id = s.attempt_id"
+	"  JOIN series se ON se.role = s.role AND se.metric = s.metric AND se.unit = s.unit"
+	"  ORDER BY a.n, s.seq;"
 	"DROP TABLE samples;"
 	NR__STORE_SAMPLES_VIEW
 	/* a row written into the view: its attempt must be there, of its case */
@@ -148,18 +148,14 @@ static const char *const migrations[] = {
 	"  SELECT RAISE(ABORT, 'a sample whose attempt is not there, or not of its case')"
 	"  WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE id = NEW.attempt_id"
 	"  AND case_id = NEW.case_id);"
-	"  INSERT INTO series (test, key, role, metric, unit)"
-	"  SELECT c.test, c.key, NEW.role, NEW.metric, NEW.unit FROM cases c"
-	"  WHERE c.id = NEW.case_id AND NOT EXISTS (SELECT 1 FROM series se"
-	"  WHERE se.test = c.test AND se.key = c.key AND se.role = NEW.role"
-	"  AND se.metric = NEW.metric AND se.unit = NEW.unit);"
+	"  INSERT INTO series (role, metric, unit) SELECT NEW.role, NEW.metric, NEW.unit"
+	"  WHERE NOT EXISTS (SELECT 1 FROM series WHERE role = NEW.role"
+	"  AND metric = NEW.metric AND unit = NEW.unit);"
 	"  INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
-	"  interval) SELECT a.n, NEW.seq, NEW.repeat,"
-	"  (SELECT se.id FROM series se WHERE se.test = c.test AND se.key = c.key"
-	"  AND se.role = NEW.role AND se.metric = NEW.metric AND se.unit = NEW.unit),"
-	"  NEW.value, nullif(NEW.orig_value, NEW.value), nullif(NEW.orig_unit, NEW.unit),"
-	"  NEW.interval FROM attempts a JOIN cases c ON c.id = a.case_id"
-	"  WHERE a.id = NEW.attempt_id; END;",
+	"  interval) VALUES ((SELECT n FROM attempts WHERE id = NEW.attempt_id), NEW.seq,"
+	"  NEW.repeat, (SELECT id FROM series WHERE role = NEW.role AND metric = NEW.metric"
+	"  AND unit = NEW.unit), NEW.value, nullif(NEW.orig_value, NEW.value),"
+	"  nullif(NEW.orig_unit, NEW.unit), NEW.interval); END;",
 };
 
 int nr__store_sqlite_error(sqlite3 *db, struct nr_diag *d, const char *what)
@@ -419,9 +415,7 @@ static void series_forget(struct nr__store_sqlite *st)
 	for (i = 0; i < st->n_series; i++)
 		free(st->series[i].name);
 	free(st->series);
-	free(st->series_case);
 	st->series = NULL;
-	st->series_case = NULL;
 	st->n_series = st->series_hint = 0;
 }
 
@@ -642,28 +636,23 @@ static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
 }
 
 /*
- * The id of series (the case's test and key, role, metric, unit): from
- * the cache, else the table, else a new row. The cache is searched from
- * after the last hit: an attempt's samples come in the order of the one
- * before, so that is where the next one is.
+ * The id of series (role, metric, unit): from the cache, else the table,
+ * else a new row. The cache is searched from after the last hit: an
+ * attempt's samples come in the order of the one before, so that is
+ * where the next one is.
  */
-static int series_id(struct nr__store_sqlite *st, const char *test_key, const char *role,
-		     const struct nr_sample *x, int64_t *ret, struct nr_diag *d)
+static int series_id(struct nr__store_sqlite *st, const char *role, const struct nr_sample *x,
+		     int64_t *ret, struct nr_diag *d)
 {
-	static const char sql_get[] = "SELECT id FROM series WHERE test = ?1 AND key = ?2"
-				      " AND role = ?3 AND metric = ?4 AND unit = ?5";
-	static const char sql_add[] = "INSERT INTO series (test, key, role, metric, unit)"
-				      " VALUES (?1, ?2, ?3, ?4, ?5)";
+	static const char *const sql[] = {
+		"SELECT id FROM series WHERE role = ?1 AND metric = ?2 AND unit = ?3",
+		"INSERT INTO series (role, metric, unit) VALUES (?1, ?2, ?3)",
+	};
 	struct nr_buf name = NR_BUF_INIT;
-	const char *sep = strchr(test_key, '\x1f');
 	sqlite3_stmt *s = NULL;
 	size_t i, k;
 	int r = 0, rc, pass;
 
-	if (!st->series_case || strcmp(st->series_case, test_key) != 0) {
-		series_forget(st);
-		st->series_case = nr_xstrdup(test_key);
-	}
 	nr_buf_addf(&name, "%s\x1f%s\x1f%s", role, x->metric, x->unit);
 	for (k = 0; k < st->n_series; k++) {
 		i = (st->series_hint + k) % st->n_series;
@@ -675,13 +664,11 @@ static int series_id(struct nr__store_sqlite *st, const char *test_key, const ch
 		}
 	}
 	for (pass = 0; r == 0 && pass < 2; pass++) {
-		if ((r = nr__store_sqlite_prepare(st->db, pass ? sql_add : sql_get, &s, d)) < 0)
+		if ((r = nr__store_sqlite_prepare(st->db, sql[pass], &s, d)) < 0)
 			break;
-		sqlite3_bind_text(s, 1, test_key, (int)(sep - test_key), SQLITE_TRANSIENT);
-		nr__sqlite_bind_text(s, 2, sep + 1);
-		nr__sqlite_bind_text(s, 3, role);
-		nr__sqlite_bind_text(s, 4, x->metric);
-		nr__sqlite_bind_text(s, 5, x->unit);
+		nr__sqlite_bind_text(s, 1, role);
+		nr__sqlite_bind_text(s, 2, x->metric);
+		nr__sqlite_bind_text(s, 3, x->unit);
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW || (pass && rc == SQLITE_DONE)) {
 			*ret = pass ? sqlite3_last_insert_rowid(st->db) : sqlite3_column_int64(s, 0);
@@ -707,27 +694,20 @@ static int insert_samples(struct nr_store *base, const struct nr_attempt_rec *a,
 {
 	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
 	sqlite3_stmt *s = NULL;
-	char *test_key = NULL;
 	int64_t n = 0, series = 0;
 	size_t i, j;
 	int r, seq = 0;
 
-	r = nr__store_sqlite_prepare(st->db, "SELECT a.n, c.test || char(31) || c.key"
-				     " FROM attempts a JOIN cases c ON c.id = a.case_id"
-				     " WHERE a.id = ?", &s, d);
+	r = nr__store_sqlite_prepare(st->db, "SELECT n FROM attempts WHERE id = ?", &s, d);
 	if (r == 0) {
 		nr__sqlite_bind_text(s, 1, a->id);
-		if (sqlite3_step(s) == SQLITE_ROW) {
+		if (sqlite3_step(s) == SQLITE_ROW)
 			n = sqlite3_column_int64(s, 0);
-			test_key = nr__sqlite_col_text(s, 1);
-		} else {
+		else
 			r = nr__store_sqlite_error(st->db, d, "read the attempt just written");
-		}
 		sqlite3_finalize(s);
 		s = NULL;
 	}
-	if (r == 0 && !test_key)
-		r = nr_diagf(d, NR_ESTORE, "attempt %s: its case is not in the database", a->id);
 	if (r == 0)
 		r = nr__store_sqlite_prepare(st->db, "INSERT INTO sample_rows (attempt, seq, repeat,"
 				     " series, value, orig_value, orig_unit, interval)"
@@ -742,7 +722,7 @@ static int insert_samples(struct nr_store *base, const struct nr_attempt_rec *a,
 					     " refused", x->metric, samples[i].role, x->value);
 				break;
 			}
-			if ((r = series_id(st, test_key, samples[i].role, x, &series, d)) < 0)
+			if ((r = series_id(st, samples[i].role, x, &series, d)) < 0)
 				break;
 			sqlite3_reset(s);
 			sqlite3_bind_int64(s, 1, n);
@@ -763,7 +743,6 @@ static int insert_samples(struct nr_store *base, const struct nr_attempt_rec *a,
 		}
 	}
 	sqlite3_finalize(s);
-	free(test_key);
 	return r;
 }
 

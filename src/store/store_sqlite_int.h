@@ -9,7 +9,7 @@
 
 #include "store/store_backend.h"
 
-/* A series' id, by "role\x1fmetric\x1funit" within one case. */
+/* A series' id, by "role\x1fmetric\x1funit". */
 struct nr__sqlite_series {
 	char *name;
 	int64_t id;
@@ -21,12 +21,11 @@ struct nr__store_sqlite {
 	char *path;
 	char *tmp_path;  /* a merge source's migrated copy, removed on close; or NULL */
 	/*
-	 * The series of the case written last (a case's repeats come one after
-	 * another, with the same series): the ids, so that a sample costs no
-	 * lookup. A series' id never changes once committed; the cache is
-	 * emptied when a write fails (its new series were rolled back).
+	 * The series written or read (a campaign has a few hundred): their
+	 * ids, so that a sample costs no lookup. A series' id never changes
+	 * once committed; the cache is emptied when a write fails (its new
+	 * series were rolled back).
 	 */
-	char *series_case; /* "test\x1fkey", or NULL */
 	struct nr__sqlite_series *series;
 	size_t n_series, series_hint;
 };

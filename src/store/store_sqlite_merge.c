@@ -172,17 +172,16 @@ int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_me
 		       " compression, data) SELECT attempt_id, role, host, stream, size, dropped,"
 		       " compression, data FROM src.outputs WHERE true ON CONFLICT DO NOTHING", &r, d);
 	/* series by what they are, attempts by their id: numbers differ from file to file */
-	changes_of(db, "INSERT INTO series (test, key, role, metric, unit)"
-		       " SELECT test, key, role, metric, unit FROM src.series WHERE true"
-		       " ON CONFLICT DO NOTHING", &r, d);
+	changes_of(db, "INSERT INTO series (role, metric, unit) SELECT role, metric, unit"
+		       " FROM src.series WHERE true ON CONFLICT DO NOTHING", &r, d);
 	/* LEFT JOINs: a sample that finds no attempt or series here fails (NOT NULL), never vanishes */
 	m.samples = changes_of(db,
 		"INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
 		" interval) SELECT a.n, s.seq, s.repeat, se.id, s.value, s.orig_value, s.orig_unit,"
 		" s.interval FROM src.sample_rows s JOIN src.attempts sa ON sa.n = s.attempt"
 		" JOIN src.series ss ON ss.id = s.series LEFT JOIN attempts a ON a.id = sa.id"
-		" LEFT JOIN series se ON se.test = ss.test AND se.key = ss.key AND se.role = ss.role"
-		" AND se.metric = ss.metric AND se.unit = ss.unit"
+		" LEFT JOIN series se ON se.role = ss.role AND se.metric = ss.metric"
+		" AND se.unit = ss.unit"
 		" WHERE " NR__SQLITE_SAMPLE_FINITE " ORDER BY a.n, s.seq ON CONFLICT DO NOTHING", &r, d);
 	changes_of(db, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
 		       " FROM src.metrics WHERE true ON CONFLICT DO NOTHING", &r, d);
