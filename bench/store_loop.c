@@ -10,9 +10,16 @@
  *
  *   store-loop sqlite FILE ATTEMPTS METRICS
  *   store-loop pg URL ATTEMPTS METRICS
+ *   store-loop api FILE|URL ATTEMPTS METRICS
+ *
+ * api: the same attempts through netrig's store interface
+ * (nr_store_attempt_save with one stdout of the size `netrig run` keeps),
+ * the run path's store part without the command: run minus api is the
+ * runner's, api minus loop the store's.
  *
  * FILE or URL: a netrig database at schema 8 (netrig makes it); the loop
- * adds a run and a case of its own. SQLite as netrig opens it (WAL,
+ * adds a run and a case of its own. The sqlite and pg loops call sqlite3
+ * and libpq only. SQLite as netrig opens it (WAL,
  * synchronous NORMAL, foreign keys on); PostgreSQL in pipeline mode (a
  * round trip per attempt, not per row). Prints "SECONDS SAMPLES".
  */
@@ -22,6 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "base/clock.h"
+#include "base/rand.h"
+#include "store/store.h"
 
 static double now(void)
 {
@@ -243,12 +254,77 @@ static int loop_pg(const char *url, long attempts, long metrics)
 	return 0;
 }
 
+static int loop_api(const char *location, long attempts, long metrics)
+{
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+	struct nr_run_rec run = { 0 };
+	struct nr_case_rec c = { 0 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_role_samples rs = { "main", &set };
+	struct nr_buf out = NR_BUF_INIT;
+	struct nr_output_in o = { .role = "main", .host = "local", .stream = "stdout" };
+	char name[32];
+	double t0, t1;
+	long a, m;
+
+	if (nr_store_open(location, &st, &d) < 0) {
+		fprintf(stderr, "store-loop: %s\n", d.msg);
+		return 1;
+	}
+	for (m = 0; m < metrics; m++) {
+		snprintf(name, sizeof(name), "m%ld", m);
+		nr_sample_add(&set, name, (double)m + 0.5, "", NR_BETTER_NONE);
+		nr_buf_addf(&out, "%s=%ld.5\n", name, m);
+	}
+	o.data = nr_slice_of(out.buf, out.len);
+	nr_uuid_v7(run.id);
+	run.campaign = "store-loop";
+	run.config = run.config_hash = "";
+	run.status = NR_RUN_RUNNING;
+	run.started_us = nr_wall_us();
+	nr_uuid_v7(c.id);
+	memcpy(c.run_id, run.id, sizeof(run.id));
+	c.ordinal = 1;
+	c.test = "loop";
+	c.key = "loop/api";
+	c.status = NR_CASE_RUNNING;
+	c.repeats = (int)attempts;
+	if (nr_store_run_create(st, &run, NULL, 0, &c, 1, &d) < 0) {
+		fprintf(stderr, "store-loop: %s\n", d.msg);
+		return 1;
+	}
+	t0 = now();
+	for (a = 0; a < attempts; a++) {
+		struct nr_attempt_rec at = { 0 };
+
+		nr_uuid_v7(at.id);
+		memcpy(at.case_id, c.id, sizeof(c.id));
+		at.number = (int)a + 1;
+		at.repeat = (int)a;
+		at.outcome = NR_ATTEMPT_PASSED;
+		at.started_us = at.finished_us = nr_wall_us();
+		c.repeats_done = c.attempts = (int)a + 1;
+		if (nr_store_attempt_save(st, &c, &at, &o, 1, &rs, 1, &d) < 0) {
+			fprintf(stderr, "store-loop: %s\n", d.msg);
+			return 1;
+		}
+	}
+	t1 = now();
+	nr_store_close(st);
+	nr_sample_set_release(&set);
+	nr_buf_release(&out);
+	printf("%.6f %ld\n", t1 - t0, attempts * metrics);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long attempts, metrics;
 
-	if (argc != 5 || (strcmp(argv[1], "sqlite") && strcmp(argv[1], "pg"))) {
-		fprintf(stderr, "usage: store-loop sqlite|pg FILE|URL ATTEMPTS METRICS\n");
+	if (argc != 5 || (strcmp(argv[1], "sqlite") && strcmp(argv[1], "pg") &&
+			  strcmp(argv[1], "api"))) {
+		fprintf(stderr, "usage: store-loop sqlite|pg|api FILE|URL ATTEMPTS METRICS\n");
 		return 2;
 	}
 	attempts = strtol(argv[3], NULL, 10);
@@ -257,6 +333,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "store-loop: ATTEMPTS and METRICS are positive numbers\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "api"))
+		return loop_api(argv[2], attempts, metrics);
 	return !strcmp(argv[1], "sqlite") ? loop_sqlite(argv[2], attempts, metrics)
 					  : loop_pg(argv[2], attempts, metrics);
 }

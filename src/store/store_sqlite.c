@@ -639,7 +639,9 @@ static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
  * The id of series (role, metric, unit): from the cache, else the table,
  * else a new row. The cache is searched from after the last hit: an
  * attempt's samples come in the order of the one before, so that is
- * where the next one is.
+ * where the next one is. A series not in the cache writes its metric's
+ * row too (the first sample of a metric names its unit and direction;
+ * later ones change nothing): a series in the cache has it, committed.
  */
 static int series_id(struct nr__store_sqlite *st, const char *role, const struct nr_sample *x,
 		     int64_t *ret, struct nr_diag *d)
@@ -647,12 +649,15 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 	static const char *const sql[] = {
 		"SELECT id FROM series WHERE role = ?1 AND metric = ?2 AND unit = ?3",
 		"INSERT INTO series (role, metric, unit) VALUES (?1, ?2, ?3)",
+		"INSERT INTO metrics (name, unit, better) VALUES (?2, ?3, ?4)"
+		" ON CONFLICT (name) DO NOTHING",
 	};
 	struct nr_buf name = NR_BUF_INIT;
 	sqlite3_stmt *s = NULL;
 	size_t i, k;
 	int r = 0, rc, pass;
 
+	*ret = 0;
 	nr_buf_addf(&name, "%s\x1f%s\x1f%s", role, x->metric, x->unit);
 	for (k = 0; k < st->n_series; k++) {
 		i = (st->series_hint + k) % st->n_series;
@@ -663,25 +668,31 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 			return 0;
 		}
 	}
-	for (pass = 0; r == 0 && pass < 2; pass++) {
+	/* the series by SELECT, else by INSERT; then the metric */
+	for (pass = 0; r == 0 && pass < 3; pass++) {
+		if (pass == 1 && *ret)
+			continue;
 		if ((r = nr__store_sqlite_prepare(st->db, sql[pass], &s, d)) < 0)
 			break;
 		nr__sqlite_bind_text(s, 1, role);
 		nr__sqlite_bind_text(s, 2, x->metric);
 		nr__sqlite_bind_text(s, 3, x->unit);
+		if (pass == 2)
+			nr__sqlite_bind_text(s, 4, nr_better_name(x->better));
 		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW || (pass && rc == SQLITE_DONE)) {
-			*ret = pass ? sqlite3_last_insert_rowid(st->db) : sqlite3_column_int64(s, 0);
-			sqlite3_finalize(s);
-			st->series = nr_xrealloc(st->series, (st->n_series + 1) * sizeof(*st->series));
-			st->series[st->n_series].name = nr_buf_detach(&name, NULL);
-			st->series[st->n_series].id = *ret;
-			st->series_hint = ++st->n_series;
-			return 0;
-		}
-		if (rc != SQLITE_DONE)
-			r = nr__store_sqlite_error(st->db, d, "write series");
+		if (rc == SQLITE_ROW)
+			*ret = sqlite3_column_int64(s, 0);
+		else if (rc != SQLITE_DONE)
+			r = nr__store_sqlite_error(st->db, d, pass == 2 ? "write metric" : "write series");
+		else if (pass == 1)
+			*ret = sqlite3_last_insert_rowid(st->db);
 		sqlite3_finalize(s);
+	}
+	if (r == 0) {
+		st->series = nr_xrealloc(st->series, (st->n_series + 1) * sizeof(*st->series));
+		st->series[st->n_series].name = nr_buf_detach(&name, NULL);
+		st->series[st->n_series].id = *ret;
+		st->series_hint = ++st->n_series;
 	}
 	nr_buf_release(&name);
 	return r;
@@ -754,7 +765,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	sqlite3 *db = DB(st);
 	sqlite3_stmt *s = NULL;
 	struct nr_buf z = NR_BUF_INIT;
-	size_t i, j;
+	size_t i;
 	int r;
 
 	if ((r = nr__store_sqlite_begin(db, d)) < 0)
@@ -799,22 +810,6 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	}
 	if (r == 0)
 		r = insert_samples(st, a, samples, n_samples, d);
-	if (r == 0)
-		r = nr__store_sqlite_prepare(db, "INSERT INTO metrics (name, unit, better) VALUES (?, ?, ?)"
-				" ON CONFLICT (name) DO NOTHING", &s, d);
-	for (i = 0; r == 0 && i < n_samples; i++) {
-		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
-			const struct nr_sample *x = &samples[i].set->v[j];
-
-			sqlite3_reset(s);
-			nr__sqlite_bind_text(s, 1, x->metric);
-			nr__sqlite_bind_text(s, 2, x->unit);
-			nr__sqlite_bind_text(s, 3, nr_better_name(x->better));
-			if (sqlite3_step(s) != SQLITE_DONE)
-				r = nr__store_sqlite_error(db, d, "write metric");
-		}
-	}
-	sqlite3_finalize(s);
 	if (r == 0)
 		r = update_case(db, case_after, d);
 	if (r == 0)
