@@ -3,11 +3,14 @@
 # PostgreSQL database over a Unix socket, side by side, medians of ROUNDS
 # rounds, three ways:
 #   run    `netrig run` of a campaign of CASES attempts of METRICS samples
+#   api    the same attempts through netrig's store interface alone
+#          (build/store-loop api: nr_store_attempt_save, no command, no parser)
 #   merge  `netrig db merge` of that run's SQLite file into a new database
 #   loop   build/store-loop (bench/store_loop.c): the same rows written by a
 #          plain loop of prepared statements into the same schema, one
 #          transaction per attempt, no netrig code (the yardstick)
-# and run/loop (goal >= 0.5), and bytes per sample: SQLite, the file's size
+# and run/loop (goal >= 0.5) and api/loop (the store's share of the gap),
+# and bytes per sample: SQLite, the file's size
 # over its samples (everything in it, indexes and raw outputs included)
 # and the samples' own tables (sample_rows and series, dbstat); PostgreSQL,
 # pg_total_relation_size of sample_rows and series over the samples.
@@ -94,7 +97,9 @@ seeded_sqlite() { # FILE: a new database with its schema
 	"$NETRIG" -q run seed.yaml --db "$1" > /dev/null || exit 1
 }
 
-for f in s.run s.merge s.loop p.run p.merge p.loop bare s.bytes s.bytes_s p.bytes; do : > $f; done
+for f in s.run s.api s.merge s.loop p.run p.api p.merge p.loop bare.t s.bytes s.bytes_s p.bytes; do
+	: > $f
+done
 round=0
 while [ $round -lt "$ROUNDS" ]; do
 	# SQLite: run, then the file's bytes per sample (the log checkpointed into it)
@@ -109,6 +114,8 @@ while [ $round -lt "$ROUNDS" ]; do
 	timed s.merge "$NETRIG" -q db merge m.db r.db
 	seeded_sqlite l.db
 	"$LOOP" sqlite l.db "$CASES" "$METRICS" | cut -d' ' -f1 >> s.loop || exit 1
+	seeded_sqlite l.db
+	"$LOOP" api l.db "$CASES" "$METRICS" | cut -d' ' -f1 >> s.api || exit 1
 
 	# PostgreSQL: the schema made by a first run (not timed), then the timed one
 	schema=bench_ingest_$$_$round
@@ -126,6 +133,10 @@ while [ $round -lt "$ROUNDS" ]; do
 	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
 	"$LOOP" pg "$url" "$CASES" "$METRICS" | cut -d' ' -f1 >> p.loop || exit 1
 	pg_drop "$schema"
+	url=$(pg_url "$schema")
+	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
+	"$LOOP" api "$url" "$CASES" "$METRICS" | cut -d' ' -f1 >> p.api || exit 1
+	pg_drop "$schema"
 
 	t0=$(now)
 	i=0
@@ -142,14 +153,14 @@ N=$((CASES * METRICS))
 rate() { echo "$N / $(median < "$1")" | bc -l; }
 echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(date -u +%Y-%m-%d), load $(cut -d' ' -f1 /proc/loadavg)"
 echo "$CASES attempts of $METRICS samples each (keyvalue, $N samples), medians of $ROUNDS rounds; samples/s"
-printf '%-26s %10s %10s %10s %9s %14s\n' store run merge loop run/loop bytes/sample
-printf '%-26s %10.0f %10.0f %10.0f %9.2f %6.1f (%.1f)\n' "SQLite file (WAL)" \
-	"$(rate s.run)" "$(rate s.merge)" "$(rate s.loop)" \
-	"$(echo "$(median < s.loop) / $(median < s.run)" | bc -l)" \
-	"$(median < s.bytes)" "$(median < s.bytes_s)"
-printf '%-26s %10.0f %10.0f %10.0f %9.2f %6.1f\n' "PostgreSQL, Unix socket" \
-	"$(rate p.run)" "$(rate p.merge)" "$(rate p.loop)" \
-	"$(echo "$(median < p.loop) / $(median < p.run)" | bc -l)" "$(median < p.bytes)"
+ratio() { echo "$(median < "$2") / $(median < "$1")" | bc -l; }
+printf '%-24s %9s %9s %9s %9s %9s %9s %13s\n' store run api merge loop run/loop api/loop bytes/sample
+printf '%-24s %9.0f %9.0f %9.0f %9.0f %9.2f %9.2f %6.1f (%.1f)\n' "SQLite file (WAL)" \
+	"$(rate s.run)" "$(rate s.api)" "$(rate s.merge)" "$(rate s.loop)" \
+	"$(ratio s.run s.loop)" "$(ratio s.api s.loop)" "$(median < s.bytes)" "$(median < s.bytes_s)"
+printf '%-24s %9.0f %9.0f %9.0f %9.0f %9.2f %9.2f %6.1f\n' "PostgreSQL, Unix socket" \
+	"$(rate p.run)" "$(rate p.api)" "$(rate p.merge)" "$(rate p.loop)" \
+	"$(ratio p.run p.loop)" "$(ratio p.api p.loop)" "$(median < p.bytes)"
 echo "bytes/sample: SQLite the whole file (in brackets: sample_rows and series alone);"
 echo "PostgreSQL sample_rows and series with their indexes"
 printf '%-26s %10.2f s\n' "the commands alone (sh loop)" "$(median < bare.t)"
