@@ -148,6 +148,17 @@ $(B)/trust-bench: bench/trust_bench.c bench/trust_sim.h $(B)/libnetrig.a
 	$(Q)$(CC) $(CFLAGS) -o $@ bench/trust_bench.c $(B)/libnetrig.a $(LDLIBS)
 # ---- end of trust benchmark ---------------------------------------------------
 
+# ---- store ingest benchmark (bench/store-ingest.sh; owner: src/store/) --------
+# The plain insert loop the run path is measured against (sqlite3 and
+# libpq only), and the same attempts through netrig's store interface.
+.PHONY: bench-store
+bench-store: $(B)/store-loop
+
+$(B)/store-loop: bench/store_loop.c $(B)/libnetrig.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDLIBS)
+# ---- end of store ingest benchmark --------------------------------------------
+
 # ---- fuzzing (issue 4) --------------------------------------------------
 # `make fuzz` builds one libFuzzer target per tool parser, tests/fuzz/
 # fuzz_<tool>.c, into build/fuzz/ with clang, ASan and UBSan;

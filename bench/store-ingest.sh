@@ -1,24 +1,37 @@
 #!/bin/sh
-# Store ingest through `netrig run` (issue 15): attempts/s and samples/s
-# into an SQLite file and into a PostgreSQL database over a Unix socket,
-# side by side, alternating, medians of ROUNDS rounds.
+# Store ingest (issue 15): samples/s into an SQLite file and into a
+# PostgreSQL database over a Unix socket, side by side, medians of ROUNDS
+# rounds, three ways:
+#   run    `netrig run` of a campaign of CASES attempts of METRICS samples
+#   api    the same attempts through netrig's store interface alone
+#          (build/store-loop api: nr_store_attempt_save, no command, no parser)
+#   merge  `netrig db merge` of that run's SQLite file into a new database
+#   loop   build/store-loop (bench/store_loop.c): the same rows written by a
+#          plain loop of prepared statements into the same schema, one
+#          transaction per attempt, no netrig code (the yardstick)
+# and run/loop (goal >= 0.5) and api/loop (the store's share of the gap),
+# and bytes per sample: SQLite, the file's size
+# over its samples (everything in it, indexes and raw outputs included)
+# and the samples' own tables (sample_rows and series, dbstat); PostgreSQL,
+# pg_total_relation_size of sample_rows and series over the samples.
 #
-#   bench/store-ingest.sh [CASES [METRICS]]     (default 200 cases, 200 metrics)
+#   bench/store-ingest.sh [CASES [METRICS]]     (default 500 cases, 200 metrics)
 #
 # The campaign's command is `cat` of a ready file (one fork+exec per
 # attempt, the same on both sides); each attempt stores its outputs and
 # METRICS samples. The bare cost of the commands (a shell loop of the
-# same cat) is printed too: what is left is netrig's, the store's
-# included. PostgreSQL: NETRIG_TEST_PG (a URL of a role that may create
-# schemas), else a throwaway server (scripts/pg-throwaway.sh: fsync off,
-# as a CI server is; say so when quoting). Needs a quiet machine for
-# numbers worth quoting; on a busy one it is a smoke test.
+# same cat) is printed too. PostgreSQL: NETRIG_TEST_PG (a URL of a role
+# that may create schemas), else a throwaway server (scripts/pg-throwaway.sh:
+# fsync off, as a CI server is; say so when quoting). Needs a quiet machine
+# for numbers worth quoting; on a busy one it is a smoke test.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-CASES=${1:-200}
+CASES=${1:-500}
 METRICS=${2:-200}
 ROUNDS=${ROUNDS:-3}
 NETRIG="$top/netrig"
+LOOP="$top/build/store-loop"
+make -s -C "$top" build/store-loop || exit 1
 tmp=$(mktemp -d /tmp/netrig-bench-ingest.XXXXXX)
 pgdir=""
 cleanup() {
@@ -43,45 +56,88 @@ while [ $i -lt "$METRICS" ]; do
 	echo "m$i=$i.5"
 	i=$((i + 1))
 done > out.txt
-{
-	echo "campaign: ingest"
+campaign() { # NAME CASES
+	echo "campaign: $1"
 	echo "health: {when: never}"
 	echo "tests:"
 	echo "  - name: t"
 	echo "    run: [cat, $tmp/out.txt]"
 	echo "    matrix:"
 	printf '      n: ['
-	seq -s, 1 "$CASES" | tr -d '\n'
+	seq -s, 1 "$2" | tr -d '\n'
 	echo ']'
 	echo "    parse: {format: keyvalue}"
-} > c.yaml
+}
+campaign ingest "$CASES" > c.yaml
+campaign seed 1 > seed.yaml # makes an empty database's schema, not timed
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-
-round=0
-: > sqlite.t
-: > pg.t
-: > bare.t
-while [ $round -lt "$ROUNDS" ]; do
-	rm -f r.db r.db-wal r.db-shm
-	t0=$(now)
-	"$NETRIG" -q run c.yaml --db r.db > /dev/null || { echo "run into SQLite failed" >&2; exit 1; }
-	t1=$(now)
-	echo "$t1 - $t0" | bc -l >> sqlite.t
-	schema=bench_ingest_$$_$round
-	psql -X -q -d "$NETRIG_TEST_PG" -c "CREATE SCHEMA $schema" || exit 1
+pg_url() { # SCHEMA: a database of its own, made
+	psql -X -q -d "$NETRIG_TEST_PG" -c "CREATE SCHEMA $1" || exit 1
 	case $NETRIG_TEST_PG in
-	*'?'*) url="$NETRIG_TEST_PG&options=-csearch_path%3D$schema" ;;
-	*) url="$NETRIG_TEST_PG?options=-csearch_path%3D$schema" ;;
+	*'?'*) echo "$NETRIG_TEST_PG&options=-csearch_path%3D$1" ;;
+	*) echo "$NETRIG_TEST_PG?options=-csearch_path%3D$1" ;;
 	esac
-	"$NETRIG" -q run c.yaml --db "$url" > /dev/null 2>&1 # the schema first: not timed
-	t0=$(now)
-	"$NETRIG" -q run c.yaml --db "$url" > /dev/null || { echo "run into PostgreSQL failed" >&2; exit 1; }
-	t1=$(now)
-	echo "$t1 - $t0" | bc -l >> pg.t
+}
+pg_drop() {
 	psql -X -q -d "$NETRIG_TEST_PG" -c "SET client_min_messages = warning" \
-		-c "DROP SCHEMA $schema CASCADE"
+		-c "DROP SCHEMA $1 CASCADE"
+}
+timed() { # FILE COMMAND...: append the seconds COMMAND took to FILE
+	f=$1
+	shift
+	t0=$(now)
+	"$@" > /dev/null || { echo "failed: $*" >&2; exit 1; }
+	t1=$(now)
+	echo "$t1 - $t0" | bc -l >> "$f"
+}
+seeded_sqlite() { # FILE: a new database with its schema
+	rm -f "$1" "$1-wal" "$1-shm"
+	"$NETRIG" -q run seed.yaml --db "$1" > /dev/null || exit 1
+}
+
+for f in s.run s.api s.merge s.loop p.run p.api p.merge p.loop bare.t s.bytes s.bytes_s p.bytes; do
+	: > $f
+done
+round=0
+while [ $round -lt "$ROUNDS" ]; do
+	# SQLite: run, then the file's bytes per sample (the log checkpointed into it)
+	rm -f r.db r.db-wal r.db-shm
+	timed s.run "$NETRIG" -q run c.yaml --db r.db
+	sqlite3 r.db "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+	n=$(sqlite3 r.db "SELECT count(*) FROM sample_rows")
+	echo "$(stat -c %s r.db) / $n" | bc -l >> s.bytes
+	echo "$(sqlite3 r.db "SELECT sum(pgsize) FROM dbstat WHERE name IN ('sample_rows', 'series')") / $n" |
+		bc -l >> s.bytes_s
+	seeded_sqlite m.db
+	timed s.merge "$NETRIG" -q db merge m.db r.db
+	seeded_sqlite l.db
+	"$LOOP" sqlite l.db "$CASES" "$METRICS" | cut -d' ' -f1 >> s.loop || exit 1
+	seeded_sqlite l.db
+	"$LOOP" api l.db "$CASES" "$METRICS" | cut -d' ' -f1 >> s.api || exit 1
+
+	# PostgreSQL: the schema made by a first run (not timed), then the timed one
+	schema=bench_ingest_$$_$round
+	url=$(pg_url "$schema")
+	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
+	timed p.run "$NETRIG" -q run c.yaml --db "$url"
+	psql -X -q -t -A -d "$url" -c "SELECT (pg_total_relation_size('sample_rows')
+		+ pg_total_relation_size('series'))::float8 / count(*) FROM sample_rows" >> p.bytes
+	pg_drop "$schema"
+	url=$(pg_url "$schema")
+	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
+	timed p.merge "$NETRIG" -q db merge "$url" r.db
+	pg_drop "$schema"
+	url=$(pg_url "$schema")
+	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
+	"$LOOP" pg "$url" "$CASES" "$METRICS" | cut -d' ' -f1 >> p.loop || exit 1
+	pg_drop "$schema"
+	url=$(pg_url "$schema")
+	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
+	"$LOOP" api "$url" "$CASES" "$METRICS" | cut -d' ' -f1 >> p.api || exit 1
+	pg_drop "$schema"
+
 	t0=$(now)
 	i=0
 	while [ $i -lt "$CASES" ]; do
@@ -93,14 +149,18 @@ while [ $round -lt "$ROUNDS" ]; do
 	round=$((round + 1))
 done
 
-s=$(median < sqlite.t)
-p=$(median < pg.t)
-b=$(median < bare.t)
+N=$((CASES * METRICS))
+rate() { echo "$N / $(median < "$1")" | bc -l; }
 echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(date -u +%Y-%m-%d), load $(cut -d' ' -f1 /proc/loadavg)"
-echo "$CASES attempts of $METRICS samples each (keyvalue), medians of $ROUNDS rounds"
-printf '%-32s %10s %12s %12s\n' store seconds attempts/s samples/s
-printf '%-32s %10.2f %12.0f %12.0f\n' "SQLite file (WAL)" "$s" \
-	"$(echo "$CASES / $s" | bc -l)" "$(echo "$CASES * $METRICS / $s" | bc -l)"
-printf '%-32s %10.2f %12.0f %12.0f\n' "PostgreSQL, Unix socket" "$p" \
-	"$(echo "$CASES / $p" | bc -l)" "$(echo "$CASES * $METRICS / $p" | bc -l)"
-printf '%-32s %10.2f\n' "the commands alone (sh loop)" "$b"
+echo "$CASES attempts of $METRICS samples each (keyvalue, $N samples), medians of $ROUNDS rounds; samples/s"
+ratio() { echo "$(median < "$2") / $(median < "$1")" | bc -l; }
+printf '%-24s %9s %9s %9s %9s %9s %9s %13s\n' store run api merge loop run/loop api/loop bytes/sample
+printf '%-24s %9.0f %9.0f %9.0f %9.0f %9.2f %9.2f %6.1f (%.1f)\n' "SQLite file (WAL)" \
+	"$(rate s.run)" "$(rate s.api)" "$(rate s.merge)" "$(rate s.loop)" \
+	"$(ratio s.run s.loop)" "$(ratio s.api s.loop)" "$(median < s.bytes)" "$(median < s.bytes_s)"
+printf '%-24s %9.0f %9.0f %9.0f %9.0f %9.2f %9.2f %6.1f\n' "PostgreSQL, Unix socket" \
+	"$(rate p.run)" "$(rate p.api)" "$(rate p.merge)" "$(rate p.loop)" \
+	"$(ratio p.run p.loop)" "$(ratio p.api p.loop)" "$(median < p.bytes)"
+echo "bytes/sample: SQLite the whole file (in brackets: sample_rows and series alone);"
+echo "PostgreSQL sample_rows and series with their indexes"
+printf '%-26s %10.2f s\n' "the commands alone (sh loop)" "$(median < bare.t)"

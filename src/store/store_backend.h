@@ -24,12 +24,33 @@
 	" (SELECT p.id FROM runs p WHERE p.id < r.id ORDER BY p.id DESC LIMIT 1),"       \
 	" (SELECT n.id FROM runs n WHERE n.id > r.id ORDER BY n.id LIMIT 1), r.options"
 
-/* ... and a sample (samples s) with its case, attempt and metric. */
+/*
+ * ... and a sample (sample_rows s) with its case, attempt, series and
+ * metric. A sample's case is its attempt's.
+ */
 #define NR__STORE_SAMPLE_COLUMNS                                                    \
-	"c.run_id, c.id, c.test, c.key, s.role, s.metric, s.unit,"                  \
+	"c.run_id, c.id, c.test, c.key, se.role, se.metric, se.unit,"               \
 	" coalesce(m.better, 'none'), s.repeat, a.number, s.interval, s.value"      \
-	" FROM samples s JOIN cases c ON c.id = s.case_id"                          \
-	" JOIN attempts a ON a.id = s.attempt_id LEFT JOIN metrics m ON m.name = s.metric"
+	" FROM sample_rows s JOIN attempts a ON a.n = s.attempt"                    \
+	" JOIN cases c ON c.id = a.case_id JOIN series se ON se.id = s.series"      \
+	" LEFT JOIN metrics m ON m.name = se.metric"
+
+/*
+ * Schema 8 (both backends): a sample row holds its attempt's number
+ * (attempts.n; the attempt gives the case, its test and key), its series
+ * (role, metric, unit: a row of series, a few hundred in a campaign), and
+ * its original value and unit only where they differ from value and unit
+ * (NULL otherwise). The view `samples` gives the rows of
+ * schema 7 back, column for column: what dashboards' queries, merges and
+ * bundles read. A shipped migration uses it: never edit it, add another.
+ */
+#define NR__STORE_SAMPLES_VIEW                                                           \
+	"CREATE VIEW samples AS SELECT a.id AS attempt_id, s.seq, a.case_id, s.repeat,"   \
+	" se.role, se.metric, s.value, se.unit,"                                          \
+	" coalesce(s.orig_value, s.value) AS orig_value,"                                 \
+	" coalesce(s.orig_unit, se.unit) AS orig_unit, s.interval"                        \
+	" FROM sample_rows s JOIN attempts a ON a.n = s.attempt"                          \
+	" JOIN series se ON se.id = s.series;"
 
 /* ... and a job (jobs j), in the order nr__store_job_read takes them. */
 #define NR__STORE_JOB_COLUMNS                                                             \

@@ -10,7 +10,7 @@
  * anything is written: types, ids, and that every row belongs to the one
  * run the bundle names.
  *
- *   {"format": "netrig.bundle/1", "schema": 7, "run": ID,
+ *   {"format": "netrig.bundle/1", "schema": 7 (BUNDLE_SCHEMA), "run": ID,
  *    "tables": {"runs": {"columns": "id, campaign, ...", "rows": [[...], ...]}, ...}}
  *
  * Values: TEXT and ID as strings (an ID a UUID), INT integers, REAL
@@ -29,6 +29,14 @@
 #include "store/store_backend.h"
 
 #define BUNDLE_FORMAT "netrig.bundle/1"
+/*
+ * The version of a bundle's tables and columns (nr__store_tables), which
+ * is the schema version that last changed them: 7. Schema 8 changed how
+ * samples lie on disk, not their columns (the view samples), so a bundle
+ * is the same, and netrigs of schema 7 and 8 push to each other. Raise it
+ * (and the schema version's "needs") when the columns change.
+ */
+#define BUNDLE_SCHEMA 7
 
 /* ---- the store's face for serve ---- */
 
@@ -161,7 +169,7 @@ int nr_store_bundle_export(struct nr_store *st, const char *run_id, bool with_ou
 	doc = json_object();
 	tables = json_object();
 	json_object_set_new(doc, "format", json_string(BUNDLE_FORMAT));
-	json_object_set_new(doc, "schema", json_integer(NR_STORE_SCHEMA_VERSION));
+	json_object_set_new(doc, "schema", json_integer(BUNDLE_SCHEMA));
 	json_object_set_new(doc, "run", json_string(run.id));
 	json_object_set_new(doc, "tables", tables);
 	for (i = 0; r == 0 && i < nr__store_n_tables; i++) {
@@ -493,9 +501,9 @@ static int bundle_parse(struct bundle_src *b, struct nr_slice text, size_t max_d
 	if (!json_is_string(fmt) || strcmp(json_string_value(fmt), BUNDLE_FORMAT) != 0)
 		return nr_diagf(d, NR_EINVAL, "not a bundle: wants \"format\": \"" BUNDLE_FORMAT "\"");
 	if (!json_is_integer(json_object_get(b->doc, "schema")) ||
-	    json_integer_value(json_object_get(b->doc, "schema")) != NR_STORE_SCHEMA_VERSION)
+	    json_integer_value(json_object_get(b->doc, "schema")) != BUNDLE_SCHEMA)
 		return nr_diagf(d, NR_EINVAL, "a bundle of schema %d is wanted (this netrig's)",
-				NR_STORE_SCHEMA_VERSION);
+				BUNDLE_SCHEMA);
 	if (!json_is_string(run) || !is_uuid(json_string_value(run), json_string_length(run)))
 		return nr_diagf(d, NR_EINVAL, "\"run\" wants the run's id (a UUID)");
 	snprintf(b->run_id, sizeof(b->run_id), "%s", json_string_value(run));

@@ -313,9 +313,18 @@ static const char *const upserts[] = {
 	"INSERT INTO outputs (attempt_id, role, host, stream, size, dropped, compression, data)"
 	" SELECT attempt_id, role, host, stream, size, dropped, compression, data"
 	" FROM m_outputs ORDER BY m_n ON CONFLICT DO NOTHING",
-	"INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric, value, unit,"
-	" orig_value, orig_unit, interval) SELECT attempt_id, seq, case_id, repeat, role,"
-	" metric, value, unit, orig_value, orig_unit, interval FROM m_samples s"
+	/*
+	 * Two statements (PQexec gives the last one's count): the series, in
+	 * order, then the samples, which see them; LEFT JOINs: a sample that
+	 * finds no attempt of its case or series fails (NOT NULL), never vanishes.
+	 */
+	"INSERT INTO series (role, metric, unit) SELECT DISTINCT role, metric, unit FROM m_samples s"
+	" WHERE " NR__PG_SAMPLE_FINITE " ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING;"
+	"INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
+	" interval) SELECT a.n, s.seq, s.repeat, se.id, s.value, nullif(s.orig_value, s.value),"
+	" nullif(s.orig_unit, s.unit), s.interval FROM m_samples s"
+	" LEFT JOIN attempts a ON a.id = s.attempt_id AND a.case_id = s.case_id"
+	" LEFT JOIN series se ON se.role = s.role AND se.metric = s.metric AND se.unit = s.unit"
 	" WHERE " NR__PG_SAMPLE_FINITE " ORDER BY m_n ON CONFLICT DO NOTHING",
 	"INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
 	" FROM m_metrics ORDER BY m_n ON CONFLICT DO NOTHING",

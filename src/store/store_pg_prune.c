@@ -11,7 +11,8 @@ static const char SQL_PRUNE_OUTPUTS[] =
 	"DELETE FROM outputs WHERE attempt_id IN (SELECT a.id FROM attempts a"
 	" JOIN cases c ON c.id = a.case_id WHERE c.run_id = $1)";
 static const char SQL_PRUNE_SAMPLES[] =
-	"DELETE FROM samples WHERE case_id IN (SELECT id FROM cases WHERE run_id = $1)";
+	"DELETE FROM sample_rows WHERE attempt IN (SELECT a.n FROM attempts a"
+	" JOIN cases c ON c.id = a.case_id WHERE c.run_id = $1)";
 static const char SQL_PRUNE_ATTEMPTS[] =
 	"DELETE FROM attempts WHERE case_id IN (SELECT id FROM cases WHERE run_id = $1)";
 static const char SQL_PRUNE_EVENTS[] = "DELETE FROM events WHERE run_id = $1";

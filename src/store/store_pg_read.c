@@ -430,11 +430,11 @@ static void release_sample(void *rec)
 
 static const char SQL_SAMPLES_ALL[] =
 	"SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = $1 AND " NR__PG_SAMPLE_CURRENT
-	" ORDER BY c.ordinal, s.role COLLATE \"C\", s.metric COLLATE \"C\", s.repeat, s.interval,"
+	" ORDER BY c.ordinal, se.role COLLATE \"C\", se.metric COLLATE \"C\", s.repeat, s.interval,"
 	" s.seq";
 static const char SQL_SAMPLES_SUMMARY[] =
 	"SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = $1 AND s.interval < 0 AND " NR__PG_SAMPLE_CURRENT
-	" ORDER BY c.ordinal, s.role COLLATE \"C\", s.metric COLLATE \"C\", s.repeat, s.seq";
+	" ORDER BY c.ordinal, se.role COLLATE \"C\", se.metric COLLATE \"C\", s.repeat, s.seq";
 
 int nr__pg_samples_list(struct nr_store *st, const char *run_id, bool with_intervals,
 			struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)
@@ -451,8 +451,8 @@ static const char SQL_HISTORY[] =
 	"SELECT " NR__STORE_SAMPLE_COLUMNS " JOIN runs r ON r.id = c.run_id"
 	" WHERE r.campaign = $1 AND s.interval < 0 AND r.status <> 'running'"
 	" AND " NR__PG_SAMPLE_CURRENT " AND r.started_at >= $2"
-	" ORDER BY r.started_at, r.id, c.key COLLATE \"C\", s.role COLLATE \"C\","
-	" s.metric COLLATE \"C\", s.repeat, s.seq";
+	" ORDER BY r.started_at, r.id, c.key COLLATE \"C\", se.role COLLATE \"C\","
+	" se.metric COLLATE \"C\", s.repeat, s.seq";
 
 int nr__pg_samples_history(struct nr_store *st, const char *campaign, int64_t since_us,
 			   struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d)

@@ -108,8 +108,54 @@ static const char *const migrations[] = {
 	"CREATE TABLE pushes ("
 	"  run_id TEXT NOT NULL REFERENCES runs (id), server TEXT NOT NULL, url TEXT,"
 	"  pushed_at INTEGER NOT NULL, PRIMARY KEY (run_id, server));",
-	/* 7 -> 8: reserved for the compact schema (another branch); nothing here */
-	"SELECT 1;",
+	/* 7 -> 8: compact samples (issue 15). A series (role, metric, unit) is
+	 * a row of its own; its test and case key are the case's, found
+	 * through the attempt, which has a number n that VACUUM keeps (a rowid
+	 * it would not); a sample holds the two numbers, and its original
+	 * value and unit only where they differ. WITHOUT ROWID: the primary
+	 * key is the table, no second tree. `samples` becomes a view of the
+	 * old columns, and writing a row into it writes the new tables
+	 * (merges through a temporary file and bundles write there). */
+	"CREATE TABLE series ("
+	"  id INTEGER PRIMARY KEY, role TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,"
+	"  UNIQUE (role, metric, unit));"
+	"ALTER TABLE attempts ADD COLUMN n INTEGER;"
+	"UPDATE attempts SET n = rowid;"
+	"CREATE UNIQUE INDEX attempts_n ON attempts (n);"
+	"CREATE TRIGGER attempts_n AFTER INSERT ON attempts WHEN NEW.n IS NULL BEGIN"
+	"  UPDATE attempts SET n = (SELECT coalesce(max(n), 0) + 1 FROM attempts)"
+	"  WHERE id = NEW.id; END;"
+	"CREATE TABLE sample_rows ("
+	"  attempt INTEGER NOT NULL REFERENCES attempts (n), seq INTEGER NOT NULL,"
+	"  repeat INTEGER NOT NULL, series INTEGER NOT NULL REFERENCES series (id),"
+	"  value REAL NOT NULL, orig_value REAL, orig_unit TEXT,"
+	"  interval INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (attempt, seq)) WITHOUT ROWID;"
+	"INSERT INTO series (role, metric, unit)"
+	"  SELECT DISTINCT role, metric, unit FROM samples ORDER BY 1, 2, 3;"
+	/* LEFT JOIN: a sample whose attempt is missing fails on NOT NULL,
+	 * never vanishes (check_samples_7 said it first) */
+	"INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
+	"  interval)"
+	"  SELECT a.n, s.seq, s.repeat, se.id, s.value, nullif(s.orig_value, s.value),"
+	"  nullif(s.orig_unit, s.unit), s.interval FROM samples s"
+	"  LEFT JOIN attempts a ON a.id = s.attempt_id"
+	"  JOIN series se ON se.role = s.role AND se.metric = s.metric AND se.unit = s.unit"
+	"  ORDER BY a.n, s.seq;"
+	"DROP TABLE samples;"
+	NR__STORE_SAMPLES_VIEW
+	/* a row written into the view: its attempt must be there, of its case */
+	"CREATE TRIGGER samples_insert INSTEAD OF INSERT ON samples BEGIN"
+	"  SELECT RAISE(ABORT, 'a sample whose attempt is not there, or not of its case')"
+	"  WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE id = NEW.attempt_id"
+	"  AND case_id = NEW.case_id);"
+	"  INSERT INTO series (role, metric, unit) SELECT NEW.role, NEW.metric, NEW.unit"
+	"  WHERE NOT EXISTS (SELECT 1 FROM series WHERE role = NEW.role"
+	"  AND metric = NEW.metric AND unit = NEW.unit);"
+	"  INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
+	"  interval) VALUES ((SELECT n FROM attempts WHERE id = NEW.attempt_id), NEW.seq,"
+	"  NEW.repeat, (SELECT id FROM series WHERE role = NEW.role AND metric = NEW.metric"
+	"  AND unit = NEW.unit), NEW.value, nullif(NEW.orig_value, NEW.value),"
+	"  nullif(NEW.orig_unit, NEW.unit), NEW.interval); END;",
 	/* 8 -> 9: jobs from netrig serve: the branch of a job's commit, where
 	 * its end is reported (a webhook's repository, commit, pull request)
 	 * and what was reported, who cancelled it */
@@ -239,6 +285,35 @@ int nr__store_sqlite_version(sqlite3 *db, int *ret, struct nr_diag *d)
 	return 0;
 }
 
+/*
+ * Before 7 -> 8: every sample must have its attempt, of the sample's own
+ * case (schema 8 finds a sample's case through its attempt). A file
+ * written with foreign keys off could hold one that does not: refused,
+ * named, nothing changed, rather than a sample lost.
+ */
+static int check_samples_7(sqlite3 *db, struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int r = nr__store_sqlite_prepare(db,
+			"SELECT count(*), min(s.attempt_id) FROM samples s"
+			" LEFT JOIN attempts a ON a.id = s.attempt_id"
+			" LEFT JOIN cases c ON c.id = s.case_id"
+			" WHERE a.id IS NULL OR c.id IS NULL OR a.case_id IS NOT s.case_id", &s, d);
+
+	if (r < 0)
+		return r;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		r = nr__store_sqlite_error(db, d, "checking samples");
+	else if (sqlite3_column_int64(s, 0) > 0)
+		r = nr_diagf(d, NR_ESCHEMA, "%lld samples (the first of attempt %s) have no attempt"
+			     " of their case in this file: schema 8 cannot keep them, so the file is"
+			     " left at its version (merge it into a database that has those attempts,"
+			     " or delete the samples)", (long long)sqlite3_column_int64(s, 0),
+			     (const char *)sqlite3_column_text(s, 1));
+	sqlite3_finalize(s);
+	return r;
+}
+
 int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d)
 {
 	char sql[128];
@@ -251,8 +326,12 @@ int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d)
 	if (from == NR_STORE_SCHEMA_VERSION)
 		return 0;
 	r = nr__store_sqlite_begin(db, d);
-	for (v = from; r == 0 && v < NR_STORE_SCHEMA_VERSION; v++)
-		r = nr__store_sqlite_exec(db, migrations[v], d);
+	for (v = from; r == 0 && v < NR_STORE_SCHEMA_VERSION; v++) {
+		if (v == 7)
+			r = check_samples_7(db, d);
+		if (r == 0)
+			r = nr__store_sqlite_exec(db, migrations[v], d);
+	}
 	if (r == 0) {
 		snprintf(sql, sizeof(sql),
 			 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '%d')",
@@ -333,11 +412,23 @@ static int sqlite_open(const char *location, bool create, struct nr_store **ret,
 	return 0;
 }
 
+static void series_forget(struct nr__store_sqlite *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_series; i++)
+		free(st->series[i].name);
+	free(st->series);
+	st->series = NULL;
+	st->n_series = st->series_hint = 0;
+}
+
 static void sqlite_close(struct nr_store *base)
 {
 	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
 
 	sqlite3_close(st->db);
+	series_forget(st);
 	if (st->tmp_path)
 		unlink(st->tmp_path);
 	free(st->tmp_path);
@@ -548,6 +639,128 @@ static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
 	return nr__store_sqlite_end(db, r, d);
 }
 
+/*
+ * The id of series (role, metric, unit): from the cache, else the table,
+ * else a new row. The cache is searched from after the last hit: an
+ * attempt's samples come in the order of the one before, so that is
+ * where the next one is. A series not in the cache writes its metric's
+ * row too (the first sample of a metric names its unit and direction;
+ * later ones change nothing): a series in the cache has it, committed.
+ */
+static int series_id(struct nr__store_sqlite *st, const char *role, const struct nr_sample *x,
+		     int64_t *ret, struct nr_diag *d)
+{
+	static const char *const sql[] = {
+		"SELECT id FROM series WHERE role = ?1 AND metric = ?2 AND unit = ?3",
+		"INSERT INTO series (role, metric, unit) VALUES (?1, ?2, ?3)",
+		"INSERT INTO metrics (name, unit, better) VALUES (?2, ?3, ?4)"
+		" ON CONFLICT (name) DO NOTHING",
+	};
+	struct nr_buf name = NR_BUF_INIT;
+	sqlite3_stmt *s = NULL;
+	size_t i, k;
+	int r = 0, rc, pass;
+
+	*ret = 0;
+	nr_buf_addf(&name, "%s\x1f%s\x1f%s", role, x->metric, x->unit);
+	for (k = 0; k < st->n_series; k++) {
+		i = (st->series_hint + k) % st->n_series;
+		if (!strcmp(st->series[i].name, name.buf)) {
+			st->series_hint = i + 1;
+			*ret = st->series[i].id;
+			nr_buf_release(&name);
+			return 0;
+		}
+	}
+	/* the series by SELECT, else by INSERT; then the metric */
+	for (pass = 0; r == 0 && pass < 3; pass++) {
+		if (pass == 1 && *ret)
+			continue;
+		if ((r = nr__store_sqlite_prepare(st->db, sql[pass], &s, d)) < 0)
+			break;
+		nr__sqlite_bind_text(s, 1, role);
+		nr__sqlite_bind_text(s, 2, x->metric);
+		nr__sqlite_bind_text(s, 3, x->unit);
+		if (pass == 2)
+			nr__sqlite_bind_text(s, 4, nr_better_name(x->better));
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			*ret = sqlite3_column_int64(s, 0);
+		else if (rc != SQLITE_DONE)
+			r = nr__store_sqlite_error(st->db, d, pass == 2 ? "write metric" : "write series");
+		else if (pass == 1)
+			*ret = sqlite3_last_insert_rowid(st->db);
+		sqlite3_finalize(s);
+	}
+	if (r == 0) {
+		st->series = nr_xrealloc(st->series, (st->n_series + 1) * sizeof(*st->series));
+		st->series[st->n_series].name = nr_buf_detach(&name, NULL);
+		st->series[st->n_series].id = *ret;
+		st->series_hint = ++st->n_series;
+	}
+	nr_buf_release(&name);
+	return r;
+}
+
+/* The samples of attempt a (written just before: its n is there), in one prepared statement. */
+static int insert_samples(struct nr_store *base, const struct nr_attempt_rec *a,
+			  const struct nr_role_samples *samples, size_t n_samples,
+			  struct nr_diag *d)
+{
+	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
+	sqlite3_stmt *s = NULL;
+	int64_t n = 0, series = 0;
+	size_t i, j;
+	int r, seq = 0;
+
+	r = nr__store_sqlite_prepare(st->db, "SELECT n FROM attempts WHERE id = ?", &s, d);
+	if (r == 0) {
+		nr__sqlite_bind_text(s, 1, a->id);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+		else
+			r = nr__store_sqlite_error(st->db, d, "read the attempt just written");
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	if (r == 0)
+		r = nr__store_sqlite_prepare(st->db, "INSERT INTO sample_rows (attempt, seq, repeat,"
+				     " series, value, orig_value, orig_unit, interval)"
+				     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+	for (i = 0; r == 0 && i < n_samples; i++) {
+		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
+			const struct nr_sample *x = &samples[i].set->v[j];
+
+			/* the parse layer lets none through; should one slip, refuse it */
+			if (!isfinite(x->value) || !isfinite(x->orig_value)) {
+				r = nr_diagf(d, NR_ESTORE, "sample %s of role %s is not a finite number (%g):"
+					     " refused", x->metric, samples[i].role, x->value);
+				break;
+			}
+			if ((r = series_id(st, samples[i].role, x, &series, d)) < 0)
+				break;
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, n);
+			sqlite3_bind_int(s, 2, seq++);
+			sqlite3_bind_int(s, 3, a->repeat);
+			sqlite3_bind_int64(s, 4, series);
+			sqlite3_bind_double(s, 5, x->value);
+			/* what equals the value and unit costs nothing */
+			if (x->orig_value == x->value)
+				sqlite3_bind_null(s, 6);
+			else
+				sqlite3_bind_double(s, 6, x->orig_value);
+			nr__sqlite_bind_text(s, 7, x->orig_unit && strcmp(x->orig_unit, x->unit)
+							   ? x->orig_unit : NULL);
+			sqlite3_bind_int64(s, 8, x->interval);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				r = nr__store_sqlite_error(st->db, d, "write sample");
+		}
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
 static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *case_after,
 			       const struct nr_attempt_rec *a, const struct nr_output_in *outs,
 			       size_t n_outs, const struct nr_role_samples *samples,
@@ -556,8 +769,8 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 	sqlite3 *db = DB(st);
 	sqlite3_stmt *s = NULL;
 	struct nr_buf z = NR_BUF_INIT;
-	size_t i, j;
-	int r, seq = 0;
+	size_t i;
+	int r;
 
 	if ((r = nr__store_sqlite_begin(db, d)) < 0)
 		return r;
@@ -600,59 +813,16 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		r = step_done(db, &s, d);
 	}
 	if (r == 0)
-		r = nr__store_sqlite_prepare(db, "INSERT INTO samples (attempt_id, seq, case_id, repeat,"
-				" role, metric, value, unit, orig_value, orig_unit, interval)"
-				" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
-	for (i = 0; r == 0 && i < n_samples; i++) {
-		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
-			const struct nr_sample *x = &samples[i].set->v[j];
-
-			/* the parse layer lets none through; should one slip, refuse it */
-			if (!isfinite(x->value) || !isfinite(x->orig_value)) {
-				r = nr_diagf(d, NR_ESTORE, "sample %s of role %s is not a finite number (%g):"
-					     " refused", x->metric, samples[i].role, x->value);
-				break;
-			}
-			sqlite3_reset(s);
-			nr__sqlite_bind_text(s, 1, a->id);
-			sqlite3_bind_int(s, 2, seq++);
-			nr__sqlite_bind_text(s, 3, a->case_id);
-			sqlite3_bind_int(s, 4, a->repeat);
-			nr__sqlite_bind_text(s, 5, samples[i].role);
-			nr__sqlite_bind_text(s, 6, x->metric);
-			sqlite3_bind_double(s, 7, x->value);
-			nr__sqlite_bind_text(s, 8, x->unit);
-			sqlite3_bind_double(s, 9, x->orig_value);
-			nr__sqlite_bind_text(s, 10, x->orig_unit);
-			sqlite3_bind_int64(s, 11, x->interval);
-			if (sqlite3_step(s) != SQLITE_DONE)
-				r = nr__store_sqlite_error(db, d, "write sample");
-		}
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (r == 0)
-		r = nr__store_sqlite_prepare(db, "INSERT INTO metrics (name, unit, better) VALUES (?, ?, ?)"
-				" ON CONFLICT (name) DO NOTHING", &s, d);
-	for (i = 0; r == 0 && i < n_samples; i++) {
-		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
-			const struct nr_sample *x = &samples[i].set->v[j];
-
-			sqlite3_reset(s);
-			nr__sqlite_bind_text(s, 1, x->metric);
-			nr__sqlite_bind_text(s, 2, x->unit);
-			nr__sqlite_bind_text(s, 3, nr_better_name(x->better));
-			if (sqlite3_step(s) != SQLITE_DONE)
-				r = nr__store_sqlite_error(db, d, "write metric");
-		}
-	}
-	sqlite3_finalize(s);
+		r = insert_samples(st, a, samples, n_samples, d);
 	if (r == 0)
 		r = update_case(db, case_after, d);
 	if (r == 0)
 		r = heartbeat(db, NULL, case_after->id, d);
 	nr_buf_release(&z);
-	return nr__store_sqlite_end(db, r, d);
+	r = nr__store_sqlite_end(db, r, d);
+	if (r < 0)
+		series_forget((struct nr__store_sqlite *)st);
+	return r;
 }
 
 static int sqlite_cases_rerun(struct nr_store *st, const char *run_id,
@@ -1032,10 +1202,10 @@ static int sqlite_samples_list(struct nr_store *st, const char *run_id, bool wit
 	return list_rows(DB(st),
 			 with_intervals
 				 ? "SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = ? AND " NR__SQLITE_SAMPLE_CURRENT
-				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.interval, s.seq"
+				   " ORDER BY c.ordinal, se.role, se.metric, s.repeat, s.interval, s.seq"
 				 : "SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = ? AND s.interval < 0"
 				   " AND " NR__SQLITE_SAMPLE_CURRENT
-				   " ORDER BY c.ordinal, s.role, s.metric, s.repeat, s.seq",
+				   " ORDER BY c.ordinal, se.role, se.metric, s.repeat, s.seq",
 			 run_id, sizeof(**ret), read_sample, release_sample, (void **)ret, ret_n, d);
 }
 
@@ -1047,7 +1217,7 @@ static int sqlite_samples_history(struct nr_store *st, const char *campaign, int
 		" WHERE r.campaign = ? AND s.interval < 0 AND r.status <> 'running'"
 		" AND " NR__SQLITE_SAMPLE_CURRENT
 		" AND r.started_at >= %lld"
-		" ORDER BY r.started_at, r.id, c.key, s.role, s.metric, s.repeat, s.seq",
+		" ORDER BY r.started_at, r.id, c.key, se.role, se.metric, s.repeat, s.seq",
 		(long long)since_us);
 	int r = list_rows(DB(st), sql, campaign, sizeof(**ret), read_sample, release_sample,
 			  (void **)ret, ret_n, d);

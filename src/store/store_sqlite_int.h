@@ -9,11 +9,25 @@
 
 #include "store/store_backend.h"
 
+/* A series' id, by "role\x1fmetric\x1funit". */
+struct nr__sqlite_series {
+	char *name;
+	int64_t id;
+};
+
 struct nr__store_sqlite {
 	struct nr_store base;
 	sqlite3 *db;     /* NULL for a merge source that holds nothing */
 	char *path;
 	char *tmp_path;  /* a merge source's migrated copy, removed on close; or NULL */
+	/*
+	 * The series written or read (a campaign has a few hundred): their
+	 * ids, so that a sample costs no lookup. A series' id never changes
+	 * once committed; the cache is emptied when a write fails (its new
+	 * series were rolled back).
+	 */
+	struct nr__sqlite_series *series;
+	size_t n_series, series_hint;
 };
 
 /*

@@ -1,7 +1,8 @@
 /*
  * db merge into and out of SQLite files: a file into a file through
  * ATTACH (the rules in SQL, rows never leave SQLite), and the rows of
- * another backend's store through a temporary file of this schema.
+ * another backend's store or a bundle through temporary tables of the
+ * target's connection, by the same rules.
  */
 #include <errno.h>
 #include <math.h>
@@ -103,6 +104,119 @@ static int check_source(struct nr__store_sqlite *st, const char *source, int *re
 	return 0;
 }
 
+/* Run the SQL fmt with its one %s the source's table prefix ("src." or "temp.m_"). */
+static int64_t changes_fmt(sqlite3 *db, const char *src, const char *fmt, int *r,
+			   struct nr_diag *d)
+{
+	char *sql = sqlite3_mprintf(fmt, src);
+	int64_t n = changes_of(db, sql, r, d);
+
+	sqlite3_free(sql);
+	return n;
+}
+
+/*
+ * The samples of an attached file of this schema: series by what they
+ * are, attempts by their id (numbers differ from file to file). LEFT
+ * JOINs: a sample that finds no attempt or series here fails (NOT NULL),
+ * never vanishes.
+ */
+static int64_t file_samples(sqlite3 *db, int *r, struct nr_diag *d)
+{
+	changes_of(db, "INSERT INTO series (role, metric, unit) SELECT role, metric, unit"
+		       " FROM src.series WHERE true ON CONFLICT DO NOTHING", r, d);
+	return changes_of(db,
+		"INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
+		" interval) SELECT a.n, s.seq, s.repeat, se.id, s.value, s.orig_value, s.orig_unit,"
+		" s.interval FROM src.sample_rows s JOIN src.attempts sa ON sa.n = s.attempt"
+		" JOIN src.series ss ON ss.id = s.series LEFT JOIN attempts a ON a.id = sa.id"
+		" LEFT JOIN series se ON se.role = ss.role AND se.metric = ss.metric"
+		" AND se.unit = ss.unit"
+		" WHERE " NR__SQLITE_SAMPLE_FINITE " ORDER BY a.n, s.seq ON CONFLICT DO NOTHING", r, d);
+}
+
+/* The samples staged in temp.m_samples, in the columns of the view samples: the same rules. */
+static int64_t staged_samples(sqlite3 *db, int *r, struct nr_diag *d)
+{
+	changes_of(db, "INSERT INTO series (role, metric, unit) SELECT DISTINCT role, metric, unit"
+		       " FROM temp.m_samples s WHERE " NR__SQLITE_SAMPLE_FINITE
+		       " ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING", r, d);
+	return changes_of(db,
+		"INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
+		" interval) SELECT a.n, s.seq, s.repeat, se.id, s.value, nullif(s.orig_value, s.value),"
+		" nullif(s.orig_unit, s.unit), s.interval FROM temp.m_samples s"
+		" LEFT JOIN attempts a ON a.id = s.attempt_id AND a.case_id = s.case_id"
+		" LEFT JOIN series se ON se.role = s.role AND se.metric = s.metric AND se.unit = s.unit"
+		" WHERE " NR__SQLITE_SAMPLE_FINITE " ORDER BY a.n, s.seq ON CONFLICT DO NOTHING", r, d);
+}
+
+/*
+ * The rules of a merge, in SQL, table by table, from the tables `src`
+ * names ("src." an attached file of this schema; "temp.m_" rows staged in
+ * the merge's columns, staged true): a run or case already here is
+ * brought forward when the source saw more of it; everything else is
+ * added once. Counts into m; *r the first error.
+ */
+static void merge_rows(sqlite3 *db, const char *src, bool staged, struct nr_merge_stats *m,
+		       int *r, struct nr_diag *d)
+{
+	m->runs = changes_fmt(db, src,
+		"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
+		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at,"
+		" pid_start, heartbeat, options)"
+		" SELECT id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels,"
+		" status, reason, controller, netrig_version, pid, started_at, finished_at,"
+		" pid_start, heartbeat, options FROM %sruns WHERE true"
+		" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
+		" controller = excluded.controller, pid = excluded.pid,"
+		" pid_start = excluded.pid_start, heartbeat = excluded.heartbeat,"
+		" finished_at = excluded.finished_at"
+		" WHERE runs.status IS NOT excluded.status AND excluded.finished_at IS NOT NULL"
+		" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)", r, d);
+	changes_fmt(db, src, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo, labels,"
+		       " optional) SELECT id, run_id, name, transport, address, sysinfo, labels,"
+		       " optional FROM %shosts WHERE true"
+		       " ON CONFLICT DO NOTHING", r, d);
+	m->cases = changes_fmt(db, src,
+		"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
+		" repeats_done, attempts, started_at, finished_at, ping_count, ssh_check_count,"
+		" hosts, error)"
+		" SELECT id, run_id, ordinal, test, key, params, status, repeats, repeats_done,"
+		" attempts, started_at, finished_at, ping_count, ssh_check_count, hosts, error"
+		" FROM %scases WHERE true"
+		" ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
+		" repeats_done = excluded.repeats_done, attempts = excluded.attempts,"
+		" started_at = excluded.started_at, finished_at = excluded.finished_at,"
+		" ping_count = excluded.ping_count, ssh_check_count = excluded.ssh_check_count,"
+		" hosts = excluded.hosts, error = excluded.error"
+		" WHERE excluded.attempts > cases.attempts"
+		" OR (excluded.status IS NOT cases.status AND excluded.finished_at IS NOT NULL"
+		"     AND cases.finished_at IS NULL)", r, d);
+	m->attempts = changes_fmt(db, src,
+		"INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
+		" started_at, finished_at, error, superseded)"
+		" SELECT id, case_id, number, repeat, outcome, exit_code, signal, started_at,"
+		" finished_at, error, superseded FROM %sattempts WHERE true"
+		/* an attempt superseded there (--rerun after the copy) is here too */
+		" ON CONFLICT (id) DO UPDATE SET superseded = 1"
+		" WHERE excluded.superseded <> 0 AND attempts.superseded = 0", r, d);
+	changes_fmt(db, src, "INSERT INTO outputs (attempt_id, role, host, stream, size, dropped,"
+		       " compression, data) SELECT attempt_id, role, host, stream, size, dropped,"
+		       " compression, data FROM %soutputs WHERE true ON CONFLICT DO NOTHING", r, d);
+	if (staged)
+		m->samples = staged_samples(db, r, d);
+	else
+		m->samples = file_samples(db, r, d);
+	changes_fmt(db, src, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
+		       " FROM %smetrics WHERE true ON CONFLICT DO NOTHING", r, d);
+	changes_fmt(db, src, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
+		       " SELECT id, run_id, case_id, time, host, kind, message FROM %sevents"
+		       " WHERE true ON CONFLICT DO NOTHING", r, d);
+	changes_fmt(db, src, "INSERT INTO uploads (run_id, user_name, uploaded_at)"
+		       " SELECT run_id, user_name, uploaded_at FROM %suploads"
+		       " WHERE true ON CONFLICT DO NOTHING", r, d);
+}
+
 int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_merge_stats *ret,
 			   struct nr_diag *d)
 {
@@ -127,63 +241,7 @@ int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_me
 	if (r < 0)
 		goto out;
 	r = nr__store_sqlite_begin(db, d);
-	/* a run or case already here is brought forward when the source saw more of it */
-	m.runs = changes_of(db,
-		"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
-		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at,"
-		" pid_start, heartbeat, options)"
-		" SELECT id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels,"
-		" status, reason, controller, netrig_version, pid, started_at, finished_at,"
-		" pid_start, heartbeat, options FROM src.runs WHERE true"
-		" ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
-		" controller = excluded.controller, pid = excluded.pid,"
-		" pid_start = excluded.pid_start, heartbeat = excluded.heartbeat,"
-		" finished_at = excluded.finished_at"
-		" WHERE runs.status IS NOT excluded.status AND excluded.finished_at IS NOT NULL"
-		" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)", &r, d);
-	changes_of(db, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo, labels,"
-		       " optional) SELECT id, run_id, name, transport, address, sysinfo, labels,"
-		       " optional FROM src.hosts WHERE true"
-		       " ON CONFLICT DO NOTHING", &r, d);
-	m.cases = changes_of(db,
-		"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
-		" repeats_done, attempts, started_at, finished_at, ping_count, ssh_check_count,"
-		" hosts, error)"
-		" SELECT id, run_id, ordinal, test, key, params, status, repeats, repeats_done,"
-		" attempts, started_at, finished_at, ping_count, ssh_check_count, hosts, error"
-		" FROM src.cases WHERE true"
-		" ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
-		" repeats_done = excluded.repeats_done, attempts = excluded.attempts,"
-		" started_at = excluded.started_at, finished_at = excluded.finished_at,"
-		" ping_count = excluded.ping_count, ssh_check_count = excluded.ssh_check_count,"
-		" hosts = excluded.hosts, error = excluded.error"
-		" WHERE excluded.attempts > cases.attempts"
-		" OR (excluded.status IS NOT cases.status AND excluded.finished_at IS NOT NULL"
-		"     AND cases.finished_at IS NULL)", &r, d);
-	m.attempts = changes_of(db,
-		"INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
-		" started_at, finished_at, error, superseded)"
-		" SELECT id, case_id, number, repeat, outcome, exit_code, signal, started_at,"
-		" finished_at, error, superseded FROM src.attempts WHERE true"
-		/* an attempt superseded there (--rerun after the copy) is here too */
-		" ON CONFLICT (id) DO UPDATE SET superseded = 1"
-		" WHERE excluded.superseded <> 0 AND attempts.superseded = 0", &r, d);
-	changes_of(db, "INSERT INTO outputs (attempt_id, role, host, stream, size, dropped,"
-		       " compression, data) SELECT attempt_id, role, host, stream, size, dropped,"
-		       " compression, data FROM src.outputs WHERE true ON CONFLICT DO NOTHING", &r, d);
-	m.samples = changes_of(db,
-		"INSERT INTO samples (attempt_id, seq, case_id, repeat, role, metric, value, unit,"
-		" orig_value, orig_unit, interval) SELECT attempt_id, seq, case_id, repeat, role,"
-		" metric, value, unit, orig_value, orig_unit, interval FROM src.samples s"
-		" WHERE " NR__SQLITE_SAMPLE_FINITE " ON CONFLICT DO NOTHING", &r, d);
-	changes_of(db, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
-		       " FROM src.metrics WHERE true ON CONFLICT DO NOTHING", &r, d);
-	changes_of(db, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
-		       " SELECT id, run_id, case_id, time, host, kind, message FROM src.events"
-		       " WHERE true ON CONFLICT DO NOTHING", &r, d);
-	changes_of(db, "INSERT INTO uploads (run_id, user_name, uploaded_at)"
-		       " SELECT run_id, user_name, uploaded_at FROM src.uploads"
-		       " WHERE true ON CONFLICT DO NOTHING", &r, d);
+	merge_rows(db, "src.", false, &m, &r, d);
 	r = nr__store_sqlite_end(db, r, d);
 	nr__store_sqlite_exec(db, "DETACH DATABASE src", NULL);
 	if (r == 0)
@@ -328,34 +386,31 @@ static int insert_row(void *p, const struct nr__store_value *row, struct nr_diag
 }
 
 /*
- * Another backend's rows into a temporary file of this schema, then that
- * file merged as any other: one set of merge rules, in SQL, for every
- * source.
+ * Another backend's rows (a PostgreSQL database, a bundle) staged in
+ * temporary tables of this connection in the merge's columns, then merged
+ * from there by the rules of a file's merge, in one transaction with the
+ * staging: nothing of a source that fails halfway stays, and no file is
+ * made (a bundle of a few samples costs no more than its rows).
  */
 int nr__store_sqlite_import_from(struct nr_store *st, struct nr_store *src,
 				 struct nr_merge_stats *ret, struct nr_diag *d)
 {
-	char path[] = "/tmp/netrig-merge.XXXXXX";
-	struct import_ctx c = { 0 };
+	struct import_ctx c = { ((struct nr__store_sqlite *)st)->db, NULL, NULL };
+	struct nr_merge_stats m = { 0 };
 	struct nr_buf sql = NR_BUF_INIT;
 	size_t i, k;
-	int fd = mkstemp(path), r;
+	int r = nr__store_sqlite_begin(c.db, d);
 
-	if (fd < 0)
-		return nr_diagf(d, -errno, "temporary file: %s", strerror(errno));
-	close(fd);
-	r = nr__store_sqlite_open_db(path, SQLITE_OPEN_READWRITE, &c.db, d);
-	if (r == 0)
-		r = nr__store_sqlite_exec(c.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-						"PRAGMA foreign_keys = OFF", d);
-	if (r == 0)
-		r = nr__store_sqlite_migrate(c.db, 0, d);
-	if (r == 0)
-		r = nr__store_sqlite_begin(c.db, d);
 	for (i = 0; r == 0 && i < nr__store_n_tables; i++) {
 		c.t = &nr__store_tables[i];
+		/* names and columns from the table list, never from data */
 		nr_buf_reset(&sql);
-		nr_buf_addf(&sql, "INSERT INTO %s (%s) VALUES (?", c.t->name, c.t->columns);
+		nr_buf_addf(&sql, "CREATE TEMP TABLE m_%s AS SELECT %s FROM main.%s WHERE false",
+			    c.t->name, c.t->columns, c.t->name);
+		if ((r = nr__store_sqlite_exec(c.db, sql.buf, d)) < 0)
+			break;
+		nr_buf_reset(&sql);
+		nr_buf_addf(&sql, "INSERT INTO temp.m_%s (%s) VALUES (?", c.t->name, c.t->columns);
 		for (k = 1; k < c.t->n; k++)
 			nr_buf_adds(&sql, ", ?");
 		nr_buf_addch(&sql, ')');
@@ -365,13 +420,17 @@ int nr__store_sqlite_import_from(struct nr_store *st, struct nr_store *src,
 		sqlite3_finalize(c.s);
 		c.s = NULL;
 	}
-	if (c.db) {
-		r = nr__store_sqlite_end(c.db, r, d);
-		sqlite3_close(c.db);
-	}
 	if (r == 0)
-		r = nr__store_sqlite_merge(st, path, ret, d);
-	unlink(path);
+		merge_rows(c.db, "temp.m_", true, &m, &r, d);
+	for (i = 0; r == 0 && i < nr__store_n_tables; i++) {
+		nr_buf_reset(&sql);
+		nr_buf_addf(&sql, "DROP TABLE temp.m_%s", nr__store_tables[i].name);
+		r = nr__store_sqlite_exec(c.db, sql.buf, d);
+	}
+	/* a rollback takes the staging tables away with the rest */
+	r = nr__store_sqlite_end(c.db, r, d);
 	nr_buf_release(&sql);
+	if (r == 0)
+		*ret = m;
 	return r;
 }

@@ -220,11 +220,16 @@ fi
 
 say "an older schema version is migrated when opened"
 cp t.db old.db
+# schema 8's compact samples back into version 1's table
+sql old.db "create table samples_1 (attempt_id TEXT NOT NULL REFERENCES attempts (id), seq INTEGER NOT NULL, case_id TEXT NOT NULL REFERENCES cases (id), repeat INTEGER NOT NULL, role TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, orig_value REAL, orig_unit TEXT, interval INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (attempt_id, seq)); insert into samples_1 select * from samples; drop view samples; drop table sample_rows; drop table series; drop trigger attempts_n; drop index attempts_n; alter table attempts drop column n; alter table samples_1 rename to samples; create index samples_case on samples (case_id, metric);" ||
+	fail "could not make version 1 samples"
+samples_before=$(sql old.db "select count(*) from samples")
 sql old.db "drop table jobs; drop table pushes; drop table uploads; drop table tokens; drop table users; drop table events; alter table runs drop column pid; alter table runs drop column pid_start; alter table runs drop column heartbeat; alter table cases drop column hosts; alter table runs drop column options; alter table attempts drop column superseded; alter table hosts drop column labels; alter table hosts drop column optional; update meta set value = '1' where key = 'schema_version';" ||
 	fail "could not make a version 1 file"
 expect_exit 0 "$NETRIG" --db old.db status --csv
 expect_eq "$(sql old.db "select value from meta where key = 'schema_version'")" \
 	"$(sql t.db "select value from meta where key = 'schema_version'")" "schema version after opening"
+expect_eq "$(sql old.db "select count(*) from samples")" "$samples_before" "samples kept by the migration"
 expect_exit 0 "$NETRIG" -q run c.yaml --db old.db --test kv
 expect_eq "$(sql old.db "select count(*) from runs")" 2 "a run added to the migrated file"
 sql t.db "update meta set value = '999' where key = 'schema_version'"

@@ -100,7 +100,7 @@ expect_exit 0 "$NETRIG" -q run c.yaml --db x.db
 expect_exit 3 "$NETRIG" db merge "$G" x.db
 expect_grep 'read-only transaction|permission denied' err "the reason"
 for q in "DELETE FROM runs" "INSERT INTO metrics VALUES ('x', 'y', 'z')" "UPDATE cases SET status = 'x'" \
-	"CREATE TABLE x (a int)" "BEGIN READ WRITE; DELETE FROM samples; COMMIT"; do
+	"CREATE TABLE x (a int)" "BEGIN READ WRITE; DELETE FROM sample_rows; COMMIT"; do
 	psql -X -q -v ON_ERROR_STOP=1 -d "$G" -c "$q" > out 2>&1 && fail "the dashboard role could: $q"
 	expect_grep 'read-only transaction|permission denied' out "why it could not: $q"
 done

@@ -26,7 +26,7 @@ sheet() {
 }
 
 for write in "insert on runs" "insert on hosts" "insert on cases" "update on runs" \
-	"update on cases" "insert on attempts" "insert on outputs" "insert on samples" \
+	"update on cases" "insert on attempts" "insert on outputs" "insert on sample_rows" \
 	"insert on metrics" "insert on events"; do
 	say "a failing $write"
 	db="$(echo "$write" | tr ' ' _).db"

@@ -352,25 +352,24 @@ NR_STORE_TEST(store_refuses_a_sample_that_is_not_finite)
 static void add_values_not_finite(const char *db)
 {
 	if (nr_tdb_is_pg(db)) {
-		nr_tdb_exec(db, "INSERT INTO samples SELECT attempt_id, seq + 10, case_id, repeat, role,"
-				" metric, 'Infinity', unit, 'Infinity', orig_unit, interval FROM samples;"
-				"INSERT INTO samples SELECT attempt_id, seq + 20, case_id, repeat, role,"
-				" metric, '-Infinity', unit, NULL, orig_unit, interval FROM samples"
-				" WHERE seq < 10;"
-				"INSERT INTO samples SELECT attempt_id, seq + 30, case_id, repeat, role,"
-				" metric, 'NaN', unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;");
+		nr_tdb_exec(db, "INSERT INTO sample_rows SELECT attempt, seq + 10, repeat, series,"
+				" 'Infinity', 'Infinity', orig_unit, interval FROM sample_rows;"
+				"INSERT INTO sample_rows SELECT attempt, seq + 20, repeat, series,"
+				" '-Infinity', NULL, orig_unit, interval FROM sample_rows WHERE seq < 10;"
+				"INSERT INTO sample_rows SELECT attempt, seq + 30, repeat, series,"
+				" 'NaN', NULL, orig_unit, interval FROM sample_rows WHERE seq < 10;");
 		return;
 	}
 	nr_tdb_exec(db, "PRAGMA writable_schema = ON;"
 			"UPDATE sqlite_master SET sql = replace(sql, 'value REAL NOT NULL', 'value REAL')"
-			" WHERE name = 'samples';"
+			" WHERE name = 'sample_rows';"
 			"PRAGMA writable_schema = OFF;");
-	nr_tdb_exec(db, "INSERT INTO samples SELECT attempt_id, seq + 10, case_id, repeat, role, metric,"
-			" 9e999, unit, 9e999, orig_unit, interval FROM samples;"
-			"INSERT INTO samples SELECT attempt_id, seq + 20, case_id, repeat, role, metric,"
-			" -9e999, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;"
-			"INSERT INTO samples SELECT attempt_id, seq + 30, case_id, repeat, role, metric,"
-			" NULL, unit, NULL, orig_unit, interval FROM samples WHERE seq < 10;");
+	nr_tdb_exec(db, "INSERT INTO sample_rows SELECT attempt, seq + 10, repeat, series,"
+			" 9e999, 9e999, orig_unit, interval FROM sample_rows;"
+			"INSERT INTO sample_rows SELECT attempt, seq + 20, repeat, series,"
+			" -9e999, NULL, orig_unit, interval FROM sample_rows WHERE seq < 10;"
+			"INSERT INTO sample_rows SELECT attempt, seq + 30, repeat, series,"
+			" NULL, NULL, orig_unit, interval FROM sample_rows WHERE seq < 10;");
 }
 
 NR_STORE_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
@@ -430,7 +429,8 @@ static const struct {
 } failing_writes[] = {
 	{ "INSERT", "runs" }, { "INSERT", "hosts" }, { "INSERT", "cases" }, { "UPDATE", "runs" },
 	{ "UPDATE", "cases" }, { "INSERT", "attempts" }, { "INSERT", "outputs" },
-	{ "INSERT", "samples" }, { "INSERT", "metrics" }, { "INSERT", "events" },
+	{ "INSERT", "series" }, { "INSERT", "sample_rows" }, { "INSERT", "metrics" },
+	{ "INSERT", "events" },
 };
 
 /* A trigger that fails every `op` on `table` with the message "boom", or none (op NULL). */
@@ -574,7 +574,7 @@ NR_TEST(store_migrates_version_3_keeping_every_row)
 	struct nr_attempt_rec *atts;
 	struct nr_sample_row *rows;
 	long long before[NR_ARRAY_SIZE(all_tables)];
-	char q[96];
+	char q[96], *dump_before, *dump_after;
 	struct nr_store *st;
 	sqlite3 *db;
 	size_t n, i;
@@ -589,6 +589,7 @@ NR_TEST(store_migrates_version_3_keeping_every_row)
 		before[i] = nr_tdb_count("v3.db", q);
 		CHECK(before[i] > 0);
 	}
+	dump_before = nr_tdb_dump("v3.db");
 	st = nr_tdb_open("v3.db");
 	CHECK_EQ(nr_store_opened_version(st), 3);
 	CHECK_EQ(nr_tdb_count("v3.db", "SELECT value FROM meta WHERE key = 'schema_version'"),
@@ -597,6 +598,15 @@ NR_TEST(store_migrates_version_3_keeping_every_row)
 		snprintf(q, sizeof(q), "SELECT count(*) FROM %s", all_tables[i]);
 		CHECK_EQ(nr_tdb_count("v3.db", q), before[i]);
 	}
+	/* every value of every row, as version 3 held it (the samples through the view) */
+	dump_after = nr_tdb_dump("v3.db");
+	CHECK_STR(dump_after, dump_before);
+	CHECK_CONTAINS(dump_after, "|main|v|10000|us|10|ms|-1|");
+	free(dump_before);
+	free(dump_after);
+	/* the samples in the compact tables: one series (main, v, us) for all of them */
+	CHECK_EQ(nr_tdb_count("v3.db", "SELECT count(*) FROM series"), 1);
+	CHECK_EQ(nr_tdb_count("v3.db", "SELECT count(*) FROM sample_rows"), before[6]);
 	/* the interrupted run: the case it left 'running' is pending, its finished repeat kept */
 	CHECK_OK(nr_store_run_get(st, "01a244dd-5947", &run, NULL));
 	CHECK_STR(run.status, NR_RUN_INTERRUPTED);
@@ -639,6 +649,44 @@ NR_TEST(store_migrates_version_3_keeping_every_row)
 	/* the finished run is as it was */
 	CHECK_EQ(nr_tdb_count("v3.db", "SELECT count(*) FROM cases c JOIN runs r ON r.id = c.run_id"
 				     " WHERE r.status = 'passed' AND c.status = 'passed' AND c.repeats_done = 2"), 3);
+}
+
+/*
+ * Schema 8 finds a sample's case through its attempt: a version 3 file
+ * (foreign keys were never on for hand edits) whose sample has no attempt,
+ * or the attempt of another case, is refused by name and left as it was.
+ */
+NR_TEST(store_migration_refuses_samples_without_their_attempt_and_keeps_the_file)
+{
+	static const char *const breaks[] = {
+		"UPDATE samples SET attempt_id = '01a244dd-0000-7000-8000-000000000000'"
+		" WHERE seq = 0 AND repeat = 1 AND case_id = '01a244dd-58cb-7707-b1e8-c75a1f1f4f56'",
+		"UPDATE samples SET case_id = '01a244dd-58cb-7f51-b13f-55abeebdfc4a'"
+		" WHERE attempt_id = '01a244dd-58d9-7725-b860-b77ba44814bb'",
+	};
+	struct nr_buf sql = NR_BUF_INIT;
+	size_t i;
+
+	CHECK_OK(nr_buf_read_file(&sql, nr_test_fixture("store/v3.sql")));
+	for (i = 0; i < NR_ARRAY_SIZE(breaks); i++) {
+		struct nr_store *st = NULL;
+		struct nr_diag d = { 0 };
+		char path[32], *before, *after;
+
+		snprintf(path, sizeof(path), "broken%zu.db", i);
+		nr_tdb_exec(path, sql.buf);
+		nr_tdb_exec(path, breaks[i]);
+		before = nr_tdb_dump(path);
+		CHECK(nr_store_open(path, &st, &d) == NR_ESCHEMA);
+		CHECK_CONTAINS(d.msg, "1 samples");
+		CHECK_CONTAINS(d.msg, "have no attempt of their case");
+		CHECK_EQ(nr_tdb_count(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+		after = nr_tdb_dump(path);
+		CHECK_STR(after, before);
+		free(before);
+		free(after);
+	}
+	nr_buf_release(&sql);
 }
 
 NR_STORE_TEST(store_claim_lets_exactly_one_take_a_run_over)

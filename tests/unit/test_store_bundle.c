@@ -81,6 +81,10 @@ NR_STORE_TEST(store_bundle_round_trip_is_a_merge)
 	nr_tdb_save_attempt(a, cb[0], 1, 0, 9.0, "z");
 	CHECK_OK(nr_store_bundle_export(a, run_a, true, &bundle, NULL));
 	CHECK_CONTAINS(bundle.buf, "\"format\":\"netrig.bundle/1\"");
+	/* the columns of schema 7: netrigs of schema 7 and 8 take each other's bundles */
+	CHECK_CONTAINS(bundle.buf, "\"schema\":7,");
+	CHECK_CONTAINS(bundle.buf, "\"samples\":{\"columns\":\"attempt_id, seq, case_id, repeat,"
+				   " role, metric, value, unit, orig_value, orig_unit, interval\"");
 	CHECK(!strstr(bundle.buf, run_b));
 	import_ok(s, &bundle, "alice", &res);
 	CHECK_STR(res.run_id, run_a);
@@ -114,11 +118,59 @@ NR_STORE_TEST(store_bundle_round_trip_is_a_merge)
 	nr_store_close(s);
 }
 
+/*
+ * A bundle whose rows the store refuses halfway (its samples' table fails
+ * every insert, as a full disk would): nothing of it stays, and once the
+ * cause is gone the same store takes it whole (no staging left behind).
+ */
+NR_STORE_TEST(store_bundle_refused_halfway_leaves_nothing)
+{
+	const char *db_a = nr_tdb_new(kind, "a"), *db_s = nr_tdb_new(kind, "srv");
+	struct nr_store *a = nr_tdb_open(db_a), *s = nr_tdb_open(db_s);
+	char run_a[NR_UUID_LEN + 1], ca[2][NR_UUID_LEN + 1];
+	struct nr_buf bundle = NR_BUF_INIT;
+	struct nr_bundle_result res;
+	int i;
+
+	nr_tdb_make_run(a, "camp", 2, run_a, ca);
+	nr_tdb_save_attempt(a, ca[0], 1, 0, 1.5, "x");
+	nr_tdb_save_attempt(a, ca[1], 1, 0, 2.5, "y");
+	CHECK_OK(nr_store_bundle_export(a, run_a, true, &bundle, NULL));
+	nr_tdb_exec(db_s, nr_tdb_is_pg(db_s)
+			    ? "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS"
+			      " $$BEGIN RAISE EXCEPTION 'boom'; END$$;"
+			      "CREATE TRIGGER boom BEFORE INSERT ON sample_rows"
+			      " FOR EACH ROW EXECUTE FUNCTION boom()"
+			    : "CREATE TRIGGER boom BEFORE INSERT ON sample_rows"
+			      " BEGIN SELECT raise(abort, 'boom'); END");
+	for (i = 0; i < 2; i++) { /* twice: a first failure leaves nothing in the way of a second */
+		struct nr_diag d = { 0 };
+
+		CHECK(nr_store_bundle_import(s, nr_slice_of(bundle.buf, bundle.len), 64, "alice", &res,
+					     &d) < 0);
+		CHECK_CONTAINS(d.msg, "boom");
+		CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM runs"), 0);
+		CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM attempts"), 0);
+		CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM outputs"), 0);
+		CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM uploads"), 0);
+	}
+	nr_tdb_exec(db_s, nr_tdb_is_pg(db_s) ? "DROP TRIGGER boom ON sample_rows" : "DROP TRIGGER boom");
+	import_ok(s, &bundle, "alice", &res);
+	CHECK_EQ(res.added.runs, 1);
+	CHECK_EQ(res.added.samples, 2);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 2);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM outputs"), 2);
+	nr_buf_release(&bundle);
+	nr_store_close(a);
+	nr_store_close(s);
+}
+
 /* A hand-made bundle of one run: `extra` replaces the tables' text. */
 static char *bundle_text(const char *run, const char *tables)
 {
-	return nr_xasprintf("{\"format\":\"netrig.bundle/1\",\"schema\":%d,\"run\":\"%s\","
-			    "\"tables\":{%s}}", NR_STORE_SCHEMA_VERSION, run, tables);
+	/* 7: the bundle's columns are schema 7's; schema 8 changed only their storage */
+	return nr_xasprintf("{\"format\":\"netrig.bundle/1\",\"schema\":7,\"run\":\"%s\","
+			    "\"tables\":{%s}}", run, tables);
 }
 
 NR_STORE_TEST(store_bundle_refuses_rows_of_other_runs)

@@ -575,6 +575,61 @@ NR_TEST(store_merge_from_sqlite_into_postgresql_and_back_keeps_every_row)
 	nr_tdb_done();
 }
 
+/*
+ * A PostgreSQL database netrig 7 wrote (tests/fixtures/store/pg-v7.sql)
+ * opened by this netrig: at schema 8, every value of every row as it was
+ * (the samples through the view), and it takes the next run's samples
+ * into the series it already has.
+ */
+NR_TEST(store_pg_migrates_version_7_keeping_every_value)
+{
+	struct nr_buf sql = NR_BUF_INIT;
+	struct nr_sample_row *rows;
+	struct nr_store *st;
+	const char *db;
+	char *before, *after, run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	long long samples, series;
+	size_t n;
+
+	nr_tdb_need_pg();
+	db = nr_tdb_new(NR_TDB_PG, "v7");
+	CHECK_OK(nr_buf_read_file(&sql, nr_test_fixture("store/pg-v7.sql")));
+	nr_tdb_exec(db, sql.buf);
+	nr_buf_release(&sql);
+	CHECK_EQ(nr_tdb_count(db, "SELECT value FROM meta WHERE key = 'schema_version'"), 7);
+	samples = nr_tdb_count(db, "SELECT count(*) FROM samples");
+	CHECK_EQ(samples, 17);
+	before = nr_tdb_dump(db);
+	st = nr_tdb_open(db);
+	CHECK_EQ(nr_store_opened_version(st), 7);
+	CHECK_EQ(nr_tdb_count(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+		 NR_STORE_SCHEMA_VERSION);
+	after = nr_tdb_dump(db);
+	CHECK_STR(after, before);
+	/* a metric without a unit, and one converted from ms */
+	CHECK_CONTAINS(after, "|main|w|7||7||-1|");
+	CHECK_CONTAINS(after, "|main|v|1250|us|1.25|ms|-1|");
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM sample_rows"), samples);
+	series = nr_tdb_count(db, "SELECT count(*) FROM series");
+	/* (main, v, us) of both campaigns, (main, w, '') */
+	CHECK_EQ(series, 2);
+	/* only what differs is kept: the original of a unitless 7 is NULL */
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM sample_rows WHERE orig_value IS NULL"
+				  " AND orig_unit IS NULL"), 4);
+	/* the store goes on: a new run's samples read back */
+	nr_tdb_make_run(st, "after", 1, run_id, cids);
+	nr_tdb_save_attempt(st, cids[0], 1, 0, 3.5, "x");
+	CHECK_OK(nr_store_samples_list(st, run_id, false, &rows, &n, NULL));
+	CHECK_EQ(n, 1);
+	CHECK_NEAR(rows[0].value, 3.5, 0);
+	nr_sample_rows_free(rows, n);
+	nr_store_close(st);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM series"), series + 1);
+	free(before);
+	free(after);
+	nr_tdb_done();
+}
+
 NR_TEST(store_pg_merge_refuses_unusable_sources_and_itself)
 {
 	struct nr_merge_stats m = { 0 };

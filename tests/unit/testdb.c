@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/mem.h"
 #include "store/store.h"
 #include "testdb.h"
 
@@ -103,6 +104,113 @@ void nr_tdb_done(void)
 	}
 	PQfinish(c);
 	n_dbs = 0;
+}
+
+/*
+ * Schema 3's columns (a case left 'running' by a run that ended reads
+ * 'pending' from schema 4 on: that change is the migration's, meant).
+ */
+static const char *const dump_sql[] = {
+	"SELECT id, campaign, campaign_path, config, config_hash, commit_sha, branch, labels,"
+	" status, reason, controller, netrig_version, started_at, finished_at, pid"
+	" FROM runs ORDER BY id",
+	"SELECT id, run_id, name, transport, address, sysinfo FROM hosts ORDER BY id",
+	"SELECT c.id, c.run_id, c.ordinal, c.test, c.key, c.params,"
+	" CASE WHEN c.status = 'running' AND r.status <> 'running' THEN 'pending'"
+	" ELSE c.status END, c.repeats, c.repeats_done, c.attempts, c.started_at, c.finished_at,"
+	" c.ping_count, c.ssh_check_count, c.error, c.hosts"
+	" FROM cases c JOIN runs r ON r.id = c.run_id ORDER BY c.id",
+	"SELECT id, case_id, number, repeat, outcome, exit_code, signal, started_at, finished_at,"
+	" error FROM attempts ORDER BY id",
+	"SELECT attempt_id, role, host, stream, size, dropped, compression, data"
+	" FROM outputs ORDER BY attempt_id, role, stream",
+	"SELECT attempt_id, seq, case_id, repeat, role, metric, value, unit, orig_value,"
+	" orig_unit, interval FROM samples ORDER BY attempt_id, seq",
+	"SELECT name, unit, better FROM metrics ORDER BY name",
+	"SELECT id, run_id, case_id, time, host, kind, message FROM events ORDER BY id",
+};
+
+static void dump_pg(const char *location, struct nr_buf *b)
+{
+	PGconn *c = connect_or_fail(location);
+	size_t i;
+
+	for (i = 0; i < NR_ARRAY_SIZE(dump_sql); i++) {
+		PGresult *res = PQexecParams(c, dump_sql[i], 0, NULL, NULL, NULL, NULL, 0);
+		int row, k;
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			nr_test_fail(__FILE__, __LINE__, "%s: %s", dump_sql[i], PQerrorMessage(c));
+		nr_buf_addf(b, "== %s\n", dump_sql[i]);
+		for (row = 0; row < PQntuples(res); row++) {
+			for (k = 0; k < PQnfields(res); k++) {
+				const char *v = PQgetvalue(res, row, k);
+
+				if (PQgetisnull(res, row, k))
+					nr_buf_adds(b, "NULL|");
+				else if (PQftype(res, k) == 701) /* float8 */
+					nr_buf_addf(b, "%.17g|", strtod(v, NULL));
+				else
+					nr_buf_addf(b, "%s|", v); /* bytea: \x and hex */
+			}
+			nr_buf_addch(b, '\n');
+		}
+		PQclear(res);
+	}
+	PQfinish(c);
+}
+
+static void dump_sqlite(const char *location, struct nr_buf *b)
+{
+	sqlite3 *db;
+	size_t i;
+
+	CHECK(sqlite3_open(location, &db) == SQLITE_OK);
+	for (i = 0; i < NR_ARRAY_SIZE(dump_sql); i++) {
+		sqlite3_stmt *s;
+		int k;
+
+		if (sqlite3_prepare_v2(db, dump_sql[i], -1, &s, NULL) != SQLITE_OK)
+			nr_test_fail(__FILE__, __LINE__, "%s: %s", dump_sql[i], sqlite3_errmsg(db));
+		nr_buf_addf(b, "== %s\n", dump_sql[i]);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			for (k = 0; k < sqlite3_column_count(s); k++) {
+				const unsigned char *p = sqlite3_column_blob(s, k);
+				int j, n = sqlite3_column_bytes(s, k);
+
+				switch (sqlite3_column_type(s, k)) {
+				case SQLITE_NULL:
+					nr_buf_adds(b, "NULL|");
+					break;
+				case SQLITE_FLOAT:
+					nr_buf_addf(b, "%.17g|", sqlite3_column_double(s, k));
+					break;
+				case SQLITE_BLOB:
+					nr_buf_adds(b, "\\x");
+					for (j = 0; j < n; j++)
+						nr_buf_addf(b, "%02x", p[j]);
+					nr_buf_addch(b, '|');
+					break;
+				default:
+					nr_buf_addf(b, "%s|", (const char *)sqlite3_column_text(s, k));
+				}
+			}
+			nr_buf_addch(b, '\n');
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+}
+
+char *nr_tdb_dump(const char *location)
+{
+	struct nr_buf b = NR_BUF_INIT;
+
+	if (nr_tdb_is_pg(location))
+		dump_pg(location, &b);
+	else
+		dump_sqlite(location, &b);
+	return nr_buf_detach(&b, NULL);
 }
 
 long long nr_tdb_count(const char *location, const char *sql)

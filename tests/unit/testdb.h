@@ -34,6 +34,14 @@ void nr_tdb_done(void);
 long long nr_tdb_count(const char *location, const char *sql);
 /* Run `sql` (statements without rows) there; the test fails on an error. */
 void nr_tdb_exec(const char *location, const char *sql);
+/*
+ * Every row of every table of a run's record (runs, hosts, cases,
+ * attempts, outputs, samples, metrics, events), in the columns schema 3
+ * had, as text in a stable order: two dumps of one database before and
+ * after a migration are equal when it kept every value. A double is shown
+ * in full (17 digits), bytes in hex. Free it.
+ */
+char *nr_tdb_dump(const char *location);
 /* Whether `location` is a PostgreSQL URL. */
 bool nr_tdb_is_pg(const char *location);
 
