@@ -22,7 +22,7 @@
 #include "base/err.h"
 #include "base/rand.h"
 #include "base/str.h"
-#include "parse/parse.h"
+#include "metric/metric.h"
 
 #define NR_STORE_SCHEMA_VERSION 7
 
