@@ -12,29 +12,26 @@
 
 #include "base/mem.h"
 
+#define NAME(value, name) [value] = name,
+static const char *const better_names[] = { NR_BETTERS(NAME) };
+#undef NAME
+
 const char *nr_better_name(enum nr_better b)
 {
-	switch (b) {
-	case NR_BETTER_HIGHER:
-		return "higher";
-	case NR_BETTER_LOWER:
-		return "lower";
-	default:
-		return "none";
-	}
+	return (size_t)b < NR_ARRAY_SIZE(better_names) ? better_names[b] : "none";
 }
 
 int nr_better_parse(const char *s, enum nr_better *ret)
 {
-	if (!strcmp(s, "higher"))
-		*ret = NR_BETTER_HIGHER;
-	else if (!strcmp(s, "lower"))
-		*ret = NR_BETTER_LOWER;
-	else if (!strcmp(s, "none"))
-		*ret = NR_BETTER_NONE;
-	else
-		return NR_EINVAL;
-	return 0;
+	size_t i;
+
+	for (i = 0; s && i < NR_ARRAY_SIZE(better_names); i++) {
+		if (!strcmp(s, better_names[i])) {
+			*ret = (enum nr_better)i;
+			return 0;
+		}
+	}
+	return NR_EINVAL;
 }
 
 void nr_sample_set_release(struct nr_sample_set *set)

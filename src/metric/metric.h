@@ -14,14 +14,19 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "metric/state.h"
 
-enum nr_better {
-	NR_BETTER_NONE = 0, /* informational: not judged */
-	NR_BETTER_HIGHER,
-	NR_BETTER_LOWER,
-};
+/* Which way a metric is better; X(value, name), as in metric/state.h. */
+#define NR_BETTERS(X)                                                               \
+	X(NR_BETTER_NONE, "none") /* informational: not judged */                  \
+	X(NR_BETTER_HIGHER, "higher")                                               \
+	X(NR_BETTER_LOWER, "lower")
 
-const char *nr_better_name(enum nr_better b); /* "higher", "lower", "none" */
+enum nr_better { NR_BETTERS(NR_STATE_ENUM) };
+
+/* "higher", "lower", "none" ("none" for a value out of range too) */
+const char *nr_better_name(enum nr_better b);
+/* NR_EINVAL (ret untouched) for NULL or another name */
 int nr_better_parse(const char *s, enum nr_better *ret);
 
 struct nr_sample {

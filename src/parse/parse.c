@@ -84,7 +84,6 @@ void nr_parse_spec_release(struct nr_parse_spec *spec)
 		free(spec->metrics[i].unit);
 	}
 	free(spec->metrics);
-	free(spec->stream);
 	memset(spec, 0, sizeof(*spec));
 }
 

@@ -40,7 +40,7 @@ struct nr_parser;
 
 struct nr_parse_spec {
 	const struct nr_parser *parser;
-	char *stream; /* "stdout" (default), "stderr", or "both" */
+	enum nr_stream stream; /* stdout (default), stderr, or both */
 	struct nr_metric_decl *metrics;
 	size_t n_metrics;
 };

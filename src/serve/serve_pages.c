@@ -68,17 +68,20 @@ void nr__serve_badge(struct nr__serve_req *q, const char *campaign)
 			nr__serve_logf(q->srv, "badge %s: %s", campaign, nr_diag_msg(&d));
 			goto out;
 		}
+		enum nr_verdict v = nr_report_verdict_of(&l.rep);
+		enum nr_run_status st = l.rep.run->status;
+
 		message = nr_report_verdict(&l.rep);
-		if (!strcmp(message, NR_RUN_PASSED)) {
+		if (v == NR_VERDICT_PASSED) {
 			message = "passing";
 			color = "#4c1";
-		} else if (!strcmp(message, NR_RUN_RUNNING)) {
+		} else if (v == NR_VERDICT_RUN && st == NR_RUN_RUNNING) {
 			color = "#007ec6";
-		} else if (!strcmp(message, "regression")) {
+		} else if (v == NR_VERDICT_REGRESSION) {
 			color = "#fe7d37";
 		} else {
 			color = "#e05d44";
-			if (!strcmp(message, NR_RUN_FAILED))
+			if (v == NR_VERDICT_RUN && st == NR_RUN_FAILED)
 				message = "failing";
 		}
 	} else if (r != NR_ENOTFOUND) {
@@ -170,8 +173,6 @@ void nr__serve_campaign_page(struct nr__serve_req *q, const char *campaign)
 
 void nr__serve_metrics(struct nr__serve_req *q)
 {
-	static const char *const statuses[] = { NR_RUN_RUNNING, NR_RUN_PASSED, NR_RUN_FAILED,
-						NR_RUN_INTERRUPTED, NR_RUN_STOPPED };
 	const struct nr__serve_counts *c = &q->srv->counts;
 	struct nr_run_rec *runs = NULL;
 	struct nr_buf out = NR_BUF_INIT;
@@ -189,10 +190,11 @@ void nr__serve_metrics(struct nr__serve_req *q)
 	}
 	nr_buf_adds(&out, "# HELP netrig_runs Runs in the database, by status.\n"
 			  "# TYPE netrig_runs gauge\n");
-	for (k = 0; k < NR_ARRAY_SIZE(statuses); k++) {
+	for (k = 1; k <= NR_RUN_STATUS_N; k++) { /* every status this netrig knows */
 		for (count = 0, i = 0; i < n; i++)
-			count += !strcmp(runs[i].status, statuses[k]);
-		nr_buf_addf(&out, "netrig_runs{status=\"%s\"} %zu\n", statuses[k], count);
+			count += runs[i].status == (enum nr_run_status)k;
+		nr_buf_addf(&out, "netrig_runs{status=\"%s\"} %zu\n",
+			    nr_run_status_name((enum nr_run_status)k), count);
 	}
 	nr_buf_addf(&out, "# HELP netrig_uploads_total Bundles stored since the server started.\n"
 		    "# TYPE netrig_uploads_total counter\nnetrig_uploads_total %llu\n",
