@@ -4,7 +4,8 @@
 # metric/state.h, with their names only at the store's boundary). Every
 # command that reads it shows "unknown" and goes on; none crashes, none
 # takes it for a known state: resume refuses such a run and leaves it as
-# it is; a merge copies the stored words unchanged.
+# it is; a merge copies the stored words unchanged. `job list --status`
+# refuses a word that is no job status rather than list nothing.
 # backends: sqlite postgresql
 . "$(dirname "$0")/lib.sh"
 
@@ -58,6 +59,11 @@ expect_exit 2 "$NETRIG" --db "$D" run --run "$run"
 expect_grep "status this netrig does not know" err "resume says why"
 expect_eq "$(sql "$D" "select status from runs")" archived "the run's stored status"
 expect_eq "$(sql "$D" "select status from cases where id = '$case1'")" quarantined "the case's stored status"
+
+say "job list --status takes the statuses this netrig knows, refuses another word"
+expect_exit 0 "$NETRIG" --db "$D" job list --status cancelled
+expect_exit 2 "$NETRIG" --db "$D" job list --status archived
+expect_grep "queued, running, done, failed or cancelled, not 'archived'" err "the refusal names the statuses"
 
 say "a merge (into a new SQLite file) keeps the stored words"
 expect_exit 0 "$NETRIG" db merge merged.db "$D"
