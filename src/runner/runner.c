@@ -719,8 +719,8 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 	finish_summary(s, ret);
 	{
 		char *text = nr_xasprintf("netrig %s: run %s %s: %zu cases, %zu passed, %zu failed, %zu not run%s%s",
-					  s->c->name, s->run->short_id, nr_run_status_name(s->run->status),
-					  ret->total,
+					  s->c->name, s->run->short_id,
+					  nr_run_status_name(s->run->status), ret->total,
 					  ret->passed, ret->failed, ret->pending,
 					  s->run->reason ? "; " : "", s->run->reason ? s->run->reason : "");
 

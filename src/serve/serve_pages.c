@@ -54,6 +54,8 @@ void nr__serve_badge(struct nr__serve_req *q, const char *campaign)
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_diag d = { 0 };
 	const char *message = "unknown", *color = "#9f9f9f";
+	enum nr_verdict v;
+	enum nr_run_status st;
 	char *baseline = NULL;
 	size_t n = 0;
 	int r;
@@ -68,9 +70,8 @@ void nr__serve_badge(struct nr__serve_req *q, const char *campaign)
 			nr__serve_logf(q->srv, "badge %s: %s", campaign, nr_diag_msg(&d));
 			goto out;
 		}
-		enum nr_verdict v = nr_report_verdict_of(&l.rep);
-		enum nr_run_status st = l.rep.run->status;
-
+		v = nr_report_verdict_of(&l.rep);
+		st = l.rep.run->status;
 		message = nr_report_verdict(&l.rep);
 		if (v == NR_VERDICT_PASSED) {
 			message = "passing";

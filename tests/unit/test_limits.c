@@ -378,7 +378,8 @@ NR_TEST(limits_reported_in_every_format)
 {
 	static const char text[] = "limits: {lat: {max: 50us}}\ntests: [{name: t, run: [echo]}]\n";
 	static const double slow[] = { 55, 60, 62 }, fast[] = { 10, 11, 12 };
-	struct nr_run_rec run = { .id = "01a2", .short_id = "01a2", .campaign = "c", .status = NR_RUN_PASSED };
+	struct nr_run_rec run = { .id = "01a2", .short_id = "01a2", .campaign = "c",
+				  .status = NR_RUN_PASSED };
 	struct nr_case_rec cases[2] = {
 		{ .ordinal = 1, .test = "t", .key = "t/a=1", .status = NR_CASE_PASSED },
 		{ .ordinal = 2, .test = "t", .key = "t/a=2", .status = NR_CASE_PASSED },
