@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parse/parse.h" /* enum nr_better */
+#include "metric/metric.h" /* enum nr_better */
 
 /* ---- descriptive statistics (analysis_stats.c) ----------------------- */
 

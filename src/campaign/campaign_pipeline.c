@@ -244,7 +244,7 @@ int nr__campaign_load_pipeline(struct loader *l, const struct nr_campaign *c,
 			nr_strvec_push(&role->argv, "--");
 			role->main = true; /* the attempt ends with the capture */
 			role->parse.parser = nr_parser_find("netrig");
-			role->parse.stream = nr_xstrdup("stdout");
+			role->parse.stream = NR_STREAM_STDOUT;
 			role->has_parse = true;
 		}
 		for (j = 0; j < cmd.n; j++)

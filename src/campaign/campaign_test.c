@@ -137,15 +137,21 @@ static int load_parse(struct loader *l, const struct nr_ynode *n, struct nr_pars
 			return r2;
 		}
 	}
-	spec->stream = nr_xstrdup("stdout");
+	spec->stream = NR_STREAM_STDOUT;
 	if (n->kind != NR_Y_MAP)
 		goto check;
-	if ((r = get_str(l, n, "stream", &spec->stream)) < 0)
-		return r;
-	if (strcmp(spec->stream, "stdout") && strcmp(spec->stream, "stderr") &&
-	    strcmp(spec->stream, "both"))
-		return fail(l, nr__campaign_value_node(n, "stream"),
-			    "'stream' must be stdout, stderr or both, not '%s'", spec->stream);
+	{
+		char *stream = NULL;
+
+		if ((r = get_str(l, n, "stream", &stream)) < 0)
+			return r;
+		if (stream && nr_stream_parse(stream, &spec->stream) < 0)
+			r = fail(l, nr__campaign_value_node(n, "stream"),
+				 "'stream' must be stdout, stderr or both, not '%s'", stream);
+		free(stream);
+		if (r < 0)
+			return r;
+	}
 	metrics = nr_ynode_get(n, "metrics");
 	if (metrics && metrics->kind == NR_Y_SEQ && !nr__campaign_source_key(spec->parser)) {
 		/* a tool parser: the list of metrics that must be present */

@@ -156,7 +156,7 @@ int nr__campaign_load_workload(struct loader *l, const struct nr_campaign *c,
 		nr_kv_set(&cli->env, env->keys.v[i], env->vals.v[i]);
 	}
 	cli->parse.parser = nr_parser_find("netrig");
-	cli->parse.stream = nr_xstrdup("stdout");
+	cli->parse.stream = NR_STREAM_STDOUT;
 	cli->has_parse = true;
 	return 0;
 }

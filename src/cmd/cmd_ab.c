@@ -86,8 +86,10 @@ static int parse_section(const char *tool, const struct nr_strvec *metrics, json
 			char *name = colon ? nr_xstrndup(metrics->v[i], (size_t)(colon - metrics->v[i]))
 					   : nr_xstrdup(metrics->v[i]);
 			json_t *decl = json_object();
+			enum nr_better better = NR_BETTER_NONE;
 
-			if (colon && strcmp(colon + 1, "higher") && strcmp(colon + 1, "lower")) {
+			if (colon &&
+			    (nr_better_parse(colon + 1, &better) < 0 || better == NR_BETTER_NONE)) {
 				free(name);
 				json_decref(decl);
 				json_decref(m);
@@ -96,7 +98,8 @@ static int parse_section(const char *tool, const struct nr_strvec *metrics, json
 						   "NAME:lower, not '%s'", metrics->v[i]);
 			}
 			if (colon)
-				json_object_set_new(decl, "better", json_string(colon + 1));
+				json_object_set_new(decl, "better",
+						    json_string(nr_better_name(better)));
 			json_object_set_new(m, name, decl);
 			free(name);
 		}

@@ -310,7 +310,8 @@ static int job_list(const struct nr_global *g, int argc, char **argv)
 		{ "status", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = g->db_path, *status = NULL;
+	const char *db = g->db_path;
+	enum nr_job_status status = NR_JOB_UNKNOWN; /* every job */
 	struct nr_job_rec *v = NULL;
 	struct nr_store *st = NULL;
 	struct nr_diag d = { 0 };
@@ -321,9 +322,11 @@ static int job_list(const struct nr_global *g, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "d:s:", opts, NULL)) != -1) {
 		if (opt == 'd')
 			db = optarg;
-		else if (opt == 's')
-			status = optarg;
-		else
+		else if (opt == 's' && nr_job_status_parse(optarg, &status) < 0)
+			return nr_cmd_error("job list", NR_EXIT_USAGE,
+					    "--status takes queued, running, done, failed or cancelled,"
+					    " not '%s'", optarg);
+		else if (opt != 's')
 			return nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
 	}
 	if (optind != argc)
@@ -339,7 +342,8 @@ static int job_list(const struct nr_global *g, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		char *name = nr_str_escaped(v[i].campaign), *needs = flat(v[i].needs), t[32];
 
-		printf("%-8.8s  %-9s  %-20s  %5d  %-8.8s  %-19s  %s\n", v[i].id, v[i].status, name,
+		printf("%-8.8s  %-9s  %-20s  %5d  %-8.8s  %-19s  %s\n", v[i].id,
+		       nr_job_status_name(v[i].status), name,
 		       v[i].tries, v[i].run_id[0] ? v[i].run_id : "-",
 		       when(t, sizeof(t), v[i].created_us), needs);
 		free(name);
@@ -384,12 +388,12 @@ static int job_show(const struct nr_global *g, int argc, char **argv, bool cance
 		r = nr_store_job_cancel(st, j.id, who, nr_wall_us(), &d);
 		if (r == -EBUSY)
 			status = nr_cmd_error(name, NR_EXIT_FAIL, "job %s has ended already (%s)", j.id,
-					      j.status);
+					      nr_job_status_name(j.status));
 		else if (r < 0)
 			status = nr_cmd_error(name, NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
 		else
 			printf("job %s cancelled%s\n", j.id,
-			       strcmp(j.status, NR_JOB_RUNNING) ? ""
+			       j.status != NR_JOB_RUNNING ? ""
 							       : " (its worker stops at its next lease renewal)");
 		goto out;
 	}
@@ -398,7 +402,8 @@ static int job_show(const struct nr_global *g, int argc, char **argv, bool cance
 		char *tests = flat(j.tests), *sets = flat(j.overrides), *needs = flat(j.needs),
 		     *labels = flat(j.labels), *camp = nr_str_escaped(j.campaign);
 
-		printf("job        %s\nstatus     %s\ncampaign   %s\n", j.id, j.status, camp);
+		printf("job        %s\nstatus     %s\ncampaign   %s\n", j.id,
+		       nr_job_status_name(j.status), camp);
 		if (j.config)
 			printf("file       %s\n", j.campaign_path ? j.campaign_path : "-");
 		else

@@ -34,7 +34,8 @@ static int show_attempt(struct nr_store *st, const struct nr_attempt_rec *a, con
 			snprintf(what, sizeof(what), "build");
 		else
 			snprintf(what, sizeof(what), "repeat %d", a->repeat + 1);
-		printf("=== attempt %d (%s) %s%s  %s  %s%s%s\n", a->number, what, a->outcome,
+		printf("=== attempt %d (%s) %s%s  %s  %s%s%s\n", a->number, what,
+		       nr_attempt_outcome_name(a->outcome),
 		       a->superseded ? " (superseded: the case was run again)" : "", a->id,
 		       nr_fmt_time(when, sizeof(when), a->started_us), a->error ? "\n    " : "", error);
 		free(error);
@@ -86,6 +87,7 @@ static int run_log(const struct nr_global *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = g->db_path, *run_sel = NULL, *stream = NULL, *role = NULL;
+	enum nr_stream which; /* of a --stream that is not a file */
 	char case_id[NR_UUID_LEN + 1], attempt_id[NR_UUID_LEN + 1];
 	struct nr_attempt_rec *attempts = NULL;
 	struct nr_run_rec run = { 0 };
@@ -121,7 +123,8 @@ static int run_log(const struct nr_global *g, int argc, char **argv)
 	if (argc - optind != 1)
 		return nr_cmd_usage(&nr_cmd_log, stderr, NR_EXIT_USAGE);
 	/* a misspelt stream would otherwise show nothing and exit 0 */
-	if (stream && strcmp(stream, "stdout") && strcmp(stream, "stderr") && strncmp(stream, "file:", 5))
+	if (stream && strncmp(stream, "file:", 5) &&
+	    (nr_stream_parse(stream, &which) < 0 || which == NR_STREAM_BOTH))
 		return nr_cmd_error("log", NR_EXIT_USAGE,
 				    "--stream must be stdout, stderr or file:PATH (a collected file), not '%s'",
 				    stream);

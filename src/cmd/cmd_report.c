@@ -97,9 +97,10 @@ static int run_report(const struct nr_global *g, int argc, char **argv)
 		nr_report_run(rep, fmt, &out);
 	status = nr_cmd_write_out("report", outfile, &out);
 	if (status == 0) {
-		const char *verdict = nr_report_verdict(rep);
+		enum nr_verdict verdict = nr_report_verdict_of(rep);
 
-		if (strcmp(verdict, "passed") && strcmp(verdict, NR_RUN_RUNNING))
+		if (verdict != NR_VERDICT_PASSED &&
+		    !(verdict == NR_VERDICT_RUN && rep->run->status == NR_RUN_RUNNING))
 			status = NR_EXIT_FAIL;
 	}
 out:

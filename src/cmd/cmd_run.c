@@ -101,7 +101,7 @@ static void on_event(void *ctx, const struct nr_event *ev)
 		}
 		break;
 	case NR_EV_ATTEMPT_END:
-		if (strcmp(ev->a->outcome, NR_ATTEMPT_PASSED) != 0 || p->verbose) {
+		if (ev->a->outcome != NR_ATTEMPT_PASSED || p->verbose) {
 			char *error = nr_str_escaped(ev->a->error);
 
 			clear_line(p);
@@ -112,14 +112,14 @@ static void on_event(void *ctx, const struct nr_event *ev)
 			else
 				snprintf(what, sizeof(what), "repeat %d", ev->a->repeat + 1);
 			fprintf(stderr, "  %s attempt %d (%s): %s%s%s\n", key, ev->a->number, what,
-				ev->a->outcome, ev->a->error ? ": " : "", error);
+				nr_attempt_outcome_name(ev->a->outcome), ev->a->error ? ": " : "", error);
 			free(error);
 		}
 		break;
 	case NR_EV_CASE_END:
 		if (!p->tty) {
 			fprintf(stderr, "[%zu/%zu] %-6s %s (%d attempt%s)\n", ev->done, ev->total,
-				ev->c->status, key, ev->c->attempts,
+				nr_case_status_name(ev->c->status), key, ev->c->attempts,
 				ev->c->attempts == 1 ? "" : "s");
 		}
 		break;
@@ -299,7 +299,8 @@ int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struc
 		print_results(st, sum.run_id);
 	/* checked with or without a baseline: a limit is not relative to anything */
 	breached = check_limits(st, sum.run_id, prog.quiet);
-	printf("run %s: %s, %zu cases: %zu passed, %zu failed", sum.run_id, sum.status, sum.total,
+	printf("run %s: %s, %zu cases: %zu passed, %zu failed", sum.run_id,
+	       nr_run_status_name(sum.status), sum.total,
 	       sum.passed, sum.failed);
 	if (sum.failed_optional)
 		printf(" (%zu on optional hosts, which do not fail the run)", sum.failed_optional);
@@ -307,17 +308,17 @@ int nr_cmd_run_campaign(const char *name, const struct nr_global *g, const struc
 	if (breached > 0)
 		printf("; %ld limit%s breached", breached, breached == 1 ? "" : "s");
 	putchar('\n');
-	if (sum.reason[0] && strcmp(sum.status, NR_RUN_PASSED) != 0) {
+	if (sum.reason[0] && sum.status != NR_RUN_PASSED) {
 		char *reason = nr_str_escaped(sum.reason);
 
 		printf("  %s\n", reason);
 		free(reason);
 	}
-	if (!strcmp(sum.status, NR_RUN_PASSED))
+	if (sum.status == NR_RUN_PASSED)
 		status = NR_EXIT_OK;
-	else if (!strcmp(sum.status, NR_RUN_FAILED))
+	else if (sum.status == NR_RUN_FAILED)
 		status = NR_EXIT_FAIL;
-	else if (!strcmp(sum.status, NR_RUN_STOPPED))
+	else if (sum.status == NR_RUN_STOPPED)
 		status = NR_EXIT_INFRA;
 	else
 		status = NR_EXIT_INTR;

@@ -39,9 +39,9 @@ static void watch_frame(const struct nr_run_rec *run, const struct nr_case_rec *
 	int64_t now = nr_wall_us(), busy_us = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!strcmp(cases[i].status, NR_CASE_PASSED))
+		if (cases[i].status == NR_CASE_PASSED)
 			passed++;
-		else if (!strcmp(cases[i].status, NR_CASE_FAILED))
+		else if (cases[i].status == NR_CASE_FAILED)
 			failed++;
 		else
 			continue;
@@ -54,12 +54,12 @@ static void watch_frame(const struct nr_run_rec *run, const struct nr_case_rec *
 	nr_buf_addf(out, "  %s\n", nr_run_status_text(run, status, sizeof(status)));
 	nr_buf_addf(out, "cases: %zu of %zu done, %zu passed, %zu failed  elapsed %s", done, n,
 		    passed, failed, nr_fmt_duration(el, sizeof(el), now - run->started_us));
-	if (done && done < n && !strcmp(run->status, NR_RUN_RUNNING))
+	if (done && done < n && run->status == NR_RUN_RUNNING)
 		nr_buf_addf(out, "  ETA %s",
 			    nr_fmt_duration(eta, sizeof(eta), busy_us / (int64_t)done * (int64_t)(n - done)));
 	nr_buf_addch(out, '\n');
 	for (i = 0; i < n; i++)
-		if (!strcmp(cases[i].status, NR_CASE_RUNNING)) {
+		if (cases[i].status == NR_CASE_RUNNING) {
 			nr_buf_adds(out, "now:   ");
 			add_text(out, cases[i].key, (size_t)-1);
 			nr_buf_addf(out, "  repeat %d/%d, attempt %d  hosts ", cases[i].repeats_done + 1,
@@ -68,7 +68,7 @@ static void watch_frame(const struct nr_run_rec *run, const struct nr_case_rec *
 			nr_buf_addch(out, '\n');
 		}
 	for (i = n; i-- > 0 && shown < 5;)
-		if (!strcmp(cases[i].status, NR_CASE_FAILED) && cases[i].error) {
+		if (cases[i].status == NR_CASE_FAILED && cases[i].error) {
 			nr_buf_adds(out, "error: ");
 			add_text(out, cases[i].key, (size_t)-1);
 			nr_buf_adds(out, ": ");
@@ -119,7 +119,7 @@ static int watch(struct nr_store *st, const char *selector, int64_t interval_us)
 			nr_run_rec_release(&run);
 			return nr_cmd_error("status", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		}
-		running = !strcmp(run.status, NR_RUN_RUNNING) &&
+		running = run.status == NR_RUN_RUNNING &&
 			  run.controller_state != NR_CONTROLLER_GONE;
 		if (tty) {
 			fputs("\033[H\033[J", stdout); /* redraw in place */

@@ -379,7 +379,7 @@ int nr_compare_runs(struct nr_store *st, const struct nr_compare_opts *o,
 	if ((r = nr_store_cases_list(st, c.cand.id, &cases, &n_cases, d)) < 0)
 		goto out;
 	for (i = 0; i < n_cases; i++)
-		c.cand_failed_cases += !strcmp(cases[i].status, NR_CASE_FAILED);
+		c.cand_failed_cases += cases[i].status == NR_CASE_FAILED;
 	if ((r = gather(st, c.base, c.n_base, &bs, &nb, d)) < 0 ||
 	    (r = gather(st, &c.cand, 1, &cs, &nc, d)) < 0)
 		goto out;

@@ -74,7 +74,7 @@ int nr_history_build(struct nr_store *st, const char *campaign, int64_t since_us
 		goto out;
 	/* oldest first, finished runs since since_us only */
 	for (i = 0, k = 0; i < h.n_runs; i++) {
-		if (!strcmp(h.runs[i].status, NR_RUN_RUNNING) || h.runs[i].started_us < since_us) {
+		if (h.runs[i].status == NR_RUN_RUNNING || h.runs[i].started_us < since_us) {
 			nr_run_rec_release(&h.runs[i]);
 			continue;
 		}

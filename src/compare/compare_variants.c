@@ -225,7 +225,7 @@ int nr_compare_variants(struct nr_store *st, const struct nr_compare_opts *o,
 	c.cand_class = nr_xstrdup("");
 	c.base_class = nr_xstrdup("");
 	for (i = 0; i < n_cases; i++)
-		c.cand_failed_cases += !strcmp(cases[i].status, NR_CASE_FAILED);
+		c.cand_failed_cases += cases[i].status == NR_CASE_FAILED;
 	/* its thresholds (unless --threshold) and which tests repeat adaptively */
 	if ((r = nr__compare_load_thresholds(&c.cand, &camp, d)) < 0) {
 		if (!o->params_from_cli)

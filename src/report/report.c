@@ -218,7 +218,7 @@ void nr_report_results(const struct nr_run_rec *run, const struct nr_result_row 
 
 		json_object_set_new(root, "run", json_string(run->id));
 		json_object_set_new(root, "campaign", nr__report_jstr(run->campaign));
-		json_object_set_new(root, "status", json_string(run->status));
+		json_object_set_new(root, "status", json_string(nr_run_status_name(run->status)));
 		json_object_set_new(root, "commit", nr__report_jstr(run->commit));
 		json_object_set_new(root, "branch", nr__report_jstr(run->branch));
 		for (i = 0; i < n; i++) {
@@ -317,7 +317,7 @@ static void status_sheet(const struct nr_run_rec *run, const struct nr_case_rec 
 			nr__report_csv_field(out, b, false);
 			nr__report_csv_field(out, c->test, false);
 			nr__report_csv_field(out, c->key, false);
-			nr__report_csv_field(out, c->status, false);
+			nr__report_csv_field(out, nr_case_status_name(c->status), false);
 			snprintf(b, sizeof(b), "%d", c->repeats);
 			nr__report_csv_field(out, b, false);
 			snprintf(b, sizeof(b), "%d", c->repeats_done);
@@ -344,7 +344,7 @@ static void status_sheet(const struct nr_run_rec *run, const struct nr_case_rec 
 
 		json_object_set_new(root, "run", json_string(run->id));
 		json_object_set_new(root, "campaign", nr__report_jstr(run->campaign));
-		json_object_set_new(root, "status", json_string(run->status));
+		json_object_set_new(root, "status", json_string(nr_run_status_name(run->status)));
 		json_object_set_new(root, "reason", nr__report_jstr(run->reason));
 		for (i = 0; i < n; i++) {
 			const struct nr_case_rec *c = &cases[i];
@@ -355,7 +355,7 @@ static void status_sheet(const struct nr_run_rec *run, const struct nr_case_rec 
 			json_object_set_new(o, "test", json_string(c->test));
 			json_object_set_new(o, "case", json_string(c->key));
 			json_object_set_new(o, "id", json_string(c->id));
-			json_object_set_new(o, "status", json_string(c->status));
+			json_object_set_new(o, "status", json_string(nr_case_status_name(c->status)));
 			json_object_set_new(o, "repeats", json_integer(c->repeats));
 			json_object_set_new(o, "repeats_done", json_integer(c->repeats_done));
 			json_object_set_new(o, "attempts", json_integer(c->attempts));
@@ -393,14 +393,14 @@ static void status_sheet(const struct nr_run_rec *run, const struct nr_case_rec 
 
 			cells[0] = nr_xasprintf("%lld", (long long)c->ordinal);
 			cells[1] = nr_str_escaped(c->key);
-			cells[2] = nr_str_escaped(c->status);
+			cells[2] = nr_str_escaped(nr_case_status_name(c->status));
 			/* a case passed with fewer than planned stopped early: adaptive repeats */
-			if (!strcmp(c->status, NR_CASE_PASSED) && c->repeats_done < c->repeats)
+			if (c->status == NR_CASE_PASSED && c->repeats_done < c->repeats)
 				cells[3] = nr_xasprintf("%d (max %d)", c->repeats_done, c->repeats);
 			else
 				cells[3] = nr_xasprintf("%d/%d", c->repeats_done, c->repeats);
 			cells[4] = nr_xasprintf("%d", c->attempts);
-			if (c->error && strcmp(c->status, NR_CASE_PASSED) != 0) {
+			if (c->error && c->status != NR_CASE_PASSED) {
 				size_t len = strcspn(c->error, "\n");
 				struct nr_buf e = NR_BUF_INIT;
 

@@ -139,8 +139,16 @@ struct nr_report_run {
  * when it passed but breached a limit of its campaign, "regression" when
  * the comparison (or the paired comparison of its variants) found a
  * regression of severity >= warning, else "passed". `netrig report` exits
- * 0 only for "passed" (and "running").
+ * 0 only for "passed" (and "running"). nr_report_verdict_of gives it for
+ * decisions, nr_report_verdict its name for people and machines.
  */
+enum nr_verdict {
+	NR_VERDICT_RUN = 0,    /* the run did not pass: r->run->status is the verdict */
+	NR_VERDICT_LIMIT,      /* "limit" */
+	NR_VERDICT_REGRESSION, /* "regression" */
+	NR_VERDICT_PASSED,     /* "passed" */
+};
+enum nr_verdict nr_report_verdict_of(const struct nr_report_run *r);
 const char *nr_report_verdict(const struct nr_report_run *r);
 
 /* A run's report: text, md, json, junit or csv (html: nr_report_html). */

@@ -388,9 +388,9 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 	/* count from the sheet itself: the run record's counts are filled
 	 * by some queries only */
 	for (i = 0; i < r->n_cases; i++) {
-		if (same(r->cases[i].status, "passed"))
+		if (r->cases[i].status == NR_CASE_PASSED)
 			passed++;
-		else if (same(r->cases[i].status, "failed"))
+		else if (r->cases[i].status == NR_CASE_FAILED)
 			failed++;
 		else
 			other++;
@@ -400,7 +400,7 @@ static void add_summary(struct nr_buf *out, const struct nr_report_run *r)
 	nr_buf_adds(out, "</dd>\n<dt>run</dt><dd><code>");
 	esc(out, run->id);
 	nr_buf_adds(out, "</code></dd>\n<dt>status</dt><dd>");
-	add_badge(out, run->status);
+	add_badge(out, nr_run_status_name(run->status));
 	if (run->reason) {
 		nr_buf_adds(out, " ");
 		esc(out, run->reason);
@@ -779,7 +779,7 @@ static void add_status(struct nr_buf *out, const struct nr_report_run *r)
 		nr_buf_adds(out, "</td><td>");
 		esc(out, case_label(c->test, c->key));
 		nr_buf_adds(out, "</td><td>");
-		add_badge(out, c->status);
+		add_badge(out, nr_case_status_name(c->status));
 		nr_buf_addf(out, "</td><td class=\"num\" data-v=\"%d\">%d/%d</td>"
 				 "<td class=\"num\" data-v=\"%d\">%d</td><td class=\"num\" data-v=\"%d\">%d</td>"
 				 "<td class=\"num\" data-v=\"%d\">%d</td><td class=\"num\" data-v=\"%lld\">",

@@ -11,18 +11,32 @@
 #include "report/report.h"
 #include "report/report_int.h"
 
-const char *nr_report_verdict(const struct nr_report_run *r)
+enum nr_verdict nr_report_verdict_of(const struct nr_report_run *r)
 {
 	const struct nr_limits *lim = r->limits ? r->limits : r->cmp ? &r->cmp->limits : NULL;
 
-	if (strcmp(r->run->status, NR_RUN_PASSED))
-		return r->run->status;
+	if (r->run->status != NR_RUN_PASSED)
+		return NR_VERDICT_RUN;
 	if (lim && nr_limits_fail(lim, NR_SEVERITY_WARNING))
-		return "limit";
+		return NR_VERDICT_LIMIT;
 	if ((r->cmp && nr_comparison_regressed(r->cmp, NR_SEVERITY_WARNING)) ||
 	    (r->paired && nr_comparison_regressed(r->paired, NR_SEVERITY_WARNING)))
+		return NR_VERDICT_REGRESSION;
+	return NR_VERDICT_PASSED;
+}
+
+const char *nr_report_verdict(const struct nr_report_run *r)
+{
+	switch (nr_report_verdict_of(r)) {
+	case NR_VERDICT_LIMIT:
+		return "limit";
+	case NR_VERDICT_REGRESSION:
 		return "regression";
-	return "passed";
+	case NR_VERDICT_PASSED:
+		return "passed";
+	default:
+		return nr_run_status_name(r->run->status);
+	}
 }
 
 bool nr__report_case_optional(const struct nr_report_run *r, const struct nr_case_rec *c)
@@ -43,21 +57,21 @@ bool nr__report_case_optional(const struct nr_report_run *r, const struct nr_cas
 static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 {
 	const struct nr_run_rec *run = r->run;
-	const char *verdict = nr_report_verdict(r);
+	enum nr_verdict verdict = nr_report_verdict_of(r);
 	size_t i, failed = 0;
 	char when[40];
 
 	for (i = 0; i < r->n_cases; i++)
-		failed += !strcmp(r->cases[i].status, NR_CASE_FAILED);
+		failed += r->cases[i].status == NR_CASE_FAILED;
 	/* one heading, one verdict: the comparison below has none of its own */
 	nr_buf_adds(out, "## netrig: ");
 	nr__report_md_text(out, run->campaign);
 	nr_buf_addf(out, " %s\n\n",
-		    !strcmp(verdict, "passed")       ? ":white_check_mark: passed"
-		    : !strcmp(verdict, "regression") ? ":x: regressions found"
-		    : !strcmp(verdict, "limit")      ? ":x: limits breached"
-		    : !strcmp(verdict, NR_RUN_FAILED) ? ":x: failed"
-						     : verdict);
+		    verdict == NR_VERDICT_PASSED       ? ":white_check_mark: passed"
+		    : verdict == NR_VERDICT_REGRESSION ? ":x: regressions found"
+		    : verdict == NR_VERDICT_LIMIT      ? ":x: limits breached"
+		    : run->status == NR_RUN_FAILED     ? ":x: failed"
+						       : nr_run_status_name(run->status));
 	nr_buf_addf(out, "Run `%s` started %s", run->short_id, nr_fmt_time(when, sizeof(when), run->started_us));
 	if (run->commit) {
 		char commit[13];
@@ -81,7 +95,7 @@ static void md_report(const struct nr_report_run *r, struct nr_buf *out)
 	if (failed) {
 		nr_buf_adds(out, "### Failed cases\n\n| case | attempts | error |\n|---|---:|---|\n");
 		for (i = 0; i < r->n_cases; i++) {
-			if (strcmp(r->cases[i].status, NR_CASE_FAILED))
+			if (r->cases[i].status != NR_CASE_FAILED)
 				continue;
 			nr_buf_adds(out, "| ");
 			nr__report_md_code(out, r->cases[i].key, true);
@@ -159,7 +173,7 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 		for (j = i; j < end; j++) {
 			const struct nr_case_rec *c = &r->cases[j];
 			double secs = c->finished_us && c->started_us ? (c->finished_us - c->started_us) / 1e6 : 0;
-			bool failed = !strcmp(c->status, NR_CASE_FAILED), any = false;
+			bool failed = c->status == NR_CASE_FAILED, any = false;
 
 			for (k = 0; k < r->n_results && !failed; k++) {
 				const struct nr_result_row *x = &r->results[k];
@@ -216,7 +230,7 @@ static void junit_report(const struct nr_report_run *r, struct nr_buf *out)
 				nr_buf_adds(&suite, "><failure type=\"case failed\" message=\"");
 				nr_report_xml_escape(&suite, c->error ? c->error : "failed");
 				nr_buf_adds(&suite, "\"/></testcase>\n");
-			} else if (strcmp(c->status, NR_CASE_PASSED)) {
+			} else if (c->status != NR_CASE_PASSED) {
 				nr_buf_adds(&suite, "><skipped message=\"not run\"/></testcase>\n");
 			} else {
 				nr_buf_adds(&suite, "/>\n");
@@ -413,7 +427,7 @@ int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag 
 		for (j = 0; j < i; j++)
 			if (!strcmp(runs[j].campaign, runs[i].campaign))
 				break;
-		if (j < i || !strcmp(runs[i].status, NR_RUN_RUNNING))
+		if (j < i || runs[i].status == NR_RUN_RUNNING)
 			continue;
 		if ((r = nr_store_samples_list(st, runs[i].id, false, &rows, &n_rows, d)) < 0)
 			goto out;
@@ -421,7 +435,7 @@ int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag 
 		o = json_object();
 		json_object_set_new(o, "campaign", nr__report_jstr(runs[i].campaign));
 		json_object_set_new(o, "run", json_string(runs[i].id));
-		json_object_set_new(o, "status", json_string(runs[i].status));
+		json_object_set_new(o, "status", json_string(nr_run_status_name(runs[i].status)));
 		json_object_set_new(o, "started", json_string(nr_fmt_time(when, sizeof(when), runs[i].started_us)));
 		json_object_set_new(o, "commit", nr__report_jstr(runs[i].commit));
 		json_object_set_new(o, "branch", nr__report_jstr(runs[i].branch));

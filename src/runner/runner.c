@@ -130,12 +130,14 @@ static size_t collect_outputs(const struct nr__attempt *at, struct nr_output_in 
 		if (!rr->started)
 			continue;
 		outs[n++] = (struct nr_output_in){
-			.role = rr->role->name, .host = rr->host->name, .stream = "stdout",
+			.role = rr->role->name, .host = rr->host->name,
+			.stream = nr_stream_name(NR_STREAM_STDOUT),
 			.data = nr_slice_of(rr->proc.out.buf, rr->proc.out.len),
 			.dropped = rr->proc.out.dropped,
 		};
 		outs[n++] = (struct nr_output_in){
-			.role = rr->role->name, .host = rr->host->name, .stream = "stderr",
+			.role = rr->role->name, .host = rr->host->name,
+			.stream = nr_stream_name(NR_STREAM_STDERR),
 			.data = nr_slice_of(rr->proc.err.buf, rr->proc.err.len),
 			.dropped = rr->proc.err.dropped,
 		};
@@ -154,7 +156,7 @@ int nr__case_failures_so_far(struct nr__session *s, const struct nr_case_rec *c,
 		return 0;
 	for (i = 0; i < n; i++)
 		if (v[i].repeat == repeat && !v[i].superseded &&
-		    strcmp(v[i].outcome, NR_ATTEMPT_PASSED) != 0)
+		    v[i].outcome != NR_ATTEMPT_PASSED)
 			k++;
 	nr_attempts_free(v, n);
 	return k;
@@ -323,7 +325,7 @@ int nr__case_start(struct nr__session *s, size_t idx, struct nr_diag *d)
 
 	if (!c->started_us)
 		c->started_us = nr_wall_us();
-	set_str(&c->status, NR_CASE_RUNNING);
+	c->status = NR_CASE_RUNNING;
 	if (!c->hosts)
 		c->hosts = hosts_json(t, &s->plan.cases[idx]);
 	if ((r = nr_store_case_update(s->st, c, d)) < 0)
@@ -337,7 +339,7 @@ int nr__case_fail(struct nr__session *s, size_t idx, const char *why, struct nr_
 {
 	struct nr_case_rec *c = &s->cases[idx];
 
-	set_str(&c->status, NR_CASE_FAILED);
+	c->status = NR_CASE_FAILED;
 	if (why)
 		set_str(&c->error, why);
 	c->finished_us = nr_wall_us();
@@ -363,7 +365,7 @@ int nr__case_save_attempt(struct nr__session *s, size_t idx, struct nr__attempt 
 	memcpy(a.case_id, c->id, sizeof(a.case_id));
 	a.number = at->number;
 	a.repeat = at->repeat;
-	a.outcome = (char *)at->outcome;
+	a.outcome = at->outcome;
 	a.exit_code = at->exit_code;
 	a.signal = at->signal;
 	a.started_us = at->started_us;
@@ -405,7 +407,7 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 	enum nr__next next;
 	int r;
 
-	while (c->repeats_done < until && strcmp(c->status, NR_CASE_FAILED)) {
+	while (c->repeats_done < until && c->status != NR_CASE_FAILED) {
 		struct nr__attempt at = {
 			.c = s->c, .hosts = &s->hosts,
 			.ordinal = c->ordinal, .t = t, .cp = cp, .run_id = s->run->id,
@@ -418,10 +420,10 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 		if (at.interrupted) {
 			/* the attempt in flight is dropped; the case resumes at this repeat */
 			nr__runner_attempt_release(&at);
-			set_str(&c->status, NR_CASE_PENDING);
+			c->status = NR_CASE_PENDING;
 			return NR_EINTR;
 		}
-		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
+		passed = at.outcome == NR_ATTEMPT_PASSED;
 		c->attempts++;
 		if (passed)
 			nr__adaptive_add(s, idx, &at); /* before the count moves: it is this repeat's */
@@ -433,7 +435,7 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 		if (!passed)
 			set_str(&c->error, at.error.buf);
 		if (next == NR__CASE_FAILED || next == NR__CASE_PASSED) {
-			set_str(&c->status, next == NR__CASE_PASSED ? NR_CASE_PASSED : NR_CASE_FAILED);
+			c->status = next == NR__CASE_PASSED ? NR_CASE_PASSED : NR_CASE_FAILED;
 			if (next == NR__CASE_PASSED)
 				set_str(&c->error, NULL);
 			c->finished_us = nr_wall_us();
@@ -442,12 +444,12 @@ int nr__case_attempts(struct nr__session *s, size_t idx, int until, int *failure
 		nr__runner_attempt_release(&at);
 		if (r < 0) {
 			/* not stored: the case is as the store has it, pending again */
-			set_str(&c->status, NR_CASE_PENDING);
+			c->status = NR_CASE_PENDING;
 			return r;
 		}
-		if (is_cancel(s->o->cancel_fd) && strcmp(c->status, NR_CASE_PASSED) &&
-		    strcmp(c->status, NR_CASE_FAILED)) {
-			set_str(&c->status, NR_CASE_PENDING);
+		if (is_cancel(s->o->cancel_fd) && c->status != NR_CASE_PASSED &&
+		    c->status != NR_CASE_FAILED) {
+			c->status = NR_CASE_PENDING;
 			return NR_EINTR;
 		}
 	}
@@ -479,7 +481,7 @@ void nr__case_end(struct nr__session *s, size_t idx, int64_t took_us)
 	s->done++;
 	s->cases_this_session++;
 	s->case_time_us += took_us;
-	if (!strcmp(c->status, NR_CASE_PASSED)) {
+	if (c->status == NR_CASE_PASSED) {
 		s->passed++;
 		s->consecutive_failures = 0;
 		nr_strvec_clear(&s->failing_hosts);
@@ -516,8 +518,7 @@ static int run_case(struct nr__session *s, size_t idx, struct nr_diag *d)
 			return r;
 	} else if (!nr__case_build_test(s, idx, &r, d)) {
 		if (r == NR_EINTR) {
-			free(c->status);
-			c->status = nr_xstrdup(NR_CASE_PENDING);
+			c->status = NR_CASE_PENDING;
 		}
 		if (r < 0)
 			return r;
@@ -542,14 +543,14 @@ static void finish_summary(struct nr__session *s, struct nr_run_summary *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	memcpy(ret->run_id, s->run->id, sizeof(ret->run_id));
-	snprintf(ret->status, sizeof(ret->status), "%s", s->run->status);
+	ret->status = s->run->status;
 	snprintf(ret->reason, sizeof(ret->reason), "%s", s->run->reason ? s->run->reason : "");
 	ret->total = s->n;
 	ret->failed_optional = s->failed_optional;
 	for (i = 0; i < s->n; i++) {
-		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
+		if (s->cases[i].status == NR_CASE_PASSED)
 			ret->passed++;
-		else if (!strcmp(s->cases[i].status, NR_CASE_FAILED))
+		else if (s->cases[i].status == NR_CASE_FAILED)
 			ret->failed++;
 		else
 			ret->pending++;
@@ -624,16 +625,16 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 	s->test_build_errors = nr_xcalloc(s->c->n_tests * s->c->n_hosts + 1,
 					  sizeof(*s->test_build_errors));
 	for (i = 0; i < s->n; i++) {
-		if (!strcmp(s->cases[i].status, NR_CASE_PASSED))
+		if (s->cases[i].status == NR_CASE_PASSED)
 			s->passed++, s->done++;
-		else if (!strcmp(s->cases[i].status, NR_CASE_FAILED))
+		else if (s->cases[i].status == NR_CASE_FAILED)
 			s->failed++, s->done++, s->failed_optional += case_optional(s, i);
 	}
 	emit(s, NR_EV_RUN_START, NULL, NULL, NULL);
 	for (i = 0; i < s->n; i++) {
-		const char *st = s->cases[i].status;
+		enum nr_case_status st = s->cases[i].status;
 
-		if (!strcmp(st, NR_CASE_PASSED) || !strcmp(st, NR_CASE_FAILED))
+		if (nr_case_status_final(st))
 			continue;
 		if (is_cancel(s->o->cancel_fd)) {
 			r = NR_EINTR;
@@ -659,7 +660,7 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 				 s->consecutive_failures, hosts.len ? "; failing hosts: " : "", hosts.buf,
 				 s->cases[i].error ? s->cases[i].error : "?");
 			nr_buf_release(&hosts);
-			set_str(&s->run->status, NR_RUN_STOPPED);
+			s->run->status = NR_RUN_STOPPED;
 			set_str(&s->run->reason, reason);
 			nr__note(s, NULL, NULL, "breaker", reason);
 			notify(s, NR_NOTIFY_BREAKER, "breaker", reason);
@@ -667,7 +668,7 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 		}
 	}
 	if (r == NR_EINTR) {
-		set_str(&s->run->status, NR_RUN_INTERRUPTED);
+		s->run->status = NR_RUN_INTERRUPTED;
 		set_str(&s->run->reason, "interrupted; 'netrig run --resume' continues it");
 		r = 0;
 	} else if (r < 0) {
@@ -675,10 +676,10 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 		char *reason = nr_xasprintf("the store failed: %s; 'netrig run --resume' continues"
 					    " the run", nr_diag_msg(d));
 
-		set_str(&s->run->status, NR_RUN_STOPPED);
+		s->run->status = NR_RUN_STOPPED;
 		set_str(&s->run->reason, reason);
 		free(reason);
-	} else if (strcmp(s->run->status, NR_RUN_STOPPED) != 0) {
+	} else if (s->run->status != NR_RUN_STOPPED) {
 		bool failed = s->failed > s->failed_optional;
 		char *why = s->failed_optional
 				    ? nr_xasprintf("%zu case%s on optional hosts failed%s", s->failed_optional,
@@ -686,16 +687,13 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 						   failed ? ", and others" : " (they do not fail the run)")
 				    : NULL;
 
-		set_str(&s->run->status, failed ? NR_RUN_FAILED : NR_RUN_PASSED);
+		s->run->status = failed ? NR_RUN_FAILED : NR_RUN_PASSED;
 		set_str(&s->run->reason, why ? why : failed ? "some cases failed" : NULL);
 		free(why);
 	}
 	s->run->pid = 0;
 	set_str(&s->run->pid_start, NULL);
-	s->run->finished_us = !strcmp(s->run->status, NR_RUN_PASSED) ||
-					      !strcmp(s->run->status, NR_RUN_FAILED)
-				      ? nr_wall_us()
-				      : 0;
+	s->run->finished_us = nr_run_status_final(s->run->status) ? nr_wall_us() : 0;
 	{
 		struct nr_diag d2 = { 0 };
 		int r2 = nr_store_run_update(s->st, s->run, &d2);
@@ -721,7 +719,8 @@ static int drive(struct nr__session *s, struct nr_run_summary *ret, struct nr_di
 	finish_summary(s, ret);
 	{
 		char *text = nr_xasprintf("netrig %s: run %s %s: %zu cases, %zu passed, %zu failed, %zu not run%s%s",
-					  s->c->name, s->run->short_id, s->run->status, ret->total,
+					  s->c->name, s->run->short_id,
+					  nr_run_status_name(s->run->status), ret->total,
 					  ret->passed, ret->failed, ret->pending,
 					  s->run->reason ? "; " : "", s->run->reason ? s->run->reason : "");
 
@@ -887,7 +886,7 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		run.labels = labels_json(&c->labels, &labels);
 		nr_kv_clear(&labels);
 	}
-	run.status = nr_xstrdup(NR_RUN_RUNNING);
+	run.status = NR_RUN_RUNNING;
 	run.controller = controller_name();
 	run.version = nr_xstrdup(NR_VERSION);
 	run.pid = (int)getpid();
@@ -918,7 +917,7 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 		cr->key = nr_xstrdup(s.plan.cases[i].key);
 		cr->params = nr_case_params_json(t, s.plan.cases[i].value_idx,
 						 t->variant ? t->variant->name : NULL);
-		cr->status = nr_xstrdup(NR_CASE_PENDING);
+		cr->status = NR_CASE_PENDING;
 		cr->repeats = t->repeat;
 	}
 	r = nr_store_run_create(st, &run, hosts, c->n_hosts, s.cases, s.n, d);
@@ -960,9 +959,15 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 		r = nr_store_run_resumable(st, name, &run, d);
 	if (r < 0)
 		goto out;
-	if (!o->rerun.n && (!strcmp(run.status, NR_RUN_PASSED) || !strcmp(run.status, NR_RUN_FAILED))) {
+	if (!o->rerun.n && nr_run_status_final(run.status)) {
 		r = nr_diagf(d, NR_EINVAL, "run %s has finished (%s): nothing to resume", run.short_id,
-			     run.status);
+			     nr_run_status_name(run.status));
+		goto out;
+	}
+	/* a status a newer netrig wrote: what it means is not this one's to guess */
+	if (run.status == NR_RUN_UNKNOWN) {
+		r = nr_diagf(d, NR_EINVAL, "run %s has a status this netrig does not know (written by"
+				 " a newer one?): it is left as it is", run.short_id);
 		goto out;
 	}
 	if (run.controller_state == NR_CONTROLLER_ALIVE && run.pid != (int)getpid()) {
@@ -1037,7 +1042,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	was.status = run.status;
 	was.pid = run.pid;
 	was.pid_start = run.pid_start;
-	run.status = nr_xstrdup(NR_RUN_RUNNING);
+	run.status = NR_RUN_RUNNING;
 	run.pid_start = self_identity();
 	set_str(&run.reason, NULL);
 	free(run.controller);
@@ -1054,7 +1059,7 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 	/* once the run is this process's: nobody else writes its cases now */
 	if (take && (r = nr__rerun_mark(&s, take, d)) < 0) {
 		/* nothing was marked (one transaction): the run is let go as it was */
-		set_str(&run.status, was.status);
+		run.status = was.status;
 		run.pid = 0;
 		set_str(&run.pid_start, NULL);
 		run.finished_us = was.finished_us;
@@ -1069,7 +1074,6 @@ out:
 	session_release(&s);
 	nr_campaign_free(c);
 	nr_run_rec_release(&run);
-	free(was.status);
 	free(was.pid_start);
 	return r;
 }

@@ -72,7 +72,7 @@ struct nr_runner_opts {
 
 struct nr_run_summary {
 	char run_id[NR_UUID_LEN + 1];
-	char status[16]; /* NR_RUN_* */
+	enum nr_run_status status;
 	size_t total, passed, failed, pending;
 	size_t failed_optional; /* of failed: on an optional host (the run may still pass) */
 	char reason[256];

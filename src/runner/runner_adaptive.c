@@ -372,9 +372,9 @@ static int pass_early(struct nr__session *s, size_t idx, struct nr_diag *d)
 {
 	struct nr_case_rec *c = &s->cases[idx];
 
-	if (!strcmp(c->status, NR_CASE_PASSED) || !strcmp(c->status, NR_CASE_FAILED))
+	if (nr_case_status_final(c->status))
 		return 0;
-	set_str(&c->status, NR_CASE_PASSED);
+	c->status = NR_CASE_PASSED;
 	set_str(&c->error, NULL);
 	c->finished_us = nr_wall_us();
 	return nr_store_case_update(s->st, c, d);
@@ -418,7 +418,7 @@ int nr__adaptive_case(struct nr__session *s, size_t idx, int *failures, struct n
 
 	if ((r = load_obs(s, idx, d)) < 0)
 		return r;
-	while (strcmp(c->status, NR_CASE_FAILED)) {
+	while (c->status != NR_CASE_FAILED) {
 		if (c->repeats_done >= t->repeat_min) {
 			bool done;
 

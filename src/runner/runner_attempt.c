@@ -20,11 +20,12 @@
 #define STDERR_TAIL 300
 
 __attribute__((format(printf, 3, 4)))
-static void set_outcome(struct nr__attempt *at, const char *outcome, const char *fmt, ...)
+static void set_outcome(struct nr__attempt *at, enum nr_attempt_outcome outcome, const char *fmt,
+			...)
 {
 	va_list ap;
 
-	if (at->outcome && strcmp(at->outcome, NR_ATTEMPT_PASSED) != 0)
+	if (at->outcome && at->outcome != NR_ATTEMPT_PASSED)
 		return; /* the first failure is the one to report */
 	at->outcome = outcome;
 	nr_buf_reset(&at->error);
@@ -148,9 +149,9 @@ static void parse_role(struct nr__attempt *at, struct nr__role_run *rr)
 	struct nr_buf both = NR_BUF_INIT;
 	struct nr_slice in;
 
-	if (!strcmp(role->parse.stream, "stderr")) {
+	if (role->parse.stream == NR_STREAM_STDERR) {
 		in = nr_slice_of(rr->proc.err.buf, rr->proc.err.len);
-	} else if (!strcmp(role->parse.stream, "both")) {
+	} else if (role->parse.stream == NR_STREAM_BOTH) {
 		nr_buf_add(&both, rr->proc.out.buf, rr->proc.out.len);
 		nr_buf_add(&both, rr->proc.err.buf, rr->proc.err.len);
 		in = nr_slice_of(both.buf, both.len);
@@ -158,8 +159,8 @@ static void parse_role(struct nr__attempt *at, struct nr__role_run *rr)
 		in = nr_slice_of(rr->proc.out.buf, rr->proc.out.len);
 	}
 	if (nr_parse_run(&role->parse, in, &rr->samples, &d) < 0) {
-		const struct nr_buf *b = !strcmp(role->parse.stream, "stderr") ? &rr->proc.err
-										: &rr->proc.out;
+		const struct nr_buf *b =
+			role->parse.stream == NR_STREAM_STDERR ? &rr->proc.err : &rr->proc.out;
 
 		set_outcome(at, NR_ATTEMPT_PARSE_ERROR, "role %s: %s%s", role->name, nr_diag_msg(&d),
 			    b->dropped ? " (the output was cut at the output limit)" : "");
@@ -487,7 +488,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 	tc.workdir = workdir ? workdir : at->c->dir;
 	tc.host = NULL;
 	tc.netrig = here->netrig;
-	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted) {
+	if (at->outcome == NR_ATTEMPT_PASSED && !at->interrupted) {
 		r = nr_proc_pump(procs, n_started, deadline, 0, at->cancel_fd, mains_done, &mw);
 		if (r == NR_EINTR)
 			at->interrupted = true;
@@ -504,7 +505,7 @@ void nr__runner_attempt(struct nr__attempt *at)
 	tc.instance = tc.instance_port = 0;
 	if (!at->interrupted)
 		collect_files(at, &tc);
-	if (!strcmp(at->outcome, NR_ATTEMPT_PASSED) && !at->interrupted)
+	if (at->outcome == NR_ATTEMPT_PASSED && !at->interrupted)
 		for (i = 0; i < t->n_roles; i++)
 			if (at->roles[i].started && at->roles[i].role->has_parse)
 				parse_role(at, &at->roles[i]);

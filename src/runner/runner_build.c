@@ -59,7 +59,7 @@ static bool build_one(struct nr__session *s, size_t idx, const struct nr_test *t
 	b.t.name = t->name; /* {test} in a build is the test's */
 	if ((*ret = nr__build_attempt(s, idx, &b, &at)) < 0)
 		return false;
-	passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
+	passed = at.outcome == NR_ATTEMPT_PASSED;
 	if (!passed) {
 		*ret_error = nr_xasprintf("the build of test %s on host %s failed at command %zu of %zu "
 					  "(netrig log '%s' shows it): %s", t->name, host->name,

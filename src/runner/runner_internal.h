@@ -53,7 +53,7 @@ struct nr__attempt {
 	const struct nr_cgroup *cgroup;  /* the run's: each attempt gets one below it; NULL: none */
 	/* out */
 	struct nr__role_run *roles; /* t->n_roles */
-	const char *outcome;        /* NR_ATTEMPT_* */
+	enum nr_attempt_outcome outcome; /* UNKNOWN: none yet */
 	int exit_code, signal;
 	int64_t started_us, finished_us; /* real time */
 	struct nr_buf error;

@@ -75,8 +75,7 @@ int nr__rerun_mark(struct nr__session *s, const bool *take, struct nr_diag *d)
 
 		if (!take[i])
 			continue;
-		free(c->status);
-		c->status = nr_xstrdup(NR_CASE_PENDING);
+		c->status = NR_CASE_PENDING;
 		free(c->error);
 		c->error = NULL;
 		c->repeats_done = 0;

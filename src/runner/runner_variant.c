@@ -82,7 +82,7 @@ static bool build_variant(struct nr__session *s, size_t idx, int *ret, struct nr
 		nr__build_init(&b, &v->build, &v->env, v->build_timeout_us, v, host, t);
 		if ((*ret = nr__build_attempt(s, idx, &b, &at)) < 0)
 			return false;
-		passed = !strcmp(at.outcome, NR_ATTEMPT_PASSED);
+		passed = at.outcome == NR_ATTEMPT_PASSED;
 		if (!passed) {
 			/* every case of this variant on this host fails with this message */
 			s->build_errors[slot] = nr_xasprintf("the build of variant %s on host %s failed "
@@ -119,7 +119,7 @@ size_t nr__runner_partner(const struct nr__session *s, size_t idx)
 
 static bool finished(const struct nr_case_rec *c)
 {
-	return !strcmp(c->status, NR_CASE_PASSED) || !strcmp(c->status, NR_CASE_FAILED);
+	return nr_case_status_final(c->status);
 }
 
 /*
@@ -164,7 +164,7 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 			if (r == NR_EINTR)
 				for (k = 0; k < 2; k++)
 					if (open[k])
-						set_str(&c[k]->status, NR_CASE_PENDING);
+						c[k]->status = NR_CASE_PENDING;
 			return r;
 		}
 		if ((r = nr__case_fail(s, idx[k], NULL, d)) < 0)
@@ -175,7 +175,7 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 			failures[k] = nr__case_failures_so_far(s, c[k], c[k]->repeats_done);
 	/* adaptive: pairs up to target, looked at there, one more pair until decided */
 	target = adaptive ? 0 : c[0]->repeats;
-	while (strcmp(c[0]->status, NR_CASE_FAILED) && strcmp(c[1]->status, NR_CASE_FAILED)) {
+	while (c[0]->status != NR_CASE_FAILED && c[1]->status != NR_CASE_FAILED) {
 		if (adaptive && (r = nr__adaptive_pair_target(s, a, b, &target, d)) < 0)
 			return r;
 		if (finished(c[0]) && finished(c[1]))
@@ -187,7 +187,7 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 		if (r < 0) {
 			for (k = 0; k < 2; k++)
 				if (open[k] && !finished(c[k]))
-					set_str(&c[k]->status, NR_CASE_PENDING);
+					c[k]->status = NR_CASE_PENDING;
 			return r;
 		}
 	}
@@ -196,7 +196,7 @@ int nr__runner_pair(struct nr__session *s, size_t a, size_t b, struct nr_diag *d
 		struct nr_case_rec *other = c[1 - k];
 		char *why;
 
-		if (strcmp(c[k]->status, NR_CASE_FAILED) || finished(other))
+		if (c[k]->status != NR_CASE_FAILED || finished(other))
 			continue;
 		why = nr_xasprintf("stopped: the case of the other variant (%s) failed", c[k]->key);
 		r = nr__case_fail(s, idx[1 - k], why, d);

@@ -173,8 +173,9 @@ static json_t *run_json(const struct nr_run_rec *r, const char *user, const char
 	char *url = nr_xasprintf("%s" API "/runs/%s", base, r->id);
 	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:s}",
 			      "id", r->id, "short_id", r->short_id, "campaign", jstr(r->campaign),
-			      "status", jstr(r->status), "commit", jstr(r->commit), "branch",
-			      jstr(r->branch), "labels", labels ? labels : json_object(),
+			      "status", jstr(nr_run_status_name(r->status)), "commit",
+			      jstr(r->commit), "branch", jstr(r->branch), "labels",
+			      labels ? labels : json_object(),
 			      "started_us", (json_int_t)r->started_us, "finished_us",
 			      (json_int_t)r->finished_us, "cases", (json_int_t)r->n_cases, "passed",
 			      (json_int_t)r->n_passed, "failed", (json_int_t)r->n_failed, "user",

@@ -239,7 +239,7 @@ static void queue(struct nr__serve_req *q, const struct ask *a)
 		goto out;
 	nr__serve_logf(q->srv, "job %s queued by %s: %s at %.12s (pull request %" JSON_INTEGER_FORMAT
 		       ")", job.id, job.requester, repo->name, a->commit, a->pr);
-	job.status = (char *)NR_JOB_QUEUED;
+	job.status = NR_JOB_QUEUED;
 	base = nr__serve_base_url(q);
 	nr__serve_json_doc(q, 201, json_pack("{s:o}", "job", nr__serve_job_json(&job, base)));
 out:

@@ -93,7 +93,7 @@ json_t *nr__serve_job_json(const struct nr_job_rec *j, const char *base)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "id", json_string(j->id));
-	json_object_set_new(o, "status", jstr(j->status));
+	json_object_set_new(o, "status", json_string(nr_job_status_name(j->status)));
 	json_object_set_new(o, "campaign", jstr(j->campaign));
 	if (!j->config) {
 		json_object_set_new(o, "repository", jstr(j->repo));
@@ -363,7 +363,7 @@ static void jobs_post(struct nr__serve_req *q)
 	base = nr__serve_base_url(q);
 	q->location = nr_xasprintf("%s" JOBS "/%s", base, job.id);
 	nr__serve_logf(q->srv, "job %s queued by %s: campaign %s", job.id, q->user, job.campaign);
-	job.status = (char *)NR_JOB_QUEUED;
+	job.status = NR_JOB_QUEUED;
 	nr__serve_json_doc(q, 201, nr__serve_job_json(&job, base));
 out:
 	free(job.tests);
@@ -380,9 +380,8 @@ out:
 
 static void jobs_list(struct nr__serve_req *q)
 {
-	static const char *const statuses[] = { NR_JOB_QUEUED, NR_JOB_RUNNING, NR_JOB_DONE,
-						NR_JOB_FAILED, NR_JOB_CANCELLED };
-	const char *status = nr__serve_arg(q, "status");
+	const char *arg = nr__serve_arg(q, "status");
+	enum nr_job_status status = NR_JOB_UNKNOWN;
 	struct nr_job_rec *v = NULL;
 	struct nr_diag d = { 0 };
 	json_t *list;
@@ -390,9 +389,7 @@ static void jobs_list(struct nr__serve_req *q)
 	size_t n = 0, i;
 	int r;
 
-	for (i = 0; status && i < NR_ARRAY_SIZE(statuses) && strcmp(status, statuses[i]); i++)
-		;
-	if (status && i == NR_ARRAY_SIZE(statuses)) {
+	if (arg && nr_job_status_parse(arg, &status) < 0) {
 		nr__serve_fail(q, 400, "status is queued, running, done, failed or cancelled");
 		return;
 	}
@@ -427,7 +424,8 @@ static void job_get(struct nr__serve_req *q, const char *id, bool cancel)
 	if (cancel) {
 		r = nr_store_job_cancel(q->st, j.id, q->user, nr_wall_us(), &d);
 		if (r == -EBUSY) {
-			nr__serve_fail(q, 409, "job %s has ended already (%s)", j.id, j.status);
+			nr__serve_fail(q, 409, "job %s has ended already (%s)", j.id,
+				       nr_job_status_name(j.status));
 			goto out;
 		}
 		if (r < 0) {

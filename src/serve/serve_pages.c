@@ -44,17 +44,17 @@ static void badge_svg(struct nr_buf *out, const char *label, const char *message
 	nr_buf_adds(out, "</text></g></svg>\n");
 }
 
-/* A badge's word for a report's verdict, and its colour. */
+/* A badge's word for a report's verdict (nr_report_verdict's words), and its colour. */
 static const struct {
 	const char *verdict, *word, *color;
 } words[] = {
-	{ NR_RUN_PASSED, "passing", "#4c1" },
-	{ NR_RUN_RUNNING, "running", "#007ec6" },
+	{ "passed", "passing", "#4c1" },
+	{ "running", "running", "#007ec6" },
 	{ "regression", "regression", "#fe7d37" },
 	{ "limit", "limit", "#e05d44" },
-	{ NR_RUN_FAILED, "failing", "#e05d44" },
-	{ NR_RUN_STOPPED, "stopped", "#e05d44" },
-	{ NR_RUN_INTERRUPTED, "interrupted", "#e05d44" },
+	{ "failed", "failing", "#e05d44" },
+	{ "stopped", "stopped", "#e05d44" },
+	{ "interrupted", "interrupted", "#e05d44" },
 };
 
 /*
@@ -73,7 +73,7 @@ static const struct {
 struct verdict {
 	char *campaign;
 	char run_id[NR_UUID_LEN + 1]; /* the latest run it was made from, as it was */
-	char *status;
+	enum nr_run_status status;
 	int64_t finished_us;
 	unsigned long long uploads; /* the server's upload count when it was made */
 	int64_t checked_us;         /* monotonic: when the latest run was last compared */
@@ -100,10 +100,8 @@ void nr__serve_badges_free(struct nr__serve_badges *b)
 
 	if (!b)
 		return;
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->n; i++)
 		free(b->v[i].campaign);
-		free(b->v[i].status);
-	}
 	free(b->v);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
@@ -138,7 +136,7 @@ static bool verdict_cached(struct nr__serve_req *q, const char *campaign,
 	if (e && e->uploads == uploads) {
 		if (!latest)
 			hit = now - e->checked_us < VERDICT_RECHECK_US;
-		else if (!strcmp(e->run_id, latest->id) && !strcmp(e->status, latest->status) &&
+		else if (!strcmp(e->run_id, latest->id) && e->status == latest->status &&
 			 e->finished_us == latest->finished_us)
 			hit = true, e->checked_us = now;
 	}
@@ -166,8 +164,7 @@ static void verdict_keep(struct nr__serve_req *q, const struct nr_run_rec *lates
 		*e = (struct verdict){ .campaign = nr_xstrdup(latest->campaign) };
 	}
 	memcpy(e->run_id, latest->id, sizeof(e->run_id));
-	free(e->status);
-	e->status = nr_xstrdup(latest->status);
+	e->status = latest->status;
 	e->finished_us = latest->finished_us;
 	e->uploads = uploads;
 	e->checked_us = nr_mono_us();
@@ -442,8 +439,6 @@ out:
 
 void nr__serve_metrics(struct nr__serve_req *q)
 {
-	static const char *const statuses[] = { NR_RUN_RUNNING, NR_RUN_PASSED, NR_RUN_FAILED,
-						NR_RUN_INTERRUPTED, NR_RUN_STOPPED };
 	const struct nr__serve_counts *c = &q->srv->counts;
 	struct nr_run_rec *runs = NULL;
 	struct nr_buf out = NR_BUF_INIT;
@@ -461,10 +456,11 @@ void nr__serve_metrics(struct nr__serve_req *q)
 	}
 	nr_buf_adds(&out, "# HELP netrig_runs Runs in the database, by status.\n"
 			  "# TYPE netrig_runs gauge\n");
-	for (k = 0; k < NR_ARRAY_SIZE(statuses); k++) {
+	for (k = 1; k <= NR_RUN_STATUS_N; k++) { /* every status this netrig knows */
 		for (count = 0, i = 0; i < n; i++)
-			count += !strcmp(runs[i].status, statuses[k]);
-		nr_buf_addf(&out, "netrig_runs{status=\"%s\"} %zu\n", statuses[k], count);
+			count += runs[i].status == (enum nr_run_status)k;
+		nr_buf_addf(&out, "netrig_runs{status=\"%s\"} %zu\n",
+			    nr_run_status_name((enum nr_run_status)k), count);
 	}
 	nr_buf_addf(&out, "# HELP netrig_uploads_total Bundles stored since the server started.\n"
 		    "# TYPE netrig_uploads_total counter\nnetrig_uploads_total %llu\n",

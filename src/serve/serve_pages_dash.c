@@ -290,7 +290,7 @@ void nr__serve_user_page(struct nr__serve_req *q, const char *user)
 		nr_buf_adds(&out, "</td><td>");
 		nr__serve_link(&out, "/campaigns/", run->campaign, NULL, run->campaign);
 		nr_buf_adds(&out, "</td><td>");
-		nr_report_html_badge(&out, run->status);
+		nr_report_html_badge(&out, nr_run_status_name(run->status));
 		nr_buf_adds(&out, "</td><td>");
 		nr_report_html_time(&out, run->started_us);
 		nr_buf_adds(&out, "</td><td>");

@@ -63,7 +63,7 @@ static void job_row(struct nr_buf *out, const struct nr_job_rec *j, size_t id_le
 	nr_buf_adds(out, "<tr><td><code>");
 	nr__serve_link(out, "/jobs/", j->id, NULL, short_id);
 	nr_buf_adds(out, "</code></td><td>");
-	nr_report_html_badge(out, j->status);
+	nr_report_html_badge(out, nr_job_status_name(j->status));
 	nr_buf_adds(out, "</td><td>");
 	nr__serve_link(out, "/campaigns/", j->campaign, NULL, j->campaign);
 	if (j->repo) {
@@ -95,7 +95,7 @@ static void job_row(struct nr_buf *out, const struct nr_job_rec *j, size_t id_le
 }
 
 static void job_table(struct nr_buf *out, const char *heading, const char *id,
-		      const struct nr_job_rec *jobs, size_t n, const char *const *statuses,
+		      const struct nr_job_rec *jobs, size_t n, const enum nr_job_status *statuses,
 		      bool newest_first, size_t max, size_t id_len)
 {
 	static const char head[] = "<table class=\"wide\"><thead><tr><th>job</th><th>status</th>"
@@ -106,7 +106,7 @@ static void job_table(struct nr_buf *out, const char *heading, const char *id,
 
 	for (i = 0; i < n; i++)
 		for (k = 0; statuses[k]; k++)
-			count += !strcmp(jobs[i].status, statuses[k]);
+			count += jobs[i].status == statuses[k];
 	nr_buf_addf(out, "<h2 id=\"%s\">", id);
 	nr_report_xml_escape(out, heading);
 	nr_buf_addf(out, " (%zu)</h2>\n", count);
@@ -118,7 +118,7 @@ static void job_table(struct nr_buf *out, const char *heading, const char *id,
 	for (i = 0; i < n && shown < max; i++) {
 		const struct nr_job_rec *j = &jobs[newest_first ? n - 1 - i : i];
 
-		for (k = 0; statuses[k] && strcmp(j->status, statuses[k]); k++)
+		for (k = 0; statuses[k] && j->status != statuses[k]; k++)
 			;
 		if (!statuses[k])
 			continue;
@@ -132,9 +132,11 @@ static void job_table(struct nr_buf *out, const char *heading, const char *id,
 
 void nr__serve_queue_page(struct nr__serve_req *q)
 {
-	static const char *const running[] = { NR_JOB_RUNNING, NULL };
-	static const char *const queued[] = { NR_JOB_QUEUED, NULL };
-	static const char *const finished[] = { NR_JOB_DONE, NR_JOB_FAILED, NR_JOB_CANCELLED, NULL };
+	/* each list ends at NR_JOB_UNKNOWN (0) */
+	static const enum nr_job_status running[] = { NR_JOB_RUNNING, NR_JOB_UNKNOWN };
+	static const enum nr_job_status queued[] = { NR_JOB_QUEUED, NR_JOB_UNKNOWN };
+	static const enum nr_job_status finished[] = { NR_JOB_DONE, NR_JOB_FAILED, NR_JOB_CANCELLED,
+							 NR_JOB_UNKNOWN };
 	struct nr_job_rec *jobs = NULL;
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_diag d = { 0 };
@@ -143,7 +145,7 @@ void nr__serve_queue_page(struct nr__serve_req *q)
 
 	if (nr__serve_store(q) < 0)
 		return;
-	if ((r = nr_store_jobs_list(q->st, NULL, &jobs, &n, &d)) < 0) {
+	if ((r = nr_store_jobs_list(q->st, NR_JOB_UNKNOWN, &jobs, &n, &d)) < 0) {
 		fail_store(q, "queue", r, &d);
 		return;
 	}
@@ -192,7 +194,7 @@ void nr__serve_job_page(struct nr__serve_req *q, const char *sel)
 	nr_buf_addf(&title, "netrig: job %.8s", j.id);
 	nr_report_html_begin(&out, title.buf, j.campaign, nr__serve_nav);
 	nr_buf_adds(&out, "<h2 id=\"job\">Job</h2>\n<p>");
-	nr_report_html_badge(&out, j.status);
+	nr_report_html_badge(&out, nr_job_status_name(j.status));
 	if (j.run_id[0]) {
 		nr_buf_adds(&out, " ");
 		nr__serve_link(&out, "/runs/", j.run_id, NULL, "its run");
@@ -218,7 +220,7 @@ void nr__serve_job_page(struct nr__serve_req *q, const char *sel)
 	kv_time(&out, "queued", j.created_us);
 	kv_time(&out, "started", j.started_us);
 	kv_time(&out, "finished", j.finished_us);
-	if (!strcmp(j.status, NR_JOB_RUNNING))
+	if (j.status == NR_JOB_RUNNING)
 		kv_time(&out, "lease until", j.lease_until_us);
 	nr_buf_adds(&out, "</dl>\n");
 	if (j.reasons) {
@@ -276,7 +278,7 @@ static int attempt_log(struct nr__serve_req *q, const struct nr_attempt_rec *a, 
 	if ((r = nr_store_outputs_get(q->st, a->id, &o, &n, d)) < 0)
 		return r;
 	nr_buf_addf(out, "<h4>attempt %d (repeat %d) ", a->number, a->repeat + 1);
-	nr_report_html_badge(out, a->outcome);
+	nr_report_html_badge(out, nr_attempt_outcome_name(a->outcome));
 	nr_buf_addf(out, " exit %d", a->exit_code);
 	if (a->superseded)
 		nr_buf_adds(out, ", superseded by a rerun");
@@ -337,7 +339,7 @@ void nr__serve_run_log_page(struct nr__serve_req *q, const char *sel)
 	nr_buf_addf(&title, "netrig log: %s %s", run.campaign, run.short_id);
 	nr_report_html_begin(&out, title.buf, run.id, nr__serve_nav);
 	nr_buf_adds(&out, "<p class=\"pick\">");
-	nr_report_html_badge(&out, run.status);
+	nr_report_html_badge(&out, nr_run_status_name(run.status));
 	nr_buf_adds(&out, " ");
 	nr__serve_link(&out, "/runs/", run.id, NULL, "the run's report");
 	nr_buf_adds(&out, " &#183; campaign ");
@@ -355,7 +357,7 @@ void nr__serve_run_log_page(struct nr__serve_req *q, const char *sel)
 		nr_buf_adds(&out, "<h3>");
 		nr_report_xml_escape(&out, cases[i].key);
 		nr_buf_adds(&out, " ");
-		nr_report_html_badge(&out, cases[i].status);
+		nr_report_html_badge(&out, nr_case_status_name(cases[i].status));
 		nr_buf_adds(&out, "</h3>\n");
 		if ((r = nr_store_attempts_list(q->st, cases[i].id, &at, &n_at, &d)) < 0)
 			goto fail;

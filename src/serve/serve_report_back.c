@@ -202,26 +202,26 @@ static int report_final(struct nr__serve_reporter *rp, const struct nr_job_rec *
 	} else {
 		url = nr_xasprintf("%s/api/v1/jobs/%s", rp->srv->self_url, j->id);
 	}
-	if (!strcmp(j->status, NR_JOB_CANCELLED))
+	if (j->status == NR_JOB_CANCELLED)
 		state = "error";
-	else if (!strcmp(j->status, NR_JOB_DONE) && verdict && !strcmp(verdict, "passed"))
+	else if (j->status == NR_JOB_DONE && verdict && !strcmp(verdict, "passed"))
 		state = "success";
-	else if (!strcmp(j->status, NR_JOB_DONE) || !strcmp(j->status, NR_JOB_FAILED))
+	else if (j->status == NR_JOB_DONE || j->status == NR_JOB_FAILED)
 		state = run.id[0] ? "failure" : "error"; /* no run: the job, not the code, failed */
 	else
 		state = "error";
-	if (!strcmp(j->status, NR_JOB_CANCELLED))
+	if (j->status == NR_JOB_CANCELLED)
 		nr_buf_addf(&desc, "cancelled%s%s", j->cancelled_by ? " by " : "",
 			    j->cancelled_by ? j->cancelled_by : "");
 	else if (run.id[0])
-		nr_buf_addf(&desc, "%s: %lld of %lld cases passed, %lld failed", verdict ? verdict : j->status,
+		nr_buf_addf(&desc, "%s: %lld of %lld cases passed, %lld failed", verdict ? verdict : nr_job_status_name(j->status),
 			    (long long)run.n_passed, (long long)run.n_cases, (long long)run.n_failed);
 	else
-		nr_buf_addf(&desc, "job %s without a run", j->status);
+		nr_buf_addf(&desc, "job %s without a run", nr_job_status_name(j->status));
 	r = post_status(rp, o, state, j->campaign, url, desc.buf, d);
 	if (r == 0 && o->pr) {
 		nr_buf_addf(&text, "### netrig: %s: %s\n\nJob `%s` on commit %s: %s. [The run's page](%s)\n\n",
-			    j->campaign, verdict ? verdict : j->status, j->id, o->sha, desc.buf, url);
+			    j->campaign, verdict ? verdict : nr_job_status_name(j->status), j->id, o->sha, desc.buf, url);
 		if (md.len > COMMENT_MAX) {
 			md.len = COMMENT_MAX;
 			md.buf[md.len] = '\0';
@@ -271,7 +271,7 @@ static void mark(struct nr__serve_reporter *rp, const char *id, const char *what
 
 static void report_one(struct nr__serve_reporter *rp, const struct nr_job_rec *j)
 {
-	bool ended = strcmp(j->status, NR_JOB_QUEUED) && strcmp(j->status, NR_JOB_RUNNING);
+	bool ended = j->status != NR_JOB_QUEUED && j->status != NR_JOB_RUNNING;
 	struct wait *w = wait_of(rp, j->id, false);
 	struct nr_diag d = { 0 };
 	struct origin o;

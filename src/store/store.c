@@ -333,7 +333,7 @@ void nr__store_run_seen(struct nr_run_rec *r, const char *prev_id, const char *n
 
 	short_id(r->short_id, r->id, prev_id, next_id);
 	r->controller_state = NR_CONTROLLER_UNKNOWN;
-	if (!r->status || strcmp(r->status, NR_RUN_RUNNING) != 0)
+	if (r->status != NR_RUN_RUNNING)
 		return;
 	if (gethostname(host, sizeof(host)) < 0 || !r->controller ||
 	    strncmp(host, r->controller, sizeof(host)) != 0)
@@ -352,19 +352,20 @@ const char *nr_run_status_text(const struct nr_run_rec *r, char *buf, size_t siz
 
 	switch (r->controller_state) {
 	case NR_CONTROLLER_GONE:
-		snprintf(buf, size, "%s (controller gone)", r->status);
+		snprintf(buf, size, "%s (controller gone)", nr_run_status_name(r->status));
 		return buf;
 	case NR_CONTROLLER_ELSEWHERE:
 		age_s = r->heartbeat_us ? (nr_wall_us() - r->heartbeat_us) / 1000000 : -1;
 		if (age_s >= 0)
-			snprintf(buf, size, "%s (on %s, no heartbeat for %lld s)", r->status,
+			snprintf(buf, size, "%s (on %s, no heartbeat for %lld s)",
+				 nr_run_status_name(r->status),
 				 r->controller ? r->controller : "another host", (long long)age_s);
 		else
-			snprintf(buf, size, "%s (on %s)", r->status,
+			snprintf(buf, size, "%s (on %s)", nr_run_status_name(r->status),
 				 r->controller ? r->controller : "another host");
 		return buf;
 	default:
-		return r->status ? r->status : "?";
+		return nr_run_status_name(r->status);
 	}
 }
 
@@ -377,7 +378,6 @@ void nr_run_rec_release(struct nr_run_rec *r)
 	free(r->commit);
 	free(r->branch);
 	free(r->labels);
-	free(r->status);
 	free(r->reason);
 	free(r->controller);
 	free(r->version);
@@ -401,7 +401,6 @@ void nr_case_rec_release(struct nr_case_rec *c)
 	free(c->test);
 	free(c->key);
 	free(c->params);
-	free(c->status);
 	free(c->hosts);
 	free(c->error);
 	memset(c, 0, sizeof(*c));
@@ -409,7 +408,6 @@ void nr_case_rec_release(struct nr_case_rec *c)
 
 void nr_attempt_rec_release(struct nr_attempt_rec *a)
 {
-	free(a->outcome);
 	free(a->error);
 	memset(a, 0, sizeof(*a));
 }

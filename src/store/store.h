@@ -22,31 +22,13 @@
 #include "base/err.h"
 #include "base/rand.h"
 #include "base/str.h"
-#include "parse/parse.h"
+#include "metric/metric.h"
 
 #define NR_STORE_SCHEMA_VERSION 9
 
 struct nr_store;
 
-/* Run statuses. */
-#define NR_RUN_RUNNING "running"
-#define NR_RUN_PASSED "passed"
-#define NR_RUN_FAILED "failed"
-#define NR_RUN_INTERRUPTED "interrupted" /* SIGINT/SIGTERM; resumable */
-#define NR_RUN_STOPPED "stopped"         /* the breaker tripped, or the store failed; resumable */
-
-/* Case statuses. */
-#define NR_CASE_PENDING "pending"
-#define NR_CASE_RUNNING "running"
-#define NR_CASE_PASSED "passed"
-#define NR_CASE_FAILED "failed"
-
-/* Attempt outcomes. */
-#define NR_ATTEMPT_PASSED "passed"
-#define NR_ATTEMPT_FAILED "failed"           /* a main role exited non-zero */
-#define NR_ATTEMPT_TIMEOUT "timeout"
-#define NR_ATTEMPT_PARSE_ERROR "parse_error" /* exit 0, but the output did not parse */
-#define NR_ATTEMPT_ERROR "error"             /* could not start, not ready, ... */
+/* Run and case statuses, attempt outcomes, job statuses: metric/state.h. */
 
 /* Whether a running run's controller still lives, as this machine can tell. */
 enum nr_controller_state {
@@ -65,7 +47,7 @@ struct nr_run_rec {
 	char *commit;      /* NULL when unknown */
 	char *branch;      /* NULL when unknown */
 	char *labels;      /* JSON object text */
-	char *status;
+	enum nr_run_status status;
 	char *reason;      /* why it failed or stopped; NULL */
 	char *controller;  /* host name of the machine that ran it */
 	char *version;     /* netrig's */
@@ -103,7 +85,7 @@ struct nr_case_rec {
 	char *test;
 	char *key;        /* "test/a=1,b=x" */
 	char *params;     /* JSON object text */
-	char *status;
+	enum nr_case_status status; /* UNKNOWN when added: pending */
 	int repeats;      /* planned */
 	int repeats_done; /* repeats with a passing attempt */
 	int attempts;     /* attempts made so far */
@@ -118,7 +100,7 @@ struct nr_attempt_rec {
 	char case_id[NR_UUID_LEN + 1];
 	int number;       /* 1-based within the case */
 	int repeat;       /* 0-based */
-	char *outcome;
+	enum nr_attempt_outcome outcome;
 	int exit_code;    /* of the main role(s): the first non-zero, else 0; -1: signal */
 	int signal;
 	int64_t started_us, finished_us;
@@ -360,13 +342,6 @@ int nr_store_merge(struct nr_store *st, const char *source, struct nr_merge_stat
 
 /* ---- the job queue (jobs table) ---- */
 
-/* Job statuses. */
-#define NR_JOB_QUEUED "queued"
-#define NR_JOB_RUNNING "running" /* a worker holds its lease */
-#define NR_JOB_DONE "done"
-#define NR_JOB_FAILED "failed"
-#define NR_JOB_CANCELLED "cancelled"
-
 /*
  * A job: a campaign to run when a worker that offers what it needs is
  * free. The campaign is its file's text (config, with its name and path),
@@ -398,7 +373,7 @@ struct nr_job_rec {
 	char *needs;         /* JSON array of "K=V" a worker must offer, all of them; "[]" */
 	char *labels;        /* JSON object, given to the run's labels */
 	char *requester;     /* who submitted it */
-	char *status;        /* NR_JOB_* */
+	enum nr_job_status status;
 	char *worker;        /* the worker that holds (or held last) its lease, or NULL */
 	int64_t lease_until_us; /* while running: the lease ends then unless renewed */
 	int tries;           /* claims so far */
@@ -453,8 +428,8 @@ int nr_store_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec *
 /* Record what was reported of a job to where it came from (its origin): "pending" or "final". */
 int nr_store_job_reported(struct nr_store *st, const char *id, const char *what, int64_t now_us,
 			  struct nr_diag *d);
-/* Jobs, oldest first; status NULL: all. */
-int nr_store_jobs_list(struct nr_store *st, const char *status, struct nr_job_rec **ret,
+/* Jobs, oldest first; status NR_JOB_UNKNOWN: all. */
+int nr_store_jobs_list(struct nr_store *st, enum nr_job_status status, struct nr_job_rec **ret,
 		       size_t *ret_n, struct nr_diag *d);
 /*
  * Whether a job's repository form is one a worker may check out: repo a

@@ -59,10 +59,12 @@ int nr_store_job_reported(struct nr_store *st, const char *id, const char *what,
 	RETURN_JOB_RETRIED(st, d, st->ops->job_reported(st, id, what, now_us, d));
 }
 
-int nr_store_jobs_list(struct nr_store *st, const char *status, struct nr_job_rec **ret,
+int nr_store_jobs_list(struct nr_store *st, enum nr_job_status status, struct nr_job_rec **ret,
 		       size_t *ret_n, struct nr_diag *d)
 {
-	RETURN_JOB_RETRIED(st, d, st->ops->jobs_list(st, status, NULL, ret, ret_n, d));
+	const char *name = status ? nr_job_status_name(status) : NULL;
+
+	RETURN_JOB_RETRIED(st, d, st->ops->jobs_list(st, name, NULL, ret, ret_n, d));
 }
 
 int nr_store_job_get(struct nr_store *st, const char *selector, struct nr_job_rec *ret,
@@ -120,7 +122,7 @@ void nr__store_job_read(struct nr_job_rec *j, const char *const col[NR__STORE_JO
 	j->needs = dup_or_null(col[9] ? col[9] : "[]");
 	j->labels = dup_or_null(col[10] ? col[10] : "{}");
 	j->requester = dup_or_null(col[11]);
-	j->status = dup_or_null(col[12]);
+	j->status = nr_job_status_of(col[12]);
 	j->worker = dup_or_null(col[13]);
 	j->lease_until_us = num(col[14]);
 	j->tries = (int)num(col[15]);
@@ -154,7 +156,6 @@ void nr_job_rec_release(struct nr_job_rec *j)
 	free(j->needs);
 	free(j->labels);
 	free(j->requester);
-	free(j->status);
 	free(j->worker);
 	free(j->reasons);
 	memset(j, 0, sizeof(*j));

@@ -332,7 +332,7 @@ static int pg_run_create(struct nr_store *base, const struct nr_run_rec *run,
 	nr__pg_text(&p, run->commit);
 	nr__pg_text(&p, run->branch);
 	nr__pg_text(&p, run->labels ? run->labels : "{}");
-	nr__pg_text(&p, run->status);
+	nr__pg_text(&p, nr_run_status_name(run->status));
 	nr__pg_text(&p, run->reason);
 	nr__pg_text(&p, run->controller);
 	nr__pg_text(&p, run->version);
@@ -365,7 +365,7 @@ static int pg_run_create(struct nr_store *base, const struct nr_run_rec *run,
 		nr__pg_text(&p, c->test);
 		nr__pg_text(&p, c->key);
 		nr__pg_text(&p, c->params ? c->params : "{}");
-		nr__pg_text(&p, c->status ? c->status : NR_CASE_PENDING);
+		nr__pg_text(&p, nr_case_status_name(c->status ? c->status : NR_CASE_PENDING));
 		nr__pg_int(&p, c->repeats);
 		nr__pg_int(&p, c->repeats_done);
 		nr__pg_int(&p, c->attempts);
@@ -396,7 +396,7 @@ static int pg_run_update(struct nr_store *base, const struct nr_run_rec *run,
 	struct nr__pg_params p = { 0 };
 
 	nr__pg_batch_begin(st, &b, d);
-	nr__pg_text(&p, run->status);
+	nr__pg_text(&p, nr_run_status_name(run->status));
 	nr__pg_text(&p, run->reason);
 	nr__pg_int(&p, run->pid);
 	nr__pg_text(&p, run->pid_start);
@@ -405,7 +405,7 @@ static int pg_run_update(struct nr_store *base, const struct nr_run_rec *run,
 	nr__pg_text(&p, run->id);
 	nr__pg_batch_add(&b, SQL_RUN_UPDATE, &p);
 	nr__pg_params_release(&p);
-	if (strcmp(run->status, NR_RUN_RUNNING) != 0) {
+	if (run->status != NR_RUN_RUNNING) {
 		nr__pg_text(&p, run->id);
 		nr__pg_batch_add(&b, SQL_CASES_PENDING, &p);
 		nr__pg_params_release(&p);
@@ -433,13 +433,13 @@ static int pg_run_claim(struct nr_store *base, const struct nr_run_rec *was,
 	PGresult *res = NULL;
 	int r;
 
-	nr__pg_text(&p, now->status);
+	nr__pg_text(&p, nr_run_status_name(now->status));
 	nr__pg_text(&p, now->controller);
 	nr__pg_int(&p, now->pid);
 	nr__pg_text(&p, now->pid_start);
 	nr__pg_int(&p, nr_wall_us());
 	nr__pg_text(&p, was->id);
-	nr__pg_text(&p, was->status);
+	nr__pg_text(&p, nr_run_status_name(was->status));
 	nr__pg_int(&p, was->pid);
 	nr__pg_text(&p, was->pid_start);
 	r = nr__pg_exec(st, SQL_RUN_CLAIM, &p, &res, d);
@@ -464,7 +464,7 @@ static void add_case_update(struct nr__pg_batch *b, const struct nr_case_rec *c)
 {
 	struct nr__pg_params p = { 0 };
 
-	nr__pg_text(&p, c->status);
+	nr__pg_text(&p, nr_case_status_name(c->status));
 	nr__pg_int(&p, c->repeats_done);
 	nr__pg_int(&p, c->attempts);
 	nr__pg_time(&p, c->started_us);
@@ -715,7 +715,7 @@ static int pg_attempt_save(struct nr_store *base, const struct nr_case_rec *case
 	nr__pg_text(&p, a->case_id);
 	nr__pg_int(&p, a->number);
 	nr__pg_int(&p, a->repeat);
-	nr__pg_text(&p, a->outcome);
+	nr__pg_text(&p, nr_attempt_outcome_name(a->outcome));
 	nr__pg_int(&p, a->exit_code);
 	nr__pg_int(&p, a->signal);
 	nr__pg_int(&p, a->started_us);

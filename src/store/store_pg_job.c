@@ -119,7 +119,7 @@ int nr__pg_job_update(struct nr_store *base, const struct nr_job_rec *j, const c
 {
 	struct nr__pg_params p = { 0 };
 
-	nr__pg_text(&p, j->status);
+	nr__pg_text(&p, nr_job_status_name(j->status));
 	nr__pg_time(&p, j->lease_until_us);
 	nr__pg_text(&p, j->run_id[0] ? j->run_id : NULL);
 	nr__pg_int(&p, j->failures);

@@ -71,7 +71,7 @@ static int read_run(const PGresult *res, int row, void *rec, struct nr_diag *d)
 	r->commit = nr__pg_col_text(res, row, 5);
 	r->branch = nr__pg_col_text(res, row, 6);
 	r->labels = nr__pg_col_text(res, row, 7);
-	r->status = nr__pg_col_text(res, row, 8);
+	r->status = nr_run_status_of(PQgetvalue(res, row, 8));
 	r->reason = nr__pg_col_text(res, row, 9);
 	r->controller = nr__pg_col_text(res, row, 10);
 	r->version = nr__pg_col_text(res, row, 11);
@@ -283,7 +283,7 @@ static int read_case(const PGresult *res, int row, void *rec, struct nr_diag *d)
 	c->test = nr__pg_col_text(res, row, 3);
 	c->key = nr__pg_col_text(res, row, 4);
 	c->params = nr__pg_col_text(res, row, 5);
-	c->status = nr__pg_col_text(res, row, 6);
+	c->status = nr_case_status_of(PQgetvalue(res, row, 6));
 	c->repeats = (int)nr__pg_col_i64(res, row, 7);
 	c->repeats_done = (int)nr__pg_col_i64(res, row, 8);
 	c->attempts = (int)nr__pg_col_i64(res, row, 9);
@@ -326,7 +326,7 @@ static int read_attempt(const PGresult *res, int row, void *rec, struct nr_diag 
 	nr__pg_col_id(res, row, 1, a->case_id);
 	a->number = (int)nr__pg_col_i64(res, row, 2);
 	a->repeat = (int)nr__pg_col_i64(res, row, 3);
-	a->outcome = nr__pg_col_text(res, row, 4);
+	a->outcome = nr_attempt_outcome_of(PQgetvalue(res, row, 4));
 	a->exit_code = (int)nr__pg_col_i64(res, row, 5);
 	a->signal = (int)nr__pg_col_i64(res, row, 6);
 	a->started_us = nr__pg_col_i64(res, row, 7);

@@ -28,7 +28,7 @@ void nr_store_prune_select(const struct nr_run_rec *runs, size_t n, const struct
 
 	for (i = 0; i < n; i++) {
 		/* a run still running (or whose controller may come back) is never touched */
-		if (!strcmp(runs[i].status, NR_RUN_RUNNING))
+		if (runs[i].status == NR_RUN_RUNNING)
 			continue;
 		if (rule->keep_runs && among_newest(runs, i, rule->keep_runs))
 			continue;

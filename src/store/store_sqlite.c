@@ -455,7 +455,7 @@ static int insert_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 	nr__sqlite_bind_text(s, 4, c->test);
 	nr__sqlite_bind_text(s, 5, c->key);
 	nr__sqlite_bind_text(s, 6, c->params ? c->params : "{}");
-	nr__sqlite_bind_text(s, 7, c->status ? c->status : NR_CASE_PENDING);
+	nr__sqlite_bind_text(s, 7, nr_case_status_name(c->status ? c->status : NR_CASE_PENDING));
 	sqlite3_bind_int(s, 8, c->repeats);
 	sqlite3_bind_int(s, 9, c->repeats_done);
 	sqlite3_bind_int(s, 10, c->attempts);
@@ -493,7 +493,7 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		nr__sqlite_bind_text(s, 6, run->commit);
 		nr__sqlite_bind_text(s, 7, run->branch);
 		nr__sqlite_bind_text(s, 8, run->labels ? run->labels : "{}");
-		nr__sqlite_bind_text(s, 9, run->status);
+		nr__sqlite_bind_text(s, 9, nr_run_status_name(run->status));
 		nr__sqlite_bind_text(s, 10, run->reason);
 		nr__sqlite_bind_text(s, 11, run->controller);
 		nr__sqlite_bind_text(s, 12, run->version);
@@ -538,7 +538,7 @@ static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
 	r = nr__store_sqlite_prepare(db, "UPDATE runs SET status = ?, reason = ?, pid = ?, pid_start = ?,"
 			" heartbeat = ?, finished_at = ? WHERE id = ?", &s, d);
 	if (r == 0) {
-		nr__sqlite_bind_text(s, 1, run->status);
+		nr__sqlite_bind_text(s, 1, nr_run_status_name(run->status));
 		nr__sqlite_bind_text(s, 2, run->reason);
 		sqlite3_bind_int(s, 3, run->pid);
 		nr__sqlite_bind_text(s, 4, run->pid_start);
@@ -548,7 +548,7 @@ static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
 		r = step_done(db, &s, d);
 	}
 	/* the case in flight when the run ended is pending again, not 'running' for ever */
-	if (r == 0 && strcmp(run->status, NR_RUN_RUNNING) != 0 &&
+	if (r == 0 && run->status != NR_RUN_RUNNING &&
 	    (r = nr__store_sqlite_prepare(db, "UPDATE cases SET status = 'pending' WHERE run_id = ?"
 			     " AND status = 'running'", &s, d)) == 0) {
 		nr__sqlite_bind_text(s, 1, run->id);
@@ -571,13 +571,13 @@ static int sqlite_run_claim(struct nr_store *st, const struct nr_run_rec *was,
 
 	if (r < 0)
 		return r;
-	nr__sqlite_bind_text(s, 1, now->status);
+	nr__sqlite_bind_text(s, 1, nr_run_status_name(now->status));
 	nr__sqlite_bind_text(s, 2, now->controller);
 	sqlite3_bind_int(s, 3, now->pid);
 	nr__sqlite_bind_text(s, 4, now->pid_start);
 	sqlite3_bind_int64(s, 5, nr_wall_us());
 	nr__sqlite_bind_text(s, 6, was->id);
-	nr__sqlite_bind_text(s, 7, was->status);
+	nr__sqlite_bind_text(s, 7, nr_run_status_name(was->status));
 	sqlite3_bind_int(s, 8, was->pid);
 	nr__sqlite_bind_text(s, 9, was->pid_start);
 	if ((r = step_done(db, &s, d)) < 0)
@@ -595,7 +595,7 @@ static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 
 	if (r < 0)
 		return r;
-	nr__sqlite_bind_text(s, 1, c->status);
+	nr__sqlite_bind_text(s, 1, nr_case_status_name(c->status));
 	sqlite3_bind_int(s, 2, c->repeats_done);
 	sqlite3_bind_int(s, 3, c->attempts);
 	nr__sqlite_bind_time(s, 4, c->started_us);
@@ -782,7 +782,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		nr__sqlite_bind_text(s, 2, a->case_id);
 		sqlite3_bind_int(s, 3, a->number);
 		sqlite3_bind_int(s, 4, a->repeat);
-		nr__sqlite_bind_text(s, 5, a->outcome);
+		nr__sqlite_bind_text(s, 5, nr_attempt_outcome_name(a->outcome));
 		sqlite3_bind_int(s, 6, a->exit_code);
 		sqlite3_bind_int(s, 7, a->signal);
 		sqlite3_bind_int64(s, 8, a->started_us);
@@ -928,7 +928,7 @@ static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 	r->commit = nr__sqlite_col_text(s, 5);
 	r->branch = nr__sqlite_col_text(s, 6);
 	r->labels = nr__sqlite_col_text(s, 7);
-	r->status = nr__sqlite_col_text(s, 8);
+	r->status = nr_run_status_of((const char *)sqlite3_column_text(s, 8));
 	r->reason = nr__sqlite_col_text(s, 9);
 	r->controller = nr__sqlite_col_text(s, 10);
 	r->version = nr__sqlite_col_text(s, 11);
@@ -1075,7 +1075,7 @@ static int read_case(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	c->test = nr__sqlite_col_text(s, 3);
 	c->key = nr__sqlite_col_text(s, 4);
 	c->params = nr__sqlite_col_text(s, 5);
-	c->status = nr__sqlite_col_text(s, 6);
+	c->status = nr_case_status_of((const char *)sqlite3_column_text(s, 6));
 	c->repeats = sqlite3_column_int(s, 7);
 	c->repeats_done = sqlite3_column_int(s, 8);
 	c->attempts = sqlite3_column_int(s, 9);
@@ -1112,7 +1112,7 @@ static int read_attempt(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	col_id(s, 1, a->case_id);
 	a->number = sqlite3_column_int(s, 2);
 	a->repeat = sqlite3_column_int(s, 3);
-	a->outcome = nr__sqlite_col_text(s, 4);
+	a->outcome = nr_attempt_outcome_of((const char *)sqlite3_column_text(s, 4));
 	a->exit_code = sqlite3_column_int(s, 5);
 	a->signal = sqlite3_column_int(s, 6);
 	a->started_us = sqlite3_column_int64(s, 7);

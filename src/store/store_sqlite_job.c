@@ -166,7 +166,7 @@ int nr__store_sqlite_job_update(struct nr_store *st, const struct nr_job_rec *j,
 
 	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_UPDATE, &s, d)) < 0)
 		return r;
-	nr__sqlite_bind_text(s, 1, j->status);
+	nr__sqlite_bind_text(s, 1, nr_job_status_name(j->status));
 	nr__sqlite_bind_time(s, 2, j->lease_until_us);
 	nr__sqlite_bind_text(s, 3, j->run_id[0] ? j->run_id : NULL);
 	sqlite3_bind_int(s, 4, j->failures);

@@ -118,7 +118,7 @@ static int lease_start(struct lease *l, const struct nr_worker_opts *o, const st
 	memset(l, 0, sizeof(*l));
 	l->o = o;
 	memcpy(l->job.id, job->id, sizeof(job->id));
-	l->job.status = (char *)NR_JOB_RUNNING;
+	l->job.status = NR_JOB_RUNNING;
 	l->job.failures = job->failures;
 	l->job.reasons = job->reasons;
 	l->halt_w = halt_w;
@@ -162,7 +162,7 @@ struct job_ctx {
  * back, or failed for good after NR_WORKER_MAX_FAILURES in a row). The
  * reason goes into the job's reasons (a failure) or stays the last word.
  */
-static int record(struct job_ctx *jc, const char *status, bool failure, const char *why)
+static int record(struct job_ctx *jc, enum nr_job_status status, bool failure, const char *why)
 {
 	struct nr_job_rec *job = jc->job;
 	struct nr_buf reasons = NR_BUF_INIT;
@@ -176,16 +176,15 @@ static int record(struct job_ctx *jc, const char *status, bool failure, const ch
 	if (failure) {
 		job->failures++;
 		status = job->failures >= NR_WORKER_MAX_FAILURES ? NR_JOB_FAILED : NR_JOB_QUEUED;
-	} else if (!strcmp(status, NR_JOB_DONE)) {
+	} else if (status == NR_JOB_DONE) {
 		job->failures = 0;
 	}
-	free(job->status);
-	job->status = nr_xstrdup(status);
+	job->status = status;
 	free(job->reasons);
 	job->reasons = reasons.len ? nr_buf_detach(&reasons, NULL) : NULL;
 	nr_buf_release(&reasons);
 	job->lease_until_us = 0;
-	job->finished_us = strcmp(status, NR_JOB_QUEUED) ? nr_wall_us() : 0;
+	job->finished_us = status != NR_JOB_QUEUED ? nr_wall_us() : 0;
 	r = nr_store_job_update(jc->st, job, jc->o->name, &d);
 	if (r == -EBUSY)
 		note(jc->o, "job %.8s: its lease was gone (taken over or cancelled): not recorded", job->id);
@@ -193,7 +192,8 @@ static int record(struct job_ctx *jc, const char *status, bool failure, const ch
 		note(jc->o, "job %.8s: cannot record it: %s", job->id, nr_diag_msg(&d));
 	else
 		note(jc->o, "job %.8s: %s%s%s", job->id,
-		     failure && !strcmp(status, NR_JOB_QUEUED) ? "given back after a failed try" : status,
+		     failure && status == NR_JOB_QUEUED ? "given back after a failed try"
+							   : nr_job_status_name(status),
 		     why ? ": " : "", why ? why : "");
 	return r;
 }
@@ -288,9 +288,9 @@ static int record_run(struct job_ctx *jc, const struct nr_run_summary *sum, bool
 		     jc->job->id, sum->run_id);
 		return 0;
 	}
-	if (!strcmp(sum->status, NR_RUN_PASSED))
+	if (sum->status == NR_RUN_PASSED)
 		return record(jc, NR_JOB_DONE, false, NULL);
-	if (!strcmp(sum->status, NR_RUN_FAILED)) {
+	if (sum->status == NR_RUN_FAILED) {
 		/* a failed case is the job's result, not the worker's fault: not tried again */
 		snprintf(why, sizeof(why), "run %.8s failed: %zu of %zu cases failed", sum->run_id,
 			 sum->failed, sum->total);
@@ -301,7 +301,8 @@ static int record_run(struct job_ctx *jc, const struct nr_run_summary *sum, bool
 			 sum->run_id);
 		return record(jc, NR_JOB_QUEUED, false, why);
 	}
-	snprintf(why, sizeof(why), "run %.8s %s%s%s", sum->run_id, sum->status, sum->reason[0] ? ": " : "",
+	snprintf(why, sizeof(why), "run %.8s %s%s%s", sum->run_id, nr_run_status_name(sum->status),
+		 sum->reason[0] ? ": " : "",
 		 sum->reason);
 	return record(jc, NR_JOB_QUEUED, true, why);
 }
@@ -332,9 +333,9 @@ static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct 
 	if (job->run_id[0] && nr_store_run_get(st, job->run_id, &run, NULL) < 0)
 		memset(run.id, 0, sizeof(run.id));
 	/* a run that ended before its worker could say so */
-	if (run.id[0] && (!strcmp(run.status, NR_RUN_PASSED) || !strcmp(run.status, NR_RUN_FAILED))) {
+	if (run.id[0] && nr_run_status_final(run.status)) {
 		memcpy(rs.run_id, run.id, sizeof(rs.run_id));
-		snprintf(rs.status, sizeof(rs.status), "%s", run.status);
+		rs.status = run.status;
 		rs.total = (size_t)run.n_cases;
 		rs.failed = (size_t)run.n_failed;
 		record_run(&jc, &rs, false);
@@ -413,9 +414,9 @@ static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct 
 	else
 		record_run(&jc, &rs, lost);
 out:
-	if (!strcmp(job->status, NR_JOB_DONE))
+	if (job->status == NR_JOB_DONE)
 		sum->done++;
-	else if (!strcmp(job->status, NR_JOB_FAILED))
+	else if (job->status == NR_JOB_FAILED)
 		sum->failed++;
 	else
 		sum->given_back++;

@@ -54,7 +54,7 @@ NR_STORE_TEST(job_claims_the_oldest_job_whose_needs_it_offers)
 	add_job(st, "any2", "[]", t + 3, id[3]);
 	/* offering nothing: the jobs that need nothing, oldest first */
 	CHECK_STR(claim(st, "w1", "[]", t, &j), "any");
-	CHECK_STR(j.status, NR_JOB_RUNNING);
+	CHECK_EQ(j.status, NR_JOB_RUNNING);
 	CHECK_STR(j.worker, "w1");
 	CHECK_EQ(j.tries, 1);
 	CHECK_EQ(j.lease_until_us, t + 10000000);
@@ -98,14 +98,13 @@ NR_STORE_TEST(job_whose_lease_ends_goes_to_the_next_worker_and_the_first_can_no_
 	a.lease_until_us = t + 20000000;
 	CHECK(nr_store_job_update(st, &a, "w1", NULL) == -EBUSY);
 	/* w2 finishes it */
-	free(b.status);
-	b.status = strdup(NR_JOB_DONE);
+	b.status = NR_JOB_DONE;
 	b.finished_us = t + 10000002;
 	b.lease_until_us = 0;
 	CHECK_OK(nr_store_job_update(st, &b, "w2", NULL));
 	CHECK(nr_store_job_update(st, &b, "w2", NULL) == -EBUSY); /* ended: no more writes */
 	CHECK_OK(nr_store_job_get(st, id, &got, NULL));
-	CHECK_STR(got.status, NR_JOB_DONE);
+	CHECK_EQ(got.status, NR_JOB_DONE);
 	CHECK_EQ(got.finished_us, t + 10000002);
 	CHECK_EQ(got.lease_until_us, 0);
 	CHECK_STR(claim(st, "w3", "[]", t + 99999999, &b), "");
@@ -254,7 +253,7 @@ NR_STORE_TEST(job_keeps_its_repository_form_origin_canceller_and_what_was_report
 	CHECK_STR(got.reported, "pending");
 	CHECK_EQ(got.reported_us, t + 1);
 	CHECK_STR(got.cancelled_by, "bob");
-	CHECK_STR(got.status, NR_JOB_CANCELLED);
+	CHECK(got.status == NR_JOB_CANCELLED);
 	nr_job_rec_release(&got);
 	CHECK(nr_store_job_reported(st, "0190a0b0-0000-7000-8000-00000000beef", "final", t, NULL) ==
 	      NR_ENOTFOUND);

@@ -378,10 +378,11 @@ NR_TEST(limits_reported_in_every_format)
 {
 	static const char text[] = "limits: {lat: {max: 50us}}\ntests: [{name: t, run: [echo]}]\n";
 	static const double slow[] = { 55, 60, 62 }, fast[] = { 10, 11, 12 };
-	struct nr_run_rec run = { .id = "01a2", .short_id = "01a2", .campaign = "c", .status = "passed" };
+	struct nr_run_rec run = { .id = "01a2", .short_id = "01a2", .campaign = "c",
+				  .status = NR_RUN_PASSED };
 	struct nr_case_rec cases[2] = {
-		{ .ordinal = 1, .test = "t", .key = "t/a=1", .status = "passed" },
-		{ .ordinal = 2, .test = "t", .key = "t/a=2", .status = "passed" },
+		{ .ordinal = 1, .test = "t", .key = "t/a=1", .status = NR_CASE_PASSED },
+		{ .ordinal = 2, .test = "t", .key = "t/a=2", .status = NR_CASE_PASSED },
 	};
 	struct nr_campaign *c = NULL;
 	struct nr_diag d = { 0 };
@@ -436,7 +437,7 @@ NR_TEST(limits_reported_in_every_format)
 	CHECK_CONTAINS(out.buf, "<span class=\"badge b-critical\">critical</span></td><td>t/a=1</td>");
 	CHECK_CONTAINS(out.buf, "limits breached");
 	/* the run's own failure still comes first */
-	run.status = "failed";
+	run.status = NR_RUN_FAILED;
 	CHECK_STR(nr_report_verdict(&rep), "failed");
 	nr_buf_release(&out);
 	free(res);
@@ -455,11 +456,12 @@ struct best_fixture {
 	struct nr_run_rec run;
 };
 
-static void best_case(struct best_fixture *f, const char *test, const char *key, const char *status)
+static void best_case(struct best_fixture *f, const char *test, const char *key,
+		      enum nr_case_status status)
 {
 	f->cases[f->n_cases++] = (struct nr_case_rec){ .ordinal = (int64_t)f->n_cases + 1,
 						       .test = (char *)test, .key = (char *)key,
-						       .status = (char *)status,
+						       .status = status,
 						       .params = "{\"a\":\"1\"}" };
 }
 
@@ -470,17 +472,17 @@ static void best_fixture_init(struct best_fixture *f)
 
 	memset(f, 0, sizeof(*f));
 	f->run = (struct nr_run_rec){ .id = "01a2", .short_id = "01a2", .campaign = "c",
-				      .status = "passed" };
+				      .status = NR_RUN_PASSED };
 	/* rr: lower is better; the best median is 8 (not the lowest single repeat, 5's case fails) */
-	best_case(f, "rr", "rr/a=1", "passed");
-	best_case(f, "rr", "rr/a=2", "passed");
-	best_case(f, "rr", "rr/a=3", "passed");
-	best_case(f, "rr", "rr/a=4", "failed");
+	best_case(f, "rr", "rr/a=1", NR_CASE_PASSED);
+	best_case(f, "rr", "rr/a=2", NR_CASE_PASSED);
+	best_case(f, "rr", "rr/a=3", NR_CASE_PASSED);
+	best_case(f, "rr", "rr/a=4", NR_CASE_FAILED);
 	/* tie: two cases share the best median */
-	best_case(f, "bulk", "bulk/a=1", "passed");
-	best_case(f, "bulk", "bulk/a=2", "passed");
+	best_case(f, "bulk", "bulk/a=1", NR_CASE_PASSED);
+	best_case(f, "bulk", "bulk/a=2", NR_CASE_PASSED);
 	/* none: the metric is missing from this test */
-	best_case(f, "none", "none/a=1", "passed");
+	best_case(f, "none", "none/a=1", NR_CASE_PASSED);
 	add(&f->r, "rr", "rr/a=1", "lat", "us", v10, 3);
 	add(&f->r, "rr", "rr/a=2", "lat", "us", v12, 3);
 	add(&f->r, "rr", "rr/a=3", "lat", "us", v8, 3);

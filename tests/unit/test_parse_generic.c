@@ -17,7 +17,7 @@ NR_TEST(parse_json_pointers_and_units)
 		decl("esc", "/end/a~1b/~0x", NULL, NR_BETTER_NONE),
 		decl("arr", "/end/arr/2/v", "ms", NR_BETTER_LOWER),
 	};
-	struct nr_parse_spec spec = { nr_parser_find("json"), "stdout", m, 3 };
+	struct nr_parse_spec spec = { nr_parser_find("json"), NR_STREAM_STDOUT, m, 3 };
 	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
 
 	CHECK_OK(nr_parse_run(&spec, nr_slice_str(out), &set, NULL));
@@ -32,7 +32,7 @@ NR_TEST(parse_json_pointers_and_units)
 NR_TEST(parse_json_failures_are_clear)
 {
 	struct nr_metric_decl m[] = { decl("bw", "/end/nope", NULL, NR_BETTER_HIGHER) };
-	struct nr_parse_spec spec = { nr_parser_find("json"), "stdout", m, 1 };
+	struct nr_parse_spec spec = { nr_parser_find("json"), NR_STREAM_STDOUT, m, 1 };
 	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
 	struct nr_diag d = { 0 };
 
@@ -57,7 +57,7 @@ NR_TEST(parse_regex_first_group)
 		decl("lat", "avg ([0-9.]+) usec", "us", NR_BETTER_LOWER),
 		decl("bw", "Throughput ([0-9.]+)", "Gbits/sec", NR_BETTER_HIGHER),
 	};
-	struct nr_parse_spec spec = { nr_parser_find("regex"), "stdout", m, 2 };
+	struct nr_parse_spec spec = { nr_parser_find("regex"), NR_STREAM_STDOUT, m, 2 };
 	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
 
 	CHECK_OK(nr_parse_run(&spec, nr_slice_str(out), &set, NULL));
@@ -69,9 +69,9 @@ NR_TEST(parse_regex_first_group)
 NR_TEST(parse_keyvalue_all_or_declared)
 {
 	const char *out = "throughput=123.5\nlatency_p99: 40\nname=abc\n  spaced = 7 \n";
-	struct nr_parse_spec all = { nr_parser_find("keyvalue"), "stdout", NULL, 0 };
+	struct nr_parse_spec all = { nr_parser_find("keyvalue"), NR_STREAM_STDOUT, NULL, 0 };
 	struct nr_metric_decl m[] = { decl("p99_us", "latency_p99", "us", NR_BETTER_LOWER) };
-	struct nr_parse_spec some = { nr_parser_find("keyvalue"), "stdout", m, 1 };
+	struct nr_parse_spec some = { nr_parser_find("keyvalue"), NR_STREAM_STDOUT, m, 1 };
 	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
 
 	CHECK_OK(nr_parse_run(&all, nr_slice_str(out), &set, NULL));
@@ -88,7 +88,7 @@ NR_TEST(parse_keyvalue_all_or_declared)
 NR_TEST(parse_keyvalue_declared_value_not_a_number)
 {
 	struct nr_metric_decl m[] = { decl("p99_us", "latency_p99", "us", NR_BETTER_LOWER) };
-	struct nr_parse_spec spec = { nr_parser_find("keyvalue"), "stdout", m, 1 };
+	struct nr_parse_spec spec = { nr_parser_find("keyvalue"), NR_STREAM_STDOUT, m, 1 };
 	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
 	struct nr_diag d = { 0 };
 

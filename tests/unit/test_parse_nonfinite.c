@@ -35,7 +35,7 @@ static void expect_refused(const char *parser, const char *source, const char *u
 			   bool optional, const char *out, const char *where)
 {
 	struct nr_metric_decl m = { "v", (char *)source, (char *)unit, NR_BETTER_HIGHER, optional };
-	struct nr_parse_spec spec = { nr_parser_find(parser), "stdout", &m, 1 };
+	struct nr_parse_spec spec = { nr_parser_find(parser), NR_STREAM_STDOUT, &m, 1 };
 	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
 	struct nr_diag d = { 0 };
 	int r = nr_parse_run(&spec, nr_slice_str(out), &set, &d);
@@ -116,7 +116,7 @@ NR_TEST(nonfinite_is_a_parse_failure_naming_where_in_every_generic_parser)
 
 NR_TEST(nonfinite_keyvalue_without_declared_metrics)
 {
-	struct nr_parse_spec spec = { nr_parser_find("keyvalue"), "stdout", NULL, 0 };
+	struct nr_parse_spec spec = { nr_parser_find("keyvalue"), NR_STREAM_STDOUT, NULL, 0 };
 	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
 	struct nr_diag d = { 0 };
 
@@ -160,7 +160,7 @@ static const struct nr_parser hostile = { .name = "hostile", .parse = parse_host
 
 NR_TEST(nonfinite_from_a_tool_parser_fails_the_parse)
 {
-	struct nr_parse_spec spec = { &hostile, "stdout", NULL, 0 };
+	struct nr_parse_spec spec = { &hostile, NR_STREAM_STDOUT, NULL, 0 };
 	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
 	struct nr_diag d = { 0 };
 

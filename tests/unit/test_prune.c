@@ -20,8 +20,7 @@ static void finished_run(struct nr_store *st, const char *campaign, bool running
 	if (running)
 		return;
 	CHECK_OK(nr_store_run_get(st, id, &r, NULL));
-	free(r.status);
-	r.status = strdup(NR_RUN_PASSED);
+	r.status = NR_RUN_PASSED;
 	r.finished_us = nr_wall_us();
 	r.pid = 0;
 	CHECK_OK(nr_store_run_update(st, &r, NULL));

@@ -34,9 +34,9 @@ NR_TEST(report_aggregate_median_min_max)
 
 NR_TEST(report_csv_quotes_fields)
 {
-	struct nr_run_rec run = { .campaign = "c", .status = "passed" };
+	struct nr_run_rec run = { .campaign = "c", .status = NR_RUN_PASSED };
 	struct nr_case_rec c = { .ordinal = 1, .test = "t", .key = "t/v=a%2Cb",
-				 .status = "failed", .repeats = 1, .params = "{\"v\":\"a,b\"}",
+				 .status = NR_CASE_FAILED, .repeats = 1, .params = "{\"v\":\"a,b\"}",
 				 .error = "role main: exit 1: say \"no\"" };
 	struct nr_buf out = NR_BUF_INIT;
 
@@ -89,7 +89,7 @@ static void cmp_fixture_init(struct cmp_fixture *f)
 		f->v[i].r = r[i];
 		f->cmp.counts[r[i].outcome]++;
 	}
-	f->run = (struct nr_run_rec){ .campaign = "c", .status = "passed" };
+	f->run = (struct nr_run_rec){ .campaign = "c", .status = NR_RUN_PASSED };
 	snprintf(f->run.id, sizeof(f->run.id), "01a2beef-0000-7000-8000-000000000001");
 	snprintf(f->base.id, sizeof(f->base.id), "01a2beee-0000-7000-8000-000000000001");
 	f->cmp.cand = f->run;
@@ -168,10 +168,10 @@ NR_TEST(report_run_states_one_verdict)
 	nr_report_run(&rep, NR_REPORT_TEXT, &out);
 	CHECK_CONTAINS(out.buf, "verdict: regression\n");
 	/* the run's own failure comes first */
-	f.run.status = "failed";
+	f.run.status = NR_RUN_FAILED;
 	CHECK_STR(nr_report_verdict(&rep), "failed");
 	/* no comparison possible: said, and the run decides */
-	f.run.status = "passed";
+	f.run.status = NR_RUN_PASSED;
 	rep.cmp = NULL;
 	rep.cmp_missing = "no run matches 'branch:main'";
 	CHECK_STR(nr_report_verdict(&rep), "passed");

@@ -57,7 +57,7 @@ static void fixture_init(struct fixture *f)
 		nr_buf_adds(&reason, hostile); /* very long: about 30 KB */
 	f->long_reason = nr_buf_detach(&reason, NULL);
 	f->run = (struct nr_run_rec){ .campaign = (char *)hostile, .commit = (char *)"c0|`\n# x\033[2J",
-				      .branch = (char *)hostile, .status = "failed",
+				      .branch = (char *)hostile, .status = NR_RUN_FAILED,
 				      .reason = f->long_reason, .labels = "{\"k|\\u001b\": \"v\\n# h\"}",
 				      .controller = (char *)hostile, .version = "0.1",
 				      .started_us = 1795000000000000, .finished_us = 1795000000053600,
@@ -67,7 +67,7 @@ static void fixture_init(struct fixture *f)
 	for (i = 0; i < 2; i++)
 		f->cases[i] = (struct nr_case_rec){
 			.ordinal = (int64_t)i + 1, .test = "t|x", .key = (char *)hostile_key,
-			.params = "{\"v\": \"a|b\\n# h\\u001b[2J\"}", .status = i ? "failed" : "passed",
+			.params = "{\"v\": \"a|b\\n# h\\u001b[2J\"}", .status = i ? NR_CASE_FAILED : NR_CASE_PASSED,
 			.repeats = 2, .repeats_done = 2 - (int)i, .attempts = 2 + (int)i,
 			.started_us = 1795000000000000, .finished_us = 1795000000053600,
 			.hosts = "{\"r|x\": \"local\"}", .error = i ? (char *)hostile_error : NULL };

@@ -149,13 +149,13 @@ static void fixture_init(struct fixture *f)
 
 	memset(f, 0, sizeof(*f));
 	f->run = (struct nr_run_rec){ .campaign = "nightly <&>", .commit = "abcdef0123456789",
-				      .branch = "main", .status = "finished", .controller = "ctl",
+				      .branch = "main", .status = NR_RUN_UNKNOWN, .controller = "ctl",
 				      .version = "0.1", .labels = "{}", .started_us = t0,
 				      .finished_us = t0 + 754000000 };
 	snprintf(f->run.id, sizeof(f->run.id), "%s", "01a2015f-0000-7000-8000-000000000006");
 	for (i = 0; i < 3; i++) {
 		f->cases[i] = (struct nr_case_rec){ .ordinal = (int64_t)i + 1, .test = "tcp",
-						    .key = (char *)keys[i], .status = i == 2 ? "failed" : "passed",
+						    .key = (char *)keys[i], .status = i == 2 ? NR_CASE_FAILED : NR_CASE_PASSED,
 						    .repeats = 3, .repeats_done = i == 2 ? 2 : 3, .attempts = i == 2 ? 4 : 3,
 						    .ping_count = 3, .ssh_check_count = 1, .started_us = t0,
 						    .finished_us = t0 + 61000000,
@@ -312,7 +312,7 @@ NR_TEST(report_html_sections_escaping_and_balance)
 
 NR_TEST(report_html_without_history_or_baseline)
 {
-	struct nr_run_rec run = { .campaign = "c", .status = "running" };
+	struct nr_run_rec run = { .campaign = "c", .status = NR_RUN_RUNNING };
 	struct nr_host_rec host = { .name = "local", .transport = "local" };
 	struct nr_report_run r = { .run = &run, .hosts = &host, .n_hosts = 1 };
 	struct nr_buf out = NR_BUF_INIT;
@@ -337,7 +337,7 @@ NR_TEST(report_html_without_history_or_baseline)
 NR_TEST_T(report_html_big_run_is_capped, 120)
 {
 	enum { N_CASES = 6000, N_REP = 5, N_EXTRA = 70, N_RUNS = 300, N_SERIES = 500 };
-	struct nr_run_rec run = { .campaign = "big", .status = "finished" };
+	struct nr_run_rec run = { .campaign = "big", .status = NR_RUN_UNKNOWN };
 	struct nr_case_rec *cases = nr_xcalloc(N_CASES, sizeof(*cases));
 	struct nr_sample_row *samples = nr_xcalloc(N_CASES * 2 * N_REP + N_EXTRA, sizeof(*samples));
 	struct nr_result_row *results;
@@ -356,7 +356,7 @@ NR_TEST_T(report_html_big_run_is_capped, 120)
 	for (i = 0; i < N_CASES; i++) {
 		snprintf(keys_[i], sizeof(keys_[i]), "t/n=%zu", i);
 		cases[i] = (struct nr_case_rec){ .ordinal = (int64_t)i + 1, .test = "t", .key = keys_[i],
-						 .status = "passed", .repeats = N_REP, .repeats_done = N_REP };
+						 .status = NR_CASE_PASSED, .repeats = N_REP, .repeats_done = N_REP };
 		for (k = 0; k < 2; k++)
 			for (j = 0; j < N_REP; j++)
 				samples[n_samples++] = (struct nr_sample_row){
@@ -453,9 +453,9 @@ NR_TEST(report_html_svg_edge_values)
  */
 NR_TEST(report_html_host_lines_join_and_durations_read)
 {
-	struct nr_run_rec run = { .campaign = "c", .status = "passed", .started_us = 1795000000000000,
+	struct nr_run_rec run = { .campaign = "c", .status = NR_RUN_PASSED, .started_us = 1795000000000000,
 				  .finished_us = 1795000000053600 };
-	struct nr_case_rec c = { .ordinal = 1, .test = "t", .key = "t", .status = "passed", .repeats = 1,
+	struct nr_case_rec c = { .ordinal = 1, .test = "t", .key = "t", .status = NR_CASE_PASSED, .repeats = 1,
 				 .repeats_done = 1, .attempts = 1, .started_us = 1795000000000000,
 				 .finished_us = 1795000000053600 };
 	struct nr_host_rec hosts[3] = {

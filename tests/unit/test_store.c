@@ -50,9 +50,9 @@ NR_STORE_TEST(store_round_trip)
 	}
 	CHECK_OK(nr_store_cases_list(st, run_id, &cases, &n, NULL));
 	CHECK_EQ(n, 2);
-	CHECK_STR(cases[0].status, NR_CASE_PASSED);
+	CHECK_EQ(cases[0].status, NR_CASE_PASSED);
 	CHECK_EQ(cases[0].repeats_done, 2);
-	CHECK_STR(cases[1].status, NR_CASE_PENDING);
+	CHECK_EQ(cases[1].status, NR_CASE_PENDING);
 	nr_cases_free(cases, n);
 	CHECK_OK(nr_store_hosts_list(st, run_id, &hosts, &n, NULL));
 	CHECK_EQ(n, 1);
@@ -289,8 +289,7 @@ NR_STORE_TEST(store_resumable_run)
 	nr_tdb_make_run(st, "camp", 1, run_id, cids);
 	CHECK_OK(nr_store_run_resumable(st, "camp", &run, NULL));
 	CHECK_STR(run.id, run_id);
-	free(run.status);
-	run.status = strdup(NR_RUN_PASSED);
+	run.status = NR_RUN_PASSED;
 	run.finished_us = nr_wall_us();
 	CHECK_OK(nr_store_run_update(st, &run, NULL));
 	nr_run_rec_release(&run);
@@ -385,8 +384,7 @@ NR_STORE_TEST(store_reads_past_values_an_old_file_holds_that_are_not_finite)
 	nr_tdb_save_attempt(st, cids[0], 1, 0, 10.0, "x");
 	nr_tdb_save_attempt(st, cids[0], 2, 1, 12.0, "x");
 	CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
-	free(run.status);
-	run.status = strdup(NR_RUN_PASSED);
+	run.status = NR_RUN_PASSED;
 	run.finished_us = nr_wall_us();
 	CHECK_OK(nr_store_run_update(st, &run, NULL));
 	nr_run_rec_release(&run);
@@ -609,16 +607,16 @@ NR_TEST(store_migrates_version_3_keeping_every_row)
 	CHECK_EQ(nr_tdb_count("v3.db", "SELECT count(*) FROM sample_rows"), before[6]);
 	/* the interrupted run: the case it left 'running' is pending, its finished repeat kept */
 	CHECK_OK(nr_store_run_get(st, "01a244dd-5947", &run, NULL));
-	CHECK_STR(run.status, NR_RUN_INTERRUPTED);
+	CHECK_EQ(run.status, NR_RUN_INTERRUPTED);
 	CHECK(run.pid_start == NULL);
 	CHECK_EQ(run.heartbeat_us, 0);
 	CHECK_EQ(run.controller_state, NR_CONTROLLER_UNKNOWN);
 	CHECK_EQ(run.n_pending, 2);
 	CHECK_OK(nr_store_cases_list(st, run.id, &cases, &n, NULL));
 	CHECK_EQ(n, 3);
-	CHECK_STR(cases[0].status, NR_CASE_PASSED);
+	CHECK_EQ(cases[0].status, NR_CASE_PASSED);
 	CHECK_STR(cases[1].key, "t/n=2");
-	CHECK_STR(cases[1].status, NR_CASE_PENDING);
+	CHECK_EQ(cases[1].status, NR_CASE_PENDING);
 	CHECK_EQ(cases[1].repeats_done, 1);
 	CHECK_EQ(cases[1].attempts, 1);
 	CHECK_OK(nr_store_attempts_list(st, cases[1].id, &atts, &n, NULL));
@@ -699,8 +697,7 @@ NR_STORE_TEST(store_claim_lets_exactly_one_take_a_run_over)
 
 	nr_tdb_make_run(a, "camp", 1, run_id, cids);
 	CHECK_OK(nr_store_run_get(a, run_id, &seen_a, NULL));
-	free(seen_a.status);
-	seen_a.status = strdup(NR_RUN_INTERRUPTED);
+	seen_a.status = NR_RUN_INTERRUPTED;
 	CHECK_OK(nr_store_run_update(a, &seen_a, NULL));
 	nr_run_rec_release(&seen_a);
 	/* both read the run as interrupted, then both try to take it */

@@ -192,8 +192,7 @@ NR_TEST(store_pg_goes_on_after_its_connection_is_lost)
 	CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
 	CHECK_EQ(run.n_cases, 2);
 	kill_sessions(db, app);
-	free(run.status);
-	run.status = strdup(NR_RUN_PASSED);
+	run.status = NR_RUN_PASSED;
 	CHECK_OK(nr_store_run_update(st, &run, NULL));
 	nr_run_rec_release(&run);
 	nr_store_close(st);
@@ -505,8 +504,7 @@ static void make_source(const char *path)
 	ev.message = "ping failed\nthree times";
 	CHECK_OK(nr_store_event_add(st, &ev, NULL));
 	CHECK_OK(nr_store_run_get(st, run_id, &run, NULL));
-	free(run.status);
-	run.status = strdup(NR_RUN_FAILED);
+	run.status = NR_RUN_FAILED;
 	run.finished_us = nr_wall_us();
 	CHECK_OK(nr_store_run_update(st, &run, NULL));
 	nr_run_rec_release(&run);

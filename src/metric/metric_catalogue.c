@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/mem.h"
-#include "parse/parse.h"
+#include "metric/metric.h"
 
 #define H NR_BETTER_HIGHER
 #define L NR_BETTER_LOWER
