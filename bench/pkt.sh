@@ -164,11 +164,13 @@ kernel_fwd() {
 }
 
 echo "== zero-loss forwarding, 60-byte frames, $ROUNDS rounds, trials of $TRIAL s, $STEPS halvings from $START (max $MAX)"
-r=1
-while [ $r -le "$ROUNDS" ]; do
-	echo " round $r"
-	if [ $((r % 2)) = 1 ]; then netrig_fwd; kernel_fwd; else kernel_fwd; netrig_fwd; fi
-	r=$((r + 1))
+# the round's counter is not `r`: search() keeps its rate in r (sh has
+# no locals), and it ended the loop after the first round
+round=1
+while [ $round -le "$ROUNDS" ]; do
+	echo " round $round"
+	if [ $((round % 2)) = 1 ]; then netrig_fwd; kernel_fwd; else kernel_fwd; netrig_fwd; fi
+	round=$((round + 1))
 done
 a=$(median < "$tmp/netrig-fwd.runs") b=$(median < "$tmp/kernel.runs")
 ratio=$(python3 -c "import sys; print(round(float(sys.argv[1]) / float(sys.argv[2]), 3) if float(sys.argv[2]) else 'nan')" "$a" "$b")
@@ -220,8 +222,8 @@ if [ -z "$ref_kind" ]; then
 	ref_kind="a plain sendmmsg loop (bench/pkt_sendmmsg.c, batch 64; this kernel has no pktgen)"
 fi
 echo "== generator, 60-byte frames, as fast as it can, $GEN_S s, $ROUNDS rounds; reference: $ref_kind"
-r=1
-while [ $r -le "$ROUNDS" ]; do
+round=1
+while [ $round -le "$ROUNDS" ]; do
 	for m in tx_ring sendmmsg; do
 		measure "gen-$m" ns pktgen taskset -c 0 "$NETRIG" pkt gen eth0 --duration "${GEN_S}s" --method $m
 	done
@@ -230,7 +232,7 @@ while [ $r -le "$ROUNDS" ]; do
 	else
 		measure ref ns pktgen taskset -c 0 "$REF" eth0 "$GEN_S" 64
 	fi
-	r=$((r + 1))
+	round=$((round + 1))
 done
 ref=$(median < "$tmp/ref.runs")
 for m in tx_ring sendmmsg; do
