@@ -318,9 +318,11 @@ static int walk(const char *tmpl, const struct nr_campaign *c, const struct nr_t
 				free(ref);
 				return r;
 			}
-			on = !strcmp(t->params[idx].values.v[ctx->value_idx[idx]], "true");
-			if (out && on == (ref[0] == '?'))
-				nr_buf_adds(out, colon + 1);
+			if (out) { /* else only checked: no case, no value */
+				on = !strcmp(t->params[idx].values.v[ctx->value_idx[idx]], "true");
+				if (on == (ref[0] == '?'))
+					nr_buf_adds(out, colon + 1);
+			}
 			free(ref);
 			continue;
 		}
