@@ -93,7 +93,8 @@ int nr__store_sqlite_token_get(struct nr_store *st, const char *id, struct nr_to
 	sqlite3_stmt *s;
 	int rc, r;
 
-	r = nr__store_sqlite_prepare(DB(st), TOKEN_COLUMNS " WHERE t.id = ?", &s, d);
+	/* kept: a server asks it at every request with a token */
+	r = nr__store_sqlite_kept(SQ(st), TOKEN_COLUMNS " WHERE t.id = ?", &s, d);
 	if (r < 0)
 		return r;
 	nr__sqlite_bind_text(s, 1, id);
@@ -104,7 +105,7 @@ int nr__store_sqlite_token_get(struct nr_store *st, const char *id, struct nr_to
 		r = nr_diagf(d, NR_ENOTFOUND, "no token %s", id);
 	else
 		r = nr__store_sqlite_error(DB(st), d, "tokens");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return r;
 }
 
