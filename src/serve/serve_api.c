@@ -121,7 +121,7 @@ static void runs_post(struct nr__serve_req *q)
 	r = nr_store_bundle_read(nr_slice_of(q->body.buf, q->body.len), s->cfg->json_depth, &b, &d);
 	if (r == 0) {
 		pthread_mutex_lock(&s->upload_lock);
-		r = nr_store_bundle_add(q->st, b, q->user, &res, &d);
+		r = nr_store_bundle_add(s->upload_st, b, q->user, &res, &d);
 		pthread_mutex_unlock(&s->upload_lock);
 	}
 	nr_bundle_free(b);
