@@ -209,6 +209,18 @@ NR_STORE_TEST(store_bundle_uploads_in_a_row_add_only_their_own)
 	/* an upload refused before anything is written (run 0 again, by bob: -EPERM) */
 	CHECK_EQ(nr_store_bundle_import(s, nr_slice_of(bundle[0].buf, bundle[0].len), 64, "bob",
 					&res, &d), -EPERM);
+	/* run 0 pruned: were its rows still staged, the next upload would bring it back */
+	{
+		struct nr_strvec ids = { 0 };
+		struct nr_prune_stats ps;
+
+		/* a running one stays; its upload row refers to it */
+		nr_tdb_exec(db_s, "UPDATE runs SET status = 'passed'; DELETE FROM uploads");
+		nr_strvec_push(&ids, run[0]);
+		if (nr_store_prune(s, &ids, false, &ps, &d) < 0)
+			nr_test_fail(__FILE__, __LINE__, "prune: %s", d.msg);
+		nr_strvec_clear(&ids);
+	}
 	for (i = 2; i < 4; i++) {
 		import_ok(s, &bundle[i], "alice", &res);
 		CHECK_STR(res.run_id, run[i]);
@@ -217,11 +229,11 @@ NR_STORE_TEST(store_bundle_uploads_in_a_row_add_only_their_own)
 		CHECK_EQ(res.added.attempts, 2);
 		CHECK_EQ(res.added.samples, 2);
 	}
-	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM runs"), 3);
-	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM cases"), 6);
-	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 6);
-	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM outputs"), 6);
-	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM uploads"), 3);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM runs"), 2);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM cases"), 4);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 4);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM outputs"), 4);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM uploads"), 2);
 	/* the failed run 1 is not there, nor anything of it */
 	{
 		char sql[160];
@@ -233,7 +245,7 @@ NR_STORE_TEST(store_bundle_uploads_in_a_row_add_only_their_own)
 	import_ok(s, &bundle[1], "alice", &res);
 	CHECK_EQ(res.added.runs, 1);
 	CHECK_EQ(res.added.samples, 2);
-	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 8);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 6);
 	for (i = 0; i < 4; i++)
 		nr_buf_release(&bundle[i]);
 	nr_store_close(a);
