@@ -106,16 +106,25 @@ static void runs_post(struct nr__serve_req *q)
 {
 	struct nr_serve *s = q->srv;
 	struct nr_bundle_result res = { 0 };
+	struct nr_bundle *b = NULL;
 	struct nr_diag d = { 0 };
 	char *base;
 	int r;
 
 	if (nr__serve_store(q) < 0)
 		return;
-	pthread_mutex_lock(&s->upload_lock);
-	r = nr_store_bundle_import(q->st, nr_slice_of(q->body.buf, q->body.len), s->cfg->json_depth,
-				   q->user, &res, &d);
-	pthread_mutex_unlock(&s->upload_lock);
+	/*
+	 * read and checked by each thread on its own; only what needs the
+	 * store waits for the lock (one writer in SQLite: a second would
+	 * wait for the first in SQLite's busy sleeps)
+	 */
+	r = nr_store_bundle_read(nr_slice_of(q->body.buf, q->body.len), s->cfg->json_depth, &b, &d);
+	if (r == 0) {
+		pthread_mutex_lock(&s->upload_lock);
+		r = nr_store_bundle_add(s->upload_st, b, q->user, &res, &d);
+		pthread_mutex_unlock(&s->upload_lock);
+	}
+	nr_bundle_free(b);
 	switch (r) {
 	case 0:
 		break;

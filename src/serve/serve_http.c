@@ -410,6 +410,7 @@ static void serve_free(struct nr_serve *s)
 	for (i = 0; i < s->n_pool; i++)
 		nr_store_close(s->pool[i]);
 	free(s->pool);
+	nr_store_close(s->upload_st);
 	free(s->rates);
 	free(s->db);
 	if (s->tls_key)
@@ -463,6 +464,8 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 			goto fail;
 		s->n_pool++;
 	}
+	if ((r = nr_store_open(db, &s->upload_st, d)) < 0)
+		goto fail;
 	if (c->tls_cert) {
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
 			r = nr_diagf(d, NR_EINVAL, "this libmicrohttpd has no TLS");

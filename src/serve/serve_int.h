@@ -34,8 +34,15 @@ struct nr_serve {
 	pthread_mutex_t pool_lock;
 	struct nr_store **pool;
 	size_t n_pool;
-	/* one bundle import at a time: an owner check and the merge after it must not interleave */
+	/*
+	 * one bundle import at a time: an owner check and the merge after it
+	 * must not interleave. Through a handle of their own, used only
+	 * under the lock: its page cache stays warm (a pool handle finds the
+	 * file changed by the others' uploads and reads it again), and its
+	 * staging tables and statements are made once.
+	 */
 	pthread_mutex_t upload_lock;
+	struct nr_store *upload_st;
 	/* per-token request budget (a token bucket each) */
 	pthread_mutex_t rate_lock;
 	struct nr__serve_rate *rates;

@@ -550,6 +550,17 @@ struct nr_bundle_result {
  */
 int nr_store_bundle_import(struct nr_store *st, struct nr_slice bundle, size_t max_depth,
 			   const char *user, struct nr_bundle_result *ret, struct nr_diag *d);
+/*
+ * The two halves of nr_store_bundle_import: reading and checking the
+ * bundle (no store: a server does it outside its upload lock), and
+ * adding the bundle read (checks against the store, then the write).
+ */
+struct nr_bundle;
+int nr_store_bundle_read(struct nr_slice bundle, size_t max_depth, struct nr_bundle **ret,
+			 struct nr_diag *d);
+int nr_store_bundle_add(struct nr_store *st, struct nr_bundle *b, const char *user,
+			struct nr_bundle_result *ret, struct nr_diag *d);
+void nr_bundle_free(struct nr_bundle *b);
 
 void nr_token_rec_release(struct nr_token_rec *t);
 void nr_tokens_free(struct nr_token_rec *v, size_t n);

@@ -198,7 +198,7 @@ struct bundle_table {
 	size_t n_rows;
 };
 
-struct bundle_src {
+struct nr_bundle {
 	struct nr_store base;
 	struct bundle_table *tabs; /* one per nr__store_tables[] */
 	json_t *doc;               /* the strings rows point into */
@@ -209,7 +209,7 @@ struct bundle_src {
 static int bundle_export_rows(struct nr_store *base, const struct nr__store_table *t,
 			      const char *run_id, nr__store_row_fn fn, void *ctx, struct nr_diag *d)
 {
-	struct bundle_src *b = (struct bundle_src *)base;
+	struct nr_bundle *b = (struct nr_bundle *)base;
 	const struct bundle_table *bt = &b->tabs[t - nr__store_tables];
 	size_t i;
 	int r = 0;
@@ -225,7 +225,7 @@ static const struct nr_store_ops bundle_ops = {
 	.export_rows = bundle_export_rows,
 };
 
-static void bundle_release(struct bundle_src *b)
+static void bundle_release(struct nr_bundle *b)
 {
 	size_t i;
 
@@ -281,7 +281,7 @@ static size_t json_depth(const char *s, size_t len)
 }
 
 /* One value of a row into v, by the column's kind. */
-static int read_value(struct bundle_src *b, const struct nr__store_table *t, size_t col,
+static int read_value(struct nr_bundle *b, const struct nr__store_table *t, size_t col,
 		      json_t *j, struct nr__store_value *v, size_t row, struct nr_diag *d)
 {
 	const char *name = t->name;
@@ -336,7 +336,7 @@ wrong:
 			: t->kinds[col] == NR__STORE_REAL ? "a number" : "a string");
 }
 
-static int read_table(struct bundle_src *b, size_t ti, json_t *jt, struct nr_diag *d)
+static int read_table(struct nr_bundle *b, size_t ti, json_t *jt, struct nr_diag *d)
 {
 	const struct nr__store_table *t = &nr__store_tables[ti];
 	struct bundle_table *bt = &b->tabs[ti];
@@ -364,7 +364,7 @@ static int read_table(struct bundle_src *b, size_t ti, json_t *jt, struct nr_dia
 	return 0;
 }
 
-static const struct bundle_table *tab(const struct bundle_src *b, const char *name, size_t *ret_i)
+static const struct bundle_table *tab(const struct nr_bundle *b, const char *name, size_t *ret_i)
 {
 	size_t i;
 
@@ -388,7 +388,7 @@ static size_t tab_index(const char *name)
 }
 
 /* Row `row`'s column `col` of table `name` is this run's id, or a fault named `what`. */
-static int own_run(const struct bundle_src *b, const char *name, size_t row, size_t col,
+static int own_run(const struct nr_bundle *b, const char *name, size_t row, size_t col,
 		   struct nr_diag *d)
 {
 	const struct nr__store_value *v = CELL(tab(b, name, NULL), name, row, col);
@@ -400,7 +400,7 @@ static int own_run(const struct bundle_src *b, const char *name, size_t row, siz
 }
 
 /* Ids unique in the bundle, references only to rows of the bundle: one run, whole. */
-static int check_refs(struct bundle_src *b, struct nr_diag *d)
+static int check_refs(struct nr_bundle *b, struct nr_diag *d)
 {
 	const struct bundle_table *runs = tab(b, "runs", NULL), *hosts = tab(b, "hosts", NULL),
 				  *cases = tab(b, "cases", NULL), *atts = tab(b, "attempts", NULL),
@@ -478,7 +478,7 @@ out:
 	return r;
 }
 
-static int bundle_parse(struct bundle_src *b, struct nr_slice text, size_t max_depth,
+static int bundle_parse(struct nr_bundle *b, struct nr_slice text, size_t max_depth,
 			struct nr_diag *d)
 {
 	json_t *tables, *jt, *fmt, *run;
@@ -520,7 +520,7 @@ static int bundle_parse(struct bundle_src *b, struct nr_slice text, size_t max_d
 }
 
 /* A JSON array of the ids (column 0) of table `name`, for id_elsewhere. */
-static char *ids_json(const struct bundle_src *b, const char *name)
+static char *ids_json(const struct nr_bundle *b, const char *name)
 {
 	const struct bundle_table *bt = tab(b, name, NULL);
 	struct nr_buf out = NR_BUF_INIT;
@@ -533,11 +533,32 @@ static char *ids_json(const struct bundle_src *b, const char *name)
 	return nr_buf_detach(&out, NULL);
 }
 
-int nr_store_bundle_import(struct nr_store *st, struct nr_slice bundle, size_t max_depth,
-			   const char *user, struct nr_bundle_result *ret, struct nr_diag *d)
+int nr_store_bundle_read(struct nr_slice text, size_t max_depth, struct nr_bundle **ret,
+			 struct nr_diag *d)
+{
+	struct nr_bundle *b = nr_xcalloc(1, sizeof(*b));
+	int r = bundle_parse(b, text, max_depth, d);
+
+	if (r < 0) {
+		nr_bundle_free(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+void nr_bundle_free(struct nr_bundle *b)
+{
+	if (!b)
+		return;
+	bundle_release(b);
+	free(b);
+}
+
+int nr_store_bundle_add(struct nr_store *st, struct nr_bundle *b, const char *user,
+			struct nr_bundle_result *ret, struct nr_diag *d)
 {
 	static const char *const keyed[] = { "hosts", "cases", "attempts", "events" };
-	struct bundle_src b = { 0 };
 	struct nr__store_value upload[3] = { { 0 } };
 	struct nr_merge_stats m = { 0 };
 	struct bundle_table *up;
@@ -546,18 +567,16 @@ int nr_store_bundle_import(struct nr_store *st, struct nr_slice bundle, size_t m
 	size_t i, ti;
 	int r;
 
-	if ((r = bundle_parse(&b, bundle, max_depth, d)) < 0)
-		goto out;
-	if ((r = nr_store_upload_owner(st, b.run_id, &exists, &owner, d)) < 0)
+	if ((r = nr_store_upload_owner(st, b->run_id, &exists, &owner, d)) < 0)
 		goto out;
 	if (exists && (!owner || strcmp(owner, user) != 0)) {
 		/* the other user's name is theirs to know: not said */
-		r = nr_diagf(d, -EPERM, "run %s is here and was not uploaded by %s", b.run_id, user);
+		r = nr_diagf(d, -EPERM, "run %s is here and was not uploaded by %s", b->run_id, user);
 		goto out;
 	}
 	for (i = 0; i < NR_ARRAY_SIZE(keyed); i++) {
-		ids = ids_json(&b, keyed[i]);
-		r = st->ops->id_elsewhere(st, &nr__store_tables[tab_index(keyed[i])], ids, b.run_id,
+		ids = ids_json(b, keyed[i]);
+		r = st->ops->id_elsewhere(st, &nr__store_tables[tab_index(keyed[i])], ids, b->run_id,
 					  other, d);
 		free(ids);
 		if (r < 0)
@@ -567,22 +586,34 @@ int nr_store_bundle_import(struct nr_store *st, struct nr_slice bundle, size_t m
 			goto out;
 		}
 	}
-	/* the upload's own row, made here: who sent it, and when */
-	up = (struct bundle_table *)tab(&b, "uploads", &ti);
-	upload[0].p = b.run_id;
-	upload[0].len = strlen(b.run_id);
+	/* the upload's own row, made here: who sent it, and when (again for each add) */
+	up = (struct bundle_table *)tab(b, "uploads", &ti);
+	upload[0].p = b->run_id;
+	upload[0].len = strlen(b->run_id);
 	upload[1].p = user;
 	upload[1].len = strlen(user);
 	upload[2].i = nr_wall_us();
+	free(up->rows);
 	up->rows = nr_xmalloc(sizeof(upload));
 	memcpy(up->rows, upload, sizeof(upload));
 	up->n_rows = 1;
-	if ((r = st->ops->import_from(st, &b.base, &m, d)) < 0)
+	if ((r = st->ops->import_from(st, &b->base, &m, d)) < 0)
 		goto out;
-	snprintf(ret->run_id, sizeof(ret->run_id), "%s", b.run_id);
+	snprintf(ret->run_id, sizeof(ret->run_id), "%s", b->run_id);
 	ret->added = m;
 out:
 	free(owner);
-	bundle_release(&b);
+	return r;
+}
+
+int nr_store_bundle_import(struct nr_store *st, struct nr_slice text, size_t max_depth,
+			   const char *user, struct nr_bundle_result *ret, struct nr_diag *d)
+{
+	struct nr_bundle *b = NULL;
+	int r = nr_store_bundle_read(text, max_depth, &b, d);
+
+	if (r == 0)
+		r = nr_store_bundle_add(st, b, user, ret, d);
+	nr_bundle_free(b);
 	return r;
 }

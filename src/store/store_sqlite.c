@@ -187,6 +187,29 @@ int nr__store_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, s
 	return 0;
 }
 
+int nr__store_sqlite_kept(struct nr__store_sqlite *st, const char *sql, sqlite3_stmt **ret,
+			  struct nr_diag *d)
+{
+	struct nr__sqlite_stmt *k;
+	size_t i;
+
+	for (i = 0; i < st->n_stmts; i++)
+		if (!strcmp(st->stmts[i].sql, sql)) {
+			sqlite3_reset(st->stmts[i].s);
+			sqlite3_clear_bindings(st->stmts[i].s);
+			*ret = st->stmts[i].s;
+			return 0;
+		}
+	/* PERSISTENT: SQLite keeps it out of its lookaside memory, meant for short-lived ones */
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL) != SQLITE_OK)
+		return nr__store_sqlite_error(st->db, d, "prepare");
+	st->stmts = nr_xrealloc(st->stmts, (st->n_stmts + 1) * sizeof(*st->stmts));
+	k = &st->stmts[st->n_stmts++];
+	k->sql = nr_xstrdup(sql);
+	k->s = *ret;
+	return 0;
+}
+
 void nr__sqlite_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
@@ -426,7 +449,13 @@ static void series_forget(struct nr__store_sqlite *st)
 static void sqlite_close(struct nr_store *base)
 {
 	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
+	size_t i;
 
+	for (i = 0; i < st->n_stmts; i++) {
+		sqlite3_finalize(st->stmts[i].s);
+		free(st->stmts[i].sql);
+	}
+	free(st->stmts);
 	sqlite3_close(st->db);
 	series_forget(st);
 	if (st->tmp_path)

@@ -28,6 +28,14 @@ struct nr__store_sqlite {
 	 */
 	struct nr__sqlite_series *series;
 	size_t n_series, series_hint;
+	/*
+	 * Statements prepared once per handle and kept (a server's upload
+	 * runs the same dozen statements each time: parsing them was most of
+	 * its cost), by their SQL; finalized on close.
+	 */
+	struct nr__sqlite_stmt *stmts;
+	size_t n_stmts;
+	bool staging; /* the merge's temporary tables temp.m_* exist on this connection */
 };
 
 /*
@@ -39,6 +47,11 @@ struct nr__store_sqlite {
 #define NR__SQLITE_SAMPLE_FINITE "s.value > -9e999 AND s.value < 9e999"
 /* what a case's attempts gave before it was run again (--rerun) counts no more */
 #define NR__SQLITE_SAMPLE_CURRENT NR__SQLITE_SAMPLE_FINITE " AND a.superseded = 0"
+
+struct nr__sqlite_stmt {
+	char *sql;
+	sqlite3_stmt *s;
+};
 
 /* A handle of db (NULL: a source that holds nothing), owning db and tmp_path. */
 struct nr_store *nr__store_sqlite_new(sqlite3 *db, const char *path, int version, char *tmp_path);
@@ -52,6 +65,13 @@ char *nr__sqlite_col_text(sqlite3_stmt *s, int i);
 /* Run SQL without parameters (one or more statements). */
 int nr__store_sqlite_exec(sqlite3 *db, const char *sql, struct nr_diag *d);
 int nr__store_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, struct nr_diag *d);
+/*
+ * The handle's kept statement of sql, prepared on first use: reset and
+ * without bindings. Not finalized by the caller: reset it after use (a
+ * statement left stepping holds its read open).
+ */
+int nr__store_sqlite_kept(struct nr__store_sqlite *st, const char *sql, sqlite3_stmt **ret,
+			  struct nr_diag *d);
 /* BEGIN IMMEDIATE; and COMMIT when r is 0, else ROLLBACK; returns r or COMMIT's error. */
 int nr__store_sqlite_begin(sqlite3 *db, struct nr_diag *d);
 int nr__store_sqlite_end(sqlite3 *db, int r, struct nr_diag *d);

@@ -16,12 +16,32 @@
 #include "base/mem.h"
 #include "store/store_sqlite_int.h"
 
-static int64_t changes_of(sqlite3 *db, const char *sql, int *r, struct nr_diag *d)
+/*
+ * Run sql, a write without parameters, and count the rows it changed. A
+ * bundle's merge (kept true) runs the handle's kept statements: the same
+ * SQL every upload, parsed once; a file's merge names an attached
+ * database that is gone afterwards, so its statements are not kept.
+ */
+static int64_t changes_of(struct nr__store_sqlite *st, bool kept, const char *sql, int *r,
+			  struct nr_diag *d)
 {
+	sqlite3_stmt *s = NULL;
+	int64_t n = 0;
+
 	if (*r < 0)
 		return 0;
-	*r = nr__store_sqlite_exec(db, sql, d);
-	return *r < 0 ? 0 : sqlite3_changes(db);
+	if (!kept) {
+		*r = nr__store_sqlite_exec(st->db, sql, d);
+		return *r < 0 ? 0 : sqlite3_changes(st->db);
+	}
+	if ((*r = nr__store_sqlite_kept(st, sql, &s, d)) < 0)
+		return 0;
+	if (sqlite3_step(s) != SQLITE_DONE)
+		*r = nr__store_sqlite_error(st->db, d, "merge");
+	else
+		n = sqlite3_changes(st->db);
+	sqlite3_reset(s);
+	return n;
 }
 
 /*
@@ -105,11 +125,11 @@ static int check_source(struct nr__store_sqlite *st, const char *source, int *re
 }
 
 /* Run the SQL fmt with its one %s the source's table prefix ("src." or "temp.m_"). */
-static int64_t changes_fmt(sqlite3 *db, const char *src, const char *fmt, int *r,
-			   struct nr_diag *d)
+static int64_t changes_fmt(struct nr__store_sqlite *st, bool kept, const char *src,
+			   const char *fmt, int *r, struct nr_diag *d)
 {
 	char *sql = sqlite3_mprintf(fmt, src);
-	int64_t n = changes_of(db, sql, r, d);
+	int64_t n = changes_of(st, kept, sql, r, d);
 
 	sqlite3_free(sql);
 	return n;
@@ -121,11 +141,11 @@ static int64_t changes_fmt(sqlite3 *db, const char *src, const char *fmt, int *r
  * JOINs: a sample that finds no attempt or series here fails (NOT NULL),
  * never vanishes.
  */
-static int64_t file_samples(sqlite3 *db, int *r, struct nr_diag *d)
+static int64_t file_samples(struct nr__store_sqlite *st, int *r, struct nr_diag *d)
 {
-	changes_of(db, "INSERT INTO series (role, metric, unit) SELECT role, metric, unit"
+	changes_of(st, false, "INSERT INTO series (role, metric, unit) SELECT role, metric, unit"
 		       " FROM src.series WHERE true ON CONFLICT DO NOTHING", r, d);
-	return changes_of(db,
+	return changes_of(st, false,
 		"INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
 		" interval) SELECT a.n, s.seq, s.repeat, se.id, s.value, s.orig_value, s.orig_unit,"
 		" s.interval FROM src.sample_rows s JOIN src.attempts sa ON sa.n = s.attempt"
@@ -136,12 +156,12 @@ static int64_t file_samples(sqlite3 *db, int *r, struct nr_diag *d)
 }
 
 /* The samples staged in temp.m_samples, in the columns of the view samples: the same rules. */
-static int64_t staged_samples(sqlite3 *db, int *r, struct nr_diag *d)
+static int64_t staged_samples(struct nr__store_sqlite *st, int *r, struct nr_diag *d)
 {
-	changes_of(db, "INSERT INTO series (role, metric, unit) SELECT DISTINCT role, metric, unit"
+	changes_of(st, true, "INSERT INTO series (role, metric, unit) SELECT DISTINCT role, metric, unit"
 		       " FROM temp.m_samples s WHERE " NR__SQLITE_SAMPLE_FINITE
 		       " ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING", r, d);
-	return changes_of(db,
+	return changes_of(st, true,
 		"INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
 		" interval) SELECT a.n, s.seq, s.repeat, se.id, s.value, nullif(s.orig_value, s.value),"
 		" nullif(s.orig_unit, s.unit), s.interval FROM temp.m_samples s"
@@ -157,10 +177,10 @@ static int64_t staged_samples(sqlite3 *db, int *r, struct nr_diag *d)
  * brought forward when the source saw more of it; everything else is
  * added once. Counts into m; *r the first error.
  */
-static void merge_rows(sqlite3 *db, const char *src, bool staged, struct nr_merge_stats *m,
-		       int *r, struct nr_diag *d)
+static void merge_rows(struct nr__store_sqlite *st, const char *src, bool staged,
+		       struct nr_merge_stats *m, int *r, struct nr_diag *d)
 {
-	m->runs = changes_fmt(db, src,
+	m->runs = changes_fmt(st, staged, src,
 		"INSERT INTO runs (id, campaign, campaign_path, config, config_hash, commit_sha, branch,"
 		" labels, status, reason, controller, netrig_version, pid, started_at, finished_at,"
 		" pid_start, heartbeat, options)"
@@ -173,11 +193,11 @@ static void merge_rows(sqlite3 *db, const char *src, bool staged, struct nr_merg
 		" finished_at = excluded.finished_at"
 		" WHERE runs.status IS NOT excluded.status AND excluded.finished_at IS NOT NULL"
 		" AND (runs.finished_at IS NULL OR excluded.finished_at > runs.finished_at)", r, d);
-	changes_fmt(db, src, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo, labels,"
+	changes_fmt(st, staged, src, "INSERT INTO hosts (id, run_id, name, transport, address, sysinfo, labels,"
 		       " optional) SELECT id, run_id, name, transport, address, sysinfo, labels,"
 		       " optional FROM %shosts WHERE true"
 		       " ON CONFLICT DO NOTHING", r, d);
-	m->cases = changes_fmt(db, src,
+	m->cases = changes_fmt(st, staged, src,
 		"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats,"
 		" repeats_done, attempts, started_at, finished_at, ping_count, ssh_check_count,"
 		" hosts, error)"
@@ -192,7 +212,7 @@ static void merge_rows(sqlite3 *db, const char *src, bool staged, struct nr_merg
 		" WHERE excluded.attempts > cases.attempts"
 		" OR (excluded.status IS NOT cases.status AND excluded.finished_at IS NOT NULL"
 		"     AND cases.finished_at IS NULL)", r, d);
-	m->attempts = changes_fmt(db, src,
+	m->attempts = changes_fmt(st, staged, src,
 		"INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
 		" started_at, finished_at, error, superseded)"
 		" SELECT id, case_id, number, repeat, outcome, exit_code, signal, started_at,"
@@ -200,19 +220,19 @@ static void merge_rows(sqlite3 *db, const char *src, bool staged, struct nr_merg
 		/* an attempt superseded there (--rerun after the copy) is here too */
 		" ON CONFLICT (id) DO UPDATE SET superseded = 1"
 		" WHERE excluded.superseded <> 0 AND attempts.superseded = 0", r, d);
-	changes_fmt(db, src, "INSERT INTO outputs (attempt_id, role, host, stream, size, dropped,"
+	changes_fmt(st, staged, src, "INSERT INTO outputs (attempt_id, role, host, stream, size, dropped,"
 		       " compression, data) SELECT attempt_id, role, host, stream, size, dropped,"
 		       " compression, data FROM %soutputs WHERE true ON CONFLICT DO NOTHING", r, d);
 	if (staged)
-		m->samples = staged_samples(db, r, d);
+		m->samples = staged_samples(st, r, d);
 	else
-		m->samples = file_samples(db, r, d);
-	changes_fmt(db, src, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
+		m->samples = file_samples(st, r, d);
+	changes_fmt(st, staged, src, "INSERT INTO metrics (name, unit, better) SELECT name, unit, better"
 		       " FROM %smetrics WHERE true ON CONFLICT DO NOTHING", r, d);
-	changes_fmt(db, src, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
+	changes_fmt(st, staged, src, "INSERT INTO events (id, run_id, case_id, time, host, kind, message)"
 		       " SELECT id, run_id, case_id, time, host, kind, message FROM %sevents"
 		       " WHERE true ON CONFLICT DO NOTHING", r, d);
-	changes_fmt(db, src, "INSERT INTO uploads (run_id, user_name, uploaded_at)"
+	changes_fmt(st, staged, src, "INSERT INTO uploads (run_id, user_name, uploaded_at)"
 		       " SELECT run_id, user_name, uploaded_at FROM %suploads"
 		       " WHERE true ON CONFLICT DO NOTHING", r, d);
 }
@@ -241,7 +261,7 @@ int nr__store_sqlite_merge(struct nr_store *st, const char *source, struct nr_me
 	if (r < 0)
 		goto out;
 	r = nr__store_sqlite_begin(db, d);
-	merge_rows(db, "src.", false, &m, &r, d);
+	merge_rows((struct nr__store_sqlite *)st, "src.", false, &m, &r, d);
 	r = nr__store_sqlite_end(db, r, d);
 	nr__store_sqlite_exec(db, "DETACH DATABASE src", NULL);
 	if (r == 0)
@@ -386,48 +406,81 @@ static int insert_row(void *p, const struct nr__store_value *row, struct nr_diag
 }
 
 /*
+ * The staging tables temp.m_* of this connection, made once (the first
+ * merge of another backend's rows) and kept: each merge empties them in
+ * its transaction, before and after its rows. Made outside a transaction:
+ * temp holds nothing another connection sees, and a rollback of a merge
+ * must not take them away.
+ */
+static int staging_make(struct nr__store_sqlite *st, struct nr_diag *d)
+{
+	struct nr_buf sql = NR_BUF_INIT;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; !st->staging && r == 0 && i < nr__store_n_tables; i++) {
+		/* names and columns from the table list, never from data */
+		nr_buf_reset(&sql);
+		nr_buf_addf(&sql, "CREATE TEMP TABLE IF NOT EXISTS m_%s AS SELECT %s FROM main.%s"
+			    " WHERE false", nr__store_tables[i].name, nr__store_tables[i].columns,
+			    nr__store_tables[i].name);
+		r = nr__store_sqlite_exec(st->db, sql.buf, d);
+	}
+	if (r == 0)
+		st->staging = true;
+	nr_buf_release(&sql);
+	return r;
+}
+
+/* Empty every staging table, in the merge's transaction. */
+static void staging_empty(struct nr__store_sqlite *st, int *r, struct nr_diag *d)
+{
+	char sql[128];
+	size_t i;
+
+	for (i = 0; *r == 0 && i < nr__store_n_tables; i++) {
+		snprintf(sql, sizeof(sql), "DELETE FROM temp.m_%s", nr__store_tables[i].name);
+		changes_of(st, true, sql, r, d);
+	}
+}
+
+/*
  * Another backend's rows (a PostgreSQL database, a bundle) staged in
  * temporary tables of this connection in the merge's columns, then merged
  * from there by the rules of a file's merge, in one transaction with the
- * staging: nothing of a source that fails halfway stays, and no file is
- * made (a bundle of a few samples costs no more than its rows).
+ * staging: nothing of a source that fails halfway stays (the rollback
+ * empties the staging tables too), and no file is made (a bundle of a few
+ * samples costs no more than its rows).
  */
-int nr__store_sqlite_import_from(struct nr_store *st, struct nr_store *src,
+int nr__store_sqlite_import_from(struct nr_store *base, struct nr_store *src,
 				 struct nr_merge_stats *ret, struct nr_diag *d)
 {
-	struct import_ctx c = { ((struct nr__store_sqlite *)st)->db, NULL, NULL };
+	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
+	struct import_ctx c = { st->db, NULL, NULL };
 	struct nr_merge_stats m = { 0 };
 	struct nr_buf sql = NR_BUF_INIT;
 	size_t i, k;
-	int r = nr__store_sqlite_begin(c.db, d);
+	int r;
 
+	if ((r = staging_make(st, d)) < 0 || (r = nr__store_sqlite_begin(c.db, d)) < 0)
+		return r;
+	/* empty already (each merge empties them, a rollback leaves them as they were): made sure */
+	staging_empty(st, &r, d);
 	for (i = 0; r == 0 && i < nr__store_n_tables; i++) {
 		c.t = &nr__store_tables[i];
-		/* names and columns from the table list, never from data */
-		nr_buf_reset(&sql);
-		nr_buf_addf(&sql, "CREATE TEMP TABLE m_%s AS SELECT %s FROM main.%s WHERE false",
-			    c.t->name, c.t->columns, c.t->name);
-		if ((r = nr__store_sqlite_exec(c.db, sql.buf, d)) < 0)
-			break;
 		nr_buf_reset(&sql);
 		nr_buf_addf(&sql, "INSERT INTO temp.m_%s (%s) VALUES (?", c.t->name, c.t->columns);
 		for (k = 1; k < c.t->n; k++)
 			nr_buf_adds(&sql, ", ?");
 		nr_buf_addch(&sql, ')');
-		if ((r = nr__store_sqlite_prepare(c.db, sql.buf, &c.s, d)) < 0)
+		if ((r = nr__store_sqlite_kept(st, sql.buf, &c.s, d)) < 0)
 			break;
 		r = src->ops->export_rows(src, c.t, NULL, insert_row, &c, d);
-		sqlite3_finalize(c.s);
-		c.s = NULL;
+		sqlite3_reset(c.s);
 	}
 	if (r == 0)
-		merge_rows(c.db, "temp.m_", true, &m, &r, d);
-	for (i = 0; r == 0 && i < nr__store_n_tables; i++) {
-		nr_buf_reset(&sql);
-		nr_buf_addf(&sql, "DROP TABLE temp.m_%s", nr__store_tables[i].name);
-		r = nr__store_sqlite_exec(c.db, sql.buf, d);
-	}
-	/* a rollback takes the staging tables away with the rest */
+		merge_rows(st, "temp.m_", true, &m, &r, d);
+	staging_empty(st, &r, d);
 	r = nr__store_sqlite_end(c.db, r, d);
 	nr_buf_release(&sql);
 	if (r == 0)

@@ -11,6 +11,7 @@
 #include "store/store_sqlite_int.h"
 
 #define DB(st) (((struct nr__store_sqlite *)(st))->db)
+#define SQ(st) ((struct nr__store_sqlite *)(st))
 
 /* Step a statement that returns no rows; *ret_changes the rows it changed. */
 static int step_write(sqlite3 *db, sqlite3_stmt *s, int *ret_changes, struct nr_diag *d)
@@ -92,7 +93,8 @@ int nr__store_sqlite_token_get(struct nr_store *st, const char *id, struct nr_to
 	sqlite3_stmt *s;
 	int rc, r;
 
-	r = nr__store_sqlite_prepare(DB(st), TOKEN_COLUMNS " WHERE t.id = ?", &s, d);
+	/* kept: a server asks it at every request with a token */
+	r = nr__store_sqlite_kept(SQ(st), TOKEN_COLUMNS " WHERE t.id = ?", &s, d);
 	if (r < 0)
 		return r;
 	nr__sqlite_bind_text(s, 1, id);
@@ -103,7 +105,7 @@ int nr__store_sqlite_token_get(struct nr_store *st, const char *id, struct nr_to
 		r = nr_diagf(d, NR_ENOTFOUND, "no token %s", id);
 	else
 		r = nr__store_sqlite_error(DB(st), d, "tokens");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return r;
 }
 
@@ -156,7 +158,8 @@ int nr__store_sqlite_upload_owner(struct nr_store *st, const char *run_id, bool 
 	sqlite3_stmt *s;
 	int rc, r;
 
-	r = nr__store_sqlite_prepare(DB(st), "SELECT u.user_name FROM runs r"
+	/* kept: a server asks it at every upload */
+	r = nr__store_sqlite_kept(SQ(st), "SELECT u.user_name FROM runs r"
 				     " LEFT JOIN uploads u ON u.run_id = r.id WHERE r.id = ?", &s, d);
 	if (r < 0)
 		return r;
@@ -168,7 +171,7 @@ int nr__store_sqlite_upload_owner(struct nr_store *st, const char *run_id, bool 
 	} else {
 		r = nr__store_sqlite_error(DB(st), d, "uploads");
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return r;
 }
 
@@ -243,7 +246,7 @@ int nr__store_sqlite_id_elsewhere(struct nr_store *st, const struct nr__store_ta
 	ret_id[0] = '\0';
 	if (i == NR_ARRAY_SIZE(q))
 		return 0;
-	if ((r = nr__store_sqlite_prepare(DB(st), q[i].sql, &s, d)) < 0)
+	if ((r = nr__store_sqlite_kept(SQ(st), q[i].sql, &s, d)) < 0)
 		return r;
 	nr__sqlite_bind_text(s, 1, ids_json);
 	nr__sqlite_bind_text(s, 2, run_id);
@@ -252,6 +255,6 @@ int nr__store_sqlite_id_elsewhere(struct nr_store *st, const struct nr__store_ta
 		snprintf(ret_id, NR_UUID_LEN + 1, "%s", (const char *)sqlite3_column_text(s, 0));
 	else if (rc != SQLITE_DONE)
 		r = nr__store_sqlite_error(DB(st), d, t->name);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return r;
 }

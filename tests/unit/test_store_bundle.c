@@ -1,5 +1,6 @@
 /* Bundles (netrig push -> serve), users and tokens, on both backends; base64. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,6 +119,22 @@ NR_STORE_TEST(store_bundle_round_trip_is_a_merge)
 	nr_store_close(s);
 }
 
+/* A trigger that refuses every sample (as a full disk would), or none (on false). */
+static void boom(const char *db, bool on)
+{
+	if (!on)
+		nr_tdb_exec(db, nr_tdb_is_pg(db) ? "DROP TRIGGER boom ON sample_rows"
+						 : "DROP TRIGGER boom");
+	else if (nr_tdb_is_pg(db))
+		nr_tdb_exec(db, "CREATE OR REPLACE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS"
+				" $$BEGIN RAISE EXCEPTION 'boom'; END$$;"
+				"CREATE TRIGGER boom BEFORE INSERT ON sample_rows"
+				" FOR EACH ROW EXECUTE FUNCTION boom()");
+	else
+		nr_tdb_exec(db, "CREATE TRIGGER boom BEFORE INSERT ON sample_rows"
+				" BEGIN SELECT raise(abort, 'boom'); END");
+}
+
 /*
  * A bundle whose rows the store refuses halfway (its samples' table fails
  * every insert, as a full disk would): nothing of it stays, and once the
@@ -136,13 +153,7 @@ NR_STORE_TEST(store_bundle_refused_halfway_leaves_nothing)
 	nr_tdb_save_attempt(a, ca[0], 1, 0, 1.5, "x");
 	nr_tdb_save_attempt(a, ca[1], 1, 0, 2.5, "y");
 	CHECK_OK(nr_store_bundle_export(a, run_a, true, &bundle, NULL));
-	nr_tdb_exec(db_s, nr_tdb_is_pg(db_s)
-			    ? "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS"
-			      " $$BEGIN RAISE EXCEPTION 'boom'; END$$;"
-			      "CREATE TRIGGER boom BEFORE INSERT ON sample_rows"
-			      " FOR EACH ROW EXECUTE FUNCTION boom()"
-			    : "CREATE TRIGGER boom BEFORE INSERT ON sample_rows"
-			      " BEGIN SELECT raise(abort, 'boom'); END");
+	boom(db_s, true);
 	for (i = 0; i < 2; i++) { /* twice: a first failure leaves nothing in the way of a second */
 		struct nr_diag d = { 0 };
 
@@ -154,12 +165,155 @@ NR_STORE_TEST(store_bundle_refused_halfway_leaves_nothing)
 		CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM outputs"), 0);
 		CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM uploads"), 0);
 	}
-	nr_tdb_exec(db_s, nr_tdb_is_pg(db_s) ? "DROP TRIGGER boom ON sample_rows" : "DROP TRIGGER boom");
+	boom(db_s, false);
 	import_ok(s, &bundle, "alice", &res);
 	CHECK_EQ(res.added.runs, 1);
 	CHECK_EQ(res.added.samples, 2);
 	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 2);
 	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM outputs"), 2);
+	nr_buf_release(&bundle);
+	nr_store_close(a);
+	nr_store_close(s);
+}
+
+/*
+ * One handle takes upload after upload, as a server's does, with a failed
+ * one among them: each adds exactly its own rows (the handle's kept
+ * staging tables and statements carry nothing from one upload to the
+ * next), and the failed one nothing.
+ */
+NR_STORE_TEST(store_bundle_uploads_in_a_row_add_only_their_own)
+{
+	const char *db_a = nr_tdb_new(kind, "a"), *db_s = nr_tdb_new(kind, "srv");
+	struct nr_store *a = nr_tdb_open(db_a), *s = nr_tdb_open(db_s);
+	char run[4][NR_UUID_LEN + 1], c[2][NR_UUID_LEN + 1];
+	struct nr_buf bundle[4] = { NR_BUF_INIT, NR_BUF_INIT, NR_BUF_INIT, NR_BUF_INIT };
+	struct nr_bundle_result res;
+	struct nr_diag d = { 0 };
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		nr_tdb_make_run(a, "camp", 2, run[i], c);
+		nr_tdb_save_attempt(a, c[0], 1, 0, 1.0 + i, "x");
+		nr_tdb_save_attempt(a, c[1], 1, 0, 2.0 + i, "y");
+		CHECK_OK(nr_store_bundle_export(a, run[i], true, &bundle[i], NULL));
+	}
+	import_ok(s, &bundle[0], "alice", &res);
+	CHECK_EQ(res.added.runs, 1);
+	CHECK_EQ(res.added.samples, 2);
+	/* run 1 fails in the middle of its merge (a sample refused) */
+	boom(db_s, true);
+	CHECK(nr_store_bundle_import(s, nr_slice_of(bundle[1].buf, bundle[1].len), 64, "alice",
+				     &res, &d) < 0);
+	boom(db_s, false);
+	/* an upload refused before anything is written (run 0 again, by bob: -EPERM) */
+	CHECK_EQ(nr_store_bundle_import(s, nr_slice_of(bundle[0].buf, bundle[0].len), 64, "bob",
+					&res, &d), -EPERM);
+	/* run 0 pruned: were its rows still staged, the next upload would bring it back */
+	{
+		struct nr_strvec ids = { 0 };
+		struct nr_prune_stats ps;
+
+		/* a running one stays; its upload row refers to it */
+		nr_tdb_exec(db_s, "UPDATE runs SET status = 'passed'; DELETE FROM uploads");
+		nr_strvec_push(&ids, run[0]);
+		if (nr_store_prune(s, &ids, false, &ps, &d) < 0)
+			nr_test_fail(__FILE__, __LINE__, "prune: %s", d.msg);
+		nr_strvec_clear(&ids);
+	}
+	for (i = 2; i < 4; i++) {
+		import_ok(s, &bundle[i], "alice", &res);
+		CHECK_STR(res.run_id, run[i]);
+		CHECK_EQ(res.added.runs, 1);
+		CHECK_EQ(res.added.cases, 2);
+		CHECK_EQ(res.added.attempts, 2);
+		CHECK_EQ(res.added.samples, 2);
+	}
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM runs"), 2);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM cases"), 4);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 4);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM outputs"), 4);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM uploads"), 2);
+	/* the failed run 1 is not there, nor anything of it */
+	{
+		char sql[160];
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE run_id = '%s'", run[1]);
+		CHECK_EQ(nr_tdb_count(db_s, sql), 0);
+	}
+	/* and once the cause is gone it comes whole */
+	import_ok(s, &bundle[1], "alice", &res);
+	CHECK_EQ(res.added.runs, 1);
+	CHECK_EQ(res.added.samples, 2);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 6);
+	for (i = 0; i < 4; i++)
+		nr_buf_release(&bundle[i]);
+	nr_store_close(a);
+	nr_store_close(s);
+}
+
+struct racer {
+	const char *db;
+	const struct nr_buf *bundle;
+	struct nr_bundle_result res;
+	int r;
+};
+
+static void *race_import(void *p)
+{
+	struct racer *x = p;
+	struct nr_store *st = NULL;
+	struct nr_diag d = { 0 };
+
+	x->r = nr_store_open(x->db, &st, &d);
+	if (x->r == 0) {
+		x->r = nr_store_bundle_import(st, nr_slice_of(x->bundle->buf, x->bundle->len), 64,
+					      "alice", &x->res, &d);
+		nr_store_close(st);
+	}
+	return NULL;
+}
+
+/*
+ * The same run uploaded through two handles at once (two requests of a
+ * server, or two servers on one database): stored once, one upload row,
+ * every sample once, and both answers a success.
+ */
+NR_STORE_TEST(store_bundle_same_run_twice_at_once_is_stored_once)
+{
+	const char *db_a = nr_tdb_new(kind, "a"), *db_s = nr_tdb_new(kind, "srv");
+	struct nr_store *a = nr_tdb_open(db_a), *s = nr_tdb_open(db_s);
+	char run[NR_UUID_LEN + 1], c[3][NR_UUID_LEN + 1];
+	struct nr_buf bundle = NR_BUF_INIT;
+	struct racer x[2];
+	pthread_t t[2];
+	int round, i;
+
+	for (round = 0; round < 8; round++) {
+		nr_buf_reset(&bundle);
+		nr_tdb_make_run(a, "camp", 3, run, c);
+		for (i = 0; i < 3; i++)
+			nr_tdb_save_attempt(a, c[i], 1, 0, 1.0 + i, "out");
+		CHECK_OK(nr_store_bundle_export(a, run, true, &bundle, NULL));
+		for (i = 0; i < 2; i++) {
+			memset(&x[i], 0, sizeof(x[i]));
+			x[i].db = db_s;
+			x[i].bundle = &bundle;
+			CHECK_OK(pthread_create(&t[i], NULL, race_import, &x[i]));
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		CHECK_OK(x[0].r);
+		CHECK_OK(x[1].r);
+		/* one of them added the run, the other nothing */
+		CHECK_EQ(x[0].res.added.runs + x[1].res.added.runs, 1);
+		CHECK_EQ(x[0].res.added.samples + x[1].res.added.samples, 3);
+	}
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM runs"), 8);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM uploads"), 8);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM cases"), 24);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 24);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM outputs"), 24);
 	nr_buf_release(&bundle);
 	nr_store_close(a);
 	nr_store_close(s);
