@@ -274,6 +274,9 @@ struct nr_ssh_state {
 	char *dir;
 	char *cgroup;    /* NULL: none */
 	char *no_cgroup; /* then why not, for a note */
+	struct nr_strvec slots_free; /* roles' cgroups there, empty, to reuse (exec_ssh.c) */
+	struct nr_strvec slots_busy; /* "JOB\tSLOT" of roles that may still run */
+	unsigned slots_made;
 };
 
 struct nr_target {

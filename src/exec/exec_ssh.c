@@ -40,14 +40,17 @@
  * both empty when it is gone. A pid read back is trusted only with its
  * start time, as netrig's own nr_pid_start_ticks does here.
  *
- * nrcg DIR: kill everything in the cgroup DIR and below (cgroup.kill, or
- * each pid where the kernel predates it), wait until it is empty (5 s at
- * most), remove it. Only a directory with a cgroup.procs is touched.
+ * nrcg DIR [keep]: kill everything in the cgroup DIR and below
+ * (cgroup.kill, or each pid where the kernel predates it), wait until it
+ * is empty (5 s at most), remove it (and its children), unless "keep": a
+ * role's slot stays for the next role (see slot_take). Only a directory
+ * with a cgroup.procs is touched.
  *
  * nrend FILE TENTHS: end the job of the pidfile FILE ("PID START CGROUP",
  * written by the wrapper): SIGTERM to its process group, SIGKILL after
- * TENTHS tenths of a second, its cgroup, and remove FILE (and the run's
- * cgroup $nrrun, when set and empty: the watcher's). The group is
+ * TENTHS tenths of a second, its cgroup (kept as a slot, unless $nrrun
+ * is set: the watcher's, netrig is gone; then the run's cgroup $nrrun and
+ * its empty slots go too), and remove FILE. The group is
  * signalled only when its leader is the process the wrapper was (same
  * start time), or is gone: a group id stays taken while the group has
  * members, so then -PID reaches only what is left of ours. The SIGKILL
@@ -68,13 +71,14 @@
 	"echo 1 > \"$1/cgroup.kill\" || for p in $(cat \"$1/cgroup.procs\" \"$1\"/*/cgroup.procs); " \
 	"do kill -KILL \"$p\"; done; i=0; " \
 	"while [ $i -lt 100 ] && read -r _ v < \"$1/cgroup.events\" && [ \"$v\" = 1 ]; " \
-	"do sleep 0.05; i=$((i+1)); done; rmdir \"$1\"/*/ \"$1\"; } 2>/dev/null\n" \
+	"do sleep 0.05; i=$((i+1)); done; [ \"${2:-}\" = keep ] || rmdir \"$1\"/*/ \"$1\"; } 2>/dev/null\n" \
 	"nrend() { l=; k=; read -r l < \"$1\"; set -- \"$1\" \"$2\" $l; " \
 	"if [ -n \"${3:-}\" ]; then nrstat \"$3\"; " \
 	"if [ -z \"$s\" ] || [ \"$s\" = \"${4:-}\" ]; then k=$3; " \
 	"if kill -TERM \"-$3\"; then i=0; " \
 	"while [ $i -lt \"$2\" ] && kill -0 \"-$3\"; do sleep 0.1; i=$((i+1)); done; fi; fi; fi; " \
-	"[ -n \"${5:-}\" ] && nrcg \"$5\"; rm -f \"$1\"; [ -n \"${nrrun:-}\" ] && rmdir \"$nrrun\"; " \
+	"if [ -z \"${nrrun:-}\" ]; then [ -n \"${5:-}\" ] && nrcg \"$5\" keep; " \
+	"else [ -n \"${5:-}\" ] && nrcg \"$5\"; rmdir \"$nrrun\"/*/ \"$nrrun\"; fi; rm -f \"$1\"; " \
 	"[ -n \"$k\" ] && kill -KILL \"-$k\"; " \
 	"return 0; } 2>/dev/null\n" \
 	"nrsweep() { for f in \"$1\"/*.pid; do [ -f \"$f\" ] && nrend \"$f\" 10; done; " \
@@ -92,11 +96,16 @@
  * -w` makes one, at the cost of two more programs. MODE "g" says that was
  * done.
  *
- * Where the run has a cgroup on the host (CGROUP, made by the state
- * script; made again if a watcher removed it), the command runs in a
- * cgroup JOB of its own below it, which keeps whatever leaves the group
+ * Where the run has a cgroup on the host (made by the state script; made
+ * again if a watcher removed it), CGROUP is a slot below it (slot_take)
+ * and the command runs in it, which keeps whatever leaves the group
  * (setsid, daemons): the wrapper stays outside, so it can kill the whole
- * cgroup when the command ends.
+ * cgroup when the command ends. The slot is made (mkdir, a program) only
+ * when it is not there yet, and left, emptied, when the command ends
+ * (rmdir would be a program too): per role the wrapper starts no program
+ * but the command. A slot that is not empty (something that would not
+ * die in nrcg's 5 s) is not joined: the command gets a new cgroup JOB
+ * beside it.
  *
  * It writes "PID START CGROUP" to DIR/JOB.pid (DIR is the run's private
  * state directory) for netrig to end the job with nrend. Its standard
@@ -117,15 +126,17 @@
 	"if [ \"$m\" != g ]; then nrstat $$; " \
 	"[ \"$pg\" = $$ ] || exec setsid -w sh -c \"$0\" \"$0\" g \"$d\" \"$n\" \"$c\" \"$t\" \"$@\"; fi; " \
 	"f=$d/$n.pid g=; nrstat $$; " \
-	"[ -n \"$c\" ] && [ -f \"${c%/*}/cgroup.procs\" ] && mkdir -p \"$c/$n\" 2>/dev/null && g=$c/$n; " \
+	"if [ -n \"$c\" ]; then v=; { [ -f \"$c/cgroup.procs\" ] || { [ -f \"${c%/*/*}/cgroup.procs\" ] && " \
+	"mkdir -p \"$c\"; }; } 2>/dev/null && read -r _ v < \"$c/cgroup.events\"; [ \"$v\" = 0 ] && g=$c || " \
+	"{ c=${c%/*}/$n; [ -f \"${c%/*/*}/cgroup.procs\" ] && mkdir -p \"$c\" 2>/dev/null && g=$c; }; fi; " \
 	"echo \"$$ $s $g\" > \"$f\" || exit 125; exec 3<&0; " \
 	"{ trap '' TERM; while read -r x <&3 && [ \"$x\" != now ]; do :; done; " \
-	"[ \"$x\" = now ] && t=0; nrrun=$c; nrend \"$f\" \"$t\"; } " \
+	"[ \"$x\" = now ] && t=0; nrrun=${c%/*}; nrend \"$f\" \"$t\"; } " \
 	"< /dev/null > /dev/null 2>&1 & v=$!; " \
 	"if [ -n \"$g\" ]; then ( { echo 0 > \"$g/cgroup.procs\"; } 2>/dev/null; exec \"$@\" ) " \
 	"< /dev/null 3<&-; else \"$@\" < /dev/null 3<&-; fi; rc=$?; " \
 	"kill -KILL $v 2>/dev/null; trap '' TERM; kill -TERM -$$ 2>/dev/null; " \
-	"[ -n \"$g\" ] && nrcg \"$g\"; : > \"$f\"; exit $rc"
+	"[ -n \"$g\" ] && nrcg \"$g\" keep; : > \"$f\"; exit $rc"
 
 /*
  * The run's state on a host, `sh -c STATE netrig-state RUN.HOST CG`: a
@@ -210,6 +221,7 @@ struct ssh_cmd {
 	 */
 	const struct nr_ssh_state *state;
 	const char *job;      /* unique in the run: "ORDINAL.ATTEMPT.ROLE" */
+	const char *slot;     /* its cgroup below state->cgroup (see slot_take), or NULL */
 	int64_t grace_us;
 };
 
@@ -323,7 +335,7 @@ static void command_argv(const struct nr_target *t, const struct ssh_cmd *c, str
 		nr_buf_addch(&cmd, ' ');
 		nr_shell_quote(&cmd, c->job);
 		nr_buf_addch(&cmd, ' ');
-		nr_shell_quote(&cmd, c->state->cgroup ? c->state->cgroup : "");
+		nr_shell_quote(&cmd, c->slot ? c->slot : "");
 		nr_buf_addf(&cmd, " %s ", tenths);
 	}
 	for (i = 0; c->argv[i]; i++) {
@@ -469,6 +481,8 @@ static void state_release(struct nr_ssh_state *st)
 	free(st->dir);
 	free(st->cgroup);
 	free(st->no_cgroup);
+	nr_strvec_clear(&st->slots_free);
+	nr_strvec_clear(&st->slots_busy);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -798,6 +812,52 @@ static void ssh_close(struct nr_target *t)
 	t->control_dir = NULL;
 }
 
+/*
+ * Cgroup slots: making and removing a cgroup are programs on the far side
+ * (mkdir, rmdir), 2-3 ms each, so a role's cgroup is a slot that outlives
+ * it. A role takes a slot an ended role left (empty) or a new name; the
+ * wrapper makes the directory only when it is not there, empties it when
+ * the role ends and leaves it; the run's end (nrsweep) removes them all.
+ * A slot comes back only once its role has ended (ssh_stop), and the
+ * wrapper still checks it is empty before use. NULL: the run has no
+ * cgroup there.
+ */
+static const char *slot_take(struct nr_ssh_state *st, const char *job)
+{
+	char *slot;
+
+	if (!st->cgroup)
+		return NULL;
+	if (st->slots_free.n) {
+		slot = st->slots_free.v[--st->slots_free.n];
+		st->slots_free.v[st->slots_free.n] = NULL;
+	} else {
+		slot = nr_xasprintf("%s/s%u", st->cgroup, ++st->slots_made);
+	}
+	/* "JOB\tSLOT": jobs are plain words */
+	nr_strvec_push_owned(&st->slots_busy, nr_xasprintf("%s\t%s", job, slot));
+	free(slot);
+	return strchr(st->slots_busy.v[st->slots_busy.n - 1], '\t') + 1;
+}
+
+/* job has ended: its slot is free again. */
+static void slot_give_back(struct nr_ssh_state *st, const char *job)
+{
+	size_t i, len = strlen(job);
+
+	for (i = 0; i < st->slots_busy.n; i++) {
+		char *e = st->slots_busy.v[i];
+
+		if (strncmp(e, job, len) != 0 || e[len] != '\t')
+			continue;
+		nr_strvec_push(&st->slots_free, e + len + 1);
+		free(e);
+		st->slots_busy.v[i] = st->slots_busy.v[--st->slots_busy.n];
+		st->slots_busy.v[st->slots_busy.n] = NULL;
+		return;
+	}
+}
+
 static int ssh_start(struct nr_target *t, const struct nr_job *job, struct nr_proc *ret,
 		     struct nr_diag *d)
 {
@@ -814,20 +874,34 @@ static int ssh_start(struct nr_target *t, const struct nr_job *job, struct nr_pr
 
 	if (r < 0)
 		return r;
+	cmd.slot = slot_take(&t->state, job->name);
 	command_argv(t, &cmd, &remote);
 	spec.argv = remote.v;
 	r = nr_proc_start(&spec, ret, d);
 	nr_strvec_clear(&remote);
+	if (r < 0)
+		/* nothing started there */
+		slot_give_back(&t->state, job->name);
 	return r;
 }
 
 static int ssh_stop(struct nr_target *t, const struct nr_job *job, const struct nr_proc *p,
 		    struct nr_diag *d)
 {
-	/* a job whose ssh client ended cleaned up after itself (unless ssh itself failed) */
-	if (!t->state_open || (p->exited && nr_proc_exit_code(p) != 255))
+	int r;
+
+	if (!t->state_open)
 		return 0;
-	return kill_job(t, &t->state, job->name, p, job->grace_us, d);
+	/* a job whose ssh client ended cleaned up after itself (unless ssh itself failed) */
+	if (p->exited && nr_proc_exit_code(p) != 255) {
+		slot_give_back(&t->state, job->name);
+		return 0;
+	}
+	r = kill_job(t, &t->state, job->name, p, job->grace_us, d);
+	/* in a hurry the job may still be ending: its slot is not taken again */
+	if (r == 0 && !nr__exec_hurrying())
+		slot_give_back(&t->state, job->name);
+	return r;
 }
 
 static int ssh_read_file(const struct nr_target *t, const char *path, size_t limit,

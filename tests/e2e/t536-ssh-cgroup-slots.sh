@@ -1,0 +1,69 @@
+#!/bin/sh
+# An ssh host's roles reuse cgroup slots (issue 14's benchmark: mkdir and
+# rmdir are programs on the far side, ~2-3 ms each per role): through the
+# stand-in ssh client (it runs the wrapper here, as root with cgroup v2),
+# a hung role with an escaper (setsid) and three roles after it that end by
+# themselves, each with an escaper too. Every role runs in the same slot,
+# which is made once (a mkdir shim on PATH counts the far side's
+# programs), every escaper is gone before the next role starts, and after
+# the run no cgroup and no pidfile of the run is left on the host.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip "needs root (a cgroup of its own)"
+grep -q ' - cgroup2 ' /proc/self/mountinfo || skip "needs cgroup v2"
+command -v setsid > /dev/null || skip "needs setsid"
+tmp=$(mktemp -d /tmp/netrig-t536.XXXXXX)
+at_exit 'rm -rf "$tmp"'
+cd "$tmp" || exit 1
+# the escapers are a copy of sleep whose name marks ours in /proc/PID/comm
+E="esc$$"
+mkdir bin && cp "$(command -v sleep)" "bin/$E" || fail "cannot copy sleep"
+escapers() { grep -lx "$E" /proc/[0-9]*/comm 2> /dev/null | wc -l; }
+at_exit 'for f in $(grep -lx "$E" /proc/[0-9]*/comm 2>/dev/null); do p=${f#/proc/}; kill -9 ${p%/comm}; done 2>/dev/null'
+
+# the far side's programs, counted (the wrapper looks mkdir/rmdir up on PATH)
+for p in mkdir rmdir; do
+	real=$(command -v $p)
+	printf '#!/bin/sh\necho "%s $*" >> %s/progs.log\nexec %s "$@"\n' $p "$tmp" "$real" > bin/$p
+	chmod +x bin/$p
+done
+export NETRIG_SSH="$top/tests/helpers/fake-ssh" PATH="$tmp/bin:$PATH"
+
+# each role: how many escapers are alive as it starts, its cgroup, then an escaper of its own
+role="echo alive=\$(grep -lx $E /proc/[0-9]*/comm 2>/dev/null | wc -l); cat /proc/self/cgroup; setsid $E 300 < /dev/null > /dev/null 2>&1 &"
+cat > slots.yaml <<YAML
+campaign: slots
+health: {ping: false, retries: 1, interval: 100ms}
+hosts:
+  far: {transport: ssh, address: 127.0.0.1}
+tests:
+  - name: hang
+    host: far
+    timeout: 1s
+    kill_grace: 300ms
+    run: [sh, -c, "$role exec sleep 301"]
+  - name: seq
+    host: far
+    matrix: {n: [1, 2, 3]}
+    run: [sh, -c, "$role"]
+YAML
+expect_exit 1 "$NETRIG" run slots.yaml --db slots.db -q
+run=$(sqlite3 slots.db "SELECT id FROM runs")
+[ -n "$run" ] || fail "no run"
+
+say "every role ran in one slot of the run's cgroup, made once"
+for c in hang seq/n=1 seq/n=2 seq/n=3; do
+	"$NETRIG" --db slots.db log "$c" --raw --stream stdout > "out.${c#*=}" || fail "no log of $c"
+	grep -q "^0::.*/netrig\.$run\.far/s1\$" "out.${c#*=}" ||
+		fail "$c did not run in slot s1 of the run's cgroup: $(cat "out.${c#*=}")"
+	expect_grep "^alive=0\$" "out.${c#*=}" "an escaper of an earlier role was alive as $c started"
+done
+expect_eq "$(grep -c "^mkdir .*netrig\.$run\.far/" progs.log)" 1 "the slot is made once (progs: $(cat progs.log))"
+# rmdir only at the run's end (nrsweep), not per role
+expect_eq "$(grep -c "^rmdir " progs.log)" 1 "rmdir ran per role: $(cat progs.log)"
+
+say "nothing of the run is left on the host"
+wait_until 5 [ "$(escapers)" = 0 ] || fail "$(escapers) escapers survived the run"
+left=$(find /sys/fs/cgroup -maxdepth 8 -type d -name "netrig.$run*" 2> /dev/null)
+[ -z "$left" ] || fail "cgroups left: $left"
+[ -z "$(ls -d "$HOME/.netrig/$run"* 2> /dev/null)" ] || fail "state left: $(ls -R "$HOME/.netrig/$run"*)"
+done_ok
