@@ -222,6 +222,12 @@ expect_eq "$(api POST /api/v1/jobs "$T_READ" '{"campaign": "filecamp"}')" 403 "s
 expect_eq "$(api POST /api/v1/jobs "$T_PUSH" '{"campaign": "filecamp"}')" 403 "submit with a push token"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "nope"}')" 422 "an unknown campaign"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["zz"]}')" 422 "an unknown test"
+expect_grep "'zz' matches no test name" api.json "the unknown test named"
+expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["z*"]}')" 422 "a glob that matches nothing"
+expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["-a", "-b"]}')" 422 \
+	"exclusions that leave no case"
+expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["a/n=3"]}')" 422 \
+	"a case key pattern that matches nothing"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "set": {"m": "1"}}')" 422 \
 	"a --set of no parameter"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"repository": "evil/repo", "path": "x.yaml", "commit": "0123456"}')" \
@@ -236,6 +242,8 @@ j = json.load(open("api.json"))
 assert j["status"] == "queued" and j["user"] == "alice" and j["campaign"] == "filecamp", j
 assert j["tests"] == ["a"] and j["set"] == {"n": "2"} and j["needs"] == ["lab=x"], j
 PY
+expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["-b", "a/n=1"]}')" 201 \
+	"an exclusion and a case key pattern, as \`netrig run --test\` takes them"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" "{\"repository\": \"acme/app\", \"path\": \"nightly.yaml\", \"commit\": \"$SHA2\", \"branch\": \"feature\"}")" \
 	201 "submit of the repository form"
 expect_eq "$(api GET /api/v1/jobs "$T_READ")" 200 "list"
