@@ -6,16 +6,16 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 
 void nr_sha256_hex(const void *data, size_t n, char out[NR_SHA256_HEX_LEN + 1])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0, i;
+	unsigned int len = 0;
 
-	EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
-	for (i = 0; i < len && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[NR_SHA256_HEX_LEN] = '\0';
+	if (!EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) || len != 32)
+		abort(); /* only without memory: the digest itself cannot fail */
+	nr_hex_encode(md, 32, out);
 }
 
 uint64_t nr_hash_fnv1a(const void *data, size_t n)

@@ -325,3 +325,41 @@ int nr_base64_decode(struct nr_buf *out, const char *s, size_t len)
 	}
 	return 0;
 }
+
+int nr_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void nr_hex_encode(const void *data, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int nr_hex_decode(const char *s, size_t n, void *out)
+{
+	unsigned char *p = out;
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if ((hi = nr_hex_digit(s[2 * i])) < 0 || (lo = nr_hex_digit(s[2 * i + 1])) < 0)
+			return NR_EPARSE;
+		p[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}

@@ -70,6 +70,17 @@ void nr_base64_encode(struct nr_buf *out, const void *data, size_t n);
  */
 int nr_base64_decode(struct nr_buf *out, const char *s, size_t len);
 
+/* A hex digit's value (either case), or -1. */
+int nr_hex_digit(char c);
+/* n bytes as 2n lowercase hex digits and a NUL into out (2n + 1 bytes). */
+void nr_hex_encode(const void *data, size_t n, char *out);
+/*
+ * The 2n hex digits (either case) at s into n bytes at out; reads no
+ * further than the first character that is not one. NR_EPARSE when s has
+ * fewer than 2n (out then holds what came before).
+ */
+int nr_hex_decode(const char *s, size_t n, void *out);
+
 bool nr_starts_with(const char *s, const char *prefix);
 bool nr_ends_with(const char *s, const char *suffix);
 

@@ -437,6 +437,22 @@ bool nr_select_case(const struct nr_select *s, const char *test, const char *key
  * parameter when no test that s chooses has it.
  */
 int nr_campaign_apply_set(struct nr_campaign *c, const struct nr_select *s, struct nr_diag *d);
+/*
+ * A job's selection as a job record keeps it (struct nr_job_rec's tests
+ * and overrides): TESTS a JSON array of --test patterns, SETS a JSON
+ * object of PARAM: VALUE for --set (NULL or "": none). NR_EINVAL for JSON
+ * that is not of that shape, or nr_select_add_set's error.
+ */
+int nr_select_from_job(const char *tests, const char *sets, struct nr_select *ret,
+		       struct nr_diag *d);
+/*
+ * Whether `netrig run` could plan what s chooses from c: c gets s's --set
+ * (nr_campaign_apply_set) and the plan is built as a run builds it (every
+ * pattern must match, something must be left), then dropped. What a job
+ * submission checks, so that a job that would fail on every worker is
+ * refused where its author is. nr_plan_build's and apply_set's errors.
+ */
+int nr_select_check(struct nr_campaign *c, const struct nr_select *s, struct nr_diag *d);
 /* s as the JSON text stored with a run (malloc'ed), NULL when it is empty. */
 char *nr_select_to_json(const struct nr_select *s);
 /* Back from that text (NULL or "": empty); NR_EPARSE for text that is not it. */

@@ -154,6 +154,59 @@ int nr_campaign_apply_set(struct nr_campaign *c, const struct nr_select *s, stru
 	return 0;
 }
 
+int nr_select_from_job(const char *tests, const char *sets, struct nr_select *ret,
+		       struct nr_diag *d)
+{
+	json_t *t = json_loads(tests && *tests ? tests : "[]", 0, NULL);
+	json_t *o = json_loads(sets && *sets ? sets : "{}", 0, NULL);
+	const char *k;
+	json_t *v;
+	size_t i;
+	int r = 0;
+
+	if (!json_is_array(t) || !json_is_object(o)) {
+		r = nr_diagf(d, NR_EINVAL, "the job's tests or overrides are not the JSON they should be");
+		goto out;
+	}
+	json_array_foreach(t, i, v) {
+		if (!json_is_string(v)) {
+			r = nr_diagf(d, NR_EINVAL, "the job's --test patterns are not all strings");
+			goto out;
+		}
+		nr_strvec_push(&ret->tests, json_string_value(v));
+	}
+	/* --set as `netrig run --set` takes it: K=V narrows or replaces K's values */
+	json_object_foreach(o, k, v) {
+		char *arg;
+
+		if (!json_is_string(v)) {
+			r = nr_diagf(d, NR_EINVAL, "the job's --set %s is not a string", k);
+			goto out;
+		}
+		arg = nr_xasprintf("%s=%s", k, json_string_value(v));
+		r = nr_select_add_set(ret, arg, d);
+		free(arg);
+		if (r < 0)
+			goto out;
+	}
+out:
+	json_decref(t);
+	json_decref(o);
+	return r;
+}
+
+int nr_select_check(struct nr_campaign *c, const struct nr_select *s, struct nr_diag *d)
+{
+	struct nr_plan plan = { 0 };
+	int r;
+
+	if ((r = nr_campaign_apply_set(c, s, d)) < 0)
+		return r;
+	r = nr_plan_build(c, s, &plan, d);
+	nr_plan_release(&plan);
+	return r;
+}
+
 char *nr_select_to_json(const struct nr_select *s)
 {
 	json_t *o, *tests, *set;

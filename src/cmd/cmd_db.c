@@ -204,21 +204,59 @@ static int db_vacuum(const char *db)
 	return status;
 }
 
+/*
+ * Every other command takes --db after its name too: take it (and
+ * --db=PATH) out of a db subcommand's arguments, the last one winning as
+ * with the global option. 0, or -1 when --db ends the line without a path.
+ */
+static int take_db_option(int *argc, char **argv, const char **db)
+{
+	int i, j = 0;
+
+	for (i = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (!strcmp(argv[i], "--db")) {
+			if (i + 1 >= *argc)
+				return -1;
+			*db = argv[++i];
+		} else if (!strncmp(argv[i], "--db=", 5)) {
+			*db = argv[i] + 5;
+		} else {
+			argv[j++] = argv[i];
+		}
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return 0;
+}
+
 static int run_db(const struct nr_global *g, int argc, char **argv)
 {
+	const char *db = g->db_path;
+
+	if (argc > 2 && strcmp(argv[1], "merge") && take_db_option(&argc, argv, &db) < 0)
+		return nr_cmd_error("db", NR_EXIT_USAGE, "--db wants a database (PATH or postgres:// URL)");
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return nr_cmd_usage(&nr_cmd_db, argc < 2 ? stderr : stdout,
 				    argc < 2 ? NR_EXIT_USAGE : NR_EXIT_OK);
 	if (!strcmp(argv[1], "merge"))
 		return db_merge(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "runs"))
-		return db_runs(g->db_path, argc - 1, argv + 1);
+		return db_runs(db, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "migrate"))
-		return db_migrate(argc > 2 ? argv[2] : g->db_path);
+		return db_migrate(argc > 2 ? argv[2] : db);
 	if (!strcmp(argv[1], "prune"))
-		return db_prune(g->db_path, argc - 1, argv + 1);
-	if (!strcmp(argv[1], "vacuum") && argc == 2)
-		return db_vacuum(g->db_path);
+		return db_prune(db, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "vacuum")) {
+		if (argc > 2)
+			return nr_cmd_error("db vacuum", NR_EXIT_USAGE, "takes no argument but --db, not '%s'",
+					    argv[2]);
+		return db_vacuum(db);
+	}
 	return nr_cmd_error("db", NR_EXIT_USAGE,
 			    "unknown subcommand '%s' (merge, migrate, prune, runs, vacuum)", argv[1]);
 }
@@ -235,6 +273,8 @@ const struct nr_cmd nr_cmd_db = {
 		 "                                    or only their raw outputs; never a running run\n"
 		 "       netrig db vacuum             give the space of removed rows back\n"
 		 "\n"
+		 "runs, migrate, prune and vacuum work on --db (given before or after\n"
+		 "the subcommand), else NETRIG_DB, else ./netrig.db.\n"
 		 "A database is an SQLite file (PATH) or a PostgreSQL URL\n"
 		 "(postgres://USER@HOST/DB); merges go either way between them.\n"
 		 "Merging is idempotent: a run, case, attempt or sample already in TARGET is\n"

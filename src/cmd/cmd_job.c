@@ -128,7 +128,6 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 	char *path = NULL, *who_owned = NULL;
 	bool quiet = g->quiet;
 	int opt, status = NR_EXIT_OK;
-	size_t i;
 
 	optind = 0; /* getopt_long starts afresh: argv[0] is the action */
 	while ((opt = getopt_long(argc, argv, "d:t:s:n:l:r:qR:P:C:B:", opts, NULL)) != -1) {
@@ -199,17 +198,6 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 		status = NR_EXIT_USAGE;
 		goto out;
 	}
-	for (i = 0; i < json_array_size(tests); i++) {
-		const char *t = json_string_value(json_array_get(tests, i));
-		size_t k;
-
-		for (k = 0; k < c->n_tests && strcmp(c->tests[k].name, t); k++)
-			;
-		if (k == c->n_tests && !strpbrk(t, "*?[")) {
-			status = nr_cmd_error("job submit", NR_EXIT_USAGE, "%s has no test '%s'", c->path, t);
-			goto out;
-		}
-	}
 	path = realpath(argv[optind], NULL);
 	nr_uuid_v7(job.id);
 	job.campaign = c->name;
@@ -221,10 +209,11 @@ static int job_submit(const struct nr_global *g, int argc, char **argv)
 	job.labels = dump(labels);
 	tests = sets = needs = labels = NULL;
 	{
-		/* a --set that names no parameter would fail on every worker: refused here */
+		/* a selection that plans no case would fail on every worker: refused here */
 		struct nr_select sel = { 0 };
 
-		if (nr_worker_job_select(&job, &sel, &d) < 0 || nr_campaign_apply_set(c, &sel, &d) < 0)
+		if (nr_select_from_job(job.tests, job.overrides, &sel, &d) < 0 ||
+		    nr_select_check(c, &sel, &d) < 0)
 			status = NR_EXIT_USAGE;
 		nr_select_clear(&sel);
 		if (status != NR_EXIT_OK) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/num.h"
+#include "base/str.h"
 #include "pkt/pkt.h"
 
 #define ETH_P_IPV4 0x0800
@@ -83,25 +84,14 @@ void nr_pkt_frame_build(const struct nr_pkt_template *t, uint8_t *frame)
 	memcpy(udp + NR_PKT_UDP_HDR, "ixy", 3);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int nr_pkt_parse_mac(const char *s, uint8_t ret[6])
 {
 	uint8_t mac[6];
 	int i, hi, lo;
 
 	for (i = 0; i < 6; i++) {
-		hi = hexval(s[0]);
-		lo = hi < 0 ? -1 : hexval(s[1]);
+		hi = nr_hex_digit(s[0]);
+		lo = hi < 0 ? -1 : nr_hex_digit(s[1]);
 		if (lo < 0)
 			return NR_EINVAL;
 		mac[i] = (uint8_t)(hi << 4 | lo);

@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/rand.h"
+#include "base/str.h"
 #include "serve/serve.h"
 #include "store/store.h"
 
@@ -22,18 +23,6 @@ bool nr_serve_scope_valid(const char *scope)
 {
 	return scope && (!strcmp(scope, NR_SCOPE_PUSH) || !strcmp(scope, NR_SCOPE_TRIGGER) ||
 			 !strcmp(scope, NR_SCOPE_READ) || !strcmp(scope, NR_SCOPE_ADMIN));
-}
-
-static void hex(char *out, const unsigned char *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 int nr_serve_token_create(struct nr_store *st, const char *user, const char *scope,
@@ -48,8 +37,8 @@ int nr_serve_token_create(struct nr_store *st, const char *user, const char *sco
 		return nr_diagf(d, NR_EINVAL, "scope '%s': push, trigger, read or admin", scope);
 	nr_random_bytes(id_bytes, sizeof(id_bytes));
 	nr_random_bytes(secret, sizeof(secret));
-	hex(t.id, id_bytes, sizeof(id_bytes));
-	hex(secret_hex, secret, sizeof(secret));
+	nr_hex_encode(id_bytes, sizeof(id_bytes), t.id);
+	nr_hex_encode(secret, sizeof(secret), secret_hex);
 	snprintf(token, sizeof(token), PREFIX "%s_%s", t.id, secret_hex);
 	nr_sha256_hex(token, strlen(token), t.hash);
 	t.user = (char *)user;

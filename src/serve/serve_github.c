@@ -31,6 +31,7 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "campaign/campaign.h"
 #include "serve/serve_int.h"
 
@@ -105,34 +106,13 @@ int nr__serve_github_call(const struct nr_serve_config *c, const char *method, c
 
 /* ---- the signature ---- */
 
-static int unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The 32 bytes of "sha256=HEX" into mac; false when the header is not that. */
 static bool signature_of(const char *header, unsigned char mac[32])
 {
-	size_t i;
-
 	if (!header || strncmp(header, SIG_PREFIX, strlen(SIG_PREFIX)) != 0 ||
 	    strlen(header) != strlen(SIG_PREFIX) + 64)
 		return false;
-	header += strlen(SIG_PREFIX);
-	for (i = 0; i < 32; i++) {
-		int hi = unhex(header[2 * i]), lo = unhex(header[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		mac[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return true;
+	return nr_hex_decode(header + strlen(SIG_PREFIX), 32, mac) == 0;
 }
 
 /* Whether mac is the HMAC-SHA256 of body under secret (constant time in the bytes compared). */

@@ -236,36 +236,18 @@ static struct nr_campaign *configured_campaign(const struct nr_serve_config *c, 
 }
 
 /* tests and set checked against the campaign as `netrig job submit` checks them. */
-static int check_selection(struct nr__serve_req *q, struct nr_campaign *c, json_t *tests,
-			   json_t *sets)
+static int check_selection(struct nr__serve_req *q, struct nr_campaign *c, const char *tests,
+			   const char *sets)
 {
 	struct nr_select sel = { 0 };
 	struct nr_diag d = { 0 };
-	const char *k;
-	json_t *v;
-	size_t i, t;
-	int r = 0;
+	int r;
 
-	json_array_foreach(tests, i, v) {
-		const char *name = json_string_value(v);
-
-		for (t = 0; t < c->n_tests && strcmp(c->tests[t].name, name); t++)
-			;
-		if (t == c->n_tests && !strpbrk(name, "*?[/") && name[0] != '-')
-			return nr__serve_fail(q, 422, "campaign %s has no test '%s'", c->name, name);
-	}
-	json_object_foreach(sets, k, v) {
-		char *arg = nr_xasprintf("%s=%s", k, json_string_value(v));
-
-		r = nr_select_add_set(&sel, arg, &d);
-		free(arg);
-		if (r < 0)
-			break;
-	}
+	r = nr_select_from_job(tests, sets, &sel, &d);
 	if (r == 0)
-		r = nr_campaign_apply_set(c, &sel, &d);
+		r = nr_select_check(c, &sel, &d);
 	nr_select_clear(&sel);
-	return r < 0 ? nr__serve_fail(q, 422, "set: %s", nr_diag_msg(&d)) : 0;
+	return r < 0 ? nr__serve_fail(q, 422, "%s", nr_diag_msg(&d)) : 0;
 }
 
 static void jobs_post(struct nr__serve_req *q)
@@ -299,6 +281,9 @@ static void jobs_post(struct nr__serve_req *q)
 	if (str_array(q, body, "tests", false, &tests) < 0 || str_object(q, body, "set", &sets) < 0 ||
 	    str_array(q, body, "needs", true, &needs) < 0 || str_object(q, body, "labels", &labels) < 0)
 		goto out;
+	/* the stored form, which the worker reads back */
+	job.tests = dump(tests, "[]");
+	job.overrides = dump(sets, "{}");
 	name = short_str(json_object_get(body, "campaign"));
 	repo_name = short_str(json_object_get(body, "repository"));
 	if (!name == !repo_name) {
@@ -316,7 +301,7 @@ static void jobs_post(struct nr__serve_req *q)
 			nr__serve_fail(q, 422, "no campaign '%s' on this server", name);
 			goto out;
 		}
-		if (check_selection(q, camp, tests, sets) < 0)
+		if (check_selection(q, camp, job.tests, job.overrides) < 0)
 			goto out;
 		job.campaign = camp->name;
 		job.campaign_path = camp->path;
@@ -353,8 +338,6 @@ static void jobs_post(struct nr__serve_req *q)
 		job.repo_commit = (char *)commit;
 		job.repo_branch = (char *)json_string_value(branch);
 	}
-	job.tests = dump(tests, "[]");
-	job.overrides = dump(sets, "{}");
 	job.needs = dump(needs, "[]");
 	job.labels = dump(labels, "{}");
 	job.requester = q->user;

@@ -213,42 +213,6 @@ static void on_run_event(void *ctx, const struct nr_event *ev)
 		jc->o->on_event(jc->o->ctx, ev);
 }
 
-int nr_worker_job_select(const struct nr_job_rec *job, struct nr_select *sel, struct nr_diag *d)
-{
-	json_t *tests = json_loads(job->tests ? job->tests : "[]", 0, NULL);
-	json_t *sets = json_loads(job->overrides ? job->overrides : "{}", 0, NULL);
-	const char *k;
-	json_t *v;
-	size_t i;
-	int r = 0;
-
-	if (!json_is_array(tests) || !json_is_object(sets)) {
-		r = nr_diagf(d, NR_EINVAL, "the job's tests or overrides are not the JSON they should be");
-		goto out;
-	}
-	json_array_foreach(tests, i, v)
-		if (json_is_string(v))
-			nr_strvec_push(&sel->tests, json_string_value(v));
-	/* --set as `netrig run --set` takes it: K=V narrows or replaces K's values */
-	json_object_foreach(sets, k, v) {
-		char *arg;
-
-		if (!json_is_string(v)) {
-			r = nr_diagf(d, NR_EINVAL, "the job's --set %s is not a string", k);
-			goto out;
-		}
-		arg = nr_xasprintf("%s=%s", k, json_string_value(v));
-		r = nr_select_add_set(sel, arg, d);
-		free(arg);
-		if (r < 0)
-			goto out;
-	}
-out:
-	json_decref(tests);
-	json_decref(sets);
-	return r;
-}
-
 /* The job's --test and --set arguments and labels into the runner's options. */
 static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
 		       struct nr_select *sel, struct nr_diag *d)
@@ -262,7 +226,7 @@ static int job_options(const struct nr_job_rec *job, struct nr_runner_opts *ro,
 		r = nr_diagf(d, NR_EINVAL, "the job's labels are not the JSON they should be");
 		goto out;
 	}
-	if ((r = nr_worker_job_select(job, sel, d)) < 0)
+	if ((r = nr_select_from_job(job->tests, job->overrides, sel, d)) < 0)
 		goto out;
 	ro->select = sel;
 	json_object_foreach(labels, k, v)

@@ -51,18 +51,6 @@ struct nr_worker_summary {
 };
 
 /*
- * Take and run jobs from store st until the queue is empty (once), the
- * limit is reached, or stop_fd / abort_fd is readable. 0, or NR_ESTORE
- * when the store cannot be used at all.
- */
-/*
- * A job's --test patterns and --set overrides (its stored JSON) into sel,
- * as the worker applies them; NR_EINVAL or nr_select_add_set's error for
- * ones that are not.
- */
-int nr_worker_job_select(const struct nr_job_rec *job, struct nr_select *sel, struct nr_diag *d);
-
-/*
  * Check job's repository (repo, repo_path, repo_commit) out at its commit
  * in a clone under dir that no other worker holds (made, or fetched into,
  * then checked out detached and cleaned). *ret_campaign: the campaign
@@ -73,6 +61,11 @@ int nr_worker_job_select(const struct nr_job_rec *job, struct nr_select *sel, st
 int nr_worker_checkout(const char *dir, const struct nr_job_rec *job, char **ret_campaign,
 		       char **ret_checkout, int *ret_lock, struct nr_diag *d);
 
+/*
+ * Take and run jobs from store st until the queue is empty (once), the
+ * limit is reached, or stop_fd / abort_fd is readable. 0, or NR_ESTORE
+ * when the store cannot be used at all.
+ */
 int nr_worker_loop(struct nr_store *st, const struct nr_worker_opts *o,
 		   struct nr_worker_summary *ret, struct nr_diag *d);
 

@@ -160,6 +160,33 @@ _EOF
 	"$NETRIG" lab up lab.yaml > up.out 2>&1 || { cat up.out; fail "lab up"; }
 }
 
+# serve_start DB [ARG...]: netrig serve with DB (and ARGs: --config FILE)
+# on a free loopback port, its output in serve.out and serve.log (which
+# grows across servers of one test); sets $spid and $SERVE_URL
+# (http://127.0.0.1:PORT) and $SERVE_PORT; killed at exit if still running.
+serve_start() {
+	_db=$1
+	shift
+	rm -f serve.out # the port of a server before is not this one's
+	"$NETRIG" serve --listen 127.0.0.1:0 --db "$_db" "$@" > serve.out 2>> serve.log &
+	spid=$!
+	at_exit "kill $spid 2>/dev/null"
+	wait_until 10 grep -qs "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
+	SERVE_PORT=$(sed -n 's/^listening on port //p' serve.out)
+	SERVE_URL=http://127.0.0.1:$SERVE_PORT
+}
+
+# serve_token DB USER SCOPE [ARG...]: a token of SCOPE for USER (made if
+# missing) in DB, printed; ARGs go to `token create` (--expires 1d).
+serve_token() {
+	"$NETRIG" --db "$1" user add "$2" > /dev/null 2>&1 # there already: fine
+	_user=$2 _scope=$3
+	_db=$1
+	shift 3
+	"$NETRIG" --db "$_db" token create --user "$_user" --scope "$_scope" "$@" 2> serve_token.err ||
+		{ cat serve_token.err; fail "token create --user $_user --scope $_scope"; }
+}
+
 done_ok() {
 	echo "ok"
 	exit 0

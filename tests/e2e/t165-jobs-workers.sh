@@ -246,7 +246,21 @@ expect_grep "0 jobs" err "a cancelled job is not taken"
 expect_exit 2 "$NETRIG" job submit nosuch.yaml --db "$X"
 expect_exit 2 "$NETRIG" job submit t.yaml --db "$X" --needs lab
 expect_exit 2 "$NETRIG" job submit t.yaml --db "$X" --test nosuch
-expect_grep "has no test 'nosuch'" err "an unknown test"
+expect_grep "\-\-test 'nosuch' matches no test name" err "an unknown test"
+# what `netrig run` would plan, checked as run checks it (secnetperf's -filter forms)
+expect_exit 2 "$NETRIG" job submit t.yaml --db "$X" --test 'x*'
+expect_grep "'x\*' matches no test name" err "a glob that matches nothing"
+expect_exit 2 "$NETRIG" job submit t.yaml --db "$X" --test -t
+expect_grep "leave no case" err "an exclusion of every test"
+expect_exit 2 "$NETRIG" job submit t.yaml --db "$X" --test -tt
+expect_grep "'-tt' matches no test name" err "an exclusion with a typo"
+expect_exit 2 "$NETRIG" job submit t.yaml --db "$X" --test 't/n=3'
+expect_grep "matches no case key" err "a case key pattern that matches nothing"
+expect_exit 2 "$NETRIG" job submit t.yaml --db "$X" --set m=1
+expect_exit 0 "$NETRIG" job submit t.yaml --db "$X" --test 't/n=1' -q
+expect_exit 0 "$NETRIG" job cancel "$(cat out)" --db "$X"
+expect_exit 0 "$NETRIG" job submit t.yaml --db "$X" --test 't*' --set n=2 -q
+expect_exit 0 "$NETRIG" job cancel "$(cat out)" --db "$X"
 expect_exit 2 "$NETRIG" job show zz --db "$X"
 expect_exit 2 "$NETRIG" worker --db "$X" --offers x
 expect_exit 2 "$NETRIG" worker --db "$X" --lease 0

@@ -60,4 +60,21 @@ fi
 expect_exit 0 "$NETRIG" -q run c.yaml --db "$D"
 expect_eq "$(sql "$D" "select count(*) from runs")" 2 "the database takes new runs"
 expect_exit 2 "$NETRIG" --db "$tmp/none.db" db vacuum
+
+say "--db after the subcommand, as every other command takes it"
+expect_exit 0 "$NETRIG" db runs --db "$D"
+expect_eq "$(wc -l < out)" 2 "db runs --db lists the database's two runs"
+expect_exit 0 "$NETRIG" db runs 1 --db="$D"
+expect_eq "$(wc -l < out)" 1 "db runs N --db=PATH"
+expect_exit 0 "$NETRIG" db prune --keep-runs 5 --db "$D"
+expect_grep "^pruned 0 of 2 runs" out "db prune --db"
+expect_exit 0 "$NETRIG" db vacuum --db "$D"
+expect_exit 0 "$NETRIG" db migrate --db "$D"
+expect_grep "up to date" out "db migrate --db"
+expect_exit 2 "$NETRIG" --db "$D" db vacuum --db "$tmp/none.db"
+expect_grep "no database" err "the later --db wins"
+expect_exit 2 "$NETRIG" db vacuum --db
+expect_grep "wants a database" err "--db without a path"
+expect_exit 2 "$NETRIG" db vacuum extra --db "$D"
+expect_grep "takes no argument" err "vacuum with an argument"
 done_ok

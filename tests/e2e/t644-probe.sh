@@ -85,14 +85,9 @@ expect_eq "$(cat merged.txt)" "$(cat p.txt)" "the merged run's probe"
 say "a push to netrig serve carries the probe"
 expect_exit 0 "$NETRIG" --db "$R" push "$RUN" --bundle b.json
 grep -q 'probes' b.json || fail "the bundle has no probes"
-expect_exit 0 "$NETRIG" --db "$S" user add probe
-expect_exit 0 "$NETRIG" --db "$S" token create --user probe --scope push --expires 1d
-TOK=$(cat out)
-"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" > serve.out 2> serve.log &
-spid=$!
-at_exit "kill $spid 2>/dev/null"
-wait_until 10 grep -qs "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
-U="http://127.0.0.1:$(sed -n 's/^listening on port //p' serve.out)"
+TOK=$(serve_token "$S" probe push --expires 1d)
+serve_start "$S"
+U=$SERVE_URL
 NETRIG_TOKEN=$TOK expect_exit 0 "$NETRIG" --db "$R" push "$RUN" --server "$U"
 command -v curl > /dev/null || skip "no curl to read the pushed run back"
 curl -sf "$U/api/v1/runs/$RUN" > served.json || fail "GET the pushed run"

@@ -62,12 +62,8 @@ NETRIG_TOKEN=$TOK expect_exit 3 "$NETRIG" --db "$L" push "$R1" --server "http://
 expect_grep "kept local" err "push to nobody"
 
 say "the server starts on a free port"
-"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" > serve.out 2> serve.log &
-spid=$!
-at_exit "kill $spid 2>/dev/null"
-wait_until 10 grep -qs "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
-PORT=$(sed -n 's/^listening on port //p' serve.out)
-U="http://127.0.0.1:$PORT"
+serve_start "$S"
+PORT=$SERVE_PORT U=$SERVE_URL
 
 say "pushes: run 1, run 2 twice"
 NETRIG_TOKEN=$TOK expect_exit 0 "$NETRIG" --db "$L" push "$R1" --server "$U/"

@@ -36,15 +36,12 @@ RN=$(runid)
 expect_exit 0 "$NETRIG" run c.yaml -q --db "$S" --commit s1
 RS=$(runid)
 
-token() { expect_exit 0 "$NETRIG" --db "$S" token create "$@"; cat out; }
-expect_exit 0 "$NETRIG" --db "$S" user add alice
-expect_exit 0 "$NETRIG" --db "$S" user add bob
-T_ALICE=$(token --user alice --scope push)
-T_BOB=$(token --user bob --scope push)
-T_READ=$(token --user alice --scope read)
-T_EXPIRED=$(token --user alice --scope push --expires 1s)
-T_REVOKED=$(token --user alice --scope push)
-T_TRIGGER=$(token --user alice --scope trigger)
+T_ALICE=$(serve_token "$S" alice push)
+T_BOB=$(serve_token "$S" bob push)
+T_READ=$(serve_token "$S" alice read)
+T_EXPIRED=$(serve_token "$S" alice push --expires 1s)
+T_REVOKED=$(serve_token "$S" alice push)
+T_TRIGGER=$(serve_token "$S" alice trigger)
 expect_exit 0 "$NETRIG" --db "$S" token revoke "$(echo "$T_REVOKED" | cut -c5-20)"
 expect_exit 2 "$NETRIG" --db "$S" token revoke 0000000000000000
 
@@ -73,12 +70,8 @@ repositories:
              clone: /nonexistent/app.git, allowed_users: [alice]}
 YAML
 start_server() { # CONFIG: sets $spid, $PORT
-	rm -f serve.out # the port of a server before is not this one's
-	"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" --config "$1" > serve.out 2>> serve.log &
-	spid=$!
-	at_exit "kill $spid 2>/dev/null"
-	wait_until 10 grep -qs "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
-	PORT=$(sed -n 's/^listening on port //p' serve.out)
+	serve_start "$S" --config "$1"
+	PORT=$SERVE_PORT
 }
 stop_server() {
 	kill -TERM $spid

@@ -68,11 +68,8 @@ repositories:
              clone: "$tmp/repo", allowed_users: [alice]}
   acme/other: {secret: "other-secret-$$", push_branches: [main], campaign: file.yaml}
 YAML
-"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" --config server.yaml > serve.out 2> serve.log &
-spid=$!
-at_exit "kill $spid 2>/dev/null"
-wait_until 10 grep -qs "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
-URL=http://127.0.0.1:$(sed -n 's/^listening on port //p' serve.out)
+serve_start "$S" --config server.yaml
+URL=$SERVE_URL
 
 # deliver EVENT FILE SECRET [HEADER]: sign FILE with SECRET, post it; the status on stdout
 deliver() {
@@ -206,12 +203,9 @@ expect_grep "evil.yaml in .* leads out of the repository" out "the reason of the
 expect_exit 0 "$NETRIG" --db "$S" job cancel "$JE"
 
 say "the jobs API"
-tok() { "$NETRIG" --db "$S" token create --user "$1" --scope "$2" 2> /dev/null || fail "token"; }
-"$NETRIG" --db "$S" user add alice > /dev/null && "$NETRIG" --db "$S" user add bob > /dev/null ||
-	fail "users"
-T_TRIG=$(tok alice trigger)
-T_READ=$(tok bob read)
-T_PUSH=$(tok bob push)
+T_TRIG=$(serve_token "$S" alice trigger)
+T_READ=$(serve_token "$S" bob read)
+T_PUSH=$(serve_token "$S" bob push)
 api() { # METHOD PATH TOKEN [BODY]: the status on stdout, the answer in api.json
 	curl -s -o api.json -w '%{http_code}' -X "$1" ${3:+-H "Authorization: Bearer $3"} \
 		${4:+--data-binary "$4"} "$URL$2"
@@ -222,6 +216,12 @@ expect_eq "$(api POST /api/v1/jobs "$T_READ" '{"campaign": "filecamp"}')" 403 "s
 expect_eq "$(api POST /api/v1/jobs "$T_PUSH" '{"campaign": "filecamp"}')" 403 "submit with a push token"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "nope"}')" 422 "an unknown campaign"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["zz"]}')" 422 "an unknown test"
+expect_grep "'zz' matches no test name" api.json "the unknown test named"
+expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["z*"]}')" 422 "a glob that matches nothing"
+expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["-a", "-b"]}')" 422 \
+	"exclusions that leave no case"
+expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["a/n=3"]}')" 422 \
+	"a case key pattern that matches nothing"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "set": {"m": "1"}}')" 422 \
 	"a --set of no parameter"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"repository": "evil/repo", "path": "x.yaml", "commit": "0123456"}')" \
@@ -236,6 +236,8 @@ j = json.load(open("api.json"))
 assert j["status"] == "queued" and j["user"] == "alice" and j["campaign"] == "filecamp", j
 assert j["tests"] == ["a"] and j["set"] == {"n": "2"} and j["needs"] == ["lab=x"], j
 PY
+expect_eq "$(api POST /api/v1/jobs "$T_TRIG" '{"campaign": "filecamp", "tests": ["-b", "a/n=1"]}')" 201 \
+	"an exclusion and a case key pattern, as \`netrig run --test\` takes them"
 expect_eq "$(api POST /api/v1/jobs "$T_TRIG" "{\"repository\": \"acme/app\", \"path\": \"nightly.yaml\", \"commit\": \"$SHA2\", \"branch\": \"feature\"}")" \
 	201 "submit of the repository form"
 expect_eq "$(api GET /api/v1/jobs "$T_READ")" 200 "list"

@@ -37,14 +37,9 @@ done
 R_FEATURE=$(sed -n 's/^run \([0-9a-f-]*\):.*/\1/p' out)
 [ -n "$R_FEATURE" ] || fail "no run id"
 
-expect_exit 0 "$NETRIG" --db "$S" user add alice
-expect_exit 0 "$NETRIG" --db "$S" token create --user alice --scope push
-TOK=$(cat out)
-"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" > serve.out 2> serve.log &
-spid=$!
-at_exit "kill $spid 2>/dev/null"
-wait_until 10 grep -qs "listening on port" serve.out || { cat serve.log; fail "serve did not start"; }
-U="http://127.0.0.1:$(sed -n 's/^listening on port //p' serve.out)"
+TOK=$(serve_token "$S" alice push)
+serve_start "$S"
+U=$SERVE_URL
 
 NETRIG_TOKEN=$TOK expect_exit 0 "$NETRIG" --db "$L" push --all-unpushed --outputs --server "$U"
 # one more run goes up as a bundle whose campaign and branch are markup

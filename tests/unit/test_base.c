@@ -240,3 +240,30 @@ NR_TEST(durations_for_people)
 	CHECK_STR(nr_fmt_duration(b, sizeof(b), 0), "0 s");
 	CHECK_STR(nr_fmt_duration(b, sizeof(b), -5), "0 s");
 }
+
+NR_TEST(hex_both_ways_and_sha256_known_values)
+{
+	static const unsigned char bytes[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
+	unsigned char back[6] = { 0 };
+	char text[2 * sizeof(bytes) + 1], digest[NR_SHA256_HEX_LEN + 1];
+
+	nr_hex_encode(bytes, sizeof(bytes), text);
+	CHECK_STR(text, "00017f80abff");
+	CHECK_OK(nr_hex_decode("00017F80aBfF", sizeof(back), back));
+	CHECK(memcmp(back, bytes, sizeof(bytes)) == 0);
+	CHECK_EQ(nr_hex_decode("00017f80abf", sizeof(back), back), NR_EPARSE); /* one short: NUL */
+	CHECK_EQ(nr_hex_decode("0g", 1, back), NR_EPARSE);
+	CHECK_EQ(nr_hex_decode(" 1", 1, back), NR_EPARSE);
+	CHECK_EQ(nr_hex_decode("-1", 1, back), NR_EPARSE);
+	CHECK_EQ(nr_hex_digit('f'), 15);
+	CHECK_EQ(nr_hex_digit('G'), -1);
+	CHECK_EQ(nr_hex_digit('/'), -1);
+	CHECK_EQ(nr_hex_digit(':'), -1);
+	CHECK_EQ(nr_hex_digit('@'), -1);
+	CHECK_EQ(nr_hex_digit('`'), -1);
+	/* FIPS 180-2's examples */
+	nr_sha256_hex("abc", 3, digest);
+	CHECK_STR(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	nr_sha256_hex("", 0, digest);
+	CHECK_STR(digest, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}

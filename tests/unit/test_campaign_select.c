@@ -201,3 +201,51 @@ NR_TEST(select_json_round_trip)
 	nr_select_clear(&s);
 	nr_select_clear(&back);
 }
+
+/* A job's stored tests and overrides, and the check every submission makes, are run's own. */
+NR_TEST(select_from_job_checked_as_run_plans)
+{
+	static const struct {
+		const char *tests, *sets;
+		int want;
+		const char *msg;
+	} cases[] = {
+		{ NULL, NULL, 0, NULL },
+		{ "[]", "{}", 0, NULL },
+		{ "[\"tcp*\", \"-tcp_rr\"]", "{\"size\": \"64\"}", 0, NULL },
+		{ "[\"tcp_rr/mode=a,*\"]", NULL, 0, NULL },
+		{ "[\"-rnd\"]", "{\"size\": \"9000\"}", 0, NULL },
+		{ "[\"nosuch\"]", NULL, NR_ECONFIG, "--test 'nosuch' matches no test name" },
+		{ "[\"x*\"]", NULL, NR_ECONFIG, "matches no test name" },
+		{ "[\"-tcp_r\"]", NULL, NR_ECONFIG, "'-tcp_r' matches no test name" },
+		{ "[\"tcp_rr/size=3*\"]", NULL, NR_ECONFIG, "matches no case key" },
+		{ "[\"-tcp*\", \"-rnd\"]", NULL, NR_ECONFIG, "leave no case" },
+		{ NULL, "{\"nope\": \"1\"}", NR_ECONFIG, "--set nope=1" },
+		{ "[1]", NULL, NR_EINVAL, "not all strings" },
+		{ "{}", NULL, NR_EINVAL, "not the JSON" },
+		{ NULL, "[]", NR_EINVAL, "not the JSON" },
+		{ NULL, "{\"size\": 64}", NR_EINVAL, "--set size is not a string" },
+		{ "[", NULL, NR_EINVAL, "not the JSON" },
+	};
+	size_t i;
+
+	for (i = 0; i < NR_ARRAY_SIZE(cases); i++) {
+		struct nr_campaign *c = NULL;
+		struct nr_select s = { 0 };
+		struct nr_diag d = { 0 };
+		int r;
+
+		CHECK_OK(nr_campaign_load("c.yaml", CAMPAIGN, &c, &d));
+		r = nr_select_from_job(cases[i].tests, cases[i].sets, &s, &d);
+		if (r == 0)
+			r = nr_select_check(c, &s, &d);
+		if (r != cases[i].want)
+			fprintf(stderr, "case %zu (%s %s): %d, %s\n", i, cases[i].tests, cases[i].sets,
+				r, d.msg);
+		CHECK_EQ(r, cases[i].want);
+		if (cases[i].msg)
+			CHECK(strstr(d.msg, cases[i].msg) != NULL);
+		nr_select_clear(&s);
+		nr_campaign_free(c);
+	}
+}
