@@ -348,7 +348,7 @@ int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d)
 	int64_t broken_before = 0, broken_after = 0;
 	bool fk = foreign_keys_on(db);
 	char sql[128];
-	int v, r;
+	int v, r, now = from;
 
 	if (from > NR_STORE_SCHEMA_VERSION)
 		return nr_diagf(d, NR_ESCHEMA,
@@ -367,11 +367,20 @@ int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d)
 	r = nr__store_sqlite_exec(db, "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON", d);
 	if (r == 0)
 		r = nr__store_sqlite_begin(db, d);
-	if (r == 0 && from > 0)
+	/*
+	 * Another netrig may have made or migrated the file since `from` was
+	 * read: the version under the write lock is the one to start from.
+	 */
+	if (r == 0 && (r = nr__store_sqlite_version(db, &now, d)) == 0 &&
+	    now >= NR_STORE_SCHEMA_VERSION) {
+		r = nr__store_sqlite_end(db, now > NR_STORE_SCHEMA_VERSION ? NR_ESCHEMA : 0, d);
+		goto out;
+	}
+	if (r == 0 && now > 0)
 		r = broken_references(db, &broken_before, d);
-	if (r == 0 && from == 0) /* a new file: the end of the chain at once */
+	if (r == 0 && now == 0) /* a new file: the end of the chain at once */
 		r = nr__store_sqlite_exec(db, nr__sqlite_schema_10, d);
-	for (v = from; from > 0 && r == 0 && v < NR_STORE_SCHEMA_VERSION; v++) {
+	for (v = now; now > 0 && r == 0 && v < NR_STORE_SCHEMA_VERSION; v++) {
 		if (v == 7)
 			r = check_samples_7(db, d);
 		if (r == 0)
@@ -389,10 +398,14 @@ int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d)
 		r = nr__store_sqlite_exec(db, sql, d);
 	}
 	r = nr__store_sqlite_end(db, r, d);
+out:
 	nr__store_sqlite_exec(db, fk ? "PRAGMA legacy_alter_table = OFF; PRAGMA foreign_keys = ON"
 				     : "PRAGMA legacy_alter_table = OFF", NULL);
+	if (r == NR_ESCHEMA && now > NR_STORE_SCHEMA_VERSION)
+		return nr_diagf(d, r, "schema version %d is newer than this netrig understands"
+				" (%d): upgrade netrig", now, NR_STORE_SCHEMA_VERSION);
 	if (r < 0)
-		return nr_diagf(d, r, "migrating from schema version %d", from);
+		return nr_diagf(d, r, "migrating from schema version %d", now);
 	return 0;
 }
 

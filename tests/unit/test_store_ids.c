@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "store/store.h"
+#include "store/store_sqlite_int.h"
 #include "test.h"
 #include "testdb.h"
 
@@ -404,4 +405,39 @@ NR_TEST(store_new_file_has_the_schema_that_migrations_make)
 		free(migrated);
 	}
 	free(fresh);
+}
+
+/*
+ * Two netrigs open one old (or new) file at once: both read its version,
+ * one migrates it under the write lock, and the other, its version read
+ * before, must start from what the file is now (before: schema 8's
+ * ALTERs again, "duplicate column"; a new file's tables made twice).
+ */
+NR_TEST(store_migration_starts_from_the_version_under_the_write_lock)
+{
+	static const int stale[] = { 0, 3, 8, 9 };
+	struct nr_diag d = { 0 };
+	char *before, *after;
+	sqlite3 *db = NULL;
+	size_t i;
+
+	load_v9("race.db");
+	nr_store_close(nr_tdb_open("race.db"));
+	before = dump_all("race.db");
+	for (i = 0; i < NR_ARRAY_SIZE(stale); i++) {
+		CHECK_OK(nr__store_sqlite_open_db("race.db", SQLITE_OPEN_READWRITE, &db, &d));
+		if (nr__store_sqlite_migrate(db, stale[i], &d) < 0)
+			nr_test_fail(__FILE__, __LINE__, "from %d read before: %s", stale[i], d.msg);
+		sqlite3_close(db);
+	}
+	after = dump_all("race.db");
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+	/* and one newer than this netrig is refused, whatever was read before */
+	nr_tdb_exec("race.db", "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+	CHECK_OK(nr__store_sqlite_open_db("race.db", SQLITE_OPEN_READWRITE, &db, &d));
+	CHECK(nr__store_sqlite_migrate(db, 9, &d) == NR_ESCHEMA);
+	CHECK_CONTAINS(d.msg, "newer than this netrig");
+	sqlite3_close(db);
 }
