@@ -313,7 +313,7 @@ static int check_samples_7(sqlite3 *db, struct nr_diag *d)
 	return r;
 }
 
-/* The rows PRAGMA foreign_key_check finds (references to no row), into *ret; -1 on failure. */
+/* How many rows PRAGMA foreign_key_check finds (references to no row), into *ret. */
 static int broken_references(sqlite3 *db, int64_t *ret, struct nr_diag *d)
 {
 	sqlite3_stmt *s = NULL;
