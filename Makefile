@@ -81,8 +81,14 @@ demo: deps
 
 # Every suite; the last line is "N passed, N failed, N skipped".
 check: deps
-	@$(MAKE) --no-print-directory netrig netrig-agent $(B)/test-unit $(A)/test-unit $(A)/netrig
+	@$(MAKE) --no-print-directory netrig netrig-agent $(B)/test-unit $(A)/test-unit $(A)/netrig \
+		$(B)/sqlite-uuid.so
 	@tests/check.sh
+
+# uuid_str() and uuid_blob() for the sqlite3 shell of the e2e scripts (tests/e2e/db.sh)
+$(B)/sqlite-uuid.so: tests/helpers/sqlite_uuid.c src/store/store_sqlite_id.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 unit: $(B)/test-unit
 	$(B)/test-unit

@@ -17,7 +17,7 @@
  * the run path's store part without the command: run minus api is the
  * runner's, api minus loop the store's.
  *
- * FILE or URL: a netrig database at schema 8 (netrig makes it); the loop
+ * FILE or URL: a netrig database at schema 10 (netrig makes it); the loop
  * adds a run and a case of its own. The sqlite and pg loops call sqlite3
  * and libpq only. SQLite as netrig opens it (WAL,
  * synchronous NORMAL, foreign keys on); PostgreSQL in pipeline mode (a
@@ -51,6 +51,25 @@ static void make_id(char out[37], unsigned kind, unsigned long long k)
 		 k & 0xffffffffffffULL);
 }
 
+/*
+ * The 16 bytes of such an id, as an SQLite file of schema 10 keeps it
+ * (a blob; netrig binds ids so), and its 32 hex digits for an x'' literal.
+ */
+static void id_blob(const char *id, unsigned char out[16], char hex[33])
+{
+	size_t i, o = 0;
+
+	for (i = 0; id[i] && o < 32; i++)
+		if (id[i] != '-')
+			hex[o++] = id[i];
+	hex[o] = '\0';
+	for (i = 0; i < 16; i++) {
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
+
+		out[i] = (unsigned char)strtoul(byte, NULL, 16);
+	}
+}
+
 static void die_sqlite(sqlite3 *db, const char *what)
 {
 	fprintf(stderr, "store-loop: %s: %s\n", what, sqlite3_errmsg(db));
@@ -67,7 +86,8 @@ static int loop_sqlite(const char *path, long attempts, long metrics)
 {
 	sqlite3 *db;
 	sqlite3_stmt *att, *get_n, *smp, *ser;
-	char run_id[37], case_id[37], id[37], name[32];
+	char run_id[37], case_id[37], id[37], name[32], run_hex[33], case_hex[33], hex[33];
+	unsigned char run_b[16], case_b[16], id_b[16];
 	long *series = calloc((size_t)metrics, sizeof(*series)), a, m;
 	double t0, t1;
 
@@ -78,14 +98,16 @@ static int loop_sqlite(const char *path, long attempts, long metrics)
 			"PRAGMA foreign_keys = ON");
 	make_id(run_id, 1, 1);
 	make_id(case_id, 2, 1);
+	id_blob(run_id, run_b, run_hex);
+	id_blob(case_id, case_b, case_hex);
 	exec_sqlite(db, "BEGIN IMMEDIATE");
 	{
 		char *sql = sqlite3_mprintf(
 			"INSERT INTO runs (id, campaign, config, config_hash, status, started_at)"
-			" VALUES (%Q, 'store-loop', '', '', 'passed', 1);"
+			" VALUES (x'%s', 'store-loop', '', '', 'passed', 1);"
 			"INSERT INTO cases (id, run_id, ordinal, test, key, params, status, repeats)"
-			" VALUES (%Q, %Q, 1, 'loop', 'loop/%s', '{}', 'passed', %ld)",
-			run_id, case_id, run_id, run_id, attempts);
+			" VALUES (x'%s', x'%s', 1, 'loop', 'loop/%s', '{}', 'passed', %ld)",
+			run_hex, case_hex, run_hex, run_id, attempts);
 
 		exec_sqlite(db, sql);
 		sqlite3_free(sql);
@@ -118,16 +140,17 @@ static int loop_sqlite(const char *path, long attempts, long metrics)
 		long long n;
 
 		make_id(id, 3, (unsigned long long)a + 1);
+		id_blob(id, id_b, hex);
 		exec_sqlite(db, "BEGIN IMMEDIATE");
 		sqlite3_reset(att);
-		sqlite3_bind_text(att, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(att, 2, case_id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(att, 1, id_b, 16, SQLITE_STATIC);
+		sqlite3_bind_blob(att, 2, case_b, 16, SQLITE_STATIC);
 		sqlite3_bind_int64(att, 3, a + 1);
 		sqlite3_bind_int64(att, 4, a);
 		if (sqlite3_step(att) != SQLITE_DONE)
 			die_sqlite(db, "attempt");
 		sqlite3_reset(get_n);
-		sqlite3_bind_text(get_n, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(get_n, 1, id_b, 16, SQLITE_STATIC);
 		if (sqlite3_step(get_n) != SQLITE_ROW)
 			die_sqlite(db, "attempt's n");
 		n = sqlite3_column_int64(get_n, 0);

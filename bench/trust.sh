@@ -69,10 +69,13 @@ tests:
         latency: {unit: us, better: lower}
 EOF
 N="$top/netrig"
+# a run's id as netrig writes it (the file keeps its 16 bytes, schema 10)
+ID_TEXT="lower(substr(hex(id), 1, 8) || '-' || substr(hex(id), 9, 4) || '-' ||
+	substr(hex(id), 13, 4) || '-' || substr(hex(id), 17, 4) || '-' || substr(hex(id), 21))"
 run() { # run LEVEL: one run at that level, prints its id
 	echo "$1" > level
 	"$N" run trust.yaml -q --db t.db > /dev/null || { echo "netrig run failed" >&2; exit 1; }
-	sqlite3 t.db "SELECT id FROM runs ORDER BY started_at DESC LIMIT 1"
+	sqlite3 t.db "SELECT $ID_TEXT FROM runs ORDER BY started_at DESC LIMIT 1"
 }
 # compare BASE CAND: exit status of netrig compare; checks the replay agrees
 compare() {
@@ -137,7 +140,7 @@ tests:
     parse: {format: keyvalue, metrics: {latency: {unit: us, better: lower}}}
 EOF
 }
-last() { sqlite3 ab.db "SELECT id FROM runs ORDER BY started_at DESC LIMIT 1"; }
+last() { sqlite3 ab.db "SELECT $ID_TEXT FROM runs ORDER BY started_at DESC LIMIT 1"; }
 regressions() {
 	python3 -c "import json,sys; print(sum(s['outcome'] == 'regression' for s in json.load(open(sys.argv[1]))['series']))" "$1"
 }

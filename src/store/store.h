@@ -24,7 +24,7 @@
 #include "base/str.h"
 #include "metric/metric.h"
 
-#define NR_STORE_SCHEMA_VERSION 9
+#define NR_STORE_SCHEMA_VERSION 10
 
 struct nr_store;
 

@@ -146,6 +146,16 @@ static const struct {
 	  "ALTER TABLE jobs ADD COLUMN reported_at bigint;"
 	  "CREATE INDEX jobs_unreported ON jobs (status) WHERE origin IS NOT NULL AND"
 	  "  (reported IS NULL OR reported <> 'final');" },
+	/*
+	 * SQLite's 9 -> 10 makes its ids 16-byte blobs, what uuid columns
+	 * always were here; and the two functions that SQL on an SQLite file
+	 * compares and shows ids with, so that one query reads both stores
+	 */
+	{ 9, 10,
+	  "CREATE FUNCTION uuid_str(uuid) RETURNS text LANGUAGE sql IMMUTABLE STRICT"
+	  "  PARALLEL SAFE AS 'SELECT $1::text';"
+	  "CREATE FUNCTION uuid_blob(text) RETURNS uuid LANGUAGE sql IMMUTABLE STRICT"
+	  "  PARALLEL SAFE AS 'SELECT $1::uuid';" },
 };
 
 /* Any number, the same in every netrig: two netrigs creating one schema take turns. */

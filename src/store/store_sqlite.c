@@ -27,7 +27,7 @@
  */
 static const char *const migrations[] = {
 	/* 0 -> 1: the first schema */
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	NR__SQLITE_META
 	"CREATE TABLE runs ("
 	"  id TEXT PRIMARY KEY, campaign TEXT NOT NULL, campaign_path TEXT,"
 	"  config TEXT NOT NULL, config_hash TEXT NOT NULL, commit_sha TEXT, branch TEXT,"
@@ -65,7 +65,7 @@ static const char *const migrations[] = {
 	"  orig_value REAL, orig_unit TEXT, interval INTEGER NOT NULL DEFAULT -1,"
 	"  PRIMARY KEY (attempt_id, seq));"
 	"CREATE INDEX samples_case ON samples (case_id, metric);"
-	"CREATE TABLE metrics (name TEXT PRIMARY KEY, unit TEXT NOT NULL, better TEXT NOT NULL);",
+	NR__SQLITE_METRICS,
 	/* 1 -> 2: the controller's pid (a running run is not resumed under it)
 	 * and which host ran which role */
 	"ALTER TABLE runs ADD COLUMN pid INTEGER;"
@@ -116,20 +116,11 @@ static const char *const migrations[] = {
 	 * key is the table, no second tree. `samples` becomes a view of the
 	 * old columns, and writing a row into it writes the new tables
 	 * (merges through a temporary file and bundles write there). */
-	"CREATE TABLE series ("
-	"  id INTEGER PRIMARY KEY, role TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,"
-	"  UNIQUE (role, metric, unit));"
+	NR__SQLITE_SERIES
 	"ALTER TABLE attempts ADD COLUMN n INTEGER;"
 	"UPDATE attempts SET n = rowid;"
-	"CREATE UNIQUE INDEX attempts_n ON attempts (n);"
-	"CREATE TRIGGER attempts_n AFTER INSERT ON attempts WHEN NEW.n IS NULL BEGIN"
-	"  UPDATE attempts SET n = (SELECT coalesce(max(n), 0) + 1 FROM attempts)"
-	"  WHERE id = NEW.id; END;"
-	"CREATE TABLE sample_rows ("
-	"  attempt INTEGER NOT NULL REFERENCES attempts (n), seq INTEGER NOT NULL,"
-	"  repeat INTEGER NOT NULL, series INTEGER NOT NULL REFERENCES series (id),"
-	"  value REAL NOT NULL, orig_value REAL, orig_unit TEXT,"
-	"  interval INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (attempt, seq)) WITHOUT ROWID;"
+	NR__SQLITE_ATTEMPTS_N
+	NR__SQLITE_SAMPLE_ROWS
 	"INSERT INTO series (role, metric, unit)"
 	"  SELECT DISTINCT role, metric, unit FROM samples ORDER BY 1, 2, 3;"
 	/* LEFT JOIN: a sample whose attempt is missing fails on NOT NULL,
@@ -143,24 +134,16 @@ static const char *const migrations[] = {
 	"  ORDER BY a.n, s.seq;"
 	"DROP TABLE samples;"
 	NR__STORE_SAMPLES_VIEW
-	/* a row written into the view: its attempt must be there, of its case */
-	"CREATE TRIGGER samples_insert INSTEAD OF INSERT ON samples BEGIN"
-	"  SELECT RAISE(ABORT, 'a sample whose attempt is not there, or not of its case')"
-	"  WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE id = NEW.attempt_id"
-	"  AND case_id = NEW.case_id);"
-	"  INSERT INTO series (role, metric, unit) SELECT NEW.role, NEW.metric, NEW.unit"
-	"  WHERE NOT EXISTS (SELECT 1 FROM series WHERE role = NEW.role"
-	"  AND metric = NEW.metric AND unit = NEW.unit);"
-	"  INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit,"
-	"  interval) VALUES ((SELECT n FROM attempts WHERE id = NEW.attempt_id), NEW.seq,"
-	"  NEW.repeat, (SELECT id FROM series WHERE role = NEW.role AND metric = NEW.metric"
-	"  AND unit = NEW.unit), NEW.value, nullif(NEW.orig_value, NEW.value),"
-	"  nullif(NEW.orig_unit, NEW.unit), NEW.interval); END;",
+	NR__SQLITE_SAMPLES_INSERT,
 	/* 8 -> 9: jobs from netrig serve: the branch of a job's commit, where
 	 * its end is reported (a webhook's repository, commit, pull request)
 	 * and what was reported, who cancelled it */
 	NR__SQLITE_JOBS_ORIGIN,
+	/* 9 -> 10: ids as 16-byte blobs (issue 15), store_sqlite_id.c */
+	nr__sqlite_ids_as_blobs,
 };
+_Static_assert(NR_ARRAY_SIZE(migrations) == NR_STORE_SCHEMA_VERSION,
+	       "a migration to each schema version");
 
 int nr__store_sqlite_error(sqlite3 *db, struct nr_diag *d, const char *what)
 {
@@ -231,13 +214,6 @@ char *nr__sqlite_col_text(sqlite3_stmt *s, int i)
 	const unsigned char *t = sqlite3_column_text(s, i);
 
 	return t ? nr_xstrdup((const char *)t) : NULL;
-}
-
-static void col_id(sqlite3_stmt *s, int i, char out[NR_UUID_LEN + 1])
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	snprintf(out, NR_UUID_LEN + 1, "%s", t ? (const char *)t : "");
 }
 
 /*
@@ -337,10 +313,42 @@ static int check_samples_7(sqlite3 *db, struct nr_diag *d)
 	return r;
 }
 
+/* How many rows PRAGMA foreign_key_check finds (references to no row), into *ret. */
+static int broken_references(sqlite3 *db, int64_t *ret, struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = 0;
+	int rc, r = nr__store_sqlite_prepare(db, "PRAGMA foreign_key_check", &s, d);
+
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		n++;
+	if (r == 0 && rc != SQLITE_DONE)
+		r = nr__store_sqlite_error(db, d, "checking references");
+	sqlite3_finalize(s);
+	if (r == 0)
+		*ret = n;
+	return r;
+}
+
+/* Whether PRAGMA foreign_keys is on for db. */
+static bool foreign_keys_on(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	bool on = false;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		on = sqlite3_column_int(s, 0) != 0;
+	sqlite3_finalize(s);
+	return on;
+}
+
 int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d)
 {
+	int64_t broken_before = 0, broken_after = 0;
+	bool fk = foreign_keys_on(db);
 	char sql[128];
-	int v, r;
+	int v, r, now = from;
 
 	if (from > NR_STORE_SCHEMA_VERSION)
 		return nr_diagf(d, NR_ESCHEMA,
@@ -348,13 +356,41 @@ int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d)
 				from, NR_STORE_SCHEMA_VERSION);
 	if (from == NR_STORE_SCHEMA_VERSION)
 		return 0;
-	r = nr__store_sqlite_begin(db, d);
-	for (v = from; r == 0 && v < NR_STORE_SCHEMA_VERSION; v++) {
+	/*
+	 * 9 -> 10 makes tables again under their names: the references of
+	 * other tables must keep naming them (legacy_alter_table: a rename
+	 * does not rewrite them), and a table dropped with rows that others
+	 * reference must not be checked midway (foreign_keys, which only
+	 * changes outside a transaction). What references held is checked
+	 * at the end instead: no more of them lead nowhere than before.
+	 */
+	r = nr__store_sqlite_exec(db, "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON", d);
+	if (r == 0)
+		r = nr__store_sqlite_begin(db, d);
+	/*
+	 * Another netrig may have made or migrated the file since `from` was
+	 * read: the version under the write lock is the one to start from.
+	 */
+	if (r == 0 && (r = nr__store_sqlite_version(db, &now, d)) == 0 &&
+	    now >= NR_STORE_SCHEMA_VERSION) {
+		r = nr__store_sqlite_end(db, now > NR_STORE_SCHEMA_VERSION ? NR_ESCHEMA : 0, d);
+		goto out;
+	}
+	if (r == 0 && now > 0)
+		r = broken_references(db, &broken_before, d);
+	if (r == 0 && now == 0) /* a new file: the end of the chain at once */
+		r = nr__store_sqlite_exec(db, nr__sqlite_schema_10, d);
+	for (v = now; now > 0 && r == 0 && v < NR_STORE_SCHEMA_VERSION; v++) {
 		if (v == 7)
 			r = check_samples_7(db, d);
 		if (r == 0)
 			r = nr__store_sqlite_exec(db, migrations[v], d);
 	}
+	if (r == 0 && (r = broken_references(db, &broken_after, d)) == 0 &&
+	    broken_after > broken_before)
+		r = nr_diagf(d, NR_ESTORE, "%lld references lead nowhere after the migration, %lld"
+			     " before: left as it was", (long long)broken_after,
+			     (long long)broken_before);
 	if (r == 0) {
 		snprintf(sql, sizeof(sql),
 			 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '%d')",
@@ -362,8 +398,14 @@ int nr__store_sqlite_migrate(sqlite3 *db, int from, struct nr_diag *d)
 		r = nr__store_sqlite_exec(db, sql, d);
 	}
 	r = nr__store_sqlite_end(db, r, d);
+out:
+	nr__store_sqlite_exec(db, fk ? "PRAGMA legacy_alter_table = OFF; PRAGMA foreign_keys = ON"
+				     : "PRAGMA legacy_alter_table = OFF", NULL);
+	if (r == NR_ESCHEMA && now > NR_STORE_SCHEMA_VERSION)
+		return nr_diagf(d, r, "schema version %d is newer than this netrig understands"
+				" (%d): upgrade netrig", now, NR_STORE_SCHEMA_VERSION);
 	if (r < 0)
-		return nr_diagf(d, r, "migrating from schema version %d", from);
+		return nr_diagf(d, r, "migrating from schema version %d", now);
 	return 0;
 }
 
@@ -392,6 +434,12 @@ int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct 
 	}
 	sqlite3_busy_timeout(db, 10000);
 	sqlite3_extended_result_codes(db, 1);
+	if (nr__sqlite_id_functions(db) < 0) {
+		r = nr__store_sqlite_error(db, d, path);
+		sqlite3_close(db);
+		db = NULL;
+		goto out;
+	}
 	*ret = db;
 out:
 	free(copy);
@@ -478,8 +526,8 @@ static int insert_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 
 	if (r < 0)
 		return r;
-	nr__sqlite_bind_text(s, 1, c->id);
-	nr__sqlite_bind_text(s, 2, c->run_id);
+	nr__sqlite_bind_id(s, 1, c->id);
+	nr__sqlite_bind_id(s, 2, c->run_id);
 	sqlite3_bind_int64(s, 3, c->ordinal);
 	nr__sqlite_bind_text(s, 4, c->test);
 	nr__sqlite_bind_text(s, 5, c->key);
@@ -514,7 +562,7 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 		    " finished_at, pid_start, heartbeat, options)"
 		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
-		nr__sqlite_bind_text(s, 1, run->id);
+		nr__sqlite_bind_id(s, 1, run->id);
 		nr__sqlite_bind_text(s, 2, run->campaign);
 		nr__sqlite_bind_text(s, 3, run->campaign_path);
 		nr__sqlite_bind_text(s, 4, run->config ? run->config : "");
@@ -540,8 +588,8 @@ static int sqlite_run_create(struct nr_store *st, const struct nr_run_rec *run,
 						 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 		if (r < 0)
 			break;
-		nr__sqlite_bind_text(s, 1, hosts[i].id);
-		nr__sqlite_bind_text(s, 2, run->id);
+		nr__sqlite_bind_id(s, 1, hosts[i].id);
+		nr__sqlite_bind_id(s, 2, run->id);
 		nr__sqlite_bind_text(s, 3, hosts[i].name);
 		nr__sqlite_bind_text(s, 4, hosts[i].transport);
 		nr__sqlite_bind_text(s, 5, hosts[i].address);
@@ -573,14 +621,14 @@ static int sqlite_run_update(struct nr_store *st, const struct nr_run_rec *run,
 		nr__sqlite_bind_text(s, 4, run->pid_start);
 		sqlite3_bind_int64(s, 5, nr_wall_us());
 		nr__sqlite_bind_time(s, 6, run->finished_us);
-		nr__sqlite_bind_text(s, 7, run->id);
+		nr__sqlite_bind_id(s, 7, run->id);
 		r = step_done(db, &s, d);
 	}
 	/* the case in flight when the run ended is pending again, not 'running' for ever */
 	if (r == 0 && run->status != NR_RUN_RUNNING &&
 	    (r = nr__store_sqlite_prepare(db, "UPDATE cases SET status = 'pending' WHERE run_id = ?"
 			     " AND status = 'running'", &s, d)) == 0) {
-		nr__sqlite_bind_text(s, 1, run->id);
+		nr__sqlite_bind_id(s, 1, run->id);
 		r = step_done(db, &s, d);
 	}
 	return nr__store_sqlite_end(db, r, d);
@@ -605,7 +653,7 @@ static int sqlite_run_claim(struct nr_store *st, const struct nr_run_rec *was,
 	sqlite3_bind_int(s, 3, now->pid);
 	nr__sqlite_bind_text(s, 4, now->pid_start);
 	sqlite3_bind_int64(s, 5, nr_wall_us());
-	nr__sqlite_bind_text(s, 6, was->id);
+	nr__sqlite_bind_id(s, 6, was->id);
 	nr__sqlite_bind_text(s, 7, nr_run_status_name(was->status));
 	sqlite3_bind_int(s, 8, was->pid);
 	nr__sqlite_bind_text(s, 9, was->pid_start);
@@ -633,7 +681,7 @@ static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 	sqlite3_bind_int(s, 7, c->ssh_check_count);
 	nr__sqlite_bind_text(s, 8, c->hosts);
 	nr__sqlite_bind_text(s, 9, c->error);
-	nr__sqlite_bind_text(s, 10, c->id);
+	nr__sqlite_bind_id(s, 10, c->id);
 	return step_done(db, &s, d);
 }
 
@@ -651,7 +699,7 @@ static int heartbeat(sqlite3 *db, const char *run_id, const char *case_id, struc
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, nr_wall_us());
-	nr__sqlite_bind_text(s, 2, run_id ? run_id : case_id);
+	nr__sqlite_bind_id(s, 2, run_id ? run_id : case_id);
 	return step_done(db, &s, d);
 }
 
@@ -744,7 +792,7 @@ static int insert_samples(struct nr_store *base, const struct nr_attempt_rec *a,
 
 	r = nr__store_sqlite_prepare(st->db, "SELECT n FROM attempts WHERE id = ?", &s, d);
 	if (r == 0) {
-		nr__sqlite_bind_text(s, 1, a->id);
+		nr__sqlite_bind_id(s, 1, a->id);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			n = sqlite3_column_int64(s, 0);
 		else
@@ -807,8 +855,8 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		    "INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
 		    " started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
-		nr__sqlite_bind_text(s, 1, a->id);
-		nr__sqlite_bind_text(s, 2, a->case_id);
+		nr__sqlite_bind_id(s, 1, a->id);
+		nr__sqlite_bind_id(s, 2, a->case_id);
 		sqlite3_bind_int(s, 3, a->number);
 		sqlite3_bind_int(s, 4, a->repeat);
 		nr__sqlite_bind_text(s, 5, nr_attempt_outcome_name(a->outcome));
@@ -831,7 +879,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 				     " dropped, compression, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 				 &s, d)) < 0)
 			break;
-		nr__sqlite_bind_text(s, 1, a->id);
+		nr__sqlite_bind_id(s, 1, a->id);
 		nr__sqlite_bind_text(s, 2, outs[i].role);
 		nr__sqlite_bind_text(s, 3, outs[i].host);
 		nr__sqlite_bind_text(s, 4, outs[i].stream);
@@ -867,8 +915,8 @@ static int sqlite_cases_rerun(struct nr_store *st, const char *run_id,
 				     " AND case_id IN (SELECT id FROM cases WHERE run_id = ?)",
 						     &s, d)) < 0)
 			break;
-		nr__sqlite_bind_text(s, 1, cases[i].id);
-		nr__sqlite_bind_text(s, 2, run_id);
+		nr__sqlite_bind_id(s, 1, cases[i].id);
+		nr__sqlite_bind_id(s, 2, run_id);
 		if ((r = step_done(db, &s, d)) == 0)
 			r = update_case(db, &cases[i], d);
 	}
@@ -889,9 +937,9 @@ static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 	r = nr__store_sqlite_prepare(db, "INSERT INTO events (id, run_id, case_id, time, host, kind,"
 			" message) VALUES (?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
-		nr__sqlite_bind_text(s, 1, ev->id);
-		nr__sqlite_bind_text(s, 2, ev->run_id);
-		nr__sqlite_bind_text(s, 3, ev->case_id[0] ? ev->case_id : NULL);
+		nr__sqlite_bind_id(s, 1, ev->id);
+		nr__sqlite_bind_id(s, 2, ev->run_id);
+		nr__sqlite_bind_id(s, 3, ev->case_id[0] ? ev->case_id : NULL);
 		sqlite3_bind_int64(s, 4, ev->time_us);
 		nr__sqlite_bind_text(s, 5, ev->host);
 		nr__sqlite_bind_text(s, 6, ev->kind);
@@ -906,11 +954,24 @@ static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 
 /* ---- reads ---- */
 
+/* What the one argument of a read is: text, an id, or the start of an id (?1 and ?2). */
+enum arg_kind { ARG_TEXT, ARG_ID, ARG_ID_PREFIX };
+
+static void bind_arg(sqlite3_stmt *s, int i, const char *arg, enum arg_kind kind)
+{
+	if (kind == ARG_ID_PREFIX)
+		nr__sqlite_bind_id_prefix(s, i, arg);
+	else if (kind == ARG_ID)
+		nr__sqlite_bind_id(s, i, arg);
+	else
+		nr__sqlite_bind_text(s, i, arg);
+}
+
 /*
- * Run a query with one text parameter (NULL: none) and read each row with
- * read_row into a growing array of `elem`-byte records.
+ * Run a query with one parameter of that kind (NULL: none) and read each
+ * row with read_row into a growing array of `elem`-byte records.
  */
-static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
+static int list_rows(sqlite3 *db, const char *sql, const char *arg, enum arg_kind kind, size_t elem,
 		     int (*read_row)(sqlite3_stmt *s, void *rec, struct nr_diag *d),
 		     void (*release)(void *rec), void **ret, size_t *ret_n, struct nr_diag *d)
 {
@@ -922,7 +983,7 @@ static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
 	if (r < 0)
 		return r;
 	if (arg)
-		nr__sqlite_bind_text(s, 1, arg);
+		bind_arg(s, 1, arg, kind);
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n + 1 > cap) {
 			cap = cap ? 2 * cap : 8;
@@ -948,8 +1009,10 @@ static int list_rows(sqlite3 *db, const char *sql, const char *arg, size_t elem,
 
 static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 {
+	char prev[NR_UUID_LEN + 1], next[NR_UUID_LEN + 1];
+
 	memset(r, 0, sizeof(*r));
-	col_id(s, 0, r->id);
+	nr__sqlite_col_id(s, 0, r->id);
 	r->campaign = nr__sqlite_col_text(s, 1);
 	r->campaign_path = nr__sqlite_col_text(s, 2);
 	r->config = nr__sqlite_col_text(s, 3);
@@ -970,8 +1033,9 @@ static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
 	r->n_pending = sqlite3_column_int64(s, 18);
 	r->pid_start = nr__sqlite_col_text(s, 19);
 	r->heartbeat_us = sqlite3_column_int64(s, 20);
-	nr__store_run_seen(r, (const char *)sqlite3_column_text(s, 21),
-			   (const char *)sqlite3_column_text(s, 22));
+	nr__sqlite_col_id(s, 21, prev);
+	nr__sqlite_col_id(s, 22, next);
+	nr__store_run_seen(r, prev[0] ? prev : NULL, next[0] ? next : NULL);
 	r->options = nr__sqlite_col_text(s, 23);
 }
 
@@ -980,7 +1044,6 @@ static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_r
 {
 	sqlite3 *db = DB(st);
 	sqlite3_stmt *s;
-	char *pattern = NULL;
 	int r, rc, found = 0;
 
 	if (!selector || !strcmp(selector, "latest"))
@@ -988,13 +1051,12 @@ static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_r
 				" ORDER BY r.started_at DESC, r.id DESC LIMIT 1", &s, d);
 	else {
 		r = nr__store_sqlite_prepare(db, "SELECT " NR__STORE_RUN_COLUMNS " FROM runs r"
-				" WHERE r.id LIKE ? ESCAPE '\\' ORDER BY r.started_at DESC LIMIT 2", &s, d);
-		pattern = nr__store_like_prefix(selector);
+				" WHERE r.id BETWEEN ?1 AND ?2 ORDER BY r.started_at DESC LIMIT 2", &s, d);
 		if (r == 0)
-			nr__sqlite_bind_text(s, 1, pattern);
+			nr__sqlite_bind_id_prefix(s, 1, selector);
 	}
 	if (r < 0)
-		goto out;
+		return r;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (found++) {
 			nr_run_rec_release(ret);
@@ -1011,8 +1073,6 @@ static int sqlite_run_get(struct nr_store *st, const char *selector, struct nr_r
 			    ? nr_diagf(d, NR_ENOTFOUND, "no run '%s' in this database", selector)
 			    : nr_diagf(d, NR_ENOTFOUND, "no runs in this database yet");
 	sqlite3_finalize(s);
-out:
-	free(pattern);
 	return r;
 }
 
@@ -1058,7 +1118,7 @@ static int sqlite_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec
 	char *sql = sqlite3_mprintf("SELECT " NR__STORE_RUN_COLUMNS " FROM runs r"
 				    " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld",
 				    limit ? (long long)limit : -1LL);
-	int r = list_rows(DB(st), sql, NULL, sizeof(**ret), read_run_row, release_run,
+	int r = list_rows(DB(st), sql, NULL, ARG_TEXT, sizeof(**ret), read_run_row, release_run,
 			  (void **)ret, ret_n, d);
 
 	sqlite3_free(sql);
@@ -1070,7 +1130,7 @@ static int read_host(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	struct nr_host_rec *h = rec;
 
 	(void)d;
-	col_id(s, 0, h->id);
+	nr__sqlite_col_id(s, 0, h->id);
 	h->name = nr__sqlite_col_text(s, 1);
 	h->transport = nr__sqlite_col_text(s, 2);
 	h->address = nr__sqlite_col_text(s, 3);
@@ -1090,7 +1150,7 @@ static int sqlite_hosts_list(struct nr_store *st, const char *run_id, struct nr_
 {
 	return list_rows(DB(st), "SELECT id, name, transport, address, sysinfo, labels, optional"
 				 " FROM hosts WHERE run_id = ? ORDER BY name",
-			 run_id, sizeof(**ret), read_host, release_host, (void **)ret, ret_n, d);
+			 run_id, ARG_ID, sizeof(**ret), read_host, release_host, (void **)ret, ret_n, d);
 }
 
 static int read_case(sqlite3_stmt *s, void *rec, struct nr_diag *d)
@@ -1098,8 +1158,8 @@ static int read_case(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	struct nr_case_rec *c = rec;
 
 	(void)d;
-	col_id(s, 0, c->id);
-	col_id(s, 1, c->run_id);
+	nr__sqlite_col_id(s, 0, c->id);
+	nr__sqlite_col_id(s, 1, c->run_id);
 	c->ordinal = sqlite3_column_int64(s, 2);
 	c->test = nr__sqlite_col_text(s, 3);
 	c->key = nr__sqlite_col_text(s, 4);
@@ -1129,7 +1189,7 @@ static int sqlite_cases_list(struct nr_store *st, const char *run_id, struct nr_
 			 "SELECT id, run_id, ordinal, test, key, params, status, repeats, repeats_done,"
 			 " attempts, started_at, finished_at, ping_count, ssh_check_count, hosts, error"
 			 " FROM cases WHERE run_id = ? ORDER BY ordinal",
-			 run_id, sizeof(**ret), read_case, release_case, (void **)ret, ret_n, d);
+			 run_id, ARG_ID, sizeof(**ret), read_case, release_case, (void **)ret, ret_n, d);
 }
 
 static int read_attempt(sqlite3_stmt *s, void *rec, struct nr_diag *d)
@@ -1137,8 +1197,8 @@ static int read_attempt(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	struct nr_attempt_rec *a = rec;
 
 	(void)d;
-	col_id(s, 0, a->id);
-	col_id(s, 1, a->case_id);
+	nr__sqlite_col_id(s, 0, a->id);
+	nr__sqlite_col_id(s, 1, a->case_id);
 	a->number = sqlite3_column_int(s, 2);
 	a->repeat = sqlite3_column_int(s, 3);
 	a->outcome = nr_attempt_outcome_of((const char *)sqlite3_column_text(s, 4));
@@ -1163,7 +1223,7 @@ static int sqlite_attempts_list(struct nr_store *st, const char *case_id,
 				 " started_at, finished_at, error, superseded FROM attempts"
 				 " WHERE case_id = ?"
 				 " ORDER BY number",
-			 case_id, sizeof(**ret), read_attempt, release_attempt, (void **)ret, ret_n, d);
+			 case_id, ARG_ID, sizeof(**ret), read_attempt, release_attempt, (void **)ret, ret_n, d);
 }
 
 static int read_output(sqlite3_stmt *s, void *rec, struct nr_diag *d)
@@ -1193,7 +1253,7 @@ static int sqlite_outputs_get(struct nr_store *st, const char *attempt_id,
 {
 	return list_rows(DB(st), "SELECT role, host, stream, size, dropped, compression, data"
 				 " FROM outputs WHERE attempt_id = ? ORDER BY rowid",
-			 attempt_id, sizeof(**ret), read_output, release_output, (void **)ret,
+			 attempt_id, ARG_ID, sizeof(**ret), read_output, release_output, (void **)ret,
 			 ret_n, d);
 }
 
@@ -1204,8 +1264,8 @@ static int read_sample(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	const char *better = (const char *)sqlite3_column_text(s, 7);
 
 	(void)d;
-	col_id(s, 0, x->run_id);
-	col_id(s, 1, x->case_id);
+	nr__sqlite_col_id(s, 0, x->run_id);
+	nr__sqlite_col_id(s, 1, x->case_id);
 	x->id.test = nr__sqlite_col_text(s, 2);
 	x->id.key = nr__sqlite_col_text(s, 3);
 	x->id.role = nr__sqlite_col_text(s, 4);
@@ -1235,7 +1295,7 @@ static int sqlite_samples_list(struct nr_store *st, const char *run_id, bool wit
 				 : "SELECT " NR__STORE_SAMPLE_COLUMNS " WHERE c.run_id = ? AND s.interval < 0"
 				   " AND " NR__SQLITE_SAMPLE_CURRENT
 				   " ORDER BY c.ordinal, se.role, se.metric, s.repeat, s.seq",
-			 run_id, sizeof(**ret), read_sample, release_sample, (void **)ret, ret_n, d);
+			 run_id, ARG_ID, sizeof(**ret), read_sample, release_sample, (void **)ret, ret_n, d);
 }
 
 static int sqlite_samples_history(struct nr_store *st, const char *campaign, int64_t since_us,
@@ -1248,7 +1308,7 @@ static int sqlite_samples_history(struct nr_store *st, const char *campaign, int
 		" AND r.started_at >= %lld"
 		" ORDER BY r.started_at, r.id, c.key, se.role, se.metric, s.repeat, s.seq",
 		(long long)since_us);
-	int r = list_rows(DB(st), sql, campaign, sizeof(**ret), read_sample, release_sample,
+	int r = list_rows(DB(st), sql, campaign, ARG_TEXT, sizeof(**ret), read_sample, release_sample,
 			  (void **)ret, ret_n, d);
 
 	sqlite3_free(sql);
@@ -1258,6 +1318,7 @@ static int sqlite_samples_history(struct nr_store *st, const char *campaign, int
 static int sqlite_runs_select(struct nr_store *st, const char *selector, const char *campaign,
 			      size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
+	enum arg_kind kind = ARG_TEXT;
 	const char *arg = NULL;
 	char *where, *sql, *value = NULL;
 	int r;
@@ -1288,9 +1349,9 @@ static int sqlite_runs_select(struct nr_store *st, const char *selector, const c
 		free(key);
 		arg = eq + 1;
 	} else {
-		value = nr__store_like_prefix(selector);
-		where = sqlite3_mprintf("r.id LIKE ? ESCAPE '\\'");
-		arg = value;
+		where = sqlite3_mprintf("r.id BETWEEN ?1 AND ?2");
+		arg = selector;
+		kind = ARG_ID_PREFIX;
 		if (!limit || limit > 2)
 			limit = 2; /* enough to see that a prefix is ambiguous */
 	}
@@ -1303,7 +1364,7 @@ static int sqlite_runs_select(struct nr_store *st, const char *selector, const c
 	sql = sqlite3_mprintf("SELECT " NR__STORE_RUN_COLUMNS " FROM runs r WHERE %s"
 			      " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld",
 			      where, limit ? (long long)limit : -1LL);
-	r = list_rows(DB(st), sql, arg, sizeof(**ret), read_run_row, release_run, (void **)ret,
+	r = list_rows(DB(st), sql, arg, kind, sizeof(**ret), read_run_row, release_run, (void **)ret,
 		      ret_n, d);
 	sqlite3_free(sql);
 	sqlite3_free(where);
@@ -1311,21 +1372,25 @@ static int sqlite_runs_select(struct nr_store *st, const char *selector, const c
 	return r < 0 ? r : nr__store_runs_selected(selector, campaign, ret, ret_n, d);
 }
 
-/* How many rows of `sql` (with ? = arg) there are, and the first one's id. */
-static int count_ids(sqlite3 *db, const char *sql, const char *arg, const char *arg2,
-		     char first[NR_UUID_LEN + 1], int *ret_count, struct nr_diag *d)
+/*
+ * How many rows of `sql` there are, and the first one's id: ?1 is arg of
+ * that kind (a prefix: ?1 and ?2), and the id run_id, when given, ?2.
+ */
+static int count_ids(sqlite3 *db, const char *sql, const char *arg, enum arg_kind kind,
+		     const char *run_id, char first[NR_UUID_LEN + 1], int *ret_count,
+		     struct nr_diag *d)
 {
 	sqlite3_stmt *s;
 	int n = 0, rc, r = nr__store_sqlite_prepare(db, sql, &s, d);
 
 	if (r < 0)
 		return r;
-	nr__sqlite_bind_text(s, 1, arg);
-	if (arg2)
-		nr__sqlite_bind_text(s, 2, arg2);
+	bind_arg(s, 1, arg, kind);
+	if (run_id)
+		nr__sqlite_bind_id(s, 2, run_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (n++ == 0)
-			col_id(s, 0, first);
+			nr__sqlite_col_id(s, 0, first);
 	if (rc != SQLITE_DONE)
 		r = nr__store_sqlite_error(db, d, "read");
 	sqlite3_finalize(s);
@@ -1338,9 +1403,9 @@ static int read_event(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 	struct nr_event_rec *e = rec;
 
 	(void)d;
-	col_id(s, 0, e->id);
-	col_id(s, 1, e->run_id);
-	col_id(s, 2, e->case_id);
+	nr__sqlite_col_id(s, 0, e->id);
+	nr__sqlite_col_id(s, 1, e->run_id);
+	nr__sqlite_col_id(s, 2, e->case_id);
 	e->time_us = sqlite3_column_int64(s, 3);
 	e->host = nr__sqlite_col_text(s, 4);
 	e->kind = nr__sqlite_col_text(s, 5);
@@ -1359,18 +1424,17 @@ static int sqlite_events_list(struct nr_store *st, const char *run_id, const cha
 	if (case_id)
 		return list_rows(DB(st), "SELECT id, run_id, case_id, time, host, kind, message"
 					 " FROM events WHERE case_id = ? ORDER BY time, id",
-				 case_id, sizeof(**ret), read_event, release_event, (void **)ret,
+				 case_id, ARG_ID, sizeof(**ret), read_event, release_event, (void **)ret,
 				 ret_n, d);
 	return list_rows(DB(st), "SELECT id, run_id, case_id, time, host, kind, message"
 				 " FROM events WHERE run_id = ? ORDER BY time, id",
-			 run_id, sizeof(**ret), read_event, release_event, (void **)ret, ret_n, d);
+			 run_id, ARG_ID, sizeof(**ret), read_event, release_event, (void **)ret, ret_n, d);
 }
 
 static int sqlite_locate(struct nr_store *st, const char *selector, const char *run_id,
 			 char *ret_case_id, char *ret_attempt_id, struct nr_diag *d)
 {
 	sqlite3 *db = DB(st);
-	char *pattern = nr__store_like_prefix(selector);
 	char id[NR_UUID_LEN + 1] = "";
 	int n = 0, r;
 
@@ -1379,15 +1443,15 @@ static int sqlite_locate(struct nr_store *st, const char *selector, const char *
 	r = count_ids(db, run_id ? "SELECT id FROM cases WHERE key = ? AND run_id = ?"
 				 : "SELECT id FROM cases WHERE key = ? AND run_id ="
 				   " (SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1)",
-		      selector, run_id, id, &n, d);
+		      selector, ARG_TEXT, run_id, id, &n, d);
 	if (r == 0 && n == 1) {
 		snprintf(ret_case_id, NR_UUID_LEN + 1, "%s", id);
 		goto out;
 	}
-	if (r == 0 && (r = count_ids(db, "SELECT id FROM attempts WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
-				     pattern, NULL, id, &n, d)) == 0 && n == 1) {
+	if (r == 0 && (r = count_ids(db, "SELECT id FROM attempts WHERE id BETWEEN ?1 AND ?2 LIMIT 2",
+				     selector, ARG_ID_PREFIX, NULL, id, &n, d)) == 0 && n == 1) {
 		snprintf(ret_attempt_id, NR_UUID_LEN + 1, "%s", id);
-		r = count_ids(db, "SELECT case_id FROM attempts WHERE id = ?", id, NULL,
+		r = count_ids(db, "SELECT case_id FROM attempts WHERE id = ?", id, ARG_ID, NULL,
 			      ret_case_id, &n, d);
 		goto out;
 	}
@@ -1395,8 +1459,8 @@ static int sqlite_locate(struct nr_store *st, const char *selector, const char *
 		r = nr_diagf(d, NR_EAMBIGUOUS, "'%s' is ambiguous: give more of the id", selector);
 		goto out;
 	}
-	if (r == 0 && (r = count_ids(db, "SELECT id FROM cases WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
-				     pattern, NULL, id, &n, d)) == 0 && n == 1) {
+	if (r == 0 && (r = count_ids(db, "SELECT id FROM cases WHERE id BETWEEN ?1 AND ?2 LIMIT 2",
+				     selector, ARG_ID_PREFIX, NULL, id, &n, d)) == 0 && n == 1) {
 		snprintf(ret_case_id, NR_UUID_LEN + 1, "%s", id);
 		goto out;
 	}
@@ -1405,7 +1469,6 @@ static int sqlite_locate(struct nr_store *st, const char *selector, const char *
 			  : nr_diagf(d, NR_ENOTFOUND, "no case or attempt '%s'%s", selector,
 				     run_id ? " in that run" : " (case keys are looked up in the latest run; use --run)");
 out:
-	free(pattern);
 	return r;
 }
 
@@ -1441,6 +1504,8 @@ static int sqlite_query_json(struct nr_store *base, const char *sql, size_t max_
 	while (rows < max_rows && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		json_t *o = json_object();
 		int i, n = sqlite3_column_count(s);
+		char id[NR_UUID_LEN + 1];
+		const char *decl;
 
 		for (i = 0; i < n; i++) {
 			json_t *v;
@@ -1459,7 +1524,16 @@ static int sqlite_query_json(struct nr_store *base, const char *sql, size_t max_
 				v = json_null();
 				break;
 			case SQLITE_BLOB:
-				v = json_integer(sqlite3_column_bytes(s, i)); /* the size, not the bytes */
+				/* an id column's value (schema 10) as its text, what the user
+				 * compares and joins it with elsewhere; another blob as its
+				 * size, not the bytes */
+				decl = sqlite3_column_decltype(s, i);
+				if (decl && !strcmp(decl, "UUID") && sqlite3_column_bytes(s, i) == 16) {
+					nr__sqlite_id_format(sqlite3_column_blob(s, i), id);
+					v = json_string(id);
+				} else {
+					v = json_integer(sqlite3_column_bytes(s, i));
+				}
 				break;
 			default:
 				v = json_string((const char *)sqlite3_column_text(s, i));

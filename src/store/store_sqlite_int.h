@@ -62,6 +62,30 @@ void nr__sqlite_bind_text(sqlite3_stmt *s, int i, const char *v);
 void nr__sqlite_bind_time(sqlite3_stmt *s, int i, int64_t us);
 /* A column's text (malloc'ed), NULL for NULL. */
 char *nr__sqlite_col_text(sqlite3_stmt *s, int i);
+/*
+ * Ids (store_sqlite_id.c): a file keeps them as 16-byte blobs (schema
+ * 10), everything above the backend as text. bind_id binds an id's text
+ * as its blob (NULL as NULL; text that is no id as itself: it matches no
+ * id and a column refuses it); col_id reads one into out ("" for NULL).
+ * bind_id_prefix binds parameters i and i + 1 to the least and the
+ * greatest id that starts with prefix (`id BETWEEN ? AND ?`; NULLs, a range
+ * of nothing, when no id starts so).
+ */
+void nr__sqlite_bind_id(sqlite3_stmt *s, int i, const char *id);
+void nr__sqlite_col_id(sqlite3_stmt *s, int i, char out[NR_UUID_LEN + 1]);
+void nr__sqlite_bind_id_prefix(sqlite3_stmt *s, int i, const char *prefix);
+/* An id's text of len characters into its bytes; false when it is not one. */
+bool nr__sqlite_id_parse(const char *text, size_t len, unsigned char out[16]);
+void nr__sqlite_id_format(const unsigned char b[16], char out[NR_UUID_LEN + 1]);
+/* SQL functions uuid_blob(X) and uuid_str(X) on db (every connection has them); -1 on failure. */
+int nr__sqlite_id_functions(sqlite3 *db);
+/*
+ * Schema 9 -> 10: ids as blobs, every table that holds one made again;
+ * and schema 10 made at once in a new file (what the chain of migrations
+ * from 0 makes, without tables made twice: a file on a small disk holds it).
+ */
+extern const char nr__sqlite_ids_as_blobs[];
+extern const char nr__sqlite_schema_10[];
 /* Run SQL without parameters (one or more statements). */
 int nr__store_sqlite_exec(sqlite3 *db, const char *sql, struct nr_diag *d);
 int nr__store_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, struct nr_diag *d);
@@ -108,6 +132,50 @@ int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct 
 	"ALTER TABLE jobs ADD COLUMN reported_at INTEGER;"                                       \
 	"CREATE INDEX jobs_unreported ON jobs (status) WHERE origin IS NOT NULL AND"            \
 	"  (reported IS NULL OR reported <> 'final');"
+
+/*
+ * Tables that no migration has changed since they were made (schema 0 -> 1,
+ * 7 -> 8), made the same way in a new file (nr__sqlite_schema_10). Shipped:
+ * never edit them.
+ */
+#define NR__SQLITE_META "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+#define NR__SQLITE_METRICS \
+	"CREATE TABLE metrics (name TEXT PRIMARY KEY, unit TEXT NOT NULL, better TEXT NOT NULL);"
+#define NR__SQLITE_SERIES                                                                       \
+	"CREATE TABLE series ("                                                                 \
+	"  id INTEGER PRIMARY KEY, role TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL," \
+	"  UNIQUE (role, metric, unit));"
+#define NR__SQLITE_SAMPLE_ROWS                                                                  \
+	"CREATE TABLE sample_rows ("                                                            \
+	"  attempt INTEGER NOT NULL REFERENCES attempts (n), seq INTEGER NOT NULL,"             \
+	"  repeat INTEGER NOT NULL, series INTEGER NOT NULL REFERENCES series (id),"            \
+	"  value REAL NOT NULL, orig_value REAL, orig_unit TEXT,"                               \
+	"  interval INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (attempt, seq)) WITHOUT ROWID;"
+
+/*
+ * Schema 7 -> 8, and again 9 -> 10 (which makes attempts again): attempts'
+ * number n (a sample's reference), given to each new attempt; and writing
+ * a row into the view samples writes the compact tables, its attempt
+ * there, of its case. Shipped: never edit them.
+ */
+#define NR__SQLITE_ATTEMPTS_N                                                                  \
+	"CREATE UNIQUE INDEX attempts_n ON attempts (n);"                                      \
+	"CREATE TRIGGER attempts_n AFTER INSERT ON attempts WHEN NEW.n IS NULL BEGIN"          \
+	"  UPDATE attempts SET n = (SELECT coalesce(max(n), 0) + 1 FROM attempts)"             \
+	"  WHERE id = NEW.id; END;"
+#define NR__SQLITE_SAMPLES_INSERT                                                              \
+	"CREATE TRIGGER samples_insert INSTEAD OF INSERT ON samples BEGIN"                     \
+	"  SELECT RAISE(ABORT, 'a sample whose attempt is not there, or not of its case')"     \
+	"  WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE id = NEW.attempt_id"                 \
+	"  AND case_id = NEW.case_id);"                                                        \
+	"  INSERT INTO series (role, metric, unit) SELECT NEW.role, NEW.metric, NEW.unit"      \
+	"  WHERE NOT EXISTS (SELECT 1 FROM series WHERE role = NEW.role"                      \
+	"  AND metric = NEW.metric AND unit = NEW.unit);"                                      \
+	"  INSERT INTO sample_rows (attempt, seq, repeat, series, value, orig_value, orig_unit," \
+	"  interval) VALUES ((SELECT n FROM attempts WHERE id = NEW.attempt_id), NEW.seq,"     \
+	"  NEW.repeat, (SELECT id FROM series WHERE role = NEW.role AND metric = NEW.metric"   \
+	"  AND unit = NEW.unit), NEW.value, nullif(NEW.orig_value, NEW.value),"                \
+	"  nullif(NEW.orig_unit, NEW.unit), NEW.interval); END;"
 
 /* The ops of store_sqlite_job.c (see store_backend.h). */
 int nr__store_sqlite_job_add(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);

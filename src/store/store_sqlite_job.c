@@ -14,13 +14,23 @@
 
 #define DB(st) (((struct nr__store_sqlite *)(st))->db)
 
+/* The columns of NR__STORE_JOB_COLUMNS that hold ids: the job's and its run's. */
+#define JOB_COL_ID 0
+#define JOB_COL_RUN_ID 18
+
 static void read_job(sqlite3_stmt *s, struct nr_job_rec *j)
 {
 	const char *col[NR__STORE_JOB_NCOLS];
+	char id[NR_UUID_LEN + 1], run_id[NR_UUID_LEN + 1];
 	int i;
 
+	/* the ids first: reading a blob as text converts it, and its type is then unknown */
+	nr__sqlite_col_id(s, JOB_COL_ID, id);
+	nr__sqlite_col_id(s, JOB_COL_RUN_ID, run_id);
 	for (i = 0; i < NR__STORE_JOB_NCOLS; i++)
 		col[i] = (const char *)sqlite3_column_text(s, i);
+	col[JOB_COL_ID] = id;
+	col[JOB_COL_RUN_ID] = run_id[0] ? run_id : NULL;
 	nr__store_job_read(j, col);
 }
 
@@ -49,7 +59,7 @@ int nr__store_sqlite_job_add(struct nr_store *st, const struct nr_job_rec *j, st
 
 	if ((r = nr__store_sqlite_prepare(DB(st), SQL_JOB_INSERT, &s, d)) < 0)
 		return r;
-	nr__sqlite_bind_text(s, 1, j->id);
+	nr__sqlite_bind_id(s, 1, j->id);
 	nr__sqlite_bind_text(s, 2, j->campaign);
 	nr__sqlite_bind_text(s, 3, j->campaign_path);
 	nr__sqlite_bind_text(s, 4, j->config);
@@ -107,7 +117,7 @@ int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const ch
 	nr__sqlite_bind_text(s, 2, offers ? offers : "[]");
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(s, 0));
+		nr__sqlite_col_id(s, 0, id);
 	else if (rc != SQLITE_DONE)
 		r = nr__store_sqlite_error(db, d, "looking for a job");
 	sqlite3_finalize(s);
@@ -120,7 +130,7 @@ int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const ch
 	}
 	if ((r = nr__store_sqlite_prepare(db, SQL_JOB_TAKE, &s, d)) < 0)
 		goto out;
-	nr__sqlite_bind_text(s, 1, id);
+	nr__sqlite_bind_id(s, 1, id);
 	nr__sqlite_bind_text(s, 2, worker);
 	sqlite3_bind_int64(s, 3, now_us + lease_us);
 	sqlite3_bind_int64(s, 4, now_us);
@@ -133,7 +143,7 @@ int nr__store_sqlite_job_claim(struct nr_store *st, const char *worker, const ch
 		goto out;
 	if ((r = nr__store_sqlite_prepare(db, SQL_JOB_BY_ID, &s, d)) < 0)
 		goto out;
-	nr__sqlite_bind_text(s, 1, id);
+	nr__sqlite_bind_id(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		read_job(s, &job);
 		claimed = true;
@@ -168,11 +178,11 @@ int nr__store_sqlite_job_update(struct nr_store *st, const struct nr_job_rec *j,
 		return r;
 	nr__sqlite_bind_text(s, 1, nr_job_status_name(j->status));
 	nr__sqlite_bind_time(s, 2, j->lease_until_us);
-	nr__sqlite_bind_text(s, 3, j->run_id[0] ? j->run_id : NULL);
+	nr__sqlite_bind_id(s, 3, j->run_id[0] ? j->run_id : NULL);
 	sqlite3_bind_int(s, 4, j->failures);
 	nr__sqlite_bind_text(s, 5, j->reasons);
 	nr__sqlite_bind_time(s, 6, j->finished_us);
-	nr__sqlite_bind_text(s, 7, j->id);
+	nr__sqlite_bind_id(s, 7, j->id);
 	nr__sqlite_bind_text(s, 8, worker);
 	return write_one(DB(st), s, "updating the job", d);
 }
@@ -191,7 +201,7 @@ int nr__store_sqlite_job_cancel(struct nr_store *st, const char *id, const char 
 		return r;
 	sqlite3_bind_int64(s, 1, now_us);
 	nr__sqlite_bind_text(s, 2, who);
-	nr__sqlite_bind_text(s, 3, id);
+	nr__sqlite_bind_id(s, 3, id);
 	return write_one(DB(st), s, "cancelling the job", d);
 }
 
@@ -207,14 +217,14 @@ int nr__store_sqlite_job_reported(struct nr_store *st, const char *id, const cha
 		return r;
 	nr__sqlite_bind_text(s, 1, what);
 	sqlite3_bind_int64(s, 2, now_us);
-	nr__sqlite_bind_text(s, 3, id);
+	nr__sqlite_bind_id(s, 3, id);
 	r = write_one(DB(st), s, "recording the job's report", d);
 	return r == -EBUSY ? nr_diagf(d, NR_ENOTFOUND, "no job %s", id) : r;
 }
 
 static const char SQL_JOBS_LIST[] =
 	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
-	" WHERE (?1 IS NULL OR j.status = ?1) AND (?2 IS NULL OR j.id LIKE ?2 ESCAPE '\\')"
+	" WHERE (?1 IS NULL OR j.status = ?1) AND (?2 IS NULL OR uuid_str(j.id) LIKE ?2 ESCAPE '\\')"
 	" ORDER BY j.created_at, j.id";
 static const char SQL_JOBS_TO_REPORT[] =
 	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"

@@ -310,6 +310,7 @@ int nr__store_sqlite_export_rows(struct nr_store *base, const struct nr__store_t
 {
 	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
 	struct nr__store_value *row = nr_xcalloc(t->n, sizeof(*row));
+	char (*ids)[NR_UUID_LEN + 1] = nr_xcalloc(t->n, sizeof(*ids));
 	struct nr_buf sql = NR_BUF_INIT;
 	sqlite3_stmt *s = NULL;
 	size_t i;
@@ -323,7 +324,7 @@ int nr__store_sqlite_export_rows(struct nr_store *base, const struct nr__store_t
 		nr_buf_adds(&sql, " ORDER BY rowid");
 	r = nr__store_sqlite_prepare(st->db, sql.buf, &s, d);
 	if (r == 0 && run_id && t->run_filter)
-		sqlite3_bind_text(s, 1, run_id, -1, SQLITE_TRANSIENT);
+		nr__sqlite_bind_id(s, 1, run_id);
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		for (i = 0; i < t->n; i++) {
 			int k = (int)i;
@@ -345,6 +346,11 @@ int nr__store_sqlite_export_rows(struct nr_store *base, const struct nr__store_t
 				if (!row[i].p)
 					row[i].p = "";
 				break;
+			case NR__STORE_ID: /* its text, as every other store carries it */
+				nr__sqlite_col_id(s, k, ids[i]);
+				row[i].p = ids[i];
+				row[i].len = strlen(ids[i]);
+				break;
 			default:
 				row[i].p = (const char *)sqlite3_column_text(s, k);
 				row[i].len = (size_t)sqlite3_column_bytes(s, k);
@@ -359,6 +365,7 @@ int nr__store_sqlite_export_rows(struct nr_store *base, const struct nr__store_t
 			     sqlite3_errmsg(st->db));
 	sqlite3_finalize(s);
 	nr_buf_release(&sql);
+	free(ids);
 	free(row);
 	return r;
 }
@@ -372,6 +379,7 @@ struct import_ctx {
 static int insert_row(void *p, const struct nr__store_value *row, struct nr_diag *d)
 {
 	struct import_ctx *c = p;
+	unsigned char id[16];
 	size_t i;
 
 	/* SQLite keeps NaN as NULL, which the column refuses: such a sample is not merged */
@@ -394,6 +402,14 @@ static int insert_row(void *p, const struct nr__store_value *row, struct nr_diag
 			break;
 		case NR__STORE_BLOB:
 			sqlite3_bind_blob64(c->s, k, row[i].p, row[i].len, SQLITE_TRANSIENT);
+			break;
+		case NR__STORE_ID:
+			/* checked here, where the row is named: the staging table takes anything */
+			if (!nr__sqlite_id_parse(row[i].p, row[i].len, id))
+				return nr_diagf(d, NR_EINVAL, "a row of %s: '%.*s' is not an id",
+						c->t->name, (int)(row[i].len > 40 ? 40 : row[i].len),
+						row[i].p);
+			sqlite3_bind_blob(c->s, k, id, sizeof(id), SQLITE_TRANSIENT);
 			break;
 		default:
 			sqlite3_bind_text64(c->s, k, row[i].p, row[i].len, SQLITE_TRANSIENT, SQLITE_UTF8);

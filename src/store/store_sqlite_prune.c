@@ -34,7 +34,7 @@ static int exec_id(sqlite3 *db, const char *sql, const char *id, int64_t *ret_ch
 
 	if ((r = nr__store_sqlite_prepare(db, sql, &s, d)) < 0)
 		return r;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	nr__sqlite_bind_id(s, 1, id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) /* a query without a row changed nothing (changes() is the last write's) */
 		*ret_changes = sqlite3_stmt_readonly(s) ? 0 : sqlite3_changes(db);

@@ -36,7 +36,7 @@ int nr__store_sqlite_user_add(struct nr_store *st, const char *id, const char *n
 				     " VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", &s, d);
 	if (r < 0)
 		return r;
-	nr__sqlite_bind_text(s, 1, id);
+	nr__sqlite_bind_id(s, 1, id);
 	nr__sqlite_bind_text(s, 2, name);
 	sqlite3_bind_int64(s, 3, now_us);
 	if ((r = step_write(DB(st), s, &changes, d)) < 0)
@@ -163,7 +163,7 @@ int nr__store_sqlite_upload_owner(struct nr_store *st, const char *run_id, bool 
 				     " LEFT JOIN uploads u ON u.run_id = r.id WHERE r.id = ?", &s, d);
 	if (r < 0)
 		return r;
-	nr__sqlite_bind_text(s, 1, run_id);
+	nr__sqlite_bind_id(s, 1, run_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
 		*ret_exists = rc == SQLITE_ROW;
@@ -187,7 +187,7 @@ int nr__store_sqlite_push_mark(struct nr_store *st, const char *run_id, const ch
 				     &s, d);
 	if (r < 0)
 		return r;
-	nr__sqlite_bind_text(s, 1, run_id);
+	nr__sqlite_bind_id(s, 1, run_id);
 	nr__sqlite_bind_text(s, 2, server);
 	nr__sqlite_bind_text(s, 3, url);
 	sqlite3_bind_int64(s, 4, now_us);
@@ -198,6 +198,7 @@ int nr__store_sqlite_runs_unpushed(struct nr_store *st, const char *server, stru
 				   struct nr_diag *d)
 {
 	struct nr_strvec v = { 0 };
+	char id[NR_UUID_LEN + 1];
 	sqlite3_stmt *s;
 	int rc, r;
 
@@ -207,8 +208,10 @@ int nr__store_sqlite_runs_unpushed(struct nr_store *st, const char *server, stru
 	if (r < 0)
 		return r;
 	nr__sqlite_bind_text(s, 1, server);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		nr_strvec_push(&v, (const char *)sqlite3_column_text(s, 0));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		nr__sqlite_col_id(s, 0, id);
+		nr_strvec_push(&v, id);
+	}
 	if (rc != SQLITE_DONE) {
 		r = nr__store_sqlite_error(DB(st), d, "pushes");
 		nr_strvec_clear(&v);
@@ -219,22 +222,27 @@ int nr__store_sqlite_runs_unpushed(struct nr_store *st, const char *server, stru
 	return r;
 }
 
+#define IDS_OF_JSON "SELECT uuid_blob(value) FROM json_each(?1) WHERE uuid_str(value) IS NOT NULL"
+
 int nr__store_sqlite_id_elsewhere(struct nr_store *st, const struct nr__store_table *t,
 				  const char *ids_json, const char *run_id, char *ret_id,
 				  struct nr_diag *d)
 {
-	/* one constant statement per table: no SQL is built from a name */
+	/*
+	 * One constant statement per table: no SQL is built from a name. The
+	 * array's ids as blobs; what is no id (a bundle's) is no id here either.
+	 */
 	static const struct {
 		const char *table, *sql;
 	} q[] = {
-		{ "hosts", "SELECT id FROM hosts WHERE id IN (SELECT value FROM json_each(?1))"
+		{ "hosts", "SELECT id FROM hosts WHERE id IN (" IDS_OF_JSON ")"
 			   " AND run_id <> ?2 LIMIT 1" },
-		{ "cases", "SELECT id FROM cases WHERE id IN (SELECT value FROM json_each(?1))"
+		{ "cases", "SELECT id FROM cases WHERE id IN (" IDS_OF_JSON ")"
 			   " AND run_id <> ?2 LIMIT 1" },
-		{ "events", "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1))"
+		{ "events", "SELECT id FROM events WHERE id IN (" IDS_OF_JSON ")"
 			    " AND run_id <> ?2 LIMIT 1" },
 		{ "attempts", "SELECT a.id FROM attempts a JOIN cases c ON c.id = a.case_id"
-			      " WHERE a.id IN (SELECT value FROM json_each(?1)) AND c.run_id <> ?2"
+			      " WHERE a.id IN (" IDS_OF_JSON ") AND c.run_id <> ?2"
 			      " LIMIT 1" },
 	};
 	sqlite3_stmt *s;
@@ -249,10 +257,10 @@ int nr__store_sqlite_id_elsewhere(struct nr_store *st, const struct nr__store_ta
 	if ((r = nr__store_sqlite_kept(SQ(st), q[i].sql, &s, d)) < 0)
 		return r;
 	nr__sqlite_bind_text(s, 1, ids_json);
-	nr__sqlite_bind_text(s, 2, run_id);
+	nr__sqlite_bind_id(s, 2, run_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		snprintf(ret_id, NR_UUID_LEN + 1, "%s", (const char *)sqlite3_column_text(s, 0));
+		nr__sqlite_col_id(s, 0, ret_id);
 	else if (rc != SQLITE_DONE)
 		r = nr__store_sqlite_error(DB(st), d, t->name);
 	sqlite3_reset(s);

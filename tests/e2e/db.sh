@@ -24,6 +24,12 @@
 #	db_copy FROM NAME  print the location of a copy of database FROM
 #	sql DB QUERY       print QUERY's rows, columns between '|', no header
 #	is_pg DB           DB is a PostgreSQL URL
+#
+# Ids: an SQLite file keeps them as 16-byte blobs (schema 10), PostgreSQL as
+# uuid. A query reads one as text with uuid_str(COL) and compares one with
+# text through uuid_blob('...'), the same SQL on both: netrig's migration
+# makes both functions in PostgreSQL, and `sql` loads them into the sqlite3
+# shell (build/sqlite-uuid.so, made here when it is missing).
 
 is_pg() {
 	case $1 in
@@ -37,7 +43,9 @@ sql() {
 		psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "SET client_min_messages = warning" \
 			-c "$2"
 	else
-		sqlite3 -batch -noheader -cmd '.timeout 5000' "$1" "$2"
+		[ -e "$top/build/sqlite-uuid.so" ] || make -s -C "$top" build/sqlite-uuid.so >&2
+		sqlite3 -batch -noheader -cmd '.timeout 5000' -cmd ".load $top/build/sqlite-uuid" \
+			"$1" "$2"
 	fi
 }
 

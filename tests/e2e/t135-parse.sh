@@ -38,7 +38,7 @@ tests:
         x: {pointer: /r/0/x, unit: KiB}
 EOF
 expect_exit 0 "$NETRIG" -q run c.yaml
-run=$(sql netrig.db "select id from runs")
+run=$(sql netrig.db "select uuid_str(id) from runs")
 
 say "regex on stderr: three samples per metric in base units; the optional one is absent"
 expect_eq "$(sql netrig.db "select group_concat(value, ' ') from (select s.value from samples s where s.metric = 'took' order by s.repeat)")" \

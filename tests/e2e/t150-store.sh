@@ -77,7 +77,7 @@ expect_grep 'kv/r=2 +rate' out "results table"
 say "log: by case key, by attempt id prefix; unknown and ambiguous names fail"
 expect_exit 0 "$NETRIG" --db "$S" log bad
 expect_grep '^broken$' out "raw stderr of the failed case"
-attempt=$(sql "$S" "select a.id from attempts a join cases c on c.id = a.case_id where c.key = 'flaky' and a.number = 2")
+attempt=$(sql "$S" "select uuid_str(a.id) from attempts a join cases c on c.id = a.case_id where c.key = 'flaky' and a.number = 2")
 prefix=$(printf '%s' "$attempt" | cut -c1-31)
 expect_exit 0 "$NETRIG" --db "$S" log "$prefix" --raw
 expect_eq "$(cat out)" "try 2" "the raw output of attempt 2 by a prefix of its id"
@@ -138,9 +138,9 @@ expect_exit 0 "$NETRIG" db merge "$M" "$S" "$T"
 expect_eq "$(counts "$M")" "$first" "merging the same databases again"
 expect_exit 0 "$NETRIG" db merge "$M" "$S"
 expect_eq "$(counts "$M")" "$first" "merging one of them a third time"
-expect_exit 0 "$NETRIG" --db "$M" status "$(sql "$S" "select id from runs")" --csv
+expect_exit 0 "$NETRIG" --db "$M" status "$(sql "$S" "select uuid_str(id) from runs")" --csv
 expect_eq "$(tail -n +2 out | wc -l | tr -d ' ')" 4 "the merged run's sheet"
-expect_exit 0 "$NETRIG" --db "$M" log bad --run "$(sql "$S" "select id from runs")"
+expect_exit 0 "$NETRIG" --db "$M" log bad --run "$(sql "$S" "select uuid_str(id) from runs")"
 expect_grep '^broken$' out "raw output survives the merge"
 if [ "$backend" = postgresql ]; then
 	say "db merge from SQLite files into PostgreSQL and back"
@@ -158,7 +158,7 @@ if [ "$backend" = postgresql ]; then
 	expect_exit 0 "$NETRIG" db merge back.db "$M"
 	expect_grep ': 0 runs, 0 cases, 0 attempts, 0 samples added$' out "and back a second time: nothing"
 	for f in f1.db f2.db; do
-		id=$(sql $f "select id from runs")
+		id=$(sql $f "select uuid_str(id) from runs")
 		"$NETRIG" --db $f results "$id" --format csv > a.csv || fail "results of $f"
 		"$NETRIG" --db back.db results "$id" --format csv > b.csv || fail "results of $f, merged there and back"
 		cmp -s a.csv b.csv || fail "the results of $f changed on the way through PostgreSQL"

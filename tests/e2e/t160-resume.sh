@@ -136,7 +136,7 @@ consistent() {
 		   or c.repeats_done != (select count(*) from samples s where s.case_id = c.id)
 		   or (c.status = 'passed' and c.repeats_done != 3)")
 	[ -z "$bad" ] || fail "$1: half-written cases (key, repeats_done, attempts, rows, passed rows, samples): $bad"
-	bad=$(sql "$F" "select a.id from attempts a where (select count(*) from outputs o where o.attempt_id = a.id) != 2")
+	bad=$(sql "$F" "select uuid_str(a.id) from attempts a where (select count(*) from outputs o where o.attempt_id = a.id) != 2")
 	[ -z "$bad" ] || fail "$1: attempts without their two outputs: $bad"
 }
 kills=0

@@ -89,7 +89,7 @@ expect_exit 0 "$NETRIG" job show "$job" --db "$N"
 expect_grep "^status +done" out "show: done"
 expect_grep "^worker +lab3-worker" out "show: the worker"
 expect_grep "^needs +lab=lab3" out "show: the needs"
-run=$(count "$N" "select run_id from jobs")
+run=$(count "$N" "select uuid_str(run_id) from jobs")
 expect_exit 0 "$NETRIG" results "$run" --db "$N"
 expect_grep "t/n=2" out "the job's run in results"
 
@@ -191,7 +191,7 @@ expect_exit 0 "$NETRIG" job submit t.yaml --db "$X" --set n=5 -q
 expect_eq "$(count "$X" "select count(*) from jobs")" 1 "one job queued: the refused one is not"
 expect_eq "$(count "$X" "select overrides from jobs")" '{"n":"5"}' "the override stored"
 job=$(cat out)
-expect_eq "$(count "$X" "select id from jobs")" "$job" "-q prints the job's id"
+expect_eq "$(count "$X" "select uuid_str(id) from jobs")" "$job" "-q prints the job's id"
 expect_exit 0 "$NETRIG" worker --db "$X" --once
 expect_eq "$(count "$X" "select status || ' ' || count(*) from jobs group by status")" "done 1" "done"
 expect_eq "$(count "$X" "select key from cases")" "t/n=5" "the one case --set n=5 makes (not in the matrix: it replaces it)"

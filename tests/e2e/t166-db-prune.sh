@@ -19,7 +19,7 @@ D=$(db prune)
 for i in 1 2 3; do
 	expect_exit 0 "$NETRIG" -q run c.yaml --db "$D" --commit "c$i"
 done
-old=$(sql "$D" "select id from runs where commit_sha = 'c1'")
+old=$(sql "$D" "select uuid_str(id) from runs where commit_sha = 'c1'")
 size() { is_pg "$D" || stat -c %s "$D"; }
 before=$(size)
 

@@ -125,7 +125,7 @@ expect_eq "$(sql i.db "select status from runs")" passed "the resumed run passed
 say "'run --run ID' resumes that run by a prefix of its id, from its stored campaign"
 mv c.orig c.yaml
 interrupt j.db
-run=$(sql j.db "select id from runs")
+run=$(sql j.db "select uuid_str(id) from runs")
 short=$(printf '%s' "$run" | cut -c1-30)
 mv c.yaml c.gone
 expect_exit 0 "$NETRIG" -q run --run "$short" --db j.db
@@ -135,11 +135,11 @@ mv c.gone c.yaml
 
 say "with two unfinished runs, --resume takes the latest, then the older one"
 interrupt two.db
-first=$(sql two.db "select id from runs")
+first=$(sql two.db "select uuid_str(id) from runs")
 interrupt two.db
-second=$(sql two.db "select id from runs where id != '$first'")
+second=$(sql two.db "select uuid_str(id) from runs where id != uuid_blob('$first')")
 expect_exit 0 "$NETRIG" -q run --resume c.yaml --db two.db
-expect_eq "$(sql two.db "select status from runs where id = '$second'") $(sql two.db "select status from runs where id = '$first'")" \
+expect_eq "$(sql two.db "select status from runs where id = uuid_blob('$second')") $(sql two.db "select status from runs where id = uuid_blob('$first')")" \
 	"passed interrupted" "the latest run resumed first"
 expect_exit 0 "$NETRIG" -q run --resume c.yaml --db two.db
 expect_eq "$(sql two.db "select group_concat(status) from runs")" "passed,passed" "then the older one"

@@ -5,6 +5,7 @@
 # health checks counted in the status sheet, the breaker naming the failing
 # host, a webhook notification, a restart command, and --resume.
 top=${NETRIG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/e2e/db.sh" # sql: ids as text
 tmp=$(mktemp -d /tmp/netrig-t200.XXXXXX)
 sink=""
 cleanup() { [ -n "$sink" ] && kill "$sink" 2>/dev/null; rm -rf "$tmp"; }
@@ -65,7 +66,7 @@ if pgrep -f "$marker" > /dev/null; then
 	pgrep -af "$marker"
 	fail "the hung remote command or its child survived the timeout"
 fi
-[ -z "$(ls -A "$HOME/.netrig" 2>/dev/null | grep -F "$(sqlite3 far.db "SELECT id FROM runs")")" ] ||
+[ -z "$(ls -A "$HOME/.netrig" 2>/dev/null | grep -F "$(sql far.db "SELECT uuid_str(id) FROM runs")")" ] ||
 	fail "the run's remote state (pidfiles) was left behind"
 [ -f remote/payload/in.txt ] || fail "upload did not copy payload/ to the host"
 "$N" --db far.db log files/n=2 | grep -q "file:$tmp/remote/payload/out-2.txt" || fail "collect: no file output stored"

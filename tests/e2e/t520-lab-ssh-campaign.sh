@@ -7,6 +7,7 @@
 # a webhook reaches a receiver in the lab, exit 3; B back; --resume
 # finishes every case once.
 top=${NETRIG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top/tests/e2e/db.sh" # sql: ids as text
 N="$top/netrig"
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)"; exit 77; }
 command -v ip > /dev/null || { echo "needs iproute2"; exit 77; }
@@ -98,7 +99,7 @@ after_b=$(ip netns pids $lab-b | sort | tr '\n' ' ')
 for p in $after_b; do
 	case " $before_b " in *" $p "*) ;; *) fail "process $p ($(tr '\0' ' ' < /proc/$p/cmdline)) left in b's namespace";; esac
 done
-run=$(sqlite3 r.db "SELECT id FROM runs")
+run=$(sql r.db "SELECT uuid_str(id) FROM runs")
 ls -d "$tmp/lab/home/.netrig/$run".* 2>/dev/null | grep -q . && fail "the run's remote state (pidfiles) was left on the host"
 echo "ok: ssh roles in a lab: iperf3 over ssh, literal values, hung command ended, nothing left in b"
 

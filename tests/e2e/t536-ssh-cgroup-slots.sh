@@ -47,7 +47,7 @@ tests:
     run: [sh, -c, "$role"]
 YAML
 expect_exit 1 "$NETRIG" run slots.yaml --db slots.db -q
-run=$(sqlite3 slots.db "SELECT id FROM runs")
+run=$(sql slots.db "SELECT uuid_str(id) FROM runs")
 [ -n "$run" ] || fail "no run"
 
 say "every role ran in one slot of the run's cgroup, made once"

@@ -28,7 +28,7 @@ expect_eq "$(sql db.sqlite "select count(*) from samples where metric = 'receive
 expect_eq "$(sql db.sqlite "select count(distinct role) from outputs")" 2 "no fwd role: the kernel forwards"
 
 say "the frames went through the kernel's routing: pcap's MAC, TTL 63"
-att=$(sql db.sqlite "select a.id from attempts a join cases c on a.case_id = c.id where c.key = 'kernel_fwd/rate=50k' limit 1")
+att=$(sql db.sqlite "select uuid_str(a.id) from attempts a join cases c on a.case_id = c.id where c.key = 'kernel_fwd/rate=50k' limit 1")
 "$NETRIG" log "$att" --db db.sqlite --stream "file:$tmp/kernel_fwd.pcap" --raw > cap.pcap ||
 	fail "log --raw"
 routed_frames cap.pcap "$(mac pcap eth0)" 10000 || fail "the stored captures are not the kernel's forwarded frames"

@@ -171,8 +171,8 @@ echo "ok: Otava's change points on tigerbeetle.csv"
 
 "$N" report --db "$S" --format md | grep -q '^## netrig: synth' || fail "report md"
 # one verdict, the same in every format; exit 1 on the regression
-slow1=$(sql "$S" "SELECT id FROM runs WHERE commit_sha = 'slow1'")
-good6=$(sql "$S" "SELECT id FROM runs WHERE commit_sha = 'good6'")
+slow1=$(sql "$S" "SELECT uuid_str(id) FROM runs WHERE commit_sha = 'slow1'")
+good6=$(sql "$S" "SELECT uuid_str(id) FROM runs WHERE commit_sha = 'good6'")
 "$N" report "$slow1" --db "$S" --baseline branch:main --format md > rep.md
 [ $? = 1 ] || fail "report of a regression: expected exit 1"
 [ "$(grep -c '^## ' rep.md)" = 1 ] || { cat rep.md; fail "report md: not exactly one heading"; }

@@ -88,7 +88,7 @@ expect_grep "^critical +wide/size=1500 +bw " out "the other test's bw"
 expect_no_grep "^critical +synth/size=9000" out "one repeat over the max, the median under it"
 expect_no_grep "^critical +wide/size=64 +lat" out "the test's own max (70ms) over the campaign's"
 expect_grep "^run [0-9a-f-]+: passed, 6 cases: 6 passed, 0 failed, 0 not run; 3 limits breached$" out "the last line"
-bad1=$(sql "$L" "SELECT id FROM runs WHERE commit_sha = 'b1'")
+bad1=$(sql "$L" "SELECT uuid_str(id) FROM runs WHERE commit_sha = 'b1'")
 [ -n "$bad1" ] || fail "no run b1"
 expect_exit 1 "$NETRIG" run c.yaml --db "$L" --commit b1q -q
 expect_grep "^critical +synth/size=64 +lat" out "-q still lists the breaches"

@@ -127,7 +127,7 @@ got=$(sql one.db "select repeats_done from cases c join runs r on r.id = c.run_i
 for n in $got; do
 	[ "$n" -lt 20 ] || fail "40 % slower against the baseline: early stops expected, got $got"
 done
-base=$(sql one.db "select id from runs order by started_at limit 1")
+base=$(sql one.db "select uuid_str(id) from runs order by started_at limit 1")
 expect_eq "$(sql one.db "select json_extract(labels, '\$.baseline_run') from runs order by started_at desc limit 1")" "$base" \
 	"the baseline kept with the run"
 expect_eq "$(adaptive_events one.db | grep -c 'main lat regression')" 2 "both cases decided regression"

@@ -95,7 +95,7 @@ assert h["e1"]["labels"] == {"env": "lab", "nic": "veth"}, h["e1"]
 PY
 
 say "host labels select runs: a run that used a host labelled env=cloud"
-first=$(sql "$R" "select id from runs")
+first=$(sql "$R" "select uuid_str(id) from runs")
 expect_exit 0 "$NETRIG" lab exec lab.yaml ctl -- "$NETRIG" -q run c.yaml --db "$R" --test where --set env=e1
 expect_exit 0 "$NETRIG" compare --db "$R" label:env=cloud latest --format json
 expect_grep "\"baseline\": \[" out "compare took a label of a host as a selector"
@@ -103,7 +103,7 @@ grep -q "$first" out || fail "label:env=cloud did not select the run that used e
 expect_exit 2 "$NETRIG" compare --db "$R" label:env=unreliable label:env=cloud
 [ "$(grep -c . err)" -ge 1 ] || fail "no message"
 # the second run used only e1: env=cloud must not select it
-second=$(sql "$R" "select id from runs where id <> '$first'")
+second=$(sql "$R" "select uuid_str(id) from runs where id <> uuid_blob('$first')")
 expect_exit 0 "$NETRIG" compare --db "$R" "$second" label:env=cloud --format json
 python3 - out "$first" <<'PY' || fail "label:env=cloud selected a run that never used e2"
 import json, sys

@@ -100,7 +100,7 @@ import json, sys
 res = [r for r in json.load(open(sys.argv[1]))["results"] if r["case"] == "tcp_rr/size=9000"]
 assert len(res) == 1 and res[0]["n"] == 1 and res[0]["median"] == 7, res
 PY
-first=$(sql "$R" 'select id from runs')
+first=$(sql "$R" 'select uuid_str(id) from runs')
 expect_exit 0 "$NETRIG" -q run c.yaml --db "$R" --test tcp_rr --set size=9000
 expect_exit 0 "$NETRIG" compare --db "$R" "$first" latest --format json
 python3 - out <<'PY' || fail "compare read the superseded sample"
@@ -115,10 +115,10 @@ say "a rerun that fails, then a resume: the earlier failures do not count agains
 rm -f ran.log
 echo notanumber > val
 expect_exit 1 "$NETRIG" -q run --run "$first" --db "$R" --rerun tcp_rr
-expect_eq "$(sql "$R" "select status from runs where id = '$first'")" failed "the rerun failed"
+expect_eq "$(sql "$R" "select status from runs where id = uuid_blob('$first')")" failed "the rerun failed"
 echo 3 > val
 expect_exit 0 "$NETRIG" -q run --run "$first" --db "$R" --rerun tcp_rr
-expect_eq "$(sql "$R" "select count(*) from samples s join attempts a on a.id = s.attempt_id join cases c on c.id = a.case_id where a.superseded = 0 and c.run_id = '$first'")" 2 \
+expect_eq "$(sql "$R" "select count(*) from samples s join attempts a on a.id = s.attempt_id join cases c on c.id = a.case_id where a.superseded = 0 and c.run_id = uuid_blob('$first')")" 2 \
 	"each case has one current sample"
 
 say "a rerun's retries: the superseded failures do not count against them"

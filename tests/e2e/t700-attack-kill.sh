@@ -30,7 +30,7 @@ finished() {
 		where c.status in ('passed', 'failed')" | sort
 }
 check_whole() {
-	bad=$(sql k.db "select a.id from attempts a where (select count(*) from outputs o
+	bad=$(sql k.db "select uuid_str(a.id) from attempts a where (select count(*) from outputs o
 		where o.attempt_id = a.id) != 2 or (a.outcome = 'passed') != ((select count(*)
 		from samples s where s.attempt_id = a.id) = 1)")
 	[ -z "$bad" ] || fail "kill $kills: attempts not whole: $bad"

@@ -98,8 +98,8 @@ expect_exit 0 "$NETRIG" -q --db n.db run c.yaml --test good
 sql n.db "insert into samples select attempt_id, seq + 100, case_id, repeat, role, metric, 9e999,
 	unit, 9e999, orig_unit, interval from samples where metric = 'v'
 	and case_id in (select id from cases where test = 'good')" || fail "insert"
-first=$(sql n.db "select id from runs order by started_at limit 1")
-second=$(sql n.db "select id from runs order by started_at desc limit 1")
+first=$(sql n.db "select uuid_str(id) from runs order by started_at limit 1")
+second=$(sql n.db "select uuid_str(id) from runs order by started_at desc limit 1")
 expect_exit 0 "$NETRIG" --db n.db results "$first"
 expect_no_grep '(^|[^a-z])(-?nan|-?inf)' out "results of the old run"
 expect_grep 'good .*5(\.0+)? ' out "the old run's median is its real one"

@@ -25,13 +25,13 @@ EOF2
 
 D=$(db d)
 expect_exit 0 "$NETRIG" -q run c.yaml --db "$D"
-run=$(sql "$D" "select id from runs")
+run=$(sql "$D" "select uuid_str(id) from runs")
 [ -n "$run" ] || fail "no run stored"
-case1=$(sql "$D" "select id from cases where key = 'kv/r=1'")
+case1=$(sql "$D" "select uuid_str(id) from cases where key = 'kv/r=1'")
 sql "$D" "update runs set status = 'archived'" > /dev/null || fail "cannot set the run's status"
-sql "$D" "update cases set status = 'quarantined' where id = '$case1'" > /dev/null ||
+sql "$D" "update cases set status = 'quarantined' where id = uuid_blob('$case1')" > /dev/null ||
 	fail "cannot set a case's status"
-sql "$D" "update attempts set outcome = 'skipped_by_policy' where case_id = '$case1'" > /dev/null ||
+sql "$D" "update attempts set outcome = 'skipped_by_policy' where case_id = uuid_blob('$case1')" > /dev/null ||
 	fail "cannot set an attempt's outcome"
 
 say "status, report (every format), results, log, db runs: 'unknown', no crash"
@@ -58,7 +58,7 @@ say "resume refuses a run whose status it does not know, and leaves it as it is"
 expect_exit 2 "$NETRIG" --db "$D" run --run "$run"
 expect_grep "status this netrig does not know" err "resume says why"
 expect_eq "$(sql "$D" "select status from runs")" archived "the run's stored status"
-expect_eq "$(sql "$D" "select status from cases where id = '$case1'")" quarantined "the case's stored status"
+expect_eq "$(sql "$D" "select status from cases where id = uuid_blob('$case1')")" quarantined "the case's stored status"
 
 say "job list --status takes the statuses this netrig knows, refuses another word"
 expect_exit 0 "$NETRIG" --db "$D" job list --status cancelled

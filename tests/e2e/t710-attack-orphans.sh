@@ -167,7 +167,7 @@ hosts: {b: {transport: ssh}}" hang 60s 500ms
 "$NETRIG" lab exec lab.yaml a -- "$NETRIG" run r-b.yaml --db r-b.db > r.out 2> r.err &
 pid=$!
 wait_until 20 all_started || { cat r.err; fail "ssh host: the escapers did not start"; }
-id=$(sql r-b.db "select id from runs")
+id=$(sql r-b.db "select uuid_str(id) from runs")
 state=$tmp/lab/home/.netrig/$id.b
 [ -d "$state" ] || fail "no state directory $state for the run on the ssh host"
 expect_eq "$(stat -c '%a %U' "$state")" "700 root" "the state directory's mode and owner"

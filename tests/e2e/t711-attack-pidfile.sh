@@ -102,7 +102,7 @@ expect_eq "$(sql c.db "select status from cases order by ordinal" | tr '\n' ' ')
 alive $victim || fail "netrig killed the root process a hostile user named in a planted pidfile"
 expect_eq "$(cat precious)" precious "the root file a planted link pointed to"
 wait_until 3 eval '[ "$(in_b)" = "$before" ]' || fail "a role was left running on the ssh host ($(in_b) processes, $before before)"
-id=$(sql c.db "select id from runs")
+id=$(sql c.db "select uuid_str(id) from runs")
 base=$tmp/lab/home/.netrig
 expect_eq "$(stat -c '%a %u %F' "$base")" "700 0 directory" "netrig's state directory on the ssh host"
 [ -e "$base/$id.b" ] && fail "the run's state on the ssh host outlived the run"

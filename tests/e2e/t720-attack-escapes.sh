@@ -149,7 +149,7 @@ expect_exit 0 "$NETRIG" --db e.db status --watch
 terminal_safe out "status --watch"
 expect_exit 0 "$NETRIG" --db e.db results
 terminal_safe out "results"
-base=$(sql e.db "select id from runs order by started_at, id limit 1")
+base=$(sql e.db "select uuid_str(id) from runs order by started_at, id limit 1")
 "$NETRIG" --db e.db report --baseline "$base" > out 2> err
 [ $? -le 1 ] || fail "report --baseline: $(cat err)"
 terminal_safe out "report"

@@ -189,7 +189,7 @@ assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
 PY
 wait $spid
 expect_eq "$?" 0 "serve's exit status after SIGTERM"
-expect_eq "$(sql "$S" "SELECT count(*) FROM runs WHERE id = '$R5'")" 1 "the run sent while draining"
+expect_eq "$(sql "$S" "SELECT count(*) FROM runs WHERE id = uuid_blob('$R5')")" 1 "the run sent while draining"
 say "no token in the server's log"
 expect_no_grep "$secret" serve.log "the log shows a token"
 expect_grep "POST /api/v1/runs 201 .* user=alice" serve.log "an access line"

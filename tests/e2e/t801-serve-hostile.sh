@@ -86,7 +86,7 @@ sleep 1 # the expired token's second passes
 "$NETRIG" --db "$L" push "$RA" --outputs --bundle alice.json || fail "bundle of alice's run"
 "$NETRIG" --db "$L" push "$RN" --outputs --bundle new.json || fail "bundle of a new run"
 "$NETRIG" --db "$S" push "$RS" --bundle server-local.json || fail "bundle of the server's run"
-CASE_A=$(sql "$S" "SELECT id FROM cases WHERE run_id = '$RA' ORDER BY ordinal LIMIT 1")
+CASE_A=$(sql "$S" "SELECT uuid_str(id) FROM cases WHERE run_id = uuid_blob('$RA') ORDER BY ordinal LIMIT 1")
 cat > vars.json <<EOF
 {"tokens": {"alice": "$T_ALICE", "bob": "$T_BOB", "read": "$T_READ", "expired": "$T_EXPIRED",
  "revoked": "$T_REVOKED", "trigger": "$T_TRIGGER"},
@@ -114,7 +114,7 @@ dump > after.txt
 cmp -s before.txt after.txt || { diff before.txt after.txt | head -20; fail "the corpus changed the database"; }
 say "the database is still the server's: a good push goes in"
 NETRIG_TOKEN=$T_BOB expect_exit 0 "$NETRIG" --db "$L" push "$RN" --server "http://127.0.0.1:$PORT"
-[ "$(sql "$S" "SELECT user_name FROM uploads WHERE run_id = '$RN'")" = bob ] || fail "bob's upload"
+[ "$(sql "$S" "SELECT user_name FROM uploads WHERE run_id = uuid_blob('$RN')")" = bob ] || fail "bob's upload"
 stop_server
 
 say "the per-token rate limit"

@@ -126,9 +126,9 @@ expect_eq "$(sql "$S" "SELECT repo_commit || ' ' || repo_branch || ' ' || reques
 wait_until 10 grep -q "statuses/$SHA1\".*\"state\": \"pending\"" gh.log ||
 	{ cat gh.log; tail serve.log; fail "no pending status for the push"; }
 expect_exit 0 "$NETRIG" --db "$S" worker --once --dir "$tmp/wd"
-expect_eq "$(sql "$S" "SELECT status FROM jobs WHERE id = '$JOB'")" done "the push's job"
-RUN=$(sql "$S" "SELECT run_id FROM jobs WHERE id = '$JOB'")
-expect_eq "$(sql "$S" "SELECT commit_sha || ' ' || coalesce(branch, '-') FROM runs WHERE id = '$RUN'")" \
+expect_eq "$(sql "$S" "SELECT status FROM jobs WHERE id = uuid_blob('$JOB')")" done "the push's job"
+RUN=$(sql "$S" "SELECT uuid_str(run_id) FROM jobs WHERE id = uuid_blob('$JOB')")
+expect_eq "$(sql "$S" "SELECT commit_sha || ' ' || coalesce(branch, '-') FROM runs WHERE id = uuid_blob('$RUN')")" \
 	"$SHA1 main" "the run's commit and branch are the job's"
 expect_eq "$(sql "$S" "SELECT count(*) FROM samples WHERE value = 5")" 1 \
 	"the build step ran in the checkout and read the commit's file"
@@ -153,14 +153,14 @@ printf '{"acme/app#7": {"sha": "%s", "ref": "feature"}}\n' "$SHA2" > heads.json
 payload issue_comment acme/app "$SHA1" main alice "/netrig test please" 7 > pr.json
 expect_eq "$(deliver issue_comment pr.json "$APP")" 201 "a comment with the command"
 JOB2=$(python3 -c 'import json; print(json.load(open("resp.json"))["job"]["id"])')
-expect_eq "$(sql "$S" "SELECT repo_commit || ' ' || repo_branch FROM jobs WHERE id = '$JOB2'")" \
+expect_eq "$(sql "$S" "SELECT repo_commit || ' ' || repo_branch FROM jobs WHERE id = uuid_blob('$JOB2')")" \
 	"$SHA2 feature" "the pull request's head commit"
 expect_grep '"GET", "path": "/repos/acme/app/pulls/7"' gh.log "the pull request asked of the API"
 wait_until 10 grep -q "issues/7/comments\".*queued job" gh.log ||
 	{ cat gh.log; fail "no answer to the comment"; }
 expect_exit 0 "$NETRIG" --db "$S" worker --once --dir "$tmp/wd"
-RUN2=$(sql "$S" "SELECT run_id FROM jobs WHERE id = '$JOB2'")
-expect_eq "$(sql "$S" "SELECT commit_sha FROM runs WHERE id = '$RUN2'")" "$SHA2" "the PR run's commit"
+RUN2=$(sql "$S" "SELECT uuid_str(run_id) FROM jobs WHERE id = uuid_blob('$JOB2')")
+expect_eq "$(sql "$S" "SELECT commit_sha FROM runs WHERE id = uuid_blob('$RUN2')")" "$SHA2" "the PR run's commit"
 expect_eq "$(sql "$S" "SELECT count(*) FROM samples WHERE value = 7")" 1 "the PR commit's file"
 wait_until 15 grep -q "statuses/$SHA2\".*\"state\": \"success\"" gh.log ||
 	{ cat gh.log; tail serve.log; fail "no success status for the pull request"; }
@@ -186,7 +186,7 @@ JC=$(cat out)
 expect_exit 0 "$NETRIG" --db "$S" job show "$JC"
 expect_grep "^repository $tmp/repo nightly.yaml at $SHA2" out "the job's repository, as an absolute path"
 expect_exit 0 "$NETRIG" --db "$S" worker --once --dir "$tmp/wd"
-expect_eq "$(sql "$S" "SELECT r.commit_sha || ' ' || r.branch || ' ' || j.status FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = '$JC'")" \
+expect_eq "$(sql "$S" "SELECT r.commit_sha || ' ' || r.branch || ' ' || j.status FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = uuid_blob('$JC')")" \
 	"$SHA2 feature done" "the CLI job's run"
 expect_exit 2 "$NETRIG" --db "$S" job submit --repo repo --path ../nightly.yaml --commit "$SHA2"
 expect_grep "leaves the repository" err "a path out of the repository"
@@ -249,9 +249,9 @@ expect_eq "$(api GET "/api/v1/jobs?status=bogus" "$T_READ")" 400 "a bad status"
 expect_eq "$(api GET "/api/v1/jobs/$J" "$T_READ")" 200 "show"
 expect_eq "$(api GET "/api/v1/jobs/ffffffff" "$T_READ")" 404 "show of no job"
 expect_eq "$(api POST "/api/v1/jobs/$J/cancel" "$T_READ")" 403 "cancel with a read token"
-expect_eq "$(sql "$S" "SELECT status FROM jobs WHERE id = '$J'")" queued "the job after a refused cancel"
+expect_eq "$(sql "$S" "SELECT status FROM jobs WHERE id = uuid_blob('$J')")" queued "the job after a refused cancel"
 expect_eq "$(api POST "/api/v1/jobs/$J/cancel" "$T_TRIG")" 200 "cancel"
-expect_eq "$(sql "$S" "SELECT status || ' ' || cancelled_by FROM jobs WHERE id = '$J'")" \
+expect_eq "$(sql "$S" "SELECT status || ' ' || cancelled_by FROM jobs WHERE id = uuid_blob('$J')")" \
 	"cancelled alice" "the job cancelled, and by whom"
 expect_eq "$(api POST "/api/v1/jobs/$J/cancel" "$T_TRIG")" 409 "cancel of a job that has ended"
 expect_eq "$(api DELETE "/api/v1/jobs/$J" "$T_TRIG")" 405 "DELETE"
@@ -264,11 +264,11 @@ wait_until 20 sh -c "[ \$(grep -c 'statuses/$SHA1\".*\"state\": \"pending\"' gh.
 	{ cat gh.log; tail serve.log; fail "the pending status was not posted again after failures"; }
 expect_grep "report of job $JOB3 to acme/app: POST /repos/acme/app/statuses/$SHA1: status 500 \(again in 1 s\)" \
 	serve.log "a failed post logged with its retry"
-expect_eq "$(sql "$S" "SELECT reported FROM jobs WHERE id = '$JOB3'")" pending "what was reported"
+expect_eq "$(sql "$S" "SELECT reported FROM jobs WHERE id = uuid_blob('$JOB3')")" pending "what was reported"
 expect_eq "$(api POST "/api/v1/jobs/$JOB3/cancel" "$T_TRIG")" 200 "cancel of the webhook's job"
 wait_until 10 grep -q "statuses/$SHA1\".*\"state\": \"error\", \"context\": \"netrig/nightly\", \"description\": \"cancelled by alice\"" gh.log ||
 	{ tail -3 gh.log; fail "no error status for the cancelled job"; }
-reported_final() { [ "$(sql "$S" "SELECT reported FROM jobs WHERE id = '$JOB3'")" = final ]; }
+reported_final() { [ "$(sql "$S" "SELECT reported FROM jobs WHERE id = uuid_blob('$JOB3')")" = final ]; }
 wait_until 10 reported_final ||
 	fail "the cancelled job's report is not recorded"
 expect_eq "$(sql "$S" "SELECT count(*) FROM jobs WHERE origin IS NOT NULL AND reported <> 'final'")" 0 \

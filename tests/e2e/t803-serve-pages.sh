@@ -66,8 +66,8 @@ J_DONE=$(cat out)
 expect_exit 0 "$NETRIG" worker --db "$S" --once -q
 expect_exit 0 "$NETRIG" job submit c.yaml --db "$S" -q --requester "$EVIL_R" --needs lab=none
 J_EVIL=$(cat out)
-[ "$(sql "$S" "SELECT status FROM jobs WHERE id = '$J_DONE'")" = done ] || fail "the worker did not finish the job"
-J_RUN=$(sql "$S" "SELECT run_id FROM jobs WHERE id = '$J_DONE'")
+[ "$(sql "$S" "SELECT status FROM jobs WHERE id = uuid_blob('$J_DONE')")" = done ] || fail "the worker did not finish the job"
+J_RUN=$(sql "$S" "SELECT uuid_str(run_id) FROM jobs WHERE id = uuid_blob('$J_DONE')")
 
 # page PATH CODE FILE: GET it, expect the status, keep headers in FILE.h
 page() {
@@ -102,7 +102,7 @@ grep -q "href=\"/campaigns/pagesynth?branch=feature\"" campaign.html || fail "no
 grep -q "Showing run <a href=\"/runs/$R_FEATURE\"" feature.html || fail "?branch=feature does not show its run"
 grep -q "<b>feature</b>" feature.html || fail "?branch=feature is not marked as shown"
 # alice's uploads: every run she pushed, none she did not (the job's run was written on the server)
-for r in $(sql "$S" "SELECT run_id FROM uploads"); do
+for r in $(sql "$S" "SELECT uuid_str(run_id) FROM uploads"); do
 	grep -q "href=\"/runs/$r\"" user.html || fail "the user page lacks upload $r"
 done
 grep -q "href=\"/runs/$J_RUN\"" user.html && fail "the user page lists a run she did not upload"

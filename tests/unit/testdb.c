@@ -130,18 +130,18 @@ static const char *const dump_sql[] = {
 	"SELECT id, run_id, case_id, time, host, kind, message FROM events ORDER BY id",
 };
 
-static void dump_pg(const char *location, struct nr_buf *b)
+static void dump_pg(const char *location, const char *const *sql, size_t n, struct nr_buf *b)
 {
 	PGconn *c = connect_or_fail(location);
 	size_t i;
 
-	for (i = 0; i < NR_ARRAY_SIZE(dump_sql); i++) {
-		PGresult *res = PQexecParams(c, dump_sql[i], 0, NULL, NULL, NULL, NULL, 0);
+	for (i = 0; i < n; i++) {
+		PGresult *res = PQexecParams(c, sql[i], 0, NULL, NULL, NULL, NULL, 0);
 		int row, k;
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			nr_test_fail(__FILE__, __LINE__, "%s: %s", dump_sql[i], PQerrorMessage(c));
-		nr_buf_addf(b, "== %s\n", dump_sql[i]);
+			nr_test_fail(__FILE__, __LINE__, "%s: %s", sql[i], PQerrorMessage(c));
+		nr_buf_addf(b, "== %s\n", sql[i]);
 		for (row = 0; row < PQntuples(res); row++) {
 			for (k = 0; k < PQnfields(res); k++) {
 				const char *v = PQgetvalue(res, row, k);
@@ -160,19 +160,38 @@ static void dump_pg(const char *location, struct nr_buf *b)
 	PQfinish(c);
 }
 
-static void dump_sqlite(const char *location, struct nr_buf *b)
+/* Whether column k of s is an id: declared UUID, 16 bytes. */
+static bool is_id(sqlite3_stmt *s, int k)
+{
+	const char *decl = sqlite3_column_decltype(s, k);
+
+	return decl && !strcmp(decl, "UUID") && sqlite3_column_bytes(s, k) == 16;
+}
+
+/* The big-endian number of n bytes at p. */
+static unsigned be(const unsigned char *p, int n)
+{
+	unsigned v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | *p++;
+	return v;
+}
+
+static void dump_sqlite(const char *location, const char *const *sql, size_t n_sql,
+			struct nr_buf *b)
 {
 	sqlite3 *db;
 	size_t i;
 
 	CHECK(sqlite3_open(location, &db) == SQLITE_OK);
-	for (i = 0; i < NR_ARRAY_SIZE(dump_sql); i++) {
+	for (i = 0; i < n_sql; i++) {
 		sqlite3_stmt *s;
 		int k;
 
-		if (sqlite3_prepare_v2(db, dump_sql[i], -1, &s, NULL) != SQLITE_OK)
-			nr_test_fail(__FILE__, __LINE__, "%s: %s", dump_sql[i], sqlite3_errmsg(db));
-		nr_buf_addf(b, "== %s\n", dump_sql[i]);
+		if (sqlite3_prepare_v2(db, sql[i], -1, &s, NULL) != SQLITE_OK)
+			nr_test_fail(__FILE__, __LINE__, "%s: %s", sql[i], sqlite3_errmsg(db));
+		nr_buf_addf(b, "== %s\n", sql[i]);
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			for (k = 0; k < sqlite3_column_count(s); k++) {
 				const unsigned char *p = sqlite3_column_blob(s, k);
@@ -186,6 +205,13 @@ static void dump_sqlite(const char *location, struct nr_buf *b)
 					nr_buf_addf(b, "%.17g|", sqlite3_column_double(s, k));
 					break;
 				case SQLITE_BLOB:
+					/* an id (schema 10) as its text: what PostgreSQL's dump and older files show */
+					if (is_id(s, k)) {
+						nr_buf_addf(b, "%08x-%04x-%04x-%04x-%04x%08x|", be(p, 4),
+							    be(p + 4, 2), be(p + 6, 2), be(p + 8, 2),
+							    be(p + 10, 2), be(p + 12, 4));
+						break;
+					}
 					nr_buf_adds(b, "\\x");
 					for (j = 0; j < n; j++)
 						nr_buf_addf(b, "%02x", p[j]);
@@ -202,15 +228,20 @@ static void dump_sqlite(const char *location, struct nr_buf *b)
 	sqlite3_close(db);
 }
 
-char *nr_tdb_dump(const char *location)
+char *nr_tdb_dump_sql(const char *location, const char *const *sql, size_t n)
 {
 	struct nr_buf b = NR_BUF_INIT;
 
 	if (nr_tdb_is_pg(location))
-		dump_pg(location, &b);
+		dump_pg(location, sql, n, &b);
 	else
-		dump_sqlite(location, &b);
+		dump_sqlite(location, sql, n, &b);
 	return nr_buf_detach(&b, NULL);
+}
+
+char *nr_tdb_dump(const char *location)
+{
+	return nr_tdb_dump_sql(location, dump_sql, NR_ARRAY_SIZE(dump_sql));
 }
 
 long long nr_tdb_count(const char *location, const char *sql)

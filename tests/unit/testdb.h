@@ -42,6 +42,8 @@ void nr_tdb_exec(const char *location, const char *sql);
  * in full (17 digits), bytes in hex. Free it.
  */
 char *nr_tdb_dump(const char *location);
+/* The same for the n statements of sql (an id column, declared UUID, as its text). */
+char *nr_tdb_dump_sql(const char *location, const char *const *sql, size_t n);
 /* Whether `location` is a PostgreSQL URL. */
 bool nr_tdb_is_pg(const char *location);
 
