@@ -7,23 +7,15 @@
  * so a site that binds an id as text fails its write instead of storing
  * text where blobs are (and finds nothing when it reads).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "store/store_sqlite_int.h"
 
 #define ID_BYTES 16
 
 static const char hex[] = "0123456789abcdef";
-
-/* A hex digit's value (either case), or -1. */
-static int nibble(char c)
-{
-	const char *p = c ? strchr(hex, tolower((unsigned char)c)) : NULL;
-
-	return p ? (int)(p - hex) : -1;
-}
 
 /* Where the text form has its dashes: 8-4-4-4-12. */
 static bool dash_at(size_t i)
@@ -44,7 +36,7 @@ static int parse_digits(const char *text, size_t len, unsigned char out[ID_BYTES
 	if (len > NR_UUID_LEN)
 		return -1;
 	for (i = 0; i < len; i++) {
-		int v = nibble(text[i]);
+		int v = nr_hex_digit(text[i]);
 
 		if (dash_at(i) != (text[i] == '-') || (!dash_at(i) && v < 0))
 			return -1;
