@@ -4,11 +4,19 @@
  * Connections are shared (ControlMaster) in a private directory: after the
  * first, a command costs one round trip (~8 ms here instead of ~230 ms).
  *
- * A role on the far side runs under a small sh wrapper that keeps its
- * pidfile in the run's private state directory there, puts it in a cgroup
- * of its own where it can, and ends it when its ssh session goes away, so
- * nothing of a case outlives it on the host whatever happens to netrig.
- * Everything there is sh and a few POSIX programs: no netrig needed.
+ * A role on the far side runs under a wrapper that keeps its pidfile in
+ * the run's private state directory there, puts it in a cgroup of its own
+ * where it can, and ends it when its ssh session goes away, so nothing of
+ * a case outlives it on the host whatever happens to netrig. Where the
+ * host takes netrig's static agent (same architecture, sha256sum there to
+ * check it; copied once per host, as for {netrig}), the wrapper is the
+ * agent's (`netrig-agent wrap`, exec_wrap.c): per role one exec of a
+ * static program and the command's fork and exec. Elsewhere it is the sh
+ * wrapper below, with the same contract: sh and a few POSIX programs, no
+ * netrig needed, at the cost of a shell parsing its script, a watcher
+ * fork and a subshell per role (issue 14's benchmark: about 4 ms a role
+ * more on the 2-CPU VMs here, where one fork and exec costs about 2 ms).
+ * The state, kill and close scripts stay sh under both.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -81,7 +89,7 @@
 	"else [ -n \"${5:-}\" ] && nrcg \"$5\"; rmdir \"$nrrun\"/*/ \"$nrrun\"; fi; rm -f \"$1\"; " \
 	"[ -n \"$k\" ] && kill -KILL \"-$k\"; " \
 	"return 0; } 2>/dev/null\n" \
-	"nrsweep() { for f in \"$1\"/*.pid; do [ -f \"$f\" ] && nrend \"$f\" 10; done; " \
+	"nrsweep() { for f in \"$1\"/*.pid; do [ -s \"$f\" ] && nrend \"$f\" 10; done; " \
 	"if [ -f \"$1/cgroup\" ]; then read -r c < \"$1/cgroup\"; nrcg \"$c\"; rm -f \"$1/cgroup\"; fi; }\n"
 
 /*
@@ -326,11 +334,17 @@ static void command_argv(const struct nr_target *t, const struct ssh_cmd *c, str
 	}
 	if (c->state && c->job) {
 		snprintf(tenths, sizeof(tenths), "%lld", (long long)(c->grace_us / 100000 + 1));
-		nr_buf_adds(&cmd, "sh -c ");
-		nr_shell_quote(&cmd, wrapper);
-		nr_buf_addch(&cmd, ' ');
-		nr_shell_quote(&cmd, wrapper);
-		nr_buf_adds(&cmd, " - ");
+		if (t->agent_path) {
+			/* the agent's wrapper (exec_wrap.c): the same argv after "wrap" */
+			nr_shell_quote(&cmd, t->agent_path);
+			nr_buf_adds(&cmd, " wrap - ");
+		} else {
+			nr_buf_adds(&cmd, "sh -c ");
+			nr_shell_quote(&cmd, wrapper);
+			nr_buf_addch(&cmd, ' ');
+			nr_shell_quote(&cmd, wrapper);
+			nr_buf_adds(&cmd, " - ");
+		}
 		nr_shell_quote(&cmd, c->state->dir);
 		nr_buf_addch(&cmd, ' ');
 		nr_shell_quote(&cmd, c->job);
@@ -773,8 +787,27 @@ static void ssh_connect(struct nr_target *t)
 		t->master_up = true;
 }
 
+static int ssh_agent(struct nr_target *t, struct nr_diag *d);
+
+/* Add a sentence to what t has to tell. */
+static void note_add(struct nr_target *t, char *text)
+{
+	char *both;
+
+	if (!t->note) {
+		t->note = text;
+		return;
+	}
+	both = nr_xasprintf("%s; %s", t->note, text);
+	free(t->note);
+	free(text);
+	t->note = both;
+}
+
 static int ssh_open(struct nr_target *t, struct nr_diag *d)
 {
+	struct nr_diag ad = { 0 };
+
 	ssh_connect(t);
 	if (t->state_open)
 		return 0;
@@ -782,9 +815,33 @@ static int ssh_open(struct nr_target *t, struct nr_diag *d)
 		return NR_EEXEC;
 	t->state_open = true;
 	if (!t->state.cgroup)
-		t->note = nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
-				       "process group there are not ended with their case",
-				       t->name, t->state.no_cgroup ? t->state.no_cgroup : "?");
+		note_add(t, nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
+					 "process group there are not ended with their case",
+					 t->name, t->state.no_cgroup ? t->state.no_cgroup : "?"));
+	/*
+	 * Roles run under the agent's wrapper where it can be had (found or
+	 * copied once per host, usually by the host's description already):
+	 * a program of its own per role, where the sh wrapper costs a shell
+	 * and two forks. Elsewhere (another architecture, no sha256sum there,
+	 * no agent here) the sh wrapper does the same.
+	 */
+	if (!t->agent_path) {
+		char *told = t->note;
+
+		t->note = NULL;
+		if (ssh_agent(t, &ad) < 0) {
+			free(t->note);
+			t->note = nr_xasprintf("roles on %s run under the sh wrapper: %s", t->name,
+					       nr_diag_msg(&ad));
+		}
+		if (told) {
+			char *agent_note = t->note;
+
+			t->note = told;
+			if (agent_note)
+				note_add(t, agent_note);
+		}
+	}
 	return 0;
 }
 

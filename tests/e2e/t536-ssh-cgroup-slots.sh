@@ -6,7 +6,9 @@
 # themselves, each with an escaper too. Every role runs in the same slot,
 # which is made once (a mkdir shim on PATH counts the far side's
 # programs), every escaper is gone before the next role starts, and after
-# the run no cgroup and no pidfile of the run is left on the host.
+# the run no cgroup and no pidfile of the run is left on the host. Under
+# both wrappers: the sh one (no agent: NETRIG_AGENT names none) and the
+# agent's, which makes the slot itself (mkdir(2), no program at all).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (a cgroup of its own)"
 grep -q ' - cgroup2 ' /proc/self/mountinfo || skip "needs cgroup v2"
@@ -30,6 +32,16 @@ export NETRIG_SSH="$top/tests/helpers/fake-ssh" PATH="$tmp/bin:$PATH"
 
 # each role: how many escapers are alive as it starts, its cgroup, then an escaper of its own
 role="echo alive=\$(grep -lx $E /proc/[0-9]*/comm 2>/dev/null | wc -l); cat /proc/self/cgroup; setsid $E 300 < /dev/null > /dev/null 2>&1 &"
+agent=${NETRIG_AGENT:-$top/netrig-agent}
+[ -x "$agent" ] || fail "no $agent: run make"
+for wrapper in sh agent; do
+# the agent: also when NETRIG_BIN is another build (build/asan/netrig has none beside it)
+if [ $wrapper = sh ]; then NETRIG_AGENT="$tmp/no-agent" mkdirs=1; else NETRIG_AGENT=$agent mkdirs=0; fi
+export NETRIG_AGENT FAKE_SSH_LOG="$tmp/ssh.log"
+: > progs.log
+: > ssh.log
+rm -f slots.db*
+say "the $wrapper wrapper"
 cat > slots.yaml <<YAML
 campaign: slots
 health: {ping: false, retries: 1, interval: 100ms}
@@ -57,7 +69,7 @@ for c in hang seq/n=1 seq/n=2 seq/n=3; do
 		fail "$c did not run in slot s1 of the run's cgroup: $(cat "out.${c#*=}")"
 	expect_grep "^alive=0\$" "out.${c#*=}" "an escaper of an earlier role was alive as $c started"
 done
-expect_eq "$(grep -c "^mkdir .*netrig\.$run\.far/" progs.log)" 1 "the slot is made once (progs: $(cat progs.log))"
+expect_eq "$(grep -c "^mkdir .*netrig\.$run\.far/" progs.log)" $mkdirs "the slot is made once (progs: $(cat progs.log))"
 # rmdir only at the run's end (nrsweep), not per role
 expect_eq "$(grep -c "^rmdir " progs.log)" 1 "rmdir ran per role: $(cat progs.log)"
 
@@ -66,4 +78,8 @@ wait_until 5 [ "$(escapers)" = 0 ] || fail "$(escapers) escapers survived the ru
 left=$(find /sys/fs/cgroup -maxdepth 8 -type d -name "netrig.$run*" 2> /dev/null)
 [ -z "$left" ] || fail "cgroups left: $left"
 [ -z "$(ls -d "$HOME/.netrig/$run"* 2> /dev/null)" ] || fail "state left: $(ls -R "$HOME/.netrig/$run"*)"
+# each of the four roles under the wrapper named (the sh wrapper's text is also its $0: twice)
+if [ $wrapper = agent ]; then want="netrig-agent-[0-9a-f]{16} wrap - " n=4; else want="shift 5; " n=8; fi
+expect_eq "$(grep -cE "$want" ssh.log)" $n "the roles under the $wrapper wrapper"
+done
 done_ok
