@@ -831,7 +831,7 @@ static int ssh_open(struct nr_target *t, struct nr_diag *d)
 		t->note = NULL;
 		if (ssh_agent(t, &ad) < 0) {
 			free(t->note);
-			t->note = nr_xasprintf("roles on %s run under the sh wrapper: %s", t->name,
+			t->note = nr_xasprintf("roles on %s run under the sh wrapper, not the agent's: %s", t->name,
 					       nr_diag_msg(&ad));
 		}
 		if (told) {
