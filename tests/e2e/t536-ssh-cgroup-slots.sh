@@ -4,8 +4,8 @@
 # stand-in ssh client (it runs the wrapper here, as root with cgroup v2),
 # a hung role with an escaper (setsid) and three roles after it that end by
 # themselves, each with an escaper too. Every role runs in the same slot,
-# which is made once (a mkdir shim on PATH counts the far side's
-# programs), every escaper is gone before the next role starts, and after
+# which is made once (shims on PATH count the far side's programs; no rm
+# of a pidfile at the run's end for roles that ended by themselves), every escaper is gone before the next role starts, and after
 # the run no cgroup and no pidfile of the run is left on the host. Under
 # both wrappers: the sh one (no agent: NETRIG_AGENT names none) and the
 # agent's, which makes the slot itself (mkdir(2), no program at all).
@@ -23,7 +23,7 @@ escapers() { grep -lx "$E" /proc/[0-9]*/comm 2> /dev/null | wc -l; }
 at_exit 'for f in $(grep -lx "$E" /proc/[0-9]*/comm 2>/dev/null); do p=${f#/proc/}; kill -9 ${p%/comm}; done 2>/dev/null'
 
 # the far side's programs, counted (the wrapper looks mkdir/rmdir up on PATH)
-for p in mkdir rmdir; do
+for p in mkdir rmdir rm; do
 	real=$(command -v $p)
 	printf '#!/bin/sh\necho "%s $*" >> %s/progs.log\nexec %s "$@"\n' $p "$tmp" "$real" > bin/$p
 	chmod +x bin/$p
@@ -72,6 +72,9 @@ done
 expect_eq "$(grep -c "^mkdir .*netrig\.$run\.far/" progs.log)" $mkdirs "the slot is made once (progs: $(cat progs.log))"
 # rmdir only at the run's end (nrsweep), not per role
 expect_eq "$(grep -c "^rmdir " progs.log)" 1 "rmdir ran per role: $(cat progs.log)"
+# a pidfile is removed by a program only for the role that was killed (the
+# kill script's), not at the run's end for each role that ended by itself
+expect_eq "$(grep -c "^rm -f .*\.pid\$" progs.log)" 1 "rm of pidfiles: $(grep "^rm" progs.log)"
 
 say "nothing of the run is left on the host"
 wait_until 5 [ "$(escapers)" = 0 ] || fail "$(escapers) escapers survived the run"
