@@ -13,9 +13,9 @@
  * agent's (`netrig-agent wrap`, exec_wrap.c): per role one exec of a
  * static program and the command's fork and exec. Elsewhere it is the sh
  * wrapper below, with the same contract: sh and a few POSIX programs, no
- * netrig needed, at the cost of a shell parsing its script, a watcher
- * fork and a subshell per role (issue 14's benchmark: about 4 ms a role
- * more on the 2-CPU VMs here, where one fork and exec costs about 2 ms).
+ * netrig needed, at the cost of a shell's exec and its parsing of the
+ * script, a watcher fork and (with a cgroup) a subshell per role: on the
+ * 2-CPU VMs of issue 14's benchmark one fork and exec costs about 2 ms.
  * The state, kill and close scripts stay sh under both.
  */
 #include <ctype.h>
