@@ -43,12 +43,17 @@ struct wrap {
 	bool reaped;
 };
 
+/* dir/name into out; false when it does not fit (nothing of that name is ours then). */
+static bool path_join(char *out, size_t size, const char *dir, const char *name)
+{
+	return (size_t)snprintf(out, size, "%s/%s", dir, name) < size;
+}
+
 static bool is_cgroup(const char *dir)
 {
 	char p[PATH_MAX + 32];
 
-	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-	return access(p, F_OK) == 0;
+	return path_join(p, sizeof(p), dir, "cgroup.procs") && access(p, F_OK) == 0;
 }
 
 /* dir without its last n components ("" when there are fewer). */
@@ -99,7 +104,8 @@ static int cg_open_events(const char *cg)
 {
 	char p[PATH_MAX + 32];
 
-	snprintf(p, sizeof(p), "%s/cgroup.events", cg);
+	if (!path_join(p, sizeof(p), cg, "cgroup.events"))
+		return -1;
 	return open(p, O_RDONLY | O_CLOEXEC);
 }
 
@@ -136,8 +142,7 @@ static void cg_kill_each(const char *cg, int depth)
 	FILE *f;
 	long pid;
 
-	snprintf(p, sizeof(p), "%s/cgroup.procs", cg);
-	f = fopen(p, "re");
+	f = path_join(p, sizeof(p), cg, "cgroup.procs") ? fopen(p, "re") : NULL;
 	if (f) {
 		while (fscanf(f, "%ld", &pid) == 1)
 			if (pid > 0)
@@ -149,8 +154,8 @@ static void cg_kill_each(const char *cg, int depth)
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", cg, de->d_name);
-		cg_kill_each(p, depth + 1);
+		if (path_join(p, sizeof(p), cg, de->d_name))
+			cg_kill_each(p, depth + 1);
 	}
 	closedir(dir);
 }
@@ -165,8 +170,8 @@ static void cg_remove(const char *cg, bool self)
 	while (dir && (de = readdir(dir)) != NULL) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", cg, de->d_name);
-		rmdir(p);
+		if (path_join(p, sizeof(p), cg, de->d_name))
+			rmdir(p);
 	}
 	if (dir)
 		closedir(dir);
@@ -185,8 +190,7 @@ static void cg_end(const char *cg, bool keep)
 
 	if (!cg[0] || !is_cgroup(cg))
 		return;
-	snprintf(p, sizeof(p), "%s/cgroup.kill", cg);
-	fd = open(p, O_WRONLY | O_CLOEXEC);
+	fd = path_join(p, sizeof(p), cg, "cgroup.kill") ? open(p, O_WRONLY | O_CLOEXEC) : -1;
 	if (fd < 0 || write(fd, "1", 1) != 1)
 		cg_kill_each(cg, 0);
 	if (fd >= 0)
@@ -221,9 +225,10 @@ static void cg_choose(struct wrap *w)
 	if (v != 0) {
 		/* a slot something would not leave: a cgroup of the job's own beside it */
 		strip(slot, 1, up2, sizeof(up2));
-		snprintf(c, sizeof(c), "%s/%s", up2, w->spec->job);
+		if (!path_join(c, sizeof(c), up2, w->spec->job))
+			c[0] = '\0';
 		strip(c, 2, up2, sizeof(up2));
-		if (!up2[0] || !is_cgroup(up2) || mkdir_p(c) < 0)
+		if (!c[0] || !up2[0] || !is_cgroup(up2) || mkdir_p(c) < 0)
 			c[0] = '\0';
 	}
 	snprintf(w->cg, sizeof(w->cg), "%s", c);
@@ -409,7 +414,8 @@ static void child_run(const struct wrap *w, const char *path, int errfd)
 	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execv(path, w->spec->argv);
+	/* execvp with a path: a file without "#!" runs under /bin/sh, as a shell runs it */
+	execvp(path, w->spec->argv);
 	e = errno;
 	if (write(errfd, &e, sizeof(e)) != (ssize_t)sizeof(e)) {
 		/* the parent then sees an exit status 127 and no reason */
@@ -468,7 +474,11 @@ int nr_exec_wrap(const struct nr_wrap_spec *spec, int *ret_status, struct nr_dia
 	w.pg = getpgid(0);
 	cg_choose(&w);
 	w.joined = w.cg[0] != '\0';
-	snprintf(w.pidfile, sizeof(w.pidfile), "%s/%s.pid", spec->dir, spec->job);
+	if ((size_t)snprintf(w.pidfile, sizeof(w.pidfile), "%s/%s.pid", spec->dir, spec->job) >=
+	    sizeof(w.pidfile)) {
+		r = nr_diagf(d, NR_EINVAL, "%s/%s.pid: name too long", spec->dir, spec->job);
+		goto out;
+	}
 	f = fopen(w.pidfile, "we");
 	if (!f || fprintf(f, "%d %llu %s\n", (int)getpid(), (unsigned long long)nr_pid_start_ticks(getpid()),
 			  w.cg) < 0 || fclose(f) != 0) {

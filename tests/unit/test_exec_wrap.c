@@ -127,6 +127,21 @@ NR_TEST(exec_wrap_status_pidfile)
 	nr_buf_release(&seen);
 }
 
+/* A script without "#!" runs under sh, as it does under the sh wrapper. */
+NR_TEST(exec_wrap_script_without_shebang)
+{
+	char *argv[] = { path_in("plain-script"), NULL };
+	int fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	int in, ws;
+
+	CHECK(fd >= 0 && write(fd, "exit 5\n", 7) == 7);
+	close(fd);
+	ws = wait_status(wrap_start(argv, 10, &in));
+	close(in);
+	CHECK(WIFEXITED(ws));
+	CHECK_EQ(WEXITSTATUS(ws), 5);
+}
+
 /* A signal's end is reported as a shell does: 128 + the signal. */
 NR_TEST(exec_wrap_signal_status)
 {
