@@ -479,10 +479,16 @@ int nr_exec_wrap(const struct nr_wrap_spec *spec, int *ret_status, struct nr_dia
 		r = nr_diagf(d, NR_EINVAL, "%s/%s.pid: name too long", spec->dir, spec->job);
 		goto out;
 	}
+	r = -1;
 	f = fopen(w.pidfile, "we");
-	if (!f || fprintf(f, "%d %llu %s\n", (int)getpid(), (unsigned long long)nr_pid_start_ticks(getpid()),
-			  w.cg) < 0 || fclose(f) != 0) {
-		r = nr_diagf(d, -errno, "%s: %s", w.pidfile, strerror(errno));
+	if (f) {
+		int wrote = fprintf(f, "%d %llu %s\n", (int)getpid(),
+				    (unsigned long long)nr_pid_start_ticks(getpid()), w.cg);
+
+		r = fclose(f) != 0 || wrote < 0 ? -1 : 0;
+	}
+	if (r < 0) {
+		r = nr_diagf(d, errno ? -errno : NR_EEXEC, "%s: %s", w.pidfile, strerror(errno));
 		goto out;
 	}
 	/* the group's SIGTERM is for the command: the wrapper stays to clean up after it */
