@@ -302,6 +302,7 @@ struct nr_target {
 	bool state_open;
 	char *note;              /* something to tell once (open, agent): the caller takes and frees it */
 	char *agent_path;        /* ssh: the verified agent there, once found or copied */
+	char *agent_error;       /* ssh: why the last try to have it there failed, or NULL */
 	int64_t agent_copy_us;   /* ssh: what copying it took in this session (0: it was there) */
 	size_t agent_bytes;      /* ssh: its size, when copied */
 };

@@ -787,8 +787,6 @@ static void ssh_connect(struct nr_target *t)
 		t->master_up = true;
 }
 
-static int ssh_agent(struct nr_target *t, struct nr_diag *d);
-
 /* Add a sentence to what t has to tell. */
 static void note_add(struct nr_target *t, char *text)
 {
@@ -806,8 +804,6 @@ static void note_add(struct nr_target *t, char *text)
 
 static int ssh_open(struct nr_target *t, struct nr_diag *d)
 {
-	struct nr_diag ad = { 0 };
-
 	ssh_connect(t);
 	if (t->state_open)
 		return 0;
@@ -819,29 +815,17 @@ static int ssh_open(struct nr_target *t, struct nr_diag *d)
 					 "process group there are not ended with their case",
 					 t->name, t->state.no_cgroup ? t->state.no_cgroup : "?"));
 	/*
-	 * Roles run under the agent's wrapper where it can be had (found or
-	 * copied once per host, usually by the host's description already):
-	 * a program of its own per role, where the sh wrapper costs a shell
-	 * and two forks. Elsewhere (another architecture, no sha256sum there,
-	 * no agent here) the sh wrapper does the same.
+	 * Roles run under the agent's wrapper where the run has the agent
+	 * there (found or copied once per host by the host's description at
+	 * the run's start): a program of its own per role, where the sh
+	 * wrapper costs a shell and two forks. Elsewhere (another
+	 * architecture, no sha256sum there, no agent here; a host that was down
+	 * at the start, a resumed run) the sh wrapper does the same. It is not
+	 * copied here: a copy is an event of its own kind (ssh_agent's note).
 	 */
-	if (!t->agent_path) {
-		char *told = t->note;
-
-		t->note = NULL;
-		if (ssh_agent(t, &ad) < 0) {
-			free(t->note);
-			t->note = nr_xasprintf("roles on %s run under the sh wrapper, not the agent's: %s", t->name,
-					       nr_diag_msg(&ad));
-		}
-		if (told) {
-			char *agent_note = t->note;
-
-			t->note = told;
-			if (agent_note)
-				note_add(t, agent_note);
-		}
-	}
+	if (!t->agent_path && t->agent_error)
+		note_add(t, nr_xasprintf("roles on %s run under the sh wrapper, not the agent's: %s", t->name,
+					 t->agent_error));
 	return 0;
 }
 
@@ -865,6 +849,8 @@ static void ssh_close(struct nr_target *t)
 	t->control_path = NULL;
 	free(t->agent_path);
 	t->agent_path = NULL;
+	free(t->agent_error);
+	t->agent_error = NULL;
 	control_dir_remove(t->control_dir);
 	t->control_dir = NULL;
 }
@@ -1036,8 +1022,12 @@ static int ssh_agent(struct nr_target *t, struct nr_diag *d)
 
 	if (t->agent_path)
 		return 0;
-	if ((r = nr_agent_find(&a, d)) < 0)
-		return nr_diagf(d, r, "%s: cannot run {netrig} there", t->name);
+	if ((r = nr_agent_find(&a, d)) < 0) {
+		r = nr_diagf(d, r, "%s: cannot run {netrig} there", t->name);
+		free(t->agent_error);
+		t->agent_error = nr_xstrdup(d ? nr_diag_msg(d) : nr_strerror(r));
+		return r;
+	}
 	snprintf(name, sizeof(name), "netrig-agent-%.16s", a.sha256);
 	{
 		char *args[] = { name, a.sha256, a.machine, NULL };
@@ -1068,6 +1058,9 @@ static int ssh_agent(struct nr_target *t, struct nr_diag *d)
 		t->agent_path = nr_xstrdup(val);
 		t->netrig = t->agent_path;
 	}
+	free(t->agent_error);
+	/* for ssh_open: why roles there run under the sh wrapper */
+	t->agent_error = r < 0 ? nr_xstrdup(d ? nr_diag_msg(d) : nr_strerror(r)) : NULL;
 	nr_buf_release(&out);
 	nr_agent_release(&a);
 	return r;
