@@ -1,6 +1,7 @@
 /*
  * netrig-agent: the part of netrig that runs on the far side of an ssh
- * host (`netrig bench`, `netrig sysinfo`), linked statically so that a
+ * host (`netrig bench`, `netrig sysinfo`, and `wrap`, the job wrapper of
+ * every role there: exec_wrap.c), linked statically so that a
  * host needs nothing installed but a Linux kernel of the same
  * architecture. netrig copies it there under a name holding its content
  * hash (exec_ssh.c) and runs it where a role says {netrig}.
@@ -18,10 +19,11 @@
 
 extern const struct nr_cmd nr_cmd_bench;
 extern const struct nr_cmd nr_cmd_sysinfo;
+extern const struct nr_cmd nr_cmd_wrap;
 
 int main(int argc, char **argv)
 {
-	static const struct nr_cmd *const cmds[] = { &nr_cmd_bench, &nr_cmd_sysinfo };
+	static const struct nr_cmd *const cmds[] = { &nr_cmd_bench, &nr_cmd_sysinfo, &nr_cmd_wrap };
 	struct nr_global g = { .db_path = "netrig.db", .argv0 = argv[0] };
 	size_t i;
 
@@ -33,7 +35,7 @@ int main(int argc, char **argv)
 	for (i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i]->name))
 			return cmds[i]->run(&g, argc - 1, argv + 1);
-	fprintf(stderr, "netrig-agent: %s%s%s (it runs only: bench, sysinfo)\n",
+	fprintf(stderr, "netrig-agent: %s%s%s (it runs only: bench, sysinfo, wrap)\n",
 		argc >= 2 ? "'" : "no command", argc >= 2 ? argv[1] : "",
 		argc >= 2 ? "' is not a command here" : "");
 	return NR_EXIT_USAGE;

@@ -302,6 +302,7 @@ struct nr_target {
 	bool state_open;
 	char *note;              /* something to tell once (open, agent): the caller takes and frees it */
 	char *agent_path;        /* ssh: the verified agent there, once found or copied */
+	char *agent_error;       /* ssh: why the last try to have it there failed, or NULL */
 	int64_t agent_copy_us;   /* ssh: what copying it took in this session (0: it was there) */
 	size_t agent_bytes;      /* ssh: its size, when copied */
 };
@@ -320,6 +321,33 @@ struct nr_agent {
  */
 int nr_agent_find(struct nr_agent *ret, struct nr_diag *d);
 void nr_agent_release(struct nr_agent *a);
+
+/*
+ * A job on an ssh host under the agent (`netrig-agent wrap`, exec_wrap.c),
+ * with the contract of exec_ssh.c's sh wrapper.
+ */
+struct nr_wrap_spec {
+	bool grouped;            /* it leads its process group already (MODE "g") */
+	const char *dir;         /* the run's state directory there: DIR/JOB.pid */
+	const char *job;
+	const char *cgroup;      /* the job's slot below the run's cgroup; NULL or "": none */
+	int grace_tenths;        /* from SIGTERM to SIGKILL when stdin ends */
+	char *const *argv;       /* the command, argv[0] looked up on PATH */
+};
+/*
+ * Run spec's command as a job: in a process group of its own (made where
+ * the caller does not lead one), in its slot where it can have one (or a
+ * cgroup JOB beside it), "PID START CGROUP" in DIR/JOB.pid while it runs,
+ * stdin /dev/null. The caller's stdin is netrig's: at its end (netrig is
+ * gone) the job is ended with grace_tenths of grace, on a line "now" at
+ * once, and this process ends by SIGKILL with it. Once the command ends,
+ * the rest of its group and cgroup is ended, the slot kept (emptied), the
+ * pidfile removed. *ret_status: the command's exit status (128 + signal)
+ * when 0 is returned; else 127 with "PROGRAM: not found" in d, 126 with
+ * "PROGRAM: Permission denied" or "PROGRAM: Is a directory" (the text the
+ * cannot-run marker NR_EXEC_FAILED_MARK carries), 125 with another reason.
+ */
+int nr_exec_wrap(const struct nr_wrap_spec *spec, int *ret_status, struct nr_diag *d);
 
 static inline void nr_target_connect(struct nr_target *t)
 {

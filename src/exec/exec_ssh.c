@@ -4,11 +4,19 @@
  * Connections are shared (ControlMaster) in a private directory: after the
  * first, a command costs one round trip (~8 ms here instead of ~230 ms).
  *
- * A role on the far side runs under a small sh wrapper that keeps its
- * pidfile in the run's private state directory there, puts it in a cgroup
- * of its own where it can, and ends it when its ssh session goes away, so
- * nothing of a case outlives it on the host whatever happens to netrig.
- * Everything there is sh and a few POSIX programs: no netrig needed.
+ * A role on the far side runs under a wrapper that keeps its pidfile in
+ * the run's private state directory there, puts it in a cgroup of its own
+ * where it can, and ends it when its ssh session goes away, so nothing of
+ * a case outlives it on the host whatever happens to netrig. Where the
+ * host takes netrig's static agent (same architecture, sha256sum there to
+ * check it; copied once per host, as for {netrig}), the wrapper is the
+ * agent's (`netrig-agent wrap`, exec_wrap.c): per role one exec of a
+ * static program and the command's fork and exec. Elsewhere it is the sh
+ * wrapper below, with the same contract: sh and a few POSIX programs, no
+ * netrig needed, at the cost of a shell's exec and its parsing of the
+ * script, a watcher fork and (with a cgroup) a subshell per role: on the
+ * 2-CPU VMs of issue 14's benchmark one fork and exec costs about 2 ms.
+ * The state, kill and close scripts stay sh under both.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -81,7 +89,7 @@
 	"else [ -n \"${5:-}\" ] && nrcg \"$5\"; rmdir \"$nrrun\"/*/ \"$nrrun\"; fi; rm -f \"$1\"; " \
 	"[ -n \"$k\" ] && kill -KILL \"-$k\"; " \
 	"return 0; } 2>/dev/null\n" \
-	"nrsweep() { for f in \"$1\"/*.pid; do [ -f \"$f\" ] && nrend \"$f\" 10; done; " \
+	"nrsweep() { for f in \"$1\"/*.pid; do [ -s \"$f\" ] && nrend \"$f\" 10; done; " \
 	"if [ -f \"$1/cgroup\" ]; then read -r c < \"$1/cgroup\"; nrcg \"$c\"; rm -f \"$1/cgroup\"; fi; }\n"
 
 /*
@@ -326,11 +334,17 @@ static void command_argv(const struct nr_target *t, const struct ssh_cmd *c, str
 	}
 	if (c->state && c->job) {
 		snprintf(tenths, sizeof(tenths), "%lld", (long long)(c->grace_us / 100000 + 1));
-		nr_buf_adds(&cmd, "sh -c ");
-		nr_shell_quote(&cmd, wrapper);
-		nr_buf_addch(&cmd, ' ');
-		nr_shell_quote(&cmd, wrapper);
-		nr_buf_adds(&cmd, " - ");
+		if (t->agent_path) {
+			/* the agent's wrapper (exec_wrap.c): the same argv after "wrap" */
+			nr_shell_quote(&cmd, t->agent_path);
+			nr_buf_adds(&cmd, " wrap - ");
+		} else {
+			nr_buf_adds(&cmd, "sh -c ");
+			nr_shell_quote(&cmd, wrapper);
+			nr_buf_addch(&cmd, ' ');
+			nr_shell_quote(&cmd, wrapper);
+			nr_buf_adds(&cmd, " - ");
+		}
 		nr_shell_quote(&cmd, c->state->dir);
 		nr_buf_addch(&cmd, ' ');
 		nr_shell_quote(&cmd, c->job);
@@ -773,6 +787,21 @@ static void ssh_connect(struct nr_target *t)
 		t->master_up = true;
 }
 
+/* Add a sentence to what t has to tell. */
+static void note_add(struct nr_target *t, char *text)
+{
+	char *both;
+
+	if (!t->note) {
+		t->note = text;
+		return;
+	}
+	both = nr_xasprintf("%s; %s", t->note, text);
+	free(t->note);
+	free(text);
+	t->note = both;
+}
+
 static int ssh_open(struct nr_target *t, struct nr_diag *d)
 {
 	ssh_connect(t);
@@ -782,9 +811,21 @@ static int ssh_open(struct nr_target *t, struct nr_diag *d)
 		return NR_EEXEC;
 	t->state_open = true;
 	if (!t->state.cgroup)
-		t->note = nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
-				       "process group there are not ended with their case",
-				       t->name, t->state.no_cgroup ? t->state.no_cgroup : "?");
+		note_add(t, nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
+					 "process group there are not ended with their case",
+					 t->name, t->state.no_cgroup ? t->state.no_cgroup : "?"));
+	/*
+	 * Roles run under the agent's wrapper where the run has the agent
+	 * there (found or copied once per host by the host's description at
+	 * the run's start): a program of its own per role, where the sh
+	 * wrapper costs a shell and two forks. Elsewhere (another
+	 * architecture, no sha256sum there, no agent here; a host that was down
+	 * at the start, a resumed run) the sh wrapper does the same. It is not
+	 * copied here: a copy is an event of its own kind (ssh_agent's note).
+	 */
+	if (!t->agent_path && t->agent_error)
+		note_add(t, nr_xasprintf("roles on %s run under the sh wrapper, not the agent's: %s", t->name,
+					 t->agent_error));
 	return 0;
 }
 
@@ -808,6 +849,8 @@ static void ssh_close(struct nr_target *t)
 	t->control_path = NULL;
 	free(t->agent_path);
 	t->agent_path = NULL;
+	free(t->agent_error);
+	t->agent_error = NULL;
 	control_dir_remove(t->control_dir);
 	t->control_dir = NULL;
 }
@@ -979,8 +1022,12 @@ static int ssh_agent(struct nr_target *t, struct nr_diag *d)
 
 	if (t->agent_path)
 		return 0;
-	if ((r = nr_agent_find(&a, d)) < 0)
-		return nr_diagf(d, r, "%s: cannot run {netrig} there", t->name);
+	if ((r = nr_agent_find(&a, d)) < 0) {
+		r = nr_diagf(d, r, "%s: cannot run {netrig} there", t->name);
+		free(t->agent_error);
+		t->agent_error = nr_xstrdup(d ? nr_diag_msg(d) : nr_strerror(r));
+		return r;
+	}
 	snprintf(name, sizeof(name), "netrig-agent-%.16s", a.sha256);
 	{
 		char *args[] = { name, a.sha256, a.machine, NULL };
@@ -1011,6 +1058,9 @@ static int ssh_agent(struct nr_target *t, struct nr_diag *d)
 		t->agent_path = nr_xstrdup(val);
 		t->netrig = t->agent_path;
 	}
+	free(t->agent_error);
+	/* for ssh_open: why roles there run under the sh wrapper */
+	t->agent_error = r < 0 ? nr_xstrdup(d ? nr_diag_msg(d) : nr_strerror(r)) : NULL;
 	nr_buf_release(&out);
 	nr_agent_release(&a);
 	return r;

@@ -5,8 +5,9 @@
 # case passes over the server-client link; the agent is copied once per
 # host (a second run copies nothing and reuses it, verified); a tampered
 # agent is replaced, never run; `netrig hosts clean` removes it; a host of
-# another architecture is refused naming both; a program that is not
-# there is reported as HOST: PROGRAM: not found on every transport.
+# another architecture is refused naming both (its plain roles run under
+# the sh wrapper, not the agent's); a program that is not there is
+# reported as HOST: PROGRAM: not found on every transport.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 command -v ip > /dev/null || skip "needs iproute2"
@@ -153,6 +154,7 @@ tests:
     host: server
     env: {PATH: "$tmp/lab/home/bin:/usr/bin:/bin"}
     run: ["{netrig}", sysinfo]
+  - {name: plain, host: server, run: [sh, -c, 'cat /proc/\$PPID/comm']}
 EOF
 # the agent script runs before the role's env: put the fake uname first in the sshd's PATH
 sed -i "s|^SetEnv HOME=|SetEnv PATH=$tmp/lab/home/bin:/usr/bin:/bin HOME=|" "$tmp"/lab/ssh/server/sshd_config 2> /dev/null
@@ -162,4 +164,10 @@ sleep 0.3
 expect_exit 1 inlab "$NETRIG" run arch.yaml --db a.db
 sql a.db "SELECT error FROM cases" > arch.out
 expect_grep "server: the host is riscv64, netrig-agent is built for $(uname -m)" arch.out "the refusal names the host and both architectures"
+# plain roles there run under the sh wrapper instead of the agent's, and the run says why
+expect_eq "$(sql a.db "SELECT status FROM cases WHERE test = 'plain'")" passed "a plain role on that host"
+"$NETRIG" --db a.db log plain --raw --stream stdout > plain.out
+expect_grep "^sh$" plain.out "the plain role's parent is not the sh wrapper"
+sql a.db "SELECT message FROM events" > arch-events.out
+expect_grep "roles on server run under the sh wrapper, not the agent's: .*riscv64" arch-events.out "the run names the fallback"
 done_ok

@@ -4,9 +4,11 @@
 # stand-in ssh client (it runs the wrapper here, as root with cgroup v2),
 # a hung role with an escaper (setsid) and three roles after it that end by
 # themselves, each with an escaper too. Every role runs in the same slot,
-# which is made once (a mkdir shim on PATH counts the far side's
-# programs), every escaper is gone before the next role starts, and after
-# the run no cgroup and no pidfile of the run is left on the host.
+# which is made once (shims on PATH count the far side's programs; no rm
+# of a pidfile at the run's end for roles that ended by themselves), every escaper is gone before the next role starts, and after
+# the run no cgroup and no pidfile of the run is left on the host. Under
+# both wrappers: the sh one (no agent: NETRIG_AGENT names none) and the
+# agent's, which makes the slot itself (mkdir(2), no program at all).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (a cgroup of its own)"
 grep -q ' - cgroup2 ' /proc/self/mountinfo || skip "needs cgroup v2"
@@ -21,7 +23,7 @@ escapers() { grep -lx "$E" /proc/[0-9]*/comm 2> /dev/null | wc -l; }
 at_exit 'for f in $(grep -lx "$E" /proc/[0-9]*/comm 2>/dev/null); do p=${f#/proc/}; kill -9 ${p%/comm}; done 2>/dev/null'
 
 # the far side's programs, counted (the wrapper looks mkdir/rmdir up on PATH)
-for p in mkdir rmdir; do
+for p in mkdir rmdir rm; do
 	real=$(command -v $p)
 	printf '#!/bin/sh\necho "%s $*" >> %s/progs.log\nexec %s "$@"\n' $p "$tmp" "$real" > bin/$p
 	chmod +x bin/$p
@@ -30,6 +32,16 @@ export NETRIG_SSH="$top/tests/helpers/fake-ssh" PATH="$tmp/bin:$PATH"
 
 # each role: how many escapers are alive as it starts, its cgroup, then an escaper of its own
 role="echo alive=\$(grep -lx $E /proc/[0-9]*/comm 2>/dev/null | wc -l); cat /proc/self/cgroup; setsid $E 300 < /dev/null > /dev/null 2>&1 &"
+agent=${NETRIG_AGENT:-$top/netrig-agent}
+[ -x "$agent" ] || fail "no $agent: run make"
+for wrapper in sh agent; do
+# the agent: also when NETRIG_BIN is another build (build/asan/netrig has none beside it)
+if [ $wrapper = sh ]; then NETRIG_AGENT="$tmp/no-agent" mkdirs=1; else NETRIG_AGENT=$agent mkdirs=0; fi
+export NETRIG_AGENT FAKE_SSH_LOG="$tmp/ssh.log"
+: > progs.log
+: > ssh.log
+rm -f slots.db*
+say "the $wrapper wrapper"
 cat > slots.yaml <<YAML
 campaign: slots
 health: {ping: false, retries: 1, interval: 100ms}
@@ -57,13 +69,20 @@ for c in hang seq/n=1 seq/n=2 seq/n=3; do
 		fail "$c did not run in slot s1 of the run's cgroup: $(cat "out.${c#*=}")"
 	expect_grep "^alive=0\$" "out.${c#*=}" "an escaper of an earlier role was alive as $c started"
 done
-expect_eq "$(grep -c "^mkdir .*netrig\.$run\.far/" progs.log)" 1 "the slot is made once (progs: $(cat progs.log))"
+expect_eq "$(grep -c "^mkdir .*netrig\.$run\.far/" progs.log)" $mkdirs "the slot is made once (progs: $(cat progs.log))"
 # rmdir only at the run's end (nrsweep), not per role
 expect_eq "$(grep -c "^rmdir " progs.log)" 1 "rmdir ran per role: $(cat progs.log)"
+# a pidfile is removed by a program only for the role that was killed (the
+# kill script's), not at the run's end for each role that ended by itself
+expect_eq "$(grep -c "^rm -f .*\.pid\$" progs.log)" 1 "rm of pidfiles: $(grep "^rm" progs.log)"
 
 say "nothing of the run is left on the host"
 wait_until 5 [ "$(escapers)" = 0 ] || fail "$(escapers) escapers survived the run"
 left=$(find /sys/fs/cgroup -maxdepth 8 -type d -name "netrig.$run*" 2> /dev/null)
 [ -z "$left" ] || fail "cgroups left: $left"
 [ -z "$(ls -d "$HOME/.netrig/$run"* 2> /dev/null)" ] || fail "state left: $(ls -R "$HOME/.netrig/$run"*)"
+# each of the four roles under the wrapper named (the sh wrapper's text is also its $0: twice)
+if [ $wrapper = agent ]; then want="netrig-agent-[0-9a-f]{16} wrap - " n=4; else want="shift 5; " n=8; fi
+expect_eq "$(grep -cE "$want" ssh.log)" $n "the roles under the $wrapper wrapper"
+done
 done_ok

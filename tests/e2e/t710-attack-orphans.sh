@@ -171,12 +171,14 @@ id=$(sql r-b.db "select uuid_str(id) from runs")
 state=$tmp/lab/home/.netrig/$id.b
 [ -d "$state" ] || fail "no state directory $state for the run on the ssh host"
 expect_eq "$(stat -c '%a %U' "$state")" "700 root" "the state directory's mode and owner"
-# the wrapper's watcher: a child of the wrapper (whose pid is in the pidfile) running the same script
+# the sh wrapper's watcher: a child of the wrapper (whose pid is in the pidfile) running the same script
 wrapper=$(cut -d' ' -f1 "$state"/*.pid)
 [ -n "$wrapper" ] || fail "no pidfile in $state"
 for c in $(cat /proc/$wrapper/task/*/children); do
 	cmp -s /proc/$c/cmdline /proc/$wrapper/cmdline && kill -9 $c
 done
+# the agent's wrapper (netrig-agent wrap) is its own watcher
+tr '\0' ' ' < /proc/$wrapper/cmdline | grep -q "^[^ ]*netrig-agent-[0-9a-f]* wrap " && kill -9 $wrapper
 kill -9 $(guard_of $pid) $pid
 wait $pid 2> /dev/null
 sleep 1
