@@ -3,6 +3,7 @@
 # HTTP limit, all on loopback in one run (not a test):
 #
 #   bench/serve.sh [--duration 30s] [--threads N] [--connections N] [--pg] [--uploads-only]
+#                  [--server-threads N]
 #
 #   (b) badge reads:   GET /badge/bench.svg   (a campaign of SEED runs)
 #   (c) page reads:    GET /campaigns/bench
@@ -25,7 +26,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 NETRIG=${NETRIG:-$top/netrig} # another build to compare: NETRIG=path
-DUR=30s THREADS=2 CONNS=16 PG=0 ONLY_UP=0 SEED=${SEED:-20}
+DUR=30s THREADS=2 CONNS=16 PG=0 ONLY_UP=0 STHREADS='' SEED=${SEED:-20}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--duration) DUR=$2; shift ;;
@@ -33,7 +34,8 @@ while [ $# -gt 0 ]; do
 	--connections) CONNS=$2; shift ;;
 	--pg) PG=1 ;;
 	--uploads-only) ONLY_UP=1 ;; # (a) alone, e.g. to compare two builds
-	*) echo "usage: $0 [--duration 30s] [--threads N] [--connections N] [--pg] [--uploads-only]" >&2; exit 2 ;;
+	--server-threads) STHREADS=$2; shift ;; # the server's threads: (default: its own)
+	*) echo "usage: $0 [--duration 30s] [--threads N] [--connections N] [--pg] [--uploads-only] [--server-threads N]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -91,6 +93,7 @@ cat > server.yaml << 'YAML'
 limits:
   requests_per_minute: 0     # no per-token rate limit: the bench is one token
 YAML
+[ -z "$STHREADS" ] || echo "threads: $STHREADS" >> server.yaml
 
 # start_server DB: netrig serve on a free port; $U its URL
 start_server() {
@@ -150,6 +153,9 @@ uploads() {
 	esac
 	wrk_run "uploads ($2)" "$U/api/v1/runs" upload.json "$TOK"
 	up_rps=$R_rps up_p99=$R_p99_us up_errors=$R_errors ok=$((R_requests - R_non2xx))
+	# the server's CPU time (user + system, /proc/PID/stat fields 14 and 15) per upload:
+	# what a busy machine changes least
+	ticks=$(awk '{print $14 + $15}' "/proc/$spid/stat")
 	if [ -n "$wpid" ]; then
 		kill "$wpid"
 		wait "$wpid" 2> /dev/null
@@ -157,6 +163,8 @@ uploads() {
 	fi
 	stop_server # drains the requests in flight, so the log is complete
 	stored=$(runs_in "$1")
+	awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$stored" \
+		'BEGIN {printf "  the server'"'"'s CPU time: %.0f us per upload\n", t / hz * 1e6 / n}'
 	created=$(grep -c 'POST /api/v1/runs 201 ' serve.log)
 	other=$(grep 'POST /api/v1/runs ' serve.log | grep -vc 'POST /api/v1/runs 201 ')
 	late=$((stored - ok))

@@ -27,8 +27,11 @@ static void batch_write(struct nr_serve *s, struct nr__serve_upload *first)
 	int r = 0;
 
 	pthread_mutex_lock(&s->upload_lock);
-	/* one upload alone needs no savepoint */
-	if (first->next && (r = nr_store_batch_begin(s->upload_st, &batching, &d)) < 0) {
+	/*
+	 * one upload alone too: its checks then read in its transaction, not
+	 * in one each
+	 */
+	if ((r = nr_store_batch_begin(s->upload_st, &batching, &d)) < 0) {
 		for (u = first; u; u = u->next) {
 			u->r = r;
 			u->d = d;
@@ -46,7 +49,7 @@ static void batch_write(struct nr_serve *s, struct nr__serve_upload *first)
 			}
 		}
 	}
-	if (batching)
+	if (batching && first->next)
 		atomic_fetch_add(&s->counts.batches, 1);
 out:
 	pthread_mutex_unlock(&s->upload_lock);

@@ -318,6 +318,15 @@ int nr__store_sqlite_batch_begin(struct nr_store *st, struct nr_diag *d)
 	int r;
 
 	/*
+	 * Temporary tables, savepoints' journals and statement journals in
+	 * memory, not in files: an upload opened, wrote and unlinked one
+	 * each time (the staging tables hold one batch, emptied in each).
+	 * Set before the staging tables exist: a change of temp_store drops
+	 * the temporary tables.
+	 */
+	if (!SQ(st)->staging && (r = nr__store_sqlite_exec(DB(st), "PRAGMA temp_store = MEMORY", d)) < 0)
+		return r;
+	/*
 	 * the staging tables first: made in a bundle's savepoint, they would
 	 * go with its rollback (or the batch's)
 	 */
