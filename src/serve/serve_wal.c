@@ -10,7 +10,8 @@
  *
  * 1. PASSIVE checkpoints while uploads go on: the bulk of the copying
  *    and its fsyncs, waiting for no one; again (at most TAIL_PASSES)
- *    while uploads committed more than TAIL_PAGES during the last one;
+ *    while uploads committed more than TAIL_PAGES during the last one
+ *    and the WAL holds less than WAL_MOST_PAGES;
  * 2. then a RESTART checkpoint under the upload lock: it copies only that
  *    tail (and fsyncs the WAL and the database), and waits (at most
  *    RESTART_WAIT_MS) for the readers that began before it and still
@@ -20,8 +21,8 @@
  * Without 2, under a steady load a checkpoint never ends with the WAL
  * copied whole (commits land during each one: SQLite counts the frames
  * there were when it began), the WAL never starts over and grows without
- * end (392 MiB in 10 s of bench/serve.sh). The WAL so holds WAL_AT_PAGES
- * plus what is committed during the unlocked checkpoints of one round
+ * end (392 MiB in 10 s of bench/serve.sh). The WAL so holds at most
+ * WAL_MOST_PAGES plus what is committed during one unlocked checkpoint
  * (plus, when a reader keeps it from starting over, WAL_AT_PAGES / 8
  * until the next round); a writer starting it over cuts its file back to
  * WAL_KEEP_BYTES. Uploads wait for the lock once a round, as long as the
@@ -37,9 +38,14 @@
 
 /* 16 MiB of 4 KiB pages, about 400 one-case uploads (SQLite's automatic checkpoint here: 8,192) */
 #define WAL_AT_PAGES 4096
-/* unlocked checkpoints at most before the locked one, and the tail that is small enough for it */
+/*
+ * unlocked checkpoints at most before the locked one, the tail that is
+ * small enough for it, and the WAL's size that ends them at once (on a
+ * busy machine each takes long, and uploads go on meanwhile)
+ */
 #define TAIL_PASSES 4
 #define TAIL_PAGES 128
+#define WAL_MOST_PAGES (2 * WAL_AT_PAGES)
 #define WAL_KEEP_BYTES (32LL << 20)
 /* the longest the locked checkpoint waits for readers of the WAL (uploads wait meanwhile) */
 #define RESTART_WAIT_MS 10
@@ -76,6 +82,7 @@ static void *wal_main(void *arg)
 	struct nr_serve *s = w->srv;
 	int log = 0, copied = 0, left = 0, i, r = 0;
 	struct nr_diag d = { 0 };
+	bool most;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
@@ -94,8 +101,9 @@ static void *wal_main(void *arg)
 			r = nr_store_wal_checkpoint(w->st, false, 0, &log, &copied, &d);
 			pthread_mutex_lock(&w->lock);
 			left = r < 0 ? 0 : w->pages - (copied < 0 ? 0 : copied);
+			most = w->pages >= WAL_MOST_PAGES;
 			pthread_mutex_unlock(&w->lock);
-			if (left <= TAIL_PAGES)
+			if (left <= TAIL_PAGES || most)
 				break;
 		}
 		if (r == 0) {
