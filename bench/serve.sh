@@ -2,7 +2,8 @@
 # netrig serve under wrk (issue 16), with nginx beside it for the machine's
 # HTTP limit, all on loopback in one run (not a test):
 #
-#   bench/serve.sh [--duration 30s] [--threads N] [--connections N] [--pg]
+#   bench/serve.sh [--duration 30s] [--threads N] [--connections N] [--pg] [--uploads-only]
+#                  [--server-threads N]
 #
 #   (b) badge reads:   GET /badge/bench.svg   (a campaign of SEED runs)
 #   (c) page reads:    GET /campaigns/bench
@@ -24,15 +25,17 @@
 # root). Numbers need a quiet machine; on a busy one this is a smoke test.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-NETRIG=$top/netrig
-DUR=30s THREADS=2 CONNS=16 PG=0 SEED=${SEED:-20}
+NETRIG=${NETRIG:-$top/netrig} # another build to compare: NETRIG=path
+DUR=30s THREADS=2 CONNS=16 PG=0 ONLY_UP=0 STHREADS='' SEED=${SEED:-20}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--duration) DUR=$2; shift ;;
 	--threads) THREADS=$2; shift ;;
 	--connections) CONNS=$2; shift ;;
 	--pg) PG=1 ;;
-	*) echo "usage: $0 [--duration 30s] [--threads N] [--connections N] [--pg]" >&2; exit 2 ;;
+	--uploads-only) ONLY_UP=1 ;; # (a) alone, e.g. to compare two builds
+	--server-threads) STHREADS=$2; shift ;; # the server's threads: (default: its own)
+	*) echo "usage: $0 [--duration 30s] [--threads N] [--connections N] [--pg] [--uploads-only] [--server-threads N]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -90,6 +93,7 @@ cat > server.yaml << 'YAML'
 limits:
   requests_per_minute: 0     # no per-token rate limit: the bench is one token
 YAML
+[ -z "$STHREADS" ] || echo "threads: $STHREADS" >> server.yaml
 
 # start_server DB: netrig serve on a free port; $U its URL
 start_server() {
@@ -136,10 +140,31 @@ runs_in() { # DB: runs of campaign upload
 uploads() {
 	prepare "$1"
 	start_server "$1"
+	wpid=""
+	case $1 in
+	postgres*) ;;
+	*) # the WAL's largest size while wrk runs, sampled every 50 ms
+		(m=0; while :; do
+			w=$(stat -c %s "$1-wal" 2> /dev/null || echo 0)
+			[ "$w" -gt "$m" ] && m=$w && echo "$m" > wal-peak
+			sleep 0.05
+		done) &
+		wpid=$! ;;
+	esac
 	wrk_run "uploads ($2)" "$U/api/v1/runs" upload.json "$TOK"
 	up_rps=$R_rps up_p99=$R_p99_us up_errors=$R_errors ok=$((R_requests - R_non2xx))
+	# the server's CPU time (user + system, /proc/PID/stat fields 14 and 15) per upload:
+	# what a busy machine changes least
+	ticks=$(awk '{print $14 + $15}' "/proc/$spid/stat")
+	if [ -n "$wpid" ]; then
+		kill "$wpid"
+		wait "$wpid" 2> /dev/null
+		awk -v b="$(cat wal-peak 2> /dev/null || echo 0)" 'BEGIN {printf "  the WAL file at most %.1f MiB\n", b / 1048576}'
+	fi
 	stop_server # drains the requests in flight, so the log is complete
 	stored=$(runs_in "$1")
+	awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$stored" \
+		'BEGIN {printf "  the server'"'"'s CPU time: %.0f us per upload\n", t / hz * 1e6 / n}'
 	created=$(grep -c 'POST /api/v1/runs 201 ' serve.log)
 	other=$(grep 'POST /api/v1/runs ' serve.log | grep -vc 'POST /api/v1/runs 201 ')
 	late=$((stored - ok))
@@ -152,6 +177,9 @@ uploads() {
 }
 
 count_bad=0
+badge_rps=- nginx_rps=- badge_errors=0 page_errors=0
+# phases (b), (c), (d)
+reads() {
 prepare server.db
 start_server server.db
 i=0
@@ -214,6 +242,8 @@ page_errors=$R_errors
 kill "$npid" && wait "$npid" 2> /dev/null
 npid=""
 stop_server
+}
+[ "$ONLY_UP" = 1 ] || reads
 
 uploads up.db SQLite
 sq_rps=$up_rps sq_p99=$up_p99 sq_errors=$up_errors
@@ -224,7 +254,8 @@ if [ "$PG" = 1 ]; then
 fi
 
 echo
-awk -v b="$badge_rps" -v n="$nginx_rps" 'BEGIN {printf "badge reads / nginx static: %.2fx (goal >= 0.5x)\n", b / n}'
+[ "$ONLY_UP" = 1 ] ||
+	awk -v b="$badge_rps" -v n="$nginx_rps" 'BEGIN {printf "badge reads / nginx static: %.2fx (goal >= 0.5x)\n", b / n}'
 awk -v r="$sq_rps" -v p="$sq_p99" 'BEGIN {printf "uploads on SQLite: %d/s, p99 %.1f ms (goal >= 2000/s, p99 < 20 ms)\n", r, p / 1000}'
 echo "errors: badge $badge_errors, page $page_errors, uploads $sq_errors (goal 0)"
 [ "$count_bad" = 0 ] || die "a stored count is not exact"

@@ -105,9 +105,8 @@ bool nr__serve_selector_ok(const char *s)
 static void runs_post(struct nr__serve_req *q)
 {
 	struct nr_serve *s = q->srv;
-	struct nr_bundle_result res = { 0 };
+	struct nr__serve_upload u = { 0 };
 	struct nr_bundle *b = NULL;
-	struct nr_diag d = { 0 };
 	char *base;
 	int r;
 
@@ -118,40 +117,42 @@ static void runs_post(struct nr__serve_req *q)
 	 * store waits for the lock (one writer in SQLite: a second would
 	 * wait for the first in SQLite's busy sleeps)
 	 */
-	r = nr_store_bundle_read(nr_slice_of(q->body.buf, q->body.len), s->cfg->json_depth, &b, &d);
+	r = nr_store_bundle_read(nr_slice_of(q->body.buf, q->body.len), s->cfg->json_depth, &b, &u.d);
 	if (r == 0) {
-		pthread_mutex_lock(&s->upload_lock);
-		r = nr_store_bundle_add(s->upload_st, b, q->user, &res, &d);
-		pthread_mutex_unlock(&s->upload_lock);
+		/* with the uploads that wait beside it, in one transaction (serve_upload.c) */
+		u.b = b;
+		u.user = q->user;
+		nr__serve_upload(s, &u);
+		r = u.r;
 	}
 	nr_bundle_free(b);
 	switch (r) {
 	case 0:
 		break;
 	case NR_EPARSE:
-		nr__serve_fail(q, 400, "%s", nr_diag_msg(&d));
+		nr__serve_fail(q, 400, "%s", nr_diag_msg(&u.d));
 		return;
 	case NR_EINVAL:
-		nr__serve_fail(q, 422, "%s", nr_diag_msg(&d));
+		nr__serve_fail(q, 422, "%s", nr_diag_msg(&u.d));
 		return;
 	case -EPERM:
-		nr__serve_fail(q, 403, "%s", nr_diag_msg(&d));
+		nr__serve_fail(q, 403, "%s", nr_diag_msg(&u.d));
 		return;
 	case -EEXIST:
-		nr__serve_fail(q, 409, "%s", nr_diag_msg(&d));
+		nr__serve_fail(q, 409, "%s", nr_diag_msg(&u.d));
 		return;
 	default:
-		store_fail(q, r, &d);
+		store_fail(q, r, &u.d);
 		return;
 	}
 	atomic_fetch_add(&s->counts.uploads, 1);
 	base = nr__serve_base_url(q);
-	q->location = nr_xasprintf("%s" API "/runs/%s", base, res.run_id);
-	json_answer(q, res.added.runs ? 201 : 200,
-		    json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I}}", "run", res.run_id, "url",
-			      q->location, "added", "runs", (json_int_t)res.added.runs, "cases",
-			      (json_int_t)res.added.cases, "attempts", (json_int_t)res.added.attempts,
-			      "samples", (json_int_t)res.added.samples));
+	q->location = nr_xasprintf("%s" API "/runs/%s", base, u.res.run_id);
+	json_answer(q, u.res.added.runs ? 201 : 200,
+		    json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I}}", "run", u.res.run_id, "url",
+			      q->location, "added", "runs", (json_int_t)u.res.added.runs, "cases",
+			      (json_int_t)u.res.added.cases, "attempts", (json_int_t)u.res.added.attempts,
+			      "samples", (json_int_t)u.res.added.samples));
 	free(base);
 }
 

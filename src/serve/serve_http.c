@@ -407,6 +407,7 @@ static void serve_free(struct nr_serve *s)
 {
 	size_t i;
 
+	nr__serve_wal_stop(s);
 	for (i = 0; i < s->n_pool; i++)
 		nr_store_close(s->pool[i]);
 	free(s->pool);
@@ -420,6 +421,8 @@ static void serve_free(struct nr_serve *s)
 	free(s->self_url);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->upload_lock);
+	pthread_mutex_destroy(&s->queue_lock);
+	pthread_cond_destroy(&s->queue_done);
 	pthread_mutex_destroy(&s->rate_lock);
 	nr__serve_badges_free(s->badges);
 	free(s);
@@ -453,6 +456,9 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 	s->log_ctx = log_ctx;
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->upload_lock, NULL);
+	pthread_mutex_init(&s->queue_lock, NULL);
+	pthread_cond_init(&s->queue_done, NULL);
+	s->queue_tail = &s->queue;
 	pthread_mutex_init(&s->rate_lock, NULL);
 	s->badges = nr__serve_badges_new();
 	/* jansson's hash seed, once, before threads use it */
@@ -464,7 +470,7 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 			goto fail;
 		s->n_pool++;
 	}
-	if ((r = nr_store_open(db, &s->upload_st, d)) < 0)
+	if ((r = nr_store_open(db, &s->upload_st, d)) < 0 || (r = nr__serve_wal_start(s, d)) < 0)
 		goto fail;
 	if (c->tls_cert) {
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {

@@ -20,6 +20,8 @@
 struct nr__serve_counts {
 	atomic_ullong requests[6]; /* by status class: [1] 1xx ... [5] 5xx */
 	atomic_ullong uploads;     /* bundles stored */
+	atomic_ullong checkpoints; /* of the WAL, by its thread (serve_wal.c) */
+	atomic_ullong batches;     /* transactions of more than one upload (serve_upload.c) */
 	atomic_ullong latency_us;  /* sum over requests */
 };
 
@@ -43,6 +45,11 @@ struct nr_serve {
 	 */
 	pthread_mutex_t upload_lock;
 	struct nr_store *upload_st;
+	/* uploads waiting for the upload lock, written as one batch (serve_upload.c) */
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_done; /* a batch was written */
+	struct nr__serve_upload *queue, **queue_tail;
+	bool writing; /* a thread writes a batch */
 	/* per-token request budget (a token bucket each) */
 	pthread_mutex_t rate_lock;
 	struct nr__serve_rate *rates;
@@ -53,6 +60,7 @@ struct nr_serve {
 	char *tls_key, *tls_cert; /* PEM text for MHD */
 	char *self_url; /* the base of links posted to GitHub: public_url, or http://ADDR:PORT */
 	struct nr__serve_reporter *reporter; /* reports jobs' ends to GitHub; NULL: not configured */
+	struct nr__serve_wal *wal; /* checkpoints SQLite's WAL; NULL: no WAL (PostgreSQL) */
 };
 
 struct nr__serve_rate {
@@ -171,6 +179,34 @@ void nr__serve_curl_setup(CURL *curl, long timeout_ms, long connect_ms, struct n
 int nr__serve_reporter_start(struct nr_serve *s, struct nr_diag *d);
 /* Stop it (a report in flight finishes first). */
 void nr__serve_reporter_stop(struct nr_serve *s);
+
+/* ---- group commit (serve_upload.c) ---- */
+
+/* An upload waiting to be written: a bundle read and checked, and how its write ended. */
+struct nr__serve_upload {
+	struct nr_bundle *b;
+	const char *user;
+	int r; /* nr_store_bundle_add's, or the batch's COMMIT's */
+	struct nr_bundle_result res;
+	struct nr_diag d;
+	bool done;
+	struct nr__serve_upload *next;
+};
+/*
+ * Store u (b and user set) with the uploads waiting beside it, in one
+ * transaction; returns once that transaction has committed (u->r, res, d).
+ */
+void nr__serve_upload(struct nr_serve *s, struct nr__serve_upload *u);
+
+/* ---- SQLite's WAL (serve_wal.c) ---- */
+
+/*
+ * Checkpoint the WAL in a thread of its own instead of in the uploads'
+ * commits (s->upload_st open); nothing on a backend without one.
+ */
+int nr__serve_wal_start(struct nr_serve *s, struct nr_diag *d);
+/* Stop it (a checkpoint in flight ends first); before upload_lock and upload_st go. */
+void nr__serve_wal_stop(struct nr_serve *s);
 
 /* ---- pages (serve_pages.c) ---- */
 

@@ -465,6 +465,14 @@ void nr__serve_metrics(struct nr__serve_req *q)
 	nr_buf_addf(&out, "# HELP netrig_uploads_total Bundles stored since the server started.\n"
 		    "# TYPE netrig_uploads_total counter\nnetrig_uploads_total %llu\n",
 		    (unsigned long long)atomic_load(&c->uploads));
+	nr_buf_addf(&out, "# HELP netrig_upload_batches_total Transactions that stored more than"
+		    " one upload (group commit) since the server started.\n"
+		    "# TYPE netrig_upload_batches_total counter\nnetrig_upload_batches_total %llu\n",
+		    (unsigned long long)atomic_load(&c->batches));
+	nr_buf_addf(&out, "# HELP netrig_wal_checkpoints_total Checkpoints of SQLite's WAL by the"
+		    " server's thread since it started.\n"
+		    "# TYPE netrig_wal_checkpoints_total counter\nnetrig_wal_checkpoints_total %llu\n",
+		    (unsigned long long)atomic_load(&c->checkpoints));
 	nr_buf_adds(&out, "# HELP netrig_http_requests_total Requests answered, by status class.\n"
 			  "# TYPE netrig_http_requests_total counter\n");
 	for (k = 1; k <= 5; k++) {

@@ -525,6 +525,55 @@ int nr_store_runs_unpushed(struct nr_store *st, const char *server, struct nr_st
 			   struct nr_diag *d);
 
 /*
+ * netrig serve's upkeep of SQLite's WAL, off its upload path: a handle
+ * that writes stops checkpointing on its own (its commits only append to
+ * the WAL) and tells a thread of the server how large the WAL is; that
+ * thread checkpoints through a handle of its own. A backend without such
+ * a log of its own (PostgreSQL: its server keeps it) does nothing.
+ */
+struct nr_store_wal_watch {
+	/* called in the committing thread after each commit of the handle, with the WAL's pages */
+	void (*fn)(void *ctx, int wal_pages);
+	void *ctx;
+};
+/*
+ * No more automatic checkpoints on st's connection; w->fn after each of
+ * its commits (w is the caller's and must outlive st). A WAL emptied by
+ * a checkpoint is cut back to keep_bytes when it starts over.
+ * *ret_watching: false when the backend has no WAL (nothing changed).
+ */
+int nr_store_wal_watch(struct nr_store *st, struct nr_store_wal_watch *w, int64_t keep_bytes,
+		       bool *ret_watching, struct nr_diag *d);
+/*
+ * Checkpoint the WAL through st: PASSIVE (copies the frames no reader
+ * needs, waits for no one), or with restart RESTART: waits for a writer
+ * of another connection, copies every frame, and waits for the readers
+ * that still read the WAL to end, so that the next writer starts it over
+ * from its beginning (a reader that began before the checkpoint ended
+ * would keep it from that); both waits at most wait_ms. *ret_wal_pages
+ * the WAL's frames when it began, *ret_copied those in the database now.
+ * A checkpoint that could not run or end in time (another one running, a
+ * reader too long) is 0 with *ret_copied -1. Both 0 on a backend without
+ * a WAL.
+ */
+int nr_store_wal_checkpoint(struct nr_store *st, bool restart, int wait_ms, int *ret_wal_pages,
+			    int *ret_copied, struct nr_diag *d);
+
+/*
+ * Group commit: between nr_store_batch_begin and nr_store_batch_end, in
+ * the same thread, each nr_store_bundle_add on st is a savepoint of one
+ * transaction: one that fails is rolled back alone and the others stay,
+ * and none is stored (or seen by other handles) before batch_end commits
+ * them together (r < 0: rolls every one back). A bundle_add in the batch
+ * sees the ones before it (a run added twice is added once). A failed
+ * batch_end has rolled back: none of them is stored. *ret_batching false:
+ * the backend has no batches (PostgreSQL), each add is its own
+ * transaction, batch_end does nothing.
+ */
+int nr_store_batch_begin(struct nr_store *st, bool *ret_batching, struct nr_diag *d);
+int nr_store_batch_end(struct nr_store *st, int r, struct nr_diag *d);
+
+/*
  * A run as one bundle for a server (JSON, schema netrig.bundle/1): its
  * row in every table a merge carries, raw outputs (compressed as stored,
  * base64) only when with_outputs. NR_ENOTFOUND for no such run.

@@ -236,6 +236,17 @@ struct nr_store_ops {
 	int (*id_elsewhere)(struct nr_store *st, const struct nr__store_table *t,
 			    const char *ids_json, const char *run_id, char *ret_id,
 			    struct nr_diag *d);
+	/*
+	 * The WAL's upkeep (nr_store_wal_watch, nr_store_wal_checkpoint);
+	 * NULL on a backend without a WAL of its own: nothing to do.
+	 */
+	int (*wal_watch)(struct nr_store *st, struct nr_store_wal_watch *w, int64_t keep_bytes,
+			 struct nr_diag *d);
+	int (*wal_checkpoint)(struct nr_store *st, bool restart, int wait_ms, int *ret_wal_pages,
+			      int *ret_copied, struct nr_diag *d);
+	/* a batch of uploads (nr_store_batch_*); NULL: each upload its own transaction */
+	int (*batch_begin)(struct nr_store *st, struct nr_diag *d);
+	int (*batch_end)(struct nr_store *st, int r, struct nr_diag *d);
 };
 
 /* Every backend's handle starts with this. */

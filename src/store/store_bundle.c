@@ -88,6 +88,42 @@ int nr_store_runs_unpushed(struct nr_store *st, const char *server, struct nr_st
 	RETURN_RETRIED(st, d, st->ops->runs_unpushed(st, server, ret, d));
 }
 
+int nr_store_batch_begin(struct nr_store *st, bool *ret_batching, struct nr_diag *d)
+{
+	int r = 0;
+
+	if (st->ops->batch_begin && (r = st->ops->batch_begin(st, d)) < 0)
+		return r;
+	*ret_batching = st->ops->batch_begin != NULL;
+	return 0;
+}
+
+int nr_store_batch_end(struct nr_store *st, int r, struct nr_diag *d)
+{
+	return st->ops->batch_end ? st->ops->batch_end(st, r, d) : r;
+}
+
+int nr_store_wal_watch(struct nr_store *st, struct nr_store_wal_watch *w, int64_t keep_bytes,
+		       bool *ret_watching, struct nr_diag *d)
+{
+	int r = 0;
+
+	if (st->ops->wal_watch && (r = st->ops->wal_watch(st, w, keep_bytes, d)) < 0)
+		return r;
+	*ret_watching = st->ops->wal_watch != NULL;
+	return 0;
+}
+
+int nr_store_wal_checkpoint(struct nr_store *st, bool restart, int wait_ms, int *ret_wal_pages,
+			    int *ret_copied, struct nr_diag *d)
+{
+	if (!st->ops->wal_checkpoint) {
+		*ret_wal_pages = *ret_copied = 0;
+		return 0;
+	}
+	return st->ops->wal_checkpoint(st, restart, wait_ms, ret_wal_pages, ret_copied, d);
+}
+
 void nr_token_rec_release(struct nr_token_rec *t)
 {
 	free(t->user);

@@ -232,8 +232,12 @@ static int step_done(sqlite3 *db, sqlite3_stmt **s, struct nr_diag *d)
 	return r;
 }
 
+_Thread_local sqlite3 *nr__sqlite_batch;
+
 int nr__store_sqlite_begin(sqlite3 *db, struct nr_diag *d)
 {
+	if (db == nr__sqlite_batch)
+		return nr__store_sqlite_exec(db, "SAVEPOINT nr_write", d);
 	return nr__store_sqlite_exec(db, "BEGIN IMMEDIATE", d);
 }
 
@@ -244,6 +248,12 @@ int nr__store_sqlite_begin(sqlite3 *db, struct nr_diag *d)
  */
 int nr__store_sqlite_end(sqlite3 *db, int r, struct nr_diag *d)
 {
+	if (db == nr__sqlite_batch) {
+		if (r == 0 && (r = nr__store_sqlite_exec(db, "RELEASE nr_write", d)) == 0)
+			return 0;
+		nr__store_sqlite_exec(db, "ROLLBACK TO nr_write; RELEASE nr_write", NULL);
+		return r;
+	}
 	if (r == 0)
 		r = nr__store_sqlite_exec(db, "COMMIT", d);
 	if (r < 0 && !sqlite3_get_autocommit(db))
@@ -432,7 +442,7 @@ int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct 
 		db = NULL;
 		goto out;
 	}
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, NR__SQLITE_BUSY_MS);
 	sqlite3_extended_result_codes(db, 1);
 	if (nr__sqlite_id_functions(db) < 0) {
 		r = nr__store_sqlite_error(db, d, path);
@@ -1607,4 +1617,8 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.push_mark = nr__store_sqlite_push_mark,
 	.runs_unpushed = nr__store_sqlite_runs_unpushed,
 	.id_elsewhere = nr__store_sqlite_id_elsewhere,
+	.wal_watch = nr__store_sqlite_wal_watch,
+	.wal_checkpoint = nr__store_sqlite_wal_checkpoint,
+	.batch_begin = nr__store_sqlite_batch_begin,
+	.batch_end = nr__store_sqlite_batch_end,
 };

@@ -9,6 +9,9 @@
 
 #include "store/store_backend.h"
 
+/* How long a handle waits for another connection's lock (SQLite's busy timeout). */
+#define NR__SQLITE_BUSY_MS 10000
+
 /* A series' id, by "role\x1fmetric\x1funit". */
 struct nr__sqlite_series {
 	char *name;
@@ -96,7 +99,13 @@ int nr__store_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, s
  */
 int nr__store_sqlite_kept(struct nr__store_sqlite *st, const char *sql, sqlite3_stmt **ret,
 			  struct nr_diag *d);
-/* BEGIN IMMEDIATE; and COMMIT when r is 0, else ROLLBACK; returns r or COMMIT's error. */
+/*
+ * BEGIN IMMEDIATE; and COMMIT when r is 0, else ROLLBACK; returns r or
+ * COMMIT's error. In a batch of this thread on db (nr__sqlite_batch: a
+ * transaction of several uploads, store_sqlite_serve.c) a savepoint
+ * instead, released or rolled back alone.
+ */
+extern _Thread_local sqlite3 *nr__sqlite_batch;
 int nr__store_sqlite_begin(sqlite3 *db, struct nr_diag *d);
 int nr__store_sqlite_end(sqlite3 *db, int r, struct nr_diag *d);
 /* The file's schema version (0: an empty file); NR_ESTORE for a file that is not netrig's. */
@@ -228,5 +237,13 @@ int nr__store_sqlite_runs_unpushed(struct nr_store *st, const char *server, stru
 int nr__store_sqlite_id_elsewhere(struct nr_store *st, const struct nr__store_table *t,
 				  const char *ids_json, const char *run_id, char *ret_id,
 				  struct nr_diag *d);
+int nr__store_sqlite_wal_watch(struct nr_store *st, struct nr_store_wal_watch *w,
+			       int64_t keep_bytes, struct nr_diag *d);
+/* The merge's staging tables on this connection (made outside a transaction, once). */
+int nr__store_sqlite_staging_make(struct nr__store_sqlite *st, struct nr_diag *d);
+int nr__store_sqlite_batch_begin(struct nr_store *st, struct nr_diag *d);
+int nr__store_sqlite_batch_end(struct nr_store *st, int r, struct nr_diag *d);
+int nr__store_sqlite_wal_checkpoint(struct nr_store *st, bool restart, int wait_ms,
+				    int *ret_wal_pages, int *ret_copied, struct nr_diag *d);
 
 #endif

@@ -428,7 +428,7 @@ static int insert_row(void *p, const struct nr__store_value *row, struct nr_diag
  * temp holds nothing another connection sees, and a rollback of a merge
  * must not take them away.
  */
-static int staging_make(struct nr__store_sqlite *st, struct nr_diag *d)
+int nr__store_sqlite_staging_make(struct nr__store_sqlite *st, struct nr_diag *d)
 {
 	struct nr_buf sql = NR_BUF_INIT;
 	size_t i;
@@ -478,7 +478,7 @@ int nr__store_sqlite_import_from(struct nr_store *base, struct nr_store *src,
 	size_t i, k;
 	int r;
 
-	if ((r = staging_make(st, d)) < 0 || (r = nr__store_sqlite_begin(c.db, d)) < 0)
+	if ((r = nr__store_sqlite_staging_make(st, d)) < 0 || (r = nr__store_sqlite_begin(c.db, d)) < 0)
 		return r;
 	/* empty already (each merge empties them, a rollback leaves them as they were): made sure */
 	staging_empty(st, &r, d);

@@ -266,3 +266,88 @@ int nr__store_sqlite_id_elsewhere(struct nr_store *st, const struct nr__store_ta
 	sqlite3_reset(s);
 	return r;
 }
+
+/* ---- the WAL's upkeep (netrig serve) ---- */
+
+static int wal_hook(void *arg, sqlite3 *db, const char *schema, int pages)
+{
+	struct nr_store_wal_watch *w = arg;
+
+	(void)db;
+	(void)schema;
+	w->fn(w->ctx, pages);
+	return SQLITE_OK;
+}
+
+int nr__store_sqlite_wal_watch(struct nr_store *st, struct nr_store_wal_watch *w,
+			       int64_t keep_bytes, struct nr_diag *d)
+{
+	char sql[64];
+	int r;
+
+	/*
+	 * The WAL is cut back when a writer starts it over (after a
+	 * checkpoint copied it all), not when a checkpoint ends: this
+	 * handle is the writer.
+	 */
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %lld", (long long)keep_bytes);
+	if ((r = nr__store_sqlite_exec(DB(st), sql, d)) < 0)
+		return r;
+	/* the hook takes the place of the automatic checkpoint (SQLite's sqlite3_wal_hook) */
+	sqlite3_wal_hook(DB(st), wal_hook, w);
+	return 0;
+}
+
+int nr__store_sqlite_wal_checkpoint(struct nr_store *st, bool restart, int wait_ms,
+				    int *ret_wal_pages, int *ret_copied, struct nr_diag *d)
+{
+	int log = 0, copied = 0, rc;
+
+	/* RESTART waits in the busy handler: for wait_ms here, then the handle's usual wait again */
+	if (restart)
+		sqlite3_busy_timeout(DB(st), wait_ms);
+	rc = sqlite3_wal_checkpoint_v2(DB(st), NULL,
+				       restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+				       &log, &copied);
+	if (restart)
+		sqlite3_busy_timeout(DB(st), NR__SQLITE_BUSY_MS);
+	/* busy: another connection's checkpoint runs, or (RESTART) a writer or reader stayed too long */
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return nr__store_sqlite_error(DB(st), d, "checkpoint");
+	*ret_wal_pages = log < 0 ? 0 : log;
+	*ret_copied = rc == SQLITE_BUSY ? -1 : copied < 0 ? 0 : copied;
+	return 0;
+}
+
+/* ---- group commit (netrig serve) ---- */
+
+int nr__store_sqlite_batch_begin(struct nr_store *st, struct nr_diag *d)
+{
+	int r;
+
+	/*
+	 * Temporary tables, savepoints' journals and statement journals in
+	 * memory, not in files: an upload opened, wrote and unlinked one
+	 * each time (the staging tables hold one batch, emptied in each).
+	 * Set before the staging tables exist: a change of temp_store drops
+	 * the temporary tables.
+	 */
+	if (!SQ(st)->staging && (r = nr__store_sqlite_exec(DB(st), "PRAGMA temp_store = MEMORY", d)) < 0)
+		return r;
+	/*
+	 * the staging tables first: made in a bundle's savepoint, they would
+	 * go with its rollback (or the batch's)
+	 */
+	if ((r = nr__store_sqlite_staging_make(SQ(st), d)) < 0 ||
+	    (r = nr__store_sqlite_exec(DB(st), "BEGIN IMMEDIATE", d)) < 0)
+		return r;
+	/* from here each write's begin and end on this handle, in this thread, is a savepoint */
+	nr__sqlite_batch = DB(st);
+	return 0;
+}
+
+int nr__store_sqlite_batch_end(struct nr_store *st, int r, struct nr_diag *d)
+{
+	nr__sqlite_batch = NULL;
+	return nr__store_sqlite_end(DB(st), r, d);
+}

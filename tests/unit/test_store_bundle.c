@@ -252,6 +252,85 @@ NR_STORE_TEST(store_bundle_uploads_in_a_row_add_only_their_own)
 	nr_store_close(s);
 }
 
+/*
+ * Group commit (netrig serve): bundles added between nr_store_batch_begin
+ * and _end are one transaction, each in a savepoint. One that fails in
+ * its write (a trigger refuses its sample 666) is rolled back alone, the
+ * first thing the handle ever wrote (the staging tables, made outside the
+ * batch, survive it); one refused by its checks (-EPERM) too; the others
+ * stay, the same run twice is added once, and nothing is seen by another
+ * connection before the COMMIT. A batch ended with an error keeps nothing.
+ * On PostgreSQL there are no batches: each add is its own transaction.
+ */
+NR_STORE_TEST(store_bundle_batch_rolls_back_one_alone)
+{
+	const char *db_a = nr_tdb_new(kind, "a"), *db_s = nr_tdb_new(kind, "srv");
+	struct nr_store *a = nr_tdb_open(db_a), *s = nr_tdb_open(db_s);
+	char run[4][NR_UUID_LEN + 1], c[1][NR_UUID_LEN + 1], sql[160];
+	struct nr_buf bundle[4] = { NR_BUF_INIT, NR_BUF_INIT, NR_BUF_INIT, NR_BUF_INIT };
+	struct nr_bundle *b[4];
+	struct nr_bundle_result res;
+	struct nr_diag d = { 0 };
+	bool batching = false;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		nr_tdb_make_run(a, "camp", 1, run[i], c);
+		nr_tdb_save_attempt(a, c[0], 1, 0, i == 1 ? 666.0 : 1.0 + i, "x");
+		CHECK_OK(nr_store_bundle_export(a, run[i], true, &bundle[i], NULL));
+		CHECK_OK(nr_store_bundle_read(nr_slice_of(bundle[i].buf, bundle[i].len), 64, &b[i],
+					      NULL));
+	}
+	if (nr_tdb_is_pg(db_s))
+		nr_tdb_exec(db_s, "CREATE OR REPLACE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql"
+				  " AS $$BEGIN RAISE EXCEPTION 'boom'; END$$;"
+				  "CREATE TRIGGER boom BEFORE INSERT ON sample_rows FOR EACH ROW"
+				  " WHEN (NEW.value = 666) EXECUTE FUNCTION boom()");
+	else
+		nr_tdb_exec(db_s, "CREATE TRIGGER boom BEFORE INSERT ON sample_rows"
+				  " WHEN NEW.value = 666 BEGIN SELECT raise(abort, 'boom'); END");
+	CHECK_OK(nr_store_batch_begin(s, &batching, &d));
+	CHECK_EQ(batching, !nr_tdb_is_pg(db_s));
+	CHECK(nr_store_bundle_add(s, b[1], "alice", &res, &d) < 0);
+	CHECK_CONTAINS(d.msg, "boom");
+	CHECK_OK(nr_store_bundle_add(s, b[0], "alice", &res, NULL));
+	CHECK_EQ(res.added.runs, 1);
+	CHECK_EQ(res.added.samples, 1);
+	/* another user's run of the same batch: refused by the checks, alone */
+	CHECK_EQ(nr_store_bundle_add(s, b[0], "bob", &res, &d), -EPERM);
+	CHECK_OK(nr_store_bundle_add(s, b[0], "alice", &res, NULL));
+	CHECK_EQ(res.added.runs + res.added.samples, 0);
+	CHECK_OK(nr_store_bundle_add(s, b[2], "alice", &res, NULL));
+	CHECK_EQ(res.added.samples, 1);
+	if (batching)
+		CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM runs"), 0);
+	CHECK_OK(nr_store_batch_end(s, 0, NULL));
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM runs"), 2);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 2);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM uploads"), 2);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM cases WHERE run_id = '%s'", run[1]);
+	CHECK_EQ(nr_tdb_count(db_s, sql), 0);
+	/* a batch ended with an error keeps nothing of it */
+	if (batching) {
+		CHECK_OK(nr_store_batch_begin(s, &batching, NULL));
+		CHECK_OK(nr_store_bundle_add(s, b[3], "alice", &res, NULL));
+		CHECK_EQ(nr_store_batch_end(s, NR_ESTORE, NULL), NR_ESTORE);
+		CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM runs"), 2);
+	}
+	/* and the handle goes on: the refused run, its cause gone, comes whole */
+	nr_tdb_exec(db_s, nr_tdb_is_pg(db_s) ? "DROP TRIGGER boom ON sample_rows" : "DROP TRIGGER boom");
+	CHECK_OK(nr_store_bundle_add(s, b[1], "alice", &res, NULL));
+	CHECK_OK(nr_store_bundle_add(s, b[3], "alice", &res, NULL));
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM runs"), 4);
+	CHECK_EQ(nr_tdb_count(db_s, "SELECT count(*) FROM samples"), 4);
+	for (i = 0; i < 4; i++) {
+		nr_bundle_free(b[i]);
+		nr_buf_release(&bundle[i]);
+	}
+	nr_store_close(a);
+	nr_store_close(s);
+}
+
 struct racer {
 	const char *db;
 	const struct nr_buf *bundle;
