@@ -86,7 +86,7 @@ check: deps
 	@tests/check.sh
 
 # uuid_str() and uuid_blob() for the sqlite3 shell of the e2e scripts (tests/e2e/db.sh)
-$(B)/sqlite-uuid.so: tests/helpers/sqlite_uuid.c src/store/store_sqlite_id.c
+$(B)/sqlite-uuid.so: tests/helpers/sqlite_uuid.c src/store/store_sqlite_id.c src/base/str.c src/base/buf.c src/base/mem.c src/base/err.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -fPIC -shared $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -92,7 +92,7 @@ EOF
 	"$NETRIG" lab exec lab.yaml a -- "$NETRIG" run k.yaml --db k.db > k.out 2>&1 &
 	pid=$!
 	wait_until 20 both_ours || { cat k.out; fail "the role did not start"; }
-	id=$(sql k.db "SELECT id FROM runs")
+	id=$(sql k.db "SELECT uuid_str(id) FROM runs")
 	ls "$tmp/lab/home/.netrig/$id.b/"*.pid > pidfiles.out 2>&1 || fail "no pidfile for the role"
 	# netrig (lab exec runs it in the namespace: $pid) and its guard, a child running the same program
 	for c in $(cat /proc/$pid/task/*/children 2> /dev/null); do

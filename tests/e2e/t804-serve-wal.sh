@@ -91,13 +91,13 @@ expect_eq "$n409" "$nbad" "409s (one per bad bundle)"
 [ "$n201" -ge $least ] || fail "only $n201 uploads stored"
 expect_eq "$(stored)" $((n201 + 1)) "stored runs (the 201s and the first)"
 field load.json '"\n".join(r["bad"])' > bad.ids
-expect_eq "$(sql "$S" "SELECT count(*) FROM runs WHERE id IN ($(sed "s/.*/'&'/" bad.ids | paste -sd,))")" 0 \
+expect_eq "$(sql "$S" "SELECT count(*) FROM runs WHERE id IN ($(sed "s/.*/uuid_blob('&')/" bad.ids | paste -sd,))")" 0 \
 	"runs of bad bundles stored"
 whole "the load"
 if ! is_pg "$S"; then
 	field load.json '"\n".join(r["poison"])' > poison.ids
 	expect_eq "$(field load.json 'r["status"]["500"]')" "$(wc -l < poison.ids)" "500s (one per poisoned bundle)"
-	expect_eq "$(sql "$S" "SELECT (SELECT count(*) FROM runs WHERE id IN ($(sed "s/.*/'&'/" poison.ids | paste -sd,)))
+	expect_eq "$(sql "$S" "SELECT (SELECT count(*) FROM runs WHERE id IN ($(sed "s/.*/uuid_blob('&')/" poison.ids | paste -sd,)))
 		+ (SELECT count(*) FROM samples WHERE value = 666.25)")" 0 "rows of poisoned bundles stored"
 	expect_grep "poisoned sample" serve.log "the poisoned write's error in the log"
 	batches=$(metric netrig_upload_batches_total)
