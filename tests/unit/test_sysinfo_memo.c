@@ -102,13 +102,13 @@ NR_TEST(sysinfo_memo_age)
 	snprintf(root, sizeof(root), "%s/tree", nr_test_dir());
 	snprintf(path, sizeof(path), "%s/proc/meminfo", root);
 	put(path, "MemTotal:        1000 kB");
-	m = nr_sysinfo_memo_new(root, 200000);
+	m = nr_sysinfo_memo_new(root, 3000000);
 	CHECK_CONTAINS(look(m, true, __LINE__), "1024000");
 	look(m, false, __LINE__);
 	/* memory has no watched file: right again once the age is over */
 	put(path, "MemTotal:        2000 kB");
 	look(m, false, __LINE__);
-	usleep(250000);
+	usleep(3100000);
 	CHECK_CONTAINS(look(m, true, __LINE__), "2048000");
 	nr_sysinfo_memo_free(m);
 }
