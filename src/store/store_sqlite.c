@@ -443,7 +443,7 @@ static void series_forget(struct nr__store_sqlite *st)
 		free(st->series[i].name);
 	free(st->series);
 	st->series = NULL;
-	st->n_series = 0;
+	st->n_series = st->cap_series = 0;
 	nr_strset_release(&st->series_index);
 }
 
@@ -720,7 +720,7 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 		sqlite3_reset(s);
 	}
 	if (r == 0) {
-		st->series = nr_xrealloc(st->series, (st->n_series + 1) * sizeof(*st->series));
+		NR_GROW(st->series, st->n_series + 1, st->cap_series);
 		st->series[st->n_series].name = nr_buf_detach(&name, NULL);
 		st->series[st->n_series].id = *ret;
 		nr_strset_add(&st->series_index, st->series[st->n_series].name, st->n_series, NULL);

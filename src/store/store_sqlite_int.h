@@ -28,7 +28,7 @@ struct nr__store_sqlite {
 	 * series were rolled back).
 	 */
 	struct nr__sqlite_series *series;
-	size_t n_series;
+	size_t n_series, cap_series;
 	/*
 	 * Their names to their index in series: a lookup by scan cost a tool
 	 * of 10,000 metrics 50 million compares in its first attempt.

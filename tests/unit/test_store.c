@@ -827,7 +827,11 @@ NR_STORE_TEST(store_attempt_of_many_new_series)
 	struct nr_output_in out = { .role = "main", .host = "local", .stream = "stdout",
 				    .data = nr_slice_str("many\n") };
 	struct nr_case_rec c = { 0 };
+#ifdef __SANITIZE_ADDRESS__
+	size_t i, n = 20000; /* the sanitizers' run checks the memory, the plain one the time */
+#else
 	size_t i, n = 150000;
+#endif
 	int k;
 
 	nr_tdb_make_run(st, "many", 1, run_id, cids);
