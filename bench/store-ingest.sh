@@ -15,19 +15,26 @@
 # and the samples' own tables (sample_rows and series, dbstat); PostgreSQL,
 # pg_total_relation_size of sample_rows and series over the samples.
 #
-#   bench/store-ingest.sh [CASES [METRICS]]     (default 500 cases, 200 metrics)
+#   bench/store-ingest.sh [CASES [METRICS]]
 #
-# The campaign's command is `cat` of a ready file (one fork+exec per
-# attempt, the same on both sides); each attempt stores its outputs and
-# METRICS samples. The bare cost of the commands (a shell loop of the
-# same cat) is printed too. PostgreSQL: NETRIG_TEST_PG (a URL of a role
-# that may create schemas), else a throwaway server (scripts/pg-throwaway.sh:
-# fsync off, as a CI server is; say so when quoting). Needs a quiet machine
+# Two shapes by default, each a table of its own: 500 attempts of 200
+# samples (a matrix of short runs) and 10 attempts of 10,000 (a long tool
+# run sampled at intervals, as the issue's "100,000 samples of one run");
+# CASES and METRICS give one shape instead. The campaign's command is
+# `cat` of a ready file (one fork+exec per attempt, the same on both
+# sides); each attempt stores its outputs and METRICS samples. The bare
+# cost of the commands (a shell loop of the same cat, as many times) is
+# measured too, and the run's rate with it taken out ("run-cmd": what
+# netrig itself does per sample) is printed beside the run's: with 200
+# samples an attempt, fork+exec alone bounds run/loop far below 0.5.
+# SHAPES="AxM ..." gives other shapes. PostgreSQL: NETRIG_TEST_PG (a URL
+# of a role that may create schemas), else a throwaway server
+# (scripts/pg-throwaway.sh: fsync off, as a CI server is; say so when
+# quoting). Needs a quiet machine
 # for numbers worth quoting; on a busy one it is a smoke test.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-CASES=${1:-500}
-METRICS=${2:-200}
+if [ $# -gt 0 ]; then SHAPES="${1}x${2:-200}"; else SHAPES=${SHAPES:-500x200 10x10000}; fi
 ROUNDS=${ROUNDS:-3}
 NETRIG="$top/netrig"
 LOOP="$top/build/store-loop"
@@ -51,11 +58,6 @@ if [ -z "${NETRIG_TEST_PG:-}" ]; then
 	}
 fi
 
-i=0
-while [ $i -lt "$METRICS" ]; do
-	echo "m$i=$i.5"
-	i=$((i + 1))
-done > out.txt
 campaign() { # NAME CASES
 	echo "campaign: $1"
 	echo "health: {when: never}"
@@ -68,9 +70,6 @@ campaign() { # NAME CASES
 	echo ']'
 	echo "    parse: {format: keyvalue}"
 }
-campaign ingest "$CASES" > c.yaml
-campaign seed 1 > seed.yaml # makes an empty database's schema, not timed
-
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 pg_url() { # SCHEMA: a database of its own, made
@@ -97,70 +96,104 @@ seeded_sqlite() { # FILE: a new database with its schema
 	"$NETRIG" -q run seed.yaml --db "$1" > /dev/null || exit 1
 }
 
-for f in s.run s.api s.merge s.loop p.run p.api p.merge p.loop bare.t s.bytes s.bytes_s p.bytes; do
-	: > $f
-done
-round=0
-while [ $round -lt "$ROUNDS" ]; do
-	# SQLite: run, then the file's bytes per sample (the log checkpointed into it)
-	rm -f r.db r.db-wal r.db-shm
-	timed s.run "$NETRIG" -q run c.yaml --db r.db
-	sqlite3 r.db "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
-	n=$(sqlite3 r.db "SELECT count(*) FROM sample_rows")
-	echo "$(stat -c %s r.db) / $n" | bc -l >> s.bytes
-	echo "$(sqlite3 r.db "SELECT sum(pgsize) FROM dbstat WHERE name IN ('sample_rows', 'series')") / $n" |
-		bc -l >> s.bytes_s
-	seeded_sqlite m.db
-	timed s.merge "$NETRIG" -q db merge m.db r.db
-	seeded_sqlite l.db
-	"$LOOP" sqlite l.db "$CASES" "$METRICS" | cut -d' ' -f1 >> s.loop || exit 1
-	seeded_sqlite l.db
-	"$LOOP" api l.db "$CASES" "$METRICS" | cut -d' ' -f1 >> s.api || exit 1
-
-	# PostgreSQL: the schema made by a first run (not timed), then the timed one
-	schema=bench_ingest_$$_$round
-	url=$(pg_url "$schema")
-	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
-	timed p.run "$NETRIG" -q run c.yaml --db "$url"
-	psql -X -q -t -A -d "$url" -c "SELECT (pg_total_relation_size('sample_rows')
-		+ pg_total_relation_size('series'))::float8 / count(*) FROM sample_rows" >> p.bytes
-	pg_drop "$schema"
-	url=$(pg_url "$schema")
-	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
-	timed p.merge "$NETRIG" -q db merge "$url" r.db
-	pg_drop "$schema"
-	url=$(pg_url "$schema")
-	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
-	"$LOOP" pg "$url" "$CASES" "$METRICS" | cut -d' ' -f1 >> p.loop || exit 1
-	pg_drop "$schema"
-	url=$(pg_url "$schema")
-	"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
-	"$LOOP" api "$url" "$CASES" "$METRICS" | cut -d' ' -f1 >> p.api || exit 1
-	pg_drop "$schema"
-
-	t0=$(now)
+# shape CASES METRICS: every way, ROUNDS rounds, and its table
+shape() {
+	CASES=$1
+	METRICS=$2
 	i=0
-	while [ $i -lt "$CASES" ]; do
-		cat out.txt > /dev/null
+	while [ $i -lt "$METRICS" ]; do
+		echo "m$i=$i.5"
 		i=$((i + 1))
+	done > out.txt
+	campaign ingest "$CASES" > c.yaml
+	campaign seed 1 > seed.yaml # makes an empty database's schema, not timed
+	for f in s.run s.api s.merge s.loop p.run p.api p.merge p.loop bare.t s.bytes s.bytes_s p.bytes; do
+		: > $f
 	done
-	t1=$(now)
-	echo "$t1 - $t0" | bc -l >> bare.t
-	round=$((round + 1))
-done
+	round=0
+	while [ $round -lt "$ROUNDS" ]; do
+		# SQLite: run, then the file's bytes per sample (the log checkpointed into it)
+		rm -f r.db r.db-wal r.db-shm
+		timed s.run "$NETRIG" -q run c.yaml --db r.db
+		sqlite3 r.db "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+		n=$(sqlite3 r.db "SELECT count(*) FROM sample_rows")
+		echo "$(stat -c %s r.db) / $n" | bc -l >> s.bytes
+		echo "$(sqlite3 r.db "SELECT sum(pgsize) FROM dbstat WHERE name IN ('sample_rows', 'series')") / $n" |
+			bc -l >> s.bytes_s
+		seeded_sqlite m.db
+		timed s.merge "$NETRIG" -q db merge m.db r.db
+		seeded_sqlite l.db
+		"$LOOP" sqlite l.db "$CASES" "$METRICS" | cut -d' ' -f1 >> s.loop || exit 1
+		seeded_sqlite l.db
+		"$LOOP" api l.db "$CASES" "$METRICS" | cut -d' ' -f1 >> s.api || exit 1
 
-N=$((CASES * METRICS))
+		# PostgreSQL: the schema made by a first run (not timed), then the timed one
+		schema=bench_ingest_$$_$round
+		url=$(pg_url "$schema")
+		"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
+		timed p.run "$NETRIG" -q run c.yaml --db "$url"
+		psql -X -q -t -A -d "$url" -c "SELECT (pg_total_relation_size('sample_rows')
+			+ pg_total_relation_size('series'))::float8 / count(*) FROM sample_rows" >> p.bytes
+		pg_drop "$schema"
+		url=$(pg_url "$schema")
+		"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
+		timed p.merge "$NETRIG" -q db merge "$url" r.db
+		pg_drop "$schema"
+		url=$(pg_url "$schema")
+		"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
+		"$LOOP" pg "$url" "$CASES" "$METRICS" | cut -d' ' -f1 >> p.loop || exit 1
+		pg_drop "$schema"
+		url=$(pg_url "$schema")
+		"$NETRIG" -q run seed.yaml --db "$url" > /dev/null 2>&1
+		"$LOOP" api "$url" "$CASES" "$METRICS" | cut -d' ' -f1 >> p.api || exit 1
+		pg_drop "$schema"
+
+		t0=$(now)
+		i=0
+		while [ $i -lt "$CASES" ]; do
+			cat out.txt > /dev/null
+			i=$((i + 1))
+		done
+		t1=$(now)
+		echo "$t1 - $t0" | bc -l >> bare.t
+		round=$((round + 1))
+	done
+
+	N=$((CASES * METRICS))
+	echo
+	echo "$CASES attempts of $METRICS samples each (keyvalue, $N samples), medians of $ROUNDS rounds; samples/s"
+	printf '%-24s %9s %9s %9s %9s %9s %9s %12s %9s %13s\n' store run run-cmd api merge loop \
+		run/loop run-cmd/loop api/loop bytes/sample
+	printf '%-24s %9.0f %9s %9.0f %9.0f %9.0f %9.2f %12s %9.2f %6.1f (%.1f)\n' "SQLite file (WAL)" \
+		"$(rate s.run)" "$(rate_cmd s.run)" "$(rate s.api)" "$(rate s.merge)" "$(rate s.loop)" \
+		"$(ratio s.run s.loop)" "$(ratio_cmd s.run s.loop)" "$(ratio s.api s.loop)" \
+		"$(median < s.bytes)" "$(median < s.bytes_s)"
+	printf '%-24s %9.0f %9s %9.0f %9.0f %9.0f %9.2f %12s %9.2f %6.1f\n' "PostgreSQL, Unix socket" \
+		"$(rate p.run)" "$(rate_cmd p.run)" "$(rate p.api)" "$(rate p.merge)" "$(rate p.loop)" \
+		"$(ratio p.run p.loop)" "$(ratio_cmd p.run p.loop)" "$(ratio p.api p.loop)" \
+		"$(median < p.bytes)"
+	printf '%-26s %10.3f s (%.2f ms an attempt)\n' "the commands alone (sh loop)" "$(median < bare.t)" \
+		"$(echo "$(median < bare.t) * 1000 / $CASES" | bc -l)"
+}
+
 rate() { echo "$N / $(median < "$1")" | bc -l; }
-echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(date -u +%Y-%m-%d), load $(cut -d' ' -f1 /proc/loadavg)"
-echo "$CASES attempts of $METRICS samples each (keyvalue, $N samples), medians of $ROUNDS rounds; samples/s"
 ratio() { echo "$(median < "$2") / $(median < "$1")" | bc -l; }
-printf '%-24s %9s %9s %9s %9s %9s %9s %13s\n' store run api merge loop run/loop api/loop bytes/sample
-printf '%-24s %9.0f %9.0f %9.0f %9.0f %9.2f %9.2f %6.1f (%.1f)\n' "SQLite file (WAL)" \
-	"$(rate s.run)" "$(rate s.api)" "$(rate s.merge)" "$(rate s.loop)" \
-	"$(ratio s.run s.loop)" "$(ratio s.api s.loop)" "$(median < s.bytes)" "$(median < s.bytes_s)"
-printf '%-24s %9.0f %9.0f %9.0f %9.0f %9.2f %9.2f %6.1f\n' "PostgreSQL, Unix socket" \
-	"$(rate p.run)" "$(rate p.api)" "$(rate p.merge)" "$(rate p.loop)" \
-	"$(ratio p.run p.loop)" "$(ratio p.api p.loop)" "$(median < p.bytes)"
+# the run's median time less the commands' own (their sh loop's median); "-" when not above it
+run_cmd() { echo "$(median < "$1") - $(median < bare.t)" | bc -l; }
+rate_cmd() {
+	t=$(run_cmd "$1")
+	if [ "$(echo "$t > 0" | bc -l)" = 1 ]; then printf '%.0f' "$(echo "$N / $t" | bc -l)"; else echo -; fi
+}
+ratio_cmd() {
+	t=$(run_cmd "$1")
+	if [ "$(echo "$t > 0" | bc -l)" = 1 ]; then printf '%.2f' "$(echo "$(median < "$2") / $t" | bc -l)"; else echo -; fi
+}
+
+echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(date -u +%Y-%m-%d), load $(cut -d' ' -f1 /proc/loadavg)"
+for sh in $SHAPES; do
+	shape "${sh%x*}" "${sh#*x}"
+done
+echo
+echo "run-cmd: the run's time less the commands' own (the sh loop's), what netrig adds"
 echo "bytes/sample: SQLite the whole file (in brackets: sample_rows and series alone);"
 echo "PostgreSQL sample_rows and series with their indexes"
-printf '%-26s %10.2f s\n' "the commands alone (sh loop)" "$(median < bare.t)"

@@ -98,9 +98,8 @@ static int run_worker(const struct nr_global *g, int argc, char **argv)
 	struct nr_worker_summary sum = { 0 };
 	json_t *offers = json_array();
 	struct nr_store *st = NULL;
-	struct nr_sysinfo *si = NULL;
 	struct nr_diag d = { 0 };
-	char *name = NULL, *offers_text = NULL, *sysinfo_json = NULL, *dir = NULL;
+	char *name = NULL, *offers_text = NULL, *dir = NULL;
 	struct sigaction sa;
 	int64_t n;
 	int opt, status;
@@ -190,11 +189,8 @@ static int run_worker(const struct nr_global *g, int argc, char **argv)
 		status = nr_cmd_error("worker", NR_EXIT_USAGE, "%s", nr_diag_msg(&d));
 		goto out;
 	}
-	if (nr_sysinfo_collect(&si, NULL) == 0) {
-		sysinfo_json = nr_sysinfo_to_json(si);
-		nr_sysinfo_free(si);
-	}
-	o.sysinfo_json = sysinfo_json;
+	/* read again within 10 minutes whatever happens: sysinfo_memo.c */
+	o.sysinfo = nr_sysinfo_memo_new(NULL, 600 * 1000000LL);
 	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    pipe2(abort_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		status = nr_cmd_error("worker", NR_EXIT_INFRA, "pipe: %s", strerror(errno));
@@ -227,7 +223,7 @@ out:
 	nr_store_close(st);
 	json_decref(offers);
 	free(offers_text);
-	free(sysinfo_json);
+	nr_sysinfo_memo_free(o.sysinfo);
 	free(name);
 	free(dir);
 	return status;

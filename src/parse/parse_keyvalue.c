@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "base/mem.h"
 #include "parse/parse.h"
 
@@ -48,9 +49,18 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
 	struct not_number bad = { 0 };
-	size_t pos = 0, line_no = 0;
+	/*
+	 * The summary samples' names so far (the first value of a key wins):
+	 * a lookup in the set itself made an output of n keys cost n^2/2
+	 * string compares, 50 million for a tool that prints 10,000.
+	 */
+	struct nr_strset seen = NR_STRSET_INIT;
+	size_t pos = 0, line_no = 0, i;
 	int r = 0;
 
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].interval < 0)
+			nr_strset_add(&seen, set->v[i].metric, i, NULL);
 	while (pos < in.len) {
 		const char *nl = memchr(in.ptr + pos, '\n', in.len - pos);
 		size_t n = nl ? (size_t)(nl - (in.ptr + pos)) : in.len - pos;
@@ -67,8 +77,15 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 			key = trim(line);
 			val = trim(sep + 1);
 			m = spec->n_metrics ? declared(spec, key) : NULL;
-			if ((m || !spec->n_metrics) && *key && !nr_sample_find(set, m ? m->name : key))
+			if ((m || !spec->n_metrics) && *key &&
+			    !nr_strset_find(&seen, m ? m->name : key, NULL)) {
+				size_t had = set->n;
+
 				r = nr_sample_add_printed(set, m, key, val, d);
+				/* the set's own copy of the name: it lives as long as the set */
+				if (set->n > had)
+					nr_strset_add(&seen, set->v[had].metric, had, NULL);
+			}
 			if (r == NR_EINVAL) {
 				if (m && !m->optional && !bad.m)
 					bad = (struct not_number){ m, line_no, nr_xstrdup(val) };
@@ -86,6 +103,7 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 		r = nr_diagf(d, NR_EPARSE, "line %zu: %s is '%s', not a number", bad.line,
 			     bad.m->source ? bad.m->source : bad.m->name, bad.text);
 	free(bad.text);
+	nr_strset_release(&seen);
 	return r;
 }
 

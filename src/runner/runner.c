@@ -865,7 +865,10 @@ int nr_runner_run(struct nr_store *st, const struct nr_campaign *c,
 	if (!o->commit || !o->branch) {
 		char *commit = NULL, *branch = NULL;
 
-		nr_runner_detect_git(o->git_dir ? o->git_dir : ".", &commit, &branch);
+		if (o->git_cache)
+			nr_runner_git_cached(o->git_cache, o->git_dir ? o->git_dir : ".", &commit, &branch);
+		else
+			nr_runner_detect_git(o->git_dir ? o->git_dir : ".", &commit, &branch);
 		if (!run.commit)
 			run.commit = commit;
 		else
@@ -1076,27 +1079,4 @@ out:
 	nr_run_rec_release(&run);
 	free(was.pid_start);
 	return r;
-}
-
-void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch)
-{
-	char *commit_argv[] = { "git", "rev-parse", "--verify", "-q", "HEAD", NULL };
-	char *branch_argv[] = { "git", "symbolic-ref", "-q", "--short", "HEAD", NULL };
-	char **argvs[2] = { commit_argv, branch_argv };
-	char **rets[2] = { ret_commit, ret_branch };
-	int k;
-
-	for (k = 0; k < 2; k++) {
-		struct nr_exec_spec spec = { .argv = argvs[k], .workdir = dir, .output_limit = 4096 };
-		struct nr_buf out = NR_BUF_INIT;
-		int code = -1;
-
-		*rets[k] = NULL;
-		if (nr_exec_run(&spec, 5000000, &code, &out, NULL, NULL) == 0 && code == 0) {
-			out.buf[strcspn(out.buf, "\r\n")] = '\0';
-			if (out.buf[0])
-				*rets[k] = nr_xstrdup(out.buf);
-		}
-		nr_buf_release(&out);
-	}
 }

@@ -41,9 +41,23 @@ struct nr_event {
 	int64_t case_avg_us;  /* mean duration of cases finished this session */
 };
 
+/*
+ * nr_runner_detect_git's answer for one directory, kept for the next run
+ * while the files git reads for it are unchanged (runner_git.c says
+ * which). Zeroed to start; nr_runner_git_cache_clear frees it.
+ */
+struct nr_runner_git_cache {
+	char *dir;         /* the directory asked about, as given */
+	char *stamp;       /* those files' state; NULL: nothing kept */
+	char *commit, *branch;
+	long detections;   /* how often git was asked (a test's witness) */
+};
+
 struct nr_runner_opts {
 	const char *commit, *branch;  /* NULL: detected from git in git_dir */
 	const char *git_dir;          /* where commit and branch are detected; NULL: "." */
+	/* NULL: git is asked on every run; else the answer is kept here between runs */
+	struct nr_runner_git_cache *git_cache;
 	struct nr_kv labels;          /* added to (and over) the campaign's labels */
 	/* the cases a new run plans (NULL: all; campaign.h, struct nr_select),
 	 * its --set already applied to the campaign; stored with the run */
@@ -102,6 +116,14 @@ int nr_runner_resume(struct nr_store *st, const char *name, const char *run_id,
 
 /* "git rev-parse HEAD" and the branch in `dir`; NULLs outside a repository. */
 void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch);
+
+/*
+ * nr_runner_detect_git(dir), from gc while what it depends on is
+ * unchanged, else asked again and kept in gc. The caller frees both.
+ */
+void nr_runner_git_cached(struct nr_runner_git_cache *gc, const char *dir, char **ret_commit,
+			  char **ret_branch);
+void nr_runner_git_cache_clear(struct nr_runner_git_cache *gc);
 
 /* What `netrig hosts clean` did on one host: files removed, or why it failed (NULL: it did not). */
 typedef void nr_runner_clean_fn(void *ctx, const char *host, int removed, const char *error);

@@ -501,7 +501,8 @@ static void series_forget(struct nr__store_sqlite *st)
 		free(st->series[i].name);
 	free(st->series);
 	st->series = NULL;
-	st->n_series = st->series_hint = 0;
+	st->n_series = st->cap_series = 0;
+	nr_strset_release(&st->series_index);
 }
 
 static void sqlite_close(struct nr_store *base)
@@ -745,25 +746,22 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 	};
 	struct nr_buf name = NR_BUF_INIT;
 	sqlite3_stmt *s = NULL;
-	size_t i, k;
+	size_t i;
 	int r = 0, rc, pass;
 
 	*ret = 0;
 	nr_buf_addf(&name, "%s\x1f%s\x1f%s", role, x->metric, x->unit);
-	for (k = 0; k < st->n_series; k++) {
-		i = (st->series_hint + k) % st->n_series;
-		if (!strcmp(st->series[i].name, name.buf)) {
-			st->series_hint = i + 1;
-			*ret = st->series[i].id;
-			nr_buf_release(&name);
-			return 0;
-		}
+	if (nr_strset_find(&st->series_index, name.buf, &i)) {
+		*ret = st->series[i].id;
+		nr_buf_release(&name);
+		return 0;
 	}
 	/* the series by SELECT, else by INSERT; then the metric */
 	for (pass = 0; r == 0 && pass < 3; pass++) {
 		if (pass == 1 && *ret)
 			continue;
-		if ((r = nr__store_sqlite_prepare(st->db, sql[pass], &s, d)) < 0)
+		/* kept: a tool's first attempt may bring thousands of new series */
+		if ((r = nr__store_sqlite_kept(st, sql[pass], &s, d)) < 0)
 			break;
 		nr__sqlite_bind_text(s, 1, role);
 		nr__sqlite_bind_text(s, 2, x->metric);
@@ -777,13 +775,14 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 			r = nr__store_sqlite_error(st->db, d, pass == 2 ? "write metric" : "write series");
 		else if (pass == 1)
 			*ret = sqlite3_last_insert_rowid(st->db);
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 	}
 	if (r == 0) {
-		st->series = nr_xrealloc(st->series, (st->n_series + 1) * sizeof(*st->series));
+		NR_GROW(st->series, st->n_series + 1, st->cap_series);
 		st->series[st->n_series].name = nr_buf_detach(&name, NULL);
 		st->series[st->n_series].id = *ret;
-		st->series_hint = ++st->n_series;
+		nr_strset_add(&st->series_index, st->series[st->n_series].name, st->n_series, NULL);
+		st->n_series++;
 	}
 	nr_buf_release(&name);
 	return r;

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "base/hash.h"
 #include "store/store_backend.h"
 
 /* How long a handle waits for another connection's lock (SQLite's busy timeout). */
@@ -30,7 +31,12 @@ struct nr__store_sqlite {
 	 * series were rolled back).
 	 */
 	struct nr__sqlite_series *series;
-	size_t n_series, series_hint;
+	size_t n_series, cap_series;
+	/*
+	 * Their names to their index in series: a lookup by scan cost a tool
+	 * of 10,000 metrics 50 million compares in its first attempt.
+	 */
+	struct nr_strset series_index;
 	/*
 	 * Statements prepared once per handle and kept (a server's upload
 	 * runs the same dozen statements each time: parsing them was most of

@@ -446,7 +446,9 @@ static void collect_topology(struct nr_sysinfo *si, const char *root)
 		si->cores = n_cores;
 		si->sockets = n_packages;
 	}
-	qsort(si->caches, si->n_caches, sizeof(*si->caches), cmp_cache);
+	/* none: a tree (a container, a test) without cache directories; qsort wants an array */
+	if (si->n_caches)
+		qsort(si->caches, si->n_caches, sizeof(*si->caches), cmp_cache);
 
 	/* frequencies and governor: the first online CPU speaks for all */
 	dir = nr_xasprintf("/sys/devices/system/cpu/cpu%d/cpufreq", cpus[0]);

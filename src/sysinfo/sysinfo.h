@@ -138,6 +138,28 @@ int nr_sysinfo_collect_addrs(struct nr_sysinfo *si, struct nr_diag *d);
 void nr_sysinfo_free(struct nr_sysinfo *si);
 
 /*
+ * This machine's description (as JSON) kept between runs, read again
+ * only when something it holds may have changed: an interface or address
+ * event from the kernel, a run-time tunable that reads differently (the
+ * hostname, network sysctls, CPUs online, governor, clocksource, huge
+ * pages), or an age over max_age_us (sysinfo_memo.c has the reasons).
+ * root: as nr_sysinfo_collect_at; NULL or "" is this machine (its
+ * network namespace's interfaces), a tree is watched through its files
+ * only.
+ */
+struct nr_sysinfo_memo;
+struct nr_sysinfo_memo *nr_sysinfo_memo_new(const char *root, int64_t max_age_us);
+/*
+ * The description, collected again first when it may be stale; NULL when
+ * the machine cannot be described. Borrowed until the next call or
+ * nr_sysinfo_memo_free.
+ */
+const char *nr_sysinfo_memo_json(struct nr_sysinfo_memo *c);
+/* How many times it was collected (a test's witness). */
+long nr_sysinfo_memo_collections(const struct nr_sysinfo_memo *c);
+void nr_sysinfo_memo_free(struct nr_sysinfo_memo *c);
+
+/*
  * The description as compact JSON (docs/sysinfo.md), malloc'ed; free() it.
  * Unknown fields are null. Bytes that are not UTF-8 become '?'.
  */

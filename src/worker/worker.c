@@ -272,9 +272,9 @@ static int record_run(struct job_ctx *jc, const struct nr_run_summary *sum, bool
 }
 
 static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct nr_job_rec *job,
-		    struct nr_worker_summary *sum)
+		    struct nr_runner_git_cache *git, struct nr_worker_summary *sum)
 {
-	struct nr_runner_opts ro = { .cancel_fd = -1 };
+	struct nr_runner_opts ro = { .cancel_fd = -1, .git_cache = git };
 	struct nr_select sel = { 0 };
 	struct nr_run_summary rs = { 0 };
 	struct job_ctx jc = { .o = o, .st = st, .job = job };
@@ -338,7 +338,7 @@ static void run_job(struct nr_store *st, const struct nr_worker_opts *o, struct 
 	}
 	jc.halt_w = halt[1];
 	ro.cancel_fd = halt[0];
-	ro.sysinfo_json = o->sysinfo_json;
+	ro.sysinfo_json = o->sysinfo ? nr_sysinfo_memo_json(o->sysinfo) : NULL;
 	ro.on_event = on_run_event;
 	ro.ctx = &jc;
 	if (c->lab && !nr_lab_is_up(c->lab)) {
@@ -411,6 +411,8 @@ int nr_worker_loop(struct nr_store *st, const struct nr_worker_opts *o,
 		   struct nr_worker_summary *ret, struct nr_diag *d)
 {
 	struct nr_worker_summary sum = { 0 };
+	/* one directory's commit for job after job: git is asked again only when it moved */
+	struct nr_runner_git_cache git = { 0 };
 	int failed_claims = 0, r = 0;
 
 	while (!o->max_jobs || sum.jobs < o->max_jobs) {
@@ -449,11 +451,12 @@ int nr_worker_loop(struct nr_store *st, const struct nr_worker_opts *o,
 		}
 		failed_claims = 0;
 		sum.jobs++;
-		run_job(st, o, &job, &sum);
+		run_job(st, o, &job, &git, &sum);
 		nr_job_rec_release(&job);
 		if (o->once)
 			break;
 	}
+	nr_runner_git_cache_clear(&git);
 	*ret = sum;
 	return r;
 }

@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "runner/runner.h"
 #include "store/store.h"
+#include "sysinfo/sysinfo.h"
 
 /* A job's tries in a row that may fail before it is failed for good. */
 #define NR_WORKER_MAX_FAILURES 3
@@ -34,7 +35,11 @@ struct nr_worker_opts {
 	long max_jobs;         /* stop after this many jobs; 0: no limit */
 	int stop_fd;           /* readable: finish the attempt in flight, give the job back, stop */
 	int abort_fd;          /* readable: stop the attempt in flight too */
-	const char *sysinfo_json; /* this machine's description, for the runs' local hosts */
+	/*
+	 * This machine's description, for the runs' local hosts: read again
+	 * for a job only when it may have changed (NULL: none stored)
+	 */
+	struct nr_sysinfo_memo *sysinfo;
 	const char *dir;       /* where repositories of jobs are cloned (kept between jobs) */
 	/* what happens to jobs, one line each (no newline) */
 	void (*on_note)(void *ctx, const char *line);

@@ -132,3 +132,33 @@ NR_TEST(units_convert_to_canonical)
 	}
 	CHECK(nr_unit_canonical("parsecs", &(double){ 0 }, &(const char *){ NULL }) == NR_EINVAL);
 }
+
+/*
+ * A tool that prints 200,000 keys: parsed in one pass (a scan of the
+ * samples for each key was n^2/2 compares, minutes here, past the
+ * timeout), every first value kept and every repeat dropped.
+ */
+NR_TEST_T(parse_keyvalue_many_keys, 30)
+{
+	struct nr_parse_spec all = { nr_parser_find("keyvalue"), NR_STREAM_STDOUT, NULL, 0 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_buf out = NR_BUF_INIT;
+	size_t i, n = 200000;
+
+	for (i = 0; i < n; i++)
+		nr_buf_addf(&out, "k%zu=%zu\n", i, i);
+	/* a repeat of every tenth key, later: the first value wins */
+	for (i = 0; i < n; i += 10)
+		nr_buf_addf(&out, "k%zu=-1\n", i);
+	CHECK_OK(nr_parse_run(&all, nr_slice_of(out.buf, out.len), &set, NULL));
+	CHECK_EQ(set.n, n);
+	for (i = 0; i < n; i += 9973) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "k%zu", i);
+		CHECK_STR(set.v[i].metric, key);
+		CHECK_NEAR(set.v[i].value, (double)i, 0);
+	}
+	nr_sample_set_release(&set);
+	nr_buf_release(&out);
+}

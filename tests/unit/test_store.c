@@ -810,3 +810,58 @@ NR_STORE_TEST(store_controller_writes_are_its_heartbeat)
 	}
 	nr_store_close(st);
 }
+
+/*
+ * One attempt of 150,000 metrics, each a new series, then a second one of
+ * the same: written in time (a scan of the series cache per new series
+ * and three statements parsed for each made the first minutes long, past
+ * the timeout), every sample under its own series.
+ */
+NR_STORE_TEST(store_attempt_of_many_new_series)
+{
+	const char *db = nr_tdb_new(kind, "many");
+	struct nr_store *st = nr_tdb_open(db);
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_role_samples rs = { "main", &set };
+	struct nr_output_in out = { .role = "main", .host = "local", .stream = "stdout",
+				    .data = nr_slice_str("many\n") };
+	struct nr_case_rec c = { 0 };
+#ifdef __SANITIZE_ADDRESS__
+	size_t i, n = 20000; /* the sanitizers' run checks the memory, the plain one the time */
+#else
+	size_t i, n = 150000;
+#endif
+	int k;
+
+	nr_tdb_make_run(st, "many", 1, run_id, cids);
+	for (i = 0; i < n; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "m%zu", i);
+		nr_sample_add(&set, name, (double)i, "", NR_BETTER_NONE);
+	}
+	memcpy(c.id, cids[0], sizeof(c.id));
+	c.status = NR_CASE_RUNNING;
+	for (k = 1; k <= 2; k++) {
+		struct nr_attempt_rec a = { 0 };
+
+		c.repeats_done = c.attempts = k;
+		nr_uuid_v7(a.id);
+		memcpy(a.case_id, cids[0], sizeof(a.case_id));
+		a.number = k;
+		a.repeat = k - 1;
+		a.outcome = NR_ATTEMPT_PASSED;
+		a.started_us = nr_wall_us();
+		a.finished_us = a.started_us + 1;
+		CHECK_OK(nr_store_attempt_save(st, &c, &a, &out, 1, &rs, 1, NULL));
+	}
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM series WHERE role = 'main'"), n);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM sample_rows"), 2 * n);
+	/* each sample under the series of its own name: m<value> */
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM sample_rows r JOIN series s ON s.id = r.series"
+				  " WHERE s.metric <> 'm' || CAST(CAST(r.value AS integer) AS text)"),
+		 0);
+	nr_sample_set_release(&set);
+	nr_store_close(st);
+}

@@ -482,6 +482,25 @@ NR_TEST(sysinfo_empty_tree)
 	scratch_free(root);
 }
 
+/*
+ * CPUs online with no cache directories (a container's or a test's tree):
+ * no caches, and no qsort of a NULL array (UBSan saw one).
+ */
+NR_TEST(sysinfo_cpus_without_caches)
+{
+	struct nr_sysinfo *si = NULL;
+	char *root = scratch_tree();
+
+	put(root, "sys/devices/system/cpu/online", "0\n");
+	put(root, "sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "powersave\n");
+	CHECK_OK(nr_sysinfo_collect_at(root, &si, NULL));
+	CHECK_EQ(si->threads, 1);
+	CHECK_EQ(si->n_caches, 0);
+	CHECK_STR(si->cpu_governor, "powersave");
+	nr_sysinfo_free(si);
+	scratch_free(root);
+}
+
 NR_TEST(sysinfo_odd_values)
 {
 	struct nr_sysinfo *si = NULL;
