@@ -9,6 +9,10 @@
 # ssh:   sshd in namespace B, netrig running in namespace A (the controller
 #        inside a namespace, as for any multi-host test) over ssh with
 #        connection sharing, vs a loop of `ssh -o ControlPath=... B true`
+#        (the issue's yardstick; the far side's bash runs `true` as a
+#        builtin, no program at all) and, as "ssh-bin", of `... B
+#        /bin/true` (bash execs the program netrig's case runs: the same
+#        work on the far side but netrig's own)
 # agent: the first-copy cost of netrig-agent to host B (one run of `{netrig}
 #        --version` there), then a second run that finds it (no copy)
 # Prints per-case milliseconds and the overhead netrig adds.
@@ -69,7 +73,7 @@ report() { # name netrig-seconds... -- bare-seconds...
 	name=$1
 	nr=$(printf '%s\n' $2 | median)
 	bare=$(printf '%s\n' $3 | median)
-	printf '%-6s netrig %7.2f ms/case   bare command %7.2f ms/case   overhead %6.2f ms/case\n' \
+	printf '%-7s netrig %7.2f ms/case   bare command %7.2f ms/case   overhead %6.2f ms/case\n' \
 		"$name" "$(echo "$nr * 1000 / $N" | bc -l)" "$(echo "$bare * 1000 / $N" | bc -l)" \
 		"$(echo "($nr - $bare) * 1000 / $N" | bc -l)"
 }
@@ -137,13 +141,16 @@ campaign "$tmp/ssh.yaml" "b: {transport: ssh, address: 10.78.0.2, user: root, id
 cm="-o ControlMaster=auto -o ControlPath=$tmp/cm/%C -o ControlPersist=60"
 mux="$opts $cm"
 ip netns exec $A ssh $opts $cm -o BatchMode=yes root@10.78.0.2 true || { echo "ssh: login failed"; exit 1; }
-a="" b=""
+a="" b="" c=""
 for r in $(seq "$ROUNDS"); do
 	a="$a $(NETRIG_SSH="ssh -F /dev/null" time_netrig ssh ip netns exec $A env)"
 	# shellcheck disable=SC2086
 	b="$b $(time_loop ip netns exec $A ssh $opts $cm -o BatchMode=yes root@10.78.0.2 true)"
+	# shellcheck disable=SC2086
+	c="$c $(time_loop ip netns exec $A ssh $opts $cm -o BatchMode=yes root@10.78.0.2 /bin/true)"
 done
 report ssh "$a" "$b"
+report ssh-bin "$a" "$c"
 
 # The agent's first copy to the host (issue 14), once: a one-case run of
 # `{netrig} --version` there copies it, a second run only checks its hash.
