@@ -2,7 +2,9 @@
  * `parse: keyvalue`: lines "key=value" or "key: value" (neper, netperf -k,
  * many home-grown tools). With declared metrics, each reads the key named
  * by its source (or its own name); without, every numeric value becomes a
- * sample named by its key.
+ * sample named by its key, and an output in which no line gives one is a
+ * parse failure (naming the first line that was not a number: "5 Mbps"
+ * is not one), never an attempt that passes with nothing measured.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -48,7 +50,8 @@ struct not_number {
 static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 			  struct nr_sample_set *set, struct nr_diag *d)
 {
-	struct not_number bad = { 0 };
+	struct not_number bad = { 0 }, unread = { 0 };
+	size_t had = set->n;
 	/*
 	 * The summary samples' names so far (the first value of a key wins):
 	 * a lookup in the set itself made an output of n keys cost n^2/2
@@ -79,16 +82,18 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 			m = spec->n_metrics ? declared(spec, key) : NULL;
 			if ((m || !spec->n_metrics) && *key &&
 			    !nr_strset_find(&seen, m ? m->name : key, NULL)) {
-				size_t had = set->n;
+				size_t before = set->n;
 
 				r = nr_sample_add_printed(set, m, key, val, d);
 				/* the set's own copy of the name: it lives as long as the set */
-				if (set->n > had)
-					nr_strset_add(&seen, set->v[had].metric, had, NULL);
+				if (set->n > before)
+					nr_strset_add(&seen, set->v[before].metric, before, NULL);
 			}
 			if (r == NR_EINVAL) {
 				if (m && !m->optional && !bad.m)
 					bad = (struct not_number){ m, line_no, nr_xstrdup(val) };
+				if (!m && *key && !unread.text)
+					unread = (struct not_number){ NULL, line_no, nr_xasprintf("%s=%s", key, val) };
 				r = 0;
 			} else if (r < 0) {
 				r = nr_diagf(d, r, "line %zu: %s", line_no, key);
@@ -102,7 +107,15 @@ static int parse_keyvalue(const struct nr_parse_spec *spec, struct nr_slice in,
 	if (r == 0 && bad.m && !nr_sample_find(set, bad.m->name))
 		r = nr_diagf(d, NR_EPARSE, "line %zu: %s is '%s', not a number", bad.line,
 			     bad.m->source ? bad.m->source : bad.m->name, bad.text);
+	if (r == 0 && !spec->n_metrics && set->n == had) {
+		if (unread.text)
+			r = nr_diagf(d, NR_EPARSE, "no line gives a number; the first key's value is not one "
+				     "(line %zu: '%s')", unread.line, unread.text);
+		else
+			r = nr_diagf(d, NR_EPARSE, "no 'key=number' or 'key: number' line in the output");
+	}
 	free(bad.text);
+	free(unread.text);
 	nr_strset_release(&seen);
 	return r;
 }

@@ -85,6 +85,29 @@ NR_TEST(parse_keyvalue_all_or_declared)
 	nr_sample_set_release(&set);
 }
 
+NR_TEST(parse_keyvalue_nothing_measured_is_a_parse_failure)
+{
+	struct nr_parse_spec all = { nr_parser_find("keyvalue"), NR_STREAM_STDOUT, NULL, 0 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_diag d = { 0 };
+
+	/* a value with its unit after it is not a number: nothing read, said so */
+	CHECK(nr_parse_run(&all, nr_slice_str("starting\nthroughput=5 Mbps\nlat: 3 us\n"), &set, &d) ==
+	      NR_EPARSE);
+	CHECK_CONTAINS(d.msg, "line 2: 'throughput=5 Mbps'");
+	CHECK_EQ(set.n, 0);
+	nr_diag_clear(&d);
+	CHECK(nr_parse_run(&all, nr_slice_str("hello\nworld\n"), &set, &d) == NR_EPARSE);
+	CHECK_CONTAINS(d.msg, "no 'key=number'");
+	nr_diag_clear(&d);
+	CHECK(nr_parse_run(&all, nr_slice_str(""), &set, &d) == NR_EPARSE);
+	nr_diag_clear(&d);
+	/* one number among words is enough */
+	CHECK_OK(nr_parse_run(&all, nr_slice_str("mode=fast\nn=4\n"), &set, NULL));
+	CHECK_EQ(set.n, 1);
+	nr_sample_set_release(&set);
+}
+
 NR_TEST(parse_keyvalue_declared_value_not_a_number)
 {
 	struct nr_metric_decl m[] = { decl("p99_us", "latency_p99", "us", NR_BETTER_LOWER) };
