@@ -64,17 +64,19 @@ int nr_history_build(struct nr_store *st, const char *campaign, int64_t since_us
 	double *one = NULL;
 	int r;
 
-	r = nr_store_runs_select(st, NULL, campaign, 0, &h.runs, &h.n_runs, d);
-	if (r == NR_ENOTFOUND) {
-		nr_diag_clear(d);
-		*ret = h;
+	struct nr_run_filter f = { .campaign = campaign, .since_us = since_us };
+
+	r = nr_store_runs_find(st, &f, &h.runs, &h.n_runs, d);
+	if (r == 0 && !h.n_runs) {
+		free(h.runs);
+		*ret = (struct nr_history){ 0 };
 		return 0;
 	}
 	if (r < 0 || (r = nr_store_samples_history(st, campaign, since_us, &rows, &n_rows, d)) < 0)
 		goto out;
-	/* oldest first, finished runs since since_us only */
+	/* oldest first, finished runs only */
 	for (i = 0, k = 0; i < h.n_runs; i++) {
-		if (h.runs[i].status == NR_RUN_RUNNING || h.runs[i].started_us < since_us) {
+		if (h.runs[i].status == NR_RUN_RUNNING) {
 			nr_run_rec_release(&h.runs[i]);
 			continue;
 		}

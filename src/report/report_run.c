@@ -407,14 +407,14 @@ void nr_report_run(const struct nr_report_run *r, enum nr_report_format fmt, str
 
 int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag *d)
 {
+	struct nr_run_filter latest = { .latest_per_campaign = true };
 	struct nr_run_rec *runs = NULL;
 	json_t *root = json_object(), *arr = json_array();
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 	char *s, when[40];
 	int r;
 
-	/* newest first: the first run of each campaign is its latest */
-	if ((r = nr_store_runs_list(st, 0, &runs, &n, d)) < 0)
+	if ((r = nr_store_runs_find(st, &latest, &runs, &n, d)) < 0)
 		goto out;
 	json_object_set_new(root, "schema", json_string("netrig.dashboard/1"));
 	json_object_set_new(root, "generated", json_string(nr_fmt_time(when, sizeof(when), nr_wall_us())));
@@ -424,10 +424,7 @@ int nr_report_dashboard(struct nr_store *st, struct nr_buf *out, struct nr_diag 
 		size_t n_rows = 0, n_res = 0, k;
 		json_t *o, *results;
 
-		for (j = 0; j < i; j++)
-			if (!strcmp(runs[j].campaign, runs[i].campaign))
-				break;
-		if (j < i || runs[i].status == NR_RUN_RUNNING)
+		if (runs[i].status == NR_RUN_RUNNING)
 			continue;
 		if ((r = nr_store_samples_list(st, runs[i].id, false, &rows, &n_rows, d)) < 0)
 			goto out;

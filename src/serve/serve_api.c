@@ -158,25 +158,6 @@ static void runs_post(struct nr__serve_req *q)
 
 /* ---- GET /api/v1/runs ---- */
 
-/* Whether the run's labels (a JSON object) hold KEY=VALUE. */
-static bool has_label(const char *labels, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	json_t *doc, *v;
-	char *key;
-	bool yes;
-
-	if (!eq || !labels)
-		return false;
-	doc = json_loads(labels, 0, NULL);
-	key = nr_xstrndup(kv, (size_t)(eq - kv));
-	v = json_object_get(doc, key);
-	yes = json_is_string(v) && !strcmp(json_string_value(v), eq + 1);
-	free(key);
-	json_decref(doc);
-	return yes;
-}
-
 static json_t *run_json(const struct nr_run_rec *r, const char *user, const char *base)
 {
 	json_t *labels = r->labels ? json_loads(r->labels, 0, NULL) : NULL;
@@ -197,48 +178,50 @@ static json_t *run_json(const struct nr_run_rec *r, const char *user, const char
 
 static void runs_list(struct nr__serve_req *q)
 {
-	const char *campaign = nr__serve_arg(q, "campaign"), *branch = nr__serve_arg(q, "branch");
-	const char *commit = nr__serve_arg(q, "commit"), *user = nr__serve_arg(q, "user");
-	const char *label = nr__serve_arg(q, "label"), *limit_s = nr__serve_arg(q, "limit");
+	struct nr_run_filter f = {
+		.campaign = nr__serve_arg(q, "campaign"),
+		.branch = nr__serve_arg(q, "branch"),
+		.commit = nr__serve_arg(q, "commit"),
+		.label = nr__serve_arg(q, "label"),
+		.user = nr__serve_arg(q, "user"),
+		.limit = RUNS_LIMIT_DEFAULT,
+	};
+	const char *limit_s = nr__serve_arg(q, "limit");
 	struct nr_run_rec *runs = NULL;
 	struct nr_diag d = { 0 };
 	json_t *list = json_array();
-	uint64_t limit = RUNS_LIMIT_DEFAULT;
+	uint64_t limit;
 	size_t n = 0, i;
 	char *base = NULL, *owner;
 	bool exists;
 	int r;
 
-	if (limit_s && (nr_parse_u64(limit_s, RUNS_LIMIT_MAX, &limit) < 0 || !limit)) {
-		nr__serve_fail(q, 400, "limit wants 1 to %d", RUNS_LIMIT_MAX);
-		goto out;
+	if (limit_s) {
+		if (nr_parse_u64(limit_s, RUNS_LIMIT_MAX, &limit) < 0 || !limit) {
+			nr__serve_fail(q, 400, "limit wants 1 to %d", RUNS_LIMIT_MAX);
+			goto out;
+		}
+		f.limit = (size_t)limit;
 	}
-	if (label && !strchr(label, '=')) {
+	if (f.label && !strchr(f.label, '=')) {
 		nr__serve_fail(q, 400, "label wants KEY=VALUE");
 		goto out;
 	}
 	if (nr__serve_store(q) < 0)
 		goto out;
-	if ((r = nr_store_runs_list(q->st, 0, &runs, &n, &d)) < 0) {
+	/* the store filters and limits: the answer costs its rows, not the database's */
+	if ((r = nr_store_runs_find(q->st, &f, &runs, &n, &d)) < 0) {
 		store_fail(q, r, &d);
 		goto out;
 	}
 	base = nr__serve_base_url(q);
-	for (i = 0; i < n && json_array_size(list) < limit; i++) {
-		const struct nr_run_rec *run = &runs[i];
-
-		if ((campaign && strcmp(campaign, run->campaign)) ||
-		    (branch && (!run->branch || strcmp(branch, run->branch))) ||
-		    (commit && (!run->commit || !nr_starts_with(run->commit, commit))) ||
-		    (label && !has_label(run->labels, label)))
-			continue;
+	for (i = 0; i < n; i++) {
 		owner = NULL;
-		if ((r = nr_store_upload_owner(q->st, run->id, &exists, &owner, &d)) < 0) {
+		if ((r = nr_store_upload_owner(q->st, runs[i].id, &exists, &owner, &d)) < 0) {
 			store_fail(q, r, &d);
 			goto out;
 		}
-		if (!user || (owner && !strcmp(owner, user)))
-			json_array_append_new(list, run_json(run, owner, base));
+		json_array_append_new(list, run_json(&runs[i], owner, base));
 		free(owner);
 	}
 	json_answer(q, 200, json_pack("{s:o}", "runs", list));

@@ -440,28 +440,25 @@ out:
 void nr__serve_metrics(struct nr__serve_req *q)
 {
 	const struct nr__serve_counts *c = &q->srv->counts;
-	struct nr_run_rec *runs = NULL;
+	int64_t by_status[NR_RUN_STATUS_N + 1];
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_diag d = { 0 };
 	unsigned long long total = 0;
-	size_t n = 0, i, k, count;
+	size_t k;
 	int r;
 
 	if (nr__serve_store(q) < 0)
 		return;
-	if ((r = nr_store_runs_list(q->st, 0, &runs, &n, &d)) < 0) {
+	if ((r = nr_store_runs_count(q->st, by_status, &d)) < 0) {
 		nr__serve_logf(q->srv, "metrics: %s", nr_diag_msg(&d));
 		nr__serve_fail(q, 500, "the database failed");
 		return;
 	}
 	nr_buf_adds(&out, "# HELP netrig_runs Runs in the database, by status.\n"
 			  "# TYPE netrig_runs gauge\n");
-	for (k = 1; k <= NR_RUN_STATUS_N; k++) { /* every status this netrig knows */
-		for (count = 0, i = 0; i < n; i++)
-			count += runs[i].status == (enum nr_run_status)k;
-		nr_buf_addf(&out, "netrig_runs{status=\"%s\"} %zu\n",
-			    nr_run_status_name((enum nr_run_status)k), count);
-	}
+	for (k = 1; k <= NR_RUN_STATUS_N; k++) /* every status this netrig knows */
+		nr_buf_addf(&out, "netrig_runs{status=\"%s\"} %lld\n",
+			    nr_run_status_name((enum nr_run_status)k), (long long)by_status[k]);
 	nr_buf_addf(&out, "# HELP netrig_uploads_total Bundles stored since the server started.\n"
 		    "# TYPE netrig_uploads_total counter\nnetrig_uploads_total %llu\n",
 		    (unsigned long long)atomic_load(&c->uploads));
@@ -491,7 +488,6 @@ void nr__serve_metrics(struct nr__serve_req *q)
 	q->out = out;
 	q->status = 200;
 	q->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	nr_runs_free(runs, n);
 }
 
 /* ---- the dashboard's routes ---- */

@@ -67,6 +67,23 @@ static void series_name(struct nr_buf *out, const struct nr_series *id)
 	nr_report_xml_escape(out, id->metric);
 }
 
+/*
+ * When the campaign's latest SPARK_RUNS runs began (0: it has fewer), so
+ * that a sparkline reads those runs' samples, not the campaign's whole history.
+ */
+static int spark_since(struct nr__serve_req *q, const char *campaign, int64_t *ret,
+		       struct nr_diag *d)
+{
+	struct nr_run_filter f = { .campaign = campaign, .limit = SPARK_RUNS };
+	struct nr_run_rec *runs = NULL;
+	size_t n = 0;
+	int r = nr_store_runs_find(q->st, &f, &runs, &n, d);
+
+	*ret = r == 0 && n == SPARK_RUNS ? runs[n - 1].started_us : 0;
+	nr_runs_free(runs, n);
+	return r;
+}
+
 /* One campaign's row: its latest run, verdict, when, branch, runs, key series' sparklines. */
 static int index_row(struct nr__serve_req *q, const struct nr_run_rec *latest, size_t n_runs,
 		     struct nr_buf *out, struct nr_diag *d)
@@ -74,12 +91,14 @@ static int index_row(struct nr__serve_req *q, const struct nr_run_rec *latest, s
 	struct nr_history h = { 0 };
 	const char *verdict = "unknown";
 	size_t keys[SPARK_SERIES], n_keys, i, from;
+	int64_t since;
 	char b[64];
 	int r;
 
-	if ((r = nr__serve_verdict(q, latest, &verdict, d)) < 0)
+	if ((r = nr__serve_verdict(q, latest, &verdict, d)) < 0 ||
+	    (r = spark_since(q, latest->campaign, &since, d)) < 0)
 		return r;
-	if ((r = nr_history_build(q->st, latest->campaign, 0, NULL, NULL, &h, d)) < 0 &&
+	if ((r = nr_history_build(q->st, latest->campaign, since, NULL, NULL, &h, d)) < 0 &&
 	    r != NR_ENOTFOUND)
 		goto out;
 	r = 0;
@@ -128,16 +147,16 @@ out:
 
 void nr__serve_index_page(struct nr__serve_req *q)
 {
+	struct nr_run_filter latest = { .latest_per_campaign = true };
 	struct nr_run_rec *runs = NULL;
 	struct nr_buf out = NR_BUF_INIT;
-	struct nr_strvec seen = NR_STRVEC_INIT;
 	struct nr_diag d = { 0 };
-	size_t n = 0, i, k, count, rows = 0;
+	size_t n = 0, i;
 	int r;
 
 	if (nr__serve_store(q) < 0)
 		return;
-	if ((r = nr_store_runs_list(q->st, 0, &runs, &n, &d)) < 0)
+	if ((r = nr_store_runs_find(q->st, &latest, &runs, &n, &d)) < 0)
 		goto fail;
 	nr_report_html_begin(&out, "netrig: campaigns", "the latest run of each campaign", nr__serve_nav);
 	nr_buf_adds(&out, "<h2 id=\"campaigns\">Campaigns</h2>\n");
@@ -152,24 +171,14 @@ void nr__serve_index_page(struct nr__serve_req *q)
 			    "<th>verdict</th><th>latest run</th><th>started</th><th>branch</th>"
 			    "<th class=\"num\">runs</th><th>key series</th></tr></thead><tbody>\n",
 			    SPARK_SERIES, SPARK_RUNS);
-	for (i = 0; i < n; i++) { /* newest first: a campaign's first run here is its latest */
-		for (k = 0; k < seen.n && strcmp(seen.v[k], runs[i].campaign); k++)
-			;
-		if (k < seen.n)
-			continue;
-		nr_strvec_push(&seen, runs[i].campaign);
-		if (++rows > MAX_CAMPAIGNS)
-			continue;
-		for (count = 0, k = i; k < n; k++)
-			count += !strcmp(runs[k].campaign, runs[i].campaign);
-		if ((r = index_row(q, &runs[i], count, &out, &d)) < 0)
+	for (i = 0; i < n && i < MAX_CAMPAIGNS; i++) /* each campaign's latest, newest first */
+		if ((r = index_row(q, &runs[i], (size_t)runs[i].n_campaign_runs, &out, &d)) < 0)
 			goto fail;
-	}
 	if (n)
 		nr_buf_adds(&out, "</tbody></table>\n");
-	if (rows > MAX_CAMPAIGNS)
+	if (n > MAX_CAMPAIGNS)
 		nr_buf_addf(&out, "<p class=\"note\">%zu more campaigns not shown.</p>\n",
-			    rows - MAX_CAMPAIGNS);
+			    n - MAX_CAMPAIGNS);
 	nr_report_html_end(&out);
 	nr__serve_page(q, &out);
 	goto out;
@@ -177,7 +186,6 @@ fail:
 	nr__serve_logf(q->srv, "index: %s", nr_diag_msg(&d));
 	nr__serve_fail(q, 500, "the database failed");
 out:
-	nr_strvec_clear(&seen);
 	nr_buf_release(&out);
 	nr_runs_free(runs, n);
 }
@@ -244,19 +252,19 @@ out:
 
 void nr__serve_user_page(struct nr__serve_req *q, const char *user)
 {
+	struct nr_run_filter theirs = { .user = user };
 	struct nr_run_rec *runs = NULL;
 	struct nr_buf out = NR_BUF_INIT, title = NR_BUF_INIT;
 	struct nr_strvec mine = NR_STRVEC_INIT, campaigns = NR_STRVEC_INIT;
 	struct nr_diag d = { 0 };
 	size_t n = 0, i, k, shown = 0;
-	bool known, exists;
-	char *owner;
+	bool known;
 	int r;
 
 	if (nr__serve_store(q) < 0)
 		return;
 	if ((r = user_known(q, user, &known, &d)) < 0 ||
-	    (r = nr_store_runs_list(q->st, 0, &runs, &n, &d)) < 0)
+	    (r = nr_store_runs_find(q->st, &theirs, &runs, &n, &d)) < 0)
 		goto fail;
 	if (!known) {
 		nr__serve_fail(q, 404, "no user '%.64s'", user);
@@ -271,13 +279,6 @@ void nr__serve_user_page(struct nr__serve_req *q, const char *user)
 	for (i = 0; i < n; i++) {
 		const struct nr_run_rec *run = &runs[i];
 
-		owner = NULL;
-		if ((r = nr_store_upload_owner(q->st, run->id, &exists, &owner, &d)) < 0)
-			goto fail;
-		k = owner && !strcmp(owner, user);
-		free(owner);
-		if (!k)
-			continue;
 		nr_strvec_push(&mine, run->id);
 		for (k = 0; k < campaigns.n && strcmp(campaigns.v[k], run->campaign); k++)
 			;

@@ -191,7 +191,21 @@ int nr_store_samples_history(struct nr_store *st, const char *campaign, int64_t 
 int nr_store_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
 		       size_t *ret_n, struct nr_diag *d)
 {
-	RETURN_RETRIED(st, d, st->ops->runs_list(st, limit, ret, ret_n, d));
+	struct nr_run_filter f = { .limit = limit };
+
+	RETURN_RETRIED(st, d, st->ops->runs_find(st, &f, ret, ret_n, d));
+}
+
+int nr_store_runs_find(struct nr_store *st, const struct nr_run_filter *f,
+		       struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	RETURN_RETRIED(st, d, st->ops->runs_find(st, f, ret, ret_n, d));
+}
+
+int nr_store_runs_count(struct nr_store *st, int64_t by_status[NR_RUN_STATUS_N + 1],
+			struct nr_diag *d)
+{
+	RETURN_RETRIED(st, d, st->ops->runs_count(st, by_status, d));
 }
 
 int nr_store_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,

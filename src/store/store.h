@@ -63,6 +63,8 @@ struct nr_run_rec {
 	char *options;
 	/* filled by queries, not stored */
 	int64_t n_cases, n_passed, n_failed, n_pending;
+	/* the campaign's runs in the store: nr_store_runs_find with latest_per_campaign, else 0 */
+	int64_t n_campaign_runs;
 	/* the shortest prefix of id (8 characters or more) no other run of the store shares */
 	char short_id[NR_UUID_LEN + 1];
 	enum nr_controller_state controller_state;
@@ -295,6 +297,27 @@ int nr_store_samples_history(struct nr_store *st, const char *campaign, int64_t 
 /* Runs, newest first, at most `limit` (0: all). */
 int nr_store_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
 		       size_t *ret_n, struct nr_diag *d);
+/*
+ * Which runs nr_store_runs_find reads; a NULL or 0 field matches every
+ * run. The store filters and limits, so a server with a hundred thousand
+ * runs reads the ten it answers with, not all of them.
+ */
+struct nr_run_filter {
+	const char *campaign;
+	const char *branch;
+	const char *commit;       /* a prefix of the commit, exactly (case counts) */
+	const char *label;        /* KEY=VALUE among the run's own labels */
+	const char *user;         /* pushed by this user (the uploads table) */
+	int64_t since_us;         /* started at or after this (real time); 0: any */
+	bool latest_per_campaign; /* each campaign's newest run, if it passes; n_campaign_runs */
+	size_t limit;             /* at most this many, newest first; 0: all */
+};
+/* Runs that pass f, newest first. A label without '=' matches nothing. */
+int nr_store_runs_find(struct nr_store *st, const struct nr_run_filter *f,
+		       struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d);
+/* How many runs the store has of each status: by_status[status], 1 to NR_RUN_STATUS_N. */
+int nr_store_runs_count(struct nr_store *st, int64_t by_status[NR_RUN_STATUS_N + 1],
+			struct nr_diag *d);
 int nr_store_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
 			size_t *ret_n, struct nr_diag *d);
 /* Cases of a run in plan order. */

@@ -169,8 +169,10 @@ struct nr_store_ops {
 			   size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d);
 	int (*samples_history)(struct nr_store *st, const char *campaign, int64_t since_us,
 			       struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d);
-	int (*runs_list)(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
-			 size_t *ret_n, struct nr_diag *d);
+	int (*runs_find)(struct nr_store *st, const struct nr_run_filter *f,
+			 struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d);
+	int (*runs_count)(struct nr_store *st, int64_t by_status[NR_RUN_STATUS_N + 1],
+			  struct nr_diag *d);
 	int (*hosts_list)(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
 			  size_t *ret_n, struct nr_diag *d);
 	int (*cases_list)(struct nr_store *st, const char *run_id, struct nr_case_rec **ret,

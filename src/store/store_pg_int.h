@@ -137,8 +137,10 @@ int nr__pg_runs_select(struct nr_store *st, const char *selector, const char *ca
 		       size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d);
 int nr__pg_samples_history(struct nr_store *st, const char *campaign, int64_t since_us,
 			   struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d);
-int nr__pg_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret, size_t *ret_n,
-		     struct nr_diag *d);
+int nr__pg_runs_find(struct nr_store *st, const struct nr_run_filter *f, struct nr_run_rec **ret,
+		     size_t *ret_n, struct nr_diag *d);
+int nr__pg_runs_count(struct nr_store *st, int64_t by_status[NR_RUN_STATUS_N + 1],
+		      struct nr_diag *d);
 int nr__pg_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
 		      size_t *ret_n, struct nr_diag *d);
 int nr__pg_cases_list(struct nr_store *st, const char *run_id, struct nr_case_rec **ret,

@@ -159,23 +159,116 @@ int nr__pg_run_resumable(struct nr_store *st, const char *campaign, struct nr_ru
 	return 0;
 }
 
-static const char SQL_RUNS_LIST[] =
-	"SELECT " NR__STORE_RUN_COLUMNS " FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT $1";
+/* A run and, as column 24, its campaign's count of runs (0 where not asked). */
+static int read_run_found(const PGresult *res, int row, void *rec, struct nr_diag *d)
+{
+	struct nr_run_rec *run = rec;
 
-int nr__pg_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret, size_t *ret_n,
-		     struct nr_diag *d)
+	read_run(res, row, rec, d);
+	run->n_campaign_runs = nr__pg_col_i64(res, row, 24);
+	return 0;
+}
+
+int nr__pg_runs_find(struct nr_store *st, const struct nr_run_filter *f, struct nr_run_rec **ret,
+		     size_t *ret_n, struct nr_diag *d)
 {
 	struct nr__pg_params p = { 0 };
+	struct nr_buf sql = NR_BUF_INIT;
+	const char *eq = f->label ? strchr(f->label, '=') : NULL;
+	char *key = NULL;
 	int r;
 
-	if (limit)
-		nr__pg_int(&p, (int64_t)limit);
+	/* the statement from constant pieces; every value a parameter */
+	/*
+	 * The runs chosen by id first, the columns (their counts of cases,
+	 * their neighbours for short ids) then only for those: computed
+	 * before the sort, they would cost every run of the store.
+	 */
+	nr_buf_adds(&sql, "SELECT " NR__STORE_RUN_COLUMNS);
+	nr_buf_adds(&sql, f->latest_per_campaign
+				  ? ", (SELECT count(*) FROM runs x WHERE x.campaign = r.campaign)"
+				  : ", 0");
+	nr_buf_adds(&sql, " FROM runs r WHERE r.id IN (SELECT r.id FROM runs r WHERE true");
+	if (f->campaign) {
+		nr__pg_text(&p, f->campaign);
+		nr_buf_addf(&sql, " AND r.campaign = $%d", p.n);
+	}
+	if (f->branch) {
+		nr__pg_text(&p, f->branch);
+		nr_buf_addf(&sql, " AND r.branch = $%d", p.n);
+	}
+	if (f->commit) {
+		nr__pg_text(&p, f->commit);
+		nr_buf_addf(&sql, " AND substr(r.commit_sha, 1, char_length($%d)) = $%d", p.n, p.n);
+	}
+	if (f->label && !eq) {
+		nr_buf_adds(&sql, " AND false");
+	} else if (f->label) { /* any key; a string value only, as SQLite's json_each 'text' */
+		key = nr_xstrndup(f->label, (size_t)(eq - f->label));
+		nr__pg_text(&p, key);
+		nr__pg_text(&p, eq + 1);
+		nr_buf_addf(&sql, " AND r.labels::jsonb -> $%d::text = to_jsonb($%d::text)", p.n - 1,
+			    p.n);
+	}
+	if (f->since_us) {
+		nr__pg_int(&p, f->since_us);
+		nr_buf_addf(&sql, " AND r.started_at >= $%d", p.n);
+	}
+	if (f->user) {
+		nr__pg_text(&p, f->user);
+		nr_buf_addf(&sql, " AND EXISTS (SELECT 1 FROM uploads u WHERE u.run_id = r.id"
+				  " AND u.user_name = $%d)", p.n);
+	}
+	if (f->latest_per_campaign) /* none newer of its campaign: runs_campaign answers it */
+		nr_buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.campaign = r.campaign"
+				  " AND x.started_at >= r.started_at" /* a range of the index, */
+				  " AND (x.started_at > r.started_at OR x.id > r.id))"); /* not all */
+	nr_buf_addf(&sql, " ORDER BY r.started_at DESC, r.id DESC LIMIT $%d)"
+			  " ORDER BY r.started_at DESC, r.id DESC", p.n + 1);
+	if (f->limit)
+		nr__pg_int(&p, (int64_t)f->limit);
 	else
 		nr__pg_text(&p, NULL); /* LIMIT NULL: all */
-	r = list_rows(NR__PG(st), SQL_RUNS_LIST, false, &p, sizeof(**ret), read_run, release_run,
+	r = list_rows(NR__PG(st), sql.buf, true, &p, sizeof(**ret), read_run_found, release_run,
 		      (void **)ret, ret_n, d);
 	nr__pg_params_release(&p);
+	nr_buf_release(&sql);
+	free(key);
 	return r;
+}
+
+static int read_status_count(const PGresult *res, int row, void *rec, struct nr_diag *d)
+{
+	int64_t *v = rec;
+
+	(void)d;
+	v[0] = nr_run_status_of(PQgetvalue(res, row, 0));
+	v[1] = nr__pg_col_i64(res, row, 1);
+	return 0;
+}
+
+static void release_nothing(void *rec)
+{
+	(void)rec;
+}
+
+int nr__pg_runs_count(struct nr_store *st, int64_t by_status[NR_RUN_STATUS_N + 1],
+		      struct nr_diag *d)
+{
+	struct nr__pg_params p = { 0 };
+	int64_t *rows = NULL;
+	size_t n = 0, i;
+	int r;
+
+	r = list_rows(NR__PG(st), "SELECT status, count(*) FROM runs GROUP BY status", false, &p,
+		      2 * sizeof(*rows), read_status_count, release_nothing, (void **)&rows, &n, d);
+	if (r < 0)
+		return r;
+	memset(by_status, 0, (NR_RUN_STATUS_N + 1) * sizeof(*by_status));
+	for (i = 0; i < n; i++) /* one this netrig doesn't know: [0] */
+		by_status[rows[2 * i]] += rows[2 * i + 1];
+	free(rows);
+	return 0;
 }
 
 int nr__pg_runs_select(struct nr_store *st, const char *selector, const char *campaign,
@@ -512,11 +605,6 @@ static int read_id(const PGresult *res, int row, void *rec, struct nr_diag *d)
 	(void)d;
 	nr__pg_col_id(res, row, 0, rec);
 	return 0;
-}
-
-static void release_nothing(void *rec)
-{
-	(void)rec;
 }
 
 /* The ids `sql` finds ($1 = a, $2 = b when not NULL): how many, and the first. */

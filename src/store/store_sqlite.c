@@ -1121,16 +1121,92 @@ static void release_run(void *rec)
 	nr_run_rec_release(rec);
 }
 
-static int sqlite_runs_list(struct nr_store *st, size_t limit, struct nr_run_rec **ret,
-			    size_t *ret_n, struct nr_diag *d)
+/* A run and, as column 24, its campaign's count of runs (0 where not asked). */
+static int read_run_found(sqlite3_stmt *s, void *rec, struct nr_diag *d)
 {
-	char *sql = sqlite3_mprintf("SELECT " NR__STORE_RUN_COLUMNS " FROM runs r"
-				    " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld",
-				    limit ? (long long)limit : -1LL);
-	int r = list_rows(DB(st), sql, NULL, ARG_TEXT, sizeof(**ret), read_run_row, release_run,
-			  (void **)ret, ret_n, d);
+	struct nr_run_rec *run = rec;
 
-	sqlite3_free(sql);
+	(void)d;
+	read_run(s, run);
+	run->n_campaign_runs = sqlite3_column_int64(s, 24);
+	return 0;
+}
+
+static int sqlite_runs_find(struct nr_store *st, const struct nr_run_filter *f,
+			    struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d)
+{
+	struct nr_buf sql = NR_BUF_INIT;
+	const char *eq = f->label ? strchr(f->label, '=') : NULL;
+	char *part;
+	int r;
+
+	/*
+	 * The runs chosen by id first, the columns (their counts of cases,
+	 * their neighbours for short ids) then only for those: computed
+	 * before the sort, they would cost every run of the store. Every
+	 * value quoted by %Q: a statement made per call, read once.
+	 */
+	nr_buf_adds(&sql, "SELECT " NR__STORE_RUN_COLUMNS);
+	nr_buf_adds(&sql, f->latest_per_campaign
+				  ? ", (SELECT count(*) FROM runs x WHERE x.campaign = r.campaign)"
+				  : ", 0");
+	nr_buf_adds(&sql, " FROM runs r WHERE r.id IN (SELECT r.id FROM runs r WHERE true");
+#define AND(...)                                   \
+	do {                                        \
+		part = sqlite3_mprintf(__VA_ARGS__); \
+		nr_buf_adds(&sql, part);             \
+		sqlite3_free(part);                  \
+	} while (0)
+	if (f->campaign)
+		AND(" AND r.campaign = %Q", f->campaign);
+	if (f->branch)
+		AND(" AND r.branch = %Q", f->branch);
+	if (f->commit)
+		AND(" AND substr(r.commit_sha, 1, %d) = %Q", (int)strlen(f->commit), f->commit);
+	if (f->label && !eq)
+		nr_buf_adds(&sql, " AND false");
+	else if (f->label) /* json_each: any key, quotes and dots included; a string value only */
+		AND(" AND EXISTS (SELECT 1 FROM json_each(r.labels) j WHERE j.key = %.*Q"
+		    " AND j.type = 'text' AND j.value = %Q)",
+		    (int)(eq - f->label), f->label, eq + 1);
+	if (f->since_us)
+		AND(" AND r.started_at >= %lld", (long long)f->since_us);
+	if (f->user)
+		AND(" AND EXISTS (SELECT 1 FROM uploads u WHERE u.run_id = r.id AND u.user_name = %Q)",
+		    f->user);
+#undef AND
+	if (f->latest_per_campaign) /* none newer of its campaign: runs_campaign answers it */
+		nr_buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.campaign = r.campaign"
+				  " AND x.started_at >= r.started_at" /* a range of the index, */
+				  " AND (x.started_at > r.started_at OR x.id > r.id))"); /* not all */
+	nr_buf_addf(&sql, " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld)"
+			  " ORDER BY r.started_at DESC, r.id DESC",
+		    f->limit ? (long long)f->limit : -1LL);
+	r = list_rows(DB(st), sql.buf, NULL, ARG_TEXT, sizeof(**ret), read_run_found, release_run,
+		      (void **)ret, ret_n, d);
+	nr_buf_release(&sql);
+	return r;
+}
+
+static int sqlite_runs_count(struct nr_store *st, int64_t by_status[NR_RUN_STATUS_N + 1],
+			     struct nr_diag *d)
+{
+	sqlite3 *db = DB(st);
+	sqlite3_stmt *s;
+	enum nr_run_status k;
+	int rc, r = nr__store_sqlite_prepare(db, "SELECT status, count(*) FROM runs GROUP BY status",
+					     &s, d);
+
+	if (r < 0)
+		return r;
+	memset(by_status, 0, (NR_RUN_STATUS_N + 1) * sizeof(*by_status));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		k = nr_run_status_of((const char *)sqlite3_column_text(s, 0));
+		by_status[k] += sqlite3_column_int64(s, 1); /* one this netrig doesn't know: [0] */
+	}
+	if (rc != SQLITE_DONE)
+		r = nr__store_sqlite_error(db, d, "count runs");
+	sqlite3_finalize(s);
 	return r;
 }
 
@@ -1595,7 +1671,8 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.run_resumable = sqlite_run_resumable,
 	.runs_select = sqlite_runs_select,
 	.samples_history = sqlite_samples_history,
-	.runs_list = sqlite_runs_list,
+	.runs_find = sqlite_runs_find,
+	.runs_count = sqlite_runs_count,
 	.hosts_list = sqlite_hosts_list,
 	.cases_list = sqlite_cases_list,
 	.attempts_list = sqlite_attempts_list,
