@@ -124,7 +124,7 @@ static int run_one(const struct test *t, char **ret_output)
 	char tmpl[] = "/tmp/netrig-test.XXXXXX";
 	int pfd[2], status = 0, timed_out = 0;
 	size_t len = 0, cap = 4096;
-	char *out = malloc(cap);
+	char *out = NULL; /* the parent's only: a child that held it would leak it */
 	struct timespec start, now;
 	pid_t pid;
 
@@ -147,6 +147,7 @@ static int run_one(const struct test *t, char **ret_output)
 		_exit(0);
 	}
 	close(pfd[1]);
+	out = malloc(cap);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
