@@ -322,7 +322,7 @@ static int job_list(const struct nr_global *g, int argc, char **argv)
 		return nr_cmd_usage(&nr_cmd_job, stderr, NR_EXIT_USAGE);
 	if ((r = open_existing("job list", db, &st)) != 0)
 		return r;
-	if (nr_store_jobs_list(st, status, &v, &n, &d) < 0) {
+	if (nr_store_jobs_list(st, status, 0, &v, &n, &d) < 0) {
 		nr_store_close(st);
 		return nr_cmd_error("job list", NR_EXIT_INFRA, "%s", nr_diag_msg(&d));
 	}

@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/num.h"
 #include "campaign/campaign.h"
 #include "serve/serve_int.h"
 
@@ -21,6 +22,8 @@
 #define JOBS API "/jobs"
 /* a job's lists and strings: enough for any real use, small enough for a row */
 #define ITEMS_MAX 64
+#define JOBS_LIMIT_DEFAULT 100 /* GET /api/v1/jobs: the newest N, as the runs' list */
+#define JOBS_LIMIT_MAX 1000
 #define STRING_MAX 256
 
 const char *nr__serve_jobs_body_scope(const char *method, const char *path)
@@ -363,8 +366,9 @@ out:
 
 static void jobs_list(struct nr__serve_req *q)
 {
-	const char *arg = nr__serve_arg(q, "status");
+	const char *arg = nr__serve_arg(q, "status"), *limit_s = nr__serve_arg(q, "limit");
 	enum nr_job_status status = NR_JOB_UNKNOWN;
+	uint64_t limit = JOBS_LIMIT_DEFAULT;
 	struct nr_job_rec *v = NULL;
 	struct nr_diag d = { 0 };
 	json_t *list;
@@ -376,9 +380,13 @@ static void jobs_list(struct nr__serve_req *q)
 		nr__serve_fail(q, 400, "status is queued, running, done, failed or cancelled");
 		return;
 	}
+	if (limit_s && (nr_parse_u64(limit_s, JOBS_LIMIT_MAX, &limit) < 0 || !limit)) {
+		nr__serve_fail(q, 400, "limit wants 1 to %d", JOBS_LIMIT_MAX);
+		return;
+	}
 	if (nr__serve_store(q) < 0)
 		return;
-	if ((r = nr_store_jobs_list(q->st, status, &v, &n, &d)) < 0) {
+	if ((r = nr_store_jobs_list(q->st, status, (size_t)limit, &v, &n, &d)) < 0) {
 		nr__serve_store_fail(q, r, &d);
 		return;
 	}

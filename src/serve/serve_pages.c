@@ -440,7 +440,7 @@ out:
 void nr__serve_metrics(struct nr__serve_req *q)
 {
 	const struct nr__serve_counts *c = &q->srv->counts;
-	int64_t by_status[NR_RUN_STATUS_N + 1];
+	int64_t by_status[NR_RUN_STATUS_N + 1], jobs[NR_JOB_STATUS_N + 1];
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_diag d = { 0 };
 	unsigned long long total = 0;
@@ -449,7 +449,8 @@ void nr__serve_metrics(struct nr__serve_req *q)
 
 	if (nr__serve_store(q) < 0)
 		return;
-	if ((r = nr_store_runs_count(q->st, by_status, &d)) < 0) {
+	if ((r = nr_store_runs_count(q->st, by_status, &d)) < 0 ||
+	    (r = nr_store_jobs_count(q->st, jobs, &d)) < 0) {
 		nr__serve_logf(q->srv, "metrics: %s", nr_diag_msg(&d));
 		nr__serve_fail(q, 500, "the database failed");
 		return;
@@ -459,6 +460,11 @@ void nr__serve_metrics(struct nr__serve_req *q)
 	for (k = 1; k <= NR_RUN_STATUS_N; k++) /* every status this netrig knows */
 		nr_buf_addf(&out, "netrig_runs{status=\"%s\"} %lld\n",
 			    nr_run_status_name((enum nr_run_status)k), (long long)by_status[k]);
+	nr_buf_adds(&out, "# HELP netrig_jobs Jobs in the queue's table, by status.\n"
+			  "# TYPE netrig_jobs gauge\n");
+	for (k = 1; k <= NR_JOB_STATUS_N; k++)
+		nr_buf_addf(&out, "netrig_jobs{status=\"%s\"} %lld\n",
+			    nr_job_status_name((enum nr_job_status)k), (long long)jobs[k]);
 	nr_buf_addf(&out, "# HELP netrig_uploads_total Bundles stored since the server started.\n"
 		    "# TYPE netrig_uploads_total counter\nnetrig_uploads_total %llu\n",
 		    (unsigned long long)atomic_load(&c->uploads));

@@ -94,28 +94,29 @@ static void job_row(struct nr_buf *out, const struct nr_job_rec *j, size_t id_le
 	nr_buf_adds(out, "</td></tr>\n");
 }
 
+/*
+ * A table of jobs[0..n) (oldest first) of one of `statuses`, newest first
+ * or oldest, headed by how many the store has of them (count).
+ */
 static void job_table(struct nr_buf *out, const char *heading, const char *id,
 		      const struct nr_job_rec *jobs, size_t n, const enum nr_job_status *statuses,
-		      bool newest_first, size_t max, size_t id_len)
+		      bool newest_first, int64_t count, size_t id_len)
 {
 	static const char head[] = "<table class=\"wide\"><thead><tr><th>job</th><th>status</th>"
 				   "<th>campaign</th><th>asked by</th><th>queued</th><th>started</th>"
 				   "<th>finished</th><th>worker</th><th class=\"num\">tries</th>"
 				   "<th>run</th></tr></thead><tbody>\n";
-	size_t i, k, count = 0, shown = 0;
+	size_t i, k, shown = 0;
 
-	for (i = 0; i < n; i++)
-		for (k = 0; statuses[k]; k++)
-			count += jobs[i].status == statuses[k];
 	nr_buf_addf(out, "<h2 id=\"%s\">", id);
 	nr_report_xml_escape(out, heading);
-	nr_buf_addf(out, " (%zu)</h2>\n", count);
+	nr_buf_addf(out, " (%lld)</h2>\n", (long long)count);
 	if (!count) {
 		nr_buf_adds(out, "<p class=\"note\">None.</p>\n");
 		return;
 	}
 	nr_buf_adds(out, head);
-	for (i = 0; i < n && shown < max; i++) {
+	for (i = 0; i < n; i++) {
 		const struct nr_job_rec *j = &jobs[newest_first ? n - 1 - i : i];
 
 		for (k = 0; statuses[k] && j->status != statuses[k]; k++)
@@ -126,8 +127,72 @@ static void job_table(struct nr_buf *out, const char *heading, const char *id,
 		shown++;
 	}
 	nr_buf_adds(out, "</tbody></table>\n");
-	if (count > shown)
-		nr_buf_addf(out, "<p class=\"note\">The latest %zu of %zu.</p>\n", shown, count);
+	if (count > (int64_t)shown)
+		nr_buf_addf(out, "<p class=\"note\">The latest %zu of %lld.</p>\n", shown,
+			    (long long)count);
+}
+
+static int by_created(const void *a, const void *b)
+{
+	const struct nr_job_rec *x = a, *y = b;
+
+	if (x->created_us != y->created_us)
+		return x->created_us < y->created_us ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/*
+ * The jobs the queue page shows, oldest first: every running and queued
+ * one, and the latest MAX_FINISHED_JOBS that ended. Read by status and
+ * limit in the store, so a queue with years of finished jobs costs what
+ * it shows.
+ */
+static int queue_jobs(struct nr__serve_req *q, struct nr_job_rec **ret, size_t *ret_n,
+		      struct nr_diag *d)
+{
+	static const struct {
+		enum nr_job_status status;
+		size_t limit;
+	} parts[] = {
+		{ NR_JOB_RUNNING, 0 },
+		{ NR_JOB_QUEUED, 0 },
+		{ NR_JOB_DONE, MAX_FINISHED_JOBS },
+		{ NR_JOB_FAILED, MAX_FINISHED_JOBS },
+		{ NR_JOB_CANCELLED, MAX_FINISHED_JOBS },
+	};
+	struct nr_job_rec *all = NULL, *v;
+	size_t n = 0, m, i, k, finished = 0;
+	int r = 0;
+
+	for (i = 0; i < NR_ARRAY_SIZE(parts); i++) {
+		if ((r = nr_store_jobs_list(q->st, parts[i].status, parts[i].limit, &v, &m, d)) < 0)
+			break;
+		all = nr_xrealloc(all, (n + m + 1) * sizeof(*all));
+		memcpy(all + n, v, m * sizeof(*v)); /* their strings move to all */
+		free(v);
+		n += m;
+	}
+	if (r < 0) {
+		nr_jobs_free(all, n);
+		return r;
+	}
+	qsort(all, n, sizeof(*all), by_created);
+	/* the three finished lists hold up to 3 x MAX: keep the latest MAX of them */
+	for (i = n; i-- > 0;) {
+		if (all[i].status != NR_JOB_DONE && all[i].status != NR_JOB_FAILED &&
+		    all[i].status != NR_JOB_CANCELLED)
+			continue;
+		if (++finished <= MAX_FINISHED_JOBS)
+			continue;
+		nr_job_rec_release(&all[i]);
+		all[i].status = NR_JOB_UNKNOWN; /* dropped below */
+	}
+	for (i = 0, k = 0; i < n; i++)
+		if (all[i].status != NR_JOB_UNKNOWN)
+			all[k++] = all[i];
+	*ret = all;
+	*ret_n = k;
+	return 0;
 }
 
 void nr__serve_queue_page(struct nr__serve_req *q)
@@ -137,6 +202,7 @@ void nr__serve_queue_page(struct nr__serve_req *q)
 	static const enum nr_job_status queued[] = { NR_JOB_QUEUED, NR_JOB_UNKNOWN };
 	static const enum nr_job_status finished[] = { NR_JOB_DONE, NR_JOB_FAILED, NR_JOB_CANCELLED,
 							 NR_JOB_UNKNOWN };
+	int64_t count[NR_JOB_STATUS_N + 1];
 	struct nr_job_rec *jobs = NULL;
 	struct nr_buf out = NR_BUF_INIT;
 	struct nr_diag d = { 0 };
@@ -145,16 +211,18 @@ void nr__serve_queue_page(struct nr__serve_req *q)
 
 	if (nr__serve_store(q) < 0)
 		return;
-	if ((r = nr_store_jobs_list(q->st, NR_JOB_UNKNOWN, &jobs, &n, &d)) < 0) {
+	if ((r = nr_store_jobs_count(q->st, count, &d)) < 0 ||
+	    (r = queue_jobs(q, &jobs, &n, &d)) < 0) {
 		fail_store(q, "queue", r, &d);
 		return;
 	}
 	nr_report_html_begin(&out, "netrig: queue", "jobs for the workers: running, queued, finished",
 			     nr__serve_nav);
 	id_len = short_len(jobs, n);
-	job_table(&out, "Running", "running", jobs, n, running, false, SIZE_MAX, id_len);
-	job_table(&out, "Queued", "queued", jobs, n, queued, false, SIZE_MAX, id_len);
-	job_table(&out, "Finished", "finished", jobs, n, finished, true, MAX_FINISHED_JOBS, id_len);
+	job_table(&out, "Running", "running", jobs, n, running, false, count[NR_JOB_RUNNING], id_len);
+	job_table(&out, "Queued", "queued", jobs, n, queued, false, count[NR_JOB_QUEUED], id_len);
+	job_table(&out, "Finished", "finished", jobs, n, finished, true,
+		  count[NR_JOB_DONE] + count[NR_JOB_FAILED] + count[NR_JOB_CANCELLED], id_len);
 	nr_report_html_end(&out);
 	nr__serve_page(q, &out);
 	nr_jobs_free(jobs, n);

@@ -451,9 +451,12 @@ int nr_store_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec *
 /* Record what was reported of a job to where it came from (its origin): "pending" or "final". */
 int nr_store_job_reported(struct nr_store *st, const char *id, const char *what, int64_t now_us,
 			  struct nr_diag *d);
-/* Jobs, oldest first; status NR_JOB_UNKNOWN: all. */
-int nr_store_jobs_list(struct nr_store *st, enum nr_job_status status, struct nr_job_rec **ret,
-		       size_t *ret_n, struct nr_diag *d);
+/* Jobs of a status (NR_JOB_UNKNOWN: any), the newest `limit` (0: all), oldest first. */
+int nr_store_jobs_list(struct nr_store *st, enum nr_job_status status, size_t limit,
+		       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+/* How many jobs the store has of each status: by_status[status], 1 to NR_JOB_STATUS_N. */
+int nr_store_jobs_count(struct nr_store *st, int64_t by_status[NR_JOB_STATUS_N + 1],
+			struct nr_diag *d);
 /*
  * Whether a job's repository form is one a worker may check out: repo a
  * URL or path that git cannot take for an option or a transport helper,

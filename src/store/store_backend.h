@@ -143,8 +143,11 @@ struct nr_store_ops {
 			      size_t *ret_n, struct nr_diag *d);
 	int (*job_reported)(struct nr_store *st, const char *id, const char *what, int64_t now_us,
 			    struct nr_diag *d);
+	/* the newest `limit` (0: all), oldest first */
 	int (*jobs_list)(struct nr_store *st, const char *status, const char *id_like,
-			 struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+			 size_t limit, struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+	int (*jobs_count)(struct nr_store *st, int64_t by_status[NR_JOB_STATUS_N + 1],
+			  struct nr_diag *d);
 	/* retention: as nr_store_prune (run_ids not empty) and nr_store_vacuum */
 	int (*prune)(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,
 		     struct nr_prune_stats *ret, struct nr_diag *d);

@@ -59,12 +59,18 @@ int nr_store_job_reported(struct nr_store *st, const char *id, const char *what,
 	RETURN_JOB_RETRIED(st, d, st->ops->job_reported(st, id, what, now_us, d));
 }
 
-int nr_store_jobs_list(struct nr_store *st, enum nr_job_status status, struct nr_job_rec **ret,
-		       size_t *ret_n, struct nr_diag *d)
+int nr_store_jobs_list(struct nr_store *st, enum nr_job_status status, size_t limit,
+		       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
 	const char *name = status ? nr_job_status_name(status) : NULL;
 
-	RETURN_JOB_RETRIED(st, d, st->ops->jobs_list(st, name, NULL, ret, ret_n, d));
+	RETURN_JOB_RETRIED(st, d, st->ops->jobs_list(st, name, NULL, limit, ret, ret_n, d));
+}
+
+int nr_store_jobs_count(struct nr_store *st, int64_t by_status[NR_JOB_STATUS_N + 1],
+			struct nr_diag *d)
+{
+	RETURN_JOB_RETRIED(st, d, st->ops->jobs_count(st, by_status, d));
 }
 
 int nr_store_job_get(struct nr_store *st, const char *selector, struct nr_job_rec *ret,
@@ -78,9 +84,9 @@ int nr_store_job_get(struct nr_store *st, const char *selector, struct nr_job_re
 	if (!selector || !*selector)
 		return nr_diagf(d, NR_EINVAL, "no job id given");
 	like = nr__store_like_prefix(selector);
-	r = st->ops->jobs_list(st, NULL, like, &v, &n, d);
+	r = st->ops->jobs_list(st, NULL, like, 2, &v, &n, d); /* 2: enough to see it ambiguous */
 	if (r < 0 && st->ops->reconnect && st->ops->reconnect(st, d))
-		r = st->ops->jobs_list(st, NULL, like, &v, &n, d);
+		r = st->ops->jobs_list(st, NULL, like, 2, &v, &n, d);
 	free(like);
 	if (r < 0)
 		return r;

@@ -812,6 +812,7 @@ const struct nr_store_ops nr__store_pg_ops = {
 	.job_reported = nr__pg_job_reported,
 	.jobs_to_report = nr__pg_jobs_to_report,
 	.jobs_list = nr__pg_jobs_list,
+	.jobs_count = nr__pg_jobs_count,
 	.prune = nr__pg_prune,
 	.vacuum = nr__pg_vacuum,
 	.run_claim = pg_run_claim,

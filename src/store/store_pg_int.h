@@ -169,7 +169,9 @@ int nr__pg_jobs_to_report(struct nr_store *st, size_t max, struct nr_job_rec **r
 int nr__pg_job_reported(struct nr_store *st, const char *id, const char *what, int64_t now_us,
 			struct nr_diag *d);
 int nr__pg_jobs_list(struct nr_store *st, const char *status, const char *id_like,
-		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+		     size_t limit, struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+int nr__pg_jobs_count(struct nr_store *st, int64_t by_status[NR_JOB_STATUS_N + 1],
+		      struct nr_diag *d);
 
 /* store_pg_prune.c */
 int nr__pg_prune(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,

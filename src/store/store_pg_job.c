@@ -162,8 +162,10 @@ int nr__pg_job_reported(struct nr_store *base, const char *id, const char *what,
 
 static const char SQL_JOBS_LIST[] =
 	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
-	" WHERE ($1::text IS NULL OR j.status = $1) AND ($2::text IS NULL OR j.id::text LIKE $2)"
-	" ORDER BY j.created_at, j.id";
+	" WHERE j.id IN (SELECT k.id FROM jobs k"
+	"  WHERE ($1::text IS NULL OR k.status = $1) AND ($2::text IS NULL OR k.id::text LIKE $2)"
+	"  ORDER BY k.created_at DESC, k.id DESC LIMIT $3)" /* the newest $3 (NULL: all) ... */
+	" ORDER BY j.created_at, j.id"; /* ... oldest first */
 
 static const char SQL_JOBS_TO_REPORT[] =
 	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
@@ -185,12 +187,16 @@ int nr__pg_jobs_to_report(struct nr_store *base, size_t max, struct nr_job_rec *
 }
 
 int nr__pg_jobs_list(struct nr_store *base, const char *status, const char *id_like,
-		     struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
+		     size_t limit, struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
 	struct nr__pg_params p = { 0 };
 
 	nr__pg_text(&p, status);
 	nr__pg_text(&p, id_like);
+	if (limit)
+		nr__pg_int(&p, (int64_t)limit);
+	else
+		nr__pg_text(&p, NULL); /* LIMIT NULL: all */
 	return read_jobs(base, SQL_JOBS_LIST, &p, ret, ret_n, d);
 }
 
@@ -212,5 +218,22 @@ static int read_jobs(struct nr_store *base, const char *sql, struct nr__pg_param
 	PQclear(res);
 	*ret = v;
 	*ret_n = (size_t)n;
+	return 0;
+}
+
+int nr__pg_jobs_count(struct nr_store *base, int64_t by_status[NR_JOB_STATUS_N + 1],
+		      struct nr_diag *d)
+{
+	struct nr__pg_params p = { 0 };
+	PGresult *res = NULL;
+	int r, i;
+
+	r = nr__pg_exec(NR__PG(base), "SELECT status, count(*) FROM jobs GROUP BY status", &p, &res, d);
+	if (r < 0)
+		return r;
+	memset(by_status, 0, (NR_JOB_STATUS_N + 1) * sizeof(*by_status));
+	for (i = 0; i < PQntuples(res); i++) /* one this netrig doesn't know: [0] */
+		by_status[nr_job_status_of(PQgetvalue(res, i, 0))] += nr__pg_col_i64(res, i, 1);
+	PQclear(res);
 	return 0;
 }

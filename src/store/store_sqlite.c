@@ -1659,6 +1659,7 @@ const struct nr_store_ops nr__store_sqlite_ops = {
 	.job_reported = nr__store_sqlite_job_reported,
 	.jobs_to_report = nr__store_sqlite_jobs_to_report,
 	.jobs_list = nr__store_sqlite_jobs_list,
+	.jobs_count = nr__store_sqlite_jobs_count,
 	.prune = nr__store_sqlite_prune,
 	.vacuum = nr__store_sqlite_vacuum,
 	.run_claim = sqlite_run_claim,

@@ -206,7 +206,10 @@ int nr__store_sqlite_jobs_to_report(struct nr_store *st, size_t max, struct nr_j
 int nr__store_sqlite_job_reported(struct nr_store *st, const char *id, const char *what,
 				  int64_t now_us, struct nr_diag *d);
 int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const char *id_like,
+			       size_t limit,
 			       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_jobs_count(struct nr_store *st, int64_t by_status[NR_JOB_STATUS_N + 1],
+				struct nr_diag *d);
 
 /* The ops of store_sqlite_prune.c (see store_backend.h). */
 int nr__store_sqlite_prune(struct nr_store *st, const struct nr_strvec *run_ids, bool outputs_only,

@@ -224,8 +224,10 @@ int nr__store_sqlite_job_reported(struct nr_store *st, const char *id, const cha
 
 static const char SQL_JOBS_LIST[] =
 	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
-	" WHERE (?1 IS NULL OR j.status = ?1) AND (?2 IS NULL OR uuid_str(j.id) LIKE ?2 ESCAPE '\\')"
-	" ORDER BY j.created_at, j.id";
+	" WHERE j.id IN (SELECT k.id FROM jobs k"
+	"  WHERE (?1 IS NULL OR k.status = ?1) AND (?2 IS NULL OR uuid_str(k.id) LIKE ?2 ESCAPE '\\')"
+	"  ORDER BY k.created_at DESC, k.id DESC LIMIT ?3)" /* the newest ?3 (-1: all) ... */
+	" ORDER BY j.created_at, j.id"; /* ... oldest first */
 static const char SQL_JOBS_TO_REPORT[] =
 	"SELECT " NR__STORE_JOB_COLUMNS " FROM jobs j"
 	" WHERE j.origin IS NOT NULL AND (j.reported IS NULL OR (j.reported = 'pending'"
@@ -249,7 +251,8 @@ int nr__store_sqlite_jobs_to_report(struct nr_store *st, size_t max, struct nr_j
 }
 
 int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const char *id_like,
-			       struct nr_job_rec **ret, size_t *ret_n, struct nr_diag *d)
+			       size_t limit, struct nr_job_rec **ret, size_t *ret_n,
+			       struct nr_diag *d)
 {
 	sqlite3_stmt *s = NULL;
 	int r;
@@ -258,6 +261,7 @@ int nr__store_sqlite_jobs_list(struct nr_store *st, const char *status, const ch
 		return r;
 	nr__sqlite_bind_text(s, 1, status);
 	nr__sqlite_bind_text(s, 2, id_like);
+	sqlite3_bind_int64(s, 3, limit ? (sqlite3_int64)limit : -1);
 	return read_jobs(st, s, ret, ret_n, d);
 }
 
@@ -282,6 +286,25 @@ static int read_jobs(struct nr_store *st, sqlite3_stmt *s, struct nr_job_rec **r
 		*ret = v;
 		*ret_n = n;
 	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int nr__store_sqlite_jobs_count(struct nr_store *st, int64_t by_status[NR_JOB_STATUS_N + 1],
+				struct nr_diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r = nr__store_sqlite_prepare(DB(st), "SELECT status, count(*) FROM jobs GROUP BY status",
+					     &s, d);
+
+	if (r < 0)
+		return r;
+	memset(by_status, 0, (NR_JOB_STATUS_N + 1) * sizeof(*by_status));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) /* one this netrig doesn't know: [0] */
+		by_status[nr_job_status_of((const char *)sqlite3_column_text(s, 0))] +=
+			sqlite3_column_int64(s, 1);
+	if (rc != SQLITE_DONE)
+		r = nr__store_sqlite_error(DB(st), d, "count jobs");
 	sqlite3_finalize(s);
 	return r;
 }

@@ -119,6 +119,38 @@ grep -q "&lt;img src=x onerror=alert(1)&gt;&quot;&apos;&amp;" index.html || fail
 grep -q "&lt;script&gt;alert(3)&lt;/script&gt;" queue.html || fail "the requester, escaped"
 grep -q "branch=$(enc "$EVIL_B")\"" evil-campaign.html || fail "the branch link, encoded"
 
+say "a queue with more finished jobs than the page shows: the latest, and how many there are"
+i=0
+while [ $i -lt 102 ]; do
+	"$NETRIG" job submit c.yaml --db "$S" -q --needs lab=never > j.out 2>&1 || fail "submit: $(cat j.out)"
+	"$NETRIG" job cancel "$(cat j.out)" --db "$S" > /dev/null 2>&1 || fail "cancel $(cat j.out)"
+	i=$((i + 1))
+done
+J_LAST=$(cat j.out)
+page /queue 200 queue2.html
+grep -q '<h2 id="finished">Finished (103)</h2>' queue2.html || fail "the finished jobs counted"
+grep -q '<h2 id="queued">Queued (1)</h2>' queue2.html || fail "the waiting job counted"
+grep -q 'The latest 100 of 103.' queue2.html || fail "the note of the finished not shown"
+grep -q "href=\"/jobs/$J_LAST\"" queue2.html || fail "the queue lacks the newest finished job"
+grep -q "href=\"/jobs/$J_DONE\"" queue2.html && fail "the queue shows the oldest of 103 finished jobs"
+grep -q "href=\"/jobs/$J_EVIL\"" queue2.html || fail "the queue lacks the waiting job"
+curl -sf "$U/metrics" > metrics.txt || fail "GET /metrics"
+expect_grep '^netrig_jobs\{status="cancelled"\} 102$' metrics.txt "cancelled jobs in /metrics"
+expect_grep '^netrig_jobs\{status="done"\} 1$' metrics.txt "done jobs in /metrics"
+expect_grep '^netrig_jobs\{status="queued"\} 1$' metrics.txt "queued jobs in /metrics"
+expect_grep '^netrig_jobs\{status="running"\} 0$' metrics.txt "no running job in /metrics"
+code=$(curl -s -o jobs.json -w '%{http_code}' "$U/api/v1/jobs?limit=2")
+expect_eq "$code" 200 "GET /api/v1/jobs?limit=2"
+python3 - "$J_LAST" <<'PY' || fail "the newest two jobs, oldest first"
+import json, sys
+j = json.load(open("jobs.json"))["jobs"]
+assert len(j) == 2 and j[1]["id"] == sys.argv[1], [x["id"] for x in j]
+PY
+curl -sf "$U/api/v1/jobs" | python3 -c 'import json,sys; n=len(json.load(sys.stdin)["jobs"]); assert n == 100, n' ||
+	fail "GET /api/v1/jobs: the default limit, 100"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/api/v1/jobs?limit=0")" 400 "limit=0"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$U/api/v1/jobs?limit=1001")" 400 "limit=1001"
+
 say "no element or attribute came from data, on any page"
 python3 - *.html <<'PY' || fail "markup from data on a page"
 import sys

@@ -132,11 +132,11 @@ NR_STORE_TEST(job_cancel_stops_a_queued_or_running_job_and_nothing_else)
 	/* the running job's worker finds its lease gone at its next renewal */
 	CHECK(nr_store_job_update(st, &j, "w", NULL) == -EBUSY);
 	CHECK_STR(claim(st, "w", "[]", t + 99999999, &got), "");
-	CHECK_OK(nr_store_jobs_list(st, NR_JOB_CANCELLED, &v, &n, NULL));
+	CHECK_OK(nr_store_jobs_list(st, NR_JOB_CANCELLED, 0, &v, &n, NULL));
 	CHECK_EQ(n, 2);
 	CHECK_EQ(v[1].finished_us, t + 5);
 	nr_jobs_free(v, n);
-	CHECK_OK(nr_store_jobs_list(st, NR_JOB_QUEUED, &v, &n, NULL));
+	CHECK_OK(nr_store_jobs_list(st, NR_JOB_QUEUED, 0, &v, &n, NULL));
 	CHECK_EQ(n, 0);
 	nr_jobs_free(v, n);
 	/* an id prefix: unique, ambiguous, none */
@@ -156,6 +156,54 @@ NR_STORE_TEST(job_cancel_stops_a_queued_or_running_job_and_nothing_else)
  */
 #define RACERS 4
 #define RACE_JOBS 40
+
+NR_STORE_TEST(jobs_list_takes_the_newest_and_jobs_count_counts_by_status)
+{
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "limit"));
+	char ids[5][NR_UUID_LEN + 1], name[8];
+	int64_t t = nr_wall_us(), by[NR_JOB_STATUS_N + 1];
+	struct nr_job_rec j = { 0 }, *v;
+	size_t n, i;
+
+	for (i = 0; i < 5; i++) { /* queued in the order 4 0 1 2 3 */
+		snprintf(name, sizeof(name), "j%zu", i);
+		add_job(st, name, "[]", i == 4 ? t - 10 : t + (int64_t)i, ids[i]);
+	}
+	CHECK_OK(nr_store_jobs_list(st, NR_JOB_UNKNOWN, 2, &v, &n, NULL));
+	CHECK_EQ(n, 2); /* the newest two, oldest first */
+	if (n == 2) {
+		CHECK_STR(v[0].id, ids[2]);
+		CHECK_STR(v[1].id, ids[3]);
+	}
+	nr_jobs_free(v, n);
+	CHECK_OK(nr_store_jobs_list(st, NR_JOB_UNKNOWN, 0, &v, &n, NULL));
+	CHECK_EQ(n, 5);
+	if (n == 5) {
+		CHECK_STR(v[0].id, ids[4]);
+		CHECK_STR(v[4].id, ids[3]);
+	}
+	nr_jobs_free(v, n);
+	/* the oldest is claimed: 4 runs, 0 to 3 wait */
+	CHECK_STR(claim(st, "w", "[]", t, &j), "j4");
+	CHECK_OK(nr_store_jobs_list(st, NR_JOB_QUEUED, 3, &v, &n, NULL));
+	CHECK_EQ(n, 3);
+	if (n == 3)
+		CHECK_STR(v[0].id, ids[1]);
+	nr_jobs_free(v, n);
+	CHECK_OK(nr_store_jobs_list(st, NR_JOB_RUNNING, 3, &v, &n, NULL));
+	CHECK_EQ(n, 1);
+	nr_jobs_free(v, n);
+	CHECK_OK(nr_store_job_cancel(st, ids[0], "me", t + 5, NULL));
+	CHECK_OK(nr_store_jobs_count(st, by, NULL));
+	CHECK_EQ(by[NR_JOB_QUEUED], 3);
+	CHECK_EQ(by[NR_JOB_RUNNING], 1);
+	CHECK_EQ(by[NR_JOB_CANCELLED], 1);
+	CHECK_EQ(by[NR_JOB_DONE], 0);
+	CHECK_EQ(by[NR_JOB_FAILED], 0);
+	CHECK_EQ(by[NR_JOB_UNKNOWN], 0);
+	nr_job_rec_release(&j);
+	nr_store_close(st);
+}
 
 static void racer(const char *db, int i)
 {

@@ -170,7 +170,7 @@ NR_TEST(store_migrates_version_9_ids_to_blobs_keeping_every_row_and_reference)
 	CHECK_STR(evs[0].run_id, run);
 	CHECK_STR(evs[0].case_id, case3);
 	nr_events_free(evs, n);
-	CHECK_OK(nr_store_jobs_list(st, NR_JOB_DONE, &jobs, &n, NULL));
+	CHECK_OK(nr_store_jobs_list(st, NR_JOB_DONE, 0, &jobs, &n, NULL));
 	CHECK_EQ(n, 1);
 	CHECK_STR(jobs[0].run_id, job_run);
 	nr_jobs_free(jobs, n);
