@@ -977,22 +977,49 @@ static void bind_arg(sqlite3_stmt *s, int i, const char *arg, enum arg_kind kind
 }
 
 /*
- * Run a query with one parameter of that kind (NULL: none) and read each
- * row with read_row into a growing array of `elem`-byte records.
+ * The values of a statement's parameters, bound in order: each takes the
+ * next number (?1, ?2 ...), an id prefix two (its range's ends). Every
+ * value of a read goes in this way, none into the statement's text.
  */
-static int list_rows(sqlite3 *db, const char *sql, const char *arg, enum arg_kind kind, size_t elem,
-		     int (*read_row)(sqlite3_stmt *s, void *rec, struct nr_diag *d),
-		     void (*release)(void *rec), void **ret, size_t *ret_n, struct nr_diag *d)
+#define SQL_ARGS_MAX 8
+struct sql_args {
+	int n;
+	const char *v[SQL_ARGS_MAX];
+	enum arg_kind kind[SQL_ARGS_MAX];
+	int next; /* the number the next value takes */
+};
+
+/* Add a value; the number of its parameter, to write into the statement as ?N. */
+static int sql_arg(struct sql_args *a, const char *v, enum arg_kind kind)
+{
+	int at = a->next ? a->next : 1;
+
+	if (a->n == SQL_ARGS_MAX)
+		abort(); /* a statement of this file with too many: a bug, caught by every test */
+	a->v[a->n] = v;
+	a->kind[a->n] = kind;
+	a->n++;
+	a->next = at + (kind == ARG_ID_PREFIX ? 2 : 1);
+	return at;
+}
+
+/*
+ * Run a query with those parameters (NULL: none) and read each row with
+ * read_row into a growing array of `elem`-byte records.
+ */
+static int list_rows_args(sqlite3 *db, const char *sql, const struct sql_args *a, size_t elem,
+			  int (*read_row)(sqlite3_stmt *s, void *rec, struct nr_diag *d),
+			  void (*release)(void *rec), void **ret, size_t *ret_n, struct nr_diag *d)
 {
 	char *v = NULL;
 	size_t n = 0, cap = 0, i;
 	sqlite3_stmt *s;
-	int r = nr__store_sqlite_prepare(db, sql, &s, d), rc;
+	int r = nr__store_sqlite_prepare(db, sql, &s, d), rc, k, at;
 
 	if (r < 0)
 		return r;
-	if (arg)
-		bind_arg(s, 1, arg, kind);
+	for (k = 0, at = 1; a && k < a->n; at += a->kind[k] == ARG_ID_PREFIX ? 2 : 1, k++)
+		bind_arg(s, at, a->v[k], a->kind[k]);
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n + 1 > cap) {
 			cap = cap ? 2 * cap : 8;
@@ -1014,6 +1041,18 @@ static int list_rows(sqlite3 *db, const char *sql, const char *arg, enum arg_kin
 	*ret = v;
 	*ret_n = n;
 	return 0;
+}
+
+/* list_rows_args with one parameter of that kind (NULL: none). */
+static int list_rows(sqlite3 *db, const char *sql, const char *arg, enum arg_kind kind, size_t elem,
+		     int (*read_row)(sqlite3_stmt *s, void *rec, struct nr_diag *d),
+		     void (*release)(void *rec), void **ret, size_t *ret_n, struct nr_diag *d)
+{
+	struct sql_args a = { 0 };
+
+	if (arg)
+		sql_arg(&a, arg, kind);
+	return list_rows_args(db, sql, &a, elem, read_row, release, ret, ret_n, d);
 }
 
 static void read_run(sqlite3_stmt *s, struct nr_run_rec *r)
@@ -1136,45 +1175,44 @@ static int sqlite_runs_find(struct nr_store *st, const struct nr_run_filter *f,
 			    struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
 	struct nr_buf sql = NR_BUF_INIT;
+	struct sql_args a = { 0 };
 	const char *eq = f->label ? strchr(f->label, '=') : NULL;
-	char *part;
+	char *key = NULL;
 	int r;
 
 	/*
 	 * The runs chosen by id first, the columns (their counts of cases,
 	 * their neighbours for short ids) then only for those: computed
-	 * before the sort, they would cost every run of the store. Every
-	 * value quoted by %Q: a statement made per call, read once.
+	 * before the sort, they would cost every run of the store.
 	 */
 	nr_buf_adds(&sql, "SELECT " NR__STORE_RUN_COLUMNS);
 	nr_buf_adds(&sql, f->latest_per_campaign
 				  ? ", (SELECT count(*) FROM runs x WHERE x.campaign = r.campaign)"
 				  : ", 0");
 	nr_buf_adds(&sql, " FROM runs r WHERE r.id IN (SELECT r.id FROM runs r WHERE true");
-#define AND(...)                                   \
-	do {                                        \
-		part = sqlite3_mprintf(__VA_ARGS__); \
-		nr_buf_adds(&sql, part);             \
-		sqlite3_free(part);                  \
-	} while (0)
 	if (f->campaign)
-		AND(" AND r.campaign = %Q", f->campaign);
+		nr_buf_addf(&sql, " AND r.campaign = ?%d", sql_arg(&a, f->campaign, ARG_TEXT));
 	if (f->branch)
-		AND(" AND r.branch = %Q", f->branch);
-	if (f->commit)
-		AND(" AND substr(r.commit_sha, 1, %d) = %Q", (int)strlen(f->commit), f->commit);
-	if (f->label && !eq)
+		nr_buf_addf(&sql, " AND r.branch = ?%d", sql_arg(&a, f->branch, ARG_TEXT));
+	if (f->commit) {
+		int k = sql_arg(&a, f->commit, ARG_TEXT);
+
+		nr_buf_addf(&sql, " AND substr(r.commit_sha, 1, length(?%d)) = ?%d", k, k);
+	}
+	if (f->label && !eq) {
 		nr_buf_adds(&sql, " AND false");
-	else if (f->label) /* json_each: any key, quotes and dots included; a string value only */
-		AND(" AND EXISTS (SELECT 1 FROM json_each(r.labels) j WHERE j.key = %.*Q"
-		    " AND j.type = 'text' AND j.value = %Q)",
-		    (int)(eq - f->label), f->label, eq + 1);
+	} else if (f->label) { /* json_each: any key, quotes and dots included; a string value only */
+		key = nr_xstrndup(f->label, (size_t)(eq - f->label));
+		nr_buf_addf(&sql, " AND EXISTS (SELECT 1 FROM json_each(r.labels) j WHERE j.key = ?%d",
+			    sql_arg(&a, key, ARG_TEXT));
+		nr_buf_addf(&sql, " AND j.type = 'text' AND j.value = ?%d)",
+			    sql_arg(&a, eq + 1, ARG_TEXT));
+	}
 	if (f->since_us)
-		AND(" AND r.started_at >= %lld", (long long)f->since_us);
+		nr_buf_addf(&sql, " AND r.started_at >= %lld", (long long)f->since_us);
 	if (f->user)
-		AND(" AND EXISTS (SELECT 1 FROM uploads u WHERE u.run_id = r.id AND u.user_name = %Q)",
-		    f->user);
-#undef AND
+		nr_buf_addf(&sql, " AND EXISTS (SELECT 1 FROM uploads u WHERE u.run_id = r.id"
+				  " AND u.user_name = ?%d)", sql_arg(&a, f->user, ARG_TEXT));
 	if (f->latest_per_campaign) /* none newer of its campaign: runs_campaign answers it */
 		nr_buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.campaign = r.campaign"
 				  " AND x.started_at >= r.started_at" /* a range of the index, */
@@ -1182,9 +1220,10 @@ static int sqlite_runs_find(struct nr_store *st, const struct nr_run_filter *f,
 	nr_buf_addf(&sql, " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld)"
 			  " ORDER BY r.started_at DESC, r.id DESC",
 		    f->limit ? (long long)f->limit : -1LL);
-	r = list_rows(DB(st), sql.buf, NULL, ARG_TEXT, sizeof(**ret), read_run_found, release_run,
-		      (void **)ret, ret_n, d);
+	r = list_rows_args(DB(st), sql.buf, &a, sizeof(**ret), read_run_found, release_run,
+			   (void **)ret, ret_n, d);
 	nr_buf_release(&sql);
+	free(key);
 	return r;
 }
 
@@ -1403,57 +1442,52 @@ static int sqlite_samples_history(struct nr_store *st, const char *campaign, int
 static int sqlite_runs_select(struct nr_store *st, const char *selector, const char *campaign,
 			      size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d)
 {
-	enum arg_kind kind = ARG_TEXT;
-	const char *arg = NULL;
-	char *where, *sql, *value = NULL;
-	int r;
+	struct nr_buf sql = NR_BUF_INIT;
+	struct sql_args a = { 0 };
+	char *value = NULL, *key = NULL;
+	int r, k, v;
 
+	nr_buf_adds(&sql, "SELECT " NR__STORE_RUN_COLUMNS " FROM runs r WHERE ");
 	if (!selector || !strcmp(selector, "latest")) {
-		where = sqlite3_mprintf("true");
+		nr_buf_adds(&sql, "true");
 	} else if (!strncmp(selector, "branch:", 7)) {
-		where = sqlite3_mprintf("r.branch = ? AND r.status <> 'running'");
-		arg = selector + 7;
+		nr_buf_addf(&sql, "r.branch = ?%d AND r.status <> 'running'",
+			    sql_arg(&a, selector + 7, ARG_TEXT));
 	} else if (!strncmp(selector, "commit:", 7)) {
 		value = nr__store_like_prefix(selector + 7);
-		where = sqlite3_mprintf("r.commit_sha LIKE ? ESCAPE '\\' AND r.status <> 'running'");
-		arg = value;
+		nr_buf_addf(&sql, "r.commit_sha LIKE ?%d ESCAPE '\\' AND r.status <> 'running'",
+			    sql_arg(&a, value, ARG_TEXT));
 	} else if (!strncmp(selector, "label:", 6) && strchr(selector + 6, '=')) {
 		const char *eq = strchr(selector + 6, '=');
-		char *key = nr_xstrndup(selector + 6, (size_t)(eq - selector - 6));
 
-		/* the label's key goes in as a JSON path; quote it for SQL and JSON.
+		key = nr_xstrndup(selector + 6, (size_t)(eq - selector - 6));
+		k = sql_arg(&a, key, ARG_TEXT);
+		v = sql_arg(&a, eq + 1, ARG_TEXT);
+		/* the label's key goes in as a JSON path, quoted for JSON.
 		 * The run's own labels, or those of a host (os, env, NIC ...) one of
 		 * its cases ran on: with hosts as a matrix axis a campaign names
 		 * every environment, a run may have used one */
-		where = sqlite3_mprintf("(json_extract(r.labels, '$.\"' || %Q || '\"') = ?1"
-					" OR EXISTS (SELECT 1 FROM cases c, json_each(c.hosts) j"
-					"  JOIN hosts h ON h.run_id = r.id AND h.name = j.value"
-					"  WHERE c.run_id = r.id AND c.hosts IS NOT NULL"
-					"  AND json_extract(h.labels, '$.\"' || %Q || '\"') = ?1))"
-					" AND r.status <> 'running'", key, key);
-		free(key);
-		arg = eq + 1;
+		nr_buf_addf(&sql, "(json_extract(r.labels, '$.\"' || ?%d || '\"') = ?%d"
+				  " OR EXISTS (SELECT 1 FROM cases c, json_each(c.hosts) j"
+				  "  JOIN hosts h ON h.run_id = r.id AND h.name = j.value"
+				  "  WHERE c.run_id = r.id AND c.hosts IS NOT NULL"
+				  "  AND json_extract(h.labels, '$.\"' || ?%d || '\"') = ?%d))"
+				  " AND r.status <> 'running'", k, v, k, v);
 	} else {
-		where = sqlite3_mprintf("r.id BETWEEN ?1 AND ?2");
-		arg = selector;
-		kind = ARG_ID_PREFIX;
+		k = sql_arg(&a, selector, ARG_ID_PREFIX);
+		nr_buf_addf(&sql, "r.id BETWEEN ?%d AND ?%d", k, k + 1);
 		if (!limit || limit > 2)
 			limit = 2; /* enough to see that a prefix is ambiguous */
 	}
-	if (campaign) {
-		char *w2 = sqlite3_mprintf("%s AND r.campaign = %Q", where, campaign);
-
-		sqlite3_free(where);
-		where = w2;
-	}
-	sql = sqlite3_mprintf("SELECT " NR__STORE_RUN_COLUMNS " FROM runs r WHERE %s"
-			      " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld",
-			      where, limit ? (long long)limit : -1LL);
-	r = list_rows(DB(st), sql, arg, kind, sizeof(**ret), read_run_row, release_run, (void **)ret,
-		      ret_n, d);
-	sqlite3_free(sql);
-	sqlite3_free(where);
+	if (campaign)
+		nr_buf_addf(&sql, " AND r.campaign = ?%d", sql_arg(&a, campaign, ARG_TEXT));
+	nr_buf_addf(&sql, " ORDER BY r.started_at DESC, r.id DESC LIMIT %lld",
+		    limit ? (long long)limit : -1LL);
+	r = list_rows_args(DB(st), sql.buf, &a, sizeof(**ret), read_run_row, release_run,
+			   (void **)ret, ret_n, d);
+	nr_buf_release(&sql);
 	free(value);
+	free(key);
 	return r < 0 ? r : nr__store_runs_selected(selector, campaign, ret, ret_n, d);
 }
 

@@ -144,6 +144,14 @@ NR_STORE_TEST(store_runs_find_filters_in_the_store)
 	CHECK_EQ(find(st, &f, m, 7, got), 1);
 	CHECK_EQ(got[0], 1);
 
+	/* values are values: SQL in them finds nothing and breaks nothing */
+	f = (struct nr_run_filter){ .campaign = "a' OR '1'='1" };
+	CHECK_EQ(find(st, &f, m, 7, got), 0);
+	f = (struct nr_run_filter){ .label = "os') OR 1=1 --=deb" };
+	CHECK_EQ(find(st, &f, m, 7, got), 0);
+	f = (struct nr_run_filter){ .user = "x' OR 'a'='a", .commit = "%" };
+	CHECK_EQ(find(st, &f, m, 7, got), 0);
+
 	f = (struct nr_run_filter){ .since_us = t + 5 };
 	CHECK_EQ(find(st, &f, m, 7, got), 3);
 	CHECK_EQ(got[2], 4);
