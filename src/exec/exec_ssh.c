@@ -360,6 +360,13 @@ static void command_argv(const struct nr_target *t, const struct ssh_cmd *c, str
 	nr_strvec_push_owned(ret, nr_buf_detach(&cmd, NULL));
 }
 
+void nr__ssh_argv(const struct nr_target *t, char *const *argv, struct nr_strvec *ret)
+{
+	struct ssh_cmd c = { .argv = argv };
+
+	command_argv(t, &c, ret);
+}
+
 static int ssh_run(const struct nr_target *t, char *const *argv, const char *stdin_path,
 		   int64_t timeout_us, size_t limit, int *ret_code, struct nr_buf *out,
 		   struct nr_buf *err, struct nr_diag *d)
@@ -787,21 +794,6 @@ static void ssh_connect(struct nr_target *t)
 		t->master_up = true;
 }
 
-/* Add a sentence to what t has to tell. */
-static void note_add(struct nr_target *t, char *text)
-{
-	char *both;
-
-	if (!t->note) {
-		t->note = text;
-		return;
-	}
-	both = nr_xasprintf("%s; %s", t->note, text);
-	free(t->note);
-	free(text);
-	t->note = both;
-}
-
 static int ssh_open(struct nr_target *t, struct nr_diag *d)
 {
 	ssh_connect(t);
@@ -811,7 +803,7 @@ static int ssh_open(struct nr_target *t, struct nr_diag *d)
 		return NR_EEXEC;
 	t->state_open = true;
 	if (!t->state.cgroup)
-		note_add(t, nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
+		nr__target_note(t, nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
 					 "process group there are not ended with their case",
 					 t->name, t->state.no_cgroup ? t->state.no_cgroup : "?"));
 	/*
@@ -824,13 +816,15 @@ static int ssh_open(struct nr_target *t, struct nr_diag *d)
 	 * copied here: a copy is an event of its own kind (ssh_agent's note).
 	 */
 	if (!t->agent_path && t->agent_error)
-		note_add(t, nr_xasprintf("roles on %s run under the sh wrapper, not the agent's: %s", t->name,
+		nr__target_note(t, nr_xasprintf("roles on %s run under the sh wrapper, not the agent's: %s", t->name,
 					 t->agent_error));
 	return 0;
 }
 
 static void ssh_close(struct nr_target *t)
 {
+	/* its roles end there at once; then the state script finds nothing of them */
+	nr__session_close(t);
 	if (t->state_open) {
 		/* the far side first, while the shared connection is there */
 		state_close(t, &t->state, NULL);
@@ -918,6 +912,13 @@ static int ssh_start(struct nr_target *t, const struct nr_job *job, struct nr_pr
 	if (r < 0)
 		return r;
 	cmd.slot = slot_take(&t->state, job->name);
+	if (t->agent_path && nr__session_ready(t)) {
+		/* the host's agent session carries it: no ssh session of its own */
+		r = nr__session_start(t, job, t->state.dir, cmd.slot, ret, d);
+		if (r < 0)
+			slot_give_back(&t->state, job->name);
+		return r;
+	}
 	command_argv(t, &cmd, &remote);
 	spec.argv = remote.v;
 	r = nr_proc_start(&spec, ret, d);
@@ -935,6 +936,10 @@ static int ssh_stop(struct nr_target *t, const struct nr_job *job, const struct 
 
 	if (!t->state_open)
 		return 0;
+	if (nr__session_stop(t, job, p)) {
+		slot_give_back(&t->state, job->name);
+		return 0;
+	}
 	/* a job whose ssh client ended cleaned up after itself (unless ssh itself failed) */
 	if (p->exited && nr_proc_exit_code(p) != 255) {
 		slot_give_back(&t->state, job->name);

@@ -179,7 +179,16 @@ for c in $(cat /proc/$wrapper/task/*/children); do
 done
 # the agent's wrapper (netrig-agent wrap) is its own watcher
 tr '\0' ' ' < /proc/$wrapper/cmdline | grep -q "^[^ ]*netrig-agent-[0-9a-f]* wrap " && kill -9 $wrapper
+# in the agent session the pidfile names the role's keeper (a fork of the
+# session, its own watcher): it and the session, which would end the role,
+# stopped first (so that neither sees the session end), killed after netrig
+serve=""
+if tr '\0' ' ' < /proc/$wrapper/cmdline | grep -q "^[^ ]*netrig-agent-[0-9a-f]* session"; then
+	serve=$(cut -d' ' -f4 /proc/$wrapper/stat)
+	kill -STOP "$serve" $wrapper
+fi
 kill -9 $(guard_of $pid) $pid
+[ -n "$serve" ] && kill -9 "$serve" $wrapper
 wait $pid 2> /dev/null
 sleep 1
 left=$(count)
