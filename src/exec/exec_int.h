@@ -49,6 +49,15 @@ struct nr_job;
 struct nr_proc;
 /* Add a sentence (text, taken) to what t has to tell (exec_target.c). */
 void nr__target_note(struct nr_target *t, char *text);
+/*
+ * ssh's control directories (exec_ssh_dir.c): a new private one (mode
+ * 0700, /tmp/netrig-ssh.XXXXXX) marked with mark_text and watched by the
+ * guard, into *ret (the caller's); removed (and the string freed; NULL:
+ * nothing); those of mark_text a killed controller left, removed (how many).
+ */
+int nr__ssh_control_dir_new(const char *mark_text, char **ret, struct nr_diag *d);
+void nr__ssh_control_dir_remove(char *dir);
+int nr__ssh_control_dir_sweep(const char *mark_text);
 /* The ssh client's argv that runs argv on the ssh target t (exec_ssh.c). */
 void nr__ssh_argv(const struct nr_target *t, char *const *argv, struct nr_strvec *ret);
 

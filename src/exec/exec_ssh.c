@@ -16,7 +16,11 @@
  * netrig needed, at the cost of a shell's exec and its parsing of the
  * script, a watcher fork and (with a cgroup) a subshell per role: on the
  * 2-CPU VMs of issue 14's benchmark one fork and exec costs about 2 ms.
- * The state, kill and close scripts stay sh under both.
+ * The state, kill and close scripts stay sh under both. Where the agent
+ * is there, the run's roles on the host do not even take an ssh session
+ * each: they go through the host's agent session (exec_session.c), with
+ * the agent's wrapper's contract; this per-role path is its fallback
+ * (NETRIG_SSH_SESSION=off, a session that cannot start, no agent).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -679,90 +683,6 @@ static int master_start(const struct nr_target *t, const struct nr_cgroup *cg, i
 	return r;
 }
 
-/* The file in a control directory naming the run it serves. */
-#define CONTROL_MARK "run"
-
-/*
- * A private directory (mode 0700, /tmp/netrig-ssh.XXXXXX) for a shared
- * connection's socket, marked with the run's id and the host's name, and
- * watched by the guard, which removes it if we die. *ret is the caller's.
- */
-static int control_dir_new(const char *mark_text, char **ret, struct nr_diag *d)
-{
-	char tmpl[] = "/tmp/netrig-ssh.XXXXXX";
-	char *mark;
-	FILE *f;
-
-	/* mode 0700: nobody else can use our connections */
-	if (!mkdtemp(tmpl))
-		return nr_diagf(d, -errno, "control directory: %s", strerror(errno));
-	mark = nr_xasprintf("%s/" CONTROL_MARK, tmpl);
-	f = fopen(mark, "wxe");
-	if (f) {
-		fprintf(f, "%s\n", mark_text);
-		fclose(f);
-	}
-	free(mark);
-	nr_exec_guard_dir(tmpl, true);
-	*ret = nr_xstrdup(tmpl);
-	return 0;
-}
-
-/* Remove it (the socket is gone after "-O exit") and free the string. NULL: nothing. */
-static void control_dir_remove(char *dir)
-{
-	if (!dir)
-		return;
-	nr__exec_remove_dir(dir);
-	nr_exec_guard_dir(dir, false);
-	free(dir);
-}
-
-/*
- * Remove the control directories a killed controller of this run left
- * for this host (ours by uid, real directories, marked with mark_text).
- * How many.
- */
-static int control_dir_sweep(const char *mark_text)
-{
-	DIR *tmp = opendir("/tmp");
-	struct dirent *de;
-	int n = 0;
-
-	if (!tmp)
-		return 0;
-	while ((de = readdir(tmp)) != NULL) {
-		char path[PATH_MAX], mark[128];
-		struct stat st;
-		ssize_t got;
-		int fd;
-
-		if (!nr_starts_with(de->d_name, "netrig-ssh."))
-			continue;
-		snprintf(path, sizeof(path), "/tmp/%s", de->d_name);
-		/* ours, a real directory (lstat: a planted link is not followed) */
-		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-			continue;
-		snprintf(path, sizeof(path), "/tmp/%s/" CONTROL_MARK, de->d_name);
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		got = read(fd, mark, sizeof(mark) - 1);
-		close(fd);
-		if (got <= 0)
-			continue;
-		mark[got] = '\0';
-		mark[strcspn(mark, "\n")] = '\0';
-		if (strcmp(mark, mark_text) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/tmp/%s", de->d_name);
-		nr__exec_remove_dir(path);
-		n++;
-	}
-	closedir(tmp);
-	return n;
-}
-
 /* ---- the target ---- */
 
 static void ssh_connect(struct nr_target *t)
@@ -771,8 +691,8 @@ static void ssh_connect(struct nr_target *t)
 		char *mark = nr_xasprintf("%s %s", t->run_id ? t->run_id : "-", t->name);
 
 		/* a killed controller of this run may have left its own */
-		control_dir_sweep(mark);
-		if (control_dir_new(mark, &t->control_dir, NULL) == 0)
+		nr__ssh_control_dir_sweep(mark);
+		if (nr__ssh_control_dir_new(mark, &t->control_dir, NULL) == 0)
 			/* "c": sockets need < 108 bytes */
 			t->control_path = nr_xasprintf("%s/c", t->control_dir);
 		free(mark);
@@ -845,7 +765,7 @@ static void ssh_close(struct nr_target *t)
 	t->agent_path = NULL;
 	free(t->agent_error);
 	t->agent_error = NULL;
-	control_dir_remove(t->control_dir);
+	nr__ssh_control_dir_remove(t->control_dir);
 	t->control_dir = NULL;
 }
 

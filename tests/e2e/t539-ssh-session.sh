@@ -14,7 +14,11 @@
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 command -v ip > /dev/null || skip "needs iproute2"
 [ -x /usr/sbin/sshd ] || skip "needs openssh-server"
-[ -x "${NETRIG_AGENT:-$top/netrig-agent}" ] || fail "no netrig-agent: run make"
+agent=${NETRIG_AGENT:-$top/netrig-agent}
+[ -x "$agent" ] || fail "no $agent: run make"
+# also for another build (NETRIG_BIN=build/asan/netrig has no agent beside it)
+NETRIG_AGENT=$agent
+export NETRIG_AGENT
 lab=t539-$$
 ssh_lab $lab 10.94.0.0/16
 E="t539s$$"
