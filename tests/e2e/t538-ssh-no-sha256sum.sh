@@ -58,4 +58,21 @@ expect_grep "^agent passed" cases3.out "the {netrig} role"
 expect_eq "$(grep -cE "netrig-agent-[0-9a-f]{16} wrap - " ssh.log)" 2 "both roles under the agent's wrapper"
 expect_no_grep "netrig-agent-[0-9a-f]{16} session" ssh.log "an agent session though switched off"
 expect_no_grep "shift 5; " ssh.log "a role ran under the sh wrapper"
+say "an agent session that cannot start: roles take a session each, and the run says why"
+# ssh that refuses the session's command only (a server that allows one command, say)
+cat > nosession-ssh <<EOF2
+#!/bin/sh
+case "\$*" in *netrig-agent-*" session"*) printf '%s\\n' "\$*" >> "\$FAKE_SSH_LOG"; echo "refused: no session here" >&2; exit 255 ;; esac
+exec "$top/tests/helpers/fake-ssh" "\$@"
+EOF2
+chmod +x nosession-ssh
+: > ssh.log
+NETRIG_SSH="$tmp/nosession-ssh" expect_exit 1 "$NETRIG" run c.yaml --db c4.db
+sql c4.db "SELECT test || ' ' || status || ' ' || coalesce(error, '') FROM cases ORDER BY ordinal" > cases4.out
+expect_grep "^plain failed .*exit 4" cases4.out "the plain role without the session"
+expect_grep "^agent passed" cases4.out "the {netrig} role without the session"
+expect_eq "$(grep -cE "netrig-agent-[0-9a-f]{16} wrap - " ssh.log)" 2 "both roles under the agent's wrapper"
+expect_eq "$(grep -cE "netrig-agent-[0-9a-f]{16} session" ssh.log)" 1 "the session tried once, not per role"
+sql c4.db "SELECT message FROM events" > events4.out
+expect_grep "roles on far take an ssh session each: the agent session could not start: .*refused: no session here" events4.out "the run names why"
 done_ok
