@@ -8,7 +8,8 @@
 # netns: the same inside a namespace (setns per command) vs `ip netns exec`
 # ssh:   sshd in namespace B, netrig running in namespace A (the controller
 #        inside a namespace, as for any multi-host test) over ssh with
-#        connection sharing, vs a loop of `ssh -o ControlPath=... B true`
+#        connection sharing (its roles through the agent session, one per
+#        host; NETRIG_SSH_SESSION=off for an ssh session per role), vs a loop of `ssh -o ControlPath=... B true`
 #        (the issue's yardstick; the far side's bash runs `true` as a
 #        builtin, no program at all) and, as "ssh-bin", of `... B
 #        /bin/true` (bash execs the program netrig's case runs: the same

@@ -305,6 +305,13 @@ struct nr_target {
 	char *agent_error;       /* ssh: why the last try to have it there failed, or NULL */
 	int64_t agent_copy_us;   /* ssh: what copying it took in this session (0: it was there) */
 	size_t agent_bytes;      /* ssh: its size, when copied */
+	/* ssh: the agent session (exec_session.c), where the agent is there */
+	struct nr_proc session;  /* its mux here, when session_up */
+	bool session_up;
+	bool session_off;        /* not tried again until closed: it could not start, or is switched off */
+	char *session_sock;      /* the mux's socket, in control_dir */
+	char *session_agent;     /* this machine's agent, which runs the mux and the relays */
+	struct nr_strvec session_jobs; /* jobs started through it and not stopped yet */
 };
 
 /* The agent on this machine, to copy to other hosts (exec_agent.c). */
@@ -349,6 +356,26 @@ struct nr_wrap_spec {
  */
 int nr_exec_wrap(const struct nr_wrap_spec *spec, int *ret_status, struct nr_diag *d);
 
+/*
+ * The agent session (exec_session.c): its far side, `netrig-agent
+ * session` (exec_serve.c), serving roles over its standard input and
+ * output until their end; 0, or -errno when its loop failed.
+ */
+int nr_exec_serve(struct nr_diag *d);
+/*
+ * Its near side (exec_relay.c): `netrig-agent mux SOCK SSH...` holds the
+ * session (SSH runs its far side) for the relays that connect to SOCK;
+ * its exit status (0: closed by netrig; else the session was lost), or a
+ * negative error with d when it could not start.
+ */
+int nr_exec_mux(const char *sock, char *const *ssh_argv, struct nr_diag *d);
+/*
+ * `netrig-agent relay SOCK HOST FIELDS...`: one role through the mux at
+ * SOCK, as a process of its own; the role's exit status (255, said on
+ * stderr naming HOST, when the session is gone).
+ */
+int nr_exec_relay(const char *sock, const char *host, char *const *fields);
+
 static inline void nr_target_connect(struct nr_target *t)
 {
 	if (t->ops->connect)
@@ -390,8 +417,11 @@ static inline int nr_target_reach(const struct nr_target *t, int64_t timeout_us,
  * malloc'ed, or NULL (the login's directory).
  */
 char *nr_target_workdir(const struct nr_target *t, const char *test_wd, bool *ret_make);
-/* The pid of a process the target keeps (the shared connection), or 0. */
-pid_t nr_target_keep_pid(const struct nr_target *t);
+/*
+ * The pids of the processes the target keeps between jobs (the shared
+ * connection, the agent session's mux) into out[0..max): how many.
+ */
+size_t nr_target_keep_pids(const struct nr_target *t, pid_t *out, size_t max);
 /*
  * Copy the file or tree `from` (on this machine) into directory `to` on
  * the target, under its own name, as a tar stream unpacked there by `tar

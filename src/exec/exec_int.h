@@ -38,7 +38,45 @@ int nr__cgroup_dir_from(char *mountinfo, char *proc_cgroup, char **ret, struct n
 /* Empty the directory `path` (files only, no recursion) and remove it. */
 void nr__exec_remove_dir(const char *path);
 
+/* mkdir -p dir (mode 0755): 0, or -errno (exec_wrap.c). */
+int nr__exec_mkdir_p(const char *dir);
+/* A wait status as a shell reports it: the exit code, 128 + N after signal N. */
+int nr__exec_shell_status(int ws);
+
 struct nr_target;
+struct nr_strvec;
+struct nr_job;
+struct nr_proc;
+/* Add a sentence (text, taken) to what t has to tell (exec_target.c). */
+void nr__target_note(struct nr_target *t, char *text);
+/*
+ * ssh's control directories (exec_ssh_dir.c): a new private one (mode
+ * 0700, /tmp/netrig-ssh.XXXXXX) marked with mark_text and watched by the
+ * guard, into *ret (the caller's); removed (and the string freed; NULL:
+ * nothing); those of mark_text a killed controller left, removed (how many).
+ */
+int nr__ssh_control_dir_new(const char *mark_text, char **ret, struct nr_diag *d);
+void nr__ssh_control_dir_remove(char *dir);
+int nr__ssh_control_dir_sweep(const char *mark_text);
+/* The ssh client's argv that runs argv on the ssh target t (exec_ssh.c). */
+void nr__ssh_argv(const struct nr_target *t, char *const *argv, struct nr_strvec *ret);
+
+/*
+ * The agent session on an ssh target (exec_session.c). ready: it is up
+ * (started now if need be: the agent is there, the session is not
+ * switched off, and starting it has not failed in this opening of t).
+ * start: the job through it, as a relay in *ret; `slot` its cgroup there.
+ * stop: end a job started through it (SIGTERM to its relay, which ends it
+ * there and exits once it has ended); false when the job was not started
+ * through it, or the session could not end it (gone): the caller ends it
+ * its own way. close: end the session (every role still on it ends at once).
+ */
+bool nr__session_ready(struct nr_target *t);
+int nr__session_start(struct nr_target *t, const struct nr_job *job, const char *dir,
+		      const char *slot, struct nr_proc *ret, struct nr_diag *d);
+bool nr__session_stop(struct nr_target *t, const struct nr_job *job, const struct nr_proc *p);
+void nr__session_close(struct nr_target *t);
+
 /* Run argv (a `sysinfo --json`) on t and take its JSON (exec_target.c). */
 int nr__target_sysinfo_run(const struct nr_target *t, char *const *argv, char **ret_json,
 			   struct nr_diag *d);

@@ -16,7 +16,11 @@
  * netrig needed, at the cost of a shell's exec and its parsing of the
  * script, a watcher fork and (with a cgroup) a subshell per role: on the
  * 2-CPU VMs of issue 14's benchmark one fork and exec costs about 2 ms.
- * The state, kill and close scripts stay sh under both.
+ * The state, kill and close scripts stay sh under both. Where the agent
+ * is there, the run's roles on the host do not even take an ssh session
+ * each: they go through the host's agent session (exec_session.c), with
+ * the agent's wrapper's contract; this per-role path is its fallback
+ * (NETRIG_SSH_SESSION=off, a session that cannot start, no agent).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -360,6 +364,13 @@ static void command_argv(const struct nr_target *t, const struct ssh_cmd *c, str
 	nr_strvec_push_owned(ret, nr_buf_detach(&cmd, NULL));
 }
 
+void nr__ssh_argv(const struct nr_target *t, char *const *argv, struct nr_strvec *ret)
+{
+	struct ssh_cmd c = { .argv = argv };
+
+	command_argv(t, &c, ret);
+}
+
 static int ssh_run(const struct nr_target *t, char *const *argv, const char *stdin_path,
 		   int64_t timeout_us, size_t limit, int *ret_code, struct nr_buf *out,
 		   struct nr_buf *err, struct nr_diag *d)
@@ -672,90 +683,6 @@ static int master_start(const struct nr_target *t, const struct nr_cgroup *cg, i
 	return r;
 }
 
-/* The file in a control directory naming the run it serves. */
-#define CONTROL_MARK "run"
-
-/*
- * A private directory (mode 0700, /tmp/netrig-ssh.XXXXXX) for a shared
- * connection's socket, marked with the run's id and the host's name, and
- * watched by the guard, which removes it if we die. *ret is the caller's.
- */
-static int control_dir_new(const char *mark_text, char **ret, struct nr_diag *d)
-{
-	char tmpl[] = "/tmp/netrig-ssh.XXXXXX";
-	char *mark;
-	FILE *f;
-
-	/* mode 0700: nobody else can use our connections */
-	if (!mkdtemp(tmpl))
-		return nr_diagf(d, -errno, "control directory: %s", strerror(errno));
-	mark = nr_xasprintf("%s/" CONTROL_MARK, tmpl);
-	f = fopen(mark, "wxe");
-	if (f) {
-		fprintf(f, "%s\n", mark_text);
-		fclose(f);
-	}
-	free(mark);
-	nr_exec_guard_dir(tmpl, true);
-	*ret = nr_xstrdup(tmpl);
-	return 0;
-}
-
-/* Remove it (the socket is gone after "-O exit") and free the string. NULL: nothing. */
-static void control_dir_remove(char *dir)
-{
-	if (!dir)
-		return;
-	nr__exec_remove_dir(dir);
-	nr_exec_guard_dir(dir, false);
-	free(dir);
-}
-
-/*
- * Remove the control directories a killed controller of this run left
- * for this host (ours by uid, real directories, marked with mark_text).
- * How many.
- */
-static int control_dir_sweep(const char *mark_text)
-{
-	DIR *tmp = opendir("/tmp");
-	struct dirent *de;
-	int n = 0;
-
-	if (!tmp)
-		return 0;
-	while ((de = readdir(tmp)) != NULL) {
-		char path[PATH_MAX], mark[128];
-		struct stat st;
-		ssize_t got;
-		int fd;
-
-		if (!nr_starts_with(de->d_name, "netrig-ssh."))
-			continue;
-		snprintf(path, sizeof(path), "/tmp/%s", de->d_name);
-		/* ours, a real directory (lstat: a planted link is not followed) */
-		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-			continue;
-		snprintf(path, sizeof(path), "/tmp/%s/" CONTROL_MARK, de->d_name);
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		got = read(fd, mark, sizeof(mark) - 1);
-		close(fd);
-		if (got <= 0)
-			continue;
-		mark[got] = '\0';
-		mark[strcspn(mark, "\n")] = '\0';
-		if (strcmp(mark, mark_text) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/tmp/%s", de->d_name);
-		nr__exec_remove_dir(path);
-		n++;
-	}
-	closedir(tmp);
-	return n;
-}
-
 /* ---- the target ---- */
 
 static void ssh_connect(struct nr_target *t)
@@ -764,8 +691,8 @@ static void ssh_connect(struct nr_target *t)
 		char *mark = nr_xasprintf("%s %s", t->run_id ? t->run_id : "-", t->name);
 
 		/* a killed controller of this run may have left its own */
-		control_dir_sweep(mark);
-		if (control_dir_new(mark, &t->control_dir, NULL) == 0)
+		nr__ssh_control_dir_sweep(mark);
+		if (nr__ssh_control_dir_new(mark, &t->control_dir, NULL) == 0)
 			/* "c": sockets need < 108 bytes */
 			t->control_path = nr_xasprintf("%s/c", t->control_dir);
 		free(mark);
@@ -787,21 +714,6 @@ static void ssh_connect(struct nr_target *t)
 		t->master_up = true;
 }
 
-/* Add a sentence to what t has to tell. */
-static void note_add(struct nr_target *t, char *text)
-{
-	char *both;
-
-	if (!t->note) {
-		t->note = text;
-		return;
-	}
-	both = nr_xasprintf("%s; %s", t->note, text);
-	free(t->note);
-	free(text);
-	t->note = both;
-}
-
 static int ssh_open(struct nr_target *t, struct nr_diag *d)
 {
 	ssh_connect(t);
@@ -811,7 +723,7 @@ static int ssh_open(struct nr_target *t, struct nr_diag *d)
 		return NR_EEXEC;
 	t->state_open = true;
 	if (!t->state.cgroup)
-		note_add(t, nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
+		nr__target_note(t, nr_xasprintf("no cgroup for the run on %s (%s): processes that leave their "
 					 "process group there are not ended with their case",
 					 t->name, t->state.no_cgroup ? t->state.no_cgroup : "?"));
 	/*
@@ -824,13 +736,15 @@ static int ssh_open(struct nr_target *t, struct nr_diag *d)
 	 * copied here: a copy is an event of its own kind (ssh_agent's note).
 	 */
 	if (!t->agent_path && t->agent_error)
-		note_add(t, nr_xasprintf("roles on %s run under the sh wrapper, not the agent's: %s", t->name,
+		nr__target_note(t, nr_xasprintf("roles on %s run under the sh wrapper, not the agent's: %s", t->name,
 					 t->agent_error));
 	return 0;
 }
 
 static void ssh_close(struct nr_target *t)
 {
+	/* its roles end there at once; then the state script finds nothing of them */
+	nr__session_close(t);
 	if (t->state_open) {
 		/* the far side first, while the shared connection is there */
 		state_close(t, &t->state, NULL);
@@ -851,7 +765,7 @@ static void ssh_close(struct nr_target *t)
 	t->agent_path = NULL;
 	free(t->agent_error);
 	t->agent_error = NULL;
-	control_dir_remove(t->control_dir);
+	nr__ssh_control_dir_remove(t->control_dir);
 	t->control_dir = NULL;
 }
 
@@ -918,6 +832,13 @@ static int ssh_start(struct nr_target *t, const struct nr_job *job, struct nr_pr
 	if (r < 0)
 		return r;
 	cmd.slot = slot_take(&t->state, job->name);
+	if (t->agent_path && nr__session_ready(t)) {
+		/* the host's agent session carries it: no ssh session of its own */
+		r = nr__session_start(t, job, t->state.dir, cmd.slot, ret, d);
+		if (r < 0)
+			slot_give_back(&t->state, job->name);
+		return r;
+	}
 	command_argv(t, &cmd, &remote);
 	spec.argv = remote.v;
 	r = nr_proc_start(&spec, ret, d);
@@ -935,6 +856,10 @@ static int ssh_stop(struct nr_target *t, const struct nr_job *job, const struct 
 
 	if (!t->state_open)
 		return 0;
+	if (nr__session_stop(t, job, p)) {
+		slot_give_back(&t->state, job->name);
+		return 0;
+	}
 	/* a job whose ssh client ended cleaned up after itself (unless ssh itself failed) */
 	if (p->exited && nr_proc_exit_code(p) != 255) {
 		slot_give_back(&t->state, job->name);

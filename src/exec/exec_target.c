@@ -29,9 +29,29 @@ char *nr_target_workdir(const struct nr_target *t, const char *test_wd, bool *re
 	return nr_xasprintf("%s/%s", t->workdir, test_wd);
 }
 
-pid_t nr_target_keep_pid(const struct nr_target *t)
+void nr__target_note(struct nr_target *t, char *text)
 {
-	return t->master_up ? t->master.pid : 0;
+	char *both;
+
+	if (!t->note) {
+		t->note = text;
+		return;
+	}
+	both = nr_xasprintf("%s; %s", t->note, text);
+	free(t->note);
+	free(text);
+	t->note = both;
+}
+
+size_t nr_target_keep_pids(const struct nr_target *t, pid_t *out, size_t max)
+{
+	size_t n = 0;
+
+	if (t->master_up && n < max)
+		out[n++] = t->master.pid;
+	if (t->session_up && n < max)
+		out[n++] = t->session.pid;
+	return n;
 }
 
 /* Run argv on t with stdin from a file; the last lines of stderr in *err when it fails. */

@@ -26,6 +26,7 @@
 #include "base/clock.h"
 #include "base/pid.h"
 #include "exec/exec.h"
+#include "exec/exec_int.h"
 
 /* How long an emptied cgroup may take to show it (nrcg's 5 s). */
 #define CG_EMPTY_US (5 * 1000000LL)
@@ -72,8 +73,8 @@ static void strip(const char *dir, int n, char *out, size_t size)
 	}
 }
 
-/* mkdir -p for the last levels of a cgroup path (the run's, then the slot). */
-static int mkdir_p(const char *dir)
+/* mkdir -p (the last levels of a cgroup path: the run's, then the slot; a role's workdir). */
+int nr__exec_mkdir_p(const char *dir)
 {
 	char up[PATH_MAX];
 
@@ -82,7 +83,7 @@ static int mkdir_p(const char *dir)
 	if (errno != ENOENT)
 		return -errno;
 	strip(dir, 1, up, sizeof(up));
-	if (!up[0] || mkdir_p(up) < 0)
+	if (!up[0] || nr__exec_mkdir_p(up) < 0)
 		return -ENOENT;
 	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
 }
@@ -215,7 +216,7 @@ static void cg_choose(struct wrap *w)
 		return;
 	snprintf(c, sizeof(c), "%s", slot);
 	strip(c, 2, up2, sizeof(up2));
-	if (is_cgroup(c) || (up2[0] && is_cgroup(up2) && mkdir_p(c) == 0)) {
+	if (is_cgroup(c) || (up2[0] && is_cgroup(up2) && nr__exec_mkdir_p(c) == 0)) {
 		fd = cg_open_events(c);
 		if (fd >= 0) {
 			v = cg_populated(fd);
@@ -228,7 +229,7 @@ static void cg_choose(struct wrap *w)
 		if (!path_join(c, sizeof(c), up2, w->spec->job))
 			c[0] = '\0';
 		strip(c, 2, up2, sizeof(up2));
-		if (!c[0] || !up2[0] || !is_cgroup(up2) || mkdir_p(c) < 0)
+		if (!c[0] || !up2[0] || !is_cgroup(up2) || nr__exec_mkdir_p(c) < 0)
 			c[0] = '\0';
 	}
 	snprintf(w->cg, sizeof(w->cg), "%s", c);
@@ -278,8 +279,7 @@ static int find_program(const char *argv0, char *path, size_t size, int *ret_sta
 	return nr_diagf(d, NR_ENOTFOUND, "%s: not found", argv0);
 }
 
-/* 128 + signal, as a shell reports a command a signal ended. */
-static int shell_status(int ws)
+int nr__exec_shell_status(int ws)
 {
 	if (WIFEXITED(ws))
 		return WEXITSTATUS(ws);
@@ -517,7 +517,7 @@ int nr_exec_wrap(const struct nr_wrap_spec *spec, int *ret_status, struct nr_dia
 		child_wait(&w, 0);
 	}
 	child_wait(&w, -1);
-	status = shell_status(w.status);
+	status = nr__exec_shell_status(w.status);
 	/* the rest of the group, and of the cgroup (what left the group) */
 	kill(-w.pg, SIGTERM);
 	if (w.joined)

@@ -126,8 +126,7 @@ size_t nr__hosts_keep(const struct nr__hosts *h, pid_t *out, size_t max)
 	size_t i, n = 0;
 
 	for (i = 0; h->targets && i < h->c->n_hosts && n < max; i++)
-		if (nr_target_keep_pid(&h->targets[i]))
-			out[n++] = nr_target_keep_pid(&h->targets[i]);
+		n += nr_target_keep_pids(&h->targets[i], out + n, max - n);
 	return n;
 }
 

@@ -8,7 +8,10 @@
 # of a pidfile at the run's end for roles that ended by themselves), every escaper is gone before the next role starts, and after
 # the run no cgroup and no pidfile of the run is left on the host. Under
 # both wrappers: the sh one (no agent: NETRIG_AGENT names none) and the
-# agent's, which makes the slot itself (mkdir(2), no program at all).
+# agent's, which makes the slot itself (mkdir(2), no program at all), in an
+# ssh session per role (NETRIG_SSH_SESSION=off) and in the agent session
+# (exec_session.c: one for the run; the killed role is ended through it,
+# so no kill script runs at all).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (a cgroup of its own)"
 grep -q ' - cgroup2 ' /proc/self/mountinfo || skip "needs cgroup v2"
@@ -34,10 +37,11 @@ export NETRIG_SSH="$top/tests/helpers/fake-ssh" PATH="$tmp/bin:$PATH"
 role="echo alive=\$(grep -lx $E /proc/[0-9]*/comm 2>/dev/null | wc -l); cat /proc/self/cgroup; setsid $E 300 < /dev/null > /dev/null 2>&1 &"
 agent=${NETRIG_AGENT:-$top/netrig-agent}
 [ -x "$agent" ] || fail "no $agent: run make"
-for wrapper in sh agent; do
+for wrapper in sh agent session; do
 # the agent: also when NETRIG_BIN is another build (build/asan/netrig has none beside it)
 if [ $wrapper = sh ]; then NETRIG_AGENT="$tmp/no-agent" mkdirs=1; else NETRIG_AGENT=$agent mkdirs=0; fi
-export NETRIG_AGENT FAKE_SSH_LOG="$tmp/ssh.log"
+if [ $wrapper = session ]; then NETRIG_SSH_SESSION=on rms=0; else NETRIG_SSH_SESSION=off rms=1; fi
+export NETRIG_AGENT NETRIG_SSH_SESSION FAKE_SSH_LOG="$tmp/ssh.log"
 : > progs.log
 : > ssh.log
 rm -f slots.db*
@@ -73,8 +77,9 @@ expect_eq "$(grep -c "^mkdir .*netrig\.$run\.far/" progs.log)" $mkdirs "the slot
 # rmdir only at the run's end (nrsweep), not per role
 expect_eq "$(grep -c "^rmdir " progs.log)" 1 "rmdir ran per role: $(cat progs.log)"
 # a pidfile is removed by a program only for the role that was killed (the
-# kill script's), not at the run's end for each role that ended by itself
-expect_eq "$(grep -c "^rm -f .*\.pid\$" progs.log)" 1 "rm of pidfiles: $(grep "^rm" progs.log)"
+# kill script's; none in the session), not at the run's end for each role
+# that ended by itself
+expect_eq "$(grep -c "^rm -f .*\.pid\$" progs.log)" $rms "rm of pidfiles: $(grep "^rm" progs.log)"
 
 say "nothing of the run is left on the host"
 wait_until 5 [ "$(escapers)" = 0 ] || fail "$(escapers) escapers survived the run"
@@ -82,7 +87,12 @@ left=$(find /sys/fs/cgroup -maxdepth 8 -type d -name "netrig.$run*" 2> /dev/null
 [ -z "$left" ] || fail "cgroups left: $left"
 [ -z "$(ls -d "$HOME/.netrig/$run"* 2> /dev/null)" ] || fail "state left: $(ls -R "$HOME/.netrig/$run"*)"
 # each of the four roles under the wrapper named (the sh wrapper's text is also its $0: twice)
-if [ $wrapper = agent ]; then want="netrig-agent-[0-9a-f]{16} wrap - " n=4; else want="shift 5; " n=8; fi
+# (in the session: one session for them all)
+case $wrapper in
+agent) want="netrig-agent-[0-9a-f]{16} wrap - " n=4 ;;
+session) want="netrig-agent-[0-9a-f]{16} session" n=1 ;;
+*) want="shift 5; " n=8 ;;
+esac
 expect_eq "$(grep -cE "$want" ssh.log)" $n "the roles under the $wrapper wrapper"
 done
 done_ok

@@ -61,6 +61,9 @@ done
 echo started
 [ "$1" = normal ] && exit 0
 trap '' TERM
+# for the test: from now on SIGTERM does not end this script (an ssh host's
+# agent session passes a SIGTERM on within a millisecond)
+: > "$(dirname "$0")/trapped"
 sleep 600
 EOF
 
@@ -116,15 +119,18 @@ attack() {
 
 	say "$where: a third SIGINT while netrig waits out kill_grace"
 	campaign i-$host $host "$hosts" hang 60s 30s
+	rm -f trapped
 	"$@" "$NETRIG" run i-$host.yaml --db i-$host.db > i.out 2> i.err &
 	pid=$!
 	wait_until 20 all_started || { cat i.err; fail "$where: the escapers did not start"; }
+	wait_until 20 test -e trapped || { cat i.err; fail "$where: the role did not ignore SIGTERM yet"; }
 	# apart, as keys are pressed: signals sent at once may arrive as one
 	kill -INT $pid
 	sleep 0.3
-	kill -INT $pid
+	# netrig waits out kill_grace (30 s): it is there for each ^C
+	kill -INT $pid || fail "$where: netrig ended after one SIGINT, within its kill_grace"
 	sleep 0.2
-	kill -INT $pid
+	kill -INT $pid || fail "$where: netrig ended after two SIGINTs, within its kill_grace"
 	wait_until 10 gone $pid || { kill -9 $pid; fail "$where: netrig did not end after the third SIGINT"; }
 	wait $pid
 	rc=$?
@@ -179,7 +185,16 @@ for c in $(cat /proc/$wrapper/task/*/children); do
 done
 # the agent's wrapper (netrig-agent wrap) is its own watcher
 tr '\0' ' ' < /proc/$wrapper/cmdline | grep -q "^[^ ]*netrig-agent-[0-9a-f]* wrap " && kill -9 $wrapper
+# in the agent session the pidfile names the role's keeper (a fork of the
+# session, its own watcher): it and the session, which would end the role,
+# stopped first (so that neither sees the session end), killed after netrig
+serve=""
+if tr '\0' ' ' < /proc/$wrapper/cmdline | grep -q "^[^ ]*netrig-agent-[0-9a-f]* session"; then
+	serve=$(cut -d' ' -f4 /proc/$wrapper/stat)
+	kill -STOP "$serve" $wrapper
+fi
 kill -9 $(guard_of $pid) $pid
+[ -n "$serve" ] && kill -9 "$serve" $wrapper
 wait $pid 2> /dev/null
 sleep 1
 left=$(count)
