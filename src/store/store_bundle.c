@@ -99,6 +99,11 @@ int nr_store_batch_begin(struct nr_store *st, bool *ret_batching, struct nr_diag
 	return 0;
 }
 
+bool nr_store_batches(const struct nr_store *st)
+{
+	return st->ops->batch_begin != NULL;
+}
+
 int nr_store_batch_end(struct nr_store *st, int r, struct nr_diag *d)
 {
 	return st->ops->batch_end ? st->ops->batch_end(st, r, d) : r;
