@@ -56,6 +56,7 @@ struct nr_serve {
 	int coming;   /* uploads begun (headers read, token good) and not queued yet */
 	unsigned queued;     /* uploads in the queue */
 	int64_t last_queued_us; /* when an upload last joined the queue (nr_mono_us) */
+	unsigned last_batch;    /* uploads in the batch written last */
 	/* per-token request budget (a token bucket each) */
 	pthread_mutex_t rate_lock;
 	struct nr__serve_rate *rates;
