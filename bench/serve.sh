@@ -156,6 +156,9 @@ uploads() {
 	# the server's CPU time (user + system, /proc/PID/stat fields 14 and 15) per upload:
 	# what a busy machine changes least
 	ticks=$(awk '{print $14 + $15}' "/proc/$spid/stat")
+	# uploads per transaction (group commit): what each COMMIT's WAL pages are shared by
+	curl -s "$U/metrics" | awk '/^netrig_uploads_total /{u=$2} /^netrig_upload_transactions_total /{t=$2}
+		END {if (t > 0) printf "  uploads per transaction: %.2f (%d in %d)\n", u / t, u, t}'
 	if [ -n "$wpid" ]; then
 		kill "$wpid"
 		wait "$wpid" 2> /dev/null

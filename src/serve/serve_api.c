@@ -122,8 +122,12 @@ static void runs_post(struct nr__serve_req *q)
 		/* with the uploads that wait beside it, in one transaction (serve_upload.c) */
 		u.b = b;
 		u.user = q->user;
+		u.coming = q->upload_coming;
+		q->upload_coming = false;
 		nr__serve_upload(s, &u);
 		r = u.r;
+	} else {
+		nr__serve_upload_gone(q);
 	}
 	nr_bundle_free(b);
 	switch (r) {
@@ -374,6 +378,11 @@ static void changes(struct nr__serve_req *q)
 
 /* ---- routing ---- */
 
+bool nr__serve_is_upload(const struct nr__serve_req *q)
+{
+	return !strcmp(q->method, "POST") && !strcmp(q->path, API "/runs");
+}
+
 void nr__serve_route(struct nr__serve_req *q)
 {
 	const char *p = q->path;
@@ -382,7 +391,7 @@ void nr__serve_route(struct nr__serve_req *q)
 	if (nr__serve_jobs_route(q))
 		return;
 	if (!strcmp(q->method, "POST")) {
-		if (!strcmp(p, API "/runs"))
+		if (nr__serve_is_upload(q))
 			runs_post(q);
 		else
 			nr__serve_fail(q, 404, "no such route");

@@ -306,6 +306,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			q->body_refused = true;
 			return answer(q); /* before the body: MHD closes the connection after it */
 		}
+		if (nr__serve_is_upload(q))
+			nr__serve_upload_coming(q);
 		store_give_back(q);
 		return MHD_YES;
 	}
@@ -338,6 +340,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (!q)
 		return;
+	nr__serve_upload_gone(q); /* one that never came: its body was cut, or too large */
 	took = nr_mono_us() - q->start_us;
 	atomic_fetch_add(&s->counts.requests[q->status / 100 < 6 ? q->status / 100 : 5], 1);
 	atomic_fetch_add(&s->counts.latency_us, (unsigned long long)took);
@@ -423,6 +426,7 @@ static void serve_free(struct nr_serve *s)
 	pthread_mutex_destroy(&s->upload_lock);
 	pthread_mutex_destroy(&s->queue_lock);
 	pthread_cond_destroy(&s->queue_done);
+	pthread_cond_destroy(&s->queue_grew);
 	pthread_mutex_destroy(&s->rate_lock);
 	nr__serve_badges_free(s->badges);
 	free(s);
@@ -458,6 +462,7 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 	pthread_mutex_init(&s->upload_lock, NULL);
 	pthread_mutex_init(&s->queue_lock, NULL);
 	pthread_cond_init(&s->queue_done, NULL);
+	nr__serve_upload_init(s);
 	s->queue_tail = &s->queue;
 	pthread_mutex_init(&s->rate_lock, NULL);
 	s->badges = nr__serve_badges_new();
@@ -470,7 +475,9 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 			goto fail;
 		s->n_pool++;
 	}
-	if ((r = nr_store_open(db, &s->upload_st, d)) < 0 || (r = nr__serve_wal_start(s, d)) < 0)
+	if ((r = nr_store_open(db, &s->upload_st, d)) == 0)
+		s->gather = nr_store_batches(s->upload_st);
+	if (r < 0 || (r = nr__serve_wal_start(s, d)) < 0)
 		goto fail;
 	if (c->tls_cert) {
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {

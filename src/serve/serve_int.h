@@ -22,6 +22,7 @@ struct nr__serve_counts {
 	atomic_ullong uploads;     /* bundles stored */
 	atomic_ullong checkpoints; /* of the WAL, by its thread (serve_wal.c) */
 	atomic_ullong batches;     /* transactions of more than one upload (serve_upload.c) */
+	atomic_ullong transactions; /* of uploads, one or more each, committed or not */
 	atomic_ullong latency_us;  /* sum over requests */
 };
 
@@ -48,8 +49,14 @@ struct nr_serve {
 	/* uploads waiting for the upload lock, written as one batch (serve_upload.c) */
 	pthread_mutex_t queue_lock;
 	pthread_cond_t queue_done; /* a batch was written */
+	pthread_cond_t queue_grew; /* an upload joined the queue, or one coming will not */
 	struct nr__serve_upload *queue, **queue_tail;
 	bool writing; /* a thread writes a batch */
+	bool gather;  /* the store writes a batch in one transaction: worth waiting for (SQLite) */
+	int coming;   /* uploads begun (headers read, token good) and not queued yet */
+	unsigned queued;     /* uploads in the queue */
+	int64_t last_queued_us; /* when an upload last joined the queue (nr_mono_us) */
+	unsigned last_batch;    /* uploads in the batch written last */
 	/* per-token request budget (a token bucket each) */
 	pthread_mutex_t rate_lock;
 	struct nr__serve_rate *rates;
@@ -78,6 +85,7 @@ struct nr__serve_req {
 	int64_t start_us;
 	struct nr_buf body;
 	bool body_refused;  /* a response went out before the body was read */
+	bool upload_coming; /* an upload counted in srv->coming */
 	bool answered;
 	/* the token's user once authenticated (free), and its id */
 	char *user;
@@ -121,6 +129,8 @@ void nr__serve_logf(struct nr_serve *s, const char *fmt, ...) __attribute__((for
 const char *nr__serve_body_scope(const char *method, const char *path);
 /* Answer a complete request. */
 void nr__serve_route(struct nr__serve_req *q);
+/* Whether the request is an upload (POST /api/v1/runs). */
+bool nr__serve_is_upload(const struct nr__serve_req *q);
 /* A run (or job) selector in a path or argument: an id or its prefix (hex and '-'), or latest. */
 bool nr__serve_selector_ok(const char *s);
 /* Answer a dashboard page's route (serve_pages.c); false: not one of them. */
@@ -190,8 +200,18 @@ struct nr__serve_upload {
 	struct nr_bundle_result res;
 	struct nr_diag d;
 	bool done;
+	bool coming; /* counted in srv->coming until it joins the queue */
 	struct nr__serve_upload *next;
 };
+/*
+ * An upload's headers were read and its token is good: a batch being
+ * gathered waits for it (serve_upload.c). Every upload counted so is
+ * either queued (nr__serve_upload with u->coming) or uncounted by
+ * nr__serve_upload_gone; q->upload_coming says which is left to do.
+ */
+void nr__serve_upload_init(struct nr_serve *s);
+void nr__serve_upload_coming(struct nr__serve_req *q);
+void nr__serve_upload_gone(struct nr__serve_req *q);
 /*
  * Store u (b and user set) with the uploads waiting beside it, in one
  * transaction; returns once that transaction has committed (u->r, res, d).

@@ -472,6 +472,11 @@ void nr__serve_metrics(struct nr__serve_req *q)
 		    " one upload (group commit) since the server started.\n"
 		    "# TYPE netrig_upload_batches_total counter\nnetrig_upload_batches_total %llu\n",
 		    (unsigned long long)atomic_load(&c->batches));
+	nr_buf_addf(&out, "# HELP netrig_upload_transactions_total Transactions of uploads (one or"
+		    " more each) since the server started.\n"
+		    "# TYPE netrig_upload_transactions_total counter\n"
+		    "netrig_upload_transactions_total %llu\n",
+		    (unsigned long long)atomic_load(&c->transactions));
 	nr_buf_addf(&out, "# HELP netrig_wal_checkpoints_total Checkpoints of SQLite's WAL by the"
 		    " server's thread since it started.\n"
 		    "# TYPE netrig_wal_checkpoints_total counter\nnetrig_wal_checkpoints_total %llu\n",

@@ -597,6 +597,8 @@ int nr_store_wal_checkpoint(struct nr_store *st, bool restart, int wait_ms, int 
  * transaction, batch_end does nothing.
  */
 int nr_store_batch_begin(struct nr_store *st, bool *ret_batching, struct nr_diag *d);
+/* Whether the backend has batches (what nr_store_batch_begin's *ret_batching says). */
+bool nr_store_batches(const struct nr_store *st);
 int nr_store_batch_end(struct nr_store *st, int r, struct nr_diag *d);
 
 /*

@@ -305,4 +305,16 @@ int nr__store_compress(struct nr_slice in, struct nr_buf *out, const char **ret_
 int nr__store_decompress(const char *method, struct nr_slice in, uint64_t size,
 			 struct nr_buf *out, struct nr_diag *d);
 
+/*
+ * How a bundle is read (store_bundle.c): by the scanner, and by jansson
+ * when the scanner does not take it (NR__BUNDLE_ANY, nr_store_bundle_read);
+ * or by one road only, for tests that compare them: NR__BUNDLE_SCANNER
+ * returns 1 for a bundle it leaves to jansson.
+ */
+enum nr__bundle_road { NR__BUNDLE_ANY, NR__BUNDLE_SCANNER, NR__BUNDLE_JANSSON };
+int nr__store_bundle_read_by(struct nr_slice text, size_t max_depth, enum nr__bundle_road road,
+			      struct nr_bundle **ret, struct nr_diag *d);
+/* The bundle as a merge source: its rows through ops->export_rows. */
+struct nr_store *nr__store_bundle_source(struct nr_bundle *b);
+
 #endif
