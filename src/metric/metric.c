@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -50,6 +51,13 @@ void nr_sample_set_release(struct nr_sample_set *set)
 	free(set->refused_metric);
 	set->refused_metric = NULL;
 	set->n_refused = 0;
+}
+
+void nr_sample_set_reserve(struct nr_sample_set *set, size_t n)
+{
+	if (n > SIZE_MAX - set->n)
+		return; /* nothing can be that many: growing as they come fails as it should */
+	NR_GROW(set->v, set->n + n, set->cap);
 }
 
 /* The one door into a sample set: nothing that is not finite gets through. */

@@ -58,6 +58,8 @@ struct nr_sample_set {
 #define NR_SAMPLE_SET_INIT { .notes = NR_BUF_INIT }
 
 void nr_sample_set_release(struct nr_sample_set *set);
+/* Room for n more samples without growing: for a parser that knows about how many come. */
+void nr_sample_set_reserve(struct nr_sample_set *set, size_t n);
 /*
  * Append a sample; strings are copied. A value that is not finite is
  * not added but counted in set->n_refused (every add function does so),

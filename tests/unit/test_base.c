@@ -225,6 +225,43 @@ NR_TEST(strset_finds_duplicates_with_their_ids)
 	CHECK(!nr_strset_find(&set, "n1", NULL));
 }
 
+/* Reserved room is room: n strings go in without the table growing, and what was there stays. */
+NR_TEST(strset_reserve_makes_room_once)
+{
+	struct nr_strset set = NR_STRSET_INIT;
+	char names[1000][8];
+	size_t i, id = 0, cap;
+
+	for (i = 0; i < 1000; i++)
+		snprintf(names[i], sizeof(names[i]), "k%zu", i);
+	for (i = 0; i < 10; i++)
+		CHECK(nr_strset_add(&set, names[i], i, NULL));
+	nr_strset_reserve(&set, 1000);
+	cap = set.cap;
+	CHECK(cap >= 2000);
+	CHECK_EQ(set.n, 10);
+	for (i = 0; i < 10; i++) {
+		CHECK(nr_strset_find(&set, names[i], &id));
+		CHECK_EQ(id, i);
+	}
+	for (i = 10; i < 1000; i++)
+		CHECK(nr_strset_add(&set, names[i], i, NULL));
+	CHECK_EQ(set.cap, cap); /* not grown */
+	CHECK(!nr_strset_add(&set, names[999], 5, &id));
+	CHECK_EQ(id, 999);
+	nr_strset_reserve(&set, 10); /* less than there is: nothing changes */
+	CHECK_EQ(set.cap, cap);
+	CHECK(nr_strset_find(&set, "k500", &id));
+	CHECK_EQ(id, 500);
+	nr_strset_release(&set);
+	/* on an empty set */
+	nr_strset_reserve(&set, 3);
+	CHECK(set.cap >= 6);
+	CHECK(!nr_strset_find(&set, "k1", NULL));
+	CHECK(nr_strset_add(&set, "k1", 1, NULL));
+	nr_strset_release(&set);
+}
+
 /* Issue 11 item 19: a 53.6 ms case was "0s" in the HTML report; one formatter for every duration. */
 NR_TEST(durations_for_people)
 {

@@ -192,3 +192,28 @@ NR_TEST(parse_units_qperf_loop_qualifiers)
 		 NR_EPARSE);
 	nr_sample_set_release(&set);
 }
+
+/* Reserved room is taken in one allocation: the samples added into it stay where they are. */
+NR_TEST(sample_set_reserve_keeps_samples_in_place)
+{
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	const struct nr_sample *first;
+	size_t cap;
+	int i;
+
+	nr_sample_add(&set, "a", 1, "us", NR_BETTER_LOWER);
+	nr_sample_set_reserve(&set, 1000);
+	CHECK(set.cap >= 1001);
+	cap = set.cap;
+	first = &set.v[0];
+	for (i = 0; i < 1000; i++)
+		nr_sample_add(&set, "b", i, "", NR_BETTER_NONE);
+	CHECK(&set.v[0] == first);
+	CHECK_EQ(set.cap, cap);
+	CHECK_EQ(set.n, 1001);
+	CHECK_STR(set.v[0].metric, "a");
+	CHECK_NEAR(set.v[1000].value, 999, 0);
+	nr_sample_set_reserve(&set, 0);
+	CHECK_EQ(set.cap, cap);
+	nr_sample_set_release(&set);
+}
