@@ -217,3 +217,31 @@ NR_TEST(sample_set_reserve_keeps_samples_in_place)
 	CHECK_EQ(set.cap, cap);
 	nr_sample_set_release(&set);
 }
+
+/* A sample's strings are one block: each reads as itself, and the original unit changes alone. */
+NR_TEST(sample_strings_each_itself)
+{
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+
+	CHECK_OK(nr_sample_add_converted(&set, "throughput_bps", 2.5, "Gbits/sec", NR_BETTER_HIGHER, 3));
+	nr_sample_add(&set, "lat", 7, NULL, NR_BETTER_LOWER);
+	CHECK_STR(set.v[0].metric, "throughput_bps");
+	CHECK_STR(set.v[0].unit, "bit/s");
+	CHECK_STR(set.v[0].orig_unit, "Gbits/sec");
+	CHECK_NEAR(set.v[0].value, 2.5e9, 0);
+	CHECK_NEAR(set.v[0].orig_value, 2.5, 0);
+	CHECK_EQ(set.v[0].interval, 3);
+	CHECK_STR(set.v[1].unit, "");
+	CHECK_STR(set.v[1].orig_unit, "");
+	nr_sample_orig_set(&set.v[0], 312.5, "MBytes/sec, a longer unit than the one before");
+	CHECK_STR(set.v[0].metric, "throughput_bps");
+	CHECK_STR(set.v[0].unit, "bit/s");
+	CHECK_STR(set.v[0].orig_unit, "MBytes/sec, a longer unit than the one before");
+	CHECK_NEAR(set.v[0].orig_value, 312.5, 0);
+	CHECK_NEAR(set.v[0].value, 2.5e9, 0);
+	nr_sample_orig_set(&set.v[1], 1, NULL);
+	CHECK_STR(set.v[1].orig_unit, "");
+	CHECK_STR(set.v[1].metric, "lat");
+	nr_sample_set_release(&set);
+	CHECK_EQ(set.n, 0);
+}
