@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,19 +426,38 @@ static bool sqlite_accepts(const char *location)
 	return !strstr(location, "://");
 }
 
+/*
+ * Before SQLite's first use in this process: no count of its memory (netrig
+ * never asks for it), which took a global mutex on each of the dozens of
+ * allocations a row's insert makes. Too late (SQLite in use already, as
+ * in a test that opened a file itself) it changes nothing, and harms nothing.
+ */
+static void sqlite_config_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct nr_diag *d)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	sqlite3 *db = NULL;
 	char *copy = nr_xstrdup(path);
 	const char *dir = dirname(copy);
 	struct stat stt;
 	int r = 0;
 
+	pthread_once(&once, sqlite_config_once);
 	if (stat(dir, &stt) < 0 || !S_ISDIR(stt.st_mode)) {
 		r = nr_diagf(d, NR_ESTORE, "%s: directory '%s' does not exist", path, dir);
 		goto out;
 	}
-	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+	/*
+	 * NOMUTEX: a connection is used by one thread at a time (a handle is
+	 * its thread's, or handed over under a lock: serve's pool, its upload
+	 * lock), so SQLite's own lock around each call on it (a bind, a step:
+	 * a dozen a sample) is not needed.
+	 */
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		r = nr_diagf(d, NR_ESTORE, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
 		sqlite3_close(db);
 		db = NULL;
