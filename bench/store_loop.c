@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/mem.h"
 #include "base/rand.h"
 #include "store/store.h"
 
@@ -291,6 +292,7 @@ static int loop_api(const char *location, long attempts, long metrics)
 	double t0, t1;
 	long a, m;
 
+	nr_mem_keep_freed();
 	if (nr_store_open(location, &st, &d) < 0) {
 		fprintf(stderr, "store-loop: %s\n", d.msg);
 		return 1;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "cmd/cmd.h"
 #include "version.h"
 
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 	const struct nr_cmd *cmd;
 	int c;
 
+	nr_mem_keep_freed();
 	g.argv0 = argv[0];
 	g.db_path = getenv("NETRIG_DB");
 	if (!g.db_path || !*g.db_path)

@@ -38,29 +38,46 @@ static size_t slot_of(const struct nr_strset *set, const char *s)
 	return i;
 }
 
+/* Move the set into a table of cap slots (a power of two, more than twice its strings). */
+static void rehash(struct nr_strset *set, size_t cap)
+{
+	struct nr_strset bigger = { 0 };
+	size_t i;
+
+	bigger.cap = cap;
+	bigger.keys = nr_xcalloc(bigger.cap, sizeof(*bigger.keys));
+	bigger.ids = nr_xcalloc(bigger.cap, sizeof(*bigger.ids));
+	for (i = 0; i < set->cap; i++) {
+		if (set->keys[i]) {
+			size_t j = slot_of(&bigger, set->keys[i]);
+
+			bigger.keys[j] = set->keys[i];
+			bigger.ids[j] = set->ids[i];
+		}
+	}
+	bigger.n = set->n;
+	nr_strset_release(set);
+	*set = bigger;
+}
+
+void nr_strset_reserve(struct nr_strset *set, size_t n)
+{
+	size_t cap = set->cap ? set->cap : 16;
+
+	/* at most half full, as nr_strset_add keeps it */
+	while (cap / 2 < n)
+		cap *= 2;
+	if (cap > set->cap)
+		rehash(set, cap);
+}
+
 bool nr_strset_add(struct nr_strset *set, const char *s, size_t id, size_t *ret_id)
 {
 	size_t i;
 
-	if (2 * (set->n + 1) > set->cap) {
-		/* at most half full: probes stay short */
-		struct nr_strset bigger = { 0 };
-
-		bigger.cap = set->cap ? 2 * set->cap : 16;
-		bigger.keys = nr_xcalloc(bigger.cap, sizeof(*bigger.keys));
-		bigger.ids = nr_xcalloc(bigger.cap, sizeof(*bigger.ids));
-		for (i = 0; i < set->cap; i++) {
-			if (set->keys[i]) {
-				size_t j = slot_of(&bigger, set->keys[i]);
-
-				bigger.keys[j] = set->keys[i];
-				bigger.ids[j] = set->ids[i];
-			}
-		}
-		bigger.n = set->n;
-		nr_strset_release(set);
-		*set = bigger;
-	}
+	/* at most half full: probes stay short */
+	if (2 * (set->n + 1) > set->cap)
+		rehash(set, set->cap ? 2 * set->cap : 16);
 	i = slot_of(set, s);
 	if (set->keys[i]) {
 		if (ret_id)

@@ -30,6 +30,12 @@ struct nr_strset {
  * added with in *ret_id (when not NULL), when an equal string is there already.
  */
 bool nr_strset_add(struct nr_strset *set, const char *s, size_t id, size_t *ret_id);
+/*
+ * Room for n strings in all without growing (each growth hashes every
+ * string again into a table twice the size): for a caller that knows
+ * about how many will come.
+ */
+void nr_strset_reserve(struct nr_strset *set, size_t n);
 /* Whether s is in the set; its id in *ret_id (when not NULL) if so. */
 bool nr_strset_find(const struct nr_strset *set, const char *s, size_t *ret_id);
 void nr_strset_release(struct nr_strset *set);

@@ -15,6 +15,12 @@ char *nr_xstrndup(const char *s, size_t n);
 char *nr_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * Tune the allocator to keep freed memory for reuse, not return it to the
+ * kernel at once (once, at a program's start: src/main.c).
+ */
+void nr_mem_keep_freed(void);
+
+/*
  * Make room for at least `need` elements in *arr, whose capacity is *cap.
  * NR_GROW(arr, n + 1, cap) before arr[n++] = x.
  */

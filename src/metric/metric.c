@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,11 +39,8 @@ void nr_sample_set_release(struct nr_sample_set *set)
 {
 	size_t i;
 
-	for (i = 0; i < set->n; i++) {
-		free(set->v[i].metric);
-		free(set->v[i].unit);
-		free(set->v[i].orig_unit);
-	}
+	for (i = 0; i < set->n; i++)
+		free(set->v[i].metric); /* and its unit and orig_unit, of the same block */
 	free(set->v);
 	set->v = NULL;
 	set->n = set->cap = 0;
@@ -50,6 +48,34 @@ void nr_sample_set_release(struct nr_sample_set *set)
 	free(set->refused_metric);
 	set->refused_metric = NULL;
 	set->n_refused = 0;
+}
+
+void nr_sample_set_reserve(struct nr_sample_set *set, size_t n)
+{
+	if (n > SIZE_MAX - set->n)
+		return; /* nothing can be that many: growing as they come fails as it should */
+	NR_GROW(set->v, set->n + n, set->cap);
+}
+
+/* metric, unit and orig_unit copied into one block (s->metric's); the old one is the caller's. */
+static void strings_set(struct nr_sample *s, const char *metric, const char *unit,
+			const char *orig_unit)
+{
+	size_t lm = strlen(metric) + 1, lu = strlen(unit) + 1, lo = strlen(orig_unit) + 1;
+	char *p = nr_xmalloc(lm + lu + lo);
+
+	s->metric = memcpy(p, metric, lm);
+	s->unit = memcpy(p + lm, unit, lu);
+	s->orig_unit = memcpy(p + lm + lu, orig_unit, lo);
+}
+
+void nr_sample_orig_set(struct nr_sample *s, double orig_value, const char *orig_unit)
+{
+	char *old = s->metric;
+
+	strings_set(s, old, s->unit, orig_unit ? orig_unit : "");
+	free(old);
+	s->orig_value = orig_value;
 }
 
 /* The one door into a sample set: nothing that is not finite gets through. */
@@ -66,12 +92,10 @@ static int add(struct nr_sample_set *set, const char *metric, double value,
 	}
 	NR_GROW(set->v, set->n + 1, set->cap);
 	s = &set->v[set->n++];
-	s->metric = nr_xstrdup(metric);
+	strings_set(s, metric, unit ? unit : "", orig_unit ? orig_unit : (unit ? unit : ""));
 	s->value = value;
-	s->unit = nr_xstrdup(unit ? unit : "");
 	s->better = better;
 	s->orig_value = orig_value;
-	s->orig_unit = nr_xstrdup(orig_unit ? orig_unit : (unit ? unit : ""));
 	s->interval = interval;
 	return 0;
 }

@@ -29,6 +29,12 @@ const char *nr_better_name(enum nr_better b);
 /* NR_EINVAL (ret untouched) for NULL or another name */
 int nr_better_parse(const char *s, enum nr_better *ret);
 
+/*
+ * A sample's three strings are one allocation that starts at metric,
+ * owned by its set (one malloc a sample, not three: a tool's 10,000
+ * samples an attempt paid for 30,000): never free or replace one of them
+ * alone; nr_sample_orig_set changes the original value and unit.
+ */
 struct nr_sample {
 	char *metric;      /* e.g. "throughput_bps", "latency_p99_us" */
 	double value;      /* in `unit` */
@@ -58,6 +64,10 @@ struct nr_sample_set {
 #define NR_SAMPLE_SET_INIT { .notes = NR_BUF_INIT }
 
 void nr_sample_set_release(struct nr_sample_set *set);
+/* Set a sample's original value and unit (as the tool printed them), its strings made anew. */
+void nr_sample_orig_set(struct nr_sample *s, double orig_value, const char *orig_unit);
+/* Room for n more samples without growing: for a parser that knows about how many come. */
+void nr_sample_set_reserve(struct nr_sample_set *set, size_t n);
 /*
  * Append a sample; strings are copied. A value that is not finite is
  * not added but counted in set->n_refused (every add function does so),

@@ -158,17 +158,13 @@ int nr__parse_add_scaled(struct nr_sample_set *set, const char *metric, double v
 			 double factor, const char *orig_unit, int64_t interval, size_t lineno,
 			 struct nr_diag *d)
 {
-	struct nr_sample *s;
 	int r;
 
 	/* NULL: the metric's own unit, factor 1; the checks stay nr__parse_add's */
 	r = nr__parse_add(set, metric, value * factor, NULL, interval, lineno, d);
 	if (r < 0)
 		return r;
-	s = &set->v[set->n - 1];
-	s->orig_value = value;
-	free(s->orig_unit);
-	s->orig_unit = nr_xstrdup(orig_unit);
+	nr_sample_orig_set(&set->v[set->n - 1], value, orig_unit);
 	return 0;
 }
 

@@ -270,7 +270,14 @@ int nr__store_runs_selected(const char *selector, const char *campaign, struct n
 
 /* ---- compression ---- */
 
-int nr__store_compress(struct nr_slice in, struct nr_buf *out, const char **ret_method)
+void nr__store_base_release(struct nr_store *st)
+{
+	ZSTD_freeCCtx(st->zstd);
+	st->zstd = NULL;
+}
+
+int nr__store_compress(struct nr_store *st, struct nr_slice in, struct nr_buf *out,
+		       const char **ret_method)
 {
 	size_t bound, n;
 
@@ -278,9 +285,12 @@ int nr__store_compress(struct nr_slice in, struct nr_buf *out, const char **ret_
 		*ret_method = "none";
 		return 0;
 	}
+	if (!st->zstd && !(st->zstd = ZSTD_createCCtx()))
+		return NR_ESTORE;
 	bound = ZSTD_compressBound(in.len);
 	nr_buf_grow(out, bound);
-	n = ZSTD_compress(out->buf + out->len, bound, in.ptr, in.len, 3);
+	/* what ZSTD_compress does, with a context that keeps its workspace */
+	n = ZSTD_compressCCtx(st->zstd, out->buf + out->len, bound, in.ptr, in.len, 3);
 	if (ZSTD_isError(n))
 		return NR_ESTORE;
 	out->len += n;

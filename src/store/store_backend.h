@@ -258,6 +258,12 @@ struct nr_store_ops {
 struct nr_store {
 	const struct nr_store_ops *ops;
 	int opened_version;
+	/*
+	 * The zstd context of nr__store_compress, made on first use and kept
+	 * until close: a new one per output allocated (and page-faulted) its
+	 * workspace of several hundred KB again for every attempt.
+	 */
+	void *zstd;
 };
 
 extern const struct nr_store_ops nr__store_sqlite_ops;
@@ -300,8 +306,14 @@ char *nr__store_like_prefix(const char *p);
  */
 void nr__store_run_seen(struct nr_run_rec *r, const char *prev_id, const char *next_id);
 
-/* Raw output is kept compressed (zstd); "none" for empty data. */
-int nr__store_compress(struct nr_slice in, struct nr_buf *out, const char **ret_method);
+/*
+ * Raw output is kept compressed (zstd, level 3, st's context: the same
+ * bytes as a fresh context's); "none" for empty data.
+ */
+/* What the base of a handle holds (its zstd context): every backend's close calls it. */
+void nr__store_base_release(struct nr_store *st);
+int nr__store_compress(struct nr_store *st, struct nr_slice in, struct nr_buf *out,
+		       const char **ret_method);
 int nr__store_decompress(const char *method, struct nr_slice in, uint64_t size,
 			 struct nr_buf *out, struct nr_diag *d);
 

@@ -287,6 +287,7 @@ static void pg_close(struct nr_store *base)
 	struct nr__store_pg *st = NR__PG(base);
 
 	PQfinish(st->conn);
+	nr__store_base_release(base);
 	nr_strvec_clear(&st->known_metrics);
 	free(st->url);
 	free(st->shown);
@@ -737,7 +738,7 @@ static int pg_attempt_save(struct nr_store *base, const struct nr_case_rec *case
 		const char *method;
 
 		nr_buf_reset(&z);
-		if (nr__store_compress(outs[i].data, &z, &method) < 0) {
+		if (nr__store_compress(&st->base, outs[i].data, &z, &method) < 0) {
 			b.r = nr_diagf(d, NR_ESTORE, "cannot compress output");
 			break;
 		}

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,8 @@
 #include "base/str.h"
 #include "store/store_sqlite_int.h"
 
-#define DB(st) (((struct nr__store_sqlite *)(st))->db)
+#define SQ(st) ((struct nr__store_sqlite *)(st))
+#define DB(st) (SQ(st)->db)
 
 /*
  * migrations[v] takes a file from schema version v to v + 1. Never edit
@@ -424,19 +426,38 @@ static bool sqlite_accepts(const char *location)
 	return !strstr(location, "://");
 }
 
+/*
+ * Before SQLite's first use in this process: no count of its memory (netrig
+ * never asks for it), which took a global mutex on each of the dozens of
+ * allocations a row's insert makes. Too late (SQLite in use already, as
+ * in a test that opened a file itself) it changes nothing, and harms nothing.
+ */
+static void sqlite_config_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct nr_diag *d)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	sqlite3 *db = NULL;
 	char *copy = nr_xstrdup(path);
 	const char *dir = dirname(copy);
 	struct stat stt;
 	int r = 0;
 
+	pthread_once(&once, sqlite_config_once);
 	if (stat(dir, &stt) < 0 || !S_ISDIR(stt.st_mode)) {
 		r = nr_diagf(d, NR_ESTORE, "%s: directory '%s' does not exist", path, dir);
 		goto out;
 	}
-	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+	/*
+	 * NOMUTEX: a connection is used by one thread at a time (a handle is
+	 * its thread's, or handed over under a lock: serve's pool, its upload
+	 * lock), so SQLite's own lock around each call on it (a bind, a step:
+	 * a dozen a sample) is not needed.
+	 */
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		r = nr_diagf(d, NR_ESTORE, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
 		sqlite3_close(db);
 		db = NULL;
@@ -517,6 +538,8 @@ static void sqlite_close(struct nr_store *base)
 	free(st->stmts);
 	sqlite3_close(st->db);
 	series_forget(st);
+	nr_buf_release(&st->series_key);
+	nr__store_base_release(base);
 	if (st->tmp_path)
 		unlink(st->tmp_path);
 	free(st->tmp_path);
@@ -673,10 +696,23 @@ static int sqlite_run_claim(struct nr_store *st, const struct nr_run_rec *was,
 	return sqlite3_changes(db) == 1 ? 0 : -EBUSY;
 }
 
-static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag *d)
+/*
+ * Run a kept statement that returns no rows (nr__store_sqlite_kept) and
+ * reset it, so that it holds nothing open until its next use.
+ */
+static int step_kept(struct nr__store_sqlite *st, sqlite3_stmt *s, struct nr_diag *d)
+{
+	int r = sqlite3_step(s) == SQLITE_DONE ? 0 : nr__store_sqlite_error(st->db, d, "write");
+
+	sqlite3_reset(s);
+	return r;
+}
+
+static int update_case(struct nr__store_sqlite *st, const struct nr_case_rec *c,
+		       struct nr_diag *d)
 {
 	sqlite3_stmt *s;
-	int r = nr__store_sqlite_prepare(db,
+	int r = nr__store_sqlite_kept(st,
 			"UPDATE cases SET status = ?, repeats_done = ?, attempts = ?, started_at = ?,"
 			" finished_at = ?, ping_count = ?, ssh_check_count = ?, hosts = ?, error = ?"
 			" WHERE id = ?", &s, d);
@@ -693,17 +729,18 @@ static int update_case(sqlite3 *db, const struct nr_case_rec *c, struct nr_diag 
 	nr__sqlite_bind_text(s, 8, c->hosts);
 	nr__sqlite_bind_text(s, 9, c->error);
 	nr__sqlite_bind_id(s, 10, c->id);
-	return step_done(db, &s, d);
+	return step_kept(st, s, d);
 }
 
 /*
  * A case, attempt or event written by the controller is its heartbeat:
  * the run `run_id`, or the run of case `case_id` when run_id is NULL.
  */
-static int heartbeat(sqlite3 *db, const char *run_id, const char *case_id, struct nr_diag *d)
+static int heartbeat(struct nr__store_sqlite *st, const char *run_id, const char *case_id,
+		     struct nr_diag *d)
 {
 	sqlite3_stmt *s = NULL;
-	int r = nr__store_sqlite_prepare(db, run_id ? "UPDATE runs SET heartbeat = ? WHERE id = ?"
+	int r = nr__store_sqlite_kept(st, run_id ? "UPDATE runs SET heartbeat = ? WHERE id = ?"
 				   : "UPDATE runs SET heartbeat = ?"
 				     " WHERE id = (SELECT run_id FROM cases WHERE id = ?)", &s, d);
 
@@ -711,7 +748,7 @@ static int heartbeat(sqlite3 *db, const char *run_id, const char *case_id, struc
 		return r;
 	sqlite3_bind_int64(s, 1, nr_wall_us());
 	nr__sqlite_bind_id(s, 2, run_id ? run_id : case_id);
-	return step_done(db, &s, d);
+	return step_kept(st, s, d);
 }
 
 static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
@@ -721,19 +758,17 @@ static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
 	int r = nr__store_sqlite_begin(db, d);
 
 	if (r == 0)
-		r = update_case(db, c, d);
+		r = update_case(SQ(st), c, d);
 	if (r == 0)
-		r = heartbeat(db, NULL, c->id, d);
+		r = heartbeat(SQ(st), NULL, c->id, d);
 	return nr__store_sqlite_end(db, r, d);
 }
 
 /*
  * The id of series (role, metric, unit): from the cache, else the table,
- * else a new row. The cache is searched from after the last hit: an
- * attempt's samples come in the order of the one before, so that is
- * where the next one is. A series not in the cache writes its metric's
- * row too (the first sample of a metric names its unit and direction;
- * later ones change nothing): a series in the cache has it, committed.
+ * else a new row. A series not in the cache writes its metric's row too
+ * (the first sample of a metric names its unit and direction; later ones
+ * change nothing): a series in the cache has it, committed.
  */
 static int series_id(struct nr__store_sqlite *st, const char *role, const struct nr_sample *x,
 		     int64_t *ret, struct nr_diag *d)
@@ -744,16 +779,21 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 		"INSERT INTO metrics (name, unit, better) VALUES (?2, ?3, ?4)"
 		" ON CONFLICT (name) DO NOTHING",
 	};
-	struct nr_buf name = NR_BUF_INIT;
+	struct nr_buf *name = &st->series_key;
 	sqlite3_stmt *s = NULL;
 	size_t i;
 	int r = 0, rc, pass;
 
 	*ret = 0;
-	nr_buf_addf(&name, "%s\x1f%s\x1f%s", role, x->metric, x->unit);
-	if (nr_strset_find(&st->series_index, name.buf, &i)) {
+	/* the cache's key, in a buffer kept for it: no allocation per sample */
+	nr_buf_reset(name);
+	nr_buf_adds(name, role);
+	nr_buf_addch(name, '\x1f');
+	nr_buf_adds(name, x->metric);
+	nr_buf_addch(name, '\x1f');
+	nr_buf_adds(name, x->unit);
+	if (nr_strset_find(&st->series_index, name->buf, &i)) {
 		*ret = st->series[i].id;
-		nr_buf_release(&name);
 		return 0;
 	}
 	/* the series by SELECT, else by INSERT; then the metric */
@@ -779,40 +819,42 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 	}
 	if (r == 0) {
 		NR_GROW(st->series, st->n_series + 1, st->cap_series);
-		st->series[st->n_series].name = nr_buf_detach(&name, NULL);
+		st->series[st->n_series].name = nr_xstrndup(name->buf, name->len);
 		st->series[st->n_series].id = *ret;
 		nr_strset_add(&st->series_index, st->series[st->n_series].name, st->n_series, NULL);
 		st->n_series++;
 	}
-	nr_buf_release(&name);
 	return r;
 }
 
-/* The samples of attempt a (written just before: its n is there), in one prepared statement. */
-static int insert_samples(struct nr_store *base, const struct nr_attempt_rec *a,
+/*
+ * The samples of attempt a (written just before: its n is there), through
+ * statements kept by the handle: an attempt of a few samples paid more
+ * for preparing them than for its rows.
+ */
+static int insert_samples(struct nr__store_sqlite *st, const struct nr_attempt_rec *a,
 			  const struct nr_role_samples *samples, size_t n_samples,
 			  struct nr_diag *d)
 {
-	struct nr__store_sqlite *st = (struct nr__store_sqlite *)base;
 	sqlite3_stmt *s = NULL;
 	int64_t n = 0, series = 0;
 	size_t i, j;
 	int r, seq = 0;
 
-	r = nr__store_sqlite_prepare(st->db, "SELECT n FROM attempts WHERE id = ?", &s, d);
+	r = nr__store_sqlite_kept(st, "SELECT n FROM attempts WHERE id = ?", &s, d);
 	if (r == 0) {
 		nr__sqlite_bind_id(s, 1, a->id);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			n = sqlite3_column_int64(s, 0);
 		else
 			r = nr__store_sqlite_error(st->db, d, "read the attempt just written");
-		sqlite3_finalize(s);
-		s = NULL;
+		sqlite3_reset(s);
 	}
+	/* series_id's statements are others: this one stays as bound here */
 	if (r == 0)
-		r = nr__store_sqlite_prepare(st->db, "INSERT INTO sample_rows (attempt, seq, repeat,"
-				     " series, value, orig_value, orig_unit, interval)"
-				     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
+		r = nr__store_sqlite_kept(st, "INSERT INTO sample_rows (attempt, seq, repeat, series,"
+					  " value, orig_value, orig_unit, interval)"
+					  " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	for (i = 0; r == 0 && i < n_samples; i++) {
 		for (j = 0; r == 0 && j < samples[i].set->n; j++) {
 			const struct nr_sample *x = &samples[i].set->v[j];
@@ -825,7 +867,6 @@ static int insert_samples(struct nr_store *base, const struct nr_attempt_rec *a,
 			}
 			if ((r = series_id(st, samples[i].role, x, &series, d)) < 0)
 				break;
-			sqlite3_reset(s);
 			sqlite3_bind_int64(s, 1, n);
 			sqlite3_bind_int(s, 2, seq++);
 			sqlite3_bind_int(s, 3, a->repeat);
@@ -841,9 +882,9 @@ static int insert_samples(struct nr_store *base, const struct nr_attempt_rec *a,
 			sqlite3_bind_int64(s, 8, x->interval);
 			if (sqlite3_step(s) != SQLITE_DONE)
 				r = nr__store_sqlite_error(st->db, d, "write sample");
+			sqlite3_reset(s);
 		}
 	}
-	sqlite3_finalize(s);
 	return r;
 }
 
@@ -860,7 +901,7 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 
 	if ((r = nr__store_sqlite_begin(db, d)) < 0)
 		return r;
-	r = nr__store_sqlite_prepare(db,
+	r = nr__store_sqlite_kept(SQ(st),
 		    "INSERT INTO attempts (id, case_id, number, repeat, outcome, exit_code, signal,"
 		    " started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, d);
 	if (r == 0) {
@@ -874,19 +915,19 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		sqlite3_bind_int64(s, 8, a->started_us);
 		sqlite3_bind_int64(s, 9, a->finished_us);
 		nr__sqlite_bind_text(s, 10, a->error);
-		r = step_done(db, &s, d);
+		r = step_kept(SQ(st), s, d);
 	}
 	for (i = 0; r == 0 && i < n_outs; i++) {
 		const char *method;
 
 		nr_buf_reset(&z);
-		if (nr__store_compress(outs[i].data, &z, &method) < 0) {
+		if (nr__store_compress(st, outs[i].data, &z, &method) < 0) {
 			r = nr_diagf(d, NR_ESTORE, "cannot compress output");
 			break;
 		}
-		if ((r = nr__store_sqlite_prepare(db, "INSERT INTO outputs (attempt_id, role, host, stream, size,"
-				     " dropped, compression, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				 &s, d)) < 0)
+		if ((r = nr__store_sqlite_kept(SQ(st), "INSERT INTO outputs (attempt_id, role, host, stream,"
+					       " size, dropped, compression, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+					       &s, d)) < 0)
 			break;
 		nr__sqlite_bind_id(s, 1, a->id);
 		nr__sqlite_bind_text(s, 2, outs[i].role);
@@ -896,18 +937,18 @@ static int sqlite_attempt_save(struct nr_store *st, const struct nr_case_rec *ca
 		sqlite3_bind_int64(s, 6, (sqlite3_int64)outs[i].dropped);
 		nr__sqlite_bind_text(s, 7, method);
 		sqlite3_bind_blob64(s, 8, z.buf, z.len, SQLITE_TRANSIENT);
-		r = step_done(db, &s, d);
+		r = step_kept(SQ(st), s, d);
 	}
 	if (r == 0)
-		r = insert_samples(st, a, samples, n_samples, d);
+		r = insert_samples(SQ(st), a, samples, n_samples, d);
 	if (r == 0)
-		r = update_case(db, case_after, d);
+		r = update_case(SQ(st), case_after, d);
 	if (r == 0)
-		r = heartbeat(db, NULL, case_after->id, d);
+		r = heartbeat(SQ(st), NULL, case_after->id, d);
 	nr_buf_release(&z);
 	r = nr__store_sqlite_end(db, r, d);
 	if (r < 0)
-		series_forget((struct nr__store_sqlite *)st);
+		series_forget(SQ(st));
 	return r;
 }
 
@@ -927,10 +968,10 @@ static int sqlite_cases_rerun(struct nr_store *st, const char *run_id,
 		nr__sqlite_bind_id(s, 1, cases[i].id);
 		nr__sqlite_bind_id(s, 2, run_id);
 		if ((r = step_done(db, &s, d)) == 0)
-			r = update_case(db, &cases[i], d);
+			r = update_case(SQ(st), &cases[i], d);
 	}
 	if (r == 0)
-		r = heartbeat(db, run_id, NULL, d);
+		r = heartbeat(SQ(st), run_id, NULL, d);
 	return nr__store_sqlite_end(db, r, d);
 }
 
@@ -957,7 +998,7 @@ static int sqlite_event_add(struct nr_store *st, const struct nr_event_rec *ev,
 	}
 	/* a long restart wait writes events, not cases: it is alive all the same */
 	if (r == 0)
-		r = heartbeat(db, ev->run_id, NULL, d);
+		r = heartbeat(SQ(st), ev->run_id, NULL, d);
 	return nr__store_sqlite_end(db, r, d);
 }
 

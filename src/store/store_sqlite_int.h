@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "base/buf.h"
 #include "base/hash.h"
 #include "store/store_backend.h"
 
@@ -37,6 +38,7 @@ struct nr__store_sqlite {
 	 * of 10,000 metrics 50 million compares in its first attempt.
 	 */
 	struct nr_strset series_index;
+	struct nr_buf series_key; /* series_id's key of the sample at hand, kept for the next */
 	/*
 	 * Statements prepared once per handle and kept (a server's upload
 	 * runs the same dozen statements each time: parsing them was most of

@@ -1,7 +1,11 @@
+#include <stdlib.h>
+#include <string.h>
+
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/mem.h"
 #include "base/num.h"
 #include "base/rand.h"
 #include "base/str.h"
@@ -202,6 +206,69 @@ NR_TEST(escape_control_characters_of_every_kind)
 	CHECK_EQ(nr_utf8_len("\xe0\x80\x80", 3), 0);     /* overlong */
 }
 
+/* The double that strtod (C locale) reads from s, or NR_EINVAL as nr_parse_double says it. */
+static int strtod_says(const char *s, double *ret)
+{
+	char *end;
+
+	*ret = strtod(s, &end);
+	return *s && end != s && !*end ? 0 : NR_EINVAL;
+}
+
+/*
+ * nr_parse_double reads plain decimals without strtod (Clinger's fast
+ * path): every one it takes, to the bit what strtod reads, over the class
+ * (signs, leading zeros, a point first or last, 1 to 25 digits, up to 24
+ * after the point: the fast path's limits and past them), and what is no
+ * number refused as before.
+ */
+NR_TEST(parse_double_is_strtod_to_the_bit)
+{
+	static const char *const fixed[] = {
+		"0", "-0", "+0", "0.0", "-0.0", ".5", "5.", "+.5", "-.5", "0.1", "0.3", "1.5",
+		"9007199254740992", "9007199254740993", "-9007199254740993.0", "0.9007199254740993",
+		"123456789012345.6", "1234567890123456789", "12345678901234567890",
+		"0.0000000000000000000001", "0.00000000000000000000001", "1e5", "1.5E-3",
+		"4.35", "2.675", "0.000001", "999999999999999.9", "00000000000000000000001.5",
+	};
+	static const char *const bad[] = { ".", "-", "+", "1.2.3", "1..2", "--1", "1-", "5 ", "1e", "" };
+	struct nr_rng rng;
+	char s[64];
+	double want, got;
+	size_t i, n;
+
+	for (i = 0; i < NR_ARRAY_SIZE(fixed); i++) {
+		CHECK_OK(strtod_says(fixed[i], &want));
+		CHECK_OK(nr_parse_double(fixed[i], &got));
+		if (memcmp(&want, &got, sizeof(got)))
+			nr_test_fail(__FILE__, __LINE__, "'%s': %.17g, strtod %.17g", fixed[i], got, want);
+	}
+	for (i = 0; i < NR_ARRAY_SIZE(bad); i++)
+		CHECK(nr_parse_double(bad[i], &got) == NR_EINVAL);
+	nr_rng_seed(&rng, 15);
+	for (i = 0; i < 200000; i++) {
+		size_t before = 1 + nr_rng_below(&rng, 17), after = nr_rng_below(&rng, 25), k;
+
+		n = 0;
+		k = nr_rng_below(&rng, 4);
+		if (k == 1)
+			s[n++] = '-';
+		else if (k == 2)
+			s[n++] = '+';
+		for (k = 0; k < before; k++)
+			s[n++] = (char)('0' + (k == 0 && i % 3 == 0 ? 0 : nr_rng_below(&rng, 10))); /* a leading 0 */
+		if (after || i % 7 == 0)
+			s[n++] = '.';
+		for (k = 0; k < after; k++)
+			s[n++] = (char)('0' + nr_rng_below(&rng, 10));
+		s[n] = '\0';
+		CHECK_OK(strtod_says(s, &want));
+		CHECK_OK(nr_parse_double(s, &got));
+		if (memcmp(&want, &got, sizeof(got)))
+			nr_test_fail(__FILE__, __LINE__, "'%s': %.17g, strtod %.17g", s, got, want);
+	}
+}
+
 NR_TEST(strset_finds_duplicates_with_their_ids)
 {
 	struct nr_strset set = NR_STRSET_INIT;
@@ -223,6 +290,43 @@ NR_TEST(strset_finds_duplicates_with_their_ids)
 	CHECK(!nr_strset_find(&set, "n700", NULL));
 	nr_strset_release(&set);
 	CHECK(!nr_strset_find(&set, "n1", NULL));
+}
+
+/* Reserved room is room: n strings go in without the table growing, and what was there stays. */
+NR_TEST(strset_reserve_makes_room_once)
+{
+	struct nr_strset set = NR_STRSET_INIT;
+	char names[1000][8];
+	size_t i, id = 0, cap;
+
+	for (i = 0; i < 1000; i++)
+		snprintf(names[i], sizeof(names[i]), "k%zu", i);
+	for (i = 0; i < 10; i++)
+		CHECK(nr_strset_add(&set, names[i], i, NULL));
+	nr_strset_reserve(&set, 1000);
+	cap = set.cap;
+	CHECK(cap >= 2000);
+	CHECK_EQ(set.n, 10);
+	for (i = 0; i < 10; i++) {
+		CHECK(nr_strset_find(&set, names[i], &id));
+		CHECK_EQ(id, i);
+	}
+	for (i = 10; i < 1000; i++)
+		CHECK(nr_strset_add(&set, names[i], i, NULL));
+	CHECK_EQ(set.cap, cap); /* not grown */
+	CHECK(!nr_strset_add(&set, names[999], 5, &id));
+	CHECK_EQ(id, 999);
+	nr_strset_reserve(&set, 10); /* less than there is: nothing changes */
+	CHECK_EQ(set.cap, cap);
+	CHECK(nr_strset_find(&set, "k500", &id));
+	CHECK_EQ(id, 500);
+	nr_strset_release(&set);
+	/* on an empty set */
+	nr_strset_reserve(&set, 3);
+	CHECK(set.cap >= 6);
+	CHECK(!nr_strset_find(&set, "k1", NULL));
+	CHECK(nr_strset_add(&set, "k1", 1, NULL));
+	nr_strset_release(&set);
 }
 
 /* Issue 11 item 19: a 53.6 ms case was "0s" in the HTML report; one formatter for every duration. */

@@ -1,3 +1,5 @@
+#include <stdio.h>
+
 #include "parse/parse.h"
 #include "test.h"
 
@@ -83,6 +85,54 @@ NR_TEST(parse_keyvalue_all_or_declared)
 	CHECK_EQ(set.n, 1);
 	CHECK_NEAR(nr_sample_find(&set, "p99_us")->value, 40, 0);
 	nr_sample_set_release(&set);
+}
+
+/*
+ * Lines of every length through the one line buffer the parser reuses (a
+ * short line after a long one is itself, nothing of the long one's end), a
+ * last line without its newline, the first value of a key kept, a key the
+ * set had before the parse kept as it was, and the set's room reserved for
+ * every line: the samples of 10,000 keys all there, in order.
+ */
+NR_TEST(parse_keyvalue_many_lines_each_itself)
+{
+	struct nr_parse_spec all = { nr_parser_find("keyvalue"), NR_STREAM_STDOUT, NULL, 0 };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_buf out = NR_BUF_INIT;
+	size_t i;
+
+	nr_buf_adds(&out, "a_very_long_key_name_that_fills_the_buffer_first = 1000.25 \n");
+	nr_buf_adds(&out, "b=2\n");
+	nr_buf_adds(&out, "a_very_long_key_name_that_fills_the_buffer_first=3\n"); /* not the first */
+	nr_buf_adds(&out, "pre=9\n");                                                /* the set had it */
+	for (i = 0; i < 10000; i++)
+		nr_buf_addf(&out, "m%zu=%zu.5\n", i, i);
+	nr_buf_adds(&out, "c: 4\nlast=5");
+	nr_sample_add(&set, "pre", 1, "", NR_BETTER_NONE);
+	CHECK_OK(nr_parse_run(&all, nr_slice_of(out.buf, out.len), &set, NULL));
+	CHECK_EQ(set.n, 1 + 2 + 10000 + 2);
+	CHECK(set.cap >= set.n);
+	CHECK_STR(set.v[0].metric, "pre");
+	CHECK_NEAR(set.v[0].value, 1, 0);
+	CHECK_STR(set.v[1].metric, "a_very_long_key_name_that_fills_the_buffer_first");
+	CHECK_NEAR(set.v[1].value, 1000.25, 0);
+	CHECK_STR(set.v[2].metric, "b");
+	CHECK_NEAR(set.v[2].value, 2, 0);
+	for (i = 0; i < 10000; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "m%zu", i);
+		CHECK_STR(set.v[3 + i].metric, name);
+		CHECK_NEAR(set.v[3 + i].value, (double)i + 0.5, 0);
+		CHECK_STR(set.v[3 + i].unit, "");
+		CHECK_EQ(set.v[3 + i].interval, -1);
+	}
+	CHECK_STR(set.v[10003].metric, "c");
+	CHECK_NEAR(set.v[10003].value, 4, 0);
+	CHECK_STR(set.v[10004].metric, "last");
+	CHECK_NEAR(set.v[10004].value, 5, 0);
+	nr_sample_set_release(&set);
+	nr_buf_release(&out);
 }
 
 NR_TEST(parse_keyvalue_nothing_measured_is_a_parse_failure)

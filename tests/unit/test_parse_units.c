@@ -192,3 +192,56 @@ NR_TEST(parse_units_qperf_loop_qualifiers)
 		 NR_EPARSE);
 	nr_sample_set_release(&set);
 }
+
+/* Reserved room is taken in one allocation: the samples added into it stay where they are. */
+NR_TEST(sample_set_reserve_keeps_samples_in_place)
+{
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	const struct nr_sample *first;
+	size_t cap;
+	int i;
+
+	nr_sample_add(&set, "a", 1, "us", NR_BETTER_LOWER);
+	nr_sample_set_reserve(&set, 1000);
+	CHECK(set.cap >= 1001);
+	cap = set.cap;
+	first = &set.v[0];
+	for (i = 0; i < 1000; i++)
+		nr_sample_add(&set, "b", i, "", NR_BETTER_NONE);
+	CHECK(&set.v[0] == first);
+	CHECK_EQ(set.cap, cap);
+	CHECK_EQ(set.n, 1001);
+	CHECK_STR(set.v[0].metric, "a");
+	CHECK_NEAR(set.v[1000].value, 999, 0);
+	nr_sample_set_reserve(&set, 0);
+	CHECK_EQ(set.cap, cap);
+	nr_sample_set_release(&set);
+}
+
+/* A sample's strings are one block: each reads as itself, and the original unit changes alone. */
+NR_TEST(sample_strings_each_itself)
+{
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+
+	CHECK_OK(nr_sample_add_converted(&set, "throughput_bps", 2.5, "Gbits/sec", NR_BETTER_HIGHER, 3));
+	nr_sample_add(&set, "lat", 7, NULL, NR_BETTER_LOWER);
+	CHECK_STR(set.v[0].metric, "throughput_bps");
+	CHECK_STR(set.v[0].unit, "bit/s");
+	CHECK_STR(set.v[0].orig_unit, "Gbits/sec");
+	CHECK_NEAR(set.v[0].value, 2.5e9, 0);
+	CHECK_NEAR(set.v[0].orig_value, 2.5, 0);
+	CHECK_EQ(set.v[0].interval, 3);
+	CHECK_STR(set.v[1].unit, "");
+	CHECK_STR(set.v[1].orig_unit, "");
+	nr_sample_orig_set(&set.v[0], 312.5, "MBytes/sec, a longer unit than the one before");
+	CHECK_STR(set.v[0].metric, "throughput_bps");
+	CHECK_STR(set.v[0].unit, "bit/s");
+	CHECK_STR(set.v[0].orig_unit, "MBytes/sec, a longer unit than the one before");
+	CHECK_NEAR(set.v[0].orig_value, 312.5, 0);
+	CHECK_NEAR(set.v[0].value, 2.5e9, 0);
+	nr_sample_orig_set(&set.v[1], 1, NULL);
+	CHECK_STR(set.v[1].orig_unit, "");
+	CHECK_STR(set.v[1].metric, "lat");
+	nr_sample_set_release(&set);
+	CHECK_EQ(set.n, 0);
+}

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -99,6 +100,90 @@ NR_STORE_TEST(store_compresses_raw_output)
 		 " AND length(data) * 20 < size AND compression = 'zstd'", big.len);
 	CHECK_EQ(nr_tdb_count(db, q), 1);
 	nr_buf_release(&big);
+}
+
+/* "SIZE|\xHEX|" of text compressed by a fresh zstd context at level 3, a line of a dump. */
+static void add_fresh_zstd(struct nr_buf *b, const char *text, size_t len)
+{
+	size_t bound = ZSTD_compressBound(len), zn, i;
+	unsigned char *z = nr_xmalloc(bound);
+
+	zn = ZSTD_compress(z, bound, text, len, 3);
+	CHECK(!ZSTD_isError(zn));
+	nr_buf_addf(b, "%zu|\\x", len);
+	for (i = 0; i < zn; i++)
+		nr_buf_addf(b, "%02x", z[i]);
+	nr_buf_adds(b, "|\n");
+	free(z);
+}
+
+/*
+ * One handle, many attempts: the statements it keeps and its compression
+ * context serve each attempt as new ones would. Every output is stored as
+ * a fresh zstd context at level 3 makes it (the bytes netrig always
+ * wrote), a write that fails (an attempt id that is there) leaves nothing
+ * behind, and the next attempt after it is stored whole.
+ */
+NR_STORE_TEST(store_attempts_of_one_handle_each_their_own)
+{
+	const char *db = nr_tdb_new(kind, "k");
+	struct nr_store *st = nr_tdb_open(db);
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	static const char *const outputs_sql[] = { "SELECT size, data FROM outputs ORDER BY size" };
+	struct nr_sample_set set = NR_SAMPLE_SET_INIT;
+	struct nr_role_samples rs = { "main", &set };
+	struct nr_output_in again = { .role = "main", .host = "local", .stream = "stdout",
+				      .data = nr_slice_str("again") };
+	struct nr_buf texts[4], want = NR_BUF_INIT;
+	struct nr_sample_row *rows;
+	struct nr_attempt_rec *atts, a = { 0 };
+	struct nr_case_rec c = { 0 };
+	struct nr_diag d = { 0 };
+	char *dump;
+	size_t n, i, k;
+
+	nr_tdb_make_run(st, "camp", 1, run_id, cids);
+	nr_buf_adds(&want, "== SELECT size, data FROM outputs ORDER BY size\n");
+	add_fresh_zstd(&want, "after", 5);
+	for (k = 0; k < 4; k++) {
+		nr_buf_init(&texts[k], 0);
+		for (i = 0; i < 1000 + 20000 * k; i++)
+			nr_buf_addf(&texts[k], "%zu:%zu ", k, i * i % 977);
+		add_fresh_zstd(&want, texts[k].buf, texts[k].len);
+		nr_tdb_save_attempt(st, cids[0], (int)k + 1, 0, (double)k, texts[k].buf);
+	}
+	/* an attempt whose id is there already: refused, nothing of it kept */
+	CHECK_OK(nr_store_attempts_list(st, cids[0], &atts, &n, NULL));
+	CHECK_EQ(n, 4);
+	snprintf(a.id, sizeof(a.id), "%s", atts[0].id);
+	nr_attempts_free(atts, n);
+	snprintf(a.case_id, sizeof(a.case_id), "%s", cids[0]);
+	a.number = 9;
+	a.outcome = NR_ATTEMPT_PASSED;
+	snprintf(c.id, sizeof(c.id), "%s", cids[0]);
+	c.status = NR_CASE_RUNNING;
+	nr_sample_add(&set, "lost_us", 1, "us", NR_BETTER_LOWER);
+	CHECK(nr_store_attempt_save(st, &c, &a, &again, 1, &rs, 1, &d) < 0);
+	nr_diag_clear(&d);
+	nr_sample_set_release(&set);
+	nr_tdb_save_attempt(st, cids[0], 5, 1, 4.0, "after");
+	nr_store_close(st);
+	/* the outputs, byte for byte what a fresh context gives */
+	dump = nr_tdb_dump_sql(db, outputs_sql, 1);
+	CHECK_STR(dump, want.buf);
+	free(dump);
+	nr_buf_release(&want);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM attempts"), 5);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM samples WHERE metric = 'lost_us'"), 0);
+	st = nr_tdb_open(db);
+	CHECK_OK(nr_store_samples_list(st, run_id, false, &rows, &n, NULL));
+	CHECK_EQ(n, 5);
+	for (i = 0; i < n; i++)
+		CHECK_NEAR(rows[i].value, (double)i, 0);
+	nr_sample_rows_free(rows, n);
+	nr_store_close(st);
+	for (k = 0; k < 4; k++)
+		nr_buf_release(&texts[k]);
 }
 
 NR_TEST(store_migrates_version_1)
