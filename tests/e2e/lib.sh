@@ -160,6 +160,19 @@ _EOF
 	"$NETRIG" lab up lab.yaml > up.out 2>&1 || { cat up.out; fail "lab up"; }
 }
 
+# How many processes run in the namespace of host b of ssh_lab $1.
+ssh_lab_procs() { ip netns pids "$1-b" | wc -l; }
+# ssh_lab_settles LAB N SECONDS WHAT: host b of the lab is back to N
+# processes within SECONDS (an ssh session ends a moment after its job);
+# else the test fails with WHAT, listing what is there.
+ssh_lab_settles() {
+	_sls_lab=$1 _sls_want=$2
+	wait_until "$3" _ssh_lab_at_want && return 0
+	for p in $(ip netns pids "$1-b"); do echo "$p: $(tr '\0' ' ' < /proc/$p/cmdline | tail -c 100)"; done
+	fail "$4: $(ssh_lab_procs "$1") processes in the ssh host's namespace, $2 before"
+}
+_ssh_lab_at_want() { [ "$(ssh_lab_procs "$_sls_lab")" = "$_sls_want" ]; }
+
 # serve_start DB [ARG...]: netrig serve with DB (and ARGs: --config FILE)
 # on a free loopback port, its output in serve.out and serve.log (which
 # grows across servers of one test); sets $spid and $SERVE_URL

@@ -17,15 +17,6 @@ agent=${NETRIG_AGENT:-$top/netrig-agent}
 [ -x "$agent" ] || fail "no $agent: run make"
 lab=t537-$$
 ssh_lab $lab 10.89.0.0/16
-procs_b() { ip netns pids $lab-b | wc -l; }
-want_b=""
-is_want_b() { [ "$(procs_b)" = "$want_b" ]; }
-same_in_b() {
-	want_b=$1
-	wait_until 5 is_want_b && return 0
-	for p in $(ip netns pids $lab-b); do echo "$p: $(tr '\0' ' ' < /proc/$p/cmdline | tail -c 100)"; done
-	fail "$2: $(procs_b) processes in the ssh host's namespace, $1 before"
-}
 # the marks of this test's processes on the host: a copy of sleep with a name of its own
 E="t537s$$"
 cp "$(command -v sleep)" "$tmp/$E" || fail "cannot copy sleep"
@@ -50,7 +41,7 @@ tests:
     kill_grace: 300ms
     run: [sh, -c, "trap '' TERM; $tmp/$E 300 & exec $tmp/$E 301"]
 EOF
-before=$(procs_b)
+before=$(ssh_lab_procs $lab)
 for wrapper in agent sh; do
 	if [ $wrapper = agent ]; then NETRIG_AGENT=$agent; else NETRIG_AGENT=$tmp/no-agent; fi
 	export NETRIG_AGENT
@@ -72,7 +63,7 @@ for wrapper in agent sh; do
 		expect_no_grep "under the sh wrapper" events.out "the agent was there"
 	fi
 	wait_until 5 none_ours || fail "$(ours) processes of the hung role left on the host"
-	same_in_b "$before" "after the run"
+	ssh_lab_settles $lab "$before" 5 "after the run"
 
 	say "netrig killed -9 with its guard: the far side ends the job at its input's end ($wrapper)"
 	cat > k.yaml <<EOF
@@ -106,6 +97,6 @@ EOF
 	for p in $(ip netns pids $lab-a); do
 		tr '\0' ' ' < /proc/$p/cmdline 2> /dev/null | grep -q "ControlMaster=yes" && kill "$p"
 	done
-	same_in_b "$before" "after netrig was killed"
+	ssh_lab_settles $lab "$before" 5 "after netrig was killed"
 done
 done_ok

@@ -151,20 +151,10 @@ attack "netns host" nsh "hosts: {nsh: {transport: netns, netns: $ns}}"
 [ -x /usr/sbin/sshd ] && command -v ssh-keygen > /dev/null || { echo "(no sshd: the ssh host is not attacked)"; done_ok; }
 lab=t710-$$
 ssh_lab $lab 10.86.0.0/16
-procs_b() { ip netns pids $lab-b | wc -l; }
-# the same count, a moment later at most (a session ends after its job); else what is there
-want_b=""
-is_want_b() { [ "$(procs_b)" = "$want_b" ]; }
-same_in_b() {
-	want_b=$1
-	wait_until 3 is_want_b && return 0
-	for p in $(ip netns pids $lab-b); do echo "$p: $(tr '\0' ' ' < /proc/$p/cmdline | tail -c 100)"; done
-	fail "$2: $(procs_b) processes in the ssh host's namespace, $1 before"
-}
-before=$(procs_b)
+before=$(ssh_lab_procs $lab)
 attack "ssh host" b "lab: lab.yaml
 hosts: {b: {transport: ssh}}" "$NETRIG" lab exec lab.yaml a --
-same_in_b "$before" "after the four endings"
+ssh_lab_settles $lab "$before" 3 "after the four endings"
 [ -n "$cdir" ] || fail "no ssh control directory was found to watch"
 
 say "ssh host: kill -9 of netrig, its guard and the far side's watchers: --resume ends what they left"
@@ -203,5 +193,5 @@ touch calm
 expect_exit 0 "$NETRIG" lab exec lab.yaml a -- "$NETRIG" run --resume r-b.yaml --db r-b.db
 wait_until 5 none_left || { n=$(count); kill_ours; fail "--resume left $n of the escapers a killed run left"; }
 [ -d "$state" ] && fail "--resume left the run's state directory on the ssh host"
-same_in_b "$before" "after the resume"
+ssh_lab_settles $lab "$before" 3 "after the resume"
 done_ok
