@@ -22,7 +22,7 @@ run_one() { # tool with '_' (target name)
 	corpus=build/fuzz/corpus/$t
 	art=build/fuzz/artifacts/$t/
 	mkdir -p "$corpus" "$art"
-	cp tests/fixtures/"$dir"/*.out tests/fixtures/"$dir"/*.pcap "$corpus"/ 2>/dev/null
+	cp tests/fixtures/"$dir"/*.out tests/fixtures/"$dir"/*.pcap tests/fixtures/"$dir"/*.json "$corpus"/ 2>/dev/null
 	start=$(date +%s)
 	build/fuzz/fuzz_"$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=65536 -print_final_stats=1 -artifact_prefix="$art" \

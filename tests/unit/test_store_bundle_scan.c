@@ -9,49 +9,11 @@
 #include "base/buf.h"
 #include "base/jscan.h"
 #include "base/mem.h"
+#include "bundle_dump.h"
 #include "store/store.h"
 #include "store/store_backend.h"
 #include "test.h"
 #include "testdb.h"
-
-struct dump_ctx {
-	const struct nr__store_table *t;
-	struct nr_buf *out;
-};
-
-static int dump_row(void *p, const struct nr__store_value *row, struct nr_diag *d)
-{
-	struct dump_ctx *c = p;
-	size_t i;
-
-	(void)d;
-	for (i = 0; i < c->t->n; i++) {
-		if (row[i].null)
-			nr_buf_adds(c->out, "NULL|");
-		else if (c->t->kinds[i] == NR__STORE_INT)
-			nr_buf_addf(c->out, "%lld|", (long long)row[i].i);
-		else if (c->t->kinds[i] == NR__STORE_REAL)
-			nr_buf_addf(c->out, "%a|", row[i].f);
-		else
-			nr_buf_addf(c->out, "%zu:%.*s|", row[i].len, (int)row[i].len, row[i].p);
-	}
-	nr_buf_addch(c->out, '\n');
-	return 0;
-}
-
-/* Every row of a read bundle, table by table, as text. */
-static void bundle_dump(struct nr_bundle *b, struct nr_buf *out)
-{
-	struct nr_store *src = nr__store_bundle_source(b);
-	struct dump_ctx c = { NULL, out };
-	size_t i;
-
-	for (i = 0; i < nr__store_n_tables; i++) {
-		c.t = &nr__store_tables[i];
-		nr_buf_addf(out, "[%s]\n", c.t->name);
-		CHECK_OK(src->ops->export_rows(src, c.t, NULL, dump_row, &c, NULL));
-	}
-}
 
 /*
  * text read by either road gives what jansson's alone gives; the scanner
@@ -80,8 +42,8 @@ static void same_roads_n(const char *what, const char *text, size_t len, int sca
 	if (rx < 0) {
 		CHECK_STR(dx.msg, dy.msg);
 	} else {
-		bundle_dump(x, &bx);
-		bundle_dump(y, &by);
+		nr_bundle_dump(x, &bx);
+		nr_bundle_dump(y, &by);
 		if (strcmp(bx.buf, by.buf) != 0)
 			nr_test_fail(__FILE__, __LINE__, "%s: other rows:\n%s\njansson's:\n%s", what,
 				     bx.buf, by.buf);
