@@ -522,7 +522,7 @@ static void series_forget(struct nr__store_sqlite *st)
 		free(st->series[i].name);
 	free(st->series);
 	st->series = NULL;
-	st->n_series = st->cap_series = 0;
+	st->n_series = st->cap_series = st->series_next = 0;
 	nr_strset_release(&st->series_index);
 }
 
@@ -764,6 +764,23 @@ static int sqlite_case_update(struct nr_store *st, const struct nr_case_rec *c,
 	return nr__store_sqlite_end(db, r, d);
 }
 
+/* The part at the start of name, ended by the key's separator: the rest after it, or NULL. */
+static const char *key_part(const char *name, const char *part)
+{
+	while (*part && *name == *part) {
+		name++;
+		part++;
+	}
+	return !*part && *name == '\x1f' ? name + 1 : NULL;
+}
+
+/* Whether series name (a key of series_id's) is that of role, metric and unit. */
+static bool key_is(const char *name, const char *role, const struct nr_sample *x)
+{
+	return (name = key_part(name, role)) && (name = key_part(name, x->metric)) &&
+	       !strcmp(name, x->unit);
+}
+
 /*
  * The id of series (role, metric, unit): from the cache, else the table,
  * else a new row. A series not in the cache writes its metric's row too
@@ -785,6 +802,12 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 	int r = 0, rc, pass;
 
 	*ret = 0;
+	i = st->series_next;
+	if (i < st->n_series && key_is(st->series[i].name, role, x)) {
+		*ret = st->series[i].id;
+		st->series_next = i + 1;
+		return 0;
+	}
 	/* the cache's key, in a buffer kept for it: no allocation per sample */
 	nr_buf_reset(name);
 	nr_buf_adds(name, role);
@@ -794,6 +817,7 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 	nr_buf_adds(name, x->unit);
 	if (nr_strset_find(&st->series_index, name->buf, &i)) {
 		*ret = st->series[i].id;
+		st->series_next = i + 1;
 		return 0;
 	}
 	/* the series by SELECT, else by INSERT; then the metric */
@@ -823,6 +847,7 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 		st->series[st->n_series].id = *ret;
 		nr_strset_add(&st->series_index, st->series[st->n_series].name, st->n_series, NULL);
 		st->n_series++;
+		st->series_next = st->n_series;
 	}
 	return r;
 }

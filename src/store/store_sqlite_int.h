@@ -40,6 +40,14 @@ struct nr__store_sqlite {
 	struct nr_strset series_index;
 	struct nr_buf series_key; /* series_id's key of the sample at hand, kept for the next */
 	/*
+	 * The index in series of the one after the last sample's: an
+	 * attempt's samples come in the order of the attempt before, in
+	 * which their series were found or made and appended, so the next
+	 * sample's series is most often there, and a compare of its name
+	 * costs less than building the key and looking it up.
+	 */
+	size_t series_next;
+	/*
 	 * Statements prepared once per handle and kept (a server's upload
 	 * runs the same dozen statements each time: parsing them was most of
 	 * its cost), by their SQL; finalized on close.
