@@ -6,9 +6,9 @@
 #   make install install netrig and its man pages (PREFIX=/usr/local, DESTDIR)
 
 PKGS     := sqlite3 libpq libfyaml jansson libzstd libcrypto libcurl libmicrohttpd
-# libpq, libcurl and libmicrohttpd are opened on first use (src/base/lazy.h),
-# not linked: their headers only
-LINKED   := sqlite3 libfyaml jansson libzstd libcrypto
+# libpq, libcurl, libmicrohttpd and libcrypto are opened on first use
+# (src/base/lazy.h), not linked: their headers only
+LINKED   := sqlite3 libfyaml jansson libzstd
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wno-format-nonliteral -Wno-format-truncation

@@ -1,11 +1,12 @@
 /*
- * Libraries loaded on first use (libpq, libcurl, libmicrohttpd): their
- * functions are defined here under their own names (lazy_libs.c), and the
- * first call of one opens the library and looks the function up. netrig
+ * Libraries loaded on first use (libpq, libcurl, libmicrohttpd,
+ * libcrypto): their functions are defined under their own names
+ * (lazy_libs.c), and the first call of one opens the library and looks
+ * the function up. netrig
  * is not linked against them, so a process that never uses PostgreSQL, a
  * URL or the server (a `netrig run` into SQLite, every e2e step) does not
  * map, relocate and page in them and the two dozen libraries they bring
- * (GnuTLS, Kerberos, LDAP, ...): a third of an SQLite run's start-up.
+ * (GnuTLS, Kerberos, LDAP, ...): two thirds of its start-up.
  */
 #ifndef NR_BASE_LAZY_H
 #define NR_BASE_LAZY_H

@@ -1,5 +1,6 @@
 /*
- * The functions netrig calls in libpq, libcurl and libmicrohttpd, each
+ * The functions netrig calls in libpq, libcurl, libmicrohttpd and
+ * libcrypto (the server's HMAC and constant-time compares), each
  * defined under its own name as a call through the pointer that
  * nr_lazy_sym finds on its first use (lazy.h says why). The prototypes
  * come from the libraries' own headers, so the compiler checks each one
@@ -9,6 +10,9 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdarg.h>
 
 #include "base/lazy.h"
@@ -17,6 +21,7 @@
 static struct nr_lazy_lib pq = { "libpq.so.5", NULL };
 static struct nr_lazy_lib curl = { "libcurl.so.4", NULL };
 static struct nr_lazy_lib mhd = { "libmicrohttpd.so.12", NULL };
+static struct nr_lazy_lib crypto = { "libcrypto.so.3", NULL }; /* libssl3 (or libssl3t64) */
 
 /* X(library, return type, name, parameters, arguments); void functions in VOIDS */
 #define FUNCS(X)                                                                          \
@@ -109,7 +114,14 @@ static struct nr_lazy_lib mhd = { "libmicrohttpd.so.12", NULL };
 	  (struct MHD_Connection * connection, unsigned int status_code,                  \
 	   struct MHD_Response *response),                                                \
 	  (connection, status_code, response))                                            \
-	X(mhd, MHD_socket, MHD_quiesce_daemon, (struct MHD_Daemon * daemon), (daemon))
+	X(mhd, MHD_socket, MHD_quiesce_daemon, (struct MHD_Daemon * daemon), (daemon))      \
+	X(crypto, int, CRYPTO_memcmp, (const void *in_a, const void *in_b, size_t len),    \
+	  (in_a, in_b, len))                                                              \
+	X(crypto, const EVP_MD *, EVP_sha256, (void), ())                                 \
+	X(crypto, unsigned char *, HMAC,                                                  \
+	  (const EVP_MD *evp_md, const void *key, int key_len, const unsigned char *data, \
+	   size_t data_len, unsigned char *md, unsigned int *md_len),                     \
+	  (evp_md, key, key_len, data, data_len, md, md_len))
 
 #define VOIDS(X)                                                                          \
 	X(pq, void, PQclear, (PGresult * res), (res))                                     \
@@ -121,7 +133,8 @@ static struct nr_lazy_lib mhd = { "libmicrohttpd.so.12", NULL };
 	X(curl, void, curl_easy_cleanup, (CURL * c), (c))                                 \
 	X(curl, void, curl_slist_free_all, (struct curl_slist * list), (list))            \
 	X(mhd, void, MHD_destroy_response, (struct MHD_Response * response), (response))  \
-	X(mhd, void, MHD_stop_daemon, (struct MHD_Daemon * daemon), (daemon))
+	X(mhd, void, MHD_stop_daemon, (struct MHD_Daemon * daemon), (daemon))            \
+	X(crypto, void, OPENSSL_cleanse, (void *ptr, size_t len), (ptr, len))
 
 /* the name in brackets: curl's headers make some of them macros */
 #define DEFINE(lib, ret, name, params, args)                                              \

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <libpq-fe.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <stdbool.h>
 
 #include "base/lazy.h"
@@ -39,11 +40,14 @@ NR_TEST(lazy_calls_reach_the_libraries)
 	CHECK(!loaded("libpq.so.5"));
 	CHECK(!loaded("libcurl.so.4"));
 	CHECK(!loaded("libmicrohttpd.so.12"));
+	CHECK(!loaded("libcrypto.so.3"));
 	/* a result of each library's own making, not a stub's */
 	CHECK_STR(curl_easy_strerror(CURLE_OK), "No error");
 	CHECK(PQresultStatus(NULL) == PGRES_FATAL_ERROR);
 	CHECK(MHD_is_feature_supported(MHD_FEATURE_MESSAGES) == MHD_YES);
 	opts = PQconninfo(NULL);
 	CHECK(opts == NULL);
-	CHECK(loaded("libpq.so.5") && loaded("libcurl.so.4") && loaded("libmicrohttpd.so.12"));
+	CHECK(CRYPTO_memcmp("ab", "ac", 2) != 0 && CRYPTO_memcmp("ab", "ab", 2) == 0);
+	CHECK(loaded("libpq.so.5") && loaded("libcurl.so.4") && loaded("libmicrohttpd.so.12") &&
+	      loaded("libcrypto.so.3"));
 }
