@@ -6,14 +6,17 @@
 #   make install install netrig and its man pages (PREFIX=/usr/local, DESTDIR)
 
 PKGS     := sqlite3 libpq libfyaml jansson libzstd libcrypto libcurl libmicrohttpd
+# libpq, libcurl, libmicrohttpd and libcrypto are opened on first use
+# (src/base/lazy.h), not linked: their headers only
+LINKED   := sqlite3 libfyaml jansson libzstd
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wno-format-nonliteral -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -Werror -pthread
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LDLIBS   += $(PKG_LIBS) -lm -pthread
+PKG_LIBS   = $(shell pkg-config --libs $(LINKED) 2>/dev/null)
+LDLIBS   += $(PKG_LIBS) -ldl -lm -pthread
 
 # `make V=1` shows the commands.
 Q        := $(if $(V),,@)

@@ -1,4 +1,4 @@
-/* Hashes (OpenSSL libcrypto for SHA-256), and a set of strings. */
+/* Hashes (SHA-256, FNV-1a), and a set of strings. */
 #ifndef NR_BASE_HASH_H
 #define NR_BASE_HASH_H
 

@@ -18,30 +18,51 @@
 #include <sys/stat.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/mem.h"
 #include "runner/runner.h"
 #include "runner/runner_internal.h"
 
+/*
+ * The commit and the branch by two git processes started at once: each
+ * costs milliseconds of fork, exec and start-up where those are slow, and
+ * neither needs the other's answer, so the run waits for the slower only.
+ */
 void nr_runner_detect_git(const char *dir, char **ret_commit, char **ret_branch)
 {
 	char *commit_argv[] = { "git", "rev-parse", "--verify", "-q", "HEAD", NULL };
 	char *branch_argv[] = { "git", "symbolic-ref", "-q", "--short", "HEAD", NULL };
 	char **argvs[2] = { commit_argv, branch_argv };
 	char **rets[2] = { ret_commit, ret_branch };
+	struct nr_proc procs[2], *started[2];
+	bool ok[2] = { false, false };
+	size_t n = 0;
 	int k;
 
 	for (k = 0; k < 2; k++) {
 		struct nr_exec_spec spec = { .argv = argvs[k], .workdir = dir, .output_limit = 4096 };
-		struct nr_buf out = NR_BUF_INIT;
-		int code = -1;
 
 		*rets[k] = NULL;
-		if (nr_exec_run(&spec, 5000000, &code, &out, NULL, NULL) == 0 && code == 0) {
-			out.buf[strcspn(out.buf, "\r\n")] = '\0';
-			if (out.buf[0])
-				*rets[k] = nr_xstrdup(out.buf);
+		if (nr_proc_start(&spec, &procs[k], NULL) == 0) {
+			ok[k] = true;
+			started[n++] = &procs[k];
 		}
-		nr_buf_release(&out);
+	}
+	if (n) {
+		(void)nr_proc_pump(started, n, nr_mono_us() + 5000000, 0, -1, NULL, NULL);
+		nr_proc_stop(started, n, 200000); /* ends what is left; reads the pipes to the end */
+	}
+	for (k = 0; k < 2; k++) {
+		struct nr_proc *p = &procs[k];
+
+		if (!ok[k])
+			continue;
+		if (p->exited && nr_proc_exit_code(p) == 0 && p->out.len) {
+			p->out.buf[strcspn(p->out.buf, "\r\n")] = '\0';
+			if (p->out.buf[0])
+				*rets[k] = nr_xstrdup(p->out.buf);
+		}
+		nr_proc_release(p);
 	}
 }
 

@@ -40,6 +40,14 @@ struct nr__store_sqlite {
 	struct nr_strset series_index;
 	struct nr_buf series_key; /* series_id's key of the sample at hand, kept for the next */
 	/*
+	 * The index in series of the one after the last sample's: an
+	 * attempt's samples come in the order of the attempt before, in
+	 * which their series were found or made and appended, so the next
+	 * sample's series is most often there, and a compare of its name
+	 * costs less than building the key and looking it up.
+	 */
+	size_t series_next;
+	/*
 	 * Statements prepared once per handle and kept (a server's upload
 	 * runs the same dozen statements each time: parsing them was most of
 	 * its cost), by their SQL; finalized on close.
@@ -193,6 +201,36 @@ int nr__store_sqlite_open_db(const char *path, int flags, sqlite3 **ret, struct 
 	"  NEW.repeat, (SELECT id FROM series WHERE role = NEW.role AND metric = NEW.metric"   \
 	"  AND unit = NEW.unit), NEW.value, nullif(NEW.orig_value, NEW.value),"                \
 	"  nullif(NEW.orig_unit, NEW.unit), NEW.interval); END;"
+
+/* The ops of store_sqlite_read.c (see store_backend.h). */
+int nr__store_sqlite_run_get(struct nr_store *st, const char *selector, struct nr_run_rec *ret,
+			     struct nr_diag *d);
+int nr__store_sqlite_run_resumable(struct nr_store *st, const char *campaign,
+				   struct nr_run_rec *ret, struct nr_diag *d);
+int nr__store_sqlite_runs_find(struct nr_store *st, const struct nr_run_filter *f,
+			       struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_runs_count(struct nr_store *st, int64_t by_status[NR_RUN_STATUS_N + 1],
+				struct nr_diag *d);
+int nr__store_sqlite_hosts_list(struct nr_store *st, const char *run_id, struct nr_host_rec **ret,
+				size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_cases_list(struct nr_store *st, const char *run_id, struct nr_case_rec **ret,
+				size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_attempts_list(struct nr_store *st, const char *case_id,
+				   struct nr_attempt_rec **ret, size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_outputs_get(struct nr_store *st, const char *attempt_id,
+				 struct nr_output_rec **ret, size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_samples_list(struct nr_store *st, const char *run_id, bool with_intervals,
+				  struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_samples_history(struct nr_store *st, const char *campaign, int64_t since_us,
+				     struct nr_sample_row **ret, size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_runs_select(struct nr_store *st, const char *selector, const char *campaign,
+				 size_t limit, struct nr_run_rec **ret, size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_events_list(struct nr_store *st, const char *run_id, const char *case_id,
+				 struct nr_event_rec **ret, size_t *ret_n, struct nr_diag *d);
+int nr__store_sqlite_locate(struct nr_store *st, const char *selector, const char *run_id,
+			    char *ret_case_id, char *ret_attempt_id, struct nr_diag *d);
+int nr__store_sqlite_query_json(struct nr_store *base, const char *sql, size_t max_rows,
+				struct nr_buf *out, struct nr_diag *d);
 
 /* The ops of store_sqlite_job.c (see store_backend.h). */
 int nr__store_sqlite_job_add(struct nr_store *st, const struct nr_job_rec *job, struct nr_diag *d);

@@ -1,3 +1,4 @@
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,4 +371,46 @@ NR_TEST(hex_both_ways_and_sha256_known_values)
 	CHECK_STR(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	nr_sha256_hex("", 0, digest);
 	CHECK_STR(digest, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	/* two blocks, the length in the second */
+	nr_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, digest);
+	CHECK_STR(digest, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+/*
+ * netrig's SHA-256 (base/hash.c) against OpenSSL's over every length from
+ * 0 to 300 bytes (each way the padding falls: in the last block, across
+ * into another, exactly at a block's end) and a million bytes (FIPS's
+ * third example).
+ */
+NR_TEST(sha256_as_openssl_for_every_length)
+{
+	void *lib = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+	int (*digest_fn)(const void *, size_t, unsigned char *, unsigned int *, const void *,
+			 void *);
+	const void *(*sha256_fn)(void);
+	unsigned char data[300], md[64];
+	char got[NR_SHA256_HEX_LEN + 1], want[NR_SHA256_HEX_LEN + 1];
+	char *million = nr_xmalloc(1000000);
+	unsigned int len = 0;
+	size_t n;
+
+	if (!lib)
+		NR_SKIP("no libcrypto.so.3 to compare with");
+	*(void **)&digest_fn = dlsym(lib, "EVP_Digest");
+	*(void **)&sha256_fn = dlsym(lib, "EVP_sha256");
+	CHECK(digest_fn && sha256_fn);
+	for (n = 0; n < sizeof(data); n++)
+		data[n] = (unsigned char)(n * 131 + 7);
+	for (n = 0; n <= sizeof(data); n++) {
+		CHECK(digest_fn(data, n, md, &len, sha256_fn(), NULL) == 1 && len == 32);
+		nr_hex_encode(md, 32, want);
+		nr_sha256_hex(data, n, got);
+		if (strcmp(got, want))
+			nr_test_fail(__FILE__, __LINE__, "%zu bytes: %s, OpenSSL %s", n, got, want);
+	}
+	memset(million, 'a', 1000000);
+	nr_sha256_hex(million, 1000000, got);
+	CHECK_STR(got, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(million);
+	dlclose(lib);
 }

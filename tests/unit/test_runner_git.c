@@ -133,3 +133,57 @@ NR_TEST_T(runner_git_cache_follows_the_repository, 120)
 	nr_runner_git_cache_clear(&gc);
 	CHECK(!gc.stamp && !gc.commit);
 }
+
+/* git rev-parse HEAD in dir, which must succeed: the commit, allocated. */
+static char *head_of(const char *dir)
+{
+	char *argv[] = { "git", "rev-parse", "HEAD", NULL };
+	struct nr_exec_spec spec = { .argv = argv, .workdir = dir, .output_limit = 4096 };
+	struct nr_buf out = NR_BUF_INIT;
+	int code = -1;
+	char *s;
+
+	CHECK_OK(nr_exec_run(&spec, 20000000, &code, &out, NULL, NULL));
+	CHECK(code == 0 && out.len > 40);
+	s = nr_xstrndup(out.buf, 40);
+	nr_buf_release(&out);
+	return s;
+}
+
+/* What detect_git says in dir: commit (NULL: none) and branch (NULL: none). */
+static void expect_git(const char *dir, const char *commit, const char *branch, int line)
+{
+	char *c = NULL, *b = NULL;
+
+	nr_runner_detect_git(dir, &c, &b);
+	if (!same(c, commit) || !same(b, branch))
+		nr_test_fail(__FILE__, line, "%s: commit %s branch %s, expected %s %s", dir, c ? c : "-",
+			     b ? b : "-", commit ? commit : "-", branch ? branch : "-");
+	free(c);
+	free(b);
+}
+
+/* The two answers, each in every state a directory can be in (they are asked at once). */
+NR_TEST_T(runner_git_detects_commit_and_branch, 60)
+{
+	char *argv[] = { "git", "--version", NULL };
+	struct nr_exec_spec spec = { .argv = argv, .output_limit = 4096 };
+	char *head;
+	int code = -1;
+
+	if (nr_exec_run(&spec, 5000000, &code, NULL, NULL, NULL) < 0 || code != 0)
+		NR_SKIP("no git here");
+	CHECK_OK(mkdir("g", 0755));
+	expect_git("g", NULL, NULL, __LINE__);          /* no repository */
+	expect_git("no-such-dir", NULL, NULL, __LINE__); /* git cannot start there */
+	git_in("g", "init", "-q", NULL);
+	expect_git("g", NULL, "main", __LINE__); /* a branch without a commit yet */
+	git_in("g", "commit", "-q", "--allow-empty", "-m", "one", NULL);
+	head = head_of("g");
+	expect_git("g", head, "main", __LINE__);
+	git_in("g", "checkout", "-q", "-b", "feature/x", NULL);
+	expect_git("g", head, "feature/x", __LINE__);
+	git_in("g", "checkout", "-q", "--detach", NULL);
+	expect_git("g", head, NULL, __LINE__); /* detached: a commit, no branch */
+	free(head);
+}

@@ -950,3 +950,104 @@ NR_STORE_TEST(store_attempt_of_many_new_series)
 	nr_sample_set_release(&set);
 	nr_store_close(st);
 }
+
+/* One sample of the series test: role, metric, unit; its value says which sample it was. */
+struct series_sample {
+	const char *role, *metric, *unit;
+};
+
+/*
+ * Save an attempt of the given samples (value: attempt * 100 + index),
+ * the samples of a role together, as a runner's are; nan_at (when below
+ * n) is not a finite number and the save must fail. Each stored sample
+ * must be under its own series.
+ */
+static void save_series_attempt(struct nr_store *st, const char *db, const char *case_id, int k,
+				const struct series_sample *v, size_t n, size_t nan_at)
+{
+	struct nr_sample_set sets[2] = { NR_SAMPLE_SET_INIT, NR_SAMPLE_SET_INIT };
+	struct nr_role_samples rs[2] = { { "main", &sets[0] }, { "peer", &sets[1] } };
+	struct nr_case_rec c = { .status = NR_CASE_RUNNING, .repeats_done = k, .attempts = k };
+	struct nr_attempt_rec a = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct nr_sample_set *set = &sets[strcmp(v[i].role, "main") ? 1 : 0];
+
+		nr_sample_add(set, v[i].metric, k * 100.0 + (double)i, v[i].unit, NR_BETTER_NONE);
+		if (i == nan_at)
+			set->v[set->n - 1].value = NAN; /* past the set's door, as a bug would be */
+	}
+	memcpy(c.id, case_id, sizeof(c.id));
+	nr_uuid_v7(a.id);
+	memcpy(a.case_id, case_id, sizeof(a.case_id));
+	a.number = k;
+	a.repeat = k - 1;
+	a.outcome = NR_ATTEMPT_PASSED;
+	a.started_us = nr_wall_us();
+	a.finished_us = a.started_us + 1;
+	if (nan_at < n) {
+		CHECK(nr_store_attempt_save(st, &c, &a, NULL, 0, rs, 2, NULL) < 0);
+	} else {
+		CHECK_OK(nr_store_attempt_save(st, &c, &a, NULL, 0, rs, 2, NULL));
+		for (i = 0; i < n; i++) {
+			char *sql = nr_xasprintf("SELECT count(*) FROM sample_rows r JOIN series s"
+						 " ON s.id = r.series WHERE r.value = %d AND s.role = '%s'"
+						 " AND s.metric = '%s' AND s.unit = '%s'", k * 100 + (int)i,
+						 v[i].role, v[i].metric, v[i].unit);
+
+			if (nr_tdb_count(db, sql) != 1)
+				nr_test_fail(__FILE__, __LINE__, "attempt %d: sample %zu (%s %s %s) not under"
+					     " its series", k, i, v[i].role, v[i].metric, v[i].unit);
+			free(sql);
+		}
+	}
+	nr_sample_set_release(&sets[0]);
+	nr_sample_set_release(&sets[1]);
+}
+
+/*
+ * A sample's series is found from the one after the last sample's when the
+ * order repeats (store_sqlite.c): whatever the order, the roles, units
+ * and names that are prefixes of others, and after a failed save rolled its
+ * new series back, each sample is stored under the series of its own role,
+ * metric and unit.
+ */
+NR_STORE_TEST(store_samples_under_their_own_series_in_any_order)
+{
+	static const struct series_sample first[] = {
+		{ "main", "a", "us" }, { "main", "b", "us" }, { "main", "ab", "" },
+		{ "peer", "a", "us" },
+	}, reversed[] = {
+		{ "main", "ab", "" }, { "main", "b", "us" }, { "main", "a", "us" },
+		{ "peer", "a", "us" },
+	}, gaps[] = {
+		{ "main", "a", "us" }, { "main", "ab", "" }, { "peer", "a", "B" }, { "peer", "a", "us" },
+	}, other_units[] = {
+		{ "main", "a", "" }, { "main", "b", "us" }, { "main", "a", "us" }, { "peer", "b", "us" },
+		{ "peer", "ab", "" },
+	}, new_then_bad[] = {
+		{ "main", "a", "us" }, { "main", "d", "us" }, { "main", "e", "us" },
+	}, again[] = {
+		{ "main", "a", "us" }, { "main", "d", "us" }, { "main", "e", "us" }, { "main", "b", "us" },
+	};
+	const char *db = nr_tdb_new(kind, "order");
+	struct nr_store *st = nr_tdb_open(db);
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	int k = 0;
+
+	nr_tdb_make_run(st, "order", 1, run_id, cids);
+	save_series_attempt(st, db, cids[0], ++k, first, NR_ARRAY_SIZE(first), SIZE_MAX);
+	save_series_attempt(st, db, cids[0], ++k, first, NR_ARRAY_SIZE(first), SIZE_MAX);
+	save_series_attempt(st, db, cids[0], ++k, reversed, NR_ARRAY_SIZE(reversed), SIZE_MAX);
+	save_series_attempt(st, db, cids[0], ++k, gaps, NR_ARRAY_SIZE(gaps), SIZE_MAX);
+	save_series_attempt(st, db, cids[0], ++k, other_units, NR_ARRAY_SIZE(other_units), SIZE_MAX);
+	save_series_attempt(st, db, cids[0], ++k, first, NR_ARRAY_SIZE(first), SIZE_MAX);
+	/* d is made, then e refused: the attempt and d's series are rolled back */
+	save_series_attempt(st, db, cids[0], ++k, new_then_bad, NR_ARRAY_SIZE(new_then_bad), 2);
+	save_series_attempt(st, db, cids[0], k, again, NR_ARRAY_SIZE(again), SIZE_MAX);
+	save_series_attempt(st, db, cids[0], ++k, again, NR_ARRAY_SIZE(again), SIZE_MAX);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM series"), 10);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM sample_rows"), 4 + 4 + 4 + 4 + 5 + 4 + 4 + 4);
+	nr_store_close(st);
+}
