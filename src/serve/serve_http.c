@@ -173,8 +173,9 @@ int nr__serve_auth(struct nr__serve_req *q, const char *scope)
 		return 0;
 	if (nr__serve_store(q) < 0)
 		return -1;
-	a = nr_serve_token_check(q->st, nr__serve_header(q, MHD_HTTP_HEADER_AUTHORIZATION), scope,
-				 nr_wall_us(), &q->user, q->token_id, &d);
+	a = nr_serve_token_check_cached(q->srv->tokens, q->st,
+					nr__serve_header(q, MHD_HTTP_HEADER_AUTHORIZATION), scope,
+					nr_wall_us(), nr_mono_us(), &q->user, q->token_id, &d);
 	switch (a) {
 	case NR_AUTH_OK:
 		break;
@@ -444,6 +445,7 @@ static void serve_free(struct nr_serve *s)
 	pthread_cond_destroy(&s->queue_grew);
 	pthread_mutex_destroy(&s->rate_lock);
 	nr__serve_badges_free(s->badges);
+	nr_serve_token_cache_free(s->tokens);
 	free(s);
 }
 
@@ -481,6 +483,7 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 	s->queue_tail = &s->queue;
 	pthread_mutex_init(&s->rate_lock, NULL);
 	s->badges = nr__serve_badges_new();
+	s->tokens = nr_serve_token_cache_new();
 	/* jansson's hash seed, once, before threads use it */
 	json_object_seed(0);
 	/* a handle per pool thread: a request holds one from start to answer */

@@ -59,6 +59,7 @@ struct nr_serve {
 	unsigned queued;     /* uploads in the queue */
 	int64_t last_queued_us; /* when an upload last joined the queue (nr_mono_us) */
 	unsigned last_batch;    /* uploads in the batch written last */
+	struct nr_serve_token_cache *tokens; /* tokens found good lately (serve_auth.c) */
 	/* per-token request budget (a token bucket each) */
 	pthread_mutex_t rate_lock;
 	struct nr__serve_rate *rates;
