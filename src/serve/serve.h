@@ -112,6 +112,22 @@ enum nr_serve_auth nr_serve_token_check(struct nr_store *st, const char *authori
 					const char *scope, int64_t now_us, char **ret_user,
 					char *ret_id, struct nr_diag *d);
 
+/*
+ * A server's few tokens found good lately (by their SHA-256), believed
+ * again for NR_SERVE_TOKEN_TRUST_US (monotonic time) without the store:
+ * a token revoked meanwhile is refused within that time; expiry and
+ * scope are judged at every request.
+ */
+#define NR_SERVE_TOKEN_TRUST_US 1000000
+struct nr_serve_token_cache;
+struct nr_serve_token_cache *nr_serve_token_cache_new(void);
+void nr_serve_token_cache_free(struct nr_serve_token_cache *c);
+/* nr_serve_token_check through c (NULL: none) at monotonic time mono_us. */
+enum nr_serve_auth nr_serve_token_check_cached(struct nr_serve_token_cache *c,
+					       struct nr_store *st, const char *authorization,
+					       const char *scope, int64_t now_us, int64_t mono_us,
+					       char **ret_user, char *ret_id, struct nr_diag *d);
+
 /* ---- the server (serve_http.c) ---- */
 
 struct nr_serve;

@@ -105,58 +105,68 @@ bool nr__serve_selector_ok(const char *s)
 static void runs_post(struct nr__serve_req *q)
 {
 	struct nr_serve *s = q->srv;
-	struct nr__serve_upload u = { 0 };
-	struct nr_bundle *b = NULL;
-	char *base;
+	struct nr__serve_upload *u = &q->up;
 	int r;
 
-	if (nr__serve_store(q) < 0)
-		return;
 	/*
 	 * read and checked by each thread on its own; only what needs the
-	 * store waits for the lock (one writer in SQLite: a second would
-	 * wait for the first in SQLite's busy sleeps)
+	 * store waits for the writer (one writer in SQLite)
 	 */
-	r = nr_store_bundle_read(nr_slice_of(q->body.buf, q->body.len), s->cfg->json_depth, &b, &u.d);
-	if (r == 0) {
-		/* with the uploads that wait beside it, in one transaction (serve_upload.c) */
-		u.b = b;
-		u.user = q->user;
-		u.coming = q->upload_coming;
-		q->upload_coming = false;
-		nr__serve_upload(s, &u);
-		r = u.r;
-	} else {
+	r = nr_store_bundle_read(nr_slice_of(q->body.buf, q->body.len), s->cfg->json_depth, &u->b,
+				 &u->d);
+	if (r < 0) {
 		nr__serve_upload_gone(q);
+		u->r = r;
+		nr__serve_runs_posted(q);
+		return;
 	}
-	nr_bundle_free(b);
-	switch (r) {
+	/* with the uploads that wait beside it, in one transaction (serve_upload.c) */
+	u->user = q->user;
+	u->coming = q->upload_coming;
+	q->upload_coming = false;
+	if (nr__serve_upload(q) < 0) {
+		nr__serve_upload_gone(q);
+		nr__serve_fail(q, 503, "the server is stopping");
+	}
+}
+
+void nr__serve_runs_posted(struct nr__serve_req *q)
+{
+	struct nr_serve *s = q->srv;
+	struct nr__serve_upload *u = &q->up;
+	char *base;
+
+	q->upload_queued = false;
+	nr_bundle_free(u->b);
+	u->b = NULL;
+	switch (u->r) {
 	case 0:
 		break;
 	case NR_EPARSE:
-		nr__serve_fail(q, 400, "%s", nr_diag_msg(&u.d));
+		nr__serve_fail(q, 400, "%s", nr_diag_msg(&u->d));
 		return;
 	case NR_EINVAL:
-		nr__serve_fail(q, 422, "%s", nr_diag_msg(&u.d));
+		nr__serve_fail(q, 422, "%s", nr_diag_msg(&u->d));
 		return;
 	case -EPERM:
-		nr__serve_fail(q, 403, "%s", nr_diag_msg(&u.d));
+		nr__serve_fail(q, 403, "%s", nr_diag_msg(&u->d));
 		return;
 	case -EEXIST:
-		nr__serve_fail(q, 409, "%s", nr_diag_msg(&u.d));
+		nr__serve_fail(q, 409, "%s", nr_diag_msg(&u->d));
 		return;
 	default:
-		store_fail(q, r, &u.d);
+		store_fail(q, u->r, &u->d);
 		return;
 	}
 	atomic_fetch_add(&s->counts.uploads, 1);
 	base = nr__serve_base_url(q);
-	q->location = nr_xasprintf("%s" API "/runs/%s", base, u.res.run_id);
-	json_answer(q, u.res.added.runs ? 201 : 200,
-		    json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I}}", "run", u.res.run_id, "url",
-			      q->location, "added", "runs", (json_int_t)u.res.added.runs, "cases",
-			      (json_int_t)u.res.added.cases, "attempts", (json_int_t)u.res.added.attempts,
-			      "samples", (json_int_t)u.res.added.samples));
+	q->location = nr_xasprintf("%s" API "/runs/%s", base, u->res.run_id);
+	json_answer(q, u->res.added.runs ? 201 : 200,
+		    json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I}}", "run", u->res.run_id, "url",
+			      q->location, "added", "runs", (json_int_t)u->res.added.runs, "cases",
+			      (json_int_t)u->res.added.cases, "attempts",
+			      (json_int_t)u->res.added.attempts, "samples",
+			      (json_int_t)u->res.added.samples));
 	free(base);
 }
 

@@ -173,8 +173,9 @@ int nr__serve_auth(struct nr__serve_req *q, const char *scope)
 		return 0;
 	if (nr__serve_store(q) < 0)
 		return -1;
-	a = nr_serve_token_check(q->st, nr__serve_header(q, MHD_HTTP_HEADER_AUTHORIZATION), scope,
-				 nr_wall_us(), &q->user, q->token_id, &d);
+	a = nr_serve_token_check_cached(q->srv->tokens, q->st,
+					nr__serve_header(q, MHD_HTTP_HEADER_AUTHORIZATION), scope,
+					nr_wall_us(), nr_mono_us(), &q->user, q->token_id, &d);
 	switch (a) {
 	case NR_AUTH_OK:
 		break;
@@ -315,6 +316,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (q->upload_queued) { /* resumed: its transaction ended (serve_upload.c) */
+		nr__serve_runs_posted(q);
+		return answer(q);
+	}
 	if (*upload_data_size) {
 		if (q->body.len + *upload_data_size > s->cfg->body_max) {
 			/* a chunked body past the limit: no answer can be queued mid-body, so close */
@@ -327,7 +332,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	nr__serve_route(q);
-	return answer(q);
+	/* an upload queued is answered when its connection is resumed */
+	return q->upload_queued ? MHD_YES : answer(q);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -341,6 +347,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!q)
 		return;
 	nr__serve_upload_gone(q); /* one that never came: its body was cut, or too large */
+	/*
+	 * an upload written and resumed, its connection closed before its
+	 * thread answered (the server stopping): logged with the answer it
+	 * had, as one answered and cut off in the sending is
+	 */
+	if (q->upload_queued) {
+		nr__serve_runs_posted(q);
+		q->answered = true;
+	}
 	took = nr_mono_us() - q->start_us;
 	atomic_fetch_add(&s->counts.requests[q->status / 100 < 6 ? q->status / 100 : 5], 1);
 	atomic_fetch_add(&s->counts.latency_us, (unsigned long long)took);
@@ -349,6 +364,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		       q->user ? " user=" : "", q->user ? q->user : "",
 		       toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed)");
 	store_give_back(q);
+	nr_bundle_free(q->up.b); /* resumed, and the connection closed before its answer */
 	nr_buf_release(&q->body);
 	nr_buf_release(&q->out);
 	free(q->location);
@@ -410,6 +426,7 @@ static void serve_free(struct nr_serve *s)
 {
 	size_t i;
 
+	nr__serve_upload_stop(s);
 	nr__serve_wal_stop(s);
 	for (i = 0; i < s->n_pool; i++)
 		nr_store_close(s->pool[i]);
@@ -425,10 +442,10 @@ static void serve_free(struct nr_serve *s)
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->upload_lock);
 	pthread_mutex_destroy(&s->queue_lock);
-	pthread_cond_destroy(&s->queue_done);
 	pthread_cond_destroy(&s->queue_grew);
 	pthread_mutex_destroy(&s->rate_lock);
 	nr__serve_badges_free(s->badges);
+	nr_serve_token_cache_free(s->tokens);
 	free(s);
 }
 
@@ -449,7 +466,8 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 		   nr_serve_log_fn log, void *log_ctx, struct nr_serve **ret, struct nr_diag *d)
 {
 	struct nr_serve *s = nr_xcalloc(1, sizeof(*s));
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC;
+	/* uploads wait for their COMMIT suspended (serve_upload.c) */
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	bool v6 = false;
 	size_t i;
 	int fd = -1, r;
@@ -461,11 +479,11 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->upload_lock, NULL);
 	pthread_mutex_init(&s->queue_lock, NULL);
-	pthread_cond_init(&s->queue_done, NULL);
 	nr__serve_upload_init(s);
 	s->queue_tail = &s->queue;
 	pthread_mutex_init(&s->rate_lock, NULL);
 	s->badges = nr__serve_badges_new();
+	s->tokens = nr_serve_token_cache_new();
 	/* jansson's hash seed, once, before threads use it */
 	json_object_seed(0);
 	/* a handle per pool thread: a request holds one from start to answer */
@@ -477,7 +495,7 @@ int nr_serve_start(const struct nr_serve_config *c, const char *listen, const ch
 	}
 	if ((r = nr_store_open(db, &s->upload_st, d)) == 0)
 		s->gather = nr_store_batches(s->upload_st);
-	if (r < 0 || (r = nr__serve_wal_start(s, d)) < 0)
+	if (r < 0 || (r = nr__serve_wal_start(s, d)) < 0 || (r = nr__serve_upload_start(s, d)) < 0)
 		goto fail;
 	if (c->tls_cert) {
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
@@ -552,6 +570,11 @@ void nr_serve_stop(struct nr_serve *s, int64_t drain_us)
 		close(fd);
 	while (atomic_load(&s->in_flight) > 0 && nr_mono_us() < until)
 		nanosleep(&pause, NULL);
+	/*
+	 * the uploads queued are written and their connections resumed (MHD
+	 * must not be stopped with one suspended); one queued after is refused
+	 */
+	nr__serve_upload_stop(s);
 	MHD_stop_daemon(s->mhd);
 	nr__serve_reporter_stop(s);
 	serve_free(s);

@@ -48,15 +48,18 @@ struct nr_serve {
 	struct nr_store *upload_st;
 	/* uploads waiting for the upload lock, written as one batch (serve_upload.c) */
 	pthread_mutex_t queue_lock;
-	pthread_cond_t queue_done; /* a batch was written */
-	pthread_cond_t queue_grew; /* an upload joined the queue, or one coming will not */
+	pthread_cond_t queue_grew; /* an upload joined the queue, or one coming will not, or stop */
 	struct nr__serve_upload *queue, **queue_tail;
-	bool writing; /* a thread writes a batch */
+	pthread_t writer;     /* writes the queue's batches */
+	bool writer_started;
+	bool writer_stop;     /* asked to end once the queue is empty */
+	bool writer_gone;     /* ended: nothing more is queued */
 	bool gather;  /* the store writes a batch in one transaction: worth waiting for (SQLite) */
 	int coming;   /* uploads begun (headers read, token good) and not queued yet */
 	unsigned queued;     /* uploads in the queue */
 	int64_t last_queued_us; /* when an upload last joined the queue (nr_mono_us) */
 	unsigned last_batch;    /* uploads in the batch written last */
+	struct nr_serve_token_cache *tokens; /* tokens found good lately (serve_auth.c) */
 	/* per-token request budget (a token bucket each) */
 	pthread_mutex_t rate_lock;
 	struct nr__serve_rate *rates;
@@ -76,6 +79,22 @@ struct nr__serve_rate {
 	int64_t last_us;   /* when tokens was computed */
 };
 
+/*
+ * An upload waiting to be written (serve_upload.c): a bundle read and
+ * checked, its connection suspended until the writer has committed it,
+ * and how its write ended.
+ */
+struct nr__serve_upload {
+	struct nr_bundle *b;
+	const char *user;
+	struct MHD_Connection *conn; /* resumed once r, res and d are set */
+	int r; /* nr_store_bundle_add's, or the batch's COMMIT's */
+	struct nr_bundle_result res;
+	struct nr_diag d;
+	bool coming; /* counted in srv->coming until it joins the queue */
+	struct nr__serve_upload *next;
+};
+
 /* One request, from its first bytes to its last. */
 struct nr__serve_req {
 	struct nr_serve *srv;
@@ -86,6 +105,7 @@ struct nr__serve_req {
 	struct nr_buf body;
 	bool body_refused;  /* a response went out before the body was read */
 	bool upload_coming; /* an upload counted in srv->coming */
+	bool upload_queued; /* an upload queued (its connection suspended) and not answered */
 	bool answered;
 	/* the token's user once authenticated (free), and its id */
 	char *user;
@@ -98,6 +118,7 @@ struct nr__serve_req {
 	char *location;
 	unsigned retry_after_s;
 	bool html; /* a page: served with a Content-Security-Policy that runs and fetches nothing */
+	struct nr__serve_upload up; /* POST /api/v1/runs: its bundle while it waits for its COMMIT */
 };
 
 /* A query argument (decoded), or NULL. */
@@ -129,6 +150,8 @@ void nr__serve_logf(struct nr_serve *s, const char *fmt, ...) __attribute__((for
 const char *nr__serve_body_scope(const char *method, const char *path);
 /* Answer a complete request. */
 void nr__serve_route(struct nr__serve_req *q);
+/* Answer an upload whose transaction ended (q->up, nr__serve_upload): 201, 200 or its error. */
+void nr__serve_runs_posted(struct nr__serve_req *q);
 /* Whether the request is an upload (POST /api/v1/runs). */
 bool nr__serve_is_upload(const struct nr__serve_req *q);
 /* A run (or job) selector in a path or argument: an id or its prefix (hex and '-'), or latest. */
@@ -192,17 +215,6 @@ void nr__serve_reporter_stop(struct nr_serve *s);
 
 /* ---- group commit (serve_upload.c) ---- */
 
-/* An upload waiting to be written: a bundle read and checked, and how its write ended. */
-struct nr__serve_upload {
-	struct nr_bundle *b;
-	const char *user;
-	int r; /* nr_store_bundle_add's, or the batch's COMMIT's */
-	struct nr_bundle_result res;
-	struct nr_diag d;
-	bool done;
-	bool coming; /* counted in srv->coming until it joins the queue */
-	struct nr__serve_upload *next;
-};
 /*
  * An upload's headers were read and its token is good: a batch being
  * gathered waits for it (serve_upload.c). Every upload counted so is
@@ -212,11 +224,17 @@ struct nr__serve_upload {
 void nr__serve_upload_init(struct nr_serve *s);
 void nr__serve_upload_coming(struct nr__serve_req *q);
 void nr__serve_upload_gone(struct nr__serve_req *q);
+/* The writer's thread: started with the server (upload_st open), stopped before MHD is. */
+int nr__serve_upload_start(struct nr_serve *s, struct nr_diag *d);
+void nr__serve_upload_stop(struct nr_serve *s);
 /*
- * Store u (b and user set) with the uploads waiting beside it, in one
- * transaction; returns once that transaction has committed (u->r, res, d).
+ * Queue q->up (b and user set) to be stored with the uploads waiting
+ * beside it, in one transaction, and suspend q's connection: MHD calls
+ * the handler again once that transaction has ended (up.r, res, d
+ * set; q->upload_queued). -1 when the writer has ended (the server
+ * stops): nothing queued, nothing suspended.
  */
-void nr__serve_upload(struct nr_serve *s, struct nr__serve_upload *u);
+int nr__serve_upload(struct nr__serve_req *q);
 
 /* ---- SQLite's WAL (serve_wal.c) ---- */
 

@@ -1,38 +1,45 @@
 /*
- * Group commit of uploads. One upload at a time goes into the store (the
- * upload lock: SQLite has one writer), and on SQLite each transaction
- * costs its COMMIT: the WAL's append of every page it touched, the
- * pages of the indexes each upload touches again. Uploads that arrive
- * while another is being written wait in a queue; the first of them to
- * find no one writing takes the whole queue (a batch) and writes it in
- * one transaction, each bundle in a savepoint of its own (store's
- * batch): a bundle that fails its checks (403, 409) or its write is
- * rolled back alone, its neighbours stay. After the COMMIT every upload
- * of the batch is answered; when the COMMIT fails none of them is stored
- * and each is answered with its error. Nothing is answered before the
- * COMMIT, so a 201 promises what it promised alone (docs/serve.md).
- * A batch holds at most one upload per request thread (each waits for
- * its own), so no more than the config's threads.
+ * Group commit of uploads. One upload at a time goes into the store (one
+ * writer in SQLite), and on SQLite each transaction costs its COMMIT:
+ * the WAL's append of every page it touched, the pages of the indexes
+ * each upload touches again. So uploads are written by a thread of their
+ * own, the writer: a request thread reads and checks its upload's body,
+ * queues it and suspends its connection (MHD's suspend), and goes on
+ * with its other connections; the writer takes the whole queue (a batch)
+ * and writes it in one transaction, each bundle in a savepoint of its
+ * own (store's batch): a bundle that fails its checks (403, 409) or its
+ * write is rolled back alone, its neighbours stay. After the COMMIT it
+ * resumes every connection of the batch, whose thread then answers; when
+ * the COMMIT fails none of them is stored and each is answered with its
+ * error. Nothing is answered before the COMMIT, so a 201 promises what
+ * it promised alone (docs/serve.md).
  *
- * Gathering. Uploads seldom wait for one another on their own: a batch
- * is written in a fraction of a request's time, so nearly every upload
- * had a transaction of its own (1.02 uploads per transaction in
- * bench/serve.sh), and each COMMIT wrote the same pages (the tables'
- * and indexes' last leaves, the database's first page) again: 24 to 36
- * WAL frames an upload, two pwrites each (a sixth of the server's CPU
- * time, perf), and the checkpoints' copies of them. So the thread that is to write a batch first
- * waits for the uploads that are coming (their headers were read and
- * their token is good: their bodies are being read and checked) to join
- * the queue, for as many as the last batch held, and for more while they
- * keep arriving less than GAP_US apart, at most GATHER_US in all (as PostgreSQL's commit_delay, which
- * waits only while commit_siblings transactions are open). An upload so
- * waits at most GATHER_US more (a lone one GAP_US), its 201 still comes
- * after its COMMIT, and a batch is still all-or-each as above. About 3
- * uploads per transaction in bench/serve.sh then (its 16 connections on
- * the default 4 threads; about 5 on 8 threads). PostgreSQL has no batches: no one waits.
+ * Why a thread of its own: while a request thread itself waited for its
+ * batch's COMMIT (as it did), it read nothing of its other connections,
+ * and libmicrohttpd gives a burst of new connections to whichever thread
+ * wakes first (up to ten at a time): in bench/serve.sh two of the four
+ * threads, sometimes one, held all 16 connections, their uploads waited
+ * in line behind each other, and a batch held at most one upload a
+ * thread (1.00 to 1.98 uploads per transaction). Suspended, a connection
+ * costs its thread nothing, and a batch holds whatever has arrived.
+ *
+ * Gathering. A batch is written in a fraction of a request's time, so
+ * uploads seldom wait for one another on their own, and each COMMIT
+ * wrote the same pages (the tables' and indexes' last leaves, the
+ * database's first page) again: 24 to 36 WAL frames an upload. So the
+ * writer first waits for the uploads that are coming (their headers
+ * were read and their token is good: their bodies are being read and
+ * checked) to join the queue, for as many as the last batch held, and
+ * for more while they keep arriving less than GAP_US apart, at most
+ * GATHER_US in all (as PostgreSQL's commit_delay, which waits only while
+ * commit_siblings transactions are open). An upload so waits at most
+ * GATHER_US more (a lone one GAP_US), its 201 still comes after its
+ * COMMIT, and a batch is still all-or-each as above. PostgreSQL has no
+ * batches: no one waits, each upload is its own transaction.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/clock.h"
@@ -42,6 +49,8 @@
 #define GATHER_US 1000
 /* the longest a batch waits for another upload when none is coming */
 #define GAP_US 200
+/* a batch gathers no more than this (it takes what is queued, the queue holds one per connection) */
+#define GATHER_MAX 64
 
 void nr__serve_upload_init(struct nr_serve *s)
 {
@@ -82,14 +91,14 @@ void nr__serve_upload_gone(struct nr__serve_req *q)
  * together sends its next requests a little apart, each after its own
  * answer; on a busy machine their threads run later still), and for
  * those that keep arriving less than GAP_US apart, at most GATHER_US in
- * all. No more than the threads can come: each waits for its own.
+ * all.
  */
 static void gather(struct nr_serve *s)
 {
 	int64_t now = nr_mono_us(), end = now + GATHER_US, until;
 	struct timespec ts;
 
-	while (s->gather && s->queued < s->cfg->threads) {
+	while (s->gather && s->queued < GATHER_MAX && !s->writer_stop) {
 		until = s->coming > 0 || s->queued < s->last_batch ? end : s->last_queued_us + GAP_US;
 		if (until > end)
 			until = end;
@@ -141,13 +150,83 @@ out:
 	pthread_mutex_unlock(&s->upload_lock);
 }
 
-void nr__serve_upload(struct nr_serve *s, struct nr__serve_upload *u)
+/*
+ * The writer: each turn the whole queue as one batch, then the batch's
+ * connections resumed (an upload is its request's: once resumed it may
+ * be answered and freed at once, so nothing of it is read after).
+ */
+static void *writer_main(void *arg)
 {
-	struct nr__serve_upload *batch, *v;
+	struct nr_serve *s = arg;
+	struct nr__serve_upload *batch, *u, *next;
+	struct MHD_Connection *conn;
 
-	u->done = false;
-	u->next = NULL;
 	pthread_mutex_lock(&s->queue_lock);
+	for (;;) {
+		while (!s->queue && !s->writer_stop)
+			pthread_cond_wait(&s->queue_grew, &s->queue_lock);
+		if (!s->queue)
+			break; /* asked to stop, and nothing is left */
+		gather(s);
+		batch = s->queue;
+		s->last_batch = s->queued;
+		s->queued = 0;
+		s->queue = NULL;
+		s->queue_tail = &s->queue;
+		pthread_mutex_unlock(&s->queue_lock);
+		batch_write(s, batch);
+		for (u = batch; u; u = next) {
+			next = u->next;
+			conn = u->conn;
+			MHD_resume_connection(conn);
+		}
+		pthread_mutex_lock(&s->queue_lock);
+	}
+	s->writer_gone = true;
+	pthread_mutex_unlock(&s->queue_lock);
+	return NULL;
+}
+
+int nr__serve_upload_start(struct nr_serve *s, struct nr_diag *d)
+{
+	int e = pthread_create(&s->writer, NULL, writer_main, s);
+
+	if (e)
+		return nr_diagf(d, -e, "cannot start the uploads' writer: %s", strerror(e));
+	s->writer_started = true;
+	return 0;
+}
+
+void nr__serve_upload_stop(struct nr_serve *s)
+{
+	if (!s->writer_started)
+		return;
+	pthread_mutex_lock(&s->queue_lock);
+	s->writer_stop = true;
+	pthread_cond_signal(&s->queue_grew);
+	pthread_mutex_unlock(&s->queue_lock);
+	pthread_join(s->writer, NULL);
+	s->writer_started = false;
+}
+
+int nr__serve_upload(struct nr__serve_req *q)
+{
+	struct nr_serve *s = q->srv;
+	struct nr__serve_upload *u = &q->up;
+
+	u->next = NULL;
+	u->conn = q->conn;
+	pthread_mutex_lock(&s->queue_lock);
+	if (s->writer_gone) {
+		pthread_mutex_unlock(&s->queue_lock);
+		return -1;
+	}
+	/*
+	 * suspended before it is queued: the writer may resume it before
+	 * this thread returns to MHD, which MHD takes (a resume flag)
+	 */
+	MHD_suspend_connection(q->conn);
+	q->upload_queued = true;
 	*s->queue_tail = u;
 	s->queue_tail = &u->next;
 	s->queued++;
@@ -157,26 +236,6 @@ void nr__serve_upload(struct nr_serve *s, struct nr__serve_upload *u)
 		s->coming--;
 	}
 	pthread_cond_signal(&s->queue_grew);
-	while (!u->done) {
-		if (s->writing) {
-			pthread_cond_wait(&s->queue_done, &s->queue_lock);
-			continue;
-		}
-		/* no one writes: this thread writes everything queued, its own upload first among them */
-		s->writing = true;
-		gather(s);
-		batch = s->queue;
-		s->last_batch = s->queued;
-		s->queued = 0;
-		s->queue = NULL;
-		s->queue_tail = &s->queue;
-		pthread_mutex_unlock(&s->queue_lock);
-		batch_write(s, batch);
-		pthread_mutex_lock(&s->queue_lock);
-		for (v = batch; v; v = v->next)
-			v->done = true;
-		s->writing = false;
-		pthread_cond_broadcast(&s->queue_done);
-	}
 	pthread_mutex_unlock(&s->queue_lock);
+	return 0;
 }

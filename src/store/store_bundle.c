@@ -802,6 +802,9 @@ int nr_store_bundle_add(struct nr_store *st, struct nr_bundle *b, const char *us
 		goto out;
 	}
 	for (i = 0; i < NR_ARRAY_SIZE(keyed); i++) {
+		/* no rows, no id to find elsewhere (a bundle of a run without events): no statement */
+		if (!tab(b, keyed[i], NULL)->n_rows)
+			continue;
 		ids = ids_json(b, keyed[i]);
 		r = st->ops->id_elsewhere(st, &nr__store_tables[tab_index(keyed[i])], ids, b->run_id,
 					  other, d);

@@ -9,7 +9,9 @@
 # another run's ids is refused alone (409) in the middle of the others,
 # and one that fails in its write (a trigger of the test's database
 # refuses one of its samples) is rolled back alone (500), its neighbours
-# in the batch stored, none of its rows. SIGTERM in the
+# in the batch stored, none of its rows. One request thread (threads: 1)
+# for 8 clients still gathers their uploads (their connections wait
+# suspended, not in the thread). SIGTERM in the
 # middle of a load drains the requests begun and exits 0, and leaves a
 # database that passes integrity_check, whose runs are each whole and are
 # exactly the 201s the server logged. SIGKILL in the middle of a load
@@ -122,6 +124,32 @@ fi
 
 say "SIGTERM in the middle of a load"
 kill "$spid" && wait "$spid" || fail "serve did not exit 0"
+
+if ! is_pg "$S"; then
+	# uploads wait for their COMMIT suspended, not in their request's
+	# thread (serve_upload.c): one thread reads the next bodies while a
+	# batch is written, and a batch holds uploads of many of its
+	# connections (1.00 a transaction when the thread waited itself; MHD
+	# gives a burst of new connections to one of its threads)
+	say "one request thread for 8 clients: their uploads share transactions"
+	printf 'threads: 1\nlimits:\n  requests_per_minute: 0\n' > one.yaml
+	before=$(stored)
+	"$NETRIG" serve --listen 127.0.0.1:0 --db "$S" --config one.yaml > serve.out 2> serve1.log &
+	spid=$!
+	at_exit "kill $spid 2>/dev/null"
+	wait_until 10 grep -qs "listening on port" serve.out || { cat serve1.log; fail "serve did not start"; }
+	U="http://127.0.0.1:$(sed -n 's/^listening on port //p' serve.out)"
+	python3 "$LOAD" "$U" "$TOK" b.json load1.json --threads 8 --seconds 120 --seed 1 \
+		--until netrig_uploads_total=400 || fail "serve-load.py"
+	expect_eq "$(field load1.json 'sorted(r["status"])')" "['201']" "the answers on one thread"
+	ups=$(metric netrig_uploads_total) txs=$(metric netrig_upload_transactions_total)
+	say "$ups uploads in $txs transactions"
+	[ $((ups * 2)) -ge $((txs * 3)) ] || fail "under 1.5 uploads a transaction on one thread"
+	kill "$spid" && wait "$spid" || fail "serve did not exit 0"
+	expect_eq "$(($(stored) - before))" "$(grep -c 'POST /api/v1/runs 201 ' serve1.log)" \
+		"runs stored = the server's 201s (one thread)"
+	whole "one thread"
+fi
 # loaded N: a server (serveN.log) under a load of new ids (loadN.json,
 # seed N) that has stored 300 uploads; $before the runs before it, $lpid the load
 loaded() {

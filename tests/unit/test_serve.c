@@ -187,3 +187,77 @@ NR_STORE_TEST(serve_tokens_checked)
 	CHECK(user == NULL);
 	nr_store_close(st);
 }
+
+/*
+ * A server's tokens found good are believed for NR_SERVE_TOKEN_TRUST_US
+ * (monotonic time, given here): a revoke takes effect within it, an
+ * expiry and a scope at once, and a wrong secret is never a good one's.
+ */
+NR_STORE_TEST(serve_tokens_cached_revoked_within_trust)
+{
+	struct nr_store *st = nr_tdb_open(nr_tdb_new(kind, "t"));
+	struct nr_serve_token_cache *c = nr_serve_token_cache_new();
+	char tok[NR_SERVE_TOKEN_LEN + 1], id[NR_TOKEN_ID_LEN + 1], got_id[NR_TOKEN_ID_LEN + 1];
+	char hdr[128], short_tok[NR_SERVE_TOKEN_LEN + 1], short_id[NR_TOKEN_ID_LEN + 1];
+	char *user = NULL;
+	const int64_t trust = NR_SERVE_TOKEN_TRUST_US, t0 = 5000000;
+	int64_t now = nr_wall_us();
+	size_t i;
+
+	CHECK_OK(nr_store_user_add(st, "alice", NULL));
+	CHECK_OK(nr_serve_token_create(st, "alice", "push", 0, tok, id, NULL));
+	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
+	CHECK_EQ(nr_serve_token_check_cached(c, st, hdr, "push", now, t0, &user, got_id, NULL),
+		 NR_AUTH_OK);
+	CHECK_STR(user, "alice");
+	CHECK_STR(got_id, id);
+	free(user);
+	user = NULL;
+	/* believed: the scope still judged at each request */
+	CHECK_EQ(nr_serve_token_check_cached(c, st, hdr, "trigger", now, t0 + 1, &user, got_id,
+					     NULL), NR_AUTH_SCOPE);
+	/* the same id with another secret: not the token believed */
+	hdr[40] = hdr[40] == 'a' ? 'b' : 'a';
+	CHECK_EQ(nr_serve_token_check_cached(c, st, hdr, "push", now, t0 + 2, &user, got_id, NULL),
+		 NR_AUTH_INVALID);
+	hdr[40] = tok[33];
+	CHECK_OK(nr_store_token_revoke(st, id, NULL));
+	/* revoked: believed until its trust ends, refused from then on, every time */
+	CHECK_EQ(nr_serve_token_check_cached(c, st, hdr, "push", now, t0 + trust - 1, &user, got_id,
+					     NULL), NR_AUTH_OK);
+	free(user);
+	user = NULL;
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(nr_serve_token_check_cached(c, st, hdr, "push", now, t0 + trust + (int64_t)i,
+						     &user, got_id, NULL), NR_AUTH_REVOKED);
+	CHECK(user == NULL);
+	/* an expiry is judged at each request, believed or not */
+	CHECK_OK(nr_serve_token_create(st, "alice", "push", now + 1000, short_tok, short_id, NULL));
+	snprintf(hdr, sizeof(hdr), "Bearer %s", short_tok);
+	CHECK_EQ(nr_serve_token_check_cached(c, st, hdr, "push", now, t0, &user, got_id, NULL),
+		 NR_AUTH_OK);
+	free(user);
+	user = NULL;
+	CHECK_EQ(nr_serve_token_check_cached(c, st, hdr, "push", now + 1000, t0 + 1, &user, got_id,
+					     NULL), NR_AUTH_EXPIRED);
+	/* more tokens than it keeps: each still checked right */
+	for (i = 0; i < 40; i++) {
+		char more[NR_SERVE_TOKEN_LEN + 1], more_id[NR_TOKEN_ID_LEN + 1], h[128];
+
+		CHECK_OK(nr_serve_token_create(st, "alice", "push", 0, more, more_id, NULL));
+		snprintf(h, sizeof(h), "Bearer %s", more);
+		CHECK_EQ(nr_serve_token_check_cached(c, st, h, "push", now, t0, &user, got_id, NULL),
+			 NR_AUTH_OK);
+		CHECK_STR(got_id, more_id);
+		free(user);
+		user = NULL;
+		if (i % 3 == 0)
+			CHECK_OK(nr_store_token_revoke(st, more_id, NULL));
+		CHECK_EQ(nr_serve_token_check_cached(c, st, h, "push", now, t0 + trust, &user, got_id,
+						     NULL), i % 3 == 0 ? NR_AUTH_REVOKED : NR_AUTH_OK);
+		free(user);
+		user = NULL;
+	}
+	nr_serve_token_cache_free(c);
+	nr_store_close(st);
+}
