@@ -133,6 +133,10 @@ static struct nr_lazy_lib crypto = { "libcrypto.so.3", NULL }; /* libssl3 (or li
 	X(curl, void, curl_easy_cleanup, (CURL * c), (c))                                 \
 	X(curl, void, curl_slist_free_all, (struct curl_slist * list), (list))            \
 	X(mhd, void, MHD_destroy_response, (struct MHD_Response * response), (response))  \
+	X(mhd, void, MHD_resume_connection, (struct MHD_Connection * connection),        \
+	  (connection))                                                                   \
+	X(mhd, void, MHD_suspend_connection, (struct MHD_Connection * connection),       \
+	  (connection))                                                                   \
 	X(mhd, void, MHD_stop_daemon, (struct MHD_Daemon * daemon), (daemon))            \
 	X(crypto, void, OPENSSL_cleanse, (void *ptr, size_t len), (ptr, len))
 
