@@ -114,9 +114,13 @@ rated() { # FILE COUNT COMMAND...: append COUNT over the seconds COMMAND took to
 	timed "$rated_f.t" "$@" # (sh has no local variables: timed sets f)
 	echo "$rated_k / $(tail -n 1 "$rated_f.t")" | bc -l >> "$rated_f"
 }
-seeded_sqlite() { # FILE: a new database with its schema
+seeded_sqlite() { # FILE: a new database with its schema, and nothing else left to write
 	rm -f "$1" "$1-wal" "$1-shm"
 	"$NETRIG" -q run seed.yaml --db "$1" > /dev/null || exit 1
+	# every SQLite way ends in a checkpoint's fsync, and on ext4 (data=ordered)
+	# that commits the journal with whatever else is dirty: the merge's
+	# megabytes, written just before the loop, were paid by the loop
+	sync
 }
 
 # shape CASES METRICS: every way, ROUNDS rounds, and its table
