@@ -27,7 +27,8 @@
 	X(NR_EINTR, -10011, "interrupted")                               \
 	X(NR_EMISSING, -10012, "metric missing")                         \
 	X(NR_EUNSUPPORTED, -10013, "not supported")                      \
-	X(NR_EPROTO, -10014, "protocol error")
+	X(NR_EPROTO, -10014, "protocol error")                           \
+	X(NR_ENOLIB, -10015, "a library netrig needs is missing")
 
 enum nr_error {
 #define NR_ERR_ENUM(name, value, msg) name = value,

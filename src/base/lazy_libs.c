@@ -17,11 +17,29 @@
 
 #include "base/lazy.h"
 
-/* Debian's runtime packages libpq5, libcurl4 (or libcurl4t64), libmicrohttpd12 (or ...t64) */
-static struct nr_lazy_lib pq = { "libpq.so.5", NULL };
-static struct nr_lazy_lib curl = { "libcurl.so.4", NULL };
-static struct nr_lazy_lib mhd = { "libmicrohttpd.so.12", NULL };
-static struct nr_lazy_lib crypto = { "libcrypto.so.3", NULL }; /* libssl3 (or libssl3t64) */
+/*
+ * Debian 12's runtime packages, named in messages (Debian 13 renamed
+ * three: libcurl4t64, libmicrohttpd12t64, libssl3t64).
+ */
+struct nr_lazy_lib nr_lazy_libpq = {
+	.soname = "libpq.so.5", .package = "libpq5", .use = "PostgreSQL databases"
+};
+struct nr_lazy_lib nr_lazy_libcurl = {
+	.soname = "libcurl.so.4", .package = "libcurl4",
+	.use = "push, notifications and GitHub statuses"
+};
+struct nr_lazy_lib nr_lazy_libmicrohttpd = {
+	.soname = "libmicrohttpd.so.12", .package = "libmicrohttpd12",
+	.use = "the server (netrig serve)"
+};
+struct nr_lazy_lib nr_lazy_libcrypto = {
+	.soname = "libcrypto.so.3", .package = "libssl3", .use = "tokens and webhook signatures"
+};
+/* the short names FUNCS below uses */
+#define pq nr_lazy_libpq
+#define curl nr_lazy_libcurl
+#define mhd nr_lazy_libmicrohttpd
+#define crypto nr_lazy_libcrypto
 
 /* X(library, return type, name, parameters, arguments); void functions in VOIDS */
 #define FUNCS(X)                                                                          \

@@ -29,7 +29,7 @@ static int push_one(const char *name, struct nr_store *st, const char *run_id, c
 		free(url);
 		return NR_EXIT_OK;
 	}
-	if (r == -ECONNREFUSED || r == NR_ETIMEOUT || r == NR_EPROTO)
+	if (r == -ECONNREFUSED || r == NR_ETIMEOUT || r == NR_EPROTO || r == NR_ENOLIB)
 		return nr_cmd_error(name, NR_EXIT_INFRA, "run %s kept local, not pushed: %s (netrig"
 				    " push --all-unpushed --server URL sends it later)", run_id,
 				    nr_diag_msg(&d));

@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/lazy.h"
 #include "base/mem.h"
 #include "exec/exec.h"
 
@@ -27,8 +28,12 @@ int nr_notify_webhook(const char *url, const char *event, const char *text,
 	CURL *curl;
 	CURLcode rc;
 	long status = 0;
-	int r = 0;
+	int r;
 
+	if ((r = nr_lazy_ready(&nr_lazy_libcurl, d)) < 0) {
+		json_decref(o);
+		return nr_diagf(d, r, "webhook %s", url);
+	}
 	if (!initialized) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		initialized = 1;

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/hash.h"
+#include "base/lazy.h"
 #include "base/mem.h"
 #include "base/rand.h"
 #include "base/str.h"
@@ -37,6 +38,9 @@ int nr_serve_token_create(struct nr_store *st, const char *user, const char *sco
 
 	if (!nr_serve_scope_valid(scope))
 		return nr_diagf(d, NR_EINVAL, "scope '%s': push, trigger, read or admin", scope);
+	/* the token is wiped with OPENSSL_cleanse */
+	if ((r = nr_lazy_ready(&nr_lazy_libcrypto, d)) < 0)
+		return r;
 	nr_random_bytes(id_bytes, sizeof(id_bytes));
 	nr_random_bytes(secret, sizeof(secret));
 	nr_hex_encode(id_bytes, sizeof(id_bytes), t.id);

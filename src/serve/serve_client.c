@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/lazy.h"
 #include "base/mem.h"
 #include "serve/serve_int.h"
 #include "store/store.h"
@@ -28,9 +29,13 @@ static void curl_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void nr__serve_curl_init(void)
+int nr__serve_curl_init(struct nr_diag *d)
 {
-	pthread_once(&curl_once, curl_init);
+	int r = nr_lazy_ready(&nr_lazy_libcurl, d);
+
+	if (r == 0)
+		pthread_once(&curl_once, curl_init);
+	return r;
 }
 
 static size_t keep(char *p, size_t size, size_t n, void *ctx)
@@ -88,9 +93,9 @@ int nr_serve_push(struct nr_store *st, const char *run_id, const char *server, c
 	int r;
 
 	nr_buf_init(&answer, ANSWER_MAX);
-	if ((r = nr_store_bundle_export(st, run_id, with_outputs, &bundle, d)) < 0)
+	if ((r = nr__serve_curl_init(d)) < 0 ||
+	    (r = nr_store_bundle_export(st, run_id, with_outputs, &bundle, d)) < 0)
 		goto out;
-	nr__serve_curl_init();
 	if (!(curl = curl_easy_init())) {
 		r = nr_diagf(d, -ENOMEM, "libcurl");
 		goto out;

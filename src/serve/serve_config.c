@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/lazy.h"
 #include "base/mem.h"
 #include "base/num.h"
 #include "serve/serve.h"
@@ -280,6 +281,9 @@ int nr_serve_config_load(const char *path, struct nr_serve_config *c, struct nr_
 	int k;
 
 	nr_serve_config_init(c);
+	/* a GitHub token read here is wiped with OPENSSL_cleanse (serve needs libcrypto anyway) */
+	if ((k = nr_lazy_ready(&nr_lazy_libcrypto, d)) < 0)
+		return k;
 	if ((k = nr_buf_read_file(&buf, path)) < 0) {
 		k = nr_diag_set(d, NR_ECONFIG, "%s: cannot read: %s", path, nr_strerror(k));
 		goto out;

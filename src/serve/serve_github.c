@@ -60,7 +60,10 @@ int nr__serve_github_call(const struct nr_serve_config *c, const char *method, c
 		base_len--;
 	}
 	nr_buf_init(&answer, ANSWER_MAX);
-	nr__serve_curl_init();
+	if ((r = nr__serve_curl_init(d)) < 0) {
+		free(url);
+		return r;
+	}
 	if (!(curl = curl_easy_init())) {
 		free(url);
 		return nr_diagf(d, -ENOMEM, "libcurl");

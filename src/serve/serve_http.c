@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/lazy.h"
 #include "base/mem.h"
 #include "base/num.h"
 #include "serve/serve_int.h"
@@ -462,16 +463,38 @@ static int read_pem(const char *path, char **ret, struct nr_diag *d)
 	return 0;
 }
 
+/*
+ * The libraries opened on first use that the server calls (base/lazy.h),
+ * asked before anything starts: a missing one is a server that does not
+ * start, with its package named, not one that aborts at its first
+ * request. libcrypto checks every token and webhook signature (and wipes
+ * the token cache), libcurl talks to GitHub for the config's repositories.
+ */
+static int libraries_ready(const struct nr_serve_config *c, struct nr_diag *d)
+{
+	int r;
+
+	if ((r = nr_lazy_ready(&nr_lazy_libmicrohttpd, d)) < 0 ||
+	    (r = nr_lazy_ready(&nr_lazy_libcrypto, d)) < 0)
+		return r;
+	if (c->n_repos && (r = nr_lazy_ready(&nr_lazy_libcurl, d)) < 0)
+		return r;
+	return 0;
+}
+
 int nr_serve_start(const struct nr_serve_config *c, const char *listen, const char *db,
 		   nr_serve_log_fn log, void *log_ctx, struct nr_serve **ret, struct nr_diag *d)
 {
-	struct nr_serve *s = nr_xcalloc(1, sizeof(*s));
+	struct nr_serve *s;
 	/* uploads wait for their COMMIT suspended (serve_upload.c) */
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	bool v6 = false;
 	size_t i;
 	int fd = -1, r;
 
+	if ((r = libraries_ready(c, d)) < 0)
+		return r;
+	s = nr_xcalloc(1, sizeof(*s));
 	s->cfg = c;
 	s->db = nr_xstrdup(db);
 	s->log = log;

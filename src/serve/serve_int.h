@@ -198,12 +198,13 @@ int nr__serve_github_call(const struct nr_serve_config *c, const char *method, c
 			  struct nr_diag *d);
 
 /*
- * libcurl's global init, once (serve_client.c); a handle's options as
- * every call of netrig serve's wants them: timeouts, the answer appended
- * to answer, http(s) only, no redirect followed (a token stays with the
- * host it was meant for).
+ * libcurl's global init, once (serve_client.c): 0, or NR_ENOLIB with a
+ * message in *d when libcurl cannot be loaded (base/lazy.h); a handle's
+ * options as every call of netrig serve's wants them: timeouts, the
+ * answer appended to answer, http(s) only, no redirect followed (a token
+ * stays with the host it was meant for).
  */
-void nr__serve_curl_init(void);
+int nr__serve_curl_init(struct nr_diag *d);
 void nr__serve_curl_setup(CURL *curl, long timeout_ms, long connect_ms, struct nr_buf *answer);
 
 /* ---- reporting back (serve_report_back.c) ---- */

@@ -11,6 +11,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/lazy.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "store/store_pg_int.h"
@@ -457,10 +458,13 @@ int nr__pg_connect(const char *url, const char *shown, PGconn **ret, struct nr_d
 	const char *const vals[] = { timeout && *timeout ? timeout : "10", url, "netrig", "UTF8",
 				     NULL };
 	struct nr_buf msg = NR_BUF_INIT;
-	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+	PGconn *conn;
 	int r;
 
-	if (!conn)
+	/* a machine without libpq5 is told so, not aborted at the first PQ call */
+	if ((r = nr_lazy_ready(&nr_lazy_libpq, d)) < 0)
+		return nr_diagf(d, r, "%s", shown);
+	if (!(conn = PQconnectdbParams(keys, vals, 1)))
 		return nr_diagf(d, -ENOMEM, "%s: out of memory", shown);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		add_message(&msg, PQerrorMessage(conn));
