@@ -521,6 +521,7 @@ static void series_forget(struct nr__store_sqlite *st)
 	free(st->series);
 	st->series = NULL;
 	st->n_series = st->cap_series = st->series_next = 0;
+	st->series_loaded = false;
 	nr_strset_release(&st->series_index);
 }
 
@@ -779,8 +780,53 @@ static bool key_is(const char *name, const char *role, const struct nr_sample *x
 	       !strcmp(name, x->unit);
 }
 
+/* Series (role, metric, unit) named name->buf (series_id's key) is id, in the cache from now on. */
+static void series_remember(struct nr__store_sqlite *st, const struct nr_buf *name, int64_t id)
+{
+	NR_GROW(st->series, st->n_series + 1, st->cap_series);
+	st->series[st->n_series].name = nr_xstrndup(name->buf, name->len);
+	st->series[st->n_series].id = id;
+	nr_strset_add(&st->series_index, st->series[st->n_series].name, st->n_series, NULL);
+	st->n_series++;
+}
+
 /*
- * The id of series (role, metric, unit): from the cache, else the table,
+ * Every committed series whose metric's row is there too, into the cache,
+ * in the order they were made (that of the samples that made them, which
+ * series_next follows). A series without its metric's row is left to
+ * series_id's statements, which write the row.
+ */
+static int series_load(struct nr__store_sqlite *st, struct nr_diag *d)
+{
+	struct nr_buf name = NR_BUF_INIT;
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int r, rc = SQLITE_DONE;
+
+	r = nr__store_sqlite_prepare(st->db, "SELECT s.id, s.role, s.metric, s.unit FROM series s"
+					     " WHERE EXISTS (SELECT 1 FROM metrics m WHERE m.name = s.metric)"
+					     " ORDER BY s.id", &s, d);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		nr_buf_reset(&name);
+		nr_buf_adds(&name, (const char *)sqlite3_column_text(s, 1));
+		nr_buf_addch(&name, '\x1f');
+		nr_buf_adds(&name, (const char *)sqlite3_column_text(s, 2));
+		nr_buf_addch(&name, '\x1f');
+		nr_buf_adds(&name, (const char *)sqlite3_column_text(s, 3));
+		if (!nr_strset_find(&st->series_index, name.buf, &i))
+			series_remember(st, &name, sqlite3_column_int64(s, 0));
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = nr__store_sqlite_error(st->db, d, "read series");
+	sqlite3_finalize(s);
+	nr_buf_release(&name);
+	st->series_loaded = r == 0;
+	return r;
+}
+
+/*
+ * The id of series (role, metric, unit): from the cache (filled from the
+ * table at the first series it does not hold), else the table,
  * else a new row. A series not in the cache writes its metric's row too
  * (the first sample of a metric names its unit and direction; later ones
  * change nothing): a series in the cache has it, committed.
@@ -813,7 +859,9 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 	nr_buf_adds(name, x->metric);
 	nr_buf_addch(name, '\x1f');
 	nr_buf_adds(name, x->unit);
-	if (nr_strset_find(&st->series_index, name->buf, &i)) {
+	if (nr_strset_find(&st->series_index, name->buf, &i) ||
+	    (!st->series_loaded && series_load(st, d) == 0 &&
+	     nr_strset_find(&st->series_index, name->buf, &i))) {
 		*ret = st->series[i].id;
 		st->series_next = i + 1;
 		return 0;
@@ -840,11 +888,7 @@ static int series_id(struct nr__store_sqlite *st, const char *role, const struct
 		sqlite3_reset(s);
 	}
 	if (r == 0) {
-		NR_GROW(st->series, st->n_series + 1, st->cap_series);
-		st->series[st->n_series].name = nr_xstrndup(name->buf, name->len);
-		st->series[st->n_series].id = *ret;
-		nr_strset_add(&st->series_index, st->series[st->n_series].name, st->n_series, NULL);
-		st->n_series++;
+		series_remember(st, name, *ret);
 		st->series_next = st->n_series;
 	}
 	return r;

@@ -1007,6 +1007,43 @@ static void save_series_attempt(struct nr_store *st, const char *db, const char 
 }
 
 /*
+ * A handle that did not write a series finds it in the table (SQLite
+ * reads the whole table at its first unknown series): a second handle's
+ * samples go under the series the first made, a series another handle
+ * makes after that read is found and not made twice, and a series whose
+ * metric's row is gone gets the row back.
+ */
+NR_STORE_TEST(store_series_of_other_handles)
+{
+	static const struct series_sample first[] = {
+		{ "main", "a", "us" }, { "main", "b", "us" }, { "peer", "a", "us" },
+	}, later[] = {
+		{ "main", "a", "us" }, { "main", "b", "us" }, { "peer", "a", "us" }, { "main", "z", "B" },
+	};
+	const char *db = nr_tdb_new(kind, "others");
+	struct nr_store *st = nr_tdb_open(db), *other;
+	char run_id[NR_UUID_LEN + 1], cids[1][NR_UUID_LEN + 1];
+	int k = 0;
+
+	nr_tdb_make_run(st, "others", 1, run_id, cids);
+	save_series_attempt(st, db, cids[0], ++k, first, NR_ARRAY_SIZE(first), SIZE_MAX);
+	nr_store_close(st);
+	nr_tdb_exec(db, "DELETE FROM metrics WHERE name = 'b'");
+	st = nr_tdb_open(db);
+	save_series_attempt(st, db, cids[0], ++k, first, NR_ARRAY_SIZE(first), SIZE_MAX);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM series"), 3);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM metrics WHERE name = 'b' AND unit = 'us'"), 1);
+	/* z is made by another handle after st read the table */
+	other = nr_tdb_open(db);
+	save_series_attempt(other, db, cids[0], ++k, later, NR_ARRAY_SIZE(later), SIZE_MAX);
+	nr_store_close(other);
+	save_series_attempt(st, db, cids[0], ++k, later, NR_ARRAY_SIZE(later), SIZE_MAX);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM series"), 4);
+	CHECK_EQ(nr_tdb_count(db, "SELECT count(*) FROM sample_rows"), 3 + 3 + 4 + 4);
+	nr_store_close(st);
+}
+
+/*
  * A sample's series is found from the one after the last sample's when the
  * order repeats (store_sqlite.c): whatever the order, the roles, units
  * and names that are prefixes of others, and after a failed save rolled its
