@@ -38,6 +38,12 @@ int nr__cgroup_dir_from(char *mountinfo, char *proc_cgroup, char **ret, struct n
 /* Empty the directory `path` (files only, no recursion) and remove it. */
 void nr__exec_remove_dir(const char *path);
 
+/*
+ * Close every descriptor from `low` up but `keep` (-1: none): close_range,
+ * or one by one on kernels before 5.9 (exec_guard.c).
+ */
+void nr__exec_close_fds(int low, int keep);
+
 /* mkdir -p dir (mode 0755): 0, or -errno (exec_wrap.c). */
 int nr__exec_mkdir_p(const char *dir);
 /* A wait status as a shell reports it: the exit code, 128 + N after signal N. */

@@ -455,6 +455,32 @@ NR_TEST(exec_guard_ends_cgroups_and_checks_start_times)
 	CHECK(access(path, F_OK) < 0);
 }
 
+/* Every descriptor from 3 up is closed but the one kept (close_range, or one by one). */
+NR_TEST(exec_close_fds_keeps_one)
+{
+	int keep, status = -1;
+	pid_t pid;
+
+	keep = open("/dev/null", O_RDONLY);
+	CHECK(keep >= 3 && dup2(keep, 40) == 40 && dup2(keep, 900) == 900 && dup2(keep, 2000) == 2000);
+	pid = fork();
+	if (pid == 0) {
+		int fd, open_ones = 0;
+
+		nr__exec_close_fds(3, 40);
+		for (fd = 3; fd < 4096; fd++)
+			if (fcntl(fd, F_GETFD) >= 0)
+				open_ones += fd == 40 ? 1 : 100;
+		_exit(open_ones == 1 && fcntl(0, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0 ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(keep);
+	close(40);
+	close(900);
+	close(2000);
+}
+
 NR_TEST(exec_port_in_proc_net_tcp_text)
 {
 	/* /proc/net/tcp as Linux writes it: 9C41 is 40001 listening, 9C43 40003 in TIME_WAIT */
