@@ -538,6 +538,15 @@ NR_TEST(exec_clone_into_cgroup_from_the_first_instruction)
 	nr_cgroup_free(run);
 }
 
+/* Commands start on vfork's way (NETRIG_CLONE3=off: the fallback), or clone3's. */
+static void clone3_way(bool off)
+{
+	if (off)
+		setenv("NETRIG_CLONE3", "off", 1);
+	else
+		unsetenv("NETRIG_CLONE3");
+}
+
 /* argv (in cg, in the network namespace ns) run to its end: its stdout, or the error in d. */
 static int run_in(char **argv, const struct nr_cgroup *cg, const char *ns, const char *workdir,
 		  char *out, size_t size, struct nr_diag *d)
@@ -564,7 +573,6 @@ static int run_in(char **argv, const struct nr_cgroup *cg, const char *ns, const
  */
 NR_TEST(exec_cgroup_start_on_both_ways)
 {
-	static const char *const ways[] = { NULL, "off" };
 	struct nr_cgroup *run = test_cgroup("ways"), *cg = NULL;
 	char out[4096], script[600];
 	size_t i;
@@ -575,7 +583,7 @@ NR_TEST(exec_cgroup_start_on_both_ways)
 	fd = open(script, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0755);
 	CHECK(fd >= 0 && write(fd, "echo script ran\n", 16) == 16);
 	close(fd);
-	for (i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+	for (i = 0; i < 2; i++) {
 		char *cat[] = { "cat", "/proc/self/cgroup", NULL };
 		char *sh[] = { script, NULL };
 		char *missing[] = { "/nonexistent/netrig-no-such-tool", NULL };
@@ -583,10 +591,7 @@ NR_TEST(exec_cgroup_start_on_both_ways)
 		char *pwd[] = { "pwd", NULL };
 		struct nr_diag d = { 0 };
 
-		if (ways[i])
-			setenv("NETRIG_CLONE3", ways[i], 1);
-		else
-			unsetenv("NETRIG_CLONE3");
+		clone3_way(i == 1);
 		CHECK_OK(run_in(cat, cg, NULL, NULL, out, sizeof(out), NULL));
 		CHECK(names_cgroup(out, cg));
 		CHECK_OK(run_in(sh, cg, NULL, NULL, out, sizeof(out), NULL));
@@ -603,7 +608,7 @@ NR_TEST(exec_cgroup_start_on_both_ways)
 			 NR_EEXEC);
 		CHECK_CONTAINS(d.msg, "cannot run 'pwd': workdir '/nonexistent/netrig-no-such-dir'");
 	}
-	unsetenv("NETRIG_CLONE3");
+	clone3_way(false);
 	nr_cgroup_free(cg);
 	nr_cgroup_free(run);
 }
@@ -615,7 +620,6 @@ NR_TEST(exec_cgroup_start_on_both_ways)
  */
 NR_TEST(exec_netns_with_and_without_cgroup)
 {
-	static const char *const ways[] = { NULL, "off" };
 	char *add[] = { "ip", "netns", "add", NULL, NULL }, *del[] = { "ip", "netns", "del", NULL, NULL };
 	char *argv[] = { "sh", "-c", "cat /proc/self/cgroup; readlink /proc/self/ns/net", NULL };
 	struct nr_cgroup *run = test_cgroup("netns"), *cg = NULL;
@@ -637,16 +641,13 @@ NR_TEST(exec_netns_with_and_without_cgroup)
 	CHECK_OK(run_in(argv, NULL, name, NULL, out, sizeof(out), NULL));
 	CHECK(strstr(out, want) != NULL);
 	CHECK_OK(nr_cgroup_new(run, "1.1", &cg, NULL));
-	for (i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
-		if (ways[i])
-			setenv("NETRIG_CLONE3", ways[i], 1);
-		else
-			unsetenv("NETRIG_CLONE3");
+	for (i = 0; i < 2; i++) {
+		clone3_way(i == 1);
 		CHECK_OK(run_in(argv, cg, name, NULL, out, sizeof(out), NULL));
 		CHECK(names_cgroup(out, cg));
 		CHECK(strstr(out, want) != NULL);
 	}
-	unsetenv("NETRIG_CLONE3");
+	clone3_way(false);
 	nr_exec_run(&(struct nr_exec_spec){ .argv = del }, 5000000, &code, NULL, NULL, NULL);
 	nr_cgroup_free(cg);
 	nr_cgroup_free(run);
