@@ -102,17 +102,30 @@ static void set_nonblock(int fd)
  */
 enum child_stage { STAGE_STDIO, STAGE_CGROUP, STAGE_NETNS, STAGE_WORKDIR, STAGE_EXEC };
 
+/* What child() is given: where its stdio goes, what it joins, where it reports. */
+struct child_args {
+	const struct nr_exec_spec *spec;
+	char **envp;
+	int devnull, out_w, err_w; /* its stdin, stdout, stderr */
+	int nsfd;      /* the network namespace to enter, or -1 */
+	int procs_fd;  /* the cgroup's cgroup.procs to move into (vfork's way), or -1 */
+	int errpipe_w; /* where a failure goes: stage and errno */
+};
+
 /*
- * In the child, which shares our memory until it execs (vfork): only
- * async-signal-safe calls that touch nothing of the parent's, and never a
- * return. It starts with every signal blocked, and unblocks them only once
- * none has a handler of ours.
+ * In the child, which shares our memory until it execs (vfork, or clone3
+ * with CLONE_VM and CLONE_VFORK): only async-signal-safe calls that touch
+ * nothing of the parent's, and never a return. It starts with every
+ * signal blocked, and unblocks them only once none has a handler of ours.
+ * Not instrumented by AddressSanitizer: started by clone3 it runs on a
+ * stack ASan does not know, where it would warn at _exit and leave its
+ * frames' poisoned shadow behind once the stack is unmapped.
  */
-static void __attribute__((noreturn))
-child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int err_w,
-      int nsfd, int procs_fd, int errpipe_w)
+static void __attribute__((noreturn, no_sanitize_address)) child(void *arg)
 {
 	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
+	const struct child_args *a = arg;
+	const struct nr_exec_spec *spec = a->spec;
 	struct sigaction sa;
 	sigset_t none;
 	int report[2] = { STAGE_STDIO, 0 }; /* stage, errno */
@@ -127,46 +140,78 @@ child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w, int 
 		signal(sigs[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+	if (dup2(a->devnull, 0) < 0 || dup2(a->out_w, 1) < 0 || dup2(a->err_w, 2) < 0)
 		goto fail;
 	report[0] = STAGE_CGROUP;
 	/* "0" moves the writer: into the cgroup before it can start anything */
-	if (procs_fd >= 0 && write(procs_fd, "0", 1) < 0)
+	if (a->procs_fd >= 0 && write(a->procs_fd, "0", 1) < 0)
 		goto fail;
 	report[0] = STAGE_NETNS;
-	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
+	if (a->nsfd >= 0 && setns(a->nsfd, CLONE_NEWNET) < 0)
 		goto fail;
 	report[0] = STAGE_WORKDIR;
 	if (spec->workdir && chdir(spec->workdir) < 0)
 		goto fail;
 	report[0] = STAGE_EXEC;
-	execvpe(spec->argv[0], spec->argv, envp);
+	execvpe(spec->argv[0], spec->argv, a->envp);
 fail:
 	report[1] = errno;
-	while (write(errpipe_w, report, sizeof(report)) < 0 && errno == EINTR)
+	while (write(a->errpipe_w, report, sizeof(report)) < 0 && errno == EINTR)
 		;
 	_exit(127);
 }
 
 /*
- * Start child() with vfork(): it borrows our memory until it execs, so no
+ * Start child(a), born inside cg when there is one (nr__exec_clone_into:
+ * clone3 with CLONE_INTO_CGROUP, sharing our memory like vfork), so that
+ * no migration is paid: a child that moves itself in waits in the kernel
+ * for an RCU grace period, 10-25 ms, unless another move came just
+ * before. Else vfork(), with a->procs_fd opened for the child to move
+ * itself. Either way the child borrows our memory until it execs, so no
  * page tables are copied, which a parent that maps SQLite, libcurl and
- * OpenSSL would pay for with every command (here vfork with the move into
- * a cgroup cost what posix_spawn does, fork two to three times that).
- * Every signal is blocked around it, so that no handler of ours runs in
- * the child before it has reset them.
+ * OpenSSL would pay for with every command (fork costs two to three
+ * times what vfork does). Every signal is blocked around it, so that no
+ * handler of ours runs in the child before it has reset them. The pid,
+ * or a negative code with the message in d.
  */
-static pid_t start_child(const struct nr_exec_spec *spec, char **envp, int devnull, int out_w,
-			 int err_w, int nsfd, int procs_fd, int errpipe_w)
+static pid_t start_child(struct child_args *a, const struct nr_cgroup *cg, struct nr_diag *d)
 {
+	const char *argv0 = a->spec->argv[0];
 	sigset_t all, old;
-	pid_t pid;
+	pid_t pid = -ENOSYS;
+	size_t argc = 0;
 
+	while (a->spec->argv[argc])
+		argc++;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (cg)
+		pid = nr__exec_clone_into(cg->fd, argc, child, a);
+	if (pid >= 0)
+		goto out;
+	if (pid != -ENOSYS) {
+		/* the cgroup's refusal (EAGAIN: its pids.max; EBUSY, EACCES): cgroup.procs's words */
+		pid = nr_diagf(d, NR_EEXEC, "cannot run '%s': joining cgroup %s: %s", argv0, cg->path,
+			       strerror(-pid));
+		goto out;
+	}
+	if (cg) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->path);
+		a->procs_fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (a->procs_fd < 0) {
+			pid = nr_diagf(d, NR_EEXEC, "cannot run '%s': cgroup %s: %s", argv0, cg->path,
+				       strerror(errno));
+			goto out;
+		}
+	}
 	pid = vfork();
 	if (pid == 0)
-		child(spec, envp, devnull, out_w, err_w, nsfd, procs_fd, errpipe_w);
+		child(a);
+	if (pid < 0)
+		pid = nr_diagf(d, -errno, "fork: %s", strerror(errno));
+out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return pid;
 }
@@ -255,7 +300,8 @@ static const char *exec_error(int err)
 int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct nr_diag *d)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	int devnull = -1, nsfd = -1, procs_fd = -1, report[2] = { 0, 0 }, r = 0;
+	int devnull = -1, nsfd = -1, report[2] = { 0, 0 }, r = 0;
+	struct child_args ca = { .procs_fd = -1 };
 	char **envp = NULL;
 	struct nr_proc p;
 	ssize_t got;
@@ -318,20 +364,11 @@ int nr_proc_start(const struct nr_exec_spec *spec, struct nr_proc *ret, struct n
 		}
 		goto started;
 	}
-	if (spec->cgroup) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/cgroup.procs", spec->cgroup->path);
-		procs_fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (procs_fd < 0) {
-			r = nr_diagf(d, NR_EEXEC, "cannot run '%s': cgroup %s: %s", spec->argv[0],
-				     spec->cgroup->path, strerror(errno));
-			goto out;
-		}
-	}
-	pid = start_child(spec, envp, devnull, outp[1], errp[1], nsfd, procs_fd, ep[1]);
+	ca = (struct child_args){ .spec = spec, .envp = envp, .devnull = devnull, .out_w = outp[1],
+				  .err_w = errp[1], .nsfd = nsfd, .procs_fd = -1, .errpipe_w = ep[1] };
+	pid = start_child(&ca, spec->cgroup, d);
 	if (pid < 0) {
-		r = nr_diagf(d, -errno, "fork: %s", strerror(errno));
+		r = pid;
 		goto out;
 	}
 	setpgid(pid, pid); /* also here, so a signal sent right away reaches the group */
@@ -375,8 +412,8 @@ out:
 	free(envp);
 	if (r < 0 && p.in_fd >= 0)
 		close(p.in_fd);
-	if (procs_fd >= 0)
-		close(procs_fd);
+	if (ca.procs_fd >= 0)
+		close(ca.procs_fd);
 	if (nsfd >= 0)
 		close(nsfd);
 	if (devnull >= 0)

@@ -1,6 +1,8 @@
 /*
  * cgroup v2 for a run's processes: a case's roles start inside a cgroup
- * of their own (clone3 with CLONE_INTO_CGROUP), and whatever they start
+ * of their own (clone3 with CLONE_INTO_CGROUP, exec_clone.c: born there;
+ * where the kernel or a seccomp filter refuses it, the vfork'd child
+ * writes itself into cgroup.procs before it execs), and whatever they start
  * stays in it, whether it calls setsid, forks twice or daemonizes; writing
  * "1" to its cgroup.kill (Linux 5.14) ends all of it at once. This is what
  * process groups cannot do: a process leaves its group with one setsid().

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,6 +126,24 @@ static void guard_line(struct guard_state *g, char *line)
 	}
 }
 
+void nr__exec_close_fds(int low, int keep)
+{
+	long max = sysconf(_SC_OPEN_MAX), fd;
+
+	/* close_range (Linux 5.9): two calls around `keep`, each one system call */
+	if (keep < low) {
+		if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0)
+			return;
+	} else if ((keep == low || syscall(SYS_close_range, (unsigned)low, (unsigned)keep - 1, 0) == 0) &&
+		   syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == 0) {
+		return;
+	}
+	/* before 5.9 one by one, up to the descriptor limit (at most 65536 tries) */
+	for (fd = low; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		if (fd != keep)
+			close((int)fd);
+}
+
 /*
  * The guard's life: read lines (exec_int.h); at end of file (the runner is
  * gone, however it went) end every group still listed, then the cgroups
@@ -138,16 +157,13 @@ static void __attribute__((noreturn)) guard_main(int rfd)
 	char buf[4096], line[PATH_MAX + 4];
 	size_t ll = 0, i;
 	ssize_t got;
-	int fd;
 
 	setpgid(0, 0);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	for (fd = 3; fd < 1024; fd++)
-		if (fd != rfd)
-			close(fd);
+	nr__exec_close_fds(3, rfd);
 	while ((got = read(rfd, buf, sizeof(buf))) != 0) {
 		if (got < 0) {
 			if (errno == EINTR)

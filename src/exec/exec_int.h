@@ -4,7 +4,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <sys/types.h>
+
+struct nr_diag;
 
 /*
  * Tell the guard (exec_guard.c) a line: "+PGID START" a group to end,
@@ -37,6 +40,26 @@ int nr__cgroup_dir_from(char *mountinfo, char *proc_cgroup, char **ret, struct n
 
 /* Empty the directory `path` (files only, no recursion) and remove it. */
 void nr__exec_remove_dir(const char *path);
+
+/*
+ * fn(arg) in a new process born inside the cgroup v2 directory open as
+ * cgroup_fd, sharing our memory until it execs or exits (while the
+ * calling thread waits), like vfork (exec_clone.c). fn must never return
+ * and must obey vfork's rules: only async-signal-safe calls, nothing of
+ * ours changed. argc: how many arguments it will exec (its stack is
+ * sized for execvpe's). The child's pid; -ENOSYS when this way is not to
+ * be had (no clone3 or no CLONE_INTO_CGROUP in the kernel, refused by
+ * seccomp or valgrind: remembered for later calls; an architecture
+ * without the code; NETRIG_CLONE3=off): use vfork and cgroup.procs; else
+ * -errno of clone3 (EAGAIN: the cgroup's pids.max, EBUSY, EACCES ...).
+ */
+int nr__exec_clone_into(int cgroup_fd, size_t argc, void (*fn)(void *), void *arg);
+
+/*
+ * Close every descriptor from `low` up but `keep` (-1: none): close_range,
+ * or one by one on kernels before 5.9 (exec_guard.c).
+ */
+void nr__exec_close_fds(int low, int keep);
 
 /* mkdir -p dir (mode 0755): 0, or -errno (exec_wrap.c). */
 int nr__exec_mkdir_p(const char *dir);

@@ -58,17 +58,6 @@ struct serve {
 	bool input_ended;
 };
 
-/* Close every fd from `low` up (close_range, or one by one on kernels before 5.9). */
-static void close_from(int low)
-{
-	long max = sysconf(_SC_OPEN_MAX), fd;
-
-	if (syscall(SYS_close_range, (unsigned)low, ~0U, 0) == 0)
-		return;
-	for (fd = low; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-		close((int)fd);
-}
-
 /* The keeper (a fork: this process has one thread): the role under nr_exec_wrap. */
 static void __attribute__((noreturn)) keeper(char **f, size_t n, int in, int out, int err)
 {
@@ -85,7 +74,7 @@ static void __attribute__((noreturn)) keeper(char **f, size_t n, int in, int out
 	 * keeper with another's input pipe would keep that role from seeing
 	 * its end).
 	 */
-	close_from(3);
+	nr__exec_close_fds(3, -1);
 	signal(SIGPIPE, SIG_DFL);
 	/* fields: DIR JOB SLOT TENTHS WORKDIR MAKE NENV ENV... ARGV... */
 	if (n < 8 || nr_parse_i64(f[3], 0, 1000000, &tenths) < 0 ||

@@ -1,9 +1,11 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -453,6 +455,228 @@ NR_TEST(exec_guard_ends_cgroups_and_checks_start_times)
 		usleep(20000);
 	CHECK(escaper > 0 && !alive((pid_t)escaper));
 	CHECK(access(path, F_OK) < 0);
+}
+
+/* The "0::" line of /proc/self/cgroup text names cg: cg's path ends with it. */
+static bool names_cgroup(const char *text, const struct nr_cgroup *cg)
+{
+	const char *line = text, *end;
+	size_t len, plen = strlen(cg->path);
+
+	while (line && strncmp(line, "0::", 3)) {
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	if (!line)
+		return false;
+	line += 3;
+	end = strchr(line, '\n');
+	len = end ? (size_t)(end - line) : strlen(line);
+	return len > 1 && len <= plen && !memcmp(cg->path + plen - len, line, len);
+}
+
+/* What the child of nr__exec_clone_into is given, and leaves for us in memory we share. */
+struct clone_probe {
+	int out_w;
+	volatile int done;
+};
+
+/*
+ * In the child, on its own stack, before any exec: copy /proc/self/cgroup
+ * to out_w, mark done, exit. Like child() in exec.c, not instrumented.
+ */
+static void __attribute__((noreturn, no_sanitize_address)) clone_probe(void *arg)
+{
+	struct clone_probe *pr = arg;
+	char buf[4096];
+	ssize_t n;
+	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(pr->out_w, buf, (size_t)n) != n)
+			_exit(2);
+	pr->done = 1;
+	_exit(fd >= 0 ? 0 : 1);
+}
+
+/*
+ * clone3 into a cgroup: the child is in it from its first instruction
+ * (no exec in between, no move of its own), and shares our memory while
+ * we wait for it (what it wrote is there as soon as we return).
+ */
+NR_TEST(exec_clone_into_cgroup_from_the_first_instruction)
+{
+	struct nr_cgroup *run = test_cgroup("clone"), *cg = NULL;
+	struct clone_probe pr = { .out_w = -1 };
+	char text[4096];
+	size_t len = 0;
+	ssize_t n;
+	int fds[2], status = -1;
+	pid_t pid;
+
+	CHECK_OK(nr_cgroup_new(run, "1.1", &cg, NULL));
+	CHECK(pipe2(fds, O_CLOEXEC) == 0);
+	pr.out_w = fds[1];
+	pid = nr__exec_clone_into(cg->fd, 0, clone_probe, &pr);
+	close(fds[1]);
+	if (pid == -ENOSYS) {
+		close(fds[0]);
+		nr_cgroup_free(cg);
+		nr_cgroup_free(run);
+		NR_SKIP("no clone3 into a cgroup here (kernel, seccomp, valgrind or architecture)");
+	}
+	CHECK(pid > 0);
+	CHECK(pr.done == 1); /* CLONE_VM and CLONE_VFORK: written, and before we went on */
+	while (len < sizeof(text) - 1 && (n = read(fds[0], text + len, sizeof(text) - 1 - len)) > 0)
+		len += (size_t)n;
+	text[len] = '\0';
+	close(fds[0]);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(names_cgroup(text, cg));
+	nr_cgroup_free(cg);
+	nr_cgroup_free(run);
+}
+
+/* Commands start on vfork's way (NETRIG_CLONE3=off: the fallback), or clone3's. */
+static void clone3_way(bool off)
+{
+	if (off)
+		setenv("NETRIG_CLONE3", "off", 1);
+	else
+		unsetenv("NETRIG_CLONE3");
+}
+
+/* argv (in cg, in the network namespace ns) run to its end: its stdout, or the error in d. */
+static int run_in(char **argv, const struct nr_cgroup *cg, const char *ns, const char *workdir,
+		  char *out, size_t size, struct nr_diag *d)
+{
+	struct nr_exec_spec spec = { .argv = argv, .cgroup = cg, .netns = ns, .workdir = workdir };
+	struct nr_proc p, *procs[1] = { &p };
+	int r = nr_proc_start(&spec, &p, d);
+
+	if (r < 0)
+		return r;
+	CHECK_OK(nr_proc_pump(procs, 1, nr_mono_us() + 5000000, 0, -1, exited, &p));
+	CHECK_EQ(nr_proc_exit_code(&p), 0);
+	snprintf(out, size, "%s", p.out.buf ? p.out.buf : "");
+	nr_proc_release(&p);
+	return 0;
+}
+
+/*
+ * A command in a cgroup runs inside it, on clone3's way and on vfork's
+ * (NETRIG_CLONE3=off: what a kernel or seccomp without clone3 gets); a
+ * file without #! runs through /bin/sh (execvpe's ENOEXEC case, which
+ * builds sh's argv on the child's stack); a missing program is "not
+ * found", a missing workdir is named, on both ways.
+ */
+NR_TEST(exec_cgroup_start_on_both_ways)
+{
+	struct nr_cgroup *run = test_cgroup("ways"), *cg = NULL;
+	char out[4096], script[600];
+	size_t i;
+	int fd;
+
+	CHECK_OK(nr_cgroup_new(run, "1.1", &cg, NULL));
+	snprintf(script, sizeof(script), "%s/no-shebang", nr_test_dir());
+	fd = open(script, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0755);
+	CHECK(fd >= 0 && write(fd, "echo script ran\n", 16) == 16);
+	close(fd);
+	for (i = 0; i < 2; i++) {
+		char *cat[] = { "cat", "/proc/self/cgroup", NULL };
+		char *sh[] = { script, NULL };
+		char *missing[] = { "/nonexistent/netrig-no-such-tool", NULL };
+		char *unlisted[] = { "netrig-no-such-tool", NULL };
+		char *pwd[] = { "pwd", NULL };
+		struct nr_diag d = { 0 };
+
+		clone3_way(i == 1);
+		CHECK_OK(run_in(cat, cg, NULL, NULL, out, sizeof(out), NULL));
+		CHECK(names_cgroup(out, cg));
+		CHECK_OK(run_in(sh, cg, NULL, NULL, out, sizeof(out), NULL));
+		CHECK_STR(out, "script ran\n");
+		CHECK_OK(run_in(pwd, cg, NULL, "/", out, sizeof(out), NULL));
+		CHECK_STR(out, "/\n");
+		CHECK_EQ(run_in(missing, cg, NULL, NULL, out, sizeof(out), &d), NR_EEXEC);
+		CHECK_CONTAINS(d.msg, "/nonexistent/netrig-no-such-tool: not found");
+		memset(&d, 0, sizeof(d));
+		CHECK_EQ(run_in(unlisted, cg, NULL, NULL, out, sizeof(out), &d), NR_EEXEC);
+		CHECK_CONTAINS(d.msg, "netrig-no-such-tool: not found");
+		memset(&d, 0, sizeof(d));
+		CHECK_EQ(run_in(pwd, cg, NULL, "/nonexistent/netrig-no-such-dir", out, sizeof(out), &d),
+			 NR_EEXEC);
+		CHECK_CONTAINS(d.msg, "cannot run 'pwd': workdir '/nonexistent/netrig-no-such-dir'");
+	}
+	clone3_way(false);
+	nr_cgroup_free(cg);
+	nr_cgroup_free(run);
+}
+
+/*
+ * A command in a network namespace: without a cgroup (vfork), and with
+ * one on both ways: setns still happens in the child, which is born in
+ * (or moves into) its cgroup.
+ */
+NR_TEST(exec_netns_with_and_without_cgroup)
+{
+	char *add[] = { "ip", "netns", "add", NULL, NULL }, *del[] = { "ip", "netns", "del", NULL, NULL };
+	char *argv[] = { "sh", "-c", "cat /proc/self/cgroup; readlink /proc/self/ns/net", NULL };
+	struct nr_cgroup *run = test_cgroup("netns"), *cg = NULL;
+	char name[64], path[128], out[4096], want[64];
+	struct stat st;
+	size_t i;
+	int code = -1;
+
+	snprintf(name, sizeof(name), "netrig-test-ns.%d", (int)getpid());
+	add[3] = del[3] = name;
+	if (nr_exec_run(&(struct nr_exec_spec){ .argv = add }, 5000000, &code, NULL, NULL, NULL) < 0 ||
+	    code != 0) {
+		nr_cgroup_free(run);
+		NR_SKIP("cannot create a network namespace here (ip netns add)");
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	CHECK(stat(path, &st) == 0);
+	snprintf(want, sizeof(want), "net:[%lu]\n", (unsigned long)st.st_ino);
+	CHECK_OK(run_in(argv, NULL, name, NULL, out, sizeof(out), NULL));
+	CHECK(strstr(out, want) != NULL);
+	CHECK_OK(nr_cgroup_new(run, "1.1", &cg, NULL));
+	for (i = 0; i < 2; i++) {
+		clone3_way(i == 1);
+		CHECK_OK(run_in(argv, cg, name, NULL, out, sizeof(out), NULL));
+		CHECK(names_cgroup(out, cg));
+		CHECK(strstr(out, want) != NULL);
+	}
+	clone3_way(false);
+	nr_exec_run(&(struct nr_exec_spec){ .argv = del }, 5000000, &code, NULL, NULL, NULL);
+	nr_cgroup_free(cg);
+	nr_cgroup_free(run);
+}
+
+/* Every descriptor from 3 up is closed but the one kept (close_range, or one by one). */
+NR_TEST(exec_close_fds_keeps_one)
+{
+	int keep, status = -1;
+	pid_t pid;
+
+	keep = open("/dev/null", O_RDONLY);
+	CHECK(keep >= 3 && dup2(keep, 40) == 40 && dup2(keep, 900) == 900 && dup2(keep, 2000) == 2000);
+	pid = fork();
+	if (pid == 0) {
+		int fd, open_ones = 0;
+
+		nr__exec_close_fds(3, 40);
+		for (fd = 3; fd < 4096; fd++)
+			if (fcntl(fd, F_GETFD) >= 0)
+				open_ones += fd == 40 ? 1 : 100;
+		_exit(open_ones == 1 && fcntl(0, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0 ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(keep);
+	close(40);
+	close(900);
+	close(2000);
 }
 
 NR_TEST(exec_port_in_proc_net_tcp_text)
