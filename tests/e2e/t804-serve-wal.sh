@@ -168,7 +168,12 @@ expect_eq "$?" 0 "serve's exit status after SIGTERM under load"
 wait "$lpid" || { cat load2.out; fail "serve-load.py"; }
 logged=$(grep -c 'POST /api/v1/runs 201 ' serve2.log)
 got=$(field load2.json 'r["status"].get("201", 0)')
-expect_eq "$(field load2.json 'sorted(r["status"])')" "['201']" "the answers under SIGTERM"
+# A request begun before SIGTERM is answered 201. One that a kept-alive
+# connection sends after the drain found nothing in flight is refused
+# with 503 "the server is stopping", nothing of it stored (CI saw that on
+# 2026-12-06). Any other answer, or a run stored without its 201, fails.
+expect_eq "$(field load2.json 'sorted(set(r["status"]) - {"503"})')" "['201']" \
+	"the answers under SIGTERM (201, or 503 once stopping)"
 expect_eq "$(($(stored) - before))" "$logged" "runs stored = the server's 201s"
 [ "$got" -le "$logged" ] && [ "$logged" -le $((got + 8)) ] ||
 	fail "the client saw $got 201s, the server logged $logged (8 connections)"
